@@ -1,0 +1,56 @@
+// Flat ESLint config. Module boundaries are enforced by tags (see each project.json):
+//   type:app        → may use everything below, never another app
+//   type:framework  → NestJS glue: adapters, ports, contracts, util
+//   type:adapter    → drivers behind ports: ports, contracts, util
+//   type:domain     → pure logic: domain, ports, contracts, util — no framework, no drivers
+//   type:ports      → contracts, util — no framework, no drivers
+//   type:contracts  → util — no framework, no drivers
+//   type:util       → util
+import nx from '@nx/eslint-plugin';
+
+const drivers = ['@nestjs/*', 'kafkajs', 'mongoose', 'mongodb', 'bullmq', 'ioredis', '@qdrant/*', 'express'];
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  {
+    ignores: ['**/dist', '**/node_modules', '**/.nx', 'apps/model-runtime/**', 'tmp/**', '.tools/**', '.data/**'],
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          allow: [],
+          depConstraints: [
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:framework', 'type:adapter', 'type:domain', 'type:ports', 'type:contracts', 'type:util'],
+            },
+            {
+              sourceTag: 'type:framework',
+              onlyDependOnLibsWithTags: ['type:adapter', 'type:ports', 'type:contracts', 'type:util'],
+            },
+            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:ports', 'type:contracts', 'type:util'] },
+            {
+              sourceTag: 'type:domain',
+              onlyDependOnLibsWithTags: ['type:domain', 'type:ports', 'type:contracts', 'type:util'],
+              bannedExternalImports: drivers,
+            },
+            {
+              sourceTag: 'type:ports',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:util'],
+              bannedExternalImports: drivers,
+            },
+            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: drivers },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: drivers },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+];
