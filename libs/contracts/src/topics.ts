@@ -1,0 +1,40 @@
+import type { z } from 'zod';
+import { AUDIT_RUN_COMPLETED_V1, AuditRunCompletedV1 } from './events/audit/audit-run-completed';
+import { AUDIT_VERDICT_ISSUED_V1, AuditVerdictIssuedV1 } from './events/audit/audit-verdict-issued';
+import { DATASET_VERSION_PUBLISHED_V1, DatasetVersionPublishedV1 } from './events/dataset/dataset-version-published';
+import { FEEDBACK_SUBMITTED_V1, FeedbackSubmittedV1 } from './events/feedback/feedback-submitted';
+import { ONTOLOGY_UPDATED_V1, OntologyUpdatedV1 } from './events/ontology/ontology-updated';
+import { DOCUMENT_FRAMED_V1, DocumentFramedV1 } from './events/policy/document-framed';
+import { DOCUMENT_UPLOADED_V1, DocumentUploadedV1 } from './events/policy/document-uploaded';
+import { TRAINING_RUN_COMPLETED_V1, TrainingRunCompletedV1 } from './events/training/run-completed';
+import { TRAINING_RUN_FAILED_V1, TrainingRunFailedV1 } from './events/training/run-failed';
+import { TRAINING_RUN_PROGRESS_V1, TrainingRunProgressV1 } from './events/training/run-progress';
+import { TRAINING_RUN_REQUESTED_V1, TrainingRunRequestedV1 } from './events/training/run-requested';
+
+/**
+ * The one registry of event topics: `<domain>.<entity>.<event>.v<N>` → data schema.
+ * A breaking change is a new topic (`…v2`) beside the old one, never an edit in place.
+ */
+export const TOPICS = {
+  [DOCUMENT_UPLOADED_V1]: DocumentUploadedV1,
+  [DOCUMENT_FRAMED_V1]: DocumentFramedV1,
+  [ONTOLOGY_UPDATED_V1]: OntologyUpdatedV1,
+  [DATASET_VERSION_PUBLISHED_V1]: DatasetVersionPublishedV1,
+  [TRAINING_RUN_REQUESTED_V1]: TrainingRunRequestedV1,
+  [TRAINING_RUN_PROGRESS_V1]: TrainingRunProgressV1,
+  [TRAINING_RUN_COMPLETED_V1]: TrainingRunCompletedV1,
+  [TRAINING_RUN_FAILED_V1]: TrainingRunFailedV1,
+  [AUDIT_RUN_COMPLETED_V1]: AuditRunCompletedV1,
+  [AUDIT_VERDICT_ISSUED_V1]: AuditVerdictIssuedV1,
+  [FEEDBACK_SUBMITTED_V1]: FeedbackSubmittedV1,
+} as const;
+
+export type Topic = keyof typeof TOPICS;
+export type EventData<T extends Topic> = z.infer<(typeof TOPICS)[T]>;
+export const TOPIC_NAMES = Object.keys(TOPICS) as Topic[];
+
+export const TOPIC_PATTERN = /^[a-z]+(?:-[a-z]+)*\.[a-z]+(?:-[a-z]+)*\.[a-z]+(?:-[a-z]+)*\.v[1-9][0-9]*$/;
+
+export function isTopic(name: string): name is Topic {
+  return Object.prototype.hasOwnProperty.call(TOPICS, name);
+}

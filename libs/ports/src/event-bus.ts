@@ -1,0 +1,50 @@
+import type { CloudEvent, EventData, Topic } from '@studio/contracts';
+
+export interface DeliveryInfo {
+  topic: Topic;
+  /** Null on transports without partitions (the in-process bus). */
+  partition: number | null;
+  offset: string | null;
+  /** 1 on first delivery of this message to this handler; grows with retries. */
+  attempt: number;
+}
+
+export type EventHandler<T extends Topic> = (event: CloudEvent<EventData<T>>, delivery: DeliveryInfo) => Promise<void>;
+
+export interface RetryPolicy {
+  /** Total handler attempts before the message is dead-lettered (>= 1). */
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5_000 };
+
+/** Exponential backoff with full jitter, capped. `attempt` counts from 1. */
+export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * Publish/subscribe of validated CloudEvents.
+ * - publish validates the event against its topic's contract and keys it by context id;
+ * - delivery is at least once; handlers see each event id once per consumer group
+ *   (deduplicated through a durable ProcessedEventStore);
+ * - a handler that keeps failing is retried with backoff, then its message goes to the
+ *   dead-letter topic with the error, and consumption moves on.
+ */
+export interface EventBus {
+  publish<T extends Topic>(topic: T, event: CloudEvent<EventData<T>>): Promise<void>;
+  /** Register before start(). One handler per topic per bus instance. */
+  subscribe<T extends Topic>(topic: T, handler: EventHandler<T>): void;
+  start(): Promise<void>;
+  /** Graceful: stop taking new messages, finish in-flight handlers, commit, disconnect. */
+  stop(): Promise<void>;
+}
+
+/** Durable record of event ids a consumer group has fully processed. */
+export interface ProcessedEventStore {
+  has(consumerGroup: string, eventId: string): Promise<boolean>;
+  remember(consumerGroup: string, eventId: string, topic: string): Promise<void>;
+}

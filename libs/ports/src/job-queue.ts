@@ -1,0 +1,48 @@
+import type { JobName, JobPayload } from '@studio/contracts';
+
+export interface EnqueueOptions {
+  /** Deterministic job id: enqueueing the same id twice yields one job. */
+  jobId?: string;
+  attempts?: number;
+  backoffMs?: number;
+}
+
+export type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'delayed' | 'cancelled' | 'unknown';
+
+export interface JobStatus {
+  id: string;
+  name: JobName;
+  state: JobState;
+  progress: unknown;
+  attemptsMade: number;
+  result: unknown;
+  failedReason: string | null;
+}
+
+export interface JobContext {
+  jobId: string;
+  attempt: number;
+  reportProgress(progress: Record<string, unknown>): Promise<void>;
+  /** Aborted when the job is cancelled or the worker shuts down. */
+  signal: AbortSignal;
+}
+
+export type JobHandler<N extends JobName> = (payload: JobPayload<N>, context: JobContext) => Promise<unknown>;
+
+/** Producer side: typed by the job contracts, validated before anything is enqueued. */
+export interface JobQueue {
+  enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options?: EnqueueOptions): Promise<{ jobId: string }>;
+  status(name: JobName, jobId: string): Promise<JobStatus | null>;
+  cancel(name: JobName, jobId: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * Consumer side. start() refuses to run when a consumed queue has a job name with no handler
+ * or with two (a job sent to a queue nobody serves would wait forever).
+ */
+export interface JobWorker {
+  handle<N extends JobName>(name: N, handler: JobHandler<N>): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
