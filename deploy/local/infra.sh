@@ -1,0 +1,350 @@
+#!/usr/bin/env bash
+# Local infrastructure without Docker: Kafka (KRaft), FerretDB (MongoDB wire protocol),
+# Redis and the Qdrant REST stand-in, installed from package registries only.
+#
+#   bash deploy/local/infra.sh up            install what is missing, start, wait until ready
+#   bash deploy/local/infra.sh down [--purge] stop what this script started (--purge: delete data)
+#   bash deploy/local/infra.sh status        one line per server
+#
+# Data, logs and pid files live in ${STUDIO_DATA_DIR:-<repo>/.data}/local. Ports come from
+# KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT, REDIS_PORT and QDRANT_PORT.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+DATA="${STUDIO_DATA_DIR:-$ROOT/.data}/local"
+HOST=127.0.0.1
+
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+MONGO_PORT="${MONGO_PORT:-27017}"
+REDIS_PORT="${REDIS_PORT:-6379}"
+QDRANT_PORT="${QDRANT_PORT:-6333}"
+START_TIMEOUT="${INFRA_START_TIMEOUT:-120}" # seconds each server may take to answer
+STOP_GRACE="${INFRA_STOP_GRACE:-20}"        # seconds between SIGTERM and SIGKILL
+
+CACHE="$DATA/cache"
+RUN="$DATA/run"
+LOGS="$DATA/logs"
+KAFKA_LIB="$CACHE/kafka-lib"
+FERRETDB_BIN="$CACHE/ferretdb/ferretdb-local"
+QDRANT_VENV="$CACHE/qdrant-venv"
+SERVERS=(kafka mongo redis qdrant)
+
+log() { printf '[infra] %s\n' "$*"; }
+die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
+
+url_of() {
+  case "$1" in
+    kafka) echo "$HOST:$KAFKA_PORT" ;;
+    mongo) echo "mongodb://$HOST:$MONGO_PORT" ;;
+    redis) echo "redis://$HOST:$REDIS_PORT" ;;
+    qdrant) echo "http://$HOST:$QDRANT_PORT" ;;
+  esac
+}
+port_of() {
+  case "$1" in
+    kafka) echo "$KAFKA_PORT" ;; mongo) echo "$MONGO_PORT" ;;
+    redis) echo "$REDIS_PORT" ;; qdrant) echo "$QDRANT_PORT" ;;
+  esac
+}
+# A word that must appear in the command line of a pid we started (guards against pid reuse).
+marker_of() {
+  case "$1" in
+    kafka) echo "kafka.Kafka" ;; mongo) echo "ferretdb-local" ;;
+    redis) echo "redis-server" ;; qdrant) echo "qdrant_api" ;;
+  esac
+}
+
+hash_files() { cat "$@" | sha256sum | cut -d' ' -f1; }
+port_open() { timeout 1 bash -c "</dev/tcp/$HOST/$1" 2>/dev/null; }
+
+pid_of() {
+  local f="$RUN/$1.pid" pid
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$(marker_of "$1")" || return 1
+  echo "$pid"
+}
+
+# ---------------------------------------------------------------- readiness probes --------
+
+ready_kafka() {
+  port_open "$KAFKA_PORT" || return 1
+  [ -d "$KAFKA_LIB" ] || return 1
+  # A real metadata request through the Admin client: lists topics, or fails.
+  timeout 30 java -Xmx128m -XX:TieredStopAtLevel=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=error \
+    -cp "$KAFKA_LIB/*" org.apache.kafka.tools.TopicCommand \
+    --bootstrap-server "$HOST:$KAFKA_PORT" --list >/dev/null 2>&1
+}
+ready_mongo() {
+  port_open "$MONGO_PORT" || return 1
+  [ -x "$FERRETDB_BIN" ] || return 1
+  "$FERRETDB_BIN" -probe "mongodb://$HOST:$MONGO_PORT/" >/dev/null 2>&1
+}
+ready_redis() {
+  port_open "$REDIS_PORT" || return 1
+  [ "$(timeout 3 redis-cli -h "$HOST" -p "$REDIS_PORT" ping 2>/dev/null)" = "PONG" ]
+}
+ready_qdrant() {
+  port_open "$QDRANT_PORT" || return 1
+  timeout 3 curl -fsS "http://$HOST:$QDRANT_PORT/collections" 2>/dev/null | grep -q '"status":"ok"'
+}
+
+# ---------------------------------------------------------------- installation (cached) ---
+
+install_kafka() {
+  command -v java >/dev/null || die "kafka: java (17+) is not installed"
+  local stamp="$CACHE/kafka-lib.sha256" want
+  want="$(hash_files "$HERE/kafka/pom.xml")"
+  if [ -d "$KAFKA_LIB" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
+  command -v mvn >/dev/null || die "kafka: mvn is not installed (needed once to fetch the Kafka jars)"
+  log "kafka: resolving jars from Maven Central (log: $LOGS/kafka-install.log)"
+  rm -rf "$KAFKA_LIB.tmp"
+  if ! mvn -q -B -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIB.tmp" >"$LOGS/kafka-install.log" 2>&1; then
+    die "kafka: maven could not fetch the jars, see $LOGS/kafka-install.log"
+  fi
+  rm -rf "$KAFKA_LIB" && mv "$KAFKA_LIB.tmp" "$KAFKA_LIB" && echo "$want" >"$stamp"
+}
+
+install_mongo() {
+  local src="$HERE/ferretdb" stamp="$CACHE/ferretdb/ferretdb-local.sha256" want
+  want="$(hash_files "$src/go.mod" "$src/go.sum" "$src/main.go")"
+  if [ -x "$FERRETDB_BIN" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
+  command -v go >/dev/null || die "mongo: go is not installed (needed to build the FerretDB server)"
+  log "mongo: building FerretDB (log: $LOGS/mongo-install.log)"
+  mkdir -p "$CACHE/ferretdb"
+  if ! (cd "$src" && GOFLAGS=-mod=readonly go build -trimpath -o "$FERRETDB_BIN.tmp" .) \
+    >"$LOGS/mongo-install.log" 2>&1; then
+    die "mongo: go build failed, see $LOGS/mongo-install.log"
+  fi
+  mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN" && echo "$want" >"$stamp"
+}
+
+install_redis() {
+  command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return 0
+  [ "$(id -u)" = 0 ] || die "redis: redis-server is missing; install it with: sudo apt-get install -y redis-server"
+  log "redis: installing redis-server from Debian (log: $LOGS/redis-install.log)"
+  {
+    apt-get install -y --no-install-recommends redis-server ||
+      { apt-get update && apt-get install -y --no-install-recommends redis-server; }
+  } >"$LOGS/redis-install.log" 2>&1 </dev/null || die "redis: apt-get failed, see $LOGS/redis-install.log"
+  # The Debian package may start the system service; this script runs its own instance.
+  if pgrep -x redis-server >/dev/null && command -v service >/dev/null; then
+    service redis-server stop >>"$LOGS/redis-install.log" 2>&1 || true
+  fi
+}
+
+install_qdrant() {
+  local req="$HERE/qdrant-api/requirements.txt" stamp="$QDRANT_VENV/.requirements.sha256" want
+  want="$(hash_files "$req")"
+  if [ -x "$QDRANT_VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
+  log "qdrant: creating venv and installing requirements (log: $LOGS/qdrant-install.log)"
+  rm -rf "$QDRANT_VENV"
+  if ! { python3 -m venv "$QDRANT_VENV" &&
+    "$QDRANT_VENV/bin/pip" install --disable-pip-version-check -q -r "$req"; } >"$LOGS/qdrant-install.log" 2>&1; then
+    die "qdrant: venv/pip install failed, see $LOGS/qdrant-install.log (Debian needs python3-venv)"
+  fi
+  echo "$want" >"$stamp"
+}
+
+# ---------------------------------------------------------------- start ------------------
+
+# Runs "$@" detached in its own session, output to the server's log, pid to its pid file.
+spawn() {
+  local name="$1"
+  shift
+  # setsid (not a process-group leader here) execs in place, so $! is the server's pid.
+  # fd 9 is the lock of this script: the server must not keep holding it.
+  setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
+  echo $! >"$RUN/$name.pid"
+}
+
+start_kafka() {
+  local dir="$DATA/kafka" props="$DATA/kafka/server.properties"
+  mkdir -p "$dir/data"
+  cat >"$props" <<EOF
+# Generated by deploy/local/infra.sh on each start; edit the script, not this file.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=3
+auto.create.topics.enable=true
+group.initial.rebalance.delay.ms=0
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=3
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+min.insync.replicas=1
+default.replication.factor=1
+EOF
+  [ -s "$dir/cluster-id" ] ||
+    python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' >"$dir/cluster-id"
+  if ! java -Xmx256m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$KAFKA_LIB/*" kafka.tools.StorageTool \
+    format -t "$(cat "$dir/cluster-id")" -c "$props" --ignore-formatted >>"$LOGS/kafka.log" 2>&1; then
+    die "kafka: formatting the storage failed, see $LOGS/kafka.log"
+  fi
+  spawn kafka java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dorg.slf4j.simpleLogger.showDateTime=true -cp "$KAFKA_LIB/*" kafka.Kafka "$props"
+}
+
+start_mongo() {
+  mkdir -p "$DATA/ferretdb"
+  spawn mongo "$FERRETDB_BIN" -listen "$HOST:$MONGO_PORT" -data-dir "$DATA/ferretdb/data"
+}
+
+start_redis() {
+  mkdir -p "$DATA/redis"
+  # Append-only file in our own data folder, so data survives `down` (not `down --purge`).
+  spawn redis redis-server --bind "$HOST" --port "$REDIS_PORT" --dir "$DATA/redis" \
+    --save '' --appendonly yes --appendfsync everysec --daemonize no --protected-mode yes \
+    --logfile ''
+}
+
+start_qdrant() {
+  mkdir -p "$DATA/qdrant"
+  PYTHONPATH="$HERE/qdrant-api" spawn qdrant "$QDRANT_VENV/bin/python" -m qdrant_api \
+    --host "$HOST" --port "$QDRANT_PORT" --storage "$DATA/qdrant/storage"
+}
+
+wait_ready() {
+  local name="$1" deadline=$((SECONDS + START_TIMEOUT)) pid
+  until "ready_$name"; do
+    if ! pid="$(pid_of "$name")"; then
+      die "$name: the server exited before answering on $(url_of "$name"); see $LOGS/$name.log"
+    fi
+    [ "$SECONDS" -lt "$deadline" ] ||
+      die "$name: no answer on $(url_of "$name") after ${START_TIMEOUT}s (pid $pid); see $LOGS/$name.log"
+    sleep 0.5
+  done
+}
+
+# Brings one server up; runs in a background job per server.
+up_one() {
+  local name="$1" port pid
+  port="$(port_of "$name")"
+  "install_$name"
+  if "ready_$name"; then
+    log "$name: already running at $(url_of "$name")"
+    return 0
+  fi
+  if pid="$(pid_of "$name")"; then
+    log "$name: started earlier (pid $pid), waiting for it to answer"
+  else
+    port_open "$port" &&
+      die "$name: port $port is taken by a process that does not answer as $name; free it or set the port variable"
+    : >"$LOGS/$name.log"
+    "start_$name"
+    log "$name: starting (pid $(cat "$RUN/$name.pid"), log: $LOGS/$name.log)"
+  fi
+  wait_ready "$name"
+  log "$name: ready at $(url_of "$name")"
+}
+
+write_env() {
+  cat >"$DATA/env.sh.tmp" <<EOF
+# Written by deploy/local/infra.sh up: source it to reach the local servers.
+export KAFKA_BROKERS=$(url_of kafka)
+export MONGO_URL=$(url_of mongo)
+export REDIS_URL=$(url_of redis)
+export QDRANT_URL=$(url_of qdrant)
+EOF
+  mv "$DATA/env.sh.tmp" "$DATA/env.sh"
+}
+
+cmd_up() {
+  local started=$SECONDS name failed=() pids=()
+  for name in "${SERVERS[@]}"; do
+    up_one "$name" &
+    pids+=($!)
+  done
+  local i
+  for i in "${!SERVERS[@]}"; do
+    wait "${pids[$i]}" || failed+=("${SERVERS[$i]}")
+  done
+  [ ${#failed[@]} -eq 0 ] || die "not started: ${failed[*]} (logs in $LOGS)"
+  write_env
+  log "all servers ready in $((SECONDS - started))s:"
+  for name in "${SERVERS[@]}"; do printf '  %-7s %s\n' "$name" "$(url_of "$name")"; done
+  log "environment: source $DATA/env.sh"
+}
+
+# ---------------------------------------------------------------- stop / status ----------
+
+stop_one() {
+  local name="$1" pid deadline
+  if ! pid="$(pid_of "$name")"; then
+    rm -f "$RUN/$name.pid"
+    if port_open "$(port_of "$name")"; then
+      log "$name: not started by this script (port $(port_of "$name") is in use by another process), left alone"
+    else
+      log "$name: not running"
+    fi
+    return 0
+  fi
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + STOP_GRACE))
+  while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.3; done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name: still running after ${STOP_GRACE}s, sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN/$name.pid"
+  log "$name: stopped (pid $pid)"
+}
+
+cmd_down() {
+  local purge=0 name pids=()
+  [ "${1:-}" = "--purge" ] && purge=1
+  for name in "${SERVERS[@]}"; do
+    stop_one "$name" &
+    pids+=($!)
+  done
+  wait "${pids[@]}" || true
+  if [ "$purge" = 1 ]; then
+    rm -rf "$DATA/kafka" "$DATA/ferretdb" "$DATA/redis" "$DATA/qdrant" "$LOGS" "$DATA/env.sh"
+    log "purged data and logs in $DATA (installed tools in $CACHE are kept)"
+  else
+    log "data kept in $DATA (use 'down --purge' to delete it)"
+  fi
+}
+
+cmd_status() {
+  local name state pid all=0
+  for name in "${SERVERS[@]}"; do
+    pid="$(pid_of "$name" || true)"
+    if "ready_$name"; then state=up; else state=down; all=1; fi
+    printf '%-7s %-5s %-28s pid %s\n' "$name" "$state" "$(url_of "$name")" "${pid:--}"
+  done
+  return $all
+}
+
+mkdir -p "$CACHE" "$RUN" "$LOGS"
+case "${1:-}" in
+  up)
+    # One `up` at a time (others wait), so concurrent callers do not start servers twice.
+    exec 9>"$RUN/infra.lock"
+    flock 9
+    cmd_up
+    ;;
+  down)
+    exec 9>"$RUN/infra.lock"
+    flock 9
+    cmd_down "${2:-}"
+    ;;
+  status) cmd_status ;;
+  *)
+    echo "usage: $0 up | down [--purge] | status" >&2
+    exit 2
+    ;;
+esac
