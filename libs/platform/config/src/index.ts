@@ -1,1 +1,2 @@
-export {};
+export * from './env-vars';
+export * from './load-config';

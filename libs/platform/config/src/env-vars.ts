@@ -1,0 +1,122 @@
+import { z } from 'zod';
+
+/**
+ * Shared pieces for the variables most apps read. Each carries a description, which
+ * loadConfig prints as the hint when the variable is missing or bad.
+ */
+
+const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+function urlWithScheme(schemes: string[], hint: string) {
+  return z
+    .string()
+    .refine(
+      (value) => {
+        try {
+          const url = new URL(value);
+          return schemes.includes(url.protocol.replace(/:$/, ''));
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}` },
+    )
+    .describe(hint);
+}
+
+/** TCP port 1–65535. */
+export function port(defaultPort?: number) {
+  const schema = z
+    .string()
+    .regex(/^\d+$/, 'must be an integer between 1 and 65535')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be between 1 and 65535').max(65535, 'must be between 1 and 65535'));
+  return (defaultPort === undefined ? schema : schema.default(defaultPort)).describe('TCP port to listen on, 1-65535');
+}
+
+/** Comma-separated `host:port` list → array. */
+export const kafkaBrokers = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0),
+  )
+  .pipe(
+    z
+      .array(z.string().regex(HOST_PORT, 'must be host:port entries'))
+      .min(1, 'must list at least one broker'),
+  )
+  .describe('comma-separated host:port list');
+
+export const mongoUrl = urlWithScheme(['mongodb', 'mongodb+srv'], 'MongoDB connection string, e.g. mongodb://127.0.0.1:27017');
+export const redisUrl = urlWithScheme(['redis', 'rediss'], 'Redis URL, e.g. redis://127.0.0.1:6379');
+export const qdrantUrl = urlWithScheme(['http', 'https'], 'Qdrant REST URL, e.g. http://127.0.0.1:6333');
+export const llmBaseUrl = urlWithScheme(['http', 'https'], 'OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1');
+
+/** Name of a MongoDB database: the service's own. */
+export function mongoDatabase(defaultName: string) {
+  return z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, "_" or "-"')
+    .default(defaultName)
+    .describe(`MongoDB database this service owns (default ${defaultName})`);
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const logLevel = z
+  .enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` })
+  .default('info')
+  .describe(`log level: ${LOG_LEVELS.join(' | ')}`);
+
+export function serviceName(defaultName: string) {
+  return z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and "-"')
+    .default(defaultName)
+    .describe('service name used in logs, event sources and client ids');
+}
+
+/** A positive duration in milliseconds, e.g. SHUTDOWN_TIMEOUT_MS. */
+export function durationMs(defaultMs: number, hint: string) {
+  return z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().int().positive('must be greater than 0'))
+    .default(defaultMs)
+    .describe(hint);
+}
+
+/** Kafka consumer group id (one per service: each service sees every event once). */
+export function kafkaGroupId(defaultGroup: string) {
+  return z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'must be letters, digits, ".", "_" or "-"')
+    .default(defaultGroup)
+    .describe(`Kafka consumer group id (default ${defaultGroup})`);
+}
+
+/** "true"/"false"/"1"/"0" → boolean. */
+export function flag(defaultValue: boolean, hint: string) {
+  return z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true, false, 1 or 0' })
+    .transform((v) => v === 'true' || v === '1')
+    .default(defaultValue)
+    .describe(hint);
+}
+
+/** The variables every service reads. */
+export const commonEnv = {
+  LOG_LEVEL: logLevel,
+  SHUTDOWN_TIMEOUT_MS: durationMs(10_000, 'how long graceful shutdown may take before the process exits 1, in ms'),
+};
+
+/** Interface the HTTP server binds to. */
+export const host = z
+  .string()
+  .regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address')
+  .default('0.0.0.0')
+  .describe('interface to bind the HTTP server to (default 0.0.0.0)');
