@@ -4,3 +4,5 @@ export * from './llm-client';
 export * from './repository';
 export * from './tenant';
 export * from './vector-index';
+export * from './sparse';
+export * from './hybrid';
