@@ -36,6 +36,12 @@ export function backoffDelayMs(policy: RetryPolicy, attempt: number, random: () 
  */
 export interface EventBus {
   publish<T extends Topic>(topic: T, event: CloudEvent<EventData<T>>): Promise<void>;
+  /**
+   * Optional batch form of publish: validates every event first (nothing is sent if one is
+   * invalid), then sends them in one round trip where the transport allows. Use `publishAll`
+   * to call it on any bus.
+   */
+  publishMany?<T extends Topic>(topic: T, events: readonly CloudEvent<EventData<T>>[]): Promise<void>;
   /** Register before start(). One handler per topic per bus instance. */
   subscribe<T extends Topic>(topic: T, handler: EventHandler<T>): void;
   start(): Promise<void>;
@@ -47,4 +53,42 @@ export interface EventBus {
 export interface ProcessedEventStore {
   has(consumerGroup: string, eventId: string): Promise<boolean>;
   remember(consumerGroup: string, eventId: string, topic: string): Promise<void>;
+  /** Optional batch form of `has`: the subset of `eventIds` already processed, in one round trip. */
+  seenAmong?(consumerGroup: string, eventIds: readonly string[]): Promise<Set<string>>;
+  /** Optional batch form of `remember` (idempotent, like `remember`). */
+  rememberMany?(consumerGroup: string, events: readonly ProcessedEventRef[]): Promise<void>;
+}
+
+export interface ProcessedEventRef {
+  eventId: string;
+  topic: string;
+}
+
+/** Publishes a batch through `publishMany` where the bus has it, else one event after another. */
+export async function publishAll<T extends Topic>(bus: EventBus, topic: T, events: readonly CloudEvent<EventData<T>>[]): Promise<void> {
+  if (bus.publishMany) return bus.publishMany(topic, events);
+  for (const event of events) await bus.publish(topic, event);
+}
+
+/** The ids among `eventIds` that `store` has seen, in one round trip where the store allows. */
+export async function seenAmong(store: ProcessedEventStore, consumerGroup: string, eventIds: readonly string[]): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  if (store.seenAmong) return store.seenAmong(consumerGroup, eventIds);
+  const seen = await Promise.all(eventIds.map((id) => store.has(consumerGroup, id)));
+  return new Set(eventIds.filter((_, i) => seen[i]));
+}
+
+/** Remembers a batch of processed events, in one round trip where the store allows. */
+export async function rememberAll(store: ProcessedEventStore, consumerGroup: string, events: readonly ProcessedEventRef[]): Promise<void> {
+  if (events.length === 0) return;
+  if (store.rememberMany) return store.rememberMany(consumerGroup, events);
+  await Promise.all(events.map((e) => store.remember(consumerGroup, e.eventId, e.topic)));
+}
+
+/** Where the event bus adapters log (console, a NestJS Logger adapter, pino...). */
+export interface EventBusLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
 }
