@@ -1,1 +1,3 @@
 export {};
+export * from './event-bus';
+export * from './vector-index';
