@@ -6,3 +6,5 @@ export * from './tenant';
 export * from './vector-index';
 export * from './sparse';
 export * from './hybrid';
+export * from './job-handlers';
+export * from './repository-support';
