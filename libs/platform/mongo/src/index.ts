@@ -1,1 +1,3 @@
-export {};
+export * from './connection';
+export * from './mongo-repository';
+export * from './query';
