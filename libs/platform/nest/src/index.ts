@@ -1,1 +1,9 @@
-export {};
+export * from './bootstrap';
+export * from './event-bus.module';
+export * from './health/health.controller';
+export * from './health/health.module';
+export * from './health/readiness';
+export * from './logger';
+export * from './mongo.module';
+export * from './redis.module';
+export * from './zod-validation.pipe';

@@ -1,0 +1,118 @@
+import { Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
+import { ConfigError } from '@studio/config';
+import type { EventBus } from '@studio/ports';
+import { z } from 'zod';
+import { createServiceApp, loadServiceConfig, startServiceApp, type ServiceDefinition } from './bootstrap';
+import { EVENT_BUS, EventBusModule } from './event-bus.module';
+import { ServiceLogger } from './logger';
+
+const calls: string[] = [];
+
+class FakeTransport implements CustomTransportStrategy {
+  listen(callback: () => void): void {
+    calls.push('transport.listen');
+    callback();
+  }
+  close(): void {
+    calls.push('transport.close');
+  }
+}
+
+function fakeBus(): EventBus {
+  return {
+    publish: async () => undefined,
+    subscribe: () => undefined,
+    start: async () => void calls.push('bus.start'),
+    stop: async () => void calls.push('bus.stop'),
+  };
+}
+
+@Injectable()
+class DatabaseCloser implements OnApplicationShutdown {
+  onApplicationShutdown(): void {
+    calls.push('database.close');
+  }
+}
+
+@Module({ providers: [DatabaseCloser] })
+class FeatureModule {}
+
+const Env = z.object({ FEATURE_URL: z.string().url().describe('where the feature lives') });
+
+function definition(lifecycle: 'transport' | 'module', transport: boolean): ServiceDefinition<typeof Env> {
+  return {
+    name: 'probe',
+    defaultPort: 0,
+    env: Env,
+    module: () => ({
+      module: FeatureModule,
+      imports: [EventBusModule.forRoot({ lifecycle, useFactory: fakeBus, readiness: async () => 'consumer running' })],
+    }),
+    ...(transport ? { transport: () => new FakeTransport() } : {}),
+  };
+}
+
+const quiet = new ServiceLogger('probe', 'fatal');
+
+describe('loadServiceConfig', () => {
+  it('adds the common variables with the service default port', () => {
+    const config = loadServiceConfig(definition('module', false), { FEATURE_URL: 'http://x' });
+    expect(config).toMatchObject({ FEATURE_URL: 'http://x', PORT: 0, HOST: '0.0.0.0', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: 10_000 });
+  });
+
+  it('names the missing variable', () => {
+    expect(() => loadServiceConfig(definition('module', false), { PORT: '80' })).toThrow(ConfigError);
+    expect(() => loadServiceConfig(definition('module', false), { PORT: '80' })).toThrow('FEATURE_URL is required (where the feature lives)');
+  });
+});
+
+describe('createServiceApp / startServiceApp', () => {
+  beforeEach(() => (calls.length = 0));
+
+  it('serves /health and /ready (with the event bus check), starts the transport, and shuts down in order', async () => {
+    const def = definition('transport', true);
+    const config = loadServiceConfig(def, { FEATURE_URL: 'http://x', HOST: '127.0.0.1' });
+    const app = await createServiceApp(def, config, quiet);
+    const url = await startServiceApp(app, config);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await (await fetch(`${url}/health`)).json()).toMatchObject({ status: 'ok', service: 'probe' });
+    const ready = await fetch(`${url}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ checks: { events: { status: 'up', detail: 'consumer running' } } });
+    expect(app.get(EVENT_BUS)).toBeDefined();
+
+    await app.close();
+    // the transport owns the bus here: the module neither starts nor stops it
+    expect(calls).toEqual(['transport.listen', 'transport.close', 'database.close']);
+  });
+
+  it('starts and stops a publish-only bus itself, once', async () => {
+    const def = definition('module', false);
+    const config = loadServiceConfig(def, { FEATURE_URL: 'http://x', HOST: '127.0.0.1' });
+    const app = await createServiceApp(def, config, quiet);
+    await startServiceApp(app, config);
+    expect(calls).toEqual(['bus.start']);
+    await app.close();
+    expect(calls.filter((c) => c.startsWith('bus.'))).toEqual(['bus.start', 'bus.stop']);
+    expect(calls).toContain('database.close');
+  });
+});
+
+describe('ServiceLogger', () => {
+  it('writes one JSON object per line with the service name', () => {
+    const lines: string[] = [];
+    const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      new ServiceLogger('framer', 'info').log('hello', 'Ctx');
+      new ServiceLogger('framer', 'info').debug('hidden at info', 'Ctx');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'log', message: 'hello', context: 'Ctx', service: 'framer' });
+  });
+});

@@ -1,0 +1,123 @@
+import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { CustomTransportStrategy, MicroserviceOptions } from '@nestjs/microservices';
+import { commonEnv, host, loadConfig, loadConfigOrExit, port, type Env, type EnvSchema, type LogLevel } from '@studio/config';
+import { z } from 'zod';
+import { HealthModule } from './health/health.module';
+import { HealthRegistry } from './health/readiness';
+import { ServiceLogger } from './logger';
+
+/** What every service reads, whatever else it needs. */
+export interface BaseServiceConfig {
+  PORT: number;
+  HOST: string;
+  LOG_LEVEL: LogLevel;
+  SHUTDOWN_TIMEOUT_MS: number;
+}
+
+export type ServiceConfig<S extends EnvSchema> = z.infer<S> & BaseServiceConfig;
+
+export function serviceEnvShape(defaultPort: number) {
+  return { PORT: port(defaultPort), HOST: host, ...commonEnv };
+}
+
+export interface ServiceDefinition<S extends EnvSchema> {
+  /** Service name: logs, readiness report, error messages. */
+  name: string;
+  defaultPort: number;
+  /** The service's own variables; PORT, HOST, LOG_LEVEL and SHUTDOWN_TIMEOUT_MS are added. */
+  env: S;
+  /** The service's root module, built from its validated configuration. */
+  module: (config: ServiceConfig<S>) => DynamicModule;
+  /** HTTP set-up before listening: OpenAPI, CORS... */
+  configureHttp?: (app: INestApplication, config: ServiceConfig<S>) => void | Promise<void>;
+  /**
+   * For services that consume events: the microservice transport (an EventBusServer over the
+   * app's EVENT_BUS), connected beside the HTTP server.
+   */
+  transport?: (app: INestApplication, config: ServiceConfig<S>) => CustomTransportStrategy | Promise<CustomTransportStrategy>;
+}
+
+/** The full environment schema of a service: the common variables plus its own. */
+export function serviceSchema<S extends EnvSchema>(definition: ServiceDefinition<S>): EnvSchema {
+  return z.object({ ...serviceEnvShape(definition.defaultPort), ...definition.env.shape });
+}
+
+/** Validates a service's environment; throws ConfigError naming each missing or bad variable. */
+export function loadServiceConfig<S extends EnvSchema>(definition: ServiceDefinition<S>, env: Env = process.env): ServiceConfig<S> {
+  return loadConfig(serviceSchema(definition), env, definition.name) as ServiceConfig<S>;
+}
+
+@Module({})
+class ServiceRootModule {}
+
+/**
+ * Creates the Nest application of a service (HTTP, health endpoints, and the event transport
+ * when it has one) without listening yet and without touching process signals.
+ */
+export async function createServiceApp<S extends EnvSchema>(
+  definition: ServiceDefinition<S>,
+  config: ServiceConfig<S>,
+  logger: ServiceLogger = new ServiceLogger(definition.name, config.LOG_LEVEL),
+): Promise<INestApplication> {
+  const app = await NestFactory.create(
+    { module: ServiceRootModule, imports: [HealthModule.forRoot({ service: definition.name }), definition.module(config)] },
+    { logger, abortOnError: false },
+  );
+  await definition.configureHttp?.(app, config);
+  if (definition.transport) {
+    const strategy = await definition.transport(app, config);
+    app.connectMicroservice<MicroserviceOptions>({ strategy }, { inheritAppConfig: true });
+  }
+  return app;
+}
+
+/** Starts the event transport (if any), then the HTTP server; resolves to the bound URL. */
+export async function startServiceApp(app: INestApplication, config: BaseServiceConfig): Promise<string> {
+  await app.startAllMicroservices();
+  await app.listen(config.PORT, config.HOST);
+  const address = app.getHttpServer().address();
+  const boundPort = typeof address === 'object' && address ? address.port : config.PORT;
+  return `http://${config.HOST}:${boundPort}`;
+}
+
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * main.ts of every service: validate the configuration (print what is wrong and exit 1),
+ * create the app, start consuming and serving, and shut down gracefully on SIGTERM/SIGINT.
+ *
+ * Shutdown is Nest's: `enableShutdownHooks` runs onModuleDestroy → beforeApplicationShutdown →
+ * close the HTTP server and the event transport (stop consuming, finish in-flight handlers,
+ * commit offsets) → onApplicationShutdown (Mongo and Redis connections close there), then exits 0.
+ * On the signal, /ready turns 503 at once; if shutdown outlasts SHUTDOWN_TIMEOUT_MS the process
+ * exits 1.
+ */
+export async function bootstrapService<S extends EnvSchema>(definition: ServiceDefinition<S>, env: Env = process.env): Promise<INestApplication> {
+  const config = loadConfigOrExit(serviceSchema(definition), definition.name, env) as ServiceConfig<S>;
+  const logger = new ServiceLogger(definition.name, config.LOG_LEVEL);
+  let app: INestApplication | undefined;
+  try {
+    app = await createServiceApp(definition, config, logger);
+    const started = app;
+    app.enableShutdownHooks([...SHUTDOWN_SIGNALS], { useProcessExit: true });
+    for (const signal of SHUTDOWN_SIGNALS) {
+      process.once(signal, () => {
+        started.get(HealthRegistry).markShuttingDown();
+        logger.log(`${signal} received: shutting down (at most ${config.SHUTDOWN_TIMEOUT_MS} ms)`, 'Shutdown');
+        setTimeout(() => {
+          logger.fatal(`graceful shutdown did not finish within ${config.SHUTDOWN_TIMEOUT_MS} ms: exiting`, 'Shutdown');
+          process.exit(1);
+        }, config.SHUTDOWN_TIMEOUT_MS).unref();
+      });
+    }
+    process.once('exit', (code) => logger.log(`exit ${code}`, 'Shutdown'));
+    const url = await startServiceApp(app, config);
+    logger.log(`listening on ${url}`, 'Bootstrap');
+    return app;
+  } catch (err) {
+    logger.fatal(`failed to start: ${err instanceof Error ? err.message : String(err)}`, 'Bootstrap');
+    await app?.close().catch(() => undefined);
+    process.exit(1);
+  }
+}
