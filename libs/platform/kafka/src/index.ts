@@ -1,1 +1,5 @@
-export {};
+export * from './batch-processor';
+export * from './dead-letter-reader';
+export * from './kafka-event-bus';
+export { consoleEventBusLogger, type KafkaLogLevel } from './logging';
+export * from './recent-ids';

@@ -1,0 +1,279 @@
+import { buildCloudEvent, DOCUMENT_UPLOADED_V1, type CloudEvent, type DeadLetterRecordV1, type DocumentUploadedV1, type Topic } from '@studio/contracts';
+import type { EventBusLogger, EventHandler, ProcessedEventRef, ProcessedEventStore } from '@studio/ports';
+import { BatchProcessor, describeError, type BatchControls, type InboundMessage } from './batch-processor';
+import { RecentIds } from './recent-ids';
+
+const TOPIC = DOCUMENT_UPLOADED_V1;
+const KAFKA_TOPIC = `test.${TOPIC}`;
+
+function uploaded(documentId: string, id?: string): CloudEvent<DocumentUploadedV1> {
+  return buildCloudEvent<DocumentUploadedV1>({
+    topic: TOPIC,
+    source: '/studio/test',
+    tenantId: 'acme',
+    contextId: 'ctx-1',
+    ...(id ? { id } : {}),
+    data: {
+      version: 'v1',
+      contextId: 'ctx-1',
+      documentId,
+      filename: 'policy.md',
+      mediaType: 'text/markdown',
+      sha256: 'b'.repeat(64),
+      sizeBytes: 1,
+      storageUri: 'file:///tmp/x',
+    },
+  });
+}
+
+let nextOffset = 0;
+function msg(value: string | object | null): InboundMessage {
+  const offset = String(nextOffset++);
+  const raw = value === null ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+  return { offset, key: Buffer.from('ctx-1'), value: raw };
+}
+
+/** A ProcessedEventStore double that records the order of calls. */
+class RecordingStore implements ProcessedEventStore {
+  readonly ids = new Set<string>();
+  readonly calls: string[] = [];
+  async has(_g: string, id: string) {
+    this.calls.push(`has:${id}`);
+    return this.ids.has(id);
+  }
+  async remember(_g: string, id: string) {
+    this.calls.push(`remember:${id}`);
+    this.ids.add(id);
+  }
+  async seenAmong(_g: string, ids: readonly string[]) {
+    this.calls.push(`seenAmong:${ids.join(',')}`);
+    return new Set(ids.filter((id) => this.ids.has(id)));
+  }
+  async rememberMany(_g: string, events: readonly ProcessedEventRef[]) {
+    this.calls.push(`rememberMany:${events.map((e) => e.eventId).join(',')}`);
+    for (const e of events) this.ids.add(e.eventId);
+  }
+}
+
+function controls(overrides: Partial<BatchControls> = {}, log: string[] = []) {
+  const resolved: string[] = [];
+  const c: BatchControls = {
+    resolveOffset: (o) => {
+      resolved.push(o);
+      log.push(`resolve:${o}`);
+    },
+    heartbeat: jest.fn(async () => undefined),
+    commitOffsetsIfNecessary: jest.fn(async () => {
+      log.push('commit');
+    }),
+    isRunning: () => true,
+    isStale: () => false,
+    ...overrides,
+  };
+  return { c, resolved };
+}
+
+const quiet: EventBusLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function processor(handler: EventHandler<typeof TOPIC>, opts: { store?: ProcessedEventStore; deadLetter?: (r: DeadLetterRecordV1) => Promise<void>; maxAttempts?: number; sleeps?: number[]; rememberEvery?: number } = {}) {
+  const deadLetters: DeadLetterRecordV1[] = [];
+  const store = opts.store ?? new RecordingStore();
+  const p = new BatchProcessor({
+    groupId: 'framer',
+    subscriptions: new Map([[KAFKA_TOPIC, { topic: TOPIC as Topic, handler: handler as unknown as EventHandler<Topic> }]]),
+    store,
+    retry: { maxAttempts: opts.maxAttempts ?? 3, initialBackoffMs: 1000, maxBackoffMs: 4000 },
+    logger: quiet,
+    deadLetter:
+      opts.deadLetter ??
+      (async (r) => {
+        deadLetters.push(r);
+      }),
+    heartbeatEveryMs: 400,
+    random: () => 1,
+    sleep: async (ms) => {
+      opts.sleeps?.push(ms);
+    },
+    ...(opts.rememberEvery ? { rememberEvery: opts.rememberEvery } : {}),
+  });
+  return { p, deadLetters, store };
+}
+
+describe('BatchProcessor', () => {
+  it('hands each valid event to the handler, remembers it, and resolves its offset only afterwards', async () => {
+    const log: string[] = [];
+    const store = new RecordingStore();
+    const handled: string[] = [];
+    const { p } = processor(
+      async (e, d) => {
+        handled.push(`${e.data.documentId}@${d.partition}/${d.offset}#${d.attempt}`);
+        log.push(`handle:${e.data.documentId}`);
+      },
+      { store },
+    );
+    const a = uploaded('a', 'evt-a');
+    const b = uploaded('b', 'evt-b');
+    const messages = [msg(a), msg(b)];
+    const { c, resolved } = controls({}, log);
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 2, messages }, c);
+    expect(handled).toEqual([`a@2/${messages[0]?.offset}#1`, `b@2/${messages[1]?.offset}#1`]);
+    expect(store.calls).toEqual(['seenAmong:evt-a,evt-b', 'rememberMany:evt-a,evt-b']);
+    expect(resolved).toEqual([messages[1]?.offset]);
+    expect(log).toEqual(['handle:a', 'handle:b', `resolve:${messages[1]?.offset}`, 'commit']);
+  });
+
+  it('dead-letters a non-JSON message and a schema violation with their reasons, and goes on', async () => {
+    const handled: string[] = [];
+    const { p, deadLetters } = processor(async (e) => {
+      handled.push(e.data.documentId);
+    });
+    const bad = { ...uploaded('x', 'evt-x'), data: { version: 'v1', contextId: 'ctx-1' } };
+    const messages = [msg('{oops'), msg(bad), msg(null), msg(uploaded('ok', 'evt-ok'))];
+    const { c, resolved } = controls();
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages }, c);
+    expect(handled).toEqual(['ok']);
+    expect(deadLetters.map((r) => r.reason)).toEqual(['invalid-message', 'invalid-message', 'invalid-message']);
+    expect(deadLetters[0]).toMatchObject({
+      version: 'v1',
+      originalTopic: KAFKA_TOPIC,
+      partition: 0,
+      offset: messages[0]?.offset,
+      key: 'ctx-1',
+      consumerGroup: 'framer',
+      eventId: null,
+      attempts: 0,
+      payload: '{oops',
+    });
+    expect(deadLetters[0]?.error).toMatch(/not JSON/);
+    expect(deadLetters[1]?.error).toMatch(/documentId/);
+    expect(deadLetters[2]?.error).toMatch(/no value/);
+    expect(resolved).toEqual([messages[3]?.offset]);
+  });
+
+  it('skips events the store has seen, repeats within a batch, and repeats in later batches without asking the store', async () => {
+    const store = new RecordingStore();
+    store.ids.add('evt-old');
+    const handled: string[] = [];
+    const { p } = processor(
+      async (e) => {
+        handled.push(e.id);
+      },
+      { store },
+    );
+    const fresh = uploaded('f', 'evt-new');
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [msg(uploaded('o', 'evt-old')), msg(fresh), msg(fresh)] }, controls().c);
+    const { c, resolved } = controls();
+    const again = msg(fresh);
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [again] }, c);
+    expect(handled).toEqual(['evt-new']);
+    expect(store.calls).toEqual(['seenAmong:evt-old,evt-new', 'rememberMany:evt-new']);
+    expect(resolved).toEqual([again.offset]);
+  });
+
+  it('retries with backoff and heartbeats while waiting, then dead-letters after maxAttempts and moves on', async () => {
+    const sleeps: number[] = [];
+    const attempts: string[] = [];
+    const store = new RecordingStore();
+    const { p, deadLetters } = processor(
+      async (e, d) => {
+        attempts.push(`${e.data.documentId}#${d.attempt}`);
+        if (e.data.documentId === 'poison') throw new Error('framing failed: clause table missing');
+      },
+      { sleeps, store },
+    );
+    const poison = uploaded('poison', 'evt-poison');
+    const messages = [msg(poison), msg(uploaded('next', 'evt-next'))];
+    const { c, resolved } = controls();
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 1, messages }, c);
+    expect(attempts).toEqual(['poison#1', 'poison#2', 'poison#3', 'next#1']);
+    // backoff 1000 then 2000 ms (jitter pinned), slept in 400 ms slices with a heartbeat after each
+    expect(sleeps).toEqual([400, 400, 200, 400, 400, 400, 400, 400]);
+    expect((c.heartbeat as jest.Mock).mock.calls.length).toBeGreaterThanOrEqual(sleeps.length + 2);
+    expect(deadLetters).toHaveLength(1);
+    expect(deadLetters[0]).toMatchObject({ reason: 'handler-failed', error: 'framing failed: clause table missing', attempts: 3, eventId: 'evt-poison', offset: messages[0]?.offset });
+    expect(JSON.parse(deadLetters[0]?.payload ?? '')).toEqual(poison);
+    expect(store.ids.has('evt-poison')).toBe(false);
+    expect(resolved).toEqual([messages[1]?.offset]);
+  });
+
+  it('when stopping during a retry, abandons it and leaves that message unresolved for redelivery', async () => {
+    let running = true;
+    const { p, deadLetters } = processor(async (e) => {
+      if (e.data.documentId === 'flaky') {
+        running = false; // stop() arrives while the handler runs
+        throw new Error('temporarily unavailable');
+      }
+    });
+    const messages = [msg(uploaded('ok', 'evt-1')), msg(uploaded('flaky', 'evt-2')), msg(uploaded('later', 'evt-3'))];
+    const { c, resolved } = controls({ isRunning: () => running });
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages }, c);
+    expect(resolved).toEqual([messages[0]?.offset]);
+    expect(deadLetters).toHaveLength(0);
+  });
+
+  it('when stopping, finishes the handler in hand and takes no further message', async () => {
+    let running = true;
+    const handled: string[] = [];
+    const { p } = processor(async (e) => {
+      handled.push(e.data.documentId);
+      running = false;
+    });
+    const messages = [msg(uploaded('first', 'evt-a')), msg(uploaded('second', 'evt-b'))];
+    const { c, resolved } = controls({ isRunning: () => running });
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages }, c);
+    expect(handled).toEqual(['first']);
+    expect(resolved).toEqual([messages[0]?.offset]);
+  });
+
+  it('if the dead-letter topic cannot be written, fails the batch with earlier work committed and the message unresolved', async () => {
+    const store = new RecordingStore();
+    const { p } = processor(async () => undefined, {
+      store,
+      deadLetter: async () => {
+        throw new Error('broker unavailable');
+      },
+    });
+    const messages = [msg(uploaded('ok', 'evt-ok')), msg('garbage'), msg(uploaded('after', 'evt-after'))];
+    const { c, resolved } = controls();
+    await expect(p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages }, c)).rejects.toThrow('broker unavailable');
+    expect(resolved).toEqual([messages[0]?.offset]);
+    expect(store.ids).toEqual(new Set(['evt-ok']));
+  });
+
+  it('remembers and resolves in slices of rememberEvery within a long batch', async () => {
+    const store = new RecordingStore();
+    const { p } = processor(async () => undefined, { store, rememberEvery: 2 });
+    const messages = [1, 2, 3, 4, 5].map((n) => msg(uploaded(`d${n}`, `evt-${n}`)));
+    const { c, resolved } = controls();
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages }, c);
+    expect(store.calls.filter((x) => x.startsWith('rememberMany'))).toEqual(['rememberMany:evt-1,evt-2', 'rememberMany:evt-3,evt-4', 'rememberMany:evt-5']);
+    expect(resolved).toEqual([messages[1]?.offset, messages[3]?.offset, messages[4]?.offset]);
+  });
+
+  it('refuses a batch for a topic it has no handler for', async () => {
+    const { p } = processor(async () => undefined);
+    await expect(p.processBatch({ topic: 'other', partition: 0, messages: [] }, controls().c)).rejects.toThrow(/no handler for Kafka topic "other"/);
+  });
+});
+
+describe('RecentIds', () => {
+  it('forgets the oldest id beyond its capacity', () => {
+    const ids = new RecentIds(2);
+    ids.add('a');
+    ids.add('b');
+    ids.add('a');
+    ids.add('c');
+    expect(ids.has('a')).toBe(true);
+    expect(ids.has('b')).toBe(false);
+    expect(ids.has('c')).toBe(true);
+    expect(ids.size).toBe(2);
+  });
+});
+
+describe('describeError', () => {
+  it('reads Errors, strings and NestJS RPC error objects', () => {
+    expect(describeError(new Error('boom'))).toBe('boom');
+    expect(describeError('plain')).toBe('plain');
+    expect(describeError({ status: 'error', message: 'Internal server error' })).toBe('{"status":"error","message":"Internal server error"}');
+  });
+});

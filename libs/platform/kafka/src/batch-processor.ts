@@ -1,0 +1,254 @@
+import { decodeEvent, type CloudEvent, type DeadLetterRecordV1, type EventData, type Topic } from '@studio/contracts';
+import {
+  backoffDelayMs,
+  rememberAll,
+  seenAmong,
+  type EventBusLogger,
+  type EventHandler,
+  type ProcessedEventRef,
+  type ProcessedEventStore,
+  type RetryPolicy,
+} from '@studio/ports';
+import { RecentIds } from './recent-ids';
+
+/**
+ * The consuming half of the Kafka event bus, free of kafkajs types so it can be tested alone:
+ * one partition's batch of raw messages goes in; every message ends handled, skipped as a
+ * duplicate, or dead-lettered, and only then is its offset resolved.
+ */
+
+export interface InboundMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+export interface InboundBatch {
+  /** The Kafka topic name (the contract topic, with the bus's prefix if any). */
+  topic: string;
+  partition: number;
+  messages: readonly InboundMessage[];
+}
+
+/** What the consumer offers while a batch is processed (kafkajs: EachBatchPayload). */
+export interface BatchControls {
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  commitOffsetsIfNecessary(): Promise<void>;
+  /** False once the consumer is stopping: finish the message in hand, take no new one. */
+  isRunning(): boolean;
+  /** True when the partition was re-assigned or seeked: the rest of the batch is not ours. */
+  isStale(): boolean;
+}
+
+export interface Subscription {
+  topic: Topic;
+  handler: EventHandler<Topic>;
+}
+
+export interface BatchProcessorOptions {
+  groupId: string;
+  /** By Kafka topic name. */
+  subscriptions: ReadonlyMap<string, Subscription>;
+  store: ProcessedEventStore;
+  retry: RetryPolicy;
+  deadLetter: (record: DeadLetterRecordV1) => Promise<void>;
+  logger: EventBusLogger;
+  /** Heartbeat at least this often while waiting between retries; default 1000 ms. */
+  heartbeatEveryMs?: number;
+  /** Processed event ids kept in memory, so duplicates close together cost no lookup; default 10,000. */
+  recentIdsCapacity?: number;
+  /** Remember processed ids (one store round trip) and resolve their offsets every N messages; default 500. */
+  rememberEvery?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+type Outcome = 'handled' | 'dead-lettered' | 'interrupted';
+
+interface Done {
+  offset: string;
+  processed?: ProcessedEventRef;
+}
+
+export class BatchProcessor {
+  private readonly recent: RecentIds;
+  private readonly heartbeatEveryMs: number;
+  private readonly rememberEvery: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(private readonly options: BatchProcessorOptions) {
+    if (options.retry.maxAttempts < 1) throw new Error(`retry.maxAttempts must be >= 1, got ${options.retry.maxAttempts}`);
+    this.recent = new RecentIds(options.recentIdsCapacity ?? 10_000);
+    this.heartbeatEveryMs = options.heartbeatEveryMs ?? 1_000;
+    this.rememberEvery = options.rememberEvery ?? 500;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = options.random ?? Math.random;
+  }
+
+  async processBatch(batch: InboundBatch, controls: BatchControls): Promise<void> {
+    const subscription = this.options.subscriptions.get(batch.topic);
+    if (!subscription) throw new Error(`no handler for Kafka topic "${batch.topic}" (subscribed: ${[...this.options.subscriptions.keys()].join(', ')})`);
+
+    const decoded = batch.messages.map((m) => decode(subscription.topic, m));
+    const lookup = [...new Set(decoded.flatMap((d) => ('event' in d && !this.recent.has(d.event.id) ? [d.event.id] : [])))];
+    const alreadyProcessed = await seenAmong(this.options.store, this.options.groupId, lookup);
+
+    let done: Done[] = [];
+    const flush = async () => {
+      if (done.length === 0) return;
+      const batchDone = done;
+      done = [];
+      await rememberAll(
+        this.options.store,
+        this.options.groupId,
+        batchDone.flatMap((d) => (d.processed ? [d.processed] : [])),
+      );
+      const last = batchDone[batchDone.length - 1];
+      if (last) controls.resolveOffset(last.offset);
+    };
+
+    try {
+      for (let i = 0; i < batch.messages.length; i++) {
+        if (!controls.isRunning() || controls.isStale()) break;
+        const message = batch.messages[i] as InboundMessage;
+        const d = decoded[i] as Decoded;
+        if ('error' in d) {
+          await this.deadLetter(batch, message, null, 'invalid-message', d.error, 0);
+          done.push({ offset: message.offset });
+        } else if (this.recent.has(d.event.id) || alreadyProcessed.has(d.event.id)) {
+          this.options.logger.debug('duplicate event skipped', { topic: batch.topic, partition: batch.partition, offset: message.offset, eventId: d.event.id });
+          done.push({ offset: message.offset });
+        } else {
+          const outcome = await this.handle(subscription, batch, message, d.event, controls);
+          if (outcome === 'interrupted') break;
+          if (outcome === 'handled') {
+            this.recent.add(d.event.id);
+            done.push({ offset: message.offset, processed: { eventId: d.event.id, topic: subscription.topic } });
+          } else {
+            done.push({ offset: message.offset });
+          }
+        }
+        if (done.length >= this.rememberEvery) {
+          await flush();
+          await controls.commitOffsetsIfNecessary();
+        }
+        await controls.heartbeat();
+      }
+    } finally {
+      await flush();
+    }
+    await controls.commitOffsetsIfNecessary();
+  }
+
+  private async handle(
+    subscription: Subscription,
+    batch: InboundBatch,
+    message: InboundMessage,
+    event: CloudEvent<EventData<Topic>>,
+    controls: BatchControls,
+  ): Promise<Outcome> {
+    const { maxAttempts } = this.options.retry;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      try {
+        await subscription.handler(event, { topic: subscription.topic, partition: batch.partition, offset: message.offset, attempt });
+        return 'handled';
+      } catch (err) {
+        lastError = err;
+        this.options.logger.warn('event handler failed', {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          eventId: event.id,
+          attempt,
+          maxAttempts,
+          error: describeError(err),
+        });
+        if (attempt === maxAttempts) break;
+        const waited = await this.waitWithHeartbeats(backoffDelayMs(this.options.retry, attempt, this.random), controls);
+        if (!waited) {
+          this.options.logger.info('consumer stopping: retry abandoned, the message will be redelivered', {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            eventId: event.id,
+          });
+          return 'interrupted';
+        }
+      }
+    }
+    await this.deadLetter(batch, message, event.id, 'handler-failed', describeError(lastError), maxAttempts);
+    return 'dead-lettered';
+  }
+
+  /** Sleeps `ms` in slices, heartbeating between them; false if the consumer began stopping. */
+  private async waitWithHeartbeats(ms: number, controls: BatchControls): Promise<boolean> {
+    let remaining = ms;
+    while (remaining > 0) {
+      if (!controls.isRunning()) return false;
+      const slice = Math.min(remaining, this.heartbeatEveryMs);
+      await this.sleep(slice);
+      remaining -= slice;
+      await controls.heartbeat();
+    }
+    return controls.isRunning() && !controls.isStale();
+  }
+
+  private async deadLetter(
+    batch: InboundBatch,
+    message: InboundMessage,
+    eventId: string | null,
+    reason: DeadLetterRecordV1['reason'],
+    error: string,
+    attempts: number,
+  ): Promise<void> {
+    const record: DeadLetterRecordV1 = {
+      version: 'v1',
+      originalTopic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+      key: message.key ? message.key.toString('utf8') : null,
+      consumerGroup: this.options.groupId,
+      eventId,
+      reason,
+      error,
+      attempts,
+      failedAt: new Date().toISOString(),
+      payload: message.value ? message.value.toString('utf8') : '',
+    };
+    await this.options.deadLetter(record);
+    this.options.logger.error('message dead-lettered', {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+      eventId,
+      reason,
+      error,
+    });
+  }
+}
+
+type Decoded = { event: CloudEvent<EventData<Topic>> } | { error: string };
+
+function decode(topic: Topic, message: InboundMessage): Decoded {
+  try {
+    return { event: decodeEvent(topic, message.value) };
+  } catch (err) {
+    return { error: describeError(err) };
+  }
+}
+
+/** A readable message for any thrown value (Errors, strings, NestJS RPC error objects). */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  if (typeof err === 'string' && err.length > 0) return err;
+  try {
+    const json = JSON.stringify(err);
+    if (json && json !== '{}') return json;
+  } catch {
+    // not serialisable: fall through
+  }
+  return String(err) || 'unknown error';
+}
