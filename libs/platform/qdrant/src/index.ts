@@ -1,1 +1,2 @@
-export {};
+export * from './point-id';
+export * from './qdrant-vector-index';
