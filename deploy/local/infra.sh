@@ -5,6 +5,7 @@
 #   bash deploy/local/infra.sh up            install what is missing, start, wait until ready
 #   bash deploy/local/infra.sh down [--purge] stop what this script started (--purge: delete data)
 #   bash deploy/local/infra.sh status        one line per server
+#   bash deploy/local/infra.sh test-qdrant   run the Qdrant stand-in's pytest suite in its venv
 #
 # Data, logs and pid files live in ${STUDIO_DATA_DIR:-<repo>/.data}/local. Ports come from
 # KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT, REDIS_PORT and QDRANT_PORT.
@@ -160,6 +161,7 @@ spawn() {
   # fd 9 is the lock of this script: the server must not keep holding it.
   setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$RUN/$name.pid"
+  url_of "$name" >"$RUN/$name.url"
 }
 
 start_kafka() {
@@ -239,6 +241,9 @@ up_one() {
     return 0
   fi
   if pid="$(pid_of "$name")"; then
+    if [ "$(cat "$RUN/$name.url" 2>/dev/null)" != "$(url_of "$name")" ]; then
+      die "$name: already running (pid $pid) at $(cat "$RUN/$name.url" 2>/dev/null || echo '?'), not at $(url_of "$name"); run 'infra.sh down' first to change its port"
+    fi
     log "$name: started earlier (pid $pid), waiting for it to answer"
   else
     port_open "$port" &&
@@ -299,7 +304,7 @@ stop_one() {
     log "$name: still running after ${STOP_GRACE}s, sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
   fi
-  rm -f "$RUN/$name.pid"
+  rm -f "$RUN/$name.pid" "$RUN/$name.url"
   log "$name: stopped (pid $pid)"
 }
 
@@ -343,8 +348,13 @@ case "${1:-}" in
     cmd_down "${2:-}"
     ;;
   status) cmd_status ;;
+  test-qdrant)
+    shift
+    install_qdrant
+    cd "$HERE/qdrant-api" && exec "$QDRANT_VENV/bin/python" -m pytest "$@"
+    ;;
   *)
-    echo "usage: $0 up | down [--purge] | status" >&2
+    echo "usage: $0 up | down [--purge] | status | test-qdrant [pytest args]" >&2
     exit 2
     ;;
 esac
