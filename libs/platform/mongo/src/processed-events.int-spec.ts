@@ -1,0 +1,54 @@
+import { describeWithServers, uniqueName } from '@studio/testing';
+import { connectMongo, type MongoDatabase } from './connection';
+import { MongoProcessedEventStore, PROCESSED_EVENTS_COLLECTION } from './processed-events';
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describeWithServers(['MONGO_URL'], 'MongoProcessedEventStore (real MongoDB-compatible server)', (urls) => {
+  let db: MongoDatabase;
+  let store: MongoProcessedEventStore;
+
+  beforeAll(async () => {
+    db = await connectMongo(urls.MONGO_URL, uniqueName('processed').replace(/[^A-Za-z0-9_-]/g, '_'), quiet);
+    store = new MongoProcessedEventStore(db.connection);
+    await store.ensureIndexes();
+  });
+
+  afterAll(async () => {
+    await db.connection.dropDatabase().catch(() => undefined);
+    await db.close();
+  });
+
+  it('remembers per group, idempotently, keeping the first processing time', async () => {
+    expect(await store.has('framer', 'evt-1')).toBe(false);
+    await store.remember('framer', 'evt-1', 'policy.document.uploaded.v1');
+    const first = await db.connection.collection(PROCESSED_EVENTS_COLLECTION).findOne({ _id: 'framer:evt-1' as never });
+    await new Promise((r) => setTimeout(r, 5));
+    await store.remember('framer', 'evt-1', 'policy.document.uploaded.v1');
+    expect(await store.has('framer', 'evt-1')).toBe(true);
+    expect(await store.has('auditor', 'evt-1')).toBe(false);
+    const docs = await db.connection.collection(PROCESSED_EVENTS_COLLECTION).find({ eventId: 'evt-1' }).toArray();
+    expect(docs).toHaveLength(1);
+    expect(docs[0]).toMatchObject({ _id: 'framer:evt-1', group: 'framer', eventId: 'evt-1', topic: 'policy.document.uploaded.v1' });
+    expect((docs[0]?.['processedAt'] as Date).getTime()).toBe((first?.['processedAt'] as Date).getTime());
+  });
+
+  it('answers and writes batches in one round trip each, with repeats inside a batch', async () => {
+    await store.rememberMany('g2', [
+      { eventId: 'a', topic: 't' },
+      { eventId: 'b', topic: 't' },
+      { eventId: 'a', topic: 't' },
+    ]);
+    await store.rememberMany('g2', [{ eventId: 'b', topic: 't' }]);
+    expect(await store.seenAmong('g2', ['a', 'b', 'c'])).toEqual(new Set(['a', 'b']));
+    expect(await store.seenAmong('g3', ['a', 'b'])).toEqual(new Set());
+    expect(await store.seenAmong('g2', [])).toEqual(new Set());
+    expect(await store.forgetGroup('g2')).toBe(2);
+    expect(await store.has('g2', 'a')).toBe(false);
+  });
+
+  it('survives concurrent remembers of the same event (upserts, no duplicate-key failure)', async () => {
+    await Promise.all(Array.from({ length: 8 }, () => store.remember('race', 'evt-r', 't')));
+    expect(await store.has('race', 'evt-r')).toBe(true);
+  });
+});

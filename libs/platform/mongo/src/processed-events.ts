@@ -1,0 +1,106 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import type { ProcessedEventRef, ProcessedEventStore } from '@studio/ports';
+
+export const PROCESSED_EVENTS_COLLECTION = 'processed_events';
+
+/** One handled event of one consumer group; `_id` is `<group>:<eventId>`, so a repeat is the same document. */
+export interface ProcessedEventDocument {
+  _id: string;
+  group: string;
+  eventId: string;
+  topic: string;
+  processedAt: Date;
+}
+
+function modelFor(connection: Connection, collection: string): Model<ProcessedEventDocument> {
+  const name = `ProcessedEvent:${collection}`;
+  const existing = connection.models[name] as Model<ProcessedEventDocument> | undefined;
+  if (existing) return existing;
+  const schema = new Schema<ProcessedEventDocument>(
+    {
+      _id: { type: String, required: true },
+      group: { type: String, required: true },
+      eventId: { type: String, required: true },
+      topic: { type: String, required: true },
+      processedAt: { type: Date, required: true },
+    },
+    { collection, versionKey: false, autoIndex: false, autoCreate: false },
+  );
+  return connection.model<ProcessedEventDocument>(name, schema);
+}
+
+/**
+ * The event ids each consumer group has handled, in the service's own database. Writes are
+ * idempotent upserts on a deterministic `_id` (`$setOnInsert`, so the first processing time
+ * stays); lookups are by `_id` only. Works on MongoDB and FerretDB (no transactions needed).
+ */
+export class MongoProcessedEventStore implements ProcessedEventStore {
+  private readonly model: Model<ProcessedEventDocument>;
+
+  constructor(connection: Connection, collection: string = PROCESSED_EVENTS_COLLECTION) {
+    this.model = modelFor(connection, collection);
+  }
+
+  static key(consumerGroup: string, eventId: string): string {
+    return `${consumerGroup}:${eventId}`;
+  }
+
+  async has(consumerGroup: string, eventId: string): Promise<boolean> {
+    const found = await this.model.exists({ _id: MongoProcessedEventStore.key(consumerGroup, eventId) });
+    return found !== null;
+  }
+
+  async remember(consumerGroup: string, eventId: string, topic: string): Promise<void> {
+    await this.rememberMany(consumerGroup, [{ eventId, topic }]);
+  }
+
+  async seenAmong(consumerGroup: string, eventIds: readonly string[]): Promise<Set<string>> {
+    if (eventIds.length === 0) return new Set();
+    const keys = eventIds.map((id) => MongoProcessedEventStore.key(consumerGroup, id));
+    const found = await this.model.find({ _id: { $in: keys } }, { eventId: 1 }).lean<Array<Pick<ProcessedEventDocument, '_id' | 'eventId'>>>();
+    return new Set(found.map((d) => d.eventId));
+  }
+
+  async rememberMany(consumerGroup: string, events: readonly ProcessedEventRef[]): Promise<void> {
+    if (events.length === 0) return;
+    const processedAt = new Date();
+    try {
+      await this.model.bulkWrite(
+        events.map((e) => ({
+          updateOne: {
+            filter: { _id: MongoProcessedEventStore.key(consumerGroup, e.eventId) },
+            update: { $setOnInsert: { group: consumerGroup, eventId: e.eventId, topic: e.topic, processedAt } },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
+    } catch (err) {
+      // Two upserts of the same new _id racing: the loser gets E11000, and the record is there.
+      if (!onlyDuplicateKeyErrors(err)) throw err;
+    }
+  }
+
+  /** Forgets a group's records (for tests and for deliberately re-processing a topic from the start). */
+  async forgetGroup(consumerGroup: string): Promise<number> {
+    const result = await this.model.deleteMany({ group: consumerGroup });
+    return result.deletedCount;
+  }
+
+  /** Index for forgetGroup and housekeeping by age. Idempotent. */
+  async ensureIndexes(): Promise<void> {
+    await this.model.collection.createIndex({ group: 1, processedAt: 1 }, { name: 'group_processedAt' });
+  }
+}
+
+const DUPLICATE_KEY = 11000;
+
+/** True for a bulk write whose every failure is a duplicate key (a lost upsert race). */
+function onlyDuplicateKeyErrors(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; writeErrors?: unknown };
+  // The driver reports one write error as an object, several as an array.
+  const writeErrors = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+  if (writeErrors.length > 0) return writeErrors.every((w: { code?: unknown }) => w.code === DUPLICATE_KEY);
+  return e.code === DUPLICATE_KEY;
+}
