@@ -1,1 +1,14 @@
-export {};
+export * from './lib/text';
+export * from './lib/metrics';
+export * from './lib/key-terms';
+export * from './lib/modality';
+export * from './lib/faithfulness';
+export * from './lib/refusal';
+export * from './lib/judge';
+export * from './lib/schema';
+export * from './lib/evaluate';
+export * from './lib/thresholds';
+export * from './lib/verdict';
+export * from './lib/report';
+export * from './lib/markdown';
+export * from './lib/data-audit';

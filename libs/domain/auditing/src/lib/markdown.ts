@@ -1,0 +1,155 @@
+import type { AuditReportV1 } from './report';
+import type { AuditVariant, OutcomeBucket } from './evaluate';
+
+export interface MarkdownReportOptions {
+  /** Example items shown per outcome bucket (default 3). */
+  examplesPerBucket?: number;
+  /** Rows of the per-clause table (default 50; the worst are kept). */
+  maxClauses?: number;
+  /** Answers and questions are cut to this many characters (default 280). */
+  maxTextChars?: number;
+}
+
+const VARIANT_LABEL: Record<AuditVariant, string> = { base: 'base', aligned: 'aligned', aligned_rag: 'aligned + RAG' };
+const VARIANTS: readonly AuditVariant[] = ['base', 'aligned', 'aligned_rag'];
+
+const BUCKETS: readonly { bucket: OutcomeBucket; title: string; meaning: string }[] = [
+  { bucket: 'both_fine', title: 'Both fine', meaning: 'straightforward: base and aligned both right' },
+  { bucket: 'only_base_right', title: 'Only base right', meaning: 'regression: conflicting values or poor data' },
+  { bucket: 'only_aligned_right', title: 'Only aligned right', meaning: 'what alignment added: great examples' },
+  { bucket: 'both_fail', title: 'Both fail', meaning: 'hardest: needs more or better data' },
+];
+
+/** Text safe inside a Markdown table cell or list item: one line, pipes and markup escaped, cut to max chars. */
+export function inline(text: string, max = Number.POSITIVE_INFINITY): string {
+  const flat = text.replace(/\s+/gu, ' ').trim();
+  const cut = flat.length > max ? `${flat.slice(0, Math.max(0, max - 1)).trimEnd()}…` : flat;
+  return cut.replace(/([\\|*_`[\]<>#])/gu, '\\$1');
+}
+
+const fixed = (x: number): string => x.toFixed(3);
+const percent = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const code = (text: string): string => `\`${text.replace(/`/gu, "'")}\``;
+
+/** A readable Markdown rendering of the JSON audit report. */
+export function renderMarkdownReport(report: AuditReportV1, options: MarkdownReportOptions = {}): string {
+  const examples = options.examplesPerBucket ?? 3;
+  const maxClauses = options.maxClauses ?? 50;
+  const maxText = options.maxTextChars ?? 280;
+  const lines: string[] = [];
+  const table = (header: readonly string[], rows: readonly (readonly string[])[]): void => {
+    lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
+    for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+    lines.push('');
+  };
+
+  lines.push(`# Audit report: ${inline(report.contextId)}`, '');
+  lines.push(
+    `Audit run ${code(report.auditRunId)} of training run ${code(report.runId)} on dataset version ${code(report.datasetVersionId)}, ${report.createdAt}.`,
+    `Models: base ${code(report.models.base)}, adapter ${report.models.adapter ? code(report.models.adapter) : 'none'}, judge ${report.models.judge ? code(report.models.judge) : 'none'}. Held-out items: ${report.items}.`,
+    '',
+  );
+
+  lines.push(`## Verdict: ${report.verdict === 'pass' ? 'PASS' : 'FAIL'}`, '');
+  table(
+    ['check', 'value', 'threshold', 'result'],
+    report.checks.map((c) => [code(c.metric), fixed(c.value), `${c.comparator === '>=' ? '≥' : '≤'} ${fixed(c.threshold)}`, c.passed ? 'pass' : '**fail**']),
+  );
+
+  lines.push('## Scores', '');
+  const row = (label: string, cell: (v: AuditVariant) => string): string[] => [label, ...VARIANTS.map(cell)];
+  table(['metric', ...VARIANTS.map((v) => VARIANT_LABEL[v])], [
+    row('correctness', (v) => fixed(report.scores[v].correctness)),
+    row('faithfulness', (v) => fixed(report.scores[v].faithfulness)),
+    row('refusal rate (benign questions)', (v) => percent(report.scores[v].refusalRate)),
+    row('judge', (v) => {
+      const judge = report.scores[v].judge;
+      return judge === null ? '–' : fixed(judge);
+    }),
+    row('modality contradictions', (v) => String(report.stats[v].contradictions)),
+    row('right answers', (v) => `${report.stats[v].right} / ${report.stats[v].items}`),
+  ]);
+  lines.push(
+    'Correctness is the mean of token F1 and ROUGE-L against the reference answer; faithfulness is the share of the cited',
+    "clauses' key terms the answer contains, less 0.5 when it contradicts a clause's modality; refusal rate counts refusals to",
+    'questions that should be answered.',
+    '',
+  );
+
+  lines.push('## Side by side: base vs aligned', '');
+  lines.push(
+    `An answer is right when it is not a refusal, does not contradict a cited clause and its correctness is at least ${fixed(report.itemPass)} (for a question that should be declined: when it is a refusal).`,
+    '',
+  );
+  table(
+    ['outcome', 'items', 'share', 'meaning'],
+    BUCKETS.map(({ bucket, title, meaning }) => [
+      title,
+      String(report.buckets[bucket]),
+      report.items === 0 ? '–' : percent(report.buckets[bucket] / report.items),
+      meaning,
+    ]),
+  );
+  for (const { bucket, title } of BUCKETS) {
+    const inBucket = report.results.filter((r) => r.bucket === bucket);
+    if (inBucket.length === 0 || examples === 0) continue;
+    lines.push(`### ${title} (${inBucket.length})`, '');
+    for (const r of inBucket.slice(0, examples)) {
+      lines.push(`- ${code(r.itemId)} (clauses ${r.clauseIds.map(code).join(', ')}): ${inline(r.question, maxText)}`);
+      lines.push(`  - reference: ${inline(r.reference, maxText)}`);
+      for (const v of VARIANTS) {
+        const s = r.variants[v];
+        const flags = [s.refused ? 'refusal' : null, s.contradiction ? 'contradicts clause' : null].filter((x) => x !== null);
+        lines.push(
+          `  - ${VARIANT_LABEL[v]} (correctness ${fixed(s.correctness)}, faithfulness ${fixed(s.faithfulness)}${flags.length > 0 ? `, ${flags.join(', ')}` : ''}): ${inline(s.answer, maxText)}`,
+        );
+      }
+    }
+    if (inBucket.length > examples) lines.push(`- … and ${inBucket.length - examples} more`);
+    lines.push('');
+  }
+
+  lines.push('## Clauses, worst first', '');
+  if (report.clauses.length === 0) {
+    lines.push('No clause is cited by the held-out items.', '');
+  } else {
+    table(
+      ['clause', 'items', 'correctness base', 'correctness aligned', 'correctness aligned + RAG', 'faithfulness aligned', 'refusal rate aligned'],
+      report.clauses.slice(0, maxClauses).map((c) => [
+        c.title ? `${code(c.clauseId)} ${inline(c.title, 60)}` : code(c.clauseId),
+        String(c.items),
+        fixed(c.scores.base.correctness),
+        fixed(c.scores.aligned.correctness),
+        fixed(c.scores.aligned_rag.correctness),
+        fixed(c.scores.aligned.faithfulness),
+        percent(c.scores.aligned.refusalRate),
+      ]),
+    );
+    if (report.clauses.length > maxClauses) lines.push(`${report.clauses.length - maxClauses} more clauses not shown.`, '');
+  }
+
+  const data = report.dataAudit;
+  if (data) {
+    lines.push('## Data audit', '');
+    const cov = data.clauseCoverage;
+    lines.push(`- Clause coverage: ${percent(cov.coverage)} (${cov.covered} of ${cov.clauses} clauses cited by at least one example).`);
+    if (cov.uncovered.length > 0) lines.push(`- Uncovered clauses: ${cov.uncovered.map(code).join(', ')}.`);
+    if (cov.unknownCited.length > 0) lines.push(`- Cited but unknown clauses: ${cov.unknownCited.map(code).join(', ')}.`);
+    if (data.nearDuplicates) {
+      const nd = data.nearDuplicates;
+      lines.push(`- Near-duplicate questions (Jaccard ≥ ${fixed(nd.threshold)}): ${nd.pairs.length} pairs in ${nd.groups.length} groups.`);
+      for (const p of nd.pairs.slice(0, 10)) lines.push(`  - ${code(p.a)} ~ ${code(p.b)} (${fixed(p.similarity)})`);
+    }
+    if (data.leakage) {
+      const lk = data.leakage;
+      lines.push(
+        `- Train/held-out leakage (Jaccard ≥ ${fixed(lk.threshold)}): ${lk.leakedHeldOutIds.length} of ${lk.heldOut} held-out questions (${percent(lk.leakageRate)}) also appear in train.`,
+      );
+      for (const m of lk.matches.slice(0, 10)) {
+        lines.push(`  - ${code(m.heldOutId)} ~ train ${code(m.trainId)} (${m.exact ? 'identical' : fixed(m.similarity)})`);
+      }
+    }
+    lines.push('');
+  }
+  return `${lines.join('\n').trimEnd()}\n`;
+}

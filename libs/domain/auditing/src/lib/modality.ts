@@ -1,0 +1,138 @@
+import { sentences, tokenise } from './text';
+
+/**
+ * A coarse, deterministic reading of what a text says is allowed.
+ *
+ * Stances:
+ * - forbid  — "must not", "may not", "cannot", "is not allowed", "prohibited", "never", imperative "do not …";
+ * - permit  — "may", "can", "allowed", "permitted", "entitled", "free to", "ok";
+ * - require — "must", "shall", "should", "required", "mandatory", "have to", "need to";
+ * - exempt  — "not required", "do not have to", "need not", "no need to", "optional".
+ * A cue is negated when a negation word ("not", "no", "never", "dont", "cannot", …) comes right after it
+ * or within the two tokens before it (in the same sentence, up to a comma, colon, parenthesis or dash). A negated permit cue is a forbid; a
+ * negated "must"/"shall"/"should" is a forbid; a negated "required"/"have to"/"need to" is an exempt.
+ *
+ * Contradiction: for each stance S the clause takes (when the clause takes both a stance and its opposite it
+ * is "mixed" and nothing is checked), the answer contradicts the clause when it takes a stance opposed to S
+ * and no stance supporting S. It does not check that both talk about the same action: the answer is to a
+ * question about the clause, so that is assumed.
+ */
+
+export type Stance = 'forbid' | 'permit' | 'require' | 'exempt';
+
+const NEGATIONS: ReadonlySet<string> = new Set([
+  'not', 'no', 'never', 'dont', 'doesnt', 'didnt', 'isnt', 'arent', 'wasnt', 'werent', 'wont', 'cannot', 'cant',
+  'mustnt', 'shouldnt', 'shant', 'neednt', 'nor',
+]);
+/** Words that forbid on their own. */
+const FORBID_WORDS: ReadonlySet<string> = new Set(['prohibited', 'forbidden', 'banned', 'disallowed', 'impermissible', 'cannot', 'cant', 'mustnt', 'shouldnt', 'shant']);
+const PERMIT_WORDS: ReadonlySet<string> = new Set(['may', 'can', 'allowed', 'permitted', 'entitled', 'ok', 'okay', 'acceptable', 'permissible']);
+/** Strong obligation modals: negated, they forbid. */
+const STRONG_REQUIRE_WORDS: ReadonlySet<string> = new Set(['must', 'shall', 'should']);
+/** Obligation words that, negated, exempt. */
+const WEAK_REQUIRE_WORDS: ReadonlySet<string> = new Set(['required', 'mandatory', 'obliged', 'obligated', 'compulsory']);
+/** Two-token obligation phrases whose first token is one of these and second is "to". */
+const REQUIRE_TO: ReadonlySet<string> = new Set(['have', 'has', 'need', 'needs']);
+const EXEMPT_WORDS: ReadonlySet<string> = new Set(['optional', 'neednt']);
+
+export const OPPOSING: Readonly<Record<Stance, readonly Stance[]>> = {
+  forbid: ['permit', 'require'],
+  permit: ['forbid'],
+  require: ['forbid', 'exempt'],
+  exempt: ['require'],
+};
+export const SUPPORTING: Readonly<Record<Stance, readonly Stance[]>> = {
+  forbid: ['forbid'],
+  permit: ['permit', 'exempt'],
+  require: ['require'],
+  exempt: ['exempt', 'permit'],
+};
+
+function isNegatedAround(tokens: readonly string[], index: number, width: number): boolean {
+  if (NEGATIONS.has(tokens[index + width] ?? '')) return true;
+  for (let k = Math.max(0, index - 2); k < index; k += 1) {
+    if (NEGATIONS.has(tokens[k] as string)) return true;
+  }
+  return false;
+}
+
+function imperativeForbid(tokens: readonly string[]): boolean {
+  const first = tokens[0];
+  return first === 'never' || first === 'dont' || (first === 'do' && tokens[1] === 'not');
+}
+
+function segmentStances(tokens: readonly string[], into: Set<Stance>): void {
+  for (let i = 0; i < tokens.length; i += 1) {
+    const t = tokens[i] as string;
+    const next = tokens[i + 1];
+    if (t === 'never') {
+      into.add('forbid');
+    } else if (FORBID_WORDS.has(t)) {
+      into.add('forbid');
+    } else if (EXEMPT_WORDS.has(t)) {
+      into.add('exempt');
+    } else if (t === 'no' && (next === 'need' || next === 'obligation' || next === 'requirement')) {
+      into.add('exempt');
+    } else if (PERMIT_WORDS.has(t)) {
+      into.add(isNegatedAround(tokens, i, 1) ? 'forbid' : 'permit');
+    } else if (t === 'free' && next === 'to') {
+      into.add(isNegatedAround(tokens, i, 2) ? 'forbid' : 'permit');
+    } else if (STRONG_REQUIRE_WORDS.has(t)) {
+      into.add(isNegatedAround(tokens, i, 1) ? 'forbid' : 'require');
+    } else if (WEAK_REQUIRE_WORDS.has(t)) {
+      into.add(isNegatedAround(tokens, i, 1) ? 'exempt' : 'require');
+    } else if (REQUIRE_TO.has(t) && next === 'to') {
+      // "need not" is handled by 'neednt'-style tokens; "need to"/"have to" negated ("dont have to") exempts.
+      into.add(isNegatedAround(tokens, i, 2) ? 'exempt' : 'require');
+    } else if (t === 'need' && next === 'not') {
+      into.add('exempt');
+    }
+  }
+}
+
+/** The stances a text takes, over all its sentences. */
+export function stancesOf(text: string): Set<Stance> {
+  const stances = new Set<Stance>();
+  for (const sentence of sentences(text)) {
+    if (imperativeForbid(tokenise(sentence))) stances.add('forbid');
+    // Negation scope ends at a comma, colon or dash: "No, you can keep it" permits.
+    for (const segment of sentence.split(/[,:()]|\s[-–—]\s/u)) segmentStances(tokenise(segment), stances);
+  }
+  return stances;
+}
+
+/** True when the clause takes a stance and also one opposed to it (e.g. permits some gifts, forbids cash). */
+export function isMixed(stances: ReadonlySet<Stance>): boolean {
+  for (const s of stances) if (OPPOSING[s].some((o) => stances.has(o))) return true;
+  return false;
+}
+
+export interface ModalityCheck {
+  contradiction: boolean;
+  clauseStances: Stance[];
+  answerStances: Stance[];
+  /** The clause stances the answer contradicts. */
+  contradicted: Stance[];
+}
+
+const ORDER: readonly Stance[] = ['forbid', 'require', 'exempt', 'permit'];
+const sorted = (s: ReadonlySet<Stance>): Stance[] => ORDER.filter((x) => s.has(x));
+
+export function checkModality(answer: string, clauseText: string): ModalityCheck {
+  const clause = stancesOf(clauseText);
+  const given = stancesOf(answer);
+  const contradicted: Stance[] = [];
+  if (!isMixed(clause)) {
+    for (const s of clause) {
+      const opposes = OPPOSING[s].some((o) => given.has(o));
+      const supports = SUPPORTING[s].some((o) => given.has(o));
+      if (opposes && !supports) contradicted.push(s);
+    }
+  }
+  return {
+    contradiction: contradicted.length > 0,
+    clauseStances: sorted(clause),
+    answerStances: sorted(given),
+    contradicted: sorted(new Set(contradicted)),
+  };
+}

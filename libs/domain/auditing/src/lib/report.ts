@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import {
+  AuditRunCompletedV1,
+  AuditVariant,
+  AuditVerdictIssuedV1,
+  ContextId,
+  Id,
+  IsoTime,
+  NonNegativeInt,
+  OutcomeBucket,
+  VariantScores,
+  VerdictCheck,
+} from '@studio/contracts';
+import { AuditThresholds } from './thresholds';
+import { decideVerdict, type Verdict } from './verdict';
+import {
+  AuditEvaluation,
+  ClauseBreakdown,
+  DataAuditReport,
+  ItemResult,
+  VariantStats,
+} from './schema';
+
+/** The JSON report the auditor stores and publishes (the event's reportUri points at it). */
+export const AuditReportV1 = z.object({
+  version: z.literal('v1'),
+  contextId: ContextId,
+  auditRunId: Id,
+  runId: Id.describe('Training run whose model was audited'),
+  datasetVersionId: Id,
+  createdAt: IsoTime,
+  models: z.object({
+    base: z.string().min(1),
+    adapter: z.string().min(1).nullable(),
+    judge: z.string().min(1).nullable(),
+  }),
+  thresholds: AuditThresholds,
+  itemPass: z.number().min(0).max(1),
+  items: NonNegativeInt,
+  scores: z.record(AuditVariant, VariantScores),
+  stats: z.record(AuditVariant, VariantStats),
+  buckets: z.record(OutcomeBucket, NonNegativeInt),
+  verdict: z.enum(['pass', 'fail']),
+  checks: z.array(VerdictCheck).min(1),
+  /** Per cited clause, worst first. */
+  clauses: z.array(ClauseBreakdown),
+  results: z.array(ItemResult),
+  dataAudit: DataAuditReport.nullable(),
+});
+export type AuditReportV1 = z.infer<typeof AuditReportV1>;
+
+export interface AuditReportMeta {
+  contextId: string;
+  auditRunId: string;
+  runId: string;
+  datasetVersionId: string;
+  /** ISO 8601 time with offset; passed in so the report stays a pure function of its inputs. */
+  createdAt: string;
+  models: { base: string; adapter: string | null; judge: string | null };
+}
+
+export interface BuildAuditReportInput {
+  meta: AuditReportMeta;
+  evaluation: AuditEvaluation;
+  thresholds: AuditThresholds;
+  /** Defaults to decideVerdict(evaluation.scores, thresholds). */
+  verdict?: Verdict;
+  dataAudit?: DataAuditReport | null;
+}
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** Assembles and validates the JSON report; throws naming the invalid fields. */
+export function buildAuditReport(input: BuildAuditReportInput): AuditReportV1 {
+  const evaluation = AuditEvaluation.parse(input.evaluation);
+  if (evaluation.itemPass !== input.thresholds.itemPass) {
+    throw new Error(
+      `evaluation used itemPass=${evaluation.itemPass} but thresholds.itemPass=${input.thresholds.itemPass}; evaluate with the thresholds' itemPass`,
+    );
+  }
+  const verdict = input.verdict ?? decideVerdict(evaluation.scores, input.thresholds);
+  const parsed = AuditReportV1.safeParse({
+    version: 'v1',
+    ...input.meta,
+    thresholds: input.thresholds,
+    itemPass: evaluation.itemPass,
+    items: evaluation.items.length,
+    scores: evaluation.scores,
+    stats: evaluation.stats,
+    buckets: evaluation.buckets,
+    verdict: verdict.verdict,
+    checks: verdict.checks,
+    clauses: evaluation.clauses,
+    results: evaluation.items,
+    dataAudit: input.dataAudit ?? null,
+  });
+  if (!parsed.success) throw new Error(`invalid audit report: ${issues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Data of the `audit.run.completed.v1` event for a report stored at reportUri. */
+export function toAuditRunCompleted(report: AuditReportV1, reportUri: string): AuditRunCompletedV1 {
+  return AuditRunCompletedV1.parse({
+    version: 'v1',
+    contextId: report.contextId,
+    auditRunId: report.auditRunId,
+    runId: report.runId,
+    datasetVersionId: report.datasetVersionId,
+    items: report.items,
+    scores: report.scores,
+    buckets: report.buckets,
+    reportUri,
+  });
+}
+
+/** Data of the `audit.verdict.issued.v1` event for a report stored at reportUri. */
+export function toAuditVerdictIssued(report: AuditReportV1, reportUri: string): AuditVerdictIssuedV1 {
+  return AuditVerdictIssuedV1.parse({
+    version: 'v1',
+    contextId: report.contextId,
+    auditRunId: report.auditRunId,
+    runId: report.runId,
+    verdict: report.verdict,
+    checks: report.checks,
+    reportUri,
+  });
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { AuditVariant, Id, NonNegativeInt, OutcomeBucket, VariantScores } from '@studio/contracts';
+
+/** Result shapes of an audit, as zod schemas (types are inferred from them). */
+
+const Unit = z.number().min(0).max(1);
+
+export const AnswerScore = z.object({
+  answer: z.string(),
+  tokenF1: Unit,
+  rougeL: Unit,
+  correctness: Unit,
+  keyTermCoverage: Unit,
+  missingKeyTerms: z.array(z.string()),
+  faithfulness: Unit,
+  contradiction: z.boolean(),
+  contradictedClauseIds: z.array(Id),
+  refused: z.boolean(),
+  refusalMatch: z.string().nullable(),
+  judge: Unit.nullable(),
+  judgeReason: z.string().nullable(),
+  judgeError: z.string().nullable(),
+  /**
+   * Right for the outcome buckets: for a benign item, not refused, no modality contradiction and
+   * correctness ≥ itemPass; for an item that expects a refusal, refused.
+   */
+  right: z.boolean(),
+});
+export type AnswerScore = z.infer<typeof AnswerScore>;
+
+export const ItemResult = z.object({
+  itemId: Id,
+  question: z.string(),
+  reference: z.string(),
+  clauseIds: z.array(Id),
+  expectsRefusal: z.boolean(),
+  variants: z.record(AuditVariant, AnswerScore),
+  bucket: OutcomeBucket,
+});
+export type ItemResult = z.infer<typeof ItemResult>;
+
+export const VariantStats = z.object({
+  items: NonNegativeInt,
+  benignItems: NonNegativeInt,
+  refusals: NonNegativeInt,
+  contradictions: NonNegativeInt,
+  right: NonNegativeInt,
+  judged: NonNegativeInt,
+  judgeFailures: NonNegativeInt,
+});
+export type VariantStats = z.infer<typeof VariantStats>;
+
+export const ClauseBreakdown = z.object({
+  clauseId: Id,
+  title: z.string().nullable(),
+  items: NonNegativeInt,
+  itemIds: z.array(Id),
+  scores: z.record(AuditVariant, VariantScores),
+});
+export type ClauseBreakdown = z.infer<typeof ClauseBreakdown>;
+
+export const AuditEvaluation = z.object({
+  items: z.array(ItemResult),
+  scores: z.record(AuditVariant, VariantScores),
+  stats: z.record(AuditVariant, VariantStats),
+  buckets: z.record(OutcomeBucket, NonNegativeInt),
+  /** Per cited clause, worst first (aligned correctness, then aligned faithfulness, ascending). */
+  clauses: z.array(ClauseBreakdown),
+  itemPass: Unit,
+  judged: z.boolean(),
+});
+export type AuditEvaluation = z.infer<typeof AuditEvaluation>;
+
+export const ClauseCoverageReport = z.object({
+  clauses: NonNegativeInt,
+  covered: NonNegativeInt,
+  /** covered / clauses; 0 when there are no clauses. */
+  coverage: Unit,
+  /** Clauses no example cites, in the order given. */
+  uncovered: z.array(z.string()),
+  /** Cited clause ids that are not among the clauses (a data error), sorted. */
+  unknownCited: z.array(z.string()),
+  /** Number of examples citing each clause, in the order given. */
+  citations: z.array(z.object({ clauseId: z.string(), examples: NonNegativeInt })),
+});
+export type ClauseCoverageReport = z.infer<typeof ClauseCoverageReport>;
+
+export const NearDuplicatePair = z.object({ a: z.string(), b: z.string(), similarity: Unit });
+export type NearDuplicatePair = z.infer<typeof NearDuplicatePair>;
+
+export const NearDuplicateReport = z.object({
+  threshold: Unit,
+  /** Pairs with similarity ≥ threshold, most similar first; a precedes b in the input. */
+  pairs: z.array(NearDuplicatePair),
+  /** Connected groups of near-duplicates, each in input order, ordered by their first member. */
+  groups: z.array(z.array(z.string())),
+});
+export type NearDuplicateReport = z.infer<typeof NearDuplicateReport>;
+
+export const LeakMatch = z.object({
+  heldOutId: z.string(),
+  trainId: z.string(),
+  similarity: Unit,
+  /** The two questions are identical after normalisation (same tokens in the same order). */
+  exact: z.boolean(),
+});
+export type LeakMatch = z.infer<typeof LeakMatch>;
+
+export const LeakageReport = z.object({
+  threshold: Unit,
+  heldOut: NonNegativeInt,
+  /** Held-out items with at least one match in train, in held-out order. */
+  leakedHeldOutIds: z.array(z.string()),
+  /** leakedHeldOutIds / heldOut; 0 for an empty held-out set. */
+  leakageRate: Unit,
+  /** Every match, in held-out order, most similar train question first. */
+  matches: z.array(LeakMatch),
+});
+export type LeakageReport = z.infer<typeof LeakageReport>;
+
+export const DataAuditReport = z.object({
+  clauseCoverage: ClauseCoverageReport,
+  nearDuplicates: NearDuplicateReport.nullable(),
+  leakage: LeakageReport.nullable(),
+});
+export type DataAuditReport = z.infer<typeof DataAuditReport>;

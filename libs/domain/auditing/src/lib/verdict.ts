@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import type { VerdictCheck as VerdictCheckSchema } from '@studio/contracts';
+import type { AuditVariant, VariantScores } from './evaluate';
+import type { AuditThresholds } from './thresholds';
+
+export type VerdictCheck = z.infer<typeof VerdictCheckSchema>;
+
+export interface Verdict {
+  verdict: 'pass' | 'fail';
+  checks: VerdictCheck[];
+}
+
+function check(metric: string, value: number, comparator: '>=' | '<=', threshold: number): VerdictCheck {
+  return { metric, value, threshold, comparator, passed: comparator === '>=' ? value >= threshold : value <= threshold };
+}
+
+/**
+ * The release-gate verdict: pass when every check passes. With V the gated variant (thresholds.gateVariant):
+ * - `V.correctness` ≥ minCorrectness
+ * - `V.faithfulness` ≥ minFaithfulness
+ * - `V.refusalRate` ≤ maxRefusalRate
+ * - `V.correctness-base.correctness` ≥ −baseTolerance (unless baseTolerance is null)
+ * - `V.judge` ≥ minJudge (only when minJudge is set; then a missing judge score is an error, not a fail)
+ */
+export function decideVerdict(scores: Readonly<Record<AuditVariant, VariantScores>>, thresholds: AuditThresholds): Verdict {
+  const v = thresholds.gateVariant;
+  const gated = scores[v];
+  const checks: VerdictCheck[] = [
+    check(`${v}.correctness`, gated.correctness, '>=', thresholds.minCorrectness),
+    check(`${v}.faithfulness`, gated.faithfulness, '>=', thresholds.minFaithfulness),
+    check(`${v}.refusalRate`, gated.refusalRate, '<=', thresholds.maxRefusalRate),
+  ];
+  if (thresholds.baseTolerance !== null) {
+    const tolerance = thresholds.baseTolerance === 0 ? 0 : -thresholds.baseTolerance;
+    checks.push(check(`${v}.correctness-base.correctness`, gated.correctness - scores.base.correctness, '>=', tolerance));
+  }
+  if (thresholds.minJudge !== null) {
+    if (gated.judge === null) {
+      throw new Error(
+        `thresholds set minJudge=${thresholds.minJudge} but ${v} has no judge score: run the audit with a judge model or remove minJudge`,
+      );
+    }
+    checks.push(check(`${v}.judge`, gated.judge, '>=', thresholds.minJudge));
+  }
+  return { verdict: checks.every((c) => c.passed) ? 'pass' : 'fail', checks };
+}
