@@ -1,1 +1,1 @@
-export {};
+export * from './openai-compatible-client';
