@@ -90,7 +90,8 @@ function assertSparse(sparse: SparseVector, what: string): void {
 /**
  * Exact in-process search for the embedded profile: cosine similarity for dense vectors, dot
  * product for sparse vectors (records without an overlapping term are not hits, as in Qdrant),
- * reciprocal rank fusion of both rankings for hybrid queries. Every query is limited to its
+ * reciprocal rank fusion of both rankings for hybrid queries (equal scores are ordered by id;
+ * Qdrant orders them its own way, so rankings with ties may fuse differently there). Every query is limited to its
  * tenant and context. With a `dataDir`, each collection is kept in a JSON file written after
  * every change (write to a temporary file, then rename).
  */
