@@ -51,7 +51,11 @@ export interface VectorIndex {
   delete(collection: string, scope: { tenantId: string; contextId: string; ids?: string[] }): Promise<void>;
 }
 
-/** Reciprocal rank fusion, k = 60 (Cormack et al.), as Qdrant's `fusion: rrf` does. */
+/**
+ * Reciprocal rank fusion with ranks counted from 1: score = sum of 1 / (k + rank), k = 60
+ * (Cormack et al.). Qdrant's bare `fusion: rrf` uses k = 2 with ranks from 0; the Qdrant adapter
+ * therefore asks for `rrf: { k: HYBRID_RRF_K + 1 }`, which yields exactly these scores.
+ */
 export function reciprocalRankFusion(rankings: VectorHit[][], limit: number, k = 60): VectorHit[] {
   const fused = new Map<string, VectorHit>();
   for (const ranking of rankings) {
