@@ -87,3 +87,12 @@ describe('checkModality', () => {
     expect(checkModality('You must accept it to be polite.', prohibition).contradicted).toEqual(['forbid']);
   });
 });
+
+describe('first-person cues', () => {
+  it('ignores modal cues about the speaker', () => {
+    expect([...stancesOf("I can't help with that.")]).toEqual([]);
+    expect([...stancesOf('I cannot assist. I am not allowed to discuss it.')]).toEqual([]);
+    expect([...stancesOf("I'm not allowed to say, but you must report it.")]).toEqual(['require']);
+    expect(checkModality("I can't help with that.", 'Employees must report gifts.').contradiction).toBe(false);
+  });
+});

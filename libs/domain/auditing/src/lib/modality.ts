@@ -16,6 +16,8 @@ import { sentences, tokenise } from './text';
  * is "mixed" and nothing is checked), the answer contradicts the clause when it takes a stance opposed to S
  * and no stance supporting S. It does not check that both talk about the same action: the answer is to a
  * question about the clause, so that is assumed.
+ * Cues whose subject is the speaker ("I can't help", "I'm not allowed to say") are ignored: they are about the
+ * assistant, not the rule (refusals are measured separately).
  */
 
 export type Stance = 'forbid' | 'permit' | 'require' | 'exempt';
@@ -61,10 +63,26 @@ function imperativeForbid(tokens: readonly string[]): boolean {
   return first === 'never' || first === 'dont' || (first === 'do' && tokens[1] === 'not');
 }
 
+/** Pronouns of the speaker: "I can't help", "I may be wrong", "I'm not allowed to say" speak of the assistant, not of the rule. */
+const FIRST_PERSON: ReadonlySet<string> = new Set(['i', 'im', 'ive', 'id', 'ill']);
+
+/** Words that may sit between the speaker and the cue: "I am not allowed", "I really cannot". */
+const SUBJECT_FILLERS: ReadonlySet<string> = new Set(['am', 'was', 'really', 'just', 'also', 'simply', 'therefore']);
+
+function firstPersonSubject(tokens: readonly string[], index: number): boolean {
+  for (let k = index - 1; k >= Math.max(0, index - 3); k -= 1) {
+    const token = tokens[k] as string;
+    if (FIRST_PERSON.has(token)) return true;
+    if (!NEGATIONS.has(token) && !SUBJECT_FILLERS.has(token)) return false;
+  }
+  return false;
+}
+
 function segmentStances(tokens: readonly string[], into: Set<Stance>): void {
   for (let i = 0; i < tokens.length; i += 1) {
     const t = tokens[i] as string;
     const next = tokens[i + 1];
+    if (firstPersonSubject(tokens, i)) continue;
     if (t === 'never') {
       into.add('forbid');
     } else if (FORBID_WORDS.has(t)) {
