@@ -7,3 +7,4 @@ export * from './logger';
 export * from './mongo.module';
 export * from './redis.module';
 export * from './zod-validation.pipe';
+export * from './event-bus-server';
