@@ -37,6 +37,9 @@ function msg(value: string | object | null): InboundMessage {
 class RecordingStore implements ProcessedEventStore {
   readonly ids = new Set<string>();
   readonly calls: string[] = [];
+  /** Resolves each rememberMany when the test says so (default: at once). */
+  gate: (() => Promise<void>) | undefined;
+  constructor(private readonly log: string[] = []) {}
   async has(_g: string, id: string) {
     this.calls.push(`has:${id}`);
     return this.ids.has(id);
@@ -50,8 +53,11 @@ class RecordingStore implements ProcessedEventStore {
     return new Set(ids.filter((id) => this.ids.has(id)));
   }
   async rememberMany(_g: string, events: readonly ProcessedEventRef[]) {
-    this.calls.push(`rememberMany:${events.map((e) => e.eventId).join(',')}`);
+    const call = `rememberMany:${events.map((e) => e.eventId).join(',')}`;
+    this.calls.push(call);
+    if (this.gate) await this.gate();
     for (const e of events) this.ids.add(e.eventId);
+    this.log.push(`stored:${events.map((e) => e.eventId).join(',')}`);
   }
 }
 
@@ -75,7 +81,7 @@ function controls(overrides: Partial<BatchControls> = {}, log: string[] = []) {
 
 const quiet: EventBusLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function processor(handler: EventHandler<typeof TOPIC>, opts: { store?: ProcessedEventStore; deadLetter?: (r: DeadLetterRecordV1) => Promise<void>; maxAttempts?: number; sleeps?: number[]; rememberEvery?: number } = {}) {
+function processor(handler: EventHandler<typeof TOPIC>, opts: { store?: ProcessedEventStore; deadLetter?: (r: DeadLetterRecordV1) => Promise<void>; maxAttempts?: number; sleeps?: number[] } = {}) {
   const deadLetters: DeadLetterRecordV1[] = [];
   const store = opts.store ?? new RecordingStore();
   const p = new BatchProcessor({
@@ -94,7 +100,6 @@ function processor(handler: EventHandler<typeof TOPIC>, opts: { store?: Processe
     sleep: async (ms) => {
       opts.sleeps?.push(ms);
     },
-    ...(opts.rememberEvery ? { rememberEvery: opts.rememberEvery } : {}),
   });
   return { p, deadLetters, store };
 }
@@ -102,7 +107,7 @@ function processor(handler: EventHandler<typeof TOPIC>, opts: { store?: Processe
 describe('BatchProcessor', () => {
   it('hands each valid event to the handler, remembers it, and resolves its offset only afterwards', async () => {
     const log: string[] = [];
-    const store = new RecordingStore();
+    const store = new RecordingStore(log);
     const handled: string[] = [];
     const { p } = processor(
       async (e, d) => {
@@ -111,15 +116,20 @@ describe('BatchProcessor', () => {
       },
       { store },
     );
-    const a = uploaded('a', 'evt-a');
-    const b = uploaded('b', 'evt-b');
-    const messages = [msg(a), msg(b)];
+    const messages = [msg(uploaded('a', 'evt-a')), msg(uploaded('b', 'evt-b'))];
     const { c, resolved } = controls({}, log);
     await p.processBatch({ topic: KAFKA_TOPIC, partition: 2, messages }, c);
     expect(handled).toEqual([`a@2/${messages[0]?.offset}#1`, `b@2/${messages[1]?.offset}#1`]);
-    expect(store.calls).toEqual(['seenAmong:evt-a,evt-b', 'rememberMany:evt-a,evt-b']);
-    expect(resolved).toEqual([messages[1]?.offset]);
-    expect(log).toEqual(['handle:a', 'handle:b', `resolve:${messages[1]?.offset}`, 'commit']);
+    expect(store.calls[0]).toBe('seenAmong:evt-a,evt-b');
+    expect(store.ids).toEqual(new Set(['evt-a', 'evt-b']));
+    expect(resolved[resolved.length - 1]).toBe(messages[1]?.offset);
+    // every offset is resolved after the id it carries is stored
+    for (const [i, m] of messages.entries()) {
+      const id = i === 0 ? 'evt-a' : 'evt-b';
+      const resolvedAt = log.indexOf(`resolve:${m.offset}`);
+      if (resolvedAt >= 0) expect(log.findIndex((l) => l.startsWith('stored:') && l.includes(id))).toBeLessThan(resolvedAt);
+    }
+    expect(log[log.length - 1]).toBe('commit');
   });
 
   it('dead-letters a non-JSON message and a schema violation with their reasons, and goes on', async () => {
@@ -147,7 +157,7 @@ describe('BatchProcessor', () => {
     expect(deadLetters[0]?.error).toMatch(/not JSON/);
     expect(deadLetters[1]?.error).toMatch(/documentId/);
     expect(deadLetters[2]?.error).toMatch(/no value/);
-    expect(resolved).toEqual([messages[3]?.offset]);
+    expect(resolved[resolved.length - 1]).toBe(messages[3]?.offset);
   });
 
   it('skips events the store has seen, repeats within a batch, and repeats in later batches without asking the store', async () => {
@@ -193,7 +203,7 @@ describe('BatchProcessor', () => {
     expect(deadLetters[0]).toMatchObject({ reason: 'handler-failed', error: 'framing failed: clause table missing', attempts: 3, eventId: 'evt-poison', offset: messages[0]?.offset });
     expect(JSON.parse(deadLetters[0]?.payload ?? '')).toEqual(poison);
     expect(store.ids.has('evt-poison')).toBe(false);
-    expect(resolved).toEqual([messages[1]?.offset]);
+    expect(resolved[resolved.length - 1]).toBe(messages[1]?.offset);
   });
 
   it('when stopping during a retry, abandons it and leaves that message unresolved for redelivery', async () => {
@@ -240,14 +250,38 @@ describe('BatchProcessor', () => {
     expect(store.ids).toEqual(new Set(['evt-ok']));
   });
 
-  it('remembers and resolves in slices of rememberEvery within a long batch', async () => {
-    const store = new RecordingStore();
-    const { p } = processor(async () => undefined, { store, rememberEvery: 2 });
-    const messages = [1, 2, 3, 4, 5].map((n) => msg(uploaded(`d${n}`, `evt-${n}`)));
-    const { c, resolved } = controls();
+  it('stores the first id at once and groups the ids handled while that write is in flight', async () => {
+    const log: string[] = [];
+    const store = new RecordingStore(log);
+    let release!: () => void;
+    const firstWrite = new Promise<void>((r) => (release = r));
+    let writes = 0;
+    store.gate = () => (writes++ === 0 ? firstWrite : Promise.resolve());
+    const { p } = processor(
+      async (e) => {
+        log.push(`handle:${e.id}`);
+        if (e.id === 'evt-4') release();
+      },
+      { store },
+    );
+    const messages = [1, 2, 3, 4].map((n) => msg(uploaded(`d${n}`, `evt-${n}`)));
+    const { c, resolved } = controls({}, log);
     await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages }, c);
-    expect(store.calls.filter((x) => x.startsWith('rememberMany'))).toEqual(['rememberMany:evt-1,evt-2', 'rememberMany:evt-3,evt-4', 'rememberMany:evt-5']);
-    expect(resolved).toEqual([messages[1]?.offset, messages[3]?.offset, messages[4]?.offset]);
+    expect(store.calls.filter((x) => x.startsWith('rememberMany'))).toEqual(['rememberMany:evt-1', 'rememberMany:evt-2,evt-3,evt-4']);
+    // evt-1 was written before the later handlers finished; no offset was resolved before its write completed
+    expect(log.indexOf('resolve:' + messages[0]?.offset)).toBeGreaterThan(log.indexOf('stored:evt-1'));
+    expect(resolved).toEqual([messages[0]?.offset, messages[3]?.offset]);
+  });
+
+  it('fails the batch when the store cannot remember, resolving nothing it did not store', async () => {
+    const store = new RecordingStore();
+    store.gate = async () => {
+      throw new Error('mongo unavailable');
+    };
+    const { p } = processor(async () => undefined, { store });
+    const { c, resolved } = controls();
+    await expect(p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [msg(uploaded('a', 'evt-s1')), msg(uploaded('b', 'evt-s2'))] }, c)).rejects.toThrow('mongo unavailable');
+    expect(resolved).toEqual([]);
   });
 
   it('refuses a batch for a topic it has no handler for', async () => {

@@ -58,8 +58,6 @@ export interface BatchProcessorOptions {
   heartbeatEveryMs?: number;
   /** Processed event ids kept in memory, so duplicates close together cost no lookup; default 10,000. */
   recentIdsCapacity?: number;
-  /** Remember processed ids (one store round trip) and resolve their offsets every N messages; default 500. */
-  rememberEvery?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -74,7 +72,6 @@ interface Done {
 export class BatchProcessor {
   private readonly recent: RecentIds;
   private readonly heartbeatEveryMs: number;
-  private readonly rememberEvery: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
@@ -82,7 +79,6 @@ export class BatchProcessor {
     if (options.retry.maxAttempts < 1) throw new Error(`retry.maxAttempts must be >= 1, got ${options.retry.maxAttempts}`);
     this.recent = new RecentIds(options.recentIdsCapacity ?? 10_000);
     this.heartbeatEveryMs = options.heartbeatEveryMs ?? 1_000;
-    this.rememberEvery = options.rememberEvery ?? 500;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
   }
@@ -95,20 +91,7 @@ export class BatchProcessor {
     const lookup = [...new Set(decoded.flatMap((d) => ('event' in d && !this.recent.has(d.event.id) ? [d.event.id] : [])))];
     const alreadyProcessed = await seenAmong(this.options.store, this.options.groupId, lookup);
 
-    let done: Done[] = [];
-    const flush = async () => {
-      if (done.length === 0) return;
-      const batchDone = done;
-      done = [];
-      await rememberAll(
-        this.options.store,
-        this.options.groupId,
-        batchDone.flatMap((d) => (d.processed ? [d.processed] : [])),
-      );
-      const last = batchDone[batchDone.length - 1];
-      if (last) controls.resolveOffset(last.offset);
-    };
-
+    const remembered = new RememberPipeline(this.options.store, this.options.groupId, controls);
     try {
       for (let i = 0; i < batch.messages.length; i++) {
         if (!controls.isRunning() || controls.isStale()) break;
@@ -116,28 +99,25 @@ export class BatchProcessor {
         const d = decoded[i] as Decoded;
         if ('error' in d) {
           await this.deadLetter(batch, message, null, 'invalid-message', d.error, 0);
-          done.push({ offset: message.offset });
+          remembered.push({ offset: message.offset });
         } else if (this.recent.has(d.event.id) || alreadyProcessed.has(d.event.id)) {
           this.options.logger.debug('duplicate event skipped', { topic: batch.topic, partition: batch.partition, offset: message.offset, eventId: d.event.id });
-          done.push({ offset: message.offset });
+          remembered.push({ offset: message.offset });
         } else {
           const outcome = await this.handle(subscription, batch, message, d.event, controls);
           if (outcome === 'interrupted') break;
           if (outcome === 'handled') {
             this.recent.add(d.event.id);
-            done.push({ offset: message.offset, processed: { eventId: d.event.id, topic: subscription.topic } });
+            remembered.push({ offset: message.offset, processed: { eventId: d.event.id, topic: subscription.topic } });
           } else {
-            done.push({ offset: message.offset });
+            remembered.push({ offset: message.offset });
           }
         }
-        if (done.length >= this.rememberEvery) {
-          await flush();
-          await controls.commitOffsetsIfNecessary();
-        }
         await controls.heartbeat();
+        await controls.commitOffsetsIfNecessary();
       }
     } finally {
-      await flush();
+      await remembered.drain();
     }
     await controls.commitOffsetsIfNecessary();
   }
@@ -227,6 +207,59 @@ export class BatchProcessor {
       reason,
       error,
     });
+  }
+}
+
+/**
+ * Group commit of processed ids: the first id is written at once; ids that finish while a write
+ * is in flight go together in the next one. An offset is resolved only once its id, and every
+ * id before it, is stored, so a committed offset always implies a remembered id, and a slow
+ * handler never delays the record of the events handled before it.
+ */
+class RememberPipeline {
+  private queue: Done[] = [];
+  private writing: Promise<void> | undefined;
+  private failure: unknown;
+
+  constructor(
+    private readonly store: ProcessedEventStore,
+    private readonly groupId: string,
+    private readonly controls: BatchControls,
+  ) {}
+
+  push(done: Done): void {
+    if (this.failure !== undefined) throw this.failure;
+    this.queue.push(done);
+    this.kick();
+  }
+
+  async drain(): Promise<void> {
+    while (this.writing) await this.writing;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private kick(): void {
+    if (this.writing || this.queue.length === 0 || this.failure !== undefined) return;
+    const items = this.queue;
+    this.queue = [];
+    this.writing = rememberAll(
+      this.store,
+      this.groupId,
+      items.flatMap((d) => (d.processed ? [d.processed] : [])),
+    )
+      .then(
+        () => {
+          const last = items[items.length - 1];
+          if (last) this.controls.resolveOffset(last.offset);
+        },
+        (err: unknown) => {
+          this.failure = err;
+        },
+      )
+      .finally(() => {
+        this.writing = undefined;
+        this.kick();
+      });
   }
 }
 
