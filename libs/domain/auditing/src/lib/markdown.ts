@@ -29,6 +29,7 @@ export function inline(text: string, max = Number.POSITIVE_INFINITY): string {
 
 const fixed = (x: number): string => x.toFixed(3);
 const percent = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const code = (text: string): string => `\`${text.replace(/`/gu, "'")}\``;
 
 /** A readable Markdown rendering of the JSON audit report. */
@@ -37,8 +38,9 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
   const maxClauses = options.maxClauses ?? 50;
   const maxText = options.maxTextChars ?? 280;
   const lines: string[] = [];
-  const table = (header: readonly string[], rows: readonly (readonly string[])[]): void => {
-    lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`);
+  /** A table; columns are right-aligned (numbers) except the first and those named in textColumns. */
+  const table = (header: readonly string[], rows: readonly (readonly string[])[], textColumns: readonly number[] = [0]): void => {
+    lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (textColumns.includes(i) ? ' --- ' : ' ---: ')).join('|')}|`);
     for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
     lines.push('');
   };
@@ -89,6 +91,7 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
       report.items === 0 ? '–' : percent(report.buckets[bucket] / report.items),
       meaning,
     ]),
+    [0, 3],
   );
   for (const { bucket, title } of BUCKETS) {
     const inBucket = report.results.filter((r) => r.bucket === bucket);
@@ -137,7 +140,9 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
     if (cov.unknownCited.length > 0) lines.push(`- Cited but unknown clauses: ${cov.unknownCited.map(code).join(', ')}.`);
     if (data.nearDuplicates) {
       const nd = data.nearDuplicates;
-      lines.push(`- Near-duplicate questions (Jaccard ≥ ${fixed(nd.threshold)}): ${nd.pairs.length} pairs in ${nd.groups.length} groups.`);
+      lines.push(
+        `- Near-duplicate questions (Jaccard ≥ ${fixed(nd.threshold)}): ${plural(nd.pairs.length, 'pair')} in ${plural(nd.groups.length, 'group')}.`,
+      );
       for (const p of nd.pairs.slice(0, 10)) lines.push(`  - ${code(p.a)} ~ ${code(p.b)} (${fixed(p.similarity)})`);
     }
     if (data.leakage) {

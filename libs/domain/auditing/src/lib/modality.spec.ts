@@ -43,6 +43,7 @@ describe('isMixed', () => {
     expect(isMixed(new Set(['permit', 'forbid']))).toBe(true);
     expect(isMixed(new Set(['require', 'exempt']))).toBe(true);
     expect(isMixed(new Set(['require', 'permit']))).toBe(false);
+    expect(isMixed(new Set(['require', 'forbid']))).toBe(false);
   });
 });
 
@@ -66,9 +67,9 @@ describe('checkModality', () => {
     expect(checkModality('You must not accept gifts from suppliers.', prohibition).contradiction).toBe(false);
   });
 
-  it('flags an answer that exempts from an obligation, or forbids it', () => {
+  it('flags an answer that exempts from an obligation', () => {
     expect(checkModality("You don't have to report it.", obligation).contradicted).toEqual(['require']);
-    expect(checkModality('You must not report it.', obligation).contradicted).toEqual(['require']);
+    expect(checkModality('Reporting is optional, you may skip it.', obligation).contradicted).toEqual(['require']);
     expect(checkModality('You must report it to your manager.', obligation).contradiction).toBe(false);
   });
 
@@ -83,8 +84,10 @@ describe('checkModality', () => {
     expect(checkModality('Gifts create conflicts of interest.', prohibition).contradiction).toBe(false);
   });
 
-  it('flags a forbidding clause answered with an obligation', () => {
-    expect(checkModality('You must accept it to be polite.', prohibition).contradicted).toEqual(['forbid']);
+  it('treats an obligation as restating a prohibition (actions are not compared)', () => {
+    expect(checkModality('Gifts above $100 must be declined.', prohibition).contradiction).toBe(false);
+    expect(checkModality('You may thank them, but you must decline the gift.', prohibition).contradiction).toBe(false);
+    expect(checkModality('You must not delay the report.', obligation).contradiction).toBe(false);
   });
 });
 

@@ -14,7 +14,8 @@ import { sentences, tokenise } from './text';
  *
  * Contradiction: for each stance S the clause takes (when the clause takes both a stance and its opposite it
  * is "mixed" and nothing is checked), the answer contradicts the clause when it takes a stance opposed to S
- * and no stance supporting S. It does not check that both talk about the same action: the answer is to a
+ * and no stance supporting S. Opposites: forbid ↔ permit, require ↔ exempt. Supporting: the same stance,
+ * forbid ↔ require for each other ("must decline" restates "must not accept"), permit ↔ exempt for each other. It does not check that both talk about the same action: the answer is to a
  * question about the clause, so that is assumed.
  * Cues whose subject is the speaker ("I can't help", "I'm not allowed to say") are ignored: they are about the
  * assistant, not the rule (refusals are measured separately).
@@ -38,15 +39,19 @@ const REQUIRE_TO: ReadonlySet<string> = new Set(['have', 'has', 'need', 'needs']
 const EXEMPT_WORDS: ReadonlySet<string> = new Set(['optional', 'neednt']);
 
 export const OPPOSING: Readonly<Record<Stance, readonly Stance[]>> = {
-  forbid: ['permit', 'require'],
+  forbid: ['permit'],
   permit: ['forbid'],
-  require: ['forbid', 'exempt'],
+  require: ['exempt'],
   exempt: ['require'],
 };
+/**
+ * An obligation supports a prohibition and vice versa: "must decline" restates "must not accept", and the
+ * action is not compared, so neither counts against the other.
+ */
 export const SUPPORTING: Readonly<Record<Stance, readonly Stance[]>> = {
-  forbid: ['forbid'],
+  forbid: ['forbid', 'require'],
   permit: ['permit', 'exempt'],
-  require: ['require'],
+  require: ['require', 'forbid'],
   exempt: ['exempt', 'permit'],
 };
 
