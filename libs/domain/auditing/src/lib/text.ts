@@ -22,9 +22,9 @@ export const ARTICLES: ReadonlySet<string> = new Set(['a', 'an', 'the']);
  * or drive near-duplicate similarity). Tokens are in normalised form (no apostrophes).
  */
 export const STOP_WORDS: ReadonlySet<string> = new Set(
-  `a about above after again against all also am an and any are arent as at be because been before
+  `a about above after again against all also always am an and any are arent as at be because been before
 being below between both but by can cannot cant could couldnt did didnt do does doesnt doing dont down
-during each either etc ever few for from further had hadnt has hasnt have havent having he her here hers
+during each either etc ever every few for from further had hadnt has hasnt have havent having he her here hers
 herself him himself his how however i if in into is isnt it its itself just let lets may me might more
 most must mustnt my myself need needs neither never no nor not now of off on once only or other ought our
 ours ourselves out over own per same shall shant she should shouldnt so some such than that thats the
