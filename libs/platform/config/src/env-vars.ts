@@ -120,3 +120,28 @@ export const host = z
   .regex(/^[A-Za-z0-9.:-]+$/, 'must be a host name or IP address')
   .default('0.0.0.0')
   .describe('interface to bind the HTTP server to (default 0.0.0.0)');
+
+/** Prepended to every Kafka topic name (an environment name, or a test run's unique name). */
+export const kafkaTopicPrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-"')
+  .default('')
+  .describe('prefix of every Kafka topic name, e.g. "staging." (default none)');
+
+/** The variables of a service on the event bus. */
+export function kafkaEnv(service: string) {
+  return {
+    KAFKA_BROKERS: kafkaBrokers,
+    KAFKA_GROUP_ID: kafkaGroupId(`studio-${service}`),
+    KAFKA_TOPIC_PREFIX: kafkaTopicPrefix,
+  };
+}
+
+/** The variables of a service that consumes events and owns a MongoDB database. */
+export function eventServiceEnv(service: string) {
+  return {
+    ...kafkaEnv(service),
+    MONGO_URL: mongoUrl,
+    MONGO_DB: mongoDatabase(`studio_${service.replace(/-/g, '_')}`),
+  };
+}

@@ -47,7 +47,7 @@ function definition(lifecycle: 'transport' | 'module', transport: boolean): Serv
     env: Env,
     module: () => ({
       module: FeatureModule,
-      imports: [EventBusModule.forRoot({ lifecycle, useFactory: fakeBus, readiness: async () => 'consumer running' })],
+      imports: [EventBusModule.forRoot({ lifecycle, useFactory: fakeBus, readiness: () => ({ check: async () => 'consumer running', close: async () => void calls.push('probe.close') }) })],
     }),
     ...(transport ? { transport: () => new FakeTransport() } : {}),
   };
@@ -84,7 +84,7 @@ describe('createServiceApp / startServiceApp', () => {
 
     await app.close();
     // the transport owns the bus here: the module neither starts nor stops it
-    expect(calls).toEqual(['transport.listen', 'transport.close', 'database.close']);
+    expect(calls).toEqual(['transport.listen', 'transport.close', 'database.close', 'probe.close']);
   });
 
   it('starts and stops a publish-only bus itself, once', async () => {

@@ -67,7 +67,9 @@ export async function createServiceApp<S extends EnvSchema>(
   await definition.configureHttp?.(app, config);
   if (definition.transport) {
     const strategy = await definition.transport(app, config);
-    app.connectMicroservice<MicroserviceOptions>({ strategy }, { inheritAppConfig: true });
+    // Event handler controllers carry @UseFilters(EventBusExceptionFilter) so that their errors
+    // reach the bus unchanged (a global filter cannot be added once the hybrid app is set up).
+    app.connectMicroservice<MicroserviceOptions>({ strategy });
   }
   return app;
 }

@@ -26,9 +26,17 @@ export interface EventBusModuleOptions {
    *   at shutdown — for services that only publish (the gateway).
    */
   lifecycle: 'transport' | 'module';
-  /** Readiness of the bus (e.g. producer connected, consumer running); registered as `events`. */
-  readiness?: (bus: EventBus) => Promise<string | void>;
+  /** Readiness of the bus (e.g. brokers reachable, consumer running); registered as the `events` check. */
+  readiness?: (bus: EventBus) => ReadinessProbe;
 }
+
+/** A readiness check that holds resources of its own (a connection), released at shutdown. */
+export interface ReadinessProbe {
+  check(): Promise<string | void>;
+  close?(): Promise<void>;
+}
+
+const READINESS_PROBE = Symbol('READINESS_PROBE');
 
 @Injectable()
 class EventBusLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -38,6 +46,7 @@ class EventBusLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(EVENT_BUS_OPTIONS) private readonly options: EventBusModuleOptions,
+    @Inject(READINESS_PROBE) private readonly probe: ReadinessProbe | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -48,6 +57,7 @@ class EventBusLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.probe?.close?.();
     if (!this.started) return;
     this.started = false;
     await this.bus.stop();
@@ -65,12 +75,16 @@ export class EventBusModule {
         { provide: EVENT_BUS_OPTIONS, useValue: options },
         {
           provide: EVENT_BUS,
-          inject: [HealthRegistry, ...(options.inject ?? [])],
-          useFactory: async (health: HealthRegistry, ...deps: never[]) => {
-            const bus = await options.useFactory(...deps);
-            const readiness = options.readiness;
-            if (readiness) health.register({ name: 'events', check: () => readiness(bus) });
-            return bus;
+          inject: [...(options.inject ?? [])],
+          useFactory: (...deps: never[]) => options.useFactory(...deps),
+        },
+        {
+          provide: READINESS_PROBE,
+          inject: [EVENT_BUS, HealthRegistry],
+          useFactory: (bus: EventBus, health: HealthRegistry): ReadinessProbe | null => {
+            const probe = options.readiness?.(bus) ?? null;
+            if (probe) health.register({ name: 'events', check: () => probe.check() });
+            return probe;
           },
         },
         EventBusLifecycle,

@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import mongoose, { type Connection } from 'mongoose';
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { connectMongo, type MongoDatabase } from '@studio/mongo';
 import { HealthRegistry } from './health/readiness';
+import { portLogger } from './port-logger';
 
-/** The service's own MongoDB database (a mongoose Connection bound to it). */
-export const MONGO_CONNECTION = Symbol('MONGO_CONNECTION');
+/** The service's own MongoDB database (MongoDatabase from @studio/mongo: repositories, ping, close). */
+export const MONGO_DATABASE = Symbol('MONGO_DATABASE');
 
 export interface MongoModuleOptions {
   url: string;
@@ -13,36 +14,18 @@ export interface MongoModuleOptions {
   serverSelectionTimeoutMs?: number;
 }
 
-/** Opens one connection at start-up, registers its `mongo` readiness check (ping), closes it on shutdown. */
-export async function openMongoConnection(options: MongoModuleOptions, health?: HealthRegistry): Promise<Connection> {
-  const connection = await mongoose
-    .createConnection(options.url, { dbName: options.dbName, serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 10_000 })
-    .asPromise();
-  health?.register({
-    name: 'mongo',
-    check: async () => {
-      const db = connection.db;
-      if (!db) throw new Error('not connected');
-      await db.command({ ping: 1 });
-      return `database ${options.dbName}`;
-    },
-  });
-  return connection;
-}
-
 @Injectable()
-class MongoConnectionCloser implements OnApplicationShutdown {
-  private readonly logger = new Logger('Mongo');
-  constructor(@Inject(MONGO_CONNECTION) private readonly connection: Connection) {}
+class MongoDatabaseCloser implements OnApplicationShutdown {
+  constructor(@Inject(MONGO_DATABASE) private readonly database: MongoDatabase) {}
 
-  // onApplicationShutdown runs after the HTTP server and the event transport are closed,
-  // so in-flight handlers have finished with the database by now.
+  // onApplicationShutdown runs after the HTTP server and the event transport have closed,
+  // so in-flight handlers are done with the database by now.
   async onApplicationShutdown(): Promise<void> {
-    await this.connection.close();
-    this.logger.log('connection closed');
+    await this.database.close();
   }
 }
 
+/** Connects at start-up (start-up fails, naming the server, when it cannot), `mongo` readiness check (ping), closes at shutdown. */
 @Module({})
 export class MongoModule {
   static forRoot(options: MongoModuleOptions): DynamicModule {
@@ -51,13 +34,19 @@ export class MongoModule {
       global: true,
       providers: [
         {
-          provide: MONGO_CONNECTION,
+          provide: MONGO_DATABASE,
           inject: [HealthRegistry],
-          useFactory: (health: HealthRegistry) => openMongoConnection(options, health),
+          useFactory: async (health: HealthRegistry) => {
+            const database = await connectMongo(options.url, options.dbName, portLogger('Mongo'), {
+              serverSelectionTimeoutMs: options.serverSelectionTimeoutMs ?? 10_000,
+            });
+            health.register({ name: 'mongo', check: async () => (await database.ping(), `database ${database.dbName}`) });
+            return database;
+          },
         },
-        MongoConnectionCloser,
+        MongoDatabaseCloser,
       ],
-      exports: [MONGO_CONNECTION],
+      exports: [MONGO_DATABASE],
     };
   }
 }

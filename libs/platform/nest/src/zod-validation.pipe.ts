@@ -17,12 +17,11 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
   transform(value: unknown): z.infer<S> {
     const result = this.schema.safeParse(value);
     if (result.success) return result.data;
-    const issues: ValidationIssue[] = result.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
-    throw new BadRequestException({
-      statusCode: 400,
-      error: 'Bad Request',
-      message: `${this.subject} is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    });
+    const issues: ValidationIssue[] = result.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+    const message =
+      value === undefined || value === ''
+        ? `${this.subject} is required`
+        : `${this.subject} is invalid: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`;
+    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message, issues });
   }
 }

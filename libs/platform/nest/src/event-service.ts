@@ -1,0 +1,29 @@
+import type { DynamicModule } from '@nestjs/common';
+import { EventBusModule } from './event-bus.module';
+import { kafkaEventBusOptions } from './kafka-event-bus';
+import { MongoModule } from './mongo.module';
+
+/** The validated variables of eventServiceEnv (@studio/config). */
+export interface EventServiceConfig {
+  KAFKA_BROKERS: string[];
+  KAFKA_GROUP_ID: string;
+  KAFKA_TOPIC_PREFIX: string;
+  MONGO_URL: string;
+  MONGO_DB: string;
+}
+
+/**
+ * The infrastructure of a service that consumes events: its own Mongo database (which also
+ * remembers handled event ids) and the Kafka bus, started and stopped by the transport.
+ */
+export function eventServiceModules(service: string, config: EventServiceConfig): DynamicModule[] {
+  return [
+    MongoModule.forRoot({ url: config.MONGO_URL, dbName: config.MONGO_DB }),
+    EventBusModule.forRoot(
+      kafkaEventBusOptions(
+        { service, brokers: config.KAFKA_BROKERS, groupId: config.KAFKA_GROUP_ID, topicPrefix: config.KAFKA_TOPIC_PREFIX },
+        'transport',
+      ),
+    ),
+  ];
+}
