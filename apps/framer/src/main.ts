@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { bootstrapService } from '@studio/nest';
+import { framerService } from './framer.service';
+
+void bootstrapService(framerService);

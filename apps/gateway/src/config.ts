@@ -1,0 +1,17 @@
+import { kafkaEnv } from '@studio/config';
+import { z } from 'zod';
+
+export const GATEWAY_NAME = 'gateway';
+export const GATEWAY_PORT = 3000;
+
+export const GatewayEnv = z.object({
+  ...kafkaEnv(GATEWAY_NAME),
+  MAX_DOCUMENT_BYTES: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of bytes')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(700_000, 'must be at most 700000 (the document travels inside one Kafka message)'))
+    .default(512 * 1024)
+    .describe('largest document accepted by POST /v1/contexts/{contextId}/documents, in UTF-8 bytes (default 524288)'),
+});
+export type GatewayEnv = z.infer<typeof GatewayEnv>;

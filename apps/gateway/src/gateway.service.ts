@@ -1,0 +1,54 @@
+import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { EventBusModule, kafkaEventBusOptions, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import { GATEWAY_NAME, GATEWAY_PORT, GatewayEnv } from './config';
+import { DocumentsController } from './documents/documents.controller';
+import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
+
+export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    const limits: GatewayLimits = { maxDocumentBytes: config.MAX_DOCUMENT_BYTES };
+    return {
+      module: GatewayModule,
+      imports: [
+        EventBusModule.forRoot(
+          kafkaEventBusOptions(
+            { service: GATEWAY_NAME, brokers: config.KAFKA_BROKERS, groupId: config.KAFKA_GROUP_ID, topicPrefix: config.KAFKA_TOPIC_PREFIX },
+            'module',
+          ),
+        ),
+      ],
+      controllers: [DocumentsController],
+      providers: [{ provide: GATEWAY_LIMITS, useValue: limits }],
+    };
+  }
+}
+
+/** OpenAPI document at /docs (UI) and /docs-json. */
+export function setUpOpenApi(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Alignment Studio API')
+      .setDescription('Public API of Alignment Studio: contexts, policy documents, and (later) datasets, training and audits.')
+      .setVersion('0.1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+export const gatewayService: ServiceDefinition<typeof GatewayEnv> = {
+  name: GATEWAY_NAME,
+  defaultPort: GATEWAY_PORT,
+  env: GatewayEnv,
+  module: (config) => GatewayModule.forRoot(config),
+  configureHttp: (app, config) => {
+    // JSON bodies up to the document limit plus room for the other fields and JSON escaping.
+    (app as NestExpressApplication).useBodyParser('json', { limit: Math.ceil(config.MAX_DOCUMENT_BYTES * 1.2) + 16 * 1024 });
+    setUpOpenApi(app);
+  },
+};

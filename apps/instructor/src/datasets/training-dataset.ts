@@ -1,0 +1,44 @@
+import { ContextId, DatasetVersionPublishedV1, Id, IsoTime, type CloudEvent } from '@studio/contracts';
+import type { EntitySpec } from '@studio/ports';
+import { z } from 'zod';
+
+/** A published dataset version the instructor can train on. */
+export const TrainingDataset = z.object({
+  id: Id.describe('The dataset version id'),
+  contextId: ContextId,
+  sha256: DatasetVersionPublishedV1.shape.sha256,
+  format: DatasetVersionPublishedV1.shape.format,
+  trainPath: z.string().min(1),
+  trainExamples: z.number().int().nonnegative(),
+  heldOutPath: z.string().min(1),
+  heldOutExamples: z.number().int().nonnegative(),
+  clauseCoverage: z.number().min(0).max(1),
+  status: z.enum(['available']),
+  publishedAt: IsoTime,
+  publishedEventId: Id,
+});
+export type TrainingDataset = z.infer<typeof TrainingDataset>;
+
+export const TRAINING_DATASETS: EntitySpec<TrainingDataset> = {
+  collection: 'training_datasets',
+  schema: TrainingDataset,
+  indexes: [{ fields: { contextId: 1, publishedAt: -1 } }],
+};
+
+export function datasetFromPublished(event: CloudEvent<DatasetVersionPublishedV1>): TrainingDataset {
+  const d = event.data;
+  return {
+    id: d.datasetVersionId,
+    contextId: d.contextId,
+    sha256: d.sha256,
+    format: d.format,
+    trainPath: d.splits.train.path,
+    trainExamples: d.splits.train.examples,
+    heldOutPath: d.splits.heldOut.path,
+    heldOutExamples: d.splits.heldOut.examples,
+    clauseCoverage: d.clauseCoverage,
+    status: 'available',
+    publishedAt: event.time,
+    publishedEventId: event.id,
+  };
+}

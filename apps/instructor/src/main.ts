@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { bootstrapService } from '@studio/nest';
+import { instructorService } from './instructor.service';
+
+void bootstrapService(instructorService);
