@@ -73,7 +73,7 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
   ]);
   lines.push(
     'Correctness is the mean of token F1 and ROUGE-L against the reference answer; faithfulness is the share of the cited',
-    "clauses' key terms the answer contains, less 0.5 when it contradicts a clause's modality; refusal rate counts refusals to",
+    "clauses' key terms the answer contains, less a penalty (0.5 by default) when it contradicts a clause's modality; refusal rate counts refusals to",
     'questions that should be answered.',
     '',
   );
