@@ -73,3 +73,18 @@ export class JobHandlerRegistry {
     return handler as unknown as JobHandler<N>;
   }
 }
+
+/**
+ * Job ids are dedup keys, so they must survive every queue unchanged: non-empty, no ":" (BullMQ
+ * reserves it) and not a plain integer (BullMQ keeps those for its own ids).
+ */
+export function assertJobId(jobId: string): string {
+  if (jobId.length === 0 || jobId.length > 256) throw new Error(`invalid job id "${jobId}": use 1-256 characters`);
+  if (jobId.includes(':')) throw new Error(`invalid job id "${jobId}": ":" is reserved by the queue`);
+  if (`${parseInt(jobId, 10)}` === jobId) throw new Error(`invalid job id "${jobId}": a plain integer would clash with generated ids`);
+  return jobId;
+}
+
+/** Reason given to a job's AbortSignal when it is cancelled (vs. the worker shutting down). */
+export const JOB_CANCELLED = 'job cancelled';
+export const WORKER_SHUTTING_DOWN = 'worker shutting down';

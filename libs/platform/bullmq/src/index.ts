@@ -1,1 +1,3 @@
-export {};
+export * from './connection';
+export * from './job-queue';
+export * from './job-worker';
