@@ -1,0 +1,3 @@
+"""Alignment Studio model runtime."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,112 @@
+"""The training job (``jobs/training.v1``) as typed Python objects."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from .contracts import validate_training_job
+from .errors import ConfigError
+
+Method = Literal["sft", "reward", "dpo"]
+AdapterKind = Literal["lora", "qlora", "full"]
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    r: int = 16
+    alpha: float = 32
+    dropout: float = 0.05
+    target_modules: list[str] | str = "all-linear"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    train_path: str
+    eval_path: str | None
+    sha256: str
+    format: Literal["conversational", "preference"]
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    epochs: float = 1.0
+    max_steps: int | None = None
+    learning_rate: float = 2e-4
+    batch_size: int = 4
+    gradient_accumulation_steps: int = 1
+    max_seq_length: int = 512
+    seed: int = 42
+    eval_ratio: float = 0.1
+    checkpoint_every_steps: int = 50
+    adapter: AdapterKind = "lora"
+    lora: LoraSettings | None = field(default_factory=LoraSettings)
+    dpo_beta: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainingJob:
+    schema_version: str
+    run_id: str
+    tenant_id: str
+    context_id: str
+    method: Method
+    base_model: str
+    dataset: DatasetSpec
+    hyperparameters: Hyperparameters
+    output_dir: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_job(data: Any) -> TrainingJob:
+    """Validate ``data`` against the contract schema and check what the schema cannot."""
+    validate_training_job(data)
+    hp = dict(data["hyperparameters"])
+    lora = hp.pop("lora")
+    hyper = Hyperparameters(**hp, lora=LoraSettings(**lora) if lora is not None else None)
+    job = TrainingJob(
+        schema_version=data["schema_version"],
+        run_id=data["run_id"],
+        tenant_id=data["tenant_id"],
+        context_id=data["context_id"],
+        method=data["method"],
+        base_model=data["base_model"],
+        dataset=DatasetSpec(**data["dataset"]),
+        hyperparameters=hyper,
+        output_dir=data["output_dir"],
+    )
+    _check_semantics(job)
+    return job
+
+
+def _check_semantics(job: TrainingJob) -> None:
+    ds, hp = job.dataset, job.hyperparameters
+    for label, p in (("dataset.train_path", ds.train_path), ("output_dir", job.output_dir)):
+        if not Path(p).is_absolute():
+            raise ConfigError(f"{label} must be an absolute path, got {p!r}")
+    if ds.eval_path is not None and not Path(ds.eval_path).is_absolute():
+        raise ConfigError(f"dataset.eval_path must be an absolute path, got {ds.eval_path!r}")
+    expected = "conversational" if job.method == "sft" else "preference"
+    if ds.format != expected:
+        raise ConfigError(
+            f"method {job.method!r} needs a {expected} dataset, got format {ds.format!r}"
+        )
+    if hp.adapter in ("lora", "qlora") and hp.lora is None:
+        raise ConfigError(f"hyperparameters.lora is required when adapter is {hp.adapter!r}")
+    if job.method == "reward" and hp.adapter == "qlora":
+        raise ConfigError("reward models are trained with adapter 'lora' or 'full', not 'qlora'")
+
+
+def load_job_file(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"config file {p} does not exist")
+    try:
+        data: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"config file {p} is not valid JSON: {exc}") from exc
+    return data

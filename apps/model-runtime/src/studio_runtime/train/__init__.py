@@ -1,0 +1,1 @@
+"""Training: supervised fine-tuning, reward models and (weighted) DPO."""

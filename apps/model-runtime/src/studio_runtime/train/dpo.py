@@ -1,0 +1,121 @@
+"""DPO with per-pair weights.
+
+Each preference pair carries a weight ``w_i >= 0`` (from value priorities). Weights are
+normalised over the whole training set to mean 1 (``w_i / mean(w)``), and the per-pair sigmoid
+DPO loss is multiplied by the normalised weight before averaging over the batch:
+
+    loss = mean_i( w_i / mean(w) * -log sigmoid(beta * delta_i) )
+
+so that with all weights equal the loss equals TRL's standard DPO loss, a pair with weight 0
+contributes exactly zero gradient, and a pair with weight 2 pulls twice as hard as an average
+one. The reference log-probabilities come from the same PEFT model with its adapter disabled
+(``ref_model=None``); no second copy of the model is held in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from trl import DPOTrainer
+from trl.trainer.dpo_trainer import DataCollatorForPreference
+from trl.trainer.utils import use_adapter
+
+from .callbacks import CountTokensMixin
+
+WEIGHT_COLUMN = "pair_weight"
+
+
+@dataclass
+class WeightedPreferenceCollator(DataCollatorForPreference):
+    def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
+        out = super().torch_call(examples)
+        out[WEIGHT_COLUMN] = torch.tensor(
+            [float(e.get(WEIGHT_COLUMN, 1.0)) for e in examples], dtype=torch.float32
+        )
+        return out
+
+
+def normalise_weights(weights: list[float]) -> list[float]:
+    total = sum(weights)
+    if total <= 0:
+        raise ValueError("all preference pairs have weight 0; nothing to train on")
+    mean = total / len(weights)
+    return [w / mean for w in weights]
+
+
+class WeightedDPOTrainer(CountTokensMixin, DPOTrainer):
+    """TRL ``DPOTrainer`` whose sigmoid loss is scaled per pair by ``pair_weight``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if list(self.loss_types) != ["sigmoid"]:
+            raise ValueError("weighted DPO supports loss_type ['sigmoid'] only")
+        if self.precompute_ref_logps:
+            raise ValueError("weighted DPO computes reference log-probs on the fly")
+        tok = self.processing_class
+        pad_id = getattr(tok, "pad_token_id", None)
+        if pad_id is None:
+            pad_id = tok.tokenizer.pad_token_id  # type: ignore[union-attr]
+        self.data_collator = WeightedPreferenceCollator(
+            pad_token_id=pad_id,
+            max_length=self.args.max_length,
+            truncation_mode=self.args.truncation_mode,
+            pad_to_multiple_of=self.args.pad_to_multiple_of,
+        )
+
+    def _set_signature_columns_if_needed(self) -> None:
+        super()._set_signature_columns_if_needed()
+        if self._signature_columns is not None and WEIGHT_COLUMN not in self._signature_columns:
+            self._signature_columns = [*self._signature_columns, WEIGHT_COLUMN]
+
+    def _sequence_logps(
+        self, model: Any, model_kwargs: dict[str, Any], labels: torch.Tensor, seq_len: int
+    ) -> torch.Tensor:
+        outputs = model(**model_kwargs, labels=labels, fused_lm_head=True)
+        per_token_logps: torch.Tensor = outputs.log_probs[:, -seq_len:]
+        return per_token_logps.sum(dim=1)
+
+    def _compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool) -> Any:
+        mode = "train" if self.model.training else "eval"
+        weights = inputs.pop(WEIGHT_COLUMN).to(self.accelerator.device)
+        non_model = {"completion_mask", "ref_chosen_logps", "ref_rejected_logps"}
+        model_kwargs = {k: v for k, v in inputs.items() if k not in non_model}
+        model_kwargs["use_cache"] = False
+        completion_mask = inputs["completion_mask"]
+        seq_len = completion_mask.size(1) - 1
+        labels = inputs["input_ids"].masked_fill(completion_mask == 0, -100)
+
+        logps = self._sequence_logps(model, model_kwargs, labels, seq_len)
+        chosen_logps, rejected_logps = logps.chunk(2, dim=0)
+        with torch.no_grad():
+            unwrapped = self.accelerator.unwrap_model(self.model)
+            if self.ref_model is None:
+                name = "ref" if "ref" in unwrapped.peft_config else None
+                with use_adapter(unwrapped, adapter_name=name):
+                    ref_logps = self._sequence_logps(self.model, model_kwargs, labels, seq_len)
+            else:
+                ref_logps = self._sequence_logps(self.ref_model, model_kwargs, labels, seq_len)
+        ref_chosen, ref_rejected = ref_logps.chunk(2, dim=0)
+
+        chosen_logratios = chosen_logps - ref_chosen
+        rejected_logratios = rejected_logps - ref_rejected
+        per_pair = -F.logsigmoid(self.beta * (chosen_logratios - rejected_logratios))
+        loss = (per_pair * weights.to(per_pair.dtype)).mean()
+
+        chosen_rewards = self.beta * chosen_logratios.detach()
+        rejected_rewards = self.beta * rejected_logratios.detach()
+        gather = self.accelerator.gather_for_metrics
+        metrics = self._metrics[mode]
+        metrics["rewards/chosen"].append(gather(chosen_rewards).mean().item())
+        metrics["rewards/rejected"].append(gather(rejected_rewards).mean().item())
+        metrics["rewards/accuracies"].append(
+            gather((chosen_rewards > rejected_rewards).float()).mean().item()
+        )
+        metrics["rewards/margins"].append(gather(chosen_rewards - rejected_rewards).mean().item())
+        if mode == "train":
+            self._total_train_tokens += int(gather(inputs["attention_mask"].sum()).sum().item())
+        metrics["num_tokens"] = [self._total_train_tokens]
+        return (loss, None) if return_outputs else loss
