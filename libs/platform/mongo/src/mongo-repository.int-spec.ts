@@ -102,6 +102,33 @@ describeWithServers(['MONGO_URL'], 'MongoRepository on a real MongoDB-compatible
     await clauses.delete(globex, 'z');
   });
 
+  it('matches null, booleans and types exactly as the embedded store does', async () => {
+    const Row = z.object({ id: z.string(), flag: z.boolean(), section: z.string().nullable(), n: z.union([z.number(), z.string()]) });
+    const rows = db.repository({ collection: 'rows', schema: Row });
+    const t = tenantId(uniqueName('t'));
+    await rows.upsertMany(t, [
+      { id: 'a', flag: true, section: '1', n: 2 },
+      { id: 'b', flag: false, section: null, n: '2' },
+      { id: 'c', flag: true, section: '2', n: 3 },
+    ]);
+    const ids = (found: { id: string }[]) => found.map((r) => r.id);
+    expect(ids(await rows.find(t, { flag: true }))).toEqual(['a', 'c']);
+    expect(ids(await rows.find(t, { section: null }))).toEqual(['b']);
+    expect(ids(await rows.find(t, { section: { in: ['2', null] } }))).toEqual(['b', 'c']);
+    expect(ids(await rows.find(t, { n: 2 }))).toEqual(['a']);
+    expect(ids(await rows.find(t, { n: '2' }))).toEqual(['b']);
+    expect(await rows.find(t, { n: { in: [] } })).toEqual([]);
+  });
+
+  it('enforces unique indexes per tenant', async () => {
+    const Doc = z.object({ id: z.string(), slug: z.string() });
+    const docs = db.repository({ collection: 'docs', schema: Doc, indexes: [{ fields: { slug: 1 }, unique: true }] });
+    await docs.ensureIndexes();
+    await docs.upsert(acme, { id: '1', slug: 'policy' });
+    await docs.upsert(globex, { id: '1', slug: 'policy' });
+    await expect(docs.upsert(acme, { id: '2', slug: 'policy' })).rejects.toThrow(/duplicate key/i);
+  });
+
   it('validates what it writes and what it reads back', async () => {
     const bad = { ...clause('bad', 1), kind: 'wish' } as unknown as Clause;
     await expect(clauses.upsert(acme, bad)).rejects.toThrow(EntityValidationError);
