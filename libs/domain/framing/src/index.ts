@@ -1,1 +1,13 @@
-export {};
+export * from './lib/dataset';
+export * from './lib/errors';
+export * from './lib/generate';
+export * from './lib/model';
+export * from './lib/parse';
+export * from './lib/prng';
+export * from './lib/seeds';
+export * from './lib/sha256';
+export * from './lib/split';
+export * from './lib/statements';
+export * from './lib/text';
+export * from './lib/validate';
+export * from './lib/values';

@@ -1,0 +1,126 @@
+import { Id, NormativeKind } from '@studio/contracts';
+import { z } from 'zod';
+
+export { NormativeKind };
+export type NormativeKind = z.infer<typeof NormativeKind>;
+
+export const MediaType = z.enum(['text/markdown', 'text/plain']);
+export type MediaType = z.infer<typeof MediaType>;
+
+/** A document id is an `Id` without ':' (':' separates the parts of a clause id). */
+export const DocumentId = Id.refine((v) => !v.includes(':'), { message: 'must not contain ":"' });
+
+const LineNo = z.number().int().min(1);
+
+export const Section = z.object({
+  /** `<documentId>:<numbering>` */
+  id: z.string().min(1),
+  documentId: z.string().min(1),
+  /** The heading's own number ("3.2") or, for an unnumbered heading, a slug under its numbered ancestor. */
+  numbering: z.string().min(1),
+  title: z.string(),
+  level: z.number().int().min(1),
+  parentId: z.string().nullable(),
+  /** Heading titles from the outermost section down to this one. */
+  headingPath: z.array(z.string()),
+  lineStart: LineNo,
+  lineEnd: LineNo,
+});
+export type Section = z.infer<typeof Section>;
+
+export const ClauseKind = z.enum(['paragraph', 'list-item', 'qa', 'example', 'note']);
+export type ClauseKind = z.infer<typeof ClauseKind>;
+
+export const Clause = z.object({
+  /** `<documentId>:<numbering>:<first 12 hex of sha256(normalised text)>` — stable across re-parsing. */
+  id: z.string().min(1),
+  documentId: z.string().min(1),
+  numbering: z.string().min(1),
+  kind: ClauseKind,
+  /** True when the document itself numbers this clause ("3.2.1", "(a)", "1."). */
+  numbered: z.boolean(),
+  sectionId: z.string().nullable(),
+  /** The clause this one is a sub-clause of (a lettered or bulleted item under a numbered paragraph). */
+  parentId: z.string().nullable(),
+  headingPath: z.array(z.string()),
+  /** The clause text without its number, inline Markdown removed, whitespace collapsed. */
+  text: z.string().min(1),
+  /** For Q&A call-outs: the question and the answer. */
+  question: z.string().nullable(),
+  answer: z.string().nullable(),
+  lineStart: LineNo,
+  lineEnd: LineNo,
+});
+export type Clause = z.infer<typeof Clause>;
+
+export const DocumentTree = z.object({
+  documentId: z.string().min(1),
+  mediaType: MediaType,
+  title: z.string().nullable(),
+  /** SHA-256 of the decoded, newline-normalised text. */
+  sha256: z.string(),
+  lineCount: z.number().int().nonnegative(),
+  sections: z.array(Section),
+  clauses: z.array(Clause),
+});
+export type DocumentTree = z.infer<typeof DocumentTree>;
+
+export const ActionForm = z.enum(['verb', 'noun']);
+export type ActionForm = z.infer<typeof ActionForm>;
+
+export const NormativeStatement = z.object({
+  /** `<clauseId>:s<n>` */
+  id: z.string().min(1),
+  clauseId: z.string().min(1),
+  clauseNumbering: z.string().min(1),
+  kind: NormativeKind,
+  /** Who the statement addresses ("Employees", "A manager who …"); null for passive rules ("Cash gifts are prohibited"). */
+  actor: z.string().nullable(),
+  /** The verb phrase ("accept gifts"), or for passive rules and definitions the noun phrase / definiens. */
+  action: z.string().min(1),
+  actionForm: ActionForm,
+  /** "if …", "when …", "provided that …", value limits such as "up to $100"; null when unconditional. */
+  condition: z.string().nullable(),
+  /** "unless …", "except where …"; null when none. */
+  exception: z.string().nullable(),
+  /** The cue that decided the kind, lower-case: "must not", "is not required to", "means". */
+  modality: z.string().min(1),
+  /** The sentence (or coordinated part of it) the statement came from. */
+  sentence: z.string().min(1),
+});
+export type NormativeStatement = z.infer<typeof NormativeStatement>;
+
+export const ExampleKind = z.enum(['qa', 'scenario']);
+export type ExampleKind = z.infer<typeof ExampleKind>;
+export const ScenarioLabel = z.enum(['compliant', 'violating', 'ambiguous']);
+export type ScenarioLabel = z.infer<typeof ScenarioLabel>;
+export const ExampleSource = z.enum(['seed', 'template', 'callout']);
+export type ExampleSource = z.infer<typeof ExampleSource>;
+
+export const Example = z
+  .object({
+    id: z.string().min(1),
+    kind: ExampleKind,
+    source: ExampleSource,
+    question: z.string().min(1),
+    /** Grounded reference answer, citing the clauses as "(§3.2.1)". */
+    answer: z.string().min(1),
+    /** A contradicting answer for preference data (e.g. one that permits a prohibited act); null when none. */
+    rejected: z.string().nullable(),
+    label: ScenarioLabel.nullable(),
+    clauseIds: z.array(z.string().min(1)).min(1),
+    /** Numbering paths of the cited clauses, in the same order as clauseIds. */
+    clauseRefs: z.array(z.string().min(1)).min(1),
+    statementKind: NormativeKind.nullable(),
+    /** Names of the context values the example exercises. */
+    values: z.array(z.string()),
+  })
+  .refine((e) => e.clauseIds.length === e.clauseRefs.length, {
+    message: 'clauseIds and clauseRefs must have the same length',
+    path: ['clauseRefs'],
+  })
+  .refine((e) => (e.kind === 'scenario') === (e.label !== null), {
+    message: 'scenarios need a label (compliant, violating, ambiguous) and Q&A examples must not have one',
+    path: ['label'],
+  });
+export type Example = z.infer<typeof Example>;
