@@ -1,3 +1,6 @@
 export {};
 export * from './event-bus';
 export * from './vector-index';
+export * from './job-queue';
+export * from './repository';
+export * from './sqlite-store';

@@ -34,7 +34,8 @@ export function toSqlWhere(tenant: TenantId, conditions: Condition[]): SqlFragme
       parts.push('0'); // { in: [] } matches nothing, as $in: [] does.
       continue;
     }
-    parts.push(alternatives.length === 1 ? alternatives[0]!.sql : `(${alternatives.map((a) => a.sql).join(' OR ')})`);
+    const sql = alternatives.map((a) => a.sql);
+    parts.push(sql.length === 1 ? sql.join('') : `(${sql.join(' OR ')})`);
     for (const alternative of alternatives) params.push(...alternative.params);
   }
   return { sql: parts.join(' AND '), params };
