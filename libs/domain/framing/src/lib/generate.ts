@@ -178,7 +178,7 @@ const EXCEPTION_QA: Template[] = [
     f.excBare && verb(f)
       ? qa(
           `Is there any exception to the rule that ${f.who} ${f.s.modality} ${f.s.action}?`,
-          `Yes: ${f.s.exception}. ${f.rule} ${f.cite}`,
+          `Yes, ${f.s.exception}. ${f.rule} ${f.cite}`,
           `No, the rule applies in every case without exception.`,
         )
       : null,

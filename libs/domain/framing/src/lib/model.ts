@@ -1,7 +1,8 @@
-import { Id, NormativeKind } from '@studio/contracts';
+import { Id, NormativeKind as NormativeKindSchema } from '@studio/contracts';
 import { z } from 'zod';
 
-export { NormativeKind };
+/** obligation, prohibition, permission, exception, definition — the contract's enum. */
+export const NormativeKind = NormativeKindSchema;
 export type NormativeKind = z.infer<typeof NormativeKind>;
 
 export const MediaType = z.enum(['text/markdown', 'text/plain']);
