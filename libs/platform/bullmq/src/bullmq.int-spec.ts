@@ -168,6 +168,22 @@ describeWithServers(['REDIS_URL'], 'BullMQ job queue and worker on a real Redis'
     expect(await queue.cancel(GENERATE_DATASET_JOB, 'never-enqueued')).toBe(false);
   });
 
+  it('stop() waits for the active job to finish', async () => {
+    let release: (() => void) | null = null;
+    const w = worker();
+    w.handle(GENERATE_DATASET_JOB, () => new Promise<string>((resolve) => (release = () => resolve('finished'))));
+    await w.start();
+    const { jobId } = await queue.enqueue(GENERATE_DATASET_JOB, payload());
+    await eventually(async () => release !== null);
+    let stopped = false;
+    const stopping = w.stop().then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(stopped).toBe(false);
+    (release as unknown as () => void)();
+    await stopping;
+    expect(await queue.status(GENERATE_DATASET_JOB, jobId)).toMatchObject({ state: 'completed', result: 'finished' });
+  });
+
   it('refuses to start when a consumed queue has a job name with no handler or two', async () => {
     const missing = worker({ jobs: [GENERATE_DATASET_JOB, TRAIN_JOB] });
     missing.handle(GENERATE_DATASET_JOB, async () => undefined);
