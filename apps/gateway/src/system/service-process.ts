@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..');
+
+/** The NestJS services, as their app folders are named. */
+export const SERVICES = ['gateway', 'framer', 'ontology', 'instructor', 'reward-model', 'auditor'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A service started the way `nx serve <name>` starts it: `node -r @swc-node/register apps/<name>/src/main.ts`. */
+export class ServiceProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<Exit>;
+  private out = '';
+  private err = '';
+
+  constructor(
+    readonly name: ServiceName,
+    env: Record<string, string>,
+  ) {
+    this.child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
+      cwd: WORKSPACE_ROOT,
+      env: { PATH: process.env['PATH'] ?? '', SWC_NODE_PROJECT: `apps/${name}/tsconfig.json`, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.on('data', (chunk: Buffer) => (this.out += chunk.toString()));
+    this.child.stderr?.on('data', (chunk: Buffer) => (this.err += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get stdout(): string {
+    return this.out;
+  }
+
+  get stderr(): string {
+    return this.err;
+  }
+
+  /** The last lines of output, for failure messages. */
+  tail(lines = 15): string {
+    return `${this.name} stdout:\n${this.out.split('\n').slice(-lines).join('\n')}\n${this.name} stderr:\n${this.err.split('\n').slice(-lines).join('\n')}`;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves with the exit, or rejects when it takes longer than `timeoutMs`. */
+  async exitWithin(timeoutMs: number): Promise<Exit> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.name} did not exit within ${timeoutMs} ms\n${this.tail()}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.running) this.child.kill(signal);
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
