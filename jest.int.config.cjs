@@ -8,5 +8,7 @@ module.exports = {
   displayName: 'integration',
   testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
   maxWorkers: 1,
+  globalSetup: '<rootDir>/tools/jest/int-global-setup.cjs',
+  globalTeardown: '<rootDir>/tools/jest/int-global-teardown.cjs',
   testTimeout: 120000,
 };
