@@ -1,0 +1,187 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+
+/**
+ * docker-compose.yml and deploy/k8s/base describe the same system: the same services, each with
+ * the same environment variable names, ports, databases and consumer groups. kubectl is not
+ * needed: the kustomization's resources are checked to exist and to be well-formed objects.
+ */
+const ROOT = join(__dirname, '..', '..', '..');
+const K8S = join(ROOT, 'deploy', 'k8s', 'base');
+const read = (...parts: string[]) => readFileSync(join(ROOT, ...parts), 'utf8');
+
+interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { configMapKeyRef?: { name: string; key: string }; secretKeyRef?: { name: string; key: string } };
+}
+interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  ports?: { name?: string; containerPort: number }[];
+  env?: EnvVar[];
+  envFrom?: unknown[];
+  resources?: { limits?: Record<string, string | number> };
+  readinessProbe?: { httpGet?: { path: string } };
+  livenessProbe?: { httpGet?: { path: string } };
+}
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  spec?: {
+    ports?: { port: number }[];
+    selector?: Record<string, string>;
+    template?: { spec: { containers: Container[]; nodeSelector?: Record<string, string> } };
+  };
+}
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[];
+  environment?: Record<string, string | number>;
+  ports?: string[];
+  profiles?: string[];
+  healthcheck?: { test: string[] };
+  deploy?: { resources?: { reservations?: { devices?: { driver: string; capabilities: string[] }[] } } };
+}
+
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
+const kustomization = parse(readFileSync(join(K8S, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
+const manifests: K8sObject[] = kustomization.resources.flatMap((file) =>
+  existsSync(join(K8S, file))
+    ? parseAllDocuments(readFileSync(join(K8S, file), 'utf8')).map((doc) => {
+        if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
+        return doc.toJS() as K8sObject;
+      })
+    : [],
+);
+const byKind = (kind: string) => manifests.filter((m) => m.kind === kind);
+const deployment = (name: string) => byKind('Deployment').find((d) => d.metadata.name === name);
+const containerOf = (name: string): Container => {
+  const container = deployment(name)?.spec?.template?.spec.containers[0];
+  if (!container) throw new Error(`no Deployment with a container for ${name}`);
+  return container;
+};
+const configMap = byKind('ConfigMap')[0];
+const secret = byKind('Secret')[0];
+
+/** The services the image can run (deploy/docker/run-service.sh). */
+const NEST_SERVICES = (/^\s*([a-z|-]+)\) ;;$/m.exec(read('deploy', 'docker', 'run-service.sh'))?.[1] ?? '').split('|');
+const builtServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
+
+describe('kustomization', () => {
+  it('lists resources that exist', () => {
+    expect(kustomization.resources.length).toBeGreaterThan(0);
+    for (const file of kustomization.resources) expect({ file, exists: existsSync(join(K8S, file)) }).toEqual({ file, exists: true });
+  });
+
+  it('holds well-formed objects with apiVersion, kind and metadata.name', () => {
+    for (const m of manifests) {
+      expect(m.apiVersion).toMatch(/^([a-z0-9.-]+\/)?v\d+((alpha|beta)\d+)?$/);
+      expect(m.kind).toMatch(/^[A-Z][A-Za-z]+$/);
+      expect(m.metadata?.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    }
+    expect(byKind('ConfigMap')).toHaveLength(1);
+    expect(byKind('Secret')).toHaveLength(1);
+  });
+
+  it('has a Deployment and a Service per NestJS service, on the same port, with probes on /health and /ready', () => {
+    expect(NEST_SERVICES.sort()).toEqual(['auditor', 'framer', 'gateway', 'instructor', 'ontology', 'reward-model']);
+    for (const name of NEST_SERVICES) {
+      const container = containerOf(name);
+      expect(container.args).toEqual([name]);
+      expect(container.livenessProbe?.httpGet?.path).toBe('/health');
+      expect(container.readinessProbe?.httpGet?.path).toBe('/ready');
+      const port = container.ports?.[0]?.containerPort;
+      expect(container.env?.find((e) => e.name === 'PORT')?.value).toBe(String(port));
+      const service = byKind('Service').find((s) => s.metadata.name === name);
+      expect(service?.spec?.ports?.[0]?.port).toBe(port);
+      expect(service?.spec?.selector).toEqual({ 'app.kubernetes.io/name': name });
+      expect(existsSync(join(ROOT, 'apps', name, 'src', 'main.ts'))).toBe(true);
+    }
+  });
+
+  it('only references ConfigMap and Secret keys that exist', () => {
+    for (const d of byKind('Deployment')) {
+      for (const c of d.spec?.template?.spec.containers ?? []) {
+        expect(c.envFrom).toBeUndefined(); // every variable is listed by name
+        for (const e of c.env ?? []) {
+          const cm = e.valueFrom?.configMapKeyRef;
+          const sk = e.valueFrom?.secretKeyRef;
+          if (cm) expect({ ref: `${cm.name}/${cm.key}`, found: cm.name === configMap?.metadata.name && cm.key in (configMap?.data ?? {}) }).toEqual({ ref: `${cm.name}/${cm.key}`, found: true });
+          if (sk) expect({ ref: `${sk.name}/${sk.key}`, found: sk.name === secret?.metadata.name && sk.key in (secret?.stringData ?? {}) }).toEqual({ ref: `${sk.name}/${sk.key}`, found: true });
+          if (!cm && !sk) expect(e.value).toEqual(expect.any(String));
+        }
+      }
+    }
+  });
+
+  it('runs the model-runtime worker as its own GPU Deployment', () => {
+    const spec = deployment('model-runtime')?.spec?.template?.spec;
+    expect(spec?.nodeSelector).toBeDefined();
+    expect(Object.keys(spec?.nodeSelector ?? {}).length).toBeGreaterThan(0);
+    expect(spec?.containers[0]?.resources?.limits?.['nvidia.com/gpu']).toBe(1);
+    expect(spec?.containers[0]?.args).toEqual(['worker']);
+  });
+});
+
+describe('docker-compose.yml and deploy/k8s agree', () => {
+  it('run the same services', () => {
+    expect(builtServices.map(([name]) => name).sort()).toEqual(byKind('Deployment').map((d) => d.metadata.name).sort());
+    expect(builtServices.map(([name]) => name).sort()).toEqual([...NEST_SERVICES, 'model-runtime'].sort());
+  });
+
+  it.each([...NEST_SERVICES, 'model-runtime'])('%s: same command and the same environment variable names', (name) => {
+    const service = compose.services[name];
+    const container = containerOf(name);
+    expect(service?.command).toEqual(container.args);
+    expect(Object.keys(service?.environment ?? {}).sort()).toEqual((container.env ?? []).map((e) => e.name).sort());
+  });
+
+  it.each(NEST_SERVICES)('%s: same port, database and consumer group', (name) => {
+    const env = compose.services[name]?.environment ?? {};
+    const k8sEnv = Object.fromEntries((containerOf(name).env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+    for (const key of ['PORT', 'MONGO_DB', 'KAFKA_GROUP_ID']) {
+      if (key in env || key in k8sEnv) expect({ key, value: String(env[key]) }).toEqual({ key, value: k8sEnv[key] });
+    }
+    expect(compose.services[name]?.ports?.[0]).toBe(`${env['PORT']}:${env['PORT']}`);
+    expect(compose.services[name]?.healthcheck?.test.join(' ')).toContain('/ready');
+  });
+
+  it('give every service its own database', () => {
+    const databases = NEST_SERVICES.map((n) => compose.services[n]?.environment?.['MONGO_DB']).filter((d) => d !== undefined);
+    expect(new Set(databases).size).toBe(databases.length);
+  });
+});
+
+describe('images', () => {
+  it('build from the Dockerfiles compose names', () => {
+    for (const [, s] of builtServices) expect(existsSync(join(ROOT, s.build?.dockerfile ?? 'missing'))).toBe(true);
+  });
+
+  it('the services image starts on node 24 with npm ci, by service name', () => {
+    const dockerfile = read('deploy', 'docker', 'Dockerfile');
+    expect(dockerfile).toMatch(/^FROM node:24\b/m);
+    expect(dockerfile).toMatch(/^RUN npm ci\b/m);
+    for (const name of NEST_SERVICES) {
+      expect(dockerfile).toContain(`COPY apps/${name} ./apps/${name}`);
+      expect(compose.services[name]?.build?.dockerfile).toBe('deploy/docker/Dockerfile');
+    }
+  });
+
+  it('the model-runtime image installs the Python project and runs `studio-runtime worker`', () => {
+    const dockerfile = read('deploy', 'docker', 'model-runtime.Dockerfile');
+    expect(dockerfile).toContain('COPY apps/model-runtime/pyproject.toml');
+    expect(dockerfile).toMatch(/^RUN pip install .*\.\/apps\/model-runtime$/m);
+    expect(dockerfile).toContain('ENTRYPOINT ["studio-runtime"]');
+    expect(dockerfile).toContain('CMD ["worker"]');
+    expect(read('apps', 'model-runtime', 'pyproject.toml')).toMatch(/^studio-runtime = /m);
+    const gpu = compose.services['model-runtime']?.deploy?.resources?.reservations?.devices?.[0];
+    expect(gpu).toMatchObject({ driver: 'nvidia', capabilities: ['gpu'] });
+  });
+});
