@@ -1,0 +1,124 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/** A problem with what the user gave us: printed as one line, exit code 2. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+export const DEFAULT_MODEL = 'smollm2-135m-instruct';
+
+/**
+ * Defaults sized for a 2-core CPU: about 15 minutes of training and 5 of generation with
+ * SmolLM2-135M-Instruct. On a GPU raise --max-steps (or pass --max-steps 0 for full epochs).
+ */
+export const ALIGN_DEFAULTS = {
+  dataDir: '.data/studio',
+  tenant: 'local',
+  epochs: 1,
+  maxSteps: 40,
+  maxEval: 24,
+  learningRate: 3e-4,
+  batchSize: 4,
+  maxSeqLength: 320,
+  heldOutRatio: 0.1,
+  seed: 42,
+  ragTopK: 3,
+  maxTokens: 112,
+  concurrency: 8,
+} as const;
+
+const positiveInt = (flag: string) =>
+  z.coerce.number({ error: `--${flag} must be a number` }).int(`--${flag} must be a whole number`).min(1, `--${flag} must be at least 1`);
+
+export const AlignArgs = z.object({
+  command: z.enum(['align', 'frame']),
+  policy: z.string().min(1),
+  model: z.string().min(1),
+  values: z.string().min(1).nullable(),
+  seeds: z.string().min(1).nullable(),
+  dataDir: z.string().min(1),
+  epochs: z.coerce.number({ error: '--epochs must be a number' }).positive('--epochs must be positive'),
+  /** null: as many steps as the epochs take. */
+  maxSteps: positiveInt('max-steps').nullable(),
+  maxEval: positiveInt('max-eval'),
+  tenant: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '--tenant must be 1-128 letters, digits, ".", "_", "-" or ":"'),
+  context: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, '--context must be 1-100 letters, digits, ".", "_" or "-"')
+    .nullable(),
+  learningRate: z.coerce.number({ error: '--learning-rate must be a number' }).positive('--learning-rate must be positive'),
+  retrain: z.boolean(),
+});
+export type AlignArgs = z.infer<typeof AlignArgs>;
+
+export const USAGE = `usage: studio align <policy.md|policy.txt> [options]
+       studio frame <policy.md|policy.txt> [options]   (framing only: clauses and dataset version)
+
+options:
+  --model <name|path>   base model: ${DEFAULT_MODEL} (default), tiny, or a model folder
+  --values <file>       context values and audit thresholds (default: values.json beside the policy)
+  --seeds <file>        hand-written seed examples, JSON lines (default: seeds.jsonl beside the policy)
+  --data-dir <dir>      where everything is stored (default: ${ALIGN_DEFAULTS.dataDir})
+  --epochs <n>          training epochs (default: ${ALIGN_DEFAULTS.epochs})
+  --max-steps <n>       cap on optimiser steps, 0 for no cap (default: ${ALIGN_DEFAULTS.maxSteps})
+  --max-eval <n>        held-out questions audited (default: ${ALIGN_DEFAULTS.maxEval})
+  --learning-rate <x>   LoRA learning rate (default: ${ALIGN_DEFAULTS.learningRate})
+  --tenant <id>         tenant the data belongs to (default: ${ALIGN_DEFAULTS.tenant})
+  --context <id>        context id (default: from the values file, else the policy's file name)
+  --retrain             train again even if this exact run already produced an adapter`;
+
+/** Parses the command line; throws InputError naming the problem. */
+export function parseAlignArgs(argv: readonly string[]): AlignArgs {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        model: { type: 'string' },
+        values: { type: 'string' },
+        seeds: { type: 'string' },
+        'data-dir': { type: 'string' },
+        epochs: { type: 'string' },
+        'max-steps': { type: 'string' },
+        'max-eval': { type: 'string' },
+        'learning-rate': { type: 'string' },
+        tenant: { type: 'string' },
+        context: { type: 'string' },
+        retrain: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw new InputError((error as Error).message);
+  }
+  const [command, policy, ...rest] = parsed.positionals;
+  if (!command) throw new InputError('missing command: expected "align <policy>"');
+  if (command !== 'align' && command !== 'frame') throw new InputError(`unknown command "${command}": expected "align" or "frame"`);
+  if (!policy) throw new InputError(`missing policy document: "studio ${command} <policy.md>"`);
+  if (rest.length > 0) throw new InputError(`unexpected arguments: ${rest.join(' ')}`);
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const str = (name: string): string | undefined => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
+  const maxSteps = str('max-steps') ?? String(ALIGN_DEFAULTS.maxSteps);
+  const result = AlignArgs.safeParse({
+    command,
+    policy,
+    model: str('model') ?? DEFAULT_MODEL,
+    values: str('values') ?? null,
+    seeds: str('seeds') ?? null,
+    dataDir: str('data-dir') ?? ALIGN_DEFAULTS.dataDir,
+    epochs: str('epochs') ?? ALIGN_DEFAULTS.epochs,
+    maxSteps: maxSteps === '0' ? null : maxSteps,
+    maxEval: str('max-eval') ?? ALIGN_DEFAULTS.maxEval,
+    tenant: str('tenant') ?? ALIGN_DEFAULTS.tenant,
+    context: str('context') ?? null,
+    learningRate: str('learning-rate') ?? ALIGN_DEFAULTS.learningRate,
+    retrain: v['retrain'] === true,
+  });
+  if (!result.success) throw new InputError(result.error.issues.map((i) => i.message).join('; '));
+  return result.data;
+}

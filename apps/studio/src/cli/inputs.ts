@@ -1,0 +1,125 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { parseAuditThresholds, type AuditThresholds } from '@studio/auditing';
+import { ContextValues, DocumentValidationError, SeedImportError, slugify, type MediaType } from '@studio/framing';
+import { InputError } from './args';
+
+export interface AlignInputs {
+  policyPath: string;
+  filename: string;
+  content: Uint8Array;
+  mediaType: MediaType;
+  values: ContextValues | null;
+  valuesPath: string | null;
+  seedsJsonl: string | null;
+  seedsPath: string | null;
+  contextId: string;
+  documentId: string;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function requireFile(path: string, what: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new InputError(`${what} ${path} does not exist`);
+  }
+  if (!info.isFile()) throw new InputError(`${what} ${path} is not a file`);
+}
+
+export function mediaTypeOf(path: string): MediaType {
+  return ['.md', '.markdown'].includes(extname(path).toLowerCase()) ? 'text/markdown' : 'text/plain';
+}
+
+/** Parses a values file; InputError naming every problem. */
+export function parseValues(text: string, path: string): ContextValues {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`values file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = ContextValues.safeParse(json);
+  if (!parsed.success) {
+    throw new InputError(`values file ${path} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Reads the policy, its values and seeds (by default the files beside the policy) and decides the
+ * context and document ids. Nothing is written; every problem is an InputError.
+ */
+export async function loadInputs(args: { policy: string; values: string | null; seeds: string | null; context: string | null }): Promise<AlignInputs> {
+  const policyPath = resolve(args.policy);
+  await requireFile(policyPath, 'policy document');
+  const content = new Uint8Array(await readFile(policyPath));
+  const folder = dirname(policyPath);
+
+  let valuesPath: string | null = null;
+  if (args.values) {
+    valuesPath = resolve(args.values);
+    await requireFile(valuesPath, 'values file');
+  } else if (await isFile(join(folder, 'values.json'))) {
+    valuesPath = join(folder, 'values.json');
+  }
+  const values = valuesPath ? parseValues(await readFile(valuesPath, 'utf8'), valuesPath) : null;
+
+  let seedsPath: string | null = null;
+  if (args.seeds) {
+    seedsPath = resolve(args.seeds);
+    await requireFile(seedsPath, 'seeds file');
+  } else if (await isFile(join(folder, 'seeds.jsonl'))) {
+    seedsPath = join(folder, 'seeds.jsonl');
+  }
+  const seedsJsonl = seedsPath ? await readFile(seedsPath, 'utf8') : null;
+
+  const filename = basename(policyPath);
+  const stem = slugify(filename.replace(/\.[^.]+$/, ''), 64) || 'document';
+  const declared = values?.context.documents.find((d) => basename(d.path) === filename);
+  return {
+    policyPath,
+    filename,
+    content,
+    mediaType: declared?.mediaType ?? mediaTypeOf(policyPath),
+    values,
+    valuesPath,
+    seedsJsonl,
+    seedsPath,
+    contextId: args.context ?? values?.context.id ?? stem,
+    documentId: declared?.id ?? stem,
+  };
+}
+
+/** Framing errors that are the input's fault, as InputErrors; anything else unchanged. */
+export function asInputError(error: unknown, inputs: Pick<AlignInputs, 'policyPath' | 'seedsPath'>): unknown {
+  if (error instanceof DocumentValidationError) return new InputError(`${inputs.policyPath}: ${error.message}`);
+  if (error instanceof SeedImportError) return new InputError(`${inputs.seedsPath ?? 'seeds'}: ${error.message}`);
+  return error;
+}
+
+/**
+ * The release-gate thresholds from the values file's `audit` section: the aligned model's
+ * correctness and faithfulness and the benign refusal rate. Without a values file, the
+ * auditing defaults.
+ */
+export function auditThresholdsFrom(values: ContextValues | null, source: string): AuditThresholds {
+  if (!values) return parseAuditThresholds(undefined, source);
+  return parseAuditThresholds(
+    {
+      gateVariant: 'aligned',
+      minCorrectness: values.audit.min_aligned_correctness,
+      minFaithfulness: values.audit.min_faithfulness,
+      maxRefusalRate: values.audit.max_benign_refusal_rate,
+    },
+    source,
+  );
+}

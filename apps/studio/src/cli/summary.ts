@@ -1,0 +1,100 @@
+import { fileURLToPath } from 'node:url';
+import type { AuditReportV1 } from '@studio/auditing';
+import type { TrainingHyperparameters } from '@studio/contracts';
+import type { NormativeKind } from '@studio/framing';
+import type { FramingResult } from '../stages/frame';
+import { formatDuration } from './progress';
+
+export interface StageTiming {
+  stage: string;
+  ms: number;
+  /** Of which spent in the model runtime (loading, training, generation, embeddings). */
+  modelMs: number;
+}
+
+export interface AlignSummary {
+  contextId: string;
+  dataDir: string;
+  framing: FramingResult;
+  statementsByKind: Record<NormativeKind, number>;
+  timings: StageTiming[];
+  totalMs: number;
+  training: {
+    runId: string;
+    adapterId: string;
+    firstLoss: number | null;
+    lastLoss: number | null;
+    reused: boolean;
+    hyperparameters: TrainingHyperparameters;
+  } | null;
+  audit: { report: AuditReportV1; reportJsonUri: string; reportMarkdownUri: string } | null;
+  events: Record<string, number>;
+}
+
+/** Orchestration overhead: wall time not spent in the model runtime, as a share of the total. */
+export function overheadShare(summary: Pick<AlignSummary, 'timings' | 'totalMs'>): { modelMs: number; overheadMs: number; share: number } {
+  const modelMs = summary.timings.reduce((sum, t) => sum + t.modelMs, 0);
+  const overheadMs = Math.max(0, summary.totalMs - modelMs);
+  return { modelMs, overheadMs, share: summary.totalMs > 0 ? overheadMs / summary.totalMs : 0 };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+const f3 = (x: number) => x.toFixed(3);
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function pathOf(uri: string): string {
+  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+}
+
+/** The closing summary printed after a run. */
+export function renderSummary(summary: AlignSummary): string {
+  const { framing } = summary;
+  const kinds = Object.entries(summary.statementsByKind)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  const lines: string[] = ['', `== studio align: ${summary.contextId} ==`];
+  const rows: string[][] = [
+    ['clauses', String(framing.clauses.length)],
+    ['statements', `${framing.statements}${kinds ? ` (${kinds})` : ''}`],
+    ['examples', `${framing.dataset.train.examples + framing.dataset.heldOut.examples} (train ${framing.dataset.train.examples} / held-out ${framing.dataset.heldOut.examples}; ${framing.seeds} seeds)`],
+    ['dataset', `${framing.dataset.id} sha256 ${framing.dataset.sha256.slice(0, 16)}… clause coverage ${pct(framing.dataset.clauseCoverage)}`],
+  ];
+  if (summary.training) {
+    const t = summary.training;
+    const loss = t.firstLoss !== null && t.lastLoss !== null ? `${f3(t.firstLoss)} → ${f3(t.lastLoss)}` : 'n/a';
+    rows.push(['training', `${t.runId}${t.reused ? ' (reused)' : ''}, loss ${loss}, ${t.hyperparameters.max_steps ?? 'all'} steps max, lr ${t.hyperparameters.learning_rate}`]);
+  }
+  lines.push(table(rows));
+  const audit = summary.audit;
+  if (audit) {
+    const r = audit.report;
+    lines.push('', `audit of ${r.items} held-out questions (greedy decoding):`);
+    const scoreRows = [['variant', 'correctness', 'faithfulness', 'refusal rate']];
+    for (const [variant, label] of [
+      ['base', 'base'],
+      ['aligned', 'aligned'],
+      ['aligned_rag', 'aligned+RAG'],
+    ] as const) {
+      const s = r.scores[variant];
+      if (s) scoreRows.push([label, f3(s.correctness), f3(s.faithfulness), pct(s.refusalRate)]);
+    }
+    lines.push(table(scoreRows));
+    lines.push(`buckets: ${Object.entries(r.buckets).map(([b, n]) => `${b} ${n}`).join(', ')}`);
+    lines.push(`verdict: ${r.verdict.toUpperCase()}  (${r.checks.map((c) => `${c.metric} ${f3(c.value)} ${c.comparator} ${f3(c.threshold)} ${c.passed ? 'ok' : 'FAIL'}`).join('; ')})`);
+    lines.push(`report: ${pathOf(audit.reportMarkdownUri)} (JSON: ${pathOf(audit.reportJsonUri)})`);
+  }
+  const { modelMs, overheadMs, share } = overheadShare(summary);
+  lines.push('', 'wall time per stage:');
+  const timeRows = [['stage', 'wall', 'model runtime']];
+  for (const t of summary.timings) timeRows.push([t.stage, formatDuration(t.ms), formatDuration(t.modelMs)]);
+  timeRows.push(['total', formatDuration(summary.totalMs), formatDuration(modelMs)]);
+  lines.push(table(timeRows));
+  lines.push(`orchestration overhead: ${formatDuration(overheadMs)} = ${pct(share)} of the total (model time: loading, training, generation, embeddings)`);
+  lines.push(`events: ${Object.entries(summary.events).map(([t, n]) => `${t} ×${n}`).join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}

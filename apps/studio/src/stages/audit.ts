@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import { AUDIT_RUN_COMPLETED_V1, AUDIT_VERDICT_ISSUED_V1 } from '@studio/contracts';
+import {
+  buildAuditReport,
+  clauseCoverage,
+  detectLeakage,
+  evaluateItems,
+  renderMarkdownReport,
+  toAuditRunCompleted,
+  toAuditVerdictIssued,
+  type AuditReportV1,
+  type AuditThresholds,
+  type AuditVariant,
+  type EvalClause,
+  type EvalItem,
+} from '@studio/auditing';
+import type { ChatMessage, TenantId } from '@studio/ports';
+import { z } from 'zod';
+import { publishEvent } from './events';
+import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from './index-clauses';
+import type { AdapterLoader, PipelinePorts, ProgressSink } from './ports';
+import type { AdapterRecord, AuditRunRecord, DatasetVersionRecord } from './records';
+
+/** One line of a conversational dataset file as the framing stage writes it. */
+const ConversationLine = z.object({
+  id: z.string().min(1),
+  messages: z.array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() })).min(2),
+  clause_ids: z.array(z.string().min(1)).min(1),
+  kind: z.string().optional(),
+  label: z.string().nullable().optional(),
+});
+
+export interface DatasetItem extends EvalItem {
+  kind: string;
+}
+
+/** Parses a conversational JSON-lines split back into question / reference / clause ids. */
+export function readConversationalItems(jsonl: string, where: string): DatasetItem[] {
+  const items: DatasetItem[] = [];
+  jsonl.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (error) {
+      throw new Error(`${where}:${index + 1}: not valid JSON (${(error as Error).message})`);
+    }
+    const parsed = ConversationLine.safeParse(json);
+    if (!parsed.success) throw new Error(`${where}:${index + 1}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const row = parsed.data;
+    const question = row.messages.find((m) => m.role === 'user')?.content;
+    const reference = [...row.messages].reverse().find((m) => m.role === 'assistant')?.content;
+    if (!question || !reference) throw new Error(`${where}:${index + 1}: needs a user and an assistant message`);
+    items.push({ id: row.id, question, reference, clauseIds: row.clause_ids, expectsRefusal: false, kind: row.kind ?? 'qa' });
+  });
+  return items;
+}
+
+/**
+ * Up to `max` items, the same ones on every run: round-robin over the kinds (Q&A and each
+ * scenario label), each kind in id order, so a small sample still covers every kind.
+ */
+export function sampleItems<T extends { id: string; kind: string }>(items: readonly T[], max: number): T[] {
+  if (items.length <= max) return [...items];
+  const byKind = new Map<string, T[]>();
+  for (const item of [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    const list = byKind.get(item.kind) ?? [];
+    list.push(item);
+    byKind.set(item.kind, list);
+  }
+  const queues = [...byKind.keys()].sort().map((k) => byKind.get(k) as T[]);
+  const out: T[] = [];
+  while (out.length < max) {
+    for (const queue of queues) {
+      const next = queue.shift();
+      if (next && out.length < max) out.push(next);
+    }
+  }
+  return out;
+}
+
+/** The system prompt of the aligned+RAG variant: the training prompt plus the retrieved clauses. */
+export function ragSystemPrompt(systemPrompt: string, clauses: readonly RetrievedClause[]): string {
+  if (clauses.length === 0) return systemPrompt;
+  return `${systemPrompt}\n\nRelevant clauses:\n${clauses.map((c) => `(§${c.numbering}) ${c.text}`).join('\n')}`;
+}
+
+export interface AuditSettings {
+  /** Held-out items evaluated (a deterministic sample covering every kind). */
+  maxItems: number;
+  /** Clauses retrieved for the aligned+RAG variant. */
+  ragTopK: number;
+  /** Bound on each generated answer. */
+  maxTokens: number;
+  /** Chat requests in flight at once (the runtime batches concurrent requests of one model). */
+  concurrency: number;
+}
+
+export interface AuditInput {
+  tenant: TenantId;
+  contextId: string;
+  dataset: DatasetVersionRecord;
+  adapter: AdapterRecord;
+  /** Name of the base model on the LLM endpoint. */
+  baseModel: string;
+  thresholds: AuditThresholds;
+  settings: AuditSettings;
+  /** ISO time stamped on the report. */
+  createdAt: string;
+}
+
+export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'repos' | 'artifacts'>, RetrievalPorts {
+  adapters: AdapterLoader;
+}
+
+export interface AuditResult {
+  record: AuditRunRecord;
+  report: AuditReportV1;
+  reportJsonUri: string;
+  reportMarkdownUri: string;
+  /** Time spent waiting for chat completions and question embeddings. */
+  modelMs: number;
+}
+
+async function mapPool<T, R>(inputs: readonly T[], limit: number, fn: (input: T, index: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(inputs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < inputs.length) {
+      const index = next;
+      next += 1;
+      out[index] = await fn(inputs[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, inputs.length)) }, worker));
+  return out;
+}
+
+export function auditRunIdFor(runId: string, dataset: DatasetVersionRecord, settings: AuditSettings): string {
+  const digest = createHash('sha256').update(JSON.stringify({ runId, heldOut: dataset.heldOut.sha256, settings })).digest('hex');
+  return `audit-${digest.slice(0, 16)}`;
+}
+
+/**
+ * Audits a trained adapter on the held-out set: loads the adapter, answers each held-out
+ * question with the base model, the aligned model and the aligned model with the top-k
+ * hybrid-retrieved clauses in its system prompt (greedy decoding, bounded length), scores them
+ * with `evaluateItems`, decides the verdict with the context's thresholds, writes `report.json`
+ * and `report.md` beside the run, records the audit and publishes `audit.run.completed` and
+ * `audit.verdict.issued`.
+ */
+export async function auditAdapter(ports: AuditPorts, input: AuditInput, progress?: ProgressSink): Promise<AuditResult> {
+  const { tenant, contextId, dataset, adapter, settings } = input;
+  const heldOut = readConversationalItems(await ports.artifacts.read(dataset.heldOut.uri), dataset.heldOut.uri);
+  if (heldOut.length === 0) throw new Error(`dataset ${dataset.id} has no held-out examples to audit`);
+  const items = sampleItems(heldOut, settings.maxItems);
+  const clauseRecords = await ports.repos.clauses.find(tenant, { contextId });
+  const clauses: EvalClause[] = clauseRecords.map((c) => ({ id: c.id, text: c.text, ...(c.title ? { title: c.title } : {}) }));
+
+  await ports.adapters.loadAdapter(adapter.id, adapter.artifactDir);
+
+  let modelMs = 0;
+  const timed = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const began = performance.now();
+    try {
+      return await fn();
+    } finally {
+      modelMs += performance.now() - began;
+    }
+  };
+
+  const variants: readonly AuditVariant[] = ['base', 'aligned', 'aligned_rag'];
+  const total = items.length * variants.length;
+  let done = 0;
+  progress?.({ done, total });
+  const answers: Record<AuditVariant, Record<string, string>> = { base: {}, aligned: {}, aligned_rag: {} };
+  const retrieved = await timed(() =>
+    mapPool(items, settings.concurrency, (item) => retrieveClauses(ports, { tenant, contextId }, item.question, settings.ragTopK)),
+  );
+  for (const variant of variants) {
+    const model = variant === 'base' ? input.baseModel : adapter.id;
+    // One variant at a time, its requests concurrent: the runtime batches requests of one model.
+    await timed(() =>
+      mapPool(items, settings.concurrency, async (item, index) => {
+        const system = variant === 'aligned_rag' ? ragSystemPrompt(dataset.systemPrompt, retrieved[index] ?? []) : dataset.systemPrompt;
+        const messages: ChatMessage[] = [
+          { role: 'system', content: system },
+          { role: 'user', content: item.question },
+        ];
+        const result = await ports.llm.chat({ model, messages, temperature: 0, max_tokens: settings.maxTokens, seed: 0 });
+        answers[variant][item.id] = result.content.trim();
+        done += 1;
+        progress?.({ done, total, note: variant });
+      }),
+    );
+  }
+
+  const evaluation = await evaluateItems(items, answers, { clauses, itemPass: input.thresholds.itemPass });
+  const train = readConversationalItems(await ports.artifacts.read(dataset.train.uri), dataset.train.uri);
+  const auditRunId = auditRunIdFor(adapter.runId, dataset, settings);
+  const report = buildAuditReport({
+    meta: {
+      contextId,
+      auditRunId,
+      runId: adapter.runId,
+      datasetVersionId: dataset.id,
+      createdAt: input.createdAt,
+      models: { base: input.baseModel, adapter: adapter.id, judge: null },
+    },
+    evaluation,
+    thresholds: input.thresholds,
+    dataAudit: {
+      clauseCoverage: clauseCoverage(
+        clauseRecords.map((c) => c.id),
+        [...train, ...heldOut],
+      ),
+      nearDuplicates: null,
+      leakage: detectLeakage(train, heldOut),
+    },
+  });
+  const json = await ports.artifacts.put(`runs/${adapter.runId}/report.json`, `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = await ports.artifacts.put(`runs/${adapter.runId}/report.md`, renderMarkdownReport(report));
+  const record: AuditRunRecord = {
+    id: auditRunId,
+    contextId,
+    runId: adapter.runId,
+    adapterId: adapter.id,
+    datasetVersionId: dataset.id,
+    items: report.items,
+    verdict: report.verdict,
+    reportJsonUri: json.uri,
+    reportMarkdownUri: markdown.uri,
+  };
+  await ports.repos.audits.upsert(tenant, record);
+  await publishEvent(ports.bus, AUDIT_RUN_COMPLETED_V1, { tenant, contextId, subject: auditRunId, data: toAuditRunCompleted(report, json.uri) });
+  await publishEvent(ports.bus, AUDIT_VERDICT_ISSUED_V1, { tenant, contextId, subject: auditRunId, data: toAuditVerdictIssued(report, json.uri) });
+  return { record, report, reportJsonUri: json.uri, reportMarkdownUri: markdown.uri, modelMs };
+}

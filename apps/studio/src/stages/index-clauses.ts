@@ -1,0 +1,111 @@
+import { encodeSparse, type LlmClient, type TenantId, type VectorIndex } from '@studio/ports';
+import type { ProgressSink } from './ports';
+import type { ClauseRecord } from './records';
+
+/** The collection that holds clause vectors; its dense size comes from the embedding model. */
+export const CLAUSE_COLLECTION = 'clauses';
+
+export interface RetrievalPorts {
+  llm: LlmClient;
+  vectors: VectorIndex;
+  /** Embedding model name on the LLM endpoint. */
+  embeddingModel: string;
+}
+
+export interface IndexClausesInput {
+  tenant: TenantId;
+  contextId: string;
+  clauses: readonly ClauseRecord[];
+  /** Texts per embeddings request. */
+  batchSize?: number;
+}
+
+export interface IndexClausesResult {
+  indexed: number;
+  dimensions: number;
+  /** Time spent waiting for the embeddings endpoint. */
+  embedMs: number;
+}
+
+/** What is embedded for a clause: its section title and numbering give the text its context. */
+export function clauseDocumentText(clause: Pick<ClauseRecord, 'numbering' | 'title' | 'text'>): string {
+  return `${clause.title ? `${clause.title} ` : ''}(§${clause.numbering}) ${clause.text}`;
+}
+
+/**
+ * Indexes a context's clauses for hybrid retrieval: a dense embedding from the embeddings
+ * endpoint and a lexical sparse vector per clause, upserted by clause id (re-indexing the same
+ * clauses replaces them).
+ */
+export async function indexClauses(ports: RetrievalPorts, input: IndexClausesInput, progress?: ProgressSink): Promise<IndexClausesResult> {
+  const batchSize = input.batchSize ?? 64;
+  if (input.clauses.length === 0) throw new Error(`context ${input.contextId} has no clauses to index`);
+  let embedMs = 0;
+  let dimensions = 0;
+  let indexed = 0;
+  progress?.({ done: 0, total: input.clauses.length });
+  for (let start = 0; start < input.clauses.length; start += batchSize) {
+    const batch = input.clauses.slice(start, start + batchSize);
+    const texts = batch.map(clauseDocumentText);
+    const began = performance.now();
+    const vectors = await ports.llm.embed(ports.embeddingModel, texts);
+    embedMs += performance.now() - began;
+    if (vectors.length !== batch.length) {
+      throw new Error(`embeddings endpoint returned ${vectors.length} vectors for ${batch.length} texts`);
+    }
+    if (dimensions === 0) {
+      dimensions = vectors[0]?.length ?? 0;
+      await ports.vectors.ensureCollection({ name: CLAUSE_COLLECTION, denseSize: dimensions });
+    }
+    await ports.vectors.upsert(
+      CLAUSE_COLLECTION,
+      batch.map((clause, i) => ({
+        id: clause.id,
+        dense: vectors[i] as number[],
+        sparse: encodeSparse(texts[i] as string),
+        payload: {
+          tenantId: input.tenant,
+          contextId: input.contextId,
+          clauseId: clause.id,
+          documentId: clause.documentId,
+          numbering: clause.numbering,
+          text: clause.text,
+        },
+      })),
+    );
+    indexed += batch.length;
+    progress?.({ done: indexed, total: input.clauses.length });
+  }
+  return { indexed, dimensions, embedMs };
+}
+
+export interface RetrievedClause {
+  clauseId: string;
+  numbering: string;
+  text: string;
+  score: number;
+}
+
+/** The top-k clauses for a question by hybrid (dense + sparse, reciprocal rank fusion) search. */
+export async function retrieveClauses(
+  ports: RetrievalPorts,
+  scope: { tenant: TenantId; contextId: string },
+  question: string,
+  k: number,
+): Promise<RetrievedClause[]> {
+  const [dense] = await ports.llm.embed(ports.embeddingModel, [question]);
+  if (!dense) throw new Error('embeddings endpoint returned no vector for the question');
+  const hits = await ports.vectors.query(CLAUSE_COLLECTION, {
+    tenantId: scope.tenant,
+    contextId: scope.contextId,
+    dense,
+    sparse: encodeSparse(question),
+    limit: k,
+  });
+  return hits.map((h) => ({
+    clauseId: String(h.payload['clauseId'] ?? h.id),
+    numbering: String(h.payload['numbering'] ?? ''),
+    text: String(h.payload['text'] ?? ''),
+    score: h.score,
+  }));
+}
