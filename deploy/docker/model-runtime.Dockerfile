@@ -23,8 +23,6 @@ RUN pip install --no-deps ./apps/model-runtime
 
 # The job and progress contracts (JSON Schema generated from libs/contracts), read at run time.
 COPY libs/contracts/json-schema libs/contracts/json-schema
-# Marks /app as the repository root for the runtime's path lookup.
-COPY nx.json nx.json
 
 RUN useradd --create-home --uid 10001 runtime && mkdir -p /var/cache/studio-runtime && chown runtime /var/cache/studio-runtime
 USER runtime
