@@ -57,11 +57,18 @@ export interface ProcessedEventStore {
   seenAmong?(consumerGroup: string, eventIds: readonly string[]): Promise<Set<string>>;
   /** Optional batch form of `remember` (idempotent, like `remember`). */
   rememberMany?(consumerGroup: string, events: readonly ProcessedEventRef[]): Promise<void>;
+  /**
+   * Optional: the ids remembered for one topic partition since `since`, or null when there are
+   * more than `limit`. A consumer that owns the partition can then answer `has` from memory.
+   */
+  processedInPartition?(consumerGroup: string, topic: string, partition: number, since: Date, limit: number): Promise<string[] | null>;
 }
 
 export interface ProcessedEventRef {
   eventId: string;
   topic: string;
+  /** The partition the event was consumed from, where the transport has partitions. */
+  partition?: number;
 }
 
 /** Publishes a batch through `publishMany` where the bus has it, else one event after another. */

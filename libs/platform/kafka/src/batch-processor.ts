@@ -58,6 +58,15 @@ export interface BatchProcessorOptions {
   heartbeatEveryMs?: number;
   /** Processed event ids kept in memory, so duplicates close together cost no lookup; default 10,000. */
   recentIdsCapacity?: number;
+  /**
+   * Where the store can list a partition's processed ids (processedInPartition), the consumer
+   * loads them once per partition assignment, for this window (default 7 days), and then answers
+   * "seen before?" from memory: duplicates share the partition key, so they share the partition,
+   * and only this member handles it until the next rebalance. Above `partitionIdsLimit` ids
+   * (default 200,000) it asks the store per batch instead.
+   */
+  partitionWindowMs?: number;
+  partitionIdsLimit?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -74,6 +83,8 @@ export class BatchProcessor {
   private readonly heartbeatEveryMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  /** Per `topic:partition`: every id processed in the window (authoritative), or 'store' to ask the store. */
+  private readonly partitionIds = new Map<string, Set<string> | 'store'>();
 
   constructor(private readonly options: BatchProcessorOptions) {
     if (options.retry.maxAttempts < 1) throw new Error(`retry.maxAttempts must be >= 1, got ${options.retry.maxAttempts}`);
@@ -88,9 +99,11 @@ export class BatchProcessor {
     if (!subscription) throw new Error(`no handler for Kafka topic "${batch.topic}" (subscribed: ${[...this.options.subscriptions.keys()].join(', ')})`);
 
     const decoded = batch.messages.map((m) => decode(subscription.topic, m));
-    const lookup = [...new Set(decoded.flatMap((d) => ('event' in d && !this.recent.has(d.event.id) ? [d.event.id] : [])))];
-    const alreadyProcessed = await seenAmong(this.options.store, this.options.groupId, lookup);
+    const known = await this.knownInPartition(batch.topic, batch.partition);
+    const lookup = known ? [] : [...new Set(decoded.flatMap((d) => ('event' in d && !this.recent.has(d.event.id) ? [d.event.id] : [])))];
+    const alreadyProcessed = known ?? (await seenAmong(this.options.store, this.options.groupId, lookup));
 
+    let lastBeat = Date.now();
     const remembered = new RememberPipeline(this.options.store, this.options.groupId, controls);
     try {
       for (let i = 0; i < batch.messages.length; i++) {
@@ -108,18 +121,47 @@ export class BatchProcessor {
           if (outcome === 'interrupted') break;
           if (outcome === 'handled') {
             this.recent.add(d.event.id);
-            remembered.push({ offset: message.offset, processed: { eventId: d.event.id, topic: subscription.topic } });
+            known?.add(d.event.id);
+            remembered.push({ offset: message.offset, processed: { eventId: d.event.id, topic: batch.topic, partition: batch.partition } });
           } else {
             remembered.push({ offset: message.offset });
           }
         }
-        await controls.heartbeat();
-        await controls.commitOffsetsIfNecessary();
+        // Heartbeat and periodic commit between messages, at most every heartbeatEveryMs.
+        if (Date.now() - lastBeat >= this.heartbeatEveryMs) {
+          await controls.heartbeat();
+          await controls.commitOffsetsIfNecessary();
+          lastBeat = Date.now();
+        }
       }
     } finally {
       await remembered.drain();
     }
     await controls.commitOffsetsIfNecessary();
+  }
+
+  /** Call whenever the group (re)joins: which partitions this member owns may have changed. */
+  resetPartitions(): void {
+    this.partitionIds.clear();
+  }
+
+  private async knownInPartition(topic: string, partition: number): Promise<Set<string> | null> {
+    const { store, groupId } = this.options;
+    if (!store.processedInPartition) return null;
+    const key = `${topic}:${partition}`;
+    const cached = this.partitionIds.get(key);
+    if (cached === 'store') return null;
+    if (cached && cached.size <= (this.options.partitionIdsLimit ?? 200_000)) return cached;
+    const limit = this.options.partitionIdsLimit ?? 200_000;
+    const since = new Date(Date.now() - (this.options.partitionWindowMs ?? 7 * 24 * 3_600_000));
+    const ids = cached ? null : await store.processedInPartition(groupId, topic, partition, since, limit);
+    if (ids === null) {
+      this.partitionIds.set(key, 'store');
+      return null;
+    }
+    const set = new Set(ids);
+    this.partitionIds.set(key, set);
+    return set;
   }
 
   private async handle(

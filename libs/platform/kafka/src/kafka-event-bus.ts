@@ -246,6 +246,8 @@ export class KafkaEventBus implements EventBus {
       heartbeatEveryMs: Math.max(100, Math.floor(this.settings.heartbeatIntervalMs / 3)),
       deadLetter: (record) => this.sendDeadLetter(record),
     });
+    // A (re)join may move partitions: what this member knew about a partition is no longer complete.
+    consumer.on(consumer.events.GROUP_JOIN, () => processor.resetPartitions());
     await consumer.connect();
     await consumer.subscribe({ topics: [...this.subscriptions.keys()], fromBeginning: this.settings.fromBeginning });
     await consumer.run({

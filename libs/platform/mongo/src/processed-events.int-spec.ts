@@ -47,7 +47,22 @@ describeWithServers(['MONGO_URL'], 'MongoProcessedEventStore (real MongoDB-compa
     expect(await store.has('g2', 'a')).toBe(false);
   });
 
-  it('survives concurrent remembers of the same event (upserts, no duplicate-key failure)', async () => {
+  it('lists the ids processed in one topic partition since a time, or null above the limit', async () => {
+    await store.rememberMany('g4', [
+      { eventId: 'p0-a', topic: 'k.t', partition: 0 },
+      { eventId: 'p0-b', topic: 'k.t', partition: 0 },
+      { eventId: 'p1-a', topic: 'k.t', partition: 1 },
+      { eventId: 'other', topic: 'k.u', partition: 0 },
+    ]);
+    const past = new Date(Date.now() - 60_000);
+    expect((await store.processedInPartition('g4', 'k.t', 0, past, 10))?.sort()).toEqual(['p0-a', 'p0-b']);
+    expect(await store.processedInPartition('g4', 'k.t', 1, past, 10)).toEqual(['p1-a']);
+    expect(await store.processedInPartition('g4', 'k.t', 0, new Date(Date.now() + 60_000), 10)).toEqual([]);
+    expect(await store.processedInPartition('g4', 'k.t', 0, past, 1)).toBeNull();
+    expect(await store.processedInPartition('g5', 'k.t', 0, past, 10)).toEqual([]);
+  });
+
+  it('survives concurrent remembers of the same event (no duplicate-key failure)', async () => {
     await Promise.all(Array.from({ length: 8 }, () => store.remember('race', 'evt-r', 't')));
     expect(await store.has('race', 'evt-r')).toBe(true);
   });

@@ -9,6 +9,8 @@ export interface ProcessedEventDocument {
   group: string;
   eventId: string;
   topic: string;
+  /** Absent where the transport has no partitions. */
+  partition?: number;
   processedAt: Date;
 }
 
@@ -22,6 +24,7 @@ function modelFor(connection: Connection, collection: string): Model<ProcessedEv
       group: { type: String, required: true },
       eventId: { type: String, required: true },
       topic: { type: String, required: true },
+      partition: { type: Number, required: false },
       processedAt: { type: Date, required: true },
     },
     { collection, versionKey: false, autoIndex: false, autoCreate: false },
@@ -31,8 +34,9 @@ function modelFor(connection: Connection, collection: string): Model<ProcessedEv
 
 /**
  * The event ids each consumer group has handled, in the service's own database. Writes are
- * idempotent upserts on a deterministic `_id` (`$setOnInsert`, so the first processing time
- * stays); lookups are by `_id` only. Works on MongoDB and FerretDB (no transactions needed).
+ * idempotent inserts of a deterministic `_id` (a repeat is a duplicate key, ignored, so the
+ * first processing time stays); lookups are by `_id` only. Works on MongoDB and FerretDB
+ * (no transactions needed).
  */
 export class MongoProcessedEventStore implements ProcessedEventStore {
   private readonly model: Model<ProcessedEventDocument>;
@@ -64,21 +68,33 @@ export class MongoProcessedEventStore implements ProcessedEventStore {
   async rememberMany(consumerGroup: string, events: readonly ProcessedEventRef[]): Promise<void> {
     if (events.length === 0) return;
     const processedAt = new Date();
+    const unique = new Map(events.map((e) => [MongoProcessedEventStore.key(consumerGroup, e.eventId), e]));
     try {
-      await this.model.bulkWrite(
-        events.map((e) => ({
-          updateOne: {
-            filter: { _id: MongoProcessedEventStore.key(consumerGroup, e.eventId) },
-            update: { $setOnInsert: { group: consumerGroup, eventId: e.eventId, topic: e.topic, processedAt } },
-            upsert: true,
-          },
+      // Unordered inserts of deterministic ids: one round trip, and a repeat fails alone with a
+      // duplicate key (the first processing time stays). On FerretDB this is far cheaper than
+      // upserts, which look each document up first.
+      await this.model.insertMany(
+        [...unique].map(([_id, e]) => ({
+          _id,
+          group: consumerGroup,
+          eventId: e.eventId,
+          topic: e.topic,
+          ...(e.partition === undefined ? {} : { partition: e.partition }),
+          processedAt,
         })),
-        { ordered: false },
+        { ordered: false, lean: true },
       );
     } catch (err) {
-      // Two upserts of the same new _id racing: the loser gets E11000, and the record is there.
       if (!onlyDuplicateKeyErrors(err)) throw err;
     }
+  }
+
+  async processedInPartition(consumerGroup: string, topic: string, partition: number, since: Date, limit: number): Promise<string[] | null> {
+    const found = await this.model
+      .find({ group: consumerGroup, topic, partition, processedAt: { $gte: since } }, { _id: 0, eventId: 1 })
+      .limit(limit + 1)
+      .lean<Array<Pick<ProcessedEventDocument, 'eventId'>>>();
+    return found.length > limit ? null : found.map((d) => d.eventId);
   }
 
   /** Forgets a group's records (for tests and for deliberately re-processing a topic from the start). */
@@ -90,12 +106,13 @@ export class MongoProcessedEventStore implements ProcessedEventStore {
   /** Index for forgetGroup and housekeeping by age. Idempotent. */
   async ensureIndexes(): Promise<void> {
     await this.model.collection.createIndex({ group: 1, processedAt: 1 }, { name: 'group_processedAt' });
+    await this.model.collection.createIndex({ group: 1, topic: 1, partition: 1, processedAt: 1 }, { name: 'group_topic_partition_processedAt' });
   }
 }
 
 const DUPLICATE_KEY = 11000;
 
-/** True for a bulk write whose every failure is a duplicate key (a lost upsert race). */
+/** True for a bulk write whose every failure is a duplicate key (the id was already there). */
 function onlyDuplicateKeyErrors(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
   const e = err as { code?: unknown; writeErrors?: unknown };
