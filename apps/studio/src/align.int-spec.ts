@@ -1,0 +1,121 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AuditReportV1 } from '@studio/auditing';
+
+/**
+ * The main job end to end: the real CLI, the real model runtime (tiny model, real LoRA training,
+ * real serving), on the example policy, in a temporary data folder. Needs the runtime's virtual
+ * environment (scripts/setup.sh creates it): skipped with a reason when it is missing locally,
+ * failed in CI.
+ */
+const ROOT = resolve(__dirname, '../../..');
+const RUNTIME = join(ROOT, 'apps/model-runtime/.venv/bin/studio-runtime');
+const POLICY = join(ROOT, 'examples/northwind-conduct/policy.md');
+const haveRuntime = existsSync(RUNTIME);
+const inCi = process.env['CI'] === 'true';
+
+function studio(args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps/studio/src/main.ts'), ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, SWC_NODE_PROJECT: join(ROOT, 'apps/studio/tsconfig.json'), STUDIO_ROOT: ROOT, ...env },
+    timeout: 170_000,
+  });
+}
+
+function datasetHashOf(output: string): string {
+  const match = /sha256 ([a-f0-9]{16})…/.exec(output);
+  if (!match?.[1]) throw new Error(`no dataset hash in the summary:\n${output}`);
+  return match[1];
+}
+
+describe('studio align (embedded profile, real model runtime)', () => {
+  if (!haveRuntime && inCi) {
+    it('needs the model runtime', () => {
+      throw new Error(`the model runtime is not installed (${RUNTIME} is missing): CI must run scripts/setup.sh first`);
+    });
+    return;
+  }
+  if (!haveRuntime) {
+    it.skip(`skipped: the model runtime is not installed (${RUNTIME} is missing; run "bash scripts/setup.sh")`, () => undefined);
+    return;
+  }
+
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'studio-align-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('aligns the tiny model to the example policy and audits it: three variants, a verdict, both reports', () => {
+    const run = studio(['align', POLICY, '--model', 'tiny', '--max-steps', '20', '--max-eval', '8', '--data-dir', dataDir]);
+    expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
+
+    const summary = run.stdout;
+    expect(summary).toMatch(/clauses\s+\d{2,}/);
+    expect(summary).toMatch(/verdict: (PASS|FAIL)/);
+    expect(summary).toMatch(/orchestration overhead: .* = \d+\.\d% of the total/);
+    const reportPath = /report: (\S+report\.md) \(JSON: (\S+report\.json)\)/.exec(summary);
+    expect(reportPath).not.toBeNull();
+    const [, markdownPath, jsonPath] = reportPath as RegExpExecArray;
+    expect(existsSync(markdownPath as string)).toBe(true);
+    const report = AuditReportV1.parse(JSON.parse(readFileSync(jsonPath as string, 'utf8')));
+    expect(Object.keys(report.scores).sort()).toEqual(['aligned', 'aligned_rag', 'base']);
+    expect(report.items).toBe(8);
+    expect(report.results.every((r) => Object.keys(r.variants).length === 3)).toBe(true);
+    expect(['pass', 'fail']).toContain(report.verdict);
+    expect(report.models.base).toBe('tiny');
+
+    // Every stage published its contract events, in pipeline order.
+    const topics = readFileSync(join(dataDir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { topic: string }).topic);
+    const firstOf = (topic: string) => topics.indexOf(topic);
+    const order = [
+      'policy.document.uploaded.v1',
+      'policy.document.framed.v1',
+      'dataset.version.published.v1',
+      'training.run.requested.v1',
+      'training.run.progress.v1',
+      'training.run.completed.v1',
+      'audit.run.completed.v1',
+      'audit.verdict.issued.v1',
+    ].map(firstOf);
+    expect(order.every((index) => index >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+
+    // Framing again reuses the same dataset version.
+    const again = studio(['frame', POLICY, '--data-dir', dataDir]);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toContain('(already published)');
+    expect(datasetHashOf(again.stdout)).toBe(datasetHashOf(summary));
+  }, 180_000);
+
+  it('rejects bad input with one line and exit code 2, storing nothing', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'studio-bad-'));
+    try {
+      const cases: Array<[string, string | Buffer | null, RegExp]> = [
+        ['missing.md', null, /policy document .*missing\.md does not exist/],
+        ['empty.md', '', /document is empty/],
+        ['binary.md', Buffer.from([0, 1, 2, 3, 0, 255]), /binary/],
+        ['oversize.md', `# Big\n\n${'Employees must comply. '.repeat(120_000)}`, /over the limit/],
+        ['flat.md', 'hello', /no sections or numbered clauses/],
+      ];
+      for (const [name, content, message] of cases) {
+        const path = join(folder, name);
+        if (content !== null) writeFileSync(path, content);
+        const data = join(folder, `data-${name}`);
+        const run = studio(['align', path, '--model', 'tiny', '--data-dir', data]);
+        expect({ name, status: run.status }).toEqual({ name, status: 2 });
+        expect(run.stderr.trim().split('\n')).toHaveLength(1);
+        expect(run.stderr).toMatch(message);
+        expect(existsSync(data)).toBe(false);
+      }
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

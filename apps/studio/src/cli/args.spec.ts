@@ -1,0 +1,44 @@
+import { ALIGN_DEFAULTS, DEFAULT_MODEL, InputError, parseAlignArgs } from './args';
+
+describe('parseAlignArgs', () => {
+  it('applies the documented defaults', () => {
+    expect(parseAlignArgs(['align', 'policy.md'])).toEqual({
+      command: 'align',
+      policy: 'policy.md',
+      model: DEFAULT_MODEL,
+      values: null,
+      seeds: null,
+      dataDir: ALIGN_DEFAULTS.dataDir,
+      epochs: ALIGN_DEFAULTS.epochs,
+      maxSteps: ALIGN_DEFAULTS.maxSteps,
+      maxEval: ALIGN_DEFAULTS.maxEval,
+      tenant: 'local',
+      context: null,
+      learningRate: ALIGN_DEFAULTS.learningRate,
+      retrain: false,
+    });
+  });
+
+  it('reads every option; --max-steps 0 lifts the cap', () => {
+    const args = parseAlignArgs([
+      'align', 'p.md', '--model', 'tiny', '--values', 'v.json', '--seeds', 's.jsonl', '--data-dir', '/tmp/d',
+      '--epochs', '2', '--max-steps', '0', '--max-eval', '8', '--tenant', 'acme', '--context', 'ctx', '--learning-rate', '0.001', '--retrain',
+    ]);
+    expect(args).toMatchObject({ model: 'tiny', values: 'v.json', seeds: 's.jsonl', dataDir: '/tmp/d', epochs: 2, maxSteps: null, maxEval: 8, tenant: 'acme', context: 'ctx', learningRate: 0.001, retrain: true });
+  });
+
+  it.each([
+    [[], /missing command/],
+    [['train', 'p.md'], /unknown command "train"/],
+    [['align'], /missing policy document/],
+    [['align', 'a.md', 'b.md'], /unexpected arguments: b.md/],
+    [['align', 'p.md', '--max-eval', 'x'], /--max-eval must be a number/],
+    [['align', 'p.md', '--max-steps=-3'], /--max-steps must be at least 1/],
+    [['align', 'p.md', '--epochs', '0'], /--epochs must be positive/],
+    [['align', 'p.md', '--tenant', 'a b'], /--tenant must be/],
+    [['align', 'p.md', '--bogus'], /Unknown option '--bogus'/],
+  ])('rejects %j with a clear message', (argv, message) => {
+    expect(() => parseAlignArgs(argv)).toThrow(InputError);
+    expect(() => parseAlignArgs(argv)).toThrow(message);
+  });
+});

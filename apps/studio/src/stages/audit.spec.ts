@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { parseAuditThresholds, type AuditReportV1 } from '@studio/auditing';
+import type { ChatRequest } from '@studio/ports';
+import { auditAdapter, ragSystemPrompt, readConversationalItems, sampleItems, type AuditSettings } from './audit';
+import { frameDocument, publishFramedDocument, type FramingResult } from './frame';
+import { fakeLlm, openHarness, POLICY, SEEDS, TENANT, type Harness } from './fixtures.spec-helper';
+import { indexClauses, retrieveClauses } from './index-clauses';
+import type { AdapterRecord } from './records';
+
+const settings: AuditSettings = { maxItems: 50, ragTopK: 2, maxTokens: 64, concurrency: 3 };
+
+describe('audit stage', () => {
+  let h: Harness;
+  let framing: FramingResult;
+  let references: Map<string, string>;
+  const loaded: Array<[string, string]> = [];
+  const llm = fakeLlm((request: ChatRequest) => {
+    const question = request.messages.find((m) => m.role === 'user')?.content ?? '';
+    // The base model rambles; the aligned model gives the reference answer.
+    if (request.model === 'base-model') return 'I am not sure what you mean.';
+    return references.get(question) ?? 'unknown';
+  });
+
+  beforeEach(async () => {
+    llm.chats.length = 0;
+    loaded.length = 0;
+    h = await openHarness(llm);
+    framing = await publishFramedDocument(
+      h,
+      TENANT,
+      frameDocument({
+        contextId: 'acme-conduct',
+        documentId: 'acme-cg',
+        filename: 'policy.md',
+        mediaType: 'text/markdown',
+        content: new TextEncoder().encode(POLICY),
+        values: null,
+        seedsJsonl: SEEDS,
+        seed: 7,
+        heldOutRatio: 0.3,
+      }),
+    );
+    const heldOut = readConversationalItems(await h.artifacts.read(framing.dataset.heldOut.uri), 'held-out');
+    references = new Map(heldOut.map((i) => [i.question, i.reference]));
+    await indexClauses({ llm, vectors: h.vectors, embeddingModel: 'emb' }, { tenant: TENANT, contextId: 'acme-conduct', clauses: framing.clauses });
+    h.events.length = 0;
+  });
+  afterEach(() => h.close());
+
+  const adapter = (): AdapterRecord => ({
+    id: 'adapter-1',
+    contextId: 'acme-conduct',
+    runId: 'run-1',
+    baseModel: 'base-model',
+    datasetVersionId: framing.dataset.id,
+    datasetSha256: framing.dataset.sha256,
+    hyperparameters: {
+      epochs: 1,
+      max_steps: 1,
+      learning_rate: 1e-4,
+      batch_size: 1,
+      gradient_accumulation_steps: 1,
+      max_seq_length: 64,
+      seed: 1,
+      eval_ratio: 0,
+      checkpoint_every_steps: 1,
+      adapter: 'lora',
+      lora: { r: 4, alpha: 8, dropout: 0, target_modules: 'all-linear' },
+      dpo_beta: null,
+    },
+    artifactDir: '/artifacts/run-1',
+    metrics: {},
+    firstLoss: 2,
+    lastLoss: 1,
+  });
+
+  it('answers every held-out question with base, aligned and aligned+RAG, scores them, writes both reports and publishes the verdict', async () => {
+    const result = await auditAdapter(
+      { ...h, embeddingModel: 'emb', adapters: { loadAdapter: async (name, path) => void loaded.push([name, path]) } },
+      {
+        tenant: TENANT,
+        contextId: 'acme-conduct',
+        dataset: framing.dataset,
+        adapter: adapter(),
+        baseModel: 'base-model',
+        thresholds: parseAuditThresholds({ minCorrectness: 0.8, minFaithfulness: 0.5 }),
+        settings,
+        createdAt: '2026-01-01T00:00:00.000Z',
+      },
+    );
+    await h.bus.idle();
+
+    const items = framing.dataset.heldOut.examples;
+    expect(loaded).toEqual([['adapter-1', '/artifacts/run-1']]);
+    expect(llm.chats).toHaveLength(3 * items);
+    expect(llm.chats.every((c) => c.temperature === 0 && c.max_tokens === 64)).toBe(true);
+    expect(new Set(llm.chats.map((c) => c.model))).toEqual(new Set(['base-model', 'adapter-1']));
+    const ragPrompts = llm.chats.filter((c) => c.messages[0]?.content.includes('Relevant clauses:'));
+    expect(ragPrompts).toHaveLength(items);
+    expect(ragPrompts.every((c) => c.model === 'adapter-1')).toBe(true);
+
+    const report: AuditReportV1 = result.report;
+    expect(Object.keys(report.scores).sort()).toEqual(['aligned', 'aligned_rag', 'base']);
+    expect(report.scores.aligned?.correctness).toBe(1);
+    expect(report.scores.base?.correctness).toBeLessThan(0.3);
+    expect(report.buckets.only_aligned_right).toBe(items);
+    expect(report.verdict).toBe('pass');
+    expect(existsSync(h.artifacts.pathOf(result.reportJsonUri))).toBe(true);
+    expect(await h.artifacts.read(result.reportMarkdownUri)).toContain('aligned + RAG');
+    expect(JSON.parse(await h.artifacts.read(result.reportJsonUri))).toEqual(report);
+    expect(h.events.map((e) => e.topic)).toEqual(['audit.run.completed.v1', 'audit.verdict.issued.v1']);
+    expect(h.events[1]?.event.data).toMatchObject({ verdict: 'pass', runId: 'run-1', reportUri: result.reportJsonUri });
+    expect((await h.repos.audits.get(TENANT, result.record.id))?.verdict).toBe('pass');
+  });
+
+  it('fails the verdict when the aligned model is no better than the thresholds', async () => {
+    const result = await auditAdapter(
+      { ...h, embeddingModel: 'emb', adapters: { loadAdapter: async () => undefined } },
+      {
+        tenant: TENANT,
+        contextId: 'acme-conduct',
+        dataset: framing.dataset,
+        adapter: { ...adapter(), id: 'base-model' },
+        baseModel: 'base-model',
+        thresholds: parseAuditThresholds({ minCorrectness: 0.8 }),
+        settings: { ...settings, maxItems: 2 },
+        createdAt: '2026-01-01T00:00:00.000Z',
+      },
+    );
+    expect(result.report.items).toBe(2);
+    expect(result.report.verdict).toBe('fail');
+    expect(result.report.checks.find((c) => c.metric === 'aligned.correctness')?.passed).toBe(false);
+  });
+
+  it('retrieves the clauses that share the question’s terms first', async () => {
+    const hits = await retrieveClauses({ llm, vectors: h.vectors, embeddingModel: 'emb' }, { tenant: TENANT, contextId: 'acme-conduct' }, 'Who do I report a data breach to?', 2);
+    expect(hits[0]?.numbering).toBe('2.2');
+    expect(ragSystemPrompt('Rules.', hits)).toMatch(/^Rules\.\n\nRelevant clauses:\n\(§2\.2\) Managers must report/);
+    expect(ragSystemPrompt('Rules.', [])).toBe('Rules.');
+  });
+
+  it('samples the same items every time, covering every kind', () => {
+    const items = [
+      ...Array.from({ length: 6 }, (_, i) => ({ id: `q${i}`, kind: 'qa' })),
+      { id: 's1', kind: 'scenario' },
+      { id: 's2', kind: 'scenario' },
+    ];
+    expect(sampleItems(items, 4).map((i) => i.id)).toEqual(['q0', 's1', 'q1', 's2']);
+    expect(sampleItems([...items].reverse(), 4)).toEqual(sampleItems(items, 4));
+    expect(sampleItems(items, 20)).toHaveLength(8);
+  });
+
+  it('names the line of a malformed held-out file', () => {
+    expect(() => readConversationalItems('{"id":"a"}\n', 'held-out.jsonl')).toThrow(/held-out\.jsonl:1: messages/);
+  });
+});
