@@ -1,24 +1,26 @@
 // Throughput and publish-to-consume latency of our KafkaEventBus against raw kafkajs, in one run.
-//   npm run bench:event-bus          (BENCH_EVENTS=10000 BENCH_BATCH=500 BENCH_STORES=memory,mongo)
-// Needs Kafka (KAFKA_BROKERS or deploy/local); the Mongo store also needs MONGO_URL.
+//   npm run bench:event-bus          (BENCH_EVENTS=10000 BENCH_BATCH=500 BENCH_STORES=memory,redis,mongo)
+// Needs Kafka (KAFKA_BROKERS or deploy/local); the Redis store also needs REDIS_URL, the Mongo store MONGO_URL.
 // Same settings on both sides: idempotent producer, acks=all, default (murmur2) partitioner,
 // 3 partitions, batches of BENCH_BATCH events per send, eachBatch consumer over 3 partitions.
 // The raw consumer only parses the JSON; ours decodes and validates the CloudEvent, deduplicates
 // through the store, and commits after handling.
 import './register-paths';
 import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { buildCloudEvent, DOCUMENT_UPLOADED_V1, type CloudEvent, type DocumentUploadedV1 } from '@studio/contracts';
 import { InMemoryProcessedEventStore } from '@studio/inproc';
 import { KafkaEventBus } from '@studio/kafka';
 import { connectMongo, MongoProcessedEventStore, type MongoDatabase } from '@studio/mongo';
 import type { EventBusLogger, ProcessedEventStore } from '@studio/ports';
+import { RedisProcessedEventStore } from '@studio/redis';
 import { serverUrl, uniqueName } from '@studio/testing';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 10_000);
 const BATCH = Number(process.env['BENCH_BATCH'] ?? 500);
 const PARTITIONS = 3;
-const STORES = (process.env['BENCH_STORES'] ?? 'memory,mongo').split(',').filter(Boolean);
+const STORES = (process.env['BENCH_STORES'] ?? 'memory,redis,mongo').split(',').filter(Boolean);
 const TOPIC = DOCUMENT_UPLOADED_V1;
 
 const brokersUrl = serverUrl('KAFKA_BROKERS');
@@ -167,11 +169,22 @@ async function main() {
   console.log(`events: ${EVENTS}, batch: ${BATCH}, partitions: ${PARTITIONS}, brokers: ${brokers.join(',')}, node ${process.version}`);
   const results: Result[] = [];
   let mongo: MongoDatabase | undefined;
+  let redis: Redis | undefined;
+  const redisPrefix = uniqueName('bench');
   const raw = await runRaw();
   results.push(raw);
   for (const name of STORES) {
     if (name === 'memory') {
       results.push(await runOurs('in-memory', new InMemoryProcessedEventStore()));
+    } else if (name === 'redis') {
+      const url = serverUrl('REDIS_URL');
+      if (!url) {
+        console.warn('REDIS_URL not set: skipping the Redis dedup store run');
+        continue;
+      }
+      redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+      await redis.connect();
+      results.push(await runOurs('Redis', new RedisProcessedEventStore(redis, { keyPrefix: redisPrefix })));
     } else if (name === 'mongo') {
       const url = serverUrl('MONGO_URL');
       if (!url) {
@@ -181,8 +194,14 @@ async function main() {
       mongo = await connectMongo(url, uniqueName('bench').replace(/-/g, '_'), quiet);
       results.push(await runOurs('MongoDB/FerretDB', new MongoProcessedEventStore(mongo.connection)));
     } else {
-      throw new Error(`unknown BENCH_STORES entry "${name}" (memory, mongo)`);
+      throw new Error(`unknown BENCH_STORES entry "${name}" (memory, redis, mongo)`);
     }
+  }
+  if (redis) {
+    for await (const keys of redis.scanStream({ match: `${redisPrefix}:*`, count: 1_000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.unlink(...keys);
+    }
+    await redis.quit();
   }
   if (mongo) {
     await mongo.connection.dropDatabase().catch(() => undefined);
