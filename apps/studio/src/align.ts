@@ -184,6 +184,7 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     }
 
     // (b) index
+    io.signal.throwIfAborted();
     elapsed = stageTimer();
     board.note('runtime: waiting for the model server');
     const ready = await (serverStart as Promise<RuntimeServer>);
@@ -198,6 +199,7 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     board.done('index', timings.at(-1)?.ms ?? 0, `${indexed.indexed} clauses, ${indexed.dimensions} dimensions`);
 
     // (c) train
+    io.signal.throwIfAborted();
     elapsed = stageTimer();
     const trainSink = board.stage('train');
     let trainingMs = 0;
@@ -234,6 +236,7 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     board.done('train', timings.at(-1)?.ms ?? 0, reused ? 'reused' : `loss ${adapter.firstLoss?.toFixed(3) ?? '?'} → ${adapter.lastLoss?.toFixed(3) ?? '?'}`);
 
     // (d) audit
+    io.signal.throwIfAborted();
     elapsed = stageTimer();
     const audit = await auditAdapter(
       { bus, repos, artifacts, llm, vectors, embeddingModel: EMBEDDING_MODEL, adapters: ready },

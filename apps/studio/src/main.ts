@@ -19,6 +19,8 @@ async function main(argv: string[]): Promise<number> {
     interrupted = true;
     process.stderr.write(`\n${signal}: stopping (the model runtime is shut down)…\n`);
     controller.abort();
+    // A stage that does not watch the signal must not keep us: exiting kills the runtime processes.
+    setTimeout(() => process.exit(130), 10_000).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
