@@ -286,6 +286,7 @@ def run_training(
         "train_loss": float(result.training_loss),
         "train_runtime_s": runtime,
         "tokens_per_s": counter.tokens_per_s(),
+        "train_tokens": float(counter.tokens),
         "total_steps": float(trainer.state.global_step),
         "epoch": float(trainer.state.epoch or 0.0),
     }

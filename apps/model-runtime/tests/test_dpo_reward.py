@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import gc
+
+import pytest
+import torch
+from peft import LoraConfig, get_peft_model
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from conftest import preference_rows, train
+from studio_runtime.train.dpo import WEIGHT_COLUMN, WeightedDPOTrainer, normalise_weights
+
+
+def _dpo_trainer(tiny_path, tmp_path, rows, weights):
+    from datasets import Dataset
+    from trl import DPOConfig
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_path))
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_path))
+    peft = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=["q_proj", "v_proj"])
+    model = get_peft_model(model, peft)
+    # Non-zero B so that the policy differs from the reference and gradients are informative.
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0, 0.05)
+    ds = Dataset.from_list(
+        [
+            {
+                "prompt": [{"role": "user", "content": r["prompt"]}],
+                "chosen": [{"role": "assistant", "content": r["chosen"]}],
+                "rejected": [{"role": "assistant", "content": r["rejected"]}],
+                WEIGHT_COLUMN: w,
+            }
+            for r, w in zip(rows, weights, strict=True)
+        ]
+    )
+    cfg = DPOConfig(
+        output_dir=str(tmp_path / "dpo"),
+        per_device_train_batch_size=len(rows),
+        report_to="none",
+        use_cpu=True,
+        max_length=64,
+        beta=0.1,
+    )
+    trainer = WeightedDPOTrainer(
+        model=model, ref_model=None, args=cfg, train_dataset=ds, processing_class=tok
+    )
+    trainer.token_counter = type("C", (), {"add": lambda self, n: None})()
+    return trainer
+
+
+def _grads(trainer):
+    batch = trainer.data_collator(
+        [trainer.train_dataset[i] for i in range(len(trainer.train_dataset))]
+    )
+    batch = trainer._prepare_inputs(batch)
+    trainer.model.train()
+    trainer.model.zero_grad()
+    loss = trainer.compute_loss(trainer.model, batch)
+    loss.backward()
+    return loss.detach(), {
+        n: p.grad.detach().clone()
+        for n, p in trainer.model.named_parameters()
+        if p.grad is not None
+    }
+
+
+def test_zero_weight_pair_contributes_no_gradient(tiny_path, tmp_path):
+    rows = preference_rows(4)[:2]
+    rows[1] = {**rows[1], "rejected": "Completely different rejected text here."}
+    # Pair 1 alone (weight 2 after normalising [1, 0] to mean 1) ...
+    t_both = _dpo_trainer(tiny_path, tmp_path, rows, normalise_weights([1.0, 0.0]))
+    loss_both, g_both = _grads(t_both)
+    # ... equals a batch with only pair 0 at the same effective weight, i.e. pair 1 adds nothing.
+    t_single = _dpo_trainer(tiny_path, tmp_path, rows[:1], [2.0])
+    loss_single, g_single = _grads(t_single)
+    # Batch mean over 2 pairs vs 1 pair: scale by 2/1.
+    assert float(loss_both) * 2 == pytest.approx(float(loss_single) * 1, rel=1e-5)
+    for n, g in g_single.items():
+        assert torch.allclose(g_both[n] * 2, g, atol=1e-6, rtol=1e-4), n
+    # No second model: the reference comes from the same PEFT model with the adapter disabled.
+    assert t_both.ref_model is None
+    del t_both, t_single
+    gc.collect()
+
+
+def test_weighted_and_unweighted_gradients_differ(tiny_path, tmp_path):
+    rows = preference_rows(4)[:2]
+    rows[1] = {**rows[1], "rejected": "Completely different rejected text here."}
+    _, g_equal = _grads(_dpo_trainer(tiny_path, tmp_path, rows, normalise_weights([1.0, 1.0])))
+    _, g_weighted = _grads(_dpo_trainer(tiny_path, tmp_path, rows, normalise_weights([3.0, 1.0])))
+    assert any(not torch.allclose(g_equal[n], g_weighted[n]) for n in g_equal)
+
+
+def test_dpo_run_weighted_vs_unweighted(make_job, tiny_path):
+    rows = preference_rows(8)
+    weighted = [{**r, "weight": float(i % 3)} for i, r in enumerate(rows)]
+    hp = {"max_steps": 3, "checkpoint_every_steps": 10, "eval_ratio": 0.0, "dpo_beta": 0.1}
+    m_plain, ev_plain = train(make_job("dpo", rows, name="plain", **hp))
+    m_weighted, ev_w = train(make_job("dpo", weighted, name="weighted", **hp))
+    assert ev_plain.of("completed") and ev_w.of("completed")
+    assert m_plain["train_loss"] != pytest.approx(m_weighted["train_loss"], rel=1e-6)
+
+
+def test_reward_model_pairwise_accuracy(make_job, tiny_path):
+    rows = preference_rows(32)
+    hp = {
+        "max_steps": 24,
+        "learning_rate": 5e-3,
+        "checkpoint_every_steps": 100,
+        "eval_ratio": 0.25,
+        "batch_size": 4,
+    }
+    metrics, events = train(make_job("reward", rows, name="rm", **hp))
+    assert metrics["pairwise_accuracy"] >= 0.9
+    assert events.of("completed")[0]["metrics"]["pairwise_accuracy"] >= 0.9
