@@ -44,9 +44,14 @@ describe('module boundaries', () => {
     expect(errors).toEqual([expect.stringContaining('"type:contracts" is not allowed to import "kafkajs"')]);
   });
 
-  it('rejects an adapter imported by the ports library', async () => {
-    const errors = await boundaryErrors('libs/ports/src/forbidden.ts', "import * as k from '@studio/kafka';\nexport const x = k;\n");
-    expect(errors.join('\n')).toMatch(/type:ports.*can only depend on libs tagged with "type:contracts", "type:util"/s);
+  it('rejects an adapter imported by a domain library', async () => {
+    const errors = await boundaryErrors('libs/domain/framing/src/forbidden.ts', "import * as k from '@studio/kafka';\nexport const x = k;\n");
+    expect(errors.join('\n')).toMatch(/type:domain.*can only depend on libs tagged with "type:domain", "type:ports", "type:contracts", "type:util"/s);
+  });
+
+  it('rejects a driver in a domain library', async () => {
+    const errors = await boundaryErrors('libs/domain/auditing/src/forbidden.ts', "import { Kafka } from 'kafkajs';\nexport const x = Kafka;\n");
+    expect(errors).toEqual([expect.stringContaining('"type:domain" is not allowed to import "kafkajs"')]);
   });
 
   it('allows an adapter to use its driver and the ports', async () => {
