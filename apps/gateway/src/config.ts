@@ -4,6 +4,24 @@ import { z } from 'zod';
 export const GATEWAY_NAME = 'gateway';
 export const GATEWAY_PORT = 3000;
 
+function serviceUrl(service: string, defaultUrl: string) {
+  return z
+    .string()
+    .refine(
+      (value) => {
+        try {
+          return ['http:', 'https:'].includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: 'must be a URL starting with http:// or https://' },
+    )
+    .transform((value) => value.replace(/\/+$/, ''))
+    .default(defaultUrl)
+    .describe(`base URL of the ${service} service's HTTP API (default ${defaultUrl})`);
+}
+
 export const GatewayEnv = z.object({
   ...kafkaEnv(GATEWAY_NAME),
   MAX_DOCUMENT_BYTES: z
@@ -13,5 +31,8 @@ export const GatewayEnv = z.object({
     .pipe(z.number().int().min(1, 'must be at least 1').max(700_000, 'must be at most 700000 (the document travels inside one Kafka message)'))
     .default(512 * 1024)
     .describe('largest document accepted by POST /v1/contexts/{contextId}/documents, in UTF-8 bytes (default 524288)'),
+  FRAMER_URL: serviceUrl('framer', 'http://framer:3001'),
+  INSTRUCTOR_URL: serviceUrl('instructor', 'http://instructor:3003'),
+  AUDITOR_URL: serviceUrl('auditor', 'http://auditor:3005'),
 });
 export type GatewayEnv = z.infer<typeof GatewayEnv>;

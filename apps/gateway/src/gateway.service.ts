@@ -3,8 +3,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EventBusModule, kafkaEventBusOptions, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
 import { GATEWAY_NAME, GATEWAY_PORT, GatewayEnv } from './config';
+import { ContextsController } from './contexts/contexts.controller';
 import { DocumentsController } from './documents/documents.controller';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
+import { RunsController } from './runs/runs.controller';
+import { ServiceClient } from './upstream/service-client';
 
 export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 
@@ -22,8 +25,11 @@ export class GatewayModule {
           ),
         ),
       ],
-      controllers: [DocumentsController],
-      providers: [{ provide: GATEWAY_LIMITS, useValue: limits }],
+      controllers: [ContextsController, DocumentsController, RunsController],
+      providers: [
+        { provide: GATEWAY_LIMITS, useValue: limits },
+        { provide: ServiceClient, useValue: new ServiceClient({ framer: config.FRAMER_URL, instructor: config.INSTRUCTOR_URL, auditor: config.AUDITOR_URL }) },
+      ],
     };
   }
 }
@@ -34,7 +40,9 @@ export function setUpOpenApi(app: INestApplication): void {
     app,
     new DocumentBuilder()
       .setTitle('Alignment Studio API')
-      .setDescription('Public API of Alignment Studio: contexts, policy documents, and (later) datasets, training and audits.')
+      .setDescription(
+        'Public API of Alignment Studio: contexts, policy documents, dataset versions, training runs and audit reports. Every request names its tenant in the x-tenant-id header. The gateway validates requests, publishes document uploads to Kafka, and forwards the rest to the service that owns the data (framer, instructor, auditor).',
+      )
       .setVersion('0.1.0')
       .build(),
   );

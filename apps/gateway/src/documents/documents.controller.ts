@@ -1,12 +1,12 @@
-import { Body, Controller, HttpCode, HttpStatus, Inject, Param, PayloadTooLargeException, Post, ServiceUnavailableException } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiPayloadTooLargeResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { BadRequestException, Body, Controller, HttpCode, HttpStatus, Inject, Param, PayloadTooLargeException, Post, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiUnprocessableEntityResponse, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiPayloadTooLargeResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger';
 import { ContextId, DOCUMENT_UPLOADED_V1 } from '@studio/contracts';
 import { EVENT_BUS, Tenant, ZodValidationPipe } from '@studio/nest';
 import { tenantId, type EventBus } from '@studio/ports';
 import { z } from 'zod';
 import { GATEWAY_LIMITS, type GatewayLimits } from '../limits';
-import { documentUploadedEvent, DocumentTooLargeError, UploadDocumentRequest, UploadDocumentResponse } from './upload-document';
+import { DocumentRejectedError, documentUploadedEvent, DocumentTooLargeError, UploadDocumentRequest, UploadDocumentResponse } from './upload-document';
 
 const openApi = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0' }) as SchemaObject;
 
@@ -22,7 +22,7 @@ export class DocumentsController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Upload a policy document to a context',
-    description: `Validates the document and publishes \`${DOCUMENT_UPLOADED_V1}\`; the framer picks it up from there.`,
+    description: `Validates the document (size, UTF-8 text, not binary, headings or numbered clauses the framer can frame) and publishes \`${DOCUMENT_UPLOADED_V1}\`; the framer picks it up from there.`,
   })
   @ApiHeader({ name: 'x-tenant-id', required: true, description: 'Tenant that owns the context' })
   @ApiParam({ name: 'contextId', description: 'Alignment context (one rule set)' })
@@ -30,6 +30,7 @@ export class DocumentsController {
   @ApiAcceptedResponse({ description: 'The document was accepted and its event published', schema: openApi(UploadDocumentResponse) })
   @ApiBadRequestResponse({ description: 'Missing or invalid tenant, context id or body; the message names each problem' })
   @ApiPayloadTooLargeResponse({ description: 'The document exceeds MAX_DOCUMENT_BYTES' })
+  @ApiUnprocessableEntityResponse({ description: 'The document is binary, not valid UTF-8, or has no clause structure; `problem` names which. Nothing is published.' })
   @ApiServiceUnavailableResponse({ description: 'The event could not be published' })
   async upload(
     @Tenant() tenant: string,
@@ -41,6 +42,10 @@ export class DocumentsController {
       event = documentUploadedEvent(tenantId(tenant), contextId, body, this.limits.maxDocumentBytes);
     } catch (err) {
       if (err instanceof DocumentTooLargeError) throw new PayloadTooLargeException(err.message);
+      if (err instanceof DocumentRejectedError) {
+        const body = { message: err.message, problem: err.problem };
+        throw err.problem === 'empty' ? new BadRequestException({ statusCode: 400, error: 'Bad Request', ...body }) : new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', ...body });
+      }
       throw err;
     }
     try {

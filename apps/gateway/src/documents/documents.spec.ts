@@ -30,8 +30,9 @@ describe('documentUploadedEvent', () => {
   });
 
   it('counts the limit in UTF-8 bytes', () => {
-    expect(() => documentUploadedEvent(acme, 'ctx-1', { ...request, content: 'é'.repeat(6) }, 11)).toThrow(DocumentTooLargeError);
-    expect(() => documentUploadedEvent(acme, 'ctx-1', { ...request, content: 'é'.repeat(6) }, 12)).not.toThrow();
+    const content = `# A\n${'é'.repeat(4)}`; // 4 + 8 bytes
+    expect(() => documentUploadedEvent(acme, 'ctx-1', { ...request, content }, 11)).toThrow(DocumentTooLargeError);
+    expect(() => documentUploadedEvent(acme, 'ctx-1', { ...request, content }, 12)).not.toThrow();
   });
 });
 
@@ -110,6 +111,19 @@ describe('POST /v1/contexts/:contextId/documents', () => {
     const res = await post({ ...request, content: 'x'.repeat(101) });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { message: string }).message).toBe('document is 101 bytes; the limit is 100 bytes');
+  });
+
+  it.each([
+    ['binary content', { content: 'PK\u0003\u0004\u0000\u0000binary' }, 422, 'binary', /NUL bytes/],
+    ['a text without headings or numbered clauses', { content: 'just one line of prose' }, 422, 'no-structure', /no sections or numbered clauses/],
+    ['a text of blanks only', { content: '   \n\t ' }, 400, 'empty', /document is empty/],
+  ])('answers 4xx naming the problem, and publishes nothing, for %s', async (_what, override, status, problem, message) => {
+    const res = await post({ ...request, ...override });
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as { message: string; problem: string };
+    expect(body.problem).toBe(problem);
+    expect(body.message).toMatch(message);
+    expect(published).toHaveLength(0);
   });
 
   it('answers 503 when the event cannot be published', async () => {

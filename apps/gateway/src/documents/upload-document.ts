@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { buildCloudEvent, ContextId, DOCUMENT_UPLOADED_V1, DocumentUploadedV1, type CloudEvent } from '@studio/contracts';
+import { DocumentValidationError, parseDocument, type DocumentProblem } from '@studio/framing';
 import type { TenantId } from '@studio/ports';
 import { z } from 'zod';
 
@@ -34,6 +35,17 @@ export class DocumentTooLargeError extends Error {
   }
 }
 
+/** A document the framer could not frame (empty, binary, not UTF-8, no clause structure). */
+export class DocumentRejectedError extends Error {
+  constructor(
+    readonly problem: Exclude<DocumentProblem, 'too-large'>,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DocumentRejectedError';
+  }
+}
+
 /**
  * The same document (same bytes) uploaded to the same context of the same tenant gets the
  * same id, so a repeated upload is an idempotent re-delivery downstream, not a new document.
@@ -43,7 +55,8 @@ export function documentIdFor(tenant: TenantId, contextId: string, sha256: strin
 }
 
 /**
- * Turns an upload into the `policy.document.uploaded.v1` event. The text travels in the event
+ * Turns an upload into the `policy.document.uploaded.v1` event, after checking that the framer
+ * can frame it (DocumentTooLargeError, DocumentRejectedError otherwise). The text travels in the event
  * as a `data:` URI (storageUri), so the framer can read the original bytes without shared storage.
  */
 export function documentUploadedEvent(
@@ -58,6 +71,15 @@ export function documentUploadedEvent(
   if (bytes.length > maxBytes) throw new DocumentTooLargeError(bytes.length, maxBytes);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const documentId = documentIdFor(tenant, contextId, sha256);
+  // The framer's own validation, before anything is published: a document it cannot frame
+  // (binary, not UTF-8, no headings or numbered clauses) is refused here, not dead-lettered later.
+  try {
+    parseDocument(bytes, { documentId, mediaType: request.mediaType, maxBytes });
+  } catch (error) {
+    if (!(error instanceof DocumentValidationError)) throw error;
+    if (error.problem === 'too-large') throw new DocumentTooLargeError(bytes.length, maxBytes);
+    throw new DocumentRejectedError(error.problem, error.message);
+  }
   return buildCloudEvent<DocumentUploadedV1>({
     topic: DOCUMENT_UPLOADED_V1,
     source: EVENT_SOURCE,

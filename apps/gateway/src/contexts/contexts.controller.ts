@@ -1,0 +1,55 @@
+import { Body, Controller, Inject, Param, Post, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ContextId, DATASET_VERSION_PUBLISHED_V1 } from '@studio/contracts';
+import { Tenant, ZodValidationPipe } from '@studio/nest';
+import { CreateContextRequest, GenerateDatasetRequest, openApi } from '../upstream/api-schemas';
+import { ServiceClient, type HttpResponse } from '../upstream/service-client';
+
+/** Contexts and their dataset versions live in the framer; the gateway validates and forwards. */
+@ApiTags('contexts')
+@ApiHeader({ name: 'x-tenant-id', required: true, description: 'Tenant that owns the context' })
+@Controller('v1/contexts')
+export class ContextsController {
+  constructor(@Inject(ServiceClient) private readonly upstream: ServiceClient) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Create (or replace) a context',
+    description: 'A context is one rule set: its values and their priorities, the release-gate thresholds and optional seed examples. Creating it again with the same id replaces its settings (200).',
+  })
+  @ApiBody({ schema: openApi(CreateContextRequest) })
+  @ApiCreatedResponse({ description: 'The context was created' })
+  @ApiOkResponse({ description: 'The context existed and its settings were replaced' })
+  @ApiBadRequestResponse({ description: 'Invalid body; the message names each bad field' })
+  async create(
+    @Tenant() tenant: string,
+    @Body(new ZodValidationPipe(CreateContextRequest)) body: CreateContextRequest,
+    @Res({ passthrough: true }) res: HttpResponse,
+  ): Promise<unknown> {
+    const { id, ...settings } = body;
+    const answer = await this.upstream.forward('framer', { method: 'PUT', path: `/v1/contexts/${encodeURIComponent(id)}`, tenant, body: settings });
+    res.status(answer.status);
+    return answer.body;
+  }
+
+  @Post(':contextId/datasets')
+  @ApiOperation({
+    summary: 'Generate a dataset version',
+    description: `Generates instruction and scenario examples from a framed document of the context (templates and seeds), splits them into train and held-out without leakage, and writes an immutable, content-hashed dataset version; publishes \`${DATASET_VERSION_PUBLISHED_V1}\`. The same document, settings and seed give the same version (200 instead of 201).`,
+  })
+  @ApiParam({ name: 'contextId' })
+  @ApiBody({ schema: openApi(GenerateDatasetRequest) })
+  @ApiCreatedResponse({ description: 'A new dataset version' })
+  @ApiOkResponse({ description: 'This dataset version already existed' })
+  @ApiBadRequestResponse({ description: 'Invalid body, or seeds that do not match the document' })
+  async generateDataset(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Body(new ZodValidationPipe(GenerateDatasetRequest)) body: GenerateDatasetRequest,
+    @Res({ passthrough: true }) res: HttpResponse,
+  ): Promise<unknown> {
+    const answer = await this.upstream.forward('framer', { method: 'POST', path: `/v1/contexts/${encodeURIComponent(contextId)}/datasets`, tenant, body, timeoutMs: 120_000 });
+    res.status(answer.status);
+    return answer.body;
+  }
+}

@@ -1,0 +1,47 @@
+import type { SchemaObject } from '@nestjs/swagger';
+import { ContextId, Id } from '@studio/contracts';
+import { AuditThresholds } from '@studio/auditing';
+import { ContextValues } from '@studio/framing';
+import { z } from 'zod';
+
+/** JSON Schema (OpenAPI 3.0 flavour) of a request or response schema, for the /docs document. */
+export const openApi = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as SchemaObject;
+
+/** Body of POST /v1/contexts. */
+export const CreateContextRequest = z
+  .object({
+    id: ContextId,
+    name: z.string().min(1).max(200).describe('Display name of the context'),
+    values: ContextValues.nullable()
+      .default(null)
+      .describe('The values file: the values and their priorities, and the audit section (snake_case thresholds)'),
+    thresholds: AuditThresholds.optional().describe('Release-gate thresholds; by default taken from values.audit, else the auditing defaults'),
+    seeds: z.string().max(2_000_000).nullable().default(null).describe('Hand-written seed examples as JSON lines (checked against the document when a dataset is generated)'),
+  })
+  .strict();
+export type CreateContextRequest = z.infer<typeof CreateContextRequest>;
+
+/** Body of POST /v1/contexts/{contextId}/datasets. */
+export const GenerateDatasetRequest = z
+  .object({
+    documentId: Id.optional().describe('The framed document to generate from; by default the context’s most recent one'),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42).describe('Seed of the template choices and of the split: same seed, same dataset version'),
+    heldOutRatio: z.number().min(0.05).max(0.5).default(0.1).describe('Share of distinct questions held out for the audit'),
+  })
+  .strict();
+export type GenerateDatasetRequest = z.infer<typeof GenerateDatasetRequest>;
+
+/** Body of POST /v1/contexts/{contextId}/runs. */
+export const StartRunRequest = z
+  .object({
+    datasetVersionId: Id.describe('A published dataset version of this context'),
+    baseModel: z.string().min(1).max(500).describe('"tiny", "smollm2-135m-instruct" or a model folder the training workers can read'),
+    hyperparameters: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe('Overrides of the training defaults (epochs, max_steps, learning_rate, batch_size, max_seq_length, seed, lora_r, ...); the instructor validates them'),
+  })
+  .strict();
+export type StartRunRequest = z.infer<typeof StartRunRequest>;
+
+export const ReportFormat = z.enum(['json', 'md']).default('json').describe('json (default) or md (Markdown)');

@@ -1,0 +1,104 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { ContextsController } from '../contexts/contexts.controller';
+import { RunsController } from '../runs/runs.controller';
+import { ServiceClient } from './service-client';
+
+interface Seen {
+  method: string;
+  url: string;
+  tenant: string | undefined;
+  body: unknown;
+}
+
+/** A stand-in for the owning services: records each request and answers what the test says. */
+function fakeService(answer: (req: IncomingMessage) => { status: number; type?: string; body: string }) {
+  const seen: Seen[] = [];
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', tenant: req.headers['x-tenant-id'] as string | undefined, body: raw ? JSON.parse(raw) : undefined });
+      const a = answer(req);
+      res.writeHead(a.status, { 'content-type': a.type ?? 'application/json' });
+      res.end(a.body);
+    });
+  });
+  return { seen, server };
+}
+
+describe('gateway forwarding to the owning services', () => {
+  let app: INestApplication;
+  let base: string;
+  const framer = fakeService((req) =>
+    req.url?.endsWith('/datasets') ? { status: 500, body: JSON.stringify({ message: 'disk full' }) } : { status: 201, body: JSON.stringify({ id: 'ctx-1', created: true }) },
+  );
+  const instructor = fakeService((req) =>
+    req.url === '/v1/runs/run-missing' ? { status: 404, body: JSON.stringify({ statusCode: 404, message: 'training run "run-missing" not found' }) } : { status: 202, body: JSON.stringify({ runId: 'run-1', state: 'requested' }) },
+  );
+  const auditor = fakeService(() => ({ status: 200, type: 'text/markdown; charset=utf-8', body: '# Audit report\n' }));
+
+  beforeAll(async () => {
+    const listen = (s: Server) => new Promise<string>((resolve) => s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as { port: number }).port}`)));
+    const urls = { framer: await listen(framer.server), instructor: await listen(instructor.server), auditor: await listen(auditor.server) };
+    const moduleRef = await Test.createTestingModule({
+      controllers: [ContextsController, RunsController],
+      providers: [{ provide: ServiceClient, useValue: new ServiceClient(urls) }],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  });
+  afterAll(async () => {
+    await app.close();
+    for (const s of [framer.server, instructor.server, auditor.server]) s.close();
+  });
+
+  const call = (method: string, path: string, body?: unknown) =>
+    fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+
+  it('validates a new context and forwards it to the framer as PUT, with the tenant', async () => {
+    const res = await call('POST', '/v1/contexts', { id: 'ctx-1', name: 'Conduct' });
+    expect(res.status).toBe(201);
+    expect(framer.seen.at(-1)).toEqual({ method: 'PUT', url: '/v1/contexts/ctx-1', tenant: 'acme', body: { name: 'Conduct', values: null, seeds: null } });
+  });
+
+  it('refuses an invalid context without calling the framer', async () => {
+    const before = framer.seen.length;
+    const res = await call('POST', '/v1/contexts', { id: 'ctx-1', name: 'Conduct', values: { values: [] }, thresholds: { minCorrectness: 2 } });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { message: string };
+    expect(body.message).toMatch(/values\.context/);
+    expect(body.message).toMatch(/thresholds\.minCorrectness/);
+    expect(framer.seen.length).toBe(before);
+  });
+
+  it('passes a 4xx of the owning service through, and turns a 5xx into 502 naming the service', async () => {
+    const missing = await call('GET', '/v1/runs/run-missing');
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ message: 'training run "run-missing" not found' });
+    const failed = await call('POST', '/v1/contexts/ctx-1/datasets', {});
+    expect(failed.status).toBe(502);
+    expect(await failed.json()).toMatchObject({ message: 'the framer service answered HTTP 500: disk full' });
+    expect(framer.seen.at(-1)?.body).toEqual({ seed: 42, heldOutRatio: 0.1 });
+  });
+
+  it('forwards a run request with its defaults, and reports as Markdown', async () => {
+    const res = await call('POST', '/v1/contexts/ctx-1/runs', { datasetVersionId: 'dv-1', baseModel: 'tiny', hyperparameters: { max_steps: 10 } });
+    expect(res.status).toBe(202);
+    expect(instructor.seen.at(-1)).toMatchObject({ method: 'POST', url: '/v1/contexts/ctx-1/runs', body: { datasetVersionId: 'dv-1', baseModel: 'tiny', hyperparameters: { max_steps: 10 } } });
+    const md = await call('GET', '/v1/runs/run-1/audit?format=md');
+    expect(md.status).toBe(200);
+    expect(md.headers.get('content-type')).toMatch(/^text\/markdown/);
+    expect(await md.text()).toBe('# Audit report\n');
+    expect(auditor.seen.at(-1)?.url).toBe('/v1/runs/run-1/audit?format=md');
+    const bad = await call('GET', '/v1/audits/a-1?format=pdf');
+    expect(bad.status).toBe(400);
+  });
+
+  it('answers 503 naming the service when it is unreachable', async () => {
+    const client = new ServiceClient({ framer: 'http://127.0.0.1:1', instructor: 'http://127.0.0.1:1', auditor: 'http://127.0.0.1:1' });
+    await expect(client.forward('instructor', { method: 'GET', path: '/v1/runs/x', tenant: 'acme' })).rejects.toThrow(/the instructor service is unreachable at http:\/\/127\.0\.0\.1:1/);
+  });
+});

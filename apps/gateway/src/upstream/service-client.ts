@@ -1,0 +1,76 @@
+import { BadGatewayException, HttpException, ServiceUnavailableException } from '@nestjs/common';
+import { TENANT_HEADER } from '@studio/nest';
+
+/** The services whose HTTP APIs the gateway forwards to. */
+export type UpstreamName = 'framer' | 'instructor' | 'auditor';
+
+export const UPSTREAMS = Symbol('UPSTREAMS');
+export type UpstreamUrls = Record<UpstreamName, string>;
+
+export interface UpstreamResponse {
+  status: number;
+  contentType: string;
+  /** Parsed JSON when the service answered JSON, the text otherwise. */
+  body: unknown;
+}
+
+/** What the gateway sets on the (Express) response of a forwarded request. */
+export interface HttpResponse {
+  status(code: number): unknown;
+  type(contentType: string): unknown;
+}
+
+export interface ForwardRequest {
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  tenant: string;
+  body?: unknown;
+  query?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/**
+ * Forwards a request to the service that owns the data. A 2xx or 4xx answer is the client's
+ * answer (the owning service decides what is valid and what exists); a 5xx becomes 502 naming
+ * the service and its message; an unreachable service or a timeout becomes 503.
+ */
+export class ServiceClient {
+  constructor(private readonly urls: UpstreamUrls) {}
+
+  async forward(service: UpstreamName, request: ForwardRequest): Promise<UpstreamResponse> {
+    const url = new URL(`${this.urls[service]}${request.path}`);
+    for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, value);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: request.method,
+        headers: { [TENANT_HEADER]: request.tenant, accept: 'application/json, text/markdown', ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+        signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within ${request.timeoutMs ?? 30_000} ms` : (error.cause instanceof Error ? error.cause.message : error.message)) : String(error);
+      throw new ServiceUnavailableException(`the ${service} service is unreachable at ${this.urls[service]}: ${reason}`);
+    }
+    const contentType = response.headers.get('content-type') ?? 'application/octet-stream';
+    const text = await response.text();
+    let body: unknown = text;
+    if (contentType.includes('application/json') && text.length > 0) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new BadGatewayException(`the ${service} service answered HTTP ${response.status} with invalid JSON`);
+      }
+    }
+    if (response.status >= 500) {
+      throw new BadGatewayException(`the ${service} service answered HTTP ${response.status}: ${messageOf(body)}`);
+    }
+    if (response.status >= 400) throw new HttpException(typeof body === 'object' && body !== null ? body : { statusCode: response.status, message: messageOf(body) }, response.status);
+    return { status: response.status, contentType, body };
+  }
+}
+
+function messageOf(body: unknown): string {
+  if (typeof body === 'object' && body !== null && 'message' in body) return String((body as { message: unknown }).message);
+  return String(body).slice(0, 500) || 'no message';
+}
