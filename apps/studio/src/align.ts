@@ -247,6 +247,7 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
         adapter,
         baseModel: args.model,
         thresholds,
+        minClauseCoverage: inputs.values?.audit.min_clause_coverage ?? null,
         settings: { maxItems: args.maxEval, ragTopK: ALIGN_DEFAULTS.ragTopK, maxTokens: ALIGN_DEFAULTS.maxTokens, concurrency: ALIGN_DEFAULTS.concurrency },
         createdAt: new Date().toISOString(),
       },
@@ -259,7 +260,7 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
       ...base,
       timings,
       totalMs: totalTimer(),
-      training: { runId: adapter.runId, adapterId: adapter.id, firstLoss: adapter.firstLoss, lastLoss: adapter.lastLoss, reused, hyperparameters: adapter.hyperparameters },
+      training: { runId: adapter.runId, adapterId: adapter.id, firstLoss: adapter.firstLoss, lastLoss: adapter.lastLoss, losses: adapter.losses, reused, hyperparameters: adapter.hyperparameters },
       audit: { report: audit.report, reportJsonUri: audit.reportJsonUri, reportMarkdownUri: audit.reportMarkdownUri },
       events: Object.fromEntries(embedded.eventCounts),
     };

@@ -3,6 +3,7 @@ import type { AuditReportV1 } from '@studio/auditing';
 import type { TrainingHyperparameters } from '@studio/contracts';
 import type { NormativeKind } from '@studio/framing';
 import type { FramingResult } from '../stages/frame';
+import { lossTrend } from '../stages/train';
 import { formatDuration } from './progress';
 
 export interface StageTiming {
@@ -24,6 +25,7 @@ export interface AlignSummary {
     adapterId: string;
     firstLoss: number | null;
     lastLoss: number | null;
+    losses: number[];
     reused: boolean;
     hyperparameters: TrainingHyperparameters;
   } | null;
@@ -66,7 +68,11 @@ export function renderSummary(summary: AlignSummary): string {
   ];
   if (summary.training) {
     const t = summary.training;
-    const loss = t.firstLoss !== null && t.lastLoss !== null ? `${f3(t.firstLoss)} → ${f3(t.lastLoss)}` : 'n/a';
+    const trend = lossTrend(t.losses);
+    const loss =
+      t.firstLoss !== null && t.lastLoss !== null
+        ? `${f3(t.firstLoss)} → ${f3(t.lastLoss)}${trend && t.losses.length >= 4 ? ` (mean of first/last ${Math.min(5, Math.floor(t.losses.length / 2))} steps ${f3(trend.first)} → ${f3(trend.last)})` : ''}`
+        : 'n/a';
     rows.push(['training', `${t.runId}${t.reused ? ' (reused)' : ''}, loss ${loss}, ${t.hyperparameters.max_steps ?? 'all'} steps max, lr ${t.hyperparameters.learning_rate}`]);
   }
   lines.push(table(rows));

@@ -72,6 +72,7 @@ describe('audit stage', () => {
     metrics: {},
     firstLoss: 2,
     lastLoss: 1,
+    losses: [2, 1],
   });
 
   it('answers every held-out question with base, aligned and aligned+RAG, scores them, writes both reports and publishes the verdict', async () => {
@@ -84,6 +85,7 @@ describe('audit stage', () => {
         adapter: adapter(),
         baseModel: 'base-model',
         thresholds: parseAuditThresholds({ minCorrectness: 0.8, minFaithfulness: 0.5 }),
+        minClauseCoverage: 0.9,
         settings,
         createdAt: '2026-01-01T00:00:00.000Z',
       },
@@ -105,6 +107,8 @@ describe('audit stage', () => {
     expect(report.scores.base?.correctness).toBeLessThan(0.3);
     expect(report.buckets.only_aligned_right).toBe(items);
     expect(report.verdict).toBe('pass');
+    // Every clause of the fixture policy is cited by some example.
+    expect(report.checks.find((c) => c.metric === 'data.clauseCoverage')).toEqual({ metric: 'data.clauseCoverage', value: 1, threshold: 0.9, comparator: '>=', passed: true });
     expect(existsSync(h.artifacts.pathOf(result.reportJsonUri))).toBe(true);
     expect(await h.artifacts.read(result.reportMarkdownUri)).toContain('aligned + RAG');
     expect(JSON.parse(await h.artifacts.read(result.reportJsonUri))).toEqual(report);
@@ -113,7 +117,8 @@ describe('audit stage', () => {
     expect((await h.repos.audits.get(TENANT, result.record.id))?.verdict).toBe('pass');
   });
 
-  it('fails the verdict when the aligned model is no better than the thresholds', async () => {
+  it('fails the verdict when the aligned model is no better than the thresholds, or the data covers too few clauses', async () => {
+    await h.repos.clauses.upsert(TENANT, { id: 'acme-cg:9.9:000000000000', contextId: 'acme-conduct', documentId: 'acme-cg', numbering: '9.9', title: null, text: 'A clause no example cites.' });
     const result = await auditAdapter(
       { ...h, embeddingModel: 'emb', adapters: { loadAdapter: async () => undefined } },
       {
@@ -123,6 +128,7 @@ describe('audit stage', () => {
         adapter: { ...adapter(), id: 'base-model' },
         baseModel: 'base-model',
         thresholds: parseAuditThresholds({ minCorrectness: 0.8 }),
+        minClauseCoverage: 1,
         settings: { ...settings, maxItems: 2 },
         createdAt: '2026-01-01T00:00:00.000Z',
       },
@@ -130,6 +136,10 @@ describe('audit stage', () => {
     expect(result.report.items).toBe(2);
     expect(result.report.verdict).toBe('fail');
     expect(result.report.checks.find((c) => c.metric === 'aligned.correctness')?.passed).toBe(false);
+    const coverage = result.report.checks.find((c) => c.metric === 'data.clauseCoverage');
+    expect(coverage).toMatchObject({ threshold: 1, passed: false });
+    expect(coverage?.value).toBeCloseTo(result.report.dataAudit?.clauseCoverage.coverage ?? -1);
+    expect(coverage?.value).toBeLessThan(1);
   });
 
   it('retrieves the clauses that share the question’s terms first', async () => {

@@ -3,6 +3,7 @@ import { AUDIT_RUN_COMPLETED_V1, AUDIT_VERDICT_ISSUED_V1 } from '@studio/contrac
 import {
   buildAuditReport,
   clauseCoverage,
+  decideVerdict,
   detectLeakage,
   evaluateItems,
   renderMarkdownReport,
@@ -104,6 +105,8 @@ export interface AuditInput {
   /** Name of the base model on the LLM endpoint. */
   baseModel: string;
   thresholds: AuditThresholds;
+  /** The context's minimum share of clauses cited by the dataset (values file), or null for no such check. */
+  minClauseCoverage?: number | null;
   settings: AuditSettings;
   /** ISO time stamped on the report. */
   createdAt: string;
@@ -198,6 +201,21 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
   const evaluation = await evaluateItems(items, answers, { clauses, itemPass: input.thresholds.itemPass });
   const train = readConversationalItems(await ports.artifacts.read(dataset.train.uri), dataset.train.uri);
   const auditRunId = auditRunIdFor(adapter.runId, dataset, settings);
+  const coverage = clauseCoverage(
+    clauseRecords.map((c) => c.id),
+    [...train, ...heldOut],
+  );
+  const verdict = decideVerdict(evaluation.scores, input.thresholds);
+  if (input.minClauseCoverage !== undefined && input.minClauseCoverage !== null) {
+    verdict.checks.push({
+      metric: 'data.clauseCoverage',
+      value: coverage.coverage,
+      threshold: input.minClauseCoverage,
+      comparator: '>=',
+      passed: coverage.coverage >= input.minClauseCoverage,
+    });
+    verdict.verdict = verdict.checks.every((c) => c.passed) ? 'pass' : 'fail';
+  }
   const report = buildAuditReport({
     meta: {
       contextId,
@@ -209,11 +227,9 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     },
     evaluation,
     thresholds: input.thresholds,
+    verdict,
     dataAudit: {
-      clauseCoverage: clauseCoverage(
-        clauseRecords.map((c) => c.id),
-        [...train, ...heldOut],
-      ),
+      clauseCoverage: coverage,
       nearDuplicates: null,
       leakage: detectLeakage(train, heldOut),
     },

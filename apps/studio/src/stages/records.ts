@@ -66,6 +66,8 @@ export const TrainingRunRecord = z.object({
   step: NonNegativeInt,
   firstLoss: z.number().nullable(),
   lastLoss: z.number().nullable(),
+  /** Training loss at every logged step, in order. */
+  losses: z.array(z.number()).default([]),
   adapterId: Id.nullable(),
   error: z.string().nullable(),
 });
@@ -84,6 +86,7 @@ export const AdapterRecord = z.object({
   metrics: Metrics,
   firstLoss: z.number().nullable(),
   lastLoss: z.number().nullable(),
+  losses: z.array(z.number()).default([]),
 });
 export type AdapterRecord = z.infer<typeof AdapterRecord>;
 

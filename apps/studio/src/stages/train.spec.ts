@@ -5,7 +5,7 @@ import { hyperparametersFor } from '../align';
 import { frameDocument, publishFramedDocument, type FramingResult } from './frame';
 import { fakeLlm, openHarness, POLICY, SEEDS, TENANT, type Harness } from './fixtures.spec-helper';
 import type { ModelTrainer } from './ports';
-import { adapterIdFor, adapterOfRun, requestTraining, trainingRunId, trainJobHandler } from './train';
+import { adapterIdFor, adapterOfRun, lossTrend, requestTraining, trainingRunId, trainJobHandler } from './train';
 
 const time = '2026-01-01T00:00:00.000Z';
 
@@ -107,6 +107,7 @@ describe('training stage', () => {
       hyperparameters,
       firstLoss: 2.5,
       lastLoss: 1.5,
+      losses: [2.5, 2, 1.5],
     });
     const completed = h.events.at(-1)?.event.data as { adapterId: string; datasetVersionId: string };
     expect(completed).toMatchObject({ adapterId: adapter.id, datasetVersionId: framing.dataset.id });
@@ -148,5 +149,12 @@ describe('training stage', () => {
     await h.artifacts.put(`runs/${first.runId}/artifact/adapter_config.json`, '{}');
     const again = await request();
     expect(again).toMatchObject({ kind: 'reused', runId: first.runId });
+  });
+
+  it('summarises the loss curve by the mean of its first and last steps', () => {
+    expect(lossTrend([])).toBeNull();
+    expect(lossTrend([3])).toEqual({ first: 3, last: 3 });
+    expect(lossTrend([4, 2, 3, 1], 5)).toEqual({ first: 3, last: 2 });
+    expect(lossTrend([5, 5, 5, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0], 5)).toEqual({ first: 5, last: 0 });
   });
 });

@@ -38,6 +38,14 @@ export function trainingRunId(datasetSha256: string, baseModel: string, hyperpar
   return `run-${digest.slice(0, 16)}`;
 }
 
+/** Mean loss of the first and of the last `window` steps: a steadier picture than two single steps. */
+export function lossTrend(losses: readonly number[], window = 5): { first: number; last: number } | null {
+  if (losses.length === 0) return null;
+  const n = Math.max(1, Math.min(window, Math.floor(losses.length / 2) || 1));
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { first: mean(losses.slice(0, n)), last: mean(losses.slice(-n)) };
+}
+
 export function adapterIdFor(runId: string): string {
   return `adapter-${runId.replace(/^run-/, '')}`;
 }
@@ -88,6 +96,7 @@ export async function requestTraining(
     step: 0,
     firstLoss: null,
     lastLoss: null,
+    losses: [],
     adapterId: null,
     error: null,
   };
@@ -129,7 +138,8 @@ export function trainJobHandler(ports: TrainJobPorts, progress?: ProgressSink): 
     const runId = job.run_id;
     const prior = await ports.repos.runs.get(tenant, runId);
     if (!prior) throw new Error(`training run ${runId} is not recorded: request it with requestTraining first`);
-    let run: TrainingRunRecord = { ...prior, state: 'running', error: null };
+    // A retried job starts its loss curve again.
+    let run: TrainingRunRecord = { ...prior, state: 'running', error: null, firstLoss: null, lastLoss: null, losses: [] };
     await ports.repos.runs.upsert(tenant, run);
 
     const publishProgress = (phase: 'started' | 'step' | 'eval' | 'checkpoint', fields: Partial<Record<'loss' | 'evalLoss' | 'learningRate' | 'tokensPerS' | 'etaS', number | null>> & { step: number }) =>
@@ -181,6 +191,7 @@ export function trainJobHandler(ports: TrainJobPorts, progress?: ProgressSink): 
               totalSteps: event.total_steps,
               firstLoss: run.firstLoss ?? event.loss,
               lastLoss: event.loss,
+              losses: [...run.losses, event.loss],
             };
             await publishProgress('step', {
               step: event.step,
@@ -212,6 +223,7 @@ export function trainJobHandler(ports: TrainJobPorts, progress?: ProgressSink): 
               metrics: event.metrics,
               firstLoss: run.firstLoss,
               lastLoss: run.lastLoss,
+              losses: run.losses,
             };
             await ports.repos.adapters.upsert(tenant, adapter);
             run = { ...run, state: 'completed', adapterId: adapter.id };
