@@ -1,3 +1,4 @@
 export * from './connection';
 export * from './job-queue';
 export * from './job-worker';
+export * from './job-events';
