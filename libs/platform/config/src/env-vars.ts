@@ -145,3 +145,9 @@ export function eventServiceEnv(service: string) {
     MONGO_DB: mongoDatabase(`studio_${service.replace(/-/g, '_')}`),
   };
 }
+
+/** The artifact folder every service and training worker mounts at the same path. */
+export const artifactDir = z
+  .string()
+  .regex(/^\//, 'must be an absolute path')
+  .describe('absolute path of the artifact folder (documents, datasets, adapters, reports) that every service and the training workers share, e.g. /var/lib/studio/artifacts');
