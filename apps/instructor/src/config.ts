@@ -1,8 +1,11 @@
-import { eventServiceEnv, redisUrl } from '@studio/config';
+import { artifactDir, eventServiceEnv, redisUrl } from '@studio/config';
 import { z } from 'zod';
 
 export const INSTRUCTOR_NAME = 'instructor';
 export const INSTRUCTOR_PORT = 3003;
 
-/** REDIS_URL: BullMQ, where the instructor enqueues training jobs for the model runtime. */
-export const InstructorEnv = z.object({ ...eventServiceEnv(INSTRUCTOR_NAME), REDIS_URL: redisUrl });
+/**
+ * REDIS_URL: BullMQ, where the instructor enqueues training jobs for the model runtime and
+ * follows their progress. STUDIO_ARTIFACT_DIR: where runs write their adapters.
+ */
+export const InstructorEnv = z.object({ ...eventServiceEnv(INSTRUCTOR_NAME), REDIS_URL: redisUrl, STUDIO_ARTIFACT_DIR: artifactDir });

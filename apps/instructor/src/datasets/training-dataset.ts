@@ -1,4 +1,4 @@
-import { ContextId, DatasetVersionPublishedV1, Id, IsoTime, type CloudEvent } from '@studio/contracts';
+import { ContextId, DatasetVersionPublishedV1, Id, IsoTime, Sha256, type CloudEvent } from '@studio/contracts';
 import type { EntitySpec } from '@studio/ports';
 import { z } from 'zod';
 
@@ -9,8 +9,10 @@ export const TrainingDataset = z.object({
   sha256: DatasetVersionPublishedV1.shape.sha256,
   format: DatasetVersionPublishedV1.shape.format,
   trainPath: z.string().min(1),
+  trainSha256: Sha256,
   trainExamples: z.number().int().nonnegative(),
   heldOutPath: z.string().min(1),
+  heldOutSha256: Sha256,
   heldOutExamples: z.number().int().nonnegative(),
   clauseCoverage: z.number().min(0).max(1),
   status: z.enum(['available']),
@@ -33,8 +35,10 @@ export function datasetFromPublished(event: CloudEvent<DatasetVersionPublishedV1
     sha256: d.sha256,
     format: d.format,
     trainPath: d.splits.train.path,
+    trainSha256: d.splits.train.sha256,
     trainExamples: d.splits.train.examples,
     heldOutPath: d.splits.heldOut.path,
+    heldOutSha256: d.splits.heldOut.sha256,
     heldOutExamples: d.splits.heldOut.examples,
     clauseCoverage: d.clauseCoverage,
     status: 'available',

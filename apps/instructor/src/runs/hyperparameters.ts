@@ -1,0 +1,39 @@
+import { TrainingHyperparameters } from '@studio/contracts';
+
+/** Training defaults (LoRA SFT sized for a CPU or a small GPU); a run request overrides any of them. */
+export const DEFAULT_HYPERPARAMETERS: TrainingHyperparameters = {
+  epochs: 1,
+  max_steps: 40,
+  learning_rate: 3e-4,
+  batch_size: 4,
+  gradient_accumulation_steps: 1,
+  max_seq_length: 320,
+  seed: 42,
+  eval_ratio: 0,
+  checkpoint_every_steps: 1_000,
+  adapter: 'lora',
+  lora: { r: 16, alpha: 32, dropout: 0.05, target_modules: 'all-linear' },
+  dpo_beta: null,
+};
+
+export class InvalidHyperparametersError extends Error {
+  constructor(readonly issues: readonly string[]) {
+    super(`hyperparameters are invalid: ${issues.join('; ')}`);
+    this.name = 'InvalidHyperparametersError';
+  }
+}
+
+/** The defaults with `overrides` applied (lora merged field by field); InvalidHyperparametersError names each bad or unknown field. */
+export function resolveHyperparameters(overrides: Record<string, unknown>): TrainingHyperparameters {
+  const unknown = Object.keys(overrides).filter((key) => !(key in DEFAULT_HYPERPARAMETERS));
+  if (unknown.length > 0) throw new InvalidHyperparametersError(unknown.map((key) => `${key}: unknown hyper-parameter (known: ${Object.keys(DEFAULT_HYPERPARAMETERS).join(', ')})`));
+  const lora = overrides['lora'];
+  const merged = {
+    ...DEFAULT_HYPERPARAMETERS,
+    ...overrides,
+    ...(lora && typeof lora === 'object' && DEFAULT_HYPERPARAMETERS.lora ? { lora: { ...DEFAULT_HYPERPARAMETERS.lora, ...lora } } : {}),
+  };
+  const checked = TrainingHyperparameters.safeParse(merged);
+  if (!checked.success) throw new InvalidHyperparametersError(checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  return checked.data;
+}
