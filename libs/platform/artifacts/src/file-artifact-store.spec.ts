@@ -22,6 +22,7 @@ describe('FileArtifactStore', () => {
     expect(await store.putImmutable('datasets/v1/train.jsonl', 'a\n')).toEqual({ ...first, created: false });
     await expect(store.putImmutable('datasets/v1/train.jsonl', 'b\n')).rejects.toThrow(/already exists with different content/);
     expect(await store.read(first.uri)).toBe('a\n');
+    expect(Buffer.from(await store.readBytes(first.uri)).toString()).toBe('a\n');
     expect(store.pathOf(first.uri)).toBe(join(dir, 'datasets/v1/train.jsonl'));
     expect(store.uriOf('datasets/v1/train.jsonl')).toBe(first.uri);
     expect(await store.exists(first.uri)).toBe(true);

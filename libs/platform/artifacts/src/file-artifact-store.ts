@@ -61,6 +61,10 @@ export class FileArtifactStore {
     return readFile(this.pathOf(uri), 'utf8');
   }
 
+  async readBytes(uri: string): Promise<Uint8Array> {
+    return new Uint8Array(await readFile(this.pathOf(uri)));
+  }
+
   async putImmutable(key: string, content: string | Uint8Array): Promise<{ uri: string; sha256: string; created: boolean }> {
     const path = this.localPath(key);
     const digest = sha256(content);
