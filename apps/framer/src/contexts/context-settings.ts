@@ -1,0 +1,61 @@
+import { ContextId, IsoTime } from '@studio/contracts';
+import { AuditThresholds, parseAuditThresholds } from '@studio/auditing';
+import { ContextValues } from '@studio/framing';
+import type { EntitySpec } from '@studio/ports';
+import { z } from 'zod';
+
+/** Body of PUT /v1/contexts/{contextId}. */
+export const ContextSettingsBody = z
+  .object({
+    name: z.string().min(1).max(200),
+    values: ContextValues.nullable().default(null),
+    thresholds: AuditThresholds.optional(),
+    seeds: z.string().max(2_000_000).nullable().default(null),
+  })
+  .strict();
+export type ContextSettingsBody = z.infer<typeof ContextSettingsBody>;
+
+/** A context: one rule set, its values and priorities, release-gate thresholds and seed examples. */
+export const ContextSettings = z.object({
+  id: ContextId,
+  name: z.string().min(1),
+  values: ContextValues.nullable(),
+  thresholds: AuditThresholds,
+  seeds: z.string().nullable().describe('seed examples, JSON lines'),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type ContextSettings = z.infer<typeof ContextSettings>;
+
+export const CONTEXTS: EntitySpec<ContextSettings> = { collection: 'contexts', schema: ContextSettings };
+export const CONTEXTS_REPOSITORY = Symbol('CONTEXTS_REPOSITORY');
+
+/**
+ * The release-gate thresholds of a context: those given, else the values file's `audit` section
+ * (its snake_case fields), else the auditing defaults.
+ */
+export function thresholdsFor(body: Pick<ContextSettingsBody, 'values' | 'thresholds'>): AuditThresholds {
+  if (body.thresholds) return body.thresholds;
+  if (!body.values) return parseAuditThresholds(undefined, 'defaults');
+  return parseAuditThresholds(
+    {
+      gateVariant: 'aligned',
+      minCorrectness: body.values.audit.min_aligned_correctness,
+      minFaithfulness: body.values.audit.min_faithfulness,
+      maxRefusalRate: body.values.audit.max_benign_refusal_rate,
+    },
+    'values.audit',
+  );
+}
+
+export function contextFrom(id: string, body: ContextSettingsBody, existing: ContextSettings | null, now: Date): ContextSettings {
+  return {
+    id,
+    name: body.name,
+    values: body.values,
+    thresholds: thresholdsFor(body),
+    seeds: body.seeds,
+    createdAt: existing?.createdAt ?? now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
+}
