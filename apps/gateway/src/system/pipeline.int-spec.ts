@@ -1,0 +1,290 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditReportV1 } from '@studio/auditing';
+import {
+  AUDIT_RUN_COMPLETED_V1,
+  AUDIT_VERDICT_ISSUED_V1,
+  DATASET_VERSION_PUBLISHED_V1,
+  DOCUMENT_FRAMED_V1,
+  DOCUMENT_UPLOADED_V1,
+  ONTOLOGY_UPDATED_V1,
+  TRAINING_RUN_COMPLETED_V1,
+  TRAINING_RUN_PROGRESS_V1,
+  TRAINING_RUN_REQUESTED_V1,
+  type CloudEvent,
+  type Topic,
+} from '@studio/contracts';
+import { InMemoryProcessedEventStore } from '@studio/inproc';
+import { KafkaEventBus } from '@studio/kafka';
+import { describeWithServers, eventually, uniqueName } from '@studio/testing';
+import { RUNTIME_EXECUTABLE, RuntimeProcess, runtimeInstalled } from './runtime-process';
+import { freePort, ServiceProcess, WORKSPACE_ROOT, type ServiceName } from './service-process';
+
+/**
+ * The distributed profile end to end: the gateway, framer, ontology, instructor and auditor as
+ * processes on real Kafka, FerretDB, Redis and the Qdrant API, with the real model runtime
+ * (`studio-runtime serve --base-model tiny` and a `studio-runtime worker` on the BullMQ
+ * `training` queue), driven only through the gateway's REST API (and the framer's, to read
+ * clauses), observed on Kafka. One unique context, topic prefix and databases per run.
+ */
+const EXAMPLE = join(WORKSPACE_ROOT, 'examples/northwind-conduct');
+const POLICY = readFileSync(join(EXAMPLE, 'policy.md'), 'utf8');
+const VALUES = JSON.parse(readFileSync(join(EXAMPLE, 'values.json'), 'utf8')) as unknown;
+const SEEDS = readFileSync(join(EXAMPLE, 'seeds.jsonl'), 'utf8');
+const PIPELINE = ['gateway', 'framer', 'ontology', 'instructor', 'auditor'] as const satisfies readonly ServiceName[];
+const TENANT = 'acme';
+const MAX_DOCUMENT_BYTES = 100_000;
+const OBSERVED: Topic[] = [
+  DOCUMENT_UPLOADED_V1,
+  DOCUMENT_FRAMED_V1,
+  ONTOLOGY_UPDATED_V1,
+  DATASET_VERSION_PUBLISHED_V1,
+  TRAINING_RUN_REQUESTED_V1,
+  TRAINING_RUN_PROGRESS_V1,
+  TRAINING_RUN_COMPLETED_V1,
+  AUDIT_RUN_COMPLETED_V1,
+  AUDIT_VERDICT_ISSUED_V1,
+];
+
+type Json = Record<string, unknown>;
+
+describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], 'the alignment pipeline across the services', (urls) => {
+  if (!runtimeInstalled()) {
+    if (process.env['CI'] === 'true') {
+      it('needs the model runtime', () => {
+        throw new Error(`the model runtime is not installed (${RUNTIME_EXECUTABLE} is missing): CI must run scripts/setup.sh first`);
+      });
+    } else {
+      it.skip(`skipped: the model runtime is not installed (${RUNTIME_EXECUTABLE} is missing; run "bash scripts/setup.sh")`, () => undefined);
+    }
+    return;
+  }
+
+  const run = uniqueName('e2e').replace(/-/g, '_');
+  const contextId = uniqueName('northwind');
+  const services = new Map<ServiceName, { process: ServiceProcess; url: string }>();
+  const runtimes: RuntimeProcess[] = [];
+  const seen = new Map<Topic, CloudEvent<Json>[]>();
+  let artifactDir = '';
+  let observer: KafkaEventBus | null = null;
+  const startedAt = Date.now();
+
+  const url = (name: ServiceName) => services.get(name)?.url ?? '';
+  const events = (topic: Topic) => (seen.get(topic) ?? []).filter((e) => e.data['contextId'] === contextId);
+  const diagnostics = () => [...[...services.values()].map((s) => s.process.tail(25)), ...runtimes.map((r) => r.tail(25))].join('\n');
+
+  async function call(method: string, path: string, body?: unknown, service: ServiceName = 'gateway'): Promise<{ status: number; body: Json; text: string; type: string }> {
+    const res = await fetch(`${url(service)}${path}`, {
+      method,
+      headers: { 'x-tenant-id': TENANT, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    const type = res.headers.get('content-type') ?? '';
+    return { status: res.status, text, type, body: type.includes('json') && text ? (JSON.parse(text) as Json) : {} };
+  }
+
+  async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 250): Promise<T> {
+    return eventually(probe, timeoutMs, everyMs).catch((err: Error) => {
+      throw new Error(`${what}: ${err.message}\n${diagnostics()}`);
+    });
+  }
+
+  async function waitForEvent(topic: Topic, what: string, match: (event: CloudEvent<Json>) => boolean, timeoutMs: number): Promise<CloudEvent<Json>> {
+    return waitFor(`waiting for ${topic} (${what})`, async () => events(topic).find(match), timeoutMs);
+  }
+
+  function envFor(name: ServiceName, port: number, llmBaseUrl: string): Record<string, string> {
+    const env: Record<string, string> = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_TIMEOUT_MS: '8000',
+      KAFKA_BROKERS: urls.KAFKA_BROKERS,
+      KAFKA_TOPIC_PREFIX: `${run}.`,
+      KAFKA_GROUP_ID: `${run}.${name}`,
+    };
+    if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name}` });
+    if (name === 'framer' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
+    if (name === 'instructor') env['REDIS_URL'] = urls.REDIS_URL;
+    if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: llmBaseUrl, QDRANT_URL: urls.QDRANT_URL, FRAMER_URL: url('framer') });
+    if (name === 'auditor') Object.assign(env, { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '48' });
+    if (name === 'gateway') Object.assign(env, { MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES), FRAMER_URL: url('framer'), INSTRUCTOR_URL: url('instructor'), AUDITOR_URL: url('auditor') });
+    return env;
+  }
+
+  beforeAll(async () => {
+    artifactDir = mkdtempSync(join(tmpdir(), 'studio-e2e-artifacts-'));
+    const llmPort = await freePort();
+    const llmBaseUrl = `http://127.0.0.1:${llmPort}/v1`;
+    // The model server loads while the services start.
+    runtimes.push(new RuntimeProcess('studio-runtime serve', ['serve', '--host', '127.0.0.1', '--port', String(llmPort), '--base-model', 'tiny']));
+    runtimes.push(new RuntimeProcess('studio-runtime worker', ['worker', '--redis-url', urls.REDIS_URL, '--queue', 'training']));
+
+    observer = new KafkaEventBus({
+      clientId: `${run}-observer`,
+      brokers: urls.KAFKA_BROKERS.split(','),
+      groupId: `${run}.observer`,
+      topicPrefix: `${run}.`,
+      processedEvents: new InMemoryProcessedEventStore(),
+      fromBeginning: true,
+    });
+    for (const topic of OBSERVED) {
+      observer.subscribe(topic, async (event) => {
+        seen.set(topic, [...(seen.get(topic) ?? []), event as CloudEvent<Json>]);
+      });
+    }
+    await observer.start();
+
+    // Ports first: the gateway, ontology and auditor are given the others' URLs.
+    for (const name of PIPELINE) services.set(name, { process: undefined as unknown as ServiceProcess, url: `http://127.0.0.1:${await freePort()}` });
+    for (const name of PIPELINE) {
+      const entry = services.get(name) as { process: ServiceProcess; url: string };
+      entry.process = new ServiceProcess(name, envFor(name, Number(new URL(entry.url).port), llmBaseUrl));
+    }
+    for (const [name, { process: service, url: base }] of services) {
+      await waitFor(`${name} did not become ready`, async () => {
+        if (!service.running) throw new Error(`${name} exited`);
+        return (await fetch(`${base}/ready`)).status === 200;
+      }, 90_000);
+    }
+    await waitFor('the model server did not answer /v1/models', async () => {
+      if (!runtimes[0]?.running) throw new Error('studio-runtime serve exited');
+      return (await fetch(`${llmBaseUrl}/models`)).ok;
+    }, 120_000, 500);
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const { process: service } of services.values()) service?.kill('SIGTERM');
+    await Promise.all([...services.values()].map(({ process: service }) => service?.exitWithin(12_000).catch(() => service.kill('SIGKILL'))));
+    await Promise.all(runtimes.map((r) => r.stop()));
+    await observer?.stop().catch(() => undefined);
+    if (artifactDir) rmSync(artifactDir, { recursive: true, force: true });
+    // eslint-disable-next-line no-console
+    console.info(`[pipeline e2e] wall time ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  }, 60_000);
+
+  it('creates the context, validating its values', async () => {
+    const bad = await call('POST', '/v1/contexts', { id: contextId, name: 'Northwind', values: { values: [] } });
+    expect(bad.status).toBe(400);
+    expect(String(bad.body['message'])).toMatch(/values\./);
+    const created = await call('POST', '/v1/contexts', { id: contextId, name: 'Northwind Dynamics business conduct', values: VALUES, seeds: SEEDS });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ id: contextId, thresholds: { minCorrectness: 0.8, minFaithfulness: 0.85, maxRefusalRate: 0.1 } });
+  });
+
+  it('refuses a bad document with a 4xx naming the problem, and stores or publishes nothing', async () => {
+    const upload = (content: string, filename = 'bad.md') => call('POST', `/v1/contexts/${contextId}/documents`, { filename, mediaType: 'text/markdown', content });
+    const cases: [string, string, number, RegExp][] = [
+      ['empty', '', 400, /content: must not be empty/],
+      ['blank', ' \n\t\n ', 400, /document is empty/],
+      ['binary', `%PDF-1.7\u0000\u0001\u0002${'\u0000'.repeat(64)}`, 422, /binary content/],
+      ['too large', `# Rules\n${'x'.repeat(MAX_DOCUMENT_BYTES)}`, 413, /the limit is 100000 bytes/],
+      ['no structure', 'Employees should be nice to each other and that is all we have to say.', 422, /no sections or numbered clauses/],
+    ];
+    for (const [what, content, status, message] of cases) {
+      const res = await upload(content);
+      expect({ what, status: res.status, message: String(res.body['message']) }).toEqual({ what, status, message: expect.stringMatching(message) });
+    }
+    const documents = await call('GET', `/v1/contexts/${contextId}/documents`, undefined, 'framer');
+    expect(documents.body).toEqual({ documents: [] });
+  });
+
+  let documentId = '';
+  let clauseIds: string[] = [];
+
+  it('frames the uploaded policy and indexes its clauses (framer → ontology over Kafka)', async () => {
+    const res = await call('POST', `/v1/contexts/${contextId}/documents`, { filename: 'policy.md', mediaType: 'text/markdown', content: POLICY });
+    expect(res.status).toBe(202);
+    documentId = String(res.body['documentId']);
+    const framed = await waitForEvent(DOCUMENT_FRAMED_V1, documentId, (e) => e.data['documentId'] === documentId, 60_000);
+    clauseIds = framed.data['clauseIds'] as string[];
+    expect(clauseIds.length).toBeGreaterThan(20);
+    const updated = await waitForEvent(ONTOLOGY_UPDATED_V1, documentId, (e) => (e.data['sourceDocumentIds'] as string[]).includes(documentId), 90_000);
+    expect(updated.data['indexedClauseCount']).toBe(clauseIds.length);
+    // Only the good document was ever published.
+    expect(events(DOCUMENT_UPLOADED_V1).map((e) => e.data['documentId'])).toEqual([documentId]);
+    const clauses = await call('GET', `/v1/contexts/${contextId}/clauses?documentId=${documentId}`, undefined, 'framer');
+    expect((clauses.body['clauses'] as { id: string }[]).map((c) => c.id)).toEqual(clauseIds);
+  });
+
+  it('re-uploading the same document gives the same clause ids and no duplicates', async () => {
+    const again = await call('POST', `/v1/contexts/${contextId}/documents`, { filename: 'policy-copy.md', mediaType: 'text/markdown', content: POLICY });
+    expect(again.status).toBe(202);
+    expect(again.body['documentId']).toBe(documentId);
+    const eventId = String(again.body['eventId']);
+    await waitFor('the framer did not frame the re-upload', async () => {
+      const doc = await call('GET', `/v1/contexts/${contextId}/documents/${documentId}`, undefined, 'framer');
+      return doc.body['uploadEventId'] === eventId && doc.body['status'] === 'framed';
+    }, 60_000);
+    const documents = await call('GET', `/v1/contexts/${contextId}/documents`, undefined, 'framer');
+    expect((documents.body['documents'] as unknown[]).length).toBe(1);
+    const clauses = await call('GET', `/v1/contexts/${contextId}/clauses`, undefined, 'framer');
+    expect((clauses.body['clauses'] as { id: string }[]).map((c) => c.id)).toEqual(clauseIds);
+  });
+
+  let datasetVersionId = '';
+
+  it('generates an immutable, content-hashed dataset version', async () => {
+    const res = await call('POST', `/v1/contexts/${contextId}/datasets`, { seed: 42 });
+    expect({ status: res.status, body: res.status === 201 ? '' : res.text }).toEqual({ status: 201, body: '' });
+    datasetVersionId = String(res.body['id']);
+    expect(res.body).toMatchObject({ contextId, documentId, train: { examples: expect.any(Number) }, heldOut: { examples: expect.any(Number) } });
+    const again = await call('POST', `/v1/contexts/${contextId}/datasets`, { seed: 42 });
+    expect(again.status).toBe(200);
+    expect(again.body['id']).toBe(datasetVersionId);
+    expect(again.body['sha256']).toBe(res.body['sha256']);
+    await waitForEvent(DATASET_VERSION_PUBLISHED_V1, datasetVersionId, (e) => e.data['datasetVersionId'] === datasetVersionId, 30_000);
+  });
+
+  let runId = '';
+
+  it('trains the tiny model on it through the BullMQ worker and follows the run to completion', async () => {
+    const request = { datasetVersionId, baseModel: 'tiny', hyperparameters: { max_steps: 10, batch_size: 4, max_seq_length: 256 } };
+    const bad = await call('POST', `/v1/contexts/${contextId}/runs`, { ...request, hyperparameters: { max_steps: -1, warmup: 3 } });
+    expect(bad.status).toBe(400);
+    expect(String(bad.body['message'])).toMatch(/warmup: unknown hyper-parameter/);
+    // 409 until the instructor has the dataset.version.published event.
+    const started = await waitFor('the instructor did not accept the run', async () => {
+      const res = await call('POST', `/v1/contexts/${contextId}/runs`, request);
+      if (res.status === 409) return null;
+      return res;
+    }, 30_000, 500);
+    expect(started.status).toBe(202);
+    runId = String(started.body['id']);
+    expect(started.body).toMatchObject({ state: 'requested', baseModel: 'tiny', datasetVersionId });
+
+    const states = new Set<string>();
+    const done = await waitFor('the run did not complete', async () => {
+      const res = await call('GET', `/v1/runs/${runId}`);
+      states.add(String(res.body['state']));
+      if (res.body['state'] === 'failed') throw new Error(`the run failed: ${String(res.body['error'])}`);
+      return res.body['state'] === 'completed' ? res.body : null;
+    }, 150_000, 500);
+    expect(done).toMatchObject({ id: runId, step: 10, totalSteps: 10, adapterId: expect.any(String), adapter: { runId, baseModel: 'tiny', datasetVersionId } });
+    expect(typeof done['lastLoss']).toBe('number');
+    const completed = await waitForEvent(TRAINING_RUN_COMPLETED_V1, runId, (e) => e.data['runId'] === runId, 30_000);
+    expect(completed.data['adapterId']).toBe(done['adapterId']);
+    expect(events(TRAINING_RUN_REQUESTED_V1).map((e) => e.data['runId'])).toEqual([runId]);
+    expect(events(TRAINING_RUN_PROGRESS_V1).filter((e) => e.data['runId'] === runId && e.data['phase'] === 'step').length).toBeGreaterThan(0);
+  });
+
+  it('audits the adapter and issues a verdict; the report reads through the gateway', async () => {
+    const verdict = await waitForEvent(AUDIT_VERDICT_ISSUED_V1, runId, (e) => e.data['runId'] === runId, 150_000);
+    const auditRunId = String(verdict.data['auditRunId']);
+    const res = await call('GET', `/v1/runs/${runId}/audit`);
+    expect(res.status).toBe(200);
+    const report = AuditReportV1.parse(res.body);
+    expect(report).toMatchObject({ contextId, runId, auditRunId, datasetVersionId, verdict: verdict.data['verdict'] });
+    expect(Object.keys(report.scores).sort()).toEqual(['aligned', 'aligned_rag', 'base']);
+    expect(report.items).toBeGreaterThan(0);
+    expect(Object.values(report.buckets).reduce((a, b) => a + b, 0)).toBe(report.items);
+    const markdown = await call('GET', `/v1/audits/${auditRunId}?format=md`);
+    expect(markdown.status).toBe(200);
+    expect(markdown.type).toMatch(/^text\/markdown/);
+    expect(markdown.text).toContain(auditRunId);
+    expect((await call('GET', `/v1/audits/${auditRunId}`)).body['auditRunId']).toBe(auditRunId);
+    await waitForEvent(AUDIT_RUN_COMPLETED_V1, auditRunId, (e) => e.data['auditRunId'] === auditRunId, 10_000);
+  });
+});
