@@ -67,12 +67,14 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--lora-r", type=int, default=16)
     ap.add_argument("--peak-tflops", type=float)
+    ap.add_argument("--cpu-smoke", action="store_true", help="tiny CPU run to check the script")
     args = ap.parse_args()
-    if not torch.cuda.is_available():
+    if args.cpu_smoke:
+        dev, name, dtype = torch.device("cpu"), "cpu", torch.float32
+    elif not torch.cuda.is_available():
         raise SystemExit("no CUDA device: this benchmark is for a GPU")
-    dev = torch.device("cuda")
-    name = torch.cuda.get_device_name(0)
-    dtype = torch.bfloat16
+    else:
+        dev, name, dtype = torch.device("cuda"), torch.cuda.get_device_name(0), torch.bfloat16
     model, source = load_model(args.model, dtype)
     model.config.use_cache = False
     n_params = sum(p.numel() for p in model.parameters())
@@ -101,11 +103,12 @@ def main() -> None:
 
     for _ in range(args.warmup):
         step()
-    torch.cuda.synchronize()
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    sync()
     t0 = time.perf_counter()
     for _ in range(args.steps):
         loss = step()
-    torch.cuda.synchronize()
+    sync()
     elapsed = time.perf_counter() - t0
     tokens = args.batch_size * args.seq_len * args.steps
     tps = tokens / elapsed
@@ -126,10 +129,12 @@ def main() -> None:
         "seconds": round(elapsed, 3),
         "tokens_per_s": round(tps, 1),
         "last_loss": round(loss, 4),
-        "peak_bf16_tflops": peak,
-        "mfu_6n": round(flops_6n / (peak * 1e12), 4),
-        "mfu_lora_4n": round(flops_lora / (peak * 1e12), 4),
-        "max_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2),
+        "peak_bf16_tflops": peak if peak == peak else None,
+        "mfu_6n": round(flops_6n / (peak * 1e12), 4) if peak == peak else None,
+        "mfu_lora_4n": round(flops_lora / (peak * 1e12), 4) if peak == peak else None,
+        "max_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2)
+        if dev.type == "cuda"
+        else None,
     }
     print(json.dumps(report, indent=2))
 

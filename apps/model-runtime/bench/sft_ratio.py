@@ -103,7 +103,16 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--one", choices=["ours", "bare"])
     ap.add_argument("--data")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads for both sides (1 is stable on a shared CPU)",
+    )
     args = ap.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
     if args.one:
         fn = ours if args.one == "ours" else bare
         with tempfile.TemporaryDirectory() as d:
@@ -116,7 +125,7 @@ def main() -> None:
             for side in ("ours", "bare"):
                 proc = subprocess.run(
                     [sys.executable, __file__, "--one", side, "--model", args.model,
-                     "--data", str(data)],
+                     "--data", str(data), "--threads", str(args.threads)],
                     capture_output=True, text=True, check=True,
                 )  # fmt: skip
                 r = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -129,6 +138,7 @@ def main() -> None:
         json.dumps(
             {
                 "model": args.model,
+                "threads": args.threads,
                 "ours_tokens_per_s": round(med["ours"], 1),
                 "bare_trl_tokens_per_s": round(med["bare"], 1),
                 "ratio": round(med["ours"] / med["bare"], 3),
