@@ -74,7 +74,8 @@ def lora_config(hp: Hyperparameters, task: TaskType) -> LoraConfig | None:
 
 def common_args(job: TrainingJob, has_eval: bool) -> dict[str, Any]:
     hp = job.hyperparameters
-    bf16 = models.train_dtype() == torch.bfloat16
+    # ``bf16`` is left to TRL's default (bf16 mixed precision wherever the device supports it,
+    # CPUs with AVX512-BF16/AMX included), exactly as a plain TRL script gets it.
     return {
         "output_dir": str(Path(job.output_dir) / "checkpoints"),
         "num_train_epochs": hp.epochs,
@@ -94,7 +95,6 @@ def common_args(job: TrainingJob, has_eval: bool) -> dict[str, Any]:
         "report_to": "none",
         "disable_tqdm": True,
         "use_cpu": not torch.cuda.is_available(),
-        "bf16": bf16,
         "dataloader_num_workers": 0,
     }
 
