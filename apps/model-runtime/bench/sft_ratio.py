@@ -2,7 +2,7 @@
 
 Usage (from apps/model-runtime):
     .venv/bin/python bench/sft_ratio.py [--model smollm2-135m-instruct]
-Each run is a fresh process; runs alternate (ours, bare, ours, bare, ...) and the median is
+Each run is a fresh process; runs alternate in ABBA order (ours, bare, bare, ours) and the median is
 reported. Both sides use LoRA r=16 on all linear layers, batch 4, 25 steps (= 100 examples),
 assistant-only loss, no eval, no mid-run checkpoints, logging every step. Tokens/s is
 non-padding tokens / wall time of ``trainer.train()`` on both sides.
@@ -121,8 +121,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         data = dataset(Path(d) / "sft.jsonl")
         results: dict[str, list[dict[str, float]]] = {"ours": [], "bare": []}
-        for _ in range(args.rounds):
-            for side in ("ours", "bare"):
+        for i in range(args.rounds):
+            # ABBA order, so that drifting load from other processes hits both sides alike.
+            for side in ("ours", "bare") if i % 2 == 0 else ("bare", "ours"):
                 proc = subprocess.run(
                     [sys.executable, __file__, "--one", side, "--model", args.model,
                      "--data", str(data), "--threads", str(args.threads)],
