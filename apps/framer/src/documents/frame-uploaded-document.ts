@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DOCUMENT_FRAMED_V1, type CloudEvent, type DocumentUploadedV1 } from '@studio/contracts';
 import { countStatementsByKind, DocumentValidationError, extractStatements, parseDocument, type DocumentTree } from '@studio/framing';
 import { EventPublisher } from '@studio/nest';
-import { tenantId, type Repository } from '@studio/ports';
+import { tenantId, type Repository, type TenantId } from '@studio/ports';
 import { CLAUSES_REPOSITORY, type FramedClause } from '../clauses/framed-clause';
 import type { PolicyDocument } from './policy-document';
 import { DOCUMENTS, RecordUploadedDocument } from './record-uploaded-document';
@@ -53,8 +53,10 @@ export class FrameUploadedDocument {
 
   async execute(event: CloudEvent<DocumentUploadedV1>): Promise<PolicyDocument> {
     const tenant = tenantId(event.tenantid);
-    const received = await this.record.execute(event);
     const { documentId, contextId, sha256, mediaType } = event.data;
+    const before = await this.documents.get(tenant, documentId);
+    if (before?.status === 'framed' && before.sha256 === sha256) return this.reframed(event, before);
+    const received = await this.record.execute(event);
     const bytes = await uploadedBytes(event.data.storageUri, this.artifacts);
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== sha256) throw new Error(`document ${documentId}: its bytes have sha256 ${actual}, the upload event says ${sha256}`);
@@ -91,23 +93,36 @@ export class FrameUploadedDocument {
       error: null,
     };
     await this.documents.upsert(tenant, framed);
+    await this.publishFramed(tenant, framed, clauses.map((c) => c.id), countStatementsByKind(statements));
+    this.logger.log({ msg: 'document framed', tenantId: tenant, contextId, documentId, clauses: clauses.length, statements: statements.length });
+    return framed;
+  }
+
+  /**
+   * The same bytes again (a re-upload or a redelivery): clause ids are content-addressed, so the
+   * stored clauses are already these; only the upload is recorded and the framed event re-stated
+   * (same event id, which consumers skip).
+   */
+  private async reframed(event: CloudEvent<DocumentUploadedV1>, before: PolicyDocument): Promise<PolicyDocument> {
+    const tenant = tenantId(event.tenantid);
+    const document: PolicyDocument = { ...before, filename: event.data.filename, receivedAt: event.time, uploadEventId: event.id };
+    await this.documents.upsert(tenant, document);
+    const clauses = await this.clauses.find(tenant, { contextId: before.contextId, documentId: before.id }, { sort: { position: 1 } });
+    const tree = parseDocument(await this.artifacts.readBytes(before.storageUri), { documentId: before.id, mediaType: before.mediaType });
+    await this.publishFramed(tenant, document, clauses.map((c) => c.id), countStatementsByKind(extractStatements(tree)));
+    this.logger.log({ msg: 'document re-uploaded unchanged', tenantId: tenant, contextId: before.contextId, documentId: before.id, clauses: clauses.length });
+    return document;
+  }
+
+  private async publishFramed(tenant: TenantId, document: PolicyDocument, clauseIds: string[], statementsByKind: ReturnType<typeof countStatementsByKind>): Promise<void> {
+    const { id: documentId, contextId, sha256 } = document;
+    const statementCount = Object.values(statementsByKind).reduce((a, b) => a + b, 0);
     await this.events.publish(DOCUMENT_FRAMED_V1, {
       tenantId: tenant,
       contextId,
       subject: documentId,
       id: `framed-${documentId}-${sha256.slice(0, 16)}`,
-      data: {
-        version: 'v1',
-        contextId,
-        documentId,
-        documentSha256: sha256,
-        clauseCount: clauses.length,
-        statementCount: statements.length,
-        statementsByKind: countStatementsByKind(statements),
-        clauseIds: clauses.map((c) => c.id),
-      },
+      data: { version: 'v1', contextId, documentId, documentSha256: sha256, clauseCount: clauseIds.length, statementCount, statementsByKind, clauseIds },
     });
-    this.logger.log({ msg: 'document framed', tenantId: tenant, contextId, documentId, clauses: clauses.length, statements: statements.length });
-    return framed;
   }
 }

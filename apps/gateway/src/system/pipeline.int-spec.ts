@@ -72,7 +72,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
 
   const url = (name: ServiceName) => services.get(name)?.url ?? '';
   const events = (topic: Topic) => (seen.get(topic) ?? []).filter((e) => e.data['contextId'] === contextId);
-  const diagnostics = () => [...[...services.values()].map((s) => s.process.tail(25)), ...runtimes.map((r) => r.tail(25))].join('\n');
+  const diagnostics = () => [...[...services.values()].map((s) => s.process?.tail(40)), ...runtimes.map((r) => r.tail(15))].join('\n');
 
   async function call(method: string, path: string, body?: unknown, service: ServiceName = 'gateway'): Promise<{ status: number; body: Json; text: string; type: string }> {
     const res = await fetch(`${url(service)}${path}`, {
@@ -85,10 +85,19 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     return { status: res.status, text, type, body: type.includes('json') && text ? (JSON.parse(text) as Json) : {} };
   }
 
+  /** Polls `probe` like `eventually`, but gives up at once when a process has exited. */
   async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 250): Promise<T> {
-    return eventually(probe, timeoutMs, everyMs).catch((err: Error) => {
+    let exited: string | null = null;
+    const result = await eventually(async () => {
+      exited = [...services.values()].find((s) => s.process && !s.process.running)?.process.name ?? runtimes.find((r) => !r.running)?.name ?? null;
+      if (exited) return { exited } as const;
+      const value = await probe();
+      return value ? ({ value } as const) : null;
+    }, timeoutMs, everyMs).catch((err: Error) => {
       throw new Error(`${what}: ${err.message}\n${diagnostics()}`);
     });
+    if ('exited' in result) throw new Error(`${what}: ${result.exited} exited\n${diagnostics()}`);
+    return result.value;
   }
 
   async function waitForEvent(topic: Topic, what: string, match: (event: CloudEvent<Json>) => boolean, timeoutMs: number): Promise<CloudEvent<Json>> {
@@ -107,7 +116,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     };
     if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name}` });
     if (name === 'framer' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
-    if (name === 'instructor') env['REDIS_URL'] = urls.REDIS_URL;
+    if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
     if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: llmBaseUrl, QDRANT_URL: urls.QDRANT_URL, FRAMER_URL: url('framer') });
     if (name === 'auditor') Object.assign(env, { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '48' });
     if (name === 'gateway') Object.assign(env, { MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES), FRAMER_URL: url('framer'), INSTRUCTOR_URL: url('instructor'), AUDITOR_URL: url('auditor') });
@@ -144,15 +153,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       entry.process = new ServiceProcess(name, envFor(name, Number(new URL(entry.url).port), llmBaseUrl));
     }
     for (const [name, { process: service, url: base }] of services) {
-      await waitFor(`${name} did not become ready`, async () => {
-        if (!service.running) throw new Error(`${name} exited`);
-        return (await fetch(`${base}/ready`)).status === 200;
-      }, 90_000);
+      await waitFor(`${name} did not become ready`, async () => service.running && (await fetch(`${base}/ready`)).status === 200, 90_000);
     }
-    await waitFor('the model server did not answer /v1/models', async () => {
-      if (!runtimes[0]?.running) throw new Error('studio-runtime serve exited');
-      return (await fetch(`${llmBaseUrl}/models`)).ok;
-    }, 120_000, 500);
+    await waitFor('the model server did not answer /v1/models', async () => (await fetch(`${llmBaseUrl}/models`)).ok, 120_000, 500);
   }, 240_000);
 
   afterAll(async () => {
@@ -207,7 +210,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(events(DOCUMENT_UPLOADED_V1).map((e) => e.data['documentId'])).toEqual([documentId]);
     const clauses = await call('GET', `/v1/contexts/${contextId}/clauses?documentId=${documentId}`, undefined, 'framer');
     expect((clauses.body['clauses'] as { id: string }[]).map((c) => c.id)).toEqual(clauseIds);
-  });
+  }, 180_000);
 
   it('re-uploading the same document gives the same clause ids and no duplicates', async () => {
     const again = await call('POST', `/v1/contexts/${contextId}/documents`, { filename: 'policy-copy.md', mediaType: 'text/markdown', content: POLICY });
@@ -227,6 +230,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   let datasetVersionId = '';
 
   it('generates an immutable, content-hashed dataset version', async () => {
+    if (!documentId) throw new Error('no document was framed');
     const res = await call('POST', `/v1/contexts/${contextId}/datasets`, { seed: 42 });
     expect({ status: res.status, body: res.status === 201 ? '' : res.text }).toEqual({ status: 201, body: '' });
     datasetVersionId = String(res.body['id']);
@@ -236,11 +240,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(again.body['id']).toBe(datasetVersionId);
     expect(again.body['sha256']).toBe(res.body['sha256']);
     await waitForEvent(DATASET_VERSION_PUBLISHED_V1, datasetVersionId, (e) => e.data['datasetVersionId'] === datasetVersionId, 30_000);
-  });
+  }, 60_000);
 
   let runId = '';
 
   it('trains the tiny model on it through the BullMQ worker and follows the run to completion', async () => {
+    if (!datasetVersionId) throw new Error('no dataset version was generated');
     const request = { datasetVersionId, baseModel: 'tiny', hyperparameters: { max_steps: 10, batch_size: 4, max_seq_length: 256 } };
     const bad = await call('POST', `/v1/contexts/${contextId}/runs`, { ...request, hyperparameters: { max_steps: -1, warmup: 3 } });
     expect(bad.status).toBe(400);
@@ -268,9 +273,10 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(completed.data['adapterId']).toBe(done['adapterId']);
     expect(events(TRAINING_RUN_REQUESTED_V1).map((e) => e.data['runId'])).toEqual([runId]);
     expect(events(TRAINING_RUN_PROGRESS_V1).filter((e) => e.data['runId'] === runId && e.data['phase'] === 'step').length).toBeGreaterThan(0);
-  });
+  }, 200_000);
 
   it('audits the adapter and issues a verdict; the report reads through the gateway', async () => {
+    if (!runId) throw new Error('no training run completed');
     const verdict = await waitForEvent(AUDIT_VERDICT_ISSUED_V1, runId, (e) => e.data['runId'] === runId, 150_000);
     const auditRunId = String(verdict.data['auditRunId']);
     const res = await call('GET', `/v1/runs/${runId}/audit`);
@@ -286,5 +292,5 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(markdown.text).toContain(auditRunId);
     expect((await call('GET', `/v1/audits/${auditRunId}`)).body['auditRunId']).toBe(auditRunId);
     await waitForEvent(AUDIT_RUN_COMPLETED_V1, auditRunId, (e) => e.data['auditRunId'] === auditRunId, 10_000);
-  });
+  }, 200_000);
 });
