@@ -164,7 +164,6 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     await Promise.all(runtimes.map((r) => r.stop()));
     await observer?.stop().catch(() => undefined);
     if (artifactDir) rmSync(artifactDir, { recursive: true, force: true });
-    // eslint-disable-next-line no-console
     console.info(`[pipeline e2e] wall time ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   }, 60_000);
 

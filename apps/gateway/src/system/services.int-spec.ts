@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
 import { freePort, SERVICES, ServiceProcess, type ServiceName } from './service-process';
 
@@ -9,6 +12,7 @@ import { freePort, SERVICES, ServiceProcess, type ServiceName } from './service-
 describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as processes', (urls) => {
   const run = uniqueName('svc').replace(/-/g, '_');
   const processes: ServiceProcess[] = [];
+  const artifactDir = mkdtempSync(join(tmpdir(), 'studio-svc-artifacts-'));
 
   function envFor(name: ServiceName, port: number): Record<string, string> {
     const env: Record<string, string> = {
@@ -21,7 +25,10 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
       KAFKA_GROUP_ID: `${run}.${name}`,
     };
     if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name.replace('-', '_')}` });
-    if (name === 'instructor' || name === 'reward-model') env['REDIS_URL'] = urls.REDIS_URL;
+    if (name === 'instructor' || name === 'reward-model' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
+    if (name === 'framer' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
+    // Read lazily, on the first indexing or audit: nothing listens there and nothing needs to here.
+    if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: 'http://127.0.0.1:9/v1', QDRANT_URL: 'http://127.0.0.1:9' });
     return env;
   }
 
@@ -33,6 +40,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
 
   afterAll(() => {
     for (const p of processes) p.kill('SIGKILL');
+    rmSync(artifactDir, { recursive: true, force: true });
   });
 
   const missing: [ServiceName, string][] = [
@@ -114,9 +122,10 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
 
       const stored = await eventually(async () => {
         const r = await fetch(`${framer}/v1/contexts/${contextId}/documents/${documentId}`, { headers: { 'x-tenant-id': 'acme' } });
-        return r.status === 200 ? ((await r.json()) as Record<string, unknown>) : null;
+        const body = r.status === 200 ? ((await r.json()) as Record<string, unknown>) : null;
+        return body?.['status'] === 'framed' ? body : null;
       }, 30_000);
-      expect(stored).toMatchObject({ id: documentId, contextId, filename: 'gifts.md', status: 'received', uploadEventId: eventId });
+      expect(stored).toMatchObject({ id: documentId, contextId, filename: 'gifts.md', status: 'framed', clauseCount: 1, uploadEventId: eventId });
 
       // tenant-scoped: another tenant does not see it
       const other = await fetch(`${framer}/v1/contexts/${contextId}/documents/${documentId}`, { headers: { 'x-tenant-id': 'globex' } });
