@@ -21,7 +21,7 @@ export const ALIGN_DEFAULTS = {
   epochs: 1,
   maxSteps: 40,
   maxEval: 24,
-  learningRate: 3e-4,
+  learningRate: 5e-4,
   batchSize: 4,
   maxSeqLength: 320,
   heldOutRatio: 0.1,
