@@ -16,6 +16,8 @@ import {
   type Topic,
 } from '@studio/contracts';
 import { InMemoryProcessedEventStore } from '@studio/inproc';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { KafkaEventBus } from '@studio/kafka';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
 import { RUNTIME_EXECUTABLE, RuntimeProcess, runtimeInstalled } from './runtime-process';
@@ -69,6 +71,11 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   let artifactDir = '';
   let observer: KafkaEventBus | null = null;
   const startedAt = Date.now();
+  // What each step hands to the next.
+  let documentId = '';
+  let clauseIds: string[] = [];
+  let datasetVersionId = '';
+  let runId = '';
 
   const url = (name: ServiceName) => services.get(name)?.url ?? '';
   const events = (topic: Topic) => (seen.get(topic) ?? []).filter((e) => e.data['contextId'] === contextId);
@@ -163,6 +170,19 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     await Promise.all([...services.values()].map(({ process: service }) => service?.exitWithin(12_000).catch(() => service.kill('SIGKILL'))));
     await Promise.all(runtimes.map((r) => r.stop()));
     await observer?.stop().catch(() => undefined);
+    // The run's jobs and the services' event cursors leave Redis with it.
+    const redis = new Redis(urls.REDIS_URL, { maxRetriesPerRequest: 3 });
+    for (const [queue, jobIds] of [
+      ['training', [runId]],
+      ['evaluation', events(AUDIT_VERDICT_ISSUED_V1).map((e) => String(e.data['auditRunId']))],
+    ] as const) {
+      const q = new Queue(queue, { connection: redis });
+      for (const id of jobIds.filter(Boolean)) await q.remove(id).catch(() => undefined);
+      await q.close();
+    }
+    const cursors = await redis.keys(`bull:*:studio-events-cursor:${run}.*`);
+    if (cursors.length > 0) await redis.del(...cursors);
+    await redis.quit();
     if (artifactDir) rmSync(artifactDir, { recursive: true, force: true });
     console.info(`[pipeline e2e] wall time ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   }, 60_000);
@@ -192,9 +212,6 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     const documents = await call('GET', `/v1/contexts/${contextId}/documents`, undefined, 'framer');
     expect(documents.body).toEqual({ documents: [] });
   });
-
-  let documentId = '';
-  let clauseIds: string[] = [];
 
   it('frames the uploaded policy and indexes its clauses (framer → ontology over Kafka)', async () => {
     const res = await call('POST', `/v1/contexts/${contextId}/documents`, { filename: 'policy.md', mediaType: 'text/markdown', content: POLICY });
@@ -226,8 +243,6 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect((clauses.body['clauses'] as { id: string }[]).map((c) => c.id)).toEqual(clauseIds);
   });
 
-  let datasetVersionId = '';
-
   it('generates an immutable, content-hashed dataset version', async () => {
     if (!documentId) throw new Error('no document was framed');
     const res = await call('POST', `/v1/contexts/${contextId}/datasets`, { seed: 42 });
@@ -240,8 +255,6 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(again.body['sha256']).toBe(res.body['sha256']);
     await waitForEvent(DATASET_VERSION_PUBLISHED_V1, datasetVersionId, (e) => e.data['datasetVersionId'] === datasetVersionId, 30_000);
   }, 60_000);
-
-  let runId = '';
 
   it('trains the tiny model on it through the BullMQ worker and follows the run to completion', async () => {
     if (!datasetVersionId) throw new Error('no dataset version was generated');

@@ -37,6 +37,9 @@ export interface BullMqJobEventsOptions<N extends JobName> {
   logger?: JobLogger;
 }
 
+/** A cursor untouched this long (30 days) is forgotten: the listener then starts from new events. */
+export const CURSOR_TTL_S = 30 * 24 * 3600;
+
 type Delivery = { kind: 'progress'; jobId: string; value: unknown } | { kind: 'completed'; jobId: string; value: unknown } | { kind: 'failed'; jobId: string; value: string };
 
 /**
@@ -119,7 +122,7 @@ export class BullMqJobEvents<N extends JobName> {
         await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
       }
     }
-    await this.redis?.set(this.cursorKey, eventId).catch((err: Error) => this.logger.warn('could not store the event cursor', { error: err.message }));
+    await this.redis?.set(this.cursorKey, eventId, 'EX', CURSOR_TTL_S).catch((err: Error) => this.logger.warn('could not store the event cursor', { error: err.message }));
   }
 
   private async handle(delivery: Delivery): Promise<void> {
