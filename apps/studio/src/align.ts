@@ -10,12 +10,7 @@ import { ALIGN_DEFAULTS, type AlignArgs } from './cli/args';
 import { asInputError, auditThresholdsFrom, loadInputs } from './cli/inputs';
 import { ProgressBoard, type ProgressOutput } from './cli/progress';
 import type { AlignSummary, StageTiming } from './cli/summary';
-import { auditAdapter } from './stages/audit';
-import { frameDocument, publishFramedDocument, type FramedDocument, type FramingResult } from './stages/frame';
-import { indexClauses } from './stages/index-clauses';
-import { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord, DocumentRecord, TrainingRunRecord } from './stages/records';
-import type { PipelinePorts, StudioRepositories } from './stages/ports';
-import { adapterOfRun, requestTraining, trainJobHandler, type TrainJobResult } from './stages/train';
+import { auditAdapter, frameDocument, publishFramedDocument, type FramedDocument, type FramingResult, indexClauses, AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord, DocumentRecord, TrainingRunRecord, type PipelinePorts, type StudioRepositories, adapterOfRun, requestTraining, trainJobHandler, type TrainJobResult } from '@studio/pipeline';
 
 export const EMBEDDING_MODEL = 'all-minilm-l6-v2';
 

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ArtifactStore } from '../stages/ports';
+import type { ArtifactStore } from '@studio/pipeline';
 
 function sha256(content: string | Uint8Array): string {
   return createHash('sha256').update(content).digest('hex');

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RuntimeProgressV1, type TrainingJobV1 } from '@studio/contracts';
-import type { AdapterLoader, ModelTrainer } from '../stages/ports';
+import type { AdapterLoader, ModelTrainer } from '@studio/pipeline';
 
 /** Where the Python model runtime's command line lives (its virtual environment). */
 export function runtimeExecutable(root: string): string {

@@ -1,4 +1,4 @@
-import type { ProgressSink, StageProgress } from '../stages/ports';
+import type { ProgressSink, StageProgress } from '@studio/pipeline';
 
 export interface ProgressOutput {
   write(text: string): unknown;

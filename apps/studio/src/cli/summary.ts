@@ -2,8 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { AuditReportV1 } from '@studio/auditing';
 import type { TrainingHyperparameters } from '@studio/contracts';
 import type { NormativeKind } from '@studio/framing';
-import type { FramingResult } from '../stages/frame';
-import { lossTrend } from '../stages/train';
+import { type FramingResult, lossTrend } from '@studio/pipeline';
 import { formatDuration } from './progress';
 
 export interface StageTiming {

@@ -1,11 +1,8 @@
 import { existsSync } from 'node:fs';
 import { parseAuditThresholds, type AuditReportV1 } from '@studio/auditing';
 import type { ChatRequest } from '@studio/ports';
-import { auditAdapter, ragSystemPrompt, readConversationalItems, sampleItems, type AuditSettings } from './audit';
-import { frameDocument, publishFramedDocument, type FramingResult } from './frame';
+import { auditAdapter, ragSystemPrompt, readConversationalItems, sampleItems, type AuditSettings, frameDocument, publishFramedDocument, type FramingResult, indexClauses, retrieveClauses, type AdapterRecord } from '@studio/pipeline';
 import { fakeLlm, openHarness, POLICY, SEEDS, TENANT, type Harness } from './fixtures.spec-helper';
-import { indexClauses, retrieveClauses } from './index-clauses';
-import type { AdapterRecord } from './records';
 
 const settings: AuditSettings = { maxItems: 50, ragTopK: 2, maxTokens: 64, concurrency: 3 };
 

@@ -5,8 +5,7 @@ import { TOPIC_NAMES, type CloudEvent, type Topic } from '@studio/contracts';
 import { ExactVectorIndex, InProcessEventBus, InProcessJobQueue, SqliteStore } from '@studio/inproc';
 import { tenantId, type ChatRequest, type ChatResult, type LlmClient } from '@studio/ports';
 import { LocalArtifactStore } from '../adapters/local-artifact-store';
-import { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord, DocumentRecord, TrainingRunRecord } from './records';
-import type { PipelinePorts, StudioRepositories } from './ports';
+import { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord, DocumentRecord, TrainingRunRecord, type PipelinePorts, type StudioRepositories } from '@studio/pipeline';
 
 export const TENANT = tenantId('acme');
 

@@ -1,7 +1,7 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DocumentValidationError } from '@studio/framing';
-import { frameDocument, publishFramedDocument, type FramingInput } from './frame';
+import { frameDocument, publishFramedDocument, type FramingInput } from '@studio/pipeline';
 import { fakeLlm, openHarness, POLICY, SEEDS, TENANT, topicsOf, type Harness } from './fixtures.spec-helper';
 
 function input(overrides: Partial<FramingInput> = {}): FramingInput {

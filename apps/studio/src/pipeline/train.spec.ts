@@ -2,10 +2,8 @@ import { TRAIN_JOB, type RuntimeProgressV1, type TrainingJobV1 } from '@studio/c
 import { InProcessJobWorker } from '@studio/inproc';
 import type { JobStatus } from '@studio/ports';
 import { hyperparametersFor } from '../align';
-import { frameDocument, publishFramedDocument, type FramingResult } from './frame';
+import { frameDocument, publishFramedDocument, type FramingResult, type ModelTrainer, adapterIdFor, adapterOfRun, lossTrend, requestTraining, trainingRunId, trainJobHandler } from '@studio/pipeline';
 import { fakeLlm, openHarness, POLICY, SEEDS, TENANT, type Harness } from './fixtures.spec-helper';
-import type { ModelTrainer } from './ports';
-import { adapterIdFor, adapterOfRun, lossTrend, requestTraining, trainingRunId, trainJobHandler } from './train';
 
 const time = '2026-01-01T00:00:00.000Z';
 

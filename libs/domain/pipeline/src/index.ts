@@ -1,0 +1,9 @@
+// The alignment pipeline's use cases, over ports only: the embedded CLI (apps/studio) and the
+// distributed services (framer, ontology, instructor, auditor) run the same code.
+export * from './lib/audit';
+export * from './lib/events';
+export * from './lib/frame';
+export * from './lib/index-clauses';
+export * from './lib/ports';
+export * from './lib/records';
+export * from './lib/train';
