@@ -2,12 +2,15 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { FileArtifactStore } from '@studio/artifacts';
 import type { MongoDatabase } from '@studio/mongo';
 import { EVENT_BUS, EventBusServer, eventServiceModules, MONGO_DATABASE, provideEventPublisher, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import { DatasetVersionRecord } from '@studio/pipeline';
 import type { Entity, EntitySpec } from '@studio/ports';
 import { ClausesController } from './clauses/clauses.controller';
 import { CLAUSES, CLAUSES_REPOSITORY } from './clauses/framed-clause';
 import { FRAMER_NAME, FRAMER_PORT, FramerEnv } from './config';
 import { CONTEXTS, CONTEXTS_REPOSITORY } from './contexts/context-settings';
 import { ContextsController } from './contexts/contexts.controller';
+import { DatasetsController } from './datasets/datasets.controller';
+import { DATASETS_REPOSITORY, GenerateDatasetVersion } from './datasets/generate-dataset-version';
 import { DocumentsController } from './documents/documents.controller';
 import { DocumentEventsHandler } from './documents/documents.handler';
 import { DOCUMENT_ARTIFACTS, FrameUploadedDocument } from './documents/frame-uploaded-document';
@@ -36,15 +39,17 @@ export class FramerModule {
     return {
       module: FramerModule,
       imports: eventServiceModules(FRAMER_NAME, config),
-      controllers: [ContextsController, DocumentsController, ClausesController, DocumentEventsHandler],
+      controllers: [ContextsController, DocumentsController, ClausesController, DatasetsController, DocumentEventsHandler],
       providers: [
         ...provideEventPublisher(`/studio/${FRAMER_NAME}`),
         repositoryProvider(DOCUMENTS, POLICY_DOCUMENTS),
         repositoryProvider(CLAUSES_REPOSITORY, CLAUSES),
         repositoryProvider(CONTEXTS_REPOSITORY, CONTEXTS),
+        repositoryProvider(DATASETS_REPOSITORY, { collection: 'dataset_versions', schema: DatasetVersionRecord, indexes: [{ fields: { contextId: 1 } }] }),
         { provide: DOCUMENT_ARTIFACTS, useValue: artifacts },
         RecordUploadedDocument,
         FrameUploadedDocument,
+        GenerateDatasetVersion,
       ],
     };
   }
