@@ -1,7 +1,13 @@
-import { eventServiceEnv } from '@studio/config';
+import { eventServiceEnv, llmBaseUrl, qdrantUrl } from '@studio/config';
 import { z } from 'zod';
 
 export const ONTOLOGY_NAME = 'ontology';
 export const ONTOLOGY_PORT = 3002;
 
-export const OntologyEnv = z.object({ ...eventServiceEnv(ONTOLOGY_NAME) });
+export const OntologyEnv = z.object({
+  ...eventServiceEnv(ONTOLOGY_NAME),
+  LLM_BASE_URL: llmBaseUrl,
+  EMBEDDING_MODEL: z.string().min(1).default('all-minilm-l6-v2').describe('embedding model on the LLM endpoint (default all-minilm-l6-v2)'),
+  QDRANT_URL: qdrantUrl,
+  FRAMER_URL: z.url({ protocol: /^https?$/ }).default('http://framer:3001').describe("base URL of the framer's HTTP API, where clauses are read (default http://framer:3001)"),
+});

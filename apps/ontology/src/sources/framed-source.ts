@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 /**
  * A framed document whose clauses the ontology has to link to concepts and index for
- * retrieval. Recorded when the framer announces it; the linking and indexing come later.
+ * retrieval. Recorded when the framer announces it, then indexed.
  */
 export const FramedSource = z.object({
   id: Id.describe('The framed document id'),
@@ -12,7 +12,8 @@ export const FramedSource = z.object({
   documentSha256: DocumentFramedV1.shape.documentSha256,
   clauseIds: z.array(Id),
   statementCount: z.number().int().nonnegative(),
-  status: z.enum(['pending-index']),
+  status: z.enum(['pending-index', 'indexed']),
+  indexedClauseCount: z.number().int().nonnegative().default(0),
   framedAt: IsoTime,
   framedEventId: Id,
 });
@@ -33,6 +34,7 @@ export function sourceFromFramed(event: CloudEvent<DocumentFramedV1>): FramedSou
     clauseIds: d.clauseIds,
     statementCount: d.statementCount,
     status: 'pending-index',
+    indexedClauseCount: 0,
     framedAt: event.time,
     framedEventId: event.id,
   };

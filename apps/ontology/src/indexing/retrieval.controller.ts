@@ -1,0 +1,26 @@
+import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { ContextId } from '@studio/contracts';
+import { Tenant, ZodValidationPipe } from '@studio/nest';
+import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from '@studio/pipeline';
+import { tenantId } from '@studio/ports';
+import { z } from 'zod';
+import { RETRIEVAL_PORTS } from './index-framed-document';
+
+export const RetrieveBody = z.object({ question: z.string().min(1).max(4_000), k: z.number().int().min(1).max(50).default(3) }).strict();
+export type RetrieveBody = z.infer<typeof RetrieveBody>;
+
+@Controller('v1/contexts/:contextId')
+export class RetrievalController {
+  constructor(@Inject(RETRIEVAL_PORTS) private readonly retrieval: RetrievalPorts) {}
+
+  /** The top-k clauses of the context for a question, by hybrid (dense + sparse, RRF) search. */
+  @Post('retrieve')
+  @HttpCode(200)
+  async retrieve(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Body(new ZodValidationPipe(RetrieveBody)) body: RetrieveBody,
+  ): Promise<{ clauses: RetrievedClause[] }> {
+    return { clauses: await retrieveClauses(this.retrieval, { tenant: tenantId(tenant), contextId }, body.question, body.k) };
+  }
+}
