@@ -1,19 +1,52 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { FileArtifactStore } from '@studio/artifacts';
+import { BullMqJobQueue } from '@studio/bullmq';
+import { OpenAiCompatibleClient } from '@studio/llm';
 import type { MongoDatabase } from '@studio/mongo';
 import { EVENT_BUS, EventBusServer, eventServiceModules, MONGO_DATABASE, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import { AuditRunRecord } from '@studio/pipeline';
+import { QdrantVectorIndex } from '@studio/qdrant';
 import { AUDITOR_NAME, AUDITOR_PORT, AuditorEnv } from './config';
+import { AUDIT_JOBS_OPTIONS, AuditJobs } from './audits/audit-jobs';
+import { AUDIT_SETTINGS, type AuditSettings } from './audits/audit-settings';
+import { FRAMER_CLIENT, FramerClient } from './audits/framer-client';
+import { HttpAdapterLoader } from './audits/http-adapter-loader';
+import { ReportsController } from './audits/reports.controller';
+import { EVALUATION_QUEUE_PORT, RequestAudit } from './audits/request-audit';
+import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit, type AuditServicePorts } from './audits/run-audit';
 import { AUDIT_CANDIDATES } from './candidates/audit-candidate';
 import { AUDIT_CANDIDATES_REPOSITORY, CandidatesHandler } from './candidates/candidates.handler';
 
 export type AuditorConfig = ServiceConfig<typeof AuditorEnv>;
 
+@Injectable()
+class EvaluationQueueCloser implements OnApplicationShutdown {
+  constructor(@Inject(EVALUATION_QUEUE_PORT) private readonly queue: BullMqJobQueue) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
 @Module({})
 export class AuditorModule {
   static forRoot(config: AuditorConfig): DynamicModule {
+    const settings: AuditSettings = {
+      maxItems: config.AUDIT_MAX_ITEMS,
+      ragTopK: config.AUDIT_RAG_TOP_K,
+      maxTokens: config.AUDIT_MAX_TOKENS,
+      concurrency: config.AUDIT_CONCURRENCY,
+    };
+    const ports: AuditServicePorts = {
+      llm: new OpenAiCompatibleClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: 600_000 }),
+      vectors: new QdrantVectorIndex({ url: config.QDRANT_URL }),
+      embeddingModel: config.EMBEDDING_MODEL,
+      artifacts: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR),
+      adapters: new HttpAdapterLoader(config.LLM_BASE_URL),
+    };
     return {
       module: AuditorModule,
       imports: eventServiceModules(AUDITOR_NAME, config),
-      controllers: [CandidatesHandler],
+      controllers: [CandidatesHandler, ReportsController],
       providers: [
         {
           provide: AUDIT_CANDIDATES_REPOSITORY,
@@ -24,6 +57,24 @@ export class AuditorModule {
             return candidates;
           },
         },
+        {
+          provide: AUDITS_REPOSITORY,
+          inject: [MONGO_DATABASE],
+          useFactory: async (database: MongoDatabase) => {
+            const audits = database.repository({ collection: 'audit_runs', schema: AuditRunRecord, indexes: [{ fields: { contextId: 1, runId: 1 } }] });
+            await audits.ensureIndexes();
+            return audits;
+          },
+        },
+        { provide: AUDIT_SETTINGS, useValue: settings },
+        { provide: AUDIT_PORTS, useValue: ports },
+        { provide: FRAMER_CLIENT, useValue: new FramerClient(config.FRAMER_URL) },
+        { provide: EVALUATION_QUEUE_PORT, useFactory: () => new BullMqJobQueue({ redisUrl: config.REDIS_URL }) },
+        EvaluationQueueCloser,
+        { provide: AUDIT_JOBS_OPTIONS, useValue: { redisUrl: config.REDIS_URL, concurrency: 1 } },
+        RequestAudit,
+        RunAudit,
+        AuditJobs,
       ],
     };
   }

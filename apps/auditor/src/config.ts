@@ -1,7 +1,28 @@
-import { eventServiceEnv } from '@studio/config';
+import { artifactDir, eventServiceEnv, llmBaseUrl, qdrantUrl, redisUrl } from '@studio/config';
 import { z } from 'zod';
 
 export const AUDITOR_NAME = 'auditor';
 export const AUDITOR_PORT = 3005;
 
-export const AuditorEnv = z.object({ ...eventServiceEnv(AUDITOR_NAME) });
+const positiveInt = (defaultValue: number, hint: string) =>
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1, 'must be at least 1')).default(defaultValue).describe(hint);
+
+/**
+ * LLM_BASE_URL: the OpenAI-compatible model server that answers for the base model and loads
+ * adapters by name (vLLM or `studio-runtime serve`); QDRANT_URL: the clause index for the
+ * aligned+RAG variant; FRAMER_URL: datasets, clauses and thresholds; REDIS_URL: the `evaluation`
+ * queue the audits run from; STUDIO_ARTIFACT_DIR: held-out sets, adapters and reports.
+ */
+export const AuditorEnv = z.object({
+  ...eventServiceEnv(AUDITOR_NAME),
+  LLM_BASE_URL: llmBaseUrl,
+  EMBEDDING_MODEL: z.string().min(1).default('all-minilm-l6-v2').describe('embedding model on the LLM endpoint (default all-minilm-l6-v2)'),
+  QDRANT_URL: qdrantUrl,
+  FRAMER_URL: z.url({ protocol: /^https?$/ }).default('http://framer:3001').describe("base URL of the framer's HTTP API (default http://framer:3001)"),
+  REDIS_URL: redisUrl,
+  STUDIO_ARTIFACT_DIR: artifactDir,
+  AUDIT_MAX_ITEMS: positiveInt(24, 'held-out items evaluated per audit (default 24)'),
+  AUDIT_MAX_TOKENS: positiveInt(112, 'bound on each generated answer, in tokens (default 112)'),
+  AUDIT_RAG_TOP_K: positiveInt(3, 'clauses retrieved for the aligned+RAG variant (default 3)'),
+  AUDIT_CONCURRENCY: positiveInt(8, 'chat requests in flight at once (default 8)'),
+});

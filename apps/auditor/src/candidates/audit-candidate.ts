@@ -12,7 +12,9 @@ export const AuditCandidate = z.object({
   datasetVersionId: Id,
   artifactUri: z.string().min(1),
   trainingMetrics: Metrics,
-  status: z.enum(['awaiting-audit']),
+  status: z.enum(['awaiting-audit', 'audited', 'failed']),
+  auditRunId: Id.nullable().default(null),
+  error: z.string().nullable().default(null),
   completedAt: IsoTime,
   completedEventId: Id,
 });
@@ -36,6 +38,8 @@ export function candidateFromCompletedRun(event: CloudEvent<TrainingRunCompleted
     artifactUri: d.artifactUri,
     trainingMetrics: d.metrics,
     status: 'awaiting-audit',
+    auditRunId: null,
+    error: null,
     completedAt: event.time,
     completedEventId: event.id,
   };

@@ -1,0 +1,42 @@
+import { AuditThresholds } from '@studio/auditing';
+import { ContextId, Id } from '@studio/contracts';
+import { TENANT_HEADER } from '@studio/nest';
+import { ClauseRecord, DatasetVersionRecord } from '@studio/pipeline';
+import { z } from 'zod';
+
+export const FRAMER_CLIENT = Symbol('FRAMER_CLIENT');
+
+const Context = z.object({ id: ContextId, thresholds: AuditThresholds });
+const Clauses = z.object({ clauses: z.array(ClauseRecord.extend({ id: Id })) });
+
+/** The framer's HTTP API as the auditor reads it: a dataset version, the context's thresholds and clauses. */
+export class FramerClient {
+  constructor(private readonly baseUrl: string) {}
+
+  dataset(tenant: string, contextId: string, datasetVersionId: string): Promise<DatasetVersionRecord> {
+    return this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}/datasets/${encodeURIComponent(datasetVersionId)}`, DatasetVersionRecord, `dataset version ${datasetVersionId}`);
+  }
+
+  async thresholds(tenant: string, contextId: string): Promise<AuditThresholds> {
+    return (await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}`, Context, `context ${contextId}`)).thresholds;
+  }
+
+  async clauses(tenant: string, contextId: string): Promise<ClauseRecord[]> {
+    return (await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}/clauses`, Clauses, `clauses of ${contextId}`)).clauses.map((c) => ({
+      id: c.id,
+      contextId: c.contextId,
+      documentId: c.documentId,
+      numbering: c.numbering,
+      title: c.title,
+      text: c.text,
+    }));
+  }
+
+  private async get<S extends z.ZodType>(tenant: string, path: string, schema: S, what: string): Promise<z.infer<S>> {
+    const res = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, { headers: { [TENANT_HEADER]: tenant }, signal: AbortSignal.timeout(30_000) });
+    if (!res.ok) throw new Error(`framer answered HTTP ${res.status} for ${what}: ${(await res.text()).slice(0, 300)}`);
+    const parsed = schema.safeParse(await res.json());
+    if (!parsed.success) throw new Error(`framer's ${what} is not in the expected shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return parsed.data;
+  }
+}

@@ -1,0 +1,23 @@
+import type { AdapterLoader } from '@studio/pipeline';
+
+/**
+ * Loads a LoRA adapter into an OpenAI-compatible server by name, the way vLLM does
+ * (`POST /v1/load_lora_adapter`); `studio-runtime serve` has the same endpoint. Loading a name
+ * that is already loaded succeeds.
+ */
+export class HttpAdapterLoader implements AdapterLoader {
+  constructor(private readonly baseUrl: string) {}
+
+  async loadAdapter(name: string, path: string): Promise<void> {
+    const res = await fetch(`${this.baseUrl.replace(/\/+$/, '')}/load_lora_adapter`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ lora_name: name, lora_path: path }),
+      signal: AbortSignal.timeout(300_000),
+    });
+    if (res.ok) return;
+    const body = await res.text();
+    if (body.includes('lora_exists') || body.includes('already been loaded')) return;
+    throw new Error(`loading adapter ${name} from ${path} failed: HTTP ${res.status} ${body.slice(0, 300)}`);
+  }
+}
