@@ -4,7 +4,7 @@ import { TOPIC_NAMES, TRAIN_JOB, type TrainingHyperparameters } from '@studio/co
 import { ExactVectorIndex, InProcessEventBus, InProcessJobQueue, InProcessJobWorker, SqliteStore } from '@studio/inproc';
 import { OpenAiCompatibleClient } from '@studio/llm';
 import { tenantId, type JobQueue, type JobStatus, type TenantId } from '@studio/ports';
-import { LocalArtifactStore } from './adapters/local-artifact-store';
+import { FileArtifactStore } from '@studio/artifacts';
 import { RuntimeServer, runtimeExecutable, SubprocessTrainer } from './adapters/runtime-process';
 import { ALIGN_DEFAULTS, type AlignArgs } from './cli/args';
 import { asInputError, auditThresholdsFrom, loadInputs } from './cli/inputs';
@@ -44,7 +44,7 @@ interface Embedded {
   store: SqliteStore;
   repos: StudioRepositories;
   bus: InProcessEventBus;
-  artifacts: LocalArtifactStore;
+  artifacts: FileArtifactStore;
   queue: InProcessJobQueue;
   vectors: ExactVectorIndex;
   eventCounts: Map<string, number>;
@@ -76,7 +76,7 @@ function openEmbedded(dataDir: string): Embedded {
     store,
     repos,
     bus,
-    artifacts: new LocalArtifactStore(dataDir),
+    artifacts: new FileArtifactStore(resolve(dataDir)),
     queue: new InProcessJobQueue(),
     vectors: new ExactVectorIndex({ dataDir }),
     eventCounts,

@@ -8,3 +8,4 @@ export * from './sparse';
 export * from './hybrid';
 export * from './job-handlers';
 export * from './repository-support';
+export * from './artifact-store';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TOPIC_NAMES, type CloudEvent, type Topic } from '@studio/contracts';
 import { ExactVectorIndex, InProcessEventBus, InProcessJobQueue, SqliteStore } from '@studio/inproc';
 import { tenantId, type ChatRequest, type ChatResult, type LlmClient } from '@studio/ports';
-import { LocalArtifactStore } from '../adapters/local-artifact-store';
+import { FileArtifactStore } from '@studio/artifacts';
 import { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord, DocumentRecord, TrainingRunRecord, type PipelinePorts, type StudioRepositories } from '@studio/pipeline';
 
 export const TENANT = tenantId('acme');
@@ -68,7 +68,7 @@ export async function openHarness(llm: LlmClient): Promise<Harness> {
     queue,
     repos,
     events,
-    artifacts: new LocalArtifactStore(dir),
+    artifacts: new FileArtifactStore(dir),
     vectors: new ExactVectorIndex(),
     llm,
     async close() {

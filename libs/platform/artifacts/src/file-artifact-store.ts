@@ -1,3 +1,4 @@
+import type { ArtifactStore } from '@studio/ports';
 import { createHash, randomUUID } from 'node:crypto';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
@@ -18,7 +19,7 @@ function sha256(content: string | Uint8Array): string {
  * never sees half a file. Keys cannot leave the root. Reading is limited to the root too:
  * a URI from an event cannot make a service read an arbitrary file.
  */
-export class FileArtifactStore {
+export class FileArtifactStore implements ArtifactStore {
   readonly root: string;
 
   constructor(root: string) {

@@ -1,31 +1,15 @@
 import type { RuntimeProgressV1, TrainingJobV1 } from '@studio/contracts';
-import type { EventBus, JobQueue, LlmClient, Repository, VectorIndex } from '@studio/ports';
+import type { ArtifactStore, EventBus, JobQueue, LlmClient, Repository, VectorIndex } from '@studio/ports';
 import type { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord, DocumentRecord, TrainingRunRecord } from './records';
 
 /**
  * The ports the pipeline's use cases run on. `@studio/ports` has the shared ones (EventBus,
- * Repository, JobQueue, VectorIndex, LlmClient); the three below are what the pipeline needs
- * beyond them, each small enough for a distributed adapter too (object storage, a BullMQ
+ * Repository, JobQueue, VectorIndex, LlmClient, ArtifactStore); the two below are what the
+ * pipeline needs beyond them, each small enough for a distributed adapter too (a BullMQ
  * training worker, vLLM's adapter API).
  */
 
-/** Immutable, content-checked artifacts (documents, dataset files, reports) addressed by key. */
-export interface ArtifactStore {
-  /**
-   * Writes `content` under `key` once. Writing the same content again is a no-op (`created`
-   * false); different content under an existing key is an error (artifacts are immutable).
-   */
-  putImmutable(key: string, content: string | Uint8Array): Promise<{ uri: string; sha256: string; created: boolean }>;
-  /** Writes `content` under `key`, replacing what was there (reports of a re-run audit). */
-  put(key: string, content: string): Promise<{ uri: string; sha256: string }>;
-  read(uri: string): Promise<string>;
-  /** Whether an artifact (by uri or local path) exists. */
-  exists(uriOrPath: string): Promise<boolean>;
-  /** A folder a local process (the model runtime) can write into, e.g. a training run's output. */
-  localPath(key: string): string;
-  /** The path under which a local process (the model runtime) reads the artifact at `uri`. */
-  pathOf(uri: string): string;
-}
+export type { ArtifactStore };
 
 /** Runs one training job and streams the runtime's progress protocol. */
 export interface ModelTrainer {
