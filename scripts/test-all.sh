@@ -14,10 +14,10 @@ source "${STUDIO_DATA_DIR:-$STUDIO_ROOT/.data}/local/env.sh"
 cleanup() { if [ "$started_infra" = 1 ] && [ "${STUDIO_KEEP_INFRA:-0}" != 1 ]; then bash deploy/local/infra.sh down || true; fi; }
 trap cleanup EXIT
 
-step() { echo; echo "==== $* ===="; }
+step() { echo; echo "==== $* (at ${SECONDS}s) ===="; }
 step "type check";          npm run -s typecheck
 step "lint";                npx nx run-many -t lint --outputStyle=static --skipNxCache
 step "unit tests";          npx nx run-many -t test --outputStyle=static --skipNxCache
 step "integration tests";   npx jest -c jest.int.config.cjs --ci
 step "Qdrant-API stand-in tests"; bash deploy/local/infra.sh test-qdrant -q
-echo; echo "all tests passed"
+echo; echo "all tests passed in ${SECONDS}s"
