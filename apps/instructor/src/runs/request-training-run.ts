@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { TRAIN_JOB, TRAINING_RUN_REQUESTED_V1, TrainingJobV1, type TrainingHyperparameters } from '@studio/contracts';
-import { canonicalJson } from '@studio/framing';
+import { TRAIN_JOB, TRAINING_RUN_REQUESTED_V1, TrainingJobV1 } from '@studio/contracts';
 import { EventPublisher } from '@studio/nest';
+import { trainingRunId } from '@studio/pipeline';
 import type { JobQueue, Repository, TenantId } from '@studio/ports';
 import { TRAINING_DATASETS_REPOSITORY } from '../datasets/datasets.handler';
 import type { TrainingDataset } from '../datasets/training-dataset';
@@ -34,16 +33,8 @@ export interface RequestTrainingRunInput {
 }
 
 /**
- * The run id is a content hash of what determines the model: dataset, base model and
- * hyper-parameters (the embedded pipeline names runs the same way).
- */
-export function trainingRunId(datasetSha256: string, baseModel: string, hyperparameters: TrainingHyperparameters): string {
-  const digest = createHash('sha256').update(canonicalJson({ datasetSha256, baseModel, hyperparameters })).digest('hex');
-  return `run-${digest.slice(0, 16)}`;
-}
-
-/**
- * "Train this base model on this dataset version": records the run, publishes
+ * "Train this base model on this dataset version": records the run (named by the pipeline's
+ * content hash of dataset, base model and hyper-parameters, as the embedded profile names it), publishes
  * `training.run.requested` and queues a `train` job (job id = run id) for the model runtime's
  * workers. Requesting the same run again returns it as it stands.
  */

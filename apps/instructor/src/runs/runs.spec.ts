@@ -3,8 +3,8 @@ import type { EventJob } from '@studio/bullmq';
 import { EventPublisher } from '@studio/nest';
 import { tenantId, type EventBus, type Repository, type TenantId } from '@studio/ports';
 import { DEFAULT_HYPERPARAMETERS, InvalidHyperparametersError, resolveHyperparameters } from './hyperparameters';
-import { trainingRunId } from './request-training-run';
-import { adapterIdFor, TrackTrainingRun } from './track-training-run';
+import { adapterIdFor, trainingRunId } from '@studio/pipeline';
+import { TrackTrainingRun } from './track-training-run';
 import { RegisteredAdapter, TrainingRun } from './training-run';
 
 /** A tenant-keyed map standing in for the Mongo repository (validating like it). */

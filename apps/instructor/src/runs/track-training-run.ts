@@ -2,16 +2,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Metrics, RuntimeProgressV1, TRAIN_JOB, TRAINING_RUN_COMPLETED_V1, TRAINING_RUN_FAILED_V1, TRAINING_RUN_PROGRESS_V1, type TrainingRunProgressV1 } from '@studio/contracts';
 import type { EventJob, JobEventHandlers } from '@studio/bullmq';
 import { EventPublisher } from '@studio/nest';
+import { adapterIdFor } from '@studio/pipeline';
 import { tenantId, type Repository } from '@studio/ports';
 import { z } from 'zod';
 import { ADAPTERS_REPOSITORY, RUNS_REPOSITORY, type RegisteredAdapter, type TrainingRun } from './training-run';
 
 /** What the model runtime's worker returns for a finished `train` job. */
 export const TrainJobResult = z.object({ artifact_dir: z.string().min(1), metrics: Metrics });
-
-export function adapterIdFor(runId: string): string {
-  return `adapter-${runId.replace(/^run-/, '')}`;
-}
 
 type TrainEventJob = EventJob<typeof TRAIN_JOB>;
 
