@@ -1,0 +1,44 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { EVENT_BUS } from '@studio/nest';
+import { ContextsController } from './contexts/contexts.controller';
+import { DocumentsController } from './documents/documents.controller';
+import { setUpOpenApi } from './gateway.service';
+import { GATEWAY_LIMITS } from './limits';
+import { RunsController } from './runs/runs.controller';
+import { ServiceClient } from './upstream/service-client';
+
+describe('OpenAPI document at /docs-json', () => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      controllers: [ContextsController, DocumentsController, RunsController],
+      providers: [
+        { provide: EVENT_BUS, useValue: {} },
+        { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 100 } },
+        { provide: ServiceClient, useValue: new ServiceClient({ framer: 'http://127.0.0.1:1', instructor: 'http://127.0.0.1:1', auditor: 'http://127.0.0.1:1' }) },
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    setUpOpenApi(app);
+    await app.listen(0, '127.0.0.1');
+  });
+  afterAll(() => app.close());
+
+  it('documents every public operation, with request bodies', async () => {
+    const doc = (await (await fetch(`${await app.getUrl()}/docs-json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(operations.sort()).toEqual(
+      [
+        'POST /v1/contexts',
+        'POST /v1/contexts/{contextId}/documents',
+        'POST /v1/contexts/{contextId}/datasets',
+        'POST /v1/contexts/{contextId}/runs',
+        'GET /v1/runs/{runId}',
+        'GET /v1/runs/{runId}/audit',
+        'GET /v1/audits/{auditRunId}',
+      ].sort(),
+    );
+    for (const path of ['/v1/contexts', '/v1/contexts/{contextId}/datasets', '/v1/contexts/{contextId}/runs']) expect(doc.paths[path]?.['post']?.requestBody).toBeDefined();
+  });
+});
