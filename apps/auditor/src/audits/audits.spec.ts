@@ -38,9 +38,9 @@ describe('HttpAdapterLoader', () => {
       req.on('end', () => {
         const parsed = JSON.parse(body) as { lora_name: string };
         seen.push({ url: req.url, body: parsed });
-        if (parsed.lora_name === 'loaded') return res.writeHead(400).end('{"error":{"message":"The lora adapter loaded has already been loaded.","code":"lora_exists"}}');
-        if (parsed.lora_name === 'broken') return res.writeHead(400).end('{"error":{"message":"no adapter_config.json"}}');
-        res.writeHead(200).end('"ok"');
+        if (parsed.lora_name === 'loaded') res.writeHead(400).end('{"error":{"message":"The lora adapter loaded has already been loaded.","code":"lora_exists"}}');
+        else if (parsed.lora_name === 'broken') res.writeHead(400).end('{"error":{"message":"no adapter_config.json"}}');
+        else res.writeHead(200).end('"ok"');
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
