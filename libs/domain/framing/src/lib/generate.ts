@@ -1,6 +1,7 @@
 import { Clause, DocumentTree, Example, ExampleKind, NormativeStatement, ScenarioLabel } from './model';
 import { deriveSeed, Random, seededRandom } from './prng';
 import { sha256Hex } from './sha256';
+import { conditionParts, danglingReference, onlyPhrase, resolveDemonstratives, whetherProposition } from './phrasing';
 import { capitalise, collapseWhitespace, normaliseQuestion } from './text';
 import { ContextValues, valuesForClause } from './values';
 
@@ -32,6 +33,12 @@ interface Frame {
   cite: string;
   /** The rule, restated from its sentence, without citations. */
   rule: string;
+  /** The statement's action, "that/this/such NOUN" resolved from the clause's earlier text where possible. */
+  action: string;
+  /** The statement's condition, resolved the same way, "; " joined as ", "; null when unconditional. */
+  condition: string | null;
+  /** True when a reference in the action, condition or exception was resolved from the clause. */
+  resolved: boolean;
   /** Actor as a noun phrase inside a sentence ("employees", "an employee", "the Ethics Office"). */
   who: string;
   /** The action with its condition as one phrase ("accept any Gift with a value above $500"). */
@@ -93,16 +100,33 @@ function ruleText(sentence: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
+/** The clause's text before the statement's action: where "that period" finds "the periods set out in …". */
+function earlierText(s: NormativeStatement, clause: Clause): string {
+  const body = clause.kind === 'qa' ? (clause.answer ?? clause.text) : clause.text;
+  const at = body.indexOf(s.action);
+  if (at > 0) return body.slice(0, at);
+  const sentenceAt = body.indexOf(s.sentence);
+  return sentenceAt > 0 ? body.slice(0, sentenceAt) : '';
+}
+
 function frameOf(s: NormativeStatement, clause: Clause): Frame {
-  const condition = s.condition ? s.condition.replace(/;\s+/g, ', ') : null;
-  const exc = s.exception;
+  const earlier = earlierText(s, clause);
+  const context = [s.actor, s.action, s.condition, s.exception].filter(Boolean).join(' ');
+  const resolve = (text: string): string => resolveDemonstratives(text, earlier, context.replace(text, ' '));
+  const action = resolve(s.action);
+  const condition = s.condition ? resolve(s.condition.replace(/;\s+/g, ', ')) : null;
+  const exc = s.exception ? resolve(s.exception) : null;
+  const originalCondition = s.condition ? s.condition.replace(/;\s+/g, ', ') : null;
   return {
+    resolved: action !== s.action || condition !== originalCondition || exc !== s.exception,
     s,
     clause,
     cite: `(§${clause.numbering})`,
     rule: ruleText(s.sentence),
+    action,
+    condition,
     who: whoOf(s.actor),
-    act: condition ? `${s.action} ${condition}` : s.action,
+    act: condition ? `${action} ${condition}` : action,
     excBare: exc ? exc.replace(/^(?:unless|except (?:where|when|if|for|as|in)|save where)\s+/i, '') : null,
     condBare:
       condition && CLAUSE_CONDITION.test(condition) && !/^\w+ing\b/.test(condition.replace(CLAUSE_CONDITION, ''))
@@ -135,30 +159,30 @@ const QA_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
   obligation: [
     (f) => (verb(f) ? qa(`Is it mandatory for ${f.who} to ${f.act}?`, `Yes. ${f.rule} ${f.cite}`, `No. It is optional for ${f.who} to ${f.act}; the guidelines leave it to personal judgement.`) : null),
     (f) => (verb(f) ? qa(`Must ${f.who} ${f.act}?`, `Yes. ${f.rule} ${f.cite}`, `No, there is no such requirement in the guidelines.`) : null),
-    (f) => (verb(f) ? qa(`Is it acceptable for ${f.who} not to ${f.act}?`, `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `Yes, that is acceptable; ${f.who} may decide not to ${f.s.action}.`) : null),
-    (f) => (verb(f) && f.employeeLike ? qa(`As an employee, do I have to ${f.act}?`, `Yes. ${f.rule} ${f.cite}`, `No, you can decide for yourself whether to ${f.s.action}.`) : null),
-    (f) => (!verb(f) ? qa(`What do the guidelines require regarding ${lowerDeterminer(f.s.action)}?`, `${f.rule} ${f.cite}`, `Nothing in particular; the guidelines do not set any requirement for this.`) : null),
-    (f) => (!verb(f) ? qa(`Is anything required before ${lowerDeterminer(f.s.action)} can go ahead?`, `Yes. ${f.rule} ${f.cite}`, `No, nothing is required.`) : null),
+    (f) => (verb(f) ? qa(`Is it acceptable for ${f.who} not to ${f.act}?`, `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `Yes, that is acceptable; ${f.who} may decide not to ${f.action}.`) : null),
+    (f) => (verb(f) && f.employeeLike ? qa(`As an employee, do I have to ${f.act}?`, `Yes. ${f.rule} ${f.cite}`, `No, you can decide for yourself whether to ${f.action}.`) : null),
+    (f) => (!verb(f) ? qa(`What do the guidelines require regarding ${lowerDeterminer(f.action)}?`, `${f.rule} ${f.cite}`, `Nothing in particular; the guidelines do not set any requirement for this.`) : null),
+    (f) => (!verb(f) ? qa(`Is anything required before ${lowerDeterminer(f.action)} can go ahead?`, `Yes. ${f.rule} ${f.cite}`, `No, nothing is required.`) : null),
   ],
   prohibition: [
     (f) => (verb(f) ? qa(`Can ${f.who} ${f.act}?`, `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `Yes, ${f.who} can ${f.act}; the guidelines do not restrict it.`) : null),
     (f) => (verb(f) ? qa(`Is it acceptable for ${f.who} to ${f.act}?`, `No${f.excBare ? `, except if ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `Yes, that is perfectly acceptable.`) : null),
     (f) => (verb(f) ? qa(`Would it breach the guidelines if ${f.who} were to ${f.act}?`, `Yes${f.excBare ? `, unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `No, there is no rule against it.`) : null),
     (f) => (verb(f) && f.employeeLike ? qa(`Am I allowed to ${f.act}?`, `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `Yes, you are allowed to ${f.act}.`) : null),
-    (f) => (!verb(f) ? qa(`Is the following allowed under the conduct guidelines: ${lowerDeterminer(f.s.action)}?`, `No. ${f.rule} ${f.cite}`, `Yes, that is allowed.`) : null),
-    (f) => (!verb(f) ? qa(`What do the guidelines say about ${lowerDeterminer(f.s.action)}?`, `${f.rule} ${f.cite}`, `The guidelines permit it; use your own judgement.`) : null),
-    (f) => (!verb(f) ? qa(`Would ${lowerDeterminer(f.s.action)} be acceptable if it helped close a deal?`, `No. ${f.rule} ${f.cite}`, `Yes, if it helps the business it is acceptable.`) : null),
+    (f) => (!verb(f) ? qa(`Is the following allowed under the conduct guidelines: ${lowerDeterminer(f.action)}?`, `No. ${f.rule} ${f.cite}`, `Yes, that is allowed.`) : null),
+    (f) => (!verb(f) ? qa(`What do the guidelines say about ${lowerDeterminer(f.action)}?`, `${f.rule} ${f.cite}`, `The guidelines permit it; use your own judgement.`) : null),
+    (f) => (!verb(f) ? qa(`Would ${lowerDeterminer(f.action)} be acceptable if it helped close a deal?`, `No. ${f.rule} ${f.cite}`, `Yes, if it helps the business it is acceptable.`) : null),
   ],
   permission: [
     (f) => (verb(f) && f.negatedObligation ? qa(`Must ${f.who} ${f.act}?`, `No. ${f.rule} ${f.cite}`, `Yes, it is mandatory for ${f.who} to ${f.act}.`) : null),
     (f) => (verb(f) && f.negatedObligation ? qa(`Is it mandatory for ${f.who} to ${f.act}?`, `No. ${f.rule} ${f.cite}`, `Yes, always; there are no exceptions.`) : null),
     (f) => (verb(f) && f.negatedObligation ? qa(`Do the guidelines oblige ${f.who} to ${f.act}?`, `No. ${f.rule} ${f.cite}`, `Yes, the guidelines require it in every case.`) : null),
-    (f) => (verb(f) && !f.negatedObligation ? qa(`May ${f.who} ${f.act}?`, `Yes${f.excBare ? `, except if ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `No. ${capitalise(f.who)} may never ${f.s.action}; the guidelines prohibit it.`) : null),
+    (f) => (verb(f) && !f.negatedObligation ? qa(`May ${f.who} ${f.act}?`, `Yes${f.excBare ? `, except if ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `No. ${capitalise(f.who)} may never ${f.action}; the guidelines prohibit it.`) : null),
     (f) => (verb(f) && !f.negatedObligation ? qa(`Is it permissible for ${f.who} to ${f.act}?`, `Yes. ${f.rule} ${f.cite}`, `No, that is prohibited.`) : null),
     (f) => (verb(f) && !f.negatedObligation ? qa(`Would it breach the guidelines if ${f.who} were to ${f.act}?`, `No. ${f.rule} ${f.cite}`, `Yes, that would be a breach of the guidelines.`) : null),
-    (f) => (verb(f) && !f.negatedObligation && f.s.condition ? qa(`Under what conditions may ${f.who} ${f.s.action}?`, `${capitalise(f.s.condition.replace(/;\s+/g, ', '))}. ${f.rule} ${f.cite}`, `There are no conditions; ${f.who} may ${f.s.action} whenever they like.`) : null),
-    (f) => (!verb(f) ? qa(`Is the following permitted under the guidelines: ${lowerDeterminer(f.s.action)}?`, `Yes. ${f.rule} ${f.cite}`, `No, that is prohibited.`) : null),
-    (f) => (!verb(f) ? qa(`What do the guidelines say about ${lowerDeterminer(f.s.action)}?`, `${f.rule} ${f.cite}`, `They prohibit it in all circumstances.`) : null),
+    (f) => (verb(f) && !f.negatedObligation && f.condition ? qa(`Under what conditions may ${f.who} ${f.action}?`, `${capitalise(onlyPhrase(f.condition))}. ${f.rule} ${f.cite}`, `There are no conditions; ${f.who} may ${f.action} whenever they like.`) : null),
+    (f) => (!verb(f) ? qa(`Is the following permitted under the guidelines: ${lowerDeterminer(f.action)}?`, `Yes. ${f.rule} ${f.cite}`, `No, that is prohibited.`) : null),
+    (f) => (!verb(f) ? qa(`What do the guidelines say about ${lowerDeterminer(f.action)}?`, `${f.rule} ${f.cite}`, `They prohibit it in all circumstances.`) : null),
   ],
   exception: [
     (f) => qa(`Is there an exception in the guidelines concerning ${topicOf(f.clause)}?`, `Yes. ${f.rule} ${f.cite}`, `No, there are no exceptions: every rule on ${topicOf(f.clause)} applies in all cases.`),
@@ -177,7 +201,7 @@ const EXCEPTION_QA: Template[] = [
   (f) =>
     f.excBare && verb(f)
       ? qa(
-          `Is there any exception to the rule that ${f.who} ${f.s.modality} ${f.s.action}?`,
+          `Is there any exception to the rule that ${f.who} ${f.s.modality} ${f.action}?`,
           `Yes, ${f.s.exception}. ${f.rule} ${f.cite}`,
           `No, the rule applies in every case without exception.`,
         )
@@ -185,7 +209,7 @@ const EXCEPTION_QA: Template[] = [
 ];
 
 function definitionAnswer(f: Frame): string {
-  return `"${f.s.actor}" ${f.s.modality} ${f.s.action.replace(/[.\s]+$/, '')} ${f.cite}.`;
+  return `"${f.s.actor}" ${f.s.modality} ${f.action.replace(/[.\s]+$/, '')} ${f.cite}.`;
 }
 
 function topicOf(clause: Clause): string {
@@ -217,9 +241,10 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
       return scenario('compliant', `${p.intro} intends to ${f.act}; ${f.excBare}. ${r.pick(CLOSERS)}`, `Yes, this complies: the exception applies. ${f.rule} ${f.cite}`, `No, this is prohibited in every case.`);
     },
     (f, r) => {
-      if (!f.excBare) return null;
+      const unknown = f.excBare ? whetherProposition(f.excBare) : null;
+      if (!f.excBare || unknown === null) return null;
       const p = persona(r);
-      return scenario('ambiguous', `${p.intro} wants to ${f.act}. It is not known whether ${f.excBare}. ${r.pick(CLOSERS)}`, `It depends, and more information is needed: it is allowed only if ${f.excBare}. ${f.rule} ${f.cite}`, `Yes, go ahead; there is nothing to check first.`);
+      return scenario('ambiguous', `${p.intro} wants to ${f.act}. It is not known whether ${unknown}. ${r.pick(CLOSERS)}`, `It depends, and more information is needed: it is allowed only if ${f.excBare}. ${f.rule} ${f.cite}`, `Yes, go ahead; there is nothing to check first.`);
     },
   ],
   obligation: [
@@ -238,10 +263,12 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
       return scenario('compliant', `${p.intro} did not ${f.act}, because ${f.excBare}. ${r.pick(CLOSERS)}`, `Yes, this complies: the exception applies. ${f.rule} ${f.cite}`, `No, the rule applies without exception, so this is a breach.`);
     },
     (f, r) => {
-      if (!f.condBare && !f.excBare) return null;
+      const given = f.excBare ?? f.condBare;
+      // "It is not clear whether the value of a Gift is not known" reads as a double negation.
+      const unknown = given === null ? null : whetherProposition(given);
+      if (unknown === null) return null;
       const p = persona(r);
-      const unknown = f.excBare ?? (f.condBare as string);
-      return scenario('ambiguous', `${p.intro} did not ${f.s.action}. It is not clear whether ${unknown}. ${r.pick(CLOSERS)}`, `It depends, and more information is needed: whether ${unknown}. ${f.rule} ${f.cite}`, `Yes, clearly fine; nothing else needs to be known.`);
+      return scenario('ambiguous', `${p.intro} did not ${f.action}. It is not clear whether ${unknown}. ${r.pick(CLOSERS)}`, `It depends, and more information is needed: whether ${unknown}. ${f.rule} ${f.cite}`, `Yes, clearly fine; nothing else needs to be known.`);
     },
   ],
   permission: [
@@ -252,10 +279,10 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
         : scenario('compliant', `${p.intro} decided to ${f.act}. ${r.pick(CLOSERS)}`, `Yes, this complies with the guidelines. ${f.rule} ${f.cite}`, `No, this is prohibited.`);
     },
     (f, r) => {
-      if (f.negatedObligation || !f.s.condition) return null;
+      if (f.negatedObligation || !f.condition) return null;
       const p = persona(r);
-      const condition = f.s.condition.replace(/;\s+/g, ', ');
-      return scenario('ambiguous', `${p.intro} wants to ${f.s.action}, but it is not yet clear whether this condition is met: ${condition}. ${r.pick(CLOSERS)}`, `It depends, and more information is needed: it is allowed only ${condition}. ${f.rule} ${f.cite}`, `Yes, it is always allowed; the condition does not matter.`);
+      const condition = conditionParts(f.condition).content;
+      return scenario('ambiguous', `${p.intro} wants to ${f.action}, but it is not yet clear whether this condition is met: ${condition}. ${r.pick(CLOSERS)}`, `It depends, and more information is needed: it is allowed ${onlyPhrase(f.condition)}. ${f.rule} ${f.cite}`, `Yes, it is always allowed; the condition does not matter.`);
     },
     (f, r) => {
       if (f.negatedObligation || !f.excBare) return null;
@@ -277,9 +304,42 @@ function supportsScenarios(f: Frame): boolean {
   return (
     f.s.actionForm === 'verb' &&
     f.employeeLike &&
-    !/^be\b/i.test(f.s.action) &&
-    !/\b(?:it|them)\b/i.test(f.s.action)
+    !/^be\b/i.test(f.action) &&
+    !/\b(?:it|them)\b/i.test(f.action)
   );
+}
+
+/**
+ * The reference in a draft's question that points to nothing, or null: the statement's phrases the
+ * question renders (actor with action and condition, the bare action, the exception) are checked on
+ * their own, since the template's words ("Is it mandatory …") are not references.
+ */
+function danglingIn(question: string, f: Frame): string | null {
+  const checks: string[] = [];
+  if (question.includes(f.act)) checks.push(`${f.who} ${f.act}`);
+  else if (question.includes(f.action)) checks.push(`${f.who} ${f.action}`);
+  else if (f.s.actionForm === 'noun' && question.includes(f.action.charAt(0).toLowerCase() + f.action.slice(1))) checks.push(f.action);
+  if (f.excBare && question.includes(f.excBare)) checks.push(`${f.who} ${f.act} ${f.excBare}`);
+  if (question.includes(f.who) && f.s.actor) checks.push(f.who);
+  for (const text of checks) {
+    const ref = danglingReference(text);
+    if (ref) return ref;
+  }
+  return null;
+}
+
+/** What quality filtering did to the template drafts. */
+export interface GenerationReport {
+  /** Drafts produced by the templates, before filtering and de-duplication. */
+  drafts: number;
+  /** Drafts dropped because their question refers to something it does not name ("after that period"). */
+  droppedDanglingReference: number;
+  /** Drafts dropped because their question repeats an earlier one. */
+  droppedDuplicate: number;
+  /** Statements whose action, condition or exception had a "that/this/such NOUN" resolved from the clause. */
+  resolvedReferences: number;
+  /** A few dropped questions with the reference that made them unusable, for review. */
+  droppedSamples: Array<{ question: string; reference: string }>;
 }
 
 function exampleId(kind: ExampleKind, question: string, clauseIds: readonly string[]): string {
@@ -318,6 +378,21 @@ export function generateExamples(
   statements: readonly NormativeStatement[],
   options: GenerateOptions,
 ): Example[] {
+  return generateExamplesWithReport(tree, statements, options).examples;
+}
+
+/**
+ * As `generateExamples`, with a report of the drafts dropped for quality: a question whose statement
+ * phrase refers to something it does not name ("delete records after that period", "explain why they
+ * are making it") is not generated, after "that/this/such NOUN" has been resolved from the clause's
+ * earlier text where it could be.
+ */
+export function generateExamplesWithReport(
+  tree: DocumentTree,
+  statements: readonly NormativeStatement[],
+  options: GenerateOptions,
+): { examples: Example[]; report: GenerationReport } {
+  const report: GenerationReport = { drafts: 0, droppedDanglingReference: 0, droppedDuplicate: 0, resolvedReferences: 0, droppedSamples: [] };
   const qaPer = options.qaPerStatement ?? 2;
   const scenariosPer = options.scenariosPerStatement ?? 2;
   const clauses = new Map(tree.clauses.map((c) => [c.id, c]));
@@ -327,7 +402,10 @@ export function generateExamples(
 
   const push = (d: Draft, cited: Clause[], statementKind: Example['statementKind']): void => {
     const key = normaliseQuestion(d.question);
-    if (seen.has(key)) return;
+    if (seen.has(key)) {
+      report.droppedDuplicate += 1;
+      return;
+    }
     seen.add(key);
     const clauseIds = cited.map((c) => c.id);
     out.push({
@@ -349,13 +427,23 @@ export function generateExamples(
     const clause = clauses.get(s.clauseId);
     if (!clause) throw new Error(`statement ${s.id} refers to clause ${s.clauseId}, which is not in document ${tree.documentId}`);
     const f = frameOf(s, clause);
+    if (f.resolved) report.resolvedReferences += 1;
     const r = seededRandom(deriveSeed(options.seed, s.id));
     const drafts = [
       ...pickTemplates(QA_TEMPLATES[s.kind], f, r, qaPer),
       ...pickTemplates(EXCEPTION_QA, f, r, 1),
       ...scenarioDrafts(f, r),
     ];
-    for (const d of drafts) push(d, [clause], s.kind);
+    for (const d of drafts) {
+      report.drafts += 1;
+      const dangling = danglingIn(d.question, f);
+      if (dangling) {
+        report.droppedDanglingReference += 1;
+        if (report.droppedSamples.length < 20) report.droppedSamples.push({ question: d.question, reference: dangling });
+        continue;
+      }
+      push(d, [clause], s.kind);
+    }
   }
 
   function scenarioDrafts(f: Frame, r: Random): Draft[] {
@@ -388,7 +476,7 @@ export function generateExamples(
       });
     }
   }
-  return out.map((e) => Example.parse(e));
+  return { examples: out.map((e) => Example.parse(e)), report };
 }
 
 /** A contradicting answer for a Yes/No answer; null where the answer is not a plain yes or no. */

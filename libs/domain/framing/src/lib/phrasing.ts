@@ -1,0 +1,170 @@
+/**
+ * Helpers that keep template-generated text grammatical and self-contained: conditions without a
+ * doubled connective ("only only when …"), "whether …" clauses without a double negation, and
+ * references ("that period", "such a request", "it") that point to nothing once a phrase is
+ * lifted out of its clause.
+ */
+
+/** Leading connectives of an extracted condition, longest first. */
+const CONNECTIVE =
+  /^(?:only\s+)?(provided that|as long as|so long as|only if|only when|only where|if|when|whenever|where|once|unless)\s+/i;
+const LEADING_ONLY = /^only\s+/i;
+
+/** A condition split into its connective (lower case, "only" dropped) and its content. */
+export interface ConditionParts {
+  /** "if", "when", "where", "provided that", …; null for a phrase such as "with the approval of …". */
+  connective: string | null;
+  content: string;
+}
+
+export function conditionParts(condition: string): ConditionParts {
+  const text = condition.trim();
+  const m = CONNECTIVE.exec(text);
+  if (m) return { connective: (m[1] as string).toLowerCase().replace(/^only\s+/, ''), content: text.slice(m[0].length) };
+  return { connective: null, content: text.replace(LEADING_ONLY, '') };
+}
+
+/**
+ * The condition restated after "only": "only when they are reasonable", "only if the total value …",
+ * "only with the written approval of …" — whatever connective the extracted condition started with.
+ */
+export function onlyPhrase(condition: string): string {
+  const { connective, content } = conditionParts(condition);
+  if (connective === null) return `only ${content}`;
+  if (connective === 'unless') return `unless ${content}`;
+  if (/^(?:provided that|as long as|so long as)$/.test(connective)) return `only if ${content}`;
+  return `only ${connective} ${content}`;
+}
+
+const AUX_NOT = /\b(is|are|was|were|has|have|had|can|could|will|would|should|may|might)\s+not\b/gi;
+const CANNOT = /\bcannot\b/gi;
+/** Negations that cannot be dropped without re-inflecting a verb ("does not exceed") or rewording. */
+const HARD_NEGATION = /\b(?:not|never|no|none|nothing|nobody|neither|nor|without|cannot|n't)\b/i;
+
+/**
+ * A proposition fit to follow "whether": "whether X" and "whether not X" ask the same question,
+ * so a single auxiliary negation is dropped ("the value of a Gift is not known" → "the value of a
+ * Gift is known"). Null when the proposition carries a negation that cannot be dropped cleanly
+ * ("does not exceed", "never", two negations): the caller should not render it.
+ */
+export function whetherProposition(proposition: string): string | null {
+  const text = conditionParts(proposition).content;
+  const negations = (text.match(/\b(?:not|never|no|none|nothing|nobody|neither|nor|cannot)\b|n't\b/gi) ?? []).length;
+  if (negations === 0) return text;
+  if (negations > 1) return null;
+  const dropped = text.replace(AUX_NOT, '$1').replace(CANNOT, 'can');
+  return HARD_NEGATION.test(dropped) ? null : dropped;
+}
+
+/** Nouns after "this/these/that" that name the document itself: they resolve without context. */
+const DOCUMENT_NOUNS = /^(?:guidelines?|policy|policies|code|rules?|document)$/i;
+/** Words after "that"/"this"/"such" that show it is not a demonstrative before a noun. */
+const NOT_A_NOUN = new Set(
+  `a an the as is are was were be been has have had do does did can could may might must shall should will would
+it its they them their he she his her we you i this that these those there here which who whom whose what
+not no any all each every some one in on of to for from with by at or and but if when where so`.split(/\s+/),
+);
+/** Nouns for people: "the individual" is no antecedent for "it". */
+const PERSON_NOUNS =
+  /^(?:individual|person|people|employees?|colleagues?|managers?|customers?|journalists?|engineers?|staff|officials?|relatives?|partners?|director|officers?|someone|anyone|everyone|recipients?|investors?|analysts?)$/i;
+/** Words ending in "s" that are no plural noun. */
+const NOT_PLURAL = new Set(['its', 'has', 'was', 'does', 'this', 'as', 'yes', 'always', 'unless', 'whereas', 'less', 'thus', 'perhaps', 'towards', 'afterwards', 'sometimes', 'otherwise', 'besides']);
+const PRONOUN_IT = /\b(?:[Ii]t|[Ii]ts|itself)\b/;
+const PRONOUN_THEY = /\b(?:[Tt]hey|them|their|themselves)\b/;
+const DETERMINED_NP = /\b(?:a|an|the|any|every|each|one|this|that)\s+((?:[A-Za-z$][\w'$-]*\s+){0,3}?)([A-Za-z][\w-]*)\b/g;
+const PLURAL_NP = /\b(?:the|all|any|some|these|those)?\s*([A-Za-z][\w-]*s)\b/g;
+
+const MODAL_OR_VERB = /^(?:must|shall|may|should|will|report|send|receive|forward|open|click|delete|share|use)$/i;
+const fold = (word: string): string => word.toLowerCase().replace(/(?:ies)$/, 'y').replace(/(?<!s)s$/, '');
+
+/** The demonstrative phrases of a text ("that period", "such a request", "these persons"). */
+function demonstratives(text: string): Array<{ phrase: string; noun: string; index: number }> {
+  const out: Array<{ phrase: string; noun: string; index: number }> = [];
+  for (const m of text.matchAll(/\b(that|this|these|those|such)\s+(?:(an?)\s+)?([A-Za-z][\w-]*)/gi)) {
+    const noun = m[3] as string;
+    if (NOT_A_NOUN.has(noun.toLowerCase()) || DOCUMENT_NOUNS.test(noun)) continue;
+    // "that employees …" / "records that are …": a relative or complement clause, not a demonstrative.
+    if (/^that$/i.test(m[1] as string) && !m[2]) {
+      const before = text.slice(0, m.index).trimEnd();
+      const prev = /([A-Za-z]+)$/.exec(before)?.[1]?.toLowerCase() ?? '';
+      const next = text.slice((m.index ?? 0) + m[0].length).trimStart();
+      if (!/^(?:after|before|during|for|from|in|of|on|to|with|about|by|under|within|beyond|exceeding|declare|at|than)$/.test(prev)) continue;
+      if (/^(?:is|are|was|were|has|have|can|could|may|must|should|will|would|do|does)\b/i.test(next)) continue;
+    }
+    out.push({ phrase: m[0], noun, index: m.index ?? 0 });
+  }
+  return out;
+}
+
+/**
+ * The first reference in a phrase lifted out of its clause that points to nothing within the
+ * phrase, or null when there is none:
+ * - "that/this/such (a) NOUN" whose noun occurs nowhere else in the phrase ("delete records after
+ *   that period", "ignore such a request"); "these Guidelines", "this policy" name the document;
+ * - "it"/"its" with no non-person noun phrase in the phrase ("explain why they are making it");
+ * - "they"/"them"/"their" with no plural noun phrase and a singular or no actor.
+ */
+export function danglingReference(phrase: string): string | null {
+  for (const d of demonstratives(phrase)) {
+    const rest = phrase.slice(0, d.index) + ' ' + phrase.slice(d.index + d.phrase.length);
+    const words = rest.match(/[A-Za-z][\w-]*/g) ?? [];
+    if (!words.some((w) => fold(w) === fold(d.noun))) return d.phrase;
+  }
+  const it = PRONOUN_IT.exec(phrase);
+  if (it) {
+    const candidates = [
+      ...[...phrase.matchAll(DETERMINED_NP)].map((m) => m[2] as string),
+      // Defined terms ("Personal Data") and abstract nouns ("harassment", "information").
+      ...(phrase.slice(1).match(/\b[A-Z][a-z][\w-]*\b/g) ?? []),
+      ...(phrase.match(/\b[a-z]+(?:ment|tion|sion|ness|ity|ance|ence|ure)\b/g) ?? []),
+    ];
+    if (!candidates.some((noun) => !PERSON_NOUNS.test(noun) && !DOCUMENT_NOUNS.test(noun) && !/^(?:It|Its)$/.test(noun))) return it[0];
+  }
+  const they = PRONOUN_THEY.exec(phrase);
+  if (they) {
+    // Singular "they" refers to a person ("every Employee … they believe"), plural "they" to a plural noun.
+    const words = phrase.match(/[A-Za-z][\w-]*/g) ?? [];
+    const plurals = [...phrase.matchAll(PLURAL_NP)]
+      .map((m) => m[1] as string)
+      .filter((w) => !/(?:ss|us|is|ous)$/i.test(w) && !NOT_PLURAL.has(w.toLowerCase()) && !DOCUMENT_NOUNS.test(w) && !PRONOUN_THEY.test(w));
+    if (plurals.length === 0 && !words.some((w) => PERSON_NOUNS.test(w))) return they[0];
+  }
+  return null;
+}
+
+/**
+ * Resolve "that/this/such NOUN" from the clause's earlier text: the last noun phrase there with the
+ * same head noun, as "the … NOUN …" with what qualifies it up to the next comma or conjunction
+ * ("after that period" + "retain records for the periods set out in the Records Retention Schedule"
+ * → "after the period set out in the Records Retention Schedule"). Phrases with no antecedent stay.
+ */
+export function resolveDemonstratives(phrase: string, earlier: string, context = ''): string {
+  let out = phrase;
+  const inContext = new Set((context.match(/[A-Za-z][\w-]*/g) ?? []).map(fold));
+  for (const d of demonstratives(phrase).reverse()) {
+    const head = fold(d.noun);
+    const rest = phrase.slice(0, d.index) + ' ' + phrase.slice(d.index + d.phrase.length);
+    // Already resolved by the phrase or its actor ("who have a financial interest … declare that interest").
+    if (inContext.has(head) || (rest.match(/[A-Za-z][\w-]*/g) ?? []).some((w) => fold(w) === head)) continue;
+    let best: string | null = null;
+    const np =
+      /\b(?:the|a|an|any|every|each)\s+((?:[A-Za-z][\w'-]*\s+){0,3}?)([A-Za-z][\w-]*)((?:\s+(?:set out|listed|described|defined|referred to|in|of|for|under|from)\b[^,;.]*?)?)(?=[,;.]|\s+(?:and|or|but|unless|if|when|where|shall|must|may|should|will|is|are|using|with)\b|\s*$)/g;
+    for (const m of earlier.matchAll(np)) {
+      if (fold(m[2] as string) !== head) continue;
+      const words = `${(m[1] as string).trim()} ${d.noun} ${(m[3] as string).trim()}`.trim().split(/\s+/);
+      if (words.length <= 12) best = `the ${words.join(' ')}`;
+    }
+    // "such messages" after "report suspected phishing messages": a plural with up to two modifiers.
+    if (best === null && /s$/.test(d.noun)) {
+      for (const m of earlier.matchAll(/((?:\b[a-z][\w-]*\s+){0,2})\b([a-z][\w-]*s)\b/g)) {
+        if (fold(m[2] as string) !== head) continue;
+        const modifiers = (m[1] as string).trim().split(/\s+/).filter(Boolean);
+        while (modifiers.length > 0 && (NOT_A_NOUN.has((modifiers[0] as string).toLowerCase()) || MODAL_OR_VERB.test(modifiers[0] as string))) modifiers.shift();
+        if (modifiers.length > 0) best = [...modifiers, d.noun].join(' ');
+      }
+    }
+    if (best === null) continue;
+    out = out.slice(0, d.index) + best + out.slice(d.index + d.phrase.length);
+  }
+  return out;
+}
