@@ -1,4 +1,4 @@
-import { checkModality, isMixed, stancesOf } from './modality';
+import { checkModality, isMixed, sameAction, stancesOf } from './modality';
 
 describe('stancesOf', () => {
   it.each([
@@ -97,5 +97,33 @@ describe('first-person cues', () => {
     expect([...stancesOf('I cannot assist. I am not allowed to discuss it.')]).toEqual([]);
     expect([...stancesOf("I'm not allowed to say, but you must report it.")]).toEqual(['require']);
     expect(checkModality("I can't help with that.", 'Employees must report gifts.').contradiction).toBe(false);
+  });
+});
+
+describe('checkModality on the same action', () => {
+  const records = 'Employees must not destroy or alter records that are subject to a legal hold, an audit or an investigation.';
+
+  it('flags an obligation of the very action the clause prohibits', () => {
+    const check = checkModality('The project manager must destroy or alter records before the audit starts.', records);
+    expect(check.contradiction).toBe(true);
+    expect(check.contradicted).toEqual(['forbid']);
+  });
+
+  it('flags a prohibition of the very action the clause requires', () => {
+    const check = checkModality('Employees must not report gifts.', 'Employees must report every gift to their manager.');
+    expect(check.contradiction).toBe(true);
+    expect(check.contradicted).toEqual(['require']);
+  });
+
+  it('still lets an obligation of a different action restate a prohibition', () => {
+    expect(checkModality('You must decline the gift.', 'Employees must not accept gifts from suppliers.').contradiction).toBe(false);
+    expect(checkModality('You must keep those records until the hold is lifted.', records).contradiction).toBe(false);
+    expect(checkModality('No. Employees must not destroy or alter such records.', records).contradiction).toBe(false);
+  });
+
+  it('compares verbs and objects', () => {
+    expect(sameAction(['destroy', 'alter', 'records'], ['destroy', 'records'])).toBe(true);
+    expect(sameAction(['decline'], ['accept', 'gifts'])).toBe(false);
+    expect(sameAction(['report', 'gifts'], ['report', 'accidents'])).toBe(false);
   });
 });

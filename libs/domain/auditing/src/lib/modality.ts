@@ -1,4 +1,4 @@
-import { sentences, tokenise } from './text';
+import { sentences, STOP_WORDS, tokenise } from './text';
 
 /**
  * A coarse, deterministic reading of what a text says is allowed.
@@ -15,8 +15,11 @@ import { sentences, tokenise } from './text';
  * Contradiction: for each stance S the clause takes (when the clause takes both a stance and its opposite it
  * is "mixed" and nothing is checked), the answer contradicts the clause when it takes a stance opposed to S
  * and no stance supporting S. Opposites: forbid ↔ permit, require ↔ exempt. Supporting: the same stance,
- * forbid ↔ require for each other ("must decline" restates "must not accept"), permit ↔ exempt for each other. It does not check that both talk about the same action: the answer is to a
- * question about the clause, so that is assumed.
+ * forbid ↔ require for each other ("must decline" restates "must not accept"), permit ↔ exempt for each other.
+ * Forbid and require support each other only on different actions: an answer that requires the very action the
+ * clause forbids ("must destroy or alter records" against "must not destroy or alter records"), or forbids the
+ * action the clause requires, contradicts it — the action being the content words after the modal, compared by
+ * verb and object (see `sameAction`). This check also applies to mixed clauses, per action.
  * Cues whose subject is the speaker ("I can't help", "I'm not allowed to say") are ignored: they are about the
  * assistant, not the rule (refusals are measured separately).
  */
@@ -45,8 +48,8 @@ export const OPPOSING: Readonly<Record<Stance, readonly Stance[]>> = {
   exempt: ['require'],
 };
 /**
- * An obligation supports a prohibition and vice versa: "must decline" restates "must not accept", and the
- * action is not compared, so neither counts against the other.
+ * An obligation supports a prohibition and vice versa: "must decline" restates "must not accept". On the
+ * same action they are opposites instead (see `checkModality`).
  */
 export const SUPPORTING: Readonly<Record<Stance, readonly Stance[]>> = {
   forbid: ['forbid', 'require'],
@@ -83,11 +86,45 @@ function firstPersonSubject(tokens: readonly string[], index: number): boolean {
   return false;
 }
 
-function segmentStances(tokens: readonly string[], into: Set<Stance>): void {
+/** A stance with the action it is taken on: the content words after the cue ("must not destroy or alter records" → destroy, alter, records). */
+export interface StanceAction {
+  stance: Stance;
+  action: string[];
+}
+
+/** Up to four content words after a cue, negations and "to"/"be" skipped, within the segment. */
+function actionAfter(tokens: readonly string[], from: number): string[] {
+  const out: string[] = [];
+  for (let k = from; k < tokens.length && out.length < 4; k += 1) {
+    const t = tokens[k] as string;
+    if (NEGATIONS.has(t) || STOP_WORDS.has(t) || t === 'be') continue;
+    out.push(t);
+  }
+  return out;
+}
+
+const stem = (t: string): string => t.replace(/(?:ing|ed|es|s)$/, '');
+
+/**
+ * Two actions are the same when their verbs (first content words) match and, where both name more,
+ * they share another word: "destroy or alter records" = "destroy records"; "decline" ≠ "accept gifts".
+ */
+export function sameAction(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length === 0 || b.length === 0 || stem(a[0] as string) !== stem(b[0] as string)) return false;
+  if (a.length < 2 || b.length < 2) return true;
+  const rest = new Set(a.slice(1).map(stem));
+  return b.slice(1).some((t) => rest.has(stem(t)));
+}
+
+function segmentStances(tokens: readonly string[], into: Set<Stance>, actions: StanceAction[] = []): void {
   for (let i = 0; i < tokens.length; i += 1) {
     const t = tokens[i] as string;
     const next = tokens[i + 1];
     if (firstPersonSubject(tokens, i)) continue;
+    if (STRONG_REQUIRE_WORDS.has(t) || t === 'never') {
+      const stance: Stance = t !== 'never' && !isNegatedAround(tokens, i, 1) ? 'require' : 'forbid';
+      actions.push({ stance, action: actionAfter(tokens, i + 1) });
+    }
     if (t === 'never') {
       into.add('forbid');
     } else if (FORBID_WORDS.has(t)) {
@@ -115,13 +152,40 @@ function segmentStances(tokens: readonly string[], into: Set<Stance>): void {
 
 /** The stances a text takes, over all its sentences. */
 export function stancesOf(text: string): Set<Stance> {
+  return readStances(text).stances;
+}
+
+/** The obligations and prohibitions a text states with the action each is about ("must not destroy records"). */
+export function stanceActionsOf(text: string): StanceAction[] {
+  return readStances(text).actions;
+}
+
+function readStances(text: string): { stances: Set<Stance>; actions: StanceAction[] } {
   const stances = new Set<Stance>();
+  const actions: StanceAction[] = [];
   for (const sentence of sentences(text)) {
     if (imperativeForbid(tokenise(sentence))) stances.add('forbid');
     // Negation scope ends at a comma, colon or dash: "No, you can keep it" permits.
-    for (const segment of sentence.split(/[,:()]|\s[-–—]\s/u)) segmentStances(tokenise(segment), stances);
+    for (const segment of sentence.split(/[,:()]|\s[-–—]\s/u)) segmentStances(tokenise(segment), stances, actions);
   }
-  return stances;
+  return { stances, actions };
+}
+
+/**
+ * Clause stances the answer reverses on the same action: the clause forbids an action the answer
+ * requires ("must not destroy or alter records" / "must destroy or alter records"), or requires one
+ * the answer forbids. Actions the clause itself both requires and forbids are skipped.
+ */
+function reversedOnSameAction(answer: string, clauseText: string): Stance[] {
+  const clause = stanceActionsOf(clauseText).filter((x) => x.action.length > 0);
+  const given = stanceActionsOf(answer).filter((x) => x.action.length > 0);
+  const out: Stance[] = [];
+  for (const c of clause) {
+    const opposite: Stance = c.stance === 'forbid' ? 'require' : 'forbid';
+    if (clause.some((o) => o.stance === opposite && sameAction(o.action, c.action))) continue;
+    if (given.some((g) => g.stance === opposite && sameAction(g.action, c.action))) out.push(c.stance);
+  }
+  return out;
 }
 
 /** True when the clause takes a stance and also one opposed to it (e.g. permits some gifts, forbids cash). */
@@ -152,6 +216,7 @@ export function checkModality(answer: string, clauseText: string): ModalityCheck
       if (opposes && !supports) contradicted.push(s);
     }
   }
+  contradicted.push(...reversedOnSameAction(answer, clauseText));
   return {
     contradiction: contradicted.length > 0,
     clauseStances: sorted(clause),
