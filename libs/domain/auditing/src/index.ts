@@ -1,5 +1,6 @@
 export * from './lib/text';
 export * from './lib/metrics';
+export * from './lib/polarity';
 export * from './lib/key-terms';
 export * from './lib/modality';
 export * from './lib/faithfulness';

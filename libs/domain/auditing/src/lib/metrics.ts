@@ -1,3 +1,4 @@
+import { polarityFlipped } from './polarity';
 import { tokenise } from './text';
 
 /**
@@ -70,11 +71,16 @@ export interface CorrectnessScore {
   tokenF1: number;
   rougeL: number;
   correctness: number;
+  /** The reference opens with a clear yes or no and the answer with the opposite one: correctness is 0. */
+  polarityFlipped: boolean;
 }
 
 /**
  * Correctness of an answer against the reference: the weighted mean
- * (w_f1 · tokenF1 + w_rl · ROUGE-L) / (w_f1 + w_rl), by default the plain mean of the two.
+ * (w_f1 · tokenF1 + w_rl · ROUGE-L) / (w_f1 + w_rl), by default the plain mean of the two — except that
+ * an answer whose yes/no polarity is the opposite of the reference's ("Yes. Employees may …" against
+ * "No. Employees must never …", see `polarityOf`) scores 0, however many words it copies from the rule.
+ * tokenF1 and rougeL are still reported as measured.
  */
 export function correctness(
   answer: string,
@@ -88,7 +94,13 @@ export function correctness(
   }
   const f1 = tokenF1(answer, reference);
   const rl = rougeL(answer, reference);
-  return { tokenF1: f1, rougeL: rl, correctness: (weights.tokenF1 * f1 + weights.rougeL * rl) / (weights.tokenF1 + weights.rougeL) };
+  const flipped = polarityFlipped(answer, reference);
+  return {
+    tokenF1: f1,
+    rougeL: rl,
+    correctness: flipped ? 0 : (weights.tokenF1 * f1 + weights.rougeL * rl) / (weights.tokenF1 + weights.rougeL),
+    polarityFlipped: flipped,
+  };
 }
 
 /** Arithmetic mean; null for an empty list. */
