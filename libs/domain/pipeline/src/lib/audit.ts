@@ -15,12 +15,12 @@ import {
   type EvalClause,
   type EvalItem,
 } from '@studio/auditing';
-import type { ChatMessage, TenantId } from '@studio/ports';
+import type { ChatMessage, Repository, TenantId } from '@studio/ports';
 import { z } from 'zod';
 import { publishEvent } from './events';
 import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from './index-clauses';
 import type { AdapterLoader, PipelinePorts, ProgressSink } from './ports';
-import type { AdapterRecord, AuditRunRecord, DatasetVersionRecord } from './records';
+import type { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord } from './records';
 
 /** One line of a conversational dataset file as the framing stage writes it. */
 const ConversationLine = z.object({
@@ -101,7 +101,8 @@ export interface AuditInput {
   tenant: TenantId;
   contextId: string;
   dataset: DatasetVersionRecord;
-  adapter: AdapterRecord;
+  /** What the audit needs of the registered adapter: its name, run and files. */
+  adapter: Pick<AdapterRecord, 'id' | 'runId' | 'artifactDir'>;
   /** Name of the base model on the LLM endpoint. */
   baseModel: string;
   thresholds: AuditThresholds;
@@ -112,8 +113,12 @@ export interface AuditInput {
   createdAt: string;
 }
 
-export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'repos' | 'artifacts'>, RetrievalPorts {
+export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'artifacts'>, RetrievalPorts {
+  /** The context's clauses (read) and the audit records (written); a service may hold only these. */
+  repos: { clauses: Pick<Repository<ClauseRecord>, 'find'>; audits: Pick<Repository<AuditRunRecord>, 'upsert'> };
   adapters: AdapterLoader;
+  /** CloudEvents `source` of the audit events (default: the CLI's). */
+  eventSource?: string;
 }
 
 export interface AuditResult {
@@ -248,7 +253,8 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     reportMarkdownUri: markdown.uri,
   };
   await ports.repos.audits.upsert(tenant, record);
-  await publishEvent(ports.bus, AUDIT_RUN_COMPLETED_V1, { tenant, contextId, subject: auditRunId, data: toAuditRunCompleted(report, json.uri) });
-  await publishEvent(ports.bus, AUDIT_VERDICT_ISSUED_V1, { tenant, contextId, subject: auditRunId, data: toAuditVerdictIssued(report, json.uri) });
+  const source = ports.eventSource ? { source: ports.eventSource } : {};
+  await publishEvent(ports.bus, AUDIT_RUN_COMPLETED_V1, { tenant, contextId, subject: auditRunId, data: toAuditRunCompleted(report, json.uri), ...source });
+  await publishEvent(ports.bus, AUDIT_VERDICT_ISSUED_V1, { tenant, contextId, subject: auditRunId, data: toAuditVerdictIssued(report, json.uri), ...source });
   return { record, report, reportJsonUri: json.uri, reportMarkdownUri: markdown.uri, modelMs };
 }

@@ -9,6 +9,8 @@ export interface PublishInput<T extends Topic> {
   /** Deterministic event id where the event describes a fact that can be re-stated (re-runs). */
   id?: string;
   subject?: string;
+  /** CloudEvents `source`; the CLI's by default, a service's own where a service publishes. */
+  source?: string;
 }
 
 /** Builds the CloudEvent for `topic` and publishes it (the bus validates it against the contract). */
@@ -17,7 +19,7 @@ export async function publishEvent<T extends Topic>(bus: EventBus, topic: T, inp
     topic,
     buildCloudEvent<EventData<T>>({
       topic,
-      source: STUDIO_SOURCE,
+      source: input.source ?? STUDIO_SOURCE,
       tenantId: input.tenant,
       contextId: input.contextId,
       data: input.data,
