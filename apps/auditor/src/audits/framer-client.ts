@@ -6,7 +6,17 @@ import { z } from 'zod';
 
 export const FRAMER_CLIENT = Symbol('FRAMER_CLIENT');
 
-const Context = z.object({ id: ContextId, thresholds: AuditThresholds });
+const Context = z.object({
+  id: ContextId,
+  thresholds: AuditThresholds,
+  values: z.object({ audit: z.object({ min_clause_coverage: z.number().min(0).max(1).optional() }) }).nullable(),
+});
+
+/** What an audit needs of its context: the release-gate thresholds and the clause-coverage minimum. */
+export interface AuditContext {
+  thresholds: AuditThresholds;
+  minClauseCoverage: number | null;
+}
 const Clauses = z.object({ clauses: z.array(ClauseRecord.extend({ id: Id })) });
 
 /** The framer's HTTP API as the auditor reads it: a dataset version, the context's thresholds and clauses. */
@@ -17,8 +27,9 @@ export class FramerClient {
     return this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}/datasets/${encodeURIComponent(datasetVersionId)}`, DatasetVersionRecord, `dataset version ${datasetVersionId}`);
   }
 
-  async thresholds(tenant: string, contextId: string): Promise<AuditThresholds> {
-    return (await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}`, Context, `context ${contextId}`)).thresholds;
+  async context(tenant: string, contextId: string): Promise<AuditContext> {
+    const context = await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}`, Context, `context ${contextId}`);
+    return { thresholds: context.thresholds, minClauseCoverage: context.values?.audit.min_clause_coverage ?? null };
   }
 
   async clauses(tenant: string, contextId: string): Promise<ClauseRecord[]> {

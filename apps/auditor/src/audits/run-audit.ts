@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EvaluationJobV1 } from '@studio/contracts';
-import { auditAdapter, type AdapterLoader, type AdapterRecord, type ArtifactStore, type AuditRunRecord, type RetrievalPorts, type StudioRepositories } from '@studio/pipeline';
+import { auditAdapter, type AdapterLoader, type ArtifactStore, type AuditRunRecord, type RetrievalPorts } from '@studio/pipeline';
 import { EVENT_BUS } from '@studio/nest';
 import { tenantId, type EventBus, type Repository } from '@studio/ports';
 import { AUDIT_CANDIDATES_REPOSITORY } from '../candidates/candidates.handler';
@@ -10,6 +10,7 @@ import { FRAMER_CLIENT, type FramerClient } from './framer-client';
 import { SnapshotRepository } from './read-only-repositories';
 
 export const AUDITS_REPOSITORY = Symbol('AUDITS_REPOSITORY');
+export const AUDITOR_SOURCE = '/studio/auditor';
 export const AUDIT_PORTS = Symbol('AUDIT_PORTS');
 
 export interface AuditServicePorts extends RetrievalPorts {
@@ -41,36 +42,23 @@ export class RunAudit {
     const tenant = tenantId(job.tenant_id);
     const candidate = await this.candidates.get(tenant, job.run_id);
     if (!candidate) throw new Error(`no completed training run ${job.run_id} is recorded for tenant ${tenant}`);
-    const [dataset, thresholds, clauses] = await Promise.all([
+    const [dataset, context, clauses] = await Promise.all([
       this.framer.dataset(tenant, job.context_id, job.dataset_version_id),
-      this.framer.thresholds(tenant, job.context_id),
+      this.framer.context(tenant, job.context_id),
       this.framer.clauses(tenant, job.context_id),
     ]);
-    const adapter: AdapterRecord = {
-      id: candidate.adapterId,
-      contextId: candidate.contextId,
-      runId: candidate.id,
-      baseModel: candidate.baseModel,
-      datasetVersionId: candidate.datasetVersionId,
-      datasetSha256: dataset.sha256,
-      hyperparameters: null as never,
-      artifactDir: candidate.artifactUri,
-      metrics: candidate.trainingMetrics,
-      firstLoss: null,
-      lastLoss: null,
-      losses: [],
-    };
-    const repos = { clauses: new SnapshotRepository('clauses', tenant, clauses), audits: this.audits } as unknown as StudioRepositories;
+    const repos = { clauses: new SnapshotRepository('clauses', tenant, clauses), audits: this.audits };
     try {
       const result = await auditAdapter(
-        { ...this.ports, bus: this.bus, repos },
+        { ...this.ports, bus: this.bus, repos, eventSource: AUDITOR_SOURCE },
         {
           tenant,
           contextId: job.context_id,
           dataset,
-          adapter,
+          adapter: { id: candidate.adapterId, runId: candidate.id, artifactDir: candidate.artifactUri },
           baseModel: job.base_model,
-          thresholds,
+          thresholds: context.thresholds,
+          minClauseCoverage: context.minClauseCoverage,
           settings: { ...this.settings, maxItems: job.max_items ?? this.settings.maxItems },
           createdAt: new Date().toISOString(),
         },

@@ -291,6 +291,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     if (!runId) throw new Error('no training run completed');
     const verdict = await waitForEvent(AUDIT_VERDICT_ISSUED_V1, runId, (e) => e.data['runId'] === runId, 150_000);
     const auditRunId = String(verdict.data['auditRunId']);
+    expect(verdict.source).toBe('/studio/auditor');
     const res = await call('GET', `/v1/runs/${runId}/audit`);
     expect(res.status).toBe(200);
     const report = AuditReportV1.parse(res.body);
