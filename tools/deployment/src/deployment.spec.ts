@@ -73,6 +73,8 @@ const secret = byKind('Secret')[0];
 /** The services the image can run (deploy/docker/run-service.sh). */
 const NEST_SERVICES = (/^\s*([a-z|-]+)\) ;;$/m.exec(read('deploy', 'docker', 'run-service.sh'))?.[1] ?? '').split('|');
 const builtServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
+/** The model runtime's deployments: the training worker and the OpenAI-compatible model server. */
+const MODEL_RUNTIME = ['model-runtime', 'model-server'];
 
 describe('kustomization', () => {
   it('lists resources that exist', () => {
@@ -121,6 +123,15 @@ describe('kustomization', () => {
     }
   });
 
+  it('serves the model endpoint that LLM_BASE_URL names, from the model runtime image', () => {
+    const server = containerOf('model-server');
+    expect(server.args?.[0]).toBe('serve');
+    const port = server.ports?.[0]?.containerPort;
+    expect(byKind('Service').find((s) => s.metadata.name === 'model-server')?.spec?.ports?.[0]?.port).toBe(port);
+    expect(configMap?.data?.['LLM_BASE_URL']).toBe(`http://model-server:${port}/v1`);
+    expect(compose.services['ontology']?.environment?.['LLM_BASE_URL']).toBe(`http://model-server:${port}/v1`);
+  });
+
   it('runs the model-runtime worker as its own GPU Deployment', () => {
     const spec = deployment('model-runtime')?.spec?.template?.spec;
     expect(spec?.nodeSelector).toBeDefined();
@@ -133,10 +144,10 @@ describe('kustomization', () => {
 describe('docker-compose.yml and deploy/k8s agree', () => {
   it('run the same services', () => {
     expect(builtServices.map(([name]) => name).sort()).toEqual(byKind('Deployment').map((d) => d.metadata.name).sort());
-    expect(builtServices.map(([name]) => name).sort()).toEqual([...NEST_SERVICES, 'model-runtime'].sort());
+    expect(builtServices.map(([name]) => name).sort()).toEqual([...NEST_SERVICES, ...MODEL_RUNTIME].sort());
   });
 
-  it.each([...NEST_SERVICES, 'model-runtime'])('%s: same command and the same environment variable names', (name) => {
+  it.each([...NEST_SERVICES, ...MODEL_RUNTIME])('%s: same command and the same environment variable names', (name) => {
     const service = compose.services[name];
     const container = containerOf(name);
     expect(service?.command).toEqual(container.args);
