@@ -1,8 +1,11 @@
 """Serving benchmark: 16 concurrent chat requests vs the same 16 one after another.
 
 Usage (from apps/model-runtime):
-    .venv/bin/python bench/serve_bench.py [--model smollm2-135m-instruct]
-Reports completion tokens/s for both, the batching gain, and p50/p99 request latency.
+    .venv/bin/python bench/serve_bench.py [--model smollm2-135m-instruct] [--rounds 3]
+Each round runs both phases; the order alternates between rounds (sequential first, then
+concurrent first, ...) so that a shared, noisy CPU does not favour one side. Reports every
+round and the medians of completion tokens/s, the batching gain and p50/p99 request latency.
+The server uses the same intra-op thread count as `studio-runtime serve` (`--threads`).
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import socket
 import statistics
 import threading
 import time
+from typing import Any
 
 import openai
 import uvicorn
 
 from studio_runtime.serve.app import create_app
-from studio_runtime.serve.engine import Engine
+from studio_runtime.serve.engine import Engine, default_threads
 
 PROMPTS = [
     "What is the capital of France?",
@@ -38,7 +42,7 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, round(q * (len(xs) - 1)))]
 
 
-async def run(url: str, model: str, n: int, max_tokens: int) -> dict[str, object]:
+async def run(url: str, model: str, n: int, max_tokens: int, rounds: int) -> dict[str, object]:
     client = openai.AsyncOpenAI(base_url=url, api_key="unused", max_retries=0)
 
     async def one(i: int) -> tuple[float, int]:
@@ -49,30 +53,74 @@ async def run(url: str, model: str, n: int, max_tokens: int) -> dict[str, object
             max_tokens=max_tokens,
             temperature=0,
         )
+        assert r.usage is not None
         return time.perf_counter() - t, r.usage.completion_tokens
 
+    async def sequential() -> dict[str, float]:
+        t0 = time.perf_counter()
+        res = [await one(i) for i in range(n)]
+        return summary(res, time.perf_counter() - t0)
+
+    async def concurrent() -> dict[str, float]:
+        t0 = time.perf_counter()
+        res = await asyncio.gather(*(one(i) for i in range(n)))
+        return summary(list(res), time.perf_counter() - t0)
+
+    def summary(res: list[tuple[float, int]], wall: float) -> dict[str, float]:
+        lat = [t for t, _ in res]
+        return {
+            "tokens": sum(c for _, c in res),
+            "tokens_per_s": sum(c for _, c in res) / wall,
+            "wall_s": wall,
+            "p50_latency_s": statistics.median(lat),
+            "p99_latency_s": pct(lat, 0.99),
+        }
+
     await one(0)  # warm-up
-    t0 = time.perf_counter()
-    seq = [await one(i) for i in range(n)]
-    seq_wall = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    conc = await asyncio.gather(*(one(i) for i in range(n)))
-    conc_wall = time.perf_counter() - t0
-    seq_tps = sum(c for _, c in seq) / seq_wall
-    conc_tps = sum(c for _, c in conc) / conc_wall
-    lat = [t for t, _ in conc]
+    await asyncio.gather(*(one(i) for i in range(n)))
+    per_round: list[dict[str, Any]] = []
+    for k in range(rounds):
+        if k % 2 == 0:
+            seq, conc = await sequential(), await concurrent()
+        else:
+            conc, seq = await concurrent(), await sequential()
+        per_round.append(
+            {
+                "order": "sequential-first" if k % 2 == 0 else "concurrent-first",
+                "gain": conc["tokens_per_s"] / seq["tokens_per_s"],
+                "sequential": seq,
+                "concurrent": conc,
+            }
+        )
+
+    def med(side: str, key: str) -> float:
+        return round(statistics.median(float(r[side][key]) for r in per_round), 2)
+
     return {
         "requests": n,
         "max_tokens": max_tokens,
-        "sequential_tokens_per_s": round(seq_tps, 1),
-        "concurrent_tokens_per_s": round(conc_tps, 1),
-        "batching_gain": round(conc_tps / seq_tps, 2),
-        "sequential_wall_s": round(seq_wall, 2),
-        "concurrent_wall_s": round(conc_wall, 2),
-        "concurrent_p50_latency_s": round(statistics.median(lat), 2),
-        "concurrent_p99_latency_s": round(pct(lat, 0.99), 2),
-        "sequential_p50_latency_s": round(statistics.median([t for t, _ in seq]), 2),
-        "sequential_p99_latency_s": round(pct([t for t, _ in seq], 0.99), 2),
+        "rounds": rounds,
+        "sequential_tokens_per_s": med("sequential", "tokens_per_s"),
+        "concurrent_tokens_per_s": med("concurrent", "tokens_per_s"),
+        "batching_gain": round(statistics.median(float(r["gain"]) for r in per_round), 2),
+        "sequential_wall_s": med("sequential", "wall_s"),
+        "concurrent_wall_s": med("concurrent", "wall_s"),
+        "concurrent_p50_latency_s": med("concurrent", "p50_latency_s"),
+        "concurrent_p99_latency_s": med("concurrent", "p99_latency_s"),
+        "sequential_p50_latency_s": med("sequential", "p50_latency_s"),
+        "sequential_p99_latency_s": med("sequential", "p99_latency_s"),
+        "per_round": [
+            {
+                "order": r["order"],
+                "gain": round(float(r["gain"]), 2),
+                **{
+                    f"{side}_{key}": round(float(r[side][key]), 2)
+                    for side in ("sequential", "concurrent")
+                    for key in ("tokens_per_s", "wall_s", "p50_latency_s", "p99_latency_s")
+                },
+            }
+            for r in per_round
+        ],
     }
 
 
@@ -81,8 +129,12 @@ def main() -> None:
     ap.add_argument("--model", default="smollm2-135m-instruct")
     ap.add_argument("--requests", type=int, default=16)
     ap.add_argument("--max-tokens", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=default_threads())
     args = ap.parse_args()
-    engine = Engine(args.model, batch_window_ms=20, max_batch_size=16, embeddings=False)
+    engine = Engine(
+        args.model, batch_window_ms=20, max_batch_size=16, embeddings=False, threads=args.threads
+    )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -93,10 +145,11 @@ def main() -> None:
     while not server.started:
         time.sleep(0.05)
     result = asyncio.run(
-        run(f"http://127.0.0.1:{port}/v1", args.model, args.requests, args.max_tokens)
+        run(f"http://127.0.0.1:{port}/v1", args.model, args.requests, args.max_tokens, args.rounds)
     )
     result["model"] = args.model
-    result["batch_sizes"] = engine.batches
+    result["threads"] = args.threads
+    result["concurrent_batch_sizes"] = sorted(set(b for b in engine.batches if b > 1))
     print(json.dumps(result, indent=2))
     server.should_exit = True
 

@@ -250,3 +250,66 @@ def test_errors_are_openai_shaped(server, client):
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_lora_path"
     with pytest.raises(openai.NotFoundError):
         client.embeddings.create(model="text-embedding-3-small", input="hi")
+
+
+def test_batched_rows_match_single_requests(server, client):
+    """Rows of different prompt lengths, token limits and sampling parameters decoded in one
+    batch (left padding, rows leaving the batch as they finish) give what each request gives
+    alone."""
+    _, engine = server
+    specs = [
+        {"content": "Hi", "max_tokens": 2, "temperature": 0},
+        {"content": "What is the refund window for shoes bought online?", "max_tokens": 9},
+        {"content": "Question 3?", "max_tokens": 6, "temperature": 0.9, "seed": 7},
+        {"content": "A much longer question about returns, receipts and store credit?"},
+        {"content": "Short", "max_tokens": 5, "temperature": 0.7, "top_p": 0.8, "seed": 3},
+    ]
+
+    def kwargs(s):
+        return {
+            "model": BASE,
+            "messages": [{"role": "user", "content": s["content"]}],
+            "max_tokens": s.get("max_tokens", 12),
+            "temperature": s.get("temperature", 0),
+            **{k: s[k] for k in ("seed", "top_p") if k in s},
+        }
+
+    alone = [client.chat.completions.create(**kwargs(s)) for s in specs]
+
+    async def together():
+        ac = openai.AsyncOpenAI(base_url=client.base_url, api_key="unused", max_retries=0)
+        return await asyncio.gather(*(ac.chat.completions.create(**kwargs(s)) for s in specs))
+
+    before = len(engine.batches)
+    batched = asyncio.run(together())
+    assert max(engine.batches[before:]) == len(specs)
+    for s, a, b in zip(specs, alone, batched, strict=True):
+        assert b.choices[0].message.content == a.choices[0].message.content, s
+        assert b.usage.completion_tokens == a.usage.completion_tokens <= s.get("max_tokens", 12)
+        assert b.choices[0].finish_reason == a.choices[0].finish_reason
+
+
+def test_streaming_inside_a_batch(server, client):
+    """A streamed request batched with a longer plain one streams its own text and ends when its
+    row ends, not when the batch does."""
+    kw = {"model": BASE, "messages": MSG, "temperature": 0}
+    plain = client.chat.completions.create(**kw, max_tokens=4).choices[0].message.content
+
+    async def go():
+        ac = openai.AsyncOpenAI(base_url=client.base_url, api_key="unused", max_retries=0)
+
+        async def streamed():
+            stream = await ac.chat.completions.create(**kw, max_tokens=4, stream=True)
+            chunks = [c async for c in stream]
+            return chunks, time.perf_counter()
+
+        async def long():
+            r = await ac.chat.completions.create(**kw, max_tokens=60)
+            return r, time.perf_counter()
+
+        return await asyncio.gather(streamed(), long())
+
+    (chunks, t_stream), (_, t_long) = asyncio.run(go())
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == plain
+    assert chunks[-1].choices[0].finish_reason in ("stop", "length")
+    assert t_stream <= t_long

@@ -194,6 +194,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         batch_window_ms=ns.batch_window_ms,
         max_batch_size=ns.max_batch_size,
         embeddings=not ns.no_embeddings,
+        threads=ns.threads,
     )
     return 0
 
@@ -223,6 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     srv.add_argument("--batch-window-ms", type=float, default=10.0)
     srv.add_argument("--max-batch-size", type=int, default=16)
     srv.add_argument("--no-embeddings", action="store_true")
+    srv.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ["STUDIO_SERVE_THREADS"])
+        if os.environ.get("STUDIO_SERVE_THREADS")
+        else None,
+        help="intra-op CPU threads (STUDIO_SERVE_THREADS; default: half the usable CPUs)",
+    )
 
     mdl = sub.add_parser("models", help="prepare local base models")
     mdl.add_argument("action", choices=["build-tiny", "prepare-smollm2"])

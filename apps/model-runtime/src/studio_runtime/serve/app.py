@@ -26,7 +26,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .engine import EMBEDDING_MODEL, Engine, EngineError, SamplingParams, new_id
+from .engine import (
+    EMBEDDING_MODEL,
+    Engine,
+    EngineError,
+    SamplingParams,
+    default_threads,
+    new_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -278,6 +285,7 @@ def serve(
     batch_window_ms: float,
     max_batch_size: int,
     embeddings: bool,
+    threads: int | None = None,
 ) -> None:
     import uvicorn
 
@@ -286,5 +294,6 @@ def serve(
         batch_window_ms=batch_window_ms,
         max_batch_size=max_batch_size,
         embeddings=embeddings,
+        threads=threads if threads is not None else default_threads(),
     )
     uvicorn.run(create_app(engine, adapters), host=host, port=port, log_level="info")

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -137,6 +138,36 @@ def _sample(logits: torch.Tensor, p: SamplingParams, gen: torch.Generator | None
     return int(torch.multinomial(probs, 1, generator=gen))
 
 
+def _next_tokens(logits: torch.Tensor, rows: list[_Row]) -> list[int]:
+    """One token per row: a single argmax over the greedy rows, per-row sampling for the rest
+    (each with its own temperature, top-p and seeded generator)."""
+    greedy = [i for i, r in enumerate(rows) if r.req.params.temperature <= 0]
+    tokens = [0] * len(rows)
+    if greedy:
+        picked = torch.argmax(logits[greedy], dim=-1).tolist()
+        for i, t in zip(greedy, picked, strict=True):
+            tokens[i] = int(t)
+    for i, r in enumerate(rows):
+        if r.req.params.temperature > 0:
+            tokens[i] = _sample(logits[i], r.req.params, r.gen)
+    return tokens
+
+
+def default_threads() -> int:
+    """Intra-op CPU threads for serving: half the CPUs this process may use (at least one).
+
+    The server shares its host with the training worker (local profile, pipeline runs). With
+    OpenMP threads on every core and another process busy, a descheduled thread stalls each
+    parallel region's barrier; batched decoding on 2 shared cores then ran 4-10x slower and
+    erratically, while one thread per server stayed steady.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, cpus // 2)
+
+
 class Engine:
     def __init__(
         self,
@@ -145,7 +176,12 @@ class Engine:
         batch_window_ms: float = 10.0,
         max_batch_size: int = 16,
         embeddings: bool = True,
+        threads: int | None = None,
     ) -> None:
+        if threads is not None:
+            if threads < 1:
+                raise ValueError(f"threads must be at least 1, got {threads}")
+            torch.set_num_threads(threads)
         self.base_name = base_model
         self.base_path = models.resolve_base_model(base_model)
         self.tok = models.load_tokenizer(self.base_path)
@@ -311,6 +347,12 @@ class Engine:
 
     @torch.inference_mode()
     def _generate(self, reqs: list[GenRequest]) -> None:
+        """Decode a batch of left-padded prompts together, one token per live row per step.
+
+        A row leaves the batch as soon as it ends (EOS, a stop string or its token limit): its
+        entries are dropped from the KV cache and the attention mask, so the remaining rows do
+        not pay for it. Only the last position's logits are computed (`logits_to_keep=1`).
+        """
         with self._lock:
             self.batches.append(len(reqs))
             rows = [_Row(r, self.tok) for r in reqs]
@@ -324,9 +366,9 @@ class Engine:
             ids, mask = ids.to(self.device), mask.to(self.device)
             cache = DynamicCache()
             cur = ids
-            max_new = max(r.params.max_tokens for r in reqs)
+            live = rows
             with self._adapter_context(reqs[0].model):
-                for _ in range(max_new):
+                while live:
                     pos = (mask.cumsum(-1) - 1).clamp(min=0)[:, -cur.shape[1] :]
                     out = self.model(
                         input_ids=cur,
@@ -334,22 +376,24 @@ class Engine:
                         position_ids=pos,
                         past_key_values=cache,
                         use_cache=True,
+                        logits_to_keep=1,
                     )
                     cache = out.past_key_values
                     logits = out.logits[:, -1, :].float().cpu()
-                    nxt = torch.full((len(rows), 1), pad, dtype=torch.long)
-                    alive = torch.zeros((len(rows), 1), dtype=torch.long)
-                    for i, row in enumerate(rows):
-                        if row.finished:
-                            continue
-                        token = _sample(logits[i], row.req.params, row.gen)
+                    tokens = _next_tokens(logits, live)
+                    for row, token in zip(live, tokens, strict=True):
                         row.push(token, self.eos_ids)
-                        nxt[i, 0] = token
-                        alive[i, 0] = 1
-                    if all(r.finished for r in rows):
+                    keep = [i for i, row in enumerate(live) if not row.finished]
+                    if not keep:
                         break
-                    cur = nxt.to(self.device)
-                    mask = torch.cat([mask, alive.to(self.device)], dim=1)
+                    if len(keep) < len(live):
+                        index = torch.tensor(keep, device=self.device)
+                        cache.batch_select_indices(index)
+                        mask = mask[index]
+                        live = [live[i] for i in keep]
+                        tokens = [tokens[i] for i in keep]
+                    cur = torch.tensor(tokens, dtype=torch.long, device=self.device).unsqueeze(1)
+                    mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
             for row in rows:
                 if not row.finished:
                     row.finish("length")
