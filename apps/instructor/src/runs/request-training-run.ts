@@ -36,7 +36,8 @@ export interface RequestTrainingRunInput {
  * "Train this base model on this dataset version": records the run (named by the pipeline's
  * content hash of dataset, base model and hyper-parameters, as the embedded profile names it), publishes
  * `training.run.requested` and queues a `train` job (job id = run id) for the model runtime's
- * workers. Requesting the same run again returns it as it stands.
+ * workers. Requesting the same run again returns it as it stands (and queues it again while it
+ * is only requested: the job id makes that a no-op when it is queued already).
  */
 @Injectable()
 export class RequestTrainingRun {
@@ -57,7 +58,7 @@ export class RequestTrainingRun {
     if (!dataset || dataset.contextId !== contextId) throw new DatasetNotAvailableError(input.datasetVersionId, contextId);
     const runId = trainingRunId(dataset.sha256, baseModel, hyperparameters);
     const existing = await this.runs.get(tenant, runId);
-    if (existing) return { run: existing, created: false };
+    if (existing && existing.state !== 'requested') return { run: existing, created: false };
 
     const outputDir = this.artifacts.localPath(`runs/${runId}`);
     const job = TrainingJobV1.parse({
@@ -71,6 +72,11 @@ export class RequestTrainingRun {
       hyperparameters,
       output_dir: outputDir,
     });
+    if (existing) {
+      // Requested but perhaps never queued (Redis was down): queueing again is a no-op when it was.
+      await this.queue.enqueue(TRAIN_JOB, job, { jobId: runId, attempts: 2 });
+      return { run: existing, created: false };
+    }
     const now = new Date().toISOString();
     const run: TrainingRun = {
       id: runId,

@@ -1,9 +1,11 @@
-import { TRAIN_JOB, TRAINING_RUN_COMPLETED_V1, TRAINING_RUN_FAILED_V1, TRAINING_RUN_PROGRESS_V1, type CloudEvent, type Topic, type TrainingJobV1 } from '@studio/contracts';
+import { TRAIN_JOB, TRAINING_RUN_COMPLETED_V1, TRAINING_RUN_FAILED_V1, TRAINING_RUN_PROGRESS_V1, TRAINING_RUN_REQUESTED_V1, type CloudEvent, type Topic, type TrainingJobV1 } from '@studio/contracts';
 import type { EventJob } from '@studio/bullmq';
 import { EventPublisher } from '@studio/nest';
-import { tenantId, type EventBus, type Repository, type TenantId } from '@studio/ports';
+import { tenantId, type EventBus, type JobQueue, type Repository, type TenantId } from '@studio/ports';
+import { TrainingDataset } from '../datasets/training-dataset';
 import { DEFAULT_HYPERPARAMETERS, InvalidHyperparametersError, resolveHyperparameters } from './hyperparameters';
 import { adapterIdFor, trainingRunId } from '@studio/pipeline';
+import { DatasetNotAvailableError, RequestTrainingRun } from './request-training-run';
 import { TrackTrainingRun } from './track-training-run';
 import { RegisteredAdapter, TrainingRun } from './training-run';
 
@@ -136,5 +138,71 @@ describe('resolveHyperparameters', () => {
     expect(trainingRunId('a'.repeat(64), 'tiny', h)).toBe(trainingRunId('a'.repeat(64), 'tiny', { ...h }));
     expect(trainingRunId('a'.repeat(64), 'tiny', h)).not.toBe(trainingRunId('a'.repeat(64), 'tiny', { ...h, seed: 1 }));
     expect(trainingRunId('a'.repeat(64), 'tiny', h)).toMatch(/^run-[0-9a-f]{16}$/);
+  });
+});
+
+describe('RequestTrainingRun', () => {
+  const dataset = {
+    id: 'dv-1',
+    contextId: 'ctx-1',
+    sha256: 'a'.repeat(64),
+    format: 'conversational' as const,
+    trainPath: 'file:///artifacts/datasets/dv-1/train.jsonl',
+    trainSha256: 'b'.repeat(64),
+    trainExamples: 90,
+    heldOutPath: 'file:///artifacts/datasets/dv-1/held-out.jsonl',
+    heldOutSha256: 'c'.repeat(64),
+    heldOutExamples: 10,
+    clauseCoverage: 1,
+    status: 'available' as const,
+    publishedAt: '2026-01-01T00:00:00.000Z',
+    publishedEventId: 'e-1',
+  };
+
+  function setUpRequest() {
+    const datasets = new MapRepository(TrainingDataset);
+    void datasets.upsert(acme, dataset);
+    const runs = new MapRepository(TrainingRun);
+    const enqueued: { name: string; payload: unknown; options: unknown }[] = [];
+    const queue = { enqueue: async (name: string, payload: unknown, options: unknown) => (enqueued.push({ name, payload, options }), { jobId: 'x' }) } as unknown as JobQueue;
+    const published: Topic[] = [];
+    const bus: EventBus = { publish: async (topic) => void published.push(topic), subscribe: () => undefined, start: async () => undefined, stop: async () => undefined };
+    const artifacts = { localPath: (key: string) => `/artifacts/${key}`, pathOf: (uri: string) => uri.replace('file://', '') };
+    const request = new RequestTrainingRun(datasets as unknown as Repository<TrainingDataset>, runs as unknown as Repository<TrainingRun>, queue, artifacts, new EventPublisher(bus, '/studio/instructor'));
+    return { request, runs, enqueued, published };
+  }
+
+  it('records the run, publishes the request and queues the job with the dataset’s paths in the artifact folder', async () => {
+    const { request, enqueued, published } = setUpRequest();
+    const { run, created } = await request.execute({ tenant: acme, contextId: 'ctx-1', datasetVersionId: 'dv-1', baseModel: 'tiny', hyperparameters: { max_steps: 10 } });
+    expect(created).toBe(true);
+    expect(run).toMatchObject({ id: trainingRunId('a'.repeat(64), 'tiny', resolveHyperparameters({ max_steps: 10 })), state: 'requested', outputDir: `/artifacts/runs/${run.id}` });
+    expect(published).toEqual([TRAINING_RUN_REQUESTED_V1]);
+    expect(enqueued).toEqual([
+      {
+        name: TRAIN_JOB,
+        payload: expect.objectContaining({ run_id: run.id, base_model: 'tiny', dataset: { train_path: '/artifacts/datasets/dv-1/train.jsonl', eval_path: null, sha256: 'b'.repeat(64), format: 'conversational' } }),
+        options: { jobId: run.id, attempts: 2 },
+      },
+    ]);
+  });
+
+  it('returns the same run for the same request, queueing it again only while it is requested', async () => {
+    const { request, runs, enqueued, published } = setUpRequest();
+    const input = { tenant: acme, contextId: 'ctx-1', datasetVersionId: 'dv-1', baseModel: 'tiny', hyperparameters: {} };
+    const first = await request.execute(input);
+    const again = await request.execute(input);
+    expect(again).toEqual({ run: first.run, created: false });
+    expect(enqueued).toHaveLength(2);
+    await runs.upsert(acme, { ...first.run, state: 'running' });
+    await request.execute(input);
+    expect(enqueued).toHaveLength(2);
+    expect(published).toEqual([TRAINING_RUN_REQUESTED_V1]);
+  });
+
+  it('refuses a dataset version it has not seen, or of another context', async () => {
+    const { request } = setUpRequest();
+    await expect(request.execute({ tenant: acme, contextId: 'ctx-1', datasetVersionId: 'dv-2', baseModel: 'tiny', hyperparameters: {} })).rejects.toThrow(DatasetNotAvailableError);
+    await expect(request.execute({ tenant: acme, contextId: 'ctx-2', datasetVersionId: 'dv-1', baseModel: 'tiny', hyperparameters: {} })).rejects.toThrow(/not available in context "ctx-2"/);
   });
 });
