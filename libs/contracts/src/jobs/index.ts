@@ -3,6 +3,7 @@ import { EVALUATE_RUN_JOB, EVALUATION_QUEUE, EvaluationJobV1 } from './evaluatio
 import { GENERATE_DATASET_JOB, GENERATION_QUEUE, GenerationJobV1 } from './generation';
 import { TRAIN_JOB, TRAINING_QUEUE, TrainingJobV1 } from './training';
 
+export * from './cancel';
 export * from './evaluation';
 export * from './generation';
 export * from './training';
