@@ -22,11 +22,11 @@ export interface JobLogger {
 
 export const silentLogger: JobLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** Custom event on a queue's event stream asking the worker that runs a job to abort it. */
+/**
+ * Custom event on a queue's event stream that wakes a TypeScript worker running the job, so it
+ * aborts at once instead of at its next check of the cancel key (`jobCancelKey` in
+ * `@studio/contracts`, the one cancellation contract that workers in every language honour).
+ */
 export const CANCEL_EVENT = 'studio:cancel-requested';
-/** How long a cancel marker is kept (7 days): long enough to report a cancelled job's state. */
+/** How long a cancel key is kept (7 days): long enough to report a cancelled job's state. */
 export const CANCEL_MARKER_TTL_S = 7 * 24 * 3600;
-
-export function cancelMarkerKey(prefix: string, queue: string, jobId: string): string {
-  return `${prefix}:${queue}:cancelled:${jobId}`;
-}

@@ -1,8 +1,8 @@
 import { Queue, QueueEventsProducer, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobName, JobPayload, QueueName } from '@studio/contracts';
+import { jobCancelKey, type JobName, type JobPayload, type QueueName } from '@studio/contracts';
 import { assertJobId, JOB_CANCELLED, parseJobPayload, queueOf, type EnqueueOptions, type JobQueue, type JobState, type JobStatus } from '@studio/ports';
-import { CANCEL_EVENT, CANCEL_MARKER_TTL_S, cancelMarkerKey, producerConnection, type JobLogger, silentLogger } from './connection';
+import { CANCEL_EVENT, CANCEL_MARKER_TTL_S, producerConnection, type JobLogger, silentLogger } from './connection';
 
 export interface BullMqJobQueueOptions {
   redisUrl: string;
@@ -70,7 +70,7 @@ export class BullMqJobQueue implements JobQueue {
     // State first, then the job: a job read before its state could miss a result written in between.
     const rawState = await this.queue(queue).getJobState(jobId);
     const job = await this.job(name, jobId);
-    const cancelled = (await this.redis.exists(cancelMarkerKey(this.prefix, queue, jobId))) === 1;
+    const cancelled = (await this.redis.exists(jobCancelKey(queue, jobId, this.prefix))) === 1;
     if (!job) {
       // A job cancelled before it started is removed; its marker still answers for it.
       return cancelled ? { id: jobId, name, state: 'cancelled', progress: null, attemptsMade: 0, result: null, failedReason: JOB_CANCELLED } : null;
@@ -88,9 +88,11 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   /**
-   * Cancels a job that has not finished: a waiting or delayed job is removed; an active one is
-   * marked and its worker is told (a custom event on the queue's event stream), which aborts
-   * the handler's signal through BullMQ's `Worker.cancelJob`. Returns false for finished or unknown jobs.
+   * Cancels a job that has not finished by setting its cancel key (`jobCancelKey`, the contract
+   * every worker honours: the Python training worker polls it every second, a worker refuses a
+   * job that has it). A waiting or delayed job is also removed; for an active one a custom event
+   * (`CANCEL_EVENT`) additionally wakes a TypeScript worker, which aborts the handler's signal
+   * through BullMQ's `Worker.cancelJob` at once. Returns false for finished or unknown jobs.
    */
   async cancel(name: JobName, jobId: string): Promise<boolean> {
     const queue = queueOf(name);
@@ -98,7 +100,7 @@ export class BullMqJobQueue implements JobQueue {
     if (!job) return false;
     const state = await job.getState();
     if (state === 'completed' || state === 'failed' || state === 'unknown') return false;
-    await this.redis.set(cancelMarkerKey(this.prefix, queue, jobId), JOB_CANCELLED, 'EX', CANCEL_MARKER_TTL_S);
+    await this.redis.set(jobCancelKey(queue, jobId, this.prefix), JOB_CANCELLED, 'EX', CANCEL_MARKER_TTL_S);
     if (state !== 'active') {
       try {
         await job.remove();

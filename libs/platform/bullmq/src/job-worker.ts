@@ -1,6 +1,6 @@
 import { QueueEvents, UnrecoverableError, WaitingError, Worker, type Job, type QueueEventsListener } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobName, QueueName } from '@studio/contracts';
+import { jobCancelKey, type JobName, type QueueName } from '@studio/contracts';
 import {
   isJobName,
   JOB_CANCELLED,
@@ -12,7 +12,7 @@ import {
   type JobHandler,
   type JobWorker,
 } from '@studio/ports';
-import { CANCEL_EVENT, cancelMarkerKey, silentLogger, workerConnection, type JobLogger } from './connection';
+import { CANCEL_EVENT, silentLogger, workerConnection, type JobLogger } from './connection';
 
 interface CancelListener extends QueueEventsListener {
   [CANCEL_EVENT]: (args: { jobId?: string }, id: string) => void;
@@ -116,7 +116,7 @@ export class BullMqJobWorker implements JobWorker {
     if (!isJobName(name) || queueOf(name) !== queue) {
       throw new UnrecoverableError(`job "${name}" does not belong on queue "${queue}": no handler for it`);
     }
-    if (this.connection && (await this.connection.exists(cancelMarkerKey(this.prefix, queue, jobId))) === 1) {
+    if (this.connection && (await this.connection.exists(jobCancelKey(queue, jobId, this.prefix))) === 1) {
       throw new UnrecoverableError(`${JOB_CANCELLED} before it started`);
     }
     let payload;
