@@ -113,10 +113,11 @@ def test_worker_cancellation(make_job, tiny_path, redis_url, tmp_path):
     import redis as redis_lib
     from bullmq import Queue
 
+    from studio_runtime.contracts import job_cancel_key
+
     qname = f"training-test-{uuid.uuid4().hex[:8]}"
     data = make_job("sft", sft_rows(16), name="cancel", max_steps=500, eval_ratio=0.0)
     data["run_id"] = f"cancel-{uuid.uuid4().hex[:8]}"
-    cancel_key = f"studio:training:cancel:{data['run_id']}"
     log = tmp_path / "worker.log"
 
     async def scenario() -> None:
@@ -130,14 +131,15 @@ def test_worker_cancellation(make_job, tiny_path, redis_url, tmp_path):
                 lambda j: isinstance(j.progress, dict) and j.progress.get("event") == "step",
                 180,
             )
+            cancel_key = job_cancel_key(qname, job.id)
             redis_lib.Redis.from_url(redis_url).set(cancel_key, "1", ex=600)
             failed = await _wait_for(queue, job.id, lambda j: j.failedReason is not None, 60)
             assert "cancelled" in failed.failedReason
             assert failed.attemptsMade <= 1
+            assert not (Path(data["output_dir"]) / "artifact").exists()
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=30)
-            redis_lib.Redis.from_url(redis_url).delete(cancel_key)
             await queue.obliterate({"force": True})
             await queue.close()
 

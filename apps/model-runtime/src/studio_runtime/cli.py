@@ -178,7 +178,11 @@ def cmd_worker(ns: argparse.Namespace) -> int:
     from .worker import run_worker
 
     return run_worker(
-        redis_url=ns.redis_url, queue=ns.queue, concurrency=1, lock_duration_ms=ns.lock_duration_ms
+        redis_url=ns.redis_url,
+        queue=ns.queue,
+        concurrency=1,
+        lock_duration_ms=ns.lock_duration_ms,
+        prefix=ns.prefix,
     )
 
 
@@ -215,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     worker.add_argument("--queue", default="training")
     worker.add_argument("--lock-duration-ms", type=int, default=30_000)
+    worker.add_argument("--prefix", default="bull", help="BullMQ key prefix of the queue")
 
     srv = sub.add_parser("serve", help="OpenAI-compatible HTTP server")
     srv.add_argument("--host", default="127.0.0.1")

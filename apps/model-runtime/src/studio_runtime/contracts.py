@@ -13,6 +13,24 @@ from .errors import ConfigError
 from .paths import contracts_schema_dir
 
 TRAINING_JOB_SCHEMA = "jobs/training.v1.schema.json"
+DEFAULT_QUEUE_PREFIX = "bull"
+
+
+def job_cancel_key(queue: str, job_id: str, prefix: str = DEFAULT_QUEUE_PREFIX) -> str:
+    """The Redis key that cancels a job (``jobCancelKey`` in ``libs/contracts/src/jobs/cancel.ts``).
+
+    Its presence (any value) cancels the job: the worker refuses to start it, or stops it and
+    fails it without retries. Both implementations are checked against
+    ``libs/contracts/src/jobs/cancel-key.vectors.json``.
+    """
+    if not prefix or not queue or not job_id:
+        raise ValueError(
+            f"a job cancel key needs a prefix, queue and job id (got {prefix!r}, {queue!r}, "
+            f"{job_id!r})"
+        )
+    return f"{prefix}:{queue}:cancelled:{job_id}"
+
+
 PROGRESS_SCHEMA = "runtime/progress.v1.schema.json"
 
 

@@ -7,9 +7,11 @@ the job log). The child dies with the worker (``PR_SET_PDEATHSIG``); when a kill
 is retried (BullMQ moves stalled jobs back to ``wait``), training resumes from the newest
 checkpoint under ``output_dir/checkpoints``.
 
-Cancellation: setting the Redis key ``studio:training:cancel:<run_id>`` (any value), removing
-the job, or aborting it through ``Worker.cancelJob`` stops the child (SIGTERM, then SIGKILL)
-and fails the job with an ``UnrecoverableError`` so that it is not retried.
+Cancellation follows the jobs contract: the job's cancel key
+``<prefix>:<queue>:cancelled:<job id>`` (``job_cancel_key``, what ``BullMqJobQueue.cancel()``
+sets) is checked before the trainer starts and every second while it runs; when it is set (or
+the job has been removed, or aborted through ``Worker.cancelJob``) the child is stopped
+(SIGTERM, then SIGKILL) and the job fails with an ``UnrecoverableError``, so it is not retried.
 """
 
 from __future__ import annotations
@@ -29,12 +31,12 @@ from bullmq import Worker
 from bullmq.custom_errors import UnrecoverableError
 
 from .config import parse_job
+from .contracts import DEFAULT_QUEUE_PREFIX, job_cancel_key
 from .errors import RuntimeFailure
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "train"
-CANCEL_KEY = "studio:training:cancel:{run_id}"
 
 
 def _die_with_parent() -> None:
@@ -43,9 +45,10 @@ def _die_with_parent() -> None:
 
 
 class TrainingJobRunner:
-    def __init__(self, redis_url: str, queue: str) -> None:
+    def __init__(self, redis_url: str, queue: str, prefix: str = DEFAULT_QUEUE_PREFIX) -> None:
         self.redis_url = redis_url
         self.queue = queue
+        self.prefix = prefix
         self._redis: Any = None
 
     async def redis(self) -> Any:
@@ -55,14 +58,13 @@ class TrainingJobRunner:
             self._redis = aioredis.from_url(self.redis_url)
         return self._redis
 
-    async def cancelled(self, job: Any, run_id: str, signal_: Any) -> bool:
+    async def cancelled(self, job: Any, signal_: Any) -> bool:
         if signal_ is not None and getattr(signal_, "aborted", False):
             return True
         r = await self.redis()
-        if await r.exists(CANCEL_KEY.format(run_id=run_id)):
+        if await r.exists(job_cancel_key(self.queue, str(job.id), self.prefix)):
             return True
-        prefix = getattr(getattr(job, "queue", None), "prefix", "bull")
-        return not await r.exists(f"{prefix}:{self.queue}:{job.id}")
+        return not await r.exists(f"{self.prefix}:{self.queue}:{job.id}")
 
     async def process(self, job: Any, token: str, signal_: Any = None) -> dict[str, Any]:
         if job.name != JOB_NAME:
@@ -71,6 +73,8 @@ class TrainingJobRunner:
             spec = parse_job(job.data)
         except RuntimeFailure as exc:
             raise UnrecoverableError(str(exc)) from exc
+        if await self.cancelled(job, signal_):
+            raise UnrecoverableError(f"run {spec.run_id} was cancelled before it started")
         out = Path(spec.output_dir)
         out.mkdir(parents=True, exist_ok=True)
         config_path = out / "job.json"
@@ -136,7 +140,7 @@ class TrainingJobRunner:
         while proc.returncode is None:
             await asyncio.sleep(1.0)
             try:
-                if await self.cancelled(job, run_id, signal_):
+                if await self.cancelled(job, signal_):
                     log.warning("run %s cancelled; stopping trainer", run_id)
                     flag.set()
                     proc.terminate()
@@ -150,10 +154,13 @@ class TrainingJobRunner:
         return False
 
 
-async def _run(redis_url: str, queue: str, concurrency: int, lock_duration_ms: int) -> None:
-    runner = TrainingJobRunner(redis_url, queue)
+async def _run(
+    redis_url: str, queue: str, concurrency: int, lock_duration_ms: int, prefix: str
+) -> None:
+    runner = TrainingJobRunner(redis_url, queue, prefix)
     opts: dict[str, Any] = {
         "connection": redis_url,
+        "prefix": prefix,
         "concurrency": concurrency,
         "lockDuration": lock_duration_ms,
         "stalledInterval": max(1000, lock_duration_ms // 2),
@@ -175,8 +182,13 @@ async def _run(redis_url: str, queue: str, concurrency: int, lock_duration_ms: i
 
 
 def run_worker(
-    *, redis_url: str, queue: str, concurrency: int = 1, lock_duration_ms: int = 30_000
+    *,
+    redis_url: str,
+    queue: str,
+    concurrency: int = 1,
+    lock_duration_ms: int = 30_000,
+    prefix: str = DEFAULT_QUEUE_PREFIX,
 ) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    asyncio.run(_run(redis_url, queue, concurrency, lock_duration_ms))
+    asyncio.run(_run(redis_url, queue, concurrency, lock_duration_ms, prefix))
     return 0
