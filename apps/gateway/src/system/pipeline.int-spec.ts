@@ -18,6 +18,7 @@ import {
 import { InMemoryProcessedEventStore } from '@studio/inproc';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { createConnection } from 'mongoose';
 import { KafkaEventBus } from '@studio/kafka';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
 import { RUNTIME_EXECUTABLE, RuntimeProcess, runtimeInstalled } from './runtime-process';
@@ -183,6 +184,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     const cursors = await redis.keys(`bull:*:studio-events-cursor:${run}.*`);
     if (cursors.length > 0) await redis.del(...cursors);
     await redis.quit();
+    const mongo = await createConnection(urls.MONGO_URL).asPromise();
+    for (const name of PIPELINE) if (name !== 'gateway') await mongo.useDb(`${run}_${name}`).dropDatabase().catch(() => undefined);
+    await mongo.close();
     if (artifactDir) rmSync(artifactDir, { recursive: true, force: true });
     console.info(`[pipeline e2e] wall time ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   }, 60_000);
