@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { TOPIC_NAMES, TRAIN_JOB, type TrainingHyperparameters } from '@studio/contracts';
 import { ExactVectorIndex, InProcessEventBus, InProcessJobQueue, InProcessJobWorker, SqliteStore } from '@studio/inproc';
 import { OpenAiCompatibleClient } from '@studio/llm';
+import { LlmJudge } from '@studio/auditing';
 import { tenantId, type JobQueue, type JobStatus, type TenantId } from '@studio/ports';
 import { FileArtifactStore } from '@studio/artifacts';
 import { RuntimeServer, runtimeExecutable, SubprocessTrainer } from './adapters/runtime-process';
@@ -234,7 +235,7 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     io.signal.throwIfAborted();
     elapsed = stageTimer();
     const audit = await auditAdapter(
-      { bus, repos, artifacts, llm, vectors, embeddingModel: EMBEDDING_MODEL, adapters: ready },
+      { bus, repos, artifacts, llm, vectors, embeddingModel: EMBEDDING_MODEL, adapters: ready, ...judgeOf(args) },
       {
         tenant,
         contextId: inputs.contextId,
@@ -268,4 +269,12 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     await bus.stop().catch(() => undefined);
     embedded.store.close();
   }
+}
+
+/** The optional LLM judge of the audit: any OpenAI-compatible endpoint named on the command line. */
+export function judgeOf(args: Pick<AlignArgs, 'judgeUrl' | 'judgeModel'>): { judge?: { judge: LlmJudge; model: string } } {
+  if (!args.judgeUrl || !args.judgeModel) return {};
+  const apiKey = process.env['STUDIO_JUDGE_API_KEY'];
+  const client = new OpenAiCompatibleClient({ baseUrl: args.judgeUrl, timeoutMs: 120_000, ...(apiKey ? { apiKey } : {}) });
+  return { judge: { judge: new LlmJudge(client, { model: args.judgeModel }), model: args.judgeModel } };
 }

@@ -16,7 +16,18 @@ describe('parseAlignArgs', () => {
       context: null,
       learningRate: ALIGN_DEFAULTS.learningRate,
       retrain: false,
+      judgeUrl: null,
+      judgeModel: null,
     });
+  });
+
+  it('takes an LLM judge only as endpoint and model together', () => {
+    expect(parseAlignArgs(['align', 'p.md', '--judge-url', 'http://127.0.0.1:8000/v1', '--judge-model', 'granite'])).toMatchObject({
+      judgeUrl: 'http://127.0.0.1:8000/v1',
+      judgeModel: 'granite',
+    });
+    expect(() => parseAlignArgs(['align', 'p.md', '--judge-model', 'granite'])).toThrow(/--judge-url and --judge-model go together/);
+    expect(() => parseAlignArgs(['align', 'p.md', '--judge-url', 'not a url', '--judge-model', 'g'])).toThrow(/--judge-url must be a URL/);
   });
 
   it('reads every option; --max-steps 0 lifts the cap', () => {

@@ -52,6 +52,11 @@ export const AlignArgs = z.object({
     .nullable(),
   learningRate: z.coerce.number({ error: '--learning-rate must be a number' }).positive('--learning-rate must be positive'),
   retrain: z.boolean(),
+  /** OpenAI-compatible endpoint of an LLM judge (e.g. a large hosted or vLLM model), or null. */
+  judgeUrl: z.url({ error: '--judge-url must be a URL such as http://127.0.0.1:8000/v1' }).nullable(),
+  judgeModel: z.string().min(1, '--judge-model must not be empty').nullable(),
+}).refine((a) => (a.judgeUrl === null) === (a.judgeModel === null), {
+  message: '--judge-url and --judge-model go together',
 });
 export type AlignArgs = z.infer<typeof AlignArgs>;
 
@@ -69,7 +74,9 @@ options:
   --learning-rate <x>   LoRA learning rate (default: ${ALIGN_DEFAULTS.learningRate})
   --tenant <id>         tenant the data belongs to (default: ${ALIGN_DEFAULTS.tenant})
   --context <id>        context id (default: from the values file, else the policy's file name)
-  --retrain             train again even if this exact run already produced an adapter`;
+  --retrain             train again even if this exact run already produced an adapter
+  --judge-url <url>     OpenAI-compatible endpoint of an LLM judge (API key from STUDIO_JUDGE_API_KEY)
+  --judge-model <name>  the judge model: its 1-5 grades are added to the audit (default: no judge)`;
 
 /** Parses the command line; throws InputError naming the problem. */
 export function parseAlignArgs(argv: readonly string[]): AlignArgs {
@@ -91,6 +98,8 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
         tenant: { type: 'string' },
         context: { type: 'string' },
         retrain: { type: 'boolean' },
+        'judge-url': { type: 'string' },
+        'judge-model': { type: 'string' },
       },
     });
   } catch (error) {
@@ -118,6 +127,8 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
     context: str('context') ?? null,
     learningRate: str('learning-rate') ?? ALIGN_DEFAULTS.learningRate,
     retrain: v['retrain'] === true,
+    judgeUrl: str('judge-url') ?? null,
+    judgeModel: str('judge-model') ?? null,
   });
   if (!result.success) throw new InputError(result.error.issues.map((i) => i.message).join('; '));
   return result.data;

@@ -114,6 +114,33 @@ describe('audit stage', () => {
     expect((await h.repos.audits.get(TENANT, result.record.id))?.verdict).toBe('pass');
   });
 
+  it('adds the LLM judge\'s grades to every variant when a judge is given', async () => {
+    const graded: string[] = [];
+    const judge = {
+      judge: async (input: { answer: string }) => {
+        graded.push(input.answer);
+        return { score: 0.75, raw: 4, reason: 'mostly right', error: null };
+      },
+    };
+    const result = await auditAdapter(
+      { ...h, embeddingModel: 'emb', adapters: { loadAdapter: async () => undefined }, judge: { judge, model: 'judge-model' } },
+      {
+        tenant: TENANT,
+        contextId: 'acme-conduct',
+        dataset: framing.dataset,
+        adapter: adapter(),
+        baseModel: 'base-model',
+        thresholds: parseAuditThresholds({ minCorrectness: 0.8, minFaithfulness: 0.5 }),
+        settings,
+        createdAt: '2026-01-01T00:00:00.000Z',
+      },
+    );
+    expect(graded).toHaveLength(3 * framing.dataset.heldOut.examples);
+    expect(result.report.scores.base?.judge).toBe(0.75);
+    expect(result.report.scores.aligned_rag?.judge).toBe(0.75);
+    expect(result.report.models.judge).toBe('judge-model');
+  });
+
   it('fails the verdict when the aligned model is no better than the thresholds, or the data covers too few clauses', async () => {
     await h.repos.clauses.upsert(TENANT, { id: 'acme-cg:9.9:000000000000', contextId: 'acme-conduct', documentId: 'acme-cg', numbering: '9.9', title: null, text: 'A clause no example cites.' });
     const result = await auditAdapter(

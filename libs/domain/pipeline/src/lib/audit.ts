@@ -14,6 +14,7 @@ import {
   type AuditVariant,
   type EvalClause,
   type EvalItem,
+  type AnswerJudge,
 } from '@studio/auditing';
 import type { ChatMessage, Repository, TenantId } from '@studio/ports';
 import { z } from 'zod';
@@ -119,6 +120,8 @@ export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'artifacts'>, Re
   adapters: AdapterLoader;
   /** CloudEvents `source` of the audit events (default: the CLI's). */
   eventSource?: string;
+  /** Optional LLM judge (any OpenAI-compatible endpoint); without one, judge scores are null. */
+  judge?: { judge: AnswerJudge; model: string };
 }
 
 export interface AuditResult {
@@ -203,7 +206,11 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     );
   }
 
-  const evaluation = await evaluateItems(items, answers, { clauses, itemPass: input.thresholds.itemPass });
+  const evaluation = await evaluateItems(items, answers, {
+    clauses,
+    itemPass: input.thresholds.itemPass,
+    ...(ports.judge ? { judge: ports.judge.judge } : {}),
+  });
   const train = readConversationalItems(await ports.artifacts.read(dataset.train.uri), dataset.train.uri);
   const auditRunId = auditRunIdFor(adapter.runId, dataset, settings);
   const coverage = clauseCoverage(
@@ -228,7 +235,7 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
       runId: adapter.runId,
       datasetVersionId: dataset.id,
       createdAt: input.createdAt,
-      models: { base: input.baseModel, adapter: adapter.id, judge: null },
+      models: { base: input.baseModel, adapter: adapter.id, judge: ports.judge?.model ?? null },
     },
     evaluation,
     thresholds: input.thresholds,
