@@ -122,7 +122,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       KAFKA_TOPIC_PREFIX: `${run}.`,
       KAFKA_GROUP_ID: `${run}.${name}`,
     };
-    if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name}` });
+    // The consumers remember handled event ids in Redis here (services.int-spec covers the Mongo store).
+    if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name}`, DEDUP_REDIS_URL: urls.REDIS_URL });
     if (name === 'framer' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
     if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
     if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: llmBaseUrl, QDRANT_URL: urls.QDRANT_URL, FRAMER_URL: url('framer') });
@@ -171,7 +172,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     await Promise.all([...services.values()].map(({ process: service }) => service?.exitWithin(12_000).catch(() => service.kill('SIGKILL'))));
     await Promise.all(runtimes.map((r) => r.stop()));
     await observer?.stop().catch(() => undefined);
-    // The run's jobs and the services' event cursors leave Redis with it.
+    // The run's jobs, the services' event cursors and their processed event ids leave Redis with it.
     const redis = new Redis(urls.REDIS_URL, { maxRetriesPerRequest: 3 });
     for (const [queue, jobIds] of [
       ['training', [runId]],
@@ -182,7 +183,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await q.close();
     }
     const cursors = await redis.keys(`bull:*:studio-events-cursor:${run}.*`);
-    if (cursors.length > 0) await redis.del(...cursors);
+    const processed = await redis.keys(`studio:processed:${run}.*`);
+    if (cursors.length + processed.length > 0) await redis.del(...cursors, ...processed);
     await redis.quit();
     const mongo = await createConnection(urls.MONGO_URL).asPromise();
     for (const name of PIPELINE) if (name !== 'gateway') await mongo.useDb(`${run}_${name}`).dropDatabase().catch(() => undefined);

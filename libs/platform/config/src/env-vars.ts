@@ -143,6 +143,8 @@ export function eventServiceEnv(service: string) {
     ...kafkaEnv(service),
     MONGO_URL: mongoUrl,
     MONGO_DB: mongoDatabase(`studio_${service.replace(/-/g, '_')}`),
+    /** Where handled event ids are remembered: Redis when set (faster), else the service's Mongo database. */
+    DEDUP_REDIS_URL: redisUrl.optional(),
   };
 }
 

@@ -10,11 +10,14 @@ export interface EventServiceConfig {
   KAFKA_TOPIC_PREFIX: string;
   MONGO_URL: string;
   MONGO_DB: string;
+  /** Remember handled event ids in Redis instead of the service's Mongo database. */
+  DEDUP_REDIS_URL?: string | undefined;
 }
 
 /**
  * The infrastructure of a service that consumes events: its own Mongo database (which also
- * remembers handled event ids) and the Kafka bus, started and stopped by the transport.
+ * remembers handled event ids unless DEDUP_REDIS_URL names a Redis for that) and the Kafka bus,
+ * started and stopped by the transport.
  */
 export function eventServiceModules(service: string, config: EventServiceConfig): DynamicModule[] {
   return [
@@ -23,6 +26,7 @@ export function eventServiceModules(service: string, config: EventServiceConfig)
       kafkaEventBusOptions(
         { service, brokers: config.KAFKA_BROKERS, groupId: config.KAFKA_GROUP_ID, topicPrefix: config.KAFKA_TOPIC_PREFIX },
         'transport',
+        config.DEDUP_REDIS_URL ? { redisUrl: config.DEDUP_REDIS_URL } : undefined,
       ),
     ),
   ];

@@ -1,11 +1,14 @@
 import { KafkaEventBus } from '@studio/kafka';
 import { InMemoryProcessedEventStore } from '@studio/inproc';
 import { MongoProcessedEventStore, type MongoDatabase } from '@studio/mongo';
-import type { ProcessedEventStore } from '@studio/ports';
+import { RedisProcessedEventStore } from '@studio/redis';
+import type { CloudEvent, EventData, Topic } from '@studio/contracts';
+import { publishAll, type EventBus, type EventHandler, type ProcessedEventStore } from '@studio/ports';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { portLogger } from './port-logger';
 import type { EventBusModuleOptions, ReadinessProbe } from './event-bus.module';
 import { MONGO_DATABASE } from './mongo.module';
+import { openRedisConnection } from './redis.module';
 
 export interface KafkaBusSettings {
   /** Kafka client id. */
@@ -63,11 +66,18 @@ export class KafkaReadinessProbe implements ReadinessProbe {
 
 /**
  * EventBusModule options for the Kafka bus of the distributed profile.
- * - consumers (`lifecycle: 'transport'`) remember handled event ids in their own Mongo
- *   database (MONGO_DATABASE), so deduplication survives restarts;
+ * - consumers (`lifecycle: 'transport'`) remember handled event ids durably, so deduplication
+ *   survives restarts: in their own Mongo database (MONGO_DATABASE), or — when `dedup.redisUrl`
+ *   is given — in Redis (one round trip per batch; much faster than MongoDB-compatible servers
+ *   without an `_id` index, such as FerretDB on SQLite). The Redis connection is the bus's own
+ *   and is closed after the bus stops;
  * - a publish-only service (`lifecycle: 'module'`) subscribes nothing, so its store is never read.
  */
-export function kafkaEventBusOptions(settings: KafkaBusSettings, lifecycle: 'transport' | 'module'): EventBusModuleOptions {
+export function kafkaEventBusOptions(
+  settings: KafkaBusSettings,
+  lifecycle: 'transport' | 'module',
+  dedup?: { redisUrl: string },
+): EventBusModuleOptions {
   const build = (processedEvents: ProcessedEventStore) =>
     new KafkaEventBus({
       clientId: settings.service,
@@ -77,12 +87,56 @@ export function kafkaEventBusOptions(settings: KafkaBusSettings, lifecycle: 'tra
       processedEvents,
       logger: portLogger('EventBus'),
     });
-  const readiness = () => new KafkaReadinessProbe(settings, lifecycle === 'transport');
-  if (lifecycle === 'module') return { lifecycle, readiness, useFactory: () => build(new InMemoryProcessedEventStore()) };
+  const probe = () => new KafkaReadinessProbe(settings, lifecycle === 'transport');
+  if (lifecycle === 'module') return { lifecycle, readiness: probe, useFactory: () => build(new InMemoryProcessedEventStore()) };
+  if (dedup) {
+    return {
+      lifecycle,
+      readiness: probe,
+      useFactory: async () => {
+        const redis = await openRedisConnection({ url: dedup.redisUrl });
+        return new StoppingAlso(build(new RedisProcessedEventStore(redis)), async () => {
+          if (redis.status !== 'end') await redis.quit();
+        });
+      },
+    };
+  }
   return {
     lifecycle,
-    readiness,
+    readiness: probe,
     inject: [MONGO_DATABASE],
     useFactory: ((database: MongoDatabase) => build(new MongoProcessedEventStore(database.connection))) as EventBusModuleOptions['useFactory'],
   };
+}
+
+/** A bus that releases a resource of its own (the dedup store's connection) after it stops. */
+class StoppingAlso implements EventBus {
+  constructor(
+    private readonly inner: EventBus,
+    private readonly release: () => Promise<void>,
+  ) {}
+
+  publish<T extends Topic>(topic: T, event: CloudEvent<EventData<T>>): Promise<void> {
+    return this.inner.publish(topic, event);
+  }
+
+  publishMany<T extends Topic>(topic: T, events: readonly CloudEvent<EventData<T>>[]): Promise<void> {
+    return publishAll(this.inner, topic, events);
+  }
+
+  subscribe<T extends Topic>(topic: T, handler: EventHandler<T>): void {
+    this.inner.subscribe(topic, handler);
+  }
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.inner.stop();
+    } finally {
+      await this.release();
+    }
+  }
 }
