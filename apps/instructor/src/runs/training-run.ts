@@ -1,9 +1,7 @@
 import { ContextId, Id, IsoTime, Metrics, NonNegativeInt, Sha256, TrainingHyperparameters } from '@studio/contracts';
+import { TrainingRunState } from '@studio/pipeline';
 import type { EntitySpec } from '@studio/ports';
 import { z } from 'zod';
-
-export const TrainingRunState = z.enum(['requested', 'running', 'completed', 'failed']);
-export type TrainingRunState = z.infer<typeof TrainingRunState>;
 
 /** A training run as the instructor tracks it, from request to adapter. */
 export const TrainingRun = z.object({
