@@ -15,6 +15,7 @@ cleanup() { if [ "$started_infra" = 1 ] && [ "${STUDIO_KEEP_INFRA:-0}" != 1 ]; t
 trap cleanup EXIT
 
 step() { echo; echo "==== $* (at ${SECONDS}s) ===="; }
+step "format check";        npx prettier --check --log-level warn "**/*.{ts,tsx,cjs,mjs}"
 step "type check";          npm run -s typecheck
 step "lint";                npx nx run-many -t lint --outputStyle=static --skipNxCache
 step "unit tests";          npx nx run-many -t test --outputStyle=static --skipNxCache

@@ -29,7 +29,12 @@ if (!brokersUrl) {
   process.exit(2);
 }
 const brokers = brokersUrl.split(',');
-const quiet: EventBusLogger = { debug: () => undefined, info: () => undefined, warn: (m) => console.warn(m), error: (m, f) => console.error(m, f) };
+const quiet: EventBusLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m) => console.warn(m),
+  error: (m, f) => console.error(m, f),
+};
 
 /** About 1 KB of JSON per event, in ten contexts. */
 function makeEvents(n: number, runId: string): CloudEvent<DocumentUploadedV1>[] {
@@ -68,10 +73,22 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-function summarise(name: string, sentAt: Map<string, number>, receivedAt: Map<string, number>, start: number, bytesPerEvent: number): Result {
+function summarise(
+  name: string,
+  sentAt: Map<string, number>,
+  receivedAt: Map<string, number>,
+  start: number,
+  bytesPerEvent: number,
+): Result {
   const latencies = [...receivedAt].map(([id, t]) => t - (sentAt.get(id) ?? t)).sort((a, b) => a - b);
   const end = Math.max(...receivedAt.values());
-  return { name, eventsPerSecond: (receivedAt.size / (end - start)) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), bytesPerEvent };
+  return {
+    name,
+    eventsPerSecond: (receivedAt.size / (end - start)) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    bytesPerEvent,
+  };
 }
 
 function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -94,7 +111,12 @@ async function runRaw(): Promise<Result> {
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
   await admin.disconnect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const consumer = kafka.consumer({ groupId: uniqueName('bench-raw'), allowAutoTopicCreation: false });
   await consumer.connect();
@@ -115,7 +137,11 @@ async function runRaw(): Promise<Result> {
     producer.send({
       topic,
       acks: -1,
-      messages: events.map((e) => ({ key: e.partitionkey, value: JSON.stringify(e), headers: { 'content-type': 'application/cloudevents+json' } })),
+      messages: events.map((e) => ({
+        key: e.partitionkey,
+        value: JSON.stringify(e),
+        headers: { 'content-type': 'application/cloudevents+json' },
+      })),
     });
   const warmup = makeEvents(1, uniqueName('warm'));
   await send(warmup);
@@ -140,7 +166,15 @@ async function runRaw(): Promise<Result> {
 
 async function runOurs(storeName: string, store: ProcessedEventStore): Promise<Result> {
   const prefix = `${uniqueName('bench-bus')}.`;
-  const bus = new KafkaEventBus({ clientId: 'bench-bus', brokers, groupId: uniqueName('bench-bus'), topicPrefix: prefix, partitions: PARTITIONS, processedEvents: store, logger: quiet });
+  const bus = new KafkaEventBus({
+    clientId: 'bench-bus',
+    brokers,
+    groupId: uniqueName('bench-bus'),
+    topicPrefix: prefix,
+    partitions: PARTITIONS,
+    processedEvents: store,
+    logger: quiet,
+  });
   const receivedAt = new Map<string, number>();
   bus.subscribe(TOPIC, async (event) => {
     receivedAt.set(event.id, performance.now());
@@ -160,7 +194,13 @@ async function runOurs(storeName: string, store: ProcessedEventStore): Promise<R
     await bus.publishMany(TOPIC, slice);
   }
   await waitFor(() => receivedAt.size >= EVENTS, 300_000, 'event bus consumption');
-  const result = summarise(`KafkaEventBus (${storeName} dedup store)`, sentAt, receivedAt, start, Buffer.byteLength(JSON.stringify(events[0])));
+  const result = summarise(
+    `KafkaEventBus (${storeName} dedup store)`,
+    sentAt,
+    receivedAt,
+    start,
+    Buffer.byteLength(JSON.stringify(events[0])),
+  );
   await bus.stop();
   return result;
 }
@@ -211,7 +251,9 @@ async function main() {
   console.log('| run | events/s | ours/raw | p50 ms | p99 ms | bytes/event |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    console.log(`| ${r.name} | ${r.eventsPerSecond.toFixed(0)} | ${(r.eventsPerSecond / raw.eventsPerSecond).toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.bytesPerEvent} |`);
+    console.log(
+      `| ${r.name} | ${r.eventsPerSecond.toFixed(0)} | ${(r.eventsPerSecond / raw.eventsPerSecond).toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.bytesPerEvent} |`,
+    );
   }
 }
 

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
 const base = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } };
-const aliases = new Map(Object.entries(base.compilerOptions.paths).flatMap(([alias, [target]]) => (target ? [[alias, join(root, target)]] : [])));
+const aliases = new Map(
+  Object.entries(base.compilerOptions.paths).flatMap(([alias, [target]]) => (target ? [[alias, join(root, target)]] : [])),
+);
 
 type Resolve = (request: string, ...rest: unknown[]) => string;
 const mod = Module as unknown as { _resolveFilename: Resolve };

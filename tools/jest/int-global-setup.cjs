@@ -12,7 +12,9 @@ const envFile = join(process.env.STUDIO_DATA_DIR || join(root, '.data'), 'local'
 
 function fromEnvFile(name) {
   if (!existsSync(envFile)) return undefined;
-  const line = readFileSync(envFile, 'utf8').split('\n').find((l) => l.startsWith(`export ${name}=`));
+  const line = readFileSync(envFile, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`export ${name}=`));
   return line ? line.slice(`export ${name}=`.length) : undefined;
 }
 

@@ -61,7 +61,11 @@ export class AuditorModule {
           provide: AUDITS_REPOSITORY,
           inject: [MONGO_DATABASE],
           useFactory: async (database: MongoDatabase) => {
-            const audits = database.repository({ collection: 'audit_runs', schema: AuditRunRecord, indexes: [{ fields: { contextId: 1, runId: 1 } }] });
+            const audits = database.repository({
+              collection: 'audit_runs',
+              schema: AuditRunRecord,
+              indexes: [{ fields: { contextId: 1, runId: 1 } }],
+            });
             await audits.ensureIndexes();
             return audits;
           },

@@ -5,7 +5,13 @@ export const AUDITOR_NAME = 'auditor';
 export const AUDITOR_PORT = 3005;
 
 const positiveInt = (defaultValue: number, hint: string) =>
-  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(1, 'must be at least 1')).default(defaultValue).describe(hint);
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1'))
+    .default(defaultValue)
+    .describe(hint);
 
 /**
  * LLM_BASE_URL: the OpenAI-compatible model server that answers for the base model and loads
@@ -18,7 +24,10 @@ export const AuditorEnv = z.object({
   LLM_BASE_URL: llmBaseUrl,
   EMBEDDING_MODEL: z.string().min(1).default('all-minilm-l6-v2').describe('embedding model on the LLM endpoint (default all-minilm-l6-v2)'),
   QDRANT_URL: qdrantUrl,
-  FRAMER_URL: z.url({ protocol: /^https?$/ }).default('http://framer:3001').describe("base URL of the framer's HTTP API (default http://framer:3001)"),
+  FRAMER_URL: z
+    .url({ protocol: /^https?$/ })
+    .default('http://framer:3001')
+    .describe("base URL of the framer's HTTP API (default http://framer:3001)"),
   REDIS_URL: redisUrl,
   STUDIO_ARTIFACT_DIR: artifactDir,
   AUDIT_MAX_ITEMS: positiveInt(24, 'held-out items evaluated per audit (default 24)'),

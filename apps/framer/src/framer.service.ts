@@ -1,7 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { FileArtifactStore } from '@studio/artifacts';
 import type { MongoDatabase } from '@studio/mongo';
-import { EVENT_BUS, EventBusServer, eventServiceModules, MONGO_DATABASE, provideEventPublisher, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import {
+  EVENT_BUS,
+  EventBusServer,
+  eventServiceModules,
+  MONGO_DATABASE,
+  provideEventPublisher,
+  type ServiceConfig,
+  type ServiceDefinition,
+} from '@studio/nest';
 import { DatasetVersionRecord } from '@studio/pipeline';
 import type { Entity, EntitySpec } from '@studio/ports';
 import { ClausesController } from './clauses/clauses.controller';
@@ -45,7 +53,11 @@ export class FramerModule {
         repositoryProvider(DOCUMENTS, POLICY_DOCUMENTS),
         repositoryProvider(CLAUSES_REPOSITORY, CLAUSES),
         repositoryProvider(CONTEXTS_REPOSITORY, CONTEXTS),
-        repositoryProvider(DATASETS_REPOSITORY, { collection: 'dataset_versions', schema: DatasetVersionRecord, indexes: [{ fields: { contextId: 1 } }] }),
+        repositoryProvider(DATASETS_REPOSITORY, {
+          collection: 'dataset_versions',
+          schema: DatasetVersionRecord,
+          indexes: [{ fields: { contextId: 1 } }],
+        }),
         { provide: DOCUMENT_ARTIFACTS, useValue: artifacts },
         RecordUploadedDocument,
         FrameUploadedDocument,

@@ -28,7 +28,9 @@ export const GatewayEnv = z.object({
     .string()
     .regex(/^\d+$/, 'must be a whole number of bytes')
     .transform(Number)
-    .pipe(z.number().int().min(1, 'must be at least 1').max(700_000, 'must be at most 700000 (the document travels inside one Kafka message)'))
+    .pipe(
+      z.number().int().min(1, 'must be at least 1').max(700_000, 'must be at most 700000 (the document travels inside one Kafka message)'),
+    )
     .default(512 * 1024)
     .describe('largest document accepted by POST /v1/contexts/{contextId}/documents, in UTF-8 bytes (default 524288)'),
   FRAMER_URL: serviceUrl('framer', 'http://framer:3001'),

@@ -20,7 +20,12 @@ export class GatewayModule {
       imports: [
         EventBusModule.forRoot(
           kafkaEventBusOptions(
-            { service: GATEWAY_NAME, brokers: config.KAFKA_BROKERS, groupId: config.KAFKA_GROUP_ID, topicPrefix: config.KAFKA_TOPIC_PREFIX },
+            {
+              service: GATEWAY_NAME,
+              brokers: config.KAFKA_BROKERS,
+              groupId: config.KAFKA_GROUP_ID,
+              topicPrefix: config.KAFKA_TOPIC_PREFIX,
+            },
             'module',
           ),
         ),
@@ -28,7 +33,10 @@ export class GatewayModule {
       controllers: [ContextsController, DocumentsController, RunsController],
       providers: [
         { provide: GATEWAY_LIMITS, useValue: limits },
-        { provide: ServiceClient, useValue: new ServiceClient({ framer: config.FRAMER_URL, instructor: config.INSTRUCTOR_URL, auditor: config.AUDITOR_URL }) },
+        {
+          provide: ServiceClient,
+          useValue: new ServiceClient({ framer: config.FRAMER_URL, instructor: config.INSTRUCTOR_URL, auditor: config.AUDITOR_URL }),
+        },
       ],
     };
   }

@@ -16,7 +16,10 @@ describe('OpenAPI document at /docs-json', () => {
       providers: [
         { provide: EVENT_BUS, useValue: {} },
         { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 100 } },
-        { provide: ServiceClient, useValue: new ServiceClient({ framer: 'http://127.0.0.1:1', instructor: 'http://127.0.0.1:1', auditor: 'http://127.0.0.1:1' }) },
+        {
+          provide: ServiceClient,
+          useValue: new ServiceClient({ framer: 'http://127.0.0.1:1', instructor: 'http://127.0.0.1:1', auditor: 'http://127.0.0.1:1' }),
+        },
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -26,8 +29,12 @@ describe('OpenAPI document at /docs-json', () => {
   afterAll(() => app.close());
 
   it('documents every public operation, with request bodies', async () => {
-    const doc = (await (await fetch(`${await app.getUrl()}/docs-json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
-    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`));
+    const doc = (await (await fetch(`${await app.getUrl()}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     expect(operations.sort()).toEqual(
       [
         'POST /v1/contexts',
@@ -39,6 +46,7 @@ describe('OpenAPI document at /docs-json', () => {
         'GET /v1/audits/{auditRunId}',
       ].sort(),
     );
-    for (const path of ['/v1/contexts', '/v1/contexts/{contextId}/datasets', '/v1/contexts/{contextId}/runs']) expect(doc.paths[path]?.['post']?.requestBody).toBeDefined();
+    for (const path of ['/v1/contexts', '/v1/contexts/{contextId}/datasets', '/v1/contexts/{contextId}/runs'])
+      expect(doc.paths[path]?.['post']?.requestBody).toBeDefined();
   });
 });

@@ -2,7 +2,16 @@ import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutd
 import { FileArtifactStore } from '@studio/artifacts';
 import { BullMqJobQueue } from '@studio/bullmq';
 import type { MongoDatabase } from '@studio/mongo';
-import { EVENT_BUS, EventBusServer, eventServiceModules, MONGO_DATABASE, provideEventPublisher, RedisModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import {
+  EVENT_BUS,
+  EventBusServer,
+  eventServiceModules,
+  MONGO_DATABASE,
+  provideEventPublisher,
+  RedisModule,
+  type ServiceConfig,
+  type ServiceDefinition,
+} from '@studio/nest';
 import { INSTRUCTOR_NAME, INSTRUCTOR_PORT, InstructorEnv } from './config';
 import { DatasetsHandler, TRAINING_DATASETS_REPOSITORY } from './datasets/datasets.handler';
 import { TRAINING_DATASETS } from './datasets/training-dataset';

@@ -1,7 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { OpenAiCompatibleClient } from '@studio/llm';
 import type { MongoDatabase } from '@studio/mongo';
-import { EVENT_BUS, EventBusServer, eventServiceModules, MONGO_DATABASE, provideEventPublisher, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import {
+  EVENT_BUS,
+  EventBusServer,
+  eventServiceModules,
+  MONGO_DATABASE,
+  provideEventPublisher,
+  type ServiceConfig,
+  type ServiceDefinition,
+} from '@studio/nest';
 import type { RetrievalPorts } from '@studio/pipeline';
 import { QdrantVectorIndex } from '@studio/qdrant';
 import { ONTOLOGY_NAME, ONTOLOGY_PORT, OntologyEnv } from './config';

@@ -1,6 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { MongoDatabase } from '@studio/mongo';
-import { EVENT_BUS, EventBusServer, eventServiceModules, MONGO_DATABASE, RedisModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import {
+  EVENT_BUS,
+  EventBusServer,
+  eventServiceModules,
+  MONGO_DATABASE,
+  RedisModule,
+  type ServiceConfig,
+  type ServiceDefinition,
+} from '@studio/nest';
 import { REWARD_MODEL_NAME, REWARD_MODEL_PORT, RewardModelEnv } from './config';
 import { PreferencesHandler, PREFERENCES_REPOSITORY } from './preferences/preferences.handler';
 import { PREFERENCES } from './preferences/preference';

@@ -11,7 +11,26 @@ import { ALIGN_DEFAULTS, type AlignArgs } from './cli/args';
 import { asInputError, auditThresholdsFrom, loadInputs } from './cli/inputs';
 import { ProgressBoard, type ProgressOutput } from './cli/progress';
 import type { AlignSummary, StageTiming } from './cli/summary';
-import { auditAdapter, frameDocument, publishFramedDocument, type FramedDocument, type FramingResult, indexClauses, AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord, DocumentRecord, TrainingRunRecord, type PipelinePorts, type StudioRepositories, adapterOfRun, requestTraining, trainJobHandler, type TrainJobResult } from '@studio/pipeline';
+import {
+  auditAdapter,
+  frameDocument,
+  publishFramedDocument,
+  type FramedDocument,
+  type FramingResult,
+  indexClauses,
+  AdapterRecord,
+  AuditRunRecord,
+  ClauseRecord,
+  DatasetVersionRecord,
+  DocumentRecord,
+  TrainingRunRecord,
+  type PipelinePorts,
+  type StudioRepositories,
+  adapterOfRun,
+  requestTraining,
+  trainJobHandler,
+  type TrainJobResult,
+} from '@studio/pipeline';
 
 export const EMBEDDING_MODEL = 'all-minilm-l6-v2';
 
@@ -167,7 +186,11 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     const framing: FramingResult = await publishFramedDocument({ bus, repos, artifacts }, tenant, framed);
     frameSink({ done: 1, total: 1 });
     timings.push({ stage: 'frame', ms: prepareMs + elapsed(), modelMs: 0 });
-    board.done('frame', timings.at(-1)?.ms ?? 0, `${framing.clauses.length} clauses, dataset ${framing.dataset.id}${framing.created ? '' : ' (already published)'}`);
+    board.done(
+      'frame',
+      timings.at(-1)?.ms ?? 0,
+      `${framing.clauses.length} clauses, dataset ${framing.dataset.id}${framing.created ? '' : ' (already published)'}`,
+    );
     const base = {
       contextId: inputs.contextId,
       dataDir,
@@ -189,7 +212,11 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     const waitedMs = elapsed();
     board.note(`runtime: ${args.model} served at ${ready.baseUrl} (started in ${(serverMs / 1000).toFixed(1)} s)`);
     elapsed = stageTimer();
-    const indexed = await indexClauses({ llm, vectors, embeddingModel: EMBEDDING_MODEL }, { tenant, contextId: inputs.contextId, clauses: framing.clauses }, board.stage('index'));
+    const indexed = await indexClauses(
+      { llm, vectors, embeddingModel: EMBEDDING_MODEL },
+      { tenant, contextId: inputs.contextId, clauses: framing.clauses },
+      board.stage('index'),
+    );
     timings.push({ stage: 'runtime start (overlaps frame)', ms: waitedMs, modelMs: waitedMs });
     timings.push({ stage: 'index', ms: elapsed(), modelMs: indexed.embedMs });
     board.done('index', timings.at(-1)?.ms ?? 0, `${indexed.indexed} clauses, ${indexed.dimensions} dimensions`);
@@ -202,7 +229,10 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     worker.handle(TRAIN_JOB, async (job, context) => {
       const began = performance.now();
       try {
-        return await trainJobHandler({ bus, repos, trainer: new SubprocessTrainer({ executable, ...(io.env ? { env: io.env } : {}) }) }, trainSink)(job, context);
+        return await trainJobHandler(
+          { bus, repos, trainer: new SubprocessTrainer({ executable, ...(io.env ? { env: io.env } : {}) }) },
+          trainSink,
+        )(job, context);
       } finally {
         trainingMs = performance.now() - began;
       }
@@ -221,7 +251,9 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     if (requested.kind === 'reused') {
       adapter = requested.adapter;
       reused = true;
-      board.note(`train: reusing adapter ${adapter.id} of run ${requested.runId} (same dataset, model and settings; --retrain to train again)`);
+      board.note(
+        `train: reusing adapter ${adapter.id} of run ${requested.runId} (same dataset, model and settings; --retrain to train again)`,
+      );
     } else {
       const status = await waitForJob(queue, requested.jobId, io.signal);
       if (status.state !== 'completed') throw new Error(`training failed: ${status.failedReason ?? status.state}`);
@@ -229,7 +261,11 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
       adapter = await adapterOfRun(repos, tenant, result.runId);
     }
     timings.push({ stage: 'train', ms: elapsed(), modelMs: trainingMs });
-    board.done('train', timings.at(-1)?.ms ?? 0, reused ? 'reused' : `loss ${adapter.firstLoss?.toFixed(3) ?? '?'} → ${adapter.lastLoss?.toFixed(3) ?? '?'}`);
+    board.done(
+      'train',
+      timings.at(-1)?.ms ?? 0,
+      reused ? 'reused' : `loss ${adapter.firstLoss?.toFixed(3) ?? '?'} → ${adapter.lastLoss?.toFixed(3) ?? '?'}`,
+    );
 
     // (d) audit
     io.signal.throwIfAborted();
@@ -244,7 +280,12 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
         baseModel: args.model,
         thresholds,
         minClauseCoverage: inputs.values?.audit.min_clause_coverage ?? null,
-        settings: { maxItems: args.maxEval, ragTopK: ALIGN_DEFAULTS.ragTopK, maxTokens: ALIGN_DEFAULTS.maxTokens, concurrency: ALIGN_DEFAULTS.concurrency },
+        settings: {
+          maxItems: args.maxEval,
+          ragTopK: ALIGN_DEFAULTS.ragTopK,
+          maxTokens: ALIGN_DEFAULTS.maxTokens,
+          concurrency: ALIGN_DEFAULTS.concurrency,
+        },
         createdAt: new Date().toISOString(),
       },
       board.stage('audit'),
@@ -256,7 +297,15 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
       ...base,
       timings,
       totalMs: totalTimer(),
-      training: { runId: adapter.runId, adapterId: adapter.id, firstLoss: adapter.firstLoss, lastLoss: adapter.lastLoss, losses: adapter.losses, reused, hyperparameters: adapter.hyperparameters },
+      training: {
+        runId: adapter.runId,
+        adapterId: adapter.id,
+        firstLoss: adapter.firstLoss,
+        lastLoss: adapter.lastLoss,
+        losses: adapter.losses,
+        reused,
+        hyperparameters: adapter.hyperparameters,
+      },
       audit: { report: audit.report, reportJsonUri: audit.reportJsonUri, reportMarkdownUri: audit.reportMarkdownUri },
       events: Object.fromEntries(embedded.eventCounts),
     };

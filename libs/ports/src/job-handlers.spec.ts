@@ -42,7 +42,9 @@ describe('JobHandlerRegistry.verify', () => {
 describe('parseJobPayload', () => {
   it('names the job and the invalid fields', () => {
     expect(() => parseJobPayload(GENERATE_DATASET_JOB, { schema_version: 'v1' })).toThrow(ContractViolation);
-    expect(() => parseJobPayload(GENERATE_DATASET_JOB, { schema_version: 'v1' })).toThrow(/payload of job "generate-dataset" does not match its contract:[\s\S]*tenant_id/);
+    expect(() => parseJobPayload(GENERATE_DATASET_JOB, { schema_version: 'v1' })).toThrow(
+      /payload of job "generate-dataset" does not match its contract:[\s\S]*tenant_id/,
+    );
   });
 
   it('lists job names per queue', () => {

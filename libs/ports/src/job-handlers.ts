@@ -61,7 +61,8 @@ export class JobHandlerRegistry {
       }
     }
     for (const name of this.handlers.keys()) {
-      if (!queues.includes(queueOf(name))) problems.push(`job "${name}" has a handler but its queue "${queueOf(name)}" is not consumed by this worker`);
+      if (!queues.includes(queueOf(name)))
+        problems.push(`job "${name}" has a handler but its queue "${queueOf(name)}" is not consumed by this worker`);
     }
     if (problems.length > 0) throw new JobWorkerStartupError(problems);
     return queues;

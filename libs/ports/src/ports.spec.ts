@@ -13,7 +13,13 @@ describe('backoffDelayMs', () => {
 describe('reciprocalRankFusion', () => {
   const hit = (id: string): VectorHit => ({ id, score: 0, payload: { tenantId: 't', contextId: 'c' } });
   it('ranks items found by both rankings first', () => {
-    const fused = reciprocalRankFusion([[hit('a'), hit('b'), hit('c')], [hit('c'), hit('d'), hit('a')]], 3);
+    const fused = reciprocalRankFusion(
+      [
+        [hit('a'), hit('b'), hit('c')],
+        [hit('c'), hit('d'), hit('a')],
+      ],
+      3,
+    );
     expect(fused.map((h) => h.id)).toEqual(['a', 'c', 'b']);
     expect(fused[0]?.score).toBeCloseTo(1 / 61 + 1 / 63);
   });

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { EntityCodec, EntityValidationError, entityKey, normalizeFilter, normalizeFindOptions, RepositoryQueryError } from './repository-support';
+import {
+  EntityCodec,
+  EntityValidationError,
+  entityKey,
+  normalizeFilter,
+  normalizeFindOptions,
+  RepositoryQueryError,
+} from './repository-support';
 import { tenantId } from './tenant';
 
 const Clause = z.object({ id: z.string().min(1), text: z.string(), rank: z.number().int(), tags: z.array(z.string()).default([]) });
@@ -63,16 +70,30 @@ describe('EntityCodec', () => {
     expect(() => dated.forWrite(acme, { id: 'e', at: new Date() })).toThrow(/field "at": holds a Date/);
     const Owned = z.object({ id: z.string(), tenantId: z.string() });
     const owned = new EntityCodec({ collection: 'owned', schema: Owned });
-    expect(() => owned.forWrite(acme, { id: 'o', tenantId: 'globex' })).toThrow(/field "tenantId": is "globex" but the entity is written for tenant "acme"/);
+    expect(() => owned.forWrite(acme, { id: 'o', tenantId: 'globex' })).toThrow(
+      /field "tenantId": is "globex" but the entity is written for tenant "acme"/,
+    );
     expect(owned.forWrite(acme, { id: 'o', tenantId: 'acme' })).toEqual({ id: 'o', tenantId: 'acme' });
     expect(owned.fromStored({ _id: 'acme/o', id: 'o', tenantId: 'acme' })).toEqual({ id: 'o', tenantId: 'acme' });
   });
 
   it('drops store bookkeeping on read and rejects documents that no longer match', () => {
-    expect(codec.fromStored({ _id: 'acme/c1', tenantId: 'acme', id: 'c1', text: 't', rank: 1, tags: ['x'] })).toEqual({ id: 'c1', text: 't', rank: 1, tags: ['x'] });
+    expect(codec.fromStored({ _id: 'acme/c1', tenantId: 'acme', id: 'c1', text: 't', rank: 1, tags: ['x'] })).toEqual({
+      id: 'c1',
+      text: 't',
+      rank: 1,
+      tags: ['x'],
+    });
     const strict = new EntityCodec({ collection: 'strict', schema: Clause.strict() });
-    expect(strict.fromStored({ _id: 'acme/c1', tenantId: 'acme', id: 'c1', text: 't', rank: 1 })).toEqual({ id: 'c1', text: 't', rank: 1, tags: [] });
-    expect(() => codec.fromStored({ id: 'c1', text: 't', rank: 'high' })).toThrow(/collection "clauses": stored document does not match the schema "c1": field "rank"/);
+    expect(strict.fromStored({ _id: 'acme/c1', tenantId: 'acme', id: 'c1', text: 't', rank: 1 })).toEqual({
+      id: 'c1',
+      text: 't',
+      rank: 1,
+      tags: [],
+    });
+    expect(() => codec.fromStored({ id: 'c1', text: 't', rank: 'high' })).toThrow(
+      /collection "clauses": stored document does not match the schema "c1": field "rank"/,
+    );
   });
 
   it('rejects bad collection names', () => {

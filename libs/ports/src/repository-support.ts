@@ -95,10 +95,16 @@ export function entityKey(tenant: TenantId, id: string): string {
 
 function assertField(collection: string, field: string, use: string): void {
   if (!FIELD_PATTERN.test(field)) {
-    throw new RepositoryQueryError(collection, `cannot ${use} on field "${field}": only top-level field names (letters, digits, "_") are supported`);
+    throw new RepositoryQueryError(
+      collection,
+      `cannot ${use} on field "${field}": only top-level field names (letters, digits, "_") are supported`,
+    );
   }
   if (RESERVED_FILTER_FIELDS.has(field)) {
-    throw new RepositoryQueryError(collection, `cannot ${use} on field "${field}": the tenant is given by the tenant argument of every call`);
+    throw new RepositoryQueryError(
+      collection,
+      `cannot ${use} on field "${field}": the tenant is given by the tenant argument of every call`,
+    );
   }
 }
 
@@ -126,17 +132,26 @@ export function normalizeFilter<T>(collection: string, filter: Filter<T> | undef
       const keys = Object.keys(raw);
       const values = raw['in'];
       if (keys.length !== 1 || keys[0] !== 'in' || !Array.isArray(values)) {
-        throw new RepositoryQueryError(collection, `filter on "${field}" must be a value or { in: [...] }, got an object with keys ${JSON.stringify(keys)}`);
+        throw new RepositoryQueryError(
+          collection,
+          `filter on "${field}" must be a value or { in: [...] }, got an object with keys ${JSON.stringify(keys)}`,
+        );
       }
       const bad = values.find((v) => !isScalar(v));
       if (bad !== undefined) {
-        throw new RepositoryQueryError(collection, `filter on "${field}": { in } accepts strings, finite numbers, booleans and null, got ${JSON.stringify(bad)}`);
+        throw new RepositoryQueryError(
+          collection,
+          `filter on "${field}": { in } accepts strings, finite numbers, booleans and null, got ${JSON.stringify(bad)}`,
+        );
       }
       conditions.push({ field, op: 'in', values: values as Scalar[] });
     } else if (isScalar(raw)) {
       conditions.push({ field, op: 'eq', value: raw });
     } else {
-      throw new RepositoryQueryError(collection, `filter on "${field}" accepts strings, finite numbers, booleans and null, got ${JSON.stringify(raw)}`);
+      throw new RepositoryQueryError(
+        collection,
+        `filter on "${field}" accepts strings, finite numbers, booleans and null, got ${JSON.stringify(raw)}`,
+      );
     }
   }
   return conditions;
@@ -194,7 +209,12 @@ function nonJsonIssues(value: unknown, path: string[], out: FieldIssue[]): void 
     }
     return;
   }
-  const kind = value instanceof Date ? 'a Date (store an ISO-8601 string)' : typeof value === 'object' ? `an instance of ${value.constructor?.name ?? 'a class'}` : `a ${typeof value}`;
+  const kind =
+    value instanceof Date
+      ? 'a Date (store an ISO-8601 string)'
+      : typeof value === 'object'
+        ? `an instance of ${value.constructor?.name ?? 'a class'}`
+        : `a ${typeof value}`;
   out.push({ field, message: `holds ${kind}; entities must be plain JSON values so every store keeps them as written` });
 }
 

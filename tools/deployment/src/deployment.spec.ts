@@ -115,8 +115,16 @@ describe('kustomization', () => {
         for (const e of c.env ?? []) {
           const cm = e.valueFrom?.configMapKeyRef;
           const sk = e.valueFrom?.secretKeyRef;
-          if (cm) expect({ ref: `${cm.name}/${cm.key}`, found: cm.name === configMap?.metadata.name && cm.key in (configMap?.data ?? {}) }).toEqual({ ref: `${cm.name}/${cm.key}`, found: true });
-          if (sk) expect({ ref: `${sk.name}/${sk.key}`, found: sk.name === secret?.metadata.name && sk.key in (secret?.stringData ?? {}) }).toEqual({ ref: `${sk.name}/${sk.key}`, found: true });
+          if (cm)
+            expect({
+              ref: `${cm.name}/${cm.key}`,
+              found: cm.name === configMap?.metadata.name && cm.key in (configMap?.data ?? {}),
+            }).toEqual({ ref: `${cm.name}/${cm.key}`, found: true });
+          if (sk)
+            expect({
+              ref: `${sk.name}/${sk.key}`,
+              found: sk.name === secret?.metadata.name && sk.key in (secret?.stringData ?? {}),
+            }).toEqual({ ref: `${sk.name}/${sk.key}`, found: true });
           if (!cm && !sk) expect(e.value).toEqual(expect.any(String));
         }
       }
@@ -143,7 +151,11 @@ describe('kustomization', () => {
 
 describe('docker-compose.yml and deploy/k8s agree', () => {
   it('run the same services', () => {
-    expect(builtServices.map(([name]) => name).sort()).toEqual(byKind('Deployment').map((d) => d.metadata.name).sort());
+    expect(builtServices.map(([name]) => name).sort()).toEqual(
+      byKind('Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    );
     expect(builtServices.map(([name]) => name).sort()).toEqual([...NEST_SERVICES, ...MODEL_RUNTIME].sort());
   });
 

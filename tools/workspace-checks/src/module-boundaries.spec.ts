@@ -45,12 +45,20 @@ describe('module boundaries', () => {
   });
 
   it('rejects an adapter imported by a domain library', async () => {
-    const errors = await boundaryErrors('libs/domain/framing/src/forbidden.ts', "import * as k from '@studio/kafka';\nexport const x = k;\n");
-    expect(errors.join('\n')).toMatch(/type:domain.*can only depend on libs tagged with "type:domain", "type:ports", "type:contracts", "type:util"/s);
+    const errors = await boundaryErrors(
+      'libs/domain/framing/src/forbidden.ts',
+      "import * as k from '@studio/kafka';\nexport const x = k;\n",
+    );
+    expect(errors.join('\n')).toMatch(
+      /type:domain.*can only depend on libs tagged with "type:domain", "type:ports", "type:contracts", "type:util"/s,
+    );
   });
 
   it('rejects a driver in a domain library', async () => {
-    const errors = await boundaryErrors('libs/domain/auditing/src/forbidden.ts', "import { Kafka } from 'kafkajs';\nexport const x = Kafka;\n");
+    const errors = await boundaryErrors(
+      'libs/domain/auditing/src/forbidden.ts',
+      "import { Kafka } from 'kafkajs';\nexport const x = Kafka;\n",
+    );
     expect(errors).toEqual([expect.stringContaining('"type:domain" is not allowed to import "kafkajs"')]);
   });
 

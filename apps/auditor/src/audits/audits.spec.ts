@@ -38,7 +38,8 @@ describe('HttpAdapterLoader', () => {
       req.on('end', () => {
         const parsed = JSON.parse(body) as { lora_name: string };
         seen.push({ url: req.url, body: parsed });
-        if (parsed.lora_name === 'loaded') res.writeHead(400).end('{"error":{"message":"The lora adapter loaded has already been loaded.","code":"lora_exists"}}');
+        if (parsed.lora_name === 'loaded')
+          res.writeHead(400).end('{"error":{"message":"The lora adapter loaded has already been loaded.","code":"lora_exists"}}');
         else if (parsed.lora_name === 'broken') res.writeHead(400).end('{"error":{"message":"no adapter_config.json"}}');
         else res.writeHead(200).end('"ok"');
       });
@@ -53,6 +54,8 @@ describe('HttpAdapterLoader', () => {
     await loader.loadAdapter('adapter-1', '/artifacts/runs/r/artifact');
     await loader.loadAdapter('loaded', '/x');
     expect(seen[0]).toEqual({ url: '/v1/load_lora_adapter', body: { lora_name: 'adapter-1', lora_path: '/artifacts/runs/r/artifact' } });
-    await expect(loader.loadAdapter('broken', '/y')).rejects.toThrow(/loading adapter broken from \/y failed: HTTP 400 .*no adapter_config/);
+    await expect(loader.loadAdapter('broken', '/y')).rejects.toThrow(
+      /loading adapter broken from \/y failed: HTTP 400 .*no adapter_config/,
+    );
   });
 });

@@ -24,7 +24,12 @@ export class FramerClient {
   constructor(private readonly baseUrl: string) {}
 
   dataset(tenant: string, contextId: string, datasetVersionId: string): Promise<DatasetVersionRecord> {
-    return this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}/datasets/${encodeURIComponent(datasetVersionId)}`, DatasetVersionRecord, `dataset version ${datasetVersionId}`);
+    return this.get(
+      tenant,
+      `/v1/contexts/${encodeURIComponent(contextId)}/datasets/${encodeURIComponent(datasetVersionId)}`,
+      DatasetVersionRecord,
+      `dataset version ${datasetVersionId}`,
+    );
   }
 
   async context(tenant: string, contextId: string): Promise<AuditContext> {
@@ -33,7 +38,9 @@ export class FramerClient {
   }
 
   async clauses(tenant: string, contextId: string): Promise<ClauseRecord[]> {
-    return (await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}/clauses`, Clauses, `clauses of ${contextId}`)).clauses.map((c) => ({
+    return (
+      await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}/clauses`, Clauses, `clauses of ${contextId}`)
+    ).clauses.map((c) => ({
       id: c.id,
       contextId: c.contextId,
       documentId: c.documentId,
@@ -44,10 +51,16 @@ export class FramerClient {
   }
 
   private async get<S extends z.ZodType>(tenant: string, path: string, schema: S, what: string): Promise<z.infer<S>> {
-    const res = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, { headers: { [TENANT_HEADER]: tenant }, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
+      headers: { [TENANT_HEADER]: tenant },
+      signal: AbortSignal.timeout(30_000),
+    });
     if (!res.ok) throw new Error(`framer answered HTTP ${res.status} for ${what}: ${(await res.text()).slice(0, 300)}`);
     const parsed = schema.safeParse(await res.json());
-    if (!parsed.success) throw new Error(`framer's ${what} is not in the expected shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(
+        `framer's ${what} is not in the expected shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     return parsed.data;
   }
 }

@@ -64,10 +64,21 @@ export class RunAudit {
         },
       );
       await this.candidates.upsert(tenant, { ...candidate, status: 'audited', auditRunId: result.record.id, error: null });
-      this.logger.log({ msg: 'audit completed', tenantId: tenant, runId: candidate.id, auditRunId: result.record.id, verdict: result.report.verdict, modelMs: Math.round(result.modelMs) });
+      this.logger.log({
+        msg: 'audit completed',
+        tenantId: tenant,
+        runId: candidate.id,
+        auditRunId: result.record.id,
+        verdict: result.report.verdict,
+        modelMs: Math.round(result.modelMs),
+      });
       return { auditRunId: result.record.id, verdict: result.report.verdict };
     } catch (error) {
-      await this.candidates.upsert(tenant, { ...candidate, status: 'failed', error: error instanceof Error ? error.message : String(error) });
+      await this.candidates.upsert(tenant, {
+        ...candidate,
+        status: 'failed',
+        error: error instanceof Error ? error.message : String(error),
+      });
       throw error;
     }
   }

@@ -25,6 +25,12 @@ describe('candidateFromCompletedRun', () => {
     );
     const candidate = candidateFromCompletedRun(event);
     expect(AuditCandidate.parse(candidate)).toEqual(candidate);
-    expect(candidate).toMatchObject({ id: 'run-1', adapterId: 'adapter-1', trainingMetrics: { loss: 0.42 }, status: 'awaiting-audit', completedEventId: event.id });
+    expect(candidate).toMatchObject({
+      id: 'run-1',
+      adapterId: 'adapter-1',
+      trainingMetrics: { loss: 0.42 },
+      status: 'awaiting-audit',
+      completedEventId: event.id,
+    });
   });
 });

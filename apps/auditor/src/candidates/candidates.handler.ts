@@ -26,7 +26,13 @@ export class CandidatesHandler {
     if (existing && existing.status !== 'awaiting-audit') return;
     const candidate = candidateFromCompletedRun(event);
     await this.candidates.upsert(tenant, candidate);
-    this.logger.log({ msg: 'audit candidate recorded', tenantId: event.tenantid, contextId: candidate.contextId, runId: candidate.id, adapterId: candidate.adapterId });
+    this.logger.log({
+      msg: 'audit candidate recorded',
+      tenantId: event.tenantid,
+      contextId: candidate.contextId,
+      runId: candidate.id,
+      adapterId: candidate.adapterId,
+    });
     await this.requestAudit.execute(tenant, candidate);
   }
 }

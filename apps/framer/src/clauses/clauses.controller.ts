@@ -15,7 +15,10 @@ export class ClausesController {
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
     @Query('documentId', new ZodValidationPipe(Id.optional(), 'query parameter documentId')) documentId: string | undefined,
   ): Promise<{ clauses: FramedClause[] }> {
-    const found = await this.clauses.find(tenantId(tenant), documentId ? { contextId, documentId } : { contextId }, { sort: { documentId: 1, position: 1 }, limit: 20_000 });
+    const found = await this.clauses.find(tenantId(tenant), documentId ? { contextId, documentId } : { contextId }, {
+      sort: { documentId: 1, position: 1 },
+      limit: 20_000,
+    });
     return { clauses: found };
   }
 }

@@ -9,7 +9,9 @@ const values = JSON.parse(readFileSync(join(__dirname, '../../../../examples/nor
 describe('context settings', () => {
   it('takes the thresholds from the values file’s audit section', () => {
     const body = ContextSettingsBody.parse({ name: 'Northwind', values });
-    expect(thresholdsFor(body)).toEqual(parseAuditThresholds({ gateVariant: 'aligned', minCorrectness: 0.8, minFaithfulness: 0.85, maxRefusalRate: 0.1 }));
+    expect(thresholdsFor(body)).toEqual(
+      parseAuditThresholds({ gateVariant: 'aligned', minCorrectness: 0.8, minFaithfulness: 0.85, maxRefusalRate: 0.1 }),
+    );
   });
 
   it('prefers explicit thresholds, and falls back to the defaults without values', () => {
@@ -40,7 +42,9 @@ describe('uploadedBytes', () => {
 
   it('decodes base64 and percent-encoded data: URIs, and reads anything else from the artifact store', async () => {
     const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
-    expect(text(await uploadedBytes(`data:text/markdown;charset=utf-8;base64,${Buffer.from('# Héllo').toString('base64')}`, artifacts))).toBe('# Héllo');
+    expect(
+      text(await uploadedBytes(`data:text/markdown;charset=utf-8;base64,${Buffer.from('# Héllo').toString('base64')}`, artifacts)),
+    ).toBe('# Héllo');
     expect(text(await uploadedBytes('data:text/plain,1.%20Rule', artifacts))).toBe('1. Rule');
     expect(text(await uploadedBytes('file:///artifacts/documents/d/x.md', artifacts))).toBe('from file:///artifacts/documents/d/x.md');
   });

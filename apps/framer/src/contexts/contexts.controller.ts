@@ -24,7 +24,10 @@ export class ContextsController {
   }
 
   @Get(':contextId')
-  async get(@Tenant() tenant: string, @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string): Promise<ContextSettings> {
+  async get(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+  ): Promise<ContextSettings> {
     const context = await this.contexts.get(tenantId(tenant), contextId);
     if (!context) throw new NotFoundException(`context "${contextId}" not found: create it with POST /v1/contexts`);
     return context;

@@ -10,7 +10,12 @@ import { DATASETS_REPOSITORY, GenerateDatasetVersion, NotFoundError } from './ge
 export const GenerateDatasetBody = z
   .object({
     documentId: Id.optional(),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(42),
     heldOutRatio: z.number().min(0.05).max(0.5).default(0.1),
   })
   .strict();
@@ -37,7 +42,8 @@ export class DatasetsController {
       return dataset;
     } catch (err) {
       if (err instanceof NotFoundError) throw new NotFoundException(err.message);
-      if (err instanceof SeedImportError || err instanceof DocumentValidationError) throw new BadRequestException(`cannot generate a dataset: ${err.message}`);
+      if (err instanceof SeedImportError || err instanceof DocumentValidationError)
+        throw new BadRequestException(`cannot generate a dataset: ${err.message}`);
       throw err;
     }
   }
@@ -49,7 +55,8 @@ export class DatasetsController {
     @Param('datasetVersionId', new ZodValidationPipe(Id, 'path parameter datasetVersionId')) datasetVersionId: string,
   ): Promise<DatasetVersionRecord> {
     const dataset = await this.datasets.get(tenantId(tenant), datasetVersionId);
-    if (!dataset || dataset.contextId !== contextId) throw new NotFoundException(`dataset version "${datasetVersionId}" not found in context "${contextId}"`);
+    if (!dataset || dataset.contextId !== contextId)
+      throw new NotFoundException(`dataset version "${datasetVersionId}" not found in context "${contextId}"`);
     return dataset;
   }
 }

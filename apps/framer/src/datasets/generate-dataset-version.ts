@@ -54,9 +54,14 @@ export class GenerateDatasetVersion {
       ? await this.documents.get(tenant, input.documentId)
       : ((await this.documents.find(tenant, { contextId, status: 'framed' }, { sort: { receivedAt: -1 }, limit: 1 }))[0] ?? null);
     if (!document || document.contextId !== contextId) {
-      throw new NotFoundError(input.documentId ? `document "${input.documentId}" not found in context "${contextId}"` : `context "${contextId}" has no framed document yet: upload one first`);
+      throw new NotFoundError(
+        input.documentId
+          ? `document "${input.documentId}" not found in context "${contextId}"`
+          : `context "${contextId}" has no framed document yet: upload one first`,
+      );
     }
-    if (document.status !== 'framed') throw new NotFoundError(`document "${document.id}" is ${document.status}${document.error ? ` (${document.error})` : ''}, not framed`);
+    if (document.status !== 'framed')
+      throw new NotFoundError(`document "${document.id}" is ${document.status}${document.error ? ` (${document.error})` : ''}, not framed`);
 
     const framed = frameDocument({
       contextId,
@@ -71,8 +76,14 @@ export class GenerateDatasetVersion {
     });
     const { version } = framed;
     const existed = (await this.datasets.get(tenant, version.id)) !== null;
-    const train = await this.artifacts.putImmutable(`datasets/${version.id}/train.jsonl`, toConversationalJsonl(version.train, version.systemPrompt));
-    const heldOut = await this.artifacts.putImmutable(`datasets/${version.id}/held-out.jsonl`, toConversationalJsonl(version.heldOut, version.systemPrompt));
+    const train = await this.artifacts.putImmutable(
+      `datasets/${version.id}/train.jsonl`,
+      toConversationalJsonl(version.train, version.systemPrompt),
+    );
+    const heldOut = await this.artifacts.putImmutable(
+      `datasets/${version.id}/held-out.jsonl`,
+      toConversationalJsonl(version.heldOut, version.systemPrompt),
+    );
     const dataset: DatasetVersionRecord = {
       id: version.id,
       contextId,
@@ -105,7 +116,14 @@ export class GenerateDatasetVersion {
         clauseCoverage: dataset.clauseCoverage,
       },
     });
-    this.logger.log({ msg: existed ? 'dataset version re-published' : 'dataset version generated', tenantId: tenant, contextId, datasetVersionId: version.id, train: dataset.train.examples, heldOut: dataset.heldOut.examples });
+    this.logger.log({
+      msg: existed ? 'dataset version re-published' : 'dataset version generated',
+      tenantId: tenant,
+      contextId,
+      datasetVersionId: version.id,
+      train: dataset.train.examples,
+      heldOut: dataset.heldOut.examples,
+    });
     return { dataset, created: !existed };
   }
 }

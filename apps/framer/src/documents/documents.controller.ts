@@ -25,7 +25,8 @@ export class DocumentsController {
     @Param('documentId', new ZodValidationPipe(Id, 'path parameter documentId')) documentId: string,
   ): Promise<PolicyDocumentView> {
     const document = await this.documents.get(tenantId(tenant), documentId);
-    if (!document || document.contextId !== contextId) throw new NotFoundException(`document "${documentId}" not found in context "${contextId}"`);
+    if (!document || document.contextId !== contextId)
+      throw new NotFoundException(`document "${documentId}" not found in context "${contextId}"`);
     return documentView(document);
   }
 }

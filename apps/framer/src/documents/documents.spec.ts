@@ -41,7 +41,13 @@ describe('documentFromUpload', () => {
     const event = upload();
     const document = documentFromUpload(event);
     expect(PolicyDocument.parse(document)).toEqual(document);
-    expect(document).toMatchObject({ id: 'doc-1', contextId: 'ctx-1', status: 'received', receivedAt: '2026-03-04T05:06:07.000Z', uploadEventId: event.id });
+    expect(document).toMatchObject({
+      id: 'doc-1',
+      contextId: 'ctx-1',
+      status: 'received',
+      receivedAt: '2026-03-04T05:06:07.000Z',
+      uploadEventId: event.id,
+    });
     expect(documentView(document)).not.toHaveProperty('storageUri');
   });
 });

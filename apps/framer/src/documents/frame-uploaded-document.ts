@@ -23,7 +23,9 @@ export async function uploadedBytes(storageUri: string, artifacts: DocumentArtif
     if (comma < 0) throw new Error('storage URI is a data: URI without data');
     const meta = storageUri.slice(5, comma);
     const payload = storageUri.slice(comma + 1);
-    return meta.split(';').includes('base64') ? new Uint8Array(Buffer.from(payload, 'base64')) : new TextEncoder().encode(decodeURIComponent(payload));
+    return meta.split(';').includes('base64')
+      ? new Uint8Array(Buffer.from(payload, 'base64'))
+      : new TextEncoder().encode(decodeURIComponent(payload));
   }
   return artifacts.readBytes(storageUri);
 }
@@ -71,7 +73,10 @@ export class FrameUploadedDocument {
       this.logger.warn({ msg: 'document rejected', tenantId: tenant, contextId, documentId, problem: error.problem, error: error.message });
       return rejected;
     }
-    const stored = await this.artifacts.putImmutable(`documents/${documentId}/${sha256}.${mediaType === 'text/markdown' ? 'md' : 'txt'}`, bytes);
+    const stored = await this.artifacts.putImmutable(
+      `documents/${documentId}/${sha256}.${mediaType === 'text/markdown' ? 'md' : 'txt'}`,
+      bytes,
+    );
     const statements = extractStatements(tree);
     const clauses: FramedClause[] = tree.clauses.map((c, position) => ({
       id: c.id,
@@ -93,8 +98,20 @@ export class FrameUploadedDocument {
       error: null,
     };
     await this.documents.upsert(tenant, framed);
-    await this.publishFramed(tenant, framed, clauses.map((c) => c.id), countStatementsByKind(statements));
-    this.logger.log({ msg: 'document framed', tenantId: tenant, contextId, documentId, clauses: clauses.length, statements: statements.length });
+    await this.publishFramed(
+      tenant,
+      framed,
+      clauses.map((c) => c.id),
+      countStatementsByKind(statements),
+    );
+    this.logger.log({
+      msg: 'document framed',
+      tenantId: tenant,
+      contextId,
+      documentId,
+      clauses: clauses.length,
+      statements: statements.length,
+    });
     return framed;
   }
 
@@ -109,12 +126,28 @@ export class FrameUploadedDocument {
     await this.documents.upsert(tenant, document);
     const clauses = await this.clauses.find(tenant, { contextId: before.contextId, documentId: before.id }, { sort: { position: 1 } });
     const tree = parseDocument(await this.artifacts.readBytes(before.storageUri), { documentId: before.id, mediaType: before.mediaType });
-    await this.publishFramed(tenant, document, clauses.map((c) => c.id), countStatementsByKind(extractStatements(tree)));
-    this.logger.log({ msg: 'document re-uploaded unchanged', tenantId: tenant, contextId: before.contextId, documentId: before.id, clauses: clauses.length });
+    await this.publishFramed(
+      tenant,
+      document,
+      clauses.map((c) => c.id),
+      countStatementsByKind(extractStatements(tree)),
+    );
+    this.logger.log({
+      msg: 'document re-uploaded unchanged',
+      tenantId: tenant,
+      contextId: before.contextId,
+      documentId: before.id,
+      clauses: clauses.length,
+    });
     return document;
   }
 
-  private async publishFramed(tenant: TenantId, document: PolicyDocument, clauseIds: string[], statementsByKind: ReturnType<typeof countStatementsByKind>): Promise<void> {
+  private async publishFramed(
+    tenant: TenantId,
+    document: PolicyDocument,
+    clauseIds: string[],
+    statementsByKind: ReturnType<typeof countStatementsByKind>,
+  ): Promise<void> {
     const { id: documentId, contextId, sha256 } = document;
     const statementCount = Object.values(statementsByKind).reduce((a, b) => a + b, 0);
     await this.events.publish(DOCUMENT_FRAMED_V1, {
@@ -122,7 +155,16 @@ export class FrameUploadedDocument {
       contextId,
       subject: documentId,
       id: `framed-${documentId}-${sha256.slice(0, 16)}`,
-      data: { version: 'v1', contextId, documentId, documentSha256: sha256, clauseCount: clauseIds.length, statementCount, statementsByKind, clauseIds },
+      data: {
+        version: 'v1',
+        contextId,
+        documentId,
+        documentSha256: sha256,
+        clauseCount: clauseIds.length,
+        statementCount,
+        statementsByKind,
+        clauseIds,
+      },
     });
   }
 }

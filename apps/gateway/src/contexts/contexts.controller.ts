@@ -1,5 +1,14 @@
 import { Body, Controller, Inject, Param, Post, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ContextId, DATASET_VERSION_PUBLISHED_V1 } from '@studio/contracts';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
 import { CreateContextRequest, GenerateDatasetRequest, openApi } from '../upstream/api-schemas';
@@ -15,7 +24,8 @@ export class ContextsController {
   @Post()
   @ApiOperation({
     summary: 'Create (or replace) a context',
-    description: 'A context is one rule set: its values and their priorities, the release-gate thresholds and optional seed examples. Creating it again with the same id replaces its settings (200).',
+    description:
+      'A context is one rule set: its values and their priorities, the release-gate thresholds and optional seed examples. Creating it again with the same id replaces its settings (200).',
   })
   @ApiBody({ schema: openApi(CreateContextRequest) })
   @ApiCreatedResponse({ description: 'The context was created' })
@@ -27,7 +37,12 @@ export class ContextsController {
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
     const { id, ...settings } = body;
-    const answer = await this.upstream.forward('framer', { method: 'PUT', path: `/v1/contexts/${encodeURIComponent(id)}`, tenant, body: settings });
+    const answer = await this.upstream.forward('framer', {
+      method: 'PUT',
+      path: `/v1/contexts/${encodeURIComponent(id)}`,
+      tenant,
+      body: settings,
+    });
     res.status(answer.status);
     return answer.body;
   }
@@ -48,7 +63,13 @@ export class ContextsController {
     @Body(new ZodValidationPipe(GenerateDatasetRequest)) body: GenerateDatasetRequest,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
-    const answer = await this.upstream.forward('framer', { method: 'POST', path: `/v1/contexts/${encodeURIComponent(contextId)}/datasets`, tenant, body, timeoutMs: 120_000 });
+    const answer = await this.upstream.forward('framer', {
+      method: 'POST',
+      path: `/v1/contexts/${encodeURIComponent(contextId)}/datasets`,
+      tenant,
+      body,
+      timeoutMs: 120_000,
+    });
     res.status(answer.status);
     return answer.body;
   }

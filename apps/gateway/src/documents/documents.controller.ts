@@ -1,12 +1,41 @@
-import { BadRequestException, Body, Controller, HttpCode, HttpStatus, Inject, Param, PayloadTooLargeException, Post, ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiUnprocessableEntityResponse, ApiBody, ApiHeader, ApiOperation, ApiParam, ApiPayloadTooLargeResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Param,
+  PayloadTooLargeException,
+  Post,
+  ServiceUnavailableException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiUnprocessableEntityResponse,
+  ApiBody,
+  ApiHeader,
+  ApiOperation,
+  ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger';
 import { ContextId, DOCUMENT_UPLOADED_V1 } from '@studio/contracts';
 import { EVENT_BUS, Tenant, ZodValidationPipe } from '@studio/nest';
 import { tenantId, type EventBus } from '@studio/ports';
 import { z } from 'zod';
 import { GATEWAY_LIMITS, type GatewayLimits } from '../limits';
-import { DocumentRejectedError, documentUploadedEvent, DocumentTooLargeError, UploadDocumentRequest, UploadDocumentResponse } from './upload-document';
+import {
+  DocumentRejectedError,
+  documentUploadedEvent,
+  DocumentTooLargeError,
+  UploadDocumentRequest,
+  UploadDocumentResponse,
+} from './upload-document';
 
 const openApi = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0' }) as SchemaObject;
 
@@ -30,7 +59,9 @@ export class DocumentsController {
   @ApiAcceptedResponse({ description: 'The document was accepted and its event published', schema: openApi(UploadDocumentResponse) })
   @ApiBadRequestResponse({ description: 'Missing or invalid tenant, context id or body; the message names each problem' })
   @ApiPayloadTooLargeResponse({ description: 'The document exceeds MAX_DOCUMENT_BYTES' })
-  @ApiUnprocessableEntityResponse({ description: 'The document is binary, not valid UTF-8, or has no clause structure; `problem` names which. Nothing is published.' })
+  @ApiUnprocessableEntityResponse({
+    description: 'The document is binary, not valid UTF-8, or has no clause structure; `problem` names which. Nothing is published.',
+  })
   @ApiServiceUnavailableResponse({ description: 'The event could not be published' })
   async upload(
     @Tenant() tenant: string,
@@ -44,7 +75,9 @@ export class DocumentsController {
       if (err instanceof DocumentTooLargeError) throw new PayloadTooLargeException(err.message);
       if (err instanceof DocumentRejectedError) {
         const body = { message: err.message, problem: err.problem };
-        throw err.problem === 'empty' ? new BadRequestException({ statusCode: 400, error: 'Bad Request', ...body }) : new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', ...body });
+        throw err.problem === 'empty'
+          ? new BadRequestException({ statusCode: 400, error: 'Bad Request', ...body })
+          : new UnprocessableEntityException({ statusCode: 422, error: 'Unprocessable Entity', ...body });
       }
       throw err;
     }
@@ -53,6 +86,12 @@ export class DocumentsController {
     } catch (err) {
       throw new ServiceUnavailableException(`could not publish ${DOCUMENT_UPLOADED_V1}: ${(err as Error).message}`);
     }
-    return { documentId: event.data.documentId, eventId: event.id, topic: DOCUMENT_UPLOADED_V1, sha256: event.data.sha256, sizeBytes: event.data.sizeBytes };
+    return {
+      documentId: event.data.documentId,
+      eventId: event.id,
+      topic: DOCUMENT_UPLOADED_V1,
+      sha256: event.data.sha256,
+      sizeBytes: event.data.sizeBytes,
+    };
   }
 }

@@ -8,7 +8,11 @@ import { DocumentsController } from './documents.controller';
 import { documentIdFor, documentUploadedEvent, DocumentTooLargeError } from './upload-document';
 
 const acme = tenantId('acme');
-const request = { filename: 'conduct.md', mediaType: 'text/markdown' as const, content: '# Gifts\nEmployees must not accept gifts over 50 EUR.' };
+const request = {
+  filename: 'conduct.md',
+  mediaType: 'text/markdown' as const,
+  content: '# Gifts\nEmployees must not accept gifts over 50 EUR.',
+};
 
 describe('documentUploadedEvent', () => {
   it('builds a valid policy.document.uploaded.v1 event carrying the text as a data URI', () => {
@@ -82,7 +86,11 @@ describe('POST /v1/contexts/:contextId/documents', () => {
     const body = (await res.json()) as { documentId: string; eventId: string };
     expect(published).toHaveLength(1);
     expect(published[0]?.topic).toBe(DOCUMENT_UPLOADED_V1);
-    expect(published[0]?.event).toMatchObject({ id: body.eventId, tenantid: 'acme', data: { documentId: body.documentId, contextId: 'ctx-1' } });
+    expect(published[0]?.event).toMatchObject({
+      id: body.eventId,
+      tenantid: 'acme',
+      data: { documentId: body.documentId, contextId: 'ctx-1' },
+    });
   });
 
   it('answers 400 naming the missing tenant header', async () => {
@@ -115,7 +123,13 @@ describe('POST /v1/contexts/:contextId/documents', () => {
 
   it.each([
     ['binary content', { content: 'PK\u0003\u0004\u0000\u0000binary' }, 422, 'binary', /NUL bytes/],
-    ['a text without headings or numbered clauses', { content: 'just one line of prose' }, 422, 'no-structure', /no sections or numbered clauses/],
+    [
+      'a text without headings or numbered clauses',
+      { content: 'just one line of prose' },
+      422,
+      'no-structure',
+      /no sections or numbered clauses/,
+    ],
     ['a text of blanks only', { content: '   \n\t ' }, 400, 'empty', /document is empty/],
   ])('answers 4xx naming the problem, and publishes nothing, for %s', async (_what, override, status, problem, message) => {
     const res = await post({ ...request, ...override });

@@ -1,5 +1,15 @@
 import { Body, Controller, Get, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBody,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
 import { AUDIT_VERDICT_ISSUED_V1, ContextId, Id, TRAINING_RUN_REQUESTED_V1 } from '@studio/contracts';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
 import { openApi, ReportFormat, StartRunRequest } from '../upstream/api-schemas';
@@ -33,11 +43,22 @@ export class RunsController {
     @Body(new ZodValidationPipe(StartRunRequest)) body: StartRunRequest,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
-    return send(res, await this.upstream.forward('instructor', { method: 'POST', path: `/v1/contexts/${encodeURIComponent(contextId)}/runs`, tenant, body }));
+    return send(
+      res,
+      await this.upstream.forward('instructor', {
+        method: 'POST',
+        path: `/v1/contexts/${encodeURIComponent(contextId)}/runs`,
+        tenant,
+        body,
+      }),
+    );
   }
 
   @Get('runs/:runId')
-  @ApiOperation({ summary: 'Follow a training run', description: 'State (requested, running, completed, failed), step of total steps, first and last loss, the adapter once completed.' })
+  @ApiOperation({
+    summary: 'Follow a training run',
+    description: 'State (requested, running, completed, failed), step of total steps, first and last loss, the adapter once completed.',
+  })
   @ApiParam({ name: 'runId' })
   @ApiOkResponse({ description: 'The run' })
   @ApiNotFoundResponse({ description: 'No such run for this tenant' })
@@ -50,7 +71,11 @@ export class RunsController {
   }
 
   @Get('runs/:runId/audit')
-  @ApiOperation({ summary: 'The audit report of a training run', description: 'The latest audit of the run: base, aligned and aligned+RAG scores, outcome buckets, verdict. `?format=md` gives the Markdown report.' })
+  @ApiOperation({
+    summary: 'The audit report of a training run',
+    description:
+      'The latest audit of the run: base, aligned and aligned+RAG scores, outcome buckets, verdict. `?format=md` gives the Markdown report.',
+  })
   @ApiParam({ name: 'runId' })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'md'] })
   @ApiOkResponse({ description: 'The report (audit/report.v1 JSON, or Markdown)' })
@@ -61,7 +86,15 @@ export class RunsController {
     @Query('format', new ZodValidationPipe(ReportFormat, 'query parameter format')) format: 'json' | 'md',
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
-    return send(res, await this.upstream.forward('auditor', { method: 'GET', path: `/v1/runs/${encodeURIComponent(runId)}/audit`, tenant, query: { format } }));
+    return send(
+      res,
+      await this.upstream.forward('auditor', {
+        method: 'GET',
+        path: `/v1/runs/${encodeURIComponent(runId)}/audit`,
+        tenant,
+        query: { format },
+      }),
+    );
   }
 
   @Get('audits/:auditRunId')
@@ -76,6 +109,14 @@ export class RunsController {
     @Query('format', new ZodValidationPipe(ReportFormat, 'query parameter format')) format: 'json' | 'md',
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
-    return send(res, await this.upstream.forward('auditor', { method: 'GET', path: `/v1/audits/${encodeURIComponent(auditRunId)}`, tenant, query: { format } }));
+    return send(
+      res,
+      await this.upstream.forward('auditor', {
+        method: 'GET',
+        path: `/v1/audits/${encodeURIComponent(auditRunId)}`,
+        tenant,
+        query: { format },
+      }),
+    );
   }
 }

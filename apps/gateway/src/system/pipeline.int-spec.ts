@@ -59,7 +59,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
         throw new Error(`the model runtime is not installed (${RUNTIME_EXECUTABLE} is missing): CI must run scripts/setup.sh first`);
       });
     } else {
-      it.skip(`skipped: the model runtime is not installed (${RUNTIME_EXECUTABLE} is missing; run "bash scripts/setup.sh")`, () => undefined);
+      it.skip(`skipped: the model runtime is not installed (${RUNTIME_EXECUTABLE} is missing; run "bash scripts/setup.sh")`, () =>
+        undefined);
     }
     return;
   }
@@ -82,7 +83,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   const events = (topic: Topic) => (seen.get(topic) ?? []).filter((e) => e.data['contextId'] === contextId);
   const diagnostics = () => [...[...services.values()].map((s) => s.process?.tail(40)), ...runtimes.map((r) => r.tail(15))].join('\n');
 
-  async function call(method: string, path: string, body?: unknown, service: ServiceName = 'gateway'): Promise<{ status: number; body: Json; text: string; type: string }> {
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    service: ServiceName = 'gateway',
+  ): Promise<{ status: number; body: Json; text: string; type: string }> {
     const res = await fetch(`${url(service)}${path}`, {
       method,
       headers: { 'x-tenant-id': TENANT, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -94,21 +100,38 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   }
 
   /** Polls `probe` like `eventually`, but gives up at once when a process has exited. */
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 250): Promise<T> {
+  async function waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined | null | false>,
+    timeoutMs: number,
+    everyMs = 250,
+  ): Promise<T> {
     let exited: string | null = null;
-    const result = await eventually(async () => {
-      exited = [...services.values()].find((s) => s.process && !s.process.running)?.process.name ?? runtimes.find((r) => !r.running)?.name ?? null;
-      if (exited) return { exited } as const;
-      const value = await probe();
-      return value ? ({ value } as const) : null;
-    }, timeoutMs, everyMs).catch((err: Error) => {
+    const result = await eventually(
+      async () => {
+        exited =
+          [...services.values()].find((s) => s.process && !s.process.running)?.process.name ??
+          runtimes.find((r) => !r.running)?.name ??
+          null;
+        if (exited) return { exited } as const;
+        const value = await probe();
+        return value ? ({ value } as const) : null;
+      },
+      timeoutMs,
+      everyMs,
+    ).catch((err: Error) => {
       throw new Error(`${what}: ${err.message}\n${diagnostics()}`);
     });
     if ('exited' in result) throw new Error(`${what}: ${result.exited} exited\n${diagnostics()}`);
     return result.value;
   }
 
-  async function waitForEvent(topic: Topic, what: string, match: (event: CloudEvent<Json>) => boolean, timeoutMs: number): Promise<CloudEvent<Json>> {
+  async function waitForEvent(
+    topic: Topic,
+    what: string,
+    match: (event: CloudEvent<Json>) => boolean,
+    timeoutMs: number,
+  ): Promise<CloudEvent<Json>> {
     return waitFor(`waiting for ${topic} (${what})`, async () => events(topic).find(match), timeoutMs);
   }
 
@@ -126,9 +149,16 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name}`, DEDUP_REDIS_URL: urls.REDIS_URL });
     if (name === 'framer' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
     if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
-    if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: llmBaseUrl, QDRANT_URL: urls.QDRANT_URL, FRAMER_URL: url('framer') });
+    if (name === 'ontology' || name === 'auditor')
+      Object.assign(env, { LLM_BASE_URL: llmBaseUrl, QDRANT_URL: urls.QDRANT_URL, FRAMER_URL: url('framer') });
     if (name === 'auditor') Object.assign(env, { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '48' });
-    if (name === 'gateway') Object.assign(env, { MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES), FRAMER_URL: url('framer'), INSTRUCTOR_URL: url('instructor'), AUDITOR_URL: url('auditor') });
+    if (name === 'gateway')
+      Object.assign(env, {
+        MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES),
+        FRAMER_URL: url('framer'),
+        INSTRUCTOR_URL: url('instructor'),
+        AUDITOR_URL: url('auditor'),
+      });
     return env;
   }
 
@@ -137,7 +167,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     const llmPort = await freePort();
     const llmBaseUrl = `http://127.0.0.1:${llmPort}/v1`;
     // The model server loads while the services start.
-    runtimes.push(new RuntimeProcess('studio-runtime serve', ['serve', '--host', '127.0.0.1', '--port', String(llmPort), '--base-model', 'tiny']));
+    runtimes.push(
+      new RuntimeProcess('studio-runtime serve', ['serve', '--host', '127.0.0.1', '--port', String(llmPort), '--base-model', 'tiny']),
+    );
     runtimes.push(new RuntimeProcess('studio-runtime worker', ['worker', '--redis-url', urls.REDIS_URL, '--queue', 'training']));
 
     observer = new KafkaEventBus({
@@ -156,7 +188,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     await observer.start();
 
     // Ports first: the gateway, ontology and auditor are given the others' URLs.
-    for (const name of PIPELINE) services.set(name, { process: undefined as unknown as ServiceProcess, url: `http://127.0.0.1:${await freePort()}` });
+    for (const name of PIPELINE)
+      services.set(name, { process: undefined as unknown as ServiceProcess, url: `http://127.0.0.1:${await freePort()}` });
     for (const name of PIPELINE) {
       const entry = services.get(name) as { process: ServiceProcess; url: string };
       entry.process = new ServiceProcess(name, envFor(name, Number(new URL(entry.url).port), llmBaseUrl));
@@ -169,7 +202,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
 
   afterAll(async () => {
     for (const { process: service } of services.values()) service?.kill('SIGTERM');
-    await Promise.all([...services.values()].map(({ process: service }) => service?.exitWithin(12_000).catch(() => service.kill('SIGKILL'))));
+    await Promise.all(
+      [...services.values()].map(({ process: service }) => service?.exitWithin(12_000).catch(() => service.kill('SIGKILL'))),
+    );
     await Promise.all(runtimes.map((r) => r.stop()));
     await observer?.stop().catch(() => undefined);
     // The run's jobs, the services' event cursors and their processed event ids leave Redis with it.
@@ -187,7 +222,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     if (cursors.length + processed.length > 0) await redis.del(...cursors, ...processed);
     await redis.quit();
     const mongo = await createConnection(urls.MONGO_URL).asPromise();
-    for (const name of PIPELINE) if (name !== 'gateway') await mongo.useDb(`${run}_${name}`).dropDatabase().catch(() => undefined);
+    for (const name of PIPELINE)
+      if (name !== 'gateway')
+        await mongo
+          .useDb(`${run}_${name}`)
+          .dropDatabase()
+          .catch(() => undefined);
     await mongo.close();
     if (artifactDir) rmSync(artifactDir, { recursive: true, force: true });
     console.info(`[pipeline e2e] wall time ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
@@ -197,13 +237,19 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     const bad = await call('POST', '/v1/contexts', { id: contextId, name: 'Northwind', values: { values: [] } });
     expect(bad.status).toBe(400);
     expect(String(bad.body['message'])).toMatch(/values\./);
-    const created = await call('POST', '/v1/contexts', { id: contextId, name: 'Northwind Dynamics business conduct', values: VALUES, seeds: SEEDS });
+    const created = await call('POST', '/v1/contexts', {
+      id: contextId,
+      name: 'Northwind Dynamics business conduct',
+      values: VALUES,
+      seeds: SEEDS,
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: contextId, thresholds: { minCorrectness: 0.8, minFaithfulness: 0.85, maxRefusalRate: 0.1 } });
   });
 
   it('refuses a bad document with a 4xx naming the problem, and stores or publishes nothing', async () => {
-    const upload = (content: string, filename = 'bad.md') => call('POST', `/v1/contexts/${contextId}/documents`, { filename, mediaType: 'text/markdown', content });
+    const upload = (content: string, filename = 'bad.md') =>
+      call('POST', `/v1/contexts/${contextId}/documents`, { filename, mediaType: 'text/markdown', content });
     const cases: [string, string, number, RegExp][] = [
       ['empty', '', 400, /content: must not be empty/],
       ['blank', ' \n\t\n ', 400, /document is empty/],
@@ -213,20 +259,33 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     ];
     for (const [what, content, status, message] of cases) {
       const res = await upload(content);
-      expect({ what, status: res.status, message: String(res.body['message']) }).toEqual({ what, status, message: expect.stringMatching(message) });
+      expect({ what, status: res.status, message: String(res.body['message']) }).toEqual({
+        what,
+        status,
+        message: expect.stringMatching(message),
+      });
     }
     const documents = await call('GET', `/v1/contexts/${contextId}/documents`, undefined, 'framer');
     expect(documents.body).toEqual({ documents: [] });
   });
 
   it('frames the uploaded policy and indexes its clauses (framer → ontology over Kafka)', async () => {
-    const res = await call('POST', `/v1/contexts/${contextId}/documents`, { filename: 'policy.md', mediaType: 'text/markdown', content: POLICY });
+    const res = await call('POST', `/v1/contexts/${contextId}/documents`, {
+      filename: 'policy.md',
+      mediaType: 'text/markdown',
+      content: POLICY,
+    });
     expect(res.status).toBe(202);
     documentId = String(res.body['documentId']);
     const framed = await waitForEvent(DOCUMENT_FRAMED_V1, documentId, (e) => e.data['documentId'] === documentId, 60_000);
     clauseIds = framed.data['clauseIds'] as string[];
     expect(clauseIds.length).toBeGreaterThan(20);
-    const updated = await waitForEvent(ONTOLOGY_UPDATED_V1, documentId, (e) => (e.data['sourceDocumentIds'] as string[]).includes(documentId), 90_000);
+    const updated = await waitForEvent(
+      ONTOLOGY_UPDATED_V1,
+      documentId,
+      (e) => (e.data['sourceDocumentIds'] as string[]).includes(documentId),
+      90_000,
+    );
     expect(updated.data['indexedClauseCount']).toBe(clauseIds.length);
     // Only the good document was ever published.
     expect(events(DOCUMENT_UPLOADED_V1).map((e) => e.data['documentId'])).toEqual([documentId]);
@@ -235,14 +294,22 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   }, 180_000);
 
   it('re-uploading the same document gives the same clause ids and no duplicates', async () => {
-    const again = await call('POST', `/v1/contexts/${contextId}/documents`, { filename: 'policy-copy.md', mediaType: 'text/markdown', content: POLICY });
+    const again = await call('POST', `/v1/contexts/${contextId}/documents`, {
+      filename: 'policy-copy.md',
+      mediaType: 'text/markdown',
+      content: POLICY,
+    });
     expect(again.status).toBe(202);
     expect(again.body['documentId']).toBe(documentId);
     const eventId = String(again.body['eventId']);
-    await waitFor('the framer did not frame the re-upload', async () => {
-      const doc = await call('GET', `/v1/contexts/${contextId}/documents/${documentId}`, undefined, 'framer');
-      return doc.body['uploadEventId'] === eventId && doc.body['status'] === 'framed';
-    }, 60_000);
+    await waitFor(
+      'the framer did not frame the re-upload',
+      async () => {
+        const doc = await call('GET', `/v1/contexts/${contextId}/documents/${documentId}`, undefined, 'framer');
+        return doc.body['uploadEventId'] === eventId && doc.body['status'] === 'framed';
+      },
+      60_000,
+    );
     const documents = await call('GET', `/v1/contexts/${contextId}/documents`, undefined, 'framer');
     expect((documents.body['documents'] as unknown[]).length).toBe(1);
     const clauses = await call('GET', `/v1/contexts/${contextId}/clauses`, undefined, 'framer');
@@ -254,7 +321,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     const res = await call('POST', `/v1/contexts/${contextId}/datasets`, { seed: 42 });
     expect({ status: res.status, body: res.status === 201 ? '' : res.text }).toEqual({ status: 201, body: '' });
     datasetVersionId = String(res.body['id']);
-    expect(res.body).toMatchObject({ contextId, documentId, train: { examples: expect.any(Number) }, heldOut: { examples: expect.any(Number) } });
+    expect(res.body).toMatchObject({
+      contextId,
+      documentId,
+      train: { examples: expect.any(Number) },
+      heldOut: { examples: expect.any(Number) },
+    });
     const again = await call('POST', `/v1/contexts/${contextId}/datasets`, { seed: 42 });
     expect(again.status).toBe(200);
     expect(again.body['id']).toBe(datasetVersionId);
@@ -269,28 +341,46 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(bad.status).toBe(400);
     expect(String(bad.body['message'])).toMatch(/warmup: unknown hyper-parameter/);
     // 409 until the instructor has the dataset.version.published event.
-    const started = await waitFor('the instructor did not accept the run', async () => {
-      const res = await call('POST', `/v1/contexts/${contextId}/runs`, request);
-      if (res.status === 409) return null;
-      return res;
-    }, 30_000, 500);
+    const started = await waitFor(
+      'the instructor did not accept the run',
+      async () => {
+        const res = await call('POST', `/v1/contexts/${contextId}/runs`, request);
+        if (res.status === 409) return null;
+        return res;
+      },
+      30_000,
+      500,
+    );
     expect(started.status).toBe(202);
     runId = String(started.body['id']);
     expect(started.body).toMatchObject({ state: 'requested', baseModel: 'tiny', datasetVersionId });
 
     const states = new Set<string>();
-    const done = await waitFor('the run did not complete', async () => {
-      const res = await call('GET', `/v1/runs/${runId}`);
-      states.add(String(res.body['state']));
-      if (res.body['state'] === 'failed') throw new Error(`the run failed: ${String(res.body['error'])}`);
-      return res.body['state'] === 'completed' ? res.body : null;
-    }, 150_000, 500);
-    expect(done).toMatchObject({ id: runId, step: 10, totalSteps: 10, adapterId: expect.any(String), adapter: { runId, baseModel: 'tiny', datasetVersionId } });
+    const done = await waitFor(
+      'the run did not complete',
+      async () => {
+        const res = await call('GET', `/v1/runs/${runId}`);
+        states.add(String(res.body['state']));
+        if (res.body['state'] === 'failed') throw new Error(`the run failed: ${String(res.body['error'])}`);
+        return res.body['state'] === 'completed' ? res.body : null;
+      },
+      150_000,
+      500,
+    );
+    expect(done).toMatchObject({
+      id: runId,
+      step: 10,
+      totalSteps: 10,
+      adapterId: expect.any(String),
+      adapter: { runId, baseModel: 'tiny', datasetVersionId },
+    });
     expect(typeof done['lastLoss']).toBe('number');
     const completed = await waitForEvent(TRAINING_RUN_COMPLETED_V1, runId, (e) => e.data['runId'] === runId, 30_000);
     expect(completed.data['adapterId']).toBe(done['adapterId']);
     expect(events(TRAINING_RUN_REQUESTED_V1).map((e) => e.data['runId'])).toEqual([runId]);
-    expect(events(TRAINING_RUN_PROGRESS_V1).filter((e) => e.data['runId'] === runId && e.data['phase'] === 'step').length).toBeGreaterThan(0);
+    expect(events(TRAINING_RUN_PROGRESS_V1).filter((e) => e.data['runId'] === runId && e.data['phase'] === 'step').length).toBeGreaterThan(
+      0,
+    );
   }, 200_000);
 
   it('audits the adapter and issues a verdict; the report reads through the gateway', async () => {

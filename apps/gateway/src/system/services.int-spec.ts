@@ -28,7 +28,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
     if (name === 'instructor' || name === 'reward-model' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
     if (name === 'framer' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
     // Read lazily, on the first indexing or audit: nothing listens there and nothing needs to here.
-    if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: 'http://127.0.0.1:9/v1', QDRANT_URL: 'http://127.0.0.1:9' });
+    if (name === 'ontology' || name === 'auditor')
+      Object.assign(env, { LLM_BASE_URL: 'http://127.0.0.1:9/v1', QDRANT_URL: 'http://127.0.0.1:9' });
     return env;
   }
 
@@ -98,7 +99,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
         expect(await health.json()).toMatchObject({ status: 'ok', service: name });
         const ready = (await (await fetch(`${url}/ready`)).json()) as { status: string; checks: Record<string, { status: string }> };
         expect(ready.status).toBe('ready');
-        const expected = name === 'gateway' ? ['events'] : name === 'instructor' || name === 'reward-model' ? ['events', 'mongo', 'redis'] : ['events', 'mongo'];
+        const expected =
+          name === 'gateway'
+            ? ['events']
+            : name === 'instructor' || name === 'reward-model'
+              ? ['events', 'mongo', 'redis']
+              : ['events', 'mongo'];
         expect(Object.keys(ready.checks).sort()).toEqual(expected);
       }
     });
@@ -115,7 +121,11 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
       const res = await fetch(`${gateway}/v1/contexts/${contextId}/documents`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' },
-        body: JSON.stringify({ filename: 'gifts.md', mediaType: 'text/markdown', content: '# Gifts\nDecline gifts worth more than 50 EUR.' }),
+        body: JSON.stringify({
+          filename: 'gifts.md',
+          mediaType: 'text/markdown',
+          content: '# Gifts\nDecline gifts worth more than 50 EUR.',
+        }),
       });
       expect(res.status).toBe(202);
       const { documentId, eventId } = (await res.json()) as { documentId: string; eventId: string };
@@ -125,7 +135,14 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
         const body = r.status === 200 ? ((await r.json()) as Record<string, unknown>) : null;
         return body?.['status'] === 'framed' ? body : null;
       }, 30_000);
-      expect(stored).toMatchObject({ id: documentId, contextId, filename: 'gifts.md', status: 'framed', clauseCount: 1, uploadEventId: eventId });
+      expect(stored).toMatchObject({
+        id: documentId,
+        contextId,
+        filename: 'gifts.md',
+        status: 'framed',
+        clauseCount: 1,
+        uploadEventId: eventId,
+      });
 
       // tenant-scoped: another tenant does not see it
       const other = await fetch(`${framer}/v1/contexts/${contextId}/documents/${documentId}`, { headers: { 'x-tenant-id': 'globex' } });

@@ -5,7 +5,8 @@ import { ContextValues } from '@studio/framing';
 import { z } from 'zod';
 
 /** JSON Schema (OpenAPI 3.0 flavour) of a request or response schema, for the /docs document. */
-export const openApi = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as SchemaObject;
+export const openApi = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as SchemaObject;
 
 /** Body of POST /v1/contexts. */
 export const CreateContextRequest = z
@@ -15,8 +16,15 @@ export const CreateContextRequest = z
     values: ContextValues.nullable()
       .default(null)
       .describe('The values file: the values and their priorities, and the audit section (snake_case thresholds)'),
-    thresholds: AuditThresholds.optional().describe('Release-gate thresholds; by default taken from values.audit, else the auditing defaults'),
-    seeds: z.string().max(2_000_000).nullable().default(null).describe('Hand-written seed examples as JSON lines (checked against the document when a dataset is generated)'),
+    thresholds: AuditThresholds.optional().describe(
+      'Release-gate thresholds; by default taken from values.audit, else the auditing defaults',
+    ),
+    seeds: z
+      .string()
+      .max(2_000_000)
+      .nullable()
+      .default(null)
+      .describe('Hand-written seed examples as JSON lines (checked against the document when a dataset is generated)'),
   })
   .strict();
 export type CreateContextRequest = z.infer<typeof CreateContextRequest>;
@@ -25,7 +33,13 @@ export type CreateContextRequest = z.infer<typeof CreateContextRequest>;
 export const GenerateDatasetRequest = z
   .object({
     documentId: Id.optional().describe('The framed document to generate from; by default the context’s most recent one'),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42).describe('Seed of the template choices and of the split: same seed, same dataset version'),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(42)
+      .describe('Seed of the template choices and of the split: same seed, same dataset version'),
     heldOutRatio: z.number().min(0.05).max(0.5).default(0.1).describe('Share of distinct questions held out for the audit'),
   })
   .strict();
@@ -39,7 +53,9 @@ export const StartRunRequest = z
     hyperparameters: z
       .record(z.string(), z.unknown())
       .default({})
-      .describe('Overrides of the training defaults (epochs, max_steps, learning_rate, batch_size, max_seq_length, seed, lora_r, ...); the instructor validates them'),
+      .describe(
+        'Overrides of the training defaults (epochs, max_steps, learning_rate, batch_size, max_seq_length, seed, lora_r, ...); the instructor validates them',
+      ),
   })
   .strict();
 export type StartRunRequest = z.infer<typeof StartRunRequest>;

@@ -19,7 +19,12 @@ function fakeService(answer: (req: IncomingMessage) => { status: number; type?: 
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', tenant: req.headers['x-tenant-id'] as string | undefined, body: raw ? JSON.parse(raw) : undefined });
+      seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        tenant: req.headers['x-tenant-id'] as string | undefined,
+        body: raw ? JSON.parse(raw) : undefined,
+      });
       const a = answer(req);
       res.writeHead(a.status, { 'content-type': a.type ?? 'application/json' });
       res.end(a.body);
@@ -32,16 +37,27 @@ describe('gateway forwarding to the owning services', () => {
   let app: INestApplication;
   let base: string;
   const framer = fakeService((req) =>
-    req.url?.endsWith('/datasets') ? { status: 500, body: JSON.stringify({ message: 'disk full' }) } : { status: 201, body: JSON.stringify({ id: 'ctx-1', created: true }) },
+    req.url?.endsWith('/datasets')
+      ? { status: 500, body: JSON.stringify({ message: 'disk full' }) }
+      : { status: 201, body: JSON.stringify({ id: 'ctx-1', created: true }) },
   );
   const instructor = fakeService((req) =>
-    req.url === '/v1/runs/run-missing' ? { status: 404, body: JSON.stringify({ statusCode: 404, message: 'training run "run-missing" not found' }) } : { status: 202, body: JSON.stringify({ runId: 'run-1', state: 'requested' }) },
+    req.url === '/v1/runs/run-missing'
+      ? { status: 404, body: JSON.stringify({ statusCode: 404, message: 'training run "run-missing" not found' }) }
+      : { status: 202, body: JSON.stringify({ runId: 'run-1', state: 'requested' }) },
   );
   const auditor = fakeService(() => ({ status: 200, type: 'text/markdown; charset=utf-8', body: '# Audit report\n' }));
 
   beforeAll(async () => {
-    const listen = (s: Server) => new Promise<string>((resolve) => s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as { port: number }).port}`)));
-    const urls = { framer: await listen(framer.server), instructor: await listen(instructor.server), auditor: await listen(auditor.server) };
+    const listen = (s: Server) =>
+      new Promise<string>((resolve) =>
+        s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as { port: number }).port}`)),
+      );
+    const urls = {
+      framer: await listen(framer.server),
+      instructor: await listen(instructor.server),
+      auditor: await listen(auditor.server),
+    };
     const moduleRef = await Test.createTestingModule({
       controllers: [ContextsController, RunsController],
       providers: [{ provide: ServiceClient, useValue: new ServiceClient(urls) }],
@@ -56,17 +72,31 @@ describe('gateway forwarding to the owning services', () => {
   });
 
   const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    fetch(`${base}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
 
   it('validates a new context and forwards it to the framer as PUT, with the tenant', async () => {
     const res = await call('POST', '/v1/contexts', { id: 'ctx-1', name: 'Conduct' });
     expect(res.status).toBe(201);
-    expect(framer.seen.at(-1)).toEqual({ method: 'PUT', url: '/v1/contexts/ctx-1', tenant: 'acme', body: { name: 'Conduct', values: null, seeds: null } });
+    expect(framer.seen.at(-1)).toEqual({
+      method: 'PUT',
+      url: '/v1/contexts/ctx-1',
+      tenant: 'acme',
+      body: { name: 'Conduct', values: null, seeds: null },
+    });
   });
 
   it('refuses an invalid context without calling the framer', async () => {
     const before = framer.seen.length;
-    const res = await call('POST', '/v1/contexts', { id: 'ctx-1', name: 'Conduct', values: { values: [] }, thresholds: { minCorrectness: 2 } });
+    const res = await call('POST', '/v1/contexts', {
+      id: 'ctx-1',
+      name: 'Conduct',
+      values: { values: [] },
+      thresholds: { minCorrectness: 2 },
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { message: string };
     expect(body.message).toMatch(/values\.context/);
@@ -85,9 +115,17 @@ describe('gateway forwarding to the owning services', () => {
   });
 
   it('forwards a run request with its defaults, and reports as Markdown', async () => {
-    const res = await call('POST', '/v1/contexts/ctx-1/runs', { datasetVersionId: 'dv-1', baseModel: 'tiny', hyperparameters: { max_steps: 10 } });
+    const res = await call('POST', '/v1/contexts/ctx-1/runs', {
+      datasetVersionId: 'dv-1',
+      baseModel: 'tiny',
+      hyperparameters: { max_steps: 10 },
+    });
     expect(res.status).toBe(202);
-    expect(instructor.seen.at(-1)).toMatchObject({ method: 'POST', url: '/v1/contexts/ctx-1/runs', body: { datasetVersionId: 'dv-1', baseModel: 'tiny', hyperparameters: { max_steps: 10 } } });
+    expect(instructor.seen.at(-1)).toMatchObject({
+      method: 'POST',
+      url: '/v1/contexts/ctx-1/runs',
+      body: { datasetVersionId: 'dv-1', baseModel: 'tiny', hyperparameters: { max_steps: 10 } },
+    });
     const md = await call('GET', '/v1/runs/run-1/audit?format=md');
     expect(md.status).toBe(200);
     expect(md.headers.get('content-type')).toMatch(/^text\/markdown/);
@@ -99,6 +137,8 @@ describe('gateway forwarding to the owning services', () => {
 
   it('answers 503 naming the service when it is unreachable', async () => {
     const client = new ServiceClient({ framer: 'http://127.0.0.1:1', instructor: 'http://127.0.0.1:1', auditor: 'http://127.0.0.1:1' });
-    await expect(client.forward('instructor', { method: 'GET', path: '/v1/runs/x', tenant: 'acme' })).rejects.toThrow(/the instructor service is unreachable at http:\/\/127\.0\.0\.1:1/);
+    await expect(client.forward('instructor', { method: 'GET', path: '/v1/runs/x', tenant: 'acme' })).rejects.toThrow(
+      /the instructor service is unreachable at http:\/\/127\.0\.0\.1:1/,
+    );
   });
 });

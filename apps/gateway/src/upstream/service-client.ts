@@ -44,12 +44,23 @@ export class ServiceClient {
     try {
       response = await fetch(url, {
         method: request.method,
-        headers: { [TENANT_HEADER]: request.tenant, accept: 'application/json, text/markdown', ...(request.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          [TENANT_HEADER]: request.tenant,
+          accept: 'application/json, text/markdown',
+          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
         signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
       });
     } catch (error) {
-      const reason = error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within ${request.timeoutMs ?? 30_000} ms` : (error.cause instanceof Error ? error.cause.message : error.message)) : String(error);
+      const reason =
+        error instanceof Error
+          ? error.name === 'TimeoutError'
+            ? `no answer within ${request.timeoutMs ?? 30_000} ms`
+            : error.cause instanceof Error
+              ? error.cause.message
+              : error.message
+          : String(error);
       throw new ServiceUnavailableException(`the ${service} service is unreachable at ${this.urls[service]}: ${reason}`);
     }
     const contentType = response.headers.get('content-type') ?? 'application/octet-stream';
@@ -65,7 +76,11 @@ export class ServiceClient {
     if (response.status >= 500) {
       throw new BadGatewayException(`the ${service} service answered HTTP ${response.status}: ${messageOf(body)}`);
     }
-    if (response.status >= 400) throw new HttpException(typeof body === 'object' && body !== null ? body : { statusCode: response.status, message: messageOf(body) }, response.status);
+    if (response.status >= 400)
+      throw new HttpException(
+        typeof body === 'object' && body !== null ? body : { statusCode: response.status, message: messageOf(body) },
+        response.status,
+      );
     return { status: response.status, contentType, body };
   }
 }

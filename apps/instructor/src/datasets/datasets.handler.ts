@@ -19,6 +19,11 @@ export class DatasetsHandler {
   async onDatasetPublished(@Payload() event: CloudEvent<DatasetVersionPublishedV1>): Promise<void> {
     const dataset = datasetFromPublished(event);
     await this.datasets.upsert(tenantId(event.tenantid), dataset);
-    this.logger.log({ msg: 'dataset version registered', tenantId: event.tenantid, contextId: dataset.contextId, datasetVersionId: dataset.id });
+    this.logger.log({
+      msg: 'dataset version registered',
+      tenantId: event.tenantid,
+      contextId: dataset.contextId,
+      datasetVersionId: dataset.id,
+    });
   }
 }

@@ -16,7 +16,10 @@ describe('datasetFromPublished', () => {
           datasetVersionId: 'ds-1',
           sha256: 'c'.repeat(64),
           format: 'conversational',
-          splits: { train: { path: 'train.jsonl', sha256: 'd'.repeat(64), examples: 90 }, heldOut: { path: 'held.jsonl', sha256: 'e'.repeat(64), examples: 10 } },
+          splits: {
+            train: { path: 'train.jsonl', sha256: 'd'.repeat(64), examples: 90 },
+            heldOut: { path: 'held.jsonl', sha256: 'e'.repeat(64), examples: 10 },
+          },
           examplesByKind: { instruction: 100 },
           clauseCoverage: 0.75,
         },
@@ -24,6 +27,13 @@ describe('datasetFromPublished', () => {
     );
     const dataset = datasetFromPublished(event);
     expect(TrainingDataset.parse(dataset)).toEqual(dataset);
-    expect(dataset).toMatchObject({ id: 'ds-1', trainPath: 'train.jsonl', trainExamples: 90, heldOutExamples: 10, clauseCoverage: 0.75, status: 'available' });
+    expect(dataset).toMatchObject({
+      id: 'ds-1',
+      trainPath: 'train.jsonl',
+      trainExamples: 90,
+      heldOutExamples: 10,
+      clauseCoverage: 0.75,
+      status: 'available',
+    });
   });
 });

@@ -26,7 +26,10 @@ export class InvalidHyperparametersError extends Error {
 /** The defaults with `overrides` applied (lora merged field by field); InvalidHyperparametersError names each bad or unknown field. */
 export function resolveHyperparameters(overrides: Record<string, unknown>): TrainingHyperparameters {
   const unknown = Object.keys(overrides).filter((key) => !(key in DEFAULT_HYPERPARAMETERS));
-  if (unknown.length > 0) throw new InvalidHyperparametersError(unknown.map((key) => `${key}: unknown hyper-parameter (known: ${Object.keys(DEFAULT_HYPERPARAMETERS).join(', ')})`));
+  if (unknown.length > 0)
+    throw new InvalidHyperparametersError(
+      unknown.map((key) => `${key}: unknown hyper-parameter (known: ${Object.keys(DEFAULT_HYPERPARAMETERS).join(', ')})`),
+    );
   const lora = overrides['lora'];
   const merged = {
     ...DEFAULT_HYPERPARAMETERS,
@@ -34,6 +37,7 @@ export function resolveHyperparameters(overrides: Record<string, unknown>): Trai
     ...(lora && typeof lora === 'object' && DEFAULT_HYPERPARAMETERS.lora ? { lora: { ...DEFAULT_HYPERPARAMETERS.lora, ...lora } } : {}),
   };
   const checked = TrainingHyperparameters.safeParse(merged);
-  if (!checked.success) throw new InvalidHyperparametersError(checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  if (!checked.success)
+    throw new InvalidHyperparametersError(checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   return checked.data;
 }

@@ -19,7 +19,9 @@ export interface RunArtifacts {
 
 export class DatasetNotAvailableError extends Error {
   constructor(datasetVersionId: string, contextId: string) {
-    super(`dataset version "${datasetVersionId}" is not available in context "${contextId}" (not published, or its dataset.version.published.v1 event has not arrived yet)`);
+    super(
+      `dataset version "${datasetVersionId}" is not available in context "${contextId}" (not published, or its dataset.version.published.v1 event has not arrived yet)`,
+    );
     this.name = 'DatasetNotAvailableError';
   }
 }
@@ -68,7 +70,12 @@ export class RequestTrainingRun {
       context_id: contextId,
       method: 'sft',
       base_model: baseModel,
-      dataset: { train_path: this.artifacts.pathOf(dataset.trainPath), eval_path: null, sha256: dataset.trainSha256, format: dataset.format },
+      dataset: {
+        train_path: this.artifacts.pathOf(dataset.trainPath),
+        eval_path: null,
+        sha256: dataset.trainSha256,
+        format: dataset.format,
+      },
       hyperparameters,
       output_dir: outputDir,
     });

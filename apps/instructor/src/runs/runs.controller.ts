@@ -39,7 +39,8 @@ export class RunsController {
       res.status(created ? 202 : 200);
       return this.view(tenant, run);
     } catch (err) {
-      if (err instanceof InvalidHyperparametersError) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: err.message, issues: err.issues });
+      if (err instanceof InvalidHyperparametersError)
+        throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: err.message, issues: err.issues });
       if (err instanceof DatasetNotAvailableError) throw new ConflictException(err.message);
       throw err;
     }

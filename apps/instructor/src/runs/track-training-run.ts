@@ -1,5 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Metrics, RuntimeProgressV1, TRAIN_JOB, TRAINING_RUN_COMPLETED_V1, TRAINING_RUN_FAILED_V1, TRAINING_RUN_PROGRESS_V1, type TrainingRunProgressV1 } from '@studio/contracts';
+import {
+  Metrics,
+  RuntimeProgressV1,
+  TRAIN_JOB,
+  TRAINING_RUN_COMPLETED_V1,
+  TRAINING_RUN_FAILED_V1,
+  TRAINING_RUN_PROGRESS_V1,
+  type TrainingRunProgressV1,
+} from '@studio/contracts';
 import type { EventJob, JobEventHandlers } from '@studio/bullmq';
 import { EventPublisher } from '@studio/nest';
 import { adapterIdFor } from '@studio/pipeline';
@@ -37,7 +45,11 @@ export class TrackTrainingRun implements JobEventHandlers<typeof TRAIN_JOB> {
   async progress(job: TrainEventJob, value: unknown): Promise<void> {
     const parsed = RuntimeProgressV1.safeParse(value);
     if (!parsed.success) {
-      this.logger.warn({ msg: 'progress that is not runtime/progress.v1 ignored', runId: job.data.run_id, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+      this.logger.warn({
+        msg: 'progress that is not runtime/progress.v1 ignored',
+        runId: job.data.run_id,
+        issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      });
       return;
     }
     const event = parsed.data;
@@ -54,11 +66,34 @@ export class TrackTrainingRun implements JobEventHandlers<typeof TRAIN_JOB> {
         progress = { phase: 'started', step: next.step, loss: null, evalLoss: null, learningRate: null, tokensPerS: null, etaS: null };
         break;
       case 'step':
-        next = { ...run, state: 'running', step: event.step, totalSteps: event.total_steps, firstLoss: run.firstLoss ?? event.loss, lastLoss: event.loss };
-        progress = { phase: 'step', step: event.step, loss: event.loss, evalLoss: null, learningRate: event.learning_rate, tokensPerS: event.tokens_per_s, etaS: event.eta_s };
+        next = {
+          ...run,
+          state: 'running',
+          step: event.step,
+          totalSteps: event.total_steps,
+          firstLoss: run.firstLoss ?? event.loss,
+          lastLoss: event.loss,
+        };
+        progress = {
+          phase: 'step',
+          step: event.step,
+          loss: event.loss,
+          evalLoss: null,
+          learningRate: event.learning_rate,
+          tokensPerS: event.tokens_per_s,
+          etaS: event.eta_s,
+        };
         break;
       case 'eval':
-        progress = { phase: 'eval', step: event.step, loss: null, evalLoss: event.eval_loss, learningRate: null, tokensPerS: null, etaS: null };
+        progress = {
+          phase: 'eval',
+          step: event.step,
+          loss: null,
+          evalLoss: event.eval_loss,
+          learningRate: null,
+          tokensPerS: null,
+          etaS: null,
+        };
         break;
       case 'checkpoint':
         progress = { phase: 'checkpoint', step: event.step, loss: null, evalLoss: null, learningRate: null, tokensPerS: null, etaS: null };
@@ -82,7 +117,11 @@ export class TrackTrainingRun implements JobEventHandlers<typeof TRAIN_JOB> {
     if (!run) return;
     const parsed = TrainJobResult.safeParse(value);
     if (!parsed.success) {
-      await this.failed(job, `the training worker returned a result without artifact_dir and metrics: ${JSON.stringify(value).slice(0, 300)}`, 1);
+      await this.failed(
+        job,
+        `the training worker returned a result without artifact_dir and metrics: ${JSON.stringify(value).slice(0, 300)}`,
+        1,
+      );
       return;
     }
     const tenant = tenantId(job.data.tenant_id);
@@ -143,14 +182,21 @@ export class TrackTrainingRun implements JobEventHandlers<typeof TRAIN_JOB> {
       contextId: run.contextId,
       subject: run.id,
       id: `failed-${run.id}-${attemptsMade}`,
-      data: { version: 'v1', contextId: run.contextId, runId: run.id, error: { type: type && /^[A-Za-z_][\w.]*$/.test(type) ? type : 'TrainingFailed', message: message || reason }, attempts: Math.max(1, attemptsMade) },
+      data: {
+        version: 'v1',
+        contextId: run.contextId,
+        runId: run.id,
+        error: { type: type && /^[A-Za-z_][\w.]*$/.test(type) ? type : 'TrainingFailed', message: message || reason },
+        attempts: Math.max(1, attemptsMade),
+      },
     });
     this.logger.warn({ msg: 'training run failed', tenantId: tenant, runId: run.id, reason });
   }
 
   private async run(job: TrainEventJob): Promise<TrainingRun | null> {
     const run = await this.runs.get(tenantId(job.data.tenant_id), job.data.run_id);
-    if (!run) this.logger.warn({ msg: 'event for a training run this instructor did not request; ignored', runId: job.data.run_id, jobId: job.id });
+    if (!run)
+      this.logger.warn({ msg: 'event for a training run this instructor did not request; ignored', runId: job.data.run_id, jobId: job.id });
     return run;
   }
 }

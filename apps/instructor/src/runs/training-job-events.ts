@@ -30,7 +30,11 @@ export class TrainingJobEvents implements OnApplicationBootstrap, OnModuleDestro
   constructor(@Inject(TRAINING_EVENTS_OPTIONS) options: TrainingEventsOptions, track: TrackTrainingRun) {
     this.events = new BullMqJobEvents(
       { redisUrl: options.redisUrl, job: TRAIN_JOB, consumer: options.consumer, logger: nestJobLogger(this.logger) },
-      { progress: (job, value) => track.progress(job, value), completed: (job, value) => track.completed(job, value), failed: (job, reason, attempts) => track.failed(job, reason, attempts) },
+      {
+        progress: (job, value) => track.progress(job, value),
+        completed: (job, value) => track.completed(job, value),
+        failed: (job, reason, attempts) => track.failed(job, reason, attempts),
+      },
     );
   }
 

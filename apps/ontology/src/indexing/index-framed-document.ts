@@ -33,7 +33,10 @@ export class IndexFramedDocument {
     const framed = new Set(source.clauseIds);
     const clauses = (await this.framer.clauses(tenant, source.contextId, source.id)).filter((c) => framed.has(c.id));
     const missing = source.clauseIds.filter((id) => !clauses.some((c) => c.id === id));
-    if (missing.length > 0) throw new Error(`the framer does not have ${missing.length} of the ${source.clauseIds.length} clauses of ${source.id} (first: ${missing[0]})`);
+    if (missing.length > 0)
+      throw new Error(
+        `the framer does not have ${missing.length} of the ${source.clauseIds.length} clauses of ${source.id} (first: ${missing[0]})`,
+      );
     const result = await indexClauses(this.retrieval, { tenant, contextId: source.contextId, clauses });
     const indexed: FramedSource = { ...source, status: 'indexed', indexedClauseCount: result.indexed };
     await this.sources.upsert(tenant, indexed);
@@ -53,7 +56,14 @@ export class IndexFramedDocument {
         sourceDocumentIds: [source.id],
       },
     });
-    this.logger.log({ msg: 'clauses indexed', tenantId: tenant, contextId: source.contextId, documentId: source.id, clauses: result.indexed, dimensions: result.dimensions });
+    this.logger.log({
+      msg: 'clauses indexed',
+      tenantId: tenant,
+      contextId: source.contextId,
+      documentId: source.id,
+      clauses: result.indexed,
+      dimensions: result.dimensions,
+    });
     return indexed;
   }
 }

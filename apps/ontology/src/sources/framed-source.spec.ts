@@ -24,7 +24,13 @@ describe('sourceFromFramed', () => {
     );
     const source = sourceFromFramed(event);
     expect(FramedSource.parse(source)).toEqual(source);
-    expect(source).toMatchObject({ id: 'doc-1', clauseIds: ['doc-1:1', 'doc-1:2'], statementCount: 3, status: 'pending-index', framedEventId: event.id });
+    expect(source).toMatchObject({
+      id: 'doc-1',
+      clauseIds: ['doc-1:1', 'doc-1:2'],
+      statementCount: 3,
+      status: 'pending-index',
+      framedEventId: event.id,
+    });
     expect(sourceFromFramed(event)).toEqual(source);
   });
 });

@@ -118,10 +118,13 @@ export class RuntimeServer implements AdapterLoader {
     let exited: string | null = null;
     child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
     for (;;) {
-      if (exited) throw new Error(`the model runtime server ${exited} before it was ready: ${tail.toString().split('\n').slice(-5).join(' | ')}`);
+      if (exited)
+        throw new Error(`the model runtime server ${exited} before it was ready: ${tail.toString().split('\n').slice(-5).join(' | ')}`);
       if (Date.now() > deadline) {
         await stopChild(child);
-        throw new Error(`the model runtime server did not answer /v1/models within ${options.startTimeoutMs ?? 300_000} ms (log: ${options.logFile})`);
+        throw new Error(
+          `the model runtime server did not answer /v1/models within ${options.startTimeoutMs ?? 300_000} ms (log: ${options.logFile})`,
+        );
       }
       try {
         const response = await fetch(`${server.baseUrl}/models`, { signal: AbortSignal.timeout(2_000) });
@@ -200,7 +203,9 @@ export class SubprocessTrainer implements ModelTrainer {
         }
         const parsed = RuntimeProgressV1.safeParse(json);
         if (!parsed.success) {
-          throw new Error(`the model runtime wrote a progress line that violates runtime/progress.v1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+          throw new Error(
+            `the model runtime wrote a progress line that violates runtime/progress.v1: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          );
         }
         if (parsed.data.event === 'completed' || parsed.data.event === 'failed') terminal = true;
         yield parsed.data;
@@ -208,7 +213,9 @@ export class SubprocessTrainer implements ModelTrainer {
       const { code, signal: sig } = await exit;
       if (signal.aborted) throw new Error('training was cancelled');
       if (!terminal && code !== 0) {
-        throw new Error(`studio-runtime train ${sig ? `was killed by ${sig}` : `exited with code ${code}`}: ${tail.toString().split('\n').slice(-3).join(' | ')} (log: ${logFile})`);
+        throw new Error(
+          `studio-runtime train ${sig ? `was killed by ${sig}` : `exited with code ${code}`}: ${tail.toString().split('\n').slice(-3).join(' | ')} (log: ${logFile})`,
+        );
       }
     } finally {
       signal.removeEventListener('abort', onAbort);

@@ -32,10 +32,43 @@ describe('parseAlignArgs', () => {
 
   it('reads every option; --max-steps 0 lifts the cap', () => {
     const args = parseAlignArgs([
-      'align', 'p.md', '--model', 'tiny', '--values', 'v.json', '--seeds', 's.jsonl', '--data-dir', '/tmp/d',
-      '--epochs', '2', '--max-steps', '0', '--max-eval', '8', '--tenant', 'acme', '--context', 'ctx', '--learning-rate', '0.001', '--retrain',
+      'align',
+      'p.md',
+      '--model',
+      'tiny',
+      '--values',
+      'v.json',
+      '--seeds',
+      's.jsonl',
+      '--data-dir',
+      '/tmp/d',
+      '--epochs',
+      '2',
+      '--max-steps',
+      '0',
+      '--max-eval',
+      '8',
+      '--tenant',
+      'acme',
+      '--context',
+      'ctx',
+      '--learning-rate',
+      '0.001',
+      '--retrain',
     ]);
-    expect(args).toMatchObject({ model: 'tiny', values: 'v.json', seeds: 's.jsonl', dataDir: '/tmp/d', epochs: 2, maxSteps: null, maxEval: 8, tenant: 'acme', context: 'ctx', learningRate: 0.001, retrain: true });
+    expect(args).toMatchObject({
+      model: 'tiny',
+      values: 'v.json',
+      seeds: 's.jsonl',
+      dataDir: '/tmp/d',
+      epochs: 2,
+      maxSteps: null,
+      maxEval: 8,
+      tenant: 'acme',
+      context: 'ctx',
+      learningRate: 0.001,
+      retrain: true,
+    });
   });
 
   it.each([

@@ -32,32 +32,37 @@ export const ALIGN_DEFAULTS = {
 } as const;
 
 const positiveInt = (flag: string) =>
-  z.coerce.number({ error: `--${flag} must be a number` }).int(`--${flag} must be a whole number`).min(1, `--${flag} must be at least 1`);
+  z.coerce
+    .number({ error: `--${flag} must be a number` })
+    .int(`--${flag} must be a whole number`)
+    .min(1, `--${flag} must be at least 1`);
 
-export const AlignArgs = z.object({
-  command: z.enum(['align', 'frame']),
-  policy: z.string().min(1),
-  model: z.string().min(1),
-  values: z.string().min(1).nullable(),
-  seeds: z.string().min(1).nullable(),
-  dataDir: z.string().min(1),
-  epochs: z.coerce.number({ error: '--epochs must be a number' }).positive('--epochs must be positive'),
-  /** null: as many steps as the epochs take. */
-  maxSteps: positiveInt('max-steps').nullable(),
-  maxEval: positiveInt('max-eval'),
-  tenant: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '--tenant must be 1-128 letters, digits, ".", "_", "-" or ":"'),
-  context: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,100}$/, '--context must be 1-100 letters, digits, ".", "_" or "-"')
-    .nullable(),
-  learningRate: z.coerce.number({ error: '--learning-rate must be a number' }).positive('--learning-rate must be positive'),
-  retrain: z.boolean(),
-  /** OpenAI-compatible endpoint of an LLM judge (e.g. a large hosted or vLLM model), or null. */
-  judgeUrl: z.url({ error: '--judge-url must be a URL such as http://127.0.0.1:8000/v1' }).nullable(),
-  judgeModel: z.string().min(1, '--judge-model must not be empty').nullable(),
-}).refine((a) => (a.judgeUrl === null) === (a.judgeModel === null), {
-  message: '--judge-url and --judge-model go together',
-});
+export const AlignArgs = z
+  .object({
+    command: z.enum(['align', 'frame']),
+    policy: z.string().min(1),
+    model: z.string().min(1),
+    values: z.string().min(1).nullable(),
+    seeds: z.string().min(1).nullable(),
+    dataDir: z.string().min(1),
+    epochs: z.coerce.number({ error: '--epochs must be a number' }).positive('--epochs must be positive'),
+    /** null: as many steps as the epochs take. */
+    maxSteps: positiveInt('max-steps').nullable(),
+    maxEval: positiveInt('max-eval'),
+    tenant: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '--tenant must be 1-128 letters, digits, ".", "_", "-" or ":"'),
+    context: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, '--context must be 1-100 letters, digits, ".", "_" or "-"')
+      .nullable(),
+    learningRate: z.coerce.number({ error: '--learning-rate must be a number' }).positive('--learning-rate must be positive'),
+    retrain: z.boolean(),
+    /** OpenAI-compatible endpoint of an LLM judge (e.g. a large hosted or vLLM model), or null. */
+    judgeUrl: z.url({ error: '--judge-url must be a URL such as http://127.0.0.1:8000/v1' }).nullable(),
+    judgeModel: z.string().min(1, '--judge-model must not be empty').nullable(),
+  })
+  .refine((a) => (a.judgeUrl === null) === (a.judgeModel === null), {
+    message: '--judge-url and --judge-model go together',
+  });
 export type AlignArgs = z.infer<typeof AlignArgs>;
 
 export const USAGE = `usage: studio align <policy.md|policy.txt> [options]

@@ -22,8 +22,19 @@ describe('inputs', () => {
     writeFileSync(join(dir, 'values.json'), JSON.stringify(VALUES));
     writeFileSync(join(dir, 'seeds.jsonl'), '');
     const inputs = await loadInputs({ policy: join(dir, 'rules.md'), values: null, seeds: null, context: null });
-    expect(inputs).toMatchObject({ contextId: 'acme', documentId: 'acme-cg', mediaType: 'text/markdown', valuesPath: join(dir, 'values.json'), seedsPath: join(dir, 'seeds.jsonl') });
-    expect(auditThresholdsFrom(inputs.values, 'values')).toMatchObject({ gateVariant: 'aligned', minCorrectness: 0.7, minFaithfulness: 0.6, maxRefusalRate: 0.2 });
+    expect(inputs).toMatchObject({
+      contextId: 'acme',
+      documentId: 'acme-cg',
+      mediaType: 'text/markdown',
+      valuesPath: join(dir, 'values.json'),
+      seedsPath: join(dir, 'seeds.jsonl'),
+    });
+    expect(auditThresholdsFrom(inputs.values, 'values')).toMatchObject({
+      gateVariant: 'aligned',
+      minCorrectness: 0.7,
+      minFaithfulness: 0.6,
+      maxRefusalRate: 0.2,
+    });
   });
 
   it('works without values or seeds, naming the context after the file', async () => {

@@ -49,7 +49,9 @@ export function parseValues(text: string, path: string): ContextValues {
   }
   const parsed = ContextValues.safeParse(json);
   if (!parsed.success) {
-    throw new InputError(`values file ${path} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new InputError(
+      `values file ${path} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data;
 }
@@ -58,7 +60,12 @@ export function parseValues(text: string, path: string): ContextValues {
  * Reads the policy, its values and seeds (by default the files beside the policy) and decides the
  * context and document ids. Nothing is written; every problem is an InputError.
  */
-export async function loadInputs(args: { policy: string; values: string | null; seeds: string | null; context: string | null }): Promise<AlignInputs> {
+export async function loadInputs(args: {
+  policy: string;
+  values: string | null;
+  seeds: string | null;
+  context: string | null;
+}): Promise<AlignInputs> {
   const policyPath = resolve(args.policy);
   await requireFile(policyPath, 'policy document');
   const content = new Uint8Array(await readFile(policyPath));

@@ -41,7 +41,14 @@ export function overheadShare(summary: Pick<AlignSummary, 'timings' | 'totalMs'>
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const f3 = (x: number) => x.toFixed(3);
@@ -62,8 +69,14 @@ export function renderSummary(summary: AlignSummary): string {
   const rows: string[][] = [
     ['clauses', String(framing.clauses.length)],
     ['statements', `${framing.statements}${kinds ? ` (${kinds})` : ''}`],
-    ['examples', `${framing.dataset.train.examples + framing.dataset.heldOut.examples} (train ${framing.dataset.train.examples} / held-out ${framing.dataset.heldOut.examples}; ${framing.seeds} seeds)`],
-    ['dataset', `${framing.dataset.id} sha256 ${framing.dataset.sha256.slice(0, 16)}… clause coverage ${pct(framing.dataset.clauseCoverage)}`],
+    [
+      'examples',
+      `${framing.dataset.train.examples + framing.dataset.heldOut.examples} (train ${framing.dataset.train.examples} / held-out ${framing.dataset.heldOut.examples}; ${framing.seeds} seeds)`,
+    ],
+    [
+      'dataset',
+      `${framing.dataset.id} sha256 ${framing.dataset.sha256.slice(0, 16)}… clause coverage ${pct(framing.dataset.clauseCoverage)}`,
+    ],
   ];
   if (summary.training) {
     const t = summary.training;
@@ -72,7 +85,10 @@ export function renderSummary(summary: AlignSummary): string {
       t.firstLoss !== null && t.lastLoss !== null
         ? `${f3(t.firstLoss)} → ${f3(t.lastLoss)}${trend && t.losses.length >= 4 ? ` (mean of first/last ${Math.min(5, Math.floor(t.losses.length / 2))} steps ${f3(trend.first)} → ${f3(trend.last)})` : ''}`
         : 'n/a';
-    rows.push(['training', `${t.runId}${t.reused ? ' (reused)' : ''}, loss ${loss}, ${t.hyperparameters.max_steps ?? 'all'} steps max, lr ${t.hyperparameters.learning_rate}`]);
+    rows.push([
+      'training',
+      `${t.runId}${t.reused ? ' (reused)' : ''}, loss ${loss}, ${t.hyperparameters.max_steps ?? 'all'} steps max, lr ${t.hyperparameters.learning_rate}`,
+    ]);
   }
   lines.push(table(rows));
   const audit = summary.audit;
@@ -89,8 +105,14 @@ export function renderSummary(summary: AlignSummary): string {
       if (s) scoreRows.push([label, f3(s.correctness), f3(s.faithfulness), pct(s.refusalRate)]);
     }
     lines.push(table(scoreRows));
-    lines.push(`buckets: ${Object.entries(r.buckets).map(([b, n]) => `${b} ${n}`).join(', ')}`);
-    lines.push(`verdict: ${r.verdict.toUpperCase()}  (${r.checks.map((c) => `${c.metric} ${f3(c.value)} ${c.comparator} ${f3(c.threshold)} ${c.passed ? 'ok' : 'FAIL'}`).join('; ')})`);
+    lines.push(
+      `buckets: ${Object.entries(r.buckets)
+        .map(([b, n]) => `${b} ${n}`)
+        .join(', ')}`,
+    );
+    lines.push(
+      `verdict: ${r.verdict.toUpperCase()}  (${r.checks.map((c) => `${c.metric} ${f3(c.value)} ${c.comparator} ${f3(c.threshold)} ${c.passed ? 'ok' : 'FAIL'}`).join('; ')})`,
+    );
     lines.push(`report: ${pathOf(audit.reportMarkdownUri)} (JSON: ${pathOf(audit.reportJsonUri)})`);
   }
   const { modelMs, overheadMs, share } = overheadShare(summary);
@@ -99,7 +121,13 @@ export function renderSummary(summary: AlignSummary): string {
   for (const t of summary.timings) timeRows.push([t.stage, formatDuration(t.ms), formatDuration(t.modelMs)]);
   timeRows.push(['total', formatDuration(summary.totalMs), formatDuration(modelMs)]);
   lines.push(table(timeRows));
-  lines.push(`orchestration overhead: ${formatDuration(overheadMs)} = ${pct(share)} of the total (model time: loading, training, generation, embeddings)`);
-  lines.push(`events: ${Object.entries(summary.events).map(([t, n]) => `${t} ×${n}`).join(', ')}`);
+  lines.push(
+    `orchestration overhead: ${formatDuration(overheadMs)} = ${pct(share)} of the total (model time: loading, training, generation, embeddings)`,
+  );
+  lines.push(
+    `events: ${Object.entries(summary.events)
+      .map(([t, n]) => `${t} ×${n}`)
+      .join(', ')}`,
+  );
   return `${lines.join('\n')}\n`;
 }

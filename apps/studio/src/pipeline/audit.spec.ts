@@ -1,7 +1,19 @@
 import { existsSync } from 'node:fs';
 import { parseAuditThresholds, type AuditReportV1 } from '@studio/auditing';
 import type { ChatRequest } from '@studio/ports';
-import { auditAdapter, ragSystemPrompt, readConversationalItems, sampleItems, type AuditSettings, frameDocument, publishFramedDocument, type FramingResult, indexClauses, retrieveClauses, type AdapterRecord } from '@studio/pipeline';
+import {
+  auditAdapter,
+  ragSystemPrompt,
+  readConversationalItems,
+  sampleItems,
+  type AuditSettings,
+  frameDocument,
+  publishFramedDocument,
+  type FramingResult,
+  indexClauses,
+  retrieveClauses,
+  type AdapterRecord,
+} from '@studio/pipeline';
 import { fakeLlm, openHarness, POLICY, SEEDS, TENANT, type Harness } from './fixtures.spec-helper';
 
 const settings: AuditSettings = { maxItems: 50, ragTopK: 2, maxTokens: 64, concurrency: 3 };
@@ -39,7 +51,10 @@ describe('audit stage', () => {
     );
     const heldOut = readConversationalItems(await h.artifacts.read(framing.dataset.heldOut.uri), 'held-out');
     references = new Map(heldOut.map((i) => [i.question, i.reference]));
-    await indexClauses({ llm, vectors: h.vectors, embeddingModel: 'emb' }, { tenant: TENANT, contextId: 'acme-conduct', clauses: framing.clauses });
+    await indexClauses(
+      { llm, vectors: h.vectors, embeddingModel: 'emb' },
+      { tenant: TENANT, contextId: 'acme-conduct', clauses: framing.clauses },
+    );
     h.events.length = 0;
   });
   afterEach(() => h.close());
@@ -105,7 +120,13 @@ describe('audit stage', () => {
     expect(report.buckets.only_aligned_right).toBe(items);
     expect(report.verdict).toBe('pass');
     // Every clause of the fixture policy is cited by some example.
-    expect(report.checks.find((c) => c.metric === 'data.clauseCoverage')).toEqual({ metric: 'data.clauseCoverage', value: 1, threshold: 0.9, comparator: '>=', passed: true });
+    expect(report.checks.find((c) => c.metric === 'data.clauseCoverage')).toEqual({
+      metric: 'data.clauseCoverage',
+      value: 1,
+      threshold: 0.9,
+      comparator: '>=',
+      passed: true,
+    });
     expect(existsSync(h.artifacts.pathOf(result.reportJsonUri))).toBe(true);
     expect(await h.artifacts.read(result.reportMarkdownUri)).toContain('aligned + RAG');
     expect(JSON.parse(await h.artifacts.read(result.reportJsonUri))).toEqual(report);
@@ -114,7 +135,7 @@ describe('audit stage', () => {
     expect((await h.repos.audits.get(TENANT, result.record.id))?.verdict).toBe('pass');
   });
 
-  it('adds the LLM judge\'s grades to every variant when a judge is given', async () => {
+  it("adds the LLM judge's grades to every variant when a judge is given", async () => {
     const graded: string[] = [];
     const judge = {
       judge: async (input: { answer: string }) => {
@@ -142,7 +163,14 @@ describe('audit stage', () => {
   });
 
   it('fails the verdict when the aligned model is no better than the thresholds, or the data covers too few clauses', async () => {
-    await h.repos.clauses.upsert(TENANT, { id: 'acme-cg:9.9:000000000000', contextId: 'acme-conduct', documentId: 'acme-cg', numbering: '9.9', title: null, text: 'A clause no example cites.' });
+    await h.repos.clauses.upsert(TENANT, {
+      id: 'acme-cg:9.9:000000000000',
+      contextId: 'acme-conduct',
+      documentId: 'acme-cg',
+      numbering: '9.9',
+      title: null,
+      text: 'A clause no example cites.',
+    });
     const result = await auditAdapter(
       { ...h, embeddingModel: 'emb', adapters: { loadAdapter: async () => undefined } },
       {
@@ -167,7 +195,12 @@ describe('audit stage', () => {
   });
 
   it('retrieves the clauses that share the question’s terms first', async () => {
-    const hits = await retrieveClauses({ llm, vectors: h.vectors, embeddingModel: 'emb' }, { tenant: TENANT, contextId: 'acme-conduct' }, 'Who do I report a data breach to?', 2);
+    const hits = await retrieveClauses(
+      { llm, vectors: h.vectors, embeddingModel: 'emb' },
+      { tenant: TENANT, contextId: 'acme-conduct' },
+      'Who do I report a data breach to?',
+      2,
+    );
     expect(hits[0]?.numbering).toBe('2.2');
     expect(ragSystemPrompt('Rules.', hits)).toMatch(/^Rules\.\n\nRelevant clauses:\n\(§2\.2\) Managers must report/);
     expect(ragSystemPrompt('Rules.', [])).toBe('Rules.');

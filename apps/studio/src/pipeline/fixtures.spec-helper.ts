@@ -5,7 +5,16 @@ import { TOPIC_NAMES, type CloudEvent, type Topic } from '@studio/contracts';
 import { ExactVectorIndex, InProcessEventBus, InProcessJobQueue, SqliteStore } from '@studio/inproc';
 import { tenantId, type ChatRequest, type ChatResult, type LlmClient } from '@studio/ports';
 import { FileArtifactStore } from '@studio/artifacts';
-import { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord, DocumentRecord, TrainingRunRecord, type PipelinePorts, type StudioRepositories } from '@studio/pipeline';
+import {
+  AdapterRecord,
+  AuditRunRecord,
+  ClauseRecord,
+  DatasetVersionRecord,
+  DocumentRecord,
+  TrainingRunRecord,
+  type PipelinePorts,
+  type StudioRepositories,
+} from '@studio/pipeline';
 
 export const TENANT = tenantId('acme');
 
@@ -86,7 +95,20 @@ export function topicsOf(h: Harness): Topic[] {
 
 /** Bag-of-words embeddings over a fixed vocabulary: similar texts get similar vectors, deterministically. */
 export function bagOfWords(text: string): number[] {
-  const vocabulary = ['gift', 'cash', 'supplier', 'record', 'register', 'confidential', 'share', 'breach', 'report', 'public', 'approval', 'manager'];
+  const vocabulary = [
+    'gift',
+    'cash',
+    'supplier',
+    'record',
+    'register',
+    'confidential',
+    'share',
+    'breach',
+    'report',
+    'public',
+    'approval',
+    'manager',
+  ];
   const lower = text.toLowerCase();
   const v = vocabulary.map((w) => (lower.includes(w) ? 1 : 0));
   return v.some((x) => x > 0) ? v : v.map(() => 0.01);

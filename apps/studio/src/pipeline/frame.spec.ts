@@ -49,7 +49,10 @@ describe('framing stage', () => {
     const dataset = await h.repos.datasets.get(TENANT, framed.version.id);
     expect(dataset?.sha256).toBe(framed.version.sha256);
     const train = await h.artifacts.read(result.dataset.train.uri);
-    const lines = train.trim().split('\n').map((l) => JSON.parse(l) as { messages: Array<{ role: string }>; clause_ids: string[] });
+    const lines = train
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { messages: Array<{ role: string }>; clause_ids: string[] });
     expect(lines).toHaveLength(framed.version.train.length);
     expect(lines[0]?.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant']);
     expect(lines.every((l) => l.clause_ids.length > 0)).toBe(true);

@@ -2,13 +2,27 @@ import { TRAIN_JOB, type RuntimeProgressV1, type TrainingJobV1 } from '@studio/c
 import { InProcessJobWorker } from '@studio/inproc';
 import type { JobStatus } from '@studio/ports';
 import { hyperparametersFor } from '../align';
-import { frameDocument, publishFramedDocument, type FramingResult, type ModelTrainer, adapterIdFor, adapterOfRun, lossTrend, requestTraining, trainingRunId, trainJobHandler } from '@studio/pipeline';
+import {
+  frameDocument,
+  publishFramedDocument,
+  type FramingResult,
+  type ModelTrainer,
+  adapterIdFor,
+  adapterOfRun,
+  lossTrend,
+  requestTraining,
+  trainingRunId,
+  trainJobHandler,
+} from '@studio/pipeline';
 import { fakeLlm, openHarness, POLICY, SEEDS, TENANT, type Harness } from './fixtures.spec-helper';
 
 const time = '2026-01-01T00:00:00.000Z';
 
 /** A model runtime that reports `steps` steps with falling loss, then completes (or fails). */
-function scriptedTrainer(steps: number, outcome: 'completed' | 'failed' | 'silent' = 'completed'): ModelTrainer & { jobs: TrainingJobV1[] } {
+function scriptedTrainer(
+  steps: number,
+  outcome: 'completed' | 'failed' | 'silent' = 'completed',
+): ModelTrainer & { jobs: TrainingJobV1[] } {
   const jobs: TrainingJobV1[] = [];
   return {
     jobs,
@@ -17,7 +31,17 @@ function scriptedTrainer(steps: number, outcome: 'completed' | 'failed' | 'silen
       const base = { schema_version: 'v1' as const, run_id: job.run_id, time };
       yield { ...base, event: 'started', method: 'sft', base_model: job.base_model, total_steps: steps, resumed_from_step: null };
       for (let step = 1; step <= steps; step += 1) {
-        yield { ...base, event: 'step', step, total_steps: steps, epoch: step / steps, loss: 3 - step * 0.5, learning_rate: 1e-4, tokens_per_s: 100, eta_s: steps - step };
+        yield {
+          ...base,
+          event: 'step',
+          step,
+          total_steps: steps,
+          epoch: step / steps,
+          loss: 3 - step * 0.5,
+          learning_rate: 1e-4,
+          tokens_per_s: 100,
+          eta_s: steps - step,
+        };
       }
       if (outcome === 'completed') {
         yield { ...base, event: 'checkpoint', step: steps, path: `${job.output_dir}/checkpoints/checkpoint-${steps}` };
@@ -75,7 +99,10 @@ describe('training stage', () => {
   it('runs a train job through the queue: progress events, adapter registered with lineage, run completed', async () => {
     const trainer = scriptedTrainer(3);
     const progress: string[] = [];
-    worker.handle(TRAIN_JOB, trainJobHandler({ bus: h.bus, repos: h.repos, trainer }, (p) => progress.push(`${p.done}/${p.total}`)));
+    worker.handle(
+      TRAIN_JOB,
+      trainJobHandler({ bus: h.bus, repos: h.repos, trainer }, (p) => progress.push(`${p.done}/${p.total}`)),
+    );
     await worker.start();
 
     const requested = await request();
@@ -136,7 +163,9 @@ describe('training stage', () => {
 
   it('names runs by content and reuses a registered adapter whose files exist', async () => {
     expect(trainingRunId('a'.repeat(64), 'tiny', hyperparameters)).toBe(trainingRunId('a'.repeat(64), 'tiny', { ...hyperparameters }));
-    expect(trainingRunId('a'.repeat(64), 'tiny', hyperparameters)).not.toBe(trainingRunId('a'.repeat(64), 'smollm2-135m-instruct', hyperparameters));
+    expect(trainingRunId('a'.repeat(64), 'tiny', hyperparameters)).not.toBe(
+      trainingRunId('a'.repeat(64), 'smollm2-135m-instruct', hyperparameters),
+    );
     worker.handle(TRAIN_JOB, trainJobHandler({ bus: h.bus, repos: h.repos, trainer: scriptedTrainer(1) }));
     await worker.start();
     const first = await request();

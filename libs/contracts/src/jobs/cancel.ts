@@ -15,6 +15,7 @@ export const DEFAULT_QUEUE_PREFIX = 'bull';
  * checked against `cancel-key.vectors.json`.
  */
 export function jobCancelKey(queue: string, jobId: string, prefix: string = DEFAULT_QUEUE_PREFIX): string {
-  if (!prefix || !queue || !jobId) throw new Error(`a job cancel key needs a prefix, queue and job id (got "${prefix}", "${queue}", "${jobId}")`);
+  if (!prefix || !queue || !jobId)
+    throw new Error(`a job cancel key needs a prefix, queue and job id (got "${prefix}", "${queue}", "${jobId}")`);
   return `${prefix}:${queue}:cancelled:${jobId}`;
 }

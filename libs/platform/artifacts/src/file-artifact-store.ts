@@ -78,7 +78,8 @@ export class FileArtifactStore implements ArtifactStore {
     }
     if (existing) {
       const had = sha256(existing);
-      if (had !== digest) throw new Error(`artifact ${path} already exists with different content (sha256 ${had}, new ${digest}): artifacts are immutable`);
+      if (had !== digest)
+        throw new Error(`artifact ${path} already exists with different content (sha256 ${had}, new ${digest}): artifacts are immutable`);
       return { uri, sha256: digest, created: false };
     }
     await this.write(path, content);

@@ -72,7 +72,14 @@ describeWithServers(['REDIS_URL'], 'BullMQ job queue and worker on a real Redis'
       const s = await queue.status(GENERATE_DATASET_JOB, jobId);
       return s?.state === 'completed' ? s : null;
     });
-    expect(status).toMatchObject({ id: jobId, name: GENERATE_DATASET_JOB, state: 'completed', result: { examples: 42 }, progress: { step: 1, of: 2 }, failedReason: null });
+    expect(status).toMatchObject({
+      id: jobId,
+      name: GENERATE_DATASET_JOB,
+      state: 'completed',
+      result: { examples: 42 },
+      progress: { step: 1, of: 2 },
+      failedReason: null,
+    });
     expect(seen).toEqual([{ payload: job, attempt: 1 }]);
     expect(await queue.status(TRAIN_JOB, jobId)).toBeNull();
   });

@@ -40,7 +40,10 @@ export interface BullMqJobEventsOptions<N extends JobName> {
 /** A cursor untouched this long (30 days) is forgotten: the listener then starts from new events. */
 export const CURSOR_TTL_S = 30 * 24 * 3600;
 
-type Delivery = { kind: 'progress'; jobId: string; value: unknown } | { kind: 'completed'; jobId: string; value: unknown } | { kind: 'failed'; jobId: string; value: string };
+type Delivery =
+  | { kind: 'progress'; jobId: string; value: unknown }
+  | { kind: 'completed'; jobId: string; value: unknown }
+  | { kind: 'failed'; jobId: string; value: string };
 
 /**
  * Listens to a BullMQ queue's event stream (QueueEvents) and hands each progress, completed and
@@ -77,7 +80,9 @@ export class BullMqJobEvents<N extends JobName> {
     this.blocking = workerConnection(this.options.redisUrl);
     const events = new QueueEvents(this.queueName, { connection: this.blocking, prefix: this.prefix, lastEventId, autorun: false });
     events.on('progress', ({ jobId, data }, id) => this.enqueue(id, { kind: 'progress', jobId, value: data }));
-    events.on('completed', ({ jobId, returnvalue }, id) => this.enqueue(id, { kind: 'completed', jobId, value: parseReturnValue(returnvalue) }));
+    events.on('completed', ({ jobId, returnvalue }, id) =>
+      this.enqueue(id, { kind: 'completed', jobId, value: parseReturnValue(returnvalue) }),
+    );
     events.on('failed', ({ jobId, failedReason }, id) => this.enqueue(id, { kind: 'failed', jobId, value: failedReason }));
     events.on('error', (err: Error) => this.logger.error('queue events error', { queue: this.queueName, error: err.message }));
     this.events = events;
@@ -115,14 +120,29 @@ export class BullMqJobEvents<N extends JobName> {
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         if (attempt >= attempts) {
-          this.logger.error('job event handler failed; event skipped', { queue: this.queueName, event: delivery.kind, jobId: delivery.jobId, eventId, attempts: attempt, error });
+          this.logger.error('job event handler failed; event skipped', {
+            queue: this.queueName,
+            event: delivery.kind,
+            jobId: delivery.jobId,
+            eventId,
+            attempts: attempt,
+            error,
+          });
           break;
         }
-        this.logger.warn('job event handler failed; retrying', { queue: this.queueName, event: delivery.kind, jobId: delivery.jobId, attempt, error });
+        this.logger.warn('job event handler failed; retrying', {
+          queue: this.queueName,
+          event: delivery.kind,
+          jobId: delivery.jobId,
+          attempt,
+          error,
+        });
         await new Promise((r) => setTimeout(r, 200 * 2 ** (attempt - 1)));
       }
     }
-    await this.redis?.set(this.cursorKey, eventId, 'EX', CURSOR_TTL_S).catch((err: Error) => this.logger.warn('could not store the event cursor', { error: err.message }));
+    await this.redis
+      ?.set(this.cursorKey, eventId, 'EX', CURSOR_TTL_S)
+      .catch((err: Error) => this.logger.warn('could not store the event cursor', { error: err.message }));
   }
 
   private async handle(delivery: Delivery): Promise<void> {
@@ -130,7 +150,11 @@ export class BullMqJobEvents<N extends JobName> {
     if (!handler || !this.queue) return;
     const raw = await this.queue.getJob(delivery.jobId);
     if (!raw) {
-      this.logger.warn('event for a job that no longer exists; skipped', { queue: this.queueName, event: delivery.kind, jobId: delivery.jobId });
+      this.logger.warn('event for a job that no longer exists; skipped', {
+        queue: this.queueName,
+        event: delivery.kind,
+        jobId: delivery.jobId,
+      });
       return;
     }
     if (raw.name !== this.options.job) return;

@@ -1,7 +1,16 @@
 import { Queue, QueueEventsProducer, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { jobCancelKey, type JobName, type JobPayload, type QueueName } from '@studio/contracts';
-import { assertJobId, JOB_CANCELLED, parseJobPayload, queueOf, type EnqueueOptions, type JobQueue, type JobState, type JobStatus } from '@studio/ports';
+import {
+  assertJobId,
+  JOB_CANCELLED,
+  parseJobPayload,
+  queueOf,
+  type EnqueueOptions,
+  type JobQueue,
+  type JobState,
+  type JobStatus,
+} from '@studio/ports';
 import { CANCEL_EVENT, CANCEL_MARKER_TTL_S, producerConnection, type JobLogger, silentLogger } from './connection';
 
 export interface BullMqJobQueueOptions {
@@ -73,7 +82,9 @@ export class BullMqJobQueue implements JobQueue {
     const cancelled = (await this.redis.exists(jobCancelKey(queue, jobId, this.prefix))) === 1;
     if (!job) {
       // A job cancelled before it started is removed; its marker still answers for it.
-      return cancelled ? { id: jobId, name, state: 'cancelled', progress: null, attemptsMade: 0, result: null, failedReason: JOB_CANCELLED } : null;
+      return cancelled
+        ? { id: jobId, name, state: 'cancelled', progress: null, attemptsMade: 0, result: null, failedReason: JOB_CANCELLED }
+        : null;
     }
     const state = mapState(rawState);
     return {

@@ -29,7 +29,12 @@ function trainingJob(dir: string, runId: string): TrainingJobV1 {
     context_id: 'bcg',
     method: 'sft',
     base_model: 'tiny',
-    dataset: { train_path: trainPath, eval_path: null, sha256: createHash('sha256').update(readFileSync(trainPath)).digest('hex'), format: 'conversational' },
+    dataset: {
+      train_path: trainPath,
+      eval_path: null,
+      sha256: createHash('sha256').update(readFileSync(trainPath)).digest('hex'),
+      format: 'conversational',
+    },
     hyperparameters: {
       epochs: 1,
       max_steps: 5_000,
@@ -54,7 +59,8 @@ describeWithServers(['REDIS_URL'], 'cancel() from TypeScript stops a running Pyt
   let stderr = '';
 
   beforeAll(() => {
-    if (!existsSync(PYTHON)) throw new Error(`the model runtime is not set up (${PYTHON} is missing): run \`npx nx run model-runtime:setup\``);
+    if (!existsSync(PYTHON))
+      throw new Error(`the model runtime is not set up (${PYTHON} is missing): run \`npx nx run model-runtime:setup\``);
   });
 
   beforeEach(() => {
@@ -78,20 +84,28 @@ describeWithServers(['REDIS_URL'], 'cancel() from TypeScript stops a running Pyt
     try {
       const runId = uniqueName('run');
       const { jobId } = await queue.enqueue(TRAIN_JOB, trainingJob(dir, runId), { attempts: 3 });
-      const proc = spawn(PYTHON, ['-m', 'studio_runtime.cli', 'worker', '--redis-url', REDIS_URL, '--queue', TRAINING_QUEUE, '--prefix', prefix], {
-        cwd: RUNTIME_DIR,
-        env: { ...process.env, HF_HUB_OFFLINE: '1' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const proc = spawn(
+        PYTHON,
+        ['-m', 'studio_runtime.cli', 'worker', '--redis-url', REDIS_URL, '--queue', TRAINING_QUEUE, '--prefix', prefix],
+        {
+          cwd: RUNTIME_DIR,
+          env: { ...process.env, HF_HUB_OFFLINE: '1' },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       worker = proc;
       proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 
       // Training is under way: step events arrive as job progress.
-      const running = await eventually(async () => {
-        const s = await queue.status(TRAIN_JOB, jobId);
-        const progress = s?.progress as { event?: string; step?: number } | null | undefined;
-        return s?.state === 'active' && progress?.event === 'step' ? progress : null;
-      }, 180_000, 500).catch((err: Error) => {
+      const running = await eventually(
+        async () => {
+          const s = await queue.status(TRAIN_JOB, jobId);
+          const progress = s?.progress as { event?: string; step?: number } | null | undefined;
+          return s?.state === 'active' && progress?.event === 'step' ? progress : null;
+        },
+        180_000,
+        500,
+      ).catch((err: Error) => {
         throw new Error(`${err.message}\nworker stderr:\n${stderr.slice(-4000)}`);
       });
       expect(running.step).toBeGreaterThan(0);
@@ -99,10 +113,14 @@ describeWithServers(['REDIS_URL'], 'cancel() from TypeScript stops a running Pyt
       expect(await queue.cancel(TRAIN_JOB, jobId)).toBe(true);
       expect(await redis.exists(jobCancelKey(TRAINING_QUEUE, jobId, prefix))).toBe(1);
 
-      const cancelled = await eventually(async () => {
-        const s = await queue.status(TRAIN_JOB, jobId);
-        return s?.state === 'cancelled' ? s : null;
-      }, 30_000, 250);
+      const cancelled = await eventually(
+        async () => {
+          const s = await queue.status(TRAIN_JOB, jobId);
+          return s?.state === 'cancelled' ? s : null;
+        },
+        30_000,
+        250,
+      );
       expect(cancelled.failedReason).toBe(`run ${runId} was cancelled`);
       expect(cancelled.attemptsMade).toBe(1);
       // The trainer stopped well short of its 5,000 steps and produced no artifact.

@@ -43,11 +43,7 @@ export const kafkaBrokers = z
       .map((b) => b.trim())
       .filter((b) => b.length > 0),
   )
-  .pipe(
-    z
-      .array(z.string().regex(HOST_PORT, 'must be host:port entries'))
-      .min(1, 'must list at least one broker'),
-  )
+  .pipe(z.array(z.string().regex(HOST_PORT, 'must be host:port entries')).min(1, 'must list at least one broker'))
   .describe('comma-separated host:port list');
 
 export const mongoUrl = urlWithScheme(['mongodb', 'mongodb+srv'], 'MongoDB connection string, e.g. mongodb://127.0.0.1:27017');
@@ -152,4 +148,6 @@ export function eventServiceEnv(service: string) {
 export const artifactDir = z
   .string()
   .regex(/^\//, 'must be an absolute path')
-  .describe('absolute path of the artifact folder (documents, datasets, adapters, reports) that every service and the training workers share, e.g. /var/lib/studio/artifacts');
+  .describe(
+    'absolute path of the artifact folder (documents, datasets, adapters, reports) that every service and the training workers share, e.g. /var/lib/studio/artifacts',
+  );

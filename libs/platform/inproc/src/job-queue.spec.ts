@@ -49,7 +49,15 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
     await worker.start();
     const { jobId } = await queue.enqueue(GENERATE_DATASET_JOB, payload(), { jobId: 'gen-1' });
     expect(await queue.enqueue(GENERATE_DATASET_JOB, payload(), { jobId: 'gen-1' })).toEqual({ jobId: 'gen-1' });
-    expect(await until(queue, jobId, 'completed')).toEqual({ id: 'gen-1', name: GENERATE_DATASET_JOB, state: 'completed', progress: { step: 1 }, attemptsMade: 1, result: { examples: 3 }, failedReason: null });
+    expect(await until(queue, jobId, 'completed')).toEqual({
+      id: 'gen-1',
+      name: GENERATE_DATASET_JOB,
+      state: 'completed',
+      progress: { step: 1 },
+      attemptsMade: 1,
+      result: { examples: 3 },
+      failedReason: null,
+    });
     expect(seen).toEqual([payload()]);
     expect(await queue.status(TRAIN_JOB, 'gen-1')).toBeNull();
   });
@@ -57,7 +65,9 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
   it('rejects an invalid payload or job id at enqueue', async () => {
     const bad = { ...payload(), strategies: [] };
     await expect(queue.enqueue(GENERATE_DATASET_JOB, bad)).rejects.toThrow(ContractViolation);
-    await expect(queue.enqueue(GENERATE_DATASET_JOB, bad)).rejects.toThrow(/payload of job "generate-dataset" does not match its contract[\s\S]*strategies/);
+    await expect(queue.enqueue(GENERATE_DATASET_JOB, bad)).rejects.toThrow(
+      /payload of job "generate-dataset" does not match its contract[\s\S]*strategies/,
+    );
     await expect(queue.enqueue(GENERATE_DATASET_JOB, payload(), { jobId: '42' })).rejects.toThrow(/invalid job id "42"/);
   });
 
@@ -91,13 +101,17 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
   it('cancels an active job through its signal, and a waiting one before it starts', async () => {
     let abortedWith: unknown = null;
     let started = false;
-    worker.handle(GENERATE_DATASET_JOB, (_data, context) => new Promise((_resolve, reject) => {
-      started = true;
-      context.signal.addEventListener('abort', () => {
-        abortedWith = context.signal.reason;
-        reject(new Error('aborted'));
-      });
-    }));
+    worker.handle(
+      GENERATE_DATASET_JOB,
+      (_data, context) =>
+        new Promise((_resolve, reject) => {
+          started = true;
+          context.signal.addEventListener('abort', () => {
+            abortedWith = context.signal.reason;
+            reject(new Error('aborted'));
+          });
+        }),
+    );
     await worker.start();
     const active = await queue.enqueue(GENERATE_DATASET_JOB, payload('a'), { jobId: 'active', attempts: 3 });
     const waiting = await queue.enqueue(GENERATE_DATASET_JOB, payload('b'), { jobId: 'waiting' });
@@ -127,7 +141,11 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
     expect((await queue.status(GENERATE_DATASET_JOB, jobId))?.state).toBe('completed');
 
     const stubborn = new InProcessJobWorker(queue, { jobs: [GENERATE_DATASET_JOB], shutdownGraceMs: 20 });
-    stubborn.handle(GENERATE_DATASET_JOB, (_data, context) => new Promise((_resolve, reject) => context.signal.addEventListener('abort', () => reject(new Error('shutting down')))));
+    stubborn.handle(
+      GENERATE_DATASET_JOB,
+      (_data, context) =>
+        new Promise((_resolve, reject) => context.signal.addEventListener('abort', () => reject(new Error('shutting down')))),
+    );
     await stubborn.start();
     const second = await queue.enqueue(GENERATE_DATASET_JOB, payload('2'));
     await until(queue, second.jobId, 'active');

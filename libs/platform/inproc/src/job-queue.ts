@@ -96,7 +96,10 @@ export class InProcessJobQueue implements JobQueue {
       case 'waiting':
       case 'delayed':
         if (record.retryTimer) clearTimeout(record.retryTimer);
-        this.waiting.set(record.queue, this.queueOf(record.queue).filter((r) => r !== record));
+        this.waiting.set(
+          record.queue,
+          this.queueOf(record.queue).filter((r) => r !== record),
+        );
         this.finish(record, 'cancelled', null, JOB_CANCELLED);
         return true;
       case 'active':

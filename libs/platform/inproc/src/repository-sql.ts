@@ -21,7 +21,8 @@ function equals(field: string, value: Scalar): SqlFragment {
   const path = jsonPath(field);
   if (value === null) return { sql: `(json_type(doc, ${path}) IS NULL OR json_type(doc, ${path}) = 'null')`, params: [] };
   if (typeof value === 'boolean') return { sql: `json_type(doc, ${path}) = ?`, params: [value ? 'true' : 'false'] };
-  if (typeof value === 'number') return { sql: `(json_type(doc, ${path}) IN ('integer', 'real') AND json_extract(doc, ${path}) = ?)`, params: [value] };
+  if (typeof value === 'number')
+    return { sql: `(json_type(doc, ${path}) IN ('integer', 'real') AND json_extract(doc, ${path}) = ?)`, params: [value] };
   return { sql: `(json_type(doc, ${path}) = 'text' AND json_extract(doc, ${path}) = ?)`, params: [value] };
 }
 
@@ -29,7 +30,8 @@ export function toSqlWhere(tenant: TenantId, conditions: Condition[]): SqlFragme
   const parts: string[] = ['tenant_id = ?'];
   const params: SQLInputValue[] = [tenant];
   for (const condition of conditions) {
-    const alternatives = condition.op === 'eq' ? [equals(condition.field, condition.value)] : condition.values.map((v) => equals(condition.field, v));
+    const alternatives =
+      condition.op === 'eq' ? [equals(condition.field, condition.value)] : condition.values.map((v) => equals(condition.field, v));
     if (alternatives.length === 0) {
       parts.push('0'); // { in: [] } matches nothing, as $in: [] does.
       continue;

@@ -98,10 +98,16 @@ describe('SqliteRepository', () => {
   it('validates what it writes and what it reads back', async () => {
     const bad = { ...clause('bad', 1), kind: 'wish' } as unknown as Clause;
     await expect(clauses.upsert(acme, bad)).rejects.toThrow(EntityValidationError);
-    await expect(clauses.upsertMany(acme, [clause('ok', 1), bad])).rejects.toThrow(/collection "clauses": refusing to write "bad": field "kind"/);
+    await expect(clauses.upsertMany(acme, [clause('ok', 1), bad])).rejects.toThrow(
+      /collection "clauses": refusing to write "bad": field "kind"/,
+    );
     expect(await clauses.get(acme, 'ok')).toBeNull();
-    store.db.prepare('INSERT INTO clauses (tenant_id, id, doc) VALUES (?, ?, ?)').run('acme', 'legacy', JSON.stringify({ id: 'legacy', kind: 'obligation', rank: 'high', text: 't' }));
-    await expect(clauses.get(acme, 'legacy')).rejects.toThrow(/collection "clauses": stored document does not match the schema "legacy": field "rank"/);
+    store.db
+      .prepare('INSERT INTO clauses (tenant_id, id, doc) VALUES (?, ?, ?)')
+      .run('acme', 'legacy', JSON.stringify({ id: 'legacy', kind: 'obligation', rank: 'high', text: 't' }));
+    await expect(clauses.get(acme, 'legacy')).rejects.toThrow(
+      /collection "clauses": stored document does not match the schema "legacy": field "rank"/,
+    );
   });
 
   it('enforces unique indexes per tenant', async () => {

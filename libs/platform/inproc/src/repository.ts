@@ -83,7 +83,9 @@ export class SqliteRepository<T extends Entity> implements Repository<T> {
   }
 
   private write(rows: SQLInputValue[][]): void {
-    const statement = this.db.prepare(`INSERT INTO ${this.table} (tenant_id, id, doc) VALUES (?, ?, ?) ON CONFLICT (tenant_id, id) DO UPDATE SET doc = excluded.doc`);
+    const statement = this.db.prepare(
+      `INSERT INTO ${this.table} (tenant_id, id, doc) VALUES (?, ?, ?) ON CONFLICT (tenant_id, id) DO UPDATE SET doc = excluded.doc`,
+    );
     this.db.exec('BEGIN IMMEDIATE');
     try {
       for (const row of rows) statement.run(...row);

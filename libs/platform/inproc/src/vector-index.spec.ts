@@ -112,9 +112,7 @@ describe('ExactVectorIndex', () => {
     const index = await seeded();
     await index.ensureCollection({ name: C, denseSize: 3 });
     expect(await index.query(C, { ...scope, dense: [1, 0, 0], limit: 10 })).toHaveLength(records.length);
-    await expect(index.ensureCollection({ name: C, denseSize: 4 })).rejects.toThrow(
-      'collection "clauses" exists with dense size 3, not 4',
-    );
+    await expect(index.ensureCollection({ name: C, denseSize: 4 })).rejects.toThrow('collection "clauses" exists with dense size 3, not 4');
   });
 
   it('rejects bad input with the reason', async () => {
@@ -122,9 +120,7 @@ describe('ExactVectorIndex', () => {
     await expect(index.upsert(C, [record('x', [1, 0], 'x')])).rejects.toThrow(/"x".*2 dimensions, the collection 3/);
     await expect(index.query(C, { ...scope, limit: 3 })).rejects.toThrow(/dense vector, a sparse vector or both/);
     await expect(index.query(C, { ...scope, dense: [1], limit: 3 })).rejects.toThrow(/1 dimensions/);
-    await expect(index.query('nope', { ...scope, dense: [1, 0, 0], limit: 3 })).rejects.toThrow(
-      'collection "nope" does not exist',
-    );
+    await expect(index.query('nope', { ...scope, dense: [1, 0, 0], limit: 3 })).rejects.toThrow('collection "nope" does not exist');
   });
 
   describe('with a data folder', () => {

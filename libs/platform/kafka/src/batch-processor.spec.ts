@@ -1,4 +1,11 @@
-import { buildCloudEvent, DOCUMENT_UPLOADED_V1, type CloudEvent, type DeadLetterRecordV1, type DocumentUploadedV1, type Topic } from '@studio/contracts';
+import {
+  buildCloudEvent,
+  DOCUMENT_UPLOADED_V1,
+  type CloudEvent,
+  type DeadLetterRecordV1,
+  type DocumentUploadedV1,
+  type Topic,
+} from '@studio/contracts';
 import type { EventBusLogger, EventHandler, ProcessedEventRef, ProcessedEventStore } from '@studio/ports';
 import { BatchProcessor, describeError, type BatchControls, type InboundMessage } from './batch-processor';
 import { RecentIds } from './recent-ids';
@@ -81,7 +88,15 @@ function controls(overrides: Partial<BatchControls> = {}, log: string[] = []) {
 
 const quiet: EventBusLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function processor(handler: EventHandler<typeof TOPIC>, opts: { store?: ProcessedEventStore; deadLetter?: (r: DeadLetterRecordV1) => Promise<void>; maxAttempts?: number; sleeps?: number[] } = {}) {
+function processor(
+  handler: EventHandler<typeof TOPIC>,
+  opts: {
+    store?: ProcessedEventStore;
+    deadLetter?: (r: DeadLetterRecordV1) => Promise<void>;
+    maxAttempts?: number;
+    sleeps?: number[];
+  } = {},
+) {
   const deadLetters: DeadLetterRecordV1[] = [];
   const store = opts.store ?? new RecordingStore();
   const p = new BatchProcessor({
@@ -171,7 +186,10 @@ describe('BatchProcessor', () => {
       { store },
     );
     const fresh = uploaded('f', 'evt-new');
-    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [msg(uploaded('o', 'evt-old')), msg(fresh), msg(fresh)] }, controls().c);
+    await p.processBatch(
+      { topic: KAFKA_TOPIC, partition: 0, messages: [msg(uploaded('o', 'evt-old')), msg(fresh), msg(fresh)] },
+      controls().c,
+    );
     const { c, resolved } = controls();
     const again = msg(fresh);
     await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [again] }, c);
@@ -200,7 +218,13 @@ describe('BatchProcessor', () => {
     expect(sleeps).toEqual([400, 400, 200, 400, 400, 400, 400, 400]);
     expect((c.heartbeat as jest.Mock).mock.calls.length).toBeGreaterThanOrEqual(sleeps.length);
     expect(deadLetters).toHaveLength(1);
-    expect(deadLetters[0]).toMatchObject({ reason: 'handler-failed', error: 'framing failed: clause table missing', attempts: 3, eventId: 'evt-poison', offset: messages[0]?.offset });
+    expect(deadLetters[0]).toMatchObject({
+      reason: 'handler-failed',
+      error: 'framing failed: clause table missing',
+      attempts: 3,
+      eventId: 'evt-poison',
+      offset: messages[0]?.offset,
+    });
     expect(JSON.parse(deadLetters[0]?.payload ?? '')).toEqual(poison);
     expect(store.ids.has('evt-poison')).toBe(false);
     expect(resolved[resolved.length - 1]).toBe(messages[1]?.offset);
@@ -280,11 +304,13 @@ describe('BatchProcessor', () => {
     };
     const { p } = processor(async () => undefined, { store });
     const { c, resolved } = controls();
-    await expect(p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [msg(uploaded('a', 'evt-s1')), msg(uploaded('b', 'evt-s2'))] }, c)).rejects.toThrow('mongo unavailable');
+    await expect(
+      p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [msg(uploaded('a', 'evt-s1')), msg(uploaded('b', 'evt-s2'))] }, c),
+    ).rejects.toThrow('mongo unavailable');
     expect(resolved).toEqual([]);
   });
 
-  it('loads a partition\'s processed ids once per assignment and then answers from memory', async () => {
+  it("loads a partition's processed ids once per assignment and then answers from memory", async () => {
     const store = new RecordingStore();
     store.ids.add('evt-before');
     let listed: string[] | null = ['evt-before'];
@@ -301,8 +327,14 @@ describe('BatchProcessor', () => {
       },
       { store: partitionStore },
     );
-    await p.processBatch({ topic: KAFKA_TOPIC, partition: 4, messages: [msg(uploaded('a', 'evt-before')), msg(uploaded('b', 'evt-1'))] }, controls().c);
-    await p.processBatch({ topic: KAFKA_TOPIC, partition: 4, messages: [msg(uploaded('b', 'evt-1')), msg(uploaded('c', 'evt-2'))] }, controls().c);
+    await p.processBatch(
+      { topic: KAFKA_TOPIC, partition: 4, messages: [msg(uploaded('a', 'evt-before')), msg(uploaded('b', 'evt-1'))] },
+      controls().c,
+    );
+    await p.processBatch(
+      { topic: KAFKA_TOPIC, partition: 4, messages: [msg(uploaded('b', 'evt-1')), msg(uploaded('c', 'evt-2'))] },
+      controls().c,
+    );
     expect(handled).toEqual(['evt-1', 'evt-2']);
     expect(store.calls.filter((c) => !c.startsWith('rememberMany'))).toEqual([`list:${KAFKA_TOPIC}/4`]);
     expect(store.calls).toContain('rememberMany:evt-1');
@@ -317,7 +349,9 @@ describe('BatchProcessor', () => {
 
   it('refuses a batch for a topic it has no handler for', async () => {
     const { p } = processor(async () => undefined);
-    await expect(p.processBatch({ topic: 'other', partition: 0, messages: [] }, controls().c)).rejects.toThrow(/no handler for Kafka topic "other"/);
+    await expect(p.processBatch({ topic: 'other', partition: 0, messages: [] }, controls().c)).rejects.toThrow(
+      /no handler for Kafka topic "other"/,
+    );
   });
 });
 
@@ -339,6 +373,8 @@ describe('describeError', () => {
   it('reads Errors, strings and NestJS RPC error objects', () => {
     expect(describeError(new Error('boom'))).toBe('boom');
     expect(describeError('plain')).toBe('plain');
-    expect(describeError({ status: 'error', message: 'Internal server error' })).toBe('{"status":"error","message":"Internal server error"}');
+    expect(describeError({ status: 'error', message: 'Internal server error' })).toBe(
+      '{"status":"error","message":"Internal server error"}',
+    );
   });
 });

@@ -96,7 +96,8 @@ export class BatchProcessor {
 
   async processBatch(batch: InboundBatch, controls: BatchControls): Promise<void> {
     const subscription = this.options.subscriptions.get(batch.topic);
-    if (!subscription) throw new Error(`no handler for Kafka topic "${batch.topic}" (subscribed: ${[...this.options.subscriptions.keys()].join(', ')})`);
+    if (!subscription)
+      throw new Error(`no handler for Kafka topic "${batch.topic}" (subscribed: ${[...this.options.subscriptions.keys()].join(', ')})`);
 
     const decoded = batch.messages.map((m) => decode(subscription.topic, m));
     const known = await this.knownInPartition(batch.topic, batch.partition);
@@ -114,7 +115,12 @@ export class BatchProcessor {
           await this.deadLetter(batch, message, null, 'invalid-message', d.error, 0);
           remembered.push({ offset: message.offset });
         } else if (this.recent.has(d.event.id) || alreadyProcessed.has(d.event.id)) {
-          this.options.logger.debug('duplicate event skipped', { topic: batch.topic, partition: batch.partition, offset: message.offset, eventId: d.event.id });
+          this.options.logger.debug('duplicate event skipped', {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: message.offset,
+            eventId: d.event.id,
+          });
           remembered.push({ offset: message.offset });
         } else {
           const outcome = await this.handle(subscription, batch, message, d.event, controls);

@@ -53,9 +53,18 @@ export class KafkaDeadLetterReader {
       eachMessage: async ({ partition, message }) => {
         let record: DeadLetterRecordV1;
         try {
-          record = parseWith(DeadLetterRecordV1, JSON.parse(message.value?.toString('utf8') ?? ''), `dead-letter record at ${partition}/${message.offset}`);
+          record = parseWith(
+            DeadLetterRecordV1,
+            JSON.parse(message.value?.toString('utf8') ?? ''),
+            `dead-letter record at ${partition}/${message.offset}`,
+          );
         } catch (err) {
-          this.logger.error('unreadable dead-letter record skipped', { topic: this.topic, partition, offset: message.offset, error: String(err) });
+          this.logger.error('unreadable dead-letter record skipped', {
+            topic: this.topic,
+            partition,
+            offset: message.offset,
+            error: String(err),
+          });
           return;
         }
         await onRecord({ record, partition, offset: message.offset });

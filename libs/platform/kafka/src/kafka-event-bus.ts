@@ -1,7 +1,23 @@
 import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Message, type Producer } from 'kafkajs';
 import { z } from 'zod';
-import { DEAD_LETTER_V1, parseEvent, parseWith, TOPIC_NAMES, type CloudEvent, type DeadLetterRecordV1, type EventData, type Topic } from '@studio/contracts';
-import { DEFAULT_RETRY_POLICY, type EventBus, type EventBusLogger, type EventHandler, type ProcessedEventStore, type RetryPolicy } from '@studio/ports';
+import {
+  DEAD_LETTER_V1,
+  parseEvent,
+  parseWith,
+  TOPIC_NAMES,
+  type CloudEvent,
+  type DeadLetterRecordV1,
+  type EventData,
+  type Topic,
+} from '@studio/contracts';
+import {
+  DEFAULT_RETRY_POLICY,
+  type EventBus,
+  type EventBusLogger,
+  type EventHandler,
+  type ProcessedEventStore,
+  type RetryPolicy,
+} from '@studio/ports';
 import { BatchProcessor, type Subscription } from './batch-processor';
 import { consoleEventBusLogger, KAFKA_LOG_LEVELS, kafkajsLogCreator, type KafkaLogLevel } from './logging';
 
@@ -171,7 +187,8 @@ export class KafkaEventBus implements EventBus {
   }
 
   private async send(topic: string, messages: Message[]): Promise<void> {
-    if (this.state === 'stopping' || this.state === 'stopped') throw new Error(`cannot publish to "${topic}": the event bus is ${this.state}`);
+    if (this.state === 'stopping' || this.state === 'stopped')
+      throw new Error(`cannot publish to "${topic}": the event bus is ${this.state}`);
     await this.prepare();
     await this.produce(topic, messages);
   }

@@ -164,7 +164,13 @@ describe('OpenAiCompatibleClient', () => {
 
   it('lists models', async () => {
     server.on('GET /v1/models', (res) =>
-      json(res, 200, { object: 'list', data: [{ id: 'base', object: 'model' }, { id: 'bcg-adapter', object: 'model' }] }),
+      json(res, 200, {
+        object: 'list',
+        data: [
+          { id: 'base', object: 'model' },
+          { id: 'bcg-adapter', object: 'model' },
+        ],
+      }),
     );
     expect(await client.listModels()).toEqual(['base', 'bcg-adapter']);
   });
@@ -215,7 +221,11 @@ describe('OpenAiCompatibleClient', () => {
   });
 
   it('retries a dropped connection', async () => {
-    server.on('POST /v1/embeddings', (res) => void res.socket?.destroy(), (res) => json(res, 200, { data: [{ index: 0, embedding: [1] }] }));
+    server.on(
+      'POST /v1/embeddings',
+      (res) => void res.socket?.destroy(),
+      (res) => json(res, 200, { data: [{ index: 0, embedding: [1] }] }),
+    );
     expect(await client.embed('embedder', ['x'])).toEqual([[1]]);
     expect(server.seen).toHaveLength(2);
   });

@@ -202,7 +202,13 @@ export class OpenAiCompatibleClient implements LlmClient {
   async embed(model: string, input: string[], options?: CallOptions): Promise<number[][]> {
     if (input.length === 0) return [];
     const what = `embeddings (${model})`;
-    const { response, signal, finished } = await this.send('POST', '/embeddings', { model, input, encoding_format: 'float' }, what, options);
+    const { response, signal, finished } = await this.send(
+      'POST',
+      '/embeddings',
+      { model, input, encoding_format: 'float' },
+      what,
+      options,
+    );
     try {
       const body = parse(embeddingsSchema, await this.readJson(response, signal, what, options), what);
       if (body.data.length !== input.length) {
@@ -287,9 +293,15 @@ export class OpenAiCompatibleClient implements LlmClient {
         if (err instanceof LlmError) throw err;
         if (options?.signal?.aborted) throw options.signal.reason;
         if (timeout.signal.aborted) throw timeout.signal.reason;
-        failure = new LlmError(`${what}: ${err instanceof Error ? describeNetworkError(err) : String(err)}`, undefined, undefined, undefined, {
-          cause: err,
-        });
+        failure = new LlmError(
+          `${what}: ${err instanceof Error ? describeNetworkError(err) : String(err)}`,
+          undefined,
+          undefined,
+          undefined,
+          {
+            cause: err,
+          },
+        );
         retryDelay = backoffDelayMs(this.retry, attempt);
       }
       if (attempt >= this.retry.maxAttempts) {
@@ -307,9 +319,15 @@ export class OpenAiCompatibleClient implements LlmClient {
     } catch (err) {
       if (options?.signal?.aborted) throw options.signal.reason;
       if (signal.aborted) throw signal.reason;
-      throw new LlmError(`${what}: reading the response failed: ${err instanceof Error ? err.message : String(err)}`, undefined, undefined, undefined, {
-        cause: err,
-      });
+      throw new LlmError(
+        `${what}: reading the response failed: ${err instanceof Error ? err.message : String(err)}`,
+        undefined,
+        undefined,
+        undefined,
+        {
+          cause: err,
+        },
+      );
     }
   }
 

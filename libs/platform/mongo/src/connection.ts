@@ -51,7 +51,12 @@ export class MongoDatabase {
  * message naming the server and database. Commands are not buffered while disconnected: an
  * operation on a lost connection fails instead of hanging.
  */
-export async function connectMongo(url: string, dbName: string, logger: MongoLogger, options: MongoConnectOptions = {}): Promise<MongoDatabase> {
+export async function connectMongo(
+  url: string,
+  dbName: string,
+  logger: MongoLogger,
+  options: MongoConnectOptions = {},
+): Promise<MongoDatabase> {
   if (!DB_NAME_PATTERN.test(dbName)) {
     throw new Error(`invalid mongo database name "${dbName}": use 1-63 letters, digits, "_" or "-"`);
   }

@@ -132,10 +132,22 @@ describeWithServers(['MONGO_URL'], 'MongoRepository on a real MongoDB-compatible
   it('validates what it writes and what it reads back', async () => {
     const bad = { ...clause('bad', 1), kind: 'wish' } as unknown as Clause;
     await expect(clauses.upsert(acme, bad)).rejects.toThrow(EntityValidationError);
-    await expect(clauses.upsertMany(acme, [clause('ok', 1), bad])).rejects.toThrow(/collection "clauses": refusing to write "bad": field "kind"/);
+    await expect(clauses.upsertMany(acme, [clause('ok', 1), bad])).rejects.toThrow(
+      /collection "clauses": refusing to write "bad": field "kind"/,
+    );
     expect(await clauses.get(acme, 'ok')).toBeNull();
 
-    await db.connection.collection('clauses').insertOne({ _id: 'acme/legacy' as never, tenantId: 'acme', id: 'legacy', documentId: 'doc-1', kind: 'obligation', rank: 'high', text: 't' });
-    await expect(clauses.get(acme, 'legacy')).rejects.toThrow(/collection "clauses": stored document does not match the schema "legacy": field "rank"/);
+    await db.connection.collection('clauses').insertOne({
+      _id: 'acme/legacy' as never,
+      tenantId: 'acme',
+      id: 'legacy',
+      documentId: 'doc-1',
+      kind: 'obligation',
+      rank: 'high',
+      text: 't',
+    });
+    await expect(clauses.get(acme, 'legacy')).rejects.toThrow(
+      /collection "clauses": stored document does not match the schema "legacy": field "rank"/,
+    );
   });
 });

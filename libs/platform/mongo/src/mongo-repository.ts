@@ -68,7 +68,10 @@ export class MongoRepository<T extends Entity> implements Repository<T> {
   }
 
   async get(tenant: TenantId, id: string): Promise<T | null> {
-    const doc = await this.model.findOne({ _id: { $eq: entityKey(tenant, id) }, [TENANT_FIELD]: tenant }).lean<StoredDocument>().exec();
+    const doc = await this.model
+      .findOne({ _id: { $eq: entityKey(tenant, id) }, [TENANT_FIELD]: tenant })
+      .lean<StoredDocument>()
+      .exec();
     return doc ? this.codec.fromStored(doc) : null;
   }
 

@@ -61,7 +61,9 @@ export class MongoProcessedEventStore implements ProcessedEventStore {
   async seenAmong(consumerGroup: string, eventIds: readonly string[]): Promise<Set<string>> {
     if (eventIds.length === 0) return new Set();
     const keys = eventIds.map((id) => MongoProcessedEventStore.key(consumerGroup, id));
-    const found = await this.model.find({ _id: { $in: keys } }, { eventId: 1 }).lean<Array<Pick<ProcessedEventDocument, '_id' | 'eventId'>>>();
+    const found = await this.model
+      .find({ _id: { $in: keys } }, { eventId: 1 })
+      .lean<Array<Pick<ProcessedEventDocument, '_id' | 'eventId'>>>();
     return new Set(found.map((d) => d.eventId));
   }
 
@@ -89,7 +91,13 @@ export class MongoProcessedEventStore implements ProcessedEventStore {
     }
   }
 
-  async processedInPartition(consumerGroup: string, topic: string, partition: number, since: Date, limit: number): Promise<string[] | null> {
+  async processedInPartition(
+    consumerGroup: string,
+    topic: string,
+    partition: number,
+    since: Date,
+    limit: number,
+  ): Promise<string[] | null> {
     const found = await this.model
       .find({ group: consumerGroup, topic, partition, processedAt: { $gte: since } }, { _id: 0, eventId: 1 })
       .limit(limit + 1)
@@ -106,7 +114,10 @@ export class MongoProcessedEventStore implements ProcessedEventStore {
   /** Index for forgetGroup and housekeeping by age. Idempotent. */
   async ensureIndexes(): Promise<void> {
     await this.model.collection.createIndex({ group: 1, processedAt: 1 }, { name: 'group_processedAt' });
-    await this.model.collection.createIndex({ group: 1, topic: 1, partition: 1, processedAt: 1 }, { name: 'group_topic_partition_processedAt' });
+    await this.model.collection.createIndex(
+      { group: 1, topic: 1, partition: 1, processedAt: 1 },
+      { name: 'group_topic_partition_processedAt' },
+    );
   }
 }
 

@@ -15,11 +15,16 @@ describe('toMongoFilter', () => {
   });
 
   it('uses $eq so a value can never be read as an operator, and null matches like MongoDB does', () => {
-    expect(toMongoFilter(tenantId('acme'), normalizeFilter<Doc>('docs', { status: null as unknown as string }))).toEqual({ status: { $eq: null }, tenantId: 'acme' });
+    expect(toMongoFilter(tenantId('acme'), normalizeFilter<Doc>('docs', { status: null as unknown as string }))).toEqual({
+      status: { $eq: null },
+      tenantId: 'acme',
+    });
   });
 
   it('gives a filter no way to name another tenant', () => {
-    expect(() => toMongoFilter(tenantId('acme'), normalizeFilter<Doc>('docs', { tenantId: 'globex' }))).toThrow(/cannot filter on field "tenantId"/);
+    expect(() => toMongoFilter(tenantId('acme'), normalizeFilter<Doc>('docs', { tenantId: 'globex' }))).toThrow(
+      /cannot filter on field "tenantId"/,
+    );
   });
 });
 

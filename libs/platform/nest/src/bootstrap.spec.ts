@@ -47,7 +47,13 @@ function definition(lifecycle: 'transport' | 'module', transport: boolean): Serv
     env: Env,
     module: () => ({
       module: FeatureModule,
-      imports: [EventBusModule.forRoot({ lifecycle, useFactory: fakeBus, readiness: () => ({ check: async () => 'consumer running', close: async () => void calls.push('probe.close') }) })],
+      imports: [
+        EventBusModule.forRoot({
+          lifecycle,
+          useFactory: fakeBus,
+          readiness: () => ({ check: async () => 'consumer running', close: async () => void calls.push('probe.close') }),
+        }),
+      ],
     }),
     ...(transport ? { transport: () => new FakeTransport() } : {}),
   };
@@ -63,7 +69,9 @@ describe('loadServiceConfig', () => {
 
   it('names the missing variable', () => {
     expect(() => loadServiceConfig(definition('module', false), { PORT: '80' })).toThrow(ConfigError);
-    expect(() => loadServiceConfig(definition('module', false), { PORT: '80' })).toThrow('FEATURE_URL is required (where the feature lives)');
+    expect(() => loadServiceConfig(definition('module', false), { PORT: '80' })).toThrow(
+      'FEATURE_URL is required (where the feature lives)',
+    );
   });
 });
 

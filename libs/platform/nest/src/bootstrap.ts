@@ -95,7 +95,10 @@ const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  * On the signal, /ready turns 503 at once; if shutdown outlasts SHUTDOWN_TIMEOUT_MS the process
  * exits 1.
  */
-export async function bootstrapService<S extends EnvSchema>(definition: ServiceDefinition<S>, env: Env = process.env): Promise<INestApplication> {
+export async function bootstrapService<S extends EnvSchema>(
+  definition: ServiceDefinition<S>,
+  env: Env = process.env,
+): Promise<INestApplication> {
   const config = loadConfigOrExit(serviceSchema(definition), definition.name, env) as ServiceConfig<S>;
   const logger = new ServiceLogger(definition.name, config.LOG_LEVEL);
   let app: INestApplication | undefined;

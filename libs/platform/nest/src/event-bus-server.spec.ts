@@ -105,7 +105,11 @@ describe('EventBusServer', () => {
     // Nest's default filter hides unknown errors; the bus still retries and dead-letters them.
     expect(byTopic.get(TOPIC)).toMatchObject({ reason: 'handler-failed', attempts: 2 });
     expect(byTopic.get(TOPIC)?.error).toMatch(/Internal server error/);
-    expect(byTopic.get(TRAINING_RUN_FAILED_V1)).toMatchObject({ reason: 'handler-failed', attempts: 2, error: 'reason kept by the filter' });
+    expect(byTopic.get(TRAINING_RUN_FAILED_V1)).toMatchObject({
+      reason: 'handler-failed',
+      attempts: 2,
+      error: 'reason kept by the filter',
+    });
     await app.close();
   });
 

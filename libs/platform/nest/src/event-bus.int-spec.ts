@@ -86,7 +86,13 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL'], 'Kafka event bus (real Kafka
 
   async function deadLetters(prefix: string): Promise<DeadLetterMessage[]> {
     const records: DeadLetterMessage[] = [];
-    const reader = new KafkaDeadLetterReader({ clientId: 'dlq-reader', brokers: urls.KAFKA_BROKERS.split(','), groupId: uniqueName('dlq'), topicPrefix: prefix, logger: quiet });
+    const reader = new KafkaDeadLetterReader({
+      clientId: 'dlq-reader',
+      brokers: urls.KAFKA_BROKERS.split(','),
+      groupId: uniqueName('dlq'),
+      topicPrefix: prefix,
+      logger: quiet,
+    });
     cleanup.push(() => reader.stop().catch(() => undefined));
     await reader.start(async (m) => {
       records.push(m);

@@ -54,7 +54,9 @@ export class KafkaReadinessProbe implements ReadinessProbe {
     const group = groups.find((g) => g.groupId === this.settings.groupId);
     const members = group?.members.filter((m) => m.clientId === this.settings.service).length ?? 0;
     if (!group || group.state === 'Dead' || group.state === 'Empty' || members === 0) {
-      throw new Error(`consumer group ${this.settings.groupId} has no running ${this.settings.service} consumer (state ${group?.state ?? 'unknown'})`);
+      throw new Error(
+        `consumer group ${this.settings.groupId} has no running ${this.settings.service} consumer (state ${group?.state ?? 'unknown'})`,
+      );
     }
     return `${brokers}; consumer group ${this.settings.groupId} ${group.state}, ${members} member(s)`;
   }
@@ -105,7 +107,8 @@ export function kafkaEventBusOptions(
     lifecycle,
     readiness: probe,
     inject: [MONGO_DATABASE],
-    useFactory: ((database: MongoDatabase) => build(new MongoProcessedEventStore(database.connection))) as EventBusModuleOptions['useFactory'],
+    useFactory: ((database: MongoDatabase) =>
+      build(new MongoProcessedEventStore(database.connection))) as EventBusModuleOptions['useFactory'],
   };
 }
 

@@ -50,7 +50,11 @@ export class RedisModule {
       module: RedisModule,
       global: true,
       providers: [
-        { provide: REDIS_CONNECTION, inject: [HealthRegistry], useFactory: (health: HealthRegistry) => openRedisConnection(options, health) },
+        {
+          provide: REDIS_CONNECTION,
+          inject: [HealthRegistry],
+          useFactory: (health: HealthRegistry) => openRedisConnection(options, health),
+        },
         RedisConnectionCloser,
       ],
       exports: [REDIS_CONNECTION],

@@ -7,7 +7,10 @@ import {
   HYBRID_RRF_K,
   hybridPrefetchLimit,
   reciprocalRankFusion,
-  type VectorHit, type VectorQuery, type VectorRecord } from '@studio/ports';
+  type VectorHit,
+  type VectorQuery,
+  type VectorRecord,
+} from '@studio/ports';
 import { describeWithServers, uniqueName } from '@studio/testing';
 import { QdrantError, QdrantVectorIndex, RECORD_ID_KEY } from './qdrant-vector-index';
 import { pointId } from './point-id';
@@ -116,11 +119,22 @@ describeWithServers(['QDRANT_URL'], 'QdrantVectorIndex against the Qdrant API', 
   const queries: [string, Omit<VectorQuery, 'tenantId' | 'contextId'>][] = [
     ['dense', { dense: probe, limit: 5 }],
     ['dense, filtered by kind', { dense: probe, filter: { kind: 'obligation' }, limit: 3 }],
-    ['dense, filtered by any and array payload', { dense: probe, filter: { kind: { any: ['prohibition', 'definition'] }, tags: 'even' }, limit: 10 }],
+    [
+      'dense, filtered by any and array payload',
+      { dense: probe, filter: { kind: { any: ['prohibition', 'definition'] }, tags: 'even' }, limit: 10 },
+    ],
     ['sparse', { sparse: encodeSparse('gifts from suppliers and entertainment'), limit: 5 }],
     ['sparse, filtered by section', { sparse: encodeSparse('suppliers approval manager'), filter: { section: 1 }, limit: 5 }],
     ['hybrid', { dense: probe, sparse: encodeSparse('entertainment entertainment entertainment approval approval value'), limit: 6 }],
-    ['hybrid, filtered', { dense: probe, sparse: encodeSparse('gift entertainment travel'), filter: { kind: { any: ['obligation', 'definition'] } }, limit: 4 }],
+    [
+      'hybrid, filtered',
+      {
+        dense: probe,
+        sparse: encodeSparse('gift entertainment travel'),
+        filter: { kind: { any: ['obligation', 'definition'] } },
+        limit: 4,
+      },
+    ],
   ];
 
   it.each(queries)('returns the same top results as the exact index: %s', async (_, query) => {
@@ -181,7 +195,11 @@ describeWithServers(['QDRANT_URL'], 'QdrantVectorIndex against the Qdrant API', 
 
     await qdrant.delete(collection, { ...acme, ids: ['gifts', 'travel'] });
     await exact.delete(collection, { ...acme, ids: ['gifts', 'travel'] });
-    expect(await ids('acme', 'bcg')).toEqual(CLAUSES.map(([id]) => id).filter((id) => id !== 'gifts' && id !== 'travel').sort());
+    expect(await ids('acme', 'bcg')).toEqual(
+      CLAUSES.map(([id]) => id)
+        .filter((id) => id !== 'gifts' && id !== 'travel')
+        .sort(),
+    );
     expect(await ids('globex', 'bcg')).toContain('gifts');
     expect(await ids('acme', 'privacy-policy')).toContain('travel');
     const hybrid: VectorQuery = { ...acme, dense: probe, sparse: encodeSparse('gifts travel approval'), limit: 5 };

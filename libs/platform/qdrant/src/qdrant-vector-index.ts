@@ -84,7 +84,12 @@ function matchCondition(key: string, match: PayloadMatch): Condition {
   if (numbers.length === 0) return { key, match: { any: strings } };
   if (strings.length === 0) return { key, match: { any: numbers } };
   // Qdrant's `any` takes only strings or only numbers: a mixed list is one of two.
-  return { should: [{ key, match: { any: strings } }, { key, match: { any: numbers } }] };
+  return {
+    should: [
+      { key, match: { any: strings } },
+      { key, match: { any: numbers } },
+    ],
+  };
 }
 
 function scopeFilter(tenantId: string, contextId: string, extra: Record<string, PayloadMatch> = {}): Filter {
@@ -151,7 +156,9 @@ export class QdrantVectorIndex implements VectorIndex {
       );
     }
     if (!info.config.params.sparse_vectors?.[SPARSE_VECTOR]) {
-      throw new Error(`collection "${spec.name}" exists without a sparse vector named "${SPARSE_VECTOR}": it was not created by this index`);
+      throw new Error(
+        `collection "${spec.name}" exists without a sparse vector named "${SPARSE_VECTOR}": it was not created by this index`,
+      );
     }
     const indexes: [string, Schemas['PayloadFieldSchema']][] = [
       ['tenantId', { type: 'keyword', is_tenant: true }],
@@ -175,9 +182,7 @@ export class QdrantVectorIndex implements VectorIndex {
       },
       payload: { ...record.payload, [RECORD_ID_KEY]: record.id },
     }));
-    await this.call(`upsert ${points.length} points into "${collection}"`, () =>
-      this.client.upsert(collection, { wait: true, points }),
-    );
+    await this.call(`upsert ${points.length} points into "${collection}"`, () => this.client.upsert(collection, { wait: true, points }));
   }
 
   async query(collection: string, query: VectorQuery): Promise<VectorHit[]> {

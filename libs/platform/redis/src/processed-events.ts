@@ -41,7 +41,8 @@ export class RedisProcessedEventStore implements ProcessedEventStore {
     options: RedisProcessedEventStoreOptions = {},
   ) {
     const ttl = options.ttlSeconds ?? DEFAULT_PROCESSED_TTL_SECONDS;
-    if (!Number.isInteger(ttl) || ttl < 1) throw new Error(`RedisProcessedEventStore ttlSeconds must be a positive whole number of seconds, got ${ttl}`);
+    if (!Number.isInteger(ttl) || ttl < 1)
+      throw new Error(`RedisProcessedEventStore ttlSeconds must be a positive whole number of seconds, got ${ttl}`);
     const prefix = options.keyPrefix ?? 'studio';
     if (prefix === '') throw new Error('RedisProcessedEventStore keyPrefix must not be empty');
     this.ttlSeconds = ttl;
@@ -98,8 +99,21 @@ export class RedisProcessedEventStore implements ProcessedEventStore {
    * The ids remembered with this partition since `since`, or null when there are more than
    * `limit`. Only events remembered with a partition are listed (as in the Mongo store).
    */
-  async processedInPartition(consumerGroup: string, topic: string, partition: number, since: Date, limit: number): Promise<string[] | null> {
-    const ids = await this.redis.zrangebyscore(this.partitionKey(consumerGroup, topic, partition), since.getTime(), '+inf', 'LIMIT', 0, limit + 1);
+  async processedInPartition(
+    consumerGroup: string,
+    topic: string,
+    partition: number,
+    since: Date,
+    limit: number,
+  ): Promise<string[] | null> {
+    const ids = await this.redis.zrangebyscore(
+      this.partitionKey(consumerGroup, topic, partition),
+      since.getTime(),
+      '+inf',
+      'LIMIT',
+      0,
+      limit + 1,
+    );
     return ids.length > limit ? null : ids;
   }
 }

@@ -2,7 +2,10 @@ import { clauseCoverage, detectLeakage, jaccard, nearDuplicates, questionTokens,
 
 describe('clauseCoverage', () => {
   it('counts clauses cited by at least one example and lists the rest', () => {
-    const report = clauseCoverage(['c1', 'c2', 'c3', 'c4'], [{ clauseIds: ['c1', 'c1'] }, { clauseIds: ['c3', 'c1'] }, { clauseIds: ['c9'] }]);
+    const report = clauseCoverage(
+      ['c1', 'c2', 'c3', 'c4'],
+      [{ clauseIds: ['c1', 'c1'] }, { clauseIds: ['c3', 'c1'] }, { clauseIds: ['c9'] }],
+    );
     expect(report).toEqual({
       clauses: 4,
       covered: 2,
@@ -27,7 +30,9 @@ describe('clauseCoverage', () => {
 describe('jaccard over question tokens', () => {
   it('uses normalised content tokens (hand-computed)', () => {
     // {accept, gift, supplier} vs {accept, gift, client}: 2 / 4.
-    expect(jaccard(questionTokens('Can I accept a gift from a supplier?'), questionTokens('May I accept the gift from a client?'))).toBe(0.5);
+    expect(jaccard(questionTokens('Can I accept a gift from a supplier?'), questionTokens('May I accept the gift from a client?'))).toBe(
+      0.5,
+    );
     expect(jaccard(questionTokens('Gift?'), questionTokens('gift'))).toBe(1);
     expect(jaccard(new Set(), new Set())).toBe(0);
   });

@@ -73,9 +73,7 @@ function prefixLength(size: number, threshold: number): number {
 function entriesOf(questions: readonly Question[], frequency: Map<string, number>): Entry[] {
   return questions.map((q) => {
     const set = questionTokens(q.question);
-    const ordered = [...set].sort(
-      (x, y) => (frequency.get(x) ?? 0) - (frequency.get(y) ?? 0) || (x < y ? -1 : x > y ? 1 : 0),
-    );
+    const ordered = [...set].sort((x, y) => (frequency.get(x) ?? 0) - (frequency.get(y) ?? 0) || (x < y ? -1 : x > y ? 1 : 0));
     return { id: q.id, normalised: tokenise(q.question).join(' '), set, ordered };
   });
 }

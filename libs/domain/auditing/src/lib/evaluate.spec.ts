@@ -146,9 +146,7 @@ describe('evaluateItems', () => {
     await expect(evaluateItems([], ANSWERS, opts)).rejects.toThrow(/no items to evaluate/);
     await expect(evaluateItems([{ ...ITEMS[0], clauseIds: [] } as never], ANSWERS, opts)).rejects.toThrow(/0\.clauseIds/);
     await expect(evaluateItems([ITEMS[0] as never, ITEMS[0] as never], ANSWERS, opts)).rejects.toThrow(/duplicate item id i1/);
-    await expect(evaluateItems([{ ...ITEMS[0], clauseIds: ['c9'] } as never], ANSWERS, opts)).rejects.toThrow(
-      /item i1 cites clause c9/,
-    );
+    await expect(evaluateItems([{ ...ITEMS[0], clauseIds: ['c9'] } as never], ANSWERS, opts)).rejects.toThrow(/item i1 cites clause c9/);
     const { i1: _dropped, ...withoutI1 } = ANSWERS.aligned_rag;
     await expect(evaluateItems(ITEMS, { ...ANSWERS, aligned_rag: withoutI1 }, opts)).rejects.toThrow(
       /missing answers \(1\): aligned_rag\/i1/,

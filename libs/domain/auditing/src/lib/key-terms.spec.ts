@@ -1,14 +1,11 @@
 import { coverageOfTerms, extractKeyTerms, extractKeyTermsOfAll, keyTermCoverage } from './key-terms';
 
-const CLAUSE =
-  'Employees must not accept gifts worth more than $100 from suppliers, and must report them within 30 business days.';
+const CLAUSE = 'Employees must not accept gifts worth more than $100 from suppliers, and must report them within 30 business days.';
 
 describe('extractKeyTerms', () => {
   it('extracts content words and amounts in order of first occurrence', () => {
     const terms = extractKeyTerms(CLAUSE);
-    expect(terms.map((t) => t.text)).toEqual([
-      'employees', 'accept', 'gifts', 'worth', '$100', 'suppliers', 'report', '30 business days',
-    ]);
+    expect(terms.map((t) => t.text)).toEqual(['employees', 'accept', 'gifts', 'worth', '$100', 'suppliers', 'report', '30 business days']);
     expect(terms.find((t) => t.text === '$100')).toEqual({ text: '$100', kind: 'amount', tokens: ['100'] });
     expect(terms.find((t) => t.text === '30 business days')).toEqual({
       text: '30 business days',
@@ -24,7 +21,16 @@ describe('extractKeyTerms', () => {
 
   it('attaches units and currency, and keeps bare numbers', () => {
     expect(extractKeyTerms('Keep records for 7 years, pay 5 percent, see section 4.2, limit €1,500.').map((t) => t.text)).toEqual([
-      'keep', 'records', '7 years', 'pay', '5 percent', 'see', 'section', '4.2', 'limit', '€1500',
+      'keep',
+      'records',
+      '7 years',
+      'pay',
+      '5 percent',
+      'see',
+      'section',
+      '4.2',
+      'limit',
+      '€1500',
     ]);
   });
 
@@ -33,9 +39,7 @@ describe('extractKeyTerms', () => {
   });
 
   it('merges several clauses without duplicates', () => {
-    expect(extractKeyTermsOfAll(['Report gifts.', 'Gifts need approval.']).map((t) => t.text)).toEqual([
-      'report', 'gifts', 'approval',
-    ]);
+    expect(extractKeyTermsOfAll(['Report gifts.', 'Gifts need approval.']).map((t) => t.text)).toEqual(['report', 'gifts', 'approval']);
   });
 });
 

@@ -55,22 +55,30 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
   lines.push(`## Verdict: ${report.verdict === 'pass' ? 'PASS' : 'FAIL'}`, '');
   table(
     ['check', 'value', 'threshold', 'result'],
-    report.checks.map((c) => [code(c.metric), fixed(c.value), `${c.comparator === '>=' ? '≥' : '≤'} ${fixed(c.threshold)}`, c.passed ? 'pass' : '**fail**']),
+    report.checks.map((c) => [
+      code(c.metric),
+      fixed(c.value),
+      `${c.comparator === '>=' ? '≥' : '≤'} ${fixed(c.threshold)}`,
+      c.passed ? 'pass' : '**fail**',
+    ]),
   );
 
   lines.push('## Scores', '');
   const row = (label: string, cell: (v: AuditVariant) => string): string[] => [label, ...VARIANTS.map(cell)];
-  table(['metric', ...VARIANTS.map((v) => VARIANT_LABEL[v])], [
-    row('correctness', (v) => fixed(report.scores[v].correctness)),
-    row('faithfulness', (v) => fixed(report.scores[v].faithfulness)),
-    row('refusal rate (benign questions)', (v) => percent(report.scores[v].refusalRate)),
-    row('judge', (v) => {
-      const judge = report.scores[v].judge;
-      return judge === null ? '–' : fixed(judge);
-    }),
-    row('modality contradictions', (v) => String(report.stats[v].contradictions)),
-    row('right answers', (v) => `${report.stats[v].right} / ${report.stats[v].items}`),
-  ]);
+  table(
+    ['metric', ...VARIANTS.map((v) => VARIANT_LABEL[v])],
+    [
+      row('correctness', (v) => fixed(report.scores[v].correctness)),
+      row('faithfulness', (v) => fixed(report.scores[v].faithfulness)),
+      row('refusal rate (benign questions)', (v) => percent(report.scores[v].refusalRate)),
+      row('judge', (v) => {
+        const judge = report.scores[v].judge;
+        return judge === null ? '–' : fixed(judge);
+      }),
+      row('modality contradictions', (v) => String(report.stats[v].contradictions)),
+      row('right answers', (v) => `${report.stats[v].right} / ${report.stats[v].items}`),
+    ],
+  );
   lines.push(
     'Correctness is the mean of token F1 and ROUGE-L against the reference answer; faithfulness is the share of the cited',
     "clauses' key terms the answer contains, less a penalty (0.5 by default) when it contradicts a clause's modality; refusal rate counts refusals to",
@@ -117,16 +125,26 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
     lines.push('No clause is cited by the held-out items.', '');
   } else {
     table(
-      ['clause', 'items', 'correctness base', 'correctness aligned', 'correctness aligned + RAG', 'faithfulness aligned', 'refusal rate aligned'],
-      report.clauses.slice(0, maxClauses).map((c) => [
-        c.title ? `${code(c.clauseId)} ${inline(c.title, 60)}` : code(c.clauseId),
-        String(c.items),
-        fixed(c.scores.base.correctness),
-        fixed(c.scores.aligned.correctness),
-        fixed(c.scores.aligned_rag.correctness),
-        fixed(c.scores.aligned.faithfulness),
-        percent(c.scores.aligned.refusalRate),
-      ]),
+      [
+        'clause',
+        'items',
+        'correctness base',
+        'correctness aligned',
+        'correctness aligned + RAG',
+        'faithfulness aligned',
+        'refusal rate aligned',
+      ],
+      report.clauses
+        .slice(0, maxClauses)
+        .map((c) => [
+          c.title ? `${code(c.clauseId)} ${inline(c.title, 60)}` : code(c.clauseId),
+          String(c.items),
+          fixed(c.scores.base.correctness),
+          fixed(c.scores.aligned.correctness),
+          fixed(c.scores.aligned_rag.correctness),
+          fixed(c.scores.aligned.faithfulness),
+          percent(c.scores.aligned.refusalRate),
+        ]),
     );
     if (report.clauses.length > maxClauses) lines.push(`${report.clauses.length - maxClauses} more clauses not shown.`, '');
   }

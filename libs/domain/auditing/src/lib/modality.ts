@@ -27,12 +27,49 @@ import { sentences, STOP_WORDS, tokenise } from './text';
 export type Stance = 'forbid' | 'permit' | 'require' | 'exempt';
 
 const NEGATIONS: ReadonlySet<string> = new Set([
-  'not', 'no', 'never', 'dont', 'doesnt', 'didnt', 'isnt', 'arent', 'wasnt', 'werent', 'wont', 'cannot', 'cant',
-  'mustnt', 'shouldnt', 'shant', 'neednt', 'nor',
+  'not',
+  'no',
+  'never',
+  'dont',
+  'doesnt',
+  'didnt',
+  'isnt',
+  'arent',
+  'wasnt',
+  'werent',
+  'wont',
+  'cannot',
+  'cant',
+  'mustnt',
+  'shouldnt',
+  'shant',
+  'neednt',
+  'nor',
 ]);
 /** Words that forbid on their own. */
-const FORBID_WORDS: ReadonlySet<string> = new Set(['prohibited', 'forbidden', 'banned', 'disallowed', 'impermissible', 'cannot', 'cant', 'mustnt', 'shouldnt', 'shant']);
-const PERMIT_WORDS: ReadonlySet<string> = new Set(['may', 'can', 'allowed', 'permitted', 'entitled', 'ok', 'okay', 'acceptable', 'permissible']);
+const FORBID_WORDS: ReadonlySet<string> = new Set([
+  'prohibited',
+  'forbidden',
+  'banned',
+  'disallowed',
+  'impermissible',
+  'cannot',
+  'cant',
+  'mustnt',
+  'shouldnt',
+  'shant',
+]);
+const PERMIT_WORDS: ReadonlySet<string> = new Set([
+  'may',
+  'can',
+  'allowed',
+  'permitted',
+  'entitled',
+  'ok',
+  'okay',
+  'acceptable',
+  'permissible',
+]);
 /** Strong obligation modals: negated, they forbid. */
 const STRONG_REQUIRE_WORDS: ReadonlySet<string> = new Set(['must', 'shall', 'should']);
 /** Obligation words that, negated, exempt. */

@@ -24,7 +24,8 @@ describe('polarityOf', () => {
 describe('correctness with a flipped polarity', () => {
   const reference =
     'No. Employees must never use Company systems to access, store or send material that is illegal, sexually explicit, discriminatory or harassing. (§7.1.3)';
-  const flipped = 'Yes. Employees may use Company systems to access, store or send material that is illegal, sexually explicit, discriminatory or harassing.';
+  const flipped =
+    'Yes. Employees may use Company systems to access, store or send material that is illegal, sexually explicit, discriminatory or harassing.';
 
   it('scores 0 for an answer that copies the rule but reverses the answer', () => {
     const c = correctness(flipped, reference);

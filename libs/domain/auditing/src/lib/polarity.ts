@@ -7,7 +7,8 @@
 export type Polarity = 'yes' | 'no';
 
 const YES = /^(?:yes\b|yeah\b|you (?:may|can|are (?:allowed|permitted|free) to)\b(?! not\b| never\b))/i;
-const NO = /^(?:no\s*[.,;:!\u2013\u2014-]|no$|never\b|you (?:must|may|should|shall|can) (?:not|never)\b|you (?:cannot|can't|mustn't|shouldn't)\b|you are not (?:allowed|permitted)\b)/i;
+const NO =
+  /^(?:no\s*[.,;:!\u2013\u2014-]|no$|never\b|you (?:must|may|should|shall|can) (?:not|never)\b|you (?:cannot|can't|mustn't|shouldn't)\b|you are not (?:allowed|permitted)\b)/i;
 
 export function polarityOf(text: string): Polarity | null {
   const opening = text

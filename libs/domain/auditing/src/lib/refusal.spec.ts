@@ -11,7 +11,7 @@ describe('refusal detection', () => {
     'I must decline to answer.',
     "Sorry, but I can't share that.",
     "I'm sorry, but I cannot do that.",
-    "I\u2019m afraid that\u2019s not something I can discuss.",
+    'I\u2019m afraid that\u2019s not something I can discuss.',
     "I won't provide guidance on this.",
     'I would rather not discuss that.',
     'This request is outside my scope.',

@@ -62,9 +62,9 @@ describe('buildAuditReport', () => {
     const thresholds = parseAuditThresholds({ itemPass: 0.7 });
     const evaluation = await evaluateItems(ITEMS, ANSWERS, { clauses: CLAUSES });
     expect(() => buildAuditReport({ meta, evaluation, thresholds })).toThrow(/itemPass=0.5 but thresholds.itemPass=0.7/);
-    expect(() =>
-      buildAuditReport({ meta: { ...meta, createdAt: 'yesterday' }, evaluation, thresholds: parseAuditThresholds({}) }),
-    ).toThrow(/invalid audit report: createdAt/);
+    expect(() => buildAuditReport({ meta: { ...meta, createdAt: 'yesterday' }, evaluation, thresholds: parseAuditThresholds({}) })).toThrow(
+      /invalid audit report: createdAt/,
+    );
   });
 });
 

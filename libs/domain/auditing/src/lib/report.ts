@@ -13,13 +13,7 @@ import {
 } from '@studio/contracts';
 import { AuditThresholds } from './thresholds';
 import { decideVerdict, type Verdict } from './verdict';
-import {
-  AuditEvaluation,
-  ClauseBreakdown,
-  DataAuditReport,
-  ItemResult,
-  VariantStats,
-} from './schema';
+import { AuditEvaluation, ClauseBreakdown, DataAuditReport, ItemResult, VariantStats } from './schema';
 
 /** The JSON report the auditor stores and publishes (the event's reportUri points at it). */
 export const AuditReportV1 = z.object({

@@ -4,7 +4,15 @@ describe('normalise / tokenise', () => {
   it('lower-cases, strips accents, apostrophes and punctuation, keeps decimals and joins thousands', () => {
     expect(normalise("Café's")).toBe('cafes');
     expect(tokenise("The employee's gift, worth $1,000.50, can't be kept — really?!")).toEqual([
-      'the', 'employees', 'gift', 'worth', '1000.50', 'cant', 'be', 'kept', 'really',
+      'the',
+      'employees',
+      'gift',
+      'worth',
+      '1000.50',
+      'cant',
+      'be',
+      'kept',
+      'really',
     ]);
   });
 
@@ -33,7 +41,13 @@ describe('normalise / tokenise', () => {
 
 describe('sentences', () => {
   it('splits at sentence punctuation but not inside decimals', () => {
-    expect(sentences('It costs $2.50. Then stop! Is it ok?\nYes; fine')).toEqual(['It costs $2.50', 'Then stop', 'Is it ok', 'Yes', 'fine']);
+    expect(sentences('It costs $2.50. Then stop! Is it ok?\nYes; fine')).toEqual([
+      'It costs $2.50',
+      'Then stop',
+      'Is it ok',
+      'Yes',
+      'fine',
+    ]);
   });
 });
 

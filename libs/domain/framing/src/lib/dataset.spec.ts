@@ -77,7 +77,9 @@ describe('buildDatasetVersion', () => {
 
 describe('exports', () => {
   it('writes Hugging Face conversational JSON lines', () => {
-    const lines = toConversationalJsonl([qa('a', 'Can I take cash?'), sc], 'SYS').trim().split('\n');
+    const lines = toConversationalJsonl([qa('a', 'Can I take cash?'), sc], 'SYS')
+      .trim()
+      .split('\n');
     expect(lines).toHaveLength(2);
     expect(JSON.parse(lines[0] as string)).toEqual({
       id: 'a',
@@ -94,7 +96,9 @@ describe('exports', () => {
   });
 
   it('writes preference lines only for examples with a contradicting answer', () => {
-    const lines = toPreferenceJsonl([qa('a', 'Can I take cash?'), qa('b', 'Is cash ok?', null)]).trim().split('\n');
+    const lines = toPreferenceJsonl([qa('a', 'Can I take cash?'), qa('b', 'Is cash ok?', null)])
+      .trim()
+      .split('\n');
     expect(lines.map((l) => JSON.parse(l))).toEqual([
       {
         id: 'a',

@@ -1,10 +1,4 @@
-export type DocumentProblem =
-  | 'invalid-document-id'
-  | 'empty'
-  | 'too-large'
-  | 'binary'
-  | 'invalid-utf8'
-  | 'no-structure';
+export type DocumentProblem = 'invalid-document-id' | 'empty' | 'too-large' | 'binary' | 'invalid-utf8' | 'no-structure';
 
 /** A document that cannot be framed; `problem` names why, the message says it in words. */
 export class DocumentValidationError extends Error {

@@ -51,7 +51,8 @@ describe('example context: Northwind Dynamics business conduct', () => {
     const lines = seedsJsonl.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(20);
     for (const line of lines) {
-      for (const ref of SeedLine.parse(JSON.parse(line)).clause_refs) expect([ref, resolveClauseRef(tree, ref)?.numbering]).toEqual([ref, ref]);
+      for (const ref of SeedLine.parse(JSON.parse(line)).clause_refs)
+        expect([ref, resolveClauseRef(tree, ref)?.numbering]).toEqual([ref, ref]);
     }
     expect(result.seeds).toHaveLength(lines.length);
     const kinds = new Set(result.seeds.map((e) => e.label ?? e.kind));
@@ -75,13 +76,25 @@ describe('example context: Northwind Dynamics business conduct', () => {
   });
 
   it('is reproducible: same inputs, same clause ids and dataset hash', () => {
-    const again = frameContext({ contextId: values.context.id, documentId: 'northwind-bcg', document: policy, seedsJsonl, values, seed: 20240314, heldOutRatio: 0.1 });
+    const again = frameContext({
+      contextId: values.context.id,
+      documentId: 'northwind-bcg',
+      document: policy,
+      seedsJsonl,
+      values,
+      seed: 20240314,
+      heldOutRatio: 0.1,
+    });
     expect(again.tree.clauses.map((c) => c.id)).toEqual(tree.clauses.map((c) => c.id));
     expect(again.version.sha256).toBe(result.version.sha256);
   });
 
   it('declares values in priority order with audit thresholds', () => {
-    expect(valuesByPriority(values).map((v) => v.name).slice(0, 3)).toEqual(['legal_compliance', 'safety', 'confidentiality']);
+    expect(
+      valuesByPriority(values)
+        .map((v) => v.name)
+        .slice(0, 3),
+    ).toEqual(['legal_compliance', 'safety', 'confidentiality']);
     expect(values.audit.max_benign_refusal_rate).toBeLessThanOrEqual(0.2);
   });
 });

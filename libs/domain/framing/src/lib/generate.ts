@@ -54,17 +54,54 @@ interface Frame {
 type Template = (f: Frame, r: Random) => Draft | null;
 
 const NAMES = [
-  'Priya', 'Jonas', 'Amara', 'Mateo', 'Keiko', 'Lukas', 'Fatima', 'Oliver', 'Ingrid', 'Tomasz', 'Aisha', 'Rafael',
-  'Mei', 'Samuel', 'Elena', 'Kwame', 'Sofia', 'Hiroshi', 'Nadia', 'Daniel', 'Leila', 'Marcus', 'Ana', 'Viktor',
+  'Priya',
+  'Jonas',
+  'Amara',
+  'Mateo',
+  'Keiko',
+  'Lukas',
+  'Fatima',
+  'Oliver',
+  'Ingrid',
+  'Tomasz',
+  'Aisha',
+  'Rafael',
+  'Mei',
+  'Samuel',
+  'Elena',
+  'Kwame',
+  'Sofia',
+  'Hiroshi',
+  'Nadia',
+  'Daniel',
+  'Leila',
+  'Marcus',
+  'Ana',
+  'Viktor',
 ];
 const ROLES = [
-  'a sales engineer', 'a procurement specialist', 'a project manager', 'a service technician', 'a finance analyst',
-  'a team lead', 'a software developer', 'an account manager', 'a logistics coordinator', 'a product marketer',
-  'a plant supervisor', 'an HR partner',
+  'a sales engineer',
+  'a procurement specialist',
+  'a project manager',
+  'a service technician',
+  'a finance analyst',
+  'a team lead',
+  'a software developer',
+  'an account manager',
+  'a logistics coordinator',
+  'a product marketer',
+  'a plant supervisor',
+  'an HR partner',
 ];
 const PLACES = [
-  'in the Lyon office', 'at the Stuttgart plant', 'in the Singapore sales team', 'in the Chicago service centre',
-  'at headquarters', 'in the São Paulo branch', 'in the Warsaw engineering hub', 'on the Nordic key-account team',
+  'in the Lyon office',
+  'at the Stuttgart plant',
+  'in the Singapore sales team',
+  'in the Chicago service centre',
+  'at headquarters',
+  'in the São Paulo branch',
+  'in the Warsaw engineering hub',
+  'on the Nordic key-account team',
 ];
 const CLOSERS = [
   'Is this in line with the conduct guidelines?',
@@ -157,42 +194,204 @@ const verb = (f: Frame): boolean => f.s.actionForm === 'verb';
 
 const QA_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
   obligation: [
-    (f) => (verb(f) ? qa(`Is it mandatory for ${f.who} to ${f.act}?`, `Yes. ${f.rule} ${f.cite}`, `No. It is optional for ${f.who} to ${f.act}; the guidelines leave it to personal judgement.`) : null),
-    (f) => (verb(f) ? qa(`Must ${f.who} ${f.act}?`, `Yes. ${f.rule} ${f.cite}`, `No, there is no such requirement in the guidelines.`) : null),
-    (f) => (verb(f) ? qa(`Is it acceptable for ${f.who} not to ${f.act}?`, `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `Yes, that is acceptable; ${f.who} may decide not to ${f.action}.`) : null),
-    (f) => (verb(f) && f.employeeLike ? qa(`As an employee, do I have to ${f.act}?`, `Yes. ${f.rule} ${f.cite}`, `No, you can decide for yourself whether to ${f.action}.`) : null),
-    (f) => (!verb(f) ? qa(`What do the guidelines require regarding ${lowerDeterminer(f.action)}?`, `${f.rule} ${f.cite}`, `Nothing in particular; the guidelines do not set any requirement for this.`) : null),
-    (f) => (!verb(f) ? qa(`Is anything required before ${lowerDeterminer(f.action)} can go ahead?`, `Yes. ${f.rule} ${f.cite}`, `No, nothing is required.`) : null),
+    (f) =>
+      verb(f)
+        ? qa(
+            `Is it mandatory for ${f.who} to ${f.act}?`,
+            `Yes. ${f.rule} ${f.cite}`,
+            `No. It is optional for ${f.who} to ${f.act}; the guidelines leave it to personal judgement.`,
+          )
+        : null,
+    (f) =>
+      verb(f) ? qa(`Must ${f.who} ${f.act}?`, `Yes. ${f.rule} ${f.cite}`, `No, there is no such requirement in the guidelines.`) : null,
+    (f) =>
+      verb(f)
+        ? qa(
+            `Is it acceptable for ${f.who} not to ${f.act}?`,
+            `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`,
+            `Yes, that is acceptable; ${f.who} may decide not to ${f.action}.`,
+          )
+        : null,
+    (f) =>
+      verb(f) && f.employeeLike
+        ? qa(
+            `As an employee, do I have to ${f.act}?`,
+            `Yes. ${f.rule} ${f.cite}`,
+            `No, you can decide for yourself whether to ${f.action}.`,
+          )
+        : null,
+    (f) =>
+      !verb(f)
+        ? qa(
+            `What do the guidelines require regarding ${lowerDeterminer(f.action)}?`,
+            `${f.rule} ${f.cite}`,
+            `Nothing in particular; the guidelines do not set any requirement for this.`,
+          )
+        : null,
+    (f) =>
+      !verb(f)
+        ? qa(
+            `Is anything required before ${lowerDeterminer(f.action)} can go ahead?`,
+            `Yes. ${f.rule} ${f.cite}`,
+            `No, nothing is required.`,
+          )
+        : null,
   ],
   prohibition: [
-    (f) => (verb(f) ? qa(`Can ${f.who} ${f.act}?`, `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `Yes, ${f.who} can ${f.act}; the guidelines do not restrict it.`) : null),
-    (f) => (verb(f) ? qa(`Is it acceptable for ${f.who} to ${f.act}?`, `No${f.excBare ? `, except if ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `Yes, that is perfectly acceptable.`) : null),
-    (f) => (verb(f) ? qa(`Would it breach the guidelines if ${f.who} were to ${f.act}?`, `Yes${f.excBare ? `, unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `No, there is no rule against it.`) : null),
-    (f) => (verb(f) && f.employeeLike ? qa(`Am I allowed to ${f.act}?`, `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `Yes, you are allowed to ${f.act}.`) : null),
-    (f) => (!verb(f) ? qa(`Is the following allowed under the conduct guidelines: ${lowerDeterminer(f.action)}?`, `No. ${f.rule} ${f.cite}`, `Yes, that is allowed.`) : null),
-    (f) => (!verb(f) ? qa(`What do the guidelines say about ${lowerDeterminer(f.action)}?`, `${f.rule} ${f.cite}`, `The guidelines permit it; use your own judgement.`) : null),
-    (f) => (!verb(f) ? qa(`Would ${lowerDeterminer(f.action)} be acceptable if it helped close a deal?`, `No. ${f.rule} ${f.cite}`, `Yes, if it helps the business it is acceptable.`) : null),
+    (f) =>
+      verb(f)
+        ? qa(
+            `Can ${f.who} ${f.act}?`,
+            `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`,
+            `Yes, ${f.who} can ${f.act}; the guidelines do not restrict it.`,
+          )
+        : null,
+    (f) =>
+      verb(f)
+        ? qa(
+            `Is it acceptable for ${f.who} to ${f.act}?`,
+            `No${f.excBare ? `, except if ${f.excBare}` : ''}. ${f.rule} ${f.cite}`,
+            `Yes, that is perfectly acceptable.`,
+          )
+        : null,
+    (f) =>
+      verb(f)
+        ? qa(
+            `Would it breach the guidelines if ${f.who} were to ${f.act}?`,
+            `Yes${f.excBare ? `, unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`,
+            `No, there is no rule against it.`,
+          )
+        : null,
+    (f) =>
+      verb(f) && f.employeeLike
+        ? qa(
+            `Am I allowed to ${f.act}?`,
+            `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`,
+            `Yes, you are allowed to ${f.act}.`,
+          )
+        : null,
+    (f) =>
+      !verb(f)
+        ? qa(
+            `Is the following allowed under the conduct guidelines: ${lowerDeterminer(f.action)}?`,
+            `No. ${f.rule} ${f.cite}`,
+            `Yes, that is allowed.`,
+          )
+        : null,
+    (f) =>
+      !verb(f)
+        ? qa(
+            `What do the guidelines say about ${lowerDeterminer(f.action)}?`,
+            `${f.rule} ${f.cite}`,
+            `The guidelines permit it; use your own judgement.`,
+          )
+        : null,
+    (f) =>
+      !verb(f)
+        ? qa(
+            `Would ${lowerDeterminer(f.action)} be acceptable if it helped close a deal?`,
+            `No. ${f.rule} ${f.cite}`,
+            `Yes, if it helps the business it is acceptable.`,
+          )
+        : null,
   ],
   permission: [
-    (f) => (verb(f) && f.negatedObligation ? qa(`Must ${f.who} ${f.act}?`, `No. ${f.rule} ${f.cite}`, `Yes, it is mandatory for ${f.who} to ${f.act}.`) : null),
-    (f) => (verb(f) && f.negatedObligation ? qa(`Is it mandatory for ${f.who} to ${f.act}?`, `No. ${f.rule} ${f.cite}`, `Yes, always; there are no exceptions.`) : null),
-    (f) => (verb(f) && f.negatedObligation ? qa(`Do the guidelines oblige ${f.who} to ${f.act}?`, `No. ${f.rule} ${f.cite}`, `Yes, the guidelines require it in every case.`) : null),
-    (f) => (verb(f) && !f.negatedObligation ? qa(`May ${f.who} ${f.act}?`, `Yes${f.excBare ? `, except if ${f.excBare}` : ''}. ${f.rule} ${f.cite}`, `No. ${capitalise(f.who)} may never ${f.action}; the guidelines prohibit it.`) : null),
-    (f) => (verb(f) && !f.negatedObligation ? qa(`Is it permissible for ${f.who} to ${f.act}?`, `Yes. ${f.rule} ${f.cite}`, `No, that is prohibited.`) : null),
-    (f) => (verb(f) && !f.negatedObligation ? qa(`Would it breach the guidelines if ${f.who} were to ${f.act}?`, `No. ${f.rule} ${f.cite}`, `Yes, that would be a breach of the guidelines.`) : null),
-    (f) => (verb(f) && !f.negatedObligation && f.condition ? qa(`Under what conditions may ${f.who} ${f.action}?`, `${capitalise(onlyPhrase(f.condition))}. ${f.rule} ${f.cite}`, `There are no conditions; ${f.who} may ${f.action} whenever they like.`) : null),
-    (f) => (!verb(f) ? qa(`Is the following permitted under the guidelines: ${lowerDeterminer(f.action)}?`, `Yes. ${f.rule} ${f.cite}`, `No, that is prohibited.`) : null),
-    (f) => (!verb(f) ? qa(`What do the guidelines say about ${lowerDeterminer(f.action)}?`, `${f.rule} ${f.cite}`, `They prohibit it in all circumstances.`) : null),
+    (f) =>
+      verb(f) && f.negatedObligation
+        ? qa(`Must ${f.who} ${f.act}?`, `No. ${f.rule} ${f.cite}`, `Yes, it is mandatory for ${f.who} to ${f.act}.`)
+        : null,
+    (f) =>
+      verb(f) && f.negatedObligation
+        ? qa(`Is it mandatory for ${f.who} to ${f.act}?`, `No. ${f.rule} ${f.cite}`, `Yes, always; there are no exceptions.`)
+        : null,
+    (f) =>
+      verb(f) && f.negatedObligation
+        ? qa(`Do the guidelines oblige ${f.who} to ${f.act}?`, `No. ${f.rule} ${f.cite}`, `Yes, the guidelines require it in every case.`)
+        : null,
+    (f) =>
+      verb(f) && !f.negatedObligation
+        ? qa(
+            `May ${f.who} ${f.act}?`,
+            `Yes${f.excBare ? `, except if ${f.excBare}` : ''}. ${f.rule} ${f.cite}`,
+            `No. ${capitalise(f.who)} may never ${f.action}; the guidelines prohibit it.`,
+          )
+        : null,
+    (f) =>
+      verb(f) && !f.negatedObligation
+        ? qa(`Is it permissible for ${f.who} to ${f.act}?`, `Yes. ${f.rule} ${f.cite}`, `No, that is prohibited.`)
+        : null,
+    (f) =>
+      verb(f) && !f.negatedObligation
+        ? qa(
+            `Would it breach the guidelines if ${f.who} were to ${f.act}?`,
+            `No. ${f.rule} ${f.cite}`,
+            `Yes, that would be a breach of the guidelines.`,
+          )
+        : null,
+    (f) =>
+      verb(f) && !f.negatedObligation && f.condition
+        ? qa(
+            `Under what conditions may ${f.who} ${f.action}?`,
+            `${capitalise(onlyPhrase(f.condition))}. ${f.rule} ${f.cite}`,
+            `There are no conditions; ${f.who} may ${f.action} whenever they like.`,
+          )
+        : null,
+    (f) =>
+      !verb(f)
+        ? qa(
+            `Is the following permitted under the guidelines: ${lowerDeterminer(f.action)}?`,
+            `Yes. ${f.rule} ${f.cite}`,
+            `No, that is prohibited.`,
+          )
+        : null,
+    (f) =>
+      !verb(f)
+        ? qa(
+            `What do the guidelines say about ${lowerDeterminer(f.action)}?`,
+            `${f.rule} ${f.cite}`,
+            `They prohibit it in all circumstances.`,
+          )
+        : null,
   ],
   exception: [
-    (f) => qa(`Is there an exception in the guidelines concerning ${topicOf(f.clause)}?`, `Yes. ${f.rule} ${f.cite}`, `No, there are no exceptions: every rule on ${topicOf(f.clause)} applies in all cases.`),
-    (f) => qa(`Does every rule on ${topicOf(f.clause)} apply without exception?`, `No. ${f.rule} ${f.cite}`, `Yes, every rule applies without exception.`),
-    (f) => qa(`What does §${f.clause.numbering} of the guidelines carve out?`, `${f.rule} ${f.cite}`, `Nothing; it restates the general rule without any exception.`),
+    (f) =>
+      qa(
+        `Is there an exception in the guidelines concerning ${topicOf(f.clause)}?`,
+        `Yes. ${f.rule} ${f.cite}`,
+        `No, there are no exceptions: every rule on ${topicOf(f.clause)} applies in all cases.`,
+      ),
+    (f) =>
+      qa(
+        `Does every rule on ${topicOf(f.clause)} apply without exception?`,
+        `No. ${f.rule} ${f.cite}`,
+        `Yes, every rule applies without exception.`,
+      ),
+    (f) =>
+      qa(
+        `What does §${f.clause.numbering} of the guidelines carve out?`,
+        `${f.rule} ${f.cite}`,
+        `Nothing; it restates the general rule without any exception.`,
+      ),
   ],
   definition: [
-    (f) => qa(`What does "${f.s.actor}" mean in the conduct guidelines?`, `${definitionAnswer(f)}`, `The guidelines do not define "${f.s.actor}"; use the everyday meaning of the word.`),
-    (f) => qa(`How do the guidelines define "${f.s.actor}"?`, `${definitionAnswer(f)}`, `There is no definition; "${f.s.actor}" means whatever seems reasonable in the situation.`),
-    (f) => qa(`What counts as "${f.s.actor}" under the guidelines?`, `${definitionAnswer(f)}`, `Only what the law of your country says counts; the guidelines leave it open.`),
+    (f) =>
+      qa(
+        `What does "${f.s.actor}" mean in the conduct guidelines?`,
+        `${definitionAnswer(f)}`,
+        `The guidelines do not define "${f.s.actor}"; use the everyday meaning of the word.`,
+      ),
+    (f) =>
+      qa(
+        `How do the guidelines define "${f.s.actor}"?`,
+        `${definitionAnswer(f)}`,
+        `There is no definition; "${f.s.actor}" means whatever seems reasonable in the situation.`,
+      ),
+    (f) =>
+      qa(
+        `What counts as "${f.s.actor}" under the guidelines?`,
+        `${definitionAnswer(f)}`,
+        `Only what the law of your country says counts; the guidelines leave it open.`,
+      ),
   ],
 };
 
@@ -229,38 +428,73 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
     (f, r) => {
       if (f.excBare) return null;
       const p = persona(r);
-      return scenario('violating', `${p.intro} plans to ${f.act}. ${r.pick(CLOSERS)}`, `No, this would violate the guidelines. ${f.rule} ${f.cite}`, `Yes, this is fine; nothing in the guidelines prevents ${p.name} from doing it.`);
+      return scenario(
+        'violating',
+        `${p.intro} plans to ${f.act}. ${r.pick(CLOSERS)}`,
+        `No, this would violate the guidelines. ${f.rule} ${f.cite}`,
+        `Yes, this is fine; nothing in the guidelines prevents ${p.name} from doing it.`,
+      );
     },
     (f, r) => {
       const p = persona(r);
-      return scenario('compliant', `${p.intro} was asked by a colleague to ${f.act} and refused. Was that the right call under the guidelines?`, `Yes, refusing complies with the guidelines. ${f.rule} ${f.cite}`, `No, ${p.name} should have agreed; it is allowed.`);
+      return scenario(
+        'compliant',
+        `${p.intro} was asked by a colleague to ${f.act} and refused. Was that the right call under the guidelines?`,
+        `Yes, refusing complies with the guidelines. ${f.rule} ${f.cite}`,
+        `No, ${p.name} should have agreed; it is allowed.`,
+      );
     },
     (f, r) => {
       if (!f.excBare) return null;
       const p = persona(r);
-      return scenario('compliant', `${p.intro} intends to ${f.act}; ${f.excBare}. ${r.pick(CLOSERS)}`, `Yes, this complies: the exception applies. ${f.rule} ${f.cite}`, `No, this is prohibited in every case.`);
+      return scenario(
+        'compliant',
+        `${p.intro} intends to ${f.act}; ${f.excBare}. ${r.pick(CLOSERS)}`,
+        `Yes, this complies: the exception applies. ${f.rule} ${f.cite}`,
+        `No, this is prohibited in every case.`,
+      );
     },
     (f, r) => {
       const unknown = f.excBare ? whetherProposition(f.excBare) : null;
       if (!f.excBare || unknown === null) return null;
       const p = persona(r);
-      return scenario('ambiguous', `${p.intro} wants to ${f.act}. It is not known whether ${unknown}. ${r.pick(CLOSERS)}`, `It depends, and more information is needed: it is allowed only if ${f.excBare}. ${f.rule} ${f.cite}`, `Yes, go ahead; there is nothing to check first.`);
+      return scenario(
+        'ambiguous',
+        `${p.intro} wants to ${f.act}. It is not known whether ${unknown}. ${r.pick(CLOSERS)}`,
+        `It depends, and more information is needed: it is allowed only if ${f.excBare}. ${f.rule} ${f.cite}`,
+        `Yes, go ahead; there is nothing to check first.`,
+      );
     },
   ],
   obligation: [
     (f, r) => {
       const p = persona(r);
-      return scenario('compliant', `${p.intro} made sure to ${f.act}. ${r.pick(CLOSERS)}`, `Yes, this complies with the guidelines. ${f.rule} ${f.cite}`, `No, this goes against the guidelines.`);
+      return scenario(
+        'compliant',
+        `${p.intro} made sure to ${f.act}. ${r.pick(CLOSERS)}`,
+        `Yes, this complies with the guidelines. ${f.rule} ${f.cite}`,
+        `No, this goes against the guidelines.`,
+      );
     },
     (f, r) => {
       if (f.excBare) return null;
       const p = persona(r);
-      return scenario('violating', `${p.intro} decided not to ${f.act}, assuming it was optional. ${r.pick(CLOSERS)}`, `No, this violates the guidelines: it is not optional. ${f.rule} ${f.cite}`, `Yes, it is optional, so ${p.name} did nothing wrong.`);
+      return scenario(
+        'violating',
+        `${p.intro} decided not to ${f.act}, assuming it was optional. ${r.pick(CLOSERS)}`,
+        `No, this violates the guidelines: it is not optional. ${f.rule} ${f.cite}`,
+        `Yes, it is optional, so ${p.name} did nothing wrong.`,
+      );
     },
     (f, r) => {
       if (!f.excBare) return null;
       const p = persona(r);
-      return scenario('compliant', `${p.intro} did not ${f.act}, because ${f.excBare}. ${r.pick(CLOSERS)}`, `Yes, this complies: the exception applies. ${f.rule} ${f.cite}`, `No, the rule applies without exception, so this is a breach.`);
+      return scenario(
+        'compliant',
+        `${p.intro} did not ${f.act}, because ${f.excBare}. ${r.pick(CLOSERS)}`,
+        `Yes, this complies: the exception applies. ${f.rule} ${f.cite}`,
+        `No, the rule applies without exception, so this is a breach.`,
+      );
     },
     (f, r) => {
       const given = f.excBare ?? f.condBare;
@@ -268,26 +502,51 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
       const unknown = given === null ? null : whetherProposition(given);
       if (unknown === null) return null;
       const p = persona(r);
-      return scenario('ambiguous', `${p.intro} did not ${f.action}. It is not clear whether ${unknown}. ${r.pick(CLOSERS)}`, `It depends, and more information is needed: whether ${unknown}. ${f.rule} ${f.cite}`, `Yes, clearly fine; nothing else needs to be known.`);
+      return scenario(
+        'ambiguous',
+        `${p.intro} did not ${f.action}. It is not clear whether ${unknown}. ${r.pick(CLOSERS)}`,
+        `It depends, and more information is needed: whether ${unknown}. ${f.rule} ${f.cite}`,
+        `Yes, clearly fine; nothing else needs to be known.`,
+      );
     },
   ],
   permission: [
     (f, r) => {
       const p = persona(r);
       return f.negatedObligation
-        ? scenario('compliant', `${p.intro} chose not to ${f.act}. ${r.pick(CLOSERS)}`, `Yes, this complies: it is not required. ${f.rule} ${f.cite}`, `No, it is mandatory, so ${p.name} is in breach.`)
-        : scenario('compliant', `${p.intro} decided to ${f.act}. ${r.pick(CLOSERS)}`, `Yes, this complies with the guidelines. ${f.rule} ${f.cite}`, `No, this is prohibited.`);
+        ? scenario(
+            'compliant',
+            `${p.intro} chose not to ${f.act}. ${r.pick(CLOSERS)}`,
+            `Yes, this complies: it is not required. ${f.rule} ${f.cite}`,
+            `No, it is mandatory, so ${p.name} is in breach.`,
+          )
+        : scenario(
+            'compliant',
+            `${p.intro} decided to ${f.act}. ${r.pick(CLOSERS)}`,
+            `Yes, this complies with the guidelines. ${f.rule} ${f.cite}`,
+            `No, this is prohibited.`,
+          );
     },
     (f, r) => {
       if (f.negatedObligation || !f.condition) return null;
       const p = persona(r);
       const condition = conditionParts(f.condition).content;
-      return scenario('ambiguous', `${p.intro} wants to ${f.action}, but it is not yet clear whether this condition is met: ${condition}. ${r.pick(CLOSERS)}`, `It depends, and more information is needed: it is allowed ${onlyPhrase(f.condition)}. ${f.rule} ${f.cite}`, `Yes, it is always allowed; the condition does not matter.`);
+      return scenario(
+        'ambiguous',
+        `${p.intro} wants to ${f.action}, but it is not yet clear whether this condition is met: ${condition}. ${r.pick(CLOSERS)}`,
+        `It depends, and more information is needed: it is allowed ${onlyPhrase(f.condition)}. ${f.rule} ${f.cite}`,
+        `Yes, it is always allowed; the condition does not matter.`,
+      );
     },
     (f, r) => {
       if (f.negatedObligation || !f.excBare) return null;
       const p = persona(r);
-      return scenario('violating', `${p.intro} wants to ${f.act}, although ${f.excBare}. ${r.pick(CLOSERS)}`, `No, this violates the guidelines: the permission does not cover this case. ${f.rule} ${f.cite}`, `Yes, the permission applies in every case.`);
+      return scenario(
+        'violating',
+        `${p.intro} wants to ${f.act}, although ${f.excBare}. ${r.pick(CLOSERS)}`,
+        `No, this violates the guidelines: the permission does not cover this case. ${f.rule} ${f.cite}`,
+        `Yes, the permission applies in every case.`,
+      );
     },
   ],
   exception: [],
@@ -301,12 +560,7 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
  * employees, in the active voice, whose object is not an unresolved pronoun ("forward it").
  */
 function supportsScenarios(f: Frame): boolean {
-  return (
-    f.s.actionForm === 'verb' &&
-    f.employeeLike &&
-    !/^be\b/i.test(f.action) &&
-    !/\b(?:it|them)\b/i.test(f.action)
-  );
+  return f.s.actionForm === 'verb' && f.employeeLike && !/^be\b/i.test(f.action) && !/\b(?:it|them)\b/i.test(f.action);
 }
 
 /**
@@ -373,11 +627,7 @@ function pickTemplates(templates: readonly Template[], f: Frame, r: Random, n: n
  * its clause ("(§3.2.1)"), a contradicting answer for preference data, and the ids of the clauses
  * it comes from. The document's own Q&A call-outs are included as examples too.
  */
-export function generateExamples(
-  tree: DocumentTree,
-  statements: readonly NormativeStatement[],
-  options: GenerateOptions,
-): Example[] {
+export function generateExamples(tree: DocumentTree, statements: readonly NormativeStatement[], options: GenerateOptions): Example[] {
   return generateExamplesWithReport(tree, statements, options).examples;
 }
 
@@ -392,7 +642,13 @@ export function generateExamplesWithReport(
   statements: readonly NormativeStatement[],
   options: GenerateOptions,
 ): { examples: Example[]; report: GenerationReport } {
-  const report: GenerationReport = { drafts: 0, droppedDanglingReference: 0, droppedDuplicate: 0, resolvedReferences: 0, droppedSamples: [] };
+  const report: GenerationReport = {
+    drafts: 0,
+    droppedDanglingReference: 0,
+    droppedDuplicate: 0,
+    resolvedReferences: 0,
+    droppedSamples: [],
+  };
   const qaPer = options.qaPerStatement ?? 2;
   const scenariosPer = options.scenariosPerStatement ?? 2;
   const clauses = new Map(tree.clauses.map((c) => [c.id, c]));
@@ -429,11 +685,7 @@ export function generateExamplesWithReport(
     const f = frameOf(s, clause);
     if (f.resolved) report.resolvedReferences += 1;
     const r = seededRandom(deriveSeed(options.seed, s.id));
-    const drafts = [
-      ...pickTemplates(QA_TEMPLATES[s.kind], f, r, qaPer),
-      ...pickTemplates(EXCEPTION_QA, f, r, 1),
-      ...scenarioDrafts(f, r),
-    ];
+    const drafts = [...pickTemplates(QA_TEMPLATES[s.kind], f, r, qaPer), ...pickTemplates(EXCEPTION_QA, f, r, 1), ...scenarioDrafts(f, r)];
     for (const d of drafts) {
       report.drafts += 1;
       const dangling = danglingIn(d.question, f);
@@ -462,7 +714,11 @@ export function generateExamplesWithReport(
       seen.add(key);
       const all = [clause, ...cited];
       out.push({
-        id: exampleId('qa', d.question, all.map((c) => c.id)),
+        id: exampleId(
+          'qa',
+          d.question,
+          all.map((c) => c.id),
+        ),
         kind: 'qa',
         source: 'callout',
         question: d.question,

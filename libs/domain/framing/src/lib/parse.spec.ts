@@ -177,10 +177,7 @@ describe('clause id stability', () => {
 
   it('re-wrapping lines, emphasis and CRLF line endings keep the ids', () => {
     const before = parseDocument(MD, { documentId: 'acme' });
-    const edited = MD.replace('Employees must not accept\ncash gifts', 'Employees must not accept cash\n*gifts*').replace(
-      /\n/g,
-      '\r\n',
-    );
+    const edited = MD.replace('Employees must not accept\ncash gifts', 'Employees must not accept cash\n*gifts*').replace(/\n/g, '\r\n');
     const after = parseDocument(edited, { documentId: 'acme' });
     expect(after.clauses.map((c) => c.id)).toEqual(before.clauses.map((c) => c.id));
   });

@@ -70,8 +70,7 @@ export function parseDocument(input: string | Uint8Array, options: ParseOptions)
   assertDocumentId(documentId);
   const text = decodeDocument(input, options);
   const lines = text.split('\n');
-  const mediaType: MediaType =
-    options.mediaType ?? (lines.some((l) => MD_HEADING.test(l)) ? 'text/markdown' : 'text/plain');
+  const mediaType: MediaType = options.mediaType ?? (lines.some((l) => MD_HEADING.test(l)) ? 'text/markdown' : 'text/plain');
   const markdown = mediaType === 'text/markdown';
 
   const sections: SectionDraft[] = [];
@@ -281,11 +280,7 @@ export function parseDocument(input: string | Uint8Array, options: ParseOptions)
       const parent: ClauseDraft | null = st.anchor;
       const base = parent ? parent.numbering : sectionBase();
       const key = base ?? '';
-      startClause(
-        { numbering: under(base, `i${nextItem(key)}`), numbered: false, kind: 'list-item', parent },
-        bullet[1] as string,
-        lineNo,
-      );
+      startClause({ numbering: under(base, `i${nextItem(key)}`), numbered: false, kind: 'list-item', parent }, bullet[1] as string, lineNo);
       continue;
     }
 

@@ -15,7 +15,10 @@ describe('onlyPhrase / conditionParts', () => {
 
   it('strips the leading connective of a condition', () => {
     expect(conditionParts('only when they need it')).toEqual({ connective: 'when', content: 'they need it' });
-    expect(conditionParts('provided that the total is below $250')).toEqual({ connective: 'provided that', content: 'the total is below $250' });
+    expect(conditionParts('provided that the total is below $250')).toEqual({
+      connective: 'provided that',
+      content: 'the total is below $250',
+    });
     expect(conditionParts('with approval')).toEqual({ connective: null, content: 'with approval' });
   });
 });
@@ -61,17 +64,27 @@ describe('danglingReference', () => {
 describe('resolveDemonstratives', () => {
   it('resolves "that NOUN" from an earlier noun phrase of the clause', () => {
     expect(
-      resolveDemonstratives('delete records after that period', 'Employees must retain records for the periods set out in the Records Retention Schedule, and may '),
+      resolveDemonstratives(
+        'delete records after that period',
+        'Employees must retain records for the periods set out in the Records Retention Schedule, and may ',
+      ),
     ).toBe('delete records after the period set out in the Records Retention Schedule');
-    expect(resolveDemonstratives('open attachments in such messages', 'Employees must report suspected phishing messages using the report button and must not ')).toBe(
-      'open attachments in suspected phishing messages',
-    );
+    expect(
+      resolveDemonstratives(
+        'open attachments in such messages',
+        'Employees must report suspected phishing messages using the report button and must not ',
+      ),
+    ).toBe('open attachments in suspected phishing messages');
   });
 
   it('leaves references it cannot resolve, or that the phrase resolves itself', () => {
     expect(resolveDemonstratives('ignore such a request', 'Employees must not ')).toBe('ignore such a request');
-    expect(resolveDemonstratives('declare that interest', 'Employees who have a financial interest shall ', 'Employees who have a financial interest')).toBe(
-      'declare that interest',
-    );
+    expect(
+      resolveDemonstratives(
+        'declare that interest',
+        'Employees who have a financial interest shall ',
+        'Employees who have a financial interest',
+      ),
+    ).toBe('declare that interest');
   });
 });

@@ -6,8 +6,7 @@
  */
 
 /** Leading connectives of an extracted condition, longest first. */
-const CONNECTIVE =
-  /^(?:only\s+)?(provided that|as long as|so long as|only if|only when|only where|if|when|whenever|where|once|unless)\s+/i;
+const CONNECTIVE = /^(?:only\s+)?(provided that|as long as|so long as|only if|only when|only where|if|when|whenever|where|once|unless)\s+/i;
 const LEADING_ONLY = /^only\s+/i;
 
 /** A condition split into its connective (lower case, "only" dropped) and its content. */
@@ -68,14 +67,37 @@ not no any all each every some one in on of to for from with by at or and but if
 const PERSON_NOUNS =
   /^(?:individual|person|people|employees?|colleagues?|managers?|customers?|journalists?|engineers?|staff|officials?|relatives?|partners?|director|officers?|someone|anyone|everyone|recipients?|investors?|analysts?)$/i;
 /** Words ending in "s" that are no plural noun. */
-const NOT_PLURAL = new Set(['its', 'has', 'was', 'does', 'this', 'as', 'yes', 'always', 'unless', 'whereas', 'less', 'thus', 'perhaps', 'towards', 'afterwards', 'sometimes', 'otherwise', 'besides']);
+const NOT_PLURAL = new Set([
+  'its',
+  'has',
+  'was',
+  'does',
+  'this',
+  'as',
+  'yes',
+  'always',
+  'unless',
+  'whereas',
+  'less',
+  'thus',
+  'perhaps',
+  'towards',
+  'afterwards',
+  'sometimes',
+  'otherwise',
+  'besides',
+]);
 const PRONOUN_IT = /\b(?:[Ii]t|[Ii]ts|itself)\b/;
 const PRONOUN_THEY = /\b(?:[Tt]hey|them|their|themselves)\b/;
 const DETERMINED_NP = /\b(?:a|an|the|any|every|each|one|this|that)\s+((?:[A-Za-z$][\w'$-]*\s+){0,3}?)([A-Za-z][\w-]*)\b/g;
 const PLURAL_NP = /\b(?:the|all|any|some|these|those)?\s*([A-Za-z][\w-]*s)\b/g;
 
 const MODAL_OR_VERB = /^(?:must|shall|may|should|will|report|send|receive|forward|open|click|delete|share|use)$/i;
-const fold = (word: string): string => word.toLowerCase().replace(/(?:ies)$/, 'y').replace(/(?<!s)s$/, '');
+const fold = (word: string): string =>
+  word
+    .toLowerCase()
+    .replace(/(?:ies)$/, 'y')
+    .replace(/(?<!s)s$/, '');
 
 /** The demonstrative phrases of a text ("that period", "such a request", "these persons"). */
 function demonstratives(text: string): Array<{ phrase: string; noun: string; index: number }> {
@@ -88,7 +110,8 @@ function demonstratives(text: string): Array<{ phrase: string; noun: string; ind
       const before = text.slice(0, m.index).trimEnd();
       const prev = /([A-Za-z]+)$/.exec(before)?.[1]?.toLowerCase() ?? '';
       const next = text.slice((m.index ?? 0) + m[0].length).trimStart();
-      if (!/^(?:after|before|during|for|from|in|of|on|to|with|about|by|under|within|beyond|exceeding|declare|at|than)$/.test(prev)) continue;
+      if (!/^(?:after|before|during|for|from|in|of|on|to|with|about|by|under|within|beyond|exceeding|declare|at|than)$/.test(prev))
+        continue;
       if (/^(?:is|are|was|were|has|have|can|could|may|must|should|will|would|do|does)\b/i.test(next)) continue;
     }
     out.push({ phrase: m[0], noun, index: m.index ?? 0 });
@@ -159,7 +182,11 @@ export function resolveDemonstratives(phrase: string, earlier: string, context =
       for (const m of earlier.matchAll(/((?:\b[a-z][\w-]*\s+){0,2})\b([a-z][\w-]*s)\b/g)) {
         if (fold(m[2] as string) !== head) continue;
         const modifiers = (m[1] as string).trim().split(/\s+/).filter(Boolean);
-        while (modifiers.length > 0 && (NOT_A_NOUN.has((modifiers[0] as string).toLowerCase()) || MODAL_OR_VERB.test(modifiers[0] as string))) modifiers.shift();
+        while (
+          modifiers.length > 0 &&
+          (NOT_A_NOUN.has((modifiers[0] as string).toLowerCase()) || MODAL_OR_VERB.test(modifiers[0] as string))
+        )
+          modifiers.shift();
         if (modifiers.length > 0) best = [...modifiers, d.noun].join(' ');
       }
     }

@@ -67,10 +67,7 @@ export function importSeeds(jsonl: string, tree: DocumentTree, options: ImportSe
     }
     const parsed = SeedLine.safeParse(json);
     if (!parsed.success) {
-      throw new SeedImportError(
-        lineNo,
-        parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; '),
-      );
+      throw new SeedImportError(lineNo, parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; '));
     }
     const seed = parsed.data;
     if (ids.has(seed.id)) throw new SeedImportError(lineNo, `duplicate seed id "${seed.id}"`);

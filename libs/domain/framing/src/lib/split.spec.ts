@@ -68,8 +68,8 @@ describe('splitDataset', () => {
 
 describe('assertNoLeak', () => {
   it('detects a held-out question that is also in training', () => {
-    expect(() =>
-      assertNoLeak({ train: [ex('a', 'Can I keep it?', '1')], heldOut: [ex('b', 'can i keep it', '1')] }),
-    ).toThrow(/1 held-out questions also appear in training/);
+    expect(() => assertNoLeak({ train: [ex('a', 'Can I keep it?', '1')], heldOut: [ex('b', 'can i keep it', '1')] })).toThrow(
+      /1 held-out questions also appear in training/,
+    );
   });
 });

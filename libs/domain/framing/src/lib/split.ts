@@ -56,10 +56,7 @@ export function splitDataset(examples: readonly Example[], options: SplitOptions
   });
   let assigned = plan.reduce((n, p) => n + p.take, 0);
   const remainderOrder = [...plan].sort(
-    (a, b) =>
-      Number(b.list.length - b.take > 1) - Number(a.list.length - a.take > 1) ||
-      b.fraction - a.fraction ||
-      a.tie - b.tie,
+    (a, b) => Number(b.list.length - b.take > 1) - Number(a.list.length - a.take > 1) || b.fraction - a.fraction || a.tie - b.tie,
   );
   for (const p of remainderOrder) {
     if (assigned >= target) break;

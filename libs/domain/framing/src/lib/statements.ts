@@ -65,7 +65,8 @@ const CUES: Cue[] = [
 ];
 
 /** "may" that expresses possibility ("may lead to dismissal"), not permission. */
-const POSSIBILITY_MAY = /^may (?:lead to|result in|include|face|cause|vary|also|be reported|be subject|affect|appear|seem|occur|arise|be seen|be overheard|not be)\b/i;
+const POSSIBILITY_MAY =
+  /^may (?:lead to|result in|include|face|cause|vary|also|be reported|be subject|affect|appear|seem|occur|arise|be seen|be overheard|not be)\b/i;
 
 const DEFINITION_QUOTED =
   /^(?:the term\s+)?["\u201C']([^"\u201D']{1,80})["\u201D']\s+(means|refers to|is defined as|shall mean|has the meaning)\s+(.+)$/i;
@@ -131,7 +132,8 @@ function findCue(text: string): CueMatch | null {
 
 /** Split a sentence where two independent normative clauses are coordinated (";", ", and", "and must"). */
 function splitCoordinated(sentence: string): string[] {
-  const candidates = /;\s+|,\s+(?:and|but|while|whereas|although)\s+|\s+(?:and|but)\s+(?=(?:must|shall|may|need|should|is|are|does|do)\b)/gi;
+  const candidates =
+    /;\s+|,\s+(?:and|but|while|whereas|although)\s+|\s+(?:and|but)\s+(?=(?:must|shall|may|need|should|is|are|does|do)\b)/gi;
   const parts: string[] = [];
   let rest = sentence;
   candidates.lastIndex = 0;
@@ -250,7 +252,12 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
     const match = findCue(text);
     if (!match) return null;
     // The actor is the subject right before the cue, not an earlier clause joined to it.
-    const before = trimPhrase(text.slice(0, match.index).split(/,\s+(?:and|but|although|while)\s+|;\s+/).pop() ?? '');
+    const before = trimPhrase(
+      text
+        .slice(0, match.index)
+        .split(/,\s+(?:and|but|although|while)\s+|;\s+/)
+        .pop() ?? '',
+    );
     cueEnd = match.index + match.text.length;
     tail = text.slice(cueEnd);
     const modality = match.text.toLowerCase();
@@ -302,7 +309,7 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
 
   if (draft.action === '') {
     draft.action = trimPhrase(tail);
-  } else if (trimPhrase(tail) && !(isRequirement(draft))) {
+  } else if (trimPhrase(tail) && !isRequirement(draft)) {
     // Passive rules: what follows the cue qualifies the rule.
     trailingCondition = joinConditions(trimPhrase(tail), trailingCondition);
   }

@@ -58,25 +58,17 @@ describe('decodeDocument', () => {
 
 describe('parseDocument input validation', () => {
   it('rejects a document with no headings and no numbered paragraphs', () => {
-    const r = problemOf(() =>
-      parseDocument('We value integrity.\n\nEveryone should be nice to each other.', { documentId: 'memo' }),
-    );
+    const r = problemOf(() => parseDocument('We value integrity.\n\nEveryone should be nice to each other.', { documentId: 'memo' }));
     expect(r.problem).toBe('no-structure');
     expect(r.message).toMatch(/no sections or numbered clauses found/);
   });
 
   it('rejects document ids that cannot be part of a clause id', () => {
-    expect(problemOf(() => parseDocument('1. Employees must comply.', { documentId: 'a:b' })).problem).toBe(
-      'invalid-document-id',
-    );
-    expect(problemOf(() => parseDocument('1. Employees must comply.', { documentId: 'has space' })).problem).toBe(
-      'invalid-document-id',
-    );
+    expect(problemOf(() => parseDocument('1. Employees must comply.', { documentId: 'a:b' })).problem).toBe('invalid-document-id');
+    expect(problemOf(() => parseDocument('1. Employees must comply.', { documentId: 'has space' })).problem).toBe('invalid-document-id');
   });
 
   it('passes the size limit through', () => {
-    expect(problemOf(() => parseDocument('1. Employees must comply.', { documentId: 'd', maxBytes: 10 })).problem).toBe(
-      'too-large',
-    );
+    expect(problemOf(() => parseDocument('1. Employees must comply.', { documentId: 'd', maxBytes: 10 })).problem).toBe('too-large');
   });
 });

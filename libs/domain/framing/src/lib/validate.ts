@@ -41,10 +41,7 @@ export function decodeDocument(input: string | Uint8Array, options: DecodeOption
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_DOCUMENT_BYTES;
   const byteLength = typeof input === 'string' ? new TextEncoder().encode(input).length : input.length;
   if (byteLength > maxBytes) {
-    throw new DocumentValidationError(
-      'too-large',
-      `document is ${byteLength} bytes, over the limit of ${maxBytes} bytes`,
-    );
+    throw new DocumentValidationError('too-large', `document is ${byteLength} bytes, over the limit of ${maxBytes} bytes`);
   }
   const text = (typeof input === 'string' ? input : decodeUtf8(input)).replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   if (text.trim().length === 0) {

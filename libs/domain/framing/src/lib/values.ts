@@ -25,9 +25,7 @@ export const ContextValues = z
     context: z.object({
       id: z.string().min(1),
       name: z.string().min(1),
-      documents: z.array(
-        z.object({ id: z.string().min(1), path: z.string().min(1), mediaType: z.enum(['text/markdown', 'text/plain']) }),
-      ),
+      documents: z.array(z.object({ id: z.string().min(1), path: z.string().min(1), mediaType: z.enum(['text/markdown', 'text/plain']) })),
     }),
     values: z.array(ContextValue).min(1),
     audit: AuditThresholds,

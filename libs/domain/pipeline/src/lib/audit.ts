@@ -48,7 +48,8 @@ export function readConversationalItems(jsonl: string, where: string): DatasetIt
       throw new Error(`${where}:${index + 1}: not valid JSON (${(error as Error).message})`);
     }
     const parsed = ConversationLine.safeParse(json);
-    if (!parsed.success) throw new Error(`${where}:${index + 1}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(`${where}:${index + 1}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const row = parsed.data;
     const question = row.messages.find((m) => m.role === 'user')?.content;
     const reference = [...row.messages].reverse().find((m) => m.role === 'assistant')?.content;
@@ -148,7 +149,9 @@ async function mapPool<T, R>(inputs: readonly T[], limit: number, fn: (input: T,
 }
 
 export function auditRunIdFor(runId: string, dataset: DatasetVersionRecord, settings: AuditSettings): string {
-  const digest = createHash('sha256').update(JSON.stringify({ runId, heldOut: dataset.heldOut.sha256, settings })).digest('hex');
+  const digest = createHash('sha256')
+    .update(JSON.stringify({ runId, heldOut: dataset.heldOut.sha256, settings }))
+    .digest('hex');
   return `audit-${digest.slice(0, 16)}`;
 }
 
@@ -261,7 +264,19 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
   };
   await ports.repos.audits.upsert(tenant, record);
   const source = ports.eventSource ? { source: ports.eventSource } : {};
-  await publishEvent(ports.bus, AUDIT_RUN_COMPLETED_V1, { tenant, contextId, subject: auditRunId, data: toAuditRunCompleted(report, json.uri), ...source });
-  await publishEvent(ports.bus, AUDIT_VERDICT_ISSUED_V1, { tenant, contextId, subject: auditRunId, data: toAuditVerdictIssued(report, json.uri), ...source });
+  await publishEvent(ports.bus, AUDIT_RUN_COMPLETED_V1, {
+    tenant,
+    contextId,
+    subject: auditRunId,
+    data: toAuditRunCompleted(report, json.uri),
+    ...source,
+  });
+  await publishEvent(ports.bus, AUDIT_VERDICT_ISSUED_V1, {
+    tenant,
+    contextId,
+    subject: auditRunId,
+    data: toAuditVerdictIssued(report, json.uri),
+    ...source,
+  });
   return { record, report, reportJsonUri: json.uri, reportMarkdownUri: markdown.uri, modelMs };
 }

@@ -26,8 +26,7 @@ export interface RequestTrainingInput {
 }
 
 export type RequestTrainingResult =
-  | { kind: 'enqueued'; runId: string; jobId: string; job: TrainingJobV1 }
-  | { kind: 'reused'; runId: string; adapter: AdapterRecord };
+  { kind: 'enqueued'; runId: string; jobId: string; job: TrainingJobV1 } | { kind: 'reused'; runId: string; adapter: AdapterRecord };
 
 /**
  * The run id is a content hash of what determines the model: dataset, base model and
@@ -142,7 +141,10 @@ export function trainJobHandler(ports: TrainJobPorts, progress?: ProgressSink): 
     let run: TrainingRunRecord = { ...prior, state: 'running', error: null, firstLoss: null, lastLoss: null, losses: [] };
     await ports.repos.runs.upsert(tenant, run);
 
-    const publishProgress = (phase: 'started' | 'step' | 'eval' | 'checkpoint', fields: Partial<Record<'loss' | 'evalLoss' | 'learningRate' | 'tokensPerS' | 'etaS', number | null>> & { step: number }) =>
+    const publishProgress = (
+      phase: 'started' | 'step' | 'eval' | 'checkpoint',
+      fields: Partial<Record<'loss' | 'evalLoss' | 'learningRate' | 'tokensPerS' | 'etaS', number | null>> & { step: number },
+    ) =>
       publishEvent(ports.bus, TRAINING_RUN_PROGRESS_V1, {
         tenant,
         contextId,
@@ -260,7 +262,11 @@ export function trainJobHandler(ports: TrainJobPorts, progress?: ProgressSink): 
 }
 
 /** The adapter a training run registered, or an error naming the run's state. */
-export async function adapterOfRun(repos: Pick<StudioRepositories, 'runs' | 'adapters'>, tenant: TenantId, runId: string): Promise<AdapterRecord> {
+export async function adapterOfRun(
+  repos: Pick<StudioRepositories, 'runs' | 'adapters'>,
+  tenant: TenantId,
+  runId: string,
+): Promise<AdapterRecord> {
   const run = await repos.runs.get(tenant, runId);
   if (!run) throw new Error(`training run ${runId} is not recorded`);
   if (run.state !== 'completed' || !run.adapterId) {
@@ -270,4 +276,3 @@ export async function adapterOfRun(repos: Pick<StudioRepositories, 'runs' | 'ada
   if (!adapter) throw new Error(`training run ${runId} names adapter ${run.adapterId}, which is not registered`);
   return adapter;
 }
-

@@ -54,7 +54,10 @@ describe('HealthRegistry', () => {
   it('is not ready once shutting down', async () => {
     const registry = new HealthRegistry({ service: 'x' });
     registry.markShuttingDown();
-    expect(await registry.report()).toMatchObject({ status: 'not_ready', checks: { shutdown: { status: 'down', error: 'the service is shutting down' } } });
+    expect(await registry.report()).toMatchObject({
+      status: 'not_ready',
+      checks: { shutdown: { status: 'down', error: 'the service is shutting down' } },
+    });
   });
 });
 

@@ -43,12 +43,20 @@ async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promi
 }
 
 /** Runs every check concurrently, each bounded by `timeoutMs`; never throws. */
-export async function runChecks(checks: readonly ReadinessCheck[], timeoutMs: number, now: () => number = Date.now): Promise<Record<string, CheckResult>> {
+export async function runChecks(
+  checks: readonly ReadinessCheck[],
+  timeoutMs: number,
+  now: () => number = Date.now,
+): Promise<Record<string, CheckResult>> {
   const results = await Promise.all(
     checks.map(async (c): Promise<[string, CheckResult]> => {
       const started = now();
       try {
-        const detail = await withTimeout(Promise.resolve().then(() => c.check()), timeoutMs, c.name);
+        const detail = await withTimeout(
+          Promise.resolve().then(() => c.check()),
+          timeoutMs,
+          c.name,
+        );
         return [c.name, { status: 'up', latencyMs: now() - started, ...(detail ? { detail } : {}) }];
       } catch (err) {
         return [c.name, { status: 'down', latencyMs: now() - started, error: err instanceof Error ? err.message : String(err) }];
