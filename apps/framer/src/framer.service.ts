@@ -6,24 +6,20 @@ import {
   EventBusServer,
   eventServiceModules,
   MONGO_DATABASE,
-  provideEventPublisher,
+  providePublishing,
   type ServiceConfig,
   type ServiceDefinition,
 } from '@studio/nest';
-import { DatasetVersionRecord } from '@studio/pipeline';
+import { CLAUSES, DATASET_VERSIONS, DOCUMENTS } from '@studio/pipeline';
 import type { Entity, EntitySpec } from '@studio/ports';
 import { ClausesController } from './clauses/clauses.controller';
-import { CLAUSES, CLAUSES_REPOSITORY } from './clauses/framed-clause';
 import { FRAMER_NAME, FRAMER_PORT, FramerEnv } from './config';
 import { CONTEXTS, CONTEXTS_REPOSITORY } from './contexts/context-settings';
 import { ContextsController } from './contexts/contexts.controller';
 import { DatasetsController } from './datasets/datasets.controller';
-import { DATASETS_REPOSITORY, GenerateDatasetVersion } from './datasets/generate-dataset-version';
 import { DocumentsController } from './documents/documents.controller';
 import { DocumentEventsHandler } from './documents/documents.handler';
-import { DOCUMENT_ARTIFACTS, FrameUploadedDocument } from './documents/frame-uploaded-document';
-import { POLICY_DOCUMENTS } from './documents/policy-document';
-import { DOCUMENTS, RecordUploadedDocument } from './documents/record-uploaded-document';
+import { ARTIFACTS, CLAUSES_REPOSITORY, DATASETS_REPOSITORY, DOCUMENTS_REPOSITORY } from './framer.ports';
 
 export type FramerConfig = ServiceConfig<typeof FramerEnv>;
 
@@ -40,28 +36,21 @@ function repositoryProvider<T extends Entity>(token: symbol, spec: EntitySpec<T>
   };
 }
 
+/** The framer: wiring of the pipeline's framing use cases (frame an upload, generate a dataset version) to MongoDB, Kafka and the artifact folder. */
 @Module({})
 export class FramerModule {
   static forRoot(config: FramerConfig): DynamicModule {
-    const artifacts = new FileArtifactStore(config.STUDIO_ARTIFACT_DIR);
     return {
       module: FramerModule,
       imports: eventServiceModules(FRAMER_NAME, config),
       controllers: [ContextsController, DocumentsController, ClausesController, DatasetsController, DocumentEventsHandler],
       providers: [
-        ...provideEventPublisher(`/studio/${FRAMER_NAME}`),
-        repositoryProvider(DOCUMENTS, POLICY_DOCUMENTS),
+        ...providePublishing(`/studio/${FRAMER_NAME}`),
+        repositoryProvider(DOCUMENTS_REPOSITORY, DOCUMENTS),
         repositoryProvider(CLAUSES_REPOSITORY, CLAUSES),
         repositoryProvider(CONTEXTS_REPOSITORY, CONTEXTS),
-        repositoryProvider(DATASETS_REPOSITORY, {
-          collection: 'dataset_versions',
-          schema: DatasetVersionRecord,
-          indexes: [{ fields: { contextId: 1 } }],
-        }),
-        { provide: DOCUMENT_ARTIFACTS, useValue: artifacts },
-        RecordUploadedDocument,
-        FrameUploadedDocument,
-        GenerateDatasetVersion,
+        repositoryProvider(DATASETS_REPOSITORY, DATASET_VERSIONS),
+        { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
       ],
     };
   }

@@ -2,8 +2,7 @@ import type { z } from 'zod';
 import { AUDIT_RUN_COMPLETED_V1, AuditRunCompletedV1 } from './events/audit/audit-run-completed';
 import { AUDIT_VERDICT_ISSUED_V1, AuditVerdictIssuedV1 } from './events/audit/audit-verdict-issued';
 import { DATASET_VERSION_PUBLISHED_V1, DatasetVersionPublishedV1 } from './events/dataset/dataset-version-published';
-import { FEEDBACK_SUBMITTED_V1, FeedbackSubmittedV1 } from './events/feedback/feedback-submitted';
-import { ONTOLOGY_UPDATED_V1, OntologyUpdatedV1 } from './events/ontology/ontology-updated';
+import { CLAUSES_INDEXED_V1, ClausesIndexedV1 } from './events/ontology/clauses-indexed';
 import { DOCUMENT_FRAMED_V1, DocumentFramedV1 } from './events/policy/document-framed';
 import { DOCUMENT_UPLOADED_V1, DocumentUploadedV1 } from './events/policy/document-uploaded';
 import { TRAINING_RUN_COMPLETED_V1, TrainingRunCompletedV1 } from './events/training/run-completed';
@@ -18,7 +17,7 @@ import { TRAINING_RUN_REQUESTED_V1, TrainingRunRequestedV1 } from './events/trai
 export const TOPICS = {
   [DOCUMENT_UPLOADED_V1]: DocumentUploadedV1,
   [DOCUMENT_FRAMED_V1]: DocumentFramedV1,
-  [ONTOLOGY_UPDATED_V1]: OntologyUpdatedV1,
+  [CLAUSES_INDEXED_V1]: ClausesIndexedV1,
   [DATASET_VERSION_PUBLISHED_V1]: DatasetVersionPublishedV1,
   [TRAINING_RUN_REQUESTED_V1]: TrainingRunRequestedV1,
   [TRAINING_RUN_PROGRESS_V1]: TrainingRunProgressV1,
@@ -26,7 +25,6 @@ export const TOPICS = {
   [TRAINING_RUN_FAILED_V1]: TrainingRunFailedV1,
   [AUDIT_RUN_COMPLETED_V1]: AuditRunCompletedV1,
   [AUDIT_VERDICT_ISSUED_V1]: AuditVerdictIssuedV1,
-  [FEEDBACK_SUBMITTED_V1]: FeedbackSubmittedV1,
 } as const;
 
 export type Topic = keyof typeof TOPICS;

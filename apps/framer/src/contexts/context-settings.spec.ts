@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAuditThresholds } from '@studio/auditing';
-import { uploadedBytes, type DocumentArtifacts } from '../documents/frame-uploaded-document';
 import { contextFrom, ContextSettingsBody, thresholdsFor } from './context-settings';
 
 const values = JSON.parse(readFileSync(join(__dirname, '../../../../examples/northwind-conduct/values.json'), 'utf8')) as unknown;
@@ -10,7 +9,13 @@ describe('context settings', () => {
   it('takes the thresholds from the values file’s audit section', () => {
     const body = ContextSettingsBody.parse({ name: 'Northwind', values });
     expect(thresholdsFor(body)).toEqual(
-      parseAuditThresholds({ gateVariant: 'aligned', minCorrectness: 0.8, minFaithfulness: 0.85, maxRefusalRate: 0.1 }),
+      parseAuditThresholds({
+        gateVariant: 'aligned',
+        minCorrectness: 0.8,
+        minFaithfulness: 0.85,
+        maxRefusalRate: 0.1,
+        minClauseCoverage: 0.9,
+      }),
     );
   });
 
@@ -31,21 +36,5 @@ describe('context settings', () => {
     expect(parsed.success).toBe(false);
     const paths = parsed.error?.issues.map((i) => i.path.join('.')) ?? [];
     expect(paths).toEqual(expect.arrayContaining(['values.context', '']));
-  });
-});
-
-describe('uploadedBytes', () => {
-  const artifacts: DocumentArtifacts = {
-    putImmutable: async () => ({ uri: '', sha256: '', created: true }),
-    readBytes: async (uri) => new TextEncoder().encode(`from ${uri}`),
-  };
-
-  it('decodes base64 and percent-encoded data: URIs, and reads anything else from the artifact store', async () => {
-    const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
-    expect(
-      text(await uploadedBytes(`data:text/markdown;charset=utf-8;base64,${Buffer.from('# Héllo').toString('base64')}`, artifacts)),
-    ).toBe('# Héllo');
-    expect(text(await uploadedBytes('data:text/plain,1.%20Rule', artifacts))).toBe('1. Rule');
-    expect(text(await uploadedBytes('file:///artifacts/documents/d/x.md', artifacts))).toBe('from file:///artifacts/documents/d/x.md');
   });
 });

@@ -1,6 +1,7 @@
 import { ContextId, IsoTime } from '@studio/contracts';
-import { AuditThresholds, parseAuditThresholds } from '@studio/auditing';
+import { AuditThresholds } from '@studio/auditing';
 import { ContextValues } from '@studio/framing';
+import { auditThresholdsFor } from '@studio/pipeline';
 import type { EntitySpec } from '@studio/ports';
 import { z } from 'zod';
 
@@ -35,17 +36,7 @@ export const CONTEXTS_REPOSITORY = Symbol('CONTEXTS_REPOSITORY');
  * (its snake_case fields), else the auditing defaults.
  */
 export function thresholdsFor(body: Pick<ContextSettingsBody, 'values' | 'thresholds'>): AuditThresholds {
-  if (body.thresholds) return body.thresholds;
-  if (!body.values) return parseAuditThresholds(undefined, 'defaults');
-  return parseAuditThresholds(
-    {
-      gateVariant: 'aligned',
-      minCorrectness: body.values.audit.min_aligned_correctness,
-      minFaithfulness: body.values.audit.min_faithfulness,
-      maxRefusalRate: body.values.audit.max_benign_refusal_rate,
-    },
-    'values.audit',
-  );
+  return body.thresholds ?? auditThresholdsFor(body.values, 'values.audit');
 }
 
 export function contextFrom(id: string, body: ContextSettingsBody, existing: ContextSettings | null, now: Date): ContextSettings {

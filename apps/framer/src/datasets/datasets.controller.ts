@@ -1,11 +1,19 @@
 import { BadRequestException, Body, Controller, Get, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
 import { ContextId, Id } from '@studio/contracts';
 import { DocumentValidationError, SeedImportError } from '@studio/framing';
-import { Tenant, ZodValidationPipe } from '@studio/nest';
-import type { DatasetVersionRecord } from '@studio/pipeline';
+import { PUBLISHING, Tenant, ZodValidationPipe, type Publishing } from '@studio/nest';
+import { generateDatasetVersion, PipelineNotFoundError, type DatasetVersionRecord } from '@studio/pipeline';
 import { tenantId, type Repository } from '@studio/ports';
 import { z } from 'zod';
-import { DATASETS_REPOSITORY, GenerateDatasetVersion, NotFoundError } from './generate-dataset-version';
+import { CONTEXTS_REPOSITORY, type ContextSettings } from '../contexts/context-settings';
+import {
+  ARTIFACTS,
+  DATASETS_REPOSITORY,
+  DOCUMENTS_REPOSITORY,
+  type Artifacts,
+  type DatasetsRepository,
+  type DocumentsRepository,
+} from '../framer.ports';
 
 export const GenerateDatasetBody = z
   .object({
@@ -24,11 +32,17 @@ export type GenerateDatasetBody = z.infer<typeof GenerateDatasetBody>;
 @Controller('v1/contexts/:contextId/datasets')
 export class DatasetsController {
   constructor(
-    private readonly generate: GenerateDatasetVersion,
-    @Inject(DATASETS_REPOSITORY) private readonly datasets: Repository<DatasetVersionRecord>,
+    @Inject(PUBLISHING) private readonly publishing: Publishing,
+    @Inject(CONTEXTS_REPOSITORY) private readonly contexts: Repository<ContextSettings>,
+    @Inject(DOCUMENTS_REPOSITORY) private readonly documents: DocumentsRepository,
+    @Inject(DATASETS_REPOSITORY) private readonly datasets: DatasetsRepository,
+    @Inject(ARTIFACTS) private readonly artifacts: Artifacts,
   ) {}
 
-  /** 201 for a new dataset version, 200 when the same version already existed. */
+  /**
+   * Generates a dataset version with the pipeline's use case, from the context's values and
+   * seeds: 201 for a new version, 200 when the same version already existed.
+   */
   @Post()
   async create(
     @Tenant() tenant: string,
@@ -36,12 +50,21 @@ export class DatasetsController {
     @Body(new ZodValidationPipe(GenerateDatasetBody)) body: GenerateDatasetBody,
     @Res({ passthrough: true }) res: { status(code: number): unknown },
   ): Promise<DatasetVersionRecord> {
+    const context = await this.contexts.get(tenantId(tenant), contextId);
+    if (!context) throw new NotFoundException(`context "${contextId}" not found: create it with POST /v1/contexts`);
     try {
-      const { dataset, created } = await this.generate.execute({ tenant: tenantId(tenant), contextId, ...body });
+      const { dataset, created } = await generateDatasetVersion(
+        {
+          ...this.publishing,
+          repos: { documents: this.documents, datasets: this.datasets },
+          artifacts: this.artifacts,
+        },
+        { tenant: tenantId(tenant), contextId, values: context.values, seedsJsonl: context.seeds, ...body },
+      );
       res.status(created ? 201 : 200);
       return dataset;
     } catch (err) {
-      if (err instanceof NotFoundError) throw new NotFoundException(err.message);
+      if (err instanceof PipelineNotFoundError) throw new NotFoundException(err.message);
       if (err instanceof SeedImportError || err instanceof DocumentValidationError)
         throw new BadRequestException(`cannot generate a dataset: ${err.message}`);
       throw err;

@@ -1,6 +1,8 @@
 // The alignment pipeline's use cases, over ports only: the embedded CLI (apps/studio) and the
 // distributed services (framer, ontology, instructor, auditor) run the same code.
+export * from './lib/align';
 export * from './lib/audit';
+export * from './lib/context-values';
 export * from './lib/events';
 export * from './lib/frame';
 export * from './lib/index-clauses';

@@ -14,6 +14,8 @@ export const DatasetVersionPublishedV1 = z.object({
   contextId: ContextId,
   datasetVersionId: Id,
   sha256: Sha256.describe('Content hash of the whole version'),
+  documentId: Id.describe('The framed document the version was generated from'),
+  documentSha256: Sha256,
   format: z.enum(['conversational', 'preference']),
   splits: z.object({ train: DatasetSplitInfo, heldOut: DatasetSplitInfo }),
   examplesByKind: z.record(z.string(), NonNegativeInt),

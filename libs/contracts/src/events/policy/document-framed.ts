@@ -14,5 +14,6 @@ export const DocumentFramedV1 = z.object({
   statementCount: NonNegativeInt,
   statementsByKind: z.record(NormativeKind, NonNegativeInt),
   clauseIds: z.array(Id).describe('Stable clause ids: document, numbering path and content hash'),
+  clausesUri: z.string().min(1).describe('The clauses (id, numbering, title, text, position) as JSON lines in the artifact store'),
 });
 export type DocumentFramedV1 = z.infer<typeof DocumentFramedV1>;

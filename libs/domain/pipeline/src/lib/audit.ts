@@ -6,6 +6,7 @@ import {
   decideVerdict,
   detectLeakage,
   evaluateItems,
+  nearDuplicates,
   renderMarkdownReport,
   toAuditRunCompleted,
   toAuditVerdictIssued,
@@ -99,25 +100,41 @@ export interface AuditSettings {
   concurrency: number;
 }
 
+/** The clauses of a context as the audit reads them: the framer's repository, or a consumer's snapshot of the framed events. */
+export interface ClauseSource {
+  clausesOf(tenant: TenantId, contextId: string): Promise<ClauseRecord[]>;
+}
+
+/** A clause repository as a clause source. */
+export function clauseSourceOf(clauses: Pick<Repository<ClauseRecord>, 'find'>): ClauseSource {
+  return { clausesOf: (tenant, contextId) => clauses.find(tenant, { contextId }, { sort: { documentId: 1, position: 1 } }) };
+}
+
+/** What the audit needs of a dataset version: its splits and system prompt. */
+export type AuditedDataset = Pick<DatasetVersionRecord, 'id' | 'systemPrompt'> & {
+  train: Pick<DatasetVersionRecord['train'], 'uri'>;
+  heldOut: Pick<DatasetVersionRecord['heldOut'], 'uri' | 'sha256'>;
+};
+
 export interface AuditInput {
   tenant: TenantId;
   contextId: string;
-  dataset: DatasetVersionRecord;
+  dataset: AuditedDataset;
   /** What the audit needs of the registered adapter: its name, run and files. */
   adapter: Pick<AdapterRecord, 'id' | 'runId' | 'artifactDir'>;
   /** Name of the base model on the LLM endpoint. */
   baseModel: string;
+  /** The context's release gates, clause coverage among them. */
   thresholds: AuditThresholds;
-  /** The context's minimum share of clauses cited by the dataset (values file), or null for no such check. */
-  minClauseCoverage?: number | null;
   settings: AuditSettings;
   /** ISO time stamped on the report. */
   createdAt: string;
 }
 
 export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'artifacts'>, RetrievalPorts {
-  /** The context's clauses (read) and the audit records (written); a service may hold only these. */
-  repos: { clauses: Pick<Repository<ClauseRecord>, 'find'>; audits: Pick<Repository<AuditRunRecord>, 'upsert'> };
+  clauses: ClauseSource;
+  /** Where the audit records are written. */
+  audits: Pick<Repository<AuditRunRecord>, 'upsert'>;
   adapters: AdapterLoader;
   /** CloudEvents `source` of the audit events (default: the CLI's). */
   eventSource?: string;
@@ -148,7 +165,7 @@ async function mapPool<T, R>(inputs: readonly T[], limit: number, fn: (input: T,
   return out;
 }
 
-export function auditRunIdFor(runId: string, dataset: DatasetVersionRecord, settings: AuditSettings): string {
+export function auditRunIdFor(runId: string, dataset: Pick<AuditedDataset, 'heldOut'>, settings: AuditSettings): string {
   const digest = createHash('sha256')
     .update(JSON.stringify({ runId, heldOut: dataset.heldOut.sha256, settings }))
     .digest('hex');
@@ -168,7 +185,7 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
   const heldOut = readConversationalItems(await ports.artifacts.read(dataset.heldOut.uri), dataset.heldOut.uri);
   if (heldOut.length === 0) throw new Error(`dataset ${dataset.id} has no held-out examples to audit`);
   const items = sampleItems(heldOut, settings.maxItems);
-  const clauseRecords = await ports.repos.clauses.find(tenant, { contextId });
+  const clauseRecords = await ports.clauses.clausesOf(tenant, contextId);
   const clauses: EvalClause[] = clauseRecords.map((c) => ({ id: c.id, text: c.text, ...(c.title ? { title: c.title } : {}) }));
 
   await ports.adapters.loadAdapter(adapter.id, adapter.artifactDir);
@@ -220,17 +237,7 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     clauseRecords.map((c) => c.id),
     [...train, ...heldOut],
   );
-  const verdict = decideVerdict(evaluation.scores, input.thresholds);
-  if (input.minClauseCoverage !== undefined && input.minClauseCoverage !== null) {
-    verdict.checks.push({
-      metric: 'data.clauseCoverage',
-      value: coverage.coverage,
-      threshold: input.minClauseCoverage,
-      comparator: '>=',
-      passed: coverage.coverage >= input.minClauseCoverage,
-    });
-    verdict.verdict = verdict.checks.every((c) => c.passed) ? 'pass' : 'fail';
-  }
+  const verdict = decideVerdict(evaluation.scores, input.thresholds, { clauseCoverage: coverage.coverage });
   const report = buildAuditReport({
     meta: {
       contextId,
@@ -245,7 +252,7 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     verdict,
     dataAudit: {
       clauseCoverage: coverage,
-      nearDuplicates: null,
+      nearDuplicates: nearDuplicates([...train, ...heldOut]),
       leakage: detectLeakage(train, heldOut),
     },
   });
@@ -261,8 +268,9 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     verdict: report.verdict,
     reportJsonUri: json.uri,
     reportMarkdownUri: markdown.uri,
+    createdAt: input.createdAt,
   };
-  await ports.repos.audits.upsert(tenant, record);
+  await ports.audits.upsert(tenant, record);
   const source = ports.eventSource ? { source: ports.eventSource } : {};
   await publishEvent(ports.bus, AUDIT_RUN_COMPLETED_V1, {
     tenant,

@@ -1,6 +1,8 @@
-import { encodeSparse, type LlmClient, type TenantId, type VectorIndex } from '@studio/ports';
-import type { ProgressSink } from './ports';
-import type { ClauseRecord } from './records';
+import { CLAUSES_INDEXED_V1 } from '@studio/contracts';
+import { encodeSparse, type LlmClient, type Repository, type TenantId, type VectorIndex } from '@studio/ports';
+import { publishEvent } from './events';
+import type { ProgressSink, Publishing } from './ports';
+import { clauseIndexId, type ClauseIndexRecord, type ClauseRecord } from './records';
 
 /** The collection that holds clause vectors; its dense size comes from the embedding model. */
 export const CLAUSE_COLLECTION = 'clauses';
@@ -108,4 +110,59 @@ export async function retrieveClauses(
     text: String(h.payload['text'] ?? ''),
     score: h.score,
   }));
+}
+
+export interface IndexDocumentPorts extends RetrievalPorts, Publishing {
+  repos: { clauseIndexes: Repository<ClauseIndexRecord> };
+}
+
+export interface IndexDocumentInput {
+  tenant: TenantId;
+  contextId: string;
+  documentId: string;
+  documentSha256: string;
+  clauses: readonly ClauseRecord[];
+  now?: Date;
+}
+
+/**
+ * "Index the clauses of this framed document for retrieval": embeds and upserts them (see
+ * `indexClauses`), records the index of the document and publishes `ontology.clauses.indexed`,
+ * which training waits for (the audit's RAG variant retrieves from this index).
+ */
+export async function indexDocumentClauses(
+  ports: IndexDocumentPorts,
+  input: IndexDocumentInput,
+  progress?: ProgressSink,
+): Promise<{ record: ClauseIndexRecord; result: IndexClausesResult }> {
+  const { tenant, contextId, documentId, documentSha256 } = input;
+  const result = await indexClauses(ports, { tenant, contextId, clauses: input.clauses }, progress);
+  const record: ClauseIndexRecord = {
+    id: clauseIndexId(documentId, documentSha256),
+    contextId,
+    documentId,
+    documentSha256,
+    clauseCount: result.indexed,
+    dimensions: result.dimensions,
+    embeddingModel: ports.embeddingModel,
+    indexedAt: (input.now ?? new Date()).toISOString(),
+  };
+  await ports.repos.clauseIndexes.upsert(tenant, record);
+  await publishEvent(ports.bus, CLAUSES_INDEXED_V1, {
+    tenant,
+    contextId,
+    subject: documentId,
+    id: `indexed-${record.id}`,
+    ...(ports.eventSource ? { source: ports.eventSource } : {}),
+    data: {
+      version: 'v1',
+      contextId,
+      documentId,
+      documentSha256,
+      clauseCount: record.clauseCount,
+      dimensions: record.dimensions,
+      embeddingModel: record.embeddingModel,
+    },
+  });
+  return { record, result };
 }

@@ -1,6 +1,14 @@
 import type { RuntimeProgressV1, TrainingJobV1 } from '@studio/contracts';
 import type { ArtifactStore, EventBus, JobQueue, LlmClient, Repository, VectorIndex } from '@studio/ports';
-import type { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord, DocumentRecord, TrainingRunRecord } from './records';
+import type {
+  AdapterRecord,
+  AuditRunRecord,
+  ClauseIndexRecord,
+  ClauseRecord,
+  DatasetVersionRecord,
+  DocumentRecord,
+  TrainingRunRecord,
+} from './records';
 
 /**
  * The ports the pipeline's use cases run on. `@studio/ports` has the shared ones (EventBus,
@@ -29,6 +37,13 @@ export interface StudioRepositories {
   runs: Repository<TrainingRunRecord>;
   adapters: Repository<AdapterRecord>;
   audits: Repository<AuditRunRecord>;
+  clauseIndexes: Repository<ClauseIndexRecord>;
+}
+
+/** Where a use case publishes its events, and as whom (CloudEvents `source`; the CLI's by default). */
+export interface Publishing {
+  bus: EventBus;
+  eventSource?: string;
 }
 
 /** Progress of a stage: `done` of `total` units, with an optional short note (e.g. the loss). */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  Metrics,
   TRAIN_JOB,
   TRAINING_RUN_COMPLETED_V1,
   TRAINING_RUN_FAILED_V1,
@@ -7,26 +8,24 @@ import {
   TRAINING_RUN_REQUESTED_V1,
   TrainingJobV1,
   type RuntimeProgressV1,
+  type EventData,
+  type Topic,
   type TrainingHyperparameters,
+  type TrainingRunProgressV1,
 } from '@studio/contracts';
 import { canonicalJson } from '@studio/framing';
-import { tenantId, type JobContext, type JobHandler, type TenantId } from '@studio/ports';
+import { tenantId, type JobContext, type JobHandler, type JobQueue, type Repository, type TenantId } from '@studio/ports';
+import { z } from 'zod';
 import { publishEvent } from './events';
-import type { ModelTrainer, PipelinePorts, ProgressSink, StudioRepositories } from './ports';
-import type { AdapterRecord, DatasetVersionRecord, TrainingRunRecord } from './records';
-
-export interface RequestTrainingInput {
-  tenant: TenantId;
-  contextId: string;
-  dataset: DatasetVersionRecord;
-  baseModel: string;
-  hyperparameters: TrainingHyperparameters;
-  /** Train again even when this exact run already produced an adapter. */
-  force?: boolean;
-}
-
-export type RequestTrainingResult =
-  { kind: 'enqueued'; runId: string; jobId: string; job: TrainingJobV1 } | { kind: 'reused'; runId: string; adapter: AdapterRecord };
+import type { ArtifactStore, ModelTrainer, ProgressSink, Publishing } from './ports';
+import {
+  clauseIndexId,
+  type AdapterRecord,
+  type ClauseIndexRecord,
+  type DatasetVersionRecord,
+  type LossPoint,
+  type TrainingRunRecord,
+} from './records';
 
 /**
  * The run id is a content hash of what determines the model: dataset, base model and
@@ -37,6 +36,10 @@ export function trainingRunId(datasetSha256: string, baseModel: string, hyperpar
   return `run-${digest.slice(0, 16)}`;
 }
 
+export function adapterIdFor(runId: string): string {
+  return `adapter-${runId.replace(/^run-/, '')}`;
+}
+
 /** Mean loss of the first and of the last `window` steps: a steadier picture than two single steps. */
 export function lossTrend(losses: readonly number[], window = 5): { first: number; last: number } | null {
   if (losses.length === 0) return null;
@@ -45,25 +48,87 @@ export function lossTrend(losses: readonly number[], window = 5): { first: numbe
   return { first: mean(losses.slice(0, n)), last: mean(losses.slice(-n)) };
 }
 
-export function adapterIdFor(runId: string): string {
-  return `adapter-${runId.replace(/^run-/, '')}`;
+/** Attempts of a `train` job: a worker that dies mid-run is replaced and the next attempt resumes from the last checkpoint. */
+export const TRAIN_JOB_ATTEMPTS = 2;
+
+/** What training needs of a published dataset version (the framer's record, or a consumer's copy of its event). */
+export interface TrainableDataset {
+  id: string;
+  sha256: string;
+  documentId: string;
+  documentSha256: string;
+  trainUri: string;
+  trainSha256: string;
 }
 
+export function trainableDataset(dataset: DatasetVersionRecord): TrainableDataset {
+  return {
+    id: dataset.id,
+    sha256: dataset.sha256,
+    documentId: dataset.documentId,
+    documentSha256: dataset.documentSha256,
+    trainUri: dataset.train.uri,
+    trainSha256: dataset.train.sha256,
+  };
+}
+
+/** The clauses of the dataset's document are not in the retrieval index (yet): the audit could not ground its RAG variant. */
+export class ClauseIndexMissingError extends Error {
+  constructor(
+    readonly documentId: string,
+    readonly documentSha256: string,
+  ) {
+    super(
+      `the clauses of document ${documentId} (sha256 ${documentSha256.slice(0, 16)}…) are not indexed for retrieval: ` +
+        'training starts once ontology.clauses.indexed.v1 has been published for it (see the ontology service and the dead-letter topic)',
+    );
+    this.name = 'ClauseIndexMissingError';
+  }
+}
+
+export interface RequestTrainingPorts extends Publishing {
+  repos: {
+    runs: Repository<TrainingRunRecord>;
+    adapters: Pick<Repository<AdapterRecord>, 'get'>;
+    clauseIndexes: Pick<Repository<ClauseIndexRecord>, 'get'>;
+  };
+  queue: Pick<JobQueue, 'enqueue'>;
+  artifacts: Pick<ArtifactStore, 'exists' | 'localPath' | 'pathOf'>;
+}
+
+export interface RequestTrainingInput {
+  tenant: TenantId;
+  contextId: string;
+  dataset: TrainableDataset;
+  baseModel: string;
+  hyperparameters: TrainingHyperparameters;
+  /** Train again even when this exact run already produced an adapter. */
+  force?: boolean;
+  now?: Date;
+}
+
+export type RequestTrainingResult =
+  | { kind: 'enqueued'; run: TrainingRunRecord; jobId: string; created: boolean }
+  | { kind: 'reused'; run: TrainingRunRecord; adapter: AdapterRecord };
+
 /**
- * Requests SFT of `baseModel` on a dataset version: records the run, publishes
- * `training.run.requested` and enqueues a `train` job (job id = run id, so enqueueing twice
- * gives one job). When the registry already holds this run's adapter and its files are there,
- * the adapter is reused instead (unless `force`).
+ * "Train this base model on this dataset version" (SFT): checks that the dataset's clauses are
+ * indexed, records the run, publishes `training.run.requested` and queues a `train` job (job
+ * id = run id, so queueing twice gives one job). Requesting the same run again returns it: a
+ * completed run's adapter is reused (unless `force`), a requested or running one is queued
+ * again (a no-op where its job is there), a failed one gets a new job.
  */
-export async function requestTraining(
-  ports: Pick<PipelinePorts, 'bus' | 'repos' | 'queue' | 'artifacts'>,
-  input: RequestTrainingInput,
-): Promise<RequestTrainingResult> {
+export async function requestTraining(ports: RequestTrainingPorts, input: RequestTrainingInput): Promise<RequestTrainingResult> {
   const { tenant, contextId, dataset, baseModel, hyperparameters } = input;
+  const now = (input.now ?? new Date()).toISOString();
+  if (!(await ports.repos.clauseIndexes.get(tenant, clauseIndexId(dataset.documentId, dataset.documentSha256)))) {
+    throw new ClauseIndexMissingError(dataset.documentId, dataset.documentSha256);
+  }
   const runId = trainingRunId(dataset.sha256, baseModel, hyperparameters);
-  if (!input.force) {
-    const existing = await ports.repos.adapters.get(tenant, adapterIdFor(runId));
-    if (existing && (await ports.artifacts.exists(existing.artifactDir))) return { kind: 'reused', runId, adapter: existing };
+  const existing = await ports.repos.runs.get(tenant, runId);
+  if (existing?.state === 'completed' && existing.adapterId && !input.force) {
+    const adapter = await ports.repos.adapters.get(tenant, existing.adapterId);
+    if (adapter && (await ports.artifacts.exists(adapter.artifactDir))) return { kind: 'reused', run: existing, adapter };
   }
   const outputDir = ports.artifacts.localPath(`runs/${runId}`);
   const job = TrainingJobV1.parse({
@@ -74,196 +139,270 @@ export async function requestTraining(
     method: 'sft',
     base_model: baseModel,
     dataset: {
-      train_path: ports.artifacts.pathOf(dataset.train.uri),
+      train_path: ports.artifacts.pathOf(dataset.trainUri),
       eval_path: null,
-      sha256: dataset.train.sha256,
+      sha256: dataset.trainSha256,
       format: 'conversational',
     },
     hyperparameters,
     output_dir: outputDir,
   });
-  const run: TrainingRunRecord = {
-    id: runId,
-    contextId,
-    datasetVersionId: dataset.id,
-    datasetSha256: dataset.sha256,
-    baseModel,
-    hyperparameters,
-    outputDir,
-    state: 'requested',
-    totalSteps: null,
-    step: 0,
-    firstLoss: null,
-    lastLoss: null,
-    losses: [],
-    adapterId: null,
-    error: null,
-  };
-  await ports.repos.runs.upsert(tenant, run);
-  await publishEvent(ports.bus, TRAINING_RUN_REQUESTED_V1, {
-    tenant,
-    contextId,
-    subject: runId,
-    data: { version: 'v1', contextId, runId, method: 'sft', baseModel, datasetVersionId: dataset.id, hyperparameters },
-  });
-  const { jobId } = await ports.queue.enqueue(TRAIN_JOB, job, { jobId: runId, attempts: 1 });
-  return { kind: 'enqueued', runId, jobId, job };
+  const again = existing !== null && (existing.state === 'failed' || existing.state === 'completed');
+  const jobId = again ? `${runId}-${Date.parse(now)}` : (existing?.jobId ?? runId);
+  const run: TrainingRunRecord = existing
+    ? { ...existing, ...(again ? { state: 'requested' as const, error: null, jobId, updatedAt: now } : {}) }
+    : {
+        id: runId,
+        contextId,
+        datasetVersionId: dataset.id,
+        datasetSha256: dataset.sha256,
+        baseModel,
+        hyperparameters,
+        outputDir,
+        state: 'requested',
+        totalSteps: null,
+        step: 0,
+        lossCurve: [],
+        adapterId: null,
+        error: null,
+        jobId,
+        requestedAt: now,
+        updatedAt: now,
+      };
+  if (!existing || again) {
+    await ports.repos.runs.upsert(tenant, run);
+    await publishEvent(ports.bus, TRAINING_RUN_REQUESTED_V1, {
+      tenant,
+      contextId,
+      subject: runId,
+      id: `requested-${jobId}`,
+      ...(ports.eventSource ? { source: ports.eventSource } : {}),
+      data: { version: 'v1', contextId, runId, method: 'sft', baseModel, datasetVersionId: dataset.id, hyperparameters },
+    });
+  }
+  await ports.queue.enqueue(TRAIN_JOB, job, { jobId, attempts: TRAIN_JOB_ATTEMPTS });
+  return { kind: 'enqueued', run, jobId, created: existing === null };
 }
 
-export interface TrainJobPorts {
-  bus: PipelinePorts['bus'];
-  repos: Pick<StudioRepositories, 'runs' | 'adapters'>;
-  trainer: ModelTrainer;
+/** What a finished `train` job returns (the model runtime's worker, or the in-process handler). */
+export const TrainJobResult = z.object({ artifact_dir: z.string().min(1), metrics: Metrics });
+export type TrainJobResult = z.infer<typeof TrainJobResult>;
+
+export interface TrackerPorts extends Publishing {
+  repos: { runs: Repository<TrainingRunRecord>; adapters: Repository<AdapterRecord> };
 }
 
-export interface TrainJobResult {
-  runId: string;
-  adapterId: string;
-  artifactDir: string;
-  firstLoss: number | null;
-  lastLoss: number | null;
+type ProgressFields = Omit<TrainingRunProgressV1, 'version' | 'contextId' | 'runId' | 'totalSteps'>;
+const NO_FIGURES = { loss: null, evalLoss: null, learningRate: null, tokensPerS: null, etaS: null } as const;
+
+/** The loss curve after a step: a resumed attempt replaces what came after its checkpoint. */
+function withStep(curve: readonly LossPoint[], point: LossPoint): LossPoint[] {
+  return [...curve.filter((p) => p.step < point.step), point];
 }
 
 /**
- * The `train` job handler: runs the trainer, forwards each progress line of the runtime as a
- * `training.run.progress` event (and to `progress`), and on completion registers the adapter
- * with its lineage (base model, dataset version, configuration) and publishes
- * `training.run.completed`; on failure it publishes `training.run.failed` and fails the job.
+ * Follows a training run from its job's progress, result and failure, whichever worker runs it
+ * (the in-process handler of the embedded profile, or the Python worker seen through BullMQ's
+ * queue events): progress updates the run and is published as `training.run.progress`; the
+ * result registers the adapter with its lineage and publishes `training.run.completed`; the
+ * failure publishes `training.run.failed`. Event ids are deterministic (run, phase, step), so a
+ * replayed job event publishes duplicates that consumers skip, and a late replay never moves a
+ * finished run back.
  */
-export function trainJobHandler(ports: TrainJobPorts, progress?: ProgressSink): JobHandler<typeof TRAIN_JOB> {
-  return async (job, context: JobContext): Promise<TrainJobResult> => {
+export class TrainingRunTracker {
+  constructor(
+    private readonly ports: TrackerPorts,
+    private readonly sink?: ProgressSink,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  async progress(job: TrainingJobV1, event: RuntimeProgressV1): Promise<void> {
+    // completed/failed arrive as the job's own result or failure.
+    if (event.event === 'completed' || event.event === 'failed') return;
+    const run = await this.run(job);
+    if (!run) return;
+    let next = run;
+    let fields: ProgressFields;
+    switch (event.event) {
+      case 'started': {
+        const from = event.resumed_from_step ?? 0;
+        next = {
+          ...run,
+          state: 'running',
+          totalSteps: event.total_steps,
+          step: from,
+          lossCurve: run.lossCurve.filter((p) => p.step <= from),
+          error: null,
+        };
+        fields = { phase: 'started', step: from, ...NO_FIGURES };
+        this.sink?.({ done: from, total: event.total_steps });
+        break;
+      }
+      case 'step':
+        next = {
+          ...run,
+          state: 'running',
+          step: event.step,
+          totalSteps: event.total_steps,
+          lossCurve: withStep(run.lossCurve, { step: event.step, loss: event.loss }),
+        };
+        fields = {
+          phase: 'step',
+          step: event.step,
+          ...NO_FIGURES,
+          loss: event.loss,
+          learningRate: event.learning_rate,
+          tokensPerS: event.tokens_per_s,
+          etaS: event.eta_s,
+        };
+        this.sink?.({ done: event.step, total: event.total_steps, note: `loss ${event.loss.toFixed(3)}` });
+        break;
+      case 'eval':
+        fields = { phase: 'eval', step: event.step, ...NO_FIGURES, evalLoss: event.eval_loss };
+        break;
+      case 'checkpoint':
+        fields = { phase: 'checkpoint', step: event.step, ...NO_FIGURES };
+        break;
+    }
     const tenant = tenantId(job.tenant_id);
-    const contextId = job.context_id;
-    const runId = job.run_id;
-    const prior = await ports.repos.runs.get(tenant, runId);
-    if (!prior) throw new Error(`training run ${runId} is not recorded: request it with requestTraining first`);
-    // A retried job starts its loss curve again.
-    let run: TrainingRunRecord = { ...prior, state: 'running', error: null, firstLoss: null, lastLoss: null, losses: [] };
-    await ports.repos.runs.upsert(tenant, run);
+    if (next !== run && run.state !== 'completed' && run.state !== 'failed') {
+      await this.ports.repos.runs.upsert(tenant, { ...next, updatedAt: this.clock().toISOString() });
+    }
+    await this.publish(TRAINING_RUN_PROGRESS_V1, job, run, `progress-${run.id}-${fields.phase}-${fields.step}`, {
+      version: 'v1',
+      contextId: run.contextId,
+      runId: run.id,
+      totalSteps: next.totalSteps ?? 0,
+      ...fields,
+    });
+  }
 
-    const publishProgress = (
-      phase: 'started' | 'step' | 'eval' | 'checkpoint',
-      fields: Partial<Record<'loss' | 'evalLoss' | 'learningRate' | 'tokensPerS' | 'etaS', number | null>> & { step: number },
-    ) =>
-      publishEvent(ports.bus, TRAINING_RUN_PROGRESS_V1, {
-        tenant,
-        contextId,
-        subject: runId,
-        data: {
-          version: 'v1',
-          contextId,
-          runId,
-          phase,
-          step: fields.step,
-          totalSteps: run.totalSteps ?? 0,
-          loss: fields.loss ?? null,
-          evalLoss: fields.evalLoss ?? null,
-          learningRate: fields.learningRate ?? null,
-          tokensPerS: fields.tokensPerS ?? null,
-          etaS: fields.etaS ?? null,
-        },
-      });
-
-    const fail = async (type: string, message: string): Promise<never> => {
-      run = { ...run, state: 'failed', error: `${type}: ${message}` };
-      await ports.repos.runs.upsert(tenant, run);
-      await publishEvent(ports.bus, TRAINING_RUN_FAILED_V1, {
-        tenant,
-        contextId,
-        subject: runId,
-        data: { version: 'v1', contextId, runId, error: { type, message }, attempts: Math.max(1, context.attempt) },
-      });
-      throw new Error(`training run ${runId} failed: ${type}: ${message}`);
+  /** Registers the adapter the run produced; null when the run is not this tracker's. */
+  async completed(job: TrainingJobV1, result: TrainJobResult): Promise<AdapterRecord | null> {
+    const run = await this.run(job);
+    if (!run) return null;
+    const tenant = tenantId(job.tenant_id);
+    const now = this.clock().toISOString();
+    const adapterId = adapterIdFor(run.id);
+    const adapter: AdapterRecord = {
+      id: adapterId,
+      contextId: run.contextId,
+      runId: run.id,
+      baseModel: run.baseModel,
+      datasetVersionId: run.datasetVersionId,
+      datasetSha256: run.datasetSha256,
+      hyperparameters: run.hyperparameters,
+      artifactDir: result.artifact_dir,
+      metrics: result.metrics,
+      lossCurve: run.lossCurve,
+      registeredAt: (await this.ports.repos.adapters.get(tenant, adapterId))?.registeredAt ?? now,
     };
+    await this.ports.repos.adapters.upsert(tenant, adapter);
+    const totalSteps = result.metrics['total_steps'];
+    await this.ports.repos.runs.upsert(tenant, {
+      ...run,
+      state: 'completed',
+      adapterId,
+      error: null,
+      ...(typeof totalSteps === 'number' ? { totalSteps, step: totalSteps } : {}),
+      updatedAt: now,
+    });
+    await this.publish(TRAINING_RUN_COMPLETED_V1, job, run, `completed-${run.jobId}`, {
+      version: 'v1',
+      contextId: run.contextId,
+      runId: run.id,
+      method: job.method,
+      baseModel: run.baseModel,
+      datasetVersionId: run.datasetVersionId,
+      adapterId,
+      artifactUri: adapter.artifactDir,
+      metrics: adapter.metrics,
+    });
+    return adapter;
+  }
 
-    let events: AsyncIterable<RuntimeProgressV1>;
+  async failed(job: TrainingJobV1, error: { type: string; message: string }, attempts: number): Promise<void> {
+    const run = await this.run(job);
+    if (!run) return;
+    const type = /^[A-Za-z_][\w.]*$/.test(error.type) ? error.type : 'TrainingFailed';
+    const reason = `${type}: ${error.message}`;
+    await this.ports.repos.runs.upsert(tenantId(job.tenant_id), {
+      ...run,
+      state: 'failed',
+      error: reason,
+      updatedAt: this.clock().toISOString(),
+    });
+    await this.publish(TRAINING_RUN_FAILED_V1, job, run, `failed-${run.jobId}-${attempts}`, {
+      version: 'v1',
+      contextId: run.contextId,
+      runId: run.id,
+      error: { type, message: error.message || reason },
+      attempts: Math.max(1, attempts),
+    });
+  }
+
+  private async run(job: TrainingJobV1): Promise<TrainingRunRecord | null> {
+    return this.ports.repos.runs.get(tenantId(job.tenant_id), job.run_id);
+  }
+
+  private async publish<T extends Topic>(
+    topic: T,
+    job: TrainingJobV1,
+    run: TrainingRunRecord,
+    id: string,
+    data: EventData<T>,
+  ): Promise<void> {
+    await publishEvent(this.ports.bus, topic, {
+      tenant: tenantId(job.tenant_id),
+      contextId: run.contextId,
+      subject: run.id,
+      id,
+      data,
+      ...(this.ports.eventSource ? { source: this.ports.eventSource } : {}),
+    });
+  }
+}
+
+/**
+ * The `train` job handler of the in-process queue: runs the trainer and feeds its progress
+ * protocol to the tracker (and the job's progress); returns the job result the model runtime's
+ * worker returns, or fails the job with the runtime's error.
+ */
+export function trainJobHandler(ports: { tracker: TrainingRunTracker; trainer: ModelTrainer }): JobHandler<typeof TRAIN_JOB> {
+  return async (job, context: JobContext): Promise<TrainJobResult> => {
+    const fail = async (type: string, message: string): Promise<never> => {
+      await ports.tracker.failed(job, { type, message }, context.attempt);
+      throw new Error(`training run ${job.run_id} failed: ${type}: ${message}`);
+    };
+    let outcome: { ok: TrainJobResult } | { error: { type: string; message: string } } | null = null;
     try {
-      events = ports.trainer.train(job, context.signal);
-      for await (const event of events) {
-        switch (event.event) {
-          case 'started':
-            run = { ...run, totalSteps: event.total_steps, step: event.resumed_from_step ?? 0 };
-            await publishProgress('started', { step: run.step });
-            progress?.({ done: run.step, total: event.total_steps });
-            break;
-          case 'step':
-            run = {
-              ...run,
-              step: event.step,
-              totalSteps: event.total_steps,
-              firstLoss: run.firstLoss ?? event.loss,
-              lastLoss: event.loss,
-              losses: [...run.losses, event.loss],
-            };
-            await publishProgress('step', {
-              step: event.step,
-              loss: event.loss,
-              learningRate: event.learning_rate,
-              tokensPerS: event.tokens_per_s,
-              etaS: event.eta_s,
-            });
-            await context.reportProgress({ step: event.step, totalSteps: event.total_steps, loss: event.loss });
-            progress?.({ done: event.step, total: event.total_steps, note: `loss ${event.loss.toFixed(3)}` });
-            break;
-          case 'eval':
-            await publishProgress('eval', { step: event.step, evalLoss: event.eval_loss });
-            break;
-          case 'checkpoint':
-            await publishProgress('checkpoint', { step: event.step });
-            await ports.repos.runs.upsert(tenant, run);
-            break;
-          case 'completed': {
-            const adapter: AdapterRecord = {
-              id: adapterIdFor(runId),
-              contextId,
-              runId,
-              baseModel: job.base_model,
-              datasetVersionId: run.datasetVersionId,
-              datasetSha256: run.datasetSha256,
-              hyperparameters: job.hyperparameters,
-              artifactDir: event.artifact_dir,
-              metrics: event.metrics,
-              firstLoss: run.firstLoss,
-              lastLoss: run.lastLoss,
-              losses: run.losses,
-            };
-            await ports.repos.adapters.upsert(tenant, adapter);
-            run = { ...run, state: 'completed', adapterId: adapter.id };
-            await ports.repos.runs.upsert(tenant, run);
-            await publishEvent(ports.bus, TRAINING_RUN_COMPLETED_V1, {
-              tenant,
-              contextId,
-              id: `completed-${runId}`,
-              subject: runId,
-              data: {
-                version: 'v1',
-                contextId,
-                runId,
-                method: 'sft',
-                baseModel: job.base_model,
-                datasetVersionId: run.datasetVersionId,
-                adapterId: adapter.id,
-                artifactUri: event.artifact_dir,
-                metrics: event.metrics,
-              },
-            });
-            return { runId, adapterId: adapter.id, artifactDir: event.artifact_dir, firstLoss: run.firstLoss, lastLoss: run.lastLoss };
-          }
-          case 'failed':
-            return await fail(event.error.type, event.error.message);
+      for await (const event of ports.trainer.train(job, context.signal)) {
+        if (event.event === 'completed') {
+          outcome = { ok: { artifact_dir: event.artifact_dir, metrics: event.metrics } };
+          break;
         }
+        if (event.event === 'failed') {
+          outcome = { error: event.error };
+          break;
+        }
+        await ports.tracker.progress(job, event);
+        if (event.event === 'step') await context.reportProgress({ step: event.step, totalSteps: event.total_steps, loss: event.loss });
       }
     } catch (error) {
-      if (run.state === 'failed') throw error;
-      return await fail(error instanceof Error ? error.name : 'Error', error instanceof Error ? error.message : String(error));
+      outcome = {
+        error: { type: error instanceof Error ? error.name : 'Error', message: error instanceof Error ? error.message : String(error) },
+      };
     }
-    return await fail('TrainingIncomplete', 'the model runtime stopped without reporting a completed or failed event');
+    if (outcome === null) return fail('TrainingIncomplete', 'the model runtime stopped without reporting a completed or failed event');
+    if ('error' in outcome) return fail(outcome.error.type, outcome.error.message);
+    await ports.tracker.completed(job, outcome.ok);
+    return outcome.ok;
   };
 }
 
 /** The adapter a training run registered, or an error naming the run's state. */
 export async function adapterOfRun(
-  repos: Pick<StudioRepositories, 'runs' | 'adapters'>,
+  repos: { runs: Pick<Repository<TrainingRunRecord>, 'get'>; adapters: Pick<Repository<AdapterRecord>, 'get'> },
   tenant: TenantId,
   runId: string,
 ): Promise<AdapterRecord> {

@@ -5,16 +5,9 @@ import { TOPIC_NAMES, type CloudEvent, type Topic } from '@studio/contracts';
 import { ExactVectorIndex, InProcessEventBus, InProcessJobQueue, SqliteStore } from '@studio/inproc';
 import { tenantId, type ChatRequest, type ChatResult, type LlmClient } from '@studio/ports';
 import { FileArtifactStore } from '@studio/artifacts';
-import {
-  AdapterRecord,
-  AuditRunRecord,
-  ClauseRecord,
-  DatasetVersionRecord,
-  DocumentRecord,
-  TrainingRunRecord,
-  type PipelinePorts,
-  type StudioRepositories,
-} from '@studio/pipeline';
+import { frameUploadedDocument, generateDatasetVersion, uploadDocument, type FrameUploadResult, type GenerateDatasetResult } from './frame';
+import type { PipelinePorts, StudioRepositories } from './ports';
+import { ADAPTERS, AUDIT_RUNS, CLAUSE_INDEXES, CLAUSES, DATASET_VERSIONS, DOCUMENTS, TRAINING_RUNS } from './records';
 
 export const TENANT = tenantId('acme');
 
@@ -54,12 +47,13 @@ export async function openHarness(llm: LlmClient): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'studio-stage-'));
   const store = SqliteStore.open(dir, 'studio');
   const repos: StudioRepositories = {
-    documents: store.repository({ collection: 'documents', schema: DocumentRecord }),
-    clauses: store.repository({ collection: 'clauses', schema: ClauseRecord }),
-    datasets: store.repository({ collection: 'dataset_versions', schema: DatasetVersionRecord }),
-    runs: store.repository({ collection: 'training_runs', schema: TrainingRunRecord }),
-    adapters: store.repository({ collection: 'adapters', schema: AdapterRecord }),
-    audits: store.repository({ collection: 'audit_runs', schema: AuditRunRecord }),
+    documents: store.repository(DOCUMENTS),
+    clauses: store.repository(CLAUSES),
+    datasets: store.repository(DATASET_VERSIONS),
+    runs: store.repository(TRAINING_RUNS),
+    adapters: store.repository(ADAPTERS),
+    audits: store.repository(AUDIT_RUNS),
+    clauseIndexes: store.repository(CLAUSE_INDEXES),
   };
   const bus = new InProcessEventBus({ retry: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 1 } });
   const events: Harness['events'] = [];
@@ -134,4 +128,42 @@ export function fakeLlm(answer: (request: ChatRequest) => string): LlmClient & {
       return ['base', 'all-minilm-l6-v2'];
     },
   };
+}
+
+export interface FrameOptions {
+  contextId?: string;
+  documentId?: string;
+  policy?: string;
+  seeds?: string | null;
+  seed?: number;
+  heldOutRatio?: number;
+}
+
+/** Upload → frame → dataset version, as both profiles run them. */
+export async function frameAndPublish(
+  h: Harness,
+  options: FrameOptions = {},
+): Promise<{ framed: FrameUploadResult; dataset: GenerateDatasetResult }> {
+  const contextId = options.contextId ?? 'acme-conduct';
+  const uploaded = await uploadDocument(h, {
+    tenant: TENANT,
+    contextId,
+    documentId: options.documentId ?? 'acme-cg',
+    filename: 'policy.md',
+    mediaType: 'text/markdown',
+    content: new TextEncoder().encode(options.policy ?? POLICY),
+    maxBytes: 1_000_000,
+    source: '/test',
+  });
+  const framed = await frameUploadedDocument(h, uploaded);
+  const dataset = await generateDatasetVersion(h, {
+    tenant: TENANT,
+    contextId,
+    documentId: framed.document.id,
+    values: null,
+    seedsJsonl: options.seeds === undefined ? SEEDS : options.seeds,
+    seed: options.seed ?? 7,
+    heldOutRatio: options.heldOutRatio ?? 0.2,
+  });
+  return { framed, dataset };
 }

@@ -1,24 +1,40 @@
 import { TRAIN_JOB, type RuntimeProgressV1, type TrainingJobV1 } from '@studio/contracts';
 import { InProcessJobWorker } from '@studio/inproc';
 import type { JobStatus } from '@studio/ports';
-import { hyperparametersFor } from '../align';
+import { fakeLlm, frameAndPublish, openHarness, TENANT, type Harness } from './fixtures.spec-helper';
+import { indexDocumentClauses } from './index-clauses';
+import type { ModelTrainer } from './ports';
+import type { DatasetVersionRecord } from './records';
 import {
-  frameDocument,
-  publishFramedDocument,
-  type FramingResult,
-  type ModelTrainer,
   adapterIdFor,
   adapterOfRun,
+  ClauseIndexMissingError,
   lossTrend,
   requestTraining,
+  trainableDataset,
   trainingRunId,
   trainJobHandler,
-} from '@studio/pipeline';
-import { fakeLlm, openHarness, POLICY, SEEDS, TENANT, type Harness } from './fixtures.spec-helper';
+  TrainingRunTracker,
+} from './train';
 
 const time = '2026-01-01T00:00:00.000Z';
 
 /** A model runtime that reports `steps` steps with falling loss, then completes (or fails). */
+const hyperparameters = {
+  epochs: 1,
+  max_steps: 3,
+  learning_rate: 1e-4,
+  batch_size: 4,
+  gradient_accumulation_steps: 1,
+  max_seq_length: 320,
+  seed: 42,
+  eval_ratio: 0,
+  checkpoint_every_steps: 1_000,
+  adapter: 'lora' as const,
+  lora: { r: 16, alpha: 32, dropout: 0.05, target_modules: 'all-linear' },
+  dpo_beta: null,
+};
+
 function scriptedTrainer(
   steps: number,
   outcome: 'completed' | 'failed' | 'silent' = 'completed',
@@ -64,28 +80,25 @@ async function until(h: Harness, jobId: string): Promise<JobStatus> {
 
 describe('training stage', () => {
   let h: Harness;
-  let framing: FramingResult;
+  let dataset: DatasetVersionRecord;
   let worker: InProcessJobWorker;
-  const hyperparameters = hyperparametersFor({ epochs: 1, maxSteps: 3, learningRate: 1e-4 });
 
   beforeEach(async () => {
     h = await openHarness(fakeLlm(() => ''));
-    framing = await publishFramedDocument(
-      h,
-      TENANT,
-      frameDocument({
+    const framed = await frameAndPublish(h);
+    dataset = framed.dataset.dataset;
+    await indexDocumentClauses(
+      { ...h, embeddingModel: 'all-minilm-l6-v2' },
+      {
+        tenant: TENANT,
         contextId: 'acme-conduct',
-        documentId: 'acme-cg',
-        filename: 'policy.md',
-        mediaType: 'text/markdown',
-        content: new TextEncoder().encode(POLICY),
-        values: null,
-        seedsJsonl: SEEDS,
-        seed: 7,
-        heldOutRatio: 0.2,
-      }),
+        documentId: dataset.documentId,
+        documentSha256: dataset.documentSha256,
+        clauses: framed.framed.clauses,
+      },
     );
     worker = new InProcessJobWorker(h.queue, { jobs: [TRAIN_JOB], shutdownGraceMs: 50 });
+    await h.bus.idle();
     h.events.length = 0;
   });
   afterEach(async () => {
@@ -94,14 +107,22 @@ describe('training stage', () => {
   });
 
   const request = () =>
-    requestTraining(h, { tenant: TENANT, contextId: 'acme-conduct', dataset: framing.dataset, baseModel: 'tiny', hyperparameters });
+    requestTraining(h, {
+      tenant: TENANT,
+      contextId: 'acme-conduct',
+      dataset: trainableDataset(dataset),
+      baseModel: 'tiny',
+      hyperparameters,
+    });
+  const handler = (trainer: ModelTrainer, sink?: (p: { done: number; total: number }) => void) =>
+    trainJobHandler({ tracker: new TrainingRunTracker({ bus: h.bus, repos: h.repos }, sink), trainer });
 
   it('runs a train job through the queue: progress events, adapter registered with lineage, run completed', async () => {
     const trainer = scriptedTrainer(3);
     const progress: string[] = [];
     worker.handle(
       TRAIN_JOB,
-      trainJobHandler({ bus: h.bus, repos: h.repos, trainer }, (p) => progress.push(`${p.done}/${p.total}`)),
+      handler(trainer, (p) => progress.push(`${p.done}/${p.total}`)),
     );
     await worker.start();
 
@@ -111,8 +132,8 @@ describe('training stage', () => {
     await h.bus.idle();
 
     expect(status.state).toBe('completed');
-    expect(trainer.jobs[0]?.dataset.train_path).toBe(h.artifacts.pathOf(framing.dataset.train.uri));
-    expect(trainer.jobs[0]?.dataset.sha256).toBe(framing.dataset.train.sha256);
+    expect(trainer.jobs[0]?.dataset.train_path).toBe(h.artifacts.pathOf(dataset.train.uri));
+    expect(trainer.jobs[0]?.dataset.sha256).toBe(dataset.train.sha256);
     expect(h.events.map((e) => e.topic)).toEqual([
       'training.run.requested.v1',
       'training.run.progress.v1',
@@ -123,23 +144,25 @@ describe('training stage', () => {
       'training.run.completed.v1',
     ]);
     expect(progress).toEqual(['0/3', '1/3', '2/3', '3/3']);
-    const adapter = await adapterOfRun(h.repos, TENANT, requested.runId);
+    const adapter = await adapterOfRun(h.repos, TENANT, requested.run.id);
     expect(adapter).toMatchObject({
-      id: adapterIdFor(requested.runId),
+      id: adapterIdFor(requested.run.id),
       baseModel: 'tiny',
-      datasetVersionId: framing.dataset.id,
-      datasetSha256: framing.dataset.sha256,
+      datasetVersionId: dataset.id,
+      datasetSha256: dataset.sha256,
       hyperparameters,
-      firstLoss: 2.5,
-      lastLoss: 1.5,
-      losses: [2.5, 2, 1.5],
+      lossCurve: [
+        { step: 1, loss: 2.5 },
+        { step: 2, loss: 2 },
+        { step: 3, loss: 1.5 },
+      ],
     });
     const completed = h.events.at(-1)?.event.data as { adapterId: string; datasetVersionId: string };
-    expect(completed).toMatchObject({ adapterId: adapter.id, datasetVersionId: framing.dataset.id });
+    expect(completed).toMatchObject({ adapterId: adapter.id, datasetVersionId: dataset.id });
   });
 
   it('publishes training.run.failed and fails the job when the runtime reports a failure', async () => {
-    worker.handle(TRAIN_JOB, trainJobHandler({ bus: h.bus, repos: h.repos, trainer: scriptedTrainer(1, 'failed') }));
+    worker.handle(TRAIN_JOB, handler(scriptedTrainer(1, 'failed')));
     await worker.start();
     const requested = await request();
     if (requested.kind !== 'enqueued') throw new Error('expected a new run');
@@ -149,12 +172,12 @@ describe('training stage', () => {
     expect(status.failedReason).toMatch(/DatasetError: bad line 3/);
     const failed = h.events.find((e) => e.topic === 'training.run.failed.v1')?.event.data as { error: { type: string } };
     expect(failed.error.type).toBe('DatasetError');
-    expect((await h.repos.runs.get(TENANT, requested.runId))?.state).toBe('failed');
-    await expect(adapterOfRun(h.repos, TENANT, requested.runId)).rejects.toThrow(/is failed: DatasetError/);
+    expect((await h.repos.runs.get(TENANT, requested.run.id))?.state).toBe('failed');
+    await expect(adapterOfRun(h.repos, TENANT, requested.run.id)).rejects.toThrow(/is failed: DatasetError/);
   });
 
   it('fails the run when the runtime stops without a completed event', async () => {
-    worker.handle(TRAIN_JOB, trainJobHandler({ bus: h.bus, repos: h.repos, trainer: scriptedTrainer(1, 'silent') }));
+    worker.handle(TRAIN_JOB, handler(scriptedTrainer(1, 'silent')));
     await worker.start();
     const requested = await request();
     if (requested.kind !== 'enqueued') throw new Error('expected a new run');
@@ -166,16 +189,86 @@ describe('training stage', () => {
     expect(trainingRunId('a'.repeat(64), 'tiny', hyperparameters)).not.toBe(
       trainingRunId('a'.repeat(64), 'smollm2-135m-instruct', hyperparameters),
     );
-    worker.handle(TRAIN_JOB, trainJobHandler({ bus: h.bus, repos: h.repos, trainer: scriptedTrainer(1) }));
+    worker.handle(TRAIN_JOB, handler(scriptedTrainer(1)));
     await worker.start();
     const first = await request();
     if (first.kind !== 'enqueued') throw new Error('expected a new run');
     await until(h, first.jobId);
     // The scripted trainer wrote no files: the adapter is not reusable yet.
     expect((await request()).kind).toBe('enqueued');
-    await h.artifacts.put(`runs/${first.runId}/artifact/adapter_config.json`, '{}');
+    await h.artifacts.put(`runs/${first.run.id}/artifact/adapter_config.json`, '{}');
     const again = await request();
-    expect(again).toMatchObject({ kind: 'reused', runId: first.runId });
+    expect(again).toMatchObject({ kind: 'reused', run: { id: first.run.id } });
+  });
+
+  it('refuses to train while the dataset clauses are not indexed for retrieval', async () => {
+    await h.repos.clauseIndexes.delete(TENANT, (await h.repos.clauseIndexes.find(TENANT))[0]?.id ?? '');
+    await expect(request()).rejects.toThrow(ClauseIndexMissingError);
+    await h.bus.idle();
+    expect(h.events).toEqual([]);
+    expect(await h.repos.runs.count(TENANT)).toBe(0);
+  });
+
+  it('requesting a failed run again queues a new job for it', async () => {
+    worker.handle(TRAIN_JOB, handler(scriptedTrainer(1, 'failed')));
+    await worker.start();
+    const first = await request();
+    if (first.kind !== 'enqueued') throw new Error('expected a new run');
+    await until(h, first.jobId);
+    const again = await request();
+    if (again.kind !== 'enqueued') throw new Error('expected a new job');
+    expect(again.jobId).not.toBe(first.jobId);
+    expect(again.run).toMatchObject({ id: first.run.id, state: 'requested', error: null });
+    expect((await until(h, again.jobId)).state).toBe('failed');
+  });
+
+  it('the tracker skips replayed progress and a resumed attempt replaces the curve after its checkpoint', async () => {
+    const requested = await request();
+    if (requested.kind !== 'enqueued') throw new Error('expected a new run');
+    const tracker = new TrainingRunTracker({ bus: h.bus, repos: h.repos });
+    const job = requested;
+    const payload = { run_id: job.run.id, tenant_id: TENANT, method: 'sft' } as TrainingJobV1;
+    const base = { schema_version: 'v1' as const, run_id: job.run.id, time };
+    const step = (n: number, loss: number): RuntimeProgressV1 => ({
+      ...base,
+      event: 'step',
+      step: n,
+      total_steps: 4,
+      epoch: 1,
+      loss,
+      learning_rate: 1e-4,
+      tokens_per_s: 1,
+      eta_s: 1,
+    });
+    await tracker.progress(payload, {
+      ...base,
+      event: 'started',
+      method: 'sft',
+      base_model: 'tiny',
+      total_steps: 4,
+      resumed_from_step: null,
+    });
+    for (const [n, loss] of [
+      [1, 4],
+      [2, 3],
+      [3, 2],
+      [3, 2],
+    ] as const)
+      await tracker.progress(payload, step(n, loss));
+    await tracker.progress(payload, { ...base, event: 'started', method: 'sft', base_model: 'tiny', total_steps: 4, resumed_from_step: 2 });
+    await tracker.progress(payload, step(3, 2.5));
+    await tracker.progress(payload, step(4, 1));
+    await h.bus.idle();
+    const run = await h.repos.runs.get(TENANT, job.run.id);
+    expect(run?.lossCurve).toEqual([
+      { step: 1, loss: 4 },
+      { step: 2, loss: 3 },
+      { step: 3, loss: 2.5 },
+      { step: 4, loss: 1 },
+    ]);
+    const ids = h.events.filter((e) => e.topic === 'training.run.progress.v1').map((e) => e.event.id);
+    // Deterministic ids: the replayed and the resumed step 3 are the same event, which the bus delivers once.
+    expect(ids.filter((id) => id.endsWith('-step-3'))).toHaveLength(1);
   });
 
   it('summarises the loss curve by the mean of its first and last steps', () => {

@@ -3,24 +3,22 @@ import { parseAuditThresholds, type AuditReportV1 } from '@studio/auditing';
 import type { ChatRequest } from '@studio/ports';
 import {
   auditAdapter,
+  clauseSourceOf,
   ragSystemPrompt,
   readConversationalItems,
   sampleItems,
+  type AuditPorts,
   type AuditSettings,
-  frameDocument,
-  publishFramedDocument,
-  type FramingResult,
-  indexClauses,
-  retrieveClauses,
-  type AdapterRecord,
-} from '@studio/pipeline';
-import { fakeLlm, openHarness, POLICY, SEEDS, TENANT, type Harness } from './fixtures.spec-helper';
+} from './audit';
+import { fakeLlm, frameAndPublish, openHarness, TENANT, type Harness } from './fixtures.spec-helper';
+import { indexClauses, retrieveClauses } from './index-clauses';
+import type { AdapterRecord, ClauseRecord, DatasetVersionRecord } from './records';
 
 const settings: AuditSettings = { maxItems: 50, ragTopK: 2, maxTokens: 64, concurrency: 3 };
 
 describe('audit stage', () => {
   let h: Harness;
-  let framing: FramingResult;
+  let framing: { dataset: DatasetVersionRecord; clauses: ClauseRecord[] };
   let references: Map<string, string>;
   const loaded: Array<[string, string]> = [];
   const llm = fakeLlm((request: ChatRequest) => {
@@ -34,21 +32,9 @@ describe('audit stage', () => {
     llm.chats.length = 0;
     loaded.length = 0;
     h = await openHarness(llm);
-    framing = await publishFramedDocument(
-      h,
-      TENANT,
-      frameDocument({
-        contextId: 'acme-conduct',
-        documentId: 'acme-cg',
-        filename: 'policy.md',
-        mediaType: 'text/markdown',
-        content: new TextEncoder().encode(POLICY),
-        values: null,
-        seedsJsonl: SEEDS,
-        seed: 7,
-        heldOutRatio: 0.3,
-      }),
-    );
+    const framed = await frameAndPublish(h, { heldOutRatio: 0.3 });
+    framing = { dataset: framed.dataset.dataset, clauses: framed.framed.clauses };
+    await h.bus.idle();
     const heldOut = readConversationalItems(await h.artifacts.read(framing.dataset.heldOut.uri), 'held-out');
     references = new Map(heldOut.map((i) => [i.question, i.reference]));
     await indexClauses(
@@ -82,26 +68,32 @@ describe('audit stage', () => {
     },
     artifactDir: '/artifacts/run-1',
     metrics: {},
-    firstLoss: 2,
-    lastLoss: 1,
-    losses: [2, 1],
+    lossCurve: [
+      { step: 1, loss: 2 },
+      { step: 2, loss: 1 },
+    ],
+    registeredAt: '2026-01-01T00:00:00.000Z',
+  });
+  const ports = (extra: Partial<AuditPorts> = {}): AuditPorts => ({
+    ...h,
+    embeddingModel: 'emb',
+    adapters: { loadAdapter: async () => undefined },
+    clauses: clauseSourceOf(h.repos.clauses),
+    audits: h.repos.audits,
+    ...extra,
   });
 
   it('answers every held-out question with base, aligned and aligned+RAG, scores them, writes both reports and publishes the verdict', async () => {
-    const result = await auditAdapter(
-      { ...h, embeddingModel: 'emb', adapters: { loadAdapter: async (name, path) => void loaded.push([name, path]) } },
-      {
-        tenant: TENANT,
-        contextId: 'acme-conduct',
-        dataset: framing.dataset,
-        adapter: adapter(),
-        baseModel: 'base-model',
-        thresholds: parseAuditThresholds({ minCorrectness: 0.8, minFaithfulness: 0.5 }),
-        minClauseCoverage: 0.9,
-        settings,
-        createdAt: '2026-01-01T00:00:00.000Z',
-      },
-    );
+    const result = await auditAdapter(ports({ adapters: { loadAdapter: async (name, path) => void loaded.push([name, path]) } }), {
+      tenant: TENANT,
+      contextId: 'acme-conduct',
+      dataset: framing.dataset,
+      adapter: adapter(),
+      baseModel: 'base-model',
+      thresholds: parseAuditThresholds({ minCorrectness: 0.8, minFaithfulness: 0.5, minClauseCoverage: 0.9 }),
+      settings,
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
     await h.bus.idle();
 
     const items = framing.dataset.heldOut.examples;
@@ -119,6 +111,7 @@ describe('audit stage', () => {
     expect(report.scores.base?.correctness).toBeLessThan(0.3);
     expect(report.buckets.only_aligned_right).toBe(items);
     expect(report.verdict).toBe('pass');
+    expect(report.dataAudit?.nearDuplicates?.threshold).toBe(0.9);
     // Every clause of the fixture policy is cited by some example.
     expect(report.checks.find((c) => c.metric === 'data.clauseCoverage')).toEqual({
       metric: 'data.clauseCoverage',
@@ -143,19 +136,16 @@ describe('audit stage', () => {
         return { score: 0.75, raw: 4, reason: 'mostly right', error: null };
       },
     };
-    const result = await auditAdapter(
-      { ...h, embeddingModel: 'emb', adapters: { loadAdapter: async () => undefined }, judge: { judge, model: 'judge-model' } },
-      {
-        tenant: TENANT,
-        contextId: 'acme-conduct',
-        dataset: framing.dataset,
-        adapter: adapter(),
-        baseModel: 'base-model',
-        thresholds: parseAuditThresholds({ minCorrectness: 0.8, minFaithfulness: 0.5 }),
-        settings,
-        createdAt: '2026-01-01T00:00:00.000Z',
-      },
-    );
+    const result = await auditAdapter(ports({ judge: { judge, model: 'judge-model' } }), {
+      tenant: TENANT,
+      contextId: 'acme-conduct',
+      dataset: framing.dataset,
+      adapter: adapter(),
+      baseModel: 'base-model',
+      thresholds: parseAuditThresholds({ minCorrectness: 0.8, minFaithfulness: 0.5 }),
+      settings,
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
     expect(graded).toHaveLength(3 * framing.dataset.heldOut.examples);
     expect(result.report.scores.base?.judge).toBe(0.75);
     expect(result.report.scores.aligned_rag?.judge).toBe(0.75);
@@ -167,24 +157,21 @@ describe('audit stage', () => {
       id: 'acme-cg:9.9:000000000000',
       contextId: 'acme-conduct',
       documentId: 'acme-cg',
+      position: 99,
       numbering: '9.9',
       title: null,
       text: 'A clause no example cites.',
     });
-    const result = await auditAdapter(
-      { ...h, embeddingModel: 'emb', adapters: { loadAdapter: async () => undefined } },
-      {
-        tenant: TENANT,
-        contextId: 'acme-conduct',
-        dataset: framing.dataset,
-        adapter: { ...adapter(), id: 'base-model' },
-        baseModel: 'base-model',
-        thresholds: parseAuditThresholds({ minCorrectness: 0.8 }),
-        minClauseCoverage: 1,
-        settings: { ...settings, maxItems: 2 },
-        createdAt: '2026-01-01T00:00:00.000Z',
-      },
-    );
+    const result = await auditAdapter(ports(), {
+      tenant: TENANT,
+      contextId: 'acme-conduct',
+      dataset: framing.dataset,
+      adapter: { ...adapter(), id: 'base-model' },
+      baseModel: 'base-model',
+      thresholds: parseAuditThresholds({ minCorrectness: 0.8, minClauseCoverage: 1 }),
+      settings: { ...settings, maxItems: 2 },
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
     expect(result.report.items).toBe(2);
     expect(result.report.verdict).toBe('fail');
     expect(result.report.checks.find((c) => c.metric === 'aligned.correctness')?.passed).toBe(false);

@@ -1,0 +1,13 @@
+import type { ArtifactStore, ClauseRecord, DatasetVersionRecord, DocumentRecord } from '@studio/pipeline';
+import type { Repository } from '@studio/ports';
+
+/** Injection tokens of the framer's repositories (its own database) and of the shared artifact folder. */
+export const DOCUMENTS_REPOSITORY = Symbol('DOCUMENTS_REPOSITORY');
+export const CLAUSES_REPOSITORY = Symbol('CLAUSES_REPOSITORY');
+export const DATASETS_REPOSITORY = Symbol('DATASETS_REPOSITORY');
+export const ARTIFACTS = Symbol('ARTIFACTS');
+
+export type DocumentsRepository = Repository<DocumentRecord>;
+export type ClausesRepository = Repository<ClauseRecord>;
+export type DatasetsRepository = Repository<DatasetVersionRecord>;
+export type Artifacts = ArtifactStore;

@@ -1,0 +1,242 @@
+import { TRAIN_JOB, type TrainingHyperparameters } from '@studio/contracts';
+import type { AuditThresholds } from '@studio/auditing';
+import type { ContextValues, MediaType, NormativeKind } from '@studio/framing';
+import type { JobQueue, JobStatus, LlmClient, TenantId, VectorIndex } from '@studio/ports';
+import { auditAdapter, clauseSourceOf, type AuditPorts, type AuditResult, type AuditSettings } from './audit';
+import { frameUploadedDocument, generateDatasetVersion, uploadDocument, type GenerateDatasetResult } from './frame';
+import { indexDocumentClauses, type IndexClausesResult } from './index-clauses';
+import type { AdapterLoader, ArtifactStore, ProgressSink, Publishing, StudioRepositories } from './ports';
+import type { AdapterRecord, ClauseRecord, DocumentRecord } from './records';
+import { adapterOfRun, requestTraining, trainableDataset, TrainJobResult } from './train';
+
+/** The model endpoint once it is up (it may still be loading while the document is framed). */
+export interface ModelEndpoint {
+  llm: LlmClient;
+  adapters: AdapterLoader;
+}
+
+export interface AlignmentPorts extends Publishing {
+  repos: StudioRepositories;
+  artifacts: ArtifactStore;
+  /** The training queue: some worker runs the `train` jobs it is given. */
+  queue: Pick<JobQueue, 'enqueue' | 'status'>;
+  vectors: VectorIndex;
+  models: () => Promise<ModelEndpoint>;
+  judge?: AuditPorts['judge'];
+}
+
+export interface AlignmentInput {
+  tenant: TenantId;
+  contextId: string;
+  document: { id: string; filename: string; mediaType: MediaType; content: Uint8Array; maxBytes: number };
+  values: ContextValues | null;
+  seedsJsonl: string | null;
+  seed: number;
+  heldOutRatio: number;
+  baseModel: string;
+  embeddingModel: string;
+  hyperparameters: TrainingHyperparameters;
+  thresholds: AuditThresholds;
+  audit: AuditSettings;
+  /** Train again even when this exact run already produced an adapter. */
+  retrain: boolean;
+  /** 'frame' stops after the dataset version. */
+  until: 'frame' | 'audit';
+}
+
+export type AlignmentStage = 'frame' | 'index' | 'train' | 'audit';
+
+/** How the caller follows the stages (a progress board, a log). */
+export interface AlignmentObserver {
+  stage(stage: AlignmentStage): ProgressSink;
+  done(stage: AlignmentStage, ms: number, note: string): void;
+  note(text: string): void;
+}
+
+export interface StageTiming {
+  stage: string;
+  ms: number;
+  /** Of which spent in the model runtime (loading, training, generation, embeddings). */
+  modelMs: number;
+}
+
+export interface AlignmentResult {
+  document: DocumentRecord;
+  clauses: ClauseRecord[];
+  statementsByKind: Record<NormativeKind, number>;
+  dataset: GenerateDatasetResult;
+  timings: StageTiming[];
+  training: { adapter: AdapterRecord; reused: boolean } | null;
+  audit: AuditResult | null;
+}
+
+const TRAIN_SOURCE = 'training run';
+
+function stopwatch(): () => number {
+  const began = performance.now();
+  return () => performance.now() - began;
+}
+
+async function waitForJob(queue: Pick<JobQueue, 'status'>, jobId: string, signal: AbortSignal): Promise<JobStatus> {
+  for (;;) {
+    signal.throwIfAborted();
+    const status = await queue.status(TRAIN_JOB, jobId);
+    if (!status) throw new Error(`training job ${jobId} is not in the queue`);
+    if (status.state === 'completed' || status.state === 'failed' || status.state === 'cancelled') return status;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * "Align a model to this policy": the whole pipeline, stage after stage, on whatever adapters
+ * the ports are — upload → frame → dataset version → index the clauses → train (a `train` job
+ * that a worker runs) → audit base, aligned and aligned+RAG against the context's gates. Each
+ * stage is the use case the services run; `trainingMs` is told by the caller's worker.
+ */
+export async function alignToPolicy(
+  ports: AlignmentPorts,
+  input: AlignmentInput,
+  observer: AlignmentObserver,
+  signal: AbortSignal,
+  trainingMs: () => number = () => 0,
+): Promise<AlignmentResult> {
+  const { tenant, contextId } = input;
+  const timings: StageTiming[] = [];
+  const publishing = { bus: ports.bus, ...(ports.eventSource ? { eventSource: ports.eventSource } : {}) };
+
+  // (a) frame: upload, clauses, dataset version
+  let elapsed = stopwatch();
+  const frameSink = observer.stage('frame');
+  frameSink({ done: 0, total: 3 });
+  const uploaded = await uploadDocument(ports, {
+    tenant,
+    contextId,
+    documentId: input.document.id,
+    filename: input.document.filename,
+    mediaType: input.document.mediaType,
+    content: input.document.content,
+    maxBytes: input.document.maxBytes,
+    source: ports.eventSource ?? '/studio/cli',
+  });
+  frameSink({ done: 1, total: 3 });
+  const framed = await frameUploadedDocument({ ...publishing, repos: ports.repos, artifacts: ports.artifacts }, uploaded);
+  if (framed.document.status !== 'framed' || framed.statementsByKind === null) {
+    throw new Error(`document ${framed.document.id} could not be framed: ${framed.document.error ?? framed.document.status}`);
+  }
+  frameSink({ done: 2, total: 3 });
+  const dataset = await generateDatasetVersion(
+    { ...publishing, repos: ports.repos, artifacts: ports.artifacts },
+    {
+      tenant,
+      contextId,
+      documentId: framed.document.id,
+      values: input.values,
+      seedsJsonl: input.seedsJsonl,
+      seed: input.seed,
+      heldOutRatio: input.heldOutRatio,
+    },
+  );
+  frameSink({ done: 3, total: 3 });
+  timings.push({ stage: 'frame', ms: elapsed(), modelMs: 0 });
+  observer.done(
+    'frame',
+    timings.at(-1)?.ms ?? 0,
+    `${framed.clauses.length} clauses, dataset ${dataset.dataset.id}${dataset.created ? '' : ' (already published)'}`,
+  );
+  const result: AlignmentResult = {
+    document: framed.document,
+    clauses: framed.clauses,
+    statementsByKind: framed.statementsByKind,
+    dataset,
+    timings,
+    training: null,
+    audit: null,
+  };
+  if (input.until === 'frame') return result;
+
+  // (b) index
+  signal.throwIfAborted();
+  elapsed = stopwatch();
+  observer.note('runtime: waiting for the model server');
+  const models = await ports.models();
+  const waitedMs = elapsed();
+  timings.push({ stage: 'runtime start (overlaps frame)', ms: waitedMs, modelMs: waitedMs });
+  elapsed = stopwatch();
+  const indexed: IndexClausesResult = (
+    await indexDocumentClauses(
+      { ...publishing, llm: models.llm, vectors: ports.vectors, embeddingModel: input.embeddingModel, repos: ports.repos },
+      { tenant, contextId, documentId: framed.document.id, documentSha256: framed.document.sha256, clauses: framed.clauses },
+      observer.stage('index'),
+    )
+  ).result;
+  timings.push({ stage: 'index', ms: elapsed(), modelMs: indexed.embedMs });
+  observer.done('index', timings.at(-1)?.ms ?? 0, `${indexed.indexed} clauses, ${indexed.dimensions} dimensions`);
+
+  // (c) train
+  signal.throwIfAborted();
+  elapsed = stopwatch();
+  observer.stage('train');
+  const requested = await requestTraining(
+    { ...publishing, repos: ports.repos, queue: ports.queue, artifacts: ports.artifacts },
+    {
+      tenant,
+      contextId,
+      dataset: trainableDataset(dataset.dataset),
+      baseModel: input.baseModel,
+      hyperparameters: input.hyperparameters,
+      force: input.retrain,
+    },
+  );
+  let adapter: AdapterRecord;
+  if (requested.kind === 'reused') {
+    adapter = requested.adapter;
+    observer.note(
+      `train: reusing adapter ${adapter.id} of run ${requested.run.id} (same dataset, model and settings; --retrain to train again)`,
+    );
+  } else {
+    const status = await waitForJob(ports.queue, requested.jobId, signal);
+    if (status.state !== 'completed') throw new Error(`${TRAIN_SOURCE} ${requested.run.id} failed: ${status.failedReason ?? status.state}`);
+    TrainJobResult.parse(status.result);
+    adapter = await adapterOfRun(ports.repos, tenant, requested.run.id);
+  }
+  timings.push({ stage: 'train', ms: elapsed(), modelMs: trainingMs() });
+  const curve = adapter.lossCurve;
+  observer.done(
+    'train',
+    timings.at(-1)?.ms ?? 0,
+    requested.kind === 'reused' ? 'reused' : `loss ${curve[0]?.loss.toFixed(3) ?? '?'} → ${curve.at(-1)?.loss.toFixed(3) ?? '?'}`,
+  );
+  result.training = { adapter, reused: requested.kind === 'reused' };
+
+  // (d) audit
+  signal.throwIfAborted();
+  elapsed = stopwatch();
+  const audit = await auditAdapter(
+    {
+      ...publishing,
+      artifacts: ports.artifacts,
+      llm: models.llm,
+      vectors: ports.vectors,
+      embeddingModel: input.embeddingModel,
+      adapters: models.adapters,
+      clauses: clauseSourceOf(ports.repos.clauses),
+      audits: ports.repos.audits,
+      ...(ports.judge ? { judge: ports.judge } : {}),
+    },
+    {
+      tenant,
+      contextId,
+      dataset: dataset.dataset,
+      adapter,
+      baseModel: input.baseModel,
+      thresholds: input.thresholds,
+      settings: input.audit,
+      createdAt: new Date().toISOString(),
+    },
+    observer.stage('audit'),
+  );
+  timings.push({ stage: 'audit', ms: elapsed(), modelMs: audit.modelMs });
+  observer.done('audit', timings.at(-1)?.ms ?? 0, `verdict ${audit.report.verdict}`);
+  result.audit = audit;
+  return result;
+}
