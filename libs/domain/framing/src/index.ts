@@ -1,6 +1,5 @@
 export * from './lib/dataset';
 export * from './lib/errors';
-export * from './lib/frame-context';
 export * from './lib/generate';
 export * from './lib/model';
 export * from './lib/parse';

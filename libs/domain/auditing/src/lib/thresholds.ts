@@ -21,6 +21,8 @@ export const AuditThresholds = z
     baseTolerance: z.number().min(0).max(1).nullable().default(0),
     /** Minimum mean judge score of the gated variant; null (default) means no judge check. */
     minJudge: z.number().min(0).max(1).nullable().default(null),
+    /** Minimum share of the context's clauses cited by the dataset (train and held-out); null means no coverage gate. */
+    minClauseCoverage: z.number().min(0).max(1).nullable().default(null),
     /** An item's answer is right (for outcome buckets) when its correctness is at least this. */
     itemPass: z.number().min(0).max(1).default(0.5),
   })

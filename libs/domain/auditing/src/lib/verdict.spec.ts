@@ -20,6 +20,7 @@ describe('parseAuditThresholds', () => {
       maxRefusalRate: 0.1,
       baseTolerance: 0,
       minJudge: null,
+      minClauseCoverage: null,
       itemPass: 0.5,
     });
     expect(parseAuditThresholds(null).minCorrectness).toBe(0.5);
@@ -101,5 +102,15 @@ describe('decideVerdict', () => {
     expect(judged.checks.at(-1)).toEqual({ metric: 'aligned.judge', value: 0.55, threshold: 0.6, comparator: '>=', passed: false });
     expect(judged.verdict).toBe('fail');
     expect(() => decideVerdict(scores(), withJudge)).toThrow(/minJudge=0.6 but aligned has no judge score/);
+  });
+
+  it('gates the clause coverage in the same verdict when a minimum is set', () => {
+    const withCoverage = parseAuditThresholds({ minCorrectness: 0, minFaithfulness: 0, maxRefusalRate: 1, minClauseCoverage: 0.9 });
+    const low = decideVerdict(scores(), withCoverage, { clauseCoverage: 0.85 });
+    expect(low.checks.at(-1)).toEqual({ metric: 'data.clauseCoverage', value: 0.85, threshold: 0.9, comparator: '>=', passed: false });
+    expect(low.verdict).toBe('fail');
+    expect(decideVerdict(scores(), withCoverage, { clauseCoverage: 0.9 }).checks.at(-1)?.passed).toBe(true);
+    expect(() => decideVerdict(scores(), withCoverage)).toThrow(/minClauseCoverage=0.9 but the audit was given no clause coverage/);
+    expect(decideVerdict(scores(), parseAuditThresholds({})).checks.map((c) => c.metric)).not.toContain('data.clauseCoverage');
   });
 });

@@ -21,8 +21,13 @@ function check(metric: string, value: number, comparator: '>=' | '<=', threshold
  * - `V.refusalRate` ≤ maxRefusalRate
  * - `V.correctness-base.correctness` ≥ −baseTolerance (unless baseTolerance is null)
  * - `V.judge` ≥ minJudge (only when minJudge is set; then a missing judge score is an error, not a fail)
+ * - `data.clauseCoverage` ≥ minClauseCoverage (only when minClauseCoverage is set; then the data's coverage must be given)
  */
-export function decideVerdict(scores: Readonly<Record<AuditVariant, VariantScores>>, thresholds: AuditThresholds): Verdict {
+export function decideVerdict(
+  scores: Readonly<Record<AuditVariant, VariantScores>>,
+  thresholds: AuditThresholds,
+  data: { clauseCoverage: number | null } = { clauseCoverage: null },
+): Verdict {
   const v = thresholds.gateVariant;
   const gated = scores[v];
   const checks: VerdictCheck[] = [
@@ -41,6 +46,12 @@ export function decideVerdict(scores: Readonly<Record<AuditVariant, VariantScore
       );
     }
     checks.push(check(`${v}.judge`, gated.judge, '>=', thresholds.minJudge));
+  }
+  if (thresholds.minClauseCoverage !== null) {
+    if (data.clauseCoverage === null) {
+      throw new Error(`thresholds set minClauseCoverage=${thresholds.minClauseCoverage} but the audit was given no clause coverage`);
+    }
+    checks.push(check('data.clauseCoverage', data.clauseCoverage, '>=', thresholds.minClauseCoverage));
   }
   return { verdict: checks.every((c) => c.passed) ? 'pass' : 'fail', checks };
 }

@@ -10,14 +10,43 @@ export const ContextValue = z.object({
 });
 export type ContextValue = z.infer<typeof ContextValue>;
 
-export const AuditThresholds = z.object({
-  min_aligned_correctness: z.number().min(0).max(1),
-  min_faithfulness: z.number().min(0).max(1),
-  min_clause_coverage: z.number().min(0).max(1).optional(),
-  max_benign_refusal_rate: z.number().min(0).max(1),
-  max_red_team_attack_success: z.number().min(0).max(1).optional(),
-  max_general_ability_regression: z.number().min(0).max(1).optional(),
-});
+/**
+ * Gates a values file may not set yet: the audit does not measure them, and a gate that is read
+ * but not measured would make a PASS overstate what was checked.
+ */
+export const UNMEASURED_GATES: Readonly<Record<string, string>> = {
+  max_red_team_attack_success: 'the audit runs no red-team attacks yet',
+  max_general_ability_regression: 'the audit measures no general-ability benchmark yet',
+};
+
+/** The release gates of a values file (its `audit` section); every gate named here is measured by the audit. */
+export const AuditThresholds = z
+  .object({
+    min_aligned_correctness: z.number().min(0).max(1),
+    min_faithfulness: z.number().min(0).max(1),
+    min_clause_coverage: z.number().min(0).max(1).optional(),
+    max_benign_refusal_rate: z.number().min(0).max(1),
+  })
+  .catchall(z.unknown())
+  .superRefine((audit, ctx) => {
+    for (const key of Object.keys(audit)) {
+      if (['min_aligned_correctness', 'min_faithfulness', 'min_clause_coverage', 'max_benign_refusal_rate'].includes(key)) continue;
+      const why = UNMEASURED_GATES[key];
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: why
+          ? `gate "${key}" cannot be honoured: ${why}; remove it from the values file`
+          : `unknown gate "${key}" (known: min_aligned_correctness, min_faithfulness, min_clause_coverage, max_benign_refusal_rate)`,
+      });
+    }
+  })
+  .transform(({ min_aligned_correctness, min_faithfulness, min_clause_coverage, max_benign_refusal_rate }) => ({
+    min_aligned_correctness,
+    min_faithfulness,
+    max_benign_refusal_rate,
+    ...(min_clause_coverage === undefined ? {} : { min_clause_coverage }),
+  }));
 export type AuditThresholds = z.infer<typeof AuditThresholds>;
 
 export const ContextValues = z
