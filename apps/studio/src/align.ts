@@ -4,33 +4,32 @@ import { TOPIC_NAMES, TRAIN_JOB, type TrainingHyperparameters } from '@studio/co
 import { ExactVectorIndex, InProcessEventBus, InProcessJobQueue, InProcessJobWorker, SqliteStore } from '@studio/inproc';
 import { OpenAiCompatibleClient } from '@studio/llm';
 import { LlmJudge } from '@studio/auditing';
-import { tenantId, type JobQueue, type JobStatus, type TenantId } from '@studio/ports';
+import { DEFAULT_MAX_DOCUMENT_BYTES } from '@studio/framing';
+import { tenantId } from '@studio/ports';
 import { FileArtifactStore } from '@studio/artifacts';
+import {
+  ADAPTERS,
+  AUDIT_RUNS,
+  CLAUSE_INDEXES,
+  CLAUSES,
+  DATASET_VERSIONS,
+  DOCUMENTS,
+  TRAINING_RUNS,
+  alignToPolicy,
+  auditThresholdsFor,
+  frameDocument,
+  trainJobHandler,
+  TrainingRunTracker,
+  type AlignmentObserver,
+  type FramedDocument,
+  type ModelEndpoint,
+  type StudioRepositories,
+} from '@studio/pipeline';
 import { RuntimeServer, runtimeExecutable, SubprocessTrainer } from './adapters/runtime-process';
 import { ALIGN_DEFAULTS, type AlignArgs } from './cli/args';
-import { asInputError, auditThresholdsFrom, loadInputs } from './cli/inputs';
+import { asInputError, loadInputs } from './cli/inputs';
 import { ProgressBoard, type ProgressOutput } from './cli/progress';
-import type { AlignSummary, StageTiming } from './cli/summary';
-import {
-  auditAdapter,
-  frameDocument,
-  publishFramedDocument,
-  type FramedDocument,
-  type FramingResult,
-  indexClauses,
-  AdapterRecord,
-  AuditRunRecord,
-  ClauseRecord,
-  DatasetVersionRecord,
-  DocumentRecord,
-  TrainingRunRecord,
-  type PipelinePorts,
-  type StudioRepositories,
-  adapterOfRun,
-  requestTraining,
-  trainJobHandler,
-  type TrainJobResult,
-} from '@studio/pipeline';
+import type { AlignSummary } from './cli/summary';
 
 export const EMBEDDING_MODEL = 'all-minilm-l6-v2';
 
@@ -75,12 +74,13 @@ function openEmbedded(dataDir: string): Embedded {
   mkdirSync(dataDir, { recursive: true });
   const store = SqliteStore.open(dataDir, 'studio');
   const repos: StudioRepositories = {
-    documents: store.repository({ collection: 'documents', schema: DocumentRecord }),
-    clauses: store.repository({ collection: 'clauses', schema: ClauseRecord, indexes: [{ fields: { contextId: 1 } }] }),
-    datasets: store.repository({ collection: 'dataset_versions', schema: DatasetVersionRecord }),
-    runs: store.repository({ collection: 'training_runs', schema: TrainingRunRecord }),
-    adapters: store.repository({ collection: 'adapters', schema: AdapterRecord }),
-    audits: store.repository({ collection: 'audit_runs', schema: AuditRunRecord }),
+    documents: store.repository(DOCUMENTS),
+    clauses: store.repository(CLAUSES),
+    datasets: store.repository(DATASET_VERSIONS),
+    runs: store.repository(TRAINING_RUNS),
+    adapters: store.repository(ADAPTERS),
+    audits: store.repository(AUDIT_RUNS),
+    clauseIndexes: store.repository(CLAUSE_INDEXES),
   };
   const bus = new InProcessEventBus({ groupId: 'studio-cli' });
   const eventCounts = new Map<string, number>();
@@ -103,29 +103,13 @@ function openEmbedded(dataDir: string): Embedded {
   };
 }
 
-async function waitForJob(queue: JobQueue, jobId: string, signal: AbortSignal): Promise<JobStatus> {
-  for (;;) {
-    if (signal.aborted) throw new Error('interrupted');
-    const status = await queue.status(TRAIN_JOB, jobId);
-    if (!status) throw new Error(`training job ${jobId} is not in the queue`);
-    if (status.state === 'completed' || status.state === 'failed' || status.state === 'cancelled') return status;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function stageTimer() {
-  const began = performance.now();
-  return () => performance.now() - began;
-}
-
-/** Frames the policy (pure), turning bad input into InputErrors before anything is stored. */
+/** Frames the policy in memory (pure), turning bad input into InputErrors before anything is stored. */
 export async function prepare(args: AlignArgs): Promise<{ framed: FramedDocument; inputs: Awaited<ReturnType<typeof loadInputs>> }> {
   const inputs = await loadInputs(args);
   try {
     const framed = frameDocument({
       contextId: inputs.contextId,
       documentId: inputs.documentId,
-      filename: inputs.filename,
       mediaType: inputs.mediaType,
       content: inputs.content,
       values: inputs.values,
@@ -139,174 +123,129 @@ export async function prepare(args: AlignArgs): Promise<{ framed: FramedDocument
   }
 }
 
+function boardObserver(board: ProgressBoard): AlignmentObserver {
+  return {
+    stage: (stage) => board.stage(stage),
+    done: (stage, ms, note) => board.done(stage, ms, note),
+    note: (text) => board.note(text),
+  };
+}
+
 /**
- * `studio align`: frame → index → train → audit in one process, on the embedded profile, with
- * `studio-runtime serve` as a child process. Returns the figures of the closing summary.
+ * `studio align`: the pipeline's `alignToPolicy` on the embedded profile, with
+ * `studio-runtime serve` as a child process and an in-process worker running the `train` jobs
+ * through `studio-runtime train`. Returns the figures of the closing summary.
  */
 export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSummary> {
-  const totalTimer = stageTimer();
-  const board = new ProgressBoard(io.stderr);
-  const timings: StageTiming[] = [];
-  let elapsed = stageTimer();
+  const began = performance.now();
   const { framed, inputs } = await prepare(args);
-  const prepareMs = elapsed();
-  const thresholds = auditThresholdsFrom(inputs.values, inputs.valuesPath ?? 'defaults');
-  const tenant: TenantId = tenantId(args.tenant);
+  const prepareMs = performance.now() - began;
+  const thresholds = auditThresholdsFor(inputs.values, inputs.valuesPath ?? 'defaults');
+  const tenant = tenantId(args.tenant);
   const dataDir = resolve(args.dataDir);
   const embedded = openEmbedded(dataDir);
   const { bus, repos, artifacts, queue, vectors } = embedded;
+  const board = new ProgressBoard(io.stderr);
   await bus.start();
 
   const executable = runtimeExecutable(io.root);
   let server: RuntimeServer | null = null;
   let serverStart: Promise<RuntimeServer> | null = null;
   let serverMs = 0;
+  let trainingMs = 0;
   const worker = new InProcessJobWorker(queue, { jobs: [TRAIN_JOB], shutdownGraceMs: 5_000 });
   try {
-    // The model runtime loads while framing runs.
+    // The model runtime loads while the document is framed.
     if (args.command === 'align') {
-      const began = performance.now();
+      const started = performance.now();
       serverStart = RuntimeServer.start({
         executable,
         baseModel: args.model,
         logFile: join(dataDir, 'logs', 'runtime-server.log'),
         ...(io.env ? { env: io.env } : {}),
       }).then((s) => {
-        serverMs = performance.now() - began;
+        serverMs = performance.now() - started;
         server = s;
         return s;
       });
       serverStart.catch(() => undefined);
+      const handle = trainJobHandler({
+        tracker: new TrainingRunTracker({ bus, repos }, board.stage('train')),
+        trainer: new SubprocessTrainer({ executable, ...(io.env ? { env: io.env } : {}) }),
+      });
+      worker.handle(TRAIN_JOB, async (job, context) => {
+        const t = performance.now();
+        try {
+          return await handle(job, context);
+        } finally {
+          trainingMs = performance.now() - t;
+        }
+      });
+      await worker.start();
     }
-
-    // (a) frame (parsing, statements, examples and split ran in prepare(), before anything was stored)
-    elapsed = stageTimer();
-    const frameSink = board.stage('frame');
-    frameSink({ done: 0, total: 1 });
-    const framing: FramingResult = await publishFramedDocument({ bus, repos, artifacts }, tenant, framed);
-    frameSink({ done: 1, total: 1 });
-    timings.push({ stage: 'frame', ms: prepareMs + elapsed(), modelMs: 0 });
-    board.done(
-      'frame',
-      timings.at(-1)?.ms ?? 0,
-      `${framing.clauses.length} clauses, dataset ${framing.dataset.id}${framing.created ? '' : ' (already published)'}`,
-    );
-    const base = {
-      contextId: inputs.contextId,
-      dataDir,
-      framing,
-      statementsByKind: framed.statementsByKind,
+    const models = async (): Promise<ModelEndpoint> => {
+      const ready = await (serverStart as Promise<RuntimeServer>);
+      board.note(`runtime: ${args.model} served at ${ready.baseUrl} (started in ${(serverMs / 1000).toFixed(1)} s)`);
+      return { llm: new OpenAiCompatibleClient({ baseUrl: ready.baseUrl, timeoutMs: 600_000 }), adapters: ready };
     };
-    if (args.command === 'frame') {
-      await bus.stop();
-      return { ...base, timings, totalMs: totalTimer(), training: null, audit: null, events: Object.fromEntries(embedded.eventCounts) };
-    }
-
-    // (b) index
-    io.signal.throwIfAborted();
-    elapsed = stageTimer();
-    board.note('runtime: waiting for the model server');
-    const ready = await (serverStart as Promise<RuntimeServer>);
-    const llm = new OpenAiCompatibleClient({ baseUrl: ready.baseUrl, timeoutMs: 600_000 });
-    const ports: PipelinePorts = { bus, repos, artifacts, queue, vectors, llm };
-    const waitedMs = elapsed();
-    board.note(`runtime: ${args.model} served at ${ready.baseUrl} (started in ${(serverMs / 1000).toFixed(1)} s)`);
-    elapsed = stageTimer();
-    const indexed = await indexClauses(
-      { llm, vectors, embeddingModel: EMBEDDING_MODEL },
-      { tenant, contextId: inputs.contextId, clauses: framing.clauses },
-      board.stage('index'),
-    );
-    timings.push({ stage: 'runtime start (overlaps frame)', ms: waitedMs, modelMs: waitedMs });
-    timings.push({ stage: 'index', ms: elapsed(), modelMs: indexed.embedMs });
-    board.done('index', timings.at(-1)?.ms ?? 0, `${indexed.indexed} clauses, ${indexed.dimensions} dimensions`);
-
-    // (c) train
-    io.signal.throwIfAborted();
-    elapsed = stageTimer();
-    const trainSink = board.stage('train');
-    let trainingMs = 0;
-    worker.handle(TRAIN_JOB, async (job, context) => {
-      const began = performance.now();
-      try {
-        return await trainJobHandler(
-          { bus, repos, trainer: new SubprocessTrainer({ executable, ...(io.env ? { env: io.env } : {}) }) },
-          trainSink,
-        )(job, context);
-      } finally {
-        trainingMs = performance.now() - began;
-      }
-    });
-    await worker.start();
-    const requested = await requestTraining(ports, {
-      tenant,
-      contextId: inputs.contextId,
-      dataset: framing.dataset,
-      baseModel: args.model,
-      hyperparameters: hyperparametersFor(args),
-      force: args.retrain,
-    });
-    let adapter: AdapterRecord;
-    let reused = false;
-    if (requested.kind === 'reused') {
-      adapter = requested.adapter;
-      reused = true;
-      board.note(
-        `train: reusing adapter ${adapter.id} of run ${requested.runId} (same dataset, model and settings; --retrain to train again)`,
-      );
-    } else {
-      const status = await waitForJob(queue, requested.jobId, io.signal);
-      if (status.state !== 'completed') throw new Error(`training failed: ${status.failedReason ?? status.state}`);
-      const result = status.result as TrainJobResult;
-      adapter = await adapterOfRun(repos, tenant, result.runId);
-    }
-    timings.push({ stage: 'train', ms: elapsed(), modelMs: trainingMs });
-    board.done(
-      'train',
-      timings.at(-1)?.ms ?? 0,
-      reused ? 'reused' : `loss ${adapter.firstLoss?.toFixed(3) ?? '?'} → ${adapter.lastLoss?.toFixed(3) ?? '?'}`,
-    );
-
-    // (d) audit
-    io.signal.throwIfAborted();
-    elapsed = stageTimer();
-    const audit = await auditAdapter(
-      { bus, repos, artifacts, llm, vectors, embeddingModel: EMBEDDING_MODEL, adapters: ready, ...judgeOf(args) },
+    const result = await alignToPolicy(
+      { bus, repos, artifacts, queue, vectors, models, ...judgeOf(args) },
       {
         tenant,
         contextId: inputs.contextId,
-        dataset: framing.dataset,
-        adapter,
+        document: {
+          id: inputs.documentId,
+          filename: inputs.filename,
+          mediaType: inputs.mediaType,
+          content: inputs.content,
+          maxBytes: DEFAULT_MAX_DOCUMENT_BYTES,
+        },
+        values: inputs.values,
+        seedsJsonl: inputs.seedsJsonl,
+        seed: ALIGN_DEFAULTS.seed,
+        heldOutRatio: ALIGN_DEFAULTS.heldOutRatio,
         baseModel: args.model,
+        embeddingModel: EMBEDDING_MODEL,
+        hyperparameters: hyperparametersFor(args),
         thresholds,
-        minClauseCoverage: inputs.values?.audit.min_clause_coverage ?? null,
-        settings: {
+        audit: {
           maxItems: args.maxEval,
           ragTopK: ALIGN_DEFAULTS.ragTopK,
           maxTokens: ALIGN_DEFAULTS.maxTokens,
           concurrency: ALIGN_DEFAULTS.concurrency,
         },
-        createdAt: new Date().toISOString(),
+        retrain: args.retrain,
+        until: args.command === 'frame' ? 'frame' : 'audit',
       },
-      board.stage('audit'),
+      boardObserver(board),
+      io.signal,
+      () => trainingMs,
     );
-    timings.push({ stage: 'audit', ms: elapsed(), modelMs: audit.modelMs });
-    board.done('audit', timings.at(-1)?.ms ?? 0, `verdict ${audit.report.verdict}`);
     await bus.idle();
+    const [frameTiming, ...rest] = result.timings;
     return {
-      ...base,
-      timings,
-      totalMs: totalTimer(),
-      training: {
-        runId: adapter.runId,
-        adapterId: adapter.id,
-        firstLoss: adapter.firstLoss,
-        lastLoss: adapter.lastLoss,
-        losses: adapter.losses,
-        reused,
-        hyperparameters: adapter.hyperparameters,
-      },
-      audit: { report: audit.report, reportJsonUri: audit.reportJsonUri, reportMarkdownUri: audit.reportMarkdownUri },
+      contextId: inputs.contextId,
+      dataDir,
+      clauses: result.clauses.length,
+      statements: framed.statements.length,
+      statementsByKind: result.statementsByKind,
+      seeds: framed.seeds.length,
+      dataset: result.dataset.dataset,
+      datasetCreated: result.dataset.created,
+      timings: [...(frameTiming ? [{ ...frameTiming, ms: frameTiming.ms + prepareMs }] : []), ...rest],
+      totalMs: performance.now() - began,
+      training: result.training
+        ? {
+            runId: result.training.adapter.runId,
+            adapterId: result.training.adapter.id,
+            losses: result.training.adapter.lossCurve.map((p) => p.loss),
+            reused: result.training.reused,
+            hyperparameters: result.training.adapter.hyperparameters,
+          }
+        : null,
+      audit: result.audit
+        ? { report: result.audit.report, reportJsonUri: result.audit.reportJsonUri, reportMarkdownUri: result.audit.reportMarkdownUri }
+        : null,
       events: Object.fromEntries(embedded.eventCounts),
     };
   } finally {

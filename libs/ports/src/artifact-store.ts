@@ -8,6 +8,8 @@ export interface ArtifactStore {
   /** Writes `content` under `key`, replacing what was there (reports of a re-run audit). */
   put(key: string, content: string): Promise<{ uri: string; sha256: string }>;
   read(uri: string): Promise<string>;
+  /** The artifact's bytes, as written (original documents need not be UTF-8 text). */
+  readBytes(uri: string): Promise<Uint8Array>;
   /** Whether an artifact (by uri or local path) exists. */
   exists(uriOrPath: string): Promise<boolean>;
   /** A folder a local process (the model runtime) can write into, e.g. a training run's output. */

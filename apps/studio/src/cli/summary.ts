@@ -2,28 +2,26 @@ import { fileURLToPath } from 'node:url';
 import type { AuditReportV1 } from '@studio/auditing';
 import type { TrainingHyperparameters } from '@studio/contracts';
 import type { NormativeKind } from '@studio/framing';
-import { type FramingResult, lossTrend } from '@studio/pipeline';
+import { lossTrend, type DatasetVersionRecord, type StageTiming } from '@studio/pipeline';
 import { formatDuration } from './progress';
 
-export interface StageTiming {
-  stage: string;
-  ms: number;
-  /** Of which spent in the model runtime (loading, training, generation, embeddings). */
-  modelMs: number;
-}
+export type { StageTiming };
 
 export interface AlignSummary {
   contextId: string;
   dataDir: string;
-  framing: FramingResult;
+  clauses: number;
+  statements: number;
   statementsByKind: Record<NormativeKind, number>;
+  seeds: number;
+  dataset: DatasetVersionRecord;
+  /** False when this exact dataset version was already published (a re-run). */
+  datasetCreated: boolean;
   timings: StageTiming[];
   totalMs: number;
   training: {
     runId: string;
     adapterId: string;
-    firstLoss: number | null;
-    lastLoss: number | null;
     losses: number[];
     reused: boolean;
     hyperparameters: TrainingHyperparameters;
@@ -60,30 +58,28 @@ function pathOf(uri: string): string {
 
 /** The closing summary printed after a run. */
 export function renderSummary(summary: AlignSummary): string {
-  const { framing } = summary;
+  const { dataset } = summary;
   const kinds = Object.entries(summary.statementsByKind)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k}`)
     .join(', ');
   const lines: string[] = ['', `== studio align: ${summary.contextId} ==`];
   const rows: string[][] = [
-    ['clauses', String(framing.clauses.length)],
-    ['statements', `${framing.statements}${kinds ? ` (${kinds})` : ''}`],
+    ['clauses', String(summary.clauses)],
+    ['statements', `${summary.statements}${kinds ? ` (${kinds})` : ''}`],
     [
       'examples',
-      `${framing.dataset.train.examples + framing.dataset.heldOut.examples} (train ${framing.dataset.train.examples} / held-out ${framing.dataset.heldOut.examples}; ${framing.seeds} seeds)`,
+      `${dataset.train.examples + dataset.heldOut.examples} (train ${dataset.train.examples} / held-out ${dataset.heldOut.examples}; ${summary.seeds} seeds)`,
     ],
-    [
-      'dataset',
-      `${framing.dataset.id} sha256 ${framing.dataset.sha256.slice(0, 16)}… clause coverage ${pct(framing.dataset.clauseCoverage)}`,
-    ],
+    ['dataset', `${dataset.id} sha256 ${dataset.sha256.slice(0, 16)}… clause coverage ${pct(dataset.clauseCoverage)}`],
   ];
   if (summary.training) {
     const t = summary.training;
     const trend = lossTrend(t.losses);
+    const [firstLoss, lastLoss] = [t.losses[0], t.losses.at(-1)];
     const loss =
-      t.firstLoss !== null && t.lastLoss !== null
-        ? `${f3(t.firstLoss)} → ${f3(t.lastLoss)}${trend && t.losses.length >= 4 ? ` (mean of first/last ${Math.min(5, Math.floor(t.losses.length / 2))} steps ${f3(trend.first)} → ${f3(trend.last)})` : ''}`
+      firstLoss !== undefined && lastLoss !== undefined
+        ? `${f3(firstLoss)} → ${f3(lastLoss)}${trend && t.losses.length >= 4 ? ` (mean of first/last ${Math.min(5, Math.floor(t.losses.length / 2))} steps ${f3(trend.first)} → ${f3(trend.last)})` : ''}`
         : 'n/a';
     rows.push([
       'training',

@@ -12,3 +12,5 @@ export * from './tenant-header';
 export * from './zod-validation.pipe';
 export * from './event-bus-server';
 export * from './port-logger';
+export * from './publishing';
+export * from './repository-provider';

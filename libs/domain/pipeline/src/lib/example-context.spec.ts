@@ -1,12 +1,9 @@
-// Frames the shipped example context (examples/northwind-conduct) end to end. Only this test
-// reads files; the domain code receives text.
+// Frames the shipped example context (examples/northwind-conduct) with the pipeline's framing.
+// Only this test reads files; the domain code receives bytes and text.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { frameContext } from './frame-context';
-import { NormativeKind } from './model';
-import { resolveClauseRef, SeedLine } from './seeds';
-import { normaliseQuestion } from './text';
-import { ContextValues, valuesByPriority } from './values';
+import { ContextValues, NormativeKind, normaliseQuestion, resolveClauseRef, SeedLine, valuesByPriority } from '@studio/framing';
+import { frameDocument } from './frame';
 
 const dir = join(__dirname, '..', '..', '..', '..', '..', 'examples', 'northwind-conduct');
 const read = (file: string): string => readFileSync(join(dir, file), 'utf8');
@@ -15,16 +12,29 @@ describe('example context: Northwind Dynamics business conduct', () => {
   const values = ContextValues.parse(JSON.parse(read('values.json')));
   const policy = read('policy.md');
   const seedsJsonl = read('seeds.jsonl');
-  const result = frameContext({
-    contextId: values.context.id,
-    documentId: 'northwind-bcg',
-    document: policy,
-    seedsJsonl,
-    values,
-    seed: 20240314,
-    heldOutRatio: 0.1,
-  });
-  const { tree, statements, counts } = result;
+  const frame = (seed: number) =>
+    frameDocument({
+      contextId: values.context.id,
+      documentId: 'northwind-bcg',
+      mediaType: 'text/markdown',
+      content: new TextEncoder().encode(policy),
+      seedsJsonl,
+      values,
+      seed,
+      heldOutRatio: 0.1,
+    });
+  const result = frame(20240314);
+  const { tree, statements } = result;
+  const clausesByKind: Record<string, number> = {};
+  for (const clause of tree.clauses) clausesByKind[clause.kind] = (clausesByKind[clause.kind] ?? 0) + 1;
+  const counts = {
+    sections: tree.sections.length,
+    clauses: tree.clauses.length,
+    clausesByKind,
+    statements: statements.length,
+    statementsByKind: result.statementsByKind,
+    clauseCoverage: result.version.clauseCoverage ?? 0,
+  };
 
   it('prints the counts', () => {
     const words = policy.split(/\s+/).filter(Boolean).length;
@@ -76,17 +86,14 @@ describe('example context: Northwind Dynamics business conduct', () => {
   });
 
   it('is reproducible: same inputs, same clause ids and dataset hash', () => {
-    const again = frameContext({
-      contextId: values.context.id,
-      documentId: 'northwind-bcg',
-      document: policy,
-      seedsJsonl,
-      values,
-      seed: 20240314,
-      heldOutRatio: 0.1,
-    });
+    const again = frame(20240314);
     expect(again.tree.clauses.map((c) => c.id)).toEqual(tree.clauses.map((c) => c.id));
     expect(again.version.sha256).toBe(result.version.sha256);
+  });
+
+  it('gives the dataset version `studio align` has published for this example (seed 42): framing changes are deliberate', () => {
+    // Update this hash only with a change that means to change the example's training data.
+    expect(frame(42).version.sha256).toBe('d35480f97b94cb9982f9ae16692e837bcad90451d915b63499db7449bea583b9');
   });
 
   it('declares values in priority order with audit thresholds', () => {

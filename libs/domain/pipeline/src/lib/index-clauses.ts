@@ -1,4 +1,4 @@
-import { CLAUSES_INDEXED_V1 } from '@studio/contracts';
+import { CLAUSES_INDEXED_V1, type ClausesIndexedV1 } from '@studio/contracts';
 import { encodeSparse, type LlmClient, type Repository, type TenantId, type VectorIndex } from '@studio/ports';
 import { publishEvent } from './events';
 import type { ProgressSink, Publishing } from './ports';
@@ -137,16 +137,16 @@ export async function indexDocumentClauses(
 ): Promise<{ record: ClauseIndexRecord; result: IndexClausesResult }> {
   const { tenant, contextId, documentId, documentSha256 } = input;
   const result = await indexClauses(ports, { tenant, contextId, clauses: input.clauses }, progress);
-  const record: ClauseIndexRecord = {
-    id: clauseIndexId(documentId, documentSha256),
+  const data: ClausesIndexedV1 = {
+    version: 'v1',
     contextId,
     documentId,
     documentSha256,
     clauseCount: result.indexed,
     dimensions: result.dimensions,
     embeddingModel: ports.embeddingModel,
-    indexedAt: (input.now ?? new Date()).toISOString(),
   };
+  const record = clauseIndexRecordOf(data, (input.now ?? new Date()).toISOString());
   await ports.repos.clauseIndexes.upsert(tenant, record);
   await publishEvent(ports.bus, CLAUSES_INDEXED_V1, {
     tenant,
@@ -154,15 +154,21 @@ export async function indexDocumentClauses(
     subject: documentId,
     id: `indexed-${record.id}`,
     ...(ports.eventSource ? { source: ports.eventSource } : {}),
-    data: {
-      version: 'v1',
-      contextId,
-      documentId,
-      documentSha256,
-      clauseCount: record.clauseCount,
-      dimensions: record.dimensions,
-      embeddingModel: record.embeddingModel,
-    },
+    data,
   });
   return { record, result };
+}
+
+/** The index record an `ontology.clauses.indexed` event states (what a consumer such as the instructor keeps). */
+export function clauseIndexRecordOf(data: ClausesIndexedV1, indexedAt: string): ClauseIndexRecord {
+  return {
+    id: clauseIndexId(data.documentId, data.documentSha256),
+    contextId: data.contextId,
+    documentId: data.documentId,
+    documentSha256: data.documentSha256,
+    clauseCount: data.clauseCount,
+    dimensions: data.dimensions,
+    embeddingModel: data.embeddingModel,
+    indexedAt,
+  };
 }

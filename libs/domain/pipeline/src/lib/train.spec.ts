@@ -31,7 +31,7 @@ const hyperparameters = {
   eval_ratio: 0,
   checkpoint_every_steps: 1_000,
   adapter: 'lora' as const,
-  lora: { r: 16, alpha: 32, dropout: 0.05, target_modules: 'all-linear' },
+  lora: { r: 16, alpha: 32, dropout: 0.05, target_modules: 'all-linear' as const },
   dpo_beta: null,
 };
 
@@ -227,7 +227,7 @@ describe('training stage', () => {
     if (requested.kind !== 'enqueued') throw new Error('expected a new run');
     const tracker = new TrainingRunTracker({ bus: h.bus, repos: h.repos });
     const job = requested;
-    const payload = { run_id: job.run.id, tenant_id: TENANT, method: 'sft' } as TrainingJobV1;
+    const payload = { run_id: job.run.id, tenant_id: TENANT, method: 'sft' } as unknown as TrainingJobV1;
     const base = { schema_version: 'v1' as const, run_id: job.run.id, time };
     const step = (n: number, loss: number): RuntimeProgressV1 => ({
       ...base,
