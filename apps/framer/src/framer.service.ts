@@ -1,17 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { FileArtifactStore } from '@studio/artifacts';
-import type { MongoDatabase } from '@studio/mongo';
 import {
   EVENT_BUS,
   EventBusServer,
   eventServiceModules,
-  MONGO_DATABASE,
+  repositoryProvider,
   providePublishing,
   type ServiceConfig,
   type ServiceDefinition,
 } from '@studio/nest';
 import { CLAUSES, DATASET_VERSIONS, DOCUMENTS } from '@studio/pipeline';
-import type { Entity, EntitySpec } from '@studio/ports';
 import { ClausesController } from './clauses/clauses.controller';
 import { FRAMER_NAME, FRAMER_PORT, FramerEnv } from './config';
 import { CONTEXTS, CONTEXTS_REPOSITORY } from './contexts/context-settings';
@@ -22,19 +20,6 @@ import { DocumentEventsHandler } from './documents/documents.handler';
 import { ARTIFACTS, CLAUSES_REPOSITORY, DATASETS_REPOSITORY, DOCUMENTS_REPOSITORY } from './framer.ports';
 
 export type FramerConfig = ServiceConfig<typeof FramerEnv>;
-
-/** A provider of the repository of `spec` in the service's own database, its indexes ensured. */
-function repositoryProvider<T extends Entity>(token: symbol, spec: EntitySpec<T>) {
-  return {
-    provide: token,
-    inject: [MONGO_DATABASE],
-    useFactory: async (database: MongoDatabase) => {
-      const repository = database.repository(spec);
-      await repository.ensureIndexes();
-      return repository;
-    },
-  };
-}
 
 /** The framer: wiring of the pipeline's framing use cases (frame an upload, generate a dataset version) to MongoDB, Kafka and the artifact folder. */
 @Module({})

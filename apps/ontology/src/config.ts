@@ -1,4 +1,4 @@
-import { eventServiceEnv, llmBaseUrl, qdrantUrl } from '@studio/config';
+import { artifactDir, eventServiceEnv, llmBaseUrl, qdrantUrl } from '@studio/config';
 import { z } from 'zod';
 
 export const ONTOLOGY_NAME = 'ontology';
@@ -9,8 +9,6 @@ export const OntologyEnv = z.object({
   LLM_BASE_URL: llmBaseUrl,
   EMBEDDING_MODEL: z.string().min(1).default('all-minilm-l6-v2').describe('embedding model on the LLM endpoint (default all-minilm-l6-v2)'),
   QDRANT_URL: qdrantUrl,
-  FRAMER_URL: z
-    .url({ protocol: /^https?$/ })
-    .default('http://framer:3001')
-    .describe("base URL of the framer's HTTP API, where clauses are read (default http://framer:3001)"),
+  /** Where the framer writes each framed document's clauses (the framed event names the file). */
+  STUDIO_ARTIFACT_DIR: artifactDir,
 });

@@ -1,26 +1,25 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { FileArtifactStore } from '@studio/artifacts';
 import { OpenAiCompatibleClient } from '@studio/llm';
-import type { MongoDatabase } from '@studio/mongo';
 import {
   EVENT_BUS,
   EventBusServer,
   eventServiceModules,
-  MONGO_DATABASE,
-  provideEventPublisher,
+  providePublishing,
+  repositoryProvider,
   type ServiceConfig,
   type ServiceDefinition,
 } from '@studio/nest';
-import type { RetrievalPorts } from '@studio/pipeline';
+import { CLAUSE_INDEXES, type RetrievalPorts } from '@studio/pipeline';
 import { QdrantVectorIndex } from '@studio/qdrant';
 import { ONTOLOGY_NAME, ONTOLOGY_PORT, OntologyEnv } from './config';
-import { FRAMER_CLIENT, FramerClient } from './indexing/framer-client';
-import { FRAMED_SOURCES_REPOSITORY, IndexFramedDocument, RETRIEVAL_PORTS } from './indexing/index-framed-document';
+import { FramedDocumentsHandler } from './indexing/framed-documents.handler';
 import { RetrievalController } from './indexing/retrieval.controller';
-import { FRAMED_SOURCES } from './sources/framed-source';
-import { FramedSourcesHandler } from './sources/framed-sources.handler';
+import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, RETRIEVAL_PORTS } from './ontology.ports';
 
 export type OntologyConfig = ServiceConfig<typeof OntologyEnv>;
 
+/** The ontology: wiring of the pipeline's clause indexing and retrieval to Qdrant, the embeddings endpoint and Kafka. */
 @Module({})
 export class OntologyModule {
   static forRoot(config: OntologyConfig): DynamicModule {
@@ -32,21 +31,12 @@ export class OntologyModule {
     return {
       module: OntologyModule,
       imports: eventServiceModules(ONTOLOGY_NAME, config),
-      controllers: [FramedSourcesHandler, RetrievalController],
+      controllers: [FramedDocumentsHandler, RetrievalController],
       providers: [
-        ...provideEventPublisher(`/studio/${ONTOLOGY_NAME}`),
-        {
-          provide: FRAMED_SOURCES_REPOSITORY,
-          inject: [MONGO_DATABASE],
-          useFactory: async (database: MongoDatabase) => {
-            const sources = database.repository(FRAMED_SOURCES);
-            await sources.ensureIndexes();
-            return sources;
-          },
-        },
-        { provide: FRAMER_CLIENT, useValue: new FramerClient(config.FRAMER_URL) },
+        ...providePublishing(`/studio/${ONTOLOGY_NAME}`),
+        repositoryProvider(CLAUSE_INDEXES_REPOSITORY, CLAUSE_INDEXES),
         { provide: RETRIEVAL_PORTS, useValue: retrieval },
-        IndexFramedDocument,
+        { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
       ],
     };
   }

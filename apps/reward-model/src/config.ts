@@ -1,8 +1,8 @@
-import { eventServiceEnv, redisUrl } from '@studio/config';
+import { mongoDatabase, mongoUrl } from '@studio/config';
 import { z } from 'zod';
 
 export const REWARD_MODEL_NAME = 'reward-model';
 export const REWARD_MODEL_PORT = 3004;
 
-/** REDIS_URL: BullMQ, where reward-model training and scoring jobs go for the model runtime. */
-export const RewardModelEnv = z.object({ ...eventServiceEnv(REWARD_MODEL_NAME), REDIS_URL: redisUrl });
+/** The service's own MongoDB database (values, preferences and reward-model runs will live there). */
+export const RewardModelEnv = z.object({ MONGO_URL: mongoUrl, MONGO_DB: mongoDatabase('studio_reward_model') });

@@ -1,39 +1,18 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { MongoDatabase } from '@studio/mongo';
-import {
-  EVENT_BUS,
-  EventBusServer,
-  eventServiceModules,
-  MONGO_DATABASE,
-  RedisModule,
-  type ServiceConfig,
-  type ServiceDefinition,
-} from '@studio/nest';
+import { MongoModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
 import { REWARD_MODEL_NAME, REWARD_MODEL_PORT, RewardModelEnv } from './config';
-import { PreferencesHandler, PREFERENCES_REPOSITORY } from './preferences/preferences.handler';
-import { PREFERENCES } from './preferences/preference';
 
 export type RewardModelConfig = ServiceConfig<typeof RewardModelEnv>;
 
+/**
+ * The reward-model service: for now its deployment slot only (HTTP `/health` and `/ready` over
+ * its own database). It consumes no event and dispatches no job until preferences, their
+ * aggregation and reward-model training exist; no configuration is asked for what it does not do.
+ */
 @Module({})
 export class RewardModelModule {
   static forRoot(config: RewardModelConfig): DynamicModule {
-    return {
-      module: RewardModelModule,
-      imports: [...eventServiceModules(REWARD_MODEL_NAME, config), RedisModule.forRoot({ url: config.REDIS_URL })],
-      controllers: [PreferencesHandler],
-      providers: [
-        {
-          provide: PREFERENCES_REPOSITORY,
-          inject: [MONGO_DATABASE],
-          useFactory: async (database: MongoDatabase) => {
-            const preferences = database.repository(PREFERENCES);
-            await preferences.ensureIndexes();
-            return preferences;
-          },
-        },
-      ],
-    };
+    return { module: RewardModelModule, imports: [MongoModule.forRoot({ url: config.MONGO_URL, dbName: config.MONGO_DB })] };
   }
 }
 
@@ -42,5 +21,4 @@ export const rewardModelService: ServiceDefinition<typeof RewardModelEnv> = {
   defaultPort: REWARD_MODEL_PORT,
   env: RewardModelEnv,
   module: (config) => RewardModelModule.forRoot(config),
-  transport: (app) => new EventBusServer(app.get(EVENT_BUS)),
 };

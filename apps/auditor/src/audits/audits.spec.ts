@@ -1,31 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { tenantId } from '@studio/ports';
 import { HttpAdapterLoader } from './http-adapter-loader';
-import { SnapshotRepository } from './read-only-repositories';
-
-describe('SnapshotRepository', () => {
-  const acme = tenantId('acme');
-  const rows = [
-    { id: 'c1', contextId: 'ctx-1', documentId: 'd1' },
-    { id: 'c2', contextId: 'ctx-1', documentId: 'd2' },
-    { id: 'c3', contextId: 'ctx-2', documentId: 'd3' },
-  ];
-  const repo = new SnapshotRepository('clauses', acme, rows);
-
-  it('answers equality and `in` filters for its tenant only', async () => {
-    expect((await repo.find(acme, { contextId: 'ctx-1' })).map((r) => r.id)).toEqual(['c1', 'c2']);
-    expect((await repo.find(acme, { documentId: { in: ['d1', 'd3'] } })).map((r) => r.id)).toEqual(['c1', 'c3']);
-    expect(await repo.find(tenantId('globex'), { contextId: 'ctx-1' })).toEqual([]);
-    expect(await repo.get(acme, 'c2')).toEqual(rows[1]);
-    expect(await repo.count(acme, { contextId: 'ctx-2' })).toBe(1);
-    expect((await repo.find(acme, {}, { skip: 1, limit: 1 })).map((r) => r.id)).toEqual(['c2']);
-  });
-
-  it('refuses writes: the owning service writes its records', async () => {
-    await expect(repo.upsert()).rejects.toThrow(/clauses belong to another service/);
-    await expect(repo.delete()).rejects.toThrow(/never deletes/);
-  });
-});
 
 describe('HttpAdapterLoader', () => {
   let server: Server;

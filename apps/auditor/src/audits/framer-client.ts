@@ -1,23 +1,18 @@
 import { AuditThresholds } from '@studio/auditing';
-import { ContextId, Id } from '@studio/contracts';
+import { ContextId } from '@studio/contracts';
 import { TENANT_HEADER } from '@studio/nest';
 import { ClauseRecord, DatasetVersionRecord } from '@studio/pipeline';
 import { z } from 'zod';
 
 export const FRAMER_CLIENT = Symbol('FRAMER_CLIENT');
 
-const Context = z.object({
-  id: ContextId,
-  thresholds: AuditThresholds,
-  values: z.object({ audit: z.object({ min_clause_coverage: z.number().min(0).max(1).optional() }) }).nullable(),
-});
+const Context = z.object({ id: ContextId, thresholds: AuditThresholds });
 
-/** What an audit needs of its context: the release-gate thresholds and the clause-coverage minimum. */
+/** What an audit needs of its context: the release gates (clause coverage among them). */
 export interface AuditContext {
   thresholds: AuditThresholds;
-  minClauseCoverage: number | null;
 }
-const Clauses = z.object({ clauses: z.array(ClauseRecord.extend({ id: Id })) });
+const Clauses = z.object({ clauses: z.array(ClauseRecord) });
 
 /** The framer's HTTP API as the auditor reads it: a dataset version, the context's thresholds and clauses. */
 export class FramerClient {
@@ -34,20 +29,11 @@ export class FramerClient {
 
   async context(tenant: string, contextId: string): Promise<AuditContext> {
     const context = await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}`, Context, `context ${contextId}`);
-    return { thresholds: context.thresholds, minClauseCoverage: context.values?.audit.min_clause_coverage ?? null };
+    return { thresholds: context.thresholds };
   }
 
   async clauses(tenant: string, contextId: string): Promise<ClauseRecord[]> {
-    return (
-      await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}/clauses`, Clauses, `clauses of ${contextId}`)
-    ).clauses.map((c) => ({
-      id: c.id,
-      contextId: c.contextId,
-      documentId: c.documentId,
-      numbering: c.numbering,
-      title: c.title,
-      text: c.text,
-    }));
+    return (await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}/clauses`, Clauses, `clauses of ${contextId}`)).clauses;
   }
 
   private async get<S extends z.ZodType>(tenant: string, path: string, schema: S, what: string): Promise<z.infer<S>> {

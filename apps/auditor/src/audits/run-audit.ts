@@ -7,7 +7,6 @@ import { AUDIT_CANDIDATES_REPOSITORY } from '../candidates/candidates.handler';
 import type { AuditCandidate } from '../candidates/audit-candidate';
 import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
 import { FRAMER_CLIENT, type FramerClient } from './framer-client';
-import { SnapshotRepository } from './read-only-repositories';
 
 export const AUDITS_REPOSITORY = Symbol('AUDITS_REPOSITORY');
 export const AUDITOR_SOURCE = '/studio/auditor';
@@ -47,10 +46,9 @@ export class RunAudit {
       this.framer.context(tenant, job.context_id),
       this.framer.clauses(tenant, job.context_id),
     ]);
-    const repos = { clauses: new SnapshotRepository('clauses', tenant, clauses), audits: this.audits };
     try {
       const result = await auditAdapter(
-        { ...this.ports, bus: this.bus, repos, eventSource: AUDITOR_SOURCE },
+        { ...this.ports, bus: this.bus, clauses: { clausesOf: async () => clauses }, audits: this.audits, eventSource: AUDITOR_SOURCE },
         {
           tenant,
           contextId: job.context_id,
@@ -58,7 +56,6 @@ export class RunAudit {
           adapter: { id: candidate.adapterId, runId: candidate.id, artifactDir: candidate.artifactUri },
           baseModel: job.base_model,
           thresholds: context.thresholds,
-          minClauseCoverage: context.minClauseCoverage,
           settings: { ...this.settings, maxItems: job.max_items ?? this.settings.maxItems },
           createdAt: new Date().toISOString(),
         },

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { buildCloudEvent, ContextId, DOCUMENT_UPLOADED_V1, DocumentUploadedV1, type CloudEvent } from '@studio/contracts';
-import { DocumentValidationError, parseDocument, type DocumentProblem } from '@studio/framing';
+import { ContextId, DOCUMENT_UPLOADED_V1, DocumentUploadedV1, type CloudEvent } from '@studio/contracts';
+import type { DocumentProblem } from '@studio/framing';
+import { documentIdFor, documentUploadedEvent as uploadEvent, DocumentRejectedError as PipelineRejection } from '@studio/pipeline';
 import type { TenantId } from '@studio/ports';
 import { z } from 'zod';
 
@@ -46,18 +46,12 @@ export class DocumentRejectedError extends Error {
   }
 }
 
-/**
- * The same document (same bytes) uploaded to the same context of the same tenant gets the
- * same id, so a repeated upload is an idempotent re-delivery downstream, not a new document.
- */
-export function documentIdFor(tenant: TenantId, contextId: string, sha256: string): string {
-  return `doc-${createHash('sha256').update(`${tenant}\n${contextId}\n${sha256}`).digest('hex').slice(0, 32)}`;
-}
+export { documentIdFor };
 
 /**
- * Turns an upload into the `policy.document.uploaded.v1` event, after checking that the framer
- * can frame it (DocumentTooLargeError, DocumentRejectedError otherwise). The text travels in the event
- * as a `data:` URI (storageUri), so the framer can read the original bytes without shared storage.
+ * Turns an upload into the `policy.document.uploaded.v1` event with the pipeline's upload use
+ * case, after checking that the framer can frame it (DocumentTooLargeError, DocumentRejectedError
+ * otherwise: nothing is published). The text travels in the event as a `data:` URI (storageUri).
  */
 export function documentUploadedEvent(
   tenant: TenantId,
@@ -67,35 +61,22 @@ export function documentUploadedEvent(
   now: Date = new Date(),
 ): CloudEvent<DocumentUploadedV1> {
   ContextId.parse(contextId);
-  const bytes = Buffer.from(request.content, 'utf8');
-  if (bytes.length > maxBytes) throw new DocumentTooLargeError(bytes.length, maxBytes);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const documentId = documentIdFor(tenant, contextId, sha256);
-  // The framer's own validation, before anything is published: a document it cannot frame
-  // (binary, not UTF-8, no headings or numbered clauses) is refused here, not dead-lettered later.
+  const content = new Uint8Array(Buffer.from(request.content, 'utf8'));
+  if (content.length > maxBytes) throw new DocumentTooLargeError(content.length, maxBytes);
   try {
-    parseDocument(bytes, { documentId, mediaType: request.mediaType, maxBytes });
-  } catch (error) {
-    if (!(error instanceof DocumentValidationError)) throw error;
-    if (error.problem === 'too-large') throw new DocumentTooLargeError(bytes.length, maxBytes);
-    throw new DocumentRejectedError(error.problem, error.message);
-  }
-  return buildCloudEvent<DocumentUploadedV1>({
-    topic: DOCUMENT_UPLOADED_V1,
-    source: EVENT_SOURCE,
-    tenantId: tenant,
-    contextId,
-    subject: documentId,
-    time: now,
-    data: {
-      version: 'v1',
+    return uploadEvent({
+      tenant,
       contextId,
-      documentId,
       filename: request.filename,
       mediaType: request.mediaType,
-      sha256,
-      sizeBytes: bytes.length,
-      storageUri: `data:${request.mediaType};charset=utf-8;base64,${bytes.toString('base64')}`,
-    },
-  });
+      content,
+      maxBytes,
+      source: EVENT_SOURCE,
+      now,
+    });
+  } catch (error) {
+    if (!(error instanceof PipelineRejection)) throw error;
+    if (error.problem === 'too-large') throw new DocumentTooLargeError(content.length, maxBytes);
+    throw new DocumentRejectedError(error.problem, error.message);
+  }
 }

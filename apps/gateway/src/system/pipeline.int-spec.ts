@@ -8,7 +8,7 @@ import {
   DATASET_VERSION_PUBLISHED_V1,
   DOCUMENT_FRAMED_V1,
   DOCUMENT_UPLOADED_V1,
-  ONTOLOGY_UPDATED_V1,
+  CLAUSES_INDEXED_V1,
   TRAINING_RUN_COMPLETED_V1,
   TRAINING_RUN_PROGRESS_V1,
   TRAINING_RUN_REQUESTED_V1,
@@ -41,7 +41,7 @@ const MAX_DOCUMENT_BYTES = 100_000;
 const OBSERVED: Topic[] = [
   DOCUMENT_UPLOADED_V1,
   DOCUMENT_FRAMED_V1,
-  ONTOLOGY_UPDATED_V1,
+  CLAUSES_INDEXED_V1,
   DATASET_VERSION_PUBLISHED_V1,
   TRAINING_RUN_REQUESTED_V1,
   TRAINING_RUN_PROGRESS_V1,
@@ -147,10 +147,10 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     };
     // The consumers remember handled event ids in Redis here (services.int-spec covers the Mongo store).
     if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name}`, DEDUP_REDIS_URL: urls.REDIS_URL });
-    if (name === 'framer' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
+    if (name !== 'gateway') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
     if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
-    if (name === 'ontology' || name === 'auditor')
-      Object.assign(env, { LLM_BASE_URL: llmBaseUrl, QDRANT_URL: urls.QDRANT_URL, FRAMER_URL: url('framer') });
+    if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: llmBaseUrl, QDRANT_URL: urls.QDRANT_URL });
+    if (name === 'auditor') env['FRAMER_URL'] = url('framer');
     if (name === 'auditor') Object.assign(env, { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '48' });
     if (name === 'gateway')
       Object.assign(env, {
@@ -280,13 +280,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     const framed = await waitForEvent(DOCUMENT_FRAMED_V1, documentId, (e) => e.data['documentId'] === documentId, 60_000);
     clauseIds = framed.data['clauseIds'] as string[];
     expect(clauseIds.length).toBeGreaterThan(20);
-    const updated = await waitForEvent(
-      ONTOLOGY_UPDATED_V1,
-      documentId,
-      (e) => (e.data['sourceDocumentIds'] as string[]).includes(documentId),
-      90_000,
-    );
-    expect(updated.data['indexedClauseCount']).toBe(clauseIds.length);
+    const indexed = await waitForEvent(CLAUSES_INDEXED_V1, documentId, (e) => e.data['documentId'] === documentId, 90_000);
+    expect(indexed.data['clauseCount']).toBe(clauseIds.length);
     // Only the good document was ever published.
     expect(events(DOCUMENT_UPLOADED_V1).map((e) => e.data['documentId'])).toEqual([documentId]);
     const clauses = await call('GET', `/v1/contexts/${contextId}/clauses?documentId=${documentId}`, undefined, 'framer');

@@ -25,8 +25,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
       KAFKA_GROUP_ID: `${run}.${name}`,
     };
     if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name.replace('-', '_')}` });
-    if (name === 'instructor' || name === 'reward-model' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
-    if (name === 'framer' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
+    if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
+    if (name === 'framer' || name === 'ontology' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
     // Read lazily, on the first indexing or audit: nothing listens there and nothing needs to here.
     if (name === 'ontology' || name === 'auditor')
       Object.assign(env, { LLM_BASE_URL: 'http://127.0.0.1:9/v1', QDRANT_URL: 'http://127.0.0.1:9' });
@@ -49,7 +49,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
     ['framer', 'MONGO_URL'],
     ['ontology', 'KAFKA_BROKERS'],
     ['instructor', 'REDIS_URL'],
-    ['reward-model', 'REDIS_URL'],
+    ['reward-model', 'MONGO_URL'],
     ['auditor', 'MONGO_URL'],
   ];
 
@@ -102,9 +102,11 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
         const expected =
           name === 'gateway'
             ? ['events']
-            : name === 'instructor' || name === 'reward-model'
-              ? ['events', 'mongo', 'redis']
-              : ['events', 'mongo'];
+            : name === 'reward-model'
+              ? ['mongo']
+              : name === 'instructor'
+                ? ['events', 'mongo', 'redis']
+                : ['events', 'mongo'];
         expect(Object.keys(ready.checks).sort()).toEqual(expected);
       }
     });

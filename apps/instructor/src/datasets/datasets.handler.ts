@@ -1,19 +1,28 @@
 import { Controller, Inject, Logger, UseFilters } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { DATASET_VERSION_PUBLISHED_V1, type CloudEvent, type DatasetVersionPublishedV1 } from '@studio/contracts';
+import {
+  CLAUSES_INDEXED_V1,
+  DATASET_VERSION_PUBLISHED_V1,
+  type ClausesIndexedV1,
+  type CloudEvent,
+  type DatasetVersionPublishedV1,
+} from '@studio/contracts';
 import { EventBusExceptionFilter } from '@studio/nest';
+import { clauseIndexRecordOf, type ClauseIndexRecord } from '@studio/pipeline';
 import { tenantId, type Repository } from '@studio/ports';
+import { CLAUSE_INDEXES_REPOSITORY, TRAINING_DATASETS_REPOSITORY } from '../instructor.ports';
 import { datasetFromPublished, type TrainingDataset } from './training-dataset';
 
-export const TRAINING_DATASETS_REPOSITORY = Symbol('TRAINING_DATASETS_REPOSITORY');
-
-/** Registers each published dataset version as available for training runs. */
+/** What training needs to know from the other services: published dataset versions, and which documents' clauses are indexed. */
 @Controller()
 @UseFilters(EventBusExceptionFilter)
 export class DatasetsHandler {
   private readonly logger = new Logger(DatasetsHandler.name);
 
-  constructor(@Inject(TRAINING_DATASETS_REPOSITORY) private readonly datasets: Repository<TrainingDataset>) {}
+  constructor(
+    @Inject(TRAINING_DATASETS_REPOSITORY) private readonly datasets: Repository<TrainingDataset>,
+    @Inject(CLAUSE_INDEXES_REPOSITORY) private readonly indexes: Repository<ClauseIndexRecord>,
+  ) {}
 
   @EventPattern(DATASET_VERSION_PUBLISHED_V1)
   async onDatasetPublished(@Payload() event: CloudEvent<DatasetVersionPublishedV1>): Promise<void> {
@@ -24,6 +33,17 @@ export class DatasetsHandler {
       tenantId: event.tenantid,
       contextId: dataset.contextId,
       datasetVersionId: dataset.id,
+    });
+  }
+
+  @EventPattern(CLAUSES_INDEXED_V1)
+  async onClausesIndexed(@Payload() event: CloudEvent<ClausesIndexedV1>): Promise<void> {
+    await this.indexes.upsert(tenantId(event.tenantid), clauseIndexRecordOf(event.data, event.time));
+    this.logger.log({
+      msg: 'clause index registered',
+      tenantId: event.tenantid,
+      contextId: event.data.contextId,
+      documentId: event.data.documentId,
     });
   }
 }

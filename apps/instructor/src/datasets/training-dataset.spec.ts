@@ -1,5 +1,5 @@
 import { buildCloudEvent, DATASET_VERSION_PUBLISHED_V1, parseEvent, type DatasetVersionPublishedV1 } from '@studio/contracts';
-import { datasetFromPublished, TrainingDataset } from './training-dataset';
+import { datasetFromPublished, trainable, TrainingDataset } from './training-dataset';
 
 describe('datasetFromPublished', () => {
   it('registers the published version with its splits as available', () => {
@@ -15,6 +15,8 @@ describe('datasetFromPublished', () => {
           contextId: 'ctx-1',
           datasetVersionId: 'ds-1',
           sha256: 'c'.repeat(64),
+          documentId: 'doc-1',
+          documentSha256: 'f'.repeat(64),
           format: 'conversational',
           splits: {
             train: { path: 'train.jsonl', sha256: 'd'.repeat(64), examples: 90 },
@@ -34,6 +36,14 @@ describe('datasetFromPublished', () => {
       heldOutExamples: 10,
       clauseCoverage: 0.75,
       status: 'available',
+    });
+    expect(trainable(dataset)).toEqual({
+      id: 'ds-1',
+      sha256: 'c'.repeat(64),
+      documentId: 'doc-1',
+      documentSha256: 'f'.repeat(64),
+      trainUri: 'train.jsonl',
+      trainSha256: 'd'.repeat(64),
     });
   });
 });

@@ -1,11 +1,26 @@
 import { BadRequestException, Body, ConflictException, Controller, Get, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
 import { ContextId, Id } from '@studio/contracts';
-import { Tenant, ZodValidationPipe } from '@studio/nest';
-import { tenantId, type Repository } from '@studio/ports';
+import { PUBLISHING, Tenant, ZodValidationPipe, type Publishing } from '@studio/nest';
+import {
+  ClauseIndexMissingError,
+  requestTraining,
+  type AdapterRecord,
+  type ArtifactStore,
+  type ClauseIndexRecord,
+  type TrainingRunRecord,
+} from '@studio/pipeline';
+import { tenantId, type JobQueue, type Repository } from '@studio/ports';
 import { z } from 'zod';
-import { InvalidHyperparametersError } from './hyperparameters';
-import { DatasetNotAvailableError, RequestTrainingRun } from './request-training-run';
-import { ADAPTERS_REPOSITORY, RUNS_REPOSITORY, type RegisteredAdapter, type TrainingRun } from './training-run';
+import { trainable, type TrainingDataset } from '../datasets/training-dataset';
+import {
+  ADAPTERS_REPOSITORY,
+  ARTIFACTS,
+  CLAUSE_INDEXES_REPOSITORY,
+  RUNS_REPOSITORY,
+  TRAINING_DATASETS_REPOSITORY,
+  TRAINING_QUEUE,
+} from '../instructor.ports';
+import { InvalidHyperparametersError, resolveHyperparameters } from './hyperparameters';
 
 export const StartRunBody = z
   .object({
@@ -16,17 +31,24 @@ export const StartRunBody = z
   .strict();
 export type StartRunBody = z.infer<typeof StartRunBody>;
 
-export type RunView = TrainingRun & { adapter: RegisteredAdapter | null };
+export type RunView = TrainingRunRecord & { adapter: AdapterRecord | null };
 
 @Controller('v1')
 export class RunsController {
   constructor(
-    private readonly requestTrainingRun: RequestTrainingRun,
-    @Inject(RUNS_REPOSITORY) private readonly runs: Repository<TrainingRun>,
-    @Inject(ADAPTERS_REPOSITORY) private readonly adapters: Repository<RegisteredAdapter>,
+    @Inject(PUBLISHING) private readonly publishing: Publishing,
+    @Inject(TRAINING_DATASETS_REPOSITORY) private readonly datasets: Repository<TrainingDataset>,
+    @Inject(CLAUSE_INDEXES_REPOSITORY) private readonly clauseIndexes: Repository<ClauseIndexRecord>,
+    @Inject(RUNS_REPOSITORY) private readonly runs: Repository<TrainingRunRecord>,
+    @Inject(ADAPTERS_REPOSITORY) private readonly adapters: Repository<AdapterRecord>,
+    @Inject(TRAINING_QUEUE) private readonly queue: JobQueue,
+    @Inject(ARTIFACTS) private readonly artifacts: ArtifactStore,
   ) {}
 
-  /** 202 for a new run, 200 when the same run (same dataset, base model, hyper-parameters) exists. */
+  /**
+   * Requests a training run with the pipeline's use case: 202 for a new run, 200 when the same run
+   * (same dataset, base model, hyper-parameters) exists; 409 while the dataset (or its clause index) has not arrived.
+   */
   @Post('contexts/:contextId/runs')
   async start(
     @Tenant() tenant: string,
@@ -35,13 +57,28 @@ export class RunsController {
     @Res({ passthrough: true }) res: { status(code: number): unknown },
   ): Promise<RunView> {
     try {
-      const { run, created } = await this.requestTrainingRun.execute({ tenant: tenantId(tenant), contextId, ...body });
-      res.status(created ? 202 : 200);
-      return this.view(tenant, run);
+      const hyperparameters = resolveHyperparameters(body.hyperparameters);
+      const dataset = await this.datasets.get(tenantId(tenant), body.datasetVersionId);
+      if (!dataset || dataset.contextId !== contextId) {
+        throw new ConflictException(
+          `dataset version "${body.datasetVersionId}" is not available in context "${contextId}" (not published, or its dataset.version.published.v1 event has not arrived yet)`,
+        );
+      }
+      const requested = await requestTraining(
+        {
+          ...this.publishing,
+          repos: { runs: this.runs, adapters: this.adapters, clauseIndexes: this.clauseIndexes },
+          queue: this.queue,
+          artifacts: this.artifacts,
+        },
+        { tenant: tenantId(tenant), contextId, dataset: trainable(dataset), baseModel: body.baseModel, hyperparameters },
+      );
+      res.status(requested.kind === 'enqueued' && requested.created ? 202 : 200);
+      return this.view(tenant, requested.run);
     } catch (err) {
       if (err instanceof InvalidHyperparametersError)
         throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: err.message, issues: err.issues });
-      if (err instanceof DatasetNotAvailableError) throw new ConflictException(err.message);
+      if (err instanceof ClauseIndexMissingError) throw new ConflictException(err.message);
       throw err;
     }
   }
@@ -57,11 +94,11 @@ export class RunsController {
   async list(
     @Tenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
-  ): Promise<{ runs: TrainingRun[] }> {
+  ): Promise<{ runs: TrainingRunRecord[] }> {
     return { runs: await this.runs.find(tenantId(tenant), { contextId }, { sort: { requestedAt: -1 }, limit: 200 }) };
   }
 
-  private async view(tenant: string, run: TrainingRun): Promise<RunView> {
+  private async view(tenant: string, run: TrainingRunRecord): Promise<RunView> {
     return { ...run, adapter: run.adapterId ? await this.adapters.get(tenantId(tenant), run.adapterId) : null };
   }
 }

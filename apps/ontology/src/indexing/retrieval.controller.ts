@@ -4,7 +4,7 @@ import { Tenant, ZodValidationPipe } from '@studio/nest';
 import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from '@studio/pipeline';
 import { tenantId } from '@studio/ports';
 import { z } from 'zod';
-import { RETRIEVAL_PORTS } from './index-framed-document';
+import { RETRIEVAL_PORTS } from '../ontology.ports';
 
 export const RetrieveBody = z.object({ question: z.string().min(1).max(4_000), k: z.number().int().min(1).max(50).default(3) }).strict();
 export type RetrieveBody = z.infer<typeof RetrieveBody>;

@@ -1,0 +1,4 @@
+/** Injection tokens of the ontology's clause-index repository (its own database), retrieval ports and the shared artifact folder. */
+export const CLAUSE_INDEXES_REPOSITORY = Symbol('CLAUSE_INDEXES_REPOSITORY');
+export const RETRIEVAL_PORTS = Symbol('RETRIEVAL_PORTS');
+export const ARTIFACTS = Symbol('ARTIFACTS');
