@@ -6,7 +6,7 @@ module.exports = {
   ...preset,
   rootDir: __dirname,
   displayName: 'integration',
-  testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,e2e}/**/*.int-spec.ts'],
   maxWorkers: 1,
   globalSetup: '<rootDir>/tools/jest/int-global-setup.cjs',
   globalTeardown: '<rootDir>/tools/jest/int-global-teardown.cjs',

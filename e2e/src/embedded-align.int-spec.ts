@@ -10,7 +10,7 @@ import { AuditReportV1 } from '@studio/auditing';
  * environment (scripts/setup.sh creates it): skipped with a reason when it is missing locally,
  * failed in CI.
  */
-const ROOT = resolve(__dirname, '../../..');
+const ROOT = resolve(__dirname, '../..');
 const RUNTIME = join(ROOT, 'apps/model-runtime/.venv/bin/studio-runtime');
 const POLICY = join(ROOT, 'examples/northwind-conduct/policy.md');
 const haveRuntime = existsSync(RUNTIME);

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..', '..');
+export const WORKSPACE_ROOT = join(__dirname, '..', '..', '..');
 
 /** The NestJS services, as their app folders are named. */
 export const SERVICES = ['gateway', 'framer', 'ontology', 'instructor', 'reward-model', 'auditor'] as const;

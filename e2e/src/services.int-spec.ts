@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
-import { freePort, SERVICES, ServiceProcess, type ServiceName } from './service-process';
+import { freePort, SERVICES, ServiceProcess, type ServiceName } from './harness/service-process';
 
 /**
  * Boots every service as its own process, the way `nx serve` and the container images do,

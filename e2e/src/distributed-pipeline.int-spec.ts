@@ -21,8 +21,8 @@ import { Redis } from 'ioredis';
 import { createConnection } from 'mongoose';
 import { KafkaEventBus } from '@studio/kafka';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
-import { RUNTIME_EXECUTABLE, RuntimeProcess, runtimeInstalled } from './runtime-process';
-import { freePort, ServiceProcess, WORKSPACE_ROOT, type ServiceName } from './service-process';
+import { RUNTIME_EXECUTABLE, RuntimeProcess, runtimeInstalled } from './harness/runtime-process';
+import { freePort, ServiceProcess, WORKSPACE_ROOT, type ServiceName } from './harness/service-process';
 
 /**
  * The distributed profile end to end: the gateway, framer, ontology, instructor and auditor as
@@ -369,7 +369,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       adapterId: expect.any(String),
       adapter: { runId, baseModel: 'tiny', datasetVersionId },
     });
-    expect(typeof done['lastLoss']).toBe('number');
+    expect((done['lossCurve'] as { step: number; loss: number }[]).at(-1)?.loss).toEqual(expect.any(Number));
     const completed = await waitForEvent(TRAINING_RUN_COMPLETED_V1, runId, (e) => e.data['runId'] === runId, 30_000);
     expect(completed.data['adapterId']).toBe(done['adapterId']);
     expect(events(TRAINING_RUN_REQUESTED_V1).map((e) => e.data['runId'])).toEqual([runId]);
