@@ -1,5 +1,5 @@
 /** Injection tokens of the instructor's repositories (its own database), its training queue and the shared artifact folder. */
-export const TRAINING_DATASETS_REPOSITORY = Symbol('TRAINING_DATASETS_REPOSITORY');
+export const DATASETS_REPOSITORY = Symbol('DATASETS_REPOSITORY');
 export const CLAUSE_INDEXES_REPOSITORY = Symbol('CLAUSE_INDEXES_REPOSITORY');
 export const RUNS_REPOSITORY = Symbol('RUNS_REPOSITORY');
 export const ADAPTERS_REPOSITORY = Symbol('ADAPTERS_REPOSITORY');

@@ -13,17 +13,24 @@ import {
   type ServiceConfig,
   type ServiceDefinition,
 } from '@studio/nest';
-import { ADAPTERS, CLAUSE_INDEXES, TRAINING_RUNS, TrainingRunTracker, type AdapterRecord, type TrainingRunRecord } from '@studio/pipeline';
+import {
+  ADAPTERS,
+  CLAUSE_INDEXES,
+  DATASET_VERSIONS,
+  TRAINING_RUNS,
+  TrainingRunTracker,
+  type AdapterRecord,
+  type TrainingRunRecord,
+} from '@studio/pipeline';
 import type { Repository } from '@studio/ports';
 import { INSTRUCTOR_NAME, INSTRUCTOR_PORT, InstructorEnv } from './config';
 import { DatasetsHandler } from './datasets/datasets.handler';
-import { TRAINING_DATASETS } from './datasets/training-dataset';
 import {
   ADAPTERS_REPOSITORY,
   ARTIFACTS,
   CLAUSE_INDEXES_REPOSITORY,
   RUNS_REPOSITORY,
-  TRAINING_DATASETS_REPOSITORY,
+  DATASETS_REPOSITORY,
   TRAINING_QUEUE,
 } from './instructor.ports';
 import { RunsController } from './runs/runs.controller';
@@ -52,7 +59,7 @@ export class InstructorModule {
       controllers: [DatasetsHandler, RunsController],
       providers: [
         ...providePublishing(`/studio/${INSTRUCTOR_NAME}`),
-        repositoryProvider(TRAINING_DATASETS_REPOSITORY, TRAINING_DATASETS),
+        repositoryProvider(DATASETS_REPOSITORY, DATASET_VERSIONS),
         repositoryProvider(CLAUSE_INDEXES_REPOSITORY, CLAUSE_INDEXES),
         repositoryProvider(RUNS_REPOSITORY, TRAINING_RUNS),
         repositoryProvider(ADAPTERS_REPOSITORY, ADAPTERS),

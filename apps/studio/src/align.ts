@@ -8,16 +8,11 @@ import { DEFAULT_MAX_DOCUMENT_BYTES } from '@studio/framing';
 import { tenantId } from '@studio/ports';
 import { FileArtifactStore } from '@studio/artifacts';
 import {
-  ADAPTERS,
-  AUDIT_RUNS,
-  CLAUSE_INDEXES,
-  CLAUSES,
-  DATASET_VERSIONS,
-  DOCUMENTS,
-  TRAINING_RUNS,
   alignToPolicy,
   auditThresholdsFor,
   frameDocument,
+  resolveHyperparameters,
+  studioRepositories,
   trainJobHandler,
   TrainingRunTracker,
   type AlignmentObserver,
@@ -42,21 +37,9 @@ export interface AlignIo {
   env?: NodeJS.ProcessEnv;
 }
 
+/** The run's hyper-parameters: the pipeline's defaults with the command line's epochs, step cap and learning rate. */
 export function hyperparametersFor(args: Pick<AlignArgs, 'epochs' | 'maxSteps' | 'learningRate'>): TrainingHyperparameters {
-  return {
-    epochs: args.epochs,
-    max_steps: args.maxSteps,
-    learning_rate: args.learningRate,
-    batch_size: ALIGN_DEFAULTS.batchSize,
-    gradient_accumulation_steps: 1,
-    max_seq_length: ALIGN_DEFAULTS.maxSeqLength,
-    seed: ALIGN_DEFAULTS.seed,
-    eval_ratio: 0,
-    checkpoint_every_steps: 1_000,
-    adapter: 'lora',
-    lora: { r: 16, alpha: 32, dropout: 0.05, target_modules: 'all-linear' },
-    dpo_beta: null,
-  };
+  return resolveHyperparameters({ epochs: args.epochs, max_steps: args.maxSteps, learning_rate: args.learningRate });
 }
 
 interface Embedded {
@@ -73,15 +56,7 @@ interface Embedded {
 function openEmbedded(dataDir: string): Embedded {
   mkdirSync(dataDir, { recursive: true });
   const store = SqliteStore.open(dataDir, 'studio');
-  const repos: StudioRepositories = {
-    documents: store.repository(DOCUMENTS),
-    clauses: store.repository(CLAUSES),
-    datasets: store.repository(DATASET_VERSIONS),
-    runs: store.repository(TRAINING_RUNS),
-    adapters: store.repository(ADAPTERS),
-    audits: store.repository(AUDIT_RUNS),
-    clauseIndexes: store.repository(CLAUSE_INDEXES),
-  };
+  const repos: StudioRepositories = studioRepositories((spec) => store.repository(spec));
   const bus = new InProcessEventBus({ groupId: 'studio-cli' });
   const eventCounts = new Map<string, number>();
   const eventLog = join(dataDir, 'events.jsonl');

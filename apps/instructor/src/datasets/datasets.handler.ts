@@ -8,10 +8,9 @@ import {
   type DatasetVersionPublishedV1,
 } from '@studio/contracts';
 import { EventBusExceptionFilter } from '@studio/nest';
-import { clauseIndexRecordOf, type ClauseIndexRecord } from '@studio/pipeline';
+import { clauseIndexRecordOf, datasetVersionOf, type ClauseIndexRecord, type DatasetVersionRecord } from '@studio/pipeline';
 import { tenantId, type Repository } from '@studio/ports';
-import { CLAUSE_INDEXES_REPOSITORY, TRAINING_DATASETS_REPOSITORY } from '../instructor.ports';
-import { datasetFromPublished, type TrainingDataset } from './training-dataset';
+import { CLAUSE_INDEXES_REPOSITORY, DATASETS_REPOSITORY } from '../instructor.ports';
 
 /** What training needs to know from the other services: published dataset versions, and which documents' clauses are indexed. */
 @Controller()
@@ -20,13 +19,13 @@ export class DatasetsHandler {
   private readonly logger = new Logger(DatasetsHandler.name);
 
   constructor(
-    @Inject(TRAINING_DATASETS_REPOSITORY) private readonly datasets: Repository<TrainingDataset>,
+    @Inject(DATASETS_REPOSITORY) private readonly datasets: Repository<DatasetVersionRecord>,
     @Inject(CLAUSE_INDEXES_REPOSITORY) private readonly indexes: Repository<ClauseIndexRecord>,
   ) {}
 
   @EventPattern(DATASET_VERSION_PUBLISHED_V1)
   async onDatasetPublished(@Payload() event: CloudEvent<DatasetVersionPublishedV1>): Promise<void> {
-    const dataset = datasetFromPublished(event);
+    const dataset = datasetVersionOf(event);
     await this.datasets.upsert(tenantId(event.tenantid), dataset);
     this.logger.log({
       msg: 'dataset version registered',

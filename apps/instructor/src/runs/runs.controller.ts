@@ -3,24 +3,26 @@ import { ContextId, Id } from '@studio/contracts';
 import { PUBLISHING, Tenant, ZodValidationPipe, type Publishing } from '@studio/nest';
 import {
   ClauseIndexMissingError,
+  InvalidHyperparametersError,
   requestTraining,
+  resolveHyperparameters,
+  trainableDataset,
   type AdapterRecord,
   type ArtifactStore,
   type ClauseIndexRecord,
+  type DatasetVersionRecord,
   type TrainingRunRecord,
 } from '@studio/pipeline';
 import { tenantId, type JobQueue, type Repository } from '@studio/ports';
 import { z } from 'zod';
-import { trainable, type TrainingDataset } from '../datasets/training-dataset';
 import {
   ADAPTERS_REPOSITORY,
   ARTIFACTS,
   CLAUSE_INDEXES_REPOSITORY,
   RUNS_REPOSITORY,
-  TRAINING_DATASETS_REPOSITORY,
+  DATASETS_REPOSITORY,
   TRAINING_QUEUE,
 } from '../instructor.ports';
-import { InvalidHyperparametersError, resolveHyperparameters } from './hyperparameters';
 
 export const StartRunBody = z
   .object({
@@ -37,7 +39,7 @@ export type RunView = TrainingRunRecord & { adapter: AdapterRecord | null };
 export class RunsController {
   constructor(
     @Inject(PUBLISHING) private readonly publishing: Publishing,
-    @Inject(TRAINING_DATASETS_REPOSITORY) private readonly datasets: Repository<TrainingDataset>,
+    @Inject(DATASETS_REPOSITORY) private readonly datasets: Repository<DatasetVersionRecord>,
     @Inject(CLAUSE_INDEXES_REPOSITORY) private readonly clauseIndexes: Repository<ClauseIndexRecord>,
     @Inject(RUNS_REPOSITORY) private readonly runs: Repository<TrainingRunRecord>,
     @Inject(ADAPTERS_REPOSITORY) private readonly adapters: Repository<AdapterRecord>,
@@ -71,7 +73,7 @@ export class RunsController {
           queue: this.queue,
           artifacts: this.artifacts,
         },
-        { tenant: tenantId(tenant), contextId, dataset: trainable(dataset), baseModel: body.baseModel, hyperparameters },
+        { tenant: tenantId(tenant), contextId, dataset: trainableDataset(dataset), baseModel: body.baseModel, hyperparameters },
       );
       res.status(requested.kind === 'enqueued' && requested.created ? 202 : 200);
       return this.view(tenant, requested.run);

@@ -22,8 +22,6 @@ export const ALIGN_DEFAULTS = {
   maxSteps: 40,
   maxEval: 24,
   learningRate: 5e-4,
-  batchSize: 4,
-  maxSeqLength: 320,
   heldOutRatio: 0.1,
   seed: 42,
   ragTopK: 3,

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from './args';
-import { auditThresholdsFrom, loadInputs, mediaTypeOf, parseValues } from './inputs';
+import { auditThresholdsFor } from '@studio/pipeline';
+import { loadInputs, mediaTypeOf, parseValues } from './inputs';
 
 const VALUES = {
   context: { id: 'acme', name: 'Acme', documents: [{ id: 'acme-cg', path: 'rules.md', mediaType: 'text/markdown' }] },
@@ -29,7 +30,7 @@ describe('inputs', () => {
       valuesPath: join(dir, 'values.json'),
       seedsPath: join(dir, 'seeds.jsonl'),
     });
-    expect(auditThresholdsFrom(inputs.values, 'values')).toMatchObject({
+    expect(auditThresholdsFor(inputs.values, 'values')).toMatchObject({
       gateVariant: 'aligned',
       minCorrectness: 0.7,
       minFaithfulness: 0.6,
@@ -42,7 +43,7 @@ describe('inputs', () => {
     const inputs = await loadInputs({ policy: join(dir, 'Travel Policy.txt'), values: null, seeds: null, context: null });
     expect(inputs).toMatchObject({ values: null, seedsJsonl: null, mediaType: 'text/plain' });
     expect(inputs.contextId).toMatch(/^travel-policy/);
-    expect(auditThresholdsFrom(null, 'defaults').minCorrectness).toBe(0.5);
+    expect(auditThresholdsFor(null, 'defaults').minCorrectness).toBe(0.5);
   });
 
   it.each<[string, { policy?: string; values?: string; seeds?: string }, RegExp]>([

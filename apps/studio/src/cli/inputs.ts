@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { parseAuditThresholds, type AuditThresholds } from '@studio/auditing';
 import { ContextValues, DocumentValidationError, SeedImportError, slugify, type MediaType } from '@studio/framing';
 import { InputError } from './args';
 
@@ -111,22 +110,4 @@ export function asInputError(error: unknown, inputs: Pick<AlignInputs, 'policyPa
   if (error instanceof DocumentValidationError) return new InputError(`${inputs.policyPath}: ${error.message}`);
   if (error instanceof SeedImportError) return new InputError(`${inputs.seedsPath ?? 'seeds'}: ${error.message}`);
   return error;
-}
-
-/**
- * The release-gate thresholds from the values file's `audit` section: the aligned model's
- * correctness and faithfulness and the benign refusal rate. Without a values file, the
- * auditing defaults.
- */
-export function auditThresholdsFrom(values: ContextValues | null, source: string): AuditThresholds {
-  if (!values) return parseAuditThresholds(undefined, source);
-  return parseAuditThresholds(
-    {
-      gateVariant: 'aligned',
-      minCorrectness: values.audit.min_aligned_correctness,
-      minFaithfulness: values.audit.min_faithfulness,
-      maxRefusalRate: values.audit.max_benign_refusal_rate,
-    },
-    source,
-  );
 }

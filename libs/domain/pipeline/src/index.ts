@@ -5,6 +5,7 @@ export * from './lib/audit';
 export * from './lib/context-values';
 export * from './lib/events';
 export * from './lib/frame';
+export * from './lib/hyperparameters';
 export * from './lib/index-clauses';
 export * from './lib/ports';
 export * from './lib/records';

@@ -16,6 +16,7 @@ export const DatasetVersionPublishedV1 = z.object({
   sha256: Sha256.describe('Content hash of the whole version'),
   documentId: Id.describe('The framed document the version was generated from'),
   documentSha256: Sha256,
+  systemPrompt: z.string().min(1).describe('The system prompt of every example'),
   format: z.enum(['conversational', 'preference']),
   splits: z.object({ train: DatasetSplitInfo, heldOut: DatasetSplitInfo }),
   examplesByKind: z.record(z.string(), NonNegativeInt),

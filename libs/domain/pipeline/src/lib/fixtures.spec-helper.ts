@@ -7,7 +7,7 @@ import { tenantId, type ChatRequest, type ChatResult, type LlmClient } from '@st
 import { FileArtifactStore } from '@studio/artifacts';
 import { frameUploadedDocument, generateDatasetVersion, uploadDocument, type FrameUploadResult, type GenerateDatasetResult } from './frame';
 import type { PipelinePorts, StudioRepositories } from './ports';
-import { ADAPTERS, AUDIT_RUNS, CLAUSE_INDEXES, CLAUSES, DATASET_VERSIONS, DOCUMENTS, TRAINING_RUNS } from './records';
+import { studioRepositories } from './records';
 
 export const TENANT = tenantId('acme');
 
@@ -46,15 +46,7 @@ export interface Harness extends PipelinePorts {
 export async function openHarness(llm: LlmClient): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'studio-stage-'));
   const store = SqliteStore.open(dir, 'studio');
-  const repos: StudioRepositories = {
-    documents: store.repository(DOCUMENTS),
-    clauses: store.repository(CLAUSES),
-    datasets: store.repository(DATASET_VERSIONS),
-    runs: store.repository(TRAINING_RUNS),
-    adapters: store.repository(ADAPTERS),
-    audits: store.repository(AUDIT_RUNS),
-    clauseIndexes: store.repository(CLAUSE_INDEXES),
-  };
+  const repos: StudioRepositories = studioRepositories((spec) => store.repository(spec));
   const bus = new InProcessEventBus({ retry: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 1 } });
   const events: Harness['events'] = [];
   for (const topic of TOPIC_NAMES) {

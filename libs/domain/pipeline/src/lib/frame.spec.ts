@@ -1,9 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DOCUMENT_UPLOADED_V1 } from '@studio/contracts';
+import { DOCUMENT_UPLOADED_V1, type CloudEvent, type DatasetVersionPublishedV1 } from '@studio/contracts';
 import { DocumentValidationError } from '@studio/framing';
 import { fakeLlm, frameAndPublish, openHarness, POLICY, SEEDS, TENANT, topicsOf, type Harness } from './fixtures.spec-helper';
 import {
+  datasetVersionOf,
   DocumentRejectedError,
   documentUploadedEvent,
   frameDocument,
@@ -80,6 +81,9 @@ describe('framing stage', () => {
     expect(published.sha256).toBe(inMemory.version.sha256);
     expect(published.documentSha256).toBe(framed.document.sha256);
     expect(published.splits.heldOut.examples).toBe(inMemory.version.heldOut.length);
+    // A consumer's copy of the version, from the event alone, is the framer's record.
+    const event = h.events[2]?.event as CloudEvent<DatasetVersionPublishedV1>;
+    expect(datasetVersionOf(event)).toEqual({ ...dataset.dataset, createdAt: event.time });
   });
 
   it('the framed event points to the clauses, so consumers need not call the framer back', async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   DATASET_VERSION_PUBLISHED_V1,
   DOCUMENT_FRAMED_V1,
+  type DatasetVersionPublishedV1,
   DOCUMENT_UPLOADED_V1,
   buildCloudEvent,
   type CloudEvent,
@@ -414,6 +415,7 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
       sha256: version.sha256,
       documentId: document.id,
       documentSha256: document.sha256,
+      systemPrompt: version.systemPrompt,
       format: 'conversational',
       splits: {
         train: { path: train.uri, sha256: train.sha256, examples: dataset.train.examples },
@@ -424,4 +426,22 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
     },
   });
   return { dataset, framed, created: existing === null };
+}
+
+/** The dataset version a `dataset.version.published` event states (what a consumer such as the instructor keeps). */
+export function datasetVersionOf(event: CloudEvent<DatasetVersionPublishedV1>): DatasetVersionRecord {
+  const d = event.data;
+  return {
+    id: d.datasetVersionId,
+    contextId: d.contextId,
+    sha256: d.sha256,
+    documentId: d.documentId,
+    documentSha256: d.documentSha256,
+    systemPrompt: d.systemPrompt,
+    train: { uri: d.splits.train.path, sha256: d.splits.train.sha256, examples: d.splits.train.examples },
+    heldOut: { uri: d.splits.heldOut.path, sha256: d.splits.heldOut.sha256, examples: d.splits.heldOut.examples },
+    examplesByKind: d.examplesByKind,
+    clauseCoverage: d.clauseCoverage,
+    createdAt: event.time,
+  };
 }

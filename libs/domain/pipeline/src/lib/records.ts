@@ -1,5 +1,5 @@
 import { ContextId, DocumentUploadedV1, Id, IsoTime, Metrics, NonNegativeInt, Sha256, TrainingHyperparameters } from '@studio/contracts';
-import type { EntitySpec } from '@studio/ports';
+import type { EntitySpec, Repository } from '@studio/ports';
 import { z } from 'zod';
 
 /**
@@ -181,3 +181,16 @@ export const AUDIT_RUNS: EntitySpec<AuditRunRecord> = {
   schema: AuditRunRecord,
   indexes: [{ fields: { runId: 1, createdAt: -1 } }],
 };
+
+/** Opens each of the pipeline's repositories with `open` (a SQLite store's, a MongoDB database's). */
+export function studioRepositories(open: <T extends { id: string }>(spec: EntitySpec<T>) => Repository<T>) {
+  return {
+    documents: open(DOCUMENTS),
+    clauses: open(CLAUSES),
+    datasets: open(DATASET_VERSIONS),
+    runs: open(TRAINING_RUNS),
+    adapters: open(ADAPTERS),
+    audits: open(AUDIT_RUNS),
+    clauseIndexes: open(CLAUSE_INDEXES),
+  };
+}

@@ -1,10 +1,13 @@
 import { TrainingHyperparameters } from '@studio/contracts';
 
-/** Training defaults (LoRA SFT sized for a CPU or a small GPU); a run request overrides any of them. */
+/**
+ * Training defaults (LoRA SFT sized for a CPU or a small GPU; learning rate 5e-4 gave better
+ * held-out correctness and faithfulness than 3e-4 at 40 CPU steps); a run request overrides any of them.
+ */
 export const DEFAULT_HYPERPARAMETERS: TrainingHyperparameters = {
   epochs: 1,
   max_steps: 40,
-  learning_rate: 3e-4,
+  learning_rate: 5e-4,
   batch_size: 4,
   gradient_accumulation_steps: 1,
   max_seq_length: 320,

@@ -1,6 +1,5 @@
 import { DEFAULT_HYPERPARAMETERS, InvalidHyperparametersError, resolveHyperparameters } from './hyperparameters';
-import { trainingRunId } from '@studio/pipeline';
-import { failureOf } from './training-job-events';
+import { trainingRunId } from './train';
 
 describe('resolveHyperparameters', () => {
   it('applies overrides to the defaults, merging lora field by field', () => {
@@ -30,13 +29,5 @@ describe('resolveHyperparameters', () => {
     expect(trainingRunId('a'.repeat(64), 'tiny', h)).toBe(trainingRunId('a'.repeat(64), 'tiny', { ...h }));
     expect(trainingRunId('a'.repeat(64), 'tiny', h)).not.toBe(trainingRunId('a'.repeat(64), 'tiny', { ...h, seed: 1 }));
     expect(trainingRunId('a'.repeat(64), 'tiny', h)).toMatch(/^run-[0-9a-f]{16}$/);
-  });
-});
-
-describe('failureOf', () => {
-  it('splits the worker’s "Type: message" reason, and keeps a reason without a type whole', () => {
-    expect(failureOf('dataset_error: sha256 mismatch: line 3')).toEqual({ type: 'dataset_error', message: 'sha256 mismatch: line 3' });
-    expect(failureOf('worker lost the job')).toEqual({ type: 'TrainingFailed', message: 'worker lost the job' });
-    expect(failureOf('not a type: but a sentence')).toEqual({ type: 'TrainingFailed', message: 'not a type: but a sentence' });
   });
 });
