@@ -5,11 +5,15 @@ import {
   EventBusServer,
   eventServiceModules,
   repositoryProvider,
+  TENANT_DATA_ERASER,
+  TenantDataController,
+  type TenantDataEraser,
   providePublishing,
   type ServiceConfig,
   type ServiceDefinition,
 } from '@studio/nest';
-import { CLAUSES, DATASET_VERSIONS, DOCUMENTS } from '@studio/pipeline';
+import { CLAUSES, DATASET_VERSIONS, DOCUMENTS, eraseTenantData } from '@studio/pipeline';
+import type { Entity, Repository } from '@studio/ports';
 import { ClausesController } from './clauses/clauses.controller';
 import { FRAMER_NAME, FRAMER_PORT, FramerEnv } from './config';
 import { CONTEXTS, CONTEXTS_REPOSITORY } from './contexts/context-settings';
@@ -28,7 +32,14 @@ export class FramerModule {
     return {
       module: FramerModule,
       imports: eventServiceModules(FRAMER_NAME, config),
-      controllers: [ContextsController, DocumentsController, ClausesController, DatasetsController, DocumentEventsHandler],
+      controllers: [
+        ContextsController,
+        DocumentsController,
+        ClausesController,
+        DatasetsController,
+        DocumentEventsHandler,
+        TenantDataController,
+      ],
       providers: [
         ...providePublishing(`/studio/${FRAMER_NAME}`),
         repositoryProvider(DOCUMENTS_REPOSITORY, DOCUMENTS),
@@ -36,6 +47,19 @@ export class FramerModule {
         repositoryProvider(CONTEXTS_REPOSITORY, CONTEXTS),
         repositoryProvider(DATASETS_REPOSITORY, DATASET_VERSIONS),
         { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
+        {
+          provide: TENANT_DATA_ERASER,
+          inject: [DOCUMENTS_REPOSITORY, CLAUSES_REPOSITORY, CONTEXTS_REPOSITORY, DATASETS_REPOSITORY, ARTIFACTS],
+          useFactory: (
+            documents: Repository<Entity>,
+            clauses: Repository<Entity>,
+            contexts: Repository<Entity>,
+            datasets: Repository<Entity>,
+            artifacts: FileArtifactStore,
+          ): TenantDataEraser => ({
+            erase: (tenant) => eraseTenantData({ repos: { documents, clauses, contexts, datasets }, artifacts }, tenant),
+          }),
+        },
       ],
     };
   }

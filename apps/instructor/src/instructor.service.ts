@@ -9,6 +9,9 @@ import {
   providePublishing,
   PUBLISHING,
   RedisModule,
+  TENANT_DATA_ERASER,
+  TenantDataController,
+  type TenantDataEraser,
   type Publishing,
   type ServiceConfig,
   type ServiceDefinition,
@@ -17,12 +20,13 @@ import {
   ADAPTERS,
   CLAUSE_INDEXES,
   DATASET_VERSIONS,
+  eraseTenantData,
   TRAINING_RUNS,
   TrainingRunTracker,
   type AdapterRecord,
   type TrainingRunRecord,
 } from '@studio/pipeline';
-import type { Repository } from '@studio/ports';
+import type { Entity, Repository } from '@studio/ports';
 import { INSTRUCTOR_NAME, INSTRUCTOR_PORT, InstructorEnv } from './config';
 import { DatasetsHandler } from './datasets/datasets.handler';
 import {
@@ -56,7 +60,7 @@ export class InstructorModule {
     return {
       module: InstructorModule,
       imports: [...eventServiceModules(INSTRUCTOR_NAME, config), RedisModule.forRoot({ url: config.REDIS_URL })],
-      controllers: [DatasetsHandler, RunsController],
+      controllers: [DatasetsHandler, RunsController, TenantDataController],
       providers: [
         ...providePublishing(`/studio/${INSTRUCTOR_NAME}`),
         repositoryProvider(DATASETS_REPOSITORY, DATASET_VERSIONS),
@@ -74,6 +78,19 @@ export class InstructorModule {
         },
         { provide: TRAINING_EVENTS_OPTIONS, useValue: { redisUrl: config.REDIS_URL, consumer: config.KAFKA_GROUP_ID } },
         TrainingJobEvents,
+        {
+          provide: TENANT_DATA_ERASER,
+          inject: [DATASETS_REPOSITORY, CLAUSE_INDEXES_REPOSITORY, RUNS_REPOSITORY, ADAPTERS_REPOSITORY, ARTIFACTS],
+          useFactory: (
+            datasets: Repository<Entity>,
+            clauseIndexes: Repository<Entity>,
+            runs: Repository<Entity>,
+            adapters: Repository<Entity>,
+            artifacts: FileArtifactStore,
+          ): TenantDataEraser => ({
+            erase: (tenant) => eraseTenantData({ repos: { datasets, clauseIndexes, runs, adapters }, artifacts }, tenant),
+          }),
+        },
       ],
     };
   }

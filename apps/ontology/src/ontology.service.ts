@@ -7,10 +7,14 @@ import {
   eventServiceModules,
   providePublishing,
   repositoryProvider,
+  TENANT_DATA_ERASER,
+  TenantDataController,
+  type TenantDataEraser,
   type ServiceConfig,
   type ServiceDefinition,
 } from '@studio/nest';
-import { CLAUSE_INDEXES, type RetrievalPorts } from '@studio/pipeline';
+import { CLAUSE_INDEXES, eraseTenantData, type RetrievalPorts } from '@studio/pipeline';
+import type { Entity, Repository } from '@studio/ports';
 import { QdrantVectorIndex } from '@studio/qdrant';
 import { ONTOLOGY_NAME, ONTOLOGY_PORT, OntologyEnv } from './config';
 import { FramedDocumentsHandler } from './indexing/framed-documents.handler';
@@ -31,12 +35,19 @@ export class OntologyModule {
     return {
       module: OntologyModule,
       imports: eventServiceModules(ONTOLOGY_NAME, config),
-      controllers: [FramedDocumentsHandler, RetrievalController],
+      controllers: [FramedDocumentsHandler, RetrievalController, TenantDataController],
       providers: [
         ...providePublishing(`/studio/${ONTOLOGY_NAME}`),
         repositoryProvider(CLAUSE_INDEXES_REPOSITORY, CLAUSE_INDEXES),
         { provide: RETRIEVAL_PORTS, useValue: retrieval },
         { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
+        {
+          provide: TENANT_DATA_ERASER,
+          inject: [CLAUSE_INDEXES_REPOSITORY],
+          useFactory: (clauseIndexes: Repository<Entity>): TenantDataEraser => ({
+            erase: (tenant) => eraseTenantData({ repos: { clauseIndexes }, vectors: retrieval.vectors }, tenant),
+          }),
+        },
       ],
     };
   }

@@ -12,8 +12,15 @@ export interface ArtifactStore {
   readBytes(uri: string): Promise<Uint8Array>;
   /** Whether an artifact (by uri or local path) exists. */
   exists(uriOrPath: string): Promise<boolean>;
+  /** Deletes every artifact under `prefix` (a tenant's data, on erasure); returns how many files went. */
+  removeAll(prefix: string): Promise<number>;
   /** A folder a local process (the model runtime) can write into, e.g. a training run's output. */
   localPath(key: string): string;
   /** The path under which a local process (the model runtime) reads the artifact at `uri`. */
   pathOf(uri: string): string;
+}
+
+/** The key of a tenant's artifact: everything a tenant owns lies under one prefix, which erasure removes. */
+export function tenantKey(tenant: string, key: string): string {
+  return `tenants/${tenant}/${key}`;
 }

@@ -1,4 +1,4 @@
-import { backoffDelayMs, reciprocalRankFusion, tenantId, type VectorHit } from './index';
+import { backoffDelayMs, reciprocalRankFusion, tenantId, tenantKey, type VectorHit } from './index';
 
 describe('backoffDelayMs', () => {
   const policy = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000 };
@@ -30,5 +30,11 @@ describe('tenantId', () => {
     expect(tenantId('acme-1')).toBe('acme-1');
     expect(() => tenantId('')).toThrow(/invalid tenant id ""/);
     expect(() => tenantId('a b')).toThrow(/"a b"/);
+  });
+
+  it('refuses ids that are path segments of their own ("." and ".."), since the artifacts of a tenant live under tenants/<id>/', () => {
+    for (const bad of ['.', '..', '.hidden', '-x', ':x']) expect(() => tenantId(bad)).toThrow(/starting with a letter or digit/);
+    expect(tenantId('acme.eu:prod')).toBe('acme.eu:prod');
+    expect(tenantKey('acme', 'datasets/v1/train.jsonl')).toBe('tenants/acme/datasets/v1/train.jsonl');
   });
 });

@@ -42,4 +42,16 @@ describe('FileArtifactStore', () => {
     expect(() => store.pathOf('s3://bucket/x')).toThrow(/neither a file/);
     expect(() => new FileArtifactStore('relative/dir')).toThrow(/absolute path/);
   });
+
+  it('removes everything under a prefix, and only there', async () => {
+    await store.putImmutable('tenants/acme/documents/d/x.md', 'x');
+    await store.putImmutable('tenants/acme/datasets/v/train.jsonl', 't');
+    await store.putImmutable('tenants/globex/documents/d/x.md', 'x');
+    expect(await store.removeAll('tenants/acme')).toBe(2);
+    expect(await store.exists(join(dir, 'tenants/acme'))).toBe(false);
+    expect(await store.read(store.uriOf('tenants/globex/documents/d/x.md'))).toBe('x');
+    expect(await store.removeAll('tenants/acme')).toBe(0);
+    await expect(store.removeAll('')).rejects.toThrow(/outside the artifact folder/);
+    await expect(store.removeAll('../x')).rejects.toThrow(/outside the artifact folder/);
+  });
 });

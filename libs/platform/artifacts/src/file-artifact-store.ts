@@ -1,6 +1,6 @@
 import type { ArtifactStore } from '@studio/ports';
 import { createHash, randomUUID } from 'node:crypto';
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -56,6 +56,20 @@ export class FileArtifactStore implements ArtifactStore {
     } catch {
       return false;
     }
+  }
+
+  async removeAll(prefix: string): Promise<number> {
+    const path = this.localPath(prefix); // the folder itself is refused there too: nothing removes all tenants at once
+    let files = 0;
+    try {
+      files = (await readdir(path, { recursive: true, withFileTypes: true })).filter((entry) => !entry.isDirectory()).length;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
+      files = 1;
+    }
+    await rm(path, { recursive: true, force: true });
+    return files;
   }
 
   async read(uri: string): Promise<string> {

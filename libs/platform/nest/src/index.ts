@@ -14,3 +14,4 @@ export * from './event-bus-server';
 export * from './port-logger';
 export * from './publishing';
 export * from './repository-provider';
+export * from './tenant-data.controller';

@@ -17,7 +17,7 @@ import {
   type EvalItem,
   type AnswerJudge,
 } from '@studio/auditing';
-import type { ChatMessage, Repository, TenantId } from '@studio/ports';
+import { tenantKey, type ChatMessage, type Repository, type TenantId } from '@studio/ports';
 import { z } from 'zod';
 import { publishEvent } from './events';
 import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from './index-clauses';
@@ -256,8 +256,8 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
       leakage: detectLeakage(train, heldOut),
     },
   });
-  const json = await ports.artifacts.put(`runs/${adapter.runId}/report.json`, `${JSON.stringify(report, null, 2)}\n`);
-  const markdown = await ports.artifacts.put(`runs/${adapter.runId}/report.md`, renderMarkdownReport(report));
+  const json = await ports.artifacts.put(tenantKey(tenant, `runs/${adapter.runId}/report.json`), `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = await ports.artifacts.put(tenantKey(tenant, `runs/${adapter.runId}/report.md`), renderMarkdownReport(report));
   const record: AuditRunRecord = {
     id: auditRunId,
     contextId,

@@ -106,7 +106,7 @@ describe('framing stage', () => {
     expect(second.framed.clauses.map((c) => c.id)).toEqual(first.framed.clauses.map((c) => c.id));
     expect(await h.repos.clauses.count(TENANT)).toBe(first.framed.clauses.length);
     expect(await h.repos.datasets.count(TENANT)).toBe(1);
-    expect(readdirSync(join(h.dir, 'datasets'))).toEqual([first.dataset.dataset.id]);
+    expect(readdirSync(join(h.dir, 'tenants', TENANT, 'datasets'))).toEqual([first.dataset.dataset.id]);
     // The framed event is re-stated with the same id, which consumers skip.
     const framedIds = h.events.filter((e) => e.topic === 'policy.document.framed.v1').map((e) => e.event.id);
     expect(new Set(framedIds).size).toBe(1);

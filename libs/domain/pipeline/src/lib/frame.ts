@@ -28,7 +28,7 @@ import {
   type NormativeKind,
   type NormativeStatement,
 } from '@studio/framing';
-import type { Repository, TenantId } from '@studio/ports';
+import { tenantKey, type Repository, type TenantId } from '@studio/ports';
 import { publishEvent } from './events';
 import type { ArtifactStore, Publishing } from './ports';
 import { ClauseRecord, type DatasetVersionRecord, type DocumentRecord } from './records';
@@ -232,9 +232,12 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
     // Clause ids are content-addressed: the stored clauses are already these.
     document = { ...before, filename: received.filename, receivedAt: received.receivedAt, uploadEventId: received.uploadEventId };
   } else {
-    const stored = await ports.artifacts.putImmutable(`documents/${documentId}/${declared}.${extensionOf(mediaType)}`, bytes);
+    const stored = await ports.artifacts.putImmutable(
+      tenantKey(tenant, `documents/${documentId}/${declared}.${extensionOf(mediaType)}`),
+      bytes,
+    );
     const clausesFile = await ports.artifacts.putImmutable(
-      `documents/${documentId}/${declared}.clauses.jsonl`,
+      tenantKey(tenant, `documents/${documentId}/${declared}.clauses.jsonl`),
       clauses.map((c) => JSON.stringify(c)).join('\n') + '\n',
     );
     await ports.repos.clauses.upsertMany(tenant, clauses);
@@ -381,11 +384,11 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
   const { version } = framed;
   const existing = await ports.repos.datasets.get(tenant, version.id);
   const train = await ports.artifacts.putImmutable(
-    `datasets/${version.id}/train.jsonl`,
+    tenantKey(tenant, `datasets/${version.id}/train.jsonl`),
     toConversationalJsonl(version.train, version.systemPrompt),
   );
   const heldOut = await ports.artifacts.putImmutable(
-    `datasets/${version.id}/held-out.jsonl`,
+    tenantKey(tenant, `datasets/${version.id}/held-out.jsonl`),
     toConversationalJsonl(version.heldOut, version.systemPrompt),
   );
   const dataset: DatasetVersionRecord = {

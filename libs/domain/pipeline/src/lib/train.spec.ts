@@ -196,7 +196,7 @@ describe('training stage', () => {
     await until(h, first.jobId);
     // The scripted trainer wrote no files: the adapter is not reusable yet.
     expect((await request()).kind).toBe('enqueued');
-    await h.artifacts.put(`runs/${first.run.id}/artifact/adapter_config.json`, '{}');
+    await h.artifacts.put(`tenants/${TENANT}/runs/${first.run.id}/artifact/adapter_config.json`, '{}');
     const again = await request();
     expect(again).toMatchObject({ kind: 'reused', run: { id: first.run.id } });
   });

@@ -14,7 +14,7 @@ import {
   type TrainingRunProgressV1,
 } from '@studio/contracts';
 import { canonicalJson } from '@studio/framing';
-import { tenantId, type JobContext, type JobHandler, type JobQueue, type Repository, type TenantId } from '@studio/ports';
+import { tenantId, tenantKey, type JobContext, type JobHandler, type JobQueue, type Repository, type TenantId } from '@studio/ports';
 import { z } from 'zod';
 import { publishEvent } from './events';
 import type { ArtifactStore, ModelTrainer, ProgressSink, Publishing } from './ports';
@@ -130,7 +130,7 @@ export async function requestTraining(ports: RequestTrainingPorts, input: Reques
     const adapter = await ports.repos.adapters.get(tenant, existing.adapterId);
     if (adapter && (await ports.artifacts.exists(adapter.artifactDir))) return { kind: 'reused', run: existing, adapter };
   }
-  const outputDir = ports.artifacts.localPath(`runs/${runId}`);
+  const outputDir = ports.artifacts.localPath(tenantKey(tenant, `runs/${runId}`));
   const job = TrainingJobV1.parse({
     schema_version: 'v1',
     run_id: runId,
