@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditReportV1 } from '@studio/auditing';
 import {
@@ -15,14 +14,10 @@ import {
   type CloudEvent,
   type Topic,
 } from '@studio/contracts';
-import { InMemoryProcessedEventStore } from '@studio/inproc';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { createConnection } from 'mongoose';
-import { KafkaEventBus } from '@studio/kafka';
-import { describeWithServers, eventually, uniqueName } from '@studio/testing';
-import { RUNTIME_EXECUTABLE, RuntimeProcess, runtimeInstalled } from './harness/runtime-process';
-import { freePort, ServiceProcess, WORKSPACE_ROOT, type ServiceName } from './harness/service-process';
+import { describeWithServers, uniqueName } from '@studio/testing';
+import { RUNTIME_EXECUTABLE, runtimeInstalled } from './harness/runtime-process';
+import { WORKSPACE_ROOT, type ServiceName } from './harness/service-process';
+import { Stack, type Json } from './harness/stack';
 
 /**
  * The distributed profile end to end: the gateway, framer, ontology, instructor and auditor as
@@ -38,20 +33,6 @@ const SEEDS = readFileSync(join(EXAMPLE, 'seeds.jsonl'), 'utf8');
 const PIPELINE = ['gateway', 'framer', 'ontology', 'instructor', 'auditor'] as const satisfies readonly ServiceName[];
 const TENANT = 'acme';
 const MAX_DOCUMENT_BYTES = 100_000;
-const OBSERVED: Topic[] = [
-  DOCUMENT_UPLOADED_V1,
-  DOCUMENT_FRAMED_V1,
-  CLAUSES_INDEXED_V1,
-  DATASET_VERSION_PUBLISHED_V1,
-  TRAINING_RUN_REQUESTED_V1,
-  TRAINING_RUN_PROGRESS_V1,
-  TRAINING_RUN_COMPLETED_V1,
-  AUDIT_RUN_COMPLETED_V1,
-  AUDIT_VERDICT_ISSUED_V1,
-];
-
-type Json = Record<string, unknown>;
-
 describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], 'the alignment pipeline across the services', (urls) => {
   if (!runtimeInstalled()) {
     if (process.env['CI'] === 'true') {
@@ -65,13 +46,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     return;
   }
 
-  const run = uniqueName('e2e').replace(/-/g, '_');
   const contextId = uniqueName('northwind');
-  const services = new Map<ServiceName, { process: ServiceProcess; url: string }>();
-  const runtimes: RuntimeProcess[] = [];
-  const seen = new Map<Topic, CloudEvent<Json>[]>();
-  let artifactDir = '';
-  let observer: KafkaEventBus | null = null;
+  let stack: Stack;
   const startedAt = Date.now();
   // What each step hands to the next.
   let documentId = '';
@@ -79,157 +55,33 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   let datasetVersionId = '';
   let runId = '';
 
-  const url = (name: ServiceName) => services.get(name)?.url ?? '';
-  const events = (topic: Topic) => (seen.get(topic) ?? []).filter((e) => e.data['contextId'] === contextId);
-  const diagnostics = () => [...[...services.values()].map((s) => s.process?.tail(40)), ...runtimes.map((r) => r.tail(15))].join('\n');
-
-  async function call(
-    method: string,
-    path: string,
-    body?: unknown,
-    service: ServiceName = 'gateway',
-  ): Promise<{ status: number; body: Json; text: string; type: string }> {
-    const res = await fetch(`${url(service)}${path}`, {
-      method,
-      headers: { 'x-tenant-id': TENANT, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    const type = res.headers.get('content-type') ?? '';
-    return { status: res.status, text, type, body: type.includes('json') && text ? (JSON.parse(text) as Json) : {} };
-  }
-
-  /** Polls `probe` like `eventually`, but gives up at once when a process has exited. */
-  async function waitFor<T>(
-    what: string,
-    probe: () => Promise<T | undefined | null | false>,
-    timeoutMs: number,
-    everyMs = 250,
-  ): Promise<T> {
-    let exited: string | null = null;
-    const result = await eventually(
-      async () => {
-        exited =
-          [...services.values()].find((s) => s.process && !s.process.running)?.process.name ??
-          runtimes.find((r) => !r.running)?.name ??
-          null;
-        if (exited) return { exited } as const;
-        const value = await probe();
-        return value ? ({ value } as const) : null;
-      },
-      timeoutMs,
-      everyMs,
-    ).catch((err: Error) => {
-      throw new Error(`${what}: ${err.message}\n${diagnostics()}`);
-    });
-    if ('exited' in result) throw new Error(`${what}: ${result.exited} exited\n${diagnostics()}`);
-    return result.value;
-  }
-
-  async function waitForEvent(
-    topic: Topic,
-    what: string,
-    match: (event: CloudEvent<Json>) => boolean,
-    timeoutMs: number,
-  ): Promise<CloudEvent<Json>> {
-    return waitFor(`waiting for ${topic} (${what})`, async () => events(topic).find(match), timeoutMs);
-  }
-
-  function envFor(name: ServiceName, port: number, llmBaseUrl: string): Record<string, string> {
-    const env: Record<string, string> = {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_TIMEOUT_MS: '8000',
-      KAFKA_BROKERS: urls.KAFKA_BROKERS,
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      KAFKA_GROUP_ID: `${run}.${name}`,
-    };
-    // The consumers remember handled event ids in Redis here (services.int-spec covers the Mongo store).
-    if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name}`, DEDUP_REDIS_URL: urls.REDIS_URL });
-    if (name !== 'gateway') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
-    if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
-    if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: llmBaseUrl, QDRANT_URL: urls.QDRANT_URL });
-    if (name === 'auditor') env['FRAMER_URL'] = url('framer');
-    if (name === 'auditor') Object.assign(env, { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '48' });
-    if (name === 'gateway')
-      Object.assign(env, {
-        MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES),
-        FRAMER_URL: url('framer'),
-        INSTRUCTOR_URL: url('instructor'),
-        AUDITOR_URL: url('auditor'),
-      });
-    return env;
-  }
+  const events = (topic: Topic) => stack.events(topic).filter((e) => e.data['contextId'] === contextId);
+  const call = (method: string, path: string, body?: unknown, service: ServiceName = 'gateway') => stack.call(method, path, body, service);
+  const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 250) =>
+    stack.waitFor(what, probe, timeoutMs, everyMs);
+  const waitForEvent = (topic: Topic, what: string, match: (event: CloudEvent<Json>) => boolean, timeoutMs: number) =>
+    stack.waitForEvent(topic, what, (e) => e.data['contextId'] === contextId && match(e), timeoutMs);
 
   beforeAll(async () => {
-    artifactDir = mkdtempSync(join(tmpdir(), 'studio-e2e-artifacts-'));
-    const llmPort = await freePort();
-    const llmBaseUrl = `http://127.0.0.1:${llmPort}/v1`;
-    // The model server loads while the services start.
-    runtimes.push(
-      new RuntimeProcess('studio-runtime serve', ['serve', '--host', '127.0.0.1', '--port', String(llmPort), '--base-model', 'tiny']),
-    );
-    runtimes.push(new RuntimeProcess('studio-runtime worker', ['worker', '--redis-url', urls.REDIS_URL, '--queue', 'training']));
-
-    observer = new KafkaEventBus({
-      clientId: `${run}-observer`,
-      brokers: urls.KAFKA_BROKERS.split(','),
-      groupId: `${run}.observer`,
-      topicPrefix: `${run}.`,
-      processedEvents: new InMemoryProcessedEventStore(),
-      fromBeginning: true,
+    stack = await Stack.start({
+      servers: urls,
+      services: PIPELINE,
+      runtimes: ['serve', 'worker'],
+      tenant: TENANT,
+      prefix: 'e2e',
+      env: (name): Record<string, string> =>
+        name === 'gateway'
+          ? { MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES) }
+          : name === 'auditor'
+            ? { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '48' }
+            : {},
     });
-    for (const topic of OBSERVED) {
-      observer.subscribe(topic, async (event) => {
-        seen.set(topic, [...(seen.get(topic) ?? []), event as CloudEvent<Json>]);
-      });
-    }
-    await observer.start();
-
-    // Ports first: the gateway, ontology and auditor are given the others' URLs.
-    for (const name of PIPELINE)
-      services.set(name, { process: undefined as unknown as ServiceProcess, url: `http://127.0.0.1:${await freePort()}` });
-    for (const name of PIPELINE) {
-      const entry = services.get(name) as { process: ServiceProcess; url: string };
-      entry.process = new ServiceProcess(name, envFor(name, Number(new URL(entry.url).port), llmBaseUrl));
-    }
-    for (const [name, { process: service, url: base }] of services) {
-      await waitFor(`${name} did not become ready`, async () => service.running && (await fetch(`${base}/ready`)).status === 200, 90_000);
-    }
-    await waitFor('the model server did not answer /v1/models', async () => (await fetch(`${llmBaseUrl}/models`)).ok, 120_000, 500);
   }, 240_000);
 
   afterAll(async () => {
-    for (const { process: service } of services.values()) service?.kill('SIGTERM');
-    await Promise.all(
-      [...services.values()].map(({ process: service }) => service?.exitWithin(12_000).catch(() => service.kill('SIGKILL'))),
-    );
-    await Promise.all(runtimes.map((r) => r.stop()));
-    await observer?.stop().catch(() => undefined);
-    // The run's jobs, the services' event cursors and their processed event ids leave Redis with it.
-    const redis = new Redis(urls.REDIS_URL, { maxRetriesPerRequest: 3 });
-    for (const [queue, jobIds] of [
-      ['training', [runId]],
-      ['evaluation', events(AUDIT_VERDICT_ISSUED_V1).map((e) => String(e.data['auditRunId']))],
-    ] as const) {
-      const q = new Queue(queue, { connection: redis });
-      for (const id of jobIds.filter(Boolean)) await q.remove(id).catch(() => undefined);
-      await q.close();
-    }
-    const cursors = await redis.keys(`bull:*:studio-events-cursor:${run}.*`);
-    const processed = await redis.keys(`studio:processed:${run}.*`);
-    if (cursors.length + processed.length > 0) await redis.del(...cursors, ...processed);
-    await redis.quit();
-    const mongo = await createConnection(urls.MONGO_URL).asPromise();
-    for (const name of PIPELINE)
-      if (name !== 'gateway')
-        await mongo
-          .useDb(`${run}_${name}`)
-          .dropDatabase()
-          .catch(() => undefined);
-    await mongo.close();
-    if (artifactDir) rmSync(artifactDir, { recursive: true, force: true });
+    if (runId) stack?.rememberJob('training', runId);
+    for (const e of events(AUDIT_VERDICT_ISSUED_V1)) stack?.rememberJob('evaluation', String(e.data['auditRunId']));
+    await stack?.stop();
     console.info(`[pipeline e2e] wall time ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   }, 60_000);
 

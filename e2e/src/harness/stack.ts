@@ -1,0 +1,290 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TOPIC_NAMES, type CloudEvent, type DeadLetterRecordV1, type Topic } from '@studio/contracts';
+import { InMemoryProcessedEventStore } from '@studio/inproc';
+import { KafkaDeadLetterReader, KafkaEventBus } from '@studio/kafka';
+import type { ServerVar } from '@studio/testing';
+import { eventually, uniqueName } from '@studio/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createConnection } from 'mongoose';
+import { RuntimeProcess } from './runtime-process';
+import { freePort, ServiceProcess, type ServiceName } from './service-process';
+
+export type Json = Record<string, unknown>;
+export type RuntimeName = 'serve' | 'worker';
+
+export interface StackOptions {
+  servers: Record<ServerVar, string>;
+  services: readonly ServiceName[];
+  /** Which model runtime processes to run: the model server (tiny model) and the BullMQ training worker. */
+  runtimes: readonly RuntimeName[];
+  tenant: string;
+  prefix: string;
+  /** Extra variables per service. */
+  env?: (name: ServiceName) => Record<string, string>;
+}
+
+export interface HttpAnswer {
+  status: number;
+  body: Json;
+  text: string;
+  type: string;
+  headers: Headers;
+}
+
+/**
+ * The distributed profile as processes on the local servers: the services (`node -r
+ * @swc-node/register apps/<name>/src/main.ts`), the model runtime (`studio-runtime serve
+ * --base-model tiny`, `studio-runtime worker`), an observer of every topic and of the dead-letter
+ * topic. One run: a unique topic prefix, databases and artifact folder, removed by `stop()`.
+ * Services and runtimes can be killed and started again with the same configuration.
+ */
+export class Stack {
+  readonly run: string;
+  readonly artifactDir: string;
+  llmBaseUrl = '';
+  private readonly services = new Map<ServiceName, { process: ServiceProcess; url: string; env: Record<string, string> }>();
+  private readonly runtimes = new Map<RuntimeName, RuntimeProcess>();
+  private readonly seen = new Map<Topic, CloudEvent<Json>[]>();
+  readonly deadLetters: DeadLetterRecordV1[] = [];
+  private observer: KafkaEventBus | null = null;
+  private deadLetterReader: KafkaDeadLetterReader | null = null;
+  private readonly jobIds = { training: new Set<string>(), evaluation: new Set<string>() };
+
+  private constructor(private readonly options: StackOptions) {
+    this.run = uniqueName(options.prefix).replace(/-/g, '_');
+    this.artifactDir = mkdtempSync(join(tmpdir(), `studio-${options.prefix}-artifacts-`));
+  }
+
+  static async start(options: StackOptions): Promise<Stack> {
+    const stack = new Stack(options);
+    await stack.boot();
+    return stack;
+  }
+
+  private get urls(): Record<ServerVar, string> {
+    return this.options.servers;
+  }
+
+  private async boot(): Promise<void> {
+    const llmPort = await freePort();
+    this.llmBaseUrl = `http://127.0.0.1:${llmPort}/v1`;
+    // The model server loads while the services start.
+    if (this.options.runtimes.includes('serve')) this.startRuntime('serve');
+    if (this.options.runtimes.includes('worker')) this.startRuntime('worker');
+
+    this.observer = new KafkaEventBus({
+      clientId: `${this.run}-observer`,
+      brokers: this.urls.KAFKA_BROKERS.split(','),
+      groupId: `${this.run}.observer`,
+      topicPrefix: `${this.run}.`,
+      processedEvents: new InMemoryProcessedEventStore(),
+      fromBeginning: true,
+    });
+    for (const topic of TOPIC_NAMES) {
+      this.observer.subscribe(topic, async (event) => {
+        this.seen.set(topic, [...(this.seen.get(topic) ?? []), event as CloudEvent<Json>]);
+      });
+    }
+    await this.observer.start();
+    this.deadLetterReader = new KafkaDeadLetterReader({
+      clientId: `${this.run}-dead-letters`,
+      brokers: this.urls.KAFKA_BROKERS.split(','),
+      groupId: `${this.run}.dead-letters`,
+      topicPrefix: `${this.run}.`,
+    });
+    await this.deadLetterReader.start(async ({ record }) => void this.deadLetters.push(record));
+
+    // Ports first: the gateway and the auditor are given the others' URLs.
+    const ports = new Map<ServiceName, number>();
+    for (const name of this.options.services) ports.set(name, await freePort());
+    for (const name of this.options.services) {
+      const port = ports.get(name) as number;
+      const env = this.envFor(name, port, (other) => `http://127.0.0.1:${ports.get(other) ?? 0}`);
+      this.services.set(name, { process: new ServiceProcess(name, env), url: `http://127.0.0.1:${port}`, env });
+    }
+    for (const name of this.options.services) await this.waitReady(name, 90_000);
+    if (this.options.runtimes.includes('serve')) {
+      await this.waitFor(
+        'the model server did not answer /v1/models',
+        async () => (await fetch(`${this.llmBaseUrl}/models`)).ok,
+        120_000,
+        500,
+      );
+    }
+  }
+
+  /** The configuration of a service in this run. */
+  private envFor(name: ServiceName, port: number, url: (other: ServiceName) => string): Record<string, string> {
+    const env: Record<string, string> = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      SHUTDOWN_TIMEOUT_MS: '8000',
+      KAFKA_BROKERS: this.urls.KAFKA_BROKERS,
+      KAFKA_TOPIC_PREFIX: `${this.run}.`,
+      KAFKA_GROUP_ID: `${this.run}.${name}`,
+    };
+    // The consumers remember handled event ids in Redis here (services.int-spec covers the Mongo store).
+    if (name !== 'gateway') {
+      Object.assign(env, {
+        MONGO_URL: this.urls.MONGO_URL,
+        MONGO_DB: `${this.run}_${name.replace('-', '_')}`,
+        DEDUP_REDIS_URL: this.urls.REDIS_URL,
+      });
+      env['STUDIO_ARTIFACT_DIR'] = this.artifactDir;
+    }
+    if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = this.urls.REDIS_URL;
+    if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: this.llmBaseUrl, QDRANT_URL: this.urls.QDRANT_URL });
+    if (name === 'auditor') env['FRAMER_URL'] = url('framer');
+    if (name === 'gateway')
+      Object.assign(env, { FRAMER_URL: url('framer'), INSTRUCTOR_URL: url('instructor'), AUDITOR_URL: url('auditor') });
+    return { ...env, ...(this.options.env?.(name) ?? {}) };
+  }
+
+  private startRuntime(name: RuntimeName): RuntimeProcess {
+    const args =
+      name === 'serve'
+        ? ['serve', '--host', '127.0.0.1', '--port', new URL(this.llmBaseUrl).port, '--base-model', 'tiny']
+        : ['worker', '--redis-url', this.urls.REDIS_URL, '--queue', 'training'];
+    const runtime = new RuntimeProcess(`studio-runtime ${name}`, args);
+    this.runtimes.set(name, runtime);
+    return runtime;
+  }
+
+  url(name: ServiceName): string {
+    return this.services.get(name)?.url ?? '';
+  }
+
+  /** The events of this run on `topic`, in the order the observer received them. */
+  events(topic: Topic): CloudEvent<Json>[] {
+    return this.seen.get(topic) ?? [];
+  }
+
+  /** Jobs this run queued, removed from Redis by `stop()`. */
+  rememberJob(queue: 'training' | 'evaluation', jobId: string): void {
+    this.jobIds[queue].add(jobId);
+  }
+
+  diagnostics(): string {
+    return [...[...this.services.values()].map((s) => s.process.tail(40)), ...[...this.runtimes.values()].map((r) => r.tail(15))].join(
+      '\n',
+    );
+  }
+
+  async call(method: string, path: string, body?: unknown, service: ServiceName = 'gateway'): Promise<HttpAnswer> {
+    const res = await fetch(`${this.url(service)}${path}`, {
+      method,
+      headers: { 'x-tenant-id': this.options.tenant, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    const type = res.headers.get('content-type') ?? '';
+    return { status: res.status, text, type, headers: res.headers, body: type.includes('json') && text ? (JSON.parse(text) as Json) : {} };
+  }
+
+  /** Polls `probe` like `eventually`, but gives up at once when a process that should run has exited. */
+  async waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 250): Promise<T> {
+    const result = await eventually(
+      async () => {
+        const exited =
+          [...this.services.values()].find((s) => !s.process.running)?.process.name ??
+          [...this.runtimes.values()].find((r) => !r.running)?.name ??
+          null;
+        if (exited) return { exited } as const;
+        const value = await probe();
+        return value ? ({ value } as const) : null;
+      },
+      timeoutMs,
+      everyMs,
+    ).catch((err: Error) => {
+      throw new Error(`${what}: ${err.message}\n${this.diagnostics()}`);
+    });
+    if ('exited' in result) throw new Error(`${what}: ${result.exited} exited\n${this.diagnostics()}`);
+    return result.value;
+  }
+
+  async waitForEvent(
+    topic: Topic,
+    what: string,
+    match: (event: CloudEvent<Json>) => boolean,
+    timeoutMs: number,
+  ): Promise<CloudEvent<Json>> {
+    return this.waitFor(`waiting for ${topic} (${what})`, async () => this.events(topic).find(match), timeoutMs);
+  }
+
+  /** `/ready` of a service: 200 or not (a refused connection is not ready). */
+  async isReady(name: ServiceName): Promise<boolean> {
+    try {
+      return (await fetch(`${this.url(name)}/ready`, { signal: AbortSignal.timeout(5_000) })).status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  async waitReady(name: ServiceName, timeoutMs: number): Promise<void> {
+    await this.waitFor(`${name} did not become ready`, () => this.isReady(name), timeoutMs);
+  }
+
+  /** kill -9 a service. */
+  kill(name: ServiceName): void {
+    this.services.get(name)?.process.kill('SIGKILL');
+  }
+
+  /** Starts a killed service again with its configuration and waits until it is ready. */
+  async restart(name: ServiceName): Promise<void> {
+    const entry = this.services.get(name);
+    if (!entry) throw new Error(`${name} is not part of this stack`);
+    entry.process.kill('SIGKILL');
+    await entry.process.exited;
+    entry.process = new ServiceProcess(name, entry.env);
+    await this.waitReady(name, 90_000);
+  }
+
+  /** kill -9 a model runtime process. */
+  async killRuntime(name: RuntimeName): Promise<void> {
+    const runtime = this.runtimes.get(name);
+    if (!runtime) return;
+    runtime.child.kill('SIGKILL');
+    await new Promise<void>((resolve) => (runtime.running ? runtime.child.once('exit', () => resolve()) : resolve()));
+  }
+
+  restartRuntime(name: RuntimeName): void {
+    this.startRuntime(name);
+  }
+
+  async stop(): Promise<void> {
+    for (const { process: service } of this.services.values()) service.kill('SIGTERM');
+    await Promise.all(
+      [...this.services.values()].map(({ process: service }) => service.exitWithin(12_000).catch(() => service.kill('SIGKILL'))),
+    );
+    await Promise.all([...this.runtimes.values()].map((r) => r.stop()));
+    await this.observer?.stop().catch(() => undefined);
+    await this.deadLetterReader?.stop().catch(() => undefined);
+    // The run's jobs, the services' event cursors and their processed event ids leave Redis with it.
+    const redis = new Redis(this.urls.REDIS_URL, { maxRetriesPerRequest: 3 });
+    for (const [queue, ids] of Object.entries(this.jobIds)) {
+      const q = new Queue(queue, { connection: redis });
+      for (const id of ids) await q.remove(id).catch(() => undefined);
+      await q.close();
+    }
+    const keys = [
+      ...(await redis.keys(`bull:*:studio-events-cursor:${this.run}.*`)),
+      ...(await redis.keys(`studio:processed:${this.run}.*`)),
+      ...(await redis.keys(`studio:attempts:${this.run}.*`)),
+    ];
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+    const mongo = await createConnection(this.urls.MONGO_URL).asPromise();
+    for (const name of this.services.keys())
+      if (name !== 'gateway')
+        await mongo
+          .useDb(`${this.run}_${name.replace('-', '_')}`)
+          .dropDatabase()
+          .catch(() => undefined);
+    await mongo.close();
+    rmSync(this.artifactDir, { recursive: true, force: true });
+  }
+}
