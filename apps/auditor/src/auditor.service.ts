@@ -89,5 +89,6 @@ export const auditorService: ServiceDefinition<typeof AuditorEnv> = {
   defaultPort: AUDITOR_PORT,
   env: AuditorEnv,
   module: (config) => AuditorModule.forRoot(config),
+  dependencies: (config) => ({ LLM_BASE_URL: config.LLM_BASE_URL, QDRANT_URL: config.QDRANT_URL, FRAMER_URL: config.FRAMER_URL }),
   transport: (app) => new EventBusServer(app.get(EVENT_BUS)),
 };

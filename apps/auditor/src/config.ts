@@ -1,4 +1,4 @@
-import { artifactDir, eventServiceEnv, llmBaseUrl, qdrantUrl, redisUrl } from '@studio/config';
+import { artifactDir, eventServiceEnv, llmBaseUrl, qdrantUrl, redisUrl, serviceUrl } from '@studio/config';
 import { z } from 'zod';
 
 export const AUDITOR_NAME = 'auditor';
@@ -24,10 +24,7 @@ export const AuditorEnv = z.object({
   LLM_BASE_URL: llmBaseUrl,
   EMBEDDING_MODEL: z.string().min(1).default('all-minilm-l6-v2').describe('embedding model on the LLM endpoint (default all-minilm-l6-v2)'),
   QDRANT_URL: qdrantUrl,
-  FRAMER_URL: z
-    .url({ protocol: /^https?$/ })
-    .default('http://framer:3001')
-    .describe("base URL of the framer's HTTP API (default http://framer:3001)"),
+  FRAMER_URL: serviceUrl('framer', 'http://framer:3001'),
   REDIS_URL: redisUrl,
   STUDIO_ARTIFACT_DIR: artifactDir,
   AUDIT_MAX_ITEMS: positiveInt(24, 'held-out items evaluated per audit (default 24)'),

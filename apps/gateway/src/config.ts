@@ -1,26 +1,8 @@
-import { kafkaEnv } from '@studio/config';
+import { kafkaEnv, serviceUrl } from '@studio/config';
 import { z } from 'zod';
 
 export const GATEWAY_NAME = 'gateway';
 export const GATEWAY_PORT = 3000;
-
-function serviceUrl(service: string, defaultUrl: string) {
-  return z
-    .string()
-    .refine(
-      (value) => {
-        try {
-          return ['http:', 'https:'].includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      },
-      { message: 'must be a URL starting with http:// or https://' },
-    )
-    .transform((value) => value.replace(/\/+$/, ''))
-    .default(defaultUrl)
-    .describe(`base URL of the ${service} service's HTTP API (default ${defaultUrl})`);
-}
 
 export const GatewayEnv = z.object({
   ...kafkaEnv(GATEWAY_NAME),

@@ -62,6 +62,7 @@ export const gatewayService: ServiceDefinition<typeof GatewayEnv> = {
   defaultPort: GATEWAY_PORT,
   env: GatewayEnv,
   module: (config) => GatewayModule.forRoot(config),
+  dependencies: (config) => ({ FRAMER_URL: config.FRAMER_URL, INSTRUCTOR_URL: config.INSTRUCTOR_URL, AUDITOR_URL: config.AUDITOR_URL }),
   configureHttp: (app, config) => {
     // JSON bodies up to the document limit plus room for the other fields and JSON escaping.
     (app as NestExpressApplication).useBodyParser('json', { limit: Math.ceil(config.MAX_DOCUMENT_BYTES * 1.2) + 16 * 1024 });
