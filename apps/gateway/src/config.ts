@@ -1,4 +1,4 @@
-import { kafkaEnv, serviceUrl } from '@studio/config';
+import { durationMs, kafkaEnv, serviceUrl } from '@studio/config';
 import { z } from 'zod';
 
 export const GATEWAY_NAME = 'gateway';
@@ -15,6 +15,10 @@ export const GatewayEnv = z.object({
     )
     .default(512 * 1024)
     .describe('largest document accepted by POST /v1/contexts/{contextId}/documents, in UTF-8 bytes (default 524288)'),
+  PUBLISH_TIMEOUT_MS: durationMs(
+    5_000,
+    'how long an upload waits for the Kafka broker to acknowledge its event before answering 503 with Retry-After, in ms (default 5000)',
+  ),
   FRAMER_URL: serviceUrl('framer', 'http://framer:3001'),
   INSTRUCTOR_URL: serviceUrl('instructor', 'http://instructor:3003'),
   AUDITOR_URL: serviceUrl('auditor', 'http://auditor:3005'),
