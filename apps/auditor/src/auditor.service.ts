@@ -8,14 +8,15 @@ import { AuditRunRecord } from '@studio/pipeline';
 import { QdrantVectorIndex } from '@studio/qdrant';
 import { AUDITOR_NAME, AUDITOR_PORT, AuditorEnv } from './config';
 import { AUDIT_JOBS_OPTIONS, AuditJobs } from './audits/audit-jobs';
-import { AUDIT_SETTINGS, type AuditSettings } from './audits/audit-settings';
+import { ConfigError } from '@studio/config';
+import { AUDIT_RETRY, AUDIT_SETTINGS, auditRetryProblem, type AuditRetry, type AuditSettings } from './audits/audit-settings';
 import { FRAMER_CLIENT, FramerClient } from './audits/framer-client';
 import { HttpAdapterLoader } from './audits/http-adapter-loader';
 import { ReportsController } from './audits/reports.controller';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './audits/request-audit';
 import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit, type AuditServicePorts } from './audits/run-audit';
-import { AUDIT_CANDIDATES } from './candidates/audit-candidate';
-import { AUDIT_CANDIDATES_REPOSITORY, CandidatesHandler } from './candidates/candidates.handler';
+import { AUDIT_CANDIDATES, AUDIT_CANDIDATES_REPOSITORY } from './candidates/audit-candidate';
+import { CandidatesHandler } from './candidates/candidates.handler';
 
 export type AuditorConfig = ServiceConfig<typeof AuditorEnv>;
 
@@ -36,6 +37,9 @@ export class AuditorModule {
       maxTokens: config.AUDIT_MAX_TOKENS,
       concurrency: config.AUDIT_CONCURRENCY,
     };
+    const retry: AuditRetry = { attempts: config.AUDIT_ATTEMPTS, delayMs: config.AUDIT_RETRY_DELAY_MS };
+    const retryProblem = auditRetryProblem(retry);
+    if (retryProblem) throw new ConfigError([{ variable: 'AUDIT_ATTEMPTS', problem: retryProblem }], AUDITOR_NAME);
     const ports: AuditServicePorts = {
       llm: new OpenAiCompatibleClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: 600_000 }),
       vectors: new QdrantVectorIndex({ url: config.QDRANT_URL }),
@@ -71,6 +75,7 @@ export class AuditorModule {
           },
         },
         { provide: AUDIT_SETTINGS, useValue: settings },
+        { provide: AUDIT_RETRY, useValue: retry },
         { provide: AUDIT_PORTS, useValue: ports },
         { provide: FRAMER_CLIENT, useValue: new FramerClient(config.FRAMER_URL) },
         { provide: EVALUATION_QUEUE_PORT, useFactory: () => new BullMqJobQueue({ redisUrl: config.REDIS_URL }) },

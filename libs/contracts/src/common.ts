@@ -103,3 +103,39 @@ export function describeError(error: unknown): string {
   }
   return messages.join(': ') || 'unknown error';
 }
+
+/** Where a training run's audit stands. */
+export const AuditState = z.enum(['queued', 'running', 'failed', 'completed']);
+export type AuditState = z.infer<typeof AuditState>;
+
+/** Why the last attempt of an audit failed: the error and its full cause chain. */
+export const AuditFailure = z.object({
+  message: z.string().describe('The error and its causes in one line, e.g. "fetch failed: connect ECONNREFUSED 127.0.0.1:8000"'),
+  causes: z.array(ErrorCause).describe('The error, then what caused it, outermost first'),
+  attempt: z.number().int().min(0).describe('The attempt that failed (0: queueing the audit failed)'),
+  at: IsoTime,
+});
+export type AuditFailure = z.infer<typeof AuditFailure>;
+
+/**
+ * `GET /v1/runs/{runId}/audit` until the audit has completed (then the answer is the report,
+ * which has a `verdict` instead of a `state`), and the answer of `POST /v1/runs/{runId}/audit`.
+ */
+export const AuditStatusV1 = z.object({
+  runId: Id,
+  contextId: ContextId,
+  auditRunId: Id.nullable().describe('The audit, once it has been queued'),
+  state: AuditState.describe(
+    'queued: waiting for its first attempt or, with `error` and `nextAttemptAt`, for a retry; running: an attempt is in progress; failed: every attempt failed (see `error`; POST /v1/runs/{runId}/audit queues it again); completed: the report is at `report`',
+  ),
+  attempts: z.object({
+    made: z.number().int().min(0).describe('Attempts started of the current request'),
+    max: z.number().int().min(0).describe('Attempts allowed before the audit fails'),
+  }),
+  requests: z.number().int().min(0).describe('How many times the audit was queued: 1, plus one per re-audit'),
+  nextAttemptAt: IsoTime.nullable().describe('When the next attempt is due, while a retry waits'),
+  error: AuditFailure.nullable().describe('Why the last attempt failed'),
+  updatedAt: IsoTime.nullable(),
+  report: z.string().nullable().describe('Path of the report once completed: /v1/audits/{auditRunId}'),
+});
+export type AuditStatusV1 = z.infer<typeof AuditStatusV1>;

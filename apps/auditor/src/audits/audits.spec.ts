@@ -21,6 +21,17 @@ describe('SnapshotRepository', () => {
     expect((await repo.find(acme, {}, { skip: 1, limit: 1 })).map((r) => r.id)).toEqual(['c2']);
   });
 
+  it('sorts before it limits, so that a "first" or "latest" read is one', async () => {
+    const dated = new SnapshotRepository('documents', acme, [
+      { id: 'd1', receivedAt: '2026-01-02T00:00:00Z', n: 2 },
+      { id: 'd2', receivedAt: '2026-01-03T00:00:00Z', n: 1 },
+      { id: 'd3', receivedAt: '2026-01-01T00:00:00Z', n: 1 },
+    ]);
+    expect((await dated.find(acme, {}, { sort: { receivedAt: -1 }, limit: 1 })).map((r) => r.id)).toEqual(['d2']);
+    expect((await dated.find(acme, {}, { sort: { receivedAt: 1 }, limit: 1 })).map((r) => r.id)).toEqual(['d3']);
+    expect((await dated.find(acme, {}, { sort: { n: 1, receivedAt: -1 } })).map((r) => r.id)).toEqual(['d2', 'd3', 'd1']);
+  });
+
   it('refuses writes: the owning service writes its records', async () => {
     await expect(repo.upsert()).rejects.toThrow(/clauses belong to another service/);
     await expect(repo.delete()).rejects.toThrow(/never deletes/);

@@ -1,8 +1,20 @@
 import type { Entity, Filter, FindOptions, Repository, TenantId } from '@studio/ports';
 
+function compareBy(a: object, b: object, sort: readonly [string, 1 | -1][]): number {
+  for (const [key, direction] of sort) {
+    const x = (a as Record<string, unknown>)[key];
+    const y = (b as Record<string, unknown>)[key];
+    if (x === y) continue;
+    if (x === undefined || x === null) return -direction;
+    if (y === undefined || y === null) return direction;
+    return ((x as number | string) < (y as number | string) ? -1 : 1) * direction;
+  }
+  return 0;
+}
+
 /**
  * A tenant's snapshot of another service's records, read over its HTTP API for one audit:
- * equality filters only, no writes (the owning service writes them).
+ * equality and `in` filters, sort, skip and limit; no writes (the owning service writes them).
  */
 export class SnapshotRepository<T extends Entity> implements Repository<T> {
   constructor(
@@ -23,7 +35,10 @@ export class SnapshotRepository<T extends Entity> implements Repository<T> {
         return value === expected;
       }),
     );
-    return matches.slice(options.skip ?? 0, options.limit === undefined ? undefined : (options.skip ?? 0) + options.limit);
+    const sort = Object.entries(options.sort ?? {}) as [string, 1 | -1][];
+    // Sorted as the Repository port promises (a "latest" read relies on it); stable, so equal keys keep their order.
+    const ordered = sort.length === 0 ? matches : [...matches].sort((a, b) => compareBy(a, b, sort));
+    return ordered.slice(options.skip ?? 0, options.limit === undefined ? undefined : (options.skip ?? 0) + options.limit);
   }
 
   async count(tenant: TenantId, filter?: Filter<T>): Promise<number> {
