@@ -196,6 +196,12 @@ describe('gateway forwarding to the owning services', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('forwards a re-audit to the auditor, without a body, and passes its state through', async () => {
+    const res = await fetch(`${base}/v1/runs/run-1/audit`, { method: 'POST', headers: { 'x-tenant-id': 'acme' } });
+    expect(res.status).toBe(200);
+    expect(auditor.seen.at(-1)).toMatchObject({ method: 'POST', url: '/v1/runs/run-1/audit', tenant: 'acme', body: undefined });
+  });
+
   it('answers 503 with Retry-After and a problem naming the service and the cause when it is unreachable', async () => {
     const closed = createServer();
     const port = await new Promise<number>((resolve) =>
