@@ -226,8 +226,9 @@ describe('POST /v1/contexts/:contextId/documents', () => {
         body: '{"filename": ',
       }),
       await fetch(`${base}/v1/nowhere`, { headers: { 'x-tenant-id': 'acme' } }),
+      await post({ ...request, content: 'x'.repeat(200 * 1024) }), // over the body parser's limit
     ];
-    expect(cases.map((r) => r.status)).toEqual([400, 413, 422, 400, 404]);
+    expect(cases.map((r) => r.status)).toEqual([400, 413, 422, 400, 404, 413]);
     expect(((await cases[3]?.clone().json()) as { detail: string }).detail).toMatch(/^request body is not valid JSON: /);
     for (const res of cases) {
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
