@@ -263,6 +263,12 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
       reportMarkdownUri: 'file:///r.md',
     });
     expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { version: 'v1', verdict: 'pass' } });
+    // The report is written (and its verdict published) a moment before the candidate says audited.
+    await candidates.upsert(
+      acme,
+      candidate({ id: 'run-3', status: 'running', auditRunId: 'audit-3', requests: 1, maxAttempts: 3, attempts: 1 }),
+    );
+    expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { version: 'v1', verdict: 'pass' } });
     const before = queue.enqueued.length;
     expect(await call('POST', 'run-3')).toMatchObject({ status: 200, body: { state: 'completed', report: '/v1/audits/audit-3' } });
     expect(queue.enqueued.length).toBe(before);

@@ -57,10 +57,8 @@ export class ReportsController {
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
     const candidate = await this.candidate(tenantId(tenant), runId);
-    if (candidate.status === 'audited' && candidate.auditRunId) {
-      const audit = await this.audits.get(tenantId(tenant), candidate.auditRunId);
-      if (audit) return this.report(audit, format, res);
-    }
+    const audit = await this.auditOf(tenantId(tenant), candidate);
+    if (audit) return this.report(audit, format, res);
     return auditStatusOf(candidate);
   }
 
@@ -75,7 +73,8 @@ export class ReportsController {
     @Param('runId', new ZodValidationPipe(Id, 'path parameter runId')) runId: string,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<AuditStatusV1> {
-    const candidate = await this.candidate(tenantId(tenant), runId);
+    const found = await this.candidate(tenantId(tenant), runId);
+    const candidate = (await this.auditOf(tenantId(tenant), found)) ? { ...found, status: 'audited' as const } : found;
     const state = auditStateOf(candidate);
     if (state === 'completed') {
       res.status(200);
@@ -98,6 +97,15 @@ export class ReportsController {
         `training run "${runId}" has no audit: the auditor has not seen it complete (it audits a run when training.run.completed arrives)`,
       );
     return this.reconciled(candidate);
+  }
+
+  /**
+   * The record of the run's audit once it exists. The audit writes it before it publishes its
+   * events, and the candidate is marked audited after them: a client that saw the verdict event
+   * gets the report, not a state that is a moment behind.
+   */
+  private async auditOf(tenant: TenantId, candidate: AuditCandidate): Promise<AuditRunRecord | null> {
+    return candidate.auditRunId ? this.audits.get(tenant, candidate.auditRunId) : null;
   }
 
   /**
