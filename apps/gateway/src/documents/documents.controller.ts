@@ -25,10 +25,9 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger';
-import { ContextId, describeError, DOCUMENT_UPLOADED_V1 } from '@studio/contracts';
+import { ContextId, describeError, DOCUMENT_UPLOADED_V1, type CloudEvent, type EventData, type Topic } from '@studio/contracts';
 import { EVENT_BUS, Tenant, ZodValidationPipe } from '@studio/nest';
 import { tenantId, type EventBus } from '@studio/ports';
-import type { CloudEvent, EventData, Topic } from '@studio/contracts';
 import { ProblemDetails } from '../http/problem-details';
 import { z } from 'zod';
 import { GATEWAY_LIMITS, type GatewayLimits } from '../limits';
@@ -104,7 +103,7 @@ export class DocumentsController {
   })
   @ApiServiceUnavailableResponse({
     description:
-      'The event broker is unavailable or did not acknowledge the event within PUBLISH_TIMEOUT_MS: nothing was accepted. A problem body, with Retry-After.',
+      'The event broker is unavailable or did not acknowledge the event within PUBLISH_TIMEOUT_MS: the upload is not confirmed; retry after Retry-After seconds (the same document keeps its id, so a retry is safe). A problem body.',
     schema: openApi(ProblemDetails),
   })
   @ApiUnsupportedMediaTypeResponse({ description: 'The body is not application/json', schema: openApi(ProblemDetails) })
@@ -130,9 +129,10 @@ export class DocumentsController {
       await publishWithin(this.bus, DOCUMENT_UPLOADED_V1, event, this.limits.publishTimeoutMs);
     } catch (err) {
       // Whatever the bus says (unreachable broker, typed unavailability, no answer in time), the
-      // upload was not accepted: the client may retry; the same bytes keep the same document id.
+      // upload is not confirmed: the client retries; the same bytes keep the same document id, so
+      // after a publish that completed late the framer takes the retry as the same document.
       throw new ServiceUnavailableException({
-        message: `could not publish ${DOCUMENT_UPLOADED_V1}: ${describeError(err)}; the document was not accepted, retry later`,
+        message: `could not publish ${DOCUMENT_UPLOADED_V1}: ${describeError(err)}; the upload is not confirmed: retry it (the same document keeps its id)`,
         topic: DOCUMENT_UPLOADED_V1,
         retryAfterSeconds: PUBLISH_RETRY_AFTER_SECONDS,
       });

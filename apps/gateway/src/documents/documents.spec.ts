@@ -156,7 +156,7 @@ describe('POST /v1/contexts/:contextId/documents', () => {
       title: 'Service Unavailable',
       status: 503,
       detail:
-        'could not publish policy.document.uploaded.v1: broker unreachable: connect ECONNREFUSED 127.0.0.1:9092; the document was not accepted, retry later',
+        'could not publish policy.document.uploaded.v1: broker unreachable: connect ECONNREFUSED 127.0.0.1:9092; the upload is not confirmed: retry it (the same document keeps its id)',
       topic: 'policy.document.uploaded.v1',
     });
   });
@@ -169,7 +169,7 @@ describe('POST /v1/contexts/:contextId/documents', () => {
     expect(Date.now() - began).toBeLessThan(2_000);
     expect(res.headers.get('retry-after')).toBe('10');
     expect(((await res.json()) as { detail: string }).detail).toBe(
-      'could not publish policy.document.uploaded.v1: the event broker did not acknowledge it within 300 ms; the document was not accepted, retry later',
+      'could not publish policy.document.uploaded.v1: the event broker did not acknowledge it within 300 ms; the upload is not confirmed: retry it (the same document keeps its id)',
     );
   });
 
