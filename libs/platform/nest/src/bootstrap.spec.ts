@@ -4,7 +4,15 @@ import { ConfigError } from '@studio/config';
 import type { EventBus } from '@studio/ports';
 import { z } from 'zod';
 import { createServer, type Server } from 'node:http';
-import { createServiceApp, loadServiceConfig, logDependencies, probeHttp, startServiceApp, type ServiceDefinition } from './bootstrap';
+import {
+  createServiceApp,
+  dependencyCheck,
+  loadServiceConfig,
+  logDependencies,
+  probeHttp,
+  startServiceApp,
+  type ServiceDefinition,
+} from './bootstrap';
 import { EVENT_BUS, EventBusModule } from './event-bus.module';
 import { ServiceLogger } from './logger';
 
@@ -155,6 +163,32 @@ describe('HTTP dependencies', () => {
       `warn LLM_BASE_URL http://127.0.0.1:${port}/v1 does not answer: fetch failed: connect ECONNREFUSED 127.0.0.1:${port}; calls that need it fail until it does (see /ready)`,
       `log FRAMER_URL ${up} answers`,
     ]);
+  });
+});
+
+describe('dependencyCheck', () => {
+  it('answers with the last result at once, refreshing it in the background when it is old', async () => {
+    let clock = 0;
+    let answered = 0;
+    const server = createServer((_req, res) => {
+      answered += 1;
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const check = dependencyCheck({ PEER_URL: url }, { maxAgeMs: 1_000, now: () => clock });
+      expect(await check.check()).toBe('PEER_URL reachable');
+      expect(await check.check()).toBe('PEER_URL reachable');
+      expect(answered).toBe(1);
+      clock = 1_000;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      expect(await check.check()).toBe('PEER_URL reachable'); // the old result, while the refresh runs
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await check.check()).toMatch(/^PEER_URL unreachable \(fetch failed: connect ECONNREFUSED/);
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -75,14 +75,31 @@ export async function probeDependencies(dependencies: Record<string, string>, ti
  * gateway answers 503 naming the service) but must not take the service out of its load
  * balancer, nor restart it in a loop; its own database, queue and broker are the checks that gate.
  */
-export function dependencyCheck(dependencies: Record<string, string>, timeoutMs = 1_500): ReadinessCheck {
+export function dependencyCheck(
+  dependencies: Record<string, string>,
+  options: { timeoutMs?: number; maxAgeMs?: number; now?: () => number } = {},
+): ReadinessCheck {
+  const { timeoutMs = 1_500, maxAgeMs = 10_000, now = Date.now } = options;
+  // A slow dependency must not make /ready slow (an orchestrator's probe gives up after ~1 s):
+  // the last result answers at once while a refresh runs behind it; only the first call waits.
+  let last: { at: number; detail: string } | null = null;
+  let refreshing: Promise<string> | null = null;
+  const refresh = (): Promise<string> =>
+    (refreshing ??= probeDependencies(dependencies, timeoutMs)
+      .then((results) => {
+        const detail = Object.entries(results)
+          .map(([variable, problem]) => (problem === null ? `${variable} reachable` : `${variable} unreachable (${problem})`))
+          .join('; ');
+        last = { at: now(), detail };
+        return detail;
+      })
+      .finally(() => (refreshing = null)));
   return {
     name: 'dependencies',
     check: async () => {
-      const results = await probeDependencies(dependencies, timeoutMs);
-      return Object.entries(results)
-        .map(([variable, problem]) => (problem === null ? `${variable} reachable` : `${variable} unreachable (${problem})`))
-        .join('; ');
+      if (!last) return refresh();
+      if (now() - last.at >= maxAgeMs) void refresh();
+      return last.detail;
     },
   };
 }
@@ -115,7 +132,11 @@ export async function createServiceApp<S extends EnvSchema>(
   );
   await definition.configureHttp?.(app, config);
   const dependencies = definition.dependencies?.(config);
-  if (dependencies && Object.keys(dependencies).length > 0) app.get(HealthRegistry).register(dependencyCheck(dependencies));
+  if (dependencies && Object.keys(dependencies).length > 0) {
+    const check = dependencyCheck(dependencies);
+    app.get(HealthRegistry).register(check);
+    void check.check(); // the first probe runs now, not on the first /ready
+  }
   if (definition.transport) {
     const strategy = await definition.transport(app, config);
     // Event handler controllers carry @UseFilters(EventBusExceptionFilter) so that their errors
