@@ -246,6 +246,15 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
     expect(queue.enqueued.length).toBe(before);
   });
 
+  it('queues the audit of a run recorded but never queued, once', async () => {
+    await candidates.upsert(acme, candidate({ id: 'run-4' }));
+    const before = queue.enqueued.length;
+    const [first, second] = await Promise.all([call('POST', 'run-4'), call('POST', 'run-4')]);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(new Set(queue.enqueued.slice(before).map((e) => e.jobId)).size).toBe(1);
+    expect(queue.enqueued.at(-1)?.jobId).toMatch(/^audit-[0-9a-f]{16}$/);
+  });
+
   it('answers the report once the audit has completed, and does not re-run it', async () => {
     await candidates.upsert(
       acme,
