@@ -64,8 +64,9 @@ export class ReportsController {
 
   /**
    * Re-audit: queues a new attempt of a failed audit, or of one recorded but never queued (202).
-   * Idempotent: while the audit is queued or running nothing more is queued (202 with its state); a completed audit is not
-   * re-run (200 with its state: the same adapter, held-out set and settings give the same report).
+   * Idempotent: while the audit is queued or running nothing more is queued (202 with its
+   * state); a completed audit is not re-run (200 with its state: the same adapter, held-out set
+   * and settings give the same report).
    */
   @Post('runs/:runId/audit')
   async reaudit(
@@ -81,7 +82,8 @@ export class ReportsController {
       return auditStatusOf(candidate);
     }
     res.status(202);
-    // Recorded but never queued (awaiting-audit) is requested too: the same job id as the Kafka handler's, so queued once.
+    // Recorded but never queued (awaiting-audit) is requested too: with the same job id as the
+    // event handler's request, so it is queued once.
     if (candidate.status === 'queued' || candidate.status === 'running') return auditStatusOf(candidate);
     try {
       return auditStatusOf(await this.requestAudit.execute(tenantId(tenant), candidate));
