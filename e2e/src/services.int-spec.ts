@@ -27,9 +27,10 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
     if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name.replace('-', '_')}` });
     if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
     if (name === 'framer' || name === 'ontology' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
-    // Read lazily, on the first indexing or audit: nothing listens there and nothing needs to here.
+    // Read lazily, on the first indexing or audit: nothing listens there and nothing needs to here
+    // (port 9 would be refused at start: fetch blocks it).
     if (name === 'ontology' || name === 'auditor')
-      Object.assign(env, { LLM_BASE_URL: 'http://127.0.0.1:9/v1', QDRANT_URL: 'http://127.0.0.1:9' });
+      Object.assign(env, { LLM_BASE_URL: 'http://127.0.0.1:47/v1', QDRANT_URL: 'http://127.0.0.1:47' });
     return env;
   }
 
@@ -70,6 +71,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
     expect(started[0]?.service.stderr).toContain('PORT must be an integer between 1 and 65535 (got "eighty")');
   });
 
+  it('exits 1 naming a dependency URL on a port fetch refuses', async () => {
+    const service = start('auditor', { ...envFor('auditor', 1), LLM_BASE_URL: 'http://127.0.0.1:4190/v1' });
+    expect(await service.exitWithin(30_000)).toEqual({ code: 1, signal: null });
+    expect(service.stderr).toContain('  - LLM_BASE_URL must not use port 4190: fetch refuses it');
+  });
+
   describe('all six running', () => {
     const running = new Map<ServiceName, { service: ServiceProcess; url: string }>();
 
@@ -101,12 +108,14 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
         expect(ready.status).toBe('ready');
         const expected =
           name === 'gateway'
-            ? ['events']
+            ? ['dependencies', 'events']
             : name === 'reward-model'
               ? ['mongo']
               : name === 'instructor'
                 ? ['events', 'mongo', 'redis']
-                : ['events', 'mongo'];
+                : name === 'auditor' || name === 'ontology'
+                  ? ['dependencies', 'events', 'mongo']
+                  : ['events', 'mongo'];
         expect(Object.keys(ready.checks).sort()).toEqual(expected);
       }
     });

@@ -2,20 +2,31 @@ import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutd
 import { FileArtifactStore } from '@studio/artifacts';
 import { BullMqJobQueue } from '@studio/bullmq';
 import { OpenAiCompatibleClient } from '@studio/llm';
-import type { MongoDatabase } from '@studio/mongo';
-import { EVENT_BUS, EventBusServer, eventServiceModules, MONGO_DATABASE, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
-import { AuditRunRecord } from '@studio/pipeline';
+import {
+  EVENT_BUS,
+  EventBusServer,
+  eventServiceModules,
+  repositoryProvider,
+  TENANT_DATA_ERASER,
+  TenantDataController,
+  type ServiceConfig,
+  type ServiceDefinition,
+  type TenantDataEraser,
+} from '@studio/nest';
+import { AUDIT_RUNS, eraseTenantData } from '@studio/pipeline';
+import type { Entity, Repository } from '@studio/ports';
 import { QdrantVectorIndex } from '@studio/qdrant';
 import { AUDITOR_NAME, AUDITOR_PORT, AuditorEnv } from './config';
 import { AUDIT_JOBS_OPTIONS, AuditJobs } from './audits/audit-jobs';
-import { AUDIT_SETTINGS, type AuditSettings } from './audits/audit-settings';
+import { ConfigError } from '@studio/config';
+import { AUDIT_RETRY, AUDIT_SETTINGS, auditRetryProblem, type AuditRetry, type AuditSettings } from './audits/audit-settings';
 import { FRAMER_CLIENT, FramerClient } from './audits/framer-client';
 import { HttpAdapterLoader } from './audits/http-adapter-loader';
 import { ReportsController } from './audits/reports.controller';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './audits/request-audit';
 import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit, type AuditServicePorts } from './audits/run-audit';
-import { AUDIT_CANDIDATES } from './candidates/audit-candidate';
-import { AUDIT_CANDIDATES_REPOSITORY, CandidatesHandler } from './candidates/candidates.handler';
+import { AUDIT_CANDIDATES, AUDIT_CANDIDATES_REPOSITORY } from './candidates/audit-candidate';
+import { CandidatesHandler } from './candidates/candidates.handler';
 
 export type AuditorConfig = ServiceConfig<typeof AuditorEnv>;
 
@@ -36,6 +47,9 @@ export class AuditorModule {
       maxTokens: config.AUDIT_MAX_TOKENS,
       concurrency: config.AUDIT_CONCURRENCY,
     };
+    const retry: AuditRetry = { attempts: config.AUDIT_ATTEMPTS, delayMs: config.AUDIT_RETRY_DELAY_MS };
+    const retryProblem = auditRetryProblem(retry);
+    if (retryProblem) throw new ConfigError([{ variable: 'AUDIT_ATTEMPTS', problem: retryProblem }], AUDITOR_NAME);
     const ports: AuditServicePorts = {
       llm: new OpenAiCompatibleClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: 600_000 }),
       vectors: new QdrantVectorIndex({ url: config.QDRANT_URL }),
@@ -46,31 +60,19 @@ export class AuditorModule {
     return {
       module: AuditorModule,
       imports: eventServiceModules(AUDITOR_NAME, config),
-      controllers: [CandidatesHandler, ReportsController],
+      controllers: [CandidatesHandler, ReportsController, TenantDataController],
       providers: [
+        repositoryProvider(AUDIT_CANDIDATES_REPOSITORY, AUDIT_CANDIDATES),
+        repositoryProvider(AUDITS_REPOSITORY, AUDIT_RUNS),
         {
-          provide: AUDIT_CANDIDATES_REPOSITORY,
-          inject: [MONGO_DATABASE],
-          useFactory: async (database: MongoDatabase) => {
-            const candidates = database.repository(AUDIT_CANDIDATES);
-            await candidates.ensureIndexes();
-            return candidates;
-          },
-        },
-        {
-          provide: AUDITS_REPOSITORY,
-          inject: [MONGO_DATABASE],
-          useFactory: async (database: MongoDatabase) => {
-            const audits = database.repository({
-              collection: 'audit_runs',
-              schema: AuditRunRecord,
-              indexes: [{ fields: { contextId: 1, runId: 1 } }],
-            });
-            await audits.ensureIndexes();
-            return audits;
-          },
+          provide: TENANT_DATA_ERASER,
+          inject: [AUDIT_CANDIDATES_REPOSITORY, AUDITS_REPOSITORY],
+          useFactory: (candidates: Repository<Entity>, audits: Repository<Entity>): TenantDataEraser => ({
+            erase: (tenant) => eraseTenantData({ repos: { candidates, audits }, artifacts: ports.artifacts }, tenant),
+          }),
         },
         { provide: AUDIT_SETTINGS, useValue: settings },
+        { provide: AUDIT_RETRY, useValue: retry },
         { provide: AUDIT_PORTS, useValue: ports },
         { provide: FRAMER_CLIENT, useValue: new FramerClient(config.FRAMER_URL) },
         { provide: EVALUATION_QUEUE_PORT, useFactory: () => new BullMqJobQueue({ redisUrl: config.REDIS_URL }) },
@@ -89,5 +91,6 @@ export const auditorService: ServiceDefinition<typeof AuditorEnv> = {
   defaultPort: AUDITOR_PORT,
   env: AuditorEnv,
   module: (config) => AuditorModule.forRoot(config),
+  dependencies: (config) => ({ LLM_BASE_URL: config.LLM_BASE_URL, QDRANT_URL: config.QDRANT_URL, FRAMER_URL: config.FRAMER_URL }),
   transport: (app) => new EventBusServer(app.get(EVENT_BUS)),
 };

@@ -1,4 +1,4 @@
-import { artifactDir, eventServiceEnv, llmBaseUrl, qdrantUrl, redisUrl } from '@studio/config';
+import { artifactDir, durationMs, eventServiceEnv, llmBaseUrl, qdrantUrl, redisUrl, serviceUrl } from '@studio/config';
 import { z } from 'zod';
 
 export const AUDITOR_NAME = 'auditor';
@@ -24,14 +24,19 @@ export const AuditorEnv = z.object({
   LLM_BASE_URL: llmBaseUrl,
   EMBEDDING_MODEL: z.string().min(1).default('all-minilm-l6-v2').describe('embedding model on the LLM endpoint (default all-minilm-l6-v2)'),
   QDRANT_URL: qdrantUrl,
-  FRAMER_URL: z
-    .url({ protocol: /^https?$/ })
-    .default('http://framer:3001')
-    .describe("base URL of the framer's HTTP API (default http://framer:3001)"),
+  FRAMER_URL: serviceUrl('framer', 'http://framer:3001'),
   REDIS_URL: redisUrl,
   STUDIO_ARTIFACT_DIR: artifactDir,
   AUDIT_MAX_ITEMS: positiveInt(24, 'held-out items evaluated per audit (default 24)'),
   AUDIT_MAX_TOKENS: positiveInt(112, 'bound on each generated answer, in tokens (default 112)'),
   AUDIT_RAG_TOP_K: positiveInt(3, 'clauses retrieved for the aligned+RAG variant (default 3)'),
   AUDIT_CONCURRENCY: positiveInt(8, 'chat requests in flight at once (default 8)'),
+  AUDIT_ATTEMPTS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(20, 'must be at most 20'))
+    .default(8)
+    .describe('attempts per audit before it fails, retried with exponential back-off (default 8)'),
+  AUDIT_RETRY_DELAY_MS: durationMs(5_000, 'wait before the first retry of an audit, doubled for each later one, in ms (default 5000)'),
 });

@@ -1,26 +1,8 @@
-import { kafkaEnv } from '@studio/config';
+import { durationMs, kafkaEnv, serviceUrl } from '@studio/config';
 import { z } from 'zod';
 
 export const GATEWAY_NAME = 'gateway';
 export const GATEWAY_PORT = 3000;
-
-function serviceUrl(service: string, defaultUrl: string) {
-  return z
-    .string()
-    .refine(
-      (value) => {
-        try {
-          return ['http:', 'https:'].includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      },
-      { message: 'must be a URL starting with http:// or https://' },
-    )
-    .transform((value) => value.replace(/\/+$/, ''))
-    .default(defaultUrl)
-    .describe(`base URL of the ${service} service's HTTP API (default ${defaultUrl})`);
-}
 
 export const GatewayEnv = z.object({
   ...kafkaEnv(GATEWAY_NAME),
@@ -33,6 +15,10 @@ export const GatewayEnv = z.object({
     )
     .default(512 * 1024)
     .describe('largest document accepted by POST /v1/contexts/{contextId}/documents, in UTF-8 bytes (default 524288)'),
+  PUBLISH_TIMEOUT_MS: durationMs(
+    5_000,
+    'how long an upload waits for the Kafka broker to acknowledge its event before answering 503 with Retry-After, in ms (default 5000)',
+  ),
   FRAMER_URL: serviceUrl('framer', 'http://framer:3001'),
   INSTRUCTOR_URL: serviceUrl('instructor', 'http://instructor:3003'),
   AUDITOR_URL: serviceUrl('auditor', 'http://auditor:3005'),

@@ -5,6 +5,7 @@ import { EventBusModule, kafkaEventBusOptions, type ServiceConfig, type ServiceD
 import { GATEWAY_NAME, GATEWAY_PORT, GatewayEnv } from './config';
 import { ContextsController } from './contexts/contexts.controller';
 import { DocumentsController } from './documents/documents.controller';
+import { applyHttpConventions } from './http/problem-details';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
 import { ServiceClient } from './upstream/service-client';
@@ -14,7 +15,7 @@ export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
-    const limits: GatewayLimits = { maxDocumentBytes: config.MAX_DOCUMENT_BYTES };
+    const limits: GatewayLimits = { maxDocumentBytes: config.MAX_DOCUMENT_BYTES, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS };
     return {
       module: GatewayModule,
       imports: [
@@ -62,9 +63,11 @@ export const gatewayService: ServiceDefinition<typeof GatewayEnv> = {
   defaultPort: GATEWAY_PORT,
   env: GatewayEnv,
   module: (config) => GatewayModule.forRoot(config),
+  dependencies: (config) => ({ FRAMER_URL: config.FRAMER_URL, INSTRUCTOR_URL: config.INSTRUCTOR_URL, AUDITOR_URL: config.AUDITOR_URL }),
   configureHttp: (app, config) => {
     // JSON bodies up to the document limit plus room for the other fields and JSON escaping.
     (app as NestExpressApplication).useBodyParser('json', { limit: Math.ceil(config.MAX_DOCUMENT_BYTES * 1.2) + 16 * 1024 });
+    applyHttpConventions(app);
     setUpOpenApi(app);
   },
 };

@@ -15,7 +15,7 @@ describe('OpenAPI document at /docs-json', () => {
       controllers: [ContextsController, DocumentsController, RunsController],
       providers: [
         { provide: EVENT_BUS, useValue: {} },
-        { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 100 } },
+        { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 100, publishTimeoutMs: 1_000 } },
         {
           provide: ServiceClient,
           useValue: new ServiceClient({ framer: 'http://127.0.0.1:1', instructor: 'http://127.0.0.1:1', auditor: 'http://127.0.0.1:1' }),
@@ -43,10 +43,25 @@ describe('OpenAPI document at /docs-json', () => {
         'POST /v1/contexts/{contextId}/runs',
         'GET /v1/runs/{runId}',
         'GET /v1/runs/{runId}/audit',
+        'POST /v1/runs/{runId}/audit',
         'GET /v1/audits/{auditRunId}',
       ].sort(),
     );
     for (const path of ['/v1/contexts', '/v1/contexts/{contextId}/datasets', '/v1/contexts/{contextId}/runs'])
       expect(doc.paths[path]?.['post']?.requestBody).toBeDefined();
+    expect(doc.paths['/v1/runs/{runId}/audit']?.['post']?.requestBody).toBeUndefined();
+  });
+
+  it('documents the audit state, and problem bodies for errors', async () => {
+    const doc = (await (await fetch(`${await app.getUrl()}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+    };
+    const audit = doc.paths['/v1/runs/{runId}/audit'];
+    const state = JSON.stringify(audit?.['post']?.responses['202']?.content?.['application/json']?.schema);
+    expect(state).toContain('"state"');
+    expect(state).toContain('"nextAttemptAt"');
+    expect(JSON.stringify(audit?.['get']?.responses['200'])).toContain('"queued","running","failed","completed"');
+    const unavailable = JSON.stringify(doc.paths['/v1/contexts/{contextId}/documents']?.['post']?.responses['503']);
+    for (const member of ['"type"', '"title"', '"status"', '"detail"']) expect(unavailable).toContain(member);
   });
 });

@@ -58,5 +58,6 @@ export const ontologyService: ServiceDefinition<typeof OntologyEnv> = {
   defaultPort: ONTOLOGY_PORT,
   env: OntologyEnv,
   module: (config) => OntologyModule.forRoot(config),
+  dependencies: (config) => ({ LLM_BASE_URL: config.LLM_BASE_URL, QDRANT_URL: config.QDRANT_URL }),
   transport: (app) => new EventBusServer(app.get(EVENT_BUS)),
 };

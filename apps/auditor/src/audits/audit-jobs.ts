@@ -28,7 +28,7 @@ export class AuditJobs implements OnApplicationBootstrap, OnModuleDestroy {
         error: (message, fields) => this.logger.error({ msg: message, ...fields }),
       },
     });
-    this.worker.handle(EVALUATE_RUN_JOB, (job) => runAudit.execute(job));
+    this.worker.handle(EVALUATE_RUN_JOB, (job, context) => runAudit.execute(job, context));
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -37,10 +37,13 @@ export class FramerClient {
   }
 
   private async get<S extends z.ZodType>(tenant: string, path: string, schema: S, what: string): Promise<z.infer<S>> {
-    const res = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
-      headers: { [TENANT_HEADER]: tenant },
-      signal: AbortSignal.timeout(30_000),
-    });
+    const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { [TENANT_HEADER]: tenant }, signal: AbortSignal.timeout(30_000) });
+    } catch (error) {
+      throw new Error(`reading ${what} from the framer at ${url} failed`, { cause: error });
+    }
     if (!res.ok) throw new Error(`framer answered HTTP ${res.status} for ${what}: ${(await res.text()).slice(0, 300)}`);
     const parsed = schema.safeParse(await res.json());
     if (!parsed.success)

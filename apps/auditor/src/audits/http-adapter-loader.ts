@@ -9,12 +9,19 @@ export class HttpAdapterLoader implements AdapterLoader {
   constructor(private readonly baseUrl: string) {}
 
   async loadAdapter(name: string, path: string): Promise<void> {
-    const res = await fetch(`${this.baseUrl.replace(/\/+$/, '')}/load_lora_adapter`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ lora_name: name, lora_path: path }),
-      signal: AbortSignal.timeout(300_000),
-    });
+    const url = `${this.baseUrl.replace(/\/+$/, '')}/load_lora_adapter`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ lora_name: name, lora_path: path }),
+        signal: AbortSignal.timeout(300_000),
+      });
+    } catch (error) {
+      // fetch says only "fetch failed"; its cause (ECONNREFUSED, ENOTFOUND, bad port...) is kept.
+      throw new Error(`loading adapter ${name} into the model server at ${url} failed`, { cause: error });
+    }
     if (res.ok) return;
     const body = await res.text();
     if (body.includes('lora_exists') || body.includes('already been loaded')) return;

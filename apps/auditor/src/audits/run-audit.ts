@@ -1,11 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { EvaluationJobV1 } from '@studio/contracts';
+import { describeError, type EvaluationJobV1 } from '@studio/contracts';
 import { auditAdapter, type AdapterLoader, type ArtifactStore, type AuditRunRecord, type RetrievalPorts } from '@studio/pipeline';
 import { EVENT_BUS } from '@studio/nest';
-import { tenantId, type EventBus, type Repository } from '@studio/ports';
-import { AUDIT_CANDIDATES_REPOSITORY } from '../candidates/candidates.handler';
-import type { AuditCandidate } from '../candidates/audit-candidate';
-import { AUDIT_SETTINGS, type AuditSettings } from './audit-settings';
+import { tenantId, WORKER_SHUTTING_DOWN, type EventBus, type JobContext, type Repository } from '@studio/ports';
+import {
+  AUDIT_CANDIDATES_REPOSITORY,
+  markAttemptFailed,
+  markAudited,
+  markRunning,
+  type AuditCandidate,
+} from '../candidates/audit-candidate';
+import { AUDIT_RETRY, AUDIT_SETTINGS, retryDelayMs, type AuditRetry, type AuditSettings } from './audit-settings';
 import { FRAMER_CLIENT, type FramerClient } from './framer-client';
 
 export const AUDITS_REPOSITORY = Symbol('AUDITS_REPOSITORY');
@@ -22,7 +27,9 @@ export interface AuditServicePorts extends RetrievalPorts {
  * pipeline's audit (base, aligned and aligned+RAG answers, scores, buckets, verdict against the
  * context's thresholds), stores the report (JSON and Markdown) and publishes
  * `audit.run.completed` and `audit.verdict.issued`. Dataset, clauses and thresholds are read from
- * the framer, which owns them.
+ * the framer, which owns them. Each attempt is recorded on the candidate (running, then audited,
+ * or queued for a retry / failed with the error's cause chain), which is what
+ * `GET /v1/runs/{runId}/audit` shows.
  */
 @Injectable()
 export class RunAudit {
@@ -35,48 +42,76 @@ export class RunAudit {
     @Inject(AUDIT_PORTS) private readonly ports: AuditServicePorts,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(AUDIT_SETTINGS) private readonly settings: AuditSettings,
+    @Inject(AUDIT_RETRY) private readonly retry: AuditRetry,
   ) {}
 
-  async execute(job: EvaluationJobV1): Promise<{ auditRunId: string; verdict: string }> {
+  async execute(
+    job: EvaluationJobV1,
+    context: Pick<JobContext, 'jobId' | 'attempt' | 'signal'>,
+  ): Promise<{ auditRunId: string; verdict: string }> {
     const tenant = tenantId(job.tenant_id);
     const candidate = await this.candidates.get(tenant, job.run_id);
     if (!candidate) throw new Error(`no completed training run ${job.run_id} is recorded for tenant ${tenant}`);
-    const [dataset, context, clauses] = await Promise.all([
-      this.framer.dataset(tenant, job.context_id, job.dataset_version_id),
-      this.framer.context(tenant, job.context_id),
-      this.framer.clauses(tenant, job.context_id),
-    ]);
+    const maxAttempts = candidate.maxAttempts > 0 ? candidate.maxAttempts : this.retry.attempts;
+    const running = markRunning(candidate, context.attempt, context.jobId, new Date());
+    await this.candidates.upsert(tenant, running);
     try {
+      const [dataset, auditContext, clauses] = await Promise.all([
+        this.framer.dataset(tenant, job.context_id, job.dataset_version_id),
+        this.framer.context(tenant, job.context_id),
+        this.framer.clauses(tenant, job.context_id),
+      ]);
       const result = await auditAdapter(
         { ...this.ports, bus: this.bus, clauses: { clausesOf: async () => clauses }, audits: this.audits, eventSource: AUDITOR_SOURCE },
         {
           tenant,
           contextId: job.context_id,
           dataset,
-          adapter: { id: candidate.adapterId, runId: candidate.id, artifactDir: candidate.artifactUri },
+          adapter: { id: candidate.run.adapterId, runId: candidate.id, artifactDir: candidate.run.artifactUri },
           baseModel: job.base_model,
-          thresholds: context.thresholds,
+          thresholds: auditContext.thresholds,
           settings: { ...this.settings, maxItems: job.max_items ?? this.settings.maxItems },
           createdAt: new Date().toISOString(),
         },
       );
-      await this.candidates.upsert(tenant, { ...candidate, status: 'audited', auditRunId: result.record.id, error: null });
+      await this.candidates.upsert(tenant, markAudited(running, result.record.id, new Date()));
       this.logger.log({
         msg: 'audit completed',
         tenantId: tenant,
         runId: candidate.id,
         auditRunId: result.record.id,
         verdict: result.report.verdict,
+        attempt: context.attempt,
         modelMs: Math.round(result.modelMs),
       });
       return { auditRunId: result.record.id, verdict: result.report.verdict };
     } catch (error) {
-      await this.candidates.upsert(tenant, {
-        ...candidate,
-        status: 'failed',
-        error: error instanceof Error ? error.message : String(error),
-      });
-      throw error;
+      const shuttingDown = context.signal.aborted && context.signal.reason === WORKER_SHUTTING_DOWN;
+      const recorded = shuttingDown
+        ? // The worker is stopping: the job goes back to the queue, not counted as a failure.
+          { ...running, status: 'queued' as const, attempts: Math.max(0, context.attempt - 1), updatedAt: new Date().toISOString() }
+        : markAttemptFailed(
+            running,
+            { attempt: context.attempt, maxAttempts, error, retryDelayMs: retryDelayMs(this.retry, context.attempt) },
+            new Date(),
+          );
+      await this.candidates
+        .upsert(tenant, recorded)
+        .catch((writeError: unknown) =>
+          this.logger.error({ msg: 'could not record the failed audit attempt', runId: candidate.id, error: describeError(writeError) }),
+        );
+      if (!shuttingDown)
+        this.logger.warn({
+          msg: recorded.status === 'failed' ? 'audit failed: no attempts left' : 'audit attempt failed: retrying',
+          tenantId: tenant,
+          runId: candidate.id,
+          attempt: context.attempt,
+          maxAttempts,
+          nextAttemptAt: recorded.nextAttemptAt,
+          error: describeError(error),
+        });
+      // The job's failure reason keeps the causes too (fetch's "fetch failed" alone says nothing).
+      throw new Error(describeError(error), { cause: error });
     }
   }
 }

@@ -27,8 +27,7 @@ describe('candidateFromCompletedRun', () => {
     expect(AuditCandidate.parse(candidate)).toEqual(candidate);
     expect(candidate).toMatchObject({
       id: 'run-1',
-      adapterId: 'adapter-1',
-      trainingMetrics: { loss: 0.42 },
+      run: { adapterId: 'adapter-1', metrics: { loss: 0.42 } },
       status: 'awaiting-audit',
       completedEventId: event.id,
     });

@@ -4,9 +4,9 @@ import { TRAINING_RUN_COMPLETED_V1, type CloudEvent, type TrainingRunCompletedV1
 import { EventBusExceptionFilter } from '@studio/nest';
 import { tenantId, type Repository } from '@studio/ports';
 import { RequestAudit } from '../audits/request-audit';
-import { candidateFromCompletedRun, type AuditCandidate } from './audit-candidate';
+import { AUDIT_CANDIDATES_REPOSITORY, candidateFromCompletedRun, type AuditCandidate } from './audit-candidate';
 
-export const AUDIT_CANDIDATES_REPOSITORY = Symbol('AUDIT_CANDIDATES_REPOSITORY');
+export { AUDIT_CANDIDATES_REPOSITORY };
 
 /** Records every completed training run as a candidate and queues its release-gate audit. */
 @Controller()
@@ -23,16 +23,19 @@ export class CandidatesHandler {
   async onTrainingRunCompleted(@Payload() event: CloudEvent<TrainingRunCompletedV1>): Promise<void> {
     const tenant = tenantId(event.tenantid);
     const existing = await this.candidates.get(tenant, event.data.runId);
+    // Queued, running, failed or audited: the audit was requested already (POST /v1/runs/{runId}/audit re-audits).
     if (existing && existing.status !== 'awaiting-audit') return;
-    const candidate = candidateFromCompletedRun(event);
+    const candidate = { ...candidateFromCompletedRun(event), ...(existing ? { requests: existing.requests, error: existing.error } : {}) };
     await this.candidates.upsert(tenant, candidate);
     this.logger.log({
       msg: 'audit candidate recorded',
       tenantId: event.tenantid,
       contextId: candidate.contextId,
       runId: candidate.id,
-      adapterId: candidate.adapterId,
+      adapterId: candidate.run.adapterId,
     });
+    // A failure here (framer or Redis unreachable) is recorded on the candidate with its cause,
+    // and the event is retried by the bus.
     await this.requestAudit.execute(tenant, candidate);
   }
 }

@@ -31,6 +31,19 @@ describe('context settings', () => {
     expect(second).toMatchObject({ name: 'y', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-02-01T00:00:00.000Z' });
   });
 
+  it('refuses names with control or bidi-override characters, and seeds that are not JSON lines, naming them', () => {
+    const issues = (body: unknown) =>
+      ContextSettingsBody.safeParse(body).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+    expect(issues({ name: 'Conduct\u202Egpj' })).toEqual([
+      expect.stringMatching(/^name: must not contain control or bidirectional-override characters \(found U\+202E/),
+    ]);
+    expect(issues({ name: 'a\u0000b' })).toEqual([expect.stringMatching(/^name: .*found U\+0000/)]);
+    expect(issues({ name: 'x', seeds: 'plain text, not JSON' })).toEqual([expect.stringMatching(/^seeds: seeds line 1: not valid JSON/)]);
+    expect(issues({ name: 'x', values: { ...(values as object), context: { id: 'c', name: 'N\u2067', documents: [] } } })).toEqual([
+      expect.stringMatching(/^values\.context\.name: must not contain/),
+    ]);
+  });
+
   it('refuses unknown fields and invalid values, naming them', () => {
     const parsed = ContextSettingsBody.safeParse({ name: 'x', values: { values: [] }, colour: 'red' });
     expect(parsed.success).toBe(false);

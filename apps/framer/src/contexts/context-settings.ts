@@ -1,6 +1,6 @@
-import { ContextId, IsoTime } from '@studio/contracts';
+import { ContextId, IsoTime, Name } from '@studio/contracts';
 import { AuditThresholds } from '@studio/auditing';
-import { ContextValues } from '@studio/framing';
+import { ContextValues, SeedsJsonl } from '@studio/framing';
 import { auditThresholdsFor } from '@studio/pipeline';
 import type { EntitySpec } from '@studio/ports';
 import { z } from 'zod';
@@ -8,10 +8,10 @@ import { z } from 'zod';
 /** Body of PUT /v1/contexts/{contextId}. */
 export const ContextSettingsBody = z
   .object({
-    name: z.string().min(1).max(200),
+    name: Name(200),
     values: ContextValues.nullable().default(null),
     thresholds: AuditThresholds.optional(),
-    seeds: z.string().max(2_000_000).nullable().default(null),
+    seeds: SeedsJsonl.max(2_000_000).nullable().default(null),
   })
   .strict();
 export type ContextSettingsBody = z.infer<typeof ContextSettingsBody>;

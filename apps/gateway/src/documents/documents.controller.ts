@@ -22,11 +22,13 @@ import {
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger';
-import { ContextId, DOCUMENT_UPLOADED_V1 } from '@studio/contracts';
+import { ContextId, describeError, DOCUMENT_UPLOADED_V1, type CloudEvent, type EventData, type Topic } from '@studio/contracts';
 import { EVENT_BUS, Tenant, ZodValidationPipe } from '@studio/nest';
 import { tenantId, type EventBus } from '@studio/ports';
+import { ProblemDetails } from '../http/problem-details';
 import { z } from 'zod';
 import { GATEWAY_LIMITS, type GatewayLimits } from '../limits';
 import {
@@ -38,6 +40,43 @@ import {
 } from './upload-document';
 
 const openApi = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0' }) as SchemaObject;
+
+/** What a client is told to wait before retrying an upload the broker did not take. */
+export const PUBLISH_RETRY_AFTER_SECONDS = 10;
+
+export class PublishTimeoutError extends Error {
+  constructor(
+    readonly topic: Topic,
+    readonly timeoutMs: number,
+  ) {
+    super(`the event broker did not acknowledge it within ${timeoutMs} ms`);
+    this.name = 'PublishTimeoutError';
+  }
+}
+
+/**
+ * Publishes, or fails with PublishTimeoutError when the bus has not acknowledged within
+ * `timeoutMs` (a producer waiting for a broker that is down retries for much longer than a
+ * client should wait). A publish given up on may still complete later; consumers skip duplicates.
+ */
+export async function publishWithin<T extends Topic>(
+  bus: EventBus,
+  topic: T,
+  event: CloudEvent<EventData<T>>,
+  timeoutMs: number,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PublishTimeoutError(topic, timeoutMs)), timeoutMs);
+  });
+  const publishing = bus.publish(topic, event);
+  publishing.catch(() => undefined); // a late failure after the deadline is not unhandled
+  try {
+    await Promise.race([publishing, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 @ApiTags('documents')
 @Controller('v1/contexts/:contextId/documents')
@@ -62,7 +101,12 @@ export class DocumentsController {
   @ApiUnprocessableEntityResponse({
     description: 'The document is binary, not valid UTF-8, or has no clause structure; `problem` names which. Nothing is published.',
   })
-  @ApiServiceUnavailableResponse({ description: 'The event could not be published' })
+  @ApiServiceUnavailableResponse({
+    description:
+      'The event broker is unavailable or did not acknowledge the event within PUBLISH_TIMEOUT_MS: the upload is not confirmed; retry after Retry-After seconds (the same document keeps its id, so a retry is safe). A problem body.',
+    schema: openApi(ProblemDetails),
+  })
+  @ApiUnsupportedMediaTypeResponse({ description: 'The body is not application/json', schema: openApi(ProblemDetails) })
   async upload(
     @Tenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
@@ -82,9 +126,16 @@ export class DocumentsController {
       throw err;
     }
     try {
-      await this.bus.publish(DOCUMENT_UPLOADED_V1, event);
+      await publishWithin(this.bus, DOCUMENT_UPLOADED_V1, event, this.limits.publishTimeoutMs);
     } catch (err) {
-      throw new ServiceUnavailableException(`could not publish ${DOCUMENT_UPLOADED_V1}: ${(err as Error).message}`);
+      // Whatever the bus says (unreachable broker, typed unavailability, no answer in time), the
+      // upload is not confirmed: the client retries; the same bytes keep the same document id, so
+      // after a publish that completed late the framer takes the retry as the same document.
+      throw new ServiceUnavailableException({
+        message: `could not publish ${DOCUMENT_UPLOADED_V1}: ${describeError(err)}; the upload is not confirmed: retry it (the same document keeps its id)`,
+        topic: DOCUMENT_UPLOADED_V1,
+        retryAfterSeconds: PUBLISH_RETRY_AFTER_SECONDS,
+      });
     }
     return {
       documentId: event.data.documentId,

@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { DOCUMENT_UPLOADED_V1, parseEvent, type CloudEvent, type Topic } from '@studio/contracts';
 import { EVENT_BUS } from '@studio/nest';
 import { tenantId, type EventBus } from '@studio/ports';
+import { applyHttpConventions } from '../http/problem-details';
 import { GATEWAY_LIMITS } from '../limits';
 import { DocumentsController } from './documents.controller';
 import { documentIdFor, documentUploadedEvent, DocumentTooLargeError } from './upload-document';
@@ -45,9 +46,11 @@ describe('POST /v1/contexts/:contextId/documents', () => {
   let base: string;
   const published: { topic: Topic; event: CloudEvent<unknown> }[] = [];
   let failPublish = false;
+  let neverAnswer = false;
   const bus: EventBus = {
     publish: async (topic, event) => {
-      if (failPublish) throw new Error('broker unreachable');
+      if (neverAnswer) return new Promise<void>(() => undefined); // a producer waiting for a broker that is down
+      if (failPublish) throw new Error('broker unreachable', { cause: new Error('connect ECONNREFUSED 127.0.0.1:9092') });
       published.push({ topic, event });
     },
     subscribe: () => undefined,
@@ -60,10 +63,11 @@ describe('POST /v1/contexts/:contextId/documents', () => {
       controllers: [DocumentsController],
       providers: [
         { provide: EVENT_BUS, useValue: bus },
-        { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 100 } },
+        { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 100, publishTimeoutMs: 300 } },
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    applyHttpConventions(app);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
   });
@@ -71,6 +75,7 @@ describe('POST /v1/contexts/:contextId/documents', () => {
   beforeEach(() => {
     published.length = 0;
     failPublish = false;
+    neverAnswer = false;
   });
 
   const post = (body: unknown, headers: Record<string, string> = { 'x-tenant-id': 'acme' }, contextId = 'ctx-1') =>
@@ -140,10 +145,99 @@ describe('POST /v1/contexts/:contextId/documents', () => {
     expect(published).toHaveLength(0);
   });
 
-  it('answers 503 when the event cannot be published', async () => {
+  it('answers 503 with Retry-After and a problem naming the cause when the event cannot be published', async () => {
     failPublish = true;
     const res = await post(request);
     expect(res.status).toBe(503);
-    expect(((await res.json()) as { message: string }).message).toBe('could not publish policy.document.uploaded.v1: broker unreachable');
+    expect(res.headers.get('retry-after')).toBe('10');
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await res.json()).toMatchObject({
+      type: 'about:blank',
+      title: 'Service Unavailable',
+      status: 503,
+      detail:
+        'could not publish policy.document.uploaded.v1: broker unreachable: connect ECONNREFUSED 127.0.0.1:9092; the upload is not confirmed: retry it (the same document keeps its id)',
+      topic: 'policy.document.uploaded.v1',
+    });
+  });
+
+  it('answers 503 within the publish timeout when the broker never answers', async () => {
+    neverAnswer = true;
+    const began = Date.now();
+    const res = await post(request);
+    expect(res.status).toBe(503);
+    expect(Date.now() - began).toBeLessThan(2_000);
+    expect(res.headers.get('retry-after')).toBe('10');
+    expect(((await res.json()) as { detail: string }).detail).toBe(
+      'could not publish policy.document.uploaded.v1: the event broker did not acknowledge it within 300 ms; the upload is not confirmed: retry it (the same document keeps its id)',
+    );
+  });
+
+  it('answers 415 naming the expected type for a body that is not JSON', async () => {
+    for (const [type, got] of [
+      ['text/plain', 'Content-Type text/plain'],
+      ['application/x-www-form-urlencoded; charset=utf-8', 'Content-Type application/x-www-form-urlencoded'],
+    ] as const) {
+      const res = await fetch(`${base}/v1/contexts/ctx-1/documents`, {
+        method: 'POST',
+        headers: { 'content-type': type, 'x-tenant-id': 'acme' },
+        body: JSON.stringify(request),
+      });
+      expect(res.status).toBe(415);
+      expect(await res.json()).toMatchObject({
+        title: 'Unsupported Media Type',
+        status: 415,
+        detail: `request body must be application/json (got ${got})`,
+        expected: 'application/json',
+      });
+    }
+    const blob = await fetch(`${base}/v1/contexts/ctx-1/documents`, {
+      method: 'POST',
+      headers: { 'x-tenant-id': 'acme' },
+      body: new Blob([JSON.stringify(request)]),
+    });
+    expect(blob.status).toBe(415);
+    expect(((await blob.json()) as { detail: string }).detail).toBe('request body must be application/json (got no Content-Type)');
+    expect(published).toHaveLength(0);
+  });
+
+  it.each([
+    ['NUL', 'conduct\u0000.md', 'U+0000'],
+    ['escape', '\u001b[2Jconduct.md', 'U+001B'],
+    ['right-to-left override', 'conduct\u202Edm.exe', 'U+202E'],
+    ['first-strong isolate', '\u2068conduct.md', 'U+2068'],
+  ])('answers 400 naming the filename when it contains %s', async (_what, filename, code) => {
+    const res = await post({ ...request, filename });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { detail: string; issues: { path: string; message: string }[] };
+    expect(body.issues).toEqual([{ path: 'filename', message: expect.stringContaining(`found ${code}`) }]);
+    expect(body.detail).toMatch(/^request body is invalid: filename: must not contain control or bidirectional-override characters/);
+    expect(published).toHaveLength(0);
+  });
+
+  it('answers every error with one problem shape', async () => {
+    const cases = [
+      await post(request, {}),
+      await post({ ...request, content: 'x'.repeat(101) }),
+      await post({ ...request, content: 'just one line of prose' }),
+      await fetch(`${base}/v1/contexts/ctx-1/documents`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' },
+        body: '{"filename": ',
+      }),
+      await fetch(`${base}/v1/nowhere`, { headers: { 'x-tenant-id': 'acme' } }),
+      await post({ ...request, content: 'x'.repeat(200 * 1024) }), // over the body parser's limit
+    ];
+    expect(cases.map((r) => r.status)).toEqual([400, 413, 422, 400, 404, 413]);
+    expect(((await cases[3]?.clone().json()) as { detail: string }).detail).toMatch(/^request body is not valid JSON: /);
+    for (const res of cases) {
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body).toEqual(
+        expect.objectContaining({ type: 'about:blank', title: expect.any(String), status: res.status, detail: expect.any(String) }),
+      );
+      expect(body['detail']).toBe(body['message']);
+      expect(body).not.toHaveProperty('statusCode');
+    }
   });
 });

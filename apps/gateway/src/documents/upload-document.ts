@@ -1,4 +1,4 @@
-import { ContextId, DOCUMENT_UPLOADED_V1, DocumentUploadedV1, type CloudEvent } from '@studio/contracts';
+import { ContextId, DOCUMENT_UPLOADED_V1, DocumentUploadedV1, Name, type CloudEvent } from '@studio/contracts';
 import type { DocumentProblem } from '@studio/framing';
 import { documentIdFor, documentUploadedEvent as uploadEvent, DocumentRejectedError as PipelineRejection } from '@studio/pipeline';
 import type { TenantId } from '@studio/ports';
@@ -9,7 +9,7 @@ export const EVENT_SOURCE = '/studio/gateway';
 /** Body of POST /v1/contexts/{contextId}/documents. */
 export const UploadDocumentRequest = z
   .object({
-    filename: z.string().min(1).max(255).describe('Original file name, e.g. conduct-guidelines.md'),
+    filename: Name(255).describe('Original file name, e.g. conduct-guidelines.md (no control or bidi-override characters)'),
     mediaType: DocumentUploadedV1.shape.mediaType.describe('text/markdown or text/plain'),
     content: z.string().min(1, 'must not be empty').describe('The document text (UTF-8)'),
   })

@@ -8,9 +8,11 @@ import {
   ApiOperation,
   ApiParam,
   ApiQuery,
+  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { AUDIT_VERDICT_ISSUED_V1, ContextId, Id, TRAINING_RUN_REQUESTED_V1 } from '@studio/contracts';
+import { AUDIT_VERDICT_ISSUED_V1, AuditStatusV1, ContextId, Id, TRAINING_RUN_REQUESTED_V1 } from '@studio/contracts';
+import { ProblemDetails } from '../http/problem-details';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
 import { openApi, ReportFormat, StartRunRequest } from '../upstream/api-schemas';
 import { ServiceClient, type HttpResponse, type UpstreamResponse } from '../upstream/service-client';
@@ -72,14 +74,22 @@ export class RunsController {
 
   @Get('runs/:runId/audit')
   @ApiOperation({
-    summary: 'The audit report of a training run',
+    summary: 'The audit of a training run: its state, or its report once completed',
     description:
-      'The latest audit of the run: base, aligned and aligned+RAG scores, outcome buckets, verdict. `?format=md` gives the Markdown report.',
+      "Once the audit has completed: its report (audit/report.v1: base, aligned and aligned+RAG scores, outcome buckets, verdict; `?format=md` the Markdown report). Until then, and when it has failed: 200 with the audit's state (a body with `state` instead of `verdict`): queued (waiting for its first attempt, or for a retry after a failed one: `error`, `nextAttemptAt`), running, or failed (every attempt failed; `error` has the cause chain of the last failure; POST re-audits it). Audits are retried with exponential back-off (8 attempts from 5 s by default).",
   })
   @ApiParam({ name: 'runId' })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'md'] })
-  @ApiOkResponse({ description: 'The report (audit/report.v1 JSON, or Markdown)' })
-  @ApiNotFoundResponse({ description: 'The run has not been audited (yet)' })
+  @ApiOkResponse({
+    description: 'The report (audit/report.v1 JSON, or Markdown) once the audit has completed; the audit state before',
+    schema: {
+      oneOf: [openApi(AuditStatusV1), { type: 'object', description: 'audit/report.v1', properties: { verdict: { type: 'string' } } }],
+    },
+  })
+  @ApiNotFoundResponse({
+    description: 'The auditor has not seen this run complete (no such run, or training has not finished)',
+    schema: openApi(ProblemDetails),
+  })
   async getRunAudit(
     @Tenant() tenant: string,
     @Param('runId', new ZodValidationPipe(Id, 'path parameter runId')) runId: string,
@@ -94,6 +104,31 @@ export class RunsController {
         tenant,
         query: { format },
       }),
+    );
+  }
+
+  @Post('runs/:runId/audit')
+  @ApiOperation({
+    summary: 'Re-audit a training run',
+    description:
+      'Queues a new attempt of a failed audit (202 with its state). Idempotent: while the audit is queued or running nothing more is queued (202 with its state), and a completed audit is not re-run (200 with its state; the report is at `report`). No request body.',
+  })
+  @ApiParam({ name: 'runId' })
+  @ApiAcceptedResponse({ description: 'The audit is queued (now, or already) or running', schema: openApi(AuditStatusV1) })
+  @ApiOkResponse({ description: 'The audit has completed; nothing was queued', schema: openApi(AuditStatusV1) })
+  @ApiNotFoundResponse({ description: 'The auditor has not seen this run complete', schema: openApi(ProblemDetails) })
+  @ApiServiceUnavailableResponse({
+    description: 'The audit could not be queued (its cause is named), or the auditor is unreachable',
+    schema: openApi(ProblemDetails),
+  })
+  async reaudit(
+    @Tenant() tenant: string,
+    @Param('runId', new ZodValidationPipe(Id, 'path parameter runId')) runId: string,
+    @Res({ passthrough: true }) res: HttpResponse,
+  ): Promise<unknown> {
+    return send(
+      res,
+      await this.upstream.forward('auditor', { method: 'POST', path: `/v1/runs/${encodeURIComponent(runId)}/audit`, tenant }),
     );
   }
 

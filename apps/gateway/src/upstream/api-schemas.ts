@@ -1,7 +1,7 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import { ContextId, Id } from '@studio/contracts';
+import { ContextId, Id, Name } from '@studio/contracts';
 import { AuditThresholds } from '@studio/auditing';
-import { ContextValues } from '@studio/framing';
+import { ContextValues, SeedsJsonl } from '@studio/framing';
 import { z } from 'zod';
 
 /** JSON Schema (OpenAPI 3.0 flavour) of a request or response schema, for the /docs document. */
@@ -12,19 +12,19 @@ export const openApi = (schema: z.ZodType) =>
 export const CreateContextRequest = z
   .object({
     id: ContextId,
-    name: z.string().min(1).max(200).describe('Display name of the context'),
+    name: Name(200).describe('Display name of the context (no control or bidi-override characters)'),
     values: ContextValues.nullable()
       .default(null)
       .describe('The values file: the values and their priorities, and the audit section (snake_case thresholds)'),
     thresholds: AuditThresholds.optional().describe(
       'Release-gate thresholds; by default taken from values.audit, else the auditing defaults',
     ),
-    seeds: z
-      .string()
-      .max(2_000_000)
+    seeds: SeedsJsonl.max(2_000_000)
       .nullable()
       .default(null)
-      .describe('Hand-written seed examples as JSON lines (checked against the document when a dataset is generated)'),
+      .describe(
+        'Hand-written seed examples as JSON lines, checked line by line here (JSON, fields, labels, unique ids); their clause references are checked against the document when a dataset is generated',
+      ),
   })
   .strict();
 export type CreateContextRequest = z.infer<typeof CreateContextRequest>;
@@ -49,7 +49,7 @@ export type GenerateDatasetRequest = z.infer<typeof GenerateDatasetRequest>;
 export const StartRunRequest = z
   .object({
     datasetVersionId: Id.describe('A published dataset version of this context'),
-    baseModel: z.string().min(1).max(500).describe('"tiny", "smollm2-135m-instruct" or a model folder the training workers can read'),
+    baseModel: Name(500).describe('"tiny", "smollm2-135m-instruct" or a model folder the training workers can read'),
     hyperparameters: z
       .record(z.string(), z.unknown())
       .default({})

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ContextsController } from '../contexts/contexts.controller';
+import { applyHttpConventions } from '../http/problem-details';
 import { RunsController } from '../runs/runs.controller';
 import { ServiceClient } from './service-client';
 
@@ -63,6 +64,7 @@ describe('gateway forwarding to the owning services', () => {
       providers: [{ provide: ServiceClient, useValue: new ServiceClient(urls) }],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    applyHttpConventions(app);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
   });
@@ -104,13 +106,72 @@ describe('gateway forwarding to the owning services', () => {
     expect(framer.seen.length).toBe(before);
   });
 
-  it('passes a 4xx of the owning service through, and turns a 5xx into 502 naming the service', async () => {
+  it('refuses seeds that are not JSON lines, naming the line and the problem, without calling the framer', async () => {
+    const before = framer.seen.length;
+    const good = JSON.stringify({ id: 's1', kind: 'qa', question: 'May I?', answer: 'No (§1).', clause_refs: ['1'] });
+    for (const [seeds, problem] of [
+      ['this is not json', /^request body is invalid: seeds: seeds line 1: not valid JSON \(/],
+      [`${good}\n{"id": "s2",`, /^request body is invalid: seeds: seeds line 2: not valid JSON \(/],
+      [`${good}\n${good}`, /^request body is invalid: seeds: seeds line 2: duplicate seed id "s1"$/],
+      [JSON.stringify({ id: 's3', kind: 'qa', question: 'q' }), /seeds line 1: answer: .*clause_refs: /],
+    ] as const) {
+      const res = await call('POST', '/v1/contexts', { id: 'ctx-1', name: 'Conduct', seeds });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { detail: string; issues: { path: string }[] };
+      expect(body.detail).toMatch(problem);
+      expect(body.issues.map((i) => i.path)).toEqual(['seeds']);
+    }
+    expect(framer.seen.length).toBe(before);
+    expect((await call('POST', '/v1/contexts', { id: 'ctx-1', name: 'Conduct', seeds: `${good}\n` })).status).toBe(201);
+  });
+
+  it.each([
+    ['a context name with NUL', '/v1/contexts', { id: 'ctx-1', name: 'Con\u0000duct' }, 'name'],
+    ['a context name with escape', '/v1/contexts', { id: 'ctx-1', name: '\u001b]0;pwned\u0007' }, 'name'],
+    ['a context name with a bidi override', '/v1/contexts', { id: 'ctx-1', name: 'Conduct\u202E' }, 'name'],
+    ['a context name with a right-to-left mark', '/v1/contexts', { id: 'ctx-1', name: '\u200FConduct' }, 'name'],
+    ['a base model name with an isolate', '/v1/contexts/ctx-1/runs', { datasetVersionId: 'dv-1', baseModel: 'tiny\u2066' }, 'baseModel'],
+  ])('answers 400 naming the field for %s', async (_what, path, body, field) => {
+    const before = framer.seen.length + instructor.seen.length;
+    const res = await call('POST', path, body);
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as { detail: string; issues: { path: string; message: string }[] };
+    expect(problem.issues).toEqual([
+      { path: field, message: expect.stringMatching(/^must not contain control or bidirectional-override/) },
+    ]);
+    expect(problem.detail).toContain(`${field}: must not contain control or bidirectional-override characters`);
+    expect(framer.seen.length + instructor.seen.length).toBe(before);
+  });
+
+  it('answers 415 for a body that is not JSON', async () => {
+    const res = await fetch(`${base}/v1/contexts`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'x-tenant-id': 'acme' },
+      body: JSON.stringify({ id: 'ctx-1', name: 'Conduct' }),
+    });
+    expect(res.status).toBe(415);
+    expect(((await res.json()) as { detail: string }).detail).toBe('request body must be application/json (got Content-Type text/plain)');
+  });
+
+  it('passes a 4xx of the owning service through, and turns a 5xx into 502 naming the service, as problems', async () => {
     const missing = await call('GET', '/v1/runs/run-missing');
     expect(missing.status).toBe(404);
-    expect(await missing.json()).toMatchObject({ message: 'training run "run-missing" not found' });
+    expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await missing.json()).toEqual({
+      type: 'about:blank',
+      title: 'Not Found',
+      status: 404,
+      detail: 'training run "run-missing" not found',
+      message: 'training run "run-missing" not found',
+    });
     const failed = await call('POST', '/v1/contexts/ctx-1/datasets', {});
     expect(failed.status).toBe(502);
-    expect(await failed.json()).toMatchObject({ message: 'the framer service answered HTTP 500: disk full' });
+    expect(await failed.json()).toMatchObject({
+      title: 'Bad Gateway',
+      status: 502,
+      detail: 'the framer service answered HTTP 500: disk full',
+      service: 'framer',
+    });
     expect(framer.seen.at(-1)?.body).toEqual({ seed: 42, heldOutRatio: 0.1 });
   });
 
@@ -133,6 +194,42 @@ describe('gateway forwarding to the owning services', () => {
     expect(auditor.seen.at(-1)?.url).toBe('/v1/runs/run-1/audit?format=md');
     const bad = await call('GET', '/v1/audits/a-1?format=pdf');
     expect(bad.status).toBe(400);
+  });
+
+  it('forwards a re-audit to the auditor, without a body, and passes its state through', async () => {
+    const res = await fetch(`${base}/v1/runs/run-1/audit`, { method: 'POST', headers: { 'x-tenant-id': 'acme' } });
+    expect(res.status).toBe(200);
+    expect(auditor.seen.at(-1)).toMatchObject({ method: 'POST', url: '/v1/runs/run-1/audit', tenant: 'acme', body: undefined });
+  });
+
+  it('answers 503 with Retry-After and a problem naming the service and the cause when it is unreachable', async () => {
+    const closed = createServer();
+    const port = await new Promise<number>((resolve) =>
+      closed.listen(0, '127.0.0.1', () => resolve((closed.address() as { port: number }).port)),
+    );
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const moduleRef = await Test.createTestingModule({
+      controllers: [RunsController],
+      providers: [
+        { provide: ServiceClient, useValue: new ServiceClient({ framer: '', instructor: `http://127.0.0.1:${port}`, auditor: '' }) },
+      ],
+    }).compile();
+    const lonely = moduleRef.createNestApplication({ logger: false });
+    applyHttpConventions(lonely);
+    await lonely.listen(0, '127.0.0.1');
+    try {
+      const res = await fetch(`${await lonely.getUrl()}/v1/runs/run-1`, { headers: { 'x-tenant-id': 'acme' } });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(await res.json()).toMatchObject({
+        title: 'Service Unavailable',
+        status: 503,
+        detail: `the instructor service is unreachable at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+        service: 'instructor',
+      });
+    } finally {
+      await lonely.close();
+    }
   });
 
   it('answers 503 naming the service when it is unreachable', async () => {

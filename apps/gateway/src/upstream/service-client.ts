@@ -1,5 +1,9 @@
 import { BadGatewayException, HttpException, ServiceUnavailableException } from '@nestjs/common';
+import { describeError, errorCauses } from '@studio/contracts';
 import { TENANT_HEADER } from '@studio/nest';
+
+/** What a client is told to wait before retrying when a service is unreachable. */
+export const UPSTREAM_RETRY_AFTER_SECONDS = 5;
 
 /** The services whose HTTP APIs the gateway forwards to. */
 export type UpstreamName = 'framer' | 'instructor' | 'auditor';
@@ -54,14 +58,15 @@ export class ServiceClient {
       });
     } catch (error) {
       const reason =
-        error instanceof Error
-          ? error.name === 'TimeoutError'
-            ? `no answer within ${request.timeoutMs ?? 30_000} ms`
-            : error.cause instanceof Error
-              ? error.cause.message
-              : error.message
-          : String(error);
-      throw new ServiceUnavailableException(`the ${service} service is unreachable at ${this.urls[service]}: ${reason}`);
+        (error as Error | undefined)?.name === 'TimeoutError'
+          ? `no answer within ${request.timeoutMs ?? 30_000} ms`
+          : // fetch says "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND...)
+            (errorCauses(error).at(-1)?.message ?? describeError(error));
+      throw new ServiceUnavailableException({
+        message: `the ${service} service is unreachable at ${this.urls[service]}: ${reason}`,
+        service,
+        retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+      });
     }
     const contentType = response.headers.get('content-type') ?? 'application/octet-stream';
     const text = await response.text();
@@ -70,11 +75,11 @@ export class ServiceClient {
       try {
         body = JSON.parse(text);
       } catch {
-        throw new BadGatewayException(`the ${service} service answered HTTP ${response.status} with invalid JSON`);
+        throw new BadGatewayException({ message: `the ${service} service answered HTTP ${response.status} with invalid JSON`, service });
       }
     }
     if (response.status >= 500) {
-      throw new BadGatewayException(`the ${service} service answered HTTP ${response.status}: ${messageOf(body)}`);
+      throw new BadGatewayException({ message: `the ${service} service answered HTTP ${response.status}: ${messageOf(body)}`, service });
     }
     if (response.status >= 400)
       throw new HttpException(
@@ -86,6 +91,9 @@ export class ServiceClient {
 }
 
 function messageOf(body: unknown): string {
-  if (typeof body === 'object' && body !== null && 'message' in body) return String((body as { message: unknown }).message);
+  if (typeof body === 'object' && body !== null) {
+    const { detail, message } = body as { detail?: unknown; message?: unknown };
+    if (detail !== undefined || message !== undefined) return String(detail ?? message);
+  }
   return String(body).slice(0, 500) || 'no message';
 }

@@ -5,23 +5,64 @@ import { z } from 'zod';
  * loadConfig prints as the hint when the variable is missing or bad.
  */
 
-const HOST_PORT = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+const HOST_PORT = /^([A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/**
+ * Ports the Fetch standard blocks ("bad ports"): Node's fetch refuses them with "fetch failed"
+ * (cause "bad port") on every call, whatever listens there. From the WHATWG Fetch standard,
+ * §2.9 "port blocking", as undici implements it.
+ */
+export const FETCH_BAD_PORTS: ReadonlySet<number> = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117,
+  119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636,
+  989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
+
+/**
+ * What is wrong with a URL a service will call, or null when it is usable: it must parse, use
+ * one of `schemes` and name a host; an HTTP URL (called with fetch) must also carry no query or
+ * fragment (it is a base URL, extended with paths) and not use a port fetch refuses.
+ */
+export function urlProblem(value: string, schemes: readonly string[]): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`;
+  }
+  const scheme = url.protocol.replace(/:$/, '');
+  if (!schemes.includes(scheme)) return `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`;
+  if (url.hostname === '') return 'must name a host';
+  if (scheme !== 'http' && scheme !== 'https') return null;
+  if (url.search !== '' || url.hash !== '') return 'must not have a query or fragment (it is a base URL)';
+  if (url.port !== '' && FETCH_BAD_PORTS.has(Number(url.port)))
+    return `must not use port ${url.port}: fetch refuses it (a "bad port" of the Fetch standard), so every call would fail`;
+  return null;
+}
+
+function usableUrl(schemes: string[]) {
+  return z.string().superRefine((value, ctx) => {
+    const problem = urlProblem(value, schemes);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
 
 function urlWithScheme(schemes: string[], hint: string) {
-  return z
-    .string()
-    .refine(
-      (value) => {
-        try {
-          const url = new URL(value);
-          return schemes.includes(url.protocol.replace(/:$/, ''));
-        } catch {
-          return false;
-        }
-      },
-      { message: `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}` },
-    )
-    .describe(hint);
+  return usableUrl(schemes).describe(hint);
+}
+
+/**
+ * Base URL of an HTTP API a service calls (http or https, a usable port, no query): trailing
+ * slashes are removed, so paths can be appended.
+ */
+export function httpUrl(hint: string, defaultUrl?: string) {
+  const schema = usableUrl(['http', 'https']).transform((value) => value.replace(/\/+$/, ''));
+  return (defaultUrl === undefined ? schema : schema.default(defaultUrl)).describe(hint);
+}
+
+/** Base URL of another service's HTTP API, e.g. FRAMER_URL. */
+export function serviceUrl(service: string, defaultUrl: string) {
+  return httpUrl(`base URL of the ${service} service's HTTP API (default ${defaultUrl})`, defaultUrl);
 }
 
 /** TCP port 1–65535. */
@@ -43,13 +84,25 @@ export const kafkaBrokers = z
       .map((b) => b.trim())
       .filter((b) => b.length > 0),
   )
-  .pipe(z.array(z.string().regex(HOST_PORT, 'must be host:port entries')).min(1, 'must list at least one broker'))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(HOST_PORT, 'must be host:port entries')
+          .refine((entry) => {
+            const port = Number(HOST_PORT.exec(entry)?.[2]);
+            return port >= 1 && port <= 65535;
+          }, 'must be host:port entries with a port between 1 and 65535'),
+      )
+      .min(1, 'must list at least one broker'),
+  )
   .describe('comma-separated host:port list');
 
 export const mongoUrl = urlWithScheme(['mongodb', 'mongodb+srv'], 'MongoDB connection string, e.g. mongodb://127.0.0.1:27017');
 export const redisUrl = urlWithScheme(['redis', 'rediss'], 'Redis URL, e.g. redis://127.0.0.1:6379');
-export const qdrantUrl = urlWithScheme(['http', 'https'], 'Qdrant REST URL, e.g. http://127.0.0.1:6333');
-export const llmBaseUrl = urlWithScheme(['http', 'https'], 'OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1');
+export const qdrantUrl = httpUrl('Qdrant REST URL, e.g. http://127.0.0.1:6333');
+export const llmBaseUrl = httpUrl('OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1');
 
 /** Name of a MongoDB database: the service's own. */
 export function mongoDatabase(defaultName: string) {

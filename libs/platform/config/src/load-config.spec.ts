@@ -2,13 +2,18 @@ import { z } from 'zod';
 import {
   ConfigError,
   commonEnv,
+  FETCH_BAD_PORTS,
+  httpUrl,
   kafkaBrokers,
+  llmBaseUrl,
   loadConfig,
   loadConfigOrExit,
   mongoDatabase,
   mongoUrl,
   port,
   redisUrl,
+  serviceUrl,
+  urlProblem,
   type ExitTarget,
 } from './index';
 
@@ -90,6 +95,74 @@ describe('loadConfig', () => {
 
   it('reads only the variables the schema names', () => {
     expect(Object.keys(loadConfig(Schema, { ...good, UNRELATED: 'x' }))).not.toContain('UNRELATED');
+  });
+});
+
+describe('URLs a service calls', () => {
+  const Urls = z.object({ LLM_BASE_URL: llmBaseUrl, FRAMER_URL: serviceUrl('framer', 'http://framer:3001'), REDIS_URL: redisUrl });
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(Urls, { REDIS_URL: 'redis://127.0.0.1:6379', ...env });
+      return [];
+    } catch (err) {
+      return (err as ConfigError).problems.map((p) => p.problem);
+    }
+  };
+
+  it('refuses a port that fetch refuses, naming the variable and the port', () => {
+    expect(problems({ LLM_BASE_URL: 'http://127.0.0.1:4190/v1' })).toEqual([
+      expect.stringMatching(/^LLM_BASE_URL must not use port 4190: fetch refuses it .*\(got "http:\/\/127\.0\.0\.1:4190\/v1"\)/),
+    ]);
+    expect(problems({ LLM_BASE_URL: 'http://m:8000/v1', FRAMER_URL: 'https://framer:6000' })).toEqual([
+      expect.stringMatching(/^FRAMER_URL must not use port 6000: fetch refuses it/),
+    ]);
+  });
+
+  it('agrees with fetch itself on the bad ports', async () => {
+    for (const port of [4190, 6000, 10080]) {
+      expect(FETCH_BAD_PORTS.has(port)).toBe(true);
+      await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toMatchObject({ cause: { message: 'bad port' } });
+    }
+    expect(urlProblem('http://127.0.0.1:8000', ['http'])).toBeNull();
+  });
+
+  it('refuses unsupported schemes, malformed values, a missing host and a query', () => {
+    expect(problems({ LLM_BASE_URL: 'ftp://m:8000/v1' })[0]).toMatch(
+      /^LLM_BASE_URL must be a URL starting with http:\/\/ or https:\/\/ \(got "ftp:/,
+    );
+    expect(problems({ LLM_BASE_URL: 'localhost:8000' })[0]).toMatch(/^LLM_BASE_URL must be a URL starting with http:\/\/ or https:\/\//);
+    expect(problems({ LLM_BASE_URL: 'http://m:99999/v1' })[0]).toMatch(/^LLM_BASE_URL must be a URL starting with http/);
+    expect(problems({ LLM_BASE_URL: 'not a url' })[0]).toMatch(/^LLM_BASE_URL must be a URL/);
+    expect(problems({ LLM_BASE_URL: 'http://m:8000/v1?key=1' })[0]).toMatch(/^LLM_BASE_URL must not have a query or fragment/);
+    expect(problems({ LLM_BASE_URL: 'http://m/v1', REDIS_URL: 'redis:///0' })[0]).toMatch(/^REDIS_URL must name a host/);
+    expect(problems({ LLM_BASE_URL: 'http://m/v1', REDIS_URL: 'http://r:6379' })[0]).toMatch(
+      /^REDIS_URL must be a URL starting with redis:\/\/ or rediss:\/\//,
+    );
+  });
+
+  it('names what an HTTP URL variable should hold when it is missing', () => {
+    expect(() => loadConfig(Urls, { REDIS_URL: 'redis://r:6379' })).toThrow(
+      'LLM_BASE_URL is required (OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1)',
+    );
+  });
+
+  it('accepts the query of a MongoDB connection string', () => {
+    expect(urlProblem('mongodb://127.0.0.1:27017/?replicaSet=rs0', ['mongodb'])).toBeNull();
+  });
+
+  it('accepts usable URLs, dropping trailing slashes of HTTP base URLs', () => {
+    expect(loadConfig(Urls, { LLM_BASE_URL: 'http://model-server:8000/v1/', REDIS_URL: 'redis://r:6379' })).toEqual({
+      LLM_BASE_URL: 'http://model-server:8000/v1',
+      FRAMER_URL: 'http://framer:3001',
+      REDIS_URL: 'redis://r:6379',
+    });
+    expect(loadConfig(z.object({ U: httpUrl('u') }), { U: 'https://[::1]:8443' })).toEqual({ U: 'https://[::1]:8443' });
+  });
+
+  it('refuses a Kafka broker port out of range', () => {
+    expect(problemsOf({ ...good, KAFKA_BROKERS: 'a:9092,b:99999' })[0]).toMatch(
+      /^KAFKA_BROKERS must be host:port entries with a port between 1 and 65535/,
+    );
   });
 });
 

@@ -3,7 +3,16 @@ import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { ConfigError } from '@studio/config';
 import type { EventBus } from '@studio/ports';
 import { z } from 'zod';
-import { createServiceApp, loadServiceConfig, startServiceApp, type ServiceDefinition } from './bootstrap';
+import { createServer, type Server } from 'node:http';
+import {
+  createServiceApp,
+  dependencyCheck,
+  loadServiceConfig,
+  logDependencies,
+  probeHttp,
+  startServiceApp,
+  type ServiceDefinition,
+} from './bootstrap';
 import { EVENT_BUS, EventBusModule } from './event-bus.module';
 import { ServiceLogger } from './logger';
 
@@ -104,6 +113,82 @@ describe('createServiceApp / startServiceApp', () => {
     await app.close();
     expect(calls.filter((c) => c.startsWith('bus.'))).toEqual(['bus.start', 'bus.stop']);
     expect(calls).toContain('database.close');
+  });
+});
+
+describe('HTTP dependencies', () => {
+  let server: Server;
+  let up = '';
+  beforeAll(async () => {
+    server = createServer((_req, res) => res.writeHead(404).end('no such path'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    up = `http://127.0.0.1:${(server.address() as { port: number }).port}/v1`;
+  });
+  afterAll(() => server.close());
+  // A port nothing listens on: bound, then released.
+  const closedPort = async () => {
+    const s = createServer();
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    const port = (s.address() as { port: number }).port;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    return port;
+  };
+
+  it('counts any answer as reachable and names the cause of a refused connection', async () => {
+    expect(await probeHttp(up)).toBeNull();
+    const port = await closedPort();
+    expect(await probeHttp(`http://127.0.0.1:${port}/v1`)).toBe(`fetch failed: connect ECONNREFUSED 127.0.0.1:${port}`);
+  });
+
+  it('reports unreachable dependencies in /ready without making the service unready, and warns at start', async () => {
+    const port = await closedPort();
+    const dependencies = { LLM_BASE_URL: `http://127.0.0.1:${port}/v1`, FRAMER_URL: up };
+    const def = { ...definition('module', false), dependencies: () => dependencies };
+    const config = loadServiceConfig(def, { FEATURE_URL: 'http://x', HOST: '127.0.0.1' });
+    const app = await createServiceApp(def, config, quiet);
+    const url = await startServiceApp(app, config);
+    try {
+      const ready = await fetch(`${url}/ready`);
+      expect(ready.status).toBe(200);
+      expect(((await ready.json()) as { checks: Record<string, unknown> }).checks['dependencies']).toMatchObject({
+        status: 'up',
+        detail: `LLM_BASE_URL unreachable (fetch failed: connect ECONNREFUSED 127.0.0.1:${port}); FRAMER_URL reachable`,
+      });
+    } finally {
+      await app.close();
+    }
+    const logged: string[] = [];
+    await logDependencies(dependencies, { log: (m: string) => logged.push(`log ${m}`), warn: (m: string) => logged.push(`warn ${m}`) });
+    expect(logged).toEqual([
+      `warn LLM_BASE_URL http://127.0.0.1:${port}/v1 does not answer: fetch failed: connect ECONNREFUSED 127.0.0.1:${port}; calls that need it fail until it does (see /ready)`,
+      `log FRAMER_URL ${up} answers`,
+    ]);
+  });
+});
+
+describe('dependencyCheck', () => {
+  it('answers with the last result at once, refreshing it in the background when it is old', async () => {
+    let clock = 0;
+    let answered = 0;
+    const server = createServer((_req, res) => {
+      answered += 1;
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const check = dependencyCheck({ PEER_URL: url }, { maxAgeMs: 1_000, now: () => clock });
+      expect(await check.check()).toBe('PEER_URL reachable');
+      expect(await check.check()).toBe('PEER_URL reachable');
+      expect(answered).toBe(1);
+      clock = 1_000;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      expect(await check.check()).toBe('PEER_URL reachable'); // the old result, while the refresh runs
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await check.check()).toMatch(/^PEER_URL unreachable \(fetch failed: connect ECONNREFUSED/);
+    } finally {
+      server.close();
+    }
   });
 });
 

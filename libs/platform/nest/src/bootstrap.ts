@@ -4,7 +4,8 @@ import type { CustomTransportStrategy, MicroserviceOptions } from '@nestjs/micro
 import { commonEnv, host, loadConfig, loadConfigOrExit, port, type Env, type EnvSchema, type LogLevel } from '@studio/config';
 import { z } from 'zod';
 import { HealthModule } from './health/health.module';
-import { HealthRegistry } from './health/readiness';
+import { describeError } from '@studio/contracts';
+import { HealthRegistry, type ReadinessCheck } from './health/readiness';
 import { ServiceLogger } from './logger';
 
 /** What every service reads, whatever else it needs. */
@@ -36,6 +37,71 @@ export interface ServiceDefinition<S extends EnvSchema> {
    * app's EVENT_BUS), connected beside the HTTP server.
    */
   transport?: (app: INestApplication, config: ServiceConfig<S>) => CustomTransportStrategy | Promise<CustomTransportStrategy>;
+  /**
+   * The HTTP APIs the service calls, by the variable that names them (e.g. LLM_BASE_URL). Their
+   * URLs are validated with the configuration; whether they answer is logged at start and
+   * reported by /ready's `dependencies` check, which does not make the service unready (see
+   * `dependencyCheck`).
+   */
+  dependencies?: (config: ServiceConfig<S>) => Record<string, string>;
+}
+
+/**
+ * Whether an HTTP API answers at `url`: null when it answers anything (any status counts: the
+ * server is there), else why not, with the cause chain ("fetch failed: connect ECONNREFUSED ...").
+ */
+export async function probeHttp(url: string, timeoutMs = 1_500): Promise<string | null> {
+  try {
+    const res = await fetch(url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel().catch(() => undefined);
+    return null;
+  } catch (error) {
+    return (error as Error | undefined)?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : describeError(error);
+  }
+}
+
+/** Probes each dependency concurrently: variable → null (reachable) or the reason it is not. */
+export async function probeDependencies(dependencies: Record<string, string>, timeoutMs?: number): Promise<Record<string, string | null>> {
+  const entries = await Promise.all(
+    Object.entries(dependencies).map(async ([variable, url]) => [variable, await probeHttp(url, timeoutMs)] as const),
+  );
+  return Object.fromEntries(entries);
+}
+
+/**
+ * The `dependencies` readiness check: probes every HTTP dependency and reports, in its detail,
+ * which answer and which do not (and why). It stays up when one does not: an unreachable model
+ * server or peer service makes the calls that need it fail (audits retry with back-off, the
+ * gateway answers 503 naming the service) but must not take the service out of its load
+ * balancer, nor restart it in a loop; its own database, queue and broker are the checks that gate.
+ */
+export function dependencyCheck(
+  dependencies: Record<string, string>,
+  options: { timeoutMs?: number; maxAgeMs?: number; now?: () => number } = {},
+): ReadinessCheck {
+  const { timeoutMs = 1_500, maxAgeMs = 10_000, now = Date.now } = options;
+  // A slow dependency must not make /ready slow (an orchestrator's probe gives up after ~1 s):
+  // the last result answers at once while a refresh runs behind it; only the first call waits.
+  let last: { at: number; detail: string } | null = null;
+  let refreshing: Promise<string> | null = null;
+  const refresh = (): Promise<string> =>
+    (refreshing ??= probeDependencies(dependencies, timeoutMs)
+      .then((results) => {
+        const detail = Object.entries(results)
+          .map(([variable, problem]) => (problem === null ? `${variable} reachable` : `${variable} unreachable (${problem})`))
+          .join('; ');
+        last = { at: now(), detail };
+        return detail;
+      })
+      .finally(() => (refreshing = null)));
+  return {
+    name: 'dependencies',
+    check: async () => {
+      if (!last) return refresh();
+      if (now() - last.at >= maxAgeMs) void refresh();
+      return last.detail;
+    },
+  };
 }
 
 /** The full environment schema of a service: the common variables plus its own. */
@@ -65,6 +131,12 @@ export async function createServiceApp<S extends EnvSchema>(
     { logger, abortOnError: false },
   );
   await definition.configureHttp?.(app, config);
+  const dependencies = definition.dependencies?.(config);
+  if (dependencies && Object.keys(dependencies).length > 0) {
+    const check = dependencyCheck(dependencies);
+    app.get(HealthRegistry).register(check);
+    void check.check(); // the first probe runs now, not on the first /ready
+  }
   if (definition.transport) {
     const strategy = await definition.transport(app, config);
     // Event handler controllers carry @UseFilters(EventBusExceptionFilter) so that their errors
@@ -84,6 +156,18 @@ export async function startServiceApp(app: INestApplication, config: BaseService
 }
 
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/** At start: a warning for each HTTP dependency that does not answer (the service runs on; /ready reports it). */
+export async function logDependencies(dependencies: Record<string, string>, logger: Pick<ServiceLogger, 'log' | 'warn'>): Promise<void> {
+  for (const [variable, problem] of Object.entries(await probeDependencies(dependencies))) {
+    if (problem === null) logger.log(`${variable} ${dependencies[variable]} answers`, 'Dependencies');
+    else
+      logger.warn(
+        `${variable} ${dependencies[variable]} does not answer: ${problem}; calls that need it fail until it does (see /ready)`,
+        'Dependencies',
+      );
+  }
+}
 
 /**
  * main.ts of every service: validate the configuration (print what is wrong and exit 1),
@@ -119,6 +203,7 @@ export async function bootstrapService<S extends EnvSchema>(
     process.once('exit', (code) => logger.log(`exit ${code}`, 'Shutdown'));
     const url = await startServiceApp(app, config);
     logger.log(`listening on ${url}`, 'Bootstrap');
+    void logDependencies(definition.dependencies?.(config) ?? {}, logger);
     return app;
   } catch (err) {
     logger.fatal(`failed to start: ${err instanceof Error ? err.message : String(err)}`, 'Bootstrap');

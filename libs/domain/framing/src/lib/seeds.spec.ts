@@ -1,6 +1,6 @@
 import { SeedImportError } from './errors';
 import { parseDocument } from './parse';
-import { importSeeds, normaliseClauseRef } from './seeds';
+import { importSeeds, normaliseClauseRef, parseSeeds, SeedsJsonl } from './seeds';
 
 const tree = parseDocument(
   '## 3. Gifts\n\n**3.1** Employees may accept gifts up to $100.\n\n**3.2** The following are prohibited:\n\n- (a) cash;\n- (b) vouchers.\n',
@@ -56,6 +56,24 @@ describe('importSeeds', () => {
     ).toThrow(/must not have a label/);
     const dup = line({ id: 's', kind: 'qa', question: 'q', answer: 'a', clause_refs: ['3.1'] });
     expect(() => importSeeds(`${dup}\n${dup}`, tree)).toThrow(/seeds line 2: duplicate seed id "s"/);
+  });
+});
+
+describe('parseSeeds / SeedsJsonl', () => {
+  const ok = line({ id: 's1', kind: 'qa', question: 'q', answer: 'a', clause_refs: ['9.9'] });
+
+  it('checks the lines without a document: clause references are left for importSeeds', () => {
+    expect(parseSeeds(`${ok}\n\n`)).toEqual([{ id: 's1', kind: 'qa', question: 'q', answer: 'a', clause_refs: ['9.9'] }]);
+    expect(SeedsJsonl.safeParse('').success).toBe(true);
+  });
+
+  it('names the line and the problem of seeds that are not JSON lines', () => {
+    expect(() => parseSeeds(`${ok}\nnot json at all`)).toThrow(/^seeds line 2: not valid JSON \(/);
+    const parsed = SeedsJsonl.safeParse(`${ok}\n${line({ id: 's2', kind: 'scenario', question: 'q', answer: 'a', clause_refs: ['1'] })}`);
+    expect(parsed.error?.issues.map((i) => i.message)).toEqual([
+      'seeds line 2: scenario seed "s2" needs a label: compliant, violating or ambiguous',
+    ]);
+    expect(SeedsJsonl.safeParse('["a list"]').error?.issues[0]?.message).toMatch(/^seeds line 1: line: Invalid input/);
   });
 });
 

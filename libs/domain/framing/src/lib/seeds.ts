@@ -48,6 +48,54 @@ function rejectedFor(seed: SeedLine): string | null {
 }
 
 /**
+ * Checks one seed line on its own: JSON, the fields, a label on scenarios only, an id not in
+ * `ids` (which it joins). Null for a blank line; throws `SeedImportError` naming the line.
+ */
+function parseSeedLine(raw: string, lineNo: number, ids: Set<string>): SeedLine | null {
+  if (raw.trim() === '') return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (e) {
+    throw new SeedImportError(lineNo, `not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = SeedLine.safeParse(json);
+  if (!parsed.success) {
+    throw new SeedImportError(lineNo, parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; '));
+  }
+  const seed = parsed.data;
+  if (ids.has(seed.id)) throw new SeedImportError(lineNo, `duplicate seed id "${seed.id}"`);
+  ids.add(seed.id);
+  if (seed.kind === 'scenario' && !seed.label) {
+    throw new SeedImportError(lineNo, `scenario seed "${seed.id}" needs a label: compliant, violating or ambiguous`);
+  }
+  if (seed.kind === 'qa' && seed.label) {
+    throw new SeedImportError(lineNo, `Q&A seed "${seed.id}" must not have a label (labels are for scenarios)`);
+  }
+  return seed;
+}
+
+/**
+ * Checks seed examples (JSON lines) without a document: everything `importSeeds` checks except
+ * the clause references, which only the document can resolve. Throws a `SeedImportError` naming
+ * the first bad line and its problem.
+ */
+export function parseSeeds(jsonl: string): SeedLine[] {
+  const ids = new Set<string>();
+  return jsonl.split(/\r?\n/).flatMap((raw, index) => parseSeedLine(raw, index + 1, ids) ?? []);
+}
+
+/** Seed examples as JSON lines, checked with `parseSeeds` (an issue names the line and its problem). */
+export const SeedsJsonl = z.string().superRefine((jsonl, ctx) => {
+  try {
+    parseSeeds(jsonl);
+  } catch (error) {
+    if (!(error instanceof SeedImportError)) throw error;
+    ctx.addIssue({ code: 'custom', message: error.message });
+  }
+});
+
+/**
  * Import hand-written seed examples (JSON lines) into examples, resolving each clause reference
  * to the clause id in `tree`. Fails with a `SeedImportError` naming the line and the problem:
  * invalid JSON, a missing field, a label on a Q&A seed or none on a scenario, a duplicate id, or
@@ -58,26 +106,8 @@ export function importSeeds(jsonl: string, tree: DocumentTree, options: ImportSe
   const ids = new Set<string>();
   jsonl.split(/\r?\n/).forEach((raw, index) => {
     const lineNo = index + 1;
-    if (raw.trim() === '') return;
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch (e) {
-      throw new SeedImportError(lineNo, `not valid JSON (${(e as Error).message})`);
-    }
-    const parsed = SeedLine.safeParse(json);
-    if (!parsed.success) {
-      throw new SeedImportError(lineNo, parsed.error.issues.map((i) => `${i.path.join('.') || 'line'}: ${i.message}`).join('; '));
-    }
-    const seed = parsed.data;
-    if (ids.has(seed.id)) throw new SeedImportError(lineNo, `duplicate seed id "${seed.id}"`);
-    ids.add(seed.id);
-    if (seed.kind === 'scenario' && !seed.label) {
-      throw new SeedImportError(lineNo, `scenario seed "${seed.id}" needs a label: compliant, violating or ambiguous`);
-    }
-    if (seed.kind === 'qa' && seed.label) {
-      throw new SeedImportError(lineNo, `Q&A seed "${seed.id}" must not have a label (labels are for scenarios)`);
-    }
+    const seed = parseSeedLine(raw, lineNo, ids);
+    if (!seed) return;
     const clauses = seed.clause_refs.map((ref) => {
       const clause = resolveClauseRef(tree, ref);
       if (!clause) {

@@ -1,3 +1,4 @@
+import { Name } from '@studio/contracts';
 import { z } from 'zod';
 
 export const ContextValue = z.object({
@@ -52,9 +53,9 @@ export type AuditThresholds = z.infer<typeof AuditThresholds>;
 export const ContextValues = z
   .object({
     context: z.object({
-      id: z.string().min(1),
-      name: z.string().min(1),
-      documents: z.array(z.object({ id: z.string().min(1), path: z.string().min(1), mediaType: z.enum(['text/markdown', 'text/plain']) })),
+      id: Name(),
+      name: Name(),
+      documents: z.array(z.object({ id: Name(), path: Name(1024), mediaType: z.enum(['text/markdown', 'text/plain']) })),
     }),
     values: z.array(ContextValue).min(1),
     audit: AuditThresholds,

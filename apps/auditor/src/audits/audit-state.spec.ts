@@ -1,0 +1,292 @@
+import { createServer, type Server } from 'node:http';
+import { DatabaseSync } from 'node:sqlite';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { AuditStatusV1, EVALUATE_RUN_JOB, type JobName, type JobPayload } from '@studio/contracts';
+import { InProcessJobQueue, InProcessJobWorker, SqliteRepository } from '@studio/inproc';
+import { EVENT_BUS } from '@studio/nest';
+import { AuditRunRecord, type DatasetVersionRecord } from '@studio/pipeline';
+import { tenantId, type EnqueueOptions, type JobQueue } from '@studio/ports';
+import {
+  AUDIT_CANDIDATES,
+  AUDIT_CANDIDATES_REPOSITORY,
+  auditStatusOf,
+  markAttemptFailed,
+  markQueued,
+  type AuditCandidate,
+} from '../candidates/audit-candidate';
+import { AUDIT_RETRY, AUDIT_SETTINGS, auditRetryProblem, retryDelayMs, type AuditRetry } from './audit-settings';
+import { FRAMER_CLIENT, FramerClient } from './framer-client';
+import { ReportsController } from './reports.controller';
+import { EVALUATION_QUEUE_PORT, RequestAudit } from './request-audit';
+import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit } from './run-audit';
+
+const acme = tenantId('acme');
+const sha = (c: string) => c.repeat(64);
+const dataset: DatasetVersionRecord = {
+  id: 'dv-1',
+  contextId: 'ctx-1',
+  sha256: sha('a'),
+  documentId: 'doc-1',
+  documentSha256: sha('b'),
+  systemPrompt: 'Follow the guidelines.',
+  train: { uri: 'file:///nowhere/train.jsonl', sha256: sha('c'), examples: 1 },
+  heldOut: { uri: 'file:///nowhere/held-out.jsonl', sha256: sha('d'), examples: 1 },
+  examplesByKind: { qa: 2 },
+  clauseCoverage: 1,
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
+const candidate = (over: Partial<AuditCandidate> = {}): AuditCandidate =>
+  ({
+    id: 'run-1',
+    contextId: 'ctx-1',
+    run: {
+      version: 'v1',
+      contextId: 'ctx-1',
+      runId: 'run-1',
+      method: 'sft',
+      baseModel: 'tiny',
+      datasetVersionId: 'dv-1',
+      adapterId: 'adapter-1',
+      artifactUri: 'file:///artifacts/runs/run-1',
+      metrics: {},
+    },
+    status: 'awaiting-audit',
+    auditRunId: null,
+    jobId: null,
+    attempts: 0,
+    maxAttempts: 0,
+    requests: 0,
+    nextAttemptAt: null,
+    error: null,
+    updatedAt: null,
+    completedAt: '2026-01-01T00:00:00.000Z',
+    completedEventId: 'evt-1',
+    ...over,
+  }) as AuditCandidate;
+
+describe('audit retry policy', () => {
+  it('waits 5 s, then twice as long each time, over about ten minutes by default', () => {
+    const retry: AuditRetry = { attempts: 8, delayMs: 5_000 };
+    const waits = Array.from({ length: 7 }, (_, i) => retryDelayMs(retry, i + 1) / 1000);
+    expect(waits).toEqual([5, 10, 20, 40, 80, 160, 320]);
+    expect(waits.reduce((a, b) => a + b)).toBe(635);
+    expect(auditRetryProblem(retry)).toBeNull();
+    expect(auditRetryProblem({ attempts: 20, delayMs: 5_000 })).toMatch(/^AUDIT_ATTEMPTS=20 with AUDIT_RETRY_DELAY_MS=5000 would wait/);
+  });
+});
+
+describe('audit state on the candidate', () => {
+  it('keeps the cause chain, and queues a retry until the attempts run out', () => {
+    const now = new Date('2026-01-01T00:00:00Z');
+    const queued = markQueued(candidate(), { auditRunId: 'audit-1', jobId: 'audit-1', maxAttempts: 8, request: 1 }, now);
+    const error = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' }),
+    });
+    const retrying = markAttemptFailed(queued, { attempt: 1, maxAttempts: 8, error, retryDelayMs: 5_000 }, now);
+    expect(auditStatusOf(retrying)).toMatchObject({
+      state: 'queued',
+      attempts: { made: 1, max: 8 },
+      nextAttemptAt: '2026-01-01T00:00:05.000Z',
+      error: {
+        message: 'fetch failed: connect ECONNREFUSED 127.0.0.1:8000',
+        causes: [
+          { name: 'TypeError', message: 'fetch failed' },
+          { name: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:8000', code: 'ECONNREFUSED' },
+        ],
+        attempt: 1,
+      },
+    });
+    const failed = markAttemptFailed(retrying, { attempt: 8, maxAttempts: 8, error, retryDelayMs: 640_000 }, now);
+    expect(auditStatusOf(failed)).toMatchObject({ state: 'failed', attempts: { made: 8, max: 8 }, nextAttemptAt: null });
+    expect(AuditStatusV1.parse(auditStatusOf(failed))).toEqual(auditStatusOf(failed));
+  });
+
+  it('reads a record written before the cause chain was kept', () => {
+    const legacy = AUDIT_CANDIDATES.schema.parse({ ...candidate({ status: 'failed' }), error: 'fetch failed' });
+    expect(auditStatusOf(legacy)).toMatchObject({ state: 'failed', error: { message: 'fetch failed', causes: [] } });
+  });
+});
+
+/** A framer that serves the dataset version, and can be switched off (its port then refuses connections). */
+class FakeFramer {
+  private server: Server | null = null;
+  port = 0;
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/v1/contexts/ctx-1/datasets/dv-1') res.end(JSON.stringify(dataset));
+      else res.writeHead(404).end(JSON.stringify({ message: 'not found' }));
+    });
+    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
+
+/** The in-process job queue, recording what was enqueued with which options. */
+class RecordingQueue extends InProcessJobQueue {
+  readonly enqueued: { jobId: string | undefined; attempts: number | undefined; backoffMs: number | undefined }[] = [];
+  override enqueue<N extends JobName>(name: N, payload: JobPayload<N>, options: EnqueueOptions = {}): Promise<{ jobId: string }> {
+    this.enqueued.push({ jobId: options.jobId, attempts: options.attempts, backoffMs: options.backoffMs });
+    return super.enqueue(name, payload, options);
+  }
+}
+
+describe('GET and POST /v1/runs/:runId/audit', () => {
+  const framer = new FakeFramer();
+  const db = new DatabaseSync(':memory:');
+  const candidates = new SqliteRepository(db, AUDIT_CANDIDATES);
+  const audits = new SqliteRepository(db, { collection: 'audit_runs', schema: AuditRunRecord });
+  const retry: AuditRetry = { attempts: 3, delayMs: 20 };
+  const queue = new RecordingQueue();
+  let worker: InProcessJobWorker;
+  let app: INestApplication;
+  let base = '';
+
+  beforeAll(async () => {
+    await framer.start();
+    const moduleRef = await Test.createTestingModule({
+      controllers: [ReportsController],
+      providers: [
+        { provide: AUDIT_CANDIDATES_REPOSITORY, useValue: candidates },
+        { provide: AUDITS_REPOSITORY, useValue: audits },
+        { provide: EVALUATION_QUEUE_PORT, useValue: queue satisfies JobQueue },
+        { provide: FRAMER_CLIENT, useValue: new FramerClient(`http://127.0.0.1:${framer.port}`) },
+        { provide: AUDIT_SETTINGS, useValue: { maxItems: 4, ragTopK: 2, maxTokens: 16, concurrency: 1 } },
+        { provide: AUDIT_RETRY, useValue: retry },
+        { provide: AUDIT_PORTS, useValue: { artifacts: { read: async () => '{"version":"v1","verdict":"pass"}' } } },
+        { provide: EVENT_BUS, useValue: {} },
+        RequestAudit,
+        RunAudit,
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+    const runAudit = app.get(RunAudit);
+    worker = new InProcessJobWorker(queue, { jobs: [EVALUATE_RUN_JOB] });
+    worker.handle(EVALUATE_RUN_JOB, (job, context) => runAudit.execute(job, context));
+    await worker.start();
+  });
+  afterAll(async () => {
+    await worker.stop();
+    await queue.close();
+    await app.close();
+    await framer.stop().catch(() => undefined);
+  });
+
+  const call = async (method: 'GET' | 'POST', runId = 'run-1') => {
+    const res = await fetch(`${base}/v1/runs/${runId}/audit`, { method, headers: { 'x-tenant-id': 'acme' } });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const until = async (what: string, ok: () => Promise<boolean>) => {
+    for (let i = 0; i < 200; i += 1) {
+      if (await ok()) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`timed out waiting until ${what}`);
+  };
+
+  it('answers 404 for a run the auditor has not seen complete', async () => {
+    const res = await call('GET', 'run-unknown');
+    expect(res.status).toBe(404);
+    expect(String(res.body['message'])).toMatch(/training run "run-unknown" has no audit/);
+    expect((await call('POST', 'run-unknown')).status).toBe(404);
+  });
+
+  it('shows a failed audit as failed, with its attempts and the cause of the last failure, and re-audits it once', async () => {
+    const requestAudit = app.get(RequestAudit);
+    await candidates.upsert(acme, candidate());
+    // Queued while the framer answers, then the framer goes away: every attempt is refused.
+    const queued = requestAudit.execute(acme, candidate());
+    await queued;
+    await framer.stop();
+    expect(queue.enqueued.at(-1)).toMatchObject({ attempts: 3, backoffMs: 20 });
+    const auditRunId = queue.enqueued.at(-1)?.jobId as string;
+    expect(auditRunId).toMatch(/^audit-/);
+
+    await until('the audit has failed', async () => (await call('GET')).body['state'] === 'failed');
+    const failed = await call('GET');
+    expect(failed.status).toBe(200);
+    expect(AuditStatusV1.parse(failed.body)).toMatchObject({
+      runId: 'run-1',
+      auditRunId,
+      state: 'failed',
+      attempts: { made: 3, max: 3 },
+      requests: 1,
+      report: null,
+      error: {
+        attempt: 3,
+        message: expect.stringMatching(
+          new RegExp(
+            `^reading (dataset version dv-1|context ctx-1|clauses of ctx-1) from the framer at .* failed: fetch failed: connect ECONNREFUSED 127\\.0\\.0\\.1:${framer.port}$`,
+          ),
+        ),
+        causes: expect.arrayContaining([expect.objectContaining({ code: 'ECONNREFUSED' })]),
+      },
+    });
+    expect((await queue.status(EVALUATE_RUN_JOB, auditRunId))?.failedReason).toMatch(/fetch failed: connect ECONNREFUSED/);
+
+    // Re-audit: a new job (the failed one keeps its id), queued once however often it is asked for.
+    await framer.start();
+    const before = queue.enqueued.length;
+    const [first, second] = await Promise.all([call('POST'), call('POST')]);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    await until('the re-audit has failed too', async () => (await call('GET')).body['state'] === 'failed');
+    const jobIds = new Set(queue.enqueued.slice(before).map((e) => e.jobId));
+    expect([...jobIds]).toEqual([`${auditRunId}-r2`]);
+    expect((await call('GET')).body).toMatchObject({ state: 'failed', requests: 2, attempts: { made: 3, max: 3 } });
+  });
+
+  it('answers 202 with the state and queues nothing while the audit is queued or running', async () => {
+    await candidates.upsert(
+      acme,
+      candidate({ id: 'run-2', status: 'running', auditRunId: 'audit-2', jobId: null, attempts: 1, maxAttempts: 3, requests: 1 }),
+    );
+    const before = queue.enqueued.length;
+    const res = await call('POST', 'run-2');
+    expect(res).toMatchObject({ status: 202, body: { state: 'running', attempts: { made: 1, max: 3 } } });
+    expect(queue.enqueued.length).toBe(before);
+  });
+
+  it('queues the audit of a run recorded but never queued, once', async () => {
+    await candidates.upsert(acme, candidate({ id: 'run-4' }));
+    const before = queue.enqueued.length;
+    const [first, second] = await Promise.all([call('POST', 'run-4'), call('POST', 'run-4')]);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(new Set(queue.enqueued.slice(before).map((e) => e.jobId)).size).toBe(1);
+    expect(queue.enqueued.at(-1)?.jobId).toMatch(/^audit-[0-9a-f]{16}$/);
+  });
+
+  it('answers the report once the audit has completed, and does not re-run it', async () => {
+    await candidates.upsert(
+      acme,
+      candidate({ id: 'run-3', status: 'audited', auditRunId: 'audit-3', requests: 1, maxAttempts: 3, attempts: 1 }),
+    );
+    await audits.upsert(acme, {
+      id: 'audit-3',
+      contextId: 'ctx-1',
+      runId: 'run-3',
+      adapterId: 'adapter-1',
+      datasetVersionId: 'dv-1',
+      items: 4,
+      verdict: 'pass',
+      reportJsonUri: 'file:///r.json',
+      reportMarkdownUri: 'file:///r.md',
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
+    expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { version: 'v1', verdict: 'pass' } });
+    // The report is written (and its verdict published) a moment before the candidate says audited.
+    await candidates.upsert(
+      acme,
+      candidate({ id: 'run-3', status: 'running', auditRunId: 'audit-3', requests: 1, maxAttempts: 3, attempts: 1 }),
+    );
+    expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { version: 'v1', verdict: 'pass' } });
+    const before = queue.enqueued.length;
+    expect(await call('POST', 'run-3')).toMatchObject({ status: 200, body: { state: 'completed', report: '/v1/audits/audit-3' } });
+    expect(queue.enqueued.length).toBe(before);
+  });
+});
