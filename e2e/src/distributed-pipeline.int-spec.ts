@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditReportV1 } from '@studio/auditing';
 import {
@@ -32,6 +32,8 @@ const VALUES = JSON.parse(readFileSync(join(EXAMPLE, 'values.json'), 'utf8')) as
 const SEEDS = readFileSync(join(EXAMPLE, 'seeds.jsonl'), 'utf8');
 const PIPELINE = ['gateway', 'framer', 'ontology', 'instructor', 'auditor'] as const satisfies readonly ServiceName[];
 const TENANT = 'acme';
+const OTHER_TENANT = 'globex';
+const ADMIN_API_KEY = 'e2e-administration-key-0123456789';
 const MAX_DOCUMENT_BYTES = 100_000;
 describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], 'the alignment pipeline across the services', (urls) => {
   if (!runtimeInstalled()) {
@@ -56,7 +58,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   let runId = '';
 
   const events = (topic: Topic) => stack.events(topic).filter((e) => e.data['contextId'] === contextId);
-  const call = (method: string, path: string, body?: unknown, service: ServiceName = 'gateway') => stack.call(method, path, body, service);
+  const call = (method: string, path: string, body?: unknown, service: ServiceName = 'gateway', headers: Record<string, string> = {}) =>
+    stack.call(method, path, body, service, headers);
   const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 250) =>
     stack.waitFor(what, probe, timeoutMs, everyMs);
   const waitForEvent = (topic: Topic, what: string, match: (event: CloudEvent<Json>) => boolean, timeoutMs: number) =>
@@ -71,7 +74,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       prefix: 'e2e',
       env: (name): Record<string, string> =>
         name === 'gateway'
-          ? { MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES) }
+          ? { MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES), ADMIN_API_KEY }
           : name === 'auditor'
             ? { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '48' }
             : {},
@@ -249,4 +252,61 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect((await call('GET', `/v1/audits/${auditRunId}`)).body['auditRunId']).toBe(auditRunId);
     await waitForEvent(AUDIT_RUN_COMPLETED_V1, auditRunId, (e) => e.data['auditRunId'] === auditRunId, 10_000);
   }, 200_000);
+
+  it("erases the tenant through the administration API: its records, files and vectors go, another tenant's stay", async () => {
+    if (!runId) throw new Error('no training run completed');
+    // Another tenant uploads the same policy into a context of the same name.
+    const theirs = await stack.call(
+      'POST',
+      `/v1/contexts/${contextId}/documents`,
+      { filename: 'policy.md', mediaType: 'text/markdown', content: POLICY },
+      'gateway',
+      {
+        'x-tenant-id': OTHER_TENANT,
+      },
+    );
+    expect(theirs.status).toBe(202);
+    const otherDocument = String(theirs.body['documentId']);
+    await waitForEvent(CLAUSES_INDEXED_V1, otherDocument, (e) => e.data['documentId'] === otherDocument, 90_000);
+    const retrieve = (tenant: string) =>
+      stack.call('POST', `/v1/contexts/${contextId}/retrieve`, { question: 'May I accept a gift from a supplier?', k: 3 }, 'ontology', {
+        'x-tenant-id': tenant,
+      });
+    expect(((await retrieve(TENANT)).body['clauses'] as unknown[]).length).toBe(3);
+
+    expect((await call('DELETE', `/v1/admin/tenants/${TENANT}`)).status).toBe(401);
+    const erased = await call('DELETE', `/v1/admin/tenants/${TENANT}`, undefined, 'gateway', { 'x-admin-key': ADMIN_API_KEY });
+    expect({ status: erased.status, body: erased.status === 200 ? null : erased.body }).toEqual({ status: 200, body: null });
+    expect(erased.body).toMatchObject({
+      tenantId: TENANT,
+      erased: {
+        framer: { records: { documents: 1, clauses: clauseIds.length, contexts: 1, datasets: 1 } },
+        ontology: { records: { clauseIndexes: 1 }, vectorContexts: [contextId] },
+        instructor: { records: { datasets: 1, clauseIndexes: 1, runs: 1, adapters: 1 } },
+        auditor: { records: { candidates: 1, audits: 1 } },
+      },
+    });
+    // The tenant's files (documents, datasets, adapters, reports) share one folder: the first service to erase removes it.
+    const files = Object.values(erased.body['erased'] as Record<string, { artifacts: number }>).reduce((n, e) => n + e.artifacts, 0);
+    expect(files).toBeGreaterThanOrEqual(6);
+
+    expect((await call('GET', `/v1/runs/${runId}`)).status).toBe(404);
+    expect((await call('GET', `/v1/runs/${runId}/audit`)).status).toBe(404);
+    expect((await call('GET', `/v1/contexts/${contextId}/documents`, undefined, 'framer')).body).toEqual({ documents: [] });
+    expect(((await retrieve(TENANT)).body['clauses'] as unknown[]).length).toBe(0);
+    expect(existsSync(join(stack.artifactDir, 'tenants', TENANT))).toBe(false);
+    // The other tenant's data is all there.
+    const kept = await stack.call('GET', `/v1/contexts/${contextId}/documents`, undefined, 'framer', { 'x-tenant-id': OTHER_TENANT });
+    expect((kept.body['documents'] as { id: string }[]).map((d) => d.id)).toEqual([otherDocument]);
+    expect(((await retrieve(OTHER_TENANT)).body['clauses'] as unknown[]).length).toBe(3);
+    expect(existsSync(join(stack.artifactDir, 'tenants', OTHER_TENANT))).toBe(true);
+    // Erasing again removes nothing more.
+    const again = await call('DELETE', `/v1/admin/tenants/${TENANT}`, undefined, 'gateway', { 'x-admin-key': ADMIN_API_KEY });
+    expect((again.body['erased'] as Record<string, { records: Record<string, number> }>)['framer']?.records).toEqual({
+      documents: 0,
+      clauses: 0,
+      contexts: 0,
+      datasets: 0,
+    });
+  }, 180_000);
 });

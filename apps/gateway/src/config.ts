@@ -20,7 +20,13 @@ export const GatewayEnv = z.object({
     'how long an upload waits for the Kafka broker to acknowledge its event before answering 503 with Retry-After, in ms (default 5000)',
   ),
   FRAMER_URL: serviceUrl('framer', 'http://framer:3001'),
+  ONTOLOGY_URL: serviceUrl('ontology', 'http://ontology:3002'),
   INSTRUCTOR_URL: serviceUrl('instructor', 'http://instructor:3003'),
   AUDITOR_URL: serviceUrl('auditor', 'http://auditor:3005'),
+  ADMIN_API_KEY: z
+    .string()
+    .min(24, 'must be at least 24 characters')
+    .optional()
+    .describe('key of the administration operations (x-admin-key header); unset: administration is off'),
 });
 export type GatewayEnv = z.infer<typeof GatewayEnv>;

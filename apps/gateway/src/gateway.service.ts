@@ -9,6 +9,7 @@ import { applyHttpConventions } from './http/problem-details';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
 import { ServiceClient } from './upstream/service-client';
+import { ADMIN_SETTINGS, AdminController, type AdminSettings } from './admin/admin.controller';
 
 export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 
@@ -31,12 +32,18 @@ export class GatewayModule {
           ),
         ),
       ],
-      controllers: [ContextsController, DocumentsController, RunsController],
+      controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [
         { provide: GATEWAY_LIMITS, useValue: limits },
+        { provide: ADMIN_SETTINGS, useValue: { apiKey: config.ADMIN_API_KEY ?? null } satisfies AdminSettings },
         {
           provide: ServiceClient,
-          useValue: new ServiceClient({ framer: config.FRAMER_URL, instructor: config.INSTRUCTOR_URL, auditor: config.AUDITOR_URL }),
+          useValue: new ServiceClient({
+            framer: config.FRAMER_URL,
+            ontology: config.ONTOLOGY_URL,
+            instructor: config.INSTRUCTOR_URL,
+            auditor: config.AUDITOR_URL,
+          }),
         },
       ],
     };
@@ -63,7 +70,12 @@ export const gatewayService: ServiceDefinition<typeof GatewayEnv> = {
   defaultPort: GATEWAY_PORT,
   env: GatewayEnv,
   module: (config) => GatewayModule.forRoot(config),
-  dependencies: (config) => ({ FRAMER_URL: config.FRAMER_URL, INSTRUCTOR_URL: config.INSTRUCTOR_URL, AUDITOR_URL: config.AUDITOR_URL }),
+  dependencies: (config) => ({
+    FRAMER_URL: config.FRAMER_URL,
+    ONTOLOGY_URL: config.ONTOLOGY_URL,
+    INSTRUCTOR_URL: config.INSTRUCTOR_URL,
+    AUDITOR_URL: config.AUDITOR_URL,
+  }),
   configureHttp: (app, config) => {
     // JSON bodies up to the document limit plus room for the other fields and JSON escaping.
     (app as NestExpressApplication).useBodyParser('json', { limit: Math.ceil(config.MAX_DOCUMENT_BYTES * 1.2) + 16 * 1024 });

@@ -18,7 +18,12 @@ describe('OpenAPI document at /docs-json', () => {
         { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 100, publishTimeoutMs: 1_000 } },
         {
           provide: ServiceClient,
-          useValue: new ServiceClient({ framer: 'http://127.0.0.1:1', instructor: 'http://127.0.0.1:1', auditor: 'http://127.0.0.1:1' }),
+          useValue: new ServiceClient({
+            framer: 'http://127.0.0.1:1',
+            ontology: 'http://127.0.0.1:1',
+            instructor: 'http://127.0.0.1:1',
+            auditor: 'http://127.0.0.1:1',
+          }),
         },
       ],
     }).compile();

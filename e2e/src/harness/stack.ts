@@ -140,7 +140,12 @@ export class Stack {
     if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: this.llmBaseUrl, QDRANT_URL: this.urls.QDRANT_URL });
     if (name === 'auditor') env['FRAMER_URL'] = url('framer');
     if (name === 'gateway')
-      Object.assign(env, { FRAMER_URL: url('framer'), INSTRUCTOR_URL: url('instructor'), AUDITOR_URL: url('auditor') });
+      Object.assign(env, {
+        FRAMER_URL: url('framer'),
+        ONTOLOGY_URL: url('ontology'),
+        INSTRUCTOR_URL: url('instructor'),
+        AUDITOR_URL: url('auditor'),
+      });
     return { ...env, ...(this.options.env?.(name) ?? {}) };
   }
 
@@ -174,10 +179,20 @@ export class Stack {
     );
   }
 
-  async call(method: string, path: string, body?: unknown, service: ServiceName = 'gateway'): Promise<HttpAnswer> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    service: ServiceName = 'gateway',
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer> {
     const res = await fetch(`${this.url(service)}${path}`, {
       method,
-      headers: { 'x-tenant-id': this.options.tenant, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        'x-tenant-id': this.options.tenant,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();

@@ -7,7 +7,7 @@ export const Id = z
   .max(128)
   .regex(/^[A-Za-z0-9._:-]+$/, 'must contain only letters, digits, ".", "_", "-" or ":"');
 
-export const TenantId = Id.describe('Tenant that owns the data');
+export const TenantId = Id.regex(/^[A-Za-z0-9]/, 'must start with a letter or digit').describe('Tenant that owns the data');
 export const ContextId = Id.describe('Alignment context (one rule set, e.g. a company policy)');
 export const Sha256 = z.string().regex(/^[a-f0-9]{64}$/, 'must be a lower-case hex SHA-256 digest');
 export const IsoTime = z.iso.datetime({ offset: true });

@@ -56,6 +56,7 @@ describe('gateway forwarding to the owning services', () => {
       );
     const urls = {
       framer: await listen(framer.server),
+      ontology: 'http://127.0.0.1:1',
       instructor: await listen(instructor.server),
       auditor: await listen(auditor.server),
     };
@@ -211,7 +212,10 @@ describe('gateway forwarding to the owning services', () => {
     const moduleRef = await Test.createTestingModule({
       controllers: [RunsController],
       providers: [
-        { provide: ServiceClient, useValue: new ServiceClient({ framer: '', instructor: `http://127.0.0.1:${port}`, auditor: '' }) },
+        {
+          provide: ServiceClient,
+          useValue: new ServiceClient({ framer: '', ontology: '', instructor: `http://127.0.0.1:${port}`, auditor: '' }),
+        },
       ],
     }).compile();
     const lonely = moduleRef.createNestApplication({ logger: false });
@@ -233,7 +237,12 @@ describe('gateway forwarding to the owning services', () => {
   });
 
   it('answers 503 naming the service when it is unreachable', async () => {
-    const client = new ServiceClient({ framer: 'http://127.0.0.1:1', instructor: 'http://127.0.0.1:1', auditor: 'http://127.0.0.1:1' });
+    const client = new ServiceClient({
+      framer: 'http://127.0.0.1:1',
+      ontology: 'http://127.0.0.1:1',
+      instructor: 'http://127.0.0.1:1',
+      auditor: 'http://127.0.0.1:1',
+    });
     await expect(client.forward('instructor', { method: 'GET', path: '/v1/runs/x', tenant: 'acme' })).rejects.toThrow(
       /the instructor service is unreachable at http:\/\/127\.0\.0\.1:1/,
     );

@@ -6,7 +6,7 @@ import { TENANT_HEADER } from '@studio/nest';
 export const UPSTREAM_RETRY_AFTER_SECONDS = 5;
 
 /** The services whose HTTP APIs the gateway forwards to. */
-export type UpstreamName = 'framer' | 'instructor' | 'auditor';
+export type UpstreamName = 'framer' | 'ontology' | 'instructor' | 'auditor';
 
 export const UPSTREAMS = Symbol('UPSTREAMS');
 export type UpstreamUrls = Record<UpstreamName, string>;
@@ -25,7 +25,7 @@ export interface HttpResponse {
 }
 
 export interface ForwardRequest {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   tenant: string;
   body?: unknown;

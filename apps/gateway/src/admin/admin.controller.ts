@@ -1,0 +1,73 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import {
+  Controller,
+  Delete,
+  ForbiddenException,
+  Headers,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  UnauthorizedException,
+} from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { TenantId } from '@studio/contracts';
+import { ZodValidationPipe } from '@studio/nest';
+import { ServiceClient, type UpstreamName } from '../upstream/service-client';
+
+export const ADMIN_SETTINGS = Symbol('ADMIN_SETTINGS');
+export interface AdminSettings {
+  /** The key admin requests carry in `x-admin-key`; null: administration is off. */
+  apiKey: string | null;
+}
+
+export const ADMIN_KEY_HEADER = 'x-admin-key';
+
+/** The services that hold a tenant's data, in the order their part of an erasure runs. */
+export const TENANT_DATA_HOLDERS: readonly UpstreamName[] = ['auditor', 'instructor', 'ontology', 'framer'];
+
+function sameKey(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** Operations on the platform as a whole, for its operators (an `x-admin-key`, not a tenant's credential). */
+@ApiTags('administration')
+@ApiHeader({ name: ADMIN_KEY_HEADER, required: true, description: 'The administration key (ADMIN_API_KEY)' })
+@Controller('v1/admin')
+export class AdminController {
+  constructor(
+    @Inject(ServiceClient) private readonly upstream: ServiceClient,
+    @Inject(ADMIN_SETTINGS) private readonly settings: AdminSettings,
+  ) {}
+
+  @Delete('tenants/:tenantId')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Erase a tenant's data",
+    description:
+      'Deletes everything the tenant owns, in every service: contexts, documents and their clauses, dataset versions, training runs and adapters, audits and reports (records and artifact files), and the clause vectors of the retrieval index. Answers what each service removed. Idempotent: erasing again removes nothing more. 404 while administration is off (no ADMIN_API_KEY), 401 without the key, 403 with a wrong one; a service that cannot be reached answers 503, and the erasure can be repeated.',
+  })
+  @ApiParam({ name: 'tenantId' })
+  @ApiOkResponse({ description: 'What each service removed' })
+  async eraseTenant(
+    @Headers(ADMIN_KEY_HEADER) key: string | undefined,
+    @Param('tenantId', new ZodValidationPipe(TenantId, 'path parameter tenantId')) tenantId: string,
+  ): Promise<{ tenantId: string; erased: Record<string, unknown> }> {
+    if (this.settings.apiKey === null) throw new NotFoundException('administration is off: set ADMIN_API_KEY on the gateway to enable it');
+    if (!key) throw new UnauthorizedException(`the ${ADMIN_KEY_HEADER} header is required`);
+    if (!sameKey(key, this.settings.apiKey))
+      throw new ForbiddenException(`the ${ADMIN_KEY_HEADER} header does not hold the administration key`);
+    const erased: Record<string, unknown> = {};
+    for (const service of TENANT_DATA_HOLDERS) {
+      const answer = await this.upstream.forward(service, {
+        method: 'DELETE',
+        path: '/v1/tenant-data',
+        tenant: tenantId,
+        timeoutMs: 120_000,
+      });
+      erased[service] = answer.body;
+    }
+    return { tenantId, erased };
+  }
+}
