@@ -1,2 +1,3 @@
 export * from './artifact-store';
 export * from './repository';
+export * from './vector-index';
