@@ -1,3 +1,4 @@
 export * from './artifact-store';
 export * from './repository';
 export * from './vector-index';
+export * from './job-queue';
