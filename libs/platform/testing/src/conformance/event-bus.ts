@@ -124,6 +124,62 @@ export function describeEventBusConformance(name: string, makeBus: () => Promise
       expect(handled).toEqual(['doc-twice', 'doc-between', 'sentinel-1', 'sentinel-2']);
     });
 
+    it('still handles an event id once after the consumer group restarts (a new bus of the same group)', async () => {
+      const handled: string[] = [];
+      const first = await started(async (event) => {
+        handled.push(`first:${event.data.documentId}`);
+      });
+      const once = uploaded('ctx-restart', 'doc-once');
+      await first.publish(TOPIC, once);
+      await until(() => handled.length === 1);
+      await first.stop();
+      const second = await started(async (event) => {
+        handled.push(`second:${event.data.documentId}`);
+      });
+      await second.publish(TOPIC, once);
+      await second.publish(TOPIC, uploaded('ctx-restart', 'sentinel'));
+      await until(() => handled.includes('second:sentinel'));
+      expect(handled).toEqual(['first:doc-once', 'second:sentinel']);
+    });
+
+    it('delivers events published before start() once the bus starts', async () => {
+      const handled: string[] = [];
+      const bus = subject.bus({ groupId: group, retry: RETRY });
+      buses.push(bus);
+      bus.subscribe(TOPIC, async (event) => {
+        handled.push(event.data.documentId);
+      });
+      await bus.publish(TOPIC, uploaded('ctx-early', 'early-1'));
+      await publishAll(bus, TOPIC, [uploaded('ctx-early', 'early-2')]);
+      await bus.start();
+      await until(() => handled.length === 2);
+      expect(handled).toEqual(['early-1', 'early-2']);
+    });
+
+    it('stop() lets the handler in flight finish, then refuses to publish', async () => {
+      let started_ = false;
+      let finished = false;
+      const bus = await started(async () => {
+        started_ = true;
+        await sleep(500);
+        finished = true;
+      });
+      await bus.publish(TOPIC, uploaded('ctx-stop', 'slow'));
+      await until(() => started_);
+      await bus.stop();
+      expect(finished).toBe(true);
+      await expect(bus.publish(TOPIC, uploaded('ctx-stop', 'late'))).rejects.toThrow(/stop/);
+    });
+
+    it('refuses a subscription after start() and a second handler for a topic', async () => {
+      const bus = subject.bus({ groupId: group, retry: RETRY });
+      buses.push(bus);
+      bus.subscribe(TOPIC, async () => undefined);
+      expect(() => bus.subscribe(TOPIC, async () => undefined)).toThrow(/already has a handler/);
+      await bus.start();
+      expect(() => bus.subscribe(DOCUMENT_UPLOADED_V1, async () => undefined)).toThrow(/before start/);
+    });
+
     it('keeps publish order within a context, for events published one by one and in batches', async () => {
       const seen = new Map<string, number[]>();
       const bus = await started(async (event) => {

@@ -1,5 +1,13 @@
 import { ContractViolation, EVALUATE_RUN_JOB, type EvaluationJobV1, type JobName } from '@studio/contracts';
-import { JOB_CANCELLED, WORKER_SHUTTING_DOWN, type JobContext, type JobQueue, type JobStatus, type JobWorker } from '@studio/ports';
+import {
+  JOB_CANCELLED,
+  JobWorkerStartupError,
+  WORKER_SHUTTING_DOWN,
+  type JobContext,
+  type JobQueue,
+  type JobStatus,
+  type JobWorker,
+} from '@studio/ports';
 import { eventually } from '../servers';
 
 export interface JobWorkerOptionsUnderTest {
@@ -168,6 +176,30 @@ export function describeJobQueueConformance(name: string, makeQueue: () => Promi
       await w.start();
       const { jobId } = await queue.enqueue(JOB, payload(), { attempts: 3, backoffMs: 10 });
       expect(await settled(jobId, 'completed')).toMatchObject({ attemptsMade: 2, result: { attempt: 2 } });
+    });
+
+    it('runs one job at a time per queue by default, in enqueue order; a handler returning nothing has a null result', async () => {
+      const log: string[] = [];
+      let running = 0;
+      let most = 0;
+      const w = worker();
+      w.handle(JOB, async (data) => {
+        running += 1;
+        most = Math.max(most, running);
+        log.push(data.audit_run_id);
+        await sleep(30);
+        running -= 1;
+      });
+      const jobs = [];
+      for (const id of ['j1', 'j2', 'j3']) jobs.push(await queue.enqueue(JOB, payload({ audit_run_id: id })));
+      await w.start();
+      for (const { jobId } of jobs) expect(await settled(jobId, 'completed')).toMatchObject({ result: null, attemptsMade: 1 });
+      expect(log).toEqual(['j1', 'j2', 'j3']);
+      expect(most).toBe(1);
+    });
+
+    it('refuses to start a worker that has no handler for a job of a queue it consumes', async () => {
+      await expect(worker().start()).rejects.toThrow(JobWorkerStartupError);
     });
 
     it('cancel() of a running job aborts its signal with the cancel reason; the job is cancelled, not retried', async () => {

@@ -66,6 +66,13 @@ export function describeRepositoryConformance(name: string, makeRepository: () =
       expect(await repo.get(acme, 'c-1')).toEqual(written);
       expect(await repo.get(acme, 'missing')).toBeNull();
       expect(await repo.count(acme)).toBe(1);
+      // Ids are opaque: a "/" or non-ASCII characters are part of the id.
+      await repo.upsert(acme, clause('doc-1/c-2'));
+      await repo.upsert(acme, clause('clause-ü'));
+      expect((await repo.get(acme, 'doc-1/c-2'))?.id).toBe('doc-1/c-2');
+      expect((await repo.get(acme, 'clause-ü'))?.id).toBe('clause-ü');
+      expect(await repo.get(acme, 'doc-1')).toBeNull();
+      expect(await repo.count(acme)).toBe(3);
     });
 
     it('upsert replaces by id: fields left out of the new version are gone', async () => {
@@ -136,6 +143,20 @@ export function describeRepositoryConformance(name: string, makeRepository: () =
       expect(ids(await repo.find(acme, {}, { sort: { rank: -1, kind: 1 } }))).toEqual(['a', 'd', 'e', 'c', 'b']);
       expect(ids(await repo.find(acme, {}, { sort: { kind: 1, rank: -1 } }))).toEqual(['a', 'd', 'c', 'e', 'b']);
       expect(ids(await repo.find(acme, {}, { sort: { id: -1 } }))).toEqual(['e', 'd', 'c', 'b', 'a']);
+    });
+
+    it('sorts null and missing values first ascending and last descending, and strings by code point', async () => {
+      const repo = await clauses();
+      await repo.upsertMany(acme, [
+        clause('w2', { weight: 2, text: 'a' }),
+        clause('missing', { text: 'B' }),
+        clause('w-1', { weight: -1.5, text: 'é' }),
+        clause('null', { weight: null, text: 'Z' }),
+        clause('w10', { weight: 10, text: 'b' }),
+      ]);
+      expect(ids(await repo.find(acme, {}, { sort: { weight: 1 } }))).toEqual(['missing', 'null', 'w-1', 'w2', 'w10']);
+      expect(ids(await repo.find(acme, {}, { sort: { weight: -1 } }))).toEqual(['w10', 'w2', 'w-1', 'missing', 'null']);
+      expect((await repo.find(acme, {}, { sort: { text: 1 } })).map((c) => c.text)).toEqual(['B', 'Z', 'a', 'b', 'é']);
     });
 
     it('pages with skip and limit after sorting; limit 0 returns nothing', async () => {

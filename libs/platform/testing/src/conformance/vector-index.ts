@@ -144,6 +144,9 @@ export function describeVectorIndexConformance(name: string, makeIndex: () => Pr
       ]);
       expect(ids(await index.query(shared, { ...q, sparse: SPARSE, filter: { rank: 4 } }))).toEqual(['r4']);
       expect(await index.query(shared, { ...q, filter: { kind: 'none' } })).toEqual([]);
+      // A filter cannot widen the scope.
+      expect(await index.query(shared, { ...q, filter: { tenantId: 'globex' } })).toEqual([]);
+      expect(await index.query(shared, { ...q, filter: { contextId: { any: ['privacy', 'conduct'] } } })).toHaveLength(6);
     });
 
     it('replaces a record on upsert with the same id, in its scope only', async () => {
@@ -199,6 +202,7 @@ export function describeVectorIndexConformance(name: string, makeIndex: () => Pr
       const missing = subject.collectionName('never-created');
       await expect(index.query(missing, { ...acme, dense: DENSE, limit: 5 })).rejects.toThrow();
       await expect(index.upsert(missing, fixture('acme', 'conduct'))).rejects.toThrow();
+      await expect(index.delete(missing, acme)).rejects.toThrow();
     });
 
     it('refuses a query with no vector or a limit that is not a positive integer', async () => {
