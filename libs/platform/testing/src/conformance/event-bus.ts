@@ -269,6 +269,23 @@ export function describeEventBusConformance(name: string, makeBus: () => Promise
       expect(JSON.parse(letters[0]?.payload ?? '')).toEqual(poison);
     });
 
+    it('handles a dead-lettered event again when it is published again (a replay)', async () => {
+      let failing = true;
+      const attempts: string[] = [];
+      const bus = await started(async (event, delivery) => {
+        attempts.push(`${event.data.documentId}#${delivery.attempt}`);
+        if (failing) throw new Error('dependency down');
+      });
+      const event = uploaded('ctx-replay', 'doc-replay');
+      await bus.publish(TOPIC, event);
+      await until(() => attempts.length === 3);
+      await eventually(async () => (await subject.deadLetters()).length === 1, timeoutMs);
+      failing = false;
+      await bus.publish(TOPIC, event);
+      await until(() => attempts.length === 4);
+      expect(attempts).toEqual(['doc-replay#1', 'doc-replay#2', 'doc-replay#3', 'doc-replay#1']);
+    });
+
     it('dead-letters malformed messages (not JSON, schema-invalid) on delivery with their reason; the next event is handled', async () => {
       const publishRaw = subject.publishRaw;
       if (!publishRaw) return;

@@ -229,7 +229,7 @@ export function describeJobQueueConformance(name: string, makeQueue: () => Promi
       expect(await queue.cancel(JOB, jobId)).toBe(false);
     });
 
-    it('cancel() of a waiting job: it is cancelled and never runs', async () => {
+    it('cancel() of a waiting job: it is cancelled and never runs, and its job id stays taken', async () => {
       const { jobId } = await queue.enqueue(JOB, payload());
       expect(await queue.status(JOB, jobId)).toEqual({
         id: jobId,
@@ -242,6 +242,12 @@ export function describeJobQueueConformance(name: string, makeQueue: () => Promi
       });
       expect(await queue.cancel(JOB, jobId)).toBe(true);
       expect((await queue.status(JOB, jobId))?.state).toBe('cancelled');
+      // The same job id again is the cancelled job: it does not run.
+      await queue.enqueue(JOB, payload({ audit_run_id: 'cancelled' }), { jobId: 'cancelled-once' });
+      expect(await queue.cancel(JOB, 'cancelled-once')).toBe(true);
+      expect(await queue.enqueue(JOB, payload({ audit_run_id: 'again' }), { jobId: 'cancelled-once' })).toEqual({
+        jobId: 'cancelled-once',
+      });
       const runs: string[] = [];
       const w = worker();
       w.handle(JOB, async (data) => {
@@ -251,8 +257,10 @@ export function describeJobQueueConformance(name: string, makeQueue: () => Promi
       await w.start();
       const after = await queue.enqueue(JOB, payload({ audit_run_id: 'after' }));
       await settled(after.jobId, 'completed');
+      await sleep(200);
       expect(runs).toEqual(['after']);
       expect((await queue.status(JOB, jobId))?.state).toBe('cancelled');
+      expect((await queue.status(JOB, 'cancelled-once'))?.state).toBe('cancelled');
     });
 
     it('cancel() of a job waiting for its retry: it is cancelled and not tried again', async () => {

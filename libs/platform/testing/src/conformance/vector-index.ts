@@ -116,6 +116,21 @@ export function describeVectorIndexConformance(name: string, makeIndex: () => Pr
       expect(ids(await index.query(shared, { ...acme, dense: DENSE, sparse: SPARSE, limit: 3 }))).toEqual(['r4', 'r3', 'r6']);
     });
 
+    it('a sparse query without terms finds nothing, and a hybrid one ranks by its dense part alone', async () => {
+      const collection = await filled('empty-sparse');
+      const [r1] = fixture('acme', 'conduct');
+      // A text of stop-words only encodes to an empty sparse vector.
+      await index.upsert(collection, [
+        { ...(r1 as VectorRecord), id: 'r0', dense: [0.95, 0.05, 0.3, 0], sparse: { indices: [], values: [] } },
+      ]);
+      const empty = { indices: [], values: [] };
+      expect(await index.query(collection, { ...acme, sparse: empty, limit: 5 })).toEqual([]);
+      expect(ids(await index.query(collection, { ...acme, sparse: SPARSE, limit: 10 }))).toEqual(['r6', 'r4', 'r3', 'r5']);
+      const hybrid = await index.query(collection, { ...acme, dense: DENSE, sparse: empty, limit: 3 });
+      expect(ids(hybrid)).toEqual(['r1', 'r2', 'r0']);
+      hybrid.forEach((hit, i) => expect(hit.score).toBeCloseTo(1 / (HYBRID_RRF_K + i + 1), 6));
+    });
+
     it('sees only the query tenant and context, even where ids are equal', async () => {
       for (const scope of [acme, { tenantId: 'acme', contextId: 'privacy' }, { tenantId: 'globex', contextId: 'conduct' }]) {
         for (const vectors of [{ dense: DENSE }, { sparse: SPARSE }, { dense: DENSE, sparse: SPARSE }]) {
