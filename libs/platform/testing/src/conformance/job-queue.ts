@@ -167,6 +167,27 @@ export function describeJobQueueConformance(name: string, makeQueue: () => Promi
       expect(attempts).toEqual([1, 2, 3]);
     });
 
+    it('waits an exponential backoff between attempts: backoffMs, then twice that', async () => {
+      const at: number[] = [];
+      const w = worker();
+      w.handle(JOB, async () => {
+        at.push(Date.now());
+        throw new Error('still failing');
+      });
+      await w.start();
+      const { jobId } = await queue.enqueue(JOB, payload(), { attempts: 3, backoffMs: 200 });
+      await settled(jobId, 'failed');
+      expect(at).toHaveLength(3);
+      const [first = 0, second = 0, third = 0] = at;
+      expect(second - first).toBeGreaterThanOrEqual(190);
+      expect(third - second).toBeGreaterThanOrEqual(390);
+    });
+
+    it('refuses to enqueue once closed', async () => {
+      await queue.close();
+      await expect(Promise.race([queue.enqueue(JOB, payload()), sleep(5_000).then(() => 'hung')])).rejects.toThrow(/closed/);
+    });
+
     it('completes a job whose handler succeeds on a later attempt', async () => {
       const w = worker();
       w.handle(JOB, async (_data, context) => {
