@@ -5,9 +5,10 @@ import { dirname, isAbsolute, join, normalize, posix, relative, sep } from 'node
 
 export interface InMemoryArtifactStoreOptions {
   /**
-   * A folder for local processes (the model runtime): `localPath(key)` points into it and
-   * `pathOf(uri)` writes the artifact there before returning its path. Without it, both throw:
-   * the artifacts then exist only in this process.
+   * A folder for local processes (the model runtime): `localPath(key)` points into it (and
+   * `exists` finds both what a process wrote there and the artifacts written under that key),
+   * and `pathOf(uri)` writes the artifact there before returning its path. Without it, both
+   * throw: the artifacts then exist only in this process.
    */
   localDir?: string;
 }
@@ -84,7 +85,11 @@ export class InMemoryArtifactStore implements ArtifactStore {
     }
     if (this.localDir === null || !isAbsolute(uriOrPath)) return false;
     const path = normalize(uriOrPath);
-    return isInside(this.localDir, path) && existsSync(path);
+    if (!isInside(this.localDir, path)) return false;
+    if (existsSync(path)) return true;
+    // The local path of a key holds the artifacts written under it, as the folder of FileArtifactStore does.
+    const key = relative(this.localDir, path).split(sep).join('/');
+    return this.artifacts.has(key) || [...this.artifacts.keys()].some((k) => k.startsWith(`${key}/`));
   }
 
   localPath(key: string): string {

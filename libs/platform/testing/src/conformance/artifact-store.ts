@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import type { ArtifactStore } from '@studio/ports';
 
 /** One adapter under test, fresh for each case. */
@@ -82,6 +84,29 @@ export function describeArtifactStoreConformance(
       expect(missing).not.toBe(uri);
       expect(await store.exists(missing)).toBe(false);
       await expect(store.read(missing)).rejects.toThrow();
+    });
+
+    it('gives local processes paths: pathOf reads the artifact, localPath holds what is written under its key', async () => {
+      const { uri } = await store.putImmutable('datasets/v1/train.jsonl', '{"a":1}\n');
+      const path = store.pathOf(uri);
+      expect(isAbsolute(path)).toBe(true);
+      expect(readFileSync(path, 'utf8')).toBe('{"a":1}\n');
+      expect(await store.exists(path)).toBe(true);
+
+      const runDir = store.localPath('runs/r1');
+      expect(isAbsolute(runDir)).toBe(true);
+      expect(await store.exists(runDir)).toBe(false);
+      await store.put('runs/r1/artifact/adapter_config.json', '{}');
+      expect(await store.exists(runDir)).toBe(true);
+      expect(await store.exists(store.localPath('runs/r1/artifact/adapter_config.json'))).toBe(true);
+      expect(await store.exists(store.localPath('runs/r2'))).toBe(false);
+
+      // What a local process (the model runtime) writes into a local path exists.
+      const output = store.localPath('runs/r3');
+      mkdirSync(output, { recursive: true });
+      writeFileSync(join(output, 'adapter_model.safetensors'), 'weights');
+      expect(await store.exists(join(output, 'adapter_model.safetensors'))).toBe(true);
+      expect(() => store.localPath('../outside')).toThrow();
     });
 
     it.each(['../escape.txt', 'a/../../escape.txt', '..'])('refuses the key %j, which escapes the store, on every write', async (key) => {
