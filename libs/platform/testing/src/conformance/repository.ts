@@ -109,6 +109,7 @@ export function describeRepositoryConformance(name: string, makeRepository: () =
       expect(ids(await repo.find(acme, { kind: { in: ['prohibition', 'permission'] } }))).toEqual(['b', 'c']);
       expect(ids(await repo.find(acme, { rank: { in: [1, 4] }, reviewed: true }))).toEqual(['d']);
       expect(await repo.find(acme, { kind: { in: [] } })).toEqual([]);
+      expect(await repo.count(acme, { kind: { in: [] } })).toBe(0);
       expect(ids(await repo.find(acme, { reviewed: true }))).toEqual(['c', 'd']);
       expect(ids(await repo.find(acme, { reviewed: false }))).toEqual(['a', 'b']);
       // "1" is not 1.
