@@ -5,6 +5,8 @@
 //   type:domain     → pure logic: domain, ports, contracts, util — no framework, no drivers
 //   type:ports      → contracts, util — no framework, no drivers
 //   type:contracts  → util — no framework, no drivers
+//   type:testing    → test helpers and the ports' conformance suites: ports, contracts, util — no drivers
+//                     (adapters are handed to the suites by the specs beside them)
 //   type:util       → util
 import nx from '@nx/eslint-plugin';
 
@@ -27,16 +29,24 @@ export default [
           depConstraints: [
             {
               sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:framework', 'type:adapter', 'type:domain', 'type:ports', 'type:contracts', 'type:util'],
+              onlyDependOnLibsWithTags: [
+                'type:framework',
+                'type:adapter',
+                'type:domain',
+                'type:ports',
+                'type:contracts',
+                'type:util',
+                'type:testing',
+              ],
             },
             {
               sourceTag: 'type:framework',
-              onlyDependOnLibsWithTags: ['type:adapter', 'type:ports', 'type:contracts', 'type:util'],
+              onlyDependOnLibsWithTags: ['type:adapter', 'type:ports', 'type:contracts', 'type:util', 'type:testing'],
             },
-            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:ports', 'type:contracts', 'type:util'] },
+            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:ports', 'type:contracts', 'type:util', 'type:testing'] },
             {
               sourceTag: 'type:domain',
-              onlyDependOnLibsWithTags: ['type:domain', 'type:ports', 'type:contracts', 'type:util'],
+              onlyDependOnLibsWithTags: ['type:domain', 'type:ports', 'type:contracts', 'type:util', 'type:testing'],
               bannedExternalImports: drivers,
             },
             {
@@ -45,6 +55,11 @@ export default [
               bannedExternalImports: drivers,
             },
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: drivers },
+            {
+              sourceTag: 'type:testing',
+              onlyDependOnLibsWithTags: ['type:ports', 'type:contracts', 'type:util'],
+              bannedExternalImports: drivers,
+            },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: drivers },
           ],
         },

@@ -13,6 +13,7 @@ export interface JobStatus {
   id: string;
   name: JobName;
   state: JobState;
+  /** The last progress the handler reported (kept across retries and resumes); null when none. */
   progress: unknown;
   attemptsMade: number;
   result: unknown;
@@ -23,7 +24,10 @@ export interface JobContext {
   jobId: string;
   attempt: number;
   reportProgress(progress: Record<string, unknown>): Promise<void>;
-  /** Aborted when the job is cancelled or the worker shuts down. */
+  /**
+   * Aborted when the job is cancelled (reason JOB_CANCELLED: the job ends `cancelled`, without
+   * retries) or the worker shuts down (reason WORKER_SHUTTING_DOWN: see JobWorker.stop).
+   */
   signal: AbortSignal;
 }
 
@@ -44,5 +48,11 @@ export interface JobQueue {
 export interface JobWorker {
   handle<N extends JobName>(name: N, handler: JobHandler<N>): void;
   start(): Promise<void>;
+  /**
+   * Stops taking jobs and lets active ones finish for a grace period, then aborts their signals
+   * with WORKER_SHUTTING_DOWN. A job interrupted that way is not a failed attempt: it goes back
+   * to waiting with the progress it reported, and the next worker of its queue runs it again
+   * with the same attempt number (resuming is the handler's business, from its own checkpoint).
+   */
   stop(): Promise<void>;
 }

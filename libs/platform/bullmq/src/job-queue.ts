@@ -44,6 +44,14 @@ function mapState(state: string): JobState {
 }
 
 /**
+ * What a handler reported (`reportProgress` takes an object), or null: BullMQ gives a job that
+ * reported nothing the progress 0, which the other adapters report as null.
+ */
+function reportedProgress(progress: unknown): unknown {
+  return progress === undefined || progress === null || progress === 0 ? null : progress;
+}
+
+/**
  * Producer side of the job contracts on BullMQ. Payloads are validated with the job's zod
  * schema before anything reaches Redis; queue names come from the contracts (`JOBS`).
  */
@@ -91,7 +99,7 @@ export class BullMqJobQueue implements JobQueue {
       id: jobId,
       name,
       state: cancelled && state === 'failed' ? 'cancelled' : state,
-      progress: job.progress ?? null,
+      progress: reportedProgress(job.progress),
       attemptsMade: job.attemptsMade,
       result: job.returnvalue ?? null,
       failedReason: job.failedReason ?? null,
