@@ -1,4 +1,4 @@
-import { ContractViolation, TRAIN_JOB, GENERATE_DATASET_JOB, EVALUATE_RUN_JOB } from '@studio/contracts';
+import { ContractViolation, TRAIN_JOB, EVALUATE_RUN_JOB } from '@studio/contracts';
 import { JobHandlerRegistry, JobWorkerStartupError, jobNamesOf, parseJobPayload } from './job-handlers';
 
 const noop = async () => undefined;
@@ -7,8 +7,8 @@ describe('JobHandlerRegistry.verify', () => {
   it('returns the consumed queues when every job name has exactly one handler', () => {
     const registry = new JobHandlerRegistry();
     registry.register(TRAIN_JOB, noop);
-    registry.register(GENERATE_DATASET_JOB, noop);
-    expect(registry.verify([TRAIN_JOB, GENERATE_DATASET_JOB])).toEqual(['training', 'generation']);
+    registry.register(EVALUATE_RUN_JOB, noop);
+    expect(registry.verify([TRAIN_JOB, EVALUATE_RUN_JOB])).toEqual(['training', 'evaluation']);
     expect(registry.handlerFor(TRAIN_JOB)).toBe(noop);
   });
 
@@ -41,9 +41,9 @@ describe('JobHandlerRegistry.verify', () => {
 
 describe('parseJobPayload', () => {
   it('names the job and the invalid fields', () => {
-    expect(() => parseJobPayload(GENERATE_DATASET_JOB, { schema_version: 'v1' })).toThrow(ContractViolation);
-    expect(() => parseJobPayload(GENERATE_DATASET_JOB, { schema_version: 'v1' })).toThrow(
-      /payload of job "generate-dataset" does not match its contract:[\s\S]*tenant_id/,
+    expect(() => parseJobPayload(EVALUATE_RUN_JOB, { schema_version: 'v1' })).toThrow(ContractViolation);
+    expect(() => parseJobPayload(EVALUATE_RUN_JOB, { schema_version: 'v1' })).toThrow(
+      /payload of job "evaluate-run" does not match its contract:[\s\S]*tenant_id/,
     );
   });
 

@@ -1,4 +1,4 @@
-import { GENERATE_DATASET_JOB, type GenerationJobV1 } from '@studio/contracts';
+import { EVALUATE_RUN_JOB, type EvaluationJobV1 } from '@studio/contracts';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
 import { BullMqJobEvents, type EventJob } from './job-events';
 import { BullMqJobQueue } from './job-queue';
@@ -10,27 +10,29 @@ describeWithServers(['REDIS_URL'], 'BullMQ job events on a real Redis', ({ REDIS
   let prefix: string;
   let queue: BullMqJobQueue;
   let worker: BullMqJobWorker;
-  const listeners: BullMqJobEvents<typeof GENERATE_DATASET_JOB>[] = [];
+  const listeners: BullMqJobEvents<typeof EVALUATE_RUN_JOB>[] = [];
   const seen: Seen[] = [];
 
-  const payload = (): GenerationJobV1 => ({
+  const payload = (): EvaluationJobV1 => ({
     schema_version: 'v1',
     tenant_id: 'acme',
     context_id: uniqueName('ctx'),
+    audit_run_id: 'audit-1',
+    run_id: 'run-1',
     dataset_version_id: uniqueName('dv'),
-    document_ids: ['doc-1'],
-    strategies: ['seeds'],
-    teacher_model: null,
-    held_out_ratio: 0.1,
-    seed: 7,
+    variants: ['base', 'aligned'],
+    base_model: 'tiny',
+    adapter_name: null,
+    judge_model: null,
+    max_items: 7,
   });
 
-  function listen(): BullMqJobEvents<typeof GENERATE_DATASET_JOB> {
-    const record = (kind: string) => async (job: EventJob<typeof GENERATE_DATASET_JOB>, value: unknown) => {
+  function listen(): BullMqJobEvents<typeof EVALUATE_RUN_JOB> {
+    const record = (kind: string) => async (job: EventJob<typeof EVALUATE_RUN_JOB>, value: unknown) => {
       seen.push({ kind, jobId: job.id, value, contextId: job.data.context_id });
     };
     const listener = new BullMqJobEvents(
-      { redisUrl: REDIS_URL, prefix, job: GENERATE_DATASET_JOB, consumer: 'test' },
+      { redisUrl: REDIS_URL, prefix, job: EVALUATE_RUN_JOB, consumer: 'test' },
       { progress: record('progress'), completed: record('completed'), failed: record('failed') },
     );
     listeners.push(listener);
@@ -41,9 +43,9 @@ describeWithServers(['REDIS_URL'], 'BullMQ job events on a real Redis', ({ REDIS
     seen.length = 0;
     prefix = uniqueName('studio-events');
     queue = new BullMqJobQueue({ redisUrl: REDIS_URL, prefix, defaultBackoffMs: 10 });
-    worker = new BullMqJobWorker({ redisUrl: REDIS_URL, prefix, jobs: [GENERATE_DATASET_JOB], shutdownGraceMs: 2_000 });
-    worker.handle(GENERATE_DATASET_JOB, async (data, context) => {
-      if (data.seed === 13) throw new Error(`attempt ${context.attempt} failed`);
+    worker = new BullMqJobWorker({ redisUrl: REDIS_URL, prefix, jobs: [EVALUATE_RUN_JOB], shutdownGraceMs: 2_000 });
+    worker.handle(EVALUATE_RUN_JOB, async (data, context) => {
+      if (data.max_items === 13) throw new Error(`attempt ${context.attempt} failed`);
       await context.reportProgress({ step: 1 });
       await context.reportProgress({ step: 2 });
       return { examples: 3 };
@@ -59,7 +61,7 @@ describeWithServers(['REDIS_URL'], 'BullMQ job events on a real Redis', ({ REDIS
     await listen().start();
     await worker.start();
     const job = payload();
-    const { jobId } = await queue.enqueue(GENERATE_DATASET_JOB, job);
+    const { jobId } = await queue.enqueue(EVALUATE_RUN_JOB, job);
     await eventually(async () => seen.some((s) => s.kind === 'completed'));
     expect(seen).toEqual([
       { kind: 'progress', jobId, value: { step: 1 }, contextId: job.context_id },
@@ -71,7 +73,7 @@ describeWithServers(['REDIS_URL'], 'BullMQ job events on a real Redis', ({ REDIS
   it('reports a failure once, after the last attempt', async () => {
     await listen().start();
     await worker.start();
-    const { jobId } = await queue.enqueue(GENERATE_DATASET_JOB, { ...payload(), seed: 13 }, { attempts: 3, backoffMs: 10 });
+    const { jobId } = await queue.enqueue(EVALUATE_RUN_JOB, { ...payload(), max_items: 13 }, { attempts: 3, backoffMs: 10 });
     await eventually(async () => seen.some((s) => s.kind === 'failed'));
     await new Promise((r) => setTimeout(r, 300));
     expect(seen).toEqual([{ kind: 'failed', jobId, value: 'attempt 3 failed', contextId: expect.any(String) }]);
@@ -81,11 +83,11 @@ describeWithServers(['REDIS_URL'], 'BullMQ job events on a real Redis', ({ REDIS
     const first = listen();
     await first.start();
     await worker.start();
-    const a = await queue.enqueue(GENERATE_DATASET_JOB, payload());
+    const a = await queue.enqueue(EVALUATE_RUN_JOB, payload());
     await eventually(async () => seen.some((s) => s.kind === 'completed' && s.jobId === a.jobId));
     await first.stop();
-    const b = await queue.enqueue(GENERATE_DATASET_JOB, payload());
-    await eventually(async () => (await queue.status(GENERATE_DATASET_JOB, b.jobId))?.state === 'completed');
+    const b = await queue.enqueue(EVALUATE_RUN_JOB, payload());
+    await eventually(async () => (await queue.status(EVALUATE_RUN_JOB, b.jobId))?.state === 'completed');
     await listen().start();
     await eventually(async () => seen.some((s) => s.kind === 'completed' && s.jobId === b.jobId));
     expect(seen.filter((s) => s.jobId === a.jobId)).toHaveLength(3);

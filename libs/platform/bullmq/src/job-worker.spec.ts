@@ -1,4 +1,4 @@
-import { EVALUATE_RUN_JOB, GENERATE_DATASET_JOB, TRAIN_JOB } from '@studio/contracts';
+import { EVALUATE_RUN_JOB, TRAIN_JOB } from '@studio/contracts';
 import { JobWorkerStartupError } from '@studio/ports';
 import { BullMqJobWorker } from './job-worker';
 
@@ -15,15 +15,15 @@ describe('BullMqJobWorker start-up check', () => {
   });
 
   it('refuses a job name with two handlers', async () => {
-    const worker = new BullMqJobWorker({ redisUrl, jobs: [GENERATE_DATASET_JOB] });
-    worker.handle(GENERATE_DATASET_JOB, async () => undefined);
-    worker.handle(GENERATE_DATASET_JOB, async () => undefined);
-    await expect(worker.start()).rejects.toThrow(/job "generate-dataset" on queue "generation" has 2 handlers/);
+    const worker = new BullMqJobWorker({ redisUrl, jobs: [EVALUATE_RUN_JOB] });
+    worker.handle(EVALUATE_RUN_JOB, async () => undefined);
+    worker.handle(EVALUATE_RUN_JOB, async () => undefined);
+    await expect(worker.start()).rejects.toThrow(/job "evaluate-run" on queue "evaluation" has 2 handlers/);
   });
 
   it('refuses a handler for a queue it was not told to consume', async () => {
-    const worker = new BullMqJobWorker({ redisUrl, jobs: [GENERATE_DATASET_JOB] });
-    worker.handle(GENERATE_DATASET_JOB, async () => undefined);
+    const worker = new BullMqJobWorker({ redisUrl, jobs: [EVALUATE_RUN_JOB] });
+    worker.handle(EVALUATE_RUN_JOB, async () => undefined);
     worker.handle(TRAIN_JOB, async () => undefined);
     await expect(worker.start()).rejects.toThrow(/job "train" has a handler but its queue "training" is not consumed/);
   });

@@ -1,28 +1,30 @@
-import { ContractViolation, GENERATE_DATASET_JOB, TRAIN_JOB, type GenerationJobV1 } from '@studio/contracts';
+import { ContractViolation, EVALUATE_RUN_JOB, TRAIN_JOB, type EvaluationJobV1 } from '@studio/contracts';
 import { JobWorkerStartupError, type JobStatus } from '@studio/ports';
 import { InProcessJobQueue, InProcessJobWorker } from './job-queue';
 
-function payload(id = 'dv-1'): GenerationJobV1 {
+function payload(id = 'dv-1'): EvaluationJobV1 {
   return {
     schema_version: 'v1',
     tenant_id: 'acme',
     context_id: 'bcg',
+    audit_run_id: 'audit-1',
+    run_id: 'run-1',
     dataset_version_id: id,
-    document_ids: ['doc-1'],
-    strategies: ['seeds'],
-    teacher_model: null,
-    held_out_ratio: 0.1,
-    seed: 7,
+    variants: ['base', 'aligned'],
+    base_model: 'tiny',
+    adapter_name: null,
+    judge_model: null,
+    max_items: 7,
   };
 }
 
 async function until(queue: InProcessJobQueue, jobId: string, state: JobStatus['state']): Promise<JobStatus> {
   for (let i = 0; i < 200; i += 1) {
-    const status = await queue.status(GENERATE_DATASET_JOB, jobId);
+    const status = await queue.status(EVALUATE_RUN_JOB, jobId);
     if (status?.state === state) return status;
     await new Promise((r) => setTimeout(r, 5));
   }
-  throw new Error(`job ${jobId} never reached ${state}: ${JSON.stringify(await queue.status(GENERATE_DATASET_JOB, jobId))}`);
+  throw new Error(`job ${jobId} never reached ${state}: ${JSON.stringify(await queue.status(EVALUATE_RUN_JOB, jobId))}`);
 }
 
 describe('InProcessJobQueue and InProcessJobWorker', () => {
@@ -31,7 +33,7 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
 
   beforeEach(() => {
     queue = new InProcessJobQueue({ defaultBackoffMs: 1 });
-    worker = new InProcessJobWorker(queue, { jobs: [GENERATE_DATASET_JOB], shutdownGraceMs: 50 });
+    worker = new InProcessJobWorker(queue, { jobs: [EVALUATE_RUN_JOB], shutdownGraceMs: 50 });
   });
 
   afterEach(async () => {
@@ -40,18 +42,18 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
   });
 
   it('runs a typed job with progress and a result, once per job id', async () => {
-    const seen: GenerationJobV1[] = [];
-    worker.handle(GENERATE_DATASET_JOB, async (data, context) => {
+    const seen: EvaluationJobV1[] = [];
+    worker.handle(EVALUATE_RUN_JOB, async (data, context) => {
       seen.push(data);
       await context.reportProgress({ step: 1 });
       return { examples: 3 };
     });
     await worker.start();
-    const { jobId } = await queue.enqueue(GENERATE_DATASET_JOB, payload(), { jobId: 'gen-1' });
-    expect(await queue.enqueue(GENERATE_DATASET_JOB, payload(), { jobId: 'gen-1' })).toEqual({ jobId: 'gen-1' });
+    const { jobId } = await queue.enqueue(EVALUATE_RUN_JOB, payload(), { jobId: 'gen-1' });
+    expect(await queue.enqueue(EVALUATE_RUN_JOB, payload(), { jobId: 'gen-1' })).toEqual({ jobId: 'gen-1' });
     expect(await until(queue, jobId, 'completed')).toEqual({
       id: 'gen-1',
-      name: GENERATE_DATASET_JOB,
+      name: EVALUATE_RUN_JOB,
       state: 'completed',
       progress: { step: 1 },
       attemptsMade: 1,
@@ -63,22 +65,22 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
   });
 
   it('rejects an invalid payload or job id at enqueue', async () => {
-    const bad = { ...payload(), strategies: [] };
-    await expect(queue.enqueue(GENERATE_DATASET_JOB, bad)).rejects.toThrow(ContractViolation);
-    await expect(queue.enqueue(GENERATE_DATASET_JOB, bad)).rejects.toThrow(
-      /payload of job "generate-dataset" does not match its contract[\s\S]*strategies/,
+    const bad = { ...payload(), variants: [] };
+    await expect(queue.enqueue(EVALUATE_RUN_JOB, bad)).rejects.toThrow(ContractViolation);
+    await expect(queue.enqueue(EVALUATE_RUN_JOB, bad)).rejects.toThrow(
+      /payload of job "evaluate-run" does not match its contract[\s\S]*variants/,
     );
-    await expect(queue.enqueue(GENERATE_DATASET_JOB, payload(), { jobId: '42' })).rejects.toThrow(/invalid job id "42"/);
+    await expect(queue.enqueue(EVALUATE_RUN_JOB, payload(), { jobId: '42' })).rejects.toThrow(/invalid job id "42"/);
   });
 
   it('retries a failing handler with backoff, then fails the job', async () => {
     const attempts: number[] = [];
-    worker.handle(GENERATE_DATASET_JOB, async (_data, context) => {
+    worker.handle(EVALUATE_RUN_JOB, async (_data, context) => {
       attempts.push(context.attempt);
       throw new Error(`boom ${context.attempt}`);
     });
     await worker.start();
-    const { jobId } = await queue.enqueue(GENERATE_DATASET_JOB, payload(), { attempts: 3 });
+    const { jobId } = await queue.enqueue(EVALUATE_RUN_JOB, payload(), { attempts: 3 });
     expect(await until(queue, jobId, 'failed')).toMatchObject({ attemptsMade: 3, failedReason: 'boom 3' });
     expect(attempts).toEqual([1, 2, 3]);
   });
@@ -86,14 +88,14 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
   it('runs one job at a time by default', async () => {
     let running = 0;
     let most = 0;
-    worker.handle(GENERATE_DATASET_JOB, async () => {
+    worker.handle(EVALUATE_RUN_JOB, async () => {
       running += 1;
       most = Math.max(most, running);
       await new Promise((r) => setTimeout(r, 10));
       running -= 1;
     });
     await worker.start();
-    const ids = await Promise.all(['a', 'b', 'c'].map((id) => queue.enqueue(GENERATE_DATASET_JOB, payload(id), { jobId: `job-${id}` })));
+    const ids = await Promise.all(['a', 'b', 'c'].map((id) => queue.enqueue(EVALUATE_RUN_JOB, payload(id), { jobId: `job-${id}` })));
     for (const { jobId } of ids) await until(queue, jobId, 'completed');
     expect(most).toBe(1);
   });
@@ -102,7 +104,7 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
     let abortedWith: unknown = null;
     let started = false;
     worker.handle(
-      GENERATE_DATASET_JOB,
+      EVALUATE_RUN_JOB,
       (_data, context) =>
         new Promise((_resolve, reject) => {
           started = true;
@@ -113,63 +115,63 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
         }),
     );
     await worker.start();
-    const active = await queue.enqueue(GENERATE_DATASET_JOB, payload('a'), { jobId: 'active', attempts: 3 });
-    const waiting = await queue.enqueue(GENERATE_DATASET_JOB, payload('b'), { jobId: 'waiting' });
+    const active = await queue.enqueue(EVALUATE_RUN_JOB, payload('a'), { jobId: 'active', attempts: 3 });
+    const waiting = await queue.enqueue(EVALUATE_RUN_JOB, payload('b'), { jobId: 'waiting' });
     await until(queue, active.jobId, 'active');
     while (!started) await new Promise((r) => setTimeout(r, 1));
-    expect(await queue.cancel(GENERATE_DATASET_JOB, waiting.jobId)).toBe(true);
-    expect((await queue.status(GENERATE_DATASET_JOB, waiting.jobId))?.state).toBe('cancelled');
-    expect(await queue.cancel(GENERATE_DATASET_JOB, active.jobId)).toBe(true);
+    expect(await queue.cancel(EVALUATE_RUN_JOB, waiting.jobId)).toBe(true);
+    expect((await queue.status(EVALUATE_RUN_JOB, waiting.jobId))?.state).toBe('cancelled');
+    expect(await queue.cancel(EVALUATE_RUN_JOB, active.jobId)).toBe(true);
     expect(await until(queue, active.jobId, 'cancelled')).toMatchObject({ attemptsMade: 1, failedReason: 'job cancelled' });
     expect(abortedWith).toBe('job cancelled');
-    expect(await queue.cancel(GENERATE_DATASET_JOB, active.jobId)).toBe(false);
-    expect(await queue.cancel(GENERATE_DATASET_JOB, 'unknown')).toBe(false);
+    expect(await queue.cancel(EVALUATE_RUN_JOB, active.jobId)).toBe(false);
+    expect(await queue.cancel(EVALUATE_RUN_JOB, 'unknown')).toBe(false);
   });
 
   it('stop() waits for the active job, and puts back one that outlives the grace period', async () => {
     let release: (() => void) | null = null;
-    worker.handle(GENERATE_DATASET_JOB, () => new Promise<string>((resolve) => (release = () => resolve('done'))));
+    worker.handle(EVALUATE_RUN_JOB, () => new Promise<string>((resolve) => (release = () => resolve('done'))));
     await worker.start();
-    const { jobId } = await queue.enqueue(GENERATE_DATASET_JOB, payload());
+    const { jobId } = await queue.enqueue(EVALUATE_RUN_JOB, payload());
     while (!release) await new Promise((r) => setTimeout(r, 1));
     const stopped = worker.stop();
     // Past the 50 ms grace the signal is aborted; this handler ignores it, and stop() still waits for it.
     await new Promise((r) => setTimeout(r, 100));
-    expect((await queue.status(GENERATE_DATASET_JOB, jobId))?.state).toBe('active');
+    expect((await queue.status(EVALUATE_RUN_JOB, jobId))?.state).toBe('active');
     (release as unknown as () => void)();
     await stopped;
-    expect((await queue.status(GENERATE_DATASET_JOB, jobId))?.state).toBe('completed');
+    expect((await queue.status(EVALUATE_RUN_JOB, jobId))?.state).toBe('completed');
 
-    const stubborn = new InProcessJobWorker(queue, { jobs: [GENERATE_DATASET_JOB], shutdownGraceMs: 20 });
+    const stubborn = new InProcessJobWorker(queue, { jobs: [EVALUATE_RUN_JOB], shutdownGraceMs: 20 });
     stubborn.handle(
-      GENERATE_DATASET_JOB,
+      EVALUATE_RUN_JOB,
       (_data, context) =>
         new Promise((_resolve, reject) => context.signal.addEventListener('abort', () => reject(new Error('shutting down')))),
     );
     await stubborn.start();
-    const second = await queue.enqueue(GENERATE_DATASET_JOB, payload('2'));
+    const second = await queue.enqueue(EVALUATE_RUN_JOB, payload('2'));
     await until(queue, second.jobId, 'active');
     await stubborn.stop();
-    expect(await queue.status(GENERATE_DATASET_JOB, second.jobId)).toMatchObject({ state: 'waiting', attemptsMade: 0 });
+    expect(await queue.status(EVALUATE_RUN_JOB, second.jobId)).toMatchObject({ state: 'waiting', attemptsMade: 0 });
 
-    const next = new InProcessJobWorker(queue, { jobs: [GENERATE_DATASET_JOB] });
-    next.handle(GENERATE_DATASET_JOB, async () => 'resumed');
+    const next = new InProcessJobWorker(queue, { jobs: [EVALUATE_RUN_JOB] });
+    next.handle(EVALUATE_RUN_JOB, async () => 'resumed');
     await next.start();
     expect((await until(queue, second.jobId, 'completed')).result).toBe('resumed');
     await next.stop();
   });
 
   it('refuses to start when a consumed queue has a job name with no handler or two', async () => {
-    const missing = new InProcessJobWorker(queue, { jobs: [GENERATE_DATASET_JOB, TRAIN_JOB] });
-    missing.handle(GENERATE_DATASET_JOB, async () => undefined);
+    const missing = new InProcessJobWorker(queue, { jobs: [EVALUATE_RUN_JOB, TRAIN_JOB] });
+    missing.handle(EVALUATE_RUN_JOB, async () => undefined);
     await expect(missing.start()).rejects.toThrow(JobWorkerStartupError);
     await expect(missing.start()).rejects.toThrow(/job "train" on queue "training" has no handler/);
 
-    worker.handle(GENERATE_DATASET_JOB, async () => undefined);
-    worker.handle(GENERATE_DATASET_JOB, async () => undefined);
-    await expect(worker.start()).rejects.toThrow(/job "generate-dataset" on queue "generation" has 2 handlers/);
-    const { jobId } = await queue.enqueue(GENERATE_DATASET_JOB, payload());
+    worker.handle(EVALUATE_RUN_JOB, async () => undefined);
+    worker.handle(EVALUATE_RUN_JOB, async () => undefined);
+    await expect(worker.start()).rejects.toThrow(/job "evaluate-run" on queue "evaluation" has 2 handlers/);
+    const { jobId } = await queue.enqueue(EVALUATE_RUN_JOB, payload());
     await new Promise((r) => setTimeout(r, 20));
-    expect((await queue.status(GENERATE_DATASET_JOB, jobId))?.state).toBe('waiting');
+    expect((await queue.status(EVALUATE_RUN_JOB, jobId))?.state).toBe('waiting');
   });
 });
