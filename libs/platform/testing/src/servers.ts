@@ -36,7 +36,6 @@ export function requireServer(name: ServerVar): string | undefined {
   const url = serverUrl(name);
   if (url) return url;
   if (process.env['CI'] === 'true') throw new MissingServerError(name);
-  // eslint-disable-next-line no-console
   console.warn(`[integration] ${name} unavailable: these tests are skipped locally (they fail in CI)`);
   return undefined;
 }
