@@ -1,3 +1,4 @@
+import './kafkajs-fixes';
 import { Kafka, Partitioners, type Admin, type Consumer, type EachBatchPayload, type Message, type Producer } from 'kafkajs';
 import { z } from 'zod';
 import {
