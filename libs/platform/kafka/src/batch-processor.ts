@@ -3,6 +3,7 @@ import {
   backoffDelayMs,
   rememberAll,
   seenAmong,
+  type DeliveryInfo,
   type EventBusLogger,
   type EventHandler,
   type ProcessedEventRef,
@@ -54,8 +55,14 @@ export interface BatchProcessorOptions {
   retry: RetryPolicy;
   deadLetter: (record: DeadLetterRecordV1) => Promise<void>;
   logger: EventBusLogger;
-  /** Heartbeat at least this often while waiting between retries; default 1000 ms. */
+  /** Heartbeat at least this often while a handler runs and while waiting between retries; default 1000 ms. */
   heartbeatEveryMs?: number;
+  /**
+   * Longest one handler attempt may take; past it the attempt counts as failed, its
+   * `delivery.signal` is aborted and the next attempt (or the dead-letter topic) follows.
+   * Keep it below the consumer's session timeout. Default 20,000 ms.
+   */
+  handlerTimeoutMs?: number;
   /** Processed event ids kept in memory, so duplicates close together cost no lookup; default 10,000. */
   recentIdsCapacity?: number;
   /**
@@ -78,9 +85,25 @@ interface Done {
   processed?: ProcessedEventRef;
 }
 
+/** An attempt that ran past the handler timeout (its signal was aborted with this error). */
+export class HandlerTimeoutError extends Error {
+  override readonly name = 'HandlerTimeoutError';
+
+  constructor(
+    readonly timeoutMs: number,
+    readonly attempt: number,
+    readonly maxAttempts: number,
+  ) {
+    super(`handler exceeded ${timeoutMs} ms (attempt ${attempt} of ${maxAttempts})`);
+  }
+}
+
+export const DEFAULT_HANDLER_TIMEOUT_MS = 20_000;
+
 export class BatchProcessor {
   private readonly recent: RecentIds;
   private readonly heartbeatEveryMs: number;
+  private readonly handlerTimeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   /** Per `topic:partition`: every id processed in the window (authoritative), or 'store' to ask the store. */
@@ -90,6 +113,8 @@ export class BatchProcessor {
     if (options.retry.maxAttempts < 1) throw new Error(`retry.maxAttempts must be >= 1, got ${options.retry.maxAttempts}`);
     this.recent = new RecentIds(options.recentIdsCapacity ?? 10_000);
     this.heartbeatEveryMs = options.heartbeatEveryMs ?? 1_000;
+    this.handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+    if (!(this.handlerTimeoutMs > 0)) throw new Error(`handlerTimeoutMs must be > 0, got ${this.handlerTimeoutMs}`);
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
   }
@@ -170,6 +195,11 @@ export class BatchProcessor {
     return set;
   }
 
+  /**
+   * Attempts are counted in the store, per event id, before each attempt: a message delivered
+   * again after this consumer lost its session (or crashed, or restarted) continues its count, so
+   * a message whose handler never completes still reaches the dead-letter topic.
+   */
   private async handle(
     subscription: Subscription,
     batch: InboundBatch,
@@ -178,36 +208,94 @@ export class BatchProcessor {
     controls: BatchControls,
   ): Promise<Outcome> {
     const { maxAttempts } = this.options.retry;
+    const { store, groupId } = this.options;
+    const where = { topic: batch.topic, partition: batch.partition, offset: message.offset, eventId: event.id };
     let lastError: unknown;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      try {
-        await subscription.handler(event, { topic: subscription.topic, partition: batch.partition, offset: message.offset, attempt });
-        return 'handled';
-      } catch (err) {
-        lastError = err;
-        this.options.logger.warn('event handler failed', {
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-          eventId: event.id,
-          attempt,
-          maxAttempts,
-          error: describeError(err),
-        });
-        if (attempt === maxAttempts) break;
-        const waited = await this.waitWithHeartbeats(backoffDelayMs(this.options.retry, attempt, this.random), controls);
-        if (!waited) {
-          this.options.logger.info('consumer stopping: retry abandoned, the message will be redelivered', {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            eventId: event.id,
-          });
-          return 'interrupted';
-        }
+    for (;;) {
+      const attempt = await store.countAttempt(groupId, event.id);
+      if (attempt > maxAttempts) {
+        // The attempts before this delivery ended without an outcome here: the consumer lost the
+        // partition (its session expired), crashed or was restarted in the middle of each.
+        const error =
+          lastError === undefined
+            ? `no outcome after ${attempt - 1} attempts of at most ${maxAttempts}: the consumer lost the message (session expired, crash or restart) during the last`
+            : describeError(lastError);
+        return this.giveUp(batch, message, event.id, error, attempt - 1);
+      }
+      const failure = await this.attempt(subscription, batch, message, event, attempt, controls);
+      if (failure === undefined) return 'handled';
+      lastError = failure.error;
+      this.options.logger.warn('event handler failed', { ...where, attempt, maxAttempts, error: describeError(failure.error) });
+      if (attempt >= maxAttempts) return this.giveUp(batch, message, event.id, describeError(failure.error), attempt);
+      const waited = await this.waitWithHeartbeats(backoffDelayMs(this.options.retry, attempt, this.random), controls);
+      if (!waited) {
+        this.options.logger.info('consumer stopping: retry abandoned, the message will be redelivered', where);
+        return 'interrupted';
       }
     }
-    await this.deadLetter(batch, message, event.id, 'handler-failed', describeError(lastError), maxAttempts);
+  }
+
+  /**
+   * One attempt, bounded by the handler timeout, heartbeating meanwhile so that a long handler
+   * does not cost the consumer its session. Resolves with the failure, or undefined on success.
+   */
+  private async attempt(
+    subscription: Subscription,
+    batch: InboundBatch,
+    message: InboundMessage,
+    event: CloudEvent<EventData<Topic>>,
+    attempt: number,
+    controls: BatchControls,
+  ): Promise<{ error: unknown } | undefined> {
+    const abort = new AbortController();
+    const ms = this.handlerTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new HandlerTimeoutError(ms, attempt, this.options.retry.maxAttempts);
+        abort.abort(error);
+        reject(error);
+      }, ms);
+    });
+    const beat = setInterval(() => {
+      controls.heartbeat().catch((err: unknown) => {
+        // A rebalance or a lost session: the next heartbeat outside the handler reports it to the consumer.
+        this.options.logger.debug('heartbeat during a handler failed', {
+          topic: batch.topic,
+          partition: batch.partition,
+          error: describeError(err),
+        });
+      });
+    }, this.heartbeatEveryMs);
+    try {
+      const delivery: DeliveryInfo = {
+        topic: subscription.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        attempt,
+        signal: abort.signal,
+      };
+      await Promise.race([Promise.resolve().then(() => subscription.handler(event, delivery)), timedOut]);
+      return undefined;
+    } catch (error) {
+      return { error };
+    } finally {
+      clearTimeout(timer);
+      clearInterval(beat);
+    }
+  }
+
+  /** Dead-letters a message whose attempts are spent, then forgets its count (a replay starts afresh). */
+  private async giveUp(batch: InboundBatch, message: InboundMessage, eventId: string, error: string, attempts: number): Promise<Outcome> {
+    await this.deadLetter(batch, message, eventId, 'handler-failed', error, attempts);
+    try {
+      await this.options.store.clearAttempts(this.options.groupId, eventId);
+    } catch (err) {
+      this.options.logger.warn('could not forget the attempts of a dead-lettered event (a replay would be dead-lettered at once)', {
+        eventId,
+        error: describeError(err),
+      });
+    }
     return 'dead-lettered';
   }
 
