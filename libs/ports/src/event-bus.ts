@@ -101,7 +101,7 @@ export interface ProcessedEventStore {
    * The count is durable, per group and event id: a message delivered again after its consumer
    * lost its session, crashed or was restarted continues it, so a message that never completes
    * still reaches the dead-letter topic after `maxAttempts`. Counts may expire after a while
-   * (a day or more); `rememberMany`/`remember` and `clearAttempts` forget them.
+   * (a day or more); `clearAttempts`, and remembering the event with `attempted: true`, forget them.
    */
   countAttempt(consumerGroup: string, eventId: string): Promise<number>;
   /** Forgets an event's attempts (after it is dead-lettered, so that a replay starts again at 1). */
@@ -113,6 +113,8 @@ export interface ProcessedEventRef {
   topic: string;
   /** The partition the event was consumed from, where the transport has partitions. */
   partition?: number;
+  /** True when an attempt count was kept for the event (countAttempt): remembering it forgets the count. */
+  attempted?: boolean;
 }
 
 /** Publishes a batch through `publishMany` where the bus has it, else one event after another. */

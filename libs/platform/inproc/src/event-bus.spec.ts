@@ -262,7 +262,7 @@ describe('InMemoryProcessedEventStore attempts', () => {
     expect(await store.countAttempt('g', 'e2')).toBe(1);
     await store.clearAttempts('g', 'e1');
     expect(await store.countAttempt('g', 'e1')).toBe(1);
-    await store.rememberMany('g', [{ eventId: 'e2', topic: TOPIC }]);
+    await store.rememberMany('g', [{ eventId: 'e2', topic: TOPIC, attempted: true }]);
     expect(await store.countAttempt('g', 'e2')).toBe(1);
   });
 });

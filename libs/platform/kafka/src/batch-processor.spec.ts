@@ -62,7 +62,10 @@ class RecordingStore implements ProcessedEventStore {
   /** Attempts counted per event id (kept apart from `calls`). */
   readonly attempts = new Map<string, number>();
   readonly cleared: string[] = [];
+  readonly counted: string[] = [];
+  readonly remembered: ProcessedEventRef[] = [];
   async countAttempt(_g: string, id: string) {
+    this.counted.push(id);
     const n = (this.attempts.get(id) ?? 0) + 1;
     this.attempts.set(id, n);
     return n;
@@ -76,6 +79,7 @@ class RecordingStore implements ProcessedEventStore {
     this.calls.push(call);
     if (this.gate) await this.gate();
     for (const e of events) this.ids.add(e.eventId);
+    this.remembered.push(...events);
     this.log.push(`stored:${events.map((e) => e.eventId).join(',')}`);
   }
 }
@@ -325,6 +329,31 @@ describe('BatchProcessor', () => {
     expect(deadLetters[0]?.error).toMatch(/no outcome after 3 attempts of at most 3/);
     expect(resolved).toEqual([spent.offset]);
     expect(store.cleared).toEqual(['evt-spent']);
+  });
+
+  it('counts attempts in the store for the first message a batch hands to a handler, and for others only once one fails', async () => {
+    const store = new RecordingStore();
+    const attempts: string[] = [];
+    let failOnce = true;
+    const { p, deadLetters } = processor(
+      async (e, d) => {
+        attempts.push(`${e.data.documentId}#${d.attempt}`);
+        if (e.data.documentId === 'c' && failOnce) {
+          failOnce = false;
+          throw new Error('transient');
+        }
+      },
+      { store, maxAttempts: 3 },
+    );
+    const messages = ['a', 'b', 'c', 'd'].map((id) => msg(uploaded(id, `evt-${id}`)));
+    const { c } = controls();
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages }, c);
+    expect(attempts).toEqual(['a#1', 'b#1', 'c#1', 'c#2', 'd#1']);
+    // a: first of the batch; c: its failed attempt, then its retry. b and d cost no round trip.
+    expect(store.counted).toEqual(['evt-a', 'evt-c', 'evt-c']);
+    expect(deadLetters).toEqual([]);
+    // Remembering forgets the counts that were kept, and only those.
+    expect(store.remembered.filter((r) => r.attempted).map((r) => r.eventId)).toEqual(['evt-a', 'evt-c']);
   });
 
   it('refuses a handler timeout that is not positive', () => {

@@ -78,7 +78,7 @@ export interface BatchProcessorOptions {
   random?: () => number;
 }
 
-type Outcome = 'handled' | 'dead-lettered' | 'interrupted';
+type Outcome = { kind: 'handled'; attempted: boolean } | { kind: 'dead-lettered' } | { kind: 'interrupted' };
 
 interface Done {
   offset: string;
@@ -130,6 +130,7 @@ export class BatchProcessor {
     const alreadyProcessed = known ?? (await seenAmong(this.options.store, this.options.groupId, lookup));
 
     let lastBeat = Date.now();
+    let firstHandled = true;
     const remembered = new RememberPipeline(this.options.store, this.options.groupId, controls);
     try {
       for (let i = 0; i < batch.messages.length; i++) {
@@ -148,12 +149,14 @@ export class BatchProcessor {
           });
           remembered.push({ offset: message.offset });
         } else {
-          const outcome = await this.handle(subscription, batch, message, d.event, controls);
-          if (outcome === 'interrupted') break;
-          if (outcome === 'handled') {
+          const outcome = await this.handle(subscription, batch, message, d.event, controls, firstHandled);
+          firstHandled = false;
+          if (outcome.kind === 'interrupted') break;
+          if (outcome.kind === 'handled') {
             this.recent.add(d.event.id);
             known?.add(d.event.id);
-            remembered.push({ offset: message.offset, processed: { eventId: d.event.id, topic: batch.topic, partition: batch.partition } });
+            const processed = { eventId: d.event.id, topic: batch.topic, partition: batch.partition };
+            remembered.push({ offset: message.offset, processed: outcome.attempted ? { ...processed, attempted: true } : processed });
           } else {
             remembered.push({ offset: message.offset });
           }
@@ -196,9 +199,14 @@ export class BatchProcessor {
   }
 
   /**
-   * Attempts are counted in the store, per event id, before each attempt: a message delivered
-   * again after this consumer lost its session (or crashed, or restarted) continues its count, so
-   * a message whose handler never completes still reaches the dead-letter topic.
+   * Attempts are counted in the store, per event id, so that a message delivered again after
+   * this consumer lost its session (or crashed, or restarted) continues its count, and a message
+   * whose handler never completes still reaches the dead-letter topic. Counting costs a round
+   * trip, so it is done where an attempt can have been lost before: for the first message this
+   * batch hands to a handler (a fetch resumes at the first message not yet done, so a message
+   * whose attempts keep being lost is always the first one handled of its batch), for every
+   * retry, and after any failed attempt. A first attempt at a later message that succeeds costs
+   * nothing; one lost in a crash is not counted, but its redelivery is (it comes first).
    */
   private async handle(
     subscription: Subscription,
@@ -206,32 +214,35 @@ export class BatchProcessor {
     message: InboundMessage,
     event: CloudEvent<EventData<Topic>>,
     controls: BatchControls,
+    firstOfBatch: boolean,
   ): Promise<Outcome> {
     const { maxAttempts } = this.options.retry;
     const { store, groupId } = this.options;
     const where = { topic: batch.topic, partition: batch.partition, offset: message.offset, eventId: event.id };
-    let lastError: unknown;
+    let counted = firstOfBatch;
+    let attempt = counted ? await store.countAttempt(groupId, event.id) : 1;
     for (;;) {
-      const attempt = await store.countAttempt(groupId, event.id);
       if (attempt > maxAttempts) {
         // The attempts before this delivery ended without an outcome here: the consumer lost the
         // partition (its session expired), crashed or was restarted in the middle of each.
-        const error =
-          lastError === undefined
-            ? `no outcome after ${attempt - 1} attempts of at most ${maxAttempts}: the consumer lost the message (session expired, crash or restart) during the last`
-            : describeError(lastError);
+        const error = `no outcome after ${attempt - 1} attempts of at most ${maxAttempts}: the consumer lost the message (session expired, crash or restart) during the last`;
         return this.giveUp(batch, message, event.id, error, attempt - 1);
       }
       const failure = await this.attempt(subscription, batch, message, event, attempt, controls);
-      if (failure === undefined) return 'handled';
-      lastError = failure.error;
+      if (failure === undefined) return { kind: 'handled', attempted: counted };
+      if (!counted) {
+        // Record the failed attempt (normally 1; more if earlier ones were lost uncounted).
+        attempt = await store.countAttempt(groupId, event.id);
+        counted = true;
+      }
       this.options.logger.warn('event handler failed', { ...where, attempt, maxAttempts, error: describeError(failure.error) });
       if (attempt >= maxAttempts) return this.giveUp(batch, message, event.id, describeError(failure.error), attempt);
       const waited = await this.waitWithHeartbeats(backoffDelayMs(this.options.retry, attempt, this.random), controls);
       if (!waited) {
         this.options.logger.info('consumer stopping: retry abandoned, the message will be redelivered', where);
-        return 'interrupted';
+        return { kind: 'interrupted' };
       }
+      attempt = await store.countAttempt(groupId, event.id);
     }
   }
 
@@ -296,7 +307,7 @@ export class BatchProcessor {
         error: describeError(err),
       });
     }
-    return 'dead-lettered';
+    return { kind: 'dead-lettered' };
   }
 
   /** Sleeps `ms` in slices, heartbeating between them; false if the consumer began stopping. */

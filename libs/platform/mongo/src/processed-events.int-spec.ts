@@ -78,8 +78,8 @@ describeWithServers(['MONGO_URL'], 'MongoProcessedEventStore (real MongoDB-compa
     await store.clearAttempts('att', 'e1');
     expect(await store.countAttempt('att', 'e1')).toBe(1);
     await store.rememberMany('att', [
-      { eventId: 'e1', topic: 't' },
-      { eventId: 'e2', topic: 't' },
+      { eventId: 'e1', topic: 't', attempted: true },
+      { eventId: 'e2', topic: 't', attempted: true },
     ]);
     const left = await db.connection
       .collection(`${PROCESSED_EVENTS_COLLECTION}${ATTEMPTS_COLLECTION_SUFFIX}`)

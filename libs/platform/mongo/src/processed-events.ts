@@ -68,8 +68,8 @@ function attemptsModelFor(connection: Connection, collection: string): Model<Eve
  * (no transactions needed).
  *
  * Handler attempts are counted in `<collection>_attempts` (`$inc` upsert of the same `_id`);
- * remembering events deletes their counts, so that collection holds only the events in hand
- * or dead-lettered recently, and stays small.
+ * remembering an event with `attempted: true` deletes its count, so that collection holds only
+ * the events in hand, and stays small.
  */
 export class MongoProcessedEventStore implements ProcessedEventStore {
   private readonly model: Model<ProcessedEventDocument>;
@@ -124,7 +124,8 @@ export class MongoProcessedEventStore implements ProcessedEventStore {
     } catch (err) {
       if (!onlyDuplicateKeyErrors(err)) throw err;
     }
-    await this.attempts.deleteMany({ _id: { $in: [...unique.keys()] } });
+    const attempted = [...unique].flatMap(([_id, e]) => (e.attempted ? [_id] : []));
+    if (attempted.length > 0) await this.attempts.deleteMany({ _id: { $in: attempted } });
   }
 
   async countAttempt(consumerGroup: string, eventId: string): Promise<number> {

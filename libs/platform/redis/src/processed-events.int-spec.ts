@@ -121,7 +121,7 @@ describeWithServers(['REDIS_URL'], 'RedisProcessedEventStore on a real Redis', (
     expect(ttl).toBeLessThanOrEqual(24 * 3_600);
     await store.clearAttempts(group, 'e1');
     expect(await store.countAttempt(group, 'e1')).toBe(1);
-    await store.rememberMany(group, [{ eventId: 'e1', topic: 't', partition: 0 }]);
+    await store.rememberMany(group, [{ eventId: 'e1', topic: 't', partition: 0, attempted: true }]);
     expect(await redis.exists(store.attemptsKey(group, 'e1'))).toBe(0);
     await redis.del(store.attemptsKey(`${group}-b`, 'e1'));
   });

@@ -28,8 +28,8 @@ export interface RedisProcessedEventStoreOptions {
  *   score = first processing time in ms), trimmed to the TTL window on each write and expiring
  *   with it, so that `processedInPartition` is one `ZRANGEBYSCORE`;
  * - handler attempts at an event are counted in `studio:attempts:<group>:<eventId>` with
- *   `INCR` and `EXPIRE attemptsTtlSeconds` in one transaction; remembering the event (or
- *   `clearAttempts`) deletes the count.
+ *   `INCR` and `EXPIRE attemptsTtlSeconds` in one transaction; remembering the event with
+ *   `attempted: true` (or `clearAttempts`) deletes the count.
  *
  * Durability: deduplication survives a restart of the consumer, and of Redis only as far as
  * Redis persists its data (deploy/local runs it with `appendonly yes`; with `appendfsync
@@ -100,7 +100,7 @@ export class RedisProcessedEventStore implements ProcessedEventStore {
     const partitions = new Map<string, ProcessedEventRef[]>();
     for (const e of unique.values()) {
       tx.set(this.key(consumerGroup, e.eventId), e.topic, 'EX', this.ttlSeconds, 'NX');
-      tx.del(this.attemptsKey(consumerGroup, e.eventId));
+      if (e.attempted) tx.del(this.attemptsKey(consumerGroup, e.eventId));
       if (e.partition === undefined) continue;
       const index = this.partitionKey(consumerGroup, e.topic, e.partition);
       partitions.set(index, [...(partitions.get(index) ?? []), e]);
