@@ -6,7 +6,13 @@ import {
   type DocumentUploadedV1,
   type Topic,
 } from '@studio/contracts';
-import type { EventBusLogger, EventHandler, ProcessedEventRef, ProcessedEventStore } from '@studio/ports';
+import {
+  EventBusUnavailableError,
+  type EventBusLogger,
+  type EventHandler,
+  type ProcessedEventRef,
+  type ProcessedEventStore,
+} from '@studio/ports';
 import { BatchProcessor, describeError, HandlerTimeoutError, type BatchControls, type InboundMessage } from './batch-processor';
 import { RecentIds } from './recent-ids';
 
@@ -354,6 +360,27 @@ describe('BatchProcessor', () => {
     expect(deadLetters).toEqual([]);
     // Remembering forgets the counts that were kept, and only those.
     expect(store.remembered.filter((r) => r.attempted).map((r) => r.eventId)).toEqual(['evt-a', 'evt-c']);
+  });
+
+  it('spends no attempt when the handler fails because the event bus is unavailable (a broker outage), and tries again', async () => {
+    const store = new RecordingStore();
+    const attempts: string[] = [];
+    let outage = 3;
+    const { p, deadLetters } = processor(
+      async (e, d) => {
+        attempts.push(`${e.data.documentId}#${d.attempt}`);
+        if (outage-- > 0)
+          throw new Error('framing failed', { cause: new EventBusUnavailableError('the event bus could not publish within 5000 ms') });
+      },
+      { store, maxAttempts: 2 },
+    );
+    const m = msg(uploaded('a', 'evt-a'));
+    const { c, resolved } = controls();
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [m] }, c);
+    expect(attempts).toEqual(['a#1', 'a#1', 'a#1', 'a#1']);
+    expect(deadLetters).toEqual([]);
+    expect(resolved).toEqual([m.offset]);
+    expect(store.ids).toEqual(new Set(['evt-a']));
   });
 
   it('refuses a handler timeout that is not positive', () => {

@@ -1,6 +1,7 @@
 import { decodeEvent, type CloudEvent, type DeadLetterRecordV1, type EventData, type Topic } from '@studio/contracts';
 import {
   backoffDelayMs,
+  EventBusUnavailableError,
   rememberAll,
   seenAmong,
   type DeliveryInfo,
@@ -221,6 +222,7 @@ export class BatchProcessor {
     const where = { topic: batch.topic, partition: batch.partition, offset: message.offset, eventId: event.id };
     let counted = firstOfBatch;
     let attempt = counted ? await store.countAttempt(groupId, event.id) : 1;
+    let unavailable = 0;
     for (;;) {
       if (attempt > maxAttempts) {
         // The attempts before this delivery ended without an outcome here: the consumer lost the
@@ -230,6 +232,27 @@ export class BatchProcessor {
       }
       const failure = await this.attempt(subscription, batch, message, event, attempt, controls);
       if (failure === undefined) return { kind: 'handled', attempted: counted };
+      if (isEventBusUnavailable(failure.error)) {
+        // The handler could not publish its result because the broker is away: not the event's
+        // fault, so no attempt is spent (else an outage would dead-letter every event in hand).
+        // The same attempt runs again after a back-off; during a long outage the heartbeat fails
+        // and the batch is abandoned, to be redelivered once the consumer is back in its group.
+        unavailable += 1;
+        this.options.logger.warn(
+          'event handler could not publish: the event bus is unavailable; trying again without spending an attempt',
+          {
+            ...where,
+            attempt,
+            error: describeError(failure.error),
+          },
+        );
+        const waited = await this.waitWithHeartbeats(backoffDelayMs(this.options.retry, unavailable, this.random), controls);
+        if (!waited) {
+          this.options.logger.info('consumer stopping: retry abandoned, the message will be redelivered', where);
+          return { kind: 'interrupted' };
+        }
+        continue;
+      }
       if (!counted) {
         // Record the failed attempt (normally 1; more if earlier ones were lost uncounted).
         attempt = await store.countAttempt(groupId, event.id);
@@ -411,6 +434,14 @@ class RememberPipeline {
 }
 
 type Decoded = { event: CloudEvent<EventData<Topic>> } | { error: string };
+
+/** An EventBusUnavailableError, also where it is the cause of what the handler threw. */
+function isEventBusUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof EventBusUnavailableError || (e as { name?: unknown }).name === 'EventBusUnavailableError') return true;
+  }
+  return false;
+}
 
 function decode(topic: Topic, message: InboundMessage): Decoded {
   try {
