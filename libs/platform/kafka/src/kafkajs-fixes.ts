@@ -44,7 +44,6 @@ function scheduleCheckPendingRequests(this: RequestQueueLike): void {
 
 /** Applies the corrections (idempotent). Returns the patched RequestQueue class, for tests. */
 export function applyKafkajsFixes(): new (options: Record<string, unknown>) => RequestQueueLike {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const RequestQueue = require('kafkajs/src/network/requestQueue') as new (options: Record<string, unknown>) => RequestQueueLike;
   const proto = RequestQueue.prototype as unknown as RequestQueueLike & { [PATCHED]?: true };
   if (!proto[PATCHED]) {
