@@ -17,6 +17,12 @@ export interface KafkaBusSettings {
   /** One consumer group per service: each service sees every event once. */
   groupId: string;
   topicPrefix: string;
+  /** Consumer session; default 30 s (see KafkaEventBusConfig). */
+  sessionTimeoutMs?: number;
+  /** Longest one handler attempt; default two thirds of the session. */
+  handlerTimeoutMs?: number;
+  /** Longest a publish waits for the broker before EventBusUnavailableError (503); default 5 s. */
+  publishTimeoutMs?: number;
 }
 
 /**
@@ -84,6 +90,9 @@ export function kafkaEventBusOptions(
       brokers: settings.brokers,
       groupId: settings.groupId,
       topicPrefix: settings.topicPrefix,
+      ...(settings.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: settings.sessionTimeoutMs }),
+      ...(settings.handlerTimeoutMs === undefined ? {} : { handlerTimeoutMs: settings.handlerTimeoutMs }),
+      ...(settings.publishTimeoutMs === undefined ? {} : { publishTimeoutMs: settings.publishTimeoutMs }),
       processedEvents,
       logger: portLogger('EventBus'),
     });
