@@ -169,3 +169,13 @@ describe('EventPublisher over HTTP while the bus is unavailable', () => {
     }
   });
 });
+
+describe('EventBusContext', () => {
+  it('gives the handler the abort signal of its attempt', () => {
+    const abort = new AbortController();
+    const ctx = new EventBusContext([{ topic: TOPIC, partition: 0, offset: '7', attempt: 2, signal: abort.signal }]);
+    expect(ctx.getSignal()).toBe(abort.signal);
+    expect(ctx.getAttempt()).toBe(2);
+    expect(new EventBusContext([{ topic: TOPIC, partition: null, offset: null, attempt: 1 }]).getSignal()).toBeUndefined();
+  });
+});
