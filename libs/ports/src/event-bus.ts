@@ -5,8 +5,17 @@ export interface DeliveryInfo {
   /** Null on transports without partitions (the in-process bus). */
   partition: number | null;
   offset: string | null;
-  /** 1 on first delivery of this message to this handler; grows with retries. */
+  /**
+   * 1 on the first attempt at this event by this consumer group; grows with retries, also across
+   * redeliveries (after a rebalance or a restart) where the bus counts attempts durably.
+   */
   attempt: number;
+  /**
+   * Aborted when the bus stops waiting for this attempt because it ran past the bus's handler
+   * timeout (the attempt counts as failed): a well-behaved handler passes it on (fetch, database
+   * calls) and stops. Absent on buses that never abandon an attempt.
+   */
+  signal?: AbortSignal;
 }
 
 export type EventHandler<T extends Topic> = (event: CloudEvent<EventData<T>>, delivery: DeliveryInfo) => Promise<void>;
@@ -16,6 +25,29 @@ export interface RetryPolicy {
   maxAttempts: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
+}
+
+/**
+ * The bus could not take an event now (the broker is unreachable, or did not acknowledge in
+ * time): nothing was published, or at worst the event will still arrive, once (consumers skip
+ * event ids they have handled). Retry later with the same event id. `statusCode` is 503, so an
+ * HTTP framework that knows the http-errors convention (NestJS does) answers 503 with its message.
+ */
+export class EventBusUnavailableError extends Error {
+  override readonly name = 'EventBusUnavailableError';
+  readonly statusCode = 503;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Whether a bus instance is able to do its work now (for readiness checks). */
+export interface EventBusHealth {
+  /** True when the bus is started and, if it consumes, a member of its consumer group. */
+  ready: boolean;
+  /** Why, in a few words: e.g. "consumer group framer: member since 2026-…" or "consumer crashed, rejoining in 2000 ms". */
+  detail: string;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5_000 };
@@ -47,6 +79,8 @@ export interface EventBus {
   start(): Promise<void>;
   /** Graceful: stop taking new messages, finish in-flight handlers, commit, disconnect. */
   stop(): Promise<void>;
+  /** Optional: whether this instance can do its work now, from what it knows (no round trip). */
+  health?(): EventBusHealth;
 }
 
 /** Durable record of event ids a consumer group has fully processed. */
@@ -62,6 +96,16 @@ export interface ProcessedEventStore {
    * more than `limit`. A consumer that owns the partition can then answer `has` from memory.
    */
   processedInPartition?(consumerGroup: string, topic: string, partition: number, since: Date, limit: number): Promise<string[] | null>;
+  /**
+   * Counts one more handler attempt at an event and returns the count so far (1 for the first).
+   * The count is durable, per group and event id: a message delivered again after its consumer
+   * lost its session, crashed or was restarted continues it, so a message that never completes
+   * still reaches the dead-letter topic after `maxAttempts`. Counts may expire after a while
+   * (a day or more); `clearAttempts`, and remembering the event with `attempted: true`, forget them.
+   */
+  countAttempt(consumerGroup: string, eventId: string): Promise<number>;
+  /** Forgets an event's attempts (after it is dead-lettered, so that a replay starts again at 1). */
+  clearAttempts(consumerGroup: string, eventId: string): Promise<void>;
 }
 
 export interface ProcessedEventRef {
@@ -69,6 +113,8 @@ export interface ProcessedEventRef {
   topic: string;
   /** The partition the event was consumed from, where the transport has partitions. */
   partition?: number;
+  /** True when an attempt count was kept for the event (countAttempt): remembering it forgets the count. */
+  attempted?: boolean;
 }
 
 /** Publishes a batch through `publishMany` where the bus has it, else one event after another. */

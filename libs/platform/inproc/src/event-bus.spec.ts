@@ -252,3 +252,17 @@ describe('InMemoryProcessedEventStore', () => {
     expect(await store.seenAmong('g', ['e1', 'e3', 'e2'])).toEqual(new Set(['e1', 'e2']));
   });
 });
+
+describe('InMemoryProcessedEventStore attempts', () => {
+  it('counts attempts per group and event id until the event is remembered or its attempts cleared', async () => {
+    const store = new InMemoryProcessedEventStore();
+    expect(await store.countAttempt('g', 'e1')).toBe(1);
+    expect(await store.countAttempt('g', 'e1')).toBe(2);
+    expect(await store.countAttempt('h', 'e1')).toBe(1);
+    expect(await store.countAttempt('g', 'e2')).toBe(1);
+    await store.clearAttempts('g', 'e1');
+    expect(await store.countAttempt('g', 'e1')).toBe(1);
+    await store.rememberMany('g', [{ eventId: 'e2', topic: TOPIC, attempted: true }]);
+    expect(await store.countAttempt('g', 'e2')).toBe(1);
+  });
+});

@@ -13,6 +13,7 @@ import {
 /** Processed event ids kept in memory: for the embedded profile and tests. */
 export class InMemoryProcessedEventStore implements ProcessedEventStore {
   private readonly seen = new Map<string, string>();
+  private readonly attempts = new Map<string, number>();
 
   async has(consumerGroup: string, eventId: string): Promise<boolean> {
     return this.seen.has(`${consumerGroup}:${eventId}`);
@@ -21,6 +22,7 @@ export class InMemoryProcessedEventStore implements ProcessedEventStore {
   async remember(consumerGroup: string, eventId: string, topic: string): Promise<void> {
     const key = `${consumerGroup}:${eventId}`;
     if (!this.seen.has(key)) this.seen.set(key, topic);
+    this.attempts.delete(key);
   }
 
   async seenAmong(consumerGroup: string, eventIds: readonly string[]): Promise<Set<string>> {
@@ -29,6 +31,17 @@ export class InMemoryProcessedEventStore implements ProcessedEventStore {
 
   async rememberMany(consumerGroup: string, events: readonly ProcessedEventRef[]): Promise<void> {
     for (const e of events) await this.remember(consumerGroup, e.eventId, e.topic);
+  }
+
+  async countAttempt(consumerGroup: string, eventId: string): Promise<number> {
+    const key = `${consumerGroup}:${eventId}`;
+    const count = (this.attempts.get(key) ?? 0) + 1;
+    this.attempts.set(key, count);
+    return count;
+  }
+
+  async clearAttempts(consumerGroup: string, eventId: string): Promise<void> {
+    this.attempts.delete(`${consumerGroup}:${eventId}`);
   }
 
   /** Number of remembered (group, event id) pairs. */

@@ -6,8 +6,14 @@ import {
   type DocumentUploadedV1,
   type Topic,
 } from '@studio/contracts';
-import type { EventBusLogger, EventHandler, ProcessedEventRef, ProcessedEventStore } from '@studio/ports';
-import { BatchProcessor, describeError, type BatchControls, type InboundMessage } from './batch-processor';
+import {
+  EventBusUnavailableError,
+  type EventBusLogger,
+  type EventHandler,
+  type ProcessedEventRef,
+  type ProcessedEventStore,
+} from '@studio/ports';
+import { BatchProcessor, describeError, HandlerTimeoutError, type BatchControls, type InboundMessage } from './batch-processor';
 import { RecentIds } from './recent-ids';
 
 const TOPIC = DOCUMENT_UPLOADED_V1;
@@ -59,11 +65,27 @@ class RecordingStore implements ProcessedEventStore {
     this.calls.push(`seenAmong:${ids.join(',')}`);
     return new Set(ids.filter((id) => this.ids.has(id)));
   }
+  /** Attempts counted per event id (kept apart from `calls`). */
+  readonly attempts = new Map<string, number>();
+  readonly cleared: string[] = [];
+  readonly counted: string[] = [];
+  readonly remembered: ProcessedEventRef[] = [];
+  async countAttempt(_g: string, id: string) {
+    this.counted.push(id);
+    const n = (this.attempts.get(id) ?? 0) + 1;
+    this.attempts.set(id, n);
+    return n;
+  }
+  async clearAttempts(_g: string, id: string) {
+    this.attempts.delete(id);
+    this.cleared.push(id);
+  }
   async rememberMany(_g: string, events: readonly ProcessedEventRef[]) {
     const call = `rememberMany:${events.map((e) => e.eventId).join(',')}`;
     this.calls.push(call);
     if (this.gate) await this.gate();
     for (const e of events) this.ids.add(e.eventId);
+    this.remembered.push(...events);
     this.log.push(`stored:${events.map((e) => e.eventId).join(',')}`);
   }
 }
@@ -95,6 +117,9 @@ function processor(
     deadLetter?: (r: DeadLetterRecordV1) => Promise<void>;
     maxAttempts?: number;
     sleeps?: number[];
+    handlerTimeoutMs?: number;
+    heartbeatEveryMs?: number;
+    logger?: EventBusLogger;
   } = {},
 ) {
   const deadLetters: DeadLetterRecordV1[] = [];
@@ -104,13 +129,14 @@ function processor(
     subscriptions: new Map([[KAFKA_TOPIC, { topic: TOPIC as Topic, handler: handler as unknown as EventHandler<Topic> }]]),
     store,
     retry: { maxAttempts: opts.maxAttempts ?? 3, initialBackoffMs: 1000, maxBackoffMs: 4000 },
-    logger: quiet,
+    logger: opts.logger ?? quiet,
+    ...(opts.handlerTimeoutMs ? { handlerTimeoutMs: opts.handlerTimeoutMs } : {}),
     deadLetter:
       opts.deadLetter ??
       (async (r) => {
         deadLetters.push(r);
       }),
-    heartbeatEveryMs: 400,
+    heartbeatEveryMs: opts.heartbeatEveryMs ?? 400,
     random: () => 1,
     sleep: async (ms) => {
       opts.sleeps?.push(ms);
@@ -230,6 +256,137 @@ describe('BatchProcessor', () => {
     expect(resolved[resolved.length - 1]).toBe(messages[1]?.offset);
   });
 
+  it('heartbeats while a long handler runs, and past the handler timeout aborts its signal and counts the attempt as failed', async () => {
+    const signals: AbortSignal[] = [];
+    const store = new RecordingStore();
+    const { p, deadLetters } = processor(
+      (_e, d) => {
+        signals.push(d.signal as AbortSignal);
+        return new Promise<void>(() => undefined); // never settles, ignores its signal
+      },
+      { maxAttempts: 1, handlerTimeoutMs: 300, heartbeatEveryMs: 25, store },
+    );
+    const slow = msg(uploaded('slow', 'evt-slow'));
+    const next = msg(uploaded('next', 'evt-next'));
+    const { c, resolved } = controls();
+    const started = Date.now();
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [slow] }, c);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    // Heartbeats went out during the attempt, not only between messages.
+    expect((c.heartbeat as jest.Mock).mock.calls.length).toBeGreaterThanOrEqual(5);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(signals[0]?.reason).toBeInstanceOf(HandlerTimeoutError);
+    expect(deadLetters[0]).toMatchObject({
+      reason: 'handler-failed',
+      error: 'handler exceeded 300 ms (attempt 1 of 1)',
+      attempts: 1,
+      eventId: 'evt-slow',
+    });
+    expect(resolved).toEqual([slow.offset]);
+    expect(store.cleared).toEqual(['evt-slow']);
+    // The heartbeat interval ended with the attempt.
+    const beats = (c.heartbeat as jest.Mock).mock.calls.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect((c.heartbeat as jest.Mock).mock.calls.length).toBe(beats);
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [next] }, c);
+    expect(resolved).toEqual([slow.offset, next.offset]);
+  });
+
+  it('continues the attempt count of a message redelivered after the consumer lost it, dead-letters it after maxAttempts, then handles the next event', async () => {
+    const store = new RecordingStore();
+    const attempts: string[] = [];
+    const hangOn = (id: string) => async (e: CloudEvent<DocumentUploadedV1>, d: { attempt: number }) => {
+      attempts.push(`${id}:${e.data.documentId}#${d.attempt}`);
+      if (e.data.documentId === 'slow') await new Promise<void>(() => undefined);
+    };
+    const slow = msg(uploaded('slow', 'evt-slow'));
+    const next = msg(uploaded('next', 'evt-next'));
+
+    // First member: the attempt outlives the session; the partition is gone when it ends.
+    let stale = false;
+    const first = processor(hangOn('first'), { store, maxAttempts: 3, handlerTimeoutMs: 50 });
+    const one = controls({ isStale: () => stale, heartbeat: jest.fn(async () => void (stale = true)) });
+    await first.p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [slow, next] }, one.c);
+    expect(one.resolved).toEqual([]);
+    expect(first.deadLetters).toEqual([]);
+
+    // The member that takes the partition over (or the same one, rejoined) gets both again.
+    const second = processor(hangOn('second'), { store, maxAttempts: 3, handlerTimeoutMs: 50 });
+    const two = controls();
+    await second.p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [slow, next] }, two.c);
+    expect(attempts).toEqual(['first:slow#1', 'second:slow#2', 'second:slow#3', 'second:next#1']);
+    expect(second.deadLetters).toHaveLength(1);
+    expect(second.deadLetters[0]).toMatchObject({ eventId: 'evt-slow', attempts: 3, error: 'handler exceeded 50 ms (attempt 3 of 3)' });
+    expect(two.resolved[two.resolved.length - 1]).toBe(next.offset);
+    expect(store.ids).toEqual(new Set(['evt-next']));
+    expect(store.attempts.has('evt-slow')).toBe(false);
+  });
+
+  it('dead-letters at once, without calling the handler, a message whose attempts were all spent without an outcome', async () => {
+    const store = new RecordingStore();
+    store.attempts.set('evt-spent', 3); // three attempts began; the consumer was lost during each
+    const handler = jest.fn(async () => undefined);
+    const { p, deadLetters } = processor(handler, { store, maxAttempts: 3 });
+    const spent = msg(uploaded('spent', 'evt-spent'));
+    const { c, resolved } = controls();
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [spent] }, c);
+    expect(handler).not.toHaveBeenCalled();
+    expect(deadLetters[0]).toMatchObject({ eventId: 'evt-spent', attempts: 3, reason: 'handler-failed' });
+    expect(deadLetters[0]?.error).toMatch(/no outcome after 3 attempts of at most 3/);
+    expect(resolved).toEqual([spent.offset]);
+    expect(store.cleared).toEqual(['evt-spent']);
+  });
+
+  it('counts attempts in the store for the first message a batch hands to a handler, and for others only once one fails', async () => {
+    const store = new RecordingStore();
+    const attempts: string[] = [];
+    let failOnce = true;
+    const { p, deadLetters } = processor(
+      async (e, d) => {
+        attempts.push(`${e.data.documentId}#${d.attempt}`);
+        if (e.data.documentId === 'c' && failOnce) {
+          failOnce = false;
+          throw new Error('transient');
+        }
+      },
+      { store, maxAttempts: 3 },
+    );
+    const messages = ['a', 'b', 'c', 'd'].map((id) => msg(uploaded(id, `evt-${id}`)));
+    const { c } = controls();
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages }, c);
+    expect(attempts).toEqual(['a#1', 'b#1', 'c#1', 'c#2', 'd#1']);
+    // a: first of the batch; c: its failed attempt, then its retry. b and d cost no round trip.
+    expect(store.counted).toEqual(['evt-a', 'evt-c', 'evt-c']);
+    expect(deadLetters).toEqual([]);
+    // Remembering forgets the counts that were kept, and only those.
+    expect(store.remembered.filter((r) => r.attempted).map((r) => r.eventId)).toEqual(['evt-a', 'evt-c']);
+  });
+
+  it('spends no attempt when the handler fails because the event bus is unavailable (a broker outage), and tries again', async () => {
+    const store = new RecordingStore();
+    const attempts: string[] = [];
+    let outage = 3;
+    const { p, deadLetters } = processor(
+      async (e, d) => {
+        attempts.push(`${e.data.documentId}#${d.attempt}`);
+        if (outage-- > 0)
+          throw new Error('framing failed', { cause: new EventBusUnavailableError('the event bus could not publish within 5000 ms') });
+      },
+      { store, maxAttempts: 2 },
+    );
+    const m = msg(uploaded('a', 'evt-a'));
+    const { c, resolved } = controls();
+    await p.processBatch({ topic: KAFKA_TOPIC, partition: 0, messages: [m] }, c);
+    expect(attempts).toEqual(['a#1', 'a#1', 'a#1', 'a#1']);
+    expect(deadLetters).toEqual([]);
+    expect(resolved).toEqual([m.offset]);
+    expect(store.ids).toEqual(new Set(['evt-a']));
+  });
+
+  it('refuses a handler timeout that is not positive', () => {
+    expect(() => processor(async () => undefined, { handlerTimeoutMs: -5 })).toThrow('handlerTimeoutMs must be > 0, got -5');
+  });
+
   it('when stopping during a retry, abandons it and leaves that message unresolved for redelivery', async () => {
     let running = true;
     const { p, deadLetters } = processor(async (e) => {
@@ -284,7 +441,7 @@ describe('BatchProcessor', () => {
     const { p } = processor(
       async (e) => {
         log.push(`handle:${e.id}`);
-        if (e.id === 'evt-4') release();
+        if (e.id === 'evt-4') setImmediate(release); // once evt-4 is handled and queued
       },
       { store },
     );

@@ -1,8 +1,10 @@
 import { decodeEvent, type CloudEvent, type DeadLetterRecordV1, type EventData, type Topic } from '@studio/contracts';
 import {
   backoffDelayMs,
+  EventBusUnavailableError,
   rememberAll,
   seenAmong,
+  type DeliveryInfo,
   type EventBusLogger,
   type EventHandler,
   type ProcessedEventRef,
@@ -54,8 +56,14 @@ export interface BatchProcessorOptions {
   retry: RetryPolicy;
   deadLetter: (record: DeadLetterRecordV1) => Promise<void>;
   logger: EventBusLogger;
-  /** Heartbeat at least this often while waiting between retries; default 1000 ms. */
+  /** Heartbeat at least this often while a handler runs and while waiting between retries; default 1000 ms. */
   heartbeatEveryMs?: number;
+  /**
+   * Longest one handler attempt may take; past it the attempt counts as failed, its
+   * `delivery.signal` is aborted and the next attempt (or the dead-letter topic) follows.
+   * Keep it below the consumer's session timeout. Default 20,000 ms.
+   */
+  handlerTimeoutMs?: number;
   /** Processed event ids kept in memory, so duplicates close together cost no lookup; default 10,000. */
   recentIdsCapacity?: number;
   /**
@@ -71,16 +79,32 @@ export interface BatchProcessorOptions {
   random?: () => number;
 }
 
-type Outcome = 'handled' | 'dead-lettered' | 'interrupted';
+type Outcome = { kind: 'handled'; attempted: boolean } | { kind: 'dead-lettered' } | { kind: 'interrupted' };
 
 interface Done {
   offset: string;
   processed?: ProcessedEventRef;
 }
 
+/** An attempt that ran past the handler timeout (its signal was aborted with this error). */
+export class HandlerTimeoutError extends Error {
+  override readonly name = 'HandlerTimeoutError';
+
+  constructor(
+    readonly timeoutMs: number,
+    readonly attempt: number,
+    readonly maxAttempts: number,
+  ) {
+    super(`handler exceeded ${timeoutMs} ms (attempt ${attempt} of ${maxAttempts})`);
+  }
+}
+
+export const DEFAULT_HANDLER_TIMEOUT_MS = 20_000;
+
 export class BatchProcessor {
   private readonly recent: RecentIds;
   private readonly heartbeatEveryMs: number;
+  private readonly handlerTimeoutMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   /** Per `topic:partition`: every id processed in the window (authoritative), or 'store' to ask the store. */
@@ -90,6 +114,8 @@ export class BatchProcessor {
     if (options.retry.maxAttempts < 1) throw new Error(`retry.maxAttempts must be >= 1, got ${options.retry.maxAttempts}`);
     this.recent = new RecentIds(options.recentIdsCapacity ?? 10_000);
     this.heartbeatEveryMs = options.heartbeatEveryMs ?? 1_000;
+    this.handlerTimeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+    if (!(this.handlerTimeoutMs > 0)) throw new Error(`handlerTimeoutMs must be > 0, got ${this.handlerTimeoutMs}`);
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
   }
@@ -105,6 +131,7 @@ export class BatchProcessor {
     const alreadyProcessed = known ?? (await seenAmong(this.options.store, this.options.groupId, lookup));
 
     let lastBeat = Date.now();
+    let firstHandled = true;
     const remembered = new RememberPipeline(this.options.store, this.options.groupId, controls);
     try {
       for (let i = 0; i < batch.messages.length; i++) {
@@ -123,12 +150,14 @@ export class BatchProcessor {
           });
           remembered.push({ offset: message.offset });
         } else {
-          const outcome = await this.handle(subscription, batch, message, d.event, controls);
-          if (outcome === 'interrupted') break;
-          if (outcome === 'handled') {
+          const outcome = await this.handle(subscription, batch, message, d.event, controls, firstHandled);
+          firstHandled = false;
+          if (outcome.kind === 'interrupted') break;
+          if (outcome.kind === 'handled') {
             this.recent.add(d.event.id);
             known?.add(d.event.id);
-            remembered.push({ offset: message.offset, processed: { eventId: d.event.id, topic: batch.topic, partition: batch.partition } });
+            const processed = { eventId: d.event.id, topic: batch.topic, partition: batch.partition };
+            remembered.push({ offset: message.offset, processed: outcome.attempted ? { ...processed, attempted: true } : processed });
           } else {
             remembered.push({ offset: message.offset });
           }
@@ -170,45 +199,138 @@ export class BatchProcessor {
     return set;
   }
 
+  /**
+   * Attempts are counted in the store, per event id, so that a message delivered again after
+   * this consumer lost its session (or crashed, or restarted) continues its count, and a message
+   * whose handler never completes still reaches the dead-letter topic. Counting costs a round
+   * trip, so it is done where an attempt can have been lost before: for the first message this
+   * batch hands to a handler (a fetch resumes at the first message not yet done, so a message
+   * whose attempts keep being lost is always the first one handled of its batch), for every
+   * retry, and after any failed attempt. A first attempt at a later message that succeeds costs
+   * nothing; one lost in a crash is not counted, but its redelivery is (it comes first).
+   */
   private async handle(
     subscription: Subscription,
     batch: InboundBatch,
     message: InboundMessage,
     event: CloudEvent<EventData<Topic>>,
     controls: BatchControls,
+    firstOfBatch: boolean,
   ): Promise<Outcome> {
     const { maxAttempts } = this.options.retry;
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      try {
-        await subscription.handler(event, { topic: subscription.topic, partition: batch.partition, offset: message.offset, attempt });
-        return 'handled';
-      } catch (err) {
-        lastError = err;
-        this.options.logger.warn('event handler failed', {
+    const { store, groupId } = this.options;
+    const where = { topic: batch.topic, partition: batch.partition, offset: message.offset, eventId: event.id };
+    let counted = firstOfBatch;
+    let attempt = counted ? await store.countAttempt(groupId, event.id) : 1;
+    let unavailable = 0;
+    for (;;) {
+      if (attempt > maxAttempts) {
+        // The attempts before this delivery ended without an outcome here: the consumer lost the
+        // partition (its session expired), crashed or was restarted in the middle of each.
+        const error = `no outcome after ${attempt - 1} attempts of at most ${maxAttempts}: the consumer lost the message (session expired, crash or restart) during the last`;
+        return this.giveUp(batch, message, event.id, error, attempt - 1);
+      }
+      const failure = await this.attempt(subscription, batch, message, event, attempt, controls);
+      if (failure === undefined) return { kind: 'handled', attempted: counted };
+      if (isEventBusUnavailable(failure.error)) {
+        // The handler could not publish its result because the broker is away: not the event's
+        // fault, so no attempt is spent (else an outage would dead-letter every event in hand).
+        // The same attempt runs again after a back-off; during a long outage the heartbeat fails
+        // and the batch is abandoned, to be redelivered once the consumer is back in its group.
+        unavailable += 1;
+        this.options.logger.warn(
+          'event handler could not publish: the event bus is unavailable; trying again without spending an attempt',
+          {
+            ...where,
+            attempt,
+            error: describeError(failure.error),
+          },
+        );
+        const waited = await this.waitWithHeartbeats(backoffDelayMs(this.options.retry, unavailable, this.random), controls);
+        if (!waited) {
+          this.options.logger.info('consumer stopping: retry abandoned, the message will be redelivered', where);
+          return { kind: 'interrupted' };
+        }
+        continue;
+      }
+      if (!counted) {
+        // Record the failed attempt (normally 1; more if earlier ones were lost uncounted).
+        attempt = await store.countAttempt(groupId, event.id);
+        counted = true;
+      }
+      this.options.logger.warn('event handler failed', { ...where, attempt, maxAttempts, error: describeError(failure.error) });
+      if (attempt >= maxAttempts) return this.giveUp(batch, message, event.id, describeError(failure.error), attempt);
+      const waited = await this.waitWithHeartbeats(backoffDelayMs(this.options.retry, attempt, this.random), controls);
+      if (!waited) {
+        this.options.logger.info('consumer stopping: retry abandoned, the message will be redelivered', where);
+        return { kind: 'interrupted' };
+      }
+      attempt = await store.countAttempt(groupId, event.id);
+    }
+  }
+
+  /**
+   * One attempt, bounded by the handler timeout, heartbeating meanwhile so that a long handler
+   * does not cost the consumer its session. Resolves with the failure, or undefined on success.
+   */
+  private async attempt(
+    subscription: Subscription,
+    batch: InboundBatch,
+    message: InboundMessage,
+    event: CloudEvent<EventData<Topic>>,
+    attempt: number,
+    controls: BatchControls,
+  ): Promise<{ error: unknown } | undefined> {
+    const abort = new AbortController();
+    const ms = this.handlerTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new HandlerTimeoutError(ms, attempt, this.options.retry.maxAttempts);
+        abort.abort(error);
+        reject(error);
+      }, ms);
+    });
+    const beat = setInterval(() => {
+      controls.heartbeat().catch((err: unknown) => {
+        // A rebalance or a lost session: the next heartbeat outside the handler reports it to the consumer.
+        this.options.logger.debug('heartbeat during a handler failed', {
           topic: batch.topic,
           partition: batch.partition,
-          offset: message.offset,
-          eventId: event.id,
-          attempt,
-          maxAttempts,
           error: describeError(err),
         });
-        if (attempt === maxAttempts) break;
-        const waited = await this.waitWithHeartbeats(backoffDelayMs(this.options.retry, attempt, this.random), controls);
-        if (!waited) {
-          this.options.logger.info('consumer stopping: retry abandoned, the message will be redelivered', {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            eventId: event.id,
-          });
-          return 'interrupted';
-        }
-      }
+      });
+    }, this.heartbeatEveryMs);
+    try {
+      const delivery: DeliveryInfo = {
+        topic: subscription.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        attempt,
+        signal: abort.signal,
+      };
+      await Promise.race([Promise.resolve().then(() => subscription.handler(event, delivery)), timedOut]);
+      return undefined;
+    } catch (error) {
+      return { error };
+    } finally {
+      clearTimeout(timer);
+      clearInterval(beat);
     }
-    await this.deadLetter(batch, message, event.id, 'handler-failed', describeError(lastError), maxAttempts);
-    return 'dead-lettered';
+  }
+
+  /** Dead-letters a message whose attempts are spent, then forgets its count (a replay starts afresh). */
+  private async giveUp(batch: InboundBatch, message: InboundMessage, eventId: string, error: string, attempts: number): Promise<Outcome> {
+    await this.deadLetter(batch, message, eventId, 'handler-failed', error, attempts);
+    try {
+      await this.options.store.clearAttempts(this.options.groupId, eventId);
+    } catch (err) {
+      this.options.logger.warn('could not forget the attempts of a dead-lettered event (a replay would be dead-lettered at once)', {
+        eventId,
+        error: describeError(err),
+      });
+    }
+    return { kind: 'dead-lettered' };
   }
 
   /** Sleeps `ms` in slices, heartbeating between them; false if the consumer began stopping. */
@@ -312,6 +434,14 @@ class RememberPipeline {
 }
 
 type Decoded = { event: CloudEvent<EventData<Topic>> } | { error: string };
+
+/** An EventBusUnavailableError, also where it is the cause of what the handler threw. */
+function isEventBusUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof EventBusUnavailableError || (e as { name?: unknown }).name === 'EventBusUnavailableError') return true;
+  }
+  return false;
+}
 
 function decode(topic: Topic, message: InboundMessage): Decoded {
   try {

@@ -1,3 +1,4 @@
+import './kafkajs-fixes';
 import { Kafka } from 'kafkajs';
 import { DEAD_LETTER_V1, DeadLetterRecordV1, parseWith } from '@studio/contracts';
 import type { EventBusLogger } from '@studio/ports';

@@ -1,3 +1,4 @@
+import './kafkajs-fixes';
 export * from './batch-processor';
 export * from './dead-letter-reader';
 export * from './kafka-event-bus';

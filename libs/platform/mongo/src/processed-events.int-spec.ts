@@ -1,6 +1,6 @@
 import { describeWithServers, uniqueName } from '@studio/testing';
 import { connectMongo, type MongoDatabase } from './connection';
-import { MongoProcessedEventStore, PROCESSED_EVENTS_COLLECTION } from './processed-events';
+import { ATTEMPTS_COLLECTION_SUFFIX, MongoProcessedEventStore, PROCESSED_EVENTS_COLLECTION } from './processed-events';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -33,7 +33,7 @@ describeWithServers(['MONGO_URL'], 'MongoProcessedEventStore (real MongoDB-compa
     expect((docs[0]?.['processedAt'] as Date).getTime()).toBe((first?.['processedAt'] as Date).getTime());
   });
 
-  it('answers and writes batches in one round trip each, with repeats inside a batch', async () => {
+  it('answers and writes batches, with repeats inside a batch', async () => {
     await store.rememberMany('g2', [
       { eventId: 'a', topic: 't' },
       { eventId: 'b', topic: 't' },
@@ -65,5 +65,26 @@ describeWithServers(['MONGO_URL'], 'MongoProcessedEventStore (real MongoDB-compa
   it('survives concurrent remembers of the same event (no duplicate-key failure)', async () => {
     await Promise.all(Array.from({ length: 8 }, () => store.remember('race', 'evt-r', 't')));
     expect(await store.has('race', 'evt-r')).toBe(true);
+  });
+
+  it('counts attempts durably per group and event id until the event is remembered or cleared', async () => {
+    expect(await store.countAttempt('att', 'e1')).toBe(1);
+    expect(await store.countAttempt('att', 'e1')).toBe(2);
+    // Another instance on the same database (a restarted consumer, another member) continues it.
+    expect(await new MongoProcessedEventStore(db.connection).countAttempt('att', 'e1')).toBe(3);
+    expect(await store.countAttempt('att-b', 'e1')).toBe(1);
+    const first = await Promise.all([store.countAttempt('att', 'e2'), store.countAttempt('att', 'e2')]);
+    expect(first.sort()).toEqual([1, 2]);
+    await store.clearAttempts('att', 'e1');
+    expect(await store.countAttempt('att', 'e1')).toBe(1);
+    await store.rememberMany('att', [
+      { eventId: 'e1', topic: 't', attempted: true },
+      { eventId: 'e2', topic: 't', attempted: true },
+    ]);
+    const left = await db.connection
+      .collection(`${PROCESSED_EVENTS_COLLECTION}${ATTEMPTS_COLLECTION_SUFFIX}`)
+      .find({ group: { $in: ['att', 'att-b'] } })
+      .toArray();
+    expect(left.map((d) => d['_id'])).toEqual(['att-b:e1']);
   });
 });

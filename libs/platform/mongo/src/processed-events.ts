@@ -3,6 +3,18 @@ import type { ProcessedEventRef, ProcessedEventStore } from '@studio/ports';
 
 export const PROCESSED_EVENTS_COLLECTION = 'processed_events';
 
+/** Where handler attempts are counted: the collection of processed events, with this suffix. */
+export const ATTEMPTS_COLLECTION_SUFFIX = '_attempts';
+
+/** Handler attempts at one event by one consumer group, while it is not yet processed; `_id` is `<group>:<eventId>`. */
+export interface EventAttemptsDocument {
+  _id: string;
+  group: string;
+  eventId: string;
+  attempts: number;
+  lastAttemptAt: Date;
+}
+
 /** One handled event of one consumer group; `_id` is `<group>:<eventId>`, so a repeat is the same document. */
 export interface ProcessedEventDocument {
   _id: string;
@@ -32,17 +44,40 @@ function modelFor(connection: Connection, collection: string): Model<ProcessedEv
   return connection.model<ProcessedEventDocument>(name, schema);
 }
 
+function attemptsModelFor(connection: Connection, collection: string): Model<EventAttemptsDocument> {
+  const name = `EventAttempts:${collection}`;
+  const existing = connection.models[name] as Model<EventAttemptsDocument> | undefined;
+  if (existing) return existing;
+  const schema = new Schema<EventAttemptsDocument>(
+    {
+      _id: { type: String, required: true },
+      group: { type: String, required: true },
+      eventId: { type: String, required: true },
+      attempts: { type: Number, required: true },
+      lastAttemptAt: { type: Date, required: true },
+    },
+    { collection, versionKey: false, autoIndex: false, autoCreate: false },
+  );
+  return connection.model<EventAttemptsDocument>(name, schema);
+}
+
 /**
  * The event ids each consumer group has handled, in the service's own database. Writes are
  * idempotent inserts of a deterministic `_id` (a repeat is a duplicate key, ignored, so the
  * first processing time stays); lookups are by `_id` only. Works on MongoDB and FerretDB
  * (no transactions needed).
+ *
+ * Handler attempts are counted in `<collection>_attempts` (`$inc` upsert of the same `_id`);
+ * remembering an event with `attempted: true` deletes its count, so that collection holds only
+ * the events in hand, and stays small.
  */
 export class MongoProcessedEventStore implements ProcessedEventStore {
   private readonly model: Model<ProcessedEventDocument>;
+  private readonly attempts: Model<EventAttemptsDocument>;
 
   constructor(connection: Connection, collection: string = PROCESSED_EVENTS_COLLECTION) {
     this.model = modelFor(connection, collection);
+    this.attempts = attemptsModelFor(connection, `${collection}${ATTEMPTS_COLLECTION_SUFFIX}`);
   }
 
   static key(consumerGroup: string, eventId: string): string {
@@ -89,6 +124,29 @@ export class MongoProcessedEventStore implements ProcessedEventStore {
     } catch (err) {
       if (!onlyDuplicateKeyErrors(err)) throw err;
     }
+    const attempted = [...unique].flatMap(([_id, e]) => (e.attempted ? [_id] : []));
+    if (attempted.length > 0) await this.attempts.deleteMany({ _id: { $in: attempted } });
+  }
+
+  async countAttempt(consumerGroup: string, eventId: string): Promise<number> {
+    const _id = MongoProcessedEventStore.key(consumerGroup, eventId);
+    const update = { $inc: { attempts: 1 }, $set: { group: consumerGroup, eventId, lastAttemptAt: new Date() } };
+    for (let tries = 1; ; tries++) {
+      try {
+        const doc = await this.attempts
+          .findOneAndUpdate({ _id }, update, { upsert: true, returnDocument: 'after' })
+          .lean<EventAttemptsDocument>();
+        if (!doc) throw new Error(`counting an attempt at event ${eventId} of group "${consumerGroup}" returned no document`);
+        return doc.attempts;
+      } catch (err) {
+        // Two first attempts at once may both insert: the loser finds the document the next time.
+        if (tries >= 2 || !onlyDuplicateKeyErrors(err)) throw err;
+      }
+    }
+  }
+
+  async clearAttempts(consumerGroup: string, eventId: string): Promise<void> {
+    await this.attempts.deleteOne({ _id: MongoProcessedEventStore.key(consumerGroup, eventId) });
   }
 
   async processedInPartition(
@@ -108,6 +166,7 @@ export class MongoProcessedEventStore implements ProcessedEventStore {
   /** Forgets a group's records (for tests and for deliberately re-processing a topic from the start). */
   async forgetGroup(consumerGroup: string): Promise<number> {
     const result = await this.model.deleteMany({ group: consumerGroup });
+    await this.attempts.deleteMany({ group: consumerGroup });
     return result.deletedCount;
   }
 

@@ -1,9 +1,9 @@
-import { Controller, Injectable, Module, UseFilters, type INestMicroservice } from '@nestjs/common';
+import { Controller, Injectable, Module, Post, UseFilters, type INestMicroservice } from '@nestjs/common';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { Test } from '@nestjs/testing';
 import { DOCUMENT_UPLOADED_V1, TRAINING_RUN_FAILED_V1, type CloudEvent, type DocumentUploadedV1 } from '@studio/contracts';
 import { InProcessEventBus } from '@studio/inproc';
-import type { DeliveryInfo, EventBus } from '@studio/ports';
+import { EventBusUnavailableError, type DeliveryInfo, type EventBus } from '@studio/ports';
 import { EVENT_BUS } from './event-bus.module';
 import { EventBusContext, EventBusExceptionFilter, EventBusServer, EventPublisher, provideEventPublisher } from './event-bus-server';
 
@@ -128,5 +128,54 @@ describe('EventBusServer', () => {
     await expect(rpc.listen()).rejects.toThrow(/@MessagePattern\('policy.document.uploaded.v1'\) is not supported/);
     const unknown = await microservice([UnknownTopicController], new InProcessEventBus());
     await expect(unknown.listen()).rejects.toThrow(/not a contract topic/);
+  });
+});
+
+describe('EventPublisher over HTTP while the bus is unavailable', () => {
+  it('answers 503 with the reason when publish fails with EventBusUnavailableError', async () => {
+    const unavailable: EventBus = {
+      publish: async () => {
+        throw new EventBusUnavailableError('the event bus could not publish to "policy.document.uploaded.v1" within 5000 ms');
+      },
+      subscribe: () => undefined,
+      start: async () => undefined,
+      stop: async () => undefined,
+    };
+    @Controller()
+    class UploadController {
+      constructor(private readonly publisher: EventPublisher) {}
+      @Post('upload')
+      async upload(): Promise<void> {
+        await this.publisher.publish(TOPIC, { tenantId: 'acme', contextId: 'ctx-1', data: data('ctx-1', 'doc-1') });
+      }
+    }
+    @Module({
+      controllers: [UploadController],
+      providers: [{ provide: EVENT_BUS, useValue: unavailable }, ...provideEventPublisher('/studio/gateway')],
+    })
+    class GatewayModule {}
+    const moduleRef = await Test.createTestingModule({ imports: [GatewayModule] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    try {
+      const res = await fetch(`${await app.getUrl()}/upload`, { method: 'POST' });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({
+        statusCode: 503,
+        message: 'the event bus could not publish to "policy.document.uploaded.v1" within 5000 ms',
+      });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('EventBusContext', () => {
+  it('gives the handler the abort signal of its attempt', () => {
+    const abort = new AbortController();
+    const ctx = new EventBusContext([{ topic: TOPIC, partition: 0, offset: '7', attempt: 2, signal: abort.signal }]);
+    expect(ctx.getSignal()).toBe(abort.signal);
+    expect(ctx.getAttempt()).toBe(2);
+    expect(new EventBusContext([{ topic: TOPIC, partition: null, offset: null, attempt: 1 }]).getSignal()).toBeUndefined();
   });
 });

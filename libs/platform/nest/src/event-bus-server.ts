@@ -16,6 +16,10 @@ export class EventBusContext extends BaseRpcContext<[DeliveryInfo]> {
   getAttempt(): number {
     return this.args[0].attempt;
   }
+  /** Aborted when this attempt ran past the bus's handler timeout: pass it to fetch and database calls. */
+  getSignal(): AbortSignal | undefined {
+    return this.args[0].signal;
+  }
 }
 
 /** The transport id of EventBusServer (for `@EventPattern(topic, EVENT_BUS_TRANSPORT)` in hybrid apps). */

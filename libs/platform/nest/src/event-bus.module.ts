@@ -8,8 +8,8 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { EventBus } from '@studio/ports';
-import { HealthRegistry } from './health/readiness';
+import type { EventBus, EventBusHealth } from '@studio/ports';
+import { eventBusCheck, HealthRegistry } from './health/readiness';
 
 /** The service's EventBus (Kafka in the distributed profile, in-process in the embedded one). */
 export const EVENT_BUS = Symbol('EVENT_BUS');
@@ -26,7 +26,10 @@ export interface EventBusModuleOptions {
    *   at shutdown — for services that only publish (the gateway).
    */
   lifecycle: 'transport' | 'module';
-  /** Readiness of the bus (e.g. brokers reachable, consumer running); registered as the `events` check. */
+  /**
+   * Readiness of the bus (e.g. brokers reachable, consumer a member of its group); registered as
+   * the `events` check. Default: the bus's own `health()`, where it has one.
+   */
   readiness?: (bus: EventBus) => ReadinessProbe;
 }
 
@@ -84,6 +87,7 @@ export class EventBusModule {
           useFactory: (bus: EventBus, health: HealthRegistry): ReadinessProbe | null => {
             const probe = options.readiness?.(bus) ?? null;
             if (probe) health.register({ name: 'events', check: () => probe.check() });
+            else if (bus.health) health.register(eventBusCheck('events', { health: () => (bus.health as () => EventBusHealth)() }));
             return probe;
           },
         },

@@ -3,7 +3,7 @@ import { InMemoryProcessedEventStore } from '@studio/inproc';
 import { MongoProcessedEventStore, type MongoDatabase } from '@studio/mongo';
 import { RedisProcessedEventStore } from '@studio/redis';
 import type { CloudEvent, EventData, Topic } from '@studio/contracts';
-import { publishAll, type EventBus, type EventHandler, type ProcessedEventStore } from '@studio/ports';
+import { publishAll, type EventBus, type EventBusHealth, type EventHandler, type ProcessedEventStore } from '@studio/ports';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { portLogger } from './port-logger';
 import type { EventBusModuleOptions, ReadinessProbe } from './event-bus.module';
@@ -17,12 +17,21 @@ export interface KafkaBusSettings {
   /** One consumer group per service: each service sees every event once. */
   groupId: string;
   topicPrefix: string;
+  /** Consumer session; default 30 s (see KafkaEventBusConfig). */
+  sessionTimeoutMs?: number;
+  /** Longest one handler attempt; default two thirds of the session. */
+  handlerTimeoutMs?: number;
+  /** Longest a publish waits for the broker before EventBusUnavailableError (503); default 5 s. */
+  publishTimeoutMs?: number;
 }
 
 /**
- * Readiness of the Kafka side of a service, asked of the brokers through a separate admin
- * client: the cluster answers and, for a consumer, its group has a member with this service's
- * client id (the group is neither empty nor dead).
+ * Readiness of the Kafka side of a service:
+ * - the cluster answers a separate admin client (a broker outage shows at once, for publishers too);
+ * - for a consumer, this instance (not merely some instance of the service) is a member of its
+ *   consumer group, as the bus's `health()` reports from kafkajs's instrumentation events: it
+ *   joined, has not crashed, stopped or disconnected since, and its heartbeats are accepted.
+ *   After an outage the bus rejoins by itself, and the check turns up again.
  */
 export class KafkaReadinessProbe implements ReadinessProbe {
   private readonly admin: Admin;
@@ -30,18 +39,22 @@ export class KafkaReadinessProbe implements ReadinessProbe {
 
   constructor(
     private readonly settings: KafkaBusSettings,
-    private readonly consumes: boolean,
+    /** The consuming bus whose membership is checked; null for a publish-only service. */
+    private readonly consumer: Pick<EventBus, 'health'> | null,
   ) {
     this.admin = new Kafka({
       clientId: `${settings.service}-readiness`,
       brokers: settings.brokers,
       logLevel: logLevel.NOTHING,
       connectionTimeout: 1_500,
+      requestTimeout: 1_500,
       retry: { retries: 0 },
     }).admin();
   }
 
   async check(): Promise<string> {
+    const membership = this.consumer?.health?.();
+    if (membership && !membership.ready) throw new Error(membership.detail);
     this.connected ??= this.admin.connect().catch((err: unknown) => {
       this.connected = undefined;
       throw err;
@@ -49,16 +62,7 @@ export class KafkaReadinessProbe implements ReadinessProbe {
     await this.connected;
     const cluster = await this.admin.describeCluster();
     const brokers = `${cluster.brokers.length} broker(s)`;
-    if (!this.consumes) return brokers;
-    const { groups } = await this.admin.describeGroups([this.settings.groupId]);
-    const group = groups.find((g) => g.groupId === this.settings.groupId);
-    const members = group?.members.filter((m) => m.clientId === this.settings.service).length ?? 0;
-    if (!group || group.state === 'Dead' || group.state === 'Empty' || members === 0) {
-      throw new Error(
-        `consumer group ${this.settings.groupId} has no running ${this.settings.service} consumer (state ${group?.state ?? 'unknown'})`,
-      );
-    }
-    return `${brokers}; consumer group ${this.settings.groupId} ${group.state}, ${members} member(s)`;
+    return membership ? `${brokers}; ${membership.detail}` : brokers;
   }
 
   async close(): Promise<void> {
@@ -86,10 +90,13 @@ export function kafkaEventBusOptions(
       brokers: settings.brokers,
       groupId: settings.groupId,
       topicPrefix: settings.topicPrefix,
+      ...(settings.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: settings.sessionTimeoutMs }),
+      ...(settings.handlerTimeoutMs === undefined ? {} : { handlerTimeoutMs: settings.handlerTimeoutMs }),
+      ...(settings.publishTimeoutMs === undefined ? {} : { publishTimeoutMs: settings.publishTimeoutMs }),
       processedEvents,
       logger: portLogger('EventBus'),
     });
-  const probe = () => new KafkaReadinessProbe(settings, lifecycle === 'transport');
+  const probe = (bus: EventBus) => new KafkaReadinessProbe(settings, lifecycle === 'transport' ? bus : null);
   if (lifecycle === 'module') return { lifecycle, readiness: probe, useFactory: () => build(new InMemoryProcessedEventStore()) };
   if (dedup) {
     return {
@@ -133,6 +140,10 @@ class StoppingAlso implements EventBus {
 
   start(): Promise<void> {
     return this.inner.start();
+  }
+
+  health(): EventBusHealth {
+    return this.inner.health ? this.inner.health() : { ready: true, detail: 'the bus reports no health' };
   }
 
   async stop(): Promise<void> {

@@ -20,7 +20,7 @@ describeWithServers(['REDIS_URL'], 'RedisProcessedEventStore on a real Redis', (
 
   afterAll(async () => {
     // Everything these tests wrote lives under a unique group name; drop it.
-    const keys = await redis.keys('studio:processed*:group-*');
+    const keys = [...(await redis.keys('studio:processed*:group-*')), ...(await redis.keys('studio:attempts:group-*'))];
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
   });
@@ -107,5 +107,22 @@ describeWithServers(['REDIS_URL'], 'RedisProcessedEventStore on a real Redis', (
     await expect(store.rememberMany(group, [{ eventId: 'x', topic: 't', partition: 0 }])).rejects.toThrow(
       new RegExp(`Redis refused a command while remembering 1 processed event\\(s\\) of group "${group}": WRONGTYPE`),
     );
+  });
+
+  it('counts attempts durably per group and event id, with an expiry, until the event is remembered or cleared', async () => {
+    expect(await store.countAttempt(group, 'e1')).toBe(1);
+    expect(await store.countAttempt(group, 'e1')).toBe(2);
+    // Another client (a restarted consumer, another member of the group) continues the count.
+    const other = new RedisProcessedEventStore(redis);
+    expect(await other.countAttempt(group, 'e1')).toBe(3);
+    expect(await store.countAttempt(`${group}-b`, 'e1')).toBe(1);
+    const ttl = await redis.ttl(store.attemptsKey(group, 'e1'));
+    expect(ttl).toBeGreaterThan(24 * 3_600 - 10);
+    expect(ttl).toBeLessThanOrEqual(24 * 3_600);
+    await store.clearAttempts(group, 'e1');
+    expect(await store.countAttempt(group, 'e1')).toBe(1);
+    await store.rememberMany(group, [{ eventId: 'e1', topic: 't', partition: 0, attempted: true }]);
+    expect(await redis.exists(store.attemptsKey(group, 'e1'))).toBe(0);
+    await redis.del(store.attemptsKey(`${group}-b`, 'e1'));
   });
 });

@@ -24,6 +24,11 @@ describe('RedisProcessedEventStore (no server)', () => {
     );
     expect(() => new RedisProcessedEventStore(unreachable, { ttlSeconds: 1.5 })).toThrow('got 1.5');
     expect(() => new RedisProcessedEventStore(unreachable, { keyPrefix: '' })).toThrow('keyPrefix must not be empty');
+    expect(new RedisProcessedEventStore(unreachable).attemptsTtlSeconds).toBe(86_400);
+    expect(() => new RedisProcessedEventStore(unreachable, { attemptsTtlSeconds: -1 })).toThrow(
+      'attemptsTtlSeconds must be a positive whole number of seconds, got -1',
+    );
+    expect(new RedisProcessedEventStore(unreachable).attemptsKey('framer', 'evt-1')).toBe('studio:attempts:framer:evt-1');
   });
 
   it('sends nothing for empty batches', async () => {

@@ -4,9 +4,14 @@ import type { ProcessedEventRef, ProcessedEventStore } from '@studio/ports';
 /** Seven days: the window in which the Kafka event bus looks for duplicates of a partition's events. */
 export const DEFAULT_PROCESSED_TTL_SECONDS = 7 * 24 * 3_600;
 
+/** One day: how long an event's attempt count outlives its last attempt. */
+export const DEFAULT_ATTEMPTS_TTL_SECONDS = 24 * 3_600;
+
 export interface RedisProcessedEventStoreOptions {
   /** How long a processed id is remembered, in whole seconds; default 7 days. */
   ttlSeconds?: number;
+  /** How long an attempt count is kept after the last attempt, in whole seconds; default 1 day. */
+  attemptsTtlSeconds?: number;
   /** First part of every key; default `studio`. Keys are `<prefix>:processed:<group>:<eventId>`. */
   keyPrefix?: string;
 }
@@ -21,7 +26,10 @@ export interface RedisProcessedEventStoreOptions {
  * - events remembered with a partition are also added to one sorted set per group, topic and
  *   partition (`studio:processed-partition:<group>:<topic>:<partition>`, member = event id,
  *   score = first processing time in ms), trimmed to the TTL window on each write and expiring
- *   with it, so that `processedInPartition` is one `ZRANGEBYSCORE`.
+ *   with it, so that `processedInPartition` is one `ZRANGEBYSCORE`;
+ * - handler attempts at an event are counted in `studio:attempts:<group>:<eventId>` with
+ *   `INCR` and `EXPIRE attemptsTtlSeconds` in one transaction; remembering the event with
+ *   `attempted: true` (or `clearAttempts`) deletes the count.
  *
  * Durability: deduplication survives a restart of the consumer, and of Redis only as far as
  * Redis persists its data (deploy/local runs it with `appendonly yes`; with `appendfsync
@@ -34,6 +42,7 @@ export interface RedisProcessedEventStoreOptions {
  */
 export class RedisProcessedEventStore implements ProcessedEventStore {
   readonly ttlSeconds: number;
+  readonly attemptsTtlSeconds: number;
   private readonly prefix: string;
 
   constructor(
@@ -43,15 +52,24 @@ export class RedisProcessedEventStore implements ProcessedEventStore {
     const ttl = options.ttlSeconds ?? DEFAULT_PROCESSED_TTL_SECONDS;
     if (!Number.isInteger(ttl) || ttl < 1)
       throw new Error(`RedisProcessedEventStore ttlSeconds must be a positive whole number of seconds, got ${ttl}`);
+    const attemptsTtl = options.attemptsTtlSeconds ?? DEFAULT_ATTEMPTS_TTL_SECONDS;
+    if (!Number.isInteger(attemptsTtl) || attemptsTtl < 1)
+      throw new Error(`RedisProcessedEventStore attemptsTtlSeconds must be a positive whole number of seconds, got ${attemptsTtl}`);
     const prefix = options.keyPrefix ?? 'studio';
     if (prefix === '') throw new Error('RedisProcessedEventStore keyPrefix must not be empty');
     this.ttlSeconds = ttl;
+    this.attemptsTtlSeconds = attemptsTtl;
     this.prefix = prefix;
   }
 
   /** The key that records one processed event of one consumer group. */
   key(consumerGroup: string, eventId: string): string {
     return `${this.prefix}:processed:${consumerGroup}:${eventId}`;
+  }
+
+  /** The counter of handler attempts at one event by one consumer group. */
+  attemptsKey(consumerGroup: string, eventId: string): string {
+    return `${this.prefix}:attempts:${consumerGroup}:${eventId}`;
   }
 
   /** The sorted set of a partition's processed ids (by first processing time). */
@@ -82,6 +100,7 @@ export class RedisProcessedEventStore implements ProcessedEventStore {
     const partitions = new Map<string, ProcessedEventRef[]>();
     for (const e of unique.values()) {
       tx.set(this.key(consumerGroup, e.eventId), e.topic, 'EX', this.ttlSeconds, 'NX');
+      if (e.attempted) tx.del(this.attemptsKey(consumerGroup, e.eventId));
       if (e.partition === undefined) continue;
       const index = this.partitionKey(consumerGroup, e.topic, e.partition);
       partitions.set(index, [...(partitions.get(index) ?? []), e]);
@@ -93,6 +112,22 @@ export class RedisProcessedEventStore implements ProcessedEventStore {
       tx.expire(index, this.ttlSeconds);
     }
     await execOrThrow(tx, `remembering ${unique.size} processed event(s) of group "${consumerGroup}"`);
+  }
+
+  async countAttempt(consumerGroup: string, eventId: string): Promise<number> {
+    const key = this.attemptsKey(consumerGroup, eventId);
+    const tx = this.redis.multi().incr(key).expire(key, this.attemptsTtlSeconds);
+    const results = await tx.exec();
+    if (results === null)
+      throw new Error(`Redis transaction aborted while counting an attempt at event ${eventId} of group "${consumerGroup}"`);
+    const [incrError, count] = results[0] ?? [new Error('no reply to INCR'), null];
+    if (incrError)
+      throw new Error(`Redis refused to count an attempt at event ${eventId} of group "${consumerGroup}": ${incrError.message}`);
+    return Number(count);
+  }
+
+  async clearAttempts(consumerGroup: string, eventId: string): Promise<void> {
+    await this.redis.del(this.attemptsKey(consumerGroup, eventId));
   }
 
   /**

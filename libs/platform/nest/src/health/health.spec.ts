@@ -1,7 +1,10 @@
 import { Module, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { HealthModule } from './health.module';
-import { HealthRegistry, runChecks, type ReadinessCheck } from './readiness';
+import type { EventBus } from '@studio/ports';
+import { EventBusModule } from '../event-bus.module';
+import { KafkaReadinessProbe } from '../kafka-event-bus';
+import { eventBusCheck, HealthRegistry, runChecks, type ReadinessCheck } from './readiness';
 
 const up = (name: string, detail?: string): ReadinessCheck => ({ name, check: async () => detail });
 const down = (name: string, message: string): ReadinessCheck => ({
@@ -105,5 +108,49 @@ describe('HealthModule over HTTP', () => {
     const res = await fetch(`${base}/ready`);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ status: 'not_ready', checks: { mongo: { status: 'down', error: 'ping failed' } } });
+  });
+});
+
+describe('readiness from the event bus', () => {
+  it('eventBusCheck is up with the detail the bus gives, down with its reason', async () => {
+    let state = { ready: true, detail: 'consumer group framer: member since …' };
+    const results = await runChecks([eventBusCheck('events', { health: () => state })], 100);
+    expect(results['events']).toMatchObject({ status: 'up', detail: 'consumer group framer: member since …' });
+    state = { ready: false, detail: 'consumer group framer: not a member: the consumer crashed (connection refused); restarting it' };
+    expect((await runChecks([eventBusCheck('events', { health: () => state })], 100))['events']).toMatchObject({
+      status: 'down',
+      error: 'consumer group framer: not a member: the consumer crashed (connection refused); restarting it',
+    });
+  });
+
+  it('the Kafka probe reports a consumer that is not a member of its group without asking the brokers', async () => {
+    const probe = new KafkaReadinessProbe(
+      { service: 'framer', brokers: ['127.0.0.1:9'], groupId: 'framer', topicPrefix: '' },
+      { health: () => ({ ready: false, detail: 'consumer group framer: no heartbeat accepted for 31000 ms' }) },
+    );
+    await expect(probe.check()).rejects.toThrow('consumer group framer: no heartbeat accepted for 31000 ms');
+    await probe.close();
+  });
+
+  it('EventBusModule registers the bus health as the events check when no probe is given', async () => {
+    let ready = false;
+    const bus: EventBus = {
+      publish: async () => undefined,
+      subscribe: () => undefined,
+      start: async () => undefined,
+      stop: async () => undefined,
+      health: () => ({ ready, detail: ready ? 'member' : 'not a member: rejoining' }),
+    };
+    const moduleRef = await Test.createTestingModule({
+      imports: [HealthModule.forRoot({ service: 'svc' }), EventBusModule.forRoot({ lifecycle: 'transport', useFactory: () => bus })],
+    }).compile();
+    const registry = moduleRef.get(HealthRegistry);
+    expect(await registry.report()).toMatchObject({
+      status: 'not_ready',
+      checks: { events: { status: 'down', error: 'not a member: rejoining' } },
+    });
+    ready = true;
+    expect(await registry.report()).toMatchObject({ status: 'ready', checks: { events: { status: 'up', detail: 'member' } } });
+    await moduleRef.close();
   });
 });

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EventBusHealth } from '@studio/ports';
 
 /**
  * One dependency of a service. `check` resolves when the dependency is usable (optionally
@@ -29,6 +30,18 @@ export interface HealthOptions {
 }
 
 export const HEALTH_OPTIONS = Symbol('HEALTH_OPTIONS');
+
+/** A readiness check from what a bus reports of itself (`EventBus.health`): up with its detail, or down saying why. */
+export function eventBusCheck(name: string, bus: { health(): EventBusHealth }): ReadinessCheck {
+  return {
+    name,
+    check: async () => {
+      const { ready, detail } = bus.health();
+      if (!ready) throw new Error(detail);
+      return detail;
+    },
+  };
+}
 
 async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
