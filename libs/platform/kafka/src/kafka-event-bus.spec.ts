@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { buildCloudEvent, DOCUMENT_UPLOADED_V1, type DocumentUploadedV1 } from '@studio/contracts';
 import { EventBusUnavailableError, type EventBusLogger, type ProcessedEventStore } from '@studio/ports';
-import { KafkaEventBus, type KafkaEventBusConfig } from './kafka-event-bus';
+import { isTransientTopicError, KafkaEventBus, type KafkaEventBusConfig } from './kafka-event-bus';
 
 const quiet: EventBusLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const store: ProcessedEventStore = {
@@ -119,4 +119,27 @@ describe('KafkaEventBus publishing while the broker is unavailable', () => {
     const invalid = { ...event, data: { ...event.data, sha256: 'nope' } };
     await expect(b.publish(DOCUMENT_UPLOADED_V1, invalid)).rejects.not.toBeInstanceOf(EventBusUnavailableError);
   });
+});
+
+describe('topic creation on a busy broker', () => {
+  it('retries the errors of partitions whose leaders are still being elected, and no other', () => {
+    expect(isTransientTopicError(new Error('This server does not host this topic-partition'))).toBe(true);
+    expect(isTransientTopicError(Object.assign(new Error('x'), { type: 'LEADER_NOT_AVAILABLE' }))).toBe(true);
+    expect(isTransientTopicError(new Error('Topic with this name already exists'))).toBe(false);
+    expect(isTransientTopicError(new Error('Authorization failed'))).toBe(false);
+  });
+
+  it('can be started again after a start that failed', async () => {
+    const bus = new KafkaEventBus({
+      clientId: 't',
+      brokers: ['127.0.0.1:1'],
+      groupId: 'g',
+      processedEvents: { seen: async () => false } as unknown as ProcessedEventStore,
+      logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+      connectionTimeoutMs: 200,
+      retry: { maxAttempts: 1, initialBackoffMs: 1, maxBackoffMs: 1 },
+    } as unknown as KafkaEventBusConfig);
+    await expect(bus.start()).rejects.toThrow();
+    await expect(bus.start()).rejects.not.toThrow(/cannot start an event bus that is starting/);
+  }, 60_000);
 });

@@ -109,6 +109,16 @@ export interface KafkaEventBusConfig {
 
 type State = 'created' | 'starting' | 'started' | 'stopping' | 'stopped';
 
+const TOPIC_CREATION_ATTEMPTS = 6;
+
+/** Errors a broker gives while it is still electing the leaders of new partitions. */
+export function isTransientTopicError(error: unknown): boolean {
+  const text = `${String(error)} ${(error as { type?: unknown } | null)?.type ?? ''}`;
+  return /does not host this topic-partition|UNKNOWN_TOPIC_OR_PARTITION|LEADER_NOT_AVAILABLE|NOT_LEADER_FOR_PARTITION|leader.*not available/i.test(
+    text,
+  );
+}
+
 /**
  * EventBus on Apache Kafka (kafkajs). Events travel as structured CloudEvents JSON
  * (`content-type: application/cloudevents+json`), keyed by their partition key (context id),
@@ -228,8 +238,14 @@ export class KafkaEventBus implements EventBus {
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`cannot start an event bus that is ${this.state}`);
     this.state = 'starting';
-    await this.prepare();
-    if (this.subscriptions.size > 0) await this.startConsumer();
+    try {
+      await this.prepare();
+      if (this.subscriptions.size > 0) await this.startConsumer();
+    } catch (error) {
+      // A failed start can be tried again (the topics that were created stay).
+      this.state = 'created';
+      throw error;
+    }
     this.state = 'started';
     this.logger.info('kafka event bus started', { groupId: this.groupId, topics: [...this.subscriptions.keys()] });
   }
@@ -351,14 +367,23 @@ export class KafkaEventBus implements EventBus {
       const existing = new Set(await admin.listTopics());
       const missing = wanted.filter((t) => !existing.has(t));
       if (missing.length > 0) {
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({
-            topic,
-            numPartitions: this.settings.partitions,
-            replicationFactor: this.settings.replicationFactor,
-          })),
-        });
+        const topics = missing.map((topic) => ({
+          topic,
+          numPartitions: this.settings.partitions,
+          replicationFactor: this.settings.replicationFactor,
+        }));
+        // While a busy broker assigns the new partitions, waiting for their leaders can fail with
+        // "This server does not host this topic-partition", which kafkajs does not retry.
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            await admin.createTopics({ waitForLeaders: true, topics });
+            break;
+          } catch (error) {
+            if (attempt >= TOPIC_CREATION_ATTEMPTS || !isTransientTopicError(error)) throw error;
+            this.logger.warn('kafka topics not ready yet, trying again', { attempt, error: String(error) });
+            await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+          }
+        }
         this.logger.info('kafka topics created', { topics: missing, partitions: this.settings.partitions });
       }
     } finally {
