@@ -232,6 +232,12 @@ describeWithServers(['MONGO_URL'], 'MongoRepository bulk upserts beside concurre
         .find({ _id: 'acme/bulk-0' } as never)
         .explain();
       expect(JSON.stringify(plan['queryPlanner'])).toMatch(/USING INDEX \S+__id_/);
+      // String equalities are checked by SQLite too, rather than by decoding every document.
+      const byField = await native
+        .collection('clauses')
+        .find({ documentId: { $eq: 'doc-1' }, tenantId: 'acme' } as never)
+        .explain();
+      expect(byField['filterPushdown']).toBe(true);
     }
   });
 });
