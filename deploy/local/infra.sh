@@ -6,6 +6,7 @@
 #   bash deploy/local/infra.sh down [--purge] stop what this script started (--purge: delete data)
 #   bash deploy/local/infra.sh status        one line per server
 #   bash deploy/local/infra.sh test-qdrant   run the Qdrant stand-in's pytest suite in its venv
+#   bash deploy/local/infra.sh install [server...]     install or rebuild the servers' tools only
 #   bash deploy/local/infra.sh kafka-cluster-id        the Kafka cluster id `up` formats with (made or repaired)
 #   bash deploy/local/infra.sh kafka-cluster-ids N     N fresh ids from `kafka-storage random-uuid`, one JVM
 #
@@ -451,6 +452,16 @@ case "${1:-}" in
     cmd_down "${2:-}"
     ;;
   status) cmd_status ;;
+  install)
+    # Installs (or rebuilds, when its inputs changed) the named servers' tools; all by default.
+    shift
+    exec 9>"$RUN/infra.lock"
+    flock 9
+    for name in "${@:-${SERVERS[@]}}"; do
+      [[ " ${SERVERS[*]} " == *" $name "* ]] || die "install: unknown server '$name' (one of: ${SERVERS[*]})"
+      "install_$name"
+    done
+    ;;
   kafka-cluster-id)
     exec 9>"$RUN/infra.lock"
     flock 9
@@ -471,7 +482,7 @@ case "${1:-}" in
     cd "$HERE/qdrant-api" && exec "$QDRANT_VENV/bin/python" -m pytest "$@"
     ;;
   *)
-    echo "usage: $0 up | down [--purge] | status | test-qdrant [pytest args] | kafka-cluster-id | kafka-cluster-ids COUNT" >&2
+    echo "usage: $0 up | down [--purge] | status | install [server...] | test-qdrant [pytest args] | kafka-cluster-id | kafka-cluster-ids COUNT" >&2
     exit 2
     ;;
 esac
