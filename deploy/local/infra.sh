@@ -455,9 +455,11 @@ case "${1:-}" in
   install)
     # Installs (or rebuilds, when its inputs changed) the named servers' tools; all by default.
     shift
+    names=("$@")
+    [ ${#names[@]} -gt 0 ] || names=("${SERVERS[@]}")
     exec 9>"$RUN/infra.lock"
     flock 9
-    for name in "${@:-${SERVERS[@]}}"; do
+    for name in "${names[@]}"; do
       [[ " ${SERVERS[*]} " == *" $name "* ]] || die "install: unknown server '$name' (one of: ${SERVERS[*]})"
       "install_$name"
     done
