@@ -6,6 +6,9 @@
 #   bash deploy/local/infra.sh down [--purge] stop what this script started (--purge: delete data)
 #   bash deploy/local/infra.sh status        one line per server
 #   bash deploy/local/infra.sh test-qdrant   run the Qdrant stand-in's pytest suite in its venv
+#   bash deploy/local/infra.sh install [server...]     install or rebuild the servers' tools only
+#   bash deploy/local/infra.sh kafka-cluster-id        the Kafka cluster id `up` formats with (made or repaired)
+#   bash deploy/local/infra.sh kafka-cluster-ids N     N fresh ids from `kafka-storage random-uuid`, one JVM
 #
 # Data, logs and pid files live in ${STUDIO_DATA_DIR:-<repo>/.data}/local. Ports come from
 # KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT, REDIS_PORT and QDRANT_PORT.
@@ -13,7 +16,10 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-DATA="${STUDIO_DATA_DIR:-$ROOT/.data}/local"
+mkdir -p "${STUDIO_DATA_DIR:-$ROOT/.data}/local"
+# Absolute, so pid checks (which look for this path in a server's command line) match however the
+# folder was named.
+DATA="$(cd "${STUDIO_DATA_DIR:-$ROOT/.data}/local" && pwd)"
 HOST=127.0.0.1
 
 KAFKA_PORT="${KAFKA_PORT:-9092}"
@@ -49,11 +55,25 @@ port_of() {
     redis) echo "$REDIS_PORT" ;; qdrant) echo "$QDRANT_PORT" ;;
   esac
 }
-# A word that must appear in the command line of a pid we started (guards against pid reuse).
-marker_of() {
+# What identifies a pid we started: its program in the command line, and this data folder (in
+# its command line; Redis rewrites its process title, so there its working folder), so a stale
+# pid file (after a reboot, a kill -9) never names a reused pid, nor the same server started from
+# another data folder.
+program_of() {
   case "$1" in
     kafka) echo "kafka.Kafka" ;; mongo) echo "ferretdb-local" ;;
     redis) echo "redis-server" ;; qdrant) echo "qdrant_api" ;;
+  esac
+}
+started_here() {
+  local name="$1" pid="$2" cmdline
+  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$(program_of "$name")"* ]] || return 1
+  case "$name" in
+    kafka) [[ "$cmdline" == *"$DATA/kafka/server.properties"* ]] ;;
+    mongo) [[ "$cmdline" == *"$DATA/ferretdb/data"* ]] ;;
+    redis) [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$DATA/redis" ] ;;
+    qdrant) [[ "$cmdline" == *"$DATA/qdrant/storage"* ]] ;;
   esac
 }
 
@@ -64,8 +84,8 @@ pid_of() {
   local f="$RUN/$1.pid" pid
   [ -f "$f" ] || return 1
   pid="$(cat "$f")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$(marker_of "$1")" || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  started_here "$1" "$pid" || return 1
   echo "$pid"
 }
 
@@ -103,25 +123,49 @@ install_kafka() {
   command -v mvn >/dev/null || die "kafka: mvn is not installed (needed once to fetch the Kafka jars)"
   log "kafka: resolving jars from Maven Central (log: $LOGS/kafka-install.log)"
   rm -rf "$KAFKA_LIB.tmp"
-  if ! mvn -q -B -f "$HERE/kafka/pom.xml" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIB.tmp" >"$LOGS/kafka-install.log" 2>&1; then
-    die "kafka: maven could not fetch the jars, see $LOGS/kafka-install.log"
+  local mvn_args=(-q -B -f "$HERE/kafka/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIB.tmp")
+  if ! mvn "${mvn_args[@]}" >"$LOGS/kafka-install.log" 2>&1; then
+    # An interrupted or failed download leaves *.lastUpdated markers in ~/.m2, and Maven then
+    # refuses to try that artifact again for a day; -U makes it retry now.
+    log "kafka: maven failed, retrying with -U (forces the failed downloads again)"
+    rm -rf "$KAFKA_LIB.tmp"
+    mvn -U "${mvn_args[@]}" >>"$LOGS/kafka-install.log" 2>&1 ||
+      die "kafka: maven could not fetch the jars, see $LOGS/kafka-install.log"
   fi
   rm -rf "$KAFKA_LIB" && mv "$KAFKA_LIB.tmp" "$KAFKA_LIB" && echo "$want" >"$stamp"
 }
 
+# The FerretDB module is built from a copy with the patches of ferretdb/patches applied (a
+# `replace` in a generated go.mod; the Go module cache itself is read-only).
 install_mongo() {
   local src="$HERE/ferretdb" stamp="$CACHE/ferretdb/ferretdb-local.sha256" want
-  want="$(hash_files "$src/go.mod" "$src/go.sum" "$src/main.go")"
+  want="$(hash_files "$src/go.mod" "$src/go.sum" "$src/main.go" "$src"/patches/*.patch)"
   if [ -x "$FERRETDB_BIN" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
   command -v go >/dev/null || die "mongo: go is not installed (needed to build the FerretDB server)"
+  command -v patch >/dev/null || die "mongo: patch is not installed (apt-get install patch)"
   log "mongo: building FerretDB (log: $LOGS/mongo-install.log)"
   mkdir -p "$CACHE/ferretdb"
-  if ! (cd "$src" && GOFLAGS=-mod=readonly go build -trimpath -o "$FERRETDB_BIN.tmp" .) \
-    >"$LOGS/mongo-install.log" 2>&1; then
-    die "mongo: go build failed, see $LOGS/mongo-install.log"
+  if ! build_ferretdb "$src" "$CACHE/ferretdb/build" >"$LOGS/mongo-install.log" 2>&1; then
+    die "mongo: building FerretDB failed, see $LOGS/mongo-install.log"
   fi
   mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN" && echo "$want" >"$stamp"
+}
+
+build_ferretdb() {
+  local src="$1" build="$2" module p
+  rm -rf "$build" && mkdir -p "$build" || return 1
+  module="$(cd "$src" && GOFLAGS=-mod=readonly go mod download -json github.com/FerretDB/FerretDB |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" || return 1
+  [ -d "$module" ] || { echo "go mod download gave no module folder"; return 1; }
+  cp -R "$module" "$build/FerretDB" && chmod -R u+w "$build/FerretDB" || return 1
+  for p in "$src"/patches/*.patch; do
+    echo "applying $p"
+    patch -p1 --forward --batch -d "$build/FerretDB" <"$p" || return 1
+  done
+  cp "$src/go.mod" "$build/go.mod" && cp "$src/go.sum" "$build/go.sum" &&
+    printf '\nreplace github.com/FerretDB/FerretDB => %s\n' "$build/FerretDB" >>"$build/go.mod" || return 1
+  (cd "$src" && GOFLAGS=-mod=readonly go build -modfile="$build/go.mod" -trimpath -o "$FERRETDB_BIN.tmp" .) || return 1
+  rm -rf "$build"
 }
 
 install_redis() {
@@ -164,6 +208,61 @@ spawn() {
   url_of "$name" >"$RUN/$name.url"
 }
 
+kafka_tool() {
+  java -Xmx128m -XX:TieredStopAtLevel=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$KAFKA_LIB/*" "$@"
+}
+
+# A Kafka cluster id: a UUID in unpadded base64url (22 characters) that does not start with "-"
+# (the storage tool would read such an id as an option).
+valid_cluster_id() { [[ "$1" =~ ^[A-Za-z0-9_][A-Za-z0-9_-]{21}$ ]]; }
+
+# A new cluster id, made the way Kafka makes them: `kafka-storage random-uuid` (Uuid.randomUuid,
+# which draws again until the id does not start with "-").
+new_cluster_id() {
+  local id
+  id="$(kafka_tool kafka.tools.StorageTool random-uuid 2>>"$LOGS/kafka.log" | tail -n 1)" || true
+  valid_cluster_id "$id" || die "kafka: 'kafka-storage random-uuid' gave no valid cluster id ('$id'), see $LOGS/kafka.log"
+  echo "$id"
+}
+
+# Sets KAFKA_CLUSTER_ID to the id to format the storage with, and repairs what a fresh or
+# interrupted machine may have left behind:
+# - formatted storage is the truth: its meta.properties' id is used (and written to the id file),
+#   since formatting with any other id fails for ever;
+# - storage whose meta.properties has no valid id (an interrupted format, a crash) cannot start:
+#   it is moved aside to data.unusable-<time> and formatted again;
+# - an id file that is missing, empty or invalid (e.g. an id starting with "-", which earlier
+#   versions of this script could write) is replaced by a new id.
+ensure_kafka_cluster_id() {
+  local dir="$DATA/kafka" id
+  local file="$dir/cluster-id" meta="$dir/data/meta.properties"
+  mkdir -p "$dir/data"
+  KAFKA_CLUSTER_ID=""
+  if [ -e "$meta" ]; then
+    id="$(sed -n 's/^cluster\.id=//p' "$meta" | tail -n 1 | tr -d '[:space:]')"
+    if valid_cluster_id "$id"; then
+      KAFKA_CLUSTER_ID="$id"
+    else
+      local aside
+      aside="$dir/data.unusable-$(date +%Y%m%dT%H%M%S)"
+      log "kafka: $meta holds no valid cluster id ('$id'): moving the storage to $aside and formatting anew" >&2
+      mv "$dir/data" "$aside" && mkdir -p "$dir/data"
+    fi
+  fi
+  if [ -z "$KAFKA_CLUSTER_ID" ]; then
+    id="$(cat "$file" 2>/dev/null | tr -d '[:space:]')" || true
+    if valid_cluster_id "$id"; then
+      KAFKA_CLUSTER_ID="$id"
+    else
+      [ -z "$id" ] || log "kafka: replacing the invalid cluster id '$id' in $file" >&2
+      KAFKA_CLUSTER_ID="$(new_cluster_id)" || exit 1
+    fi
+  fi
+  if [ "$(cat "$file" 2>/dev/null)" != "$KAFKA_CLUSTER_ID" ]; then
+    echo "$KAFKA_CLUSTER_ID" >"$file.tmp" && mv "$file.tmp" "$file"
+  fi
+}
+
 start_kafka() {
   local dir="$DATA/kafka" props="$DATA/kafka/server.properties"
   mkdir -p "$dir/data"
@@ -190,10 +289,10 @@ share.coordinator.state.topic.min.isr=1
 min.insync.replicas=1
 default.replication.factor=1
 EOF
-  [ -s "$dir/cluster-id" ] ||
-    python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' >"$dir/cluster-id"
+  ensure_kafka_cluster_id
+  # --cluster-id=ID (one argument), so no id can be read as an option.
   if ! java -Xmx256m -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$KAFKA_LIB/*" kafka.tools.StorageTool \
-    format -t "$(cat "$dir/cluster-id")" -c "$props" --ignore-formatted >>"$LOGS/kafka.log" 2>&1; then
+    format --cluster-id="$KAFKA_CLUSTER_ID" -c "$props" --ignore-formatted >>"$LOGS/kafka.log" 2>&1; then
     die "kafka: formatting the storage failed, see $LOGS/kafka.log"
   fi
   spawn kafka java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
@@ -238,6 +337,9 @@ up_one() {
   "install_$name"
   if "ready_$name"; then
     log "$name: already running at $(url_of "$name")"
+    if [ "$name" = mongo ] && pid="$(pid_of mongo)" && [ ! "/proc/$pid/exe" -ef "$FERRETDB_BIN" ]; then
+      log "mongo: WARNING: the running server (pid $pid) is an older build than $FERRETDB_BIN; restart it (infra.sh down, then up) to use the new one"
+    fi
     return 0
   fi
   if pid="$(pid_of "$name")"; then
@@ -248,6 +350,8 @@ up_one() {
   else
     port_open "$port" &&
       die "$name: port $port is taken by a process that does not answer as $name; free it or set the port variable"
+    [ "$name" = kafka ] && port_open "$KAFKA_CONTROLLER_PORT" &&
+      die "kafka: controller port $KAFKA_CONTROLLER_PORT is taken by another process; free it or set KAFKA_CONTROLLER_PORT"
     : >"$LOGS/$name.log"
     "start_$name"
     log "$name: starting (pid $(cat "$RUN/$name.pid"), log: $LOGS/$name.log)"
@@ -348,13 +452,39 @@ case "${1:-}" in
     cmd_down "${2:-}"
     ;;
   status) cmd_status ;;
+  install)
+    # Installs (or rebuilds, when its inputs changed) the named servers' tools; all by default.
+    shift
+    names=("$@")
+    [ ${#names[@]} -gt 0 ] || names=("${SERVERS[@]}")
+    exec 9>"$RUN/infra.lock"
+    flock 9
+    for name in "${names[@]}"; do
+      [[ " ${SERVERS[*]} " == *" $name "* ]] || die "install: unknown server '$name' (one of: ${SERVERS[*]})"
+      "install_$name"
+    done
+    ;;
+  kafka-cluster-id)
+    exec 9>"$RUN/infra.lock"
+    flock 9
+    install_kafka
+    ensure_kafka_cluster_id
+    echo "$KAFKA_CLUSTER_ID"
+    ;;
+  kafka-cluster-ids)
+    count="${2:-1}"
+    [[ "$count" =~ ^[1-9][0-9]{0,6}$ ]] || die "kafka-cluster-ids: COUNT must be a number from 1 to 9999999"
+    (exec 9>"$RUN/infra.lock" && flock 9 && install_kafka)
+    exec java -Xmx128m -XX:TieredStopAtLevel=1 -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+      -cp "$KAFKA_LIB/*" "$HERE/kafka/ClusterIds.java" "$count"
+    ;;
   test-qdrant)
     shift
     install_qdrant
     cd "$HERE/qdrant-api" && exec "$QDRANT_VENV/bin/python" -m pytest "$@"
     ;;
   *)
-    echo "usage: $0 up | down [--purge] | status | test-qdrant [pytest args]" >&2
+    echo "usage: $0 up | down [--purge] | status | install [server...] | test-qdrant [pytest args] | kafka-cluster-id | kafka-cluster-ids COUNT" >&2
     exit 2
     ;;
 esac

@@ -37,9 +37,20 @@ function modelFor(connection: Connection, collection: string): Model<StoredDocum
 }
 
 /**
- * A tenant-scoped repository on MongoDB (or FerretDB). Every read, write and delete filters on
- * `tenantId`; documents are keyed by `<tenant>/<id>` so tenants may reuse entity ids; entities
- * are validated by their zod schema on the way in and on the way back out.
+ * The filter that finds one entity: its stored key and nothing else. The key starts with the
+ * tenant (tenant ids cannot contain "/"), so it never reaches another tenant's document. A filter
+ * with `_id` alone is what FerretDB v1 turns into a lookup on its `_id` index; any second
+ * condition (even the redundant tenant) makes it scan and decode the whole collection for each
+ * statement, which made a bulk upsert quadratic in the collection's size.
+ */
+function byKey(tenant: TenantId, id: string): { _id: string } {
+  return { _id: entityKey(tenant, id) };
+}
+
+/**
+ * A tenant-scoped repository on MongoDB (or FerretDB). Documents are keyed by `<tenant>/<id>`, so
+ * tenants may reuse entity ids and an operation on one entity goes by that key; queries filter on
+ * `tenantId`. Entities are validated by their zod schema on the way in and on the way back out.
  */
 export class MongoRepository<T extends Entity> implements Repository<T> {
   readonly collection: string;
@@ -68,11 +79,9 @@ export class MongoRepository<T extends Entity> implements Repository<T> {
   }
 
   async get(tenant: TenantId, id: string): Promise<T | null> {
-    const doc = await this.model
-      .findOne({ _id: { $eq: entityKey(tenant, id) }, [TENANT_FIELD]: tenant })
-      .lean<StoredDocument>()
-      .exec();
-    return doc ? this.codec.fromStored(doc) : null;
+    const doc = await this.model.findOne(byKey(tenant, id)).lean<StoredDocument>().exec();
+    // The key already names the tenant; the stored tenant is checked as well, never trusted alone.
+    return doc && doc[TENANT_FIELD] === tenant ? this.codec.fromStored(doc) : null;
   }
 
   async find(tenant: TenantId, filter?: Filter<T>, options?: FindOptions<T>): Promise<T[]> {
@@ -108,14 +117,17 @@ export class MongoRepository<T extends Entity> implements Repository<T> {
   }
 
   async delete(tenant: TenantId, id: string): Promise<boolean> {
-    const result = await this.model.deleteOne({ _id: { $eq: entityKey(tenant, id) }, [TENANT_FIELD]: tenant }).exec();
+    const result = await this.model.deleteOne(byKey(tenant, id)).exec();
     return result.deletedCount === 1;
   }
 
   private replacement(tenant: TenantId, entity: T): { filter: Record<string, unknown>; replacement: StoredDocument } {
     const doc = this.codec.forWrite(tenant, entity);
-    const key = entityKey(tenant, doc.id);
-    const replacement: StoredDocument = { ...(doc as Entity & Record<string, unknown>), _id: key, [TENANT_FIELD]: tenant };
-    return { filter: { _id: key, [TENANT_FIELD]: tenant }, replacement };
+    const replacement: StoredDocument = {
+      ...(doc as Entity & Record<string, unknown>),
+      _id: entityKey(tenant, doc.id),
+      [TENANT_FIELD]: tenant,
+    };
+    return { filter: byKey(tenant, doc.id), replacement };
   }
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { connectMongo, type MongoDatabase } from '@studio/mongo';
+import { connectMongo, DEFAULT_READINESS_LIMIT_MS, type MongoDatabase } from '@studio/mongo';
 import { HealthRegistry } from './health/readiness';
 import { portLogger } from './port-logger';
 
-/** The service's own MongoDB database (MongoDatabase from @studio/mongo: repositories, ping, close). */
+/** The service's own MongoDB database (MongoDatabase from @studio/mongo: repositories, readiness, close). */
 export const MONGO_DATABASE = Symbol('MONGO_DATABASE');
 
 export interface MongoModuleOptions {
@@ -12,6 +12,8 @@ export interface MongoModuleOptions {
   dbName: string;
   /** How long start-up waits for the server before failing; default 10 s. */
   serverSelectionTimeoutMs?: number;
+  /** How long the readiness probe's reads of the service's collections may take; default 1 s. */
+  readinessLimitMs?: number;
 }
 
 @Injectable()
@@ -25,7 +27,11 @@ class MongoDatabaseCloser implements OnApplicationShutdown {
   }
 }
 
-/** Connects at start-up (start-up fails, naming the server, when it cannot), `mongo` readiness check (ping), closes at shutdown. */
+/**
+ * Connects at start-up (start-up fails, naming the server, when it cannot); the `mongo` readiness
+ * check reads the service's own collections within a short limit (MongoDatabase.checkReady), since
+ * a server can answer ping while every query of one database hangs; closes at shutdown.
+ */
 @Module({})
 export class MongoModule {
   static forRoot(options: MongoModuleOptions): DynamicModule {
@@ -40,7 +46,8 @@ export class MongoModule {
             const database = await connectMongo(options.url, options.dbName, portLogger('Mongo'), {
               serverSelectionTimeoutMs: options.serverSelectionTimeoutMs ?? 10_000,
             });
-            health.register({ name: 'mongo', check: async () => (await database.ping(), `database ${database.dbName}`) });
+            const limitMs = options.readinessLimitMs ?? DEFAULT_READINESS_LIMIT_MS;
+            health.register({ name: 'mongo', check: () => database.checkReady(limitMs) });
             return database;
           },
         },
