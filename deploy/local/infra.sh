@@ -142,7 +142,12 @@ install_mongo() {
   want="$(hash_files "$src/go.mod" "$src/go.sum" "$src/main.go" "$src"/patches/*.patch)"
   if [ -x "$FERRETDB_BIN" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
   command -v go >/dev/null || die "mongo: go is not installed (needed to build the FerretDB server)"
-  command -v patch >/dev/null || die "mongo: patch is not installed (apt-get install patch)"
+  if ! command -v patch >/dev/null; then
+    [ "$(id -u)" = 0 ] || die "mongo: patch is missing; install it with: sudo apt-get install -y patch"
+    log "mongo: installing patch from Debian"
+    { apt-get install -y --no-install-recommends patch || { apt-get update && apt-get install -y --no-install-recommends patch; }; } \
+      >"$LOGS/mongo-install.log" 2>&1 </dev/null || die "mongo: apt-get install patch failed, see $LOGS/mongo-install.log"
+  fi
   log "mongo: building FerretDB (log: $LOGS/mongo-install.log)"
   mkdir -p "$CACHE/ferretdb"
   if ! build_ferretdb "$src" "$CACHE/ferretdb/build" >"$LOGS/mongo-install.log" 2>&1; then
