@@ -194,6 +194,14 @@ export function eventServiceEnv(service: string) {
     MONGO_DB: mongoDatabase(`studio_${service.replace(/-/g, '_')}`),
     /** Where handled event ids are remembered: Redis when set (faster), else the service's Mongo database. */
     DEDUP_REDIS_URL: redisUrl.optional(),
+    KAFKA_SESSION_TIMEOUT_MS: durationMs(
+      30_000,
+      "the Kafka consumer's session, in ms (default 30000): a member silent for this long is taken out of its group",
+    ),
+    KAFKA_HANDLER_TIMEOUT_MS: durationMs(
+      20_000,
+      'the longest one attempt of an event handler may take, in ms (default 20000; below KAFKA_SESSION_TIMEOUT_MS): past it the attempt fails, and after its attempts the event is dead-lettered',
+    ),
   };
 }
 

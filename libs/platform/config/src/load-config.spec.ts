@@ -6,6 +6,7 @@ import {
   httpUrl,
   kafkaBrokers,
   llmBaseUrl,
+  eventServiceEnv,
   loadConfig,
   loadConfigOrExit,
   mongoDatabase,
@@ -194,5 +195,19 @@ describe('loadConfigOrExit', () => {
     const { target, codes } = fakeProcess();
     expect(loadConfigOrExit(Schema, 'framer', good, target).KAFKA_BROKERS).toEqual(['a:9092', 'b:9093']);
     expect(codes).toEqual([]);
+  });
+});
+
+describe('eventServiceEnv', () => {
+  const schema = z.object(eventServiceEnv('framer'));
+  const base = { KAFKA_BROKERS: '127.0.0.1:9092', MONGO_URL: 'mongodb://127.0.0.1:27017' };
+
+  it("gives the Kafka consumer's session and handler time limits, 30 s and 20 s by default", () => {
+    expect(loadConfig(schema, base)).toMatchObject({ KAFKA_SESSION_TIMEOUT_MS: 30_000, KAFKA_HANDLER_TIMEOUT_MS: 20_000 });
+    expect(loadConfig(schema, { ...base, KAFKA_SESSION_TIMEOUT_MS: '60000', KAFKA_HANDLER_TIMEOUT_MS: '45000' })).toMatchObject({
+      KAFKA_SESSION_TIMEOUT_MS: 60_000,
+      KAFKA_HANDLER_TIMEOUT_MS: 45_000,
+    });
+    expect(() => loadConfig(schema, { ...base, KAFKA_HANDLER_TIMEOUT_MS: '20s' })).toThrow(/KAFKA_HANDLER_TIMEOUT_MS/);
   });
 });

@@ -12,6 +12,8 @@ export interface EventServiceConfig {
   MONGO_DB: string;
   /** Remember handled event ids in Redis instead of the service's Mongo database. */
   DEDUP_REDIS_URL?: string | undefined;
+  KAFKA_SESSION_TIMEOUT_MS: number;
+  KAFKA_HANDLER_TIMEOUT_MS: number;
 }
 
 /**
@@ -24,7 +26,14 @@ export function eventServiceModules(service: string, config: EventServiceConfig)
     MongoModule.forRoot({ url: config.MONGO_URL, dbName: config.MONGO_DB }),
     EventBusModule.forRoot(
       kafkaEventBusOptions(
-        { service, brokers: config.KAFKA_BROKERS, groupId: config.KAFKA_GROUP_ID, topicPrefix: config.KAFKA_TOPIC_PREFIX },
+        {
+          service,
+          brokers: config.KAFKA_BROKERS,
+          groupId: config.KAFKA_GROUP_ID,
+          topicPrefix: config.KAFKA_TOPIC_PREFIX,
+          sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+          handlerTimeoutMs: config.KAFKA_HANDLER_TIMEOUT_MS,
+        },
         'transport',
         config.DEDUP_REDIS_URL ? { redisUrl: config.DEDUP_REDIS_URL } : undefined,
       ),
