@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOPIC_NAMES, type CloudEvent, type DeadLetterRecordV1, type Topic } from '@studio/contracts';
 import { InMemoryProcessedEventStore } from '@studio/inproc';
+import type { EventBusLogger } from '@studio/ports';
 import { KafkaDeadLetterReader, KafkaEventBus } from '@studio/kafka';
 import type { ServerVar } from '@studio/testing';
 import { eventually, uniqueName } from '@studio/testing';
@@ -13,6 +14,9 @@ import { RuntimeProcess } from './runtime-process';
 import { freePort, ServiceProcess, type ServiceName } from './service-process';
 
 export type Json = Record<string, unknown>;
+
+/** The observers' own logs are noise here (a broker outage is a test case): the services' logs tell. */
+const QUIET: EventBusLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 export type RuntimeName = 'serve' | 'worker';
 
 export interface StackOptions {
@@ -82,6 +86,8 @@ export class Stack {
       topicPrefix: `${this.run}.`,
       processedEvents: new InMemoryProcessedEventStore(),
       fromBeginning: true,
+      logger: QUIET,
+      kafkaLogLevel: 'nothing',
     });
     for (const topic of TOPIC_NAMES) {
       this.observer.subscribe(topic, async (event) => {
@@ -94,6 +100,8 @@ export class Stack {
       brokers: this.urls.KAFKA_BROKERS.split(','),
       groupId: `${this.run}.dead-letters`,
       topicPrefix: `${this.run}.`,
+      logger: QUIET,
+      kafkaLogLevel: 'nothing',
     });
     await this.deadLetterReader.start(async ({ record }) => void this.deadLetters.push(record));
 

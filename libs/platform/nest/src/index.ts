@@ -15,3 +15,4 @@ export * from './port-logger';
 export * from './publishing';
 export * from './repository-provider';
 export * from './tenant-data.controller';
+export * from './testing/private-kafka-broker';
