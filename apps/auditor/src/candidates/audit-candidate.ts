@@ -19,7 +19,6 @@ import { z } from 'zod';
  * failed one), running, failed (every attempt failed), audited.
  */
 export const CandidateStatus = z.enum(['awaiting-audit', 'queued', 'running', 'failed', 'audited']);
-export type CandidateStatus = z.infer<typeof CandidateStatus>;
 
 /** A trained adapter waiting for its release-gate audit, and where that audit stands. */
 export const AuditCandidate = z.object({
@@ -50,6 +49,7 @@ export const AuditCandidate = z.object({
   completedEventId: Id,
 });
 export type AuditCandidate = z.infer<typeof AuditCandidate>;
+export type CandidateStatus = AuditCandidate['status'];
 
 export const AUDIT_CANDIDATES_REPOSITORY = Symbol('AUDIT_CANDIDATES_REPOSITORY');
 
