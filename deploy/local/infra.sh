@@ -72,7 +72,9 @@ started_here() {
   case "$name" in
     kafka) [[ "$cmdline" == *"$DATA/kafka/server.properties"* ]] ;;
     mongo) [[ "$cmdline" == *"$DATA/ferretdb/data"* ]] ;;
-    redis) [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$DATA/redis" ] ;;
+    # Redis moves into its --dir while it reads its arguments and later rewrites its process
+    # title: at any moment one of the two names the data folder.
+    redis) [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$DATA/redis" ] || [[ "$cmdline" == *"$DATA/redis"* ]] ;;
     qdrant) [[ "$cmdline" == *"$DATA/qdrant/storage"* ]] ;;
   esac
 }
