@@ -70,8 +70,6 @@ export interface AlignmentResult {
   audit: AuditResult | null;
 }
 
-const TRAIN_SOURCE = 'training run';
-
 function stopwatch(): () => number {
   const began = performance.now();
   return () => performance.now() - began;
@@ -195,7 +193,7 @@ export async function alignToPolicy(
     );
   } else {
     const status = await waitForJob(ports.queue, requested.jobId, signal);
-    if (status.state !== 'completed') throw new Error(`${TRAIN_SOURCE} ${requested.run.id} failed: ${status.failedReason ?? status.state}`);
+    if (status.state !== 'completed') throw new Error(`training run ${requested.run.id} failed: ${status.failedReason ?? status.state}`);
     TrainJobResult.parse(status.result);
     adapter = await adapterOfRun(ports.repos, tenant, requested.run.id);
   }
