@@ -1,5 +1,5 @@
 import { SeedImportError } from './errors';
-import { clauseMatcher, importInstructLabQna, looksLikeInstructLabQna, parseInstructLabQna } from './instructlab';
+import { clauseMatcher, importInstructLabQna, looksLikeInstructLabQna, parseInstructLabQna, stemWord } from './instructlab';
 import { parseDocument } from './parse';
 import { checkSeeds, importSeedsWithReport, SeedsJsonl, seedsFormat } from './seed-sources';
 
@@ -172,6 +172,19 @@ describe('clauseMatcher', () => {
     const match = clauseMatcher(tree);
     expect(match('What is the answer to this, and where are they?')).toEqual([]);
     expect(match('receipts for items above $25').map((c) => c.numbering)).toEqual(['2.1']);
+  });
+
+  it('folds word forms, so that a paraphrase still matches', () => {
+    expect(['approval', 'approved', 'approve', 'writing', 'written', 'days', 'business'].map(stemWord)).toEqual([
+      'approv',
+      'approv',
+      'approv',
+      'writ',
+      'writ',
+      'day',
+      'business',
+    ]);
+    expect(clauseMatcher(tree)(['Within eight hours?', 'Business class flights']).map((c) => c.numbering)).toEqual(['1.2']);
   });
 });
 

@@ -177,14 +177,33 @@ const STOPWORDS = new Set(
   ).split(/\s+/),
 );
 
-/** Content words: lower case, letters and digits, stop words dropped, a plural "s" folded. */
+const SUFFIXES = ['ations', 'ation', 'ings', 'ing', 'ies', 'ied', 'ed', 'es', 'als', 'al', 'en', 'ly', 's', 'e'];
+
+/**
+ * A crude suffix stripper, enough for word overlap: "approval", "approved", "approve" → "approv";
+ * "writing", "written" → "writ". Keeps at least four letters (three before a plural "s"); words of
+ * digits are kept whole.
+ */
+export function stemWord(word: string): string {
+  if (/^\p{N}+$/u.test(word)) return word;
+  for (const suffix of SUFFIXES) {
+    const keep = suffix === 's' ? 3 : 4;
+    if (word.endsWith(suffix) && word.length - suffix.length >= keep && !(suffix === 's' && word.endsWith('ss'))) {
+      const stem = word.slice(0, -suffix.length);
+      return /([b-df-hj-np-tv-z])\1$/.test(stem) ? stem.slice(0, -1) : stem;
+    }
+  }
+  return word;
+}
+
+/** Content words: lower case, letters and digits, stop words dropped, stemmed (`stemWord`). */
 export function contentTokens(text: string): string[] {
-  const words = text
+  return text
     .normalize('NFKC')
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => (/^\p{N}+$/u.test(w) ? w.length >= 2 : w.length >= 3) && !STOPWORDS.has(w));
-  return words.map((w) => (w.length > 4 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w));
+    .filter((w) => (/^\p{N}+$/u.test(w) ? w.length >= 2 : w.length >= 3) && !STOPWORDS.has(w))
+    .map(stemWord);
 }
 
 export interface ClauseMatchOptions {
@@ -199,8 +218,11 @@ export interface ClauseMatchOptions {
 /**
  * A lexical index of a document's clauses: for a text, the clauses that contain the largest
  * IDF-weighted share of its content words. General by construction: no rule knows any document.
+ * Given several views of one text (an answer, and the question with the answer), a clause is a
+ * candidate when it passes the thresholds for any view, and candidates are ranked by the sum of
+ * their scores over all views.
  */
-export function clauseMatcher(tree: DocumentTree, options: ClauseMatchOptions = {}): (text: string) => Clause[] {
+export function clauseMatcher(tree: DocumentTree, options: ClauseMatchOptions = {}): (views: string | readonly string[]) => Clause[] {
   const minScore = options.minScore ?? 0.4;
   const minShared = options.minShared ?? 2;
   const maxClauses = options.maxClauses ?? 2;
@@ -209,20 +231,27 @@ export function clauseMatcher(tree: DocumentTree, options: ClauseMatchOptions = 
   for (const set of clauseTokens) for (const t of set) df.set(t, (df.get(t) ?? 0) + 1);
   const n = tree.clauses.length;
   const idf = (t: string): number => Math.log(1 + n / (1 + (df.get(t) ?? 0)));
-  return (text: string) => {
+  const scoresOf = (text: string): { shared: number; score: number }[] => {
     const wanted = [...new Set(contentTokens(text))];
     const total = wanted.reduce((sum, t) => sum + idf(t), 0);
-    if (total === 0) return [];
-    const scored = clauseTokens
-      .map((set, index) => {
-        const shared = wanted.filter((t) => set.has(t));
-        return { index, shared: shared.length, score: shared.reduce((sum, t) => sum + idf(t), 0) / total };
-      })
-      .filter((s) => s.shared >= minShared && s.score >= minScore)
+    return clauseTokens.map((set) => {
+      const shared = wanted.filter((t) => set.has(t));
+      return { shared: shared.length, score: total === 0 ? 0 : shared.reduce((sum, t) => sum + idf(t), 0) / total };
+    });
+  };
+  return (views) => {
+    const perView = (typeof views === 'string' ? [views] : views).map(scoresOf);
+    const ranked = tree.clauses
+      .map((_, index) => ({
+        index,
+        admitted: perView.some((v) => (v[index]?.shared ?? 0) >= minShared && (v[index]?.score ?? 0) >= minScore),
+        score: perView.reduce((sum, v) => sum + (v[index]?.score ?? 0), 0),
+      }))
+      .filter((s) => s.admitted)
       .sort((a, b) => b.score - a.score || a.index - b.index);
-    const best = scored[0];
+    const best = ranked[0];
     if (!best) return [];
-    return scored
+    return ranked
       .filter((s) => s.score >= best.score * 0.9)
       .slice(0, maxClauses)
       .map((s) => tree.clauses[s.index] as Clause);
@@ -250,9 +279,9 @@ export interface InstructLabImport {
  * Imports an InstructLab qna.yaml as Q&A seeds of `tree`, as-is: each pair becomes one `qa` seed
  * with the file's question and answer (a skill's context prepended to its question; a knowledge
  * passage is not part of the example: the example model has no field for it). The file carries no
- * clause references: each pair is linked to the clauses its answer best matches (`clauseMatcher`),
- * or failing that its question and answer together; the context is not used, so that a pair whose
- * answer the document does not support is not linked through its passage. A pair that matches no clause is dropped and reported. Malformed files
+ * clause references: each pair is linked to the clauses that best match its answer and its question
+ * with its answer (`clauseMatcher`); the context is not used, so that a pair whose answer the
+ * document does not support is not linked through its passage. A pair that matches no clause is dropped and reported. Malformed files
  * throw a `SeedImportError`.
  */
 export function importInstructLabQna(text: string, tree: DocumentTree, options: ImportSeedsOptions = {}): InstructLabImport {
@@ -262,8 +291,7 @@ export function importInstructLabQna(text: string, tree: DocumentTree, options: 
   const report: SeedImportReport = { format: `instructlab-${kind}`, read: pairs.length, kept: 0, dropped: {}, droppedPairs: [] };
   for (const pair of pairs) {
     const rawQuestion = pair.context && kind === 'compositional-skill' ? pair.question.slice(pair.context.length).trim() : pair.question;
-    let clauses = match(pair.answer);
-    if (clauses.length === 0) clauses = match(`${rawQuestion}\n${pair.answer}`);
+    const clauses = match([pair.answer, `${rawQuestion}\n${pair.answer}`]);
     if (clauses.length === 0) {
       report.dropped['no-matching-clause'] = (report.dropped['no-matching-clause'] ?? 0) + 1;
       report.droppedPairs.push({ path: pair.path, line: pair.line, question: rawQuestion, reason: 'no-matching-clause' });
