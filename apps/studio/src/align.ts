@@ -205,6 +205,7 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
       statements: framed.statements.length,
       statementsByKind: result.statementsByKind,
       seeds: framed.seeds.length,
+      seedsDropped: framed.seedReport?.droppedPairs.length ?? 0,
       dataset: result.dataset.dataset,
       datasetCreated: result.dataset.created,
       timings: [...(frameTiming ? [{ ...frameTiming, ms: frameTiming.ms + prepareMs }] : []), ...rest],

@@ -22,7 +22,7 @@ export const ContextSettings = z.object({
   name: z.string().min(1),
   values: ContextValues.nullable(),
   thresholds: AuditThresholds,
-  seeds: z.string().nullable().describe('seed examples, JSON lines'),
+  seeds: z.string().nullable().describe('seed examples: JSON lines or an InstructLab qna.yaml'),
   createdAt: IsoTime,
   updatedAt: IsoTime,
 });

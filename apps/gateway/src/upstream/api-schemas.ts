@@ -23,7 +23,7 @@ export const CreateContextRequest = z
       .nullable()
       .default(null)
       .describe(
-        'Hand-written seed examples as JSON lines, checked line by line here (JSON, fields, labels, unique ids); their clause references are checked against the document when a dataset is generated',
+        'Hand-written seed examples as JSON lines, checked line by line here (JSON, fields, labels, unique ids), or an InstructLab taxonomy qna.yaml (knowledge version 3 or compositional skill version 2, told apart from JSON lines by content, checked here with the line and field of a problem); clause references are checked against the document when a dataset is generated, and each qna.yaml pair is linked to the clauses its answer matches (a pair matching none is dropped and counted)',
       ),
   })
   .strict();

@@ -126,6 +126,24 @@ describe('gateway forwarding to the owning services', () => {
     expect((await call('POST', '/v1/contexts', { id: 'ctx-1', name: 'Conduct', seeds: `${good}\n` })).status).toBe(201);
   });
 
+  it('takes an InstructLab qna.yaml as seeds, and refuses a malformed one naming the line, the field and the problem', async () => {
+    const before = framer.seen.length;
+    const qna = 'version: 2\ncreated_by: me\nseed_examples:\n  - question: May I accept a gift?\n    answer: Only up to $100.\n';
+    for (const [seeds, problem] of [
+      ['version: 2\ncreated_by: me\n', /^request body is invalid: seeds: seeds line 1: qna\.yaml seed_examples: /],
+      [qna.replace('Only up to $100.', '""'), /seeds line 5: qna\.yaml seed_examples\.0\.answer: must not be empty/],
+      ['version: 3\ncreated_by: me\nseed_examples:\n  - context: 7\n', /seeds line 4: qna\.yaml seed_examples\.0\.context: /],
+    ] as const) {
+      const res = await call('POST', '/v1/contexts', { id: 'ctx-1', name: 'Conduct', seeds });
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { detail: string; issues: { path: string }[] };
+      expect(body.detail).toMatch(problem);
+      expect(body.issues.map((i) => i.path)).toEqual(['seeds']);
+    }
+    expect(framer.seen.length).toBe(before);
+    expect((await call('POST', '/v1/contexts', { id: 'ctx-1', name: 'Conduct', seeds: qna })).status).toBe(201);
+  });
+
   it.each([
     ['a context name with NUL', '/v1/contexts', { id: 'ctx-1', name: 'Con\u0000duct' }, 'name'],
     ['a context name with escape', '/v1/contexts', { id: 'ctx-1', name: '\u001b]0;pwned\u0007' }, 'name'],

@@ -69,7 +69,8 @@ export const USAGE = `usage: studio align <policy.md|policy.txt> [options]
 options:
   --model <name|path>   base model: ${DEFAULT_MODEL} (default), tiny, or a model folder
   --values <file>       context values and audit thresholds (default: values.json beside the policy)
-  --seeds <file>        hand-written seed examples, JSON lines (default: seeds.jsonl beside the policy)
+  --seeds <file>        seed examples: JSON lines or an InstructLab qna.yaml
+                        (default: seeds.jsonl, else qna.yaml, beside the policy)
   --data-dir <dir>      where everything is stored (default: ${ALIGN_DEFAULTS.dataDir})
   --epochs <n>          training epochs (default: ${ALIGN_DEFAULTS.epochs})
   --max-steps <n>       cap on optimiser steps, 0 for no cap (default: ${ALIGN_DEFAULTS.maxSteps})

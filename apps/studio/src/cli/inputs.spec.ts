@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from './args';
+import { prepare } from '../align';
+import { InputError, parseAlignArgs } from './args';
 import { auditThresholdsFor } from '@studio/pipeline';
 import { loadInputs, mediaTypeOf, parseValues } from './inputs';
 
@@ -67,5 +68,73 @@ describe('inputs', () => {
     expect(mediaTypeOf('a.MD')).toBe('text/markdown');
     expect(mediaTypeOf('a.markdown')).toBe('text/markdown');
     expect(mediaTypeOf('a.txt')).toBe('text/plain');
+  });
+
+  describe('InstructLab qna.yaml seeds', () => {
+    const POLICY = [
+      '# Expenses',
+      '',
+      '## 1. Claims',
+      '',
+      '**1.1** Expense claims must be submitted within thirty days, with an itemised receipt for every item above $25.',
+      '',
+      '**1.2** Alcohol is never reimbursed.',
+      '',
+    ].join('\n');
+    const QNA = [
+      'version: 2',
+      'task_description: Answer questions about expense claims.',
+      'created_by: a-contributor',
+      'seed_examples:',
+      '  - question: Is wine with a client dinner reimbursed?',
+      '    answer: No. Alcohol is never reimbursed.',
+      '  - context: A $40 taxi receipt was lost.',
+      '    question: Can the taxi ride be claimed?',
+      '    answer: Not without an itemised receipt, which every item above $25 needs.',
+      '  - question: What is the capital of France?',
+      '    answer: Paris.',
+      '',
+    ].join('\n');
+
+    it('frames a policy with a qna.yaml given by --seeds: Q&A seeds linked to clauses, unmatched pairs counted', async () => {
+      writeFileSync(join(dir, 'rules.md'), POLICY);
+      writeFileSync(join(dir, 'skill.yaml'), QNA);
+      const { framed, inputs } = await prepare(parseAlignArgs(['frame', join(dir, 'rules.md'), '--seeds', join(dir, 'skill.yaml')]));
+      expect(inputs.seedsPath).toBe(join(dir, 'skill.yaml'));
+      expect(framed.seeds.map((s) => [s.kind, s.clauseRefs])).toEqual([
+        ['qa', ['1.2']],
+        ['qa', ['1.1']],
+      ]);
+      expect(framed.seeds[1]?.question).toBe('A $40 taxi receipt was lost.\n\nCan the taxi ride be claimed?');
+      expect(framed.seedReport).toMatchObject({
+        format: 'instructlab-compositional-skill',
+        read: 3,
+        kept: 2,
+        dropped: { 'no-matching-clause': 1 },
+      });
+    });
+
+    it('takes qna.yaml from beside the policy when there is no seeds.jsonl', async () => {
+      writeFileSync(join(dir, 'rules.md'), POLICY);
+      writeFileSync(join(dir, 'qna.yaml'), QNA);
+      const inputs = await loadInputs({ policy: join(dir, 'rules.md'), values: null, seeds: null, context: null });
+      expect(inputs.seedsPath).toBe(join(dir, 'qna.yaml'));
+    });
+
+    it.each([
+      ['a file without seed_examples', 'version: 2\ncreated_by: me\n', /qna\.yaml: seeds line 1: qna\.yaml seed_examples: /],
+      [
+        'an empty answer',
+        'version: 2\ncreated_by: me\nseed_examples:\n  - question: Q?\n    answer: ""\n',
+        /seeds line 5: .*seed_examples\.0\.answer: must not be empty/,
+      ],
+      ['YAML that is not a mapping', '- a\n- b\n', /is not an InstructLab qna\.yaml/],
+    ])('refuses %s before framing, naming the file, the line and the problem', async (_what, text, message) => {
+      writeFileSync(join(dir, 'rules.md'), POLICY);
+      writeFileSync(join(dir, 'qna.yaml'), text);
+      const args = { policy: join(dir, 'rules.md'), values: null, seeds: join(dir, 'qna.yaml'), context: null };
+      await expect(loadInputs(args)).rejects.toThrow(InputError);
+      await expect(loadInputs(args)).rejects.toThrow(message);
+    });
   });
 });

@@ -1,6 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { ContextValues, DocumentValidationError, SeedImportError, slugify, type MediaType } from '@studio/framing';
+import {
+  checkSeeds,
+  ContextValues,
+  DocumentValidationError,
+  looksLikeInstructLabQna,
+  SeedImportError,
+  slugify,
+  type MediaType,
+} from '@studio/framing';
 import { InputError } from './args';
 
 export interface AlignInputs {
@@ -56,6 +64,23 @@ export function parseValues(text: string, path: string): ContextValues {
 }
 
 /**
+ * Checks a seeds file before anything is framed: JSON lines, or an InstructLab qna.yaml (told apart
+ * by content; a `.yaml`/`.yml` file must be a qna.yaml). InputError naming the file, the line and
+ * the problem.
+ */
+export function checkSeedsFile(text: string, path: string): void {
+  if (['.yaml', '.yml'].includes(extname(path).toLowerCase()) && text.trim() !== '' && !looksLikeInstructLabQna(text)) {
+    throw new InputError(`seeds file ${path} is not an InstructLab qna.yaml (a YAML mapping with version, created_by and seed_examples)`);
+  }
+  try {
+    checkSeeds(text);
+  } catch (error) {
+    if (error instanceof SeedImportError) throw new InputError(`${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
  * Reads the policy, its values and seeds (by default the files beside the policy) and decides the
  * context and document ids. Nothing is written; every problem is an InputError.
  */
@@ -85,8 +110,11 @@ export async function loadInputs(args: {
     await requireFile(seedsPath, 'seeds file');
   } else if (await isFile(join(folder, 'seeds.jsonl'))) {
     seedsPath = join(folder, 'seeds.jsonl');
+  } else if (await isFile(join(folder, 'qna.yaml'))) {
+    seedsPath = join(folder, 'qna.yaml');
   }
   const seedsJsonl = seedsPath ? await readFile(seedsPath, 'utf8') : null;
+  if (seedsPath && seedsJsonl !== null) checkSeedsFile(seedsJsonl, seedsPath);
 
   const filename = basename(policyPath);
   const stem = slugify(filename.replace(/\.[^.]+$/, ''), 64) || 'document';

@@ -14,6 +14,8 @@ export interface AlignSummary {
   statements: number;
   statementsByKind: Record<NormativeKind, number>;
   seeds: number;
+  /** Seed pairs dropped on import (an InstructLab qna.yaml pair that matches no clause). */
+  seedsDropped?: number;
   dataset: DatasetVersionRecord;
   /** False when this exact dataset version was already published (a re-run). */
   datasetCreated: boolean;
@@ -69,7 +71,7 @@ export function renderSummary(summary: AlignSummary): string {
     ['statements', `${summary.statements}${kinds ? ` (${kinds})` : ''}`],
     [
       'examples',
-      `${dataset.train.examples + dataset.heldOut.examples} (train ${dataset.train.examples} / held-out ${dataset.heldOut.examples}; ${summary.seeds} seeds)`,
+      `${dataset.train.examples + dataset.heldOut.examples} (train ${dataset.train.examples} / held-out ${dataset.heldOut.examples}; ${summary.seeds} seeds${summary.seedsDropped ? `, ${summary.seedsDropped} seed pairs dropped (no matching clause)` : ''})`,
     ],
     ['dataset', `${dataset.id} sha256 ${dataset.sha256.slice(0, 16)}… clause coverage ${pct(dataset.clauseCoverage)}`],
   ];

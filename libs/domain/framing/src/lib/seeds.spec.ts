@@ -1,6 +1,7 @@
 import { SeedImportError } from './errors';
 import { parseDocument } from './parse';
-import { importSeeds, normaliseClauseRef, parseSeeds, SeedsJsonl } from './seeds';
+import { SeedsJsonl } from './seed-sources';
+import { importSeeds, normaliseClauseRef, parseSeeds } from './seeds';
 
 const tree = parseDocument(
   '## 3. Gifts\n\n**3.1** Employees may accept gifts up to $100.\n\n**3.2** The following are prohibited:\n\n- (a) cash;\n- (b) vouchers.\n',

@@ -85,16 +85,6 @@ export function parseSeeds(jsonl: string): SeedLine[] {
   return jsonl.split(/\r?\n/).flatMap((raw, index) => parseSeedLine(raw, index + 1, ids) ?? []);
 }
 
-/** Seed examples as JSON lines, checked with `parseSeeds` (an issue names the line and its problem). */
-export const SeedsJsonl = z.string().superRefine((jsonl, ctx) => {
-  try {
-    parseSeeds(jsonl);
-  } catch (error) {
-    if (!(error instanceof SeedImportError)) throw error;
-    ctx.addIssue({ code: 'custom', message: error.message });
-  }
-});
-
 /**
  * Import hand-written seed examples (JSON lines) into examples, resolving each clause reference
  * to the clause id in `tree`. Fails with a `SeedImportError` naming the line and the problem:
@@ -118,21 +108,24 @@ export function importSeeds(jsonl: string, tree: DocumentTree, options: ImportSe
       }
       return clause;
     });
-    examples.push(
-      Example.parse({
-        id: `seed-${tree.documentId}-${seed.id}`,
-        kind: seed.kind,
-        source: 'seed',
-        question: seed.question,
-        answer: seed.answer,
-        rejected: rejectedFor(seed),
-        label: seed.label ?? null,
-        clauseIds: clauses.map((c) => c.id),
-        clauseRefs: clauses.map((c) => c.numbering),
-        statementKind: null,
-        values: valuesForClause(clauses[0]?.numbering ?? '', options.values),
-      }),
-    );
+    examples.push(seedExample(seed, clauses, tree, options));
   });
   return examples;
+}
+
+/** A checked seed whose clause references are resolved to `clauses`, as an example of `tree`. */
+export function seedExample(seed: SeedLine, clauses: readonly Clause[], tree: DocumentTree, options: ImportSeedsOptions = {}): Example {
+  return Example.parse({
+    id: `seed-${tree.documentId}-${seed.id}`,
+    kind: seed.kind,
+    source: 'seed',
+    question: seed.question,
+    answer: seed.answer,
+    rejected: rejectedFor(seed),
+    label: seed.label ?? null,
+    clauseIds: clauses.map((c) => c.id),
+    clauseRefs: clauses.map((c) => c.numbering),
+    statementKind: null,
+    values: valuesForClause(clauses[0]?.numbering ?? '', options.values),
+  });
 }

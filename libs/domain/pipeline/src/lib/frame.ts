@@ -14,7 +14,7 @@ import {
   countStatementsByKind,
   extractStatements,
   generateExamples,
-  importSeeds,
+  importSeedsWithReport,
   normaliseQuestion,
   parseDocument,
   splitDataset,
@@ -27,6 +27,7 @@ import {
   type MediaType,
   type NormativeKind,
   type NormativeStatement,
+  type SeedImportReport,
 } from '@studio/framing';
 import { tenantKey, type Repository, type TenantId } from '@studio/ports';
 import { publishEvent } from './events';
@@ -282,7 +283,7 @@ export interface FramingInput {
   mediaType: MediaType;
   content: Uint8Array;
   values: ContextValues | null;
-  /** The context's seed examples (JSON lines), or null when it has none. */
+  /** The context's seed examples (JSON lines or an InstructLab qna.yaml), or null when it has none. */
   seedsJsonl: string | null;
   /** Seed of the template choices and of the split: same seed, same dataset. */
   seed: number;
@@ -298,6 +299,8 @@ export interface FramedDocument {
   statementsByKind: Record<NormativeKind, number>;
   generated: Example[];
   seeds: Example[];
+  /** Seeds read, kept and dropped by reason (an InstructLab qna.yaml drops pairs that match no clause); null without seeds. */
+  seedReport: SeedImportReport | null;
   version: DatasetVersion;
 }
 
@@ -315,13 +318,22 @@ export function frameDocument(input: FramingInput): FramedDocument {
   });
   const statements = extractStatements(tree);
   const generated = generateExamples(tree, statements, { seed: input.seed, values: input.values });
-  const seeds = input.seedsJsonl ? importSeeds(input.seedsJsonl, tree, { values: input.values }) : [];
+  const imported = input.seedsJsonl ? importSeedsWithReport(input.seedsJsonl, tree, { values: input.values }) : null;
+  const seeds = imported?.examples ?? [];
   // A seed and a template example may share a question: the hand-written seed wins.
   const seedQuestions = new Set(seeds.map((s) => normaliseQuestion(s.question)));
   const examples = [...seeds, ...generated.filter((e) => !seedQuestions.has(normaliseQuestion(e.question)))];
   const split = splitDataset(examples, { heldOutRatio: input.heldOutRatio, seed: input.seed });
   const version = buildDatasetVersion({ contextId: input.contextId, split, clauseIds: tree.clauses.map((c) => c.id) });
-  return { tree, statements, statementsByKind: countStatementsByKind(statements), generated, seeds, version };
+  return {
+    tree,
+    statements,
+    statementsByKind: countStatementsByKind(statements),
+    generated,
+    seeds,
+    seedReport: imported?.report ?? null,
+    version,
+  };
 }
 
 export interface DatasetPorts extends Publishing {
