@@ -144,10 +144,17 @@ describe('spans', () => {
     expect(spanScore('if asked', null).f1).toBe(0);
   });
 
-  it('measures text overlap as the overlap coefficient', () => {
-    expect(textOverlap('To the individual;', 'A covered entity may disclose PHI: to the individual')).toBe(1);
-    expect(textOverlap('alpha beta gamma delta', 'alpha beta omega')).toBeCloseTo(2 / 3);
-    expect(textOverlap('', 'x')).toBe(0);
+  it('measures text overlap on content words, one-sided and mutual', () => {
+    expect(textOverlap('To the individual;', 'A covered entity may disclose PHI: to the individual')).toEqual({
+      coefficient: 1,
+      mutual: 1 / 5,
+    });
+    const o = textOverlap('alpha beta gamma delta', 'alpha beta omega');
+    expect(o.coefficient).toBeCloseTo(2 / 3);
+    expect(o.mutual).toBeCloseTo(2 / 4);
+    // Function words alone do not overlap.
+    expect(textOverlap('to or of', 'to or of').coefficient).toBe(0);
+    expect(textOverlap('', 'x').coefficient).toBe(0);
   });
 });
 
@@ -188,7 +195,7 @@ describe('matchStatements', () => {
       gold('1(b)', 'obligation', 'A covered entity must keep records'),
     ];
     const p = [
-      predicted('1', 'obligation', 'A covered entity must keep records'), // ancestor of both
+      predicted('1', 'permission', 'A covered entity may disclose records'), // the same text, anchored at the parent
       predicted('1(b)', 'obligation', 'A covered entity must keep records'),
       predicted('1(c)', 'permission', 'A covered entity may disclose records'), // unrelated paragraph
     ];
@@ -198,6 +205,19 @@ describe('matchStatements', () => {
       [1, 1, 'same'],
     ]);
     expect(matchStatements(g, p, { relatedClauses: false }).map((x) => [x.gold, x.predicted])).toEqual([[1, 1]]);
+    // At another level the texts must nearly coincide: "keep" vs "disclose" is not enough.
+    expect(matchStatements([g[1] as GoldStatement], [predicted('1', 'obligation', 'A covered entity must disclose records')])).toEqual([]);
+  });
+
+  it('does not pair a lead-in with the items below it', () => {
+    const g = [gold('1(a)(1)', 'permission', 'To the individual;')];
+    const leadIn = predicted(
+      '1(a)',
+      'permission',
+      'A covered entity may disclose protected health information to the individual as follows:',
+    );
+    expect(matchStatements(g, [leadIn])).toEqual([]);
+    expect(matchStatements(g, [{ ...leadIn, reference: '1(a)(1)' }])).toHaveLength(1);
   });
 
   it('needs the overlap threshold', () => {

@@ -296,18 +296,29 @@ export function spanScore(predicted: string | null, gold: string | null, options
   return { precision, recall, f1, exact };
 }
 
+/** Function words left out of the text overlap used for matching (never out of span scores). */
+const FUNCTION_WORDS = new Set(
+  'to of or and in for by with as this that is are be under on any such from its it if than not may must'.split(' '),
+);
+
+export interface TextOverlap {
+  /** |A∩B| / min(|A|,|B|): one text (nearly) inside the other. */
+  coefficient: number;
+  /** |A∩B| / max(|A|,|B|): each text (nearly) inside the other. */
+  mutual: number;
+}
+
 /**
- * Text overlap used for matching: the overlap coefficient |A∩B| / min(|A|,|B|) over token sets
- * (normalised as for spans), so a gold clause inside a longer extracted sentence — or a shorter
- * extracted part inside a gold sentence — scores 1.
+ * Overlap of two texts as sets of normalised content tokens (as for spans, with function words
+ * such as "to", "of", "or", "may" left out so that shared boilerplate does not count).
  */
-export function textOverlap(a: string, b: string): number {
-  const x = new Set(spanTokens(a));
-  const y = new Set(spanTokens(b));
-  if (x.size === 0 || y.size === 0) return 0;
+export function textOverlap(a: string, b: string): TextOverlap {
+  const x = new Set(spanTokens(a).filter((t) => !FUNCTION_WORDS.has(t)));
+  const y = new Set(spanTokens(b).filter((t) => !FUNCTION_WORDS.has(t)));
+  if (x.size === 0 || y.size === 0) return { coefficient: 0, mutual: 0 };
   let common = 0;
   for (const t of x) if (y.has(t)) common += 1;
-  return common / Math.min(x.size, y.size);
+  return { coefficient: common / Math.min(x.size, y.size), mutual: common / Math.max(x.size, y.size) };
 }
 
 // ------------------------------------------------------------- matching --------------------
@@ -322,26 +333,32 @@ export interface ReferencedStatement {
 }
 
 export interface MatchOptions {
-  /** Minimum textOverlap(gold.text, statement.sentence) for a pair; default 0.5. */
+  /** Same paragraph: minimum overlap coefficient of gold text and extracted sentence; default 0.5. */
   threshold: number;
+  /**
+   * Ancestor or descendant paragraph: minimum mutual overlap (the same text anchored at another
+   * level, e.g. "(b)" for "(b)(1)"); default 0.8. A parent's lead-in sentence does not match its items.
+   */
+  relatedThreshold: number;
   /** Also pair a gold statement with one of an ancestor or descendant paragraph; default true. */
   relatedClauses: boolean;
 }
 
-export const DEFAULT_MATCH_OPTIONS: MatchOptions = { threshold: 0.5, relatedClauses: true };
+export const DEFAULT_MATCH_OPTIONS: MatchOptions = { threshold: 0.5, relatedThreshold: 0.8, relatedClauses: true };
 
 export interface GoldPair {
   gold: number;
   predicted: number;
   /** How the gold paragraph relates to the extracted statement's ("descendant": gold is below it). */
   relation: ClauseRelation;
+  /** The overlap coefficient of gold text and extracted sentence. */
   overlap: number;
 }
 
 /**
- * One-to-one matching of gold to extracted statements: a pair needs the same paragraph (or, with
- * `relatedClauses`, an ancestor or descendant in the same section) and a text overlap at or above
- * the threshold. Pairs are taken greedily, best first: same paragraph before related ones, then
+ * One-to-one matching of gold to extracted statements: a pair needs the same paragraph and an
+ * overlap coefficient at or above `threshold`, or (with `relatedClauses`) an ancestor or descendant
+ * paragraph in the same section and a mutual overlap at or above `relatedThreshold`. Pairs are taken greedily, best first: same paragraph before related ones, then
  * higher overlap, then document order.
  */
 export function matchStatements(
@@ -349,14 +366,15 @@ export function matchStatements(
   predicted: readonly ReferencedStatement[],
   options: Partial<MatchOptions> = {},
 ): GoldPair[] {
-  const { threshold, relatedClauses } = { ...DEFAULT_MATCH_OPTIONS, ...options };
+  const { threshold, relatedThreshold, relatedClauses } = { ...DEFAULT_MATCH_OPTIONS, ...options };
   const candidates: GoldPair[] = [];
   gold.forEach((g, gi) => {
     predicted.forEach((p, pi) => {
       const relation = clauseRelation(g.clause, p.reference);
       if (relation === null || (relation !== 'same' && !relatedClauses)) return;
       const overlap = textOverlap(g.text, p.statement.sentence);
-      if (overlap >= threshold) candidates.push({ gold: gi, predicted: pi, relation, overlap });
+      const enough = relation === 'same' ? overlap.coefficient >= threshold : overlap.mutual >= relatedThreshold;
+      if (enough) candidates.push({ gold: gi, predicted: pi, relation, overlap: overlap.coefficient });
     });
   });
   candidates.sort(
