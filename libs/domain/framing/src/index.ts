@@ -13,3 +13,4 @@ export * from './lib/statements';
 export * from './lib/text';
 export * from './lib/validate';
 export * from './lib/values';
+export * from './lib/gold';

@@ -1,0 +1,189 @@
+// Normative statements of the framer against a hand-marked gold sample.
+//   npm run bench:framing-gold [-- <corpus folder>]
+// The folder (default: ../shared/corpora/hipaa-privacy beside the repository root, or beside the
+// main checkout when this is a git worktree) holds the
+// regulation (45cfr164-subpart-e.md) and the gold file (statements.sample.jsonl). The regulation
+// is framed as the product frames it (parseDocument + extractStatements); statements of the
+// sections the gold covers are matched one-to-one to gold statements by legal reference and text
+// overlap (sets of normalised content words): the same paragraph with an overlap coefficient
+// |A∩B|/min ≥ 0.5, or an ancestor/descendant paragraph with a mutual overlap |A∩B|/max ≥ 0.8 (the
+// same text anchored at another level), and scored. A measurement: it exits 0 whatever the figures.
+import '../event-bus/register-paths';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  DEFAULT_MATCH_OPTIONS,
+  KINDS,
+  clauseReferences,
+  clauseRelation,
+  extractStatements,
+  parseDocument,
+  parseGoldJsonl,
+  parseReference,
+  predictedCondition,
+  statementSources,
+  scoreAgainstGold,
+  textOverlap,
+  type GoldStatement,
+  type ReferencedStatement,
+  type SpanSummary,
+} from '@studio/framing';
+
+const REGULATION = '45cfr164-subpart-e.md';
+const GOLD = 'statements.sample.jsonl';
+const root = join(__dirname, '..', '..');
+/** The main checkout's root when this is a git worktree (its .git is a "gitdir: <main>/.git/worktrees/<name>" file). */
+function mainCheckout(): string | null {
+  const dotGit = join(root, '.git');
+  if (!existsSync(dotGit) || statSync(dotGit).isDirectory()) return null;
+  const m = /^gitdir:\s*(.+?)[\\/]\.git[\\/]worktrees[\\/]/m.exec(readFileSync(dotGit, 'utf8'));
+  return m ? (m[1] as string) : null;
+}
+const besideRoot = (r: string): string => join(r, '..', 'shared', 'corpora', 'hipaa-privacy');
+const main = mainCheckout();
+const folder = resolve(process.argv[2] ?? (existsSync(besideRoot(root)) || main === null ? besideRoot(root) : besideRoot(main)));
+
+for (const file of [REGULATION, GOLD]) {
+  if (!existsSync(join(folder, file))) {
+    console.error(`missing ${join(folder, file)} (give the corpus folder as the first argument)`);
+    process.exit(2);
+  }
+}
+
+const text = readFileSync(join(folder, REGULATION), 'utf8');
+const gold: GoldStatement[] = parseGoldJsonl(readFileSync(join(folder, GOLD), 'utf8'));
+const tree = parseDocument(text, { documentId: 'hipaa-privacy', mediaType: 'text/markdown' });
+const statements = extractStatements(tree);
+const refs = clauseReferences(tree, text.replace(/\r\n?/g, '\n').split('\n'));
+const goldSections = new Set(gold.map((g) => parseReference(g.clause).section));
+const byId = new Map(tree.clauses.map((c) => [c.id, c]));
+
+const allReferenced: ReferencedStatement[] = statements.map((statement) => ({
+  statement,
+  reference: refs.get(statement.clauseId)?.reference ?? '',
+}));
+const predicted = allReferenced.filter((p) => goldSections.has(parseReference(p.reference).section));
+// "protected health information" and "PHI" are the same words only where the gold abbreviates.
+const goldUsesPhi = gold.some((g) => /\bPHI\b/.test(`${g.actor} ${g.action}`));
+const score = scoreAgainstGold(gold, predicted, { ...DEFAULT_MATCH_OPTIONS, phi: goldUsesPhi });
+
+const f = (x: number): string => x.toFixed(3);
+const pad = (s: string | number, n: number): string => String(s).padEnd(n);
+const lpad = (s: string | number, n: number): string => String(s).padStart(n);
+const cut = (s: string | null, n = 110): string => (s === null ? '∅' : s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+const clausesInSections = tree.clauses.filter((c) => goldSections.has(refs.get(c.id)?.section ?? ''));
+const disagree = clausesInSections.filter((c) => refs.get(c.id)?.labelAgrees === false).length;
+
+console.log(`Gold benchmark: normative statements (${folder})`);
+console.log(`  sections: ${[...goldSections].map((s) => `§ ${s}`).join(', ')}`);
+console.log(
+  `  clauses framed in them: ${clausesInSections.length} (framer leaf label differs from the source designator: ${disagree}); statements in the whole document: ${statements.length}`,
+);
+console.log(
+  `  matching: one-to-one, best first; same paragraph and content-word overlap coefficient >= ${DEFAULT_MATCH_OPTIONS.threshold}, or ancestor/descendant paragraph and mutual overlap >= ${DEFAULT_MATCH_OPTIONS.relatedThreshold}`,
+);
+console.log('');
+console.log(`gold statements                 ${score.gold}`);
+console.log(`extracted in those sections     ${score.predicted}`);
+console.log(
+  `matched pairs                   ${score.matched} (same paragraph ${score.sameClause}, ancestor/descendant ${score.matched - score.sameClause})`,
+);
+console.log('');
+console.log('| measure | precision | recall | F1 |');
+console.log('|---|---:|---:|---:|');
+console.log(`| statement detection | ${f(score.detection.precision)} | ${f(score.detection.recall)} | ${f(score.detection.f1)} |`);
+console.log(
+  `| kind, macro, end to end | ${f(score.kind.macroEndToEnd.precision)} | ${f(score.kind.macroEndToEnd.recall)} | ${f(score.kind.macroEndToEnd.f1)} |`,
+);
+console.log(
+  `| kind, macro, matched pairs | ${f(score.kind.macroMatched.precision)} | ${f(score.kind.macroMatched.recall)} | ${f(score.kind.macroMatched.f1)} |`,
+);
+const spanRow = (name: string, s: SpanSummary): string =>
+  `| ${name} span, token overlap (matched pairs) | ${f(s.precision)} | ${f(s.recall)} | ${f(s.f1)} |`;
+console.log(spanRow('actor', score.actor));
+console.log(spanRow('action', score.action));
+console.log(spanRow('condition', score.condition));
+console.log('');
+console.log(`kind accuracy on matched pairs  ${f(score.kind.accuracy)}`);
+console.log(
+  `strict span match (normalised: lower-case, punctuation and '*' removed, a/an/the dropped${goldUsesPhi ? ', "protected health information" = "PHI" (the gold abbreviates it)' : ''}): actor ${f(score.actor.exact)}, action ${f(score.action.exact)}, condition ${f(score.condition.exact)}`,
+);
+console.log(
+  `(predicted condition = the framer's condition and exception joined by "; "; an absent condition on both sides counts as a match)`,
+);
+console.log('');
+console.log('| kind | gold | extracted | P (end to end) | R (end to end) | P (matched) | R (matched) |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+for (const k of KINDS) {
+  const e = score.kind.endToEnd[k];
+  const m = score.kind.matched[k];
+  console.log(`| ${k} | ${e.gold} | ${e.predicted} | ${f(e.precision)} | ${f(e.recall)} | ${f(m.precision)} | ${f(m.recall)} |`);
+}
+console.log('');
+console.log('Confusion of kinds (rows: gold, columns: extracted; "missed": gold without a match; last row: extracted without a match)');
+const w = 12;
+console.log(`${pad('', w)}${KINDS.map((k) => lpad(k.slice(0, 11), w)).join('')}${lpad('missed', w)}`);
+const missedByKind = (k: string): number => score.missedGold.filter((i) => (gold[i] as GoldStatement).kind === k).length;
+for (const g of KINDS) {
+  console.log(`${pad(g.slice(0, 11), w)}${KINDS.map((p) => lpad(score.kind.confusion[g][p], w)).join('')}${lpad(missedByKind(g), w)}`);
+}
+const spuriousByKind = (k: string): number =>
+  score.falsePositives.filter((i) => (predicted[i] as ReferencedStatement).statement.kind === k).length;
+console.log(`${pad('unmatched', w)}${KINDS.map((k) => lpad(spuriousByKind(k), w)).join('')}`);
+
+// Why gold statements were missed, judged at the clause framed with the gold reference.
+const clauseByReference = new Map(tree.clauses.map((c) => [refs.get(c.id)?.reference ?? '', c]));
+const sources = new Set(statementSources(tree).map((c) => c.id));
+const reasons = {
+  'no framed clause has the reference': 0,
+  'clause not read for statements (an unnumbered paragraph to the framer)': 0,
+  'clause read, no statement extracted': 0,
+  'statements extracted there, none paired (text overlap too low, or paired with another gold statement)': 0,
+};
+for (const i of score.missedGold) {
+  const g = gold[i] as GoldStatement;
+  const clause = clauseByReference.get(g.clause);
+  if (!clause) reasons['no framed clause has the reference'] += 1;
+  else if (!sources.has(clause.id)) reasons['clause not read for statements (an unnumbered paragraph to the framer)'] += 1;
+  else if (!statements.some((s) => s.clauseId === clause.id)) reasons['clause read, no statement extracted'] += 1;
+  else reasons['statements extracted there, none paired (text overlap too low, or paired with another gold statement)'] += 1;
+}
+console.log('');
+console.log(`Gold statements without a match, by what the framer did at their clause:`);
+for (const [k, v] of Object.entries(reasons)) console.log(`  ${lpad(v, 3)}  ${k}`);
+
+const related = (g: GoldStatement): ReferencedStatement[] => predicted.filter((p) => clauseRelation(g.clause, p.reference) !== null);
+const spread = <T>(xs: readonly T[], n: number): T[] =>
+  xs.length <= n ? [...xs] : Array.from({ length: n }, (_, k) => xs[Math.floor((k * xs.length) / n)] as T);
+
+console.log('');
+console.log(
+  `${Math.min(10, score.missedGold.length)} of ${score.missedGold.length} gold statements without a match (spread over the file):`,
+);
+for (const i of spread(score.missedGold, 10)) {
+  const g = gold[i] as GoldStatement;
+  const near = related(g)
+    .map((p) => ({ p, o: textOverlap(g.text, p.statement.sentence).coefficient }))
+    .sort((a, b) => b.o - a.o)[0];
+  console.log(`- ${g.clause} [${g.kind}] actor=${g.actor} | "${cut(g.text)}"`);
+  console.log(
+    near
+      ? `    nearest extracted: ${near.p.reference} [${near.p.statement.kind}, "${near.p.statement.modality}"] overlap coefficient ${f(near.o)}: "${cut(near.p.statement.sentence)}"`
+      : '    nothing extracted at this paragraph or around it',
+  );
+}
+console.log('');
+console.log(
+  `${Math.min(10, score.falsePositives.length)} of ${score.falsePositives.length} extracted statements without a gold match (spread over the document):`,
+);
+for (const i of spread(score.falsePositives, 10)) {
+  const p = predicted[i] as ReferencedStatement;
+  const s = p.statement;
+  const clause = byId.get(statements.find((x) => x === s)?.clauseId ?? '');
+  console.log(
+    `- ${p.reference} (framer ${s.clauseNumbering}${clause ? `, L${clause.lineStart}` : ''}) [${s.kind}, "${s.modality}"] actor=${cut(s.actor, 40)}`,
+  );
+  console.log(`    action: "${cut(s.action, 80)}"; condition: "${cut(predictedCondition(s), 80)}"`);
+  console.log(`    sentence: "${cut(s.sentence)}"`);
+}

@@ -1,0 +1,538 @@
+import { z } from 'zod';
+import { Clause, DocumentTree, NormativeKind, NormativeStatement, Section } from './model';
+
+/**
+ * Scoring extracted normative statements against a hand-marked gold set (one JSON object per
+ * line: clause, kind, actor, action, condition, text), with legal references such as
+ * "164.502(a)(5)(ii)(B)(2)(viii)" as the common clause key.
+ */
+
+export const GoldStatement = z.object({
+  clause: z.string().min(1),
+  kind: NormativeKind,
+  actor: z.string().min(1),
+  action: z.string().min(1),
+  condition: z.string().nullable(),
+  text: z.string().min(1),
+});
+export type GoldStatement = z.infer<typeof GoldStatement>;
+
+/** Parse a gold JSONL file; throws naming the line of the first invalid record. */
+export function parseGoldJsonl(text: string): GoldStatement[] {
+  const out: GoldStatement[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      throw new Error(`gold line ${i + 1}: not JSON`);
+    }
+    const parsed = GoldStatement.safeParse(raw);
+    if (!parsed.success)
+      throw new Error(`gold line ${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    out.push(parsed.data);
+  });
+  return out;
+}
+
+// ------------------------------------------------------------- legal references ------------
+
+/** A paragraph designator as printed: "(a)", "(1)", "(iv)", "(B)", "(*2*)" (italic). */
+export interface Designator {
+  label: string;
+  italic: boolean;
+}
+
+const DESIGNATOR = /^\s*\((\*?)([A-Za-z]{1,5}|\d{1,3})\*?\)/;
+/** An italic run-in heading ("*Standard: Minimum necessary*—", "*Uses and disclosures.*"). */
+const RUN_IN_HEADING = /^\s*\*[^*]+\*\s*(?:[\u2014\u2013-]\s*)?/;
+
+/**
+ * The designators a source line opens with, including run-in ones after an italic paragraph
+ * heading: "(e)(1) *Standard: …* (i) A covered entity …" gives (e), (1), (i);
+ * "(5) *Prohibited uses*—(i) …" gives (5), (i). Lines without one give [].
+ */
+export function designatorChain(line: string): Designator[] {
+  const chain: Designator[] = [];
+  let rest = line.replace(/^\s*(?:[-*+]\s+)?/, '');
+  for (;;) {
+    const m = DESIGNATOR.exec(rest);
+    if (m) {
+      chain.push({ label: m[2] as string, italic: m[1] === '*' });
+      rest = rest.slice(m[0].length);
+      continue;
+    }
+    if (chain.length === 0) return chain;
+    const heading = RUN_IN_HEADING.exec(rest);
+    if (!heading) return chain;
+    const after = rest.slice(heading[0].length);
+    if (!DESIGNATOR.test(after)) return chain;
+    rest = after;
+  }
+}
+
+const ROMAN = /^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$/;
+
+export function romanValue(s: string): number | null {
+  const lower = s.toLowerCase();
+  if (!ROMAN.test(lower)) return null;
+  const values: Record<string, number> = { i: 1, v: 5, x: 10, l: 50, c: 100, d: 500, m: 1000 };
+  let total = 0;
+  for (let i = 0; i < lower.length; i++) {
+    const v = values[lower[i] as string] as number;
+    const next = values[lower[i + 1] as string] ?? 0;
+    total += v < next ? -v : v;
+  }
+  return total;
+}
+
+function letterValue(s: string): number | null {
+  return /^[a-z]$/i.test(s) ? s.toLowerCase().charCodeAt(0) - 96 : null;
+}
+
+/**
+ * The CFR paragraph hierarchy: (a) → (1) → (i) → (A) → (*1*) → (*i*). Levels are 0-based.
+ * Lower-case labels that are also roman numerals ("i", "v", "x") are read as the roman level when
+ * they continue a roman sequence there (or "i" opens one under an arabic paragraph), and as the
+ * letter level when they continue the letters; when both fit, the roman (deeper) reading wins.
+ */
+export function designatorLevel(d: Designator, path: readonly (string | undefined)[]): number {
+  const { label, italic } = d;
+  if (/^\d+$/.test(label)) return italic ? 4 : 1;
+  if (/^[A-Z]+$/.test(label)) return 3;
+  const roman = romanValue(label);
+  const letter = letterValue(label);
+  const romanLevel = italic ? 5 : 2;
+  if (roman === null) return 0;
+  if (letter === null) return romanLevel;
+  // "(c)", "(d)", "(l)", "(m)" are letters; only "i", "v", "x" are read either way.
+  if (!/^[ivx]$/.test(label)) return 0;
+  const prevRoman = path[romanLevel] !== undefined ? romanValue(path[romanLevel] as string) : null;
+  const romanFits = (roman === 1 && path[romanLevel - 1] !== undefined) || (prevRoman !== null && prevRoman === roman - 1);
+  const prevLetter = path[0] !== undefined ? letterValue(path[0] as string) : null;
+  const letterFits = !italic && ((letter === 1 && path[0] === undefined) || (prevLetter !== null && prevLetter === letter - 1));
+  if (romanFits) return romanLevel;
+  if (letterFits) return 0;
+  return path[romanLevel - 1] !== undefined ? romanLevel : 0;
+}
+
+/**
+ * Walk designator chains in document order and give each its full paragraph path:
+ * [[a], [1], [i], [2]] → (a), (a)(1), (a)(1)(i), (a)(2). A chain with no designator keeps the
+ * path of the paragraph before it only if `inherit` is true, else gets the empty path.
+ */
+export class ParagraphPathTracker {
+  private path: (string | undefined)[] = [];
+
+  reset(): void {
+    this.path = [];
+  }
+
+  next(chain: readonly Designator[]): string[] {
+    for (const d of chain) {
+      const level = designatorLevel(d, this.path);
+      const label = /^\d+$/.test(d.label) || /^[A-Z]+$/.test(d.label) ? d.label : d.label.toLowerCase();
+      this.path = [...this.path.slice(0, level), label];
+      // A skipped level (an "(i)" read under "(a)" with no "(1)") leaves holes: fill none.
+    }
+    return chain.length === 0 ? [] : this.path.filter((x): x is string => x !== undefined);
+  }
+}
+
+export function formatReference(section: string, path: readonly string[]): string {
+  return `${section}${path.map((p) => `(${p})`).join('')}`;
+}
+
+/** "§ 164.502 Uses and …" → "164.502"; "3.2 Gifts" (explicitly numbered) → "3.2"; else the numbering. */
+export function sectionReference(section: Pick<Section, 'title' | 'numbering'>): string {
+  const m = /§+\s*(\d+(?:\.\d+)*[a-z]?)/i.exec(section.title) ?? /^(\d+(?:\.\d+)+)$/.exec(section.numbering);
+  return m ? (m[1] as string) : section.numbering;
+}
+
+export interface ClauseReference {
+  /** "164.502(a)(1)(i)", or the section alone for a clause without designators. */
+  reference: string;
+  section: string;
+  path: string[];
+  /** The framer's own leaf label (last part of its numbering, "_n" de-duplication dropped). */
+  framerLabel: string;
+  /** False when the source's last leading designator differs from the framer's leaf label. */
+  labelAgrees: boolean;
+}
+
+/**
+ * Map each clause of a parsed tree to the legal reference a reader would write. The framer's
+ * numbering ("<section slug>.<leaf label>[_n]") keeps only the leaf label, lower-cased, with no
+ * hierarchy, so the path is rebuilt from the designators at the start of each clause's source line
+ * (`sourceLines` are the document's lines; clause.lineStart indexes them), in document order,
+ * restarting at every section. Clauses without designators (a section's introduction) get the
+ * section's reference.
+ */
+export function clauseReferences(tree: DocumentTree, sourceLines: readonly string[]): Map<string, ClauseReference> {
+  const sections = new Map(tree.sections.map((s) => [s.id, s]));
+  const tracker = new ParagraphPathTracker();
+  const out = new Map<string, ClauseReference>();
+  let currentSection: string | null = null;
+  for (const clause of tree.clauses) {
+    if (clause.sectionId !== currentSection) {
+      tracker.reset();
+      currentSection = clause.sectionId;
+    }
+    const section = clause.sectionId ? sections.get(clause.sectionId) : undefined;
+    const sectionRef = section ? sectionReference(section) : '';
+    const chain =
+      clause.kind === 'paragraph' || clause.kind === 'list-item' ? designatorChain(sourceLines[clause.lineStart - 1] ?? '') : [];
+    const path = tracker.next(chain);
+    out.set(clause.id, {
+      reference: formatReference(sectionRef, path),
+      section: sectionRef,
+      path,
+      framerLabel: framerLabel(clause),
+      labelAgrees: agrees(clause, chain),
+    });
+  }
+  return out;
+}
+
+function framerLabel(clause: Clause): string {
+  const leaf = clause.numbering.split('.').pop() ?? '';
+  return leaf.replace(/_\d+$/, '');
+}
+
+function agrees(clause: Clause, chain: readonly Designator[]): boolean {
+  if (!clause.numbered) return true;
+  const first = chain[0];
+  return first !== undefined && first.label.toLowerCase() === framerLabel(clause);
+}
+
+/** Split "164.502(a)(1)(i)" into its section and paragraph path. */
+export function parseReference(ref: string): { section: string; path: string[] } {
+  const at = ref.indexOf('(');
+  const section = (at < 0 ? ref : ref.slice(0, at)).trim();
+  const path = at < 0 ? [] : [...ref.slice(at).matchAll(/\(([^)]+)\)/g)].map((m) => (m[1] as string).replace(/\*/g, ''));
+  return { section, path };
+}
+
+export type ClauseRelation = 'same' | 'ancestor' | 'descendant';
+
+/** How reference `a` relates to `b`: the same paragraph, an ancestor of it, a descendant, or none. */
+export function clauseRelation(a: string, b: string): ClauseRelation | null {
+  const x = parseReference(a);
+  const y = parseReference(b);
+  if (x.section !== y.section) return null;
+  const n = Math.min(x.path.length, y.path.length);
+  for (let i = 0; i < n; i++) if (x.path[i] !== y.path[i]) return null;
+  if (x.path.length === y.path.length) return 'same';
+  return x.path.length < y.path.length ? 'ancestor' : 'descendant';
+}
+
+// ------------------------------------------------------------- text and spans --------------
+
+const ARTICLES = new Set(['a', 'an', 'the']);
+
+export interface SpanNormalisation {
+  /** Treat "protected health information" and "PHI" as the same words (when the gold uses "PHI"). */
+  phi: boolean;
+}
+
+/**
+ * Normalise a span for comparison: lower-case, "protected health information" → "phi" (when
+ * asked), Markdown '*' and punctuation replaced by spaces, the articles a/an/the dropped, spaces
+ * collapsed.
+ */
+export function normaliseSpan(text: string | null, options: SpanNormalisation = { phi: true }): string {
+  if (text === null) return '';
+  let s = text.toLowerCase().replace(/\*/g, '');
+  if (options.phi) s = s.replace(/\bprotected health information\b/g, 'phi');
+  return s
+    .replace(/[^\p{L}\p{N}\s]+/gu, ' ')
+    .split(/\s+/)
+    .filter((w) => w.length > 0 && !ARTICLES.has(w))
+    .join(' ');
+}
+
+export function spanTokens(text: string | null, options?: SpanNormalisation): string[] {
+  const n = normaliseSpan(text, options);
+  return n === '' ? [] : n.split(' ');
+}
+
+function multisetOverlap(a: readonly string[], b: readonly string[]): number {
+  const counts = new Map<string, number>();
+  for (const t of a) counts.set(t, (counts.get(t) ?? 0) + 1);
+  let common = 0;
+  for (const t of b) {
+    const c = counts.get(t) ?? 0;
+    if (c > 0) {
+      common += 1;
+      counts.set(t, c - 1);
+    }
+  }
+  return common;
+}
+
+export interface SpanScore {
+  precision: number;
+  recall: number;
+  f1: number;
+  /** The normalised strings are equal (both empty counts as equal). */
+  exact: boolean;
+}
+
+/**
+ * Token-level overlap of a predicted span against a gold span (bags of normalised tokens).
+ * Both empty: 1/1/1; exactly one empty: 0/0/0.
+ */
+export function spanScore(predicted: string | null, gold: string | null, options?: SpanNormalisation): SpanScore {
+  const p = spanTokens(predicted, options);
+  const g = spanTokens(gold, options);
+  const exact = p.join(' ') === g.join(' ');
+  if (p.length === 0 && g.length === 0) return { precision: 1, recall: 1, f1: 1, exact };
+  if (p.length === 0 || g.length === 0) return { precision: 0, recall: 0, f1: 0, exact };
+  const common = multisetOverlap(p, g);
+  const precision = common / p.length;
+  const recall = common / g.length;
+  const f1 = common === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  return { precision, recall, f1, exact };
+}
+
+/** Function words left out of the text overlap used for matching (never out of span scores). */
+const FUNCTION_WORDS = new Set(
+  'to of or and in for by with as this that is are be under on any such from its it if than not may must'.split(' '),
+);
+
+export interface TextOverlap {
+  /** |A∩B| / min(|A|,|B|): one text (nearly) inside the other. */
+  coefficient: number;
+  /** |A∩B| / max(|A|,|B|): each text (nearly) inside the other. */
+  mutual: number;
+}
+
+/**
+ * Overlap of two texts as sets of normalised content tokens (as for spans, with function words
+ * such as "to", "of", "or", "may" left out so that shared boilerplate does not count).
+ */
+export function textOverlap(a: string, b: string): TextOverlap {
+  const x = new Set(spanTokens(a).filter((t) => !FUNCTION_WORDS.has(t)));
+  const y = new Set(spanTokens(b).filter((t) => !FUNCTION_WORDS.has(t)));
+  if (x.size === 0 || y.size === 0) return { coefficient: 0, mutual: 0 };
+  let common = 0;
+  for (const t of x) if (y.has(t)) common += 1;
+  return { coefficient: common / Math.min(x.size, y.size), mutual: common / Math.max(x.size, y.size) };
+}
+
+// ------------------------------------------------------------- matching --------------------
+
+/** An extracted statement with the legal reference of its clause. */
+export interface ReferencedStatement {
+  statement: Pick<
+    NormativeStatement,
+    'kind' | 'actor' | 'action' | 'condition' | 'exception' | 'sentence' | 'modality' | 'clauseNumbering'
+  >;
+  reference: string;
+}
+
+export interface MatchOptions {
+  /** Same paragraph: minimum overlap coefficient of gold text and extracted sentence; default 0.5. */
+  threshold: number;
+  /**
+   * Ancestor or descendant paragraph: minimum mutual overlap (the same text anchored at another
+   * level, e.g. "(b)" for "(b)(1)"); default 0.8. A parent's lead-in sentence does not match its items.
+   */
+  relatedThreshold: number;
+  /** Also pair a gold statement with one of an ancestor or descendant paragraph; default true. */
+  relatedClauses: boolean;
+}
+
+export const DEFAULT_MATCH_OPTIONS: MatchOptions = { threshold: 0.5, relatedThreshold: 0.8, relatedClauses: true };
+
+export interface GoldPair {
+  gold: number;
+  predicted: number;
+  /** How the gold paragraph relates to the extracted statement's ("descendant": gold is below it). */
+  relation: ClauseRelation;
+  /** The overlap coefficient of gold text and extracted sentence. */
+  overlap: number;
+}
+
+/**
+ * One-to-one matching of gold to extracted statements: a pair needs the same paragraph and an
+ * overlap coefficient at or above `threshold`, or (with `relatedClauses`) an ancestor or descendant
+ * paragraph in the same section and a mutual overlap at or above `relatedThreshold`. Pairs are taken greedily, best first: same paragraph before related ones, then
+ * higher overlap, then document order.
+ */
+export function matchStatements(
+  gold: readonly GoldStatement[],
+  predicted: readonly ReferencedStatement[],
+  options: Partial<MatchOptions> = {},
+): GoldPair[] {
+  const { threshold, relatedThreshold, relatedClauses } = { ...DEFAULT_MATCH_OPTIONS, ...options };
+  const candidates: GoldPair[] = [];
+  gold.forEach((g, gi) => {
+    predicted.forEach((p, pi) => {
+      const relation = clauseRelation(g.clause, p.reference);
+      if (relation === null || (relation !== 'same' && !relatedClauses)) return;
+      const overlap = textOverlap(g.text, p.statement.sentence);
+      const enough = relation === 'same' ? overlap.coefficient >= threshold : overlap.mutual >= relatedThreshold;
+      if (enough) candidates.push({ gold: gi, predicted: pi, relation, overlap: overlap.coefficient });
+    });
+  });
+  candidates.sort(
+    (a, b) =>
+      Number(b.relation === 'same') - Number(a.relation === 'same') ||
+      b.overlap - a.overlap ||
+      a.gold - b.gold ||
+      a.predicted - b.predicted,
+  );
+  const usedGold = new Set<number>();
+  const usedPredicted = new Set<number>();
+  const pairs: GoldPair[] = [];
+  for (const c of candidates) {
+    if (usedGold.has(c.gold) || usedPredicted.has(c.predicted)) continue;
+    usedGold.add(c.gold);
+    usedPredicted.add(c.predicted);
+    pairs.push(c);
+  }
+  return pairs.sort((a, b) => a.gold - b.gold);
+}
+
+// ------------------------------------------------------------- scoring ---------------------
+
+export interface PrecisionRecall {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export function prf(tp: number, predicted: number, actual: number): PrecisionRecall {
+  const precision = predicted === 0 ? 0 : tp / predicted;
+  const recall = actual === 0 ? 0 : tp / actual;
+  return { precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
+}
+
+export interface SpanSummary {
+  /** Means over matched pairs of the per-pair token precision, recall and F1. */
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Share of matched pairs whose normalised spans are equal. */
+  exact: number;
+}
+
+export interface KindScores {
+  /** Over matched pairs: share with the gold kind. */
+  accuracy: number;
+  /** Per kind over matched pairs (predicted k among pairs / gold k among pairs). */
+  matched: Record<NormativeKind, PrecisionRecall & { gold: number; predicted: number }>;
+  /** Per kind end to end: unmatched gold counts as missed, unmatched extracted as wrong. */
+  endToEnd: Record<NormativeKind, PrecisionRecall & { gold: number; predicted: number }>;
+  macroMatched: PrecisionRecall;
+  macroEndToEnd: PrecisionRecall;
+  /** confusion[gold kind][predicted kind] over matched pairs. */
+  confusion: Record<NormativeKind, Record<NormativeKind, number>>;
+}
+
+export interface GoldScore {
+  gold: number;
+  predicted: number;
+  matched: number;
+  sameClause: number;
+  detection: PrecisionRecall;
+  kind: KindScores;
+  actor: SpanSummary;
+  action: SpanSummary;
+  condition: SpanSummary;
+  pairs: GoldPair[];
+  missedGold: number[];
+  falsePositives: number[];
+}
+
+export const KINDS: readonly NormativeKind[] = NormativeKind.options;
+
+/** The predicted condition compared with gold's: the framer's condition and exception, joined by "; ". */
+export function predictedCondition(s: Pick<NormativeStatement, 'condition' | 'exception'>): string | null {
+  const parts = [s.condition, s.exception].filter((x): x is string => x !== null && x.trim() !== '');
+  return parts.length > 0 ? parts.join('; ') : null;
+}
+
+function summarise(scores: SpanScore[]): SpanSummary {
+  const n = scores.length;
+  const mean = (f: (s: SpanScore) => number): number => (n === 0 ? 0 : scores.reduce((a, s) => a + f(s), 0) / n);
+  return {
+    precision: mean((s) => s.precision),
+    recall: mean((s) => s.recall),
+    f1: mean((s) => s.f1),
+    exact: mean((s) => (s.exact ? 1 : 0)),
+  };
+}
+
+function macro(per: Record<NormativeKind, PrecisionRecall & { gold: number; predicted: number }>): PrecisionRecall {
+  const present = KINDS.filter((k) => per[k].gold > 0 || per[k].predicted > 0);
+  const n = present.length;
+  const precision = n === 0 ? 0 : present.reduce((a, k) => a + per[k].precision, 0) / n;
+  const recall = n === 0 ? 0 : present.reduce((a, k) => a + per[k].recall, 0) / n;
+  return { precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
+}
+
+function zeroByKind(): Record<NormativeKind, number> {
+  return { obligation: 0, prohibition: 0, permission: 0, exception: 0, definition: 0 };
+}
+
+/** Match and score extracted statements against gold (both already limited to the same sections). */
+export function scoreAgainstGold(
+  gold: readonly GoldStatement[],
+  predicted: readonly ReferencedStatement[],
+  options: Partial<MatchOptions & SpanNormalisation> = {},
+): GoldScore {
+  const pairs = matchStatements(gold, predicted, options);
+  const span: SpanNormalisation = { phi: options.phi ?? true };
+  const confusion = Object.fromEntries(KINDS.map((k) => [k, zeroByKind()])) as Record<NormativeKind, Record<NormativeKind, number>>;
+  const actor: SpanScore[] = [];
+  const action: SpanScore[] = [];
+  const condition: SpanScore[] = [];
+  for (const pair of pairs) {
+    const g = gold[pair.gold] as GoldStatement;
+    const p = (predicted[pair.predicted] as ReferencedStatement).statement;
+    confusion[g.kind][p.kind] += 1;
+    actor.push(spanScore(p.actor, g.actor, span));
+    action.push(spanScore(p.action, g.action, span));
+    condition.push(spanScore(predictedCondition(p), g.condition, span));
+  }
+  const goldByKind = zeroByKind();
+  for (const g of gold) goldByKind[g.kind] += 1;
+  const predictedByKind = zeroByKind();
+  for (const p of predicted) predictedByKind[p.statement.kind] += 1;
+  const matchedPer = {} as KindScores['matched'];
+  const endToEndPer = {} as KindScores['endToEnd'];
+  for (const k of KINDS) {
+    const tp = confusion[k][k];
+    const goldK = KINDS.reduce((a, j) => a + confusion[k][j], 0);
+    const predK = KINDS.reduce((a, j) => a + confusion[j][k], 0);
+    matchedPer[k] = { ...prf(tp, predK, goldK), gold: goldK, predicted: predK };
+    endToEndPer[k] = { ...prf(tp, predictedByKind[k], goldByKind[k]), gold: goldByKind[k], predicted: predictedByKind[k] };
+  }
+  const agree = KINDS.reduce((a, k) => a + confusion[k][k], 0);
+  const matchedGold = new Set(pairs.map((p) => p.gold));
+  const matchedPredicted = new Set(pairs.map((p) => p.predicted));
+  return {
+    gold: gold.length,
+    predicted: predicted.length,
+    matched: pairs.length,
+    sameClause: pairs.filter((p) => p.relation === 'same').length,
+    detection: prf(pairs.length, predicted.length, gold.length),
+    kind: {
+      accuracy: pairs.length === 0 ? 0 : agree / pairs.length,
+      matched: matchedPer,
+      endToEnd: endToEndPer,
+      macroMatched: macro(matchedPer),
+      macroEndToEnd: macro(endToEndPer),
+      confusion,
+    },
+    actor: summarise(actor),
+    action: summarise(action),
+    condition: summarise(condition),
+    pairs,
+    missedGold: gold.map((_, i) => i).filter((i) => !matchedGold.has(i)),
+    falsePositives: predicted.map((_, i) => i).filter((i) => !matchedPredicted.has(i)),
+  };
+}
