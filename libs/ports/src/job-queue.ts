@@ -22,7 +22,10 @@ export interface JobStatus {
 
 export interface JobContext {
   jobId: string;
+  /** This attempt, from 1. */
   attempt: number;
+  /** The attempts the job is allowed: `attempt === maxAttempts` is its last. */
+  maxAttempts: number;
   reportProgress(progress: Record<string, unknown>): Promise<void>;
   /**
    * Aborted when the job is cancelled (reason JOB_CANCELLED: the job ends `cancelled`, without

@@ -129,6 +129,7 @@ export class BullMqJobWorker implements JobWorker {
     const context: JobContext = {
       jobId,
       attempt: job.attemptsMade + 1,
+      maxAttempts: Math.max(1, job.opts.attempts ?? 1),
       reportProgress: (progress) => job.updateProgress(progress),
       signal: signal ?? new AbortController().signal,
     };

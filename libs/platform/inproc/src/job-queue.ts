@@ -289,6 +289,7 @@ export class InProcessJobWorker implements JobWorker {
       const result = await this.registry.handlerFor(record.name)(payload, {
         jobId: record.id,
         attempt: record.attemptsMade + 1,
+        maxAttempts: record.attempts,
         reportProgress: async (progress) => this.queue.setProgress(record, progress),
         signal: controller.signal,
       });

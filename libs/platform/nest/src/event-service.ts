@@ -1,4 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
+import { ConfigError } from '@studio/config';
 import { EventBusModule } from './event-bus.module';
 import { kafkaEventBusOptions } from './kafka-event-bus';
 import { MongoModule } from './mongo.module';
@@ -22,6 +23,17 @@ export interface EventServiceConfig {
  * started and stopped by the transport.
  */
 export function eventServiceModules(service: string, config: EventServiceConfig): DynamicModule[] {
+  if (config.KAFKA_HANDLER_TIMEOUT_MS >= config.KAFKA_SESSION_TIMEOUT_MS) {
+    throw new ConfigError(
+      [
+        {
+          variable: 'KAFKA_HANDLER_TIMEOUT_MS',
+          problem: `KAFKA_HANDLER_TIMEOUT_MS (${config.KAFKA_HANDLER_TIMEOUT_MS}) must be below KAFKA_SESSION_TIMEOUT_MS (${config.KAFKA_SESSION_TIMEOUT_MS}): a handler still running when the session ends loses its consumer's partitions`,
+        },
+      ],
+      service,
+    );
+  }
   return [
     MongoModule.forRoot({ url: config.MONGO_URL, dbName: config.MONGO_DB }),
     EventBusModule.forRoot(

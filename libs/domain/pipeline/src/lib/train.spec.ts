@@ -14,6 +14,7 @@ import {
   trainableDataset,
   trainingRunId,
   trainJobHandler,
+  TRAIN_JOB_ATTEMPTS,
   TrainingRunTracker,
 } from './train';
 
@@ -161,8 +162,9 @@ describe('training stage', () => {
     expect(completed).toMatchObject({ adapterId: adapter.id, datasetVersionId: dataset.id });
   });
 
-  it('publishes training.run.failed and fails the job when the runtime reports a failure', async () => {
-    worker.handle(TRAIN_JOB, handler(scriptedTrainer(1, 'failed')));
+  it('publishes training.run.failed once, after the last attempt, and fails the job when the runtime reports a failure', async () => {
+    const trainer = scriptedTrainer(1, 'failed');
+    worker.handle(TRAIN_JOB, handler(trainer));
     await worker.start();
     const requested = await request();
     if (requested.kind !== 'enqueued') throw new Error('expected a new run');
@@ -170,8 +172,12 @@ describe('training stage', () => {
     await h.bus.idle();
     expect(status.state).toBe('failed');
     expect(status.failedReason).toMatch(/DatasetError: bad line 3/);
-    const failed = h.events.find((e) => e.topic === 'training.run.failed.v1')?.event.data as { error: { type: string } };
-    expect(failed.error.type).toBe('DatasetError');
+    const failures = h.events
+      .filter((e) => e.topic === 'training.run.failed.v1')
+      .map((e) => e.event.data as { error: { type: string }; attempts: number });
+    expect(trainer.jobs).toHaveLength(TRAIN_JOB_ATTEMPTS);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ error: { type: 'DatasetError' }, attempts: TRAIN_JOB_ATTEMPTS });
     expect((await h.repos.runs.get(TENANT, requested.run.id))?.state).toBe('failed');
     await expect(adapterOfRun(h.repos, TENANT, requested.run.id)).rejects.toThrow(/is failed: DatasetError/);
   });

@@ -371,7 +371,8 @@ export class TrainingRunTracker {
 export function trainJobHandler(ports: { tracker: TrainingRunTracker; trainer: ModelTrainer }): JobHandler<typeof TRAIN_JOB> {
   return async (job, context: JobContext): Promise<TrainJobResult> => {
     const fail = async (type: string, message: string): Promise<never> => {
-      await ports.tracker.failed(job, { type, message }, context.attempt);
+      // As with the BullMQ worker, the run fails when its last attempt does; an earlier one is retried.
+      if (context.attempt >= context.maxAttempts) await ports.tracker.failed(job, { type, message }, context.attempt);
       throw new Error(`training run ${job.run_id} failed: ${type}: ${message}`);
     };
     let outcome: { ok: TrainJobResult } | { error: { type: string; message: string } } | null = null;

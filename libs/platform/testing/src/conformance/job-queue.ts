@@ -153,9 +153,11 @@ export function describeJobQueueConformance(name: string, makeQueue: () => Promi
 
     it('retries a failing handler up to its attempts, then fails the job with the last error', async () => {
       const attempts: number[] = [];
+      const allowed: number[] = [];
       const w = worker();
       w.handle(JOB, async (_data, context) => {
         attempts.push(context.attempt);
+        allowed.push(context.maxAttempts);
         throw new Error(`evaluation failed on attempt ${context.attempt}`);
       });
       await w.start();
@@ -165,6 +167,8 @@ export function describeJobQueueConformance(name: string, makeQueue: () => Promi
       expect(attempts).toEqual([1, 2, 3]);
       await sleep(200);
       expect(attempts).toEqual([1, 2, 3]);
+      // Every attempt knows which one is the last.
+      expect(allowed).toEqual([3, 3, 3]);
     });
 
     it('waits an exponential backoff between attempts: backoffMs, then twice that', async () => {
