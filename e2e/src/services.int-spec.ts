@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
-import { freePort, SERVICES, ServiceProcess, type ServiceName } from './harness/service-process';
+import { freePort, SERVICES, ServiceProcess, serviceRunEnv, type ServiceName } from './harness/service-process';
 
 /**
  * Boots every service as its own process, the way `nx serve` and the container images do,
@@ -15,15 +15,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
   const artifactDir = mkdtempSync(join(tmpdir(), 'studio-svc-artifacts-'));
 
   function envFor(name: ServiceName, port: number): Record<string, string> {
-    const env: Record<string, string> = {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_TIMEOUT_MS: '8000',
-      KAFKA_BROKERS: urls.KAFKA_BROKERS,
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      KAFKA_GROUP_ID: `${run}.${name}`,
-    };
+    const env: Record<string, string> = serviceRunEnv(run, name, port, urls.KAFKA_BROKERS);
     if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name.replace('-', '_')}` });
     if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
     if (name === 'framer' || name === 'ontology' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectMongo } from '@studio/mongo';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
-import { freePort, ServiceProcess, type ServiceName } from './harness/service-process';
+import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './harness/service-process';
 
 /**
  * Soak of the distributed profile's framing path: the gateway and the framer as processes on the
@@ -51,15 +51,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL'], `soak: ${DOCUMENTS} document
   const diagnostics = () => [...services.values()].map((s) => s.process.tail(30)).join('\n');
 
   function envFor(name: ServiceName, port: number): Record<string, string> {
-    const env: Record<string, string> = {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_TIMEOUT_MS: '8000',
-      KAFKA_BROKERS: urls.KAFKA_BROKERS,
-      KAFKA_TOPIC_PREFIX: `${run}.`,
-      KAFKA_GROUP_ID: `${run}.${name}`,
-    };
+    const env: Record<string, string> = serviceRunEnv(run, name, port, urls.KAFKA_BROKERS);
     if (name === 'framer') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_framer`, STUDIO_ARTIFACT_DIR: artifactDir });
     if (name === 'gateway') env['FRAMER_URL'] = url('framer');
     return env;

@@ -80,3 +80,16 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** What every service of a test run is started with: its port, quiet logs, a short shutdown, and the run's Kafka topics and group. */
+export function serviceRunEnv(run: string, name: ServiceName, port: number, kafkaBrokers: string): Record<string, string> {
+  return {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_TIMEOUT_MS: '8000',
+    KAFKA_BROKERS: kafkaBrokers,
+    KAFKA_TOPIC_PREFIX: `${run}.`,
+    KAFKA_GROUP_ID: `${run}.${name}`,
+  };
+}

@@ -11,7 +11,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mongoose';
 import { RuntimeProcess } from './runtime-process';
-import { freePort, ServiceProcess, type ServiceName } from './service-process';
+import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './service-process';
 
 export type Json = Record<string, unknown>;
 
@@ -126,15 +126,7 @@ export class Stack {
 
   /** The configuration of a service in this run. */
   private envFor(name: ServiceName, port: number, url: (other: ServiceName) => string): Record<string, string> {
-    const env: Record<string, string> = {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      SHUTDOWN_TIMEOUT_MS: '8000',
-      KAFKA_BROKERS: this.urls.KAFKA_BROKERS,
-      KAFKA_TOPIC_PREFIX: `${this.run}.`,
-      KAFKA_GROUP_ID: `${this.run}.${name}`,
-    };
+    const env: Record<string, string> = serviceRunEnv(this.run, name, port, this.urls.KAFKA_BROKERS);
     // The consumers remember handled event ids in Redis here (services.int-spec covers the Mongo store).
     if (name !== 'gateway') {
       Object.assign(env, {

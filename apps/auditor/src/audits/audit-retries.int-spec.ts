@@ -12,7 +12,7 @@ import {
 import { BullMqJobQueue, BullMqJobWorker } from '@studio/bullmq';
 import { SqliteRepository } from '@studio/inproc';
 import { EVENT_BUS } from '@studio/nest';
-import { AuditRunRecord, type DatasetVersionRecord } from '@studio/pipeline';
+import { AuditRunRecord } from '@studio/pipeline';
 import { tenantId } from '@studio/ports';
 import { describeWithServers, uniqueName } from '@studio/testing';
 import { AUDIT_CANDIDATES, AUDIT_CANDIDATES_REPOSITORY, candidateFromCompletedRun } from '../candidates/audit-candidate';
@@ -21,6 +21,7 @@ import { FRAMER_CLIENT, FramerClient } from './framer-client';
 import { ReportsController } from './reports.controller';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './request-audit';
 import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit } from './run-audit';
+import { DATASET } from './fixtures.spec-helper';
 
 /**
  * Audits on the real `evaluation` queue (BullMQ on Redis): an audit whose dependency refuses
@@ -29,20 +30,7 @@ import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit } from './run-audit';
  */
 describeWithServers(['REDIS_URL'], 'audit retries on BullMQ', (urls) => {
   const acme = tenantId('acme');
-  const sha = (c: string) => c.repeat(64);
-  const dataset: DatasetVersionRecord = {
-    id: 'dv-1',
-    contextId: 'ctx-1',
-    sha256: sha('a'),
-    documentId: 'doc-1',
-    documentSha256: sha('b'),
-    systemPrompt: 'Follow the guidelines.',
-    train: { uri: 'file:///nowhere/train.jsonl', sha256: sha('c'), examples: 1 },
-    heldOut: { uri: 'file:///nowhere/held-out.jsonl', sha256: sha('d'), examples: 1 },
-    examplesByKind: { qa: 2 },
-    clauseCoverage: 1,
-    createdAt: '2026-01-01T00:00:00.000Z',
-  };
+  const dataset = DATASET;
   const prefix = uniqueName('audit-retries');
   const queue = new BullMqJobQueue({ redisUrl: urls.REDIS_URL, prefix });
   const worker = new BullMqJobWorker({ redisUrl: urls.REDIS_URL, prefix, jobs: [EVALUATE_RUN_JOB], shutdownGraceMs: 1_000 });

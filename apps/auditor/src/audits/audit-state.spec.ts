@@ -5,7 +5,7 @@ import { Test } from '@nestjs/testing';
 import { AuditStatusV1, EVALUATE_RUN_JOB, type JobName, type JobPayload } from '@studio/contracts';
 import { InProcessJobQueue, InProcessJobWorker, SqliteRepository } from '@studio/inproc';
 import { EVENT_BUS } from '@studio/nest';
-import { AuditRunRecord, type DatasetVersionRecord } from '@studio/pipeline';
+import { AuditRunRecord } from '@studio/pipeline';
 import { tenantId, type EnqueueOptions, type JobQueue } from '@studio/ports';
 import {
   AUDIT_CANDIDATES,
@@ -20,22 +20,10 @@ import { FRAMER_CLIENT, FramerClient } from './framer-client';
 import { ReportsController } from './reports.controller';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './request-audit';
 import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit } from './run-audit';
+import { DATASET } from './fixtures.spec-helper';
 
 const acme = tenantId('acme');
-const sha = (c: string) => c.repeat(64);
-const dataset: DatasetVersionRecord = {
-  id: 'dv-1',
-  contextId: 'ctx-1',
-  sha256: sha('a'),
-  documentId: 'doc-1',
-  documentSha256: sha('b'),
-  systemPrompt: 'Follow the guidelines.',
-  train: { uri: 'file:///nowhere/train.jsonl', sha256: sha('c'), examples: 1 },
-  heldOut: { uri: 'file:///nowhere/held-out.jsonl', sha256: sha('d'), examples: 1 },
-  examplesByKind: { qa: 2 },
-  clauseCoverage: 1,
-  createdAt: '2026-01-01T00:00:00.000Z',
-};
+const dataset = DATASET;
 const candidate = (over: Partial<AuditCandidate> = {}): AuditCandidate =>
   ({
     id: 'run-1',
