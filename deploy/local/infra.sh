@@ -17,9 +17,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 mkdir -p "${STUDIO_DATA_DIR:-$ROOT/.data}/local"
-# Absolute, so pid checks (which look for this path in a server's command line) match however the
-# folder was named.
-DATA="$(cd "${STUDIO_DATA_DIR:-$ROOT/.data}/local" && pwd)"
+# Absolute and physical (symbolic links resolved), so pid checks (which compare this path with a
+# server's command line and with /proc/<pid>/cwd, always physical) match however the folder was named.
+DATA="$(cd "${STUDIO_DATA_DIR:-$ROOT/.data}/local" && pwd -P)"
 HOST=127.0.0.1
 
 KAFKA_PORT="${KAFKA_PORT:-9092}"
@@ -40,6 +40,17 @@ SERVERS=(kafka mongo redis qdrant)
 
 log() { printf '[infra] %s\n' "$*"; }
 die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
+# die, with the last lines of a server's log, so a failure explains itself where only the output is kept.
+die_with_log() {
+  local name="$1"
+  shift
+  printf '[infra] ERROR: %s\n' "$*" >&2
+  if [ -s "$LOGS/$name.log" ]; then
+    printf '[infra] last lines of %s:\n' "$LOGS/$name.log" >&2
+    tail -n 20 "$LOGS/$name.log" | sed 's/^/[infra]   | /' >&2
+  fi
+  exit 1
+}
 
 url_of() {
   case "$1" in
@@ -77,6 +88,14 @@ started_here() {
     redis) [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$DATA/redis" ] || [[ "$cmdline" == *"$DATA/redis"* ]] ;;
     qdrant) [[ "$cmdline" == *"$DATA/qdrant/storage"* ]] ;;
   esac
+}
+
+# A process that exists and is not a zombie.
+alive() {
+  local state
+  [[ "$1" =~ ^[0-9]+$ ]] && kill -0 "$1" 2>/dev/null || return 1
+  state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [ "$state" != Z ]
 }
 
 hash_files() { cat "$@" | sha256sum | cut -d' ' -f1; }
@@ -327,12 +346,15 @@ start_qdrant() {
 
 wait_ready() {
   local name="$1" deadline=$((SECONDS + START_TIMEOUT)) pid
+  pid="$(cat "$RUN/$name.pid" 2>/dev/null)" || pid=""
   until "ready_$name"; do
-    if ! pid="$(pid_of "$name")"; then
-      die "$name: the server exited before answering on $(url_of "$name"); see $LOGS/$name.log"
+    # The pid this script spawned (or found running) is alive, whatever its command line says at
+    # this moment: between fork and exec it is still this script, and servers rewrite their titles.
+    if ! alive "$pid"; then
+      die_with_log "$name" "$name: the server exited before answering on $(url_of "$name"); see $LOGS/$name.log"
     fi
     [ "$SECONDS" -lt "$deadline" ] ||
-      die "$name: no answer on $(url_of "$name") after ${START_TIMEOUT}s (pid $pid); see $LOGS/$name.log"
+      die_with_log "$name" "$name: no answer on $(url_of "$name") after ${START_TIMEOUT}s (pid $pid); see $LOGS/$name.log"
     sleep 0.5
   done
 }
