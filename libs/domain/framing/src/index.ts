@@ -1,3 +1,4 @@
+export * from './lib/citation';
 export * from './lib/dataset';
 export * from './lib/errors';
 export * from './lib/generate';

@@ -1,4 +1,5 @@
-import { citedRefs, contradict, generateExamples } from './generate';
+import { citedRefs } from './citation';
+import { contradict, generateExamples } from './generate';
 import { Example } from './model';
 import { parseDocument } from './parse';
 import { extractStatements } from './statements';

@@ -1,3 +1,4 @@
+import { citeClause, citedRefs } from './citation';
 import { Clause, DocumentTree, Example, ExampleKind, NormativeStatement, ScenarioLabel } from './model';
 import { deriveSeed, Random, seededRandom } from './prng';
 import { sha256Hex } from './sha256';
@@ -158,7 +159,7 @@ function frameOf(s: NormativeStatement, clause: Clause): Frame {
     resolved: action !== s.action || condition !== originalCondition || exc !== s.exception,
     s,
     clause,
-    cite: `(§${clause.numbering})`,
+    cite: `(${citeClause(clause.numbering)})`,
     rule: ruleText(s.sentence),
     action,
     condition,
@@ -598,16 +599,6 @@ export interface GenerationReport {
 
 function exampleId(kind: ExampleKind, question: string, clauseIds: readonly string[]): string {
   return `ex-${sha256Hex(`${kind}\n${question}\n${clauseIds.join(',')}`).slice(0, 16)}`;
-}
-
-/** Clause references written in an answer ("§3.2.1", "§3.1.4(b)"), as numbering paths. */
-export function citedRefs(text: string): string[] {
-  const refs: string[] = [];
-  for (const m of text.matchAll(/§\s*(\d+(?:\.\d+)*)(?:\(([a-z]{1,2})\)|\.([a-z]{1,2})\b)?/g)) {
-    const letter = m[2] ?? m[3];
-    refs.push(letter ? `${m[1] as string}.${letter}` : (m[1] as string));
-  }
-  return [...new Set(refs)];
 }
 
 function pickTemplates(templates: readonly Template[], f: Frame, r: Random, n: number): Draft[] {

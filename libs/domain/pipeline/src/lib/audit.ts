@@ -17,6 +17,7 @@ import {
   type EvalItem,
   type AnswerJudge,
 } from '@studio/auditing';
+import { citeClause } from '@studio/framing';
 import { tenantKey, type ChatMessage, type Repository, type TenantId } from '@studio/ports';
 import { z } from 'zod';
 import { publishEvent } from './events';
@@ -86,7 +87,7 @@ export function sampleItems<T extends { id: string; kind: string }>(items: reado
 /** The system prompt of the aligned+RAG variant: the training prompt plus the retrieved clauses. */
 export function ragSystemPrompt(systemPrompt: string, clauses: readonly RetrievedClause[]): string {
   if (clauses.length === 0) return systemPrompt;
-  return `${systemPrompt}\n\nRelevant clauses:\n${clauses.map((c) => `(§${c.numbering}) ${c.text}`).join('\n')}`;
+  return `${systemPrompt}\n\nRelevant clauses:\n${clauses.map((c) => `(${citeClause(c.numbering)}) ${c.text}`).join('\n')}`;
 }
 
 export interface AuditSettings {

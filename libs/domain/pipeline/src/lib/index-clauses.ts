@@ -1,5 +1,6 @@
 import { CLAUSES_INDEXED_V1, type ClausesIndexedV1 } from '@studio/contracts';
 import { encodeSparse, type LlmClient, type Repository, type TenantId, type VectorIndex } from '@studio/ports';
+import { citeClause } from '@studio/framing';
 import { publishEvent } from './events';
 import type { ProgressSink, Publishing } from './ports';
 import { clauseIndexId, type ClauseIndexRecord, type ClauseRecord } from './records';
@@ -31,7 +32,7 @@ export interface IndexClausesResult {
 
 /** What is embedded for a clause: its section title and numbering give the text its context. */
 export function clauseDocumentText(clause: Pick<ClauseRecord, 'numbering' | 'title' | 'text'>): string {
-  return `${clause.title ? `${clause.title} ` : ''}(§${clause.numbering}) ${clause.text}`;
+  return `${clause.title ? `${clause.title} ` : ''}(${citeClause(clause.numbering)}) ${clause.text}`;
 }
 
 /**
