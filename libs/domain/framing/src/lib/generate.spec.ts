@@ -109,9 +109,9 @@ describe('citedRefs', () => {
   it('reads section references, including lettered sub-clauses', () => {
     expect(citedRefs('See (§3.2.1), §3.1.4(b) and § 2.10; also §3.1.4.a and §3.2.1 again.')).toEqual([
       '3.2.1',
-      '3.1.4.b',
+      '3.1.4(b)',
       '2.10',
-      '3.1.4.a',
+      '3.1.4(a)',
     ]);
   });
 });

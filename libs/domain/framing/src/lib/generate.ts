@@ -159,7 +159,7 @@ function frameOf(s: NormativeStatement, clause: Clause): Frame {
     resolved: action !== s.action || condition !== originalCondition || exc !== s.exception,
     s,
     clause,
-    cite: `(${citeClause(clause.numbering)})`,
+    cite: `(${citeClause(clause)})`,
     rule: ruleText(s.sentence),
     action,
     condition,

@@ -112,7 +112,7 @@ describe('references', () => {
       '(ii) A health plan must keep records.',
     ].join('\n');
     const tree = parseDocument(md, { documentId: 'd', mediaType: 'text/markdown' });
-    const refs = clauseReferences(tree, md.split('\n'));
+    const refs = clauseReferences(tree);
     expect(tree.clauses.map((c) => refs.get(c.id)?.reference)).toEqual([
       '164.9',
       '164.9(a)',

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { Clause, DocumentTree, NormativeKind, NormativeStatement, Section } from './model';
+import { DocumentTree, NormativeKind, NormativeStatement, Section } from './model';
+
+export { designatorChain, designatorLevel, romanValue, ParagraphPathTracker, type Designator } from './designators';
 
 /**
  * Scoring extracted normative statements against a hand-marked gold set (one JSON object per
@@ -38,108 +40,6 @@ export function parseGoldJsonl(text: string): GoldStatement[] {
 
 // ------------------------------------------------------------- legal references ------------
 
-/** A paragraph designator as printed: "(a)", "(1)", "(iv)", "(B)", "(*2*)" (italic). */
-export interface Designator {
-  label: string;
-  italic: boolean;
-}
-
-const DESIGNATOR = /^\s*\((\*?)([A-Za-z]{1,5}|\d{1,3})\*?\)/;
-/** An italic run-in heading ("*Standard: Minimum necessary*—", "*Uses and disclosures.*"). */
-const RUN_IN_HEADING = /^\s*\*[^*]+\*\s*(?:[\u2014\u2013-]\s*)?/;
-
-/**
- * The designators a source line opens with, including run-in ones after an italic paragraph
- * heading: "(e)(1) *Standard: …* (i) A covered entity …" gives (e), (1), (i);
- * "(5) *Prohibited uses*—(i) …" gives (5), (i). Lines without one give [].
- */
-export function designatorChain(line: string): Designator[] {
-  const chain: Designator[] = [];
-  let rest = line.replace(/^\s*(?:[-*+]\s+)?/, '');
-  for (;;) {
-    const m = DESIGNATOR.exec(rest);
-    if (m) {
-      chain.push({ label: m[2] as string, italic: m[1] === '*' });
-      rest = rest.slice(m[0].length);
-      continue;
-    }
-    if (chain.length === 0) return chain;
-    const heading = RUN_IN_HEADING.exec(rest);
-    if (!heading) return chain;
-    const after = rest.slice(heading[0].length);
-    if (!DESIGNATOR.test(after)) return chain;
-    rest = after;
-  }
-}
-
-const ROMAN = /^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$/;
-
-export function romanValue(s: string): number | null {
-  const lower = s.toLowerCase();
-  if (!ROMAN.test(lower)) return null;
-  const values: Record<string, number> = { i: 1, v: 5, x: 10, l: 50, c: 100, d: 500, m: 1000 };
-  let total = 0;
-  for (let i = 0; i < lower.length; i++) {
-    const v = values[lower[i] as string] as number;
-    const next = values[lower[i + 1] as string] ?? 0;
-    total += v < next ? -v : v;
-  }
-  return total;
-}
-
-function letterValue(s: string): number | null {
-  return /^[a-z]$/i.test(s) ? s.toLowerCase().charCodeAt(0) - 96 : null;
-}
-
-/**
- * The CFR paragraph hierarchy: (a) → (1) → (i) → (A) → (*1*) → (*i*). Levels are 0-based.
- * Lower-case labels that are also roman numerals ("i", "v", "x") are read as the roman level when
- * they continue a roman sequence there (or "i" opens one under an arabic paragraph), and as the
- * letter level when they continue the letters; when both fit, the roman (deeper) reading wins.
- */
-export function designatorLevel(d: Designator, path: readonly (string | undefined)[]): number {
-  const { label, italic } = d;
-  if (/^\d+$/.test(label)) return italic ? 4 : 1;
-  if (/^[A-Z]+$/.test(label)) return 3;
-  const roman = romanValue(label);
-  const letter = letterValue(label);
-  const romanLevel = italic ? 5 : 2;
-  if (roman === null) return 0;
-  if (letter === null) return romanLevel;
-  // "(c)", "(d)", "(l)", "(m)" are letters; only "i", "v", "x" are read either way.
-  if (!/^[ivx]$/.test(label)) return 0;
-  const prevRoman = path[romanLevel] !== undefined ? romanValue(path[romanLevel] as string) : null;
-  const romanFits = (roman === 1 && path[romanLevel - 1] !== undefined) || (prevRoman !== null && prevRoman === roman - 1);
-  const prevLetter = path[0] !== undefined ? letterValue(path[0] as string) : null;
-  const letterFits = !italic && ((letter === 1 && path[0] === undefined) || (prevLetter !== null && prevLetter === letter - 1));
-  if (romanFits) return romanLevel;
-  if (letterFits) return 0;
-  return path[romanLevel - 1] !== undefined ? romanLevel : 0;
-}
-
-/**
- * Walk designator chains in document order and give each its full paragraph path:
- * [[a], [1], [i], [2]] → (a), (a)(1), (a)(1)(i), (a)(2). A chain with no designator keeps the
- * path of the paragraph before it only if `inherit` is true, else gets the empty path.
- */
-export class ParagraphPathTracker {
-  private path: (string | undefined)[] = [];
-
-  reset(): void {
-    this.path = [];
-  }
-
-  next(chain: readonly Designator[]): string[] {
-    for (const d of chain) {
-      const level = designatorLevel(d, this.path);
-      const label = /^\d+$/.test(d.label) || /^[A-Z]+$/.test(d.label) ? d.label : d.label.toLowerCase();
-      this.path = [...this.path.slice(0, level), label];
-      // A skipped level (an "(i)" read under "(a)" with no "(1)") leaves holes: fill none.
-    }
-    return chain.length === 0 ? [] : this.path.filter((x): x is string => x !== undefined);
-  }
-}
-
 export function formatReference(section: string, path: readonly string[]): string {
   return `${section}${path.map((p) => `(${p})`).join('')}`;
 }
@@ -155,55 +55,27 @@ export interface ClauseReference {
   reference: string;
   section: string;
   path: string[];
-  /** The framer's own leaf label (last part of its numbering, "_n" de-duplication dropped). */
-  framerLabel: string;
-  /** False when the source's last leading designator differs from the framer's leaf label. */
-  labelAgrees: boolean;
 }
 
 /**
- * Map each clause of a parsed tree to the legal reference a reader would write. The framer's
- * numbering ("<section slug>.<leaf label>[_n]") keeps only the leaf label, lower-cased, with no
- * hierarchy, so the path is rebuilt from the designators at the start of each clause's source line
- * (`sourceLines` are the document's lines; clause.lineStart indexes them), in document order,
- * restarting at every section. Clauses without designators (a section's introduction) get the
- * section's reference.
+ * The legal reference of each clause of a parsed tree, from the parser's numbering (which nests
+ * designators as a reader writes them: "164.502(a)(1)(i)"): a de-duplication suffix ("_2") is
+ * dropped, and an unnumbered clause (a section's introduction "164.512.p1", an example
+ * "164.502(b).x1") takes the reference of the paragraph or section it belongs to.
  */
-export function clauseReferences(tree: DocumentTree, sourceLines: readonly string[]): Map<string, ClauseReference> {
+export function clauseReferences(tree: DocumentTree): Map<string, ClauseReference> {
   const sections = new Map(tree.sections.map((s) => [s.id, s]));
-  const tracker = new ParagraphPathTracker();
   const out = new Map<string, ClauseReference>();
-  let currentSection: string | null = null;
   for (const clause of tree.clauses) {
-    if (clause.sectionId !== currentSection) {
-      tracker.reset();
-      currentSection = clause.sectionId;
-    }
     const section = clause.sectionId ? sections.get(clause.sectionId) : undefined;
     const sectionRef = section ? sectionReference(section) : '';
-    const chain =
-      clause.kind === 'paragraph' || clause.kind === 'list-item' ? designatorChain(sourceLines[clause.lineStart - 1] ?? '') : [];
-    const path = tracker.next(chain);
-    out.set(clause.id, {
-      reference: formatReference(sectionRef, path),
-      section: sectionRef,
-      path,
-      framerLabel: framerLabel(clause),
-      labelAgrees: agrees(clause, chain),
-    });
+    let numbering = clause.numbering.replace(/_\d+$/, '');
+    if (!clause.numbered) numbering = numbering.replace(/\.[a-z]+\d+$/, '');
+    const parsed = parseReference(numbering);
+    const path = parsed.section === sectionRef ? parsed.path : [];
+    out.set(clause.id, { reference: formatReference(sectionRef, path), section: sectionRef, path });
   }
   return out;
-}
-
-function framerLabel(clause: Clause): string {
-  const leaf = clause.numbering.split('.').pop() ?? '';
-  return leaf.replace(/_\d+$/, '');
-}
-
-function agrees(clause: Clause, chain: readonly Designator[]): boolean {
-  if (!clause.numbered) return true;
-  const first = chain[0];
-  return first !== undefined && first.label.toLowerCase() === framerLabel(clause);
 }
 
 /** Split "164.502(a)(1)(i)" into its section and paragraph path. */

@@ -36,15 +36,31 @@ export const Clause = z.object({
   /** `<documentId>:<numbering>:<first 12 hex of sha256(normalised text)>` — stable across re-parsing. */
   id: z.string().min(1),
   documentId: z.string().min(1),
+  /**
+   * The clause's number as a reader writes it: "3.2.1", "3.1.4(a)", "164.502(a)(1)(ii)" (designators
+   * nested under their paragraph, italic levels written plainly); unnumbered clauses get a path under
+   * their section or the clause they belong to ("3.p1", "3.q1", "164.502(b).x1").
+   */
   numbering: z.string().min(1),
+  /**
+   * How a reader of this document cites the clause: "§3.2.1", "§ 164.502(a)(1)(ii)" (the section sign
+   * spaced as the document itself writes it); an unnumbered clause is cited by the numbered clause or
+   * section it belongs to ("§3.3", "§ 164.502(b), Example 1"), or by its section title.
+   */
+  citation: z.string().min(1),
+  /** A run-in paragraph heading ("Standard: Minimum necessary"), or an example's / note's label; null when none. */
+  heading: z.string().nullable(),
   kind: ClauseKind,
   /** True when the document itself numbers this clause ("3.2.1", "(a)", "1."). */
   numbered: z.boolean(),
   sectionId: z.string().nullable(),
-  /** The clause this one is a sub-clause of (a lettered or bulleted item under a numbered paragraph). */
+  /**
+   * The clause this one is a sub-clause of: "(a)(1)" of "(a)", a lettered or bulleted item of its
+   * numbered paragraph; for an example or note, the clause it illustrates.
+   */
   parentId: z.string().nullable(),
   headingPath: z.array(z.string()),
-  /** The clause text without its number, inline Markdown removed, whitespace collapsed. */
+  /** The clause text without its number and run-in heading, inline Markdown removed, whitespace collapsed. */
   text: z.string().min(1),
   /** For Q&A call-outs: the question and the answer. */
   question: z.string().nullable(),

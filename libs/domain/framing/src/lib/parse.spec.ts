@@ -90,11 +90,11 @@ describe('parseDocument (Markdown)', () => {
   });
 
   it('attaches lettered items to their paragraph', () => {
-    const a = byNumbering(tree, '1.1.3.a');
+    const a = byNumbering(tree, '1.1.3(a)');
     expect(a.kind).toBe('list-item');
     expect(a.text).toBe('gifts during a tender;');
     expect(a.parentId).toBe(byNumbering(tree, '1.1.3').id);
-    expect(byNumbering(tree, '1.1.3.b').text).toBe('gifts to officials.');
+    expect(byNumbering(tree, '1.1.3(b)').text).toBe('gifts to officials.');
   });
 
   it('numbers bullets under a paragraph by position', () => {
@@ -141,9 +141,9 @@ describe('parseDocument (plain text)', () => {
   });
 
   it('finds numbered paragraphs on consecutive lines and lettered sub-clauses', () => {
-    expect(tree.clauses.map((c) => c.numbering)).toEqual(['1.1', '1.2', '1.2.a', '1.2.b', '2.1', '2.q1']);
+    expect(tree.clauses.map((c) => c.numbering)).toEqual(['1.1', '1.2', '1.2(a)', '1.2(b)', '2.1', '2.q1']);
     expect(byNumbering(tree, '1.2').text).toBe('Employees must not accept cash:');
-    expect(byNumbering(tree, '1.2.b').parentId).toBe(byNumbering(tree, '1.2').id);
+    expect(byNumbering(tree, '1.2(b)').parentId).toBe(byNumbering(tree, '1.2').id);
     expect(byNumbering(tree, '2.q1').question).toBe('Do I need proof?');
   });
 
@@ -155,7 +155,7 @@ describe('parseDocument (plain text)', () => {
     expect(t.clauses.map((c) => [c.numbering, c.sectionId])).toEqual([
       ['1', null],
       ['2', null],
-      ['2.a', null],
+      ['2(a)', null],
     ]);
   });
 });

@@ -1,7 +1,8 @@
+import { ParagraphPathTracker, splitDesignatedLine, type Designator } from './designators';
 import { DocumentValidationError } from './errors';
 import { Clause, ClauseKind, DocumentTree, MediaType, Section } from './model';
 import { sha256Hex } from './sha256';
-import { collapseWhitespace, normaliseClauseText, slugify, stripInlineMarkdown } from './text';
+import { capitalise, collapseWhitespace, normaliseClauseText, slugify, stripInlineMarkdown } from './text';
 import { assertDocumentId, decodeDocument, DecodeOptions } from './validate';
 
 export interface ParseOptions extends DecodeOptions {
@@ -15,7 +16,16 @@ export interface ParseOptions extends DecodeOptions {
 export const CLAUSE_HASH_LENGTH = 12;
 
 const MD_HEADING = /^(#{1,6})\s+(.*?)\s*#*\s*$/;
-const HEADING_NUMBER = /^(?:(?:section|article|chapter|part)\s+)?(\d+(?:\.\d+)*)(?:[.)]|\s*[-\u2013\u2014:])?\s+(.+)$/i;
+const HEADING_NUMBER = /^(?:(?:section|article|chapter|part)\s+|§+\s*)?(\d+(?:\.\d+)*)(?:[.)]|\s*[-\u2013\u2014:])?\s+(.+)$/i;
+/** "45 CFR Part 164", "5 U.S.C. 7323": a number followed by an abbreviation and another number is a citation, not a heading number. */
+const CITATION_TITLE = /^[A-Z][A-Z.]+\s+(?:(?:part|title|§+)\s*)?\d/i;
+/** "Example 1 to paragraph (b)(1):", "Note to paragraph (a).", "Example:" — a regulation's own worked examples and notes. */
+const EXAMPLE_LEAD =
+  /^\s*(?:\*\*|\*|_)?\s*(Example|Illustration|Note)(?:\s+(\d+|[A-Z]))?(?:\s+to\s+(?:paragraph|§+)\s*((?:\s*\(\*?[A-Za-z0-9]{1,5}\*?\))+|[\d.]+(?:\([^)]*\))*))?\s*(?:\*\*|\*|_)?\s*[:.\u2014-](?:\*\*|\*|_)?\s+(.*)$/i;
+/** A paragraph wholly in square brackets: a source note ("[65 FR 82802, Dec. 28, 2000, as amended …]"). */
+const BRACKETED = /^\s*\[[^\]]*\]\s*$/;
+/** A line that ends a sentence or list entry, after which a "(b)" at line start opens a new paragraph. */
+const ENDS_ENTRY = /(?:[.;:!?\u2014]|\b(?:and|or))\s*$/;
 // "3.2.1 Text", "**3.2.1** Text", "3.2.1. Text", "1. Text", "1) Text"
 const NUMBERED = /^\s*(?:\*\*|__)?(\d+(?:\.\d+)+\.?|\d+[.)])(?:\*\*|__)?\s+(.+)$/;
 const LETTERED = /^\s*(?:[-*+]\s+)?(?:\(([a-z]{1,2}|\d{1,2})\)|([a-z])\))\s+(.+)$/i;
@@ -34,6 +44,8 @@ interface SectionDraft {
   parent: SectionDraft | null;
   lineStart: number;
   proseCount: number;
+  /** Designator paths per base ("3.1.4" for items of that paragraph, the section for its own paragraphs). */
+  trackers: Map<string, ParagraphPathTracker>;
   calloutCounts: Record<'q' | 'x' | 'n', number>;
 }
 
@@ -48,8 +60,26 @@ interface ClauseDraft {
   lineEnd: number;
   /** Call-out blocks: whether they came from '>' lines (else from a bare "Q:" line). */
   quoted: boolean;
+  /** A '>' block or a "Q: … A: …" block, whose kind and numbering are settled when it closes. */
+  callout: boolean;
   question: string | null;
   answer: string | null;
+  heading: string | null;
+  /** "Example 2 to paragraph (b)": the example's number as the document gives it. */
+  label: string | null;
+}
+
+/** Where a clause's numbering starts: the numbered paragraph its items belong to, else its section. */
+function designatorNumbering(base: string, path: readonly string[]): string {
+  return `${base}${path.map((p) => `(${p})`).join('')}`;
+}
+
+/** The id-safe form of a numbering: "164.502(a)(1)(ii)" → "164.502.a.1.ii" (ids allow letters, digits, '.', '_', '-'). */
+export function numberingKey(numbering: string): string {
+  return numbering
+    .replace(/\(\*?([^)]*?)\*?\)/g, '.$1')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[.-]+/, '');
 }
 
 /**
@@ -90,7 +120,7 @@ export function parseDocument(input: string | Uint8Array, options: ParseOptions)
 
   const close = (): void => {
     if (st.open === null) return;
-    if (st.open.kind === 'qa' || st.open.kind === 'example' || st.open.kind === 'note') finishCallout(st.open);
+    if (st.open.callout) finishCallout(st.open);
     if (normaliseClauseText(st.open.lines.join(' ')).length > 0) clauses.push(st.open);
     st.open = null;
   };
@@ -109,6 +139,8 @@ export function parseDocument(input: string | Uint8Array, options: ParseOptions)
     } else {
       draft.kind = /^(?:example|scenario|case study|illustration)\b/i.test(body) ? 'example' : 'note';
       draft.lines = [body];
+      const lead = EXAMPLE_LEAD.exec(body);
+      if (lead?.[3]) draft.parent = resolveTarget(lead[3], draft.section ? draft.section.numbering : null, byNumbering);
       kind = draft.kind === 'example' ? 'x' : 'n';
     }
     const counts = draft.section ? draft.section.calloutCounts : topCallouts;
@@ -118,7 +150,8 @@ export function parseDocument(input: string | Uint8Array, options: ParseOptions)
 
   const openSection = (title: string, level: number, lineNo: number): void => {
     close();
-    const m = HEADING_NUMBER.exec(title);
+    const h = HEADING_NUMBER.exec(title);
+    const m = h && !CITATION_TITLE.test(h[2] as string) ? h : null;
     while (stack.length > 0 && (stack[stack.length - 1] as SectionDraft).level >= level) stack.pop();
     const parent = stack[stack.length - 1] ?? null;
     let numbering: string;
@@ -143,6 +176,7 @@ export function parseDocument(input: string | Uint8Array, options: ParseOptions)
       parent,
       lineStart: lineNo,
       proseCount: 0,
+      trackers: new Map(),
       calloutCounts: { q: 0, x: 0, n: 0 },
     };
     sections.push(section);
@@ -165,8 +199,11 @@ export function parseDocument(input: string | Uint8Array, options: ParseOptions)
       lineStart: lineNo,
       lineEnd: lineNo,
       quoted,
+      callout: quoted || fields.kind === 'qa',
       question: null,
       answer: null,
+      heading: null,
+      label: null,
     };
     st.open = draft;
     return draft;
@@ -178,6 +215,31 @@ export function parseDocument(input: string | Uint8Array, options: ParseOptions)
     return n;
   };
   const sectionBase = (): string | null => (st.current ? st.current.numbering : null);
+  // Designated paragraphs by numbering, for nesting "(a)(1)" under "(a)" and for "Example 1 to paragraph (b)".
+  const byNumbering = new Map<string, ClauseDraft>();
+  let lastDesignated: ClauseDraft | null = null;
+  const topTrackers = new Map<string, ParagraphPathTracker>();
+  const designated = (chain: readonly Designator[], text: string, heading: string | null, lineNo: number): void => {
+    const anchor = st.anchor;
+    const base = anchor ? anchor.numbering : (sectionBase() ?? '');
+    const trackers = st.current ? st.current.trackers : topTrackers;
+    let tracker = trackers.get(base);
+    if (!tracker) {
+      tracker = new ParagraphPathTracker();
+      trackers.set(base, tracker);
+    }
+    const path = tracker.next(chain);
+    let parent: ClauseDraft | null = null;
+    for (let k = path.length - 1; k >= 1 && parent === null; k--)
+      parent = byNumbering.get(designatorNumbering(base, path.slice(0, k))) ?? null;
+    parent ??= anchor;
+    const numbering = designatorNumbering(base, path);
+    const draft = startClause({ numbering, numbered: true, kind: parent || !st.current ? 'list-item' : 'paragraph', parent }, text, lineNo);
+    draft.heading = heading;
+    byNumbering.set(numbering, draft);
+    lastDesignated = draft;
+  };
+  const exampleCounts = new Map<string, number>();
   const under = (base: string | null, leaf: string): string => (base ? `${base}.${leaf}` : leaf);
 
   let inFence = false;
@@ -263,16 +325,44 @@ export function parseDocument(input: string | Uint8Array, options: ParseOptions)
       continue;
     }
 
-    const lettered = LETTERED.exec(line);
-    if (lettered) {
-      const label = ((lettered[1] ?? lettered[2]) as string).toLowerCase();
-      const parent: ClauseDraft | null = st.anchor;
-      startClause(
-        { numbering: under(parent ? parent.numbering : sectionBase(), label), numbered: true, kind: 'list-item', parent },
-        lettered[3] as string,
-        lineNo,
-      );
+    const previous = st.open ? (st.open.lines[st.open.lines.length - 1] ?? '') : '';
+    const atEntryStart = st.open === null || st.open.kind === 'list-item' || ENDS_ENTRY.test(previous);
+    const parts = atEntryStart ? splitDesignatedLine(line) : null;
+    if (parts && parts.chain.length > 0 && parts.rest !== '') {
+      designated(parts.chain, parts.rest, parts.headings.length > 0 ? parts.headings.join(' \u2014 ') : null, lineNo);
       continue;
+    }
+    const lettered = atEntryStart ? LETTERED.exec(line) : null;
+    if (lettered) {
+      designated([{ label: (lettered[1] ?? lettered[2]) as string, italic: false }], lettered[3] as string, null, lineNo);
+      continue;
+    }
+
+    if (st.open === null) {
+      const example = EXAMPLE_LEAD.exec(line);
+      if (example && (example[2] !== undefined || example[3] !== undefined || /^\s*(?:\*\*|\*|_)/.test(line))) {
+        const kind: ClauseKind = /^note$/i.test(example[1] as string) ? 'note' : 'example';
+        const base = sectionBase();
+        const target = example[3] ? resolveTarget(example[3], base, byNumbering) : null;
+        const parent = target ?? lastDesignated ?? st.anchor;
+        const key = `${parent ? parent.numbering : (base ?? '')}:${kind}`;
+        const n = (exampleCounts.get(key) ?? 0) + 1;
+        exampleCounts.set(key, n);
+        const leaf = `${kind === 'example' ? 'x' : 'n'}${n}`;
+        const draft = startClause(
+          { numbering: parent ? `${parent.numbering}.${leaf}` : under(base, leaf), numbered: false, kind, parent },
+          example[4] as string,
+          lineNo,
+        );
+        draft.heading = stripInlineMarkdown(line.slice(0, line.length - (example[4] as string).length)).replace(/[\s:.\u2014-]+$/, '');
+        draft.label = `${capitalise(example[1] as string)}${example[2] ? ` ${example[2]}` : ''}`;
+        continue;
+      }
+      if (BRACKETED.test(line)) {
+        const n = st.current ? ++st.current.proseCount : ++topProse;
+        startClause({ numbering: under(sectionBase(), `p${n}`), numbered: false, kind: 'note', parent: null }, line, lineNo);
+        continue;
+      }
     }
 
     const bullet = BULLET.exec(line);
@@ -312,6 +402,23 @@ export function parseDocument(input: string | Uint8Array, options: ParseOptions)
   return buildTree(documentId, mediaType, text, lines.length, sections, clauses);
 }
 
+/**
+ * The clause "paragraph (b)(1)" names, in the section with reference `base`: the paragraph itself,
+ * or the deepest framed paragraph above it; null when none is framed. "2635.202(b)" is read as given.
+ */
+function resolveTarget(target: string, base: string | null, byNumbering: ReadonlyMap<string, ClauseDraft>): ClauseDraft | null {
+  const t = target.replace(/\*/g, '').replace(/\s+/g, '');
+  const full = /^\d/.test(t) ? t : `${base ?? ''}${t}`;
+  for (let ref = full; ref.length > 0;) {
+    const found = byNumbering.get(ref);
+    if (found) return found;
+    const cut = ref.lastIndexOf('(');
+    if (cut <= 0) break;
+    ref = ref.slice(0, cut);
+  }
+  return null;
+}
+
 function plainTextHeading(line: string, atBlockStart: boolean): { title: string; level: number } | null {
   if (!atBlockStart) return null;
   const trimmed = line.trim();
@@ -328,6 +435,16 @@ function plainTextHeading(line: string, atBlockStart: boolean): { title: string;
     return { title: trimmed, level: 1 };
   }
   return null;
+}
+
+/**
+ * The section sign as the document writes it before a number: "§ 164.502" (spaced) or "§3.2.1".
+ * A document that writes neither gets "§".
+ */
+export function citationSign(text: string): string {
+  const spaced = (text.match(/§\s+\d/g) ?? []).length;
+  const tight = (text.match(/§\d/g) ?? []).length;
+  return spaced > tight ? '§ ' : '§';
 }
 
 function buildTree(
@@ -368,17 +485,33 @@ function buildTree(
 
   const ids = new Map<ClauseDraft, string>();
   const usedNumbers = new Set<string>();
+  const sign = citationSign(text);
+  const citations = new Map<ClauseDraft, string>();
+  const citationOf = (d: ClauseDraft): string => {
+    const known = citations.get(d);
+    if (known !== undefined) return known;
+    let c: string;
+    if (d.numbered) c = `${sign}${d.numbering}`;
+    else if (d.parent) c = `${citationOf(d.parent)}${d.label ? `, ${d.label}` : ''}`;
+    else if (d.section?.explicitNumber) c = `${sign}${d.section.numbering}`;
+    else if (d.section) c = `"${d.section.title}"`;
+    else c = `${sign}${d.numbering}`;
+    citations.set(d, c);
+    return c;
+  };
   const clauses: Clause[] = clauseDrafts.map((d) => {
     const normalised = normaliseClauseText(d.lines.join(' '));
     let numbering = d.numbering;
     for (let n = 2; usedNumbers.has(numbering); n++) numbering = `${d.numbering}_${n}`;
     usedNumbers.add(numbering);
-    const id = `${documentId}:${numbering}:${sha256Hex(normalised).slice(0, CLAUSE_HASH_LENGTH)}`;
+    const id = `${documentId}:${numberingKey(numbering)}:${sha256Hex(normalised).slice(0, CLAUSE_HASH_LENGTH)}`;
     ids.set(d, id);
     return {
       id,
       documentId,
       numbering,
+      citation: citationOf(d),
+      heading: d.heading,
       kind: d.kind,
       numbered: d.numbered,
       sectionId: d.section ? sectionId(d.section) : null,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SeedImportError } from './errors';
 import { contradict } from './generate';
 import { Clause, DocumentTree, Example, ExampleKind, ScenarioLabel } from './model';
+import { numberingKey } from './parse';
 import { valuesForClause, ContextValues } from './values';
 
 /** One line of a context's `seeds.jsonl`. */
@@ -19,19 +20,19 @@ export interface ImportSeedsOptions {
   values?: ContextValues | null;
 }
 
-/** "§3.1.4(b)", "3.1.4.b", " 3.2.1 " → "3.1.4.b", "3.2.1". */
+/** "§3.1.4(b)", "3.1.4.b", " 3.2.1 " → "3.1.4.b", "3.2.1" (the id-safe form of a numbering, `numberingKey`, lower-cased). */
 export function normaliseClauseRef(ref: string): string {
   return ref
     .trim()
     .replace(/^§\s*/, '')
-    .replace(/\(([a-z]{1,2}|\d{1,2})\)/gi, '.$1')
+    .replace(/\(\*?([a-z]{1,5}|\d{1,3})\*?\)/gi, '.$1')
     .toLowerCase();
 }
 
 /** Resolve a clause reference (a numbering path) to the clause it names; undefined when none does. */
 export function resolveClauseRef(tree: DocumentTree, ref: string): Clause | undefined {
   const wanted = normaliseClauseRef(ref);
-  return tree.clauses.find((c) => c.numbering.toLowerCase() === wanted);
+  return tree.clauses.find((c) => numberingKey(c.numbering).toLowerCase() === wanted);
 }
 
 function rejectedFor(seed: SeedLine): string | null {
