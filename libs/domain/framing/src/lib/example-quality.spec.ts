@@ -61,6 +61,7 @@ describe('example context: quality of the generated examples', () => {
 
   it('cites a clause number in every reference answer', () => {
     expect(examples.filter((e) => !/§\s*\d/.test(e.answer)).map((e) => e.answer)).toEqual([]);
-    for (const e of templated) expect(e.answer).toContain(`(§${e.clauseRefs[0]})`);
+    const citations = new Map(tree.clauses.map((c) => [c.id, c.citation]));
+    for (const e of templated) expect(e.answer).toContain(`(${citations.get(e.clauseIds[0] as string) as string})`);
   });
 });

@@ -178,6 +178,7 @@ const predicted = (
   statement: {
     kind,
     actor: 'A covered entity',
+    party: 'A covered entity',
     action: 'disclose protected health information',
     condition: null,
     exception: null,
@@ -253,6 +254,13 @@ describe('scoreAgainstGold', () => {
     expect(s.condition.exact).toBe(1); // the framer's exception counts as condition
     expect(s.action.exact).toBe(0.5);
     expect(s.action.recall).toBeCloseTo(0.5);
+    // Span matching: token F1 >= 0.5 is a correct span; both empty is agreement and counts in neither denominator.
+    expect(s.action.matched).toMatchObject({ correct: 1, predicted: 2, gold: 2, precision: 0.5, recall: 0.5 });
+    expect(s.action.endToEnd.precision).toBeCloseTo(1 / 3); // the unmatched extracted statement's action is wrong
+    expect(s.action.endToEnd.recall).toBeCloseTo(1 / 3); // the unmatched gold statement's action is missed
+    expect(s.condition.matched).toMatchObject({ correct: 1, predicted: 1, gold: 1 });
+    expect(s.condition.endToEnd).toMatchObject({ precision: 1, recall: 1 });
+    expect(s.kind.microEndToEnd.precision).toBeCloseTo(1 / 3);
     expect(s.missedGold).toEqual([2]);
     expect(s.falsePositives).toEqual([2]);
   });

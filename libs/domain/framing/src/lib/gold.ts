@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DocumentTree, NormativeKind, NormativeStatement, Section } from './model';
+import { subjectParts } from './statements';
 
 export { designatorChain, designatorLevel, romanValue, ParagraphPathTracker, type Designator } from './designators';
 
@@ -199,7 +200,7 @@ export function textOverlap(a: string, b: string): TextOverlap {
 export interface ReferencedStatement {
   statement: Pick<
     NormativeStatement,
-    'kind' | 'actor' | 'action' | 'condition' | 'exception' | 'sentence' | 'modality' | 'clauseNumbering'
+    'kind' | 'actor' | 'party' | 'action' | 'condition' | 'exception' | 'sentence' | 'modality' | 'clauseNumbering'
   >;
   reference: string;
 }
@@ -282,6 +283,9 @@ export function prf(tp: number, predicted: number, actual: number): PrecisionRec
   return { precision, recall, f1: precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall) };
 }
 
+/** A predicted span matches a gold span when the F1 of their normalised tokens reaches this. */
+export const SPAN_MATCH_F1 = 0.5;
+
 export interface SpanSummary {
   /** Means over matched pairs of the per-pair token precision, recall and F1. */
   precision: number;
@@ -289,6 +293,17 @@ export interface SpanSummary {
   f1: number;
   /** Share of matched pairs whose normalised spans are equal. */
   exact: number;
+  /**
+   * Span matching, over matched statement pairs: a predicted span is correct when its token F1 with
+   * the gold span is at least `SPAN_MATCH_F1`. Precision = correct / pairs with a predicted span;
+   * recall = correct / pairs with a gold span (pairs where both are empty are agreement, in neither).
+   */
+  matched: PrecisionRecall & { correct: number; predicted: number; gold: number };
+  /**
+   * The same end to end: extracted statements without a gold match count as wrong predicted spans,
+   * gold statements without a match as missed gold spans.
+   */
+  endToEnd: PrecisionRecall;
 }
 
 export interface KindScores {
@@ -300,6 +315,8 @@ export interface KindScores {
   endToEnd: Record<NormativeKind, PrecisionRecall & { gold: number; predicted: number }>;
   macroMatched: PrecisionRecall;
   macroEndToEnd: PrecisionRecall;
+  /** End to end over all statements: statements paired with a gold statement of the same kind / extracted, / gold. */
+  microEndToEnd: PrecisionRecall;
   /** confusion[gold kind][predicted kind] over matched pairs. */
   confusion: Record<NormativeKind, Record<NormativeKind, number>>;
 }
@@ -321,20 +338,48 @@ export interface GoldScore {
 
 export const KINDS: readonly NormativeKind[] = NormativeKind.options;
 
-/** The predicted condition compared with gold's: the framer's condition and exception, joined by "; ". */
-export function predictedCondition(s: Pick<NormativeStatement, 'condition' | 'exception'>): string | null {
-  const parts = [s.condition, s.exception].filter((x): x is string => x !== null && x.trim() !== '');
+/**
+ * The predicted condition compared with gold's: what restricts the subject ("that has agreed to a
+ * restriction …", from the framer's actor), the framer's condition and its exception, joined by "; ".
+ */
+export function predictedCondition(s: Pick<NormativeStatement, 'actor' | 'condition' | 'exception'>): string | null {
+  const parts = [subjectParts(s.actor).qualifier, s.condition, s.exception].filter((x): x is string => x !== null && x.trim() !== '');
   return parts.length > 0 ? parts.join('; ') : null;
 }
 
-function summarise(scores: SpanScore[]): SpanSummary {
+/** The predicted actor compared with gold's: the party the statement binds, else the head of its subject. */
+export function predictedActor(s: Pick<NormativeStatement, 'actor' | 'party'>): string | null {
+  return s.party ?? subjectParts(s.actor).head;
+}
+
+interface SpanPair {
+  score: SpanScore;
+  predicted: boolean;
+  gold: boolean;
+}
+
+function summarise(pairs: SpanPair[], unmatchedPredicted: number, unmatchedGold: number): SpanSummary {
+  const scores = pairs.map((p) => p.score);
   const n = scores.length;
   const mean = (f: (s: SpanScore) => number): number => (n === 0 ? 0 : scores.reduce((a, s) => a + f(s), 0) / n);
+  const correct = pairs.filter((p) => p.predicted && p.gold && p.score.f1 >= SPAN_MATCH_F1).length;
+  const predicted = pairs.filter((p) => p.predicted).length;
+  const gold = pairs.filter((p) => p.gold).length;
   return {
     precision: mean((s) => s.precision),
     recall: mean((s) => s.recall),
     f1: mean((s) => s.f1),
     exact: mean((s) => (s.exact ? 1 : 0)),
+    matched: { ...prf(correct, predicted, gold), correct, predicted, gold },
+    endToEnd: prf(correct, predicted + unmatchedPredicted, gold + unmatchedGold),
+  };
+}
+
+function spanPair(predicted: string | null, gold: string | null, span: SpanNormalisation): SpanPair {
+  return {
+    score: spanScore(predicted, gold, span),
+    predicted: spanTokens(predicted, span).length > 0,
+    gold: spanTokens(gold, span).length > 0,
   };
 }
 
@@ -359,16 +404,16 @@ export function scoreAgainstGold(
   const pairs = matchStatements(gold, predicted, options);
   const span: SpanNormalisation = { phi: options.phi ?? true };
   const confusion = Object.fromEntries(KINDS.map((k) => [k, zeroByKind()])) as Record<NormativeKind, Record<NormativeKind, number>>;
-  const actor: SpanScore[] = [];
-  const action: SpanScore[] = [];
-  const condition: SpanScore[] = [];
+  const actor: SpanPair[] = [];
+  const action: SpanPair[] = [];
+  const condition: SpanPair[] = [];
   for (const pair of pairs) {
     const g = gold[pair.gold] as GoldStatement;
     const p = (predicted[pair.predicted] as ReferencedStatement).statement;
     confusion[g.kind][p.kind] += 1;
-    actor.push(spanScore(p.actor, g.actor, span));
-    action.push(spanScore(p.action, g.action, span));
-    condition.push(spanScore(predictedCondition(p), g.condition, span));
+    actor.push(spanPair(predictedActor(p), g.actor, span));
+    action.push(spanPair(p.action, g.action, span));
+    condition.push(spanPair(predictedCondition(p), g.condition, span));
   }
   const goldByKind = zeroByKind();
   for (const g of gold) goldByKind[g.kind] += 1;
@@ -386,6 +431,10 @@ export function scoreAgainstGold(
   const agree = KINDS.reduce((a, k) => a + confusion[k][k], 0);
   const matchedGold = new Set(pairs.map((p) => p.gold));
   const matchedPredicted = new Set(pairs.map((p) => p.predicted));
+  const unmatchedP = (f: (p: ReferencedStatement['statement']) => string | null): number =>
+    predicted.filter((p, i) => !matchedPredicted.has(i) && spanTokens(f(p.statement), span).length > 0).length;
+  const unmatchedG = (f: (g: GoldStatement) => string | null): number =>
+    gold.filter((g, i) => !matchedGold.has(i) && spanTokens(f(g), span).length > 0).length;
   return {
     gold: gold.length,
     predicted: predicted.length,
@@ -398,11 +447,24 @@ export function scoreAgainstGold(
       endToEnd: endToEndPer,
       macroMatched: macro(matchedPer),
       macroEndToEnd: macro(endToEndPer),
+      microEndToEnd: prf(agree, predicted.length, gold.length),
       confusion,
     },
-    actor: summarise(actor),
-    action: summarise(action),
-    condition: summarise(condition),
+    actor: summarise(
+      actor,
+      unmatchedP((p) => predictedActor(p)),
+      unmatchedG((g) => g.actor),
+    ),
+    action: summarise(
+      action,
+      unmatchedP((p) => p.action),
+      unmatchedG((g) => g.action),
+    ),
+    condition: summarise(
+      condition,
+      unmatchedP((p) => predictedCondition(p)),
+      unmatchedG((g) => g.condition),
+    ),
     pairs,
     missedGold: gold.map((_, i) => i).filter((i) => !matchedGold.has(i)),
     falsePositives: predicted.map((_, i) => i).filter((i) => !matchedPredicted.has(i)),

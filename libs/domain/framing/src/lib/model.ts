@@ -93,6 +93,12 @@ export const NormativeStatement = z.object({
   kind: NormativeKind,
   /** Who the statement addresses ("Employees", "A manager who …"); null for passive rules ("Cash gifts are prohibited"). */
   actor: z.string().nullable(),
+  /**
+   * The party the statement binds, permits or carves out for ("A covered entity"): the head of the
+   * subject when the document addresses that party in other statements too, else the party of the
+   * statement or lead-in above (for a passive rule, a definition's term, "This requirement …").
+   */
+  party: z.string().nullable(),
   /** The verb phrase ("accept gifts"), or for passive rules and definitions the noun phrase / definiens. */
   action: z.string().min(1),
   actionForm: ActionForm,

@@ -61,19 +61,19 @@ describe('analyseSentence', () => {
     expect(one('Retaliation is strictly prohibited.')).toMatchObject({ kind: 'prohibition', action: 'Retaliation' });
   });
 
-  it('"is not required to" and "need not" are permissions, not obligations', () => {
+  it('"is not required to" and "need not" are exceptions (carve-outs from a duty), not obligations', () => {
     expect(one('Managers are not required to answer every question personally.')).toMatchObject({
-      kind: 'permission',
+      kind: 'exception',
       actor: 'Managers',
       action: 'answer every question personally',
       modality: 'are not required to',
     });
     expect(one('Promotional items need not be recorded.')).toMatchObject({
-      kind: 'permission',
+      kind: 'exception',
       action: 'be recorded',
       modality: 'need not',
     });
-    expect(one('Employees do not need to ask for approval.')).toMatchObject({ kind: 'permission' });
+    expect(one('Employees do not need to ask for approval.')).toMatchObject({ kind: 'exception' });
   });
 
   it('"is permitted", "are free to" and "may" are permissions', () => {
@@ -218,6 +218,7 @@ describe('extractStatements', () => {
 
   it('ties each statement to its clause with a stable id', () => {
     expect(statements.map((s) => [s.id.replace(/:[0-9a-f]{12}:/, ':#:'), s.kind, s.action])).toEqual([
+      ['p:policy.p1:#:s1', 'obligation', 'read this'],
       ['p:1.1:#:s1', 'permission', 'accept gifts'],
       ['p:1.1:#:s2', 'obligation', 'record them'],
       ['p:1.2.a:#:s1', 'prohibition', 'cash gifts'],
@@ -226,8 +227,8 @@ describe('extractStatements', () => {
     expect(statements[1]?.actor).toBe('Employees');
   });
 
-  it('lets list items inherit the rule their paragraph introduces, and skips call-outs and unnumbered intros', () => {
+  it('lets list items inherit the rule their paragraph introduces, reads unnumbered intros and skips call-outs', () => {
     expect(statements.every((s) => tree.clauses.some((c) => c.id === s.clauseId && c.kind !== 'qa'))).toBe(true);
-    expect(countStatementsByKind(statements)).toEqual({ obligation: 1, prohibition: 2, permission: 1, exception: 0, definition: 0 });
+    expect(countStatementsByKind(statements)).toEqual({ obligation: 2, prohibition: 2, permission: 1, exception: 0, definition: 0 });
   });
 });

@@ -1,5 +1,5 @@
 import { ActionForm, Clause, DocumentTree, NormativeKind, NormativeStatement } from './model';
-import { collapseWhitespace, splitSentences } from './text';
+import { capitalise, collapseWhitespace, lowerFirst, splitSentences } from './text';
 
 /** A statement before it is tied to a clause. */
 export interface StatementDraft {
@@ -20,8 +20,9 @@ export interface StatementDraft {
  * - object:   "<actor> prohibits <action>"
  * - requires: "<action> requires <what>"
  * - nothing:  "Nothing in these Guidelines prohibits <action>"
+ * - defines:  "<term> constitutes / is considered to be / does not include <what>": the subject is the term
  */
-type CueForm = 'active' | 'passive' | 'object' | 'requires' | 'nothing';
+type CueForm = 'active' | 'passive' | 'object' | 'requires' | 'nothing' | 'defines';
 
 interface Cue {
   kind: NormativeKind;
@@ -36,10 +37,24 @@ const CUES: Cue[] = [
   { kind: 'exception', re: /\bnothing in (?:these|this|the) [\w ]+? (?:prohibits|prevents|restricts|limits)\b/gi, form: 'nothing' },
   { kind: 'exception', re: /\b(?:does|do|shall|will) not apply\b/gi, form: 'passive' },
   { kind: 'exception', re: /\b(?:is|are) not subject to\b/gi, form: 'passive' },
+  { kind: 'exception', re: /\b(?:is|are) not (?:considered|deemed) to\b/gi, form: 'active' },
   { kind: 'exception', re: /\b(?:is|are) (?:not considered|exempt(?:ed)?)(?: from)?\b/gi, form: 'passive' },
-  { kind: 'permission', re: /\b(?:is|are) not (?:required|obliged|obligated|expected) to\b/gi, form: 'active' },
-  { kind: 'permission', re: /\b(?:need|needs) not\b/gi, form: 'active' },
-  { kind: 'permission', re: /\b(?:does|do) not (?:need|have) to\b/gi, form: 'active' },
+  // A carve-out from a duty ("is not required to", "need not") is an exception to it.
+  { kind: 'exception', re: /\b(?:is|are) not (?:required|obliged|obligated|expected) to\b/gi, form: 'active' },
+  { kind: 'exception', re: /\b(?:need|needs) not\b/gi, form: 'active' },
+  { kind: 'exception', re: /\b(?:does|do) not (?:need|have) to\b/gi, form: 'active' },
+  { kind: 'exception', re: /\b(?:does|do) not include\b/gi, form: 'defines' },
+  { kind: 'exception', re: /\b(?:is|are) not effective\b/gi, form: 'passive' },
+  { kind: 'definition', re: /\b(?:is|are) (?:considered|deemed|treated as) (?:not )?(?:to be\b)?/gi, form: 'defines' },
+  { kind: 'definition', re: /\b(?:constitutes?|includes?)\b/gi, form: 'defines' },
+  // What counts as a breach, and whom a rule reaches: "Failure to certify is itself a breach", "These Guidelines apply to all employees".
+  {
+    kind: 'definition',
+    re: /\b(?:is|are) (?:not )?(?:in itself |itself |themselves |also )?(?:a|an) (?:breach|violation|offen[cs]e|infringement)\b/gi,
+    form: 'defines',
+  },
+  { kind: 'definition', re: /\b(?:applies|apply)(?= to\b| regardless\b| equally\b| also\b| in all\b| whether\b)/gi, form: 'defines' },
+  { kind: 'exception', re: /\b(?:is|are) not (?:protected|covered) by\b/gi, form: 'active' },
   { kind: 'permission', re: /\b(?:is|are) (?:permitted|allowed|entitled|free|encouraged) to\b/gi, form: 'active' },
   { kind: 'permission', re: /\b(?:has|have) the right(?: and the duty)? to\b/gi, form: 'active' },
   { kind: 'prohibition', re: /\b(?:must|shall|may|should|will|can) (?:not|never)\b/gi, form: 'active' },
@@ -66,21 +81,34 @@ const CUES: Cue[] = [
 
 /** "may" that expresses possibility ("may lead to dismissal"), not permission. */
 const POSSIBILITY_MAY =
-  /^may (?:lead to|result in|include|face|cause|vary|also|be reported|be subject|affect|appear|seem|occur|arise|be seen|be overheard|not be)\b/i;
+  /^may (?:lead to|result in|include|face|cause|vary|also|be reported|be subject|be subjected|have been|affect|appear|seem|occur|arise|be seen|be overheard|not be|be made|be used to|be needed|be necessary|be required|be appropriate|be available|be relevant|be exposed|be at risk)\b/i;
 
 const DEFINITION_QUOTED =
   /^(?:the term\s+)?["\u201C']([^"\u201D']{1,80})["\u201D']\s+(means|refers to|is defined as|shall mean|has the meaning)\s+(.+)$/i;
 const DEFINITION_BARE =
-  /^(?:(?:an?|the)\s+)?([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,4})\s+(means|refers to|is defined as|shall mean)\s+(.+)$/i;
+  /^(?:(?:an?|the)\s+)?([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,4})\s+(means|refers to|is defined as|shall mean)(?:[\s,]+(.+))?$/i;
+/** "For purposes of paragraph (a)(5)(i) of this section, underwriting purposes means …": the scope of a definition. */
+const DEFINITION_SCOPE = /^(for (?:the )?purposes? of [^,]+),\s+/i;
 const NOT_A_TERM = /^(?:this|that|it|which|these|those|what|doing so)$/i;
 
-const LEADING_EXCEPTION = /^(?:unless|except (?:where|when|if|for|as|in))\b/i;
+const LEADING_EXCEPTION = /^(?:unless|except (?:where|when|if|for|as|in|pursuant to|to the extent))\b/i;
+/** Leading phrases that end at their first comma: "Notwithstanding any other provision of this subpart, …". */
+const PHRASE_LEAD =
+  /^(?:notwithstanding|nothwithstanding|for (?:the )?purposes? of|except (?:for|pursuant to|as provided in|as otherwise provided in))\b/i;
 const LEADING_CONDITION =
-  /^(?:if|when|where|whenever|once|before|after|while|even if|even where|even with|in case|provided that|as long as|during|for the purposes? of)\b/i;
+  /^(?:if|when|where|whenever|once|before|after|while|even if|even where|even with|in case|provided that|as long as|during|for the purposes? of|notwithstanding|nothwithstanding)\b/i;
 const LEAD_IN = /^(?:however|in addition|furthermore|moreover|also|for example|as a rule|in particular),\s+/i;
-const TRAILING_EXCEPTION = /,?\s+\b(unless|except (?:where|when|if|for|as|in)|save where)\s+(.+)$/i;
+const TRAILING_EXCEPTION = /,?\s+\b(unless|except (?:where|when|if|for|as|in|pursuant to|to the extent)|save where)\s+(.+)$/i;
+/**
+ * Adverbials that scope a rule rather than name what it is about: cross-references ("as permitted
+ * by § 164.506", "pursuant to …", "in accordance with …"), purposes and respects ("with respect to
+ * …", "as necessary to …") and time limits ("no later than 60 days …", "within a reasonable time",
+ * "for a period of 50 years"). They go to the condition.
+ */
+const SCOPING =
+  /(?:,\s+|\s+)\b((?:as (?:otherwise )?(?:permitted|required|provided|described|specified|set out|set forth|defined|listed|necessary)|in (?:accordance|compliance) with|pursuant to|subject to|consistent with|with respect to|whether or not|no later than|not later than|within (?:a|an|the|\d+|[a-z]+)(?:\s+[a-z]+)?\s+(?:time|days?|months?|years?|period)|for a period of|at least \d+)\b.*)$/i;
 const TRAILING_CONDITION =
-  /,?\s+\b(provided that|as long as|so long as|only if|only where|only when|only with|only after|only for|only through|if|whenever|even if|even where|even with|regardless of whether|regardless of)\s+(.+)$/i;
+  /,?\s+\b(provided that|as long as|so long as|only if|only where|only when|only with|only after|only for|only through|if(?!\s+(?:any|applicable|so|appropriate|necessary|known)\b)|whenever|even if|even where|even with|regardless of whether|regardless of)\s+(.+)$/i;
 const TRAILING_COMMA_CONDITION = /,\s+(where|when|while|before|after|whatever|whether)\s+(.+)$/i;
 const VALUE_LIMIT =
   /\s*\b((?:with a (?:market )?value (?:of )?|worth |to a value of )?(?:up to|not exceeding|no more than|less than|more than|above|below|over|under|exceeding|at least)\s+(?:US)?\$[\d,]+(?:\.\d+)?(?:\s+(?:per|a|each)\s+(?:person|gift|event|year|calendar year|day|month)(?:\s+per\s+(?:person|event|year))?)?(?:\s+in value)?)/i;
@@ -144,7 +172,10 @@ function splitCoordinated(sentence: string): string[] {
     if (m === null) break;
     const left = rest.slice(0, m.index);
     const right = rest.slice(m.index + m[0].length);
-    if (m[0].startsWith(';') || (findCue(left) && findCue(right))) {
+    // "must permit … and must accommodate …": one duty with a compound verb, as a reader counts it.
+    const sameModal =
+      /^\s+and\s+$/i.test(m[0]) && findCue(left)?.text.toLowerCase() === findCue(right)?.text.toLowerCase() && findCue(right)?.index === 0;
+    if (m[0].startsWith(';') || (findCue(left) && findCue(right) && !sameModal)) {
       parts.push(left);
       rest = right;
       searchFrom = 0;
@@ -166,6 +197,11 @@ function splitLeadingClause(text: string): { type: 'condition' | 'exception'; cl
   if (type === null) return null;
   const commas: number[] = [];
   for (let i = text.indexOf(', '); i >= 0; i = text.indexOf(', ', i + 1)) commas.push(i);
+  if (PHRASE_LEAD.test(text) && commas.length > 0) {
+    const at = commas[0] as number;
+    if (findCue(text.slice(at + 2)))
+      return { type, clause: text.slice(0, at).charAt(0).toLowerCase() + text.slice(1, at), rest: text.slice(at + 2) };
+  }
   for (let k = commas.length - 1; k >= 0; k--) {
     const at = commas[k] as number;
     const clause = text.slice(0, at);
@@ -183,7 +219,9 @@ function joinConditions(...parts: Array<string | null | undefined>): string | nu
   return present.length > 0 ? present.join('; ') : null;
 }
 
-function analyseDefinition(text: string, sentence: string): StatementDraft | null {
+function analyseDefinition(full: string, sentence: string): StatementDraft | null {
+  const scope = DEFINITION_SCOPE.exec(full);
+  const text = scope ? full.slice(scope[0].length) : full;
   const quoted = DEFINITION_QUOTED.exec(text);
   const bare = quoted ? null : DEFINITION_BARE.exec(text);
   const m = quoted ?? bare;
@@ -193,9 +231,9 @@ function analyseDefinition(text: string, sentence: string): StatementDraft | nul
   return {
     kind: 'definition',
     actor: term,
-    action: trimPhrase(m[3] as string),
+    action: trimPhrase(m[3] ?? ''),
     actionForm: 'noun',
-    condition: null,
+    condition: scope ? (scope[1] as string) : null,
     exception: null,
     modality: (m[2] as string).toLowerCase(),
     sentence,
@@ -249,7 +287,15 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
       sentence,
     };
   } else {
-    const match = findCue(text);
+    let match = findCue(text);
+    // A cue inside a relative clause on the subject ("A covered entity that is required by § 164.520 to
+    // have a notice may not …") describes the subject; the statement's cue is the next one.
+    for (let from = 0; match && /\b(?:that|who|which)\s*$/i.test(text.slice(0, match.index));) {
+      from = match.index + match.text.length;
+      const next = findCue(text.slice(from));
+      if (!next) return null;
+      match = { ...next, index: next.index + from };
+    }
     if (!match) return null;
     // The actor is the subject right before the cue, not an earlier clause joined to it.
     const before = trimPhrase(
@@ -260,9 +306,16 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
     );
     cueEnd = match.index + match.text.length;
     tail = text.slice(cueEnd);
-    const modality = match.text.toLowerCase();
+    let modality = match.text.toLowerCase();
     const { cue } = match;
-    draft = { kind: cue.kind, actor: null, action: '', actionForm: 'verb', condition: null, exception: null, modality, sentence };
+    let kind = cue.kind;
+    // "may <verb> [its object] only as / only if / only one …" confines what is allowed: a prohibition of the rest.
+    const only = /^\s+((?:[\w-]+\s+){0,7}?)only\b/i.exec(tail);
+    if (kind === 'permission' && modality === 'may' && only && !/[,;]/.test(only[1] as string)) {
+      kind = 'prohibition';
+      modality = 'may … only';
+    }
+    draft = { kind, actor: null, action: '', actionForm: 'verb', condition: null, exception: null, modality, sentence };
     if (cue.form === 'active') {
       draft.actor = before || null;
       if (/^(?:is|are) responsible for$/i.test(match.text)) draft.actionForm = 'noun';
@@ -278,6 +331,18 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
         draft.action = before;
         draft.modality = modality.replace(/^(is|are) [a-z]+ly /, '$1 ');
       }
+    } else if (cue.form === 'defines') {
+      // "<term> constitutes / does not include / is considered to be <what>": the subject is the term.
+      // Inside a relative clause ("standards that apply to everyone") it is description, not a rule.
+      if (!before || /\b(?:that|which|who)$/i.test(before)) return null;
+      draft.actor = before;
+      draft.actionForm = 'noun';
+      // "is itself a breach": the category is part of what the term is defined as.
+      const category = /\b((?:a|an) [a-z]+)$/i.exec(match.text);
+      if (category) {
+        tail = ` ${category[1] as string}${tail}`;
+        draft.modality = /\bnot\b/i.test(match.text) ? 'is not' : 'is';
+      }
     } else if (cue.form === 'object' || cue.form === 'nothing') {
       draft.actionForm = 'noun';
       if (cue.form === 'object' && before && !/^the company$/i.test(before)) draft.actor = before;
@@ -288,6 +353,17 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
     }
   }
 
+  // A phrase set off by commas right after the cue: "must, except as provided in paragraph (g)(3), treat …".
+  let inserted: string | null = null;
+  const aside = /^\s*,\s*([^,]+?),\s+(?=\S)/.exec(tail);
+  if (aside && /^(?:except|unless|if|when|where|as|in|to the extent|subject to|at)\b/i.test(aside[1] as string)) {
+    inserted = aside[1] as string;
+    tail = ` ${tail.slice(aside[0].length)}`;
+    if (/^(?:except|unless)\b/i.test(inserted)) {
+      exception = joinConditions(exception, inserted);
+      inserted = null;
+    }
+  }
   // Trailing exception and condition: only after the cue, so a subject's "who …" stays the actor.
   const exc = TRAILING_EXCEPTION.exec(tail);
   if (exc) {
@@ -299,6 +375,11 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
   if (cond && cond.index > 0) {
     trailingCondition = `${(cond[1] as string).toLowerCase()} ${cond[2] as string}`;
     tail = tail.slice(0, cond.index);
+  }
+  const scoping = draft.actionForm === 'verb' || draft.action === '' ? scopingIn(tail) : null;
+  if (scoping && scoping.index > 0) {
+    trailingCondition = joinConditions(scoping[1] as string, trailingCondition);
+    tail = tail.slice(0, scoping.index);
   }
   let limit: string | null = null;
   const value = VALUE_LIMIT.exec(tail);
@@ -322,7 +403,7 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
   if (!draft.actor && inherited.actor && draft.actionForm === 'verb' && /^(?:must|shall|may|need|should|is|are|does|do)/i.test(part)) {
     draft.actor = inherited.actor;
   }
-  draft.condition = joinConditions(limit, leadingCondition ?? inherited.condition, trailingCondition);
+  draft.condition = joinConditions(limit, leadingCondition ?? inherited.condition, inserted, trailingCondition);
   draft.exception = exception ? trimPhrase(exception) : null;
   if (!draft.action) return null;
   return draft;
@@ -339,13 +420,25 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
  * `previousActor` resolves a leading pronoun ("They must …") to the previous sentence's actor.
  */
 export function analyseSentence(sentence: string, previousActor: string | null = null): StatementDraft[] {
+  const whole = collapseWhitespace(sentence);
+  // "The following are prohibited:" or "… means:" only introduce a list; a lead-in is read by `frameStatements`.
+  return analyseAll(sentence, previousActor).filter(
+    (d) => !/^the following(?: \w+)?$/i.test(d.action) && (d.action !== '' || /[:\u2014]\s*$/.test(whole)),
+  );
+}
+
+function analyseAll(sentence: string, previousActor: string | null): StatementDraft[] {
   const text = clean(sentence);
   if (!text) return [];
+  const whole = collapseWhitespace(sentence);
+  // ", except that …" carves a case out of the rule in place: a statement of its own, an exception.
+  const carve = /,\s+except that,?\s+/i.exec(text);
+  const main = carve ? text.slice(0, carve.index) : text;
   const out: StatementDraft[] = [];
   const inherited: Inherited = { actor: previousActor, condition: null, previousCondition: null };
-  const parts = splitCoordinated(text);
+  const parts = splitCoordinated(main);
   parts.forEach((part, i) => {
-    const draft = analysePart(part, collapseWhitespace(sentence), inherited);
+    const draft = analysePart(part, whole, inherited);
     if (!draft) return;
     if (i === 0) {
       inherited.actor = draft.kind === 'definition' ? null : (draft.actor ?? inherited.actor);
@@ -355,73 +448,483 @@ export function analyseSentence(sentence: string, previousActor: string | null =
     inherited.previousCondition = draft.condition;
     out.push(draft);
   });
-  return out.filter((d) => !/^the following$/i.test(d.action));
+  // "…, provided that such decision must be made by …": a duty inside a condition is a statement of its own.
+  for (const d of [...out]) {
+    const proviso = d.condition ? /(?:^|;\s*|\s)provided that\s+(.+)$/i.exec(d.condition) : null;
+    const duty = proviso
+      ? analysePart(proviso[1] as string, `provided that ${proviso[1] as string}`, {
+          actor: null,
+          condition: null,
+          previousCondition: null,
+        })
+      : null;
+    if (proviso && duty && (duty.kind === 'obligation' || duty.kind === 'prohibition')) {
+      d.condition = trimPhrase((d.condition as string).slice(0, proviso.index)) || null;
+      out.push({ ...duty, actor: d.actor });
+    }
+  }
+  // "…, except for the purposes in § 164.504(e)(2)(i)": a carve-out of a distinct purpose or party is an
+  // exception of its own (a pointer such as "except as provided in …" only scopes the rule).
+  for (const d of [...out]) {
+    const carveOut = d.exception ? /^except for\s+(.+)$/i.exec(d.exception) : null;
+    if (carveOut && d.kind !== 'exception') {
+      const cond = TRAILING_CONDITION.exec(` ${carveOut[1] as string}`);
+      out.push({
+        kind: 'exception',
+        actor: d.actor,
+        action:
+          `${d.action} ${trimPhrase(cond ? (carveOut[1] as string).slice(0, Math.max(0, cond.index - 1)) : (carveOut[1] as string))}`.trim(),
+        actionForm: d.actionForm,
+        condition: cond ? `${(cond[1] as string).toLowerCase()} ${cond[2] as string}` : null,
+        exception: null,
+        modality: 'except for',
+        sentence: d.exception as string,
+      });
+    }
+    // "A health plan, excluding an issuer of …, shall not …": the excluded party is carved out.
+    const excluded = d.actor ? /,\s+(?:excluding|other than)\s+(.+)$/i.exec(d.actor) : null;
+    if (excluded && d.kind !== 'exception') {
+      out.push({
+        kind: 'exception',
+        actor: trimPhrase(excluded[1] as string),
+        action: `not subject to the rule that ${trimPhrase(d.actor!.slice(0, excluded.index))} ${d.modality} ${d.action}`,
+        actionForm: 'noun',
+        condition: null,
+        exception: null,
+        modality: 'excluding',
+        sentence: trimPhrase(excluded[0].replace(/^,\s*/, '')),
+      });
+    }
+  }
+  if (carve) {
+    const rest = text.slice(carve.index + carve[0].length);
+    const excSentence = `except that ${rest}`;
+    const found = rest ? analysePart(rest, excSentence, { actor: inherited.actor, condition: null, previousCondition: null }) : null;
+    const actor = inherited.actor ?? found?.actor ?? null;
+    if (found) {
+      out.push({ ...found, kind: 'exception', actor, modality: 'except that', sentence: excSentence });
+    } else if (rest) {
+      out.push({
+        kind: 'exception',
+        actor,
+        action: trimPhrase(rest),
+        actionForm: 'noun',
+        condition: null,
+        exception: null,
+        modality: 'except that',
+        sentence: excSentence,
+      });
+    }
+  }
+  // "what we must do": a clause about rules, not a rule.
+  return out.filter((d) => !(d.actor && /(?:^|\s)(?:what|which|how|why|whether|whatever)(?:\s+\S+)?$/i.test(d.actor)));
 }
 
 function clauseBody(clause: Clause): string {
   return clause.kind === 'qa' ? (clause.answer ?? clause.text) : clause.text;
 }
 
-/** A list item with no cue of its own ("(a) gifts of cash …") inherits the rule its parent introduces. */
-function inheritFromParent(item: Clause, parent: Clause): StatementDraft | null {
-  const sentences = splitSentences(clauseBody(parent));
-  const last = sentences[sentences.length - 1];
-  if (!last || !/:\s*$/.test(last)) return null;
-  const text = clean(last);
-  const parts = splitCoordinated(text);
-  const lastPart = parts[parts.length - 1] as string;
-  const draft = analysePart(lastPart, collapseWhitespace(last), { actor: null, condition: null, previousCondition: null });
-  const raw = findCue(lastPart);
-  if (!draft && !raw) return null;
-  const kind = draft?.kind ?? raw?.cue.kind;
-  if (!kind || kind === 'definition') return null;
-  const action = trimPhrase(item.text.replace(/^(?:and|or)\s+/i, '').replace(/[;,]\s*(?:and|or)?\s*$/i, ''));
-  if (!action) return null;
-  const introducesList = !draft || /^the following$/i.test(draft.action) || draft.actionForm === 'noun';
-  return {
-    kind,
-    actor: draft && !introducesList ? draft.actor : (draft?.actor ?? null),
-    action,
-    actionForm: introducesList ? 'noun' : 'verb',
-    condition: draft?.condition ?? null,
-    exception: draft?.exception ?? null,
-    modality: draft?.modality ?? (raw as CueMatch).text.toLowerCase(),
-    sentence: `${collapseWhitespace(last)} ${item.text}`,
-  };
+// ------------------------------------------------------------- clauses and their lists ------
+
+/**
+ * The clauses that carry rules: paragraphs and list items, numbered or not (a section's
+ * unnumbered introduction can state a rule: "A covered entity may use … provided that …").
+ * Q&A and example call-outs restate rules informally and notes are editorial; they become
+ * examples directly instead.
+ */
+export function statementSources(tree: DocumentTree): Clause[] {
+  return tree.clauses.filter((c) => c.kind === 'paragraph' || c.kind === 'list-item');
 }
 
 /**
- * The clauses that carry rules: numbered paragraphs and list items when the document numbers its
- * clauses (its unnumbered introductions are context), every paragraph and list item otherwise.
- * Q&A and example call-outs restate rules informally; they become examples directly instead.
+ * How a paragraph that ends in a lead-in ("… as follows:", "… does not apply to:", "… if:") hands
+ * its rule to its items:
+ * - objects: the items complete the lead-in ("(i) To the individual;"); each item is a statement
+ *   with the lead-in's kind, actor and verb, and the lead-in is not a statement of its own;
+ * - conditions: the items are conditions of the lead-in's statement ("… may terminate a restriction,
+ *   if:"); they are folded into its condition, with their designators, and are statements only
+ *   where they state a rule of their own.
  */
-export function statementSources(tree: DocumentTree): Clause[] {
-  const rules = tree.clauses.filter((c) => c.kind === 'paragraph' || c.kind === 'list-item');
-  const numbered = rules.some((c) => c.numbered);
-  return rules.filter((c) => !numbered || c.numbered || c.kind === 'list-item');
+type LeadMode = 'objects' | 'conditions';
+
+interface LeadIn {
+  mode: LeadMode;
+  /** The lead-in's statement; for objects, its action is the verb phrase the items complete. */
+  draft: StatementDraft;
+}
+
+interface ClauseContext {
+  /** The open lead-in of the nearest ancestor that has one. */
+  leadIn: LeadIn | null;
+  /** Conditions a lead-in carries to every statement under it ("If the covered entity accepts …"; "Notwithstanding …"). */
+  conditions: string[];
+  /** The actor of the nearest statement above, for "it"/"they" and subject-less items ("(1) May not intimidate …"). */
+  actor: string | null;
+}
+
+const LEAD_IN_END = /(?::|\u2014|--)\s*$/;
+const REFERRAL_END = /\b(?:as follows|the following(?:\s+[\w-]+){0,2})\s*[.:]?\s*$/i;
+const CONDITION_LEAD_END = /\b(?:if|only if|provided that|provided|that|when|where|whenever|unless|whether)\s*(?::|\u2014|--)\s*$/i;
+const CONDITION_PREFIX =
+  /^(?:except|notwithstanding|nothwithstanding|if|when|where|unless|subject to|in (?:addition|accordance)|for (?:the )?purposes? of|as (?:specified|provided|required))\b/i;
+
+function stripListTail(text: string): string {
+  return text
+    .replace(/\s*[;,.]\s*(?:and|or)?\s*$/i, '')
+    .replace(/\s+(?:and|or)\s*$/i, '')
+    .replace(/[.;:]\s*$/, '')
+    .trim();
+}
+
+/** The designator a reader writes for a clause within its list: "(iv)" of "164.502(a)(1)(iv)", "(a)" of "3.1.4(a)". */
+function itemLabel(clause: Clause): string {
+  const m = /(\([^()]+\))(?:_\d+)?$/.exec(clause.numbering);
+  return m ? (m[1] as string) : '';
+}
+
+/** A scoping adverbial in `text`, unless it completes a preposition ("permitted by and in accordance with …"). */
+function scopingIn(text: string): RegExpExecArray | null {
+  const m = SCOPING.exec(text);
+  if (!m) return null;
+  return /\b(?:by|and|or|to|of|with|for|from|under|than)\s*,?\s*$/i.test(text.slice(0, m.index)) ? null : m;
+}
+
+/** An item's text split into what it adds to the lead-in's verb and the conditions that scope it. */
+function splitItem(text: string): { core: string; conditions: string[] } {
+  let core = stripListTail(text);
+  const conditions: string[] = [];
+  // "When required by the Secretary …" / "When appropriate, information as to …": a leading condition.
+  const when = /^(?:when|whenever|if|where|unless|once)\b/i.test(core) ? core.indexOf(', ') : -2;
+  if (when === -1) return { core: '', conditions: [core] };
+  if (when > 0) {
+    conditions.push(core.slice(0, when));
+    core = core.slice(when + 2);
+  }
+  const lead = /^((?:except|notwithstanding)\b[^,]*),\s+/i.exec(core);
+  if (lead) {
+    conditions.push(lead[1] as string);
+    core = core.slice(lead[0].length);
+  }
+  const exc = TRAILING_EXCEPTION.exec(core);
+  let trailing: string | null = null;
+  if (exc && exc.index > 0) {
+    trailing = `${(exc[1] as string).toLowerCase()} ${exc[2] as string}`;
+    core = core.slice(0, exc.index);
+  }
+  const cond = TRAILING_CONDITION.exec(core) ?? TRAILING_COMMA_CONDITION.exec(core);
+  if (cond && cond.index > 0) {
+    trailing = joinConditions(`${(cond[1] as string).toLowerCase()} ${cond[2] as string}`, trailing);
+    core = core.slice(0, cond.index);
+  }
+  const scoping = /^(?:pursuant to|as (?:otherwise )?(?:permitted|required|provided|described)|in (?:accordance|compliance) with)\b/i.test(
+    core,
+  )
+    ? { index: 0, 1: core }
+    : scopingIn(core);
+  if (scoping) {
+    trailing = joinConditions(scoping[1] as string, trailing);
+    core = core.slice(0, scoping.index);
+  }
+  if (trailing) conditions.push(trailing);
+  return { core: trimPhrase(core), conditions };
+}
+
+/** "(i) The individual agrees …; (ii) … or (iii) …": an item and its sub-items, with their designators, as one condition text. */
+function foldedText(clause: Clause, children: ReadonlyMap<string, Clause[]>): string {
+  const own = `${itemLabel(clause)} ${clause.text}`.trim();
+  const subs = (children.get(clause.id) ?? []).filter(isRuleText).map((c) => foldedText(c, children));
+  return [own, ...subs].join(' ');
+}
+
+function isRuleText(clause: Clause): boolean {
+  return clause.kind === 'paragraph' || clause.kind === 'list-item';
+}
+
+/** A draft's action with the lead-in's pointer to its list removed: "use or disclose PHI as follows" → "use or disclose PHI". */
+function leadStem(action: string): string {
+  return trimPhrase(action.replace(/\s*,?\s*\b(?:as follows|the following(?:\s+[\w-]+){0,2}|in the following [\w\s]+)$/i, ''));
+}
+
+const SUBJECT_REL = /\s+(?:that|who|which|whose|whom)\s+|,\s+(?:excluding|other than)\s+/i;
+
+/**
+ * A subject split into the party it names and what restricts it: "A covered entity that has agreed
+ * to a restriction" → head "A covered entity", qualifier "that has agreed to a restriction".
+ */
+export function subjectParts(subject: string | null): { head: string | null; qualifier: string | null } {
+  if (!subject) return { head: null, qualifier: null };
+  const m = SUBJECT_REL.exec(subject);
+  if (!m || m.index === 0) return { head: subject, qualifier: null };
+  return { head: trimPhrase(subject.slice(0, m.index)), qualifier: trimPhrase(subject.slice(m.index).replace(/^,\s*/, '')) };
+}
+
+function partyKey(subject: string): string {
+  return subject
+    .toLowerCase()
+    .replace(/^(?:a|an|the|any|each|every|no|such)\s+/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * The parties a document addresses: subjects that the document binds, allows or forbids in at
+ * least two active statements ("covered entity", "business associate", "Employees"). A subject
+ * met once ("The denial must use plain language") or in the passive is what a rule is about, not
+ * who it binds. Coordinated subjects ("covered entity or business associate") count when each part does.
+ */
+function documentParties(drafts: readonly StatementDraft[]): Set<string> {
+  const counts = new Map<string, number>();
+  for (const d of drafts) {
+    if (d.kind === 'definition' || d.actionForm !== 'verb' || !d.actor || /^be\b/i.test(d.action)) continue;
+    const head = subjectParts(d.actor).head;
+    if (!head || PRONOUN.test(head) || /^(?:this|these|that|those|it)\b/i.test(head)) continue;
+    for (const part of head.split(/\s*,\s*|\s+(?:or|and)\s+/)) {
+      const key = partyKey(part);
+      if (key) counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  return new Set([...counts].filter(([, n]) => n >= 2).map(([k]) => k));
+}
+
+function isParty(subject: string, parties: ReadonlySet<string>): boolean {
+  const parts = subject.split(/\s*,\s*|\s+(?:or|and)\s+/).filter((p) => p.trim() !== '');
+  return parts.length > 0 && parts.every((p) => parties.has(partyKey(p)));
+}
+
+interface Located {
+  clause: Clause;
+  draft: StatementDraft;
+  /** Folded into the draft's condition: the condition items of its lead-in, which it therefore covers. */
+  folded: Clause[];
 }
 
 /** All normative statements in a document tree, each tied to the clause it comes from. */
 export function extractStatements(tree: DocumentTree): NormativeStatement[] {
-  const byId = new Map(tree.clauses.map((c) => [c.id, c]));
-  const statements: NormativeStatement[] = [];
-  for (const clause of statementSources(tree)) {
-    let actor: string | null = null;
-    let drafts = splitSentences(clauseBody(clause)).flatMap((sentence) => {
-      const found = analyseSentence(sentence, actor);
+  return frameStatements(tree).statements;
+}
+
+export interface StatementCoverage {
+  /** Clauses that state rules a reader looks for statements in: paragraphs and list items. */
+  counted: number;
+  /** Those that carry a statement or a definition, or whose rule is carried by their items or folded into their parent's condition. */
+  covered: number;
+  coverage: number;
+  /** Numberings of the counted clauses that carry none. */
+  uncovered: string[];
+}
+
+/**
+ * Clause coverage of a document by its statements. Counted: paragraphs and list items. Not
+ * counted: headings (not clauses), examples, notes, Q&A call-outs and editorial '>' blocks and
+ * bracketed source notes (kinds 'example', 'note', 'qa'), which restate or annotate rules. A
+ * counted clause is covered when it carries a statement (a definition included), when it is a
+ * lead-in whose items carry the statements it introduces, or when it is a condition folded into
+ * the statement of the lead-in above it.
+ */
+export function statementCoverage(tree: DocumentTree): StatementCoverage {
+  const framed = frameStatements(tree);
+  const covered = new Set([...framed.statements.map((s) => s.clauseId), ...framed.carried]);
+  const counted = statementSources(tree);
+  const uncovered = counted.filter((c) => !covered.has(c.id));
+  const n = counted.length - uncovered.length;
+  return {
+    counted: counted.length,
+    covered: n,
+    coverage: counted.length === 0 ? 0 : n / counted.length,
+    uncovered: uncovered.map((c) => c.numbering),
+  };
+}
+
+/** Statements, and the clauses whose rule is carried by other clauses' statements (lead-ins, folded conditions). */
+export function frameStatements(tree: DocumentTree): { statements: NormativeStatement[]; carried: Set<string> } {
+  const children = new Map<string, Clause[]>();
+  for (const c of tree.clauses) {
+    if (!c.parentId) continue;
+    const list = children.get(c.parentId) ?? [];
+    list.push(c);
+    children.set(c.parentId, list);
+  }
+  const sources = new Set(statementSources(tree).map((c) => c.id));
+  const contexts = new Map<string, ClauseContext>();
+  const located: Located[] = [];
+  const carried = new Set<string>();
+  const leadInsWithItems = new Map<string, Clause>();
+  let previousActor: { section: string | null; actor: string | null } = { section: null, actor: null };
+
+  for (const clause of tree.clauses) {
+    if (!sources.has(clause.id)) continue;
+    const ctx: ClauseContext = (clause.parentId ? contexts.get(clause.parentId) : undefined) ?? {
+      leadIn: null,
+      conditions: [],
+      actor: previousActor.section === clause.sectionId ? previousActor.actor : null,
+    };
+    const items = (children.get(clause.id) ?? []).filter(isRuleText);
+    const sentences = splitSentences(clauseBody(clause));
+    const last = sentences[sentences.length - 1] ?? '';
+    const isLeadIn = items.length > 0 && (LEAD_IN_END.test(last) || REFERRAL_END.test(last));
+    const body = isLeadIn ? sentences.slice(0, -1) : sentences;
+
+    let actor = ctx.actor;
+    const own: StatementDraft[] = [];
+    body.forEach((sentence, i) => {
+      let found = analyseSentence(sentence, actor);
+      if (found.length === 0 && i === 0 && ctx.leadIn?.mode === 'objects') found = [itemStatement(sentence, ctx.leadIn.draft)];
+      // A condition item is a statement only where it states a rule of its own, not where it describes a fact.
+      if (ctx.leadIn?.mode === 'conditions') found = found.filter((d) => ruleOfItsOwn(d, sentence));
       actor = found.find((d) => d.kind !== 'definition' && d.actor)?.actor ?? actor;
-      return found;
+      own.push(...found);
     });
-    if (drafts.length === 0 && clause.kind === 'list-item' && clause.parentId) {
-      const parent = byId.get(clause.parentId);
-      const inherited = parent ? inheritFromParent(clause, parent) : null;
-      if (inherited) drafts = [inherited];
+    if (own.length === 0 && ctx.leadIn?.mode === 'conditions') carried.add(clause.id);
+
+    let childCtx: ClauseContext = { leadIn: ctx.leadIn, conditions: ctx.conditions, actor };
+    if (isLeadIn) {
+      const found = analyseAll(last, actor);
+      const draft = found[found.length - 1];
+      const before = found.slice(0, -1);
+      own.push(...before);
+      const lastCondition = draft?.condition?.split('; ').pop() ?? '';
+      const endsInCondition =
+        /^(?:if|only if|when|where|whenever|provided that|unless|as long as|so long as)\b/i.test(lastCondition) &&
+        clean(last).endsWith(lastCondition.replace(/[.:;\s]+$/, ''));
+      if (draft && (CONDITION_LEAD_END.test(last) || endsInCondition)) {
+        // "… may terminate a restriction, if:": the items are its conditions.
+        const folded = items.map((c) => foldedText(c, children)).join(' ');
+        const withItems = { ...draft, condition: joinConditions(draft.condition, folded) };
+        own.push(withItems);
+        childCtx = { leadIn: { mode: 'conditions', draft }, conditions: ctx.conditions, actor: draft.actor ?? actor };
+      } else if (draft && REFERRAL_END.test(last) && !LEAD_IN_END.test(last)) {
+        // "… must act …, as follows." / "… must comply with the following requirements.": the items are rules of their own.
+        if (leadStem(draft.action) !== '' && !/^comply with$/i.test(leadStem(draft.action)))
+          own.push({ ...draft, action: leadStem(draft.action) });
+        else carried.add(clause.id);
+        const lead = splitLeadingClause(clean(last).replace(LEAD_IN, ''));
+        childCtx = {
+          leadIn: null,
+          conditions:
+            lead?.type === 'condition' || lead?.type === 'exception' ? [...ctx.conditions, capitalise(lead.clause)] : ctx.conditions,
+          actor: draft.actor ?? actor,
+        };
+      } else if (draft) {
+        // "… is permitted to use or disclose PHI as follows:": the items complete it.
+        leadInsWithItems.set(clause.id, clause);
+        let stem = leadStem(draft.action);
+        let leadCondition = draft.condition;
+        if (draft.actor === null && draft.actionForm === 'noun' && stem !== '') {
+          // "This requirement does not apply to:": the items complete the whole clause.
+          stem = trimPhrase(`${draft.action} ${draft.modality} ${draft.condition ?? ''}`);
+          leadCondition = null;
+        }
+        // "The denial must use plain language and contain:": the first verb is a rule of its own, the last one the items complete.
+        const split = draft.actionForm === 'verb' ? /^(.+?)\s+and\s+([a-z]+)$/i.exec(stem) : null;
+        if (split && (split[1] as string).split(' ').length >= 2) {
+          own.push({ ...draft, action: split[1] as string, sentence: `${trimPhrase(clean(last).replace(/\s+and\s+[a-z]+\s*$/i, ''))}` });
+          stem = split[2] as string;
+        }
+        childCtx = {
+          leadIn: { mode: 'objects', draft: { ...draft, action: stem, condition: leadCondition } },
+          conditions: ctx.conditions,
+          actor: draft.actor ?? actor,
+        };
+      } else if (/\bexcept that\b/i.test(last)) {
+        // "…, except that such termination is:": the items are the carve-outs.
+        const stem = trimPhrase(clean(last).replace(/^.*?\bexcept that,?\s*/i, ''));
+        const exception: StatementDraft = {
+          kind: 'exception',
+          actor,
+          action: stem,
+          actionForm: 'noun',
+          // What the carve-outs qualify: "The covered entity informs the individual that it is terminating …".
+          condition: trimPhrase(clean(last).replace(/,?\s*\bexcept that\b.*$/i, '')) || null,
+          exception: null,
+          modality: 'except that',
+          sentence: last,
+        };
+        leadInsWithItems.set(clause.id, clause);
+        childCtx = { leadIn: { mode: 'objects', draft: exception }, conditions: ctx.conditions, actor };
+      } else {
+        // "Except as provided in paragraph (B):", "Notwithstanding …:", "Sale of protected health information:":
+        // the items continue the lead-in above; a conditional prefix scopes them all.
+        const prefix = stripListTail(clean(last));
+        childCtx = {
+          leadIn: ctx.leadIn,
+          conditions: CONDITION_PREFIX.test(prefix) ? [...ctx.conditions, prefix] : ctx.conditions,
+          actor,
+        };
+        leadInsWithItems.set(clause.id, clause);
+      }
     }
-    drafts.forEach((d, i) => {
-      statements.push({ ...d, id: `${clause.id}:s${i + 1}`, clauseId: clause.id, clauseNumbering: clause.numbering });
+    contexts.set(clause.id, childCtx);
+    for (const d of own) {
+      if (d.action === '') continue;
+      d.condition = joinConditions(...ctx.conditions, d.condition);
+      located.push({ clause, draft: d, folded: [] });
+    }
+    previousActor = { section: clause.sectionId, actor };
+  }
+
+  // A lead-in is carried by its items when they carry statements.
+  const withStatement = new Set(located.map((l) => l.clause.id));
+  const carriedBelow = (id: string): boolean =>
+    (children.get(id) ?? []).some((c) => withStatement.has(c.id) || carried.has(c.id) || carriedBelow(c.id));
+  for (const [id] of leadInsWithItems) if (carriedBelow(id)) carried.add(id);
+
+  // Who each statement binds: its subject when that is a party the document addresses, else the
+  // party of the statement or lead-in above it.
+  const parties = documentParties(located.map((l) => l.draft));
+  const partyOf = new Map<string, string | null>();
+  const statements: NormativeStatement[] = [];
+  const counters = new Map<string, number>();
+  let lastParty: { section: string | null; party: string | null } = { section: null, party: null };
+  for (const { clause, draft } of located) {
+    const head = subjectParts(draft.actor).head;
+    let party: string | null = head && draft.kind !== 'definition' && isParty(head, parties) ? head : null;
+    if (party === null) {
+      for (let p = clause.parentId; p && party === null;) {
+        party = partyOf.get(p) ?? null;
+        p = tree.clauses.find((c) => c.id === p)?.parentId ?? null;
+      }
+      if (party === null && lastParty.section === clause.sectionId) party = lastParty.party;
+      if (party === null) party = head;
+    }
+    if (!partyOf.has(clause.id) || partyOf.get(clause.id) === null) partyOf.set(clause.id, party);
+    lastParty = { section: clause.sectionId, party };
+    const n = (counters.get(clause.id) ?? 0) + 1;
+    counters.set(clause.id, n);
+    statements.push({
+      ...draft,
+      party,
+      id: `${clause.id}:s${n}`,
+      clauseId: clause.id,
+      clauseNumbering: clause.numbering,
     });
   }
-  return statements;
+  return { statements, carried };
+}
+
+/** An item that completes its lead-in: "(ii) For treatment, …, as permitted by § 164.506;" under "may use or disclose PHI as follows:". */
+function itemStatement(sentence: string, lead: StatementDraft): StatementDraft {
+  const { core, conditions } = splitItem(clean(sentence) || sentence);
+  const item = lowerFirst(core.replace(/^(?:and|or)\s+/i, ''));
+  // A definition's parts define the term themselves; other items complete the lead-in's verb.
+  const action = lead.kind === 'definition' ? item : [lead.action, item].filter((x) => x !== '').join(' ');
+  if (lead.kind === 'definition' && lead.action !== '' && SCOPING.test(` ${lead.action}`)) conditions.unshift(lead.action);
+  return {
+    kind: lead.kind,
+    actor: lead.actor,
+    action: action || trimPhrase(sentence),
+    actionForm: lead.actionForm === 'noun' && lead.action === '' ? 'noun' : lead.actionForm,
+    condition: joinConditions(lead.condition, ...conditions),
+    exception: lead.exception,
+    modality: lead.modality,
+    sentence: collapseWhitespace(sentence),
+  };
+}
+
+/** Within a list of conditions, an item states a rule of its own when it binds someone or defines something. */
+function ruleOfItsOwn(draft: StatementDraft, sentence: string): boolean {
+  if (draft.kind === 'definition' || draft.kind === 'exception' || draft.kind === 'prohibition') return true;
+  if (/^(?:if|when|where|unless)\b/i.test(sentence.trim())) return true;
+  return draft.kind === 'obligation' && /^(?:must|shall)$/.test(draft.modality);
 }
 
 export function countStatementsByKind(statements: readonly NormativeStatement[]): Record<NormativeKind, number> {

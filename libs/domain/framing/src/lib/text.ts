@@ -43,46 +43,123 @@ export function normaliseQuestion(text: string): string {
   );
 }
 
+/** Abbreviations after which a '.' never ends a sentence (lower case, without the last '.'). */
 const ABBREVIATIONS = new Set([
   'e.g',
   'i.e',
-  'etc',
+  'viz',
+  'cf',
   'vs',
+  'v',
+  'et al',
+  'al',
+  'approx',
+  'incl',
+  'esp',
   'mr',
   'mrs',
   'ms',
   'dr',
+  'prof',
+  'st',
+  'jr',
+  'sr',
+  'gen',
+  'gov',
+  'sen',
+  'rep',
+  'hon',
   'no',
   'nos',
   'art',
+  'arts',
   'sec',
-  'approx',
-  'incl',
-  'cf',
-  'st',
+  'secs',
+  'para',
+  'paras',
+  'subpara',
+  'p',
+  'pp',
+  'ch',
+  'cl',
+  'vol',
+  'fig',
+  'ex',
+  'exh',
   'u.s',
   'u.k',
   'e.u',
   'inc',
   'ltd',
   'co',
+  'corp',
+  'dept',
+  'assn',
+  'bros',
+  'jan',
+  'feb',
+  'mar',
+  'apr',
+  'jun',
+  'jul',
+  'aug',
+  'sep',
+  'sept',
+  'oct',
+  'nov',
+  'dec',
 ]);
 
 /**
- * Split prose into sentences: at '.', '!' or '?' followed by whitespace and an upper-case letter,
- * digit, quote, '(' or '$' — but not after common abbreviations ("e.g.", "No.") or inside numbers
- * and clause references ("3.2.1", "$1.50").
+ * Abbreviations of legal citations ("5 U.S.C. 7323", "45 C.F.R. 164.502", "Pub. L. 104-191",
+ * "42 U.S.C. § 1320d", "et seq."): no sentence ends after them when a number, '§' or '(' follows.
+ */
+const CITATION_ABBREVIATIONS = new Set([
+  'u.s.c',
+  'c.f.r',
+  'cfr',
+  'usc',
+  'pub',
+  'pub. l',
+  'l',
+  'fr',
+  'stat',
+  'seq',
+  'et seq',
+  'supp',
+  'ann',
+  'reg',
+  'regs',
+]);
+
+/**
+ * Split prose into sentences at '.', '!' or '?' followed by whitespace and an upper-case letter,
+ * digit, quote, '(', '$' or '§' — legal-aware, so that none of these ends a sentence:
+ * - an abbreviation: "e.g.", "i.e.", "No. 209", "Dec. 28", "Purl v. HHS", a single initial;
+ * - a citation abbreviation before a number or '§': "5 U.S.C. 7323", "45 C.F.R. 164.502", "Pub. L. 104-191";
+ * - a section sign or a paragraph reference cut by the period of a number: "§ 164.502(a)", "3.2.1";
+ * - anything inside an open parenthesis: "(N.D. Tex., 2025)";
+ * - an enumeration inside a sentence: "(1) gifts; (2) loans.", "paragraphs (c)(1) and (2)".
+ * A sentence may still end at a reference: "… in § 164.524. The covered entity …".
  */
 export function splitSentences(text: string): string[] {
   const sentences: string[] = [];
-  const boundary = /([.!?])(["'\u201D\u2019)\]]*)\s+(?=["'\u201C\u2018([$§]?[A-Z0-9])/g;
+  const boundary = /([.!?])(["'\u201D\u2019)\]*_]*)\s+(?=["'\u201C\u2018([$§*_]?[A-Z0-9])/g;
   let start = 0;
   for (let m = boundary.exec(text); m !== null; m = boundary.exec(text)) {
     const end = m.index + 1 + (m[2]?.length ?? 0);
-    if (m[1] === '.') {
+    if (m[1] === '.' && (m[2] ?? '') === '') {
       const before = text.slice(start, m.index);
+      const after = text.slice(m.index + m[0].length);
       const lastWord = (/([A-Za-z.]+)$/.exec(before)?.[1] ?? '').toLowerCase();
+      const lastTwo = (/([A-Za-z.]+\s+[A-Za-z.]+)$/.exec(before)?.[1] ?? '').toLowerCase();
       if (ABBREVIATIONS.has(lastWord) || /^[a-z]$/i.test(lastWord)) continue;
+      if (lastWord === 'pub' && /^L\./.test(after)) continue;
+      // Inside an open parenthesis: "(N.D. Tex., 2025)", "(see 5 U.S.C. App. 4)".
+      if ((before.match(/\(/g) ?? []).length > (before.match(/\)/g) ?? []).length) continue;
+      if ((CITATION_ABBREVIATIONS.has(lastWord) || CITATION_ABBREVIATIONS.has(lastTwo)) && /^[§(\d]/.test(after)) continue;
+      // "U.S.C." and other dotted initialisms before a number.
+      if (/^(?:[a-z]\.){2,}[a-z]$/.test(lastWord) && /^[§\d]/.test(after)) continue;
     }
     const sentence = text.slice(start, end).trim();
     if (sentence) sentences.push(sentence);
