@@ -25,6 +25,7 @@ import {
   DEFAULT_MATCH_OPTIONS,
   SPAN_MATCH_F1,
   predictedActor,
+  predictedAction,
   statementCoverage,
   KINDS,
   clauseReferences,
@@ -134,7 +135,7 @@ console.log(
   `strict span match (normalised: lower-case, punctuation and '*' removed, a/an/the dropped${goldUsesPhi ? ', "protected health information" = "PHI" (the gold abbreviates it)' : ''}): actor ${f(score.actor.exact)}, action ${f(score.action.exact)}, condition ${f(score.condition.exact)}`,
 );
 console.log(
-  `(predicted actor = the party the statement binds (NormativeStatement.party), else the head of its subject; predicted condition = what restricts the subject ("that has agreed to …"), the framer's condition and its exception, joined by "; "; an absent condition on both sides counts as agreement)`,
+  `(predicted actor = the party the statement binds (NormativeStatement.party), else the head of its subject; predicted action = the framer's action, with the subject and cue in front where the subject is not the party (a definition's term, "This requirement does not apply to …"); tokens are compared after a crude stemming (-ing, -ed, -ure, -es, -s, -e); predicted condition = what restricts the subject ("that has agreed to …"), the framer's condition and its exception, joined by "; "; an absent condition on both sides counts as agreement)`,
 );
 console.log(
   `span matching: actor ${score.actor.matched.correct}/${score.actor.matched.predicted} predicted, /${score.actor.matched.gold} gold; action ${score.action.matched.correct}/${score.action.matched.predicted}, /${score.action.matched.gold}; condition ${score.condition.matched.correct}/${score.condition.matched.predicted}, /${score.condition.matched.gold}`,
@@ -215,10 +216,11 @@ for (const i of spread(score.falsePositives, 10)) {
   console.log(`    sentence: "${cut(s.sentence)}"`);
 }
 
-// Matched pairs whose spans do not match, a few per field.
+// Matched pairs whose spans do not match, a few per field (all with FRAMING_GOLD_SHOW=<n>).
+const SHOW = Number(process.env.FRAMING_GOLD_SHOW ?? 8);
 for (const [field, get, goldOf] of [
   ['actor', (x: ReferencedStatement['statement']) => predictedActor(x), (g: GoldStatement) => g.actor],
-  ['action', (x: ReferencedStatement['statement']) => x.action, (g: GoldStatement) => g.action],
+  ['action', (x: ReferencedStatement['statement']) => predictedAction(x), (g: GoldStatement) => g.action],
   ['condition', (x: ReferencedStatement['statement']) => predictedCondition(x), (g: GoldStatement) => g.condition],
 ] as const) {
   const wrong = score.pairs.filter((pair) => {
@@ -228,8 +230,8 @@ for (const [field, get, goldOf] of [
     return !(sp.f1 >= SPAN_MATCH_F1 || (normaliseSpan(p) === '' && normaliseSpan(g) === ''));
   });
   console.log('');
-  console.log(`${Math.min(8, wrong.length)} of ${wrong.length} matched pairs whose ${field} span does not match:`);
-  for (const pair of spread(wrong, 8)) {
+  console.log(`${Math.min(SHOW, wrong.length)} of ${wrong.length} matched pairs whose ${field} span does not match:`);
+  for (const pair of spread(wrong, SHOW)) {
     const g = gold[pair.gold] as GoldStatement;
     console.log(
       `- ${g.clause}: gold "${cut(goldOf(g), 90)}" | extracted "${cut(get((predicted[pair.predicted] as ReferencedStatement).statement), 90)}"`,

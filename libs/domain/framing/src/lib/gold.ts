@@ -125,9 +125,18 @@ export function normaliseSpan(text: string | null, options: SpanNormalisation = 
     .join(' ');
 }
 
+/**
+ * The tokens of a normalised span, each reduced to a crude stem so that inflections of one word
+ * agree ("documented" / "document", "requests" / "request", "disclosing" / "disclosure"): a word
+ * of more than four letters loses one ending of -ing, -ed, -ure, -es, -s or -e.
+ */
 export function spanTokens(text: string | null, options?: SpanNormalisation): string[] {
   const n = normaliseSpan(text, options);
-  return n === '' ? [] : n.split(' ');
+  return n === '' ? [] : n.split(' ').map(stem);
+}
+
+export function stem(word: string): string {
+  return word.length > 4 ? word.replace(/(?:ing|ed|ure|es|s|e)$/, '') : word;
 }
 
 function multisetOverlap(a: readonly string[], b: readonly string[]): number {
@@ -347,6 +356,19 @@ export function predictedCondition(s: Pick<NormativeStatement, 'actor' | 'condit
   return parts.length > 0 ? parts.join('; ') : null;
 }
 
+/**
+ * The predicted action compared with gold's. Where the statement's subject is not the party it binds
+ * (a definition's term, "Sale of protected health information does not include …", "This
+ * requirement does not apply to …"), the subject and cue are part of what the rule says and the
+ * gold writes them into its action ("sale of PHI means …"): the subject, cue and action are
+ * compared. Otherwise the framer's action (the verb phrase) alone.
+ */
+export function predictedAction(s: Pick<NormativeStatement, 'actor' | 'party' | 'action' | 'modality'>): string {
+  const head = subjectParts(s.actor).head;
+  if (head && s.party && head !== s.party) return `${head} ${s.modality} ${s.action}`;
+  return s.action;
+}
+
 /** The predicted actor compared with gold's: the party the statement binds, else the head of its subject. */
 export function predictedActor(s: Pick<NormativeStatement, 'actor' | 'party'>): string | null {
   return s.party ?? subjectParts(s.actor).head;
@@ -412,7 +434,7 @@ export function scoreAgainstGold(
     const p = (predicted[pair.predicted] as ReferencedStatement).statement;
     confusion[g.kind][p.kind] += 1;
     actor.push(spanPair(predictedActor(p), g.actor, span));
-    action.push(spanPair(p.action, g.action, span));
+    action.push(spanPair(predictedAction(p), g.action, span));
     condition.push(spanPair(predictedCondition(p), g.condition, span));
   }
   const goldByKind = zeroByKind();
@@ -457,7 +479,7 @@ export function scoreAgainstGold(
     ),
     action: summarise(
       action,
-      unmatchedP((p) => p.action),
+      unmatchedP((p) => predictedAction(p)),
       unmatchedG((g) => g.action),
     ),
     condition: summarise(

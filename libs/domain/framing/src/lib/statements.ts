@@ -46,7 +46,8 @@ const CUES: Cue[] = [
   { kind: 'exception', re: /\b(?:does|do) not include\b/gi, form: 'defines' },
   { kind: 'exception', re: /\b(?:is|are) not effective\b/gi, form: 'passive' },
   { kind: 'definition', re: /\b(?:is|are) (?:considered|deemed|treated as) (?:not )?(?:to be\b)?/gi, form: 'defines' },
-  { kind: 'definition', re: /\b(?:constitutes?|includes?)\b/gi, form: 'defines' },
+  // Not the verb of an infinitive or a modal ("to include a statement", "must include the name").
+  { kind: 'definition', re: /(?<!\b(?:to|must|shall|may|should|will|not|also)\s)\b(?:constitutes?|includes?)\b/gi, form: 'defines' },
   // What counts as a breach, and whom a rule reaches: "Failure to certify is itself a breach", "These Guidelines apply to all employees".
   {
     kind: 'definition',
@@ -94,9 +95,9 @@ const NOT_A_TERM = /^(?:this|that|it|which|these|those|what|doing so)$/i;
 const LEADING_EXCEPTION = /^(?:unless|except (?:where|when|if|for|as|in|pursuant to|to the extent))\b/i;
 /** Leading phrases that end at their first comma: "Notwithstanding any other provision of this subpart, …". */
 const PHRASE_LEAD =
-  /^(?:notwithstanding|nothwithstanding|for (?:the )?purposes? of|except (?:for|pursuant to|as provided in|as otherwise provided in))\b/i;
+  /^(?:notwithstanding|nothwithstanding|for (?:the )?purposes? of|except (?:for|pursuant to|as provided in|as otherwise provided in)|as (?:specified|provided|required|described|set out) in)\b/i;
 const LEADING_CONDITION =
-  /^(?:if|when|where|whenever|once|before|after|while|even if|even where|even with|in case|provided that|as long as|during|for the purposes? of|notwithstanding|nothwithstanding)\b/i;
+  /^(?:if|when|where|whenever|once|before|after|while|even if|even where|even with|in case|provided that|as long as|during|for the purposes? of|notwithstanding|nothwithstanding|as (?:specified|provided|required|described|set out) in)\b/i;
 const LEAD_IN = /^(?:however|in addition|furthermore|moreover|also|for example|as a rule|in particular),\s+/i;
 const TRAILING_EXCEPTION = /,?\s+\b(unless|except (?:where|when|if|for|as|in|pursuant to|to the extent)|save where)\s+(.+)$/i;
 /**
@@ -106,7 +107,7 @@ const TRAILING_EXCEPTION = /,?\s+\b(unless|except (?:where|when|if|for|as|in|pur
  * "for a period of 50 years"). They go to the condition.
  */
 const SCOPING =
-  /(?:,\s+|\s+)\b((?:as (?:otherwise )?(?:permitted|required|provided|described|specified|set out|set forth|defined|listed|necessary)|in (?:accordance|compliance) with|pursuant to|subject to|consistent with|with respect to|whether or not|no later than|not later than|within (?:a|an|the|\d+|[a-z]+)(?:\s+[a-z]+)?\s+(?:time|days?|months?|years?|period)|for a period of|at least \d+)\b.*)$/i;
+  /(?:,\s+|\s+)\b((?:as (?:otherwise )?(?:permitted|required|provided|described|specified|set out|set forth|defined|listed|necessary)|in (?:accordance|compliance) with|pursuant to|subject to|consistent with|with respect to|whether or not|no later than|not later than|within (?:a|an|the|\d+|[a-z]+)(?:\s+[a-z]+)?\s+(?:time|days?|months?|years?|period)|for a period of|at least \d+|as a condition of)\b.*)$/i;
 const TRAILING_CONDITION =
   /,?\s+\b(provided that|as long as|so long as|only if|only where|only when|only with|only after|only for|only through|if(?!\s+(?:any|applicable|so|appropriate|necessary|known)\b)|whenever|even if|even where|even with|regardless of whether|regardless of)\s+(.+)$/i;
 const TRAILING_COMMA_CONDITION = /,\s+(where|when|while|before|after|whatever|whether)\s+(.+)$/i;
@@ -126,6 +127,28 @@ function clean(sentence: string): string {
       .replace(/\s*§\s*[\d.]+[a-z]?/g, (m) => m)
       .replace(/[.!?:;]+\s*$/, ''),
   );
+}
+
+/**
+ * "such person" in an action, resolved to the noun phrase the sentence's leading condition introduced:
+ * "If under applicable law an executor, administrator, or other person has authority …, a covered
+ * entity must treat such person as …" → "treat an executor, administrator, or other person as …".
+ */
+export function resolveSuch(action: string, condition: string | null): string {
+  const such = /\bsuch ([a-z][\w-]*)\b/i.exec(action);
+  if (!such || !condition) return action;
+  const head = (such[1] as string).toLowerCase();
+  const np = new RegExp(
+    String.raw`\b((?:an?|the|any)\s+(?:[\w-]+,?\s+){0,8}?${head}\b(?:\s+(?:acting|of|in|on|with)\b(?:\s+[\w-]+){1,4}?)?)\s+(?:has|have|is|are|was|were|does|do|who|that)\b`,
+    'i',
+  ).exec(condition);
+  return np ? `${action.slice(0, such.index)}${np[1] as string}${action.slice(such.index + such[0].length)}` : action;
+}
+
+/** An action without its parenthetical elaborations: "eligibility (including enrollment …) for benefits" → "eligibility for benefits". */
+function withoutAsides(action: string): string {
+  const stripped = collapseWhitespace(action.replace(/\s*\((?:including|e\.g\.|i\.e\.|such as|for example|see)\b[^()]*\)/gi, ''));
+  return stripped || action;
 }
 
 function trimPhrase(text: string): string {
@@ -370,6 +393,8 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
     exception = joinConditions(exception, `${(exc[1] as string).toLowerCase()} ${exc[2] as string}`);
     tail = tail.slice(0, exc.index);
   }
+  // "may use or disclose PHI only as permitted by its contract": the confinement is what the rule says.
+  const confined = draft.modality === 'may … only' ? trimPhrase(tail) : null;
   let trailingCondition: string | null = null;
   const cond = TRAILING_CONDITION.exec(tail) ?? TRAILING_COMMA_CONDITION.exec(tail);
   if (cond && cond.index > 0) {
@@ -377,9 +402,24 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
     tail = tail.slice(0, cond.index);
   }
   const scoping = draft.actionForm === 'verb' || draft.action === '' ? scopingIn(tail) : null;
-  if (scoping && scoping.index > 0) {
-    trailingCondition = joinConditions(scoping[1] as string, trailingCondition);
-    tail = tail.slice(0, scoping.index);
+  // A reference that ends where the object goes on: "include the material appended in accordance with
+  // paragraph (d)(4), or, at the election of the covered entity, an accurate summary …".
+  const goesOn = scoping ? /,\s+(?:or|and)\b,?\s*/.exec(scoping[1] as string) : null;
+  if (scoping && goesOn && scoping.index > 0) {
+    const phrase = scoping[1] as string;
+    trailingCondition = joinConditions(phrase.slice(0, goesOn.index), trailingCondition);
+    tail = `${tail.slice(0, scoping.index)}${phrase.slice(goesOn.index)}`;
+  } else if (scoping && scoping.index > 0) {
+    // "disclose, or provide access in accordance with § 164.524 to, protected health information …":
+    // a reference set inside the verb phrase; the object after it stays in the action.
+    const inside = /^(.*?\S)\s+(to|for|from|of),\s+(.+)$/.exec(scoping[1] as string);
+    if (inside && (inside[1] as string).split(' ').length <= 8) {
+      trailingCondition = joinConditions(inside[1] as string, trailingCondition);
+      tail = `${tail.slice(0, scoping.index)} ${inside[2] as string} ${inside[3] as string}`;
+    } else {
+      trailingCondition = joinConditions(scoping[1] as string, trailingCondition);
+      tail = tail.slice(0, scoping.index);
+    }
   }
   let limit: string | null = null;
   const value = VALUE_LIMIT.exec(tail);
@@ -389,7 +429,7 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
   }
 
   if (draft.action === '') {
-    draft.action = trimPhrase(tail);
+    draft.action = confined ?? trimPhrase(tail);
   } else if (trimPhrase(tail) && !isRequirement(draft)) {
     // Passive rules: what follows the cue qualifies the rule.
     trailingCondition = joinConditions(trimPhrase(tail), trailingCondition);
@@ -404,6 +444,7 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
     draft.actor = inherited.actor;
   }
   draft.condition = joinConditions(limit, leadingCondition ?? inherited.condition, inserted, trailingCondition);
+  draft.action = resolveSuch(draft.action, leadingCondition);
   draft.exception = exception ? trimPhrase(exception) : null;
   if (!draft.action) return null;
   return draft;
@@ -502,14 +543,18 @@ function analyseAll(sentence: string, previousActor: string | null): StatementDr
     const found = rest ? analysePart(rest, excSentence, { actor: inherited.actor, condition: null, previousCondition: null }) : null;
     const actor = inherited.actor ?? found?.actor ?? null;
     if (found) {
-      out.push({ ...found, kind: 'exception', actor, modality: 'except that', sentence: excSentence });
+      // The carve-out keeps its own verb and modal in the action: "such person may not be a personal representative …".
+      const action = found.kind === 'exception' ? found.action : trimPhrase(`${found.actor ?? ''} ${found.modality} ${found.action}`);
+      out.push({ ...found, kind: 'exception', actor, action, modality: 'except that', sentence: excSentence });
     } else if (rest) {
       out.push({
         kind: 'exception',
         actor,
         action: trimPhrase(rest),
         actionForm: 'noun',
-        condition: null,
+        // "The covered entity informs the individual …, except that such termination is:": without a rule of
+        // its own, what comes before is the situation the carve-out qualifies.
+        condition: out.length === 0 ? trimPhrase(main) || null : null,
         exception: null,
         modality: 'except that',
         sentence: excSentence,
@@ -612,7 +657,8 @@ function splitItem(text: string): { core: string; conditions: string[] } {
     core = core.slice(0, exc.index);
   }
   const cond = TRAILING_CONDITION.exec(core) ?? TRAILING_COMMA_CONDITION.exec(core);
-  if (cond && cond.index > 0) {
+  // "A statement that, if the individual does not …, the individual may …": the condition is inside the complement.
+  if (cond && cond.index > 0 && !/\bthat\s*$/i.test(core.slice(0, cond.index))) {
     trailing = joinConditions(`${(cond[1] as string).toLowerCase()} ${cond[2] as string}`, trailing);
     core = core.slice(0, cond.index);
   }
@@ -645,7 +691,12 @@ function leadStem(action: string): string {
   return trimPhrase(action.replace(/\s*,?\s*\b(?:as follows|the following(?:\s+[\w-]+){0,2}|in the following [\w\s]+)$/i, ''));
 }
 
-const SUBJECT_REL = /\s+(?:that|who|which|whose|whom)\s+|,\s+(?:excluding|other than)\s+/i;
+/**
+ * Where a subject's restriction starts: a relative clause ("that has agreed …"), a reduced relative
+ * ("required by paragraph (e)(1)", "agreed to by a covered entity", "designed to enable …") or a carve-out.
+ */
+const SUBJECT_REL =
+  /\s+(?:that|who|which|whose|whom)\s+|,\s+(?:excluding|other than)\s+|,?\s+(?=(?:required|described|referred|agreed|listed|specified|defined|permitted|designed|designated|identified|created|received|maintained|made|issued|adopted)\s+(?:by|in|to|under|for|with)\b)/i;
 
 /**
  * A subject split into the party it names and what restricts it: "A covered entity that has agreed
@@ -749,6 +800,8 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
   const located: Located[] = [];
   const carried = new Set<string>();
   const leadInsWithItems = new Map<string, Clause>();
+  /** Statements of items that complete a lead-in: they repeat its subject, so they do not count it again as a party. */
+  const completions = new Set<StatementDraft>();
   let previousActor: { section: string | null; actor: string | null } = { section: null, actor: null };
 
   for (const clause of tree.clauses) {
@@ -768,7 +821,14 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
     const own: StatementDraft[] = [];
     body.forEach((sentence, i) => {
       let found = analyseSentence(sentence, actor);
-      if (found.length === 0 && i === 0 && ctx.leadIn?.mode === 'objects') found = [itemStatement(sentence, ctx.leadIn.draft)];
+      // An item that completes a lead-in ("(ii) The individual's right to … and how the individual may file …")
+      // holds a rule of its own only where it opens with its subject or a modal, not inside an object clause.
+      if (i === 0 && ctx.leadIn?.mode === 'objects')
+        found = found.filter((d) => !d.actor || !/\b(?:that|how|whether|what|which|if)\b/i.test(d.actor));
+      if (found.length === 0 && i === 0 && ctx.leadIn?.mode === 'objects') {
+        found = [itemStatement(sentence, ctx.leadIn.draft)];
+        completions.add(found[0] as StatementDraft);
+      }
       // A condition item is a statement only where it states a rule of its own, not where it describes a fact.
       if (ctx.leadIn?.mode === 'conditions') found = found.filter((d) => ruleOfItsOwn(d, sentence));
       actor = found.find((d) => d.kind !== 'definition' && d.actor)?.actor ?? actor;
@@ -870,14 +930,16 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
 
   // Who each statement binds: its subject when that is a party the document addresses, else the
   // party of the statement or lead-in above it.
-  const parties = documentParties(located.map((l) => l.draft));
+  const parties = documentParties(located.map((l) => l.draft).filter((d) => !completions.has(d)));
   const partyOf = new Map<string, string | null>();
   const statements: NormativeStatement[] = [];
   const counters = new Map<string, number>();
   let lastParty: { section: string | null; party: string | null } = { section: null, party: null };
   for (const { clause, draft } of located) {
     const head = subjectParts(draft.actor).head;
-    let party: string | null = head && draft.kind !== 'definition' && isParty(head, parties) ? head : null;
+    // A carved-out party ("excluding an issuer of …") is the party of its exception.
+    let party: string | null =
+      head && (draft.modality === 'excluding' || (draft.kind !== 'definition' && isParty(head, parties))) ? head : null;
     if (party === null) {
       for (let p = clause.parentId; p && party === null;) {
         party = partyOf.get(p) ?? null;
@@ -892,6 +954,7 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
     counters.set(clause.id, n);
     statements.push({
       ...draft,
+      action: withoutAsides(draft.action),
       party,
       id: `${clause.id}:s${n}`,
       clauseId: clause.id,
@@ -904,7 +967,13 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
 /** An item that completes its lead-in: "(ii) For treatment, …, as permitted by § 164.506;" under "may use or disclose PHI as follows:". */
 function itemStatement(sentence: string, lead: StatementDraft): StatementDraft {
   const { core, conditions } = splitItem(clean(sentence) || sentence);
-  const item = lowerFirst(core.replace(/^(?:and|or)\s+/i, ''));
+  // An item that is all scope ("(vi) As permitted by and in compliance with this section, …") qualifies the verb itself.
+  const allScope =
+    core === '' &&
+    /^(?:as (?:otherwise )?(?:permitted|required|provided|described)|pursuant to|in (?:accordance|compliance) with)\b/i.test(
+      clean(sentence),
+    );
+  const item = lowerFirst((allScope ? stripListTail(clean(sentence)) : core).replace(/^(?:and|or)\s+/i, ''));
   // A definition's parts define the term themselves; other items complete the lead-in's verb.
   const action = lead.kind === 'definition' ? item : [lead.action, item].filter((x) => x !== '').join(' ');
   if (lead.kind === 'definition' && lead.action !== '' && SCOPING.test(` ${lead.action}`)) conditions.unshift(lead.action);
