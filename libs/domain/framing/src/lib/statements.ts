@@ -97,7 +97,7 @@ const LEADING_EXCEPTION = /^(?:unless|except (?:where|when|if|for|as|in|pursuant
 const PHRASE_LEAD =
   /^(?:notwithstanding|nothwithstanding|for (?:the )?purposes? of|except (?:for|pursuant to|as provided in|as otherwise provided in)|as (?:specified|provided|required|described|set out) in)\b/i;
 const LEADING_CONDITION =
-  /^(?:if|when|where|whenever|once|before|after|while|even if|even where|even with|in case|provided that|as long as|during|for the purposes? of|notwithstanding|nothwithstanding|as (?:specified|provided|required|described|set out) in)\b/i;
+  /^(?:if|when|where|whenever|once|before|after|while|even if|even where|even with|in case|provided that|as long as|during|for the purposes? of|notwithstanding|nothwithstanding|to the extent|as (?:specified|provided|required|described|set out) in)\b/i;
 const LEAD_IN = /^(?:however|in addition|furthermore|moreover|also|for example|as a rule|in particular),\s+/i;
 const TRAILING_EXCEPTION = /,?\s+\b(unless|except (?:where|when|if|for|as|in|pursuant to|to the extent)|save where)\s+(.+)$/i;
 /**
@@ -231,7 +231,9 @@ function splitLeadingClause(text: string): { type: 'condition' | 'exception'; cl
     const rest = text.slice(at + 2);
     if (!findCue(rest)) continue;
     const firstComma = clause.indexOf(', ');
-    if (firstComma >= 0 && findCue(clause.slice(firstComma + 2))) continue;
+    const after = clause.slice(firstComma + 2);
+    // "If X, or Y cannot be provided, the covered entity may …": a coordinated condition is still the condition.
+    if (firstComma >= 0 && !/^(?:or|and)\b/i.test(after) && findCue(after)) continue;
     return { type, clause: clause.charAt(0).toLowerCase() + clause.slice(1), rest };
   }
   return null;
@@ -446,7 +448,8 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
   draft.condition = joinConditions(limit, leadingCondition ?? inherited.condition, inserted, trailingCondition);
   draft.action = resolveSuch(draft.action, leadingCondition);
   draft.exception = exception ? trimPhrase(exception) : null;
-  if (!draft.action) return null;
+  // "Such purposes include:": a lead-in with nothing after its cue; `analyseAll` keeps it only at a colon.
+  if (!draft.action && !/[:\u2014]\s*$/.test(sentence)) return null;
   return draft;
 }
 
@@ -562,7 +565,11 @@ function analyseAll(sentence: string, previousActor: string | null): StatementDr
     }
   }
   // "what we must do": a clause about rules, not a rule.
-  return out.filter((d) => !(d.actor && /(?:^|\s)(?:what|which|how|why|whether|whatever)(?:\s+\S+)?$/i.test(d.actor)));
+  return out.filter(
+    (d) =>
+      !(d.actor && /(?:^|\s)(?:what|which|how|why|whether|whatever)(?:\s+\S+)?$/i.test(d.actor)) &&
+      (d.action !== '' || /[:\u2014]\s*$/.test(whole)),
+  );
 }
 
 function clauseBody(clause: Clause): string {
@@ -631,7 +638,7 @@ function itemLabel(clause: Clause): string {
 function scopingIn(text: string): RegExpExecArray | null {
   const m = SCOPING.exec(text);
   if (!m) return null;
-  return /\b(?:by|and|or|to|of|with|for|from|under|than)\s*,?\s*$/i.test(text.slice(0, m.index)) ? null : m;
+  return /\b(?:by|and|or|to|of|with|for|from|under|than|is|are|be|been|being|was|were)\s*,?\s*$/i.test(text.slice(0, m.index)) ? null : m;
 }
 
 /** An item's text split into what it adds to the lead-in's verb and the conditions that scope it. */
@@ -639,7 +646,7 @@ function splitItem(text: string): { core: string; conditions: string[] } {
   let core = stripListTail(text);
   const conditions: string[] = [];
   // "When required by the Secretary …" / "When appropriate, information as to …": a leading condition.
-  const when = /^(?:when|whenever|if|where|unless|once)\b/i.test(core) ? core.indexOf(', ') : -2;
+  const when = /^(?:when|whenever|if|where|unless|once|to the extent)\b/i.test(core) ? core.indexOf(', ') : -2;
   if (when === -1) return { core: '', conditions: [core] };
   if (when > 0) {
     conditions.push(core.slice(0, when));
@@ -824,7 +831,10 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
       // An item that completes a lead-in ("(ii) The individual's right to … and how the individual may file …")
       // holds a rule of its own only where it opens with its subject or a modal, not inside an object clause.
       if (i === 0 && ctx.leadIn?.mode === 'objects')
-        found = found.filter((d) => !d.actor || !/\b(?:that|how|whether|what|which|if)\b/i.test(d.actor));
+        found = found.filter((d) => {
+          const subject = d.actor ?? (d.actionForm === 'noun' ? d.action : null);
+          return !subject || !/\b(?:that|how|whether|what|which|if)\b/i.test(subject);
+        });
       if (found.length === 0 && i === 0 && ctx.leadIn?.mode === 'objects') {
         found = [itemStatement(sentence, ctx.leadIn.draft)];
         completions.add(found[0] as StatementDraft);
@@ -901,6 +911,15 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
         };
         leadInsWithItems.set(clause.id, clause);
         childCtx = { leadIn: { mode: 'objects', draft: exception }, conditions: ctx.conditions, actor };
+      } else if (ctx.leadIn?.mode === 'objects' && CONDITION_LEAD_END.test(last)) {
+        // "(ii) In response to a subpoena …, if:": an item completing the lead-in above, with conditions below.
+        const item = itemStatement(
+          last.replace(/,?\s*\b(?:if|only if|provided that|provided|when|where|unless)\s*(?::|\u2014|--)\s*$/i, ''),
+          ctx.leadIn.draft,
+        );
+        completions.add(item);
+        own.push({ ...item, condition: joinConditions(item.condition, items.map((c) => foldedText(c, children)).join(' ')) });
+        childCtx = { leadIn: { mode: 'conditions', draft: item }, conditions: ctx.conditions, actor };
       } else {
         // "Except as provided in paragraph (B):", "Notwithstanding …:", "Sale of protected health information:":
         // the items continue the lead-in above; a conditional prefix scopes them all.
@@ -946,7 +965,6 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
         p = tree.clauses.find((c) => c.id === p)?.parentId ?? null;
       }
       if (party === null && lastParty.section === clause.sectionId) party = lastParty.party;
-      if (party === null) party = head;
     }
     if (!partyOf.has(clause.id) || partyOf.get(clause.id) === null) partyOf.set(clause.id, party);
     lastParty = { section: clause.sectionId, party };
@@ -975,7 +993,13 @@ function itemStatement(sentence: string, lead: StatementDraft): StatementDraft {
     );
   const item = lowerFirst((allScope ? stripListTail(clean(sentence)) : core).replace(/^(?:and|or)\s+/i, ''));
   // A definition's parts define the term themselves; other items complete the lead-in's verb.
-  const action = lead.kind === 'definition' ? item : [lead.action, item].filter((x) => x !== '').join(' ');
+  // "… described in this paragraph to:" + "To collect …": one "to".
+  const joined =
+    /\b(\w+)$/.exec(lead.action)?.[1]?.toLowerCase() === /^(\w+)/.exec(item)?.[1]?.toLowerCase() &&
+    /\b(?:to|for|by|of|in|on|with)$/i.test(lead.action)
+      ? `${lead.action} ${item.replace(/^\w+\s+/, '')}`
+      : [lead.action, item].filter((x) => x !== '').join(' ');
+  const action = lead.kind === 'definition' ? item : joined;
   if (lead.kind === 'definition' && lead.action !== '' && SCOPING.test(` ${lead.action}`)) conditions.unshift(lead.action);
   return {
     kind: lead.kind,
