@@ -447,6 +447,9 @@ function analysePart(part: string, sentence: string, inherited: Inherited): Stat
   }
   draft.condition = joinConditions(limit, leadingCondition ?? inherited.condition, inserted, trailingCondition);
   draft.action = resolveSuch(draft.action, leadingCondition);
+  // "must intervene and must report it": one duty with a compound verb; the modal is not repeated.
+  if (draft.actionForm === 'verb')
+    draft.action = draft.action.replace(new RegExp(String.raw`\s+(and|or)\s+${draft.modality}\s+`, 'i'), ' $1 ');
   draft.exception = exception ? trimPhrase(exception) : null;
   // "Such purposes include:": a lead-in with nothing after its cue; `analyseAll` keeps it only at a colon.
   if (!draft.action && !/[:\u2014]\s*$/.test(sentence)) return null;
