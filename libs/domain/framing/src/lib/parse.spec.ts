@@ -197,3 +197,90 @@ describe('clause id stability', () => {
     expect(t.clauses.map((c) => c.numbering)).toEqual(['1', '1_2']);
   });
 });
+
+describe('parseDocument (a regulation with paragraph designators)', () => {
+  const md = [
+    '# 45 CFR Part 164, Subpart E — Privacy',
+    '',
+    '> **Provenance.** Editorial note.',
+    '',
+    '## § 164.9 Uses and disclosures.',
+    '',
+    'A covered entity may use information as this section provides.',
+    '',
+    '(a) *Standard.* A covered entity may not disclose records, except as permitted by § 164.502(a)(1)(ii).',
+    '',
+    '(1) *Permitted disclosures.* A covered entity may disclose records as follows:',
+    '',
+    '(i) To the individual;',
+    '',
+    '(ii) For treatment.',
+    '',
+    '(b) *Standard: Minimum necessary*\u2014 *Minimum necessary applies.* When using records, a covered entity must limit them.',
+    '',
+    '(2) *Exceptions.* This requirement does not apply to:',
+    '',
+    '(i) Disclosures to the individual.',
+    '',
+    'Example 1 to paragraph (b)(2): A nurse gives a patient her own file.',
+    '',
+    '(e)(1) *Standard: Business associates.* (i) A covered entity may disclose records to a business associate.',
+    '',
+    '(ii) A business associate may disclose records to a subcontractor.',
+    '',
+    '(5) *Prohibited uses*\u2014(i) *Genetic information:* A health plan shall not use genetic information.',
+    '',
+    '(A) Except as provided in paragraph (a):',
+    '',
+    '(*1*) Rules for eligibility;',
+    '',
+    '[65 FR 82802, Dec. 28, 2000]',
+  ].join('\n');
+  const tree = parseDocument(md, { documentId: 'cfr', mediaType: 'text/markdown' });
+  const byNumber = new Map(tree.clauses.map((c) => [c.numbering, c]));
+
+  it('nests designators, run-in chains and italic levels into the numbering a reader writes', () => {
+    expect(tree.clauses.map((c) => [c.numbering, c.kind])).toEqual([
+      ['45-cfr-part-164-subpart.n1', 'note'],
+      ['164.9.p1', 'paragraph'],
+      ['164.9(a)', 'paragraph'],
+      ['164.9(a)(1)', 'list-item'],
+      ['164.9(a)(1)(i)', 'list-item'],
+      ['164.9(a)(1)(ii)', 'list-item'],
+      ['164.9(b)', 'paragraph'],
+      ['164.9(b)(2)', 'list-item'],
+      ['164.9(b)(2)(i)', 'list-item'],
+      ['164.9(b)(2).x1', 'example'],
+      ['164.9(e)(1)(i)', 'paragraph'],
+      ['164.9(e)(1)(ii)', 'paragraph'],
+      ['164.9(e)(5)(i)', 'paragraph'],
+      ['164.9(e)(5)(i)(A)', 'list-item'],
+      ['164.9(e)(5)(i)(A)(1)', 'list-item'],
+      ['164.9.p2', 'note'],
+    ]);
+    expect(tree.sections.map((s) => s.numbering)).toEqual(['45-cfr-part-164-subpart', '164.9']);
+  });
+
+  it('keeps run-in headings apart from the text, and parents by paragraph path', () => {
+    const b = byNumber.get('164.9(b)') as Clause;
+    expect(b.heading).toBe('Standard: Minimum necessary \u2014 Minimum necessary applies');
+    expect(b.text).toBe('When using records, a covered entity must limit them.');
+    expect(byNumber.get('164.9(a)(1)(i)')?.parentId).toBe(byNumber.get('164.9(a)(1)')?.id);
+    expect(byNumber.get('164.9(a)(1)')?.parentId).toBe(byNumber.get('164.9(a)')?.id);
+    expect(byNumber.get('164.9(e)(1)(ii)')?.parentId).toBeNull(); // "(e)" and "(e)(1)" have no text of their own
+    expect(byNumber.get('164.9(e)(5)(i)(A)(1)')?.text).toBe('Rules for eligibility;');
+  });
+
+  it('cites clauses as the document writes references, and links an example to the paragraph it illustrates', () => {
+    expect(byNumber.get('164.9(a)(1)(ii)')?.citation).toBe('§ 164.9(a)(1)(ii)');
+    expect(byNumber.get('164.9(e)(5)(i)(A)(1)')?.citation).toBe('§ 164.9(e)(5)(i)(A)(1)'); // italic (*1*) written plainly
+    expect(byNumber.get('164.9.p1')?.citation).toBe('§ 164.9');
+    const example = byNumber.get('164.9(b)(2).x1') as Clause;
+    expect(example).toMatchObject({ kind: 'example', heading: 'Example 1 to paragraph (b)(2)', citation: '§ 164.9(b)(2), Example 1' });
+    expect(example.parentId).toBe(byNumber.get('164.9(b)(2)')?.id);
+    expect(example.text).toBe('A nurse gives a patient her own file.');
+    // Ids stay within the id alphabet.
+    for (const c of tree.clauses) expect(c.id).toMatch(/^[A-Za-z0-9._:-]+$/);
+    expect(byNumber.get('164.9(a)(1)(i)')?.id).toMatch(/^cfr:164\.9\.a\.1\.i:[0-9a-f]{12}$/);
+  });
+});

@@ -1,4 +1,5 @@
-import { analyseSentence, countStatementsByKind, extractStatements, StatementDraft } from './statements';
+import { NormativeStatement } from './model';
+import { analyseSentence, countStatementsByKind, extractStatements, StatementDraft, statementCoverage } from './statements';
 import { parseDocument } from './parse';
 
 const one = (sentence: string): Omit<StatementDraft, 'sentence'> => {
@@ -230,5 +231,125 @@ describe('extractStatements', () => {
   it('lets list items inherit the rule their paragraph introduces, reads unnumbered intros and skips call-outs', () => {
     expect(statements.every((s) => tree.clauses.some((c) => c.id === s.clauseId && c.kind !== 'qa'))).toBe(true);
     expect(countStatementsByKind(statements)).toEqual({ obligation: 2, prohibition: 2, permission: 1, exception: 0, definition: 0 });
+  });
+});
+
+describe('statements of a regulation (lead-ins, lists of conditions, carve-outs)', () => {
+  const md = [
+    '## § 9.1 Uses.',
+    '',
+    '(a) *Standard.* A covered entity may not use records, except as permitted by this subpart.',
+    '',
+    '(1) *Permitted uses.* A covered entity is permitted to use or disclose records as follows:',
+    '',
+    '(i) To the individual;',
+    '',
+    '(ii) For treatment, as permitted by and in compliance with § 9.6; and',
+    '',
+    '(2) *Exceptions.* This requirement does not apply to:',
+    '',
+    '(i) Disclosures to the Secretary.',
+    '',
+    '(b) *Terminating.* A covered entity may terminate a restriction, if:',
+    '',
+    '(1) The individual agrees to the termination in writing; or',
+    '',
+    '(2) The covered entity informs the individual.',
+    '',
+    '(c) *Accepted amendments.* If the covered entity accepts the amendment, the covered entity must comply with the following requirements.',
+    '',
+    '(1) The covered entity must make the amendment.',
+    '',
+    '(2) It must inform the individual within a reasonable time.',
+    '',
+    '(d) *Retaliation.* A covered entity\u2014',
+    '',
+    '(1) May not intimidate any individual; and',
+    '',
+    '(2) Must refrain from retaliation.',
+    '',
+    '(e) *Definitions.* For purposes of this section, sale of records means:',
+    '',
+    '(1) A disclosure of records for remuneration.',
+    '',
+    '(f) *Business associates.* A business associate may use records only as permitted by its contract.',
+    '',
+    '(g) *Representatives.* If under applicable law an executor or other person has authority to act, a covered entity must treat such person as a representative, except that, if the individual objects, the covered entity may refuse.',
+    '',
+    '(h) *Plans.* A health plan, excluding an issuer of a long-term care policy, shall not use genetic information. A health plan must keep records.',
+  ].join('\n');
+  const tree = parseDocument(md, { documentId: 'reg', mediaType: 'text/markdown' });
+  const statements = extractStatements(tree);
+  const at = (n: string): NormativeStatement[] => statements.filter((s) => s.clauseNumbering === n);
+  const one = (n: string): NormativeStatement => {
+    const found = at(n);
+    expect(found).toHaveLength(1);
+    return found[0] as NormativeStatement;
+  };
+
+  it('lets each item complete its lead-in, which is not a statement of its own', () => {
+    expect(at('9.1(a)(1)')).toEqual([]);
+    expect(one('9.1(a)(1)(i)')).toMatchObject({
+      kind: 'permission',
+      actor: 'A covered entity',
+      action: 'use or disclose records to the individual',
+      condition: null,
+    });
+    expect(one('9.1(a)(1)(ii)')).toMatchObject({
+      kind: 'permission',
+      action: 'use or disclose records for treatment',
+      condition: 'as permitted by and in compliance with § 9.6',
+    });
+    expect(one('9.1(a)(2)(i)')).toMatchObject({
+      kind: 'exception',
+      action: 'This requirement does not apply to disclosures to the Secretary',
+    });
+    // "This requirement" binds no one: the party comes from the paragraph above.
+    expect(one('9.1(a)(2)(i)').party).toBe('A covered entity');
+  });
+
+  it('folds a list of conditions into the statement of its lead-in', () => {
+    expect(one('9.1(b)')).toMatchObject({
+      kind: 'permission',
+      action: 'terminate a restriction',
+      condition: '(1) The individual agrees to the termination in writing; or (2) The covered entity informs the individual',
+    });
+    expect(at('9.1(b)(1)')).toEqual([]);
+    const coverage = statementCoverage(tree);
+    expect(coverage.uncovered).not.toContain('9.1(b)(1)'); // folded into (b)'s condition
+    expect(coverage.uncovered).not.toContain('9.1(a)(1)'); // carried by its items
+  });
+
+  it('carries a lead-in’s condition to the rules under it, and a subject to items that lack one', () => {
+    expect(at('9.1(c)')).toEqual([]); // "must comply with the following requirements" only points to them
+    expect(one('9.1(c)(1)')).toMatchObject({ kind: 'obligation', condition: 'If the covered entity accepts the amendment' });
+    expect(one('9.1(c)(2)')).toMatchObject({
+      actor: 'the covered entity', // "It" resolved to the subject of the lead-in
+      condition: 'If the covered entity accepts the amendment; within a reasonable time',
+    });
+    expect(one('9.1(d)(1)')).toMatchObject({ kind: 'prohibition', actor: 'A covered entity', action: 'intimidate any individual' });
+    expect(one('9.1(d)(2)')).toMatchObject({ kind: 'obligation', actor: 'A covered entity', action: 'refrain from retaliation' });
+  });
+
+  it('reads definitions in lists, "may … only", "except that" and "excluding"', () => {
+    expect(one('9.1(e)(1)')).toMatchObject({
+      kind: 'definition',
+      actor: 'sale of records',
+      action: 'a disclosure of records for remuneration',
+    });
+    expect(one('9.1(f)')).toMatchObject({
+      kind: 'prohibition',
+      modality: 'may … only',
+      action: 'use records only as permitted by its contract',
+    });
+    const [duty, carveOut] = at('9.1(g)') as [NormativeStatement, NormativeStatement];
+    expect(duty).toMatchObject({ kind: 'obligation', action: 'treat an executor or other person as a representative' });
+    expect(carveOut).toMatchObject({ kind: 'exception', modality: 'except that', condition: 'if the individual objects' });
+    const h = at('9.1(h)');
+    expect(h.map((s) => [s.kind, s.party])).toEqual([
+      ['prohibition', 'A health plan'],
+      ['exception', 'an issuer of a long-term care policy'],
+      ['obligation', 'A health plan'],
+    ]);
   });
 });

@@ -617,9 +617,10 @@ interface ClauseContext {
   actor: string | null;
 }
 
-const LEAD_IN_END = /(?::|\u2014|--)\s*$/;
+// The text is normalised: an em dash reads as '-'.
+const LEAD_IN_END = /(?::|\u2014|\s?--?)\s*$/;
 const REFERRAL_END = /\b(?:as follows|the following(?:\s+[\w-]+){0,2})\s*[.:]?\s*$/i;
-const CONDITION_LEAD_END = /\b(?:if|only if|provided that|provided|that|when|where|whenever|unless|whether)\s*(?::|\u2014|--)\s*$/i;
+const CONDITION_LEAD_END = /\b(?:if|only if|provided that|provided|that|when|where|whenever|unless|whether)\s*(?::|\u2014|--?)\s*$/i;
 const CONDITION_PREFIX =
   /^(?:except|notwithstanding|nothwithstanding|if|when|where|unless|subject to|in (?:addition|accordance)|for (?:the )?purposes? of|as (?:specified|provided|required))\b/i;
 
@@ -862,7 +863,11 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
       if (draft && (CONDITION_LEAD_END.test(last) || endsInCondition)) {
         // "… may terminate a restriction, if:": the items are its conditions.
         const folded = items.map((c) => foldedText(c, children)).join(' ');
-        const withItems = { ...draft, condition: joinConditions(draft.condition, folded) };
+        const withItems = {
+          ...draft,
+          action: draft.action.replace(/,?\s*\b(?:if|only if|provided that|provided|when|where|whenever|unless)$/i, ''),
+          condition: joinConditions(draft.condition, folded),
+        };
         own.push(withItems);
         childCtx = { leadIn: { mode: 'conditions', draft }, conditions: ctx.conditions, actor: draft.actor ?? actor };
       } else if (draft && REFERRAL_END.test(last) && !LEAD_IN_END.test(last)) {
@@ -927,10 +932,12 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
         // "Except as provided in paragraph (B):", "Notwithstanding …:", "Sale of protected health information:":
         // the items continue the lead-in above; a conditional prefix scopes them all.
         const prefix = stripListTail(clean(last));
+        // "A covered entity—": a subject whose items each bring their own modal ("(1) May not intimidate …").
+        const subjectOnly = /(?:\u2014|-)\s*$/.test(last) && !CONDITION_PREFIX.test(prefix) && sentences.length === 1;
         childCtx = {
           leadIn: ctx.leadIn,
           conditions: CONDITION_PREFIX.test(prefix) ? [...ctx.conditions, prefix] : ctx.conditions,
-          actor,
+          actor: subjectOnly ? trimPhrase(prefix.replace(/\s*(?:\u2014|-+)$/, '')) : actor,
         };
         leadInsWithItems.set(clause.id, clause);
       }
