@@ -1,3 +1,4 @@
+import nlp from 'compromise';
 import { ActionForm, Clause, DocumentTree, NormativeKind, NormativeStatement } from './model';
 import { capitalise, collapseWhitespace, lowerFirst, splitSentences } from './text';
 
@@ -513,7 +514,7 @@ function analyseAll(sentence: string, previousActor: string | null): StatementDr
   // "…, except for the purposes in § 164.504(e)(2)(i)": a carve-out of a distinct purpose or party is an
   // exception of its own (a pointer such as "except as provided in …" only scopes the rule).
   for (const d of [...out]) {
-    const carveOut = d.exception ? /^except for\s+(.+)$/i.exec(d.exception) : null;
+    const carveOut = d.exception && !/^except\b/i.test(text) ? /^except for\s+(.+)$/i.exec(d.exception) : null;
     if (carveOut && d.kind !== 'exception') {
       const cond = TRAILING_CONDITION.exec(` ${carveOut[1] as string}`);
       out.push({
@@ -650,7 +651,7 @@ function splitItem(text: string): { core: string; conditions: string[] } {
   let core = stripListTail(text);
   const conditions: string[] = [];
   // "When required by the Secretary …" / "When appropriate, information as to …": a leading condition.
-  const when = /^(?:when|whenever|if|where|unless|once|to the extent)\b/i.test(core) ? core.indexOf(', ') : -2;
+  const when = /^(?:when|whenever|if|where|unless|once|to the extent)\b/i.test(core) ? leadingClauseEnd(core) : -2;
   if (when === -1) return { core: '', conditions: [core] };
   if (when > 0) {
     conditions.push(core.slice(0, when));
@@ -684,6 +685,23 @@ function splitItem(text: string): { core: string; conditions: string[] } {
   }
   if (trailing) conditions.push(trailing);
   return { core: trimPhrase(core), conditions };
+}
+
+/**
+ * Where a leading condition of an item ends: at the last comma followed by a verb ("If an action,
+ * activity, or designation is required …, maintain a written record"), which compromise's tagger
+ * recognises; else at the first comma; -1 when the item has none (all of it is the condition).
+ */
+function leadingClauseEnd(text: string): number {
+  const commas: number[] = [];
+  for (let i = text.indexOf(', '); i >= 0; i = text.indexOf(', ', i + 1)) commas.push(i);
+  if (commas.length === 0) return -1;
+  for (let k = commas.length - 1; k >= 0; k--) {
+    const at = commas[k] as number;
+    const next = /^[a-z][\w-]*/.exec(text.slice(at + 2))?.[0];
+    if (next && nlp(next).has('#Infinitive')) return at;
+  }
+  return commas[0] as number;
 }
 
 /** "(i) The individual agrees …; (ii) … or (iii) …": an item and its sub-items, with their designators, as one condition text. */
@@ -834,6 +852,10 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
       let found = analyseSentence(sentence, actor);
       // An item that completes a lead-in ("(ii) The individual's right to … and how the individual may file …")
       // holds a rule of its own only where it opens with its subject or a modal, not inside an object clause.
+      // "If an action … is required …, maintain a record": a cue inside the item's leading condition is not its rule.
+      const leading = /^(if|when|whenever|where|unless|to the extent)\b/i.exec(sentence.trim());
+      if (i === 0 && ctx.leadIn?.mode === 'objects' && leading)
+        found = findCue(clean(sentence).slice(Math.max(0, leadingClauseEnd(clean(sentence))))) ? found : [];
       if (i === 0 && ctx.leadIn?.mode === 'objects')
         found = found.filter((d) => {
           const subject = d.actor ?? (d.actionForm === 'noun' ? d.action : null);
