@@ -530,12 +530,13 @@ function analyseAll(sentence: string, previousActor: string | null): StatementDr
       });
     }
     // "A health plan, excluding an issuer of …, shall not …": the excluded party is carved out.
-    const excluded = d.actor ? /,\s+(?:excluding|other than)\s+(.+)$/i.exec(d.actor) : null;
+    const subject = d.actor ?? '';
+    const excluded = /,\s+(?:excluding|other than)\s+(.+)$/i.exec(subject);
     if (excluded && d.kind !== 'exception') {
       out.push({
         kind: 'exception',
         actor: trimPhrase(excluded[1] as string),
-        action: `not subject to the rule that ${trimPhrase(d.actor!.slice(0, excluded.index))} ${d.modality} ${d.action}`,
+        action: `not subject to the rule that ${trimPhrase(subject.slice(0, excluded.index))} ${d.modality} ${d.action}`,
         actionForm: 'noun',
         condition: null,
         exception: null,
