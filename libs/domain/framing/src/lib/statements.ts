@@ -96,9 +96,9 @@ const NOT_A_TERM = /^(?:this|that|it|which|these|those|what|doing so)$/i;
 const LEADING_EXCEPTION = /^(?:unless|except (?:where|when|if|for|as|in|pursuant to|to the extent))\b/i;
 /** Leading phrases that end at their first comma: "Notwithstanding any other provision of this subpart, …". */
 const PHRASE_LEAD =
-  /^(?:notwithstanding|nothwithstanding|for (?:the )?purposes? of|except (?:for|pursuant to|as provided in|as otherwise provided in)|as (?:specified|provided|required|described|set out) in)\b/i;
+  /^(?:notwithstanding|nothwithstanding|for (?:the )?purposes? of|except (?:for|pursuant to|as provided in|as otherwise provided in)|as (?:specified|provided|required|described|set out) in|in accordance with|pursuant to|subject to)\b/i;
 const LEADING_CONDITION =
-  /^(?:if|when|where|whenever|once|before|after|while|even if|even where|even with|in case|provided that|as long as|during|for the purposes? of|notwithstanding|nothwithstanding|to the extent|as (?:specified|provided|required|described|set out) in)\b/i;
+  /^(?:if|when|where|whenever|once|before|after|while|even if|even where|even with|in case|provided that|as long as|during|for the purposes? of|notwithstanding|nothwithstanding|to the extent|as (?:specified|provided|required|described|set out) in|in accordance with|pursuant to|subject to)\b/i;
 const LEAD_IN = /^(?:however|in addition|furthermore|moreover|also|for example|as a rule|in particular),\s+/i;
 const TRAILING_EXCEPTION = /,?\s+\b(unless|except (?:where|when|if|for|as|in|pursuant to|to the extent)|save where)\s+(.+)$/i;
 /**
@@ -222,7 +222,10 @@ function splitLeadingClause(text: string): { type: 'condition' | 'exception'; cl
   const commas: number[] = [];
   for (let i = text.indexOf(', '); i >= 0; i = text.indexOf(', ', i + 1)) commas.push(i);
   if (PHRASE_LEAD.test(text) && commas.length > 0) {
-    const at = commas[0] as number;
+    // "Notwithstanding any exception in this subpart, other than § 2635.204(j), an employee …": the aside belongs to the phrase.
+    let k = 0;
+    while (k + 1 < commas.length && /^(?:other than|except|excluding|including)\b/i.test(text.slice((commas[k] as number) + 2))) k += 1;
+    const at = commas[k] as number;
     if (findCue(text.slice(at + 2)))
       return { type, clause: text.slice(0, at).charAt(0).toLowerCase() + text.slice(1, at), rest: text.slice(at + 2) };
   }
@@ -753,15 +756,19 @@ function partyKey(subject: string): string {
  * met once ("The denial must use plain language") or in the passive is what a rule is about, not
  * who it binds. Coordinated subjects ("covered entity or business associate") count when each part does.
  */
-function documentParties(drafts: readonly StatementDraft[]): Set<string> {
+function documentParties(mentions: ReadonlyArray<{ draft: StatementDraft; clauseId: string }>): Set<string> {
   const counts = new Map<string, number>();
-  for (const d of drafts) {
+  const seen = new Set<string>();
+  for (const { draft: d, clauseId } of mentions) {
     if (d.kind === 'definition' || d.actionForm !== 'verb' || !d.actor || /^be\b/i.test(d.action)) continue;
     const head = subjectParts(d.actor).head;
     if (!head || PRONOUN.test(head) || /^(?:this|these|that|those|it)\b/i.test(head)) continue;
     for (const part of head.split(/\s*,\s*|\s+(?:or|and)\s+/)) {
       const key = partyKey(part);
-      if (key) counts.set(key, (counts.get(key) ?? 0) + 1);
+      // Once per clause: "The denial must use plain language and contain:" is one mention.
+      if (!key || seen.has(`${key}\u0000${clauseId}`)) continue;
+      seen.add(`${key}\u0000${clauseId}`);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
     }
   }
   return new Set([...counts].filter(([, n]) => n >= 2).map(([k]) => k));
@@ -832,6 +839,8 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
   const leadInsWithItems = new Map<string, Clause>();
   /** Statements of items that complete a lead-in: they repeat its subject, so they do not count it again as a party. */
   const completions = new Set<StatementDraft>();
+  /** Lead-ins whose items are the statements: their subject counts once as a party the document addresses. */
+  const leadDrafts: Array<{ draft: StatementDraft; clauseId: string }> = [];
   let previousActor: { section: string | null; actor: string | null } = { section: null, actor: null };
 
   for (const clause of tree.clauses) {
@@ -908,6 +917,7 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
       } else if (draft) {
         // "… is permitted to use or disclose PHI as follows:": the items complete it.
         leadInsWithItems.set(clause.id, clause);
+        leadDrafts.push({ draft, clauseId: clause.id });
         let stem = leadStem(draft.action);
         let leadCondition = draft.condition;
         if (draft.actor === null && draft.actionForm === 'noun' && stem !== '') {
@@ -982,7 +992,10 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
 
   // Who each statement binds: its subject when that is a party the document addresses, else the
   // party of the statement or lead-in above it.
-  const parties = documentParties(located.map((l) => l.draft).filter((d) => !completions.has(d)));
+  const parties = documentParties([
+    ...located.filter((l) => !completions.has(l.draft)).map((l) => ({ draft: l.draft, clauseId: l.clause.id })),
+    ...leadDrafts,
+  ]);
   const partyOf = new Map<string, string | null>();
   const statements: NormativeStatement[] = [];
   const counters = new Map<string, number>();
@@ -993,11 +1006,23 @@ export function frameStatements(tree: DocumentTree): { statements: NormativeStat
     let party: string | null =
       head && (draft.modality === 'excluding' || (draft.kind !== 'definition' && isParty(head, parties))) ? head : null;
     if (party === null) {
-      for (let p = clause.parentId; p && party === null;) {
+      // The party of an earlier statement of this clause or of a clause above it ("The denial must use plain
+      // language" under "The covered entity must provide … a written denial").
+      for (let p: string | null = clause.id; p && party === null;) {
         party = partyOf.get(p) ?? null;
-        p = tree.clauses.find((c) => c.id === p)?.parentId ?? null;
+        const id: string = p;
+        p = tree.clauses.find((c) => c.id === id)?.parentId ?? null;
       }
-      if (party === null && lastParty.section === clause.sectionId) party = lastParty.party;
+      // An explicit subject that acts ("An agency designee may authorize …") is its own party; a passive rule,
+      // a definition's term or "This requirement" take the party of the statement before.
+      const acts =
+        head !== null &&
+        draft.kind !== 'definition' &&
+        draft.actionForm === 'verb' &&
+        !/^be\b/i.test(draft.action) &&
+        !PRONOUN.test(head) &&
+        !/^(?:this|these|that|those|such)\b/i.test(head);
+      if (party === null) party = acts ? head : lastParty.section === clause.sectionId ? lastParty.party : null;
     }
     if (!partyOf.has(clause.id) || partyOf.get(clause.id) === null) partyOf.set(clause.id, party);
     lastParty = { section: clause.sectionId, party };
