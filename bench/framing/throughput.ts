@@ -1,0 +1,138 @@
+// Framing throughput: how fast, and in how much memory, the framer frames a long document.
+//   npm run bench:framing-throughput [-- <corpus folder>]
+// The document is the HIPAA Privacy Rule corpus (45cfr164-subpart-e.md, in ../shared/corpora/
+// hipaa-privacy beside the repository root or beside the main checkout of a worktree) followed by
+// the example context's policy (examples/northwind-conduct/policy.md), repeated until it holds 300
+// pages; the same for 30 pages. A page is 3,000 characters. Each is framed as the product frames
+// it in memory (frameDocument: parse + normative statements + template generation + split +
+// dataset version; no teacher model), after a warm-up run; the 30-page document first, so that
+// the peak memory printed after it is its own. Prints pages per second, the time of each stage,
+// the peak resident set size (high-water mark) and the linearity (seconds per page at 300 pages /
+// seconds per page at 30). Targets: under 10 s and under 500 MB for 300 pages. A measurement: it
+// exits 0 whatever the figures.
+import '../event-bus/register-paths';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ContextValues, extractStatements, generateExamples, parseDocument } from '@studio/framing';
+import { frameDocument } from '@studio/pipeline';
+
+const PAGE_CHARACTERS = 3000;
+const TARGET_SECONDS = 10;
+const TARGET_MB = 500;
+
+const root = join(__dirname, '..', '..');
+function mainCheckout(): string | null {
+  const dotGit = join(root, '.git');
+  if (!existsSync(dotGit) || statSync(dotGit).isDirectory()) return null;
+  const m = /^gitdir:\s*(.+?)[\\/]\.git[\\/]worktrees[\\/]/m.exec(readFileSync(dotGit, 'utf8'));
+  return m ? (m[1] as string) : null;
+}
+const besideRoot = (r: string): string => join(r, '..', 'shared', 'corpora', 'hipaa-privacy');
+const main = mainCheckout();
+const folder = resolve(process.argv[2] ?? (existsSync(besideRoot(root)) || main === null ? besideRoot(root) : besideRoot(main)));
+const corpusPath = join(folder, '45cfr164-subpart-e.md');
+const example = join(root, 'examples', 'northwind-conduct');
+for (const path of [corpusPath, join(example, 'policy.md'), join(example, 'values.json')]) {
+  if (!existsSync(path)) {
+    console.error(`missing ${path} (give the corpus folder as the first argument)`);
+    process.exit(2);
+  }
+}
+const sources = [readFileSync(corpusPath, 'utf8'), readFileSync(join(example, 'policy.md'), 'utf8')];
+const values = ContextValues.parse(JSON.parse(readFileSync(join(example, 'values.json'), 'utf8')));
+
+/** The sources one after the other, again and again, cut at a paragraph once `pages` pages are reached. */
+function documentOf(pages: number): string {
+  const want = pages * PAGE_CHARACTERS;
+  const parts: string[] = [];
+  let length = 0;
+  for (let i = 0; length < want; i++) {
+    for (const paragraph of (sources[i % sources.length] as string).split(/\n\s*\n/)) {
+      parts.push(paragraph);
+      length += paragraph.length + 2;
+      if (length >= want) break;
+    }
+  }
+  return parts.join('\n\n') + '\n';
+}
+
+const mb = (bytes: number): number => bytes / (1024 * 1024);
+const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024; // maxRSS is in KiB
+
+interface Run {
+  pages: number;
+  characters: number;
+  seconds: number;
+  stages: { parse: number; statements: number; generation: number };
+  clauses: number;
+  statements: number;
+  examples: number;
+  peakMb: number;
+}
+
+function frame(pages: number): Run {
+  const text = documentOf(pages);
+  const content = new TextEncoder().encode(text);
+  const maxDocumentBytes = content.length + 1;
+  const began = performance.now();
+  const framed = frameDocument({
+    contextId: 'throughput',
+    documentId: `doc-${pages}`,
+    mediaType: 'text/markdown',
+    content,
+    values,
+    seedsJsonl: null,
+    seed: 7,
+    heldOutRatio: 0.2,
+    maxDocumentBytes,
+  });
+  const seconds = (performance.now() - began) / 1000;
+  // The stages one by one, timed apart (the same work frameDocument does, less split and versioning).
+  let t = performance.now();
+  const tree = parseDocument(content, { documentId: `doc-${pages}`, mediaType: 'text/markdown', maxBytes: maxDocumentBytes });
+  const parse = (performance.now() - t) / 1000;
+  t = performance.now();
+  const statements = extractStatements(tree);
+  const statementsSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  generateExamples(tree, statements, { seed: 7, values });
+  const generation = (performance.now() - t) / 1000;
+  return {
+    pages,
+    characters: text.length,
+    seconds,
+    stages: { parse, statements: statementsSeconds, generation },
+    clauses: framed.tree.clauses.length,
+    statements: framed.statements.length,
+    examples: framed.version.train.length + framed.version.heldOut.length,
+    peakMb: peakRssMb(),
+  };
+}
+
+console.log(`Framing throughput (frameDocument: parse + statements + generation + split + version; no teacher model)`);
+console.log(`A page is ${PAGE_CHARACTERS.toLocaleString('en')} characters of the document's text.`);
+console.log(`Document: ${corpusPath} then examples/northwind-conduct/policy.md, repeated to the page count.`);
+console.log(`Node ${process.version}; resident set before: ${mb(process.memoryUsage().rss).toFixed(0)} MB\n`);
+
+const warm = frame(5);
+console.log(`warm-up: ${warm.pages} pages in ${warm.seconds.toFixed(2)} s`);
+const runs = [frame(30), frame(300)];
+for (const r of runs) {
+  console.log(
+    `${String(r.pages).padStart(3)} pages (${r.characters.toLocaleString('en')} characters): ${r.seconds.toFixed(2)} s, ` +
+      `${(r.pages / r.seconds).toFixed(1)} pages/s, peak RSS ${r.peakMb.toFixed(0)} MB; ` +
+      `${r.clauses} clauses, ${r.statements} statements, ${r.examples} examples`,
+  );
+  console.log(
+    `      stages: parse ${r.stages.parse.toFixed(2)} s, statements ${r.stages.statements.toFixed(2)} s, generation ${r.stages.generation.toFixed(2)} s`,
+  );
+}
+const [small, large] = runs as [Run, Run];
+const linearity = large.seconds / large.pages / (small.seconds / small.pages);
+console.log(`\nlinearity: ${linearity.toFixed(2)} (seconds per page at 300 pages / at 30 pages; 1.00 is linear)`);
+const meets = large.seconds < TARGET_SECONDS && large.peakMb < TARGET_MB;
+console.log(
+  `target for 300 pages: under ${TARGET_SECONDS} s and under ${TARGET_MB} MB: ${meets ? 'met' : 'MISSED'} ` +
+    `(${large.seconds.toFixed(2)} s, ${large.peakMb.toFixed(0)} MB peak)`,
+);
