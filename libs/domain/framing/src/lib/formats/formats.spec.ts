@@ -16,6 +16,7 @@ import {
 } from './fixtures.spec-helper';
 import { htmlToMarkdown } from './html';
 import { DOCX, HTML, mediaTypeForFilename, PDF } from './media-type';
+import { pdfPagesToMarkdown, type PdfTextItem } from './pdf';
 
 jest.setTimeout(30_000);
 
@@ -99,6 +100,45 @@ describe('htmlToMarkdown', () => {
       '<h1>R</h1><blockquote><p>Example 2: first.</p><p>Second.</p></blockquote><p>Note: remember.</p><div hidden>secret</div>',
     );
     expect(md).toBe('# R\n\n> Example 2: first.\n>\n> Second.\n\n> Note: remember.\n');
+  });
+});
+
+describe('pdfPagesToMarkdown', () => {
+  const line = (s: string, y: number, size = 10, x = 50): PdfTextItem => ({ s, x, y, w: s.length * size * 0.5, size, eol: true });
+
+  it('joins a reference wrapped onto the next line, a hyphenated word, and breaks at designators after a full stop', () => {
+    const md = pdfPagesToMarkdown([
+      {
+        height: 792,
+        items: [
+          line('Disclosures', 700, 16),
+          line('(a) A covered entity may disclose information as permitted under paragraph', 670),
+          line('(b)(2) of this section, to the individual or to a per-', 658),
+          line('sonal representative.', 646),
+          line('(b) A covered entity must keep a record; and', 634),
+          line('(c) The record is kept for six years.', 622),
+          line('Note: Records may be electronic.', 610),
+        ],
+      },
+    ]);
+    expect(md).toBe(
+      '# Disclosures\n\n(a) A covered entity may disclose information as permitted under paragraph (b)(2) of this section, to the individual or to a personal representative.\n\n(b) A covered entity must keep a record; and\n\n(c) The record is kept for six years.\n\n> Note: Records may be electronic.\n',
+    );
+  });
+
+  it('sets items of one baseline apart by their gaps: a word space, or a table cell', () => {
+    const md = pdfPagesToMarkdown([
+      {
+        height: 792,
+        items: [
+          line('Fees', 700, 16),
+          { s: 'Copy', x: 50, y: 670, w: 20, size: 10, eol: false },
+          { s: 'of a record', x: 73, y: 670, w: 50, size: 10, eol: false },
+          { s: '$5', x: 300, y: 670, w: 10, size: 10, eol: true },
+        ],
+      },
+    ]);
+    expect(md).toBe('# Fees\n\nCopy of a record | $5\n');
   });
 });
 

@@ -101,6 +101,9 @@ interface Line {
 
 const round = (n: number, step: number): number => Math.round(n / step) * step;
 
+/** A line that ends a sentence or leads into a list: terminal punctuation, a dash, or "; and" / "; or" (also after a comma). */
+const ENDS_SENTENCE = /(?:[.:;!?\u2014\u2013-]["\u201D\u2019)\]]?|[;,]\s*(?:and|or))$/;
+
 /** Groups a page's items into lines (by baseline), left to right, spaced by the gaps between runs. */
 function pageLines(page: PdfPage, index: number): Line[] {
   const items = page.items.filter((i) => i.s.trim() !== '' && Number.isFinite(i.x) && Number.isFinite(i.y) && i.size > 0);
@@ -229,11 +232,14 @@ export function pdfPagesToMarkdown(pages: PdfPage[]): string {
       continue;
     }
     headingOpen = null;
+    // A designator starts a paragraph after a line that ends one ("…;", "…:", "…; and"); after a
+    // line cut mid-sentence it is a wrapped reference ("… under paragraph\n(b)(2) of this section").
     const startsBlock = DESIGNATOR.test(line.text) || /^(?:Example|Note|Illustration)s?\b/.test(line.text);
-    let breaks = paragraph === null || startsBlock;
+    let breaks = paragraph === null;
     if (!breaks && previous) {
-      if (previous.page === line.page) breaks = previous.y - line.y > lineStep * 1.45 || line.y > previous.y;
-      else breaks = /[.:;!?]["”’)]?$/.test(previous.text);
+      const ended = ENDS_SENTENCE.test(previous.text);
+      if (previous.page === line.page) breaks = previous.y - line.y > lineStep * 1.45 || line.y > previous.y || (startsBlock && ended);
+      else breaks = ended;
     }
     if (breaks) {
       end();
