@@ -16,7 +16,7 @@ import {
 } from './fixtures.spec-helper';
 import { htmlToMarkdown } from './html';
 import { DOCX, HTML, mediaTypeForFilename, PDF } from './media-type';
-import { pdfPagesToMarkdown, type PdfTextItem } from './pdf';
+import { PDF_LIMITS, pdfPagesToMarkdown, readPdfPages, type PdfTextItem } from './pdf';
 
 jest.setTimeout(30_000);
 
@@ -165,6 +165,17 @@ describe('convertDocument refuses, naming the problem', () => {
     const e = await problemOf(convertDocument(await scannedPdf(), PDF));
     expect(e.problem).toBe('no-text-layer');
     expect(e.message).toMatch(/no text layer.*2 pages/);
+  });
+
+  it('a PDF whose reading needs more memory than the worker may use, or more time', async () => {
+    const pdf = await markdownToPdf();
+    const memory = await problemOf(readPdfPages(pdf, { ...PDF_LIMITS, heapMb: 4 }));
+    expect(memory.problem).toBe('too-large');
+    expect(memory.message).toMatch(/needed more than 4 MB of memory/);
+    const time = await problemOf(readPdfPages(pdf, { ...PDF_LIMITS, timeoutMs: 1 }));
+    expect(time.message).toMatch(/took longer than 0\.001 s/);
+    const pages = await problemOf(readPdfPages(pdf, { ...PDF_LIMITS, maxPages: 2 }));
+    expect(pages.message).toMatch(/the PDF has \d+ pages, over the limit of 2/);
   });
 
   it('a PDF over the byte limit, before it is read', async () => {

@@ -43,8 +43,6 @@ export function readPdfPages(bytes: Uint8Array, limits: PdfLimits = PDF_LIMITS):
     const worker = new Worker(join(__dirname, 'pdf-worker.mjs'), {
       workerData: { data: bytes, maxPages: limits.maxPages },
       resourceLimits: { maxOldGenerationSizeMb: limits.heapMb, maxYoungGenerationSizeMb: Math.min(64, limits.heapMb) },
-      stdout: true,
-      stderr: true,
     });
     let settled = false;
     const settle = (error: Error | null, pages?: PdfPage[]): void => {
