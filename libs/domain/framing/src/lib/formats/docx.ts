@@ -1,6 +1,7 @@
 import mammoth from 'mammoth';
 import * as yauzl from 'yauzl';
 import { DocumentValidationError } from '../errors';
+import { numberedParagraphs, type NumberedParagraph } from './docx-numbering';
 import { htmlToMarkdown } from './html';
 import {
   MAX_DOCX_COMPRESSION_RATIO,
@@ -83,8 +84,8 @@ function inspect(zip: yauzl.ZipFile, limits: DocxLimits): Promise<yauzl.Entry[]>
   });
 }
 
-/** Decompresses one entry as a stream, counting bytes: more than `limit` aborts it. */
-function drain(zip: yauzl.ZipFile, entry: yauzl.Entry, limit: number): Promise<number> {
+/** Decompresses one entry as a stream, counting bytes: more than `limit` aborts it. Keeps the bytes when `keep` is given. */
+function drain(zip: yauzl.ZipFile, entry: yauzl.Entry, limit: number, keep?: Buffer[]): Promise<number> {
   return new Promise((resolve, reject) => {
     zip.openReadStream(entry, (error, stream) => {
       if (error || !stream) {
@@ -96,6 +97,7 @@ function drain(zip: yauzl.ZipFile, entry: yauzl.Entry, limit: number): Promise<n
       let bytes = 0;
       stream.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
+        keep?.push(chunk);
         if (bytes > limit) {
           stream.destroy();
           reject(bomb(`entry ${entry.fileName} expands past ${MB(limit)} (more than its directory says)`));
@@ -120,7 +122,7 @@ function drain(zip: yauzl.ZipFile, entry: yauzl.Entry, limit: number): Promise<n
  * about sizes is caught too. Memory stays bounded by the stream's chunks. Throws
  * DocumentValidationError: 'malformed-docx' (not a zip, not a Word document), 'zip-bomb'.
  */
-export async function checkDocxArchive(bytes: Uint8Array, limits: DocxLimits = DOCX_LIMITS): Promise<void> {
+export async function checkDocxArchive(bytes: Uint8Array, limits: DocxLimits = DOCX_LIMITS): Promise<DocxParts> {
   const zip = await openZip(bytes);
   const entries = await inspect(zip, limits);
   if (!entries.some((e) => e.fileName === 'word/document.xml')) {
@@ -131,25 +133,89 @@ export async function checkDocxArchive(bytes: Uint8Array, limits: DocxLimits = D
     );
   }
   let total = 0;
+  const kept = new Map<string, Buffer[]>(KEPT_PARTS.map((name) => [name, []]));
   try {
     for (const entry of entries) {
       if (entry.fileName.endsWith('/')) continue;
-      total += await drain(zip, entry, Math.min(entry.uncompressedSize, limits.maxEntryBytes));
+      total += await drain(zip, entry, Math.min(entry.uncompressedSize, limits.maxEntryBytes), kept.get(entry.fileName));
       if (total > limits.maxTotalBytes) throw bomb(`its entries expand to more than ${MB(limits.maxTotalBytes)} in all`);
     }
   } finally {
     zip.close();
   }
+  const text = (name: string): string | null => {
+    const chunks = kept.get(name) as Buffer[];
+    return entries.some((e) => e.fileName === name) ? Buffer.concat(chunks).toString('utf8') : null;
+  };
+  return { documentXml: text('word/document.xml') as string, numberingXml: text('word/numbering.xml') };
+}
+
+/** The parts of a DOCX read while it is checked: the body and the list definitions. */
+export interface DocxParts {
+  documentXml: string;
+  numberingXml: string | null;
+}
+
+const KEPT_PARTS = ['word/document.xml', 'word/numbering.xml'];
+
+interface MammothElement {
+  type: string;
+  children?: MammothElement[];
+  value?: string;
+  numbering?: { isOrdered: boolean } | null;
+}
+const transforms = (mammoth as unknown as { transforms: { paragraph(f: (p: MammothElement) => MammothElement): (e: unknown) => unknown } })
+  .transforms;
+// mammoth's document model (no typings): a run of text to put Word's list label before a paragraph.
+const documents = require('mammoth/lib/documents') as { run(children: unknown[]): MammothElement; text(value: string): MammothElement };
+
+function textOf(element: MammothElement): string {
+  if (element.type === 'text') return element.value ?? '';
+  if (element.type === 'tab') return ' ';
+  return (element.children ?? []).map(textOf).join('');
+}
+
+const squashed = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * A mammoth document transform writing Word's own list labels ("(a)", "3.2.1") as the text of the
+ * numbered paragraphs, which mammoth would otherwise turn into <ol> items numbered 1, 2, 3. Each
+ * numbered paragraph of mammoth's model takes the next label computed from document.xml whose
+ * paragraph has the same text (a paragraph mammoth skips or adds does not shift the others).
+ */
+function writeListLabels(numbered: NumberedParagraph[]): (document: unknown) => unknown {
+  let next = 0;
+  return transforms.paragraph((paragraph) => {
+    if (!paragraph.numbering?.isOrdered) return paragraph;
+    const text = squashed(textOf(paragraph));
+    for (let j = next; j < Math.min(numbered.length, next + 50); j++) {
+      const candidate = numbered[j] as NumberedParagraph;
+      if (candidate.text !== text) continue;
+      next = j + 1;
+      return {
+        ...paragraph,
+        numbering: null,
+        children: [documents.run([documents.text(`${candidate.label} `)]), ...(paragraph.children ?? [])],
+      };
+    }
+    return paragraph;
+  });
 }
 
 /**
  * Converts a Word document (DOCX) to Markdown: the archive is checked first (checkDocxArchive),
  * then mammoth turns it into HTML (heading styles to `h1`–`h6`, Title to `h1`, Quote styles to
- * block quotes, numbered paragraphs to ordered lists; images left out) and htmlToMarkdown writes
- * the Markdown.
+ * block quotes; numbered paragraphs keep the labels Word shows, "(a)", "3.2.1", computed from the
+ * list definitions; bullets become items; images left out) and htmlToMarkdown writes the Markdown.
  */
 export async function docxToMarkdown(bytes: Uint8Array, limits: DocxLimits = DOCX_LIMITS): Promise<string> {
-  await checkDocxArchive(bytes, limits);
+  const parts = await checkDocxArchive(bytes, limits);
+  let numbered: NumberedParagraph[] = [];
+  try {
+    numbered = parts.numberingXml ? numberedParagraphs(parts.documentXml, parts.numberingXml) : [];
+  } catch (error) {
+    throw new DocumentValidationError('malformed-docx', `not a readable DOCX: its list definitions: ${(error as Error).message}`);
+  }
   let html: string;
   try {
     const result = await mammoth.convertToHtml(
@@ -163,6 +229,7 @@ export async function docxToMarkdown(bytes: Uint8Array, limits: DocxLimits = DOC
         ],
         convertImage: mammoth.images.imgElement(() => Promise.resolve({ src: '' })),
         ignoreEmptyParagraphs: true,
+        transformDocument: writeListLabels(numbered),
       },
     );
     html = result.value;

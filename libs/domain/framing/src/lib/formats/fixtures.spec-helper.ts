@@ -126,22 +126,64 @@ export async function markdownToPdf(markdown: string = SOURCE_MARKDOWN): Promise
   return pdf.save();
 }
 
-/** The source as a DOCX: Heading 1–3 styles, ordered items as Word-numbered paragraphs, bullets as Word bullets. */
+/**
+ * Where the source's own numbers become Word's automatic numbering in the DOCX: one multi-level
+ * "legal" list numbers the section headings (%1), the numbered paragraphs and the numbered
+ * sub-heading (%1.%2) and the (a)/(1)/(i) paragraphs ((%3) letters, (%4) digits, (%5) roman).
+ */
+function legalLevel(block: SourceBlock): { level: number; text: string } | null {
+  const text = block.text;
+  if (block.kind === 'heading') {
+    const m = /^(\d+(?:\.\d+)?)\s+(.*)$/.exec(text);
+    return m ? { level: (m[1] as string).split('.').length - 1, text: m[2] as string } : null;
+  }
+  if (block.kind !== 'paragraph') return null;
+  const numbered = /^\d+\.\d+\s+(.*)$/.exec(text);
+  if (numbered) return { level: 1, text: numbered[1] as string };
+  const designator = /^\(([a-z]+|\d+)\)\s+(.*)$/.exec(text);
+  if (!designator) return null;
+  const label = designator[1] as string;
+  const level = /^\d+$/.test(label) ? 3 : /^(?:i|ii|iii|iv|v|vi)$/.test(label) ? 4 : 2;
+  return { level, text: designator[2] as string };
+}
+
+/**
+ * The source as a DOCX: Heading 1–3 styles; section, paragraph and (a)/(1)/(i) numbers as Word's
+ * automatic multi-level numbering (legalLevel); the ordered items as a decimal Word list; bullets
+ * as Word bullets.
+ */
 export async function markdownToDocx(markdown: string = SOURCE_MARKDOWN): Promise<Uint8Array> {
-  const levels = [HeadingLevel.HEADING_1, HeadingLevel.HEADING_2, HeadingLevel.HEADING_3, HeadingLevel.HEADING_4];
+  const headings = [HeadingLevel.HEADING_1, HeadingLevel.HEADING_2, HeadingLevel.HEADING_3, HeadingLevel.HEADING_4];
   let list = 0;
   let previous: SourceBlock['kind'] | null = null;
   const paragraphs = sourceBlocks(markdown).map((block) => {
     if (block.kind === 'ordered' && previous !== 'ordered') list++;
     previous = block.kind;
-    if (block.kind === 'heading') return new Paragraph({ text: block.text, heading: levels[block.level - 1] ?? HeadingLevel.HEADING_4 });
-    if (block.kind === 'ordered') return new Paragraph({ text: block.text, numbering: { reference: 'decimal', level: 0, instance: list } });
-    if (block.kind === 'bullet') return new Paragraph({ text: block.text, bullet: { level: 0 } });
-    return new Paragraph({ text: block.text });
+    const legal = legalLevel(block);
+    const numbering = legal ? { reference: 'legal', level: legal.level } : undefined;
+    const text = legal ? legal.text : block.text;
+    if (block.kind === 'heading') {
+      return new Paragraph({ text, heading: headings[block.level - 1] ?? HeadingLevel.HEADING_4, ...(numbering ? { numbering } : {}) });
+    }
+    if (block.kind === 'ordered') return new Paragraph({ text, numbering: { reference: 'decimal', level: 0, instance: list } });
+    if (block.kind === 'bullet') return new Paragraph({ text, bullet: { level: 0 } });
+    return new Paragraph({ text, ...(numbering ? { numbering } : {}) });
   });
   const doc = new Document({
     numbering: {
-      config: [{ reference: 'decimal', levels: [{ level: 0, format: LevelFormat.DECIMAL, text: '%1.', start: 1 }] }],
+      config: [
+        { reference: 'decimal', levels: [{ level: 0, format: LevelFormat.DECIMAL, text: '%1.', start: 1 }] },
+        {
+          reference: 'legal',
+          levels: [
+            { level: 0, format: LevelFormat.DECIMAL, text: '%1', start: 1 },
+            { level: 1, format: LevelFormat.DECIMAL, text: '%1.%2', start: 1 },
+            { level: 2, format: LevelFormat.LOWER_LETTER, text: '(%3)', start: 1 },
+            { level: 3, format: LevelFormat.DECIMAL, text: '(%4)', start: 1 },
+            { level: 4, format: LevelFormat.LOWER_ROMAN, text: '(%5)', start: 1 },
+          ],
+        },
+      ],
     },
     sections: [{ children: paragraphs }],
   });

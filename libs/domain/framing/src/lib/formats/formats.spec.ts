@@ -2,6 +2,7 @@ import { DocumentValidationError } from '../errors';
 import { parseDocument } from '../parse';
 import { convertDocument, resolveMediaType } from './convert';
 import { checkDocxArchive, DOCX_LIMITS } from './docx';
+import { numberedParagraphs } from './docx-numbering';
 import {
   encryptedPdf,
   lyingZipDocx,
@@ -60,6 +61,11 @@ describe('convertDocument: the same document as Markdown, PDF, DOCX and HTML giv
 
   it('DOCX (docx, heading styles, Word-numbered and bulleted paragraphs)', async () => {
     const docx = await markdownToDocx();
+    // The numbers are Word's automatic numbering, not text of the document.
+    const { documentXml, numberingXml } = await checkDocxArchive(docx);
+    expect(documentXml).toContain('A gift with a market value');
+    expect(documentXml).not.toMatch(/\(a\) A gift|2\.1 An employee|1 Scope/);
+    expect(numberingXml).toContain('(%3)');
     const converted = await convertDocument(docx, 'rules.docx');
     expect(converted.sourceMediaType).toBe(DOCX);
     expect(clausesOf(converted.content)).toEqual(expected);
@@ -100,6 +106,30 @@ describe('htmlToMarkdown', () => {
       '<h1>R</h1><blockquote><p>Example 2: first.</p><p>Second.</p></blockquote><p>Note: remember.</p><div hidden>secret</div>',
     );
     expect(md).toBe('# R\n\n> Example 2: first.\n>\n> Second.\n\n> Note: remember.\n');
+  });
+});
+
+describe('numberedParagraphs (Word list labels)', () => {
+  const numbering = `<w:numbering>
+    <w:abstractNum w:abstractNumId="7"><w:lvl w:ilvl="0"><w:start w:val="3"/><w:numFmt w:val="upperRoman"/><w:lvlText w:val="Article %1."/></w:lvl>
+      <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="(%2)"/></w:lvl>
+      <w:lvl w:ilvl="2"><w:numFmt w:val="bullet"/><w:lvlText w:val="o"/></w:lvl></w:abstractNum>
+    <w:num w:numId="1"><w:abstractNumId w:val="7"/></w:num>
+    <w:num w:numId="2"><w:abstractNumId w:val="7"/><w:lvlOverride w:ilvl="1"><w:startOverride w:val="5"/></w:lvlOverride></w:num>
+  </w:numbering>`;
+  const p = (numId: string, ilvl: number, text: string): string =>
+    `<w:p><w:pPr><w:numPr><w:ilvl w:val="${ilvl}"/><w:numId w:val="${numId}"/></w:numPr></w:pPr><w:r><w:t>${text}</w:t></w:r></w:p>`;
+
+  it('labels paragraphs by level format, text and start; restarts deeper levels; honours start overrides; skips bullets', () => {
+    const body = `<w:document><w:body>${p('1', 0, 'Scope')}${p('1', 1, 'first')}${p('1', 1, 'second')}${p('1', 2, 'bullet')}${p('1', 0, 'Gifts')}${p('1', 1, 'third')}${p('2', 1, 'fourth')}<w:p><w:r><w:t>plain</w:t></w:r></w:p></w:body></w:document>`;
+    expect(numberedParagraphs(body, numbering)).toEqual([
+      { label: 'Article III.', text: 'Scope' },
+      { label: '(a)', text: 'first' },
+      { label: '(b)', text: 'second' },
+      { label: 'Article IV.', text: 'Gifts' },
+      { label: '(a)', text: 'third' },
+      { label: '(e)', text: 'fourth' },
+    ]);
   });
 });
 
