@@ -156,6 +156,25 @@ describe('pdfPagesToMarkdown', () => {
     );
   });
 
+  it('reads two columns in the order the PDF draws them, a paragraph running on into the next column', () => {
+    const md = pdfPagesToMarkdown([
+      {
+        height: 792,
+        items: [
+          line('Uses', 730, 16),
+          line('(a) A covered entity may use', 700, 10, 50),
+          line('information for treatment.', 688, 10, 50),
+          line('(b) A covered entity must', 676, 10, 50),
+          line('keep records for six years.', 700, 10, 320),
+          line('(c) Records may be electronic.', 688, 10, 320),
+        ],
+      },
+    ]);
+    expect(md).toBe(
+      '# Uses\n\n(a) A covered entity may use information for treatment.\n\n(b) A covered entity must keep records for six years.\n\n(c) Records may be electronic.\n',
+    );
+  });
+
   it('sets items of one baseline apart by their gaps: a word space, or a table cell', () => {
     const md = pdfPagesToMarkdown([
       {

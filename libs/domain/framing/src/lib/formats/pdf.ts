@@ -102,16 +102,34 @@ const round = (n: number, step: number): number => Math.round(n / step) * step;
 /** A line that ends a sentence or leads into a list: terminal punctuation, a dash, or "; and" / "; or" (also after a comma). */
 const ENDS_SENTENCE = /(?:[.:;!?\u2014\u2013-]["\u201D\u2019)\]]?|[;,]\s*(?:and|or))$/;
 
-/** Groups a page's items into lines (by baseline), left to right, spaced by the gaps between runs. */
-function pageLines(page: PdfPage, index: number): Line[] {
-  const items = page.items.filter((i) => i.s.trim() !== '' && Number.isFinite(i.x) && Number.isFinite(i.y) && i.size > 0);
-  items.sort((a, b) => b.y - a.y || a.x - b.x);
+/** Consecutive items on one baseline make a line. */
+function groupByBaseline(items: PdfTextItem[]): PdfTextItem[][] {
   const groups: PdfTextItem[][] = [];
   for (const item of items) {
     const last = groups[groups.length - 1];
     const head = last?.[0];
     if (last && head && Math.abs(head.y - item.y) <= 0.4 * Math.min(head.size, item.size)) last.push(item);
     else groups.push([item]);
+  }
+  return groups;
+}
+
+/**
+ * Groups a page's items into lines, left to right, spaced by the gaps between runs. Lines follow
+ * the order the PDF draws them in, which is the reading order of most PDFs, columns included; a
+ * page drawn in another order (many lines going up the page) is read top to bottom instead.
+ */
+function pageLines(page: PdfPage, index: number): Line[] {
+  const items = page.items.filter((i) => i.s.trim() !== '' && Number.isFinite(i.x) && Number.isFinite(i.y) && i.size > 0);
+  let groups = groupByBaseline(items);
+  let upward = 0;
+  for (let i = 1; i < groups.length; i++) {
+    const a = (groups[i - 1] as PdfTextItem[])[0] as PdfTextItem;
+    const b = (groups[i] as PdfTextItem[])[0] as PdfTextItem;
+    if (b.y > a.y + a.size) upward++;
+  }
+  if (upward > Math.max(3, 0.2 * groups.length)) {
+    groups = groupByBaseline([...items].sort((a, b) => b.y - a.y || a.x - b.x));
   }
   return groups.map((group) => {
     group.sort((a, b) => a.x - b.x);
@@ -236,8 +254,9 @@ export function pdfPagesToMarkdown(pages: PdfPage[]): string {
     let breaks = paragraph === null;
     if (!breaks && previous) {
       const ended = ENDS_SENTENCE.test(previous.text);
-      if (previous.page === line.page) breaks = previous.y - line.y > lineStep * 1.45 || line.y > previous.y || (startsBlock && ended);
-      else breaks = ended;
+      // On to the next column (up the page) or the next page: a new paragraph only after a full stop.
+      if (previous.page !== line.page || line.y > previous.y) breaks = ended;
+      else breaks = previous.y - line.y > lineStep * 1.45 || (startsBlock && ended);
     }
     if (breaks) {
       end();
