@@ -156,6 +156,27 @@ describe('pdfPagesToMarkdown', () => {
     );
   });
 
+  it('takes a short bold line at body size for a heading one level below the larger ones, where the body is not bold', () => {
+    const bold = (s: string, y: number): PdfTextItem => ({ ...line(s, y), b: true });
+    const md = pdfPagesToMarkdown([
+      {
+        height: 792,
+        items: [
+          line('Subpart E - Privacy', 730, 16),
+          bold('§ 164.502 Uses and disclosures: general rules.', 700),
+          line('(a) Standard. A covered entity may not use or disclose information.', 688),
+          { ...bold('(b) Minimum necessary.', 676), s: '(b) Minimum necessary.' },
+          line('A covered entity must limit uses.', 664, 10, 160),
+          bold('Definitions', 640),
+          line('Individual means the person who is the subject of the information.', 628),
+        ],
+      },
+    ]);
+    expect(md).toBe(
+      '# Subpart E - Privacy\n\n## § 164.502 Uses and disclosures: general rules.\n\n(a) Standard. A covered entity may not use or disclose information.\n\n(b) Minimum necessary. A covered entity must limit uses.\n\n## Definitions\n\nIndividual means the person who is the subject of the information.\n',
+    );
+  });
+
   it('reads two columns in the order the PDF draws them, a paragraph running on into the next column', () => {
     const md = pdfPagesToMarkdown([
       {

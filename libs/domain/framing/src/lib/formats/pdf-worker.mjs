@@ -17,6 +17,21 @@ async function read() {
       const page = await pdf.getPage(n);
       const [, , , height] = page.view;
       const content = await page.getTextContent();
+      // Which fonts are bold: PDF.js knows a font's name and weight once the page's operators are read.
+      const bold = new Map();
+      if (content.items.some((item) => typeof item.str === 'string' && item.str.trim() !== '')) {
+        await page.getOperatorList();
+        for (const item of content.items) {
+          if (typeof item.fontName !== 'string' || bold.has(item.fontName)) continue;
+          let font = null;
+          try {
+            font = page.commonObjs.has(item.fontName) ? page.commonObjs.get(item.fontName) : null;
+          } catch {
+            font = null;
+          }
+          bold.set(item.fontName, Boolean(font && (font.bold || font.black || /bold|black|heavy|semibold|demi/i.test(font.name ?? ''))));
+        }
+      }
       const items = [];
       for (const item of content.items) {
         if (typeof item.str !== 'string') continue;
@@ -28,6 +43,7 @@ async function read() {
           w: item.width,
           size: Math.hypot(c, d) || Math.hypot(a, b),
           eol: item.hasEOL === true,
+          b: bold.get(item.fontName) === true,
         });
       }
       pages.push({ height, items });

@@ -12,6 +12,8 @@ export interface PdfTextItem {
   w: number;
   size: number;
   eol: boolean;
+  /** Set in a bold face. */
+  b?: boolean;
 }
 
 export interface PdfPage {
@@ -95,9 +97,14 @@ interface Line {
   y: number;
   size: number;
   text: string;
+  /** Every run of the line is bold. */
+  bold: boolean;
 }
 
 const round = (n: number, step: number): number => Math.round(n / step) * step;
+
+/** How a section heading may begin: "§ 164.502", "Section 3", "Article IV", "Part 2", "3.2". */
+const SECTION_LEAD = /^(?:§+\s*\d|(?:section|article|part|chapter|subpart|appendix)\s+[\dIVXLC]|\d+(?:\.\d+)*\.?\s)/i;
 
 /** A line that ends a sentence or leads into a list: terminal punctuation, a dash, or "; and" / "; or" (also after a comma). */
 const ENDS_SENTENCE = /(?:[.:;!?\u2014\u2013-]["\u201D\u2019)\]]?|[;,]\s*(?:and|or))$/;
@@ -152,7 +159,16 @@ function pageLines(page: PdfPage, index: number): Line[] {
       }
     }
     const first = group[0] as PdfTextItem;
-    return { page: index, pageHeight: page.height, x: first.x, y: first.y, size: round(size, 0.5), text: text.replace(/\s+/g, ' ').trim() };
+    const bold = group.every((i) => i.b === true);
+    return {
+      page: index,
+      pageHeight: page.height,
+      x: first.x,
+      y: first.y,
+      size: round(size, 0.5),
+      text: text.replace(/\s+/g, ' ').trim(),
+      bold,
+    };
   });
 }
 
@@ -205,9 +221,21 @@ export function pdfPagesToMarkdown(pages: PdfPage[]): string {
   const running = runningLines(all, pages.length);
   const lines = all.filter((l) => !running.has(l) && l.text !== '');
   const body = bodySize(lines);
-  const isHeading = (l: Line): boolean => l.size >= body * 1.15 && l.text.length <= 200;
-  const headingSizes = [...new Set(lines.filter(isHeading).map((l) => l.size))].sort((a, b) => b - a);
-  const levelOf = (size: number): number => Math.min(headingSizes.indexOf(size) + 1, 6);
+  const larger = (l: Line): boolean => l.size >= body * 1.15 && l.text.length <= 200;
+  // Where the body text is not itself bold, a short bold line set at body size is a heading too
+  // ("§ 164.502 Uses and disclosures ...", "Gifts"): one level below the headings set larger.
+  const characters = lines.reduce((n, l) => n + l.text.length, 0);
+  const boldShare = lines.filter((l) => l.bold).reduce((n, l) => n + l.text.length, 0) / Math.max(characters, 1);
+  const boldHeading = (l: Line): boolean =>
+    boldShare < 0.3 &&
+    l.bold &&
+    Math.abs(l.size - body) < body * 0.15 &&
+    l.text.length <= 160 &&
+    !/[,;]$/.test(l.text) &&
+    (!/[.:]$/.test(l.text) || SECTION_LEAD.test(l.text));
+  const isHeading = (l: Line): boolean => larger(l) || boldHeading(l);
+  const headingSizes = [...new Set(lines.filter(larger).map((l) => l.size))].sort((a, b) => b - a);
+  const levelOf = (l: Line): number => Math.min(larger(l) ? headingSizes.indexOf(l.size) + 1 : headingSizes.length + 1, 6);
 
   // The usual distance between the baselines of two lines of one paragraph.
   const steps: number[] = [];
@@ -236,14 +264,15 @@ export function pdfPagesToMarkdown(pages: PdfPage[]): string {
         headingOpen &&
         last?.kind === 'heading' &&
         headingOpen.size === line.size &&
+        headingOpen.level === levelOf(line) &&
         headingOpen.page === line.page &&
         headingOpen.y - line.y <= line.size * 1.6
       ) {
         last.text = `${last.text} ${line.text}`;
       } else {
-        blocks.push({ kind: 'heading', level: levelOf(line.size), text: line.text });
+        blocks.push({ kind: 'heading', level: levelOf(line), text: line.text });
       }
-      headingOpen = { level: levelOf(line.size), size: line.size, page: line.page, y: line.y };
+      headingOpen = { level: levelOf(line), size: line.size, page: line.page, y: line.y };
       previous = line;
       continue;
     }
