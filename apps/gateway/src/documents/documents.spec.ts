@@ -174,9 +174,10 @@ describe('POST /v1/contexts/:contextId/documents', () => {
     );
   });
 
-  it('answers 415 naming the expected type for a body that is not JSON', async () => {
+  it('answers 415 naming the expected types for a body that is neither JSON nor a document', async () => {
+    const expected = `application/json or a document of type text/markdown, text/plain, text/html, application/pdf, application/vnd.openxmlformats-officedocument.wordprocessingml.document`;
     for (const [type, got] of [
-      ['text/plain', 'Content-Type text/plain'],
+      ['application/xml', 'Content-Type application/xml'],
       ['application/x-www-form-urlencoded; charset=utf-8', 'Content-Type application/x-www-form-urlencoded'],
     ] as const) {
       const res = await fetch(`${base}/v1/contexts/ctx-1/documents`, {
@@ -188,8 +189,8 @@ describe('POST /v1/contexts/:contextId/documents', () => {
       expect(await res.json()).toMatchObject({
         title: 'Unsupported Media Type',
         status: 415,
-        detail: `request body must be application/json (got ${got})`,
-        expected: 'application/json',
+        detail: `request body must be ${expected} (got ${got})`,
+        problem: 'unsupported-media-type',
       });
     }
     const blob = await fetch(`${base}/v1/contexts/ctx-1/documents`, {
@@ -198,7 +199,7 @@ describe('POST /v1/contexts/:contextId/documents', () => {
       body: new Blob([JSON.stringify(request)]),
     });
     expect(blob.status).toBe(415);
-    expect(((await blob.json()) as { detail: string }).detail).toBe('request body must be application/json (got no Content-Type)');
+    expect(((await blob.json()) as { detail: string }).detail).toBe(`request body must be ${expected} (got no Content-Type)`);
     expect(published).toHaveLength(0);
   });
 
@@ -302,6 +303,38 @@ describe('POST /v1/contexts/:contextId/documents with HTML, PDF and DOCX', () =>
     expect(Buffer.from(event.data.storageUri.replace(/^data:application\/pdf;base64,/, ''), 'base64').equals(Buffer.from(bytes))).toBe(
       true,
     );
+  });
+
+  const raw = (body: Uint8Array | string, type: string, query = '?filename=gifts.pdf') =>
+    fetch(`${base}/v1/contexts/ctx-1/documents${query}`, {
+      method: 'POST',
+      headers: { 'content-type': type, 'x-tenant-id': 'acme' },
+      body: typeof body === 'string' ? body : Buffer.from(body),
+    });
+
+  it('takes a PDF sent as the body itself, its name in the query', async () => {
+    const bytes = await pdf();
+    const res = await raw(bytes, PDF);
+    expect(res.status).toBe(202);
+    const event = published[0]?.event as CloudEvent<{ mediaType: string; filename: string; sizeBytes: number }>;
+    expect(event.data).toMatchObject({ mediaType: PDF, filename: 'gifts.pdf', sizeBytes: bytes.length });
+  });
+
+  it('answers a raw upload without a file name, over the limit, or malformed, naming the problem', async () => {
+    const bytes = await pdf();
+    const unnamed = await raw(bytes, PDF, '');
+    expect(unnamed.status).toBe(400);
+    expect(((await unnamed.json()) as { detail: string }).detail).toBe('query parameter filename is required');
+    const large = await raw(new Uint8Array(250_000), PDF);
+    expect(large.status).toBe(413);
+    expect(((await large.json()) as { detail: string }).detail).toBe('document is 250000 bytes; the limit is 200000 bytes');
+    const broken = await raw('%PDF-1.7\n1 0 obj << >> endobj', PDF);
+    expect(broken.status).toBe(422);
+    expect(((await broken.json()) as { problem: string }).problem).toBe('malformed-pdf');
+    const html = await raw('<script>x()</script>', 'text/html; charset=utf-8', '?filename=page.html');
+    expect(html.status).toBe(422);
+    expect(((await html.json()) as { problem: string }).problem).toBe('no-text');
+    expect(published).toHaveLength(0);
   });
 
   it('takes an HTML page as text', async () => {

@@ -83,6 +83,12 @@ export class UploadEncodingError extends Error {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+function rawContent(request: RawUpload): { mediaType: MediaType; content: Uint8Array } {
+  const mediaType = asMediaType(request.mediaType);
+  if (mediaType === null) throw new UnsupportedDocumentTypeError(request.mediaType);
+  return { mediaType, content: request.content };
+}
+
 /** The document's bytes from the request: UnsupportedDocumentTypeError, UploadEncodingError. */
 export function uploadContent(request: UploadDocumentRequest): { mediaType: MediaType; content: Uint8Array } {
   const mediaType = asMediaType(request.mediaType);
@@ -99,6 +105,50 @@ export function uploadContent(request: UploadDocumentRequest): { mediaType: Medi
   return { mediaType, content: new Uint8Array(Buffer.from(compact, 'base64')) };
 }
 
+/** A document sent as the request body itself (Content-Type: its media type), its name in the query. */
+export interface RawUpload {
+  filename: string;
+  mediaType: string;
+  content: Uint8Array;
+}
+
+/** The query of a raw upload: `?filename=rules.pdf`. */
+export const RawUploadFilename = Name(255).describe("The document's file name, for an upload whose body is the document itself");
+
+/** A readable request body (Node's IncomingMessage). */
+interface BodyStream {
+  headers: Record<string, string | string[] | undefined>;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'end', listener: () => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  resume(): unknown;
+}
+
+/**
+ * Reads a request body of at most `maxBytes` bytes: DocumentTooLargeError as soon as the declared
+ * length, or the bytes received, pass the limit (the rest is read and dropped, nothing kept).
+ */
+export function readRawBody(req: BodyStream, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    req.resume();
+    return Promise.reject(new DocumentTooLargeError(declared, maxBytes));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+      else chunks.length = 0;
+    });
+    req.on('end', () =>
+      size > maxBytes ? reject(new DocumentTooLargeError(size, maxBytes)) : resolve(new Uint8Array(Buffer.concat(chunks))),
+    );
+    req.on('error', reject);
+  });
+}
+
 export { documentIdFor };
 
 /**
@@ -111,12 +161,13 @@ export { documentIdFor };
 export async function documentUploadedEvent(
   tenant: TenantId,
   contextId: string,
-  request: UploadDocumentRequest,
+  request: UploadDocumentRequest | RawUpload,
   maxBytes: number,
   now: Date = new Date(),
 ): Promise<CloudEvent<DocumentUploadedV1>> {
   ContextId.parse(contextId);
-  const { mediaType, content } = uploadContent(request);
+  const { mediaType, content } =
+    typeof request.content === 'string' ? uploadContent(request as UploadDocumentRequest) : rawContent(request as RawUpload);
   if (content.length > maxBytes) throw new DocumentTooLargeError(content.length, maxBytes);
   const input: UploadInput = { tenant, contextId, filename: request.filename, mediaType, content, maxBytes, source: EVENT_SOURCE, now };
   try {
