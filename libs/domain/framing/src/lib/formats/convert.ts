@@ -39,11 +39,34 @@ export function resolveMediaType(mediaTypeOrFilename: string): MediaType {
   return mediaTypeForFilename(mediaTypeOrFilename);
 }
 
-function decodeText(bytes: Uint8Array, what: string): string {
+/**
+ * An HTML page's text: UTF-8, or the encoding its byte-order mark or its `<meta charset>` names
+ * ("windows-1252", "iso-8859-1", "shift_jis", ...).
+ */
+function decodeHtml(bytes: Uint8Array): string {
+  const head = Buffer.from(bytes.subarray(0, 4096)).toString('latin1');
+  const declared =
+    /<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)/i.exec(head)?.[1] ??
+    /^\s*<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)/i.exec(head)?.[1] ??
+    null;
+  const bom = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : null;
+  const label = bom ?? declared ?? 'utf-8';
+  let decoder: TextDecoder;
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
+    decoder = new TextDecoder(label, { fatal: true });
   } catch {
-    throw new DocumentValidationError('invalid-utf8', `${what} is not valid UTF-8 text`);
+    throw new DocumentValidationError(
+      'invalid-utf8',
+      `the HTML page declares the character encoding "${label}", which is not one the framer knows`,
+    );
+  }
+  try {
+    return decoder.decode(bytes).replace(/^\uFEFF/, '');
+  } catch {
+    throw new DocumentValidationError(
+      'invalid-utf8',
+      `the HTML page is not valid ${decoder.encoding} text${declared ? ` (the encoding its <meta charset> declares)` : ''}`,
+    );
   }
 }
 
@@ -77,7 +100,7 @@ export async function convertDocument(
   switch (sourceMediaType) {
     case 'text/html':
       what = 'HTML page';
-      markdown = htmlToMarkdown(decodeText(bytes, 'the HTML page'));
+      markdown = htmlToMarkdown(decodeHtml(bytes));
       break;
     case 'application/pdf': {
       what = 'PDF';

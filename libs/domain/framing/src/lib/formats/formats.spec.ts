@@ -87,6 +87,18 @@ describe('convertDocument: the same document as Markdown, PDF, DOCX and HTML giv
 });
 
 describe('htmlToMarkdown', () => {
+  it('reads a page in the encoding its <meta charset> declares, and refuses bytes that are not that encoding', async () => {
+    const latin1 = Buffer.from(
+      '<meta charset="windows-1252"><h1>R\u00e8gles</h1><p>1.1 Les employ\u00e9s doivent d\u00e9clarer les cadeaux.</p>',
+      'latin1',
+    );
+    const converted = await convertDocument(new Uint8Array(latin1), HTML);
+    expect(converted.content).toBe('# R\u00e8gles\n\n1.1 Les employ\u00e9s doivent d\u00e9clarer les cadeaux.\n');
+    const bad = await problemOf(convertDocument(new Uint8Array(Buffer.from('<p>caf\u00e9</p>', 'latin1')), HTML));
+    expect(bad.problem).toBe('invalid-utf8');
+    expect(bad.message).toBe('the HTML page is not valid utf-8 text');
+  });
+
   it('writes table rows as text, labelled by the header row', () => {
     const md = htmlToMarkdown(
       '<h1>Fees</h1><table><tr><th>Service</th><th>Fee</th></tr><tr><td>Copy of a record</td><td>$5</td></tr><tr><td>Certified copy</td><td>$12</td></tr></table>',
