@@ -1,3 +1,4 @@
+import { TextDecoder } from 'node:util';
 import { DocumentValidationError } from '../errors';
 import { MediaType } from '../model';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '../validate';
