@@ -77,8 +77,8 @@ export const gatewayService: ServiceDefinition<typeof GatewayEnv> = {
     AUDITOR_URL: config.AUDITOR_URL,
   }),
   configureHttp: (app, config) => {
-    // JSON bodies up to the document limit plus room for the other fields and JSON escaping.
-    (app as NestExpressApplication).useBodyParser('json', { limit: Math.ceil(config.MAX_DOCUMENT_BYTES * 1.2) + 16 * 1024 });
+    // JSON bodies up to the document limit base64-encoded (4/3), plus room for the other fields and JSON escaping.
+    (app as NestExpressApplication).useBodyParser('json', { limit: Math.ceil(config.MAX_DOCUMENT_BYTES * 1.4) + 16 * 1024 });
     applyHttpConventions(app);
     setUpOpenApi(app);
   },

@@ -85,8 +85,8 @@ export async function prepare(args: AlignArgs): Promise<{ framed: FramedDocument
     const framed = frameDocument({
       contextId: inputs.contextId,
       documentId: inputs.documentId,
-      mediaType: inputs.mediaType,
-      content: inputs.content,
+      mediaType: inputs.framing.mediaType,
+      content: inputs.framing.content,
       values: inputs.values,
       seedsJsonl: inputs.seedsJsonl,
       seed: ALIGN_DEFAULTS.seed,

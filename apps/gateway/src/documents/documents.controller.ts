@@ -8,8 +8,11 @@ import {
   Param,
   PayloadTooLargeException,
   Post,
+  Query,
+  Req,
   ServiceUnavailableException,
   UnprocessableEntityException,
+  UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -20,6 +23,7 @@ import {
   ApiOperation,
   ApiParam,
   ApiPayloadTooLargeResponse,
+  ApiQuery,
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
@@ -28,15 +32,20 @@ import type { SchemaObject } from '@nestjs/swagger';
 import { ContextId, describeError, DOCUMENT_UPLOADED_V1, type CloudEvent, type EventData, type Topic } from '@studio/contracts';
 import { EVENT_BUS, Tenant, ZodValidationPipe } from '@studio/nest';
 import { tenantId, type EventBus } from '@studio/ports';
-import { ProblemDetails } from '../http/problem-details';
+import { isDocumentBody, ProblemDetails } from '../http/problem-details';
 import { z } from 'zod';
 import { GATEWAY_LIMITS, type GatewayLimits } from '../limits';
 import {
   DocumentRejectedError,
   documentUploadedEvent,
   DocumentTooLargeError,
+  RawUploadFilename,
+  readRawBody,
+  UnsupportedDocumentTypeError,
   UploadDocumentRequest,
   UploadDocumentResponse,
+  UploadEncodingError,
+  UPLOAD_MEDIA_TYPES,
 } from './upload-document';
 
 const openApi = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0' }) as SchemaObject;
@@ -90,33 +99,56 @@ export class DocumentsController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Upload a policy document to a context',
-    description: `Validates the document (size, UTF-8 text, not binary, headings or numbered clauses the framer can frame) and publishes \`${DOCUMENT_UPLOADED_V1}\`; the framer picks it up from there.`,
+    description: `Validates the document (its format, size, and for Markdown and plain text UTF-8 text that is not binary; HTML, PDF and DOCX are converted to Markdown; then headings or numbered clauses the framer can frame) and publishes \`${DOCUMENT_UPLOADED_V1}\` with the original bytes; the framer picks it up from there. The document comes either in a JSON body (below; PDF and DOCX base64-encoded) or as the body itself, with its own Content-Type (${UPLOAD_MEDIA_TYPES.join(', ')}) and its file name in the \`filename\` query parameter.`,
   })
   @ApiHeader({ name: 'x-tenant-id', required: true, description: 'Tenant that owns the context' })
   @ApiParam({ name: 'contextId', description: 'Alignment context (one rule set)' })
   @ApiBody({ schema: openApi(UploadDocumentRequest) })
+  @ApiQuery({ name: 'filename', required: false, description: 'The file name, when the body is the document itself (not JSON)' })
   @ApiAcceptedResponse({ description: 'The document was accepted and its event published', schema: openApi(UploadDocumentResponse) })
   @ApiBadRequestResponse({ description: 'Missing or invalid tenant, context id or body; the message names each problem' })
-  @ApiPayloadTooLargeResponse({ description: 'The document exceeds MAX_DOCUMENT_BYTES' })
+  @ApiPayloadTooLargeResponse({
+    description: 'The document, or the text converted from it, exceeds MAX_DOCUMENT_BYTES (or a PDF its page limit)',
+  })
   @ApiUnprocessableEntityResponse({
-    description: 'The document is binary, not valid UTF-8, or has no clause structure; `problem` names which. Nothing is published.',
+    description:
+      'The document cannot be framed: binary, not valid UTF-8, no clause structure, a malformed or encrypted PDF, a scanned PDF without text, a DOCX that is not a zip or is a zip bomb, an HTML page without text; `problem` names which. Nothing is published.',
   })
   @ApiServiceUnavailableResponse({
     description:
       'The event broker is unavailable or did not acknowledge the event within PUBLISH_TIMEOUT_MS: the upload is not confirmed; retry after Retry-After seconds (the same document keeps its id, so a retry is safe). A problem body.',
     schema: openApi(ProblemDetails),
   })
-  @ApiUnsupportedMediaTypeResponse({ description: 'The body is not application/json', schema: openApi(ProblemDetails) })
+  @ApiUnsupportedMediaTypeResponse({
+    description:
+      "The body is neither application/json nor a document type the framer reads, or the document's mediaType is not one (`accepted` lists them)",
+    schema: openApi(ProblemDetails),
+  })
   async upload(
     @Tenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
-    @Body(new ZodValidationPipe(UploadDocumentRequest)) body: UploadDocumentRequest,
+    @Body() json: unknown,
+    @Query('filename') filename: unknown,
+    @Req() req: Parameters<typeof readRawBody>[0],
   ): Promise<UploadDocumentResponse> {
     let event;
     try {
-      event = documentUploadedEvent(tenantId(tenant), contextId, body, this.limits.maxDocumentBytes);
+      const type = req.headers['content-type'];
+      const contentType = (Array.isArray(type) ? type[0] : type) ?? '';
+      const body = isDocumentBody(contentType)
+        ? {
+            filename: new ZodValidationPipe(RawUploadFilename, 'query parameter filename').transform(filename),
+            mediaType: contentType,
+            content: await readRawBody(req, this.limits.maxDocumentBytes),
+          }
+        : new ZodValidationPipe(UploadDocumentRequest).transform(json);
+      event = await documentUploadedEvent(tenantId(tenant), contextId, body, this.limits.maxDocumentBytes);
     } catch (err) {
       if (err instanceof DocumentTooLargeError) throw new PayloadTooLargeException(err.message);
+      if (err instanceof UnsupportedDocumentTypeError) {
+        throw new UnsupportedMediaTypeException({ message: err.message, problem: 'unsupported-media-type', accepted: err.accepted });
+      }
+      if (err instanceof UploadEncodingError) throw new BadRequestException({ message: err.message });
       if (err instanceof DocumentRejectedError) {
         const body = { message: err.message, problem: err.problem };
         throw err.problem === 'empty'

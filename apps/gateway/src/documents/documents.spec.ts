@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { DOCUMENT_UPLOADED_V1, parseEvent, type CloudEvent, type Topic } from '@studio/contracts';
 import { EVENT_BUS } from '@studio/nest';
 import { tenantId, type EventBus } from '@studio/ports';
@@ -16,8 +17,8 @@ const request = {
 };
 
 describe('documentUploadedEvent', () => {
-  it('builds a valid policy.document.uploaded.v1 event carrying the text as a data URI', () => {
-    const event = documentUploadedEvent(acme, 'ctx-1', request, 1000, new Date('2026-01-02T03:04:05Z'));
+  it('builds a valid policy.document.uploaded.v1 event carrying the text as a data URI', async () => {
+    const event = await documentUploadedEvent(acme, 'ctx-1', request, 1000, new Date('2026-01-02T03:04:05Z'));
     expect(() => parseEvent(DOCUMENT_UPLOADED_V1, event)).not.toThrow();
     expect(event).toMatchObject({ tenantid: 'acme', partitionkey: 'ctx-1', source: '/studio/gateway', time: '2026-01-02T03:04:05.000Z' });
     expect(event.data.sizeBytes).toBe(Buffer.byteLength(request.content));
@@ -25,19 +26,19 @@ describe('documentUploadedEvent', () => {
     expect(Buffer.from(base64 ?? '', 'base64').toString('utf8')).toBe(request.content);
   });
 
-  it('gives the same bytes in the same context the same document id, and different contexts or tenants different ones', () => {
-    const a = documentUploadedEvent(acme, 'ctx-1', request, 1000);
-    const b = documentUploadedEvent(acme, 'ctx-1', { ...request, filename: 'renamed.md' }, 1000);
+  it('gives the same bytes in the same context the same document id, and different contexts or tenants different ones', async () => {
+    const a = await documentUploadedEvent(acme, 'ctx-1', request, 1000);
+    const b = await documentUploadedEvent(acme, 'ctx-1', { ...request, filename: 'renamed.md' }, 1000);
     expect(a.data.documentId).toBe(b.data.documentId);
     expect(a.id).not.toBe(b.id);
     expect(documentIdFor(acme, 'ctx-2', a.data.sha256)).not.toBe(a.data.documentId);
     expect(documentIdFor(tenantId('other'), 'ctx-1', a.data.sha256)).not.toBe(a.data.documentId);
   });
 
-  it('counts the limit in UTF-8 bytes', () => {
+  it('counts the limit in UTF-8 bytes', async () => {
     const content = `# A\n${'é'.repeat(4)}`; // 4 + 8 bytes
-    expect(() => documentUploadedEvent(acme, 'ctx-1', { ...request, content }, 11)).toThrow(DocumentTooLargeError);
-    expect(() => documentUploadedEvent(acme, 'ctx-1', { ...request, content }, 12)).not.toThrow();
+    await expect(documentUploadedEvent(acme, 'ctx-1', { ...request, content }, 11)).rejects.toThrow(DocumentTooLargeError);
+    await expect(documentUploadedEvent(acme, 'ctx-1', { ...request, content }, 12)).resolves.toBeDefined();
   });
 });
 
@@ -106,11 +107,11 @@ describe('POST /v1/contexts/:contextId/documents', () => {
   });
 
   it('answers 400 naming each bad field of the body', async () => {
-    const res = await post({ filename: '', mediaType: 'text/html', extra: true });
+    const res = await post({ filename: '', mediaType: '', extra: true });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { message: string; issues: { path: string }[] };
     expect(body.issues.map((i) => i.path).sort()).toEqual(['', 'content', 'filename', 'mediaType']);
-    expect(body.message).toMatch(/^request body is invalid: .*mediaType: Invalid option/);
+    expect(body.message).toMatch(/^request body is invalid: .*mediaType: must not be empty/);
     expect(body.message).toContain('Unrecognized key: "extra"');
   });
 
@@ -173,9 +174,10 @@ describe('POST /v1/contexts/:contextId/documents', () => {
     );
   });
 
-  it('answers 415 naming the expected type for a body that is not JSON', async () => {
+  it('answers 415 naming the expected types for a body that is neither JSON nor a document', async () => {
+    const expected = `application/json or a document of type text/markdown, text/plain, text/html, application/pdf, application/vnd.openxmlformats-officedocument.wordprocessingml.document`;
     for (const [type, got] of [
-      ['text/plain', 'Content-Type text/plain'],
+      ['application/xml', 'Content-Type application/xml'],
       ['application/x-www-form-urlencoded; charset=utf-8', 'Content-Type application/x-www-form-urlencoded'],
     ] as const) {
       const res = await fetch(`${base}/v1/contexts/ctx-1/documents`, {
@@ -187,8 +189,8 @@ describe('POST /v1/contexts/:contextId/documents', () => {
       expect(await res.json()).toMatchObject({
         title: 'Unsupported Media Type',
         status: 415,
-        detail: `request body must be application/json (got ${got})`,
-        expected: 'application/json',
+        detail: `request body must be ${expected} (got ${got})`,
+        problem: 'unsupported-media-type',
       });
     }
     const blob = await fetch(`${base}/v1/contexts/ctx-1/documents`, {
@@ -197,7 +199,7 @@ describe('POST /v1/contexts/:contextId/documents', () => {
       body: new Blob([JSON.stringify(request)]),
     });
     expect(blob.status).toBe(415);
-    expect(((await blob.json()) as { detail: string }).detail).toBe('request body must be application/json (got no Content-Type)');
+    expect(((await blob.json()) as { detail: string }).detail).toBe(`request body must be ${expected} (got no Content-Type)`);
     expect(published).toHaveLength(0);
   });
 
@@ -239,5 +241,158 @@ describe('POST /v1/contexts/:contextId/documents', () => {
       expect(body['detail']).toBe(body['message']);
       expect(body).not.toHaveProperty('statusCode');
     }
+  });
+});
+
+describe('POST /v1/contexts/:contextId/documents with HTML, PDF and DOCX', () => {
+  let app: INestApplication;
+  let base: string;
+  const published: { topic: Topic; event: CloudEvent<unknown> }[] = [];
+  const bus: EventBus = {
+    publish: async (topic, event) => {
+      published.push({ topic, event });
+    },
+    subscribe: () => undefined,
+    start: async () => undefined,
+    stop: async () => undefined,
+  };
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      controllers: [DocumentsController],
+      providers: [
+        { provide: EVENT_BUS, useValue: bus },
+        { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 200_000, publishTimeoutMs: 1_000 } },
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    applyHttpConventions(app);
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  });
+  afterAll(() => app.close());
+  beforeEach(() => {
+    published.length = 0;
+  });
+
+  const post = (body: unknown) =>
+    fetch(`${base}/v1/contexts/ctx-1/documents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' },
+      body: JSON.stringify(body),
+    });
+  const PDF = 'application/pdf';
+
+  async function pdf(): Promise<Uint8Array> {
+    const doc = await PDFDocument.create();
+    const font = await doc.embedFont(StandardFonts.Helvetica);
+    const page = doc.addPage([612, 400]);
+    page.drawText('Gifts', { x: 50, y: 340, size: 20, font });
+    page.drawText('1.1 Employees must not accept gifts over 50 EUR.', { x: 50, y: 300, size: 10, font });
+    return doc.save();
+  }
+
+  it('takes a PDF sent base64-encoded and publishes its original bytes', async () => {
+    const bytes = await pdf();
+    const res = await post({ filename: 'gifts.pdf', mediaType: PDF, encoding: 'base64', content: Buffer.from(bytes).toString('base64') });
+    expect(res.status).toBe(202);
+    expect(published).toHaveLength(1);
+    const event = published[0]?.event as CloudEvent<{ mediaType: string; storageUri: string; sizeBytes: number }>;
+    expect(event.data.mediaType).toBe(PDF);
+    expect(event.data.sizeBytes).toBe(bytes.length);
+    expect(Buffer.from(event.data.storageUri.replace(/^data:application\/pdf;base64,/, ''), 'base64').equals(Buffer.from(bytes))).toBe(
+      true,
+    );
+  });
+
+  const raw = (body: Uint8Array | string, type: string, query = '?filename=gifts.pdf') =>
+    fetch(`${base}/v1/contexts/ctx-1/documents${query}`, {
+      method: 'POST',
+      headers: { 'content-type': type, 'x-tenant-id': 'acme' },
+      body: typeof body === 'string' ? body : Buffer.from(body),
+    });
+
+  it('takes a PDF sent as the body itself, its name in the query', async () => {
+    const bytes = await pdf();
+    const res = await raw(bytes, PDF);
+    expect(res.status).toBe(202);
+    const event = published[0]?.event as CloudEvent<{ mediaType: string; filename: string; sizeBytes: number }>;
+    expect(event.data).toMatchObject({ mediaType: PDF, filename: 'gifts.pdf', sizeBytes: bytes.length });
+  });
+
+  it('answers a raw upload without a file name, over the limit, or malformed, naming the problem', async () => {
+    const bytes = await pdf();
+    const unnamed = await raw(bytes, PDF, '');
+    expect(unnamed.status).toBe(400);
+    expect(((await unnamed.json()) as { detail: string }).detail).toBe('query parameter filename is required');
+    const large = await raw(new Uint8Array(250_000), PDF);
+    expect(large.status).toBe(413);
+    expect(((await large.json()) as { detail: string }).detail).toBe('document is 250000 bytes; the limit is 200000 bytes');
+    const broken = await raw('%PDF-1.7\n1 0 obj << >> endobj', PDF);
+    expect(broken.status).toBe(422);
+    expect(((await broken.json()) as { problem: string }).problem).toBe('malformed-pdf');
+    const html = await raw('<script>x()</script>', 'text/html; charset=utf-8', '?filename=page.html');
+    expect(html.status).toBe(422);
+    expect(((await html.json()) as { problem: string }).problem).toBe('no-text');
+    expect(published).toHaveLength(0);
+  });
+
+  it('takes an HTML page as text', async () => {
+    const res = await post({
+      filename: 'gifts.html',
+      mediaType: 'text/html',
+      content: '<h1>Gifts</h1><p>1.1 Employees must not accept gifts.</p>',
+    });
+    expect(res.status).toBe(202);
+  });
+
+  it.each([
+    [
+      'a malformed PDF',
+      { mediaType: PDF, encoding: 'base64', content: Buffer.from('%PDF-1.7\n1 0 obj << >> endobj').toString('base64') },
+      422,
+      'malformed-pdf',
+      /not a readable PDF/,
+    ],
+    [
+      'a DOCX that is not a zip',
+      {
+        mediaType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+        encoding: 'base64',
+        content: Buffer.from('# hello').toString('base64'),
+      },
+      422,
+      'malformed-docx',
+      /not a zip archive/,
+    ],
+    ['an HTML page of scripts only', { mediaType: 'text/html', content: '<script>track()</script>' }, 422, 'no-text', /no readable text/],
+    [
+      'a format it does not read',
+      { mediaType: 'application/msword', encoding: 'base64', content: 'AAAA' },
+      415,
+      'unsupported-media-type',
+      /application\/msword are not supported/,
+    ],
+  ])('answers %s with a problem naming it, and publishes nothing', async (_what, override, status, problem, detail) => {
+    const res = await post({ filename: 'rules.bin', ...override });
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const body = (await res.json()) as { problem: string; detail: string; accepted?: string[] };
+    expect(body.problem).toBe(problem);
+    expect(body.detail).toMatch(detail);
+    if (status === 415) expect(body.accepted).toContain(PDF);
+    expect(published).toHaveLength(0);
+  });
+
+  it('answers 400 for a PDF sent as text, and for content that is not base64', async () => {
+    const asText = await post({ filename: 'a.pdf', mediaType: PDF, content: '%PDF-1.7' });
+    expect(asText.status).toBe(400);
+    expect(((await asText.json()) as { detail: string }).detail).toMatch(
+      /application\/pdf document is binary: send its bytes base64-encoded/,
+    );
+    const notBase64 = await post({ filename: 'a.pdf', mediaType: PDF, encoding: 'base64', content: 'not base64!' });
+    expect(notBase64.status).toBe(400);
+    expect(((await notBase64.json()) as { detail: string }).detail).toBe('content is not valid base64 (encoding "base64")');
+    expect(published).toHaveLength(0);
   });
 });

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter, type INestApplication } from '@nestjs/common';
+import { DocumentMediaType } from '@studio/contracts';
 import { z } from 'zod';
 
 /**
@@ -112,6 +113,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
 interface BodyRequest {
   method: string;
+  url?: string;
   headers: Record<string, string | string[] | undefined>;
 }
 
@@ -124,9 +126,21 @@ function hasBody(req: BodyRequest): boolean {
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
+/** The types a document upload may send as its body, besides JSON: the document itself. */
+export const DOCUMENT_BODY_TYPES: readonly string[] = DocumentMediaType.options;
+
+/** Whether a Content-Type is one of the document types (parameters such as charset aside). */
+export function isDocumentBody(contentType: string): boolean {
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return DOCUMENT_BODY_TYPES.includes(type);
+}
+
+const DOCUMENT_UPLOAD_PATH = /^\/v1\/contexts\/[^/?]+\/documents\/?(?:\?|$)/;
+
 /**
  * 415 for a request body that is not JSON: every body the API accepts is JSON
- * (`application/json`). Without it the body parser would skip the body and the request would be
+ * (`application/json`), except a document upload, which may also send the document itself
+ * (DOCUMENT_BODY_TYPES). Without it the body parser would skip the body and the request would be
  * answered 400 "request body is required", which misleads.
  */
 export function requireJsonBodies(req: BodyRequest, res: ProblemResponse, next: () => void): void {
@@ -134,13 +148,18 @@ export function requireJsonBodies(req: BodyRequest, res: ProblemResponse, next: 
   const type = req.headers['content-type'];
   const contentType = Array.isArray(type) ? type[0] : type;
   if (contentType && JSON_TYPE.test(contentType)) return next();
+  const upload = req.method === 'POST' && DOCUMENT_UPLOAD_PATH.test(req.url ?? '');
+  if (upload && contentType && isDocumentBody(contentType)) return next();
+  const got = contentType ? `Content-Type ${contentType.split(';')[0]?.trim()}` : 'no Content-Type';
   sendProblem(
     res,
-    problem(
-      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-      `request body must be application/json (got ${contentType ? `Content-Type ${contentType.split(';')[0]?.trim()}` : 'no Content-Type'})`,
-      { expected: 'application/json' },
-    ),
+    upload
+      ? problem(
+          HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+          `request body must be application/json or a document of type ${DOCUMENT_BODY_TYPES.join(', ')} (got ${got})`,
+          { expected: ['application/json', ...DOCUMENT_BODY_TYPES], problem: 'unsupported-media-type' },
+        )
+      : problem(HttpStatus.UNSUPPORTED_MEDIA_TYPE, `request body must be application/json (got ${got})`, { expected: 'application/json' }),
   );
 }
 

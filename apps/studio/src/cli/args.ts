@@ -63,8 +63,11 @@ export const AlignArgs = z
   });
 export type AlignArgs = z.infer<typeof AlignArgs>;
 
-export const USAGE = `usage: studio align <policy.md|policy.txt> [options]
-       studio frame <policy.md|policy.txt> [options]   (framing only: clauses and dataset version)
+export const USAGE = `usage: studio align <policy> [options]
+       studio frame <policy> [options]   (framing only: clauses and dataset version)
+
+The policy is a Markdown (.md), plain-text (.txt), HTML (.html), PDF (.pdf) or Word (.docx)
+document, told apart by its extension; HTML, PDF and DOCX are converted to Markdown first.
 
 options:
   --model <name|path>   base model: ${DEFAULT_MODEL} (default), tiny, or a model folder

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { prepare } from '../align';
 import { InputError, parseAlignArgs } from './args';
 import { auditThresholdsFor } from '@studio/pipeline';
@@ -64,10 +65,47 @@ describe('inputs', () => {
     expect(() => parseValues(JSON.stringify({ ...VALUES, values: [] }), 'v.json')).toThrow(/v\.json is invalid: values:/);
   });
 
-  it('knows Markdown by its extension', () => {
+  it('knows each format by its extension, and refuses others', () => {
     expect(mediaTypeOf('a.MD')).toBe('text/markdown');
     expect(mediaTypeOf('a.markdown')).toBe('text/markdown');
     expect(mediaTypeOf('a.txt')).toBe('text/plain');
+    expect(mediaTypeOf('a.htm')).toBe('text/html');
+    expect(mediaTypeOf('a.pdf')).toBe('application/pdf');
+    expect(mediaTypeOf('a.docx')).toBe('application/vnd.openxmlformats-officedocument.wordprocessingml.document');
+    expect(() => mediaTypeOf('a.doc')).toThrow(InputError);
+    expect(() => mediaTypeOf('a.doc')).toThrow(/"\.doc" documents are not supported/);
+  });
+
+  it('frames a PDF policy: the original bytes kept, the converted Markdown framed', async () => {
+    const pdf = await PDFDocument.create();
+    const font = await pdf.embedFont(StandardFonts.Helvetica);
+    const page = pdf.addPage([612, 400]);
+    page.drawText('Travel Rules', { x: 50, y: 340, size: 20, font });
+    page.drawText('1.1 Employees must book economy class for flights under six hours.', { x: 50, y: 300, size: 10, font });
+    page.drawText('1.2 Managers may approve business class for longer flights.', { x: 50, y: 280, size: 10, font });
+    const bytes = await pdf.save();
+    writeFileSync(join(dir, 'travel.pdf'), bytes);
+    const { framed, inputs } = await prepare(parseAlignArgs(['frame', join(dir, 'travel.pdf')]));
+    expect(inputs.mediaType).toBe('application/pdf');
+    expect(Buffer.from(inputs.content).equals(Buffer.from(bytes))).toBe(true);
+    expect(inputs.framing).toMatchObject({ mediaType: 'text/markdown', pages: 1 });
+    expect(framed.tree.title).toBe('Travel Rules');
+    expect(framed.tree.clauses.map((c) => [c.numbering, c.text])).toEqual([
+      ['1.1', 'Employees must book economy class for flights under six hours.'],
+      ['1.2', 'Managers may approve business class for longer flights.'],
+    ]);
+  });
+
+  it.each<[string, string, string | Uint8Array, RegExp]>([
+    ['a malformed PDF', 'rules.pdf', '%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ngarbage', /rules\.pdf: not a readable PDF/],
+    ['a DOCX that is not a zip', 'rules.docx', '# Rules\n\n1. text', /rules\.docx: not a DOCX: the file is not a zip archive/],
+    ['an HTML page without text', 'rules.html', '<script>x()</script><style>p{}</style>', /rules\.html: HTML page has no readable text/],
+    ['a format it does not read', 'rules.odt', 'x', /"\.odt" documents are not supported/],
+  ])('refuses %s with an InputError (exit code 2) naming the problem', async (_what, name, content, message) => {
+    writeFileSync(join(dir, name), content);
+    const args = { policy: join(dir, name), values: null, seeds: null, context: null };
+    await expect(loadInputs(args)).rejects.toThrow(InputError);
+    await expect(loadInputs(args)).rejects.toThrow(message);
   });
 
   describe('InstructLab qna.yaml seeds', () => {

@@ -3,19 +3,26 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import {
   checkSeeds,
   ContextValues,
+  convertDocument,
+  DEFAULT_MAX_DOCUMENT_BYTES,
   DocumentValidationError,
   looksLikeInstructLabQna,
+  mediaTypeForFilename,
   SeedImportError,
   slugify,
   type MediaType,
+  type TextMediaType,
 } from '@studio/framing';
 import { InputError } from './args';
 
 export interface AlignInputs {
   policyPath: string;
   filename: string;
+  /** The document as it is on disk (what an upload stores). */
   content: Uint8Array;
   mediaType: MediaType;
+  /** What the framer parses: the document itself (Markdown, plain text) or the Markdown converted from HTML, PDF or DOCX. */
+  framing: { content: Uint8Array | string; mediaType: TextMediaType; pages: number | null };
   values: ContextValues | null;
   valuesPath: string | null;
   seedsJsonl: string | null;
@@ -42,8 +49,17 @@ async function requireFile(path: string, what: string): Promise<void> {
   if (!info.isFile()) throw new InputError(`${what} ${path} is not a file`);
 }
 
+/**
+ * The media type of a policy document from its extension: .md/.markdown, .txt (or none), .html/.htm,
+ * .pdf, .docx. InputError (exit code 2) for any other (.doc, .rtf, .odt, ...).
+ */
 export function mediaTypeOf(path: string): MediaType {
-  return ['.md', '.markdown'].includes(extname(path).toLowerCase()) ? 'text/markdown' : 'text/plain';
+  try {
+    return mediaTypeForFilename(path);
+  } catch (error) {
+    if (error instanceof DocumentValidationError) throw new InputError(error.message);
+    throw error;
+  }
 }
 
 /** Parses a values file; InputError naming every problem. */
@@ -119,11 +135,20 @@ export async function loadInputs(args: {
   const filename = basename(policyPath);
   const stem = slugify(filename.replace(/\.[^.]+$/, ''), 64) || 'document';
   const declared = values?.context.documents.find((d) => basename(d.path) === filename);
+  const mediaType = declared?.mediaType ?? mediaTypeOf(policyPath);
+  let framing: AlignInputs['framing'];
+  try {
+    const converted = await convertDocument(content, mediaType, { maxBytes: DEFAULT_MAX_DOCUMENT_BYTES });
+    framing = { content: converted.content, mediaType: converted.mediaType, pages: converted.pages };
+  } catch (error) {
+    throw asInputError(error, { policyPath, seedsPath });
+  }
   return {
     policyPath,
     filename,
     content,
-    mediaType: declared?.mediaType ?? mediaTypeOf(policyPath),
+    mediaType,
+    framing,
     values,
     valuesPath,
     seedsJsonl,

@@ -1,11 +1,12 @@
-import { Id, NormativeKind as NormativeKindSchema } from '@studio/contracts';
+import { DocumentMediaType, Id, NormativeKind as NormativeKindSchema } from '@studio/contracts';
 import { z } from 'zod';
 
 /** obligation, prohibition, permission, exception, definition — the contract's enum. */
 export const NormativeKind = NormativeKindSchema;
 export type NormativeKind = z.infer<typeof NormativeKind>;
 
-export const MediaType = z.enum(['text/markdown', 'text/plain']);
+/** A document's format as uploaded: Markdown, plain text, HTML, PDF or DOCX (the contract's enum). */
+export const MediaType = DocumentMediaType;
 export type MediaType = z.infer<typeof MediaType>;
 
 /** A document id is an `Id` without ':' (':' separates the parts of a clause id). */

@@ -1,4 +1,5 @@
 import { Name } from '@studio/contracts';
+import { MediaType } from './model';
 import { z } from 'zod';
 
 export const ContextValue = z.object({
@@ -55,7 +56,7 @@ export const ContextValues = z
     context: z.object({
       id: Name(),
       name: Name(),
-      documents: z.array(z.object({ id: Name(), path: Name(1024), mediaType: z.enum(['text/markdown', 'text/plain']) })),
+      documents: z.array(z.object({ id: Name(), path: Name(1024), mediaType: MediaType })),
     }),
     values: z.array(ContextValue).min(1),
     audit: AuditThresholds,

@@ -11,7 +11,9 @@ import {
 import {
   DocumentValidationError,
   buildDatasetVersion,
+  convertDocument,
   countStatementsByKind,
+  extensionForMediaType,
   extractStatements,
   generateExamples,
   importSeedsWithReport,
@@ -20,6 +22,7 @@ import {
   splitDataset,
   toConversationalJsonl,
   type ContextValues,
+  type ConvertedDocument,
   type DatasetVersion,
   type DocumentProblem,
   type DocumentTree,
@@ -28,6 +31,7 @@ import {
   type NormativeKind,
   type NormativeStatement,
   type SeedImportReport,
+  type TextMediaType,
 } from '@studio/framing';
 import { tenantKey, type Repository, type TenantId } from '@studio/ports';
 import { publishEvent } from './events';
@@ -44,10 +48,6 @@ export class PipelineNotFoundError extends Error {
 
 function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function extensionOf(mediaType: MediaType): string {
-  return mediaType === 'text/markdown' ? 'md' : 'txt';
 }
 
 // ---------------------------------------------------------------- upload --------------------
@@ -86,16 +86,33 @@ export class DocumentRejectedError extends Error {
 }
 
 /**
- * Turns an upload into the `policy.document.uploaded` event, after checking that the framer
- * can frame it (DocumentRejectedError otherwise: nothing is published). The bytes travel in the
- * event as a `data:` URI, so the framer reads the original without shared storage.
+ * Converts an upload of HTML, PDF or DOCX to the Markdown the framer frames (Markdown and plain
+ * text pass through): DocumentRejectedError naming the problem (malformed or encrypted PDF, zip
+ * bomb, ...) when it cannot be read.
  */
-export function documentUploadedEvent(input: UploadInput): CloudEvent<DocumentUploadedV1> {
+export async function convertUpload(input: Pick<UploadInput, 'content' | 'mediaType' | 'maxBytes'>): Promise<ConvertedDocument> {
+  try {
+    return await convertDocument(input.content, input.mediaType, { maxBytes: input.maxBytes });
+  } catch (error) {
+    if (error instanceof DocumentValidationError) throw new DocumentRejectedError(error.problem, error.message);
+    throw error;
+  }
+}
+
+/**
+ * Turns an upload into the `policy.document.uploaded` event, after checking that the framer
+ * can frame it (DocumentRejectedError otherwise: nothing is published). The original bytes travel
+ * in the event as a `data:` URI, so the framer reads them without shared storage. An HTML, PDF or
+ * DOCX upload is checked through its conversion (`converted`, from convertUpload).
+ */
+export function documentUploadedEvent(input: UploadInput & { converted?: ConvertedDocument }): CloudEvent<DocumentUploadedV1> {
   const { tenant, contextId, content, mediaType } = input;
   const contentSha256 = sha256(content);
   const documentId = input.documentId ?? documentIdFor(tenant, contextId, contentSha256);
+  const framed = input.converted ?? (mediaType === 'text/markdown' || mediaType === 'text/plain' ? { content, mediaType } : null);
+  if (framed === null) throw new Error(`a ${mediaType} upload is converted (convertUpload) before its event is made`);
   try {
-    parseDocument(content, { documentId, mediaType, maxBytes: input.maxBytes });
+    parseDocument(framed.content, { documentId, mediaType: framed.mediaType, maxBytes: input.maxBytes });
   } catch (error) {
     if (error instanceof DocumentValidationError) throw new DocumentRejectedError(error.problem, error.message);
     throw error;
@@ -115,14 +132,14 @@ export function documentUploadedEvent(input: UploadInput): CloudEvent<DocumentUp
       mediaType,
       sha256: contentSha256,
       sizeBytes: content.length,
-      storageUri: `data:${mediaType};charset=utf-8;base64,${Buffer.from(content).toString('base64')}`,
+      storageUri: `data:${mediaType}${mediaType.startsWith('text/') ? ';charset=utf-8' : ''};base64,${Buffer.from(content).toString('base64')}`,
     },
   });
 }
 
 /** "Upload this document to the context": validates it and publishes `policy.document.uploaded`. */
 export async function uploadDocument(ports: Pick<Publishing, 'bus'>, input: UploadInput): Promise<CloudEvent<DocumentUploadedV1>> {
-  const event = documentUploadedEvent(input);
+  const event = documentUploadedEvent({ ...input, converted: await convertUpload(input) });
   await ports.bus.publish(DOCUMENT_UPLOADED_V1, event);
   return event;
 }
@@ -219,7 +236,8 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
   };
   let tree: DocumentTree;
   try {
-    tree = parseDocument(bytes, { documentId, mediaType });
+    const source = await convertDocument(bytes, mediaType);
+    tree = parseDocument(source.content, { documentId, mediaType: source.mediaType });
   } catch (error) {
     if (!(error instanceof DocumentValidationError)) throw error;
     const rejected: DocumentRecord = { ...received, status: 'rejected', error: `${error.problem}: ${error.message}` };
@@ -234,7 +252,7 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
     document = { ...before, filename: received.filename, receivedAt: received.receivedAt, uploadEventId: received.uploadEventId };
   } else {
     const stored = await ports.artifacts.putImmutable(
-      tenantKey(tenant, `documents/${documentId}/${declared}.${extensionOf(mediaType)}`),
+      tenantKey(tenant, `documents/${documentId}/${declared}.${extensionForMediaType(mediaType)}`),
       bytes,
     );
     const clausesFile = await ports.artifacts.putImmutable(
@@ -280,8 +298,9 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
 export interface FramingInput {
   contextId: string;
   documentId: string;
-  mediaType: MediaType;
-  content: Uint8Array;
+  /** How to parse `content`: an HTML, PDF or DOCX document is converted first (convertDocument). */
+  mediaType: TextMediaType;
+  content: Uint8Array | string;
   values: ContextValues | null;
   /** The context's seed examples (JSON lines or an InstructLab qna.yaml), or null when it has none. */
   seedsJsonl: string | null;
@@ -383,11 +402,12 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
       `document "${document.id}" is ${document.status}${document.error ? ` (${document.error})` : ''}, not framed`,
     );
   }
+  const source = await convertDocument(await ports.artifacts.readBytes(document.storageUri), document.mediaType);
   const framed = frameDocument({
     contextId,
     documentId: document.id,
-    mediaType: document.mediaType,
-    content: await ports.artifacts.readBytes(document.storageUri),
+    mediaType: source.mediaType,
+    content: source.content,
     values: input.values,
     seedsJsonl: input.seedsJsonl,
     seed: input.seed,
