@@ -15,3 +15,4 @@ export * from './lib/text';
 export * from './lib/validate';
 export * from './lib/values';
 export * from './lib/gold';
+export * from './lib/clause-diff';
