@@ -20,6 +20,7 @@ import {
 import { citeClause } from '@studio/framing';
 import { tenantKey, type ChatMessage, type Repository, type TenantId } from '@studio/ports';
 import { z } from 'zod';
+import { staleReason } from './document-versions';
 import { publishEvent } from './events';
 import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from './index-clauses';
 import type { AdapterLoader, PipelinePorts, ProgressSink } from './ports';
@@ -239,6 +240,9 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     [...train, ...heldOut],
   );
   const verdict = decideVerdict(evaluation.scores, input.thresholds, { clauseCoverage: coverage.coverage });
+  // A document revised after the dataset was generated: the dataset's examples on clauses no longer current make the audit stale.
+  const currentClauses = new Set(clauseRecords.map((c) => c.id));
+  const staleExamples = [...train, ...heldOut].filter((item) => item.clauseIds.some((id) => !currentClauses.has(id))).length;
   const report = buildAuditReport({
     meta: {
       contextId,
@@ -270,6 +274,7 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     reportJsonUri: json.uri,
     reportMarkdownUri: markdown.uri,
     createdAt: input.createdAt,
+    stale: staleExamples > 0 ? { since: input.createdAt, reason: staleReason(staleExamples, []), staleExamples, revisions: [] } : null,
   };
   await ports.audits.upsert(tenant, record);
   const source = ports.eventSource ? { source: ports.eventSource } : {};
