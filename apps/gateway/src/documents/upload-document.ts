@@ -1,4 +1,4 @@
-import { ContextId, DOCUMENT_UPLOADED_V1, DocumentUploadedV1, Name, type CloudEvent } from '@studio/contracts';
+import { ContextId, DOCUMENT_UPLOADED_V1, DocumentUploadedV1, Id, Name, type CloudEvent } from '@studio/contracts';
 import type { DocumentProblem } from '@studio/framing';
 import { documentIdFor, documentUploadedEvent as uploadEvent, DocumentRejectedError as PipelineRejection } from '@studio/pipeline';
 import type { TenantId } from '@studio/ports';
@@ -12,6 +12,11 @@ export const UploadDocumentRequest = z
     filename: Name(255).describe('Original file name, e.g. conduct-guidelines.md (no control or bidi-override characters)'),
     mediaType: DocumentUploadedV1.shape.mediaType.describe('text/markdown or text/plain'),
     content: z.string().min(1, 'must not be empty').describe('The document text (UTF-8)'),
+    documentId: Id.refine((v) => !v.includes(':'), { message: 'must not contain ":"' })
+      .optional()
+      .describe(
+        'The document this upload is a version of; by default one named by the file name. An upload under the id of a framed document with other bytes is its next version',
+      ),
   })
   .strict();
 export type UploadDocumentRequest = z.infer<typeof UploadDocumentRequest>;
@@ -67,6 +72,7 @@ export function documentUploadedEvent(
     return uploadEvent({
       tenant,
       contextId,
+      ...(request.documentId ? { documentId: request.documentId } : {}),
       filename: request.filename,
       mediaType: request.mediaType,
       content,
