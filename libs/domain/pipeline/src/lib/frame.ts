@@ -201,6 +201,8 @@ export interface FrameUploadResult {
   version: DocumentVersionRecord | null;
   /** How the new version differs from the previous framed one; null for a first version, a re-upload or a rejection. */
   revision: Revision | null;
+  /** The `policy.document.revised` data published for the revision (stale clauses and dataset versions); null without one. */
+  revised: DocumentRevisedV1 | null;
 }
 
 /** The document's versions so far, newest first; a document framed before versions existed gets its version 1 recorded. */
@@ -270,7 +272,7 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
   if (!unchanged && replayed && before) {
     // A redelivery of an upload that a later one has replaced: the later one stands.
     const clauses = before.clausesUri ? await readClauses(ports.artifacts, before.clausesUri) : [];
-    return { document: before, clauses, statementsByKind: null, version: null, revision: null };
+    return { document: before, clauses, statementsByKind: null, version: null, revision: null, revised: null };
   }
   const bytes = unchanged
     ? await ports.artifacts.readBytes(before.storageUri)
@@ -309,9 +311,10 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
       changes: null,
     };
     await ports.repos.documentVersions.upsert(tenant, version);
-    if (before?.status === 'framed') return { document: before, clauses: [], statementsByKind: null, version, revision: null };
+    if (before?.status === 'framed')
+      return { document: before, clauses: [], statementsByKind: null, version, revision: null, revised: null };
     await ports.repos.documents.upsert(tenant, rejected);
-    return { document: rejected, clauses: [], statementsByKind: null, version, revision: null };
+    return { document: rejected, clauses: [], statementsByKind: null, version, revision: null, revised: null };
   }
   const statementsByKind = countStatementsByKind(extractStatements(tree));
   const clauses = clauseRecords(tree, contextId, documentId);
@@ -374,7 +377,7 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
     },
   });
   if (revisedEvent) await publishRevision(ports, tenant, revisedEvent);
-  return { document, clauses, statementsByKind, version, revision };
+  return { document, clauses, statementsByKind, version, revision, revised: revisedEvent };
 }
 
 // ---------------------------------------------------------------- dataset version -----------
