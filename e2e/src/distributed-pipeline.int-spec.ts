@@ -144,8 +144,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   }, 180_000);
 
   it('re-uploading the same document gives the same clause ids and no duplicates', async () => {
+    // The same file name in the context is the same document; the same bytes are its current version again.
     const again = await call('POST', `/v1/contexts/${contextId}/documents`, {
-      filename: 'policy-copy.md',
+      filename: 'policy.md',
       mediaType: 'text/markdown',
       content: POLICY,
     });
