@@ -161,6 +161,54 @@ describe('document versions', () => {
     expect(reverted.clauses.map((c) => c.id)).toEqual(first.clauses.map((c) => c.id));
   });
 
+  it('a redelivered upload of the current version states its revision again; one interrupted before the document was recorded is completed', async () => {
+    await upload(h, POLICY);
+    const v1Document = await h.repos.documents.get(TENANT, 'acme-cg');
+    const event2 = await uploadDocument(h, {
+      tenant: TENANT,
+      contextId: CONTEXT,
+      documentId: 'acme-cg',
+      filename: 'policy.md',
+      mediaType: 'text/markdown',
+      content: new TextEncoder().encode(POLICY_V2),
+      maxBytes: 1_000_000,
+      source: '/test',
+    });
+    const framed = await frameUploadedDocument(h, event2);
+    const again = await frameUploadedDocument(h, event2);
+    await h.bus.idle();
+    expect(again.version?.id).toBe(framed.version?.id);
+    expect(again.revised).not.toBeNull();
+    expect(again.revised).toEqual(framed.revised);
+    // Stated again with the same event id, which the bus's consumers take once.
+    const revisedIds = h.events.filter((e) => e.topic === 'policy.document.revised.v1').map((e) => e.event.id);
+    expect(revisedIds).toEqual(['revised-acme-cg-v1-v2']);
+
+    // As if framing had stopped after recording version 2 but before the document record.
+    await h.repos.documents.upsert(TENANT, v1Document as NonNullable<typeof v1Document>);
+    const completed = await frameUploadedDocument(h, event2);
+    expect(completed.document.version).toBe(2);
+    expect(completed.version?.version).toBe(2);
+    expect(await h.repos.documentVersions.count(TENANT)).toBe(2);
+  });
+
+  it('refuses an upload whose document id belongs to another context, naming both', async () => {
+    await upload(h, POLICY);
+    const event = await uploadDocument(h, {
+      tenant: TENANT,
+      contextId: 'other-context',
+      documentId: 'acme-cg',
+      filename: 'policy.md',
+      mediaType: 'text/markdown',
+      content: new TextEncoder().encode(POLICY),
+      maxBytes: 1_000_000,
+      source: '/test',
+    });
+    await expect(frameUploadedDocument(h, event)).rejects.toThrow(
+      'document "acme-cg" belongs to context "acme-conduct": an upload to context "other-context" needs another document id',
+    );
+  });
+
   it('a new version that cannot be framed is recorded as rejected and the framed one stays current', async () => {
     await upload(h, POLICY);
     const event = await uploadDocument(h, {

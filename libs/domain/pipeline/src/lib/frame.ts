@@ -264,12 +264,15 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
   const { documentId, contextId, sha256: declared, mediaType } = event.data;
   const before = await ports.repos.documents.get(tenant, documentId);
   if (before && before.contextId !== contextId)
-    throw new Error(`document ${documentId} belongs to context ${before.contextId}, the upload event names context ${contextId}`);
+    throw new Error(
+      `document "${documentId}" belongs to context "${before.contextId}": an upload to context "${contextId}" needs another document id (its clause ids carry it)`,
+    );
   const versions = await versionsOf(ports, tenant, before);
   const current = before?.status === 'framed' ? (versions.find((v) => v.version === (before.version ?? 1)) ?? null) : null;
   const unchanged = before?.status === 'framed' && before.sha256 === declared && before.clausesUri !== null;
-  const replayed = versions.find((v) => v.uploadEventId === event.id);
-  if (!unchanged && replayed && before) {
+  const latest = versions[0]?.version ?? 0;
+  const replayed = versions.find((v) => v.uploadEventId === event.id) ?? null;
+  if (!unchanged && replayed && replayed.version < latest && before) {
     // A redelivery of an upload that a later one has replaced: the later one stands.
     const clauses = before.clausesUri ? await readClauses(ports.artifacts, before.clausesUri) : [];
     return { document: before, clauses, statementsByKind: null, version: null, revision: null, revised: null };
@@ -279,7 +282,8 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
     : await uploadedBytes(event.data.storageUri, ports.artifacts);
   const actual = sha256(bytes);
   if (actual !== declared) throw new Error(`document ${documentId}: its bytes have sha256 ${actual}, the upload event says ${declared}`);
-  const nextVersion = (versions[0]?.version ?? 0) + 1;
+  // A redelivery of the latest upload that did not get as far as the document record completes it under its number.
+  const nextVersion = replayed?.version ?? latest + 1;
 
   const received: DocumentRecord = {
     id: documentId,
@@ -326,6 +330,13 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
     // Clause ids are content-addressed: the stored clauses are already these.
     document = { ...before, filename: received.filename, receivedAt: received.receivedAt, uploadEventId: received.uploadEventId };
     version = current ?? { ...versionFields(document, before.version ?? 1, null), changes: null };
+    const previous = current?.previousVersion ? versions.find((v) => v.version === current.previousVersion) : undefined;
+    if (current && previous?.clausesUri && current.uploadEventId === event.id) {
+      // A redelivery of the upload that made this version: the revision is stated again (same event id).
+      const revised = await reviseDocument(ports, { tenant, previous, current, clauses });
+      revision = revised.revision;
+      revisedEvent = revised.event;
+    }
   } else {
     const stored = await ports.artifacts.putImmutable(
       tenantKey(tenant, `documents/${documentId}/${declared}.${extensionOf(mediaType)}`),
