@@ -253,6 +253,17 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
       ]);
       expect((await api('GET', `/v1/contexts/${contextId}/documents/${documentId}/diff?from=9`)).status).toBe(404);
 
+      // The context's clauses are version 2's; the first dataset's are still readable (what its audit checks answers against).
+      const clauseTexts = async (query: string) => {
+        const r = await fetch(`${running.get('framer')?.url}/v1/contexts/${contextId}/clauses${query}`, { headers });
+        return ((await r.json()) as { clauses: { text: string }[] }).clauses.map((c) => c.text);
+      };
+      expect(await clauseTexts('')).toContain('Employees may accept gifts worth up to 25 EUR without approval.');
+      expect(await clauseTexts('')).not.toContain('Employees may accept gifts worth up to 50 EUR without approval.');
+      expect(await clauseTexts(`?datasetVersionId=${dataset.id}`)).toContain(
+        'Employees may accept gifts worth up to 50 EUR without approval.',
+      );
+
       // The auditor heard policy.document.revised: the audit of the first dataset is stale.
       const stale = await eventually(
         async () => (await api('GET', `/v1/audits/${audit.id}`)).body['stale'] as AuditRunRecord['stale'],

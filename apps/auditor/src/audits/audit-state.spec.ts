@@ -211,7 +211,7 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
         attempt: 3,
         message: expect.stringMatching(
           new RegExp(
-            `^reading (dataset version dv-1|context ctx-1|clauses of ctx-1) from the framer at .* failed: fetch failed: connect ECONNREFUSED 127\\.0\\.0\\.1:${framer.port}$`,
+            `^reading (dataset version dv-1|context ctx-1|clauses of ctx-1|clauses of dataset version dv-1) from the framer at .* failed: fetch failed: connect ECONNREFUSED 127\\.0\\.0\\.1:${framer.port}$`,
           ),
         ),
         causes: expect.arrayContaining([expect.objectContaining({ code: 'ECONNREFUSED' })]),

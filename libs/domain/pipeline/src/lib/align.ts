@@ -252,7 +252,7 @@ export async function alignToPolicy(
       vectors: ports.vectors,
       embeddingModel: input.embeddingModel,
       adapters: models.adapters,
-      clauses: clauseSourceOf(ports.repos.clauses),
+      clauses: clauseSourceOf(ports.repos.clauses, { repos: ports.repos, artifacts: ports.artifacts }),
       audits: ports.repos.audits,
       ...(ports.judge ? { judge: ports.judge } : {}),
     },

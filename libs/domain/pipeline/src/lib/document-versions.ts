@@ -243,6 +243,49 @@ export async function markStaleAudits(
   return marked;
 }
 
+// ---------------------------------------------------------------- clauses of a dataset -------
+
+export interface DatasetClausePorts {
+  repos: {
+    clauses: Pick<Repository<ClauseRecord>, 'find'>;
+    datasets: Pick<Repository<DatasetVersionRecord>, 'get'>;
+    documentVersions: Pick<Repository<DocumentVersionRecord>, 'find'>;
+  };
+  artifacts: Pick<ArtifactStore, 'read'>;
+}
+
+/**
+ * The clauses a dataset version was generated from: those of its documents' versions at the
+ * time, read from their clause files (a later version of a document has replaced them in the
+ * context). What an audit of a model trained on that version checks its answers against. A
+ * version that does not list its documents (an older record) gets the context's current clauses.
+ */
+export async function clausesOfDataset(
+  ports: DatasetClausePorts,
+  tenant: TenantId,
+  contextId: string,
+  datasetVersionId: string,
+): Promise<ClauseRecord[]> {
+  const dataset = await ports.repos.datasets.get(tenant, datasetVersionId);
+  if (!dataset || dataset.contextId !== contextId)
+    throw new VersionNotFoundError(`dataset version "${datasetVersionId}" not found in context "${contextId}"`);
+  if (dataset.documents.length === 0) return ports.repos.clauses.find(tenant, { contextId }, { sort: { documentId: 1, position: 1 } });
+  const out: ClauseRecord[] = [];
+  for (const d of dataset.documents) {
+    const [version] = await ports.repos.documentVersions.find(
+      tenant,
+      { contextId, documentId: d.documentId, sha256: d.sha256, status: 'framed' },
+      { limit: 1 },
+    );
+    if (!version?.clausesUri)
+      throw new VersionNotFoundError(
+        `dataset version "${datasetVersionId}" was generated from document "${d.documentId}" sha256 ${d.sha256.slice(0, 16)}…, of which no framed version is recorded`,
+      );
+    out.push(...(await readClauseFile(ports.artifacts, version.clausesUri)));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- read models ---------------
 
 export function documentVersionView(record: DocumentVersionRecord, current: number | null): DocumentVersionV1 {
