@@ -1,6 +1,7 @@
 import type { DocumentRevisedV1 } from '@studio/contracts';
 import { normaliseQuestion, type Example } from '@studio/framing';
 import {
+  clausesOfDataset,
   diffDocumentVersions,
   listDocumentVersions,
   markStaleAudits,
@@ -301,6 +302,16 @@ describe('document versions', () => {
     // A full regeneration is asked for explicitly.
     const full = await generate(h, { full: true });
     expect(full.dataset.incremental).toBeNull();
+  });
+
+  it('reads the clauses a dataset version was generated from after a later version replaced them', async () => {
+    const v1 = await upload(h, POLICY);
+    const first = await generate(h);
+    const v2 = await upload(h, POLICY_V2);
+    const second = await generate(h);
+    expect((await clausesOfDataset(h, TENANT, CONTEXT, first.dataset.id)).map((c) => c.id)).toEqual(v1.clauses.map((c) => c.id));
+    expect((await clausesOfDataset(h, TENANT, CONTEXT, second.dataset.id)).map((c) => c.id)).toEqual(v2.clauses.map((c) => c.id));
+    await expect(clausesOfDataset(h, TENANT, 'other-context', first.dataset.id)).rejects.toThrow(VersionNotFoundError);
   });
 
   it('a dataset version is generated from every document of the context, each at its current version', async () => {
