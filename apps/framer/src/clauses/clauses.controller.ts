@@ -1,7 +1,7 @@
 import { BadRequestException, Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { ContextId, Id } from '@studio/contracts';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
-import { clausesOfDataset, VersionNotFoundError, type ClauseRecord } from '@studio/pipeline';
+import { clausesOfDataset, PipelineNotFoundError, type ClauseRecord } from '@studio/pipeline';
 import { tenantId } from '@studio/ports';
 import {
   ARTIFACTS,
@@ -42,7 +42,7 @@ export class ClausesController {
         const repos = { clauses: this.clauses, datasets: this.datasets, documentVersions: this.documentVersions };
         return { clauses: await clausesOfDataset({ repos, artifacts: this.artifacts }, tenantId(tenant), contextId, datasetVersionId) };
       } catch (error) {
-        if (error instanceof VersionNotFoundError) throw new NotFoundException(error.message);
+        if (error instanceof PipelineNotFoundError) throw new NotFoundException(error.message);
         throw error;
       }
     }

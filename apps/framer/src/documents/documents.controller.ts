@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { ContextId, Id, type DocumentDiffV1, type DocumentVersionsV1 } from '@studio/contracts';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
-import { DiffQuery, diffDocumentVersions, listDocumentVersions, VersionNotFoundError, type DocumentRecord } from '@studio/pipeline';
+import { DiffQuery, diffDocumentVersions, listDocumentVersions, PipelineNotFoundError, type DocumentRecord } from '@studio/pipeline';
 import { tenantId } from '@studio/ports';
 import type { z } from 'zod';
 import {
@@ -77,7 +77,7 @@ export class DocumentsController {
     try {
       return await read();
     } catch (error) {
-      if (error instanceof VersionNotFoundError) throw new NotFoundException(error.message);
+      if (error instanceof PipelineNotFoundError) throw new NotFoundException(error.message);
       throw error;
     }
   }

@@ -7,9 +7,9 @@ import {
   markStaleAudits,
   mergeIncremental,
   readDatasetExamples,
-  VersionNotFoundError,
   type DatasetExamplesFile,
 } from './document-versions';
+import { PipelineNotFoundError } from './errors';
 import { fakeLlm, openHarness, POLICY, SEEDS, TENANT, type Harness } from './fixtures.spec-helper';
 import { frameUploadedDocument, generateDatasetVersion, uploadDocument, type FrameUploadResult } from './frame';
 import type { AuditRunRecord } from './records';
@@ -128,7 +128,7 @@ describe('document versions', () => {
     expect(backwards.summary).toMatchObject({ added: 1, removed: 1, changed: 1, moved: 1 });
 
     await expect(diffDocumentVersions(h, TENANT, CONTEXT, 'acme-cg', { to: 1 })).rejects.toThrow(/first/);
-    await expect(diffDocumentVersions(h, TENANT, CONTEXT, 'acme-cg', { from: 7 })).rejects.toThrow(VersionNotFoundError);
+    await expect(diffDocumentVersions(h, TENANT, CONTEXT, 'acme-cg', { from: 7 })).rejects.toThrow(PipelineNotFoundError);
     await expect(listDocumentVersions(h, TENANT, 'other-context', 'acme-cg')).rejects.toThrow(/not found in context "other-context"/);
   });
 
@@ -311,7 +311,7 @@ describe('document versions', () => {
     const second = await generate(h);
     expect((await clausesOfDataset(h, TENANT, CONTEXT, first.dataset.id)).map((c) => c.id)).toEqual(v1.clauses.map((c) => c.id));
     expect((await clausesOfDataset(h, TENANT, CONTEXT, second.dataset.id)).map((c) => c.id)).toEqual(v2.clauses.map((c) => c.id));
-    await expect(clausesOfDataset(h, TENANT, 'other-context', first.dataset.id)).rejects.toThrow(VersionNotFoundError);
+    await expect(clausesOfDataset(h, TENANT, 'other-context', first.dataset.id)).rejects.toThrow(PipelineNotFoundError);
   });
 
   it('a dataset version is generated from every document of the context, each at its current version', async () => {

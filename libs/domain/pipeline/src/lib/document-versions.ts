@@ -21,6 +21,7 @@ import {
 } from '@studio/framing';
 import type { Repository, TenantId } from '@studio/ports';
 import { z } from 'zod';
+import { PipelineNotFoundError } from './errors';
 import { publishEvent } from './events';
 import type { ArtifactStore, Publishing } from './ports';
 import {
@@ -32,14 +33,6 @@ import {
   type DocumentRecord,
   type DocumentVersionRecord,
 } from './records';
-
-/** A record the use case was asked about does not exist (an HTTP API answers 404). */
-export class VersionNotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'VersionNotFoundError';
-  }
-}
 
 /** Reads a clauses file (JSON lines of ClauseRecord) from the artifact store. */
 export async function readClauseFile(artifacts: Pick<ArtifactStore, 'read'>, clausesUri: string): Promise<ClauseRecord[]> {
@@ -268,7 +261,7 @@ export async function clausesOfDataset(
 ): Promise<ClauseRecord[]> {
   const dataset = await ports.repos.datasets.get(tenant, datasetVersionId);
   if (!dataset || dataset.contextId !== contextId)
-    throw new VersionNotFoundError(`dataset version "${datasetVersionId}" not found in context "${contextId}"`);
+    throw new PipelineNotFoundError(`dataset version "${datasetVersionId}" not found in context "${contextId}"`);
   if (dataset.documents.length === 0) return ports.repos.clauses.find(tenant, { contextId }, { sort: { documentId: 1, position: 1 } });
   const out: ClauseRecord[] = [];
   for (const d of dataset.documents) {
@@ -278,7 +271,7 @@ export async function clausesOfDataset(
       { limit: 1 },
     );
     if (!version?.clausesUri)
-      throw new VersionNotFoundError(
+      throw new PipelineNotFoundError(
         `dataset version "${datasetVersionId}" was generated from document "${d.documentId}" sha256 ${d.sha256.slice(0, 16)}…, of which no framed version is recorded`,
       );
     out.push(...(await readClauseFile(ports.artifacts, version.clausesUri)));
@@ -321,7 +314,7 @@ export interface VersionReadPorts {
 async function documentOf(ports: VersionReadPorts, tenant: TenantId, contextId: string, documentId: string): Promise<DocumentRecord> {
   const document = await ports.repos.documents.get(tenant, documentId);
   if (!document || document.contextId !== contextId)
-    throw new VersionNotFoundError(`document "${documentId}" not found in context "${contextId}"`);
+    throw new PipelineNotFoundError(`document "${documentId}" not found in context "${contextId}"`);
   return document;
 }
 
@@ -363,9 +356,9 @@ async function clausesOfVersion(
   version: number,
 ): Promise<DocumentVersionRecord> {
   const record = await ports.repos.documentVersions.get(tenant, documentVersionId(documentId, version));
-  if (!record) throw new VersionNotFoundError(`document "${documentId}" has no version ${version}`);
+  if (!record) throw new PipelineNotFoundError(`document "${documentId}" has no version ${version}`);
   if (record.status !== 'framed' || !record.clausesUri)
-    throw new VersionNotFoundError(
+    throw new PipelineNotFoundError(
       `version ${version} of document "${documentId}" was rejected (${record.error ?? 'not framed'}): it has no clauses`,
     );
   return record;
@@ -387,11 +380,11 @@ export async function diffDocumentVersions(
 ): Promise<DocumentDiffV1> {
   const document = await documentOf(ports, tenant, contextId, documentId);
   const toVersion = query.to ?? document.version;
-  if (toVersion === null) throw new VersionNotFoundError(`document "${documentId}" has no framed version`);
+  if (toVersion === null) throw new PipelineNotFoundError(`document "${documentId}" has no framed version`);
   const to = await clausesOfVersion(ports, tenant, documentId, toVersion);
   const fromVersion = query.from ?? to.previousVersion;
   if (fromVersion === null)
-    throw new VersionNotFoundError(`version ${toVersion} of document "${documentId}" is its first: there is nothing to diff it against`);
+    throw new PipelineNotFoundError(`version ${toVersion} of document "${documentId}" is its first: there is nothing to diff it against`);
   const from = await clausesOfVersion(ports, tenant, documentId, fromVersion);
   const diff = diffClauses(
     await readClauseFile(ports.artifacts, from.clausesUri as string),

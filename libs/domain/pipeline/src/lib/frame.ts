@@ -44,6 +44,7 @@ import {
   reviseDocument,
   type Revision,
 } from './document-versions';
+import { PipelineNotFoundError } from './errors';
 import { publishEvent } from './events';
 import type { ArtifactStore, Publishing } from './ports';
 import {
@@ -54,13 +55,7 @@ import {
   type DocumentVersionRecord,
 } from './records';
 
-/** A record the use case was asked about does not exist (an HTTP API answers 404). */
-export class PipelineNotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PipelineNotFoundError';
-  }
-}
+export { PipelineNotFoundError };
 
 function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
