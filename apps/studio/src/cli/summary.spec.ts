@@ -67,7 +67,7 @@ describe('the summary of a run that framed a new version of a document', () => {
     const text = renderSummary(summary);
     expect(text).toMatch(/document +policy version 2 \(revises version 1: 1 added, 1 changed, 1 moved, 1 removed, 3 unchanged clauses\)/);
     expect(text).toMatch(/changes +added §1\.2, changed §1\.3 \(was §1\.2\), moved §1\.3 → §1\.4, removed §2\.3/);
-    expect(text).toMatch(/stale audits +1 earlier audit cite changed clauses: marked stale/);
+    expect(text).toMatch(/stale audits +1 earlier audit marked stale \(its dataset cites changed clauses\)/);
     expect(text).toMatch(/incremental +from ds-ctx-1: 38 kept, 7 regenerated, 6 dropped examples/);
   });
 

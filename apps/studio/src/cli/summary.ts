@@ -105,7 +105,9 @@ export function renderSummary(summary: AlignSummary): string {
     if (revised && revised.staleAudits > 0)
       rows.push([
         'stale audits',
-        `${revised.staleAudits} earlier audit${revised.staleAudits === 1 ? '' : 's'} cite changed clauses: marked stale`,
+        revised.staleAudits === 1
+          ? '1 earlier audit marked stale (its dataset cites changed clauses)'
+          : `${revised.staleAudits} earlier audits marked stale (their datasets cite changed clauses)`,
       ]);
   }
   rows.push(
