@@ -281,7 +281,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(erased.body).toMatchObject({
       tenantId: TENANT,
       erased: {
-        framer: { records: { documents: 1, clauses: clauseIds.length, contexts: 1, datasets: 1 } },
+        framer: { records: { documents: 1, documentVersions: 1, clauses: clauseIds.length, contexts: 1, datasets: 1 } },
         ontology: { records: { clauseIndexes: 1 }, vectorContexts: [contextId] },
         instructor: { records: { datasets: 1, clauseIndexes: 1, runs: 1, adapters: 1 } },
         auditor: { records: { candidates: 1, audits: 1 } },
@@ -305,6 +305,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     const again = await call('DELETE', `/v1/admin/tenants/${TENANT}`, undefined, 'gateway', { 'x-admin-key': ADMIN_API_KEY });
     expect((again.body['erased'] as Record<string, { records: Record<string, number> }>)['framer']?.records).toEqual({
       documents: 0,
+      documentVersions: 0,
       clauses: 0,
       contexts: 0,
       datasets: 0,
