@@ -144,8 +144,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   }, 180_000);
 
   it('re-uploading the same document gives the same clause ids and no duplicates', async () => {
+    // The same file name in the context is the same document; the same bytes are its current version again.
     const again = await call('POST', `/v1/contexts/${contextId}/documents`, {
-      filename: 'policy-copy.md',
+      filename: 'policy.md',
       mediaType: 'text/markdown',
       content: POLICY,
     });
@@ -280,7 +281,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(erased.body).toMatchObject({
       tenantId: TENANT,
       erased: {
-        framer: { records: { documents: 1, clauses: clauseIds.length, contexts: 1, datasets: 1 } },
+        framer: { records: { documents: 1, documentVersions: 1, clauses: clauseIds.length, contexts: 1, datasets: 1 } },
         ontology: { records: { clauseIndexes: 1 }, vectorContexts: [contextId] },
         instructor: { records: { datasets: 1, clauseIndexes: 1, runs: 1, adapters: 1 } },
         auditor: { records: { candidates: 1, audits: 1 } },
@@ -304,6 +305,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     const again = await call('DELETE', `/v1/admin/tenants/${TENANT}`, undefined, 'gateway', { 'x-admin-key': ADMIN_API_KEY });
     expect((again.body['erased'] as Record<string, { records: Record<string, number> }>)['framer']?.records).toEqual({
       documents: 0,
+      documentVersions: 0,
       clauses: 0,
       contexts: 0,
       datasets: 0,

@@ -1,6 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { DocumentDiffV1, DocumentVersionsV1 } from '@studio/contracts';
+import { connectMongo } from '@studio/mongo';
+import { AUDIT_RUNS, type AuditRunRecord, type DatasetVersionRecord } from '@studio/pipeline';
+import { tenantId } from '@studio/ports';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
 import { freePort, SERVICES, ServiceProcess, serviceRunEnv, type ServiceName } from './harness/service-process';
 
@@ -73,9 +78,20 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
     const running = new Map<ServiceName, { service: ServiceProcess; url: string }>();
 
     beforeAll(async () => {
+      const ports = new Map<ServiceName, number>();
+      for (const name of SERVICES) ports.set(name, await freePort());
+      const urlOf = (name: ServiceName) => `http://127.0.0.1:${ports.get(name) as number}`;
       for (const name of SERVICES) {
-        const port = await freePort();
-        running.set(name, { service: start(name, envFor(name, port)), url: `http://127.0.0.1:${port}` });
+        const env = envFor(name, ports.get(name) as number);
+        // The gateway forwards reads to the services that own the data.
+        if (name === 'gateway')
+          Object.assign(env, {
+            FRAMER_URL: urlOf('framer'),
+            ONTOLOGY_URL: urlOf('ontology'),
+            INSTRUCTOR_URL: urlOf('instructor'),
+            AUDITOR_URL: urlOf('auditor'),
+          });
+        running.set(name, { service: start(name, env), url: urlOf(name) });
       }
       for (const [name, { service, url }] of running) {
         await eventually(
@@ -151,6 +167,119 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
       const other = await fetch(`${framer}/v1/contexts/${contextId}/documents/${documentId}`, { headers: { 'x-tenant-id': 'globex' } });
       expect(other.status).toBe(404);
     });
+
+    it('frames a second version of a document: versions and clause diff through the gateway, the audit of the old dataset marked stale, the next dataset incremental', async () => {
+      const gateway = running.get('gateway')?.url as string;
+      const contextId = uniqueName('ctx');
+      const headers = { 'content-type': 'application/json', 'x-tenant-id': 'acme' };
+      const api = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`${gateway}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      const v1 = [
+        '# Gifts',
+        '',
+        '1. Employees must not accept cash gifts from suppliers.',
+        '2. Employees may accept gifts worth up to 50 EUR without approval.',
+        '3. Employees must record every gift in the Gifts Register.',
+      ].join('\n');
+      const v2 = [
+        '# Gifts',
+        '',
+        '1. Employees must not accept cash gifts from suppliers.',
+        '2. Employees must decline any gift offered during a tender.',
+        '3. Employees may accept gifts worth up to 25 EUR without approval.',
+        '4. Employees must record every gift in the Gifts Register.',
+      ].join('\n');
+      expect((await api('POST', '/v1/contexts', { id: contextId, name: 'Gifts' })).status).toBe(201);
+      const upload = async (content: string) =>
+        (await api('POST', `/v1/contexts/${contextId}/documents`, { filename: 'gifts.md', mediaType: 'text/markdown', content })).body[
+          'documentId'
+        ] as string;
+      const versionsOf = async (documentId: string) => {
+        const r = await api('GET', `/v1/contexts/${contextId}/documents/${documentId}/versions`);
+        return r.status === 200 ? (r.body as unknown as DocumentVersionsV1) : null;
+      };
+
+      const documentId = await upload(v1);
+      await eventually(async () => (await versionsOf(documentId))?.currentVersion === 1, 30_000);
+      const first = await api('POST', `/v1/contexts/${contextId}/datasets`, { seed: 3 });
+      expect(first.status).toBe(201);
+      const dataset = first.body as unknown as DatasetVersionRecord;
+      expect(dataset.incremental).toBeNull();
+
+      // An audit of a model trained on that dataset, as the auditor records it.
+      const report = join(artifactDir, `report-${contextId}.json`);
+      writeFileSync(report, JSON.stringify({ version: 'v1', verdict: 'pass' }));
+      const auditorDb = await connectMongo(urls.MONGO_URL, `${run}_auditor`, {
+        info: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+      });
+      const audit: AuditRunRecord = {
+        id: `audit-${contextId}`,
+        contextId,
+        runId: 'run-1',
+        adapterId: 'adapter-1',
+        datasetVersionId: dataset.id,
+        items: 4,
+        verdict: 'pass',
+        reportJsonUri: pathToFileURL(report).href,
+        reportMarkdownUri: pathToFileURL(report).href,
+        createdAt: new Date().toISOString(),
+        stale: null,
+      };
+      try {
+        await auditorDb.repository(AUDIT_RUNS).upsert(tenantId('acme'), audit);
+      } finally {
+        await auditorDb.close();
+      }
+      expect((await api('GET', `/v1/audits/${audit.id}`)).body['stale']).toBeNull();
+
+      expect(await upload(v2)).toBe(documentId);
+      const versions = await eventually(async () => {
+        const v = await versionsOf(documentId);
+        return v?.currentVersion === 2 ? v : null;
+      }, 30_000);
+      expect(versions.versions.map((v) => [v.version, v.current, v.changes])).toEqual([
+        [2, true, { unchanged: 1, moved: 1, changed: 1, added: 1, removed: 0 }],
+        [1, false, null],
+      ]);
+      const diff = (await api('GET', `/v1/contexts/${contextId}/documents/${documentId}/diff`)).body as unknown as DocumentDiffV1;
+      expect(diff.changes.map((c) => `${c.type} ${c.from?.numbering ?? '-'}>${c.to?.numbering ?? '-'}`)).toEqual([
+        'added ->gifts.2',
+        'changed gifts.2>gifts.3',
+        'moved gifts.3>gifts.4',
+      ]);
+      expect((await api('GET', `/v1/contexts/${contextId}/documents/${documentId}/diff?from=9`)).status).toBe(404);
+
+      // The context's clauses are version 2's; the first dataset's are still readable (what its audit checks answers against).
+      const clauseTexts = async (query: string) => {
+        const r = await fetch(`${running.get('framer')?.url}/v1/contexts/${contextId}/clauses${query}`, { headers });
+        return ((await r.json()) as { clauses: { text: string }[] }).clauses.map((c) => c.text);
+      };
+      expect(await clauseTexts('')).toContain('Employees may accept gifts worth up to 25 EUR without approval.');
+      expect(await clauseTexts('')).not.toContain('Employees may accept gifts worth up to 50 EUR without approval.');
+      expect(await clauseTexts(`?datasetVersionId=${dataset.id}`)).toContain(
+        'Employees may accept gifts worth up to 50 EUR without approval.',
+      );
+
+      // The auditor heard policy.document.revised: the audit of the first dataset is stale.
+      const stale = await eventually(
+        async () => (await api('GET', `/v1/audits/${audit.id}`)).body['stale'] as AuditRunRecord['stale'],
+        30_000,
+      );
+      expect(stale).toMatchObject({ revisions: [{ documentId, fromVersion: 1, toVersion: 2 }] });
+      expect(stale?.staleExamples).toBeGreaterThan(0);
+
+      const second = await api('POST', `/v1/contexts/${contextId}/datasets`, { seed: 3 });
+      expect(second.status).toBe(201);
+      const incremental = (second.body as unknown as DatasetVersionRecord).incremental;
+      expect(incremental).toMatchObject({ fromDatasetVersionId: dataset.id });
+      expect(incremental?.dropped).toBe(stale?.staleExamples);
+      expect(incremental?.kept).toBeGreaterThan(0);
+      expect(incremental?.regenerated).toBeGreaterThan(0);
+    }, 120_000);
 
     it('exits 0 on SIGTERM within a few seconds', async () => {
       const exits = [...running.values()].map(async ({ service }) => {

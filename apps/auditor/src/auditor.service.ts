@@ -23,6 +23,7 @@ import { AUDIT_RETRY, AUDIT_SETTINGS, auditRetryProblem, type AuditRetry, type A
 import { FRAMER_CLIENT, FramerClient } from './audits/framer-client';
 import { HttpAdapterLoader } from './audits/http-adapter-loader';
 import { ReportsController } from './audits/reports.controller';
+import { RevisionsHandler } from './audits/revisions.handler';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './audits/request-audit';
 import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit, type AuditServicePorts } from './audits/run-audit';
 import { AUDIT_CANDIDATES, AUDIT_CANDIDATES_REPOSITORY } from './candidates/audit-candidate';
@@ -60,7 +61,7 @@ export class AuditorModule {
     return {
       module: AuditorModule,
       imports: eventServiceModules(AUDITOR_NAME, config),
-      controllers: [CandidatesHandler, ReportsController, TenantDataController],
+      controllers: [CandidatesHandler, RevisionsHandler, ReportsController, TenantDataController],
       providers: [
         repositoryProvider(AUDIT_CANDIDATES_REPOSITORY, AUDIT_CANDIDATES),
         repositoryProvider(AUDITS_REPOSITORY, AUDIT_RUNS),

@@ -12,7 +12,7 @@ import {
   type ServiceConfig,
   type ServiceDefinition,
 } from '@studio/nest';
-import { CLAUSES, DATASET_VERSIONS, DOCUMENTS, eraseTenantData } from '@studio/pipeline';
+import { CLAUSES, DATASET_VERSIONS, DOCUMENT_VERSIONS, DOCUMENTS, eraseTenantData } from '@studio/pipeline';
 import type { Entity, Repository } from '@studio/ports';
 import { ClausesController } from './clauses/clauses.controller';
 import { FRAMER_NAME, FRAMER_PORT, FramerEnv } from './config';
@@ -21,7 +21,7 @@ import { ContextsController } from './contexts/contexts.controller';
 import { DatasetsController } from './datasets/datasets.controller';
 import { DocumentsController } from './documents/documents.controller';
 import { DocumentEventsHandler } from './documents/documents.handler';
-import { ARTIFACTS, CLAUSES_REPOSITORY, DATASETS_REPOSITORY, DOCUMENTS_REPOSITORY } from './framer.ports';
+import { ARTIFACTS, CLAUSES_REPOSITORY, DATASETS_REPOSITORY, DOCUMENT_VERSIONS_REPOSITORY, DOCUMENTS_REPOSITORY } from './framer.ports';
 
 export type FramerConfig = ServiceConfig<typeof FramerEnv>;
 
@@ -43,21 +43,30 @@ export class FramerModule {
       providers: [
         ...providePublishing(`/studio/${FRAMER_NAME}`),
         repositoryProvider(DOCUMENTS_REPOSITORY, DOCUMENTS),
+        repositoryProvider(DOCUMENT_VERSIONS_REPOSITORY, DOCUMENT_VERSIONS),
         repositoryProvider(CLAUSES_REPOSITORY, CLAUSES),
         repositoryProvider(CONTEXTS_REPOSITORY, CONTEXTS),
         repositoryProvider(DATASETS_REPOSITORY, DATASET_VERSIONS),
         { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
         {
           provide: TENANT_DATA_ERASER,
-          inject: [DOCUMENTS_REPOSITORY, CLAUSES_REPOSITORY, CONTEXTS_REPOSITORY, DATASETS_REPOSITORY, ARTIFACTS],
+          inject: [
+            DOCUMENTS_REPOSITORY,
+            DOCUMENT_VERSIONS_REPOSITORY,
+            CLAUSES_REPOSITORY,
+            CONTEXTS_REPOSITORY,
+            DATASETS_REPOSITORY,
+            ARTIFACTS,
+          ],
           useFactory: (
             documents: Repository<Entity>,
+            documentVersions: Repository<Entity>,
             clauses: Repository<Entity>,
             contexts: Repository<Entity>,
             datasets: Repository<Entity>,
             artifacts: FileArtifactStore,
           ): TenantDataEraser => ({
-            erase: (tenant) => eraseTenantData({ repos: { documents, clauses, contexts, datasets }, artifacts }, tenant),
+            erase: (tenant) => eraseTenantData({ repos: { documents, documentVersions, clauses, contexts, datasets }, artifacts }, tenant),
           }),
         },
       ],

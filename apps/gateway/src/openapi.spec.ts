@@ -44,6 +44,8 @@ describe('OpenAPI document at /docs-json', () => {
       [
         'POST /v1/contexts',
         'POST /v1/contexts/{contextId}/documents',
+        'GET /v1/contexts/{contextId}/documents/{documentId}/versions',
+        'GET /v1/contexts/{contextId}/documents/{documentId}/diff',
         'POST /v1/contexts/{contextId}/datasets',
         'POST /v1/contexts/{contextId}/runs',
         'GET /v1/runs/{runId}',
@@ -55,6 +57,21 @@ describe('OpenAPI document at /docs-json', () => {
     for (const path of ['/v1/contexts', '/v1/contexts/{contextId}/datasets', '/v1/contexts/{contextId}/runs'])
       expect(doc.paths[path]?.['post']?.requestBody).toBeDefined();
     expect(doc.paths['/v1/runs/{runId}/audit']?.['post']?.requestBody).toBeUndefined();
+    const diff = doc.paths['/v1/contexts/{contextId}/documents/{documentId}/diff']?.['get'] as
+      | {
+          parameters: Array<{ name: string; in: string }>;
+          responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }>;
+        }
+      | undefined;
+    expect(
+      diff?.parameters
+        .filter((p) => p.in === 'query')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['from', 'to', 'unchanged']);
+    expect(Object.keys(diff?.responses['200']?.content?.['application/json']?.schema.properties ?? {})).toEqual(
+      expect.arrayContaining(['summary', 'changes']),
+    );
   });
 
   it('documents the audit state, and problem bodies for errors', async () => {

@@ -201,6 +201,19 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     return {
       contextId: inputs.contextId,
       dataDir,
+      document: {
+        id: result.document.id,
+        version: result.version?.version ?? null,
+        revised:
+          result.revision && result.revision.changes
+            ? {
+                previousVersion: result.revision.previousVersion,
+                changes: result.revision.changes,
+                differences: result.revision.differences,
+                staleAudits: result.revision.staleAudits,
+              }
+            : null,
+      },
       clauses: result.clauses.length,
       statements: framed.statements.length,
       statementsByKind: result.statementsByKind,

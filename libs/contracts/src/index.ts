@@ -1,3 +1,4 @@
+export * from './api/document-versions';
 export * from './cloudevents';
 export * from './common';
 export * from './events/audit/audit-run-completed';
@@ -6,6 +7,7 @@ export * from './events/dataset/dataset-version-published';
 export * from './events/ontology/clauses-indexed';
 export * from './events/platform/dead-letter';
 export * from './events/policy/document-framed';
+export * from './events/policy/document-revised';
 export * from './events/policy/document-uploaded';
 export * from './events/training/run-completed';
 export * from './events/training/run-failed';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DocumentDiffV1, DocumentVersionsV1 } from './api/document-versions';
 import { cloudEventSchema, dataSchemaFor } from './cloudevents';
 import { DeadLetterRecordV1, DEAD_LETTER_V1 } from './events/platform/dead-letter';
 import { JOBS } from './jobs';
@@ -21,6 +22,8 @@ export function jsonSchemas(): Record<string, unknown> {
   for (const [job, { queue, schema }] of Object.entries(JOBS)) {
     add(`jobs/${queue}.v1.schema.json`, `urn:studio:schema:job:${queue}:${job}.v1`, schema);
   }
+  add('api/document-versions.v1.schema.json', 'urn:studio:schema:api:document-versions.v1', DocumentVersionsV1);
+  add('api/document-diff.v1.schema.json', 'urn:studio:schema:api:document-diff.v1', DocumentDiffV1);
   add('runtime/progress.v1.schema.json', 'urn:studio:schema:runtime.progress.v1', RuntimeProgressV1);
   return out;
 }

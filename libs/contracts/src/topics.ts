@@ -4,6 +4,7 @@ import { AUDIT_VERDICT_ISSUED_V1, AuditVerdictIssuedV1 } from './events/audit/au
 import { DATASET_VERSION_PUBLISHED_V1, DatasetVersionPublishedV1 } from './events/dataset/dataset-version-published';
 import { CLAUSES_INDEXED_V1, ClausesIndexedV1 } from './events/ontology/clauses-indexed';
 import { DOCUMENT_FRAMED_V1, DocumentFramedV1 } from './events/policy/document-framed';
+import { DOCUMENT_REVISED_V1, DocumentRevisedV1 } from './events/policy/document-revised';
 import { DOCUMENT_UPLOADED_V1, DocumentUploadedV1 } from './events/policy/document-uploaded';
 import { TRAINING_RUN_COMPLETED_V1, TrainingRunCompletedV1 } from './events/training/run-completed';
 import { TRAINING_RUN_FAILED_V1, TrainingRunFailedV1 } from './events/training/run-failed';
@@ -17,6 +18,7 @@ import { TRAINING_RUN_REQUESTED_V1, TrainingRunRequestedV1 } from './events/trai
 export const TOPICS = {
   [DOCUMENT_UPLOADED_V1]: DocumentUploadedV1,
   [DOCUMENT_FRAMED_V1]: DocumentFramedV1,
+  [DOCUMENT_REVISED_V1]: DocumentRevisedV1,
   [CLAUSES_INDEXED_V1]: ClausesIndexedV1,
   [DATASET_VERSION_PUBLISHED_V1]: DatasetVersionPublishedV1,
   [TRAINING_RUN_REQUESTED_V1]: TrainingRunRequestedV1,

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { DatabaseSync } from 'node:sqlite';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { AuditStatusV1, EVALUATE_RUN_JOB, type JobName, type JobPayload } from '@studio/contracts';
+import { AuditStatusV1, buildCloudEvent, DOCUMENT_REVISED_V1, EVALUATE_RUN_JOB, type JobName, type JobPayload } from '@studio/contracts';
 import { InProcessJobQueue, InProcessJobWorker, SqliteRepository } from '@studio/inproc';
 import { EVENT_BUS } from '@studio/nest';
 import { AuditRunRecord } from '@studio/pipeline';
@@ -18,6 +18,7 @@ import {
 import { AUDIT_RETRY, AUDIT_SETTINGS, auditRetryProblem, retryDelayMs, type AuditRetry } from './audit-settings';
 import { FRAMER_CLIENT, FramerClient } from './framer-client';
 import { ReportsController } from './reports.controller';
+import { RevisionsHandler } from './revisions.handler';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './request-audit';
 import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit } from './run-audit';
 import { DATASET } from './fixtures.spec-helper';
@@ -210,7 +211,7 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
         attempt: 3,
         message: expect.stringMatching(
           new RegExp(
-            `^reading (dataset version dv-1|context ctx-1|clauses of ctx-1) from the framer at .* failed: fetch failed: connect ECONNREFUSED 127\\.0\\.0\\.1:${framer.port}$`,
+            `^reading (dataset version dv-1|context ctx-1|clauses of ctx-1|clauses of dataset version dv-1) from the framer at .* failed: fetch failed: connect ECONNREFUSED 127\\.0\\.0\\.1:${framer.port}$`,
           ),
         ),
         causes: expect.arrayContaining([expect.objectContaining({ code: 'ECONNREFUSED' })]),
@@ -265,16 +266,45 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
       reportJsonUri: 'file:///r.json',
       reportMarkdownUri: 'file:///r.md',
       createdAt: '2026-01-01T00:00:00.000Z',
+      stale: null,
     });
-    expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { version: 'v1', verdict: 'pass' } });
+    expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { version: 'v1', verdict: 'pass', stale: null } });
     // The report is written (and its verdict published) a moment before the candidate says audited.
     await candidates.upsert(
       acme,
       candidate({ id: 'run-3', status: 'running', auditRunId: 'audit-3', requests: 1, maxAttempts: 3, attempts: 1 }),
     );
-    expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { version: 'v1', verdict: 'pass' } });
+    expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { version: 'v1', verdict: 'pass', stale: null } });
     const before = queue.enqueued.length;
     expect(await call('POST', 'run-3')).toMatchObject({ status: 200, body: { state: 'completed', report: '/v1/audits/audit-3' } });
     expect(queue.enqueued.length).toBe(before);
+
+    // A revision of a document changed clauses the audited dataset cites: the report says the audit is stale.
+    const revised = {
+      version: 'v1' as const,
+      contextId: 'ctx-1',
+      documentId: 'doc-1',
+      fromVersion: 1,
+      toVersion: 2,
+      fromSha256: 'a'.repeat(64),
+      toSha256: 'b'.repeat(64),
+      summary: { unchanged: 3, moved: 0, changed: 1, added: 0, removed: 0 },
+      staleClauseIds: ['doc-1:1:abc'],
+      addedClauseIds: ['doc-1:1:def'],
+      staleDatasetVersions: [{ datasetVersionId: 'dv-1', staleExamples: 2, examples: 4 }],
+    };
+    const handler = new RevisionsHandler(audits);
+    const event = buildCloudEvent({ topic: DOCUMENT_REVISED_V1, source: '/test', tenantId: 'acme', contextId: 'ctx-1', data: revised });
+    await handler.onDocumentRevised(event);
+    await handler.onDocumentRevised(event); // redelivered: recorded once
+    const stale = (await call('GET', 'run-3')).body['stale'] as { reason: string; staleExamples: number; revisions: unknown[] };
+    expect(stale).toMatchObject({
+      since: event.time,
+      staleExamples: 2,
+      revisions: [{ documentId: 'doc-1', fromVersion: 1, toVersion: 2, staleExamples: 2 }],
+    });
+    expect(stale.reason).toBe("2 of the audited dataset's examples cite clauses that document doc-1 v1→v2 changed");
+    const markdown = await fetch(`${base}/v1/audits/audit-3?format=md`, { headers: { 'x-tenant-id': 'acme' } });
+    expect(await markdown.text()).toMatch(/^> \*\*Stale audit\*\* \(.+\): 2 of the audited dataset's examples cite clauses/);
   });
 });

@@ -15,4 +15,8 @@ export const DATASET: DatasetVersionRecord = {
   examplesByKind: { qa: 2 },
   clauseCoverage: 1,
   createdAt: '2026-01-01T00:00:00.000Z',
+  documents: [{ documentId: 'doc-1', version: 1, sha256: sha('b') }],
+  examplesUri: null,
+  settingsSha256: null,
+  incremental: null,
 };

@@ -32,8 +32,11 @@ export class FramerClient {
     return { thresholds: context.thresholds };
   }
 
-  async clauses(tenant: string, contextId: string): Promise<ClauseRecord[]> {
-    return (await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}/clauses`, Clauses, `clauses of ${contextId}`)).clauses;
+  /** The context's current clauses, or those a dataset version was generated from. */
+  async clauses(tenant: string, contextId: string, datasetVersionId?: string): Promise<ClauseRecord[]> {
+    const query = datasetVersionId ? `?datasetVersionId=${encodeURIComponent(datasetVersionId)}` : '';
+    const what = datasetVersionId ? `clauses of dataset version ${datasetVersionId}` : `clauses of ${contextId}`;
+    return (await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}/clauses${query}`, Clauses, what)).clauses;
   }
 
   private async get<S extends z.ZodType>(tenant: string, path: string, schema: S, what: string): Promise<z.infer<S>> {

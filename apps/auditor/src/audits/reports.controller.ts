@@ -131,11 +131,17 @@ export class ReportsController {
     return candidate;
   }
 
+  /**
+   * The report as written, with the audit's `stale` mark: null, or why the verdict speaks of
+   * rules that have since changed (a document revision changed clauses its dataset's examples cite).
+   */
   private async report(audit: AuditRunRecord, format: Format, res: HttpResponse): Promise<unknown> {
     if (format === 'md') {
       res.type('text/markdown; charset=utf-8');
-      return this.artifacts.read(audit.reportMarkdownUri);
+      const markdown = await this.artifacts.read(audit.reportMarkdownUri);
+      return audit.stale ? `> **Stale audit** (${audit.stale.since}): ${audit.stale.reason}.\n\n${markdown}` : markdown;
     }
-    return JSON.parse(await this.artifacts.read(audit.reportJsonUri)) as unknown;
+    const report = JSON.parse(await this.artifacts.read(audit.reportJsonUri)) as Record<string, unknown>;
+    return { ...report, stale: audit.stale };
   }
 }

@@ -56,13 +56,20 @@ export class RunAudit {
     const running = markRunning(candidate, context.attempt, context.jobId, new Date());
     await this.candidates.upsert(tenant, running);
     try {
-      const [dataset, auditContext, clauses] = await Promise.all([
+      const [dataset, auditContext, clauses, datasetClauses] = await Promise.all([
         this.framer.dataset(tenant, job.context_id, job.dataset_version_id),
         this.framer.context(tenant, job.context_id),
         this.framer.clauses(tenant, job.context_id),
+        this.framer.clauses(tenant, job.context_id, job.dataset_version_id),
       ]);
       const result = await auditAdapter(
-        { ...this.ports, bus: this.bus, clauses: { clausesOf: async () => clauses }, audits: this.audits, eventSource: AUDITOR_SOURCE },
+        {
+          ...this.ports,
+          bus: this.bus,
+          clauses: { clausesOf: async () => clauses, clausesOfDataset: async () => datasetClauses },
+          audits: this.audits,
+          eventSource: AUDITOR_SOURCE,
+        },
         {
           tenant,
           contextId: job.context_id,

@@ -25,6 +25,7 @@ export const GenerateDatasetBody = z
       .max(2 ** 31 - 1)
       .default(42),
     heldOutRatio: z.number().min(0.05).max(0.5).default(0.1),
+    full: z.boolean().default(false),
   })
   .strict();
 export type GenerateDatasetBody = z.infer<typeof GenerateDatasetBody>;
@@ -40,8 +41,10 @@ export class DatasetsController {
   ) {}
 
   /**
-   * Generates a dataset version with the pipeline's use case, from the context's values and
-   * seeds: 201 for a new version, 200 when the same version already existed.
+   * Generates a dataset version with the pipeline's use case, from the current versions of the
+   * context's documents and its values and seeds, incrementally after a previous version with
+   * the same settings (`incremental` counts kept / regenerated / dropped; `full: true` regenerates
+   * everything): 201 for a new version, 200 when the same version already existed.
    */
   @Post()
   async create(

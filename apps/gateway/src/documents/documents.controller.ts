@@ -2,6 +2,7 @@ import {
   BadRequestException,
   Body,
   Controller,
+  Get,
   HttpCode,
   HttpStatus,
   Inject,
@@ -10,6 +11,7 @@ import {
   Post,
   Query,
   Req,
+  Res,
   ServiceUnavailableException,
   UnprocessableEntityException,
   UnsupportedMediaTypeException,
@@ -20,6 +22,8 @@ import {
   ApiUnprocessableEntityResponse,
   ApiBody,
   ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiPayloadTooLargeResponse,
@@ -29,12 +33,25 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger';
-import { ContextId, describeError, DOCUMENT_UPLOADED_V1, type CloudEvent, type EventData, type Topic } from '@studio/contracts';
+import {
+  ContextId,
+  describeError,
+  DOCUMENT_REVISED_V1,
+  DOCUMENT_UPLOADED_V1,
+  DocumentDiffV1,
+  DocumentVersionsV1,
+  Id,
+  type CloudEvent,
+  type EventData,
+  type Topic,
+} from '@studio/contracts';
 import { EVENT_BUS, Tenant, ZodValidationPipe } from '@studio/nest';
 import { tenantId, type EventBus } from '@studio/ports';
 import { isDocumentBody, ProblemDetails } from '../http/problem-details';
 import { z } from 'zod';
 import { GATEWAY_LIMITS, type GatewayLimits } from '../limits';
+import { send } from '../runs/runs.controller';
+import { ServiceClient, type HttpResponse } from '../upstream/service-client';
 import {
   DocumentRejectedError,
   documentUploadedEvent,
@@ -49,6 +66,22 @@ import {
 } from './upload-document';
 
 const openApi = (schema: z.ZodType) => z.toJSONSchema(schema, { target: 'openapi-3.0' }) as SchemaObject;
+
+/** Query of GET …/documents/{documentId}/diff, checked here and forwarded as given (the framer decides what exists). */
+export const DiffQueryParams = z
+  .object({
+    from: z
+      .string()
+      .regex(/^[1-9][0-9]{0,8}$/, 'must be a version number')
+      .optional(),
+    to: z
+      .string()
+      .regex(/^[1-9][0-9]{0,8}$/, 'must be a version number')
+      .optional(),
+    unchanged: z.enum(['true', 'false']).optional(),
+  })
+  .strict();
+export type DiffQueryParams = z.infer<typeof DiffQueryParams>;
 
 /** What a client is told to wait before retrying an upload the broker did not take. */
 export const PUBLISH_RETRY_AFTER_SECONDS = 10;
@@ -93,7 +126,66 @@ export class DocumentsController {
   constructor(
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(GATEWAY_LIMITS) private readonly limits: GatewayLimits,
+    @Inject(ServiceClient) private readonly upstream: ServiceClient,
   ) {}
+
+  @Get(':documentId/versions')
+  @ApiOperation({
+    summary: 'List the versions of a document',
+    description:
+      'Every upload of the same document (the same file name, or the same declared id, in the context) with other bytes is a new version; the context uses the current one. Newest first, each with its clause changes (added, changed, moved, removed, unchanged) against the version it revised, and rejected uploads with the reason.',
+  })
+  @ApiHeader({ name: 'x-tenant-id', required: true, description: 'Tenant that owns the context' })
+  @ApiParam({ name: 'contextId' })
+  @ApiParam({ name: 'documentId' })
+  @ApiOkResponse({ description: 'The versions', schema: openApi(DocumentVersionsV1) })
+  @ApiNotFoundResponse({ description: 'No such document in the context' })
+  async versions(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Param('documentId', new ZodValidationPipe(Id, 'path parameter documentId')) documentId: string,
+    @Res({ passthrough: true }) res: HttpResponse,
+  ): Promise<unknown> {
+    return send(
+      res,
+      await this.upstream.forward('framer', {
+        method: 'GET',
+        path: `/v1/contexts/${encodeURIComponent(contextId)}/documents/${encodeURIComponent(documentId)}/versions`,
+        tenant,
+      }),
+    );
+  }
+
+  @Get(':documentId/diff')
+  @ApiOperation({
+    summary: 'Diff two versions of a document, clause by clause',
+    description: `Clauses matched first by numbering, then by content for renumbered ones: \`moved\` (renumbered only, same text), \`changed\` (with the word overlap and how it was matched), \`added\`, \`removed\`. By default the current version against the one it revised. When a version is framed, \`${DOCUMENT_REVISED_V1}\` carries the summary, the stale clause ids and the dataset versions (and so the audits) they make stale.`,
+  })
+  @ApiHeader({ name: 'x-tenant-id', required: true, description: 'Tenant that owns the context' })
+  @ApiParam({ name: 'contextId' })
+  @ApiParam({ name: 'documentId' })
+  @ApiQuery({ name: 'from', required: false, description: 'Old version (default: the one the new version revised)' })
+  @ApiQuery({ name: 'to', required: false, description: 'New version (default: the current one)' })
+  @ApiQuery({ name: 'unchanged', required: false, description: 'true to list unchanged clauses too' })
+  @ApiOkResponse({ description: 'The diff', schema: openApi(DocumentDiffV1) })
+  @ApiNotFoundResponse({ description: 'No such document or version, a rejected version, or a first version with nothing before it' })
+  async diff(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Param('documentId', new ZodValidationPipe(Id, 'path parameter documentId')) documentId: string,
+    @Query(new ZodValidationPipe(DiffQueryParams, 'query')) query: z.infer<typeof DiffQueryParams>,
+    @Res({ passthrough: true }) res: HttpResponse,
+  ): Promise<unknown> {
+    return send(
+      res,
+      await this.upstream.forward('framer', {
+        method: 'GET',
+        path: `/v1/contexts/${encodeURIComponent(contextId)}/documents/${encodeURIComponent(documentId)}/diff`,
+        tenant,
+        query,
+      }),
+    );
+  }
 
   @Post()
   @HttpCode(HttpStatus.ACCEPTED)

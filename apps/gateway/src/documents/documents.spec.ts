@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
@@ -7,7 +8,8 @@ import { tenantId, type EventBus } from '@studio/ports';
 import { applyHttpConventions } from '../http/problem-details';
 import { GATEWAY_LIMITS } from '../limits';
 import { DocumentsController } from './documents.controller';
-import { documentIdFor, documentUploadedEvent, DocumentTooLargeError } from './upload-document';
+import { ServiceClient } from '../upstream/service-client';
+import { documentIdFor, documentUploadedEvent, DocumentTooLargeError, UploadDocumentRequest } from './upload-document';
 
 const acme = tenantId('acme');
 const request = {
@@ -26,13 +28,21 @@ describe('documentUploadedEvent', () => {
     expect(Buffer.from(base64 ?? '', 'base64').toString('utf8')).toBe(request.content);
   });
 
-  it('gives the same bytes in the same context the same document id, and different contexts or tenants different ones', async () => {
+  it('names a document by its file name in the context: new bytes under the same name are a new version of the same document', async () => {
     const a = await documentUploadedEvent(acme, 'ctx-1', request, 1000);
-    const b = await documentUploadedEvent(acme, 'ctx-1', { ...request, filename: 'renamed.md' }, 1000);
+    const b = await documentUploadedEvent(acme, 'ctx-1', { ...request, content: `${request.content}\n2. Another rule.` }, 1000);
     expect(a.data.documentId).toBe(b.data.documentId);
+    expect(a.data.sha256).not.toBe(b.data.sha256);
     expect(a.id).not.toBe(b.id);
-    expect(documentIdFor(acme, 'ctx-2', a.data.sha256)).not.toBe(a.data.documentId);
-    expect(documentIdFor(tenantId('other'), 'ctx-1', a.data.sha256)).not.toBe(a.data.documentId);
+    expect((await documentUploadedEvent(acme, 'ctx-1', { ...request, filename: 'annex.md' }, 1000)).data.documentId).not.toBe(
+      a.data.documentId,
+    );
+    expect(documentIdFor(acme, 'ctx-2', request.filename)).not.toBe(a.data.documentId);
+    expect(documentIdFor(tenantId('other'), 'ctx-1', request.filename)).not.toBe(a.data.documentId);
+    // A declared id names the document whatever the file is called.
+    const declared = await documentUploadedEvent(acme, 'ctx-1', { ...request, filename: 'v2.md', documentId: 'conduct' }, 1000);
+    expect(declared.data.documentId).toBe('conduct');
+    expect(() => UploadDocumentRequest.parse({ ...request, documentId: 'a:b' })).toThrow(/must not contain/);
   });
 
   it('counts the limit in UTF-8 bytes', async () => {
@@ -65,6 +75,10 @@ describe('POST /v1/contexts/:contextId/documents', () => {
       providers: [
         { provide: EVENT_BUS, useValue: bus },
         { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 100, publishTimeoutMs: 300 } },
+        {
+          provide: ServiceClient,
+          useValue: new ServiceClient({ framer: 'http://127.0.0.1:1', ontology: '', instructor: '', auditor: '' }),
+        },
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -263,6 +277,10 @@ describe('POST /v1/contexts/:contextId/documents with HTML, PDF and DOCX', () =>
       providers: [
         { provide: EVENT_BUS, useValue: bus },
         { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 200_000, publishTimeoutMs: 1_000 } },
+        {
+          provide: ServiceClient,
+          useValue: new ServiceClient({ framer: 'http://127.0.0.1:1', ontology: '', instructor: '', auditor: '' }),
+        },
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
@@ -394,5 +412,73 @@ describe('POST /v1/contexts/:contextId/documents with HTML, PDF and DOCX', () =>
     expect(notBase64.status).toBe(400);
     expect(((await notBase64.json()) as { detail: string }).detail).toBe('content is not valid base64 (encoding "base64")');
     expect(published).toHaveLength(0);
+  });
+});
+
+describe("GET a document's versions and diff", () => {
+  let app: INestApplication;
+  let base: string;
+  const seen: Array<{ url: string; tenant: string | undefined }> = [];
+  const framer: Server = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', tenant: req.headers['x-tenant-id'] as string | undefined });
+    const missing = req.url?.includes('/documents/nope/');
+    res.writeHead(missing ? 404 : 200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(missing ? { statusCode: 404, message: 'document "nope" not found in context "ctx-1"' } : { ok: req.url }));
+  });
+
+  beforeAll(async () => {
+    const url = await new Promise<string>((resolve) =>
+      framer.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(framer.address() as { port: number }).port}`)),
+    );
+    const moduleRef = await Test.createTestingModule({
+      controllers: [DocumentsController],
+      providers: [
+        {
+          provide: EVENT_BUS,
+          useValue: {
+            publish: async () => undefined,
+            subscribe: () => undefined,
+            start: async () => undefined,
+            stop: async () => undefined,
+          },
+        },
+        { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 100, publishTimeoutMs: 300 } },
+        { provide: ServiceClient, useValue: new ServiceClient({ framer: url, ontology: '', instructor: '', auditor: '' }) },
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    applyHttpConventions(app);
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+  });
+  afterAll(async () => {
+    await app.close();
+    framer.close();
+  });
+  const get = (path: string) => fetch(`${base}${path}`, { headers: { 'x-tenant-id': 'acme' } });
+
+  it('forwards the versions and the diff to the framer, with the tenant and the query', async () => {
+    expect(await (await get('/v1/contexts/ctx-1/documents/doc-a/versions')).json()).toEqual({
+      ok: '/v1/contexts/ctx-1/documents/doc-a/versions',
+    });
+    const diff = await get('/v1/contexts/ctx-1/documents/doc-a/diff?from=1&to=3&unchanged=true');
+    expect(diff.status).toBe(200);
+    expect(seen.at(-1)).toEqual({ url: '/v1/contexts/ctx-1/documents/doc-a/diff?from=1&to=3&unchanged=true', tenant: 'acme' });
+  });
+
+  it("answers the framer's 404 as it is", async () => {
+    const res = await get('/v1/contexts/ctx-1/documents/nope/versions');
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { detail: string }).detail).toBe('document "nope" not found in context "ctx-1"');
+  });
+
+  it('refuses a bad version number or an unknown query parameter without calling the framer', async () => {
+    const before = seen.length;
+    for (const query of ['from=0', 'to=two', 'unchanged=yes', 'colour=red']) {
+      const res = await get(`/v1/contexts/ctx-1/documents/doc-a/diff?${query}`);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/^query is invalid: /);
+    }
+    expect(seen.length).toBe(before);
   });
 });

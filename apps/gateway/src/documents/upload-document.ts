@@ -1,4 +1,4 @@
-import { ContextId, DOCUMENT_UPLOADED_V1, DocumentMediaType, Name, type CloudEvent, type DocumentUploadedV1 } from '@studio/contracts';
+import { ContextId, DOCUMENT_UPLOADED_V1, DocumentMediaType, Id, Name, type CloudEvent, type DocumentUploadedV1 } from '@studio/contracts';
 import { asMediaType, isTextMediaType, type DocumentProblem, type MediaType } from '@studio/framing';
 import {
   convertUpload,
@@ -29,6 +29,11 @@ export const UploadDocumentRequest = z
       .min(1, 'must not be empty')
       .describe('The document: its text (encoding utf8) or its bytes in base64 (encoding base64, required for PDF and DOCX)'),
     encoding: z.enum(['utf8', 'base64']).default('utf8').describe('How `content` carries the document (default utf8)'),
+    documentId: Id.refine((v) => !v.includes(':'), { message: 'must not contain ":"' })
+      .optional()
+      .describe(
+        'The document this upload is a version of; by default one named by the file name. An upload under the id of a framed document with other bytes is its next version',
+      ),
   })
   .strict();
 export type UploadDocumentRequest = z.input<typeof UploadDocumentRequest>;
@@ -171,7 +176,8 @@ export async function documentUploadedEvent(
   if (content.length > maxBytes) throw new DocumentTooLargeError(content.length, maxBytes);
   const input: UploadInput = { tenant, contextId, filename: request.filename, mediaType, content, maxBytes, source: EVENT_SOURCE, now };
   try {
-    return uploadEvent({ ...input, converted: await convertUpload(input) });
+    const documentId = 'documentId' in request && request.documentId ? { documentId: request.documentId } : {};
+    return uploadEvent({ ...input, ...documentId, converted: await convertUpload(input) });
   } catch (error) {
     if (!(error instanceof PipelineRejection)) throw error;
     // Within the limit as uploaded, the text converted from it (or the PDF's pages) may not be: the message says which.

@@ -133,7 +133,11 @@ export class RunsController {
   }
 
   @Get('audits/:auditRunId')
-  @ApiOperation({ summary: 'An audit report', description: '`?format=md` gives the Markdown report.' })
+  @ApiOperation({
+    summary: 'An audit report',
+    description:
+      '`?format=md` gives the Markdown report. The JSON report carries `stale`: null, or `{ since, reason, staleExamples, revisions }` when a later version of a document changed clauses that the audited dataset version’s examples cite (the Markdown report then opens with a "Stale audit" line).',
+  })
   @ApiParam({ name: 'auditRunId' })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'md'] })
   @ApiOkResponse({ description: 'The report (audit/report.v1 JSON, or Markdown)' })

@@ -32,7 +32,9 @@ export type CreateContextRequest = z.infer<typeof CreateContextRequest>;
 /** Body of POST /v1/contexts/{contextId}/datasets. */
 export const GenerateDatasetRequest = z
   .object({
-    documentId: Id.optional().describe('The framed document to generate from; by default the context’s most recent one'),
+    documentId: Id.optional().describe(
+      'Generate from this framed document only; by default from every document of the context, each at its current version',
+    ),
     seed: z
       .number()
       .int()
@@ -41,6 +43,12 @@ export const GenerateDatasetRequest = z
       .default(42)
       .describe('Seed of the template choices and of the split: same seed, same dataset version'),
     heldOutRatio: z.number().min(0.05).max(0.5).default(0.1).describe('Share of distinct questions held out for the audit'),
+    full: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Regenerate every example. By default, after a version with the same settings, examples whose clauses are unchanged are kept verbatim and only those of added, changed and renumbered clauses are generated (the answer’s `incremental` counts kept / regenerated / dropped)',
+      ),
   })
   .strict();
 export type GenerateDatasetRequest = z.infer<typeof GenerateDatasetRequest>;

@@ -191,7 +191,7 @@ describe('gateway forwarding to the owning services', () => {
       detail: 'the framer service answered HTTP 500: disk full',
       service: 'framer',
     });
-    expect(framer.seen.at(-1)?.body).toEqual({ seed: 42, heldOutRatio: 0.1 });
+    expect(framer.seen.at(-1)?.body).toEqual({ seed: 42, heldOutRatio: 0.1, full: false });
   });
 
   it('forwards a run request with its defaults, and reports as Markdown', async () => {

@@ -1,7 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCloudEvent, CLAUSES_INDEXED_V1, DOCUMENT_FRAMED_V1, type CloudEvent, type DocumentFramedV1 } from '@studio/contracts';
+import {
+  buildCloudEvent,
+  CLAUSES_INDEXED_V1,
+  DOCUMENT_FRAMED_V1,
+  DOCUMENT_REVISED_V1,
+  type CloudEvent,
+  type DocumentFramedV1,
+  type DocumentRevisedV1,
+} from '@studio/contracts';
 import { ExactVectorIndex, InMemoryArtifactStore, InProcessEventBus, SqliteStore } from '@studio/inproc';
 import { CLAUSE_INDEXES, retrieveClauses, type ClauseRecord } from '@studio/pipeline';
 import { tenantId, type LlmClient } from '@studio/ports';
@@ -94,5 +102,38 @@ describe('the ontology indexes the clauses a framed event points to', () => {
     await bus.idle();
     expect(indexed).toEqual([]);
     expect(await store.repository(CLAUSE_INDEXES).count(tenantId('acme'))).toBe(0);
+  });
+
+  it('removes the clauses a revision replaced from the index, so retrieval finds current clauses only', async () => {
+    await handler().onDocumentFramed(await framed());
+    const acme = tenantId('acme');
+    const ask = async () =>
+      (await retrieveClauses({ llm, vectors, embeddingModel: 'emb' }, { tenant: acme, contextId: 'ctx-1' }, 'a cash gift?', 3)).map(
+        (h) => h.numbering,
+      );
+    expect(await ask()).toContain('1.1');
+    const revised = buildCloudEvent<DocumentRevisedV1>({
+      topic: DOCUMENT_REVISED_V1,
+      source: '/studio/framer',
+      tenantId: 'acme',
+      contextId: 'ctx-1',
+      data: {
+        version: 'v1',
+        contextId: 'ctx-1',
+        documentId: 'doc-1',
+        fromVersion: 1,
+        toVersion: 2,
+        fromSha256: 'a'.repeat(64),
+        toSha256: 'b'.repeat(64),
+        summary: { unchanged: 2, moved: 0, changed: 0, added: 0, removed: 1 },
+        staleClauseIds: [clauses[0]?.id as string],
+        addedClauseIds: [],
+        staleDatasetVersions: [],
+      },
+    });
+    await handler().onDocumentRevised(revised);
+    await handler().onDocumentRevised(revised); // redelivered: nothing more to remove
+    expect(await ask()).toEqual(expect.arrayContaining(['1.2', '2.1']));
+    expect(await ask()).not.toContain('1.1');
   });
 });

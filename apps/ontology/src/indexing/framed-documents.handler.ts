@@ -1,8 +1,15 @@
 import { Controller, Inject, Logger, UseFilters } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { DOCUMENT_FRAMED_V1, type CloudEvent, type DocumentFramedV1 } from '@studio/contracts';
+import { DOCUMENT_FRAMED_V1, DOCUMENT_REVISED_V1, type CloudEvent, type DocumentFramedV1, type DocumentRevisedV1 } from '@studio/contracts';
 import { EventBusExceptionFilter, PUBLISHING, type Publishing } from '@studio/nest';
-import { indexDocumentClauses, readClauses, type ArtifactStore, type ClauseIndexRecord, type RetrievalPorts } from '@studio/pipeline';
+import {
+  forgetStaleClauses,
+  indexDocumentClauses,
+  readClauses,
+  type ArtifactStore,
+  type ClauseIndexRecord,
+  type RetrievalPorts,
+} from '@studio/pipeline';
 import { tenantId, type Repository } from '@studio/ports';
 import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, RETRIEVAL_PORTS } from '../ontology.ports';
 
@@ -34,5 +41,25 @@ export class FramedDocumentsHandler {
       { tenant: tenantId(event.tenantid), contextId, documentId, documentSha256, clauses },
     );
     this.logger.log({ msg: 'clauses indexed', tenantId: event.tenantid, contextId, documentId, clauses: result.indexed });
+  }
+
+  /** A new version of a document replaced some clauses: they leave the retrieval index (the new ones came with its framed event). */
+  @EventPattern(DOCUMENT_REVISED_V1)
+  async onDocumentRevised(@Payload() event: CloudEvent<DocumentRevisedV1>): Promise<void> {
+    const forgotten = await forgetStaleClauses(
+      { ...this.retrieval, repos: { clauseIndexes: this.indexes } },
+      tenantId(event.tenantid),
+      event.data,
+    );
+    const { contextId, documentId, toVersion } = event.data;
+    if (forgotten > 0)
+      this.logger.log({
+        msg: 'stale clauses removed from the index',
+        tenantId: event.tenantid,
+        contextId,
+        documentId,
+        toVersion,
+        clauses: forgotten,
+      });
   }
 }

@@ -1,4 +1,4 @@
-import { overheadShare } from './summary';
+import { describeDifferences, overheadShare, renderSummary, type AlignSummary } from './summary';
 
 describe('overheadShare', () => {
   it('is the wall time outside the model runtime as a share of the total', () => {
@@ -11,5 +11,78 @@ describe('overheadShare', () => {
     });
     expect(r).toEqual({ modelMs: 880, overheadMs: 120, share: 0.12 });
     expect(overheadShare({ totalMs: 0, timings: [] }).share).toBe(0);
+  });
+});
+
+describe('the summary of a run that framed a new version of a document', () => {
+  const dataset: AlignSummary['dataset'] = {
+    id: 'ds-ctx-2',
+    contextId: 'ctx',
+    sha256: 'a'.repeat(64),
+    documentId: 'policy',
+    documentSha256: 'b'.repeat(64),
+    systemPrompt: 'Follow the rules.',
+    train: { uri: 'file:///d/train.jsonl', sha256: 'c'.repeat(64), examples: 40 },
+    heldOut: { uri: 'file:///d/held-out.jsonl', sha256: 'd'.repeat(64), examples: 5 },
+    examplesByKind: { qa: 45 },
+    clauseCoverage: 0.9,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    documents: [{ documentId: 'policy', version: 2, sha256: 'b'.repeat(64) }],
+    examplesUri: 'file:///d/examples.json',
+    settingsSha256: 'e'.repeat(64),
+    incremental: { fromDatasetVersionId: 'ds-ctx-1', kept: 38, regenerated: 7, dropped: 6 },
+  };
+  const summary: AlignSummary = {
+    contextId: 'ctx',
+    dataDir: '/tmp/studio',
+    document: {
+      id: 'policy',
+      version: 2,
+      revised: {
+        previousVersion: 1,
+        changes: { unchanged: 3, moved: 1, changed: 1, added: 1, removed: 1 },
+        differences: [
+          { type: 'added', from: null, to: '1.2' },
+          { type: 'changed', from: '1.2', to: '1.3' },
+          { type: 'moved', from: '1.3', to: '1.4' },
+          { type: 'removed', from: '2.3', to: null },
+        ],
+        staleAudits: 1,
+      },
+    },
+    clauses: 6,
+    statements: 6,
+    statementsByKind: { obligation: 3, prohibition: 2, permission: 1, exception: 0, definition: 0 },
+    seeds: 1,
+    dataset,
+    datasetCreated: true,
+    timings: [],
+    totalMs: 10,
+    training: null,
+    audit: null,
+    events: {},
+  };
+
+  it('prints the version, the clause changes, the stale audits and what the dataset kept, regenerated and dropped', () => {
+    const text = renderSummary(summary);
+    expect(text).toMatch(/document +policy version 2 \(revises version 1: 1 added, 1 changed, 1 moved, 1 removed, 3 unchanged clauses\)/);
+    expect(text).toMatch(/changes +added §1\.2, changed §1\.3 \(was §1\.2\), moved §1\.3 → §1\.4, removed §2\.3/);
+    expect(text).toMatch(/stale audits +1 earlier audit marked stale \(its dataset cites changed clauses\)/);
+    expect(text).toMatch(/incremental +from ds-ctx-1: 38 kept, 7 regenerated, 6 dropped examples/);
+  });
+
+  it('prints a first version without a diff', () => {
+    const text = renderSummary({
+      ...summary,
+      document: { id: 'policy', version: 1, revised: null },
+      dataset: { ...dataset, incremental: null },
+    });
+    expect(text).toMatch(/document +policy version 1\n/);
+    expect(text).not.toMatch(/changes|stale audits|incremental/);
+  });
+
+  it('shortens a long list of differences', () => {
+    const many = Array.from({ length: 12 }, (_, i) => ({ type: 'added' as const, from: null, to: `${i + 1}` }));
+    expect(describeDifferences(many)).toBe('added §1, added §2, added §3, added §4, added §5, added §6, added §7, added §8, … and 4 more');
   });
 });

@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import type { AuditReportV1 } from '@studio/auditing';
 import type { TrainingHyperparameters } from '@studio/contracts';
 import type { NormativeKind } from '@studio/framing';
-import { lossTrend, type DatasetVersionRecord, type StageTiming } from '@studio/pipeline';
+import { citeClause, describeClauseDiff } from '@studio/framing';
+import { describeIncremental, lossTrend, type DatasetVersionRecord, type DocumentVersionRecord, type StageTiming } from '@studio/pipeline';
 import { formatDuration } from './progress';
 
 export type { StageTiming };
@@ -10,6 +11,17 @@ export type { StageTiming };
 export interface AlignSummary {
   contextId: string;
   dataDir: string;
+  /** The policy document and the version this run framed; `revised` when it is a new version of a document framed before in the data folder. */
+  document?: {
+    id: string;
+    version: number | null;
+    revised: {
+      previousVersion: number;
+      changes: NonNullable<DocumentVersionRecord['changes']>;
+      differences: Array<{ type: 'moved' | 'changed' | 'added' | 'removed'; from: string | null; to: string | null }>;
+      staleAudits: number;
+    } | null;
+  };
   clauses: number;
   statements: number;
   statementsByKind: Record<NormativeKind, number>;
@@ -58,6 +70,21 @@ function pathOf(uri: string): string {
   return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
 }
 
+/** "changed §1.3 (was §1.2), added §1.2, removed §2.3, moved §1.3 → §1.4", the first `max` of them. */
+export function describeDifferences(
+  differences: ReadonlyArray<{ type: 'moved' | 'changed' | 'added' | 'removed'; from: string | null; to: string | null }>,
+  max = 8,
+): string {
+  const one = (d: (typeof differences)[number]): string => {
+    if (d.type === 'added') return `added ${citeClause(d.to ?? '?')}`;
+    if (d.type === 'removed') return `removed ${citeClause(d.from ?? '?')}`;
+    if (d.type === 'moved') return `moved ${citeClause(d.from ?? '?')} → ${citeClause(d.to ?? '?')}`;
+    return d.from === d.to ? `changed ${citeClause(d.to ?? '?')}` : `changed ${citeClause(d.to ?? '?')} (was ${citeClause(d.from ?? '?')})`;
+  };
+  const shown = differences.slice(0, max).map(one).join(', ');
+  return differences.length > max ? `${shown}, … and ${differences.length - max} more` : shown;
+}
+
 /** The closing summary printed after a run. */
 export function renderSummary(summary: AlignSummary): string {
   const { dataset } = summary;
@@ -66,7 +93,24 @@ export function renderSummary(summary: AlignSummary): string {
     .map(([k, n]) => `${n} ${k}`)
     .join(', ');
   const lines: string[] = ['', `== studio align: ${summary.contextId} ==`];
-  const rows: string[][] = [
+  const rows: string[][] = [];
+  const doc = summary.document;
+  if (doc) {
+    const revised = doc.revised;
+    rows.push([
+      'document',
+      `${doc.id}${doc.version !== null ? ` version ${doc.version}` : ''}${revised ? ` (revises version ${revised.previousVersion}: ${describeClauseDiff(revised.changes)} clauses)` : ''}`,
+    ]);
+    if (revised && revised.differences.length > 0) rows.push(['changes', describeDifferences(revised.differences)]);
+    if (revised && revised.staleAudits > 0)
+      rows.push([
+        'stale audits',
+        revised.staleAudits === 1
+          ? '1 earlier audit marked stale (its dataset cites changed clauses)'
+          : `${revised.staleAudits} earlier audits marked stale (their datasets cite changed clauses)`,
+      ]);
+  }
+  rows.push(
     ['clauses', String(summary.clauses)],
     ['statements', `${summary.statements}${kinds ? ` (${kinds})` : ''}`],
     [
@@ -74,7 +118,9 @@ export function renderSummary(summary: AlignSummary): string {
       `${dataset.train.examples + dataset.heldOut.examples} (train ${dataset.train.examples} / held-out ${dataset.heldOut.examples}; ${summary.seeds} seeds${summary.seedsDropped ? `, ${summary.seedsDropped} seed pairs dropped (no matching clause)` : ''})`,
     ],
     ['dataset', `${dataset.id} sha256 ${dataset.sha256.slice(0, 16)}… clause coverage ${pct(dataset.clauseCoverage)}`],
-  ];
+  );
+  if (dataset.incremental)
+    rows.push(['incremental', `from ${dataset.incremental.fromDatasetVersionId}: ${describeIncremental(dataset.incremental)} examples`]);
   if (summary.training) {
     const t = summary.training;
     const trend = lossTrend(t.losses);

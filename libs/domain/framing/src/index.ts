@@ -16,3 +16,4 @@ export * from './lib/validate';
 export * from './lib/values';
 export * from './lib/gold';
 export * from './lib/formats';
+export * from './lib/clause-diff';

@@ -3,6 +3,7 @@
 export * from './lib/align';
 export * from './lib/audit';
 export * from './lib/context-values';
+export * from './lib/document-versions';
 export * from './lib/erase';
 export * from './lib/events';
 export * from './lib/frame';

@@ -9,17 +9,36 @@ export const DatasetSplitInfo = z.object({
   examples: NonNegativeInt,
 });
 
+export const DatasetDocument = z.object({ documentId: Id, version: z.number().int().min(1).nullable(), sha256: Sha256 });
+export type DatasetDocument = z.infer<typeof DatasetDocument>;
+
+/** How a version was derived from the previous one after documents changed; null when generated in full. */
+export const IncrementalGeneration = z.object({
+  fromDatasetVersionId: Id,
+  kept: NonNegativeInt.describe('Examples of the previous version kept verbatim: all their clauses are unchanged'),
+  regenerated: NonNegativeInt.describe('Examples generated for added, changed and renumbered clauses'),
+  dropped: NonNegativeInt.describe('Examples of the previous version left out: they cite a changed, removed or renumbered clause'),
+});
+export type IncrementalGeneration = z.infer<typeof IncrementalGeneration>;
+
 export const DatasetVersionPublishedV1 = z.object({
   version: z.literal('v1'),
   contextId: ContextId,
   datasetVersionId: Id,
   sha256: Sha256.describe('Content hash of the whole version'),
-  documentId: Id.describe('The framed document the version was generated from'),
+  documentId: Id.describe('The framed document the version was generated from (of several: the most recently received)'),
   documentSha256: Sha256,
+  documents: z
+    .array(DatasetDocument)
+    .optional()
+    .describe(
+      'Every document (its current version) whose clauses the version was generated from; absent from older producers: then only documentId',
+    ),
   systemPrompt: z.string().min(1).describe('The system prompt of every example'),
   format: z.enum(['conversational', 'preference']),
   splits: z.object({ train: DatasetSplitInfo, heldOut: DatasetSplitInfo }),
   examplesByKind: z.record(z.string(), NonNegativeInt),
   clauseCoverage: z.number().min(0).max(1).describe('Share of clauses cited by at least one example'),
+  incremental: IncrementalGeneration.nullable().optional(),
 });
 export type DatasetVersionPublishedV1 = z.infer<typeof DatasetVersionPublishedV1>;

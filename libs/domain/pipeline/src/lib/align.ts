@@ -3,10 +3,11 @@ import type { AuditThresholds } from '@studio/auditing';
 import type { ContextValues, MediaType, NormativeKind } from '@studio/framing';
 import type { JobQueue, JobStatus, LlmClient, TenantId, VectorIndex } from '@studio/ports';
 import { auditAdapter, clauseSourceOf, type AuditPorts, type AuditResult, type AuditSettings } from './audit';
-import { frameUploadedDocument, generateDatasetVersion, uploadDocument, type GenerateDatasetResult } from './frame';
-import { indexDocumentClauses, type IndexClausesResult } from './index-clauses';
+import { markStaleAudits } from './document-versions';
+import { frameUploadedDocument, generateDatasetVersion, readClauses, uploadDocument, type GenerateDatasetResult } from './frame';
+import { forgetStaleClauses, indexDocumentClauses, type IndexClausesResult } from './index-clauses';
 import type { AdapterLoader, ArtifactStore, ProgressSink, Publishing, StudioRepositories } from './ports';
-import type { AdapterRecord, ClauseRecord, DocumentRecord } from './records';
+import { clauseIndexId, type AdapterRecord, type ClauseRecord, type DocumentRecord, type DocumentVersionRecord } from './records';
 import { adapterOfRun, requestTraining, trainableDataset, TrainJobResult } from './train';
 
 /** The model endpoint once it is up (it may still be loading while the document is framed). */
@@ -62,6 +63,16 @@ export interface StageTiming {
 
 export interface AlignmentResult {
   document: DocumentRecord;
+  /** The version the upload is (a new one, or the current one for the same bytes again). */
+  version: DocumentVersionRecord | null;
+  /** When the upload revised a framed version: its clause changes, and how many recorded audits it made stale. */
+  revision: {
+    previousVersion: number;
+    changes: DocumentVersionRecord['changes'];
+    /** The clauses that differ, in the new version's order: type and numbering before / after. */
+    differences: Array<{ type: 'moved' | 'changed' | 'added' | 'removed'; from: string | null; to: string | null }>;
+    staleAudits: number;
+  } | null;
   clauses: ClauseRecord[];
   statementsByKind: Record<NormativeKind, number>;
   dataset: GenerateDatasetResult;
@@ -121,13 +132,23 @@ export async function alignToPolicy(
   if (framed.document.status !== 'framed' || framed.statementsByKind === null) {
     throw new Error(`document ${framed.document.id} could not be framed: ${framed.document.error ?? framed.document.status}`);
   }
+  let revision: AlignmentResult['revision'] = null;
+  if (framed.revised && framed.version) {
+    // What the auditor and the ontology do on policy.document.revised in the services.
+    const stale = await markStaleAudits(ports.repos.audits, tenant, framed.revised);
+    await forgetStaleClauses(ports, tenant, framed.revised);
+    const differences = (framed.revision?.diff.entries ?? []).flatMap((e) =>
+      e.type === 'unchanged' ? [] : [{ type: e.type, from: 'from' in e ? e.from.numbering : null, to: 'to' in e ? e.to.numbering : null }],
+    );
+    revision = { previousVersion: framed.revised.fromVersion, changes: framed.version.changes, differences, staleAudits: stale.length };
+  }
   frameSink({ done: 2, total: 3 });
+  // From every document of the context (each at its current version), incrementally after a previous version.
   const dataset = await generateDatasetVersion(
     { ...publishing, repos: ports.repos, artifacts: ports.artifacts },
     {
       tenant,
       contextId,
-      documentId: framed.document.id,
       values: input.values,
       seedsJsonl: input.seedsJsonl,
       seed: input.seed,
@@ -143,6 +164,8 @@ export async function alignToPolicy(
   );
   const result: AlignmentResult = {
     document: framed.document,
+    version: framed.version,
+    revision,
     clauses: framed.clauses,
     statementsByKind: framed.statementsByKind,
     dataset,
@@ -160,13 +183,25 @@ export async function alignToPolicy(
   const waitedMs = elapsed();
   timings.push({ stage: 'runtime start (overlaps frame)', ms: waitedMs, modelMs: waitedMs });
   elapsed = stopwatch();
+  const indexPorts = { ...publishing, llm: models.llm, vectors: ports.vectors, embeddingModel: input.embeddingModel, repos: ports.repos };
   const indexed: IndexClausesResult = (
     await indexDocumentClauses(
-      { ...publishing, llm: models.llm, vectors: ports.vectors, embeddingModel: input.embeddingModel, repos: ports.repos },
+      indexPorts,
       { tenant, contextId, documentId: framed.document.id, documentSha256: framed.document.sha256, clauses: framed.clauses },
       observer.stage('index'),
     )
   ).result;
+  // The context's other documents (framed by earlier runs, perhaps with `studio frame` only) are indexed at their current version.
+  for (const other of await ports.repos.documents.find(tenant, { contextId, status: 'framed' })) {
+    if (other.id === framed.document.id || !other.clausesUri) continue;
+    if (await ports.repos.clauseIndexes.get(tenant, clauseIndexId(other.id, other.sha256))) continue;
+    const clauses = await readClauses(ports.artifacts, other.clausesUri);
+    const more = (
+      await indexDocumentClauses(indexPorts, { tenant, contextId, documentId: other.id, documentSha256: other.sha256, clauses })
+    ).result;
+    indexed.indexed += more.indexed;
+    indexed.embedMs += more.embedMs;
+  }
   timings.push({ stage: 'index', ms: elapsed(), modelMs: indexed.embedMs });
   observer.done('index', timings.at(-1)?.ms ?? 0, `${indexed.indexed} clauses, ${indexed.dimensions} dimensions`);
 
@@ -217,7 +252,7 @@ export async function alignToPolicy(
       vectors: ports.vectors,
       embeddingModel: input.embeddingModel,
       adapters: models.adapters,
-      clauses: clauseSourceOf(ports.repos.clauses),
+      clauses: clauseSourceOf(ports.repos.clauses, { repos: ports.repos, artifacts: ports.artifacts }),
       audits: ports.repos.audits,
       ...(ports.judge ? { judge: ports.judge } : {}),
     },

@@ -10,7 +10,7 @@ import {
   type AuditPorts,
   type AuditSettings,
 } from './audit';
-import { fakeLlm, frameAndPublish, openHarness, TENANT, type Harness } from './fixtures.spec-helper';
+import { fakeLlm, frameAndPublish, openHarness, POLICY, TENANT, type Harness } from './fixtures.spec-helper';
 import { indexClauses, retrieveClauses } from './index-clauses';
 import type { AdapterRecord, ClauseRecord, DatasetVersionRecord } from './records';
 
@@ -78,7 +78,7 @@ describe('audit stage', () => {
     ...h,
     embeddingModel: 'emb',
     adapters: { loadAdapter: async () => undefined },
-    clauses: clauseSourceOf(h.repos.clauses),
+    clauses: clauseSourceOf(h.repos.clauses, { repos: h.repos, artifacts: h.artifacts }),
     audits: h.repos.audits,
     ...extra,
   });
@@ -126,6 +126,26 @@ describe('audit stage', () => {
     expect(h.events.map((e) => e.topic)).toEqual(['audit.run.completed.v1', 'audit.verdict.issued.v1']);
     expect(h.events[1]?.event.data).toMatchObject({ verdict: 'pass', runId: 'run-1', reportUri: result.reportJsonUri });
     expect((await h.repos.audits.get(TENANT, result.record.id))?.verdict).toBe('pass');
+  });
+
+  it('records as stale an audit of a dataset whose examples cite clauses a later document version replaced', async () => {
+    const input = {
+      tenant: TENANT,
+      contextId: 'acme-conduct',
+      dataset: framing.dataset,
+      adapter: adapter(),
+      baseModel: 'base-model',
+      thresholds: parseAuditThresholds({ minCorrectness: 0.8, minFaithfulness: 0.5 }),
+      settings,
+      createdAt: '2026-01-01T00:00:00.000Z',
+    };
+    expect((await auditAdapter(ports(), input)).record.stale).toBeNull();
+    // Version 2 of the document changes clause 1.2: examples on it cite a clause no longer current.
+    await frameAndPublish(h, { policy: POLICY.replace('up to $50', 'up to $25'), heldOutRatio: 0.3 });
+    const stale = (await auditAdapter(ports(), { ...input, createdAt: '2026-02-01T00:00:00.000Z' })).record.stale;
+    expect(stale).toMatchObject({ since: '2026-02-01T00:00:00.000Z', revisions: [] });
+    expect(stale?.staleExamples).toBeGreaterThan(0);
+    expect(stale?.reason).toMatch(/^\d+ of the audited dataset's examples cite clauses that are no longer current$/);
   });
 
   it("adds the LLM judge's grades to every variant when a judge is given", async () => {

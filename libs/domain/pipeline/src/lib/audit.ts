@@ -20,6 +20,7 @@ import {
 import { citeClause } from '@studio/framing';
 import { tenantKey, type ChatMessage, type Repository, type TenantId } from '@studio/ports';
 import { z } from 'zod';
+import { clausesOfDataset, staleReason, type DatasetClausePorts } from './document-versions';
 import { publishEvent } from './events';
 import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from './index-clauses';
 import type { AdapterLoader, PipelinePorts, ProgressSink } from './ports';
@@ -101,14 +102,28 @@ export interface AuditSettings {
   concurrency: number;
 }
 
-/** The clauses of a context as the audit reads them: the framer's repository, or a consumer's snapshot of the framed events. */
+/** The clauses of a context as the audit reads them: the framer's repository or HTTP API. */
 export interface ClauseSource {
+  /** The context's current clauses (those of its documents' current versions). */
   clausesOf(tenant: TenantId, contextId: string): Promise<ClauseRecord[]>;
+  /** The clauses a dataset version was generated from (clausesOfDataset); without it, the current ones stand for them. */
+  clausesOfDataset?(tenant: TenantId, contextId: string, datasetVersionId: string): Promise<ClauseRecord[]>;
 }
 
-/** A clause repository as a clause source. */
-export function clauseSourceOf(clauses: Pick<Repository<ClauseRecord>, 'find'>): ClauseSource {
-  return { clausesOf: (tenant, contextId) => clauses.find(tenant, { contextId }, { sort: { documentId: 1, position: 1 } }) };
+/** A clause repository as a clause source; with the dataset and version repositories and the artifacts, it also reads a dataset's clauses. */
+export function clauseSourceOf(
+  clauses: Pick<Repository<ClauseRecord>, 'find'>,
+  versions?: Omit<DatasetClausePorts, 'repos'> & { repos: Omit<DatasetClausePorts['repos'], 'clauses'> },
+): ClauseSource {
+  return {
+    clausesOf: (tenant, contextId) => clauses.find(tenant, { contextId }, { sort: { documentId: 1, position: 1 } }),
+    ...(versions
+      ? {
+          clausesOfDataset: (tenant: TenantId, contextId: string, datasetVersionId: string) =>
+            clausesOfDataset({ ...versions, repos: { ...versions.repos, clauses } }, tenant, contextId, datasetVersionId),
+        }
+      : {}),
+  };
 }
 
 /** What the audit needs of a dataset version: its splits and system prompt. */
@@ -186,7 +201,11 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
   const heldOut = readConversationalItems(await ports.artifacts.read(dataset.heldOut.uri), dataset.heldOut.uri);
   if (heldOut.length === 0) throw new Error(`dataset ${dataset.id} has no held-out examples to audit`);
   const items = sampleItems(heldOut, settings.maxItems);
-  const clauseRecords = await ports.clauses.clausesOf(tenant, contextId);
+  // The answers are checked against the clauses the dataset was generated from; staleness against the current ones.
+  const currentClauses = await ports.clauses.clausesOf(tenant, contextId);
+  const clauseRecords = ports.clauses.clausesOfDataset
+    ? await ports.clauses.clausesOfDataset(tenant, contextId, dataset.id)
+    : currentClauses;
   const clauses: EvalClause[] = clauseRecords.map((c) => ({ id: c.id, text: c.text, ...(c.title ? { title: c.title } : {}) }));
 
   await ports.adapters.loadAdapter(adapter.id, adapter.artifactDir);
@@ -234,11 +253,15 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
   });
   const train = readConversationalItems(await ports.artifacts.read(dataset.train.uri), dataset.train.uri);
   const auditRunId = auditRunIdFor(adapter.runId, dataset, settings);
+  // Coverage of the context's clauses as they are now: a dataset on replaced clauses covers less of them.
   const coverage = clauseCoverage(
-    clauseRecords.map((c) => c.id),
+    currentClauses.map((c) => c.id),
     [...train, ...heldOut],
   );
   const verdict = decideVerdict(evaluation.scores, input.thresholds, { clauseCoverage: coverage.coverage });
+  // A document revised after the dataset was generated: the dataset's examples on clauses no longer current make the audit stale.
+  const current = new Set(currentClauses.map((c) => c.id));
+  const staleExamples = [...train, ...heldOut].filter((item) => item.clauseIds.some((id) => !current.has(id))).length;
   const report = buildAuditReport({
     meta: {
       contextId,
@@ -270,6 +293,7 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     reportJsonUri: json.uri,
     reportMarkdownUri: markdown.uri,
     createdAt: input.createdAt,
+    stale: staleExamples > 0 ? { since: input.createdAt, reason: staleReason(staleExamples, []), staleExamples, revisions: [] } : null,
   };
   await ports.audits.upsert(tenant, record);
   const source = ports.eventSource ? { source: ports.eventSource } : {};

@@ -83,7 +83,8 @@ describe('framing stage', () => {
     expect(published.splits.heldOut.examples).toBe(inMemory.version.heldOut.length);
     // A consumer's copy of the version, from the event alone, is the framer's record.
     const event = h.events[2]?.event as CloudEvent<DatasetVersionPublishedV1>;
-    expect(datasetVersionOf(event)).toEqual({ ...dataset.dataset, createdAt: event.time });
+    // (What the next version keeps, and the settings it was generated with, are the framer's own.)
+    expect(datasetVersionOf(event)).toEqual({ ...dataset.dataset, createdAt: event.time, examplesUri: null, settingsSha256: null });
   });
 
   it('the framed event points to the clauses, so consumers need not call the framer back', async () => {
@@ -132,12 +133,15 @@ describe('framing stage', () => {
     expect(await h.repos.documents.count(TENANT)).toBe(0);
   });
 
-  it('names an upload by tenant, context and content', () => {
+  it('names an upload by tenant, context and file name: new bytes under the same name are a new version of the same document', () => {
     const a = documentUploadedEvent(upload(POLICY));
-    const b = documentUploadedEvent(upload(POLICY));
+    const b = documentUploadedEvent(upload(POLICY.replace('$50', '$75')));
     const c = documentUploadedEvent({ ...upload(POLICY), contextId: 'other' });
+    const d = documentUploadedEvent({ ...upload(POLICY), filename: 'annex.md' });
     expect(a.data.documentId).toBe(b.data.documentId);
+    expect(a.data.sha256).not.toBe(b.data.sha256);
     expect(a.data.documentId).not.toBe(c.data.documentId);
+    expect(a.data.documentId).not.toBe(d.data.documentId);
     expect(a.type).toBe(`studio.${DOCUMENT_UPLOADED_V1}`);
   });
 

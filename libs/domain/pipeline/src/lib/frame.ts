@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto';
 import {
   DATASET_VERSION_PUBLISHED_V1,
   DOCUMENT_FRAMED_V1,
+  type DatasetDocument,
+  type DocumentRevisedV1,
+  type IncrementalGeneration,
   type DatasetVersionPublishedV1,
   DOCUMENT_UPLOADED_V1,
   buildCloudEvent,
@@ -20,6 +23,7 @@ import {
   normaliseQuestion,
   parseDocument,
   splitDataset,
+  canonicalJson,
   toConversationalJsonl,
   type ContextValues,
   type ConvertedDocument,
@@ -34,17 +38,28 @@ import {
   type TextMediaType,
 } from '@studio/framing';
 import { tenantKey, type Repository, type TenantId } from '@studio/ports';
+import {
+  datasetExamplesFile,
+  mergeDocumentTrees,
+  mergeIncremental,
+  readClauseFile,
+  publishRevision,
+  readDatasetExamples,
+  reviseDocument,
+  type Revision,
+} from './document-versions';
+import { PipelineNotFoundError } from './errors';
 import { publishEvent } from './events';
 import type { ArtifactStore, Publishing } from './ports';
-import { ClauseRecord, type DatasetVersionRecord, type DocumentRecord } from './records';
+import {
+  documentVersionId,
+  type ClauseRecord,
+  type DatasetVersionRecord,
+  type DocumentRecord,
+  type DocumentVersionRecord,
+} from './records';
 
-/** A record the use case was asked about does not exist (an HTTP API answers 404). */
-export class PipelineNotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PipelineNotFoundError';
-  }
-}
+export { PipelineNotFoundError };
 
 function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -53,17 +68,18 @@ function sha256(bytes: Uint8Array | string): string {
 // ---------------------------------------------------------------- upload --------------------
 
 /**
- * The same document (same bytes) uploaded to the same context of the same tenant gets the
- * same id, so a repeated upload is an idempotent re-delivery downstream, not a new document.
+ * A document is named by its file name within the context: uploading the same file name again
+ * to the same context of the same tenant is a new version of the same document (the same bytes
+ * again are an idempotent re-delivery), another file name is another document of the context.
  */
-export function documentIdFor(tenant: TenantId, contextId: string, contentSha256: string): string {
-  return `doc-${sha256(`${tenant}\n${contextId}\n${contentSha256}`).slice(0, 32)}`;
+export function documentIdFor(tenant: TenantId, contextId: string, filename: string): string {
+  return `doc-${sha256(`${tenant}\n${contextId}\n${filename}`).slice(0, 32)}`;
 }
 
 export interface UploadInput {
   tenant: TenantId;
   contextId: string;
-  /** The document id; by default a hash of tenant, context and content (documentIdFor). */
+  /** The document id (a new upload under it is a new version); by default a hash of tenant, context and file name (documentIdFor). */
   documentId?: string;
   filename: string;
   mediaType: MediaType;
@@ -108,7 +124,7 @@ export async function convertUpload(input: Pick<UploadInput, 'content' | 'mediaT
 export function documentUploadedEvent(input: UploadInput & { converted?: ConvertedDocument }): CloudEvent<DocumentUploadedV1> {
   const { tenant, contextId, content, mediaType } = input;
   const contentSha256 = sha256(content);
-  const documentId = input.documentId ?? documentIdFor(tenant, contextId, contentSha256);
+  const documentId = input.documentId ?? documentIdFor(tenant, contextId, input.filename);
   const framed = input.converted ?? (mediaType === 'text/markdown' || mediaType === 'text/plain' ? { content, mediaType } : null);
   if (framed === null) throw new Error(`a ${mediaType} upload is converted (convertUpload) before its event is made`);
   try {
@@ -175,19 +191,17 @@ function clauseRecords(tree: DocumentTree, contextId: string, documentId: string
 
 /** Reads the clauses file a `policy.document.framed` event points to (JSON lines of ClauseRecord). */
 export async function readClauses(artifacts: Pick<ArtifactStore, 'read'>, clausesUri: string): Promise<ClauseRecord[]> {
-  const text = await artifacts.read(clausesUri);
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line, index) => {
-      const parsed = ClauseRecord.safeParse(JSON.parse(line));
-      if (!parsed.success) throw new Error(`${clausesUri}:${index + 1}: not a clause record: ${parsed.error.issues[0]?.message ?? ''}`);
-      return parsed.data;
-    });
+  return readClauseFile(artifacts, clausesUri);
 }
 
 export interface FrameUploadPorts extends Publishing {
-  repos: { documents: Repository<DocumentRecord>; clauses: Repository<ClauseRecord> };
+  repos: {
+    documents: Repository<DocumentRecord>;
+    documentVersions: Repository<DocumentVersionRecord>;
+    clauses: Repository<ClauseRecord>;
+    /** The context's dataset versions, so that a revision names those it makes stale. */
+    datasets?: Pick<Repository<DatasetVersionRecord>, 'find'>;
+  };
   artifacts: ArtifactStore;
 }
 
@@ -195,6 +209,50 @@ export interface FrameUploadResult {
   document: DocumentRecord;
   clauses: ClauseRecord[];
   statementsByKind: Record<NormativeKind, number> | null;
+  /** The version this upload is (null for a redelivery of an upload a later version replaced). */
+  version: DocumentVersionRecord | null;
+  /** How the new version differs from the previous framed one; null for a first version, a re-upload or a rejection. */
+  revision: Revision | null;
+  /** The `policy.document.revised` data published for the revision (stale clauses and dataset versions); null without one. */
+  revised: DocumentRevisedV1 | null;
+}
+
+/** The document's versions so far, newest first; a document framed before versions existed gets its version 1 recorded. */
+async function versionsOf(ports: FrameUploadPorts, tenant: TenantId, before: DocumentRecord | null): Promise<DocumentVersionRecord[]> {
+  if (!before) return [];
+  const versions = await ports.repos.documentVersions.find(
+    tenant,
+    { contextId: before.contextId, documentId: before.id },
+    { sort: { version: -1 }, limit: 1000 },
+  );
+  if (versions.length > 0 || before.status !== 'framed') return versions;
+  const legacy: DocumentVersionRecord = { ...versionFields(before, 1, null), changes: null };
+  await ports.repos.documentVersions.upsert(tenant, legacy);
+  await ports.repos.documents.upsert(tenant, { ...before, version: 1 });
+  return [legacy];
+}
+
+function versionFields(d: DocumentRecord, version: number, previousVersion: number | null): Omit<DocumentVersionRecord, 'changes'> {
+  return {
+    id: documentVersionId(d.id, version),
+    contextId: d.contextId,
+    documentId: d.id,
+    version,
+    filename: d.filename,
+    mediaType: d.mediaType,
+    sha256: d.sha256,
+    sizeBytes: d.sizeBytes,
+    storageUri: d.storageUri,
+    status: d.status === 'framed' ? 'framed' : 'rejected',
+    title: d.title,
+    clauseCount: d.clauseCount,
+    statementCount: d.statementCount,
+    clausesUri: d.clausesUri,
+    error: d.error,
+    previousVersion,
+    receivedAt: d.receivedAt,
+    uploadEventId: d.uploadEventId,
+  };
 }
 
 /**
@@ -202,20 +260,42 @@ export interface FrameUploadResult {
  * artifact store, parses it into clauses with stable ids (document, numbering path, content
  * hash), extracts the normative statements, stores the clauses and the document, and publishes
  * `policy.document.framed` with the clauses' URI, so consumers need not call the framer back.
+ *
+ * Versions: an upload under the id of a framed document with other bytes is its next version.
+ * The new version's clauses replace the old version's in the context (clauses the new version
+ * keeps keep their ids), the clause-level diff is recorded on the version, and
+ * `policy.document.revised` names the changed clauses and the dataset versions they make stale.
+ *
  * Idempotent: the same bytes framed again (a re-upload, a redelivery) re-state the framed event
- * with the same id and do not rewrite the stored clauses. A document that cannot be framed is
- * recorded as rejected, with the reason, and nothing is published.
+ * with the same id and do not rewrite the stored clauses; a redelivered upload that a later
+ * version has replaced changes nothing. A document that cannot be framed is recorded as a
+ * rejected version, with the reason, and nothing is published; an earlier framed version stays current.
  */
 export async function frameUploadedDocument(ports: FrameUploadPorts, event: CloudEvent<DocumentUploadedV1>): Promise<FrameUploadResult> {
   const tenant = event.tenantid as TenantId;
   const { documentId, contextId, sha256: declared, mediaType } = event.data;
   const before = await ports.repos.documents.get(tenant, documentId);
+  if (before && before.contextId !== contextId)
+    throw new Error(
+      `document "${documentId}" belongs to context "${before.contextId}": an upload to context "${contextId}" needs another document id (its clause ids carry it)`,
+    );
+  const versions = await versionsOf(ports, tenant, before);
+  const current = before?.status === 'framed' ? (versions.find((v) => v.version === (before.version ?? 1)) ?? null) : null;
   const unchanged = before?.status === 'framed' && before.sha256 === declared && before.clausesUri !== null;
+  const latest = versions[0]?.version ?? 0;
+  const replayed = versions.find((v) => v.uploadEventId === event.id) ?? null;
+  if (!unchanged && replayed && replayed.version < latest && before) {
+    // A redelivery of an upload that a later one has replaced: the later one stands.
+    const clauses = before.clausesUri ? await readClauses(ports.artifacts, before.clausesUri) : [];
+    return { document: before, clauses, statementsByKind: null, version: null, revision: null, revised: null };
+  }
   const bytes = unchanged
     ? await ports.artifacts.readBytes(before.storageUri)
     : await uploadedBytes(event.data.storageUri, ports.artifacts);
   const actual = sha256(bytes);
   if (actual !== declared) throw new Error(`document ${documentId}: its bytes have sha256 ${actual}, the upload event says ${declared}`);
+  // A redelivery of the latest upload that did not get as far as the document record completes it under its number.
+  const nextVersion = replayed?.version ?? latest + 1;
 
   const received: DocumentRecord = {
     id: documentId,
@@ -233,6 +313,7 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
     error: null,
     receivedAt: event.time,
     uploadEventId: event.id,
+    version: null,
   };
   let tree: DocumentTree;
   try {
@@ -241,15 +322,34 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
   } catch (error) {
     if (!(error instanceof DocumentValidationError)) throw error;
     const rejected: DocumentRecord = { ...received, status: 'rejected', error: `${error.problem}: ${error.message}` };
+    const version: DocumentVersionRecord = {
+      ...versionFields(rejected, nextVersion, current?.version ?? null),
+      storageUri: null,
+      changes: null,
+    };
+    await ports.repos.documentVersions.upsert(tenant, version);
+    if (before?.status === 'framed')
+      return { document: before, clauses: [], statementsByKind: null, version, revision: null, revised: null };
     await ports.repos.documents.upsert(tenant, rejected);
-    return { document: rejected, clauses: [], statementsByKind: null };
+    return { document: rejected, clauses: [], statementsByKind: null, version, revision: null, revised: null };
   }
   const statementsByKind = countStatementsByKind(extractStatements(tree));
   const clauses = clauseRecords(tree, contextId, documentId);
   let document: DocumentRecord;
+  let version: DocumentVersionRecord;
+  let revision: Revision | null = null;
+  let revisedEvent: DocumentRevisedV1 | null = null;
   if (unchanged) {
     // Clause ids are content-addressed: the stored clauses are already these.
     document = { ...before, filename: received.filename, receivedAt: received.receivedAt, uploadEventId: received.uploadEventId };
+    version = current ?? { ...versionFields(document, before.version ?? 1, null), changes: null };
+    const previous = current?.previousVersion ? versions.find((v) => v.version === current.previousVersion) : undefined;
+    if (current && previous?.clausesUri && current.uploadEventId === event.id) {
+      // A redelivery of the upload that made this version: the revision is stated again (same event id).
+      const revised = await reviseDocument(ports, { tenant, previous, current, clauses });
+      revision = revised.revision;
+      revisedEvent = revised.event;
+    }
   } else {
     const stored = await ports.artifacts.putImmutable(
       tenantKey(tenant, `documents/${documentId}/${declared}.${extensionForMediaType(mediaType)}`),
@@ -269,14 +369,24 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
       clauseCount: clauses.length,
       statementCount,
       clausesUri: clausesFile.uri,
+      version: nextVersion,
     };
+    version = { ...versionFields(document, nextVersion, current?.version ?? null), changes: null };
+    if (current) {
+      // Diffs against the old version's clauses file and removes its clauses from the context.
+      const revised = await reviseDocument(ports, { tenant, previous: current, current: version, clauses });
+      revision = revised.revision;
+      revisedEvent = revised.event;
+      version = { ...version, changes: revision.diff.summary };
+    }
+    await ports.repos.documentVersions.upsert(tenant, version);
   }
   await ports.repos.documents.upsert(tenant, document);
   await publishEvent(ports.bus, DOCUMENT_FRAMED_V1, {
     tenant,
     contextId,
     subject: documentId,
-    id: `framed-${documentId}-${declared.slice(0, 16)}`,
+    id: `framed-${documentId}-v${version.version}-${declared.slice(0, 16)}`,
     ...(ports.eventSource ? { source: ports.eventSource } : {}),
     data: {
       version: 'v1',
@@ -290,7 +400,8 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
       clausesUri: document.clausesUri as string,
     },
   });
-  return { document, clauses, statementsByKind };
+  if (revisedEvent) await publishRevision(ports, tenant, revisedEvent);
+  return { document, clauses, statementsByKind, version, revision, revised: revisedEvent };
 }
 
 // ---------------------------------------------------------------- dataset version -----------
@@ -335,6 +446,14 @@ export function frameDocument(input: FramingInput): FramedDocument {
     mediaType: input.mediaType,
     ...(input.maxDocumentBytes ? { maxBytes: input.maxDocumentBytes } : {}),
   });
+  return frameTree(tree, input);
+}
+
+/** What framing needs besides the document: the context, its values and seeds, the seed and the split. */
+export type TreeFramingInput = Pick<FramingInput, 'contextId' | 'values' | 'seedsJsonl' | 'seed' | 'heldOutRatio'>;
+
+/** As `frameDocument`, for a parsed tree (one document's, or a context's documents merged: mergeDocumentTrees). */
+export function frameTree(tree: DocumentTree, input: TreeFramingInput): FramedDocument {
   const statements = extractStatements(tree);
   const generated = generateExamples(tree, statements, { seed: input.seed, values: input.values });
   const imported = input.seedsJsonl ? importSeedsWithReport(input.seedsJsonl, tree, { values: input.values }) : null;
@@ -363,12 +482,14 @@ export interface DatasetPorts extends Publishing {
 export interface GenerateDatasetInput {
   tenant: TenantId;
   contextId: string;
-  /** The framed document to generate from; by default the context's most recently received one. */
+  /** Generate from this framed document only; by default from every framed document of the context (their current versions). */
   documentId?: string | undefined;
   values: ContextValues | null;
   seedsJsonl: string | null;
   seed: number;
   heldOutRatio: number;
+  /** Generate every example anew even when a previous version with the same settings exists (default false). */
+  full?: boolean;
   now?: Date;
 }
 
@@ -379,41 +500,80 @@ export interface GenerateDatasetResult {
   created: boolean;
 }
 
+/** The framed documents a dataset version is generated from: one named document, or all of the context's. */
+async function framedDocumentsOf(ports: DatasetPorts, input: GenerateDatasetInput): Promise<DocumentRecord[]> {
+  const { tenant, contextId } = input;
+  if (input.documentId) {
+    const document = await ports.repos.documents.get(tenant, input.documentId);
+    if (!document || document.contextId !== contextId)
+      throw new PipelineNotFoundError(`document "${input.documentId}" not found in context "${contextId}"`);
+    if (document.status !== 'framed')
+      throw new PipelineNotFoundError(
+        `document "${document.id}" is ${document.status}${document.error ? ` (${document.error})` : ''}, not framed`,
+      );
+    return [document];
+  }
+  const documents = await ports.repos.documents.find(tenant, { contextId, status: 'framed' }, { sort: { receivedAt: -1 }, limit: 1000 });
+  if (documents.length === 0) throw new PipelineNotFoundError(`context "${contextId}" has no framed document yet: upload one first`);
+  return documents;
+}
+
 /**
- * "Generate a dataset version for this context": frames the document with the context's values
- * and seeds, writes the two splits as immutable JSON lines under `datasets/<version id>/`,
- * records the version and publishes `dataset.version.published`. Content addressed: the same
- * document, values, seeds and seed give the same version, written once.
+ * "Generate a dataset version for this context": frames the current versions of the context's
+ * documents (their clauses together) with the context's values and seeds, writes the two
+ * splits as immutable JSON lines under `datasets/<version id>/` (and every example in full, for
+ * the next version), records the version and publishes `dataset.version.published`.
+ *
+ * Incremental: when the context already has a version generated with the same values, seeds,
+ * seed and ratio, its examples on clauses that are still current are kept verbatim and only
+ * the examples of added, changed and renumbered clauses are generated (mergeIncremental); the
+ * record counts kept / regenerated / dropped. Content addressed: the same clauses, values,
+ * seeds and seed give the same version, written once.
  */
 export async function generateDatasetVersion(ports: DatasetPorts, input: GenerateDatasetInput): Promise<GenerateDatasetResult> {
   const { tenant, contextId } = input;
-  const document = input.documentId
-    ? await ports.repos.documents.get(tenant, input.documentId)
-    : ((await ports.repos.documents.find(tenant, { contextId, status: 'framed' }, { sort: { receivedAt: -1 }, limit: 1 }))[0] ?? null);
-  if (!document || document.contextId !== contextId) {
-    throw new PipelineNotFoundError(
-      input.documentId
-        ? `document "${input.documentId}" not found in context "${contextId}"`
-        : `context "${contextId}" has no framed document yet: upload one first`,
-    );
+  const documents = await framedDocumentsOf(ports, input);
+  const trees: DocumentTree[] = [];
+  // Document-id order: the same documents give the same dataset whatever order they were uploaded in.
+  for (const document of [...documents].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    const source = await convertDocument(await ports.artifacts.readBytes(document.storageUri), document.mediaType);
+    trees.push(parseDocument(source.content, { documentId: document.id, mediaType: source.mediaType }));
   }
-  if (document.status !== 'framed') {
-    throw new PipelineNotFoundError(
-      `document "${document.id}" is ${document.status}${document.error ? ` (${document.error})` : ''}, not framed`,
-    );
-  }
-  const source = await convertDocument(await ports.artifacts.readBytes(document.storageUri), document.mediaType);
-  const framed = frameDocument({
+  const tree = mergeDocumentTrees(contextId, trees);
+  const full = frameTree(tree, {
     contextId,
-    documentId: document.id,
-    mediaType: source.mediaType,
-    content: source.content,
     values: input.values,
     seedsJsonl: input.seedsJsonl,
     seed: input.seed,
     heldOutRatio: input.heldOutRatio,
   });
-  const { version } = framed;
+  const clauseIds = tree.clauses.map((c) => c.id);
+  const settingsSha256 = sha256(
+    canonicalJson({
+      values: input.values,
+      seeds: input.seedsJsonl,
+      seed: input.seed,
+      heldOutRatio: input.heldOutRatio,
+      systemPrompt: full.version.systemPrompt,
+    }),
+  );
+  const previous = input.full
+    ? null
+    : ((await ports.repos.datasets.find(tenant, { contextId, settingsSha256 }, { sort: { createdAt: -1 }, limit: 1 }))[0] ?? null);
+  let version = full.version;
+  let incremental: IncrementalGeneration | null = null;
+  if (previous?.examplesUri) {
+    const merged = mergeIncremental({
+      previous: await readDatasetExamples(ports.artifacts, previous.examplesUri),
+      candidates: [...full.version.train, ...full.version.heldOut],
+      clauseIds,
+      heldOutRatio: input.heldOutRatio,
+      seed: input.seed,
+    });
+    version = buildDatasetVersion({ contextId, split: merged.split, clauseIds });
+    incremental = version.id === previous.id ? previous.incremental : { fromDatasetVersionId: previous.id, ...merged.counts };
+  }
+  const framed: FramedDocument = { ...full, version };
   const existing = await ports.repos.datasets.get(tenant, version.id);
   const train = await ports.artifacts.putImmutable(
     tenantKey(tenant, `datasets/${version.id}/train.jsonl`),
@@ -423,18 +583,31 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
     tenantKey(tenant, `datasets/${version.id}/held-out.jsonl`),
     toConversationalJsonl(version.heldOut, version.systemPrompt),
   );
+  const examples = await ports.artifacts.putImmutable(
+    tenantKey(tenant, `datasets/${version.id}/examples.json`),
+    datasetExamplesFile(clauseIds, { train: [...version.train], heldOut: [...version.heldOut] }),
+  );
+  // The most recently received document stands for the version where one document is named.
+  const primary = documents[0] as DocumentRecord;
+  const sources: DatasetDocument[] = [...documents]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((d) => ({ documentId: d.id, version: d.version, sha256: d.sha256 }));
   const dataset: DatasetVersionRecord = {
     id: version.id,
     contextId,
     sha256: version.sha256,
-    documentId: document.id,
-    documentSha256: document.sha256,
+    documentId: primary.id,
+    documentSha256: primary.sha256,
     systemPrompt: version.systemPrompt,
     train: { uri: train.uri, sha256: train.sha256, examples: version.train.length },
     heldOut: { uri: heldOut.uri, sha256: heldOut.sha256, examples: version.heldOut.length },
     examplesByKind: { ...version.examplesByKind },
     clauseCoverage: version.clauseCoverage ?? 0,
     createdAt: existing?.createdAt ?? (input.now ?? new Date()).toISOString(),
+    documents: sources,
+    examplesUri: examples.uri,
+    settingsSha256,
+    incremental,
   };
   await ports.repos.datasets.upsert(tenant, dataset);
   await publishEvent(ports.bus, DATASET_VERSION_PUBLISHED_V1, {
@@ -448,8 +621,9 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
       contextId,
       datasetVersionId: version.id,
       sha256: version.sha256,
-      documentId: document.id,
-      documentSha256: document.sha256,
+      documentId: dataset.documentId,
+      documentSha256: dataset.documentSha256,
+      documents: sources,
       systemPrompt: version.systemPrompt,
       format: 'conversational',
       splits: {
@@ -458,6 +632,7 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
       },
       examplesByKind: dataset.examplesByKind,
       clauseCoverage: dataset.clauseCoverage,
+      incremental,
     },
   });
   return { dataset, framed, created: existing === null };
@@ -478,5 +653,9 @@ export function datasetVersionOf(event: CloudEvent<DatasetVersionPublishedV1>): 
     examplesByKind: d.examplesByKind,
     clauseCoverage: d.clauseCoverage,
     createdAt: event.time,
+    documents: d.documents ?? [{ documentId: d.documentId, version: null, sha256: d.documentSha256 }],
+    examplesUri: null,
+    settingsSha256: null,
+    incremental: d.incremental ?? null,
   };
 }

@@ -1,4 +1,4 @@
-import { CLAUSES_INDEXED_V1, type ClausesIndexedV1 } from '@studio/contracts';
+import { CLAUSES_INDEXED_V1, type ClausesIndexedV1, type DocumentRevisedV1 } from '@studio/contracts';
 import { encodeSparse, type LlmClient, type Repository, type TenantId, type VectorIndex } from '@studio/ports';
 import { citeClause } from '@studio/framing';
 import { publishEvent } from './events';
@@ -158,6 +158,23 @@ export async function indexDocumentClauses(
     data,
   });
   return { record, result };
+}
+
+/**
+ * "Forget the clauses a document revision replaced": deletes from the retrieval index the
+ * clauses of the old version that the new one no longer has (changed, removed, renumbered), so
+ * retrieval grounds answers in current clauses only. Nothing to do where the old version was
+ * never indexed. Idempotent. Returns how many clause vectors were deleted.
+ */
+export async function forgetStaleClauses(
+  ports: Pick<RetrievalPorts, 'vectors'> & { repos: { clauseIndexes: Pick<Repository<ClauseIndexRecord>, 'get'> } },
+  tenant: TenantId,
+  revision: Pick<DocumentRevisedV1, 'contextId' | 'documentId' | 'fromSha256' | 'staleClauseIds'>,
+): Promise<number> {
+  if (revision.staleClauseIds.length === 0) return 0;
+  if (!(await ports.repos.clauseIndexes.get(tenant, clauseIndexId(revision.documentId, revision.fromSha256)))) return 0;
+  await ports.vectors.delete(CLAUSE_COLLECTION, { tenantId: tenant, contextId: revision.contextId, ids: [...revision.staleClauseIds] });
+  return revision.staleClauseIds.length;
 }
 
 /** The index record an `ontology.clauses.indexed` event states (what a consumer such as the instructor keeps). */

@@ -7,6 +7,7 @@ import type {
   ClauseRecord,
   DatasetVersionRecord,
   DocumentRecord,
+  DocumentVersionRecord,
   TrainingRunRecord,
 } from './records';
 
@@ -32,6 +33,7 @@ export interface AdapterLoader {
 
 export interface StudioRepositories {
   documents: Repository<DocumentRecord>;
+  documentVersions: Repository<DocumentVersionRecord>;
   clauses: Repository<ClauseRecord>;
   datasets: Repository<DatasetVersionRecord>;
   runs: Repository<TrainingRunRecord>;

@@ -1,4 +1,16 @@
-import { ContextId, DocumentUploadedV1, Id, IsoTime, Metrics, NonNegativeInt, Sha256, TrainingHyperparameters } from '@studio/contracts';
+import {
+  ClauseChangeCounts,
+  ContextId,
+  DatasetDocument,
+  DocumentUploadedV1,
+  Id,
+  IncrementalGeneration,
+  IsoTime,
+  Metrics,
+  NonNegativeInt,
+  Sha256,
+  TrainingHyperparameters,
+} from '@studio/contracts';
 import type { EntitySpec, Repository } from '@studio/ports';
 import { z } from 'zod';
 
@@ -9,9 +21,13 @@ import { z } from 'zod';
  * so every write is an idempotent upsert.
  */
 
-/** A policy document: where its bytes are, and how far framing got. */
+/**
+ * A policy document of a context, as its current version stands: where its bytes are, and how far
+ * framing got. A context has several documents; an upload with the id of a framed document and
+ * other bytes is a new version of it (DocumentVersionRecord), not a new document.
+ */
 export const DocumentRecord = z.object({
-  id: Id.describe('document id: a hash of tenant, context and content'),
+  id: Id.describe('document id: the declared one, else a hash of tenant, context and file name'),
   contextId: ContextId,
   filename: z.string().min(1),
   mediaType: DocumentUploadedV1.shape.mediaType,
@@ -27,6 +43,8 @@ export const DocumentRecord = z.object({
   error: z.string().nullable().describe('Why a rejected document could not be framed'),
   receivedAt: IsoTime,
   uploadEventId: Id,
+  /** The current (last framed) version; null until one is framed (and in records written before versions existed). */
+  version: z.number().int().min(1).nullable().default(null),
 });
 export type DocumentRecord = z.infer<typeof DocumentRecord>;
 
@@ -35,6 +53,47 @@ export const DOCUMENTS: EntitySpec<DocumentRecord> = {
   schema: DocumentRecord,
   indexes: [{ fields: { contextId: 1, receivedAt: -1 } }],
 };
+
+/**
+ * One version of a document: what was uploaded, whether it was framed, and how its clauses differ
+ * from the version it revises. Versions are numbered 1, 2, … per document; the bytes and clause
+ * files of every version stay in the artifact store, so any two framed versions can be diffed.
+ */
+export const DocumentVersionRecord = z.object({
+  id: Id.describe('<documentId>.v<version>'),
+  contextId: ContextId,
+  documentId: Id,
+  version: z.number().int().min(1),
+  filename: z.string().min(1),
+  mediaType: DocumentUploadedV1.shape.mediaType,
+  sha256: Sha256,
+  sizeBytes: NonNegativeInt,
+  /** Where the version's bytes are kept; null for a rejected upload (nothing of it is stored). */
+  storageUri: z.string().min(1).nullable(),
+  status: z.enum(['framed', 'rejected']),
+  title: z.string().nullable(),
+  clauseCount: NonNegativeInt.nullable(),
+  statementCount: NonNegativeInt.nullable(),
+  clausesUri: z.string().min(1).nullable(),
+  error: z.string().nullable(),
+  /** The framed version this one revises (null for the first framed version). */
+  previousVersion: z.number().int().min(1).nullable(),
+  /** Clause changes against `previousVersion`; null for the first version and for a rejected one. */
+  changes: ClauseChangeCounts.nullable(),
+  receivedAt: IsoTime,
+  uploadEventId: Id,
+});
+export type DocumentVersionRecord = z.infer<typeof DocumentVersionRecord>;
+
+export const DOCUMENT_VERSIONS: EntitySpec<DocumentVersionRecord> = {
+  collection: 'document_versions',
+  schema: DocumentVersionRecord,
+  indexes: [{ fields: { contextId: 1, documentId: 1, version: -1 } }, { fields: { documentId: 1, uploadEventId: 1 } }],
+};
+
+export function documentVersionId(documentId: string, version: number): string {
+  return `${documentId}.v${version}`;
+}
 
 /** A clause of a framed document. Its id is stable: document, numbering path and content hash. */
 export const ClauseRecord = z.object({
@@ -72,6 +131,14 @@ export const DatasetVersionRecord = z.object({
   examplesByKind: z.record(z.string(), NonNegativeInt),
   clauseCoverage: z.number().min(0).max(1),
   createdAt: IsoTime,
+  /** The documents (their current versions) the version was generated from. */
+  documents: z.array(DatasetDocument).default([]),
+  /** Every example in full (JSON lines of { split, example }): what the next version keeps verbatim. Null where only the splits are known. */
+  examplesUri: z.string().min(1).nullable().default(null),
+  /** Hash of what generation depends on besides the clauses (values, seeds, seed, held-out ratio, system prompt). */
+  settingsSha256: Sha256.nullable().default(null),
+  /** How the version was derived from the previous one; null when generated in full. */
+  incremental: IncrementalGeneration.nullable().default(null),
 });
 export type DatasetVersionRecord = z.infer<typeof DatasetVersionRecord>;
 
@@ -162,6 +229,27 @@ export const ADAPTERS: EntitySpec<AdapterRecord> = {
   indexes: [{ fields: { contextId: 1, runId: 1 } }],
 };
 
+/**
+ * Why an audit is stale: its dataset version has examples on clauses that are no longer current
+ * (a document revision changed, removed or renumbered them), so its verdict speaks of rules that
+ * have changed. Set when a revision arrives after the audit, or at the audit itself when the
+ * revision came first.
+ */
+export const AuditStaleness = z.object({
+  since: IsoTime,
+  reason: z.string().min(1),
+  staleExamples: NonNegativeInt.describe('Examples of the audited dataset version that cite a clause no longer current'),
+  revisions: z.array(
+    z.object({
+      documentId: Id,
+      fromVersion: z.number().int().min(1),
+      toVersion: z.number().int().min(2),
+      staleExamples: NonNegativeInt.describe('Examples of the audited dataset version that cite a clause this revision changed'),
+    }),
+  ),
+});
+export type AuditStaleness = z.infer<typeof AuditStaleness>;
+
 export const AuditRunRecord = z.object({
   id: Id,
   contextId: ContextId,
@@ -173,19 +261,22 @@ export const AuditRunRecord = z.object({
   reportJsonUri: z.string().min(1),
   reportMarkdownUri: z.string().min(1),
   createdAt: IsoTime,
+  /** Set when a document of the context changed clauses its dataset version's examples cite: the verdict speaks of rules that no longer hold. */
+  stale: AuditStaleness.nullable().default(null),
 });
 export type AuditRunRecord = z.infer<typeof AuditRunRecord>;
 
 export const AUDIT_RUNS: EntitySpec<AuditRunRecord> = {
   collection: 'audit_runs',
   schema: AuditRunRecord,
-  indexes: [{ fields: { runId: 1, createdAt: -1 } }],
+  indexes: [{ fields: { runId: 1, createdAt: -1 } }, { fields: { contextId: 1, datasetVersionId: 1 } }],
 };
 
 /** Opens each of the pipeline's repositories with `open` (a SQLite store's, a MongoDB database's). */
 export function studioRepositories(open: <T extends { id: string }>(spec: EntitySpec<T>) => Repository<T>) {
   return {
     documents: open(DOCUMENTS),
+    documentVersions: open(DOCUMENT_VERSIONS),
     clauses: open(CLAUSES),
     datasets: open(DATASET_VERSIONS),
     runs: open(TRAINING_RUNS),

@@ -57,6 +57,8 @@ export interface TrainableDataset {
   sha256: string;
   documentId: string;
   documentSha256: string;
+  /** Every document (version) the dataset was generated from; each must be indexed. Absent: only documentId. */
+  documents?: ReadonlyArray<{ documentId: string; sha256: string }>;
   trainUri: string;
   trainSha256: string;
 }
@@ -67,6 +69,7 @@ export function trainableDataset(dataset: DatasetVersionRecord): TrainableDatase
     sha256: dataset.sha256,
     documentId: dataset.documentId,
     documentSha256: dataset.documentSha256,
+    ...(dataset.documents.length > 0 ? { documents: dataset.documents.map((d) => ({ documentId: d.documentId, sha256: d.sha256 })) } : {}),
     trainUri: dataset.train.uri,
     trainSha256: dataset.train.sha256,
   };
@@ -121,8 +124,10 @@ export type RequestTrainingResult =
 export async function requestTraining(ports: RequestTrainingPorts, input: RequestTrainingInput): Promise<RequestTrainingResult> {
   const { tenant, contextId, dataset, baseModel, hyperparameters } = input;
   const now = (input.now ?? new Date()).toISOString();
-  if (!(await ports.repos.clauseIndexes.get(tenant, clauseIndexId(dataset.documentId, dataset.documentSha256)))) {
-    throw new ClauseIndexMissingError(dataset.documentId, dataset.documentSha256);
+  for (const d of dataset.documents ?? [{ documentId: dataset.documentId, sha256: dataset.documentSha256 }]) {
+    if (!(await ports.repos.clauseIndexes.get(tenant, clauseIndexId(d.documentId, d.sha256)))) {
+      throw new ClauseIndexMissingError(d.documentId, d.sha256);
+    }
   }
   const runId = trainingRunId(dataset.sha256, baseModel, hyperparameters);
   const existing = await ports.repos.runs.get(tenant, runId);
