@@ -111,7 +111,7 @@ export function documentName(title: string | null): string {
   if (!t || t.split(' ').length > 8 || /[,;:—–()§]/.test(t)) return 'the rules';
   // The templates say "the rules require", "do the rules oblige": a title must agree with a plural verb.
   const last = t.split(' ').pop() as string;
-  if (!nlp(last.toLowerCase()).has('#Plural')) return 'the rules';
+  if (!nlp(`the ${last.toLowerCase()}`).has('#Plural')) return 'the rules';
   return /^the\s/i.test(t) ? `the ${t.slice(4)}` : `the ${t}`;
 }
 
@@ -655,7 +655,11 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
 
 // ---------------------------------------------------------------- the document's own examples and notes
 
-/** What a worked example's own conclusion says, by label. Negated forms are tried first ("would not violate" is compliant). */
+/**
+ * What a worked example's own conclusion says, by label, tried in this order: "needs more
+ * information" wording, then compliant wording (negated violations first: "would not violate"),
+ * then violating wording. A matched cue is blanked before the next label is tried.
+ */
 const LABEL_CUES: ReadonlyArray<{ label: ScenarioLabel; cue: RegExp }> = [
   {
     label: 'ambiguous',
@@ -663,51 +667,53 @@ const LABEL_CUES: ReadonlyArray<{ label: ScenarioLabel; cue: RegExp }> = [
   },
   {
     label: 'compliant',
-    cue: /\b(?:(?:would|does|did|will) not (?:violate|breach|be (?:a violation|prohibited|improper))|(?:is|are|would be|was) (?:permitted|allowed|not prohibited|proper|appropriate)|may(?! not\b)(?! or may not)|need not|is not required to)\b/i,
+    cue: /\b(?:(?:would|does|did|will) not (?:violate|breach|be (?:a violation|prohibited|improper))|(?:is|are|was|were|would be) (?:permitted|allowed|not prohibited|proper|appropriate)|(?:is|are|was|were|would be) (?:acting )?(?:in line with|consistent with)|complies with|may(?! not\b)(?! or may not)|need not|is not required to)\b/i,
   },
   {
     label: 'violating',
-    cue: /\b(?:(?:would|does|did|will) (?:violate|breach|be (?:a violation|prohibited|improper))|violates|(?:is|are|would be|was) (?:prohibited|not permitted|not allowed|improper)|may not|must not|shall not|cannot|could not|is required to|must|shall)\b/i,
+    cue: /\b(?:(?:would|does|did|will) (?:violate|breach|be (?:a violation|prohibited|improper))|violates|(?:is|are|was|were|would be) (?:prohibited|not permitted|not allowed|improper)|may not|must not|shall not|cannot|could not)\b/i,
   },
 ];
-/** The label of a worked example's own heading ("Example 1 to paragraph (b):", "Note:"), dropped from the scenario. */
+/** "may not be penalised": a passive prohibition protects the subject, it judges nothing it did. */
+const PASSIVE_PROHIBITION = /\b(?:may|must|shall|can) ?not be \w+(?:ed|en)\b/gi;
+/** A worked example's own heading ("Example 1 to paragraph (b):", "Note:"), dropped from the scenario. */
 const EXAMPLE_HEADING = /^(?:example|note|illustration)s?\b[^:.]{0,60}[:.]\s*/i;
+/** A conclusion about another case than the one described ("If the app competed …, it would be prohibited"). */
+const HYPOTHETICAL = /^(?:if|had|were|should|unless|where|when)\b/i;
+
+/** The labels a sentence's wording gives. */
+function labelsOf(sentence: string): Set<ScenarioLabel> {
+  const found = new Set<ScenarioLabel>();
+  let rest = sentence.replace(PASSIVE_PROHIBITION, ' ');
+  for (const { label, cue } of LABEL_CUES) {
+    if (cue.test(rest)) {
+      found.add(label);
+      rest = rest.replace(new RegExp(cue.source, 'gi'), ' ');
+    }
+  }
+  return found;
+}
 
 /**
- * A worked example or note of the document as a labelled scenario: the facts (its sentences with no
- * conclusion in them) become the question, its conclusion the answer. The label comes from the
- * conclusion's own wording; where no cue or cues of more than one label appear, there is no label.
+ * A worked example or note of the document as a labelled scenario: its facts (every sentence but
+ * the last) become the question, its last sentence, the conclusion, the answer. The label comes
+ * from the conclusion's own wording. Left undecided (and out of the data) where the conclusion
+ * carries no cue or cues of more than one label, where it is about another case ("If …"), or where
+ * the facts already carry a judgement of their own (the example interleaves reasoning).
  */
 export function documentExampleScenario(clause: Clause, doc: string, cite: string, r: Random): { draft: Draft } | { undecided: string } {
   const text = collapseWhitespace(clause.text.replace(EXAMPLE_HEADING, ''));
   const sentences = splitSentences(text);
-  const labelsOf = (sentence: string): Set<ScenarioLabel> => {
-    const found = new Set<ScenarioLabel>();
-    let rest = sentence;
-    for (const { label, cue } of LABEL_CUES) {
-      if (cue.test(rest)) {
-        found.add(label);
-        rest = rest.replace(new RegExp(cue.source, 'gi'), ' ');
-      }
-    }
-    return found;
-  };
-  // The conclusion is the last sentence that carries a cue; the facts are what comes before it.
-  let at = -1;
-  for (let i = sentences.length - 1; i >= 0; i--) {
-    if (labelsOf(sentences[i] as string).size > 0) {
-      at = i;
-      break;
-    }
-  }
-  if (at < 0) return { undecided: 'no conclusion wording' };
-  const labels = labelsOf(sentences[at] as string);
-  if (labels.size !== 1) return { undecided: `conclusion reads as ${[...labels].join(' and ')}` };
-  const facts = sentences.slice(0, at);
-  if (facts.length === 0) return { undecided: 'no facts before the conclusion' };
+  const conclusion = sentences[sentences.length - 1];
+  const facts = sentences.slice(0, -1);
+  if (conclusion === undefined || facts.length === 0) return { undecided: 'no facts before a conclusion' };
+  if (HYPOTHETICAL.test(conclusion)) return { undecided: 'the conclusion is about another case' };
+  const labels = labelsOf(conclusion);
+  if (labels.size === 0) return { undecided: 'no conclusion wording' };
+  if (labels.size > 1) return { undecided: `the conclusion reads as ${[...labels].join(' and ')}` };
+  if (facts.some((f) => labelsOf(f).size > 0)) return { undecided: 'the facts carry a judgement of their own' };
   const label = [...labels][0] as ScenarioLabel;
-  const conclusion = sentences.slice(at).join(' ');
-  const question = `${facts.join(' ')} ${r.pick([`Is this consistent with ${doc}?`, `How do ${doc} apply here?`, `Does this comply with ${doc}?`])}`;
+  const question = `${facts.join(' ')} ${r.pick([`Is this consistent with ${doc}?`, `Does this comply with ${doc}?`, `Is this allowed under ${doc}?`])}`;
   const lead =
     label === 'compliant'
       ? `Yes, this is consistent with ${doc}.`

@@ -14,7 +14,8 @@ function lexicalTags(word: string): string[] {
 }
 
 const isInfinitive = (word: string): boolean => lexicalTags(word).includes('Infinitive');
-const isAdverb = (word: string): boolean => lexicalTags(word).includes('Adverb');
+/** A manner adverb before a verb ("promptly notify"); "such", "only" and the like are no part of a verb phrase. */
+const isAdverb = (word: string): boolean => /ly$/.test(word) && lexicalTags(word).includes('Adverb');
 
 /** A verb's forms, from compromise's conjugator, for a word known to be an infinitive. */
 function conjugate(infinitive: string): { past: string; present: string } | null {

@@ -182,6 +182,18 @@ function openEnd(question: string): string | null {
   return m[0];
 }
 
+/**
+ * A sentence with no verb: compromise reads none in the sentence, and no word of it is a verb in
+ * compromise's lexicon either (the tagger reads "A relative asks …" with "asks" as a plural noun).
+ */
+function verbless(sentence: string): boolean {
+  if (nlp(sentence).has('#Verb')) return false;
+  return !sentence
+    .split(/\s+/)
+    .map((w) => w.replace(/[^A-Za-z'-]/g, ''))
+    .some((w) => w.length > 0 && tagsOf(w).includes('Verb'));
+}
+
 /** Checks shared by questions and answers: references left hanging and sentences cut at an abbreviation. */
 function proseProblem(text: string): IllFormed | null {
   if (unbalancedParenthesis(text)) return { reason: 'cut-abbreviation', detail: text.slice(Math.max(0, text.lastIndexOf('(') - 20)) };
@@ -220,7 +232,7 @@ export function questionProblem(question: string): IllFormed | null {
   const tail = verblessTail(last);
   if (tail !== null) return { reason: 'fragment', detail: tail };
   for (const sentence of sentences) {
-    if (!nlp(sentence).has('#Verb')) return { reason: 'fragment', detail: sentence.slice(0, 40) };
+    if (verbless(sentence)) return { reason: 'fragment', detail: sentence.slice(0, 40) };
   }
   return proseProblem(text);
 }
