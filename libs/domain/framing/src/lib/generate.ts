@@ -66,6 +66,12 @@ interface Frame {
   resolved: boolean;
   /** The bound actor; null for passive rules and for actors no template can render. */
   actor: Actor | null;
+  /**
+   * True when the document gives this actor a permission to act ("A covered entity may disclose …"):
+   * it is someone who can want, decide, be asked and refuse, not a thing the rules describe ("A
+   * Gift … may not exceed $25", "The notice must contain …").
+   */
+  agentive: boolean;
   /** The action with its condition as one phrase ("accept any Gift with a value above $500"). */
   act: string;
   /** True when the action is a verb phrase in its base form (read by compromise), not passive. */
@@ -92,6 +98,9 @@ type Template = (f: Frame, r: Random) => Draft | null;
 const NEGATED_OBLIGATION = /not (?:required|obliged|obligated|expected) to|need(?:s)? not|not (?:need|have) to/;
 const CLAUSE_CONDITION = /^(?:if|when|whenever|where|once|provided that|as long as)\s+/i;
 const DETERMINER = /^(?:A|An|The|Any|All|Every|Each|No|Such|These|Those|This|That)\b/;
+/** Words that open an adverbial phrase before a sentence's subject. */
+const OPENER =
+  /^(?:in|notwithstanding|except|as|if|for|under|when|where|whenever|subject|pursuant|consistent|unless|upon|after|before|with|without|although|because|while|during|other than|to the extent|once|by)\b/i;
 /** Words a noun phrase cannot end with: the actor was cut inside a clause ("A person who", "… and that"). */
 const OPEN_ENDING =
   /\b(?:as follows|the following|if|when|unless|where|whether|because|except|who|whom|whose|that|which|to|of|and|or|the|a|an|has|have|had|is|are|was|were|be|been|by|for|with|in|on|at|from)$/i;
@@ -124,12 +133,15 @@ export function documentName(title: string | null): string {
  */
 export function renderActor(raw: string | null): Actor | null {
   if (raw === null) return null;
+  // A run-in heading or designator before the noun phrase: what follows the last ":", ". (i)", "—".
   const parts = collapseWhitespace(raw.replace(/[*_]/g, ''))
-    .split(/[,:;]\s+|\.\s+(?=\(?[A-Za-z0-9])|—|-(?=\()|\)\s+(?=[A-Z])/)
+    .split(/:\s+|\.\s+(?=\(?[A-Za-z0-9])|—|-(?=\()|\)\s+(?=[A-Z])/)
     .map((p) => p.trim())
     .filter(Boolean);
-  let np = (parts[parts.length - 1] ?? '').replace(/^\((?:[a-z]{1,4}|\d{1,3}|[A-Z])\)\s*/, '');
-  np = np.replace(/^(?:\((?:[a-z]{1,4}|\d{1,3})\)\s*)+/, '');
+  let np = (parts[parts.length - 1] ?? '').replace(/^(?:\((?:[a-z]{1,4}|\d{1,3}|[A-Z])\)\s*)+/, '');
+  // An opener before the subject ("In accordance with § 164.514(f)(1), the covered entity"): what follows its comma.
+  // A comma elsewhere belongs to the phrase ("Employees who are contacted by a journalist, an analyst or …").
+  while (OPENER.test(np) && np.includes(', ')) np = np.slice(np.indexOf(', ') + 2).trim();
   if (!np || np.split(/\s+/).length > 10 || OPEN_ENDING.test(np)) return null;
   if (!/^(?:[Aa]n?|[Tt]he|[Aa]ny|[Ee]ach|[Ee]very|[Aa]ll)\s|^[A-Z][a-z]/.test(np)) return null;
   if (/^(?:No|Nothing|None|Such|This|These|Those|That|It|They|If|When|Where|Unless|Except|For|In|As|Under)\b/.test(np)) return null;
@@ -141,6 +153,23 @@ export function renderActor(raw: string | null): Actor | null {
     np: inSentence(np),
     one: /\s(?:who|whom|whose|that|which)\s/.test(np) && !/^(?:an?|the|any|each|every)\s/i.test(np) ? null : oneOf(np),
   };
+}
+
+/** The key an actor is known by across statements: one of them, lower case ("a covered entity"). */
+function actorKey(actor: Actor): string {
+  return (actor.one ?? actor.np).toLowerCase();
+}
+
+/** The actors the document permits to act: statements of kind permission with an active verb phrase. */
+function agentsOf(statements: readonly NormativeStatement[]): Set<string> {
+  const agents = new Set<string>();
+  for (const s of statements) {
+    if (s.kind !== 'permission' || s.actionForm !== 'verb') continue;
+    const vp = verbPhrase(s.action);
+    const actor = renderActor(s.actor);
+    if (vp && !vp.verbs.includes('be') && actor) agents.add(actorKey(actor));
+  }
+  return agents;
 }
 
 /** True when compromise reads a finite verb in a noun phrase's head ("the covered entity reasonably believes …"). */
@@ -179,7 +208,7 @@ function earlierText(s: NormativeStatement, clause: Clause, parent: Clause | und
   return before + (sentenceAt > 0 ? body.slice(0, sentenceAt) : '');
 }
 
-function frameOf(s: NormativeStatement, clause: Clause, parent: Clause | undefined, doc: string): Frame {
+function frameOf(s: NormativeStatement, clause: Clause, parent: Clause | undefined, doc: string, agents: ReadonlySet<string>): Frame {
   const earlier = earlierText(s, clause, parent);
   const rule = ruleText(s.sentence);
   const context = [s.actor, s.action, s.condition, s.exception].filter(Boolean).join(' ');
@@ -195,7 +224,8 @@ function frameOf(s: NormativeStatement, clause: Clause, parent: Clause | undefin
   const whole = !OPEN_ENDING.test(act.replace(/[\s.;,:]+$/, ''));
   // A phrase whose "such action" / "that period" names nothing in it, even after resolution, cannot stand in a question.
   const actor = renderActor(s.actor);
-  const reference = danglingReference(collapseWhitespace(`${actor?.np ?? ''} ${act}`));
+  const reference =
+    /\b(?:the following|as follows)\b/i.exec(act)?.[0] ?? danglingReference(collapseWhitespace(`${actor?.np ?? ''} ${act}`));
   const verbal = whole && reference === null && vp !== null && !vp.verbs.includes('be');
   const nounPhrase = nounPhraseOk && reference === null;
   const past = verbal ? pastTenseOf(action) : null;
@@ -210,6 +240,7 @@ function frameOf(s: NormativeStatement, clause: Clause, parent: Clause | undefin
     action,
     condition,
     actor,
+    agentive: actor !== null && agents.has(actorKey(actor)),
     unresolvedReference: reference,
     act,
     verbal,
@@ -289,7 +320,7 @@ const QA_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
         : null;
     },
     (f) =>
-      f.verbal && f.actor?.one
+      f.verbal && f.agentive && f.actor?.one
         ? qa(
             `As ${f.actor.one}, do I have to ${f.act}?`,
             `Yes. ${f.rule} ${f.cite}`,
@@ -345,7 +376,7 @@ const QA_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
         : null;
     },
     (f) =>
-      f.verbal && f.actor?.one
+      f.verbal && f.agentive && f.actor?.one
         ? qa(
             `As ${f.actor.one}, am I allowed to ${f.act}?`,
             `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`,
@@ -519,6 +550,11 @@ function subjectOf(f: Frame): string | null {
   return f.actor?.one ? capitalise(f.actor.one) : null;
 }
 
+/** The subject of a scenario in which it wants, decides, or is asked and refuses: only an agentive actor. */
+function agentOf(f: Frame): string | null {
+  return f.agentive ? subjectOf(f) : null;
+}
+
 const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
   prohibition: [
     (f, r) => {
@@ -532,7 +568,7 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
       );
     },
     (f, r) => {
-      const who = subjectOf(f);
+      const who = agentOf(f);
       if (!who) return null;
       return scenario(
         'compliant',
@@ -542,7 +578,7 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
       );
     },
     (f, r) => {
-      const who = subjectOf(f);
+      const who = agentOf(f);
       if (!who || !f.excBare || !f.excClause) return null;
       return scenario(
         'compliant',
@@ -552,7 +588,7 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
       );
     },
     (f, r) => {
-      const who = subjectOf(f);
+      const who = agentOf(f);
       const unknown = f.excBare && f.excClause ? whetherProposition(f.excBare) : null;
       if (!who || !f.excBare || unknown === null) return null;
       return scenario(
@@ -566,7 +602,7 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
   obligation: [
     (f, r) => {
       const who = subjectOf(f);
-      if (!who) return null;
+      if (!who || (!f.actPast && !f.agentive)) return null;
       return scenario(
         'compliant',
         f.actPast ? `${who} ${f.actPast}. ${closer(f, r)}` : `${who} made sure to ${f.act}. ${closer(f, r)}`,
@@ -579,7 +615,7 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
       if (!who || f.excBare) return null;
       return scenario(
         'violating',
-        `${who} did not ${f.act}, assuming it was optional. ${closer(f, r)}`,
+        `${who} did not ${f.act}${f.agentive ? ', assuming it was optional' : ''}. ${closer(f, r)}`,
         `No, this violates ${f.doc}: it is not optional. ${f.rule} ${f.cite}`,
         `Yes, it is optional, so nothing was done wrong.`,
       );
@@ -613,6 +649,7 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
       const who = subjectOf(f);
       if (!who) return null;
       if (f.negatedObligation) {
+        if (!f.agentive) return null;
         return scenario(
           'compliant',
           `${who} chose not to ${f.act}. ${closer(f, r)}`,
@@ -620,6 +657,7 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
           `No, it is mandatory, so this is a breach.`,
         );
       }
+      if (!f.actPast && !f.agentive) return null;
       return scenario(
         'compliant',
         f.actPast ? `${who} ${f.actPast}. ${closer(f, r)}` : `${who} decided to ${f.act}. ${closer(f, r)}`,
@@ -628,7 +666,7 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
       );
     },
     (f, r) => {
-      const who = subjectOf(f);
+      const who = agentOf(f);
       if (!who || f.negatedObligation || !f.condition) return null;
       const condition = conditionParts(f.condition).content;
       return scenario(
@@ -639,7 +677,7 @@ const SCENARIO_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
       );
     },
     (f, r) => {
-      const who = subjectOf(f);
+      const who = agentOf(f);
       if (!who || f.negatedObligation || !f.excBare || !f.excClause) return null;
       return scenario(
         'violating',
@@ -841,6 +879,7 @@ export function generateExamplesWithReport(
   const qaPer = options.qaPerStatement ?? 2;
   const scenariosPer = options.scenariosPerStatement ?? 2;
   const doc = documentName(tree.title);
+  const agents = agentsOf(statements);
   const clauses = new Map(tree.clauses.map((c) => [c.id, c]));
   const byNumbering = new Map(tree.clauses.map((c) => [c.numbering, c]));
   const out: Example[] = [];
@@ -891,7 +930,7 @@ export function generateExamplesWithReport(
   for (const s of statements) {
     const clause = clauses.get(s.clauseId);
     if (!clause) throw new Error(`statement ${s.id} refers to clause ${s.clauseId}, which is not in document ${tree.documentId}`);
-    const f = frameOf(s, clause, clause.parentId ? clauses.get(clause.parentId) : undefined, doc);
+    const f = frameOf(s, clause, clause.parentId ? clauses.get(clause.parentId) : undefined, doc, agents);
     if (f.resolved) report.resolvedReferences += 1;
     if (!f.ruleWhole) {
       report.notRendered.rule += 1;

@@ -31,6 +31,7 @@ describe('well-formedness gate: the garbling patterns of issue 8', () => {
     ],
     ['A covered entity intends to disclose the information; permitted by law. Is this allowed under the rules?', 'fragment'],
     ['What do the rules require regarding uses or disclosures that?', 'fragment'],
+    ['Must the covered entity comply with the following requirements if it denies the amendment?', 'dangling-reference'],
   ])('question %j → %s', (question, reason) => {
     expect(questionProblem(question)?.reason).toBe(reason);
   });

@@ -227,6 +227,9 @@ export function questionProblem(question: string): IllFormed | null {
   const sentences = sentencesOf(text);
   const last = sentences[sentences.length - 1] ?? text;
   if (!QUESTION_OPENER.test(last)) return { reason: 'not-a-question', detail: last.slice(0, 30) };
+  // "comply with the following requirements" points to a list the question does not carry.
+  const forward = /\b(?:the following|as follows)\b(?![^?]*:)/i.exec(text);
+  if (forward) return { reason: 'dangling-reference', detail: forward[0] };
   const open = openEnd(last);
   if (open) return { reason: 'fragment', detail: open };
   const tail = verblessTail(last);
