@@ -204,20 +204,17 @@ describe('renderActor', () => {
 });
 
 describe("the document's own worked examples and notes", () => {
+  // A clause as the parser makes it, so that the hand-built ones carry every field the model has.
+  const parsed = parseDocument('# Gifts\n\n## 1. Gifts\n\n**1.1** An employee may accept small gifts.\n', { documentId: 'd' })
+    .clauses[0] as Clause;
   const parent: Clause = {
+    ...parsed,
     id: 'd:1.b:000000000001',
-    documentId: 'd',
     numbering: '1.b',
     kind: 'paragraph',
     numbered: true,
-    sectionId: null,
     parentId: null,
-    headingPath: ['1. Gifts'],
     text: 'An employee may accept unsolicited gifts having an aggregate market value of $20 or less per source per occasion.',
-    question: null,
-    answer: null,
-    lineStart: 3,
-    lineEnd: 3,
   };
   const example = (n: number, text: string, kind: Clause['kind'] = 'example'): Clause => ({
     ...parent,

@@ -14,7 +14,7 @@ import {
   verbPhrase,
   whetherProposition,
 } from './phrasing';
-import { capitalise, collapseWhitespace, normaliseQuestion, splitSentences } from './text';
+import { capitalise, collapseWhitespace, lowerFirst, normaliseQuestion, splitSentences } from './text';
 import { ContextValues, valuesForClause } from './values';
 import { answerProblem, emptyReasonCounts, IllFormedReason, readsAsClause, wellFormednessProblem } from './wellformed';
 
@@ -98,6 +98,8 @@ type Template = (f: Frame, r: Random) => Draft | null;
 const NEGATED_OBLIGATION = /not (?:required|obliged|obligated|expected) to|need(?:s)? not|not (?:need|have) to/;
 const CLAUSE_CONDITION = /^(?:if|when|whenever|where|once|provided that|as long as)\s+/i;
 const DETERMINER = /^(?:A|An|The|Any|All|Every|Each|No|Such|These|Those|This|That)\b/;
+/** A designator inside a phrase followed by a capital: an enumeration of sub-items ("(A) The covered entity …"). */
+const INLINE_ENUMERATION = /(?:^|\s)\((?:[a-z]{1,4}|\d{1,3}|[A-Z])\)\s+[A-Z]/;
 /** Words that open an adverbial phrase before a sentence's subject. */
 const OPENER =
   /^(?:in|notwithstanding|except|as|if|for|under|when|where|whenever|subject|pursuant|consistent|unless|upon|after|before|with|without|although|because|while|during|other than|to the extent|once|by)\b/i;
@@ -177,6 +179,11 @@ function headHasVerb(head: string): boolean {
   return nlp(head).has('(#PresentTense|#Modal|#Copula|#Auxiliary)');
 }
 
+/** How an example cites a clause: through `citeClause`, the one place that decides a clause's citation. */
+function citeOf(clause: Clause): string {
+  return citeClause(clause.numbering);
+}
+
 /** Leading paragraph designators of a sentence ("(1) ", "(i)(A) "), which are no part of the rule's prose. */
 const LEADING_DESIGNATORS = /^(?:\((?:[a-z]{1,4}|\d{1,3}|[A-Z])\)\s*)+/;
 
@@ -197,6 +204,24 @@ function ruleText(sentence: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
+/** Cues that read as a verb group between an actor and an action in the base form. */
+const PLAIN_MODALITY =
+  /^(?:may|must|shall|should|will|can|cannot|may not|must not|shall not|should not|will not|(?:is|are) (?:not )?(?:required|permitted|allowed|obliged|expected) to|need not|has the right to|have the right to)$/i;
+
+/**
+ * The rule an answer restates: the statement's own sentence, or, where that sentence is no whole
+ * sentence (a list item that completes its lead-in: "Except for uses and disclosures prohibited
+ * under § 164.502(a)(5)(i), pursuant to … § 164.508;"), the statement restated from its parts as
+ * the document words them: "A covered entity is permitted to use or disclose protected health
+ * information except for …". The sentence as it is where no restatement reads better.
+ */
+function ruleFor(s: NormativeStatement, actor: Actor | null, act: string, exception: string | null): string {
+  const own = ruleText(s.sentence);
+  if (answerProblem(own) === null || s.actionForm !== 'verb' || actor === null || !PLAIN_MODALITY.test(s.modality)) return own;
+  const restated = ruleText(`${capitalise(actor.np)} ${s.modality.toLowerCase()} ${act}${exception ? `, ${exception}` : ''}`);
+  return answerProblem(restated) === null ? restated : own;
+}
+
 /** The clause's text before the statement's action: where "that period" finds "the periods set out in …". */
 function earlierText(s: NormativeStatement, clause: Clause, parent: Clause | undefined): string {
   const body = clause.kind === 'qa' ? (clause.answer ?? clause.text) : clause.text;
@@ -210,20 +235,24 @@ function earlierText(s: NormativeStatement, clause: Clause, parent: Clause | und
 
 function frameOf(s: NormativeStatement, clause: Clause, parent: Clause | undefined, doc: string, agents: ReadonlySet<string>): Frame {
   const earlier = earlierText(s, clause, parent);
-  const rule = ruleText(s.sentence);
   const context = [s.actor, s.action, s.condition, s.exception].filter(Boolean).join(' ');
   const resolve = (text: string): string => resolveDemonstratives(text, earlier, context.replace(text, ' '));
   const action = resolve(s.action);
-  const condition = s.condition ? resolve(s.condition.replace(/;\s+/g, ', ')) : null;
+  // A list item's condition starts as the item does ("Except for …", "When required …"): inside a question it continues the action.
+  const asRead = (c: string): string => (OPENER.test(c) ? lowerFirst(c) : c);
+  const condition = s.condition ? asRead(resolve(s.condition.replace(/;\s+/g, ', '))) : null;
   const exc = s.exception ? resolve(s.exception) : null;
-  const originalCondition = s.condition ? s.condition.replace(/;\s+/g, ', ') : null;
-  const act = condition ? `${action} ${condition}` : action;
-  const nounPhraseOk = s.actionForm === 'noun' && nounActionRenders(action);
+  const originalCondition = s.condition ? asRead(s.condition.replace(/;\s+/g, ', ')) : null;
+  // The extractor may have kept the condition inside the action too ("disclose … pursuant to an agreement under …").
+  const act = condition && !action.toLowerCase().includes(condition.toLowerCase()) ? `${action} ${condition}` : action;
+  const nounPhraseOk = s.actionForm === 'noun' && nounActionRenders(action) && !INLINE_ENUMERATION.test(action);
+  const actor = renderActor(s.actor);
+  const rule = ruleFor(s, actor, act, exc);
   const vp = s.actionForm === 'verb' ? verbPhrase(action) : null;
   // An action or condition cut inside a clause ("… described in this paragraph to") renders no question.
-  const whole = !OPEN_ENDING.test(act.replace(/[\s.;,:]+$/, ''));
+  // So does one that carries an enumeration of its own ("… if: (A) The covered entity is …; (B) …").
+  const whole = !OPEN_ENDING.test(act.replace(/[\s.;,:]+$/, '')) && !INLINE_ENUMERATION.test(act);
   // A phrase whose "such action" / "that period" names nothing in it, even after resolution, cannot stand in a question.
-  const actor = renderActor(s.actor);
   const reference =
     /\b(?:the following|as follows)\b/i.exec(act)?.[0] ?? danglingReference(collapseWhitespace(`${actor?.np ?? ''} ${act}`));
   const verbal = whole && reference === null && vp !== null && !vp.verbs.includes('be');
@@ -233,7 +262,7 @@ function frameOf(s: NormativeStatement, clause: Clause, parent: Clause | undefin
     resolved: action !== s.action || condition !== originalCondition || exc !== s.exception,
     s,
     clause,
-    cite: `(${citeClause(clause.numbering)})`,
+    cite: `(${citeOf(clause)})`,
     doc,
     rule,
     ruleWhole: answerProblem(rule) === null,
@@ -479,7 +508,7 @@ const QA_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
       ),
     (f) =>
       qa(
-        `What does ${citeClause(f.clause.numbering)} of ${f.doc} carve out?`,
+        `What does ${citeOf(f.clause)} of ${f.doc} carve out?`,
         `${f.rule} ${f.cite}`,
         `Nothing; it restates the general rule without any exception.`,
       ),
@@ -957,7 +986,7 @@ export function generateExamplesWithReport(
       const parent = clause.parentId ? clauses.get(clause.parentId) : undefined;
       const cited = parent ? [parent, clause] : [clause];
       const r = seededRandom(deriveSeed(options.seed, clause.id));
-      const made = documentExampleScenario(clause, doc, `(${citeClause(cited[0]?.numbering as string)})`, r);
+      const made = documentExampleScenario(clause, doc, `(${citeOf(cited[0] as Clause)})`, r);
       if ('undecided' in made) {
         report.documentExamples.undecided += 1;
         continue;

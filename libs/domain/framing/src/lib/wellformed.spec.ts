@@ -20,6 +20,14 @@ describe('well-formedness gate: the garbling patterns of issue 8', () => {
     ['No. The rule is set out in Pub. L.', 'cut-abbreviation'],
     ['Yes. This requirement does not apply to. (§ 164.502(a)(2))', 'fragment'],
     ['No. Prohibits the parties from using or disclosing the information. (§ 164.512(e))', 'fragment'],
+    [
+      'Yes. Except for uses and disclosures prohibited under § 164.502(a)(5)(i), pursuant to and in compliance with a valid authorization under § 164.508. (§ 164.502(a)(1)(iv))',
+      'fragment',
+    ],
+    [
+      "Yes. When required by the Secretary under subpart C of part 160 of this subchapter to investigate or determine the covered entity's compliance with this subchapter. (§ 164.502(a)(2)(ii))",
+      'fragment',
+    ],
   ])('answer %j → %s', (answer, reason) => {
     expect(answerProblem(answer)?.reason).toBe(reason);
   });
@@ -71,6 +79,10 @@ describe('well-formedness gate: well-formed text passes', () => {
     'No. Harassment is prohibited, whether in the workplace or at events. (§13.1)',
     'No. Whether conduct is harassment depends on its effect (§13.2.2).',
     'Yes. Engineers may stop work; in that case they inform the service manager. (§9.4)',
+    'Yes. Even with approval, a Gift to a Government Official may not exceed $25 in value. (§3.4.2)',
+    'No. In 2020, the board adopted a stricter rule. (§1.1)',
+    'Yes. If you add your own comments about the product, make clear that the views are your own (§11.2.2).',
+    'Yes. When using or disclosing protected health information, a covered entity must make reasonable efforts to limit it. (§ 164.502(b))',
   ])('answer %j', (answer) => {
     expect(answerProblem(answer)).toBeNull();
   });

@@ -194,6 +194,31 @@ function verbless(sentence: string): boolean {
     .some((w) => w.length > 0 && tagsOf(w).includes('Verb'));
 }
 
+/** Words that open an adverbial phrase before a sentence's main clause. */
+const OPENER_START =
+  /^(?:in|notwithstanding|except|as|if|for|under|when|where|whenever|subject|pursuant|consistent|unless|upon|after|before|with|without|although|because|while|during|other than|to the extent|once|by)\b/i;
+const FUNCTION_SUBJECT =
+  /^(?:in|notwithstanding|except|as|if|for|under|when|where|whenever|subject|pursuant|consistent|unless|upon|after|before|with|without|although|because|while|during|other|to|once|by)\b/i;
+
+/**
+ * A sentence that is only its opening phrase ("Except for uses … prohibited under § 164.502(a)(5)(i),
+ * pursuant to … § 164.508.", "When required by the Secretary … to investigate …."): it opens with a
+ * preposition or subordinator, has no modal, and no part after a comma has a subject of its own.
+ */
+function noMainClause(sentence: string): boolean {
+  if (!OPENER_START.test(sentence) || /\?$/.test(sentence) || nlp(sentence).has('#Modal')) return false;
+  const hasClause = (text: string): boolean => {
+    // An imperative ("…, make clear that the views are your own") is a main clause without a subject.
+    if (!OPENER_START.test(text) && tagsOf((text.split(/\s+/)[0] ?? '').replace(/[^A-Za-z'-]/g, '')).includes('Infinitive')) return true;
+    const parsed = (nlp(text).sentences().json() as Array<{ sentence?: { subject?: string; verb?: string } }>)[0]?.sentence;
+    const subject = (parsed?.subject ?? '').trim();
+    return subject.length > 0 && !FUNCTION_SUBJECT.test(subject) && (parsed?.verb ?? '').trim().length > 0;
+  };
+  const parts = sentence.split(/,\s+/);
+  for (let i = 1; i < parts.length; i++) if (hasClause(parts.slice(i).join(', '))) return false;
+  return !hasClause(sentence);
+}
+
 /** Checks shared by questions and answers: references left hanging and sentences cut at an abbreviation. */
 function proseProblem(text: string): IllFormed | null {
   if (unbalancedParenthesis(text)) return { reason: 'cut-abbreviation', detail: text.slice(Math.max(0, text.lastIndexOf('(') - 20)) };
@@ -206,6 +231,7 @@ function proseProblem(text: string): IllFormed | null {
     }
     if (NUMBER_REMNANT.test(sentence)) return { reason: 'dangling-reference', detail: sentence.slice(0, 30) };
     // "Prohibits the parties from …": a sentence that opens on a verb inflected for a subject it lacks.
+    if (noMainClause(sentence)) return { reason: 'fragment', detail: sentence.slice(0, 40) };
     const opener = verbWithoutSubject(sentence);
     if (opener) return { reason: 'fragment', detail: opener };
     const stop = OPEN_SENTENCE_END.exec(sentence);
