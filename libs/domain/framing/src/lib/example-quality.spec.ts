@@ -102,13 +102,16 @@ function describeReport(name: string, kept: number, report: ReturnType<typeof ge
  * first verb). Each must occur in the document (case-insensitively, singular or plural).
  */
 function foreignNames(examples: readonly Example[], document: string): string[] {
-  const doc = document.toLowerCase().replace(/\s+/g, ' ');
-  const inDocument = (phrase: string): boolean => {
-    const p = phrase
+  // Both sides without punctuation: "Drug Administration (FDA)" is found in "… Food and Drug Administration (FDA) …".
+  const plain = (text: string): string =>
+    text
       .toLowerCase()
       .replace(/[^\p{L}\p{N}\s'-]/gu, ' ')
       .replace(/\s+/g, ' ')
       .trim();
+  const doc = plain(document);
+  const inDocument = (phrase: string): boolean => {
+    const p = plain(phrase);
     if (!p) return true;
     const singular = nlp(p).nouns().toSingular().text().toLowerCase();
     return doc.includes(p) || (singular.length > 0 && doc.includes(singular)) || (p.endsWith('s') && doc.includes(p.slice(0, -1)));
