@@ -210,14 +210,20 @@ const PLAIN_MODALITY =
 
 /**
  * The rule an answer restates: the statement's own sentence, or, where that sentence is no whole
- * sentence (a list item that completes its lead-in: "Except for uses and disclosures prohibited
- * under § 164.502(a)(5)(i), pursuant to … § 164.508;"), the statement restated from its parts as
- * the document words them: "A covered entity is permitted to use or disclose protected health
- * information except for …". The sentence as it is where no restatement reads better.
+ * sentence or does not name whom it binds (a list item that completes its lead-in: "Except for uses
+ * and disclosures prohibited under § 164.502(a)(5)(i), pursuant to … § 164.508;", "Maintain
+ * documentation …"), the statement restated from its parts as the document words them: "A covered
+ * entity is permitted to use or disclose protected health information except for …". The sentence
+ * as it is where the restatement would not be well-formed either.
  */
 function ruleFor(s: NormativeStatement, actor: Actor | null, act: string, exception: string | null): string {
   const own = ruleText(s.sentence);
-  if (answerProblem(own) === null || s.actionForm !== 'verb' || actor === null || !PLAIN_MODALITY.test(s.modality)) return own;
+  if (s.actionForm !== 'verb' || actor === null || !PLAIN_MODALITY.test(s.modality)) return own;
+  // A list item that leaves its subject to the lead-in ("Maintain documentation …", "To each member of …")
+  // does not say whom it binds: the restatement does.
+  const bare = (np: string): string => np.replace(/^(?:an?|the|any|each|every|all)\s+/i, '').toLowerCase();
+  const namesActor = [actor.np, actor.one].some((np) => np !== null && own.toLowerCase().includes(bare(np)));
+  if (answerProblem(own) === null && namesActor) return own;
   const restated = ruleText(`${capitalise(actor.np)} ${s.modality.toLowerCase()} ${act}${exception ? `, ${exception}` : ''}`);
   return answerProblem(restated) === null ? restated : own;
 }
@@ -344,7 +350,7 @@ const QA_TEMPLATES: Record<NormativeStatement['kind'], Template[]> = {
         ? qa(
             `Is it acceptable for ${v.who} not to ${f.act}?`,
             `No${f.excBare ? `, not unless ${f.excBare}` : ''}. ${f.rule} ${f.cite}`,
-            `Yes, that is acceptable; ${v.who} may decide not to ${f.action}.`,
+            `Yes, that is acceptable; ${v.who} need not ${f.action}.`,
           )
         : null;
     },
