@@ -81,6 +81,7 @@ describe('well-formedness gate: well-formed text passes', () => {
     'Yes. Engineers may stop work; in that case they inform the service manager. (§9.4)',
     'Yes. Even with approval, a Gift to a Government Official may not exceed $25 in value. (§3.4.2)',
     'No. In 2020, the board adopted a stricter rule. (§1.1)',
+    'Yes. To obtain an exception, an employee must ask the Ethics Office in writing. (§2.1)',
     'Yes. If you add your own comments about the product, make clear that the views are your own (§11.2.2).',
     'Yes. When using or disclosing protected health information, a covered entity must make reasonable efforts to limit it. (§ 164.502(b))',
   ])('answer %j', (answer) => {

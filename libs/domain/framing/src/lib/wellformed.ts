@@ -196,9 +196,9 @@ function verbless(sentence: string): boolean {
 
 /** Words that open an adverbial phrase before a sentence's main clause. */
 const OPENER_START =
-  /^(?:in|notwithstanding|except|as|if|for|under|when|where|whenever|subject|pursuant|consistent|unless|upon|after|before|with|without|although|because|while|during|other than|to the extent|once|by)\b/i;
+  /^(?:in|notwithstanding|except|as|if|for|under|when|where|whenever|subject|pursuant|consistent|unless|upon|after|before|with|without|within|although|because|while|during|other than|to|once|by)\b/i;
 const FUNCTION_SUBJECT =
-  /^(?:in|notwithstanding|except|as|if|for|under|when|where|whenever|subject|pursuant|consistent|unless|upon|after|before|with|without|although|because|while|during|other|to|once|by)\b/i;
+  /^(?:in|notwithstanding|except|as|if|for|under|when|where|whenever|subject|pursuant|consistent|unless|upon|after|before|with|without|within|although|because|while|during|other|to|once|by)\b/i;
 
 /**
  * A sentence that is only its opening phrase ("Except for uses … prohibited under § 164.502(a)(5)(i),
