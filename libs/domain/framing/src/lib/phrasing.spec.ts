@@ -26,6 +26,7 @@ describe('verb phrases through compromise', () => {
     expect(verbPhrase('gifts above $500')).toBeNull();
     expect(verbPhrase('such use or disclosure')).toBeNull();
     expect(pastTenseOf('be treated as a personal representative')).toBeNull();
+    expect(pastTenseOf('document the titles of the persons and retain the documentation')).toBeNull();
     expect(verbPhrase('use or disclose the data')).toEqual({ adverbs: [], verbs: ['use', 'disclose'], joiners: ['or'], rest: 'the data' });
   });
 });

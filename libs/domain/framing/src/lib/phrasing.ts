@@ -62,11 +62,26 @@ export function verbPhrase(action: string): VerbPhrase | null {
 /**
  * The action in the past tense, conjugated by compromise ("use or disclose protected health
  * information" → "used or disclosed protected health information"); null when the action is no
- * verb phrase, is passive ("be …"), or a verb has no past form.
+ * verb phrase, is passive ("be …"), a verb has no past form, or a later "and/or VERB" would be left
+ * unconjugated.
  */
 export function pastTenseOf(action: string): string | null {
   const vp = verbPhrase(action);
   if (!vp || vp.verbs.includes('be')) return null;
+  // "document the titles … and retain the documentation": a later coordinated verb would stay in
+  // the base form; such a phrase gets no past tense rather than a half-conjugated one.
+  for (const m of vp.rest.matchAll(/\b(?:and|or)\s+([a-z]+)\s+(\S+)/g)) {
+    const word = m[1] as string;
+    const tags = lexicalTags(word);
+    if (tags.includes('Determiner') || tags.includes('Preposition') || tags.includes('Pronoun') || /(?:ing|s)$/.test(word)) continue;
+    // A base-form verb for the lexicon, or a word with an object after it ("and retain the documentation").
+    if (
+      (tags.includes('Infinitive') && !tags.includes('Noun')) ||
+      DETERMINER_WORD.test(m[2] as string) ||
+      /^(?:its|their|such)$/.test(m[2] as string)
+    )
+      return null;
+  }
   const past: string[] = [];
   for (const v of vp.verbs) {
     const forms = conjugate(v);
