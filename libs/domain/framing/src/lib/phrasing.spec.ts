@@ -1,4 +1,64 @@
-import { conditionParts, danglingReference, onlyPhrase, resolveDemonstratives, whetherProposition } from './phrasing';
+import {
+  conditionParts,
+  danglingReference,
+  indefiniteArticle,
+  inSentence,
+  oneOf,
+  onlyPhrase,
+  pastTenseOf,
+  resolveDemonstratives,
+  verbPhrase,
+  whetherProposition,
+} from './phrasing';
+
+describe('verb phrases through compromise', () => {
+  it.each([
+    ['use or disclose protected health information', 'used or disclosed protected health information'],
+    ['record every gift in the register', 'recorded every gift in the register'],
+    ['make reasonable efforts to limit the information', 'made reasonable efforts to limit the information'],
+    ['promptly notify the individual', 'promptly notified the individual'],
+    ['comply with the requirements of this subpart', 'complied with the requirements of this subpart'],
+  ])('%s → %s', (action, past) => {
+    expect(pastTenseOf(action)).toBe(past);
+  });
+
+  it('reads no verb phrase where the action starts with a noun, and forms no past of a passive', () => {
+    expect(verbPhrase('gifts above $500')).toBeNull();
+    expect(verbPhrase('such use or disclosure')).toBeNull();
+    expect(pastTenseOf('be treated as a personal representative')).toBeNull();
+    expect(pastTenseOf('document the titles of the persons and retain the documentation')).toBeNull();
+    expect(verbPhrase('use or disclose the data')).toEqual({ adverbs: [], verbs: ['use', 'disclose'], joiners: ['or'], rest: 'the data' });
+  });
+});
+
+describe('noun phrases', () => {
+  it.each([
+    ['Employees', 'an employee'],
+    ['the covered entity', 'a covered entity'],
+    ['A health plan', 'a health plan'],
+    ['Managers who observe harassment', null],
+    ['Corporate Communications', null],
+  ])('one of %s → %s', (np, one) => {
+    expect(oneOf(np)).toBe(one);
+  });
+
+  it('lower-cases a leading determiner or common plural, and keeps names', () => {
+    expect(inSentence('The covered entity')).toBe('the covered entity');
+    expect(inSentence('Managers who receive a report')).toBe('managers who receive a report');
+    expect(inSentence('Corporate Communications')).toBe('Corporate Communications');
+  });
+
+  it.each([
+    ['employee', 'an'],
+    ['covered', 'a'],
+    ['individual', 'an'],
+    ['user', 'a'],
+    ['hour', 'an'],
+    ['HMO', 'an'],
+  ])('%s takes "%s"', (word, article) => {
+    expect(indefiniteArticle(word)).toBe(article);
+  });
+});
 
 describe('onlyPhrase / conditionParts', () => {
   it.each([

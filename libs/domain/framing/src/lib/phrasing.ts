@@ -1,9 +1,143 @@
 /**
- * Helpers that keep template-generated text grammatical and self-contained: conditions without a
- * doubled connective ("only only when …"), "whether …" clauses without a double negation, and
- * references ("that period", "such a request", "it") that point to nothing once a phrase is
- * lifted out of its clause.
+ * Helpers that keep template-generated text grammatical and self-contained: verb phrases and noun
+ * phrases read through the `compromise` parser (is the action a verb phrase, its past tense, the
+ * singular of an actor), conditions without a doubled connective ("only only when …"), "whether …"
+ * clauses without a double negation, and references ("that period", "such a request", "it") that
+ * point to nothing once a phrase is lifted out of its clause.
  */
+import nlp from 'compromise';
+
+/** compromise's tags of one word read on its own (its lexicon's reading, no sentence context). */
+function lexicalTags(word: string): string[] {
+  const term = (nlp(word).terms().json() as Array<{ terms: Array<{ tags: string[] }> }>)[0]?.terms[0];
+  return term?.tags ?? [];
+}
+
+const isInfinitive = (word: string): boolean => lexicalTags(word).includes('Infinitive');
+/** A manner adverb before a verb ("promptly notify"); "such", "only" and the like are no part of a verb phrase. */
+const isAdverb = (word: string): boolean => /ly$/.test(word) && lexicalTags(word).includes('Adverb');
+
+/** A verb's forms, from compromise's conjugator, for a word known to be an infinitive. */
+function conjugate(infinitive: string): { past: string; present: string } | null {
+  const doc = nlp(infinitive);
+  doc.tag('Infinitive');
+  const forms = (doc.verbs().conjugate() as Array<Record<string, string>>)[0];
+  if (!forms?.['PastTense'] || !forms['PresentTense']) return null;
+  return { past: forms['PastTense'], present: forms['PresentTense'] };
+}
+
+/**
+ * The head of a verb phrase: its leading verbs as infinitives with what joins them ("use or
+ * disclose", "promptly notify"), and the rest. Null when the phrase does not start with a verb in
+ * its base form ("gifts …", "such use …", "be …" counts as a verb).
+ */
+export interface VerbPhrase {
+  /** Words before the verbs (adverbs: "promptly"). */
+  adverbs: string[];
+  /** The coordinated infinitives ("use", "disclose") and their joiners ("or"). */
+  verbs: string[];
+  joiners: string[];
+  rest: string;
+}
+
+export function verbPhrase(action: string): VerbPhrase | null {
+  const words = action.trim().split(/\s+/);
+  let i = 0;
+  const adverbs: string[] = [];
+  while (i < words.length - 1 && isAdverb(words[i] as string) && !isInfinitive(words[i] as string)) adverbs.push(words[i++] as string);
+  const first = words[i];
+  if (first === undefined || !/^[a-z]+$/.test(first) || !isInfinitive(first)) return null;
+  const verbs = [first];
+  const joiners: string[] = [];
+  i += 1;
+  // "use or disclose", "retain and protect": coordinated infinitives share the object.
+  while (i + 1 < words.length && /^(?:or|and)$/.test(words[i] as string) && isInfinitive(words[i + 1] as string)) {
+    joiners.push(words[i] as string);
+    verbs.push(words[i + 1] as string);
+    i += 2;
+  }
+  return { adverbs, verbs, joiners, rest: words.slice(i).join(' ') };
+}
+
+/**
+ * The action in the past tense, conjugated by compromise ("use or disclose protected health
+ * information" → "used or disclosed protected health information"); null when the action is no
+ * verb phrase, is passive ("be …"), a verb has no past form, or a later "and/or VERB" would be left
+ * unconjugated.
+ */
+export function pastTenseOf(action: string): string | null {
+  const vp = verbPhrase(action);
+  if (!vp || vp.verbs.includes('be')) return null;
+  // "document the titles … and retain the documentation": a later coordinated verb would stay in
+  // the base form; such a phrase gets no past tense rather than a half-conjugated one.
+  for (const m of vp.rest.matchAll(/\b(?:and|or)\s+([a-z]+)\s+(\S+)/g)) {
+    const word = m[1] as string;
+    const tags = lexicalTags(word);
+    if (tags.includes('Determiner') || tags.includes('Preposition') || tags.includes('Pronoun') || /(?:ing|s)$/.test(word)) continue;
+    // A base-form verb for the lexicon, or a word with an object after it ("and retain the documentation").
+    if (
+      (tags.includes('Infinitive') && !tags.includes('Noun')) ||
+      DETERMINER_WORD.test(m[2] as string) ||
+      /^(?:its|their|such)$/.test(m[2] as string)
+    )
+      return null;
+  }
+  const past: string[] = [];
+  for (const v of vp.verbs) {
+    const forms = conjugate(v);
+    if (!forms) return null;
+    past.push(forms.past);
+  }
+  const head = past.flatMap((v, k) => (k === 0 ? [v] : [vp.joiners[k - 1] as string, v])).join(' ');
+  return [...vp.adverbs, head, vp.rest].filter(Boolean).join(' ');
+}
+
+const DETERMINER_WORD = /^(?:a|an|the|any|each|every|all)$/i;
+
+/** "a" or "an" before a word, by its sound as far as its spelling shows. */
+export function indefiniteArticle(word: string): 'a' | 'an' {
+  if (/^(?:uni|use|usu|uti|eu|one|once)/i.test(word)) return 'a';
+  if (/^(?:hour|honest|honou?r|heir)/i.test(word)) return 'an';
+  if (/^[A-Z]{2,}/.test(word)) return /^[AEFHILMNORSX]/.test(word) ? 'an' : 'a';
+  return /^[aeiou]/i.test(word) ? 'an' : 'a';
+}
+
+/**
+ * One member of the group a noun phrase names, as an indefinite noun phrase: "the covered entity" →
+ * "a covered entity", "Employees" → "an employee" (singular by compromise). Null where a plural head
+ * has words after it (a relative clause's verb would need re-inflecting) or the phrase is a name.
+ */
+export function oneOf(np: string): string | null {
+  const words = np.trim().split(/\s+/);
+  const first = words[0];
+  if (first === undefined) return null;
+  if (/^(?:a|an)$/i.test(first)) return [first.toLowerCase(), ...words.slice(1)].join(' ');
+  if (/^(?:the|any|each|every)$/i.test(first)) {
+    const next = words[1];
+    if (next === undefined || lexicalTags(next).includes('Plural')) return null;
+    return [indefiniteArticle(next), ...words.slice(1)].join(' ');
+  }
+  // "Employees", "Managers": a plural head noun first, nothing after it that agrees with a plural.
+  if (words.length === 1 && lexicalTags(first).includes('Plural')) {
+    const singular = nlp(first).nouns().toSingular().text();
+    if (!singular || singular.toLowerCase() === first.toLowerCase()) return null;
+    const lower = /^[A-Z][a-z]/.test(singular) ? singular.toLowerCase() : singular;
+    return `${indefiniteArticle(lower)} ${lower}`;
+  }
+  return null;
+}
+
+/** A noun phrase as it reads inside a sentence: a leading determiner or a capitalised common plural in lower case. */
+export function inSentence(np: string): string {
+  const [first, second] = np.split(/\s+/);
+  if (first === undefined) return np;
+  if (DETERMINER_WORD.test(first)) return first.toLowerCase() + np.slice(first.length);
+  // "Managers who …" → "managers who …"; keep names ("Corporate Communications", "IT").
+  if (/^[A-Z][a-z]+s$/.test(first) && !(second && /^[A-Z]/.test(second)) && lexicalTags(first).includes('Plural')) {
+    return first.toLowerCase() + np.slice(first.length);
+  }
+  return np;
+}
 
 /** Leading connectives of an extracted condition, longest first. */
 const CONNECTIVE = /^(?:only\s+)?(provided that|as long as|so long as|only if|only when|only where|if|when|whenever|where|once|unless)\s+/i;
@@ -56,7 +190,9 @@ export function whetherProposition(proposition: string): string | null {
 }
 
 /** Nouns after "this/these/that" that name the document itself: they resolve without context. */
-const DOCUMENT_NOUNS = /^(?:guidelines?|policy|policies|code|rules?|document)$/i;
+/** Also the parts of a legal text ("this subpart", "this section", "this paragraph"), which name where the reader already is. */
+const DOCUMENT_NOUNS =
+  /^(?:guidelines?|policy|policies|code|rules?|document|regulations?|title|chapter|subchapter|part|subpart|section|subsection|paragraph|subparagraph|article|schedule|annex|appendix)$/i;
 /** Words after "that"/"this"/"such" that show it is not a demonstrative before a noun. */
 const NOT_A_NOUN = new Set(
   `a an the as is are was were be been has have had do does did can could may might must shall should will would
