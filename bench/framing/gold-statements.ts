@@ -1,10 +1,14 @@
 // Normative statements of the framer against a hand-marked gold sample.
-//   npm run bench:framing-gold [-- <corpus folder>]
+//   npm run bench:framing-gold [-- <corpus folder>] [--gold <file.jsonl>] [--scope <references>]
+//   npm run bench:framing-heldout   (the held-out sample in bench/framing/heldout)
 // The folder (default: ../shared/corpora/hipaa-privacy beside the repository root, or beside the
 // main checkout when this is a git worktree) holds the
-// regulation (45cfr164-subpart-e.md) and the gold file (statements.sample.jsonl). The regulation
-// is framed as the product frames it (parseDocument + extractStatements); statements of the
-// sections the gold covers are matched one-to-one to gold statements by legal reference and text
+// regulation (45cfr164-subpart-e.md) and, unless --gold names another file, the gold file
+// (statements.sample.jsonl). --scope limits scoring to the paragraphs the gold file was marked over,
+// as comma-separated legal references with an optional range at the last designator
+// ("164.510,164.530(a)-(f)"); without it the scope is every section the gold file has a statement
+// in, whole. The regulation is framed as the product frames it (parseDocument + extractStatements);
+// statements in the scope are matched one-to-one to gold statements by legal reference and text
 // overlap (sets of normalised content words): the same paragraph with an overlap coefficient
 // |A∩B|/min ≥ 0.5, or an ancestor/descendant paragraph with a mutual overlap |A∩B|/max ≥ 0.8 (the
 // same text anchored at another level), and scored:
@@ -21,6 +25,7 @@
 import '../event-bus/register-paths';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import {
   DEFAULT_MATCH_OPTIONS,
   SPAN_MATCH_F1,
@@ -31,9 +36,11 @@ import {
   clauseReferences,
   clauseRelation,
   extractStatements,
+  goldSectionsScope,
+  inScope,
+  parseScope,
   parseDocument,
   parseGoldJsonl,
-  parseReference,
   predictedCondition,
   statementSources,
   scoreAgainstGold,
@@ -57,28 +64,50 @@ function mainCheckout(): string | null {
 }
 const besideRoot = (r: string): string => join(r, '..', 'shared', 'corpora', 'hipaa-privacy');
 const main = mainCheckout();
-const folder = resolve(process.argv[2] ?? (existsSync(besideRoot(root)) || main === null ? besideRoot(root) : besideRoot(main)));
-
-for (const file of [REGULATION, GOLD]) {
-  if (!existsSync(join(folder, file))) {
-    console.error(`missing ${join(folder, file)} (give the corpus folder as the first argument)`);
-    process.exit(2);
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+function cli(): { positionals: string[]; values: { gold?: string; scope?: string } } {
+  try {
+    return parseArgs({ options: { gold: { type: 'string' }, scope: { type: 'string' } }, allowPositionals: true });
+  } catch (e) {
+    fail(`${(e as Error).message}\nusage: gold-statements.ts [<corpus folder>] [--gold <file.jsonl>] [--scope <references>]`);
   }
 }
+const args = cli();
+if (args.positionals.length > 1) fail(`one corpus folder expected, got: ${args.positionals.join(' ')}`);
+const folder = resolve(args.positionals[0] ?? (existsSync(besideRoot(root)) || main === null ? besideRoot(root) : besideRoot(main)));
+const goldFile = args.values.gold === undefined ? join(folder, GOLD) : resolve(args.values.gold);
+
+if (!existsSync(join(folder, REGULATION))) fail(`missing ${join(folder, REGULATION)} (give the corpus folder as the first argument)`);
+if (!existsSync(goldFile))
+  fail(
+    `missing gold file ${goldFile} (${args.values.gold === undefined ? 'give the corpus folder as the first argument' : 'check --gold'})`,
+  );
 
 const text = readFileSync(join(folder, REGULATION), 'utf8');
-const gold: GoldStatement[] = parseGoldJsonl(readFileSync(join(folder, GOLD), 'utf8'));
+let gold: GoldStatement[];
+let scope: string[];
+try {
+  gold = parseGoldJsonl(readFileSync(goldFile, 'utf8'));
+  scope = args.values.scope === undefined ? goldSectionsScope(gold) : parseScope(args.values.scope);
+} catch (e) {
+  fail(`${goldFile}: ${(e as Error).message}`);
+}
+if (gold.length === 0) fail(`${goldFile} holds no gold statements`);
+const outside = gold.filter((g) => !inScope(g.clause, scope));
+if (outside.length > 0) fail(`gold statements outside the scope ${scope.join(', ')}: ${outside.map((g) => g.clause).join(', ')}`);
 const tree = parseDocument(text, { documentId: 'hipaa-privacy', mediaType: 'text/markdown' });
 const statements = extractStatements(tree);
 const refs = clauseReferences(tree);
-const goldSections = new Set(gold.map((g) => parseReference(g.clause).section));
 const byId = new Map(tree.clauses.map((c) => [c.id, c]));
 
 const allReferenced: ReferencedStatement[] = statements.map((statement) => ({
   statement,
   reference: refs.get(statement.clauseId)?.reference ?? '',
 }));
-const predicted = allReferenced.filter((p) => goldSections.has(parseReference(p.reference).section));
+const predicted = allReferenced.filter((p) => inScope(p.reference, scope));
 // "protected health information" and "PHI" are the same words only where the gold abbreviates.
 const goldUsesPhi = gold.some((g) => /\bPHI\b/.test(`${g.actor} ${g.action}`));
 const score = scoreAgainstGold(gold, predicted, { ...DEFAULT_MATCH_OPTIONS, phi: goldUsesPhi });
@@ -88,17 +117,18 @@ const pad = (s: string | number, n: number): string => String(s).padEnd(n);
 const lpad = (s: string | number, n: number): string => String(s).padStart(n);
 const cut = (s: string | null, n = 110): string => (s === null ? '∅' : s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-const clausesInSections = tree.clauses.filter((c) => goldSections.has(refs.get(c.id)?.section ?? ''));
+const clausesInScope = tree.clauses.filter((c) => inScope(refs.get(c.id)?.reference ?? '', scope));
 
 console.log(`Gold benchmark: normative statements (${folder})`);
-console.log(`  sections: ${[...goldSections].map((s) => `§ ${s}`).join(', ')}`);
-console.log(`  clauses framed in them: ${clausesInSections.length}; statements in the whole document: ${statements.length}`);
+console.log(`  gold: ${goldFile}`);
+console.log(`  scope: ${scope.map((s) => `§ ${s}`).join(', ')}`);
+console.log(`  clauses framed in it: ${clausesInScope.length}; statements in the whole document: ${statements.length}`);
 console.log(
   `  matching: one-to-one, best first; same paragraph and content-word overlap coefficient >= ${DEFAULT_MATCH_OPTIONS.threshold}, or ancestor/descendant paragraph and mutual overlap >= ${DEFAULT_MATCH_OPTIONS.relatedThreshold}`,
 );
 console.log('');
 console.log(`gold statements                 ${score.gold}`);
-console.log(`extracted in those sections     ${score.predicted}`);
+console.log(`extracted in the scope          ${score.predicted}`);
 console.log(
   `matched pairs                   ${score.matched} (same paragraph ${score.sameClause}, ancestor/descendant ${score.matched - score.sameClause})`,
 );

@@ -3,9 +3,12 @@ import {
   clauseReferences,
   clauseRelation,
   designatorChain,
+  goldSectionsScope,
+  inScope,
   matchStatements,
   normaliseSpan,
   parseGoldJsonl,
+  parseScope,
   scoreAgainstGold,
   sectionReference,
   spanScore,
@@ -271,5 +274,38 @@ describe('parseGoldJsonl', () => {
     const line = JSON.stringify(gold('164.502(a)', 'prohibition', 'x'));
     expect(parseGoldJsonl(`${line}\n\n${line}\n`)).toHaveLength(2);
     expect(() => parseGoldJsonl(`${line}\n{"clause":"x","kind":"rule"}`)).toThrow(/gold line 2/);
+  });
+});
+
+describe('gold scope', () => {
+  it('defaults to the whole sections the gold has statements in', () => {
+    expect(goldSectionsScope([{ clause: '164.510(a)(1)' }, { clause: '164.530(b)' }, { clause: '164.510' }])).toEqual([
+      '164.510',
+      '164.530',
+    ]);
+  });
+
+  it('expands ranges of letters and numbers at the last designator', () => {
+    expect(parseScope('164.510, 164.530(a)-(c)')).toEqual(['164.510', '164.530(a)', '164.530(b)', '164.530(c)']);
+    expect(parseScope('3.2(b)(2)-(4)')).toEqual(['3.2(b)(2)', '3.2(b)(3)', '3.2(b)(4)']);
+  });
+
+  it('rejects what is not a reference or a range it cannot expand, naming the item', () => {
+    expect(() => parseScope(' , ')).toThrow(/names no reference/);
+    expect(() => parseScope('164.510, section five')).toThrow(/"section five" is not a legal reference/);
+    expect(() => parseScope('164.530(f)-(a)')).toThrow(/"164.530\(f\)-\(a\)": a range runs/);
+    expect(() => parseScope('164.530(ii)-(iv)')).toThrow(/a range runs/);
+  });
+
+  it('takes a reference, and what lies beneath it, into scope', () => {
+    const scope = parseScope('164.510,164.530(a)-(f)');
+    expect(inScope('164.510', scope)).toBe(true);
+    expect(inScope('164.510(b)(1)(ii)', scope)).toBe(true);
+    expect(inScope('164.530(f)', scope)).toBe(true);
+    expect(inScope('164.530(e)(1)', scope)).toBe(true);
+    expect(inScope('164.530(g)(1)', scope)).toBe(false);
+    expect(inScope('164.530', scope)).toBe(false);
+    expect(inScope('164.512(a)', scope)).toBe(false);
+    expect(inScope('', scope)).toBe(false);
   });
 });

@@ -100,6 +100,62 @@ export function clauseRelation(a: string, b: string): ClauseRelation | null {
   return x.path.length < y.path.length ? 'ancestor' : 'descendant';
 }
 
+/**
+ * The part of a document a gold file was marked over, as legal references: a whole section
+ * ("164.510") or a paragraph ("164.530(a)"). A statement is in scope when its reference is one of
+ * them or lies beneath one.
+ */
+export type GoldScope = readonly string[];
+
+/** The default scope of a gold file: every section it has a statement in, whole. */
+export function goldSectionsScope(gold: readonly Pick<GoldStatement, 'clause'>[]): string[] {
+  return [...new Set(gold.map((g) => parseReference(g.clause).section))];
+}
+
+const REFERENCE = /^\d+(?:\.\d+)*[a-z]?(?:\([^()\s]+\))*$/i;
+
+/**
+ * Parse a scope written as comma-separated references, where the last designator of one may be a
+ * range of letters or numbers: "164.510, 164.530(a)-(f)" → 164.510, 164.530(a), …, 164.530(f).
+ * Throws naming the item that is not a reference or whose range cannot be expanded.
+ */
+export function parseScope(spec: string): string[] {
+  const out: string[] = [];
+  const items = spec
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+  if (items.length === 0) throw new Error(`scope "${spec}" names no reference`);
+  for (const item of items) {
+    const range = /^(.*)\(([^()]+)\)-\(([^()]+)\)$/.exec(item);
+    if (!range) {
+      if (!REFERENCE.test(item)) throw new Error(`scope item "${item}" is not a legal reference such as 164.530(a)`);
+      out.push(item);
+      continue;
+    }
+    const [, base, from, to] = range as unknown as [string, string, string, string];
+    if (!REFERENCE.test(base)) throw new Error(`scope item "${item}" is not a legal reference such as 164.530(a)-(f)`);
+    let labels: string[];
+    if (/^\d+$/.test(from) && /^\d+$/.test(to) && Number(from) <= Number(to)) {
+      labels = Array.from({ length: Number(to) - Number(from) + 1 }, (_, k) => String(Number(from) + k));
+    } else if (/^[a-z]$/.test(from) && /^[a-z]$/.test(to) && from <= to) {
+      labels = Array.from({ length: to.charCodeAt(0) - from.charCodeAt(0) + 1 }, (_, k) => String.fromCharCode(from.charCodeAt(0) + k));
+    } else {
+      throw new Error(`scope item "${item}": a range runs between two single letters or two numbers, in order`);
+    }
+    for (const label of labels) out.push(`${base}(${label})`);
+  }
+  return out;
+}
+
+/** Whether a legal reference is one of the scope's references or lies beneath one. */
+export function inScope(reference: string, scope: GoldScope): boolean {
+  return scope.some((s) => {
+    const relation = clauseRelation(s, reference);
+    return relation === 'same' || relation === 'ancestor';
+  });
+}
+
 // ------------------------------------------------------------- text and spans --------------
 
 const ARTICLES = new Set(['a', 'an', 'the']);
