@@ -95,7 +95,7 @@ export const ExampleKind = z.enum(['qa', 'scenario']);
 export type ExampleKind = z.infer<typeof ExampleKind>;
 export const ScenarioLabel = z.enum(['compliant', 'violating', 'ambiguous']);
 export type ScenarioLabel = z.infer<typeof ScenarioLabel>;
-export const ExampleSource = z.enum(['seed', 'template', 'callout']);
+export const ExampleSource = z.enum(['seed', 'template', 'callout', 'teacher']);
 export type ExampleSource = z.infer<typeof ExampleSource>;
 
 export const Example = z
