@@ -49,7 +49,7 @@ describe('tenant erasure', () => {
 
     const erased = await eraseTenantData({ repos: { ...h.repos }, artifacts: h.artifacts, vectors: h.vectors }, TENANT);
     expect(erased.records).toMatchObject({ documents: 1, clauses: mine.framed.clauses.length, datasets: 1, clauseIndexes: 1 });
-    expect(erased.artifacts).toBe(4); // the document, its clauses file and the two dataset splits
+    expect(erased.artifacts).toBe(6); // the document, its clauses file, the two dataset splits and the data report (JSON, Markdown)
     expect(erased.vectorContexts).toEqual(['acme-conduct']);
     for (const repository of Object.values(h.repos)) expect(await repository.count(TENANT)).toBe(0);
     expect(existsSync(join(h.dir, 'tenants', TENANT))).toBe(false);

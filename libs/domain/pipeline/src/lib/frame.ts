@@ -30,9 +30,11 @@ import {
   type SeedImportReport,
 } from '@studio/framing';
 import { tenantKey, type Repository, type TenantId } from '@studio/ports';
+import { buildDataReport, droppedFrom, writeDataReport, type DataReport } from './data-report';
 import { publishEvent } from './events';
 import type { ArtifactStore, Publishing } from './ports';
 import { ClauseRecord, type DatasetVersionRecord, type DocumentRecord } from './records';
+import { synthesizeForDocument, type DatasetSynthesis, type SynthesisReport } from './synthesize';
 
 /** A record the use case was asked about does not exist (an HTTP API answers 404). */
 export class PipelineNotFoundError extends Error {
@@ -290,6 +292,8 @@ export interface FramingInput {
   /** Share of distinct questions held out for the audit. */
   heldOutRatio: number;
   maxDocumentBytes?: number;
+  /** Examples synthesised by a teacher model (synthesize.ts), joined to the seeds and templates. */
+  synthetic?: readonly Example[];
 }
 
 /** A document framed in memory: nothing is stored yet. */
@@ -322,7 +326,10 @@ export function frameDocument(input: FramingInput): FramedDocument {
   const seeds = imported?.examples ?? [];
   // A seed and a template example may share a question: the hand-written seed wins.
   const seedQuestions = new Set(seeds.map((s) => normaliseQuestion(s.question)));
-  const examples = [...seeds, ...generated.filter((e) => !seedQuestions.has(normaliseQuestion(e.question)))];
+  const examples = [
+    ...seeds,
+    ...[...generated, ...(input.synthetic ?? [])].filter((e) => !seedQuestions.has(normaliseQuestion(e.question))),
+  ];
   const split = splitDataset(examples, { heldOutRatio: input.heldOutRatio, seed: input.seed });
   const version = buildDatasetVersion({ contextId: input.contextId, split, clauseIds: tree.clauses.map((c) => c.id) });
   return {
@@ -351,6 +358,8 @@ export interface GenerateDatasetInput {
   seed: number;
   heldOutRatio: number;
   now?: Date;
+  /** Synthesise more examples with a teacher model before the version is built; none when absent. */
+  synthesis?: DatasetSynthesis | null;
 }
 
 export interface GenerateDatasetResult {
@@ -358,6 +367,10 @@ export interface GenerateDatasetResult {
   framed: FramedDocument;
   /** False when this exact dataset version was already published (a re-run). */
   created: boolean;
+  /** What teacher synthesis generated, kept and dropped; null without a teacher. */
+  synthesis: SynthesisReport | null;
+  /** The version's data report and where it is stored (beside the splits). */
+  report: { data: DataReport; jsonUri: string; markdownUri: string };
 }
 
 /**
@@ -383,7 +396,7 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
       `document "${document.id}" is ${document.status}${document.error ? ` (${document.error})` : ''}, not framed`,
     );
   }
-  const framed = frameDocument({
+  const framingInput: FramingInput = {
     contextId,
     documentId: document.id,
     mediaType: document.mediaType,
@@ -392,7 +405,12 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
     seedsJsonl: input.seedsJsonl,
     seed: input.seed,
     heldOutRatio: input.heldOutRatio,
-  });
+  };
+  let framed = frameDocument(framingInput);
+  const synthesis = input.synthesis
+    ? await synthesizeForDocument(ports.artifacts, tenant, document, framed, input.values, input.synthesis)
+    : null;
+  if (synthesis) framed = frameDocument({ ...framingInput, synthetic: synthesis.examples });
   const { version } = framed;
   const existing = await ports.repos.datasets.get(tenant, version.id);
   const train = await ports.artifacts.putImmutable(
@@ -440,7 +458,20 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
       clauseCoverage: dataset.clauseCoverage,
     },
   });
-  return { dataset, framed, created: existing === null };
+  const data = buildDataReport({
+    version,
+    clauses: framed.tree.clauses,
+    values: input.values,
+    droppedByReason: {
+      ...droppedFrom('seed', framed.seedReport?.dropped ?? {}),
+      ...droppedFrom('teacher', synthesis?.report.droppedByReason ?? {}),
+    },
+    wellFormednessRate: null,
+    synthesis: synthesis?.report ?? null,
+    seed: input.seed,
+  });
+  const report = { data, ...(await writeDataReport(ports.artifacts, tenant, data)) };
+  return { dataset, framed, created: existing === null, synthesis: synthesis?.report ?? null, report };
 }
 
 /** The dataset version a `dataset.version.published` event states (what a consumer such as the instructor keeps). */

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { FileArtifactStore } from '@studio/artifacts';
 import { extractStatements, generateExamples, importSeeds, parseDocument, type Example } from '@studio/framing';
 import type { ChatRequest, ChatResult } from '@studio/ports';
-import { POLICY, SEEDS } from './fixtures.spec-helper';
+import { frameUploadedDocument, generateDatasetVersion, uploadDocument } from './frame';
+import { fakeLlm, openHarness, POLICY, SEEDS, TENANT } from './fixtures.spec-helper';
+import type { DataReport } from './data-report';
 import {
   artifactCheckpoint,
   droppedTotal,
@@ -102,7 +104,10 @@ describe('planSynthesis', () => {
 
 describe('parseTeacherReply', () => {
   it('takes one JSON object, bare or in one code fence, and nothing else', () => {
-    expect(parseTeacherReply('{"examples":[{"question":"q?","answer":"a"}]}')).toEqual({ ok: true, items: [{ question: 'q?', answer: 'a' }] });
+    expect(parseTeacherReply('{"examples":[{"question":"q?","answer":"a"}]}')).toEqual({
+      ok: true,
+      items: [{ question: 'q?', answer: 'a' }],
+    });
     expect(parseTeacherReply('```json\n{"examples":[1]}\n```')).toEqual({ ok: true, items: [1] });
     expect(parseTeacherReply('Sure! {"examples":[1]}').ok).toBe(false);
     expect(parseTeacherReply('{"examples":[]}').ok).toBe(false);
@@ -125,16 +130,26 @@ describe('synthesizeExamples', () => {
         return reply([
           grounded11,
           // Invents a rule the clause does not have.
-          { question: 'Must employees wear a uniform when they meet suppliers at the office?', answer: 'Yes. Uniforms are mandatory at every supplier meeting in Paris.' },
+          {
+            question: 'Must employees wear a uniform when they meet suppliers at the office?',
+            answer: 'Yes. Uniforms are mandatory at every supplier meeting in Paris.',
+          },
           // Restates the clause, then adds what it does not say.
           {
             question: 'What should an employee do when a supplier offers cash gifts?',
-            answer: 'Employees must not accept cash gifts from suppliers, and must phone the Paris compliance hotline within two hours by fax.',
+            answer:
+              'Employees must not accept cash gifts from suppliers, and must phone the Paris compliance hotline within two hours by fax.',
           },
           // Permits what the clause forbids.
-          { question: 'Can employees accept cash gifts from suppliers now and then?', answer: 'Yes. Employees may accept cash gifts from suppliers.' },
+          {
+            question: 'Can employees accept cash gifts from suppliers now and then?',
+            answer: 'Yes. Employees may accept cash gifts from suppliers.',
+          },
           // Cites a clause it was not given.
-          { question: 'Is taking cash from a supplier something employees must avoid?', answer: 'Yes. Employees must not accept cash gifts from suppliers (§2.1).' },
+          {
+            question: 'Is taking cash from a supplier something employees must avoid?',
+            answer: 'Yes. Employees must not accept cash gifts from suppliers (§2.1).',
+          },
           { question: 'cash gifts', answer: 'Employees must not accept cash gifts from suppliers.' },
           { answer: 'no question' },
         ]);
@@ -150,19 +165,25 @@ describe('synthesizeExamples', () => {
             answer: 'Yes. Employees must not accept cash gifts from suppliers (§1.1) but this is fine.',
             label: 'violating',
           },
-          { question: 'Someone refuses cash gifts from suppliers politely. Is this acceptable?', answer: 'Yes. Employees must not accept cash gifts.', label: 'compliant' },
+          {
+            question: 'Someone refuses cash gifts from suppliers politely. Is this acceptable?',
+            answer: 'Yes. Employees must not accept cash gifts.',
+            label: 'compliant',
+          },
         ]);
       if (kind === 'paraphrase')
         // A near-duplicate of the seed: nothing new.
-        return reply([{ question: 'Can I take a $30 gift card from a supplier?', answer: 'No. Employees must not accept cash gifts from suppliers (§1.1).' }]);
+        return reply([
+          {
+            question: 'Can I take a $30 gift card from a supplier?',
+            answer: 'No. Employees must not accept cash gifts from suppliers (§1.1).',
+          },
+        ]);
       return '```json\n{"examples": "none"}\n```';
     });
     const progress: Array<{ done: number; total: number }> = [];
-    const result = await synthesizeExamples(
-      { teacher, checkpoint: memoryCheckpoint() },
-      input,
-      { concurrency: 3 },
-      (p) => progress.push({ done: p.done, total: p.total }),
+    const result = await synthesizeExamples({ teacher, checkpoint: memoryCheckpoint() }, input, { concurrency: 3 }, (p) =>
+      progress.push({ done: p.done, total: p.total }),
     );
     const { report, examples } = result;
     expect(report.generated).toBe(report.kept + droppedTotal(report));
@@ -183,7 +204,14 @@ describe('synthesizeExamples', () => {
     });
     expect(report.droppedByReason.unparseable).toBeGreaterThan(0);
     const [qa, scenario] = examples as [Example, Example];
-    expect(qa).toMatchObject({ kind: 'qa', source: 'teacher', label: null, clauseIds: [clause('1.1').id], clauseRefs: ['1.1'], statementKind: 'prohibition' });
+    expect(qa).toMatchObject({
+      kind: 'qa',
+      source: 'teacher',
+      label: null,
+      clauseIds: [clause('1.1').id],
+      clauseRefs: ['1.1'],
+      statementKind: 'prohibition',
+    });
     expect(qa.rejected).toMatch(/^Yes\./);
     // The teacher's citation is kept; a missing one is added.
     expect(scenario).toMatchObject({ kind: 'scenario', label: 'violating', clauseIds: [clause('1.1').id] });
@@ -197,9 +225,18 @@ describe('synthesizeExamples', () => {
     const { teacher } = scriptedTeacher((request) =>
       promptClauses(request)[0] === '1.2' && kindOf(request) === 'qa'
         ? reply([
-            { question: 'Do employees need approval for a gift worth $40?', answer: 'No. Employees may accept gifts worth up to $50 without approval.' },
-            { question: 'Can a member of staff accept a present worth $45 without asking anyone?', answer: 'Yes. Employees may accept gifts worth up to $50 without approval.' },
-            { question: 'Is a gift worth $10 fine to accept with no approval from a manager?', answer: 'Yes. Employees may accept gifts worth up to $50 without approval.' },
+            {
+              question: 'Do employees need approval for a gift worth $40?',
+              answer: 'No. Employees may accept gifts worth up to $50 without approval.',
+            },
+            {
+              question: 'Can a member of staff accept a present worth $45 without asking anyone?',
+              answer: 'Yes. Employees may accept gifts worth up to $50 without approval.',
+            },
+            {
+              question: 'Is a gift worth $10 fine to accept with no approval from a manager?',
+              answer: 'Yes. Employees may accept gifts worth up to $50 without approval.',
+            },
           ])
         : 'no',
     );
@@ -232,7 +269,9 @@ describe('synthesizeExamples', () => {
     expect(resumed.report.resumed).toBe(5);
     expect(second.calls).toHaveLength(resumed.report.requests - 5);
 
-    const fresh = await synthesizeExamples({ teacher: scriptedTeacher(script).teacher, checkpoint: memoryCheckpoint() }, input, { concurrency: 1 });
+    const fresh = await synthesizeExamples({ teacher: scriptedTeacher(script).teacher, checkpoint: memoryCheckpoint() }, input, {
+      concurrency: 1,
+    });
     expect(resumed.examples).toEqual(fresh.examples);
     expect(resumed.report.droppedByReason).toEqual(fresh.report.droppedByReason);
   });
@@ -245,7 +284,11 @@ describe('synthesizeExamples', () => {
       const settings = { kinds: ['qa' as const], maxClauses: 2 };
       await synthesizeExamples({ teacher, checkpoint: artifactCheckpoint(artifacts, 'synthesis/acme.jsonl') }, input, settings);
       expect(calls).toHaveLength(2);
-      const again = await synthesizeExamples({ teacher, checkpoint: artifactCheckpoint(artifacts, 'synthesis/acme.jsonl') }, input, settings);
+      const again = await synthesizeExamples(
+        { teacher, checkpoint: artifactCheckpoint(artifacts, 'synthesis/acme.jsonl') },
+        input,
+        settings,
+      );
       expect(calls).toHaveLength(2);
       expect(again.report).toMatchObject({ resumed: 2, sent: 0 });
     } finally {
@@ -304,5 +347,68 @@ describe('synthesizeExamples', () => {
   it('refuses settings out of range, naming them', async () => {
     const { teacher } = scriptedTeacher(() => 'no');
     await expect(synthesizeExamples({ teacher, checkpoint: memoryCheckpoint() }, input, { concurrency: 0 })).rejects.toThrow(/concurrency/);
+  });
+});
+
+describe('a dataset version with a teacher', () => {
+  it('joins the kept examples with source "teacher", writes the data report beside the splits, and resumes on a re-run', async () => {
+    const h = await openHarness(fakeLlm(() => 'unused'));
+    try {
+      const uploaded = await uploadDocument(h, {
+        tenant: TENANT,
+        contextId: 'acme',
+        filename: 'policy.md',
+        mediaType: 'text/markdown',
+        content: new TextEncoder().encode(POLICY),
+        maxBytes: 1_000_000,
+        source: '/test',
+      });
+      const { document } = await frameUploadedDocument(h, uploaded);
+      const script = scriptedTeacher((request) =>
+        promptClauses(request)[0] === '1.1' && kindOf(request) === 'qa'
+          ? reply([
+              {
+                question: 'May an employee accept a cash gift from a supplier at the end of a project?',
+                answer: 'No. Employees must not accept cash gifts from suppliers (§1.1).',
+              },
+            ])
+          : 'no',
+      );
+      const request = {
+        tenant: TENANT,
+        contextId: 'acme',
+        documentId: document.id,
+        values: null,
+        seedsJsonl: SEEDS,
+        seed: 7,
+        heldOutRatio: 0.2,
+        synthesis: { teacher: script.teacher, settings: { kinds: ['qa' as const, 'scenario-violating' as const] } },
+      };
+      const first = await generateDatasetVersion(h, request);
+      const all = [...first.framed.version.train, ...first.framed.version.heldOut];
+      const taught = all.filter((e) => e.source === 'teacher');
+      expect(taught.map((e) => e.question)).toEqual(['May an employee accept a cash gift from a supplier at the end of a project?']);
+      expect(first.synthesis).toMatchObject({ kept: 1, sent: first.synthesis?.requests, resumed: 0 });
+      expect(first.report.data.bySource.teacher).toBe(1);
+      expect(first.report.data.dropped.byReason['teacher:unparseable']).toBe((first.synthesis?.requests ?? 0) - 1);
+      const stored = JSON.parse(await h.artifacts.read(first.report.jsonUri)) as DataReport;
+      expect(stored.datasetVersionId).toBe(first.dataset.id);
+      expect(stored.sample).toHaveLength(20);
+      expect(await h.artifacts.read(first.report.markdownUri)).toContain(`# Data report: ${first.dataset.id}`);
+
+      const calls = script.calls.length;
+      const again = await generateDatasetVersion(h, request);
+      expect(script.calls).toHaveLength(calls);
+      expect(again.dataset.id).toBe(first.dataset.id);
+      expect(again.created).toBe(false);
+      expect(again.synthesis).toMatchObject({ resumed: first.synthesis?.requests, sent: 0 });
+
+      const without = await generateDatasetVersion(h, { ...request, synthesis: null });
+      expect(without.dataset.id).not.toBe(first.dataset.id);
+      expect(without.synthesis).toBeNull();
+      expect(without.report.data.synthesis).toBeNull();
+    } finally {
+      await h.close();
+    }
   });
 });

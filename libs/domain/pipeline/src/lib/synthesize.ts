@@ -1,11 +1,4 @@
-import {
-  coverageOfTerms,
-  extractKeyTerms,
-  faithfulness,
-  nearDuplicates,
-  polarityOf,
-  type AnswerJudge,
-} from '@studio/auditing';
+import { coverageOfTerms, extractKeyTerms, faithfulness, nearDuplicates, polarityOf, type AnswerJudge } from '@studio/auditing';
 import {
   citeClause,
   citedRefs,
@@ -23,7 +16,7 @@ import {
   type NormativeStatement,
   type ScenarioLabel,
 } from '@studio/framing';
-import type { ArtifactStore, CallOptions, ChatMessage, ChatResult, ChatRequest } from '@studio/ports';
+import { tenantKey, type ArtifactStore, type CallOptions, type ChatMessage, type ChatResult, type ChatRequest } from '@studio/ports';
 import { z } from 'zod';
 import type { ProgressSink } from './ports';
 
@@ -77,7 +70,10 @@ export const SynthesisSettings = z
     maxPerClause: z.number().int().min(1).max(1_000).default(8),
     /** Only the first n clauses that carry a statement (document order); null for all. */
     maxClauses: z.number().int().min(1).nullable().default(null),
-    kinds: z.array(TaskKind).min(1).default([...ALL_TASK_KINDS]),
+    kinds: z
+      .array(TaskKind)
+      .min(1)
+      .default([...ALL_TASK_KINDS]),
     temperature: z.number().min(0).max(2).default(0.7),
     maxTokens: z.number().int().min(16).max(8_192).default(384),
     /** Share of the cited clauses' key terms the answer must contain (auditing `faithfulness` coverage). */
@@ -232,13 +228,16 @@ function shotsFor(kind: TaskKind, clauses: readonly Clause[], existing: readonly
   const wanted: ExampleKind = isScenario(kind) ? 'scenario' : 'qa';
   const label = isScenario(kind) ? (kind.slice('scenario-'.length) as ScenarioLabel) : null;
   const ids = new Set(clauses.map((c) => c.id));
-  const rank = (e: Example): number => (e.source === 'seed' ? 0 : e.source === 'callout' ? 1 : 2) + (e.clauseIds.some((id) => ids.has(id)) ? 0 : 3);
+  const rank = (e: Example): number =>
+    (e.source === 'seed' ? 0 : e.source === 'callout' ? 1 : 2) + (e.clauseIds.some((id) => ids.has(id)) ? 0 : 3);
   const pool = existing.filter((e) => e.kind === wanted && e.source !== 'teacher' && (label === null || e.label === label));
   if (pool.length === 0) return [];
   const r = seededRandom(seed);
   const best = Math.min(...pool.map(rank));
   const top = r.shuffle(pool.filter((e) => rank(e) === best));
-  return top.slice(0, 2).map((e) => (e.label ? { question: e.question, answer: e.answer, label: e.label } : { question: e.question, answer: e.answer }));
+  return top
+    .slice(0, 2)
+    .map((e) => (e.label ? { question: e.question, answer: e.answer, label: e.label } : { question: e.question, answer: e.answer }));
 }
 
 function promptFor(
@@ -254,7 +253,8 @@ function promptFor(
     `Clauses:\n${clauseBlock(clauses)}`,
     instruction(kind, n, clauses, paraphrased),
   ];
-  if (shots.length > 0) parts.push(`Examples of the kind of data wanted (from this document, for other or the same clauses):\n${shotJson(shots)}`);
+  if (shots.length > 0)
+    parts.push(`Examples of the kind of data wanted (from this document, for other or the same clauses):\n${shotJson(shots)}`);
   parts.push(`Reply with exactly this JSON shape: ${replyFormat(kind)}`);
   return [
     { role: 'system', content: SYSTEM },
@@ -374,12 +374,7 @@ function withCitation(answer: string, clauses: readonly Clause[]): string {
   return `${answer.replace(/\s+$/, '')} (${cites})`;
 }
 
-function candidatesOf(
-  task: Task,
-  content: string,
-  settings: SynthesisSettings,
-  drop: (reason: DropReason) => void,
-): Candidate[] {
+function candidatesOf(task: Task, content: string, settings: SynthesisSettings, drop: (reason: DropReason) => void): Candidate[] {
   const parsed = parseTeacherReply(content);
   if (!parsed.ok) {
     drop('unparseable');
@@ -646,7 +641,8 @@ function parseCheckpoint(text: string, where: string): Map<string, string> {
       throw new Error(`${where}:${index + 1}: not a synthesis checkpoint line (not JSON)`);
     }
     const parsed = CheckpointLine.safeParse(value);
-    if (!parsed.success) throw new Error(`${where}:${index + 1}: not a synthesis checkpoint line: ${parsed.error.issues[0]?.message ?? ''}`);
+    if (!parsed.success)
+      throw new Error(`${where}:${index + 1}: not a synthesis checkpoint line: ${parsed.error.issues[0]?.message ?? ''}`);
     entries.set(parsed.data.key, parsed.data.content);
   });
   return entries;
@@ -667,7 +663,10 @@ export function memoryCheckpoint(initial: Iterable<[string, string]> = []): Synt
  * A checkpoint kept as one JSON-lines artifact under `key`, rewritten (atomically, by the store) as
  * requests finish: at most one write at a time, later entries coalesced into the next write.
  */
-export function artifactCheckpoint(artifacts: Pick<ArtifactStore, 'put' | 'read' | 'exists' | 'localPath'>, key: string): SynthesisCheckpoint {
+export function artifactCheckpoint(
+  artifacts: Pick<ArtifactStore, 'put' | 'read' | 'exists' | 'localPath'>,
+  key: string,
+): SynthesisCheckpoint {
   const lines: string[] = [];
   let writing: Promise<void> = Promise.resolve();
   let dirty = false;
@@ -702,4 +701,42 @@ export function artifactCheckpoint(artifacts: Pick<ArtifactStore, 'put' | 'read'
       if (failure) throw failure;
     },
   };
+}
+
+// ---------------------------------------------------------------- in a dataset version ------
+
+/** A dataset version asked for with a teacher: who teaches, how, and who follows the progress. */
+export interface DatasetSynthesis {
+  teacher: TeacherEndpoint;
+  settings: SynthesisSettingsInput;
+  progress?: ProgressSink;
+  signal?: AbortSignal;
+}
+
+/** The checkpoint of a document's synthesis: one artifact per document content, under the tenant. */
+export function synthesisCheckpointKey(documentId: string, documentSha256: string): string {
+  return `synthesis/${documentId}/${documentSha256.slice(0, 16)}.checkpoint.jsonl`;
+}
+
+/**
+ * Synthesis for a framed document, checkpointed in the artifact store (`synthesisCheckpointKey`
+ * under the tenant), with the document's seeds and template examples as few-shot material and
+ * near-duplicate baseline.
+ */
+export function synthesizeForDocument(
+  artifacts: Pick<ArtifactStore, 'put' | 'read' | 'exists' | 'localPath'>,
+  tenant: string,
+  document: { id: string; sha256: string },
+  framed: { tree: DocumentTree; statements: readonly NormativeStatement[]; seeds: readonly Example[]; generated: readonly Example[] },
+  values: ContextValues | null,
+  synthesis: DatasetSynthesis,
+): Promise<SynthesisResult> {
+  const checkpoint = artifactCheckpoint(artifacts, tenantKey(tenant, synthesisCheckpointKey(document.id, document.sha256)));
+  return synthesizeExamples(
+    { teacher: synthesis.teacher, checkpoint },
+    { tree: framed.tree, statements: framed.statements, existing: [...framed.seeds, ...framed.generated], values },
+    synthesis.settings,
+    synthesis.progress,
+    synthesis.signal,
+  );
 }
