@@ -2,7 +2,14 @@ import { fileURLToPath } from 'node:url';
 import type { AuditReportV1 } from '@studio/auditing';
 import type { TrainingHyperparameters } from '@studio/contracts';
 import type { NormativeKind } from '@studio/framing';
-import { lossTrend, type DatasetVersionRecord, type StageTiming } from '@studio/pipeline';
+import {
+  lossTrend,
+  synthesisRates,
+  type DataReport,
+  type DatasetVersionRecord,
+  type StageTiming,
+  type SynthesisReport,
+} from '@studio/pipeline';
 import { formatDuration } from './progress';
 
 export type { StageTiming };
@@ -19,6 +26,10 @@ export interface AlignSummary {
   dataset: DatasetVersionRecord;
   /** False when this exact dataset version was already published (a re-run). */
   datasetCreated: boolean;
+  /** Teacher synthesis: generated, kept and dropped; null without a teacher. */
+  synthesis: SynthesisReport | null;
+  /** The dataset version's data report and where it is stored. */
+  dataReport: { data: DataReport; jsonUri: string; markdownUri: string };
   timings: StageTiming[];
   totalMs: number;
   training: {
@@ -58,6 +69,36 @@ function pathOf(uri: string): string {
   return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
 }
 
+const counts = (record: Readonly<Record<string, number | undefined>>): string =>
+  Object.entries(record)
+    .filter(([, n]) => n)
+    .sort(([, a], [, b]) => (b ?? 0) - (a ?? 0))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || 'none';
+
+/** The data report's lines of the summary: what the data holds, what was dropped, what the teacher added. */
+export function dataRows(summary: Pick<AlignSummary, 'dataReport' | 'synthesis'>): string[][] {
+  const r = summary.dataReport.data;
+  const rows: string[][] = [
+    ['data', `by kind ${counts(r.byKind)}; by label ${counts(r.byLabel)}; by source ${counts(r.bySource)}`],
+    ['values', counts(r.byValue)],
+    [
+      'dropped',
+      `${r.dropped.total}${r.dropped.total ? ` (${counts(r.dropped.byReason)})` : ''}; well-formedness ${r.wellFormednessRate === null ? 'not measured' : pct(r.wellFormednessRate)}`,
+    ],
+  ];
+  const s = summary.synthesis;
+  if (s) {
+    const rates = synthesisRates(s);
+    rows.push([
+      'teacher',
+      `${s.teacherModel}, concurrency ${s.concurrency}: generated ${s.generated}, kept ${s.kept} (${pct(rates.keptRatio)}), ${Math.round(rates.generatedPerHour)} generated / ${Math.round(rates.keptPerHour)} kept per hour; ${s.requests} requests, ${s.resumed} resumed${s.failed ? `, ${s.failed} failed (last: ${s.lastError ?? '?'}; run again to retry them)` : ''}`,
+    ]);
+  }
+  rows.push(['data report', `${pathOf(summary.dataReport.markdownUri)} (JSON: ${pathOf(summary.dataReport.jsonUri)})`]);
+  return rows;
+}
+
 /** The closing summary printed after a run. */
 export function renderSummary(summary: AlignSummary): string {
   const { dataset } = summary;
@@ -74,6 +115,7 @@ export function renderSummary(summary: AlignSummary): string {
       `${dataset.train.examples + dataset.heldOut.examples} (train ${dataset.train.examples} / held-out ${dataset.heldOut.examples}; ${summary.seeds} seeds${summary.seedsDropped ? `, ${summary.seedsDropped} seed pairs dropped (no matching clause)` : ''})`,
     ],
     ['dataset', `${dataset.id} sha256 ${dataset.sha256.slice(0, 16)}… clause coverage ${pct(dataset.clauseCoverage)}`],
+    ...dataRows(summary),
   ];
   if (summary.training) {
     const t = summary.training;
