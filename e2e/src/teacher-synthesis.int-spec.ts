@@ -97,7 +97,7 @@ describe('teacher synthesis against the model runtime (tiny model)', () => {
     expect(report.generated).toBeGreaterThanOrEqual(report.requests);
     expect(report.droppedByReason.unparseable).toBeGreaterThan(0);
     // Grounding: what is kept cites clauses of this document, the ones it was asked about.
-    const asked = new Set(requests.flatMap((r) => [...(r.messages[1]?.content ?? '').matchAll(/^\[§([^\]]+)\]/gm)].map((m) => m[1])));
+    const asked = new Set(requests.flatMap((r) => [...(r.messages.at(-1)?.content ?? '').matchAll(/^\[§([^\]]+)\]/gm)].map((m) => m[1])));
     const clauseIds = new Set(tree.clauses.map((c) => c.id));
     for (const e of first.examples) {
       expect(e.source).toBe('teacher');

@@ -31,7 +31,7 @@ const clause = (numbering: string) => {
 
 /** The clause numberings a request is about, read from its prompt ("[§1.1] …"). */
 function promptClauses(request: ChatRequest): string[] {
-  const user = request.messages.find((m) => m.role === 'user')?.content ?? '';
+  const user = request.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
   return [...user.matchAll(/^\[§([\d.a-z]+)\]/gm)].map((m) => m[1] as string);
 }
 
@@ -62,7 +62,7 @@ function scriptedTeacher(script: Script) {
 
 const reply = (examples: unknown[]) => JSON.stringify({ examples });
 const kindOf = (request: ChatRequest): string => {
-  const user = request.messages[1]?.content ?? '';
+  const user = request.messages.at(-1)?.content ?? '';
   if (user.includes('label "violating"')) return 'violating';
   if (user.includes('label "compliant"')) return 'compliant';
   if (user.includes('label "ambiguous"')) return 'ambiguous';
@@ -81,10 +81,25 @@ describe('planSynthesis', () => {
     expect(multi?.clauses.map((c) => c.numbering)).toEqual(['1.1', '1.2']);
     // The last clause of a section has no partner in another section.
     expect(tasks.some((t) => t.kind === 'multi-clause' && t.clauses[0]?.numbering === '1.3')).toBe(false);
-    // Few-shot from the seed that cites the clause, and the clause text itself.
+    // Few-shot from the seed that cites the clause, as a finished exchange; then the request about the clause.
     const qa = tasks.find((t) => t.kind === 'qa' && t.clauses[0]?.numbering === '1.1');
-    expect(qa?.messages[1]?.content).toContain('Can I take a $30 gift card from a supplier?');
-    expect(qa?.messages[1]?.content).toContain(`[§1.1] ${clause('1.1').text}`);
+    expect(qa?.messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(JSON.parse(qa?.messages[2]?.content ?? '')).toEqual({
+      examples: [
+        {
+          question: 'Can I take a $30 gift card from a supplier?',
+          answer: 'No. Gift cards count as cash, and employees must not accept cash gifts from suppliers (§1.1).',
+        },
+      ],
+    });
+    expect(qa?.messages[3]?.content).toContain(`[§1.1] ${clause('1.1').text}`);
+    // Scenario requests are shown scenarios of their label.
+    const violating = tasks.find((t) => t.kind === 'scenario-violating' && t.clauses[0]?.numbering === '1.1');
+    const shown = violating?.messages
+      .filter((m) => m.role === 'assistant')
+      .map((m) => JSON.parse(m.content) as { examples: { label: string }[] });
+    expect(shown?.length).toBeGreaterThan(0);
+    expect(shown?.every((r) => r.examples[0]?.label === 'violating')).toBe(true);
     // Keys depend on the model and the prompt; the same inputs give the same plan.
     expect(planSynthesis(input, settings, 'm').map((t) => t.key)).toEqual(tasks.map((t) => t.key));
     expect(planSynthesis(input, settings, 'other')[0]?.key).not.toBe(tasks[0]?.key);
@@ -151,6 +166,16 @@ describe('synthesizeExamples', () => {
             answer: 'Yes. Employees must not accept cash gifts from suppliers (§2.1).',
           },
           { question: 'cash gifts', answer: 'Employees must not accept cash gifts from suppliers.' },
+          // About something else than the clause.
+          {
+            question: 'Is the canteen open to visitors on public holidays?',
+            answer: 'No. Employees must not accept cash gifts from suppliers (§1.1).',
+          },
+          // A model stuck in a loop.
+          {
+            question: 'May employees accept accept cash gifts from suppliers?',
+            answer: 'No. Employees must not accept cash gifts from suppliers (§1.1).',
+          },
           { answer: 'no question' },
         ]);
       if (kind === 'violating')
@@ -198,6 +223,8 @@ describe('synthesizeExamples', () => {
       contradiction: 1,
       'unknown-citation': 1,
       'not-a-question': 1,
+      'off-topic': 1,
+      garbled: 1,
       schema: 1,
       'label-mismatch': 2,
       'near-duplicate': 1,

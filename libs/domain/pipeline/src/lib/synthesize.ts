@@ -1,4 +1,12 @@
-import { coverageOfTerms, extractKeyTerms, faithfulness, nearDuplicates, polarityOf, type AnswerJudge } from '@studio/auditing';
+import {
+  coverageOfTerms,
+  extractKeyTerms,
+  extractKeyTermsOfAll,
+  faithfulness,
+  nearDuplicates,
+  polarityOf,
+  type AnswerJudge,
+} from '@studio/auditing';
 import {
   citeClause,
   citedRefs,
@@ -97,6 +105,8 @@ export type DropReason =
   | 'unparseable'
   | 'schema'
   | 'not-a-question'
+  | 'garbled'
+  | 'off-topic'
   | 'label-mismatch'
   | 'unknown-citation'
   | 'ungrounded'
@@ -180,16 +190,6 @@ const LABEL_WORDING: Record<ScenarioLabel, { what: string; answer: string }> = {
   },
 };
 
-interface Shot {
-  question: string;
-  answer: string;
-  label?: ScenarioLabel;
-}
-
-function shotJson(shots: readonly Shot[]): string {
-  return JSON.stringify({ examples: shots.map((s) => (s.label ? { question: s.question, answer: s.answer, label: s.label } : s)) });
-}
-
 function clauseBlock(clauses: readonly Clause[]): string {
   return clauses.map((c) => `[${citeClause(c.numbering)}] ${c.text}`).join('\n');
 }
@@ -224,7 +224,7 @@ function isScenario(kind: TaskKind): boolean {
 }
 
 /** Few-shot material: the seeds first (hand-written), then the document's call-outs, then template examples. */
-function shotsFor(kind: TaskKind, clauses: readonly Clause[], existing: readonly Example[], seed: number): Shot[] {
+function shotsFor(kind: TaskKind, clauses: readonly Clause[], existing: readonly Example[], seed: number): Example[] {
   const wanted: ExampleKind = isScenario(kind) ? 'scenario' : 'qa';
   const label = isScenario(kind) ? (kind.slice('scenario-'.length) as ScenarioLabel) : null;
   const ids = new Set(clauses.map((c) => c.id));
@@ -234,32 +234,48 @@ function shotsFor(kind: TaskKind, clauses: readonly Clause[], existing: readonly
   if (pool.length === 0) return [];
   const r = seededRandom(seed);
   const best = Math.min(...pool.map(rank));
-  const top = r.shuffle(pool.filter((e) => rank(e) === best));
-  return top
-    .slice(0, 2)
-    .map((e) => (e.label ? { question: e.question, answer: e.answer, label: e.label } : { question: e.question, answer: e.answer }));
+  return r.shuffle(pool.filter((e) => rank(e) === best)).slice(0, 2);
 }
 
+function userTurn(kind: TaskKind, clauses: readonly Clause[], tree: DocumentTree, paraphrased: readonly Example[], n: number): string {
+  return [
+    `Document: ${tree.title ?? tree.documentId}`,
+    `Clauses:\n${clauseBlock(clauses)}`,
+    instruction(kind, n, clauses, paraphrased),
+    `Reply with exactly this JSON shape: ${replyFormat(kind)}`,
+  ].join('\n\n');
+}
+
+/**
+ * The request: the rules, then each few-shot example as a finished exchange (the same request about
+ * the example's own clauses, answered with the example as JSON), then the request itself. Models,
+ * small ones most, follow an answer they have seen more readily than a described format.
+ */
 function promptFor(
   kind: TaskKind,
   clauses: readonly Clause[],
   tree: DocumentTree,
-  shots: readonly Shot[],
+  shots: readonly Example[],
   paraphrased: readonly Example[],
   n: number,
 ): ChatMessage[] {
-  const parts = [
-    `Document: ${tree.title ?? tree.documentId}`,
-    `Clauses:\n${clauseBlock(clauses)}`,
-    instruction(kind, n, clauses, paraphrased),
-  ];
-  if (shots.length > 0)
-    parts.push(`Examples of the kind of data wanted (from this document, for other or the same clauses):\n${shotJson(shots)}`);
-  parts.push(`Reply with exactly this JSON shape: ${replyFormat(kind)}`);
-  return [
-    { role: 'system', content: SYSTEM },
-    { role: 'user', content: parts.join('\n\n') },
-  ];
+  const byId = new Map(tree.clauses.map((c) => [c.id, c]));
+  const messages: ChatMessage[] = [{ role: 'system', content: SYSTEM }];
+  // Paraphrase and two-clause requests are shown Q&A exchanges: there are no examples of their own kind.
+  const shotKind: TaskKind = kind === 'paraphrase' || kind === 'multi-clause' ? 'qa' : kind;
+  for (const shot of shots) {
+    const cited = shot.clauseIds.map((id) => byId.get(id)).filter((c): c is Clause => c !== undefined);
+    if (cited.length === 0) continue;
+    const example = shot.label
+      ? { question: shot.question, answer: shot.answer, label: shot.label }
+      : { question: shot.question, answer: shot.answer };
+    messages.push(
+      { role: 'user', content: userTurn(shotKind, cited, tree, [], 1) },
+      { role: 'assistant', content: JSON.stringify({ examples: [example] }) },
+    );
+  }
+  messages.push({ role: 'user', content: userTurn(kind, clauses, tree, paraphrased, n) });
+  return messages;
 }
 
 function taskKey(model: string, kind: TaskKind, clauses: readonly Clause[], messages: readonly ChatMessage[]): string {
@@ -346,9 +362,18 @@ interface Candidate {
 
 const words = (text: string): number => text.split(/\s+/).filter(Boolean).length;
 
+/** A word of four letters or more written twice in a row ("doing doing"): a model stuck in a loop. */
+export function repeatsWord(text: string): boolean {
+  return /\b(\p{L}{4,})\s+\1\b/iu.test(text);
+}
+
 /** The grounding checks of one candidate; null when it passes. */
 function groundingProblem(c: Candidate, settings: SynthesisSettings): DropReason | null {
   const clauseTexts = c.task.clauses.map((cl) => ({ id: cl.id, text: cl.text }));
+  // The question must be about the clauses: at least min(3, a fifth of) their key terms.
+  const clauseTerms = extractKeyTermsOfAll(clauseTexts.map((cl) => cl.text));
+  const asked = coverageOfTerms(c.question, clauseTerms).found.length;
+  if (asked < Math.min(3, Math.ceil(0.2 * clauseTerms.length))) return 'off-topic';
   const f = faithfulness(c.answer, clauseTexts);
   if (f.coverage < settings.minCoverage) return 'ungrounded';
   const answerTerms = extractKeyTerms(c.answer);
@@ -397,6 +422,10 @@ function candidatesOf(task: Task, content: string, settings: SynthesisSettings, 
     }
     if (!question.endsWith('?') || words(question) < 4 || words(answer) < 2) {
       drop('not-a-question');
+      continue;
+    }
+    if (repeatsWord(question) || repeatsWord(answer)) {
+      drop('garbled');
       continue;
     }
     if (citedRefs(answer).some((ref) => !numberings.has(ref))) {
