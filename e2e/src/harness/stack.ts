@@ -136,7 +136,7 @@ export class Stack {
       });
       env['STUDIO_ARTIFACT_DIR'] = this.artifactDir;
     }
-    if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = this.urls.REDIS_URL;
+    if (name === 'instructor' || name === 'auditor' || name === 'framer') env['REDIS_URL'] = this.urls.REDIS_URL;
     if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: this.llmBaseUrl, QDRANT_URL: this.urls.QDRANT_URL });
     if (name === 'auditor') env['FRAMER_URL'] = url('framer');
     if (name === 'gateway')
