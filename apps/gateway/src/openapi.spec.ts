@@ -45,6 +45,8 @@ describe('OpenAPI document at /docs-json', () => {
         'POST /v1/contexts',
         'POST /v1/contexts/{contextId}/documents',
         'POST /v1/contexts/{contextId}/datasets',
+        'GET /v1/contexts/{contextId}/datasets/jobs/{jobId}',
+        'GET /v1/contexts/{contextId}/datasets/{datasetVersionId}/report',
         'POST /v1/contexts/{contextId}/runs',
         'GET /v1/runs/{runId}',
         'GET /v1/runs/{runId}/audit',
