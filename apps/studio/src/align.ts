@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { TOPIC_NAMES, TRAIN_JOB, type TrainingHyperparameters } from '@studio/contracts';
 import { ExactVectorIndex, InProcessEventBus, InProcessJobQueue, InProcessJobWorker, SqliteStore } from '@studio/inproc';
 import { OpenAiCompatibleClient } from '@studio/llm';
-import { LlmJudge } from '@studio/auditing';
+import { LlmJudge, type AnswerJudge } from '@studio/auditing';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '@studio/framing';
 import { tenantId } from '@studio/ports';
 import { FileArtifactStore } from '@studio/artifacts';
@@ -168,9 +168,11 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
       board.note(`runtime: ${args.model} served at ${ready.baseUrl} (started in ${(serverMs / 1000).toFixed(1)} s)`);
       return { llm: new OpenAiCompatibleClient({ baseUrl: ready.baseUrl, timeoutMs: 600_000 }), adapters: ready };
     };
-    const teacher = teacherOf(args, models);
+    const judge = judgeOf(args);
+    // A configured judge also grades the teacher's examples (those it grades low are dropped).
+    const teacher = teacherOf(args, models, judge.judge?.judge);
     const result = await alignToPolicy(
-      { bus, repos, artifacts, queue, vectors, models, ...judgeOf(args), ...(teacher ? { teacher } : {}) },
+      { bus, repos, artifacts, queue, vectors, models, ...judge, ...(teacher ? { teacher } : {}) },
       {
         tenant,
         contextId: inputs.contextId,
@@ -268,16 +270,18 @@ export function synthesisSettingsOf(
 export function teacherOf(
   args: Pick<AlignArgs, 'teacher' | 'teacherUrl' | 'teacherModel' | 'model'>,
   models: () => Promise<ModelEndpoint>,
+  judge?: AnswerJudge,
   env: NodeJS.ProcessEnv = process.env,
 ): (() => Promise<TeacherEndpoint>) | undefined {
   if (!args.teacher) return undefined;
+  const graded = judge ? { judge } : {};
   if (args.teacherUrl && args.teacherModel) {
     const apiKey = env['STUDIO_TEACHER_API_KEY'];
     const llm = new OpenAiCompatibleClient({ baseUrl: args.teacherUrl, timeoutMs: 600_000, ...(apiKey ? { apiKey } : {}) });
     const model = args.teacherModel;
-    return async () => ({ llm, model });
+    return async () => ({ llm, model, ...graded });
   }
-  return async () => ({ llm: (await models()).llm, model: args.model });
+  return async () => ({ llm: (await models()).llm, model: args.model, ...graded });
 }
 
 /** The optional LLM judge of the audit: any OpenAI-compatible endpoint named on the command line. */

@@ -587,23 +587,34 @@ export async function synthesizeExamples(
       candidates.push(c);
     }
   }
+  // The judge, where one is configured, grades the candidates, as many at once as the teacher is asked.
   const judged: Candidate[] = [];
   if (teacher.judge) {
-    for (const c of candidates) {
-      signal?.throwIfAborted();
-      const grade = await teacher.judge.judge(
-        {
-          question: c.question,
-          reference: 'No reference answer: grade the answer against the clauses alone.',
-          answer: c.answer,
-          clauses: c.task.clauses.map((cl) => cl.text),
-        },
-        signal ? { signal } : {},
-      );
-      if (grade.score === null || grade.score < settings.minJudgeScore) {
-        report.droppedByReason['judge-rejected'] = (report.droppedByReason['judge-rejected'] ?? 0) + 1;
-      } else judged.push(c);
-    }
+    const judge = teacher.judge;
+    const passed: boolean[] = new Array<boolean>(candidates.length).fill(false);
+    let nextCandidate = 0;
+    const grade = async (): Promise<void> => {
+      while (nextCandidate < candidates.length) {
+        signal?.throwIfAborted();
+        const index = nextCandidate++;
+        const c = candidates[index] as Candidate;
+        const result = await judge.judge(
+          {
+            question: c.question,
+            reference: 'No reference answer: grade the answer against the clauses alone.',
+            answer: c.answer,
+            clauses: c.task.clauses.map((cl) => cl.text),
+          },
+          signal ? { signal } : {},
+        );
+        passed[index] = result.score !== null && result.score >= settings.minJudgeScore;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(settings.concurrency, Math.max(1, candidates.length)) }, grade));
+    candidates.forEach((c, i) => {
+      if (passed[i]) judged.push(c);
+      else report.droppedByReason['judge-rejected'] = (report.droppedByReason['judge-rejected'] ?? 0) + 1;
+    });
   } else judged.push(...candidates);
 
   // Near-duplicates of the dataset's examples or of an earlier synthetic one.
