@@ -10,6 +10,7 @@ import type { DataReport } from './data-report';
 import {
   artifactCheckpoint,
   droppedTotal,
+  inventedName,
   memoryCheckpoint,
   parseTeacherReply,
   planSynthesis,
@@ -147,13 +148,13 @@ describe('synthesizeExamples', () => {
           // Invents a rule the clause does not have.
           {
             question: 'Must employees wear a uniform when they meet suppliers at the office?',
-            answer: 'Yes. Uniforms are mandatory at every supplier meeting in Paris.',
+            answer: 'Yes. Uniforms are mandatory at every supplier meeting in the head office.',
           },
           // Restates the clause, then adds what it does not say.
           {
             question: 'What should an employee do when a supplier offers cash gifts?',
             answer:
-              'Employees must not accept cash gifts from suppliers, and must phone the Paris compliance hotline within two hours by fax.',
+              'Employees must not accept cash gifts from suppliers, and must phone the compliance hotline within two hours by fax.',
           },
           // Permits what the clause forbids.
           {
@@ -171,6 +172,11 @@ describe('synthesizeExamples', () => {
             question: 'Is the canteen open to visitors on public holidays?',
             answer: 'No. Employees must not accept cash gifts from suppliers (§1.1).',
           },
+          // A person and a place the document does not have.
+          {
+            question: 'May Priya in the Lyon office accept cash gifts from suppliers?',
+            answer: 'No. Employees must not accept cash gifts from suppliers (§1.1).',
+          },
           // A model stuck in a loop.
           {
             question: 'May employees accept accept cash gifts from suppliers?',
@@ -181,8 +187,8 @@ describe('synthesizeExamples', () => {
       if (kind === 'violating')
         return reply([
           {
-            question: 'A buyer, Sam, takes an envelope of cash gifts from suppliers after a tender. Is this acceptable under these rules?',
-            answer: 'No. Employees must not accept cash gifts from suppliers, so Sam breaks §1.1.',
+            question: 'A buyer takes an envelope of cash gifts from suppliers after a tender. Is this acceptable under these rules?',
+            answer: 'No. Employees must not accept cash gifts from suppliers, so the buyer breaks §1.1.',
             label: 'violating',
           },
           {
@@ -215,7 +221,7 @@ describe('synthesizeExamples', () => {
     expect(report.kept).toBe(examples.length);
     expect(examples.map((e) => e.question)).toEqual([
       grounded11.question,
-      'A buyer, Sam, takes an envelope of cash gifts from suppliers after a tender. Is this acceptable under these rules?',
+      'A buyer takes an envelope of cash gifts from suppliers after a tender. Is this acceptable under these rules?',
     ]);
     expect(report.droppedByReason).toMatchObject({
       ungrounded: 1,
@@ -225,6 +231,7 @@ describe('synthesizeExamples', () => {
       'not-a-question': 1,
       'off-topic': 1,
       garbled: 1,
+      'invented-name': 1,
       schema: 1,
       'label-mismatch': 2,
       'near-duplicate': 1,
@@ -437,5 +444,16 @@ describe('a dataset version with a teacher', () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe('inventedName', () => {
+  const vocabulary = new Set(['acme', 'company', 'gifts', 'register', 'employees']);
+  it('finds a capitalised word inside a sentence that the document never uses', () => {
+    expect(inventedName('May Priya accept the gift?', vocabulary)).toBe('Priya');
+    expect(inventedName('An employee in the Lyon office asks. Is it allowed?', vocabulary)).toBe('Lyon');
+    // Sentence-initial words, and names the document uses, are not invented.
+    expect(inventedName('Employees of Acme record Gifts in the Register. May they?', vocabulary)).toBeNull();
+    expect(inventedName('Is it allowed? Yes.', vocabulary)).toBeNull();
   });
 });

@@ -106,6 +106,7 @@ export type DropReason =
   | 'schema'
   | 'not-a-question'
   | 'garbled'
+  | 'invented-name'
   | 'off-topic'
   | 'label-mismatch'
   | 'unknown-citation'
@@ -171,7 +172,8 @@ interface Task {
 }
 
 const SYSTEM = `You write training data for an assistant that must follow the rules of one document.
-Use only what the given clauses say: no outside facts, no other rules, no names of organisations or places the clauses do not mention.
+Use only what the given clauses say: no outside facts, no other rules.
+Name people by the roles the clauses use (no personal names), and no organisation or place the document does not mention.
 Cite a clause as it is shown in square brackets, in parentheses, e.g. (§1.2).
 Reply with one JSON object and nothing else.`;
 
@@ -208,7 +210,7 @@ function instruction(kind: TaskKind, n: number, clauses: readonly Clause[], para
     default: {
       const label = kind.slice('scenario-'.length) as ScenarioLabel;
       const w = LABEL_WORDING[label];
-      return `Write ${n} short situations (two or three sentences, with the people and roles the clauses name) ${w.what}. Each question describes the situation and ends by asking whether it is acceptable under these rules; each answer ${w.answer}, citing ${cites}. Give each the label "${label}".`;
+      return `Write ${n} short situations (two or three sentences, about the people and roles the clauses name, without personal names) ${w.what}. Each question describes the situation and ends by asking whether it is acceptable under these rules; each answer ${w.answer}, citing ${cites}. Give each the label "${label}".`;
     }
   }
 }
@@ -362,6 +364,26 @@ interface Candidate {
 
 const words = (text: string): number => text.split(/\s+/).filter(Boolean).length;
 
+/** Lower-cased words of a document (clauses, headings, title): what it names. */
+export function documentVocabulary(tree: DocumentTree): Set<string> {
+  const texts = [tree.title ?? '', ...tree.sections.map((s) => s.title), ...tree.clauses.map((c) => c.text)];
+  return new Set(texts.flatMap((t) => t.toLowerCase().match(/\p{L}[\p{L}'’-]*/gu) ?? []));
+}
+
+/**
+ * The first capitalised word inside a sentence of `text` (not its first word) that the document
+ * never uses: a person, place or organisation the teacher made up ("Max", "Lyon"); null when none.
+ */
+export function inventedName(text: string, vocabulary: ReadonlySet<string>): string | null {
+  for (const sentence of text.split(/(?<=[.?!])\s+/)) {
+    const words = sentence.match(/\p{L}[\p{L}'’-]*/gu) ?? [];
+    for (const word of words.slice(1)) {
+      if (/^\p{Lu}/u.test(word) && word !== 'I' && !vocabulary.has(word.toLowerCase())) return word;
+    }
+  }
+  return null;
+}
+
 /** A word of four letters or more written twice in a row ("doing doing"): a model stuck in a loop. */
 export function repeatsWord(text: string): boolean {
   return /\b(\p{L}{4,})\s+\1\b/iu.test(text);
@@ -399,7 +421,13 @@ function withCitation(answer: string, clauses: readonly Clause[]): string {
   return `${answer.replace(/\s+$/, '')} (${cites})`;
 }
 
-function candidatesOf(task: Task, content: string, settings: SynthesisSettings, drop: (reason: DropReason) => void): Candidate[] {
+function candidatesOf(
+  task: Task,
+  content: string,
+  settings: SynthesisSettings,
+  vocabulary: ReadonlySet<string>,
+  drop: (reason: DropReason) => void,
+): Candidate[] {
   const parsed = parseTeacherReply(content);
   if (!parsed.ok) {
     drop('unparseable');
@@ -426,6 +454,10 @@ function candidatesOf(task: Task, content: string, settings: SynthesisSettings, 
     }
     if (repeatsWord(question) || repeatsWord(answer)) {
       drop('garbled');
+      continue;
+    }
+    if (inventedName(question, vocabulary) !== null || inventedName(answer, vocabulary) !== null) {
+      drop('invented-name');
       continue;
     }
     if (citedRefs(answer).some((ref) => !numberings.has(ref))) {
@@ -579,10 +611,11 @@ export async function synthesizeExamples(
     report.droppedByReason[reason] = (report.droppedByReason[reason] ?? 0) + 1;
   };
   const candidates: Candidate[] = [];
+  const vocabulary = documentVocabulary(input.tree);
   for (const task of tasks) {
     const content = done.get(task.key);
     if (content === undefined) continue;
-    for (const c of candidatesOf(task, content, settings, drop)) {
+    for (const c of candidatesOf(task, content, settings, vocabulary, drop)) {
       report.generated += 1;
       candidates.push(c);
     }
