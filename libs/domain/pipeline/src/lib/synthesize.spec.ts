@@ -94,13 +94,29 @@ describe('planSynthesis', () => {
       ],
     });
     expect(qa?.messages[3]?.content).toContain(`[§1.1] ${clause('1.1').text}`);
-    // Scenario requests are shown scenarios of their label.
-    const violating = tasks.find((t) => t.kind === 'scenario-violating' && t.clauses[0]?.numbering === '1.1');
+    // Scenario requests are shown scenarios of their label, never one naming what the document does not.
+    const scenarioSeed: Example = {
+      id: 'seed-v',
+      kind: 'scenario',
+      source: 'seed',
+      question: 'An employee takes a cash gift from a supplier after a contract is signed. Is this acceptable?',
+      answer: 'No. Employees must not accept cash gifts from suppliers (§1.1).',
+      rejected: null,
+      label: 'violating',
+      clauseIds: [clause('1.2').id],
+      clauseRefs: ['1.2'],
+      statementKind: 'prohibition',
+      values: [],
+    };
+    const named = { ...scenarioSeed, id: 'seed-n', question: 'Priya in the Lyon office takes a cash gift. Is this acceptable?' };
+    const withSeeds = planSynthesis({ ...input, existing: [named, scenarioSeed, ...existing] }, settings, 'm');
+    const violating = withSeeds.find((t) => t.kind === 'scenario-violating' && t.clauses[0]?.numbering === '1.1');
     const shown = violating?.messages
       .filter((m) => m.role === 'assistant')
       .map((m) => JSON.parse(m.content) as { examples: { label: string }[] });
     expect(shown?.length).toBeGreaterThan(0);
     expect(shown?.every((r) => r.examples[0]?.label === 'violating')).toBe(true);
+    expect(JSON.stringify(shown)).not.toContain('Priya');
     // Keys depend on the model and the prompt; the same inputs give the same plan.
     expect(planSynthesis(input, settings, 'm').map((t) => t.key)).toEqual(tasks.map((t) => t.key));
     expect(planSynthesis(input, settings, 'other')[0]?.key).not.toBe(tasks[0]?.key);
@@ -153,8 +169,7 @@ describe('synthesizeExamples', () => {
           // Restates the clause, then adds what it does not say.
           {
             question: 'What should an employee do when a supplier offers cash gifts?',
-            answer:
-              'Employees must not accept cash gifts from suppliers, and must phone the compliance hotline within two hours by fax.',
+            answer: 'Employees must not accept cash gifts from suppliers, and must phone the compliance hotline within two hours by fax.',
           },
           // Permits what the clause forbids.
           {

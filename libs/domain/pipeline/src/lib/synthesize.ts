@@ -225,14 +225,30 @@ function isScenario(kind: TaskKind): boolean {
   return kind.startsWith('scenario-');
 }
 
-/** Few-shot material: the seeds first (hand-written), then the document's call-outs, then template examples. */
-function shotsFor(kind: TaskKind, clauses: readonly Clause[], existing: readonly Example[], seed: number): Example[] {
+/**
+ * Few-shot material: the seeds first (hand-written), then the document's call-outs, then template
+ * examples; never one that names someone or something the document does not (it would be copied).
+ */
+function shotsFor(
+  kind: TaskKind,
+  clauses: readonly Clause[],
+  existing: readonly Example[],
+  seed: number,
+  vocabulary: ReadonlySet<string>,
+): Example[] {
   const wanted: ExampleKind = isScenario(kind) ? 'scenario' : 'qa';
   const label = isScenario(kind) ? (kind.slice('scenario-'.length) as ScenarioLabel) : null;
   const ids = new Set(clauses.map((c) => c.id));
   const rank = (e: Example): number =>
     (e.source === 'seed' ? 0 : e.source === 'callout' ? 1 : 2) + (e.clauseIds.some((id) => ids.has(id)) ? 0 : 3);
-  const pool = existing.filter((e) => e.kind === wanted && e.source !== 'teacher' && (label === null || e.label === label));
+  const pool = existing.filter(
+    (e) =>
+      e.kind === wanted &&
+      e.source !== 'teacher' &&
+      (label === null || e.label === label) &&
+      inventedName(e.question, vocabulary) === null &&
+      inventedName(e.answer, vocabulary) === null,
+  );
   if (pool.length === 0) return [];
   const r = seededRandom(seed);
   const best = Math.min(...pool.map(rank));
@@ -293,13 +309,14 @@ export function synthesisClauses(tree: DocumentTree, statements: readonly Normat
 /** The requests for these clauses, each with its checkpoint key: deterministic for the same inputs and settings. */
 export function planSynthesis(input: SynthesisInput, settings: SynthesisSettings, model: string): Task[] {
   const { tree, existing } = input;
+  const vocabulary = documentVocabulary(tree);
   let clauses = synthesisClauses(tree, input.statements);
   if (settings.maxClauses !== null) clauses = clauses.slice(0, settings.maxClauses);
   const n = settings.examplesPerRequest;
   const tasks: Task[] = [];
   const add = (kind: TaskKind, cited: Clause[], paraphrased: readonly Example[] = []): void => {
     const seed = deriveSeed(settings.seed, `${kind}\n${cited.map((c) => c.id).join(',')}`);
-    const shots = shotsFor(kind, cited, existing, seed);
+    const shots = shotsFor(kind, cited, existing, seed, vocabulary);
     const messages = promptFor(kind, cited, tree, shots, paraphrased, kind === 'paraphrase' ? paraphrased.length : n);
     const label = isScenario(kind) ? (kind.slice('scenario-'.length) as ScenarioLabel) : null;
     tasks.push({ key: taskKey(model, kind, cited, messages), kind, clauses: cited, messages, label, seed });
