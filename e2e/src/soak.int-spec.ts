@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectMongo } from '@studio/mongo';
-import { describeWithServers, eventually, uniqueName } from '@studio/testing';
+import { describeWithServers, eventually, uniqueName, type ServerVar } from '@studio/testing';
 import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './harness/service-process';
 
 /**
@@ -42,151 +42,145 @@ function quantile(sorted: number[], q: number): number {
   return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
 }
 
-describeWithServers(
-  ['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'],
-  `soak: ${DOCUMENTS} documents framed through the gateway and the framer`,
-  (urls) => {
-    const run = uniqueName('soak').replace(/-/g, '_');
-    const contextId = uniqueName('soak');
-    const artifactDir = mkdtempSync(join(tmpdir(), 'studio-soak-artifacts-'));
-    const services = new Map<ServiceName, { process: ServiceProcess; url: string }>();
-    const url = (name: ServiceName) => services.get(name)?.url ?? '';
-    const diagnostics = () => [...services.values()].map((s) => s.process.tail(30)).join('\n');
+/** The framer needs Redis too (its `generation` queue). */
+const SERVERS: ServerVar[] = ['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'];
 
-    function envFor(name: ServiceName, port: number): Record<string, string> {
-      const env: Record<string, string> = serviceRunEnv(run, name, port, urls.KAFKA_BROKERS);
-      if (name === 'framer')
-        Object.assign(env, {
-          MONGO_URL: urls.MONGO_URL,
-          MONGO_DB: `${run}_framer`,
-          STUDIO_ARTIFACT_DIR: artifactDir,
-          REDIS_URL: urls.REDIS_URL,
-        });
-      if (name === 'gateway') env['FRAMER_URL'] = url('framer');
-      return env;
-    }
+describeWithServers(SERVERS, `soak: ${DOCUMENTS} documents framed through the gateway and the framer`, (urls) => {
+  const run = uniqueName('soak').replace(/-/g, '_');
+  const contextId = uniqueName('soak');
+  const artifactDir = mkdtempSync(join(tmpdir(), 'studio-soak-artifacts-'));
+  const services = new Map<ServiceName, { process: ServiceProcess; url: string }>();
+  const url = (name: ServiceName) => services.get(name)?.url ?? '';
+  const diagnostics = () => [...services.values()].map((s) => s.process.tail(30)).join('\n');
 
-    beforeAll(async () => {
-      for (const name of ['framer', 'gateway'] as const)
-        services.set(name, { process: undefined as never, url: `http://127.0.0.1:${await freePort()}` });
-      for (const [name, entry] of services) entry.process = new ServiceProcess(name, envFor(name, Number(new URL(entry.url).port)));
-      for (const [name, { process: service, url: base }] of services) {
-        await eventually(
-          async () => {
-            if (!service.running) throw new Error(`${name} exited`);
-            return (await fetch(`${base}/ready`)).status === 200;
-          },
-          90_000,
-          250,
-        ).catch((err: Error) => {
-          throw new Error(`${name} did not become ready: ${err.message}\n${diagnostics()}`);
-        });
-      }
-    }, 120_000);
+  function envFor(name: ServiceName, port: number): Record<string, string> {
+    const env: Record<string, string> = serviceRunEnv(run, name, port, urls.KAFKA_BROKERS);
+    if (name === 'framer') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_framer`, STUDIO_ARTIFACT_DIR: artifactDir });
+    if (name === 'framer') env['REDIS_URL'] = urls.REDIS_URL;
+    if (name === 'gateway') env['FRAMER_URL'] = url('framer');
+    return env;
+  }
 
-    afterAll(async () => {
-      for (const { process: service } of services.values()) service?.kill('SIGTERM');
-      await Promise.all(
-        [...services.values()].map(({ process: service }) => service?.exitWithin(15_000).catch(() => service.kill('SIGKILL'))),
-      );
-      rmSync(artifactDir, { recursive: true, force: true });
-      const db = await connectMongo(urls.MONGO_URL, `${run}_framer`, {
-        info: () => undefined,
-        warn: () => undefined,
-        error: () => undefined,
+  beforeAll(async () => {
+    for (const name of ['framer', 'gateway'] as const)
+      services.set(name, { process: undefined as never, url: `http://127.0.0.1:${await freePort()}` });
+    for (const [name, entry] of services) entry.process = new ServiceProcess(name, envFor(name, Number(new URL(entry.url).port)));
+    for (const [name, { process: service, url: base }] of services) {
+      await eventually(
+        async () => {
+          if (!service.running) throw new Error(`${name} exited`);
+          return (await fetch(`${base}/ready`)).status === 200;
+        },
+        90_000,
+        250,
+      ).catch((err: Error) => {
+        throw new Error(`${name} did not become ready: ${err.message}\n${diagnostics()}`);
       });
-      await db.connection.dropDatabase().finally(() => db.close());
-    });
-
-    async function read(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-      const res = await fetch(`${url('framer')}${path}`, { headers: { 'x-tenant-id': TENANT }, signal: AbortSignal.timeout(30_000) });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     }
+  }, 120_000);
 
-    it(`frames ${DOCUMENTS} documents with no read of the framer's data stalling ${SLOWEST_READ_MS} ms or more`, async () => {
-      const uploaded: string[] = [];
-      const reads: { what: string; ms: number; status: number }[] = [];
-      let uploading = true;
+  afterAll(async () => {
+    for (const { process: service } of services.values()) service?.kill('SIGTERM');
+    await Promise.all(
+      [...services.values()].map(({ process: service }) => service?.exitWithin(15_000).catch(() => service.kill('SIGKILL'))),
+    );
+    rmSync(artifactDir, { recursive: true, force: true });
+    const db = await connectMongo(urls.MONGO_URL, `${run}_framer`, {
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    });
+    await db.connection.dropDatabase().finally(() => db.close());
+  });
 
-      // The reader: the context's document list, one document, one document's clauses, in turn.
-      const reader = (async () => {
-        for (let i = 0; uploading; i++) {
-          const documentId = uploaded[(i * 7919) % Math.max(1, uploaded.length)];
-          const kind = i % 3;
-          const path =
-            kind === 0 || documentId === undefined
-              ? `/v1/contexts/${contextId}/documents`
-              : kind === 1
-                ? `/v1/contexts/${contextId}/documents/${documentId}`
-                : `/v1/contexts/${contextId}/clauses?documentId=${documentId}`;
-          const what = path.replace(contextId, ':ctx').replace(documentId ?? '-', ':id');
-          const started = performance.now();
-          const status = await read(path).then(
-            (r) => r.status,
-            () => 0, // no answer within 30 s, or no connection
-          );
-          reads.push({ what, ms: performance.now() - started, status });
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      })();
+  async function read(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await fetch(`${url('framer')}${path}`, { headers: { 'x-tenant-id': TENANT }, signal: AbortSignal.timeout(30_000) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
 
-      const started = performance.now();
-      try {
-        let next = 0;
-        const uploader = async () => {
-          while (next < DOCUMENTS) {
-            const n = next++;
-            const res = await fetch(`${url('gateway')}/v1/contexts/${contextId}/documents`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json', 'x-tenant-id': TENANT },
-              body: JSON.stringify({ filename: `policy-${n}.md`, mediaType: 'text/markdown', content: policy(n) }),
-            });
-            const body = (await res.json()) as { documentId?: string };
-            if (res.status !== 202 || !body.documentId) throw new Error(`upload ${n}: ${res.status} ${JSON.stringify(body)}`);
-            uploaded.push(body.documentId);
-          }
-        };
-        await Promise.all(Array.from({ length: UPLOADS_IN_FLIGHT }, uploader));
-        const uploadedIn = performance.now() - started;
+  it(`frames ${DOCUMENTS} documents with no read of the framer's data stalling ${SLOWEST_READ_MS} ms or more`, async () => {
+    const uploaded: string[] = [];
+    const reads: { what: string; ms: number; status: number }[] = [];
+    let uploading = true;
 
-        const framed = await eventually(
-          async () => {
-            for (const { process: service } of services.values()) if (!service.running) throw new Error(`${service.name} exited`);
-            const { body } = await read(`/v1/contexts/${contextId}/documents`);
-            const documents = (body['documents'] ?? []) as { id: string; status: string; clauseCount?: number }[];
-            return documents.filter((d) => d.status !== 'received').length >= DOCUMENTS ? documents : null;
-          },
-          150_000,
-          500,
-        ).catch((err: Error) => {
-          throw new Error(`not every upload was framed: ${err.message}\n${diagnostics()}`);
-        });
-        const framedIn = performance.now() - started;
-        uploading = false;
-        await reader;
-
-        const latencies = reads.map((r) => r.ms).sort((a, b) => a - b);
-        const slowest = [...reads].sort((a, b) => b.ms - a.ms).slice(0, 3);
-        process.stdout.write(
-          [
-            `[soak] ${DOCUMENTS} documents: uploaded in ${(uploadedIn / 1000).toFixed(1)} s (${((DOCUMENTS * 1000) / uploadedIn).toFixed(1)} uploads/s), ` +
-              `all framed after ${(framedIn / 1000).toFixed(1)} s (${((DOCUMENTS * 1000) / framedIn).toFixed(1)} documents/s)`,
-            `[soak] ${reads.length} reads of the framer: p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${quantile(latencies, 0.99).toFixed(0)} ms, ` +
-              `max ${(latencies.at(-1) ?? 0).toFixed(0)} ms; slowest: ${slowest.map((r) => `${r.what} ${r.ms.toFixed(0)} ms`).join(', ')}`,
-            '',
-          ].join('\n'),
+    // The reader: the context's document list, one document, one document's clauses, in turn.
+    const reader = (async () => {
+      for (let i = 0; uploading; i++) {
+        const documentId = uploaded[(i * 7919) % Math.max(1, uploaded.length)];
+        const kind = i % 3;
+        const path =
+          kind === 0 || documentId === undefined
+            ? `/v1/contexts/${contextId}/documents`
+            : kind === 1
+              ? `/v1/contexts/${contextId}/documents/${documentId}`
+              : `/v1/contexts/${contextId}/clauses?documentId=${documentId}`;
+        const what = path.replace(contextId, ':ctx').replace(documentId ?? '-', ':id');
+        const started = performance.now();
+        const status = await read(path).then(
+          (r) => r.status,
+          () => 0, // no answer within 30 s, or no connection
         );
-
-        expect(new Set(uploaded).size).toBe(DOCUMENTS);
-        expect(framed.filter((d) => uploaded.includes(d.id)).map((d) => d.status)).toEqual(Array(DOCUMENTS).fill('framed'));
-        // 404: a document the framer has not received yet (its upload still on the way).
-        expect(reads.filter((r) => r.status !== 200 && !(r.status === 404 && r.what.endsWith('/documents/:id')))).toEqual([]);
-        expect(reads.length).toBeGreaterThan(DOCUMENTS / 2);
-        expect(latencies.at(-1) ?? 0).toBeLessThan(SLOWEST_READ_MS);
-      } finally {
-        uploading = false;
-        await reader.catch(() => undefined);
+        reads.push({ what, ms: performance.now() - started, status });
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
-    }, 240_000);
-  },
-);
+    })();
+
+    const started = performance.now();
+    try {
+      let next = 0;
+      const uploader = async () => {
+        while (next < DOCUMENTS) {
+          const n = next++;
+          const res = await fetch(`${url('gateway')}/v1/contexts/${contextId}/documents`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-tenant-id': TENANT },
+            body: JSON.stringify({ filename: `policy-${n}.md`, mediaType: 'text/markdown', content: policy(n) }),
+          });
+          const body = (await res.json()) as { documentId?: string };
+          if (res.status !== 202 || !body.documentId) throw new Error(`upload ${n}: ${res.status} ${JSON.stringify(body)}`);
+          uploaded.push(body.documentId);
+        }
+      };
+      await Promise.all(Array.from({ length: UPLOADS_IN_FLIGHT }, uploader));
+      const uploadedIn = performance.now() - started;
+
+      const framed = await eventually(
+        async () => {
+          for (const { process: service } of services.values()) if (!service.running) throw new Error(`${service.name} exited`);
+          const { body } = await read(`/v1/contexts/${contextId}/documents`);
+          const documents = (body['documents'] ?? []) as { id: string; status: string; clauseCount?: number }[];
+          return documents.filter((d) => d.status !== 'received').length >= DOCUMENTS ? documents : null;
+        },
+        150_000,
+        500,
+      ).catch((err: Error) => {
+        throw new Error(`not every upload was framed: ${err.message}\n${diagnostics()}`);
+      });
+      const framedIn = performance.now() - started;
+      uploading = false;
+      await reader;
+
+      const latencies = reads.map((r) => r.ms).sort((a, b) => a - b);
+      const slowest = [...reads].sort((a, b) => b.ms - a.ms).slice(0, 3);
+      process.stdout.write(
+        [
+          `[soak] ${DOCUMENTS} documents: uploaded in ${(uploadedIn / 1000).toFixed(1)} s (${((DOCUMENTS * 1000) / uploadedIn).toFixed(1)} uploads/s), ` +
+            `all framed after ${(framedIn / 1000).toFixed(1)} s (${((DOCUMENTS * 1000) / framedIn).toFixed(1)} documents/s)`,
+          `[soak] ${reads.length} reads of the framer: p50 ${quantile(latencies, 0.5).toFixed(0)} ms, p99 ${quantile(latencies, 0.99).toFixed(0)} ms, ` +
+            `max ${(latencies.at(-1) ?? 0).toFixed(0)} ms; slowest: ${slowest.map((r) => `${r.what} ${r.ms.toFixed(0)} ms`).join(', ')}`,
+          '',
+        ].join('\n'),
+      );
+
+      expect(new Set(uploaded).size).toBe(DOCUMENTS);
+      expect(framed.filter((d) => uploaded.includes(d.id)).map((d) => d.status)).toEqual(Array(DOCUMENTS).fill('framed'));
+      // 404: a document the framer has not received yet (its upload still on the way).
+      expect(reads.filter((r) => r.status !== 200 && !(r.status === 404 && r.what.endsWith('/documents/:id')))).toEqual([]);
+      expect(reads.length).toBeGreaterThan(DOCUMENTS / 2);
+      expect(latencies.at(-1) ?? 0).toBeLessThan(SLOWEST_READ_MS);
+    } finally {
+      uploading = false;
+      await reader.catch(() => undefined);
+    }
+  }, 240_000);
+});
