@@ -185,6 +185,44 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     await waitForEvent(DATASET_VERSION_PUBLISHED_V1, datasetVersionId, (e) => e.data['datasetVersionId'] === datasetVersionId, 30_000);
   }, 60_000);
 
+  it('generates a dataset version with a teacher on the generation queue, and reports what the teacher added', async () => {
+    const request = { seed: 42, teacher: { concurrency: 2, maxClauses: 1 } };
+    const queued = await call('POST', `/v1/contexts/${contextId}/datasets`, request);
+    expect({ status: queued.status, body: queued.status === 202 ? '' : queued.text }).toEqual({ status: 202, body: '' });
+    const jobId = String(queued.body['jobId']);
+    expect(queued.body['statusPath']).toBe(`/v1/contexts/${contextId}/datasets/jobs/${jobId}`);
+    // The same request is the same job.
+    expect((await call('POST', `/v1/contexts/${contextId}/datasets`, request)).body['jobId']).toBe(jobId);
+    const done = await waitFor(
+      'the generation job did not finish',
+      async () => {
+        const res = await call('GET', `/v1/contexts/${contextId}/datasets/jobs/${jobId}`);
+        if (res.body['state'] === 'failed') throw new Error(`generation failed: ${String(res.body['failedReason'])}`);
+        return res.body['state'] === 'completed' ? res.body : null;
+      },
+      180_000,
+      500,
+    );
+    const result = done['result'] as {
+      dataset_version_id: string;
+      synthesis: { teacher_model: string; requests: number; generated: number; kept: number };
+    };
+    expect(result.synthesis).toMatchObject({ teacher_model: 'tiny' });
+    expect(result.synthesis.requests).toBeGreaterThan(0);
+    const report = await call('GET', `/v1/contexts/${contextId}/datasets/${result.dataset_version_id}/report`);
+    expect(report.status).toBe(200);
+    const synthesis = report.body['synthesis'] as { generated: number; kept: number; droppedByReason: Record<string, number> };
+    expect(synthesis.generated).toBe(synthesis.kept + Object.values(synthesis.droppedByReason).reduce((a, b) => a + b, 0));
+    expect(synthesis.generated).toBe(result.synthesis.generated);
+    expect((report.body['sample'] as unknown[]).length).toBeGreaterThan(0);
+    await waitForEvent(
+      DATASET_VERSION_PUBLISHED_V1,
+      result.dataset_version_id,
+      (e) => e.data['datasetVersionId'] === result.dataset_version_id,
+      30_000,
+    );
+  }, 240_000);
+
   it('trains the tiny model on it through the BullMQ worker and follows the run to completion', async () => {
     if (!datasetVersionId) throw new Error('no dataset version was generated');
     const request = { datasetVersionId, baseModel: 'tiny', hyperparameters: { max_steps: 10, batch_size: 4, max_seq_length: 256 } };

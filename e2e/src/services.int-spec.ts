@@ -22,7 +22,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
   function envFor(name: ServiceName, port: number): Record<string, string> {
     const env: Record<string, string> = serviceRunEnv(run, name, port, urls.KAFKA_BROKERS);
     if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name.replace('-', '_')}` });
-    if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = urls.REDIS_URL;
+    if (name === 'instructor' || name === 'auditor' || name === 'framer') env['REDIS_URL'] = urls.REDIS_URL;
     if (name === 'framer' || name === 'ontology' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
     // Read lazily, on the first indexing or audit: nothing listens there and nothing needs to here
     // (port 9 would be refused at start: fetch blocks it).

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectMongo } from '@studio/mongo';
-import { describeWithServers, eventually, uniqueName } from '@studio/testing';
+import { describeWithServers, eventually, uniqueName, type ServerVar } from '@studio/testing';
 import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './harness/service-process';
 
 /**
@@ -42,7 +42,10 @@ function quantile(sorted: number[], q: number): number {
   return sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
 }
 
-describeWithServers(['KAFKA_BROKERS', 'MONGO_URL'], `soak: ${DOCUMENTS} documents framed through the gateway and the framer`, (urls) => {
+/** The framer needs Redis too (its `generation` queue). */
+const SERVERS: ServerVar[] = ['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'];
+
+describeWithServers(SERVERS, `soak: ${DOCUMENTS} documents framed through the gateway and the framer`, (urls) => {
   const run = uniqueName('soak').replace(/-/g, '_');
   const contextId = uniqueName('soak');
   const artifactDir = mkdtempSync(join(tmpdir(), 'studio-soak-artifacts-'));
@@ -53,6 +56,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL'], `soak: ${DOCUMENTS} document
   function envFor(name: ServiceName, port: number): Record<string, string> {
     const env: Record<string, string> = serviceRunEnv(run, name, port, urls.KAFKA_BROKERS);
     if (name === 'framer') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_framer`, STUDIO_ARTIFACT_DIR: artifactDir });
+    if (name === 'framer') env['REDIS_URL'] = urls.REDIS_URL;
     if (name === 'gateway') env['FRAMER_URL'] = url('framer');
     return env;
   }

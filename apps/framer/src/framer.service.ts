@@ -1,5 +1,7 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { FileArtifactStore } from '@studio/artifacts';
+import { BullMqJobQueue } from '@studio/bullmq';
+import { OpenAiCompatibleClient } from '@studio/llm';
 import {
   EVENT_BUS,
   EventBusServer,
@@ -18,14 +20,45 @@ import { ClausesController } from './clauses/clauses.controller';
 import { FRAMER_NAME, FRAMER_PORT, FramerEnv } from './config';
 import { CONTEXTS, CONTEXTS_REPOSITORY } from './contexts/context-settings';
 import { ContextsController } from './contexts/contexts.controller';
-import { DatasetsController } from './datasets/datasets.controller';
+import { DatasetsController, DEFAULT_TEACHER_MODEL } from './datasets/datasets.controller';
+import {
+  GENERATION_JOBS_OPTIONS,
+  GENERATION_QUEUE_PORT,
+  GenerationJobs,
+  RunGeneration,
+  TEACHER_FACTORY,
+  type TeacherFactory,
+} from './datasets/generation';
 import { DocumentsController } from './documents/documents.controller';
 import { DocumentEventsHandler } from './documents/documents.handler';
 import { ARTIFACTS, CLAUSES_REPOSITORY, DATASETS_REPOSITORY, DOCUMENT_VERSIONS_REPOSITORY, DOCUMENTS_REPOSITORY } from './framer.ports';
 
 export type FramerConfig = ServiceConfig<typeof FramerEnv>;
 
-/** The framer: wiring of the pipeline's framing use cases (frame an upload, generate a dataset version) to MongoDB, Kafka and the artifact folder. */
+@Injectable()
+class GenerationQueueCloser implements OnApplicationShutdown {
+  constructor(@Inject(GENERATION_QUEUE_PORT) private readonly queue: BullMqJobQueue) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+/** The teacher at TEACHER_BASE_URL (key STUDIO_TEACHER_API_KEY), one client for every model; null when unset. */
+export function teacherFactory(config: Pick<FramerConfig, 'TEACHER_BASE_URL' | 'STUDIO_TEACHER_API_KEY'>): TeacherFactory {
+  if (!config.TEACHER_BASE_URL) return null;
+  const llm = new OpenAiCompatibleClient({
+    baseUrl: config.TEACHER_BASE_URL,
+    timeoutMs: 600_000,
+    ...(config.STUDIO_TEACHER_API_KEY ? { apiKey: config.STUDIO_TEACHER_API_KEY } : {}),
+  });
+  return (model) => ({ llm, model });
+}
+
+/**
+ * The framer: wiring of the pipeline's framing use cases (frame an upload, generate a dataset
+ * version) to MongoDB, Kafka and the artifact folder; dataset versions with teacher synthesis go
+ * through the BullMQ `generation` queue, which this service also consumes.
+ */
 @Module({})
 export class FramerModule {
   static forRoot(config: FramerConfig): DynamicModule {
@@ -48,6 +81,13 @@ export class FramerModule {
         repositoryProvider(CONTEXTS_REPOSITORY, CONTEXTS),
         repositoryProvider(DATASETS_REPOSITORY, DATASET_VERSIONS),
         { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
+        { provide: GENERATION_QUEUE_PORT, useFactory: () => new BullMqJobQueue({ redisUrl: config.REDIS_URL }) },
+        GenerationQueueCloser,
+        { provide: TEACHER_FACTORY, useValue: teacherFactory(config) },
+        { provide: DEFAULT_TEACHER_MODEL, useValue: config.TEACHER_MODEL },
+        { provide: GENERATION_JOBS_OPTIONS, useValue: { redisUrl: config.REDIS_URL } },
+        RunGeneration,
+        GenerationJobs,
         {
           provide: TENANT_DATA_ERASER,
           inject: [
@@ -79,5 +119,6 @@ export const framerService: ServiceDefinition<typeof FramerEnv> = {
   defaultPort: FRAMER_PORT,
   env: FramerEnv,
   module: (config) => FramerModule.forRoot(config),
+  dependencies: (config): Record<string, string> => (config.TEACHER_BASE_URL ? { TEACHER_BASE_URL: config.TEACHER_BASE_URL } : {}),
   transport: (app) => new EventBusServer(app.get(EVENT_BUS)),
 };

@@ -47,6 +47,8 @@ describe('OpenAPI document at /docs-json', () => {
         'GET /v1/contexts/{contextId}/documents/{documentId}/versions',
         'GET /v1/contexts/{contextId}/documents/{documentId}/diff',
         'POST /v1/contexts/{contextId}/datasets',
+        'GET /v1/contexts/{contextId}/datasets/jobs/{jobId}',
+        'GET /v1/contexts/{contextId}/datasets/{datasetVersionId}/report',
         'POST /v1/contexts/{contextId}/runs',
         'GET /v1/runs/{runId}',
         'GET /v1/runs/{runId}/audit',

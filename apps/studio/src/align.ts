@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { TOPIC_NAMES, TRAIN_JOB, type TrainingHyperparameters } from '@studio/contracts';
 import { ExactVectorIndex, InProcessEventBus, InProcessJobQueue, InProcessJobWorker, SqliteStore } from '@studio/inproc';
 import { OpenAiCompatibleClient } from '@studio/llm';
-import { LlmJudge } from '@studio/auditing';
+import { LlmJudge, type AnswerJudge } from '@studio/auditing';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '@studio/framing';
 import { tenantId } from '@studio/ports';
 import { FileArtifactStore } from '@studio/artifacts';
@@ -19,6 +19,8 @@ import {
   type FramedDocument,
   type ModelEndpoint,
   type StudioRepositories,
+  type SynthesisSettingsInput,
+  type TeacherEndpoint,
 } from '@studio/pipeline';
 import { RuntimeServer, runtimeExecutable, SubprocessTrainer } from './adapters/runtime-process';
 import { ALIGN_DEFAULTS, type AlignArgs } from './cli/args';
@@ -130,8 +132,9 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
   let trainingMs = 0;
   const worker = new InProcessJobWorker(queue, { jobs: [TRAIN_JOB], shutdownGraceMs: 5_000 });
   try {
-    // The model runtime loads while the document is framed.
-    if (args.command === 'align') {
+    // The model runtime loads while the document is framed (for `frame`, only when it is the teacher).
+    const localTeacher = args.teacher && args.teacherUrl === null;
+    if (args.command === 'align' || localTeacher) {
       const started = performance.now();
       serverStart = RuntimeServer.start({
         executable,
@@ -144,6 +147,8 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
         return s;
       });
       serverStart.catch(() => undefined);
+    }
+    if (args.command === 'align') {
       const handle = trainJobHandler({
         tracker: new TrainingRunTracker({ bus, repos }, board.stage('train')),
         trainer: new SubprocessTrainer({ executable, ...(io.env ? { env: io.env } : {}) }),
@@ -163,8 +168,11 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
       board.note(`runtime: ${args.model} served at ${ready.baseUrl} (started in ${(serverMs / 1000).toFixed(1)} s)`);
       return { llm: new OpenAiCompatibleClient({ baseUrl: ready.baseUrl, timeoutMs: 600_000 }), adapters: ready };
     };
+    const judge = judgeOf(args);
+    // A configured judge also grades the teacher's examples (those it grades low are dropped).
+    const teacher = teacherOf(args, models, judge.judge?.judge);
     const result = await alignToPolicy(
-      { bus, repos, artifacts, queue, vectors, models, ...judgeOf(args) },
+      { bus, repos, artifacts, queue, vectors, models, ...judge, ...(teacher ? { teacher } : {}) },
       {
         tenant,
         contextId: inputs.contextId,
@@ -191,6 +199,7 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
         },
         retrain: args.retrain,
         until: args.command === 'frame' ? 'frame' : 'audit',
+        synthesis: synthesisSettingsOf(args),
       },
       boardObserver(board),
       io.signal,
@@ -221,6 +230,12 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
       seedsDropped: framed.seedReport?.droppedPairs.length ?? 0,
       dataset: result.dataset.dataset,
       datasetCreated: result.dataset.created,
+      synthesis: result.dataset.synthesis,
+      dataReport: {
+        data: result.dataset.report.data,
+        jsonUri: result.dataset.report.jsonUri,
+        markdownUri: result.dataset.report.markdownUri,
+      },
       timings: [...(frameTiming ? [{ ...frameTiming, ms: frameTiming.ms + prepareMs }] : []), ...rest],
       totalMs: performance.now() - began,
       training: result.training
@@ -246,6 +261,40 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     await bus.stop().catch(() => undefined);
     embedded.store.close();
   }
+}
+
+/** The synthesis settings of the command line; null when no teacher was asked for. */
+export function synthesisSettingsOf(
+  args: Pick<AlignArgs, 'teacher' | 'teacherConcurrency' | 'teacherPerClause' | 'teacherMaxClauses'>,
+): SynthesisSettingsInput | null {
+  if (!args.teacher) return null;
+  return {
+    concurrency: args.teacherConcurrency,
+    maxPerClause: args.teacherPerClause,
+    maxClauses: args.teacherMaxClauses,
+    seed: ALIGN_DEFAULTS.seed,
+  };
+}
+
+/**
+ * The teacher of synthesis: the endpoint named on the command line (API key from
+ * STUDIO_TEACHER_API_KEY), else the locally served base model; undefined without --teacher.
+ */
+export function teacherOf(
+  args: Pick<AlignArgs, 'teacher' | 'teacherUrl' | 'teacherModel' | 'model'>,
+  models: () => Promise<ModelEndpoint>,
+  judge?: AnswerJudge,
+  env: NodeJS.ProcessEnv = process.env,
+): (() => Promise<TeacherEndpoint>) | undefined {
+  if (!args.teacher) return undefined;
+  const graded = judge ? { judge } : {};
+  if (args.teacherUrl && args.teacherModel) {
+    const apiKey = env['STUDIO_TEACHER_API_KEY'];
+    const llm = new OpenAiCompatibleClient({ baseUrl: args.teacherUrl, timeoutMs: 600_000, ...(apiKey ? { apiKey } : {}) });
+    const model = args.teacherModel;
+    return async () => ({ llm, model, ...graded });
+  }
+  return async () => ({ llm: (await models()).llm, model: args.model, ...graded });
 }
 
 /** The optional LLM judge of the audit: any OpenAI-compatible endpoint named on the command line. */

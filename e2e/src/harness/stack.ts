@@ -136,9 +136,11 @@ export class Stack {
       });
       env['STUDIO_ARTIFACT_DIR'] = this.artifactDir;
     }
-    if (name === 'instructor' || name === 'auditor') env['REDIS_URL'] = this.urls.REDIS_URL;
+    if (name === 'instructor' || name === 'auditor' || name === 'framer') env['REDIS_URL'] = this.urls.REDIS_URL;
     if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: this.llmBaseUrl, QDRANT_URL: this.urls.QDRANT_URL });
     if (name === 'auditor') env['FRAMER_URL'] = url('framer');
+    // The teacher of synthesis: the run's model server (the tiny model).
+    if (name === 'framer') Object.assign(env, { TEACHER_BASE_URL: this.llmBaseUrl, TEACHER_MODEL: 'tiny' });
     if (name === 'gateway')
       Object.assign(env, {
         FRAMER_URL: url('framer'),

@@ -1,9 +1,15 @@
-import { BadRequestException, Body, Controller, Get, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
-import { ContextId, Id } from '@studio/contracts';
+import { BadRequestException, Body, ConflictException, Controller, Get, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
+import { ContextId, GENERATE_DATASET_JOB, Id, type GenerationJobV1 } from '@studio/contracts';
 import { DocumentValidationError, SeedImportError } from '@studio/framing';
 import { PUBLISHING, Tenant, ZodValidationPipe, type Publishing } from '@studio/nest';
-import { generateDatasetVersion, PipelineNotFoundError, type DatasetVersionRecord } from '@studio/pipeline';
-import { tenantId, type Repository } from '@studio/ports';
+import {
+  dataReportKeys,
+  generateDatasetVersion,
+  PipelineNotFoundError,
+  type DataReport,
+  type DatasetVersionRecord,
+} from '@studio/pipeline';
+import { tenantId, tenantKey, type JobQueue, type JobState, type Repository } from '@studio/ports';
 import { z } from 'zod';
 import { CONTEXTS_REPOSITORY, type ContextSettings } from '../contexts/context-settings';
 import {
@@ -14,6 +20,17 @@ import {
   type DatasetsRepository,
   type DocumentsRepository,
 } from '../framer.ports';
+import { GENERATION_QUEUE_PORT, generationJobId, isGenerationJobOf, TEACHER_FACTORY, type TeacherFactory } from './generation';
+
+/** Teacher synthesis of a dataset version: the model (default: the framer's TEACHER_MODEL) and its bounds. */
+export const TeacherBody = z
+  .object({
+    model: z.string().min(1).max(500).optional(),
+    concurrency: z.number().int().min(1).max(256).default(4),
+    maxPerClause: z.number().int().min(1).max(1_000).default(8),
+    maxClauses: z.number().int().min(1).nullable().default(null),
+  })
+  .strict();
 
 export const GenerateDatasetBody = z
   .object({
@@ -26,9 +43,22 @@ export const GenerateDatasetBody = z
       .default(42),
     heldOutRatio: z.number().min(0.05).max(0.5).default(0.1),
     full: z.boolean().default(false),
+    /** With a teacher, the version is generated on the `generation` queue: 202 with the job to follow. */
+    teacher: TeacherBody.optional(),
   })
   .strict();
 export type GenerateDatasetBody = z.infer<typeof GenerateDatasetBody>;
+
+export const DEFAULT_TEACHER_MODEL = Symbol('DEFAULT_TEACHER_MODEL');
+
+export interface GenerationJobView {
+  jobId: string;
+  state: JobState;
+  progress: unknown;
+  result: unknown;
+  failedReason: string | null;
+  statusPath: string;
+}
 
 @Controller('v1/contexts/:contextId/datasets')
 export class DatasetsController {
@@ -38,13 +68,18 @@ export class DatasetsController {
     @Inject(DOCUMENTS_REPOSITORY) private readonly documents: DocumentsRepository,
     @Inject(DATASETS_REPOSITORY) private readonly datasets: DatasetsRepository,
     @Inject(ARTIFACTS) private readonly artifacts: Artifacts,
+    @Inject(GENERATION_QUEUE_PORT) private readonly queue: JobQueue,
+    @Inject(TEACHER_FACTORY) private readonly teachers: TeacherFactory,
+    @Inject(DEFAULT_TEACHER_MODEL) private readonly defaultTeacherModel: string,
   ) {}
 
   /**
    * Generates a dataset version with the pipeline's use case, from the current versions of the
    * context's documents and its values and seeds, incrementally after a previous version with
    * the same settings (`incremental` counts kept / regenerated / dropped; `full: true` regenerates
-   * everything): 201 for a new version, 200 when the same version already existed.
+   * everything): 201 for a new version, 200 when the same version already existed. With a teacher,
+   * the version is queued on the `generation` queue instead: 202 with the job (the same request
+   * queues one job), followed at GET …/datasets/jobs/{jobId}.
    */
   @Post()
   async create(
@@ -52,9 +87,30 @@ export class DatasetsController {
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
     @Body(new ZodValidationPipe(GenerateDatasetBody)) body: GenerateDatasetBody,
     @Res({ passthrough: true }) res: { status(code: number): unknown },
-  ): Promise<DatasetVersionRecord> {
+  ): Promise<DatasetVersionRecord | GenerationJobView> {
     const context = await this.contexts.get(tenantId(tenant), contextId);
     if (!context) throw new NotFoundException(`context "${contextId}" not found: create it with POST /v1/contexts`);
+    if (body.teacher) {
+      if (!this.teachers)
+        throw new ConflictException('this framer has no teacher endpoint: set TEACHER_BASE_URL to generate with a teacher');
+      const job: GenerationJobV1 = {
+        schema_version: 'v1',
+        tenant_id: tenant,
+        context_id: contextId,
+        document_id: body.documentId ?? null,
+        seed: body.seed,
+        held_out_ratio: body.heldOutRatio,
+        teacher: {
+          model: body.teacher.model ?? this.defaultTeacherModel,
+          concurrency: body.teacher.concurrency,
+          max_per_clause: body.teacher.maxPerClause,
+          max_clauses: body.teacher.maxClauses,
+        },
+      };
+      const { jobId } = await this.queue.enqueue(GENERATE_DATASET_JOB, job, { jobId: generationJobId(job), attempts: 3, backoffMs: 5_000 });
+      res.status(202);
+      return this.jobView(tenant, contextId, jobId);
+    }
     try {
       const { dataset, created } = await generateDatasetVersion(
         {
@@ -72,6 +128,44 @@ export class DatasetsController {
         throw new BadRequestException(`cannot generate a dataset: ${err.message}`);
       throw err;
     }
+  }
+
+  /** A queued dataset version: its job's state, progress (requests done, ETA) and, once done, the version it made. */
+  @Get('jobs/:jobId')
+  async job(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Param('jobId', new ZodValidationPipe(Id, 'path parameter jobId')) jobId: string,
+  ): Promise<GenerationJobView> {
+    return this.jobView(tenant, contextId, jobId);
+  }
+
+  /** The data report of a dataset version (JSON): what it holds, what was dropped and why, twenty examples. */
+  @Get(':datasetVersionId/report')
+  async report(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Param('datasetVersionId', new ZodValidationPipe(Id, 'path parameter datasetVersionId')) datasetVersionId: string,
+  ): Promise<DataReport> {
+    const dataset = await this.datasets.get(tenantId(tenant), datasetVersionId);
+    const path = this.artifacts.localPath(tenantKey(tenant, dataReportKeys(datasetVersionId).json));
+    if (!dataset || dataset.contextId !== contextId || !(await this.artifacts.exists(path)))
+      throw new NotFoundException(`no data report of dataset version "${datasetVersionId}" in context "${contextId}"`);
+    return JSON.parse(await this.artifacts.read(path)) as DataReport;
+  }
+
+  private async jobView(tenant: string, contextId: string, jobId: string): Promise<GenerationJobView> {
+    // Job ids carry a tag of their tenant and context: another tenant's job is not shown.
+    const status = isGenerationJobOf(jobId, tenant, contextId) ? await this.queue.status(GENERATE_DATASET_JOB, jobId) : null;
+    if (!status) throw new NotFoundException(`generation job "${jobId}" not found in context "${contextId}"`);
+    return {
+      jobId,
+      state: status.state,
+      progress: status.progress,
+      result: status.result,
+      failedReason: status.failedReason,
+      statusPath: `/v1/contexts/${contextId}/datasets/jobs/${jobId}`,
+    };
   }
 
   @Get(':datasetVersionId')

@@ -1,17 +1,21 @@
-import { Body, Controller, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Res } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBody,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiHeader,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ContextId, DATASET_VERSION_PUBLISHED_V1 } from '@studio/contracts';
+import { ContextId, DATASET_VERSION_PUBLISHED_V1, Id } from '@studio/contracts';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
 import { CreateContextRequest, GenerateDatasetRequest, openApi } from '../upstream/api-schemas';
+import { send } from '../runs/runs.controller';
 import { ServiceClient, type HttpResponse } from '../upstream/service-client';
 
 /** Contexts and their dataset versions live in the framer; the gateway validates and forwards. */
@@ -56,6 +60,8 @@ export class ContextsController {
   @ApiBody({ schema: openApi(GenerateDatasetRequest) })
   @ApiCreatedResponse({ description: 'A new dataset version' })
   @ApiOkResponse({ description: 'This dataset version already existed' })
+  @ApiAcceptedResponse({ description: 'With a teacher: the generation job (jobId, state, statusPath); the same request is the same job' })
+  @ApiConflictResponse({ description: 'A teacher was asked for, but the framer has no teacher endpoint (TEACHER_BASE_URL)' })
   @ApiBadRequestResponse({ description: 'Invalid body, or seeds that do not match the document' })
   async generateDataset(
     @Tenant() tenant: string,
@@ -72,5 +78,45 @@ export class ContextsController {
     });
     res.status(answer.status);
     return answer.body;
+  }
+
+  @Get(':contextId/datasets/jobs/:jobId')
+  @ApiOperation({
+    summary: 'Follow a dataset version generated with a teacher',
+    description:
+      'The generation job: state (waiting, active, completed, failed), progress (requests done of planned, `eta_ms`) and, once completed, the dataset version it made with the teacher’s figures (generated, kept).',
+  })
+  @ApiParam({ name: 'contextId' })
+  @ApiParam({ name: 'jobId' })
+  @ApiOkResponse({ description: 'The job' })
+  @ApiNotFoundResponse({ description: 'No such job in this context for this tenant' })
+  async getGenerationJob(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Param('jobId', new ZodValidationPipe(Id, 'path parameter jobId')) jobId: string,
+    @Res({ passthrough: true }) res: HttpResponse,
+  ): Promise<unknown> {
+    const path = `/v1/contexts/${encodeURIComponent(contextId)}/datasets/jobs/${encodeURIComponent(jobId)}`;
+    return send(res, await this.upstream.forward('framer', { method: 'GET', path, tenant }));
+  }
+
+  @Get(':contextId/datasets/:datasetVersionId/report')
+  @ApiOperation({
+    summary: 'The data report of a dataset version',
+    description:
+      'Examples per kind, label, value and source; clause coverage; dropped candidates by stage and reason; the well-formedness rate; the teacher’s figures; twenty examples drawn at random.',
+  })
+  @ApiParam({ name: 'contextId' })
+  @ApiParam({ name: 'datasetVersionId' })
+  @ApiOkResponse({ description: 'The data report (JSON)' })
+  @ApiNotFoundResponse({ description: 'No such dataset version in this context for this tenant' })
+  async getDataReport(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Param('datasetVersionId', new ZodValidationPipe(Id, 'path parameter datasetVersionId')) datasetVersionId: string,
+    @Res({ passthrough: true }) res: HttpResponse,
+  ): Promise<unknown> {
+    const path = `/v1/contexts/${encodeURIComponent(contextId)}/datasets/${encodeURIComponent(datasetVersionId)}/report`;
+    return send(res, await this.upstream.forward('framer', { method: 'GET', path, tenant }));
   }
 }

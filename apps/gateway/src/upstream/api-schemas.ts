@@ -49,6 +49,23 @@ export const GenerateDatasetRequest = z
       .describe(
         'Regenerate every example. By default, after a version with the same settings, examples whose clauses are unchanged are kept verbatim and only those of added, changed and renumbered clauses are generated (the answer’s `incremental` counts kept / regenerated / dropped)',
       ),
+    teacher: z
+      .object({
+        model: z
+          .string()
+          .min(1)
+          .max(500)
+          .optional()
+          .describe('Teacher model at the framer’s TEACHER_BASE_URL (default: its TEACHER_MODEL)'),
+        concurrency: z.number().int().min(1).max(256).default(4).describe('Teacher requests in flight at once'),
+        maxPerClause: z.number().int().min(1).max(1_000).default(8).describe('Cap on synthetic examples kept per clause'),
+        maxClauses: z.number().int().min(1).nullable().default(null).describe('Only the first n clauses that carry a rule (null: all)'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'Expand the data with a teacher model (Q&A variants, paraphrases, two-clause questions, scenarios of every label), keeping only examples grounded in their clauses and not near-duplicates: the version is generated on the `generation` queue (202 with the job to follow)',
+      ),
   })
   .strict();
 export type GenerateDatasetRequest = z.infer<typeof GenerateDatasetRequest>;

@@ -18,7 +18,46 @@ describe('parseAlignArgs', () => {
       retrain: false,
       judgeUrl: null,
       judgeModel: null,
+      teacher: false,
+      teacherUrl: null,
+      teacherModel: null,
+      teacherConcurrency: ALIGN_DEFAULTS.teacherConcurrency,
+      teacherPerClause: ALIGN_DEFAULTS.teacherPerClause,
+      teacherMaxClauses: null,
     });
+  });
+
+  it('turns teacher synthesis on with --teacher (the local model) or with an endpoint and its model', () => {
+    expect(parseAlignArgs(['frame', 'p.md', '--teacher'])).toMatchObject({ teacher: true, teacherUrl: null, teacherModel: null });
+    expect(
+      parseAlignArgs([
+        'frame',
+        'p.md',
+        '--teacher-url',
+        'http://10.0.0.5:8000/v1',
+        '--teacher-model',
+        'granite-3-8b',
+        '--teacher-concurrency',
+        '16',
+        '--teacher-per-clause',
+        '3',
+        '--teacher-max-clauses',
+        '5',
+      ]),
+    ).toMatchObject({
+      teacher: true,
+      teacherUrl: 'http://10.0.0.5:8000/v1',
+      teacherModel: 'granite-3-8b',
+      teacherConcurrency: 16,
+      teacherPerClause: 3,
+      teacherMaxClauses: 5,
+    });
+    expect(() => parseAlignArgs(['frame', 'p.md', '--teacher-url', 'http://h/v1'])).toThrow(/--teacher-url needs --teacher-model/);
+    expect(() => parseAlignArgs(['frame', 'p.md', '--teacher-model', 'g'])).toThrow(/--teacher-model needs --teacher-url/);
+    expect(() => parseAlignArgs(['frame', 'p.md', '--teacher', '--teacher-concurrency', '0'])).toThrow(
+      /--teacher-concurrency must be at least 1/,
+    );
+    expect(() => parseAlignArgs(['frame', 'p.md', '--teacher-url', 'nope', '--teacher-model', 'g'])).toThrow(/--teacher-url must be a URL/);
   });
 
   it('takes an LLM judge only as endpoint and model together', () => {

@@ -27,6 +27,8 @@ export const ALIGN_DEFAULTS = {
   ragTopK: 3,
   maxTokens: 112,
   concurrency: 8,
+  teacherConcurrency: 4,
+  teacherPerClause: 8,
 } as const;
 
 const positiveInt = (flag: string) =>
@@ -57,9 +59,24 @@ export const AlignArgs = z
     /** OpenAI-compatible endpoint of an LLM judge (e.g. a large hosted or vLLM model), or null. */
     judgeUrl: z.url({ error: '--judge-url must be a URL such as http://127.0.0.1:8000/v1' }).nullable(),
     judgeModel: z.string().min(1, '--judge-model must not be empty').nullable(),
+    /** Synthesise more examples with a teacher model (on with --teacher, --teacher-url or --teacher-model). */
+    teacher: z.boolean(),
+    /** OpenAI-compatible endpoint of the teacher; null: the locally served base model (--model). */
+    teacherUrl: z.url({ error: '--teacher-url must be a URL such as http://127.0.0.1:8000/v1' }).nullable(),
+    teacherModel: z.string().min(1, '--teacher-model must not be empty').nullable(),
+    teacherConcurrency: positiveInt('teacher-concurrency').max(256, '--teacher-concurrency must be at most 256'),
+    teacherPerClause: positiveInt('teacher-per-clause'),
+    /** null: every clause that carries a statement. */
+    teacherMaxClauses: positiveInt('teacher-max-clauses').nullable(),
   })
   .refine((a) => (a.judgeUrl === null) === (a.judgeModel === null), {
     message: '--judge-url and --judge-model go together',
+  })
+  .refine((a) => a.teacherUrl === null || a.teacherModel !== null, {
+    message: '--teacher-url needs --teacher-model (the model to ask at that endpoint)',
+  })
+  .refine((a) => a.teacherModel === null || a.teacherUrl !== null, {
+    message: '--teacher-model needs --teacher-url (without it, the teacher is the locally served --model)',
   });
 export type AlignArgs = z.infer<typeof AlignArgs>;
 
@@ -83,7 +100,15 @@ options:
   --context <id>        context id (default: from the values file, else the policy's file name)
   --retrain             train again even if this exact run already produced an adapter
   --judge-url <url>     OpenAI-compatible endpoint of an LLM judge (API key from STUDIO_JUDGE_API_KEY)
-  --judge-model <name>  the judge model: its 1-5 grades are added to the audit (default: no judge)`;
+  --judge-model <name>  the judge model: its 1-5 grades are added to the audit (default: no judge)
+  --teacher             synthesise more examples with a teacher model (default teacher: the locally
+                        served --model); kept only when grounded in their clauses and not duplicates
+  --teacher-url <url>   OpenAI-compatible endpoint of the teacher (API key from STUDIO_TEACHER_API_KEY)
+  --teacher-model <name>  the teacher model at --teacher-url
+  --teacher-concurrency <n>  teacher requests in flight at once (default: ${ALIGN_DEFAULTS.teacherConcurrency})
+  --teacher-per-clause <n>   cap on synthetic examples kept per clause (default: ${ALIGN_DEFAULTS.teacherPerClause})
+  --teacher-max-clauses <n>  synthesise for the first n clauses that carry a rule only (default: all)
+                        an interrupted synthesis resumes where it stopped when run again`;
 
 /** Parses the command line; throws InputError naming the problem. */
 export function parseAlignArgs(argv: readonly string[]): AlignArgs {
@@ -107,6 +132,12 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
         retrain: { type: 'boolean' },
         'judge-url': { type: 'string' },
         'judge-model': { type: 'string' },
+        teacher: { type: 'boolean' },
+        'teacher-url': { type: 'string' },
+        'teacher-model': { type: 'string' },
+        'teacher-concurrency': { type: 'string' },
+        'teacher-per-clause': { type: 'string' },
+        'teacher-max-clauses': { type: 'string' },
       },
     });
   } catch (error) {
@@ -136,6 +167,12 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
     retrain: v['retrain'] === true,
     judgeUrl: str('judge-url') ?? null,
     judgeModel: str('judge-model') ?? null,
+    teacher: v['teacher'] === true || str('teacher-url') !== undefined || str('teacher-model') !== undefined,
+    teacherUrl: str('teacher-url') ?? null,
+    teacherModel: str('teacher-model') ?? null,
+    teacherConcurrency: str('teacher-concurrency') ?? ALIGN_DEFAULTS.teacherConcurrency,
+    teacherPerClause: str('teacher-per-clause') ?? ALIGN_DEFAULTS.teacherPerClause,
+    teacherMaxClauses: str('teacher-max-clauses') ?? null,
   });
   if (!result.success) throw new InputError(result.error.issues.map((i) => i.message).join('; '));
   return result.data;

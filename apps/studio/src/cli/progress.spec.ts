@@ -9,6 +9,10 @@ describe('progress', () => {
   it('renders a bar with share, counts and note', () => {
     expect(renderBar('train', { done: 5, total: 20, note: 'loss 1.234' }, 10)).toBe('train    [###-------]  25% 5/20  loss 1.234');
     expect(renderBar('x', { done: 0, total: 0 }, 4)).toBe('x        [----]   0% 0/0');
+    expect(renderBar('teacher', { done: 3, total: 12, etaMs: 95_000, note: '3 sent' }, 4)).toBe(
+      'teacher  [#---]  25% 3/12  ETA 1 min 35 s  3 sent',
+    );
+    expect(renderBar('teacher', { done: 12, total: 12, etaMs: 0 }, 4)).toBe('teacher  [####] 100% 12/12');
   });
 
   it('redraws in place on a terminal and ends the line when the stage is done', () => {

@@ -14,13 +14,14 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
 }
 
-/** `[#######-----------]  7/20  note` */
+/** `[#######-----------]  7/20  ETA 1 min 05 s  note` (the ETA where the stage gives one) */
 export function renderBar(label: string, p: StageProgress, width = WIDTH): string {
   const share = p.total > 0 ? Math.min(1, Math.max(0, p.done / p.total)) : 0;
   const filled = Math.round(share * width);
   const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
   const pct = `${Math.round(share * 100)}%`.padStart(4);
-  return `${label.padEnd(8)} [${bar}] ${pct} ${p.done}/${p.total}${p.note ? `  ${p.note}` : ''}`;
+  const eta = p.etaMs !== undefined && p.done < p.total ? `  ETA ${formatDuration(p.etaMs)}` : '';
+  return `${label.padEnd(8)} [${bar}] ${pct} ${p.done}/${p.total}${eta}${p.note ? `  ${p.note}` : ''}`;
 }
 
 /**

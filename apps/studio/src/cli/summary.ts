@@ -3,7 +3,16 @@ import type { AuditReportV1 } from '@studio/auditing';
 import type { TrainingHyperparameters } from '@studio/contracts';
 import type { NormativeKind } from '@studio/framing';
 import { citeClause, describeClauseDiff } from '@studio/framing';
-import { describeIncremental, lossTrend, type DatasetVersionRecord, type DocumentVersionRecord, type StageTiming } from '@studio/pipeline';
+import {
+  describeIncremental,
+  lossTrend,
+  synthesisRates,
+  type DataReport,
+  type DatasetVersionRecord,
+  type DocumentVersionRecord,
+  type StageTiming,
+  type SynthesisReport,
+} from '@studio/pipeline';
 import { formatDuration } from './progress';
 
 export type { StageTiming };
@@ -31,6 +40,10 @@ export interface AlignSummary {
   dataset: DatasetVersionRecord;
   /** False when this exact dataset version was already published (a re-run). */
   datasetCreated: boolean;
+  /** Teacher synthesis: generated, kept and dropped; null without a teacher. */
+  synthesis: SynthesisReport | null;
+  /** The dataset version's data report and where it is stored. */
+  dataReport: { data: DataReport; jsonUri: string; markdownUri: string };
   timings: StageTiming[];
   totalMs: number;
   training: {
@@ -85,6 +98,36 @@ export function describeDifferences(
   return differences.length > max ? `${shown}, … and ${differences.length - max} more` : shown;
 }
 
+const counts = (record: Readonly<Record<string, number | undefined>>): string =>
+  Object.entries(record)
+    .filter(([, n]) => n)
+    .sort(([, a], [, b]) => (b ?? 0) - (a ?? 0))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ') || 'none';
+
+/** The data report's lines of the summary: what the data holds, what was dropped, what the teacher added. */
+export function dataRows(summary: Pick<AlignSummary, 'dataReport' | 'synthesis'>): string[][] {
+  const r = summary.dataReport.data;
+  const rows: string[][] = [
+    ['data', `by kind ${counts(r.byKind)}; by label ${counts(r.byLabel)}; by source ${counts(r.bySource)}`],
+    ['values', counts(r.byValue)],
+    [
+      'dropped',
+      `${r.dropped.total}${r.dropped.total ? ` (${counts(r.dropped.byReason)})` : ''}; well-formedness ${r.wellFormednessRate === null ? 'not measured' : pct(r.wellFormednessRate)}`,
+    ],
+  ];
+  const s = summary.synthesis;
+  if (s) {
+    const rates = synthesisRates(s);
+    rows.push([
+      'teacher',
+      `${s.teacherModel}, concurrency ${s.concurrency}: generated ${s.generated}, kept ${s.kept} (${pct(rates.keptRatio)}), ${Math.round(rates.generatedPerHour)} generated / ${Math.round(rates.keptPerHour)} kept per hour; ${s.requests} requests, ${s.resumed} resumed${s.failed ? `, ${s.failed} failed (last: ${s.lastError ?? '?'}; run again to retry them)` : ''}`,
+    ]);
+  }
+  rows.push(['data report', `${pathOf(summary.dataReport.markdownUri)} (JSON: ${pathOf(summary.dataReport.jsonUri)})`]);
+  return rows;
+}
+
 /** The closing summary printed after a run. */
 export function renderSummary(summary: AlignSummary): string {
   const { dataset } = summary;
@@ -118,6 +161,7 @@ export function renderSummary(summary: AlignSummary): string {
       `${dataset.train.examples + dataset.heldOut.examples} (train ${dataset.train.examples} / held-out ${dataset.heldOut.examples}; ${summary.seeds} seeds${summary.seedsDropped ? `, ${summary.seedsDropped} seed pairs dropped (no matching clause)` : ''})`,
     ],
     ['dataset', `${dataset.id} sha256 ${dataset.sha256.slice(0, 16)}… clause coverage ${pct(dataset.clauseCoverage)}`],
+    ...dataRows(summary),
   );
   if (dataset.incremental)
     rows.push(['incremental', `from ${dataset.incremental.fromDatasetVersionId}: ${describeIncremental(dataset.incremental)} examples`]);

@@ -1,18 +1,21 @@
 import type { z } from 'zod';
 import { EVALUATE_RUN_JOB, EVALUATION_QUEUE, EvaluationJobV1 } from './evaluation';
+import { GENERATE_DATASET_JOB, GENERATION_QUEUE, GenerationJobV1 } from './generation';
 import { TRAIN_JOB, TRAINING_QUEUE, TrainingJobV1 } from './training';
 
 export * from './cancel';
 export * from './evaluation';
+export * from './generation';
 export * from './training';
 
 /** Every job the platform dispatches: queue, job name and payload schema. */
 export const JOBS = {
   [TRAIN_JOB]: { queue: TRAINING_QUEUE, schema: TrainingJobV1 },
   [EVALUATE_RUN_JOB]: { queue: EVALUATION_QUEUE, schema: EvaluationJobV1 },
+  [GENERATE_DATASET_JOB]: { queue: GENERATION_QUEUE, schema: GenerationJobV1 },
 } as const;
 
 export type JobName = keyof typeof JOBS;
 export type QueueName = (typeof JOBS)[JobName]['queue'];
 export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
-export const QUEUE_NAMES: readonly QueueName[] = [TRAINING_QUEUE, EVALUATION_QUEUE];
+export const QUEUE_NAMES: readonly QueueName[] = [TRAINING_QUEUE, EVALUATION_QUEUE, GENERATION_QUEUE];

@@ -3,6 +3,7 @@
 export * from './lib/align';
 export * from './lib/audit';
 export * from './lib/context-values';
+export * from './lib/data-report';
 export * from './lib/document-versions';
 export * from './lib/erase';
 export * from './lib/events';
@@ -11,4 +12,5 @@ export * from './lib/hyperparameters';
 export * from './lib/index-clauses';
 export * from './lib/ports';
 export * from './lib/records';
+export * from './lib/synthesize';
 export * from './lib/train';

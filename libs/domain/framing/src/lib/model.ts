@@ -118,8 +118,8 @@ export const ExampleKind = z.enum(['qa', 'scenario']);
 export type ExampleKind = z.infer<typeof ExampleKind>;
 export const ScenarioLabel = z.enum(['compliant', 'violating', 'ambiguous']);
 export type ScenarioLabel = z.infer<typeof ScenarioLabel>;
-/** Where an example came from: a seed, a template over a statement, the document's Q&A call-out, or its own worked example or note. */
-export const ExampleSource = z.enum(['seed', 'template', 'callout', 'document-example']);
+/** Where an example came from: a seed, a template over a statement, the document's Q&A call-out, its own worked example or note, or a teacher model. */
+export const ExampleSource = z.enum(['seed', 'template', 'callout', 'document-example', 'teacher']);
 export type ExampleSource = z.infer<typeof ExampleSource>;
 
 export const Example = z

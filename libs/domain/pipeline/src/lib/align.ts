@@ -4,10 +4,18 @@ import type { ContextValues, MediaType, NormativeKind } from '@studio/framing';
 import type { JobQueue, JobStatus, LlmClient, TenantId, VectorIndex } from '@studio/ports';
 import { auditAdapter, clauseSourceOf, type AuditPorts, type AuditResult, type AuditSettings } from './audit';
 import { markStaleAudits } from './document-versions';
-import { frameUploadedDocument, generateDatasetVersion, readClauses, uploadDocument, type GenerateDatasetResult } from './frame';
+import {
+  frameUploadedDocument,
+  generateDatasetVersion,
+  readClauses,
+  uploadDocument,
+  type GenerateDatasetInput,
+  type GenerateDatasetResult,
+} from './frame';
 import { forgetStaleClauses, indexDocumentClauses, type IndexClausesResult } from './index-clauses';
 import type { AdapterLoader, ArtifactStore, ProgressSink, Publishing, StudioRepositories } from './ports';
 import { clauseIndexId, type AdapterRecord, type ClauseRecord, type DocumentRecord, type DocumentVersionRecord } from './records';
+import type { SynthesisSettingsInput, TeacherEndpoint } from './synthesize';
 import { adapterOfRun, requestTraining, trainableDataset, TrainJobResult } from './train';
 
 /** The model endpoint once it is up (it may still be loading while the document is framed). */
@@ -24,6 +32,8 @@ export interface AlignmentPorts extends Publishing {
   vectors: VectorIndex;
   models: () => Promise<ModelEndpoint>;
   judge?: AuditPorts['judge'];
+  /** The teacher of synthesis, once it is up (the local model server, or a remote endpoint); needed when `synthesis` is asked for. */
+  teacher?: () => Promise<TeacherEndpoint>;
 }
 
 export interface AlignmentInput {
@@ -43,9 +53,11 @@ export interface AlignmentInput {
   retrain: boolean;
   /** 'frame' stops after the dataset version. */
   until: 'frame' | 'audit';
+  /** Synthesise more examples with the teacher before the dataset version is built; null for none. */
+  synthesis?: SynthesisSettingsInput | null;
 }
 
-export type AlignmentStage = 'frame' | 'index' | 'train' | 'audit';
+export type AlignmentStage = 'frame' | 'synthesize' | 'index' | 'train' | 'audit';
 
 /** How the caller follows the stages (a progress board, a log). */
 export interface AlignmentObserver {
@@ -143,6 +155,15 @@ export async function alignToPolicy(
     revision = { previousVersion: framed.revised.fromVersion, changes: framed.version.changes, differences, staleAudits: stale.length };
   }
   frameSink({ done: 2, total: 3 });
+  let synthesis: GenerateDatasetInput['synthesis'] = null;
+  let teacherWaitMs = 0;
+  if (input.synthesis) {
+    if (!ports.teacher) throw new Error('synthesis was asked for, but no teacher endpoint was given');
+    const waited = stopwatch();
+    const teacher = await ports.teacher();
+    teacherWaitMs = waited();
+    synthesis = { teacher, settings: input.synthesis, progress: observer.stage('synthesize'), signal };
+  }
   // From every document of the context (each at its current version), incrementally after a previous version.
   const dataset = await generateDatasetVersion(
     { ...publishing, repos: ports.repos, artifacts: ports.artifacts },
@@ -153,13 +174,24 @@ export async function alignToPolicy(
       seedsJsonl: input.seedsJsonl,
       seed: input.seed,
       heldOutRatio: input.heldOutRatio,
+      synthesis,
     },
   );
   frameSink({ done: 3, total: 3 });
-  timings.push({ stage: 'frame', ms: elapsed(), modelMs: 0 });
+  const taught = dataset.synthesis;
+  timings.push({ stage: 'frame', ms: elapsed() - (taught?.teacherMs ?? 0) - teacherWaitMs, modelMs: 0 });
+  if (taught) {
+    if (teacherWaitMs > 0) timings.push({ stage: 'teacher start', ms: teacherWaitMs, modelMs: teacherWaitMs });
+    timings.push({ stage: 'synthesize', ms: taught.teacherMs, modelMs: taught.teacherMs });
+    observer.done(
+      'synthesize',
+      taught.teacherMs,
+      `${taught.teacherModel}: kept ${taught.kept} of ${taught.generated} generated, ${taught.requests} requests (${taught.resumed} resumed), concurrency ${taught.concurrency}`,
+    );
+  }
   observer.done(
     'frame',
-    timings.at(-1)?.ms ?? 0,
+    timings.find((t) => t.stage === 'frame')?.ms ?? 0,
     `${framed.clauses.length} clauses, dataset ${dataset.dataset.id}${dataset.created ? '' : ' (already published)'}`,
   );
   const result: AlignmentResult = {

@@ -18,7 +18,7 @@ import {
   countStatementsByKind,
   extensionForMediaType,
   extractStatements,
-  generateExamples,
+  generateExamplesWithReport,
   importSeedsWithReport,
   normaliseQuestion,
   parseDocument,
@@ -31,6 +31,7 @@ import {
   type DocumentProblem,
   type DocumentTree,
   type Example,
+  type GenerationReport,
   type MediaType,
   type NormativeKind,
   type NormativeStatement,
@@ -48,6 +49,7 @@ import {
   reviseDocument,
   type Revision,
 } from './document-versions';
+import { buildDataReport, droppedFrom, writeDataReport, type DataReport } from './data-report';
 import { PipelineNotFoundError } from './errors';
 import { publishEvent } from './events';
 import type { ArtifactStore, Publishing } from './ports';
@@ -58,6 +60,7 @@ import {
   type DocumentRecord,
   type DocumentVersionRecord,
 } from './records';
+import { synthesizeForDocument, type DatasetSynthesis, type SynthesisReport } from './synthesize';
 
 export { PipelineNotFoundError };
 
@@ -420,6 +423,8 @@ export interface FramingInput {
   /** Share of distinct questions held out for the audit. */
   heldOutRatio: number;
   maxDocumentBytes?: number;
+  /** Examples synthesised by a teacher model (synthesize.ts), joined to the seeds and templates. */
+  synthetic?: readonly Example[];
 }
 
 /** A document framed in memory: nothing is stored yet. */
@@ -428,6 +433,8 @@ export interface FramedDocument {
   statements: NormativeStatement[];
   statementsByKind: Record<NormativeKind, number>;
   generated: Example[];
+  /** What template generation drafted, kept and dropped by reason (the well-formedness gate). */
+  generation: GenerationReport;
   seeds: Example[];
   /** Seeds read, kept and dropped by reason (an InstructLab qna.yaml drops pairs that match no clause); null without seeds. */
   seedReport: SeedImportReport | null;
@@ -450,17 +457,23 @@ export function frameDocument(input: FramingInput): FramedDocument {
 }
 
 /** What framing needs besides the document: the context, its values and seeds, the seed and the split. */
-export type TreeFramingInput = Pick<FramingInput, 'contextId' | 'values' | 'seedsJsonl' | 'seed' | 'heldOutRatio'>;
+export type TreeFramingInput = Pick<FramingInput, 'contextId' | 'values' | 'seedsJsonl' | 'seed' | 'heldOutRatio' | 'synthetic'>;
 
 /** As `frameDocument`, for a parsed tree (one document's, or a context's documents merged: mergeDocumentTrees). */
 export function frameTree(tree: DocumentTree, input: TreeFramingInput): FramedDocument {
   const statements = extractStatements(tree);
-  const generated = generateExamples(tree, statements, { seed: input.seed, values: input.values });
+  const { examples: generated, report: generation } = generateExamplesWithReport(tree, statements, {
+    seed: input.seed,
+    values: input.values,
+  });
   const imported = input.seedsJsonl ? importSeedsWithReport(input.seedsJsonl, tree, { values: input.values }) : null;
   const seeds = imported?.examples ?? [];
   // A seed and a template example may share a question: the hand-written seed wins.
   const seedQuestions = new Set(seeds.map((s) => normaliseQuestion(s.question)));
-  const examples = [...seeds, ...generated.filter((e) => !seedQuestions.has(normaliseQuestion(e.question)))];
+  const examples = [
+    ...seeds,
+    ...[...generated, ...(input.synthetic ?? [])].filter((e) => !seedQuestions.has(normaliseQuestion(e.question))),
+  ];
   const split = splitDataset(examples, { heldOutRatio: input.heldOutRatio, seed: input.seed });
   const version = buildDatasetVersion({ contextId: input.contextId, split, clauseIds: tree.clauses.map((c) => c.id) });
   return {
@@ -468,6 +481,7 @@ export function frameTree(tree: DocumentTree, input: TreeFramingInput): FramedDo
     statements,
     statementsByKind: countStatementsByKind(statements),
     generated,
+    generation,
     seeds,
     seedReport: imported?.report ?? null,
     version,
@@ -490,6 +504,8 @@ export interface GenerateDatasetInput {
   heldOutRatio: number;
   /** Generate every example anew even when a previous version with the same settings exists (default false). */
   full?: boolean;
+  /** Synthesise more examples with a teacher model before the version is built; none when absent. */
+  synthesis?: DatasetSynthesis | null;
   now?: Date;
 }
 
@@ -498,6 +514,10 @@ export interface GenerateDatasetResult {
   framed: FramedDocument;
   /** False when this exact dataset version was already published (a re-run). */
   created: boolean;
+  /** What teacher synthesis generated, kept and dropped; null without a teacher. */
+  synthesis: SynthesisReport | null;
+  /** The version's data report and where it is stored (beside the splits). */
+  report: { data: DataReport; jsonUri: string; markdownUri: string };
 }
 
 /** The framed documents a dataset version is generated from: one named document, or all of the context's. */
@@ -540,13 +560,28 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
     trees.push(parseDocument(source.content, { documentId: document.id, mediaType: source.mediaType }));
   }
   const tree = mergeDocumentTrees(contextId, trees);
-  const full = frameTree(tree, {
+  const framingInput: TreeFramingInput = {
     contextId,
     values: input.values,
     seedsJsonl: input.seedsJsonl,
     seed: input.seed,
     heldOutRatio: input.heldOutRatio,
-  });
+  };
+  let full = frameTree(tree, framingInput);
+  // The teacher's checkpoint belongs to this set of document versions: a new version starts afresh.
+  const sourcesKey = {
+    id: documents.length === 1 ? (documents[0] as DocumentRecord).id : `context-${contextId}`,
+    sha256: sha256(
+      [...documents]
+        .map((d) => `${d.id}:${d.sha256}`)
+        .sort()
+        .join('\n'),
+    ),
+  };
+  const synthesis = input.synthesis
+    ? await synthesizeForDocument(ports.artifacts, tenant, sourcesKey, full, input.values, input.synthesis)
+    : null;
+  if (synthesis) full = frameTree(tree, { ...framingInput, synthetic: synthesis.examples });
   const clauseIds = tree.clauses.map((c) => c.id);
   const settingsSha256 = sha256(
     canonicalJson({
@@ -555,6 +590,8 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
       seed: input.seed,
       heldOutRatio: input.heldOutRatio,
       systemPrompt: full.version.systemPrompt,
+      // A version made with a teacher is another dataset than one made without (or with another teacher).
+      ...(input.synthesis ? { teacher: { model: input.synthesis.teacher.model, settings: input.synthesis.settings } } : {}),
     }),
   );
   const previous = input.full
@@ -635,7 +672,21 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
       incremental,
     },
   });
-  return { dataset, framed, created: existing === null };
+  const data = buildDataReport({
+    version,
+    clauses: tree.clauses,
+    values: input.values,
+    droppedByReason: {
+      ...droppedFrom('generation', framed.generation.dropped),
+      ...droppedFrom('seed', framed.seedReport?.dropped ?? {}),
+      ...droppedFrom('teacher', synthesis?.report.droppedByReason ?? {}),
+    },
+    wellFormednessRate: framed.generation.wellFormedRate,
+    synthesis: synthesis?.report ?? null,
+    seed: input.seed,
+  });
+  const report = { data, ...(await writeDataReport(ports.artifacts, tenant, data)) };
+  return { dataset, framed, created: existing === null, synthesis: synthesis?.report ?? null, report };
 }
 
 /** The dataset version a `dataset.version.published` event states (what a consumer such as the instructor keeps). */

@@ -53,6 +53,8 @@ export interface StageProgress {
   done: number;
   total: number;
   note?: string;
+  /** Estimated time left, where the stage can tell (from its own pace, not counting resumed work). */
+  etaMs?: number;
 }
 export type ProgressSink = (progress: StageProgress) => void;
 
