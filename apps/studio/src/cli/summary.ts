@@ -111,6 +111,14 @@ export function dataRows(summary: Pick<AlignSummary, 'dataReport' | 'synthesis'>
   const rows: string[][] = [
     ['data', `by kind ${counts(r.byKind)}; by label ${counts(r.byLabel)}; by source ${counts(r.bySource)}`],
     ['values', counts(r.byValue)],
+    ...(r.statementCoverage
+      ? [
+          [
+            'statement coverage',
+            `${pct(r.statementCoverage.coverage)} (${r.statementCoverage.covered} of ${r.statementCoverage.clauses} rule clauses carry a statement or a definition)`,
+          ],
+        ]
+      : []),
     [
       'dropped',
       `${r.dropped.total}${r.dropped.total ? ` (${counts(r.dropped.byReason)})` : ''}; well-formedness ${r.wellFormednessRate === null ? 'not measured' : pct(r.wellFormednessRate)}`,

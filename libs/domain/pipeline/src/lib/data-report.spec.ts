@@ -76,6 +76,7 @@ describe('buildDataReport', () => {
     clauses,
     values,
     droppedByReason: { ...droppedFrom('teacher', synthesis.droppedByReason), 'seed:no-matching-clause': 2 },
+    statementCoverage: { counted: 3, covered: 2, coverage: 2 / 3, uncovered: ['1.2'] },
     wellFormednessRate: 0.95,
     synthesis,
     seed: 42,
@@ -90,6 +91,10 @@ describe('buildDataReport', () => {
     // A value no example exercises is listed with 0.
     expect(report.byValue).toEqual({ honesty: 20, safety: 0 });
     expect(report.clauseCoverage).toEqual({ clauses: 3, covered: 2, coverage: 2 / 3, uncovered: ['2.1'] });
+    expect(report.statementCoverage).toEqual({ clauses: 3, covered: 2, coverage: 2 / 3, uncovered: ['1.2'] });
+    expect(renderDataReportMarkdown(report)).toMatch(
+      /Statement coverage: 2 of 3 rule clauses \(66\.7 ?%\) carry a statement or a definition; not: §1\.2\./,
+    );
   });
 
   it('reports drops by stage and reason, the well-formedness rate and the teacher figures', () => {
@@ -129,7 +134,7 @@ describe('buildDataReport', () => {
     const md = renderDataReportMarkdown(buildDataReport({ ...input, wellFormednessRate: null }));
     expect(md).toContain(`# Data report: ${version.id}`);
     expect(md).toContain('| teacher | 6 |');
-    expect(md).toContain('Clause coverage: 2 of 3 clauses (66.7 %).');
+    expect(md).toContain('Clause coverage: 2 of 3 clauses (66.7 %) are cited by an example.');
     expect(md).toContain('Not cited by any example: §2.1.');
     expect(md).toContain('Well-formedness rate: not measured.');
     expect(md).toContain('| teacher:ungrounded | 20 |');

@@ -1,5 +1,13 @@
 import { clauseCoverage } from '@studio/auditing';
-import { citeClause, deriveSeed, seededRandom, type ContextValues, type DatasetVersion, type Example } from '@studio/framing';
+import {
+  citeClause,
+  deriveSeed,
+  seededRandom,
+  type ContextValues,
+  type DatasetVersion,
+  type Example,
+  type StatementCoverage,
+} from '@studio/framing';
 import { tenantKey, type ArtifactStore } from '@studio/ports';
 import { synthesisRates, type SynthesisReport } from './synthesize';
 
@@ -21,6 +29,8 @@ export interface DataReportInput {
   values: ContextValues | null;
   /** Dropped candidates by reason, prefixed by stage ("seed:no-matching-clause", "teacher:ungrounded"). */
   droppedByReason: Readonly<Record<string, number>>;
+  /** Clauses that carry a statement or a definition (framing's statementCoverage); null where not measured. */
+  statementCoverage: StatementCoverage | null;
   /** Share of generated examples that passed the well-formedness gate; null where it was not measured. */
   wellFormednessRate: number | null;
   synthesis: SynthesisReport | null;
@@ -49,7 +59,10 @@ export interface DataReport {
   byLabel: Record<string, number>;
   byValue: Record<string, number>;
   bySource: Record<string, number>;
+  /** Clauses cited by at least one example. */
   clauseCoverage: { clauses: number; covered: number; coverage: number; uncovered: string[] };
+  /** Clauses that carry a statement or a definition (or whose rule their items or lead-in carry); null where not measured. */
+  statementCoverage: { clauses: number; covered: number; coverage: number; uncovered: string[] } | null;
   dropped: { total: number; byReason: Record<string, number> };
   wellFormednessRate: number | null;
   synthesis: {
@@ -141,6 +154,14 @@ export function buildDataReport(input: DataReportInput): DataReport {
       coverage: coverage.coverage,
       uncovered: coverage.uncovered.map((id) => numbering.get(id) ?? id),
     },
+    statementCoverage: input.statementCoverage
+      ? {
+          clauses: input.statementCoverage.counted,
+          covered: input.statementCoverage.covered,
+          coverage: input.statementCoverage.coverage,
+          uncovered: input.statementCoverage.uncovered,
+        }
+      : null,
     dropped: {
       total: Object.values(input.droppedByReason).reduce((a, b) => a + b, 0),
       byReason: sorted({ ...input.droppedByReason }),
@@ -188,8 +209,16 @@ export function renderDataReportMarkdown(report: DataReport): string {
     ...countTable('label', report.byLabel),
     ...countTable('source', report.bySource),
     ...countTable('value', report.byValue),
-    `Clause coverage: ${report.clauseCoverage.covered} of ${report.clauseCoverage.clauses} clauses (${pct(report.clauseCoverage.coverage)}).`,
+    `Clause coverage: ${report.clauseCoverage.covered} of ${report.clauseCoverage.clauses} clauses (${pct(report.clauseCoverage.coverage)}) are cited by an example.`,
   ];
+  const sc = report.statementCoverage;
+  if (sc) {
+    const shown = sc.uncovered.slice(0, 50).map(citeClause).join(', ');
+    const more = sc.uncovered.length - 50;
+    lines.push(
+      `Statement coverage: ${sc.covered} of ${sc.clauses} rule clauses (${pct(sc.coverage)}) carry a statement or a definition${sc.uncovered.length ? `; not: ${shown}${more > 0 ? ` and ${more} more` : ''}` : ''}.`,
+    );
+  }
   if (report.clauseCoverage.uncovered.length > 0) {
     const shown = report.clauseCoverage.uncovered.slice(0, 50).map(citeClause).join(', ');
     const more = report.clauseCoverage.uncovered.length - 50;
