@@ -11,6 +11,7 @@ section-level clause). Each '; '-separated piece of `condition` must occur verba
 top-level paragraph (folded items and lead-in conditions come from around the clause).
 Exits 1 naming every problem.
 """
+
 import json
 import re
 import sys
@@ -46,9 +47,12 @@ def top_level(paras):
 
 
 def main(gold_path, reg_path):
-    secs = {k: top_level(v) for k, v in sections(open(reg_path, encoding="utf8").read()).items()}
+    with open(reg_path, encoding="utf8") as f:
+        secs = {k: top_level(v) for k, v in sections(f.read()).items()}
     problems = []
-    for n, line in enumerate(open(gold_path, encoding="utf8"), 1):
+    with open(gold_path, encoding="utf8") as f:
+        gold_lines = f.readlines()
+    for n, line in enumerate(gold_lines, 1):
         if not line.strip():
             continue
         try:
@@ -57,18 +61,24 @@ def main(gold_path, reg_path):
             problems.append(f"line {n}: not JSON ({e})")
             continue
         if set(r) != KEYS:
-            problems.append(f"line {n}: keys {sorted(r)} are not exactly {sorted(KEYS)}")
+            problems.append(
+                f"line {n}: keys {sorted(r)} are not exactly {sorted(KEYS)}"
+            )
             continue
         if r["kind"] not in KINDS:
             problems.append(f"line {n}: kind {r['kind']!r} not allowed")
         for k in ("actor", "action", "text", "clause"):
             if not isinstance(r[k], str) or not r[k].strip():
                 problems.append(f"line {n}: {k} must be a non-empty string")
-        if r["condition"] is not None and (not isinstance(r["condition"], str) or not r["condition"].strip()):
+        if r["condition"] is not None and (
+            not isinstance(r["condition"], str) or not r["condition"].strip()
+        ):
             problems.append(f"line {n}: condition must be null or a non-empty string")
         m = re.match(r"(\d+\.\d+)((?:\([^)]+\))*)$", r["clause"])
         if not m or m.group(1) not in secs:
-            problems.append(f"line {n}: clause {r['clause']!r} names no section of the regulation")
+            problems.append(
+                f"line {n}: clause {r['clause']!r} names no section of the regulation"
+            )
             continue
         path = re.findall(r"\(([^)]+)\)", m.group(2))
         top = path[0] if path else ""
@@ -77,14 +87,20 @@ def main(gold_path, reg_path):
             scope = scope[:1]  # the section's introduction
         holders = [p for p in scope if r["text"] in p]
         if not holders:
-            problems.append(f"line {n}: text not verbatim in {r['clause']}'s paragraphs")
+            problems.append(
+                f"line {n}: text not verbatim in {r['clause']}'s paragraphs"
+            )
         elif path and not any(f"({path[-1]})" in p for p in holders):
-            problems.append(f"line {n}: the paragraph holding the text does not carry ({path[-1]})")
+            problems.append(
+                f"line {n}: the paragraph holding the text does not carry ({path[-1]})"
+            )
         if r["condition"]:
             joined = " ".join(p for t, p in secs[m.group(1)] if t == top)
             for piece in r["condition"].split("; "):
                 if piece not in joined:
-                    problems.append(f"line {n}: condition piece not verbatim in {m.group(1)}({top}): {piece!r}")
+                    problems.append(
+                        f"line {n}: condition piece not verbatim in {m.group(1)}({top}): {piece!r}"
+                    )
     for p in problems:
         print(p)
     print(f"{'FAILED' if problems else 'ok'}: {gold_path}")
