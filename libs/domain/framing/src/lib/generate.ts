@@ -1,6 +1,7 @@
 import nlp from 'compromise';
 import { citeClause, citedRefs } from './citation';
 import { Clause, DocumentTree, Example, ExampleKind, ExampleSource, NormativeStatement, ScenarioLabel } from './model';
+import { memoised, withMemoScope } from './memo';
 import { deriveSeed, Random, seededRandom } from './prng';
 import { sha256Hex } from './sha256';
 import {
@@ -134,7 +135,11 @@ export function documentName(title: string | null): string {
  * of its own before a relative pronoun (compromise reads the words).
  */
 export function renderActor(raw: string | null): Actor | null {
-  if (raw === null) return null;
+  return raw === null ? null : actorOf(raw);
+}
+
+/** `renderActor` of a raw actor; one reading per distinct phrase (an actor recurs across statements). */
+const actorOf = memoised((raw: string): Actor | null => {
   // A run-in heading or designator before the noun phrase: what follows the last ":", ". (i)", "—".
   const parts = collapseWhitespace(raw.replace(/[*_]/g, ''))
     .split(/:\s+|\.\s+(?=\(?[A-Za-z0-9])|—|-(?=\()|\)\s+(?=[A-Z])/)
@@ -155,7 +160,7 @@ export function renderActor(raw: string | null): Actor | null {
     np: inSentence(np),
     one: /\s(?:who|whom|whose|that|which)\s/.test(np) && !/^(?:an?|the|any|each|every)\s/i.test(np) ? null : oneOf(np),
   };
-}
+}, 4096);
 
 /** The key an actor is known by across statements: one of them, lower case ("a covered entity"). */
 function actorKey(actor: Actor): string {
@@ -900,6 +905,11 @@ export function generateExamplesWithReport(
   statements: readonly NormativeStatement[],
   options: GenerateOptions,
 ): GenerationResult {
+  // compromise's readings of words, phrases and sentences are kept for this run only (bounded).
+  return withMemoScope(() => generateWithin(tree, statements, options));
+}
+
+function generateWithin(tree: DocumentTree, statements: readonly NormativeStatement[], options: GenerateOptions): GenerationResult {
   const report: GenerationReport = {
     drafts: 0,
     kept: 0,

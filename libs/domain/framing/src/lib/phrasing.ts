@@ -6,25 +6,23 @@
  * point to nothing once a phrase is lifted out of its clause.
  */
 import nlp from 'compromise';
+import { memoised } from './memo';
 
 /** compromise's tags of one word read on its own (its lexicon's reading, no sentence context). */
-function lexicalTags(word: string): string[] {
-  const term = (nlp(word).terms().json() as Array<{ terms: Array<{ tags: string[] }> }>)[0]?.terms[0];
-  return term?.tags ?? [];
-}
+export const lexicalTags = memoised((word: string): string[] => [...(nlp(word).docs.flat()[0]?.tags ?? [])], 16384);
 
 const isInfinitive = (word: string): boolean => lexicalTags(word).includes('Infinitive');
 /** A manner adverb before a verb ("promptly notify"); "such", "only" and the like are no part of a verb phrase. */
 const isAdverb = (word: string): boolean => /ly$/.test(word) && lexicalTags(word).includes('Adverb');
 
 /** A verb's forms, from compromise's conjugator, for a word known to be an infinitive. */
-function conjugate(infinitive: string): { past: string; present: string } | null {
+const conjugate = memoised((infinitive: string): { past: string; present: string } | null => {
   const doc = nlp(infinitive);
   doc.tag('Infinitive');
   const forms = (doc.verbs().conjugate() as Array<Record<string, string>>)[0];
   if (!forms?.['PastTense'] || !forms['PresentTense']) return null;
   return { past: forms['PastTense'], present: forms['PresentTense'] };
-}
+}, 4096);
 
 /**
  * The head of a verb phrase: its leading verbs as infinitives with what joins them ("use or

@@ -5,6 +5,8 @@
  * by reason, so a data report can show how much was dropped and why.
  */
 import nlp from 'compromise';
+import { memoised } from './memo';
+import { lexicalTags } from './phrasing';
 
 export const ILL_FORMED_REASONS = [
   'not-a-question',
@@ -81,19 +83,48 @@ function gluedOpener(sentence: string): string | null {
   return null;
 }
 
+/** One term of a sentence as compromise reads it in context: its normal form and its tags. */
+interface SentenceTerm {
+  normal: string;
+  tags: readonly string[];
+}
+
+/**
+ * compromise's reading of a sentence, term by term; one parse per distinct sentence, shared by the
+ * checks that read it (a rule's sentence recurs in every answer that restates it).
+ */
+const termsOf = memoised(
+  (sentence: string): SentenceTerm[] =>
+    nlp(sentence)
+      .docs.flat()
+      .map((t) => ({ normal: t.normal, tags: [...(t.tags ?? [])] })),
+  4096,
+);
+
+/** The words a problem is shown by: terms `from`..`to` of a sentence, each as compromise writes it (punctuation kept). */
+function termTexts(sentence: string, from: number, to: number): string {
+  const terms = nlp(sentence).terms().json() as Array<{ text: string }>;
+  return terms
+    .slice(from, to + 1)
+    .map((t) => t.text)
+    .join(' ');
+}
+
+/** True when compromise tags some term of the sentence with `tag` (as `nlp(sentence).has('#Tag')`). */
+const sentenceHas = (sentence: string, tag: string): boolean => termsOf(sentence).some((t) => t.tags.includes(tag));
+
 /** A modal standing where the subject should be ("May would raise …"), or a number doing so ("if 7323 were to …"). */
 function modalOrNumberSubject(sentence: string): string | null {
-  const terms = nlp(sentence).terms().json() as Array<{ text: string; terms: Array<{ normal: string; tags: string[] }> }>;
+  const terms = termsOf(sentence);
   for (let i = 0; i + 1 < terms.length; i++) {
-    const a = terms[i]?.terms[0];
-    const b = terms[i + 1]?.terms[0];
+    const a = terms[i];
+    const b = terms[i + 1];
     if (!a || !b) continue;
-    if (MODAL.test(a.normal) && MODAL.test(b.normal)) return `${terms[i]?.text} ${terms[i + 1]?.text}`;
+    if (MODAL.test(a.normal) && MODAL.test(b.normal)) return termTexts(sentence, i, i + 1);
     const bareNumber = a.tags.includes('Cardinal') && !a.tags.includes('Money') && !a.tags.includes('Percent') && /^\d+$/.test(a.normal);
-    const previous = i > 0 ? terms[i - 1]?.terms[0] : undefined;
+    const previous = i > 0 ? terms[i - 1] : undefined;
     const subjectSlot = previous === undefined || /^(?:if|whether|that|when|where|because|unless|and|or|but)$/.test(previous.normal);
-    if (bareNumber && subjectSlot && b.tags.includes('Verb') && !b.tags.includes('Gerund'))
-      return `${terms[i]?.text} ${terms[i + 1]?.text}`;
+    if (bareNumber && subjectSlot && b.tags.includes('Verb') && !b.tags.includes('Gerund')) return termTexts(sentence, i, i + 1);
   }
   return null;
 }
@@ -114,8 +145,9 @@ function verblessTail(question: string): string | null {
 /** "known whether", "clear whether": a clause with its own subject must follow. */
 const WHETHER_CLAUSE = /\b(?:known|clear|unclear|certain|sure|decide|determine|know|check|establish)\s+whether\s+(\S+)/gi;
 
+/** compromise's tags of one word read on its own, in lower case. */
 function tagsOf(word: string): string[] {
-  return (nlp(word.toLowerCase()).terms().json() as Array<{ terms: Array<{ tags: string[] }> }>)[0]?.terms[0]?.tags ?? [];
+  return lexicalTags(word.toLowerCase());
 }
 
 /**
@@ -151,16 +183,15 @@ export function readsAsClause(text: string): boolean {
 
 /** The first word, read in its sentence by compromise, when it is a third-person verb with no subject before it. */
 function verbWithoutSubject(sentence: string): string | null {
-  const terms = nlp(sentence).terms().json() as Array<{ text: string; terms: Array<{ normal: string; tags: string[] }> }>;
-  const first = terms[0];
-  const term = first?.terms[0];
+  const terms = termsOf(sentence);
+  const term = terms[0];
   // "Engineers may stop …": a plural subject before its verb, whatever the tagger guessed for it.
-  const next = terms[1]?.terms[0]?.tags ?? [];
+  const next = terms[1]?.tags ?? [];
   if (next.includes('Verb') || next.includes('Modal') || next.includes('Auxiliary')) return null;
   if (!term || !/s$/.test(term.normal) || /^(?:is|was|has|does|as|yes|thus|this|its|his|hers|ours|yours|theirs)$/.test(term.normal))
     return null;
   const t = term.tags;
-  return t.includes('PresentTense') && !t.includes('Noun') && !t.includes('Infinitive') ? (first?.text ?? null) : null;
+  return t.includes('PresentTense') && !t.includes('Noun') && !t.includes('Infinitive') ? termTexts(sentence, 0, 0) : null;
 }
 
 /** A question that stops on a word that needs more after it ("… regarding uses or disclosures that?"). */
@@ -187,7 +218,7 @@ function openEnd(question: string): string | null {
  * compromise's lexicon either (the tagger reads "A relative asks …" with "asks" as a plural noun).
  */
 function verbless(sentence: string): boolean {
-  if (nlp(sentence).has('#Verb')) return false;
+  if (sentenceHas(sentence, 'Verb')) return false;
   return !sentence
     .split(/\s+/)
     .map((w) => w.replace(/[^A-Za-z'-]/g, ''))
@@ -200,17 +231,24 @@ const OPENER_START =
 const FUNCTION_SUBJECT =
   /^(?:in|notwithstanding|except|as|if|for|under|when|where|whenever|subject|pursuant|consistent|unless|upon|after|before|with|without|within|although|because|while|during|other|to|once|by)\b/i;
 
+/** The subject and verb compromise reads in a text's first sentence. */
+const mainClauseOf = memoised(
+  (text: string): { subject?: string; verb?: string } | undefined =>
+    (nlp(text).sentences().json() as Array<{ sentence?: { subject?: string; verb?: string } }>)[0]?.sentence,
+  4096,
+);
+
 /**
  * A sentence that is only its opening phrase ("Except for uses … prohibited under § 164.502(a)(5)(i),
  * pursuant to … § 164.508.", "When required by the Secretary … to investigate …."): it opens with a
  * preposition or subordinator, has no modal, and no part after a comma has a subject of its own.
  */
 function noMainClause(sentence: string): boolean {
-  if (!OPENER_START.test(sentence) || /\?$/.test(sentence) || nlp(sentence).has('#Modal')) return false;
+  if (!OPENER_START.test(sentence) || /\?$/.test(sentence) || sentenceHas(sentence, 'Modal')) return false;
   const hasClause = (text: string): boolean => {
     // An imperative ("…, make clear that the views are your own") is a main clause without a subject.
     if (!OPENER_START.test(text) && tagsOf((text.split(/\s+/)[0] ?? '').replace(/[^A-Za-z'-]/g, '')).includes('Infinitive')) return true;
-    const parsed = (nlp(text).sentences().json() as Array<{ sentence?: { subject?: string; verb?: string } }>)[0]?.sentence;
+    const parsed = mainClauseOf(text);
     const subject = (parsed?.subject ?? '').trim();
     return subject.length > 0 && !FUNCTION_SUBJECT.test(subject) && (parsed?.verb ?? '').trim().length > 0;
   };
@@ -223,28 +261,35 @@ function noMainClause(sentence: string): boolean {
 function proseProblem(text: string): IllFormed | null {
   if (unbalancedParenthesis(text)) return { reason: 'cut-abbreviation', detail: text.slice(Math.max(0, text.lastIndexOf('(') - 20)) };
   for (const sentence of sentencesOf(text)) {
-    const body = sentence.replace(/[?!]$/, '');
-    const cut = LEGAL_ABBREVIATION.exec(body);
-    if (cut && cut.index + cut[0].length >= body.length) {
-      if (UNCITED_CODE.test(body)) return { reason: 'dangling-reference', detail: body.slice(-30) };
-      return { reason: 'cut-abbreviation', detail: cut[1] as string };
-    }
-    if (NUMBER_REMNANT.test(sentence)) return { reason: 'dangling-reference', detail: sentence.slice(0, 30) };
-    // "Prohibits the parties from …": a sentence that opens on a verb inflected for a subject it lacks.
-    if (noMainClause(sentence)) return { reason: 'fragment', detail: sentence.slice(0, 40) };
-    const opener = verbWithoutSubject(sentence);
-    if (opener) return { reason: 'fragment', detail: opener };
-    const stop = OPEN_SENTENCE_END.exec(sentence);
-    if (stop) return { reason: 'fragment', detail: stop[0] };
-    const glued = gluedOpener(sentence);
-    if (glued) return { reason: 'glued-opener', detail: glued };
-    const subject = modalOrNumberSubject(sentence);
-    if (subject) return { reason: 'modal-or-number-subject', detail: subject };
-    const subjectless = subjectlessClause(sentence);
-    if (subjectless) return { reason: 'fragment', detail: subjectless };
+    const problem = sentenceProblem(sentence);
+    if (problem) return problem;
   }
   return null;
 }
+
+/** The problem of one sentence of a question or answer (see `proseProblem`); one reading per distinct sentence. */
+const sentenceProblem = memoised((sentence: string): IllFormed | null => {
+  const body = sentence.replace(/[?!]$/, '');
+  const cut = LEGAL_ABBREVIATION.exec(body);
+  if (cut && cut.index + cut[0].length >= body.length) {
+    if (UNCITED_CODE.test(body)) return { reason: 'dangling-reference', detail: body.slice(-30) };
+    return { reason: 'cut-abbreviation', detail: cut[1] as string };
+  }
+  if (NUMBER_REMNANT.test(sentence)) return { reason: 'dangling-reference', detail: sentence.slice(0, 30) };
+  // "Prohibits the parties from …": a sentence that opens on a verb inflected for a subject it lacks.
+  if (noMainClause(sentence)) return { reason: 'fragment', detail: sentence.slice(0, 40) };
+  const opener = verbWithoutSubject(sentence);
+  if (opener) return { reason: 'fragment', detail: opener };
+  const stop = OPEN_SENTENCE_END.exec(sentence);
+  if (stop) return { reason: 'fragment', detail: stop[0] };
+  const glued = gluedOpener(sentence);
+  if (glued) return { reason: 'glued-opener', detail: glued };
+  const subject = modalOrNumberSubject(sentence);
+  if (subject) return { reason: 'modal-or-number-subject', detail: subject };
+  const subjectless = subjectlessClause(sentence);
+  if (subjectless) return { reason: 'fragment', detail: subjectless };
+  return null;
+}, 16384);
 
 /** The problem with a generated question, or null when it is a well-formed question. */
 export function questionProblem(question: string): IllFormed | null {
