@@ -116,7 +116,9 @@ function frame(pages: number): Run {
 console.log(`Framing throughput (frameDocument: parse + statements + generation + split + version; no teacher model)`);
 console.log(`A page is ${PAGE_CHARACTERS.toLocaleString('en')} characters of the document's text.`);
 console.log(`Document: ${corpusPath} then examples/northwind-conduct/policy.md, repeated to the page count.`);
-console.log(`Node ${process.version}; resident set before: ${mb(process.memoryUsage().rss).toFixed(0)} MB\n`);
+console.log(
+  `Node ${process.version}${process.execArgv.filter((a) => a.startsWith('--max')).length ? ` (${process.execArgv.filter((a) => a.startsWith('--max')).join(' ')}: a young generation of 16 MB keeps the peak down)` : ''}; resident set before: ${mb(process.memoryUsage().rss).toFixed(0)} MB\n`,
+);
 
 const warm = frame(5);
 console.log(`warm-up: ${warm.pages} pages in ${warm.seconds.toFixed(2)} s`);
