@@ -45,7 +45,20 @@ const expected = clausesOf(SOURCE_MARKDOWN);
 describe('convertDocument: the same document as Markdown, PDF, DOCX and HTML gives the same clauses', () => {
   it('the Markdown source itself has the structure the comparison is about', () => {
     expect(expected.clauses.map((c) => c.numbering)).toEqual(
-      expect.arrayContaining(['1.1', '2.1', '2.1(a)', '2.1(b)', '2.1(b)(1)', '2.1(b)(1)(i)', '2.2', '2.2.1', '2.2.2', '2.2.i1', '2.x1', '2.n1']),
+      expect.arrayContaining([
+        '1.1',
+        '2.1',
+        '2.1(a)',
+        '2.1(b)',
+        '2.1(b)(1)',
+        '2.1(b)(1)(i)',
+        '2.2',
+        '2.2.1',
+        '2.2.2',
+        '2.2.i1',
+        '2.x1',
+        '2.n1',
+      ]),
     );
     expect(expected.clauses.find((c) => c.kind === 'example')?.text).toMatch(/^Example 1 to paragraph 2\.1:/);
   });
