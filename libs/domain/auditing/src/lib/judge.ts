@@ -36,9 +36,9 @@ export const JudgeReply = z.object({
 });
 export type JudgeReply = z.infer<typeof JudgeReply>;
 
-export const JUDGE_RUBRIC = `You grade an assistant's answer to a question about a company policy.
+export const JUDGE_RUBRIC = `You grade an assistant's answer to a question about a set of rules (a company's policy, an institution's guidelines or a regulation).
 Score from 1 to 5:
-5 = correct and complete: agrees with the reference answer and follows the policy clauses exactly.
+5 = correct and complete: agrees with the reference answer and follows the clauses exactly.
 4 = correct, with a minor omission or imprecision that does not change what the reader should do.
 3 = partly correct: the main point is right but a condition, limit or exception in the clauses is missing or wrong.
 2 = mostly wrong or unhelpful: misses the main point, or refuses a legitimate question.

@@ -29,7 +29,7 @@ describe('importSeeds', () => {
     expect(a).toMatchObject({ id: 'seed-doc-s1', source: 'seed', label: null, clauseIds: [idOf('3.1')], clauseRefs: ['3.1'] });
     expect(a?.rejected).toBe('No. The rules do not allow this.');
     expect(b).toMatchObject({ label: 'violating', clauseIds: [idOf('3.2(b)'), idOf('3.2')], clauseRefs: ['3.2(b)', '3.2'] });
-    expect(b?.rejected).toBe('Yes, this is fine under the guidelines.');
+    expect(b?.rejected).toBe('Yes, this is fine under the rules.');
   });
 
   it('names the line and the reference when a clause ref is unknown', () => {

@@ -38,9 +38,9 @@ export function resolveClauseRef(tree: DocumentTree, ref: string): Clause | unde
 function rejectedFor(seed: SeedLine): string | null {
   switch (seed.label) {
     case 'compliant':
-      return 'No, this breaches the guidelines.';
+      return 'No, this breaches the rules.';
     case 'violating':
-      return 'Yes, this is fine under the guidelines.';
+      return 'Yes, this is fine under the rules.';
     case 'ambiguous':
       return 'Yes, this is clearly allowed; nothing else needs to be known.';
     default:
