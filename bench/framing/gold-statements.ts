@@ -1,8 +1,7 @@
 // Normative statements of the framer against a hand-marked gold sample.
 //   npm run bench:framing-gold [-- <corpus folder>] [--gold <file.jsonl>] [--scope <references>]
 //   npm run bench:framing-heldout   (the held-out sample in bench/framing/heldout)
-// The folder (default: ../shared/corpora/hipaa-privacy beside the repository root, or beside the
-// main checkout when this is a git worktree) holds the
+// The folder (default: bench/corpora/hipaa-privacy, the repository's copy of the corpus) holds the
 // regulation (45cfr164-subpart-e.md) and, unless --gold names another file, the gold file
 // (statements.sample.jsonl). --scope limits scoring to the paragraphs the gold file was marked over,
 // as comma-separated legal references with an optional range at the last designator
@@ -23,7 +22,7 @@
 //   by their items (a lead-in) or folded into their lead-in's condition (statementCoverage).
 // A measurement: it exits 0 whatever the figures.
 import '../event-bus/register-paths';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -55,15 +54,8 @@ import {
 const REGULATION = '45cfr164-subpart-e.md';
 const GOLD = 'statements.sample.jsonl';
 const root = join(__dirname, '..', '..');
-/** The main checkout's root when this is a git worktree (its .git is a "gitdir: <main>/.git/worktrees/<name>" file). */
-function mainCheckout(): string | null {
-  const dotGit = join(root, '.git');
-  if (!existsSync(dotGit) || statSync(dotGit).isDirectory()) return null;
-  const m = /^gitdir:\s*(.+?)[\\/]\.git[\\/]worktrees[\\/]/m.exec(readFileSync(dotGit, 'utf8'));
-  return m ? (m[1] as string) : null;
-}
-const besideRoot = (r: string): string => join(r, '..', 'shared', 'corpora', 'hipaa-privacy');
-const main = mainCheckout();
+/** The development corpus kept in the repository (a copy of the public-domain HIPAA Privacy Rule corpus). */
+const CORPUS = join(root, 'bench', 'corpora', 'hipaa-privacy');
 function fail(message: string): never {
   console.error(message);
   process.exit(2);
@@ -77,7 +69,7 @@ function cli(): { positionals: string[]; values: { gold?: string; scope?: string
 }
 const args = cli();
 if (args.positionals.length > 1) fail(`one corpus folder expected, got: ${args.positionals.join(' ')}`);
-const folder = resolve(args.positionals[0] ?? (existsSync(besideRoot(root)) || main === null ? besideRoot(root) : besideRoot(main)));
+const folder = resolve(args.positionals[0] ?? CORPUS);
 const goldFile = args.values.gold === undefined ? join(folder, GOLD) : resolve(args.values.gold);
 
 if (!existsSync(join(folder, REGULATION))) fail(`missing ${join(folder, REGULATION)} (give the corpus folder as the first argument)`);

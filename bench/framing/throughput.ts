@@ -1,7 +1,7 @@
 // Framing throughput: how fast, and in how much memory, the framer frames a long document.
 //   npm run bench:framing-throughput [-- <corpus folder>]
-// The document is the HIPAA Privacy Rule corpus (45cfr164-subpart-e.md, in ../shared/corpora/
-// hipaa-privacy beside the repository root or beside the main checkout of a worktree) followed by
+// The document is the HIPAA Privacy Rule corpus (45cfr164-subpart-e.md, in bench/corpora/
+// hipaa-privacy) followed by
 // the example context's policy (examples/northwind-conduct/policy.md), repeated until it holds 300
 // pages; the same for 30 pages. A page is 3,000 characters. Each is framed as the product frames
 // it in memory (frameDocument: parse + normative statements + template generation + split +
@@ -13,7 +13,7 @@
 // (convertDocument: PDF.js in its worker, lines, headings, paragraphs) and framed; the conversion
 // is timed apart (it is not part of the target). A measurement: it exits 0 whatever the figures.
 import '../event-bus/register-paths';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ContextValues, convertDocument, extractStatements, generateExamples, parseDocument } from '@studio/framing';
@@ -25,15 +25,9 @@ const TARGET_SECONDS = 10;
 const TARGET_MB = 500;
 
 const root = join(__dirname, '..', '..');
-function mainCheckout(): string | null {
-  const dotGit = join(root, '.git');
-  if (!existsSync(dotGit) || statSync(dotGit).isDirectory()) return null;
-  const m = /^gitdir:\s*(.+?)[\\/]\.git[\\/]worktrees[\\/]/m.exec(readFileSync(dotGit, 'utf8'));
-  return m ? (m[1] as string) : null;
-}
-const besideRoot = (r: string): string => join(r, '..', 'shared', 'corpora', 'hipaa-privacy');
-const main = mainCheckout();
-const folder = resolve(process.argv[2] ?? (existsSync(besideRoot(root)) || main === null ? besideRoot(root) : besideRoot(main)));
+/** The development corpus kept in the repository (a copy of the public-domain HIPAA Privacy Rule corpus). */
+const CORPUS = join(root, 'bench', 'corpora', 'hipaa-privacy');
+const folder = resolve(process.argv[2] ?? CORPUS);
 const corpusPath = join(folder, '45cfr164-subpart-e.md');
 const example = join(root, 'examples', 'northwind-conduct');
 for (const path of [corpusPath, join(example, 'policy.md'), join(example, 'values.json')]) {

@@ -170,22 +170,11 @@ function scenarioRoles(question: string): string[] {
     .filter(Boolean);
 }
 
-/** The HIPAA corpus: ../shared/corpora/hipaa-privacy beside the repository root, or beside the main checkout of a git worktree. */
+/** The HIPAA corpus kept in the repository (bench/corpora/hipaa-privacy, a copy of the public-domain development corpus). */
 function hipaaCorpus(): string {
-  const root = resolve(__dirname, '..', '..', '..', '..', '..');
-  const beside = (r: string): string => join(r, '..', 'shared', 'corpora', 'hipaa-privacy', '45cfr164-subpart-e.md');
-  const candidates = [beside(root)];
-  const dotGit = join(root, '.git');
-  if (existsSync(dotGit) && !statSync(dotGit).isDirectory()) {
-    const m = /^gitdir:\s*(.+?)[\\/]\.git[\\/]worktrees[\\/]/m.exec(readFileSync(dotGit, 'utf8'));
-    if (m) candidates.push(beside(m[1] as string));
-  }
-  const found = candidates.find((c) => existsSync(c));
-  if (!found)
-    throw new Error(
-      `the HIPAA corpus is missing: looked for ${candidates.join(' and ')} (../shared/corpora/hipaa-privacy beside the repository)`,
-    );
-  return readFileSync(found, 'utf8');
+  const path = resolve(__dirname, '..', '..', '..', '..', '..', 'bench', 'corpora', 'hipaa-privacy', '45cfr164-subpart-e.md');
+  if (!existsSync(path)) throw new Error(`the HIPAA corpus is missing: looked for ${path}`);
+  return readFileSync(path, 'utf8');
 }
 
 describe('HIPAA Privacy Rule corpus: generated examples name only what the regulation supplies', () => {
