@@ -227,7 +227,16 @@ function ruleFor(s: NormativeStatement, actor: Actor | null, act: string, except
   // A list item that leaves its subject to the lead-in ("Maintain documentation …", "To each member of …")
   // does not say whom it binds: the restatement does.
   const bare = (np: string): string => np.replace(/^(?:an?|the|any|each|every|all)\s+/i, '').toLowerCase();
-  const namesActor = [actor.np, actor.one].some((np) => np !== null && own.toLowerCase().includes(bare(np)));
+  // Whom it binds is named as the subject: the actor, then its modal within a few words ("A covered entity
+  // must …", "The covered entity that agreed … may not …"); a mention elsewhere ("To each member of the
+  // covered entity's workforce …", "A statement that … notice …") is not.
+  const lower = own.toLowerCase();
+  const modal = s.modality.toLowerCase();
+  const namesActor = [actor.np, actor.one].some((np) => {
+    if (np === null) return false;
+    const at = lower.indexOf(bare(np));
+    return at >= 0 && lower.slice(at + bare(np).length, at + bare(np).length + 120).includes(` ${modal} `);
+  });
   if (answerProblem(own) === null && namesActor) return own;
   const restated = ruleText(`${capitalise(actor.np)} ${s.modality.toLowerCase()} ${act}${exception ? `, ${exception}` : ''}`);
   return answerProblem(restated) === null ? restated : own;
@@ -285,7 +294,7 @@ function frameOf(s: NormativeStatement, clause: Clause, parent: Clause | undefin
     act,
     verbal,
     nounPhrase,
-    actPast: past === null ? null : condition ? `${past} ${condition}` : past,
+    actPast: past === null ? null : condition && act !== action ? `${past} ${condition}` : past,
     excBare: exc ? exc.replace(/^(?:unless|except (?:where|when|if|for|as|in)|save where)\s+/i, '') : null,
     excClause: exc !== null && readsAsClause(exc.replace(/^(?:unless|except (?:where|when|if|for|as|in)|save where)\s+/i, '')),
     condBare:

@@ -28,6 +28,8 @@ describe('well-formedness gate: the garbling patterns of issue 8', () => {
       "Yes. When required by the Secretary under subpart C of part 160 of this subchapter to investigate or determine the covered entity's compliance with this subchapter. (§ 164.502(a)(2)(ii))",
       'fragment',
     ],
+    // A list item restated as it stands: no verb, nothing said.
+    ['Yes, refusing complies with the rules. Social security number. (§ 164.512(f)(2)(i)(C))', 'fragment'],
   ])('answer %j → %s', (answer, reason) => {
     expect(answerProblem(answer)?.reason).toBe(reason);
   });

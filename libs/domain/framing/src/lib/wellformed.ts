@@ -315,8 +315,17 @@ export function questionProblem(question: string): IllFormed | null {
 export function answerProblem(answer: string): IllFormed | null {
   const text = withoutTrailingCitation(answer);
   if (text.length === 0) return { reason: 'fragment', detail: answer.slice(0, 30) };
-  return proseProblem(text);
+  // A list item restated as it stands ("Social security number.") says nothing on its own; a verdict
+  // ("Yes.", "No, not unless …", "It depends …") is the one sentence an answer may open with that has no verb of its own.
+  const prose = proseProblem(text);
+  if (prose) return prose;
+  for (const sentence of sentencesOf(text)) {
+    if (!ANSWER_VERDICT.test(sentence) && verbless(sentence)) return { reason: 'fragment', detail: sentence.slice(0, 40) };
+  }
+  return null;
 }
+
+const ANSWER_VERDICT = /^(?:yes|no|it depends)\b/i;
 
 /** The first problem of a generated question/answer pair, the question's first; null when both are well-formed. */
 export function wellFormednessProblem(example: { question: string; answer: string }): IllFormed | null {
