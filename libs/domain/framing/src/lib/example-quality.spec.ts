@@ -2,7 +2,7 @@
 // and of a real regulation (the HIPAA Privacy Rule corpus beside the repository): checks written
 // independently of the generator's own filters.
 import nlp from 'compromise';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { documentName, generateExamplesWithReport } from './generate';
 import { Example } from './model';
