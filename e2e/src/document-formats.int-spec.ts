@@ -11,7 +11,7 @@ import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './har
  * frames it. A malformed PDF is refused by the gateway with a problem naming it, and nothing
  * reaches the framer.
  */
-describeWithServers(['KAFKA_BROKERS', 'MONGO_URL'], 'document formats through the gateway', (urls) => {
+describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'document formats through the gateway', (urls) => {
   const run = uniqueName('fmt').replace(/-/g, '_');
   const artifactDir = mkdtempSync(join(tmpdir(), 'studio-fmt-artifacts-'));
   const processes: ServiceProcess[] = [];
@@ -37,7 +37,13 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL'], 'document formats through th
   }
 
   beforeAll(async () => {
-    await start('framer', { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_framer`, STUDIO_ARTIFACT_DIR: artifactDir });
+    await start('framer', {
+      MONGO_URL: urls.MONGO_URL,
+      MONGO_DB: `${run}_framer`,
+      STUDIO_ARTIFACT_DIR: artifactDir,
+      // The framer's generation queue (teacher synthesis) lives on Redis.
+      REDIS_URL: urls.REDIS_URL,
+    });
     const framer = at.framer as string;
     // Nothing of the gateway's own routes calls the other services; they are never reached.
     await start('gateway', { FRAMER_URL: framer, ONTOLOGY_URL: framer, INSTRUCTOR_URL: framer, AUDITOR_URL: framer });

@@ -69,16 +69,31 @@ export class ServiceProcess {
   }
 }
 
+/** Ports this test process has handed out: the kernel may offer a released port again, and two servers of one stack must not share one. */
+const handedOut = new Set<number>();
+
+/**
+ * A free loopback port, never one handed out before in this process. Two servers given the same port
+ * would not both start, and a test could talk to the wrong one (a model server answering 404 where the
+ * gateway should answer).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        const port = typeof address === 'object' && address ? address.port : 0;
+        server.close(() => resolve(port));
+      });
     });
-  });
+    if (port > 0 && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free loopback port that was not handed out before, after 50 tries');
 }
 
 /** What every service of a test run is started with: its port, quiet logs, a short shutdown, and the run's Kafka topics and group. */
