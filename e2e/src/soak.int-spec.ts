@@ -43,6 +43,8 @@ function quantile(sorted: number[], q: number): number {
 }
 
 /** The framer needs Redis too (its `generation` queue). */
+/** Reads of the framer's API made while the uploads are framed, at the least. */
+const MIN_READS = 50;
 const SERVERS: ServerVar[] = ['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'];
 
 describeWithServers(SERVERS, `soak: ${DOCUMENTS} documents framed through the gateway and the framer`, (urls) => {
@@ -121,7 +123,7 @@ describeWithServers(SERVERS, `soak: ${DOCUMENTS} documents framed through the ga
           () => 0, // no answer within 30 s, or no connection
         );
         reads.push({ what, ms: performance.now() - started, status });
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
     })();
 
@@ -176,7 +178,9 @@ describeWithServers(SERVERS, `soak: ${DOCUMENTS} documents framed through the ga
       expect(framed.filter((d) => uploaded.includes(d.id)).map((d) => d.status)).toEqual(Array(DOCUMENTS).fill('framed'));
       // 404: a document the framer has not received yet (its upload still on the way).
       expect(reads.filter((r) => r.status !== 200 && !(r.status === 404 && r.what.endsWith('/documents/:id')))).toEqual([]);
-      expect(reads.length).toBeGreaterThan(DOCUMENTS / 2);
+      // Enough reads while the documents were uploaded and framed for the slowest to mean something (framing
+      // 200 documents takes seconds, not minutes).
+      expect(reads.length).toBeGreaterThanOrEqual(MIN_READS);
       expect(latencies.at(-1) ?? 0).toBeLessThan(SLOWEST_READ_MS);
     } finally {
       uploading = false;
