@@ -1,1 +1,2 @@
 export * from './openai-compatible-client';
+export * from './lora-adapters';

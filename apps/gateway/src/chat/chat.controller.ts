@@ -1,0 +1,160 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Res, UseFilters } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ZodValidationPipe } from '@studio/nest';
+import { Caller, CallerTenant, Requires, type Principal } from '../auth/principal';
+import { openApi } from '../upstream/api-schemas';
+import { ChatCompletionRequest } from './chat-schemas';
+import { ChatService, type PreparedChat } from './chat.service';
+import { gatewayError } from './model-server';
+import { openAiErrorFor, OpenAiErrorFilter } from './openai-errors';
+
+/** What the chat routes write to: Express's response. */
+export interface ChatResponse {
+  headersSent?: boolean;
+  writableEnded?: boolean;
+  status(code: number): unknown;
+  setHeader(name: string, value: string): unknown;
+  flushHeaders?(): void;
+  write(chunk: string): boolean;
+  end(body?: string): unknown;
+  json(body: unknown): unknown;
+  on(event: 'close', listener: () => void): unknown;
+}
+
+const ms = (value: number) => value.toFixed(1);
+
+/**
+ * The OpenAI-compatible API of the deployed models: `GET /v1/models` and `POST
+ * /v1/chat/completions` (also streamed), so the `openai` clients work with `base_url` set to the
+ * gateway and an API key of the studio. Errors are OpenAI-shaped.
+ */
+@ApiTags('chat (OpenAI-compatible)')
+@UseFilters(OpenAiErrorFilter)
+@Controller('v1')
+export class ChatController {
+  constructor(@Inject(ChatService) private readonly chat: ChatService) {}
+
+  @Get('models')
+  @Requires('models:query')
+  @ApiOperation({
+    summary: "The tenant's deployed models",
+    description: 'One model per context with a deployed adapter; its id is the context id (the `model` of a chat completion).',
+  })
+  async models(@CallerTenant() tenant: string): Promise<unknown> {
+    const deployed = await this.chat.deployedModels(tenant);
+    return {
+      object: 'list',
+      data: deployed.map((d) => ({
+        id: d.contextId,
+        object: 'model',
+        created: Math.floor(Date.parse(d.deployedAt) / 1000),
+        owned_by: tenant,
+        adapter_id: d.adapterId,
+        run_id: d.runId,
+        base_model: d.baseModel,
+        deployment_id: d.deploymentId,
+      })),
+    };
+  }
+
+  @Post('chat/completions')
+  @HttpCode(200)
+  @Requires('models:query')
+  @ApiOperation({
+    summary: 'Chat with a deployed model (OpenAI-compatible)',
+    description:
+      'The model is a context id (GET /v1/models). The answer is grounded on the context’s current clauses retrieved for the last user message, carries `citations` (clause id, numbering, citation, text, score, whether the model cited it) and §refs inline (a "Sources:" line when the model cited none). `stream: true` answers server-sent events (`chat.completion.chunk`, `data: [DONE]`), the last chunk carrying `citations`. Errors are OpenAI-shaped: {"error": {message, type, code, param}}.',
+  })
+  @ApiBody({ schema: openApi(ChatCompletionRequest) })
+  @ApiOkResponse({ description: 'A chat.completion, or a text/event-stream of chat.completion.chunk' })
+  async completions(
+    @Caller() caller: Principal,
+    @Body(new ZodValidationPipe(ChatCompletionRequest)) body: ChatCompletionRequest,
+    @Res() res: ChatResponse,
+  ): Promise<void> {
+    const began = performance.now();
+    const chat = await this.chat.prepare(caller.tenant, body);
+    const abort = new AbortController();
+    res.on('close', () => abort.abort(new Error('the client closed the connection')));
+    if (body.stream) return this.stream(caller, chat, res, abort.signal, began);
+
+    const generated = performance.now();
+    const result = await this.chat.modelServer.chat(chat.deployment, chat.request, abort.signal);
+    const modelMs = performance.now() - generated;
+    const answer = this.chat.answer(chat, result.content);
+    this.chat.sample(caller, chat, answer.text, answer.citations, result.finishReason, false);
+    res.setHeader(
+      'Server-Timing',
+      `retrieve;dur=${ms(chat.retrieveMs)}, model;dur=${ms(modelMs)}, total;dur=${ms(performance.now() - began)}`,
+    );
+    res.status(200);
+    res.json({
+      id: chat.id,
+      object: 'chat.completion',
+      created: chat.created,
+      model: chat.deployment.contextId,
+      choices: [
+        { index: 0, message: { role: 'assistant', content: answer.text }, finish_reason: result.finishReason ?? 'stop', logprobs: null },
+      ],
+      usage: result.usage
+        ? {
+            prompt_tokens: result.usage.promptTokens,
+            completion_tokens: result.usage.completionTokens,
+            total_tokens: result.usage.promptTokens + result.usage.completionTokens,
+          }
+        : null,
+      citations: answer.citations,
+    });
+  }
+
+  private async stream(caller: Principal, chat: PreparedChat, res: ChatResponse, signal: AbortSignal, began: number): Promise<void> {
+    // The first chunk is awaited before the headers: a refusal of the model server is a plain error.
+    const generated = performance.now();
+    const chunks = await this.chat.modelServer.chatStream(chat.deployment, chat.request, signal);
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.setHeader(
+      'Server-Timing',
+      `retrieve;dur=${ms(chat.retrieveMs)}, first-token;dur=${ms(performance.now() - generated)}, total-before-stream;dur=${ms(performance.now() - began)}`,
+    );
+    res.flushHeaders?.();
+    const send = (delta: Record<string, unknown>, finishReason: string | null, extra: Record<string, unknown> = {}) =>
+      res.write(
+        `data: ${JSON.stringify({
+          id: chat.id,
+          object: 'chat.completion.chunk',
+          created: chat.created,
+          model: chat.deployment.contextId,
+          choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+          ...extra,
+        })}\n\n`,
+      );
+    send({ role: 'assistant', content: '' }, null);
+    let text = '';
+    let finishReason: string | null = null;
+    try {
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) {
+        if (next.value.delta) {
+          text += next.value.delta;
+          send({ content: next.value.delta }, null);
+        }
+        if (next.value.finishReason) finishReason = next.value.finishReason;
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      // Headers are out: the error is the stream's last event, in the OpenAI shape.
+      const { body } = openAiErrorFor(gatewayError(error));
+      res.write(`data: ${JSON.stringify(body)}\n\n`);
+      res.end();
+      return;
+    }
+    const answer = this.chat.answer(chat, text);
+    if (answer.suffix) send({ content: answer.suffix }, null);
+    send({}, finishReason ?? 'stop', { citations: answer.citations });
+    res.write('data: [DONE]\n\n');
+    res.end();
+    this.chat.sample(caller, chat, answer.text, answer.citations, finishReason, true);
+  }
+}
