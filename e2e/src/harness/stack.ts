@@ -148,6 +148,8 @@ export class Stack {
         INSTRUCTOR_URL: url('instructor'),
         AUDITOR_URL: url('auditor'),
       });
+    // The chat endpoint's model server: the run's (tiny model).
+    if (name === 'gateway' && this.options.runtimes.includes('serve')) env['LLM_BASE_URL'] = this.llmBaseUrl;
     return { ...env, ...(this.options.env?.(name) ?? {}) };
   }
 

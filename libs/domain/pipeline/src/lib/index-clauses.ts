@@ -18,7 +18,8 @@ export interface RetrievalPorts {
 export interface IndexClausesInput {
   tenant: TenantId;
   contextId: string;
-  clauses: readonly ClauseRecord[];
+  /** The clauses (of the records, what indexing reads: id, document, numbering, title, text). */
+  clauses: readonly Pick<ClauseRecord, 'id' | 'documentId' | 'numbering' | 'title' | 'text'>[];
   /** Texts per embeddings request. */
   batchSize?: number;
 }

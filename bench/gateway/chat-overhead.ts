@@ -1,0 +1,235 @@
+// What the gateway's chat endpoint adds to a generation: the gateway's POST /v1/chat/completions
+// against the model server's own, with the same grounded prompt and settings.
+//   npm run bench:chat-overhead        (BENCH_REQUESTS=200 BENCH_MAX_TOKENS=8)
+// Needs the local servers (deploy/local: KAFKA_BROKERS, MONGO_URL, REDIS_URL, QDRANT_URL) and the
+// model runtime (apps/model-runtime/.venv). Starts the gateway and the ontology as processes and
+// `studio-runtime serve --base-model tiny` (the e2e harness), indexes the example policy's clauses,
+// trains a one-step tiny adapter and deploys it (a deployment record in the gateway's database),
+// then sends each question to both, alternating which goes first.
+//
+// Overhead excluding generation = the gateway's wall time minus the time it waited for the model
+// server (its Server-Timing `model`), so the generation's own variance does not count; the
+// retrieval of the grounding clauses (ontology: an embedding on the model server + the vector
+// search) is part of it and also shown apart. The direct calls' wall time is the reference the
+// gateway's `model` time should match.
+import '../event-bus/register-paths';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { parseDocument } from '@studio/framing';
+import { OpenAiCompatibleClient } from '@studio/llm';
+import { connectMongo } from '@studio/mongo';
+import { groundedMessages, indexClauses, type RetrievedClause } from '@studio/pipeline';
+import { tenantId, type ChatMessage } from '@studio/ports';
+import { QdrantVectorIndex } from '@studio/qdrant';
+import { serverUrl, type ServerVar } from '@studio/testing';
+import { CURRENT_DEPLOYMENTS, type CurrentDeployment } from '../../apps/gateway/src/chat/chat-schemas';
+import { RUNTIME_EXECUTABLE, runtimeInstalled } from '../../e2e/src/harness/runtime-process';
+import { WORKSPACE_ROOT } from '../../e2e/src/harness/service-process';
+import { Stack } from '../../e2e/src/harness/stack';
+
+const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 200);
+const MAX_TOKENS = Number(process.env['BENCH_MAX_TOKENS'] ?? 8);
+const WARMUP = 10;
+const TARGET_P99_MS = 5;
+const TENANT = 'bench';
+const CONTEXT = 'northwind-bench';
+const EMBEDDING_MODEL = 'all-minilm-l6-v2';
+const SYSTEM_PROMPT = 'You answer questions about the Northwind Dynamics business conduct policy, citing its clauses.';
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+}
+
+function timing(header: string | null, name: string): number {
+  const m = new RegExp(`(?:^|,\\s*)${name};dur=([\\d.]+)`).exec(header ?? '');
+  if (!m) throw new Error(`the gateway's Server-Timing has no ${name}: ${header}`);
+  return Number(m[1]);
+}
+
+async function main(): Promise<void> {
+  const names: ServerVar[] = ['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'];
+  const servers = Object.fromEntries(names.map((n) => [n, serverUrl(n)])) as Record<ServerVar, string | undefined>;
+  const missing = names.filter((n) => !servers[n]);
+  if (missing.length > 0) throw new Error(`${missing.join(', ')} not set and deploy/local is not up (npm run infra:up)`);
+  if (!runtimeInstalled()) throw new Error(`the model runtime is not installed (${RUNTIME_EXECUTABLE} is missing)`);
+
+  console.info('starting the gateway, the ontology and the model server (tiny)...');
+  const stack = await Stack.start({
+    servers: servers as Record<ServerVar, string>,
+    services: ['gateway', 'ontology'],
+    runtimes: ['serve'],
+    tenant: TENANT,
+    prefix: 'bench-chat',
+    env: (name): Record<string, string> => (name === 'gateway' ? { CHAT_SAMPLE_RATE: '0', RATE_LIMIT_CHAT_PER_MINUTE: '1000000' } : {}),
+  });
+  try {
+    const llm = new OpenAiCompatibleClient({ baseUrl: stack.llmBaseUrl });
+    // The example policy's clauses, indexed for the tenant's context as the ontology does it.
+    const policy = readFileSync(join(WORKSPACE_ROOT, 'examples/northwind-conduct/policy.md'), 'utf8');
+    const tree = parseDocument(policy, { documentId: 'policy', mediaType: 'text/markdown' });
+    const clauses = tree.clauses.map((c) => ({ id: c.id, documentId: 'policy', numbering: c.numbering, title: null, text: c.text }));
+    const vectors = new QdrantVectorIndex({
+      url: servers.QDRANT_URL as string,
+      ...(process.env['QDRANT_API_KEY'] ? { apiKey: process.env['QDRANT_API_KEY'] } : {}),
+    });
+    await indexClauses({ llm, vectors, embeddingModel: EMBEDDING_MODEL }, { tenant: tenantId(TENANT), contextId: CONTEXT, clauses });
+    const questions = clauses
+      .filter((c) => c.numbering && c.text.length > 40)
+      .slice(0, 20)
+      .map((c) => `What does the policy say here: ${c.text.slice(0, 120)}?`);
+
+    // A one-step adapter of the tiny model, in the run's artifact folder (where the model server may load from).
+    const adapterDir = join(stack.artifactDir, 'tenants', TENANT, 'bench', 'adapter');
+    mkdirSync(adapterDir, { recursive: true });
+    const trainFile = join(stack.artifactDir, 'bench-train.jsonl');
+    writeFileSync(
+      trainFile,
+      questions
+        .slice(0, 4)
+        .map((q, i) =>
+          JSON.stringify({
+            messages: [
+              { role: 'user', content: q },
+              { role: 'assistant', content: `See §${clauses[i]?.numbering}.` },
+            ],
+          }),
+        )
+        .join('\n'),
+    );
+    await promisify(execFile)(
+      RUNTIME_EXECUTABLE,
+      ['train', 'sft', '--base-model', 'tiny', '--train', trainFile, '--output-dir', adapterDir, '--max-steps', '1', '--batch-size', '2'],
+      {
+        cwd: WORKSPACE_ROOT,
+        env: { ...process.env, HF_HUB_OFFLINE: '1' },
+        timeout: 300_000,
+      },
+    );
+    const now = new Date().toISOString();
+    const deployment: CurrentDeployment = {
+      id: CONTEXT,
+      deploymentId: 'dep-bench',
+      contextId: CONTEXT,
+      runId: 'run-bench',
+      adapterId: 'adapter-bench',
+      adapterDir,
+      baseModel: 'tiny',
+      datasetVersionId: 'dv-bench',
+      systemPrompt: SYSTEM_PROMPT,
+      audit: { auditRunId: null, verdict: 'pass', stale: false },
+      override: null,
+      previousDeploymentId: null,
+      deployedAt: now,
+      deployedBy: { subject: 'bench', name: 'bench', role: 'admin' },
+    };
+    const database = await connectMongo(servers.MONGO_URL as string, stack.gatewayDatabase);
+    await database.repository(CURRENT_DEPLOYMENTS).upsert(tenantId(TENANT), deployment);
+    await database.close();
+    const key = await stack.keyFor(TENANT, 'operator');
+
+    // The same grounded prompt for the direct calls: the clauses the gateway retrieves for each question.
+    const grounded = new Map<string, ChatMessage[]>();
+    for (const q of questions) {
+      const res = await stack.call('POST', `/v1/contexts/${CONTEXT}/retrieve`, { question: q, k: 3 }, 'ontology', {
+        'x-tenant-id': TENANT,
+      });
+      if (res.status !== 200) throw new Error(`retrieval failed: HTTP ${res.status} ${res.text}`);
+      grounded.set(q, groundedMessages(SYSTEM_PROMPT, res.body['clauses'] as RetrievedClause[], [{ role: 'user', content: q }]));
+    }
+    const settings = { max_tokens: MAX_TOKENS, temperature: 0, seed: 0 };
+    const direct = async (q: string) => {
+      const began = performance.now();
+      const res = await fetch(`${stack.llmBaseUrl}/chat/completions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(process.env['LLM_API_KEY'] ? { authorization: `Bearer ${process.env['LLM_API_KEY']}` } : {}),
+        },
+        body: JSON.stringify({ model: deployment.adapterId, messages: grounded.get(q), ...settings }),
+      });
+      const body = (await res.json()) as { choices: { message: { content: string } }[] };
+      if (!res.ok) throw new Error(`direct call failed: HTTP ${res.status} ${JSON.stringify(body)}`);
+      return { wallMs: performance.now() - began, text: body.choices[0]?.message.content ?? '' };
+    };
+    const gateway = async (q: string) => {
+      const began = performance.now();
+      const res = await fetch(`${stack.url('gateway')}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: CONTEXT, messages: [{ role: 'user', content: q }], ...settings }),
+      });
+      const body = (await res.json()) as { choices: { message: { content: string } }[] };
+      const wallMs = performance.now() - began;
+      if (!res.ok) throw new Error(`gateway call failed: HTTP ${res.status} ${JSON.stringify(body)}`);
+      const serverTiming = res.headers.get('server-timing');
+      return {
+        wallMs,
+        modelMs: timing(serverTiming, 'model'),
+        retrieveMs: timing(serverTiming, 'retrieve'),
+        text: body.choices[0]?.message.content ?? '',
+      };
+    };
+
+    for (let i = 0; i < WARMUP; i++) {
+      const q = questions[i % questions.length] as string;
+      await direct(q);
+      await gateway(q);
+    }
+    const rows = {
+      direct: [] as number[],
+      gateway: [] as number[],
+      model: [] as number[],
+      retrieve: [] as number[],
+      overhead: [] as number[],
+      own: [] as number[],
+    };
+    let differing = 0;
+    console.info(`measuring ${REQUESTS} pairs (max_tokens ${MAX_TOKENS}, greedy)...`);
+    for (let i = 0; i < REQUESTS; i++) {
+      const q = questions[i % questions.length] as string;
+      let d: Awaited<ReturnType<typeof direct>>;
+      let g: Awaited<ReturnType<typeof gateway>>;
+      if (i % 2 === 0) {
+        d = await direct(q);
+        g = await gateway(q);
+      } else {
+        g = await gateway(q);
+        d = await direct(q);
+      }
+      rows.direct.push(d.wallMs);
+      rows.gateway.push(g.wallMs);
+      rows.model.push(g.modelMs);
+      rows.retrieve.push(g.retrieveMs);
+      rows.overhead.push(g.wallMs - g.modelMs);
+      rows.own.push(g.wallMs - g.modelMs - g.retrieveMs);
+      if (!g.text.startsWith(d.text)) differing += 1;
+    }
+    const line = (label: string, values: number[]) =>
+      `${label.padEnd(58)} p50 ${percentile(values, 50).toFixed(2).padStart(8)} ms   p99 ${percentile(values, 99).toFixed(2).padStart(8)} ms`;
+    console.info(
+      [
+        '',
+        `chat overhead of the gateway, ${REQUESTS} requests, tiny model, max_tokens ${MAX_TOKENS}, CPU`,
+        line('direct call to the model server (wall)', rows.direct),
+        line('through the gateway (wall)', rows.gateway),
+        line('  of which waiting for the model server (Server-Timing)', rows.model),
+        line('  of which retrieval (ontology: embedding + vector search)', rows.retrieve),
+        line('overhead excluding generation (wall - model)', rows.overhead),
+        line('overhead excluding generation and retrieval', rows.own),
+        `answers differing from the direct call's (besides the sources line): ${differing} of ${REQUESTS}`,
+        `target p99 <= ${TARGET_P99_MS} ms: ${percentile(rows.overhead, 99) <= TARGET_P99_MS ? 'met' : 'NOT met'} with retrieval, ${percentile(rows.own, 99) <= TARGET_P99_MS ? 'met' : 'NOT met'} without`,
+      ].join('\n'),
+    );
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
