@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { parseDocument } from '@studio/framing';
-import { OpenAiCompatibleClient } from '@studio/llm';
+import { LoraAdapterLoader, OpenAiCompatibleClient } from '@studio/llm';
 import { connectMongo } from '@studio/mongo';
 import { groundedMessages, indexClauses, type RetrievedClause } from '@studio/pipeline';
 import { tenantId, type ChatMessage } from '@studio/ports';
@@ -83,8 +83,10 @@ async function main(): Promise<void> {
       .map((c) => `What does the policy say here: ${c.text.slice(0, 120)}?`);
 
     // A one-step adapter of the tiny model, in the run's artifact folder (where the model server may load from).
-    const adapterDir = join(stack.artifactDir, 'tenants', TENANT, 'bench', 'adapter');
-    mkdirSync(adapterDir, { recursive: true });
+    const outputDir = join(stack.artifactDir, 'tenants', TENANT, 'bench', 'run');
+    mkdirSync(outputDir, { recursive: true });
+    // The trainer writes the adapter to <output-dir>/artifact.
+    const adapterDir = join(outputDir, 'artifact');
     const trainFile = join(stack.artifactDir, 'bench-train.jsonl');
     writeFileSync(
       trainFile,
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
     );
     await promisify(execFile)(
       RUNTIME_EXECUTABLE,
-      ['train', 'sft', '--base-model', 'tiny', '--train', trainFile, '--output-dir', adapterDir, '--max-steps', '1', '--batch-size', '2'],
+      ['train', 'sft', '--base-model', 'tiny', '--train', trainFile, '--output-dir', outputDir, '--max-steps', '1', '--batch-size', '2'],
       {
         cwd: WORKSPACE_ROOT,
         env: { ...process.env, HF_HUB_OFFLINE: '1' },
@@ -126,10 +128,16 @@ async function main(): Promise<void> {
       deployedAt: now,
       deployedBy: { subject: 'bench', name: 'bench', role: 'admin' },
     };
-    const database = await connectMongo(servers.MONGO_URL as string, stack.gatewayDatabase);
+    const quiet = { info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) };
+    const database = await connectMongo(servers.MONGO_URL as string, stack.gatewayDatabase, quiet);
     await database.repository(CURRENT_DEPLOYMENTS).upsert(tenantId(TENANT), deployment);
     await database.close();
     const key = await stack.keyFor(TENANT, 'operator');
+    // The direct calls need the adapter too (the gateway's own load then finds it loaded).
+    await new LoraAdapterLoader(stack.llmBaseUrl, process.env['LLM_API_KEY'] ? { apiKey: process.env['LLM_API_KEY'] } : {}).loadAdapter(
+      deployment.adapterId,
+      adapterDir,
+    );
 
     // The same grounded prompt for the direct calls: the clauses the gateway retrieves for each question.
     const grounded = new Map<string, ChatMessage[]>();
