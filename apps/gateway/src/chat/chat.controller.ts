@@ -85,7 +85,7 @@ export class ChatController {
     this.chat.sample(caller, chat, answer.text, answer.citations, result.finishReason, false);
     res.setHeader(
       'Server-Timing',
-      `retrieve;dur=${ms(chat.retrieveMs)}, model;dur=${ms(modelMs)}, total;dur=${ms(performance.now() - began)}`,
+      `lookup;dur=${ms(chat.lookupMs)}, retrieve;dur=${ms(chat.retrieveMs)}, model;dur=${ms(modelMs)}, total;dur=${ms(performance.now() - began)}`,
     );
     res.status(200);
     res.json({

@@ -33,6 +33,8 @@ export interface PreparedChat {
   request: ChatRequest;
   /** The caller's messages as text (stored with a sampled conversation). */
   messages: ChatMessage[];
+  /** Time to read the deployment, and to retrieve the clauses (for Server-Timing). */
+  lookupMs: number;
   retrieveMs: number;
 }
 
@@ -82,7 +84,9 @@ export class ChatService {
         issues: [{ path: 'messages', message: (error as Error).message }],
       });
     }
+    const looked = performance.now();
     const deployment = await this.deploymentFor(tenant, body.model);
+    const lookupMs = performance.now() - looked;
     const began = performance.now();
     const retrieved = await this.upstream.forward('ontology', {
       method: 'POST',
@@ -110,6 +114,7 @@ export class ChatService {
       clauses,
       request,
       messages,
+      lookupMs,
       retrieveMs,
     };
   }

@@ -273,7 +273,7 @@ describe('deployments and the OpenAI-compatible chat', () => {
       temperature: 0,
     });
     expect(res.status).toBe(200);
-    expect(res.headers.get('server-timing')).toMatch(/^retrieve;dur=[\d.]+, model;dur=[\d.]+, total;dur=[\d.]+$/);
+    expect(res.headers.get('server-timing')).toMatch(/^lookup;dur=[\d.]+, retrieve;dur=[\d.]+, model;dur=[\d.]+, total;dur=[\d.]+$/);
     expect(retrieved.at(-1)).toEqual({ question: 'May I accept a $500 gift from a supplier?', k: 2 });
     const sent = chats.at(-1);
     expect(sent).toMatchObject({ model: 'adapter-run-pass', max_tokens: 16, temperature: 0 });
