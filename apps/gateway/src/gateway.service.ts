@@ -10,6 +10,7 @@ import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
 import { ServiceClient } from './upstream/service-client';
 import { ADMIN_SETTINGS, AdminController, type AdminSettings } from './admin/admin.controller';
+import { OidcModule } from './oidc/oidc.module';
 
 export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 
@@ -31,6 +32,7 @@ export class GatewayModule {
             'module',
           ),
         ),
+        OidcModule.forRoot(config),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [
