@@ -111,6 +111,8 @@ const envResult = Env.safeParse(process.env);
 if (!envResult.success) fail(`invalid settings: ${issuesOf(envResult.error)}`);
 const env = envResult.data;
 const ISSUER = (env.OIDC_PROVIDER_ISSUER ?? `http://localhost:${env.OIDC_PROVIDER_PORT}`).replace(/\/+$/, '');
+const ISSUER_HOST = new URL(ISSUER).host;
+if (new URL(ISSUER).pathname !== '/') fail(`OIDC_PROVIDER_ISSUER must have no path (got ${ISSUER})`);
 
 function loadRealm(path) {
   let raw;
@@ -410,6 +412,9 @@ const server = createServer((req, res) => {
     if (path === '/healthz') return send(res, 200, 'application/json', JSON.stringify({ status: 'ok', issuer: ISSUER }));
     if (path.startsWith('/admin/')) return admin(req, res, path);
     if (match) return interaction(req, res, match[1], match[2]);
+    // The endpoints it publishes are the issuer's, whichever name a client reached it by (a
+    // gateway in the same network reads the discovery document at http://oidc:4010/...).
+    req.headers.host = ISSUER_HOST;
     return callback(req, res);
   };
   handle().catch((error) => {
