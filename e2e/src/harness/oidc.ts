@@ -31,6 +31,8 @@ export interface OidcProviderOptions {
   clients?: OidcServiceClient[];
   /** Default: a free loopback port (take one with `freePort()` first to give the gateway the issuer before the provider starts). */
   port?: number;
+  /** The issuer it names (its tokens' iss), when not its own address http://127.0.0.1:<port>. */
+  issuer?: string;
   /** The access tokens' aud (default urn:alignment-studio:gateway). */
   audience?: string;
   /** Access-token lifetime in seconds (default 900). */
@@ -93,6 +95,8 @@ class CookieJar {
 export class OidcProviderProcess {
   private child: ChildProcess | null = null;
   private output = '';
+  /** Where it listens: http://127.0.0.1:<port>. */
+  readonly url: string;
   readonly issuer: string;
   readonly audience: string;
   readonly redirectUris: string[];
@@ -104,7 +108,8 @@ export class OidcProviderProcess {
     readonly port: number,
     private readonly options: OidcProviderOptions,
   ) {
-    this.issuer = `http://127.0.0.1:${port}`;
+    this.url = `http://127.0.0.1:${port}`;
+    this.issuer = options.issuer ?? this.url;
     this.audience = options.audience ?? DEFAULT_AUDIENCE;
     this.redirectUris = options.redirectUris ?? ['http://127.0.0.1:3000/auth/callback'];
     writeFileSync(this.configFile, JSON.stringify({ accounts: options.accounts ?? [], clients: options.clients ?? [] }, null, 2));
@@ -123,6 +128,10 @@ export class OidcProviderProcess {
       OIDC_AUDIENCE: this.audience,
       OIDC_CLIENT_ID: WEB_CLIENT_ID,
       OIDC_CLOCK_TOLERANCE_MS: '0',
+      // An issuer named otherwise than its address: the gateway reads it at its address.
+      ...(this.issuer === this.url
+        ? {}
+        : { OIDC_DISCOVERY_URL: `${this.url}/.well-known/openid-configuration`, OIDC_JWKS_URL: `${this.url}/jwks` }),
       ...overrides,
     };
   }
@@ -153,7 +162,7 @@ export class OidcProviderProcess {
     const result = await eventually(
       async () => {
         if (child.exitCode !== null) return 'exited' as const;
-        const res = await fetch(`${this.issuer}/healthz`).catch(() => null);
+        const res = await fetch(`${this.url}/healthz`).catch(() => null);
         return res?.ok ? ('up' as const) : null;
       },
       20_000,
@@ -182,7 +191,7 @@ export class OidcProviderProcess {
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const state = randomBytes(12).toString('base64url');
     const jar = new CookieJar();
-    const authorize = new URL(`${this.issuer}/auth`);
+    const authorize = new URL(`${this.url}/auth`);
     authorize.search = new URLSearchParams({
       client_id: WEB_CLIENT_ID,
       response_type: 'code',
@@ -201,7 +210,10 @@ export class OidcProviderProcess {
       init = {};
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && location) {
-        const next = new URL(location, url);
+        let next = new URL(location, url);
+        // Its own pages are named under the issuer's origin: reach them at its address.
+        if (this.issuer !== this.url && next.origin === new URL(this.issuer).origin)
+          next = new URL(`${next.pathname}${next.search}`, this.url);
         if (next.href.startsWith(redirectUri)) {
           await res.body?.cancel();
           const error = next.searchParams.get('error');
@@ -234,7 +246,7 @@ export class OidcProviderProcess {
   }
 
   private async exchange(code: string, verifier: string, redirectUri: string): Promise<TokenSet> {
-    const res = await fetch(`${this.issuer}/token`, {
+    const res = await fetch(`${this.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
@@ -254,7 +266,7 @@ export class OidcProviderProcess {
   async clientToken(clientId: string): Promise<string> {
     const client = this.options.clients?.find((c) => c.clientId === clientId);
     if (!client) throw new Error(`no client ${clientId} in this provider's configuration`);
-    const res = await fetch(`${this.issuer}/token`, {
+    const res = await fetch(`${this.url}/token`, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
@@ -269,7 +281,7 @@ export class OidcProviderProcess {
 
   /** A new signing key; the previous ones stay published (`keep`) or are withdrawn at once. */
   async rotateKeys(options: { keep?: boolean } = {}): Promise<{ signingKey: string; publishedKeys: string[] }> {
-    const res = await fetch(`${this.issuer}/admin/rotate-keys?keep=${options.keep === true}`, {
+    const res = await fetch(`${this.url}/admin/rotate-keys?keep=${options.keep === true}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${this.adminToken}` },
     });
