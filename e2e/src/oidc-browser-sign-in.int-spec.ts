@@ -1,6 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { chromium, type Browser } from 'playwright-core';
+// The unit under test is the gateway's verifier itself, against the real provider: importing it
+// from the app is allowed in this test only.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { OidcVerifier } from '../../apps/gateway/src/auth/oidc';
 import { OidcProviderProcess, WEB_CLIENT_ID } from './harness/oidc';
 import { freePort } from './harness/service-process';

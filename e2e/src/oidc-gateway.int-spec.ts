@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
 import { OidcProviderProcess, type OidcAccount } from './harness/oidc';
-import { freePort } from './harness/service-process';
 import { Stack, type HttpAnswer } from './harness/stack';
 
 /**

@@ -2,6 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpException } from '@nestjs/common';
+// The unit under test is the gateway's verifier itself, against the real provider: importing it
+// from the app is allowed in this test only.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { OidcVerifier, type OidcSettings } from '../../apps/gateway/src/auth/oidc';
 import { OidcProviderProcess, WEB_CLIENT_ID, type OidcAccount } from './harness/oidc';
 import { freePort } from './harness/service-process';
