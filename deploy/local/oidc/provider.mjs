@@ -312,9 +312,9 @@ function loginPage(uid, clientName, { username = '', error = '' } = {}) {
 ${error ? `<p class="error" role="alert" id="login-error">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="off">
 <label for="username">Username</label>
-<input id="username" name="username" type="text" required autofocus value="${escapeHtml(username)}"${error ? ' aria-describedby="login-error"' : ''}>
+<input id="username" name="username" type="text" autocomplete="username" required${username ? '' : ' autofocus'} value="${escapeHtml(username)}"${error ? ' aria-describedby="login-error"' : ''}>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" required>
+<input id="password" name="password" type="password" autocomplete="current-password" required${username ? ' autofocus' : ''}>
 <button type="submit">Sign in</button>
 </form>
 <p><a href="/interaction/${escapeHtml(uid)}/abort">Cancel</a></p>`,
