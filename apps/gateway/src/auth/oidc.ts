@@ -1,8 +1,9 @@
-import { ForbiddenException, HttpException, ServiceUnavailableException, UnauthorizedException } from '@nestjs/common';
+import { HttpException, HttpStatus, ServiceUnavailableException } from '@nestjs/common';
 import { TenantId } from '@studio/contracts';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
 import { z } from 'zod';
 import type { GatewayEnv } from '../config';
+import { AccessError } from './access-errors';
 import type { BearerTokenVerifier } from './bearer-verifier';
 import { isRole, ROLES, type Role } from './permissions';
 import type { Principal } from './principal';
@@ -69,11 +70,14 @@ export interface OidcClientConfig {
   audience: string;
 }
 
-/** A rejected token: 401 with the RFC 6750 `invalid_token` error, naming the reason. */
-export class InvalidTokenException extends UnauthorizedException {
-  constructor(detail: string) {
-    super({ message: `invalid bearer token: ${detail}`, problem: 'invalid_token' });
-  }
+/** A rejected token: 401 with `WWW-Authenticate: Bearer error="invalid_token"`, naming the reason. */
+export function invalidToken(detail: string): AccessError {
+  return AccessError.invalidCredential(`the bearer token is not valid: ${detail}`);
+}
+
+/** A valid token that gives no usable caller (no tenant, no studio role): 403 naming the claim. */
+export function unusableClaims(detail: string): AccessError {
+  return new AccessError(HttpStatus.FORBIDDEN, 'permission_denied', detail, {});
 }
 
 type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
@@ -189,18 +193,16 @@ export class OidcVerifier implements BearerTokenVerifier {
     if (error instanceof HttpException) return error;
     if (error instanceof errors.JWTExpired) {
       const exp = typeof error.payload['exp'] === 'number' ? new Date(error.payload['exp'] * 1000).toISOString() : 'an unknown time';
-      return new InvalidTokenException(`the token expired at ${exp}`);
+      return invalidToken(`the token expired at ${exp}`);
     }
     if (error instanceof errors.JWTClaimValidationFailed) {
       if (error.claim === 'iss')
-        return new InvalidTokenException(
-          `the token's issuer "${String(error.payload['iss'])}" is not the configured issuer "${this.settings.issuer}"`,
-        );
+        return invalidToken(`the token's issuer "${String(error.payload['iss'])}" is not the configured issuer "${this.settings.issuer}"`);
       if (error.claim === 'aud')
-        return new InvalidTokenException(
+        return invalidToken(
           `the token's audience ${JSON.stringify(error.payload['aud'] ?? null)} does not include "${this.settings.audience}"`,
         );
-      return new InvalidTokenException(`claim ${error.claim}: ${error.reason === 'missing' ? 'missing' : error.message}`);
+      return invalidToken(`claim ${error.claim}: ${error.reason === 'missing' ? 'missing' : error.message}`);
     }
     if (error instanceof errors.JWKSNoMatchingKey) {
       let kid = 'none';
@@ -209,14 +211,14 @@ export class OidcVerifier implements BearerTokenVerifier {
       } catch {
         // the header was readable for the key lookup; keep "none"
       }
-      return new InvalidTokenException(`the token's signing key (kid ${kid}) is not among the issuer's published keys`);
+      return invalidToken(`the token's signing key (kid ${kid}) is not among the issuer's published keys`);
     }
-    if (error instanceof errors.JWSSignatureVerificationFailed) return new InvalidTokenException('the signature does not verify');
+    if (error instanceof errors.JWSSignatureVerificationFailed) return invalidToken('the signature does not verify');
     if (error instanceof errors.JOSEAlgNotAllowed)
-      return new InvalidTokenException(`algorithm not allowed (accepted: ${this.settings.algorithms.join(', ')})`);
+      return invalidToken(`algorithm not allowed (accepted: ${this.settings.algorithms.join(', ')})`);
     if (error instanceof errors.JWKSTimeout || (error instanceof errors.JOSEError && error.code === 'ERR_JOSE_GENERIC'))
       return this.unreachable(`its keys could not be read (${describeCause(error)})`);
-    if (error instanceof errors.JOSEError) return new InvalidTokenException(`not a valid signed JWT (${error.message})`);
+    if (error instanceof errors.JOSEError) return invalidToken(`not a valid signed JWT (${error.message})`);
     // The key set's HTTP read failed (fetch error, non-200 answer).
     return this.unreachable(`its keys could not be read (${describeCause(error)})`);
   }
@@ -226,12 +228,12 @@ export class OidcVerifier implements BearerTokenVerifier {
     const sub = payload.sub as string;
     const rawTenant = payload[tenantClaim];
     if (typeof rawTenant !== 'string' || rawTenant.length === 0)
-      throw new ForbiddenException(
+      throw unusableClaims(
         `the token names no tenant: its claim "${tenantClaim}" is ${rawTenant === undefined ? 'missing' : 'not a string'}`,
       );
     const tenant = TenantId.safeParse(rawTenant);
     if (!tenant.success)
-      throw new ForbiddenException(
+      throw unusableClaims(
         `the token's tenant claim "${tenantClaim}" is not a valid tenant id: ${tenant.error.issues[0]?.message ?? 'invalid'}`,
       );
     const role = this.roleOf(payload[roleClaim]);
@@ -245,12 +247,12 @@ export class OidcVerifier implements BearerTokenVerifier {
     const { roleClaim } = this.settings;
     const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
     if (values.length === 0)
-      throw new ForbiddenException(`the token names no role: its claim "${roleClaim}" is missing (roles: ${ROLES.join(', ')})`);
+      throw unusableClaims(`the token names no role: its claim "${roleClaim}" is missing (roles: ${ROLES.join(', ')})`);
     const known = [...new Set(values.filter(isRole))];
     if (known.length === 1) return known[0] as Role;
     if (known.length > 1)
-      throw new ForbiddenException(`the token's claim "${roleClaim}" names several roles (${known.join(', ')}): a caller has exactly one`);
-    throw new ForbiddenException(
+      throw unusableClaims(`the token's claim "${roleClaim}" names several roles (${known.join(', ')}): a caller has exactly one`);
+    throw unusableClaims(
       `the token's role ${values.map((v) => JSON.stringify(v)).join(', ')} (claim "${roleClaim}") is not a studio role (roles: ${ROLES.join(', ')})`,
     );
   }
