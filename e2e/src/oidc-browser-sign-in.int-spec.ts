@@ -129,6 +129,25 @@ describe('sign-in at the local OpenID provider in a browser', () => {
         algorithms: ['RS256'],
       }).verify(String(tokens.body['access_token']));
       expect(principal).toEqual({ subject: 'oidc:cody', name: 'Cody Curator', tenant: 'tenant-web', role: 'curator', via: 'oidc' });
+
+      // Within the provider's session, signing in again needs no form (a token after expiry).
+      await page.goto(authorizeUrl(challenge, 'again'));
+      await page.waitForURL(`${appOrigin}/auth/callback?**`);
+      expect(new URL(page.url()).searchParams.get('code')).toEqual(expect.any(String));
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('cancelling the sign-in returns to the app with access_denied', async () => {
+    const page = await browser.newPage();
+    try {
+      const challenge = createHash('sha256').update('y'.repeat(43)).digest('base64url');
+      await page.goto(authorizeUrl(challenge, 'cancelled'));
+      await Promise.all([page.waitForURL(`${appOrigin}/auth/callback?**`), page.getByRole('link', { name: 'Cancel' }).click()]);
+      const landed = new URL(page.url());
+      expect(landed.searchParams.get('error')).toBe('access_denied');
+      expect(landed.searchParams.get('state')).toBe('cancelled');
     } finally {
       await page.close();
     }

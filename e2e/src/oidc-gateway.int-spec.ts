@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
-import { OidcProviderProcess, type OidcAccount } from './harness/oidc';
+import { OidcProviderProcess, oidcGatewayEnv, type OidcAccount } from './harness/oidc';
+import { freePort } from './harness/service-process';
 import { Stack, type HttpAnswer } from './harness/stack';
 
 /**
@@ -26,12 +27,16 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'OIDC bearer to
   let keysDir: string;
   let provider: OidcProviderProcess;
   let stack: Stack;
+  /** GET /v1/auth/config before the provider was started. */
+  let providerDown: HttpAnswer;
   const contextId = uniqueName('ctx');
   let documentId = '';
 
   beforeAll(async () => {
     keysDir = mkdtempSync(join(tmpdir(), 'studio-oidc-gw-'));
-    provider = await OidcProviderProcess.start({ accounts, clients, keysFile: join(keysDir, 'keys.json') });
+    // As the web app's test does: the provider's port first, the gateway, then the provider with
+    // the gateway's redirect URI (the gateway reads the discovery document on first use).
+    const port = await freePort();
     stack = await Stack.start({
       servers: urls,
       services: ['gateway', 'framer'],
@@ -39,7 +44,15 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'OIDC bearer to
       tenant: tenantA,
       prefix: 'oidc',
       // A short cool-down between key-set reads, so that a rotation is seen within the test.
-      env: (name) => (name === 'gateway' ? provider.gatewayEnv({ OIDC_JWKS_COOLDOWN_MS: '100' }) : {}),
+      env: (name) => (name === 'gateway' ? { ...oidcGatewayEnv(port), OIDC_JWKS_COOLDOWN_MS: '100' } : {}),
+    });
+    providerDown = await stack.call('GET', '/v1/auth/config', undefined, 'gateway', {}, 'anonymous');
+    provider = await OidcProviderProcess.start({
+      port,
+      accounts,
+      clients,
+      keysFile: join(keysDir, 'keys.json'),
+      redirectUris: [`${stack.url('gateway')}/auth/callback`],
     });
   }, 180_000);
 
@@ -63,7 +76,10 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'OIDC bearer to
   const signIn = async (username: string) => (await provider.signIn(username, `${username}-password-1`)).access_token;
   const versionsPath = () => `/v1/contexts/${contextId}/documents/${documentId}/versions`;
 
-  it('tells the web app how to sign in (public)', async () => {
+  it('tells the web app how to sign in (public), once the provider answers', async () => {
+    expect(providerDown.status).toBe(503);
+    expect(providerDown.text).toContain(`${provider.url}/.well-known/openid-configuration did not answer`);
+    expect(providerDown.headers.get('retry-after')).toBe('5');
     const res = await call('GET', '/v1/auth/config', null);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
@@ -112,6 +128,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'OIDC bearer to
   });
 
   it('tenant and role come from the claims: a forged x-tenant-id is ignored', async () => {
+    // The ID token is no access token: it is for the web client, not the gateway.
+    const idToken = (await provider.signIn('ada', 'ada-password-1')).id_token as string;
+    const asId = await call('GET', versionsPath(), idToken);
+    expect(asId.status).toBe(401);
+    expect(asId.text).toContain(`does not include \\"${provider.audience}\\"`);
+
     const bob = await signIn('bob');
     const me = await call('GET', '/v1/me', bob, undefined, { 'x-tenant-id': tenantA });
     expect(me.status).toBe(200);

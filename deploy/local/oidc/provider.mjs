@@ -182,7 +182,7 @@ function buildProvider(keys) {
         client_name: 'Alignment Studio',
         application_type: 'web',
         token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
+        grant_types: ['authorization_code'],
         response_types: ['code'],
         redirect_uris: env.OIDC_WEB_REDIRECT_URIS,
         ...(env.OIDC_WEB_POST_LOGOUT_REDIRECT_URIS ? { post_logout_redirect_uris: env.OIDC_WEB_POST_LOGOUT_REDIRECT_URIS } : {}),

@@ -56,6 +56,25 @@ export const WEB_CLIENT_ID = 'studio-web';
 export const DEFAULT_AUDIENCE = 'urn:alignment-studio:gateway';
 const PROVIDER_SCRIPT = join(WORKSPACE_ROOT, 'deploy/local/oidc/provider.mjs');
 
+/**
+ * The gateway's OIDC variables for a provider that will listen on `port` (it may start after the
+ * gateway: the gateway reads the discovery document on first use). Take the port with
+ * `freePort()`, start the gateway with these, then `OidcProviderProcess.start({ port,
+ * redirectUris: [<gateway URL>/auth/callback] })`.
+ */
+export function oidcGatewayEnv(port: number, options: { issuer?: string; audience?: string } = {}): Record<string, string> {
+  const url = `http://127.0.0.1:${port}`;
+  const issuer = options.issuer ?? url;
+  return {
+    OIDC_ISSUER: issuer,
+    OIDC_AUDIENCE: options.audience ?? DEFAULT_AUDIENCE,
+    OIDC_CLIENT_ID: WEB_CLIENT_ID,
+    OIDC_CLOCK_TOLERANCE_MS: '0',
+    // An issuer named otherwise than its address: the gateway reads it at its address.
+    ...(issuer === url ? {} : { OIDC_DISCOVERY_URL: `${url}/.well-known/openid-configuration`, OIDC_JWKS_URL: `${url}/jwks` }),
+  };
+}
+
 /** A cookie jar for one browser-like session (paths honoured, deletions applied). */
 class CookieJar {
   private readonly cookies = new Map<string, { value: string; path: string }>();
@@ -121,17 +140,10 @@ export class OidcProviderProcess {
     return provider;
   }
 
-  /** What the gateway needs to accept this provider's tokens (a short key-set cache for rotation tests). */
+  /** What the gateway needs to accept this provider's tokens. */
   gatewayEnv(overrides: Record<string, string> = {}): Record<string, string> {
     return {
-      OIDC_ISSUER: this.issuer,
-      OIDC_AUDIENCE: this.audience,
-      OIDC_CLIENT_ID: WEB_CLIENT_ID,
-      OIDC_CLOCK_TOLERANCE_MS: '0',
-      // An issuer named otherwise than its address: the gateway reads it at its address.
-      ...(this.issuer === this.url
-        ? {}
-        : { OIDC_DISCOVERY_URL: `${this.url}/.well-known/openid-configuration`, OIDC_JWKS_URL: `${this.url}/jwks` }),
+      ...oidcGatewayEnv(this.port, { issuer: this.issuer, audience: this.audience }),
       ...overrides,
     };
   }
