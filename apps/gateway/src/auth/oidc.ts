@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus, ServiceUnavailableException } from '@nestjs/common';
+import { ConfigError } from '@studio/config';
 import { TenantId } from '@studio/contracts';
 import type { JWTPayload, JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
 import { z } from 'zod';
@@ -29,8 +30,14 @@ export interface OidcSettings {
 export function oidcSettings(config: GatewayEnv): OidcSettings | null {
   if (!config.OIDC_ISSUER) return null;
   if (!config.OIDC_AUDIENCE)
-    throw new Error(
-      'gateway: invalid configuration: OIDC_AUDIENCE is required when OIDC_ISSUER is set (the aud every access token must carry, as the provider issues it)',
+    throw new ConfigError(
+      [
+        {
+          variable: 'OIDC_AUDIENCE',
+          problem: 'OIDC_AUDIENCE is required when OIDC_ISSUER is set (the aud every access token must carry, as the provider issues it)',
+        },
+      ],
+      'gateway',
     );
   return {
     issuer: config.OIDC_ISSUER,
