@@ -129,7 +129,8 @@ async function main(): Promise<void> {
       deployedBy: { subject: 'bench', name: 'bench', role: 'admin' },
     };
     const quiet = { info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) };
-    const database = await connectMongo(servers.MONGO_URL as string, stack.gatewayDatabase, quiet);
+    // The harness gives the gateway the database <run>_gateway.
+    const database = await connectMongo(servers.MONGO_URL as string, `${stack.run}_gateway`, quiet);
     await database.repository(CURRENT_DEPLOYMENTS).upsert(tenantId(TENANT), deployment);
     await database.close();
     const key = await stack.keyFor(TENANT, 'operator');

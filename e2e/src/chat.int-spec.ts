@@ -33,6 +33,8 @@ const PIPELINE = ['gateway', 'framer', 'ontology', 'instructor', 'auditor'] as c
 const TENANT = 'acme';
 const OTHER_TENANT = 'globex';
 const QUESTION = 'May I accept a gift from a supplier?';
+/** The tenants' chat rate limit here: above what the tests of one tenant send, low enough to reach. */
+const CHAT_PER_MINUTE = 10;
 
 interface Citation {
   index: number;
@@ -90,7 +92,7 @@ describeWithServers(
         prefix: 'chat',
         env: (name): Record<string, string> =>
           name === 'gateway'
-            ? { CHAT_SAMPLE_RATE: '1', CHAT_MAX_TOKENS: '24' }
+            ? { CHAT_SAMPLE_RATE: '1', CHAT_MAX_TOKENS: '24', RATE_LIMIT_CHAT_PER_MINUTE: String(CHAT_PER_MINUTE) }
             : name === 'auditor'
               ? { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '32' }
               : {},
@@ -170,7 +172,7 @@ describeWithServers(
       expect((await call('GET', `/v1/contexts/${contextId}/deployment`, undefined, keys.viewer)).body['deploymentId']).toBe(
         deployed.body['deploymentId'],
       );
-      const log = await call('GET', '/v1/audit-log?action=deployment.override');
+      const log = await call('GET', '/v1/audit-log?action=deployment.overridden');
       expect(log.status).toBe(200);
       const entries = JSON.stringify(log.body);
       expect(entries).toContain(reason);
@@ -252,20 +254,40 @@ describeWithServers(
       expect(raw.body).toEqual({
         error: { message: expect.stringContaining(contextId), type: 'invalid_request_error', code: 'model_not_found', param: null },
       });
-      const anonymous = await stack.call('POST', '/v1/chat/completions', { model: contextId, messages: [] }, 'gateway', {
-        authorization: '',
-      });
+      const anonymous = await stack.call('POST', '/v1/chat/completions', { model: contextId, messages: [] }, 'gateway', {}, 'anonymous');
       expect(anonymous.status).toBe(401);
-      expect(anonymous.body).toMatchObject({ error: { type: 'authentication_error' } });
+      expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(anonymous.body).toMatchObject({ error: { code: 'invalid_api_key', param: null } });
+      const viewer = await call(
+        'POST',
+        '/v1/chat/completions',
+        { model: contextId, messages: [{ role: 'user', content: QUESTION }] },
+        keys.viewer,
+      );
+      expect(viewer.status).toBe(403);
+      expect(viewer.body).toMatchObject({ error: { type: 'permission_error', message: expect.stringContaining('models:query') } });
       expect((await call('GET', `/v1/contexts/${contextId}/deployment`, undefined, keys.other)).status).toBe(404);
+    }, 60_000);
+
+    it("refuses a tenant over its chat rate limit with an OpenAI-shaped 429 and Retry-After; another tenant's chats go on", async () => {
+      const ask = (key: string) =>
+        call('POST', '/v1/chat/completions', { model: contextId, messages: [{ role: 'user', content: QUESTION }], max_tokens: 4 }, key);
+      let limited: Awaited<ReturnType<typeof ask>> | null = null;
+      for (let i = 0; i < CHAT_PER_MINUTE + 1 && !limited; i++) {
+        const res = await ask(keys.other);
+        if (res.status === 429) limited = res;
+      }
+      expect(limited?.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(limited?.body).toMatchObject({ error: { type: 'rate_limit_error', code: 'rate_limit_exceeded', param: null } });
+      expect((await ask(keys.operator)).status).toBe(200);
     }, 60_000);
 
     it('stores the sampled conversations (CHAT_SAMPLE_RATE=1) for post-deployment audits', async () => {
       const res = await call('GET', `/v1/contexts/${contextId}/conversations?limit=10`, undefined, keys.operator);
       expect(res.status).toBe(200);
       const conversations = res.body['conversations'] as { stream: boolean; messages: { content: string }[]; citations: unknown[] }[];
-      // npm: plain and streamed; Python: plain and streamed.
-      expect(conversations.length).toBe(4);
+      // npm: plain and streamed; Python: plain and streamed; the one after the other tenant's 429.
+      expect(conversations.length).toBe(5);
       expect(conversations.filter((c) => c.stream).length).toBe(2);
       for (const c of conversations) {
         expect(c.messages).toEqual([{ role: 'user', content: QUESTION }]);

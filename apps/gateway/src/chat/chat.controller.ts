@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Post, Res, UseFilters } from '
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodValidationPipe } from '@studio/nest';
 import { Caller, CallerTenant, Requires, type Principal } from '../auth/principal';
+import { RateLimit } from '../auth/rate-limit';
 import { openApi } from '../upstream/api-schemas';
 import { ChatCompletionRequest } from './chat-schemas';
 import { ChatService, type PreparedChat } from './chat.service';
@@ -60,6 +61,7 @@ export class ChatController {
   @Post('chat/completions')
   @HttpCode(200)
   @Requires('models:query')
+  @RateLimit('chat')
   @ApiOperation({
     summary: 'Chat with a deployed model (OpenAI-compatible)',
     description:

@@ -216,7 +216,7 @@ describe('deployments and the OpenAI-compatible chat', () => {
       { role: 'operator' },
     );
     expect(operator.status).toBe(403);
-    expect(operator.body['detail']).toMatch(/deployments:override.*operator/);
+    expect(operator.body['detail']).toBe('the role operator does not have the permission deployments:override that this operation needs');
     const admin = await call('POST', '/v1/contexts/ctx-1/deployments', { runId: 'run-fail', override: { reason } });
     expect(admin.status).toBe(201);
     expect(admin.body).toMatchObject({
@@ -231,7 +231,7 @@ describe('deployments and the OpenAI-compatible chat', () => {
     expect(loads).toEqual(['adapter-run-fail@/artifacts/run-fail']);
     expect(audited.at(-1)?.entry).toMatchObject({
       actor: { subject: 'key:admin', tenant: 'acme' },
-      action: 'deployment.override',
+      action: 'deployment.overridden',
       target: 'context:ctx-1',
       before: null,
       after: { runId: 'run-fail', override: { reason } },
@@ -244,7 +244,7 @@ describe('deployments and the OpenAI-compatible chat', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ runId: 'run-pass', override: null, previousDeploymentId: first.body['deploymentId'] });
     expect(audited.at(-1)?.entry).toMatchObject({
-      action: 'deployment.create',
+      action: 'deployment.created',
       before: { deploymentId: first.body['deploymentId'], runId: 'run-fail' },
       after: { runId: 'run-pass', audit: { verdict: 'pass' } },
     });

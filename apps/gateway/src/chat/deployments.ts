@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictException, ForbiddenException, HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, HttpException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { tenantId, type Repository } from '@studio/ports';
+import { AccessError } from '../auth/access-errors';
 import type { Principal } from '../auth/principal';
 import { can } from '../auth/permissions';
 import { ServiceClient } from '../upstream/service-client';
@@ -61,11 +62,7 @@ export class Deployments {
   async deploy(caller: Principal, contextId: string, request: DeployRequest): Promise<{ created: boolean; deployment: CurrentDeployment }> {
     const tenant = tenantId(caller.tenant);
     if (request.override && !can(caller.role, 'deployments:override'))
-      throw new ForbiddenException({
-        message: `deploying with an override needs the permission deployments:override, which the role ${caller.role} does not have`,
-        permission: 'deployments:override',
-        role: caller.role,
-      });
+      throw AccessError.permissionDenied(caller.role, 'deployments:override');
     const run = (
       await this.upstream.forward('instructor', {
         method: 'GET',
@@ -115,7 +112,7 @@ export class Deployments {
     await this.current.upsert(tenant, deployment);
     await this.auditLog.record({
       actor: caller,
-      action: record.override ? 'deployment.override' : 'deployment.create',
+      action: record.override ? 'deployment.overridden' : 'deployment.created',
       target: `context:${contextId}`,
       before: summary(before ? { ...before, id: before.deploymentId } : null),
       after: summary(record),

@@ -1,4 +1,5 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { AccessError } from '../auth/access-errors';
 import { problemFor, type ProblemResponse } from '../http/problem-details';
 
 /** The error body of the OpenAI API, which its clients (the `openai` packages) read. */
@@ -32,6 +33,8 @@ export class OpenAiHttpError extends HttpException {
 
 /** The OpenAI error body for any error of these routes: an HttpException keeps its status and words, anything else is a 500. */
 export function openAiErrorFor(error: unknown): { status: number; body: OpenAiError; retryAfterSeconds?: number } {
+  // The guard's and the rate limiter's refusals have their own OpenAI form (and have set their headers).
+  if (error instanceof AccessError) return { status: error.getStatus(), body: error.openAi() };
   const problem = problemFor(error);
   const issues = problem['issues'];
   const param = Array.isArray(issues) && issues.length > 0 ? String((issues[0] as { path?: unknown }).path ?? '') || null : null;
