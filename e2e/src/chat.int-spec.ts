@@ -283,10 +283,19 @@ describeWithServers(
     }, 60_000);
 
     it('stores the sampled conversations (CHAT_SAMPLE_RATE=1) for post-deployment audits', async () => {
-      const res = await call('GET', `/v1/contexts/${contextId}/conversations?limit=10`, undefined, keys.operator);
-      expect(res.status).toBe(200);
-      const conversations = res.body['conversations'] as { stream: boolean; messages: { content: string }[]; citations: unknown[] }[];
-      // npm: plain and streamed; Python: plain and streamed; the one after the other tenant's 429.
+      type Stored = { stream: boolean; messages: { content: string }[]; citations: unknown[] };
+      // npm: plain and streamed; Python: plain and streamed; the one after the other tenant's 429. A conversation
+      // is written after its answer has gone, so the last one may still be on its way.
+      const conversations = await stack.waitFor(
+        'the sampled conversations were not all stored',
+        async () => {
+          const res = await call('GET', `/v1/contexts/${contextId}/conversations?limit=10`, undefined, keys.operator);
+          expect(res.status).toBe(200);
+          const stored = res.body['conversations'] as Stored[];
+          return stored.length >= 5 ? stored : null;
+        },
+        10_000,
+      );
       expect(conversations.length).toBe(5);
       expect(conversations.filter((c) => c.stream).length).toBe(2);
       for (const c of conversations) {
