@@ -179,6 +179,7 @@ async function main(): Promise<void> {
         wallMs,
         modelMs: timing(serverTiming, 'model'),
         retrieveMs: timing(serverTiming, 'retrieve'),
+        lookupMs: timing(serverTiming, 'lookup'),
         text: body.choices[0]?.message.content ?? '',
       };
     };
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
       gateway: [] as number[],
       model: [] as number[],
       retrieve: [] as number[],
+      lookup: [] as number[],
       overhead: [] as number[],
       own: [] as number[],
     };
