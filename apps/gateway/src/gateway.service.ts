@@ -11,6 +11,7 @@ import { RunsController } from './runs/runs.controller';
 import { ServiceClient } from './upstream/service-client';
 import { AdminController } from './admin/admin.controller';
 import { KeysModule } from './auth/keys.module';
+import { OidcModule } from './oidc/oidc.module';
 
 export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 
@@ -44,6 +45,7 @@ export class GatewayModule {
             runs: config.RATE_LIMIT_RUNS_PER_MINUTE,
           },
         }),
+        OidcModule.forRoot(config),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [
