@@ -2,10 +2,11 @@ import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { applyHttpConventions } from '../http/problem-details';
 import { AccessError } from './access-errors';
-import { API_KEY_PREFIX, mintKey, parseApiKey, secretMatches } from './api-keys';
+import { ApiKeyService } from './api-key.service';
+import { API_KEY_PREFIX, API_KEY_STORE, mintKey, parseApiKey, secretMatches } from './api-keys';
 import { BEARER_TOKEN_VERIFIER, type BearerTokenVerifier } from './bearer-verifier';
 import { CallerTenant, Requires, type Principal } from './principal';
-import { RateLimit } from './rate-limit';
+import { RATE_COUNTER, RateLimit } from './rate-limit';
 import { memoryKeysModule } from './testing';
 import { Global, Module } from '@nestjs/common';
 
@@ -305,16 +306,13 @@ describe('the AuthGuard, the keys API and the audit log', () => {
 
 describe('when the stores do not answer', () => {
   it('answers 503 with Retry-After, never lets the request through: a key store that fails, a rate-limit store that hangs', async () => {
-    const { ApiKeyService: Keys } = await import('./api-key.service');
-    const { API_KEY_STORE } = await import('./api-keys');
-    const { RATE_COUNTER } = await import('./rate-limit');
     const moduleRef = await Test.createTestingModule({
       imports: [memoryKeysModule({ rateLimits: { chat: 0, uploads: 0, runs: 5 } })],
       controllers: [ProbeController],
     }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     applyHttpConventions(app);
-    const operator = (await app.get(Keys).create('acme', { name: 'op', role: 'operator' }, 'platform-admin')).key;
+    const operator = (await app.get(ApiKeyService).create('acme', { name: 'op', role: 'operator' }, 'platform-admin')).key;
     await app.listen(0, '127.0.0.1');
     const base = await app.getUrl();
     try {
