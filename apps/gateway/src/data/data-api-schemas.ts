@@ -18,7 +18,8 @@ export const ClausesQuery = z
     documentId: z.string().min(1).max(200).optional().describe("Only this document's clauses"),
   })
   .strict();
-export type ClausesQuery = z.infer<typeof ClausesQuery>;
+// Type names apart from the schemas: a parameter typed by a value (the schema) confuses the OpenAPI scanner.
+export type ClausesQueryParams = z.infer<typeof ClausesQuery>;
 
 /** Query of GET …/datasets/{datasetVersionId}/examples. */
 export { ExamplesQuery };
@@ -32,7 +33,8 @@ export const ReviewQueueQuery = ExamplesQuery.pick({
   label: true,
   clauseId: true,
 }).strict();
-export type ReviewQueueQuery = z.infer<typeof ReviewQueueQuery>;
+export type ReviewQueueQueryParams = z.infer<typeof ReviewQueueQuery>;
+export type ExamplesQueryParams = z.infer<typeof ExamplesQuery>;
 
 /** Body of POST …/datasets/{datasetVersionId}/reviews. */
 export { ReviewRequest };

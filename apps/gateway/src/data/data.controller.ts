@@ -5,7 +5,7 @@ import { ZodValidationPipe } from '@studio/nest';
 import { CallerTenant, Requires } from '../auth/principal';
 import { send } from '../runs/runs.controller';
 import { ServiceClient, type HttpResponse } from '../upstream/service-client';
-import { ClausesQuery } from './data-api-schemas';
+import { ClausesQuery, type ClausesQueryParams } from './data-api-schemas';
 
 /** Query values as the forwarded request's query string (undefined ones left out). */
 export function queryOf(query: Record<string, string | number | boolean | undefined>): Record<string, string> {
@@ -94,7 +94,7 @@ export class ContextDataController {
   async clauses(
     @CallerTenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
-    @Query(new ZodValidationPipe(ClausesQuery, 'query')) query: ClausesQuery,
+    @Query(new ZodValidationPipe(ClausesQuery, 'query')) query: ClausesQueryParams,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
     return send(

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AuditLog } from '../auth/audit-log';
 import { bearer, issueKey, memoryKeysModule } from '../auth/testing';
+import { setUpOpenApi } from '../gateway.service';
 import { applyHttpConventions } from '../http/problem-details';
 import type { ForwardRequest, ServiceClient, UpstreamName, UpstreamResponse } from '../upstream/service-client';
 import { DataModule } from './data.module';
@@ -43,6 +44,7 @@ describe('the data API at the gateway', () => {
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     applyHttpConventions(app);
+    setUpOpenApi(app);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
     curator = await issueKey(app, 'acme', 'curator');
@@ -60,6 +62,36 @@ describe('the data API at the gateway', () => {
       headers: { ...bearer(key), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+
+  it('documents its routes in the OpenAPI document, with their query parameters', async () => {
+    const doc = (await (await fetch(`${base}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }> }>>;
+    };
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(operations).toEqual(
+      expect.arrayContaining([
+        'GET /v1/contexts',
+        'GET /v1/contexts/{contextId}',
+        'GET /v1/contexts/{contextId}/documents',
+        'GET /v1/contexts/{contextId}/documents/{documentId}',
+        'GET /v1/contexts/{contextId}/clauses',
+        'GET /v1/contexts/{contextId}/datasets',
+        'GET /v1/contexts/{contextId}/datasets/{datasetVersionId}',
+        'GET /v1/contexts/{contextId}/datasets/{datasetVersionId}/examples',
+        'GET /v1/contexts/{contextId}/datasets/{datasetVersionId}/review',
+        'POST /v1/contexts/{contextId}/datasets/{datasetVersionId}/reviews',
+      ]),
+    );
+    const queryOf = (path: string) =>
+      (doc.paths[path]?.['get']?.parameters ?? [])
+        .filter((p) => p.in === 'query')
+        .map((p) => p.name)
+        .sort();
+    expect(queryOf('/v1/contexts/{contextId}/clauses')).toEqual(['documentId', 'q']);
+    expect(queryOf('/v1/contexts/{contextId}/datasets/{datasetVersionId}/examples')).toEqual(
+      ['clauseId', 'kind', 'label', 'limit', 'offset', 'review', 'split'].sort(),
+    );
+  });
 
   it("reads as the key's tenant (never a header's), asking the framer for annotated clauses with the search", async () => {
     const res = await call('GET', '/v1/contexts/ctx/clauses?q=gift%20cash&documentId=doc-1', viewer, undefined, {

@@ -9,6 +9,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
 import { ContextId, DATASET_VERSION_PUBLISHED_V1, Id } from '@studio/contracts';
@@ -19,7 +20,16 @@ import { send } from '../runs/runs.controller';
 import { openApi } from '../upstream/api-schemas';
 import { ServiceClient, type HttpResponse } from '../upstream/service-client';
 import { queryOf } from './data.controller';
-import { DATASET_REVIEWED, ExamplesQuery, REVIEW_ACTIONS, ReviewAnswer, ReviewQueueQuery, ReviewRequest } from './data-api-schemas';
+import {
+  DATASET_REVIEWED,
+  ExamplesQuery,
+  REVIEW_ACTIONS,
+  ReviewAnswer,
+  ReviewQueueQuery,
+  ReviewRequest,
+  type ExamplesQueryParams,
+  type ReviewQueueQueryParams,
+} from './data-api-schemas';
 
 const path = (...parts: string[]) => `/v1/contexts/${parts.map(encodeURIComponent).join('/')}`;
 const contextIdPipe = () => new ZodValidationPipe(ContextId, 'path parameter contextId');
@@ -80,6 +90,13 @@ export class DatasetDataController {
   })
   @ApiParam({ name: 'contextId' })
   @ApiParam({ name: 'datasetVersionId' })
+  @ApiQuery({ name: 'split', required: false, enum: ['train', 'heldOut'] })
+  @ApiQuery({ name: 'kind', required: false, enum: ['qa', 'scenario'] })
+  @ApiQuery({ name: 'label', required: false, enum: ['compliant', 'violating', 'ambiguous'] })
+  @ApiQuery({ name: 'clauseId', required: false })
+  @ApiQuery({ name: 'review', required: false, enum: ['unreviewed', 'approved', 'edited'] })
+  @ApiQuery({ name: 'offset', required: false, type: Number })
+  @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiOkResponse({ description: 'The page' })
   @ApiNotFoundResponse({ description: 'No such dataset version in this context for this tenant' })
   @ApiConflictResponse({ description: 'The version was made before examples were kept in full: generate it again' })
@@ -87,7 +104,7 @@ export class DatasetDataController {
     @CallerTenant() tenant: string,
     @Param('contextId', contextIdPipe()) contextId: string,
     @Param('datasetVersionId', versionPipe()) datasetVersionId: string,
-    @Query(new ZodValidationPipe(ExamplesQuery, 'query')) query: ExamplesQuery,
+    @Query(new ZodValidationPipe(ExamplesQuery, 'query')) query: ExamplesQueryParams,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
     return send(
@@ -110,13 +127,19 @@ export class DatasetDataController {
   })
   @ApiParam({ name: 'contextId' })
   @ApiParam({ name: 'datasetVersionId' })
+  @ApiQuery({ name: 'split', required: false, enum: ['train', 'heldOut'] })
+  @ApiQuery({ name: 'kind', required: false, enum: ['qa', 'scenario'] })
+  @ApiQuery({ name: 'label', required: false, enum: ['compliant', 'violating', 'ambiguous'] })
+  @ApiQuery({ name: 'clauseId', required: false })
+  @ApiQuery({ name: 'offset', required: false, type: Number })
+  @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiOkResponse({ description: 'The page of the queue' })
   @ApiNotFoundResponse({ description: 'No such dataset version in this context for this tenant' })
   async reviewQueue(
     @CallerTenant() tenant: string,
     @Param('contextId', contextIdPipe()) contextId: string,
     @Param('datasetVersionId', versionPipe()) datasetVersionId: string,
-    @Query(new ZodValidationPipe(ReviewQueueQuery, 'query')) query: ReviewQueueQuery,
+    @Query(new ZodValidationPipe(ReviewQueueQuery, 'query')) query: ReviewQueueQueryParams,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
     return send(
