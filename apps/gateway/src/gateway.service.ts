@@ -12,6 +12,7 @@ import { RunsController } from './runs/runs.controller';
 import { ServiceClient } from './upstream/service-client';
 import { AdminController } from './admin/admin.controller';
 import { KeysModule } from './auth/keys.module';
+import { OidcModule } from './oidc/oidc.module';
 
 export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 
@@ -51,6 +52,7 @@ export class GatewayModule {
             runs: config.RATE_LIMIT_RUNS_PER_MINUTE,
           },
         }),
+        OidcModule.forRoot(config),
         DataModule.forRoot(upstream),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
