@@ -274,6 +274,14 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     // [method, path, body, whether B finds it]: the audit of a run needs its training to have completed, and a first version has no diff.
     const paths: [string, string, unknown, boolean][] = [
       ['POST', `/v1/contexts/${theirs.contextId}/datasets`, { seed: 7 }, true],
+      ['GET', `/v1/contexts/${theirs.contextId}`, undefined, true],
+      ['GET', `/v1/contexts/${theirs.contextId}/documents`, undefined, true],
+      ['GET', `/v1/contexts/${theirs.contextId}/documents/${theirs.documentId}`, undefined, true],
+      ['GET', `/v1/contexts/${theirs.contextId}/clauses`, undefined, true],
+      ['GET', `/v1/contexts/${theirs.contextId}/datasets`, undefined, true],
+      ['GET', `/v1/contexts/${theirs.contextId}/datasets/${theirs.datasetVersionId}`, undefined, true],
+      ['GET', `/v1/contexts/${theirs.contextId}/datasets/${theirs.datasetVersionId}/examples`, undefined, true],
+      ['GET', `/v1/contexts/${theirs.contextId}/datasets/${theirs.datasetVersionId}/review`, undefined, true],
       ['GET', `/v1/contexts/${theirs.contextId}/documents/${theirs.documentId}/versions`, undefined, true],
       ['GET', `/v1/contexts/${theirs.contextId}/documents/${theirs.documentId}/diff?to=1`, undefined, false],
       ['GET', `/v1/contexts/${theirs.contextId}/datasets/${theirs.datasetVersionId}/report`, undefined, true],
@@ -286,6 +294,11 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       expect({ path, status: mine.status }).toEqual({ path, status: 404 });
       expect(JSON.stringify(mine.body)).not.toContain('Globex');
     }
+    // A's list of contexts does not hold B's.
+    const listed = await call('GET', '/v1/contexts', undefined, { tenant: A, role: 'viewer' });
+    expect(listed.status).toBe(200);
+    expect(listed.text).not.toContain(theirs.contextId);
+    expect((await call('GET', '/v1/contexts', undefined, { tenant: B, role: 'viewer' })).text).toContain(theirs.contextId);
     for (const [method, path, body, found] of paths.filter(([, , , found]) => found)) {
       const own = await call(method, path, body, { tenant: B, role: 'admin' });
       expect({ path, status: own.status, found }).toEqual({ path, status: 200, found: true });
