@@ -5,6 +5,7 @@ import { EventBusModule, kafkaEventBusOptions, MongoModule, RedisModule, type Se
 import { GATEWAY_NAME, GATEWAY_PORT, GatewayEnv } from './config';
 import { ChatModule } from './chat/chat.module';
 import { ContextsController } from './contexts/contexts.controller';
+import { DataModule } from './data/data.module';
 import { DocumentsController } from './documents/documents.controller';
 import { applyHttpConventions } from './http/problem-details';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
@@ -54,6 +55,7 @@ export class GatewayModule {
         }),
         OidcModule.forRoot(config),
         ChatModule.forRoot(config, upstream),
+        DataModule.forRoot(upstream),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [
