@@ -351,6 +351,13 @@ describe('deployments and the OpenAI-compatible chat', () => {
         param: null,
       },
     });
+    for (const model of ['ctx-unknown', 'not a context id']) {
+      const unknown = await call('POST', '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'Hi' }] });
+      expect({ status: unknown.status, code: (unknown.body['error'] as { code: string }).code }).toEqual({
+        status: 404,
+        code: 'model_not_found',
+      });
+    }
     const bad = await call('POST', '/v1/chat/completions', { model: 'ctx-1', messages: [{ role: 'tool', content: 'x' }] });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({
