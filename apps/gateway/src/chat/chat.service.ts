@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
-import { ContextId, describeError } from '@studio/contracts';
+import { describeError } from '@studio/contracts';
 import { groundedAnswer, groundedMessages, retrievalQuestion, type ChatCitation, type RetrievedClause } from '@studio/pipeline';
 import { tenantId, type ChatMessage, type ChatRequest, type Repository } from '@studio/ports';
 import type { Principal } from '../auth/principal';
@@ -33,7 +33,7 @@ export interface PreparedChat {
   request: ChatRequest;
   /** The caller's messages as text (stored with a sampled conversation). */
   messages: ChatMessage[];
-  /** Time to read the deployment, and to retrieve the clauses (concurrently; for Server-Timing). */
+  /** Time to read the deployment, and to retrieve the clauses (for Server-Timing). */
   lookupMs: number;
   retrieveMs: number;
 }
@@ -84,33 +84,20 @@ export class ChatService {
         issues: [{ path: 'messages', message: (error as Error).message }],
       });
     }
-    // The model id is the context id: the clauses are retrieved while the deployment is read (the
-    // retrieval is the caller's tenant's, so a model of another tenant finds nothing of theirs).
-    const timed = async <T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> => {
-      const began = performance.now();
-      const value = await work();
-      return { value, ms: performance.now() - began };
-    };
-    const retrieving = ContextId.safeParse(body.model).success
-      ? timed(() =>
-          this.upstream.forward('ontology', {
-            method: 'POST',
-            path: `/v1/contexts/${encodeURIComponent(body.model)}/retrieve`,
-            tenant,
-            body: { question, k: this.settings.retrievalK },
-            timeoutMs: 10_000,
-          }),
-        )
-      : null;
-    // Not deployed: 404, whatever the retrieval gives.
-    retrieving?.catch(() => undefined);
-    const lookup = await timed(() => this.deploymentFor(tenant, body.model));
-    const deployment = lookup.value;
-    const lookupMs = lookup.ms;
-    if (!retrieving) throw new Error(`deployment ${deployment.deploymentId} names the invalid context id ${deployment.contextId}`);
-    const retrieved = await retrieving;
-    const retrieveMs = retrieved.ms;
-    const clauses = (retrieved.value.body as { clauses: RetrievedClause[] }).clauses;
+    // The deployment first: a model that is not deployed for this tenant costs no retrieval.
+    const looked = performance.now();
+    const deployment = await this.deploymentFor(tenant, body.model);
+    const lookupMs = performance.now() - looked;
+    const began = performance.now();
+    const retrieved = await this.upstream.forward('ontology', {
+      method: 'POST',
+      path: `/v1/contexts/${encodeURIComponent(deployment.contextId)}/retrieve`,
+      tenant,
+      body: { question, k: this.settings.retrievalK },
+      timeoutMs: 10_000,
+    });
+    const retrieveMs = performance.now() - began;
+    const clauses = (retrieved.body as { clauses: RetrievedClause[] }).clauses;
     const stop = typeof body.stop === 'string' ? [body.stop] : (body.stop ?? undefined);
     const request: ChatRequest = {
       model: deployment.adapterId,
