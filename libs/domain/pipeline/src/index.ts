@@ -14,3 +14,4 @@ export * from './lib/ports';
 export * from './lib/records';
 export * from './lib/synthesize';
 export * from './lib/train';
+export * from './lib/compare';
