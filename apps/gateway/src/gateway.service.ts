@@ -8,6 +8,8 @@ import { DocumentsController } from './documents/documents.controller';
 import { applyHttpConventions } from './http/problem-details';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
+import { RunsApiModule } from './runs/runs-api.module';
+import { liveFeedGroupId } from './runs/run-event-hub';
 import { ServiceClient } from './upstream/service-client';
 import { ADMIN_SETTINGS, AdminController, type AdminSettings } from './admin/admin.controller';
 
@@ -25,12 +27,15 @@ export class GatewayModule {
             {
               service: GATEWAY_NAME,
               brokers: config.KAFKA_BROKERS,
-              groupId: config.KAFKA_GROUP_ID,
+              // Each replica reads every training event for the live run streams of its own clients, from now on.
+              groupId: liveFeedGroupId(config.KAFKA_GROUP_ID),
+              fromBeginning: false,
               topicPrefix: config.KAFKA_TOPIC_PREFIX,
             },
             'module',
           ),
         ),
+        RunsApiModule.forRoot({ heartbeatMs: config.RUN_EVENTS_HEARTBEAT_MS, resyncMs: config.RUN_EVENTS_RESYNC_MS }),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [

@@ -95,6 +95,8 @@ describe('compare answers', () => {
     const audit = await auditAdapter(
       {
         ...ports(),
+        bus: h.bus,
+        artifacts: h.artifacts,
         clauses: clauseSourceOf(h.repos.clauses, { repos: h.repos, artifacts: h.artifacts }),
         audits: h.repos.audits,
       },

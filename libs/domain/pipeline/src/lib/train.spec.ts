@@ -334,7 +334,7 @@ describe('training stage', () => {
     expect(h.events.filter((e) => e.topic === 'training.run.failed.v1')).toEqual([]);
 
     // The worker finishing anyway (it saw the cancellation too late), and a replayed step: neither changes the run.
-    const payload = { run_id: requested.run.id, tenant_id: TENANT, method: 'sft' } as TrainingJobV1;
+    const payload = { run_id: requested.run.id, tenant_id: TENANT, method: 'sft' } as unknown as TrainingJobV1;
     const base = { schema_version: 'v1' as const, run_id: requested.run.id, time };
     await tracker.progress(payload, {
       ...base,
@@ -408,7 +408,7 @@ describe('training stage', () => {
         }),
       },
     });
-    const payload = { run_id: requested.run.id, tenant_id: TENANT, method: 'sft' } as TrainingJobV1;
+    const payload = { run_id: requested.run.id, tenant_id: TENANT, method: 'sft' } as unknown as TrainingJobV1;
     h.events.length = 0;
     await tracker.failed(payload, { type: 'TrainingFailed', message: 'was cancelled' }, 1);
     await h.bus.idle();
