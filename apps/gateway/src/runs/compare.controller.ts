@@ -6,6 +6,7 @@ import { ZodValidationPipe } from '@studio/nest';
 import { CompareRequest } from '@studio/pipeline';
 import { z } from 'zod';
 import { CallerTenant, Requires } from '../auth/principal';
+import { RateLimit } from '../auth/rate-limit';
 import { ProblemDetails } from '../http/problem-details';
 import { openApi } from '../upstream/api-schemas';
 import type { HttpResponse } from '../upstream/service-client';
@@ -31,6 +32,8 @@ export class CompareController {
   @Post('contexts/:contextId/compare')
   @HttpCode(200)
   @Requires('models:query')
+  // Three generations per request: counted with chat.
+  @RateLimit('chat')
   @ApiOperation({
     summary: 'Compare base, aligned and aligned+RAG answers',
     description:
