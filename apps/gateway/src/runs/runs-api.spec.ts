@@ -1,25 +1,14 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { Global, Module, type CanActivate, type DynamicModule, type ExecutionContext, type INestApplication } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { Global, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { buildCloudEvent, type EventData, type Topic } from '@studio/contracts';
 import { InProcessEventBus } from '@studio/inproc';
 import { EVENT_BUS } from '@studio/nest';
-import type { AuthenticatedRequest, Principal } from '../auth/principal';
+import { bearer, issueKey, memoryKeysModule } from '../auth/testing';
 import { applyHttpConventions } from '../http/problem-details';
 import { ServiceClient } from '../upstream/service-client';
 import { RunEventHub, liveFeedGroupId } from './run-event-hub';
 import { RunsApiModule } from './runs-api.module';
-
-/** Stands in for the AuthGuard: the caller is whoever the test's `x-test-caller` header names (tenant:role). */
-class TestCaller implements CanActivate {
-  canActivate(ctx: ExecutionContext): boolean {
-    const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
-    const [tenant, role] = String(req.headers['x-test-caller'] ?? 'acme:operator').split(':');
-    req.principal = { subject: `key:${tenant}-k1`, name: 'test', tenant: tenant ?? '', role: role as Principal['role'], via: 'api-key' };
-    return true;
-  }
-}
 
 /** The event bus, global as EventBusModule makes it. */
 @Global()
@@ -41,6 +30,9 @@ describe('runs API: list, cancel, live events, compare', () => {
   let app: INestApplication;
   let base: string;
   let bus: InProcessEventBus;
+  let operator: Record<string, string>;
+  let viewer: Record<string, string>;
+  let otherTenant: Record<string, string>;
   const seen: Seen[] = [];
   /** The instructor's run of tenant acme, as the test sets it. */
   let acmeRun: Record<string, unknown> = {};
@@ -86,17 +78,17 @@ describe('runs API: list, cancel, live events, compare', () => {
     );
     bus = new InProcessEventBus();
     const moduleRef = await Test.createTestingModule({
-      imports: [TestBusModule.with(bus), RunsApiModule.forRoot({ heartbeatMs: 100, resyncMs: 60_000 })],
-      providers: [
-        { provide: ServiceClient, useValue: new ServiceClient({ framer: url, ontology: url, instructor: url, auditor: url }) },
-        { provide: APP_GUARD, useClass: TestCaller },
-      ],
+      imports: [TestBusModule.with(bus), memoryKeysModule(), RunsApiModule.forRoot({ heartbeatMs: 100, resyncMs: 60_000 })],
+      providers: [{ provide: ServiceClient, useValue: new ServiceClient({ framer: url, ontology: url, instructor: url, auditor: url }) }],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     applyHttpConventions(app);
     await app.listen(0, '127.0.0.1');
     await bus.start();
     base = await app.getUrl();
+    operator = bearer(await issueKey(app, 'acme', 'operator'));
+    viewer = bearer(await issueKey(app, 'acme', 'viewer'));
+    otherTenant = bearer(await issueKey(app, 'globex', 'admin'));
   });
   afterAll(async () => {
     await app.close();
@@ -152,7 +144,7 @@ describe('runs API: list, cancel, live events, compare', () => {
   }
 
   it('streams the state, then new progress, and ends with the completion; another tenant’s events never reach it', async () => {
-    const res = await fetch(`${base}/v1/runs/run-1/events`);
+    const res = await fetch(`${base}/v1/runs/run-1/events`, { headers: viewer });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const hub = app.get(RunEventHub);
@@ -190,14 +182,14 @@ describe('runs API: list, cancel, live events, compare', () => {
 
   it('a finished run gets its state and the stream ends; a client that goes away stops following', async () => {
     acmeRun = { ...acmeRun, state: 'cancelled' };
-    const res = await fetch(`${base}/v1/runs/run-1/events`);
+    const res = await fetch(`${base}/v1/runs/run-1/events`, { headers: viewer });
     const { messages } = await readEvents(res);
     expect(messages.map((m) => m.event)).toEqual(['state']);
     expect(messages[0]?.data).toMatchObject({ state: 'cancelled' });
 
     acmeRun = { ...acmeRun, state: 'running' };
     const controller = new AbortController();
-    const open = await fetch(`${base}/v1/runs/run-1/events`, { signal: controller.signal });
+    const open = await fetch(`${base}/v1/runs/run-1/events`, { headers: viewer, signal: controller.signal });
     expect(open.status).toBe(200);
     const hub = app.get(RunEventHub);
     expect(hub.followers).toBe(1);
@@ -207,23 +199,26 @@ describe('runs API: list, cancel, live events, compare', () => {
   });
 
   it("another tenant's run (or none) is a 404 problem before any event", async () => {
-    const res = await fetch(`${base}/v1/runs/run-1/events`, { headers: { 'x-test-caller': 'globex:admin' } });
+    const res = await fetch(`${base}/v1/runs/run-1/events`, { headers: otherTenant });
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(app.get(RunEventHub).followers).toBe(0);
-    expect((await fetch(`${base}/v1/runs/bad%20id/events`)).status).toBe(400);
+    expect((await fetch(`${base}/v1/runs/bad%20id/events`, { headers: viewer })).status).toBe(400);
+    expect((await fetch(`${base}/v1/runs/run-1/events`)).status).toBe(401);
   });
 
-  it('lists runs and cancels as the caller, forwarding the tenant from the credential', async () => {
-    const list = await fetch(`${base}/v1/contexts/ctx/runs`, { headers: { 'x-tenant-id': 'globex' } });
+  it('lists runs and cancels as the caller, forwarding the tenant from the credential; a viewer may not cancel', async () => {
+    const list = await fetch(`${base}/v1/contexts/ctx/runs`, { headers: { ...viewer, 'x-tenant-id': 'globex' } });
     expect(list.status).toBe(200);
     expect(await list.json()).toEqual({ runs: [acmeRun] });
-    const cancel = await fetch(`${base}/v1/runs/run-1/cancel`, { method: 'POST' });
+    const refused = await fetch(`${base}/v1/runs/run-1/cancel`, { method: 'POST', headers: viewer });
+    expect(refused.status).toBe(403);
+    const cancel = await fetch(`${base}/v1/runs/run-1/cancel`, { method: 'POST', headers: operator });
     expect(cancel.status).toBe(200);
     expect(await cancel.json()).toMatchObject({ state: 'cancelled' });
     expect(seen.map((s) => [s.method, s.url, s.tenant, s.body])).toEqual([
       ['GET', '/v1/contexts/ctx/runs', 'acme', undefined],
-      ['POST', '/v1/runs/run-1/cancel', 'acme', { by: 'key:acme-k1' }],
+      ['POST', '/v1/runs/run-1/cancel', 'acme', { by: expect.stringMatching(/^key:/) }],
     ]);
   });
 
@@ -231,7 +226,7 @@ describe('runs API: list, cancel, live events, compare', () => {
     const post = (body: unknown) =>
       fetch(`${base}/v1/contexts/ctx/compare`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...operator, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
     const both = await post({ runId: 'run-1', prompt: 'May I?', heldOutItemId: 'i-1' });
@@ -240,7 +235,7 @@ describe('runs API: list, cancel, live events, compare', () => {
     expect(seen).toEqual([]);
     const ok = await post({ runId: 'run-1', prompt: 'May I accept a gift?' });
     expect(ok.status).toBe(200);
-    const held = await fetch(`${base}/v1/contexts/ctx/datasets/ds-1/held-out?limit=5`);
+    const held = await fetch(`${base}/v1/contexts/ctx/datasets/ds-1/held-out?limit=5`, { headers: viewer });
     expect(held.status).toBe(200);
     expect(seen.map((s) => [s.method, s.url, s.body])).toEqual([
       ['POST', '/v1/contexts/ctx/compare', { runId: 'run-1', prompt: 'May I accept a gift?' }],
