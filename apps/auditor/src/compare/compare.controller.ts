@@ -16,11 +16,8 @@ import { AUDIT_SETTINGS, type AuditSettings } from '../audits/audit-settings';
 import { FRAMER_CLIENT, FramerAnswerError, type FramerClient } from '../audits/framer-client';
 import { AUDIT_PORTS, type AuditServicePorts } from '../audits/run-audit';
 
-const HeldOutQuery = z.object({
-  offset: z.coerce.number().int().min(0, 'must be at least 0').default(0),
-  limit: z.coerce.number().int().min(1, 'must be at least 1').max(1_000, 'must be at most 1000').default(200),
-});
-type HeldOutQuery = z.infer<typeof HeldOutQuery>;
+const Offset = z.coerce.number().int().min(0, 'must be at least 0').default(0);
+const Limit = z.coerce.number().int().min(1, 'must be at least 1').max(1_000, 'must be at most 1000').default(200);
 
 /** The framer's 404 (no such context or dataset version for the tenant) as this service's 404. */
 async function notFoundAs404<T>(read: Promise<T>): Promise<T> {
@@ -90,10 +87,11 @@ export class CompareController {
     @Tenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
     @Param('datasetVersionId', new ZodValidationPipe(Id, 'path parameter datasetVersionId')) datasetVersionId: string,
-    @Query(new ZodValidationPipe(HeldOutQuery, 'query')) query: HeldOutQuery,
+    @Query('offset', new ZodValidationPipe(Offset, 'query parameter offset')) offset: number,
+    @Query('limit', new ZodValidationPipe(Limit, 'query parameter limit')) limit: number,
   ): Promise<{ datasetVersionId: string; total: number; offset: number; items: HeldOutItem[] }> {
     const dataset = await notFoundAs404(this.framer.dataset(tenant, contextId, datasetVersionId));
     const items = await heldOutItems(this.ports.artifacts, dataset);
-    return { datasetVersionId, total: items.length, offset: query.offset, items: items.slice(query.offset, query.offset + query.limit) };
+    return { datasetVersionId, total: items.length, offset, items: items.slice(offset, offset + limit) };
   }
 }

@@ -5,6 +5,7 @@ import { buildCloudEvent, type EventData, type Topic } from '@studio/contracts';
 import { InProcessEventBus } from '@studio/inproc';
 import { EVENT_BUS } from '@studio/nest';
 import { bearer, issueKey, memoryKeysModule } from '../auth/testing';
+import { setUpOpenApi } from '../gateway.service';
 import { applyHttpConventions } from '../http/problem-details';
 import { ServiceClient } from '../upstream/service-client';
 import { RunEventHub, liveFeedGroupId } from './run-event-hub';
@@ -83,6 +84,7 @@ describe('runs API: list, cancel, live events, compare', () => {
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     applyHttpConventions(app);
+    setUpOpenApi(app);
     await app.listen(0, '127.0.0.1');
     await bus.start();
     base = await app.getUrl();
@@ -241,6 +243,25 @@ describe('runs API: list, cancel, live events, compare', () => {
       ['POST', '/v1/contexts/ctx/compare', { runId: 'run-1', prompt: 'May I accept a gift?' }],
       ['GET', '/v1/contexts/ctx/datasets/ds-1/held-out?limit=5', undefined],
     ]);
+  });
+
+  it('documents its operations in the OpenAPI document', async () => {
+    const doc = (await (await fetch(`${base}/docs-json`)).json()) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          { requestBody?: unknown; parameters?: { name: string }[]; responses: Record<string, { content?: Record<string, unknown> }> }
+        >
+      >;
+    };
+    expect(Object.keys(doc.paths['/v1/runs/{runId}/events'] ?? {})).toEqual(['get']);
+    expect(Object.keys(doc.paths['/v1/runs/{runId}/events']?.['get']?.responses['200']?.content ?? {})).toEqual(['text/event-stream']);
+    expect(doc.paths['/v1/runs/{runId}/cancel']?.['post']).toBeDefined();
+    expect(doc.paths['/v1/contexts/{contextId}/runs']?.['get']).toBeDefined();
+    expect(doc.paths['/v1/contexts/{contextId}/compare']?.['post']?.requestBody).toBeDefined();
+    const heldOut = doc.paths['/v1/contexts/{contextId}/datasets/{datasetVersionId}/held-out']?.['get'];
+    expect(heldOut?.parameters?.map((p) => p.name).sort()).toEqual(['contextId', 'datasetVersionId', 'limit', 'offset']);
   });
 
   it('names a consumer group per gateway process', () => {
