@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Inject, Logger, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Logger, Param, Post, Res } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import {
@@ -25,11 +25,9 @@ export interface RunEventsSettings {
   resyncMs: number;
 }
 
-/** The parts of Node's request and response a live stream uses. */
-interface StreamRequest {
-  on(event: 'close', listener: () => void): unknown;
-}
+/** The parts of Node's response a live stream uses ('close': the client went away, or the stream ended). */
 interface StreamResponse {
+  on(event: 'close', listener: () => void): unknown;
   writeHead(status: number, headers: Record<string, string>): unknown;
   flushHeaders(): void;
   write(chunk: string): boolean;
@@ -120,7 +118,6 @@ export class RunsLiveController {
   async events(
     @CallerTenant() tenant: string,
     @Param('runId', new ZodValidationPipe(Id, 'path parameter runId')) runId: string,
-    @Req() req: StreamRequest,
     @Res() res: StreamResponse,
   ): Promise<void> {
     const stream = new RunStreamState(runId);
@@ -157,7 +154,7 @@ export class RunsLiveController {
     });
     res.flushHeaders();
     open = true;
-    req.on('close', close);
+    res.on('close', close);
     write(stream.state(first));
     if (!open) return;
     timers.push(
