@@ -7,6 +7,7 @@ import {
   TRAINING_RUN_CANCELLED_V1,
   TRAINING_RUN_COMPLETED_V1,
   TRAINING_RUN_FAILED_V1,
+  TRAINING_RUN_PROGRESS_V1,
   TRAIN_JOB,
   type CloudEvent,
   type Topic,
@@ -124,7 +125,8 @@ describeWithServers(
       expect(foreign.error).toMatch(/not found/);
 
       const began = Date.now();
-      const read = await follow(runId, { timeoutMs: 180_000 });
+      const receivedAt = new Map<string, number>();
+      const read = await follow(runId, { timeoutMs: 180_000, onMessage: (m) => void receivedAt.set(m.id, Date.now()) });
       expect(read.status).toBe(200);
       expect(read.closed).toBe(true);
       const names = read.messages.map((m) => m.event);
@@ -139,8 +141,16 @@ describeWithServers(
       expect(steps.at(-1)?.data).toMatchObject({ runId, totalSteps: 12, loss: expect.any(Number), etaS: expect.any(Number) });
       const completed = read.messages.at(-1)?.data as { runId: string; adapterId: string };
       expect(completed).toMatchObject({ runId, adapterId: expect.any(String) });
+      // Delay from the instructor publishing an event to the client reading it (the observer has each event's time).
+      const published = new Map(stack.events(TRAINING_RUN_PROGRESS_V1).map((e) => [e.id, Date.parse(e.time)]));
+      const delays = steps
+        .map((m) => (receivedAt.get(m.id) ?? NaN) - (published.get(m.id) ?? NaN))
+        .filter((d) => Number.isFinite(d))
+        .sort((a, b) => a - b);
+      expect(delays.length).toBe(steps.length);
       console.info(
-        `[runs e2e] live stream: ${read.messages.length} messages (${steps.length} step events), ${read.comments} heartbeats, ${((Date.now() - began) / 1000).toFixed(1)} s`,
+        `[runs e2e] live stream: ${read.messages.length} messages (${steps.length} step events), ${read.comments} heartbeats, ${((Date.now() - began) / 1000).toFixed(1)} s; ` +
+          `event published → read by the client: p50 ${delays[Math.floor(delays.length / 2)]} ms, max ${delays.at(-1)} ms`,
       );
 
       // A late subscriber gets the finished run's state, and the stream ends at once.
@@ -161,11 +171,15 @@ describeWithServers(
       expect(refused.status).toBe(403);
       let cancelAnswer: { status: number; body: Json } | null = null;
       let cancelledAtStep = 0;
+      let cancelSentAt = 0;
+      let cancelledEventAt = 0;
       const read = await follow(runId, {
         timeoutMs: 180_000,
         onMessage: async (m) => {
+          if (m.event === 'cancelled') cancelledEventAt = Date.now();
           if (cancelAnswer || m.event !== 'progress' || (m.data as { phase: string }).phase !== 'step') return;
           cancelledAtStep = step(m);
+          cancelSentAt = Date.now();
           cancelAnswer = await stack.call(
             'POST',
             `/v1/runs/${runId}/cancel`,
@@ -198,6 +212,9 @@ describeWithServers(
         );
         expect(job.failedReason).toBe(`run ${runId} was cancelled`);
         expect(job.attemptsMade).toBe(1);
+        console.info(
+          `[runs e2e] cancel: the cancelled event reached the stream ${cancelledEventAt - cancelSentAt} ms after the request; the worker had stopped the job within ${Date.now() - cancelSentAt} ms`,
+        );
       } finally {
         await queue.close();
       }
