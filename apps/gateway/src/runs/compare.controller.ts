@@ -1,5 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ContextId, Id } from '@studio/contracts';
 import { ZodValidationPipe } from '@studio/nest';
@@ -9,9 +8,8 @@ import { CallerTenant, Requires } from '../auth/principal';
 import { RateLimit } from '../auth/rate-limit';
 import { ProblemDetails } from '../http/problem-details';
 import { openApi } from '../upstream/api-schemas';
-import type { HttpResponse } from '../upstream/service-client';
+import { ServiceClient, type HttpResponse } from '../upstream/service-client';
 import { send } from './runs.controller';
-import { upstreamOf } from './runs-live.controller';
 
 /** `offset` and `limit` of GET /v1/contexts/{contextId}/datasets/{datasetVersionId}/held-out (the auditor checks their range). */
 const WholeNumber = z.string().regex(/^\d+$/, 'must be a whole number').optional();
@@ -23,7 +21,7 @@ const COMPARE_TIMEOUT_MS = 300_000;
 @ApiTags('compare')
 @Controller('v1')
 export class CompareController {
-  constructor(private readonly moduleRef: ModuleRef) {}
+  constructor(@Inject(ServiceClient) private readonly upstream: ServiceClient) {}
 
   @Post('contexts/:contextId/compare')
   @HttpCode(200)
@@ -49,7 +47,7 @@ export class CompareController {
   ): Promise<unknown> {
     return send(
       res,
-      await upstreamOf(this.moduleRef).forward('auditor', {
+      await this.upstream.forward('auditor', {
         method: 'POST',
         path: `/v1/contexts/${encodeURIComponent(contextId)}/compare`,
         tenant,
@@ -82,7 +80,7 @@ export class CompareController {
   ): Promise<unknown> {
     return send(
       res,
-      await upstreamOf(this.moduleRef).forward('auditor', {
+      await this.upstream.forward('auditor', {
         method: 'GET',
         path: `/v1/contexts/${encodeURIComponent(contextId)}/datasets/${encodeURIComponent(datasetVersionId)}/held-out`,
         tenant,

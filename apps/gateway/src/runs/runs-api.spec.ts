@@ -79,8 +79,14 @@ describe('runs API: list, cancel, live events, compare', () => {
     );
     bus = new InProcessEventBus();
     const moduleRef = await Test.createTestingModule({
-      imports: [TestBusModule.with(bus), memoryKeysModule(), RunsApiModule.forRoot({ heartbeatMs: 100, resyncMs: 60_000 })],
-      providers: [{ provide: ServiceClient, useValue: new ServiceClient({ framer: url, ontology: url, instructor: url, auditor: url }) }],
+      imports: [
+        TestBusModule.with(bus),
+        memoryKeysModule(),
+        RunsApiModule.forRoot(
+          { heartbeatMs: 100, resyncMs: 60_000 },
+          new ServiceClient({ framer: url, ontology: url, instructor: url, auditor: url }),
+        ),
+      ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     applyHttpConventions(app);

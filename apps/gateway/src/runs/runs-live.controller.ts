@@ -1,5 +1,4 @@
 import { Controller, Get, HttpCode, Inject, Logger, Param, Post, Res } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import {
   ContextId,
@@ -35,11 +34,6 @@ interface StreamResponse {
   readonly writableEnded: boolean;
 }
 
-/** The gateway's ServiceClient (provided by GatewayModule), looked up once the application is built. */
-export function upstreamOf(moduleRef: ModuleRef): ServiceClient {
-  return moduleRef.get(ServiceClient, { strict: false });
-}
-
 /** A context's runs, cancelling a run, and a run's live progress. */
 @ApiTags('training and audits')
 @Controller('v1')
@@ -47,7 +41,7 @@ export class RunsLiveController {
   private readonly logger = new Logger(RunsLiveController.name);
 
   constructor(
-    private readonly moduleRef: ModuleRef,
+    @Inject(ServiceClient) private readonly upstream: ServiceClient,
     private readonly hub: RunEventHub,
     @Inject(RUN_EVENTS_SETTINGS) private readonly settings: RunEventsSettings,
   ) {}
@@ -67,7 +61,7 @@ export class RunsLiveController {
   ): Promise<unknown> {
     return send(
       res,
-      await upstreamOf(this.moduleRef).forward('instructor', {
+      await this.upstream.forward('instructor', {
         method: 'GET',
         path: `/v1/contexts/${encodeURIComponent(contextId)}/runs`,
         tenant,
@@ -93,7 +87,7 @@ export class RunsLiveController {
   ): Promise<unknown> {
     return send(
       res,
-      await upstreamOf(this.moduleRef).forward('instructor', {
+      await this.upstream.forward('instructor', {
         method: 'POST',
         path: `/v1/runs/${encodeURIComponent(runId)}/cancel`,
         tenant: caller.tenant,
@@ -171,7 +165,7 @@ export class RunsLiveController {
   }
 
   private async readRun(tenant: string, runId: string): Promise<RunSnapshot> {
-    const answer = await upstreamOf(this.moduleRef).forward('instructor', {
+    const answer = await this.upstream.forward('instructor', {
       method: 'GET',
       path: `/v1/runs/${encodeURIComponent(runId)}`,
       tenant,
