@@ -16,4 +16,5 @@ export * from './lib/records';
 export * from './lib/review';
 export * from './lib/synthesize';
 export * from './lib/train';
+export * from './lib/compare';
 export * from './lib/grounded-chat';
