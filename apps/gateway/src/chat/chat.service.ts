@@ -38,9 +38,6 @@ export interface PreparedChat {
   retrieveMs: number;
 }
 
-/** A citation as the API answers it (and as a stored conversation keeps it, without the text and score). */
-export type ApiCitation = ChatCitation;
-
 function textOf(content: ChatCompletionRequest['messages'][number]['content']): string {
   return typeof content === 'string' ? content : content.map((p) => p.text).join('');
 }
