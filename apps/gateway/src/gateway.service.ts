@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { EventBusModule, kafkaEventBusOptions, MongoModule, RedisModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import { databaseModule, publisherEventBusModule, RedisModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
 import { GATEWAY_NAME, GATEWAY_PORT, GatewayEnv } from './config';
 import { ContextsController } from './contexts/contexts.controller';
 import { DocumentsController } from './documents/documents.controller';
@@ -21,22 +21,13 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        EventBusModule.forRoot(
-          kafkaEventBusOptions(
-            {
-              service: GATEWAY_NAME,
-              brokers: config.KAFKA_BROKERS,
-              groupId: config.KAFKA_GROUP_ID,
-              topicPrefix: config.KAFKA_TOPIC_PREFIX,
-            },
-            'module',
-          ),
-        ),
-        MongoModule.forRoot({ url: config.MONGO_URL, dbName: config.MONGO_DB }),
-        RedisModule.forRoot({ url: config.REDIS_URL }),
+        publisherEventBusModule(GATEWAY_NAME, config),
+        databaseModule(GATEWAY_NAME, config),
+        // The embedded profile has no Redis: its rate-limit windows are counted in memory.
+        ...(config.STUDIO_PROFILE === 'distributed' ? [RedisModule.forRoot({ url: config.REDIS_URL })] : []),
         KeysModule.forRoot({
           adminApiKey: config.ADMIN_API_KEY ?? null,
-          storage: 'servers',
+          storage: config.STUDIO_PROFILE === 'distributed' ? 'servers' : 'memory',
           rateLimitNamespace: config.KAFKA_TOPIC_PREFIX,
           rateLimits: {
             chat: config.RATE_LIMIT_CHAT_PER_MINUTE,

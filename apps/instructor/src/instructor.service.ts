@@ -1,14 +1,15 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { FileArtifactStore } from '@studio/artifacts';
-import { BullMqJobQueue } from '@studio/bullmq';
 import {
   EVENT_BUS,
   EventBusServer,
   eventServiceModules,
+  JOB_PLATFORM,
+  JobsModule,
+  type JobPlatform,
   repositoryProvider,
   providePublishing,
   PUBLISHING,
-  RedisModule,
   TENANT_DATA_ERASER,
   TenantDataController,
   type TenantDataEraser,
@@ -26,7 +27,7 @@ import {
   type AdapterRecord,
   type TrainingRunRecord,
 } from '@studio/pipeline';
-import type { Entity, Repository } from '@studio/ports';
+import type { Entity, JobQueue, Repository } from '@studio/ports';
 import { INSTRUCTOR_NAME, INSTRUCTOR_PORT, InstructorEnv } from './config';
 import { DatasetsHandler } from './datasets/datasets.handler';
 import {
@@ -44,7 +45,7 @@ export type InstructorConfig = ServiceConfig<typeof InstructorEnv>;
 
 @Injectable()
 class TrainingQueueCloser implements OnApplicationShutdown {
-  constructor(@Inject(TRAINING_QUEUE) private readonly queue: BullMqJobQueue) {}
+  constructor(@Inject(TRAINING_QUEUE) private readonly queue: JobQueue) {}
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
   }
@@ -52,14 +53,15 @@ class TrainingQueueCloser implements OnApplicationShutdown {
 
 /**
  * The instructor: wiring of the pipeline's training use cases — runs requested over HTTP onto
- * the BullMQ `training` queue, and a TrainingRunTracker fed by that queue's events.
+ * the `training` queue (BullMQ, or in-process on the embedded profile), and a TrainingRunTracker
+ * fed by that queue's events.
  */
 @Module({})
 export class InstructorModule {
   static forRoot(config: InstructorConfig): DynamicModule {
     return {
       module: InstructorModule,
-      imports: [...eventServiceModules(INSTRUCTOR_NAME, config), RedisModule.forRoot({ url: config.REDIS_URL })],
+      imports: [...eventServiceModules(INSTRUCTOR_NAME, config), JobsModule.forRoot(config)],
       controllers: [DatasetsHandler, RunsController, TenantDataController],
       providers: [
         ...providePublishing(`/studio/${INSTRUCTOR_NAME}`),
@@ -67,7 +69,7 @@ export class InstructorModule {
         repositoryProvider(CLAUSE_INDEXES_REPOSITORY, CLAUSE_INDEXES),
         repositoryProvider(RUNS_REPOSITORY, TRAINING_RUNS),
         repositoryProvider(ADAPTERS_REPOSITORY, ADAPTERS),
-        { provide: TRAINING_QUEUE, useFactory: () => new BullMqJobQueue({ redisUrl: config.REDIS_URL }) },
+        { provide: TRAINING_QUEUE, inject: [JOB_PLATFORM], useFactory: (jobs: JobPlatform) => jobs.queue() },
         TrainingQueueCloser,
         { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
         {
@@ -76,7 +78,7 @@ export class InstructorModule {
           useFactory: (publishing: Publishing, runs: Repository<TrainingRunRecord>, adapters: Repository<AdapterRecord>) =>
             new TrainingRunTracker({ ...publishing, repos: { runs, adapters } }),
         },
-        { provide: TRAINING_EVENTS_OPTIONS, useValue: { redisUrl: config.REDIS_URL, consumer: config.KAFKA_GROUP_ID } },
+        { provide: TRAINING_EVENTS_OPTIONS, useValue: { consumer: config.KAFKA_GROUP_ID } },
         TrainingJobEvents,
         {
           provide: TENANT_DATA_ERASER,
