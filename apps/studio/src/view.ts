@@ -47,7 +47,8 @@ and the web app) and the framer, ontology, instructor, auditor and reward-model 
 in-process adapters (event bus, job queues, vector index, SQLite databases) — no Kafka, MongoDB,
 Redis or Qdrant — with the model runtime as a child process (\`studio-runtime serve\`) and
 training jobs run by \`studio-runtime train\`. Prints the URL and a freshly minted admin API key;
-Ctrl-C stops everything.
+Ctrl-C stops everything. The services' own settings (e.g. RATE_LIMIT_RUNS_PER_MINUTE,
+AUDIT_MAX_ITEMS, MAX_DOCUMENT_BYTES) are read from the environment as usual.
 
 What survives a restart (under --data-dir): contexts, documents, clauses, datasets, runs, adapters
 and audits (one SQLite file per service), the clause index, and the artifacts. What lives only as
@@ -126,6 +127,14 @@ export interface RunningStudio {
   stop(): Promise<void>;
 }
 
+/** How long the job workers let a running job finish at shutdown before aborting it (as the services' own workers). */
+const JOB_GRACE_MS = 5_000;
+
+async function closeApp(app: INestApplication): Promise<void> {
+  app.get(HealthRegistry).markShuttingDown();
+  await app.close().catch(() => undefined);
+}
+
 interface StartedService {
   name: string;
   app: INestApplication;
@@ -178,12 +187,17 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
 
   const stop = async (): Promise<void> => {
     // The gateway first (no new requests), then the services in reverse order, the worker, the runtime.
-    for (const service of started.reverse()) {
-      service.app.get(HealthRegistry).markShuttingDown();
-      await service.app.close().catch(() => undefined);
-    }
+    const services = started.reverse();
     started.length = 0;
+    const gateway = services[0]?.name === gatewayService.name ? services.shift() : undefined;
+    if (gateway) await closeApp(gateway.app);
+    // A job still running when its worker's grace period (5 s) ends has its signal aborted; an audit
+    // waits on the model server, so the server stops then, and the job ends (back to its queue, which
+    // lives in memory: not resumed after a restart).
+    const serverStop = setTimeout(() => void runtime?.stop(), JOB_GRACE_MS + 1_000);
+    for (const service of services) await closeApp(service.app);
     await worker?.stop().catch(() => undefined);
+    clearTimeout(serverStop);
     await runtime?.stop().catch(() => undefined);
     await platform.close();
   };
@@ -195,7 +209,8 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
       logFile: join(dataDir, 'logs', 'runtime-server.log'),
       ...(io.env ? { env: io.env } : {}),
     });
-    const common = embeddedEnv(dataDir, args.logLevel, randomBytes(32).toString('base64url'));
+    // The services' other settings (RATE_LIMIT_*, AUDIT_*, MAX_DOCUMENT_BYTES...) may come from the environment.
+    const common = { ...(io.env ?? process.env), ...embeddedEnv(dataDir, args.logLevel, randomBytes(32).toString('base64url')) };
     const port = async () => String(await freePort());
     const framer = await startService(framerService, {
       ...common,
@@ -213,7 +228,7 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
     const url = (name: string) => started.find((s) => s.name === name)?.url ?? '';
 
     // What the model runtime's `worker` does on BullMQ: the training jobs the instructor queues.
-    worker = new InProcessJobWorker(platform.jobs, { jobs: [TRAIN_JOB], shutdownGraceMs: 5_000 });
+    worker = new InProcessJobWorker(platform.jobs, { jobs: [TRAIN_JOB], shutdownGraceMs: JOB_GRACE_MS });
     worker.handle(TRAIN_JOB, runtimeTrainHandler(new SubprocessTrainer({ executable, ...(io.env ? { env: io.env } : {}) })));
     await worker.start();
 
