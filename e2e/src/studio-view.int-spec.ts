@@ -146,6 +146,9 @@ describe('studio view (the studio in one process, embedded profile)', () => {
     const log = await call(first, 'GET', '/audit-log');
     expect(log.status).toBe(200);
     expect(JSON.stringify(log.body)).toContain('studio view (local admin)');
+    const viewer = await call(first, 'POST', '/keys', { name: 'dashboard', role: 'viewer' });
+    expect(viewer.status).toBe(201);
+    const viewerKey = String(viewer.body['key']);
 
     // A context and the example policy: framed by the in-process framer, indexed by the ontology.
     const context = await call(first, 'POST', '/contexts', { id: 'northwind', name: 'Northwind Dynamics' });
@@ -208,11 +211,19 @@ describe('studio view (the studio in one process, embedded profile)', () => {
     expect(first.output()).toMatch(/SIGINT: stopping the studio…\s+stopped/);
     studio = null;
 
-    // Started again on the same folder: the data is there; the old key is not (keys live as long as the process).
+    // Started again on the same folder: the data and the keys are there; the admin key printed before is revoked.
     studio = await startStudio(dataDir);
     const second = studio;
     expect(second.key).not.toBe(first.key);
-    expect((await call(second, 'GET', '/me', undefined, first.key)).status).toBe(401);
+    const oldAdmin = await call(second, 'GET', '/me', undefined, first.key);
+    expect(oldAdmin.status).toBe(401);
+    expect(JSON.stringify(oldAdmin.body)).toContain('revoked');
+    expect((await call(second, 'GET', '/me', undefined, viewerKey)).body).toMatchObject({ role: 'viewer', name: 'dashboard' });
+    const entries = (await call(second, 'GET', '/audit-log?limit=50')).body['entries'] as { action: string; target: string }[];
+    const firstKeyId = /^sk-studio-([0-9a-f]{16})_/.exec(first.key)?.[1];
+    expect(entries.map((e) => `${e.action} ${e.target}`)).toEqual(
+      expect.arrayContaining([`key.revoked key:${firstKeyId}`, `key.created key:${firstKeyId}`]),
+    );
     const again = await call(second, 'GET', `/contexts/northwind/documents/${documentId}/versions`);
     expect(again.status).toBe(200);
     expect((again.body['versions'] as Version[])[0]).toMatchObject({ status: 'framed', clauseCount: framed.clauseCount });

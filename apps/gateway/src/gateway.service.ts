@@ -27,7 +27,7 @@ export class GatewayModule {
         ...(config.STUDIO_PROFILE === 'distributed' ? [RedisModule.forRoot({ url: config.REDIS_URL })] : []),
         KeysModule.forRoot({
           adminApiKey: config.ADMIN_API_KEY ?? null,
-          storage: config.STUDIO_PROFILE === 'distributed' ? 'servers' : 'memory',
+          storage: config.STUDIO_PROFILE === 'distributed' ? 'servers' : 'embedded',
           rateLimitNamespace: config.KAFKA_TOPIC_PREFIX,
           rateLimits: {
             chat: config.RATE_LIMIT_CHAT_PER_MINUTE,

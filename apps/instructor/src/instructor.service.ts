@@ -6,6 +6,7 @@ import {
   eventServiceModules,
   JOB_PLATFORM,
   JobsModule,
+  RedisModule,
   type JobPlatform,
   repositoryProvider,
   providePublishing,
@@ -61,7 +62,12 @@ export class InstructorModule {
   static forRoot(config: InstructorConfig): DynamicModule {
     return {
       module: InstructorModule,
-      imports: [...eventServiceModules(INSTRUCTOR_NAME, config), JobsModule.forRoot(config)],
+      imports: [
+        ...eventServiceModules(INSTRUCTOR_NAME, config),
+        JobsModule.forRoot(config),
+        // The `redis` readiness check of the training queue's server (the embedded profile has none).
+        ...(config.STUDIO_PROFILE === 'distributed' ? [RedisModule.forRoot({ url: config.REDIS_URL })] : []),
+      ],
       controllers: [DatasetsHandler, RunsController, TenantDataController],
       providers: [
         ...providePublishing(`/studio/${INSTRUCTOR_NAME}`),

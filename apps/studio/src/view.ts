@@ -21,7 +21,7 @@ import { z } from 'zod';
 /* eslint-disable @nx/enforce-module-boundaries */
 import { auditorService } from '../../auditor/src/auditor.service';
 import { framerService } from '../../framer/src/framer.service';
-import { ApiKeyService } from '../../gateway/src/auth/api-key.service';
+import { ApiKeyService, type CreatedKey } from '../../gateway/src/auth/api-key.service';
 import { gatewayService } from '../../gateway/src/gateway.service';
 import { instructorService } from '../../instructor/src/instructor.service';
 import { ontologyService } from '../../ontology/src/ontology.service';
@@ -51,9 +51,10 @@ Ctrl-C stops everything. The services' own settings (e.g. RATE_LIMIT_RUNS_PER_MI
 AUDIT_MAX_ITEMS, MAX_DOCUMENT_BYTES) are read from the environment as usual.
 
 What survives a restart (under --data-dir): contexts, documents, clauses, datasets, runs, adapters
-and audits (one SQLite file per service), the clause index, and the artifacts. What lives only as
-long as the process: API keys (a new admin key is minted at each start), the gateway's audit log
-and rate-limit windows, and queued jobs (a training run interrupted by Ctrl-C is not resumed).
+and audits (one SQLite file per service), the clause index, the artifacts, API keys and the audit
+log. A new admin key is minted at each start (the one printed before is revoked; keys made through
+the keys API stay). What lives only as long as the process: rate-limit windows and queued jobs (a
+training run or audit interrupted by Ctrl-C is not resumed: request it again).
 
 options:
   --port <n>            the gateway's port (default: ${VIEW_DEFAULTS.port}; 0: any free port)
@@ -245,9 +246,7 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
       ...(existsSync(join(webDist, 'index.html')) ? { WEB_DIST: webDist } : {}),
     });
     started.push(gateway);
-    const created = await gateway.app
-      .get(ApiKeyService)
-      .create(args.tenant, { name: 'studio view (local admin)', role: 'admin' }, 'platform-admin');
+    const created = await localAdminKey(gateway.app.get(ApiKeyService), args.tenant);
     const publicUrl = gateway.url.replace('//0.0.0.0:', '//127.0.0.1:');
     const webApp = await servesWebApp(publicUrl);
     io.stdout.write(
@@ -258,7 +257,7 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
         `  web app:   ${webApp ? `${publicUrl}/` : 'not built (build apps/web, then start again)'}`,
         `  API:       ${publicUrl}/v1   (OpenAPI: ${publicUrl}/docs)`,
         `  admin key: ${created.key}`,
-        `             tenant ${created.tenant}, role admin; valid while this process runs`,
+        `             tenant ${created.tenant}, role admin; revoked at the next start`,
         `  model:     ${args.model}, served at ${runtime.baseUrl}`,
         `  data:      ${dataDir}`,
         '',
@@ -271,6 +270,22 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
     await stop();
     throw error;
   }
+}
+
+const LOCAL_ADMIN_KEY_NAME = 'studio view (local admin)';
+
+/**
+ * A fresh admin key of the tenant, through the gateway's own key service (recorded in its audit
+ * log); the one minted at an earlier start is revoked by it, so only the printed key is the
+ * local admin's. Keys made through the keys API are left as they are.
+ */
+async function localAdminKey(keys: ApiKeyService, tenant: string): Promise<CreatedKey> {
+  const created = await keys.create(tenant, { name: LOCAL_ADMIN_KEY_NAME, role: 'admin' }, 'platform-admin');
+  const principal = await keys.authenticate(created.key);
+  if (!principal) throw new Error('the minted admin key does not authenticate');
+  for (const key of await keys.list(tenant))
+    if (key.name === LOCAL_ADMIN_KEY_NAME && key.revokedAt === null && key.id !== created.id) await keys.revoke(tenant, key.id, principal);
+  return created;
 }
 
 /** Whether the gateway answers `/` with the web app's HTML. */

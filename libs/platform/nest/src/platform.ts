@@ -104,7 +104,8 @@ export function mongoRepositorySource(database: MongoDatabase): RepositorySource
   };
 }
 
-const EMBEDDED_STORE = Symbol('EMBEDDED_STORE');
+/** The service's SqliteStore on the embedded profile (for stores that are not repositories: the gateway's keys). */
+export const EMBEDDED_STORE = Symbol('EMBEDDED_STORE');
 
 @Injectable()
 class EmbeddedStoreCloser implements OnApplicationShutdown {
