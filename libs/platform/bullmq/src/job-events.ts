@@ -1,6 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobName, JobPayload } from '@studio/contracts';
+import type { JobName } from '@studio/contracts';
 import { parseJobPayload, queueOf, type EventJob, type JobEventHandlers, type JobEventsListener } from '@studio/ports';
 import { producerConnection, silentLogger, workerConnection, type JobLogger } from './connection';
 
