@@ -160,9 +160,18 @@ export function embeddedEnv(dataDir: string, logLevel: string, serviceToken: str
   };
 }
 
-async function startService<S extends EnvSchema>(definition: ServiceDefinition<S>, env: Env): Promise<StartedService> {
+/**
+ * Creates and starts one service. Every application of the process logs through one logger:
+ * Nest's static Logger (used by the services' classes) is process-wide and would otherwise name
+ * the last application created on every line.
+ */
+async function startService<S extends EnvSchema>(
+  definition: ServiceDefinition<S>,
+  env: Env,
+  logger: ServiceLogger,
+): Promise<StartedService> {
   const config = loadServiceConfig(definition, env);
-  const app = await createServiceApp(definition, config, new ServiceLogger(definition.name, config.LOG_LEVEL));
+  const app = await createServiceApp(definition, config, logger);
   try {
     const url = await startServiceApp(app, config);
     return { name: definition.name, app, url };
@@ -213,19 +222,24 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
     // The services' other settings (RATE_LIMIT_*, AUDIT_*, MAX_DOCUMENT_BYTES...) may come from the environment.
     const common = { ...(io.env ?? process.env), ...embeddedEnv(dataDir, args.logLevel, randomBytes(32).toString('base64url')) };
     const port = async () => String(await freePort());
-    const framer = await startService(framerService, {
-      ...common,
-      PORT: await port(),
-      TEACHER_BASE_URL: runtime.baseUrl,
-      TEACHER_MODEL: args.model,
-    });
-    started.push(framer);
-    started.push(await startService(ontologyService, { ...common, PORT: await port(), LLM_BASE_URL: runtime.baseUrl }));
-    started.push(await startService(instructorService, { ...common, PORT: await port() }));
-    started.push(
-      await startService(auditorService, { ...common, PORT: await port(), LLM_BASE_URL: runtime.baseUrl, FRAMER_URL: framer.url }),
+    const logger = new ServiceLogger('studio-view', args.logLevel);
+    const framer = await startService(
+      framerService,
+      {
+        ...common,
+        PORT: await port(),
+        TEACHER_BASE_URL: runtime.baseUrl,
+        TEACHER_MODEL: args.model,
+      },
+      logger,
     );
-    started.push(await startService(rewardModelService, { ...common, PORT: await port() }));
+    started.push(framer);
+    started.push(await startService(ontologyService, { ...common, PORT: await port(), LLM_BASE_URL: runtime.baseUrl }, logger));
+    started.push(await startService(instructorService, { ...common, PORT: await port() }, logger));
+    started.push(
+      await startService(auditorService, { ...common, PORT: await port(), LLM_BASE_URL: runtime.baseUrl, FRAMER_URL: framer.url }, logger),
+    );
+    started.push(await startService(rewardModelService, { ...common, PORT: await port() }, logger));
     const url = (name: string) => started.find((s) => s.name === name)?.url ?? '';
 
     // What the model runtime's `worker` does on BullMQ: the training jobs the instructor queues.
@@ -234,17 +248,21 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
     await worker.start();
 
     const webDist = join(io.root, 'apps', 'web', 'dist');
-    const gateway = await startService(gatewayService, {
-      ...common,
-      HOST: args.host,
-      PORT: String(args.port === 0 ? await freePort() : args.port),
-      FRAMER_URL: url('framer'),
-      ONTOLOGY_URL: url('ontology'),
-      INSTRUCTOR_URL: url('instructor'),
-      AUDITOR_URL: url('auditor'),
-      // The web app, served by the gateway at / when built (WEB_DIST, as the distributed gateway serves it).
-      ...(existsSync(join(webDist, 'index.html')) ? { WEB_DIST: webDist } : {}),
-    });
+    const gateway = await startService(
+      gatewayService,
+      {
+        ...common,
+        HOST: args.host,
+        PORT: String(args.port === 0 ? await freePort() : args.port),
+        FRAMER_URL: url('framer'),
+        ONTOLOGY_URL: url('ontology'),
+        INSTRUCTOR_URL: url('instructor'),
+        AUDITOR_URL: url('auditor'),
+        // The web app, served by the gateway at / when built (WEB_DIST, as the distributed gateway serves it).
+        ...(existsSync(join(webDist, 'index.html')) ? { WEB_DIST: webDist } : {}),
+      },
+      logger,
+    );
     started.push(gateway);
     const created = await localAdminKey(gateway.app.get(ApiKeyService), args.tenant);
     const publicUrl = gateway.url.replace('//0.0.0.0:', '//127.0.0.1:');
