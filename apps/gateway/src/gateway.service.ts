@@ -1,27 +1,38 @@
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { databaseModule, publisherEventBusModule, RedisModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import { applicationEventBusModule, databaseModule, RedisModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
 import { GATEWAY_NAME, GATEWAY_PORT, GatewayEnv } from './config';
 import { ContextsController } from './contexts/contexts.controller';
+import { DataModule } from './data/data.module';
 import { DocumentsController } from './documents/documents.controller';
 import { applyHttpConventions } from './http/problem-details';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
+import { RunsApiModule } from './runs/runs-api.module';
+import { liveFeedGroupId } from './runs/run-event-hub';
 import { ServiceClient } from './upstream/service-client';
 import { AdminController } from './admin/admin.controller';
 import { KeysModule } from './auth/keys.module';
+import { OidcModule } from './oidc/oidc.module';
 
 export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
+    const upstream = new ServiceClient({
+      framer: config.FRAMER_URL,
+      ontology: config.ONTOLOGY_URL,
+      instructor: config.INSTRUCTOR_URL,
+      auditor: config.AUDITOR_URL,
+    });
     const limits: GatewayLimits = { maxDocumentBytes: config.MAX_DOCUMENT_BYTES, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS };
     return {
       module: GatewayModule,
       imports: [
-        publisherEventBusModule(GATEWAY_NAME, config),
+        // Each replica reads every training event for the live run streams of its own clients, from now on.
+        applicationEventBusModule(GATEWAY_NAME, config, { groupId: liveFeedGroupId(config.KAFKA_GROUP_ID), fromBeginning: false }),
         databaseModule(GATEWAY_NAME, config),
         // The embedded profile has no Redis: its rate-limit windows are counted in memory.
         ...(config.STUDIO_PROFILE === 'distributed' ? [RedisModule.forRoot({ url: config.REDIS_URL })] : []),
@@ -35,19 +46,14 @@ export class GatewayModule {
             runs: config.RATE_LIMIT_RUNS_PER_MINUTE,
           },
         }),
+        OidcModule.forRoot(config),
+        DataModule.forRoot(upstream),
+        RunsApiModule.forRoot({ heartbeatMs: config.RUN_EVENTS_HEARTBEAT_MS, resyncMs: config.RUN_EVENTS_RESYNC_MS }, upstream),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [
         { provide: GATEWAY_LIMITS, useValue: limits },
-        {
-          provide: ServiceClient,
-          useValue: new ServiceClient({
-            framer: config.FRAMER_URL,
-            ontology: config.ONTOLOGY_URL,
-            instructor: config.INSTRUCTOR_URL,
-            auditor: config.AUDITOR_URL,
-          }),
-        },
+        { provide: ServiceClient, useValue: upstream },
       ],
     };
   }

@@ -306,3 +306,18 @@ describe('InProcessBroker', () => {
     await Promise.all([a.stop(), b.stop()]);
   });
 });
+
+describe('InMemoryProcessedEventStore with maxIds', () => {
+  it('keeps the most recent ids only, forgetting the oldest first', async () => {
+    const store = new InMemoryProcessedEventStore({ maxIds: 2 });
+    await store.remember('g', 'a', 't');
+    await store.remember('g', 'b', 't');
+    await store.remember('g', 'a', 't');
+    await store.remember('g', 'c', 't');
+    expect(store.size).toBe(2);
+    expect(await store.has('g', 'a')).toBe(false);
+    expect(await store.has('g', 'b')).toBe(true);
+    expect(await store.has('g', 'c')).toBe(true);
+    expect(() => new InMemoryProcessedEventStore({ maxIds: 0 })).toThrow(/maxIds must be at least 1/);
+  });
+});

@@ -38,20 +38,34 @@ export function databaseModule(service: string, config: DatabaseConfig): Dynamic
 }
 
 /**
- * The event bus of a service that only publishes (the gateway), started and stopped with the
- * application: Kafka, or on the embedded profile a bus on the platform's broker.
+ * The event bus of a service whose bus is started and stopped with the application (lifecycle
+ * `module`: the gateway, which publishes uploads and follows training events): Kafka, or on the
+ * embedded profile a bus on the platform's broker. `groupId` (default KAFKA_GROUP_ID, or the
+ * service name on the embedded profile) and `fromBeginning` (Kafka: where a new group starts; an
+ * in-process bus only ever receives what is published after it joined) as KafkaBusSettings.
  */
-export function publisherEventBusModule(service: string, config: KafkaConfig): DynamicModule {
+export function applicationEventBusModule(
+  service: string,
+  config: KafkaConfig,
+  options: { groupId?: string; fromBeginning?: boolean } = {},
+): DynamicModule {
   if (config.STUDIO_PROFILE === 'embedded') {
     const platform = EmbeddedPlatform.ofConfig(config);
     return EventBusModule.forRoot({
       lifecycle: 'module',
-      useFactory: () => new InProcessEventBus({ groupId: service, broker: platform.broker, logger: portLogger('EventBus') }),
+      useFactory: () =>
+        new InProcessEventBus({ groupId: options.groupId ?? service, broker: platform.broker, logger: portLogger('EventBus') }),
     });
   }
   return EventBusModule.forRoot(
     kafkaEventBusOptions(
-      { service, brokers: config.KAFKA_BROKERS, groupId: config.KAFKA_GROUP_ID, topicPrefix: config.KAFKA_TOPIC_PREFIX },
+      {
+        service,
+        brokers: config.KAFKA_BROKERS,
+        groupId: options.groupId ?? config.KAFKA_GROUP_ID,
+        topicPrefix: config.KAFKA_TOPIC_PREFIX,
+        ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
+      },
       'module',
     ),
   );
