@@ -171,6 +171,15 @@ describe('studio view (the studio in one process, embedded profile)', () => {
     );
     expect(framed.clauseCount).toBeGreaterThan(20);
     expect(framed.statementCount).toBeGreaterThan(20);
+    // The clause browser: every clause of the document, with its numbering, text and statements.
+    const clauses = await call(first, 'GET', `/contexts/northwind/clauses?documentId=${documentId}`);
+    expect(clauses.status).toBe(200);
+    const listed = clauses.body['clauses'] as { numbering: string; text: string; statements: { kind: string }[] }[];
+    expect(clauses.body['total']).toBe(framed.clauseCount);
+    expect(listed).toHaveLength(framed.clauseCount as number);
+    expect(listed.every((c) => c.numbering.length > 0 && c.text.length > 0)).toBe(true);
+    expect(listed.some((c) => c.statements.some((st) => st.kind === 'obligation'))).toBe(true);
+    expect((await call(first, 'GET', '/contexts/northwind/clauses', undefined, null)).status).toBe(401);
 
     // A dataset version, and a short training run: the instructor queues it, the in-process worker
     // runs `studio-runtime train`, and the queue's job events bring the adapter back to the instructor.
