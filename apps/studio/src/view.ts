@@ -197,8 +197,7 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
 
   const stop = async (): Promise<void> => {
     // The gateway first (no new requests), then the services in reverse order, the worker, the runtime.
-    const services = started.reverse();
-    started.length = 0;
+    const services = started.splice(0).reverse();
     const gateway = services[0]?.name === gatewayService.name ? services.shift() : undefined;
     if (gateway) await closeApp(gateway.app);
     // A job still running when its worker's grace period (5 s) ends has its signal aborted; an audit
