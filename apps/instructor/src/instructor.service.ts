@@ -81,12 +81,8 @@ export class InstructorModule {
         {
           provide: TrainingRunTracker,
           inject: [PUBLISHING, RUNS_REPOSITORY, ADAPTERS_REPOSITORY, TRAINING_QUEUE],
-          useFactory: (
-            publishing: Publishing,
-            runs: Repository<TrainingRunRecord>,
-            adapters: Repository<AdapterRecord>,
-            queue: JobQueue,
-          ) => new TrainingRunTracker({ ...publishing, repos: { runs, adapters }, queue }),
+          useFactory: (publishing: Publishing, runs: Repository<TrainingRunRecord>, adapters: Repository<AdapterRecord>, queue: JobQueue) =>
+            new TrainingRunTracker({ ...publishing, repos: { runs, adapters }, queue }),
         },
         { provide: TRAINING_EVENTS_OPTIONS, useValue: { consumer: config.KAFKA_GROUP_ID } },
         TrainingJobEvents,
