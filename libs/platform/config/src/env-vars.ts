@@ -236,7 +236,14 @@ export const profileEnv = {
  * The variables that name the servers of the distributed profile. On the embedded profile they
  * are neither required nor read (a service there has no server to reach).
  */
-export const DISTRIBUTED_SERVER_VARIABLES: readonly string[] = ['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'DEDUP_REDIS_URL', 'QDRANT_URL'];
+export const DISTRIBUTED_SERVER_VARIABLES: readonly string[] = [
+  'KAFKA_BROKERS',
+  'MONGO_URL',
+  'REDIS_URL',
+  'DEDUP_REDIS_URL',
+  'QDRANT_URL',
+  'QDRANT_API_KEY',
+];
 
 /**
  * A service's schema for the profile `env` asks for: as given on the distributed profile; on

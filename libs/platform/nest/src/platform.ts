@@ -232,9 +232,9 @@ export class JobsModule {
 // ---------------------------------------------------------------------------------------------
 // Vector index
 
-/** The vector index of the profile: Qdrant at QDRANT_URL, or the embedded platform's exact index. */
-export function vectorIndexOf(config: ProfileConfig & { QDRANT_URL?: string }): VectorIndex {
+/** The vector index of the profile: Qdrant at QDRANT_URL (with QDRANT_API_KEY when set), or the embedded platform's exact index. */
+export function vectorIndexOf(config: ProfileConfig & { QDRANT_URL?: string; QDRANT_API_KEY?: string | undefined }): VectorIndex {
   if (config.STUDIO_PROFILE === 'embedded') return EmbeddedPlatform.ofConfig(config).vectors;
   if (!config.QDRANT_URL) throw new Error('the vector index of the distributed profile needs QDRANT_URL');
-  return new QdrantVectorIndex({ url: config.QDRANT_URL });
+  return new QdrantVectorIndex({ url: config.QDRANT_URL, ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}) });
 }
