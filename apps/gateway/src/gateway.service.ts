@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { kafkaSecurityOf } from '@studio/config';
 import { EventBusModule, kafkaEventBusOptions, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
 import { GATEWAY_NAME, GATEWAY_PORT, GatewayEnv } from './config';
 import { ContextsController } from './contexts/contexts.controller';
@@ -27,6 +28,7 @@ export class GatewayModule {
               brokers: config.KAFKA_BROKERS,
               groupId: config.KAFKA_GROUP_ID,
               topicPrefix: config.KAFKA_TOPIC_PREFIX,
+              security: kafkaSecurityOf(config),
             },
             'module',
           ),
@@ -38,12 +40,15 @@ export class GatewayModule {
         { provide: ADMIN_SETTINGS, useValue: { apiKey: config.ADMIN_API_KEY ?? null } satisfies AdminSettings },
         {
           provide: ServiceClient,
-          useValue: new ServiceClient({
-            framer: config.FRAMER_URL,
-            ontology: config.ONTOLOGY_URL,
-            instructor: config.INSTRUCTOR_URL,
-            auditor: config.AUDITOR_URL,
-          }),
+          useValue: new ServiceClient(
+            {
+              framer: config.FRAMER_URL,
+              ontology: config.ONTOLOGY_URL,
+              instructor: config.INSTRUCTOR_URL,
+              auditor: config.AUDITOR_URL,
+            },
+            config.SERVICE_TOKEN,
+          ),
         },
       ],
     };

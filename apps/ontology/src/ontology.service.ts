@@ -28,8 +28,12 @@ export type OntologyConfig = ServiceConfig<typeof OntologyEnv>;
 export class OntologyModule {
   static forRoot(config: OntologyConfig): DynamicModule {
     const retrieval: RetrievalPorts = {
-      llm: new OpenAiCompatibleClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: 300_000 }),
-      vectors: new QdrantVectorIndex({ url: config.QDRANT_URL }),
+      llm: new OpenAiCompatibleClient({
+        baseUrl: config.LLM_BASE_URL,
+        timeoutMs: 300_000,
+        ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
+      }),
+      vectors: new QdrantVectorIndex({ url: config.QDRANT_URL, ...(config.QDRANT_API_KEY ? { apiKey: config.QDRANT_API_KEY } : {}) }),
       embeddingModel: config.EMBEDDING_MODEL,
     };
     return {
@@ -54,6 +58,7 @@ export class OntologyModule {
 }
 
 export const ontologyService: ServiceDefinition<typeof OntologyEnv> = {
+  serviceToken: (config) => config.SERVICE_TOKEN,
   name: ONTOLOGY_NAME,
   defaultPort: ONTOLOGY_PORT,
   env: OntologyEnv,

@@ -1,12 +1,23 @@
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomTransportStrategy, MicroserviceOptions } from '@nestjs/microservices';
-import { commonEnv, host, loadConfig, loadConfigOrExit, port, type Env, type EnvSchema, type LogLevel } from '@studio/config';
+import {
+  commonEnv,
+  host,
+  loadConfig,
+  loadConfigOrExit,
+  port,
+  refineKafkaSecurity,
+  type Env,
+  type EnvSchema,
+  type LogLevel,
+} from '@studio/config';
 import { z } from 'zod';
 import { HealthModule } from './health/health.module';
 import { describeError } from '@studio/contracts';
 import { HealthRegistry, type ReadinessCheck } from './health/readiness';
 import { ServiceLogger } from './logger';
+import { ServiceTokenGuard } from './service-token.guard';
 
 /** What every service reads, whatever else it needs. */
 export interface BaseServiceConfig {
@@ -44,6 +55,12 @@ export interface ServiceDefinition<S extends EnvSchema> {
    * `dependencyCheck`).
    */
   dependencies?: (config: ServiceConfig<S>) => Record<string, string>;
+  /**
+   * For an internal service (every one but the gateway): the service credential its HTTP requests
+   * must carry in the `x-studio-service-token` header (its SERVICE_TOKEN, see serviceTokenEnv);
+   * createServiceApp installs the ServiceTokenGuard with it (401 without it, /health and /ready exempt).
+   */
+  serviceToken?: (config: ServiceConfig<S>) => string;
 }
 
 /**
@@ -106,7 +123,9 @@ export function dependencyCheck(
 
 /** The full environment schema of a service: the common variables plus its own. */
 export function serviceSchema<S extends EnvSchema>(definition: ServiceDefinition<S>): EnvSchema {
-  return z.object({ ...serviceEnvShape(definition.defaultPort), ...definition.env.shape });
+  const schema = z.object({ ...serviceEnvShape(definition.defaultPort), ...definition.env.shape });
+  // KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD go together (a config error names the missing one).
+  return 'KAFKA_SASL_MECHANISM' in schema.shape ? schema.superRefine(refineKafkaSecurity) : schema;
 }
 
 /** Validates a service's environment; throws ConfigError naming each missing or bad variable. */
@@ -130,6 +149,8 @@ export async function createServiceApp<S extends EnvSchema>(
     { module: ServiceRootModule, imports: [HealthModule.forRoot({ service: definition.name }), definition.module(config)] },
     { logger, abortOnError: false },
   );
+  const serviceToken = definition.serviceToken?.(config);
+  if (serviceToken !== undefined) app.useGlobalGuards(new ServiceTokenGuard(serviceToken));
   await definition.configureHttp?.(app, config);
   const dependencies = definition.dependencies?.(config);
   if (dependencies && Object.keys(dependencies).length > 0) {

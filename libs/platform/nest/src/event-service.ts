@@ -1,5 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
-import { ConfigError } from '@studio/config';
+import { ConfigError, kafkaSecurityOf, type KafkaSaslMechanism } from '@studio/config';
 import { EventBusModule } from './event-bus.module';
 import { kafkaEventBusOptions } from './kafka-event-bus';
 import { MongoModule } from './mongo.module';
@@ -15,6 +15,10 @@ export interface EventServiceConfig {
   DEDUP_REDIS_URL?: string | undefined;
   KAFKA_SESSION_TIMEOUT_MS: number;
   KAFKA_HANDLER_TIMEOUT_MS: number;
+  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism | undefined;
+  KAFKA_SASL_USERNAME?: string | undefined;
+  KAFKA_SASL_PASSWORD?: string | undefined;
+  KAFKA_SSL?: boolean | undefined;
 }
 
 /**
@@ -45,6 +49,7 @@ export function eventServiceModules(service: string, config: EventServiceConfig)
           topicPrefix: config.KAFKA_TOPIC_PREFIX,
           sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
           handlerTimeoutMs: config.KAFKA_HANDLER_TIMEOUT_MS,
+          security: kafkaSecurityOf(config),
         },
         'transport',
         config.DEDUP_REDIS_URL ? { redisUrl: config.DEDUP_REDIS_URL } : undefined,
