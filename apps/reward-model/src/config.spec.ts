@@ -7,7 +7,9 @@ describe('reward-model configuration', () => {
   it('needs its own database: MONGO_URL (named when missing) and MONGO_DB (defaulted), and the service token', () => {
     expect(() => loadConfig(RewardModelEnv, {}, 'reward-model')).toThrow(ConfigError);
     expect(() => loadConfig(RewardModelEnv, {}, 'reward-model')).toThrow(/MONGO_URL/);
-    expect(() => loadConfig(RewardModelEnv, { MONGO_URL: 'mongodb://127.0.0.1:27017' }, 'reward-model')).toThrow(/SERVICE_TOKEN is required/);
+    expect(() => loadConfig(RewardModelEnv, { MONGO_URL: 'mongodb://127.0.0.1:27017' }, 'reward-model')).toThrow(
+      /SERVICE_TOKEN is required/,
+    );
     expect(loadConfig(RewardModelEnv, { MONGO_URL: 'mongodb://127.0.0.1:27017', SERVICE_TOKEN: token })).toEqual({
       MONGO_URL: 'mongodb://127.0.0.1:27017',
       MONGO_DB: 'studio_reward_model',

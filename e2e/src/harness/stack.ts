@@ -11,7 +11,15 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mongoose';
 import { RuntimeProcess } from './runtime-process';
-import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './service-process';
+import {
+  E2E_MODEL_SERVER_API_KEY,
+  E2E_SERVICE_TOKEN,
+  freePort,
+  SERVICE_TOKEN_HEADER,
+  ServiceProcess,
+  serviceRunEnv,
+  type ServiceName,
+} from './service-process';
 
 export type Json = Record<string, unknown>;
 
@@ -117,7 +125,7 @@ export class Stack {
     if (this.options.runtimes.includes('serve')) {
       await this.waitFor(
         'the model server did not answer /v1/models',
-        async () => (await fetch(`${this.llmBaseUrl}/models`)).ok,
+        async () => (await fetch(`${this.llmBaseUrl}/models`, { headers: { authorization: `Bearer ${E2E_MODEL_SERVER_API_KEY}` } })).ok,
         120_000,
         500,
       );
@@ -137,10 +145,15 @@ export class Stack {
       env['STUDIO_ARTIFACT_DIR'] = this.artifactDir;
     }
     if (name === 'instructor' || name === 'auditor' || name === 'framer') env['REDIS_URL'] = this.urls.REDIS_URL;
-    if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: this.llmBaseUrl, QDRANT_URL: this.urls.QDRANT_URL });
+    if (name === 'ontology' || name === 'auditor') {
+      Object.assign(env, { LLM_BASE_URL: this.llmBaseUrl, LLM_API_KEY: E2E_MODEL_SERVER_API_KEY, QDRANT_URL: this.urls.QDRANT_URL });
+      // The local Qdrant stand-in's key, when infra.sh started it with one (QDRANT_API_KEY in its env.sh).
+      if (process.env['QDRANT_API_KEY']) env['QDRANT_API_KEY'] = process.env['QDRANT_API_KEY'];
+    }
     if (name === 'auditor') env['FRAMER_URL'] = url('framer');
     // The teacher of synthesis: the run's model server (the tiny model).
-    if (name === 'framer') Object.assign(env, { TEACHER_BASE_URL: this.llmBaseUrl, TEACHER_MODEL: 'tiny' });
+    if (name === 'framer')
+      Object.assign(env, { TEACHER_BASE_URL: this.llmBaseUrl, TEACHER_MODEL: 'tiny', STUDIO_TEACHER_API_KEY: E2E_MODEL_SERVER_API_KEY });
     if (name === 'gateway')
       Object.assign(env, {
         FRAMER_URL: url('framer'),
@@ -156,7 +169,10 @@ export class Stack {
       name === 'serve'
         ? ['serve', '--host', '127.0.0.1', '--port', new URL(this.llmBaseUrl).port, '--base-model', 'tiny']
         : ['worker', '--redis-url', this.urls.REDIS_URL, '--queue', 'training'];
-    const runtime = new RuntimeProcess(`studio-runtime ${name}`, args);
+    // The model server requires its key and loads adapters only from the run's artifact folder.
+    const env: Record<string, string> =
+      name === 'serve' ? { STUDIO_MODEL_SERVER_API_KEY: E2E_MODEL_SERVER_API_KEY, STUDIO_ARTIFACT_DIR: this.artifactDir } : {};
+    const runtime = new RuntimeProcess(`studio-runtime ${name}`, args, env);
     this.runtimes.set(name, runtime);
     return runtime;
   }
@@ -192,6 +208,8 @@ export class Stack {
       method,
       headers: {
         'x-tenant-id': this.options.tenant,
+        // A direct call to an internal service carries the service credential (the gateway's own credentials are the caller's).
+        ...(service === 'gateway' ? {} : { [SERVICE_TOKEN_HEADER]: E2E_SERVICE_TOKEN }),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...headers,
       },

@@ -199,6 +199,8 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         max_batch_size=ns.max_batch_size,
         embeddings=not ns.no_embeddings,
         threads=ns.threads,
+        api_key=ns.api_key or None,
+        artifact_dir=ns.artifact_dir or None,
     )
     return 0
 
@@ -236,6 +238,19 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("STUDIO_SERVE_THREADS")
         else None,
         help="intra-op CPU threads (STUDIO_SERVE_THREADS; default: half the usable CPUs)",
+    )
+
+    srv.add_argument(
+        "--api-key",
+        default=os.environ.get("STUDIO_MODEL_SERVER_API_KEY"),
+        help="key every route but /health requires as Authorization: Bearer "
+        "(STUDIO_MODEL_SERVER_API_KEY; prefer the variable: arguments show in ps)",
+    )
+    srv.add_argument(
+        "--artifact-dir",
+        default=os.environ.get("STUDIO_ARTIFACT_DIR"),
+        help="the only folder load_lora_adapter loads from (STUDIO_ARTIFACT_DIR; "
+        "unset: the route loads nothing)",
     )
 
     mdl = sub.add_parser("models", help="prepare local base models")

@@ -283,7 +283,8 @@ export function kafkaSecurityProblems(values: KafkaSecurityValues): { variable: 
       if (!values[variable]) problems.push({ variable, message: `${variable} is required when KAFKA_SASL_MECHANISM is set` });
   } else {
     for (const variable of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const)
-      if (values[variable]) problems.push({ variable, message: `${variable} is set but KAFKA_SASL_MECHANISM is not: name the mechanism too` });
+      if (values[variable])
+        problems.push({ variable, message: `${variable} is set but KAFKA_SASL_MECHANISM is not: name the mechanism too` });
   }
   return problems;
 }
@@ -293,7 +294,8 @@ export function kafkaSecurityProblems(values: KafkaSecurityValues): { variable: 
  * on the variable concerned, so loadConfig names it. (bootstrap's serviceSchema adds it.)
  */
 export function refineKafkaSecurity(values: object, ctx: z.RefinementCtx): void {
-  for (const { variable, message } of kafkaSecurityProblems(values as KafkaSecurityValues)) ctx.addIssue({ code: 'custom', path: [variable], message });
+  for (const { variable, message } of kafkaSecurityProblems(values as KafkaSecurityValues))
+    ctx.addIssue({ code: 'custom', path: [variable], message });
 }
 
 /** The kafkajs security settings of validated Kafka variables; throws (naming the variable) on a mismatch. */

@@ -218,11 +218,16 @@ describe('serviceSchema with the Kafka variables', () => {
       env: z.object(kafkaEnv('consumer')),
       module: () => ({ module: FeatureModule }),
     };
-    expect(() => loadServiceConfig(kafka, { KAFKA_BROKERS: 'k:9092', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'c' })).toThrow(
-      'consumer: invalid configuration (1 problem):\n  - KAFKA_SASL_PASSWORD is required when KAFKA_SASL_MECHANISM is set',
-    );
+    expect(() =>
+      loadServiceConfig(kafka, { KAFKA_BROKERS: 'k:9092', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'c' }),
+    ).toThrow('consumer: invalid configuration (1 problem):\n  - KAFKA_SASL_PASSWORD is required when KAFKA_SASL_MECHANISM is set');
     expect(
-      loadServiceConfig(kafka, { KAFKA_BROKERS: 'k:9092', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'c', KAFKA_SASL_PASSWORD: 'p' }),
+      loadServiceConfig(kafka, {
+        KAFKA_BROKERS: 'k:9092',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'c',
+        KAFKA_SASL_PASSWORD: 'p',
+      }),
     ).toMatchObject({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SSL: false });
   });
 });

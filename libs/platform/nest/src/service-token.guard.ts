@@ -51,7 +51,8 @@ export class ServiceTokenGuard implements CanActivate {
     const given = Array.isArray(header) ? header[0] : header;
     if (given === undefined || given === '')
       throw new UnauthorizedException(`this is an internal service: the ${SERVICE_TOKEN_HEADER} header is required`);
-    if (!sameSecret(given, this.expected)) throw new UnauthorizedException(`the ${SERVICE_TOKEN_HEADER} header is not this deployment's service token`);
+    if (!sameSecret(given, this.expected))
+      throw new UnauthorizedException(`the ${SERVICE_TOKEN_HEADER} header is not this deployment's service token`);
     return true;
   }
 }
