@@ -6,7 +6,7 @@ import { InMemoryProcessedEventStore } from '@studio/inproc';
 import type { EventBusLogger } from '@studio/ports';
 import { KafkaDeadLetterReader, KafkaEventBus } from '@studio/kafka';
 import type { ServerVar } from '@studio/testing';
-import { eventually, uniqueName } from '@studio/testing';
+import { eventually, serverSecret, uniqueName } from '@studio/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mongoose';
@@ -147,8 +147,9 @@ export class Stack {
     if (name === 'instructor' || name === 'auditor' || name === 'framer') env['REDIS_URL'] = this.urls.REDIS_URL;
     if (name === 'ontology' || name === 'auditor') {
       Object.assign(env, { LLM_BASE_URL: this.llmBaseUrl, LLM_API_KEY: E2E_MODEL_SERVER_API_KEY, QDRANT_URL: this.urls.QDRANT_URL });
-      // The local Qdrant stand-in's key, when infra.sh started it with one (QDRANT_API_KEY in its env.sh).
-      if (process.env['QDRANT_API_KEY']) env['QDRANT_API_KEY'] = process.env['QDRANT_API_KEY'];
+      // The local Qdrant's key, when it has one (deploy/local makes one: QDRANT_API_KEY in its env.sh).
+      const qdrantKey = serverSecret('QDRANT_API_KEY');
+      if (qdrantKey) env['QDRANT_API_KEY'] = qdrantKey;
     }
     if (name === 'auditor') env['FRAMER_URL'] = url('framer');
     // The teacher of synthesis: the run's model server (the tiny model).
