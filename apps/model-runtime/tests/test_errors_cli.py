@@ -131,3 +131,19 @@ def test_serve_takes_its_api_key_and_artifact_folder_from_flags_or_environment(
         ("key-from-flag", "/srv/a"),
         (None, None),
     ]
+
+
+def test_serve_refuses_an_open_endpoint_beyond_loopback(monkeypatch, capsys):
+    from studio_runtime import cli
+    from studio_runtime.serve import app
+
+    seen: list[dict] = []
+    monkeypatch.setattr(app, "serve", lambda **kw: seen.append(kw))
+    monkeypatch.delenv("STUDIO_MODEL_SERVER_API_KEY", raising=False)
+    assert cli.main(["serve", "--host", "0.0.0.0"]) == 2
+    assert "refusing to listen on 0.0.0.0 without an API key" in capsys.readouterr().err
+    assert seen == []
+    assert cli.main(["serve", "--host", "0.0.0.0", "--api-key", "k"]) == 0
+    assert cli.main(["serve", "--host", "0.0.0.0", "--no-api-key"]) == 0
+    assert cli.main(["serve", "--host", "127.0.0.1"]) == 0
+    assert [kw["host"] for kw in seen] == ["0.0.0.0", "0.0.0.0", "127.0.0.1"]
