@@ -2,21 +2,34 @@ import { Module, type DynamicModule, type INestApplication } from '@nestjs/commo
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { kafkaSecurityOf } from '@studio/config';
-import { EventBusModule, kafkaEventBusOptions, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import { EventBusModule, kafkaEventBusOptions, MongoModule, RedisModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
 import { GATEWAY_NAME, GATEWAY_PORT, GatewayEnv } from './config';
 import { ContextsController } from './contexts/contexts.controller';
+import { DataModule } from './data/data.module';
 import { DocumentsController } from './documents/documents.controller';
 import { applyHttpConventions } from './http/problem-details';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
 import { ServiceClient } from './upstream/service-client';
-import { ADMIN_SETTINGS, AdminController, type AdminSettings } from './admin/admin.controller';
+import { AdminController } from './admin/admin.controller';
+import { KeysModule } from './auth/keys.module';
+import { OidcModule } from './oidc/oidc.module';
 
 export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
+    // Every call carries the service credential (SERVICE_TOKEN): the services refuse calls without it.
+    const upstream = new ServiceClient(
+      {
+        framer: config.FRAMER_URL,
+        ontology: config.ONTOLOGY_URL,
+        instructor: config.INSTRUCTOR_URL,
+        auditor: config.AUDITOR_URL,
+      },
+      config.SERVICE_TOKEN,
+    );
     const limits: GatewayLimits = { maxDocumentBytes: config.MAX_DOCUMENT_BYTES, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS };
     return {
       module: GatewayModule,
@@ -33,23 +46,25 @@ export class GatewayModule {
             'module',
           ),
         ),
+        MongoModule.forRoot({ url: config.MONGO_URL, dbName: config.MONGO_DB }),
+        RedisModule.forRoot({ url: config.REDIS_URL }),
+        KeysModule.forRoot({
+          adminApiKey: config.ADMIN_API_KEY ?? null,
+          storage: 'servers',
+          rateLimitNamespace: config.KAFKA_TOPIC_PREFIX,
+          rateLimits: {
+            chat: config.RATE_LIMIT_CHAT_PER_MINUTE,
+            uploads: config.RATE_LIMIT_UPLOADS_PER_MINUTE,
+            runs: config.RATE_LIMIT_RUNS_PER_MINUTE,
+          },
+        }),
+        OidcModule.forRoot(config),
+        DataModule.forRoot(upstream),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [
         { provide: GATEWAY_LIMITS, useValue: limits },
-        { provide: ADMIN_SETTINGS, useValue: { apiKey: config.ADMIN_API_KEY ?? null } satisfies AdminSettings },
-        {
-          provide: ServiceClient,
-          useValue: new ServiceClient(
-            {
-              framer: config.FRAMER_URL,
-              ontology: config.ONTOLOGY_URL,
-              instructor: config.INSTRUCTOR_URL,
-              auditor: config.AUDITOR_URL,
-            },
-            config.SERVICE_TOKEN,
-          ),
-        },
+        { provide: ServiceClient, useValue: upstream },
       ],
     };
   }
@@ -62,9 +77,10 @@ export function setUpOpenApi(app: INestApplication): void {
     new DocumentBuilder()
       .setTitle('Alignment Studio API')
       .setDescription(
-        'Public API of Alignment Studio: contexts, policy documents, dataset versions, training runs and audit reports. Every request names its tenant in the x-tenant-id header. The gateway validates requests, publishes document uploads to Kafka, and forwards the rest to the service that owns the data (framer, instructor, auditor).',
+        'Public API of Alignment Studio: contexts, policy documents, dataset versions, training runs and audit reports. Every request carries a credential (Authorization: Bearer with an API key or an OIDC access token), which names its tenant and role. The gateway validates requests, publishes document uploads to Kafka, and forwards the rest to the service that owns the data (framer, instructor, auditor).',
       )
       .setVersion('0.1.0')
+      .addBearerAuth()
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
