@@ -167,6 +167,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
       const contextId = uniqueName('ctx');
       // What an attacker on the network would try: a forged tenant, straight to the services that own the data.
       const attempts: [ServiceName, string, string, unknown][] = [
+        ['framer', 'PUT', `/v1/contexts/${contextId}`, { name: 'Victim policies' }],
         ['framer', 'GET', `/v1/contexts/${contextId}/documents`, undefined],
         ['framer', 'GET', `/v1/contexts/${contextId}/clauses`, undefined],
         ['instructor', 'GET', `/v1/contexts/${contextId}/runs`, undefined],
@@ -197,8 +198,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
           expect(((await res.json()) as { message: string }).message).toMatch(/x-studio-service-token/);
         }
       }
-      // With the token the same requests reach the service (reads answer; invalid bodies are the service's 400).
+      // With the token the same requests reach the service: the context is created, reads answer, invalid bodies are the service's 400.
       const expected: Record<string, number> = {
+        [`framer PUT /v1/contexts/${contextId}`]: 201,
         [`framer GET /v1/contexts/${contextId}/documents`]: 200,
         [`framer GET /v1/contexts/${contextId}/clauses`]: 200,
         [`instructor GET /v1/contexts/${contextId}/runs`]: 200,
