@@ -4,6 +4,19 @@ import { z } from 'zod';
 export const GATEWAY_NAME = 'gateway';
 export const GATEWAY_PORT = 3000;
 
+function runEventsEnv() {
+  return {
+    RUN_EVENTS_HEARTBEAT_MS: durationMs(
+      15_000,
+      'how often a live run stream (GET /v1/runs/{runId}/events) sends a heartbeat comment while no event comes, in ms (default 15000)',
+    ),
+    RUN_EVENTS_RESYNC_MS: durationMs(
+      30_000,
+      'how often a live run stream re-reads the run from the instructor, so that a missed event cannot leave it open, in ms (default 30000)',
+    ),
+  };
+}
+
 /** An http(s) URL kept exactly as written (an issuer is compared character for character with the tokens' `iss`). */
 const exactHttpUrl = (hint: string) =>
   z
@@ -107,6 +120,7 @@ function perMinute(defaultLimit: number, what: string) {
 
 export const GatewayEnv = z.object({
   ...kafkaEnv(GATEWAY_NAME),
+  ...runEventsEnv(),
   MAX_DOCUMENT_BYTES: z
     .string()
     .regex(/^\d+$/, 'must be a whole number of bytes')

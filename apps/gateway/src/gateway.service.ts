@@ -10,6 +10,8 @@ import { DocumentsController } from './documents/documents.controller';
 import { applyHttpConventions } from './http/problem-details';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
+import { RunsApiModule } from './runs/runs-api.module';
+import { liveFeedGroupId } from './runs/run-event-hub';
 import { ServiceClient } from './upstream/service-client';
 import { AdminController } from './admin/admin.controller';
 import { KeysModule } from './auth/keys.module';
@@ -39,7 +41,9 @@ export class GatewayModule {
             {
               service: GATEWAY_NAME,
               brokers: config.KAFKA_BROKERS,
-              groupId: config.KAFKA_GROUP_ID,
+              // Each replica reads every training event for the live run streams of its own clients, from now on.
+              groupId: liveFeedGroupId(config.KAFKA_GROUP_ID),
+              fromBeginning: false,
               topicPrefix: config.KAFKA_TOPIC_PREFIX,
               security: kafkaSecurityOf(config),
             },
@@ -60,6 +64,7 @@ export class GatewayModule {
         }),
         OidcModule.forRoot(config),
         DataModule.forRoot(upstream),
+        RunsApiModule.forRoot({ heartbeatMs: config.RUN_EVENTS_HEARTBEAT_MS, resyncMs: config.RUN_EVENTS_RESYNC_MS }, upstream),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [

@@ -16,3 +16,4 @@ export * from './lib/records';
 export * from './lib/review';
 export * from './lib/synthesize';
 export * from './lib/train';
+export * from './lib/compare';

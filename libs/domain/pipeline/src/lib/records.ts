@@ -174,7 +174,7 @@ export function clauseIndexId(documentId: string, documentSha256: string): strin
   return `${documentId}-${documentSha256.slice(0, 16)}`;
 }
 
-export const TrainingRunState = z.enum(['requested', 'running', 'completed', 'failed']);
+export const TrainingRunState = z.enum(['requested', 'running', 'completed', 'failed', 'cancelled']);
 export type TrainingRunState = z.infer<typeof TrainingRunState>;
 
 /** One logged training step's loss. */
