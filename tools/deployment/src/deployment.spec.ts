@@ -253,8 +253,12 @@ describe('nothing internal is reachable from outside', () => {
   it('docker-compose publishes the gateway alone (no service, model server or server of the infrastructure on a host port)', () => {
     const published = Object.entries(compose.services)
       .filter(([, s]) => (s.ports ?? []).length > 0)
-      .map(([name, s]) => [name, s.ports]);
-    expect(published).toEqual([['gateway', ['3000:3000']]]);
+      .map(([name, s]) => [name, s.ports, s.profiles ?? []]);
+    // Besides the gateway, only the local OpenID provider of the opt-in `oidc` profile: the browser signs in there.
+    expect(published).toEqual([
+      ['gateway', ['3000:3000'], []],
+      ['oidc', ['4010:4010'], ['oidc']],
+    ]);
   });
 
   it('Kubernetes exposes no Service outside the cluster (an Ingress or an overlay publishes the gateway)', () => {
