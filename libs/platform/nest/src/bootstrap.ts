@@ -7,10 +7,13 @@ import {
   loadConfig,
   loadConfigOrExit,
   port,
+  profileEnv,
   refineKafkaSecurity,
+  schemaForProfile,
   type Env,
   type EnvSchema,
   type LogLevel,
+  type Profile,
 } from '@studio/config';
 import { z } from 'zod';
 import { HealthModule } from './health/health.module';
@@ -25,12 +28,15 @@ export interface BaseServiceConfig {
   HOST: string;
   LOG_LEVEL: LogLevel;
   SHUTDOWN_TIMEOUT_MS: number;
+  /** distributed (servers) or embedded (in-process adapters under STUDIO_DATA_DIR): see @studio/config profileEnv. */
+  STUDIO_PROFILE: Profile;
+  STUDIO_DATA_DIR?: string | undefined;
 }
 
 export type ServiceConfig<S extends EnvSchema> = z.infer<S> & BaseServiceConfig;
 
 export function serviceEnvShape(defaultPort: number) {
-  return { PORT: port(defaultPort), HOST: host, ...commonEnv };
+  return { PORT: port(defaultPort), HOST: host, ...commonEnv, ...profileEnv };
 }
 
 export interface ServiceDefinition<S extends EnvSchema> {
@@ -121,16 +127,19 @@ export function dependencyCheck(
   };
 }
 
-/** The full environment schema of a service: the common variables plus its own. */
-export function serviceSchema<S extends EnvSchema>(definition: ServiceDefinition<S>): EnvSchema {
-  const schema = z.object({ ...serviceEnvShape(definition.defaultPort), ...definition.env.shape });
-  // KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD go together (a config error names the missing one).
+/**
+ * The full environment schema of a service: the common variables plus its own, for the profile
+ * `env` names (on the embedded profile, the variables naming servers are neither asked for nor read).
+ * KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD go together (a config error names the missing one).
+ */
+export function serviceSchema<S extends EnvSchema>(definition: ServiceDefinition<S>, env: Env = process.env): EnvSchema {
+  const schema = schemaForProfile(z.object({ ...serviceEnvShape(definition.defaultPort), ...definition.env.shape }), env);
   return 'KAFKA_SASL_MECHANISM' in schema.shape ? schema.superRefine(refineKafkaSecurity) : schema;
 }
 
 /** Validates a service's environment; throws ConfigError naming each missing or bad variable. */
 export function loadServiceConfig<S extends EnvSchema>(definition: ServiceDefinition<S>, env: Env = process.env): ServiceConfig<S> {
-  return loadConfig(serviceSchema(definition), env, definition.name) as ServiceConfig<S>;
+  return loadConfig(serviceSchema(definition, env), env, definition.name) as ServiceConfig<S>;
 }
 
 @Module({})
@@ -204,7 +213,7 @@ export async function bootstrapService<S extends EnvSchema>(
   definition: ServiceDefinition<S>,
   env: Env = process.env,
 ): Promise<INestApplication> {
-  const config = loadConfigOrExit(serviceSchema(definition), definition.name, env) as ServiceConfig<S>;
+  const config = loadConfigOrExit(serviceSchema(definition, env), definition.name, env) as ServiceConfig<S>;
   const logger = new ServiceLogger(definition.name, config.LOG_LEVEL);
   let app: INestApplication | undefined;
   try {

@@ -17,3 +17,4 @@ export * from './repository-provider';
 export * from './tenant-data.controller';
 export * from './testing/private-kafka-broker';
 export * from './service-token.guard';
+export * from './platform';
