@@ -27,7 +27,7 @@ import { QdrantVectorIndex } from '@studio/qdrant';
 import { serverUrl, type ServerVar } from '@studio/testing';
 import { CURRENT_DEPLOYMENTS, type CurrentDeployment } from '../../apps/gateway/src/chat/chat-schemas';
 import { RUNTIME_EXECUTABLE, runtimeInstalled } from '../../e2e/src/harness/runtime-process';
-import { WORKSPACE_ROOT } from '../../e2e/src/harness/service-process';
+import { E2E_MODEL_SERVER_API_KEY, WORKSPACE_ROOT } from '../../e2e/src/harness/service-process';
 import { Stack } from '../../e2e/src/harness/stack';
 
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 200);
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     env: (name): Record<string, string> => (name === 'gateway' ? { CHAT_SAMPLE_RATE: '0', RATE_LIMIT_CHAT_PER_MINUTE: '1000000' } : {}),
   });
   try {
-    const llm = new OpenAiCompatibleClient({ baseUrl: stack.llmBaseUrl });
+    const llm = new OpenAiCompatibleClient({ baseUrl: stack.llmBaseUrl, apiKey: E2E_MODEL_SERVER_API_KEY });
     // The example policy's clauses, indexed for the tenant's context as the ontology does it.
     const policy = readFileSync(join(WORKSPACE_ROOT, 'examples/northwind-conduct/policy.md'), 'utf8');
     const tree = parseDocument(policy, { documentId: 'policy', mediaType: 'text/markdown' });
@@ -135,10 +135,7 @@ async function main(): Promise<void> {
     await database.close();
     const key = await stack.keyFor(TENANT, 'operator');
     // The direct calls need the adapter too (the gateway's own load then finds it loaded).
-    await new LoraAdapterLoader(stack.llmBaseUrl, process.env['LLM_API_KEY'] ? { apiKey: process.env['LLM_API_KEY'] } : {}).loadAdapter(
-      deployment.adapterId,
-      adapterDir,
-    );
+    await new LoraAdapterLoader(stack.llmBaseUrl, { apiKey: E2E_MODEL_SERVER_API_KEY }).loadAdapter(deployment.adapterId, adapterDir);
 
     // The same grounded prompt for the direct calls: the clauses the gateway retrieves for each question.
     const grounded = new Map<string, ChatMessage[]>();
@@ -156,7 +153,7 @@ async function main(): Promise<void> {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(process.env['LLM_API_KEY'] ? { authorization: `Bearer ${process.env['LLM_API_KEY']}` } : {}),
+          authorization: `Bearer ${E2E_MODEL_SERVER_API_KEY}`,
         },
         body: JSON.stringify({ model: deployment.adapterId, messages: grounded.get(q), ...settings }),
       });
