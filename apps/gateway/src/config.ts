@@ -28,5 +28,12 @@ export const GatewayEnv = z.object({
     .min(24, 'must be at least 24 characters')
     .optional()
     .describe('key of the administration operations (x-admin-key header); unset: administration is off'),
+  WEB_DIST: z
+    .string()
+    .min(1)
+    .default('apps/web/dist')
+    .describe(
+      'folder of the built studio web app (vite build of apps/web), served at / when it holds an index.html; relative to the working directory (default apps/web/dist)',
+    ),
 });
 export type GatewayEnv = z.infer<typeof GatewayEnv>;

@@ -10,6 +10,7 @@ import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
 import { ServiceClient } from './upstream/service-client';
 import { ADMIN_SETTINGS, AdminController, type AdminSettings } from './admin/admin.controller';
+import { WebAppModule } from './web/web-app.module';
 
 export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 
@@ -31,6 +32,7 @@ export class GatewayModule {
             'module',
           ),
         ),
+        WebAppModule.forRoot({ root: config.WEB_DIST }),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [
