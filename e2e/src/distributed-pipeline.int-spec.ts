@@ -300,9 +300,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       `/v1/contexts/${contextId}/documents`,
       { filename: 'policy.md', mediaType: 'text/markdown', content: POLICY },
       'gateway',
-      {
-        'x-tenant-id': OTHER_TENANT,
-      },
+      {},
+      { tenant: OTHER_TENANT, role: 'curator' },
     );
     expect(theirs.status).toBe(202);
     const otherDocument = String(theirs.body['documentId']);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { issueKey, TEST_ADMIN_API_KEY } from './harness/keys';
 import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './harness/service-process';
 
 /**
@@ -16,6 +17,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'document forma
   const artifactDir = mkdtempSync(join(tmpdir(), 'studio-fmt-artifacts-'));
   const processes: ServiceProcess[] = [];
   const at: Partial<Record<ServiceName, string>> = {};
+  let key = '';
 
   async function start(name: ServiceName, extra: Record<string, string>): Promise<void> {
     const port = await freePort();
@@ -46,7 +48,17 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'document forma
     });
     const framer = at.framer as string;
     // Nothing of the gateway's own routes calls the other services; they are never reached.
-    await start('gateway', { FRAMER_URL: framer, ONTOLOGY_URL: framer, INSTRUCTOR_URL: framer, AUDITOR_URL: framer });
+    await start('gateway', {
+      FRAMER_URL: framer,
+      ONTOLOGY_URL: framer,
+      INSTRUCTOR_URL: framer,
+      AUDITOR_URL: framer,
+      MONGO_URL: urls.MONGO_URL,
+      MONGO_DB: `${run}_gateway`,
+      REDIS_URL: urls.REDIS_URL,
+      ADMIN_API_KEY: TEST_ADMIN_API_KEY,
+    });
+    key = await issueKey(at.gateway as string, 'acme', 'curator');
   }, 120_000);
 
   afterAll(() => {
@@ -57,7 +69,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'document forma
   const upload = (contextId: string, body: unknown) =>
     fetch(`${at.gateway}/v1/contexts/${contextId}/documents`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
       body: JSON.stringify(body),
     });
 

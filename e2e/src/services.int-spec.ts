@@ -7,6 +7,7 @@ import { connectMongo } from '@studio/mongo';
 import { AUDIT_RUNS, type AuditRunRecord, type DatasetVersionRecord } from '@studio/pipeline';
 import { tenantId } from '@studio/ports';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
+import { issueKey, TEST_ADMIN_API_KEY } from './harness/keys';
 import { freePort, SERVICES, ServiceProcess, serviceRunEnv, type ServiceName } from './harness/service-process';
 
 /**
@@ -21,8 +22,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
 
   function envFor(name: ServiceName, port: number): Record<string, string> {
     const env: Record<string, string> = serviceRunEnv(run, name, port, urls.KAFKA_BROKERS);
-    if (name !== 'gateway') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name.replace('-', '_')}` });
-    if (name === 'instructor' || name === 'auditor' || name === 'framer') env['REDIS_URL'] = urls.REDIS_URL;
+    Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name.replace('-', '_')}` });
+    if (name === 'instructor' || name === 'auditor' || name === 'framer' || name === 'gateway') env['REDIS_URL'] = urls.REDIS_URL;
+    if (name === 'gateway') env['ADMIN_API_KEY'] = TEST_ADMIN_API_KEY;
     if (name === 'framer' || name === 'ontology' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
     // Read lazily, on the first indexing or audit: nothing listens there and nothing needs to here
     // (port 9 would be refused at start: fetch blocks it).
@@ -76,6 +78,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
 
   describe('all six running', () => {
     const running = new Map<ServiceName, { service: ServiceProcess; url: string }>();
+    /** An admin API key of tenant acme, for the gateway. */
+    let acme: { authorization: string };
 
     beforeAll(async () => {
       const ports = new Map<ServiceName, number>();
@@ -105,6 +109,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
           throw new Error(`${name} did not become ready: ${err.message}\n${service.tail()}`);
         });
       }
+      acme = { authorization: `Bearer ${await issueKey(urlOf('gateway'), 'acme', 'admin')}` };
     }, 90_000);
 
     it('answers /health and /ready on every service, with its dependencies checked', async () => {
@@ -116,7 +121,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
         expect(ready.status).toBe('ready');
         const expected =
           name === 'gateway'
-            ? ['dependencies', 'events']
+            ? ['dependencies', 'events', 'mongo', 'redis']
             : name === 'reward-model'
               ? ['mongo']
               : name === 'instructor'
@@ -139,7 +144,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
       const contextId = uniqueName('ctx');
       const res = await fetch(`${gateway}/v1/contexts/${contextId}/documents`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' },
+        headers: { 'content-type': 'application/json', ...acme },
         body: JSON.stringify({
           filename: 'gifts.md',
           mediaType: 'text/markdown',
@@ -173,7 +178,11 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
       const contextId = uniqueName('ctx');
       const headers = { 'content-type': 'application/json', 'x-tenant-id': 'acme' };
       const api = async (method: string, path: string, body?: unknown) => {
-        const res = await fetch(`${gateway}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+        const res = await fetch(`${gateway}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', ...acme },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
         return { status: res.status, body: (await res.json()) as Record<string, unknown> };
       };
       const v1 = [

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectMongo } from '@studio/mongo';
 import { describeWithServers, eventually, uniqueName, type ServerVar } from '@studio/testing';
+import { issueKey, TEST_ADMIN_API_KEY } from './harness/keys';
 import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './harness/service-process';
 
 /**
@@ -54,12 +55,22 @@ describeWithServers(SERVERS, `soak: ${DOCUMENTS} documents framed through the ga
   const services = new Map<ServiceName, { process: ServiceProcess; url: string }>();
   const url = (name: ServiceName) => services.get(name)?.url ?? '';
   const diagnostics = () => [...services.values()].map((s) => s.process.tail(30)).join('\n');
+  let key = '';
 
   function envFor(name: ServiceName, port: number): Record<string, string> {
     const env: Record<string, string> = serviceRunEnv(run, name, port, urls.KAFKA_BROKERS);
     if (name === 'framer') Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_framer`, STUDIO_ARTIFACT_DIR: artifactDir });
     if (name === 'framer') env['REDIS_URL'] = urls.REDIS_URL;
-    if (name === 'gateway') env['FRAMER_URL'] = url('framer');
+    if (name === 'gateway')
+      Object.assign(env, {
+        FRAMER_URL: url('framer'),
+        MONGO_URL: urls.MONGO_URL,
+        MONGO_DB: `${run}_gateway`,
+        REDIS_URL: urls.REDIS_URL,
+        ADMIN_API_KEY: TEST_ADMIN_API_KEY,
+        // The soak uploads as fast as it can: no per-tenant upload limit here.
+        RATE_LIMIT_UPLOADS_PER_MINUTE: '0',
+      });
     return env;
   }
 
@@ -79,6 +90,7 @@ describeWithServers(SERVERS, `soak: ${DOCUMENTS} documents framed through the ga
         throw new Error(`${name} did not become ready: ${err.message}\n${diagnostics()}`);
       });
     }
+    key = await issueKey(url('gateway'), TENANT, 'curator');
   }, 120_000);
 
   afterAll(async () => {
@@ -135,7 +147,7 @@ describeWithServers(SERVERS, `soak: ${DOCUMENTS} documents framed through the ga
           const n = next++;
           const res = await fetch(`${url('gateway')}/v1/contexts/${contextId}/documents`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-tenant-id': TENANT },
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
             body: JSON.stringify({ filename: `policy-${n}.md`, mediaType: 'text/markdown', content: policy(n) }),
           });
           const body = (await res.json()) as { documentId?: string };

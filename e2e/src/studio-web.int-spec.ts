@@ -72,27 +72,13 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   let context: BrowserContext;
   let page: Page;
   let gateway = '';
-  const keys: Partial<Record<'admin' | 'viewer', string>> = {};
   // What each step hands to the next.
   let datasetVersionId = '';
   let runId = '';
   let failed: string | null = null;
 
-  /** A key of the test tenant, issued with the platform's bootstrap endpoint (PLAN9 part keys). */
-  async function keyFor(role: 'admin' | 'viewer'): Promise<string> {
-    const cached = keys[role];
-    if (cached) return cached;
-    const res = await fetch(`${gateway}/v1/admin/tenants/${TENANT}/keys`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-admin-key': ADMIN_API_KEY },
-      body: JSON.stringify({ name: `studio-web e2e ${role}`, role }),
-    });
-    const text = await res.text();
-    if (res.status !== 201) throw new Error(`could not issue a ${role} key for ${TENANT}: ${res.status} ${text}`);
-    const key = String((JSON.parse(text) as { key: unknown }).key);
-    keys[role] = key;
-    return key;
-  }
+  /** A key of the test tenant (issued once per role through the platform's bootstrap endpoint). */
+  const keyFor = (role: 'admin' | 'viewer'): Promise<string> => stack.keyFor(TENANT, role);
 
   /** The API as the admin key sees it (to compare the page with). */
   async function api(path: string): Promise<Record<string, unknown>> {

@@ -1,8 +1,19 @@
-import { durationMs, kafkaEnv, serviceUrl } from '@studio/config';
+import { durationMs, kafkaEnv, mongoDatabase, mongoUrl, redisUrl, serviceUrl } from '@studio/config';
 import { z } from 'zod';
 
 export const GATEWAY_NAME = 'gateway';
 export const GATEWAY_PORT = 3000;
+
+/** A per-tenant, per-minute request limit; 0 turns it off. */
+function perMinute(defaultLimit: number, what: string) {
+  return z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of requests')
+    .transform(Number)
+    .pipe(z.number().int().min(0, 'must be at least 0').max(1_000_000, 'must be at most 1000000'))
+    .default(defaultLimit)
+    .describe(`${what} each tenant may send per minute (fixed window) before 429 with Retry-After; 0: no limit (default ${defaultLimit})`);
+}
 
 export const GatewayEnv = z.object({
   ...kafkaEnv(GATEWAY_NAME),
@@ -28,6 +39,12 @@ export const GatewayEnv = z.object({
     .min(24, 'must be at least 24 characters')
     .optional()
     .describe('key of the administration operations (x-admin-key header); unset: administration is off'),
+  MONGO_URL: mongoUrl.describe("the gateway's MongoDB: API keys (hashed) and the audit log, e.g. mongodb://127.0.0.1:27017"),
+  MONGO_DB: mongoDatabase('studio_gateway'),
+  REDIS_URL: redisUrl.describe('Redis of the per-tenant rate limits (shared by every gateway replica), e.g. redis://127.0.0.1:6379'),
+  RATE_LIMIT_CHAT_PER_MINUTE: perMinute(60, 'chat completions'),
+  RATE_LIMIT_UPLOADS_PER_MINUTE: perMinute(30, 'document uploads'),
+  RATE_LIMIT_RUNS_PER_MINUTE: perMinute(10, 'training run requests'),
   WEB_DIST: z
     .string()
     .min(1)

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { EventBusModule, kafkaEventBusOptions, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import { EventBusModule, kafkaEventBusOptions, MongoModule, RedisModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
 import { GATEWAY_NAME, GATEWAY_PORT, GatewayEnv } from './config';
 import { ContextsController } from './contexts/contexts.controller';
 import { DocumentsController } from './documents/documents.controller';
@@ -9,7 +9,8 @@ import { applyHttpConventions } from './http/problem-details';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
 import { ServiceClient } from './upstream/service-client';
-import { ADMIN_SETTINGS, AdminController, type AdminSettings } from './admin/admin.controller';
+import { AdminController } from './admin/admin.controller';
+import { KeysModule } from './auth/keys.module';
 import { WebAppModule } from './web/web-app.module';
 
 export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
@@ -32,12 +33,23 @@ export class GatewayModule {
             'module',
           ),
         ),
+        MongoModule.forRoot({ url: config.MONGO_URL, dbName: config.MONGO_DB }),
+        RedisModule.forRoot({ url: config.REDIS_URL }),
+        KeysModule.forRoot({
+          adminApiKey: config.ADMIN_API_KEY ?? null,
+          storage: 'servers',
+          rateLimitNamespace: config.KAFKA_TOPIC_PREFIX,
+          rateLimits: {
+            chat: config.RATE_LIMIT_CHAT_PER_MINUTE,
+            uploads: config.RATE_LIMIT_UPLOADS_PER_MINUTE,
+            runs: config.RATE_LIMIT_RUNS_PER_MINUTE,
+          },
+        }),
         WebAppModule.forRoot({ root: config.WEB_DIST }),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [
         { provide: GATEWAY_LIMITS, useValue: limits },
-        { provide: ADMIN_SETTINGS, useValue: { apiKey: config.ADMIN_API_KEY ?? null } satisfies AdminSettings },
         {
           provide: ServiceClient,
           useValue: new ServiceClient({
@@ -59,9 +71,10 @@ export function setUpOpenApi(app: INestApplication): void {
     new DocumentBuilder()
       .setTitle('Alignment Studio API')
       .setDescription(
-        'Public API of Alignment Studio: contexts, policy documents, dataset versions, training runs and audit reports. Every request names its tenant in the x-tenant-id header. The gateway validates requests, publishes document uploads to Kafka, and forwards the rest to the service that owns the data (framer, instructor, auditor).',
+        'Public API of Alignment Studio: contexts, policy documents, dataset versions, training runs and audit reports. Every request carries a credential (Authorization: Bearer with an API key or an OIDC access token), which names its tenant and role. The gateway validates requests, publishes document uploads to Kafka, and forwards the rest to the service that owns the data (framer, instructor, auditor).',
       )
       .setVersion('0.1.0')
+      .addBearerAuth()
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

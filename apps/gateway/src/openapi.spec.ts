@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { EVENT_BUS } from '@studio/nest';
+import { memoryKeysModule } from './auth/testing';
 import { ContextsController } from './contexts/contexts.controller';
 import { DocumentsController } from './documents/documents.controller';
 import { setUpOpenApi } from './gateway.service';
@@ -12,6 +13,7 @@ describe('OpenAPI document at /docs-json', () => {
   let app: INestApplication;
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
+      imports: [memoryKeysModule()],
       controllers: [ContextsController, DocumentsController, RunsController],
       providers: [
         { provide: EVENT_BUS, useValue: {} },
@@ -54,6 +56,13 @@ describe('OpenAPI document at /docs-json', () => {
         'GET /v1/runs/{runId}/audit',
         'POST /v1/runs/{runId}/audit',
         'GET /v1/audits/{auditRunId}',
+        'GET /v1/me',
+        'POST /v1/keys',
+        'GET /v1/keys',
+        'PATCH /v1/keys/{keyId}',
+        'DELETE /v1/keys/{keyId}',
+        'GET /v1/audit-log',
+        'POST /v1/admin/tenants/{tenantId}/keys',
       ].sort(),
     );
     for (const path of ['/v1/contexts', '/v1/contexts/{contextId}/datasets', '/v1/contexts/{contextId}/runs'])

@@ -10,6 +10,7 @@ import { eventually, uniqueName } from '@studio/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mongoose';
+import { issueKey, TEST_ADMIN_API_KEY, type TestRole } from './keys';
 import { RuntimeProcess } from './runtime-process';
 import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './service-process';
 
@@ -29,6 +30,9 @@ export interface StackOptions {
   /** Extra variables per service. */
   env?: (name: ServiceName) => Record<string, string>;
 }
+
+/** Whose credential a gateway call carries: a key of that tenant and role, or none at all. */
+export type CallAs = { tenant: string; role: TestRole } | 'anonymous';
 
 export interface HttpAnswer {
   status: number;
@@ -56,6 +60,7 @@ export class Stack {
   private observer: KafkaEventBus | null = null;
   private deadLetterReader: KafkaDeadLetterReader | null = null;
   private readonly jobIds = { training: new Set<string>(), evaluation: new Set<string>() };
+  private readonly keys = new Map<string, Promise<string>>();
 
   private constructor(private readonly options: StackOptions) {
     this.run = uniqueName(options.prefix).replace(/-/g, '_');
@@ -143,6 +148,11 @@ export class Stack {
     if (name === 'framer') Object.assign(env, { TEACHER_BASE_URL: this.llmBaseUrl, TEACHER_MODEL: 'tiny' });
     if (name === 'gateway')
       Object.assign(env, {
+        // API keys and the audit log; the rate-limit windows.
+        MONGO_URL: this.urls.MONGO_URL,
+        MONGO_DB: `${this.run}_gateway`,
+        REDIS_URL: this.urls.REDIS_URL,
+        ADMIN_API_KEY: TEST_ADMIN_API_KEY,
         FRAMER_URL: url('framer'),
         ONTOLOGY_URL: url('ontology'),
         INSTRUCTOR_URL: url('instructor'),
@@ -181,17 +191,45 @@ export class Stack {
     );
   }
 
+  /**
+   * An API key of `tenant` with `role`, issued once through the gateway's platform bootstrap
+   * endpoint (x-admin-key) and cached for the run.
+   */
+  keyFor(tenant: string, role: TestRole): Promise<string> {
+    const name = `${tenant}\u0000${role}`;
+    let key = this.keys.get(name);
+    if (!key) {
+      const adminKey = this.services.get('gateway')?.env['ADMIN_API_KEY'] ?? TEST_ADMIN_API_KEY;
+      key = issueKey(this.url('gateway'), tenant, role, adminKey);
+      key.catch(() => this.keys.delete(name));
+      this.keys.set(name, key);
+    }
+    return key;
+  }
+
+  /**
+   * One HTTP request to a service. To the gateway it carries `Authorization: Bearer <key>`: a key
+   * of the run's tenant with role admin, or of `as` (`'anonymous'`: no credential); an
+   * `authorization` in `headers` is sent as given. To the other services it carries the run's
+   * tenant in x-tenant-id (unless `headers` names another).
+   */
   async call(
     method: string,
     path: string,
     body?: unknown,
     service: ServiceName = 'gateway',
     headers: Record<string, string> = {},
+    as?: CallAs,
   ): Promise<HttpAnswer> {
+    const own = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
+    let identity: Record<string, string> = {};
+    if (service !== 'gateway') identity = { 'x-tenant-id': this.options.tenant };
+    else if (!own && as !== 'anonymous')
+      identity = { authorization: `Bearer ${await this.keyFor(as?.tenant ?? this.options.tenant, as?.role ?? 'admin')}` };
     const res = await fetch(`${this.url(service)}${path}`, {
       method,
       headers: {
-        'x-tenant-id': this.options.tenant,
+        ...identity,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...headers,
       },
@@ -291,16 +329,16 @@ export class Stack {
       ...(await redis.keys(`bull:*:studio-events-cursor:${this.run}.*`)),
       ...(await redis.keys(`studio:processed:${this.run}.*`)),
       ...(await redis.keys(`studio:attempts:${this.run}.*`)),
+      ...(await redis.keys(`studio:ratelimit:${this.run}.*`)),
     ];
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
     const mongo = await createConnection(this.urls.MONGO_URL).asPromise();
     for (const name of this.services.keys())
-      if (name !== 'gateway')
-        await mongo
-          .useDb(`${this.run}_${name.replace('-', '_')}`)
-          .dropDatabase()
-          .catch(() => undefined);
+      await mongo
+        .useDb(`${this.run}_${name.replace('-', '_')}`)
+        .dropDatabase()
+        .catch(() => undefined);
     await mongo.close();
     rmSync(this.artifactDir, { recursive: true, force: true });
   }

@@ -13,6 +13,7 @@ import {
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { TenantId } from '@studio/contracts';
 import { ZodValidationPipe } from '@studio/nest';
+import { Public } from '../auth/principal';
 import { ServiceClient, type UpstreamName } from '../upstream/service-client';
 
 export const ADMIN_SETTINGS = Symbol('ADMIN_SETTINGS');
@@ -31,9 +32,17 @@ function sameKey(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+/** Checks the administration key of a request: 404 while administration is off, 401 without the key, 403 with a wrong one. */
+export function requireAdminKey(settings: AdminSettings, key: string | undefined): void {
+  if (settings.apiKey === null) throw new NotFoundException('administration is off: set ADMIN_API_KEY on the gateway to enable it');
+  if (!key) throw new UnauthorizedException(`the ${ADMIN_KEY_HEADER} header is required`);
+  if (!sameKey(key, settings.apiKey)) throw new ForbiddenException(`the ${ADMIN_KEY_HEADER} header does not hold the administration key`);
+}
+
 /** Operations on the platform as a whole, for its operators (an `x-admin-key`, not a tenant's credential). */
 @ApiTags('administration')
 @ApiHeader({ name: ADMIN_KEY_HEADER, required: true, description: 'The administration key (ADMIN_API_KEY)' })
+@Public()
 @Controller('v1/admin')
 export class AdminController {
   constructor(
@@ -54,10 +63,7 @@ export class AdminController {
     @Headers(ADMIN_KEY_HEADER) key: string | undefined,
     @Param('tenantId', new ZodValidationPipe(TenantId, 'path parameter tenantId')) tenantId: string,
   ): Promise<{ tenantId: string; erased: Record<string, unknown> }> {
-    if (this.settings.apiKey === null) throw new NotFoundException('administration is off: set ADMIN_API_KEY on the gateway to enable it');
-    if (!key) throw new UnauthorizedException(`the ${ADMIN_KEY_HEADER} header is required`);
-    if (!sameKey(key, this.settings.apiKey))
-      throw new ForbiddenException(`the ${ADMIN_KEY_HEADER} header does not hold the administration key`);
+    requireAdminKey(this.settings, key);
     const erased: Record<string, unknown> = {};
     for (const service of TENANT_DATA_HOLDERS) {
       const answer = await this.upstream.forward(service, {

@@ -26,9 +26,16 @@ export interface AuthenticatedRequest {
 
 export const REQUIRED_PERMISSION = 'studio:required-permission';
 export const PUBLIC_ROUTE = 'studio:public-route';
+export const AUTHENTICATED_ROUTE = 'studio:authenticated-route';
 
 /** The permission a route needs (checked against the caller's role by the guard; 403 without it). */
 export const Requires = (permission: Permission): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_PERMISSION, permission);
+
+/**
+ * A route any authenticated caller may call, whatever its role (GET /v1/me). A route that declares
+ * none of `@Requires`, `@Authenticated` and `@Public` is refused by the guard (500: a wiring bug).
+ */
+export const Authenticated = (): MethodDecorator & ClassDecorator => SetMetadata(AUTHENTICATED_ROUTE, true);
 
 /** A route anyone may call without a credential (health, the web app's files, the OIDC configuration). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);

@@ -5,7 +5,7 @@ import {
   ApiBody,
   ApiConflictResponse,
   ApiCreatedResponse,
-  ApiHeader,
+  ApiBearerAuth,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -13,19 +13,21 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ContextId, DATASET_VERSION_PUBLISHED_V1, Id } from '@studio/contracts';
-import { Tenant, ZodValidationPipe } from '@studio/nest';
+import { ZodValidationPipe } from '@studio/nest';
+import { CallerTenant, Requires } from '../auth/principal';
 import { CreateContextRequest, GenerateDatasetRequest, openApi } from '../upstream/api-schemas';
 import { send } from '../runs/runs.controller';
 import { ServiceClient, type HttpResponse } from '../upstream/service-client';
 
 /** Contexts and their dataset versions live in the framer; the gateway validates and forwards. */
 @ApiTags('contexts')
-@ApiHeader({ name: 'x-tenant-id', required: true, description: 'Tenant that owns the context' })
+@ApiBearerAuth()
 @Controller('v1/contexts')
 export class ContextsController {
   constructor(@Inject(ServiceClient) private readonly upstream: ServiceClient) {}
 
   @Post()
+  @Requires('contexts:write')
   @ApiOperation({
     summary: 'Create (or replace) a context',
     description:
@@ -36,7 +38,7 @@ export class ContextsController {
   @ApiOkResponse({ description: 'The context existed and its settings were replaced' })
   @ApiBadRequestResponse({ description: 'Invalid body; the message names each bad field' })
   async create(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Body(new ZodValidationPipe(CreateContextRequest)) body: CreateContextRequest,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
@@ -52,6 +54,7 @@ export class ContextsController {
   }
 
   @Post(':contextId/datasets')
+  @Requires('datasets:curate')
   @ApiOperation({
     summary: 'Generate a dataset version',
     description: `Generates instruction and scenario examples from a framed document of the context (templates and seeds), splits them into train and held-out without leakage, and writes an immutable, content-hashed dataset version; publishes \`${DATASET_VERSION_PUBLISHED_V1}\`. The same document, settings and seed give the same version (200 instead of 201).`,
@@ -64,7 +67,7 @@ export class ContextsController {
   @ApiConflictResponse({ description: 'A teacher was asked for, but the framer has no teacher endpoint (TEACHER_BASE_URL)' })
   @ApiBadRequestResponse({ description: 'Invalid body, or seeds that do not match the document' })
   async generateDataset(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
     @Body(new ZodValidationPipe(GenerateDatasetRequest)) body: GenerateDatasetRequest,
     @Res({ passthrough: true }) res: HttpResponse,
@@ -81,6 +84,7 @@ export class ContextsController {
   }
 
   @Get(':contextId/datasets/jobs/:jobId')
+  @Requires('studio:read')
   @ApiOperation({
     summary: 'Follow a dataset version generated with a teacher',
     description:
@@ -91,7 +95,7 @@ export class ContextsController {
   @ApiOkResponse({ description: 'The job' })
   @ApiNotFoundResponse({ description: 'No such job in this context for this tenant' })
   async getGenerationJob(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
     @Param('jobId', new ZodValidationPipe(Id, 'path parameter jobId')) jobId: string,
     @Res({ passthrough: true }) res: HttpResponse,
@@ -101,6 +105,7 @@ export class ContextsController {
   }
 
   @Get(':contextId/datasets/:datasetVersionId/report')
+  @Requires('studio:read')
   @ApiOperation({
     summary: 'The data report of a dataset version',
     description:
@@ -111,7 +116,7 @@ export class ContextsController {
   @ApiOkResponse({ description: 'The data report (JSON)' })
   @ApiNotFoundResponse({ description: 'No such dataset version in this context for this tenant' })
   async getDataReport(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
     @Param('datasetVersionId', new ZodValidationPipe(Id, 'path parameter datasetVersionId')) datasetVersionId: string,
     @Res({ passthrough: true }) res: HttpResponse,

@@ -21,7 +21,7 @@ import {
   ApiBadRequestResponse,
   ApiUnprocessableEntityResponse,
   ApiBody,
-  ApiHeader,
+  ApiBearerAuth,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -45,10 +45,12 @@ import {
   type EventData,
   type Topic,
 } from '@studio/contracts';
-import { EVENT_BUS, Tenant, ZodValidationPipe } from '@studio/nest';
+import { EVENT_BUS, ZodValidationPipe } from '@studio/nest';
 import { tenantId, type EventBus } from '@studio/ports';
 import { isDocumentBody, ProblemDetails } from '../http/problem-details';
 import { z } from 'zod';
+import { CallerTenant, Requires } from '../auth/principal';
+import { RateLimit } from '../auth/rate-limit';
 import { GATEWAY_LIMITS, type GatewayLimits } from '../limits';
 import { send } from '../runs/runs.controller';
 import { ServiceClient, type HttpResponse } from '../upstream/service-client';
@@ -121,6 +123,7 @@ export async function publishWithin<T extends Topic>(
 }
 
 @ApiTags('documents')
+@ApiBearerAuth()
 @Controller('v1/contexts/:contextId/documents')
 export class DocumentsController {
   constructor(
@@ -130,18 +133,18 @@ export class DocumentsController {
   ) {}
 
   @Get(':documentId/versions')
+  @Requires('studio:read')
   @ApiOperation({
     summary: 'List the versions of a document',
     description:
       'Every upload of the same document (the same file name, or the same declared id, in the context) with other bytes is a new version; the context uses the current one. Newest first, each with its clause changes (added, changed, moved, removed, unchanged) against the version it revised, and rejected uploads with the reason.',
   })
-  @ApiHeader({ name: 'x-tenant-id', required: true, description: 'Tenant that owns the context' })
   @ApiParam({ name: 'contextId' })
   @ApiParam({ name: 'documentId' })
   @ApiOkResponse({ description: 'The versions', schema: openApi(DocumentVersionsV1) })
   @ApiNotFoundResponse({ description: 'No such document in the context' })
   async versions(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
     @Param('documentId', new ZodValidationPipe(Id, 'path parameter documentId')) documentId: string,
     @Res({ passthrough: true }) res: HttpResponse,
@@ -157,11 +160,11 @@ export class DocumentsController {
   }
 
   @Get(':documentId/diff')
+  @Requires('studio:read')
   @ApiOperation({
     summary: 'Diff two versions of a document, clause by clause',
     description: `Clauses matched first by numbering, then by content for renumbered ones: \`moved\` (renumbered only, same text), \`changed\` (with the word overlap and how it was matched), \`added\`, \`removed\`. By default the current version against the one it revised. When a version is framed, \`${DOCUMENT_REVISED_V1}\` carries the summary, the stale clause ids and the dataset versions (and so the audits) they make stale.`,
   })
-  @ApiHeader({ name: 'x-tenant-id', required: true, description: 'Tenant that owns the context' })
   @ApiParam({ name: 'contextId' })
   @ApiParam({ name: 'documentId' })
   @ApiQuery({ name: 'from', required: false, description: 'Old version (default: the one the new version revised)' })
@@ -170,7 +173,7 @@ export class DocumentsController {
   @ApiOkResponse({ description: 'The diff', schema: openApi(DocumentDiffV1) })
   @ApiNotFoundResponse({ description: 'No such document or version, a rejected version, or a first version with nothing before it' })
   async diff(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
     @Param('documentId', new ZodValidationPipe(Id, 'path parameter documentId')) documentId: string,
     @Query(new ZodValidationPipe(DiffQueryParams, 'query')) query: z.infer<typeof DiffQueryParams>,
@@ -188,12 +191,13 @@ export class DocumentsController {
   }
 
   @Post()
+  @Requires('contexts:write')
+  @RateLimit('uploads')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Upload a policy document to a context',
     description: `Validates the document (its format, size, and for Markdown and plain text UTF-8 text that is not binary; HTML, PDF and DOCX are converted to Markdown; then headings or numbered clauses the framer can frame) and publishes \`${DOCUMENT_UPLOADED_V1}\` with the original bytes; the framer picks it up from there. The document comes either in a JSON body (below; PDF and DOCX base64-encoded) or as the body itself, with its own Content-Type (${UPLOAD_MEDIA_TYPES.join(', ')}) and its file name in the \`filename\` query parameter.`,
   })
-  @ApiHeader({ name: 'x-tenant-id', required: true, description: 'Tenant that owns the context' })
   @ApiParam({ name: 'contextId', description: 'Alignment context (one rule set)' })
   @ApiBody({ schema: openApi(UploadDocumentRequest) })
   @ApiQuery({ name: 'filename', required: false, description: 'The file name, when the body is the document itself (not JSON)' })
@@ -217,7 +221,7 @@ export class DocumentsController {
     schema: openApi(ProblemDetails),
   })
   async upload(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
     @Body() json: unknown,
     @Query('filename') filename: unknown,

@@ -10,6 +10,10 @@ import { GATEWAY_LIMITS } from '../limits';
 import { DocumentsController } from './documents.controller';
 import { ServiceClient } from '../upstream/service-client';
 import { documentIdFor, documentUploadedEvent, DocumentTooLargeError, UploadDocumentRequest } from './upload-document';
+import { bearer, issueKey, memoryKeysModule } from '../auth/testing';
+
+/** The credential of the app under test (an admin key of tenant acme). */
+let auth: Record<string, string> = {};
 
 const acme = tenantId('acme');
 const request = {
@@ -71,6 +75,7 @@ describe('POST /v1/contexts/:contextId/documents', () => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
+      imports: [memoryKeysModule()],
       controllers: [DocumentsController],
       providers: [
         { provide: EVENT_BUS, useValue: bus },
@@ -82,6 +87,7 @@ describe('POST /v1/contexts/:contextId/documents', () => {
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    auth = bearer(await issueKey(app, 'acme'));
     applyHttpConventions(app);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
@@ -93,7 +99,7 @@ describe('POST /v1/contexts/:contextId/documents', () => {
     neverAnswer = false;
   });
 
-  const post = (body: unknown, headers: Record<string, string> = { 'x-tenant-id': 'acme' }, contextId = 'ctx-1') =>
+  const post = (body: unknown, headers: Record<string, string> = { ...auth }, contextId = 'ctx-1') =>
     fetch(`${base}/v1/contexts/${contextId}/documents`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
@@ -113,11 +119,21 @@ describe('POST /v1/contexts/:contextId/documents', () => {
     });
   });
 
-  it('answers 400 naming the missing tenant header', async () => {
-    const res = await post(request, {});
-    expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ message: 'x-tenant-id header is required' });
+  it('answers 401 without a credential, whatever x-tenant-id says, and publishes nothing', async () => {
+    for (const headers of [{}, { 'x-tenant-id': 'acme' }] as Record<string, string>[]) {
+      const res = await post(request, headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await res.json()).toMatchObject({ status: 401, code: 'missing_credential', detail: expect.stringMatching(/^no credential/) });
+    }
     expect(published).toHaveLength(0);
+  });
+
+  it("publishes the event under the credential's tenant, not the x-tenant-id header's", async () => {
+    const res = await post(request, { ...auth, 'x-tenant-id': 'globex' });
+    expect(res.status).toBe(202);
+    expect(published[0]?.event).toMatchObject({ tenantid: 'acme' });
   });
 
   it('answers 400 naming each bad field of the body', async () => {
@@ -130,7 +146,7 @@ describe('POST /v1/contexts/:contextId/documents', () => {
   });
 
   it('answers 400 for an invalid context id', async () => {
-    const res = await post(request, { 'x-tenant-id': 'acme' }, 'bad%20context');
+    const res = await post(request, { ...auth }, 'bad%20context');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toMatch(/^path parameter contextId is invalid/);
   });
@@ -196,7 +212,7 @@ describe('POST /v1/contexts/:contextId/documents', () => {
     ] as const) {
       const res = await fetch(`${base}/v1/contexts/ctx-1/documents`, {
         method: 'POST',
-        headers: { 'content-type': type, 'x-tenant-id': 'acme' },
+        headers: { 'content-type': type, ...auth },
         body: JSON.stringify(request),
       });
       expect(res.status).toBe(415);
@@ -209,7 +225,7 @@ describe('POST /v1/contexts/:contextId/documents', () => {
     }
     const blob = await fetch(`${base}/v1/contexts/ctx-1/documents`, {
       method: 'POST',
-      headers: { 'x-tenant-id': 'acme' },
+      headers: { ...auth },
       body: new Blob([JSON.stringify(request)]),
     });
     expect(blob.status).toBe(415);
@@ -238,13 +254,13 @@ describe('POST /v1/contexts/:contextId/documents', () => {
       await post({ ...request, content: 'just one line of prose' }),
       await fetch(`${base}/v1/contexts/ctx-1/documents`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' },
+        headers: { 'content-type': 'application/json', ...auth },
         body: '{"filename": ',
       }),
-      await fetch(`${base}/v1/nowhere`, { headers: { 'x-tenant-id': 'acme' } }),
+      await fetch(`${base}/v1/nowhere`, { headers: { ...auth } }),
       await post({ ...request, content: 'x'.repeat(200 * 1024) }), // over the body parser's limit
     ];
-    expect(cases.map((r) => r.status)).toEqual([400, 413, 422, 400, 404, 413]);
+    expect(cases.map((r) => r.status)).toEqual([401, 413, 422, 400, 404, 413]);
     expect(((await cases[3]?.clone().json()) as { detail: string }).detail).toMatch(/^request body is not valid JSON: /);
     for (const res of cases) {
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -273,6 +289,7 @@ describe('POST /v1/contexts/:contextId/documents with HTML, PDF and DOCX', () =>
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
+      imports: [memoryKeysModule()],
       controllers: [DocumentsController],
       providers: [
         { provide: EVENT_BUS, useValue: bus },
@@ -284,6 +301,7 @@ describe('POST /v1/contexts/:contextId/documents with HTML, PDF and DOCX', () =>
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    auth = bearer(await issueKey(app, 'acme'));
     applyHttpConventions(app);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
@@ -296,7 +314,7 @@ describe('POST /v1/contexts/:contextId/documents with HTML, PDF and DOCX', () =>
   const post = (body: unknown) =>
     fetch(`${base}/v1/contexts/ctx-1/documents`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify(body),
     });
   const PDF = 'application/pdf';
@@ -326,7 +344,7 @@ describe('POST /v1/contexts/:contextId/documents with HTML, PDF and DOCX', () =>
   const raw = (body: Uint8Array | string, type: string, query = '?filename=gifts.pdf') =>
     fetch(`${base}/v1/contexts/ctx-1/documents${query}`, {
       method: 'POST',
-      headers: { 'content-type': type, 'x-tenant-id': 'acme' },
+      headers: { 'content-type': type, ...auth },
       body: typeof body === 'string' ? body : Buffer.from(body),
     });
 
@@ -431,6 +449,7 @@ describe("GET a document's versions and diff", () => {
       framer.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(framer.address() as { port: number }).port}`)),
     );
     const moduleRef = await Test.createTestingModule({
+      imports: [memoryKeysModule()],
       controllers: [DocumentsController],
       providers: [
         {
@@ -447,6 +466,7 @@ describe("GET a document's versions and diff", () => {
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    auth = bearer(await issueKey(app, 'acme'));
     applyHttpConventions(app);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
@@ -455,7 +475,7 @@ describe("GET a document's versions and diff", () => {
     await app.close();
     framer.close();
   });
-  const get = (path: string) => fetch(`${base}${path}`, { headers: { 'x-tenant-id': 'acme' } });
+  const get = (path: string) => fetch(`${base}${path}`, { headers: { ...auth } });
 
   it('forwards the versions and the diff to the framer, with the tenant and the query', async () => {
     expect(await (await get('/v1/contexts/ctx-1/documents/doc-a/versions')).json()).toEqual({

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Inject, Param, Post, Query, Res } from '@nestjs/
 import {
   ApiAcceptedResponse,
   ApiBody,
-  ApiHeader,
+  ApiBearerAuth,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -13,7 +13,9 @@ import {
 } from '@nestjs/swagger';
 import { AUDIT_VERDICT_ISSUED_V1, AuditStatusV1, ContextId, Id, TRAINING_RUN_REQUESTED_V1 } from '@studio/contracts';
 import { ProblemDetails } from '../http/problem-details';
-import { Tenant, ZodValidationPipe } from '@studio/nest';
+import { ZodValidationPipe } from '@studio/nest';
+import { CallerTenant, Requires } from '../auth/principal';
+import { RateLimit } from '../auth/rate-limit';
 import { openApi, ReportFormat, StartRunRequest } from '../upstream/api-schemas';
 import { ServiceClient, type HttpResponse, type UpstreamResponse } from '../upstream/service-client';
 
@@ -26,12 +28,14 @@ export function send(res: HttpResponse, answer: UpstreamResponse): unknown {
 
 /** Training runs live in the instructor, audit reports in the auditor. */
 @ApiTags('training and audits')
-@ApiHeader({ name: 'x-tenant-id', required: true, description: 'Tenant that owns the context' })
+@ApiBearerAuth()
 @Controller('v1')
 export class RunsController {
   constructor(@Inject(ServiceClient) private readonly upstream: ServiceClient) {}
 
   @Post('contexts/:contextId/runs')
+  @Requires('runs:operate')
+  @RateLimit('runs')
   @ApiOperation({
     summary: 'Start a training run',
     description: `Fine-tunes the base model on a dataset version of the context (SFT with LoRA by default). The run id is a hash of dataset, base model and hyper-parameters: the same request names the same run. Publishes \`${TRAINING_RUN_REQUESTED_V1}\` and queues the job for a training worker; follow it with GET /v1/runs/{runId}. When training completes, the auditor audits the adapter and publishes \`${AUDIT_VERDICT_ISSUED_V1}\`. 409 when the dataset version is not (yet) known to the instructor.`,
@@ -40,7 +44,7 @@ export class RunsController {
   @ApiBody({ schema: openApi(StartRunRequest) })
   @ApiAcceptedResponse({ description: 'The run was requested (or already exists)' })
   async startRun(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
     @Body(new ZodValidationPipe(StartRunRequest)) body: StartRunRequest,
     @Res({ passthrough: true }) res: HttpResponse,
@@ -57,6 +61,7 @@ export class RunsController {
   }
 
   @Get('runs/:runId')
+  @Requires('studio:read')
   @ApiOperation({
     summary: 'Follow a training run',
     description: 'State (requested, running, completed, failed), step of total steps, first and last loss, the adapter once completed.',
@@ -65,7 +70,7 @@ export class RunsController {
   @ApiOkResponse({ description: 'The run' })
   @ApiNotFoundResponse({ description: 'No such run for this tenant' })
   async getRun(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Param('runId', new ZodValidationPipe(Id, 'path parameter runId')) runId: string,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
@@ -73,6 +78,7 @@ export class RunsController {
   }
 
   @Get('runs/:runId/audit')
+  @Requires('studio:read')
   @ApiOperation({
     summary: 'The audit of a training run: its state, or its report once completed',
     description:
@@ -91,7 +97,7 @@ export class RunsController {
     schema: openApi(ProblemDetails),
   })
   async getRunAudit(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Param('runId', new ZodValidationPipe(Id, 'path parameter runId')) runId: string,
     @Query('format', new ZodValidationPipe(ReportFormat, 'query parameter format')) format: 'json' | 'md',
     @Res({ passthrough: true }) res: HttpResponse,
@@ -108,6 +114,7 @@ export class RunsController {
   }
 
   @Post('runs/:runId/audit')
+  @Requires('runs:operate')
   @ApiOperation({
     summary: 'Re-audit a training run',
     description:
@@ -122,7 +129,7 @@ export class RunsController {
     schema: openApi(ProblemDetails),
   })
   async reaudit(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Param('runId', new ZodValidationPipe(Id, 'path parameter runId')) runId: string,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
@@ -133,6 +140,7 @@ export class RunsController {
   }
 
   @Get('audits/:auditRunId')
+  @Requires('studio:read')
   @ApiOperation({
     summary: 'An audit report',
     description:
@@ -143,7 +151,7 @@ export class RunsController {
   @ApiOkResponse({ description: 'The report (audit/report.v1 JSON, or Markdown)' })
   @ApiNotFoundResponse({ description: 'No such audit for this tenant' })
   async getAudit(
-    @Tenant() tenant: string,
+    @CallerTenant() tenant: string,
     @Param('auditRunId', new ZodValidationPipe(Id, 'path parameter auditRunId')) auditRunId: string,
     @Query('format', new ZodValidationPipe(ReportFormat, 'query parameter format')) format: 'json' | 'md',
     @Res({ passthrough: true }) res: HttpResponse,

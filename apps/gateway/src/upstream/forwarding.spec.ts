@@ -5,6 +5,10 @@ import { ContextsController } from '../contexts/contexts.controller';
 import { applyHttpConventions } from '../http/problem-details';
 import { RunsController } from '../runs/runs.controller';
 import { ServiceClient } from './service-client';
+import { bearer, issueKey, memoryKeysModule } from '../auth/testing';
+
+/** The credential of the app under test (an admin key of tenant acme). */
+let auth: Record<string, string> = {};
 
 interface Seen {
   method: string;
@@ -61,10 +65,12 @@ describe('gateway forwarding to the owning services', () => {
       auditor: await listen(auditor.server),
     };
     const moduleRef = await Test.createTestingModule({
+      imports: [memoryKeysModule()],
       controllers: [ContextsController, RunsController],
       providers: [{ provide: ServiceClient, useValue: new ServiceClient(urls) }],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });
+    auth = bearer(await issueKey(app, 'acme'));
     applyHttpConventions(app);
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
@@ -77,7 +83,7 @@ describe('gateway forwarding to the owning services', () => {
   const call = (method: string, path: string, body?: unknown) =>
     fetch(`${base}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' },
+      headers: { 'content-type': 'application/json', ...auth },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
 
@@ -165,7 +171,7 @@ describe('gateway forwarding to the owning services', () => {
   it('answers 415 for a body that is not JSON', async () => {
     const res = await fetch(`${base}/v1/contexts`, {
       method: 'POST',
-      headers: { 'content-type': 'text/plain', 'x-tenant-id': 'acme' },
+      headers: { 'content-type': 'text/plain', ...auth },
       body: JSON.stringify({ id: 'ctx-1', name: 'Conduct' }),
     });
     expect(res.status).toBe(415);
@@ -216,7 +222,7 @@ describe('gateway forwarding to the owning services', () => {
   });
 
   it('forwards a re-audit to the auditor, without a body, and passes its state through', async () => {
-    const res = await fetch(`${base}/v1/runs/run-1/audit`, { method: 'POST', headers: { 'x-tenant-id': 'acme' } });
+    const res = await fetch(`${base}/v1/runs/run-1/audit`, { method: 'POST', headers: { ...auth } });
     expect(res.status).toBe(200);
     expect(auditor.seen.at(-1)).toMatchObject({ method: 'POST', url: '/v1/runs/run-1/audit', tenant: 'acme', body: undefined });
   });
@@ -228,6 +234,7 @@ describe('gateway forwarding to the owning services', () => {
     );
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const moduleRef = await Test.createTestingModule({
+      imports: [memoryKeysModule()],
       controllers: [RunsController],
       providers: [
         {
@@ -238,9 +245,10 @@ describe('gateway forwarding to the owning services', () => {
     }).compile();
     const lonely = moduleRef.createNestApplication({ logger: false });
     applyHttpConventions(lonely);
+    const key = bearer(await issueKey(lonely, 'acme', 'viewer'));
     await lonely.listen(0, '127.0.0.1');
     try {
-      const res = await fetch(`${await lonely.getUrl()}/v1/runs/run-1`, { headers: { 'x-tenant-id': 'acme' } });
+      const res = await fetch(`${await lonely.getUrl()}/v1/runs/run-1`, { headers: key });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('5');
       expect(await res.json()).toMatchObject({
