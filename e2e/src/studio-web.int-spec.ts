@@ -168,7 +168,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   it('signs in with an API key', async () => {
     await step('sign in', async () => {
       await go('/');
-      await page.getByLabel('API key').fill(await keyFor('admin'));
+      await page.getByLabel('API key', { exact: true }).fill(await keyFor('admin'));
       await page.getByRole('button', { name: 'Sign in with key' }).click();
       await page.getByRole('heading', { name: 'Contexts' }).waitFor();
       expect(await page.getByTestId('tenant').innerText()).toBe(TENANT);
@@ -327,7 +327,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
         'a viewer is refused a curator action',
         async () => {
           await viewer.goto(`${gateway}/`);
-          await viewer.getByLabel('API key').fill(await keyFor('viewer'));
+          await viewer.getByLabel('API key', { exact: true }).fill(await keyFor('viewer'));
           await viewer.getByRole('button', { name: 'Sign in with key' }).click();
           await viewer.getByTestId('role').getByText('viewer').waitFor();
           await viewer.goto(`${gateway}${ctx}/datasets`);

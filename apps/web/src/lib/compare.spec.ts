@@ -32,4 +32,32 @@ describe('readCompare', () => {
     ]);
     expect(view.sides[2]?.scores).toEqual({ correctness: 0.5 });
   });
+
+  it('reads the compare answer of the gateway (answers as strings, scores per variant of a held-out item, its bucket)', () => {
+    const view = readCompare({
+      contextId: 'c',
+      runId: 'r',
+      question: 'Q?',
+      heldOutItem: { id: 'h1', kind: 'qa', question: 'Q?', reference: 'R.', clauseIds: ['c1'] },
+      models: { base: 'tiny', adapter: 'a1' },
+      retrieved: [{ clauseId: 'c1', numbering: '1.1', citation: '1.1', text: 'T', score: 0.5 }],
+      answers: { base: 'b', aligned: 'a', aligned_rag: 'ar' },
+      scores: {
+        variants: {
+          base: { correctness: 0.1, right: false },
+          aligned: { correctness: 0.9, right: true },
+          aligned_rag: { correctness: 0.8, right: true },
+        },
+        bucket: 'only_aligned_right',
+        itemPass: 0.5,
+      },
+    });
+    expect(view.sides.map((s) => [s.variant, s.answer, s.scores['correctness'], s.scores['right']])).toEqual([
+      ['base', 'b', 0.1, false],
+      ['aligned', 'a', 0.9, true],
+      ['aligned_rag', 'ar', 0.8, true],
+    ]);
+    expect(view).toMatchObject({ bucket: 'only_aligned_right', reference: 'R.', question: 'Q?' });
+    expect(view.retrieved[0]).toMatchObject({ numbering: '1.1', score: 0.5 });
+  });
 });

@@ -9,6 +9,8 @@ export interface CompareSide {
 
 export interface CompareView {
   sides: CompareSide[];
+  /** For a held-out item: the outcome bucket of base against aligned. */
+  bucket: string | null;
   retrieved: RetrievedClause[];
   reference: string | null;
   question: string | null;
@@ -37,6 +39,8 @@ function scoresOf(v: Obj): Record<string, number | boolean | null> {
  */
 export function readCompare(body: unknown): CompareView {
   const b = isObj(body) ? body : {};
+  const scoreBox = isObj(b['scores']) ? (isObj(b['scores']['variants']) ? b['scores']['variants'] : b['scores']) : {};
+  const scoresFor = (variant: string) => (isObj(scoreBox[variant]) ? scoresOf(scoreBox[variant] as Obj) : {});
   const containers = [b['answers'], b['variants'], b['results'], b].filter(isObj);
   const sides: CompareSide[] = [];
   for (const variant of ['base', 'aligned', 'aligned_rag'] as const) {
@@ -44,22 +48,21 @@ export function readCompare(body: unknown): CompareView {
     for (const c of containers) for (const key of VARIANT_KEYS[variant]) if (found === undefined && c[key] !== undefined) found = c[key];
     if (found === undefined) continue;
     if (typeof found === 'string') {
-      const scores = isObj(b['scores']) && isObj(b['scores'][variant]) ? scoresOf(b['scores'][variant] as Obj) : {};
-      sides.push({ variant, answer: found, scores });
+      sides.push({ variant, answer: found, scores: scoresFor(variant) });
     } else if (isObj(found)) {
       const answer = [found['answer'], found['text'], found['content'], found['output']].find((x) => typeof x === 'string') as
         string | undefined;
-      const extra = isObj(b['scores']) && isObj(b['scores'][variant]) ? scoresOf(b['scores'][variant] as Obj) : {};
-      sides.push({ variant, answer: answer ?? '', scores: { ...scoresOf(found), ...extra } });
+      sides.push({ variant, answer: answer ?? '', scores: { ...scoresOf(found), ...scoresFor(variant) } });
     }
   }
   const retrievedRaw = [b['retrieved'], b['retrievedClauses'], b['clauses'], b['context']].find(Array.isArray) as unknown[] | undefined;
-  const reference = [b['reference'], b['expected'], b['expectedAnswer'], isObj(b['item']) ? b['item']['reference'] : undefined].find(
-    (x) => typeof x === 'string',
-  );
-  const question = [b['prompt'], b['question'], isObj(b['item']) ? b['item']['question'] : undefined].find((x) => typeof x === 'string');
+  const item = isObj(b['heldOutItem']) ? b['heldOutItem'] : isObj(b['item']) ? b['item'] : {};
+  const reference = [b['reference'], b['expected'], b['expectedAnswer'], item['reference']].find((x) => typeof x === 'string');
+  const question = [b['question'], b['prompt'], item['question']].find((x) => typeof x === 'string');
+  const bucket = isObj(b['scores']) && typeof b['scores']['bucket'] === 'string' ? b['scores']['bucket'] : null;
   return {
     sides,
+    bucket,
     retrieved: (retrievedRaw ?? []).filter(isObj) as RetrievedClause[],
     reference: (reference as string | undefined) ?? null,
     question: (question as string | undefined) ?? null,

@@ -100,10 +100,15 @@ export interface DatasetVersion {
   heldOut: { examples: number };
   examplesByKind?: Record<string, number>;
   clauseCoverage?: number;
-  parent?: string | null;
-  parentId?: string | null;
-  parentVersionId?: string | null;
-  review?: unknown;
+  /** How a reviewed version was made from its parent; null for a generated version. */
+  review?: null | {
+    parentDatasetVersionId: string;
+    reviewedBy: string;
+    approved: number;
+    edited: number;
+    rejected: number;
+    unreviewed: number;
+  };
 }
 
 export interface Example {
@@ -117,9 +122,24 @@ export interface Example {
   clauseRefs?: string[];
   statementKind?: string | null;
   values: string[];
-  split?: string;
-  /** Review state, where the API gives one. */
-  review?: string | null;
+  split?: 'train' | 'heldOut';
+  /** How a review left the example (absent: not reviewed). */
+  review?: { status: 'approved' | 'edited'; by: string; originalId: string | null };
+}
+
+/** A page of examples (GET …/examples and …/review). */
+export interface ExamplePage {
+  total: number;
+  offset: number;
+  limit: number;
+  examples: Example[];
+}
+
+/** What POST …/reviews answers: the new version, made from its parent. */
+export interface ReviewAnswer {
+  dataset: DatasetVersion;
+  parentDatasetVersionId: string;
+  created: boolean;
 }
 
 export type ReviewAction = 'approve' | 'edit' | 'reject';
@@ -200,6 +220,26 @@ export interface AuditReport {
   results: AuditItemResult[];
   models: { base: string; adapter: string | null; judge: string | null };
   stale?: null | { since: string; reason: string };
+  /** The outcome buckets with their items (the gateway's report view). */
+  outcomes?: Record<string, { count: number; items: OutcomeItem[] }>;
+  /** Per-clause compliance, least compliant first (the gateway's report view). */
+  clauseCompliance?: ClauseComplianceRow[];
+}
+
+export interface OutcomeItem {
+  itemId: string;
+  question: string;
+  reference: string;
+  clauseIds: string[];
+  answers: Record<string, { answer: string; right: boolean; correctness: number; faithfulness: number; refused: boolean }>;
+}
+
+export interface ClauseComplianceRow {
+  clauseId: string;
+  numbering: string | null;
+  title: string | null;
+  items: number;
+  variants: Record<string, { compliant: number; complianceRate: number; correctness: number; faithfulness: number }>;
 }
 
 /** The audit before it has a report: its state. */

@@ -1,7 +1,16 @@
 import { useEffect, useState } from 'react';
 import { ErrorBox, Link, Loading, percent, shortId, useStudio } from '../components/ui';
 import { enc } from '../lib/api';
-import { BUCKET_LABELS, BUCKETS, isReport, VARIANT_LABELS, type AuditReport, type AuditState } from '../lib/model';
+import {
+  BUCKET_LABELS,
+  BUCKETS,
+  isReport,
+  VARIANT_LABELS,
+  type AuditReport,
+  type AuditState,
+  type ClauseComplianceRow,
+  type OutcomeItem,
+} from '../lib/model';
 
 const VARIANTS = ['base', 'aligned', 'aligned_rag'] as const;
 
@@ -58,7 +67,8 @@ function Report({ report, contextId }: { report: AuditReport; contextId: string 
   const { api } = useStudio();
   const [openBucket, setOpenBucket] = useState<string | null>(null);
   const [downloadError, setDownloadError] = useState<unknown>(null);
-  const items = new Map(report.results.map((r) => [r.itemId, r]));
+  const outcomes = bucketItems(report);
+  const compliance = complianceRows(report);
 
   const download = async (format: 'md' | 'json') => {
     setDownloadError(null);
@@ -193,32 +203,30 @@ function Report({ report, contextId }: { report: AuditReport; contextId: string 
               </tr>
             </thead>
             <tbody>
-              {report.results
-                .filter((r) => r.bucket === openBucket)
-                .map((r) => (
-                  <tr key={r.itemId}>
-                    <td>{r.question}</td>
-                    <td>{r.reference}</td>
-                    {VARIANTS.map((v) => {
-                      const a = r.variants[v];
-                      return (
-                        <td key={v} className={a?.right ? 'pass' : 'fail'}>
-                          {a ? (
-                            <>
-                              {a.answer}
-                              <div className="small muted">
-                                {a.right ? 'right' : 'wrong'} · correctness {a.correctness.toFixed(2)}
-                                {a.refused ? ' · refused' : ''}
-                              </div>
-                            </>
-                          ) : (
-                            '—'
-                          )}
-                        </td>
-                      );
-                    })}
-                  </tr>
-                ))}
+              {(outcomes[openBucket]?.items ?? []).map((r) => (
+                <tr key={r.itemId}>
+                  <td>{r.question}</td>
+                  <td>{r.reference}</td>
+                  {VARIANTS.map((v) => {
+                    const a = r.answers[v];
+                    return (
+                      <td key={v} className={a?.right ? 'pass' : 'fail'}>
+                        {a ? (
+                          <>
+                            {a.answer}
+                            <div className="small muted">
+                              {a.right ? 'right' : 'wrong'} · correctness {a.correctness.toFixed(2)}
+                              {a.refused ? ' · refused' : ''}
+                            </div>
+                          </>
+                        ) : (
+                          '—'
+                        )}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
             </tbody>
           </table>
         </div>
@@ -232,28 +240,64 @@ function Report({ report, contextId }: { report: AuditReport; contextId: string 
             <th scope="col">Items</th>
             {VARIANTS.map((v) => (
               <th scope="col" key={v}>
-                {VARIANT_LABELS[v]} correctness
+                {VARIANT_LABELS[v]} compliant
               </th>
             ))}
+            <th scope="col">Aligned correctness</th>
             <th scope="col">Aligned faithfulness</th>
           </tr>
         </thead>
         <tbody>
-          {report.clauses.map((c) => (
+          {compliance.map((c) => (
             <tr key={c.clauseId}>
               <td>
-                {c.title ?? <code>{shortId(c.clauseId)}</code>}
-                <div className="small muted">{c.itemIds.map((id) => items.get(id)?.question ?? id).slice(0, 1)}</div>
+                {c.numbering ? <strong>§{c.numbering} </strong> : null}
+                {c.title ?? (c.numbering ? '' : <code>{shortId(c.clauseId)}</code>)}
               </td>
               <td>{c.items}</td>
-              {VARIANTS.map((v) => (
-                <td key={v}>{percent(c.scores[v]?.correctness)}</td>
-              ))}
-              <td>{percent(c.scores['aligned']?.faithfulness)}</td>
+              {VARIANTS.map((v) => {
+                const row = c.variants[v];
+                return <td key={v}>{row ? `${row.compliant} of ${c.items} (${percent(row.complianceRate)})` : '—'}</td>;
+              })}
+              <td>{percent(c.variants['aligned']?.correctness)}</td>
+              <td>{percent(c.variants['aligned']?.faithfulness)}</td>
             </tr>
           ))}
         </tbody>
       </table>
     </section>
   );
+}
+
+/** The items of each bucket: the gateway's outcomes when it gives them, else from the report's item results. */
+function bucketItems(report: AuditReport): Record<string, { count: number; items: OutcomeItem[] }> {
+  if (report.outcomes) return report.outcomes;
+  const out: Record<string, { count: number; items: OutcomeItem[] }> = {};
+  for (const b of BUCKETS) {
+    const items = report.results
+      .filter((r) => r.bucket === b)
+      .map((r) => ({ itemId: r.itemId, question: r.question, reference: r.reference, clauseIds: r.clauseIds, answers: r.variants }));
+    out[b] = { count: report.buckets[b] ?? items.length, items };
+  }
+  return out;
+}
+
+/** Per-clause compliance: the gateway's table when it gives one, else from the report's clause breakdown and items. */
+function complianceRows(report: AuditReport): ClauseComplianceRow[] {
+  if (report.clauseCompliance) return report.clauseCompliance;
+  const byId = new Map(report.results.map((r) => [r.itemId, r]));
+  return report.clauses.map((c) => {
+    const items = c.itemIds.map((id) => byId.get(id)).filter((r) => r !== undefined);
+    const variants: ClauseComplianceRow['variants'] = {};
+    for (const v of VARIANTS) {
+      const compliant = items.filter((r) => r.variants[v]?.right).length;
+      variants[v] = {
+        compliant,
+        complianceRate: items.length ? compliant / items.length : 0,
+        correctness: c.scores[v]?.correctness ?? 0,
+        faithfulness: c.scores[v]?.faithfulness ?? 0,
+      };
+    }
+    return { clauseId: c.clauseId, numbering: null, title: c.title, items: c.items, variants };
+  });
 }

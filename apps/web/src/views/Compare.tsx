@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { ErrorBox, Loading, shortId, useAsync, useStudio } from '../components/ui';
 import { enc } from '../lib/api';
 import { readCompare, type CompareView as Comparison } from '../lib/compare';
-import { listOf, VARIANT_LABELS, type Example, type TrainingRun } from '../lib/model';
+import { BUCKET_LABELS, listOf, VARIANT_LABELS, type Example, type TrainingRun } from '../lib/model';
 import { useLocation } from '../lib/router';
 
 /** A prompt (or a held-out item) answered by the base model, the aligned model and the aligned model with retrieval, side by side. */
@@ -113,6 +113,11 @@ function ComparisonResult({ result }: { result: Comparison }) {
       {result.reference ? (
         <p>
           <strong>Reference answer:</strong> {result.reference}
+        </p>
+      ) : null}
+      {result.bucket ? (
+        <p data-testid="compare-bucket">
+          <strong>Outcome:</strong> {BUCKET_LABELS[result.bucket] ?? result.bucket}
         </p>
       ) : null}
       <div className="columns" role="list" aria-label="Answers side by side">

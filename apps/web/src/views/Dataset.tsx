@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { ErrorBox, KindBadge, Link, Loading, useAsync, useStudio } from '../components/ui';
 import { enc, query } from '../lib/api';
-import { listOf, type DatasetVersion, type Example } from '../lib/model';
+import { listOf, type DatasetVersion, type Example, type ExamplePage } from '../lib/model';
 
 const PAGE = 25;
 
@@ -15,9 +15,9 @@ export function DatasetView({ contextId, datasetVersionId }: { contextId: string
   const version = useAsync((signal) => api.get<DatasetVersion>(base, signal), [base]);
   const examples = useAsync(
     (signal) =>
-      api.get<unknown>(`${base}/examples${query({ split, kind, offset, limit: PAGE })}`, signal).then((b) => ({
+      api.get<ExamplePage>(`${base}/examples${query({ split, kind, offset, limit: PAGE })}`, signal).then((b) => ({
         examples: listOf<Example>(b, 'examples'),
-        total: typeof (b as { total?: unknown }).total === 'number' ? ((b as { total: number }).total as number) : null,
+        total: typeof b.total === 'number' ? b.total : null,
       })),
     [base, split, kind, offset],
   );
@@ -49,7 +49,7 @@ export function DatasetView({ contextId, datasetVersionId }: { contextId: string
           }}
         >
           <option value="train">train</option>
-          <option value="held_out">held out</option>
+          <option value="heldOut">held out</option>
         </select>
         <label htmlFor="example-kind">Kind</label>
         <select
@@ -100,6 +100,7 @@ export function ExampleTable({ examples }: { examples: Example[] }) {
           <th scope="col">Label</th>
           <th scope="col">Clauses</th>
           <th scope="col">Values</th>
+          <th scope="col">Review</th>
         </tr>
       </thead>
       <tbody>
@@ -119,6 +120,7 @@ export function ExampleTable({ examples }: { examples: Example[] }) {
             <td>{e.label ?? '—'}</td>
             <td>{(e.clauseRefs ?? e.clauseIds).map((r) => `§${r}`).join(', ')}</td>
             <td>{e.values.join(', ')}</td>
+            <td>{e.review ? `${e.review.status} by ${e.review.by}` : '—'}</td>
           </tr>
         ))}
       </tbody>

@@ -92,7 +92,7 @@ export function DatasetsView({ contextId }: { contextId: string }) {
           </thead>
           <tbody>
             {datasets.data.map((d) => {
-              const parent = d.parentVersionId ?? d.parentId ?? d.parent ?? null;
+              const parent = d.review?.parentDatasetVersionId ?? null;
               const to = `/contexts/${enc(contextId)}/datasets/${enc(d.id)}`;
               return (
                 <tr key={d.id} data-dataset-id={d.id}>
@@ -110,7 +110,18 @@ export function DatasetsView({ contextId }: { contextId: string }) {
                       .join(', ')}
                   </td>
                   <td>{percent(d.clauseCoverage)}</td>
-                  <td>{parent ? <code title={parent}>{shortId(parent)}</code> : 'generated'}</td>
+                  <td>
+                    {parent ? (
+                      <>
+                        review of <code title={parent}>{shortId(parent)}</code>
+                        <div className="small muted">
+                          {d.review?.approved} approved, {d.review?.edited} edited, {d.review?.rejected} rejected
+                        </div>
+                      </>
+                    ) : (
+                      'generated'
+                    )}
+                  </td>
                   <td className="actions">
                     <Link to={to}>Examples</Link> <Link to={`${to}/review`}>Review</Link>
                   </td>

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { ErrorBox, KindBadge, Link, Loading, shortId, useAsync, useStudio } from '../components/ui';
 import { enc } from '../lib/api';
-import { listOf, type Example, type ReviewAction, type ReviewDecision } from '../lib/model';
+import { navigate } from '../lib/router';
+import { listOf, type Example, type ReviewAction, type ReviewAnswer, type ReviewDecision } from '../lib/model';
 
 interface Draft {
   action: ReviewAction;
@@ -48,16 +49,21 @@ export function ReviewView({ contextId, datasetVersionId }: { contextId: string;
     });
 
   const submit = async () => {
-    setBusy(true);
     setError(null);
+    const all = decisions();
+    const unchanged = all.find((d) => d.action === 'edit' && d.edited?.prompt === undefined && d.edited?.response === undefined);
+    if (unchanged) {
+      setError(new Error(`Example ${unchanged.exampleId}: the edit changes nothing; change its question or answer, or approve it instead`));
+      return;
+    }
+    setBusy(true);
     try {
-      const answer = await api.post<Record<string, unknown>>(`${base}/reviews`, { decisions: decisions() });
-      const id = (answer['id'] ?? answer['datasetVersionId'] ?? (answer['datasetVersion'] as { id?: string } | undefined)?.id) as
-        string | undefined;
-      setMade(id ?? 'new version');
+      const answer = await api.post<ReviewAnswer>(`${base}/reviews`, { decisions: all });
+      setMade(answer.dataset.id);
       setDrafts({});
       setEditing(null);
-      queue.reload();
+      // The reviewed version stays as it was: go on with the new version's queue (what nobody has reviewed yet).
+      navigate(`/contexts/${enc(contextId)}/datasets/${enc(answer.dataset.id)}/review`);
     } catch (err) {
       setError(err);
     } finally {
@@ -79,13 +85,11 @@ export function ReviewView({ contextId, datasetVersionId }: { contextId: string;
           {busy ? 'Submitting…' : 'Submit decisions'}
         </button>
         {made ? (
-          <span role="status" data-testid="review-result">
+          <span role="status" data-testid="review-result" data-dataset-id={made}>
             New dataset version{' '}
-            {made !== 'new version' ? (
-              <Link to={`/contexts/${enc(contextId)}/datasets/${enc(made)}`}>
-                <code>{shortId(made)}</code>
-              </Link>
-            ) : null}{' '}
+            <Link to={`/contexts/${enc(contextId)}/datasets/${enc(made)}`}>
+              <code>{shortId(made)}</code>
+            </Link>{' '}
             made.
           </span>
         ) : null}

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ErrorBox } from '../components/ui';
-import { Api } from '../lib/api';
+import { Api, ApiError } from '../lib/api';
 import { savePending } from '../lib/auth';
 import type { AuthConfig } from '../lib/model';
 import { authorizationUrl, randomToken, type PendingSignIn } from '../lib/pkce';
@@ -17,7 +17,8 @@ export function SignIn({ onKey, notice }: { onKey: (key: string) => Promise<void
     new Api({ token: () => null })
       .get<AuthConfig>('/v1/auth/config')
       .then(setConfig)
-      .catch((e: unknown) => setConfigError(e));
+      // A gateway without the route has no single sign-on to offer: the key form is the way in.
+      .catch((e: unknown) => (e instanceof ApiError && e.status === 404 ? setConfig({ oidc: null }) : setConfigError(e)));
   }, []);
 
   const submit = async (e: FormEvent) => {
