@@ -194,7 +194,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
 
   it('shows its clauses as a numbering tree, with statement kinds, and searches them', async () => {
     await step('see its clauses', async () => {
-      const clauses = (await api(`${ctx}/clauses`))['clauses'] as { id: string; numbering: string; text: string; statements?: unknown[] }[];
+      const clauses = (await api(`/v1${ctx}/clauses`))['clauses'] as {
+        id: string;
+        numbering: string;
+        text: string;
+        statements?: unknown[];
+      }[];
       expect(clauses.length).toBeGreaterThan(20);
       await page.getByRole('link', { name: 'Clauses' }).first().click();
       await page.getByRole('heading', { name: 'Clauses' }).waitFor();

@@ -43,6 +43,8 @@ export interface DocumentView {
   statementCount: number | null;
   error: string | null;
   receivedAt: string;
+  /** The upload event of the current version: an upload's answer names it. */
+  uploadEventId: string;
   version: number | null;
   sizeBytes: number;
 }

@@ -22,10 +22,7 @@ export function DocumentsView({ contextId }: { contextId: string }) {
   const pending =
     (documents.data ?? []).some((d) => d.status === 'received') ||
     (uploaded !== null &&
-      !(documents.data ?? []).some(
-        (d) =>
-          d.id === uploaded.documentId && d.status !== 'received' && (d as { uploadEventId?: string }).uploadEventId === uploaded.eventId,
-      ));
+      !(documents.data ?? []).some((d) => d.id === uploaded.documentId && d.status !== 'received' && d.uploadEventId === uploaded.eventId));
   useEffect(() => {
     if (!pending) return;
     const timer = setInterval(documents.reload, 1500);
@@ -70,7 +67,7 @@ export function DocumentsView({ contextId }: { contextId: string }) {
             </progress>
             <span aria-live="polite">
               {uploaded
-                ? `Uploaded ${file?.name ?? ''} (${formatBytes(uploaded.sizeBytes)}); framing…`
+                ? `Uploaded ${file?.name ?? ''} (${formatBytes(uploaded.sizeBytes)}); ${pending ? 'framing…' : 'framed.'}`
                 : `${pct} % of ${formatBytes(progress.total)}`}
             </span>
           </div>
