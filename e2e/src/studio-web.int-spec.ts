@@ -75,7 +75,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   // What each step hands to the next.
   let datasetVersionId = '';
   let runId = '';
-  let failed: string | null = null;
+  let runCompleted = false;
+  let signedIn = false;
+  let framed = false;
 
   /** A key of the test tenant (issued once per role through the platform's bootstrap endpoint). */
   const keyFor = (role: 'admin' | 'viewer'): Promise<string> => stack.keyFor(TENANT, role);
@@ -87,10 +89,10 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     return (await res.json()) as Record<string, unknown>;
   }
 
-  async function screenshot(target: Page, name: string): Promise<string> {
+  async function screenshot(target: Page, name: string, fullPage = true): Promise<string> {
     mkdirSync(OUTPUT, { recursive: true });
     const path = join(OUTPUT, `${name}.png`);
-    await target.screenshot({ path, fullPage: true });
+    await target.screenshot({ path, fullPage });
     return path;
   }
 
@@ -107,13 +109,20 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     return `page ${target.url()}\nalerts: ${alerts.length ? alerts.join(' | ') : 'none'}\ntext:\n${text.slice(0, 2_000)}`;
   }
 
-  /** One step of the walk: on failure, says which, with the page and a screenshot; later steps say which step they wait for. */
+  /** What a step needs from an earlier one: it fails at once, naming that step, when the earlier one did not deliver. */
+  function needs(what: Record<string, unknown>): void {
+    const missing = Object.entries(what)
+      .filter(([, value]) => !value)
+      .map(([from]) => from);
+    if (missing.length) throw new Error(`not run: it needs what the step(s) ${missing.map((m) => `"${m}"`).join(', ')} did not deliver`);
+  }
+
+  /** One step of the walk: on failure, says which, with the page and a screenshot. */
   async function step(name: string, body: () => Promise<void>, target: () => Page = () => page): Promise<void> {
-    if (failed) throw new Error(`not run: the step "${failed}" failed before it`);
     try {
       await body();
     } catch (err) {
-      failed = name;
+      if (err instanceof Error && err.message.startsWith('not run:')) throw new Error(`studio web step "${name}" ${err.message}`);
       const shot = await screenshot(target(), `failed-${name.replace(/[^a-z0-9]+/gi, '-')}`).catch(
         (e: Error) => `(no screenshot: ${e.message})`,
       );
@@ -173,11 +182,13 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await page.getByRole('heading', { name: 'Contexts' }).waitFor();
       expect(await page.getByTestId('tenant').innerText()).toBe(TENANT);
       expect(await page.getByTestId('role').innerText()).toBe('admin');
+      signedIn = true;
     });
   }, 60_000);
 
   it('creates a context and uploads the example policy, with progress, until it is framed', async () => {
     await step('upload the example policy', async () => {
+      needs({ 'sign in': signedIn });
       await page.getByLabel('Context id').fill(contextId);
       await page.getByLabel('Name', { exact: true }).fill('Northwind Dynamics business conduct');
       await page.getByLabel('Values file (JSON, optional)').setInputFiles(join(EXAMPLE, 'values.json'));
@@ -189,11 +200,14 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await page.getByText(/Uploaded policy\.md/).waitFor();
       expect(await page.locator('#upload-progress').getAttribute('value')).toBe('100');
       await page.locator('tr[data-document-id] .status-framed').waitFor({ timeout: 90_000 });
+      await page.getByText(/Uploaded policy\.md .*; framed\./).waitFor();
+      framed = true;
     });
   }, 120_000);
 
   it('shows its clauses as a numbering tree, with statement kinds, and searches them', async () => {
     await step('see its clauses', async () => {
+      needs({ 'upload the example policy': framed });
       const clauses = (await api(`/v1${ctx}/clauses`))['clauses'] as {
         id: string;
         numbering: string;
@@ -233,6 +247,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
 
   it('generates a dataset version', async () => {
     await step('generate a dataset', async () => {
+      needs({ 'upload the example policy': framed });
       await go(`${ctx}/datasets`);
       await page.getByRole('button', { name: 'Generate dataset' }).click();
       await page.getByText(/Dataset version .* is ready/).waitFor({ timeout: 120_000 });
@@ -245,6 +260,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
 
   it('approves and edits examples in the review queue, making a new dataset version', async () => {
     await step('approve and edit an example', async () => {
+      needs({ 'generate a dataset': datasetVersionId });
       await go(`${ctx}/datasets/${encodeURIComponent(datasetVersionId)}/review`);
       const items = page.locator('li.review-item');
       await items.nth(1).waitFor();
@@ -254,7 +270,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await answer.fill(`${await answer.inputValue()} (Reviewed by a curator.)`);
       await items.nth(1).getByRole('button', { name: 'Done editing' }).click();
       await page.getByText('2 decisions ready.').waitFor();
-      await screenshot(page, 'review');
+      await screenshot(page, 'review', false);
       await page.getByRole('button', { name: 'Submit decisions' }).click();
       await page.getByTestId('review-result').waitFor({ timeout: 60_000 });
     });
@@ -262,6 +278,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
 
   it('starts a run with the tiny model and watches it finish, the loss curve drawn live', async () => {
     await step('start a run and watch it finish', async () => {
+      needs({ 'generate a dataset': datasetVersionId });
       await go(`${ctx}/runs`);
       await page.getByLabel('Dataset version').selectOption(datasetVersionId);
       await page.getByLabel('Base model').fill('tiny');
@@ -288,15 +305,17 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await page.getByTestId('run-state').getByText('completed').waitFor({ timeout: 300_000 });
       expect(Number(await page.locator('.loss-curve svg').getAttribute('data-points'))).toBeGreaterThan(0);
       expect(await page.getByTestId('run-step').innerText()).toMatch(/^\d+ \/ \d+$/);
+      runCompleted = true;
       await screenshot(page, 'runs');
     });
   }, 480_000);
 
   it('compares the base, aligned and aligned + RAG answers side by side', async () => {
     await step('compare answers', async () => {
-      await page.getByRole('link', { name: 'Compare answers' }).click();
+      needs({ 'start a run and watch it finish': runCompleted });
+      await go(`${ctx}/compare?runId=${encodeURIComponent(runId)}`);
       await page.getByRole('heading', { name: 'Compare answers' }).waitFor();
-      await page.getByLabel('Prompt').fill('May an employee accept a gift from a supplier?');
+      await page.getByRole('textbox', { name: 'Prompt' }).fill('May an employee accept a gift from a supplier?');
       await page.getByRole('button', { name: 'Compare' }).click();
       const cards = page.locator('article.answer-card');
       await cards.nth(2).waitFor({ timeout: 120_000 });
@@ -308,6 +327,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
 
   it('opens the audit: verdict, gates, the four buckets, the per-clause table, the report download', async () => {
     await step('open the audit', async () => {
+      needs({ 'start a run and watch it finish': runCompleted });
       await go(`${ctx}/runs/${encodeURIComponent(runId)}/audit`);
       await page.getByTestId('verdict').waitFor({ timeout: 300_000 });
       expect(await page.getByTestId('verdict').innerText()).toMatch(/Verdict: (PASS|FAIL)/);
@@ -331,6 +351,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await step(
         'a viewer is refused a curator action',
         async () => {
+          needs({ 'generate a dataset': datasetVersionId });
           await viewer.goto(`${gateway}/`);
           await viewer.getByLabel('API key', { exact: true }).fill(await keyFor('viewer'));
           await viewer.getByRole('button', { name: 'Sign in with key' }).click();

@@ -6,6 +6,8 @@ const BOX = { width: 720, height: 280, left: 52, right: 16, top: 14, bottom: 36 
 /** The training loss by step, drawn as SVG (no chart library), with a text summary for screen readers. */
 export function LossCurve({ points, totalSteps }: { points: LossPoint[]; totalSteps: number | null }) {
   const g = lossCurveGeometry(points, totalSteps, BOX);
+  const tickStep = g.yTicks.length > 1 ? Math.abs((g.yTicks[1]?.value ?? 0) - (g.yTicks[0]?.value ?? 0)) : 1;
+  const digits = Math.min(6, Math.max(0, -Math.floor(Math.log10(tickStep || 1))));
   const first = points[0];
   const last = points[points.length - 1];
   const summary =
@@ -19,7 +21,7 @@ export function LossCurve({ points, totalSteps }: { points: LossPoint[]; totalSt
           <g key={`y${t.value}`}>
             <line x1={BOX.left} x2={BOX.width - BOX.right} y1={t.y} y2={t.y} className="grid" />
             <text x={BOX.left - 6} y={t.y + 4} textAnchor="end" className="tick">
-              {t.value.toPrecision(3).replace(/\.?0+$/, '')}
+              {t.value.toFixed(digits)}
             </text>
           </g>
         ))}

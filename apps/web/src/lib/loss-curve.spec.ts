@@ -3,7 +3,7 @@ import { addPoint, formatDuration, lossCurveGeometry, niceTicks } from './loss-c
 const box = { width: 200, height: 100, left: 0, right: 0, top: 0, bottom: 0 };
 
 describe('the loss curve', () => {
-  it('maps steps to x over the total steps and loss to y from the bottom', () => {
+  it('maps steps to x over the total steps, and the losses over their own range with a margin', () => {
     const g = lossCurveGeometry(
       [
         { step: 0, loss: 2 },
@@ -12,10 +12,27 @@ describe('the loss curve', () => {
       10,
       box,
     );
-    // max loss 2 × 1.05 = 2.1; step 5 of 10 is the middle.
-    expect(g.path).toBe(`M0.0,${(100 - (2 / 2.1) * 100).toFixed(1)} L100.0,${(100 - (1 / 2.1) * 100).toFixed(1)}`);
+    // y from 0.9 to 2.1 (10 % of the range on each side); step 5 of 10 is the middle.
+    const y = (loss: number) => (100 - ((loss - 0.9) / 1.2) * 100).toFixed(1);
+    expect(g.path).toBe(`M0.0,${y(2)} L100.0,${y(1)}`);
     expect(g.last?.point).toEqual({ step: 5, loss: 1 });
     expect(g.xTicks.map((t) => t.value)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(g.yTicks.map((t) => t.value)).toEqual([1, 1.5, 2]);
+  });
+
+  it('shows a loss that barely moves as moving, and a flat one in the middle', () => {
+    const moving = lossCurveGeometry(
+      [
+        { step: 1, loss: 11.355 },
+        { step: 10, loss: 11.326 },
+      ],
+      10,
+      box,
+    );
+    const ys = moving.path.split(' ').map((p) => Number(p.split(',')[1]));
+    expect((ys[1] ?? 0) - (ys[0] ?? 0)).toBeGreaterThan(50);
+    const flat = lossCurveGeometry([{ step: 1, loss: 3 }], 10, box);
+    expect(flat.last?.y).toBeCloseTo(50, 5);
   });
 
   it('draws nothing without points, and ignores non-finite losses', () => {

@@ -28,21 +28,31 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   return ticks;
 }
 
-/** The SVG path and axes of a loss curve: x from 0 to the total steps (or the last step), y from 0 to the highest loss. */
+/**
+ * The SVG path and axes of a loss curve: x from 0 to the total steps (or the last step), y over the
+ * losses' own range with a margin (a loss that moves from 11.36 to 11.33 must still be seen to move).
+ */
 export function lossCurveGeometry(points: readonly LossPoint[], totalSteps: number | null, box: Box): CurveGeometry {
   const sorted = [...points].filter((p) => Number.isFinite(p.loss)).sort((a, b) => a.step - b.step);
   const maxStep = Math.max(1, totalSteps ?? 0, ...sorted.map((p) => p.step));
-  const maxLoss = Math.max(1e-9, ...sorted.map((p) => p.loss)) * 1.05;
+  const losses = sorted.map((p) => p.loss);
+  const lo = losses.length ? Math.min(...losses) : 0;
+  const hi = losses.length ? Math.max(...losses) : 1;
+  const pad = hi > lo ? (hi - lo) * 0.1 : Math.max(Math.abs(hi) * 0.05, 0.01);
+  const yMin = lo >= 0 ? Math.max(0, lo - pad) : lo - pad;
+  const yMax = hi + pad;
   const plotW = box.width - box.left - box.right;
   const plotH = box.height - box.top - box.bottom;
   const x = (step: number) => box.left + (step / maxStep) * plotW;
-  const y = (loss: number) => box.top + plotH - (loss / maxLoss) * plotH;
+  const y = (loss: number) => box.top + plotH - ((loss - yMin) / (yMax - yMin)) * plotH;
   const path = sorted.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`).join(' ');
   const lastPoint = sorted[sorted.length - 1];
   return {
     path,
     xTicks: niceTicks(0, maxStep, 6).map((value) => ({ value, x: x(value) })),
-    yTicks: niceTicks(0, maxLoss, 4).map((value) => ({ value, y: y(value) })),
+    yTicks: niceTicks(yMin, yMax, 4)
+      .filter((value) => value >= yMin && value <= yMax)
+      .map((value) => ({ value, y: y(value) })),
     last: lastPoint ? { x: x(lastPoint.step), y: y(lastPoint.loss), point: lastPoint } : null,
   };
 }
