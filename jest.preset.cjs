@@ -9,7 +9,7 @@ for (const [alias, [target]] of Object.entries(compilerOptions.paths)) {
   moduleNameMapper[`^${alias.replace('/', '\\/')}$`] = path.join(__dirname, target);
 }
 
-const ESM_ONLY = ['htmlparser2', 'domhandler', 'domelementtype', 'domutils', 'dom-serializer', 'entities'];
+const ESM_ONLY = ['htmlparser2', 'domhandler', 'domelementtype', 'domutils', 'dom-serializer', 'entities', 'jose'];
 const swc = (syntax) => [
   '@swc/jest',
   {

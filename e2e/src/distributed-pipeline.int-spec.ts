@@ -330,7 +330,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
 
     expect((await call('GET', `/v1/runs/${runId}`)).status).toBe(404);
     expect((await call('GET', `/v1/runs/${runId}/audit`)).status).toBe(404);
-    expect((await call('GET', `/v1/contexts/${contextId}/documents`, undefined, 'framer')).body).toEqual({ documents: [] });
+    // The context is gone with its documents: the framer no longer knows it.
+    expect((await call('GET', `/v1/contexts/${contextId}/documents`, undefined, 'framer')).status).toBe(404);
     expect(((await retrieve(TENANT)).body['clauses'] as unknown[]).length).toBe(0);
     expect(existsSync(join(stack.artifactDir, 'tenants', TENANT))).toBe(false);
     // The other tenant's data is all there.

@@ -99,12 +99,14 @@ describeWithServers(SERVERS, `soak: ${DOCUMENTS} documents framed through the ga
       [...services.values()].map(({ process: service }) => service?.exitWithin(15_000).catch(() => service.kill('SIGKILL'))),
     );
     rmSync(artifactDir, { recursive: true, force: true });
-    const db = await connectMongo(urls.MONGO_URL, `${run}_framer`, {
-      info: () => undefined,
-      warn: () => undefined,
-      error: () => undefined,
-    });
-    await db.connection.dropDatabase().finally(() => db.close());
+    for (const name of ['framer', 'gateway']) {
+      const db = await connectMongo(urls.MONGO_URL, `${run}_${name}`, {
+        info: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+      });
+      await db.connection.dropDatabase().finally(() => db.close());
+    }
   });
 
   async function read(path: string): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -28,6 +28,7 @@ import { EVALUATION_QUEUE_PORT, RequestAudit } from './audits/request-audit';
 import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit, type AuditServicePorts } from './audits/run-audit';
 import { AUDIT_CANDIDATES, AUDIT_CANDIDATES_REPOSITORY } from './candidates/audit-candidate';
 import { CandidatesHandler } from './candidates/candidates.handler';
+import { CompareController } from './compare/compare.controller';
 
 export type AuditorConfig = ServiceConfig<typeof AuditorEnv>;
 
@@ -61,7 +62,7 @@ export class AuditorModule {
     return {
       module: AuditorModule,
       imports: eventServiceModules(AUDITOR_NAME, config),
-      controllers: [CandidatesHandler, RevisionsHandler, ReportsController, TenantDataController],
+      controllers: [CandidatesHandler, RevisionsHandler, ReportsController, CompareController, TenantDataController],
       providers: [
         repositoryProvider(AUDIT_CANDIDATES_REPOSITORY, AUDIT_CANDIDATES),
         repositoryProvider(AUDITS_REPOSITORY, AUDIT_RUNS),

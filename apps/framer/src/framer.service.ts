@@ -20,6 +20,7 @@ import { ClausesController } from './clauses/clauses.controller';
 import { FRAMER_NAME, FRAMER_PORT, FramerEnv } from './config';
 import { CONTEXTS, CONTEXTS_REPOSITORY } from './contexts/context-settings';
 import { ContextsController } from './contexts/contexts.controller';
+import { DatasetBrowserController } from './datasets/dataset-browser.controller';
 import { DatasetsController, DEFAULT_TEACHER_MODEL } from './datasets/datasets.controller';
 import {
   GENERATION_JOBS_OPTIONS,
@@ -70,6 +71,7 @@ export class FramerModule {
         DocumentsController,
         ClausesController,
         DatasetsController,
+        DatasetBrowserController,
         DocumentEventsHandler,
         TenantDataController,
       ],

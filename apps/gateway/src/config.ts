@@ -1,8 +1,111 @@
-import { durationMs, kafkaEnv, mongoDatabase, mongoUrl, redisUrl, serviceUrl } from '@studio/config';
+import { durationMs, kafkaEnv, mongoDatabase, mongoUrl, redisUrl, serviceUrl, urlProblem } from '@studio/config';
 import { z } from 'zod';
 
 export const GATEWAY_NAME = 'gateway';
 export const GATEWAY_PORT = 3000;
+
+function runEventsEnv() {
+  return {
+    RUN_EVENTS_HEARTBEAT_MS: durationMs(
+      15_000,
+      'how often a live run stream (GET /v1/runs/{runId}/events) sends a heartbeat comment while no event comes, in ms (default 15000)',
+    ),
+    RUN_EVENTS_RESYNC_MS: durationMs(
+      30_000,
+      'how often a live run stream re-reads the run from the instructor, so that a missed event cannot leave it open, in ms (default 30000)',
+    ),
+  };
+}
+
+/** An http(s) URL kept exactly as written (an issuer is compared character for character with the tokens' `iss`). */
+const exactHttpUrl = (hint: string) =>
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = urlProblem(value, ['http', 'https']);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .describe(hint);
+
+const claimName = (hint: string, defaultName: string) =>
+  z.string().regex(/^\S+$/, 'must be a claim name without spaces').default(defaultName).describe(hint);
+
+/** Signature algorithms a token may use: asymmetric only (the issuer's JWKS holds public keys). */
+export const OIDC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+
+/** The OpenID Connect variables: bearer tokens from an issuer, verified against its JWKS (apps/gateway/src/auth/oidc.ts). */
+export const OidcEnv = {
+  OIDC_ISSUER: exactHttpUrl(
+    "OpenID provider's issuer URL, exactly as the tokens' iss claim (its discovery document is <issuer>/.well-known/openid-configuration); unset: OIDC sign-in is off",
+  ).optional(),
+  OIDC_AUDIENCE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("the gateway's audience: every access token's aud must contain it (required with OIDC_ISSUER)"),
+  OIDC_CLIENT_ID: z
+    .string()
+    .min(1)
+    .default('studio-web')
+    .describe(
+      "the web app's public client id at the provider (authorization code + PKCE), shown by GET /v1/auth/config (default studio-web)",
+    ),
+  OIDC_SCOPE: z
+    .string()
+    .regex(/^\S+( \S+)*$/, 'must be scopes separated by single spaces')
+    .default('openid profile email')
+    .describe('scopes the web app asks for at sign-in (default "openid profile email")'),
+  OIDC_TENANT_CLAIM: claimName('claim of the access token that names the tenant (default tenant)', 'tenant'),
+  OIDC_ROLE_CLAIM: claimName('claim of the access token that names the role: a string, or a list holding one role (default role)', 'role'),
+  OIDC_DISCOVERY_URL: exactHttpUrl(
+    'where the gateway reads the discovery document when the issuer URL is not reachable from it (default <OIDC_ISSUER>/.well-known/openid-configuration)',
+  ).optional(),
+  OIDC_JWKS_URL: exactHttpUrl(
+    "where the gateway reads the issuer's keys, overriding the discovery document's jwks_uri (default: jwks_uri)",
+  ).optional(),
+  OIDC_JWKS_CACHE_MAX_AGE_MS: durationMs(
+    600_000,
+    'how long a fetched key set is trusted before it is read again, in ms: a key the issuer withdrew stops verifying within this time (default 600000)',
+  ),
+  OIDC_JWKS_COOLDOWN_MS: durationMs(
+    30_000,
+    'least time between two key-set reads caused by a token with an unknown key id (a rotated-in key), in ms (default 30000)',
+  ),
+  OIDC_CLOCK_TOLERANCE_MS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().int().max(300_000, 'must be at most 300000 (5 minutes)'))
+    .default(5_000)
+    .describe('clock skew allowed when checking exp, nbf and iat, in ms (default 5000; 0 allowed)'),
+  OIDC_ALGORITHMS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((alg) => alg.trim())
+        .filter((alg) => alg.length > 0),
+    )
+    .pipe(
+      z
+        .array(z.enum(OIDC_ALGORITHMS, { message: `each must be one of ${OIDC_ALGORITHMS.join(', ')}` }))
+        .min(1, 'must name at least one algorithm'),
+    )
+    .default([...OIDC_ALGORITHMS])
+    .describe(`comma-separated signature algorithms accepted (default all of ${OIDC_ALGORITHMS.join(', ')})`),
+};
 
 /** A per-tenant, per-minute request limit; 0 turns it off. */
 function perMinute(defaultLimit: number, what: string) {
@@ -17,6 +120,7 @@ function perMinute(defaultLimit: number, what: string) {
 
 export const GatewayEnv = z.object({
   ...kafkaEnv(GATEWAY_NAME),
+  ...runEventsEnv(),
   MAX_DOCUMENT_BYTES: z
     .string()
     .regex(/^\d+$/, 'must be a whole number of bytes')
@@ -45,6 +149,7 @@ export const GatewayEnv = z.object({
   RATE_LIMIT_CHAT_PER_MINUTE: perMinute(60, 'chat completions'),
   RATE_LIMIT_UPLOADS_PER_MINUTE: perMinute(30, 'document uploads'),
   RATE_LIMIT_RUNS_PER_MINUTE: perMinute(10, 'training run requests'),
+  ...OidcEnv,
   WEB_DIST: z
     .string()
     .min(1)

@@ -4,13 +4,17 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EventBusModule, kafkaEventBusOptions, MongoModule, RedisModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
 import { GATEWAY_NAME, GATEWAY_PORT, GatewayEnv } from './config';
 import { ContextsController } from './contexts/contexts.controller';
+import { DataModule } from './data/data.module';
 import { DocumentsController } from './documents/documents.controller';
 import { applyHttpConventions } from './http/problem-details';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
+import { RunsApiModule } from './runs/runs-api.module';
+import { liveFeedGroupId } from './runs/run-event-hub';
 import { ServiceClient } from './upstream/service-client';
 import { AdminController } from './admin/admin.controller';
 import { KeysModule } from './auth/keys.module';
+import { OidcModule } from './oidc/oidc.module';
 import { WebAppModule } from './web/web-app.module';
 
 export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
@@ -18,6 +22,12 @@ export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
+    const upstream = new ServiceClient({
+      framer: config.FRAMER_URL,
+      ontology: config.ONTOLOGY_URL,
+      instructor: config.INSTRUCTOR_URL,
+      auditor: config.AUDITOR_URL,
+    });
     const limits: GatewayLimits = { maxDocumentBytes: config.MAX_DOCUMENT_BYTES, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS };
     return {
       module: GatewayModule,
@@ -27,7 +37,9 @@ export class GatewayModule {
             {
               service: GATEWAY_NAME,
               brokers: config.KAFKA_BROKERS,
-              groupId: config.KAFKA_GROUP_ID,
+              // Each replica reads every training event for the live run streams of its own clients, from now on.
+              groupId: liveFeedGroupId(config.KAFKA_GROUP_ID),
+              fromBeginning: false,
               topicPrefix: config.KAFKA_TOPIC_PREFIX,
             },
             'module',
@@ -45,20 +57,16 @@ export class GatewayModule {
             runs: config.RATE_LIMIT_RUNS_PER_MINUTE,
           },
         }),
-        WebAppModule.forRoot({ root: config.WEB_DIST }),
+        OidcModule.forRoot(config),
+        DataModule.forRoot(upstream),
+        RunsApiModule.forRoot({ heartbeatMs: config.RUN_EVENTS_HEARTBEAT_MS, resyncMs: config.RUN_EVENTS_RESYNC_MS }, upstream),
+        // The app fetches the OIDC token endpoint itself (the provider's origin): its content security policy allows it.
+        WebAppModule.forRoot({ root: config.WEB_DIST, connectSources: config.OIDC_ISSUER ? [new URL(config.OIDC_ISSUER).origin] : [] }),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [
         { provide: GATEWAY_LIMITS, useValue: limits },
-        {
-          provide: ServiceClient,
-          useValue: new ServiceClient({
-            framer: config.FRAMER_URL,
-            ontology: config.ONTOLOGY_URL,
-            instructor: config.INSTRUCTOR_URL,
-            auditor: config.AUDITOR_URL,
-          }),
-        },
+        { provide: ServiceClient, useValue: upstream },
       ],
     };
   }

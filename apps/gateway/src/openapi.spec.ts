@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { EVENT_BUS } from '@studio/nest';
+import { AdminController } from './admin/admin.controller';
 import { memoryKeysModule } from './auth/testing';
 import { ContextsController } from './contexts/contexts.controller';
 import { DocumentsController } from './documents/documents.controller';
@@ -14,7 +15,7 @@ describe('OpenAPI document at /docs-json', () => {
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [memoryKeysModule()],
-      controllers: [ContextsController, DocumentsController, RunsController],
+      controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [
         { provide: EVENT_BUS, useValue: {} },
         { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 100, publishTimeoutMs: 1_000 } },
@@ -63,6 +64,7 @@ describe('OpenAPI document at /docs-json', () => {
         'DELETE /v1/keys/{keyId}',
         'GET /v1/audit-log',
         'POST /v1/admin/tenants/{tenantId}/keys',
+        'DELETE /v1/admin/tenants/{tenantId}',
       ].sort(),
     );
     for (const path of ['/v1/contexts', '/v1/contexts/{contextId}/datasets', '/v1/contexts/{contextId}/runs'])
@@ -83,6 +85,28 @@ describe('OpenAPI document at /docs-json', () => {
     expect(Object.keys(diff?.responses['200']?.content?.['application/json']?.schema.properties ?? {})).toEqual(
       expect.arrayContaining(['summary', 'changes']),
     );
+  });
+
+  it('names what each operation needs (x-studio-access), and bearer authentication', async () => {
+    const doc = (await (await fetch(`${await app.getUrl()}/docs-json`)).json()) as {
+      paths: Record<string, Record<string, { 'x-studio-access'?: Record<string, unknown>; security?: unknown[] }>>;
+      components: { securitySchemes?: Record<string, unknown> };
+    };
+    const access = Object.fromEntries(
+      Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.entries(ops).map(([method, op]) => [`${method.toUpperCase()} ${path}`, op['x-studio-access']]),
+      ),
+    );
+    expect(Object.entries(access).filter(([, value]) => value === undefined)).toEqual([]);
+    expect(access).toMatchObject({
+      'POST /v1/contexts': { permission: 'contexts:write' },
+      'GET /v1/runs/{runId}': { permission: 'studio:read' },
+      'GET /v1/me': { authenticated: true },
+      'POST /v1/admin/tenants/{tenantId}/keys': { public: true },
+      'DELETE /v1/keys/{keyId}': { permission: 'keys:manage' },
+    });
+    expect(doc.components.securitySchemes).toHaveProperty('bearer');
+    expect(doc.paths['/v1/runs/{runId}']?.['get']?.security).toEqual([{ bearer: [] }]);
   });
 
   it('documents the audit state, and problem bodies for errors', async () => {

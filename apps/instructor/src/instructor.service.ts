@@ -72,9 +72,13 @@ export class InstructorModule {
         { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
         {
           provide: TrainingRunTracker,
-          inject: [PUBLISHING, RUNS_REPOSITORY, ADAPTERS_REPOSITORY],
-          useFactory: (publishing: Publishing, runs: Repository<TrainingRunRecord>, adapters: Repository<AdapterRecord>) =>
-            new TrainingRunTracker({ ...publishing, repos: { runs, adapters } }),
+          inject: [PUBLISHING, RUNS_REPOSITORY, ADAPTERS_REPOSITORY, TRAINING_QUEUE],
+          useFactory: (
+            publishing: Publishing,
+            runs: Repository<TrainingRunRecord>,
+            adapters: Repository<AdapterRecord>,
+            queue: BullMqJobQueue,
+          ) => new TrainingRunTracker({ ...publishing, repos: { runs, adapters }, queue }),
         },
         { provide: TRAINING_EVENTS_OPTIONS, useValue: { redisUrl: config.REDIS_URL, consumer: config.KAFKA_GROUP_ID } },
         TrainingJobEvents,

@@ -1,13 +1,17 @@
 import { resolve } from 'node:path';
 import { runAlign } from './align';
 import { InputError, parseAlignArgs, USAGE } from './cli/args';
+import { runKeysCommand } from './cli/keys';
 import { renderSummary } from './cli/summary';
 
 /**
- * `studio align <policy>`: the whole pipeline in one process (embedded profile).
+ * `studio align <policy>`: the whole pipeline in one process (embedded profile);
+ * `studio keys create|list|revoke|role`: a tenant's API keys, through a gateway.
  * Exit codes: 0 done (whatever the verdict), 1 failure, 2 bad input (nothing stored), 130 interrupted.
  */
 async function main(argv: string[]): Promise<number> {
+  // `studio keys ...`: a tenant's API keys, through the gateway.
+  if (argv[0] === 'keys') return runKeysCommand(argv.slice(1), process.env, { stdout: process.stdout, stderr: process.stderr });
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${USAGE}\n`);
     return 0;

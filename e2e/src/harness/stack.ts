@@ -153,6 +153,9 @@ export class Stack {
         MONGO_DB: `${this.run}_gateway`,
         REDIS_URL: this.urls.REDIS_URL,
         ADMIN_API_KEY: TEST_ADMIN_API_KEY,
+        // The pipeline tests poll uploads and run requests; access.int-spec tests the limits themselves.
+        RATE_LIMIT_UPLOADS_PER_MINUTE: '600',
+        RATE_LIMIT_RUNS_PER_MINUTE: '600',
         FRAMER_URL: url('framer'),
         ONTOLOGY_URL: url('ontology'),
         INSTRUCTOR_URL: url('instructor'),
@@ -173,6 +176,11 @@ export class Stack {
 
   url(name: ServiceName): string {
     return this.services.get(name)?.url ?? '';
+  }
+
+  /** The environment a service of this run was started with. */
+  envOf(name: ServiceName): Record<string, string> {
+    return { ...(this.services.get(name)?.env ?? {}) };
   }
 
   /** The events of this run on `topic`, in the order the observer received them. */

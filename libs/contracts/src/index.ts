@@ -9,6 +9,7 @@ export * from './events/platform/dead-letter';
 export * from './events/policy/document-framed';
 export * from './events/policy/document-revised';
 export * from './events/policy/document-uploaded';
+export * from './events/training/run-cancelled';
 export * from './events/training/run-completed';
 export * from './events/training/run-failed';
 export * from './events/training/run-progress';

@@ -6,6 +6,7 @@ import { CLAUSES_INDEXED_V1, ClausesIndexedV1 } from './events/ontology/clauses-
 import { DOCUMENT_FRAMED_V1, DocumentFramedV1 } from './events/policy/document-framed';
 import { DOCUMENT_REVISED_V1, DocumentRevisedV1 } from './events/policy/document-revised';
 import { DOCUMENT_UPLOADED_V1, DocumentUploadedV1 } from './events/policy/document-uploaded';
+import { TRAINING_RUN_CANCELLED_V1, TrainingRunCancelledV1 } from './events/training/run-cancelled';
 import { TRAINING_RUN_COMPLETED_V1, TrainingRunCompletedV1 } from './events/training/run-completed';
 import { TRAINING_RUN_FAILED_V1, TrainingRunFailedV1 } from './events/training/run-failed';
 import { TRAINING_RUN_PROGRESS_V1, TrainingRunProgressV1 } from './events/training/run-progress';
@@ -25,6 +26,7 @@ export const TOPICS = {
   [TRAINING_RUN_PROGRESS_V1]: TrainingRunProgressV1,
   [TRAINING_RUN_COMPLETED_V1]: TrainingRunCompletedV1,
   [TRAINING_RUN_FAILED_V1]: TrainingRunFailedV1,
+  [TRAINING_RUN_CANCELLED_V1]: TrainingRunCancelledV1,
   [AUDIT_RUN_COMPLETED_V1]: AuditRunCompletedV1,
   [AUDIT_VERDICT_ISSUED_V1]: AuditVerdictIssuedV1,
 } as const;

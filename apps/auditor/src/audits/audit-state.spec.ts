@@ -54,6 +54,18 @@ const candidate = (over: Partial<AuditCandidate> = {}): AuditCandidate =>
     ...over,
   }) as AuditCandidate;
 
+/** A stored report (the fields the view reads: no items) and the view the JSON answer adds to it. */
+const STORED_REPORT = { version: 'v1', verdict: 'pass', results: [], clauses: [] };
+const EMPTY_VIEW = {
+  outcomes: {
+    both_fine: { count: 0, items: [] },
+    only_base_right: { count: 0, items: [] },
+    only_aligned_right: { count: 0, items: [] },
+    both_fail: { count: 0, items: [] },
+  },
+  clauseCompliance: [],
+};
+
 describe('audit retry policy', () => {
   it('waits 5 s, then twice as long each time, over about ten minutes by default', () => {
     const retry: AuditRetry = { attempts: 8, delayMs: 5_000 };
@@ -146,7 +158,7 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
         { provide: FRAMER_CLIENT, useValue: new FramerClient(`http://127.0.0.1:${framer.port}`) },
         { provide: AUDIT_SETTINGS, useValue: { maxItems: 4, ragTopK: 2, maxTokens: 16, concurrency: 1 } },
         { provide: AUDIT_RETRY, useValue: retry },
-        { provide: AUDIT_PORTS, useValue: { artifacts: { read: async () => '{"version":"v1","verdict":"pass"}' } } },
+        { provide: AUDIT_PORTS, useValue: { artifacts: { read: async () => JSON.stringify(STORED_REPORT) } } },
         { provide: EVENT_BUS, useValue: {} },
         RequestAudit,
         RunAudit,
@@ -268,13 +280,13 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
       createdAt: '2026-01-01T00:00:00.000Z',
       stale: null,
     });
-    expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { version: 'v1', verdict: 'pass', stale: null } });
+    expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { ...STORED_REPORT, stale: null, ...EMPTY_VIEW } });
     // The report is written (and its verdict published) a moment before the candidate says audited.
     await candidates.upsert(
       acme,
       candidate({ id: 'run-3', status: 'running', auditRunId: 'audit-3', requests: 1, maxAttempts: 3, attempts: 1 }),
     );
-    expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { version: 'v1', verdict: 'pass', stale: null } });
+    expect(await call('GET', 'run-3')).toEqual({ status: 200, body: { ...STORED_REPORT, stale: null, ...EMPTY_VIEW } });
     const before = queue.enqueued.length;
     expect(await call('POST', 'run-3')).toMatchObject({ status: 200, body: { state: 'completed', report: '/v1/audits/audit-3' } });
     expect(queue.enqueued.length).toBe(before);

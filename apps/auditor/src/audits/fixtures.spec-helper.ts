@@ -19,4 +19,5 @@ export const DATASET: DatasetVersionRecord = {
   examplesUri: null,
   settingsSha256: null,
   incremental: null,
+  review: null,
 };

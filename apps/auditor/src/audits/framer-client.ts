@@ -14,6 +14,17 @@ export interface AuditContext {
 }
 const Clauses = z.object({ clauses: z.array(ClauseRecord) });
 
+/** The framer refused a request: `status` is its HTTP status (404: no such dataset version or context for the tenant). */
+export class FramerAnswerError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FramerAnswerError';
+  }
+}
+
 /** The framer's HTTP API as the auditor reads it: a dataset version, the context's thresholds and clauses. */
 export class FramerClient {
   constructor(private readonly baseUrl: string) {}
@@ -47,7 +58,8 @@ export class FramerClient {
     } catch (error) {
       throw new Error(`reading ${what} from the framer at ${url} failed`, { cause: error });
     }
-    if (!res.ok) throw new Error(`framer answered HTTP ${res.status} for ${what}: ${(await res.text()).slice(0, 300)}`);
+    if (!res.ok)
+      throw new FramerAnswerError(res.status, `framer answered HTTP ${res.status} for ${what}: ${(await res.text()).slice(0, 300)}`);
     const parsed = schema.safeParse(await res.json());
     if (!parsed.success)
       throw new Error(

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, NotFoundException, Param, Post, Query, Res, ServiceUnavailableException } from '@nestjs/common';
+import { auditReportView, type AuditReportV1 } from '@studio/auditing';
 import { describeError, EVALUATE_RUN_JOB, Id, type AuditStatusV1 } from '@studio/contracts';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
 import type { ArtifactStore, AuditRunRecord } from '@studio/pipeline';
@@ -141,7 +142,8 @@ export class ReportsController {
       const markdown = await this.artifacts.read(audit.reportMarkdownUri);
       return audit.stale ? `> **Stale audit** (${audit.stale.since}): ${audit.stale.reason}.\n\n${markdown}` : markdown;
     }
-    const report = JSON.parse(await this.artifacts.read(audit.reportJsonUri)) as Record<string, unknown>;
-    return { ...report, stale: audit.stale };
+    const report = JSON.parse(await this.artifacts.read(audit.reportJsonUri)) as AuditReportV1;
+    // What the studio shows beside the report: the outcome buckets with their items, per-clause compliance.
+    return { ...report, stale: audit.stale, ...auditReportView(report) };
   }
 }

@@ -28,7 +28,17 @@ export const ContextSettings = z.object({
 });
 export type ContextSettings = z.infer<typeof ContextSettings>;
 
-export const CONTEXTS: EntitySpec<ContextSettings> = { collection: 'contexts', schema: ContextSettings };
+export const CONTEXTS: EntitySpec<ContextSettings> = {
+  collection: 'contexts',
+  schema: ContextSettings,
+  indexes: [{ fields: { updatedAt: -1 } }],
+};
+
+/** A context in a list: its settings without the (possibly large) seed text. */
+export type ContextSummary = Omit<ContextSettings, 'seeds'> & { hasSeeds: boolean };
+export function contextSummary({ seeds, ...rest }: ContextSettings): ContextSummary {
+  return { ...rest, hasSeeds: seeds !== null };
+}
 export const CONTEXTS_REPOSITORY = Symbol('CONTEXTS_REPOSITORY');
 
 /**

@@ -2,7 +2,14 @@ import { Body, Controller, Get, Inject, NotFoundException, Param, Put, Res } fro
 import { ContextId } from '@studio/contracts';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
 import { tenantId, type Repository } from '@studio/ports';
-import { contextFrom, CONTEXTS_REPOSITORY, ContextSettingsBody, type ContextSettings } from './context-settings';
+import {
+  contextFrom,
+  contextSummary,
+  CONTEXTS_REPOSITORY,
+  ContextSettingsBody,
+  type ContextSettings,
+  type ContextSummary,
+} from './context-settings';
 
 @Controller('v1/contexts')
 export class ContextsController {
@@ -21,6 +28,13 @@ export class ContextsController {
     await this.contexts.upsert(tenantId(tenant), context);
     res.status(existing ? 200 : 201);
     return context;
+  }
+
+  /** The tenant's contexts, most recently changed first, without their seed text (GET one context for it). */
+  @Get()
+  async list(@Tenant() tenant: string): Promise<{ contexts: ContextSummary[] }> {
+    const found = await this.contexts.find(tenantId(tenant), {}, { sort: { updatedAt: -1 }, limit: 1000 });
+    return { contexts: found.map(contextSummary) };
   }
 
   @Get(':contextId')

@@ -2,7 +2,9 @@ import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestj
 import { ContextId, Id, type DocumentDiffV1, type DocumentVersionsV1 } from '@studio/contracts';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
 import { DiffQuery, diffDocumentVersions, listDocumentVersions, PipelineNotFoundError, type DocumentRecord } from '@studio/pipeline';
-import { tenantId } from '@studio/ports';
+import { tenantId, type Repository } from '@studio/ports';
+import { CONTEXTS_REPOSITORY, type ContextSettings } from '../contexts/context-settings';
+import { assertKnownContext } from '../contexts/known-context';
 import type { z } from 'zod';
 import {
   ARTIFACTS,
@@ -25,6 +27,7 @@ export class DocumentsController {
     @Inject(DOCUMENTS_REPOSITORY) private readonly documents: DocumentsRepository,
     @Inject(DOCUMENT_VERSIONS_REPOSITORY) private readonly documentVersions: DocumentVersionsRepository,
     @Inject(ARTIFACTS) private readonly artifacts: Artifacts,
+    @Inject(CONTEXTS_REPOSITORY) private readonly contexts: Repository<ContextSettings>,
   ) {}
 
   @Get()
@@ -32,6 +35,7 @@ export class DocumentsController {
     @Tenant() tenant: string,
     @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
   ): Promise<{ documents: DocumentView[] }> {
+    await assertKnownContext({ contexts: this.contexts, documents: this.documents }, tenant, contextId);
     const found = await this.documents.find(tenantId(tenant), { contextId }, { sort: { receivedAt: -1 }, limit: 500 });
     return { documents: found.map(documentView) };
   }

@@ -3,12 +3,15 @@ import {
   Controller,
   Delete,
   ForbiddenException,
-  Headers,
   HttpCode,
   Inject,
+  Injectable,
   NotFoundException,
   Param,
   UnauthorizedException,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
 } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { TenantId } from '@studio/contracts';
@@ -39,16 +42,31 @@ export function requireAdminKey(settings: AdminSettings, key: string | undefined
   if (!sameKey(key, settings.apiKey)) throw new ForbiddenException(`the ${ADMIN_KEY_HEADER} header does not hold the administration key`);
 }
 
+/**
+ * The administration routes' guard (they are `@Public()` to the AuthGuard: a tenant's credential
+ * does not open them): the `x-admin-key`, checked before the request's parameters and body.
+ */
+@Injectable()
+export class AdminKeyGuard implements CanActivate {
+  constructor(@Inject(ADMIN_SETTINGS) private readonly settings: AdminSettings) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const header = context.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>().headers[
+      ADMIN_KEY_HEADER
+    ];
+    requireAdminKey(this.settings, Array.isArray(header) ? header[0] : header);
+    return true;
+  }
+}
+
 /** Operations on the platform as a whole, for its operators (an `x-admin-key`, not a tenant's credential). */
 @ApiTags('administration')
 @ApiHeader({ name: ADMIN_KEY_HEADER, required: true, description: 'The administration key (ADMIN_API_KEY)' })
 @Public()
+@UseGuards(AdminKeyGuard)
 @Controller('v1/admin')
 export class AdminController {
-  constructor(
-    @Inject(ServiceClient) private readonly upstream: ServiceClient,
-    @Inject(ADMIN_SETTINGS) private readonly settings: AdminSettings,
-  ) {}
+  constructor(@Inject(ServiceClient) private readonly upstream: ServiceClient) {}
 
   @Delete('tenants/:tenantId')
   @HttpCode(200)
@@ -60,10 +78,8 @@ export class AdminController {
   @ApiParam({ name: 'tenantId' })
   @ApiOkResponse({ description: 'What each service removed' })
   async eraseTenant(
-    @Headers(ADMIN_KEY_HEADER) key: string | undefined,
     @Param('tenantId', new ZodValidationPipe(TenantId, 'path parameter tenantId')) tenantId: string,
   ): Promise<{ tenantId: string; erased: Record<string, unknown> }> {
-    requireAdminKey(this.settings, key);
     const erased: Record<string, unknown> = {};
     for (const service of TENANT_DATA_HOLDERS) {
       const answer = await this.upstream.forward(service, {

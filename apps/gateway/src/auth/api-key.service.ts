@@ -1,4 +1,5 @@
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { describeError } from '@studio/contracts';
 import { AccessError } from './access-errors';
 import { API_KEY_STORE, mintKey, parseApiKey, secretMatches, viewOf, type ApiKeyStore, type ApiKeyView } from './api-keys';
 import { AuditLog } from './audit-log';
@@ -6,6 +7,9 @@ import type { Role } from './permissions';
 import type { Principal } from './principal';
 
 export type KeyActor = Principal | 'platform-admin';
+
+/** What a caller is told to wait when the key store does not answer. */
+export const KEY_STORE_RETRY_AFTER_SECONDS = 5;
 
 function subjectOf(actor: KeyActor): string {
   return actor === 'platform-admin' ? 'platform-admin' : actor.subject;
@@ -31,7 +35,16 @@ export class ApiKeyService {
   async authenticate(credential: string): Promise<Principal | null> {
     const parsed = parseApiKey(credential);
     if (!parsed) return null;
-    const record = await this.store.get(parsed.id);
+    let record;
+    try {
+      record = await this.store.get(parsed.id);
+    } catch (error) {
+      // Not the caller's fault, and not a reason to let anyone in: 503, retry.
+      throw new ServiceUnavailableException({
+        message: `cannot check the API key: the key store does not answer (${describeError(error)}); retry`,
+        retryAfterSeconds: KEY_STORE_RETRY_AFTER_SECONDS,
+      });
+    }
     if (!record || !secretMatches(parsed.secret, record.secretSha256))
       throw AccessError.invalidCredential('the API key is not valid: unknown key, or wrong secret');
     if (record.revokedAt !== null) throw AccessError.invalidCredential(`the API key ${record.id} was revoked at ${record.revokedAt}`);

@@ -4,10 +4,12 @@ import {
   InternalServerErrorException,
   Optional,
   HttpException,
+  ServiceUnavailableException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { describeError } from '@studio/contracts';
 import { HealthController } from '@studio/nest';
 import { AccessError } from './access-errors';
 import { ApiKeyService } from './api-key.service';
@@ -20,6 +22,7 @@ import {
   RATE_LIMITS,
   RATE_WINDOW_MS,
   type RateCounter,
+  type RateDecision,
   type RateLimitBucket,
   type RateLimits,
 } from './rate-limit';
@@ -126,7 +129,32 @@ export class AuthGuard implements CanActivate {
   private async count(bucket: RateLimitBucket, principal: Principal): Promise<void> {
     const limit = this.limits[bucket];
     if (limit <= 0) return;
-    const decision = await this.counter.hit(`${bucket}:${principal.tenant}`, limit, RATE_WINDOW_MS);
+    let decision: RateDecision;
+    try {
+      decision = await withinMs(this.counter.hit(`${bucket}:${principal.tenant}`, limit, RATE_WINDOW_MS), RATE_COUNT_TIMEOUT_MS);
+    } catch (error) {
+      // An expensive request is not let through uncounted: 503, retry.
+      throw new ServiceUnavailableException({
+        message: `cannot count this request against the tenant's ${bucket} limit: the rate-limit store does not answer (${describeError(error)}); retry`,
+        retryAfterSeconds: 5,
+      });
+    }
     if (!decision.allowed) throw AccessError.rateLimited(bucket, limit, decision.retryAfterSeconds);
+  }
+}
+
+/** How long a rate-limit count may take (a Redis that is down queues commands instead of failing). */
+export const RATE_COUNT_TIMEOUT_MS = 1_000;
+
+async function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

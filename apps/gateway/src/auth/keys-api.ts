@@ -1,3 +1,4 @@
+import { safeName } from '@studio/contracts';
 import { z } from 'zod';
 import { ROLES } from './permissions';
 
@@ -5,12 +6,9 @@ const roleError = { error: `must be one of ${ROLES.join(', ')}` };
 
 export const CreateKeyRequest = z
   .object({
-    name: z
-      .string()
-      .trim()
-      .min(1, 'must not be empty')
-      .max(100, 'must be at most 100 characters')
-      .describe('A name for the key: who or what uses it'),
+    name: safeName(z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters')).describe(
+      'A name for the key: who or what uses it',
+    ),
     role: z.enum(ROLES, roleError).describe('The role the key gives its holder'),
   })
   .strict();

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -16,7 +16,7 @@ import {
 import { TenantId } from '@studio/contracts';
 import { z } from 'zod';
 import { ZodValidationPipe } from '@studio/nest';
-import { ADMIN_KEY_HEADER, ADMIN_SETTINGS, requireAdminKey, type AdminSettings } from '../admin/admin.controller';
+import { ADMIN_KEY_HEADER, AdminKeyGuard } from '../admin/admin.controller';
 import { ProblemDetails } from '../http/problem-details';
 import { openApi } from '../upstream/api-schemas';
 import { ApiKeyService, type CreatedKey } from './api-key.service';
@@ -52,7 +52,6 @@ export class KeysController {
   constructor(
     @Inject(ApiKeyService) private readonly keys: ApiKeyService,
     @Inject(AuditLog) private readonly audit: AuditLog,
-    @Inject(ADMIN_SETTINGS) private readonly admin: AdminSettings,
   ) {}
 
   @Get('me')
@@ -153,6 +152,7 @@ export class KeysController {
 
   @Post('admin/tenants/:tenantId/keys')
   @Public()
+  @UseGuards(AdminKeyGuard)
   @ApiTags('administration')
   @ApiHeader({ name: ADMIN_KEY_HEADER, required: true, description: 'The administration key (ADMIN_API_KEY)' })
   @ApiOperation({
@@ -164,11 +164,9 @@ export class KeysController {
   @ApiBody({ schema: openApi(CreateKeyRequest) })
   @ApiCreatedResponse({ description: 'The key, with the key itself', schema: openApi(CreatedKeySchema) })
   bootstrap(
-    @Headers(ADMIN_KEY_HEADER) adminKey: string | undefined,
     @Param('tenantId', new ZodValidationPipe(TenantId, 'path parameter tenantId')) tenantId: string,
     @Body(new ZodValidationPipe(CreateKeyRequest)) body: CreateKeyRequest,
   ): Promise<CreatedKey> {
-    requireAdminKey(this.admin, adminKey);
     return this.keys.create(tenantId, body, 'platform-admin');
   }
 }

@@ -2,10 +2,11 @@ import { Controller, Get, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { applyHttpConventions } from '../http/problem-details';
 import { AccessError } from './access-errors';
-import { API_KEY_PREFIX, mintKey, parseApiKey, secretMatches } from './api-keys';
+import { ApiKeyService } from './api-key.service';
+import { API_KEY_PREFIX, API_KEY_STORE, mintKey, parseApiKey, secretMatches } from './api-keys';
 import { BEARER_TOKEN_VERIFIER, type BearerTokenVerifier } from './bearer-verifier';
 import { CallerTenant, Requires, type Principal } from './principal';
-import { RateLimit } from './rate-limit';
+import { RATE_COUNTER, RateLimit } from './rate-limit';
 import { memoryKeysModule } from './testing';
 import { Global, Module } from '@nestjs/common';
 
@@ -300,5 +301,39 @@ describe('the AuthGuard, the keys API and the audit log', () => {
     expect([(await call('GET', '/t/run', initechOperator)).status, (await call('GET', '/t/run', initechOperator)).status]).toEqual([
       200, 200,
     ]);
+  });
+});
+
+describe('when the stores do not answer', () => {
+  it('answers 503 with Retry-After, never lets the request through: a key store that fails, a rate-limit store that hangs', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [memoryKeysModule({ rateLimits: { chat: 0, uploads: 0, runs: 5 } })],
+      controllers: [ProbeController],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    applyHttpConventions(app);
+    const operator = (await app.get(ApiKeyService).create('acme', { name: 'op', role: 'operator' }, 'platform-admin')).key;
+    await app.listen(0, '127.0.0.1');
+    const base = await app.getUrl();
+    try {
+      const counter = app.get<{ hit: unknown }>(RATE_COUNTER);
+      counter.hit = () => new Promise(() => undefined);
+      const hung = await fetch(`${base}/t/run`, { headers: { authorization: `Bearer ${operator}` } });
+      expect(hung.status).toBe(503);
+      expect(hung.headers.get('retry-after')).toBe('5');
+      expect(((await hung.json()) as { detail: string }).detail).toMatch(/rate-limit store does not answer \(no answer within 1000 ms\)/);
+
+      const store = app.get<{ get: unknown }>(API_KEY_STORE);
+      store.get = async () => {
+        throw new Error('connection refused');
+      };
+      const down = await fetch(`${base}/t/read`, { headers: { authorization: `Bearer ${operator}` } });
+      expect(down.status).toBe(503);
+      expect(((await down.json()) as { detail: string }).detail).toBe(
+        'cannot check the API key: the key store does not answer (connection refused); retry',
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { can, isRole, PERMISSIONS, ROLE_PERMISSIONS, ROLES, type Permission, type Role } from './permissions';
 
 /** The permission table as docs/security.md prints it: a change to either must change this test. */
@@ -32,5 +34,28 @@ describe('the permission table', () => {
   it('knows its roles', () => {
     expect(ROLES.every(isRole)).toBe(true);
     for (const value of ['root', 'Admin', '', null, 3]) expect(isRole(value)).toBe(false);
+  });
+});
+
+describe('docs/security.md', () => {
+  it('prints the permission table of the code', () => {
+    const doc = readFileSync(join(__dirname, '../../../../docs/security.md'), 'utf8');
+    const lines = doc.split('\n');
+    const start = lines.findIndex((line) => line.startsWith('| permission | what it allows |'));
+    const end = lines.findIndex((line, i) => i > start && line.trim() === '');
+    const columns = (lines[start] ?? '')
+      .split('|')
+      .map((c) => c.trim())
+      .slice(3, -1);
+    expect(columns).toEqual([...ROLES]);
+    const printed: Record<string, Role[]> = {};
+    for (const line of lines.slice(start + 2, end)) {
+      const match = /^\| `([a-z:-]+)` \| ([^|]+) \|(.*)\|$/.exec(line);
+      expect(match).not.toBeNull();
+      const marks = (match?.[3] ?? '').split('|').map((c) => c.trim());
+      printed[match?.[1] ?? ''] = ROLES.filter((_, i) => marks[i] === '✓');
+      expect(match?.[2]?.trim()).toBe(PERMISSIONS[match?.[1] as Permission]);
+    }
+    expect(printed).toEqual(TABLE);
   });
 });

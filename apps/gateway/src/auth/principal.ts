@@ -1,4 +1,5 @@
-import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
 import type { Permission, Role } from './permissions';
 
 /**
@@ -28,17 +29,27 @@ export const REQUIRED_PERMISSION = 'studio:required-permission';
 export const PUBLIC_ROUTE = 'studio:public-route';
 export const AUTHENTICATED_ROUTE = 'studio:authenticated-route';
 
+/**
+ * The OpenAPI extension each operation carries with what it needs: `{"permission": "<permission>"}`,
+ * `{"authenticated": true}` or `{"public": true}` (for clients, and for the tests that check every
+ * route of a running gateway against the permission table).
+ */
+export const ACCESS_EXTENSION = 'x-studio-access';
+
 /** The permission a route needs (checked against the caller's role by the guard; 403 without it). */
-export const Requires = (permission: Permission): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_PERMISSION, permission);
+export const Requires = (permission: Permission): MethodDecorator & ClassDecorator =>
+  applyDecorators(SetMetadata(REQUIRED_PERMISSION, permission), ApiExtension(ACCESS_EXTENSION, { permission }));
 
 /**
  * A route any authenticated caller may call, whatever its role (GET /v1/me). A route that declares
  * none of `@Requires`, `@Authenticated` and `@Public` is refused by the guard (500: a wiring bug).
  */
-export const Authenticated = (): MethodDecorator & ClassDecorator => SetMetadata(AUTHENTICATED_ROUTE, true);
+export const Authenticated = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(SetMetadata(AUTHENTICATED_ROUTE, true), ApiExtension(ACCESS_EXTENSION, { authenticated: true }));
 
 /** A route anyone may call without a credential (health, the web app's files, the OIDC configuration). */
-export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
+export const Public = (): MethodDecorator & ClassDecorator =>
+  applyDecorators(SetMetadata(PUBLIC_ROUTE, true), ApiExtension(ACCESS_EXTENSION, { public: true }));
 
 function principalOf(ctx: ExecutionContext): Principal {
   const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;

@@ -1,11 +1,25 @@
-import { BadRequestException, Body, ConflictException, Controller, Get, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+} from '@nestjs/common';
 import { ContextId, Id } from '@studio/contracts';
 import { PUBLISHING, Tenant, ZodValidationPipe, type Publishing } from '@studio/nest';
 import {
+  cancelTraining,
   ClauseIndexMissingError,
   InvalidHyperparametersError,
   requestTraining,
   resolveHyperparameters,
+  RunNotCancellableError,
   trainableDataset,
   type AdapterRecord,
   type ArtifactStore,
@@ -32,6 +46,11 @@ export const StartRunBody = z
   })
   .strict();
 export type StartRunBody = z.infer<typeof StartRunBody>;
+
+export const CancelRunBody = z
+  .object({ by: z.string().min(1).max(300).describe('who cancels (the caller as the gateway knows it)') })
+  .strict();
+export type CancelRunBody = z.infer<typeof CancelRunBody>;
 
 export type RunView = TrainingRunRecord & { adapter: AdapterRecord | null };
 
@@ -90,6 +109,30 @@ export class RunsController {
     const run = await this.runs.get(tenantId(tenant), runId);
     if (!run) throw new NotFoundException(`training run "${runId}" not found`);
     return this.view(tenant, run);
+  }
+
+  /**
+   * Cancels a requested or running run (pipeline's cancelTraining): 200 with the cancelled run;
+   * 404 for no such run; 409 when it has already completed, failed or been cancelled.
+   */
+  @Post('runs/:runId/cancel')
+  @HttpCode(200)
+  async cancel(
+    @Tenant() tenant: string,
+    @Param('runId', new ZodValidationPipe(Id, 'path parameter runId')) runId: string,
+    @Body(new ZodValidationPipe(CancelRunBody)) body: CancelRunBody,
+  ): Promise<RunView> {
+    try {
+      const run = await cancelTraining(
+        { ...this.publishing, repos: { runs: this.runs }, queue: this.queue },
+        { tenant: tenantId(tenant), runId, by: body.by },
+      );
+      if (!run) throw new NotFoundException(`training run "${runId}" not found`);
+      return this.view(tenant, run);
+    } catch (err) {
+      if (err instanceof RunNotCancellableError) throw new ConflictException(err.message);
+      throw err;
+    }
   }
 
   @Get('contexts/:contextId/runs')

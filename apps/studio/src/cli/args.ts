@@ -82,6 +82,7 @@ export type AlignArgs = z.infer<typeof AlignArgs>;
 
 export const USAGE = `usage: studio align <policy> [options]
        studio frame <policy> [options]   (framing only: clauses and dataset version)
+       studio keys create|list|revoke|role ...   (a tenant's API keys: studio keys --help)
 
 The policy is a Markdown (.md), plain-text (.txt), HTML (.html), PDF (.pdf) or Word (.docx)
 document, told apart by its extension; HTML, PDF and DOCX are converted to Markdown first.

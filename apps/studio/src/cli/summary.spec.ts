@@ -32,6 +32,7 @@ describe('the summary of a run that framed a new version of a document', () => {
     examplesUri: 'file:///d/examples.json',
     settingsSha256: 'e'.repeat(64),
     incremental: { fromDatasetVersionId: 'ds-ctx-1', kept: 38, regenerated: 7, dropped: 6 },
+    review: null,
   };
   const summary: AlignSummary = {
     contextId: 'ctx',

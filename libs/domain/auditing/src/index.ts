@@ -13,3 +13,4 @@ export * from './lib/verdict';
 export * from './lib/report';
 export * from './lib/markdown';
 export * from './lib/data-audit';
+export * from './lib/report-view';

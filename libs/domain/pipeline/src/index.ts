@@ -2,6 +2,7 @@
 // distributed services (framer, ontology, instructor, auditor) run the same code.
 export * from './lib/align';
 export * from './lib/audit';
+export * from './lib/clause-browser';
 export * from './lib/context-values';
 export * from './lib/data-report';
 export * from './lib/document-versions';
@@ -12,5 +13,7 @@ export * from './lib/hyperparameters';
 export * from './lib/index-clauses';
 export * from './lib/ports';
 export * from './lib/records';
+export * from './lib/review';
 export * from './lib/synthesize';
 export * from './lib/train';
+export * from './lib/compare';

@@ -266,3 +266,18 @@ describe('InMemoryProcessedEventStore attempts', () => {
     expect(await store.countAttempt('g', 'e2')).toBe(1);
   });
 });
+
+describe('InMemoryProcessedEventStore with maxIds', () => {
+  it('keeps the most recent ids only, forgetting the oldest first', async () => {
+    const store = new InMemoryProcessedEventStore({ maxIds: 2 });
+    await store.remember('g', 'a', 't');
+    await store.remember('g', 'b', 't');
+    await store.remember('g', 'a', 't');
+    await store.remember('g', 'c', 't');
+    expect(store.size).toBe(2);
+    expect(await store.has('g', 'a')).toBe(false);
+    expect(await store.has('g', 'b')).toBe(true);
+    expect(await store.has('g', 'c')).toBe(true);
+    expect(() => new InMemoryProcessedEventStore({ maxIds: 0 })).toThrow(/maxIds must be at least 1/);
+  });
+});

@@ -10,10 +10,22 @@ import {
   type RetryPolicy,
 } from '@studio/ports';
 
-/** Processed event ids kept in memory: for the embedded profile and tests. */
+/**
+ * Processed event ids kept in memory: for the embedded profile, tests, and consumers whose
+ * deduplication need not outlive the process (the gateway's live feed). With `maxIds` it keeps
+ * only the most recent ids (the oldest are forgotten first), so a long-lived consumer's memory
+ * stays bounded.
+ */
 export class InMemoryProcessedEventStore implements ProcessedEventStore {
   private readonly seen = new Map<string, string>();
   private readonly attempts = new Map<string, number>();
+  private readonly maxIds: number;
+
+  constructor(options: { maxIds?: number } = {}) {
+    const maxIds = options.maxIds ?? Number.POSITIVE_INFINITY;
+    if (!(maxIds >= 1)) throw new Error(`maxIds must be at least 1, got ${maxIds}`);
+    this.maxIds = maxIds;
+  }
 
   async has(consumerGroup: string, eventId: string): Promise<boolean> {
     return this.seen.has(`${consumerGroup}:${eventId}`);
@@ -21,7 +33,11 @@ export class InMemoryProcessedEventStore implements ProcessedEventStore {
 
   async remember(consumerGroup: string, eventId: string, topic: string): Promise<void> {
     const key = `${consumerGroup}:${eventId}`;
-    if (!this.seen.has(key)) this.seen.set(key, topic);
+    if (!this.seen.has(key)) {
+      this.seen.set(key, topic);
+      // Maps iterate in insertion order: the first key is the oldest.
+      if (this.seen.size > this.maxIds) this.seen.delete(this.seen.keys().next().value as string);
+    }
     this.attempts.delete(key);
   }
 

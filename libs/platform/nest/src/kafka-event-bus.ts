@@ -23,6 +23,8 @@ export interface KafkaBusSettings {
   handlerTimeoutMs?: number;
   /** Longest a publish waits for the broker before EventBusUnavailableError (503); default 5 s. */
   publishTimeoutMs?: number;
+  /** Where a new consumer group starts: true (default) at the oldest event kept, false at the next one published. */
+  fromBeginning?: boolean;
 }
 
 /**
@@ -70,6 +72,9 @@ export class KafkaReadinessProbe implements ReadinessProbe {
   }
 }
 
+/** Event ids a module-lifecycle bus remembers for deduplication (the most recent ones). */
+export const MODULE_BUS_DEDUP_IDS = 100_000;
+
 /**
  * EventBusModule options for the Kafka bus of the distributed profile.
  * - consumers (`lifecycle: 'transport'`) remember handled event ids durably, so deduplication
@@ -77,7 +82,9 @@ export class KafkaReadinessProbe implements ReadinessProbe {
  *   is given — in Redis (one round trip per batch; much faster than MongoDB-compatible servers
  *   without an `_id` index, such as FerretDB on SQLite). The Redis connection is the bus's own
  *   and is closed after the bus stops;
- * - a publish-only service (`lifecycle: 'module'`) subscribes nothing, so its store is never read.
+ * - a service whose bus the module starts (`lifecycle: 'module'`) publishes, and may subscribe to
+ *   a live feed (the gateway) that needs no durable deduplication: it remembers the latest
+ *   MODULE_BUS_DEDUP_IDS event ids in memory.
  */
 export function kafkaEventBusOptions(
   settings: KafkaBusSettings,
@@ -93,11 +100,14 @@ export function kafkaEventBusOptions(
       ...(settings.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: settings.sessionTimeoutMs }),
       ...(settings.handlerTimeoutMs === undefined ? {} : { handlerTimeoutMs: settings.handlerTimeoutMs }),
       ...(settings.publishTimeoutMs === undefined ? {} : { publishTimeoutMs: settings.publishTimeoutMs }),
+      ...(settings.fromBeginning === undefined ? {} : { fromBeginning: settings.fromBeginning }),
       processedEvents,
       logger: portLogger('EventBus'),
     });
   const probe = (bus: EventBus) => new KafkaReadinessProbe(settings, lifecycle === 'transport' ? bus : null);
-  if (lifecycle === 'module') return { lifecycle, readiness: probe, useFactory: () => build(new InMemoryProcessedEventStore()) };
+  // A 'module' bus that subscribes (the gateway's live feed) dedups in memory, keeping the latest ids only.
+  if (lifecycle === 'module')
+    return { lifecycle, readiness: probe, useFactory: () => build(new InMemoryProcessedEventStore({ maxIds: MODULE_BUS_DEDUP_IDS })) };
   if (dedup) {
     return {
       lifecycle,

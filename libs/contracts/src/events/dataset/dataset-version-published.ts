@@ -21,6 +21,17 @@ export const IncrementalGeneration = z.object({
 });
 export type IncrementalGeneration = z.infer<typeof IncrementalGeneration>;
 
+/** How a version was made from another by a person's review; null for a generated version. */
+export const DatasetReview = z.object({
+  parentDatasetVersionId: Id.describe('The version that was reviewed'),
+  reviewedBy: z.string().min(1).describe("The reviewer's subject"),
+  approved: NonNegativeInt.describe('Examples approved as they stood'),
+  edited: NonNegativeInt.describe('Examples replaced by an edited question or answer (same clauses)'),
+  rejected: NonNegativeInt.describe('Examples left out'),
+  unreviewed: NonNegativeInt.describe('Examples of the new version that nobody has reviewed yet (its review queue)'),
+});
+export type DatasetReview = z.infer<typeof DatasetReview>;
+
 export const DatasetVersionPublishedV1 = z.object({
   version: z.literal('v1'),
   contextId: ContextId,
@@ -40,5 +51,8 @@ export const DatasetVersionPublishedV1 = z.object({
   examplesByKind: z.record(z.string(), NonNegativeInt),
   clauseCoverage: z.number().min(0).max(1).describe('Share of clauses cited by at least one example'),
   incremental: IncrementalGeneration.nullable().optional(),
+  review: DatasetReview.nullable()
+    .optional()
+    .describe('Set when the version is a review of another (its parent); absent or null for a generated one'),
 });
 export type DatasetVersionPublishedV1 = z.infer<typeof DatasetVersionPublishedV1>;

@@ -18,6 +18,8 @@ export const EvalClause = z.object({
   id: Id,
   text: z.string().min(1),
   title: z.string().min(1).optional(),
+  /** The clause's number in its document ("3.2.1", "164.502(a)"), shown beside its scores. */
+  numbering: z.string().min(1).optional(),
 });
 export type EvalClause = z.infer<typeof EvalClause>;
 
@@ -256,6 +258,7 @@ export async function evaluateItems(
   const clauses: ClauseBreakdown[] = [...byClause.entries()].map(([clauseId, list]) => ({
     clauseId,
     title: clauseById.get(clauseId)?.title ?? null,
+    numbering: clauseById.get(clauseId)?.numbering ?? null,
     items: list.length,
     itemIds: list.map((r) => r.itemId),
     scores: perVariant((v) => aggregate(list, v)),

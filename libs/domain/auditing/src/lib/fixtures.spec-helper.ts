@@ -2,7 +2,7 @@ import type { AnswersByVariant, EvalClause, EvalItemInput } from './evaluate';
 
 /** A small hand-made audit: two clauses, five held-out items, answers chosen to land in every bucket. */
 export const CLAUSES: EvalClause[] = [
-  { id: 'c1', title: 'Gifts', text: 'Employees must not accept gifts worth more than $100 from suppliers.' },
+  { id: 'c1', title: 'Gifts', numbering: '4.1', text: 'Employees must not accept gifts worth more than $100 from suppliers.' },
   { id: 'c2', title: 'Reporting', text: 'Employees must report every gift to their manager within 30 days.' },
   { id: 'c3', text: 'Employees may work from home on Fridays.' },
 ];

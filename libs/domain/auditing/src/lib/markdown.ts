@@ -137,7 +137,9 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
       report.clauses
         .slice(0, maxClauses)
         .map((c) => [
-          c.title ? `${code(c.clauseId)} ${inline(c.title, 60)}` : code(c.clauseId),
+          [c.numbering ? `§${inline(c.numbering, 40)}` : null, code(c.clauseId), c.title ? inline(c.title, 60) : null]
+            .filter((part) => part !== null)
+            .join(' '),
           String(c.items),
           fixed(c.scores.base.correctness),
           fixed(c.scores.aligned.correctness),

@@ -97,7 +97,8 @@ describe('renderMarkdownReport', () => {
     expect(md).toContain('- … and 1 more');
     expect(md).toContain('### Both fail (1)');
     expect(md).toMatch(/aligned \(correctness 0\.000, faithfulness [0-9.]+, refusal\): I can't help with that\./);
-    expect(md.indexOf('`c2` Reporting')).toBeLessThan(md.indexOf('`c1` Gifts'));
+    expect(md.indexOf('`c2` Reporting')).toBeLessThan(md.indexOf('§4.1 `c1` Gifts'));
+    expect(md.indexOf('§4.1 `c1` Gifts')).toBeGreaterThan(0);
     expect(md).toContain('Clause coverage: 66.7% (2 of 3 clauses');
     expect(md).toContain('Uncovered clauses: `c3`.');
     expect(md).toContain('Near-duplicate questions (Jaccard ≥ 0.900): 0 pairs in 0 groups.');

@@ -53,6 +53,8 @@ export type VariantStats = z.infer<typeof VariantStats>;
 export const ClauseBreakdown = z.object({
   clauseId: Id,
   title: z.string().nullable(),
+  /** The clause's number in its document; null in reports written before it was recorded. */
+  numbering: z.string().nullable().default(null),
   items: NonNegativeInt,
   itemIds: z.array(Id),
   scores: z.record(AuditVariant, VariantScores),

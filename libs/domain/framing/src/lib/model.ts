@@ -122,6 +122,20 @@ export type ScenarioLabel = z.infer<typeof ScenarioLabel>;
 export const ExampleSource = z.enum(['seed', 'template', 'callout', 'document-example', 'teacher']);
 export type ExampleSource = z.infer<typeof ExampleSource>;
 
+/**
+ * A person's review of an example (the studio's review queue): approved as it stood, or edited
+ * (its question or answer rewritten; it keeps the clauses it cites and names the example it
+ * replaces). Absent on an example nobody has reviewed yet.
+ */
+export const ExampleReview = z.object({
+  status: z.enum(['approved', 'edited']),
+  /** Who reviewed it: the reviewer's subject (an API key's `key:<id>`, a token's `oidc:<sub>`). */
+  by: z.string().min(1),
+  /** For an edited example, the id of the example it replaces; null when approved. */
+  originalId: z.string().min(1).nullable(),
+});
+export type ExampleReview = z.infer<typeof ExampleReview>;
+
 export const Example = z
   .object({
     id: z.string().min(1),
@@ -139,6 +153,8 @@ export const Example = z
     statementKind: NormativeKind.nullable(),
     /** Names of the context values the example exercises. */
     values: z.array(z.string()),
+    /** The review a person gave it, once reviewed (part of the content: a review makes another dataset version). */
+    review: ExampleReview.optional(),
   })
   .refine((e) => e.clauseIds.length === e.clauseRefs.length, {
     message: 'clauseIds and clauseRefs must have the same length',

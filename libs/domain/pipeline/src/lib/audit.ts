@@ -85,10 +85,59 @@ export function sampleItems<T extends { id: string; kind: string }>(items: reado
   return out;
 }
 
+/** A framed clause as the audit's scoring reads it. */
+export function evalClauseOf(c: Pick<ClauseRecord, 'id' | 'text' | 'title' | 'numbering'>): EvalClause {
+  return { id: c.id, text: c.text, numbering: c.numbering, ...(c.title ? { title: c.title } : {}) };
+}
+
 /** The system prompt of the aligned+RAG variant: the training prompt plus the retrieved clauses. */
 export function ragSystemPrompt(systemPrompt: string, clauses: readonly RetrievedClause[]): string {
   if (clauses.length === 0) return systemPrompt;
   return `${systemPrompt}\n\nRelevant clauses:\n${clauses.map((c) => `(${citeClause(c.numbering)}) ${c.text}`).join('\n')}`;
+}
+
+/** The model a variant is answered by: the base model, or the adapter (loaded by name) for the aligned variants. */
+export function variantModel(variant: AuditVariant, baseModel: string, adapterName: string): string {
+  return variant === 'base' ? baseModel : adapterName;
+}
+
+/**
+ * The messages a variant is asked with: the dataset's system prompt (the one the model was trained
+ * with), for aligned+RAG extended with the retrieved clauses, then the question.
+ */
+export function variantMessages(
+  variant: AuditVariant,
+  systemPrompt: string,
+  question: string,
+  retrieved: readonly RetrievedClause[],
+): ChatMessage[] {
+  return [
+    { role: 'system', content: variant === 'aligned_rag' ? ragSystemPrompt(systemPrompt, retrieved) : systemPrompt },
+    { role: 'user', content: question },
+  ];
+}
+
+/** One variant's answer as the audit generates it: greedy decoding, bounded length, seed 0, trimmed. */
+export async function answerVariant(
+  llm: RetrievalPorts['llm'],
+  request: {
+    variant: AuditVariant;
+    baseModel: string;
+    adapterName: string;
+    systemPrompt: string;
+    question: string;
+    retrieved: readonly RetrievedClause[];
+    maxTokens: number;
+  },
+): Promise<string> {
+  const result = await llm.chat({
+    model: variantModel(request.variant, request.baseModel, request.adapterName),
+    messages: variantMessages(request.variant, request.systemPrompt, request.question, request.retrieved),
+    temperature: 0,
+    max_tokens: request.maxTokens,
+    seed: 0,
+  });
+  return result.content.trim();
 }
 
 export interface AuditSettings {
@@ -206,7 +255,7 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
   const clauseRecords = ports.clauses.clausesOfDataset
     ? await ports.clauses.clausesOfDataset(tenant, contextId, dataset.id)
     : currentClauses;
-  const clauses: EvalClause[] = clauseRecords.map((c) => ({ id: c.id, text: c.text, ...(c.title ? { title: c.title } : {}) }));
+  const clauses: EvalClause[] = clauseRecords.map(evalClauseOf);
 
   await ports.adapters.loadAdapter(adapter.id, adapter.artifactDir);
 
@@ -229,17 +278,18 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     mapPool(items, settings.concurrency, (item) => retrieveClauses(ports, { tenant, contextId }, item.question, settings.ragTopK)),
   );
   for (const variant of variants) {
-    const model = variant === 'base' ? input.baseModel : adapter.id;
     // One variant at a time, its requests concurrent: the runtime batches requests of one model.
     await timed(() =>
       mapPool(items, settings.concurrency, async (item, index) => {
-        const system = variant === 'aligned_rag' ? ragSystemPrompt(dataset.systemPrompt, retrieved[index] ?? []) : dataset.systemPrompt;
-        const messages: ChatMessage[] = [
-          { role: 'system', content: system },
-          { role: 'user', content: item.question },
-        ];
-        const result = await ports.llm.chat({ model, messages, temperature: 0, max_tokens: settings.maxTokens, seed: 0 });
-        answers[variant][item.id] = result.content.trim();
+        answers[variant][item.id] = await answerVariant(ports.llm, {
+          variant,
+          baseModel: input.baseModel,
+          adapterName: adapter.id,
+          systemPrompt: dataset.systemPrompt,
+          question: item.question,
+          retrieved: retrieved[index] ?? [],
+          maxTokens: settings.maxTokens,
+        });
         done += 1;
         progress?.({ done, total, note: variant });
       }),

@@ -3,6 +3,7 @@ import {
   DATASET_VERSION_PUBLISHED_V1,
   DOCUMENT_FRAMED_V1,
   type DatasetDocument,
+  type DatasetReview,
   type DocumentRevisedV1,
   type IncrementalGeneration,
   type DatasetVersionPublishedV1,
@@ -612,66 +613,21 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
     incremental = version.id === previous.id ? previous.incremental : { fromDatasetVersionId: previous.id, ...merged.counts };
   }
   const framed: FramedDocument = { ...full, version };
-  const existing = await ports.repos.datasets.get(tenant, version.id);
-  const train = await ports.artifacts.putImmutable(
-    tenantKey(tenant, `datasets/${version.id}/train.jsonl`),
-    toConversationalJsonl(version.train, version.systemPrompt),
-  );
-  const heldOut = await ports.artifacts.putImmutable(
-    tenantKey(tenant, `datasets/${version.id}/held-out.jsonl`),
-    toConversationalJsonl(version.heldOut, version.systemPrompt),
-  );
-  const examples = await ports.artifacts.putImmutable(
-    tenantKey(tenant, `datasets/${version.id}/examples.json`),
-    datasetExamplesFile(clauseIds, { train: [...version.train], heldOut: [...version.heldOut] }),
-  );
   // The most recently received document stands for the version where one document is named.
   const primary = documents[0] as DocumentRecord;
   const sources: DatasetDocument[] = [...documents]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((d) => ({ documentId: d.id, version: d.version, sha256: d.sha256 }));
-  const dataset: DatasetVersionRecord = {
-    id: version.id,
-    contextId,
-    sha256: version.sha256,
-    documentId: primary.id,
-    documentSha256: primary.sha256,
-    systemPrompt: version.systemPrompt,
-    train: { uri: train.uri, sha256: train.sha256, examples: version.train.length },
-    heldOut: { uri: heldOut.uri, sha256: heldOut.sha256, examples: version.heldOut.length },
-    examplesByKind: { ...version.examplesByKind },
-    clauseCoverage: version.clauseCoverage ?? 0,
-    createdAt: existing?.createdAt ?? (input.now ?? new Date()).toISOString(),
+  const { dataset, created } = await publishDatasetVersion(ports, {
+    tenant,
+    version,
+    clauseIds,
     documents: sources,
-    examplesUri: examples.uri,
+    primary: { documentId: primary.id, documentSha256: primary.sha256 },
     settingsSha256,
     incremental,
-  };
-  await ports.repos.datasets.upsert(tenant, dataset);
-  await publishEvent(ports.bus, DATASET_VERSION_PUBLISHED_V1, {
-    tenant,
-    contextId,
-    subject: version.id,
-    id: `published-${version.id}`,
-    ...(ports.eventSource ? { source: ports.eventSource } : {}),
-    data: {
-      version: 'v1',
-      contextId,
-      datasetVersionId: version.id,
-      sha256: version.sha256,
-      documentId: dataset.documentId,
-      documentSha256: dataset.documentSha256,
-      documents: sources,
-      systemPrompt: version.systemPrompt,
-      format: 'conversational',
-      splits: {
-        train: { path: train.uri, sha256: train.sha256, examples: dataset.train.examples },
-        heldOut: { path: heldOut.uri, sha256: heldOut.sha256, examples: dataset.heldOut.examples },
-      },
-      examplesByKind: dataset.examplesByKind,
-      clauseCoverage: dataset.clauseCoverage,
-      incremental,
-    },
+    review: null,
+    now: input.now ?? new Date(),
   });
   const data = buildDataReport({
     version,
@@ -688,7 +644,99 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
     seed: input.seed,
   });
   const report = { data, ...(await writeDataReport(ports.artifacts, tenant, data)) };
-  return { dataset, framed, created: existing === null, synthesis: synthesis?.report ?? null, report };
+  return { dataset, framed, created, synthesis: synthesis?.report ?? null, report };
+}
+
+export interface PublishDatasetVersionInput {
+  tenant: TenantId;
+  /** The built, content-addressed version (buildDatasetVersion). */
+  version: DatasetVersion;
+  /** Every clause id of the documents it was built from (kept with the examples, for the next version). */
+  clauseIds: readonly string[];
+  /** The documents (their versions) the version's clauses come from. */
+  documents: DatasetDocument[];
+  /** The document that stands for the version where one is named. */
+  primary: { documentId: string; documentSha256: string };
+  settingsSha256: string | null;
+  incremental: IncrementalGeneration | null;
+  /** The review that made this version from its parent; null for a generated one. */
+  review: DatasetReview | null;
+  now: Date;
+}
+
+/**
+ * Writes a built dataset version once and makes it known: the two splits as immutable JSON lines
+ * under `datasets/<version id>/` and every example in full (for the next version), the version
+ * record, and `dataset.version.published` (so the instructor can train on it). The one way a
+ * dataset version is stored, whether generated or made by a review. Idempotent: the same version
+ * again keeps its first `createdAt` (and the review that first made it) and re-states the same event.
+ */
+export async function publishDatasetVersion(
+  ports: Publishing & { repos: Pick<DatasetPorts['repos'], 'datasets'>; artifacts: ArtifactStore },
+  input: PublishDatasetVersionInput,
+): Promise<{ dataset: DatasetVersionRecord; created: boolean }> {
+  const { tenant, version } = input;
+  const contextId = version.contextId;
+  const existing = await ports.repos.datasets.get(tenant, version.id);
+  const train = await ports.artifacts.putImmutable(
+    tenantKey(tenant, `datasets/${version.id}/train.jsonl`),
+    toConversationalJsonl(version.train, version.systemPrompt),
+  );
+  const heldOut = await ports.artifacts.putImmutable(
+    tenantKey(tenant, `datasets/${version.id}/held-out.jsonl`),
+    toConversationalJsonl(version.heldOut, version.systemPrompt),
+  );
+  const examples = await ports.artifacts.putImmutable(
+    tenantKey(tenant, `datasets/${version.id}/examples.json`),
+    datasetExamplesFile(input.clauseIds, { train: [...version.train], heldOut: [...version.heldOut] }),
+  );
+  const review = existing?.review ?? input.review;
+  const dataset: DatasetVersionRecord = {
+    id: version.id,
+    contextId,
+    sha256: version.sha256,
+    documentId: input.primary.documentId,
+    documentSha256: input.primary.documentSha256,
+    systemPrompt: version.systemPrompt,
+    train: { uri: train.uri, sha256: train.sha256, examples: version.train.length },
+    heldOut: { uri: heldOut.uri, sha256: heldOut.sha256, examples: version.heldOut.length },
+    examplesByKind: { ...version.examplesByKind },
+    clauseCoverage: version.clauseCoverage ?? 0,
+    createdAt: existing?.createdAt ?? input.now.toISOString(),
+    documents: input.documents,
+    examplesUri: examples.uri,
+    settingsSha256: input.settingsSha256,
+    incremental: input.incremental,
+    review,
+  };
+  await ports.repos.datasets.upsert(tenant, dataset);
+  await publishEvent(ports.bus, DATASET_VERSION_PUBLISHED_V1, {
+    tenant,
+    contextId,
+    subject: version.id,
+    id: `published-${version.id}`,
+    ...(ports.eventSource ? { source: ports.eventSource } : {}),
+    data: {
+      version: 'v1',
+      contextId,
+      datasetVersionId: version.id,
+      sha256: version.sha256,
+      documentId: dataset.documentId,
+      documentSha256: dataset.documentSha256,
+      documents: input.documents,
+      systemPrompt: version.systemPrompt,
+      format: 'conversational',
+      splits: {
+        train: { path: train.uri, sha256: train.sha256, examples: dataset.train.examples },
+        heldOut: { path: heldOut.uri, sha256: heldOut.sha256, examples: dataset.heldOut.examples },
+      },
+      examplesByKind: dataset.examplesByKind,
+      clauseCoverage: dataset.clauseCoverage,
+      incremental: input.incremental,
+      review,
+    },
+  });
+  return { dataset, created: existing === null };
 }
 
 /** The dataset version a `dataset.version.published` event states (what a consumer such as the instructor keeps). */
@@ -710,5 +758,6 @@ export function datasetVersionOf(event: CloudEvent<DatasetVersionPublishedV1>): 
     examplesUri: null,
     settingsSha256: null,
     incremental: d.incremental ?? null,
+    review: d.review ?? null,
   };
 }

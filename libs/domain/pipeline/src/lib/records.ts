@@ -2,6 +2,7 @@ import {
   ClauseChangeCounts,
   ContextId,
   DatasetDocument,
+  DatasetReview,
   DocumentUploadedV1,
   Id,
   IncrementalGeneration,
@@ -139,6 +140,8 @@ export const DatasetVersionRecord = z.object({
   settingsSha256: Sha256.nullable().default(null),
   /** How the version was derived from the previous one; null when generated in full. */
   incremental: IncrementalGeneration.nullable().default(null),
+  /** The review this version was made by, from its parent version; null for a generated version. */
+  review: DatasetReview.nullable().default(null),
 });
 export type DatasetVersionRecord = z.infer<typeof DatasetVersionRecord>;
 
@@ -171,7 +174,7 @@ export function clauseIndexId(documentId: string, documentSha256: string): strin
   return `${documentId}-${documentSha256.slice(0, 16)}`;
 }
 
-export const TrainingRunState = z.enum(['requested', 'running', 'completed', 'failed']);
+export const TrainingRunState = z.enum(['requested', 'running', 'completed', 'failed', 'cancelled']);
 export type TrainingRunState = z.infer<typeof TrainingRunState>;
 
 /** One logged training step's loss. */

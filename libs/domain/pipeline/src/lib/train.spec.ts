@@ -8,9 +8,11 @@ import type { DatasetVersionRecord } from './records';
 import {
   adapterIdFor,
   adapterOfRun,
+  cancelTraining,
   ClauseIndexMissingError,
   lossTrend,
   requestTraining,
+  RunNotCancellableError,
   trainableDataset,
   trainingRunId,
   trainJobHandler,
@@ -275,6 +277,143 @@ describe('training stage', () => {
     const ids = h.events.filter((e) => e.topic === 'training.run.progress.v1').map((e) => e.event.id);
     // Deterministic ids: the replayed and the resumed step 3 are the same event, which the bus delivers once.
     expect(ids.filter((id) => id.endsWith('-step-3'))).toHaveLength(1);
+  });
+
+  /** A runtime that reports a step, then trains until its job is cancelled (and says so by throwing). */
+  function trainerUntilCancelled(): ModelTrainer & { stepped: Promise<void> } {
+    let stepped!: () => void;
+    const started = new Promise<void>((r) => (stepped = r));
+    return {
+      stepped: started,
+      async *train(job: TrainingJobV1, signal: AbortSignal): AsyncIterable<RuntimeProgressV1> {
+        const base = { schema_version: 'v1' as const, run_id: job.run_id, time };
+        yield { ...base, event: 'started', method: 'sft', base_model: job.base_model, total_steps: 100, resumed_from_step: null };
+        yield { ...base, event: 'step', step: 1, total_steps: 100, epoch: 0.01, loss: 3, learning_rate: 1e-4, tokens_per_s: 1, eta_s: 99 };
+        stepped();
+        await new Promise<void>((resolve) => {
+          if (signal.aborted) resolve();
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        throw new Error('training was cancelled');
+      },
+    };
+  }
+
+  it('cancels a running run: its job is stopped, the run is cancelled once, and a late result does not complete it', async () => {
+    const trainer = trainerUntilCancelled();
+    const tracker = new TrainingRunTracker({ bus: h.bus, repos: h.repos, queue: h.queue });
+    worker.handle(TRAIN_JOB, trainJobHandler({ tracker, trainer }));
+    await worker.start();
+    const requested = await request();
+    if (requested.kind !== 'enqueued') throw new Error('expected a new run');
+    await trainer.stepped;
+    await h.bus.idle();
+    expect((await h.repos.runs.get(TENANT, requested.run.id))?.state).toBe('running');
+
+    const cancelled = await cancelTraining(
+      { bus: h.bus, repos: h.repos, queue: h.queue },
+      { tenant: TENANT, runId: requested.run.id, by: 'key:ops', now: new Date(time) },
+    );
+    expect(cancelled).toMatchObject({ id: requested.run.id, state: 'cancelled', step: 1, totalSteps: 100 });
+    for (let i = 0; i < 200 && (await h.queue.status(TRAIN_JOB, requested.jobId))?.state !== 'cancelled'; i += 1)
+      await new Promise((r) => setTimeout(r, 5));
+    expect((await h.queue.status(TRAIN_JOB, requested.jobId))?.state).toBe('cancelled');
+    await h.bus.idle();
+    const cancelEvents = h.events.filter((e) => e.topic === 'training.run.cancelled.v1');
+    expect(cancelEvents.map((e) => e.event.data)).toEqual([
+      {
+        version: 'v1',
+        contextId: 'acme-conduct',
+        runId: requested.run.id,
+        step: 1,
+        totalSteps: 100,
+        cancelledBy: 'key:ops',
+        cancelledAt: time,
+      },
+    ]);
+    expect(h.events.filter((e) => e.topic === 'training.run.failed.v1')).toEqual([]);
+
+    // The worker finishing anyway (it saw the cancellation too late), and a replayed step: neither changes the run.
+    const payload = { run_id: requested.run.id, tenant_id: TENANT, method: 'sft' } as unknown as TrainingJobV1;
+    const base = { schema_version: 'v1' as const, run_id: requested.run.id, time };
+    await tracker.progress(payload, {
+      ...base,
+      event: 'step',
+      step: 2,
+      total_steps: 100,
+      epoch: 0.02,
+      loss: 2,
+      learning_rate: 1e-4,
+      tokens_per_s: 1,
+      eta_s: 98,
+    });
+    expect(await tracker.completed(payload, { artifact_dir: '/tmp/x', metrics: {} })).toBeNull();
+    await tracker.failed(payload, { type: 'TrainingFailed', message: `run ${requested.run.id} was cancelled` }, 1);
+    await h.bus.idle();
+    const run = await h.repos.runs.get(TENANT, requested.run.id);
+    expect(run).toMatchObject({ state: 'cancelled', step: 1, adapterId: null, error: null });
+    expect(h.events.filter((e) => e.topic === 'training.run.completed.v1' || e.topic === 'training.run.failed.v1')).toEqual([]);
+
+    // Finished runs are not cancellable; an unknown run is null; a cancelled run can be requested again, with a new job.
+    await expect(
+      cancelTraining({ bus: h.bus, repos: h.repos, queue: h.queue }, { tenant: TENANT, runId: requested.run.id, by: 'x' }),
+    ).rejects.toThrow(RunNotCancellableError);
+    expect(await cancelTraining({ bus: h.bus, repos: h.repos, queue: h.queue }, { tenant: TENANT, runId: 'run-nope', by: 'x' })).toBeNull();
+    const again = await request();
+    if (again.kind !== 'enqueued') throw new Error('expected a new job');
+    expect(again.jobId).not.toBe(requested.jobId);
+    expect(again.run.state).toBe('requested');
+  });
+
+  it('cancels a run whose job has not started: the job is removed before any worker takes it', async () => {
+    const requested = await request();
+    if (requested.kind !== 'enqueued') throw new Error('expected a new run');
+    const cancelled = await cancelTraining(
+      { bus: h.bus, repos: h.repos, queue: h.queue },
+      { tenant: TENANT, runId: requested.run.id, by: 'key:ops' },
+    );
+    expect(cancelled?.state).toBe('cancelled');
+    const trainer = scriptedTrainer(1);
+    worker.handle(TRAIN_JOB, handler(trainer));
+    await worker.start();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(trainer.jobs).toEqual([]);
+    expect((await h.queue.status(TRAIN_JOB, requested.jobId))?.state).toBe('cancelled');
+  });
+
+  it('a run whose job already completed is not cancelled, and a failed job that was cancelled ends the run cancelled', async () => {
+    worker.handle(TRAIN_JOB, handler(scriptedTrainer(1)));
+    await worker.start();
+    const requested = await request();
+    if (requested.kind !== 'enqueued') throw new Error('expected a new run');
+    await until(h, requested.jobId);
+    // The record still says running (the completion not yet recorded): the queue knows better.
+    await h.repos.runs.upsert(TENANT, { ...requested.run, state: 'running' });
+    await expect(
+      cancelTraining({ bus: h.bus, repos: h.repos, queue: h.queue }, { tenant: TENANT, runId: requested.run.id, by: 'x' }),
+    ).rejects.toThrow(/is completed/);
+
+    const tracker = new TrainingRunTracker({
+      bus: h.bus,
+      repos: h.repos,
+      queue: {
+        status: async (_name, jobId) => ({
+          id: jobId,
+          name: TRAIN_JOB,
+          state: 'cancelled',
+          progress: null,
+          attemptsMade: 1,
+          result: null,
+          failedReason: 'x',
+        }),
+      },
+    });
+    const payload = { run_id: requested.run.id, tenant_id: TENANT, method: 'sft' } as unknown as TrainingJobV1;
+    h.events.length = 0;
+    await tracker.failed(payload, { type: 'TrainingFailed', message: 'was cancelled' }, 1);
+    await h.bus.idle();
+    expect((await h.repos.runs.get(TENANT, requested.run.id))?.state).toBe('cancelled');
+    expect(h.events).toEqual([]);
   });
 
   it('summarises the loss curve by the mean of its first and last steps', () => {

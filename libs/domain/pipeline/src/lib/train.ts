@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   Metrics,
   TRAIN_JOB,
+  TRAINING_RUN_CANCELLED_V1,
   TRAINING_RUN_COMPLETED_V1,
   TRAINING_RUN_FAILED_V1,
   TRAINING_RUN_PROGRESS_V1,
@@ -119,7 +120,7 @@ export type RequestTrainingResult =
  * indexed, records the run, publishes `training.run.requested` and queues a `train` job (job
  * id = run id, so queueing twice gives one job). Requesting the same run again returns it: a
  * completed run's adapter is reused (unless `force`), a requested or running one is queued
- * again (a no-op where its job is there), a failed one gets a new job.
+ * again (a no-op where its job is there), a failed or cancelled one gets a new job.
  */
 export async function requestTraining(ports: RequestTrainingPorts, input: RequestTrainingInput): Promise<RequestTrainingResult> {
   const { tenant, contextId, dataset, baseModel, hyperparameters } = input;
@@ -152,7 +153,7 @@ export async function requestTraining(ports: RequestTrainingPorts, input: Reques
     hyperparameters,
     output_dir: outputDir,
   });
-  const again = existing !== null && (existing.state === 'failed' || existing.state === 'completed');
+  const again = existing !== null && isFinished(existing.state);
   const jobId = again ? `${runId}-${Date.parse(now)}` : (existing?.jobId ?? runId);
   const run: TrainingRunRecord = existing
     ? { ...existing, ...(again ? { state: 'requested' as const, error: null, jobId, updatedAt: now } : {}) }
@@ -189,12 +190,87 @@ export async function requestTraining(ports: RequestTrainingPorts, input: Reques
   return { kind: 'enqueued', run, jobId, created: existing === null };
 }
 
+/** Whether a run has reached an end state (a new request for it queues a new job). */
+export function isFinished(state: TrainingRunRecord['state']): boolean {
+  return state === 'completed' || state === 'failed' || state === 'cancelled';
+}
+
+/** The run cannot be cancelled: it has already completed, failed or been cancelled. */
+export class RunNotCancellableError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly state: TrainingRunRecord['state'],
+  ) {
+    super(`training run ${runId} is ${state}: only a requested or running run can be cancelled`);
+    this.name = 'RunNotCancellableError';
+  }
+}
+
+export interface CancelTrainingPorts extends Publishing {
+  repos: { runs: Repository<TrainingRunRecord> };
+  queue: Pick<JobQueue, 'cancel' | 'status'>;
+}
+
+export interface CancelTrainingInput {
+  tenant: TenantId;
+  runId: string;
+  /** Who asks (recorded in the event). */
+  by: string;
+  now?: Date;
+}
+
+/**
+ * "Stop this training run": cancels its `train` job (a waiting job is removed; a running one's
+ * worker sees the job's cancel key and stops the trainer), marks the run cancelled and
+ * publishes `training.run.cancelled`. From then on the tracker ignores the job's progress,
+ * result and failure, so the run is never marked completed later. Null when the tenant has no
+ * such run; RunNotCancellableError when it has already finished — also when its job finished
+ * (completed or failed) before the request, whose result the tracker is about to record.
+ */
+export async function cancelTraining(ports: CancelTrainingPorts, input: CancelTrainingInput): Promise<TrainingRunRecord | null> {
+  const run = await ports.repos.runs.get(input.tenant, input.runId);
+  if (!run) return null;
+  if (isFinished(run.state)) throw new RunNotCancellableError(run.id, run.state);
+  const stopped = await ports.queue.cancel(TRAIN_JOB, run.jobId);
+  if (!stopped) {
+    // No job to stop: unknown to the queue (lost, or already cancelled), or it has just finished.
+    const status = await ports.queue.status(TRAIN_JOB, run.jobId);
+    if (status?.state === 'completed') throw new RunNotCancellableError(run.id, 'completed');
+    if (status?.state === 'failed') throw new RunNotCancellableError(run.id, 'failed');
+  }
+  const now = (input.now ?? new Date()).toISOString();
+  const cancelled: TrainingRunRecord = { ...run, state: 'cancelled', error: null, updatedAt: now };
+  await ports.repos.runs.upsert(input.tenant, cancelled);
+  await publishEvent(ports.bus, TRAINING_RUN_CANCELLED_V1, {
+    tenant: input.tenant,
+    contextId: run.contextId,
+    subject: run.id,
+    id: `cancelled-${run.jobId}`,
+    ...(ports.eventSource ? { source: ports.eventSource } : {}),
+    data: {
+      version: 'v1',
+      contextId: run.contextId,
+      runId: run.id,
+      step: run.step,
+      totalSteps: run.totalSteps,
+      cancelledBy: input.by,
+      cancelledAt: now,
+    },
+  });
+  return cancelled;
+}
+
 /** What a finished `train` job returns (the model runtime's worker, or the in-process handler). */
 export const TrainJobResult = z.object({ artifact_dir: z.string().min(1), metrics: Metrics });
 export type TrainJobResult = z.infer<typeof TrainJobResult>;
 
 export interface TrackerPorts extends Publishing {
   repos: { runs: Repository<TrainingRunRecord>; adapters: Repository<AdapterRecord> };
+  /**
+   * The training queue, asked whether a failed job was cancelled (its cancel marker): such a
+   * run ends cancelled, not failed, even where a progress write raced its cancellation.
+   */
+  queue?: Pick<JobQueue, 'status'>;
 }
 
 type ProgressFields = Omit<TrainingRunProgressV1, 'version' | 'contextId' | 'runId' | 'totalSteps'>;
@@ -225,7 +301,8 @@ export class TrainingRunTracker {
     // completed/failed arrive as the job's own result or failure.
     if (event.event === 'completed' || event.event === 'failed') return;
     const run = await this.run(job);
-    if (!run) return;
+    // A cancelled run's worker may still report a step or two before it stops: they are not news.
+    if (!run || run.state === 'cancelled') return;
     let next = run;
     let fields: ProgressFields;
     switch (event.event) {
@@ -270,7 +347,10 @@ export class TrainingRunTracker {
         break;
     }
     const tenant = tenantId(job.tenant_id);
-    if (next !== run && run.state !== 'completed' && run.state !== 'failed') {
+    if (next !== run && !isFinished(run.state)) {
+      // Read again just before writing: a cancellation recorded meanwhile is not overwritten.
+      const latest = await this.ports.repos.runs.get(tenant, run.id);
+      if (latest?.state === 'cancelled') return;
       await this.ports.repos.runs.upsert(tenant, { ...next, updatedAt: this.clock().toISOString() });
     }
     await this.publish(TRAINING_RUN_PROGRESS_V1, job, run, `progress-${run.id}-${fields.phase}-${fields.step}`, {
@@ -285,7 +365,8 @@ export class TrainingRunTracker {
   /** Registers the adapter the run produced; null when the run is not this tracker's. */
   async completed(job: TrainingJobV1, result: TrainJobResult): Promise<AdapterRecord | null> {
     const run = await this.run(job);
-    if (!run) return null;
+    // A run cancelled while its worker was finishing stays cancelled: nobody asked for its adapter any more.
+    if (!run || run.state === 'cancelled') return null;
     const tenant = tenantId(job.tenant_id);
     const now = this.clock().toISOString();
     const adapterId = adapterIdFor(run.id);
@@ -328,10 +409,17 @@ export class TrainingRunTracker {
 
   async failed(job: TrainingJobV1, error: { type: string; message: string }, attempts: number): Promise<void> {
     const run = await this.run(job);
-    if (!run) return;
+    // The worker stopping a cancelled run fails its job ("run … was cancelled"): the run stays cancelled.
+    if (!run || run.state === 'cancelled') return;
+    const tenant = tenantId(job.tenant_id);
+    if ((await this.ports.queue?.status(TRAIN_JOB, run.jobId))?.state === 'cancelled') {
+      // Cancelled (cancelTraining published the event), but a progress write overtook the record.
+      await this.ports.repos.runs.upsert(tenant, { ...run, state: 'cancelled', error: null, updatedAt: this.clock().toISOString() });
+      return;
+    }
     const type = /^[A-Za-z_][\w.]*$/.test(error.type) ? error.type : 'TrainingFailed';
     const reason = `${type}: ${error.message}`;
-    await this.ports.repos.runs.upsert(tenantId(job.tenant_id), {
+    await this.ports.repos.runs.upsert(tenant, {
       ...run,
       state: 'failed',
       error: reason,
