@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { AUDIT_VERDICT_ISSUED_V1 } from '@studio/contracts';
 import { describeWithServers, uniqueName } from '@studio/testing';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { OidcProviderProcess, oidcGatewayEnv } from './harness/oidc';
 import { RUNTIME_EXECUTABLE, runtimeInstalled } from './harness/runtime-process';
-import { WORKSPACE_ROOT, type ServiceName } from './harness/service-process';
+import { freePort, WORKSPACE_ROOT, type ServiceName } from './harness/service-process';
 import { Stack } from './harness/stack';
 
 /**
@@ -33,6 +34,9 @@ const ADMIN_API_KEY = 'e2e-studio-web-administration-key-0123';
 const SERVICES = ['gateway', 'framer', 'ontology', 'instructor', 'auditor'] as const satisfies readonly ServiceName[];
 const OUTPUT = join(process.env['STUDIO_TEST_OUTPUT'] ?? join(WORKSPACE_ROOT, '.data', 'test-output'), 'studio-web');
 const HYPERPARAMETERS = { max_steps: 10, batch_size: 4, max_seq_length: 256 };
+/** A person of the tenant at the OpenID provider, and how long its access tokens live (the app signs out when one expires). */
+const OIDC_USER = { username: 'cora', password: 'cora-studio-web-password', name: 'Cora Curator', tenant: TENANT, role: 'curator' };
+const OIDC_TOKEN_TTL_SECONDS = 20;
 
 /** Builds the web app into a folder of this run (the gateway's WEB_DIST), so the test never serves a stale build. */
 function buildWebApp(outDir: string): void {
@@ -68,6 +72,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   const contextId = uniqueName('northwind-web');
   const webDist = mkdtempSync(join(tmpdir(), 'studio-web-dist-'));
   let stack: Stack;
+  let oidc: OidcProviderProcess | undefined;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -128,7 +133,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       );
       const described = await describePage(target()).catch(() => '(the page could not be read)');
       throw new Error(
-        `studio web step "${name}" failed: ${err instanceof Error ? err.message : String(err)}\n${described}\nscreenshot: ${shot}\n\nservices:\n${stack.diagnostics()}`,
+        `studio web step "${name}" failed: ${err instanceof Error ? err.message : String(err)}\n${described}\nscreenshot: ${shot}\n\nservices:\n${stack.diagnostics()}\n${oidc?.tail() ?? ''}`,
       );
     }
   }
@@ -138,6 +143,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
 
   beforeAll(async () => {
     buildWebApp(webDist);
+    // The gateway is told the provider's address first; the provider starts once the gateway's (the redirect URI) is known.
+    const oidcPort = await freePort();
     stack = await Stack.start({
       servers: urls,
       services: SERVICES,
@@ -146,12 +153,18 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       prefix: 'web',
       env: (name): Record<string, string> =>
         name === 'gateway'
-          ? { WEB_DIST: webDist, ADMIN_API_KEY }
+          ? { WEB_DIST: webDist, ADMIN_API_KEY, ...oidcGatewayEnv(oidcPort) }
           : name === 'auditor'
             ? { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '48' }
             : {},
     });
     gateway = stack.url('gateway');
+    oidc = await OidcProviderProcess.start({
+      port: oidcPort,
+      redirectUris: [`${gateway}/auth/callback`],
+      accounts: [OIDC_USER],
+      accessTokenTtlSeconds: OIDC_TOKEN_TTL_SECONDS,
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
     page = await context.newPage();
@@ -160,6 +173,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
+    await oidc?.stop().catch(() => undefined);
     if (runId) stack?.rememberJob('training', runId);
     for (const e of stack?.events(AUDIT_VERDICT_ISSUED_V1) ?? []) stack?.rememberJob('evaluation', String(e.data['auditRunId']));
     await stack?.stop();
@@ -370,4 +384,34 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await viewerContext.close();
     }
   }, 60_000);
+
+  it('signs in through the OpenID provider (authorization code + PKCE), with the tenant and role of the token, until the token expires', async () => {
+    const ssoContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const sso = await ssoContext.newPage();
+    try {
+      await step(
+        'OIDC sign-in',
+        async () => {
+          await sso.goto(`${gateway}/`);
+          await sso.getByRole('button', { name: 'Sign in with single sign-on' }).click();
+          // The provider's own sign-in form.
+          await sso.getByLabel('Username').fill(OIDC_USER.username);
+          await sso.getByLabel('Password').fill(OIDC_USER.password);
+          await sso.getByRole('button', { name: 'Sign in' }).click();
+          await sso.getByRole('heading', { name: 'Contexts' }).waitFor();
+          expect(new URL(sso.url()).origin).toBe(gateway);
+          expect(await sso.getByTestId('tenant').innerText()).toBe(TENANT);
+          expect(await sso.getByTestId('role').innerText()).toBe('curator');
+          // The token reaches data: the contexts of the tenant are listed.
+          await sso.locator('table[aria-label="Contexts"]').waitFor();
+          // When the access token expires, the app signs out and says why.
+          await sso.getByText('Your sign-in expired').waitFor({ timeout: (OIDC_TOKEN_TTL_SECONDS + 15) * 1000 });
+          await sso.getByRole('button', { name: 'Sign in with single sign-on' }).waitFor();
+        },
+        () => sso,
+      );
+    } finally {
+      await ssoContext.close();
+    }
+  }, 90_000);
 });
