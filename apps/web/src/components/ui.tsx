@@ -93,6 +93,11 @@ export function percent(value: number | null | undefined, digits = 0): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '—' : `${(value * 100).toFixed(digits)} %`;
 }
 
+/** A clause reference as "§3.2.1", whether or not the reference carries its "§" already. */
+export function section(ref: string): string {
+  return ref.startsWith('§') ? ref : `§${ref}`;
+}
+
 export function shortId(id: string): string {
   return id.length > 14 ? `${id.slice(0, 12)}…` : id;
 }

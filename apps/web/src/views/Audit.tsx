@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { ErrorBox, Link, Loading, percent, shortId, useStudio } from '../components/ui';
+import { ErrorBox, Link, Loading, percent, section, shortId, useStudio } from '../components/ui';
 import { enc } from '../lib/api';
 import {
   BUCKET_LABELS,
@@ -251,7 +251,7 @@ function Report({ report, contextId }: { report: AuditReport; contextId: string 
           {compliance.map((c) => (
             <tr key={c.clauseId}>
               <td>
-                {c.numbering ? <strong>§{c.numbering} </strong> : null}
+                {c.numbering ? <strong>{section(c.numbering)} </strong> : null}
                 {c.title ?? (c.numbering ? '' : <code>{shortId(c.clauseId)}</code>)}
               </td>
               <td>{c.items}</td>

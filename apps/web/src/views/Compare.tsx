@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { ErrorBox, Loading, shortId, useAsync, useStudio } from '../components/ui';
+import { ErrorBox, Loading, section, shortId, useAsync, useStudio } from '../components/ui';
 import { enc } from '../lib/api';
 import { readCompare, type CompareView as Comparison } from '../lib/compare';
 import { BUCKET_LABELS, listOf, VARIANT_LABELS, type Example, type TrainingRun } from '../lib/model';
@@ -159,7 +159,7 @@ function ComparisonResult({ result }: { result: Comparison }) {
           <tbody>
             {result.retrieved.map((c, i) => (
               <tr key={c.clauseId ?? c.id ?? i}>
-                <td>§{c.citation ?? c.numbering ?? c.clauseId ?? c.id}</td>
+                <td>{section(c.citation ?? c.numbering ?? c.clauseId ?? c.id ?? '')}</td>
                 <td>
                   {(c.heading ?? c.title) ? <strong>{c.heading ?? c.title} </strong> : null}
                   {c.text}

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ErrorBox, KindBadge, Link, Loading, useAsync, useStudio } from '../components/ui';
+import { ErrorBox, KindBadge, Link, Loading, section, useAsync, useStudio } from '../components/ui';
 import { enc, query } from '../lib/api';
 import { listOf, type DatasetVersion, type Example, type ExamplePage } from '../lib/model';
 
@@ -118,7 +118,7 @@ export function ExampleTable({ examples }: { examples: Example[] }) {
               ) : null}
             </td>
             <td>{e.label ?? '—'}</td>
-            <td>{(e.clauseRefs ?? e.clauseIds).map((r) => `§${r}`).join(', ')}</td>
+            <td>{(e.clauseRefs ?? e.clauseIds).map(section).join(', ')}</td>
             <td>{e.values.join(', ')}</td>
             <td>{e.review ? `${e.review.status} by ${e.review.by}` : '—'}</td>
           </tr>

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ErrorBox, KindBadge, Link, Loading, shortId, useAsync, useStudio } from '../components/ui';
+import { ErrorBox, KindBadge, Link, Loading, section, shortId, useAsync, useStudio } from '../components/ui';
 import { enc } from '../lib/api';
 import { navigate } from '../lib/router';
 import { listOf, type Example, type ReviewAction, type ReviewAnswer, type ReviewDecision } from '../lib/model';
@@ -112,7 +112,7 @@ export function ReviewView({ contextId, datasetVersionId }: { contextId: string;
                 <span>{e.kind}</span>
                 {e.label ? <span>label: {e.label}</span> : null}
                 {e.statementKind ? <KindBadge kind={e.statementKind} /> : null}
-                <span>clauses: {(e.clauseRefs ?? e.clauseIds).map((r) => `§${r}`).join(', ')}</span>
+                <span>clauses: {(e.clauseRefs ?? e.clauseIds).map(section).join(', ')}</span>
                 {e.values.length ? <span>values: {e.values.join(', ')}</span> : null}
               </div>
               {editing === e.id && d ? (
