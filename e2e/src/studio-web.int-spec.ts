@@ -82,6 +82,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   let runId = '';
   let runCompleted = false;
   let signedIn = false;
+  /** Requests of the main browser session to anything but the gateway (the app must load nothing from elsewhere). */
+  const foreign: string[] = [];
   let framed = false;
 
   /** A key of the test tenant (issued once per role through the platform's bootstrap endpoint). */
@@ -95,6 +97,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   }
 
   async function screenshot(target: Page, name: string, fullPage = true): Promise<string> {
+    // The views fit a 1280-px screen: nothing scrolls sideways.
+    const width = Number(await target.evaluate('document.documentElement.scrollWidth'));
+    if (width > 1280) throw new Error(`the ${name} view is ${width} px wide: wider than the 1280-px screen`);
     mkdirSync(OUTPUT, { recursive: true });
     const path = join(OUTPUT, `${name}.png`);
     await target.screenshot({ path, fullPage });
@@ -167,6 +172,10 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
+    context.on('request', (request) => {
+      const url = request.url();
+      if (!url.startsWith(`${gateway}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
+    });
     page = await context.newPage();
     page.setDefaultTimeout(20_000);
   }, 300_000);
@@ -191,8 +200,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   it('signs in with an API key', async () => {
     await step('sign in', async () => {
       await go('/');
-      await page.getByLabel('API key', { exact: true }).fill(await keyFor('admin'));
-      await page.getByRole('button', { name: 'Sign in with key' }).click();
+      // By keyboard: the key field is the first stop, Enter submits.
+      await page.getByRole('button', { name: 'Sign in with key' }).waitFor();
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('api-key');
+      await page.keyboard.type(await keyFor('admin'));
+      await page.keyboard.press('Enter');
       await page.getByRole('heading', { name: 'Contexts' }).waitFor();
       expect(await page.getByTestId('tenant').innerText()).toBe(TENANT);
       expect(await page.getByTestId('role').innerText()).toBe('admin');
@@ -414,4 +427,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await ssoContext.close();
     }
   }, 90_000);
+
+  it('loaded nothing from another origin (no CDN, no web font)', () => {
+    expect(foreign).toEqual([]);
+  });
 });
