@@ -1,11 +1,14 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { FileArtifactStore } from '@studio/artifacts';
-import { BullMqJobQueue } from '@studio/bullmq';
 import { OpenAiCompatibleClient } from '@studio/llm';
 import {
   EVENT_BUS,
   EventBusServer,
   eventServiceModules,
+  JOB_PLATFORM,
+  JobsModule,
+  vectorIndexOf,
+  type JobPlatform,
   repositoryProvider,
   TENANT_DATA_ERASER,
   TenantDataController,
@@ -14,8 +17,7 @@ import {
   type TenantDataEraser,
 } from '@studio/nest';
 import { AUDIT_RUNS, eraseTenantData } from '@studio/pipeline';
-import type { Entity, Repository } from '@studio/ports';
-import { QdrantVectorIndex } from '@studio/qdrant';
+import type { Entity, JobQueue, Repository } from '@studio/ports';
 import { AUDITOR_NAME, AUDITOR_PORT, AuditorEnv } from './config';
 import { AUDIT_JOBS_OPTIONS, AuditJobs } from './audits/audit-jobs';
 import { ConfigError } from '@studio/config';
@@ -34,7 +36,7 @@ export type AuditorConfig = ServiceConfig<typeof AuditorEnv>;
 
 @Injectable()
 class EvaluationQueueCloser implements OnApplicationShutdown {
-  constructor(@Inject(EVALUATION_QUEUE_PORT) private readonly queue: BullMqJobQueue) {}
+  constructor(@Inject(EVALUATION_QUEUE_PORT) private readonly queue: JobQueue) {}
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
   }
@@ -54,14 +56,14 @@ export class AuditorModule {
     if (retryProblem) throw new ConfigError([{ variable: 'AUDIT_ATTEMPTS', problem: retryProblem }], AUDITOR_NAME);
     const ports: AuditServicePorts = {
       llm: new OpenAiCompatibleClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: 600_000 }),
-      vectors: new QdrantVectorIndex({ url: config.QDRANT_URL }),
+      vectors: vectorIndexOf(config),
       embeddingModel: config.EMBEDDING_MODEL,
       artifacts: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR),
       adapters: new HttpAdapterLoader(config.LLM_BASE_URL),
     };
     return {
       module: AuditorModule,
-      imports: eventServiceModules(AUDITOR_NAME, config),
+      imports: [...eventServiceModules(AUDITOR_NAME, config), JobsModule.forRoot(config)],
       controllers: [CandidatesHandler, RevisionsHandler, ReportsController, CompareController, TenantDataController],
       providers: [
         repositoryProvider(AUDIT_CANDIDATES_REPOSITORY, AUDIT_CANDIDATES),
@@ -77,9 +79,9 @@ export class AuditorModule {
         { provide: AUDIT_RETRY, useValue: retry },
         { provide: AUDIT_PORTS, useValue: ports },
         { provide: FRAMER_CLIENT, useValue: new FramerClient(config.FRAMER_URL) },
-        { provide: EVALUATION_QUEUE_PORT, useFactory: () => new BullMqJobQueue({ redisUrl: config.REDIS_URL }) },
+        { provide: EVALUATION_QUEUE_PORT, inject: [JOB_PLATFORM], useFactory: (jobs: JobPlatform) => jobs.queue() },
         EvaluationQueueCloser,
-        { provide: AUDIT_JOBS_OPTIONS, useValue: { redisUrl: config.REDIS_URL, concurrency: 1 } },
+        { provide: AUDIT_JOBS_OPTIONS, useValue: { concurrency: 1 } },
         RequestAudit,
         RunAudit,
         AuditJobs,
@@ -93,6 +95,10 @@ export const auditorService: ServiceDefinition<typeof AuditorEnv> = {
   defaultPort: AUDITOR_PORT,
   env: AuditorEnv,
   module: (config) => AuditorModule.forRoot(config),
-  dependencies: (config) => ({ LLM_BASE_URL: config.LLM_BASE_URL, QDRANT_URL: config.QDRANT_URL, FRAMER_URL: config.FRAMER_URL }),
+  dependencies: (config) => ({
+    LLM_BASE_URL: config.LLM_BASE_URL,
+    ...(config.STUDIO_PROFILE === 'distributed' ? { QDRANT_URL: config.QDRANT_URL } : {}),
+    FRAMER_URL: config.FRAMER_URL,
+  }),
   transport: (app) => new EventBusServer(app.get(EVENT_BUS)),
 };

@@ -1,11 +1,13 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { FileArtifactStore } from '@studio/artifacts';
-import { BullMqJobQueue } from '@studio/bullmq';
 import { OpenAiCompatibleClient } from '@studio/llm';
 import {
   EVENT_BUS,
   EventBusServer,
   eventServiceModules,
+  JOB_PLATFORM,
+  JobsModule,
+  type JobPlatform,
   repositoryProvider,
   TENANT_DATA_ERASER,
   TenantDataController,
@@ -15,21 +17,14 @@ import {
   type ServiceDefinition,
 } from '@studio/nest';
 import { CLAUSES, DATASET_VERSIONS, DOCUMENT_VERSIONS, DOCUMENTS, eraseTenantData } from '@studio/pipeline';
-import type { Entity, Repository } from '@studio/ports';
+import type { Entity, JobQueue, Repository } from '@studio/ports';
 import { ClausesController } from './clauses/clauses.controller';
 import { FRAMER_NAME, FRAMER_PORT, FramerEnv } from './config';
 import { CONTEXTS, CONTEXTS_REPOSITORY } from './contexts/context-settings';
 import { ContextsController } from './contexts/contexts.controller';
 import { DatasetBrowserController } from './datasets/dataset-browser.controller';
 import { DatasetsController, DEFAULT_TEACHER_MODEL } from './datasets/datasets.controller';
-import {
-  GENERATION_JOBS_OPTIONS,
-  GENERATION_QUEUE_PORT,
-  GenerationJobs,
-  RunGeneration,
-  TEACHER_FACTORY,
-  type TeacherFactory,
-} from './datasets/generation';
+import { GENERATION_QUEUE_PORT, GenerationJobs, RunGeneration, TEACHER_FACTORY, type TeacherFactory } from './datasets/generation';
 import { DocumentsController } from './documents/documents.controller';
 import { DocumentEventsHandler } from './documents/documents.handler';
 import { ARTIFACTS, CLAUSES_REPOSITORY, DATASETS_REPOSITORY, DOCUMENT_VERSIONS_REPOSITORY, DOCUMENTS_REPOSITORY } from './framer.ports';
@@ -38,7 +33,7 @@ export type FramerConfig = ServiceConfig<typeof FramerEnv>;
 
 @Injectable()
 class GenerationQueueCloser implements OnApplicationShutdown {
-  constructor(@Inject(GENERATION_QUEUE_PORT) private readonly queue: BullMqJobQueue) {}
+  constructor(@Inject(GENERATION_QUEUE_PORT) private readonly queue: JobQueue) {}
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
   }
@@ -57,15 +52,16 @@ export function teacherFactory(config: Pick<FramerConfig, 'TEACHER_BASE_URL' | '
 
 /**
  * The framer: wiring of the pipeline's framing use cases (frame an upload, generate a dataset
- * version) to MongoDB, Kafka and the artifact folder; dataset versions with teacher synthesis go
- * through the BullMQ `generation` queue, which this service also consumes.
+ * version) to its database, the event bus and the artifact folder; dataset versions with teacher
+ * synthesis go through the `generation` queue, which this service also consumes (MongoDB, Kafka and
+ * BullMQ on the distributed profile, the in-process adapters on the embedded one).
  */
 @Module({})
 export class FramerModule {
   static forRoot(config: FramerConfig): DynamicModule {
     return {
       module: FramerModule,
-      imports: eventServiceModules(FRAMER_NAME, config),
+      imports: [...eventServiceModules(FRAMER_NAME, config), JobsModule.forRoot(config)],
       controllers: [
         ContextsController,
         DocumentsController,
@@ -83,11 +79,10 @@ export class FramerModule {
         repositoryProvider(CONTEXTS_REPOSITORY, CONTEXTS),
         repositoryProvider(DATASETS_REPOSITORY, DATASET_VERSIONS),
         { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
-        { provide: GENERATION_QUEUE_PORT, useFactory: () => new BullMqJobQueue({ redisUrl: config.REDIS_URL }) },
+        { provide: GENERATION_QUEUE_PORT, inject: [JOB_PLATFORM], useFactory: (jobs: JobPlatform) => jobs.queue() },
         GenerationQueueCloser,
         { provide: TEACHER_FACTORY, useValue: teacherFactory(config) },
         { provide: DEFAULT_TEACHER_MODEL, useValue: config.TEACHER_MODEL },
-        { provide: GENERATION_JOBS_OPTIONS, useValue: { redisUrl: config.REDIS_URL } },
         RunGeneration,
         GenerationJobs,
         {

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { EventBusModule, kafkaEventBusOptions, MongoModule, RedisModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import { applicationEventBusModule, databaseModule, RedisModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
 import { GATEWAY_NAME, GATEWAY_PORT, GatewayEnv } from './config';
 import { ContextsController } from './contexts/contexts.controller';
 import { DataModule } from './data/data.module';
@@ -32,24 +32,14 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
-        EventBusModule.forRoot(
-          kafkaEventBusOptions(
-            {
-              service: GATEWAY_NAME,
-              brokers: config.KAFKA_BROKERS,
-              // Each replica reads every training event for the live run streams of its own clients, from now on.
-              groupId: liveFeedGroupId(config.KAFKA_GROUP_ID),
-              fromBeginning: false,
-              topicPrefix: config.KAFKA_TOPIC_PREFIX,
-            },
-            'module',
-          ),
-        ),
-        MongoModule.forRoot({ url: config.MONGO_URL, dbName: config.MONGO_DB }),
-        RedisModule.forRoot({ url: config.REDIS_URL }),
+        // Each replica reads every training event for the live run streams of its own clients, from now on.
+        applicationEventBusModule(GATEWAY_NAME, config, { groupId: liveFeedGroupId(config.KAFKA_GROUP_ID), fromBeginning: false }),
+        databaseModule(GATEWAY_NAME, config),
+        // The embedded profile has no Redis: its rate-limit windows are counted in memory.
+        ...(config.STUDIO_PROFILE === 'distributed' ? [RedisModule.forRoot({ url: config.REDIS_URL })] : []),
         KeysModule.forRoot({
           adminApiKey: config.ADMIN_API_KEY ?? null,
-          storage: 'servers',
+          storage: config.STUDIO_PROFILE === 'distributed' ? 'servers' : 'embedded',
           rateLimitNamespace: config.KAFKA_TOPIC_PREFIX,
           rateLimits: {
             chat: config.RATE_LIMIT_CHAT_PER_MINUTE,

@@ -1,14 +1,16 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { FileArtifactStore } from '@studio/artifacts';
-import { BullMqJobQueue } from '@studio/bullmq';
 import {
   EVENT_BUS,
   EventBusServer,
   eventServiceModules,
+  JOB_PLATFORM,
+  JobsModule,
+  RedisModule,
+  type JobPlatform,
   repositoryProvider,
   providePublishing,
   PUBLISHING,
-  RedisModule,
   TENANT_DATA_ERASER,
   TenantDataController,
   type TenantDataEraser,
@@ -26,7 +28,7 @@ import {
   type AdapterRecord,
   type TrainingRunRecord,
 } from '@studio/pipeline';
-import type { Entity, Repository } from '@studio/ports';
+import type { Entity, JobQueue, Repository } from '@studio/ports';
 import { INSTRUCTOR_NAME, INSTRUCTOR_PORT, InstructorEnv } from './config';
 import { DatasetsHandler } from './datasets/datasets.handler';
 import {
@@ -44,7 +46,7 @@ export type InstructorConfig = ServiceConfig<typeof InstructorEnv>;
 
 @Injectable()
 class TrainingQueueCloser implements OnApplicationShutdown {
-  constructor(@Inject(TRAINING_QUEUE) private readonly queue: BullMqJobQueue) {}
+  constructor(@Inject(TRAINING_QUEUE) private readonly queue: JobQueue) {}
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
   }
@@ -52,14 +54,20 @@ class TrainingQueueCloser implements OnApplicationShutdown {
 
 /**
  * The instructor: wiring of the pipeline's training use cases — runs requested over HTTP onto
- * the BullMQ `training` queue, and a TrainingRunTracker fed by that queue's events.
+ * the `training` queue (BullMQ, or in-process on the embedded profile), and a TrainingRunTracker
+ * fed by that queue's events.
  */
 @Module({})
 export class InstructorModule {
   static forRoot(config: InstructorConfig): DynamicModule {
     return {
       module: InstructorModule,
-      imports: [...eventServiceModules(INSTRUCTOR_NAME, config), RedisModule.forRoot({ url: config.REDIS_URL })],
+      imports: [
+        ...eventServiceModules(INSTRUCTOR_NAME, config),
+        JobsModule.forRoot(config),
+        // The `redis` readiness check of the training queue's server (the embedded profile has none).
+        ...(config.STUDIO_PROFILE === 'distributed' ? [RedisModule.forRoot({ url: config.REDIS_URL })] : []),
+      ],
       controllers: [DatasetsHandler, RunsController, TenantDataController],
       providers: [
         ...providePublishing(`/studio/${INSTRUCTOR_NAME}`),
@@ -67,20 +75,16 @@ export class InstructorModule {
         repositoryProvider(CLAUSE_INDEXES_REPOSITORY, CLAUSE_INDEXES),
         repositoryProvider(RUNS_REPOSITORY, TRAINING_RUNS),
         repositoryProvider(ADAPTERS_REPOSITORY, ADAPTERS),
-        { provide: TRAINING_QUEUE, useFactory: () => new BullMqJobQueue({ redisUrl: config.REDIS_URL }) },
+        { provide: TRAINING_QUEUE, inject: [JOB_PLATFORM], useFactory: (jobs: JobPlatform) => jobs.queue() },
         TrainingQueueCloser,
         { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
         {
           provide: TrainingRunTracker,
           inject: [PUBLISHING, RUNS_REPOSITORY, ADAPTERS_REPOSITORY, TRAINING_QUEUE],
-          useFactory: (
-            publishing: Publishing,
-            runs: Repository<TrainingRunRecord>,
-            adapters: Repository<AdapterRecord>,
-            queue: BullMqJobQueue,
-          ) => new TrainingRunTracker({ ...publishing, repos: { runs, adapters }, queue }),
+          useFactory: (publishing: Publishing, runs: Repository<TrainingRunRecord>, adapters: Repository<AdapterRecord>, queue: JobQueue) =>
+            new TrainingRunTracker({ ...publishing, repos: { runs, adapters }, queue }),
         },
-        { provide: TRAINING_EVENTS_OPTIONS, useValue: { redisUrl: config.REDIS_URL, consumer: config.KAFKA_GROUP_ID } },
+        { provide: TRAINING_EVENTS_OPTIONS, useValue: { consumer: config.KAFKA_GROUP_ID } },
         TrainingJobEvents,
         {
           provide: TENANT_DATA_ERASER,

@@ -5,6 +5,7 @@ import {
   EVENT_BUS,
   EventBusServer,
   eventServiceModules,
+  vectorIndexOf,
   providePublishing,
   repositoryProvider,
   TENANT_DATA_ERASER,
@@ -15,7 +16,6 @@ import {
 } from '@studio/nest';
 import { CLAUSE_INDEXES, eraseTenantData, type RetrievalPorts } from '@studio/pipeline';
 import type { Entity, Repository } from '@studio/ports';
-import { QdrantVectorIndex } from '@studio/qdrant';
 import { ONTOLOGY_NAME, ONTOLOGY_PORT, OntologyEnv } from './config';
 import { FramedDocumentsHandler } from './indexing/framed-documents.handler';
 import { RetrievalController } from './indexing/retrieval.controller';
@@ -23,13 +23,16 @@ import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, RETRIEVAL_PORTS } from './ontolog
 
 export type OntologyConfig = ServiceConfig<typeof OntologyEnv>;
 
-/** The ontology: wiring of the pipeline's clause indexing and retrieval to Qdrant, the embeddings endpoint and Kafka. */
+/**
+ * The ontology: wiring of the pipeline's clause indexing and retrieval to the vector index (Qdrant,
+ * or the exact in-process index on the embedded profile), the embeddings endpoint and the event bus.
+ */
 @Module({})
 export class OntologyModule {
   static forRoot(config: OntologyConfig): DynamicModule {
     const retrieval: RetrievalPorts = {
       llm: new OpenAiCompatibleClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: 300_000 }),
-      vectors: new QdrantVectorIndex({ url: config.QDRANT_URL }),
+      vectors: vectorIndexOf(config),
       embeddingModel: config.EMBEDDING_MODEL,
     };
     return {
@@ -58,6 +61,9 @@ export const ontologyService: ServiceDefinition<typeof OntologyEnv> = {
   defaultPort: ONTOLOGY_PORT,
   env: OntologyEnv,
   module: (config) => OntologyModule.forRoot(config),
-  dependencies: (config) => ({ LLM_BASE_URL: config.LLM_BASE_URL, QDRANT_URL: config.QDRANT_URL }),
+  dependencies: (config) => ({
+    LLM_BASE_URL: config.LLM_BASE_URL,
+    ...(config.STUDIO_PROFILE === 'distributed' ? { QDRANT_URL: config.QDRANT_URL } : {}),
+  }),
   transport: (app) => new EventBusServer(app.get(EVENT_BUS)),
 };

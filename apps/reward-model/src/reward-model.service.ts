@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { MongoModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
+import { databaseModule, type ServiceConfig, type ServiceDefinition } from '@studio/nest';
 import { REWARD_MODEL_NAME, REWARD_MODEL_PORT, RewardModelEnv } from './config';
 
 export type RewardModelConfig = ServiceConfig<typeof RewardModelEnv>;
@@ -12,7 +12,7 @@ export type RewardModelConfig = ServiceConfig<typeof RewardModelEnv>;
 @Module({})
 export class RewardModelModule {
   static forRoot(config: RewardModelConfig): DynamicModule {
-    return { module: RewardModelModule, imports: [MongoModule.forRoot({ url: config.MONGO_URL, dbName: config.MONGO_DB })] };
+    return { module: RewardModelModule, imports: [databaseModule(REWARD_MODEL_NAME, config)] };
   }
 }
 

@@ -59,3 +59,28 @@ export interface JobWorker {
    */
   stop(): Promise<void>;
 }
+
+/** A job an event is about: its id and its validated payload. */
+export interface EventJob<N extends JobName> {
+  id: string;
+  name: N;
+  data: JobPayload<N>;
+}
+
+/**
+ * What a producer learns about its jobs, from whichever process ran them (a Python worker
+ * included): progress as the worker reported it, the result, or the final failure (a failed
+ * attempt that will be retried is not a failure).
+ */
+export interface JobEventHandlers<N extends JobName> {
+  progress?(job: EventJob<N>, progress: unknown): Promise<void>;
+  completed?(job: EventJob<N>, result: unknown): Promise<void>;
+  failed?(job: EventJob<N>, reason: string, attemptsMade: number): Promise<void>;
+}
+
+/** Delivers one job name's events to its JobEventHandlers, one at a time in order, between start() and stop(). */
+export interface JobEventsListener {
+  start(): Promise<void>;
+  /** Stops listening after the event being handled (if any). */
+  stop(): Promise<void>;
+}

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { EVALUATE_RUN_JOB } from '@studio/contracts';
-import { BullMqJobWorker } from '@studio/bullmq';
+import { JOB_PLATFORM, type JobPlatform } from '@studio/nest';
+import type { JobWorker } from '@studio/ports';
 import { RunAudit } from './run-audit';
 
 export const AUDIT_JOBS_OPTIONS = Symbol('AUDIT_JOBS_OPTIONS');
 export interface AuditJobsOptions {
-  redisUrl: string;
   /** Audits run at once (each one keeps the model server busy). */
   concurrency: number;
 }
@@ -14,11 +14,10 @@ export interface AuditJobsOptions {
 @Injectable()
 export class AuditJobs implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(AuditJobs.name);
-  private readonly worker: BullMqJobWorker;
+  private readonly worker: JobWorker;
 
-  constructor(@Inject(AUDIT_JOBS_OPTIONS) options: AuditJobsOptions, runAudit: RunAudit) {
-    this.worker = new BullMqJobWorker({
-      redisUrl: options.redisUrl,
+  constructor(@Inject(AUDIT_JOBS_OPTIONS) options: AuditJobsOptions, @Inject(JOB_PLATFORM) jobs: JobPlatform, runAudit: RunAudit) {
+    this.worker = jobs.worker({
       jobs: [EVALUATE_RUN_JOB],
       concurrency: options.concurrency,
       shutdownGraceMs: 5_000,

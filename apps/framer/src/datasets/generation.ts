@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { BullMqJobWorker } from '@studio/bullmq';
 import { describeError, GENERATE_DATASET_JOB, type GenerationJobV1 } from '@studio/contracts';
 import { canonicalJson } from '@studio/framing';
-import { PUBLISHING, type Publishing } from '@studio/nest';
+import { JOB_PLATFORM, PUBLISHING, type JobPlatform, type Publishing } from '@studio/nest';
 import { generateDatasetVersion, type TeacherEndpoint } from '@studio/pipeline';
-import { tenantId, type JobContext, type Repository } from '@studio/ports';
+import { tenantId, type JobContext, type JobWorker, type Repository } from '@studio/ports';
 import { CONTEXTS_REPOSITORY, type ContextSettings } from '../contexts/context-settings';
 import {
   ARTIFACTS,
@@ -20,7 +19,6 @@ import {
 export const TEACHER_FACTORY = Symbol('TEACHER_FACTORY');
 export type TeacherFactory = ((model: string) => TeacherEndpoint) | null;
 export const GENERATION_QUEUE_PORT = Symbol('GENERATION_QUEUE_PORT');
-export const GENERATION_JOBS_OPTIONS = Symbol('GENERATION_JOBS_OPTIONS');
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 const ownerTag = (tenant: string, contextId: string): string => sha256(`${tenant}\n${contextId}`).slice(0, 12);
@@ -133,19 +131,14 @@ export class RunGeneration {
   }
 }
 
-export interface GenerationJobsOptions {
-  redisUrl: string;
-}
-
 /** Consumes the `generation` queue's `generate-dataset` jobs while the service runs (one at a time: the teacher is the bottleneck). */
 @Injectable()
 export class GenerationJobs implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(GenerationJobs.name);
-  private readonly worker: BullMqJobWorker;
+  private readonly worker: JobWorker;
 
-  constructor(@Inject(GENERATION_JOBS_OPTIONS) options: GenerationJobsOptions, run: RunGeneration) {
-    this.worker = new BullMqJobWorker({
-      redisUrl: options.redisUrl,
+  constructor(@Inject(JOB_PLATFORM) jobs: JobPlatform, run: RunGeneration) {
+    this.worker = jobs.worker({
       jobs: [GENERATE_DATASET_JOB],
       concurrency: 1,
       shutdownGraceMs: 5_000,

@@ -1,13 +1,15 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { MongoDatabase } from '@studio/mongo';
-import { MONGO_DATABASE, REDIS_CONNECTION } from '@studio/nest';
+import { EMBEDDED_STORE, MONGO_DATABASE, REDIS_CONNECTION } from '@studio/nest';
+import type { SqliteStore } from '@studio/inproc';
 import type { Redis } from 'ioredis';
 import { ADMIN_SETTINGS, type AdminSettings } from '../admin/admin.controller';
 import { ApiKeyService } from './api-key.service';
 import { API_KEY_STORE, MemoryApiKeyStore, MongoApiKeyStore } from './api-keys';
 import { AUDIT_LOG_STORE, AuditLog, MemoryAuditLogStore, MongoAuditLogStore } from './audit-log';
 import { AuthGuard } from './auth.guard';
+import { SqliteApiKeyStore, SqliteAuditLogStore } from './embedded-stores';
 import { KeysController } from './keys.controller';
 import { MemoryRateCounter, RATE_COUNTER, RATE_LIMITS, RedisRateCounter, type RateLimits } from './rate-limit';
 
@@ -18,9 +20,11 @@ export interface KeysModuleOptions {
   /**
    * Where keys, the audit log and the rate-limit windows live: `servers` — the gateway's MongoDB
    * (MONGO_DATABASE of MongoModule) and Redis (REDIS_CONNECTION of RedisModule), shared by every
-   * replica; `memory` — this process only (the embedded profile, unit tests).
+   * replica; `embedded` — keys and the audit log in the gateway's SQLite database (EMBEDDED_STORE
+   * of the embedded profile's database module), rate-limit windows in memory; `memory` — this
+   * process only (unit tests).
    */
-  storage: 'servers' | 'memory';
+  storage: 'servers' | 'embedded' | 'memory';
   /**
    * Put in the Redis keys of the rate-limit windows (after `studio:ratelimit:`), so that gateways
    * of different environments sharing one Redis count apart: the environment's topic prefix.
@@ -33,6 +37,12 @@ function storageProviders(options: KeysModuleOptions): Provider[] {
     return [
       { provide: API_KEY_STORE, useValue: new MemoryApiKeyStore() },
       { provide: AUDIT_LOG_STORE, useValue: new MemoryAuditLogStore() },
+      { provide: RATE_COUNTER, useValue: new MemoryRateCounter() },
+    ];
+  if (options.storage === 'embedded')
+    return [
+      { provide: API_KEY_STORE, inject: [EMBEDDED_STORE], useFactory: (store: SqliteStore) => new SqliteApiKeyStore(store.db) },
+      { provide: AUDIT_LOG_STORE, inject: [EMBEDDED_STORE], useFactory: (store: SqliteStore) => new SqliteAuditLogStore(store.db) },
       { provide: RATE_COUNTER, useValue: new MemoryRateCounter() },
     ];
   return [

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { RuntimeProgressV1, TRAIN_JOB } from '@studio/contracts';
-import { BullMqJobEvents, type JobLogger } from '@studio/bullmq';
+import type { JobLogger } from '@studio/bullmq';
+import { JOB_PLATFORM, type JobPlatform } from '@studio/nest';
+import type { JobEventsListener } from '@studio/ports';
 import { TrainingRunTracker, TrainJobResult } from '@studio/pipeline';
 
 export const TRAINING_EVENTS_OPTIONS = Symbol('TRAINING_EVENTS_OPTIONS');
 export interface TrainingEventsOptions {
-  redisUrl: string;
-  /** Names the stream cursor: replicas of one deployment share it. */
+  /** Names the stream cursor (BullMQ): replicas of one deployment share it. */
   consumer: string;
 }
 
@@ -34,11 +35,15 @@ export function failureOf(reason: string): { type: string; message: string } {
 @Injectable()
 export class TrainingJobEvents implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(TrainingJobEvents.name);
-  private readonly events: BullMqJobEvents<typeof TRAIN_JOB>;
+  private readonly events: JobEventsListener;
 
-  constructor(@Inject(TRAINING_EVENTS_OPTIONS) options: TrainingEventsOptions, tracker: TrainingRunTracker) {
-    this.events = new BullMqJobEvents(
-      { redisUrl: options.redisUrl, job: TRAIN_JOB, consumer: options.consumer, logger: nestJobLogger(this.logger) },
+  constructor(
+    @Inject(TRAINING_EVENTS_OPTIONS) options: TrainingEventsOptions,
+    @Inject(JOB_PLATFORM) jobs: JobPlatform,
+    tracker: TrainingRunTracker,
+  ) {
+    this.events = jobs.events(
+      { job: TRAIN_JOB, consumer: options.consumer, logger: nestJobLogger(this.logger) },
       {
         progress: async (job, value) => {
           const parsed = RuntimeProgressV1.safeParse(value);

@@ -82,6 +82,7 @@ export type AlignArgs = z.infer<typeof AlignArgs>;
 
 export const USAGE = `usage: studio align <policy> [options]
        studio frame <policy> [options]   (framing only: clauses and dataset version)
+       studio view [options]             (the studio, web app and API, in one process: studio view --help)
        studio keys create|list|revoke|role ...   (a tenant's API keys: studio keys --help)
 
 The policy is a Markdown (.md), plain-text (.txt), HTML (.html), PDF (.pdf) or Word (.docx)
@@ -146,7 +147,7 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
   }
   const [command, policy, ...rest] = parsed.positionals;
   if (!command) throw new InputError('missing command: expected "align <policy>"');
-  if (command !== 'align' && command !== 'frame') throw new InputError(`unknown command "${command}": expected "align" or "frame"`);
+  if (command !== 'align' && command !== 'frame') throw new InputError(`unknown command "${command}": expected "align", "frame" or "view"`);
   if (!policy) throw new InputError(`missing policy document: "studio ${command} <policy.md>"`);
   if (rest.length > 0) throw new InputError(`unexpected arguments: ${rest.join(' ')}`);
   const v = parsed.values as Record<string, string | boolean | undefined>;

@@ -1,26 +1,10 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobName, JobPayload } from '@studio/contracts';
-import { parseJobPayload, queueOf } from '@studio/ports';
+import type { JobName } from '@studio/contracts';
+import { parseJobPayload, queueOf, type EventJob, type JobEventHandlers, type JobEventsListener } from '@studio/ports';
 import { producerConnection, silentLogger, workerConnection, type JobLogger } from './connection';
 
-/** A job an event is about: its id and its validated payload. */
-export interface EventJob<N extends JobName> {
-  id: string;
-  name: N;
-  data: JobPayload<N>;
-}
-
-/**
- * What a producer learns about its jobs, from whichever process ran them (a Python worker
- * included): progress as the worker reported it, the result, or the final failure (a failed
- * attempt that will be retried is not a failure).
- */
-export interface JobEventHandlers<N extends JobName> {
-  progress?(job: EventJob<N>, progress: unknown): Promise<void>;
-  completed?(job: EventJob<N>, result: unknown): Promise<void>;
-  failed?(job: EventJob<N>, reason: string, attemptsMade: number): Promise<void>;
-}
+export type { EventJob, JobEventHandlers } from '@studio/ports';
 
 export interface BullMqJobEventsOptions<N extends JobName> {
   redisUrl: string;
@@ -51,7 +35,7 @@ type Delivery =
  * time in stream order. The position in the stream is remembered in Redis after each event, so
  * the handlers see every event at least once across restarts: they must be idempotent.
  */
-export class BullMqJobEvents<N extends JobName> {
+export class BullMqJobEvents<N extends JobName> implements JobEventsListener {
   private readonly queueName: string;
   private readonly prefix: string;
   private readonly logger: JobLogger;

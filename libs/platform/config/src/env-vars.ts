@@ -212,3 +212,52 @@ export const artifactDir = z
   .describe(
     'absolute path of the artifact folder (documents, datasets, adapters, reports) that every service and the training workers share, e.g. /var/lib/studio/artifacts',
   );
+
+/** The two profiles of the architecture: the same services on servers, or in one process on in-process adapters. */
+export const PROFILES = ['distributed', 'embedded'] as const;
+export type Profile = (typeof PROFILES)[number];
+
+/** Which adapters a service's ports get: every service reads these. */
+export const profileEnv = {
+  STUDIO_PROFILE: z
+    .enum(PROFILES)
+    .default('distributed')
+    .describe(
+      'distributed (Kafka, MongoDB, Redis, Qdrant named by their variables) or embedded (in-process bus, queues and vector index, SQLite databases under STUDIO_DATA_DIR; services of one process with the same STUDIO_DATA_DIR share them); default distributed',
+    ),
+  STUDIO_DATA_DIR: z
+    .string()
+    .regex(/^\//, 'must be an absolute path')
+    .optional()
+    .describe('embedded profile: absolute path of the folder of the embedded databases and vector index, e.g. /home/me/.studio/data'),
+};
+
+/**
+ * The variables that name the servers of the distributed profile. On the embedded profile they
+ * are neither required nor read (a service there has no server to reach).
+ */
+export const DISTRIBUTED_SERVER_VARIABLES: readonly string[] = [
+  'KAFKA_BROKERS',
+  'MONGO_URL',
+  'REDIS_URL',
+  'DEDUP_REDIS_URL',
+  'QDRANT_URL',
+  'QDRANT_API_KEY',
+];
+
+/**
+ * A service's schema for the profile `env` asks for: as given on the distributed profile; on
+ * the embedded one without DISTRIBUTED_SERVER_VARIABLES and with STUDIO_DATA_DIR required.
+ */
+export function schemaForProfile(schema: z.ZodObject<Record<string, z.ZodType>>, env: Record<string, string | undefined>) {
+  if (env['STUDIO_PROFILE']?.trim() !== 'embedded') return schema;
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, value] of Object.entries(schema.shape)) if (!DISTRIBUTED_SERVER_VARIABLES.includes(key)) shape[key] = value;
+  if ('STUDIO_DATA_DIR' in shape) {
+    shape['STUDIO_DATA_DIR'] = z
+      .string()
+      .regex(/^\//, 'must be an absolute path')
+      .describe('absolute path of the folder of the embedded databases and vector index (required on the embedded profile)');
+  }
+  return z.object(shape);
+}

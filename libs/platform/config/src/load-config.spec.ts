@@ -15,6 +15,8 @@ import {
   redisUrl,
   serviceUrl,
   urlProblem,
+  profileEnv,
+  schemaForProfile,
   type ExitTarget,
 } from './index';
 
@@ -209,5 +211,31 @@ describe('eventServiceEnv', () => {
       KAFKA_HANDLER_TIMEOUT_MS: 45_000,
     });
     expect(() => loadConfig(schema, { ...base, KAFKA_HANDLER_TIMEOUT_MS: '20s' })).toThrow(/KAFKA_HANDLER_TIMEOUT_MS/);
+  });
+});
+
+describe('schemaForProfile', () => {
+  const schema = z.object({ ...eventServiceEnv('framer'), REDIS_URL: redisUrl, ...profileEnv });
+  const servers = { KAFKA_BROKERS: '127.0.0.1:9092', MONGO_URL: 'mongodb://127.0.0.1:27017', REDIS_URL: 'redis://127.0.0.1:6379' };
+
+  it('on the distributed profile (the default) requires the servers', () => {
+    expect(schemaForProfile(schema, {})).toBe(schema);
+    expect(() => loadConfig(schemaForProfile(schema, {}), {})).toThrow(/KAFKA_BROKERS is required/);
+    expect(loadConfig(schemaForProfile(schema, servers), servers)).toMatchObject({
+      STUDIO_PROFILE: 'distributed',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
+  });
+
+  it('on the embedded profile neither requires nor reads the servers, and requires STUDIO_DATA_DIR', () => {
+    const embedded = { STUDIO_PROFILE: 'embedded', STUDIO_DATA_DIR: '/tmp/studio' };
+    const config = loadConfig(schemaForProfile(schema, embedded), { ...embedded, ...servers });
+    expect(config).toMatchObject({ STUDIO_PROFILE: 'embedded', STUDIO_DATA_DIR: '/tmp/studio', KAFKA_GROUP_ID: 'studio-framer' });
+    expect(config).not.toHaveProperty('MONGO_URL');
+    expect(config).not.toHaveProperty('REDIS_URL');
+    expect(() => loadConfig(schemaForProfile(schema, { STUDIO_PROFILE: 'embedded' }), { STUDIO_PROFILE: 'embedded' })).toThrow(
+      /STUDIO_DATA_DIR is required/,
+    );
+    expect(() => loadConfig(schema, { ...servers, STUDIO_PROFILE: 'cloud' })).toThrow(/STUDIO_PROFILE/);
   });
 });

@@ -1,6 +1,6 @@
 import { buildCloudEvent, ContractViolation, DOCUMENT_UPLOADED_V1, type CloudEvent, type DocumentUploadedV1 } from '@studio/contracts';
 import { publishAll, type DeliveryInfo } from '@studio/ports';
-import { InMemoryProcessedEventStore, InProcessEventBus } from './event-bus';
+import { InMemoryProcessedEventStore, InProcessBroker, InProcessEventBus } from './event-bus';
 
 const TOPIC = DOCUMENT_UPLOADED_V1;
 
@@ -264,6 +264,46 @@ describe('InMemoryProcessedEventStore attempts', () => {
     expect(await store.countAttempt('g', 'e1')).toBe(1);
     await store.rememberMany('g', [{ eventId: 'e2', topic: TOPIC, attempted: true }]);
     expect(await store.countAttempt('g', 'e2')).toBe(1);
+  });
+});
+
+describe('InProcessBroker', () => {
+  it('delivers what any member publishes to every member subscribed, each once, holding it for a member not yet started', async () => {
+    const broker = new InProcessBroker();
+    const publisher = new InProcessEventBus({ groupId: 'gateway', broker });
+    const framer = new InProcessEventBus({ groupId: 'framer', broker });
+    const ontology = new InProcessEventBus({ groupId: 'ontology', broker });
+    const seen: string[] = [];
+    framer.subscribe(TOPIC, async (event) => void seen.push(`framer:${event.data.documentId}`));
+    ontology.subscribe(TOPIC, async (event) => void seen.push(`ontology:${event.data.documentId}`));
+    expect(broker.groups).toEqual(['gateway', 'framer', 'ontology']);
+    await publisher.start();
+    await framer.start();
+    const event = uploaded('ctx-1', 'doc-1');
+    await publisher.publish(TOPIC, event);
+    await publisher.publish(TOPIC, event); // the same event id again: each group handles it once
+    await framer.idle();
+    expect(seen).toEqual(['framer:doc-1']);
+    await ontology.start(); // held until now
+    await ontology.idle();
+    expect(seen).toEqual(['framer:doc-1', 'ontology:doc-1']);
+    await framer.stop();
+    await publisher.publish(TOPIC, uploaded('ctx-1', 'doc-2'));
+    await ontology.idle();
+    expect(seen).toEqual(['framer:doc-1', 'ontology:doc-1', 'ontology:doc-2']); // a stopped member no longer receives
+    await Promise.all([publisher.stop(), ontology.stop()]);
+  });
+
+  it('without a broker, a bus delivers only to its own handlers', async () => {
+    const a = new InProcessEventBus({ groupId: 'a' });
+    const b = new InProcessEventBus({ groupId: 'b' });
+    const handler = jest.fn(async () => undefined);
+    b.subscribe(TOPIC, handler);
+    await Promise.all([a.start(), b.start()]);
+    await a.publish(TOPIC, uploaded('ctx-1', 'doc-1'));
+    await Promise.all([a.idle(), b.idle()]);
+    expect(handler).not.toHaveBeenCalled();
+    await Promise.all([a.stop(), b.stop()]);
   });
 });
 

@@ -79,11 +79,43 @@ export interface InProcessEventBusOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Injected for tests; default Math.random (backoff jitter). */
   random?: () => number;
+  /**
+   * Connects this bus to the other buses of one process (the services of the embedded profile),
+   * as consumer groups of one Kafka cluster: what any of them publishes reaches every member that
+   * subscribed to the topic, each deduplicating under its own groupId. Default: none (this bus
+   * delivers only to its own handlers).
+   */
+  broker?: InProcessBroker;
+}
+
+/**
+ * The Kafka cluster of one process: buses created with `broker` share their topics. A member
+ * that has not started holds the messages until it does (as a consumer group's log would); one
+ * that has stopped no longer receives.
+ */
+export class InProcessBroker {
+  private readonly members = new Set<InProcessEventBus>();
+
+  /** @internal */
+  join(bus: InProcessEventBus): void {
+    this.members.add(bus);
+  }
+
+  /** @internal */
+  deliver(envelopes: readonly InProcessEnvelope[]): void {
+    for (const member of this.members) member.receive(envelopes);
+  }
+
+  /** The groupIds of the connected buses. */
+  get groups(): string[] {
+    return [...this.members].map((m) => m.groupId);
+  }
 }
 
 type State = 'created' | 'started' | 'stopping' | 'stopped';
 
-interface Envelope {
+/** A message as it travels between the buses of a broker: JSON, with its partition key. */
+export interface InProcessEnvelope {
   topic: Topic;
   key: string | null;
   value: string;
@@ -110,7 +142,7 @@ export class InProcessEventBus implements EventBus {
   private readonly handlers = new Map<Topic, EventHandler<Topic>>();
   private readonly tails = new Map<string, Promise<void>>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly held: Envelope[] = [];
+  private readonly held: InProcessEnvelope[] = [];
   private readonly deadLettered: DeadLetterRecordV1[] = [];
   private state: State = 'created';
 
@@ -122,6 +154,7 @@ export class InProcessEventBus implements EventBus {
     this.logger = options.logger ?? silent;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
+    options.broker?.join(this);
   }
 
   /** Every message dead-lettered so far, oldest first. */
@@ -145,7 +178,7 @@ export class InProcessEventBus implements EventBus {
       const valid = parseEvent(topic, e);
       return { topic, key: valid.partitionkey, value: JSON.stringify(valid) };
     });
-    for (const envelope of envelopes) this.accept(envelope);
+    this.send(envelopes);
   }
 
   /**
@@ -154,7 +187,18 @@ export class InProcessEventBus implements EventBus {
    */
   publishRaw(topic: Topic, key: string | null, value: string): void {
     this.assertAccepting(topic);
-    this.accept({ topic, key, value });
+    this.send([{ topic, key, value }]);
+  }
+
+  /** @internal Messages published on the broker by any member (this one included). */
+  receive(envelopes: readonly InProcessEnvelope[]): void {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    for (const envelope of envelopes) this.accept(envelope);
+  }
+
+  private send(envelopes: readonly InProcessEnvelope[]): void {
+    if (this.options.broker) this.options.broker.deliver(envelopes);
+    else for (const envelope of envelopes) this.accept(envelope);
   }
 
   async start(): Promise<void> {
@@ -185,13 +229,13 @@ export class InProcessEventBus implements EventBus {
     }
   }
 
-  private accept(envelope: Envelope): void {
+  private accept(envelope: InProcessEnvelope): void {
     if (this.state === 'created') this.held.push(envelope);
     else this.dispatch(envelope);
   }
 
   /** Chains the message behind earlier messages with the same topic and key. */
-  private dispatch(envelope: Envelope): void {
+  private dispatch(envelope: InProcessEnvelope): void {
     if (!this.handlers.has(envelope.topic)) return;
     const lane = `${envelope.topic}\u0000${envelope.key ?? ''}`;
     const previous = this.tails.get(lane) ?? Promise.resolve();
@@ -204,7 +248,7 @@ export class InProcessEventBus implements EventBus {
     });
   }
 
-  private async deliver(envelope: Envelope): Promise<void> {
+  private async deliver(envelope: InProcessEnvelope): Promise<void> {
     try {
       await this.handle(envelope);
     } catch (err) {
@@ -213,7 +257,7 @@ export class InProcessEventBus implements EventBus {
     }
   }
 
-  private async handle({ topic, key, value }: Envelope): Promise<void> {
+  private async handle({ topic, key, value }: InProcessEnvelope): Promise<void> {
     const handler = this.handlers.get(topic);
     if (!handler) return;
     let event: CloudEvent<EventData<Topic>>;

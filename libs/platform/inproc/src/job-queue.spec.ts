@@ -1,6 +1,6 @@
 import { ContractViolation, EVALUATE_RUN_JOB, TRAIN_JOB, type EvaluationJobV1 } from '@studio/contracts';
 import { JobWorkerStartupError, type JobStatus } from '@studio/ports';
-import { InProcessJobQueue, InProcessJobWorker } from './job-queue';
+import { InProcessJobEvents, InProcessJobQueue, InProcessJobWorker } from './job-queue';
 
 function payload(id = 'dv-1'): EvaluationJobV1 {
   return {
@@ -173,5 +173,75 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
     const { jobId } = await queue.enqueue(EVALUATE_RUN_JOB, payload());
     await new Promise((r) => setTimeout(r, 20));
     expect((await queue.status(EVALUATE_RUN_JOB, jobId))?.state).toBe('waiting');
+  });
+});
+
+describe('InProcessJobEvents', () => {
+  it('reports progress, the result and the final failure (not a retried attempt) of one job name, in order', async () => {
+    const queue = new InProcessJobQueue({ defaultBackoffMs: 1 });
+    const worker = new InProcessJobWorker(queue, { jobs: [EVALUATE_RUN_JOB] });
+    const seen: string[] = [];
+    let flaky = 0;
+    worker.handle(EVALUATE_RUN_JOB, async (data, context) => {
+      await context.reportProgress({ step: 1 });
+      if (data.dataset_version_id === 'dv-bad') throw new Error('RuntimeError: out of memory');
+      if (data.dataset_version_id === 'dv-flaky' && flaky++ === 0) throw new Error('transient');
+      return { examples: 3 };
+    });
+    const events = new InProcessJobEvents(queue, EVALUATE_RUN_JOB, {
+      progress: async (job, value) => void seen.push(`${job.id} progress ${JSON.stringify(value)} ${job.data.dataset_version_id}`),
+      completed: async (job, value) => void seen.push(`${job.id} completed ${JSON.stringify(value)}`),
+      failed: async (job, reason, attempts) => void seen.push(`${job.id} failed ${reason} after ${attempts}`),
+    });
+    await events.start();
+    await worker.start();
+    await queue.enqueue(EVALUATE_RUN_JOB, payload('dv-ok'), { jobId: 'ok' });
+    await until(queue, 'ok', 'completed');
+    await queue.enqueue(EVALUATE_RUN_JOB, payload('dv-flaky'), { jobId: 'flaky', attempts: 2 });
+    await until(queue, 'flaky', 'completed');
+    await queue.enqueue(EVALUATE_RUN_JOB, payload('dv-bad'), { jobId: 'bad', attempts: 1 });
+    await until(queue, 'bad', 'failed');
+    await worker.stop();
+    await events.stop();
+    expect(seen).toEqual([
+      'ok progress {"step":1} dv-ok',
+      'ok completed {"examples":3}',
+      'flaky progress {"step":1} dv-flaky',
+      'flaky progress {"step":1} dv-flaky',
+      'flaky completed {"examples":3}',
+      'bad progress {"step":1} dv-bad',
+      'bad failed RuntimeError: out of memory after 1',
+    ]);
+    await queue.enqueue(EVALUATE_RUN_JOB, payload('dv-late'), { jobId: 'late' });
+    expect(seen).toHaveLength(7); // stopped: nothing more
+    await queue.close();
+  });
+
+  it('retries a failing handler, then reports the event lost and goes on', async () => {
+    const queue = new InProcessJobQueue();
+    const worker = new InProcessJobWorker(queue, { jobs: [EVALUATE_RUN_JOB] });
+    worker.handle(EVALUATE_RUN_JOB, async () => ({ ok: true }));
+    const lost: string[] = [];
+    let calls = 0;
+    const events = new InProcessJobEvents(
+      queue,
+      EVALUATE_RUN_JOB,
+      {
+        completed: async () => {
+          calls += 1;
+          throw new Error('database down');
+        },
+      },
+      { attempts: 2, onLost: (error, event) => lost.push(`${event.kind} ${event.jobId}: ${error}`) },
+    );
+    await events.start();
+    await worker.start();
+    await queue.enqueue(EVALUATE_RUN_JOB, payload(), { jobId: 'j' });
+    await until(queue, 'j', 'completed');
+    await worker.stop();
+    await events.stop();
+    expect(calls).toBe(2);
+    expect(lost).toEqual(['completed j: database down']);
+    await queue.close();
   });
 });

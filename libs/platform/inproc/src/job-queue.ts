@@ -13,6 +13,9 @@ import {
   type JobStatus,
   type JobWorker,
   type JobHandler,
+  type EventJob,
+  type JobEventHandlers,
+  type JobEventsListener,
 } from '@studio/ports';
 
 export interface InProcessJobQueueOptions {
@@ -52,6 +55,7 @@ export class InProcessJobQueue implements JobQueue {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly waiting = new Map<QueueName, JobRecord[]>();
   private readonly consumers = new Map<QueueName, InProcessJobWorker>();
+  private readonly listeners = new Set<(event: JobEventRecord) => void>();
   private closed = false;
 
   constructor(private readonly options: InProcessJobQueueOptions = {}) {}
@@ -170,6 +174,20 @@ export class InProcessJobQueue implements JobQueue {
   /** @internal */
   setProgress(record: JobRecord, progress: unknown): void {
     record.progress = asJson(progress);
+    this.emit({ kind: 'progress', record, value: record.progress });
+  }
+
+  /**
+   * @internal Called by InProcessJobEvents: every job's progress, completion and final failure
+   * (a cancelled job fails with JOB_CANCELLED, as with BullMQ), as BullMQ's event stream reports them.
+   */
+  listen(listener: (event: JobEventRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(event: JobEventRecord): void {
+    for (const listener of this.listeners) listener(event);
   }
 
   private makeWaiting(record: JobRecord, dispatch = true): void {
@@ -182,6 +200,8 @@ export class InProcessJobQueue implements JobQueue {
     record.state = state;
     record.result = result;
     record.failedReason = failedReason;
+    if (state === 'completed') this.emit({ kind: 'completed', record, value: result });
+    else this.emit({ kind: 'failed', record, value: failedReason ?? state });
   }
 
   private dispatch(queue: QueueName): void {
@@ -195,6 +215,66 @@ export class InProcessJobQueue implements JobQueue {
       this.waiting.set(queue, list);
     }
     return list;
+  }
+}
+
+/** @internal What InProcessJobQueue tells its listeners. */
+export interface JobEventRecord {
+  kind: 'progress' | 'completed' | 'failed';
+  record: Pick<JobRecord, 'id' | 'name' | 'payload' | 'attemptsMade'>;
+  value: unknown;
+}
+
+/**
+ * The embedded profile's counterpart of BullMqJobEvents: hands each progress, completed and final
+ * failed event of one job name on an InProcessJobQueue to its handler, with the job's validated
+ * payload, one at a time in order; a handler that throws is retried (5 attempts, 200 ms doubling),
+ * then the event is reported to `onLost` and skipped.
+ */
+export class InProcessJobEvents<N extends JobName> implements JobEventsListener {
+  private unsubscribe: (() => void) | null = null;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly queue: InProcessJobQueue,
+    private readonly job: N,
+    private readonly handlers: JobEventHandlers<N>,
+    private readonly options: { attempts?: number; onLost?: (error: string, event: { kind: string; jobId: string }) => void } = {},
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.queue.listen((event) => {
+      if (event.record.name !== this.job) return;
+      // Copy now: the record changes as the job goes on.
+      const job: EventJob<N> = { id: event.record.id, name: this.job, data: parseJobPayload(this.job, event.record.payload) };
+      const attemptsMade = event.record.attemptsMade;
+      this.chain = this.chain.then(() => this.deliver(event.kind, job, event.value, attemptsMade));
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.chain;
+  }
+
+  private async deliver(kind: JobEventRecord['kind'], job: EventJob<N>, value: unknown, attemptsMade: number): Promise<void> {
+    const attempts = this.options.attempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (kind === 'progress') await this.handlers.progress?.(job, value);
+        else if (kind === 'completed') await this.handlers.completed?.(job, value);
+        else await this.handlers.failed?.(job, String(value), attemptsMade);
+        return;
+      } catch (err) {
+        if (attempt >= attempts) {
+          this.options.onLost?.(err instanceof Error ? err.message : String(err), { kind, jobId: job.id });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (attempt - 1)));
+      }
+    }
   }
 }
 

@@ -1,7 +1,19 @@
 import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { CustomTransportStrategy, MicroserviceOptions } from '@nestjs/microservices';
-import { commonEnv, host, loadConfig, loadConfigOrExit, port, type Env, type EnvSchema, type LogLevel } from '@studio/config';
+import {
+  commonEnv,
+  host,
+  loadConfig,
+  loadConfigOrExit,
+  port,
+  profileEnv,
+  schemaForProfile,
+  type Env,
+  type EnvSchema,
+  type LogLevel,
+  type Profile,
+} from '@studio/config';
 import { z } from 'zod';
 import { HealthModule } from './health/health.module';
 import { describeError } from '@studio/contracts';
@@ -14,12 +26,15 @@ export interface BaseServiceConfig {
   HOST: string;
   LOG_LEVEL: LogLevel;
   SHUTDOWN_TIMEOUT_MS: number;
+  /** distributed (servers) or embedded (in-process adapters under STUDIO_DATA_DIR): see @studio/config profileEnv. */
+  STUDIO_PROFILE: Profile;
+  STUDIO_DATA_DIR?: string | undefined;
 }
 
 export type ServiceConfig<S extends EnvSchema> = z.infer<S> & BaseServiceConfig;
 
 export function serviceEnvShape(defaultPort: number) {
-  return { PORT: port(defaultPort), HOST: host, ...commonEnv };
+  return { PORT: port(defaultPort), HOST: host, ...commonEnv, ...profileEnv };
 }
 
 export interface ServiceDefinition<S extends EnvSchema> {
@@ -104,14 +119,17 @@ export function dependencyCheck(
   };
 }
 
-/** The full environment schema of a service: the common variables plus its own. */
-export function serviceSchema<S extends EnvSchema>(definition: ServiceDefinition<S>): EnvSchema {
-  return z.object({ ...serviceEnvShape(definition.defaultPort), ...definition.env.shape });
+/**
+ * The full environment schema of a service: the common variables plus its own, for the profile
+ * `env` names (on the embedded profile, the variables naming servers are neither asked for nor read).
+ */
+export function serviceSchema<S extends EnvSchema>(definition: ServiceDefinition<S>, env: Env = process.env): EnvSchema {
+  return schemaForProfile(z.object({ ...serviceEnvShape(definition.defaultPort), ...definition.env.shape }), env);
 }
 
 /** Validates a service's environment; throws ConfigError naming each missing or bad variable. */
 export function loadServiceConfig<S extends EnvSchema>(definition: ServiceDefinition<S>, env: Env = process.env): ServiceConfig<S> {
-  return loadConfig(serviceSchema(definition), env, definition.name) as ServiceConfig<S>;
+  return loadConfig(serviceSchema(definition, env), env, definition.name) as ServiceConfig<S>;
 }
 
 @Module({})
@@ -183,7 +201,7 @@ export async function bootstrapService<S extends EnvSchema>(
   definition: ServiceDefinition<S>,
   env: Env = process.env,
 ): Promise<INestApplication> {
-  const config = loadConfigOrExit(serviceSchema(definition), definition.name, env) as ServiceConfig<S>;
+  const config = loadConfigOrExit(serviceSchema(definition, env), definition.name, env) as ServiceConfig<S>;
   const logger = new ServiceLogger(definition.name, config.LOG_LEVEL);
   let app: INestApplication | undefined;
   try {

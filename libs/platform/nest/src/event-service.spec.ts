@@ -9,6 +9,7 @@ const config: EventServiceConfig = {
   MONGO_DB: 'studio_framer',
   KAFKA_SESSION_TIMEOUT_MS: 30_000,
   KAFKA_HANDLER_TIMEOUT_MS: 20_000,
+  STUDIO_PROFILE: 'distributed',
 };
 
 describe('eventServiceModules', () => {

@@ -16,3 +16,4 @@ export * from './publishing';
 export * from './repository-provider';
 export * from './tenant-data.controller';
 export * from './testing/private-kafka-broker';
+export * from './platform';

@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutd
 import { connectMongo, DEFAULT_READINESS_LIMIT_MS, type MongoDatabase } from '@studio/mongo';
 import { HealthRegistry } from './health/readiness';
 import { portLogger } from './port-logger';
+import { mongoRepositorySource, REPOSITORY_SOURCE } from './platform';
 
 /** The service's own MongoDB database (MongoDatabase from @studio/mongo: repositories, readiness, close). */
 export const MONGO_DATABASE = Symbol('MONGO_DATABASE');
@@ -51,9 +52,10 @@ export class MongoModule {
             return database;
           },
         },
+        { provide: REPOSITORY_SOURCE, inject: [MONGO_DATABASE], useFactory: mongoRepositorySource },
         MongoDatabaseCloser,
       ],
-      exports: [MONGO_DATABASE],
+      exports: [MONGO_DATABASE, REPOSITORY_SOURCE],
     };
   }
 }
