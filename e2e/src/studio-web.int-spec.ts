@@ -291,6 +291,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await go(`${ctx}/datasets/${encodeURIComponent(datasetVersionId)}/review`);
       const items = page.locator('li.review-item');
       await items.nth(1).waitFor();
+      const approvedId = String(await items.nth(0).getAttribute('data-example-id'));
+      const editedId = String(await items.nth(1).getAttribute('data-example-id'));
       await items.nth(0).getByRole('button', { name: 'Approve' }).click();
       await items.nth(1).getByRole('button', { name: 'Edit' }).click();
       const answer = items.nth(1).getByLabel('Answer');
@@ -299,7 +301,18 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await page.getByText('2 decisions ready.').waitFor();
       await screenshot(page, 'review', false);
       await page.getByRole('button', { name: 'Submit decisions' }).click();
-      await page.getByTestId('review-result').waitFor({ timeout: 60_000 });
+      const result = page.getByTestId('review-result');
+      await result.waitFor({ timeout: 60_000 });
+      // The new version holds the approved example as it was and the edited one with its new answer.
+      const reviewed = String(await result.getAttribute('data-dataset-id'));
+      expect(reviewed).not.toBe(datasetVersionId);
+      const { examples } = (await api(`/v1${ctx}/datasets/${encodeURIComponent(reviewed)}/examples?limit=500`)) as {
+        examples: { id: string; answer: string; review?: { status: string; originalId: string | null } }[];
+      };
+      expect(examples.find((e) => e.id === approvedId)?.review?.status).toBe('approved');
+      const edited = examples.find((e) => e.review?.status === 'edited');
+      expect(edited?.answer).toMatch(/\(Reviewed by a curator\.\)$/);
+      expect([edited?.id, edited?.review?.originalId]).toContain(editedId);
     });
   }, 90_000);
 
@@ -331,6 +344,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
         .waitFor({ timeout: 120_000 });
       await page.getByTestId('run-state').getByText('completed').waitFor({ timeout: 300_000 });
       expect(Number(await page.locator('.loss-curve svg').getAttribute('data-points'))).toBeGreaterThan(0);
+      // Followed live over the run's event stream, not by the polling fallback.
+      expect(await page.getByText('Live updates are unavailable').count()).toBe(0);
       expect(await page.getByTestId('run-step').innerText()).toMatch(/^\d+ \/ \d+$/);
       runCompleted = true;
       await screenshot(page, 'runs');

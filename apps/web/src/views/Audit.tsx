@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { ErrorBox, Link, Loading, percent, section, shortId, useStudio } from '../components/ui';
-import { enc } from '../lib/api';
+import { ApiError, enc } from '../lib/api';
 import {
   BUCKET_LABELS,
   BUCKETS,
@@ -20,6 +20,9 @@ export function AuditView({ contextId, runId }: { contextId: string; runId: stri
   const [report, setReport] = useState<AuditReport | null>(null);
   const [state, setState] = useState<AuditState | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [notYet, setNotYet] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  const [reauditError, setReauditError] = useState<unknown>(null);
 
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -32,10 +35,16 @@ export function AuditView({ contextId, runId }: { contextId: string; runId: stri
           return;
         }
         const s = body as AuditState;
+        setNotYet(null);
         setState(s);
         if (s.state !== 'failed') timer = setTimeout(() => void load(), 2000);
       } catch (err) {
-        if (!controller.signal.aborted) setError(err);
+        if (controller.signal.aborted) return;
+        // 404: the auditor has not seen the run complete (yet): wait for it rather than fail.
+        if (err instanceof ApiError && err.status === 404) {
+          setNotYet(err.detail);
+          timer = setTimeout(() => void load(), 3000);
+        } else setError(err);
       }
     };
     void load();
@@ -43,7 +52,17 @@ export function AuditView({ contextId, runId }: { contextId: string; runId: stri
       controller.abort();
       if (timer) clearTimeout(timer);
     };
-  }, [api, runId]);
+  }, [api, runId, tick]);
+
+  const reaudit = async () => {
+    setReauditError(null);
+    try {
+      setState(await api.post<AuditState>(`/v1/runs/${enc(runId)}/audit`));
+      setTick((t) => t + 1);
+    } catch (err) {
+      setReauditError(err);
+    }
+  };
 
   if (error) return <ErrorBox error={error} what="reading the audit" />;
   if (!report)
@@ -53,11 +72,22 @@ export function AuditView({ contextId, runId }: { contextId: string; runId: stri
         {state ? (
           <p role="status">
             The audit is <strong data-testid="audit-state">{state.state}</strong>
-            {state.state === 'failed' ? `: ${JSON.stringify(state.error)}` : '…'}
+            {state.state === 'failed' ? `: ${typeof state.error === 'string' ? state.error : JSON.stringify(state.error)}` : '…'}
+          </p>
+        ) : notYet ? (
+          <p role="status">
+            No audit yet ({notYet}); it starts when the run completes. Waiting…{' '}
+            <Link to={`/contexts/${enc(contextId)}/runs/${enc(runId)}`}>The run</Link>
           </p>
         ) : (
           <Loading what="the audit" />
         )}
+        {state?.state === 'failed' ? (
+          <button type="button" onClick={() => void reaudit()}>
+            Audit again
+          </button>
+        ) : null}
+        <ErrorBox error={reauditError} what="requesting the audit again" />
       </section>
     );
   return <Report report={report} contextId={contextId} />;
