@@ -59,6 +59,7 @@ async function main(): Promise<number> {
   const logDir = mkdtempSync(join(tmpdir(), 'bench-teacher-'));
   try {
     let baseUrl = flags.url;
+    let apiKey = process.env['STUDIO_TEACHER_API_KEY'];
     let startMs = 0;
     if (!baseUrl) {
       const began = performance.now();
@@ -70,8 +71,8 @@ async function main(): Promise<number> {
       });
       startMs = performance.now() - began;
       baseUrl = server.baseUrl;
+      apiKey = server.apiKey;
     }
-    const apiKey = process.env['STUDIO_TEACHER_API_KEY'];
     const client = new OpenAiCompatibleClient({ baseUrl, timeoutMs: 900_000, ...(apiKey ? { apiKey } : {}) });
     // --replies n: the first n raw replies, to see what the teacher writes.
     const replies: string[] = [];

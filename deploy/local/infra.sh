@@ -12,6 +12,8 @@
 #
 # Data, logs and pid files live in ${STUDIO_DATA_DIR:-<repo>/.data}/local. Ports come from
 # KAFKA_PORT, KAFKA_CONTROLLER_PORT, MONGO_PORT, REDIS_PORT and QDRANT_PORT.
+# The Qdrant stand-in requires an API key, made once (qdrant/api-key in the data folder, kept by
+# `down`, removed by `down --purge`) and exported as QDRANT_API_KEY in env.sh.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,6 +38,7 @@ LOGS="$DATA/logs"
 KAFKA_LIB="$CACHE/kafka-lib"
 FERRETDB_BIN="$CACHE/ferretdb/ferretdb-local"
 QDRANT_VENV="$CACHE/qdrant-venv"
+QDRANT_KEY_FILE="$DATA/qdrant/api-key"
 SERVERS=(kafka mongo redis qdrant)
 
 log() { printf '[infra] %s\n' "$*"; }
@@ -131,7 +134,22 @@ ready_redis() {
 }
 ready_qdrant() {
   port_open "$QDRANT_PORT" || return 1
-  timeout 3 curl -fsS "http://$HOST:$QDRANT_PORT/collections" 2>/dev/null | grep -q '"status":"ok"'
+  local auth=()
+  [ -s "$QDRANT_KEY_FILE" ] && auth=(-H "api-key: $(head -n 1 "$QDRANT_KEY_FILE")")
+  timeout 3 curl -fsS "${auth[@]}" "http://$HOST:$QDRANT_PORT/collections" 2>/dev/null | grep -q '"status":"ok"'
+}
+# Whether the stand-in answers without its key (one started before keys existed does).
+qdrant_open() {
+  [ "$(timeout 3 curl -s -o /dev/null -w '%{http_code}' "http://$HOST:$QDRANT_PORT/collections" 2>/dev/null)" = 200 ]
+}
+
+# The stand-in's API key: 32 random bytes in hex, made once, readable by this user only.
+ensure_qdrant_key() {
+  [ -s "$QDRANT_KEY_FILE" ] && return 0
+  mkdir -p "$(dirname "$QDRANT_KEY_FILE")"
+  (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$QDRANT_KEY_FILE.tmp" && echo >>"$QDRANT_KEY_FILE.tmp") &&
+    mv "$QDRANT_KEY_FILE.tmp" "$QDRANT_KEY_FILE"
+  [ "$(head -n 1 "$QDRANT_KEY_FILE" | tr -d '\n' | wc -c)" = 64 ] || die "qdrant: could not make an API key in $QDRANT_KEY_FILE"
 }
 
 # ---------------------------------------------------------------- installation (cached) ---
@@ -340,8 +358,9 @@ start_redis() {
 
 start_qdrant() {
   mkdir -p "$DATA/qdrant"
+  # The key's file, not the key, on the command line (ps shows arguments).
   PYTHONPATH="$HERE/qdrant-api" spawn qdrant "$QDRANT_VENV/bin/python" -m qdrant_api \
-    --host "$HOST" --port "$QDRANT_PORT" --storage "$DATA/qdrant/storage"
+    --host "$HOST" --port "$QDRANT_PORT" --storage "$DATA/qdrant/storage" --api-key-file "$QDRANT_KEY_FILE"
 }
 
 wait_ready() {
@@ -364,8 +383,12 @@ up_one() {
   local name="$1" port pid
   port="$(port_of "$name")"
   "install_$name"
+  [ "$name" = qdrant ] && ensure_qdrant_key
   if "ready_$name"; then
     log "$name: already running at $(url_of "$name")"
+    if [ "$name" = qdrant ] && qdrant_open; then
+      log "qdrant: WARNING: the running stand-in answers without its API key (started before it had one); restart it (infra.sh down, then up) to require QDRANT_API_KEY"
+    fi
     if [ "$name" = mongo ] && pid="$(pid_of mongo)" && [ ! "/proc/$pid/exe" -ef "$FERRETDB_BIN" ]; then
       log "mongo: WARNING: the running server (pid $pid) is an older build than $FERRETDB_BIN; restart it (infra.sh down, then up) to use the new one"
     fi
@@ -390,12 +413,15 @@ up_one() {
 }
 
 write_env() {
+  # It holds the Qdrant key: readable by this user only.
+  (umask 077 && : >"$DATA/env.sh.tmp")
   cat >"$DATA/env.sh.tmp" <<EOF
 # Written by deploy/local/infra.sh up: source it to reach the local servers.
 export KAFKA_BROKERS=$(url_of kafka)
 export MONGO_URL=$(url_of mongo)
 export REDIS_URL=$(url_of redis)
 export QDRANT_URL=$(url_of qdrant)
+export QDRANT_API_KEY=$(head -n 1 "$QDRANT_KEY_FILE")
 EOF
   mv "$DATA/env.sh.tmp" "$DATA/env.sh"
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describeWithServers, eventually, uniqueName } from '@studio/testing';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { issueKey, TEST_ADMIN_API_KEY } from './harness/keys';
-import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './harness/service-process';
+import { freePort, ServiceProcess, serviceHeaders, serviceRunEnv, type ServiceName } from './harness/service-process';
 
 /**
  * A PDF uploaded through the gateway, as processes against the real servers: the gateway converts
@@ -92,7 +92,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'document forma
     const { documentId, sizeBytes } = (await res.json()) as { documentId: string; sizeBytes: number };
     expect(sizeBytes).toBe(bytes.length);
     const stored = await eventually(async () => {
-      const r = await fetch(`${at.framer}/v1/contexts/${contextId}/documents/${documentId}`, { headers: { 'x-tenant-id': 'acme' } });
+      const r = await fetch(`${at.framer}/v1/contexts/${contextId}/documents/${documentId}`, { headers: serviceHeaders('acme') });
       const body = r.status === 200 ? ((await r.json()) as Record<string, unknown>) : null;
       return body?.['status'] === 'framed' || body?.['status'] === 'rejected' ? body : null;
     }, 60_000);
@@ -111,7 +111,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'document forma
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(await res.json()).toMatchObject({ status: 422, problem: 'malformed-pdf', detail: expect.stringMatching(/not a readable PDF/) });
     await new Promise((r) => setTimeout(r, 1_000));
-    const listed = await fetch(`${at.framer}/v1/contexts/${contextId}/documents`, { headers: { 'x-tenant-id': 'acme' } });
+    const listed = await fetch(`${at.framer}/v1/contexts/${contextId}/documents`, { headers: serviceHeaders('acme') });
     expect(((await listed.json()) as { documents: unknown[] }).documents).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { connectMongo } from '@studio/mongo';
 import { describeWithServers, eventually, uniqueName, type ServerVar } from '@studio/testing';
 import { issueKey, TEST_ADMIN_API_KEY } from './harness/keys';
-import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './harness/service-process';
+import { freePort, ServiceProcess, serviceHeaders, serviceRunEnv, type ServiceName } from './harness/service-process';
 
 /**
  * Soak of the distributed profile's framing path: the gateway and the framer as processes on the
@@ -110,7 +110,7 @@ describeWithServers(SERVERS, `soak: ${DOCUMENTS} documents framed through the ga
   });
 
   async function read(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-    const res = await fetch(`${url('framer')}${path}`, { headers: { 'x-tenant-id': TENANT }, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${url('framer')}${path}`, { headers: serviceHeaders(TENANT), signal: AbortSignal.timeout(30_000) });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 

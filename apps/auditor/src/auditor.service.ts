@@ -55,11 +55,15 @@ export class AuditorModule {
     const retryProblem = auditRetryProblem(retry);
     if (retryProblem) throw new ConfigError([{ variable: 'AUDIT_ATTEMPTS', problem: retryProblem }], AUDITOR_NAME);
     const ports: AuditServicePorts = {
-      llm: new OpenAiCompatibleClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: 600_000 }),
+      llm: new OpenAiCompatibleClient({
+        baseUrl: config.LLM_BASE_URL,
+        timeoutMs: 600_000,
+        ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
+      }),
       vectors: vectorIndexOf(config),
       embeddingModel: config.EMBEDDING_MODEL,
       artifacts: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR),
-      adapters: new HttpAdapterLoader(config.LLM_BASE_URL),
+      adapters: new HttpAdapterLoader(config.LLM_BASE_URL, config.LLM_API_KEY),
     };
     return {
       module: AuditorModule,
@@ -78,7 +82,7 @@ export class AuditorModule {
         { provide: AUDIT_SETTINGS, useValue: settings },
         { provide: AUDIT_RETRY, useValue: retry },
         { provide: AUDIT_PORTS, useValue: ports },
-        { provide: FRAMER_CLIENT, useValue: new FramerClient(config.FRAMER_URL) },
+        { provide: FRAMER_CLIENT, useValue: new FramerClient(config.FRAMER_URL, config.SERVICE_TOKEN) },
         { provide: EVALUATION_QUEUE_PORT, inject: [JOB_PLATFORM], useFactory: (jobs: JobPlatform) => jobs.queue() },
         EvaluationQueueCloser,
         { provide: AUDIT_JOBS_OPTIONS, useValue: { concurrency: 1 } },
@@ -91,6 +95,7 @@ export class AuditorModule {
 }
 
 export const auditorService: ServiceDefinition<typeof AuditorEnv> = {
+  serviceToken: (config) => config.SERVICE_TOKEN,
   name: AUDITOR_NAME,
   defaultPort: AUDITOR_PORT,
   env: AuditorEnv,

@@ -1,4 +1,15 @@
-import { artifactDir, durationMs, eventServiceEnv, llmBaseUrl, qdrantUrl, redisUrl, serviceUrl } from '@studio/config';
+import {
+  artifactDir,
+  durationMs,
+  eventServiceEnv,
+  llmApiKey,
+  llmBaseUrl,
+  qdrantApiKey,
+  qdrantUrl,
+  redisUrl,
+  serviceTokenEnv,
+  serviceUrl,
+} from '@studio/config';
 import { z } from 'zod';
 
 export const AUDITOR_NAME = 'auditor';
@@ -21,9 +32,12 @@ const positiveInt = (defaultValue: number, hint: string) =>
  */
 export const AuditorEnv = z.object({
   ...eventServiceEnv(AUDITOR_NAME),
+  ...serviceTokenEnv,
   LLM_BASE_URL: llmBaseUrl,
+  LLM_API_KEY: llmApiKey,
   EMBEDDING_MODEL: z.string().min(1).default('all-minilm-l6-v2').describe('embedding model on the LLM endpoint (default all-minilm-l6-v2)'),
   QDRANT_URL: qdrantUrl,
+  QDRANT_API_KEY: qdrantApiKey,
   FRAMER_URL: serviceUrl('framer', 'http://framer:3001'),
   REDIS_URL: redisUrl,
   STUDIO_ARTIFACT_DIR: artifactDir,

@@ -1,4 +1,4 @@
-import { artifactDir, eventServiceEnv, httpUrl, redisUrl } from '@studio/config';
+import { artifactDir, eventServiceEnv, httpUrl, redisUrl, serviceTokenEnv } from '@studio/config';
 import { z } from 'zod';
 
 export const FRAMER_NAME = 'framer';
@@ -13,6 +13,7 @@ export const FRAMER_PORT = 3001;
  */
 export const FramerEnv = z.object({
   ...eventServiceEnv(FRAMER_NAME),
+  ...serviceTokenEnv,
   STUDIO_ARTIFACT_DIR: artifactDir,
   REDIS_URL: redisUrl,
   TEACHER_BASE_URL: httpUrl('OpenAI-compatible base URL of the teacher model, e.g. http://model-server:8000/v1').optional(),

@@ -112,6 +112,7 @@ export class FramerModule {
 }
 
 export const framerService: ServiceDefinition<typeof FramerEnv> = {
+  serviceToken: (config) => config.SERVICE_TOKEN,
   name: FRAMER_NAME,
   defaultPort: FRAMER_PORT,
   env: FramerEnv,

@@ -1,4 +1,4 @@
-import { durationMs, kafkaEnv, mongoDatabase, mongoUrl, redisUrl, serviceUrl, urlProblem } from '@studio/config';
+import { durationMs, kafkaEnv, mongoDatabase, mongoUrl, redisUrl, serviceTokenEnv, serviceUrl, urlProblem } from '@studio/config';
 import { z } from 'zod';
 
 export const GATEWAY_NAME = 'gateway';
@@ -138,6 +138,8 @@ export const GatewayEnv = z.object({
   ONTOLOGY_URL: serviceUrl('ontology', 'http://ontology:3002'),
   INSTRUCTOR_URL: serviceUrl('instructor', 'http://instructor:3003'),
   AUDITOR_URL: serviceUrl('auditor', 'http://auditor:3005'),
+  /** Sent (x-studio-service-token) on every call to the services above, which refuse calls without it. */
+  ...serviceTokenEnv,
   ADMIN_API_KEY: z
     .string()
     .min(24, 'must be at least 24 characters')

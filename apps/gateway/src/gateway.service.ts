@@ -22,12 +22,16 @@ export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 @Module({})
 export class GatewayModule {
   static forRoot(config: GatewayConfig): DynamicModule {
-    const upstream = new ServiceClient({
-      framer: config.FRAMER_URL,
-      ontology: config.ONTOLOGY_URL,
-      instructor: config.INSTRUCTOR_URL,
-      auditor: config.AUDITOR_URL,
-    });
+    // Every call carries the service credential (SERVICE_TOKEN): the services refuse calls without it.
+    const upstream = new ServiceClient(
+      {
+        framer: config.FRAMER_URL,
+        ontology: config.ONTOLOGY_URL,
+        instructor: config.INSTRUCTOR_URL,
+        auditor: config.AUDITOR_URL,
+      },
+      config.SERVICE_TOKEN,
+    );
     const limits: GatewayLimits = { maxDocumentBytes: config.MAX_DOCUMENT_BYTES, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS };
     return {
       module: GatewayModule,

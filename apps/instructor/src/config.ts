@@ -1,4 +1,4 @@
-import { artifactDir, eventServiceEnv, redisUrl } from '@studio/config';
+import { artifactDir, eventServiceEnv, redisUrl, serviceTokenEnv } from '@studio/config';
 import { z } from 'zod';
 
 export const INSTRUCTOR_NAME = 'instructor';
@@ -8,4 +8,9 @@ export const INSTRUCTOR_PORT = 3003;
  * REDIS_URL: BullMQ, where the instructor enqueues training jobs for the model runtime and
  * follows their progress. STUDIO_ARTIFACT_DIR: where runs write their adapters.
  */
-export const InstructorEnv = z.object({ ...eventServiceEnv(INSTRUCTOR_NAME), REDIS_URL: redisUrl, STUDIO_ARTIFACT_DIR: artifactDir });
+export const InstructorEnv = z.object({
+  ...eventServiceEnv(INSTRUCTOR_NAME),
+  ...serviceTokenEnv,
+  REDIS_URL: redisUrl,
+  STUDIO_ARTIFACT_DIR: artifactDir,
+});

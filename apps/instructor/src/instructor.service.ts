@@ -105,6 +105,7 @@ export class InstructorModule {
 }
 
 export const instructorService: ServiceDefinition<typeof InstructorEnv> = {
+  serviceToken: (config) => config.SERVICE_TOKEN,
   name: INSTRUCTOR_NAME,
   defaultPort: INSTRUCTOR_PORT,
   env: InstructorEnv,

@@ -109,3 +109,41 @@ def test_cli_failure_emits_failed_event(tmp_path):
     (event,) = [json.loads(line) for line in proc.stdout.splitlines()]
     validate_progress_event(event)
     assert event["event"] == "failed" and "does not exist" in event["error"]["message"]
+
+
+def test_serve_takes_its_api_key_and_artifact_folder_from_flags_or_environment(
+    monkeypatch, tmp_path
+):
+    from studio_runtime import cli
+    from studio_runtime.serve import app
+
+    seen: list[dict] = []
+    monkeypatch.setattr(app, "serve", lambda **kw: seen.append(kw))
+    monkeypatch.setenv("STUDIO_MODEL_SERVER_API_KEY", "key-from-env")
+    monkeypatch.setenv("STUDIO_ARTIFACT_DIR", str(tmp_path))
+    assert cli.main(["serve", "--base-model", "tiny"]) == 0
+    assert cli.main(["serve", "--api-key", "key-from-flag", "--artifact-dir", "/srv/a"]) == 0
+    monkeypatch.delenv("STUDIO_MODEL_SERVER_API_KEY")
+    monkeypatch.delenv("STUDIO_ARTIFACT_DIR")
+    assert cli.main(["serve"]) == 0
+    assert [(kw["api_key"], kw["artifact_dir"]) for kw in seen] == [
+        ("key-from-env", str(tmp_path)),
+        ("key-from-flag", "/srv/a"),
+        (None, None),
+    ]
+
+
+def test_serve_refuses_an_open_endpoint_beyond_loopback(monkeypatch, capsys):
+    from studio_runtime import cli
+    from studio_runtime.serve import app
+
+    seen: list[dict] = []
+    monkeypatch.setattr(app, "serve", lambda **kw: seen.append(kw))
+    monkeypatch.delenv("STUDIO_MODEL_SERVER_API_KEY", raising=False)
+    assert cli.main(["serve", "--host", "0.0.0.0"]) == 2
+    assert "refusing to listen on 0.0.0.0 without an API key" in capsys.readouterr().err
+    assert seen == []
+    assert cli.main(["serve", "--host", "0.0.0.0", "--api-key", "k"]) == 0
+    assert cli.main(["serve", "--host", "0.0.0.0", "--no-api-key"]) == 0
+    assert cli.main(["serve", "--host", "127.0.0.1"]) == 0
+    assert [kw["host"] for kw in seen] == ["0.0.0.0", "0.0.0.0", "127.0.0.1"]

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import openai
@@ -12,6 +15,13 @@ import pytest
 from conftest import preference_rows, sft_rows, train
 
 BASE = "tiny"
+KEY = "test-model-server-key-0123456789"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+def post(url: str, **kw):
+    """httpx.post with the server's API key."""
+    return httpx.post(url, headers={**AUTH, **kw.pop("headers", {})}, **kw)
 
 
 def _free_port() -> int:
@@ -21,10 +31,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def artifacts(tmp_path_factory, tiny_path):
+def artifact_root(tmp_path_factory):
+    """The server's artifact folder: the only place it loads adapters from."""
+    return tmp_path_factory.mktemp("serve-art")
+
+
+@pytest.fixture(scope="module")
+def artifacts(artifact_root, tiny_path):
     from conftest import sha256_file, write_jsonl
 
-    d = tmp_path_factory.mktemp("serve-art")
+    d = artifact_root
     out = {}
     for method, rows, fmt in (
         ("sft", sft_rows(16), "conversational"),
@@ -66,7 +82,7 @@ def artifacts(tmp_path_factory, tiny_path):
 
 
 @pytest.fixture(scope="module")
-def server(tiny_path):
+def server(tiny_path, artifact_root):
     import uvicorn
 
     from studio_runtime.serve.app import create_app
@@ -75,7 +91,12 @@ def server(tiny_path):
     engine = Engine(BASE, batch_window_ms=50, max_batch_size=16)
     port = _free_port()
     srv = uvicorn.Server(
-        uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(engine, api_key=KEY, artifact_dir=artifact_root),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -91,7 +112,7 @@ def server(tiny_path):
 @pytest.fixture(scope="module")
 def client(server):
     url, _ = server
-    return openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+    return openai.OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=0)
 
 
 MSG = [{"role": "user", "content": "What is the refund window?"}]
@@ -137,7 +158,9 @@ def test_streaming_matches_plain(client):
 def test_streaming_raw_sse_ends_with_done(server):
     url, _ = server
     body = {"model": BASE, "messages": MSG, "max_tokens": 3, "stream": True}
-    with httpx.stream("POST", url + "/v1/chat/completions", json=body, timeout=60) as r:
+    with httpx.stream(
+        "POST", url + "/v1/chat/completions", json=body, headers=AUTH, timeout=60
+    ) as r:
         assert r.headers["content-type"].startswith("text/event-stream")
         lines = [ln for ln in r.iter_lines() if ln]
     assert lines[-1] == "data: [DONE]"
@@ -162,7 +185,7 @@ def test_concurrent_requests_are_batched(server, client):
     before = len(engine.batches)
 
     async def go():
-        ac = openai.AsyncOpenAI(base_url=client.base_url, api_key="unused", max_retries=0)
+        ac = openai.AsyncOpenAI(base_url=client.base_url, api_key=KEY, max_retries=0)
         reqs = [
             ac.chat.completions.create(
                 model=BASE,
@@ -185,7 +208,7 @@ def test_adapter_load_switch_unload(server, client, artifacts):
     url, _ = server
     kw = {"messages": MSG, "max_tokens": 8, "temperature": 0}
     base = client.chat.completions.create(model=BASE, **kw).choices[0].message.content
-    r = httpx.post(
+    r = post(
         url + "/v1/load_lora_adapter",
         json={"lora_name": "policy", "lora_path": artifacts["sft"]},
         timeout=60,
@@ -196,13 +219,13 @@ def test_adapter_load_switch_unload(server, client, artifacts):
     assert tuned != base
     # Switching back to the base still gives the base's answer.
     assert client.chat.completions.create(model=BASE, **kw).choices[0].message.content == base
-    dup = httpx.post(
+    dup = post(
         url + "/v1/load_lora_adapter",
         json={"lora_name": "policy", "lora_path": artifacts["sft"]},
         timeout=60,
     )
     assert dup.status_code == 400 and "error" in dup.json()
-    r = httpx.post(url + "/v1/unload_lora_adapter", json={"lora_name": "policy"}, timeout=60)
+    r = post(url + "/v1/unload_lora_adapter", json={"lora_name": "policy"}, timeout=60)
     assert r.status_code == 200
     with pytest.raises(openai.NotFoundError):
         client.chat.completions.create(model="policy", **kw)
@@ -211,7 +234,7 @@ def test_adapter_load_switch_unload(server, client, artifacts):
 
 def test_reward_scoring(server, artifacts):
     url, _ = server
-    r = httpx.post(
+    r = post(
         url + "/v1/load_lora_adapter",
         json={"lora_name": "rm", "lora_path": artifacts["reward"]},
         timeout=60,
@@ -224,11 +247,11 @@ def test_reward_scoring(server, artifacts):
         },
         {"prompt": "What is the refund window?", "response": "Whatever. Figure it out yourself."},
     ]
-    r = httpx.post(url + "/v1/rewards", json={"model": "rm", "input": items}, timeout=60)
+    r = post(url + "/v1/rewards", json={"model": "rm", "input": items}, timeout=60)
     assert r.status_code == 200, r.text
     scores = [d["score"] for d in r.json()["data"]]
     assert len(scores) == 2 and all(isinstance(s, float) for s in scores)
-    missing = httpx.post(url + "/v1/rewards", json={"model": "nope", "input": items}, timeout=60)
+    missing = post(url + "/v1/rewards", json={"model": "nope", "input": items}, timeout=60)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
 
 
@@ -242,9 +265,9 @@ def test_errors_are_openai_shaped(server, client):
     assert bad.value.status_code == 400
     with pytest.raises(openai.BadRequestError):
         client.chat.completions.create(model=BASE, messages=[])
-    r = httpx.post(url + "/v1/chat/completions", content=b"{not json", timeout=30)
+    r = post(url + "/v1/chat/completions", content=b"{not json", timeout=30)
     assert r.status_code == 400 and "message" in r.json()["error"]
-    r = httpx.post(
+    r = post(
         url + "/v1/load_lora_adapter", json={"lora_name": "x", "lora_path": "/nope"}, timeout=30
     )
     assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_lora_path"
@@ -277,7 +300,7 @@ def test_batched_rows_match_single_requests(server, client):
     alone = [client.chat.completions.create(**kwargs(s)) for s in specs]
 
     async def together():
-        ac = openai.AsyncOpenAI(base_url=client.base_url, api_key="unused", max_retries=0)
+        ac = openai.AsyncOpenAI(base_url=client.base_url, api_key=KEY, max_retries=0)
         return await asyncio.gather(*(ac.chat.completions.create(**kwargs(s)) for s in specs))
 
     before = len(engine.batches)
@@ -296,7 +319,7 @@ def test_streaming_inside_a_batch(server, client):
     plain = client.chat.completions.create(**kw, max_tokens=4).choices[0].message.content
 
     async def go():
-        ac = openai.AsyncOpenAI(base_url=client.base_url, api_key="unused", max_retries=0)
+        ac = openai.AsyncOpenAI(base_url=client.base_url, api_key=KEY, max_retries=0)
 
         async def streamed():
             stream = await ac.chat.completions.create(**kw, max_tokens=4, stream=True)
@@ -313,3 +336,88 @@ def test_streaming_inside_a_batch(server, client):
     assert "".join(c.choices[0].delta.content or "" for c in chunks) == plain
     assert chunks[-1].choices[0].finish_reason in ("stop", "length")
     assert t_stream <= t_long
+
+
+def test_every_route_but_health_needs_the_api_key(server):
+    url, _ = server
+    assert httpx.get(url + "/health", timeout=10).status_code == 200
+    chat = {"model": BASE, "messages": MSG, "max_tokens": 2}
+    calls = [
+        ("GET", "/v1/models", None),
+        ("POST", "/v1/chat/completions", chat),
+        ("POST", "/v1/embeddings", {"model": "all-minilm-l6-v2", "input": "hi"}),
+        ("POST", "/v1/load_lora_adapter", {"lora_name": "x", "lora_path": "/etc"}),
+        ("POST", "/v1/unload_lora_adapter", {"lora_name": "x"}),
+        ("POST", "/v1/rewards", {"model": "rm", "input": [{"prompt": "p", "response": "r"}]}),
+        ("GET", "/docs", None),
+        ("GET", "/openapi.json", None),
+    ]
+    wrong = [
+        {},
+        {"Authorization": "Bearer wrong-key"},
+        {"Authorization": f"Bearer {KEY[:-1]}"},
+        {"Authorization": f"Basic {KEY}"},
+        {"Authorization": "Bearer"},
+    ]
+    for method, path, body in calls:
+        for headers in wrong:
+            r = httpx.request(method, url + path, json=body, headers=headers, timeout=10)
+            assert r.status_code == 401, (method, path, headers, r.text)
+            assert r.json()["error"]["code"] == "invalid_api_key"
+            assert r.headers["www-authenticate"] == "Bearer"
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=url + "/v1", api_key="not-the-key", max_retries=0).models.list()
+    ok = httpx.get(url + "/v1/models", headers=AUTH, timeout=10)
+    assert ok.status_code == 200
+
+
+def test_adapter_paths_are_confined_to_the_artifact_folder(
+    server, artifacts, artifact_root, tmp_path
+):
+    url, _ = server
+    real = Path(artifacts["sft"])
+    outside = tmp_path / "outside-adapter"
+    shutil.copytree(real, outside)  # a real adapter, but outside the folder
+    link = real.parent / "link-to-outside"
+    link.symlink_to(outside, target_is_directory=True)
+
+    def load(path: str):
+        return post(
+            url + "/v1/load_lora_adapter",
+            json={"lora_name": "probe", "lora_path": path},
+            timeout=60,
+        )
+
+    refused = [
+        str(outside),  # exists, is an adapter, outside
+        str(link),  # inside by name, outside once the link is followed
+        f"{real.parent}/{os.path.relpath(outside, real.parent)}",  # ../ out of the folder
+        os.path.relpath(outside, artifact_root),  # relative, out of the folder
+        "/etc",  # exists, outside
+        "/no/such/folder",  # missing, outside
+        str(real.parent / "no-such-adapter"),  # missing, inside
+        str(real.parent),  # inside, not an adapter
+    ]
+    messages = set()
+    for path in refused:
+        r = load(path)
+        assert r.status_code == 400, (path, r.text)
+        error = r.json()["error"]
+        assert error["code"] == "invalid_lora_path"
+        messages.add(error["message"].replace(repr(path), "<path>"))
+    # One answer for a forbidden path and a missing one: nothing tells which paths exist.
+    assert messages == {"no adapter at <path> in the artifact folder"}
+    listed = httpx.get(url + "/v1/models", headers=AUTH).json()["data"]
+    assert "probe" not in [m["id"] for m in listed]
+
+
+def test_adapter_loading_is_off_without_an_artifact_folder(artifacts):
+    from studio_runtime.serve.app import confined_adapter_path
+    from studio_runtime.serve.engine import EngineError
+
+    with pytest.raises(EngineError) as off:
+        confined_adapter_path(None, artifacts["sft"])
+    assert off.value.status == 403 and off.value.code == "adapter_loading_disabled"
+    # A relative path is taken inside the folder.
+    real = Path(artifacts["sft"])
+    assert confined_adapter_path(real.parent, real.name) == Path(os.path.realpath(real))

@@ -31,7 +31,11 @@ export type OntologyConfig = ServiceConfig<typeof OntologyEnv>;
 export class OntologyModule {
   static forRoot(config: OntologyConfig): DynamicModule {
     const retrieval: RetrievalPorts = {
-      llm: new OpenAiCompatibleClient({ baseUrl: config.LLM_BASE_URL, timeoutMs: 300_000 }),
+      llm: new OpenAiCompatibleClient({
+        baseUrl: config.LLM_BASE_URL,
+        timeoutMs: 300_000,
+        ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
+      }),
       vectors: vectorIndexOf(config),
       embeddingModel: config.EMBEDDING_MODEL,
     };
@@ -57,6 +61,7 @@ export class OntologyModule {
 }
 
 export const ontologyService: ServiceDefinition<typeof OntologyEnv> = {
+  serviceToken: (config) => config.SERVICE_TOKEN,
   name: ONTOLOGY_NAME,
   defaultPort: ONTOLOGY_PORT,
   env: OntologyEnv,

@@ -17,6 +17,7 @@ export class RewardModelModule {
 }
 
 export const rewardModelService: ServiceDefinition<typeof RewardModelEnv> = {
+  serviceToken: (config) => config.SERVICE_TOKEN,
   name: REWARD_MODEL_NAME,
   defaultPort: REWARD_MODEL_PORT,
   env: RewardModelEnv,

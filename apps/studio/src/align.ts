@@ -140,6 +140,7 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
         executable,
         baseModel: args.model,
         logFile: join(dataDir, 'logs', 'runtime-server.log'),
+        artifactDir: dataDir,
         ...(io.env ? { env: io.env } : {}),
       }).then((s) => {
         serverMs = performance.now() - started;
@@ -166,7 +167,7 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     const models = async (): Promise<ModelEndpoint> => {
       const ready = await (serverStart as Promise<RuntimeServer>);
       board.note(`runtime: ${args.model} served at ${ready.baseUrl} (started in ${(serverMs / 1000).toFixed(1)} s)`);
-      return { llm: new OpenAiCompatibleClient({ baseUrl: ready.baseUrl, timeoutMs: 600_000 }), adapters: ready };
+      return { llm: new OpenAiCompatibleClient({ baseUrl: ready.baseUrl, apiKey: ready.apiKey, timeoutMs: 600_000 }), adapters: ready };
     };
     const judge = judgeOf(args);
     // A configured judge also grades the teacher's examples (those it grades low are dropped).

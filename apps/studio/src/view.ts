@@ -216,6 +216,8 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
       executable,
       baseModel: args.model,
       logFile: join(dataDir, 'logs', 'runtime-server.log'),
+      // Adapters load only from the artifact folder the services write (embeddedEnv's STUDIO_ARTIFACT_DIR).
+      artifactDir: join(dataDir, 'artifacts'),
       ...(io.env ? { env: io.env } : {}),
     });
     // The services' other settings (RATE_LIMIT_*, AUDIT_*, MAX_DOCUMENT_BYTES...) may come from the environment.
@@ -229,15 +231,16 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
         PORT: await port(),
         TEACHER_BASE_URL: runtime.baseUrl,
         TEACHER_MODEL: args.model,
+        // The runtime server's own key (every call but /health needs it).
+        STUDIO_TEACHER_API_KEY: runtime.apiKey,
       },
       logger,
     );
     started.push(framer);
-    started.push(await startService(ontologyService, { ...common, PORT: await port(), LLM_BASE_URL: runtime.baseUrl }, logger));
+    const llm = { LLM_BASE_URL: runtime.baseUrl, LLM_API_KEY: runtime.apiKey };
+    started.push(await startService(ontologyService, { ...common, PORT: await port(), ...llm }, logger));
     started.push(await startService(instructorService, { ...common, PORT: await port() }, logger));
-    started.push(
-      await startService(auditorService, { ...common, PORT: await port(), LLM_BASE_URL: runtime.baseUrl, FRAMER_URL: framer.url }, logger),
-    );
+    started.push(await startService(auditorService, { ...common, PORT: await port(), ...llm, FRAMER_URL: framer.url }, logger));
     started.push(await startService(rewardModelService, { ...common, PORT: await port() }, logger));
     const url = (name: string) => started.find((s) => s.name === name)?.url ?? '';
 

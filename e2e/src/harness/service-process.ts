@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -96,9 +97,26 @@ export async function freePort(): Promise<number> {
   throw new Error('no free loopback port that was not handed out before, after 50 tries');
 }
 
-/** What every service of a test run is started with: its port, quiet logs, a short shutdown, and the run's Kafka topics and group. */
+/**
+ * The service credential of the test runs (SERVICE_TOKEN): every service is given it, the services
+ * refuse HTTP requests without it in the `x-studio-service-token` header, and tests that call a
+ * service directly send it (`serviceHeaders`).
+ */
+export const E2E_SERVICE_TOKEN = `e2e-service-token-${randomBytes(16).toString('hex')}`;
+export const SERVICE_TOKEN_HEADER = 'x-studio-service-token';
+
+/** Headers of a direct call to an internal service: the service credential and the tenant. */
+export function serviceHeaders(tenant: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { [SERVICE_TOKEN_HEADER]: E2E_SERVICE_TOKEN, 'x-tenant-id': tenant, ...extra };
+}
+
+/** The API key of the model servers the tests start (`studio-runtime serve`, STUDIO_MODEL_SERVER_API_KEY); services send it as LLM_API_KEY. */
+export const E2E_MODEL_SERVER_API_KEY = `e2e-model-key-${randomBytes(16).toString('hex')}`;
+
+/** What every service of a test run is started with: its port, quiet logs, a short shutdown, the run's Kafka topics and group, and the service credential. */
 export function serviceRunEnv(run: string, name: ServiceName, port: number, kafkaBrokers: string): Record<string, string> {
   return {
+    SERVICE_TOKEN: E2E_SERVICE_TOKEN,
     PORT: String(port),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',

@@ -6,13 +6,21 @@ import { InMemoryProcessedEventStore } from '@studio/inproc';
 import type { EventBusLogger } from '@studio/ports';
 import { KafkaDeadLetterReader, KafkaEventBus } from '@studio/kafka';
 import type { ServerVar } from '@studio/testing';
-import { eventually, uniqueName } from '@studio/testing';
+import { eventually, serverSecret, uniqueName } from '@studio/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mongoose';
 import { issueKey, TEST_ADMIN_API_KEY, type TestRole } from './keys';
 import { RuntimeProcess } from './runtime-process';
-import { freePort, ServiceProcess, serviceRunEnv, type ServiceName } from './service-process';
+import {
+  E2E_MODEL_SERVER_API_KEY,
+  E2E_SERVICE_TOKEN,
+  freePort,
+  SERVICE_TOKEN_HEADER,
+  ServiceProcess,
+  serviceRunEnv,
+  type ServiceName,
+} from './service-process';
 
 export type Json = Record<string, unknown>;
 
@@ -122,7 +130,7 @@ export class Stack {
     if (this.options.runtimes.includes('serve')) {
       await this.waitFor(
         'the model server did not answer /v1/models',
-        async () => (await fetch(`${this.llmBaseUrl}/models`)).ok,
+        async () => (await fetch(`${this.llmBaseUrl}/models`, { headers: { authorization: `Bearer ${E2E_MODEL_SERVER_API_KEY}` } })).ok,
         120_000,
         500,
       );
@@ -142,10 +150,16 @@ export class Stack {
       env['STUDIO_ARTIFACT_DIR'] = this.artifactDir;
     }
     if (name === 'instructor' || name === 'auditor' || name === 'framer') env['REDIS_URL'] = this.urls.REDIS_URL;
-    if (name === 'ontology' || name === 'auditor') Object.assign(env, { LLM_BASE_URL: this.llmBaseUrl, QDRANT_URL: this.urls.QDRANT_URL });
+    if (name === 'ontology' || name === 'auditor') {
+      Object.assign(env, { LLM_BASE_URL: this.llmBaseUrl, LLM_API_KEY: E2E_MODEL_SERVER_API_KEY, QDRANT_URL: this.urls.QDRANT_URL });
+      // The local Qdrant's key, when it has one (deploy/local makes one: QDRANT_API_KEY in its env.sh).
+      const qdrantKey = serverSecret('QDRANT_API_KEY');
+      if (qdrantKey) env['QDRANT_API_KEY'] = qdrantKey;
+    }
     if (name === 'auditor') env['FRAMER_URL'] = url('framer');
     // The teacher of synthesis: the run's model server (the tiny model).
-    if (name === 'framer') Object.assign(env, { TEACHER_BASE_URL: this.llmBaseUrl, TEACHER_MODEL: 'tiny' });
+    if (name === 'framer')
+      Object.assign(env, { TEACHER_BASE_URL: this.llmBaseUrl, TEACHER_MODEL: 'tiny', STUDIO_TEACHER_API_KEY: E2E_MODEL_SERVER_API_KEY });
     if (name === 'gateway')
       Object.assign(env, {
         // API keys and the audit log; the rate-limit windows.
@@ -169,7 +183,10 @@ export class Stack {
       name === 'serve'
         ? ['serve', '--host', '127.0.0.1', '--port', new URL(this.llmBaseUrl).port, '--base-model', 'tiny']
         : ['worker', '--redis-url', this.urls.REDIS_URL, '--queue', 'training'];
-    const runtime = new RuntimeProcess(`studio-runtime ${name}`, args);
+    // The model server requires its key and loads adapters only from the run's artifact folder.
+    const env: Record<string, string> =
+      name === 'serve' ? { STUDIO_MODEL_SERVER_API_KEY: E2E_MODEL_SERVER_API_KEY, STUDIO_ARTIFACT_DIR: this.artifactDir } : {};
+    const runtime = new RuntimeProcess(`studio-runtime ${name}`, args, env);
     this.runtimes.set(name, runtime);
     return runtime;
   }
@@ -219,7 +236,7 @@ export class Stack {
    * One HTTP request to a service. To the gateway it carries `Authorization: Bearer <key>`: a key
    * of the run's tenant with role admin, or of `as` (`'anonymous'`: no credential); an
    * `authorization` in `headers` is sent as given. To the other services it carries the run's
-   * tenant in x-tenant-id (unless `headers` names another).
+   * tenant in x-tenant-id (unless `headers` names another) and the service credential (x-studio-service-token).
    */
   async call(
     method: string,
@@ -231,7 +248,8 @@ export class Stack {
   ): Promise<HttpAnswer> {
     const own = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
     let identity: Record<string, string> = {};
-    if (service !== 'gateway') identity = { 'x-tenant-id': this.options.tenant };
+    // A direct call to an internal service carries the service credential (and the run's tenant).
+    if (service !== 'gateway') identity = { 'x-tenant-id': this.options.tenant, [SERVICE_TOKEN_HEADER]: E2E_SERVICE_TOKEN };
     else if (!own && as !== 'anonymous')
       identity = { authorization: `Bearer ${await this.keyFor(as?.tenant ?? this.options.tenant, as?.role ?? 'admin')}` };
     const res = await fetch(`${this.url(service)}${path}`, {

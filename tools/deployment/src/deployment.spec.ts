@@ -27,6 +27,16 @@ interface Container {
   readinessProbe?: { httpGet?: { path: string } };
   livenessProbe?: { httpGet?: { path: string } };
 }
+interface PolicyPeer {
+  podSelector?: { matchLabels?: Record<string, string> };
+  namespaceSelector?: unknown;
+  ipBlock?: unknown;
+}
+interface PolicyRule {
+  from?: PolicyPeer[];
+  to?: PolicyPeer[];
+  ports?: { protocol?: string; port: number }[];
+}
 interface K8sObject {
   apiVersion: string;
   kind: string;
@@ -34,9 +44,15 @@ interface K8sObject {
   data?: Record<string, string>;
   stringData?: Record<string, string>;
   spec?: {
+    type?: string;
     ports?: { port: number }[];
     selector?: Record<string, string>;
     template?: { spec: { containers: Container[]; nodeSelector?: Record<string, string> } };
+    // NetworkPolicy
+    podSelector?: { matchLabels?: Record<string, string> };
+    policyTypes?: string[];
+    ingress?: PolicyRule[];
+    egress?: PolicyRule[];
   };
 }
 interface ComposeService {
@@ -172,7 +188,6 @@ describe('docker-compose.yml and deploy/k8s agree', () => {
     for (const key of ['PORT', 'MONGO_DB', 'KAFKA_GROUP_ID']) {
       if (key in env || key in k8sEnv) expect({ key, value: String(env[key]) }).toEqual({ key, value: k8sEnv[key] });
     }
-    expect(compose.services[name]?.ports?.[0]).toBe(`${env['PORT']}:${env['PORT']}`);
     expect(compose.services[name]?.healthcheck?.test.join(' ')).toContain('/ready');
   });
 
@@ -206,5 +221,147 @@ describe('images', () => {
     expect(read('apps', 'model-runtime', 'pyproject.toml')).toMatch(/^studio-runtime = /m);
     const gpu = compose.services['model-runtime']?.deploy?.resources?.reservations?.devices?.[0];
     expect(gpu).toMatchObject({ driver: 'nvidia', capabilities: ['gpu'] });
+  });
+});
+
+/** The pods (by app.kubernetes.io/name) a NetworkPolicy applies to: all of them for an empty selector. */
+const policies = byKind('NetworkPolicy');
+const podsOf = (policy: K8sObject): string[] | 'all' => {
+  const name = policy.spec?.podSelector?.matchLabels?.['app.kubernetes.io/name'];
+  return name === undefined ? 'all' : [name];
+};
+const DEPLOYMENTS = () => byKind('Deployment').map((d) => d.metadata.name);
+/** Who may open a connection to `pod`, and on which ports: 'anyone' for a rule without `from`. */
+function ingressTo(pod: string): { from: string[] | 'anyone'; ports: number[] }[] {
+  return policies
+    .filter((p) => p.spec?.policyTypes?.includes('Ingress') && podsOf(p) !== 'all' && (podsOf(p) as string[]).includes(pod))
+    .flatMap((p) => p.spec?.ingress ?? [])
+    .map((rule) => ({
+      from:
+        rule.from === undefined
+          ? 'anyone'
+          : rule.from.map((peer) => {
+              if (peer.namespaceSelector !== undefined || peer.ipBlock !== undefined || !peer.podSelector?.matchLabels)
+                return '(outside the namespace)';
+              return peer.podSelector.matchLabels['app.kubernetes.io/name'] ?? '(unnamed pods)';
+            }),
+      ports: (rule.ports ?? []).map((p) => p.port),
+    }));
+}
+
+describe('nothing internal is reachable from outside', () => {
+  it('docker-compose publishes the gateway alone (no service, model server or server of the infrastructure on a host port)', () => {
+    const published = Object.entries(compose.services)
+      .filter(([, s]) => (s.ports ?? []).length > 0)
+      .map(([name, s]) => [name, s.ports, s.profiles ?? []]);
+    // Besides the gateway, only the local OpenID provider of the opt-in `oidc` profile: the browser signs in there.
+    expect(published).toEqual([
+      ['gateway', ['3000:3000'], []],
+      ['oidc', ['4010:4010'], ['oidc']],
+    ]);
+  });
+
+  it('Kubernetes exposes no Service outside the cluster (an Ingress or an overlay publishes the gateway)', () => {
+    for (const service of byKind('Service'))
+      expect({ service: service.metadata.name, type: service.spec?.type ?? 'ClusterIP' }).toEqual({
+        service: service.metadata.name,
+        type: 'ClusterIP',
+      });
+  });
+
+  it('denies all ingress and egress by default', () => {
+    const deny = policies.filter((p) => podsOf(p) === 'all' && !p.spec?.ingress && !p.spec?.egress);
+    expect(deny.map((p) => [...(p.spec?.policyTypes ?? [])].sort())).toEqual([['Egress', 'Ingress']]);
+    // The only other policy for every pod is DNS.
+    const forAll = policies.filter((p) => podsOf(p) === 'all' && p !== deny[0]);
+    expect(forAll.flatMap((p) => p.spec?.egress ?? []).flatMap((r) => (r.ports ?? []).map((port) => port.port))).toEqual([53, 53]);
+    expect(forAll.every((p) => p.spec?.ingress === undefined)).toBe(true);
+  });
+
+  it('lets only the gateway accept connections from outside, and each internal service only its callers, on its port', () => {
+    const portOf = (name: string) => containerOf(name).ports?.[0]?.containerPort;
+    const expected: Record<string, { from: string[] | 'anyone'; ports: number[] }[]> = {
+      gateway: [{ from: 'anyone', ports: [3000] }],
+      framer: [{ from: ['gateway', 'auditor'], ports: [3001] }],
+      ontology: [{ from: ['gateway'], ports: [3002] }],
+      instructor: [{ from: ['gateway'], ports: [3003] }],
+      auditor: [{ from: ['gateway'], ports: [3005] }],
+      'model-server': [{ from: ['gateway', 'framer', 'ontology', 'auditor'], ports: [8000] }],
+      'reward-model': [],
+      'model-runtime': [],
+    };
+    expect(DEPLOYMENTS().sort()).toEqual(Object.keys(expected).sort());
+    for (const pod of DEPLOYMENTS()) {
+      expect({ pod, ingress: ingressTo(pod) }).toEqual({ pod, ingress: expected[pod] });
+      for (const rule of expected[pod] ?? []) if (portOf(pod) !== undefined) expect(rule.ports).toEqual([portOf(pod)]);
+    }
+  });
+
+  it('gives every pod an egress policy, and lets only the callers of an internal service reach it', () => {
+    const egress = (pod: string) =>
+      policies.filter((p) => p.spec?.policyTypes?.includes('Egress') && podsOf(p) !== 'all' && (podsOf(p) as string[]).includes(pod));
+    for (const pod of DEPLOYMENTS()) expect({ pod, policies: egress(pod).length }).toEqual({ pod, policies: 1 });
+    const reaches = (pod: string) =>
+      egress(pod)
+        .flatMap((p) => p.spec?.egress ?? [])
+        .flatMap((r) => (r.to ?? []).map((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name']))
+        .filter((name): name is string => name !== undefined)
+        .sort();
+    expect(Object.fromEntries(DEPLOYMENTS().map((pod) => [pod, reaches(pod)]))).toEqual({
+      gateway: ['auditor', 'framer', 'instructor', 'model-server', 'ontology'],
+      framer: ['model-server'],
+      ontology: ['model-server'],
+      instructor: [],
+      auditor: ['framer', 'model-server'],
+      'reward-model': [],
+      'model-server': [],
+      'model-runtime': [],
+    });
+  });
+});
+
+describe('credentials of the production manifests', () => {
+  const envOf = (name: string) => Object.fromEntries((containerOf(name).env ?? []).map((e) => [e.name, e]));
+  const secretRef = (name: string, variable: string) => envOf(name)[variable]?.valueFrom?.secretKeyRef?.key;
+
+  it('every NestJS service holds the service credential from the Secret (the gateway sends it, the others require it)', () => {
+    for (const name of NEST_SERVICES) expect({ name, key: secretRef(name, 'SERVICE_TOKEN') }).toEqual({ name, key: 'SERVICE_TOKEN' });
+    // Empty in the base: a deployment without its own token does not start (SERVICE_TOKEN is required).
+    expect(secret?.stringData?.['SERVICE_TOKEN']).toBe('');
+  });
+
+  it('the model server requires its key, and its clients send it', () => {
+    expect(secretRef('model-server', 'STUDIO_MODEL_SERVER_API_KEY')).toBe('MODEL_SERVER_API_KEY');
+    expect(secretRef('ontology', 'LLM_API_KEY')).toBe('MODEL_SERVER_API_KEY');
+    expect(secretRef('auditor', 'LLM_API_KEY')).toBe('MODEL_SERVER_API_KEY');
+    expect(secretRef('framer', 'STUDIO_TEACHER_API_KEY')).toBe('MODEL_SERVER_API_KEY');
+    expect(Object.keys(envOf('model-server'))).toContain('STUDIO_ARTIFACT_DIR');
+  });
+
+  it('Qdrant is called with its API key', () => {
+    for (const name of ['ontology', 'auditor']) expect(secretRef(name, 'QDRANT_API_KEY')).toBe('QDRANT_API_KEY');
+  });
+
+  it('Redis is reached with AUTH: its URL, from the Secret, carries a password', () => {
+    const url = new URL(secret?.stringData?.['REDIS_URL'] ?? '');
+    expect(url.password.length).toBeGreaterThan(0);
+    for (const name of ['framer', 'instructor', 'auditor', 'model-runtime']) expect(secretRef(name, 'REDIS_URL')).toBe('REDIS_URL');
+  });
+
+  it('every Kafka client authenticates with SASL/SCRAM over TLS, its password from the Secret', () => {
+    expect(configMap?.data?.['KAFKA_SASL_MECHANISM']).toMatch(/^scram-sha-(256|512)$/);
+    expect(configMap?.data?.['KAFKA_SSL']).toBe('true');
+    const kafkaClients = NEST_SERVICES.filter((name) => 'KAFKA_BROKERS' in envOf(name));
+    expect(kafkaClients.sort()).toEqual(['auditor', 'framer', 'gateway', 'instructor', 'ontology']);
+    for (const name of kafkaClients) {
+      const env = envOf(name);
+      expect({ name, mechanism: env['KAFKA_SASL_MECHANISM']?.valueFrom?.configMapKeyRef?.key }).toEqual({
+        name,
+        mechanism: 'KAFKA_SASL_MECHANISM',
+      });
+      expect({ name, user: env['KAFKA_SASL_USERNAME']?.value }).toEqual({ name, user: `studio-${name}` });
+      expect(secretRef(name, 'KAFKA_SASL_PASSWORD')).toBe(`KAFKA_SASL_PASSWORD_${name.toUpperCase()}`);
+      expect(env['KAFKA_SSL']?.valueFrom?.configMapKeyRef?.key).toBe('KAFKA_SSL');
+    }
   });
 });

@@ -23,6 +23,9 @@ import { EVALUATION_QUEUE_PORT, RequestAudit } from './request-audit';
 import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit } from './run-audit';
 import { DATASET } from './fixtures.spec-helper';
 
+/** The service credential the fake framer requires (the auditor sends its SERVICE_TOKEN). */
+const FRAMER_SERVICE_TOKEN = 'test-service-token-0123456789abcdef0123';
+
 /**
  * Audits on the real `evaluation` queue (BullMQ on Redis): an audit whose dependency refuses
  * every connection is retried with exponential back-off, its state and the cause of each failure
@@ -44,7 +47,8 @@ describeWithServers(['REDIS_URL'], 'audit retries on BullMQ', (urls) => {
   const startFramer = async () => {
     framer = createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
-      if (req.url === '/v1/contexts/ctx-1/datasets/dv-1') res.end(JSON.stringify(dataset));
+      if (req.headers['x-studio-service-token'] !== FRAMER_SERVICE_TOKEN) res.writeHead(401).end('{"message":"service token required"}');
+      else if (req.url === '/v1/contexts/ctx-1/datasets/dv-1') res.end(JSON.stringify(dataset));
       else res.writeHead(404).end('{"message":"not found"}');
     });
     await new Promise<void>((resolve) => framer?.listen(framerPort, '127.0.0.1', resolve));
@@ -60,7 +64,7 @@ describeWithServers(['REDIS_URL'], 'audit retries on BullMQ', (urls) => {
         { provide: AUDIT_CANDIDATES_REPOSITORY, useValue: candidates },
         { provide: AUDITS_REPOSITORY, useValue: new SqliteRepository(db, { collection: 'audit_runs', schema: AuditRunRecord }) },
         { provide: EVALUATION_QUEUE_PORT, useValue: queue },
-        { provide: FRAMER_CLIENT, useValue: new FramerClient(`http://127.0.0.1:${framerPort}`) },
+        { provide: FRAMER_CLIENT, useValue: new FramerClient(`http://127.0.0.1:${framerPort}`, FRAMER_SERVICE_TOKEN) },
         { provide: AUDIT_SETTINGS, useValue: { maxItems: 4, ragTopK: 2, maxTokens: 16, concurrency: 1 } },
         { provide: AUDIT_RETRY, useValue: { attempts: 3, delayMs: 300 } },
         { provide: AUDIT_PORTS, useValue: {} },

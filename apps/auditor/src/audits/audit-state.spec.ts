@@ -23,6 +23,9 @@ import { EVALUATION_QUEUE_PORT, RequestAudit } from './request-audit';
 import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit } from './run-audit';
 import { DATASET } from './fixtures.spec-helper';
 
+/** The service credential the fake framer requires (the auditor sends its SERVICE_TOKEN). */
+const FRAMER_SERVICE_TOKEN = 'test-service-token-0123456789abcdef0123';
+
 const acme = tenantId('acme');
 const dataset = DATASET;
 const candidate = (over: Partial<AuditCandidate> = {}): AuditCandidate =>
@@ -116,7 +119,9 @@ class FakeFramer {
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
-      if (req.url === '/v1/contexts/ctx-1/datasets/dv-1') res.end(JSON.stringify(dataset));
+      // The framer refuses calls without the service credential, as the real one does.
+      if (req.headers['x-studio-service-token'] !== FRAMER_SERVICE_TOKEN) res.writeHead(401).end('{"message":"service token required"}');
+      else if (req.url === '/v1/contexts/ctx-1/datasets/dv-1') res.end(JSON.stringify(dataset));
       else res.writeHead(404).end(JSON.stringify({ message: 'not found' }));
     });
     await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
@@ -155,7 +160,7 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
         { provide: AUDIT_CANDIDATES_REPOSITORY, useValue: candidates },
         { provide: AUDITS_REPOSITORY, useValue: audits },
         { provide: EVALUATION_QUEUE_PORT, useValue: queue satisfies JobQueue },
-        { provide: FRAMER_CLIENT, useValue: new FramerClient(`http://127.0.0.1:${framer.port}`) },
+        { provide: FRAMER_CLIENT, useValue: new FramerClient(`http://127.0.0.1:${framer.port}`, FRAMER_SERVICE_TOKEN) },
         { provide: AUDIT_SETTINGS, useValue: { maxItems: 4, ragTopK: 2, maxTokens: 16, concurrency: 1 } },
         { provide: AUDIT_RETRY, useValue: retry },
         { provide: AUDIT_PORTS, useValue: { artifacts: { read: async () => JSON.stringify(STORED_REPORT) } } },

@@ -5,6 +5,7 @@ describe('HttpAdapterLoader', () => {
   let server: Server;
   let base = '';
   const seen: unknown[] = [];
+  const authorizations: (string | undefined)[] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
       let body = '';
@@ -12,6 +13,7 @@ describe('HttpAdapterLoader', () => {
       req.on('end', () => {
         const parsed = JSON.parse(body) as { lora_name: string };
         seen.push({ url: req.url, body: parsed });
+        authorizations.push(req.headers.authorization);
         if (parsed.lora_name === 'loaded')
           res.writeHead(400).end('{"error":{"message":"The lora adapter loaded has already been loaded.","code":"lora_exists"}}');
         else if (parsed.lora_name === 'broken') res.writeHead(400).end('{"error":{"message":"no adapter_config.json"}}');
@@ -31,5 +33,12 @@ describe('HttpAdapterLoader', () => {
     await expect(loader.loadAdapter('broken', '/y')).rejects.toThrow(
       /loading adapter broken from \/y failed: HTTP 400 .*no adapter_config/,
     );
+  });
+
+  it("sends the model server's API key (LLM_API_KEY) as a Bearer token, and none when it has none", async () => {
+    authorizations.length = 0;
+    await new HttpAdapterLoader(base, 'model-key').loadAdapter('adapter-2', '/artifacts/a');
+    await new HttpAdapterLoader(base).loadAdapter('adapter-3', '/artifacts/b');
+    expect(authorizations).toEqual(['Bearer model-key', undefined]);
   });
 });

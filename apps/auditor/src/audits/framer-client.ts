@@ -1,6 +1,6 @@
 import { AuditThresholds } from '@studio/auditing';
 import { ContextId } from '@studio/contracts';
-import { TENANT_HEADER } from '@studio/nest';
+import { SERVICE_TOKEN_HEADER, TENANT_HEADER } from '@studio/nest';
 import { ClauseRecord, DatasetVersionRecord } from '@studio/pipeline';
 import { z } from 'zod';
 
@@ -27,7 +27,11 @@ export class FramerAnswerError extends Error {
 
 /** The framer's HTTP API as the auditor reads it: a dataset version, the context's thresholds and clauses. */
 export class FramerClient {
-  constructor(private readonly baseUrl: string) {}
+  /** @param serviceToken the deployment's SERVICE_TOKEN: the framer refuses calls without it. */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly serviceToken: string,
+  ) {}
 
   dataset(tenant: string, contextId: string, datasetVersionId: string): Promise<DatasetVersionRecord> {
     return this.get(
@@ -54,7 +58,10 @@ export class FramerClient {
     const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
     let res: Response;
     try {
-      res = await fetch(url, { headers: { [TENANT_HEADER]: tenant }, signal: AbortSignal.timeout(30_000) });
+      res = await fetch(url, {
+        headers: { [TENANT_HEADER]: tenant, [SERVICE_TOKEN_HEADER]: this.serviceToken },
+        signal: AbortSignal.timeout(30_000),
+      });
     } catch (error) {
       throw new Error(`reading ${what} from the framer at ${url} failed`, { cause: error });
     }

@@ -6,7 +6,11 @@ import type { AdapterLoader } from '@studio/pipeline';
  * that is already loaded succeeds.
  */
 export class HttpAdapterLoader implements AdapterLoader {
-  constructor(private readonly baseUrl: string) {}
+  /** @param apiKey the model server's API key (LLM_API_KEY), sent as `Authorization: Bearer`; none when unset. */
+  constructor(
+    private readonly baseUrl: string,
+    private readonly apiKey?: string,
+  ) {}
 
   async loadAdapter(name: string, path: string): Promise<void> {
     const url = `${this.baseUrl.replace(/\/+$/, '')}/load_lora_adapter`;
@@ -14,7 +18,7 @@ export class HttpAdapterLoader implements AdapterLoader {
     try {
       res = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}) },
         body: JSON.stringify({ lora_name: name, lora_path: path }),
         signal: AbortSignal.timeout(300_000),
       });

@@ -7,6 +7,7 @@ const config = loadServiceConfig(gatewayService, {
   KAFKA_BROKERS: '127.0.0.1:9092',
   MONGO_URL: 'mongodb://127.0.0.1:27017',
   REDIS_URL: 'redis://127.0.0.1:6379',
+  SERVICE_TOKEN: 'routes-spec-service-token-0123456789abcdef',
 });
 
 describe("the gateway's route table (from Nest's metadata)", () => {

@@ -9,7 +9,12 @@ import { gatewayService } from '../gateway.service';
 import { applyHttpConventions } from '../http/problem-details';
 import { OidcModule } from './oidc.module';
 
-const BASE = { KAFKA_BROKERS: '127.0.0.1:9092', MONGO_URL: 'mongodb://127.0.0.1:1', REDIS_URL: 'redis://127.0.0.1:1' };
+const BASE = {
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  MONGO_URL: 'mongodb://127.0.0.1:1',
+  REDIS_URL: 'redis://127.0.0.1:1',
+  SERVICE_TOKEN: 'oidc-spec-service-token-0123456789abcdef',
+};
 const config = (env: Record<string, string>) => loadServiceConfig(gatewayService, { ...BASE, ...env });
 
 async function closedPort(): Promise<number> {

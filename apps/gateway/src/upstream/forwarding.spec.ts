@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ContextsController } from '../contexts/contexts.controller';
@@ -272,5 +273,28 @@ describe('gateway forwarding to the owning services', () => {
     await expect(client.forward('instructor', { method: 'GET', path: '/v1/runs/x', tenant: 'acme' })).rejects.toThrow(
       /the instructor service is unreachable at http:\/\/127\.0\.0\.1:1/,
     );
+  });
+
+  it('sends the service credential and the tenant on every call', async () => {
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    const upstream = createServer((req, res) => {
+      seen.push(req.headers);
+      res.setHeader('content-type', 'application/json');
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+      const token = 'gateway-test-service-token-0123456789abcdef';
+      const client = new ServiceClient({ framer: url, ontology: url, instructor: url, auditor: url }, token);
+      await client.forward('auditor', { method: 'GET', path: '/v1/audits/a', tenant: 'acme' });
+      await client.forward('framer', { method: 'POST', path: '/v1/contexts', tenant: 'globex', body: {} });
+      expect(seen.map((h) => [h['x-studio-service-token'], h['x-tenant-id']])).toEqual([
+        [token, 'acme'],
+        [token, 'globex'],
+      ]);
+    } finally {
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { BadGatewayException, HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { describeError, errorCauses } from '@studio/contracts';
-import { TENANT_HEADER } from '@studio/nest';
+import { SERVICE_TOKEN_HEADER, TENANT_HEADER } from '@studio/nest';
 
 /** What a client is told to wait before retrying when a service is unreachable. */
 export const UPSTREAM_RETRY_AFTER_SECONDS = 5;
@@ -39,7 +39,15 @@ export interface ForwardRequest {
  * the service and its message; an unreachable service or a timeout becomes 503.
  */
 export class ServiceClient {
-  constructor(private readonly urls: UpstreamUrls) {}
+  /**
+   * @param serviceToken the deployment's SERVICE_TOKEN, sent in `x-studio-service-token` on every
+   * call (the services refuse calls without it); the gateway always gives it, tests against plain
+   * stand-ins may not.
+   */
+  constructor(
+    private readonly urls: UpstreamUrls,
+    private readonly serviceToken?: string,
+  ) {}
 
   async forward(service: UpstreamName, request: ForwardRequest): Promise<UpstreamResponse> {
     const url = new URL(`${this.urls[service]}${request.path}`);
@@ -50,6 +58,7 @@ export class ServiceClient {
         method: request.method,
         headers: {
           [TENANT_HEADER]: request.tenant,
+          ...(this.serviceToken === undefined ? {} : { [SERVICE_TOKEN_HEADER]: this.serviceToken }),
           accept: 'application/json, text/markdown',
           ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
         },

@@ -186,9 +186,20 @@ def cmd_worker(ns: argparse.Namespace) -> int:
     )
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def cmd_serve(ns: argparse.Namespace) -> int:
     from .serve.app import serve
 
+    if not ns.api_key and ns.host not in LOOPBACK and not ns.no_api_key:
+        print(
+            f"studio-runtime serve: refusing to listen on {ns.host} without an API key: set "
+            "STUDIO_MODEL_SERVER_API_KEY (or --api-key), or pass --no-api-key to serve an open "
+            "endpoint on purpose",
+            file=sys.stderr,
+        )
+        return 2
     adapters = dict(a.split("=", 1) for a in ns.adapters or [])
     serve(
         host=ns.host,
@@ -199,6 +210,8 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         max_batch_size=ns.max_batch_size,
         embeddings=not ns.no_embeddings,
         threads=ns.threads,
+        api_key=ns.api_key or None,
+        artifact_dir=ns.artifact_dir or None,
     )
     return 0
 
@@ -236,6 +249,24 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("STUDIO_SERVE_THREADS")
         else None,
         help="intra-op CPU threads (STUDIO_SERVE_THREADS; default: half the usable CPUs)",
+    )
+
+    srv.add_argument(
+        "--api-key",
+        default=os.environ.get("STUDIO_MODEL_SERVER_API_KEY"),
+        help="key every route but /health requires as Authorization: Bearer "
+        "(STUDIO_MODEL_SERVER_API_KEY; prefer the variable: arguments show in ps)",
+    )
+    srv.add_argument(
+        "--no-api-key",
+        action="store_true",
+        help="serve without an API key on a non-loopback address (by default refused)",
+    )
+    srv.add_argument(
+        "--artifact-dir",
+        default=os.environ.get("STUDIO_ARTIFACT_DIR"),
+        help="the only folder load_lora_adapter loads from (STUDIO_ARTIFACT_DIR; "
+        "unset: the route loads nothing)",
     )
 
     mdl = sub.add_parser("models", help="prepare local base models")

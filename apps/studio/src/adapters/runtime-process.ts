@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -79,6 +80,8 @@ export interface RuntimeServerOptions {
   startTimeoutMs?: number;
   maxBatchSize?: number;
   env?: NodeJS.ProcessEnv;
+  /** The only folder the server loads adapters from (`--artifact-dir`); unset: it loads none. */
+  artifactDir?: string;
 }
 
 /**
@@ -90,6 +93,8 @@ export class RuntimeServer implements AdapterLoader {
     private readonly child: ChildProcess,
     readonly baseUrl: string,
     readonly baseModel: string,
+    /** The key this server was started with (a fresh random one): every call but /health sends it as a Bearer token. */
+    readonly apiKey: string,
   ) {}
 
   static async start(options: RuntimeServerOptions): Promise<RuntimeServer> {
@@ -100,9 +105,13 @@ export class RuntimeServer implements AdapterLoader {
     const tail = new Tail();
     const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--base-model', options.baseModel];
     if (options.maxBatchSize) args.push('--max-batch-size', String(options.maxBatchSize));
+    if (options.artifactDir) args.push('--artifact-dir', options.artifactDir);
+    // Even on loopback the server is not open to other local users: a key of its own, passed in
+    // the environment (arguments show in ps).
+    const apiKey = randomBytes(24).toString('base64url');
     const child = spawn(options.executable, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, ...options.env, STUDIO_MODEL_SERVER_API_KEY: apiKey },
     });
     track(child);
     for (const stream of [child.stdout, child.stderr]) {
@@ -113,7 +122,7 @@ export class RuntimeServer implements AdapterLoader {
       });
     }
     child.once('exit', () => log.end());
-    const server = new RuntimeServer(child, `http://127.0.0.1:${port}/v1`, options.baseModel);
+    const server = new RuntimeServer(child, `http://127.0.0.1:${port}/v1`, options.baseModel, apiKey);
     const deadline = Date.now() + (options.startTimeoutMs ?? 300_000);
     let exited: string | null = null;
     child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
@@ -127,7 +136,10 @@ export class RuntimeServer implements AdapterLoader {
         );
       }
       try {
-        const response = await fetch(`${server.baseUrl}/models`, { signal: AbortSignal.timeout(2_000) });
+        const response = await fetch(`${server.baseUrl}/models`, {
+          headers: { authorization: `Bearer ${apiKey}` },
+          signal: AbortSignal.timeout(2_000),
+        });
         if (response.ok) return server;
       } catch {
         // not listening yet
@@ -139,7 +151,7 @@ export class RuntimeServer implements AdapterLoader {
   async loadAdapter(name: string, path: string): Promise<void> {
     const response = await fetch(`${this.baseUrl}/load_lora_adapter`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.apiKey}` },
       body: JSON.stringify({ lora_name: name, lora_path: path }),
     });
     if (response.ok) return;

@@ -6,11 +6,18 @@ prefetch + RRF fusion, filters). Requests are parsed with the REST models that s
 `qdrant-client` (they mirror Qdrant's OpenAPI schema) and executed by `qdrant-client`'s
 local mode. Responses use Qdrant's envelope: {"result": ..., "status": "ok", "time": ...}.
 
+With an API key (`create_app(api_key=...)`, or QDRANT__SERVICE__API_KEY as for Qdrant itself),
+every request but the health checks (/healthz, /livez, /readyz) must carry it in the `api-key`
+header (or as `Authorization: Bearer <key>`), as Qdrant's `service.api_key` requires; otherwise
+401 with Qdrant's error envelope.
+
 This is a stand-in for tests and local development. Production uses a real Qdrant server.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import threading
@@ -83,9 +90,53 @@ def _completed() -> models.UpdateResult:
     return models.UpdateResult(operation_id=0, status=models.UpdateStatus.COMPLETED)
 
 
-def create_app(storage: str | None = None) -> Starlette:
-    """Build the ASGI app. `storage` is a directory for persistent data or ":memory:"."""
+#: Paths Qdrant answers without its API key (an orchestrator's probes).
+OPEN_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
+
+
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode("utf-8")).digest()
+
+
+class ApiKeyMiddleware:
+    """Qdrant's `service.api_key`: the key in the `api-key` header or as a Bearer token, compared in
+    constant time; /healthz, /livez and /readyz are open."""
+
+    def __init__(self, app: Any, api_key: str) -> None:
+        if not api_key:
+            raise ValueError("the API key must not be empty")
+        self.app = app
+        self._expected = _digest(api_key)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        given = None
+        for name, value in scope.get("headers", []):
+            if name == b"api-key":
+                given = value.decode("latin-1").strip()
+                break
+            if name == b"authorization":
+                scheme, _, credential = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and credential.strip():
+                    given = credential.strip()
+        if not given:
+            message = "Must provide an API key or an Authorization bearer token"
+        elif not hmac.compare_digest(_digest(given), self._expected):
+            message = "Invalid API key or JWT"
+        else:
+            await self.app(scope, receive, send)
+            return
+        await _error(401, message, time.perf_counter())(scope, receive, send)
+
+
+def create_app(storage: str | None = None, api_key: str | None = None) -> Starlette:
+    """Build the ASGI app. `storage` is a directory for persistent data or ":memory:"; `api_key`
+    (default QDRANT__SERVICE__API_KEY; empty or unset: none) is required on every request but the
+    health checks."""
     storage = storage or os.environ.get("QDRANT_STANDIN_STORAGE", ":memory:")
+    api_key = api_key if api_key is not None else os.environ.get("QDRANT__SERVICE__API_KEY")
     client = QdrantClient(":memory:") if storage == ":memory:" else QdrantClient(path=storage)
     # qdrant-client's local mode is not thread-safe: run every operation under one lock.
     lock = threading.Lock()
@@ -259,4 +310,6 @@ def create_app(storage: str | None = None) -> Starlette:
 
     app = Starlette(routes=routes, exception_handlers={404: not_found, 405: not_allowed})
     app.state.client = client
+    if api_key:
+        app.add_middleware(ApiKeyMiddleware, api_key=api_key)
     return app

@@ -196,3 +196,52 @@ def test_errors_use_qdrant_envelope(api):
     create_hybrid_collection(api)
     bad = api.put(f"/collections/{COLLECTION}/points", content=b"{not json")
     assert bad.status_code == 400 and "error" in bad.json()["status"]
+
+
+KEY = "qdrant-test-key-0123456789abcdef"
+
+
+@pytest.fixture()
+def keyed(tmp_path):
+    with TestClient(create_app(str(tmp_path / "storage"), api_key=KEY)) as client:
+        yield client
+
+
+def test_with_an_api_key_every_request_but_health_needs_it(keyed):
+    for path in ("/healthz", "/livez", "/readyz"):
+        assert keyed.get(path).status_code == 200
+    calls = [
+        ("GET", "/", None),
+        ("GET", "/collections", None),
+        ("PUT", f"/collections/{COLLECTION}", {"vectors": {"dense": {"size": 4, "distance": "Cosine"}}}),
+        ("POST", f"/collections/{COLLECTION}/points/scroll", {"limit": 10, "with_payload": True}),
+        ("POST", f"/collections/{COLLECTION}/points/query", {"query": [1, 0, 0, 0], "using": "dense"}),
+        ("POST", f"/collections/{COLLECTION}/points/delete", {"filter": {}}),
+        ("GET", "/no/such/route", None),
+    ]
+    wrong = [{}, {"api-key": "wrong"}, {"api-key": KEY[:-1]}, {"Authorization": "Bearer wrong"}, {"api-key": ""}]
+    for method, path, body in calls:
+        for headers in wrong:
+            r = keyed.request(method, path, json=body, headers=headers)
+            assert r.status_code == 401, (method, path, headers, r.text)
+            assert "error" in r.json()["status"]
+    # Nothing was created by the refused requests.
+    assert keyed.get("/collections", headers={"api-key": KEY}).json()["result"] == {"collections": []}
+
+
+def test_with_the_api_key_it_serves_as_before(keyed):
+    for headers in ({"api-key": KEY}, {"Authorization": f"Bearer {KEY}"}):
+        ok(keyed.get("/collections", headers=headers))
+    keyed.headers.update({"api-key": KEY})
+    create_hybrid_collection(keyed)
+    assert ok(keyed.get(f"/collections/{COLLECTION}/exists")) == {"exists": True}
+
+
+def test_the_key_comes_from_qdrants_own_variable(tmp_path, monkeypatch):
+    monkeypatch.setenv("QDRANT__SERVICE__API_KEY", KEY)
+    with TestClient(create_app(str(tmp_path / "storage"))) as client:
+        assert client.get("/collections").status_code == 401
+        assert client.get("/collections", headers={"api-key": KEY}).status_code == 200
+    monkeypatch.setenv("QDRANT__SERVICE__API_KEY", "")
+    with TestClient(create_app(str(tmp_path / "storage2"))) as client:
+        assert client.get("/collections").status_code == 200

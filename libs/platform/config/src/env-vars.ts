@@ -177,12 +177,13 @@ export const kafkaTopicPrefix = z
   .default('')
   .describe('prefix of every Kafka topic name, e.g. "staging." (default none)');
 
-/** The variables of a service on the event bus. */
+/** The variables of a service on the event bus (KAFKA_SASL_* and KAFKA_SSL included: see kafkaSecurityEnv). */
 export function kafkaEnv(service: string) {
   return {
     KAFKA_BROKERS: kafkaBrokers,
     KAFKA_GROUP_ID: kafkaGroupId(`studio-${service}`),
     KAFKA_TOPIC_PREFIX: kafkaTopicPrefix,
+    ...kafkaSecurityEnv,
   };
 }
 
@@ -212,6 +213,101 @@ export const artifactDir = z
   .describe(
     'absolute path of the artifact folder (documents, datasets, adapters, reports) that every service and the training workers share, e.g. /var/lib/studio/artifacts',
   );
+
+/** Header that carries the service credential on every service-to-service HTTP call. */
+export const SERVICE_TOKEN_HEADER = 'x-studio-service-token';
+
+/**
+ * SERVICE_TOKEN: the credential internal services require on every HTTP request (but /health and
+ * /ready), in the `x-studio-service-token` header, and that their callers (the gateway, the auditor)
+ * send. One random value shared by the deployment's services, from a secret; at least 32 characters.
+ */
+export const serviceToken = z
+  .string()
+  .min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)')
+  .describe(`shared credential of service-to-service HTTP calls (${SERVICE_TOKEN_HEADER} header), at least 32 characters, from a secret`);
+
+/** The variable of a service that requires the service credential, or sends it. */
+export const serviceTokenEnv = { SERVICE_TOKEN: serviceToken };
+
+/** The API key of an OpenAI-compatible model server (sent as `Authorization: Bearer`); unset: none is sent. */
+export const llmApiKey = z
+  .string()
+  .min(1)
+  .optional()
+  .describe('API key of the model server at LLM_BASE_URL, sent as Authorization: Bearer (studio-runtime serve --api-key)');
+
+/** The API key of the Qdrant server (`api-key` header); unset: none is sent. */
+export const qdrantApiKey = z
+  .string()
+  .min(1)
+  .optional()
+  .describe('API key of the Qdrant server at QDRANT_URL (its service.api_key), sent in the api-key header');
+
+export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
+/** How a service authenticates to Kafka and whether it speaks TLS to it: from KAFKA_SASL_* and KAFKA_SSL. */
+export interface KafkaSecurity {
+  sasl: { mechanism: KafkaSaslMechanism; username: string; password: string } | null;
+  ssl: boolean;
+}
+
+/**
+ * The Kafka security variables, read with the other Kafka variables. KAFKA_SASL_MECHANISM without
+ * KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD (or either of those without a mechanism) is a
+ * configuration error naming the missing variable: see `kafkaSecurityOf`.
+ */
+export const kafkaSecurityEnv = {
+  KAFKA_SASL_MECHANISM: z
+    .enum(KAFKA_SASL_MECHANISMS, { error: `must be one of ${KAFKA_SASL_MECHANISMS.join(', ')}` })
+    .optional()
+    .describe(`SASL mechanism to authenticate to Kafka with: ${KAFKA_SASL_MECHANISMS.join(' | ')} (unset: no SASL)`),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional().describe('Kafka SASL user name (with KAFKA_SASL_MECHANISM)'),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional().describe('Kafka SASL password (with KAFKA_SASL_MECHANISM), from a secret'),
+  KAFKA_SSL: flag(false, 'connect to the Kafka brokers over TLS (default false)'),
+};
+
+interface KafkaSecurityValues {
+  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism | undefined;
+  KAFKA_SASL_USERNAME?: string | undefined;
+  KAFKA_SASL_PASSWORD?: string | undefined;
+  KAFKA_SSL?: boolean | undefined;
+}
+
+/** What is wrong with a set of Kafka security variables, one problem per variable (none: they fit together). */
+export function kafkaSecurityProblems(values: KafkaSecurityValues): { variable: keyof KafkaSecurityValues; message: string }[] {
+  const problems: { variable: keyof KafkaSecurityValues; message: string }[] = [];
+  if (values.KAFKA_SASL_MECHANISM) {
+    for (const variable of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const)
+      if (!values[variable]) problems.push({ variable, message: `${variable} is required when KAFKA_SASL_MECHANISM is set` });
+  } else {
+    for (const variable of ['KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const)
+      if (values[variable])
+        problems.push({ variable, message: `${variable} is set but KAFKA_SASL_MECHANISM is not: name the mechanism too` });
+  }
+  return problems;
+}
+
+/**
+ * A zod refinement for an environment schema holding kafkaSecurityEnv: its problems become issues
+ * on the variable concerned, so loadConfig names it. (bootstrap's serviceSchema adds it.)
+ */
+export function refineKafkaSecurity(values: object, ctx: z.RefinementCtx): void {
+  for (const { variable, message } of kafkaSecurityProblems(values as KafkaSecurityValues))
+    ctx.addIssue({ code: 'custom', path: [variable], message });
+}
+
+/** The kafkajs security settings of validated Kafka variables; throws (naming the variable) on a mismatch. */
+export function kafkaSecurityOf(values: KafkaSecurityValues): KafkaSecurity {
+  const problems = kafkaSecurityProblems(values);
+  if (problems.length > 0) throw new Error(problems.map((p) => p.message).join('; '));
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = values;
+  return {
+    sasl: mechanism && username && password ? { mechanism, username, password } : null,
+    ssl: values.KAFKA_SSL ?? false,
+  };
+}
 
 /** The two profiles of the architecture: the same services on servers, or in one process on in-process adapters. */
 export const PROFILES = ['distributed', 'embedded'] as const;

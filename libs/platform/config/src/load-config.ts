@@ -32,11 +32,24 @@ function shown(variable: string, value: string): string {
   return masked.length > 120 ? `${masked.slice(0, 117)}...` : masked;
 }
 
-function describeProblem(variable: string, schema: z.ZodType | undefined, raw: string | undefined, message: string): string {
+function describeProblem(
+  variable: string,
+  schema: z.ZodType | undefined,
+  raw: string | undefined,
+  message: string,
+  crossVariable: boolean,
+): string {
   const hint = schema?.description;
+  // A rule across variables (e.g. KAFKA_SASL_USERNAME with KAFKA_SASL_MECHANISM) says itself why.
+  if (crossVariable) return raw === undefined ? message : `${message} (got "${shown(variable, raw)}")`;
   if (raw === undefined) return `${variable} is required${hint ? ` (${hint})` : ''}`;
   const what = /^must\b/.test(message) ? `${variable} ${message}` : `${variable} is invalid: ${message}`;
   return `${what} (got "${shown(variable, raw)}")${hint ? `; expected ${hint}` : ''}`;
+}
+
+/** An issue raised by a refinement of the whole schema about one variable, rather than by the variable's own schema. */
+function isCrossVariable(issue: z.core.$ZodIssue): boolean {
+  return issue.code === 'custom' && issue.path.length === 1 && issue.message.startsWith(`${String(issue.path[0])} `);
 }
 
 /**
@@ -59,7 +72,10 @@ export function loadConfig<S extends EnvSchema>(schema: S, env: Env = process.en
     const variable = String(issue.path[0] ?? '(environment)');
     if (seen.has(variable)) continue; // one line per variable: the first problem is enough to act on
     seen.add(variable);
-    problems.push({ variable, problem: describeProblem(variable, schema.shape[variable], input[variable], issue.message) });
+    problems.push({
+      variable,
+      problem: describeProblem(variable, schema.shape[variable], input[variable], issue.message, isCrossVariable(issue)),
+    });
   }
   throw new ConfigError(problems, service);
 }

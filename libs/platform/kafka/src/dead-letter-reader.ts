@@ -2,6 +2,7 @@ import './kafkajs-fixes';
 import { Kafka } from 'kafkajs';
 import { DEAD_LETTER_V1, DeadLetterRecordV1, parseWith } from '@studio/contracts';
 import type { EventBusLogger } from '@studio/ports';
+import { kafkaClientSecurity, type KafkaClientSecurity } from './kafka-event-bus';
 import { consoleEventBusLogger, KAFKA_LOG_LEVELS, kafkajsLogCreator, type KafkaLogLevel } from './logging';
 
 export interface DeadLetterReaderConfig {
@@ -14,6 +15,8 @@ export interface DeadLetterReaderConfig {
   fromBeginning?: boolean;
   logger?: EventBusLogger;
   kafkaLogLevel?: KafkaLogLevel;
+  /** SASL and TLS, as for the buses. */
+  security?: KafkaClientSecurity;
 }
 
 export interface DeadLetterMessage {
@@ -39,6 +42,7 @@ export class KafkaDeadLetterReader {
       brokers: config.brokers,
       logLevel: KAFKA_LOG_LEVELS[config.kafkaLogLevel ?? 'warn'],
       logCreator: kafkajsLogCreator(this.logger),
+      ...kafkaClientSecurity(config.security),
     });
     this.consumer = this.kafka.consumer({ groupId: config.groupId, allowAutoTopicCreation: false });
   }

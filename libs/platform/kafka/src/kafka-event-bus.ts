@@ -6,6 +6,8 @@ import {
   type Consumer,
   type EachBatchPayload,
   type ISocketFactory,
+  type KafkaConfig,
+  type SASLOptions,
   type Message,
   type Producer,
 } from 'kafkajs';
@@ -105,6 +107,24 @@ export interface KafkaEventBusConfig {
   recentIdsCapacity?: number;
   /** How kafkajs opens its sockets (a proxy, or a test that cuts this client off the network); default plain TCP. */
   socketFactory?: ISocketFactory;
+  /** SASL authentication (PLAIN or SCRAM) and TLS to the brokers: see `kafkaClientSecurity`. Default neither. */
+  security?: KafkaClientSecurity;
+}
+
+/** How a Kafka client authenticates and whether it speaks TLS (the shape of @studio/config's KafkaSecurity). */
+export interface KafkaClientSecurity {
+  sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | null;
+  ssl: boolean;
+}
+
+/** The kafkajs client options for `security`: `sasl` only when a mechanism is configured, `ssl` only when on. */
+export function kafkaClientSecurity(security: KafkaClientSecurity | undefined): Pick<KafkaConfig, 'sasl' | 'ssl'> {
+  if (!security) return {};
+  const { sasl, ssl } = security;
+  return {
+    ...(sasl ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions } : {}),
+    ...(ssl ? { ssl: true } : {}),
+  };
 }
 
 type State = 'created' | 'starting' | 'started' | 'stopping' | 'stopped';
@@ -147,7 +167,7 @@ export class KafkaEventBus implements EventBus {
   private consecutiveRestarts = 0;
 
   constructor(private readonly config: KafkaEventBusConfig) {
-    const { processedEvents: _store, retry, logger, socketFactory, ...settings } = config;
+    const { processedEvents: _store, retry, logger, socketFactory, security, ...settings } = config;
     this.settings = parseWith(KafkaEventBusSettings, settings, 'KafkaEventBus configuration');
     const { sessionTimeoutMs, heartbeatIntervalMs } = this.settings;
     if (heartbeatIntervalMs >= sessionTimeoutMs)
@@ -169,6 +189,7 @@ export class KafkaEventBus implements EventBus {
       brokers: this.settings.brokers,
       logLevel: KAFKA_LOG_LEVELS[this.settings.kafkaLogLevel],
       logCreator: kafkajsLogCreator(this.logger),
+      ...kafkaClientSecurity(security),
       ...(socketFactory ? { socketFactory } : {}),
     });
   }

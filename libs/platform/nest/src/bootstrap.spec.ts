@@ -1,6 +1,6 @@
 import { Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
-import { ConfigError } from '@studio/config';
+import { ConfigError, kafkaEnv } from '@studio/config';
 import type { EventBus } from '@studio/ports';
 import { z } from 'zod';
 import { createServer, type Server } from 'node:http';
@@ -207,5 +207,27 @@ describe('ServiceLogger', () => {
     }
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ level: 'log', message: 'hello', context: 'Ctx', service: 'framer' });
+  });
+});
+
+describe('serviceSchema with the Kafka variables', () => {
+  it('names the SASL credential a mechanism needs', () => {
+    const kafka: ServiceDefinition<z.ZodObject<ReturnType<typeof kafkaEnv>>> = {
+      name: 'consumer',
+      defaultPort: 0,
+      env: z.object(kafkaEnv('consumer')),
+      module: () => ({ module: FeatureModule }),
+    };
+    expect(() =>
+      loadServiceConfig(kafka, { KAFKA_BROKERS: 'k:9092', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'c' }),
+    ).toThrow('consumer: invalid configuration (1 problem):\n  - KAFKA_SASL_PASSWORD is required when KAFKA_SASL_MECHANISM is set');
+    expect(
+      loadServiceConfig(kafka, {
+        KAFKA_BROKERS: 'k:9092',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'c',
+        KAFKA_SASL_PASSWORD: 'p',
+      }),
+    ).toMatchObject({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SSL: false });
   });
 });

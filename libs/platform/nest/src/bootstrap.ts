@@ -8,6 +8,7 @@ import {
   loadConfigOrExit,
   port,
   profileEnv,
+  refineKafkaSecurity,
   schemaForProfile,
   type Env,
   type EnvSchema,
@@ -19,6 +20,7 @@ import { HealthModule } from './health/health.module';
 import { describeError } from '@studio/contracts';
 import { HealthRegistry, type ReadinessCheck } from './health/readiness';
 import { ServiceLogger } from './logger';
+import { ServiceTokenGuard } from './service-token.guard';
 
 /** What every service reads, whatever else it needs. */
 export interface BaseServiceConfig {
@@ -59,6 +61,12 @@ export interface ServiceDefinition<S extends EnvSchema> {
    * `dependencyCheck`).
    */
   dependencies?: (config: ServiceConfig<S>) => Record<string, string>;
+  /**
+   * For an internal service (every one but the gateway): the service credential its HTTP requests
+   * must carry in the `x-studio-service-token` header (its SERVICE_TOKEN, see serviceTokenEnv);
+   * createServiceApp installs the ServiceTokenGuard with it (401 without it, /health and /ready exempt).
+   */
+  serviceToken?: (config: ServiceConfig<S>) => string;
 }
 
 /**
@@ -122,9 +130,11 @@ export function dependencyCheck(
 /**
  * The full environment schema of a service: the common variables plus its own, for the profile
  * `env` names (on the embedded profile, the variables naming servers are neither asked for nor read).
+ * KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD go together (a config error names the missing one).
  */
 export function serviceSchema<S extends EnvSchema>(definition: ServiceDefinition<S>, env: Env = process.env): EnvSchema {
-  return schemaForProfile(z.object({ ...serviceEnvShape(definition.defaultPort), ...definition.env.shape }), env);
+  const schema = schemaForProfile(z.object({ ...serviceEnvShape(definition.defaultPort), ...definition.env.shape }), env);
+  return 'KAFKA_SASL_MECHANISM' in schema.shape ? schema.superRefine(refineKafkaSecurity) : schema;
 }
 
 /** Validates a service's environment; throws ConfigError naming each missing or bad variable. */
@@ -148,6 +158,8 @@ export async function createServiceApp<S extends EnvSchema>(
     { module: ServiceRootModule, imports: [HealthModule.forRoot({ service: definition.name }), definition.module(config)] },
     { logger, abortOnError: false },
   );
+  const serviceToken = definition.serviceToken?.(config);
+  if (serviceToken !== undefined) app.useGlobalGuards(new ServiceTokenGuard(serviceToken));
   await definition.configureHttp?.(app, config);
   const dependencies = definition.dependencies?.(config);
   if (dependencies && Object.keys(dependencies).length > 0) {

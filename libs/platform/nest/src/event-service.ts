@@ -1,5 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
-import { ConfigError } from '@studio/config';
+import { ConfigError, kafkaSecurityOf, type KafkaSaslMechanism } from '@studio/config';
 import { InProcessEventBus } from '@studio/inproc';
 import { EventBusModule } from './event-bus.module';
 import { kafkaEventBusOptions } from './kafka-event-bus';
@@ -12,6 +12,11 @@ export interface KafkaConfig extends ProfileConfig {
   KAFKA_BROKERS: string[];
   KAFKA_GROUP_ID: string;
   KAFKA_TOPIC_PREFIX: string;
+  /** SASL and TLS to the brokers (kafkaSecurityEnv): see kafkaSecurityOf. */
+  KAFKA_SASL_MECHANISM?: KafkaSaslMechanism | undefined;
+  KAFKA_SASL_USERNAME?: string | undefined;
+  KAFKA_SASL_PASSWORD?: string | undefined;
+  KAFKA_SSL?: boolean | undefined;
 }
 
 /** The validated variables of eventServiceEnv (@studio/config) and the profile (profileEnv). */
@@ -65,6 +70,7 @@ export function applicationEventBusModule(
         groupId: options.groupId ?? config.KAFKA_GROUP_ID,
         topicPrefix: config.KAFKA_TOPIC_PREFIX,
         ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
+        security: kafkaSecurityOf(config),
       },
       'module',
     ),
@@ -110,6 +116,7 @@ export function eventServiceModules(service: string, config: EventServiceConfig)
           topicPrefix: config.KAFKA_TOPIC_PREFIX,
           sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
           handlerTimeoutMs: config.KAFKA_HANDLER_TIMEOUT_MS,
+          security: kafkaSecurityOf(config),
         },
         'transport',
         config.DEDUP_REDIS_URL ? { redisUrl: config.DEDUP_REDIS_URL } : undefined,

@@ -16,4 +16,5 @@ export * from './publishing';
 export * from './repository-provider';
 export * from './tenant-data.controller';
 export * from './testing/private-kafka-broker';
+export * from './service-token.guard';
 export * from './platform';

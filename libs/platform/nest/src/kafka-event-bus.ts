@@ -1,4 +1,4 @@
-import { KafkaEventBus } from '@studio/kafka';
+import { KafkaEventBus, kafkaClientSecurity, type KafkaClientSecurity } from '@studio/kafka';
 import { InMemoryProcessedEventStore } from '@studio/inproc';
 import { MongoProcessedEventStore, type MongoDatabase } from '@studio/mongo';
 import { RedisProcessedEventStore } from '@studio/redis';
@@ -23,6 +23,8 @@ export interface KafkaBusSettings {
   handlerTimeoutMs?: number;
   /** Longest a publish waits for the broker before EventBusUnavailableError (503); default 5 s. */
   publishTimeoutMs?: number;
+  /** SASL and TLS to the brokers (from KAFKA_SASL_* and KAFKA_SSL: kafkaSecurityOf in @studio/config); default neither. */
+  security?: KafkaClientSecurity;
   /** Where a new consumer group starts: true (default) at the oldest event kept, false at the next one published. */
   fromBeginning?: boolean;
 }
@@ -47,6 +49,7 @@ export class KafkaReadinessProbe implements ReadinessProbe {
     this.admin = new Kafka({
       clientId: `${settings.service}-readiness`,
       brokers: settings.brokers,
+      ...kafkaClientSecurity(settings.security),
       logLevel: logLevel.NOTHING,
       connectionTimeout: 1_500,
       requestTimeout: 1_500,
@@ -100,6 +103,7 @@ export function kafkaEventBusOptions(
       ...(settings.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: settings.sessionTimeoutMs }),
       ...(settings.handlerTimeoutMs === undefined ? {} : { handlerTimeoutMs: settings.handlerTimeoutMs }),
       ...(settings.publishTimeoutMs === undefined ? {} : { publishTimeoutMs: settings.publishTimeoutMs }),
+      ...(settings.security === undefined ? {} : { security: settings.security }),
       ...(settings.fromBeginning === undefined ? {} : { fromBeginning: settings.fromBeginning }),
       processedEvents,
       logger: portLogger('EventBus'),

@@ -11,9 +11,15 @@ import {
   type VectorQuery,
   type VectorRecord,
 } from '@studio/ports';
-import { describeWithServers, uniqueName } from '@studio/testing';
+import { describeWithServers, serverSecret, uniqueName } from '@studio/testing';
 import { QdrantError, QdrantVectorIndex, RECORD_ID_KEY } from './qdrant-vector-index';
 import { pointId } from './point-id';
+
+/** The local Qdrant's API key, when it has one (deploy/local makes one). */
+const qdrantKey = () => {
+  const apiKey = serverSecret('QDRANT_API_KEY');
+  return apiKey ? { apiKey } : {};
+};
 
 const DIM = 8;
 
@@ -82,7 +88,7 @@ describeWithServers(['QDRANT_URL'], 'QdrantVectorIndex against the Qdrant API', 
   const acme = { tenantId: 'acme', contextId: 'bcg' };
 
   beforeAll(async () => {
-    qdrant = new QdrantVectorIndex({ url: QDRANT_URL });
+    qdrant = new QdrantVectorIndex({ url: QDRANT_URL, ...qdrantKey() });
     exact = new ExactVectorIndex();
     const data = [...corpus('acme', 'bcg', 1), ...corpus('acme', 'privacy-policy', 2), ...corpus('globex', 'bcg', 3)];
     for (const index of [qdrant, exact]) {

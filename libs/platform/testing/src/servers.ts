@@ -10,9 +10,11 @@ export type ServerVar = 'KAFKA_BROKERS' | 'MONGO_URL' | 'REDIS_URL' | 'QDRANT_UR
 
 const workspaceRoot = join(__dirname, '..', '..', '..', '..');
 
-function fromLocalInfra(name: ServerVar): string | undefined {
-  const dataDir = process.env['STUDIO_DATA_DIR'] ?? join(workspaceRoot, '.data');
-  const file = join(dataDir, 'local', 'env.sh');
+/** Credentials of the local servers that `deploy/local` makes and writes beside their URLs. */
+export type ServerSecretVar = 'QDRANT_API_KEY';
+
+function fromLocalInfra(name: ServerVar | ServerSecretVar): string | undefined {
+  const file = join(localInfraDir(), 'env.sh');
   if (!existsSync(file)) return undefined;
   const line = readFileSync(file, 'utf8')
     .split('\n')
@@ -22,6 +24,16 @@ function fromLocalInfra(name: ServerVar): string | undefined {
 
 export function serverUrl(name: ServerVar): string | undefined {
   return process.env[name] || fromLocalInfra(name);
+}
+
+/** A server's credential (e.g. QDRANT_API_KEY): the environment first, then `.data/local/env.sh`; undefined when the server has none. */
+export function serverSecret(name: ServerSecretVar): string | undefined {
+  return process.env[name] || fromLocalInfra(name);
+}
+
+/** Where `deploy/local/infra.sh` keeps its data (and its installed tools, under `cache/`). */
+export function localInfraDir(): string {
+  return join(process.env['STUDIO_DATA_DIR'] ?? join(workspaceRoot, '.data'), 'local');
 }
 
 export class MissingServerError extends Error {

@@ -8,16 +8,28 @@ Endpoints
   ``{lora_name}`` as in vLLM; an artifact whose ``run.json`` says ``method: reward`` is loaded
   as a reward model instead of a generation adapter
 - ``POST /v1/rewards`` ``{model, input: [{prompt, response}]}`` → ``{data: [{index, score}]}``
+
+Access
+- With an API key (``--api-key`` / ``STUDIO_MODEL_SERVER_API_KEY``) every route but ``GET /health``
+  needs ``Authorization: Bearer <key>``; otherwise 401 (OpenAI-shaped, code ``invalid_api_key``).
+- ``load_lora_adapter`` loads only from inside the artifact folder (``--artifact-dir`` /
+  ``STUDIO_ARTIFACT_DIR``), symbolic links resolved; a path outside it, a missing one and one
+  without an adapter all get the same 400 ``invalid_lora_path``, so the answer does not tell which
+  paths exist. Without an artifact folder the route loads nothing (adapters given at start with
+  ``--adapters`` are the operator's and are not confined).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
+import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI, Request
@@ -111,7 +123,128 @@ def error(status: int, message: str, code: str | None = None, param: str | None 
     )
 
 
-def create_app(engine: Engine, preload: dict[str, str] | None = None) -> FastAPI:
+# The ASGI interface, as the middleware below sees it.
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: Routes an orchestrator probes without credentials.
+OPEN_PATHS = frozenset({"/health"})
+
+
+class ApiKeyMiddleware:
+    """Refuses every HTTP request but ``OPEN_PATHS`` without ``Authorization: Bearer <key>``.
+
+    The comparison takes the same time wherever the keys differ (``hmac.compare_digest`` of their
+    SHA-256 digests, so their lengths do not show either).
+    """
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        if not api_key:
+            raise ValueError("the API key must not be empty")
+        self.app = app
+        self._expected = _digest(api_key)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path", "").rstrip("/") in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        given = _bearer(scope)
+        if given is None:
+            await _refuse(send, "missing API key: send Authorization: Bearer <key>")
+            return
+        if not hmac.compare_digest(_digest(given), self._expected):
+            await _refuse(send, "invalid API key")
+            return
+        await self.app(scope, receive, send)
+
+
+def _digest(value: str) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(value.encode("utf-8")).digest()
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, credential = value.decode("latin-1").partition(" ")
+            credential = credential.strip()
+            return credential if scheme.lower() == "bearer" and credential else None
+    return None
+
+
+async def _refuse(send: Send, message: str) -> None:
+    body = json.dumps(
+        {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_api_key",
+            }
+        }
+    ).encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode("ascii")),
+                (b"www-authenticate", b"Bearer"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def confined_adapter_path(artifact_dir: Path | None, requested: str) -> Path:
+    """The real path of an adapter ``requested`` by a client, if it lies inside ``artifact_dir``.
+
+    Symbolic links are resolved before the check (a link inside the folder to a path outside it is
+    refused); a relative path is taken relative to the folder. Outside, missing, or not an adapter
+    (no ``adapter_config.json`` or ``config.json``): one and the same EngineError, so a caller
+    learns nothing about which paths exist.
+    """
+    refused = EngineError(
+        f"no adapter at {requested!r} in the artifact folder", code="invalid_lora_path"
+    )
+    if artifact_dir is None:
+        raise EngineError(
+            "loading adapters is off: start the server with --artifact-dir "
+            "(STUDIO_ARTIFACT_DIR), the folder adapters are loaded from",
+            403,
+            "adapter_loading_disabled",
+        )
+    if "\x00" in requested:
+        raise refused
+    root = Path(os.path.realpath(artifact_dir))
+    candidate = Path(os.path.realpath(root / requested))
+    if candidate == root or not candidate.is_relative_to(root):
+        raise refused
+    if (
+        not (candidate / "adapter_config.json").is_file()
+        and not (candidate / "config.json").is_file()
+    ):
+        raise refused
+    return candidate
+
+
+def create_app(
+    engine: Engine,
+    preload: dict[str, str] | None = None,
+    *,
+    api_key: str | None = None,
+    artifact_dir: str | Path | None = None,
+) -> FastAPI:
+    """The server's ASGI app. ``api_key``: required on every route but /health (None: open, for
+    a server bound to loopback inside one process tree). ``artifact_dir``: the only folder
+    ``load_lora_adapter`` loads from (None: the route loads nothing)."""
+    adapters_root = Path(artifact_dir) if artifact_dir is not None else None
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.start()
@@ -120,8 +253,16 @@ def create_app(engine: Engine, preload: dict[str, str] | None = None) -> FastAPI
         yield
         await engine.stop()
 
-    app = FastAPI(title="Alignment Studio model runtime", lifespan=lifespan)
+    app = FastAPI(
+        title="Alignment Studio model runtime",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.engine = engine
+    if api_key is not None:
+        app.add_middleware(ApiKeyMiddleware, api_key=api_key)
 
     @app.exception_handler(EngineError)
     async def _engine_error(_: Request, exc: EngineError) -> Any:
@@ -160,7 +301,8 @@ def create_app(engine: Engine, preload: dict[str, str] | None = None) -> FastAPI
 
     @app.post("/v1/load_lora_adapter")
     async def load_lora(body: LoadAdapter) -> Any:
-        kind = await asyncio.to_thread(engine.load_adapter, body.lora_name, body.lora_path)
+        path = confined_adapter_path(adapters_root, body.lora_path)
+        kind = await asyncio.to_thread(engine.load_adapter, body.lora_name, str(path))
         what = "reward model" if kind == "reward" else "LoRA adapter"
         return PlainTextResponse(f"Success: {what} '{body.lora_name}' added successfully.")
 
@@ -286,6 +428,8 @@ def serve(
     max_batch_size: int,
     embeddings: bool,
     threads: int | None = None,
+    api_key: str | None = None,
+    artifact_dir: str | None = None,
 ) -> None:
     import uvicorn
 
@@ -296,4 +440,12 @@ def serve(
         embeddings=embeddings,
         threads=threads if threads is not None else default_threads(),
     )
-    uvicorn.run(create_app(engine, adapters), host=host, port=port, log_level="info")
+    if api_key is None:
+        log.warning(
+            "no API key (--api-key / STUDIO_MODEL_SERVER_API_KEY): every route is open to "
+            "whoever reaches %s:%s",
+            host,
+            port,
+        )
+    app = create_app(engine, adapters, api_key=api_key, artifact_dir=artifact_dir)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -4,7 +4,7 @@ import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } fro
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 
 /**
  * A single-node Kafka (KRaft) of a test's own, on free ports and in a temporary folder, that the
@@ -51,10 +51,43 @@ function clusterId(): string {
   }
 }
 
-export async function startPrivateKafka(lib: string, readyWithinMs = 120_000): Promise<PrivateKafkaBroker> {
+/** A SCRAM user the broker is formatted with; clients then must authenticate (SASL_PLAINTEXT) as it. */
+export interface PrivateKafkaScramUser {
+  mechanism: 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
+}
+
+/**
+ * Starts the broker. With `scram`, its client listener (`address`) requires SASL/SCRAM
+ * authentication as that user (the broker talks to itself on a separate plaintext listener).
+ */
+export async function startPrivateKafka(
+  lib: string,
+  readyWithinMs = 120_000,
+  options: { scram?: PrivateKafkaScramUser } = {},
+): Promise<PrivateKafkaBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'studio-private-kafka-'));
   const [port, controllerPort] = [await freePort(), await freePort()];
   const address = `127.0.0.1:${port}`;
+  const { scram } = options;
+  const scramName = scram?.mechanism.toUpperCase();
+  const brokerPort = scram ? await freePort() : port;
+  const listeners = scram
+    ? [
+        `listeners=CLIENT://${address},BROKER://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+        `advertised.listeners=CLIENT://${address},BROKER://127.0.0.1:${brokerPort}`,
+        'inter.broker.listener.name=BROKER',
+        'listener.security.protocol.map=CLIENT:SASL_PLAINTEXT,BROKER:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        `sasl.enabled.mechanisms=${scramName}`,
+        `listener.name.client.${scram.mechanism}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+      ]
+    : [
+        `listeners=PLAINTEXT://${address},CONTROLLER://127.0.0.1:${controllerPort}`,
+        `advertised.listeners=PLAINTEXT://${address}`,
+        'inter.broker.listener.name=PLAINTEXT',
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      ];
   const props = join(dir, 'server.properties');
   const logFile = join(dir, 'kafka.log');
   writeFileSync(
@@ -63,11 +96,8 @@ export async function startPrivateKafka(lib: string, readyWithinMs = 120_000): P
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://${address},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://${address}`,
+      ...listeners,
       'controller.listener.names=CONTROLLER',
-      'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
       `log.dirs=${join(dir, 'data')}`,
       'num.partitions=1',
       'auto.create.topics.enable=false',
@@ -86,7 +116,19 @@ export async function startPrivateKafka(lib: string, readyWithinMs = 120_000): P
   const classpath = `${lib}/*`;
   const format = spawnSync(
     'java',
-    ['-Xmx256m', '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props, '--ignore-formatted'],
+    [
+      '-Xmx256m',
+      '-cp',
+      classpath,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId(),
+      '-c',
+      props,
+      '--ignore-formatted',
+      ...(scram ? ['--add-scram', `${scramName}=[name=${scram.username},password=${scram.password}]`] : []),
+    ],
     { encoding: 'utf8' },
   );
   if (format.status !== 0) throw new Error(`formatting the private Kafka's storage failed: ${format.stderr || format.stdout}`);
@@ -108,6 +150,7 @@ export async function startPrivateKafka(lib: string, readyWithinMs = 120_000): P
     const admin = new Kafka({
       clientId: 'private-kafka-ready',
       brokers: [address],
+      ...(scram ? { sasl: { mechanism: scram.mechanism, username: scram.username, password: scram.password } as SASLOptions } : {}),
       logLevel: logLevel.NOTHING,
       retry: { retries: 0 },
     }).admin();
