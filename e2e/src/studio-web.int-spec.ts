@@ -306,11 +306,13 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       // The new version holds the approved example as it was and the edited one with its new answer.
       const reviewed = String(await result.getAttribute('data-dataset-id'));
       expect(reviewed).not.toBe(datasetVersionId);
-      const { examples } = (await api(`/v1${ctx}/datasets/${encodeURIComponent(reviewed)}/examples?limit=500`)) as {
-        examples: { id: string; answer: string; review?: { status: string; originalId: string | null } }[];
-      };
-      expect(examples.find((e) => e.id === approvedId)?.review?.status).toBe('approved');
-      const edited = examples.find((e) => e.review?.status === 'edited');
+      type Shown = { id: string; answer: string; review?: { status: string; originalId: string | null } };
+      const inState = async (state: string) =>
+        ((await api(`/v1${ctx}/datasets/${encodeURIComponent(reviewed)}/examples?review=${state}&limit=500`)) as { examples: Shown[] })
+          .examples;
+      expect((await inState('approved')).map((e) => e.id)).toEqual([approvedId]);
+      const [edited, ...more] = await inState('edited');
+      expect(more).toEqual([]);
       expect(edited?.answer).toMatch(/\(Reviewed by a curator\.\)$/);
       expect([edited?.id, edited?.review?.originalId]).toContain(editedId);
     });

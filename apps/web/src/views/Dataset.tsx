@@ -11,15 +11,16 @@ export function DatasetView({ contextId, datasetVersionId }: { contextId: string
   const base = `/v1/contexts/${enc(contextId)}/datasets/${enc(datasetVersionId)}`;
   const [split, setSplit] = useState('train');
   const [kind, setKind] = useState('');
+  const [review, setReview] = useState('');
   const [offset, setOffset] = useState(0);
   const version = useAsync((signal) => api.get<DatasetVersion>(base, signal), [base]);
   const examples = useAsync(
     (signal) =>
-      api.get<ExamplePage>(`${base}/examples${query({ split, kind, offset, limit: PAGE })}`, signal).then((b) => ({
+      api.get<ExamplePage>(`${base}/examples${query({ split, kind, review, offset, limit: PAGE })}`, signal).then((b) => ({
         examples: listOf<Example>(b, 'examples'),
         total: typeof b.total === 'number' ? b.total : null,
       })),
-    [base, split, kind, offset],
+    [base, split, kind, review, offset],
   );
   const total = examples.data?.total ?? null;
   return (
@@ -63,6 +64,20 @@ export function DatasetView({ contextId, datasetVersionId }: { contextId: string
           <option value="">all</option>
           <option value="qa">Q&amp;A</option>
           <option value="scenario">scenario</option>
+        </select>
+        <label htmlFor="example-review">Review</label>
+        <select
+          id="example-review"
+          value={review}
+          onChange={(e) => {
+            setReview(e.target.value);
+            setOffset(0);
+          }}
+        >
+          <option value="">all</option>
+          <option value="unreviewed">not reviewed</option>
+          <option value="approved">approved</option>
+          <option value="edited">edited</option>
         </select>
       </div>
       {examples.loading && !examples.data ? <Loading what="examples" /> : null}
