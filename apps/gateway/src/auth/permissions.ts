@@ -11,7 +11,7 @@ export const PERMISSIONS = {
   /** Read contexts, documents, clauses, dataset versions and their reports, runs, audits. */
   'studio:read': 'read contexts, documents, clauses, datasets, runs and audits',
   /** Create or replace a context's settings, upload documents. */
-  'contexts:write': "create contexts and change their settings; upload documents",
+  'contexts:write': 'create contexts and change their settings; upload documents',
   /** Generate dataset versions; approve, edit or reject examples in the review queue. */
   'datasets:curate': 'generate dataset versions and review their examples',
   /** Compare base and aligned answers on a prompt; chat with a deployed model. */
