@@ -8,9 +8,28 @@
 //   type:testing    → test helpers and the ports' conformance suites: ports, contracts, util — no drivers
 //                     (adapters are handed to the suites by the specs beside them)
 //   type:util       → util
+//   scope:web       → the browser app (apps/web): talks to the server only over HTTP; it may import
+//                     contracts for their types alone, never a framework, driver or Node built-in
 import nx from '@nx/eslint-plugin';
 
 const drivers = ['@nestjs/*', 'kafkajs', 'mongoose', 'mongodb', 'bullmq', 'ioredis', '@qdrant/*', 'express'];
+/** What a browser bundle must never pull in (server code, drivers, Node's own modules). */
+const serverOnly = [
+  ...drivers,
+  'node:*',
+  'fs',
+  'path',
+  'crypto',
+  'child_process',
+  'http',
+  'https',
+  'net',
+  'os',
+  'zod',
+  'jose',
+  'oidc-provider',
+  'openai',
+];
 
 export default [
   ...nx.configs['flat/base'],
@@ -19,7 +38,7 @@ export default [
     ignores: ['**/dist', '**/node_modules', '**/.nx', 'apps/model-runtime/**', 'tmp/**', '.tools/**', '.data/**'],
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
       '@nx/enforce-module-boundaries': [
         'error',
@@ -61,6 +80,7 @@ export default [
               bannedExternalImports: drivers,
             },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'], bannedExternalImports: drivers },
+            { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: serverOnly },
           ],
         },
       ],

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: set-up, local servers (deploy/local), type check, lint,
+# The whole test suite, as CI runs it: set-up, local servers (deploy/local), the web app's build (the
+# gateway serves apps/web/dist; the browser tests use it), type check, lint,
 # unit tests of every project (TypeScript and Python), integration tests against the real servers.
 # Servers this script started are stopped at the end; servers that were already up are left up.
 set -euo pipefail
@@ -16,6 +17,7 @@ trap cleanup EXIT
 
 step() { echo; echo "==== $* (at ${SECONDS}s) ===="; }
 step "format check";        npx prettier --check --log-level warn "**/*.{ts,tsx,cjs,mjs}"
+step "web app build";       npx nx run web:build --outputStyle=static --skipNxCache
 step "type check";          npm run -s typecheck
 step "lint";                npx nx run-many -t lint --outputStyle=static --skipNxCache
 step "unit tests";          npx nx run-many -t test --outputStyle=static --skipNxCache

@@ -152,6 +152,13 @@ export const GatewayEnv = z.object({
   RATE_LIMIT_UPLOADS_PER_MINUTE: perMinute(30, 'document uploads'),
   RATE_LIMIT_RUNS_PER_MINUTE: perMinute(10, 'training run requests'),
   ...OidcEnv,
+  WEB_DIST: z
+    .string()
+    .min(1)
+    .default('apps/web/dist')
+    .describe(
+      'folder of the built studio web app (vite build of apps/web), served at / when it holds an index.html; relative to the working directory (default apps/web/dist)',
+    ),
   LLM_BASE_URL: httpUrl(
     'OpenAI-compatible model server that serves the deployed adapters for /v1/chat/completions (studio-runtime serve, vLLM), e.g. http://model-server:8000/v1; unset: chat answers 503',
   ).optional(),

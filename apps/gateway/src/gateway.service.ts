@@ -16,6 +16,7 @@ import { ServiceClient } from './upstream/service-client';
 import { AdminController } from './admin/admin.controller';
 import { KeysModule } from './auth/keys.module';
 import { OidcModule } from './oidc/oidc.module';
+import { WebAppModule } from './web/web-app.module';
 
 export type GatewayConfig = ServiceConfig<typeof GatewayEnv>;
 
@@ -55,6 +56,8 @@ export class GatewayModule {
         ChatModule.forRoot(config, upstream),
         DataModule.forRoot(upstream),
         RunsApiModule.forRoot({ heartbeatMs: config.RUN_EVENTS_HEARTBEAT_MS, resyncMs: config.RUN_EVENTS_RESYNC_MS }, upstream),
+        // The app fetches the OIDC token endpoint itself (the provider's origin): its content security policy allows it.
+        WebAppModule.forRoot({ root: config.WEB_DIST, connectSources: config.OIDC_ISSUER ? [new URL(config.OIDC_ISSUER).origin] : [] }),
       ],
       controllers: [ContextsController, DocumentsController, RunsController, AdminController],
       providers: [

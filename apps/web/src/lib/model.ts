@@ -1,0 +1,277 @@
+/**
+ * What the web app reads from the public API (PLAN9 parts 1, 2, 4, 5, 6), as TypeScript types.
+ * The app holds no server code: these mirror the JSON the gateway answers.
+ */
+export const ROLES = ['viewer', 'curator', 'red-teamer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Me {
+  subject: string;
+  name: string;
+  tenant: string;
+  role: Role;
+  via: 'api-key' | 'oidc';
+  permissions: string[];
+}
+
+export interface AuthConfig {
+  oidc: null | {
+    issuer: string;
+    clientId: string;
+    authorizationEndpoint: string;
+    tokenEndpoint: string;
+    scope: string;
+    audience?: string | null;
+  };
+}
+
+export interface ContextSummary {
+  id: string;
+  name?: string;
+  createdAt?: string;
+  updatedAt?: string;
+}
+
+export interface DocumentView {
+  id: string;
+  contextId: string;
+  filename: string;
+  mediaType: string;
+  status: 'received' | 'framed' | 'rejected';
+  title: string | null;
+  clauseCount: number | null;
+  statementCount: number | null;
+  error: string | null;
+  receivedAt: string;
+  /** The upload event of the current version: an upload's answer names it. */
+  uploadEventId: string;
+  version: number | null;
+  sizeBytes: number;
+}
+
+export interface UploadAnswer {
+  documentId: string;
+  eventId: string;
+  sha256: string;
+  sizeBytes: number;
+}
+
+export interface DocumentVersion {
+  version: number;
+  status: string;
+  receivedAt: string;
+  clauseCount: number | null;
+  error?: string | null;
+  changes?: Record<string, number> | null;
+  filename?: string;
+  sha256?: string;
+}
+
+export const STATEMENT_KINDS = ['obligation', 'prohibition', 'permission', 'exception', 'definition'] as const;
+export type StatementKind = (typeof STATEMENT_KINDS)[number];
+
+export interface Statement {
+  id?: string;
+  kind: string;
+  sentence?: string;
+  text?: string;
+  actor?: string | null;
+  action?: string;
+  modality?: string;
+}
+
+export interface Clause {
+  id: string;
+  documentId: string;
+  numbering: string;
+  citation?: string;
+  heading?: string | null;
+  title?: string | null;
+  text: string;
+  parentId?: string | null;
+  position?: number;
+  statements?: Statement[];
+}
+
+export interface DatasetVersion {
+  id: string;
+  contextId: string;
+  sha256: string;
+  createdAt: string;
+  train: { examples: number };
+  heldOut: { examples: number };
+  examplesByKind?: Record<string, number>;
+  clauseCoverage?: number;
+  /** How a reviewed version was made from its parent; null for a generated version. */
+  review?: null | {
+    parentDatasetVersionId: string;
+    reviewedBy: string;
+    approved: number;
+    edited: number;
+    rejected: number;
+    unreviewed: number;
+  };
+}
+
+export interface Example {
+  id: string;
+  kind: string;
+  source?: string;
+  question: string;
+  answer: string;
+  label: string | null;
+  clauseIds: string[];
+  clauseRefs?: string[];
+  statementKind?: string | null;
+  values: string[];
+  split?: 'train' | 'heldOut';
+  /** How a review left the example (absent: not reviewed). */
+  review?: { status: 'approved' | 'edited'; by: string; originalId: string | null };
+}
+
+/** A page of examples (GET …/examples and …/review). */
+export interface ExamplePage {
+  total: number;
+  offset: number;
+  limit: number;
+  examples: Example[];
+}
+
+/** What POST …/reviews answers: the new version, made from its parent. */
+export interface ReviewAnswer {
+  dataset: DatasetVersion;
+  parentDatasetVersionId: string;
+  created: boolean;
+}
+
+export type ReviewAction = 'approve' | 'edit' | 'reject';
+export interface ReviewDecision {
+  exampleId: string;
+  action: ReviewAction;
+  edited?: { prompt?: string; response?: string };
+}
+
+export interface LossPoint {
+  step: number;
+  loss: number;
+}
+
+export interface TrainingRun {
+  id: string;
+  contextId: string;
+  datasetVersionId: string;
+  baseModel: string;
+  state: string;
+  step: number;
+  totalSteps: number | null;
+  lossCurve: LossPoint[];
+  adapterId: string | null;
+  error: string | null;
+  requestedAt: string;
+  updatedAt: string;
+}
+
+export interface RetrievedClause {
+  clauseId?: string;
+  id?: string;
+  numbering?: string;
+  citation?: string;
+  title?: string | null;
+  heading?: string | null;
+  text?: string;
+  score?: number;
+}
+
+export interface VariantScoresView {
+  correctness: number;
+  faithfulness: number;
+  refusalRate?: number;
+  judge?: number | null;
+}
+
+export interface AuditCheck {
+  metric: string;
+  value: number;
+  threshold: number;
+  comparator: '>=' | '<=';
+  passed: boolean;
+}
+
+export interface AuditItemResult {
+  itemId: string;
+  question: string;
+  reference: string;
+  clauseIds: string[];
+  expectsRefusal: boolean;
+  bucket: string;
+  variants: Record<string, { answer: string; correctness: number; faithfulness: number; refused: boolean; right: boolean }>;
+}
+
+export interface AuditReport {
+  auditRunId: string;
+  runId: string;
+  contextId: string;
+  datasetVersionId: string;
+  createdAt: string;
+  verdict: 'pass' | 'fail';
+  checks: AuditCheck[];
+  items: number;
+  scores: Record<string, VariantScoresView>;
+  buckets: Record<string, number>;
+  clauses: { clauseId: string; title: string | null; items: number; itemIds: string[]; scores: Record<string, VariantScoresView> }[];
+  results: AuditItemResult[];
+  models: { base: string; adapter: string | null; judge: string | null };
+  stale?: null | { since: string; reason: string };
+  /** The outcome buckets with their items (the gateway's report view). */
+  outcomes?: Record<string, { count: number; items: OutcomeItem[] }>;
+  /** Per-clause compliance, least compliant first (the gateway's report view). */
+  clauseCompliance?: ClauseComplianceRow[];
+}
+
+export interface OutcomeItem {
+  itemId: string;
+  question: string;
+  reference: string;
+  clauseIds: string[];
+  answers: Record<string, { answer: string; right: boolean; correctness: number; faithfulness: number; refused: boolean }>;
+}
+
+export interface ClauseComplianceRow {
+  clauseId: string;
+  numbering: string | null;
+  title: string | null;
+  items: number;
+  variants: Record<string, { compliant: number; complianceRate: number; correctness: number; faithfulness: number }>;
+}
+
+/** The audit before it has a report: its state. */
+export interface AuditState {
+  state: 'queued' | 'running' | 'failed' | 'completed';
+  error?: unknown;
+  auditRunId?: string;
+}
+
+export const BUCKETS = ['both_fine', 'only_aligned_right', 'only_base_right', 'both_fail'] as const;
+export const BUCKET_LABELS: Record<string, string> = {
+  both_fine: 'Both right',
+  only_aligned_right: 'Only aligned right',
+  only_base_right: 'Only base right',
+  both_fail: 'Both wrong',
+};
+export const VARIANT_LABELS: Record<string, string> = { base: 'Base', aligned: 'Aligned', aligned_rag: 'Aligned + RAG' };
+
+/** A list under any of the names an endpoint may use for it ({items}, {contexts}, a bare array). */
+export function listOf<T>(body: unknown, ...keys: string[]): T[] {
+  if (Array.isArray(body)) return body as T[];
+  if (body && typeof body === 'object') {
+    for (const key of [...keys, 'items', 'data', 'results']) {
+      const value = (body as Record<string, unknown>)[key];
+      if (Array.isArray(value)) return value as T[];
+    }
+  }
+  return [];
+}
+
+export function isReport(body: unknown): body is AuditReport {
+  return !!body && typeof body === 'object' && typeof (body as Record<string, unknown>)['verdict'] === 'string';
+}

@@ -1,0 +1,74 @@
+import { addPoint } from './loss-curve';
+import type { LossPoint, TrainingRun } from './model';
+import type { ServerSentEvent } from './sse';
+
+/** What the runs view shows of a run while it trains. */
+export interface RunLive {
+  state: string;
+  step: number;
+  totalSteps: number | null;
+  lossCurve: LossPoint[];
+  etaS: number | null;
+  tokensPerS: number | null;
+  adapterId: string | null;
+  error: string | null;
+}
+
+export const FINAL_STATES = new Set(['completed', 'failed', 'cancelled']);
+
+export function liveOf(run: TrainingRun): RunLive {
+  return {
+    state: run.state,
+    step: run.step,
+    totalSteps: run.totalSteps,
+    lossCurve: run.lossCurve ?? [],
+    etaS: null,
+    tokensPerS: null,
+    adapterId: run.adapterId,
+    error: run.error,
+  };
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/**
+ * Folds one event of GET /v1/runs/{id}/events into the run's live state. An event's data is the
+ * run's current state (a late subscriber's first event), or a training progress / completed /
+ * failed event (its data, or the CloudEvent around it); the kind comes from the SSE event name or
+ * the CloudEvent type. Unknown events change nothing.
+ */
+export function applyRunEvent(live: RunLive, sse: ServerSentEvent): RunLive {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(sse.data);
+  } catch {
+    return live;
+  }
+  if (!payload || typeof payload !== 'object') return live;
+  let body = payload as Record<string, unknown>;
+  let kind = sse.event;
+  if (typeof body['type'] === 'string' && body['data'] && typeof body['data'] === 'object') {
+    kind = `${kind} ${body['type']}`;
+    body = body['data'] as Record<string, unknown>;
+  }
+  const next: RunLive = { ...live };
+  if (Array.isArray(body['lossCurve']))
+    next.lossCurve = (body['lossCurve'] as LossPoint[]).filter((p) => num(p.step) !== null && num(p.loss) !== null);
+  const step = num(body['step']);
+  const loss = num(body['loss']);
+  if (step !== null) next.step = step;
+  if (step !== null && loss !== null) next.lossCurve = addPoint(next.lossCurve, { step, loss });
+  const total = num(body['totalSteps']);
+  if (total !== null && total > 0) next.totalSteps = total;
+  if ('etaS' in body) next.etaS = num(body['etaS']);
+  if ('tokensPerS' in body) next.tokensPerS = num(body['tokensPerS']);
+  if (typeof body['adapterId'] === 'string') next.adapterId = body['adapterId'];
+  if (typeof body['error'] === 'string') next.error = body['error'];
+  if (typeof body['state'] === 'string') next.state = body['state'];
+  else if (/completed/.test(kind)) next.state = 'completed';
+  else if (/failed/.test(kind)) next.state = 'failed';
+  else if (/cancel/.test(kind)) next.state = 'cancelled';
+  else if (/progress/.test(kind) && !FINAL_STATES.has(next.state)) next.state = 'running';
+  if (next.state === 'completed') next.etaS = 0;
+  return next;
+}

@@ -1,0 +1,333 @@
+import { useEffect, useState } from 'react';
+import { ErrorBox, Link, Loading, percent, section, shortId, useStudio } from '../components/ui';
+import { ApiError, enc } from '../lib/api';
+import {
+  BUCKET_LABELS,
+  BUCKETS,
+  isReport,
+  VARIANT_LABELS,
+  type AuditReport,
+  type AuditState,
+  type ClauseComplianceRow,
+  type OutcomeItem,
+} from '../lib/model';
+
+const VARIANTS = ['base', 'aligned', 'aligned_rag'] as const;
+
+/** The audit of a run: verdict and gates, scores, the four outcome buckets with their items, per clause, report download. */
+export function AuditView({ contextId, runId }: { contextId: string; runId: string }) {
+  const { api } = useStudio();
+  const [report, setReport] = useState<AuditReport | null>(null);
+  const [state, setState] = useState<AuditState | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [notYet, setNotYet] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+  const [reauditError, setReauditError] = useState<unknown>(null);
+
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const controller = new AbortController();
+    const load = async () => {
+      try {
+        const body = await api.get<unknown>(`/v1/runs/${enc(runId)}/audit`, controller.signal);
+        if (isReport(body)) {
+          setReport(body);
+          return;
+        }
+        const s = body as AuditState;
+        setNotYet(null);
+        setState(s);
+        if (s.state !== 'failed') timer = setTimeout(() => void load(), 2000);
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        // 404: the auditor has not seen the run complete (yet): wait for it rather than fail.
+        if (err instanceof ApiError && err.status === 404) {
+          setNotYet(err.detail);
+          timer = setTimeout(() => void load(), 3000);
+        } else setError(err);
+      }
+    };
+    void load();
+    return () => {
+      controller.abort();
+      if (timer) clearTimeout(timer);
+    };
+  }, [api, runId, tick]);
+
+  const reaudit = async () => {
+    setReauditError(null);
+    try {
+      setState(await api.post<AuditState>(`/v1/runs/${enc(runId)}/audit`));
+      setTick((t) => t + 1);
+    } catch (err) {
+      setReauditError(err);
+    }
+  };
+
+  if (error) return <ErrorBox error={error} what="reading the audit" />;
+  if (!report)
+    return (
+      <section aria-labelledby="audit-title">
+        <h1 id="audit-title">Audit</h1>
+        {state ? (
+          <p role="status">
+            The audit is <strong data-testid="audit-state">{state.state}</strong>
+            {state.state === 'failed' ? `: ${typeof state.error === 'string' ? state.error : JSON.stringify(state.error)}` : '…'}
+          </p>
+        ) : notYet ? (
+          <p role="status">
+            No audit yet ({notYet}); it starts when the run completes. Waiting…{' '}
+            <Link to={`/contexts/${enc(contextId)}/runs/${enc(runId)}`}>The run</Link>
+          </p>
+        ) : (
+          <Loading what="the audit" />
+        )}
+        {state?.state === 'failed' ? (
+          <button type="button" onClick={() => void reaudit()}>
+            Audit again
+          </button>
+        ) : null}
+        <ErrorBox error={reauditError} what="requesting the audit again" />
+      </section>
+    );
+  return <Report report={report} contextId={contextId} />;
+}
+
+function Report({ report, contextId }: { report: AuditReport; contextId: string }) {
+  const { api } = useStudio();
+  const [openBucket, setOpenBucket] = useState<string | null>(null);
+  const [downloadError, setDownloadError] = useState<unknown>(null);
+  const outcomes = bucketItems(report);
+  const compliance = complianceRows(report);
+
+  const download = async (format: 'md' | 'json') => {
+    setDownloadError(null);
+    try {
+      const path = `/v1/audits/${enc(report.auditRunId)}${format === 'md' ? '?format=md' : ''}`;
+      const text = format === 'md' ? await api.text(path) : JSON.stringify(await api.get<unknown>(path), null, 2);
+      const url = URL.createObjectURL(new Blob([text], { type: format === 'md' ? 'text/markdown' : 'application/json' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `audit-${report.auditRunId}.${format}`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      setDownloadError(err);
+    }
+  };
+
+  return (
+    <section aria-labelledby="audit-title" className="audit">
+      <h1 id="audit-title">
+        Audit <code title={report.auditRunId}>{shortId(report.auditRunId)}</code>
+      </h1>
+      <p className="muted">
+        Run{' '}
+        <Link to={`/contexts/${enc(contextId)}/runs/${enc(report.runId)}`}>
+          <code>{shortId(report.runId)}</code>
+        </Link>{' '}
+        · dataset <code>{shortId(report.datasetVersionId)}</code> · {report.items} items · base model {report.models.base}
+      </p>
+      <p className={`verdict verdict-${report.verdict}`} data-testid="verdict">
+        Verdict: <strong>{report.verdict.toUpperCase()}</strong>
+      </p>
+      {report.stale ? (
+        <p className="notice" role="note">
+          Stale audit since {report.stale.since}: {report.stale.reason}
+        </p>
+      ) : null}
+      <div className="actions">
+        <button type="button" onClick={() => void download('md')}>
+          Download report (Markdown)
+        </button>
+        <button type="button" onClick={() => void download('json')}>
+          Download report (JSON)
+        </button>
+      </div>
+      <ErrorBox error={downloadError} what="downloading the report" />
+
+      <h2>Release gates</h2>
+      <table className="table" aria-label="Release gates">
+        <thead>
+          <tr>
+            <th scope="col">Gate</th>
+            <th scope="col">Value</th>
+            <th scope="col">Threshold</th>
+            <th scope="col">Result</th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.checks.map((c) => (
+            <tr key={c.metric}>
+              <td>{c.metric}</td>
+              <td>{c.value.toFixed(3)}</td>
+              <td>
+                {c.comparator} {c.threshold}
+              </td>
+              <td className={c.passed ? 'pass' : 'fail'}>{c.passed ? 'passed' : 'failed'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+
+      <h2>Scores</h2>
+      <table className="table" aria-label="Scores by model">
+        <thead>
+          <tr>
+            <th scope="col">Model</th>
+            <th scope="col">Correctness</th>
+            <th scope="col">Faithfulness</th>
+            <th scope="col">Refusal rate</th>
+            <th scope="col">Judge</th>
+          </tr>
+        </thead>
+        <tbody>
+          {VARIANTS.filter((v) => report.scores[v]).map((v) => {
+            const s = report.scores[v];
+            return (
+              <tr key={v}>
+                <th scope="row">{VARIANT_LABELS[v]}</th>
+                <td>{percent(s?.correctness, 1)}</td>
+                <td>{percent(s?.faithfulness, 1)}</td>
+                <td>{percent(s?.refusalRate, 1)}</td>
+                <td>{s?.judge === null || s?.judge === undefined ? '—' : percent(s.judge, 1)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+
+      <h2>Outcomes: base against aligned</h2>
+      <div className="buckets" role="list">
+        {BUCKETS.map((b) => {
+          const bucketItems = report.results.filter((r) => r.bucket === b);
+          return (
+            <div key={b} role="listitem" className={`card bucket bucket-${b}`}>
+              <button
+                type="button"
+                aria-expanded={openBucket === b}
+                onClick={() => setOpenBucket(openBucket === b ? null : b)}
+                aria-controls={`bucket-${b}`}
+              >
+                <span className="bucket-count">{report.buckets[b] ?? bucketItems.length}</span> {BUCKET_LABELS[b]}
+              </button>
+            </div>
+          );
+        })}
+      </div>
+      {openBucket ? (
+        <div id={`bucket-${openBucket}`} className="bucket-items">
+          <h3>{BUCKET_LABELS[openBucket]}</h3>
+          <table className="table" aria-label={`Items: ${BUCKET_LABELS[openBucket]}`}>
+            <thead>
+              <tr>
+                <th scope="col">Question</th>
+                <th scope="col">Reference</th>
+                {VARIANTS.map((v) => (
+                  <th scope="col" key={v}>
+                    {VARIANT_LABELS[v]}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {(outcomes[openBucket]?.items ?? []).map((r) => (
+                <tr key={r.itemId}>
+                  <td>{r.question}</td>
+                  <td>{r.reference}</td>
+                  {VARIANTS.map((v) => {
+                    const a = r.answers[v];
+                    return (
+                      <td key={v} className={a?.right ? 'pass' : 'fail'}>
+                        {a ? (
+                          <>
+                            {a.answer}
+                            <div className="small muted">
+                              {a.right ? 'right' : 'wrong'} · correctness {a.correctness.toFixed(2)}
+                              {a.refused ? ' · refused' : ''}
+                            </div>
+                          </>
+                        ) : (
+                          '—'
+                        )}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+
+      <h2>Compliance by clause</h2>
+      <table className="table" aria-label="Compliance by clause">
+        <thead>
+          <tr>
+            <th scope="col">Clause</th>
+            <th scope="col">Items</th>
+            {VARIANTS.map((v) => (
+              <th scope="col" key={v}>
+                {VARIANT_LABELS[v]} compliant
+              </th>
+            ))}
+            <th scope="col">Aligned correctness</th>
+            <th scope="col">Aligned faithfulness</th>
+          </tr>
+        </thead>
+        <tbody>
+          {compliance.map((c) => (
+            <tr key={c.clauseId}>
+              <td>
+                {c.numbering ? <strong>{section(c.numbering)} </strong> : null}
+                {c.title ?? (c.numbering ? '' : <code>{shortId(c.clauseId)}</code>)}
+              </td>
+              <td>{c.items}</td>
+              {VARIANTS.map((v) => {
+                const row = c.variants[v];
+                return <td key={v}>{row ? `${row.compliant} of ${c.items} (${percent(row.complianceRate)})` : '—'}</td>;
+              })}
+              <td>{percent(c.variants['aligned']?.correctness)}</td>
+              <td>{percent(c.variants['aligned']?.faithfulness)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** The items of each bucket: the gateway's outcomes when it gives them, else from the report's item results. */
+function bucketItems(report: AuditReport): Record<string, { count: number; items: OutcomeItem[] }> {
+  if (report.outcomes) return report.outcomes;
+  const out: Record<string, { count: number; items: OutcomeItem[] }> = {};
+  for (const b of BUCKETS) {
+    const items = report.results
+      .filter((r) => r.bucket === b)
+      .map((r) => ({ itemId: r.itemId, question: r.question, reference: r.reference, clauseIds: r.clauseIds, answers: r.variants }));
+    out[b] = { count: report.buckets[b] ?? items.length, items };
+  }
+  return out;
+}
+
+/** Per-clause compliance: the gateway's table when it gives one, else from the report's clause breakdown and items. */
+function complianceRows(report: AuditReport): ClauseComplianceRow[] {
+  if (report.clauseCompliance) return report.clauseCompliance;
+  const byId = new Map(report.results.map((r) => [r.itemId, r]));
+  return report.clauses.map((c) => {
+    const items = c.itemIds.map((id) => byId.get(id)).filter((r) => r !== undefined);
+    const variants: ClauseComplianceRow['variants'] = {};
+    for (const v of VARIANTS) {
+      const compliant = items.filter((r) => r.variants[v]?.right).length;
+      variants[v] = {
+        compliant,
+        complianceRate: items.length ? compliant / items.length : 0,
+        correctness: c.scores[v]?.correctness ?? 0,
+        faithfulness: c.scores[v]?.faithfulness ?? 0,
+      };
+    }
+    return { clauseId: c.clauseId, numbering: null, title: c.title, items: c.items, variants };
+  });
+}
