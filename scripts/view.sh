@@ -6,5 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$STUDIO_ROOT"
 bash scripts/setup.sh >&2
+# The web app the gateway serves at / (a Vite build: about a second).
+npm run -s web:build >&2
 export SWC_NODE_PROJECT="$STUDIO_ROOT/apps/studio/tsconfig.json"
 exec node -r @swc-node/register apps/studio/src/main.ts view "$@"
