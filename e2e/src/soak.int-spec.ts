@@ -115,6 +115,14 @@ describeWithServers(SERVERS, `soak: ${DOCUMENTS} documents framed through the ga
   }
 
   it(`frames ${DOCUMENTS} documents with no read of the framer's data stalling ${SLOWEST_READ_MS} ms or more`, async () => {
+    // The context first, as a user creates it (the framer answers 404 for a context it does not know).
+    const created = await fetch(`${url('gateway')}/v1/contexts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ id: contextId, name: 'Soak policies' }),
+    });
+    expect(created.status).toBe(201);
+
     const uploaded: string[] = [];
     const reads: { what: string; ms: number; status: number }[] = [];
     let uploading = true;
