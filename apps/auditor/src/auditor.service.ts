@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { FileArtifactStore } from '@studio/artifacts';
-import { OpenAiCompatibleClient } from '@studio/llm';
+import { LoraAdapterLoader, OpenAiCompatibleClient } from '@studio/llm';
 import {
   EVENT_BUS,
   EventBusServer,
@@ -23,7 +23,6 @@ import { AUDIT_JOBS_OPTIONS, AuditJobs } from './audits/audit-jobs';
 import { ConfigError } from '@studio/config';
 import { AUDIT_RETRY, AUDIT_SETTINGS, auditRetryProblem, type AuditRetry, type AuditSettings } from './audits/audit-settings';
 import { FRAMER_CLIENT, FramerClient } from './audits/framer-client';
-import { HttpAdapterLoader } from './audits/http-adapter-loader';
 import { ReportsController } from './audits/reports.controller';
 import { RevisionsHandler } from './audits/revisions.handler';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './audits/request-audit';
@@ -63,7 +62,7 @@ export class AuditorModule {
       vectors: vectorIndexOf(config),
       embeddingModel: config.EMBEDDING_MODEL,
       artifacts: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR),
-      adapters: new HttpAdapterLoader(config.LLM_BASE_URL, config.LLM_API_KEY),
+      adapters: new LoraAdapterLoader(config.LLM_BASE_URL, config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
     };
     return {
       module: AuditorModule,

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RuntimeProgressV1, type TrainingJobV1 } from '@studio/contracts';
+import { LoraAdapterLoader } from '@studio/llm';
 import type { AdapterLoader, ModelTrainer } from '@studio/pipeline';
 
 /** Where the Python model runtime's command line lives (its virtual environment). */
@@ -149,15 +150,7 @@ export class RuntimeServer implements AdapterLoader {
   }
 
   async loadAdapter(name: string, path: string): Promise<void> {
-    const response = await fetch(`${this.baseUrl}/load_lora_adapter`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.apiKey}` },
-      body: JSON.stringify({ lora_name: name, lora_path: path }),
-    });
-    if (response.ok) return;
-    const body = await response.text();
-    if (body.includes('lora_exists') || body.includes('already been loaded')) return;
-    throw new Error(`loading adapter ${name} from ${path} failed: HTTP ${response.status} ${body.slice(0, 300)}`);
+    await new LoraAdapterLoader(this.baseUrl, { apiKey: this.apiKey }).loadAdapter(name, path);
   }
 
   async stop(): Promise<void> {
