@@ -167,8 +167,9 @@ def test_reference_is_the_frozen_sft_adapter(
     assert moved, "the policy adapter did not train"
 
 
+@pytest.mark.parametrize("sft_weight", [None, 1.0])
 def test_weight_zero_pairs_give_no_gradient_from_an_adapter(
-    make_job: Any, sft_adapter: Path
+    make_job: Any, sft_adapter: Path, sft_weight: float | None
 ) -> None:
     from studio_runtime import models
     from studio_runtime.config import parse_job
@@ -178,7 +179,7 @@ def test_weight_zero_pairs_give_no_gradient_from_an_adapter(
     tok = models.load_tokenizer(base_path)
 
     def grads(rows: list[dict[str, Any]], name: str) -> tuple[float, dict[str, torch.Tensor]]:
-        job = parse_job(_dpo_job(make_job, sft_adapter, rows, name=name))
+        job = parse_job(_dpo_job(make_job, sft_adapter, rows, name=name, dpo_sft_weight=sft_weight))
         trainer, _ = build_dpo(job, base_path, tok, common_args(job, False))
         trainer.token_counter = type("C", (), {"add": lambda self, n: None})()
         # Move the policy off the reference so that the gradient is not the same for any pair.
@@ -233,3 +234,39 @@ def test_init_adapter_must_be_an_adapter_of_the_same_base(
     sft_job["init_adapter"] = str(sft_adapter)
     with pytest.raises(ConfigError, match="for method 'dpo'"):
         train(sft_job)
+
+
+@torch.no_grad()
+def _chosen_nll(model: Any, tok: Any, rows: list[dict[str, Any]]) -> list[float]:
+    """Mean token NLL of each row's chosen answer (its end-of-turn included) after its prompt."""
+    out = []
+    for r in rows:
+        question, chosen, _ = pair_text(r)
+        prompt = [{"role": "user", "content": question}]
+        n = len(
+            tok.apply_chat_template(
+                prompt, tokenize=True, add_generation_prompt=True, return_dict=True
+            )["input_ids"]
+        )
+        ids = tok.apply_chat_template(
+            [*prompt, {"role": "assistant", "content": chosen}], tokenize=True, return_dict=True
+        )["input_ids"]
+        lp = torch.log_softmax(model(input_ids=torch.tensor([ids])).logits[0, :-1].float(), -1)
+        token_lp = lp.gather(1, torch.tensor(ids[1:])[:, None])[:, 0][n - 1 :]
+        out.append(float(-token_lp.mean()))
+    return out
+
+
+def test_sft_weight_adds_the_chosen_answers_nll(
+    make_job: Any, sft_adapter: Path, tiny_path: Path
+) -> None:
+    """RPO: with dpo_sft_weight, the first step's loss is log 2 + weight x the chosen NLL."""
+    rows = preference_rows(4)
+    _, events = train(
+        _dpo_job(make_job, sft_adapter, rows, name="rpo", batch_size=4, dpo_sft_weight=0.5)
+    )
+    first = events.of("step")[0]["loss"]
+    tok = AutoTokenizer.from_pretrained(str(tiny_path))
+    nll = _chosen_nll(_load(tiny_path, sft_adapter).eval(), tok, rows)
+    assert first == pytest.approx(math.log(2) + 0.5 * sum(nll) / len(nll), rel=2e-2)
+    assert first > math.log(2) + 0.1

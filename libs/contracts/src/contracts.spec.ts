@@ -116,6 +116,14 @@ describe('job and runtime contracts', () => {
     expect(() => parseWith(TrainingJobV1, { ...dpo, init_adapter: '' }, 'training job')).toThrow(/init_adapter/);
   });
 
+  it('takes an optional non-negative dpo_sft_weight', () => {
+    const withWeight = (w: unknown) => ({ ...job, hyperparameters: { ...job.hyperparameters, dpo_sft_weight: w } });
+    expect(parseWith(TrainingJobV1, withWeight(1), 'training job').hyperparameters.dpo_sft_weight).toBe(1);
+    expect(parseWith(TrainingJobV1, withWeight(null), 'training job').hyperparameters.dpo_sft_weight).toBeNull();
+    expect(parseWith(TrainingJobV1, job, 'training job').hyperparameters.dpo_sft_weight).toBeUndefined();
+    expect(() => parseWith(TrainingJobV1, withWeight(-1), 'training job')).toThrow(/dpo_sft_weight/);
+  });
+
   it('requires lora settings for a LoRA adapter', () => {
     const bad = { ...job, hyperparameters: { ...job.hyperparameters, lora: null } };
     expect(() => parseWith(TrainingJobV1, bad, 'training job')).toThrow(/lora settings are required/);

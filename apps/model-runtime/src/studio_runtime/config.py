@@ -44,6 +44,7 @@ class Hyperparameters:
     adapter: AdapterKind = "lora"
     lora: LoraSettings | None = field(default_factory=LoraSettings)
     dpo_beta: float | None = None
+    dpo_sft_weight: float | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,12 @@ export const TrainingHyperparameters = z
     adapter: z.enum(['lora', 'qlora', 'full']),
     lora: LoraConfig.nullable(),
     dpo_beta: z.number().positive().nullable(),
+    dpo_sft_weight: z
+      .number()
+      .min(0)
+      .nullable()
+      .optional()
+      .describe("DPO: weight of the chosen answers' mean token NLL added to each pair's loss (RPO); null or absent: the runtime's default"),
   })
   .refine((h) => h.adapter === 'full' || h.lora !== null, {
     message: 'lora settings are required when adapter is "lora" or "qlora"',

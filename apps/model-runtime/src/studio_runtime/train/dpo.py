@@ -8,8 +8,12 @@ DPO loss is multiplied by the normalised weight before averaging over the batch:
 
 so that with all weights equal the loss equals TRL's standard DPO loss, a pair with weight 0
 contributes exactly zero gradient, and a pair with weight 2 pulls twice as hard as an average
-one. The reference log-probabilities come from the same PEFT model with its adapter disabled
-(``ref_model=None``); no second copy of the model is held in memory.
+one. With ``loss_type=["sigmoid", "sft"]`` (TRL's RPO form, ``loss_weights=[1, alpha]``) each
+pair's loss also gets ``alpha`` times the chosen answer's mean token NLL, weighted the same way:
+it keeps the chosen answers likely, where plain DPO can widen the margin by making both less so.
+The reference log-probabilities come from the same PEFT model: its frozen ``ref`` adapter when
+training starts from an adapter, else with the adapter disabled (``ref_model=None``); no second
+copy of the model is held in memory.
 """
 
 from __future__ import annotations
@@ -51,8 +55,8 @@ class WeightedDPOTrainer(CountTokensMixin, DPOTrainer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if list(self.loss_types) != ["sigmoid"]:
-            raise ValueError("weighted DPO supports loss_type ['sigmoid'] only")
+        if list(self.loss_types) not in (["sigmoid"], ["sigmoid", "sft"]):
+            raise ValueError("weighted DPO supports loss_type ['sigmoid'] or ['sigmoid', 'sft']")
         if self.precompute_ref_logps:
             raise ValueError("weighted DPO computes reference log-probs on the fly")
         tok = self.processing_class
@@ -74,9 +78,14 @@ class WeightedDPOTrainer(CountTokensMixin, DPOTrainer):
     def _sequence_logps(
         self, model: Any, model_kwargs: dict[str, Any], labels: torch.Tensor, seq_len: int
     ) -> torch.Tensor:
+        return self._token_logps(model, model_kwargs, labels, seq_len).sum(dim=1)
+
+    def _token_logps(
+        self, model: Any, model_kwargs: dict[str, Any], labels: torch.Tensor, seq_len: int
+    ) -> torch.Tensor:
         outputs = model(**model_kwargs, labels=labels, fused_lm_head=True)
         per_token_logps: torch.Tensor = outputs.log_probs[:, -seq_len:]
-        return per_token_logps.sum(dim=1)
+        return per_token_logps
 
     def _compute_loss(self, model: Any, inputs: dict[str, Any], return_outputs: bool) -> Any:
         mode = "train" if self.model.training else "eval"
@@ -88,7 +97,8 @@ class WeightedDPOTrainer(CountTokensMixin, DPOTrainer):
         seq_len = completion_mask.size(1) - 1
         labels = inputs["input_ids"].masked_fill(completion_mask == 0, -100)
 
-        logps = self._sequence_logps(model, model_kwargs, labels, seq_len)
+        token_logps = self._token_logps(model, model_kwargs, labels, seq_len)
+        logps = token_logps.sum(dim=1)
         chosen_logps, rejected_logps = logps.chunk(2, dim=0)
         with torch.no_grad():
             unwrapped = self.accelerator.unwrap_model(self.model)
@@ -103,6 +113,17 @@ class WeightedDPOTrainer(CountTokensMixin, DPOTrainer):
         chosen_logratios = chosen_logps - ref_chosen
         rejected_logratios = rejected_logps - ref_rejected
         per_pair = -F.logsigmoid(self.beta * (chosen_logratios - rejected_logratios))
+        per_pair = per_pair * self.loss_weights[0]
+        if "sft" in self.loss_types:
+            # RPO / TRL's "sft" loss type: the chosen answer's mean token NLL, here per pair so
+            # that the pair's weight scales it too (weight 0: still no gradient).
+            chosen_tokens = completion_mask[..., 1:].chunk(2, dim=0)[0].to(per_pair.dtype)
+            chosen_token_logps = token_logps.chunk(2, dim=0)[0]
+            nll = -(chosen_token_logps * chosen_tokens).sum(1) / chosen_tokens.sum(1).clamp(min=1)
+            per_pair = per_pair + self.loss_weights[1] * nll
+            metrics_nll = nll.detach()
+        else:
+            metrics_nll = None
         loss = (per_pair * weights.to(per_pair.dtype)).mean()
 
         chosen_rewards = self.beta * chosen_logratios.detach()
@@ -115,6 +136,8 @@ class WeightedDPOTrainer(CountTokensMixin, DPOTrainer):
             gather((chosen_rewards > rejected_rewards).float()).mean().item()
         )
         metrics["rewards/margins"].append(gather(chosen_rewards - rejected_rewards).mean().item())
+        if metrics_nll is not None:
+            metrics["nll_chosen"].append(gather(metrics_nll).mean().item())
         if mode == "train":
             self._total_train_tokens += int(gather(inputs["attention_mask"].sum()).sum().item())
         metrics["num_tokens"] = [self._total_train_tokens]

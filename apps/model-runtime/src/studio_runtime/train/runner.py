@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 #: DPO's beta when the job leaves ``dpo_beta`` null.
 DEFAULT_DPO_BETA = 0.1
+#: Weight of the chosen answers' NLL in the DPO loss when the job leaves ``dpo_sft_weight`` null.
+DEFAULT_DPO_SFT_WEIGHT = 0.0
 
 LIBRARIES = ("torch", "transformers", "peft", "trl", "accelerate", "datasets", "gguf")
 
@@ -240,6 +242,14 @@ def check_init_adapter(job: TrainingJob, base_path: Path) -> Path:
     return path
 
 
+def _dpo_loss(hp: Hyperparameters) -> dict[str, Any]:
+    """Sigmoid DPO, plus the chosen answers' NLL (RPO) when ``dpo_sft_weight`` is above 0."""
+    alpha = hp.dpo_sft_weight if hp.dpo_sft_weight is not None else DEFAULT_DPO_SFT_WEIGHT
+    if alpha <= 0:
+        return {"loss_type": ["sigmoid"]}
+    return {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, alpha]}
+
+
 def build_dpo(
     job: TrainingJob, base_path: Path, tok: PreTrainedTokenizerBase, args: dict[str, Any]
 ) -> tuple[Any, None]:
@@ -264,6 +274,7 @@ def build_dpo(
         max_length=hp.max_seq_length,
         beta=hp.dpo_beta if hp.dpo_beta is not None else DEFAULT_DPO_BETA,
         precompute_ref_log_probs=False,
+        **_dpo_loss(hp),
         dataset_num_proc=None,
     )
     trainer = WeightedDPOTrainer(
