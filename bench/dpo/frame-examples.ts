@@ -31,7 +31,7 @@ writeFileSync(join(out, 'sft-train.jsonl'), toConversationalJsonl(r.version.trai
 writeFileSync(join(out, 'clauses.json'), JSON.stringify(r.tree.clauses.map((c) => ({ id: c.id, text: c.text, numbering: c.numbering }))));
 writeFileSync(join(out, 'system-prompt.txt'), r.version.systemPrompt);
 // The synthetic preference pairs of the train split, weighted as the reward-model service weighs them.
-const inputs = syntheticPreferences(r.version.train, {
+const inputs = syntheticPreferences([...r.version.train], {
   contextId: values.context.id,
   datasetVersionId: r.version.sha256.slice(0, 16),
   systemPrompt: r.version.systemPrompt,
