@@ -43,7 +43,9 @@ writeFileSync(join(out, 'synthetic-prefs.jsonl'), toTrlJsonl(records, new Map(pa
 const label = new Map(r.version.train.map((e) => [e.id, e.label ?? e.kind]));
 writeFileSync(
   join(out, 'synthetic-kinds.json'),
-  JSON.stringify(Object.fromEntries(records.map((p) => [p.id, { kind: p.rejectedKind, label: label.get(p.origin.exampleId ?? '') ?? null }]))),
+  JSON.stringify(
+    Object.fromEntries(records.map((p) => [p.id, { kind: p.rejectedKind, label: label.get(p.origin.exampleId ?? '') ?? null }])),
+  ),
 );
 const byKind: Record<string, number> = {};
 for (const p of records) byKind[`${p.rejectedKind}`] = (byKind[`${p.rejectedKind}`] ?? 0) + 1;
