@@ -57,6 +57,10 @@ def _add_train_parser(sub: Any) -> None:
     train.add_argument("--train", dest="train_path", help="training JSON lines")
     train.add_argument("--eval", dest="eval_path", help="eval JSON lines")
     train.add_argument("--output-dir")
+    train.add_argument(
+        "--init-adapter",
+        help="dpo: the SFT adapter artifact to start from (policy and frozen reference)",
+    )
     train.add_argument("--adapter", choices=["lora", "qlora", "full"])
     train.add_argument("--lora-r", type=int)
     train.add_argument("--lora-alpha", type=float)
@@ -130,6 +134,8 @@ def build_job(ns: argparse.Namespace) -> dict[str, Any]:
     job["hyperparameters"] = hp
     if ns.output_dir:
         job["output_dir"] = str(Path(ns.output_dir).resolve())
+    if ns.init_adapter:
+        job["init_adapter"] = str(Path(ns.init_adapter).resolve())
     return job
 
 

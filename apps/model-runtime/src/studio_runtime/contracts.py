@@ -52,6 +52,7 @@ def job_cancel_key(queue: str, job_id: str, prefix: str = DEFAULT_QUEUE_PREFIX) 
 
 
 PROGRESS_SCHEMA = "runtime/progress.v1.schema.json"
+PREFERENCE_ROW_SCHEMA = "runtime/preference-row.v1.schema.json"
 
 
 @functools.cache
@@ -89,3 +90,12 @@ def validate_progress_event(event: Any) -> None:
     if errors:
         best = jsonschema.exceptions.best_match(errors)
         raise ValueError(f"progress event violates schema: {_describe(best)}")
+
+
+def preference_row_errors(row: Any) -> list[str]:
+    """Every violation of the preference row schema (``runtime/preference-row.v1``), as
+    ``<field path>: <message>``, in field order; [] for a valid row."""
+    errors = sorted(
+        _validator(PREFERENCE_ROW_SCHEMA).iter_errors(row), key=lambda e: [str(p) for p in e.path]
+    )
+    return [_describe(e) for e in errors]
