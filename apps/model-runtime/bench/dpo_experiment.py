@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -59,11 +60,38 @@ def group_of(example: dict[str, Any]) -> str:
     return example["label"] or example["kind"]
 
 
-def preference_rows(examples: list[dict[str, Any]], system: str, mix: set[str]) -> list[dict]:
+VERDICT_FLIPS = (
+    (re.compile(r"^No\b"), "Yes"),
+    (re.compile(r"^Yes\b"), "No"),
+)
+PHRASE_FLIPS = (("violates", "complies with"), ("complies with", "violates"))
+
+
+def flipped_verdict(answer: str) -> str | None:
+    """The answer with only its opening verdict reversed ("No, this violates ..." -> "Yes, this
+    complies with ...", "Yes. Employees may ..." -> "No. Employees may ..."), the rest verbatim:
+    a minimal pair whose only difference is the verdict. None when it opens with no verdict."""
+    for pattern, repl in VERDICT_FLIPS:
+        if pattern.match(answer):
+            head, sep, tail = answer.partition(".")
+            for a, b in PHRASE_FLIPS:
+                if a in head:
+                    head = head.replace(a, b, 1)
+                    break
+            return pattern.sub(repl, head, count=1) + sep + tail
+    return None
+
+
+def preference_rows(
+    examples: list[dict[str, Any]], system: str, mix: set[str], minimal: bool = False
+) -> list[dict]:
     out = []
     for e in examples:
         if e.get("rejected") is None or group_of(e) not in mix:
             continue
+        rejected = e["rejected"]
+        if minimal:
+            rejected = flipped_verdict(e["answer"]) or rejected
         out.append(
             {
                 "prompt": [
@@ -71,7 +99,7 @@ def preference_rows(examples: list[dict[str, Any]], system: str, mix: set[str]) 
                     {"role": "user", "content": e["question"]},
                 ],
                 "chosen": [{"role": "assistant", "content": e["answer"]}],
-                "rejected": [{"role": "assistant", "content": e["rejected"]}],
+                "rejected": [{"role": "assistant", "content": rejected}],
                 "weight": 1.0,
                 "values": list(e.get("values") or []),
                 "preference_id": e["id"],
@@ -192,7 +220,11 @@ def run_dpo(ns: argparse.Namespace) -> None:
         ns.mix = f"synthetic {ns.kinds}{' unweighted' if ns.unweighted else ''}"
     else:
         train_ex, _ = read_examples(ns.examples)
-        rows = preference_rows(train_ex, system_prompt(ns.examples), set(ns.mix.split(",")))
+        rows = preference_rows(
+            train_ex, system_prompt(ns.examples), set(ns.mix.split(",")), ns.minimal_pairs
+        )
+        if ns.minimal_pairs:
+            ns.mix += " minimal pairs"
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
     prefs = out / "preferences.jsonl"
@@ -262,6 +294,11 @@ def main() -> None:
     d.add_argument("--prefs", type=Path, help="synthetic-prefs.jsonl from frame-examples.ts")
     d.add_argument("--kinds", default="violating,contradicting,ungrounded,refusing")
     d.add_argument("--unweighted", action="store_true")
+    d.add_argument(
+        "--minimal-pairs",
+        action="store_true",
+        help="rejected = the chosen answer with only its opening verdict reversed",
+    )
     ns = p.parse_args()
     if ns.cmd == "answer":
         evaluate(ns.adapter, ns.examples, ns.out)

@@ -1,4 +1,10 @@
-import { DEFAULT_HYPERPARAMETERS, InvalidHyperparametersError, resolveHyperparameters } from './hyperparameters';
+import { TrainingHyperparameters } from '@studio/contracts';
+import {
+  DEFAULT_DPO_HYPERPARAMETERS,
+  DEFAULT_HYPERPARAMETERS,
+  InvalidHyperparametersError,
+  resolveHyperparameters,
+} from './hyperparameters';
 import { trainingRunId } from './train';
 
 describe('resolveHyperparameters', () => {
@@ -29,5 +35,13 @@ describe('resolveHyperparameters', () => {
     expect(trainingRunId('a'.repeat(64), 'tiny', h)).toBe(trainingRunId('a'.repeat(64), 'tiny', { ...h }));
     expect(trainingRunId('a'.repeat(64), 'tiny', h)).not.toBe(trainingRunId('a'.repeat(64), 'tiny', { ...h, seed: 1 }));
     expect(trainingRunId('a'.repeat(64), 'tiny', h)).toMatch(/^run-[0-9a-f]{16}$/);
+  });
+});
+
+describe('DEFAULT_DPO_HYPERPARAMETERS', () => {
+  it('is a valid job section: the SFT defaults with the DPO step count, learning rate, beta and NLL weight', () => {
+    expect(TrainingHyperparameters.parse(DEFAULT_DPO_HYPERPARAMETERS)).toEqual(DEFAULT_DPO_HYPERPARAMETERS);
+    expect(DEFAULT_DPO_HYPERPARAMETERS).toMatchObject({ max_steps: 30, learning_rate: 1e-4, dpo_beta: 0.1, dpo_sft_weight: 1 });
+    expect(DEFAULT_DPO_HYPERPARAMETERS.lora).toEqual(DEFAULT_HYPERPARAMETERS.lora);
   });
 });

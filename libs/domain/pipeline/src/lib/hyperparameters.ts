@@ -19,6 +19,20 @@ export const DEFAULT_HYPERPARAMETERS: TrainingHyperparameters = {
   dpo_beta: null,
 };
 
+/**
+ * Defaults of a DPO run from an SFT adapter trained with DEFAULT_HYPERPARAMETERS (the LoRA settings
+ * come from that adapter): 30 steps of 4 pairs (about 8 to 15 minutes on 2 CPU cores), beta 0.1, and the
+ * chosen answers' NLL added with weight 1 (RPO), which kept Q&A correctness from falling in the tuning
+ * experiment (apps/model-runtime/README.md, "DPO after SFT on the example context").
+ */
+export const DEFAULT_DPO_HYPERPARAMETERS: TrainingHyperparameters = {
+  ...DEFAULT_HYPERPARAMETERS,
+  max_steps: 30,
+  learning_rate: 1e-4,
+  dpo_beta: 0.1,
+  dpo_sft_weight: 1,
+};
+
 export class InvalidHyperparametersError extends Error {
   constructor(readonly issues: readonly string[]) {
     super(`hyperparameters are invalid: ${issues.join('; ')}`);
