@@ -37,6 +37,8 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
   const examples = options.examplesPerBucket ?? 3;
   const maxClauses = options.maxClauses ?? 50;
   const maxText = options.maxTextChars ?? 280;
+  // Reports written before rewards were recorded have no such field.
+  const rewards = (report.rewards as AuditReportV1['rewards'] | undefined) ?? null;
   const lines: string[] = [];
   /** A table; columns are right-aligned (numbers) except the first and those named in textColumns. */
   const table = (header: readonly string[], rows: readonly (readonly string[])[], textColumns: readonly number[] = [0]): void => {
@@ -77,12 +79,26 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
       }),
       row('modality contradictions', (v) => String(report.stats[v].contradictions)),
       row('right answers', (v) => `${report.stats[v].right} / ${report.stats[v].items}`),
+      ...(rewards
+        ? [
+            row('reward (mean)', (v) => {
+              const mean = rewards.means[v];
+              return mean === undefined ? '–' : fixed(mean);
+            }),
+          ]
+        : []),
     ],
   );
   lines.push(
     'Correctness is the mean of token F1 and ROUGE-L against the reference answer; faithfulness is the share of the cited',
     "clauses' key terms the answer contains, less a penalty (0.5 by default) when it contradicts a clause's modality; refusal rate counts refusals to",
     'questions that should be answered.',
+    ...(rewards
+      ? [
+          `Reward is the score the context's reward model ${code(rewards.model.adapterId)} (training run ${code(rewards.model.runId)}) gives each answer to its question:`,
+          'higher is closer to the answers the preferences chose; it compares the variants of this audit (it is not bounded, and no gate reads it).',
+        ]
+      : []),
     '',
   );
 
@@ -112,7 +128,7 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
         const s = r.variants[v];
         const flags = [s.refused ? 'refusal' : null, s.contradiction ? 'contradicts clause' : null].filter((x) => x !== null);
         lines.push(
-          `  - ${VARIANT_LABEL[v]} (correctness ${fixed(s.correctness)}, faithfulness ${fixed(s.faithfulness)}${flags.length > 0 ? `, ${flags.join(', ')}` : ''}): ${inline(s.answer, maxText)}`,
+          `  - ${VARIANT_LABEL[v]} (correctness ${fixed(s.correctness)}, faithfulness ${fixed(s.faithfulness)}${s.reward === undefined ? '' : `, reward ${fixed(s.reward)}`}${flags.length > 0 ? `, ${flags.join(', ')}` : ''}): ${inline(s.answer, maxText)}`,
         );
       }
     }

@@ -13,6 +13,7 @@ import {
 } from '@studio/contracts';
 import { AuditThresholds } from './thresholds';
 import { decideVerdict, type Verdict } from './verdict';
+import { RewardSummary } from './rewards';
 import { AuditEvaluation, ClauseBreakdown, DataAuditReport, ItemResult, VariantStats } from './schema';
 
 /** The JSON report the auditor stores and publishes (the event's reportUri points at it). */
@@ -40,6 +41,8 @@ export const AuditReportV1 = z.object({
   clauses: z.array(ClauseBreakdown),
   results: z.array(ItemResult),
   dataAudit: DataAuditReport.nullable(),
+  /** The reward model's compliance score (per-variant means; each answer's reward is in `results`); null without a reward model. */
+  rewards: RewardSummary.nullable().default(null),
 });
 export type AuditReportV1 = z.infer<typeof AuditReportV1>;
 
@@ -60,6 +63,8 @@ export interface BuildAuditReportInput {
   /** Defaults to decideVerdict(evaluation.scores, thresholds). */
   verdict?: Verdict;
   dataAudit?: DataAuditReport | null;
+  /** The reward model's summary (withRewards), when the answers were scored by one. */
+  rewards?: RewardSummary | null;
 }
 
 function issues(error: z.ZodError): string {
@@ -75,6 +80,13 @@ export function buildAuditReport(input: BuildAuditReportInput): AuditReportV1 {
     );
   }
   const verdict = input.verdict ?? decideVerdict(evaluation.scores, input.thresholds);
+  const unrewarded = input.rewards
+    ? evaluation.items.flatMap((i) => Object.entries(i.variants).flatMap(([v, s]) => (s.reward === undefined ? [`${v}/${i.itemId}`] : [])))
+    : [];
+  if (unrewarded.length > 0)
+    throw new Error(
+      `a reward summary was given, but ${unrewarded.length} answers have no reward (${unrewarded.slice(0, 3).join(', ')}): score with withRewards`,
+    );
   const parsed = AuditReportV1.safeParse({
     version: 'v1',
     ...input.meta,
@@ -89,6 +101,7 @@ export function buildAuditReport(input: BuildAuditReportInput): AuditReportV1 {
     clauses: evaluation.clauses,
     results: evaluation.items,
     dataAudit: input.dataAudit ?? null,
+    rewards: input.rewards ?? null,
   });
   if (!parsed.success) throw new Error(`invalid audit report: ${issues(parsed.error)}`);
   return parsed.data;

@@ -25,6 +25,11 @@ export const AnswerScore = z.object({
    * correctness ≥ itemPass; for an item that expects a refusal, refused.
    */
   right: z.boolean(),
+  /**
+   * The context's reward model's score of this answer to the question (see RewardSummary); absent
+   * when the context had no reward model when it was audited.
+   */
+  reward: z.number().optional(),
 });
 export type AnswerScore = z.infer<typeof AnswerScore>;
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseAuditThresholds, type AuditReportV1 } from '@studio/auditing';
-import type { ChatRequest } from '@studio/ports';
+import type { ChatMessage, ChatRequest } from '@studio/ports';
 import {
   auditAdapter,
   clauseSourceOf,
@@ -170,6 +170,53 @@ describe('audit stage', () => {
     expect(result.report.scores.base?.judge).toBe(0.75);
     expect(result.report.scores.aligned_rag?.judge).toBe(0.75);
     expect(result.report.models.judge).toBe('judge-model');
+  });
+
+  it("scores every variant's answers with the context's reward model, beside the lexical metrics", async () => {
+    const loadedRewards: Array<[string, string]> = [];
+    const scored: ChatMessage[][] = [];
+    // A reward model that likes answers citing a clause ("(§…)", as the references do) and dislikes the rest.
+    const rewards = {
+      loadRewardModel: async (name: string, path: string) => void loadedRewards.push([name, path]),
+      score: async (model: string, conversations: ChatMessage[][]) => {
+        expect(model).toBe('reward-1');
+        scored.push(...conversations);
+        return conversations.map((c) => (/\(§/.test(c[c.length - 1]?.content ?? '') ? 2 : -1));
+      },
+    };
+    const input = {
+      tenant: TENANT,
+      contextId: 'acme-conduct',
+      dataset: framing.dataset,
+      adapter: adapter(),
+      baseModel: 'base-model',
+      thresholds: parseAuditThresholds({ minCorrectness: 0.8, minFaithfulness: 0.5 }),
+      settings,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      rewardModel: { id: 'reward-1', runId: 'run-reward-1', artifactDir: '/artifacts/run-reward-1' },
+    };
+    const result = await auditAdapter(ports({ rewards }), input);
+    const items = framing.dataset.heldOut.examples;
+
+    expect(loadedRewards).toEqual([['reward-1', '/artifacts/run-reward-1']]);
+    expect(scored).toHaveLength(3 * items);
+    // Every variant is scored as the answer to the same prompt: the training system prompt and the question, no retrieved clauses.
+    expect(scored.every((c) => c.length === 3 && c[0]?.content === framing.dataset.systemPrompt && c[2]?.role === 'assistant')).toBe(true);
+    expect(result.report.rewards).toEqual({
+      model: { adapterId: 'reward-1', runId: 'run-reward-1' },
+      items,
+      means: { base: -1, aligned: 2, aligned_rag: 2 },
+    });
+    expect(result.report.results.every((r) => r.variants.base.reward === -1 && r.variants.aligned.reward === 2)).toBe(true);
+    expect(await h.artifacts.read(result.reportMarkdownUri)).toMatch(/\| reward \(mean\) \| -1\.000 \| 2\.000 \| 2\.000 \|/);
+    // The verdict does not read the rewards (no gate yet).
+    expect(result.report.verdict).toBe((await auditAdapter(ports(), { ...input, rewardModel: null })).report.verdict);
+
+    await expect(auditAdapter(ports(), input)).rejects.toThrow('the audit was given reward model reward-1 but no reward scorer');
+    const short = { ...rewards, score: async (_model: string, conversations: ChatMessage[][]) => conversations.slice(1).map(() => 0) };
+    await expect(auditAdapter(ports({ rewards: short }), input)).rejects.toThrow(
+      /reward model reward-1 returned \d+ scores for \d+ base answers/,
+    );
   });
 
   it('fails the verdict when the aligned model is no better than the thresholds, or the data covers too few clauses', async () => {

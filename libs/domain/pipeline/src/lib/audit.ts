@@ -10,7 +10,10 @@ import {
   renderMarkdownReport,
   toAuditRunCompleted,
   toAuditVerdictIssued,
+  withRewards,
   type AuditReportV1,
+  type RewardsByVariant,
+  type RewardSummary,
   type AuditThresholds,
   type AuditVariant,
   type EvalClause,
@@ -23,7 +26,7 @@ import { z } from 'zod';
 import { clausesOfDataset, staleReason, type DatasetClausePorts } from './document-versions';
 import { publishEvent } from './events';
 import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from './index-clauses';
-import type { AdapterLoader, PipelinePorts, ProgressSink } from './ports';
+import type { AdapterLoader, PipelinePorts, ProgressSink, RewardScoring } from './ports';
 import type { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord } from './records';
 
 /** One line of a conversational dataset file as the framing stage writes it. */
@@ -194,6 +197,11 @@ export interface AuditInput {
   settings: AuditSettings;
   /** ISO time stamped on the report. */
   createdAt: string;
+  /**
+   * The context's reward model (a registered reward adapter), when it has one: every answer is
+   * scored with it (the report's compliance `rewards`, beside the lexical metrics). Needs `ports.rewards`.
+   */
+  rewardModel?: Pick<AdapterRecord, 'id' | 'runId' | 'artifactDir'> | null;
 }
 
 export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'artifacts'>, RetrievalPorts {
@@ -205,6 +213,8 @@ export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'artifacts'>, Re
   eventSource?: string;
   /** Optional LLM judge (any OpenAI-compatible endpoint); without one, judge scores are null. */
   judge?: { judge: AnswerJudge; model: string };
+  /** The model server's reward scoring: what scores the answers when the input names a reward model. */
+  rewards?: RewardScoring;
 }
 
 export interface AuditResult {
@@ -228,6 +238,44 @@ async function mapPool<T, R>(inputs: readonly T[], limit: number, fn: (input: T,
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, inputs.length)) }, worker));
   return out;
+}
+
+/** Conversations sent to the reward model per request. */
+const REWARD_BATCH = 16;
+
+/**
+ * Every variant's answers scored by the reward model (loaded into the model server first). Each
+ * answer is scored as the reply to the dataset's system prompt and the question: the same prompt
+ * for every variant (the retrieved clauses of aligned+RAG are not shown), so the rewards compare
+ * the answers alone, as the preference pairs the model learnt from did.
+ */
+async function rewardAnswers(
+  scorer: RewardScoring,
+  model: Pick<AdapterRecord, 'id' | 'artifactDir'>,
+  systemPrompt: string,
+  items: readonly DatasetItem[],
+  answers: Record<string, Record<string, string>>,
+  settings: AuditSettings,
+): Promise<RewardsByVariant> {
+  await scorer.loadRewardModel(model.id, model.artifactDir);
+  const out: Record<string, Record<string, number>> = {};
+  for (const [variant, byItem] of Object.entries(answers)) {
+    const batches: DatasetItem[][] = [];
+    for (let i = 0; i < items.length; i += REWARD_BATCH) batches.push(items.slice(i, i + REWARD_BATCH));
+    const scored = await mapPool(batches, settings.concurrency, async (batch) => {
+      const conversations = batch.map((item): ChatMessage[] => [
+        { role: 'system', content: systemPrompt },
+        { role: 'user', content: item.question },
+        { role: 'assistant', content: byItem[item.id] ?? '' },
+      ]);
+      const scores = await scorer.score(model.id, conversations);
+      if (scores.length !== batch.length)
+        throw new Error(`reward model ${model.id} returned ${scores.length} scores for ${batch.length} ${variant} answers`);
+      return scores;
+    });
+    out[variant] = Object.fromEntries(batches.flat().map((item, index) => [item.id, scored.flat()[index] as number]));
+  }
+  return out as RewardsByVariant;
 }
 
 export function auditRunIdFor(runId: string, dataset: Pick<AuditedDataset, 'heldOut'>, settings: AuditSettings): string {
@@ -296,11 +344,20 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     );
   }
 
-  const evaluation = await evaluateItems(items, answers, {
+  const lexical = await evaluateItems(items, answers, {
     clauses,
     itemPass: input.thresholds.itemPass,
     ...(ports.judge ? { judge: ports.judge.judge } : {}),
   });
+  let evaluation = lexical;
+  let rewards: RewardSummary | null = null;
+  const rewardModel = input.rewardModel;
+  if (rewardModel) {
+    const scorer = ports.rewards;
+    if (!scorer) throw new Error(`the audit was given reward model ${rewardModel.id} but no reward scorer to score with`);
+    const byVariant = await timed(() => rewardAnswers(scorer, rewardModel, dataset.systemPrompt, items, answers, settings));
+    ({ evaluation, rewards } = withRewards(lexical, byVariant, { adapterId: rewardModel.id, runId: rewardModel.runId }));
+  }
   const train = readConversationalItems(await ports.artifacts.read(dataset.train.uri), dataset.train.uri);
   const auditRunId = auditRunIdFor(adapter.runId, dataset, settings);
   // Coverage of the context's clauses as they are now: a dataset on replaced clauses covers less of them.
@@ -329,6 +386,7 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
       nearDuplicates: nearDuplicates([...train, ...heldOut]),
       leakage: detectLeakage(train, heldOut),
     },
+    rewards,
   });
   const json = await ports.artifacts.put(tenantKey(tenant, `runs/${adapter.runId}/report.json`), `${JSON.stringify(report, null, 2)}\n`);
   const markdown = await ports.artifacts.put(tenantKey(tenant, `runs/${adapter.runId}/report.md`), renderMarkdownReport(report));
