@@ -118,7 +118,7 @@ export class Stack {
     });
     await this.deadLetterReader.start(async ({ record }) => void this.deadLetters.push(record));
 
-    // Ports first: the gateway and the auditor are given the others' URLs.
+    // Ports first: the gateway, the auditor and the reward-model service are given the others' URLs.
     const ports = new Map<ServiceName, number>();
     for (const name of this.options.services) ports.set(name, await freePort());
     for (const name of this.options.services) {
@@ -156,7 +156,9 @@ export class Stack {
       const qdrantKey = serverSecret('QDRANT_API_KEY');
       if (qdrantKey) env['QDRANT_API_KEY'] = qdrantKey;
     }
-    if (name === 'auditor') env['FRAMER_URL'] = url('framer');
+    if (name === 'auditor') Object.assign(env, { FRAMER_URL: url('framer'), INSTRUCTOR_URL: url('instructor') });
+    // The reward-model service makes preference pairs from dataset versions (the framer's) and audits (the auditor's).
+    if (name === 'reward-model') Object.assign(env, { FRAMER_URL: url('framer'), AUDITOR_URL: url('auditor') });
     // The teacher of synthesis: the run's model server (the tiny model).
     if (name === 'framer')
       Object.assign(env, { TEACHER_BASE_URL: this.llmBaseUrl, TEACHER_MODEL: 'tiny', STUDIO_TEACHER_API_KEY: E2E_MODEL_SERVER_API_KEY });
