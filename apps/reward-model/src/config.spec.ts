@@ -3,7 +3,12 @@ import { RewardModelEnv } from './config';
 
 describe('reward-model configuration', () => {
   const token = 'reward-model-test-service-token-0123456789';
-  const required = { MONGO_URL: 'mongodb://127.0.0.1:27017', KAFKA_BROKERS: '127.0.0.1:9092', SERVICE_TOKEN: token, STUDIO_ARTIFACT_DIR: '/tmp/a' };
+  const required = {
+    MONGO_URL: 'mongodb://127.0.0.1:27017',
+    KAFKA_BROKERS: '127.0.0.1:9092',
+    SERVICE_TOKEN: token,
+    STUDIO_ARTIFACT_DIR: '/tmp/a',
+  };
 
   it('needs its database, the brokers, the service token and the artifact folder, naming each one missing', () => {
     expect(() => loadConfig(RewardModelEnv, {}, 'reward-model')).toThrow(ConfigError);

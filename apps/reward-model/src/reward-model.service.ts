@@ -76,7 +76,11 @@ export class RewardModelModule {
         {
           provide: TENANT_DATA_ERASER,
           inject: [PREFERENCES_REPOSITORY, RESOLUTIONS_REPOSITORY, PREFERENCE_DATASETS_REPOSITORY],
-          useFactory: (preferences: Repository<Entity>, resolutions: Repository<Entity>, preferenceDatasets: Repository<Entity>): TenantDataEraser => ({
+          useFactory: (
+            preferences: Repository<Entity>,
+            resolutions: Repository<Entity>,
+            preferenceDatasets: Repository<Entity>,
+          ): TenantDataEraser => ({
             erase: (tenant) => eraseTenantData({ repos: { preferences, resolutions, preferenceDatasets }, artifacts }, tenant),
           }),
         },

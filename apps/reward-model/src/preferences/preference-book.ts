@@ -140,7 +140,8 @@ export class PreferenceBook {
 
   async preference(tenant: string, contextId: string, id: string): Promise<WeightedPreference> {
     const found = await this.repos.preferences.get(tenantId(tenant), id);
-    if (!found || found.contextId !== contextId) throw new PreferenceNotFoundError(`preference "${id}" not found in context "${contextId}"`);
+    if (!found || found.contextId !== contextId)
+      throw new PreferenceNotFoundError(`preference "${id}" not found in context "${contextId}"`);
     return { ...found, weight: (await this.latestWeights(tenant, contextId)).get(id) ?? null };
   }
 

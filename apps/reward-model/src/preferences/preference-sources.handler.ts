@@ -32,7 +32,11 @@ export class PreferenceSourcesHandler {
     const { stored, created } = await this.book.record(tenantId(event.tenantid), [input], new Date(createdAt));
     const preferenceId = stored[0]?.id ?? id;
     if (preferenceId !== id)
-      this.logger.warn({ msg: 'submitted preference id differs from its content hash; stored under the hash', submittedId: id, preferenceId });
+      this.logger.warn({
+        msg: 'submitted preference id differs from its content hash; stored under the hash',
+        submittedId: id,
+        preferenceId,
+      });
     this.logger.log({
       msg: created > 0 ? 'preference stored' : 'preference already stored',
       tenantId: event.tenantid,

@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   Body,
   ConflictException,
   Controller,
@@ -16,8 +17,10 @@ import { ContextId, Id } from '@studio/contracts';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
 import { tenantId } from '@studio/ports';
 import {
+  NothingToPublishError,
   PreferenceInput,
   PreferenceSource,
+  PreferenceValidationError,
   type PreferenceDatasetRecord,
   type PreferenceRecord,
   type ResolutionRecord,
@@ -44,7 +47,9 @@ export const PreferencesQuery = z
 export type PreferencesQuery = z.infer<typeof PreferencesQuery>;
 
 /** Body of POST …/preferences: preferences made elsewhere (red-team findings, tests), each of this context. */
-export const PostPreferencesBody = z.object({ items: z.array(PreferenceInput).min(1, 'must hold at least one preference').max(1000) }).strict();
+export const PostPreferencesBody = z
+  .object({ items: z.array(PreferenceInput).min(1, 'must hold at least one preference').max(1000) })
+  .strict();
 export type PostPreferencesBody = z.infer<typeof PostPreferencesBody>;
 
 /** Body of POST …/preference-datasets. */
@@ -100,8 +105,13 @@ export class PreferencesController {
       throw new UnprocessableEntityException(
         `every preference must be of context "${contextId}" (the path's): ${foreign.join(', ')} ${foreign.length === 1 ? 'names' : 'name'} another`,
       );
-    const { stored, created } = await this.book.record(tenantId(tenant), body.items);
-    return { created, ids: stored.map((p: PreferenceRecord) => p.id) };
+    try {
+      const { stored, created } = await this.book.record(tenantId(tenant), body.items);
+      return { created, ids: stored.map((p: PreferenceRecord) => p.id) };
+    } catch (error) {
+      if (error instanceof PreferenceValidationError) throw new BadRequestException(error.message);
+      throw error;
+    }
   }
 
   /**
@@ -120,8 +130,9 @@ export class PreferencesController {
       res.status(created ? 201 : 200);
       return dataset;
     } catch (error) {
-      const nothing = nothingToPublish(error);
-      if (nothing) throw new ConflictException(`nothing to publish for context "${contextId}": ${nothing}`);
+      // No preferences yet: 409 (record some first); every weight 0: 422 (the values give the preferences no weight).
+      if (error instanceof NothingToPublishError)
+        throw error.reason === 'no-preferences' ? new ConflictException(error.message) : new UnprocessableEntityException(error.message);
       throw error;
     }
   }
@@ -173,9 +184,4 @@ export class PreferencesController {
       throw error;
     }
   }
-}
-
-/** Why publishPreferenceDataset refused (no preferences, every weight 0), or null for any other failure. */
-function nothingToPublish(error: unknown): string | null {
-  return error instanceof Error && error.name === 'NothingToPublishError' ? error.message : null;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AuditVariant, Id, NonNegativeInt } from '@studio/contracts';
+import type { AuditVariant as Variant } from './evaluate';
 import type { AuditEvaluation, ItemResult } from './schema';
 
 /**
@@ -22,7 +23,7 @@ export const RewardSummary = z.object({
 export type RewardSummary = z.infer<typeof RewardSummary>;
 
 /** Rewards of one audit: per variant, the reward of each item's answer (by item id). */
-export type RewardsByVariant = Partial<Record<AuditVariant, Readonly<Record<string, number>>>>;
+export type RewardsByVariant = Partial<Record<Variant, Readonly<Record<string, number>>>>;
 
 /**
  * Puts each answer's reward beside its lexical scores (`variants[v].reward`) and sums them up per
@@ -43,13 +44,13 @@ export function withRewards(
       if (!Number.isFinite(reward)) throw new Error(`the reward of ${variant}/${itemId} is not a finite number: ${reward}`);
     }
   }
-  const sums = new Map<AuditVariant, number>();
+  const sums = new Map<Variant, number>();
   const items: ItemResult[] = evaluation.items.map((item) => {
     const variants = Object.fromEntries(
       Object.entries(item.variants).map(([variant, score]) => {
-        const reward = rewards[variant as AuditVariant]?.[item.itemId];
+        const reward = rewards[variant as Variant]?.[item.itemId];
         if (reward === undefined) throw new Error(`no reward for the ${variant} answer of item "${item.itemId}"`);
-        sums.set(variant as AuditVariant, (sums.get(variant as AuditVariant) ?? 0) + reward);
+        sums.set(variant as Variant, (sums.get(variant as Variant) ?? 0) + reward);
         return [variant, { ...score, reward }];
       }),
     ) as ItemResult['variants'];
