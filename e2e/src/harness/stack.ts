@@ -268,7 +268,9 @@ export class Stack {
     });
     const text = await res.text();
     const type = res.headers.get('content-type') ?? '';
-    return { status: res.status, text, type, headers: res.headers, body: type.includes('json') && text ? (JSON.parse(text) as Json) : {} };
+    // JSON, not JSON lines (an export): those are read from `text`.
+    const json = type.includes('json') && !type.includes('jsonl');
+    return { status: res.status, text, type, headers: res.headers, body: json && text ? (JSON.parse(text) as Json) : {} };
   }
 
   /** Polls `probe` like `eventually`, but gives up at once when a process that should run has exited. */
