@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { AuditRunCompletedV1, DatasetVersionPublishedV1 } from '@studio/contracts';
+import { describeError, type AuditRunCompletedV1, type DatasetVersionPublishedV1 } from '@studio/contracts';
 import { PUBLISHING, type Publishing } from '@studio/nest';
 import { tenantId, type TenantId } from '@studio/ports';
 import {
@@ -24,6 +24,11 @@ export type WeightedPreference = PreferenceRecord & { weight: number | null };
 /** No such preference, preference dataset version or context for the tenant (the API's 404). */
 export class PreferenceNotFoundError extends Error {
   override readonly name = 'PreferenceNotFoundError';
+}
+
+/** The context's values (which weigh preferences) could not be read: nothing is published without them (the API's 503). */
+export class ValuesUnavailableError extends Error {
+  override readonly name = 'ValuesUnavailableError';
 }
 
 /** What stored pairs made from a dataset version or an audit: how many were made and how many were new. */
@@ -114,7 +119,14 @@ export class PreferenceBook {
     contextId: string,
     options: { heldOutRatio?: number | undefined; sources?: PreferenceSource[] | undefined },
   ): Promise<{ dataset: PreferenceDatasetRecord; created: boolean }> {
-    const values = await this.framer.values(tenant, contextId);
+    let values;
+    try {
+      values = await this.framer.values(tenant, contextId);
+    } catch (error) {
+      throw new ValuesUnavailableError(`the values of context "${contextId}" could not be read from the framer: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
     return publishPreferenceDataset(this.ports, tenant, {
       contextId,
       values,

@@ -11,6 +11,7 @@ import {
   Post,
   Query,
   Res,
+  ServiceUnavailableException,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { ContextId, Id } from '@studio/contracts';
@@ -26,7 +27,7 @@ import {
   type ResolutionRecord,
 } from '@studio/preferences';
 import { z } from 'zod';
-import { PreferenceBook, PreferenceNotFoundError, type WeightedPreference } from './preference-book';
+import { PreferenceBook, PreferenceNotFoundError, ValuesUnavailableError, type WeightedPreference } from './preference-book';
 
 const WholeNumber = (min: number, max: number, fallback: number) =>
   z.coerce
@@ -116,7 +117,8 @@ export class PreferencesController {
 
   /**
    * Publishes the next preference dataset version: 201 with it, or 200 with the existing one when
-   * nothing changed since. 409 when there is nothing to publish (no preferences, or every weight 0).
+   * nothing changed since. 409 when the context has no preferences, 422 when every weight is 0,
+   * 503 when the framer cannot say what the context's values are.
    */
   @Post('preference-datasets')
   async publish(
@@ -133,6 +135,7 @@ export class PreferencesController {
       // No preferences yet: 409 (record some first); every weight 0: 422 (the values give the preferences no weight).
       if (error instanceof NothingToPublishError)
         throw error.reason === 'no-preferences' ? new ConflictException(error.message) : new UnprocessableEntityException(error.message);
+      if (error instanceof ValuesUnavailableError) throw new ServiceUnavailableException(error.message);
       throw error;
     }
   }
