@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   buildCloudEvent,
+  DOCUMENT_FRAMED_V1,
   FEEDBACK_PREFERENCE_SUBMITTED_V1,
   PREFERENCE_DATASET_PUBLISHED_V1,
   PreferenceRowV1,
@@ -10,7 +11,8 @@ import {
 import { InMemoryProcessedEventStore } from '@studio/inproc';
 import { KafkaEventBus } from '@studio/kafka';
 import type { EventBusLogger } from '@studio/ports';
-import { preferenceId, type PreferenceInput } from '@studio/preferences';
+import { ContextValues, Example } from '@studio/framing';
+import { preferenceId, syntheticPreferences, type PreferenceInput } from '@studio/preferences';
 import { describeWithServers, uniqueName, type ServerVar } from '@studio/testing';
 import { WORKSPACE_ROOT } from './harness/service-process';
 import { Stack, type Json } from './harness/stack';
@@ -18,12 +20,16 @@ import { Stack, type Json } from './harness/stack';
 const VALUES = JSON.parse(readFileSync(join(WORKSPACE_ROOT, 'examples/northwind-conduct/values.json'), 'utf8')) as unknown;
 const QUIET: EventBusLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const TENANT = 'acme';
+const NOWHERE = 'http://127.0.0.1:47';
+const POLICY = readFileSync(join(WORKSPACE_ROOT, 'examples/northwind-conduct/policy.md'), 'utf8');
 
 /**
  * The reward-model service as a process on Kafka and FerretDB, with the framer (the context's
- * values): preferences posted over HTTP and a judgement submitted on Kafka are stored; a preference
- * dataset version weighted by the context's value priorities is published
- * (`preference.dataset.published.v1` observed on Kafka), read back, and exported as TRL JSON lines.
+ * values, dataset versions) and the gateway (uploads): preferences posted over HTTP and a judgement
+ * submitted on Kafka are stored; a preference dataset version weighted by the context's value
+ * priorities is published (`preference.dataset.published.v1` observed on Kafka), read back, and
+ * exported as TRL JSON lines; a dataset version the framer publishes becomes synthetic pairs of its
+ * training examples.
  */
 describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'the reward-model service on the distributed profile', (urls) => {
   const contextId = uniqueName('prefs');
@@ -33,12 +39,17 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'the reward-mod
   beforeAll(async () => {
     stack = await Stack.start({
       servers: urls as Record<ServerVar, string>,
-      services: ['framer', 'reward-model'],
+      services: ['gateway', 'framer', 'reward-model'],
       runtimes: [],
       tenant: TENANT,
       prefix: 'prefs',
-      // No auditor runs here (nothing is audited): a port nothing listens on.
-      env: (name): Record<string, string> => (name === 'reward-model' ? { AUDITOR_URL: 'http://127.0.0.1:47' } : {}),
+      // No ontology, instructor or auditor runs here (nothing is indexed, trained or audited): a port nothing listens on.
+      env: (name): Record<string, string> =>
+        name === 'reward-model'
+          ? { AUDITOR_URL: NOWHERE }
+          : name === 'gateway'
+            ? { ONTOLOGY_URL: NOWHERE, INSTRUCTOR_URL: NOWHERE, AUDITOR_URL: NOWHERE }
+            : {},
     });
     publisher = new KafkaEventBus({
       clientId: `${stack.run}-feedback`,
@@ -171,5 +182,78 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'the reward-mod
       values: ['confidentiality'],
     });
     expect(stack.deadLetters).toEqual([]);
+  }, 180_000);
+
+  it("makes synthetic pairs of a dataset version's training examples, read from the framer, when the version is published", async () => {
+    const ctx = uniqueName('northwind');
+    const created = await stack.call('POST', '/v1/contexts', { id: ctx, name: 'Northwind', values: VALUES });
+    expect(created.status).toBe(201);
+    const upload = await stack.call('POST', `/v1/contexts/${ctx}/documents`, {
+      filename: 'policy.md',
+      mediaType: 'text/markdown',
+      content: POLICY,
+    });
+    expect(upload.status).toBe(202);
+    const documentId = String(upload.body['documentId']);
+    await stack.waitForEvent(DOCUMENT_FRAMED_V1, documentId, (e) => e.data['documentId'] === documentId, 60_000);
+    const generated = await stack.call('POST', `/v1/contexts/${ctx}/datasets`, { seed: 42 });
+    expect({ status: generated.status, body: generated.status === 201 ? '' : generated.text }).toEqual({ status: 201, body: '' });
+    const dataset = generated.body as Json & { id: string; systemPrompt: string };
+
+    const examples = async (split: 'train' | 'heldOut'): Promise<Example[]> => {
+      const out: Example[] = [];
+      for (let offset = 0; ; offset += 500) {
+        const page = (
+          await stack.call(
+            'GET',
+            `/v1/contexts/${ctx}/datasets/${dataset.id}/examples?split=${split}&offset=${offset}&limit=500`,
+            undefined,
+            'framer',
+          )
+        ).body as { examples: unknown[]; total: number };
+        out.push(...page.examples.map((e) => Example.parse(e)));
+        if (out.length >= page.total) return out;
+      }
+    };
+    const [train, heldOut] = [await examples('train'), await examples('heldOut')];
+    // What the service should store: the synthetic pairs of the training examples (the held-out ones stay unseen).
+    const expected = syntheticPreferences(train, {
+      contextId: ctx,
+      datasetVersionId: dataset.id,
+      systemPrompt: dataset.systemPrompt,
+      values: ContextValues.parse(VALUES),
+    });
+    expect(expected.length).toBeGreaterThan(50);
+    const count = async () =>
+      (
+        (await stack.call('GET', `/v1/contexts/${ctx}/preferences?source=synthetic&limit=1`, undefined, 'reward-model')).body as {
+          total: number;
+        }
+      ).total;
+    await stack.waitFor(
+      'every synthetic preference of the dataset version is stored',
+      async () => (await count()) === expected.length,
+      60_000,
+    );
+    const stored: { id: string; origin: { exampleId: string } }[] = [];
+    for (let offset = 0; offset < expected.length; offset += 1000)
+      stored.push(
+        ...(
+          (
+            await stack.call(
+              'GET',
+              `/v1/contexts/${ctx}/preferences?source=synthetic&limit=1000&offset=${offset}`,
+              undefined,
+              'reward-model',
+            )
+          ).body as {
+            items: { id: string; origin: { exampleId: string } }[];
+          }
+        ).items,
+      );
+    expect(stored.map((p) => p.id).sort()).toEqual(expected.map(preferenceId).sort());
+    const heldOutIds = new Set(heldOut.map((e) => e.id));
+    expect(stored.filter((p) => heldOutIds.has(p.origin.exampleId))).toEqual([]);
+    console.info(`[reward-model] ${stored.length} synthetic pairs from ${train.length} training examples of ${dataset.id}`);
   }, 180_000);
 });
