@@ -18,6 +18,9 @@ import { FRAMER_CLIENT, type FramerClient } from '../clients/framer-client';
 import { ServiceAnswerError } from '../clients/service-api';
 import { ARTIFACTS, PREFERENCE_REPOSITORIES, type Artifacts, type PreferenceRepositories } from '../reward-model.ports';
 
+/** Generated pairs written per batch. */
+const GENERATED_BATCH = 500;
+
 /** A preference as the API shows it: with the weight the newest preference dataset version gives it (null when none considered it). */
 export type WeightedPreference = PreferenceRecord & { weight: number | null };
 
@@ -66,6 +69,18 @@ export class PreferenceBook {
   }
 
   /**
+   * Stores generated pairs a batch at a time: a dataset version of a large regulation makes
+   * thousands, and each batch written is kept if a later one fails or the event's handler runs out
+   * of time (its retry finds them stored and writes the rest).
+   */
+  private async recordInBatches(tenant: TenantId, inputs: PreferenceInput[]): Promise<PairsStored> {
+    let created = 0;
+    for (let i = 0; i < inputs.length; i += GENERATED_BATCH)
+      created += (await this.record(tenant, inputs.slice(i, i + GENERATED_BATCH))).created;
+    return { pairs: inputs.length, created };
+  }
+
+  /**
    * Synthetic pairs from a published dataset version's training examples (the held-out ones stay
    * unseen: the audit asks them): for each, the grounded answer against a violating, ungrounded or
    * needlessly refusing one. A version whose examples the framer no longer has (404) or never kept
@@ -95,8 +110,7 @@ export class PreferenceBook {
       systemPrompt: data.systemPrompt,
       values,
     });
-    const { created } = await this.record(tenant, inputs);
-    return { pairs: inputs.length, created };
+    return this.recordInBatches(tenant, inputs);
   }
 
   /** Model-produced pairs from a completed audit: the aligned and base answers of its items where their scores disagree strongly. */
@@ -109,8 +123,7 @@ export class PreferenceBook {
       runId: report.runId,
       systemPrompt,
     });
-    const { created } = await this.record(tenant, inputs);
-    return { pairs: inputs.length, created };
+    return this.recordInBatches(tenant, inputs);
   }
 
   /** Aggregates the context's preferences by its values into the next preference dataset version, and publishes it. */
