@@ -73,10 +73,13 @@ export class PreferenceBook {
    * thousands, and each batch written is kept if a later one fails or the event's handler runs out
    * of time (its retry finds them stored and writes the rest).
    */
-  private async recordInBatches(tenant: TenantId, inputs: PreferenceInput[]): Promise<PairsStored> {
+  private async recordInBatches(tenant: TenantId, inputs: PreferenceInput[], signal?: AbortSignal): Promise<PairsStored> {
     let created = 0;
-    for (let i = 0; i < inputs.length; i += GENERATED_BATCH)
+    for (let i = 0; i < inputs.length; i += GENERATED_BATCH) {
+      // The attempt was given up (the bus's handler timeout): its retry continues from what is stored.
+      signal?.throwIfAborted();
       created += (await this.record(tenant, inputs.slice(i, i + GENERATED_BATCH))).created;
+    }
     return { pairs: inputs.length, created };
   }
 
@@ -86,10 +89,10 @@ export class PreferenceBook {
    * needlessly refusing one. A version whose examples the framer no longer has (404) or never kept
    * (409: made before examples were stored in full) gives none.
    */
-  async fromDatasetVersion(tenant: TenantId, data: DatasetVersionPublishedV1): Promise<PairsStored> {
+  async fromDatasetVersion(tenant: TenantId, data: DatasetVersionPublishedV1, signal?: AbortSignal): Promise<PairsStored> {
     let examples;
     try {
-      examples = await this.framer.examples(tenant, data.contextId, data.datasetVersionId, 'train');
+      examples = await this.framer.examples(tenant, data.contextId, data.datasetVersionId, 'train', signal);
     } catch (error) {
       if (error instanceof ServiceAnswerError && (error.status === 404 || error.status === 409)) {
         this.logger.warn({
@@ -103,27 +106,27 @@ export class PreferenceBook {
       }
       throw error;
     }
-    const values = await this.framer.values(tenant, data.contextId);
+    const values = await this.framer.values(tenant, data.contextId, signal);
     const inputs = syntheticPreferences(examples, {
       contextId: data.contextId,
       datasetVersionId: data.datasetVersionId,
       systemPrompt: data.systemPrompt,
       values,
     });
-    return this.recordInBatches(tenant, inputs);
+    return this.recordInBatches(tenant, inputs, signal);
   }
 
   /** Model-produced pairs from a completed audit: the aligned and base answers of its items where their scores disagree strongly. */
-  async fromAudit(tenant: TenantId, data: AuditRunCompletedV1): Promise<PairsStored> {
-    const report = await this.auditor.report(tenant, data.auditRunId);
-    const { systemPrompt } = await this.framer.dataset(tenant, data.contextId, report.datasetVersionId);
+  async fromAudit(tenant: TenantId, data: AuditRunCompletedV1, signal?: AbortSignal): Promise<PairsStored> {
+    const report = await this.auditor.report(tenant, data.auditRunId, signal);
+    const { systemPrompt } = await this.framer.dataset(tenant, data.contextId, report.datasetVersionId, signal);
     const inputs = modelPreferences(report.results, {
       contextId: data.contextId,
       auditId: report.auditRunId,
       runId: report.runId,
       systemPrompt,
     });
-    return this.recordInBatches(tenant, inputs);
+    return this.recordInBatches(tenant, inputs, signal);
   }
 
   /** Aggregates the context's preferences by its values into the next preference dataset version, and publishes it. */

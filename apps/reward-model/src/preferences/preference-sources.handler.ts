@@ -1,5 +1,5 @@
 import { Controller, Inject, Logger, UseFilters } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
   AUDIT_RUN_COMPLETED_V1,
   DATASET_VERSION_PUBLISHED_V1,
@@ -9,7 +9,7 @@ import {
   type DatasetVersionPublishedV1,
   type FeedbackPreferenceSubmittedV1,
 } from '@studio/contracts';
-import { EventBusExceptionFilter } from '@studio/nest';
+import { EventBusContext, EventBusExceptionFilter } from '@studio/nest';
 import { tenantId } from '@studio/ports';
 import { PreferenceBook } from './preference-book';
 
@@ -47,8 +47,8 @@ export class PreferenceSourcesHandler {
   }
 
   @EventPattern(DATASET_VERSION_PUBLISHED_V1)
-  async onDatasetVersion(@Payload() event: CloudEvent<DatasetVersionPublishedV1>): Promise<void> {
-    const stored = await this.book.fromDatasetVersion(tenantId(event.tenantid), event.data);
+  async onDatasetVersion(@Payload() event: CloudEvent<DatasetVersionPublishedV1>, @Ctx() ctx: EventBusContext): Promise<void> {
+    const stored = await this.book.fromDatasetVersion(tenantId(event.tenantid), event.data, ctx.getSignal());
     this.logger.log({
       msg: 'synthetic preferences stored',
       tenantId: event.tenantid,
@@ -59,8 +59,8 @@ export class PreferenceSourcesHandler {
   }
 
   @EventPattern(AUDIT_RUN_COMPLETED_V1)
-  async onAudit(@Payload() event: CloudEvent<AuditRunCompletedV1>): Promise<void> {
-    const stored = await this.book.fromAudit(tenantId(event.tenantid), event.data);
+  async onAudit(@Payload() event: CloudEvent<AuditRunCompletedV1>, @Ctx() ctx: EventBusContext): Promise<void> {
+    const stored = await this.book.fromAudit(tenantId(event.tenantid), event.data, ctx.getSignal());
     this.logger.log({
       msg: 'model-produced preferences stored',
       tenantId: event.tenantid,

@@ -24,6 +24,7 @@ import {
 import { ContextValues, type Example } from '@studio/framing';
 import { InProcessEventBus, SqliteRepository } from '@studio/inproc';
 import { EVENT_BUS, EventBusServer, PUBLISHING } from '@studio/nest';
+import { tenantId } from '@studio/ports';
 import {
   PREFERENCE_DATASETS,
   PREFERENCES,
@@ -314,6 +315,15 @@ describe('the reward-model service: preferences API and preference sources', () 
       chosen: example({}).answer,
       rejected: 'Yes, keep it; it is a thank-you.',
     });
+
+    // An attempt the bus gave up on (its handler timeout) writes no more batches.
+    framer.examplesAnswer = [example({ id: 'ex-3', question: 'A customer offers me concert tickets. May I accept?' })];
+    const given = new AbortController();
+    given.abort(new Error('handler exceeded 20000 ms'));
+    await expect(
+      app.get(PreferenceBook).fromDatasetVersion(tenantId('acme'), { ...data, datasetVersionId: 'dv-2' }, given.signal),
+    ).rejects.toThrow('handler exceeded 20000 ms');
+    expect((await preferences('?source=synthetic')).total).toBe(4);
 
     // A version the framer keeps no examples of (made before they were stored in full): no pairs, no failure.
     framer.examplesAnswer = new ServiceAnswerError('framer', 409, 'framer answered HTTP 409: keeps only its training splits');
