@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { FileArtifactStore } from '@studio/artifacts';
-import { LoraAdapterLoader, OpenAiCompatibleClient } from '@studio/llm';
+import { HttpRewardScorer, LoraAdapterLoader, OpenAiCompatibleClient } from '@studio/llm';
 import {
   EVENT_BUS,
   EventBusServer,
@@ -24,7 +24,6 @@ import { ConfigError } from '@studio/config';
 import { AUDIT_RETRY, AUDIT_SETTINGS, auditRetryProblem, type AuditRetry, type AuditSettings } from './audits/audit-settings';
 import { FRAMER_CLIENT, FramerClient } from './audits/framer-client';
 import { INSTRUCTOR_CLIENT, InstructorClient } from './audits/instructor-client';
-import { ModelServerRewardScorer } from './audits/reward-scorer';
 import { ReportsController } from './audits/reports.controller';
 import { RevisionsHandler } from './audits/revisions.handler';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './audits/request-audit';
@@ -65,7 +64,7 @@ export class AuditorModule {
       embeddingModel: config.EMBEDDING_MODEL,
       artifacts: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR),
       adapters: new LoraAdapterLoader(config.LLM_BASE_URL, config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
-      rewards: new ModelServerRewardScorer(config.LLM_BASE_URL, config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
+      rewards: new HttpRewardScorer({ baseUrl: config.LLM_BASE_URL, ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}) }),
     };
     return {
       module: AuditorModule,

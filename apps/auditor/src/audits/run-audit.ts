@@ -1,15 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { describeError, type EvaluationJobV1 } from '@studio/contracts';
-import {
-  auditAdapter,
-  type AdapterLoader,
-  type ArtifactStore,
-  type AuditRunRecord,
-  type RetrievalPorts,
-  type RewardScoring,
-} from '@studio/pipeline';
+import { auditAdapter, type AdapterLoader, type ArtifactStore, type AuditRunRecord, type RetrievalPorts } from '@studio/pipeline';
 import { EVENT_BUS } from '@studio/nest';
-import { tenantId, WORKER_SHUTTING_DOWN, type EventBus, type JobContext, type Repository } from '@studio/ports';
+import { tenantId, WORKER_SHUTTING_DOWN, type EventBus, type JobContext, type Repository, type RewardScorer } from '@studio/ports';
 import {
   AUDIT_CANDIDATES_REPOSITORY,
   markAttemptFailed,
@@ -29,7 +22,7 @@ export interface AuditServicePorts extends RetrievalPorts {
   artifacts: ArtifactStore;
   adapters: AdapterLoader;
   /** The model server's reward scoring (the context's reward model scores every answer). */
-  rewards: RewardScoring;
+  rewards: RewardScorer;
 }
 
 /**

@@ -21,12 +21,12 @@ import {
   type AnswerJudge,
 } from '@studio/auditing';
 import { citeClause } from '@studio/framing';
-import { tenantKey, type ChatMessage, type Repository, type TenantId } from '@studio/ports';
+import { tenantKey, type ChatMessage, type Repository, type RewardScorer, type TenantId } from '@studio/ports';
 import { z } from 'zod';
 import { clausesOfDataset, staleReason, type DatasetClausePorts } from './document-versions';
 import { publishEvent } from './events';
 import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from './index-clauses';
-import type { AdapterLoader, PipelinePorts, ProgressSink, RewardScoring } from './ports';
+import type { AdapterLoader, PipelinePorts, ProgressSink } from './ports';
 import type { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord } from './records';
 
 /** One line of a conversational dataset file as the framing stage writes it. */
@@ -214,7 +214,7 @@ export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'artifacts'>, Re
   /** Optional LLM judge (any OpenAI-compatible endpoint); without one, judge scores are null. */
   judge?: { judge: AnswerJudge; model: string };
   /** The model server's reward scoring: what scores the answers when the input names a reward model. */
-  rewards?: RewardScoring;
+  rewards?: RewardScorer;
 }
 
 export interface AuditResult {
@@ -250,7 +250,7 @@ const REWARD_BATCH = 16;
  * the answers alone, as the preference pairs the model learnt from did.
  */
 async function rewardAnswers(
-  scorer: RewardScoring,
+  scorer: RewardScorer,
   model: Pick<AdapterRecord, 'id' | 'artifactDir'>,
   systemPrompt: string,
   items: readonly DatasetItem[],

@@ -1,5 +1,5 @@
 import type { RuntimeProgressV1, TrainingJobV1 } from '@studio/contracts';
-import type { ArtifactStore, ChatMessage, EventBus, JobQueue, LlmClient, Repository, VectorIndex } from '@studio/ports';
+import type { ArtifactStore, EventBus, JobQueue, LlmClient, Repository, VectorIndex } from '@studio/ports';
 import type {
   AdapterRecord,
   AuditRunRecord,
@@ -29,17 +29,6 @@ export interface ModelTrainer {
 export interface AdapterLoader {
   /** Idempotent: loading a name that is already loaded succeeds. */
   loadAdapter(name: string, path: string): Promise<void>;
-}
-
-/**
- * Scores answers with a reward model that the model server loads by name (the runtime's
- * `/v1/load_reward_model` and `/v1/rewards`): one scalar per conversation, whose last message is
- * the answer scored. Structurally the RewardScorer port.
- */
-export interface RewardScoring {
-  /** Idempotent: loading a name that is already loaded succeeds. */
-  loadRewardModel(name: string, path: string): Promise<void>;
-  score(model: string, conversations: ChatMessage[][]): Promise<number[]>;
 }
 
 export interface StudioRepositories {
