@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import { polarityOf } from '@studio/auditing';
+import { citeClause, citedRefs, splitSentences, valuesByPriority, type ContextValues, type Example } from '@studio/framing';
+import { normaliseText } from './aggregate';
+import type { PreferenceInput, RejectedKind } from './records';
+
+/**
+ * Synthetic preference pairs from a dataset version's examples: the example's grounded answer is
+ * always the chosen one; the rejected one is
+ * (a) the example's own `rejected` answer (violating when it endorses a violation, else
+ *     contradicting the rule),
+ * (b) an ungrounded variant of the answer: its verdict without the clause text and citation that
+ *     ground it (or, for a one-sentence answer, without its citation), and
+ * (c) for a permission or a compliant scenario, a needless refusal of the (benign) question.
+ * Every text comes from the example itself, except the refusals, which are the generic ways an
+ * assistant declines and name nothing of any policy.
+ */
+
+export interface SyntheticContext {
+  contextId: string;
+  datasetVersionId: string;
+  /** The dataset version's system prompt (the prompt of every pair). */
+  systemPrompt: string | null;
+  values: ContextValues | null;
+}
+
+/** Generic needless refusals (no policy's words): the one for an example is chosen by its id. */
+export const NEEDLESS_REFUSALS: readonly string[] = [
+  "I'm sorry, but I can't help with that.",
+  "I can't advise on that question; please ask the people responsible for these rules.",
+  "I'm not able to answer that. You may want to consult someone else.",
+];
+
+/** Parenthesised citations, one level of nested parentheses allowed: "(§3.2.1)", "(§ 164.502(a)(1))", "(see §§ 2.1, 2.3)". */
+const CITATION = /\s*\((?:[^()]|\([^()]*\))*§(?:[^()]|\([^()]*\))*\)/g;
+
+/** The text without its parenthesised citations, with the spacing and punctuation they leave behind tidied. */
+export function withoutCitations(text: string): string {
+  return text
+    .replace(CITATION, '')
+    .replace(/\s+([.,;:!?])/g, '$1')
+    .replace(/([.!?])[.]+/g, '$1')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
+}
+
+/**
+ * The answer without what grounds it: an answer of several sentences is cut to its first (the
+ * verdict, "No." / "Yes, refusing complies with …"), citations removed; a one-sentence answer loses
+ * its citations. Null when the answer cites nothing (it is not grounded to begin with) or nothing
+ * citation-free is left.
+ */
+export function ungroundedVariant(answer: string): string | null {
+  if (citedRefs(answer).length === 0) return null;
+  const sentences = splitSentences(answer);
+  const candidate = withoutCitations(sentences.length > 1 ? (sentences[0] as string) : answer);
+  if (candidate.length === 0 || citedRefs(candidate).length > 0 || /§/.test(candidate)) return null;
+  return candidate;
+}
+
+function refusalFor(exampleId: string): string {
+  const h = createHash('sha256').update(exampleId).digest();
+  return NEEDLESS_REFUSALS[(h[0] as number) % NEEDLESS_REFUSALS.length] as string;
+}
+
+/** How the example's clauses are cited in explanations: as its answer cites them, else by their numbering. */
+function citationsOf(example: Example): string {
+  const refs = citedRefs(example.answer);
+  const cited = (refs.length > 0 ? refs : example.clauseRefs).map((r) => citeClause(r));
+  return cited.length <= 2 ? cited.join(' and ') : `${cited.slice(0, -1).join(', ')} and ${cited[cited.length - 1]}`;
+}
+
+/** Whether the example's own rejected answer endorses a violation (rather than only contradicting the rule). */
+function rejectedKindOf(example: Example, rejected: string): RejectedKind {
+  if (example.label === 'violating') return 'violating';
+  if (example.statementKind === 'prohibition' && polarityOf(rejected) === 'yes') return 'violating';
+  return 'contradicting';
+}
+
+/** Examples that make pairs: every scenario, and every Q&A on a prohibition or a permission. */
+function inScope(e: Example): boolean {
+  return e.kind === 'scenario' || e.statementKind === 'prohibition' || e.statementKind === 'permission';
+}
+
+/** A needless refusal is worse than the answer where the question is benign: a permission, or a scenario that complies. */
+function benign(e: Example): boolean {
+  return e.label === 'compliant' || (e.statementKind === 'permission' && e.label !== 'violating');
+}
+
+/** Synthetic pairs from a dataset version's examples (those with a `rejected` answer, plus ungrounded and needless-refusal variants). */
+export function syntheticPreferences(examples: Example[], ctx: SyntheticContext): PreferenceInput[] {
+  const rank = new Map((ctx.values ? valuesByPriority(ctx.values) : []).map((v, i) => [v.name, i]));
+  const out: PreferenceInput[] = [];
+  for (const example of examples) {
+    if (!inScope(example)) continue;
+    const values = [...example.values].sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity));
+    const cites = citationsOf(example);
+    const chosen = example.answer.trim();
+    const taken = new Set([normaliseText(chosen)]);
+    const pair = (rejected: string, rejectedKind: RejectedKind, explanation: string): void => {
+      const key = normaliseText(rejected);
+      if (key.length === 0 || taken.has(key)) return;
+      taken.add(key);
+      out.push({
+        contextId: ctx.contextId,
+        prompt: example.question,
+        systemPrompt: ctx.systemPrompt,
+        retrievedClauseIds: [],
+        clauseIds: [...example.clauseIds],
+        chosen,
+        rejected,
+        source: 'synthetic',
+        rejectedKind,
+        values,
+        annotator: 'framer',
+        explanation,
+        edited: false,
+        origin: { datasetVersionId: ctx.datasetVersionId, exampleId: example.id, auditId: null, runId: null },
+      });
+    };
+    if (example.rejected !== null) {
+      const kind = rejectedKindOf(example, example.rejected);
+      pair(
+        example.rejected.trim(),
+        kind,
+        kind === 'violating'
+          ? `The chosen answer applies ${cites} and cites it; the rejected answer endorses conduct ${cites} does not allow.`
+          : `The chosen answer applies ${cites} and cites it; the rejected answer contradicts it.`,
+      );
+    }
+    const ungrounded = ungroundedVariant(chosen);
+    if (ungrounded !== null) {
+      pair(ungrounded, 'ungrounded', `The rejected answer gives the verdict without the rule it rests on or its citation (${cites}).`);
+    }
+    if (benign(example)) {
+      pair(
+        refusalFor(example.id),
+        'refusing',
+        `The question is benign and answered by ${cites}; the rejected answer refuses it needlessly.`,
+      );
+    }
+  }
+  return out;
+}
