@@ -174,6 +174,7 @@ export class Stack {
         ONTOLOGY_URL: url('ontology'),
         INSTRUCTOR_URL: url('instructor'),
         AUDITOR_URL: url('auditor'),
+        REWARD_MODEL_URL: url('reward-model'),
       });
     // The chat endpoint's model server: the run's (tiny model).
     if (name === 'gateway' && this.options.runtimes.includes('serve'))
