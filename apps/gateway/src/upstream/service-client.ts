@@ -88,7 +88,7 @@ export class ServiceClient {
     const contentType = response.headers.get('content-type') ?? 'application/octet-stream';
     const text = await response.text();
     let body: unknown = text;
-    if (contentType.includes('application/json') && text.length > 0) {
+    if (isJson(contentType) && text.length > 0) {
       try {
         body = JSON.parse(text);
       } catch {
@@ -105,6 +105,11 @@ export class ServiceClient {
       );
     return { status: response.status, contentType, body };
   }
+}
+
+/** JSON (application/json, application/problem+json), not JSON lines (application/jsonl: an export, kept as text). */
+function isJson(contentType: string): boolean {
+  return /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(contentType.trim());
 }
 
 function messageOf(body: unknown): string {
