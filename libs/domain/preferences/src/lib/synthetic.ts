@@ -52,7 +52,9 @@ export function withoutCitations(text: string): string {
  */
 export function ungroundedVariant(answer: string): string | null {
   if (citedRefs(answer).length === 0) return null;
-  const sentences = splitSentences(answer);
+  // A bare "Yes." / "No." opening is the verdict (sentence splitting keeps "No." with what follows, as in "No. 5").
+  const bare = /^\s*((?:yes|no)\.)\s+\S/i.exec(answer);
+  const sentences = bare ? [bare[1] as string, answer.slice(bare[0].length - 1)] : splitSentences(answer);
   const candidate = withoutCitations(sentences.length > 1 ? (sentences[0] as string) : answer);
   if (candidate.length === 0 || citedRefs(candidate).length > 0 || /§/.test(candidate)) return null;
   return candidate;
