@@ -107,15 +107,11 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
    * two different, non-empty answers (changing the pair shuffles the same answers again, no new request).
    */
   async function answersToJudge(): Promise<void> {
-    await page.getByLabel('Answers').selectOption(PAIRS[0] as string);
+    await page.getByLabel('Answer pair', { exact: true }).selectOption(PAIRS[0] as string);
     await page.getByRole('button', { name: 'Get answers' }).click();
-    await page.waitForFunction(
-      `!!document.querySelector('article[data-label="B"]') || !!document.querySelector('[data-testid="feedback-problem"]')`,
-      undefined,
-      { timeout: 180_000 },
-    );
+    await page.locator('article[data-label="B"]').or(page.getByTestId('feedback-problem')).first().waitFor({ timeout: 180_000 });
     for (const pair of PAIRS) {
-      await page.getByLabel('Answers').selectOption(pair);
+      await page.getByLabel('Answer pair', { exact: true }).selectOption(pair);
       if ((await page.getByTestId('feedback-problem').count()) === 0) return page.locator('.feedback-panel').focus();
     }
     throw new Error(`no pair of answers differs: ${await page.getByTestId('feedback-problem').innerText()}`);
@@ -230,11 +226,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       const asked = await page.getByTestId('feedback-question').innerText();
       await page.keyboard.press('n');
       // A new question, once the next item's answers are in (or a problem with them).
-      await page.waitForFunction(
-        `(() => { const q = document.querySelector('[data-testid="feedback-question"]'); return (!!q && q.textContent !== ${JSON.stringify(asked)}) || !!document.querySelector('[data-testid="feedback-problem"]'); })()`,
-        undefined,
-        { timeout: 180_000 },
-      );
+      await page
+        .getByTestId('feedback-question')
+        .filter({ hasNotText: asked })
+        .or(page.getByTestId('feedback-problem'))
+        .first()
+        .waitFor({ timeout: 180_000 });
       if ((await page.getByTestId('feedback-problem').count()) > 0) await answersToJudge();
       else await page.locator('article[data-label="B"]').waitFor();
       await page.keyboard.press('2');
@@ -252,7 +249,11 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await screenshot('feedback');
 
       // Published on the bus by the gateway, stored by the reward-model service: the annotator is the curator's key.
-      expect(stack.events(FEEDBACK_PREFERENCE_SUBMITTED_V1).filter((e) => e.data['contextId'] === contextId)).toHaveLength(2);
+      await stack.waitFor(
+        'two feedback.preference.submitted.v1 events',
+        async () => stack.events(FEEDBACK_PREFERENCE_SUBMITTED_V1).filter((e) => e.data['contextId'] === contextId).length === 2,
+        15_000,
+      );
       const stored = await stack.waitFor(
         'the reward-model service did not store the edited preference',
         async () => {

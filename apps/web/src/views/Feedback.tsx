@@ -260,7 +260,7 @@ export function FeedbackView({ contextId }: { contextId: string }) {
               </option>
             ))}
           </select>
-          <label htmlFor="feedback-pair">Answers</label>
+          <label htmlFor="feedback-pair">Answer pair</label>
           <select
             id="feedback-pair"
             value={pairId}
