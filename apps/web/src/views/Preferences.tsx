@@ -12,7 +12,11 @@ import {
 } from '../lib/preferences';
 
 const SOURCES = ['human', 'synthetic', 'model', 'red-team'] as const;
-const PAGE = 500;
+/** Preferences listed a page at a time; a version's pairs shown a hundred at a time (a version may hold thousands). */
+const PAGE = 50;
+const PAIRS_SHOWN = 100;
+/** Lines of the exported train split shown (the download has them all). */
+const EXPORT_LINES = 20;
 
 const clip = (text: string, n = 140) => (text.length > n ? `${text.slice(0, n)}…` : text);
 const weight = (w: number | null | undefined) => (w === null || w === undefined ? '—' : w.toFixed(3));
@@ -27,15 +31,27 @@ export function PreferencesView({ contextId }: { contextId: string }) {
   const { api, me } = useStudio();
   const base = `/v1/contexts/${enc(contextId)}`;
   const [source, setSource] = useState('');
+  const [offset, setOffset] = useState(0);
   const preferences = useAsync(
-    (signal) => api.get<unknown>(`${base}/preferences${query({ source, limit: PAGE })}`, signal),
-    [base, source],
+    (signal) => api.get<unknown>(`${base}/preferences${query({ source, limit: PAGE, offset })}`, signal),
+    [base, source, offset],
   );
   const items = listOf<PreferenceView>(preferences.data, 'items', 'preferences');
   const total = (preferences.data as { total?: number } | null)?.total ?? items.length;
   // Every preference (for the pairs of a version): unfiltered.
   const all = useAsync(
-    (signal) => api.get<unknown>(`${base}/preferences${query({ limit: 1000 })}`, signal).then((b) => listOf<PreferenceView>(b, 'items')),
+    async (signal) => {
+      const found: PreferenceView[] = [];
+      // Page by page (1000 at most each), up to 20,000 preferences.
+      for (let page = 0; page < 20; page++) {
+        const body = await api.get<unknown>(`${base}/preferences${query({ limit: 1000, offset: found.length })}`, signal);
+        const items = listOf<PreferenceView>(body, 'items');
+        found.push(...items);
+        const count = (body as { total?: number } | null)?.total ?? found.length;
+        if (items.length === 0 || found.length >= count) break;
+      }
+      return found;
+    },
     [base],
   );
   const datasets = useAsync(
@@ -61,6 +77,9 @@ export function PreferencesView({ contextId }: { contextId: string }) {
   const [made, setMade] = useState<PreferenceDatasetView | null>(null);
   const [exported, setExported] = useState<{ id: string; text: string } | null>(null);
   const [exportError, setExportError] = useState<unknown>(null);
+  const [pairsShown, setPairsShown] = useState<'new' | 'all'>('new');
+  const [pairSource, setPairSource] = useState('');
+  const [pairLimit, setPairLimit] = useState(PAIRS_SHOWN);
 
   const create = async () => {
     setBusy(true);
@@ -100,7 +119,9 @@ export function PreferencesView({ contextId }: { contextId: string }) {
   };
 
   const canPublish = me.permissions.includes('preferences:publish');
-  const rows = selected ? pairRows(selected, all.data ?? []) : [];
+  const rows = (selected ? pairRows(selected, all.data ?? []) : []).filter(
+    (r) => (pairsShown === 'all' || r.isNew) && (!pairSource || r.preference?.source === pairSource),
+  );
   const exportedRows = exported && selected && exported.id === selected.id ? exportedIds(exported.text) : null;
 
   return (
@@ -176,6 +197,39 @@ export function PreferencesView({ contextId }: { contextId: string }) {
           <h2>
             Version <code>{shortId(selected.id)}</code>: its pairs
           </h2>
+          <div className="toolbar">
+            <label htmlFor="pairs-shown">Pairs</label>
+            <select
+              id="pairs-shown"
+              value={pairsShown}
+              onChange={(e) => {
+                setPairsShown(e.target.value as 'new' | 'all');
+                setPairLimit(PAIRS_SHOWN);
+              }}
+            >
+              <option value="new">new in this version</option>
+              <option value="all">all it weighs</option>
+            </select>
+            <label htmlFor="pairs-source">Source</label>
+            <select
+              id="pairs-source"
+              value={pairSource}
+              onChange={(e) => {
+                setPairSource(e.target.value);
+                setPairLimit(PAIRS_SHOWN);
+              }}
+            >
+              <option value="">all</option>
+              {SOURCES.map((s) => (
+                <option key={s} value={s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+            <span className="muted" data-testid="pair-count">
+              {rows.length} pair{rows.length === 1 ? '' : 's'}
+            </span>
+          </div>
           <table className="table" aria-label="Pairs of the version">
             <thead>
               <tr>
@@ -189,7 +243,7 @@ export function PreferencesView({ contextId }: { contextId: string }) {
               </tr>
             </thead>
             <tbody>
-              {rows.map((r) => (
+              {rows.slice(0, pairLimit).map((r) => (
                 <tr key={r.preferenceId} data-preference-id={r.preferenceId} className={r.weight === 0 ? 'muted' : undefined}>
                   <td>
                     <code>{r.preferenceId}</code>
@@ -211,6 +265,11 @@ export function PreferencesView({ contextId }: { contextId: string }) {
               ))}
             </tbody>
           </table>
+          {rows.length > pairLimit ? (
+            <button type="button" onClick={() => setPairLimit((n) => n + PAIRS_SHOWN)}>
+              Show {Math.min(PAIRS_SHOWN, rows.length - pairLimit)} more of {rows.length - pairLimit}
+            </button>
+          ) : null}
           <div className="inline">
             <button type="button" onClick={() => void exportTrain(selected.id)}>
               Show the train split (JSON lines)
@@ -224,12 +283,13 @@ export function PreferencesView({ contextId }: { contextId: string }) {
           <ErrorBox error={exportError} what="exporting the version" />
           {exportedRows ? (
             <>
-              <p data-testid="exported-count">
-                {exportedRows.length} rows in the train split{' '}
-                {selected.heldOut.examples > 0 ? `(${selected.heldOut.examples} held out to measure the reward model)` : ''}.
+              <p data-testid="exported-count" data-rows={exportedRows.length}>
+                {exportedRows.length} rows in the train split
+                {selected.heldOut.examples > 0 ? ` (${selected.heldOut.examples} held out to measure the reward model)` : ''}
+                {exportedRows.length > EXPORT_LINES ? `; the first ${EXPORT_LINES} below, all of them in the download` : ''}.
               </p>
               <pre className="jsonl" aria-label="Exported JSON lines" tabIndex={0}>
-                {exported?.text}
+                {(exported?.text ?? '').split('\n').slice(0, EXPORT_LINES).join('\n')}
               </pre>
             </>
           ) : null}
@@ -285,7 +345,14 @@ export function PreferencesView({ contextId }: { contextId: string }) {
       <h2>All preferences</h2>
       <div className="toolbar">
         <label htmlFor="preferences-source">Source</label>
-        <select id="preferences-source" value={source} onChange={(e) => setSource(e.target.value)}>
+        <select
+          id="preferences-source"
+          value={source}
+          onChange={(e) => {
+            setSource(e.target.value);
+            setOffset(0);
+          }}
+        >
           <option value="">all</option>
           {SOURCES.map((s) => (
             <option key={s} value={s}>
@@ -294,8 +361,14 @@ export function PreferencesView({ contextId }: { contextId: string }) {
           ))}
         </select>
         <span className="muted" data-testid="preference-count">
-          {items.length < total ? `${items.length} of ${total}` : total} preference{total === 1 ? '' : 's'}
+          {total === 0 ? 'none' : `${offset + 1}–${offset + items.length} of ${total}`}
         </span>
+        <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+          Previous
+        </button>
+        <button type="button" disabled={offset + items.length >= total} onClick={() => setOffset(offset + PAGE)}>
+          Next
+        </button>
       </div>
       <ErrorBox error={preferences.error} what="listing the preferences" />
       {preferences.loading && !preferences.data ? <Loading what="preferences" /> : null}
