@@ -17,7 +17,7 @@ import { Stack } from './harness/stack';
 /**
  * Human feedback in a real browser (Debian's Chromium driven by playwright-core) against the real
  * gateway serving the built app, the services, the reward-model service and the model runtime: on
- * a context with a trained tiny model, label two pairs of answers in the feedback view with the
+ * a context with a trained model (SmolLM2-135M: the answers to judge need words), label two pairs of answers in the feedback view with the
  * keyboard (one picked and explained, one edited into the chosen answer), then create the next
  * preference dataset in the preferences view and see both preferences in it — their ids, the
  * edited text, and the exported train split. A screenshot of the feedback view goes to
@@ -31,9 +31,9 @@ const VALUES = JSON.parse(readFileSync(join(EXAMPLE, 'values.json'), 'utf8')) as
 const TENANT = 'acme-feedback';
 const SERVICES = ['gateway', 'framer', 'ontology', 'instructor', 'auditor', 'reward-model'] as const satisfies readonly ServiceName[];
 const OUTPUT = join(process.env['STUDIO_TEST_OUTPUT'] ?? join(WORKSPACE_ROOT, '.data', 'test-output'), 'studio-web-feedback');
-/** The pairs the view offers, tried in this order until one has two different, non-empty answers (the tiny model may repeat itself). */
+/** The pairs the view offers, tried in this order until one has two different, non-empty answers (a model may repeat itself, or say nothing). */
 const PAIRS = ['base-aligned_rag', 'aligned-aligned_rag', 'base-aligned', 'reference-aligned'];
-const EDITED = 'Edited by the annotator: decline the gift and tell your manager, as the gifts section of the policy requires.';
+const EDITED = 'Edited by the annotator: yes, within the limits the policy sets; ask the Ethics Office when unsure.';
 const EXPLANATION = 'It follows the policy instead of guessing.';
 
 function buildWebApp(outDir: string): void {
@@ -73,12 +73,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   const foreign: string[] = [];
   const startedAt = Date.now();
 
-  async function screenshot(name: string): Promise<string> {
+  async function screenshot(name: string, fullPage = true): Promise<string> {
     const width = Number(await page.evaluate('document.documentElement.scrollWidth'));
     if (width > 1280) throw new Error(`the ${name} view is ${width} px wide: wider than the 1280-px screen`);
     mkdirSync(OUTPUT, { recursive: true });
     const path = join(OUTPUT, `${name}.png`);
-    await page.screenshot({ path, fullPage: true });
+    await page.screenshot({ path, fullPage });
     return path;
   }
 
@@ -87,7 +87,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     try {
       await body();
     } catch (err) {
-      const shot = await screenshot(`failed-${name.replace(/[^a-z0-9]+/gi, '-')}`).catch((e: Error) => `(no screenshot: ${e.message})`);
+      const shot = await screenshot(`failed-${name.replace(/[^a-z0-9]+/gi, '-')}`, false).catch(
+        (e: Error) => `(no screenshot: ${e.message})`,
+      );
       const alerts = await page
         .locator('[role=alert]')
         .allInnerTexts()
@@ -123,13 +125,15 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       servers: urls,
       services: SERVICES,
       runtimes: ['serve', 'worker'],
+      // The answers to judge need words in them: the tiny random model's are often empty.
+      serveModel: 'smollm2-135m-instruct',
       tenant: TENANT,
       prefix: 'web-feedback',
       env: (name): Record<string, string> =>
-        name === 'gateway' ? { WEB_DIST: webDist } : name === 'auditor' ? { AUDIT_MAX_ITEMS: '4', AUDIT_MAX_TOKENS: '48' } : {},
+        name === 'gateway' ? { WEB_DIST: webDist } : name === 'auditor' ? { AUDIT_MAX_ITEMS: '2', AUDIT_MAX_TOKENS: '48' } : {},
     });
     gateway = stack.url('gateway');
-    // A framed, indexed policy, a dataset version and a tiny model trained on it (the answers to judge come from it).
+    // A framed, indexed policy, a dataset version and a model trained on it (the answers to judge come from it).
     expect((await stack.call('POST', '/v1/contexts', { id: contextId, name: 'Northwind', values: VALUES })).status).toBe(201);
     const upload = await stack.call('POST', `/v1/contexts/${contextId}/documents`, {
       filename: 'policy.md',
@@ -153,8 +157,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       async () => {
         const r = await stack.call('POST', `/v1/contexts/${contextId}/runs`, {
           datasetVersionId,
-          baseModel: 'tiny',
-          hyperparameters: { max_steps: 10, batch_size: 4, max_seq_length: 256 },
+          baseModel: 'smollm2-135m-instruct',
+          hyperparameters: { max_steps: 3, batch_size: 2, max_seq_length: 192 },
         });
         return r.status === 409 ? null : r;
       },
@@ -280,33 +284,46 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       expect(labelled).toHaveLength(2);
       await page.getByRole('link', { name: 'Preferences', exact: true }).click();
       await page.getByRole('heading', { name: 'Preferences', exact: true }).waitFor();
+      // Among the context's preferences (the framer's dataset version made synthetic ones too), the two human ones.
+      await page.locator('#preferences-source').selectOption('human');
       for (const { id } of labelled) await page.locator(`table[aria-label="Preferences"] tr[data-preference-id="${id}"]`).waitFor();
       await page.getByRole('button', { name: 'Create preference dataset' }).click();
       const made = page.getByTestId('preference-dataset-result');
       await made.waitFor({ timeout: 120_000 });
       const datasetId = String(await made.getAttribute('data-preference-dataset-id'));
       await page.locator(`[data-testid="preference-dataset"][data-preference-dataset-id="${datasetId}"]`).waitFor();
+      // The version's new pairs from people: exactly the two, with their weights; the edited one with its edited answer.
+      await page.locator('#pairs-source').selectOption('human');
+      await page.getByTestId('pair-count').getByText('2 pairs').waitFor();
       const pairs = page.getByRole('table', { name: 'Pairs of the version' });
       for (const { id, edited } of labelled) {
         const row = pairs.locator(`tr[data-preference-id="${id}"]`);
         await row.waitFor();
         expect(await row.locator('.badge').innerText()).toBe('new');
+        expect(await row.innerText()).toMatch(/\d\.\d{3} = /);
         if (edited) expect(await row.innerText()).toContain(EDITED);
       }
       const version = await stack.call('GET', `/v1/contexts/${contextId}/preference-datasets/${datasetId}`);
       expect(version.body['newPreferenceIds']).toEqual(expect.arrayContaining(labelled.map((l) => l.id)));
+      expect(version.body['bySource']).toMatchObject({ human: 2 });
 
+      // The train split as exported: as many rows as the version says; the edited preference, if the split holds it, with its edited answer.
       await page.getByRole('button', { name: 'Show the train split (JSON lines)' }).click();
-      const jsonl = await page.getByLabel('Exported JSON lines').innerText();
-      const rows = jsonl
+      const count = page.getByTestId('exported-count');
+      await count.waitFor();
+      const train = (version.body['train'] as { examples: number }).examples;
+      expect(Number(await count.getAttribute('data-rows'))).toBe(train);
+      const exported = await stack.call('GET', `/v1/contexts/${contextId}/preference-datasets/${datasetId}/export`);
+      expect(exported.type).toMatch(/^application\/jsonl/);
+      const rows = exported.text
         .split('\n')
         .filter((l) => l.trim())
         .map((l) => JSON.parse(l) as { preference_id: string; chosen: { content: string }[] });
-      expect(rows.length).toBe((version.body['train'] as { examples: number }).examples);
-      // A preference in the train split carries its chosen answer as given: the edited one, edited.
-      for (const row of rows.filter((r) => labelled.some((l) => l.id === r.preference_id)))
-        if (row.preference_id === labelled[1]?.id) expect(row.chosen[0]?.content).toBe(EDITED);
-      await screenshot('preferences');
+      expect(rows).toHaveLength(train);
+      const ours = rows.filter((r) => labelled.some((l) => l.id === r.preference_id));
+      for (const row of ours) if (row.preference_id === labelled[1]?.id) expect(row.chosen[0]?.content).toBe(EDITED);
+      console.info(`[feedback e2e] preference dataset ${datasetId}: ${rows.length} train rows, ${ours.length} of the 2 labelled in train`);
+      await screenshot('preferences', false);
     });
   }, 240_000);
 
