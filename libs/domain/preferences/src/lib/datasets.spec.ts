@@ -13,6 +13,7 @@ import { InMemoryArtifactStore, InProcessEventBus, SqliteStore } from '@studio/i
 import { tenantId, type ArtifactStore, type EventBus } from '@studio/ports';
 import { preferenceId } from './aggregate';
 import {
+  heldOutPrompts,
   NothingToPublishError,
   PreferenceValidationError,
   publishPreferenceDataset,
@@ -273,6 +274,21 @@ describe('publishPreferenceDataset', () => {
     expect([...counts.values()].every((n) => n === 2)).toBe(true);
     const others = await Promise.all([8, 9, 10].map(split));
     expect(others.some((o) => JSON.stringify(o.held) !== JSON.stringify(a.held))).toBe(true);
+  });
+
+  it('always keeps a prompt for training, and holds one out when there are two or more', () => {
+    expect(heldOutPrompts(['only'], 0.99, 1).size).toBe(0);
+    const two = heldOutPrompts(['a', 'b'], 0.99, 1);
+    expect(two.size).toBe(1);
+    expect(heldOutPrompts(['a', 'b'], 0.001, 1).size).toBe(1);
+    expect(heldOutPrompts(['a', 'b', 'c'], 0, 1).size).toBe(0);
+    // A prompt keeps its side as others are added (its own draw decides).
+    const many = Array.from({ length: 200 }, (_, i) => `prompt ${i}`);
+    const before = heldOutPrompts(many.slice(0, 100), 0.2, 5);
+    const after = heldOutPrompts(many, 0.2, 5);
+    expect([...before].every((k) => after.has(k))).toBe(true);
+    expect(after.size / many.length).toBeGreaterThan(0.1);
+    expect(after.size / many.length).toBeLessThan(0.3);
   });
 
   it('takes only the sources asked for', async () => {

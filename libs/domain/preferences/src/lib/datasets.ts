@@ -111,18 +111,17 @@ function draw(seed: number, key: string): number {
 
 /**
  * Which prompts are held out: each prompt by its own seeded draw (so a prompt stays on its side as
- * the dataset grows), every preference on a prompt on the same side (no leakage); at least one
- * prompt held out and one kept when there are two prompts or more and the ratio is above 0.
+ * the dataset grows), every preference on a prompt on the same side (no leakage). At least one
+ * prompt is always kept for training, and at least one held out when there are two prompts or
+ * more and the ratio is above 0.
  */
-function heldOutPrompts(promptKeys: string[], ratio: number, seed: number): Set<string> {
+export function heldOutPrompts(promptKeys: readonly string[], ratio: number, seed: number): Set<string> {
   const keys = [...new Set(promptKeys)].sort();
   const draws = new Map(keys.map((k) => [k, draw(seed, k)]));
+  const byDraw = [...keys].sort((a, b) => (draws.get(a) as number) - (draws.get(b) as number));
   const held = new Set(keys.filter((k) => (draws.get(k) as number) < ratio));
-  if (ratio > 0 && keys.length >= 2) {
-    const byDraw = [...keys].sort((a, b) => (draws.get(a) as number) - (draws.get(b) as number));
-    if (held.size === 0) held.add(byDraw[0] as string);
-    if (held.size === keys.length) held.delete(byDraw[byDraw.length - 1] as string);
-  }
+  if (ratio > 0 && keys.length >= 2 && held.size === 0) held.add(byDraw[0] as string);
+  if (keys.length > 0 && held.size === keys.length) held.delete(byDraw[byDraw.length - 1] as string);
   return held;
 }
 

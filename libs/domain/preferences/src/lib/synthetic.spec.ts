@@ -89,6 +89,43 @@ describe('syntheticPreferences', () => {
     expect(kinds(syntheticPreferences([e], ctx))).toEqual(['contradicting', 'ungrounded']);
   });
 
+  it('calls a rejected answer that permits what a prohibition forbids violating, whatever its yes or no', () => {
+    const refused = example({
+      kind: 'scenario',
+      label: 'compliant',
+      question: 'An employee was asked to accept a cash gift from a supplier and refused. Was that the right call?',
+      answer: 'Yes, refusing complies with the guidelines. Employees must not accept cash gifts from suppliers. (§1.1)',
+      rejected: 'No, the request should have been accepted; it is allowed.',
+    });
+    expect(kinds(syntheticPreferences([refused], ctx))).toEqual(['violating', 'ungrounded', 'refusing']);
+  });
+
+  it('names each clause a parenthesis cites, and a list of sections as one citation', () => {
+    const e = example({
+      kind: 'scenario',
+      label: 'ambiguous',
+      statementKind: null,
+      answer: 'It depends. A gift to an official needs approval (§3.4.1, §3.4.2). See also (§§ 164.506, 164.510).',
+      rejected: 'Yes, that is fine.',
+    });
+    expect(syntheticPreferences([e], ctx)[0]?.explanation).toBe(
+      'The chosen answer applies §3.4.1, §3.4.2 and §§ 164.506, 164.510 and cites them; the rejected answer contradicts them.',
+    );
+  });
+
+  it('says only the citation is missing when the answer is one sentence', () => {
+    const definition = example({
+      kind: 'scenario',
+      label: 'compliant',
+      statementKind: 'definition',
+      answer: 'Yes: a gift of cash is one the guidelines forbid (§1.1).',
+      rejected: 'No.',
+    });
+    const ungrounded = syntheticPreferences([definition], ctx).find((p) => p.rejectedKind === 'ungrounded');
+    expect(ungrounded?.rejected).toBe('Yes: a gift of cash is one the guidelines forbid.');
+    expect(ungrounded?.explanation).toBe('The rejected answer states the rule without citing it (§1.1).');
+  });
+
   it('adds a needless refusal for a permission and a compliant scenario, and only there', () => {
     const permission = example({
       id: 'perm',
@@ -179,7 +216,12 @@ describe('syntheticPreferences', () => {
     const prefs = syntheticPreferences([e], { ...ctx, values: null });
     expect(kinds(prefs)).toEqual(['violating', 'ungrounded']);
     expect(prefs[1]?.rejected).toBe('No.');
-    expect(prefs[0]?.explanation).toContain('§164.502(a)(5)(ii) and §164.508(a)(4)');
+    expect(prefs[0]?.explanation).toBe(
+      'The chosen answer applies § 164.502(a)(5)(ii) and § 164.508(a)(4) and cites them; the rejected answer endorses conduct § 164.502(a)(5)(ii) and § 164.508(a)(4) do not allow.',
+    );
+    expect(prefs[1]?.explanation).toBe(
+      'The rejected answer gives the verdict without the rules it rests on or their citations (§ 164.502(a)(5)(ii) and § 164.508(a)(4)).',
+    );
     expect(prefs.every((p) => p.values.length === 0 && p.clauseIds.length === 2)).toBe(true);
   });
 });

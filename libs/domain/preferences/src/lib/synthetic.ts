@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { polarityOf } from '@studio/auditing';
+import { polarityOf, stancesOf } from '@studio/auditing';
 import { citeClause, citedRefs, splitSentences, valuesByPriority, type ContextValues, type Example } from '@studio/framing';
 import { normaliseText } from './aggregate';
 import type { PreferenceInput, RejectedKind } from './records';
@@ -65,17 +65,39 @@ function refusalFor(exampleId: string): string {
   return NEEDLESS_REFUSALS[(h[0] as number) % NEEDLESS_REFUSALS.length] as string;
 }
 
-/** How the example's clauses are cited in explanations: as its answer cites them, else by their numbering. */
-function citationsOf(example: Example): string {
-  const refs = citedRefs(example.answer);
-  const cited = (refs.length > 0 ? refs : example.clauseRefs).map((r) => citeClause(r));
-  return cited.length <= 2 ? cited.join(' and ') : `${cited.slice(0, -1).join(', ')} and ${cited[cited.length - 1]}`;
+/**
+ * How the example's answer cites its clauses, for explanations: its parenthesised citations as it
+ * writes them ("§3.2.1", "§ 164.502(a)(1)"), else the cited clauses' numbers.
+ */
+function citationsOf(example: Example): string[] {
+  // One parenthesis may cite several clauses: "(§3.4.1, §3.4.2)" is two citations, "(§§ 164.506, 164.510)" one list.
+  const written = [...example.answer.matchAll(CITATION)].flatMap((m) =>
+    m[0]
+      .trim()
+      .slice(1, -1)
+      .replace(/^see\s+/i, '')
+      .split(/\s*[,;]\s*(?=§)/)
+      .map((c) => c.trim()),
+  );
+  const cited = written.length > 0 ? written : example.clauseRefs.map((r) => citeClause(r));
+  return [...new Set(cited)];
 }
 
-/** Whether the example's own rejected answer endorses a violation (rather than only contradicting the rule). */
+function listed(items: readonly string[]): string {
+  return items.length <= 2 ? items.join(' and ') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/**
+ * Whether the example's own rejected answer endorses a violation rather than only contradicting the
+ * rule: it approves a violating scenario, or, on a prohibition, it answers yes or takes a permitting
+ * or exempting stance ("can", "is allowed", "is optional").
+ */
 function rejectedKindOf(example: Example, rejected: string): RejectedKind {
   if (example.label === 'violating') return 'violating';
-  if (example.statementKind === 'prohibition' && polarityOf(rejected) === 'yes') return 'violating';
+  if (example.statementKind === 'prohibition') {
+    const stances = stancesOf(rejected);
+    if (polarityOf(rejected) === 'yes' || stances.has('permit') || stances.has('exempt')) return 'violating';
+  }
   return 'contradicting';
 }
 
@@ -96,7 +118,9 @@ export function syntheticPreferences(examples: Example[], ctx: SyntheticContext)
   for (const example of examples) {
     if (!inScope(example)) continue;
     const values = [...example.values].sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity));
-    const cites = citationsOf(example);
+    const refs = citationsOf(example);
+    const cites = listed(refs);
+    const one = refs.length === 1;
     const chosen = example.answer.trim();
     const taken = new Set([normaliseText(chosen)]);
     const pair = (rejected: string, rejectedKind: RejectedKind, explanation: string): void => {
@@ -126,13 +150,20 @@ export function syntheticPreferences(examples: Example[], ctx: SyntheticContext)
         example.rejected.trim(),
         kind,
         kind === 'violating'
-          ? `The chosen answer applies ${cites} and cites it; the rejected answer endorses conduct ${cites} does not allow.`
-          : `The chosen answer applies ${cites} and cites it; the rejected answer contradicts it.`,
+          ? `The chosen answer applies ${cites} and cites ${one ? 'it' : 'them'}; the rejected answer endorses conduct ${cites} ${one ? 'does' : 'do'} not allow.`
+          : `The chosen answer applies ${cites} and cites ${one ? 'it' : 'them'}; the rejected answer contradicts ${one ? 'it' : 'them'}.`,
       );
     }
     const ungrounded = ungroundedVariant(chosen);
     if (ungrounded !== null) {
-      pair(ungrounded, 'ungrounded', `The rejected answer gives the verdict without the rule it rests on or its citation (${cites}).`);
+      const citationOnly = ungrounded === withoutCitations(chosen);
+      pair(
+        ungrounded,
+        'ungrounded',
+        citationOnly
+          ? `The rejected answer states the rule without citing it (${cites}).`
+          : `The rejected answer gives the verdict without the ${one ? 'rule' : 'rules'} it rests on or ${one ? 'its citation' : 'their citations'} (${cites}).`,
+      );
     }
     if (benign(example)) {
       pair(
