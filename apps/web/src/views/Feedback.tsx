@@ -289,7 +289,25 @@ export function FeedbackView({ contextId }: { contextId: string }) {
         {mode === 'prompt' ? (
           <>
             <label htmlFor="feedback-prompt">Your prompt</label>
-            <textarea ref={promptRef} id="feedback-prompt" rows={2} value={prompt} onChange={(e) => setPrompt(e.target.value)} required />
+            <textarea
+              ref={promptRef}
+              id="feedback-prompt"
+              rows={2}
+              value={prompt}
+              onChange={(e) => setPrompt(e.target.value)}
+              onKeyDown={(e) => {
+                // Ctrl+Enter asks, as Ctrl+Enter submits a judgement.
+                if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && prompt.trim()) {
+                  e.preventDefault();
+                  void ask(null);
+                }
+              }}
+              aria-describedby="feedback-prompt-hint"
+              required
+            />
+            <span id="feedback-prompt-hint" className="muted">
+              <kbd>Ctrl</kbd>+<kbd>Enter</kbd> asks
+            </span>
           </>
         ) : (
           <>
