@@ -138,6 +138,7 @@ export const GatewayEnv = z.object({
   ONTOLOGY_URL: serviceUrl('ontology', 'http://ontology:3002'),
   INSTRUCTOR_URL: serviceUrl('instructor', 'http://instructor:3003'),
   AUDITOR_URL: serviceUrl('auditor', 'http://auditor:3005'),
+  REWARD_MODEL_URL: serviceUrl('reward-model', 'http://reward-model:3004'),
   /** Sent (x-studio-service-token) on every call to the services above, which refuse calls without it. */
   ...serviceTokenEnv,
   ADMIN_API_KEY: z

@@ -272,6 +272,7 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
         ONTOLOGY_URL: url('ontology'),
         INSTRUCTOR_URL: url('instructor'),
         AUDITOR_URL: url('auditor'),
+        REWARD_MODEL_URL: url('reward-model'),
         // Deployments load adapters into the model runtime; chat answers with them.
         ...llm,
         // The web app, served by the gateway at / when built (WEB_DIST, as the distributed gateway serves it).

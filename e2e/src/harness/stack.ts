@@ -34,6 +34,11 @@ export interface StackOptions {
   services: readonly ServiceName[];
   /** Which model runtime processes to run: the model server (tiny model) and the BullMQ training worker. */
   runtimes: readonly RuntimeName[];
+  /**
+   * The model server's base model (default `tiny`, a random model whose answers are often empty);
+   * `smollm2-135m-instruct` where a test needs answers with words in them (slower).
+   */
+  serveModel?: 'tiny' | 'smollm2-135m-instruct';
   tenant: string;
   prefix: string;
   /** Extra variables per service. */
@@ -180,6 +185,7 @@ export class Stack {
         ONTOLOGY_URL: url('ontology'),
         INSTRUCTOR_URL: url('instructor'),
         AUDITOR_URL: url('auditor'),
+        REWARD_MODEL_URL: url('reward-model'),
       });
     // The chat endpoint's model server: the run's (tiny model).
     if (name === 'gateway' && this.options.runtimes.includes('serve'))
@@ -190,7 +196,7 @@ export class Stack {
   private startRuntime(name: RuntimeName): RuntimeProcess {
     const args =
       name === 'serve'
-        ? ['serve', '--host', '127.0.0.1', '--port', new URL(this.llmBaseUrl).port, '--base-model', 'tiny']
+        ? ['serve', '--host', '127.0.0.1', '--port', new URL(this.llmBaseUrl).port, '--base-model', this.options.serveModel ?? 'tiny']
         : ['worker', '--redis-url', this.urls.REDIS_URL, '--queue', 'training'];
     // The model server requires its key and loads adapters only from the run's artifact folder;
     // the worker takes jobs from this run's queue only.

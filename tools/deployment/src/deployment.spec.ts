@@ -287,7 +287,7 @@ describe('nothing internal is reachable from outside', () => {
       instructor: [{ from: ['gateway', 'auditor'], ports: [3003] }],
       auditor: [{ from: ['gateway', 'reward-model'], ports: [3005] }],
       'model-server': [{ from: ['gateway', 'framer', 'ontology', 'auditor'], ports: [8000] }],
-      'reward-model': [],
+      'reward-model': [{ from: ['gateway'], ports: [3004] }],
       'model-runtime': [],
     };
     expect(DEPLOYMENTS().sort()).toEqual(Object.keys(expected).sort());
@@ -308,7 +308,7 @@ describe('nothing internal is reachable from outside', () => {
         .filter((name): name is string => name !== undefined)
         .sort();
     expect(Object.fromEntries(DEPLOYMENTS().map((pod) => [pod, reaches(pod)]))).toEqual({
-      gateway: ['auditor', 'framer', 'instructor', 'model-server', 'ontology'],
+      gateway: ['auditor', 'framer', 'instructor', 'model-server', 'ontology', 'reward-model'],
       framer: ['model-server'],
       ontology: ['model-server'],
       instructor: [],

@@ -6,10 +6,11 @@ import { SERVICE_TOKEN_HEADER, TENANT_HEADER } from '@studio/nest';
 export const UPSTREAM_RETRY_AFTER_SECONDS = 5;
 
 /** The services whose HTTP APIs the gateway forwards to. */
-export type UpstreamName = 'framer' | 'ontology' | 'instructor' | 'auditor';
+export type UpstreamName = 'framer' | 'ontology' | 'instructor' | 'auditor' | 'reward-model';
 
 export const UPSTREAMS = Symbol('UPSTREAMS');
-export type UpstreamUrls = Record<UpstreamName, string>;
+/** The services' base URLs; the reward-model service's may be left out (its routes then answer 503 naming REWARD_MODEL_URL). */
+export type UpstreamUrls = Record<Exclude<UpstreamName, 'reward-model'>, string> & { 'reward-model'?: string };
 
 export interface UpstreamResponse {
   status: number;
@@ -50,7 +51,14 @@ export class ServiceClient {
   ) {}
 
   async forward(service: UpstreamName, request: ForwardRequest): Promise<UpstreamResponse> {
-    const url = new URL(`${this.urls[service]}${request.path}`);
+    const base = this.urls[service];
+    if (base === undefined)
+      throw new ServiceUnavailableException({
+        message: `the ${service} service is not configured at this gateway (REWARD_MODEL_URL)`,
+        service,
+        retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+      });
+    const url = new URL(`${base}${request.path}`);
     for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, value);
     let response: Response;
     try {
@@ -59,7 +67,7 @@ export class ServiceClient {
         headers: {
           [TENANT_HEADER]: request.tenant,
           ...(this.serviceToken === undefined ? {} : { [SERVICE_TOKEN_HEADER]: this.serviceToken }),
-          accept: 'application/json, text/markdown',
+          accept: 'application/json, text/markdown, application/jsonl',
           ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
@@ -72,7 +80,7 @@ export class ServiceClient {
           : // fetch says "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND...)
             (errorCauses(error).at(-1)?.message ?? describeError(error));
       throw new ServiceUnavailableException({
-        message: `the ${service} service is unreachable at ${this.urls[service]}: ${reason}`,
+        message: `the ${service} service is unreachable at ${base}: ${reason}`,
         service,
         retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
       });
@@ -80,7 +88,7 @@ export class ServiceClient {
     const contentType = response.headers.get('content-type') ?? 'application/octet-stream';
     const text = await response.text();
     let body: unknown = text;
-    if (contentType.includes('application/json') && text.length > 0) {
+    if (isJson(contentType) && text.length > 0) {
       try {
         body = JSON.parse(text);
       } catch {
@@ -97,6 +105,11 @@ export class ServiceClient {
       );
     return { status: response.status, contentType, body };
   }
+}
+
+/** JSON (application/json, application/problem+json), not JSON lines (application/jsonl: an export, kept as text). */
+function isJson(contentType: string): boolean {
+  return /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(contentType.trim());
 }
 
 function messageOf(body: unknown): string {
