@@ -49,5 +49,10 @@ export const TrainingJobV1 = z.object({
   }),
   hyperparameters: TrainingHyperparameters,
   output_dir: z.string().min(1),
+  /**
+   * Absolute path of an adapter artifact the run starts from: for dpo, the SFT adapter (the policy
+   * trains on from it; the reference model is that same adapter, frozen). Null: a fresh LoRA.
+   */
+  init_adapter: z.string().min(1).nullable().default(null),
 });
 export type TrainingJobV1 = z.infer<typeof TrainingJobV1>;
