@@ -136,7 +136,7 @@ describe('RunsController (runs of any method)', () => {
       },
     };
     controller = new RunsController(
-      { bus },
+      { bus, eventSource: '/studio/instructor' },
       datasets,
       clauseIndexes,
       runs,

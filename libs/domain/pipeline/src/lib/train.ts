@@ -52,7 +52,7 @@ export function trainingRunId(
     return `run-${digest.slice(0, 16)}`;
   }
   const digest = createHash('sha256')
-    .update(canonicalJson({ method: lineage.method, datasetSha256, baseModel, hyperparameters, ...lineage }))
+    .update(canonicalJson({ datasetSha256, baseModel, hyperparameters, ...lineage }))
     .digest('hex');
   return `run-${lineage.method}-${digest.slice(0, 16)}`;
 }
