@@ -34,7 +34,7 @@ export const EvalItem = z.object({
   /** True for a question the model should decline (red-team); such items do not count in the refusal rate. */
   expectsRefusal: z.boolean().default(false),
   /** The item's kind as the dataset counts it (qa, scenario:violating, …): the report breaks scores down by it. */
-  kind: z.string().min(1).nullable().default(null),
+  kind: z.string().min(1).nullable().optional(),
 });
 export type EvalItem = z.infer<typeof EvalItem>;
 export type EvalItemInput = z.input<typeof EvalItem>;
@@ -266,7 +266,7 @@ export async function evaluateItems(
       reference: item.reference,
       clauseIds: [...item.clauseIds],
       expectsRefusal: item.expectsRefusal,
-      kind: item.kind,
+      kind: item.kind ?? null,
       variants: scored,
       bucket: bucketOf(scored.base.right, scored.aligned.right),
     };

@@ -34,8 +34,8 @@ export const ItemResult = z.object({
   reference: z.string(),
   clauseIds: z.array(Id),
   expectsRefusal: z.boolean(),
-  /** The item's kind as the dataset counts it: qa, scenario:compliant, scenario:violating, scenario:ambiguous; null where unknown. */
-  kind: z.string().min(1).nullable().default(null),
+  /** The item's kind as the dataset counts it: qa, scenario:compliant, scenario:violating, scenario:ambiguous; null or absent where unknown. */
+  kind: z.string().min(1).nullable().optional(),
   variants: variantRecord(AnswerScore),
   bucket: OutcomeBucket,
 });
