@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AuditReportV1 } from '@studio/auditing';
@@ -145,6 +145,15 @@ describe('studio align (embedded profile, real model runtime)', () => {
       const topics = events.map((e) => e.topic);
       expect(topics.indexOf('preference.dataset.published.v1')).toBeGreaterThan(topics.indexOf('training.run.completed.v1'));
       expect(topics.filter((t) => t === 'training.run.completed.v1')).toHaveLength(2);
+      // The runtime trained DPO from the SFT adapter's folder: its run.json says so.
+      const [sftRun, dpoRun] = requested.map((d) => String(d['runId']));
+      const dpoRunJson = (readdirSync(join(data, 'tenants', 'local', 'runs', dpoRun as string), { recursive: true }) as string[])
+        .filter((f) => f.endsWith('run.json'))
+        .map(
+          (f) => JSON.parse(readFileSync(join(data, 'tenants', 'local', 'runs', dpoRun as string, f), 'utf8')) as Record<string, unknown>,
+        );
+      expect(dpoRunJson.length).toBeGreaterThan(0);
+      expect(String(dpoRunJson[0]?.['init_adapter'])).toContain(`/runs/${sftRun}/`);
     } finally {
       rmSync(data, { recursive: true, force: true });
     }
