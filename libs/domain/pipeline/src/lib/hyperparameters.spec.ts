@@ -41,7 +41,7 @@ describe('resolveHyperparameters', () => {
     expect(resolveHyperparameters({ dpo_beta: 0.3 }, 'dpo').dpo_beta).toBe(0.3);
     expect(resolveHyperparameters({}, 'sft').dpo_beta).toBeNull();
     expect(() => resolveHyperparameters({ dpo_beta: 0.3 }, 'reward')).toThrow(
-      /dpo_beta: only a dpo run has a beta \(this run's method is reward\)/,
+      /dpo_beta: only a dpo run has this setting \(this run's method is reward\)/,
     );
     expect(() => resolveHyperparameters({ dpo_beta: 0 }, 'dpo')).toThrow(InvalidHyperparametersError);
   });

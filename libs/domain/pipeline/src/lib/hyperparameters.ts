@@ -51,15 +51,21 @@ export class InvalidHyperparametersError extends Error {
 /** The method's defaults with `overrides` applied (lora merged field by field); InvalidHyperparametersError names each bad or unknown field. */
 export function resolveHyperparameters(overrides: Record<string, unknown>, method: TrainingMethod = 'sft'): TrainingHyperparameters {
   const defaults = defaultHyperparameters(method);
-  const unknown = Object.keys(overrides).filter((key) => !(key in DEFAULT_HYPERPARAMETERS));
+  // Every field of the contract is known (an optional one, such as a newer DPO setting, need not have a default).
+  const known = Object.keys(TrainingHyperparameters.shape);
+  const unknown = Object.keys(overrides).filter((key) => !known.includes(key));
   if (unknown.length > 0)
-    throw new InvalidHyperparametersError(
-      unknown.map((key) => `${key}: unknown hyper-parameter (known: ${Object.keys(DEFAULT_HYPERPARAMETERS).join(', ')})`),
+    throw new InvalidHyperparametersError(unknown.map((key) => `${key}: unknown hyper-parameter (known: ${known.join(', ')})`));
+  if (method !== 'dpo') {
+    const dpoOnly = Object.keys(overrides).filter(
+      (key) => key.startsWith('dpo_') && overrides[key] !== undefined && overrides[key] !== null,
     );
-  const lora = overrides['lora'];
-  if (method !== 'dpo' && overrides['dpo_beta'] !== undefined && overrides['dpo_beta'] !== null) {
-    throw new InvalidHyperparametersError([`dpo_beta: only a dpo run has a beta (this run's method is ${method})`]);
+    if (dpoOnly.length > 0)
+      throw new InvalidHyperparametersError(
+        dpoOnly.map((key) => `${key}: only a dpo run has this setting (this run's method is ${method})`),
+      );
   }
+  const lora = overrides['lora'];
   const merged = {
     ...defaults,
     ...overrides,
