@@ -172,6 +172,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     const run: TrainingRunRecord = {
       id: uniqueName('run-b'),
       contextId: theirs.contextId,
+      method: 'sft',
+      parentAdapterId: null,
+      preferenceDatasetId: null,
       datasetVersionId: theirs.datasetVersionId,
       datasetSha256: String(datasetRes.body['sha256']),
       baseModel: 'tiny',

@@ -110,6 +110,8 @@ describeWithServers(['REDIS_URL'], 'audit retries on BullMQ', (urls) => {
         adapterId: 'adapter-1',
         artifactUri: 'file:///artifacts/run-1',
         metrics: {},
+        parentAdapter: null,
+        preferenceDatasetId: null,
       },
     });
     const candidate = candidateFromCompletedRun(event);

@@ -27,7 +27,7 @@ export interface AuditServicePorts extends RetrievalPorts {
 
 /**
  * The `evaluate-run` job: audits a trained adapter on its dataset's held-out set with the
- * pipeline's audit (base, aligned and aligned+RAG answers, scores, buckets, verdict against the
+ * pipeline's audit (base, sft — the parent adapter, for a DPO round —, aligned and aligned+RAG answers, scores, buckets, verdict against the
  * context's thresholds), stores the report (JSON and Markdown) and publishes
  * `audit.run.completed` and `audit.verdict.issued`. Dataset, clauses and thresholds are read from
  * the framer, which owns them; the context's newest reward model, when it has one, from the
@@ -80,7 +80,21 @@ export class RunAudit {
           tenant,
           contextId: job.context_id,
           dataset,
-          adapter: { id: candidate.run.adapterId, runId: candidate.id, artifactDir: candidate.run.artifactUri },
+          adapter: {
+            id: candidate.run.adapterId,
+            runId: candidate.id,
+            artifactDir: candidate.run.artifactUri,
+            method: candidate.run.method,
+            preferenceDatasetId: candidate.run.preferenceDatasetId,
+          },
+          // A DPO round's SFT adapter answers the sft variant beside it.
+          parent: candidate.run.parentAdapter
+            ? {
+                id: candidate.run.parentAdapter.adapterId,
+                runId: candidate.run.parentAdapter.runId,
+                artifactDir: candidate.run.parentAdapter.artifactUri,
+              }
+            : null,
           baseModel: job.base_model,
           thresholds: auditContext.thresholds,
           settings: { ...this.settings, maxItems: job.max_items ?? this.settings.maxItems },

@@ -1,20 +1,37 @@
 import { z } from 'zod';
 import {
   AuditRunCompletedV1,
-  AuditVariant,
   AuditVerdictIssuedV1,
   ContextId,
   Id,
   IsoTime,
   NonNegativeInt,
   OutcomeBucket,
+  TrainingMethod,
   VariantScores,
+  variantRecord,
   VerdictCheck,
 } from '@studio/contracts';
 import { AuditThresholds } from './thresholds';
 import { decideVerdict, type Verdict } from './verdict';
 import { RewardSummary } from './rewards';
-import { AuditEvaluation, ClauseBreakdown, DataAuditReport, ItemResult, VariantStats } from './schema';
+import { AuditEvaluation, ClauseBreakdown, DataAuditReport, ItemResult, KindBreakdown, VariantStats } from './schema';
+
+/**
+ * Where the audited model comes from: its adapter and run, their method, the parent adapter it was
+ * trained from (a DPO round's SFT adapter, answered as the `sft` variant) and the preference dataset
+ * version it was trained on, which names every preference (and through them every clause) behind it.
+ */
+export const AuditLineage = z.object({
+  adapterId: Id,
+  runId: Id,
+  method: TrainingMethod,
+  datasetVersionId: Id,
+  parentAdapterId: Id.nullable(),
+  parentRunId: Id.nullable(),
+  preferenceDatasetId: Id.nullable(),
+});
+export type AuditLineage = z.infer<typeof AuditLineage>;
 
 /** The JSON report the auditor stores and publishes (the event's reportUri points at it). */
 export const AuditReportV1 = z.object({
@@ -28,17 +45,24 @@ export const AuditReportV1 = z.object({
     base: z.string().min(1),
     adapter: z.string().min(1).nullable(),
     judge: z.string().min(1).nullable(),
+    /** The parent adapter that answered the `sft` variant; absent (null) when the audited adapter has none. */
+    parent: z.string().min(1).nullable().default(null),
   }),
+  /** The audited model's lineage; null in reports written before it was recorded. */
+  lineage: AuditLineage.nullable().default(null),
   thresholds: AuditThresholds,
   itemPass: z.number().min(0).max(1),
   items: NonNegativeInt,
-  scores: z.record(AuditVariant, VariantScores),
-  stats: z.record(AuditVariant, VariantStats),
+  /** Per variant: base, sft (the parent adapter, when there is one), aligned, aligned_rag. */
+  scores: variantRecord(VariantScores),
+  stats: variantRecord(VariantStats),
   buckets: z.record(OutcomeBucket, NonNegativeInt),
   verdict: z.enum(['pass', 'fail']),
   checks: z.array(VerdictCheck).min(1),
   /** Per cited clause, worst first. */
   clauses: z.array(ClauseBreakdown),
+  /** Per kind of item (qa, scenario:violating, …): right answers, stance, advising against; [] in older reports. */
+  kinds: z.array(KindBreakdown).default([]),
   results: z.array(ItemResult),
   dataAudit: DataAuditReport.nullable(),
   /** The reward model's compliance score (per-variant means; each answer's reward is in `results`); null without a reward model. */
@@ -53,7 +77,8 @@ export interface AuditReportMeta {
   datasetVersionId: string;
   /** ISO 8601 time with offset; passed in so the report stays a pure function of its inputs. */
   createdAt: string;
-  models: { base: string; adapter: string | null; judge: string | null };
+  models: { base: string; adapter: string | null; judge: string | null; parent?: string | null };
+  lineage?: AuditLineage | null;
 }
 
 export interface BuildAuditReportInput {
@@ -90,6 +115,8 @@ export function buildAuditReport(input: BuildAuditReportInput): AuditReportV1 {
   const parsed = AuditReportV1.safeParse({
     version: 'v1',
     ...input.meta,
+    models: { ...input.meta.models, parent: input.meta.models.parent ?? null },
+    lineage: input.meta.lineage ?? null,
     thresholds: input.thresholds,
     itemPass: evaluation.itemPass,
     items: evaluation.items.length,
@@ -99,6 +126,7 @@ export function buildAuditReport(input: BuildAuditReportInput): AuditReportV1 {
     verdict: verdict.verdict,
     checks: verdict.checks,
     clauses: evaluation.clauses,
+    kinds: evaluation.kinds,
     results: evaluation.items,
     dataAudit: input.dataAudit ?? null,
     rewards: input.rewards ?? null,

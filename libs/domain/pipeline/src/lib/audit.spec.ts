@@ -25,6 +25,7 @@ describe('audit stage', () => {
     const question = request.messages.find((m) => m.role === 'user')?.content ?? '';
     // The base model rambles; the aligned model gives the reference answer.
     if (request.model === 'base-model') return 'I am not sure what you mean.';
+    if (request.model === 'adapter-sft') return 'Yes, that is fine.';
     return references.get(question) ?? 'unknown';
   });
 
@@ -49,6 +50,9 @@ describe('audit stage', () => {
     id: 'adapter-1',
     contextId: 'acme-conduct',
     runId: 'run-1',
+    method: 'sft',
+    parentAdapterId: null,
+    preferenceDatasetId: null,
     baseModel: 'base-model',
     datasetVersionId: framing.dataset.id,
     datasetSha256: framing.dataset.sha256,
@@ -126,6 +130,54 @@ describe('audit stage', () => {
     expect(h.events.map((e) => e.topic)).toEqual(['audit.run.completed.v1', 'audit.verdict.issued.v1']);
     expect(h.events[1]?.event.data).toMatchObject({ verdict: 'pass', runId: 'run-1', reportUri: result.reportJsonUri });
     expect((await h.repos.audits.get(TENANT, result.record.id))?.verdict).toBe('pass');
+  });
+
+  it('answers the sft variant with the parent adapter of a DPO adapter, and names the lineage', async () => {
+    const result = await auditAdapter(ports({ adapters: { loadAdapter: async (name, path) => void loaded.push([name, path]) } }), {
+      tenant: TENANT,
+      contextId: 'acme-conduct',
+      dataset: framing.dataset,
+      adapter: {
+        ...adapter(),
+        id: 'adapter-dpo',
+        runId: 'run-dpo',
+        method: 'dpo',
+        preferenceDatasetId: 'pd-1',
+      },
+      parent: { id: 'adapter-sft', runId: 'run-sft', artifactDir: '/artifacts/run-sft' },
+      baseModel: 'base-model',
+      thresholds: parseAuditThresholds({}),
+      settings,
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
+    const items = framing.dataset.heldOut.examples;
+    expect(loaded).toEqual([
+      ['adapter-dpo', '/artifacts/run-1'],
+      ['adapter-sft', '/artifacts/run-sft'],
+    ]);
+    expect(llm.chats).toHaveLength(4 * items);
+    const sftChats = llm.chats.filter((c) => c.model === 'adapter-sft');
+    expect(sftChats).toHaveLength(items);
+    expect(sftChats.some((c) => c.messages[0]?.content.includes('Relevant clauses:'))).toBe(false);
+    const report = result.report;
+    expect(Object.keys(report.scores)).toEqual(['base', 'sft', 'aligned', 'aligned_rag']);
+    expect(report.scores.sft?.correctness).toBeLessThan(report.scores.aligned.correctness);
+    expect(report.models.parent).toBe('adapter-sft');
+    expect(report.lineage).toEqual({
+      adapterId: 'adapter-dpo',
+      runId: 'run-dpo',
+      method: 'dpo',
+      datasetVersionId: framing.dataset.id,
+      parentAdapterId: 'adapter-sft',
+      parentRunId: 'run-sft',
+      preferenceDatasetId: 'pd-1',
+    });
+    // The held-out scenarios are broken down by label, as the dataset counts them.
+    const kinds = report.kinds.map((k) => k.kind);
+    expect(kinds.length).toBeGreaterThan(0);
+    expect(kinds.every((k) => k === 'qa' || /^scenario:(compliant|violating|ambiguous)$/.test(k))).toBe(true);
+    expect(report.kinds.reduce((n, k) => n + k.items, 0)).toBe(items);
+    expect(await h.artifacts.read(result.reportMarkdownUri)).toContain('| metric | base | SFT | SFT + DPO | SFT + DPO + RAG |');
   });
 
   it('records as stale an audit of a dataset whose examples cite clauses a later document version replaced', async () => {

@@ -16,6 +16,7 @@ import {
   type RewardSummary,
   type AuditThresholds,
   type AuditVariant,
+  type VariantRecord,
   type EvalClause,
   type EvalItem,
   type AnswerJudge,
@@ -38,8 +39,11 @@ const ConversationLine = z.object({
   label: z.string().nullable().optional(),
 });
 
-export interface DatasetItem extends EvalItem {
+export interface DatasetItem extends Omit<EvalItem, 'kind'> {
+  /** The example's kind (qa, scenario): what the sample is spread over. */
   kind: string;
+  /** The kind the report breaks scores down by: qa, scenario:<label>. */
+  breakdown: string;
 }
 
 /** Parses a conversational JSON-lines split back into question / reference / clause ids. */
@@ -60,7 +64,17 @@ export function readConversationalItems(jsonl: string, where: string): DatasetIt
     const question = row.messages.find((m) => m.role === 'user')?.content;
     const reference = [...row.messages].reverse().find((m) => m.role === 'assistant')?.content;
     if (!question || !reference) throw new Error(`${where}:${index + 1}: needs a user and an assistant message`);
-    items.push({ id: row.id, question, reference, clauseIds: row.clause_ids, expectsRefusal: false, kind: row.kind ?? 'qa' });
+    const kind = row.kind ?? 'qa';
+    items.push({
+      id: row.id,
+      question,
+      reference,
+      clauseIds: row.clause_ids,
+      expectsRefusal: false,
+      kind,
+      // As the dataset counts its examples: qa, scenario:compliant, scenario:violating, scenario:ambiguous.
+      breakdown: kind === 'scenario' && row.label ? `scenario:${row.label}` : kind,
+    });
   });
   return items;
 }
@@ -99,8 +113,15 @@ export function ragSystemPrompt(systemPrompt: string, clauses: readonly Retrieve
   return `${systemPrompt}\n\nRelevant clauses:\n${clauses.map((c) => `(${citeClause(c.numbering)}) ${c.text}`).join('\n')}`;
 }
 
-/** The model a variant is answered by: the base model, or the adapter (loaded by name) for the aligned variants. */
-export function variantModel(variant: AuditVariant, baseModel: string, adapterName: string): string {
+/**
+ * The model a variant is answered by: the base model, the parent adapter for `sft`, or the audited
+ * adapter (loaded by name) for the aligned variants.
+ */
+export function variantModel(variant: AuditVariant, baseModel: string, adapterName: string, parentName?: string | null): string {
+  if (variant === 'sft') {
+    if (!parentName) throw new Error('the sft variant is answered by the parent adapter, and none was given');
+    return parentName;
+  }
   return variant === 'base' ? baseModel : adapterName;
 }
 
@@ -127,6 +148,8 @@ export async function answerVariant(
     variant: AuditVariant;
     baseModel: string;
     adapterName: string;
+    /** The parent adapter's name, for the `sft` variant. */
+    parentName?: string | null;
     systemPrompt: string;
     question: string;
     retrieved: readonly RetrievedClause[];
@@ -134,7 +157,7 @@ export async function answerVariant(
   },
 ): Promise<string> {
   const result = await llm.chat({
-    model: variantModel(request.variant, request.baseModel, request.adapterName),
+    model: variantModel(request.variant, request.baseModel, request.adapterName, request.parentName),
     messages: variantMessages(request.variant, request.systemPrompt, request.question, request.retrieved),
     temperature: 0,
     max_tokens: request.maxTokens,
@@ -188,8 +211,13 @@ export interface AuditInput {
   tenant: TenantId;
   contextId: string;
   dataset: AuditedDataset;
-  /** What the audit needs of the registered adapter: its name, run and files. */
-  adapter: Pick<AdapterRecord, 'id' | 'runId' | 'artifactDir'>;
+  /** What the audit needs of the registered adapter: its name, run and files (method and preference dataset for the lineage). */
+  adapter: Pick<AdapterRecord, 'id' | 'runId' | 'artifactDir'> & Partial<Pick<AdapterRecord, 'method' | 'preferenceDatasetId'>>;
+  /**
+   * The adapter the audited one was trained from (a DPO round's SFT adapter): loaded like it and
+   * answered as the `sft` variant. Null or absent: no sft variant.
+   */
+  parent?: Pick<AdapterRecord, 'id' | 'runId' | 'artifactDir'> | null;
   /** Name of the base model on the LLM endpoint. */
   baseModel: string;
   /** The context's release gates, clause coverage among them. */
@@ -305,7 +333,9 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     : currentClauses;
   const clauses: EvalClause[] = clauseRecords.map(evalClauseOf);
 
+  const parent = input.parent ?? null;
   await ports.adapters.loadAdapter(adapter.id, adapter.artifactDir);
+  if (parent) await ports.adapters.loadAdapter(parent.id, parent.artifactDir);
 
   let modelMs = 0;
   const timed = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -317,11 +347,11 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     }
   };
 
-  const variants: readonly AuditVariant[] = ['base', 'aligned', 'aligned_rag'];
+  const variants: readonly AuditVariant[] = parent ? ['base', 'sft', 'aligned', 'aligned_rag'] : ['base', 'aligned', 'aligned_rag'];
   const total = items.length * variants.length;
   let done = 0;
   progress?.({ done, total });
-  const answers: Record<AuditVariant, Record<string, string>> = { base: {}, aligned: {}, aligned_rag: {} };
+  const answers: VariantRecord<Record<string, string>> = { base: {}, ...(parent ? { sft: {} } : {}), aligned: {}, aligned_rag: {} };
   const retrieved = await timed(() =>
     mapPool(items, settings.concurrency, (item) => retrieveClauses(ports, { tenant, contextId }, item.question, settings.ragTopK)),
   );
@@ -329,10 +359,12 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     // One variant at a time, its requests concurrent: the runtime batches requests of one model.
     await timed(() =>
       mapPool(items, settings.concurrency, async (item, index) => {
-        answers[variant][item.id] = await answerVariant(ports.llm, {
+        const answered = answers[variant] as Record<string, string>;
+        answered[item.id] = await answerVariant(ports.llm, {
           variant,
           baseModel: input.baseModel,
           adapterName: adapter.id,
+          parentName: parent?.id ?? null,
           systemPrompt: dataset.systemPrompt,
           question: item.question,
           retrieved: retrieved[index] ?? [],
@@ -344,11 +376,15 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     );
   }
 
-  const lexical = await evaluateItems(items, answers, {
-    clauses,
-    itemPass: input.thresholds.itemPass,
-    ...(ports.judge ? { judge: ports.judge.judge } : {}),
-  });
+  const lexical = await evaluateItems(
+    items.map(({ breakdown, ...item }) => ({ ...item, kind: breakdown })),
+    answers,
+    {
+      clauses,
+      itemPass: input.thresholds.itemPass,
+      ...(ports.judge ? { judge: ports.judge.judge } : {}),
+    },
+  );
   let evaluation = lexical;
   let rewards: RewardSummary | null = null;
   const rewardModel = input.rewardModel;
@@ -376,7 +412,16 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
       runId: adapter.runId,
       datasetVersionId: dataset.id,
       createdAt: input.createdAt,
-      models: { base: input.baseModel, adapter: adapter.id, judge: ports.judge?.model ?? null },
+      models: { base: input.baseModel, adapter: adapter.id, judge: ports.judge?.model ?? null, parent: parent?.id ?? null },
+      lineage: {
+        adapterId: adapter.id,
+        runId: adapter.runId,
+        method: adapter.method ?? (parent ? 'dpo' : 'sft'),
+        datasetVersionId: dataset.id,
+        parentAdapterId: parent?.id ?? null,
+        parentRunId: parent?.runId ?? null,
+        preferenceDatasetId: adapter.preferenceDatasetId ?? null,
+      },
     },
     evaluation,
     thresholds: input.thresholds,
