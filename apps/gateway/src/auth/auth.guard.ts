@@ -11,6 +11,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { describeError } from '@studio/contracts';
 import { HealthController } from '@studio/nest';
+import { phaseTimings } from '../http/server-timing';
 import { AccessError } from './access-errors';
 import { ApiKeyService } from './api-key.service';
 import { BEARER_TOKEN_VERIFIER, looksLikeJwt, type BearerTokenVerifier } from './bearer-verifier';
@@ -93,12 +94,17 @@ export class AuthGuard implements CanActivate {
         throw new InternalServerErrorException(
           `the route ${request.method ?? ''} ${request.url ?? ''} declares no access (@Requires, @Authenticated or @Public)`,
         );
+      const timings = phaseTimings(request);
       const principal = await this.authenticate(request);
+      timings.lap('auth');
       request.principal = principal;
       if (access.kind === 'permission' && !can(principal.role, access.permission))
         throw AccessError.permissionDenied(principal.role, access.permission);
       const bucket = this.reflector.getAllAndOverride<RateLimitBucket | undefined>(RATE_LIMIT_BUCKET, targets);
-      if (bucket) await this.count(bucket, principal);
+      if (bucket) {
+        await this.count(bucket, principal);
+        timings.lap('ratelimit');
+      }
       return true;
     } catch (error) {
       if (error instanceof AccessError) for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);

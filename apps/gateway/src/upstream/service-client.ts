@@ -16,6 +16,8 @@ export interface UpstreamResponse {
   contentType: string;
   /** Parsed JSON when the service answered JSON, the text otherwise. */
   body: unknown;
+  /** The service's own Server-Timing header, when it sent one (its phases, for the gateway's). */
+  serverTiming?: string;
 }
 
 /** What the gateway sets on the (Express) response of a forwarded request. */
@@ -95,7 +97,8 @@ export class ServiceClient {
         typeof body === 'object' && body !== null ? body : { statusCode: response.status, message: messageOf(body) },
         response.status,
       );
-    return { status: response.status, contentType, body };
+    const serverTiming = response.headers.get('server-timing');
+    return { status: response.status, contentType, body, ...(serverTiming === null ? {} : { serverTiming }) };
   }
 }
 
