@@ -60,7 +60,7 @@ export class ChatService {
 
   /** The deployment a model id names for the caller's tenant; 404 (model_not_found) for anything else, another tenant's included. */
   async deploymentFor(tenant: string, model: string): Promise<CurrentDeployment> {
-    const deployment = await this.deployments.currentOf(tenant, model);
+    const deployment = await this.deployments.servingOf(tenant, model);
     if (!deployment) throw new OpenAiHttpError(404, `The model '${model}' does not exist or is not deployed`, 'model_not_found');
     return deployment;
   }
