@@ -79,7 +79,10 @@ export class ChatController {
     timings.lap('validate');
     const chat = await this.chat.prepare(caller.tenant, body, timings);
     const abort = new AbortController();
-    res.on('close', () => abort.abort(new Error('the client closed the connection')));
+    // A client gone before its answer stops the generation; the close after an answer stops nothing.
+    res.on('close', () => {
+      if (!res.writableEnded) abort.abort(new Error('the client closed the connection'));
+    });
     if (body.stream) return this.stream(caller, chat, res, abort.signal, timings);
 
     const result = await this.chat.modelServer.chat(chat.deployment, chat.request, abort.signal);

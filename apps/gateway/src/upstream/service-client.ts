@@ -54,31 +54,44 @@ export class ServiceClient {
   async forward(service: UpstreamName, request: ForwardRequest): Promise<UpstreamResponse> {
     const url = new URL(`${this.urls[service]}${request.path}`);
     for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, value);
-    let response: Response;
+    const timeoutMs = request.timeoutMs ?? 30_000;
+    // A timer cleared with the answer (AbortSignal.timeout's would fire later for every request,
+    // each making a DOMException on some later request's time).
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
     try {
-      response = await fetch(url, {
-        method: request.method,
-        headers: {
-          [TENANT_HEADER]: request.tenant,
-          ...(this.serviceToken === undefined ? {} : { [SERVICE_TOKEN_HEADER]: this.serviceToken }),
-          accept: 'application/json, text/markdown',
-          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
-      });
-    } catch (error) {
-      const reason =
-        (error as Error | undefined)?.name === 'TimeoutError'
-          ? `no answer within ${request.timeoutMs ?? 30_000} ms`
-          : // fetch says "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND...)
-            (errorCauses(error).at(-1)?.message ?? describeError(error));
-      throw new ServiceUnavailableException({
-        message: `the ${service} service is unreachable at ${this.urls[service]}: ${reason}`,
-        service,
-        retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
-      });
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: request.method,
+          headers: {
+            [TENANT_HEADER]: request.tenant,
+            ...(this.serviceToken === undefined ? {} : { [SERVICE_TOKEN_HEADER]: this.serviceToken }),
+            accept: 'application/json, text/markdown',
+            ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+          signal: timeout.signal,
+        });
+      } catch (error) {
+        const reason =
+          (error as Error | undefined)?.name === 'TimeoutError'
+            ? `no answer within ${timeoutMs} ms`
+            : // fetch says "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND...)
+              (errorCauses(error).at(-1)?.message ?? describeError(error));
+        throw new ServiceUnavailableException({
+          message: `the ${service} service is unreachable at ${this.urls[service]}: ${reason}`,
+          service,
+          retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+        });
+      }
+      return await this.answer(service, response);
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private async answer(service: UpstreamName, response: Response): Promise<UpstreamResponse> {
     const contentType = response.headers.get('content-type') ?? 'application/octet-stream';
     const text = await response.text();
     let body: unknown = text;
