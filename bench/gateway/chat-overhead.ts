@@ -20,6 +20,7 @@
 import '../event-bus/register-paths';
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -197,6 +198,7 @@ async function main(): Promise<void> {
       rows.set(name, list);
     };
     let differing = 0;
+    const loadBefore = loadavg();
     console.info(`measuring ${REQUESTS} pairs (max_tokens ${MAX_TOKENS}, greedy)...`);
     for (let i = 0; i < REQUESTS; i++) {
       const q = questions[i % questions.length] as string;
@@ -239,6 +241,7 @@ async function main(): Promise<void> {
       [
         '',
         `chat overhead of the gateway, ${REQUESTS} requests, tiny model, max_tokens ${MAX_TOKENS}, CPU (one run: every figure is from the same requests)`,
+        `machine: ${cpus().length} CPUs, load average (1 min) ${loadBefore[0]?.toFixed(1)} before, ${loadavg()[0]?.toFixed(1)} after`,
         line('direct call to the model server (wall)', 'direct'),
         line('through the gateway (wall)', 'gateway'),
         line('  gateway minus direct, per pair (includes generation variance)', 'vs-direct'),
