@@ -1,9 +1,13 @@
 // What the gateway's chat endpoint adds to a generation: the gateway's POST /v1/chat/completions
 // against the model server's own, with the same grounded prompt and settings.
 //   npm run bench:chat-overhead        (BENCH_REQUESTS=200 BENCH_MAX_TOKENS=8; BENCH_CPU_PROFILE_DIR=<dir>
-//                                       writes a .cpuprofile of the gateway and the ontology)
+//                                       writes a .cpuprofile of the gateway and the ontology;
+//                                       BENCH_QDRANT=own|shared, see below)
 // Needs the local servers (deploy/local: KAFKA_BROKERS, MONGO_URL, REDIS_URL, QDRANT_URL) and the
-// model runtime (apps/model-runtime/.venv). Starts the gateway and the ontology as processes and
+// model runtime (apps/model-runtime/.venv). The vector search runs in a Qdrant stand-in of its own
+// (deploy/local's, in memory, started from its venv on a free port: only this context's clauses,
+// as a Qdrant with its tenant payload index looks at), or with BENCH_QDRANT=shared in the shared
+// one at QDRANT_URL, whose brute-force Python search goes over every test run's points. Starts the gateway and the ontology as processes and
 // `studio-runtime serve --base-model tiny` (the e2e harness), indexes the example policy's clauses,
 // trains a one-step tiny adapter and deploys it (a deployment record in the gateway's database),
 // then sends each question to both, alternating which goes first.
@@ -18,8 +22,9 @@
 // also taken out in the second figure. The direct call's wall time is the reference the
 // gateway's `model` time should match (shown as their difference per pair).
 import '../event-bus/register-paths';
-import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,16 +35,17 @@ import { connectMongo } from '@studio/mongo';
 import { groundedMessages, indexClauses, type RetrievedClause } from '@studio/pipeline';
 import { tenantId, type ChatMessage } from '@studio/ports';
 import { QdrantVectorIndex } from '@studio/qdrant';
-import { serverUrl, type ServerVar } from '@studio/testing';
+import { localInfraDir, serverUrl, type ServerVar } from '@studio/testing';
 import { CURRENT_DEPLOYMENTS, type CurrentDeployment } from '../../apps/gateway/src/chat/chat-schemas';
 import { RUNTIME_EXECUTABLE, runtimeInstalled } from '../../e2e/src/harness/runtime-process';
-import { E2E_MODEL_SERVER_API_KEY, WORKSPACE_ROOT } from '../../e2e/src/harness/service-process';
+import { E2E_MODEL_SERVER_API_KEY, freePort, WORKSPACE_ROOT } from '../../e2e/src/harness/service-process';
 import { Stack } from '../../e2e/src/harness/stack';
 
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const MAX_TOKENS = Number(process.env['BENCH_MAX_TOKENS'] ?? 8);
 const WARMUP = 10;
 const CPU_PROFILE_DIR = process.env['BENCH_CPU_PROFILE_DIR'];
+const QDRANT_MODE = process.env['BENCH_QDRANT'] ?? 'own';
 const TARGET_P99_MS = 5;
 const TENANT = 'bench';
 const CONTEXT = 'northwind-bench';
@@ -64,6 +70,16 @@ async function main(): Promise<void> {
   const missing = names.filter((n) => !servers[n]);
   if (missing.length > 0) throw new Error(`${missing.join(', ')} not set and deploy/local is not up (npm run infra:up)`);
   if (!runtimeInstalled()) throw new Error(`the model runtime is not installed (${RUNTIME_EXECUTABLE} is missing)`);
+
+  // The vector search runs in a Qdrant stand-in of its own (in memory, holding only this context's
+  // clauses), unless BENCH_QDRANT=shared: the shared local stand-in searches every test run's points
+  // in pure Python, which measures the other runs' data, not this system.
+  let ownQdrant: OwnQdrant | null = null;
+  if (QDRANT_MODE === 'own') {
+    ownQdrant = await startOwnQdrant();
+    servers.QDRANT_URL = ownQdrant.url;
+    process.env['QDRANT_API_KEY'] = ownQdrant.apiKey;
+  } else if (QDRANT_MODE !== 'shared') throw new Error(`BENCH_QDRANT must be own or shared, got ${QDRANT_MODE}`);
 
   console.info('starting the gateway, the ontology and the model server (tiny)...');
   const stack = await Stack.start({
@@ -241,7 +257,7 @@ async function main(): Promise<void> {
       [
         '',
         `chat overhead of the gateway, ${REQUESTS} requests, tiny model, max_tokens ${MAX_TOKENS}, CPU (one run: every figure is from the same requests)`,
-        `machine: ${cpus().length} CPUs, load average (1 min) ${loadBefore[0]?.toFixed(1)} before, ${loadavg()[0]?.toFixed(1)} after`,
+        `machine: ${cpus().length} CPUs, load average (1 min) ${loadBefore[0]?.toFixed(1)} before, ${loadavg()[0]?.toFixed(1)} after; vector search: ${QDRANT_MODE === 'own' ? "the bench's own Qdrant stand-in (this context's clauses only)" : `the shared Qdrant stand-in at ${servers.QDRANT_URL}`}`,
         line('direct call to the model server (wall)', 'direct'),
         line('through the gateway (wall)', 'gateway'),
         line('  gateway minus direct, per pair (includes generation variance)', 'vs-direct'),
@@ -268,7 +284,45 @@ async function main(): Promise<void> {
     );
   } finally {
     await stack.stop();
+    ownQdrant?.stop();
   }
+}
+
+interface OwnQdrant {
+  url: string;
+  apiKey: string;
+  stop(): void;
+}
+
+/** The deploy/local Qdrant stand-in (its venv from `infra.sh up`) on a free port, in memory, with its own key. */
+async function startOwnQdrant(): Promise<OwnQdrant> {
+  const python = join(localInfraDir(), 'cache', 'qdrant-venv', 'bin', 'python');
+  if (!existsSync(python))
+    throw new Error(`the Qdrant stand-in's venv is missing (${python}): run npm run infra:up, or BENCH_QDRANT=shared`);
+  const port = await freePort();
+  const apiKey = randomBytes(24).toString('hex');
+  const child = spawn(python, ['-m', 'qdrant_api', '--host', '127.0.0.1', '--port', String(port), '--storage', ':memory:'], {
+    cwd: WORKSPACE_ROOT,
+    env: { PATH: process.env['PATH'] ?? '', PYTHONPATH: join(WORKSPACE_ROOT, 'deploy/local/qdrant-api'), QDRANT__SERVICE__API_KEY: apiKey },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  for (const began = Date.now(); Date.now() - began < 60_000;) {
+    if (child.exitCode !== null) throw new Error(`the Qdrant stand-in exited (${child.exitCode}):\n${stderr}`);
+    const ready = await fetch(`${url}/readyz`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ready) return { url, apiKey, stop };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  stop();
+  throw new Error(`the Qdrant stand-in did not answer at ${url} within 60 s:\n${stderr}`);
 }
 
 main().catch((error: unknown) => {
