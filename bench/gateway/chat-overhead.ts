@@ -245,6 +245,24 @@ async function main(): Promise<void> {
       push('own', g.wallMs - model - retrieve);
       if (!g.text.startsWith(d.text)) differing += 1;
     }
+    // The same gateway with no model server work between its requests (warm caches, no co-located
+    // Python burst before each): a round trip, and a chat refused by the credential check after the
+    // key's lookup in the database (an unknown key of the right shape: 401).
+    const unknownKey = `sk-studio-${'0'.repeat(16)}_${'A'.repeat(43)}`;
+    for (let i = 0; i < REQUESTS; i++) {
+      let began = performance.now();
+      await (await fetch(`${stack.url('gateway')}/health`)).text();
+      push('hot-health', performance.now() - began);
+      began = performance.now();
+      const refused = await fetch(`${stack.url('gateway')}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${unknownKey}` },
+        body: JSON.stringify({ model: CONTEXT, messages: [{ role: 'user', content: 'hi' }], ...settings }),
+      });
+      await refused.text();
+      if (refused.status !== 401) throw new Error(`an unknown key got HTTP ${refused.status}, not 401`);
+      push('hot-refused', performance.now() - began);
+    }
     const get = (name: string) => rows.get(name) ?? [];
     const line = (label: string, name: string) => {
       const values = get(name);
@@ -278,6 +296,9 @@ async function main(): Promise<void> {
         line('  response serialisation', 'serialize'),
         line('overhead excluding generation (wall - model)', 'overhead'),
         line('overhead excluding generation and retrieval (wall - model - retrieve)', 'own'),
+        'the gateway alone, back to back (no generation in between):',
+        line('  GET /health round trip', 'hot-health'),
+        line('  chat refused after the key lookup (unknown key, 401) round trip', 'hot-refused'),
         `answers differing from the direct call's (besides the sources line): ${differing} of ${REQUESTS}`,
         `target p99 <= ${TARGET_P99_MS} ms excluding generation: ${own99 <= TARGET_P99_MS ? 'met' : 'NOT met'} without retrieval (p99 ${own99.toFixed(2)} ms), ${overhead99 <= TARGET_P99_MS ? 'met' : 'NOT met'} with it (p99 ${overhead99.toFixed(2)} ms)`,
       ].join('\n'),
