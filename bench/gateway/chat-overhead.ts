@@ -27,8 +27,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { parseDocument } from '@studio/framing';
 import { LoraAdapterLoader, OpenAiCompatibleClient } from '@studio/llm';
 import { connectMongo } from '@studio/mongo';
@@ -175,38 +175,23 @@ async function main(): Promise<void> {
       grounded.set(q, groundedMessages(SYSTEM_PROMPT, res.body['clauses'] as RetrievedClause[], [{ role: 'user', content: q }]));
     }
     const settings = { max_tokens: MAX_TOKENS, temperature: 0, seed: 0 };
-    const direct = async (q: string) => {
-      const began = performance.now();
-      const res = await fetch(`${stack.llmBaseUrl}/chat/completions`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${E2E_MODEL_SERVER_API_KEY}`,
-        },
-        body: JSON.stringify({ model: deployment.adapterId, messages: grounded.get(q), ...settings }),
-      });
-      const body = (await res.json()) as { choices: { message: { content: string } }[] };
-      if (!res.ok) throw new Error(`direct call failed: HTTP ${res.status} ${JSON.stringify(body)}`);
-      return { wallMs: performance.now() - began, text: body.choices[0]?.message.content ?? '' };
-    };
-    const gateway = async (q: string) => {
-      const began = performance.now();
-      const res = await fetch(`${stack.url('gateway')}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ model: CONTEXT, messages: [{ role: 'user', content: q }], ...settings }),
-      });
-      const body = (await res.json()) as { choices: { message: { content: string } }[] };
-      const wallMs = performance.now() - began;
-      if (!res.ok) throw new Error(`gateway call failed: HTTP ${res.status} ${JSON.stringify(body)}`);
-      return { wallMs, phases: phasesOf(res.headers.get('server-timing')), text: body.choices[0]?.message.content ?? '' };
-    };
-
-    for (let i = 0; i < WARMUP; i++) {
-      const q = questions[i % questions.length] as string;
-      await direct(q);
-      await gateway(q);
-    }
+    const loadBefore = loadavg();
+    console.info(`measuring ${REQUESTS} pairs (max_tokens ${MAX_TOKENS}, greedy)...`);
+    // The timed client runs in a worker thread: an event loop of its own, not the one of this
+    // process's Kafka observers (the harness's), whose work would delay every response it waits for.
+    const measured = await measureInWorker({
+      directUrl: `${stack.llmBaseUrl}/chat/completions`,
+      modelServerKey: E2E_MODEL_SERVER_API_KEY,
+      gatewayUrl: stack.url('gateway'),
+      key,
+      context: CONTEXT,
+      adapterId: deployment.adapterId,
+      settings,
+      questions,
+      grounded: Object.fromEntries(grounded),
+      requests: REQUESTS,
+      warmup: WARMUP,
+    });
     const rows = new Map<string, number[]>();
     const push = (name: string, value: number) => {
       const list = rows.get(name) ?? [];
@@ -214,55 +199,28 @@ async function main(): Promise<void> {
       rows.set(name, list);
     };
     let differing = 0;
-    const loadBefore = loadavg();
-    console.info(`measuring ${REQUESTS} pairs (max_tokens ${MAX_TOKENS}, greedy)...`);
-    for (let i = 0; i < REQUESTS; i++) {
-      const q = questions[i % questions.length] as string;
-      let d: Awaited<ReturnType<typeof direct>>;
-      let g: Awaited<ReturnType<typeof gateway>>;
-      if (i % 2 === 0) {
-        d = await direct(q);
-        g = await gateway(q);
-      } else {
-        g = await gateway(q);
-        d = await direct(q);
-      }
+    for (const pair of measured.pairs) {
+      const phases = phasesOf(pair.serverTiming);
       const phase = (name: string) => {
-        const value = g.phases.get(name);
-        if (value === undefined) throw new Error(`the gateway's Server-Timing has no ${name}: ${[...g.phases.keys()].join(', ')}`);
+        const value = phases.get(name);
+        if (value === undefined) throw new Error(`the gateway's Server-Timing has no ${name}: ${pair.serverTiming}`);
         return value;
       };
-      push('direct', d.wallMs);
-      push('gateway', g.wallMs);
-      for (const [name, value] of g.phases) push(name, value);
+      push('direct', pair.directMs);
+      push('gateway', pair.gatewayMs);
+      for (const [name, value] of phases) push(name, value);
       const model = phase('model');
       const retrieve = phase('retrieve');
-      push('vs-direct', g.wallMs - d.wallMs);
-      push('model-vs-direct', model - d.wallMs);
-      push('outside', g.wallMs - phase('total'));
+      push('vs-direct', pair.gatewayMs - pair.directMs);
+      push('model-vs-direct', model - pair.directMs);
+      push('outside', pair.gatewayMs - phase('total'));
       push('retrieve-hop', retrieve - phase('retrieve-embed') - phase('retrieve-search'));
-      push('overhead', g.wallMs - model);
-      push('own', g.wallMs - model - retrieve);
-      if (!g.text.startsWith(d.text)) differing += 1;
+      push('overhead', pair.gatewayMs - model);
+      push('own', pair.gatewayMs - model - retrieve);
+      if (!pair.gatewayText.startsWith(pair.directText)) differing += 1;
     }
-    // The same gateway with no model server work between its requests (warm caches, no co-located
-    // Python burst before each): a round trip, and a chat refused by the credential check after the
-    // key's lookup in the database (an unknown key of the right shape: 401).
-    const unknownKey = `sk-studio-${'0'.repeat(16)}_${'A'.repeat(43)}`;
-    for (let i = 0; i < REQUESTS; i++) {
-      let began = performance.now();
-      await (await fetch(`${stack.url('gateway')}/health`)).text();
-      push('hot-health', performance.now() - began);
-      began = performance.now();
-      const refused = await fetch(`${stack.url('gateway')}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${unknownKey}` },
-        body: JSON.stringify({ model: CONTEXT, messages: [{ role: 'user', content: 'hi' }], ...settings }),
-      });
-      await refused.text();
-      if (refused.status !== 401) throw new Error(`an unknown key got HTTP ${refused.status}, not 401`);
-      push('hot-refused', performance.now() - began);
-    }
+    for (const value of measured.hotHealth) push('hot-health', value);
+    for (const value of measured.hotRefused) push('hot-refused', value);
     const get = (name: string) => rows.get(name) ?? [];
     const line = (label: string, name: string) => {
       const values = get(name);
@@ -307,6 +265,99 @@ async function main(): Promise<void> {
     await stack.stop();
     ownQdrant?.stop();
   }
+}
+
+interface Measurement {
+  directUrl: string;
+  modelServerKey: string;
+  gatewayUrl: string;
+  key: string;
+  context: string;
+  adapterId: string;
+  settings: Record<string, number>;
+  questions: string[];
+  grounded: Record<string, ChatMessage[]>;
+  requests: number;
+  warmup: number;
+}
+
+interface Measured {
+  pairs: { directMs: number; gatewayMs: number; serverTiming: string | null; directText: string; gatewayText: string }[];
+  hotHealth: number[];
+  hotRefused: number[];
+}
+
+/**
+ * The timed requests, from a worker thread: each question to the model server directly and to the
+ * gateway (alternating which goes first), then the gateway alone back to back (no generation in
+ * between): a round trip, and a chat refused after the key lookup (an unknown key of the right
+ * shape: 401).
+ */
+const MEASURE = `
+const { parentPort, workerData: m } = require('node:worker_threads');
+async function direct(q) {
+  const began = performance.now();
+  const res = await fetch(m.directUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + m.modelServerKey },
+    body: JSON.stringify({ model: m.adapterId, messages: m.grounded[q], ...m.settings }),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error('direct call failed: HTTP ' + res.status + ' ' + JSON.stringify(body));
+  return { ms: performance.now() - began, text: body.choices[0]?.message.content ?? '' };
+}
+async function gateway(q) {
+  const began = performance.now();
+  const res = await fetch(m.gatewayUrl + '/v1/chat/completions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + m.key },
+    body: JSON.stringify({ model: m.context, messages: [{ role: 'user', content: q }], ...m.settings }),
+  });
+  const body = await res.json();
+  const ms = performance.now() - began;
+  if (!res.ok) throw new Error('gateway call failed: HTTP ' + res.status + ' ' + JSON.stringify(body));
+  return { ms, serverTiming: res.headers.get('server-timing'), text: body.choices[0]?.message.content ?? '' };
+}
+(async () => {
+  for (let i = 0; i < m.warmup; i++) {
+    const q = m.questions[i % m.questions.length];
+    await direct(q);
+    await gateway(q);
+  }
+  const pairs = [];
+  for (let i = 0; i < m.requests; i++) {
+    const q = m.questions[i % m.questions.length];
+    let d, g;
+    if (i % 2 === 0) { d = await direct(q); g = await gateway(q); } else { g = await gateway(q); d = await direct(q); }
+    pairs.push({ directMs: d.ms, gatewayMs: g.ms, serverTiming: g.serverTiming, directText: d.text, gatewayText: g.text });
+  }
+  const unknownKey = 'sk-studio-' + '0'.repeat(16) + '_' + 'A'.repeat(43);
+  const hotHealth = [], hotRefused = [];
+  for (let i = 0; i < m.requests; i++) {
+    let began = performance.now();
+    await (await fetch(m.gatewayUrl + '/health')).text();
+    hotHealth.push(performance.now() - began);
+    began = performance.now();
+    const refused = await fetch(m.gatewayUrl + '/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + unknownKey },
+      body: JSON.stringify({ model: m.context, messages: [{ role: 'user', content: 'hi' }], ...m.settings }),
+    });
+    await refused.text();
+    if (refused.status !== 401) throw new Error('an unknown key got HTTP ' + refused.status + ', not 401');
+    hotRefused.push(performance.now() - began);
+  }
+  parentPort.postMessage({ pairs, hotHealth, hotRefused });
+})().catch((error) => { throw error; });
+`;
+
+function measureInWorker(measurement: Measurement): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(MEASURE, { eval: true, workerData: measurement });
+    worker.once('message', (result: Measured) => resolve(result));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the measuring worker exited (${code}) without its figures`)));
+  });
 }
 
 interface OwnQdrant {
