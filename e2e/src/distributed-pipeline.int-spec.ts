@@ -328,8 +328,14 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     const files = Object.values(erased.body['erased'] as Record<string, { artifacts: number }>).reduce((n, e) => n + e.artifacts, 0);
     expect(files).toBeGreaterThanOrEqual(6);
 
-    expect((await call('GET', `/v1/runs/${runId}`)).status).toBe(404);
-    expect((await call('GET', `/v1/runs/${runId}/audit`)).status).toBe(404);
+    // Every key of the tenant was revoked first: the gateway refuses them at once.
+    expect(erased.body['revokedKeys']).toEqual(expect.arrayContaining([expect.stringMatching(/^[0-9a-f]{16}$/)]));
+    const refused = await call('GET', `/v1/runs/${runId}`);
+    expect(refused.status).toBe(401);
+    expect(String(refused.body['detail'])).toMatch(/^the API key [0-9a-f]{16} was revoked at /);
+    // The services that held the run and its audit no longer know them.
+    expect((await call('GET', `/v1/runs/${runId}`, undefined, 'instructor')).status).toBe(404);
+    expect((await call('GET', `/v1/runs/${runId}/audit`, undefined, 'auditor')).status).toBe(404);
     // The context is gone with its documents: the framer no longer knows it.
     expect((await call('GET', `/v1/contexts/${contextId}/documents`, undefined, 'framer')).status).toBe(404);
     expect(((await retrieve(TENANT)).body['clauses'] as unknown[]).length).toBe(0);
@@ -339,8 +345,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect((kept.body['documents'] as { id: string }[]).map((d) => d.id)).toEqual([otherDocument]);
     expect(((await retrieve(OTHER_TENANT)).body['clauses'] as unknown[]).length).toBe(3);
     expect(existsSync(join(stack.artifactDir, 'tenants', OTHER_TENANT))).toBe(true);
-    // Erasing again removes nothing more.
+    // Erasing again removes and revokes nothing more.
     const again = await call('DELETE', `/v1/admin/tenants/${TENANT}`, undefined, 'gateway', { 'x-admin-key': ADMIN_API_KEY });
+    expect(again.body['revokedKeys']).toEqual([]);
     expect((again.body['erased'] as Record<string, { records: Record<string, number> }>)['framer']?.records).toEqual({
       documents: 0,
       documentVersions: 0,

@@ -5,6 +5,9 @@ import { chromium, type Browser } from 'playwright-core';
 // from the app is allowed in this test only.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { OidcVerifier } from '../../apps/gateway/src/auth/oidc';
+// So is the web app's sign-out (the URL its sign-out control sends the browser to).
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { endSessionUrl } from '../../apps/web/src/lib/auth';
 import { OidcProviderProcess, WEB_CLIENT_ID } from './harness/oidc';
 import { freePort } from './harness/service-process';
 
@@ -22,7 +25,9 @@ const CHROMIUM_ARGS = [
 /**
  * A browser signs in at the local OpenID provider as the web app does: authorization code with
  * PKCE (S256), the provider's sign-in form filled through its labels, the code exchanged at the
- * token endpoint from the app's origin (CORS), the access token accepted by the gateway's verifier.
+ * token endpoint from the app's origin (CORS), the access token accepted by the gateway's verifier;
+ * then the web app's sign-out (RP-initiated logout) ends the provider's session, so the next
+ * sign-in asks for credentials again.
  */
 describe('sign-in at the local OpenID provider in a browser', () => {
   let provider: OidcProviderProcess;
@@ -134,6 +139,43 @@ describe('sign-in at the local OpenID provider in a browser', () => {
       await page.goto(authorizeUrl(challenge, 'again'));
       await page.waitForURL(`${appOrigin}/auth/callback?**`);
       expect(new URL(page.url()).searchParams.get('code')).toEqual(expect.any(String));
+
+      // Signing out as the web app does: RP-initiated logout at the provider's end_session_endpoint
+      // (from its discovery document, as GET /v1/auth/config gives it), with the sign-in's ID token.
+      const discovery = (await (await fetch(`${provider.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      expect(discovery['end_session_endpoint']).toBe(`${provider.issuer}/session/end`);
+      expect(tokens.body['id_token']).toEqual(expect.any(String));
+      const signOut = endSessionUrl(
+        { clientId: WEB_CLIENT_ID, endSessionEndpoint: String(discovery['end_session_endpoint']) },
+        { token: String(tokens.body['access_token']), via: 'oidc', expiresAt: null, idToken: String(tokens.body['id_token']) },
+        `${appOrigin}/signin`,
+      );
+      await page.goto(signOut as string);
+      await expect(page.getByRole('heading', { name: 'Sign out of Alignment Studio?' }).isVisible()).resolves.toBe(true);
+      // Confirmed with the keyboard: the provider ends its session and sends the browser back to the app.
+      expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Yes, sign me out');
+      await Promise.all([page.waitForURL(`${appOrigin}/signin`), page.keyboard.press('Enter')]);
+
+      // The next sign-in asks for the username and password again.
+      await page.goto(authorizeUrl(challenge, 'after-sign-out'));
+      await expect(page.getByRole('heading', { name: 'Sign in to Alignment Studio' }).isVisible()).resolves.toBe(true);
+      await expect(page.getByLabel('Password').inputValue()).resolves.toBe('');
+      expect(page.url().startsWith(appOrigin)).toBe(false);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('sends the browser back after sign-out only to a URI registered for the web client', async () => {
+    const page = await browser.newPage();
+    try {
+      const foreign = new URL(`${provider.issuer}/session/end`);
+      foreign.search = new URLSearchParams({
+        client_id: WEB_CLIENT_ID,
+        post_logout_redirect_uri: 'http://127.0.0.1:1/elsewhere',
+      }).toString();
+      await page.goto(foreign.href);
+      await expect(page.getByRole('alert').textContent()).resolves.toMatch(/post_logout_redirect_uri not registered/);
     } finally {
       await page.close();
     }

@@ -205,7 +205,7 @@ describeWithServers(
       await waitForEvent(TRAINING_RUN_CANCELLED_V1, runId, (e) => e.data['runId'] === runId, 10_000);
 
       // The worker stops training and fails the job as cancelled (no retry); the run stays cancelled, never failed or completed.
-      const queue = new BullMqJobQueue({ redisUrl: urls.REDIS_URL });
+      const queue = new BullMqJobQueue({ redisUrl: urls.REDIS_URL, prefix: stack.queuePrefix });
       try {
         const job = await stack.waitFor(
           'the training worker did not stop the cancelled job',

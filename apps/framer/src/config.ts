@@ -1,4 +1,4 @@
-import { artifactDir, eventServiceEnv, httpUrl, redisUrl, serviceTokenEnv } from '@studio/config';
+import { artifactDir, eventServiceEnv, httpUrl, queuePrefix, redisUrl, serviceTokenEnv } from '@studio/config';
 import { z } from 'zod';
 
 export const FRAMER_NAME = 'framer';
@@ -16,6 +16,7 @@ export const FramerEnv = z.object({
   ...serviceTokenEnv,
   STUDIO_ARTIFACT_DIR: artifactDir,
   REDIS_URL: redisUrl,
+  QUEUE_PREFIX: queuePrefix,
   TEACHER_BASE_URL: httpUrl('OpenAI-compatible base URL of the teacher model, e.g. http://model-server:8000/v1').optional(),
   TEACHER_MODEL: z.string().min(1).default('smollm2-135m-instruct').describe('teacher model when a request names none'),
   STUDIO_TEACHER_API_KEY: z.string().min(1).optional().describe('API key of the teacher endpoint'),

@@ -1,4 +1,4 @@
-import { artifactDir, eventServiceEnv, redisUrl, serviceTokenEnv } from '@studio/config';
+import { artifactDir, eventServiceEnv, queuePrefix, redisUrl, serviceTokenEnv } from '@studio/config';
 import { z } from 'zod';
 
 export const INSTRUCTOR_NAME = 'instructor';
@@ -12,5 +12,6 @@ export const InstructorEnv = z.object({
   ...eventServiceEnv(INSTRUCTOR_NAME),
   ...serviceTokenEnv,
   REDIS_URL: redisUrl,
+  QUEUE_PREFIX: queuePrefix,
   STUDIO_ARTIFACT_DIR: artifactDir,
 });

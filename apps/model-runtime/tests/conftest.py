@@ -40,20 +40,35 @@ def sft_rows(n: int = 32) -> list[dict[str, Any]]:
     return rows
 
 
+RUDE = "Whatever. Figure it out yourself, idiot!!"
+
+
+def preference_row(
+    question: str, chosen: str, rejected: str, *, weight: float = 1.0, pid: str = "p0"
+) -> dict[str, Any]:
+    """One row of ``runtime/preference-row.v1`` (what ``load_preferences`` reads)."""
+    return {
+        "prompt": [{"role": "user", "content": question}],
+        "chosen": [{"role": "assistant", "content": chosen}],
+        "rejected": [{"role": "assistant", "content": rejected}],
+        "weight": weight,
+        "values": ["helpfulness"],
+        "preference_id": pid,
+        "clause_ids": [],
+    }
+
+
+def pair_text(row: dict[str, Any]) -> tuple[str, str, str]:
+    """The question, chosen and rejected answer of a preference row."""
+    return row["prompt"][-1]["content"], row["chosen"][0]["content"], row["rejected"][0]["content"]
+
+
 def preference_rows(n: int = 24) -> list[dict[str, Any]]:
     """Separable pairs: the chosen answer is polite and on-policy, the rejected one is rude."""
     rows = []
     for i in range(n):
         q, a = POLICY_QA[i % len(POLICY_QA)]
-        rows.append(
-            {
-                "prompt": q,
-                "chosen": a,
-                "rejected": "Whatever. Figure it out yourself, idiot!!",
-                "weight": 1.0,
-                "values": ["helpfulness"],
-            }
-        )
+        rows.append(preference_row(q, a, RUDE, pid=f"p{i}"))
     return rows
 
 

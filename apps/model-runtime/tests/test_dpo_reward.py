@@ -28,9 +28,9 @@ def _dpo_trainer(tiny_path, tmp_path, rows, weights):
     ds = Dataset.from_list(
         [
             {
-                "prompt": [{"role": "user", "content": r["prompt"]}],
-                "chosen": [{"role": "assistant", "content": r["chosen"]}],
-                "rejected": [{"role": "assistant", "content": r["rejected"]}],
+                "prompt": r["prompt"],
+                "chosen": r["chosen"],
+                "rejected": r["rejected"],
                 WEIGHT_COLUMN: w,
             }
             for r, w in zip(rows, weights, strict=True)
@@ -69,7 +69,7 @@ def _grads(trainer):
 
 def test_zero_weight_pair_contributes_no_gradient(tiny_path, tmp_path):
     rows = preference_rows(4)[:2]
-    rows[1] = {**rows[1], "rejected": "Completely different rejected text here."}
+    rows[1] = {**rows[1], "rejected": [{"role": "assistant", "content": "Completely different."}]}
     # Pair 1 alone (weight 2 after normalising [1, 0] to mean 1) ...
     t_both = _dpo_trainer(tiny_path, tmp_path, rows, normalise_weights([1.0, 0.0]))
     loss_both, g_both = _grads(t_both)
@@ -88,7 +88,7 @@ def test_zero_weight_pair_contributes_no_gradient(tiny_path, tmp_path):
 
 def test_weighted_and_unweighted_gradients_differ(tiny_path, tmp_path):
     rows = preference_rows(4)[:2]
-    rows[1] = {**rows[1], "rejected": "Completely different rejected text here."}
+    rows[1] = {**rows[1], "rejected": [{"role": "assistant", "content": "Completely different."}]}
     _, g_equal = _grads(_dpo_trainer(tiny_path, tmp_path, rows, normalise_weights([1.0, 1.0])))
     _, g_weighted = _grads(_dpo_trainer(tiny_path, tmp_path, rows, normalise_weights([3.0, 1.0])))
     assert any(not torch.allclose(g_equal[n], g_weighted[n]) for n in g_equal)
@@ -116,3 +116,29 @@ def test_reward_model_pairwise_accuracy(make_job, tiny_path):
     metrics, events = train(make_job("reward", rows, name="rm", **hp))
     assert metrics["pairwise_accuracy"] >= 0.9
     assert events.of("completed")[0]["metrics"]["pairwise_accuracy"] >= 0.9
+
+
+def test_cli_trains_a_reward_model_from_a_preference_file(tmp_path, tiny_path):
+    import json
+    import subprocess
+    import sys
+
+    from conftest import write_jsonl
+
+    path = write_jsonl(tmp_path / "prefs.jsonl", preference_rows(16))
+    proc = subprocess.run(
+        [sys.executable, "-m", "studio_runtime.cli", "train", "reward", "--base-model", "tiny",
+         "--train", str(path), "--output-dir", str(tmp_path / "rm"), "--max-steps", "12",
+         "--learning-rate", "5e-3", "--eval-ratio", "0.25", "--run-id", "cli-rm",
+         "--checkpoint-every-steps", "100", "--lora-r", "8"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    completed = json.loads(proc.stdout.splitlines()[-1])
+    metrics = json.loads((tmp_path / "rm" / "artifact" / "metrics.json").read_text())
+    assert completed["event"] == "completed" and completed["metrics"] == metrics
+    # Measured on the 4 held-out pairs (25 % of 16), not on the training pairs.
+    assert metrics["pairwise_accuracy_pairs"] == 4
+    assert metrics["pairwise_accuracy"] >= 0.75
+    run = json.loads((tmp_path / "rm" / "artifact" / "run.json").read_text())
+    assert run["method"] == "reward"

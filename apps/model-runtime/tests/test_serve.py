@@ -232,27 +232,83 @@ def test_adapter_load_switch_unload(server, client, artifacts):
     assert client.chat.completions.create(model=BASE, **kw).choices[0].message.content == base
 
 
-def test_reward_scoring(server, artifacts):
+def _conv(question: str, answer: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+
+
+def test_reward_model_scores_conversations(server, artifacts, tmp_path):
     url, _ = server
     r = post(
-        url + "/v1/load_lora_adapter",
-        json={"lora_name": "rm", "lora_path": artifacts["reward"]},
+        url + "/v1/load_reward_model",
+        json={"name": "rm", "path": artifacts["reward"]},
         timeout=60,
     )
     assert r.status_code == 200, r.text
-    items = [
-        {
-            "prompt": "What is the refund window?",
-            "response": "Refunds are accepted within 30 days.",
-        },
-        {"prompt": "What is the refund window?", "response": "Whatever. Figure it out yourself."},
-    ]
-    r = post(url + "/v1/rewards", json={"model": "rm", "input": items}, timeout=60)
+    assert "rm" in [m["id"] for m in httpx.get(url + "/v1/models", headers=AUTH).json()["data"]]
+    good = _conv("What is the refund window?", "Refunds are accepted within 30 days of purchase.")
+    bad = _conv("What is the refund window?", "Whatever. Figure it out yourself, idiot!!")
+    longer = [{"role": "system", "content": "Answer from the policy."}, *good]
+    r = post(url + "/v1/rewards", json={"model": "rm", "conversations": [good, bad, longer]})
     assert r.status_code == 200, r.text
-    scores = [d["score"] for d in r.json()["data"]]
-    assert len(scores) == 2 and all(isinstance(s, float) for s in scores)
-    missing = post(url + "/v1/rewards", json={"model": "nope", "input": items}, timeout=60)
-    assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
+    body = r.json()
+    assert body["model"] == "rm" and len(body["scores"]) == 3
+    scores = body["scores"]
+    assert all(isinstance(s, float) for s in scores)
+    # Trained on such pairs: the on-policy answer outscores the rude one.
+    assert scores[0] > scores[1]
+    # Batched (right-padded) scores equal each conversation scored alone.
+    for conv, batched in zip([good, bad, longer], scores, strict=True):
+        alone = post(url + "/v1/rewards", json={"model": "rm", "conversations": [conv]})
+        assert alone.json()["scores"][0] == pytest.approx(batched, abs=1e-4)
+
+
+def test_reward_requests_with_clear_errors(server, artifacts):
+    url, _ = server
+    ok = [_conv("q", "a")]
+    cases = [
+        ({"model": "nope", "conversations": ok}, 404, "model_not_found", "nope"),
+        ({"model": "rm", "conversations": []}, 400, "invalid_conversations", "non-empty"),
+        ({"model": "rm", "conversations": [[]]}, 400, "invalid_conversations", "[0] is empty"),
+        (
+            {"model": "rm", "conversations": [*ok, [{"role": "bot", "content": "x"}]]},
+            400,
+            "invalid_conversations",
+            "conversations[1][0].role",
+        ),
+        (
+            {"model": "rm", "conversations": [[{"role": "user", "content": "q"}]]},
+            400,
+            "invalid_conversations",
+            "must end with the assistant answer",
+        ),
+        ({"model": "rm"}, 400, None, "conversations"),
+    ]
+    post(url + "/v1/load_reward_model", json={"name": "rm", "path": artifacts["reward"]})
+    for body, status, code, text in cases:
+        r = post(url + "/v1/rewards", json=body)
+        assert r.status_code == status, (body, r.text)
+        error = r.json()["error"]
+        assert error["code"] == code and text in error["message"], (body, error)
+
+
+def test_load_reward_model_is_confined_and_checked(server, artifacts, tmp_path):
+    url, _ = server
+    outside = tmp_path / "outside-rm"
+    shutil.copytree(artifacts["reward"], outside)
+
+    def load(name: str, path: str):
+        return post(url + "/v1/load_reward_model", json={"name": name, "path": path})
+
+    for path in (str(outside), "/etc", str(Path(artifacts["reward"]).parent / "missing")):
+        r = load("probe", path)
+        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_lora_path", r.text
+    sft = load("probe", artifacts["sft"])  # inside, but a policy adapter
+    assert sft.status_code == 400 and sft.json()["error"]["code"] == "not_a_reward_model"
+    assert load("rm2", artifacts["reward"]).status_code == 200
+    dup = load("rm2", artifacts["reward"])
+    assert dup.status_code == 400 and dup.json()["error"]["code"] == "model_exists"
+    models = [m["id"] for m in httpx.get(url + "/v1/models", headers=AUTH).json()["data"]]
+    assert "probe" not in models and "rm2" in models
 
 
 def test_errors_are_openai_shaped(server, client):
@@ -348,7 +404,8 @@ def test_every_route_but_health_needs_the_api_key(server):
         ("POST", "/v1/embeddings", {"model": "all-minilm-l6-v2", "input": "hi"}),
         ("POST", "/v1/load_lora_adapter", {"lora_name": "x", "lora_path": "/etc"}),
         ("POST", "/v1/unload_lora_adapter", {"lora_name": "x"}),
-        ("POST", "/v1/rewards", {"model": "rm", "input": [{"prompt": "p", "response": "r"}]}),
+        ("POST", "/v1/load_reward_model", {"name": "x", "path": "/etc"}),
+        ("POST", "/v1/rewards", {"model": "rm", "conversations": [_conv("p", "r")]}),
         ("GET", "/docs", None),
         ("GET", "/openapi.json", None),
     ]

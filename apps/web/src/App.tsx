@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ErrorBox, Link, Loading, StudioContext, type Studio } from './components/ui';
 import { Api, ApiError } from './lib/api';
-import { loadSession, saveSession, type StoredSession } from './lib/auth';
+import { loadSession, providerSignOutUrl, saveSession, type ProviderSignOutConfig, type StoredSession } from './lib/auth';
 import type { Me } from './lib/model';
 import type { TokenSet } from './lib/pkce';
 import { match, navigate, useLocation } from './lib/router';
@@ -42,6 +42,26 @@ export function App() {
     setNotice(reason ?? null);
     navigate('/signin');
   }, []);
+
+  /**
+   * The sign-out control: the studio's session ends at once; one from the OIDC provider ends
+   * there too (RP-initiated logout), and the provider sends the browser back to /signin, so the
+   * next sign-in asks for credentials again.
+   */
+  const signOutEverywhere = useCallback(async () => {
+    const current = sessionRef.current;
+    signOut();
+    try {
+      const url = await providerSignOutUrl(current, `${location.origin}/signin`, () =>
+        new Api({ token: () => null }).get<{ oidc: ProviderSignOutConfig | null }>('/v1/auth/config'),
+      );
+      if (url) location.assign(url);
+    } catch (e) {
+      setNotice(
+        `You are signed out of the studio, but not of your identity provider: ${e instanceof Error ? e.message : String(e)}. Sign out there, or close the browser.`,
+      );
+    }
+  }, [signOut]);
 
   const api = useMemo(
     () =>
@@ -89,7 +109,7 @@ export function App() {
   );
   const onTokens = useCallback(
     async (tokens: TokenSet, returnTo: string) => {
-      await begin({ token: tokens.accessToken, via: 'oidc', expiresAt: tokens.expiresAt });
+      await begin({ token: tokens.accessToken, via: 'oidc', expiresAt: tokens.expiresAt, idToken: tokens.idToken });
       navigate(returnTo, true);
     },
     [begin],
@@ -121,7 +141,7 @@ export function App() {
             {me.role}
           </span>
         </span>
-        <button type="button" className="link" onClick={() => signOut()}>
+        <button type="button" className="link" onClick={() => void signOutEverywhere()}>
           Sign out
         </button>
       </header>

@@ -54,7 +54,15 @@ const Env = z.object({
     .string()
     .optional()
     .transform((value) => (value === undefined ? undefined : csv(value)))
-    .pipe(z.array(absoluteUrl('each of OIDC_WEB_POST_LOGOUT_REDIRECT_URIS')).optional()),
+    .pipe(
+      z
+        .array(absoluteUrl('each of OIDC_WEB_POST_LOGOUT_REDIRECT_URIS'))
+        .min(1, 'OIDC_WEB_POST_LOGOUT_REDIRECT_URIS needs at least one URL')
+        .optional(),
+    )
+    .describe(
+      "comma-separated URIs the provider may send the browser back to after signing out (default: the web app's /signin on each redirect URI's origin)",
+    ),
   OIDC_TENANT_CLAIM: z.string().min(1).default('tenant'),
   OIDC_ROLE_CLAIM: z.string().min(1).default('role'),
   OIDC_PROVIDER_ADMIN_TOKEN: z.string().min(16, 'OIDC_PROVIDER_ADMIN_TOKEN must be at least 16 characters').optional(),
@@ -110,6 +118,11 @@ function issuesOf(error) {
 const envResult = Env.safeParse(process.env);
 if (!envResult.success) fail(`invalid settings: ${issuesOf(envResult.error)}`);
 const env = envResult.data;
+// Where the web app signs out to (RP-initiated logout's post_logout_redirect_uri): its sign-in
+// page, on the origins it signs in from, unless set otherwise.
+const POST_LOGOUT_REDIRECT_URIS = env.OIDC_WEB_POST_LOGOUT_REDIRECT_URIS ?? [
+  ...new Set(env.OIDC_WEB_REDIRECT_URIS.map((uri) => new URL('/signin', uri).href)),
+];
 const ISSUER = (env.OIDC_PROVIDER_ISSUER ?? `http://localhost:${env.OIDC_PROVIDER_PORT}`).replace(/\/+$/, '');
 const ISSUER_HOST = new URL(ISSUER).host;
 if (new URL(ISSUER).pathname !== '/') fail(`OIDC_PROVIDER_ISSUER must have no path (got ${ISSUER})`);
@@ -185,7 +198,7 @@ function buildProvider(keys) {
         grant_types: ['authorization_code'],
         response_types: ['code'],
         redirect_uris: env.OIDC_WEB_REDIRECT_URIS,
-        ...(env.OIDC_WEB_POST_LOGOUT_REDIRECT_URIS ? { post_logout_redirect_uris: env.OIDC_WEB_POST_LOGOUT_REDIRECT_URIS } : {}),
+        post_logout_redirect_uris: POST_LOGOUT_REDIRECT_URIS,
       },
       ...realm.clients.map((client) => ({
         client_id: client.clientId,
@@ -217,7 +230,28 @@ function buildProvider(keys) {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       revocation: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      // RP-initiated logout at /session/end: the user is asked (the specification's SHOULD), on
+      // the provider's own page (no external fonts), then sent to the client's registered URI.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          const client = ctx.oidc.client;
+          const from = client ? ` of ${escapeHtml(client.clientName ?? client.clientId)}` : '';
+          ctx.type = 'html';
+          ctx.body = page(
+            'Sign out',
+            `<h1>Sign out${from}?</h1>
+<p>You will need your username and password to sign in again.</p>
+${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm" class="secondary">No, stay signed in</button>`,
+          );
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = page('Signed out', '<h1>Signed out</h1><p role="status">You are signed out of the identity provider.</p>');
+        },
+      },
       resourceIndicators: {
         enabled: true,
         // Every token is for the gateway unless the client names another resource (there is none).
@@ -301,6 +335,7 @@ label{display:block;margin-top:1rem;font-weight:600}
 input{width:100%;box-sizing:border-box;padding:.5rem;margin-top:.25rem;font-size:1rem;border:1px solid #8a93a3;border-radius:4px}
 input:focus,button:focus,a:focus{outline:3px solid #2257d6;outline-offset:2px}
 button{margin-top:1.5rem;width:100%;padding:.6rem;font-size:1rem;background:#2257d6;color:#fff;border:0;border-radius:4px;cursor:pointer}
+button.secondary{margin-top:.75rem;background:#fff;color:#2257d6;border:1px solid #2257d6}
 .error{color:#a0161b;margin-top:1rem}
 </style></head><body><main>${body}</main></body></html>`;
 }
@@ -433,7 +468,7 @@ const server = createServer((req, res) => {
 server.listen(env.OIDC_PROVIDER_PORT, env.OIDC_PROVIDER_HOST, () => {
   process.stdout.write(
     `oidc-provider: issuer ${ISSUER} listening on ${env.OIDC_PROVIDER_HOST}:${env.OIDC_PROVIDER_PORT}; audience ${env.OIDC_AUDIENCE}; ` +
-      `web client ${env.OIDC_WEB_CLIENT_ID} (redirect URIs ${env.OIDC_WEB_REDIRECT_URIS.join(', ')}); ` +
+      `web client ${env.OIDC_WEB_CLIENT_ID} (redirect URIs ${env.OIDC_WEB_REDIRECT_URIS.join(', ')}; after sign-out ${POST_LOGOUT_REDIRECT_URIS.join(', ')}); ` +
       `${accounts.size} accounts, ${serviceClients.size} service clients; access tokens live ${env.OIDC_ACCESS_TOKEN_TTL} s\n`,
   );
 });

@@ -6,6 +6,9 @@ import { WORKSPACE_ROOT } from './service-process';
 /** The model runtime's command line, where scripts/setup.sh installs it. */
 export const RUNTIME_EXECUTABLE = join(WORKSPACE_ROOT, 'apps/model-runtime/.venv/bin/studio-runtime');
 
+/** The runtime's Python package in this checkout (the virtual environment may have been installed from another). */
+export const RUNTIME_SOURCE = join(WORKSPACE_ROOT, 'apps/model-runtime/src');
+
 export function runtimeInstalled(): boolean {
   return existsSync(RUNTIME_EXECUTABLE);
 }
@@ -22,7 +25,8 @@ export class RuntimeProcess {
   ) {
     this.child = spawn(RUNTIME_EXECUTABLE, args, {
       cwd: WORKSPACE_ROOT,
-      env: { ...process.env, HF_HUB_OFFLINE: '1', ...env },
+      // This checkout's runtime code, whichever checkout the virtual environment was installed from.
+      env: { ...process.env, HF_HUB_OFFLINE: '1', PYTHONPATH: RUNTIME_SOURCE, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => {

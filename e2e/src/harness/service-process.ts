@@ -113,7 +113,22 @@ export function serviceHeaders(tenant: string, extra: Record<string, string> = {
 /** The API key of the model servers the tests start (`studio-runtime serve`, STUDIO_MODEL_SERVER_API_KEY); services send it as LLM_API_KEY. */
 export const E2E_MODEL_SERVER_API_KEY = `e2e-model-key-${randomBytes(16).toString('hex')}`;
 
-/** What every service of a test run is started with: its port, quiet logs, a short shutdown, the run's Kafka topics and group, and the service credential. */
+/** The services with job queues: they read QUEUE_PREFIX. */
+const QUEUE_SERVICES: readonly ServiceName[] = ['framer', 'instructor', 'auditor'];
+
+/**
+ * The BullMQ key prefix of a test run's queues (QUEUE_PREFIX of its services and training worker):
+ * runs sharing one Redis never take each other's jobs.
+ */
+export function runQueuePrefix(run: string): string {
+  return `${run}.bull`;
+}
+
+/**
+ * What every service of a test run is started with: its port, quiet logs, a short shutdown, the
+ * run's Kafka topics and group, the service credential, and (services with queues) the run's
+ * queue prefix.
+ */
 export function serviceRunEnv(run: string, name: ServiceName, port: number, kafkaBrokers: string): Record<string, string> {
   return {
     SERVICE_TOKEN: E2E_SERVICE_TOKEN,
@@ -124,5 +139,6 @@ export function serviceRunEnv(run: string, name: ServiceName, port: number, kafk
     KAFKA_BROKERS: kafkaBrokers,
     KAFKA_TOPIC_PREFIX: `${run}.`,
     KAFKA_GROUP_ID: `${run}.${name}`,
+    ...(QUEUE_SERVICES.includes(name) ? { QUEUE_PREFIX: runQueuePrefix(run) } : {}),
   };
 }

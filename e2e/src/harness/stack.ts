@@ -18,6 +18,7 @@ import {
   freePort,
   SERVICE_TOKEN_HEADER,
   ServiceProcess,
+  runQueuePrefix,
   serviceRunEnv,
   type ServiceName,
 } from './service-process';
@@ -59,6 +60,8 @@ export interface HttpAnswer {
  */
 export class Stack {
   readonly run: string;
+  /** The BullMQ key prefix of this run's queues (its services' and training worker's QUEUE_PREFIX). */
+  readonly queuePrefix: string;
   readonly artifactDir: string;
   llmBaseUrl = '';
   private readonly services = new Map<ServiceName, { process: ServiceProcess; url: string; env: Record<string, string> }>();
@@ -72,6 +75,7 @@ export class Stack {
 
   private constructor(private readonly options: StackOptions) {
     this.run = uniqueName(options.prefix).replace(/-/g, '_');
+    this.queuePrefix = runQueuePrefix(this.run);
     this.artifactDir = mkdtempSync(join(tmpdir(), `studio-${options.prefix}-artifacts-`));
   }
 
@@ -186,9 +190,12 @@ export class Stack {
       name === 'serve'
         ? ['serve', '--host', '127.0.0.1', '--port', new URL(this.llmBaseUrl).port, '--base-model', 'tiny']
         : ['worker', '--redis-url', this.urls.REDIS_URL, '--queue', 'training'];
-    // The model server requires its key and loads adapters only from the run's artifact folder.
+    // The model server requires its key and loads adapters only from the run's artifact folder;
+    // the worker takes jobs from this run's queue only.
     const env: Record<string, string> =
-      name === 'serve' ? { STUDIO_MODEL_SERVER_API_KEY: E2E_MODEL_SERVER_API_KEY, STUDIO_ARTIFACT_DIR: this.artifactDir } : {};
+      name === 'serve'
+        ? { STUDIO_MODEL_SERVER_API_KEY: E2E_MODEL_SERVER_API_KEY, STUDIO_ARTIFACT_DIR: this.artifactDir }
+        : { QUEUE_PREFIX: this.queuePrefix };
     const runtime = new RuntimeProcess(`studio-runtime ${name}`, args, env);
     this.runtimes.set(name, runtime);
     return runtime;
@@ -350,12 +357,13 @@ export class Stack {
     // The run's jobs, the services' event cursors and their processed event ids leave Redis with it.
     const redis = new Redis(this.urls.REDIS_URL, { maxRetriesPerRequest: 3 });
     for (const [queue, ids] of Object.entries(this.jobIds)) {
-      const q = new Queue(queue, { connection: redis });
+      const q = new Queue(queue, { connection: redis, prefix: this.queuePrefix });
       for (const id of ids) await q.remove(id).catch(() => undefined);
       await q.close();
     }
     const keys = [
-      ...(await redis.keys(`bull:*:studio-events-cursor:${this.run}.*`)),
+      // Whatever else the run's queues left: their metadata, event streams and the services' event cursors.
+      ...(await redis.keys(`${this.queuePrefix}:*`)),
       ...(await redis.keys(`studio:processed:${this.run}.*`)),
       ...(await redis.keys(`studio:attempts:${this.run}.*`)),
       ...(await redis.keys(`studio:ratelimit:${this.run}.*`)),

@@ -109,6 +109,13 @@ describe('job and runtime contracts', () => {
     expect(parseWith(TrainingJobV1, job, 'training job').run_id).toBe('run-1');
   });
 
+  it('starts from a fresh adapter unless init_adapter names one', () => {
+    expect(parseWith(TrainingJobV1, job, 'training job').init_adapter).toBeNull();
+    const dpo = { ...job, method: 'dpo', dataset: { ...job.dataset, format: 'preference' }, init_adapter: '/runs/sft/artifact' };
+    expect(parseWith(TrainingJobV1, dpo, 'training job').init_adapter).toBe('/runs/sft/artifact');
+    expect(() => parseWith(TrainingJobV1, { ...dpo, init_adapter: '' }, 'training job')).toThrow(/init_adapter/);
+  });
+
   it('requires lora settings for a LoRA adapter', () => {
     const bad = { ...job, hyperparameters: { ...job.hyperparameters, lora: null } };
     expect(() => parseWith(TrainingJobV1, bad, 'training job')).toThrow(/lora settings are required/);

@@ -3,6 +3,7 @@ import { DocumentDiffV1, DocumentVersionsV1 } from './api/document-versions';
 import { cloudEventSchema, dataSchemaFor } from './cloudevents';
 import { DeadLetterRecordV1, DEAD_LETTER_V1 } from './events/platform/dead-letter';
 import { JOBS } from './jobs';
+import { PreferenceRowV1 } from './runtime/preference-row';
 import { RuntimeProgressV1 } from './runtime/progress';
 import { TOPICS } from './topics';
 
@@ -25,5 +26,6 @@ export function jsonSchemas(): Record<string, unknown> {
   add('api/document-versions.v1.schema.json', 'urn:studio:schema:api:document-versions.v1', DocumentVersionsV1);
   add('api/document-diff.v1.schema.json', 'urn:studio:schema:api:document-diff.v1', DocumentDiffV1);
   add('runtime/progress.v1.schema.json', 'urn:studio:schema:runtime.progress.v1', RuntimeProgressV1);
+  add('runtime/preference-row.v1.schema.json', 'urn:studio:schema:runtime.preference-row.v1', PreferenceRowV1);
   return out;
 }

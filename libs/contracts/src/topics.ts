@@ -3,9 +3,11 @@ import { AUDIT_RUN_COMPLETED_V1, AuditRunCompletedV1 } from './events/audit/audi
 import { AUDIT_VERDICT_ISSUED_V1, AuditVerdictIssuedV1 } from './events/audit/audit-verdict-issued';
 import { DATASET_VERSION_PUBLISHED_V1, DatasetVersionPublishedV1 } from './events/dataset/dataset-version-published';
 import { CLAUSES_INDEXED_V1, ClausesIndexedV1 } from './events/ontology/clauses-indexed';
+import { FEEDBACK_PREFERENCE_SUBMITTED_V1, FeedbackPreferenceSubmittedV1 } from './events/feedback/preference-submitted';
 import { DOCUMENT_FRAMED_V1, DocumentFramedV1 } from './events/policy/document-framed';
 import { DOCUMENT_REVISED_V1, DocumentRevisedV1 } from './events/policy/document-revised';
 import { DOCUMENT_UPLOADED_V1, DocumentUploadedV1 } from './events/policy/document-uploaded';
+import { PREFERENCE_DATASET_PUBLISHED_V1, PreferenceDatasetPublishedV1 } from './events/preference/dataset-published';
 import { TRAINING_RUN_CANCELLED_V1, TrainingRunCancelledV1 } from './events/training/run-cancelled';
 import { TRAINING_RUN_COMPLETED_V1, TrainingRunCompletedV1 } from './events/training/run-completed';
 import { TRAINING_RUN_FAILED_V1, TrainingRunFailedV1 } from './events/training/run-failed';
@@ -29,6 +31,8 @@ export const TOPICS = {
   [TRAINING_RUN_CANCELLED_V1]: TrainingRunCancelledV1,
   [AUDIT_RUN_COMPLETED_V1]: AuditRunCompletedV1,
   [AUDIT_VERDICT_ISSUED_V1]: AuditVerdictIssuedV1,
+  [FEEDBACK_PREFERENCE_SUBMITTED_V1]: FeedbackPreferenceSubmittedV1,
+  [PREFERENCE_DATASET_PUBLISHED_V1]: PreferenceDatasetPublishedV1,
 } as const;
 
 export type Topic = keyof typeof TOPICS;

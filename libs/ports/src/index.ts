@@ -1,6 +1,7 @@
 export * from './event-bus';
 export * from './job-queue';
 export * from './llm-client';
+export * from './reward-scorer';
 export * from './repository';
 export * from './tenant';
 export * from './vector-index';

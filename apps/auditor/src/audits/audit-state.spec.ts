@@ -151,6 +151,8 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
   let worker: InProcessJobWorker;
   let app: INestApplication;
   let base = '';
+  /** Stored files by URI (null: missing); any other URI holds STORED_REPORT. */
+  const storedFiles = new Map<string, string | null>();
 
   beforeAll(async () => {
     await framer.start();
@@ -163,7 +165,18 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
         { provide: FRAMER_CLIENT, useValue: new FramerClient(`http://127.0.0.1:${framer.port}`, FRAMER_SERVICE_TOKEN) },
         { provide: AUDIT_SETTINGS, useValue: { maxItems: 4, ragTopK: 2, maxTokens: 16, concurrency: 1 } },
         { provide: AUDIT_RETRY, useValue: retry },
-        { provide: AUDIT_PORTS, useValue: { artifacts: { read: async () => JSON.stringify(STORED_REPORT) } } },
+        {
+          provide: AUDIT_PORTS,
+          useValue: {
+            artifacts: {
+              read: async (uri: string) => {
+                const text = storedFiles.get(uri);
+                if (text === null) throw new Error(`ENOENT: no such file or directory, open '${uri}'`);
+                return text ?? JSON.stringify(STORED_REPORT);
+              },
+            },
+          },
+        },
         { provide: EVENT_BUS, useValue: {} },
         RequestAudit,
         RunAudit,
@@ -265,6 +278,59 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
     expect([first.status, second.status]).toEqual([202, 202]);
     expect(new Set(queue.enqueued.slice(before).map((e) => e.jobId)).size).toBe(1);
     expect(queue.enqueued.at(-1)?.jobId).toMatch(/^audit-[0-9a-f]{16}$/);
+  });
+
+  it('answers a 500 naming the report and each problem when the stored report is malformed or missing, never a bare 500', async () => {
+    const record = (id: string, uri: string) =>
+      audits.upsert(acme, {
+        id,
+        contextId: 'ctx-1',
+        runId: `run-of-${id}`,
+        adapterId: 'adapter-1',
+        datasetVersionId: 'dv-1',
+        items: 4,
+        verdict: 'pass',
+        reportJsonUri: uri,
+        reportMarkdownUri: `${uri}.md`,
+        createdAt: '2026-01-01T00:00:00.000Z',
+        stale: null,
+      });
+    const get = async (id: string, format = 'json') => {
+      const res = await fetch(`${base}/v1/audits/${id}?format=${format}`, { headers: { 'x-tenant-id': 'acme' } });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    storedFiles.set('file:///no-results.json', JSON.stringify({ version: 'v1', verdict: 'pass' }));
+    await record('audit-bad', 'file:///no-results.json');
+    const noResults = await get('audit-bad');
+    expect(noResults.status).toBe(500);
+    expect(noResults.body).toMatchObject({
+      message:
+        'stored audit report audit-bad (file:///no-results.json) is malformed: results: missing (expected array); clauses: missing (expected array)',
+      problem: 'malformed-report',
+      auditRunId: 'audit-bad',
+      issues: [
+        { path: 'results', message: 'missing (expected array)' },
+        { path: 'clauses', message: 'missing (expected array)' },
+      ],
+    });
+
+    storedFiles.set('file:///truncated.json', '{"version":"v1","results":[');
+    await record('audit-cut', 'file:///truncated.json');
+    const cut = await get('audit-cut');
+    expect(cut.status).toBe(500);
+    expect(String(cut.body['message'])).toMatch(/^stored audit report audit-cut \(file:\/\/\/truncated\.json\) is malformed: not JSON \(/);
+
+    storedFiles.set('file:///gone.json', null);
+    storedFiles.set('file:///gone.json.md', null);
+    await record('audit-gone', 'file:///gone.json');
+    for (const format of ['json', 'md']) {
+      const gone = await get('audit-gone', format);
+      expect(gone.status).toBe(500);
+      expect(gone.body).toMatchObject({ problem: 'unreadable-report', auditRunId: 'audit-gone' });
+      expect(String(gone.body['message'])).toMatch(
+        /^stored audit report audit-gone \(file:\/\/\/gone\.json(\.md)?\) cannot be read: ENOENT/,
+      );
+    }
   });
 
   it('answers the report once the audit has completed, and does not re-run it', async () => {

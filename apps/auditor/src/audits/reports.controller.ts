@@ -1,5 +1,16 @@
-import { Controller, Get, Inject, NotFoundException, Param, Post, Query, Res, ServiceUnavailableException } from '@nestjs/common';
-import { auditReportView, type AuditReportV1 } from '@studio/auditing';
+import {
+  Controller,
+  Get,
+  Inject,
+  InternalServerErrorException,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { auditReportView, MalformedAuditReportError, parseStoredAuditReport } from '@studio/auditing';
 import { describeError, EVALUATE_RUN_JOB, Id, type AuditStatusV1 } from '@studio/contracts';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
 import type { ArtifactStore, AuditRunRecord } from '@studio/pipeline';
@@ -138,12 +149,39 @@ export class ReportsController {
    */
   private async report(audit: AuditRunRecord, format: Format, res: HttpResponse): Promise<unknown> {
     if (format === 'md') {
+      const markdown = await this.stored(audit, audit.reportMarkdownUri);
       res.type('text/markdown; charset=utf-8');
-      const markdown = await this.artifacts.read(audit.reportMarkdownUri);
       return audit.stale ? `> **Stale audit** (${audit.stale.since}): ${audit.stale.reason}.\n\n${markdown}` : markdown;
     }
-    const report = JSON.parse(await this.artifacts.read(audit.reportJsonUri)) as AuditReportV1;
-    // What the studio shows beside the report: the outcome buckets with their items, per-clause compliance.
-    return { ...report, stale: audit.stale, ...auditReportView(report) };
+    const text = await this.stored(audit, audit.reportJsonUri);
+    try {
+      const report = parseStoredAuditReport(text, `${audit.id} (${audit.reportJsonUri})`);
+      // What the studio shows beside the report: the outcome buckets with their items, per-clause compliance.
+      return { ...report, stale: audit.stale, ...auditReportView(report) };
+    } catch (error) {
+      // The request is fine and the audit exists: what the auditor stored is broken. A 500 that
+      // names the report and each problem (the gateway answers 502 with it, naming the auditor).
+      if (error instanceof MalformedAuditReportError)
+        throw new InternalServerErrorException({
+          message: error.message,
+          problem: 'malformed-report',
+          auditRunId: audit.id,
+          issues: error.issues,
+        });
+      throw error;
+    }
+  }
+
+  /** A stored report file of the audit, or a 500 naming the audit, the file and why it cannot be read. */
+  private async stored(audit: AuditRunRecord, uri: string): Promise<string> {
+    try {
+      return await this.artifacts.read(uri);
+    } catch (error) {
+      throw new InternalServerErrorException({
+        message: `stored audit report ${audit.id} (${uri}) cannot be read: ${describeError(error)}`,
+        problem: 'unreadable-report',
+        auditRunId: audit.id,
+      });
+    }
   }
 }

@@ -8,14 +8,17 @@ import {
   Injectable,
   NotFoundException,
   Param,
+  ServiceUnavailableException,
   UnauthorizedException,
   UseGuards,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { TenantId } from '@studio/contracts';
+import { describeError, TenantId } from '@studio/contracts';
 import { ZodValidationPipe } from '@studio/nest';
+import { ApiKeyService } from '../auth/api-key.service';
+import { AuditLog } from '../auth/audit-log';
 import { Public } from '../auth/principal';
 import { ServiceClient, type UpstreamName } from '../upstream/service-client';
 
@@ -66,20 +69,26 @@ export class AdminKeyGuard implements CanActivate {
 @UseGuards(AdminKeyGuard)
 @Controller('v1/admin')
 export class AdminController {
-  constructor(@Inject(ServiceClient) private readonly upstream: ServiceClient) {}
+  constructor(
+    @Inject(ServiceClient) private readonly upstream: ServiceClient,
+    @Inject(ApiKeyService) private readonly keys: ApiKeyService,
+    @Inject(AuditLog) private readonly audit: AuditLog,
+  ) {}
 
   @Delete('tenants/:tenantId')
   @HttpCode(200)
   @ApiOperation({
     summary: "Erase a tenant's data",
     description:
-      'Deletes everything the tenant owns, in every service: contexts, documents and their clauses, dataset versions, training runs and adapters, audits and reports (records and artifact files), and the clause vectors of the retrieval index. Answers what each service removed. Idempotent: erasing again removes nothing more. 404 while administration is off (no ADMIN_API_KEY), 401 without the key, 403 with a wrong one; a service that cannot be reached answers 503, and the erasure can be repeated.',
+      "Revokes every API key of the tenant first (each stops working at once; each revocation is a `key.revoked` entry of the tenant's audit log), then deletes everything the tenant owns, in every service: contexts, documents and their clauses, dataset versions, training runs and adapters, audits and reports (records and artifact files), and the clause vectors of the retrieval index; keys created while that ran are revoked at its end. Answers what each service removed and the keys revoked (`revokedKeys`), and records `tenant.erased` in the audit log, which is kept (append-only). Idempotent: erasing again removes and revokes nothing more. 404 while administration is off (no ADMIN_API_KEY), 401 without the key, 403 with a wrong one; a service or the key store that cannot be reached answers 503, and the erasure can be repeated.",
   })
   @ApiParam({ name: 'tenantId' })
-  @ApiOkResponse({ description: 'What each service removed' })
+  @ApiOkResponse({ description: 'What each service removed, and the ids of the keys revoked' })
   async eraseTenant(
     @Param('tenantId', new ZodValidationPipe(TenantId, 'path parameter tenantId')) tenantId: string,
-  ): Promise<{ tenantId: string; erased: Record<string, unknown> }> {
+  ): Promise<{ tenantId: string; erased: Record<string, unknown>; revokedKeys: string[] }> {
+    // Keys first: no key of the tenant writes anything while its data goes.
+    const revoked = await this.revokeKeys(tenantId, 'nothing was erased');
     const erased: Record<string, unknown> = {};
     for (const service of TENANT_DATA_HOLDERS) {
       const answer = await this.upstream.forward(service, {
@@ -90,6 +99,27 @@ export class AdminController {
       });
       erased[service] = answer.body;
     }
-    return { tenantId, erased };
+    // A key created by a credential the tenant still had (an OIDC admin's token) while the services erased.
+    revoked.push(...(await this.revokeKeys(tenantId, 'its data was erased')));
+    const revokedKeys = revoked.map((key) => key.id);
+    await this.audit.record({
+      actor: 'platform-admin',
+      tenant: tenantId,
+      action: 'tenant.erased',
+      target: `tenant:${tenantId}`,
+      before: null,
+      after: { services: Object.keys(erased), revokedKeys },
+    });
+    return { tenantId, erased, revokedKeys };
+  }
+
+  private async revokeKeys(tenantId: string, state: string) {
+    try {
+      return await this.keys.revokeAll(tenantId, 'platform-admin');
+    } catch (error) {
+      throw new ServiceUnavailableException(
+        `could not revoke the API keys of tenant "${tenantId}" (${describeError(error)}): ${state}; erase again`,
+      );
+    }
   }
 }

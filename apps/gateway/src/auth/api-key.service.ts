@@ -1,7 +1,16 @@
 import { ConflictException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { describeError } from '@studio/contracts';
 import { AccessError } from './access-errors';
-import { API_KEY_STORE, mintKey, parseApiKey, secretMatches, viewOf, type ApiKeyStore, type ApiKeyView } from './api-keys';
+import {
+  API_KEY_STORE,
+  mintKey,
+  parseApiKey,
+  secretMatches,
+  viewOf,
+  type ApiKeyRecord,
+  type ApiKeyStore,
+  type ApiKeyView,
+} from './api-keys';
 import { AuditLog } from './audit-log';
 import type { Role } from './permissions';
 import type { Principal } from './principal';
@@ -102,9 +111,39 @@ export class ApiKeyService {
   async revoke(tenant: string, id: string, actor: Principal): Promise<ApiKeyView> {
     const record = await this.ownRecord(tenant, id);
     if (record.revokedAt !== null) return viewOf(record);
-    const revoked = { ...record, revokedAt: new Date().toISOString(), revokedBy: actor.subject };
-    if (!(await this.store.replace(revoked))) throw new NotFoundException(`no API key ${id} in this tenant`);
-    await this.audit.record({ actor, action: 'key.revoked', target: `key:${id}`, before: viewOf(record), after: viewOf(revoked) });
+    const revoked = await this.revokeRecord(record, actor);
+    if (!revoked) throw new NotFoundException(`no API key ${id} in this tenant`);
+    return revoked;
+  }
+
+  /**
+   * Revokes every key of the tenant that is still in use (its erasure): each stops authenticating
+   * at once (keys are read on every request) and each revocation is a `key.revoked` entry of the
+   * tenant's audit log. The records stay, revoked (no secret is stored), so that the log's entries
+   * keep naming a key that the keys API still shows. Answers the keys it revoked; none the second time.
+   */
+  async revokeAll(tenant: string, actor: KeyActor): Promise<ApiKeyView[]> {
+    const revoked: ApiKeyView[] = [];
+    for (const record of await this.store.list(tenant)) {
+      if (record.revokedAt !== null) continue;
+      const view = await this.revokeRecord(record, actor);
+      if (view) revoked.push(view);
+    }
+    return revoked;
+  }
+
+  /** Marks the key revoked and records it in the audit log; null when the record is gone. */
+  private async revokeRecord(record: ApiKeyRecord, actor: KeyActor): Promise<ApiKeyView | null> {
+    const revoked = { ...record, revokedAt: new Date().toISOString(), revokedBy: subjectOf(actor) };
+    if (!(await this.store.replace(revoked))) return null;
+    await this.audit.record({
+      actor,
+      tenant: record.tenant,
+      action: 'key.revoked',
+      target: `key:${record.id}`,
+      before: viewOf(record),
+      after: viewOf(revoked),
+    });
     return viewOf(revoked);
   }
 }

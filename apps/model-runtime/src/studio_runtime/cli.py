@@ -57,6 +57,10 @@ def _add_train_parser(sub: Any) -> None:
     train.add_argument("--train", dest="train_path", help="training JSON lines")
     train.add_argument("--eval", dest="eval_path", help="eval JSON lines")
     train.add_argument("--output-dir")
+    train.add_argument(
+        "--init-adapter",
+        help="dpo: the SFT adapter artifact to start from (policy and frozen reference)",
+    )
     train.add_argument("--adapter", choices=["lora", "qlora", "full"])
     train.add_argument("--lora-r", type=int)
     train.add_argument("--lora-alpha", type=float)
@@ -130,6 +134,8 @@ def build_job(ns: argparse.Namespace) -> dict[str, Any]:
     job["hyperparameters"] = hp
     if ns.output_dir:
         job["output_dir"] = str(Path(ns.output_dir).resolve())
+    if ns.init_adapter:
+        job["init_adapter"] = str(Path(ns.init_adapter).resolve())
     return job
 
 
@@ -175,14 +181,25 @@ def cmd_models(ns: argparse.Namespace) -> int:
 
 
 def cmd_worker(ns: argparse.Namespace) -> int:
+    from .contracts import QUEUE_PREFIX_VARIABLE, queue_prefix
+    from .errors import ConfigError
     from .worker import run_worker
 
+    try:
+        prefix = (
+            queue_prefix(ns.prefix, "--prefix")
+            if ns.prefix is not None
+            else queue_prefix(os.environ.get(QUEUE_PREFIX_VARIABLE))
+        )
+    except ConfigError as exc:
+        print(f"studio-runtime worker: {exc}", file=sys.stderr)
+        return 2
     return run_worker(
         redis_url=ns.redis_url,
         queue=ns.queue,
         concurrency=1,
         lock_duration_ms=ns.lock_duration_ms,
-        prefix=ns.prefix,
+        prefix=prefix,
     )
 
 
@@ -232,7 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     worker.add_argument("--queue", default="training")
     worker.add_argument("--lock-duration-ms", type=int, default=30_000)
-    worker.add_argument("--prefix", default="bull", help="BullMQ key prefix of the queue")
+    worker.add_argument(
+        "--prefix",
+        default=None,
+        help="BullMQ key prefix of the queue (default: QUEUE_PREFIX, else bull); the same as the "
+        "services that enqueue its jobs",
+    )
 
     srv = sub.add_parser("serve", help="OpenAI-compatible HTTP server")
     srv.add_argument("--host", default="127.0.0.1")

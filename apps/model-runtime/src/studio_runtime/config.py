@@ -57,6 +57,9 @@ class TrainingJob:
     dataset: DatasetSpec
     hyperparameters: Hyperparameters
     output_dir: str
+    #: Adapter artifact to start from (``dpo``: policy = this adapter trainable, reference = the
+    #: same adapter frozen); None: a fresh LoRA adapter.
+    init_adapter: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -78,6 +81,7 @@ def parse_job(data: Any) -> TrainingJob:
         dataset=DatasetSpec(**data["dataset"]),
         hyperparameters=hyper,
         output_dir=data["output_dir"],
+        init_adapter=data.get("init_adapter"),
     )
     _check_semantics(job)
     return job
@@ -99,6 +103,15 @@ def _check_semantics(job: TrainingJob) -> None:
         raise ConfigError(f"hyperparameters.lora is required when adapter is {hp.adapter!r}")
     if job.method == "reward" and hp.adapter == "qlora":
         raise ConfigError("reward models are trained with adapter 'lora' or 'full', not 'qlora'")
+    if job.init_adapter is not None:
+        if job.method != "dpo":
+            raise ConfigError(
+                f"init_adapter is for method 'dpo' (start from an SFT adapter), not {job.method!r}"
+            )
+        if hp.adapter == "full":
+            raise ConfigError("init_adapter needs adapter 'lora' or 'qlora', not 'full'")
+        if not Path(job.init_adapter).is_absolute():
+            raise ConfigError(f"init_adapter must be an absolute path, got {job.init_adapter!r}")
 
 
 def load_job_file(path: str | Path) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,25 @@ from .paths import contracts_schema_dir
 
 TRAINING_JOB_SCHEMA = "jobs/training.v1.schema.json"
 DEFAULT_QUEUE_PREFIX = "bull"
+QUEUE_PREFIX_VARIABLE = "QUEUE_PREFIX"
+# The same rule as ``queuePrefix`` in libs/platform/config/src/env-vars.ts (the Node services).
+_QUEUE_PREFIX = re.compile(r"^[A-Za-z0-9._{}-]+(?::[A-Za-z0-9._{}-]+)*$")
+
+
+def queue_prefix(value: str | None, source: str = QUEUE_PREFIX_VARIABLE) -> str:
+    """The BullMQ key prefix of the queues: ``value`` (QUEUE_PREFIX, or ``--prefix``), checked.
+
+    Unset or blank gives BullMQ's own ``bull``, as the Node services do: a deployment that does
+    not set it keeps its queues. The producers and workers of one queue must agree on it.
+    """
+    if value is None or value.strip() == "":
+        return DEFAULT_QUEUE_PREFIX
+    if not _QUEUE_PREFIX.match(value):
+        raise ConfigError(
+            f"{source} {value!r} must be letters, digits, '.', '_', '-', '{{', '}}', in parts "
+            "separated by single ':' (no spaces, no leading or trailing ':')"
+        )
+    return value
 
 
 def job_cancel_key(queue: str, job_id: str, prefix: str = DEFAULT_QUEUE_PREFIX) -> str:
@@ -32,6 +52,7 @@ def job_cancel_key(queue: str, job_id: str, prefix: str = DEFAULT_QUEUE_PREFIX) 
 
 
 PROGRESS_SCHEMA = "runtime/progress.v1.schema.json"
+PREFERENCE_ROW_SCHEMA = "runtime/preference-row.v1.schema.json"
 
 
 @functools.cache
@@ -69,3 +90,12 @@ def validate_progress_event(event: Any) -> None:
     if errors:
         best = jsonschema.exceptions.best_match(errors)
         raise ValueError(f"progress event violates schema: {_describe(best)}")
+
+
+def preference_row_errors(row: Any) -> list[str]:
+    """Every violation of the preference row schema (``runtime/preference-row.v1``), as
+    ``<field path>: <message>``, in field order; [] for a valid row."""
+    errors = sorted(
+        _validator(PREFERENCE_ROW_SCHEMA).iter_errors(row), key=lambda e: [str(p) for p in e.path]
+    )
+    return [_describe(e) for e in errors]

@@ -75,32 +75,27 @@ def load_conversations(path: str | Path) -> list[list[Message]]:
     return convs
 
 
-def _turns(value: Any, where: str, field: str, role: str) -> list[Message]:
-    if isinstance(value, str):
-        return [{"role": role, "content": value}]
-    return _messages(value, where, field)
-
-
 def load_preferences(path: str | Path) -> list[dict[str, Any]]:
-    """Rows ``{prompt, chosen, rejected}`` as message lists plus ``weight`` (default 1)."""
+    """Preference rows, each validated against ``runtime/preference-row.v1`` (the JSON Schema the
+    TypeScript side writes the rows with): ``prompt`` (system and user messages), ``chosen`` and
+    ``rejected`` (one assistant message each), ``weight >= 0``, ``values``, ``preference_id`` and
+    ``clause_ids``. A bad row is a :class:`DatasetError` naming its line and fields."""
+    from .contracts import preference_row_errors
+
     out: list[dict[str, Any]] = []
     for number, row in read_jsonl(path):
-        where = f"{path}:{number}"
-        for key in ("prompt", "chosen", "rejected"):
-            if key not in row:
-                raise DatasetError(f"{where}: missing '{key}'")
-        weight = row.get("weight", 1.0)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            raise DatasetError(f"{where}: 'weight' must be a number >= 0, got {weight!r}")
-        values = row.get("values", [])
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise DatasetError(f"{where}: 'values' must be a list of strings")
+        errors = preference_row_errors(row)
+        if errors:
+            shown = "; ".join(errors[:5]) + ("; ..." if len(errors) > 5 else "")
+            raise DatasetError(f"{path}:{number}: not a preference row ({shown})")
         out.append(
             {
-                "prompt": _turns(row["prompt"], where, "prompt", "user"),
-                "chosen": _turns(row["chosen"], where, "chosen", "assistant"),
-                "rejected": _turns(row["rejected"], where, "rejected", "assistant"),
-                "weight": float(weight),
+                "prompt": [{"role": m["role"], "content": m["content"]} for m in row["prompt"]],
+                "chosen": [{"role": "assistant", "content": row["chosen"][0]["content"]}],
+                "rejected": [{"role": "assistant", "content": row["rejected"][0]["content"]}],
+                "weight": float(row["weight"]),
+                "values": list(row["values"]),
+                "preference_id": row["preference_id"],
             }
         )
     return out

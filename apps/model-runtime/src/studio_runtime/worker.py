@@ -12,6 +12,10 @@ Cancellation follows the jobs contract: the job's cancel key
 sets) is checked before the trainer starts and every second while it runs; when it is set (or
 the job has been removed, or aborted through ``Worker.cancelJob``) the child is stopped
 (SIGTERM, then SIGKILL) and the job fails with an ``UnrecoverableError``, so it is not retried.
+
+``<prefix>`` is the queues' BullMQ key prefix: ``--prefix``, else ``QUEUE_PREFIX`` (the variable
+the Node producers read), else BullMQ's ``bull``. Deployments sharing one Redis use different
+prefixes, so a worker never takes another deployment's jobs.
 """
 
 from __future__ import annotations
@@ -175,8 +179,12 @@ async def _run(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker listening on queue %r at %s", queue, redis_url)
-    print(json.dumps({"worker": "ready", "queue": queue}), file=sys.stderr, flush=True)
+    log.info("worker listening on queue %r (prefix %r) at %s", queue, prefix, redis_url)
+    print(
+        json.dumps({"worker": "ready", "queue": queue, "prefix": prefix}),
+        file=sys.stderr,
+        flush=True,
+    )
     await stop.wait()
     await worker.close()
 

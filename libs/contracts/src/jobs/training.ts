@@ -49,5 +49,14 @@ export const TrainingJobV1 = z.object({
   }),
   hyperparameters: TrainingHyperparameters,
   output_dir: z.string().min(1),
+  init_adapter: z
+    .string()
+    .min(1)
+    .nullable()
+    .default(null)
+    .describe(
+      'Absolute path of a LoRA adapter artifact of the same base model to start from (method "dpo": the policy starts ' +
+        'from it, trainable, and the reference model is the same adapter frozen); null: a fresh LoRA adapter',
+    ),
 });
 export type TrainingJobV1 = z.infer<typeof TrainingJobV1>;

@@ -84,15 +84,13 @@ describeWithServers(['REDIS_URL'], 'cancel() from TypeScript stops a running Pyt
     try {
       const runId = uniqueName('run');
       const { jobId } = await queue.enqueue(TRAIN_JOB, trainingJob(dir, runId), { attempts: 3 });
-      const proc = spawn(
-        PYTHON,
-        ['-m', 'studio_runtime.cli', 'worker', '--redis-url', REDIS_URL, '--queue', TRAINING_QUEUE, '--prefix', prefix],
-        {
-          cwd: RUNTIME_DIR,
-          env: { ...process.env, HF_HUB_OFFLINE: '1' },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        },
-      );
+      const proc = spawn(PYTHON, ['-m', 'studio_runtime.cli', 'worker', '--redis-url', REDIS_URL, '--queue', TRAINING_QUEUE], {
+        cwd: RUNTIME_DIR,
+        // The queue prefix as a deployment gives it (QUEUE_PREFIX, the services' variable), and
+        // this checkout's runtime code whichever checkout the virtual environment came from.
+        env: { ...process.env, HF_HUB_OFFLINE: '1', QUEUE_PREFIX: prefix, PYTHONPATH: join(RUNTIME_DIR, 'src') },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       worker = proc;
       proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 

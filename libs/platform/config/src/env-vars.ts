@@ -177,6 +177,30 @@ export const kafkaTopicPrefix = z
   .default('')
   .describe('prefix of every Kafka topic name, e.g. "staging." (default none)');
 
+/**
+ * BullMQ's own key prefix: the default of QUEUE_PREFIX, so that a deployment that does not set it
+ * keeps its queues (the same as DEFAULT_QUEUE_PREFIX of @studio/contracts, which this library
+ * does not depend on).
+ */
+const BULLMQ_DEFAULT_PREFIX = 'bull';
+
+/**
+ * QUEUE_PREFIX: the first part of the Redis key of every job queue (BullMQ's `prefix`:
+ * `<prefix>:training:<job id>`). Producers and workers of one queue must use the same one;
+ * deployments (or test stacks) that share one Redis use different ones, so that no worker takes
+ * another's jobs. The Python training worker reads the same variable.
+ */
+export const queuePrefix = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9._{}-]+(?::[A-Za-z0-9._{}-]+)*$/,
+    'must be letters, digits, ".", "_", "-", "{", "}", in parts separated by single ":" (no spaces, no leading or trailing ":")',
+  )
+  .default(BULLMQ_DEFAULT_PREFIX)
+  .describe(
+    `Redis key prefix of the job queues (BullMQ's prefix; default "${BULLMQ_DEFAULT_PREFIX}"): give each deployment sharing one Redis its own, and the same to every service and training worker of one deployment`,
+  );
+
 /** The variables of a service on the event bus (KAFKA_SASL_* and KAFKA_SSL included: see kafkaSecurityEnv). */
 export function kafkaEnv(service: string) {
   return {
@@ -329,14 +353,16 @@ export const profileEnv = {
 };
 
 /**
- * The variables that name the servers of the distributed profile. On the embedded profile they
- * are neither required nor read (a service there has no server to reach).
+ * The variables that name the servers of the distributed profile (and QUEUE_PREFIX, the queues'
+ * keys on its Redis). On the embedded profile they are neither required nor read (a service there
+ * has no server to reach; its in-process queue has no keys).
  */
 export const DISTRIBUTED_SERVER_VARIABLES: readonly string[] = [
   'KAFKA_BROKERS',
   'MONGO_URL',
   'REDIS_URL',
   'DEDUP_REDIS_URL',
+  'QUEUE_PREFIX',
   'QDRANT_URL',
   'QDRANT_API_KEY',
 ];

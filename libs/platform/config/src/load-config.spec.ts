@@ -16,6 +16,7 @@ import {
   serviceUrl,
   urlProblem,
   profileEnv,
+  queuePrefix,
   schemaForProfile,
   type ExitTarget,
 } from './index';
@@ -214,8 +215,28 @@ describe('eventServiceEnv', () => {
   });
 });
 
+describe('QUEUE_PREFIX', () => {
+  const schema = z.object({ REDIS_URL: redisUrl, QUEUE_PREFIX: queuePrefix });
+  const redis = { REDIS_URL: 'redis://127.0.0.1:6379' };
+
+  it("defaults to BullMQ's own prefix, so a deployment that does not set it keeps its queues", () => {
+    expect(loadConfig(schema, redis).QUEUE_PREFIX).toBe('bull');
+    expect(loadConfig(schema, { ...redis, QUEUE_PREFIX: '' }).QUEUE_PREFIX).toBe('bull');
+  });
+
+  it('takes a per-deployment prefix, Redis Cluster hash tags and ":" parts included', () => {
+    for (const value of ['staging', 'e2e_run_1a2b.x', '{studio}', 'studio:staging'])
+      expect(loadConfig(schema, { ...redis, QUEUE_PREFIX: value }).QUEUE_PREFIX).toBe(value);
+  });
+
+  it('refuses a prefix that would make odd keys, naming the variable', () => {
+    for (const value of ['two words', 'trailing:', ':leading', 'a::b', 'star*'])
+      expect(() => loadConfig(schema, { ...redis, QUEUE_PREFIX: value })).toThrow(/QUEUE_PREFIX/);
+  });
+});
+
 describe('schemaForProfile', () => {
-  const schema = z.object({ ...eventServiceEnv('framer'), REDIS_URL: redisUrl, ...profileEnv });
+  const schema = z.object({ ...eventServiceEnv('framer'), REDIS_URL: redisUrl, QUEUE_PREFIX: queuePrefix, ...profileEnv });
   const servers = { KAFKA_BROKERS: '127.0.0.1:9092', MONGO_URL: 'mongodb://127.0.0.1:27017', REDIS_URL: 'redis://127.0.0.1:6379' };
 
   it('on the distributed profile (the default) requires the servers', () => {
@@ -224,6 +245,7 @@ describe('schemaForProfile', () => {
     expect(loadConfig(schemaForProfile(schema, servers), servers)).toMatchObject({
       STUDIO_PROFILE: 'distributed',
       REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: 'bull',
     });
   });
 
@@ -233,6 +255,7 @@ describe('schemaForProfile', () => {
     expect(config).toMatchObject({ STUDIO_PROFILE: 'embedded', STUDIO_DATA_DIR: '/tmp/studio', KAFKA_GROUP_ID: 'studio-framer' });
     expect(config).not.toHaveProperty('MONGO_URL');
     expect(config).not.toHaveProperty('REDIS_URL');
+    expect(config).not.toHaveProperty('QUEUE_PREFIX');
     expect(() => loadConfig(schemaForProfile(schema, { STUDIO_PROFILE: 'embedded' }), { STUDIO_PROFILE: 'embedded' })).toThrow(
       /STUDIO_DATA_DIR is required/,
     );

@@ -1,2 +1,3 @@
 export * from './openai-compatible-client';
 export * from './lora-adapters';
+export * from './reward-scorer';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import type { JobName } from '@studio/contracts';
+import { DEFAULT_QUEUE_PREFIX, type JobName } from '@studio/contracts';
 import { BullMqJobEvents, BullMqJobQueue, BullMqJobWorker, type JobLogger } from '@studio/bullmq';
 import type { Profile } from '@studio/config';
 import { ExactVectorIndex, InProcessBroker, InProcessJobEvents, InProcessJobQueue, InProcessJobWorker, SqliteStore } from '@studio/inproc';
@@ -173,11 +173,12 @@ export interface JobPlatform {
 }
 export const JOB_PLATFORM = Symbol('JOB_PLATFORM');
 
-export function bullMqJobPlatform(redisUrl: string): JobPlatform {
+/** BullMQ on `redisUrl`, every queue's keys under `prefix` (QUEUE_PREFIX; BullMQ's own "bull" when not given). */
+export function bullMqJobPlatform(redisUrl: string, prefix = DEFAULT_QUEUE_PREFIX): JobPlatform {
   return {
-    queue: () => new BullMqJobQueue({ redisUrl }),
-    worker: (settings) => new BullMqJobWorker({ redisUrl, ...settings }),
-    events: (settings, handlers) => new BullMqJobEvents({ redisUrl, ...settings }, handlers),
+    queue: () => new BullMqJobQueue({ redisUrl, prefix }),
+    worker: (settings) => new BullMqJobWorker({ redisUrl, prefix, ...settings }),
+    events: (settings, handlers) => new BullMqJobEvents({ redisUrl, prefix, ...settings }, handlers),
   };
 }
 
@@ -220,10 +221,10 @@ export function inProcessJobPlatform(jobs: InProcessJobQueue): JobPlatform {
 /** JOB_PLATFORM of the service's profile (global). */
 @Module({})
 export class JobsModule {
-  static forRoot(config: ProfileConfig & { REDIS_URL?: string }): DynamicModule {
+  static forRoot(config: ProfileConfig & { REDIS_URL?: string; QUEUE_PREFIX?: string }): DynamicModule {
     let platform: JobPlatform;
     if (config.STUDIO_PROFILE === 'embedded') platform = inProcessJobPlatform(EmbeddedPlatform.ofConfig(config).jobs);
-    else if (config.REDIS_URL) platform = bullMqJobPlatform(config.REDIS_URL);
+    else if (config.REDIS_URL) platform = bullMqJobPlatform(config.REDIS_URL, config.QUEUE_PREFIX);
     else throw new Error('the job queues of the distributed profile need REDIS_URL');
     return { module: JobsModule, global: true, providers: [{ provide: JOB_PLATFORM, useValue: platform }], exports: [JOB_PLATFORM] };
   }

@@ -7,16 +7,19 @@ Endpoints
 - ``POST /v1/load_lora_adapter`` ``{lora_name, lora_path}`` and ``POST /v1/unload_lora_adapter``
   ``{lora_name}`` as in vLLM; an artifact whose ``run.json`` says ``method: reward`` is loaded
   as a reward model instead of a generation adapter
-- ``POST /v1/rewards`` ``{model, input: [{prompt, response}]}`` → ``{data: [{index, score}]}``
+- ``POST /v1/load_reward_model`` ``{name, path}``: a reward-model artifact (``train reward``),
+  confined to the artifact folder like ``load_lora_adapter``
+- ``POST /v1/rewards`` ``{model, conversations: [[{role, content}, ...], ...]}`` →
+  ``{model, scores}``: one scalar per conversation, its last (assistant) message being scored
 
 Access
 - With an API key (``--api-key`` / ``STUDIO_MODEL_SERVER_API_KEY``) every route but ``GET /health``
   needs ``Authorization: Bearer <key>``; otherwise 401 (OpenAI-shaped, code ``invalid_api_key``).
-- ``load_lora_adapter`` loads only from inside the artifact folder (``--artifact-dir`` /
-  ``STUDIO_ARTIFACT_DIR``), symbolic links resolved; a path outside it, a missing one and one
-  without an adapter all get the same 400 ``invalid_lora_path``, so the answer does not tell which
-  paths exist. Without an artifact folder the route loads nothing (adapters given at start with
-  ``--adapters`` are the operator's and are not confined).
+- ``load_lora_adapter`` and ``load_reward_model`` load only from inside the artifact folder
+  (``--artifact-dir`` / ``STUDIO_ARTIFACT_DIR``), symbolic links resolved; a path outside it, a
+  missing one and one without an adapter all get the same 400 ``invalid_lora_path``, so the
+  answer does not tell which paths exist. Without an artifact folder the routes load nothing
+  (adapters given at start with ``--adapters`` are the operator's and are not confined).
 """
 
 from __future__ import annotations
@@ -95,14 +98,48 @@ class UnloadAdapter(BaseModel):
     lora_name: str = Field(min_length=1)
 
 
-class RewardItem(BaseModel):
-    prompt: str | list[dict[str, str]]
-    response: str
+class LoadRewardModel(BaseModel):
+    name: str = Field(min_length=1)
+    path: str = Field(min_length=1)
+
+
+class RewardMessage(BaseModel):
+    role: str
+    content: str
 
 
 class RewardRequest(BaseModel):
-    model: str
-    input: list[RewardItem] = Field(min_length=1)
+    model: str = Field(min_length=1)
+    conversations: list[list[RewardMessage]]
+
+
+def reward_conversations(body: RewardRequest) -> list[list[dict[str, str]]]:
+    """The conversations as chat messages, or an EngineError (400) naming the first bad one:
+    each needs messages with roles system/user/assistant, and ends with the assistant answer
+    that is scored."""
+    if not body.conversations:
+        raise EngineError(
+            "conversations must be a non-empty list of conversations", code="invalid_conversations"
+        )
+    out = []
+    for i, conv in enumerate(body.conversations):
+        if not conv:
+            raise EngineError(f"conversations[{i}] is empty", code="invalid_conversations")
+        for j, m in enumerate(conv):
+            if m.role not in ("system", "user", "assistant"):
+                raise EngineError(
+                    f"conversations[{i}][{j}].role must be system, user or assistant, got "
+                    f"{m.role!r}",
+                    code="invalid_conversations",
+                )
+        if conv[-1].role != "assistant":
+            raise EngineError(
+                f"conversations[{i}] must end with the assistant answer to score, not a "
+                f"{conv[-1].role!r} message",
+                code="invalid_conversations",
+            )
+        out.append([{"role": m.role, "content": m.content} for m in conv])
+    return out
 
 
 def _b64(vector: list[float]) -> str:
@@ -405,15 +442,18 @@ def create_app(
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
         }
 
+    @app.post("/v1/load_reward_model")
+    async def load_reward_model(body: LoadRewardModel) -> Any:
+        path = confined_adapter_path(adapters_root, body.path)
+        await asyncio.to_thread(engine.load_reward_model, body.name, str(path))
+        return {"name": body.name, "loaded": True}
+
     @app.post("/v1/rewards")
     async def rewards(body: RewardRequest) -> Any:
-        items = [(i.prompt, i.response) for i in body.input]
-        scores = await asyncio.to_thread(engine.score, body.model, items)
-        return {
-            "object": "list",
-            "model": body.model,
-            "data": [{"object": "reward", "index": i, "score": s} for i, s in enumerate(scores)],
-        }
+        conversations = reward_conversations(body)
+        engine.check_reward_model(body.model)
+        scores = await asyncio.to_thread(engine.score, body.model, conversations)
+        return {"model": body.model, "scores": scores}
 
     return app
 

@@ -27,6 +27,8 @@ from .. import models
 log = logging.getLogger(__name__)
 
 EMBEDDING_MODEL = "all-minilm-l6-v2"
+#: Conversations scored per forward pass by ``/v1/rewards``.
+REWARD_BATCH = 16
 EMBEDDING_ALIASES = {EMBEDDING_MODEL, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
 
 
@@ -424,21 +426,57 @@ class Engine:
 
     # ----- rewards ---------------------------------------------------------------------------
     @torch.inference_mode()
-    def score(self, model: str, items: list[tuple[Any, str]]) -> list[float]:
+    def load_reward_model(self, name: str, path: str) -> None:
+        """Load a reward-model artifact (``studio-runtime train reward``) under ``name``."""
+        if not name or name == self.base_name or name in EMBEDDING_ALIASES:
+            raise EngineError(f"invalid reward model name {name!r}", code="invalid_model_name")
+        if name in self.adapters or name in self.rewards:
+            raise EngineError(f"a model named '{name}' is already loaded", code="model_exists")
+        p = Path(path)
+        run = json.loads((p / "run.json").read_text()) if (p / "run.json").is_file() else {}
+        if run.get("method") != "reward":
+            raise EngineError(
+                f"{path!r} is not a reward model (its run.json does not say method 'reward')",
+                code="not_a_reward_model",
+            )
+        with self._lock:
+            self._load_reward(name, p, run)
+
+    def check_reward_model(self, name: str) -> None:
+        if name not in self.rewards:
+            raise EngineError(f"The reward model `{name}` does not exist.", 404, "model_not_found")
+
+    def score(self, model: str, conversations: list[list[dict[str, str]]]) -> list[float]:
+        """One scalar per conversation (its last message, an assistant answer, is the one scored),
+        computed in right-padded batches without gradients. The reward model reads the last
+        non-padding token, so a padded row scores as it would alone."""
         if model not in self.rewards:
             raise EngineError(f"The reward model `{model}` does not exist.", 404, "model_not_found")
         m, tok = self.rewards[model]
-        out = []
-        with self._lock:
-            for prompt, response in items:
-                msgs = (
-                    [{"role": "user", "content": prompt}]
-                    if isinstance(prompt, str)
-                    else list(prompt)
-                ) + [{"role": "assistant", "content": response}]
-                ids = tok.apply_chat_template(msgs, return_dict=True)["input_ids"]
-                logits = m(input_ids=torch.tensor([ids], device=self.device)).logits
-                out.append(float(logits[0, 0]))
+        limit = getattr(m.config, "max_position_embeddings", None)
+        encoded = []
+        for i, msgs in enumerate(conversations):
+            ids = list(tok.apply_chat_template(msgs, return_dict=True)["input_ids"])
+            if limit is not None and len(ids) > limit:
+                raise EngineError(
+                    f"conversations[{i}] has {len(ids)} tokens; the reward model reads at most "
+                    f"{limit}",
+                    code="context_length_exceeded",
+                )
+            encoded.append(ids)
+        pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+        out: list[float] = []
+        with self._lock, torch.no_grad():
+            for start in range(0, len(encoded), REWARD_BATCH):
+                chunk = encoded[start : start + REWARD_BATCH]
+                width = max(len(ids) for ids in chunk)
+                ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(chunk), width), dtype=torch.long)
+                for row, seq in enumerate(chunk):
+                    ids[row, : len(seq)] = torch.tensor(seq)
+                    mask[row, : len(seq)] = 1
+                logits = m(input_ids=ids.to(self.device), attention_mask=mask.to(self.device))
+                out.extend(float(x) for x in logits.logits[:, 0].float().cpu())
         return out
 
 

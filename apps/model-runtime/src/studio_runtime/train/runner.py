@@ -6,6 +6,7 @@ import importlib.metadata
 import json
 import logging
 import math
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -30,12 +31,15 @@ from ..data import (
     split_eval,
     tokenize_conversation,
 )
-from ..errors import DatasetError
+from ..errors import ConfigError, DatasetError, ModelError
 from ..progress import ProgressReporter
 from .callbacks import CountTokensMixin, TokenCounter
 from .callbacks import ProgressCallback as StudioProgress
 
 log = logging.getLogger(__name__)
+
+#: DPO's beta when the job leaves ``dpo_beta`` null.
+DEFAULT_DPO_BETA = 0.1
 
 LIBRARIES = ("torch", "transformers", "peft", "trl", "accelerate", "datasets", "gguf")
 
@@ -95,6 +99,9 @@ def common_args(job: TrainingJob, has_eval: bool) -> dict[str, Any]:
         "report_to": "none",
         "disable_tqdm": True,
         "use_cpu": not torch.cuda.is_available(),
+        # TRL turns activation checkpointing on by default; it saves GPU memory at the cost of a
+        # second forward pass. On the CPU memory is not what limits these models, time is.
+        "gradient_checkpointing": torch.cuda.is_available(),
         "dataloader_num_workers": 0,
     }
 
@@ -154,7 +161,7 @@ def _pref_rows(tok: PreTrainedTokenizerBase, rows: list[dict[str, Any]]) -> Data
 
 def build_reward(
     job: TrainingJob, base_path: Path, tok: PreTrainedTokenizerBase, args: dict[str, Any]
-) -> tuple[Any, list[dict[str, Any]]]:
+) -> tuple[Any, tuple[bool, list[dict[str, Any]]]]:
     hp = job.hyperparameters
     train_p, eval_p = _load_eval(job, load_preferences, load_preferences(job.dataset.train_path))
     model = models.load_for_training(base_path, quantize_4bit=False, sequence_classification=True)
@@ -171,7 +178,7 @@ def build_reward(
         processing_class=tok,
         peft_config=peft,
     )
-    return trainer, eval_p or train_p
+    return trainer, (bool(eval_p), eval_p or train_p)
 
 
 def _dpo_rows(rows: list[dict[str, Any]]) -> Dataset:
@@ -191,9 +198,55 @@ def _dpo_rows(rows: list[dict[str, Any]]) -> Dataset:
     )
 
 
+def check_init_adapter(job: TrainingJob, base_path: Path) -> Path:
+    """The adapter ``job.init_adapter`` names, if it is a causal-LM LoRA adapter of the job's base.
+
+    The base matches when the adapter's ``run.json`` names the same base model as the job, or
+    (an adapter trained elsewhere, without ``run.json``) when its ``adapter_config.json`` points
+    at the same model folder. Anything else is a :class:`ConfigError` naming the mismatch.
+    """
+    assert job.init_adapter is not None
+    path = Path(job.init_adapter)
+    cfg_file = path / "adapter_config.json"
+    if not cfg_file.is_file():
+        raise ConfigError(f"init_adapter {path} is not an adapter folder (no adapter_config.json)")
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+        run = (
+            json.loads((path / "run.json").read_text("utf-8"))
+            if (path / "run.json").is_file()
+            else {}
+        )
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"init_adapter {path}: unreadable adapter metadata ({exc})") from exc
+    if cfg.get("peft_type") != "LORA" or cfg.get("task_type") not in (None, "CAUSAL_LM"):
+        raise ConfigError(
+            f"init_adapter {path} is a {cfg.get('peft_type')}/{cfg.get('task_type')} adapter; "
+            "DPO starts from a causal-LM LoRA adapter (an SFT artifact)"
+        )
+    if run.get("method") == "reward":
+        raise ConfigError(f"init_adapter {path} is a reward model, not a policy adapter")
+    if "base_model" in run:
+        same = run["base_model"] == job.base_model
+        named = run["base_model"]
+    else:
+        named = str(cfg.get("base_model_name_or_path"))
+        same = os.path.realpath(named) == os.path.realpath(base_path)
+    if not same:
+        raise ConfigError(
+            f"init_adapter {path} was trained on base model {named!r}, but the job's base model "
+            f"is {job.base_model!r}"
+        )
+    return path
+
+
 def build_dpo(
     job: TrainingJob, base_path: Path, tok: PreTrainedTokenizerBase, args: dict[str, Any]
 ) -> tuple[Any, None]:
+    """Weighted DPO. From ``init_adapter``: the policy is that adapter (trainable) and TRL's
+    ``DPOTrainer`` adds a frozen copy of it named ``ref`` as the reference (its behaviour for a
+    ``PeftModel`` passed with ``ref_model=None``); the LoRA settings are the adapter's own.
+    Without it: a fresh LoRA adapter, the reference being the base model (adapter disabled)."""
     from trl import DPOConfig
 
     from .dpo import WeightedDPOTrainer
@@ -201,12 +254,15 @@ def build_dpo(
     hp = job.hyperparameters
     if hp.adapter == "full":
         raise DatasetError("DPO here trains an adapter (lora/qlora); 'full' is not supported")
+    init = check_init_adapter(job, base_path) if job.init_adapter is not None else None
     train_p, eval_p = _load_eval(job, load_preferences, load_preferences(job.dataset.train_path))
     model = models.load_for_training(base_path, quantize_4bit=hp.adapter == "qlora")
+    if init is not None:
+        model = PeftModel.from_pretrained(model, str(init), is_trainable=True)
     cfg = DPOConfig(
         **args,
         max_length=hp.max_seq_length,
-        beta=hp.dpo_beta if hp.dpo_beta is not None else 0.1,
+        beta=hp.dpo_beta if hp.dpo_beta is not None else DEFAULT_DPO_BETA,
         precompute_ref_log_probs=False,
         dataset_num_proc=None,
     )
@@ -217,8 +273,10 @@ def build_dpo(
         train_dataset=_dpo_rows(train_p),
         eval_dataset=_dpo_rows(eval_p) if eval_p else None,
         processing_class=tok,
-        peft_config=lora_config(hp, TaskType.CAUSAL_LM),
+        peft_config=lora_config(hp, TaskType.CAUSAL_LM) if init is None else None,
     )
+    if init is not None and "ref" not in trainer.model.peft_config:
+        raise ModelError("the reference adapter 'ref' was not created from init_adapter")
     return trainer, None
 
 
@@ -300,13 +358,21 @@ def run_training(
             if key in ev:
                 metrics[f"eval_{key.replace('/', '_')}"] = float(ev[key])
     if job.method == "reward":
-        metrics["pairwise_accuracy"] = pairwise_accuracy(
-            trainer.model, tok, extra, hp.max_seq_length
-        )
+        held_out, pairs = extra
+        accuracy = pairwise_accuracy(trainer.model, tok, pairs, hp.max_seq_length)
+        # ``pairwise_accuracy`` is measured on held-out pairs only (eval_path or eval_ratio);
+        # without any, the accuracy on the training pairs is reported under its own name.
+        metrics["pairwise_accuracy" if held_out else "train_pairwise_accuracy"] = accuracy
+        metrics["pairwise_accuracy_pairs"] = float(len(pairs))
 
     artifact = out_dir / "artifact"
     tmp = out_dir / "artifact.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
+    model = trainer.model
+    if isinstance(model, PeftModel) and "ref" in model.peft_config:
+        # The frozen reference copy of init_adapter is not part of the artifact: the artifact is
+        # one LoRA adapter on the base model, served like an SFT adapter.
+        model.delete_adapter("ref")
     trainer.save_model(str(tmp))
     tok.save_pretrained(str(tmp))
     run_info = {
@@ -320,6 +386,7 @@ def run_training(
         "config": job.to_dict(),
         "library_versions": library_versions(),
         "resumed_from_step": resumed_step,
+        "init_adapter": job.init_adapter,
     }
     (tmp / "run.json").write_text(json.dumps(run_info, indent=2), encoding="utf-8")
     (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")

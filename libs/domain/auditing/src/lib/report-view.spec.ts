@@ -1,7 +1,7 @@
 import { evaluateItems } from './evaluate';
 import { ANSWERS, CLAUSES, ITEMS } from './fixtures.spec-helper';
 import { buildAuditReport } from './report';
-import { auditReportView } from './report-view';
+import { auditReportView, MalformedAuditReportError, parseStoredAuditReport } from './report-view';
 import { parseAuditThresholds } from './thresholds';
 
 async function report() {
@@ -57,5 +57,52 @@ describe('auditReportView', () => {
     const r = await report();
     const old = { ...r, clauses: r.clauses.map(({ numbering: _numbering, ...rest }) => rest) };
     expect(auditReportView(old as typeof r).clauseCompliance.every((c) => c.numbering === null)).toBe(true);
+  });
+});
+
+describe('parseStoredAuditReport', () => {
+  const problems = (text: string): string => {
+    try {
+      parseStoredAuditReport(text, 'audit-1 (file:///r.json)');
+    } catch (error) {
+      expect(error).toBeInstanceOf(MalformedAuditReportError);
+      return (error as Error).message;
+    }
+    throw new Error('the report was accepted');
+  };
+
+  it('gives the stored report back whole, every field kept, when the view can read it', async () => {
+    const r = await report();
+    const parsed = parseStoredAuditReport(JSON.stringify(r), 'audit-1');
+    expect(parsed).toEqual(JSON.parse(JSON.stringify(r)));
+    expect(auditReportView(parsed).outcomes.both_fine.count).toBe(r.buckets.both_fine);
+  });
+
+  it('names the report and each missing or wrong field', async () => {
+    const r = await report();
+    expect(problems(JSON.stringify({ version: 'v1', verdict: 'pass' }))).toBe(
+      'stored audit report audit-1 (file:///r.json) is malformed: results: missing (expected array); clauses: missing (expected array)',
+    );
+    const [first, ...rest] = r.results;
+    const { aligned: _aligned, ...withoutAligned } = first?.variants ?? {};
+    const broken = { ...r, results: [{ ...first, variants: withoutAligned }, ...rest], clauses: [{ clauseId: 'c1' }] };
+    expect(problems(JSON.stringify(broken))).toBe(
+      'stored audit report audit-1 (file:///r.json) is malformed: results[0].variants.aligned: has no aligned answer; clauses[0].title: missing (expected string)',
+    );
+    expect(problems(JSON.stringify({ ...r, results: [{ ...first, bucket: 'sometimes' }] }))).toMatch(
+      /^stored audit report audit-1 \(file:\/\/\/r\.json\) is malformed: results\[0\]\.bucket: Invalid option/,
+    );
+  });
+
+  it('refuses text that is not a JSON object', () => {
+    expect(problems('{"results": [')).toMatch(/^stored audit report audit-1 \(file:\/\/\/r\.json\) is malformed: not JSON \(/);
+    expect(problems('[]')).toBe('stored audit report audit-1 (file:///r.json) is malformed: a report is a JSON object, not an array');
+    expect(problems('null')).toBe('stored audit report audit-1 (file:///r.json) is malformed: a report is a JSON object, not null');
+  });
+
+  it('reads a report with a variant this version does not know', async () => {
+    const r = await report();
+    const later = { ...r, results: r.results.map((x) => ({ ...x, variants: { ...x.variants, sft: x.variants.base } })) };
+    expect(parseStoredAuditReport(JSON.stringify(later), 'audit-1').results).toHaveLength(r.results.length);
   });
 });

@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import type { AuditReportV1 } from './report';
 import { AUDIT_VARIANTS, OUTCOME_BUCKETS, type AuditVariant, type OutcomeBucket } from './evaluate';
+import { AnswerScore, ClauseBreakdown, ItemResult } from './schema';
 
 /** An item of an outcome bucket: what a reader needs to see why it landed there. */
 export interface OutcomeItem {
@@ -90,4 +92,73 @@ export function auditReportView(report: Pick<AuditReportV1, 'results' | 'clauses
       (a.clauseId < b.clauseId ? -1 : a.clauseId > b.clauseId ? 1 : 0),
   );
   return { outcomes, clauseCompliance };
+}
+
+/**
+ * The fields of a stored report that {@link auditReportView} reads, checked before it reads them.
+ * Variants beyond the ones this version knows are allowed (a later report may carry more).
+ */
+const StoredReportForView = z.object({
+  results: z.array(
+    ItemResult.pick({ itemId: true, question: true, reference: true, clauseIds: true, bucket: true }).extend({
+      variants: z
+        .record(z.string(), AnswerScore.pick({ answer: true, right: true, correctness: true, faithfulness: true, refused: true }))
+        .superRefine((variants, ctx) => {
+          for (const variant of AUDIT_VARIANTS)
+            if (variants[variant] === undefined) ctx.addIssue({ code: 'custom', message: `has no ${variant} answer`, path: [variant] });
+        }),
+    }),
+  ),
+  clauses: z.array(ClauseBreakdown.pick({ clauseId: true, title: true }).extend({ numbering: z.string().nullable().optional() })),
+});
+
+/** A stored audit report that cannot be shown: not JSON, or without what the report view reads. */
+export class MalformedAuditReportError extends Error {
+  override readonly name = 'MalformedAuditReportError';
+  constructor(
+    /** Which report: the audit and where it is stored. */
+    readonly report: string,
+    /** Each problem: the field (`results[3].variants.aligned`) and what is wrong with it. */
+    readonly issues: { path: string; message: string }[],
+  ) {
+    const shown = issues.slice(0, 5).map((i) => (i.path ? `${i.path}: ${i.message}` : i.message));
+    const more = issues.length > shown.length ? `; and ${issues.length - shown.length} more` : '';
+    super(`stored audit report ${report} is malformed: ${shown.join('; ')}${more}`);
+  }
+}
+
+function pathOf(path: readonly PropertyKey[]): string {
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
+}
+
+/**
+ * A stored `audit/report.v1` JSON text, checked for what the studio's view of it reads
+ * (`results` with each item's answers per variant, `clauses`): the report as stored (every
+ * field kept), or a {@link MalformedAuditReportError} naming `report` and each problem.
+ */
+export function parseStoredAuditReport(text: string, report: string): AuditReportV1 {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new MalformedAuditReportError(report, [{ path: '', message: `not JSON (${(error as Error).message})` }]);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new MalformedAuditReportError(report, [
+      { path: '', message: `a report is a JSON object, not ${json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json}` },
+    ]);
+  const checked = StoredReportForView.safeParse(json);
+  if (!checked.success)
+    throw new MalformedAuditReportError(
+      report,
+      checked.error.issues.map((issue) => ({
+        path: pathOf(issue.path),
+        message:
+          issue.code === 'invalid_type' && /received undefined$/.test(issue.message)
+            ? `missing (expected ${issue.expected})`
+            : issue.message,
+      })),
+    );
+  // The view reads only the checked fields; the answer keeps the report as it was written.
+  return json as AuditReportV1;
 }

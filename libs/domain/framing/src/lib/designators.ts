@@ -56,6 +56,71 @@ function letterValue(s: string): number | null {
   return /^[a-z]$/i.test(s) ? s.toLowerCase().charCodeAt(0) - 96 : null;
 }
 
+const ROMAN_DIGITS: readonly [number, string][] = [
+  [1000, 'm'],
+  [900, 'cm'],
+  [500, 'd'],
+  [400, 'cd'],
+  [100, 'c'],
+  [90, 'xc'],
+  [50, 'l'],
+  [40, 'xl'],
+  [10, 'x'],
+  [9, 'ix'],
+  [5, 'v'],
+  [4, 'iv'],
+  [1, 'i'],
+];
+
+/** The largest number written in (standard, lower-case) roman numerals: mmmcmxcix. */
+export const MAX_ROMAN = 3999;
+
+/**
+ * `n` in lower-case roman numerals (4 → "iv"), the inverse of {@link romanValue}; null when `n`
+ * has none (not an integer in 1..3999), so a list numbered from 0 or past 3999 falls back to digits.
+ */
+export function romanNumeral(n: number): string | null {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ROMAN) return null;
+  let out = '';
+  let rest = n;
+  for (const [value, digits] of ROMAN_DIGITS) {
+    while (rest >= value) {
+      out += digits;
+      rest -= value;
+    }
+  }
+  return out;
+}
+
+/**
+ * How a list numbers its items past "z":
+ * - `alphabetic`: like spreadsheet columns and CSS `lower-alpha` (HTML `<ol type="a">`): z, aa, ab, …, az, ba;
+ * - `repeated`: like Word's `lowerLetter`: z, aa, bb, …, zz, aaa.
+ */
+export type LetterStyle = 'alphabetic' | 'repeated';
+
+/** `n` as a lower-case letter label (3 → "c"); null when `n` is not a positive integer. */
+export function letterLabel(n: number, style: LetterStyle): string | null {
+  if (!Number.isInteger(n) || n < 1) return null;
+  if (style === 'repeated') return String.fromCharCode(97 + ((n - 1) % 26)).repeat(Math.floor((n - 1) / 26) + 1);
+  let out = '';
+  for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) out = String.fromCharCode(97 + ((k - 1) % 26)) + out;
+  return out;
+}
+
+/** The number a letter label stands for in `style` (case-insensitive), the inverse of {@link letterLabel}; null when it is not one. */
+export function letterLabelValue(label: string, style: LetterStyle): number | null {
+  const lower = label.toLowerCase();
+  if (!/^[a-z]+$/.test(lower)) return null;
+  if (style === 'repeated') {
+    if (!/^(.)\1*$/.test(lower)) return null;
+    return (lower.length - 1) * 26 + (lower.charCodeAt(0) - 96);
+  }
+  let value = 0;
+  for (const ch of lower) value = value * 26 + (ch.charCodeAt(0) - 96);
+  return value;
+}
+
 /**
  * The CFR paragraph hierarchy: (a) → (1) → (i) → (A) → (*1*) → (*i*). Levels are 0-based.
  * Lower-case labels that are also roman numerals ("i", "v", "x") are read as the roman level when

@@ -33,3 +33,24 @@ describe('values file gates', () => {
     expect(issues[0]).toMatch(message);
   });
 });
+
+describe('value importance', () => {
+  const values = (importance: unknown) => ({
+    ...example,
+    values: [{ name: 'honesty', priority: 1, description: 'Answer truthfully.', ...(importance === undefined ? {} : { importance }) }],
+  });
+
+  it('is optional and kept as written when given (0..1)', () => {
+    expect(ContextValues.parse(values(undefined)).values[0]).not.toHaveProperty('importance');
+    expect(ContextValues.parse(values(0)).values[0]?.importance).toBe(0);
+    expect(ContextValues.parse(values(0.4)).values[0]?.importance).toBe(0.4);
+  });
+
+  it('refuses an importance outside 0..1, naming the field', () => {
+    for (const bad of [-0.1, 1.5, '1']) {
+      const parsed = ContextValues.safeParse(values(bad));
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.path).toEqual(['values', 0, 'importance']);
+    }
+  });
+});

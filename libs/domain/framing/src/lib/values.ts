@@ -9,6 +9,11 @@ export const ContextValue = z.object({
   description: z.string().min(1),
   /** Top-level section numbers whose clauses exercise this value. */
   sections: z.array(z.string().min(1)).default([]),
+  /**
+   * How much a preference about this value weighs (0..1); 0 makes its preferences contribute
+   * nothing. Optional: when absent it follows from the priority rank, (n − rank + 1) / n.
+   */
+  importance: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
 });
 export type ContextValue = z.infer<typeof ContextValue>;
 

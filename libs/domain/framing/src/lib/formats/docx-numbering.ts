@@ -1,3 +1,5 @@
+import { letterLabel, romanNumeral } from '../designators';
+
 type Htmlparser2 = typeof import('htmlparser2', { with: { 'resolution-mode': 'import' } });
 // htmlparser2 is published as an ES module only; Node (22.12+) loads it with require.
 const { Parser } = require('htmlparser2') as Htmlparser2;
@@ -85,48 +87,16 @@ function readDefinitions(numberingXml: string): Definitions {
   return defs;
 }
 
-function roman(n: number): string {
-  const table: [number, string][] = [
-    [1000, 'm'],
-    [900, 'cm'],
-    [500, 'd'],
-    [400, 'cd'],
-    [100, 'c'],
-    [90, 'xc'],
-    [50, 'l'],
-    [40, 'xl'],
-    [10, 'x'],
-    [9, 'ix'],
-    [5, 'v'],
-    [4, 'iv'],
-    [1, 'i'],
-  ];
-  let out = '';
-  for (const [value, digits] of table) {
-    while (n >= value) {
-      out += digits;
-      n -= value;
-    }
-  }
-  return out;
-}
-
-function letters(n: number): string {
-  // Word repeats the letter past z: aa, bb, ...
-  const letter = String.fromCharCode(97 + ((n - 1) % 26));
-  return letter.repeat(Math.floor((n - 1) / 26) + 1);
-}
-
 function formatNumber(n: number, format: string): string {
   switch (format) {
     case 'lowerLetter':
-      return letters(n);
+      return letterLabel(n, 'repeated') ?? String(n);
     case 'upperLetter':
-      return letters(n).toUpperCase();
+      return letterLabel(n, 'repeated')?.toUpperCase() ?? String(n);
     case 'lowerRoman':
-      return roman(n);
+      return romanNumeral(n) ?? String(n);
     case 'upperRoman':
-      return roman(n).toUpperCase();
+      return romanNumeral(n)?.toUpperCase() ?? String(n);
     case 'decimalZero':
       return String(n).padStart(2, '0');
     default:

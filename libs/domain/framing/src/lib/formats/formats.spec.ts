@@ -126,6 +126,13 @@ describe('htmlToMarkdown', () => {
     expect(md).toBe('## 1 Rules\n\n(c) third\n\n(d) fourth\n\n(x) own\n\n(i) one\n\n(ii) two\n\n(iii) three\n');
   });
 
+  it('numbers past z like CSS lower-alpha and writes digits where a roman or letter label cannot count (0, negatives)', () => {
+    const md = htmlToMarkdown(
+      '<h2>1 Rules</h2><ol type="A" start="26"><li>z</li><li>aa</li><li>ab</li></ol><ol type="i" start="0"><li>zero</li><li>one</li></ol><ol type="a" start="-1"><li>minus</li></ol>',
+    );
+    expect(md).toBe('## 1 Rules\n\n(Z) z\n\n(AA) aa\n\n(AB) ab\n\n0. zero\n\n(i) one\n\n-1. minus\n');
+  });
+
   it('keeps a multi-paragraph block quote as one quoted block and marks a bare "Note:" paragraph', () => {
     const md = htmlToMarkdown(
       '<h1>R</h1><blockquote><p>Example 2: first.</p><p>Second.</p></blockquote><p>Note: remember.</p><div hidden>secret</div>',
@@ -155,6 +162,16 @@ describe('numberedParagraphs (Word list labels)', () => {
       { label: '(a)', text: 'third' },
       { label: '(e)', text: 'fourth' },
     ]);
+  });
+
+  it('repeats the letter past z as Word does (aa, bb) and writes digits where a roman numeral cannot count', () => {
+    const defs = `<w:numbering>
+      <w:abstractNum w:abstractNumId="1"><w:lvl w:ilvl="0"><w:start w:val="26"/><w:numFmt w:val="upperLetter"/><w:lvlText w:val="%1."/></w:lvl></w:abstractNum>
+      <w:abstractNum w:abstractNumId="2"><w:lvl w:ilvl="0"><w:start w:val="0"/><w:numFmt w:val="lowerRoman"/><w:lvlText w:val="(%1)"/></w:lvl></w:abstractNum>
+      <w:num w:numId="1"><w:abstractNumId w:val="1"/></w:num><w:num w:numId="2"><w:abstractNumId w:val="2"/></w:num>
+    </w:numbering>`;
+    const body = `<w:document><w:body>${p('1', 0, 'z')}${p('1', 0, 'aa')}${p('1', 0, 'bb')}${p('2', 0, 'zero')}${p('2', 0, 'one')}</w:body></w:document>`;
+    expect(numberedParagraphs(body, defs).map((para) => para.label)).toEqual(['Z.', 'AA.', 'BB.', '(0)', '(i)']);
   });
 });
 

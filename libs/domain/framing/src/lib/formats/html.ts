@@ -1,3 +1,4 @@
+import { letterLabel, romanNumeral } from '../designators';
 import { DocumentValidationError } from '../errors';
 import { type Block, blocksToMarkdown, squash } from './markdown';
 
@@ -55,53 +56,14 @@ interface ListState {
   type: string;
 }
 
-function roman(n: number): string {
-  const table: [number, string][] = [
-    [1000, 'm'],
-    [900, 'cm'],
-    [500, 'd'],
-    [400, 'cd'],
-    [100, 'c'],
-    [90, 'xc'],
-    [50, 'l'],
-    [40, 'xl'],
-    [10, 'x'],
-    [9, 'ix'],
-    [5, 'v'],
-    [4, 'iv'],
-    [1, 'i'],
-  ];
-  let out = '';
-  for (const [value, digits] of table) {
-    while (n >= value) {
-      out += digits;
-      n -= value;
-    }
-  }
-  return out;
-}
-
-function letters(n: number): string {
-  let out = '';
-  for (let k = n; k > 0; k = Math.floor((k - 1) / 26)) out = String.fromCharCode(97 + ((k - 1) % 26)) + out;
-  return out;
-}
-
 /** The marker of an ordered list item as the document would number it ("3. ", "(c) ", "(iv) "). */
 function orderedMarker(list: ListState): string {
   const n = list.next;
-  switch (list.type) {
-    case 'a':
-      return `(${letters(n)}) `;
-    case 'A':
-      return `(${letters(n).toUpperCase()}) `;
-    case 'i':
-      return `(${roman(n)}) `;
-    case 'I':
-      return `(${roman(n).toUpperCase()}) `;
-    default:
-      return `${n}. `;
-  }
+  const label =
+    list.type === 'a' || list.type === 'A' ? letterLabel(n, 'alphabetic') : list.type === 'i' || list.type === 'I' ? romanNumeral(n) : null;
+  // Digits for type="1" and for numbers a letter or roman label cannot write (0, negatives, > 3999).
+  if (label === null) return `${n}. `;
+  return `(${list.type === 'A' || list.type === 'I' ? label.toUpperCase() : label}) `;
 }
 
 /** What the HTML held, for the error of a page without text. */
