@@ -122,14 +122,6 @@ describe('DeploymentCache', () => {
     expect(store.reads.length).toBe(1);
   });
 
-  it('forgets a deployment: the next chat reads the database', async () => {
-    store.rows.set('acme/ctx', deployment('ctx', 'a1'));
-    await cache.get('acme', 'ctx');
-    store.rows.delete('acme/ctx');
-    cache.forget('acme', 'ctx');
-    expect(await cache.get('acme', 'ctx')).toBeNull();
-  });
-
   it('keeps at most maxEntries deployments, those read from the database longest ago going first', async () => {
     const small = new DeploymentCache(store.read, { maxAgeMs: 5_000, maxEntries: 2, now: () => now });
     for (const c of ['c1', 'c2', 'c3']) store.rows.set(`acme/${c}`, deployment(c, c));

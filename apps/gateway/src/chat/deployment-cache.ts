@@ -81,14 +81,6 @@ export class DeploymentCache {
     if (this.settings.maxAgeMs > 0) this.store(key, deployment, this.now());
   }
 
-  /** Forgets a context's deployment: the next chat reads it from the database. */
-  forget(tenant: string, contextId: string): void {
-    const key = keyOf(tenant, contextId);
-    this.writes += 1;
-    this.reading.delete(key);
-    this.entries.delete(key);
-  }
-
   /** How many deployments are kept. */
   get size(): number {
     return this.entries.size;
