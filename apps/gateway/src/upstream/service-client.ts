@@ -17,6 +17,8 @@ export interface UpstreamResponse {
   contentType: string;
   /** Parsed JSON when the service answered JSON, the text otherwise. */
   body: unknown;
+  /** The service's own Server-Timing header, when it sent one (its phases, for the gateway's). */
+  serverTiming?: string;
 }
 
 /** What the gateway sets on the (Express) response of a forwarded request. */
@@ -60,31 +62,44 @@ export class ServiceClient {
       });
     const url = new URL(`${base}${request.path}`);
     for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, value);
-    let response: Response;
+    const timeoutMs = request.timeoutMs ?? 30_000;
+    // A timer cleared with the answer (AbortSignal.timeout's would fire later for every request,
+    // each making a DOMException on some later request's time).
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
     try {
-      response = await fetch(url, {
-        method: request.method,
-        headers: {
-          [TENANT_HEADER]: request.tenant,
-          ...(this.serviceToken === undefined ? {} : { [SERVICE_TOKEN_HEADER]: this.serviceToken }),
-          accept: 'application/json, text/markdown, application/jsonl',
-          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        signal: AbortSignal.timeout(request.timeoutMs ?? 30_000),
-      });
-    } catch (error) {
-      const reason =
-        (error as Error | undefined)?.name === 'TimeoutError'
-          ? `no answer within ${request.timeoutMs ?? 30_000} ms`
-          : // fetch says "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND...)
-            (errorCauses(error).at(-1)?.message ?? describeError(error));
-      throw new ServiceUnavailableException({
-        message: `the ${service} service is unreachable at ${base}: ${reason}`,
-        service,
-        retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
-      });
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          method: request.method,
+          headers: {
+            [TENANT_HEADER]: request.tenant,
+            ...(this.serviceToken === undefined ? {} : { [SERVICE_TOKEN_HEADER]: this.serviceToken }),
+            accept: 'application/json, text/markdown, application/jsonl',
+            ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+          signal: timeout.signal,
+        });
+      } catch (error) {
+        const reason =
+          (error as Error | undefined)?.name === 'TimeoutError'
+            ? `no answer within ${timeoutMs} ms`
+            : // fetch says "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND...)
+              (errorCauses(error).at(-1)?.message ?? describeError(error));
+        throw new ServiceUnavailableException({
+          message: `the ${service} service is unreachable at ${base}: ${reason}`,
+          service,
+          retryAfterSeconds: UPSTREAM_RETRY_AFTER_SECONDS,
+        });
+      }
+      return await this.answer(service, response);
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private async answer(service: UpstreamName, response: Response): Promise<UpstreamResponse> {
     const contentType = response.headers.get('content-type') ?? 'application/octet-stream';
     const text = await response.text();
     let body: unknown = text;
@@ -103,7 +118,8 @@ export class ServiceClient {
         typeof body === 'object' && body !== null ? body : { statusCode: response.status, message: messageOf(body) },
         response.status,
       );
-    return { status: response.status, contentType, body };
+    const serverTiming = response.headers.get('server-timing');
+    return { status: response.status, contentType, body, ...(serverTiming === null ? {} : { serverTiming }) };
   }
 }
 
