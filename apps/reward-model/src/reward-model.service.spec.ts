@@ -135,6 +135,31 @@ describe('the reward-model service on the embedded profile', () => {
     expect(JSON.parse(exported.text.trim())).toMatchObject({ preference_id: id, weight: 0.5 });
   });
 
+  it("erases the tenant's preferences, resolutions and preference datasets (its part of a tenant's erasure), and no other tenant's", async () => {
+    const other = await call(
+      'POST',
+      '/v1/contexts/ctx-1/preferences',
+      { items: [judgement] },
+      { 'x-studio-service-token': TOKEN, 'x-tenant-id': 'other' },
+    );
+    expect(other.status).toBe(201);
+    const erased = await call('DELETE', '/v1/tenant-data');
+    expect(erased).toMatchObject({
+      status: 200,
+      body: { tenantId: 'local', records: { preferences: 1, resolutions: 0, preferenceDatasets: 1 } },
+    });
+    expect((await call('GET', '/v1/contexts/ctx-1/preferences')).body).toEqual({ items: [], total: 0 });
+    expect((await call('GET', '/v1/contexts/ctx-1/preference-datasets')).body).toEqual({ items: [] });
+    const kept = await call('GET', '/v1/contexts/ctx-1/preferences', undefined, {
+      'x-studio-service-token': TOKEN,
+      'x-tenant-id': 'other',
+    });
+    expect(kept.body).toMatchObject({ total: 1 });
+    expect((await call('DELETE', '/v1/tenant-data')).body).toMatchObject({
+      records: { preferences: 0, resolutions: 0, preferenceDatasets: 0 },
+    });
+  });
+
   it('answers 409 for a context without preferences, and 503 naming the framer when the values cannot be read', async () => {
     const none = await call('POST', '/v1/contexts/ctx-2/preference-datasets', {});
     expect(none).toMatchObject({ status: 409, body: { message: 'context "ctx-2" has no preferences to publish: record some first' } });

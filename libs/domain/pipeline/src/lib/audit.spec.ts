@@ -264,6 +264,15 @@ describe('audit stage', () => {
     // The verdict does not read the rewards (no gate yet).
     expect(result.report.verdict).toBe((await auditAdapter(ports(), { ...input, rewardModel: null })).report.verdict);
 
+    // A DPO round's audit: the parent (SFT) adapter's answers are scored too, and have their mean.
+    const round = await auditAdapter(ports({ rewards }), {
+      ...input,
+      adapter: { ...adapter(), id: 'adapter-dpo', runId: 'run-dpo', method: 'dpo', preferenceDatasetId: 'pd-1' },
+      parent: { id: 'adapter-sft', runId: 'run-sft', artifactDir: '/artifacts/run-sft' },
+    });
+    expect(Object.keys(round.report.rewards?.means ?? {}).sort()).toEqual(['aligned', 'aligned_rag', 'base', 'sft']);
+    expect(round.report.results.every((r) => typeof r.variants.sft?.reward === 'number')).toBe(true);
+
     await expect(auditAdapter(ports(), input)).rejects.toThrow('the audit was given reward model reward-1 but no reward scorer');
     const short = { ...rewards, score: async (_model: string, conversations: ChatMessage[][]) => conversations.slice(1).map(() => 0) };
     await expect(auditAdapter(ports({ rewards: short }), input)).rejects.toThrow(
