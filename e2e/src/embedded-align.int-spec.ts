@@ -50,7 +50,8 @@ describe('studio align (embedded profile, real model runtime)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('aligns the tiny model to the example policy and audits it: three variants, a verdict, both reports', () => {
-    const run = studio(['align', POLICY, '--model', 'tiny', '--max-steps', '20', '--max-eval', '8', '--data-dir', dataDir]);
+    // Generous on a shared 2-core machine: 20 CPU steps alone can take two minutes.
+    const run = studio(['align', POLICY, '--model', 'tiny', '--max-steps', '20', '--max-eval', '8', '--data-dir', dataDir], {}, 400_000);
     expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
 
     const summary = run.stdout;
@@ -92,7 +93,7 @@ describe('studio align (embedded profile, real model runtime)', () => {
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('(already published)');
     expect(datasetHashOf(again.stdout)).toBe(datasetHashOf(summary));
-  }, 180_000);
+  }, 420_000);
 
   it('runs SFT then a DPO round on synthetic preferences (--method sft,dpo) and audits base, SFT, SFT + DPO and SFT + DPO + RAG', () => {
     const data = mkdtempSync(join(tmpdir(), 'studio-dpo-'));
