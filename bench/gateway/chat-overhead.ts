@@ -1,38 +1,51 @@
 // What the gateway's chat endpoint adds to a generation: the gateway's POST /v1/chat/completions
 // against the model server's own, with the same grounded prompt and settings.
-//   npm run bench:chat-overhead        (BENCH_REQUESTS=200 BENCH_MAX_TOKENS=8)
+//   npm run bench:chat-overhead        (BENCH_REQUESTS=200 BENCH_MAX_TOKENS=8; BENCH_CPU_PROFILE_DIR=<dir>
+//                                       writes a .cpuprofile of the gateway and the ontology;
+//                                       BENCH_QDRANT=own|shared, see below)
 // Needs the local servers (deploy/local: KAFKA_BROKERS, MONGO_URL, REDIS_URL, QDRANT_URL) and the
-// model runtime (apps/model-runtime/.venv). Starts the gateway and the ontology as processes and
+// model runtime (apps/model-runtime/.venv). The vector search runs in a Qdrant stand-in of its own
+// (deploy/local's, in memory, started from its venv on a free port: only this context's clauses,
+// as a Qdrant with its tenant payload index looks at), or with BENCH_QDRANT=shared in the shared
+// one at QDRANT_URL, whose brute-force Python search goes over every test run's points. Starts the gateway and the ontology as processes and
 // `studio-runtime serve --base-model tiny` (the e2e harness), indexes the example policy's clauses,
 // trains a one-step tiny adapter and deploys it (a deployment record in the gateway's database),
 // then sends each question to both, alternating which goes first.
 //
+// Every figure comes from the same requests: the direct call's wall time, and the gateway's wall
+// time with its phases from its Server-Timing header (auth guard, rate limit, validation,
+// deployment lookup, retrieval — with the ontology's question embedding and vector search —
+// prompt building, the model server call, the answer's citations, serialisation).
 // Overhead excluding generation = the gateway's wall time minus the time it waited for the model
-// server (its Server-Timing `model`), so the generation's own variance does not count; the
-// retrieval of the grounding clauses (ontology: an embedding on the model server + the vector
-// search) is part of it and also shown apart. The direct calls' wall time is the reference the
-// gateway's `model` time should match.
+// server (`model`), so the generation's own variance does not count; retrieval (grounding: an
+// embedding on the model server + the vector search, behind the ontology) is part of it and is
+// also taken out in the second figure. The direct call's wall time is the reference the
+// gateway's `model` time should match (shown as their difference per pair).
 import '../event-bus/register-paths';
-import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { parseDocument } from '@studio/framing';
 import { LoraAdapterLoader, OpenAiCompatibleClient } from '@studio/llm';
 import { connectMongo } from '@studio/mongo';
 import { groundedMessages, indexClauses, type RetrievedClause } from '@studio/pipeline';
 import { tenantId, type ChatMessage } from '@studio/ports';
 import { QdrantVectorIndex } from '@studio/qdrant';
-import { serverUrl, type ServerVar } from '@studio/testing';
+import { localInfraDir, serverUrl, type ServerVar } from '@studio/testing';
 import { CURRENT_DEPLOYMENTS, type CurrentDeployment } from '../../apps/gateway/src/chat/chat-schemas';
 import { RUNTIME_EXECUTABLE, runtimeInstalled } from '../../e2e/src/harness/runtime-process';
-import { E2E_MODEL_SERVER_API_KEY, WORKSPACE_ROOT } from '../../e2e/src/harness/service-process';
+import { E2E_MODEL_SERVER_API_KEY, freePort, WORKSPACE_ROOT } from '../../e2e/src/harness/service-process';
 import { Stack } from '../../e2e/src/harness/stack';
 
 const REQUESTS = Number(process.env['BENCH_REQUESTS'] ?? 200);
 const MAX_TOKENS = Number(process.env['BENCH_MAX_TOKENS'] ?? 8);
 const WARMUP = 10;
+const CPU_PROFILE_DIR = process.env['BENCH_CPU_PROFILE_DIR'];
+const QDRANT_MODE = process.env['BENCH_QDRANT'] ?? 'own';
 const TARGET_P99_MS = 5;
 const TENANT = 'bench';
 const CONTEXT = 'northwind-bench';
@@ -44,10 +57,11 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 }
 
-function timing(header: string | null, name: string): number {
-  const m = new RegExp(`(?:^|,\\s*)${name};dur=([\\d.]+)`).exec(header ?? '');
-  if (!m) throw new Error(`the gateway's Server-Timing has no ${name}: ${header}`);
-  return Number(m[1]);
+/** The phases of a Server-Timing header: name -> milliseconds. */
+function phasesOf(header: string | null): Map<string, number> {
+  const phases = new Map<string, number>();
+  for (const m of (header ?? '').matchAll(/([\w-]+);dur=([\d.]+)/g)) phases.set(m[1] as string, Number(m[2]));
+  return phases;
 }
 
 async function main(): Promise<void> {
@@ -57,6 +71,16 @@ async function main(): Promise<void> {
   if (missing.length > 0) throw new Error(`${missing.join(', ')} not set and deploy/local is not up (npm run infra:up)`);
   if (!runtimeInstalled()) throw new Error(`the model runtime is not installed (${RUNTIME_EXECUTABLE} is missing)`);
 
+  // The vector search runs in a Qdrant stand-in of its own (in memory, holding only this context's
+  // clauses), unless BENCH_QDRANT=shared: the shared local stand-in searches every test run's points
+  // in pure Python, which measures the other runs' data, not this system.
+  let ownQdrant: OwnQdrant | null = null;
+  if (QDRANT_MODE === 'own') {
+    ownQdrant = await startOwnQdrant();
+    servers.QDRANT_URL = ownQdrant.url;
+    process.env['QDRANT_API_KEY'] = ownQdrant.apiKey;
+  } else if (QDRANT_MODE !== 'shared') throw new Error(`BENCH_QDRANT must be own or shared, got ${QDRANT_MODE}`);
+
   console.info('starting the gateway, the ontology and the model server (tiny)...');
   const stack = await Stack.start({
     servers: servers as Record<ServerVar, string>,
@@ -64,7 +88,11 @@ async function main(): Promise<void> {
     runtimes: ['serve'],
     tenant: TENANT,
     prefix: 'bench-chat',
-    env: (name): Record<string, string> => (name === 'gateway' ? { CHAT_SAMPLE_RATE: '0', RATE_LIMIT_CHAT_PER_MINUTE: '1000000' } : {}),
+    env: (name): Record<string, string> => ({
+      ...(name === 'gateway' ? { CHAT_SAMPLE_RATE: '0', RATE_LIMIT_CHAT_PER_MINUTE: '1000000' } : {}),
+      // A CPU profile of each service (written when the stack stops), for `BENCH_CPU_PROFILE_DIR=<dir>`.
+      ...(CPU_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROFILE_DIR}/${name}` } : {}),
+    }),
   });
   try {
     const llm = new OpenAiCompatibleClient({ baseUrl: stack.llmBaseUrl, apiKey: E2E_MODEL_SERVER_API_KEY });
@@ -147,110 +175,226 @@ async function main(): Promise<void> {
       grounded.set(q, groundedMessages(SYSTEM_PROMPT, res.body['clauses'] as RetrievedClause[], [{ role: 'user', content: q }]));
     }
     const settings = { max_tokens: MAX_TOKENS, temperature: 0, seed: 0 };
-    const direct = async (q: string) => {
-      const began = performance.now();
-      const res = await fetch(`${stack.llmBaseUrl}/chat/completions`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${E2E_MODEL_SERVER_API_KEY}`,
-        },
-        body: JSON.stringify({ model: deployment.adapterId, messages: grounded.get(q), ...settings }),
-      });
-      const body = (await res.json()) as { choices: { message: { content: string } }[] };
-      if (!res.ok) throw new Error(`direct call failed: HTTP ${res.status} ${JSON.stringify(body)}`);
-      return { wallMs: performance.now() - began, text: body.choices[0]?.message.content ?? '' };
-    };
-    const gateway = async (q: string) => {
-      const began = performance.now();
-      const res = await fetch(`${stack.url('gateway')}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ model: CONTEXT, messages: [{ role: 'user', content: q }], ...settings }),
-      });
-      const body = (await res.json()) as { choices: { message: { content: string } }[] };
-      const wallMs = performance.now() - began;
-      if (!res.ok) throw new Error(`gateway call failed: HTTP ${res.status} ${JSON.stringify(body)}`);
-      const serverTiming = res.headers.get('server-timing');
-      return {
-        wallMs,
-        modelMs: timing(serverTiming, 'model'),
-        retrieveMs: timing(serverTiming, 'retrieve'),
-        lookupMs: timing(serverTiming, 'lookup'),
-        text: body.choices[0]?.message.content ?? '',
-      };
-    };
-
-    for (let i = 0; i < WARMUP; i++) {
-      const q = questions[i % questions.length] as string;
-      await direct(q);
-      await gateway(q);
-    }
-    const rows = {
-      direct: [] as number[],
-      gateway: [] as number[],
-      model: [] as number[],
-      retrieve: [] as number[],
-      lookup: [] as number[],
-      overhead: [] as number[],
-      own: [] as number[],
+    const loadBefore = loadavg();
+    console.info(`measuring ${REQUESTS} pairs (max_tokens ${MAX_TOKENS}, greedy)...`);
+    // The timed client runs in a worker thread: an event loop of its own, not the one of this
+    // process's Kafka observers (the harness's), whose work would delay every response it waits for.
+    const measured = await measureInWorker({
+      directUrl: `${stack.llmBaseUrl}/chat/completions`,
+      modelServerKey: E2E_MODEL_SERVER_API_KEY,
+      gatewayUrl: stack.url('gateway'),
+      key,
+      context: CONTEXT,
+      adapterId: deployment.adapterId,
+      settings,
+      questions,
+      grounded: Object.fromEntries(grounded),
+      requests: REQUESTS,
+      warmup: WARMUP,
+    });
+    const rows = new Map<string, number[]>();
+    const push = (name: string, value: number) => {
+      const list = rows.get(name) ?? [];
+      list.push(value);
+      rows.set(name, list);
     };
     let differing = 0;
-    console.info(`measuring ${REQUESTS} pairs (max_tokens ${MAX_TOKENS}, greedy)...`);
-    for (let i = 0; i < REQUESTS; i++) {
-      const q = questions[i % questions.length] as string;
-      let d: Awaited<ReturnType<typeof direct>>;
-      let g: Awaited<ReturnType<typeof gateway>>;
-      if (i % 2 === 0) {
-        d = await direct(q);
-        g = await gateway(q);
-      } else {
-        g = await gateway(q);
-        d = await direct(q);
-      }
-      rows.direct.push(d.wallMs);
-      rows.gateway.push(g.wallMs);
-      rows.model.push(g.modelMs);
-      rows.retrieve.push(g.retrieveMs);
-      rows.lookup.push(g.lookupMs);
-      rows.overhead.push(g.wallMs - g.modelMs);
-      rows.own.push(g.wallMs - g.modelMs - g.retrieveMs);
-      if (!g.text.startsWith(d.text)) differing += 1;
+    for (const pair of measured.pairs) {
+      const phases = phasesOf(pair.serverTiming);
+      const phase = (name: string) => {
+        const value = phases.get(name);
+        if (value === undefined) throw new Error(`the gateway's Server-Timing has no ${name}: ${pair.serverTiming}`);
+        return value;
+      };
+      push('direct', pair.directMs);
+      push('gateway', pair.gatewayMs);
+      for (const [name, value] of phases) push(name, value);
+      const model = phase('model');
+      const retrieve = phase('retrieve');
+      push('vs-direct', pair.gatewayMs - pair.directMs);
+      push('model-vs-direct', model - pair.directMs);
+      push('outside', pair.gatewayMs - phase('total'));
+      push('retrieve-hop', retrieve - phase('retrieve-embed') - phase('retrieve-search'));
+      push('overhead', pair.gatewayMs - model);
+      push('own', pair.gatewayMs - model - retrieve);
+      if (!pair.gatewayText.startsWith(pair.directText)) differing += 1;
     }
-    // The retrieval's parts: the question's embedding on the model server, and the rest (the ontology and the vector search).
-    const embed: number[] = [];
-    const retrieve: number[] = [];
-    for (let i = 0; i < Math.min(REQUESTS, 50); i++) {
-      const q = questions[i % questions.length] as string;
-      let began = performance.now();
-      await llm.embed(EMBEDDING_MODEL, [q]);
-      embed.push(performance.now() - began);
-      began = performance.now();
-      await stack.call('POST', `/v1/contexts/${CONTEXT}/retrieve`, { question: q, k: 3 }, 'ontology', { 'x-tenant-id': TENANT });
-      retrieve.push(performance.now() - began);
-    }
-    const line = (label: string, values: number[]) =>
-      `${label.padEnd(58)} p50 ${percentile(values, 50).toFixed(2).padStart(8)} ms   p99 ${percentile(values, 99).toFixed(2).padStart(8)} ms`;
+    for (const value of measured.hotHealth) push('hot-health', value);
+    for (const value of measured.hotRefused) push('hot-refused', value);
+    const get = (name: string) => rows.get(name) ?? [];
+    const line = (label: string, name: string) => {
+      const values = get(name);
+      if (values.length === 0) return `${label.padEnd(66)} (not measured)`;
+      return `${label.padEnd(66)} p50 ${percentile(values, 50).toFixed(2).padStart(8)} ms   p99 ${percentile(values, 99).toFixed(2).padStart(8)} ms`;
+    };
+    const own99 = percentile(get('own'), 99);
+    const overhead99 = percentile(get('overhead'), 99);
     console.info(
       [
         '',
-        `chat overhead of the gateway, ${REQUESTS} requests, tiny model, max_tokens ${MAX_TOKENS}, CPU`,
-        line('direct call to the model server (wall)', rows.direct),
-        line('through the gateway (wall)', rows.gateway),
-        line('  of which waiting for the model server (Server-Timing)', rows.model),
-        line('  of which retrieval (ontology: embedding + vector search)', rows.retrieve),
-        line('  of which the deployment lookup (gateway database)', rows.lookup),
-        line('overhead excluding generation (wall - model)', rows.overhead),
-        line('overhead excluding generation and retrieval', rows.own),
-        line('retrieval called directly at the ontology', retrieve),
-        line('  the question embedding alone (model server)', embed),
+        `chat overhead of the gateway, ${REQUESTS} requests, tiny model, max_tokens ${MAX_TOKENS}, CPU (one run: every figure is from the same requests)`,
+        `machine: ${cpus().length} CPUs, load average (1 min) ${loadBefore[0]?.toFixed(1)} before, ${loadavg()[0]?.toFixed(1)} after; vector search: ${QDRANT_MODE === 'own' ? "the bench's own Qdrant stand-in (this context's clauses only)" : `the shared Qdrant stand-in at ${servers.QDRANT_URL}`}`,
+        line('direct call to the model server (wall)', 'direct'),
+        line('through the gateway (wall)', 'gateway'),
+        line('  gateway minus direct, per pair (includes generation variance)', 'vs-direct'),
+        'phases of a gateway request (its Server-Timing):',
+        line('  outside the handler (client HTTP, parsing, routing before guard)', 'outside'),
+        line('  auth guard: the API key (parse, lookup, hash check)', 'auth'),
+        line('  rate limit (Redis window count)', 'ratelimit'),
+        line('  validation (pipes: the request schema)', 'validate'),
+        line('  deployment lookup', 'lookup'),
+        line('  retrieval (the ontology call, wall)', 'retrieve'),
+        line('    question embedding (model server, timed by the ontology)', 'retrieve-embed'),
+        line('    vector search (Qdrant, timed by the ontology)', 'retrieve-search'),
+        line('    the hop (HTTP, ontology routing and validation)', 'retrieve-hop'),
+        line('  prompt building (question, grounded messages)', 'prompt'),
+        line('  upstream call: generation (waiting for the model server)', 'model'),
+        line('    minus the direct call, per pair (the client, generation noise)', 'model-vs-direct'),
+        line('  answer (citations, sources line, sampling decision)', 'answer'),
+        line('  response serialisation', 'serialize'),
+        line('overhead excluding generation (wall - model)', 'overhead'),
+        line('overhead excluding generation and retrieval (wall - model - retrieve)', 'own'),
+        'the gateway alone, back to back (no generation in between):',
+        line('  GET /health round trip', 'hot-health'),
+        line('  chat refused after the key lookup (unknown key, 401) round trip', 'hot-refused'),
         `answers differing from the direct call's (besides the sources line): ${differing} of ${REQUESTS}`,
-        `target p99 <= ${TARGET_P99_MS} ms: ${percentile(rows.overhead, 99) <= TARGET_P99_MS ? 'met' : 'NOT met'} with retrieval, ${percentile(rows.own, 99) <= TARGET_P99_MS ? 'met' : 'NOT met'} without`,
+        `target p99 <= ${TARGET_P99_MS} ms excluding generation: ${own99 <= TARGET_P99_MS ? 'met' : 'NOT met'} without retrieval (p99 ${own99.toFixed(2)} ms), ${overhead99 <= TARGET_P99_MS ? 'met' : 'NOT met'} with it (p99 ${overhead99.toFixed(2)} ms)`,
       ].join('\n'),
     );
   } finally {
     await stack.stop();
+    ownQdrant?.stop();
   }
+}
+
+interface Measurement {
+  directUrl: string;
+  modelServerKey: string;
+  gatewayUrl: string;
+  key: string;
+  context: string;
+  adapterId: string;
+  settings: Record<string, number>;
+  questions: string[];
+  grounded: Record<string, ChatMessage[]>;
+  requests: number;
+  warmup: number;
+}
+
+interface Measured {
+  pairs: { directMs: number; gatewayMs: number; serverTiming: string | null; directText: string; gatewayText: string }[];
+  hotHealth: number[];
+  hotRefused: number[];
+}
+
+/**
+ * The timed requests, from a worker thread: each question to the model server directly and to the
+ * gateway (alternating which goes first), then the gateway alone back to back (no generation in
+ * between): a round trip, and a chat refused after the key lookup (an unknown key of the right
+ * shape: 401).
+ */
+const MEASURE = `
+const { parentPort, workerData: m } = require('node:worker_threads');
+async function direct(q) {
+  const began = performance.now();
+  const res = await fetch(m.directUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + m.modelServerKey },
+    body: JSON.stringify({ model: m.adapterId, messages: m.grounded[q], ...m.settings }),
+  });
+  const body = await res.json();
+  if (!res.ok) throw new Error('direct call failed: HTTP ' + res.status + ' ' + JSON.stringify(body));
+  return { ms: performance.now() - began, text: body.choices[0]?.message.content ?? '' };
+}
+async function gateway(q) {
+  const began = performance.now();
+  const res = await fetch(m.gatewayUrl + '/v1/chat/completions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + m.key },
+    body: JSON.stringify({ model: m.context, messages: [{ role: 'user', content: q }], ...m.settings }),
+  });
+  const body = await res.json();
+  const ms = performance.now() - began;
+  if (!res.ok) throw new Error('gateway call failed: HTTP ' + res.status + ' ' + JSON.stringify(body));
+  return { ms, serverTiming: res.headers.get('server-timing'), text: body.choices[0]?.message.content ?? '' };
+}
+(async () => {
+  for (let i = 0; i < m.warmup; i++) {
+    const q = m.questions[i % m.questions.length];
+    await direct(q);
+    await gateway(q);
+  }
+  const pairs = [];
+  for (let i = 0; i < m.requests; i++) {
+    const q = m.questions[i % m.questions.length];
+    let d, g;
+    if (i % 2 === 0) { d = await direct(q); g = await gateway(q); } else { g = await gateway(q); d = await direct(q); }
+    pairs.push({ directMs: d.ms, gatewayMs: g.ms, serverTiming: g.serverTiming, directText: d.text, gatewayText: g.text });
+  }
+  const unknownKey = 'sk-studio-' + '0'.repeat(16) + '_' + 'A'.repeat(43);
+  const hotHealth = [], hotRefused = [];
+  for (let i = 0; i < m.requests; i++) {
+    let began = performance.now();
+    await (await fetch(m.gatewayUrl + '/health')).text();
+    hotHealth.push(performance.now() - began);
+    began = performance.now();
+    const refused = await fetch(m.gatewayUrl + '/v1/chat/completions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + unknownKey },
+      body: JSON.stringify({ model: m.context, messages: [{ role: 'user', content: 'hi' }], ...m.settings }),
+    });
+    await refused.text();
+    if (refused.status !== 401) throw new Error('an unknown key got HTTP ' + refused.status + ', not 401');
+    hotRefused.push(performance.now() - began);
+  }
+  parentPort.postMessage({ pairs, hotHealth, hotRefused });
+})().catch((error) => { throw error; });
+`;
+
+function measureInWorker(measurement: Measurement): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(MEASURE, { eval: true, workerData: measurement });
+    worker.once('message', (result: Measured) => resolve(result));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the measuring worker exited (${code}) without its figures`)));
+  });
+}
+
+interface OwnQdrant {
+  url: string;
+  apiKey: string;
+  stop(): void;
+}
+
+/** The deploy/local Qdrant stand-in (its venv from `infra.sh up`) on a free port, in memory, with its own key. */
+async function startOwnQdrant(): Promise<OwnQdrant> {
+  const python = join(localInfraDir(), 'cache', 'qdrant-venv', 'bin', 'python');
+  if (!existsSync(python))
+    throw new Error(`the Qdrant stand-in's venv is missing (${python}): run npm run infra:up, or BENCH_QDRANT=shared`);
+  const port = await freePort();
+  const apiKey = randomBytes(24).toString('hex');
+  const child = spawn(python, ['-m', 'qdrant_api', '--host', '127.0.0.1', '--port', String(port), '--storage', ':memory:'], {
+    cwd: WORKSPACE_ROOT,
+    env: { PATH: process.env['PATH'] ?? '', PYTHONPATH: join(WORKSPACE_ROOT, 'deploy/local/qdrant-api'), QDRANT__SERVICE__API_KEY: apiKey },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  for (const began = Date.now(); Date.now() - began < 60_000;) {
+    if (child.exitCode !== null) throw new Error(`the Qdrant stand-in exited (${child.exitCode}):\n${stderr}`);
+    const ready = await fetch(`${url}/readyz`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ready) return { url, apiKey, stop };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  stop();
+  throw new Error(`the Qdrant stand-in did not answer at ${url} within 60 s:\n${stderr}`);
 }
 
 main().catch((error: unknown) => {

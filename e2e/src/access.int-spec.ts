@@ -34,6 +34,8 @@ const TABLE: Record<string, readonly Role[]> = {
   'contexts:write': ['curator', 'admin'],
   'datasets:curate': ['curator', 'admin'],
   'models:query': ['curator', 'red-teamer', 'operator', 'admin'],
+  'feedback:submit': ['curator', 'red-teamer', 'admin'],
+  'preferences:publish': ['curator', 'red-teamer', 'operator', 'admin'],
   'redteam:write': ['red-teamer', 'admin'],
   'runs:operate': ['operator', 'admin'],
   'deployments:write': ['operator', 'admin'],
@@ -170,6 +172,9 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     const run: TrainingRunRecord = {
       id: uniqueName('run-b'),
       contextId: theirs.contextId,
+      method: 'sft',
+      parentAdapterId: null,
+      preferenceDatasetId: null,
       datasetVersionId: theirs.datasetVersionId,
       datasetSha256: String(datasetRes.body['sha256']),
       baseModel: 'tiny',
@@ -288,6 +293,11 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       ['GET', `/v1/runs/${theirs.runId}`, undefined, true],
       ['GET', `/v1/runs/${theirs.runId}/audit`, undefined, false],
       ['GET', `/v1/audits/${theirs.auditRunId}`, undefined, true],
+      // Feedback and preferences: the gateway asks the framer for the context in the caller's tenant first.
+      ['POST', `/v1/contexts/${theirs.contextId}/feedback`, { prompt: 'May I?', answers: ['Yes.', 'No.'], choice: 1 }, false],
+      ['GET', `/v1/contexts/${theirs.contextId}/preferences`, undefined, false],
+      ['GET', `/v1/contexts/${theirs.contextId}/preference-datasets`, undefined, false],
+      ['GET', `/v1/contexts/${theirs.contextId}/resolutions`, undefined, false],
     ];
     for (const [method, path, body] of paths) {
       const mine = await call(method, path, body, { tenant: A, role: 'admin' }, { 'x-tenant-id': B });

@@ -30,7 +30,7 @@ const EXAMPLE = join(WORKSPACE_ROOT, 'examples/northwind-conduct');
 const POLICY = readFileSync(join(EXAMPLE, 'policy.md'), 'utf8');
 const VALUES = JSON.parse(readFileSync(join(EXAMPLE, 'values.json'), 'utf8')) as unknown;
 const SEEDS = readFileSync(join(EXAMPLE, 'seeds.jsonl'), 'utf8');
-const PIPELINE = ['gateway', 'framer', 'ontology', 'instructor', 'auditor'] as const satisfies readonly ServiceName[];
+const PIPELINE = ['gateway', 'framer', 'ontology', 'instructor', 'auditor', 'reward-model'] as const satisfies readonly ServiceName[];
 const TENANT = 'acme';
 const OTHER_TENANT = 'globex';
 const ADMIN_API_KEY = 'e2e-administration-key-0123456789';
@@ -62,6 +62,21 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     stack.call(method, path, body, service, headers);
   const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 250) =>
     stack.waitFor(what, probe, timeoutMs, everyMs);
+  /** The number of preferences the reward-model service holds for a context, once it has some and stops adding (pairs are written in batches). */
+  const waitForPreferences = async (context: string): Promise<number> => {
+    let last = -1;
+    return waitFor(
+      `the reward-model service's preferences of ${context}`,
+      async () => {
+        const total = Number((await call('GET', `/v1/contexts/${context}/preferences`, undefined, 'reward-model')).body['total'] ?? 0);
+        const settled = total > 0 && total === last;
+        last = total;
+        return settled ? total : undefined;
+      },
+      90_000,
+      1_500,
+    );
+  };
   const waitForEvent = (topic: Topic, what: string, match: (event: CloudEvent<Json>) => boolean, timeoutMs: number) =>
     stack.waitForEvent(topic, what, (e) => e.data['contextId'] === contextId && match(e), timeoutMs);
 
@@ -313,6 +328,10 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(((await retrieve(TENANT)).body['clauses'] as unknown[]).length).toBe(3);
 
     expect((await call('DELETE', `/v1/admin/tenants/${TENANT}`)).status).toBe(401);
+    // The reward-model service has made its synthetic pairs from the dataset version (an event away): wait for them,
+    // so that none is written after the erasure.
+    const preferencesBefore = await waitForPreferences(contextId);
+    expect(preferencesBefore).toBeGreaterThan(0);
     const erased = await call('DELETE', `/v1/admin/tenants/${TENANT}`, undefined, 'gateway', { 'x-admin-key': ADMIN_API_KEY });
     expect({ status: erased.status, body: erased.status === 200 ? null : erased.body }).toEqual({ status: 200, body: null });
     expect(erased.body).toMatchObject({
@@ -322,6 +341,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
         ontology: { records: { clauseIndexes: 1 }, vectorContexts: [contextId] },
         instructor: { records: { datasets: 1, clauseIndexes: 1, runs: 1, adapters: 1 } },
         auditor: { records: { candidates: 1, audits: 1 } },
+        'reward-model': { records: { preferences: preferencesBefore } },
       },
     });
     // The tenant's files (documents, datasets, adapters, reports) share one folder: the first service to erase removes it.
@@ -336,6 +356,8 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     // The services that held the run and its audit no longer know them.
     expect((await call('GET', `/v1/runs/${runId}`, undefined, 'instructor')).status).toBe(404);
     expect((await call('GET', `/v1/runs/${runId}/audit`, undefined, 'auditor')).status).toBe(404);
+    // The preferences made from its dataset version are gone too.
+    expect((await call('GET', `/v1/contexts/${contextId}/preferences`, undefined, 'reward-model')).body['total']).toBe(0);
     // The context is gone with its documents: the framer no longer knows it.
     expect((await call('GET', `/v1/contexts/${contextId}/documents`, undefined, 'framer')).status).toBe(404);
     expect(((await retrieve(TENANT)).body['clauses'] as unknown[]).length).toBe(0);

@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AuditReportV1 } from '@studio/auditing';
@@ -16,12 +16,12 @@ const POLICY = join(ROOT, 'examples/northwind-conduct/policy.md');
 const haveRuntime = existsSync(RUNTIME);
 const inCi = process.env['CI'] === 'true';
 
-function studio(args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+function studio(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 170_000): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps/studio/src/main.ts'), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, SWC_NODE_PROJECT: join(ROOT, 'apps/studio/tsconfig.json'), STUDIO_ROOT: ROOT, ...env },
-    timeout: 170_000,
+    timeout: timeoutMs,
   });
 }
 
@@ -50,7 +50,8 @@ describe('studio align (embedded profile, real model runtime)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('aligns the tiny model to the example policy and audits it: three variants, a verdict, both reports', () => {
-    const run = studio(['align', POLICY, '--model', 'tiny', '--max-steps', '20', '--max-eval', '8', '--data-dir', dataDir]);
+    // Generous on a shared 2-core machine: 20 CPU steps alone can take two minutes.
+    const run = studio(['align', POLICY, '--model', 'tiny', '--max-steps', '20', '--max-eval', '8', '--data-dir', dataDir], {}, 400_000);
     expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
 
     const summary = run.stdout;
@@ -92,7 +93,72 @@ describe('studio align (embedded profile, real model runtime)', () => {
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('(already published)');
     expect(datasetHashOf(again.stdout)).toBe(datasetHashOf(summary));
-  }, 180_000);
+  }, 420_000);
+
+  it('runs SFT then a DPO round on synthetic preferences (--method sft,dpo) and audits base, SFT, SFT + DPO and SFT + DPO + RAG', () => {
+    const data = mkdtempSync(join(tmpdir(), 'studio-dpo-'));
+    try {
+      const run = studio(
+        [
+          'align',
+          POLICY,
+          '--model',
+          'tiny',
+          '--method',
+          'sft,dpo',
+          '--max-steps',
+          '3',
+          '--dpo-max-steps',
+          '3',
+          '--max-eval',
+          '6',
+          '--data-dir',
+          data,
+        ],
+        {},
+        470_000,
+      );
+      expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
+      const summary = run.stdout;
+      expect(summary).toMatch(/preferences\s+\d+ synthetic pairs; preference dataset prefs-[0-9a-f]+ \(train \d+ \/ held-out \d+\)/);
+      expect(summary).toMatch(/dpo\s+run-dpo-[0-9a-f]{16} from adapter-[0-9a-f]{16}, loss \d/);
+      // SFT and SFT + DPO side by side, each with how often it advises against a violation.
+      expect(summary).toMatch(/\nSFT\s+\d\.\d{3}\s+\d\.\d{3}/);
+      expect(summary).toMatch(/\nSFT \+ DPO\s+\d\.\d{3}\s+\d\.\d{3}/);
+      const [, , jsonPath] = /report: (\S+report\.md) \(JSON: (\S+report\.json)\)/.exec(summary) as RegExpExecArray;
+      const report = AuditReportV1.parse(JSON.parse(readFileSync(jsonPath as string, 'utf8')));
+      expect(Object.keys(report.scores)).toEqual(['base', 'sft', 'aligned', 'aligned_rag']);
+      expect(report.results.every((r) => r.variants.sft !== undefined)).toBe(true);
+      expect(report.lineage).toMatchObject({ method: 'dpo', parentAdapterId: expect.stringMatching(/^adapter-[0-9a-f]{16}$/) });
+      expect(report.lineage?.preferenceDatasetId).toMatch(/^prefs-/);
+      expect(report.models.parent).toBe(report.lineage?.parentAdapterId);
+      expect(report.kinds.length).toBeGreaterThan(0);
+      const events = readFileSync(join(data, 'events.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { topic: string; event: { data: Record<string, unknown> } });
+      const requested = events.filter((e) => e.topic === 'training.run.requested.v1').map((e) => e.event.data);
+      expect(requested.map((d) => d['method'])).toEqual(['sft', 'dpo']);
+      expect(requested[1]).toMatchObject({
+        parentAdapterId: report.lineage?.parentAdapterId,
+        preferenceDatasetId: report.lineage?.preferenceDatasetId,
+      });
+      const topics = events.map((e) => e.topic);
+      expect(topics.indexOf('preference.dataset.published.v1')).toBeGreaterThan(topics.indexOf('training.run.completed.v1'));
+      expect(topics.filter((t) => t === 'training.run.completed.v1')).toHaveLength(2);
+      // The runtime trained DPO from the SFT adapter's folder: its run.json says so.
+      const [sftRun, dpoRun] = requested.map((d) => String(d['runId']));
+      const dpoRunJson = (readdirSync(join(data, 'tenants', 'local', 'runs', dpoRun as string), { recursive: true }) as string[])
+        .filter((f) => f.endsWith('run.json'))
+        .map(
+          (f) => JSON.parse(readFileSync(join(data, 'tenants', 'local', 'runs', dpoRun as string, f), 'utf8')) as Record<string, unknown>,
+        );
+      expect(dpoRunJson.length).toBeGreaterThan(0);
+      expect(String(dpoRunJson[0]?.['init_adapter'])).toContain(`/runs/${sftRun}/`);
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 480_000);
 
   it('rejects bad input with one line and exit code 2, storing nothing', () => {
     const folder = mkdtempSync(join(tmpdir(), 'studio-bad-'));

@@ -34,7 +34,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
     Object.assign(env, { MONGO_URL: urls.MONGO_URL, MONGO_DB: `${run}_${name.replace('-', '_')}` });
     if (name === 'instructor' || name === 'auditor' || name === 'framer' || name === 'gateway') env['REDIS_URL'] = urls.REDIS_URL;
     if (name === 'gateway') env['ADMIN_API_KEY'] = TEST_ADMIN_API_KEY;
-    if (name === 'framer' || name === 'ontology' || name === 'instructor' || name === 'auditor') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
+    if (name !== 'gateway') env['STUDIO_ARTIFACT_DIR'] = artifactDir;
     // Read lazily, on the first indexing or audit: nothing listens there and nothing needs to here
     // (port 9 would be refused at start: fetch blocks it).
     if (name === 'ontology' || name === 'auditor')
@@ -152,13 +152,11 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL'], 'services as pr
         const expected =
           name === 'gateway'
             ? ['dependencies', 'events', 'mongo', 'redis']
-            : name === 'reward-model'
-              ? ['mongo']
-              : name === 'instructor'
-                ? ['events', 'mongo', 'redis']
-                : name === 'auditor' || name === 'ontology'
-                  ? ['dependencies', 'events', 'mongo']
-                  : ['events', 'mongo'];
+            : name === 'instructor'
+              ? ['events', 'mongo', 'redis']
+              : name === 'auditor' || name === 'ontology' || name === 'reward-model'
+                ? ['dependencies', 'events', 'mongo']
+                : ['events', 'mongo'];
         expect(Object.keys(ready.checks).sort()).toEqual(expected);
       }
     });

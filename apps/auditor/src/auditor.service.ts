@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { FileArtifactStore } from '@studio/artifacts';
-import { LoraAdapterLoader, OpenAiCompatibleClient } from '@studio/llm';
+import { HttpRewardScorer, LoraAdapterLoader, OpenAiCompatibleClient } from '@studio/llm';
 import {
   EVENT_BUS,
   EventBusServer,
@@ -23,6 +23,7 @@ import { AUDIT_JOBS_OPTIONS, AuditJobs } from './audits/audit-jobs';
 import { ConfigError } from '@studio/config';
 import { AUDIT_RETRY, AUDIT_SETTINGS, auditRetryProblem, type AuditRetry, type AuditSettings } from './audits/audit-settings';
 import { FRAMER_CLIENT, FramerClient } from './audits/framer-client';
+import { INSTRUCTOR_CLIENT, InstructorClient } from './audits/instructor-client';
 import { ReportsController } from './audits/reports.controller';
 import { RevisionsHandler } from './audits/revisions.handler';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './audits/request-audit';
@@ -63,6 +64,7 @@ export class AuditorModule {
       embeddingModel: config.EMBEDDING_MODEL,
       artifacts: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR),
       adapters: new LoraAdapterLoader(config.LLM_BASE_URL, config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
+      rewards: new HttpRewardScorer({ baseUrl: config.LLM_BASE_URL, ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}) }),
     };
     return {
       module: AuditorModule,
@@ -82,6 +84,7 @@ export class AuditorModule {
         { provide: AUDIT_RETRY, useValue: retry },
         { provide: AUDIT_PORTS, useValue: ports },
         { provide: FRAMER_CLIENT, useValue: new FramerClient(config.FRAMER_URL, config.SERVICE_TOKEN) },
+        { provide: INSTRUCTOR_CLIENT, useValue: new InstructorClient(config.INSTRUCTOR_URL, config.SERVICE_TOKEN) },
         { provide: EVALUATION_QUEUE_PORT, inject: [JOB_PLATFORM], useFactory: (jobs: JobPlatform) => jobs.queue() },
         EvaluationQueueCloser,
         { provide: AUDIT_JOBS_OPTIONS, useValue: { concurrency: 1 } },
@@ -103,6 +106,7 @@ export const auditorService: ServiceDefinition<typeof AuditorEnv> = {
     LLM_BASE_URL: config.LLM_BASE_URL,
     ...(config.STUDIO_PROFILE === 'distributed' ? { QDRANT_URL: config.QDRANT_URL } : {}),
     FRAMER_URL: config.FRAMER_URL,
+    INSTRUCTOR_URL: config.INSTRUCTOR_URL,
   }),
   transport: (app) => new EventBusServer(app.get(EVENT_BUS)),
 };

@@ -28,8 +28,9 @@ const positiveInt = (defaultValue: number, hint: string) =>
 /**
  * LLM_BASE_URL: the OpenAI-compatible model server that answers for the base model and loads
  * adapters by name (vLLM or `studio-runtime serve`); QDRANT_URL: the clause index for the
- * aligned+RAG variant; FRAMER_URL: datasets, clauses and thresholds; REDIS_URL: the `evaluation`
- * queue the audits run from; STUDIO_ARTIFACT_DIR: held-out sets, adapters and reports.
+ * aligned+RAG variant; FRAMER_URL: datasets, clauses and thresholds; INSTRUCTOR_URL: the context's
+ * newest reward model, which the model server at LLM_BASE_URL loads to score every answer; REDIS_URL:
+ * the `evaluation` queue the audits run from; STUDIO_ARTIFACT_DIR: held-out sets, adapters and reports.
  */
 export const AuditorEnv = z.object({
   ...eventServiceEnv(AUDITOR_NAME),
@@ -40,6 +41,7 @@ export const AuditorEnv = z.object({
   QDRANT_URL: qdrantUrl,
   QDRANT_API_KEY: qdrantApiKey,
   FRAMER_URL: serviceUrl('framer', 'http://framer:3001'),
+  INSTRUCTOR_URL: serviceUrl('instructor', 'http://instructor:3003'),
   REDIS_URL: redisUrl,
   QUEUE_PREFIX: queuePrefix,
   STUDIO_ARTIFACT_DIR: artifactDir,

@@ -138,6 +138,7 @@ export const GatewayEnv = z.object({
   ONTOLOGY_URL: serviceUrl('ontology', 'http://ontology:3002'),
   INSTRUCTOR_URL: serviceUrl('instructor', 'http://instructor:3003'),
   AUDITOR_URL: serviceUrl('auditor', 'http://auditor:3005'),
+  REWARD_MODEL_URL: serviceUrl('reward-model', 'http://reward-model:3004'),
   /** Sent (x-studio-service-token) on every call to the services above, which refuse calls without it. */
   ...serviceTokenEnv,
   ADMIN_API_KEY: z
@@ -184,5 +185,14 @@ export const GatewayEnv = z.object({
     .default(512)
     .describe('bound on a chat answer when the request gives no max_tokens (default 512)'),
   CHAT_TIMEOUT_MS: durationMs(120_000, 'bound on one chat generation (a stream included), in ms (default 120000)'),
+  CHAT_DEPLOYMENT_CACHE_MS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().int().max(60_000, 'must be at most 60000 (a minute)'))
+    .default(5_000)
+    .describe(
+      'how old a deployment a chat is served from may be, in ms: a deployment made through another gateway replica reaches this one within it; 0 reads the database for every chat (default 5000)',
+    ),
 });
 export type GatewayEnv = z.infer<typeof GatewayEnv>;

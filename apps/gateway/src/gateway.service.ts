@@ -7,6 +7,7 @@ import { ChatModule } from './chat/chat.module';
 import { ContextsController } from './contexts/contexts.controller';
 import { DataModule } from './data/data.module';
 import { DocumentsController } from './documents/documents.controller';
+import { FeedbackModule } from './feedback/feedback.module';
 import { applyHttpConventions } from './http/problem-details';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
@@ -30,6 +31,7 @@ export class GatewayModule {
         ontology: config.ONTOLOGY_URL,
         instructor: config.INSTRUCTOR_URL,
         auditor: config.AUDITOR_URL,
+        'reward-model': config.REWARD_MODEL_URL,
       },
       config.SERVICE_TOKEN,
     );
@@ -55,6 +57,7 @@ export class GatewayModule {
         OidcModule.forRoot(config),
         ChatModule.forRoot(config, upstream),
         DataModule.forRoot(upstream),
+        FeedbackModule.forRoot({ publishTimeoutMs: config.PUBLISH_TIMEOUT_MS }, upstream),
         RunsApiModule.forRoot({ heartbeatMs: config.RUN_EVENTS_HEARTBEAT_MS, resyncMs: config.RUN_EVENTS_RESYNC_MS }, upstream),
         // The app fetches the OIDC token endpoint itself (the provider's origin): its content security policy allows it.
         WebAppModule.forRoot({ root: config.WEB_DIST, connectSources: config.OIDC_ISSUER ? [new URL(config.OIDC_ISSUER).origin] : [] }),
@@ -75,7 +78,7 @@ export function setUpOpenApi(app: INestApplication): void {
     new DocumentBuilder()
       .setTitle('Alignment Studio API')
       .setDescription(
-        'Public API of Alignment Studio: contexts, policy documents, dataset versions, training runs and audit reports. Every request carries a credential (Authorization: Bearer with an API key or an OIDC access token), which names its tenant and role. The gateway validates requests, publishes document uploads to Kafka, and forwards the rest to the service that owns the data (framer, instructor, auditor).',
+        'Public API of Alignment Studio: contexts, policy documents, dataset versions, training runs and audit reports. Every request carries a credential (Authorization: Bearer with an API key or an OIDC access token), which names its tenant and role. The gateway validates requests, publishes document uploads to Kafka, and forwards the rest to the service that owns the data (framer, instructor, auditor, reward-model).',
       )
       .setVersion('0.1.0')
       .addBearerAuth()
@@ -94,6 +97,7 @@ export const gatewayService: ServiceDefinition<typeof GatewayEnv> = {
     ONTOLOGY_URL: config.ONTOLOGY_URL,
     INSTRUCTOR_URL: config.INSTRUCTOR_URL,
     AUDITOR_URL: config.AUDITOR_URL,
+    REWARD_MODEL_URL: config.REWARD_MODEL_URL,
   }),
   configureHttp: (app, config) => {
     // JSON bodies up to the document limit base64-encoded (4/3), plus room for the other fields and JSON escaping.

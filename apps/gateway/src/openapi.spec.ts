@@ -70,6 +70,8 @@ describe('OpenAPI document at /docs-json', () => {
     for (const path of ['/v1/contexts', '/v1/contexts/{contextId}/datasets', '/v1/contexts/{contextId}/runs'])
       expect(doc.paths[path]?.['post']?.requestBody).toBeDefined();
     expect(doc.paths['/v1/runs/{runId}/audit']?.['post']?.requestBody).toBeUndefined();
+    const startRun = JSON.stringify(doc.paths['/v1/contexts/{contextId}/runs']?.['post']?.requestBody);
+    for (const field of ['"method"', '"preferenceDatasetId"', '"parentRunId"', '"sft","reward","dpo"']) expect(startRun).toContain(field);
     const diff = doc.paths['/v1/contexts/{contextId}/documents/{documentId}/diff']?.['get'] as
       | {
           parameters: Array<{ name: string; in: string }>;
@@ -101,6 +103,7 @@ describe('OpenAPI document at /docs-json', () => {
     expect(access).toMatchObject({
       'POST /v1/contexts': { permission: 'contexts:write' },
       'GET /v1/runs/{runId}': { permission: 'studio:read' },
+      'POST /v1/contexts/{contextId}/runs': { permission: 'runs:operate' },
       'GET /v1/me': { authenticated: true },
       'POST /v1/admin/tenants/{tenantId}/keys': { public: true },
       'DELETE /v1/keys/{keyId}': { permission: 'keys:manage' },

@@ -7,6 +7,7 @@ import { LlmJudge, type AnswerJudge } from '@studio/auditing';
 import { DEFAULT_MAX_DOCUMENT_BYTES } from '@studio/framing';
 import { tenantId } from '@studio/ports';
 import { FileArtifactStore } from '@studio/artifacts';
+import { preferenceRepositories, type PreferenceRepositories } from '@studio/preferences';
 import {
   alignToPolicy,
   auditThresholdsFor,
@@ -44,9 +45,27 @@ export function hyperparametersFor(args: Pick<AlignArgs, 'epochs' | 'maxSteps' |
   return resolveHyperparameters({ epochs: args.epochs, max_steps: args.maxSteps, learning_rate: args.learningRate });
 }
 
+/** The DPO round's hyper-parameters (--method sft,dpo): the DPO defaults with the command line's epochs, steps, beta and learning rate; null for --method sft. */
+export function dpoHyperparametersFor(
+  args: Pick<AlignArgs, 'method' | 'epochs' | 'maxSteps' | 'dpoBeta' | 'dpoLearningRate' | 'dpoMaxSteps'>,
+): TrainingHyperparameters | null {
+  if (args.method !== 'sft,dpo') return null;
+  return resolveHyperparameters(
+    {
+      epochs: args.epochs,
+      max_steps: args.dpoMaxSteps ?? args.maxSteps,
+      ...(args.dpoBeta !== null ? { dpo_beta: args.dpoBeta } : {}),
+      ...(args.dpoLearningRate !== null ? { learning_rate: args.dpoLearningRate } : {}),
+    },
+    'dpo',
+  );
+}
+
 interface Embedded {
   store: SqliteStore;
   repos: StudioRepositories;
+  /** Preferences and preference datasets (DPO rounds), in the same store. */
+  preferences: PreferenceRepositories;
   bus: InProcessEventBus;
   artifacts: FileArtifactStore;
   queue: InProcessJobQueue;
@@ -59,6 +78,7 @@ function openEmbedded(dataDir: string): Embedded {
   mkdirSync(dataDir, { recursive: true });
   const store = SqliteStore.open(dataDir, 'studio');
   const repos: StudioRepositories = studioRepositories((spec) => store.repository(spec));
+  const preferences = preferenceRepositories((spec) => store.repository(spec));
   const bus = new InProcessEventBus({ groupId: 'studio-cli' });
   const eventCounts = new Map<string, number>();
   const eventLog = join(dataDir, 'events.jsonl');
@@ -72,6 +92,7 @@ function openEmbedded(dataDir: string): Embedded {
   return {
     store,
     repos,
+    preferences,
     bus,
     artifacts: new FileArtifactStore(resolve(dataDir)),
     queue: new InProcessJobQueue(),
@@ -173,7 +194,7 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
     // A configured judge also grades the teacher's examples (those it grades low are dropped).
     const teacher = teacherOf(args, models, judge.judge?.judge);
     const result = await alignToPolicy(
-      { bus, repos, artifacts, queue, vectors, models, ...judge, ...(teacher ? { teacher } : {}) },
+      { bus, repos, preferences: embedded.preferences, artifacts, queue, vectors, models, ...judge, ...(teacher ? { teacher } : {}) },
       {
         tenant,
         contextId: inputs.contextId,
@@ -201,6 +222,10 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
         retrain: args.retrain,
         until: args.command === 'frame' ? 'frame' : 'audit',
         synthesis: synthesisSettingsOf(args),
+        dpo: (() => {
+          const hyperparameters = dpoHyperparametersFor(args);
+          return hyperparameters ? { hyperparameters } : null;
+        })(),
       },
       boardObserver(board),
       io.signal,
@@ -246,6 +271,21 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
             losses: result.training.adapter.lossCurve.map((p) => p.loss),
             reused: result.training.reused,
             hyperparameters: result.training.adapter.hyperparameters,
+          }
+        : null,
+      dpo: result.dpo
+        ? {
+            runId: result.dpo.adapter.runId,
+            adapterId: result.dpo.adapter.id,
+            losses: result.dpo.adapter.lossCurve.map((p) => p.loss),
+            reused: result.dpo.reused,
+            hyperparameters: result.dpo.adapter.hyperparameters,
+            preferenceDatasetId: result.dpo.preferenceDataset.id,
+            pairs: {
+              generated: result.dpo.preferences.generated,
+              train: result.dpo.preferenceDataset.train.examples,
+              heldOut: result.dpo.preferenceDataset.heldOut.examples,
+            },
           }
         : null,
       audit: result.audit

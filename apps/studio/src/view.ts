@@ -240,9 +240,21 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
     const llm = { LLM_BASE_URL: runtime.baseUrl, LLM_API_KEY: runtime.apiKey };
     started.push(await startService(ontologyService, { ...common, PORT: await port(), ...llm }, logger));
     started.push(await startService(instructorService, { ...common, PORT: await port() }, logger));
-    started.push(await startService(auditorService, { ...common, PORT: await port(), ...llm, FRAMER_URL: framer.url }, logger));
-    started.push(await startService(rewardModelService, { ...common, PORT: await port() }, logger));
     const url = (name: string) => started.find((s) => s.name === name)?.url ?? '';
+    started.push(
+      await startService(
+        auditorService,
+        { ...common, PORT: await port(), ...llm, FRAMER_URL: framer.url, INSTRUCTOR_URL: url('instructor') },
+        logger,
+      ),
+    );
+    started.push(
+      await startService(
+        rewardModelService,
+        { ...common, PORT: await port(), FRAMER_URL: framer.url, AUDITOR_URL: url('auditor') },
+        logger,
+      ),
+    );
 
     // What the model runtime's `worker` does on BullMQ: the training jobs the instructor queues.
     worker = new InProcessJobWorker(platform.jobs, { jobs: [TRAIN_JOB], shutdownGraceMs: JOB_GRACE_MS });
@@ -260,6 +272,7 @@ export async function startView(args: ViewArgs, io: ViewIo): Promise<RunningStud
         ONTOLOGY_URL: url('ontology'),
         INSTRUCTOR_URL: url('instructor'),
         AUDITOR_URL: url('auditor'),
+        REWARD_MODEL_URL: url('reward-model'),
         // Deployments load adapters into the model runtime; chat answers with them.
         ...llm,
         // The web app, served by the gateway at / when built (WEB_DIST, as the distributed gateway serves it).

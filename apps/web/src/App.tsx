@@ -13,6 +13,8 @@ import { ContextsView } from './views/Contexts';
 import { DatasetView } from './views/Dataset';
 import { DatasetsView } from './views/Datasets';
 import { DocumentsView } from './views/Documents';
+import { FeedbackView } from './views/Feedback';
+import { PreferencesView } from './views/Preferences';
 import { ReviewView } from './views/Review';
 import { RunView } from './views/Run';
 import { RunsView } from './views/Runs';
@@ -24,6 +26,8 @@ const CONTEXT_TABS = [
   ['datasets', 'Datasets'],
   ['runs', 'Runs'],
   ['compare', 'Compare'],
+  ['feedback', 'Feedback'],
+  ['preferences', 'Preferences'],
 ] as const;
 
 export function App() {
@@ -193,6 +197,8 @@ function Route({ path }: { path: string }) {
   if ((m = match('/contexts/:id/runs/:runId', path))) return <RunView contextId={m['id'] as string} runId={m['runId'] as string} />;
   if ((m = match('/contexts/:id/runs/:runId/audit', path))) return <AuditView contextId={m['id'] as string} runId={m['runId'] as string} />;
   if ((m = match('/contexts/:id/compare', path))) return <CompareView contextId={m['id'] as string} />;
+  if ((m = match('/contexts/:id/feedback', path))) return <FeedbackView contextId={m['id'] as string} />;
+  if ((m = match('/contexts/:id/preferences', path))) return <PreferencesView contextId={m['id'] as string} />;
   return (
     <section>
       <h1>Not found</h1>

@@ -34,6 +34,11 @@ export interface StackOptions {
   services: readonly ServiceName[];
   /** Which model runtime processes to run: the model server (tiny model) and the BullMQ training worker. */
   runtimes: readonly RuntimeName[];
+  /**
+   * The model server's base model (default `tiny`, a random model whose answers are often empty);
+   * `smollm2-135m-instruct` where a test needs answers with words in them (slower).
+   */
+  serveModel?: 'tiny' | 'smollm2-135m-instruct';
   tenant: string;
   prefix: string;
   /** Extra variables per service. */
@@ -122,7 +127,7 @@ export class Stack {
     });
     await this.deadLetterReader.start(async ({ record }) => void this.deadLetters.push(record));
 
-    // Ports first: the gateway and the auditor are given the others' URLs.
+    // Ports first: the gateway, the auditor and the reward-model service are given the others' URLs.
     const ports = new Map<ServiceName, number>();
     for (const name of this.options.services) ports.set(name, await freePort());
     for (const name of this.options.services) {
@@ -160,7 +165,9 @@ export class Stack {
       const qdrantKey = serverSecret('QDRANT_API_KEY');
       if (qdrantKey) env['QDRANT_API_KEY'] = qdrantKey;
     }
-    if (name === 'auditor') env['FRAMER_URL'] = url('framer');
+    if (name === 'auditor') Object.assign(env, { FRAMER_URL: url('framer'), INSTRUCTOR_URL: url('instructor') });
+    // The reward-model service makes preference pairs from dataset versions (the framer's) and audits (the auditor's).
+    if (name === 'reward-model') Object.assign(env, { FRAMER_URL: url('framer'), AUDITOR_URL: url('auditor') });
     // The teacher of synthesis: the run's model server (the tiny model).
     if (name === 'framer')
       Object.assign(env, { TEACHER_BASE_URL: this.llmBaseUrl, TEACHER_MODEL: 'tiny', STUDIO_TEACHER_API_KEY: E2E_MODEL_SERVER_API_KEY });
@@ -178,6 +185,7 @@ export class Stack {
         ONTOLOGY_URL: url('ontology'),
         INSTRUCTOR_URL: url('instructor'),
         AUDITOR_URL: url('auditor'),
+        REWARD_MODEL_URL: url('reward-model'),
       });
     // The chat endpoint's model server: the run's (tiny model).
     if (name === 'gateway' && this.options.runtimes.includes('serve'))
@@ -188,7 +196,7 @@ export class Stack {
   private startRuntime(name: RuntimeName): RuntimeProcess {
     const args =
       name === 'serve'
-        ? ['serve', '--host', '127.0.0.1', '--port', new URL(this.llmBaseUrl).port, '--base-model', 'tiny']
+        ? ['serve', '--host', '127.0.0.1', '--port', new URL(this.llmBaseUrl).port, '--base-model', this.options.serveModel ?? 'tiny']
         : ['worker', '--redis-url', this.urls.REDIS_URL, '--queue', 'training'];
     // The model server requires its key and loads adapters only from the run's artifact folder;
     // the worker takes jobs from this run's queue only.
@@ -273,7 +281,9 @@ export class Stack {
     });
     const text = await res.text();
     const type = res.headers.get('content-type') ?? '';
-    return { status: res.status, text, type, headers: res.headers, body: type.includes('json') && text ? (JSON.parse(text) as Json) : {} };
+    // JSON, not JSON lines (an export): those are read from `text`.
+    const json = type.includes('json') && !type.includes('jsonl');
+    return { status: res.status, text, type, headers: res.headers, body: json && text ? (JSON.parse(text) as Json) : {} };
   }
 
   /** Polls `probe` like `eventually`, but gives up at once when a process that should run has exited. */

@@ -282,12 +282,12 @@ describe('nothing internal is reachable from outside', () => {
     const portOf = (name: string) => containerOf(name).ports?.[0]?.containerPort;
     const expected: Record<string, { from: string[] | 'anyone'; ports: number[] }[]> = {
       gateway: [{ from: 'anyone', ports: [3000] }],
-      framer: [{ from: ['gateway', 'auditor'], ports: [3001] }],
+      framer: [{ from: ['gateway', 'auditor', 'reward-model'], ports: [3001] }],
       ontology: [{ from: ['gateway'], ports: [3002] }],
-      instructor: [{ from: ['gateway'], ports: [3003] }],
-      auditor: [{ from: ['gateway'], ports: [3005] }],
+      instructor: [{ from: ['gateway', 'auditor'], ports: [3003] }],
+      auditor: [{ from: ['gateway', 'reward-model'], ports: [3005] }],
       'model-server': [{ from: ['gateway', 'framer', 'ontology', 'auditor'], ports: [8000] }],
-      'reward-model': [],
+      'reward-model': [{ from: ['gateway'], ports: [3004] }],
       'model-runtime': [],
     };
     expect(DEPLOYMENTS().sort()).toEqual(Object.keys(expected).sort());
@@ -308,12 +308,12 @@ describe('nothing internal is reachable from outside', () => {
         .filter((name): name is string => name !== undefined)
         .sort();
     expect(Object.fromEntries(DEPLOYMENTS().map((pod) => [pod, reaches(pod)]))).toEqual({
-      gateway: ['auditor', 'framer', 'instructor', 'model-server', 'ontology'],
+      gateway: ['auditor', 'framer', 'instructor', 'model-server', 'ontology', 'reward-model'],
       framer: ['model-server'],
       ontology: ['model-server'],
       instructor: [],
-      auditor: ['framer', 'model-server'],
-      'reward-model': [],
+      auditor: ['framer', 'instructor', 'model-server'],
+      'reward-model': ['auditor', 'framer'],
       'model-server': [],
       'model-runtime': [],
     });
@@ -352,7 +352,7 @@ describe('credentials of the production manifests', () => {
     expect(configMap?.data?.['KAFKA_SASL_MECHANISM']).toMatch(/^scram-sha-(256|512)$/);
     expect(configMap?.data?.['KAFKA_SSL']).toBe('true');
     const kafkaClients = NEST_SERVICES.filter((name) => 'KAFKA_BROKERS' in envOf(name));
-    expect(kafkaClients.sort()).toEqual(['auditor', 'framer', 'gateway', 'instructor', 'ontology']);
+    expect(kafkaClients.sort()).toEqual(['auditor', 'framer', 'gateway', 'instructor', 'ontology', 'reward-model']);
     for (const name of kafkaClients) {
       const env = envOf(name);
       expect({ name, mechanism: env['KAFKA_SASL_MECHANISM']?.valueFrom?.configMapKeyRef?.key }).toEqual({
@@ -360,7 +360,7 @@ describe('credentials of the production manifests', () => {
         mechanism: 'KAFKA_SASL_MECHANISM',
       });
       expect({ name, user: env['KAFKA_SASL_USERNAME']?.value }).toEqual({ name, user: `studio-${name}` });
-      expect(secretRef(name, 'KAFKA_SASL_PASSWORD')).toBe(`KAFKA_SASL_PASSWORD_${name.toUpperCase()}`);
+      expect(secretRef(name, 'KAFKA_SASL_PASSWORD')).toBe(`KAFKA_SASL_PASSWORD_${name.toUpperCase().replace(/-/g, '_')}`);
       expect(env['KAFKA_SSL']?.valueFrom?.configMapKeyRef?.key).toBe('KAFKA_SSL');
     }
   });

@@ -18,6 +18,7 @@ import { describeWithServers, uniqueName } from '@studio/testing';
 import { AUDIT_CANDIDATES, AUDIT_CANDIDATES_REPOSITORY, candidateFromCompletedRun } from '../candidates/audit-candidate';
 import { AUDIT_RETRY, AUDIT_SETTINGS } from './audit-settings';
 import { FRAMER_CLIENT, FramerClient } from './framer-client';
+import { INSTRUCTOR_CLIENT } from './instructor-client';
 import { ReportsController } from './reports.controller';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './request-audit';
 import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit } from './run-audit';
@@ -65,6 +66,7 @@ describeWithServers(['REDIS_URL'], 'audit retries on BullMQ', (urls) => {
         { provide: AUDITS_REPOSITORY, useValue: new SqliteRepository(db, { collection: 'audit_runs', schema: AuditRunRecord }) },
         { provide: EVALUATION_QUEUE_PORT, useValue: queue },
         { provide: FRAMER_CLIENT, useValue: new FramerClient(`http://127.0.0.1:${framerPort}`, FRAMER_SERVICE_TOKEN) },
+        { provide: INSTRUCTOR_CLIENT, useValue: { latestRewardModel: async () => null } },
         { provide: AUDIT_SETTINGS, useValue: { maxItems: 4, ragTopK: 2, maxTokens: 16, concurrency: 1 } },
         { provide: AUDIT_RETRY, useValue: { attempts: 3, delayMs: 300 } },
         { provide: AUDIT_PORTS, useValue: {} },
@@ -108,6 +110,8 @@ describeWithServers(['REDIS_URL'], 'audit retries on BullMQ', (urls) => {
         adapterId: 'adapter-1',
         artifactUri: 'file:///artifacts/run-1',
         metrics: {},
+        parentAdapter: null,
+        preferenceDatasetId: null,
       },
     });
     const candidate = candidateFromCompletedRun(event);

@@ -17,6 +17,7 @@ import {
 } from '../candidates/audit-candidate';
 import { AUDIT_RETRY, AUDIT_SETTINGS, auditRetryProblem, retryDelayMs, type AuditRetry } from './audit-settings';
 import { FRAMER_CLIENT, FramerClient } from './framer-client';
+import { INSTRUCTOR_CLIENT } from './instructor-client';
 import { ReportsController } from './reports.controller';
 import { RevisionsHandler } from './revisions.handler';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './request-audit';
@@ -163,6 +164,7 @@ describe('GET and POST /v1/runs/:runId/audit', () => {
         { provide: AUDITS_REPOSITORY, useValue: audits },
         { provide: EVALUATION_QUEUE_PORT, useValue: queue satisfies JobQueue },
         { provide: FRAMER_CLIENT, useValue: new FramerClient(`http://127.0.0.1:${framer.port}`, FRAMER_SERVICE_TOKEN) },
+        { provide: INSTRUCTOR_CLIENT, useValue: { latestRewardModel: async () => null } },
         { provide: AUDIT_SETTINGS, useValue: { maxItems: 4, ragTopK: 2, maxTokens: 16, concurrency: 1 } },
         { provide: AUDIT_RETRY, useValue: retry },
         {

@@ -47,7 +47,7 @@ export class RequestAudit {
           audit_run_id: auditRunId,
           run_id: candidate.id,
           dataset_version_id: candidate.run.datasetVersionId,
-          variants: ['base', 'aligned', 'aligned_rag'],
+          variants: candidate.run.parentAdapter ? ['base', 'sft', 'aligned', 'aligned_rag'] : ['base', 'aligned', 'aligned_rag'],
           base_model: candidate.run.baseModel,
           adapter_name: candidate.run.adapterId,
           judge_model: null,

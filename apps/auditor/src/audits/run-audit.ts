@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { describeError, type EvaluationJobV1 } from '@studio/contracts';
 import { auditAdapter, type AdapterLoader, type ArtifactStore, type AuditRunRecord, type RetrievalPorts } from '@studio/pipeline';
 import { EVENT_BUS } from '@studio/nest';
-import { tenantId, WORKER_SHUTTING_DOWN, type EventBus, type JobContext, type Repository } from '@studio/ports';
+import { tenantId, WORKER_SHUTTING_DOWN, type EventBus, type JobContext, type Repository, type RewardScorer } from '@studio/ports';
 import {
   AUDIT_CANDIDATES_REPOSITORY,
   markAttemptFailed,
@@ -12,6 +12,7 @@ import {
 } from '../candidates/audit-candidate';
 import { AUDIT_RETRY, AUDIT_SETTINGS, retryDelayMs, type AuditRetry, type AuditSettings } from './audit-settings';
 import { FRAMER_CLIENT, type FramerClient } from './framer-client';
+import { INSTRUCTOR_CLIENT, type InstructorClient } from './instructor-client';
 
 export const AUDITS_REPOSITORY = Symbol('AUDITS_REPOSITORY');
 export const AUDITOR_SOURCE = '/studio/auditor';
@@ -20,14 +21,17 @@ export const AUDIT_PORTS = Symbol('AUDIT_PORTS');
 export interface AuditServicePorts extends RetrievalPorts {
   artifacts: ArtifactStore;
   adapters: AdapterLoader;
+  /** The model server's reward scoring (the context's reward model scores every answer). */
+  rewards: RewardScorer;
 }
 
 /**
  * The `evaluate-run` job: audits a trained adapter on its dataset's held-out set with the
- * pipeline's audit (base, aligned and aligned+RAG answers, scores, buckets, verdict against the
+ * pipeline's audit (base, sft — the parent adapter, for a DPO round —, aligned and aligned+RAG answers, scores, buckets, verdict against the
  * context's thresholds), stores the report (JSON and Markdown) and publishes
  * `audit.run.completed` and `audit.verdict.issued`. Dataset, clauses and thresholds are read from
- * the framer, which owns them. Each attempt is recorded on the candidate (running, then audited,
+ * the framer, which owns them; the context's newest reward model, when it has one, from the
+ * instructor: it scores every answer (the report's reward-model compliance score). Each attempt is recorded on the candidate (running, then audited,
  * or queued for a retry / failed with the error's cause chain), which is what
  * `GET /v1/runs/{runId}/audit` shows.
  */
@@ -39,6 +43,7 @@ export class RunAudit {
     @Inject(AUDIT_CANDIDATES_REPOSITORY) private readonly candidates: Repository<AuditCandidate>,
     @Inject(AUDITS_REPOSITORY) private readonly audits: Repository<AuditRunRecord>,
     @Inject(FRAMER_CLIENT) private readonly framer: FramerClient,
+    @Inject(INSTRUCTOR_CLIENT) private readonly instructor: Pick<InstructorClient, 'latestRewardModel'>,
     @Inject(AUDIT_PORTS) private readonly ports: AuditServicePorts,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     @Inject(AUDIT_SETTINGS) private readonly settings: AuditSettings,
@@ -56,11 +61,12 @@ export class RunAudit {
     const running = markRunning(candidate, context.attempt, context.jobId, new Date());
     await this.candidates.upsert(tenant, running);
     try {
-      const [dataset, auditContext, clauses, datasetClauses] = await Promise.all([
+      const [dataset, auditContext, clauses, datasetClauses, rewardModel] = await Promise.all([
         this.framer.dataset(tenant, job.context_id, job.dataset_version_id),
         this.framer.context(tenant, job.context_id),
         this.framer.clauses(tenant, job.context_id),
         this.framer.clauses(tenant, job.context_id, job.dataset_version_id),
+        this.instructor.latestRewardModel(tenant, job.context_id),
       ]);
       const result = await auditAdapter(
         {
@@ -74,11 +80,26 @@ export class RunAudit {
           tenant,
           contextId: job.context_id,
           dataset,
-          adapter: { id: candidate.run.adapterId, runId: candidate.id, artifactDir: candidate.run.artifactUri },
+          adapter: {
+            id: candidate.run.adapterId,
+            runId: candidate.id,
+            artifactDir: candidate.run.artifactUri,
+            method: candidate.run.method,
+            preferenceDatasetId: candidate.run.preferenceDatasetId,
+          },
+          // A DPO round's SFT adapter answers the sft variant beside it.
+          parent: candidate.run.parentAdapter
+            ? {
+                id: candidate.run.parentAdapter.adapterId,
+                runId: candidate.run.parentAdapter.runId,
+                artifactDir: candidate.run.parentAdapter.artifactUri,
+              }
+            : null,
           baseModel: job.base_model,
           thresholds: auditContext.thresholds,
           settings: { ...this.settings, maxItems: job.max_items ?? this.settings.maxItems },
           createdAt: new Date().toISOString(),
+          rewardModel,
         },
       );
       await this.candidates.upsert(tenant, markAudited(running, result.record.id, new Date()));
@@ -88,6 +109,7 @@ export class RunAudit {
         runId: candidate.id,
         auditRunId: result.record.id,
         verdict: result.report.verdict,
+        rewardModel: rewardModel?.id ?? null,
         attempt: context.attempt,
         modelMs: Math.round(result.modelMs),
       });

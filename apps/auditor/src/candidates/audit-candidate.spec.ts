@@ -20,6 +20,8 @@ describe('candidateFromCompletedRun', () => {
           adapterId: 'adapter-1',
           artifactUri: 'file:///artifacts/run-1',
           metrics: { loss: 0.42 },
+          parentAdapter: null,
+          preferenceDatasetId: null,
         },
       }),
     );

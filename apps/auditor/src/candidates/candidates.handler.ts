@@ -8,7 +8,7 @@ import { AUDIT_CANDIDATES_REPOSITORY, candidateFromCompletedRun, type AuditCandi
 
 export { AUDIT_CANDIDATES_REPOSITORY };
 
-/** Records every completed training run as a candidate and queues its release-gate audit. */
+/** Records every completed sft or dpo run as a candidate and queues its release-gate audit (reward models are not audited). */
 @Controller()
 @UseFilters(EventBusExceptionFilter)
 export class CandidatesHandler {
@@ -22,6 +22,11 @@ export class CandidatesHandler {
   @EventPattern(TRAINING_RUN_COMPLETED_V1)
   async onTrainingRunCompleted(@Payload() event: CloudEvent<TrainingRunCompletedV1>): Promise<void> {
     const tenant = tenantId(event.tenantid);
+    // A reward model scores answers, it does not give them: it has no release-gate audit of its own.
+    if (event.data.method === 'reward') {
+      this.logger.log({ msg: 'reward model completed: not an audit candidate', tenantId: event.tenantid, runId: event.data.runId });
+      return;
+    }
     const existing = await this.candidates.get(tenant, event.data.runId);
     // Queued, running, failed or audited: the audit was requested already (POST /v1/runs/{runId}/audit re-audits).
     if (existing && existing.status !== 'awaiting-audit') return;

@@ -31,7 +31,7 @@ export interface AdminSettings {
 export const ADMIN_KEY_HEADER = 'x-admin-key';
 
 /** The services that hold a tenant's data, in the order their part of an erasure runs. */
-export const TENANT_DATA_HOLDERS: readonly UpstreamName[] = ['auditor', 'instructor', 'ontology', 'framer'];
+export const TENANT_DATA_HOLDERS: readonly UpstreamName[] = ['auditor', 'instructor', 'reward-model', 'ontology', 'framer'];
 
 function sameKey(given: string, expected: string): boolean {
   const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -80,7 +80,7 @@ export class AdminController {
   @ApiOperation({
     summary: "Erase a tenant's data",
     description:
-      "Revokes every API key of the tenant first (each stops working at once; each revocation is a `key.revoked` entry of the tenant's audit log), then deletes everything the tenant owns, in every service: contexts, documents and their clauses, dataset versions, training runs and adapters, audits and reports (records and artifact files), and the clause vectors of the retrieval index; keys created while that ran are revoked at its end. Answers what each service removed and the keys revoked (`revokedKeys`), and records `tenant.erased` in the audit log, which is kept (append-only). Idempotent: erasing again removes and revokes nothing more. 404 while administration is off (no ADMIN_API_KEY), 401 without the key, 403 with a wrong one; a service or the key store that cannot be reached answers 503, and the erasure can be repeated.",
+      "Revokes every API key of the tenant first (each stops working at once; each revocation is a `key.revoked` entry of the tenant's audit log), then deletes everything the tenant owns, in every service: contexts, documents and their clauses, dataset versions, training runs and adapters, audits and reports, preferences, their resolutions and preference datasets (records and artifact files), and the clause vectors of the retrieval index; keys created while that ran are revoked at its end. Answers what each service removed and the keys revoked (`revokedKeys`), and records `tenant.erased` in the audit log, which is kept (append-only). Idempotent: erasing again removes and revokes nothing more. 404 while administration is off (no ADMIN_API_KEY), 401 without the key, 403 with a wrong one; a service or the key store that cannot be reached answers 503, and the erasure can be repeated.",
   })
   @ApiParam({ name: 'tenantId' })
   @ApiOkResponse({ description: 'What each service removed, and the ids of the keys revoked' })

@@ -61,7 +61,7 @@ describe("the administration API: a tenant's erasure", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { tenantId: string; erased: Record<string, { records: Record<string, number> }> };
     expect(body.tenantId).toBe('acme');
-    expect(Object.keys(body.erased).sort()).toEqual(['auditor', 'framer', 'instructor', 'ontology']);
+    expect(Object.keys(body.erased).sort()).toEqual(['auditor', 'framer', 'instructor', 'ontology', 'reward-model']);
     expect(body.erased['framer']?.records).toEqual({ framer: 1 });
     expect(seen).toEqual(TENANT_DATA_HOLDERS.map((service) => ({ service, method: 'DELETE', url: '/v1/tenant-data', tenant: 'acme' })));
   });

@@ -11,6 +11,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { describeError } from '@studio/contracts';
 import { HealthController } from '@studio/nest';
+import { phaseTimings } from '../http/server-timing';
 import { AccessError } from './access-errors';
 import { ApiKeyService } from './api-key.service';
 import { BEARER_TOKEN_VERIFIER, looksLikeJwt, type BearerTokenVerifier } from './bearer-verifier';
@@ -72,6 +73,9 @@ function bearerCredential(request: GuardedRequest): string | null {
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  /** What each handler of each controller declares (fixed once the app is built): read once, not per request. */
+  private readonly declared = new WeakMap<Target, WeakMap<Target, { access: RouteAccess; bucket: RateLimitBucket | undefined }>>();
+
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(ApiKeyService) private readonly keys: ApiKeyService,
@@ -86,24 +90,45 @@ export class AuthGuard implements CanActivate {
     const request = http.getRequest<GuardedRequest>();
     const response = http.getResponse<GuardedResponse>();
     try {
-      const targets: [Target, Target] = [context.getHandler(), context.getClass()];
-      const access = routeAccess(this.reflector, targets);
+      const { access, bucket } = this.declaredBy(context.getHandler(), context.getClass());
       if (access.kind === 'public') return true;
       if (access.kind === 'undeclared')
         throw new InternalServerErrorException(
           `the route ${request.method ?? ''} ${request.url ?? ''} declares no access (@Requires, @Authenticated or @Public)`,
         );
+      const timings = phaseTimings(request);
       const principal = await this.authenticate(request);
+      timings.lap('auth');
       request.principal = principal;
       if (access.kind === 'permission' && !can(principal.role, access.permission))
         throw AccessError.permissionDenied(principal.role, access.permission);
-      const bucket = this.reflector.getAllAndOverride<RateLimitBucket | undefined>(RATE_LIMIT_BUCKET, targets);
-      if (bucket) await this.count(bucket, principal);
+      if (bucket) {
+        await this.count(bucket, principal);
+        timings.lap('ratelimit');
+      }
       return true;
     } catch (error) {
       if (error instanceof AccessError) for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
       throw error;
     }
+  }
+
+  private declaredBy(handler: Target, controller: Target): { access: RouteAccess; bucket: RateLimitBucket | undefined } {
+    let handlers = this.declared.get(controller);
+    if (!handlers) {
+      handlers = new WeakMap();
+      this.declared.set(controller, handlers);
+    }
+    let declared = handlers.get(handler);
+    if (!declared) {
+      const targets: [Target, Target] = [handler, controller];
+      declared = {
+        access: routeAccess(this.reflector, targets),
+        bucket: this.reflector.getAllAndOverride<RateLimitBucket | undefined>(RATE_LIMIT_BUCKET, targets),
+      };
+      handlers.set(handler, declared);
+    }
+    return declared;
   }
 
   private async authenticate(request: GuardedRequest): Promise<Principal> {

@@ -8,6 +8,8 @@ const TABLE: Record<Permission, readonly Role[]> = {
   'contexts:write': ['curator', 'admin'],
   'datasets:curate': ['curator', 'admin'],
   'models:query': ['curator', 'red-teamer', 'operator', 'admin'],
+  'feedback:submit': ['curator', 'red-teamer', 'admin'],
+  'preferences:publish': ['curator', 'red-teamer', 'operator', 'admin'],
   'redteam:write': ['red-teamer', 'admin'],
   'runs:operate': ['operator', 'admin'],
   'deployments:write': ['operator', 'admin'],

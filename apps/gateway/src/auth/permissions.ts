@@ -8,14 +8,18 @@ export const ROLES = ['viewer', 'curator', 'red-teamer', 'operator', 'admin'] as
 export type Role = (typeof ROLES)[number];
 
 export const PERMISSIONS = {
-  /** Read contexts, documents, clauses, dataset versions and their reports, runs, audits. */
-  'studio:read': 'read contexts, documents, clauses, datasets, runs and audits',
+  /** Read contexts, documents, clauses, dataset versions and their reports, preferences and their datasets, runs, audits. */
+  'studio:read': 'read contexts, documents, clauses, datasets, preferences, runs and audits',
   /** Create or replace a context's settings, upload documents. */
   'contexts:write': 'create contexts and change their settings; upload documents',
   /** Generate dataset versions; approve, edit or reject examples in the review queue. */
   'datasets:curate': 'generate dataset versions and review their examples',
   /** Compare base and aligned answers on a prompt; chat with a deployed model. */
   'models:query': 'compare answers and chat with deployed models',
+  /** Judge two answers (pick, edit, explain, tag values): a human preference. */
+  'feedback:submit': 'judge answers: submit human feedback as preferences',
+  /** Publish the next preference dataset version of a context (what a DPO round trains on). */
+  'preferences:publish': 'publish preference dataset versions',
   /** Write and replay attacks, record red-team findings. */
   'redteam:write': 'write, replay and judge attacks',
   /** Start and cancel training runs, request audits. */
@@ -36,9 +40,9 @@ const READ: readonly Permission[] = ['studio:read'];
 /** Each role's permissions. Admin holds every permission. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   viewer: READ,
-  curator: [...READ, 'contexts:write', 'datasets:curate', 'models:query'],
-  'red-teamer': [...READ, 'models:query', 'redteam:write'],
-  operator: [...READ, 'models:query', 'runs:operate', 'deployments:write'],
+  curator: [...READ, 'contexts:write', 'datasets:curate', 'models:query', 'feedback:submit', 'preferences:publish'],
+  'red-teamer': [...READ, 'models:query', 'feedback:submit', 'preferences:publish', 'redteam:write'],
+  operator: [...READ, 'models:query', 'preferences:publish', 'runs:operate', 'deployments:write'],
   admin: Object.keys(PERMISSIONS) as Permission[],
 };
 

@@ -1,8 +1,9 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ZodValidationPipe } from '@studio/nest';
 import { Caller, CallerTenant, Requires, type Principal } from '../auth/principal';
 import { RateLimit } from '../auth/rate-limit';
+import { phaseTimings, type PhaseTimings } from '../http/server-timing';
 import { openApi } from '../upstream/api-schemas';
 import { ChatCompletionRequest } from './chat-schemas';
 import { ChatService, type PreparedChat } from './chat.service';
@@ -18,11 +19,8 @@ export interface ChatResponse {
   flushHeaders?(): void;
   write(chunk: string): boolean;
   end(body?: string): unknown;
-  json(body: unknown): unknown;
   on(event: 'close', listener: () => void): unknown;
 }
-
-const ms = (value: number) => value.toFixed(1);
 
 /**
  * The OpenAI-compatible API of the deployed models: `GET /v1/models` and `POST
@@ -72,25 +70,27 @@ export class ChatController {
   async completions(
     @Caller() caller: Principal,
     @Body(new ZodValidationPipe(ChatCompletionRequest)) body: ChatCompletionRequest,
+    @Req() req: object,
     @Res() res: ChatResponse,
   ): Promise<void> {
-    const began = performance.now();
-    const chat = await this.chat.prepare(caller.tenant, body);
+    // Server-Timing: the guard's auth and ratelimit, then validate (pipes), prompt, lookup,
+    // retrieve (retrieve-embed, retrieve-search: the ontology's parts of it), model, answer, serialize, total.
+    const timings = phaseTimings(req);
+    timings.lap('validate');
+    const chat = await this.chat.prepare(caller.tenant, body, timings);
     const abort = new AbortController();
-    res.on('close', () => abort.abort(new Error('the client closed the connection')));
-    if (body.stream) return this.stream(caller, chat, res, abort.signal, began);
+    // A client gone before its answer stops the generation; the close after an answer stops nothing.
+    res.on('close', () => {
+      if (!res.writableEnded) abort.abort(new Error('the client closed the connection'));
+    });
+    if (body.stream) return this.stream(caller, chat, res, abort.signal, timings);
 
-    const generated = performance.now();
     const result = await this.chat.modelServer.chat(chat.deployment, chat.request, abort.signal);
-    const modelMs = performance.now() - generated;
+    timings.lap('model');
     const answer = this.chat.answer(chat, result.content);
     this.chat.sample(caller, chat, answer.text, answer.citations, result.finishReason, false);
-    res.setHeader(
-      'Server-Timing',
-      `lookup;dur=${ms(chat.lookupMs)}, retrieve;dur=${ms(chat.retrieveMs)}, model;dur=${ms(modelMs)}, total;dur=${ms(performance.now() - began)}`,
-    );
-    res.status(200);
-    res.json({
+    timings.lap('answer');
+    const json = JSON.stringify({
       id: chat.id,
       object: 'chat.completion',
       created: chat.created,
@@ -107,20 +107,29 @@ export class ChatController {
         : null,
       citations: answer.citations,
     });
+    timings.lap('serialize');
+    res.setHeader('Server-Timing', timings.header());
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.status(200);
+    res.end(json);
   }
 
-  private async stream(caller: Principal, chat: PreparedChat, res: ChatResponse, signal: AbortSignal, began: number): Promise<void> {
+  private async stream(
+    caller: Principal,
+    chat: PreparedChat,
+    res: ChatResponse,
+    signal: AbortSignal,
+    timings: PhaseTimings,
+  ): Promise<void> {
     // The first chunk is awaited before the headers: a refusal of the model server is a plain error.
-    const generated = performance.now();
     const chunks = await this.chat.modelServer.chatStream(chat.deployment, chat.request, signal);
+    timings.lap('first-token');
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache');
     res.setHeader('X-Accel-Buffering', 'no');
-    res.setHeader(
-      'Server-Timing',
-      `retrieve;dur=${ms(chat.retrieveMs)}, first-token;dur=${ms(performance.now() - generated)}, total-before-stream;dur=${ms(performance.now() - began)}`,
-    );
+    // Headers go before the stream: its timings are those up to the first token (`total` is the time before streaming).
+    res.setHeader('Server-Timing', timings.header());
     res.flushHeaders?.();
     const send = (delta: Record<string, unknown>, finishReason: string | null, extra: Record<string, unknown> = {}) =>
       res.write(

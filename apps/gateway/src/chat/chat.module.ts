@@ -6,13 +6,20 @@ import { ServiceClient } from '../upstream/service-client';
 import { CONVERSATIONS, CURRENT_DEPLOYMENTS, DEPLOYMENT_HISTORY } from './chat-schemas';
 import { CHAT_SETTINGS, ChatService, CONVERSATIONS_REPOSITORY, type ChatSettings } from './chat.service';
 import { ChatController } from './chat.controller';
+import { DEPLOYMENT_CACHE_SETTINGS, type DeploymentCacheSettings } from './deployment-cache';
 import { CURRENT_DEPLOYMENTS_REPOSITORY, DEPLOYMENT_AUDIT_LOG, DEPLOYMENT_HISTORY_REPOSITORY, Deployments } from './deployments';
 import { DeploymentsController } from './deployments.controller';
 import { MODEL_SERVER, ModelServer } from './model-server';
 
 export type ChatConfig = Pick<
   GatewayEnv,
-  'LLM_BASE_URL' | 'LLM_API_KEY' | 'CHAT_SAMPLE_RATE' | 'CHAT_RETRIEVAL_K' | 'CHAT_MAX_TOKENS' | 'CHAT_TIMEOUT_MS'
+  | 'LLM_BASE_URL'
+  | 'LLM_API_KEY'
+  | 'CHAT_SAMPLE_RATE'
+  | 'CHAT_RETRIEVAL_K'
+  | 'CHAT_MAX_TOKENS'
+  | 'CHAT_TIMEOUT_MS'
+  | 'CHAT_DEPLOYMENT_CACHE_MS'
 >;
 
 /**
@@ -32,6 +39,7 @@ export class ChatModule {
       controllers: [ChatController, DeploymentsController],
       providers: [
         { provide: CHAT_SETTINGS, useValue: settings },
+        { provide: DEPLOYMENT_CACHE_SETTINGS, useValue: { maxAgeMs: config.CHAT_DEPLOYMENT_CACHE_MS } satisfies DeploymentCacheSettings },
         {
           provide: MODEL_SERVER,
           useValue: new ModelServer({

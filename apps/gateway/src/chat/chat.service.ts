@@ -4,6 +4,7 @@ import { describeError } from '@studio/contracts';
 import { groundedAnswer, groundedMessages, retrievalQuestion, type ChatCitation, type RetrievedClause } from '@studio/pipeline';
 import { tenantId, type ChatMessage, type ChatRequest, type Repository } from '@studio/ports';
 import type { Principal } from '../auth/principal';
+import { parseServerTiming, PhaseTimings } from '../http/server-timing';
 import { ServiceClient } from '../upstream/service-client';
 import type { ChatCompletionRequest, ConversationRecord, CurrentDeployment } from './chat-schemas';
 import { Deployments } from './deployments';
@@ -33,9 +34,6 @@ export interface PreparedChat {
   request: ChatRequest;
   /** The caller's messages as text (stored with a sampled conversation). */
   messages: ChatMessage[];
-  /** Time to read the deployment, and to retrieve the clauses (for Server-Timing). */
-  lookupMs: number;
-  retrieveMs: number;
 }
 
 function textOf(content: ChatCompletionRequest['messages'][number]['content']): string {
@@ -62,12 +60,17 @@ export class ChatService {
 
   /** The deployment a model id names for the caller's tenant; 404 (model_not_found) for anything else, another tenant's included. */
   async deploymentFor(tenant: string, model: string): Promise<CurrentDeployment> {
-    const deployment = await this.deployments.currentOf(tenant, model);
+    const deployment = await this.deployments.servingOf(tenant, model);
     if (!deployment) throw new OpenAiHttpError(404, `The model '${model}' does not exist or is not deployed`, 'model_not_found');
     return deployment;
   }
 
-  async prepare(tenant: string, body: ChatCompletionRequest): Promise<PreparedChat> {
+  /**
+   * The deployment, the retrieved clauses and the grounded request. Its phases go to `timings`
+   * (Server-Timing): `lookup` (the deployment), `retrieve` (the ontology call, with the ontology's
+   * own `retrieve-embed` and `retrieve-search` inside it) and `prompt` (the grounded messages).
+   */
+  async prepare(tenant: string, body: ChatCompletionRequest, timings: PhaseTimings = new PhaseTimings()): Promise<PreparedChat> {
     const messages: ChatMessage[] = body.messages.map((m) => ({
       role: m.role === 'developer' ? 'system' : m.role,
       content: textOf(m.content),
@@ -81,11 +84,10 @@ export class ChatService {
         issues: [{ path: 'messages', message: (error as Error).message }],
       });
     }
+    timings.lap('prompt');
     // The deployment first: a model that is not deployed for this tenant costs no retrieval.
-    const looked = performance.now();
     const deployment = await this.deploymentFor(tenant, body.model);
-    const lookupMs = performance.now() - looked;
-    const began = performance.now();
+    timings.lap('lookup');
     const retrieved = await this.upstream.forward('ontology', {
       method: 'POST',
       path: `/v1/contexts/${encodeURIComponent(deployment.contextId)}/retrieve`,
@@ -93,7 +95,8 @@ export class ChatService {
       body: { question, k: this.settings.retrievalK },
       timeoutMs: 10_000,
     });
-    const retrieveMs = performance.now() - began;
+    timings.lap('retrieve');
+    for (const part of parseServerTiming(retrieved.serverTiming)) timings.add(`retrieve-${part.name}`, part.ms);
     const clauses = (retrieved.body as { clauses: RetrievedClause[] }).clauses;
     const stop = typeof body.stop === 'string' ? [body.stop] : (body.stop ?? undefined);
     const request: ChatRequest = {
@@ -105,16 +108,16 @@ export class ChatService {
       ...(stop ? { stop } : {}),
       ...(body.seed != null ? { seed: body.seed } : {}),
     };
-    return {
+    const prepared = {
       id: `chatcmpl-${randomUUID().replace(/-/g, '')}`,
       created: Math.floor(Date.now() / 1000),
       deployment,
       clauses,
       request,
       messages,
-      lookupMs,
-      retrieveMs,
     };
+    timings.lap('prompt');
+    return prepared;
   }
 
   /** Stores the conversation when it falls in the sampled share (never failing the chat: a failed write is logged). */

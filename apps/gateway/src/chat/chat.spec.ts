@@ -3,11 +3,12 @@ import { DatabaseSync } from 'node:sqlite';
 import { type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { SqliteRepository } from '@studio/inproc';
+import { tenantId } from '@studio/ports';
 import type { AuthenticatedRequest } from '../auth/principal';
 import { isRole } from '../auth/permissions';
 import { applyHttpConventions } from '../http/problem-details';
 import { ServiceClient } from '../upstream/service-client';
-import { CONVERSATIONS, CURRENT_DEPLOYMENTS, DEPLOYMENT_HISTORY } from './chat-schemas';
+import { CONVERSATIONS, CURRENT_DEPLOYMENTS, DEPLOYMENT_HISTORY, type CurrentDeployment } from './chat-schemas';
 import { ChatController } from './chat.controller';
 import { CHAT_SETTINGS, ChatService, CONVERSATIONS_REPOSITORY, type ChatSettings } from './chat.service';
 import {
@@ -17,6 +18,7 @@ import {
   Deployments,
   type DeploymentAuditLog,
 } from './deployments';
+import { DEPLOYMENT_CACHE_SETTINGS, type DeploymentCacheSettings } from './deployment-cache';
 import { DeploymentsController } from './deployments.controller';
 import { MODEL_SERVER, ModelServer } from './model-server';
 
@@ -132,11 +134,16 @@ describe('deployments and the OpenAI-compatible chat', () => {
     });
   });
   const settings: ChatSettings = { retrievalK: 2, defaultMaxTokens: 64, sampleRate: 1, random: () => 0.5 };
+  /** The deployment cache's clock: a test moves it past CHAT_DEPLOYMENT_CACHE_MS. */
+  let clock = 0;
+  const cacheSettings: DeploymentCacheSettings = { maxAgeMs: 5_000, now: () => clock };
+  let current: SqliteRepository<CurrentDeployment>;
 
   beforeAll(async () => {
     const servicesUrl = await listen(services);
     const llmUrl = await listen(modelServer);
     const db = new DatabaseSync(':memory:');
+    current = new SqliteRepository(db, CURRENT_DEPLOYMENTS);
     const moduleRef = await Test.createTestingModule({
       controllers: [ChatController, DeploymentsController],
       providers: [
@@ -147,7 +154,8 @@ describe('deployments and the OpenAI-compatible chat', () => {
         { provide: MODEL_SERVER, useValue: new ModelServer({ baseUrl: `${llmUrl}/v1`, timeoutMs: 10_000 }) },
         { provide: CHAT_SETTINGS, useValue: settings },
         { provide: DEPLOYMENT_HISTORY_REPOSITORY, useValue: new SqliteRepository(db, DEPLOYMENT_HISTORY) },
-        { provide: CURRENT_DEPLOYMENTS_REPOSITORY, useValue: new SqliteRepository(db, CURRENT_DEPLOYMENTS) },
+        { provide: CURRENT_DEPLOYMENTS_REPOSITORY, useValue: current },
+        { provide: DEPLOYMENT_CACHE_SETTINGS, useValue: cacheSettings },
         { provide: CONVERSATIONS_REPOSITORY, useValue: new SqliteRepository(db, CONVERSATIONS) },
         {
           provide: DEPLOYMENT_AUDIT_LOG,
@@ -273,7 +281,11 @@ describe('deployments and the OpenAI-compatible chat', () => {
       temperature: 0,
     });
     expect(res.status).toBe(200);
-    expect(res.headers.get('server-timing')).toMatch(/^lookup;dur=[\d.]+, retrieve;dur=[\d.]+, model;dur=[\d.]+, total;dur=[\d.]+$/);
+    // Each phase of the request, then the total (the guard's auth and ratelimit are not in this app).
+    const phases = (res.headers.get('server-timing') ?? '').split(', ').map((p) => p.split(';dur=')[0]);
+    expect(phases).toEqual(['validate', 'prompt', 'lookup', 'retrieve', 'model', 'answer', 'serialize', 'total']);
+    expect(res.headers.get('server-timing')).toMatch(/^(?:[a-z-]+;dur=\d+\.\d\d(?:, |$))+$/);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(retrieved.at(-1)).toEqual({ question: 'May I accept a $500 gift from a supplier?', k: 2 });
     const sent = chats.at(-1);
     expect(sent).toMatchObject({ model: 'adapter-run-pass', max_tokens: 16, temperature: 0 });
@@ -333,6 +345,28 @@ describe('deployments and the OpenAI-compatible chat', () => {
     const res = await call('POST', '/v1/chat/completions', { model: 'ctx-1', messages: [{ role: 'user', content: 'Gifts?' }] });
     expect(res.status).toBe(200);
     expect(loads.slice(before)).toEqual(['adapter-run-pass@/artifacts/run-pass']);
+  });
+
+  it('serves a deployment made through this gateway at once, one made through another replica within CHAT_DEPLOYMENT_CACHE_MS', async () => {
+    const ask = async () => {
+      const res = await call('POST', '/v1/chat/completions', { model: 'ctx-1', messages: [{ role: 'user', content: 'Gifts?' }] });
+      expect(res.status).toBe(200);
+      return chats.at(-1)?.model;
+    };
+    // Here: the failed run again, by an admin's override; the next chat uses it.
+    const reason = 'Back to the pilot adapter while the compliance team reviews';
+    expect((await call('POST', '/v1/contexts/ctx-1/deployments', { runId: 'run-fail', override: { reason } })).status).toBe(201);
+    expect(await ask()).toBe('adapter-run-fail');
+    // Another replica makes run-pass current (it writes the shared database only).
+    const mine = await current.get(tenantId('acme'), 'ctx-1');
+    if (!mine) throw new Error('no current deployment');
+    await current.upsert(tenantId('acme'), { ...mine, deploymentId: 'dep-elsewhere', runId: 'run-pass', adapterId: 'adapter-run-pass' });
+    clock += 2_000;
+    expect(await ask()).toBe('adapter-run-fail');
+    clock += 3_000;
+    expect(await ask()).toBe('adapter-run-pass');
+    // The deployment API itself reads the database.
+    expect((await call('GET', '/v1/contexts/ctx-1/deployment')).body['deploymentId']).toBe('dep-elsewhere');
   });
 
   it('answers OpenAI-shaped errors: another tenant’s model and an unknown one are 404, a bad request 400 naming the field', async () => {

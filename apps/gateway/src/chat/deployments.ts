@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal';
 import { can } from '../auth/permissions';
 import { ServiceClient } from '../upstream/service-client';
 import { type CurrentDeployment, type DeployRequest, type DeploymentAudit, type DeploymentRecord } from './chat-schemas';
+import { DEPLOYMENT_CACHE_SETTINGS, DeploymentCache, type DeploymentCacheSettings } from './deployment-cache';
 import { MODEL_SERVER, type ModelServer } from './model-server';
 
 export const DEPLOYMENT_HISTORY_REPOSITORY = Symbol('DEPLOYMENT_HISTORY_REPOSITORY');
@@ -51,13 +52,19 @@ function summary(d: Pick<DeploymentRecord, 'id' | 'runId' | 'adapterId' | 'audit
  */
 @Injectable()
 export class Deployments {
+  /** What chats are served from (see DeploymentCache: at most CHAT_DEPLOYMENT_CACHE_MS old). */
+  private readonly serving: DeploymentCache;
+
   constructor(
     @Inject(ServiceClient) private readonly upstream: ServiceClient,
     @Inject(DEPLOYMENT_HISTORY_REPOSITORY) private readonly history: Repository<DeploymentRecord>,
     @Inject(CURRENT_DEPLOYMENTS_REPOSITORY) private readonly current: Repository<CurrentDeployment>,
     @Inject(MODEL_SERVER) private readonly modelServer: ModelServer,
     @Inject(DEPLOYMENT_AUDIT_LOG) private readonly auditLog: DeploymentAuditLog,
-  ) {}
+    @Inject(DEPLOYMENT_CACHE_SETTINGS) cacheSettings: DeploymentCacheSettings,
+  ) {
+    this.serving = new DeploymentCache((tenant, contextId) => this.currentOf(tenant, contextId), cacheSettings);
+  }
 
   async deploy(caller: Principal, contextId: string, request: DeployRequest): Promise<{ created: boolean; deployment: CurrentDeployment }> {
     const tenant = tenantId(caller.tenant);
@@ -110,6 +117,8 @@ export class Deployments {
     await this.history.upsert(tenant, record);
     const deployment: CurrentDeployment = { ...record, id: contextId, deploymentId: record.id };
     await this.current.upsert(tenant, deployment);
+    // This replica's chats use it from now on; the others' within CHAT_DEPLOYMENT_CACHE_MS.
+    this.serving.put(tenant, deployment);
     await this.auditLog.record({
       actor: caller,
       action: record.override ? 'deployment.overridden' : 'deployment.created',
@@ -120,8 +129,17 @@ export class Deployments {
     return { created: true, deployment };
   }
 
+  /** The context's current deployment, read from the database (what the deployment API answers). */
   async currentOf(tenant: string, contextId: string): Promise<CurrentDeployment | null> {
     return this.current.get(tenantId(tenant), contextId);
+  }
+
+  /**
+   * The deployment a chat is served from: the current one as read at most CHAT_DEPLOYMENT_CACHE_MS
+   * ago (a deployment made through this replica at once).
+   */
+  async servingOf(tenant: string, contextId: string): Promise<CurrentDeployment | null> {
+    return this.serving.get(tenant, contextId);
   }
 
   async historyOf(tenant: string, contextId: string, limit: number): Promise<DeploymentRecord[]> {

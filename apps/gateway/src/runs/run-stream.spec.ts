@@ -44,6 +44,8 @@ const completed: LiveRunEvent = {
     adapterId: 'adapter-1',
     artifactUri: '/a',
     metrics: {},
+    parentAdapter: null,
+    preferenceDatasetId: null,
   },
 };
 const cancelled: LiveRunEvent = {

@@ -174,6 +174,8 @@ describe('runs API: list, cancel, live events, compare', () => {
         adapterId: 'adapter-1',
         artifactUri: '/artifacts/run-1',
         metrics: { train_loss: 1.2 },
+        parentAdapter: null,
+        preferenceDatasetId: null,
       });
     });
     expect(messages.map((m) => m.event)).toEqual(['state', 'progress', 'progress', 'completed']);

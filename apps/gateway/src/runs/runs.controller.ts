@@ -38,7 +38,7 @@ export class RunsController {
   @RateLimit('runs')
   @ApiOperation({
     summary: 'Start a training run',
-    description: `Fine-tunes the base model on a dataset version of the context (SFT with LoRA by default). The run id is a hash of dataset, base model and hyper-parameters: the same request names the same run. Publishes \`${TRAINING_RUN_REQUESTED_V1}\` and queues the job for a training worker; follow it with GET /v1/runs/{runId}. When training completes, the auditor audits the adapter and publishes \`${AUDIT_VERDICT_ISSUED_V1}\`. 409 when the dataset version is not (yet) known to the instructor.`,
+    description: `Trains a model of the context. \`method\` sft (default): fine-tunes the base model on a dataset version (LoRA). dpo: a DPO round — improves the adapter of \`parentRunId\` (a completed SFT run, or an earlier round) with a preference dataset version, weighted by the value priorities; its audit compares base, SFT (the parent), SFT + DPO and SFT + DPO + RAG. reward: trains a reward model on a preference dataset version (pairwise accuracy on its held-out pairs). The run id is a hash of method, datasets, parent, base model and hyper-parameters: the same request names the same run. Publishes \`${TRAINING_RUN_REQUESTED_V1}\` and queues the job for a training worker; follow it with GET /v1/runs/{runId}. When an sft or dpo run completes, the auditor audits the adapter and publishes \`${AUDIT_VERDICT_ISSUED_V1}\`. 409 when the dataset version, preference dataset or parent run is not (yet) known to the instructor or not completed; 422 when the parent does not fit (another base model or dataset version, a reward model).`,
   })
   @ApiParam({ name: 'contextId' })
   @ApiBody({ schema: openApi(StartRunRequest) })

@@ -1,5 +1,5 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import { ContextId, Id, Name } from '@studio/contracts';
+import { ContextId, Id, Name, TrainingMethod } from '@studio/contracts';
 import { AuditThresholds } from '@studio/auditing';
 import { ContextValues, SeedsJsonl } from '@studio/framing';
 import { z } from 'zod';
@@ -70,16 +70,27 @@ export const GenerateDatasetRequest = z
   .strict();
 export type GenerateDatasetRequest = z.infer<typeof GenerateDatasetRequest>;
 
-/** Body of POST /v1/contexts/{contextId}/runs. */
+/** Body of POST /v1/contexts/{contextId}/runs (the instructor checks what each method needs). */
 export const StartRunRequest = z
   .object({
-    datasetVersionId: Id.describe('A published dataset version of this context'),
-    baseModel: Name(500).describe('"tiny", "smollm2-135m-instruct" or a model folder the training workers can read'),
+    method: TrainingMethod.default('sft').describe(
+      'sft (default): fine-tune the base model on a dataset version; dpo: improve the adapter of parentRunId with a preference dataset; reward: train a reward model on a preference dataset',
+    ),
+    datasetVersionId: Id.optional().describe(
+      'A published dataset version of this context (sft: required; dpo: the parent run’s; reward: defaults to the context’s newest)',
+    ),
+    baseModel: Name(500)
+      .optional()
+      .describe(
+        '"tiny", "smollm2-135m-instruct" or a model folder the training workers can read (sft and reward: required; dpo: the parent run’s)',
+      ),
+    preferenceDatasetId: Id.optional().describe('dpo and reward: a published preference dataset version of this context'),
+    parentRunId: Id.optional().describe('dpo: the completed training run (SFT, or an earlier DPO round) whose adapter the run starts from'),
     hyperparameters: z
       .record(z.string(), z.unknown())
       .default({})
       .describe(
-        'Overrides of the training defaults (epochs, max_steps, learning_rate, batch_size, max_seq_length, seed, lora_r, ...); the instructor validates them',
+        'Overrides of the method’s training defaults (epochs, max_steps, learning_rate, batch_size, max_seq_length, seed, lora, dpo_beta for dpo, ...); the instructor validates them',
       ),
   })
   .strict();

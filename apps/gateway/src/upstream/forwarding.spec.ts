@@ -297,4 +297,33 @@ describe('gateway forwarding to the owning services', () => {
       await new Promise<void>((resolve) => upstream.close(() => resolve()));
     }
   });
+
+  it('keeps JSON lines as text and parses JSON and problem JSON', async () => {
+    const answers: Record<string, [string, string]> = {
+      '/jsonl': ['application/jsonl; charset=utf-8', '{"a":1}\n{"a":2}\n'],
+      '/json': ['application/json; charset=utf-8', '{"a":1}'],
+      '/problem': ['application/problem+json', '{"detail":"no such thing"}'],
+    };
+    const upstream = createServer((req, res) => {
+      const [type, body] = answers[req.url ?? ''] ?? ['text/plain', ''];
+      res.statusCode = req.url === '/problem' ? 404 : 200;
+      res.setHeader('content-type', type);
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+      const client = new ServiceClient({ framer: url, ontology: url, instructor: url, auditor: url, 'reward-model': url });
+      expect((await client.forward('reward-model', { method: 'GET', path: '/jsonl', tenant: 'acme' })).body).toBe('{"a":1}\n{"a":2}\n');
+      expect((await client.forward('reward-model', { method: 'GET', path: '/json', tenant: 'acme' })).body).toEqual({ a: 1 });
+      await expect(client.forward('reward-model', { method: 'GET', path: '/problem', tenant: 'acme' })).rejects.toMatchObject({
+        response: { detail: 'no such thing' },
+      });
+      // A gateway without the reward-model service's URL says so.
+      const without = new ServiceClient({ framer: url, ontology: url, instructor: url, auditor: url });
+      await expect(without.forward('reward-model', { method: 'GET', path: '/json', tenant: 'acme' })).rejects.toThrow(/REWARD_MODEL_URL/);
+    } finally {
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
+  });
 });

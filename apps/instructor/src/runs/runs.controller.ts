@@ -10,8 +10,9 @@ import {
   Param,
   Post,
   Res,
+  UnprocessableEntityException,
 } from '@nestjs/common';
-import { ContextId, Id } from '@studio/contracts';
+import { ContextId, Id, TrainingMethod } from '@studio/contracts';
 import { PUBLISHING, Tenant, ZodValidationPipe, type Publishing } from '@studio/nest';
 import {
   cancelTraining,
@@ -21,10 +22,13 @@ import {
   resolveHyperparameters,
   RunNotCancellableError,
   trainableDataset,
+  trainablePreferenceDataset,
+  TrainingRequestError,
   type AdapterRecord,
   type ArtifactStore,
   type ClauseIndexRecord,
   type DatasetVersionRecord,
+  type PreferenceDatasetVersionRecord,
   type TrainingRunRecord,
 } from '@studio/pipeline';
 import { tenantId, type JobQueue, type Repository } from '@studio/ports';
@@ -33,18 +37,40 @@ import {
   ADAPTERS_REPOSITORY,
   ARTIFACTS,
   CLAUSE_INDEXES_REPOSITORY,
+  PREFERENCE_DATASETS_REPOSITORY,
   RUNS_REPOSITORY,
   DATASETS_REPOSITORY,
   TRAINING_QUEUE,
 } from '../instructor.ports';
 
+/**
+ * A run request. sft: `datasetVersionId` and `baseModel`. dpo: `parentRunId` (a completed SFT run,
+ * or an earlier DPO round, of this context) and `preferenceDatasetId`; base model and dataset
+ * version are the parent's (given, they must match). reward: `preferenceDatasetId` and
+ * `baseModel`; `datasetVersionId` (the lineage's instruction dataset) defaults to the context's newest.
+ */
 export const StartRunBody = z
   .object({
-    datasetVersionId: Id,
-    baseModel: z.string().min(1).max(500),
+    method: TrainingMethod.default('sft'),
+    datasetVersionId: Id.optional(),
+    baseModel: z.string().min(1).max(500).optional(),
+    preferenceDatasetId: Id.optional(),
+    parentRunId: Id.optional(),
     hyperparameters: z.record(z.string(), z.unknown()).default({}),
   })
-  .strict();
+  .strict()
+  .superRefine((b, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (b.method !== 'dpo' && b.baseModel === undefined) issue('baseModel', `a ${b.method} run needs baseModel`);
+    if (b.method === 'sft' && b.datasetVersionId === undefined) issue('datasetVersionId', 'an sft run needs datasetVersionId');
+    if (b.method !== 'sft' && b.preferenceDatasetId === undefined)
+      issue('preferenceDatasetId', `a ${b.method} run needs preferenceDatasetId`);
+    if (b.method === 'sft' && b.preferenceDatasetId !== undefined)
+      issue('preferenceDatasetId', 'an sft run trains on a dataset version; preferences are for method dpo or reward');
+    if (b.method === 'dpo' && b.parentRunId === undefined) issue('parentRunId', 'a dpo run needs parentRunId: the SFT run it starts from');
+    if (b.method !== 'dpo' && b.parentRunId !== undefined)
+      issue('parentRunId', `only a dpo run starts from a parent run, not a ${b.method} run`);
+  });
 export type StartRunBody = z.infer<typeof StartRunBody>;
 
 export const CancelRunBody = z
@@ -62,13 +88,17 @@ export class RunsController {
     @Inject(CLAUSE_INDEXES_REPOSITORY) private readonly clauseIndexes: Repository<ClauseIndexRecord>,
     @Inject(RUNS_REPOSITORY) private readonly runs: Repository<TrainingRunRecord>,
     @Inject(ADAPTERS_REPOSITORY) private readonly adapters: Repository<AdapterRecord>,
+    @Inject(PREFERENCE_DATASETS_REPOSITORY) private readonly preferenceDatasets: Repository<PreferenceDatasetVersionRecord>,
     @Inject(TRAINING_QUEUE) private readonly queue: JobQueue,
     @Inject(ARTIFACTS) private readonly artifacts: ArtifactStore,
   ) {}
 
   /**
-   * Requests a training run with the pipeline's use case: 202 for a new run, 200 when the same run
-   * (same dataset, base model, hyper-parameters) exists; 409 while the dataset (or its clause index) has not arrived.
+   * Requests a training run with the pipeline's use case (sft, dpo from a parent run, or reward):
+   * 202 for a new run, 200 when the same run (same method, datasets, parent, base model,
+   * hyper-parameters) exists; 409 while the dataset, preference dataset or clause index has not
+   * arrived or the parent run has not completed; 422 when the parent does not fit (other context or
+   * base model, a reward model, another dataset version).
    */
   @Post('contexts/:contextId/runs')
   async start(
@@ -77,13 +107,30 @@ export class RunsController {
     @Body(new ZodValidationPipe(StartRunBody)) body: StartRunBody,
     @Res({ passthrough: true }) res: { status(code: number): unknown },
   ): Promise<RunView> {
+    const t = tenantId(tenant);
     try {
-      const hyperparameters = resolveHyperparameters(body.hyperparameters);
-      const dataset = await this.datasets.get(tenantId(tenant), body.datasetVersionId);
+      const hyperparameters = resolveHyperparameters(body.hyperparameters, body.method);
+      const parent = body.parentRunId ? await this.parentAdapter(tenant, contextId, body.parentRunId) : null;
+      if (parent && body.datasetVersionId !== undefined && body.datasetVersionId !== parent.datasetVersionId) {
+        throw new UnprocessableEntityException(
+          `parent run ${parent.runId} was trained on dataset version ${parent.datasetVersionId}, not ${body.datasetVersionId}: a dpo run keeps its parent's dataset version`,
+        );
+      }
+      const datasetVersionId = body.datasetVersionId ?? parent?.datasetVersionId ?? (await this.newestDatasetVersion(tenant, contextId));
+      const dataset = await this.datasets.get(t, datasetVersionId);
       if (!dataset || dataset.contextId !== contextId) {
         throw new ConflictException(
-          `dataset version "${body.datasetVersionId}" is not available in context "${contextId}" (not published, or its dataset.version.published.v1 event has not arrived yet)`,
+          `dataset version "${datasetVersionId}" is not available in context "${contextId}" (not published, or its dataset.version.published.v1 event has not arrived yet)`,
         );
+      }
+      let preferenceDataset: PreferenceDatasetVersionRecord | null = null;
+      if (body.preferenceDatasetId) {
+        preferenceDataset = await this.preferenceDatasets.get(t, body.preferenceDatasetId);
+        if (!preferenceDataset || preferenceDataset.contextId !== contextId) {
+          throw new ConflictException(
+            `preference dataset "${body.preferenceDatasetId}" is not available in context "${contextId}" (not published, or its preference.dataset.published.v1 event has not arrived yet)`,
+          );
+        }
       }
       const requested = await requestTraining(
         {
@@ -92,7 +139,16 @@ export class RunsController {
           queue: this.queue,
           artifacts: this.artifacts,
         },
-        { tenant: tenantId(tenant), contextId, dataset: trainableDataset(dataset), baseModel: body.baseModel, hyperparameters },
+        {
+          tenant: t,
+          contextId,
+          method: body.method,
+          dataset: trainableDataset(dataset),
+          preferenceDataset: preferenceDataset ? trainablePreferenceDataset(preferenceDataset) : null,
+          initAdapter: parent,
+          baseModel: body.baseModel ?? parent?.baseModel ?? '',
+          hyperparameters,
+        },
       );
       res.status(requested.kind === 'enqueued' && requested.created ? 202 : 200);
       return this.view(tenant, requested.run);
@@ -100,8 +156,40 @@ export class RunsController {
       if (err instanceof InvalidHyperparametersError)
         throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: err.message, issues: err.issues });
       if (err instanceof ClauseIndexMissingError) throw new ConflictException(err.message);
+      if (err instanceof TrainingRequestError) throw new UnprocessableEntityException(err.message);
       throw err;
     }
+  }
+
+  /** The newest completed reward model of the context (what the auditor scores compliance with); 404 when none. */
+  @Get('contexts/:contextId/reward-models/latest')
+  async latestRewardModel(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+  ): Promise<AdapterRecord> {
+    const [latest] = await this.adapters.find(tenantId(tenant), { contextId, method: 'reward' }, { sort: { registeredAt: -1 }, limit: 1 });
+    if (!latest) throw new NotFoundException(`context "${contextId}" has no trained reward model`);
+    return latest;
+  }
+
+  /** The adapter of a DPO run's parent: a completed run of this context. */
+  private async parentAdapter(tenant: string, contextId: string, runId: string): Promise<AdapterRecord> {
+    const run = await this.runs.get(tenantId(tenant), runId);
+    if (!run || run.contextId !== contextId) {
+      throw new ConflictException(`parent run "${runId}" is not a training run of context "${contextId}"`);
+    }
+    if (run.state !== 'completed' || !run.adapterId) {
+      throw new ConflictException(`parent run "${runId}" is ${run.state}: a dpo run starts from a completed run's adapter`);
+    }
+    const adapter = await this.adapters.get(tenantId(tenant), run.adapterId);
+    if (!adapter) throw new ConflictException(`parent run "${runId}" names adapter ${run.adapterId}, which is not registered`);
+    return adapter;
+  }
+
+  private async newestDatasetVersion(tenant: string, contextId: string): Promise<string> {
+    const [newest] = await this.datasets.find(tenantId(tenant), { contextId }, { sort: { createdAt: -1 }, limit: 1 });
+    if (!newest) throw new ConflictException(`context "${contextId}" has no published dataset version yet`);
+    return newest.id;
   }
 
   @Get('runs/:runId')

@@ -24,6 +24,10 @@ describe('parseAlignArgs', () => {
       teacherConcurrency: ALIGN_DEFAULTS.teacherConcurrency,
       teacherPerClause: ALIGN_DEFAULTS.teacherPerClause,
       teacherMaxClauses: null,
+      method: 'sft',
+      dpoBeta: null,
+      dpoLearningRate: null,
+      dpoMaxSteps: null,
     });
   });
 
@@ -123,5 +127,28 @@ describe('parseAlignArgs', () => {
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseAlignArgs(argv)).toThrow(InputError);
     expect(() => parseAlignArgs(argv)).toThrow(message);
+  });
+});
+
+describe('--method', () => {
+  const base = ['align', 'policy.md'];
+  it('is sft by default and takes sft,dpo with its DPO settings', () => {
+    expect(parseAlignArgs(base)).toMatchObject({ method: 'sft', dpoBeta: null, dpoLearningRate: null, dpoMaxSteps: null });
+    expect(
+      parseAlignArgs([...base, '--method', 'sft,dpo', '--dpo-beta', '0.2', '--dpo-learning-rate', '1e-5', '--dpo-max-steps', '8']),
+    ).toMatchObject({
+      method: 'sft,dpo',
+      dpoBeta: 0.2,
+      dpoLearningRate: 1e-5,
+      dpoMaxSteps: 8,
+    });
+    expect(parseAlignArgs([...base, '--method', 'sft, dpo']).method).toBe('sft,dpo');
+  });
+  it('names a bad method, and DPO settings without a DPO round', () => {
+    expect(() => parseAlignArgs([...base, '--method', 'dpo'])).toThrow('--method must be sft or sft,dpo');
+    expect(() => parseAlignArgs([...base, '--dpo-beta', '0.2'])).toThrow(
+      '--dpo-beta, --dpo-learning-rate and --dpo-max-steps need --method sft,dpo',
+    );
+    expect(() => parseAlignArgs([...base, '--method', 'sft,dpo', '--dpo-beta=-1'])).toThrow('--dpo-beta must be positive');
   });
 });

@@ -29,7 +29,11 @@ export const ALIGN_DEFAULTS = {
   concurrency: 8,
   teacherConcurrency: 4,
   teacherPerClause: 8,
+  method: 'sft',
 } as const;
+
+/** What `--method` may name: SFT alone, or SFT then a DPO round on synthetic preferences. */
+export const ALIGN_METHODS = ['sft', 'sft,dpo'] as const;
 
 const positiveInt = (flag: string) =>
   z.coerce
@@ -68,6 +72,15 @@ export const AlignArgs = z
     teacherPerClause: positiveInt('teacher-per-clause'),
     /** null: every clause that carries a statement. */
     teacherMaxClauses: positiveInt('teacher-max-clauses').nullable(),
+    /** sft, or sft,dpo: after SFT, synthetic preferences and a DPO round from the SFT adapter (audited with the SFT adapter beside it). */
+    method: z.enum(ALIGN_METHODS, { error: `--method must be ${ALIGN_METHODS.join(' or ')}` }),
+    /** DPO settings; null: the DPO defaults (beta 0.1, learning rate 5e-5, --max-steps). */
+    dpoBeta: z.coerce.number({ error: '--dpo-beta must be a number' }).positive('--dpo-beta must be positive').nullable(),
+    dpoLearningRate: z.coerce
+      .number({ error: '--dpo-learning-rate must be a number' })
+      .positive('--dpo-learning-rate must be positive')
+      .nullable(),
+    dpoMaxSteps: positiveInt('dpo-max-steps').nullable(),
   })
   .refine((a) => (a.judgeUrl === null) === (a.judgeModel === null), {
     message: '--judge-url and --judge-model go together',
@@ -77,6 +90,9 @@ export const AlignArgs = z
   })
   .refine((a) => a.teacherModel === null || a.teacherUrl !== null, {
     message: '--teacher-model needs --teacher-url (without it, the teacher is the locally served --model)',
+  })
+  .refine((a) => a.method === 'sft,dpo' || (a.dpoBeta === null && a.dpoLearningRate === null && a.dpoMaxSteps === null), {
+    message: '--dpo-beta, --dpo-learning-rate and --dpo-max-steps need --method sft,dpo',
   });
 export type AlignArgs = z.infer<typeof AlignArgs>;
 
@@ -110,7 +126,13 @@ options:
   --teacher-concurrency <n>  teacher requests in flight at once (default: ${ALIGN_DEFAULTS.teacherConcurrency})
   --teacher-per-clause <n>   cap on synthetic examples kept per clause (default: ${ALIGN_DEFAULTS.teacherPerClause})
   --teacher-max-clauses <n>  synthesise for the first n clauses that carry a rule only (default: all)
-                        an interrupted synthesis resumes where it stopped when run again`;
+                        an interrupted synthesis resumes where it stopped when run again
+  --method <sft|sft,dpo>  sft (default), or sft,dpo: after SFT, synthetic preference pairs from the
+                        training examples, a DPO round from the SFT adapter, and an audit of base, SFT,
+                        SFT + DPO and SFT + DPO + RAG
+  --dpo-beta <x>        DPO beta: how far from the SFT adapter DPO may move (default: 0.1)
+  --dpo-learning-rate <x>  DPO learning rate (default: 5e-5)
+  --dpo-max-steps <n>   cap on DPO optimiser steps (default: --max-steps)`;
 
 /** Parses the command line; throws InputError naming the problem. */
 export function parseAlignArgs(argv: readonly string[]): AlignArgs {
@@ -140,6 +162,10 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
         'teacher-concurrency': { type: 'string' },
         'teacher-per-clause': { type: 'string' },
         'teacher-max-clauses': { type: 'string' },
+        method: { type: 'string' },
+        'dpo-beta': { type: 'string' },
+        'dpo-learning-rate': { type: 'string' },
+        'dpo-max-steps': { type: 'string' },
       },
     });
   } catch (error) {
@@ -175,6 +201,10 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
     teacherConcurrency: str('teacher-concurrency') ?? ALIGN_DEFAULTS.teacherConcurrency,
     teacherPerClause: str('teacher-per-clause') ?? ALIGN_DEFAULTS.teacherPerClause,
     teacherMaxClauses: str('teacher-max-clauses') ?? null,
+    method: (str('method') ?? ALIGN_DEFAULTS.method).replace(/\s+/g, ''),
+    dpoBeta: str('dpo-beta') ?? null,
+    dpoLearningRate: str('dpo-learning-rate') ?? null,
+    dpoMaxSteps: str('dpo-max-steps') ?? null,
   });
   if (!result.success) throw new InputError(result.error.issues.map((i) => i.message).join('; '));
   return result.data;

@@ -145,3 +145,119 @@ describe('dataRows', () => {
     });
   });
 });
+
+describe('the summary of an SFT + DPO run', () => {
+  const scores = (correctness: number) => ({ correctness, faithfulness: 0.5, refusalRate: 0, judge: null });
+  const kind = (advisesAgainst: number, right: number) => ({
+    right,
+    rightRate: right / 4,
+    correctness: 0.5,
+    stanceAgrees: advisesAgainst,
+    stanceRate: advisesAgainst / 4,
+    advisesAgainst,
+    advisesAgainstRate: advisesAgainst / 4,
+  });
+  const hyperparameters = {
+    epochs: 1,
+    max_steps: 40,
+    learning_rate: 5e-5,
+    batch_size: 4,
+    gradient_accumulation_steps: 1,
+    max_seq_length: 320,
+    seed: 42,
+    eval_ratio: 0,
+    checkpoint_every_steps: 1000,
+    adapter: 'lora' as const,
+    lora: { r: 16, alpha: 32, dropout: 0.05, target_modules: 'all-linear' as const },
+    dpo_beta: 0.1,
+  };
+  const report = {
+    items: 8,
+    scores: { base: scores(0.2), sft: scores(0.41), aligned: scores(0.43), aligned_rag: scores(0.5) },
+    lineage: {
+      adapterId: 'adapter-dpo-1',
+      runId: 'run-dpo-1',
+      method: 'dpo',
+      datasetVersionId: 'ds',
+      parentAdapterId: 'adapter-1',
+      parentRunId: 'run-1',
+      preferenceDatasetId: 'prefs-1',
+    },
+    kinds: [
+      {
+        kind: 'qa',
+        items: 4,
+        stanceItems: 0,
+        variants: { base: kind(0, 1), sft: kind(0, 2), aligned: kind(0, 2), aligned_rag: kind(0, 3) },
+      },
+      {
+        kind: 'scenario:violating',
+        items: 4,
+        stanceItems: 4,
+        variants: { base: kind(0, 0), sft: kind(2, 1), aligned: kind(4, 3), aligned_rag: kind(3, 3) },
+      },
+    ],
+    buckets: { both_fine: 1 },
+    verdict: 'pass',
+    checks: [],
+  } as unknown as NonNullable<AlignSummary['audit']>['report'];
+
+  it('prints the DPO round and the SFT and SFT + DPO scores side by side, with how often each advises against a violation', () => {
+    const text = renderSummary({
+      ...({ ...({} as AlignSummary) } as AlignSummary),
+      contextId: 'ctx',
+      dataDir: '/tmp',
+      clauses: 1,
+      statements: 1,
+      statementsByKind: { obligation: 1, prohibition: 0, permission: 0, exception: 0, definition: 0 },
+      seeds: 0,
+      dataset: {
+        id: 'ds',
+        sha256: 'a'.repeat(64),
+        clauseCoverage: 1,
+        train: { examples: 10 },
+        heldOut: { examples: 8 },
+        incremental: null,
+      } as unknown as AlignSummary['dataset'],
+      datasetCreated: true,
+      synthesis: null,
+      dataReport: {
+        jsonUri: '/r.json',
+        markdownUri: '/r.md',
+        data: {
+          byKind: {},
+          byLabel: {},
+          bySource: {},
+          byValue: {},
+          dropped: { total: 0, byReason: {} },
+          wellFormednessRate: null,
+        } as unknown as DataReport,
+      },
+      timings: [],
+      totalMs: 1,
+      training: {
+        runId: 'run-1',
+        adapterId: 'adapter-1',
+        losses: [2, 1],
+        reused: false,
+        hyperparameters: { ...hyperparameters, dpo_beta: null, learning_rate: 5e-4 },
+      },
+      dpo: {
+        runId: 'run-dpo-1',
+        adapterId: 'adapter-dpo-1',
+        losses: [0.69, 0.5],
+        reused: false,
+        hyperparameters,
+        preferenceDatasetId: 'prefs-1',
+        pairs: { generated: 30, train: 27, heldOut: 3 },
+      },
+      audit: { report, reportJsonUri: '/a.json', reportMarkdownUri: '/a.md' },
+      events: {},
+    });
+    expect(text).toMatch(/dpo\s+run-dpo-1 from adapter-1, loss 0\.690 → 0\.500, 40 steps max, lr 0\.00005, beta 0\.1/);
+    expect(text).toMatch(/preferences\s+30 synthetic pairs; preference dataset prefs-1 \(train 27 \/ held-out 3\)/);
+    expect(text).toMatch(/SFT\s+0\.410\s+0\.500\s+0\.0%\s+2 of 4 \(50\.0%\)/);
+    expect(text).toMatch(/SFT \+ DPO\s+0\.430\s+0\.500\s+0\.0%\s+4 of 4 \(100\.0%\)/);
+    expect(text).toContain('scenario:violating (4): base 0, SFT 1, SFT + DPO 3, SFT + DPO + RAG 3');
+  });
+});

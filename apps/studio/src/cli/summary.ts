@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import type { AuditReportV1 } from '@studio/auditing';
-import type { TrainingHyperparameters } from '@studio/contracts';
+import { variantLabels, type AuditReportV1 } from '@studio/auditing';
+import { variantsOf, type TrainingHyperparameters } from '@studio/contracts';
 import type { NormativeKind } from '@studio/framing';
 import { citeClause, describeClauseDiff } from '@studio/framing';
 import {
@@ -52,6 +52,16 @@ export interface AlignSummary {
     losses: number[];
     reused: boolean;
     hyperparameters: TrainingHyperparameters;
+  } | null;
+  /** The DPO round after SFT (--method sft,dpo); null or absent for SFT alone. */
+  dpo?: {
+    runId: string;
+    adapterId: string;
+    losses: number[];
+    reused: boolean;
+    hyperparameters: TrainingHyperparameters;
+    preferenceDatasetId: string;
+    pairs: { generated: number; train: number; heldOut: number };
   } | null;
   audit: { report: AuditReportV1; reportJsonUri: string; reportMarkdownUri: string } | null;
   events: Record<string, number>;
@@ -173,34 +183,62 @@ export function renderSummary(summary: AlignSummary): string {
   );
   if (dataset.incremental)
     rows.push(['incremental', `from ${dataset.incremental.fromDatasetVersionId}: ${describeIncremental(dataset.incremental)} examples`]);
+  const lossOf = (losses: number[]): string => {
+    const trend = lossTrend(losses);
+    const [firstLoss, lastLoss] = [losses[0], losses.at(-1)];
+    return firstLoss !== undefined && lastLoss !== undefined
+      ? `${f3(firstLoss)} → ${f3(lastLoss)}${trend && losses.length >= 4 ? ` (mean of first/last ${Math.min(5, Math.floor(losses.length / 2))} steps ${f3(trend.first)} → ${f3(trend.last)})` : ''}`
+      : 'n/a';
+  };
   if (summary.training) {
     const t = summary.training;
-    const trend = lossTrend(t.losses);
-    const [firstLoss, lastLoss] = [t.losses[0], t.losses.at(-1)];
-    const loss =
-      firstLoss !== undefined && lastLoss !== undefined
-        ? `${f3(firstLoss)} → ${f3(lastLoss)}${trend && t.losses.length >= 4 ? ` (mean of first/last ${Math.min(5, Math.floor(t.losses.length / 2))} steps ${f3(trend.first)} → ${f3(trend.last)})` : ''}`
-        : 'n/a';
     rows.push([
       'training',
-      `${t.runId}${t.reused ? ' (reused)' : ''}, loss ${loss}, ${t.hyperparameters.max_steps ?? 'all'} steps max, lr ${t.hyperparameters.learning_rate}`,
+      `${t.runId}${t.reused ? ' (reused)' : ''}, loss ${lossOf(t.losses)}, ${t.hyperparameters.max_steps ?? 'all'} steps max, lr ${t.hyperparameters.learning_rate}`,
     ]);
+  }
+  if (summary.dpo) {
+    const d = summary.dpo;
+    rows.push(
+      [
+        'preferences',
+        `${d.pairs.generated} synthetic pairs; preference dataset ${d.preferenceDatasetId} (train ${d.pairs.train} / held-out ${d.pairs.heldOut})`,
+      ],
+      [
+        'dpo',
+        `${d.runId}${d.reused ? ' (reused)' : ''} from ${summary.training?.adapterId ?? 'the SFT adapter'}, loss ${lossOf(d.losses)}, ${d.hyperparameters.max_steps ?? 'all'} steps max, lr ${d.hyperparameters.learning_rate}, beta ${d.hyperparameters.dpo_beta ?? '?'}`,
+      ],
+    );
   }
   lines.push(table(rows));
   const audit = summary.audit;
   if (audit) {
     const r = audit.report;
     lines.push('', `audit of ${r.items} held-out questions (greedy decoding):`);
-    const scoreRows = [['variant', 'correctness', 'faithfulness', 'refusal rate']];
-    for (const [variant, label] of [
-      ['base', 'base'],
-      ['aligned', 'aligned'],
-      ['aligned_rag', 'aligned+RAG'],
-    ] as const) {
+    const labels = variantLabels(r);
+    const variants = variantsOf(r.scores);
+    const violating = r.kinds.find((k) => k.kind === 'scenario:violating');
+    const scoreRows = [['variant', 'correctness', 'faithfulness', 'refusal rate', ...(violating ? ['advises against a violation'] : [])]];
+    for (const variant of variants) {
       const s = r.scores[variant];
-      if (s) scoreRows.push([label, f3(s.correctness), f3(s.faithfulness), pct(s.refusalRate)]);
+      const v = violating?.variants[variant];
+      if (s)
+        scoreRows.push([
+          labels[variant],
+          f3(s.correctness),
+          f3(s.faithfulness),
+          pct(s.refusalRate),
+          ...(violating ? [v ? `${v.advisesAgainst} of ${violating.items} (${pct(v.advisesAgainstRate)})` : '–'] : []),
+        ]);
     }
     lines.push(table(scoreRows));
+    if (r.kinds.length > 0) {
+      lines.push(
+        `right answers by kind: ${r.kinds
+          .map((k) => `${k.kind} (${k.items}): ${variants.map((v) => `${labels[v]} ${k.variants[v]?.right ?? 0}`).join(', ')}`)
+          .join('; ')}`,
+      );
+    }
     lines.push(
       `buckets: ${Object.entries(r.buckets)
         .map(([b, n]) => `${b} ${n}`)

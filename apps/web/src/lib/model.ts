@@ -220,7 +220,22 @@ export interface AuditReport {
   buckets: Record<string, number>;
   clauses: { clauseId: string; title: string | null; items: number; itemIds: string[]; scores: Record<string, VariantScoresView> }[];
   results: AuditItemResult[];
-  models: { base: string; adapter: string | null; judge: string | null };
+  models: { base: string; adapter: string | null; judge: string | null; parent?: string | null };
+  /** Where the audited adapter comes from (absent in older reports). */
+  lineage?: null | {
+    adapterId: string;
+    runId: string;
+    method: string;
+    parentAdapterId: string | null;
+    parentRunId: string | null;
+    preferenceDatasetId: string | null;
+  };
+  /** Per kind of item (qa, scenario:violating, …): each variant's right answers and how often it advises against. */
+  kinds?: {
+    kind: string;
+    items: number;
+    variants: Record<string, { right: number; advisesAgainst: number; advisesAgainstRate: number }>;
+  }[];
   stale?: null | { since: string; reason: string };
   /** The outcome buckets with their items (the gateway's report view). */
   outcomes?: Record<string, { count: number; items: OutcomeItem[] }>;
@@ -258,7 +273,12 @@ export const BUCKET_LABELS: Record<string, string> = {
   only_base_right: 'Only base right',
   both_fail: 'Both wrong',
 };
-export const VARIANT_LABELS: Record<string, string> = { base: 'Base', aligned: 'Aligned', aligned_rag: 'Aligned + RAG' };
+export const VARIANT_LABELS: Record<string, string> = {
+  base: 'Base',
+  sft: 'SFT (parent)',
+  aligned: 'Aligned',
+  aligned_rag: 'Aligned + RAG',
+};
 
 /** A list under any of the names an endpoint may use for it ({items}, {contexts}, a bare array). */
 export function listOf<T>(body: unknown, ...keys: string[]): T[] {

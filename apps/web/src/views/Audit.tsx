@@ -12,7 +12,13 @@ import {
   type OutcomeItem,
 } from '../lib/model';
 
-const VARIANTS = ['base', 'aligned', 'aligned_rag'] as const;
+/** Every variant an audit may have, in report order: `sft` (the audited adapter's parent) only in a DPO round's audit. */
+const ALL_VARIANTS = ['base', 'sft', 'aligned', 'aligned_rag'] as const;
+
+/** The variants this report has. */
+function variantsOf(report: AuditReport): string[] {
+  return ALL_VARIANTS.filter((v) => report.scores[v] !== undefined);
+}
 
 /** The audit of a run: verdict and gates, scores, the four outcome buckets with their items, per clause, report download. */
 export function AuditView({ contextId, runId }: { contextId: string; runId: string }) {
@@ -97,8 +103,9 @@ function Report({ report, contextId }: { report: AuditReport; contextId: string 
   const { api } = useStudio();
   const [openBucket, setOpenBucket] = useState<string | null>(null);
   const [downloadError, setDownloadError] = useState<unknown>(null);
+  const VARIANTS = variantsOf(report);
   const outcomes = bucketItems(report);
-  const compliance = complianceRows(report);
+  const compliance = complianceRows(report, VARIANTS);
 
   const download = async (format: 'md' | 'json') => {
     setDownloadError(null);
@@ -184,7 +191,7 @@ function Report({ report, contextId }: { report: AuditReport; contextId: string 
           </tr>
         </thead>
         <tbody>
-          {VARIANTS.filter((v) => report.scores[v]).map((v) => {
+          {VARIANTS.map((v) => {
             const s = report.scores[v];
             return (
               <tr key={v}>
@@ -198,6 +205,54 @@ function Report({ report, contextId }: { report: AuditReport; contextId: string 
           })}
         </tbody>
       </table>
+      {report.lineage ? (
+        <p className="small muted" aria-label="Lineage">
+          {report.lineage.method} adapter <code>{report.lineage.adapterId}</code>
+          {report.lineage.parentAdapterId ? (
+            <>
+              {' '}
+              trained from <code>{report.lineage.parentAdapterId}</code> (the {VARIANT_LABELS['sft']} row)
+            </>
+          ) : null}
+          {report.lineage.preferenceDatasetId ? (
+            <>
+              {' '}
+              on preference dataset <code>{report.lineage.preferenceDatasetId}</code>
+            </>
+          ) : null}
+        </p>
+      ) : null}
+
+      {report.kinds && report.kinds.length > 0 ? (
+        <>
+          <h2>By kind of item</h2>
+          <table className="table" aria-label="Scores by kind of item">
+            <thead>
+              <tr>
+                <th scope="col">Kind</th>
+                <th scope="col">Items</th>
+                {VARIANTS.map((v) => (
+                  <th scope="col" key={v}>
+                    {VARIANT_LABELS[v]}: right · advises against
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {report.kinds.map((k) => (
+                <tr key={k.kind}>
+                  <th scope="row">{k.kind}</th>
+                  <td>{k.items}</td>
+                  {VARIANTS.map((v) => {
+                    const s = k.variants[v];
+                    return <td key={v}>{s ? `${s.right} · ${s.advisesAgainst} (${percent(s.advisesAgainstRate)})` : '—'}</td>;
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
 
       <h2>Outcomes: base against aligned</h2>
       <div className="buckets" role="list">
@@ -313,7 +368,7 @@ function bucketItems(report: AuditReport): Record<string, { count: number; items
 }
 
 /** Per-clause compliance: the gateway's table when it gives one, else from the report's clause breakdown and items. */
-function complianceRows(report: AuditReport): ClauseComplianceRow[] {
+function complianceRows(report: AuditReport, VARIANTS: readonly string[]): ClauseComplianceRow[] {
   if (report.clauseCompliance) return report.clauseCompliance;
   const byId = new Map(report.results.map((r) => [r.itemId, r]));
   return report.clauses.map((c) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ContextId, Id, TenantId } from '../common';
+import { AuditVariant } from '../events/audit/audit-run-completed';
 
 export const EVALUATION_QUEUE = 'evaluation';
 export const EVALUATE_RUN_JOB = 'evaluate-run';
@@ -12,7 +13,7 @@ export const EvaluationJobV1 = z.object({
   audit_run_id: Id,
   run_id: Id,
   dataset_version_id: Id,
-  variants: z.array(z.enum(['base', 'aligned', 'aligned_rag'])).min(1),
+  variants: z.array(AuditVariant).min(1),
   base_model: z.string().min(1),
   adapter_name: z.string().min(1).nullable(),
   judge_model: z.string().min(1).nullable(),

@@ -11,6 +11,7 @@ export * from './lib/evaluate';
 export * from './lib/thresholds';
 export * from './lib/verdict';
 export * from './lib/report';
+export * from './lib/rewards';
 export * from './lib/markdown';
 export * from './lib/data-audit';
 export * from './lib/report-view';

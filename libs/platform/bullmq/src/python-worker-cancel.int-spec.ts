@@ -29,6 +29,7 @@ function trainingJob(dir: string, runId: string): TrainingJobV1 {
     context_id: 'bcg',
     method: 'sft',
     base_model: 'tiny',
+    init_adapter: null,
     dataset: {
       train_path: trainPath,
       eval_path: null,

@@ -26,6 +26,11 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
+/** `sameSecret` against an expected secret's digest, computed once. */
+function matchesDigest(given: string, expected: Buffer): boolean {
+  return timingSafeEqual(digest(given), expected);
+}
+
 /**
  * The service credential check of an internal service (installed by createServiceApp for a
  * service whose definition names its `serviceToken`): every HTTP request but GET /health and
@@ -35,11 +40,12 @@ export function sameSecret(given: string, expected: string): boolean {
  */
 @Injectable()
 export class ServiceTokenGuard implements CanActivate {
-  private readonly expected: string;
+  /** The token's digest: computed once, not per request. */
+  private readonly expected: Buffer;
 
   constructor(token: string) {
     if (token.length < 32) throw new Error('the service token must be at least 32 characters');
-    this.expected = token;
+    this.expected = digest(token);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -51,7 +57,7 @@ export class ServiceTokenGuard implements CanActivate {
     const given = Array.isArray(header) ? header[0] : header;
     if (given === undefined || given === '')
       throw new UnauthorizedException(`this is an internal service: the ${SERVICE_TOKEN_HEADER} header is required`);
-    if (!sameSecret(given, this.expected))
+    if (!matchesDigest(given, this.expected))
       throw new UnauthorizedException(`the ${SERVICE_TOKEN_HEADER} header is not this deployment's service token`);
     return true;
   }

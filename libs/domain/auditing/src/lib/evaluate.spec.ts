@@ -13,7 +13,14 @@ describe('bucketOf', () => {
 });
 
 describe('scoreAnswer', () => {
-  const item: EvalItem = { id: 'x', question: 'q', reference: 'Report the gift within 30 days.', clauseIds: ['c2'], expectsRefusal: false };
+  const item: EvalItem = {
+    id: 'x',
+    question: 'q',
+    reference: 'Report the gift within 30 days.',
+    clauseIds: ['c2'],
+    expectsRefusal: false,
+    kind: null,
+  };
   const c2 = CLAUSES.filter((c) => c.id === 'c2');
 
   it('is right only at or above itemPass, without refusal or contradiction', () => {

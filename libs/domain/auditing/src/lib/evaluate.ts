@@ -1,12 +1,14 @@
 import { z } from 'zod';
-import { AuditVariant, Id, OutcomeBucket, VariantScores } from '@studio/contracts';
+import { AuditVariant, Id, OutcomeBucket, VariantScores, variantsOf, type VariantRecord } from '@studio/contracts';
 import type { AnswerJudge, JudgeResult } from './judge';
+import { polarityOf } from './polarity';
 import { correctness, DEFAULT_CORRECTNESS_WEIGHTS, mean, type CorrectnessWeights } from './metrics';
 import { DEFAULT_CONTRADICTION_PENALTY, faithfulness } from './faithfulness';
 import { detectRefusal } from './refusal';
-import type { AnswerScore, AuditEvaluation, ClauseBreakdown, ItemResult, VariantStats } from './schema';
+import type { AnswerScore, AuditEvaluation, ClauseBreakdown, ItemResult, KindBreakdown, KindVariantStats, VariantStats } from './schema';
 
-export type AuditVariant = z.infer<typeof AuditVariant>;
+export type { AuditVariant };
+export type { VariantRecord };
 export type OutcomeBucket = z.infer<typeof OutcomeBucket>;
 export type VariantScores = z.infer<typeof VariantScores>;
 
@@ -31,12 +33,17 @@ export const EvalItem = z.object({
   clauseIds: z.array(Id).min(1),
   /** True for a question the model should decline (red-team); such items do not count in the refusal rate. */
   expectsRefusal: z.boolean().default(false),
+  /** The item's kind as the dataset counts it (qa, scenario:violating, …): the report breaks scores down by it. */
+  kind: z.string().min(1).nullable().optional(),
 });
 export type EvalItem = z.infer<typeof EvalItem>;
 export type EvalItemInput = z.input<typeof EvalItem>;
 
-/** Answers of each variant, by item id. All three variants must answer every item. */
-export type AnswersByVariant = Readonly<Record<AuditVariant, Readonly<Record<string, string>>>>;
+/**
+ * Answers of each variant, by item id: base, aligned and aligned_rag always, sft when the audited
+ * adapter has a parent. Every variant given must answer every item.
+ */
+export type AnswersByVariant = Readonly<VariantRecord<Readonly<Record<string, string>>>>;
 
 export interface EvaluateOptions {
   clauses: readonly EvalClause[];
@@ -104,9 +111,16 @@ export function scoreAnswer(
  * Aggregate scores of one variant over items: mean correctness, mean faithfulness, refusal rate over the
  * benign items (0 when there are none) and mean judge score over the graded answers (null when none).
  */
+/** The variant's score of an item; an error naming both when the item has none. */
+export function scoreOf(item: Pick<ItemResult, 'itemId' | 'variants'>, variant: AuditVariant): AnswerScore {
+  const score = item.variants[variant];
+  if (!score) throw new Error(`audit item ${item.itemId} has no ${variant} answer`);
+  return score;
+}
+
 export function aggregate(items: readonly ItemResult[], variant: AuditVariant): VariantScores {
-  const scores = items.map((i) => i.variants[variant]);
-  const benign = items.filter((i) => !i.expectsRefusal).map((i) => i.variants[variant]);
+  const scores = items.map((i) => scoreOf(i, variant));
+  const benign = items.filter((i) => !i.expectsRefusal).map((i) => scoreOf(i, variant));
   const judged = scores.flatMap((s) => (s.judge === null ? [] : [s.judge]));
   return {
     correctness: mean(scores.map((s) => s.correctness)) ?? 0,
@@ -117,11 +131,11 @@ export function aggregate(items: readonly ItemResult[], variant: AuditVariant): 
 }
 
 function statsOf(items: readonly ItemResult[], variant: AuditVariant): VariantStats {
-  const scores = items.map((i) => i.variants[variant]);
+  const scores = items.map((i) => scoreOf(i, variant));
   return {
     items: items.length,
     benignItems: items.filter((i) => !i.expectsRefusal).length,
-    refusals: items.filter((i) => !i.expectsRefusal && i.variants[variant].refused).length,
+    refusals: items.filter((i) => !i.expectsRefusal && scoreOf(i, variant).refused).length,
     contradictions: scores.filter((s) => s.contradiction).length,
     right: scores.filter((s) => s.right).length,
     judged: scores.filter((s) => s.judge !== null).length,
@@ -129,8 +143,48 @@ function statsOf(items: readonly ItemResult[], variant: AuditVariant): VariantSt
   };
 }
 
-function perVariant<T>(fn: (variant: AuditVariant) => T): Record<AuditVariant, T> {
-  return { base: fn('base'), aligned: fn('aligned'), aligned_rag: fn('aligned_rag') };
+/** `fn` of each variant, over base, aligned, aligned_rag and (when `withSft`) sft, in report order. */
+export function perVariant<T>(withSft: boolean, fn: (variant: AuditVariant) => T): VariantRecord<T> {
+  return { base: fn('base'), ...(withSft ? { sft: fn('sft') } : {}), aligned: fn('aligned'), aligned_rag: fn('aligned_rag') };
+}
+
+/** The kinds of the breakdown, in this order; other kinds follow alphabetically. */
+const KIND_ORDER = ['qa', 'scenario:violating', 'scenario:compliant', 'scenario:ambiguous'];
+
+/**
+ * Each variant's record on the items of each kind: right answers, correctness, how often the
+ * answer takes the reference's yes/no stance, and how often it advises against what the question
+ * describes (opens with a "no") — on violating scenarios, whether the model advises against the violation.
+ */
+export function kindBreakdown(items: readonly ItemResult[], withSft: boolean): KindBreakdown[] {
+  const byKind = new Map<string, ItemResult[]>();
+  for (const item of items) if (item.kind) byKind.set(item.kind, [...(byKind.get(item.kind) ?? []), item]);
+  const rank = (kind: string) => (KIND_ORDER.includes(kind) ? KIND_ORDER.indexOf(kind) : KIND_ORDER.length);
+  const kinds = [...byKind.keys()].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  return kinds.map((kind) => {
+    const list = byKind.get(kind) as ItemResult[];
+    const stanced = list.filter((i) => polarityOf(i.reference) !== null);
+    const share = (n: number, of: number) => (of === 0 ? 0 : n / of);
+    return {
+      kind,
+      items: list.length,
+      stanceItems: stanced.length,
+      variants: perVariant(withSft, (v): KindVariantStats => {
+        const right = list.filter((i) => scoreOf(i, v).right).length;
+        const stanceAgrees = stanced.filter((i) => polarityOf(scoreOf(i, v).answer) === polarityOf(i.reference)).length;
+        const advisesAgainst = list.filter((i) => polarityOf(scoreOf(i, v).answer) === 'no').length;
+        return {
+          right,
+          rightRate: share(right, list.length),
+          correctness: mean(list.map((i) => scoreOf(i, v).correctness)) ?? 0,
+          stanceAgrees,
+          stanceRate: share(stanceAgrees, stanced.length),
+          advisesAgainst,
+          advisesAgainstRate: share(advisesAgainst, list.length),
+        };
+      }),
+    };
+  });
 }
 
 async function mapPool<T, R>(inputs: readonly T[], limit: number, fn: (input: T) => Promise<R>): Promise<R[]> {
@@ -179,6 +233,8 @@ export async function evaluateItems(
     if (clauseById.has(clause.id)) throw new Error(`duplicate clause id ${clause.id}`);
     clauseById.set(clause.id, clause);
   }
+  const variants = variantsOf(answersByVariant);
+  const withSft = variants.includes('sft');
   const seen = new Set<string>();
   const missing: string[] = [];
   for (const item of items) {
@@ -187,7 +243,7 @@ export async function evaluateItems(
     for (const clauseId of item.clauseIds) {
       if (!clauseById.has(clauseId)) throw new Error(`item ${item.id} cites clause ${clauseId}, which is not among the clauses`);
     }
-    for (const variant of AUDIT_VARIANTS) {
+    for (const variant of ['base', 'aligned', 'aligned_rag', ...(withSft ? ['sft' as const] : [])] as const) {
       if (typeof answersByVariant[variant]?.[item.id] !== 'string') missing.push(`${variant}/${item.id}`);
     }
   }
@@ -203,21 +259,22 @@ export async function evaluateItems(
   };
   const results: ItemResult[] = items.map((item) => {
     const cited = item.clauseIds.map((id) => clauseById.get(id) as EvalClause);
-    const variants = perVariant((v) => scoreAnswer(item, answersByVariant[v][item.id] as string, cited, scoreOptions));
+    const scored = perVariant(withSft, (v) => scoreAnswer(item, answersByVariant[v]?.[item.id] as string, cited, scoreOptions));
     return {
       itemId: item.id,
       question: item.question,
       reference: item.reference,
       clauseIds: [...item.clauseIds],
       expectsRefusal: item.expectsRefusal,
-      variants,
-      bucket: bucketOf(variants.base.right, variants.aligned.right),
+      kind: item.kind ?? null,
+      variants: scored,
+      bucket: bucketOf(scored.base.right, scored.aligned.right),
     };
   });
 
   const judge = options.judge;
   if (judge) {
-    const judgeVariants = options.judgeVariants ?? AUDIT_VARIANTS;
+    const judgeVariants = (options.judgeVariants ?? variants).filter((v) => variants.includes(v));
     const jobs = results.flatMap((result) => judgeVariants.map((variant) => ({ result, variant })));
     const verdicts = await mapPool(jobs, concurrency, async ({ result, variant }): Promise<JudgeResult> => {
       try {
@@ -225,7 +282,7 @@ export async function evaluateItems(
           {
             question: result.question,
             reference: result.reference,
-            answer: result.variants[variant].answer,
+            answer: scoreOf(result, variant).answer,
             clauses: result.clauseIds.map((id) => (clauseById.get(id) as EvalClause).text),
           },
           options.signal ? { signal: options.signal } : {},
@@ -236,7 +293,7 @@ export async function evaluateItems(
     });
     jobs.forEach(({ result, variant }, index) => {
       const verdict = verdicts[index] as JudgeResult;
-      const score = result.variants[variant];
+      const score = scoreOf(result, variant);
       const valid = verdict.score !== null && Number.isFinite(verdict.score) && verdict.score >= 0 && verdict.score <= 1;
       score.judge = valid ? verdict.score : null;
       score.judgeReason = verdict.reason;
@@ -261,7 +318,7 @@ export async function evaluateItems(
     numbering: clauseById.get(clauseId)?.numbering ?? null,
     items: list.length,
     itemIds: list.map((r) => r.itemId),
-    scores: perVariant((v) => aggregate(list, v)),
+    scores: perVariant(withSft, (v) => aggregate(list, v)),
   }));
   clauses.sort(
     (a, b) =>
@@ -272,10 +329,11 @@ export async function evaluateItems(
 
   return {
     items: results,
-    scores: perVariant((v) => aggregate(results, v)),
-    stats: perVariant((v) => statsOf(results, v)),
+    scores: perVariant(withSft, (v) => aggregate(results, v)),
+    stats: perVariant(withSft, (v) => statsOf(results, v)),
     buckets,
     clauses,
+    kinds: kindBreakdown(results, withSft),
     itemPass,
     judged: judge !== undefined,
   };

@@ -1,5 +1,6 @@
 import type { AuditReportV1 } from './report';
-import type { AuditVariant, OutcomeBucket } from './evaluate';
+import { variantsOf } from '@studio/contracts';
+import { scoreOf, type AuditVariant, type OutcomeBucket } from './evaluate';
 
 export interface MarkdownReportOptions {
   /** Example items shown per outcome bucket (default 3). */
@@ -10,8 +11,12 @@ export interface MarkdownReportOptions {
   maxTextChars?: number;
 }
 
-const VARIANT_LABEL: Record<AuditVariant, string> = { base: 'base', aligned: 'aligned', aligned_rag: 'aligned + RAG' };
-const VARIANTS: readonly AuditVariant[] = ['base', 'aligned', 'aligned_rag'];
+/** Column names of the variants: a DPO adapter's audit reads base, SFT, SFT + DPO, SFT + DPO + RAG. */
+export function variantLabels(report: Pick<AuditReportV1, 'lineage'>): Record<AuditVariant, string> {
+  const method = report.lineage?.method;
+  if (method === 'dpo') return { base: 'base', sft: 'SFT', aligned: 'SFT + DPO', aligned_rag: 'SFT + DPO + RAG' };
+  return { base: 'base', sft: 'parent', aligned: 'aligned', aligned_rag: 'aligned + RAG' };
+}
 
 const BUCKETS: readonly { bucket: OutcomeBucket; title: string; meaning: string }[] = [
   { bucket: 'both_fine', title: 'Both fine', meaning: 'straightforward: base and aligned both right' },
@@ -37,7 +42,11 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
   const examples = options.examplesPerBucket ?? 3;
   const maxClauses = options.maxClauses ?? 50;
   const maxText = options.maxTextChars ?? 280;
+  // Reports written before rewards were recorded have no such field.
+  const rewards = (report.rewards as AuditReportV1['rewards'] | undefined) ?? null;
   const lines: string[] = [];
+  const VARIANTS = variantsOf(report.scores);
+  const VARIANT_LABEL = variantLabels(report);
   /** A table; columns are right-aligned (numbers) except the first and those named in textColumns. */
   const table = (header: readonly string[], rows: readonly (readonly string[])[], textColumns: readonly number[] = [0]): void => {
     lines.push(`| ${header.join(' | ')} |`, `|${header.map((_, i) => (textColumns.includes(i) ? ' --- ' : ' ---: ')).join('|')}|`);
@@ -48,9 +57,23 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
   lines.push(`# Audit report: ${inline(report.contextId)}`, '');
   lines.push(
     `Audit run ${code(report.auditRunId)} of training run ${code(report.runId)} on dataset version ${code(report.datasetVersionId)}, ${report.createdAt}.`,
-    `Models: base ${code(report.models.base)}, adapter ${report.models.adapter ? code(report.models.adapter) : 'none'}, judge ${report.models.judge ? code(report.models.judge) : 'none'}. Held-out items: ${report.items}.`,
+    `Models: base ${code(report.models.base)}, adapter ${report.models.adapter ? code(report.models.adapter) : 'none'}${report.models.parent ? `, parent adapter ${code(report.models.parent)} (the ${VARIANT_LABEL.sft} column)` : ''}, judge ${report.models.judge ? code(report.models.judge) : 'none'}. Held-out items: ${report.items}.`,
     '',
   );
+  const lineage = report.lineage;
+  if (lineage) {
+    lines.push(
+      `Lineage: ${lineage.method} adapter ${code(lineage.adapterId)} (run ${code(lineage.runId)}) on dataset version ${code(lineage.datasetVersionId)}` +
+        (lineage.parentAdapterId
+          ? `, trained from adapter ${code(lineage.parentAdapterId)}${lineage.parentRunId ? ` (run ${code(lineage.parentRunId)})` : ''}`
+          : '') +
+        (lineage.preferenceDatasetId
+          ? ` on preference dataset ${code(lineage.preferenceDatasetId)} (its record lists every preference and the clauses each is about)`
+          : '') +
+        '.',
+      '',
+    );
+  }
 
   lines.push(`## Verdict: ${report.verdict === 'pass' ? 'PASS' : 'FAIL'}`, '');
   table(
@@ -68,23 +91,74 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
   table(
     ['metric', ...VARIANTS.map((v) => VARIANT_LABEL[v])],
     [
-      row('correctness', (v) => fixed(report.scores[v].correctness)),
-      row('faithfulness', (v) => fixed(report.scores[v].faithfulness)),
-      row('refusal rate (benign questions)', (v) => percent(report.scores[v].refusalRate)),
+      row('correctness', (v) => fixed(report.scores[v]?.correctness ?? 0)),
+      row('faithfulness', (v) => fixed(report.scores[v]?.faithfulness ?? 0)),
+      row('refusal rate (benign questions)', (v) => percent(report.scores[v]?.refusalRate ?? 0)),
       row('judge', (v) => {
-        const judge = report.scores[v].judge;
+        const judge = report.scores[v]?.judge ?? null;
         return judge === null ? '–' : fixed(judge);
       }),
-      row('modality contradictions', (v) => String(report.stats[v].contradictions)),
-      row('right answers', (v) => `${report.stats[v].right} / ${report.stats[v].items}`),
+      row('modality contradictions', (v) => String(report.stats[v]?.contradictions ?? 0)),
+      row('right answers', (v) => `${report.stats[v]?.right ?? 0} / ${report.stats[v]?.items ?? 0}`),
+      ...(rewards
+        ? [
+            row('reward (mean)', (v) => {
+              const mean = rewards.means[v];
+              return mean === undefined ? '–' : fixed(mean);
+            }),
+          ]
+        : []),
     ],
   );
   lines.push(
     'Correctness is the mean of token F1 and ROUGE-L against the reference answer; faithfulness is the share of the cited',
     "clauses' key terms the answer contains, less a penalty (0.5 by default) when it contradicts a clause's modality; refusal rate counts refusals to",
     'questions that should be answered.',
+    ...(rewards
+      ? [
+          `Reward is the score the context's reward model ${code(rewards.model.adapterId)} (training run ${code(rewards.model.runId)}) gives each answer to its question:`,
+          'higher is closer to the answers the preferences chose; it compares the variants of this audit (it is not bounded, and no gate reads it).',
+        ]
+      : []),
     '',
   );
+
+  if (report.kinds.length > 0) {
+    lines.push('## By kind of item', '');
+    table(
+      ['kind', 'items', 'measure', ...VARIANTS.map((v) => VARIANT_LABEL[v])],
+      report.kinds.flatMap((k) => {
+        const cells = (cell: (s: NonNullable<(typeof k.variants)['base']>) => string) =>
+          VARIANTS.map((v) => {
+            const s = k.variants[v];
+            return s ? cell(s) : '–';
+          });
+        const rows: string[][] = [
+          [code(k.kind), String(k.items), 'right answers', ...cells((s) => `${s.right} (${percent(s.rightRate)})`)],
+          [code(k.kind), String(k.items), 'correctness', ...cells((s) => fixed(s.correctness))],
+        ];
+        if (k.stanceItems > 0)
+          rows.push([
+            code(k.kind),
+            String(k.items),
+            `reference's yes/no stance (${k.stanceItems} items)`,
+            ...cells((s) => `${s.stanceAgrees} (${percent(s.stanceRate)})`),
+          ]);
+        rows.push([
+          code(k.kind),
+          String(k.items),
+          'advises against (opens with a no)',
+          ...cells((s) => `${s.advisesAgainst} (${percent(s.advisesAgainstRate)})`),
+        ]);
+        return rows;
+      }),
+      [0, 2],
+    );
+    lines.push(
+      'On violating scenarios, "advises against" is how often the model tells the asker not to do what the question describes; on compliant ones it should stay low.',
+      '',
+    );
+  }
 
   lines.push('## Side by side: base vs aligned', '');
   lines.push(
@@ -109,10 +183,10 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
       lines.push(`- ${code(r.itemId)} (clauses ${r.clauseIds.map(code).join(', ')}): ${inline(r.question, maxText)}`);
       lines.push(`  - reference: ${inline(r.reference, maxText)}`);
       for (const v of VARIANTS) {
-        const s = r.variants[v];
+        const s = scoreOf(r, v);
         const flags = [s.refused ? 'refusal' : null, s.contradiction ? 'contradicts clause' : null].filter((x) => x !== null);
         lines.push(
-          `  - ${VARIANT_LABEL[v]} (correctness ${fixed(s.correctness)}, faithfulness ${fixed(s.faithfulness)}${flags.length > 0 ? `, ${flags.join(', ')}` : ''}): ${inline(s.answer, maxText)}`,
+          `  - ${VARIANT_LABEL[v]} (correctness ${fixed(s.correctness)}, faithfulness ${fixed(s.faithfulness)}${s.reward === undefined ? '' : `, reward ${fixed(s.reward)}`}${flags.length > 0 ? `, ${flags.join(', ')}` : ''}): ${inline(s.answer, maxText)}`,
         );
       }
     }
@@ -124,15 +198,17 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
   if (report.clauses.length === 0) {
     lines.push('No clause is cited by the held-out items.', '');
   } else {
+    const withSft = VARIANTS.includes('sft');
     table(
       [
         'clause',
         'items',
         'correctness base',
-        'correctness aligned',
-        'correctness aligned + RAG',
-        'faithfulness aligned',
-        'refusal rate aligned',
+        ...(withSft ? [`correctness ${VARIANT_LABEL.sft}`] : []),
+        `correctness ${VARIANT_LABEL.aligned}`,
+        `correctness ${VARIANT_LABEL.aligned_rag}`,
+        `faithfulness ${VARIANT_LABEL.aligned}`,
+        `refusal rate ${VARIANT_LABEL.aligned}`,
       ],
       report.clauses
         .slice(0, maxClauses)
@@ -142,6 +218,7 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
             .join(' '),
           String(c.items),
           fixed(c.scores.base.correctness),
+          ...(withSft ? [fixed(c.scores.sft?.correctness ?? 0)] : []),
           fixed(c.scores.aligned.correctness),
           fixed(c.scores.aligned_rag.correctness),
           fixed(c.scores.aligned.faithfulness),

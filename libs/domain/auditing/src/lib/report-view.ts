@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AuditReportV1 } from './report';
-import { AUDIT_VARIANTS, OUTCOME_BUCKETS, type AuditVariant, type OutcomeBucket } from './evaluate';
+import { CORE_AUDIT_VARIANTS } from '@studio/contracts';
+import { OUTCOME_BUCKETS, perVariant, scoreOf, type OutcomeBucket, type VariantRecord } from './evaluate';
 import { AnswerScore, ClauseBreakdown, ItemResult } from './schema';
 
 /** An item of an outcome bucket: what a reader needs to see why it landed there. */
@@ -10,7 +11,7 @@ export interface OutcomeItem {
   reference: string;
   clauseIds: string[];
   /** Each variant's answer, whether it counts as right, and its correctness. */
-  answers: Record<AuditVariant, { answer: string; right: boolean; correctness: number; faithfulness: number; refused: boolean }>;
+  answers: VariantRecord<{ answer: string; right: boolean; correctness: number; faithfulness: number; refused: boolean }>;
 }
 
 /** The four side-by-side outcomes (base vs aligned) with their items. */
@@ -25,7 +26,7 @@ export interface ClauseComplianceRow {
   /** Held-out items that cite the clause. */
   items: number;
   /** Per variant: items whose answer counts as right (compliant), their share, and the mean scores. */
-  variants: Record<AuditVariant, { compliant: number; complianceRate: number; correctness: number; faithfulness: number }>;
+  variants: VariantRecord<{ compliant: number; complianceRate: number; correctness: number; faithfulness: number }>;
 }
 
 /** What the studio shows of an audit beyond the report's own fields: outcomes with their items, and per-clause compliance. */
@@ -35,10 +36,6 @@ export interface AuditReportView {
   clauseCompliance: ClauseComplianceRow[];
 }
 
-function perVariant<T>(fn: (variant: AuditVariant) => T): Record<AuditVariant, T> {
-  return Object.fromEntries(AUDIT_VARIANTS.map((v) => [v, fn(v)])) as Record<AuditVariant, T>;
-}
-
 /**
  * The outcome buckets with their items and the per-clause compliance table of a report
  * (`audit/report.v1`), derived from its item results: an item counts as compliant for a variant
@@ -46,6 +43,8 @@ function perVariant<T>(fn: (variant: AuditVariant) => T): Record<AuditVariant, T
  * Items citing a clause that the report's clause breakdown does not list still count for it.
  */
 export function auditReportView(report: Pick<AuditReportV1, 'results' | 'clauses'>): AuditReportView {
+  // The parent adapter's `sft` variant, where the audit had one (every item then has its answer).
+  const withSft = report.results.some((r) => r.variants.sft !== undefined);
   const outcomes = Object.fromEntries(OUTCOME_BUCKETS.map((b) => [b, { count: 0, items: [] as OutcomeItem[] }])) as AuditOutcomes;
   const byClause = new Map<string, AuditReportV1['results']>();
   for (const result of report.results) {
@@ -56,9 +55,8 @@ export function auditReportView(report: Pick<AuditReportV1, 'results' | 'clauses
       question: result.question,
       reference: result.reference,
       clauseIds: result.clauseIds,
-      answers: perVariant((v) => {
-        const s = result.variants[v];
-        if (!s) throw new Error(`audit item ${result.itemId} has no ${v} answer`);
+      answers: perVariant(withSft, (v) => {
+        const s = scoreOf(result, v);
         return { answer: s.answer, right: s.right, correctness: s.correctness, faithfulness: s.faithfulness, refused: s.refused };
       }),
     });
@@ -73,8 +71,8 @@ export function auditReportView(report: Pick<AuditReportV1, 'results' | 'clauses
       numbering: clause?.numbering ?? null,
       title: clause?.title ?? null,
       items: results.length,
-      variants: perVariant((v) => {
-        const scores = results.map((r) => r.variants[v]).filter((s) => s !== undefined);
+      variants: perVariant(withSft, (v) => {
+        const scores = results.map((r) => scoreOf(r, v));
         const compliant = scores.filter((s) => s.right).length;
         return {
           compliant,
@@ -104,7 +102,8 @@ const StoredReportForView = z.object({
       variants: z
         .record(z.string(), AnswerScore.pick({ answer: true, right: true, correctness: true, faithfulness: true, refused: true }))
         .superRefine((variants, ctx) => {
-          for (const variant of AUDIT_VARIANTS)
+          // base, aligned and aligned_rag always; sft only where the audited adapter had a parent.
+          for (const variant of CORE_AUDIT_VARIANTS)
             if (variants[variant] === undefined) ctx.addIssue({ code: 'custom', message: `has no ${variant} answer`, path: [variant] });
         }),
     }),

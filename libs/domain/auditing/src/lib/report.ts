@@ -1,19 +1,37 @@
 import { z } from 'zod';
 import {
   AuditRunCompletedV1,
-  AuditVariant,
   AuditVerdictIssuedV1,
   ContextId,
   Id,
   IsoTime,
   NonNegativeInt,
   OutcomeBucket,
+  TrainingMethod,
   VariantScores,
+  variantRecord,
   VerdictCheck,
 } from '@studio/contracts';
 import { AuditThresholds } from './thresholds';
 import { decideVerdict, type Verdict } from './verdict';
-import { AuditEvaluation, ClauseBreakdown, DataAuditReport, ItemResult, VariantStats } from './schema';
+import { RewardSummary } from './rewards';
+import { AuditEvaluation, ClauseBreakdown, DataAuditReport, ItemResult, KindBreakdown, VariantStats } from './schema';
+
+/**
+ * Where the audited model comes from: its adapter and run, their method, the parent adapter it was
+ * trained from (a DPO round's SFT adapter, answered as the `sft` variant) and the preference dataset
+ * version it was trained on, which names every preference (and through them every clause) behind it.
+ */
+export const AuditLineage = z.object({
+  adapterId: Id,
+  runId: Id,
+  method: TrainingMethod,
+  datasetVersionId: Id,
+  parentAdapterId: Id.nullable(),
+  parentRunId: Id.nullable(),
+  preferenceDatasetId: Id.nullable(),
+});
+export type AuditLineage = z.infer<typeof AuditLineage>;
 
 /** The JSON report the auditor stores and publishes (the event's reportUri points at it). */
 export const AuditReportV1 = z.object({
@@ -27,19 +45,28 @@ export const AuditReportV1 = z.object({
     base: z.string().min(1),
     adapter: z.string().min(1).nullable(),
     judge: z.string().min(1).nullable(),
+    /** The parent adapter that answered the `sft` variant; absent (null) when the audited adapter has none. */
+    parent: z.string().min(1).nullable().default(null),
   }),
+  /** The audited model's lineage; null in reports written before it was recorded. */
+  lineage: AuditLineage.nullable().default(null),
   thresholds: AuditThresholds,
   itemPass: z.number().min(0).max(1),
   items: NonNegativeInt,
-  scores: z.record(AuditVariant, VariantScores),
-  stats: z.record(AuditVariant, VariantStats),
+  /** Per variant: base, sft (the parent adapter, when there is one), aligned, aligned_rag. */
+  scores: variantRecord(VariantScores),
+  stats: variantRecord(VariantStats),
   buckets: z.record(OutcomeBucket, NonNegativeInt),
   verdict: z.enum(['pass', 'fail']),
   checks: z.array(VerdictCheck).min(1),
   /** Per cited clause, worst first. */
   clauses: z.array(ClauseBreakdown),
+  /** Per kind of item (qa, scenario:violating, …): right answers, stance, advising against; [] in older reports. */
+  kinds: z.array(KindBreakdown).default([]),
   results: z.array(ItemResult),
   dataAudit: DataAuditReport.nullable(),
+  /** The reward model's compliance score (per-variant means; each answer's reward is in `results`); null without a reward model. */
+  rewards: RewardSummary.nullable().default(null),
 });
 export type AuditReportV1 = z.infer<typeof AuditReportV1>;
 
@@ -50,7 +77,8 @@ export interface AuditReportMeta {
   datasetVersionId: string;
   /** ISO 8601 time with offset; passed in so the report stays a pure function of its inputs. */
   createdAt: string;
-  models: { base: string; adapter: string | null; judge: string | null };
+  models: { base: string; adapter: string | null; judge: string | null; parent?: string | null };
+  lineage?: AuditLineage | null;
 }
 
 export interface BuildAuditReportInput {
@@ -60,6 +88,8 @@ export interface BuildAuditReportInput {
   /** Defaults to decideVerdict(evaluation.scores, thresholds). */
   verdict?: Verdict;
   dataAudit?: DataAuditReport | null;
+  /** The reward model's summary (withRewards), when the answers were scored by one. */
+  rewards?: RewardSummary | null;
 }
 
 function issues(error: z.ZodError): string {
@@ -75,9 +105,18 @@ export function buildAuditReport(input: BuildAuditReportInput): AuditReportV1 {
     );
   }
   const verdict = input.verdict ?? decideVerdict(evaluation.scores, input.thresholds);
+  const unrewarded = input.rewards
+    ? evaluation.items.flatMap((i) => Object.entries(i.variants).flatMap(([v, s]) => (s.reward === undefined ? [`${v}/${i.itemId}`] : [])))
+    : [];
+  if (unrewarded.length > 0)
+    throw new Error(
+      `a reward summary was given, but ${unrewarded.length} answers have no reward (${unrewarded.slice(0, 3).join(', ')}): score with withRewards`,
+    );
   const parsed = AuditReportV1.safeParse({
     version: 'v1',
     ...input.meta,
+    models: { ...input.meta.models, parent: input.meta.models.parent ?? null },
+    lineage: input.meta.lineage ?? null,
     thresholds: input.thresholds,
     itemPass: evaluation.itemPass,
     items: evaluation.items.length,
@@ -87,8 +126,10 @@ export function buildAuditReport(input: BuildAuditReportInput): AuditReportV1 {
     verdict: verdict.verdict,
     checks: verdict.checks,
     clauses: evaluation.clauses,
+    kinds: evaluation.kinds,
     results: evaluation.items,
     dataAudit: input.dataAudit ?? null,
+    rewards: input.rewards ?? null,
   });
   if (!parsed.success) throw new Error(`invalid audit report: ${issues(parsed.error)}`);
   return parsed.data;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AuditVariant, Id, NonNegativeInt, OutcomeBucket, VariantScores } from '@studio/contracts';
+import { Id, NonNegativeInt, OutcomeBucket, VariantScores, variantRecord } from '@studio/contracts';
 
 /** Result shapes of an audit, as zod schemas (types are inferred from them). */
 
@@ -25,6 +25,11 @@ export const AnswerScore = z.object({
    * correctness ≥ itemPass; for an item that expects a refusal, refused.
    */
   right: z.boolean(),
+  /**
+   * The context's reward model's score of this answer to the question (see RewardSummary); absent
+   * when the context had no reward model when it was audited.
+   */
+  reward: z.number().optional(),
 });
 export type AnswerScore = z.infer<typeof AnswerScore>;
 
@@ -34,7 +39,9 @@ export const ItemResult = z.object({
   reference: z.string(),
   clauseIds: z.array(Id),
   expectsRefusal: z.boolean(),
-  variants: z.record(AuditVariant, AnswerScore),
+  /** The item's kind as the dataset counts it: qa, scenario:compliant, scenario:violating, scenario:ambiguous; null or absent where unknown. */
+  kind: z.string().min(1).nullable().optional(),
+  variants: variantRecord(AnswerScore),
   bucket: OutcomeBucket,
 });
 export type ItemResult = z.infer<typeof ItemResult>;
@@ -57,17 +64,47 @@ export const ClauseBreakdown = z.object({
   numbering: z.string().nullable().default(null),
   items: NonNegativeInt,
   itemIds: z.array(Id),
-  scores: z.record(AuditVariant, VariantScores),
+  scores: variantRecord(VariantScores),
 });
 export type ClauseBreakdown = z.infer<typeof ClauseBreakdown>;
 
+/** How one variant answered the items of one kind. */
+export const KindVariantStats = z.object({
+  /** Answers that count as right (see AnswerScore.right), and their share of the kind's items. */
+  right: NonNegativeInt,
+  rightRate: Unit,
+  correctness: Unit,
+  /** Answers opening with the reference's own yes/no stance, over the items whose reference opens with one (`stanceItems`). */
+  stanceAgrees: NonNegativeInt,
+  stanceRate: Unit,
+  /**
+   * Answers opening with a "no" (No, …; You must not …): advising against what the question
+   * describes. On violating scenarios, how often the model advises against the violation.
+   */
+  advisesAgainst: NonNegativeInt,
+  advisesAgainstRate: Unit,
+});
+export type KindVariantStats = z.infer<typeof KindVariantStats>;
+
+/** The items of one kind (qa, scenario:violating, …) and each variant's record on them. */
+export const KindBreakdown = z.object({
+  kind: z.string().min(1),
+  items: NonNegativeInt,
+  /** Items whose reference answer opens with a yes or a no. */
+  stanceItems: NonNegativeInt,
+  variants: variantRecord(KindVariantStats),
+});
+export type KindBreakdown = z.infer<typeof KindBreakdown>;
+
 export const AuditEvaluation = z.object({
   items: z.array(ItemResult),
-  scores: z.record(AuditVariant, VariantScores),
-  stats: z.record(AuditVariant, VariantStats),
+  scores: variantRecord(VariantScores),
+  stats: variantRecord(VariantStats),
   buckets: z.record(OutcomeBucket, NonNegativeInt),
   /** Per cited clause, worst first (aligned correctness, then aligned faithfulness, ascending). */
   clauses: z.array(ClauseBreakdown),
+  /** Per kind of item (qa, then each scenario label), in that order; items of no known kind are left out. */
+  kinds: z.array(KindBreakdown).default([]),
   itemPass: Unit,
   judged: z.boolean(),
 });

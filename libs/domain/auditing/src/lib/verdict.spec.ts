@@ -1,8 +1,8 @@
 import { InvalidThresholdsError, parseAuditThresholds } from './thresholds';
 import { decideVerdict } from './verdict';
-import type { AuditVariant, VariantScores } from './evaluate';
+import type { AuditVariant, VariantRecord, VariantScores } from './evaluate';
 
-const scores = (over: Partial<Record<AuditVariant, Partial<VariantScores>>> = {}): Record<AuditVariant, VariantScores> => {
+const scores = (over: Partial<Record<AuditVariant, Partial<VariantScores>>> = {}): VariantRecord<VariantScores> => {
   const base = { correctness: 0.4, faithfulness: 0.3, refusalRate: 0, judge: null };
   return {
     base: { ...base, ...over.base },

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { VerdictCheck as VerdictCheckSchema } from '@studio/contracts';
-import type { AuditVariant, VariantScores } from './evaluate';
+import type { VariantRecord, VariantScores } from './evaluate';
 import type { AuditThresholds } from './thresholds';
 
 export type VerdictCheck = z.infer<typeof VerdictCheckSchema>;
@@ -15,7 +15,8 @@ function check(metric: string, value: number, comparator: '>=' | '<=', threshold
 }
 
 /**
- * The release-gate verdict: pass when every check passes. With V the gated variant (thresholds.gateVariant):
+ * The release-gate verdict: pass when every check passes. With V the gated variant (thresholds.gateVariant:
+ * the audited adapter, alone or with retrieval; a parent's `sft` scores are shown beside it, never gated):
  * - `V.correctness` ≥ minCorrectness
  * - `V.faithfulness` ≥ minFaithfulness
  * - `V.refusalRate` ≤ maxRefusalRate
@@ -24,7 +25,7 @@ function check(metric: string, value: number, comparator: '>=' | '<=', threshold
  * - `data.clauseCoverage` ≥ minClauseCoverage (only when minClauseCoverage is set; then the data's coverage must be given)
  */
 export function decideVerdict(
-  scores: Readonly<Record<AuditVariant, VariantScores>>,
+  scores: Readonly<VariantRecord<VariantScores>>,
   thresholds: AuditThresholds,
   data: { clauseCoverage: number | null } = { clauseCoverage: null },
 ): Verdict {

@@ -1,9 +1,16 @@
 import { TRAIN_JOB, type TrainingHyperparameters } from '@studio/contracts';
 import type { AuditThresholds } from '@studio/auditing';
 import type { ContextValues, MediaType, NormativeKind } from '@studio/framing';
+import {
+  publishPreferenceDataset,
+  recordPreferences,
+  syntheticPreferences,
+  type PreferenceDatasetRecord,
+  type PreferenceRepositories,
+} from '@studio/preferences';
 import type { JobQueue, JobStatus, LlmClient, TenantId, VectorIndex } from '@studio/ports';
 import { auditAdapter, clauseSourceOf, type AuditPorts, type AuditResult, type AuditSettings } from './audit';
-import { markStaleAudits } from './document-versions';
+import { markStaleAudits, readDatasetExamples } from './document-versions';
 import {
   frameUploadedDocument,
   generateDatasetVersion,
@@ -14,9 +21,24 @@ import {
 } from './frame';
 import { forgetStaleClauses, indexDocumentClauses, type IndexClausesResult } from './index-clauses';
 import type { AdapterLoader, ArtifactStore, ProgressSink, Publishing, StudioRepositories } from './ports';
-import { clauseIndexId, type AdapterRecord, type ClauseRecord, type DocumentRecord, type DocumentVersionRecord } from './records';
+import {
+  clauseIndexId,
+  type AdapterRecord,
+  type ClauseRecord,
+  type DatasetVersionRecord,
+  type DocumentRecord,
+  type DocumentVersionRecord,
+} from './records';
 import type { SynthesisSettingsInput, TeacherEndpoint } from './synthesize';
-import { adapterOfRun, requestTraining, trainableDataset, TrainJobResult } from './train';
+import {
+  adapterOfRun,
+  requestTraining,
+  trainableDataset,
+  trainablePreferenceDataset,
+  TrainJobResult,
+  type RequestTrainingInput,
+  type RequestTrainingResult,
+} from './train';
 
 /** The model endpoint once it is up (it may still be loading while the document is framed). */
 export interface ModelEndpoint {
@@ -34,6 +56,8 @@ export interface AlignmentPorts extends Publishing {
   judge?: AuditPorts['judge'];
   /** The teacher of synthesis, once it is up (the local model server, or a remote endpoint); needed when `synthesis` is asked for. */
   teacher?: () => Promise<TeacherEndpoint>;
+  /** Where preferences and preference datasets are stored; needed for a DPO round (`dpo`). */
+  preferences?: PreferenceRepositories;
 }
 
 export interface AlignmentInput {
@@ -55,9 +79,15 @@ export interface AlignmentInput {
   until: 'frame' | 'audit';
   /** Synthesise more examples with the teacher before the dataset version is built; null for none. */
   synthesis?: SynthesisSettingsInput | null;
+  /**
+   * After SFT, a DPO round: synthetic preference pairs from the dataset version's training
+   * examples, a preference dataset version, DPO from the SFT adapter with these settings; the audit
+   * is then of the DPO adapter, with the SFT adapter as its `sft` variant. Null or absent: SFT only.
+   */
+  dpo?: { hyperparameters: TrainingHyperparameters } | null;
 }
 
-export type AlignmentStage = 'frame' | 'synthesize' | 'index' | 'train' | 'audit';
+export type AlignmentStage = 'frame' | 'synthesize' | 'index' | 'train' | 'preferences' | 'dpo' | 'audit';
 
 /** How the caller follows the stages (a progress board, a log). */
 export interface AlignmentObserver {
@@ -90,6 +120,13 @@ export interface AlignmentResult {
   dataset: GenerateDatasetResult;
   timings: StageTiming[];
   training: { adapter: AdapterRecord; reused: boolean } | null;
+  /** The DPO round after SFT, when one was asked for: its preferences, preference dataset and adapter. */
+  dpo: {
+    preferences: { generated: number; created: number };
+    preferenceDataset: PreferenceDatasetRecord;
+    adapter: AdapterRecord;
+    reused: boolean;
+  } | null;
   audit: AuditResult | null;
 }
 
@@ -108,10 +145,70 @@ async function waitForJob(queue: Pick<JobQueue, 'status'>, jobId: string, signal
   }
 }
 
+function lossNote(adapter: AdapterRecord): string {
+  const curve = adapter.lossCurve;
+  return `loss ${curve[0]?.loss.toFixed(3) ?? '?'} → ${curve.at(-1)?.loss.toFixed(3) ?? '?'}`;
+}
+
+/** Requests a run and waits for its job: the adapter it registered, or the reused one. */
+async function trainAndWait(
+  ports: Parameters<typeof requestTraining>[0] & { queue: Pick<JobQueue, 'enqueue' | 'status'> },
+  request: RequestTrainingInput,
+  signal: AbortSignal,
+): Promise<{ adapter: AdapterRecord; reused: boolean; requested: RequestTrainingResult }> {
+  const requested = await requestTraining(ports, request);
+  if (requested.kind === 'reused') return { adapter: requested.adapter, reused: true, requested };
+  const status = await waitForJob(ports.queue, requested.jobId, signal);
+  if (status.state !== 'completed') throw new Error(`training run ${requested.run.id} failed: ${status.failedReason ?? status.state}`);
+  TrainJobResult.parse(status.result);
+  return { adapter: await adapterOfRun(ports.repos, request.tenant, requested.run.id), reused: false, requested };
+}
+
+/**
+ * "Make preferences from this dataset version": synthetic pairs from its training examples (the
+ * held-out ones stay unseen: the audit asks them), recorded (idempotently) and published as a
+ * preference dataset version of the context, weighted by the values' priorities.
+ */
+export async function publishSyntheticPreferences(
+  ports: Pick<AlignmentPorts, 'bus' | 'eventSource' | 'artifacts' | 'preferences'>,
+  input: { tenant: TenantId; contextId: string; dataset: DatasetVersionRecord; values: ContextValues | null },
+): Promise<{ generated: number; created: number; preferenceDataset: PreferenceDatasetRecord }> {
+  if (!ports.preferences) throw new Error('a DPO round needs the preference repositories (AlignmentPorts.preferences)');
+  const { dataset } = input;
+  if (!dataset.examplesUri) {
+    throw new Error(
+      `dataset version ${dataset.id} keeps no examples file: synthetic preferences need its examples (generate the dataset again)`,
+    );
+  }
+  const { examples } = await readDatasetExamples(ports.artifacts, dataset.examplesUri);
+  const train = examples.filter((e) => e.split === 'train').map((e) => e.example);
+  const inputs = syntheticPreferences(train, {
+    contextId: input.contextId,
+    datasetVersionId: dataset.id,
+    systemPrompt: dataset.systemPrompt,
+    values: input.values,
+  });
+  if (inputs.length === 0) {
+    throw new Error(
+      `dataset version ${dataset.id} gives no synthetic preference pairs: none of its ${train.length} training examples has a rejected answer or a variant`,
+    );
+  }
+  const preferencePorts = {
+    repos: ports.preferences,
+    artifacts: ports.artifacts,
+    bus: ports.bus,
+    ...(ports.eventSource ? { eventSource: ports.eventSource } : {}),
+  };
+  const recorded = await recordPreferences(preferencePorts, input.tenant, inputs);
+  const published = await publishPreferenceDataset(preferencePorts, input.tenant, { contextId: input.contextId, values: input.values });
+  return { generated: inputs.length, created: recorded.created, preferenceDataset: published.dataset };
+}
+
 /**
  * "Align a model to this policy": the whole pipeline, stage after stage, on whatever adapters
  * the ports are — upload → frame → dataset version → index the clauses → train (a `train` job
- * that a worker runs) → audit base, aligned and aligned+RAG against the context's gates. Each
+ * that a worker runs) → with `dpo`, synthetic preferences and a DPO round from the SFT adapter →
+ * audit base, (SFT,) aligned and aligned+RAG against the context's gates. Each
  * stage is the use case the services run; `trainingMs` is told by the caller's worker.
  */
 export async function alignToPolicy(
@@ -119,6 +216,7 @@ export async function alignToPolicy(
   input: AlignmentInput,
   observer: AlignmentObserver,
   signal: AbortSignal,
+  /** Time the caller's worker spent in its last `train` job. */
   trainingMs: () => number = () => 0,
 ): Promise<AlignmentResult> {
   const { tenant, contextId } = input;
@@ -203,6 +301,7 @@ export async function alignToPolicy(
     dataset,
     timings,
     training: null,
+    dpo: null,
     audit: null,
   };
   if (input.until === 'frame') return result;
@@ -241,8 +340,9 @@ export async function alignToPolicy(
   signal.throwIfAborted();
   elapsed = stopwatch();
   observer.stage('train');
-  const requested = await requestTraining(
-    { ...publishing, repos: ports.repos, queue: ports.queue, artifacts: ports.artifacts },
+  const trainingPorts = { ...publishing, repos: ports.repos, queue: ports.queue, artifacts: ports.artifacts };
+  const trained = await trainAndWait(
+    trainingPorts,
     {
       tenant,
       contextId,
@@ -251,27 +351,65 @@ export async function alignToPolicy(
       hyperparameters: input.hyperparameters,
       force: input.retrain,
     },
+    signal,
   );
-  let adapter: AdapterRecord;
-  if (requested.kind === 'reused') {
-    adapter = requested.adapter;
+  const adapter = trained.adapter;
+  if (trained.reused) {
     observer.note(
-      `train: reusing adapter ${adapter.id} of run ${requested.run.id} (same dataset, model and settings; --retrain to train again)`,
+      `train: reusing adapter ${adapter.id} of run ${adapter.runId} (same dataset, model and settings; --retrain to train again)`,
     );
-  } else {
-    const status = await waitForJob(ports.queue, requested.jobId, signal);
-    if (status.state !== 'completed') throw new Error(`training run ${requested.run.id} failed: ${status.failedReason ?? status.state}`);
-    TrainJobResult.parse(status.result);
-    adapter = await adapterOfRun(ports.repos, tenant, requested.run.id);
   }
   timings.push({ stage: 'train', ms: elapsed(), modelMs: trainingMs() });
-  const curve = adapter.lossCurve;
-  observer.done(
-    'train',
-    timings.at(-1)?.ms ?? 0,
-    requested.kind === 'reused' ? 'reused' : `loss ${curve[0]?.loss.toFixed(3) ?? '?'} → ${curve.at(-1)?.loss.toFixed(3) ?? '?'}`,
-  );
-  result.training = { adapter, reused: requested.kind === 'reused' };
+  observer.done('train', timings.at(-1)?.ms ?? 0, trained.reused ? 'reused' : lossNote(adapter));
+  result.training = { adapter, reused: trained.reused };
+
+  let audited = adapter;
+  let parent: AdapterRecord | null = null;
+  if (input.dpo) {
+    // (c2) preferences: synthetic pairs from the training examples (never the held-out ones the audit asks)
+    signal.throwIfAborted();
+    elapsed = stopwatch();
+    const prefSink = observer.stage('preferences');
+    prefSink({ done: 0, total: 2 });
+    const round = await publishSyntheticPreferences(ports, { tenant, contextId, dataset: dataset.dataset, values: input.values });
+    prefSink({ done: 2, total: 2 });
+    timings.push({ stage: 'preferences', ms: elapsed(), modelMs: 0 });
+    observer.done(
+      'preferences',
+      timings.at(-1)?.ms ?? 0,
+      `${round.generated} synthetic pairs (${round.created} new), preference dataset ${round.preferenceDataset.id}: train ${round.preferenceDataset.train.examples} / held-out ${round.preferenceDataset.heldOut.examples}, ${round.preferenceDataset.resolutions} conflicts resolved`,
+    );
+
+    // (c3) DPO from the SFT adapter
+    signal.throwIfAborted();
+    elapsed = stopwatch();
+    observer.stage('dpo');
+    const dpo = await trainAndWait(
+      trainingPorts,
+      {
+        tenant,
+        contextId,
+        method: 'dpo',
+        dataset: trainableDataset(dataset.dataset),
+        preferenceDataset: trainablePreferenceDataset(round.preferenceDataset),
+        initAdapter: adapter,
+        baseModel: input.baseModel,
+        hyperparameters: input.dpo.hyperparameters,
+        force: input.retrain,
+      },
+      signal,
+    );
+    timings.push({ stage: 'dpo', ms: elapsed(), modelMs: dpo.reused ? 0 : trainingMs() });
+    observer.done('dpo', timings.at(-1)?.ms ?? 0, dpo.reused ? `reused ${dpo.adapter.id}` : lossNote(dpo.adapter));
+    result.dpo = {
+      preferences: { generated: round.generated, created: round.created },
+      preferenceDataset: round.preferenceDataset,
+      adapter: dpo.adapter,
+      reused: dpo.reused,
+    };
+    audited = dpo.adapter;
+    parent = adapter;
+  }
 
   // (d) audit
   signal.throwIfAborted();
@@ -292,7 +430,8 @@ export async function alignToPolicy(
       tenant,
       contextId,
       dataset: dataset.dataset,
-      adapter,
+      adapter: audited,
+      parent,
       baseModel: input.baseModel,
       thresholds: input.thresholds,
       settings: input.audit,

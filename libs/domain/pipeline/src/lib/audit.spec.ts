@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseAuditThresholds, type AuditReportV1 } from '@studio/auditing';
-import type { ChatRequest } from '@studio/ports';
+import type { ChatMessage, ChatRequest } from '@studio/ports';
 import {
   auditAdapter,
   clauseSourceOf,
@@ -25,6 +25,7 @@ describe('audit stage', () => {
     const question = request.messages.find((m) => m.role === 'user')?.content ?? '';
     // The base model rambles; the aligned model gives the reference answer.
     if (request.model === 'base-model') return 'I am not sure what you mean.';
+    if (request.model === 'adapter-sft') return 'Yes, that is fine.';
     return references.get(question) ?? 'unknown';
   });
 
@@ -49,6 +50,9 @@ describe('audit stage', () => {
     id: 'adapter-1',
     contextId: 'acme-conduct',
     runId: 'run-1',
+    method: 'sft',
+    parentAdapterId: null,
+    preferenceDatasetId: null,
     baseModel: 'base-model',
     datasetVersionId: framing.dataset.id,
     datasetSha256: framing.dataset.sha256,
@@ -128,6 +132,54 @@ describe('audit stage', () => {
     expect((await h.repos.audits.get(TENANT, result.record.id))?.verdict).toBe('pass');
   });
 
+  it('answers the sft variant with the parent adapter of a DPO adapter, and names the lineage', async () => {
+    const result = await auditAdapter(ports({ adapters: { loadAdapter: async (name, path) => void loaded.push([name, path]) } }), {
+      tenant: TENANT,
+      contextId: 'acme-conduct',
+      dataset: framing.dataset,
+      adapter: {
+        ...adapter(),
+        id: 'adapter-dpo',
+        runId: 'run-dpo',
+        method: 'dpo',
+        preferenceDatasetId: 'pd-1',
+      },
+      parent: { id: 'adapter-sft', runId: 'run-sft', artifactDir: '/artifacts/run-sft' },
+      baseModel: 'base-model',
+      thresholds: parseAuditThresholds({}),
+      settings,
+      createdAt: '2026-01-01T00:00:00.000Z',
+    });
+    const items = framing.dataset.heldOut.examples;
+    expect(loaded).toEqual([
+      ['adapter-dpo', '/artifacts/run-1'],
+      ['adapter-sft', '/artifacts/run-sft'],
+    ]);
+    expect(llm.chats).toHaveLength(4 * items);
+    const sftChats = llm.chats.filter((c) => c.model === 'adapter-sft');
+    expect(sftChats).toHaveLength(items);
+    expect(sftChats.some((c) => c.messages[0]?.content.includes('Relevant clauses:'))).toBe(false);
+    const report = result.report;
+    expect(Object.keys(report.scores)).toEqual(['base', 'sft', 'aligned', 'aligned_rag']);
+    expect(report.scores.sft?.correctness).toBeLessThan(report.scores.aligned.correctness);
+    expect(report.models.parent).toBe('adapter-sft');
+    expect(report.lineage).toEqual({
+      adapterId: 'adapter-dpo',
+      runId: 'run-dpo',
+      method: 'dpo',
+      datasetVersionId: framing.dataset.id,
+      parentAdapterId: 'adapter-sft',
+      parentRunId: 'run-sft',
+      preferenceDatasetId: 'pd-1',
+    });
+    // The held-out scenarios are broken down by label, as the dataset counts them.
+    const kinds = report.kinds.map((k) => k.kind);
+    expect(kinds.length).toBeGreaterThan(0);
+    expect(kinds.every((k) => k === 'qa' || /^scenario:(compliant|violating|ambiguous)$/.test(k))).toBe(true);
+    expect(report.kinds.reduce((n, k) => n + k.items, 0)).toBe(items);
+    expect(await h.artifacts.read(result.reportMarkdownUri)).toContain('| metric | base | SFT | SFT + DPO | SFT + DPO + RAG |');
+  });
+
   it('records as stale an audit of a dataset whose examples cite clauses a later document version replaced', async () => {
     const input = {
       tenant: TENANT,
@@ -170,6 +222,62 @@ describe('audit stage', () => {
     expect(result.report.scores.base?.judge).toBe(0.75);
     expect(result.report.scores.aligned_rag?.judge).toBe(0.75);
     expect(result.report.models.judge).toBe('judge-model');
+  });
+
+  it("scores every variant's answers with the context's reward model, beside the lexical metrics", async () => {
+    const loadedRewards: Array<[string, string]> = [];
+    const scored: ChatMessage[][] = [];
+    // A reward model that likes answers citing a clause ("(§…)", as the references do) and dislikes the rest.
+    const rewards = {
+      loadRewardModel: async (name: string, path: string) => void loadedRewards.push([name, path]),
+      score: async (model: string, conversations: ChatMessage[][]) => {
+        expect(model).toBe('reward-1');
+        scored.push(...conversations);
+        return conversations.map((c) => (/\(§/.test(c[c.length - 1]?.content ?? '') ? 2 : -1));
+      },
+    };
+    const input = {
+      tenant: TENANT,
+      contextId: 'acme-conduct',
+      dataset: framing.dataset,
+      adapter: adapter(),
+      baseModel: 'base-model',
+      thresholds: parseAuditThresholds({ minCorrectness: 0.8, minFaithfulness: 0.5 }),
+      settings,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      rewardModel: { id: 'reward-1', runId: 'run-reward-1', artifactDir: '/artifacts/run-reward-1' },
+    };
+    const result = await auditAdapter(ports({ rewards }), input);
+    const items = framing.dataset.heldOut.examples;
+
+    expect(loadedRewards).toEqual([['reward-1', '/artifacts/run-reward-1']]);
+    expect(scored).toHaveLength(3 * items);
+    // Every variant is scored as the answer to the same prompt: the training system prompt and the question, no retrieved clauses.
+    expect(scored.every((c) => c.length === 3 && c[0]?.content === framing.dataset.systemPrompt && c[2]?.role === 'assistant')).toBe(true);
+    expect(result.report.rewards).toEqual({
+      model: { adapterId: 'reward-1', runId: 'run-reward-1' },
+      items,
+      means: { base: -1, aligned: 2, aligned_rag: 2 },
+    });
+    expect(result.report.results.every((r) => r.variants.base.reward === -1 && r.variants.aligned.reward === 2)).toBe(true);
+    expect(await h.artifacts.read(result.reportMarkdownUri)).toMatch(/\| reward \(mean\) \| -1\.000 \| 2\.000 \| 2\.000 \|/);
+    // The verdict does not read the rewards (no gate yet).
+    expect(result.report.verdict).toBe((await auditAdapter(ports(), { ...input, rewardModel: null })).report.verdict);
+
+    // A DPO round's audit: the parent (SFT) adapter's answers are scored too, and have their mean.
+    const round = await auditAdapter(ports({ rewards }), {
+      ...input,
+      adapter: { ...adapter(), id: 'adapter-dpo', runId: 'run-dpo', method: 'dpo', preferenceDatasetId: 'pd-1' },
+      parent: { id: 'adapter-sft', runId: 'run-sft', artifactDir: '/artifacts/run-sft' },
+    });
+    expect(Object.keys(round.report.rewards?.means ?? {}).sort()).toEqual(['aligned', 'aligned_rag', 'base', 'sft']);
+    expect(round.report.results.every((r) => typeof r.variants.sft?.reward === 'number')).toBe(true);
+
+    await expect(auditAdapter(ports(), input)).rejects.toThrow('the audit was given reward model reward-1 but no reward scorer');
+    const short = { ...rewards, score: async (_model: string, conversations: ChatMessage[][]) => conversations.slice(1).map(() => 0) };
+    await expect(auditAdapter(ports({ rewards: short }), input)).rejects.toThrow(
+      /reward model reward-1 returned \d+ scores for \d+ base answers/,
+    );
   });
 
   it('fails the verdict when the aligned model is no better than the thresholds, or the data covers too few clauses', async () => {

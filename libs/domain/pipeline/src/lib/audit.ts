@@ -10,15 +10,19 @@ import {
   renderMarkdownReport,
   toAuditRunCompleted,
   toAuditVerdictIssued,
+  withRewards,
   type AuditReportV1,
+  type RewardsByVariant,
+  type RewardSummary,
   type AuditThresholds,
   type AuditVariant,
+  type VariantRecord,
   type EvalClause,
   type EvalItem,
   type AnswerJudge,
 } from '@studio/auditing';
 import { citeClause } from '@studio/framing';
-import { tenantKey, type ChatMessage, type Repository, type TenantId } from '@studio/ports';
+import { tenantKey, type ChatMessage, type Repository, type RewardScorer, type TenantId } from '@studio/ports';
 import { z } from 'zod';
 import { clausesOfDataset, staleReason, type DatasetClausePorts } from './document-versions';
 import { publishEvent } from './events';
@@ -35,8 +39,11 @@ const ConversationLine = z.object({
   label: z.string().nullable().optional(),
 });
 
-export interface DatasetItem extends EvalItem {
+export interface DatasetItem extends Omit<EvalItem, 'kind'> {
+  /** The example's kind (qa, scenario): what the sample is spread over. */
   kind: string;
+  /** The kind the report breaks scores down by: qa, scenario:<label>. */
+  breakdown: string;
 }
 
 /** Parses a conversational JSON-lines split back into question / reference / clause ids. */
@@ -57,7 +64,17 @@ export function readConversationalItems(jsonl: string, where: string): DatasetIt
     const question = row.messages.find((m) => m.role === 'user')?.content;
     const reference = [...row.messages].reverse().find((m) => m.role === 'assistant')?.content;
     if (!question || !reference) throw new Error(`${where}:${index + 1}: needs a user and an assistant message`);
-    items.push({ id: row.id, question, reference, clauseIds: row.clause_ids, expectsRefusal: false, kind: row.kind ?? 'qa' });
+    const kind = row.kind ?? 'qa';
+    items.push({
+      id: row.id,
+      question,
+      reference,
+      clauseIds: row.clause_ids,
+      expectsRefusal: false,
+      kind,
+      // As the dataset counts its examples: qa, scenario:compliant, scenario:violating, scenario:ambiguous.
+      breakdown: kind === 'scenario' && row.label ? `scenario:${row.label}` : kind,
+    });
   });
   return items;
 }
@@ -96,8 +113,15 @@ export function ragSystemPrompt(systemPrompt: string, clauses: readonly Retrieve
   return `${systemPrompt}\n\nRelevant clauses:\n${clauses.map((c) => `(${citeClause(c.numbering)}) ${c.text}`).join('\n')}`;
 }
 
-/** The model a variant is answered by: the base model, or the adapter (loaded by name) for the aligned variants. */
-export function variantModel(variant: AuditVariant, baseModel: string, adapterName: string): string {
+/**
+ * The model a variant is answered by: the base model, the parent adapter for `sft`, or the audited
+ * adapter (loaded by name) for the aligned variants.
+ */
+export function variantModel(variant: AuditVariant, baseModel: string, adapterName: string, parentName?: string | null): string {
+  if (variant === 'sft') {
+    if (!parentName) throw new Error('the sft variant is answered by the parent adapter, and none was given');
+    return parentName;
+  }
   return variant === 'base' ? baseModel : adapterName;
 }
 
@@ -124,6 +148,8 @@ export async function answerVariant(
     variant: AuditVariant;
     baseModel: string;
     adapterName: string;
+    /** The parent adapter's name, for the `sft` variant. */
+    parentName?: string | null;
     systemPrompt: string;
     question: string;
     retrieved: readonly RetrievedClause[];
@@ -131,7 +157,7 @@ export async function answerVariant(
   },
 ): Promise<string> {
   const result = await llm.chat({
-    model: variantModel(request.variant, request.baseModel, request.adapterName),
+    model: variantModel(request.variant, request.baseModel, request.adapterName, request.parentName),
     messages: variantMessages(request.variant, request.systemPrompt, request.question, request.retrieved),
     temperature: 0,
     max_tokens: request.maxTokens,
@@ -185,8 +211,13 @@ export interface AuditInput {
   tenant: TenantId;
   contextId: string;
   dataset: AuditedDataset;
-  /** What the audit needs of the registered adapter: its name, run and files. */
-  adapter: Pick<AdapterRecord, 'id' | 'runId' | 'artifactDir'>;
+  /** What the audit needs of the registered adapter: its name, run and files (method and preference dataset for the lineage). */
+  adapter: Pick<AdapterRecord, 'id' | 'runId' | 'artifactDir'> & Partial<Pick<AdapterRecord, 'method' | 'preferenceDatasetId'>>;
+  /**
+   * The adapter the audited one was trained from (a DPO round's SFT adapter): loaded like it and
+   * answered as the `sft` variant. Null or absent: no sft variant.
+   */
+  parent?: Pick<AdapterRecord, 'id' | 'runId' | 'artifactDir'> | null;
   /** Name of the base model on the LLM endpoint. */
   baseModel: string;
   /** The context's release gates, clause coverage among them. */
@@ -194,6 +225,11 @@ export interface AuditInput {
   settings: AuditSettings;
   /** ISO time stamped on the report. */
   createdAt: string;
+  /**
+   * The context's reward model (a registered reward adapter), when it has one: every answer is
+   * scored with it (the report's compliance `rewards`, beside the lexical metrics). Needs `ports.rewards`.
+   */
+  rewardModel?: Pick<AdapterRecord, 'id' | 'runId' | 'artifactDir'> | null;
 }
 
 export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'artifacts'>, RetrievalPorts {
@@ -205,6 +241,8 @@ export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'artifacts'>, Re
   eventSource?: string;
   /** Optional LLM judge (any OpenAI-compatible endpoint); without one, judge scores are null. */
   judge?: { judge: AnswerJudge; model: string };
+  /** The model server's reward scoring: what scores the answers when the input names a reward model. */
+  rewards?: RewardScorer;
 }
 
 export interface AuditResult {
@@ -228,6 +266,44 @@ async function mapPool<T, R>(inputs: readonly T[], limit: number, fn: (input: T,
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, inputs.length)) }, worker));
   return out;
+}
+
+/** Conversations sent to the reward model per request. */
+const REWARD_BATCH = 16;
+
+/**
+ * Every variant's answers scored by the reward model (loaded into the model server first). Each
+ * answer is scored as the reply to the dataset's system prompt and the question: the same prompt
+ * for every variant (the retrieved clauses of aligned+RAG are not shown), so the rewards compare
+ * the answers alone, as the preference pairs the model learnt from did.
+ */
+async function rewardAnswers(
+  scorer: RewardScorer,
+  model: Pick<AdapterRecord, 'id' | 'artifactDir'>,
+  systemPrompt: string,
+  items: readonly DatasetItem[],
+  answers: Record<string, Record<string, string>>,
+  settings: AuditSettings,
+): Promise<RewardsByVariant> {
+  await scorer.loadRewardModel(model.id, model.artifactDir);
+  const out: Record<string, Record<string, number>> = {};
+  for (const [variant, byItem] of Object.entries(answers)) {
+    const batches: DatasetItem[][] = [];
+    for (let i = 0; i < items.length; i += REWARD_BATCH) batches.push(items.slice(i, i + REWARD_BATCH));
+    const scored = await mapPool(batches, settings.concurrency, async (batch) => {
+      const conversations = batch.map((item): ChatMessage[] => [
+        { role: 'system', content: systemPrompt },
+        { role: 'user', content: item.question },
+        { role: 'assistant', content: byItem[item.id] ?? '' },
+      ]);
+      const scores = await scorer.score(model.id, conversations);
+      if (scores.length !== batch.length)
+        throw new Error(`reward model ${model.id} returned ${scores.length} scores for ${batch.length} ${variant} answers`);
+      return scores;
+    });
+    out[variant] = Object.fromEntries(batches.flat().map((item, index) => [item.id, scored.flat()[index] as number]));
+  }
+  return out as RewardsByVariant;
 }
 
 export function auditRunIdFor(runId: string, dataset: Pick<AuditedDataset, 'heldOut'>, settings: AuditSettings): string {
@@ -257,7 +333,9 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     : currentClauses;
   const clauses: EvalClause[] = clauseRecords.map(evalClauseOf);
 
+  const parent = input.parent ?? null;
   await ports.adapters.loadAdapter(adapter.id, adapter.artifactDir);
+  if (parent) await ports.adapters.loadAdapter(parent.id, parent.artifactDir);
 
   let modelMs = 0;
   const timed = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -269,11 +347,11 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     }
   };
 
-  const variants: readonly AuditVariant[] = ['base', 'aligned', 'aligned_rag'];
+  const variants: readonly AuditVariant[] = parent ? ['base', 'sft', 'aligned', 'aligned_rag'] : ['base', 'aligned', 'aligned_rag'];
   const total = items.length * variants.length;
   let done = 0;
   progress?.({ done, total });
-  const answers: Record<AuditVariant, Record<string, string>> = { base: {}, aligned: {}, aligned_rag: {} };
+  const answers: VariantRecord<Record<string, string>> = { base: {}, ...(parent ? { sft: {} } : {}), aligned: {}, aligned_rag: {} };
   const retrieved = await timed(() =>
     mapPool(items, settings.concurrency, (item) => retrieveClauses(ports, { tenant, contextId }, item.question, settings.ragTopK)),
   );
@@ -281,10 +359,12 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     // One variant at a time, its requests concurrent: the runtime batches requests of one model.
     await timed(() =>
       mapPool(items, settings.concurrency, async (item, index) => {
-        answers[variant][item.id] = await answerVariant(ports.llm, {
+        const answered = answers[variant] as Record<string, string>;
+        answered[item.id] = await answerVariant(ports.llm, {
           variant,
           baseModel: input.baseModel,
           adapterName: adapter.id,
+          parentName: parent?.id ?? null,
           systemPrompt: dataset.systemPrompt,
           question: item.question,
           retrieved: retrieved[index] ?? [],
@@ -296,11 +376,24 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     );
   }
 
-  const evaluation = await evaluateItems(items, answers, {
-    clauses,
-    itemPass: input.thresholds.itemPass,
-    ...(ports.judge ? { judge: ports.judge.judge } : {}),
-  });
+  const lexical = await evaluateItems(
+    items.map(({ breakdown, ...item }) => ({ ...item, kind: breakdown })),
+    answers,
+    {
+      clauses,
+      itemPass: input.thresholds.itemPass,
+      ...(ports.judge ? { judge: ports.judge.judge } : {}),
+    },
+  );
+  let evaluation = lexical;
+  let rewards: RewardSummary | null = null;
+  const rewardModel = input.rewardModel;
+  if (rewardModel) {
+    const scorer = ports.rewards;
+    if (!scorer) throw new Error(`the audit was given reward model ${rewardModel.id} but no reward scorer to score with`);
+    const byVariant = await timed(() => rewardAnswers(scorer, rewardModel, dataset.systemPrompt, items, answers, settings));
+    ({ evaluation, rewards } = withRewards(lexical, byVariant, { adapterId: rewardModel.id, runId: rewardModel.runId }));
+  }
   const train = readConversationalItems(await ports.artifacts.read(dataset.train.uri), dataset.train.uri);
   const auditRunId = auditRunIdFor(adapter.runId, dataset, settings);
   // Coverage of the context's clauses as they are now: a dataset on replaced clauses covers less of them.
@@ -319,7 +412,16 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
       runId: adapter.runId,
       datasetVersionId: dataset.id,
       createdAt: input.createdAt,
-      models: { base: input.baseModel, adapter: adapter.id, judge: ports.judge?.model ?? null },
+      models: { base: input.baseModel, adapter: adapter.id, judge: ports.judge?.model ?? null, parent: parent?.id ?? null },
+      lineage: {
+        adapterId: adapter.id,
+        runId: adapter.runId,
+        method: adapter.method ?? (parent ? 'dpo' : 'sft'),
+        datasetVersionId: dataset.id,
+        parentAdapterId: parent?.id ?? null,
+        parentRunId: parent?.runId ?? null,
+        preferenceDatasetId: adapter.preferenceDatasetId ?? null,
+      },
     },
     evaluation,
     thresholds: input.thresholds,
@@ -329,6 +431,7 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
       nearDuplicates: nearDuplicates([...train, ...heldOut]),
       leakage: detectLeakage(train, heldOut),
     },
+    rewards,
   });
   const json = await ports.artifacts.put(tenantKey(tenant, `runs/${adapter.runId}/report.json`), `${JSON.stringify(report, null, 2)}\n`);
   const markdown = await ports.artifacts.put(tenantKey(tenant, `runs/${adapter.runId}/report.md`), renderMarkdownReport(report));

@@ -1,5 +1,5 @@
-import { evaluateItems, type AnswerScore, type AuditVariant, type OutcomeBucket } from '@studio/auditing';
-import { Id } from '@studio/contracts';
+import { evaluateItems, type AnswerScore, type OutcomeBucket } from '@studio/auditing';
+import { Id, type CoreAuditVariant as AuditVariant } from '@studio/contracts';
 import { citeClause } from '@studio/framing';
 import type { TenantId } from '@studio/ports';
 import { z } from 'zod';

@@ -36,6 +36,26 @@ describe('resolveHyperparameters', () => {
     expect(trainingRunId('a'.repeat(64), 'tiny', h)).not.toBe(trainingRunId('a'.repeat(64), 'tiny', { ...h, seed: 1 }));
     expect(trainingRunId('a'.repeat(64), 'tiny', h)).toMatch(/^run-[0-9a-f]{16}$/);
   });
+
+  it('starts a dpo run from the dpo defaults (beta 0.1) and refuses a beta for other methods', () => {
+    expect(resolveHyperparameters({}, 'dpo')).toEqual(DEFAULT_DPO_HYPERPARAMETERS);
+    expect(resolveHyperparameters({ dpo_beta: 0.3 }, 'dpo').dpo_beta).toBe(0.3);
+    expect(resolveHyperparameters({}, 'sft').dpo_beta).toBeNull();
+    expect(() => resolveHyperparameters({ dpo_beta: 0.3 }, 'reward')).toThrow(
+      /dpo_beta: only a dpo run has this setting \(this run's method is reward\)/,
+    );
+    expect(() => resolveHyperparameters({ dpo_beta: 0 }, 'dpo')).toThrow(InvalidHyperparametersError);
+  });
+
+  it('names a dpo run by its method, parent adapter and preference dataset too', () => {
+    const h = resolveHyperparameters({}, 'dpo');
+    const lineage = { method: 'dpo' as const, parentAdapterId: 'adapter-1', preferenceDatasetSha256: 'b'.repeat(64) };
+    const id = trainingRunId('a'.repeat(64), 'tiny', h, lineage);
+    expect(id).toMatch(/^run-dpo-[0-9a-f]{16}$/);
+    expect(trainingRunId('a'.repeat(64), 'tiny', h, { ...lineage, parentAdapterId: 'adapter-2' })).not.toBe(id);
+    expect(trainingRunId('a'.repeat(64), 'tiny', h, { ...lineage, preferenceDatasetSha256: 'c'.repeat(64) })).not.toBe(id);
+    expect(trainingRunId('a'.repeat(64), 'tiny', h, { ...lineage, method: 'reward', parentAdapterId: null })).toMatch(/^run-reward-/);
+  });
 });
 
 describe('DEFAULT_DPO_HYPERPARAMETERS', () => {

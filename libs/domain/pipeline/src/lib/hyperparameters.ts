@@ -1,4 +1,4 @@
-import { TrainingHyperparameters } from '@studio/contracts';
+import { TrainingHyperparameters, type TrainingMethod } from '@studio/contracts';
 
 /**
  * Training defaults (LoRA SFT sized for a CPU or a small GPU; learning rate 5e-4 gave better
@@ -20,11 +20,11 @@ export const DEFAULT_HYPERPARAMETERS: TrainingHyperparameters = {
 };
 
 /**
- * Defaults of a DPO run from an SFT adapter trained with DEFAULT_HYPERPARAMETERS (the LoRA settings
- * come from that adapter): 30 steps of 4 pairs (about 8 to 15 minutes on 2 CPU cores), beta 0.1, and the
- * chosen answers' NLL added with weight 1 (RPO). In the tuning experiment (apps/model-runtime/README.md,
- * "DPO after SFT on the example context") they kept Q&A correctness (0.237 -> 0.254) but did not make
- * the model advise against violations; no setting within ~10 CPU minutes did both.
+ * DPO defaults: the LoRA of the SFT adapter trained on further (its own LoRA settings are used), 30 steps
+ * of 4 pairs (about 8 to 15 minutes on 2 CPU cores), beta 0.1, and the chosen answers' NLL added with
+ * weight 1 (RPO). In the tuning experiment (apps/model-runtime/README.md, "DPO after SFT on the example
+ * context") they kept Q&A correctness (0.237 -> 0.254) but did not make the model advise against
+ * violations; no setting within ~10 CPU minutes did both.
  */
 export const DEFAULT_DPO_HYPERPARAMETERS: TrainingHyperparameters = {
   ...DEFAULT_HYPERPARAMETERS,
@@ -34,6 +34,17 @@ export const DEFAULT_DPO_HYPERPARAMETERS: TrainingHyperparameters = {
   dpo_sft_weight: 1,
 };
 
+/** Reward-model defaults: a fresh LoRA with a scalar head, SFT's step count, learning rate 1e-4. */
+export const DEFAULT_REWARD_HYPERPARAMETERS: TrainingHyperparameters = {
+  ...DEFAULT_HYPERPARAMETERS,
+  learning_rate: 1e-4,
+};
+
+/** The defaults a run of `method` starts from. */
+export function defaultHyperparameters(method: TrainingMethod): TrainingHyperparameters {
+  return method === 'dpo' ? DEFAULT_DPO_HYPERPARAMETERS : method === 'reward' ? DEFAULT_REWARD_HYPERPARAMETERS : DEFAULT_HYPERPARAMETERS;
+}
+
 export class InvalidHyperparametersError extends Error {
   constructor(readonly issues: readonly string[]) {
     super(`hyperparameters are invalid: ${issues.join('; ')}`);
@@ -41,18 +52,28 @@ export class InvalidHyperparametersError extends Error {
   }
 }
 
-/** The defaults with `overrides` applied (lora merged field by field); InvalidHyperparametersError names each bad or unknown field. */
-export function resolveHyperparameters(overrides: Record<string, unknown>): TrainingHyperparameters {
-  const unknown = Object.keys(overrides).filter((key) => !(key in DEFAULT_HYPERPARAMETERS));
+/** The method's defaults with `overrides` applied (lora merged field by field); InvalidHyperparametersError names each bad or unknown field. */
+export function resolveHyperparameters(overrides: Record<string, unknown>, method: TrainingMethod = 'sft'): TrainingHyperparameters {
+  const defaults = defaultHyperparameters(method);
+  // Every field of the contract is known (an optional one, such as a newer DPO setting, need not have a default).
+  const known = Object.keys(TrainingHyperparameters.shape);
+  const unknown = Object.keys(overrides).filter((key) => !known.includes(key));
   if (unknown.length > 0)
-    throw new InvalidHyperparametersError(
-      unknown.map((key) => `${key}: unknown hyper-parameter (known: ${Object.keys(DEFAULT_HYPERPARAMETERS).join(', ')})`),
+    throw new InvalidHyperparametersError(unknown.map((key) => `${key}: unknown hyper-parameter (known: ${known.join(', ')})`));
+  if (method !== 'dpo') {
+    const dpoOnly = Object.keys(overrides).filter(
+      (key) => key.startsWith('dpo_') && overrides[key] !== undefined && overrides[key] !== null,
     );
+    if (dpoOnly.length > 0)
+      throw new InvalidHyperparametersError(
+        dpoOnly.map((key) => `${key}: only a dpo run has this setting (this run's method is ${method})`),
+      );
+  }
   const lora = overrides['lora'];
   const merged = {
-    ...DEFAULT_HYPERPARAMETERS,
+    ...defaults,
     ...overrides,
-    ...(lora && typeof lora === 'object' && DEFAULT_HYPERPARAMETERS.lora ? { lora: { ...DEFAULT_HYPERPARAMETERS.lora, ...lora } } : {}),
+    ...(lora && typeof lora === 'object' && defaults.lora ? { lora: { ...defaults.lora, ...lora } } : {}),
   };
   const checked = TrainingHyperparameters.safeParse(merged);
   if (!checked.success)

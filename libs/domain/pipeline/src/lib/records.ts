@@ -11,6 +11,7 @@ import {
   NonNegativeInt,
   Sha256,
   TrainingHyperparameters,
+  TrainingMethod,
 } from '@studio/contracts';
 import type { EntitySpec, Repository } from '@studio/ports';
 import { z } from 'zod';
@@ -181,12 +182,22 @@ export type TrainingRunState = z.infer<typeof TrainingRunState>;
 export const LossPoint = z.object({ step: NonNegativeInt, loss: z.number() });
 export type LossPoint = z.infer<typeof LossPoint>;
 
-/** A training run, from request to adapter. */
+/**
+ * A training run, from request to adapter. `datasetVersionId` is the instruction dataset version:
+ * the one SFT trains on, the one a DPO run's parent adapter was trained on (its held-out set is
+ * what the audit asks), the one a reward model was requested for.
+ */
 export const TrainingRunRecord = z.object({
-  id: Id.describe('run id: hash of dataset, base model and hyper-parameters'),
+  id: Id.describe('run id: hash of method, dataset, base model, hyper-parameters, parent adapter and preference dataset'),
   contextId: ContextId,
+  /** sft, dpo (from `parentAdapterId`, on `preferenceDatasetId`) or reward (on `preferenceDatasetId`); records before methods existed are sft. */
+  method: TrainingMethod.default('sft'),
   datasetVersionId: Id,
   datasetSha256: Sha256,
+  /** The adapter a DPO run starts from (its policy and frozen reference); null for sft and reward. */
+  parentAdapterId: Id.nullable().default(null),
+  /** The preference dataset version a DPO or reward run trains on; null for sft. */
+  preferenceDatasetId: Id.nullable().default(null),
   baseModel: z.string().min(1),
   hyperparameters: TrainingHyperparameters,
   outputDir: z.string().min(1),
@@ -210,14 +221,23 @@ export const TRAINING_RUNS: EntitySpec<TrainingRunRecord> = {
   indexes: [{ fields: { contextId: 1, requestedAt: -1 } }],
 };
 
-/** A trained adapter in the model registry, with its lineage. */
+/**
+ * A trained adapter in the model registry, with its lineage: the base model, the dataset version,
+ * and for a DPO adapter the adapter it started from and the preference dataset it was trained on
+ * (which names every preference, hence every clause, that shaped it). A reward model is an adapter
+ * of method `reward` (its metrics hold `pairwise_accuracy`).
+ */
 export const AdapterRecord = z.object({
   id: Id,
   contextId: ContextId,
   runId: Id,
+  /** Records written before methods existed are sft. */
+  method: TrainingMethod.default('sft'),
   baseModel: z.string().min(1),
   datasetVersionId: Id,
   datasetSha256: Sha256,
+  parentAdapterId: Id.nullable().default(null),
+  preferenceDatasetId: Id.nullable().default(null),
   hyperparameters: TrainingHyperparameters,
   artifactDir: z.string().min(1),
   metrics: Metrics,
@@ -229,7 +249,35 @@ export type AdapterRecord = z.infer<typeof AdapterRecord>;
 export const ADAPTERS: EntitySpec<AdapterRecord> = {
   collection: 'adapters',
   schema: AdapterRecord,
-  indexes: [{ fields: { contextId: 1, runId: 1 } }],
+  indexes: [{ fields: { contextId: 1, runId: 1 } }, { fields: { contextId: 1, method: 1, registeredAt: -1 } }],
+};
+
+/**
+ * A published preference dataset version as training reads it: the instructor's copy of
+ * `preference.dataset.published.v1` (the reward-model service owns the preferences themselves).
+ * Its splits are TRL preference JSON lines with a weight per pair.
+ */
+export const PreferenceDatasetVersionRecord = z.object({
+  id: Id,
+  contextId: ContextId,
+  sha256: Sha256,
+  /** The version before it: a round trains on what is new since then. */
+  previousId: Id.nullable(),
+  pairs: NonNegativeInt,
+  newPairs: NonNegativeInt,
+  bySource: z.record(z.string(), NonNegativeInt),
+  resolutions: NonNegativeInt,
+  train: DatasetSplitRecord,
+  heldOut: DatasetSplitRecord,
+  publishedAt: IsoTime,
+});
+export type PreferenceDatasetVersionRecord = z.infer<typeof PreferenceDatasetVersionRecord>;
+
+/** Not `preference_datasets`: in the embedded profile's one store that collection is the preference library's own. */
+export const PREFERENCE_DATASET_VERSIONS: EntitySpec<PreferenceDatasetVersionRecord> = {
+  collection: 'trainable_preference_datasets',
+  schema: PreferenceDatasetVersionRecord,
+  indexes: [{ fields: { contextId: 1, publishedAt: -1 } }],
 };
 
 /**

@@ -11,7 +11,10 @@ import {
   cancelTraining,
   ClauseIndexMissingError,
   lossTrend,
+  ParentAdapterError,
   requestTraining,
+  TrainingRequestError,
+  type TrainablePreferenceDataset,
   RunNotCancellableError,
   trainableDataset,
   trainingRunId,
@@ -414,6 +417,133 @@ describe('training stage', () => {
     await h.bus.idle();
     expect((await h.repos.runs.get(TENANT, requested.run.id))?.state).toBe('cancelled');
     expect(h.events).toEqual([]);
+  });
+
+  describe('dpo and reward runs', () => {
+    let sft: Awaited<ReturnType<typeof adapterOfRun>>;
+    let preferences: TrainablePreferenceDataset;
+    let trainer: ReturnType<typeof scriptedTrainer>;
+
+    beforeEach(async () => {
+      trainer = scriptedTrainer(2);
+      worker.handle(TRAIN_JOB, handler(trainer));
+      await worker.start();
+      const first = await request();
+      if (first.kind !== 'enqueued') throw new Error('expected a new run');
+      await until(h, first.jobId);
+      sft = await adapterOfRun(h.repos, TENANT, first.run.id);
+      await h.artifacts.put(`tenants/${TENANT}/runs/${first.run.id}/artifact/adapter_config.json`, '{}');
+      const row = JSON.stringify({
+        prompt: [{ role: 'user', content: 'q' }],
+        chosen: [{ role: 'assistant', content: 'a' }],
+        rejected: [{ role: 'assistant', content: 'b' }],
+        weight: 1,
+      });
+      const train = await h.artifacts.putImmutable(`tenants/${TENANT}/preferences/pd-1/train.jsonl`, `${row}\n`);
+      const heldOut = await h.artifacts.putImmutable(`tenants/${TENANT}/preferences/pd-1/held-out.jsonl`, `${row}\n`);
+      preferences = {
+        id: 'pd-1',
+        contextId: 'acme-conduct',
+        sha256: 'b'.repeat(64),
+        trainUri: train.uri,
+        trainSha256: train.sha256,
+        trainExamples: 1,
+        heldOutUri: heldOut.uri,
+        heldOutExamples: 1,
+      };
+      await h.bus.idle();
+      h.events.length = 0;
+    });
+
+    const dpo = (over: Partial<Parameters<typeof requestTraining>[1]> = {}) =>
+      requestTraining(h, {
+        tenant: TENANT,
+        contextId: 'acme-conduct',
+        method: 'dpo',
+        dataset: trainableDataset(dataset),
+        preferenceDataset: preferences,
+        initAdapter: sft,
+        baseModel: 'tiny',
+        hyperparameters: { ...hyperparameters, dpo_beta: 0.1 },
+        ...over,
+      });
+
+    it('runs DPO from the SFT adapter on the preference dataset and registers its lineage', async () => {
+      const requested = await dpo();
+      if (requested.kind !== 'enqueued') throw new Error('expected a new run');
+      expect(requested.run.id).toMatch(/^run-dpo-[0-9a-f]{16}$/);
+      expect(requested.run).toMatchObject({
+        method: 'dpo',
+        parentAdapterId: sft.id,
+        preferenceDatasetId: 'pd-1',
+        datasetVersionId: dataset.id,
+      });
+      expect((await until(h, requested.jobId)).state).toBe('completed');
+      await h.bus.idle();
+      const job = trainer.jobs.at(-1);
+      expect(job).toMatchObject({
+        method: 'dpo',
+        init_adapter: sft.artifactDir,
+        dataset: {
+          train_path: h.artifacts.pathOf(preferences.trainUri),
+          eval_path: null,
+          sha256: preferences.trainSha256,
+          format: 'preference',
+        },
+      });
+      const adapter = await adapterOfRun(h.repos, TENANT, requested.run.id);
+      expect(adapter).toMatchObject({ method: 'dpo', parentAdapterId: sft.id, preferenceDatasetId: 'pd-1', datasetVersionId: dataset.id });
+      expect(sft).toMatchObject({ method: 'sft', parentAdapterId: null, preferenceDatasetId: null });
+      const requestedEvent = h.events.find((e) => e.topic === 'training.run.requested.v1')?.event.data;
+      expect(requestedEvent).toMatchObject({ method: 'dpo', parentAdapterId: sft.id, preferenceDatasetId: 'pd-1' });
+      const completed = h.events.find((e) => e.topic === 'training.run.completed.v1')?.event.data;
+      expect(completed).toMatchObject({
+        method: 'dpo',
+        adapterId: adapter.id,
+        parentAdapter: { adapterId: sft.id, runId: sft.runId, artifactUri: sft.artifactDir, method: 'sft' },
+        preferenceDatasetId: 'pd-1',
+      });
+      // Another preference dataset or parent is another run.
+      const other = await dpo({ preferenceDataset: { ...preferences, id: 'pd-2', sha256: 'c'.repeat(64) } });
+      expect(other.run.id).not.toBe(requested.run.id);
+    });
+
+    it('trains a reward model on the preferences, measured on the held-out ones', async () => {
+      const requested = await dpo({ method: 'reward', initAdapter: null });
+      if (requested.kind !== 'enqueued') throw new Error('expected a new run');
+      expect(requested.run.id).toMatch(/^run-reward-/);
+      await until(h, requested.jobId);
+      expect(trainer.jobs.at(-1)).toMatchObject({
+        method: 'reward',
+        init_adapter: null,
+        dataset: { eval_path: h.artifacts.pathOf(preferences.heldOutUri), format: 'preference' },
+      });
+      expect(await adapterOfRun(h.repos, TENANT, requested.run.id)).toMatchObject({
+        method: 'reward',
+        parentAdapterId: null,
+        preferenceDatasetId: 'pd-1',
+      });
+    });
+
+    it('names what is wrong with a request it cannot run, and records nothing', async () => {
+      await expect(dpo({ initAdapter: null })).rejects.toThrow(/dpo run starts from a completed SFT run .*parentRunId/);
+      await expect(dpo({ preferenceDataset: null })).rejects.toThrow(/needs a preference dataset version/);
+      await expect(dpo({ baseModel: 'smollm2-135m-instruct' })).rejects.toThrow(ParentAdapterError);
+      await expect(dpo({ baseModel: 'smollm2-135m-instruct' })).rejects.toThrow(/trained on base model tiny, not smollm2-135m-instruct/);
+      await expect(dpo({ initAdapter: { ...sft, contextId: 'other' } })).rejects.toThrow(/belongs to context other/);
+      await expect(dpo({ initAdapter: { ...sft, method: 'reward' } })).rejects.toThrow(/is a reward model/);
+      await expect(dpo({ preferenceDataset: { ...preferences, contextId: 'other' } })).rejects.toThrow(
+        /preference dataset pd-1 belongs to context other/,
+      );
+      await expect(dpo({ initAdapter: { ...sft, artifactDir: '/nowhere/adapter' } })).rejects.toThrow(
+        /files at \/nowhere\/adapter are gone/,
+      );
+      await expect(dpo({ method: 'sft' })).rejects.toThrow(TrainingRequestError);
+      await expect(dpo({ method: 'reward' })).rejects.toThrow(/reward model is trained from the base model/);
+      await h.bus.idle();
+      expect(h.events).toEqual([]);
+      expect(await h.repos.runs.count(TENANT)).toBe(1);
+    });
   });
 
   it('summarises the loss curve by the mean of its first and last steps', () => {

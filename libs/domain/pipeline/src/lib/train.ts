@@ -11,7 +11,9 @@ import {
   type RuntimeProgressV1,
   type EventData,
   type Topic,
+  type PreferenceDatasetPublishedV1,
   type TrainingHyperparameters,
+  type TrainingMethod,
   type TrainingRunProgressV1,
 } from '@studio/contracts';
 import { canonicalJson } from '@studio/framing';
@@ -25,16 +27,34 @@ import {
   type ClauseIndexRecord,
   type DatasetVersionRecord,
   type LossPoint,
+  type PreferenceDatasetVersionRecord,
   type TrainingRunRecord,
 } from './records';
 
 /**
  * The run id is a content hash of what determines the model: dataset, base model and
- * hyper-parameters. The same inputs name the same run, so a re-run can reuse its adapter.
+ * hyper-parameters, and for dpo and reward runs also the method, the parent adapter and the
+ * preference dataset (whose method prefixes the id: `run-dpo-…`, `run-reward-…`). The same inputs
+ * name the same run, so a re-run can reuse its adapter. SFT ids are those of runs before methods.
  */
-export function trainingRunId(datasetSha256: string, baseModel: string, hyperparameters: TrainingHyperparameters): string {
-  const digest = createHash('sha256').update(canonicalJson({ datasetSha256, baseModel, hyperparameters })).digest('hex');
-  return `run-${digest.slice(0, 16)}`;
+export function trainingRunId(
+  datasetSha256: string,
+  baseModel: string,
+  hyperparameters: TrainingHyperparameters,
+  lineage: { method: TrainingMethod; parentAdapterId: string | null; preferenceDatasetSha256: string | null } = {
+    method: 'sft',
+    parentAdapterId: null,
+    preferenceDatasetSha256: null,
+  },
+): string {
+  if (lineage.method === 'sft') {
+    const digest = createHash('sha256').update(canonicalJson({ datasetSha256, baseModel, hyperparameters })).digest('hex');
+    return `run-${digest.slice(0, 16)}`;
+  }
+  const digest = createHash('sha256')
+    .update(canonicalJson({ datasetSha256, baseModel, hyperparameters, ...lineage }))
+    .digest('hex');
+  return `run-${lineage.method}-${digest.slice(0, 16)}`;
 }
 
 export function adapterIdFor(runId: string): string {
@@ -76,6 +96,67 @@ export function trainableDataset(dataset: DatasetVersionRecord): TrainableDatase
   };
 }
 
+/** What a DPO or reward run needs of a published preference dataset version (the reward-model service's record, or the instructor's copy of its event). */
+export interface TrainablePreferenceDataset {
+  id: string;
+  contextId: string;
+  sha256: string;
+  trainUri: string;
+  trainSha256: string;
+  trainExamples: number;
+  heldOutUri: string;
+  heldOutExamples: number;
+}
+
+export function trainablePreferenceDataset(
+  dataset: Pick<PreferenceDatasetVersionRecord, 'id' | 'contextId' | 'sha256' | 'train' | 'heldOut'>,
+): TrainablePreferenceDataset {
+  return {
+    id: dataset.id,
+    contextId: dataset.contextId,
+    sha256: dataset.sha256,
+    trainUri: dataset.train.uri,
+    trainSha256: dataset.train.sha256,
+    trainExamples: dataset.train.examples,
+    heldOutUri: dataset.heldOut.uri,
+    heldOutExamples: dataset.heldOut.examples,
+  };
+}
+
+/** The instructor's record of a `preference.dataset.published.v1` event. */
+export function preferenceDatasetVersionOf(event: { time: string; data: PreferenceDatasetPublishedV1 }): PreferenceDatasetVersionRecord {
+  const d = event.data;
+  return {
+    id: d.preferenceDatasetId,
+    contextId: d.contextId,
+    sha256: d.sha256,
+    previousId: d.previousId,
+    pairs: d.pairs,
+    newPairs: d.newPairs,
+    bySource: d.bySource,
+    resolutions: d.resolutions,
+    train: { uri: d.train.path, sha256: d.train.sha256, examples: d.train.examples },
+    heldOut: { uri: d.heldOut.path, sha256: d.heldOut.sha256, examples: d.heldOut.examples },
+    publishedAt: event.time,
+  };
+}
+
+/** A training request that cannot be run as asked (a DPO run without its SFT adapter, a preference dataset of another context, …). */
+export class TrainingRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingRequestError';
+  }
+}
+
+/** The adapter a DPO run is asked to start from is not usable: of another context or base model, not a policy adapter, or its files are gone. */
+export class ParentAdapterError extends TrainingRequestError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ParentAdapterError';
+  }
+}
+
 /** The clauses of the dataset's document are not in the retrieval index (yet): the audit could not ground its RAG variant. */
 export class ClauseIndexMissingError extends Error {
   constructor(
@@ -103,7 +184,14 @@ export interface RequestTrainingPorts extends Publishing {
 export interface RequestTrainingInput {
   tenant: TenantId;
   contextId: string;
+  /** sft (default): on `dataset`; dpo: from `initAdapter` on `preferenceDataset`; reward: on `preferenceDataset`. */
+  method?: TrainingMethod;
+  /** The instruction dataset version: SFT trains on it; for dpo it must be the one `initAdapter` was trained on (the audit asks its held-out set). */
   dataset: TrainableDataset;
+  /** dpo and reward: the preference dataset version to train on (of this context). */
+  preferenceDataset?: TrainablePreferenceDataset | null;
+  /** dpo: the adapter (SFT, or an earlier round's DPO) of this context and base model the run starts from. */
+  initAdapter?: AdapterRecord | null;
   baseModel: string;
   hyperparameters: TrainingHyperparameters;
   /** Train again even when this exact run already produced an adapter. */
@@ -116,21 +204,39 @@ export type RequestTrainingResult =
   | { kind: 'reused'; run: TrainingRunRecord; adapter: AdapterRecord };
 
 /**
- * "Train this base model on this dataset version" (SFT): checks that the dataset's clauses are
- * indexed, records the run, publishes `training.run.requested` and queues a `train` job (job
+ * "Train this base model on this dataset version" (SFT), "improve this adapter with these
+ * preferences" (DPO: the job's `init_adapter` is the parent adapter's artifact folder) or "train a
+ * reward model on these preferences": checks the request (TrainingRequestError names what is
+ * missing or mismatched) and that the dataset's clauses are indexed, records the run, publishes `training.run.requested` and queues a `train` job (job
  * id = run id, so queueing twice gives one job). Requesting the same run again returns it: a
  * completed run's adapter is reused (unless `force`), a requested or running one is queued
  * again (a no-op where its job is there), a failed or cancelled one gets a new job.
  */
 export async function requestTraining(ports: RequestTrainingPorts, input: RequestTrainingInput): Promise<RequestTrainingResult> {
   const { tenant, contextId, dataset, baseModel, hyperparameters } = input;
+  const method = input.method ?? 'sft';
+  const { preferenceDataset, initAdapter } = checkTrainingRequest(input, method);
+  if (initAdapter && !(await ports.artifacts.exists(initAdapter.artifactDir))) {
+    throw new ParentAdapterError(
+      `adapter ${initAdapter.id} (run ${initAdapter.runId}) is registered but its files at ${initAdapter.artifactDir} are gone: train it again first`,
+    );
+  }
   const now = (input.now ?? new Date()).toISOString();
-  for (const d of dataset.documents ?? [{ documentId: dataset.documentId, sha256: dataset.documentSha256 }]) {
+  // The audit's RAG variant retrieves the dataset's clauses; a reward model is not audited that way.
+  for (const d of method === 'reward' ? [] : (dataset.documents ?? [{ documentId: dataset.documentId, sha256: dataset.documentSha256 }])) {
     if (!(await ports.repos.clauseIndexes.get(tenant, clauseIndexId(d.documentId, d.sha256)))) {
       throw new ClauseIndexMissingError(d.documentId, d.sha256);
     }
   }
-  const runId = trainingRunId(dataset.sha256, baseModel, hyperparameters);
+  const lineage = {
+    parentAdapterId: initAdapter?.id ?? null,
+    preferenceDatasetId: preferenceDataset?.id ?? null,
+  };
+  const runId = trainingRunId(dataset.sha256, baseModel, hyperparameters, {
+    method,
+    parentAdapterId: lineage.parentAdapterId,
+    preferenceDatasetSha256: preferenceDataset?.sha256 ?? null,
+  });
   const existing = await ports.repos.runs.get(tenant, runId);
   if (existing?.state === 'completed' && existing.adapterId && !input.force) {
     const adapter = await ports.repos.adapters.get(tenant, existing.adapterId);
@@ -142,16 +248,26 @@ export async function requestTraining(ports: RequestTrainingPorts, input: Reques
     run_id: runId,
     tenant_id: tenant,
     context_id: contextId,
-    method: 'sft',
+    method,
     base_model: baseModel,
-    dataset: {
-      train_path: ports.artifacts.pathOf(dataset.trainUri),
-      eval_path: null,
-      sha256: dataset.trainSha256,
-      format: 'conversational',
-    },
+    dataset: preferenceDataset
+      ? {
+          train_path: ports.artifacts.pathOf(preferenceDataset.trainUri),
+          // A reward model's pairwise accuracy is measured on the held-out preferences.
+          eval_path:
+            method === 'reward' && preferenceDataset.heldOutExamples > 0 ? ports.artifacts.pathOf(preferenceDataset.heldOutUri) : null,
+          sha256: preferenceDataset.trainSha256,
+          format: 'preference',
+        }
+      : {
+          train_path: ports.artifacts.pathOf(dataset.trainUri),
+          eval_path: null,
+          sha256: dataset.trainSha256,
+          format: 'conversational',
+        },
     hyperparameters,
     output_dir: outputDir,
+    init_adapter: initAdapter?.artifactDir ?? null,
   });
   const again = existing !== null && isFinished(existing.state);
   const jobId = again ? `${runId}-${Date.parse(now)}` : (existing?.jobId ?? runId);
@@ -160,8 +276,10 @@ export async function requestTraining(ports: RequestTrainingPorts, input: Reques
     : {
         id: runId,
         contextId,
+        method,
         datasetVersionId: dataset.id,
         datasetSha256: dataset.sha256,
+        ...lineage,
         baseModel,
         hyperparameters,
         outputDir,
@@ -183,11 +301,60 @@ export async function requestTraining(ports: RequestTrainingPorts, input: Reques
       subject: runId,
       id: `requested-${jobId}`,
       ...(ports.eventSource ? { source: ports.eventSource } : {}),
-      data: { version: 'v1', contextId, runId, method: 'sft', baseModel, datasetVersionId: dataset.id, hyperparameters },
+      data: { version: 'v1', contextId, runId, method, baseModel, datasetVersionId: dataset.id, hyperparameters, ...lineage },
     });
   }
   await ports.queue.enqueue(TRAIN_JOB, job, { jobId, attempts: TRAIN_JOB_ATTEMPTS });
   return { kind: 'enqueued', run, jobId, created: existing === null };
+}
+
+/** The preference dataset and parent adapter a request of `method` needs, checked against the context, base model and dataset. */
+function checkTrainingRequest(
+  input: RequestTrainingInput,
+  method: TrainingMethod,
+): { preferenceDataset: TrainablePreferenceDataset | null; initAdapter: AdapterRecord | null } {
+  const preferenceDataset = input.preferenceDataset ?? null;
+  const initAdapter = input.initAdapter ?? null;
+  if (method === 'sft') {
+    if (preferenceDataset)
+      throw new TrainingRequestError('an sft run trains on a dataset version, not on a preference dataset: use method dpo or reward');
+    if (initAdapter)
+      throw new TrainingRequestError('an sft run starts from the base model; starting from an adapter is what method dpo does');
+    return { preferenceDataset, initAdapter };
+  }
+  if (!preferenceDataset) throw new TrainingRequestError(`a ${method} run needs a preference dataset version (preferenceDatasetId)`);
+  if (preferenceDataset.contextId !== input.contextId) {
+    throw new TrainingRequestError(
+      `preference dataset ${preferenceDataset.id} belongs to context ${preferenceDataset.contextId}, not ${input.contextId}`,
+    );
+  }
+  if (preferenceDataset.trainExamples === 0)
+    throw new TrainingRequestError(`preference dataset ${preferenceDataset.id} has no training pairs`);
+  if (method === 'reward') {
+    if (initAdapter)
+      throw new TrainingRequestError('a reward model is trained from the base model, not from an adapter: leave out the parent run');
+    return { preferenceDataset, initAdapter };
+  }
+  if (!initAdapter) {
+    throw new TrainingRequestError('a dpo run starts from a completed SFT run of the same context and base model (parentRunId)');
+  }
+  if (initAdapter.contextId !== input.contextId) {
+    throw new ParentAdapterError(`adapter ${initAdapter.id} belongs to context ${initAdapter.contextId}, not ${input.contextId}`);
+  }
+  if (initAdapter.baseModel !== input.baseModel) {
+    throw new ParentAdapterError(
+      `adapter ${initAdapter.id} was trained on base model ${initAdapter.baseModel}, not ${input.baseModel}: DPO continues an adapter of the same base model`,
+    );
+  }
+  if (initAdapter.method === 'reward') {
+    throw new ParentAdapterError(`adapter ${initAdapter.id} is a reward model: DPO starts from an SFT (or an earlier DPO) adapter`);
+  }
+  if (initAdapter.datasetVersionId !== input.dataset.id) {
+    throw new ParentAdapterError(
+      `adapter ${initAdapter.id} was trained on dataset version ${initAdapter.datasetVersionId}, not ${input.dataset.id}: a dpo run is audited on its parent's dataset version`,
+    );
+  }
+  return { preferenceDataset, initAdapter };
 }
 
 /** Whether a run has reached an end state (a new request for it queues a new job). */
@@ -374,15 +541,19 @@ export class TrainingRunTracker {
       id: adapterId,
       contextId: run.contextId,
       runId: run.id,
+      method: run.method,
       baseModel: run.baseModel,
       datasetVersionId: run.datasetVersionId,
       datasetSha256: run.datasetSha256,
       hyperparameters: run.hyperparameters,
+      parentAdapterId: run.parentAdapterId,
+      preferenceDatasetId: run.preferenceDatasetId,
       artifactDir: result.artifact_dir,
       metrics: result.metrics,
       lossCurve: run.lossCurve,
       registeredAt: (await this.ports.repos.adapters.get(tenant, adapterId))?.registeredAt ?? now,
     };
+    const parent = run.parentAdapterId ? await this.ports.repos.adapters.get(tenant, run.parentAdapterId) : null;
     await this.ports.repos.adapters.upsert(tenant, adapter);
     const totalSteps = result.metrics['total_steps'];
     await this.ports.repos.runs.upsert(tenant, {
@@ -397,12 +568,14 @@ export class TrainingRunTracker {
       version: 'v1',
       contextId: run.contextId,
       runId: run.id,
-      method: job.method,
+      method: run.method,
       baseModel: run.baseModel,
       datasetVersionId: run.datasetVersionId,
       adapterId,
       artifactUri: adapter.artifactDir,
       metrics: adapter.metrics,
+      parentAdapter: parent ? { adapterId: parent.id, runId: parent.runId, artifactUri: parent.artifactDir, method: parent.method } : null,
+      preferenceDatasetId: run.preferenceDatasetId,
     });
     return adapter;
   }

@@ -74,22 +74,33 @@ export async function recordPreferences(
     }
     return result.data;
   });
+  const ids = parsed.map((input) => preferenceId(input));
+  // Those stored before, a few queries for all of them (a dataset version's synthetic pairs are thousands).
+  const before = new Map<string, PreferenceRecord>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += RECORD_LOOKUP_BATCH) {
+    const found = await ports.repos.preferences.find(tenant, { id: { in: unique.slice(i, i + RECORD_LOOKUP_BATCH) } });
+    for (const record of found) before.set(record.id, record);
+  }
   const stored: PreferenceRecord[] = [];
   const fresh = new Map<string, PreferenceRecord>();
-  for (const input of parsed) {
-    const id = preferenceId(input);
-    const existing = fresh.get(id) ?? (await ports.repos.preferences.get(tenant, id));
+  parsed.forEach((input, i) => {
+    const id = ids[i] as string;
+    const existing = fresh.get(id) ?? before.get(id);
     if (existing) {
       stored.push(existing);
-      continue;
+      return;
     }
     const record: PreferenceRecord = { ...input, id, createdAt: now.toISOString() };
     fresh.set(id, record);
     stored.push(record);
-  }
+  });
   if (fresh.size > 0) await ports.repos.preferences.upsertMany(tenant, [...fresh.values()]);
   return { stored, created: fresh.size };
 }
+
+/** Preference ids looked up per query by recordPreferences. */
+const RECORD_LOOKUP_BATCH = 500;
 
 export interface PublishPreferenceDatasetInput {
   contextId: string;
