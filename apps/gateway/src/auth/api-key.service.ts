@@ -136,7 +136,15 @@ export class ApiKeyService {
    * rate-limit count); otherwise the record is read from the key store after the generation.
    * Either store not answering is a 503.
    */
-  async authenticate(
+  async authenticate(credential: string): Promise<Principal | null> {
+    return (await this.admit(credential))?.principal ?? null;
+  }
+
+  /**
+   * authenticate, for a request: `admission.permit` is checked before anything is counted, and
+   * the request's rate-limit count (`admission.hitFor`) rides with the generation read of a cached key.
+   */
+  async admit(
     credential: string,
     admission: KeyAdmission = { permit: () => undefined, hitFor: () => null },
   ): Promise<KeyAuthentication | null> {

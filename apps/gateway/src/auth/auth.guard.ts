@@ -163,7 +163,7 @@ export class AuthGuard implements CanActivate {
       throw AccessError.missingCredential(
         'no credential: send "Authorization: Bearer <credential>" with an API key (sk-studio-...) or an OIDC access token',
       );
-    const byKey = await this.keys.authenticate(credential, {
+    const byKey = await this.keys.admit(credential, {
       permit,
       // The tenant is known only from the key: the hit's key is completed by the service.
       hitFor: (tenant) => this.hitOf(bucket, tenant),

@@ -49,10 +49,10 @@ describeWithServers(['REDIS_URL'], 'API-key generations on a real Redis, shared 
     const b = new ApiKeyService(store, audit, counterOn(redisB));
     const created = await a.create('acme', { name: 'ci', role: 'operator' }, 'platform-admin');
     const admin: Principal = { subject: 'key:x', name: 'x', tenant: 'acme', role: 'admin', via: 'api-key', keyId: 'x' };
-    expect((await b.authenticate(created.key))?.principal.role).toBe('operator');
-    expect((await b.authenticate(created.key))?.principal.role).toBe('operator'); // from B's cache
+    expect((await b.authenticate(created.key))?.role).toBe('operator');
+    expect((await b.authenticate(created.key))?.role).toBe('operator'); // from B's cache
     await a.changeRole('acme', created.id, 'viewer', admin);
-    expect((await b.authenticate(created.key))?.principal.role).toBe('viewer');
+    expect((await b.authenticate(created.key))?.role).toBe('viewer');
     await a.revoke('acme', created.id, admin);
     await expect(b.authenticate(created.key)).rejects.toThrow(/was revoked/);
   });
