@@ -239,7 +239,7 @@ async function main(): Promise<void> {
         line('  gateway minus direct, per pair (includes generation variance)', 'vs-direct'),
         'phases of a gateway request (its Server-Timing):',
         line('  outside the handler (client HTTP, parsing, routing before guard)', 'outside'),
-        line('  auth guard: the API key (cached: hash check + one Redis MULTI, generation and rate count)', 'auth'),
+        line('  auth guard: API key (cached: hash, 1 Redis MULTI with the count)', 'auth'),
         line('  rate limit counted apart (a key not cached, an OIDC token)', 'ratelimit'),
         line('  validation (pipes: the request schema)', 'validate'),
         line('  deployment lookup', 'lookup'),
