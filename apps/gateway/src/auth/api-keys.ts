@@ -67,8 +67,8 @@ export function secretMatches(secret: string, secretSha256: string): boolean {
 }
 
 /**
- * Where API keys live. Looked up on every request (no cache), so that a revocation or a role
- * change holds at once on every replica.
+ * Where API keys live. Read when a replica has not cached the key with its tenant's current key
+ * generation (ApiKeyService), so that a revocation or a role change holds at once on every replica.
  */
 export interface ApiKeyStore {
   insert(record: ApiKeyRecord): Promise<void>;

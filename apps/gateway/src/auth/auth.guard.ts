@@ -19,11 +19,14 @@ import { can, type Permission } from './permissions';
 import { AUTHENTICATED_ROUTE, PUBLIC_ROUTE, REQUIRED_PERMISSION, type AuthenticatedRequest, type Principal } from './principal';
 import {
   RATE_COUNTER,
+  RATE_COUNT_TIMEOUT_MS,
   RATE_LIMIT_BUCKET,
   RATE_LIMITS,
   RATE_WINDOW_MS,
+  withinMs,
   type RateCounter,
   type RateDecision,
+  type RateHit,
   type RateLimitBucket,
   type RateLimits,
 } from './rate-limit';
@@ -63,8 +66,8 @@ function bearerCredential(request: GuardedRequest): string | null {
 
 /**
  * The gateway's global guard. Every route but `@Public()` ones and /health, /ready needs
- * `Authorization: Bearer <credential>`: an API key (`sk-studio-<id>_<secret>`, looked up on every
- * request) or, when OIDC is configured, a JWT checked by the BearerTokenVerifier. The caller's
+ * `Authorization: Bearer <credential>`: an API key (`sk-studio-<id>_<secret>`, cached per replica
+ * and checked against its tenant's key generation on every request, see ApiKeyService) or, when OIDC is configured, a JWT checked by the BearerTokenVerifier. The caller's
  * tenant and role come from the credential alone (request.principal); `x-tenant-id` from a
  * client is never read. Then the route's `@Requires(permission)` is checked against the role
  * (403 naming both), then its `@RateLimit(bucket)` against the tenant's window (429 with
@@ -97,12 +100,16 @@ export class AuthGuard implements CanActivate {
           `the route ${request.method ?? ''} ${request.url ?? ''} declares no access (@Requires, @Authenticated or @Public)`,
         );
       const timings = phaseTimings(request);
-      const principal = await this.authenticate(request);
+      const permit = (role: Principal['role']) => {
+        if (access.kind === 'permission' && !can(role, access.permission)) throw AccessError.permissionDenied(role, access.permission);
+      };
+      const { principal, rate } = await this.authenticate(request, permit, bucket);
+      // A cached API key's check and the rate-limit count are one round trip: timed as auth.
       timings.lap('auth');
       request.principal = principal;
-      if (access.kind === 'permission' && !can(principal.role, access.permission))
-        throw AccessError.permissionDenied(principal.role, access.permission);
-      if (bucket) {
+      permit(principal.role);
+      if (rate) this.enforce(bucket, rate);
+      else if (bucket) {
         await this.count(bucket, principal);
         timings.lap('ratelimit');
       }
@@ -131,20 +138,43 @@ export class AuthGuard implements CanActivate {
     return declared;
   }
 
-  private async authenticate(request: GuardedRequest): Promise<Principal> {
+  /** The rate-limit count of `bucket` for the tenant, or null when the bucket's limit is off. */
+  private hitOf(bucket: RateLimitBucket | undefined, tenant: string): RateHit | null {
+    if (!bucket) return null;
+    const limit = this.limits[bucket];
+    return limit > 0 ? { key: `${bucket}:${tenant}`, limit, windowMs: RATE_WINDOW_MS } : null;
+  }
+
+  private enforce(bucket: RateLimitBucket | undefined, decision: RateDecision): void {
+    if (bucket && !decision.allowed) throw AccessError.rateLimited(bucket, this.limits[bucket], decision.retryAfterSeconds);
+  }
+
+  /**
+   * The caller, and the rate-limit decision when the request was already counted (a cached API
+   * key: its generation check carries the count).
+   */
+  private async authenticate(
+    request: GuardedRequest,
+    permit: (role: Principal['role']) => void,
+    bucket: RateLimitBucket | undefined,
+  ): Promise<{ principal: Principal; rate: RateDecision | null }> {
     const credential = bearerCredential(request);
     if (credential === null)
       throw AccessError.missingCredential(
         'no credential: send "Authorization: Bearer <credential>" with an API key (sk-studio-...) or an OIDC access token',
       );
-    const byKey = await this.keys.authenticate(credential);
+    const byKey = await this.keys.admit(credential, {
+      permit,
+      // The tenant is known only from the key: the hit's key is completed by the service.
+      hitFor: (tenant) => this.hitOf(bucket, tenant),
+    });
     if (byKey) return byKey;
     if (!looksLikeJwt(credential))
       throw AccessError.invalidCredential('the bearer credential is neither an API key (sk-studio-...) nor a JWT');
     if (!this.verifier)
       throw AccessError.invalidCredential('bearer tokens are not accepted here: no OIDC issuer is configured; use an API key');
     try {
-      return await this.verifier.verify(credential);
+      return { principal: await this.verifier.verify(credential), rate: null };
     } catch (error) {
       if (error instanceof HttpException) throw error;
       throw AccessError.invalidCredential(`the bearer token is not valid: ${error instanceof Error ? error.message : String(error)}`);
@@ -165,21 +195,5 @@ export class AuthGuard implements CanActivate {
       });
     }
     if (!decision.allowed) throw AccessError.rateLimited(bucket, limit, decision.retryAfterSeconds);
-  }
-}
-
-/** How long a rate-limit count may take (a Redis that is down queues commands instead of failing). */
-export const RATE_COUNT_TIMEOUT_MS = 1_000;
-
-async function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -26,7 +26,8 @@ export interface KeysModuleOptions {
    */
   storage: 'servers' | 'embedded' | 'memory';
   /**
-   * Put in the Redis keys of the rate-limit windows (after `studio:ratelimit:`), so that gateways
+   * Put in the Redis keys of the rate-limit windows (after `studio:ratelimit:`) and of the tenants'
+   * API-key generations (after `studio:keygen:`), so that gateways
    * of different environments sharing one Redis count apart: the environment's topic prefix.
    */
   rateLimitNamespace?: string;
@@ -67,7 +68,12 @@ function storageProviders(options: KeysModuleOptions): Provider[] {
     {
       provide: RATE_COUNTER,
       inject: [REDIS_CONNECTION],
-      useFactory: (redis: Redis) => new RedisRateCounter(redis, `studio:ratelimit:${options.rateLimitNamespace ?? ''}`),
+      useFactory: (redis: Redis) =>
+        new RedisRateCounter(
+          redis,
+          `studio:ratelimit:${options.rateLimitNamespace ?? ''}`,
+          `studio:keygen:${options.rateLimitNamespace ?? ''}`,
+        ),
     },
   ];
 }

@@ -313,6 +313,8 @@ describe('when the stores do not answer', () => {
     const app = moduleRef.createNestApplication({ logger: false });
     applyHttpConventions(app);
     const operator = (await app.get(ApiKeyService).create('acme', { name: 'op', role: 'operator' }, 'platform-admin')).key;
+    // The key store is read only for a key this replica has not cached with the tenant's current generation.
+    const uncached = (await app.get(ApiKeyService).create('acme', { name: 'viewer', role: 'viewer' }, 'platform-admin')).key;
     await app.listen(0, '127.0.0.1');
     const base = await app.getUrl();
     try {
@@ -327,7 +329,7 @@ describe('when the stores do not answer', () => {
       store.get = async () => {
         throw new Error('connection refused');
       };
-      const down = await fetch(`${base}/t/read`, { headers: { authorization: `Bearer ${operator}` } });
+      const down = await fetch(`${base}/t/read`, { headers: { authorization: `Bearer ${uncached}` } });
       expect(down.status).toBe(503);
       expect(((await down.json()) as { detail: string }).detail).toBe(
         'cannot check the API key: the key store does not answer (connection refused); retry',
