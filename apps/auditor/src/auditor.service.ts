@@ -31,6 +31,15 @@ import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit, type AuditServicePorts } from
 import { AUDIT_CANDIDATES, AUDIT_CANDIDATES_REPOSITORY } from './candidates/audit-candidate';
 import { CandidatesHandler } from './candidates/candidates.handler';
 import { CompareController } from './compare/compare.controller';
+import { GeneratedAttacks } from './redteam/generated-attacks';
+import {
+  ATTACK_SOURCE,
+  RED_TEAM_FINDINGS,
+  RED_TEAM_FINDINGS_REPOSITORY,
+  RED_TEAM_TRIALS,
+  RED_TEAM_TRIALS_REPOSITORY,
+} from './redteam/red-team';
+import { RedTeamController } from './redteam/red-team.controller';
 
 export type AuditorConfig = ServiceConfig<typeof AuditorEnv>;
 
@@ -66,24 +75,34 @@ export class AuditorModule {
       adapters: new LoraAdapterLoader(config.LLM_BASE_URL, config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
       rewards: new HttpRewardScorer({ baseUrl: config.LLM_BASE_URL, ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}) }),
     };
+    const framer = new FramerClient(config.FRAMER_URL, config.SERVICE_TOKEN);
     return {
       module: AuditorModule,
       imports: [...eventServiceModules(AUDITOR_NAME, config), JobsModule.forRoot(config)],
-      controllers: [CandidatesHandler, RevisionsHandler, ReportsController, CompareController, TenantDataController],
+      controllers: [CandidatesHandler, RevisionsHandler, ReportsController, CompareController, RedTeamController, TenantDataController],
       providers: [
         repositoryProvider(AUDIT_CANDIDATES_REPOSITORY, AUDIT_CANDIDATES),
         repositoryProvider(AUDITS_REPOSITORY, AUDIT_RUNS),
+        repositoryProvider(RED_TEAM_TRIALS_REPOSITORY, RED_TEAM_TRIALS),
+        repositoryProvider(RED_TEAM_FINDINGS_REPOSITORY, RED_TEAM_FINDINGS),
         {
           provide: TENANT_DATA_ERASER,
-          inject: [AUDIT_CANDIDATES_REPOSITORY, AUDITS_REPOSITORY],
-          useFactory: (candidates: Repository<Entity>, audits: Repository<Entity>): TenantDataEraser => ({
-            erase: (tenant) => eraseTenantData({ repos: { candidates, audits }, artifacts: ports.artifacts }, tenant),
+          inject: [AUDIT_CANDIDATES_REPOSITORY, AUDITS_REPOSITORY, RED_TEAM_TRIALS_REPOSITORY, RED_TEAM_FINDINGS_REPOSITORY],
+          useFactory: (
+            candidates: Repository<Entity>,
+            audits: Repository<Entity>,
+            redTeamTrials: Repository<Entity>,
+            redTeamFindings: Repository<Entity>,
+          ): TenantDataEraser => ({
+            erase: (tenant) =>
+              eraseTenantData({ repos: { candidates, audits, redTeamTrials, redTeamFindings }, artifacts: ports.artifacts }, tenant),
           }),
         },
         { provide: AUDIT_SETTINGS, useValue: settings },
         { provide: AUDIT_RETRY, useValue: retry },
         { provide: AUDIT_PORTS, useValue: ports },
-        { provide: FRAMER_CLIENT, useValue: new FramerClient(config.FRAMER_URL, config.SERVICE_TOKEN) },
+        { provide: FRAMER_CLIENT, useValue: framer },
+        { provide: ATTACK_SOURCE, useValue: new GeneratedAttacks(framer) },
         { provide: INSTRUCTOR_CLIENT, useValue: new InstructorClient(config.INSTRUCTOR_URL, config.SERVICE_TOKEN) },
         { provide: EVALUATION_QUEUE_PORT, inject: [JOB_PLATFORM], useFactory: (jobs: JobPlatform) => jobs.queue() },
         EvaluationQueueCloser,

@@ -1,5 +1,18 @@
-import { Body, Controller, Get, Inject, NotFoundException, Param, Put, Res } from '@nestjs/common';
+import {
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Put,
+  Res,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import { ContextId } from '@studio/contracts';
+import { appendSeed, normaliseClauseRef, numberingKey, SeedAppendError, SeedLine } from '@studio/framing';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
 import { tenantId, type Repository } from '@studio/ports';
 import {
@@ -10,10 +23,14 @@ import {
   type ContextSettings,
   type ContextSummary,
 } from './context-settings';
+import { CLAUSES_REPOSITORY, type ClausesRepository } from '../framer.ports';
 
 @Controller('v1/contexts')
 export class ContextsController {
-  constructor(@Inject(CONTEXTS_REPOSITORY) private readonly contexts: Repository<ContextSettings>) {}
+  constructor(
+    @Inject(CONTEXTS_REPOSITORY) private readonly contexts: Repository<ContextSettings>,
+    @Inject(CLAUSES_REPOSITORY) private readonly clauses: ClausesRepository,
+  ) {}
 
   /** Creates (201) or replaces (200) a context's settings. */
   @Put(':contextId')
@@ -45,5 +62,39 @@ export class ContextsController {
     const context = await this.contexts.get(tenantId(tenant), contextId);
     if (!context) throw new NotFoundException(`context "${contextId}" not found: create it with POST /v1/contexts`);
     return context;
+  }
+
+  /**
+   * Adds one seed example (a JSON line of the seeds format) to the context's seeds, for the next
+   * dataset version: 201 `{ seedId, added: true }`, or 200 with `added: false` when the same seed is
+   * there already. Every clause reference must name a current clause of the context (422 naming
+   * those that do not); 409 when another seed has the id, or the seeds are an InstructLab qna.yaml.
+   */
+  @Post(':contextId/seeds')
+  async addSeed(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Body(new ZodValidationPipe(SeedLine.strict())) body: SeedLine,
+    @Res({ passthrough: true }) res: { status(code: number): unknown },
+  ): Promise<{ seedId: string; added: boolean }> {
+    const context = await this.contexts.get(tenantId(tenant), contextId);
+    if (!context) throw new NotFoundException(`context "${contextId}" not found: create it with POST /v1/contexts`);
+    const current = await this.clauses.find(tenantId(tenant), { contextId }, { limit: 20_000 });
+    const known = new Set(current.map((c) => numberingKey(c.numbering).toLowerCase()));
+    const unknown = body.clause_refs.filter((ref) => !known.has(normaliseClauseRef(ref)));
+    if (unknown.length > 0)
+      throw new UnprocessableEntityException(
+        `clause_refs ${unknown.map((r) => `"${r}"`).join(', ')} ${unknown.length === 1 ? 'names no current clause' : 'name no current clauses'} of context "${contextId}"`,
+      );
+    let next;
+    try {
+      next = appendSeed(context.seeds, body);
+    } catch (error) {
+      if (error instanceof SeedAppendError) throw new ConflictException({ message: error.message, problem: error.problem });
+      throw error;
+    }
+    if (next.added) await this.contexts.upsert(tenantId(tenant), { ...context, seeds: next.seeds, updatedAt: new Date().toISOString() });
+    res.status(next.added ? 201 : 200);
+    return { seedId: body.id, added: next.added };
   }
 }

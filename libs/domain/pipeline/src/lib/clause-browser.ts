@@ -19,6 +19,7 @@ export const ClauseStatement = NormativeStatement.pick({
   actor: true,
   party: true,
   action: true,
+  actionForm: true,
   condition: true,
   exception: true,
   modality: true,
@@ -40,9 +41,9 @@ export type ClauseAnnotation = z.infer<typeof ClauseAnnotation>;
 
 export type ClauseView = ClauseRecord & Omit<ClauseAnnotation, 'clauseId'>;
 
-/** The key of a document content's clause annotations (under the tenant). */
+/** The key of a document content's clause annotations (under the tenant); v2 adds each statement's action form. */
 export function clauseAnnotationsKey(documentId: string, sha256: string): string {
-  return `documents/${documentId}/${sha256}.clause-annotations.v1.jsonl`;
+  return `documents/${documentId}/${sha256}.clause-annotations.v2.jsonl`;
 }
 
 /** Annotations of every clause of a parsed document (pure). */

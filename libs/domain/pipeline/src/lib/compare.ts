@@ -1,10 +1,19 @@
 import { evaluateItems, type AnswerScore, type OutcomeBucket } from '@studio/auditing';
 import { Id, type CoreAuditVariant as AuditVariant } from '@studio/contracts';
 import { citeClause } from '@studio/framing';
-import type { TenantId } from '@studio/ports';
+import type { ChatMessage, TenantId } from '@studio/ports';
 import { z } from 'zod';
-import { answerVariant, evalClauseOf, readConversationalItems, type AuditedDataset, type AuditSettings, type DatasetItem } from './audit';
-import { retrieveClauses, type RetrievalPorts } from './index-clauses';
+import {
+  answerVariant,
+  evalClauseOf,
+  readConversationalItems,
+  variantMessages,
+  variantModel,
+  type AuditedDataset,
+  type AuditSettings,
+  type DatasetItem,
+} from './audit';
+import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from './index-clauses';
 import type { AdapterLoader, ArtifactStore } from './ports';
 import type { AdapterRecord, ClauseRecord } from './records';
 
@@ -158,5 +167,86 @@ export async function compareAnswers(ports: ComparePorts, input: CompareInput & 
     })),
     answers,
     scores,
+  };
+}
+
+/** One side of a red-team trial: the base model, the aligned adapter, or the adapter with retrieved clauses. */
+export type ConversationVariant = Extract<AuditVariant, 'base' | 'aligned' | 'aligned_rag'>;
+
+export interface ConversationInput {
+  tenant: TenantId;
+  contextId: string;
+  /** The dataset version the run trained on: its system prompt (the one the model was trained with). */
+  dataset: Pick<AuditedDataset, 'systemPrompt'>;
+  adapter: Pick<AdapterRecord, 'id' | 'artifactDir'>;
+  baseModel: string;
+  /** The user turns, sent one at a time: each variant sees its own earlier replies before the next turn. */
+  turns: readonly string[];
+  /** The variants to play, in order (e.g. base and aligned side by side). */
+  variants: readonly ConversationVariant[];
+  /**
+   * Text added to the clauses retrieved for the aligned+RAG variant (an attack's instruction hidden
+   * in a retrieved clause): it joins the retrieved clause of that id, or is added as one when retrieval missed it.
+   */
+  injection?: { clauseId: string; numbering: string; text: string } | null;
+  settings: Pick<AuditSettings, 'ragTopK' | 'maxTokens'>;
+}
+
+export interface ConversationResult {
+  /** The clauses retrieved for the first turn (given to aligned+RAG, with any injection). */
+  retrieved: ComparedClause[];
+  /** Each variant's reply to each turn, in turn order. */
+  replies: Partial<Record<ConversationVariant, string[]>>;
+}
+
+/** The retrieved clauses with an injected text: appended to the clause it names, or that clause added first. */
+export function withInjection(retrieved: readonly RetrievedClause[], injection: ConversationInput['injection']): RetrievedClause[] {
+  if (!injection) return [...retrieved];
+  const hit = retrieved.find((c) => c.clauseId === injection.clauseId);
+  if (hit) return retrieved.map((c) => (c === hit ? { ...c, text: `${c.text}\n${injection.text}` } : c));
+  return [{ clauseId: injection.clauseId, numbering: injection.numbering, text: injection.text, score: 1 }, ...retrieved];
+}
+
+/**
+ * "Put this conversation to the base and the aligned model": the audit's variants (same model
+ * names, system prompt, retrieval, greedy decoding and answer bound as `answerVariant`), played
+ * turn by turn: each variant's reply to a turn is part of what it is asked at the next one.
+ */
+export async function replayConversation(ports: ComparePorts, input: ConversationInput): Promise<ConversationResult> {
+  const first = input.turns[0];
+  if (first === undefined) throw new Error('a conversation needs at least one user turn');
+  await ports.adapters.loadAdapter(input.adapter.id, input.adapter.artifactDir);
+  const retrieved = withInjection(
+    await retrieveClauses(ports, { tenant: input.tenant, contextId: input.contextId }, first, input.settings.ragTopK),
+    input.injection ?? null,
+  );
+  const replies: ConversationResult['replies'] = {};
+  for (const variant of input.variants) {
+    const messages: ChatMessage[] = variantMessages(variant, input.dataset.systemPrompt, first, retrieved);
+    const said: string[] = [];
+    for (const [index, turn] of input.turns.entries()) {
+      if (index > 0) messages.push({ role: 'user', content: turn });
+      const result = await ports.llm.chat({
+        model: variantModel(variant, input.baseModel, input.adapter.id),
+        messages: [...messages],
+        temperature: 0,
+        max_tokens: input.settings.maxTokens,
+        seed: 0,
+      });
+      const reply = result.content.trim();
+      said.push(reply);
+      messages.push({ role: 'assistant', content: reply });
+    }
+    replies[variant] = said;
+  }
+  return {
+    retrieved: retrieved.map((c) => ({
+      clauseId: c.clauseId,
+      numbering: c.numbering,
+      citation: c.numbering ? citeClause(c.numbering) : '',
+      text: c.text,
+      score: c.score,
+    })),
+    replies,
   };
 }
