@@ -1,4 +1,5 @@
 export * from './api/document-versions';
+export * from './api/red-team';
 export * from './cloudevents';
 export * from './common';
 export * from './events/audit/audit-run-completed';

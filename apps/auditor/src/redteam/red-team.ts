@@ -1,4 +1,15 @@
-import { ContextId, Id, IsoTime, Preference, type PreferenceOrigin } from '@studio/contracts';
+import {
+  ContextId,
+  Id,
+  IsoTime,
+  oneQuestion,
+  Preference,
+  RedTeamBucket,
+  RedTeamConversionRequest,
+  RedTeamFindingRequest,
+  RedTeamTrialBody,
+  type PreferenceOrigin,
+} from '@studio/contracts';
 import type { SeedLine } from '@studio/framing';
 import type { EntitySpec } from '@studio/ports';
 import { preferenceId, type PreferenceInput } from '@studio/preferences';
@@ -11,11 +22,8 @@ import { z } from 'zod';
  */
 
 /** The four outcomes of a side-by-side trial. */
-export const FINDING_BUCKETS = ['both_fine', 'only_base_right', 'only_aligned_right', 'both_fail'] as const;
-export const FindingBucket = z.enum(FINDING_BUCKETS);
-export type FindingBucket = z.infer<typeof FindingBucket>;
-
-const Text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+export const FindingBucket = RedTeamBucket;
+export type FindingBucket = RedTeamBucket;
 
 /** A clause a trial is about, with its numbering (a seed cites clauses by numbering). */
 export const TrialClause = z.object({ id: z.string().min(1), numbering: z.string().min(1) });
@@ -103,31 +111,16 @@ export const RED_TEAM_FINDINGS_REPOSITORY = Symbol('RED_TEAM_FINDINGS_REPOSITORY
 /** The caller, as the gateway states it from the credential (`key:<id>` or `oidc:<sub>`). */
 const Author = z.string().min(1).max(300).describe("who acts: the gateway's caller subject");
 
-/** Body of POST …/red-team/trials: a written prompt, or a generated attack to replay. */
-export const TrialRequest = z
-  .object({
-    prompt: Text(4_000).optional(),
-    attackId: z.string().min(1).max(200).optional(),
-    runId: Id.optional().describe("the completed run whose adapter answers as the aligned model (default: the context's newest)"),
-    author: Author,
-  })
-  .strict()
-  .refine((r) => (r.prompt === undefined) !== (r.attackId === undefined), { message: 'give exactly one of prompt and attackId' });
+/** Body of POST …/red-team/trials as the gateway forwards it: the public body and the caller. */
+export const TrialRequest = oneQuestion(RedTeamTrialBody.extend({ author: Author }));
 export type TrialRequest = z.infer<typeof TrialRequest>;
 
-/** Body of POST …/red-team/findings. */
-export const FindingRequest = z
-  .object({ trialId: Id, bucket: FindingBucket, note: z.string().max(4_000).default(''), author: Author })
-  .strict();
+/** Body of POST …/red-team/findings as the gateway forwards it. */
+export const FindingRequest = RedTeamFindingRequest.extend({ author: Author });
 export type FindingRequest = z.infer<typeof FindingRequest>;
 
-/** Body of POST …/findings/{id}/preference and …/seed. */
-export const ConversionRequest = z
-  .object({
-    editedAnswer: Text(8_000).optional().describe('the right answer as the red-teamer writes it (needed when neither answer is right)'),
-    by: Author,
-  })
-  .strict();
+/** Body of POST …/findings/{id}/preference and …/seed as the gateway forwards it. */
+export const ConversionRequest = RedTeamConversionRequest.extend({ by: Author });
 export type ConversionRequest = z.infer<typeof ConversionRequest>;
 
 /** A conversion that the finding's bucket and answers do not allow (answered 409, naming why). */
