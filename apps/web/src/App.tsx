@@ -15,6 +15,7 @@ import { DatasetsView } from './views/Datasets';
 import { DocumentsView } from './views/Documents';
 import { FeedbackView } from './views/Feedback';
 import { PreferencesView } from './views/Preferences';
+import { RedTeamView } from './views/RedTeam';
 import { ReviewView } from './views/Review';
 import { RunView } from './views/Run';
 import { RunsView } from './views/Runs';
@@ -28,7 +29,11 @@ const CONTEXT_TABS = [
   ['compare', 'Compare'],
   ['feedback', 'Feedback'],
   ['preferences', 'Preferences'],
+  ['red-team', 'Red team'],
 ] as const;
+
+/** Tabs a role sees only with a permission (the red-team workspace is for those who may write attacks or read findings). */
+const TAB_PERMISSION: Partial<Record<(typeof CONTEXT_TABS)[number][0], string>> = { 'red-team': 'redteam:write' };
 
 export function App() {
   const { path } = useLocation();
@@ -160,7 +165,10 @@ export function App() {
                 {contextId}
               </p>
               <ul>
-                {CONTEXT_TABS.map(([tab, label]) => {
+                {CONTEXT_TABS.filter(([tab]) => {
+                  const needs = TAB_PERMISSION[tab];
+                  return !needs || me.permissions.includes(needs);
+                }).map(([tab, label]) => {
                   const to = `/contexts/${encodeURIComponent(contextId)}/${tab}`;
                   return (
                     <li key={tab}>
@@ -199,6 +207,7 @@ function Route({ path }: { path: string }) {
   if ((m = match('/contexts/:id/compare', path))) return <CompareView contextId={m['id'] as string} />;
   if ((m = match('/contexts/:id/feedback', path))) return <FeedbackView contextId={m['id'] as string} />;
   if ((m = match('/contexts/:id/preferences', path))) return <PreferencesView contextId={m['id'] as string} />;
+  if ((m = match('/contexts/:id/red-team', path))) return <RedTeamView contextId={m['id'] as string} />;
   return (
     <section>
       <h1>Not found</h1>
