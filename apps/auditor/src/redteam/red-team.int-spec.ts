@@ -135,7 +135,7 @@ describeWithServers(['MONGO_URL'], 'red-team workspace on the auditor', ({ MONGO
             throw error;
           }
         }
-        res.writeHead(404).end('{"message":"not found"}');
+        return res.writeHead(404).end('{"message":"not found"}');
       })();
     });
     await new Promise<void>((resolve) => framer.listen(0, '127.0.0.1', resolve));
