@@ -190,7 +190,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await page.getByRole('heading', { name: 'Red team', exact: true }).waitFor();
       await page.locator('#redteam-run option').first().waitFor({ state: 'attached' });
       expect(await page.locator('#redteam-run').inputValue()).toBe(runId);
-      await page.getByLabel('Attack', { exact: true }).fill(ATTACK);
+      await page.getByRole('textbox', { name: 'Attack', exact: true }).fill(ATTACK);
       await page.getByRole('button', { name: 'Attack both models' }).click();
       const trial = page.locator('[aria-label="Trial"]');
       await trial.or(page.getByRole('alert')).first().waitFor({ timeout: 240_000 });

@@ -207,7 +207,7 @@ export function RedTeamView({ contextId }: { contextId: string }) {
       {runs.data && runs.data.length === 0 ? <p>No completed run yet: train a model first, then attack it here.</p> : null}
 
       {canWrite ? (
-        <form className="card form redteam-ask" onSubmit={(e) => void onTry(e)} aria-label="Attack">
+        <form className="card form redteam-ask" onSubmit={(e) => void onTry(e)} aria-label="Write or replay an attack">
           <div className="inline">
             <label htmlFor="redteam-run">Run</label>
             <select id="redteam-run" value={runId} onChange={(e) => setRunChoice(e.target.value)}>
