@@ -270,6 +270,48 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     });
   }, 600_000);
 
+  it("replays an attack generated from the context's rules and marks its outcome", async () => {
+    await step('replay a generated attack', async () => {
+      await page.keyboard.press('n');
+      await page.getByRole('radio', { name: 'Replay a generated one' }).check();
+      const list = page.locator('#redteam-attack');
+      await list.locator('option').first().waitFor({ state: 'attached', timeout: 60_000 });
+      const generated = await stack.call('GET', `/v1/contexts/${contextId}/red-team/attacks?limit=1000`);
+      const attacks = generated.body['attacks'] as {
+        id: string;
+        goal: string;
+        strategies: string[];
+        turns: string[];
+        clauseIds: string[];
+      }[];
+      expect(attacks.length).toBeGreaterThan(0);
+      // A single-turn attack keeps the walk short: the first direct one.
+      const attack = attacks.find((a) => a.strategies.join('+') === 'direct') ?? (attacks[0] as (typeof attacks)[number]);
+      await page.getByLabel('Filter attacks').fill('direct');
+      await list.selectOption(attack.id);
+      await page.getByRole('button', { name: 'Attack both models' }).click();
+      const trial = page.locator('[aria-label="Trial"]');
+      await trial.or(page.getByRole('alert')).first().waitFor({ timeout: 240_000 });
+      if ((await trial.count()) === 0) throw new Error(`the trial failed: ${(await page.getByRole('alert').allInnerTexts()).join(' | ')}`);
+      expect(await trial.innerText()).toContain(`Goal: ${attack.goal}`);
+      await page.keyboard.press('3');
+      const finding = page.getByTestId('redteam-finding');
+      await finding.and(page.locator('[data-bucket="only_aligned_right"]')).waitFor();
+      const findingId = String(await finding.getAttribute('data-finding'));
+      const stored = await stack.call('GET', `/v1/contexts/${contextId}/red-team/findings/${findingId}`);
+      expect(stored.body).toMatchObject({
+        attackId: attack.id,
+        strategies: attack.strategies,
+        bucket: 'only_aligned_right',
+        prompt: attack.turns.join('\n\n'),
+      });
+      expect((stored.body['clauses'] as { id: string }[]).map((c) => c.id)).toEqual(attack.clauseIds);
+      const all = await stack.call('GET', `/v1/contexts/${contextId}/red-team/findings`);
+      expect(all.body['total']).toBe(2);
+      console.info(`[red-team e2e] ${attacks.length} generated attacks; replayed ${attack.id} (${attack.strategies.join('+')})`);
+    });
+  }, 400_000);
+
   it('loaded nothing from another origin (no CDN, no web font)', () => {
     expect(foreign).toEqual([]);
   });
