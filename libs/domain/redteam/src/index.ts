@@ -3,3 +3,5 @@
 export * from './lib/attack-types';
 export * from './lib/judge-attack';
 export * from './lib/stats';
+export * from './lib/benign-score';
+export * from './lib/general-ability';
