@@ -35,6 +35,17 @@ describe('the general-ability set', () => {
     }
   });
 
+  it('takes distractors from the options the question names (or the other of yes and no), never an accepted answer', () => {
+    for (const i of GENERAL_ABILITY_SET.items) {
+      const yesNo = i.answers.every((a) => a === 'yes' || a === 'no');
+      for (const d of i.distractors ?? []) {
+        const named = i.question.toLowerCase().includes(d.toLowerCase()) || (yesNo && (d === 'yes' || d === 'no'));
+        expect([i.id, named]).toEqual([i.id, true]);
+        expect(i.answers.map((a) => a.toLowerCase())).not.toContain(d.toLowerCase());
+      }
+    }
+  });
+
   it('rejects a malformed set naming the problem', () => {
     const bad = GeneralAbilitySet.safeParse({ version: 'v', provenance: 'p', items: [item('q', ['a']), item('r', ['b'])] });
     expect(bad.success).toBe(false);
@@ -73,6 +84,16 @@ describe('scoreGeneralAbility', () => {
     expect(scoreGeneralAbility(gas, 'CO2.')).toBe(true);
     expect(scoreGeneralAbility(gas, 'Carbon monoxide and dioxide.')).toBe(false);
     expect(scoreGeneralAbility(item('What is a baby cat called?', ['kitten']), 'Baby cats are called kittens.')).toBe(true);
+  });
+
+  it('counts a reply wrong when it names a distractor before the answer', () => {
+    const older = { ...item('Tom was born in 1990 and Sara in 1995. Who is older?', ['Tom']), distractors: ['Sara'] };
+    expect(scoreGeneralAbility(older, 'Tom is older.')).toBe(true);
+    expect(scoreGeneralAbility(older, 'Tom is older than Sara.')).toBe(true);
+    expect(scoreGeneralAbility(older, 'Sara is 10 years older than Tom.')).toBe(false);
+    const parity = { ...item('Is 7 an even or an odd number?', ['odd']), distractors: ['even'] };
+    expect(scoreGeneralAbility(parity, '7 is neither an even nor an odd number.')).toBe(false);
+    expect(scoreGeneralAbility(parity, 'Seven is odd, not even.')).toBe(true);
   });
 
   it('skips filler and answer labels before the first sentence', () => {

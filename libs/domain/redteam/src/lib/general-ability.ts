@@ -14,7 +14,8 @@ import { wilson, type RateCI } from './stats';
  *   or the sentence's first number when all of them do (a reading-comprehension answer quoted from the passage);
  * - any other accepted answer must appear in the sentence as a contiguous run of tokens, compared after
  *   normalisation (lower case, accents and punctuation dropped, articles dropped, plurals folded, number words
- *   read as numbers).
+ *   read as numbers), and no distractor of the item (a wrong option the question names) may appear before it
+ *   ("Sara is older than Tom" is wrong for "Tom").
  */
 
 export const GeneralAbilityItem = z.object({
@@ -22,6 +23,8 @@ export const GeneralAbilityItem = z.object({
   category: z.string().min(1),
   question: z.string().min(1),
   answers: z.array(z.string().min(1)).min(1),
+  /** Wrong options the question itself names ("Who is older, Tom or Sara?"): a reply naming one before the answer is wrong. */
+  distractors: z.array(z.string().min(1)).optional(),
 });
 export type GeneralAbilityItem = z.infer<typeof GeneralAbilityItem>;
 
@@ -118,13 +121,14 @@ export function answerSentence(reply: string): string {
   return '';
 }
 
-function containsRun(haystack: readonly string[], needle: readonly string[]): boolean {
-  if (needle.length === 0) return false;
+/** Index of the first occurrence of the needle's tokens, contiguous, in the haystack; -1 when absent. */
+function indexOfRun(haystack: readonly string[], needle: readonly string[]): number {
+  if (needle.length === 0) return -1;
   outer: for (let i = 0; i + needle.length <= haystack.length; i += 1) {
     for (let j = 0; j < needle.length; j += 1) if (haystack[i + j] !== needle[j]) continue outer;
-    return true;
+    return i;
   }
-  return false;
+  return -1;
 }
 
 export function scoreGeneralAbility(item: GeneralAbilityItem, answer: string): boolean {
@@ -134,12 +138,14 @@ export function scoreGeneralAbility(item: GeneralAbilityItem, answer: string): b
   const sentenceNumbers = numbersOf(sentence);
   const questionNumbers = new Set(numbersOf(item.question));
   const answerNumber = sentenceNumbers.find((n) => !questionNumbers.has(n)) ?? sentenceNumbers[0];
+  const firstDistractor = Math.min(...(item.distractors ?? []).map((d) => indexOfRun(sentenceTokens, tokens(d))).filter((i) => i >= 0));
   return item.answers.some((accepted) => {
     const acceptedTokens = tokens(accepted);
     if (acceptedTokens.length === 1 && NUMBER.test(acceptedTokens[0] as string)) {
       return answerNumber !== undefined && answerNumber === Number(acceptedTokens[0]);
     }
-    return containsRun(sentenceTokens, acceptedTokens);
+    const at = indexOfRun(sentenceTokens, acceptedTokens);
+    return at >= 0 && at < firstDistractor;
   });
 }
 
