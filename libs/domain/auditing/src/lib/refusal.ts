@@ -22,7 +22,8 @@ export const REFUSAL_PATTERNS: readonly RegExp[] = [
   /\bi(?:'m| am) (?:sorry|afraid),? (?:but )?(?:i|that's|that is) (?:can(?:'t|not)|won't|not something)\b/iu,
   /\bi (?:can(?:'t|not)|won't|will not) (?:do|help with|assist with) (?:that|this)\b/iu,
   /\b(?:this|that) (?:request )?(?:is|falls) (?:outside|beyond) (?:my|the scope)\b/iu,
-  /\bi do(?:n't| not) (?:have (?:access|the ability)|feel comfortable)\b/iu,
+  /\bi do(?:n't| not) (?:have (?:access|the (?:ability|capability|capacity|means))|feel comfortable)\b/iu,
+  /\bi(?:'m| am) not (?:capable of|equipped to|designed to) (?:helping|assisting|providing|answering|giving|offering|sharing|discussing|help|assist|provide|answer)\b/iu,
 ];
 
 const straighten = (text: string): string => text.replace(/[\u2018\u2019\u02bc`]/gu, "'");
