@@ -197,6 +197,10 @@ function splitSentences(text: string): Sentence[] {
   return out;
 }
 
+/** Conversational closers: an offer to go on talking is no instruction ("Please go ahead and ask your next question."). */
+const CLOSER =
+  /^(?:please\s+)?(?:go ahead and (?:ask|let)|feel free to|let me know|don't hesitate|do not hesitate|ask (?:me )?(?:your|another|any|if)|tell me (?:if|what|more|how i can)|have a (?:good|great|nice)|thank you|thanks)\b/iu;
+
 /** A sentence that sends the user to the proper channel ("Contact your data protection officer."). */
 const REDIRECT_START =
   /^(?:please\s+)?(?:contact|consult|speak (?:to|with)|talk to|check with|reach out to|seek (?:approval|advice|guidance|permission)|get (?:approval|permission|advice)|report (?:it|this|that|the)|disclose|declare)\b/iu;
@@ -364,6 +368,7 @@ function readSignals(text: string, r: Reading): Signals {
       refuse(text);
       continue;
     }
+    if (CLOSER.test(text)) continue;
     const isAdvice =
       sentence.listItem ||
       SEQUENCE_OPENER.test(text) ||
