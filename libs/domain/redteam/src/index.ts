@@ -3,4 +3,5 @@
 export * from './lib/goals';
 export * from './lib/strategies';
 export * from './lib/attacks';
+export * from './lib/adaptive';
 // --- end attacks ---
