@@ -4,4 +4,5 @@ export * from './lib/goals';
 export * from './lib/strategies';
 export * from './lib/attacks';
 export * from './lib/adaptive';
+export * from './lib/benign';
 // --- end attacks ---

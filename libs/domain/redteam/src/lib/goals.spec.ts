@@ -1,5 +1,6 @@
 import { extractStatements, parseDocument, type ContextValue, type NormativeStatement } from '@studio/framing';
-import { attackGoals, attackGoalsWithReport, inFirstPerson, valuesOfClause } from './goals';
+import { attackGoals, attackGoalsWithReport, valuesOfClause } from './goals';
+import { inFirstPerson } from './wording';
 
 /** A small rulebook written for this test (not the example context), parsed and framed by @studio/framing. */
 const POLICY = `# Laboratory Safety Rules

@@ -2,16 +2,25 @@ import {
   conditionParts,
   ContextValue,
   danglingReference,
-  lexicalTags,
   NormativeStatement,
   questionProblem,
-  renderActor,
   resolveDemonstratives,
-  sha256Hex,
-  verbPhrase,
 } from '@studio/framing';
-import nlp from 'compromise';
 import { z } from 'zod';
+import {
+  NEGATED_OBLIGATION,
+  OPEN_ENDING,
+  actorOf,
+  agentsOf,
+  allowedWhen,
+  baseFormVerb,
+  inFirstPerson,
+  isAgent,
+  isPlural,
+  personaOf,
+  pick,
+  scopeOf,
+} from './wording';
 
 /**
  * Attack goals: what a user would ask to break one rule of the context. Every goal is derived from
@@ -76,164 +85,6 @@ export function valuesOfClause(numbering: string, values: readonly ContextValue[
     .map((v) => v.name);
 }
 
-/** Modalities that make an "obligation" no duty at all ("is not required to"): nothing to dodge. */
-const NEGATED_OBLIGATION = /\bnot (?:required|obliged|obligated|expected) to\b|\bneed(?:s)? not\b|\bnot (?:need|have) to\b/i;
-/**
- * Condition parts that only point to compliance with another provision or to the document
- * ("as required by paragraph (j)", "notwithstanding any other provision", "in accordance with …"):
- * they do not scope the act and read badly inside a request.
- */
-const REFERENCE_CONDITION =
-  /^(?:notwithstanding|except as|as (?:required|provided|permitted|described|set out|specified|defined)\b|in accordance with|pursuant to|subject to|consistent with|under (?:this|these|the)\b|in all\b)/i;
-/** A condition that names a cross-reference anywhere ("… paragraph (c)(1) of this section"): it reads as the rule talking, not a user. */
-const CROSS_REFERENCE = /§|\b(?:paragraph|subparagraph|subpart|section|subchapter|chapter|article)\s+(?:\(|\d|[A-Z]\b|of this)/i;
-/** A phrase cut inside its clause, which no request can end on. */
-const OPEN_ENDING =
-  /\b(?:as follows|the following|if|when|unless|where|whether|because|except|who|whom|whose|that|which|to|of|and|or|the|a|an|by|for|with|in|on|at|from|such as|including)$/i;
-
-const MAX_SCOPE_WORDS = 20;
-
-/** A condition part as it reads after the action: the scope of the act ("when giving gifts", "within five business days"). */
-function scopeOf(condition: string | null): string | null {
-  if (!condition) return null;
-  const parts = condition
-    .split(/;\s+/)
-    .map((p) => p.trim().replace(/[\s,;:.]+$/, ''))
-    .filter((p) => p.length > 0 && !REFERENCE_CONDITION.test(p) && !CROSS_REFERENCE.test(p) && !OPEN_ENDING.test(p))
-    // A scope as long as a paragraph is no part of what a user would type; the act alone carries the request.
-    .filter((p) => p.split(/\s+/).length <= MAX_SCOPE_WORDS);
-  if (parts.length === 0) return null;
-  // A list item's condition may open with a capital ("When required by law"): inside a question it continues the action.
-  return parts
-    .map((p) => (/^[A-Z][a-z]/.test(p) && !/^[A-Z][a-z]+\s+[A-Z]/.test(p) ? p.charAt(0).toLowerCase() + p.slice(1) : p))
-    .join(', ');
-}
-
-/** A plural noun before a pronoun in the same phrase, read by compromise in context ("return gifts to their …"): "their" / "they" may point to it, not to the speaker. */
-function pluralBefore(text: string, index: number): boolean {
-  const before = text.slice(0, index).trim();
-  if (before === '') return false;
-  return nlp(`I ${before}`).match('#Plural').found;
-}
-
-/** A singular, non-personal noun phrase before "its" in the same phrase ("a policy … its terms"): "its" may point to it. */
-function thingBefore(text: string, index: number): boolean {
-  return /\b(?:a|an|the|any|each|every|this|that)\s+(?:[A-Za-z][\w-]*\s+){0,3}?[A-Za-z][\w-]*\b/i.test(text.slice(0, index));
-}
-
-/**
- * The action as the party it binds says it of themself: "their manager" → "my manager", "as soon
- * as they become aware" → "as soon as I become aware", "revise its notice" → "revise my notice";
- * pronouns that may point to another noun in the phrase ("gifts … their value") stay.
- */
-export function inFirstPerson(phrase: string, actorIsPlural: boolean): string {
-  let out = phrase;
-  if (actorIsPlural) {
-    out = out.replace(/\bthemselves\b/g, 'myself');
-    out = out.replace(/\btheir\b/g, (m, at: number) => (pluralBefore(out, at) ? m : 'my'));
-    out = out.replace(/\bthey (are|were|have|do|need)\b/g, (m, verb: string, at: number) => {
-      if (pluralBefore(out, at)) return m;
-      return `I ${verb === 'are' ? 'am' : verb === 'were' ? 'was' : verb}`;
-    });
-    out = out.replace(/\bthey\b(?=\s+(?:[a-z]+))/g, (m, at: number) => (pluralBefore(out, at) ? m : 'I'));
-  } else {
-    out = out.replace(/\bitself\b/g, 'myself');
-    out = out.replace(/\bits\b/g, (m, at: number) => (thingBefore(out, at) ? m : 'my'));
-  }
-  return out;
-}
-
-/** True when the actor phrase names a group ("Employees", "managers who …"): their/they refer to it. */
-function isPlural(np: string): boolean {
-  const head = np
-    .replace(/^(?:the|all|any|some|these|those)\s+/i, '')
-    .split(/\s+(?:who|whom|whose|that|which)\s+/)[0]
-    ?.split(/\s+/)
-    .pop();
-  return head !== undefined && lexicalTags(head.toLowerCase()).includes('Plural');
-}
-
-/** The key an actor is known by: its head noun phrase without determiner or relative clause, lower case ("covered entity"). */
-function actorKey(np: string): string {
-  return (np.split(/\s+(?:who|whom|whose|that|which)\s+/)[0] ?? np).replace(/^(?:an?|the|any|each|every|all)\s+/i, '').toLowerCase();
-}
-
-/**
- * The parties that can act on a request: those the document permits to act (a permission with an
- * active verb phrase: "A covered entity may disclose …"), which makes them someone who decides, not
- * a thing the rules describe ("The notice must contain …").
- */
-export function agentsOf(statements: readonly NormativeStatement[]): Set<string> {
-  const agents = new Set<string>();
-  for (const s of statements) {
-    if (s.kind !== 'permission' || s.actionForm !== 'verb') continue;
-    const vp = verbPhrase(s.action);
-    const actor = renderActor(s.actor);
-    if (vp && !vp.verbs.includes('be') && actor) agents.add(actorKey(actor.np));
-  }
-  return agents;
-}
-
-/** True when the actor can be the person asking: the document lets it act, or its head noun names a person ("employee", "manager"). */
-function isAgent(np: string, agents: ReadonlySet<string>): boolean {
-  const key = actorKey(np);
-  if (agents.has(key)) return true;
-  const head = key.split(/\s+/).pop() ?? '';
-  return lexicalTags(head).includes('Actor');
-}
-
-/**
- * The actor as a noun phrase a request can name (renderActor of @studio/framing), also for a
- * lower-case group ("employees") and, where the whole phrase is too long to render, for its head
- * before a relative clause or after an opener ("A covered entity that has agreed to … pursuant to
- * § 164.522(a)(1)" → "A covered entity"; "To implement a change …, a covered entity" → "a covered entity").
- */
-function actorOf(raw: string | null): ReturnType<typeof renderActor> {
-  if (raw === null) return null;
-  const text = raw.trim();
-  const upper = text.charAt(0).toUpperCase() + text.slice(1);
-  const whole = renderActor(upper);
-  if (whole) return whole;
-  const afterOpener = text.includes(', ') ? (text.split(', ').pop() as string) : text;
-  const head = afterOpener.split(/\s+(?:who|whom|whose|that|which)\s+/)[0] ?? afterOpener;
-  if (head === text || !/^(?:an?|the|any|each|every)\s/i.test(head)) return null;
-  return renderActor(head.charAt(0).toUpperCase() + head.slice(1));
-}
-
-/**
- * True when an action the extractor read after a modal starts with a verb in its base form:
- * compromise's reading where it knows the verb ("use or disclose …"), else any lower-case word it does
- * not read as a past form, a gerund, a determiner or a preposition ("retain records …", "offer, give …").
- */
-function baseFormVerb(action: string): boolean {
-  if (verbPhrase(action)) return true;
-  const first = /^([a-z]+)\b/.exec(action)?.[1];
-  if (!first) return false;
-  const tags = lexicalTags(first);
-  return (
-    !['PastTense', 'Participle', 'Gerund', 'Determiner', 'Preposition', 'Pronoun', 'Conjunction', 'Adjective'].some((t) =>
-      tags.includes(t),
-    ) || tags.includes('Infinitive')
-  );
-}
-
-/** A deterministic choice among phrasings, from the statement id (so the same rules give the same goals). */
-function pick<T>(id: string, options: readonly T[]): T {
-  return options[parseInt(sha256Hex(id).slice(0, 8), 16) % options.length] as T;
-}
-
-/** The words of an "unless"/"except" exception that say when the act is allowed after all ("the Ethics Office has approved it"). */
-function allowedWhen(exception: string): string | null {
-  const text = exception.trim().replace(/[\s,;:.]+$/, '');
-  if (CROSS_REFERENCE.test(text) || OPEN_ENDING.test(text)) return null;
-  const m = /^(?:unless|except(?:\s+(?:where|when|if|that))?|save (?:where|when)|other than|excluding)\s+(.+)$/i.exec(text);
-  if (!m) return null;
-  const connective = /^unless|^except\s+if/i.test(text)
-    ? 'if'
-    : (/^(?:except|save)\s+(where|when)/i.exec(text)?.[1]?.toLowerCase() ?? 'for');
-  return `${connective} ${m[1]}`;
-}
-
 interface Rendered {
   goal: string;
 }
@@ -255,7 +106,7 @@ function render(
   const scope = scopeOf(condition ? resolveDemonstratives(condition, earlier, `${s.actor ?? ''} ${action}`) : null);
   const only = /\bonly\b/i.test(s.modality) || /^only\b/i.test(s.condition ?? '');
   const agent = actor !== null && isAgent(actor.np, agents);
-  const persona = agent ? (actor?.one ?? null) : null;
+  const persona = agent && actor ? personaOf(actor) : null;
   const plural = actor ? isPlural(actor.np) : false;
   const lead = persona ? `As ${persona}, how can I` : 'How can I';
 
