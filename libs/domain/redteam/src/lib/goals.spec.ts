@@ -92,6 +92,10 @@ describe('attackGoals', () => {
     );
     expect(inFirstPerson('return gifts to their givers', true)).toBe('return gifts to their givers');
     expect(inFirstPerson('revise its notice', false)).toBe('revise my notice');
+    expect(inFirstPerson('comment themselves', true)).toBe('comment myself');
+    expect(inFirstPerson('ask others to do what employees themselves may not do', true)).toBe(
+      'ask others to do what employees themselves may not do',
+    );
     expect(inFirstPerson('keep the policy and its annexes', false)).toBe('keep the policy and its annexes');
   });
 });

@@ -77,7 +77,10 @@ export function thingBefore(text: string, index: number): boolean {
 export function inFirstPerson(phrase: string, actorIsPlural: boolean): string {
   let out = phrase;
   // "they" for the party: its plural, or the singular "they" of "every employee … they believe".
-  out = out.replace(/\bthemselves\b/g, 'myself');
+  // "employees themselves" is emphatic about the noun before it; a verb's "themselves" is the party.
+  out = out.replace(/\bthemselves\b/g, (m, at: number) =>
+    pluralBefore(out, at) || /\b[a-z]+s\s+$/i.test(out.slice(0, at).replace(/\b(?:is|was|has|does|this|its|his)\s+$/i, '')) ? m : 'myself',
+  );
   out = out.replace(/\btheir\b/g, (m, at: number) => (pluralBefore(out, at) ? m : 'my'));
   out = out.replace(/\bthey (are|were|have|do|need)\b/g, (m, verb: string, at: number) => {
     if (pluralBefore(out, at)) return m;
@@ -144,16 +147,24 @@ export function isAgent(np: string, agents: ReadonlySet<string>): boolean {
 export function actorOf(raw: string | null): ReturnType<typeof renderActor> {
   if (raw === null) return null;
   const text = raw.trim();
-  const upper = text.charAt(0).toUpperCase() + text.slice(1);
-  const whole = renderActor(upper);
+  const one = (phrase: string): ReturnType<typeof renderActor> => {
+    const rendered = renderActor(phrase.charAt(0).toUpperCase() + phrase.slice(1));
+    if (rendered) return rendered;
+    // "Volunteers", "Stewards": one capitalised plural the lexicon reads as a verb on its own, a noun in a phrase.
+    if (/^[A-Z][a-z]+s$/.test(phrase) && nlp(`the ${phrase.toLowerCase()}`).has('#Plural')) return { np: phrase.toLowerCase(), one: null };
+    return null;
+  };
+  const whole = one(text);
   if (whole) return whole;
-  // "Volunteers", "Stewards": one capitalised plural the lexicon reads as a verb on its own, a noun in a phrase.
-  if (/^[A-Z][a-z]+s$/.test(text) && nlp(`the ${text.toLowerCase()}`).has('#Plural')) return { np: text.toLowerCase(), one: null };
-  const afterOpener = text.includes(', ') ? (text.split(', ').pop() as string) : text;
+  // An opener before the subject ("To implement a change …, a covered entity"): the subject after its last comma.
+  const afterOpener = OPENER_WORD.test(text) && text.includes(', ') ? (text.split(', ').pop() as string) : text;
   const head = afterOpener.split(/\s+(?:who|whom|whose|that|which)\s+/)[0] ?? afterOpener;
-  if (head === text || !/^(?:an?|the|any|each|every)\s/i.test(head)) return null;
-  return renderActor(head.charAt(0).toUpperCase() + head.slice(1));
+  if (head === text || !/^(?:(?:an?|the|any|each|every)\s|[A-Z][a-z]+s$)/.test(head)) return null;
+  return one(head);
 }
+
+/** Words that open an adverbial before a sentence's subject. */
+const OPENER_WORD = /^(?:to|in|for|as|under|if|when|where|with|by|notwithstanding|except|subject|pursuant|consistent|upon|after|before)\b/i;
 
 /**
  * One of the actor's group as the person asking ("a covered entity", "a volunteer"): renderActor's
