@@ -71,6 +71,11 @@ describe('generateAttacks', () => {
     for (const t of a.turns) expect(t).not.toContain(g.goal);
     const parts = a.turns.map((t) => /"([^"]+)"/.exec(t)?.[1]);
     expect(`${parts[0]} ${parts[1]}`).toBe(g.goal);
+    // Layered after a frame, the goal itself is what is split: the frame stays with the first half.
+    const framed = one(['authority', 'split']).turns.map((t) => /"([^"]+)"/.exec(t)?.[1] ?? '');
+    expect(framed[0]).toMatch(/head of compliance|URGENT/);
+    expect(framed[1]).not.toContain(g.goal);
+    expect(`${framed[0]} ${framed[1]}`).toContain(g.goal);
   });
 
   it('escalates over three turns from a harmless question to the goal', () => {
