@@ -5,4 +5,5 @@ export * from './lib/strategies';
 export * from './lib/attacks';
 export * from './lib/adaptive';
 export * from './lib/benign';
+export * from './lib/export';
 // --- end attacks ---
