@@ -133,9 +133,13 @@ export function agentsOf(statements: readonly NormativeStatement[]): Set<string>
 /** True when the actor can be the person asking: the document lets it act, or its head noun names a person ("employee", "manager"). */
 export function isAgent(np: string, agents: ReadonlySet<string>): boolean {
   const key = actorKey(np);
-  if (agents.has(key)) return true;
-  const head = key.split(/\s+/).pop() ?? '';
-  return lexicalTags(head).includes('Actor');
+  // "A covered entity or business associate": an agent when every party it coordinates is one.
+  const parts = key.split(/\s+(?:or|and)\s+(?:an?\s+|the\s+)?/);
+  return parts.every((part) => {
+    if (agents.has(part) || agents.has(key)) return true;
+    const head = part.split(/\s+/).pop() ?? '';
+    return lexicalTags(head).includes('Actor');
+  });
 }
 
 /**
