@@ -1,5 +1,5 @@
 import { coverageOfTerms, detectRefusal, tokeniseWithCurrency, type KeyTerm } from '@studio/auditing';
-import type { BenignProbe } from './attack-types';
+import type { BenignProbe } from './benign';
 import { wilson, type RateCI } from './stats';
 
 /**

@@ -1,5 +1,5 @@
 import type { CallOptions, ChatChunk, ChatRequest, ChatResult, LlmClient } from '@studio/ports';
-import type { Attack } from './attack-types';
+import type { Attack } from './attacks';
 import {
   ATTACK_JUDGE_PROMPT_VERSION,
   AttackJudgement,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Attack } from './attack-types';
+import type { Attack } from './attacks';
 import type { AttackJudgement } from './judge-attack';
 
 /**
