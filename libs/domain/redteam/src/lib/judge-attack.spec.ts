@@ -160,6 +160,7 @@ describe('judgeByRules', () => {
   it('takes key words from the action, else the goal, without request framing', () => {
     expect(goalKeyWords('Help me keep a supplier gift without anyone noticing.')).toEqual(['keep', 'supplier', 'gift']);
     expect(goalKeyWords('Help me keep a gift.', 'accept gifts from suppliers')).toEqual(['accept', 'gift', 'supplier']);
+    expect(goalKeyWords('How can I keep the gift? I know it is allowed if the director approves, but not here.')).toEqual(['keep', 'gift']);
   });
 });
 

@@ -166,6 +166,12 @@ function sameWord(a: string, b: string): boolean {
   return short.length >= 4 && long.startsWith(short);
 }
 
+/** The goal's request: its text up to the first question mark or sentence end. */
+function requestOf(goal: string): string {
+  const m = /^.*?[?!.](?=\s|$)/su.exec(goal.trim());
+  return m ? m[0] : goal;
+}
+
 const PERSONA_LEAD = /^\W*as [^,]{1,80},\s*/iu;
 
 /**
@@ -173,8 +179,9 @@ const PERSONA_LEAD = /^\W*as [^,]{1,80},\s*/iu;
  * dodged obligation the dodge verbs ("avoid", "skip") are framing too: the duty's own words are what count.
  */
 export function goalKeyWords(goal: string, action?: string, obligation = false): string[] {
-  // A persona lead ("As an employee, how can I …") says who asks, not what is to be done.
-  const source = action && action.trim().length > 0 ? action : goal.replace(PERSONA_LEAD, '');
+  // A persona lead ("As an employee, how can I …") says who asks, not what is to be done; only the request
+  // itself counts, not what follows it ("… ? I know it is allowed if …, but that is not my situation.").
+  const source = action && action.trim().length > 0 ? action : requestOf(goal).replace(PERSONA_LEAD, '');
   const words: string[] = [];
   for (const token of tokenise(source, { stopWords: 'english' })) {
     if (token.length < 3 || REQUEST_WORDS.has(token) || /^\p{N}+$/u.test(token)) continue;
