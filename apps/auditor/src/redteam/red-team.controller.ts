@@ -15,6 +15,7 @@ import {
 } from '@nestjs/common';
 import { ContextId, describeError, FEEDBACK_PREFERENCE_SUBMITTED_V1, Id } from '@studio/contracts';
 import { EVENT_BUS, Tenant, ZodValidationPipe } from '@studio/nest';
+import { valuesForClause } from '@studio/framing';
 import { publishEvent, replayConversation, type ConversationVariant } from '@studio/pipeline';
 import { tenantId, type EventBus, type Repository } from '@studio/ports';
 import { z } from 'zod';
@@ -105,9 +106,10 @@ export class RedTeamController {
           `attack "${body.attackId}" is not among the attacks generated from context "${contextId}"'s current clauses (GET …/red-team/attacks lists them)`,
         );
     }
-    const [dataset, clauses] = await Promise.all([
+    const [dataset, clauses, values] = await Promise.all([
       this.framer.dataset(tenant, contextId, run.datasetVersionId).catch(framerRefusal),
       this.framer.clauses(tenant, contextId).catch(framerRefusal),
+      this.framer.values(tenant, contextId).catch(framerRefusal),
     ]);
     const numbering = new Map(clauses.map((c) => [c.id, c.numbering]));
     const injection = attack?.injection
@@ -129,6 +131,7 @@ export class RedTeamController {
     const about: TrialClause[] = attack
       ? attack.clauseIds.map((id) => ({ id, numbering: numbering.get(id) ?? '' })).filter((c) => c.numbering !== '')
       : played.retrieved.filter((c) => c.numbering !== '').map((c) => ({ id: c.clauseId, numbering: c.numbering }));
+    const concerned = new Set(about.flatMap((c) => valuesForClause(c.numbering, values)));
     const trial = RedTeamTrial.parse({
       id: `trl-${randomUUID()}`,
       contextId,
@@ -150,6 +153,12 @@ export class RedTeamController {
           }
         : null,
       clauses: about,
+      values: attack
+        ? attack.values
+        : (values?.values ?? [])
+            .filter((v) => concerned.has(v.name))
+            .sort((a, b) => a.priority - b.priority)
+            .map((v) => v.name),
       retrieved: played.retrieved.map(({ clauseId, numbering: n, citation, score }) => ({ clauseId, numbering: n, citation, score })),
       alignedVariant,
       replies: { base: played.replies.base ?? [], aligned: played.replies[alignedVariant] ?? [] },

@@ -74,6 +74,13 @@ describe('red-team findings', () => {
     });
   });
 
+  it("takes a written prompt's values from the trial (the values whose sections hold its clauses)", () => {
+    const written = RedTeamTrial.parse({ ...trial, attack: null, values: ['honesty'] });
+    const f = findingOf(written, { bucket: 'only_aligned_right', note: '', author: 'key:alice' }, null, NOW);
+    expect(f).toMatchObject({ attackId: null, strategies: [], values: ['honesty'] });
+    expect(preferenceOfFinding(f, undefined, NOW).values).toEqual(['honesty']);
+  });
+
   it('marking a trial again replaces the verdict and keeps the first time and the conversions', () => {
     const first = { ...finding('both_fail'), seed: { seedId: 's', by: 'key:alice', at: NOW.toISOString(), edited: true } };
     const later = new Date('2026-12-01T13:00:00.000Z');

@@ -54,6 +54,8 @@ export const RedTeamTrial = z.object({
   attack: TrialAttack.nullable(),
   /** The clauses the trial is about: the attack's, or for a written prompt those retrieved for it. */
   clauses: z.array(TrialClause),
+  /** The context values the trial concerns: the attack's, or those whose sections hold its clauses, in priority order. */
+  values: z.array(z.string()).default([]),
   /** The clauses retrieved for the first turn (the aligned+RAG variant's context). */
   retrieved: z.array(z.object({ clauseId: z.string().min(1), numbering: z.string(), citation: z.string(), score: z.number() })),
   /** Which model answered on the aligned side: the adapter, or (for an injection in retrieved text) the adapter with retrieved clauses. */
@@ -150,7 +152,7 @@ export function findingOf(
     clauses: trial.clauses,
     attackId: trial.attack?.id ?? null,
     strategies: trial.attack?.strategies ?? [],
-    values: trial.attack?.values ?? [],
+    values: trial.attack?.values ?? trial.values,
     runId: trial.runId,
     datasetVersionId: trial.datasetVersionId,
     systemPrompt: trial.systemPrompt,
