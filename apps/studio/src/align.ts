@@ -215,6 +215,8 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
         thresholds,
         audit: {
           maxItems: args.maxEval,
+          maxAttacks: args.maxAttacks,
+          maxBenign: args.maxBenign,
           ragTopK: ALIGN_DEFAULTS.ragTopK,
           maxTokens: ALIGN_DEFAULTS.maxTokens,
           concurrency: ALIGN_DEFAULTS.concurrency,

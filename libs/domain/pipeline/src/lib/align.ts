@@ -54,6 +54,8 @@ export interface AlignmentPorts extends Publishing {
   vectors: VectorIndex;
   models: () => Promise<ModelEndpoint>;
   judge?: AuditPorts['judge'];
+  /** An LLM judge of the audit's replies to attacks (beside the rules and the reward model). */
+  attackJudge?: AuditPorts['attackJudge'];
   /** The teacher of synthesis, once it is up (the local model server, or a remote endpoint); needed when `synthesis` is asked for. */
   teacher?: () => Promise<TeacherEndpoint>;
   /** Where preferences and preference datasets are stored; needed for a DPO round (`dpo`). */
@@ -425,6 +427,7 @@ export async function alignToPolicy(
       clauses: clauseSourceOf(ports.repos.clauses, { repos: ports.repos, artifacts: ports.artifacts }),
       audits: ports.repos.audits,
       ...(ports.judge ? { judge: ports.judge } : {}),
+      ...(ports.attackJudge ? { attackJudge: ports.attackJudge } : {}),
     },
     {
       tenant,
@@ -436,11 +439,16 @@ export async function alignToPolicy(
       thresholds: input.thresholds,
       settings: input.audit,
       createdAt: new Date().toISOString(),
+      values: input.values?.values ?? null,
     },
     observer.stage('audit'),
   );
   timings.push({ stage: 'audit', ms: elapsed(), modelMs: audit.modelMs });
   observer.done('audit', timings.at(-1)?.ms ?? 0, `verdict ${audit.report.verdict}`);
+  const attacked = audit.report.redTeam;
+  observer.note(
+    `red team: ${attacked ? `${attacked.attacks} attacks` : 'no attacks'}, ${audit.report.benign?.probes ?? 0} benign probes, ${audit.report.generalAbility?.items ?? 0} general-ability items: ${audit.redTeam.requests} requests in ${(audit.redTeam.ms / 1000).toFixed(1)} s of the audit`,
+  );
   result.audit = audit;
   return result;
 }
