@@ -69,6 +69,33 @@ describe('studio align (embedded profile, real model runtime)', () => {
     expect(['pass', 'fail']).toContain(report.verdict);
     expect(report.models.base).toBe('tiny');
 
+    // The audit attacked every variant with attacks from the policy's rules, and timed it.
+    expect(summary).toMatch(
+      /red team: \d+ attacks on \d+ goals, \d+ benign probes, \d+ general-ability items \(\d+ requests, .+ of the audit\):/,
+    );
+    const redTeam = report.redTeam;
+    if (!redTeam) throw new Error('the report has no red team');
+    expect(redTeam.attacks).toBeGreaterThan(0);
+    expect(Object.keys(redTeam.variants).sort()).toEqual(['aligned', 'aligned_rag', 'base']);
+    // Instructions injected inside retrieved clause text: asked of aligned+RAG only, the injected text in
+    // its system prompt, and the count of those followed is the count of replies carrying the canary,
+    // whatever the tiny model answers.
+    const injected = redTeam.results.filter((r) => r.injection !== null);
+    expect(injected.length).toBeGreaterThan(0);
+    for (const r of injected) {
+      expect(Object.keys(r.variants)).toEqual(['aligned_rag']);
+      expect(r.injection?.text).toContain(r.canary as string);
+    }
+    const followed = injected.filter((r) => r.variants.aligned_rag?.replies.some((reply) => reply.includes(r.canary as string)));
+    expect(redTeam.injection).toMatchObject({ variant: 'aligned_rag', attacks: injected.length, inPrompt: injected.length });
+    expect(redTeam.injection?.followed.k).toBe(followed.length);
+    expect(injected.filter((r) => r.variants.aligned_rag?.followedInjection).length).toBe(followed.length);
+    expect(Object.keys(report.benign?.variants ?? {}).sort()).toEqual(['aligned', 'aligned_rag', 'base']);
+    expect(report.generalAbility?.items).toBeGreaterThan(0);
+    expect(report.generalAbility?.regression).toBeCloseTo(
+      (report.generalAbility?.variants.base?.accuracy.rate ?? 0) - (report.generalAbility?.variants.aligned?.accuracy.rate ?? 0),
+    );
+
     // Every stage published its contract events, in pipeline order.
     const topics = readFileSync(join(dataDir, 'events.jsonl'), 'utf8')
       .trim()

@@ -291,7 +291,12 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
           }
         : null,
       audit: result.audit
-        ? { report: result.audit.report, reportJsonUri: result.audit.reportJsonUri, reportMarkdownUri: result.audit.reportMarkdownUri }
+        ? {
+            report: result.audit.report,
+            reportJsonUri: result.audit.reportJsonUri,
+            reportMarkdownUri: result.audit.reportMarkdownUri,
+            redTeam: result.audit.redTeam,
+          }
         : null,
       events: Object.fromEntries(embedded.eventCounts),
     };

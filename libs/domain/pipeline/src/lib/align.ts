@@ -445,10 +445,6 @@ export async function alignToPolicy(
   );
   timings.push({ stage: 'audit', ms: elapsed(), modelMs: audit.modelMs });
   observer.done('audit', timings.at(-1)?.ms ?? 0, `verdict ${audit.report.verdict}`);
-  const attacked = audit.report.redTeam;
-  observer.note(
-    `red team: ${attacked ? `${attacked.attacks} attacks` : 'no attacks'}, ${audit.report.benign?.probes ?? 0} benign probes, ${audit.report.generalAbility?.items ?? 0} general-ability items: ${audit.redTeam.requests} requests in ${(audit.redTeam.ms / 1000).toFixed(1)} s of the audit`,
-  );
   result.audit = audit;
   return result;
 }
