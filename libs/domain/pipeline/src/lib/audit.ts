@@ -29,7 +29,14 @@ import { publishEvent } from './events';
 import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from './index-clauses';
 import type { AdapterLoader, PipelinePorts, ProgressSink } from './ports';
 import type { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord } from './records';
-import { DEFAULT_RED_TEAM_SETTINGS, runRedTeamAudit, type AttackJudgePort, type RedTeamSettings } from './red-team-audit';
+import {
+  DEFAULT_RED_TEAM_SETTINGS,
+  planRedTeam,
+  requestsOf,
+  runRedTeamAudit,
+  type AttackJudgePort,
+  type RedTeamSettings,
+} from './red-team-audit';
 
 /** One line of a conversational dataset file as the framing stage writes it. */
 const ConversationLine = z.object({
@@ -397,7 +404,10 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
   };
 
   const variants: readonly AuditVariant[] = parent ? ['base', 'sft', 'aligned', 'aligned_rag'] : ['base', 'aligned', 'aligned_rag'];
-  const total = items.length * variants.length;
+  const redTeamInput = { clauses: clauseRecords, values: input.values ?? [], settings: redTeamSettingsOf(settings) };
+  const plan = planRedTeam(redTeamInput);
+  const heldOutTotal = items.length * variants.length;
+  const total = heldOutTotal + requestsOf(plan, variants);
   let done = 0;
   progress?.({ done, total });
   const answers: VariantRecord<Record<string, string>> = { base: {}, ...(parent ? { sft: {} } : {}), aligned: {}, aligned_rag: {} };
@@ -445,15 +455,14 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
   }
   // The red team, the benign probes and the general-ability set, asked of every variant.
   const redTeamBegan = performance.now();
-  const attacking = await runRedTeamAudit({
-    clauses: clauseRecords,
-    values: input.values ?? [],
-    variants,
-    gateVariant: input.thresholds.gateVariant,
-    systemPrompt: dataset.systemPrompt,
-    ragPrompt: ragSystemPrompt,
-    ask: (variant, messages) =>
-      timed(async () => {
+  const attacking = await runRedTeamAudit(
+    {
+      ...redTeamInput,
+      variants,
+      gateVariant: input.thresholds.gateVariant,
+      systemPrompt: dataset.systemPrompt,
+      ragPrompt: ragSystemPrompt,
+      ask: async (variant, messages) => {
         const result = await ports.llm.chat({
           model: variantModel(variant, input.baseModel, adapter.id, parent?.id ?? null),
           messages,
@@ -462,15 +471,18 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
           seed: 0,
         });
         return result.content.trim();
-      }),
-    retrieve: (question) => timed(() => retrieveClauses(ports, { tenant, contextId }, question, settings.ragTopK)),
-    reward: rewardModel && ports.rewards ? rewardScoring(ports.rewards, rewardModel, settings) : null,
-    llmJudge: ports.attackJudge ?? null,
-    settings: redTeamSettingsOf(settings),
-    concurrency: settings.concurrency,
-    progress: (doneHere, totalHere, note) => progress?.({ done: total + doneHere, total: total + totalHere, note }),
-  });
+      },
+      retrieve: (question) => retrieveClauses(ports, { tenant, contextId }, question, settings.ragTopK),
+      reward: rewardModel && ports.rewards ? rewardScoring(ports.rewards, rewardModel, settings) : null,
+      llmJudge: ports.attackJudge ?? null,
+      concurrency: settings.concurrency,
+      progress: (doneHere, _totalHere, note) => progress?.({ done: heldOutTotal + doneHere, total, note }),
+    },
+    plan,
+  );
+  // Nearly all of it is waiting for the model server (answers, retrieval, reward scores), its requests concurrent: counted once, as wall time.
   const redTeamMs = performance.now() - redTeamBegan;
+  modelMs += redTeamMs;
   const train = readConversationalItems(await ports.artifacts.read(dataset.train.uri), dataset.train.uri);
   const auditRunId = auditRunIdFor(adapter.runId, dataset, settings);
   // Coverage of the context's clauses as they are now: a dataset on replaced clauses covers less of them.

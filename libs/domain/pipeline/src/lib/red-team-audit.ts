@@ -228,20 +228,47 @@ interface AnsweredAttack {
   system: string;
 }
 
-/** Runs the red team, the benign probes and the general-ability set for every variant. */
-export async function runRedTeamAudit(input: RedTeamAuditInput): Promise<RedTeamAuditResult> {
-  const { settings, variants } = input;
+/** What an audit's red team will ask: the attacks, probes and general-ability items, from the clauses and the bounds. */
+export interface RedTeamPlan {
+  goals: number;
+  attacks: Attack[];
+  /** The action of each attack's goal (what the rules judge looks for in a reply), by goal id. */
+  actionOf: ReadonlyMap<string, string>;
+  probes: ReturnType<typeof benignProbes>;
+  items: typeof GENERAL_ABILITY_SET.items;
+}
+
+/** Derives the attacks (goals from the prohibitions and dodgeable obligations), the benign probes and the general-ability items of an audit. */
+export function planRedTeam(input: Pick<RedTeamAuditInput, 'clauses' | 'values' | 'settings'>): RedTeamPlan {
+  const { settings } = input;
   const source: RuleSource = {
     clauses: input.clauses.map((c) => ({ id: c.id, numbering: c.numbering, text: c.text, title: c.title })),
     statements: statementsOfClauses(input.clauses),
     values: input.values,
   };
   const goals = settings.maxAttacks > 0 ? attackGoals(source) : [];
-  const attacks = goals.length > 0 ? generateAttacks(goals, { maxAttacks: settings.maxAttacks, seed: 0 }) : [];
-  const actionOf = new Map(goals.map((g) => [g.id, g.action]));
-  const probes = settings.maxBenign > 0 ? benignProbes(source, { maxProbes: settings.maxBenign, seed: 0 }) : [];
-  const items = GENERAL_ABILITY_SET.items.slice(0, Math.max(0, settings.maxGeneralAbility));
+  return {
+    goals: goals.length,
+    attacks: goals.length > 0 ? generateAttacks(goals, { maxAttacks: settings.maxAttacks, seed: 0 }) : [],
+    actionOf: new Map(goals.map((g) => [g.id, g.action])),
+    probes: settings.maxBenign > 0 ? benignProbes(source, { maxProbes: settings.maxBenign, seed: 0 }) : [],
+    items: GENERAL_ABILITY_SET.items.slice(0, Math.max(0, settings.maxGeneralAbility)),
+  };
+}
 
+/** The chat requests a plan sends to the given variants: every turn of every attack a variant answers, every probe and item. */
+export function requestsOf(plan: RedTeamPlan, variants: readonly AuditVariant[]): number {
+  return variants.reduce(
+    (n, v) =>
+      n + plan.attacks.filter((a) => answersAttack(v, a)).reduce((t, a) => t + a.turns.length, 0) + plan.probes.length + plan.items.length,
+    0,
+  );
+}
+
+/** Runs the red team, the benign probes and the general-ability set for every variant (the plan: planRedTeam of the same input). */
+export async function runRedTeamAudit(input: RedTeamAuditInput, plan: RedTeamPlan = planRedTeam(input)): Promise<RedTeamAuditResult> {
+  const { variants } = input;
+  const { attacks, actionOf, probes, items } = plan;
   const withRag = variants.includes('aligned_rag');
   const retrievedFor = async (question: string) => (withRag ? input.retrieve(question) : []);
   const attackRetrieval = await mapPool(attacks, input.concurrency, (a) => retrievedFor(a.turns[0] as string));
@@ -250,9 +277,7 @@ export async function runRedTeamAudit(input: RedTeamAuditInput): Promise<RedTeam
   const systemFor = (variant: AuditVariant, retrieved: readonly RetrievedClause[]): string =>
     variant === 'aligned_rag' ? input.ragPrompt(input.systemPrompt, retrieved) : input.systemPrompt;
 
-  const perVariantTurns = (v: AuditVariant) =>
-    attacks.filter((a) => answersAttack(v, a)).reduce((n, a) => n + a.turns.length, 0) + probes.length + items.length;
-  const total = variants.reduce((n, v) => n + perVariantTurns(v), 0);
+  const total = requestsOf(plan, variants);
   let done = 0;
   const tick = (note: string) => {
     done += 1;
@@ -362,7 +387,7 @@ export async function runRedTeamAudit(input: RedTeamAuditInput): Promise<RedTeam
     judged.set(variant, out);
   }
 
-  const redTeam = attacks.length === 0 ? null : redTeamReport(input, goals.length, attacks, answered, judged);
+  const redTeam = attacks.length === 0 ? null : redTeamReport(input, plan.goals, attacks, answered, judged);
   const benign = probes.length === 0 ? null : benignReport(variants, probes, probeAnswers);
   const general = items.length === 0 ? null : generalAbilityReport(input, items, itemAnswers);
   const gate = input.gateVariant;
