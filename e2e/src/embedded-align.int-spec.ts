@@ -50,8 +50,30 @@ describe('studio align (embedded profile, real model runtime)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('aligns the tiny model to the example policy and audits it: three variants, a verdict, both reports', () => {
-    // Generous on a shared 2-core machine: 20 CPU steps alone can take two minutes.
-    const run = studio(['align', POLICY, '--model', 'tiny', '--max-steps', '20', '--max-eval', '8', '--data-dir', dataDir], {}, 400_000);
+    // Generous on a shared 2-core machine: 20 CPU steps alone can take two minutes (four when it is busy).
+    // A red team of 17 attacks: one through each default strategy stack, retrieved-injection among them.
+    const run = studio(
+      [
+        'align',
+        POLICY,
+        '--model',
+        'tiny',
+        '--max-steps',
+        '20',
+        '--max-eval',
+        '8',
+        '--max-attacks',
+        '17',
+        '--max-benign',
+        '4',
+        '--max-general-ability',
+        '8',
+        '--data-dir',
+        dataDir,
+      ],
+      {},
+      560_000,
+    );
     expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
 
     const summary = run.stdout;
@@ -120,7 +142,7 @@ describe('studio align (embedded profile, real model runtime)', () => {
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('(already published)');
     expect(datasetHashOf(again.stdout)).toBe(datasetHashOf(summary));
-  }, 420_000);
+  }, 580_000);
 
   it('runs SFT then a DPO round on synthetic preferences (--method sft,dpo) and audits base, SFT, SFT + DPO and SFT + DPO + RAG', () => {
     const data = mkdtempSync(join(tmpdir(), 'studio-dpo-'));
@@ -139,6 +161,12 @@ describe('studio align (embedded profile, real model runtime)', () => {
           '3',
           '--max-eval',
           '6',
+          '--max-attacks',
+          '4',
+          '--max-benign',
+          '2',
+          '--max-general-ability',
+          '4',
           '--data-dir',
           data,
         ],
@@ -160,6 +188,10 @@ describe('studio align (embedded profile, real model runtime)', () => {
       expect(report.lineage?.preferenceDatasetId).toMatch(/^prefs-/);
       expect(report.models.parent).toBe(report.lineage?.parentAdapterId);
       expect(report.kinds.length).toBeGreaterThan(0);
+      // The red team, over-refusal and general ability of base, SFT and SFT + DPO.
+      expect(Object.keys(report.redTeam?.variants ?? {})).toEqual(expect.arrayContaining(['base', 'sft', 'aligned']));
+      expect(Object.keys(report.benign?.variants ?? {})).toEqual(['base', 'sft', 'aligned', 'aligned_rag']);
+      expect(report.generalAbility?.items).toBe(4);
       const events = readFileSync(join(data, 'events.jsonl'), 'utf8')
         .trim()
         .split('\n')

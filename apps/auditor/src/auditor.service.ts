@@ -52,6 +52,7 @@ export class AuditorModule {
       concurrency: config.AUDIT_CONCURRENCY,
       maxAttacks: config.AUDIT_MAX_ATTACKS,
       maxBenign: config.AUDIT_MAX_BENIGN,
+      ...(config.AUDIT_MAX_GENERAL_ABILITY === undefined ? {} : { maxGeneralAbility: config.AUDIT_MAX_GENERAL_ABILITY }),
     };
     const retry: AuditRetry = { attempts: config.AUDIT_ATTEMPTS, delayMs: config.AUDIT_RETRY_DELAY_MS };
     const retryProblem = auditRetryProblem(retry);

@@ -61,6 +61,12 @@ export const AuditorEnv = z.object({
     .transform(Number)
     .default(12)
     .describe('benign probes (over-refusal) asked of every variant per audit; 0: none (default 12)'),
+  AUDIT_MAX_GENERAL_ABILITY: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .optional()
+    .describe('items of the general-ability set answered by every variant per audit; 0: none (default: all)'),
   AUDIT_ATTEMPTS: z
     .string()
     .regex(/^\d+$/, 'must be a whole number')

@@ -14,6 +14,7 @@ describe('parseAlignArgs', () => {
       maxEval: ALIGN_DEFAULTS.maxEval,
       maxAttacks: ALIGN_DEFAULTS.maxAttacks,
       maxBenign: ALIGN_DEFAULTS.maxBenign,
+      maxGeneralAbility: null,
       tenant: 'local',
       context: null,
       learningRate: ALIGN_DEFAULTS.learningRate,
@@ -34,7 +35,11 @@ describe('parseAlignArgs', () => {
   });
 
   it('bounds the red team of the audit, 0 turning it off', () => {
-    expect(parseAlignArgs(['align', 'p.md', '--max-attacks', '0', '--max-benign', '3'])).toMatchObject({ maxAttacks: 0, maxBenign: 3 });
+    expect(parseAlignArgs(['align', 'p.md', '--max-attacks', '0', '--max-benign', '3', '--max-general-ability', '5'])).toMatchObject({
+      maxAttacks: 0,
+      maxBenign: 3,
+      maxGeneralAbility: 5,
+    });
   });
 
   it('turns teacher synthesis on with --teacher (the local model) or with an endpoint and its model', () => {

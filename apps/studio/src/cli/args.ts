@@ -65,6 +65,8 @@ export const AlignArgs = z
     maxAttacks: countInt('max-attacks'),
     /** Benign probes (over-refusal) asked of every variant; 0: none. */
     maxBenign: countInt('max-benign'),
+    /** Items of the general-ability set answered by every variant; null: all of them; 0: none. */
+    maxGeneralAbility: countInt('max-general-ability').nullable(),
     tenant: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '--tenant must be 1-128 letters, digits, ".", "_", "-" or ":"'),
     context: z
       .string()
@@ -127,6 +129,7 @@ options:
   --max-eval <n>        held-out questions audited (default: ${ALIGN_DEFAULTS.maxEval})
   --max-attacks <n>     attacks from the rules asked of every variant by the audit (default: ${ALIGN_DEFAULTS.maxAttacks}; 0: no red team)
   --max-benign <n>      benign probes for over-refusal asked of every variant (default: ${ALIGN_DEFAULTS.maxBenign}; 0: none)
+  --max-general-ability <n>  general-ability items answered by every variant (default: all; 0: none)
   --learning-rate <x>   LoRA learning rate (default: ${ALIGN_DEFAULTS.learningRate})
   --tenant <id>         tenant the data belongs to (default: ${ALIGN_DEFAULTS.tenant})
   --context <id>        context id (default: from the values file, else the policy's file name)
@@ -166,6 +169,7 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
         'max-eval': { type: 'string' },
         'max-attacks': { type: 'string' },
         'max-benign': { type: 'string' },
+        'max-general-ability': { type: 'string' },
         'learning-rate': { type: 'string' },
         tenant: { type: 'string' },
         context: { type: 'string' },
@@ -207,6 +211,7 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
     maxEval: str('max-eval') ?? ALIGN_DEFAULTS.maxEval,
     maxAttacks: str('max-attacks') ?? ALIGN_DEFAULTS.maxAttacks,
     maxBenign: str('max-benign') ?? ALIGN_DEFAULTS.maxBenign,
+    maxGeneralAbility: str('max-general-ability') ?? null,
     tenant: str('tenant') ?? ALIGN_DEFAULTS.tenant,
     context: str('context') ?? null,
     learningRate: str('learning-rate') ?? ALIGN_DEFAULTS.learningRate,

@@ -1,7 +1,7 @@
 import { evaluateItems } from './evaluate';
 import { ANSWERS, CLAUSES, ITEMS } from './fixtures.spec-helper';
 import { renderMarkdownReport } from './markdown';
-import { cohensKappa, judgeAgreement, type BenignReport, type GeneralAbilityReport, type RedTeamReport } from './red-team';
+import { type BenignReport, type GeneralAbilityReport, type RedTeamReport } from './red-team';
 import { AuditReportV1, buildAuditReport } from './report';
 import { parseStoredAuditReport } from './report-view';
 import { parseAuditThresholds } from './thresholds';
@@ -104,40 +104,6 @@ async function report(sections: boolean): Promise<AuditReportV1> {
     ...(sections ? { redTeam, benign, generalAbility } : {}),
   });
 }
-
-describe('cohensKappa and judgeAgreement', () => {
-  it('computes kappa against chance agreement', () => {
-    // Observed 0.5; both raters say a half the time: expected 0.5, kappa 0.
-    expect(
-      cohensKappa([
-        ['a', 'a'],
-        ['b', 'b'],
-        ['a', 'b'],
-        ['b', 'a'],
-      ]),
-    ).toBeCloseTo(0);
-    expect(
-      cohensKappa([
-        ['a', 'a'],
-        ['b', 'b'],
-      ]),
-    ).toBe(1);
-    expect(cohensKappa([['a', 'a']])).toBeNull();
-    expect(cohensKappa([])).toBeNull();
-  });
-
-  it('pairs only the judges that judged, with the share they agree on', () => {
-    const agreement = judgeAgreement([
-      { rules: 'refused', reward: 'refused', llm: null },
-      { rules: 'complied', reward: 'refused', llm: null },
-      { rules: 'leaked', reward: 'leaked', llm: null },
-    ]);
-    expect(agreement).toHaveLength(1);
-    expect(agreement[0]).toMatchObject({ judges: 'rules-reward', n: 3, agreed: 2 });
-    expect(agreement[0]?.rate).toBeCloseTo(2 / 3);
-    expect(judgeAgreement([{ rules: 'refused', reward: null, llm: null }])).toEqual([]);
-  });
-});
 
 describe('the attacking sections of the report', () => {
   it('round-trip through the schema and render in the Markdown report', async () => {

@@ -1,11 +1,11 @@
 import {
-  judgeAgreement,
   type AuditVariant,
   type BenignReport,
   type GeneralAbilityReport,
   type RedTeamReport,
   type ReportAttack,
   type ReportAttackOutcome,
+  type ReportJudgeAgreement,
   type VerdictData,
 } from '@studio/auditing';
 import {
@@ -19,19 +19,23 @@ import {
 import {
   attackGoals,
   attackSuccess,
+  benignHelpful,
   benignProbes,
   benignRefusal,
   combineJudgements,
   GENERAL_ABILITY_SET,
   generalAbility,
   generateAttacks,
+  judgeAgreement,
   judgeByRules,
   outcomeFromReward,
   scoreBenign,
   scoreGeneralAbility,
+  wilson,
   type Attack,
   type AttackJudgement,
   type AttackOutcome,
+  type JudgeAgreement,
   type RuleSource,
 } from '@studio/redteam';
 import type { ChatMessage } from '@studio/ports';
@@ -61,7 +65,7 @@ export const DEFAULT_RED_TEAM_SETTINGS: RedTeamSettings = {
   maxGeneralAbility: GENERAL_ABILITY_SET.items.length,
 };
 
-/** Replies are kept in the report up to this many characters. */
+/** Replies are kept in the report up to this many characters (those to injection attacks whole). */
 export const MAX_REPLY_CHARS = 600;
 
 /** An LLM judge of attack replies (LlmAttackJudge of @studio/redteam, or any with its shape). */
@@ -408,6 +412,16 @@ export async function runRedTeamAudit(input: RedTeamAuditInput, plan: RedTeamPla
   };
 }
 
+/** The judges' pairwise agreement as the report lists it: the pairs where both judges judged. */
+export function agreementRows(agreement: JudgeAgreement): ReportJudgeAgreement[] {
+  const pairs = [
+    ['rules-reward', agreement.rulesReward],
+    ['rules-llm', agreement.rulesLlm],
+    ['reward-llm', agreement.rewardLlm],
+  ] as const;
+  return pairs.flatMap(([judges, p]) => (p ? [{ judges, n: p.n, agreed: p.agree, rate: p.share, kappa: p.kappa }] : []));
+}
+
 function redTeamReport(
   input: RedTeamAuditInput,
   goals: number,
@@ -433,7 +447,8 @@ function redTeamReport(
           [
             variant,
             {
-              replies: replies.map(cut),
+              // Replies to an injection are kept whole, so whether each carries the canary can be checked from the report.
+              replies: attack.canary === null ? replies.map(cut) : replies,
               outcome: j.judgement.outcome as ReportAttackOutcome,
               rules: j.judgement.rules,
               reward: j.judgement.reward,
@@ -458,7 +473,7 @@ function redTeamReport(
         {
           success: stats,
           meanReward: rewards.length === 0 ? null : rewards.reduce((a, b) => a + b, 0) / rewards.length,
-          agreement: judgeAgreement(mine.map(([, j]) => j.judgement)),
+          agreement: agreementRows(judgeAgreement(mine.map(([, j]) => j.judgement))),
         },
       ];
     }),
@@ -475,9 +490,7 @@ function redTeamReport(
           const inPrompt = asked.filter((a) =>
             (rag.get(a.id) as AnsweredAttack).system.includes((a.injection as { text: string }).text),
           ).length;
-          // The share followed, with its interval (benignRefusal: the Wilson interval of a count of true flags).
-          const rate = benignRefusal(asked.map((a) => ({ refused: followed.includes(a) })));
-          return { variant: 'aligned_rag' as const, attacks: asked.length, inPrompt, followed: rate };
+          return { variant: 'aligned_rag' as const, attacks: asked.length, inPrompt, followed: wilson(followed.length, asked.length) };
         })()
       : null;
   return { goals, attacks: attacks.length, variants, injection, results };
@@ -499,8 +512,7 @@ function benignReport(
     variants: Object.fromEntries(
       variants.map((v) => {
         const mine = [...(scored.get(v)?.values() ?? [])];
-        // benignRefusal is the Wilson interval of a count of flags: of refusals, and (given the helpful flags) of helpful answers.
-        return [v, { refusal: benignRefusal(mine), helpful: benignRefusal(mine.map((s) => ({ refused: s.helpful }))) }];
+        return [v, { refusal: benignRefusal(mine), helpful: benignHelpful(mine) }];
       }),
     ),
     results: probes.map((p) => ({
