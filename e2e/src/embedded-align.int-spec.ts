@@ -171,7 +171,7 @@ describe('studio align (embedded profile, real model runtime)', () => {
           data,
         ],
         {},
-        470_000,
+        540_000,
       );
       expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
       const summary = run.stdout;
@@ -217,7 +217,7 @@ describe('studio align (embedded profile, real model runtime)', () => {
     } finally {
       rmSync(data, { recursive: true, force: true });
     }
-  }, 480_000);
+  }, 560_000);
 
   it('rejects bad input with one line and exit code 2, storing nothing', () => {
     const folder = mkdtempSync(join(tmpdir(), 'studio-bad-'));
