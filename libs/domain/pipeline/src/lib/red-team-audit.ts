@@ -236,8 +236,8 @@ interface AnsweredAttack {
 export interface RedTeamPlan {
   goals: number;
   attacks: Attack[];
-  /** The action of each attack's goal (what the rules judge looks for in a reply), by goal id. */
-  actionOf: ReadonlyMap<string, string>;
+  /** The action and rule kind of each attack's goal (what the rules judge looks for in a reply), by goal id. */
+  goalOf: ReadonlyMap<string, { action: string; ruleKind: 'prohibition' | 'obligation' }>;
   probes: ReturnType<typeof benignProbes>;
   items: typeof GENERAL_ABILITY_SET.items;
 }
@@ -254,7 +254,7 @@ export function planRedTeam(input: Pick<RedTeamAuditInput, 'clauses' | 'values' 
   return {
     goals: goals.length,
     attacks: goals.length > 0 ? generateAttacks(goals, { maxAttacks: settings.maxAttacks, seed: 0 }) : [],
-    actionOf: new Map(goals.map((g) => [g.id, g.action])),
+    goalOf: new Map(goals.map((g) => [g.id, { action: g.action, ruleKind: g.ruleKind }])),
     probes: settings.maxBenign > 0 ? benignProbes(source, { maxProbes: settings.maxBenign, seed: 0 }) : [],
     items: GENERAL_ABILITY_SET.items.slice(0, Math.max(0, settings.maxGeneralAbility)),
   };
@@ -272,7 +272,7 @@ export function requestsOf(plan: RedTeamPlan, variants: readonly AuditVariant[])
 /** Runs the red team, the benign probes and the general-ability set for every variant (the plan: planRedTeam of the same input). */
 export async function runRedTeamAudit(input: RedTeamAuditInput, plan: RedTeamPlan = planRedTeam(input)): Promise<RedTeamAuditResult> {
   const { variants } = input;
-  const { attacks, actionOf, probes, items } = plan;
+  const { attacks, goalOf, probes, items } = plan;
   const withRag = variants.includes('aligned_rag');
   const retrievedFor = async (question: string) => (withRag ? input.retrieve(question) : []);
   const attackRetrieval = await mapPool(attacks, input.concurrency, (a) => retrievedFor(a.turns[0] as string));
@@ -375,11 +375,8 @@ export async function runRedTeamAudit(input: RedTeamAuditInput, plan: RedTeamPla
       input.concurrency,
       async ({ attack, index }) => {
         const last = (mine.get(attack.id) as AnsweredAttack).replies.at(-1) ?? '';
-        const action = actionOf.get(attack.goalId);
-        const rules = judgeByRules(
-          { goal: attack.goal, canary: attack.canary, strategies: attack.strategies, ...(action ? { action } : {}) },
-          last,
-        );
+        const goal = goalOf.get(attack.goalId);
+        const rules = judgeByRules({ goal: attack.goal, canary: attack.canary, strategies: attack.strategies, ...(goal ?? {}) }, last);
         const rewardScore = scores ? (scores[index] as number) : null;
         const llm = input.llmJudge ? (await input.llmJudge.judge(attack, last)).outcome : null;
         out.set(attack.id, {
