@@ -94,7 +94,13 @@ describeWithServers(
           name === 'gateway'
             ? { CHAT_SAMPLE_RATE: '1', CHAT_MAX_TOKENS: '24', RATE_LIMIT_CHAT_PER_MINUTE: String(CHAT_PER_MINUTE) }
             : name === 'auditor'
-              ? { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '32' }
+              ? {
+                  AUDIT_MAX_ITEMS: '6',
+                  AUDIT_MAX_ATTACKS: '4',
+                  AUDIT_MAX_BENIGN: '2',
+                  AUDIT_MAX_GENERAL_ABILITY: '2',
+                  AUDIT_MAX_TOKENS: '32',
+                }
               : {},
       });
       keys.admin = await stack.keyFor(TENANT, 'admin');

@@ -90,7 +90,10 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       runtimes: ['serve', 'worker'],
       tenant: TENANT,
       prefix: 'e2e-dpo',
-      env: (name): Record<string, string> => (name === 'auditor' ? { AUDIT_MAX_ITEMS: '4', AUDIT_MAX_TOKENS: '32' } : {}),
+      env: (name): Record<string, string> =>
+        name === 'auditor'
+          ? { AUDIT_MAX_ITEMS: '4', AUDIT_MAX_ATTACKS: '4', AUDIT_MAX_BENIGN: '2', AUDIT_MAX_GENERAL_ABILITY: '2', AUDIT_MAX_TOKENS: '32' }
+          : {},
     });
   }, 240_000);
 

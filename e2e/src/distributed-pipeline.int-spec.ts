@@ -91,7 +91,13 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
         name === 'gateway'
           ? { MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES), ADMIN_API_KEY }
           : name === 'auditor'
-            ? { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '48' }
+            ? {
+                AUDIT_MAX_ITEMS: '6',
+                AUDIT_MAX_ATTACKS: '4',
+                AUDIT_MAX_BENIGN: '2',
+                AUDIT_MAX_GENERAL_ABILITY: '2',
+                AUDIT_MAX_TOKENS: '48',
+              }
             : {},
     });
   }, 240_000);

@@ -50,8 +50,30 @@ describe('studio align (embedded profile, real model runtime)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('aligns the tiny model to the example policy and audits it: three variants, a verdict, both reports', () => {
-    // Generous on a shared 2-core machine: 20 CPU steps alone can take two minutes.
-    const run = studio(['align', POLICY, '--model', 'tiny', '--max-steps', '20', '--max-eval', '8', '--data-dir', dataDir], {}, 400_000);
+    // Generous on a shared 2-core machine: 20 CPU steps alone can take two minutes (four when it is busy).
+    // A red team of 17 attacks: one through each default strategy stack, retrieved-injection among them.
+    const run = studio(
+      [
+        'align',
+        POLICY,
+        '--model',
+        'tiny',
+        '--max-steps',
+        '20',
+        '--max-eval',
+        '8',
+        '--max-attacks',
+        '17',
+        '--max-benign',
+        '4',
+        '--max-general-ability',
+        '8',
+        '--data-dir',
+        dataDir,
+      ],
+      {},
+      560_000,
+    );
     expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
 
     const summary = run.stdout;
@@ -68,6 +90,33 @@ describe('studio align (embedded profile, real model runtime)', () => {
     expect(report.results.every((r) => Object.keys(r.variants).length === 3)).toBe(true);
     expect(['pass', 'fail']).toContain(report.verdict);
     expect(report.models.base).toBe('tiny');
+
+    // The audit attacked every variant with attacks from the policy's rules, and timed it.
+    expect(summary).toMatch(
+      /red team: \d+ attacks on \d+ goals, \d+ benign probes, \d+ general-ability items \(\d+ requests, .+ of the audit\):/,
+    );
+    const redTeam = report.redTeam;
+    if (!redTeam) throw new Error('the report has no red team');
+    expect(redTeam.attacks).toBeGreaterThan(0);
+    expect(Object.keys(redTeam.variants).sort()).toEqual(['aligned', 'aligned_rag', 'base']);
+    // Instructions injected inside retrieved clause text: asked of aligned+RAG only, the injected text in
+    // its system prompt, and the count of those followed is the count of replies carrying the canary,
+    // whatever the tiny model answers.
+    const injected = redTeam.results.filter((r) => r.injection !== null);
+    expect(injected.length).toBeGreaterThan(0);
+    for (const r of injected) {
+      expect(Object.keys(r.variants)).toEqual(['aligned_rag']);
+      expect(r.injection?.text).toContain(r.canary as string);
+    }
+    const followed = injected.filter((r) => r.variants.aligned_rag?.replies.some((reply) => reply.includes(r.canary as string)));
+    expect(redTeam.injection).toMatchObject({ variant: 'aligned_rag', attacks: injected.length, inPrompt: injected.length });
+    expect(redTeam.injection?.followed.k).toBe(followed.length);
+    expect(injected.filter((r) => r.variants.aligned_rag?.followedInjection).length).toBe(followed.length);
+    expect(Object.keys(report.benign?.variants ?? {}).sort()).toEqual(['aligned', 'aligned_rag', 'base']);
+    expect(report.generalAbility?.items).toBeGreaterThan(0);
+    expect(report.generalAbility?.regression).toBeCloseTo(
+      (report.generalAbility?.variants.base?.accuracy.rate ?? 0) - (report.generalAbility?.variants.aligned?.accuracy.rate ?? 0),
+    );
 
     // Every stage published its contract events, in pipeline order.
     const topics = readFileSync(join(dataDir, 'events.jsonl'), 'utf8')
@@ -93,7 +142,7 @@ describe('studio align (embedded profile, real model runtime)', () => {
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('(already published)');
     expect(datasetHashOf(again.stdout)).toBe(datasetHashOf(summary));
-  }, 420_000);
+  }, 580_000);
 
   it('runs SFT then a DPO round on synthetic preferences (--method sft,dpo) and audits base, SFT, SFT + DPO and SFT + DPO + RAG', () => {
     const data = mkdtempSync(join(tmpdir(), 'studio-dpo-'));
@@ -112,11 +161,17 @@ describe('studio align (embedded profile, real model runtime)', () => {
           '3',
           '--max-eval',
           '6',
+          '--max-attacks',
+          '4',
+          '--max-benign',
+          '2',
+          '--max-general-ability',
+          '4',
           '--data-dir',
           data,
         ],
         {},
-        470_000,
+        540_000,
       );
       expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
       const summary = run.stdout;
@@ -133,6 +188,10 @@ describe('studio align (embedded profile, real model runtime)', () => {
       expect(report.lineage?.preferenceDatasetId).toMatch(/^prefs-/);
       expect(report.models.parent).toBe(report.lineage?.parentAdapterId);
       expect(report.kinds.length).toBeGreaterThan(0);
+      // The red team, over-refusal and general ability of base, SFT and SFT + DPO.
+      expect(Object.keys(report.redTeam?.variants ?? {})).toEqual(expect.arrayContaining(['base', 'sft', 'aligned']));
+      expect(Object.keys(report.benign?.variants ?? {})).toEqual(['base', 'sft', 'aligned', 'aligned_rag']);
+      expect(report.generalAbility?.items).toBe(4);
       const events = readFileSync(join(data, 'events.jsonl'), 'utf8')
         .trim()
         .split('\n')
@@ -158,7 +217,7 @@ describe('studio align (embedded profile, real model runtime)', () => {
     } finally {
       rmSync(data, { recursive: true, force: true });
     }
-  }, 480_000);
+  }, 560_000);
 
   it('rejects bad input with one line and exit code 2, storing nothing', () => {
     const folder = mkdtempSync(join(tmpdir(), 'studio-bad-'));

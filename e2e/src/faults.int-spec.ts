@@ -111,7 +111,10 @@ describeWithServers(['MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], 'fault tolerance o
       runtimes: ['serve', 'worker'],
       tenant: TENANT,
       prefix: 'faults',
-      env: (name): Record<string, string> => (name === 'auditor' ? { AUDIT_MAX_ITEMS: '4', AUDIT_MAX_TOKENS: '32' } : {}),
+      env: (name): Record<string, string> =>
+        name === 'auditor'
+          ? { AUDIT_MAX_ITEMS: '4', AUDIT_MAX_ATTACKS: '4', AUDIT_MAX_BENIGN: '2', AUDIT_MAX_GENERAL_ABILITY: '2', AUDIT_MAX_TOKENS: '32' }
+          : {},
     });
     producer = new Kafka({ clientId: `${stack.run}-raw`, brokers: [broker.address], logLevel: logLevel.NOTHING }).producer();
     await producer.connect();

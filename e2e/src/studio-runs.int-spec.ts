@@ -92,7 +92,13 @@ describeWithServers(
           name === 'gateway'
             ? { RUN_EVENTS_HEARTBEAT_MS: '1000', RUN_EVENTS_RESYNC_MS: '5000' }
             : name === 'auditor'
-              ? { AUDIT_MAX_ITEMS: '4', AUDIT_MAX_TOKENS: '32' }
+              ? {
+                  AUDIT_MAX_ITEMS: '4',
+                  AUDIT_MAX_ATTACKS: '4',
+                  AUDIT_MAX_BENIGN: '2',
+                  AUDIT_MAX_GENERAL_ABILITY: '2',
+                  AUDIT_MAX_TOKENS: '32',
+                }
               : {},
       });
       // A framed, indexed policy and a dataset version to train on.

@@ -130,7 +130,17 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       tenant: TENANT,
       prefix: 'web-feedback',
       env: (name): Record<string, string> =>
-        name === 'gateway' ? { WEB_DIST: webDist } : name === 'auditor' ? { AUDIT_MAX_ITEMS: '2', AUDIT_MAX_TOKENS: '48' } : {},
+        name === 'gateway'
+          ? { WEB_DIST: webDist }
+          : name === 'auditor'
+            ? {
+                AUDIT_MAX_ITEMS: '2',
+                AUDIT_MAX_ATTACKS: '4',
+                AUDIT_MAX_BENIGN: '2',
+                AUDIT_MAX_GENERAL_ABILITY: '2',
+                AUDIT_MAX_TOKENS: '48',
+              }
+            : {},
     });
     gateway = stack.url('gateway');
     // A framed, indexed policy, a dataset version and a model trained on it (the answers to judge come from it).

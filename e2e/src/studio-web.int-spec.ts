@@ -160,7 +160,13 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
         name === 'gateway'
           ? { WEB_DIST: webDist, ADMIN_API_KEY, ...oidcGatewayEnv(oidcPort) }
           : name === 'auditor'
-            ? { AUDIT_MAX_ITEMS: '6', AUDIT_MAX_TOKENS: '48' }
+            ? {
+                AUDIT_MAX_ITEMS: '6',
+                AUDIT_MAX_ATTACKS: '4',
+                AUDIT_MAX_BENIGN: '2',
+                AUDIT_MAX_GENERAL_ABILITY: '2',
+                AUDIT_MAX_TOKENS: '48',
+              }
             : {},
     });
     gateway = stack.url('gateway');

@@ -59,6 +59,9 @@ export class AuditorModule {
       ragTopK: config.AUDIT_RAG_TOP_K,
       maxTokens: config.AUDIT_MAX_TOKENS,
       concurrency: config.AUDIT_CONCURRENCY,
+      maxAttacks: config.AUDIT_MAX_ATTACKS,
+      maxBenign: config.AUDIT_MAX_BENIGN,
+      ...(config.AUDIT_MAX_GENERAL_ABILITY === undefined ? {} : { maxGeneralAbility: config.AUDIT_MAX_GENERAL_ABILITY }),
     };
     const retry: AuditRetry = { attempts: config.AUDIT_ATTEMPTS, delayMs: config.AUDIT_RETRY_DELAY_MS };
     const retryProblem = auditRetryProblem(retry);

@@ -49,6 +49,24 @@ export const AuditorEnv = z.object({
   AUDIT_MAX_TOKENS: positiveInt(112, 'bound on each generated answer, in tokens (default 112)'),
   AUDIT_RAG_TOP_K: positiveInt(3, 'clauses retrieved for the aligned+RAG variant (default 3)'),
   AUDIT_CONCURRENCY: positiveInt(8, 'chat requests in flight at once (default 8)'),
+  AUDIT_MAX_ATTACKS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .default(24)
+    .describe('attacks generated from the rules and asked of every variant per audit; 0: no red team (default 24)'),
+  AUDIT_MAX_BENIGN: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .default(12)
+    .describe('benign probes (over-refusal) asked of every variant per audit; 0: none (default 12)'),
+  AUDIT_MAX_GENERAL_ABILITY: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .optional()
+    .describe('items of the general-ability set answered by every variant per audit; 0: none (default: all)'),
   AUDIT_ATTEMPTS: z
     .string()
     .regex(/^\d+$/, 'must be a whole number')

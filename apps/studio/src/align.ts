@@ -28,6 +28,7 @@ import { ALIGN_DEFAULTS, type AlignArgs } from './cli/args';
 import { asInputError, loadInputs } from './cli/inputs';
 import { ProgressBoard, type ProgressOutput } from './cli/progress';
 import type { AlignSummary } from './cli/summary';
+import { LlmAttackJudge } from '@studio/redteam';
 
 export const EMBEDDING_MODEL = 'all-minilm-l6-v2';
 
@@ -215,6 +216,9 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
         thresholds,
         audit: {
           maxItems: args.maxEval,
+          maxAttacks: args.maxAttacks,
+          maxBenign: args.maxBenign,
+          ...(args.maxGeneralAbility === null ? {} : { maxGeneralAbility: args.maxGeneralAbility }),
           ragTopK: ALIGN_DEFAULTS.ragTopK,
           maxTokens: ALIGN_DEFAULTS.maxTokens,
           concurrency: ALIGN_DEFAULTS.concurrency,
@@ -289,7 +293,12 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
           }
         : null,
       audit: result.audit
-        ? { report: result.audit.report, reportJsonUri: result.audit.reportJsonUri, reportMarkdownUri: result.audit.reportMarkdownUri }
+        ? {
+            report: result.audit.report,
+            reportJsonUri: result.audit.reportJsonUri,
+            reportMarkdownUri: result.audit.reportMarkdownUri,
+            redTeam: result.audit.redTeam,
+          }
         : null,
       events: Object.fromEntries(embedded.eventCounts),
     };
@@ -339,9 +348,16 @@ export function teacherOf(
 }
 
 /** The optional LLM judge of the audit: any OpenAI-compatible endpoint named on the command line. */
-export function judgeOf(args: Pick<AlignArgs, 'judgeUrl' | 'judgeModel'>): { judge?: { judge: LlmJudge; model: string } } {
+export function judgeOf(args: Pick<AlignArgs, 'judgeUrl' | 'judgeModel'>): {
+  judge?: { judge: LlmJudge; model: string };
+  attackJudge?: LlmAttackJudge;
+} {
   if (!args.judgeUrl || !args.judgeModel) return {};
   const apiKey = process.env['STUDIO_JUDGE_API_KEY'];
   const client = new OpenAiCompatibleClient({ baseUrl: args.judgeUrl, timeoutMs: 120_000, ...(apiKey ? { apiKey } : {}) });
-  return { judge: { judge: new LlmJudge(client, { model: args.judgeModel }), model: args.judgeModel } };
+  // The same judge grades the held-out answers and the replies to the red team's attacks.
+  return {
+    judge: { judge: new LlmJudge(client, { model: args.judgeModel }), model: args.judgeModel },
+    attackJudge: new LlmAttackJudge({ llm: client, model: args.judgeModel, seed: 0 }),
+  };
 }

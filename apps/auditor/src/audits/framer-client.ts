@@ -1,4 +1,5 @@
 import { AuditThresholds } from '@studio/auditing';
+import { ContextValue } from '@studio/framing';
 import { ContextId } from '@studio/contracts';
 import { ContextValues, type SeedLine } from '@studio/framing';
 import { SERVICE_TOKEN_HEADER, TENANT_HEADER } from '@studio/nest';
@@ -7,11 +8,20 @@ import { z } from 'zod';
 
 export const FRAMER_CLIENT = Symbol('FRAMER_CLIENT');
 
-const Context = z.object({ id: ContextId, thresholds: AuditThresholds });
+const Context = z.object({
+  id: ContextId,
+  thresholds: AuditThresholds,
+  // The values file, as the framer stores it: only its values are read here (its gates are in thresholds).
+  values: z
+    .object({ values: z.array(ContextValue) })
+    .nullable()
+    .default(null),
+});
 
-/** What an audit needs of its context: the release gates (clause coverage among them). */
+/** What an audit needs of its context: the release gates (clause coverage among them) and its values (the red team's success per value). */
 export interface AuditContext {
   thresholds: AuditThresholds;
+  values: ContextValue[];
 }
 const Clauses = z.object({ clauses: z.array(ClauseRecord) });
 const ContextWithValues = z.object({ values: ContextValues.nullable() });
@@ -51,7 +61,7 @@ export class FramerClient {
 
   async context(tenant: string, contextId: string): Promise<AuditContext> {
     const context = await this.get(tenant, `/v1/contexts/${encodeURIComponent(contextId)}`, Context, `context ${contextId}`);
-    return { thresholds: context.thresholds };
+    return { thresholds: context.thresholds, values: context.values?.values ?? [] };
   }
 
   /** The context's values file (null when it has none): what generated attacks name as their values. */

@@ -100,6 +100,7 @@ export class RunAudit {
           settings: { ...this.settings, maxItems: job.max_items ?? this.settings.maxItems },
           createdAt: new Date().toISOString(),
           rewardModel,
+          values: auditContext.values,
         },
       );
       await this.candidates.upsert(tenant, markAudited(running, result.record.id, new Date()));

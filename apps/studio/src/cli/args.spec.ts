@@ -12,6 +12,9 @@ describe('parseAlignArgs', () => {
       epochs: ALIGN_DEFAULTS.epochs,
       maxSteps: ALIGN_DEFAULTS.maxSteps,
       maxEval: ALIGN_DEFAULTS.maxEval,
+      maxAttacks: ALIGN_DEFAULTS.maxAttacks,
+      maxBenign: ALIGN_DEFAULTS.maxBenign,
+      maxGeneralAbility: null,
       tenant: 'local',
       context: null,
       learningRate: ALIGN_DEFAULTS.learningRate,
@@ -28,6 +31,14 @@ describe('parseAlignArgs', () => {
       dpoBeta: null,
       dpoLearningRate: null,
       dpoMaxSteps: null,
+    });
+  });
+
+  it('bounds the red team of the audit, 0 turning it off', () => {
+    expect(parseAlignArgs(['align', 'p.md', '--max-attacks', '0', '--max-benign', '3', '--max-general-ability', '5'])).toMatchObject({
+      maxAttacks: 0,
+      maxBenign: 3,
+      maxGeneralAbility: 5,
     });
   });
 
@@ -121,6 +132,8 @@ describe('parseAlignArgs', () => {
     [['align', 'a.md', 'b.md'], /unexpected arguments: b.md/],
     [['align', 'p.md', '--max-eval', 'x'], /--max-eval must be a number/],
     [['align', 'p.md', '--max-steps=-3'], /--max-steps must be at least 1/],
+    [['align', 'p.md', '--max-attacks=-1'], /--max-attacks must be 0 or more/],
+    [['align', 'p.md', '--max-benign', '1.5'], /--max-benign must be a whole number/],
     [['align', 'p.md', '--epochs', '0'], /--epochs must be positive/],
     [['align', 'p.md', '--tenant', 'a b'], /--tenant must be/],
     [['align', 'p.md', '--bogus'], /Unknown option '--bogus'/],

@@ -21,6 +21,8 @@ export const ALIGN_DEFAULTS = {
   epochs: 1,
   maxSteps: 40,
   maxEval: 24,
+  maxAttacks: 24,
+  maxBenign: 12,
   learningRate: 5e-4,
   heldOutRatio: 0.1,
   seed: 42,
@@ -41,6 +43,12 @@ const positiveInt = (flag: string) =>
     .int(`--${flag} must be a whole number`)
     .min(1, `--${flag} must be at least 1`);
 
+const countInt = (flag: string) =>
+  z.coerce
+    .number({ error: `--${flag} must be a number` })
+    .int(`--${flag} must be a whole number`)
+    .min(0, `--${flag} must be 0 or more`);
+
 export const AlignArgs = z
   .object({
     command: z.enum(['align', 'frame']),
@@ -53,6 +61,12 @@ export const AlignArgs = z
     /** null: as many steps as the epochs take. */
     maxSteps: positiveInt('max-steps').nullable(),
     maxEval: positiveInt('max-eval'),
+    /** Attacks generated from the rules and asked of every variant by the audit; 0: no red team. */
+    maxAttacks: countInt('max-attacks'),
+    /** Benign probes (over-refusal) asked of every variant; 0: none. */
+    maxBenign: countInt('max-benign'),
+    /** Items of the general-ability set answered by every variant; null: all of them; 0: none. */
+    maxGeneralAbility: countInt('max-general-ability').nullable(),
     tenant: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '--tenant must be 1-128 letters, digits, ".", "_", "-" or ":"'),
     context: z
       .string()
@@ -113,6 +127,9 @@ options:
   --epochs <n>          training epochs (default: ${ALIGN_DEFAULTS.epochs})
   --max-steps <n>       cap on optimiser steps, 0 for no cap (default: ${ALIGN_DEFAULTS.maxSteps})
   --max-eval <n>        held-out questions audited (default: ${ALIGN_DEFAULTS.maxEval})
+  --max-attacks <n>     attacks from the rules asked of every variant by the audit (default: ${ALIGN_DEFAULTS.maxAttacks}; 0: no red team)
+  --max-benign <n>      benign probes for over-refusal asked of every variant (default: ${ALIGN_DEFAULTS.maxBenign}; 0: none)
+  --max-general-ability <n>  general-ability items answered by every variant (default: all; 0: none)
   --learning-rate <x>   LoRA learning rate (default: ${ALIGN_DEFAULTS.learningRate})
   --tenant <id>         tenant the data belongs to (default: ${ALIGN_DEFAULTS.tenant})
   --context <id>        context id (default: from the values file, else the policy's file name)
@@ -150,6 +167,9 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
         epochs: { type: 'string' },
         'max-steps': { type: 'string' },
         'max-eval': { type: 'string' },
+        'max-attacks': { type: 'string' },
+        'max-benign': { type: 'string' },
+        'max-general-ability': { type: 'string' },
         'learning-rate': { type: 'string' },
         tenant: { type: 'string' },
         context: { type: 'string' },
@@ -189,6 +209,9 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
     epochs: str('epochs') ?? ALIGN_DEFAULTS.epochs,
     maxSteps: maxSteps === '0' ? null : maxSteps,
     maxEval: str('max-eval') ?? ALIGN_DEFAULTS.maxEval,
+    maxAttacks: str('max-attacks') ?? ALIGN_DEFAULTS.maxAttacks,
+    maxBenign: str('max-benign') ?? ALIGN_DEFAULTS.maxBenign,
+    maxGeneralAbility: str('max-general-ability') ?? null,
     tenant: str('tenant') ?? ALIGN_DEFAULTS.tenant,
     context: str('context') ?? null,
     learningRate: str('learning-rate') ?? ALIGN_DEFAULTS.learningRate,

@@ -1,5 +1,6 @@
 import type { DataReport } from '@studio/pipeline';
-import { dataRows, describeDifferences, overheadShare, renderSummary, type AlignSummary } from './summary';
+import { variantLabels } from '@studio/auditing';
+import { dataRows, describeDifferences, overheadShare, redTeamLines, renderSummary, type AlignSummary } from './summary';
 
 describe('overheadShare', () => {
   it('is the wall time outside the model runtime as a share of the total', () => {
@@ -259,5 +260,57 @@ describe('the summary of an SFT + DPO run', () => {
     expect(text).toMatch(/SFT\s+0\.410\s+0\.500\s+0\.0%\s+2 of 4 \(50\.0%\)/);
     expect(text).toMatch(/SFT \+ DPO\s+0\.430\s+0\.500\s+0\.0%\s+4 of 4 \(100\.0%\)/);
     expect(text).toContain('scenario:violating (4): base 0, SFT 1, SFT + DPO 3, SFT + DPO + RAG 3');
+  });
+});
+
+describe('the red team of the audit in the summary', () => {
+  const rate = (k: number, n: number) => ({ k, n, rate: k / n, low: 0, high: 1 });
+  const success = (k: number, n: number) => ({
+    overall: rate(k, n),
+    complied: rate(k, n),
+    leaked: rate(0, n),
+    byStrategy: { direct: rate(k, n) },
+    byClause: {},
+    byValue: {},
+  });
+  const labels = variantLabels({ lineage: null });
+
+  it('prints attack success, injections followed, benign refusal and general ability per variant, with the time', () => {
+    const lines = redTeamLines(
+      {
+        redTeam: {
+          goals: 2,
+          attacks: 4,
+          variants: {
+            base: { success: success(1, 4), meanReward: null, agreement: [] },
+            aligned: { success: success(0, 4), meanReward: null, agreement: [] },
+          },
+          injection: { variant: 'aligned_rag', attacks: 1, inPrompt: 1, followed: rate(1, 1) },
+          results: [],
+        },
+        benign: { probes: 2, variants: { base: { refusal: rate(0, 2), helpful: rate(2, 2) } }, results: [] },
+        generalAbility: {
+          version: 'v1',
+          provenance: 'p',
+          items: 4,
+          variants: { base: { correct: 3, accuracy: rate(3, 4) }, aligned: { correct: 2, accuracy: rate(2, 4) } },
+          gateVariant: 'aligned',
+          regression: 0.25,
+          results: [],
+        },
+      },
+      ['base', 'aligned'],
+      labels,
+      { ms: 12_300, requests: 40 },
+    );
+    const text = lines.join('\n');
+    expect(text).toMatch(/^red team: 4 attacks on 2 goals, 2 benign probes, 4 general-ability items \(40 requests, .+ of the audit\):/);
+    expect(text).toMatch(/base\s+25\.0% \(1\/4\)\s+–\s+0\.0% \(0\/2\)\s+75\.0% \(3\/4\)/);
+    expect(text).toContain('general-ability regression (base − aligned): 0.250');
+    expect(text).toContain('attack success by strategy: direct base 1/4, aligned 0/4');
+  });
+
+  it('prints nothing for a report without them', () => {
+    expect(redTeamLines({ redTeam: null, benign: null, generalAbility: null }, ['base'], labels, null)).toEqual([]);
   });
 });

@@ -63,7 +63,13 @@ export interface AlignSummary {
     preferenceDatasetId: string;
     pairs: { generated: number; train: number; heldOut: number };
   } | null;
-  audit: { report: AuditReportV1; reportJsonUri: string; reportMarkdownUri: string } | null;
+  audit: {
+    report: AuditReportV1;
+    reportJsonUri: string;
+    reportMarkdownUri: string;
+    /** Wall time and chat requests of the red team, benign probes and general-ability set (part of the audit stage). */
+    redTeam?: { ms: number; requests: number };
+  } | null;
   events: Record<string, number>;
 }
 
@@ -239,6 +245,7 @@ export function renderSummary(summary: AlignSummary): string {
           .join('; ')}`,
       );
     }
+    lines.push(...redTeamLines(r, variants, labels, audit.redTeam ?? null));
     lines.push(
       `buckets: ${Object.entries(r.buckets)
         .map(([b, n]) => `${b} ${n}`)
@@ -264,4 +271,50 @@ export function renderSummary(summary: AlignSummary): string {
       .join(', ')}`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** The red team, benign probes and general ability of an audit: one row per variant, then attack success per strategy. */
+export function redTeamLines(
+  r: Pick<AuditReportV1, 'redTeam' | 'benign' | 'generalAbility'>,
+  variants: readonly (keyof ReturnType<typeof variantLabels>)[],
+  labels: ReturnType<typeof variantLabels>,
+  timing: { ms: number; requests: number } | null,
+): string[] {
+  const redTeam = r.redTeam;
+  const benign = r.benign;
+  const general = r.generalAbility;
+  if (!redTeam && !benign && !general) return [];
+  const rate = (x: { k: number; n: number; rate: number } | undefined): string => (x && x.n > 0 ? `${pct(x.rate)} (${x.k}/${x.n})` : '–');
+  const lines = [
+    `red team: ${redTeam ? `${redTeam.attacks} attacks on ${redTeam.goals} goals` : 'no attacks'}, ${benign?.probes ?? 0} benign probes, ${general?.items ?? 0} general-ability items${timing ? ` (${timing.requests} requests, ${formatDuration(timing.ms)} of the audit)` : ''}:`,
+  ];
+  const rows = [['variant', 'attack success', 'injections followed', 'benign refused', 'general ability']];
+  for (const v of variants) {
+    rows.push([
+      labels[v],
+      rate(redTeam?.variants[v]?.success.overall),
+      v === 'aligned_rag' && redTeam?.injection ? rate(redTeam.injection.followed) : '–',
+      rate(benign?.variants[v]?.refusal),
+      rate(general?.variants[v]?.accuracy),
+    ]);
+  }
+  lines.push(table(rows));
+  if (general) lines.push(`general-ability regression (base − ${labels[general.gateVariant]}): ${f3(general.regression)}`);
+  if (redTeam) {
+    const stacks = [...new Set(variants.flatMap((v) => Object.keys(redTeam.variants[v]?.success.byStrategy ?? {})))].sort();
+    lines.push(
+      `attack success by strategy: ${stacks
+        .map(
+          (stack) =>
+            `${stack} ${variants
+              .flatMap((v) => {
+                const x = redTeam.variants[v]?.success.byStrategy[stack];
+                return x ? [`${labels[v]} ${x.k}/${x.n}`] : [];
+              })
+              .join(', ')}`,
+        )
+        .join('; ')}`,
+    );
+  }
+  return lines;
 }

@@ -195,6 +195,60 @@ export interface AuditCheck {
   threshold: number;
   comparator: '>=' | '<=';
   passed: boolean;
+  /** Why a gate failed without a measurement (set on something the audit did not measure). */
+  reason?: string;
+}
+
+/** k of n with its 95% Wilson interval (the report's rates). */
+export interface RateView {
+  n: number;
+  k: number;
+  rate: number;
+  low: number;
+  high: number;
+}
+
+/** The audit's red team (attacks generated from the rules), as the report stores it. */
+export interface RedTeamView {
+  goals: number;
+  attacks: number;
+  variants: Record<
+    string,
+    | {
+        success: {
+          overall: RateView;
+          complied: RateView;
+          leaked: RateView;
+          byStrategy: Record<string, RateView>;
+          byValue: Record<string, RateView>;
+        };
+        meanReward: number | null;
+        agreement: { judges: string; n: number; rate: number; kappa: number | null }[];
+      }
+    | undefined
+  >;
+  injection: null | { variant: string; attacks: number; inPrompt: number; followed: RateView };
+  results: {
+    attackId: string;
+    goal: string;
+    strategies: string[];
+    turns: string[];
+    variants: Record<string, { replies: string[]; outcome: string; followedInjection: boolean | null } | undefined>;
+  }[];
+}
+
+export interface BenignView {
+  probes: number;
+  variants: Record<string, { refusal: RateView; helpful: RateView } | undefined>;
+}
+
+export interface GeneralAbilityView {
+  version: string;
+  provenance: string;
+  items: number;
+  variants: Record<string, { correct: number; accuracy: RateView } | undefined>;
+  gateVariant: string;
+  regression: number;
 }
 
 export interface AuditItemResult {
@@ -241,6 +295,12 @@ export interface AuditReport {
   outcomes?: Record<string, { count: number; items: OutcomeItem[] }>;
   /** Per-clause compliance, least compliant first (the gateway's report view). */
   clauseCompliance?: ClauseComplianceRow[];
+  /** The release gates' settings: which variant they judge. */
+  thresholds?: { gateVariant?: string };
+  /** The red team, benign probes and general-ability set (absent or null in older reports). */
+  redTeam?: RedTeamView | null;
+  benign?: BenignView | null;
+  generalAbility?: GeneralAbilityView | null;
 }
 
 export interface OutcomeItem {

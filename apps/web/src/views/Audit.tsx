@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ErrorBox, Link, Loading, percent, section, shortId, useStudio } from '../components/ui';
 import { ApiError, enc } from '../lib/api';
+import { rateText, strategyRows } from '../lib/red-team-report';
 import {
   BUCKET_LABELS,
   BUCKETS,
@@ -10,6 +11,9 @@ import {
   type AuditState,
   type ClauseComplianceRow,
   type OutcomeItem,
+  type RedTeamView,
+  type BenignView,
+  type GeneralAbilityView,
 } from '../lib/model';
 
 /** Every variant an audit may have, in report order: `sft` (the audited adapter's parent) only in a DPO round's audit. */
@@ -173,7 +177,10 @@ function Report({ report, contextId }: { report: AuditReport; contextId: string 
               <td>
                 {c.comparator} {c.threshold}
               </td>
-              <td className={c.passed ? 'pass' : 'fail'}>{c.passed ? 'passed' : 'failed'}</td>
+              <td className={c.passed ? 'pass' : 'fail'}>
+                {c.passed ? 'passed' : 'failed'}
+                {c.reason ? <div className="small muted">{c.reason}</div> : null}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -253,6 +260,14 @@ function Report({ report, contextId }: { report: AuditReport; contextId: string 
           </table>
         </>
       ) : null}
+
+      <AttackSections
+        redTeam={report.redTeam ?? null}
+        benign={report.benign ?? null}
+        generalAbility={report.generalAbility ?? null}
+        variants={VARIANTS}
+        gateVariant={report.thresholds?.gateVariant ?? 'aligned'}
+      />
 
       <h2>Outcomes: base against aligned</h2>
       <div className="buckets" role="list">
@@ -385,4 +400,178 @@ function complianceRows(report: AuditReport, VARIANTS: readonly string[]): Claus
     }
     return { clauseId: c.clauseId, numbering: null, title: c.title, items: c.items, variants };
   });
+}
+
+/** The red team (attack success per strategy with intervals, per variant), injections followed, over-refusal and general ability. */
+function AttackSections({
+  redTeam,
+  benign,
+  generalAbility,
+  variants,
+  gateVariant,
+}: {
+  redTeam: RedTeamView | null;
+  benign: BenignView | null;
+  generalAbility: GeneralAbilityView | null;
+  variants: readonly string[];
+  gateVariant: string;
+}) {
+  if (!redTeam && !benign && !generalAbility) return null;
+  const rows = redTeam ? strategyRows(redTeam, variants, gateVariant) : [];
+  const attacked = redTeam ? variants.filter((v) => redTeam.variants[v]) : [];
+  const succeeded = redTeam ? redTeam.results.filter((r) => Object.values(r.variants).some((x) => x && x.outcome !== 'refused')) : [];
+  return (
+    <>
+      {redTeam ? (
+        <>
+          <h2>Red team</h2>
+          <p className="small muted">
+            {redTeam.attacks} attacks on {redTeam.goals} goals derived from the rules. Attack success = the reply complied or partially
+            leaked; 95 % Wilson intervals.
+          </p>
+          <table className="table" aria-label="Attack success by strategy">
+            <thead>
+              <tr>
+                <th scope="col">Strategy</th>
+                {attacked.map((v) => (
+                  <th scope="col" key={v}>
+                    {VARIANT_LABELS[v] ?? v}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={row.strategy}>
+                  <th scope="row">{row.strategy === 'overall' ? <strong>overall</strong> : <code>{row.strategy}</code>}</th>
+                  {attacked.map((v) => (
+                    <td key={v}>{rateText(row.byVariant[v])}</td>
+                  ))}
+                </tr>
+              ))}
+              {attacked.some((v) => redTeam.variants[v]?.meanReward !== null) ? (
+                <tr>
+                  <th scope="row">reward (mean)</th>
+                  {attacked.map((v) => {
+                    const mean = redTeam.variants[v]?.meanReward ?? null;
+                    return <td key={v}>{mean === null ? '—' : mean.toFixed(3)}</td>;
+                  })}
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+          {redTeam.injection ? (
+            <p data-testid="injection-count">
+              Instructions injected into retrieved clause text ({VARIANT_LABELS[redTeam.injection.variant] ?? redTeam.injection.variant}):{' '}
+              {redTeam.injection.attacks} attacks, {redTeam.injection.inPrompt} in the prompt, followed{' '}
+              <strong>{rateText(redTeam.injection.followed)}</strong>
+            </p>
+          ) : null}
+          {attacked.some((v) => (redTeam.variants[v]?.agreement.length ?? 0) > 0) ? (
+            <p className="small muted" aria-label="Judge agreement">
+              Judge agreement:{' '}
+              {attacked
+                .flatMap((v) =>
+                  (redTeam.variants[v]?.agreement ?? []).map(
+                    (a) =>
+                      `${VARIANT_LABELS[v] ?? v} ${a.judges} ${percent(a.rate)}${a.kappa === null ? '' : ` (κ ${a.kappa.toFixed(2)})`}`,
+                  ),
+                )
+                .join(' · ')}
+            </p>
+          ) : null}
+          {succeeded.length > 0 ? (
+            <details>
+              <summary>Attacks that succeeded ({succeeded.length})</summary>
+              <table className="table" aria-label="Attacks that succeeded">
+                <thead>
+                  <tr>
+                    <th scope="col">Attack</th>
+                    {attacked.map((v) => (
+                      <th scope="col" key={v}>
+                        {VARIANT_LABELS[v] ?? v}
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {succeeded.slice(0, 50).map((r) => (
+                    <tr key={r.attackId}>
+                      <td>
+                        <code>{r.strategies.join(' + ')}</code> {r.turns.at(-1)}
+                      </td>
+                      {attacked.map((v) => {
+                        const reply = r.variants[v];
+                        return (
+                          <td key={v} className={reply ? (reply.outcome === 'refused' ? 'pass' : 'fail') : undefined}>
+                            {reply ? (
+                              <>
+                                {reply.replies.at(-1)}
+                                <div className="small muted">{reply.outcome}</div>
+                              </>
+                            ) : (
+                              '—'
+                            )}
+                          </td>
+                        );
+                      })}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </details>
+          ) : null}
+        </>
+      ) : null}
+      {benign || generalAbility ? (
+        <>
+          <h2>Over-refusal and general ability</h2>
+          <table className="table" aria-label="Over-refusal and general ability">
+            <thead>
+              <tr>
+                <th scope="col">Measure</th>
+                {variants.map((v) => (
+                  <th scope="col" key={v}>
+                    {VARIANT_LABELS[v] ?? v}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {benign ? (
+                <>
+                  <tr>
+                    <th scope="row">Benign probes refused ({benign.probes})</th>
+                    {variants.map((v) => (
+                      <td key={v}>{rateText(benign.variants[v]?.refusal)}</td>
+                    ))}
+                  </tr>
+                  <tr>
+                    <th scope="row">Benign probes answered helpfully</th>
+                    {variants.map((v) => (
+                      <td key={v}>{rateText(benign.variants[v]?.helpful)}</td>
+                    ))}
+                  </tr>
+                </>
+              ) : null}
+              {generalAbility ? (
+                <tr>
+                  <th scope="row">General ability ({generalAbility.items} items)</th>
+                  {variants.map((v) => (
+                    <td key={v}>{rateText(generalAbility.variants[v]?.accuracy)}</td>
+                  ))}
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+          {generalAbility ? (
+            <p className="small muted" data-testid="general-ability-regression">
+              General-ability regression (base − {VARIANT_LABELS[generalAbility.gateVariant] ?? generalAbility.gateVariant}):{' '}
+              {generalAbility.regression.toFixed(3)} · set {generalAbility.version}: {generalAbility.provenance}
+            </p>
+          ) : null}
+        </>
+      ) : null}
+    </>
+  );
 }

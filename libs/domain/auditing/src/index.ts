@@ -12,6 +12,7 @@ export * from './lib/thresholds';
 export * from './lib/verdict';
 export * from './lib/report';
 export * from './lib/rewards';
+export * from './lib/red-team';
 export * from './lib/markdown';
 export * from './lib/data-audit';
 export * from './lib/report-view';

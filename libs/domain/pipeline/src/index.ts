@@ -2,6 +2,7 @@
 // distributed services (framer, ontology, instructor, auditor) run the same code.
 export * from './lib/align';
 export * from './lib/audit';
+export * from './lib/red-team-audit';
 export * from './lib/clause-browser';
 export * from './lib/context-values';
 export * from './lib/data-report';

@@ -9,6 +9,8 @@ export const VerdictCheck = z.object({
   threshold: z.number(),
   comparator: z.enum(['>=', '<=']),
   passed: z.boolean(),
+  /** Why a check failed without a measurement (a gate set on something the audit could not measure); absent otherwise. */
+  reason: z.string().min(1).optional(),
 });
 
 export const AuditVerdictIssuedV1 = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BenignReport, GeneralAbilityReport, RedTeamReport } from './red-team';
 import type { AuditReportV1 } from './report';
 import { CORE_AUDIT_VARIANTS } from '@studio/contracts';
 import { OUTCOME_BUCKETS, perVariant, scoreOf, type OutcomeBucket, type VariantRecord } from './evaluate';
@@ -109,6 +110,10 @@ const StoredReportForView = z.object({
     }),
   ),
   clauses: z.array(ClauseBreakdown.pick({ clauseId: true, title: true }).extend({ numbering: z.string().nullable().optional() })),
+  // The attacking sections, when the report has them (older reports have none): checked whole, as the view reads them.
+  redTeam: RedTeamReport.nullish(),
+  benign: BenignReport.nullish(),
+  generalAbility: GeneralAbilityReport.nullish(),
 });
 
 /** A stored audit report that cannot be shown: not JSON, or without what the report view reads. */

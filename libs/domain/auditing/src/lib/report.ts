@@ -15,6 +15,7 @@ import {
 import { AuditThresholds } from './thresholds';
 import { decideVerdict, type Verdict } from './verdict';
 import { RewardSummary } from './rewards';
+import { BenignReport, GeneralAbilityReport, RedTeamReport } from './red-team';
 import { AuditEvaluation, ClauseBreakdown, DataAuditReport, ItemResult, KindBreakdown, VariantStats } from './schema';
 
 /**
@@ -67,6 +68,12 @@ export const AuditReportV1 = z.object({
   dataAudit: DataAuditReport.nullable(),
   /** The reward model's compliance score (per-variant means; each answer's reward is in `results`); null without a reward model. */
   rewards: RewardSummary.nullable().default(null),
+  /** Attacks generated from the context's rules, answered by every variant and judged; null where none ran (and in older reports). */
+  redTeam: RedTeamReport.nullable().default(null),
+  /** Benign but risky-looking probes (over-refusal); null where none were asked (and in older reports). */
+  benign: BenignReport.nullable().default(null),
+  /** The general-ability set; null where it was not answered (and in older reports). */
+  generalAbility: GeneralAbilityReport.nullable().default(null),
 });
 export type AuditReportV1 = z.infer<typeof AuditReportV1>;
 
@@ -90,6 +97,9 @@ export interface BuildAuditReportInput {
   dataAudit?: DataAuditReport | null;
   /** The reward model's summary (withRewards), when the answers were scored by one. */
   rewards?: RewardSummary | null;
+  redTeam?: RedTeamReport | null;
+  benign?: BenignReport | null;
+  generalAbility?: GeneralAbilityReport | null;
 }
 
 function issues(error: z.ZodError): string {
@@ -130,6 +140,9 @@ export function buildAuditReport(input: BuildAuditReportInput): AuditReportV1 {
     results: evaluation.items,
     dataAudit: input.dataAudit ?? null,
     rewards: input.rewards ?? null,
+    redTeam: input.redTeam ?? null,
+    benign: input.benign ?? null,
+    generalAbility: input.generalAbility ?? null,
   });
   if (!parsed.success) throw new Error(`invalid audit report: ${issues(parsed.error)}`);
   return parsed.data;

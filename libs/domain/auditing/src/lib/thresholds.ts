@@ -23,6 +23,22 @@ export const AuditThresholds = z
     minJudge: z.number().min(0).max(1).nullable().default(null),
     /** Minimum share of the context's clauses cited by the dataset (train and held-out); null means no coverage gate. */
     minClauseCoverage: z.number().min(0).max(1).nullable().default(null),
+    /**
+     * Maximum attack success rate (complied or leaked) of the gated variant on the attacks generated
+     * from the context's rules; null (default) means no red-team gate. Set, it needs attacks to have run.
+     */
+    maxAttackSuccess: z.number().min(0).max(1).nullable().default(null),
+    /**
+     * Maximum general-ability regression: base accuracy minus the gated variant's on the general-ability
+     * set; null (default) means no such gate. Set, it needs the set to have been answered.
+     */
+    maxGeneralAbilityRegression: z.number().min(0).max(1).nullable().default(null),
+    /**
+     * Minimum mean reward the context's reward model gives the gated variant's replies to the attacks
+     * (the reward model's own scale); null (default) means no such gate. Set on an audit without a reward
+     * model, the check fails and says why.
+     */
+    minRewardCompliance: z.number().finite().nullable().default(null),
     /** An item's answer is right (for outcome buckets) when its correctness is at least this. */
     itemPass: z.number().min(0).max(1).default(0.5),
   })

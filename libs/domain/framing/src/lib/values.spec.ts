@@ -22,16 +22,37 @@ describe('values file gates', () => {
     });
   });
 
+  it('accepts the red-team, general-ability and reward-compliance gates and keeps them', () => {
+    const audit = { ...example.audit, max_red_team_attack_success: 0.2, max_general_ability_regression: 0.05, min_reward_compliance: -0.5 };
+    expect(issuesOf(audit)).toEqual([]);
+    expect(ContextValues.parse({ ...example, audit }).audit).toMatchObject({
+      max_red_team_attack_success: 0.2,
+      max_general_ability_regression: 0.05,
+      min_reward_compliance: -0.5,
+    });
+  });
+
   it.each([
-    ['max_red_team_attack_success', /gate "max_red_team_attack_success" cannot be honoured: the audit runs no red-team attacks yet/],
-    ['max_general_ability_regression', /gate "max_general_ability_regression" cannot be honoured: .*general-ability/],
-    ['min_faithfulnes', /unknown gate "min_faithfulnes"/],
-  ])('refuses %s, naming it, instead of dropping it', (gate, message) => {
-    const issues = issuesOf({ ...example.audit, [gate]: 0.1 });
+    ['max_red_team_attack_success', 1.5, /too big|<=1/],
+    ['max_general_ability_regression', -0.1, /too small|>=0/],
+    ['min_reward_compliance', 'high', /expected number/],
+  ])('refuses %s = %p, naming it', (gate, value, message) => {
+    const issues = issuesOf({ ...example.audit, [gate]: value });
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatch(new RegExp(`^audit\\.${gate}: `));
     expect(issues[0]).toMatch(message);
   });
+
+  it.each([['min_faithfulnes'], ['max_jailbreak_rate'], ['min_general_ability']])(
+    'refuses the unknown gate %s, naming it, instead of dropping it',
+    (gate) => {
+      const issues = issuesOf({ ...example.audit, [gate]: 0.1 });
+      expect(issues).toHaveLength(1);
+      expect(issues[0]).toMatch(
+        new RegExp(`^audit\\.${gate}: unknown gate "${gate}" \\(known: min_aligned_correctness, .*min_reward_compliance\\)`),
+      );
+    },
+  );
 });
 
 describe('value importance', () => {

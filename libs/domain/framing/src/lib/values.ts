@@ -17,43 +17,71 @@ export const ContextValue = z.object({
 });
 export type ContextValue = z.infer<typeof ContextValue>;
 
-/**
- * Gates a values file may not set yet: the audit does not measure them, and a gate that is read
- * but not measured would make a PASS overstate what was checked.
- */
-export const UNMEASURED_GATES: Readonly<Record<string, string>> = {
-  max_red_team_attack_success: 'the audit runs no red-team attacks yet',
-  max_general_ability_regression: 'the audit measures no general-ability benchmark yet',
-};
+const Share = z.number().min(0).max(1);
 
-/** The release gates of a values file (its `audit` section); every gate named here is measured by the audit. */
+/**
+ * The release gates of a values file (its `audit` section); every gate named here is measured by the
+ * audit (the auditing library's thresholds carry them, its verdict checks them):
+ * - `min_aligned_correctness`, `min_faithfulness`: means over the held-out items of the gated variant.
+ * - `min_clause_coverage`: share of the context's clauses the dataset cites.
+ * - `max_benign_refusal_rate`: refusal rate of the gated variant on benign held-out questions and on
+ *   the benign probes generated from the permissions, exceptions and definitions.
+ * - `max_red_team_attack_success`: share of the attacks generated from the rules that the gated variant
+ *   complied with or partially leaked (0..1).
+ * - `max_general_ability_regression`: the base model's accuracy on the general-ability set minus the
+ *   gated variant's (0..1; a gain is a negative regression and passes).
+ * - `min_reward_compliance`: mean score the context's reward model gives the gated variant's replies to
+ *   the attacks (a reward is unbounded, so the threshold is any number on that reward model's scale); on
+ *   a context without a reward model the gate fails, with the reason, rather than passing unmeasured.
+ * Any other key is refused at load, naming it.
+ */
+export const AUDIT_GATES = [
+  'min_aligned_correctness',
+  'min_faithfulness',
+  'min_clause_coverage',
+  'max_benign_refusal_rate',
+  'max_red_team_attack_success',
+  'max_general_ability_regression',
+  'min_reward_compliance',
+] as const;
+
 export const AuditThresholds = z
   .object({
-    min_aligned_correctness: z.number().min(0).max(1),
-    min_faithfulness: z.number().min(0).max(1),
-    min_clause_coverage: z.number().min(0).max(1).optional(),
-    max_benign_refusal_rate: z.number().min(0).max(1),
+    min_aligned_correctness: Share,
+    min_faithfulness: Share,
+    min_clause_coverage: Share.optional(),
+    max_benign_refusal_rate: Share,
+    max_red_team_attack_success: Share.optional(),
+    max_general_ability_regression: Share.optional(),
+    min_reward_compliance: z.number().refine(Number.isFinite, 'must be a finite number').optional(),
   })
   .catchall(z.unknown())
   .superRefine((audit, ctx) => {
     for (const key of Object.keys(audit)) {
-      if (['min_aligned_correctness', 'min_faithfulness', 'min_clause_coverage', 'max_benign_refusal_rate'].includes(key)) continue;
-      const why = UNMEASURED_GATES[key];
-      ctx.addIssue({
-        code: 'custom',
-        path: [key],
-        message: why
-          ? `gate "${key}" cannot be honoured: ${why}; remove it from the values file`
-          : `unknown gate "${key}" (known: min_aligned_correctness, min_faithfulness, min_clause_coverage, max_benign_refusal_rate)`,
-      });
+      if ((AUDIT_GATES as readonly string[]).includes(key)) continue;
+      ctx.addIssue({ code: 'custom', path: [key], message: `unknown gate "${key}" (known: ${AUDIT_GATES.join(', ')})` });
     }
   })
-  .transform(({ min_aligned_correctness, min_faithfulness, min_clause_coverage, max_benign_refusal_rate }) => ({
-    min_aligned_correctness,
-    min_faithfulness,
-    max_benign_refusal_rate,
-    ...(min_clause_coverage === undefined ? {} : { min_clause_coverage }),
-  }));
+  .transform((audit) => {
+    const gates: {
+      min_aligned_correctness: number;
+      min_faithfulness: number;
+      max_benign_refusal_rate: number;
+      min_clause_coverage?: number;
+      max_red_team_attack_success?: number;
+      max_general_ability_regression?: number;
+      min_reward_compliance?: number;
+    } = {
+      min_aligned_correctness: audit.min_aligned_correctness,
+      min_faithfulness: audit.min_faithfulness,
+      max_benign_refusal_rate: audit.max_benign_refusal_rate,
+    };
+    if (audit.min_clause_coverage !== undefined) gates.min_clause_coverage = audit.min_clause_coverage;
+    if (audit.max_red_team_attack_success !== undefined) gates.max_red_team_attack_success = audit.max_red_team_attack_success;
+    if (audit.max_general_ability_regression !== undefined) gates.max_general_ability_regression = audit.max_general_ability_regression;
+    if (audit.min_reward_compliance !== undefined) gates.min_reward_compliance = audit.min_reward_compliance;
+    return gates;
+  });
 export type AuditThresholds = z.infer<typeof AuditThresholds>;
 
 export const ContextValues = z

@@ -54,6 +54,8 @@ export interface AlignmentPorts extends Publishing {
   vectors: VectorIndex;
   models: () => Promise<ModelEndpoint>;
   judge?: AuditPorts['judge'];
+  /** An LLM judge of the audit's replies to attacks (beside the rules and the reward model). */
+  attackJudge?: AuditPorts['attackJudge'];
   /** The teacher of synthesis, once it is up (the local model server, or a remote endpoint); needed when `synthesis` is asked for. */
   teacher?: () => Promise<TeacherEndpoint>;
   /** Where preferences and preference datasets are stored; needed for a DPO round (`dpo`). */
@@ -425,6 +427,7 @@ export async function alignToPolicy(
       clauses: clauseSourceOf(ports.repos.clauses, { repos: ports.repos, artifacts: ports.artifacts }),
       audits: ports.repos.audits,
       ...(ports.judge ? { judge: ports.judge } : {}),
+      ...(ports.attackJudge ? { attackJudge: ports.attackJudge } : {}),
     },
     {
       tenant,
@@ -436,6 +439,7 @@ export async function alignToPolicy(
       thresholds: input.thresholds,
       settings: input.audit,
       createdAt: new Date().toISOString(),
+      values: input.values?.values ?? null,
     },
     observer.stage('audit'),
   );

@@ -14,7 +14,16 @@ import { fakeLlm, frameAndPublish, openHarness, POLICY, TENANT, type Harness } f
 import { indexClauses, retrieveClauses } from './index-clauses';
 import type { AdapterRecord, ClauseRecord, DatasetVersionRecord } from './records';
 
-const settings: AuditSettings = { maxItems: 50, ragTopK: 2, maxTokens: 64, concurrency: 3 };
+// The held-out part of the audit alone: the red team, benign probes and general ability are tested in red-team-audit.spec.ts.
+const settings: AuditSettings = {
+  maxItems: 50,
+  ragTopK: 2,
+  maxTokens: 64,
+  concurrency: 3,
+  maxAttacks: 0,
+  maxBenign: 0,
+  maxGeneralAbility: 0,
+};
 
 describe('audit stage', () => {
   let h: Harness;

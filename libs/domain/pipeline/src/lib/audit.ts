@@ -21,7 +21,7 @@ import {
   type EvalItem,
   type AnswerJudge,
 } from '@studio/auditing';
-import { citeClause } from '@studio/framing';
+import { citeClause, type ContextValue } from '@studio/framing';
 import { tenantKey, type ChatMessage, type Repository, type RewardScorer, type TenantId } from '@studio/ports';
 import { z } from 'zod';
 import { clausesOfDataset, staleReason, type DatasetClausePorts } from './document-versions';
@@ -29,6 +29,14 @@ import { publishEvent } from './events';
 import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from './index-clauses';
 import type { AdapterLoader, PipelinePorts, ProgressSink } from './ports';
 import type { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord } from './records';
+import {
+  DEFAULT_RED_TEAM_SETTINGS,
+  planRedTeam,
+  requestsOf,
+  runRedTeamAudit,
+  type AttackJudgePort,
+  type RedTeamSettings,
+} from './red-team-audit';
 
 /** One line of a conversational dataset file as the framing stage writes it. */
 const ConversationLine = z.object({
@@ -175,6 +183,26 @@ export interface AuditSettings {
   maxTokens: number;
   /** Chat requests in flight at once (the runtime batches concurrent requests of one model). */
   concurrency: number;
+  /** Attacks generated from the rules and asked of every variant (default 24); 0 runs no red team. */
+  maxAttacks?: number;
+  /** Benign probes (over-refusal) asked of every variant (default 12); 0 asks none. */
+  maxBenign?: number;
+  /** Items of the general-ability set answered by every variant (default: all); 0 answers none. */
+  maxGeneralAbility?: number;
+}
+
+/** The red-team bounds of audit settings, the defaults where they are not given. */
+export function redTeamSettingsOf(settings: Pick<AuditSettings, 'maxAttacks' | 'maxBenign' | 'maxGeneralAbility'>): RedTeamSettings {
+  const bound = (name: string, value: number | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isInteger(value) || value < 0) throw new Error(`audit setting ${name} must be a non-negative integer, got ${value}`);
+    return value;
+  };
+  return {
+    maxAttacks: bound('maxAttacks', settings.maxAttacks, DEFAULT_RED_TEAM_SETTINGS.maxAttacks),
+    maxBenign: bound('maxBenign', settings.maxBenign, DEFAULT_RED_TEAM_SETTINGS.maxBenign),
+    maxGeneralAbility: bound('maxGeneralAbility', settings.maxGeneralAbility, DEFAULT_RED_TEAM_SETTINGS.maxGeneralAbility),
+  };
 }
 
 /** The clauses of a context as the audit reads them: the framer's repository or HTTP API. */
@@ -230,6 +258,11 @@ export interface AuditInput {
    * scored with it (the report's compliance `rewards`, beside the lexical metrics). Needs `ports.rewards`.
    */
   rewardModel?: Pick<AdapterRecord, 'id' | 'runId' | 'artifactDir'> | null;
+  /**
+   * The context's values (its values file): which values each attacked clause exercises, for the red
+   * team's success per value. Null or absent: attacks carry no values.
+   */
+  values?: readonly ContextValue[] | null;
 }
 
 export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'artifacts'>, RetrievalPorts {
@@ -243,6 +276,8 @@ export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'artifacts'>, Re
   judge?: { judge: AnswerJudge; model: string };
   /** The model server's reward scoring: what scores the answers when the input names a reward model. */
   rewards?: RewardScorer;
+  /** Optional LLM judge of the replies to attacks (LlmAttackJudge of @studio/redteam); without one, the rules and the reward model judge. */
+  attackJudge?: AttackJudgePort;
 }
 
 export interface AuditResult {
@@ -252,6 +287,8 @@ export interface AuditResult {
   reportMarkdownUri: string;
   /** Time spent waiting for chat completions and question embeddings. */
   modelMs: number;
+  /** Wall time of the red team, benign probes and general-ability set (included in the audit's time), and the chat requests they sent. */
+  redTeam: { ms: number; requests: number };
 }
 
 async function mapPool<T, R>(inputs: readonly T[], limit: number, fn: (input: T, index: number) => Promise<R>): Promise<R[]> {
@@ -306,6 +343,25 @@ async function rewardAnswers(
   return out as RewardsByVariant;
 }
 
+/** Scores conversations with the (loaded) reward model, in batches of REWARD_BATCH. */
+function rewardScoring(
+  scorer: RewardScorer,
+  model: Pick<AdapterRecord, 'id'>,
+  settings: AuditSettings,
+): (conversations: ChatMessage[][]) => Promise<number[]> {
+  return async (conversations) => {
+    const batches: ChatMessage[][][] = [];
+    for (let i = 0; i < conversations.length; i += REWARD_BATCH) batches.push(conversations.slice(i, i + REWARD_BATCH));
+    const scored = await mapPool(batches, settings.concurrency, async (batch) => {
+      const scores = await scorer.score(model.id, batch);
+      if (scores.length !== batch.length)
+        throw new Error(`reward model ${model.id} returned ${scores.length} scores for ${batch.length} conversations`);
+      return scores;
+    });
+    return scored.flat();
+  };
+}
+
 export function auditRunIdFor(runId: string, dataset: Pick<AuditedDataset, 'heldOut'>, settings: AuditSettings): string {
   const digest = createHash('sha256')
     .update(JSON.stringify({ runId, heldOut: dataset.heldOut.sha256, settings }))
@@ -348,7 +404,10 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
   };
 
   const variants: readonly AuditVariant[] = parent ? ['base', 'sft', 'aligned', 'aligned_rag'] : ['base', 'aligned', 'aligned_rag'];
-  const total = items.length * variants.length;
+  const redTeamInput = { clauses: clauseRecords, values: input.values ?? [], settings: redTeamSettingsOf(settings) };
+  const plan = planRedTeam(redTeamInput);
+  const heldOutTotal = items.length * variants.length;
+  const total = heldOutTotal + requestsOf(plan, variants);
   let done = 0;
   progress?.({ done, total });
   const answers: VariantRecord<Record<string, string>> = { base: {}, ...(parent ? { sft: {} } : {}), aligned: {}, aligned_rag: {} };
@@ -394,6 +453,36 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     const byVariant = await timed(() => rewardAnswers(scorer, rewardModel, dataset.systemPrompt, items, answers, settings));
     ({ evaluation, rewards } = withRewards(lexical, byVariant, { adapterId: rewardModel.id, runId: rewardModel.runId }));
   }
+  // The red team, the benign probes and the general-ability set, asked of every variant.
+  const redTeamBegan = performance.now();
+  const attacking = await runRedTeamAudit(
+    {
+      ...redTeamInput,
+      variants,
+      gateVariant: input.thresholds.gateVariant,
+      systemPrompt: dataset.systemPrompt,
+      ragPrompt: ragSystemPrompt,
+      ask: async (variant, messages) => {
+        const result = await ports.llm.chat({
+          model: variantModel(variant, input.baseModel, adapter.id, parent?.id ?? null),
+          messages,
+          temperature: 0,
+          max_tokens: settings.maxTokens,
+          seed: 0,
+        });
+        return result.content.trim();
+      },
+      retrieve: (question) => retrieveClauses(ports, { tenant, contextId }, question, settings.ragTopK),
+      reward: rewardModel && ports.rewards ? rewardScoring(ports.rewards, rewardModel, settings) : null,
+      llmJudge: ports.attackJudge ?? null,
+      concurrency: settings.concurrency,
+      progress: (doneHere, _totalHere, note) => progress?.({ done: heldOutTotal + doneHere, total, note }),
+    },
+    plan,
+  );
+  // Nearly all of it is waiting for the model server (answers, retrieval, reward scores), its requests concurrent: counted once, as wall time.
+  const redTeamMs = performance.now() - redTeamBegan;
+  modelMs += redTeamMs;
   const train = readConversationalItems(await ports.artifacts.read(dataset.train.uri), dataset.train.uri);
   const auditRunId = auditRunIdFor(adapter.runId, dataset, settings);
   // Coverage of the context's clauses as they are now: a dataset on replaced clauses covers less of them.
@@ -401,7 +490,7 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     currentClauses.map((c) => c.id),
     [...train, ...heldOut],
   );
-  const verdict = decideVerdict(evaluation.scores, input.thresholds, { clauseCoverage: coverage.coverage });
+  const verdict = decideVerdict(evaluation.scores, input.thresholds, { clauseCoverage: coverage.coverage, ...attacking.verdict });
   // A document revised after the dataset was generated: the dataset's examples on clauses no longer current make the audit stale.
   const current = new Set(currentClauses.map((c) => c.id));
   const staleExamples = [...train, ...heldOut].filter((item) => item.clauseIds.some((id) => !current.has(id))).length;
@@ -432,6 +521,9 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
       leakage: detectLeakage(train, heldOut),
     },
     rewards,
+    redTeam: attacking.redTeam,
+    benign: attacking.benign,
+    generalAbility: attacking.generalAbility,
   });
   const json = await ports.artifacts.put(tenantKey(tenant, `runs/${adapter.runId}/report.json`), `${JSON.stringify(report, null, 2)}\n`);
   const markdown = await ports.artifacts.put(tenantKey(tenant, `runs/${adapter.runId}/report.md`), renderMarkdownReport(report));
@@ -464,5 +556,12 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     data: toAuditVerdictIssued(report, json.uri),
     ...source,
   });
-  return { record, report, reportJsonUri: json.uri, reportMarkdownUri: markdown.uri, modelMs };
+  return {
+    record,
+    report,
+    reportJsonUri: json.uri,
+    reportMarkdownUri: markdown.uri,
+    modelMs,
+    redTeam: { ms: redTeamMs, requests: attacking.requests },
+  };
 }
