@@ -31,7 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dpo_experiment import group_of, preference_rows, read_examples, system_prompt
+from dpo_experiment import flipped_verdict, group_of, preference_rows, read_examples, system_prompt
 from studio_runtime import models
 from studio_runtime.data import sha256_file
 
@@ -76,6 +76,7 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--max-seq-length", type=int, default=320)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--score-only", action="store_true", help="score an already trained --out")
     ns = p.parse_args()
 
     from studio_runtime.config import parse_job
@@ -123,14 +124,29 @@ def main() -> None:
         f"{ns.max_steps} steps of {ns.batch_size}",
         flush=True,
     )
-    with (ns.out / "progress.jsonl").open("w") as f:
-        metrics = run_training(parse_job(job), ProgressReporter(job["run_id"], stream=f))
+    if ns.score_only:
+        metrics = json.loads((ns.out / "metrics.json").read_text("utf-8"))
+    else:
+        with (ns.out / "progress.jsonl").open("w") as f:
+            metrics = run_training(parse_job(job), ProgressReporter(job["run_id"], stream=f))
+        (ns.out / "metrics.json").write_text(json.dumps(metrics), "utf-8")
     print(json.dumps({"reward_metrics": metrics}), flush=True)
 
     t0 = time.perf_counter()
     scenarios = [e for e in held if e["kind"] == "scenario" and e.get("rejected")]
     texts = [(e["question"], a) for e in scenarios for a in (e["answer"], e["rejected"])]
-    scores = score(ns.out / "run" / "artifact", system, texts)
+    # The framed opposite answers are short and uncited, so a reward model can tell them from
+    # the references by their form alone. The minimal opposite is the reference with only its
+    # opening verdict reversed: the same words, the same citation.
+    minimal = [(e, flipped_verdict(e["answer"])) for e in scenarios]
+    minimal = [(e, m) for e, m in minimal if m]
+    texts += [(e["question"], m) for e, m in minimal]
+    all_scores = score(ns.out / "run" / "artifact", system, texts)
+    scores, minimal_scores = all_scores[: 2 * len(scenarios)], all_scores[2 * len(scenarios) :]
+    ref_of = {e["id"]: scores[2 * i] for i, e in enumerate(scenarios)}
+    minimal_by_label: dict[str, list[int]] = {}
+    for (e, _), ms in zip(minimal, minimal_scores, strict=True):
+        minimal_by_label.setdefault(group_of(e), []).append(int(ref_of[e["id"]] > ms))
     by_label: dict[str, dict[str, Any]] = {}
     rows = []
     for i, e in enumerate(scenarios):
@@ -147,6 +163,9 @@ def main() -> None:
             "mean_reward_reference": round(g["ref"] / g["n"], 3),
             "mean_reward_opposite": round(g["opposite"] / g["n"], 3),
             "reference_outscores_opposite": f"{g['ref_wins']}/{g['n']}",
+            "reference_outscores_minimal_opposite": (
+                f"{sum(minimal_by_label.get(label, []))}/{len(minimal_by_label.get(label, []))}"
+            ),
         }
         for label, g in sorted(by_label.items())
     }
