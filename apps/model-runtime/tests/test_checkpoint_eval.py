@@ -9,7 +9,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from conftest import POLICY_QA, RUDE, sft_rows, train, write_jsonl
 from studio_runtime.paths import repo_root
-from studio_runtime.train.checkpoint_eval import heldout_loss, held_out_slice, token_f1
+from studio_runtime.train.checkpoint_eval import held_out_slice, heldout_loss, token_f1
 
 VECTORS = repo_root() / "libs" / "domain" / "auditing" / "src" / "lib" / "token-f1.vectors.json"
 
@@ -102,7 +102,7 @@ def test_checkpoint_eval_needs_held_out_questions_and_a_causal_lm(make_job, tmp_
 
     settings = {"every_steps": 4, "items": 4, "max_new_tokens": 16, "early_stop": None}
     job = make_job("sft", sft_rows(8), checkpoint_eval=settings)
-    with pytest.raises(ConfigError, match="checkpoint_eval needs dataset.held_out_path"):
+    with pytest.raises(ConfigError, match=r"checkpoint_eval needs dataset\.held_out_path"):
         parse_job(job)
     job["dataset"]["held_out_path"] = "relative.jsonl"
     with pytest.raises(ConfigError, match="held_out_path must be an absolute path"):

@@ -34,8 +34,8 @@ from ..data import (
 from ..errors import ConfigError, DatasetError, ModelError
 from ..progress import ProgressReporter
 from .callbacks import CountTokensMixin, TokenCounter
-from .checkpoint_eval import CheckpointEvaluator, held_out_slice
 from .callbacks import ProgressCallback as StudioProgress
+from .checkpoint_eval import CheckpointEvaluator, held_out_slice
 
 log = logging.getLogger(__name__)
 
