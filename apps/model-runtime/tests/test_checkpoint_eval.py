@@ -52,8 +52,10 @@ def test_checkpoint_evaluations_are_reported_and_in_the_metrics(make_job, tmp_pa
     assert all(0 <= e["token_f1"] <= 1 and e["heldout_loss"] > 0 for e in evals)
     # The held-out questions are the training ones here: their reference loss falls.
     assert evals[-1]["heldout_loss"] < evals[0]["heldout_loss"]
-    kinds = [e["event"] for e in events.events]
-    assert kinds.index("started") < kinds.index("checkpoint_eval")
+    kinds = [(e["event"], e.get("step")) for e in events.events]
+    assert kinds.index(("started", None)) < kinds.index(("checkpoint_eval", 0))
+    # A step's evaluation follows the step's own event.
+    assert kinds.index(("step", 4)) < kinds.index(("checkpoint_eval", 4))
     assert metrics["checkpoint_evals"] == 4
     assert metrics["checkpoint_eval_token_f1"] == pytest.approx(evals[-1]["token_f1"])
     assert metrics["checkpoint_eval_heldout_loss"] == pytest.approx(evals[-1]["heldout_loss"])

@@ -379,9 +379,18 @@ class CheckpointEvaluator(TrainerCallback):
         if state.global_step == 0:
             self._run(0, state.max_steps, kw["model"], control)
 
-    def on_step_end(
-        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kw: Any
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        logs: dict[str, Any] | None = None,
+        **kw: Any,
     ) -> None:
+        # After the step's own progress event (a training log carries "loss"), so that a stream
+        # of events stays in step order; stopping here still ends training before the next step.
+        if not logs or "loss" not in logs:
+            return
         step = state.global_step
         if step % self.settings.every_steps == 0 or step >= state.max_steps:
             self._run(step, state.max_steps, kw["model"], control)

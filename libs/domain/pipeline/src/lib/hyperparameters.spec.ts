@@ -1,5 +1,6 @@
 import { TrainingHyperparameters } from '@studio/contracts';
 import {
+  DEFAULT_CHECKPOINT_EVAL,
   DEFAULT_DPO_HYPERPARAMETERS,
   DEFAULT_HYPERPARAMETERS,
   InvalidHyperparametersError,
@@ -45,6 +46,27 @@ describe('resolveHyperparameters', () => {
       /dpo_beta: only a dpo run has this setting \(this run's method is reward\)/,
     );
     expect(() => resolveHyperparameters({ dpo_beta: 0 }, 'dpo')).toThrow(InvalidHyperparametersError);
+  });
+
+  it('evaluates checkpoints by default (not for a reward model), merges overrides field by field and checks them', () => {
+    expect(DEFAULT_HYPERPARAMETERS.checkpoint_eval).toEqual({ every_steps: 20, items: 8, max_new_tokens: 112, early_stop: null });
+    expect(resolveHyperparameters({}, 'dpo').checkpoint_eval).toEqual(DEFAULT_CHECKPOINT_EVAL);
+    expect(resolveHyperparameters({}, 'reward').checkpoint_eval).toBeNull();
+    const earlyStop = { metric: 'heldout_loss', patience: 2, min_delta: 0.01 };
+    expect(resolveHyperparameters({ checkpoint_eval: { every_steps: 5, early_stop: earlyStop } }).checkpoint_eval).toEqual({
+      ...DEFAULT_CHECKPOINT_EVAL,
+      every_steps: 5,
+      early_stop: earlyStop,
+    });
+    expect(resolveHyperparameters({ checkpoint_eval: null }).checkpoint_eval).toBeNull();
+    expect(() => resolveHyperparameters({ checkpoint_eval: { items: 0 } })).toThrow(/checkpoint_eval\.items:/);
+    expect(() => resolveHyperparameters({ checkpoint_eval: { early_stop: { ...earlyStop, metric: 'bleu' } } })).toThrow(
+      /checkpoint_eval\.early_stop\.metric:/,
+    );
+    expect(() => resolveHyperparameters({ checkpoint_eval: { every_steps: 5 } }, 'reward')).toThrow(
+      /checkpoint_eval: a reward model does not answer questions/,
+    );
+    expect(resolveHyperparameters({ checkpoint_eval: null }, 'reward').checkpoint_eval).toBeNull();
   });
 
   it('names a dpo run by its method, parent adapter and preference dataset too', () => {
