@@ -271,6 +271,8 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
             losses: result.training.adapter.lossCurve.map((p) => p.loss),
             reused: result.training.reused,
             hyperparameters: result.training.adapter.hyperparameters,
+            ...(result.training.adapter.evalCurve ? { evalCurve: result.training.adapter.evalCurve } : {}),
+            metrics: result.training.adapter.metrics,
           }
         : null,
       dpo: result.dpo
@@ -280,6 +282,8 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
             losses: result.dpo.adapter.lossCurve.map((p) => p.loss),
             reused: result.dpo.reused,
             hyperparameters: result.dpo.adapter.hyperparameters,
+            ...(result.dpo.adapter.evalCurve ? { evalCurve: result.dpo.adapter.evalCurve } : {}),
+            metrics: result.dpo.adapter.metrics,
             preferenceDatasetId: result.dpo.preferenceDataset.id,
             pairs: {
               generated: result.dpo.preferences.generated,
