@@ -40,14 +40,30 @@ export interface AlignIo {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The run's hyper-parameters: the pipeline's defaults with the command line's epochs, step cap and learning rate. */
-export function hyperparametersFor(args: Pick<AlignArgs, 'epochs' | 'maxSteps' | 'learningRate'>): TrainingHyperparameters {
-  return resolveHyperparameters({ epochs: args.epochs, max_steps: args.maxSteps, learning_rate: args.learningRate });
+type CheckpointEvalArgs = Pick<AlignArgs, 'evalEvery' | 'evalItems' | 'earlyStop'>;
+
+/** The command line's checkpoint evaluations (--eval-every, --eval-items, --early-stop) over the pipeline's defaults. */
+function checkpointEvalOf(args: Partial<CheckpointEvalArgs>): Record<string, unknown> {
+  if (args.evalEvery === undefined) return {};
+  if (args.evalEvery === null) return { checkpoint_eval: null };
+  return { checkpoint_eval: { every_steps: args.evalEvery, items: args.evalItems, early_stop: args.earlyStop ?? null } };
+}
+
+/** The run's hyper-parameters: the pipeline's defaults with the command line's epochs, step cap, learning rate and checkpoint evaluations. */
+export function hyperparametersFor(
+  args: Pick<AlignArgs, 'epochs' | 'maxSteps' | 'learningRate'> & Partial<CheckpointEvalArgs>,
+): TrainingHyperparameters {
+  return resolveHyperparameters({
+    epochs: args.epochs,
+    max_steps: args.maxSteps,
+    learning_rate: args.learningRate,
+    ...checkpointEvalOf(args),
+  });
 }
 
 /** The DPO round's hyper-parameters (--method sft,dpo): the DPO defaults with the command line's epochs, steps, beta and learning rate; null for --method sft. */
 export function dpoHyperparametersFor(
-  args: Pick<AlignArgs, 'method' | 'epochs' | 'maxSteps' | 'dpoBeta' | 'dpoLearningRate' | 'dpoMaxSteps'>,
+  args: Pick<AlignArgs, 'method' | 'epochs' | 'maxSteps' | 'dpoBeta' | 'dpoLearningRate' | 'dpoMaxSteps'> & Partial<CheckpointEvalArgs>,
 ): TrainingHyperparameters | null {
   if (args.method !== 'sft,dpo') return null;
   return resolveHyperparameters(
@@ -56,6 +72,7 @@ export function dpoHyperparametersFor(
       max_steps: args.dpoMaxSteps ?? args.maxSteps,
       ...(args.dpoBeta !== null ? { dpo_beta: args.dpoBeta } : {}),
       ...(args.dpoLearningRate !== null ? { learning_rate: args.dpoLearningRate } : {}),
+      ...checkpointEvalOf(args),
     },
     'dpo',
   );

@@ -30,6 +30,8 @@ export const ALIGN_DEFAULTS = {
   teacherConcurrency: 4,
   teacherPerClause: 8,
   method: 'sft',
+  evalEvery: 20,
+  evalItems: 8,
 } as const;
 
 /** What `--method` may name: SFT alone, or SFT then a DPO round on synthetic preferences. */
@@ -81,6 +83,19 @@ export const AlignArgs = z
       .positive('--dpo-learning-rate must be positive')
       .nullable(),
     dpoMaxSteps: positiveInt('dpo-max-steps').nullable(),
+    /** Checkpoint evaluations every n steps on evalItems held-out questions; null: none (--eval-every 0). */
+    evalEvery: positiveInt('eval-every').nullable(),
+    evalItems: positiveInt('eval-items').max(512, '--eval-items must be at most 512'),
+    /** Stop training on regression of a checkpoint evaluation's metric; null: never. */
+    earlyStop: z
+      .object({
+        metric: z.enum(['token_f1', 'heldout_loss'], { error: '--early-stop names token_f1 or heldout_loss' }),
+        patience: positiveInt('early-stop patience'),
+        min_delta: z.coerce
+          .number({ error: '--early-stop min_delta must be a number' })
+          .min(0, '--early-stop min_delta must be at least 0'),
+      })
+      .nullable(),
   })
   .refine((a) => (a.judgeUrl === null) === (a.judgeModel === null), {
     message: '--judge-url and --judge-model go together',
@@ -90,6 +105,9 @@ export const AlignArgs = z
   })
   .refine((a) => a.teacherModel === null || a.teacherUrl !== null, {
     message: '--teacher-model needs --teacher-url (without it, the teacher is the locally served --model)',
+  })
+  .refine((a) => a.evalEvery !== null || a.earlyStop === null, {
+    message: '--early-stop needs checkpoint evaluations (not --eval-every 0)',
   })
   .refine((a) => a.method === 'sft,dpo' || (a.dpoBeta === null && a.dpoLearningRate === null && a.dpoMaxSteps === null), {
     message: '--dpo-beta, --dpo-learning-rate and --dpo-max-steps need --method sft,dpo',
@@ -132,7 +150,14 @@ options:
                         SFT + DPO and SFT + DPO + RAG
   --dpo-beta <x>        DPO beta: how far from the SFT adapter DPO may move (default: 0.1)
   --dpo-learning-rate <x>  DPO learning rate (default: 5e-5)
-  --dpo-max-steps <n>   cap on DPO optimiser steps (default: --max-steps)`;
+  --dpo-max-steps <n>   cap on DPO optimiser steps (default: --max-steps)
+  --eval-every <n>      checkpoint evaluation every n steps (and before the first and at the last):
+                        greedy answers to held-out questions scored by token F1 and loss, 0 for none
+                        (default: ${ALIGN_DEFAULTS.evalEvery})
+  --eval-items <n>      held-out questions per checkpoint evaluation (default: ${ALIGN_DEFAULTS.evalItems})
+  --early-stop <metric>[:<patience>[:<min_delta>]]  stop when token_f1 or heldout_loss is worse than its
+                        best by more than min_delta (default 0) in patience evaluations in a row
+                        (default 2), and keep the best checkpoint (default: no early stop)`;
 
 /** Parses the command line; throws InputError naming the problem. */
 export function parseAlignArgs(argv: readonly string[]): AlignArgs {
@@ -166,6 +191,9 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
         'dpo-beta': { type: 'string' },
         'dpo-learning-rate': { type: 'string' },
         'dpo-max-steps': { type: 'string' },
+        'eval-every': { type: 'string' },
+        'eval-items': { type: 'string' },
+        'early-stop': { type: 'string' },
       },
     });
   } catch (error) {
@@ -179,6 +207,9 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const str = (name: string): string | undefined => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
   const maxSteps = str('max-steps') ?? String(ALIGN_DEFAULTS.maxSteps);
+  const evalEvery = str('eval-every') ?? String(ALIGN_DEFAULTS.evalEvery);
+  const earlyStop = str('early-stop');
+  const [metric, patience, minDelta] = earlyStop?.split(':') ?? [];
   const result = AlignArgs.safeParse({
     command,
     policy,
@@ -205,6 +236,9 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
     dpoBeta: str('dpo-beta') ?? null,
     dpoLearningRate: str('dpo-learning-rate') ?? null,
     dpoMaxSteps: str('dpo-max-steps') ?? null,
+    evalEvery: evalEvery === '0' ? null : evalEvery,
+    evalItems: str('eval-items') ?? ALIGN_DEFAULTS.evalItems,
+    earlyStop: earlyStop === undefined ? null : { metric, patience: patience || 2, min_delta: minDelta || 0 },
   });
   if (!result.success) throw new InputError(result.error.issues.map((i) => i.message).join('; '));
   return result.data;
