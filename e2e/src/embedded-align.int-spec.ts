@@ -88,6 +88,25 @@ describe('studio align (embedded profile, real model runtime)', () => {
     expect(order.every((index) => index >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
 
+    // Checkpoint evaluations (on by default: 8 held-out items every 20 steps, before the first and at the last step)
+    // travel from the runtime's progress lines to training.run.progress events and the summary.
+    const evaluations = readFileSync(join(dataDir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { topic: string; event: { data: { phase?: string; step: number; checkpointEval?: unknown } } })
+      .filter((e) => e.topic === 'training.run.progress.v1' && e.event.data.phase === 'checkpoint_eval')
+      .map((e) => e.event.data);
+    expect(evaluations.map((d) => d.step)).toEqual([0, 20]);
+    for (const d of evaluations)
+      expect(d.checkpointEval).toEqual({
+        items: 8,
+        tokenF1: expect.any(Number),
+        heldoutLoss: expect.any(Number),
+        seconds: expect.any(Number),
+        earlyStop: null,
+      });
+    expect(summary).toMatch(/held-out token F1 \d\.\d{3} → \d\.\d{3} \(best \d\.\d{3} at step \d+; 2 checkpoint evaluations\)/);
+
     // Framing again reuses the same dataset version.
     const again = studio(['frame', POLICY, '--data-dir', dataDir]);
     expect(again.status).toBe(0);
