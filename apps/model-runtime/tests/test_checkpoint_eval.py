@@ -7,7 +7,7 @@ import pytest
 from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from conftest import POLICY_QA, RUDE, sft_rows, train, write_jsonl
+from conftest import POLICY_QA, RUDE, preference_rows, sft_rows, train, write_jsonl
 from studio_runtime.paths import repo_root
 from studio_runtime.train.checkpoint_eval import held_out_slice, heldout_loss, token_f1
 
@@ -96,6 +96,45 @@ def test_early_stop_on_regression_keeps_the_best_weights(make_job, tmp_path, tin
     loss = heldout_loss(model.eval(), tok, items, 128)
     assert loss == pytest.approx(best["heldout_loss"], rel=1e-3)
     assert loss < evals[-1]["heldout_loss"]
+
+
+def test_a_dpo_run_is_evaluated_too(make_job, tmp_path, tiny_path):
+    held = write_jsonl(tmp_path / "held-out.jsonl", sft_rows(8))
+    settings = {"every_steps": 2, "items": 3, "max_new_tokens": 8, "early_stop": None}
+    job = make_job("dpo", preference_rows(8), checkpoint_eval=settings, max_steps=4, eval_ratio=0.0)
+    job["dataset"]["held_out_path"] = str(held)
+    metrics, events = train(job)
+    assert [(e["step"], e["items"]) for e in events.of("checkpoint_eval")] == [
+        (0, 3),
+        (2, 3),
+        (4, 3),
+    ]
+    assert metrics["checkpoint_evals"] == 3
+
+
+def test_a_resumed_run_keeps_the_evaluations_up_to_its_checkpoint(make_job, tmp_path, tiny_path):
+    from studio_runtime.train.callbacks import SimulatedInterruption
+
+    job = _job(
+        make_job,
+        tmp_path,
+        sft_rows(8),
+        every_steps=2,
+        early_stop={"metric": "heldout_loss", "patience": 100, "min_delta": 0.0},
+    )
+    job["hyperparameters"].update(max_steps=8, checkpoint_every_steps=4)
+    with pytest.raises(SimulatedInterruption):
+        train(job, stop_after_step=4)
+    metrics, events = train(job)
+    assert events.of("started")[0]["resumed_from_step"] == 4
+    # Steps 0, 2 and 4 were evaluated before the interruption; the resumed attempt does 6 and 8.
+    assert [e["step"] for e in events.of("checkpoint_eval")] == [6, 8]
+    assert metrics["checkpoint_evals"] == 5
+    state = json.loads((Path(job["output_dir"]) / "checkpoint-eval" / "state.json").read_text())
+    assert [h["step"] for h in state["history"]] == [0, 2, 4, 6, 8]
+    best = min(state["history"], key=lambda h: h["heldout_loss"])
+    assert metrics["best_checkpoint_step"] == best["step"] == metrics["artifact_step"]
+    assert metrics["early_stopped"] == 0
 
 
 def test_checkpoint_eval_needs_held_out_questions_and_a_causal_lm(make_job, tmp_path):

@@ -59,14 +59,14 @@ describe('parseAlignArgs', () => {
 
   it('passes checkpoint evaluations to the SFT and DPO runs over the pipeline defaults', () => {
     const args = parseAlignArgs(['align', 'p.md', '--method', 'sft,dpo', '--eval-every', '5', '--early-stop', 'token_f1:1']);
-    const expected = { every_steps: 5, items: 8, max_new_tokens: 112, early_stop: { metric: 'token_f1', patience: 1, min_delta: 0 } };
+    const expected = { every_steps: 5, items: 8, max_new_tokens: 64, early_stop: { metric: 'token_f1', patience: 1, min_delta: 0 } };
     expect(hyperparametersFor(args).checkpoint_eval).toEqual(expected);
     expect(dpoHyperparametersFor(args)?.checkpoint_eval).toEqual(expected);
     expect(hyperparametersFor(parseAlignArgs(['align', 'p.md', '--eval-every', '0'])).checkpoint_eval).toBeNull();
     expect(hyperparametersFor(parseAlignArgs(['align', 'p.md'])).checkpoint_eval).toEqual({
       every_steps: 20,
       items: 8,
-      max_new_tokens: 112,
+      max_new_tokens: 64,
       early_stop: null,
     });
   });

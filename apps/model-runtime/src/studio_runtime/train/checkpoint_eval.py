@@ -33,6 +33,7 @@ from typing import Any
 
 import regex
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from transformers import (
     PreTrainedTokenizerBase,
@@ -232,13 +233,25 @@ class CheckpointEvaluator(TrainerCallback):
             return
         self.history = [h for h in state.get("history", []) if h["step"] <= resumed_from_step]
         best = state.get("best")
-        if best is not None and best["step"] <= resumed_from_step and self._best_file().is_file():
+        if (
+            best is not None
+            and best["step"] <= resumed_from_step
+            and self._best_step() == best["step"]
+        ):
             self.best = best
             # The regressions since the best, among the evaluations kept.
             self.regressions = 0
             for h in self.history:
                 if h["step"] > best["step"]:
                     self.regressions = self.regressions + 1 if self._regressed(h) else 0
+
+    def _best_step(self) -> int | None:
+        """The step whose weights ``best.safetensors`` holds (None without the file)."""
+        if not self._best_file().is_file():
+            return None
+        with safe_open(str(self._best_file()), framework="pt") as f:
+            step = (f.metadata() or {}).get("step")
+        return int(step) if step is not None else None
 
     def _save_state(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -295,7 +308,7 @@ class CheckpointEvaluator(TrainerCallback):
             if self.best is None or self._better(value, float(self.best["value"])):
                 self.best = {"step": step, "value": value}
                 self.regressions = 0
-                self._keep_best(model)
+                self._keep_best(model, step)
             elif self._regressed(scores):
                 self.regressions += 1
             else:
@@ -323,7 +336,7 @@ class CheckpointEvaluator(TrainerCallback):
             early_stop=early,
         )
 
-    def _keep_best(self, model: Any) -> None:
+    def _keep_best(self, model: Any, step: int) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         weights = {
             n: p.detach().to("cpu").contiguous().clone()
@@ -331,13 +344,17 @@ class CheckpointEvaluator(TrainerCallback):
             if p.requires_grad
         }
         tmp = self._best_file().with_suffix(".tmp")
-        save_file(weights, str(tmp))
+        save_file(weights, str(tmp), metadata={"step": str(step)})
         tmp.replace(self._best_file())
 
     def restore_best(self, model: Any) -> int | None:
         """Load the best evaluation's weights into ``model``; its step, or None without one."""
-        if self.settings.early_stop is None or self.best is None or not self._best_file().is_file():
+        if self.settings.early_stop is None or self.best is None:
             return None
+        if self._best_step() != self.best["step"]:
+            raise RuntimeError(
+                f"the kept weights are not those of the best evaluation (step {self.best['step']})"
+            )
         weights = load_file(str(self._best_file()))
         params = dict(model.named_parameters())
         missing = [n for n in weights if n not in params]

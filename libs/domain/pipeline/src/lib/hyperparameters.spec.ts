@@ -49,7 +49,7 @@ describe('resolveHyperparameters', () => {
   });
 
   it('evaluates checkpoints by default (not for a reward model), merges overrides field by field and checks them', () => {
-    expect(DEFAULT_HYPERPARAMETERS.checkpoint_eval).toEqual({ every_steps: 20, items: 8, max_new_tokens: 112, early_stop: null });
+    expect(DEFAULT_HYPERPARAMETERS.checkpoint_eval).toEqual({ every_steps: 20, items: 8, max_new_tokens: 64, early_stop: null });
     expect(resolveHyperparameters({}, 'dpo').checkpoint_eval).toEqual(DEFAULT_CHECKPOINT_EVAL);
     expect(resolveHyperparameters({}, 'reward').checkpoint_eval).toBeNull();
     const earlyStop = { metric: 'heldout_loss', patience: 2, min_delta: 0.01 };

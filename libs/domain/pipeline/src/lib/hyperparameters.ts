@@ -1,14 +1,15 @@
 import { TrainingHyperparameters, type CheckpointEvalSettings, type TrainingMethod } from '@studio/contracts';
 
 /**
- * Checkpoint evaluations a run gets unless it asks otherwise: 8 held-out questions answered greedily (at most 112
- * tokens each, the audit's bound) before the first step, every 20 steps and at the last step, so that the runs view
- * shows a score curve beside the loss curve; no early stop. Cost per evaluation is in apps/model-runtime/README.md.
+ * Checkpoint evaluations a run gets unless it asks otherwise: 8 held-out questions answered greedily (at most 64
+ * tokens each: a trend, cheaper than the audit's 112) before the first step, every 20 steps and at the last step, so
+ * that the runs view shows a score curve beside the loss curve; no early stop. Cost per evaluation:
+ * apps/model-runtime/README.md ("Cost of a checkpoint evaluation").
  */
 export const DEFAULT_CHECKPOINT_EVAL: CheckpointEvalSettings = {
   every_steps: 20,
   items: 8,
-  max_new_tokens: 112,
+  max_new_tokens: 64,
   early_stop: null,
 };
 
