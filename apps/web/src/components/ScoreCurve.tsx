@@ -13,9 +13,9 @@ function summaryOf(points: readonly CheckpointEvalPoint[], earlyStop: EarlyStopS
     `Held-out token F1 from ${first.tokenF1.toFixed(3)} at step ${first.step} to ${last.tokenF1.toFixed(3)} at step ${last.step} ` +
     `(best ${best.tokenF1.toFixed(3)} at step ${best.step}); held-out loss from ${first.heldoutLoss.toFixed(3)} to ${last.heldoutLoss.toFixed(3)}.`;
   if (earlyStop?.stopped)
-    text += ` Stopped early after ${earlyStop.regressions} evaluations worse than the best; the adapter is step ${earlyStop.bestStep}'s (${earlyStop.metric} ${earlyStop.bestValue.toFixed(3)}).`;
+    text += ` Stopped early${earlyStop.regressions > 0 ? ` after ${earlyStop.regressions} evaluations worse than the best` : ''}; the adapter is step ${earlyStop.bestStep}'s (${earlyStop.metric} ${earlyStop.bestValue.toFixed(3)}).`;
   else if (earlyStop)
-    text += ` Early stop watches ${earlyStop.metric}: best ${earlyStop.bestValue.toFixed(3)} at step ${earlyStop.bestStep}, ${earlyStop.regressions} of ${earlyStop.patience} regressions.`;
+    text += ` Early stop watches ${earlyStop.metric}: best ${earlyStop.bestValue.toFixed(3)} at step ${earlyStop.bestStep}${earlyStop.patience > 0 ? `, ${earlyStop.regressions} of ${earlyStop.patience} regressions` : ''}.`;
   return text;
 }
 

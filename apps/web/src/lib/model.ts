@@ -174,6 +174,8 @@ export interface TrainingRun {
   lossCurve: LossPoint[];
   /** Checkpoint evaluations (absent when the run has none). */
   evalCurve?: CheckpointEvalPoint[];
+  /** The adapter the run registered (GET /v1/runs/{id}), with its metrics. */
+  adapter?: { metrics?: Record<string, number> } | null;
   adapterId: string | null;
   error: string | null;
   requestedAt: string;

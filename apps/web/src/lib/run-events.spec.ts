@@ -1,5 +1,5 @@
 import type { TrainingRun } from './model';
-import { applyRunEvent, liveOf } from './run-events';
+import { applyRunEvent, earlyStopOfMetrics, liveOf } from './run-events';
 
 const run: TrainingRun = {
   id: 'r1',
@@ -75,6 +75,27 @@ describe('applyRunEvent', () => {
       [20, 0.25],
     ]);
     expect(live.earlyStop).toBeNull();
+  });
+
+  it("reads a finished run's early stop from its adapter's metrics", () => {
+    const metrics = { early_stopped: 1, early_stop_step: 30, best_checkpoint_step: 10, best_checkpoint_token_f1: 0.4, artifact_step: 10 };
+    expect(liveOf({ ...run, state: 'completed', adapter: { metrics } }).earlyStop).toEqual({
+      metric: 'token_f1',
+      bestStep: 10,
+      bestValue: 0.4,
+      regressions: 0,
+      patience: 0,
+      stopped: true,
+    });
+    expect(applyRunEvent(liveOf(run), sse('completed', { adapterId: 'a1', metrics })).earlyStop).toMatchObject({
+      bestStep: 10,
+      stopped: true,
+    });
+    expect(earlyStopOfMetrics({ train_loss: 1 })).toBeNull();
+    expect(earlyStopOfMetrics({ early_stopped: 0, best_checkpoint_step: 40, best_checkpoint_heldout_loss: 1.2 })).toMatchObject({
+      metric: 'heldout_loss',
+      stopped: false,
+    });
   });
 
   it('ends on completed, failed or cancelled, by event name or CloudEvent type', () => {

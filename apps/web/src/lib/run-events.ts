@@ -35,7 +35,7 @@ export function liveOf(run: TrainingRun): RunLive {
     totalSteps: run.totalSteps,
     lossCurve: run.lossCurve ?? [],
     evalCurve: run.evalCurve ?? [],
-    earlyStop: null,
+    earlyStop: earlyStopOfMetrics(run.adapter?.metrics),
     etaS: null,
     tokensPerS: null,
     adapterId: run.adapterId,
@@ -76,6 +76,10 @@ export function applyRunEvent(live: RunLive, sse: ServerSentEvent): RunLive {
     if (point) next.evalCurve = addEvalPoint(next.evalCurve, point);
     next.earlyStop = earlyStopOf(scores['earlyStop']);
   }
+  // A finished run's adapter metrics (a state snapshot's adapter, or training.run.completed) when no evaluation said more.
+  const metrics = body['metrics'] ?? (body['adapter'] as Record<string, unknown> | null | undefined)?.['metrics'];
+  if (next.earlyStop === null && metrics && typeof metrics === 'object')
+    next.earlyStop = earlyStopOfMetrics(metrics as Record<string, number>);
   const step = num(body['step']);
   const loss = num(body['loss']);
   if (step !== null) next.step = step;
@@ -110,4 +114,16 @@ function earlyStopOf(value: unknown): EarlyStopStanding | null {
   const [bestStep, bestValue, regressions, patience] = [num(e['bestStep']), num(e['bestValue']), num(e['regressions']), num(e['patience'])];
   if (typeof e['metric'] !== 'string' || bestStep === null || bestValue === null || regressions === null || patience === null) return null;
   return { metric: e['metric'], bestStep, bestValue, regressions, patience, stopped: e['stopped'] === true };
+}
+
+/** A finished run's early-stop standing from its adapter's metrics (best_checkpoint_<metric>, early_stopped, …). */
+export function earlyStopOfMetrics(metrics: Record<string, number> | undefined): EarlyStopStanding | null {
+  if (!metrics || num(metrics['early_stopped']) === null) return null;
+  const key = Object.keys(metrics).find((k) => k.startsWith('best_checkpoint_') && k !== 'best_checkpoint_step');
+  const bestStep = num(metrics['best_checkpoint_step']);
+  const bestValue = key ? num(metrics[key]) : null;
+  if (!key || bestStep === null || bestValue === null) return null;
+  const stopped = metrics['early_stopped'] === 1;
+  // Only the outcome is known here (patience 0: unknown); the regressions are in the progress events.
+  return { metric: key.slice('best_checkpoint_'.length), bestStep, bestValue, regressions: 0, patience: 0, stopped };
 }
