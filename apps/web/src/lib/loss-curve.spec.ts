@@ -73,7 +73,7 @@ describe('the score curve', () => {
   ];
 
   it('draws token F1 and the held-out loss over the same steps, each on its own axis with a margin', () => {
-    const g = scoreCurveGeometry([points[2]!, points[0]!, points[1]!], 40, box);
+    const g = scoreCurveGeometry([...points].reverse(), 40, box);
     // F1 from 0.19 to 0.31, loss from 2.9 to 3.1: step 20 of 40 is the middle.
     const f1y = (v: number) => (100 - ((v - 0.19) / 0.12) * 100).toFixed(1);
     expect(g.f1Path).toBe(`M0.0,${f1y(0.2)} L100.0,${f1y(0.3)} L200.0,${f1y(0.25)}`);
