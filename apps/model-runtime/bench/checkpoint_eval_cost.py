@@ -13,19 +13,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 from peft import LoraConfig, TaskType, get_peft_model
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from studio_runtime import models  # noqa: E402
-from studio_runtime.config import CheckpointEvalSettings  # noqa: E402
-from studio_runtime.progress import ProgressReporter  # noqa: E402
-from studio_runtime.train.checkpoint_eval import CheckpointEvaluator, held_out_slice  # noqa: E402
+from studio_runtime import models
+from studio_runtime.config import CheckpointEvalSettings
+from studio_runtime.progress import ProgressReporter
+from studio_runtime.train.checkpoint_eval import CheckpointEvaluator, held_out_slice
 
 
 def main() -> None:
@@ -44,7 +41,9 @@ def main() -> None:
         model,
         LoraConfig(r=16, lora_alpha=32, target_modules="all-linear", task_type=TaskType.CAUSAL_LM),
     )
-    settings = CheckpointEvalSettings(every_steps=20, items=a.items, max_new_tokens=a.max_new_tokens)
+    settings = CheckpointEvalSettings(
+        every_steps=20, items=a.items, max_new_tokens=a.max_new_tokens
+    )
     evaluator = CheckpointEvaluator(
         settings,
         held_out_slice(a.held_out, a.items, 42),
