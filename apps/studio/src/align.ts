@@ -42,11 +42,15 @@ export interface AlignIo {
 
 type CheckpointEvalArgs = Pick<AlignArgs, 'evalEvery' | 'evalItems' | 'earlyStop'>;
 
-/** The command line's checkpoint evaluations (--eval-every, --eval-items, --early-stop) over the pipeline's defaults. */
+/** The command line's checkpoint evaluations (--eval-every, --eval-items, --early-stop), merged over the pipeline's defaults. */
 function checkpointEvalOf(args: Partial<CheckpointEvalArgs>): Record<string, unknown> {
-  if (args.evalEvery === undefined) return {};
   if (args.evalEvery === null) return { checkpoint_eval: null };
-  return { checkpoint_eval: { every_steps: args.evalEvery, items: args.evalItems, early_stop: args.earlyStop ?? null } };
+  const asked = {
+    ...(args.evalEvery !== undefined ? { every_steps: args.evalEvery } : {}),
+    ...(args.evalItems !== undefined ? { items: args.evalItems } : {}),
+    ...(args.earlyStop ? { early_stop: args.earlyStop } : {}),
+  };
+  return Object.keys(asked).length > 0 ? { checkpoint_eval: asked } : {};
 }
 
 /** The run's hyper-parameters: the pipeline's defaults with the command line's epochs, step cap, learning rate and checkpoint evaluations. */

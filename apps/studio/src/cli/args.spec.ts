@@ -29,8 +29,6 @@ describe('parseAlignArgs', () => {
       dpoBeta: null,
       dpoLearningRate: null,
       dpoMaxSteps: null,
-      evalEvery: ALIGN_DEFAULTS.evalEvery,
-      evalItems: ALIGN_DEFAULTS.evalItems,
       earlyStop: null,
     });
   });
@@ -68,6 +66,12 @@ describe('parseAlignArgs', () => {
       items: 8,
       max_new_tokens: 64,
       early_stop: null,
+    });
+    // A short run gets the default evaluations only when it asks for them.
+    expect(hyperparametersFor(parseAlignArgs(['align', 'p.md', '--max-steps', '3'])).checkpoint_eval).toBeNull();
+    expect(hyperparametersFor(parseAlignArgs(['align', 'p.md', '--max-steps', '3', '--eval-items', '2'])).checkpoint_eval).toMatchObject({
+      every_steps: 20,
+      items: 2,
     });
   });
 

@@ -30,8 +30,6 @@ export const ALIGN_DEFAULTS = {
   teacherConcurrency: 4,
   teacherPerClause: 8,
   method: 'sft',
-  evalEvery: 20,
-  evalItems: 8,
 } as const;
 
 /** What `--method` may name: SFT alone, or SFT then a DPO round on synthetic preferences. */
@@ -83,9 +81,10 @@ export const AlignArgs = z
       .positive('--dpo-learning-rate must be positive')
       .nullable(),
     dpoMaxSteps: positiveInt('dpo-max-steps').nullable(),
-    /** Checkpoint evaluations every n steps on evalItems held-out questions; null: none (--eval-every 0). */
-    evalEvery: positiveInt('eval-every').nullable(),
-    evalItems: positiveInt('eval-items').max(512, '--eval-items must be at most 512'),
+    /** Checkpoint evaluations every n steps; null: none (--eval-every 0); absent: the pipeline's default. */
+    evalEvery: positiveInt('eval-every').nullable().optional(),
+    /** Held-out questions per checkpoint evaluation; absent: the pipeline's default. */
+    evalItems: positiveInt('eval-items').max(512, '--eval-items must be at most 512').optional(),
     /** Stop training on regression of a checkpoint evaluation's metric; null: never. */
     earlyStop: z
       .object({
@@ -153,8 +152,8 @@ options:
   --dpo-max-steps <n>   cap on DPO optimiser steps (default: --max-steps)
   --eval-every <n>      checkpoint evaluation every n steps (and before the first and at the last):
                         greedy answers to held-out questions scored by token F1 and loss, 0 for none
-                        (default: ${ALIGN_DEFAULTS.evalEvery})
-  --eval-items <n>      held-out questions per checkpoint evaluation (default: ${ALIGN_DEFAULTS.evalItems})
+                        (default: 20, and none for a run of fewer steps)
+  --eval-items <n>      held-out questions per checkpoint evaluation (default: 8)
   --early-stop <metric>[:<patience>[:<min_delta>]]  stop when token_f1 or heldout_loss is worse than its
                         best by more than min_delta (default 0) in patience evaluations in a row
                         (default 2), and keep the best checkpoint (default: no early stop)`;
@@ -207,7 +206,7 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const str = (name: string): string | undefined => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
   const maxSteps = str('max-steps') ?? String(ALIGN_DEFAULTS.maxSteps);
-  const evalEvery = str('eval-every') ?? String(ALIGN_DEFAULTS.evalEvery);
+  const evalEvery = str('eval-every');
   const earlyStop = str('early-stop');
   const [metric, patience, minDelta] = earlyStop?.split(':') ?? [];
   const result = AlignArgs.safeParse({
@@ -237,7 +236,7 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
     dpoLearningRate: str('dpo-learning-rate') ?? null,
     dpoMaxSteps: str('dpo-max-steps') ?? null,
     evalEvery: evalEvery === '0' ? null : evalEvery,
-    evalItems: str('eval-items') ?? ALIGN_DEFAULTS.evalItems,
+    evalItems: str('eval-items'),
     earlyStop: earlyStop === undefined ? null : { metric, patience: patience || 2, min_delta: minDelta || 0 },
   });
   if (!result.success) throw new InputError(result.error.issues.map((i) => i.message).join('; '));

@@ -14,6 +14,8 @@ describe('resolveHyperparameters', () => {
       ...DEFAULT_HYPERPARAMETERS,
       max_steps: 10,
       lora: { ...DEFAULT_HYPERPARAMETERS.lora, r: 8 },
+      // 10 steps: shorter than the default evaluations' interval.
+      checkpoint_eval: null,
     });
   });
 
@@ -67,6 +69,18 @@ describe('resolveHyperparameters', () => {
       /checkpoint_eval: a reward model does not answer questions/,
     );
     expect(resolveHyperparameters({ checkpoint_eval: null }, 'reward').checkpoint_eval).toBeNull();
+  });
+
+  it('leaves the default evaluations out of runs shorter than their interval, unless asked', () => {
+    expect(resolveHyperparameters({ max_steps: 12 }).checkpoint_eval).toBeNull();
+    expect(resolveHyperparameters({ max_steps: 3 }, 'dpo').checkpoint_eval).toBeNull();
+    expect(resolveHyperparameters({ max_steps: 20 }).checkpoint_eval).toEqual(DEFAULT_CHECKPOINT_EVAL);
+    expect(resolveHyperparameters({ max_steps: null }).checkpoint_eval).toEqual(DEFAULT_CHECKPOINT_EVAL);
+    expect(resolveHyperparameters({ max_steps: 12, checkpoint_eval: { every_steps: 4 } }).checkpoint_eval).toEqual({
+      ...DEFAULT_CHECKPOINT_EVAL,
+      every_steps: 4,
+    });
+    expect(resolveHyperparameters({ max_steps: 12, checkpoint_eval: {} }).checkpoint_eval).toEqual(DEFAULT_CHECKPOINT_EVAL);
   });
 
   it('names a dpo run by its method, parent adapter and preference dataset too', () => {

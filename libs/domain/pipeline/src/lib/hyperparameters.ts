@@ -3,7 +3,8 @@ import { TrainingHyperparameters, type CheckpointEvalSettings, type TrainingMeth
 /**
  * Checkpoint evaluations a run gets unless it asks otherwise: 8 held-out questions answered greedily (at most 64
  * tokens each: a trend, cheaper than the audit's 112) before the first step, every 20 steps and at the last step, so
- * that the runs view shows a score curve beside the loss curve; no early stop. Cost per evaluation:
+ * that the runs view shows a score curve beside the loss curve; no early stop. A run of fewer steps than every_steps
+ * gets none unless it asks (resolveHyperparameters). Cost per evaluation:
  * apps/model-runtime/README.md ("Cost of a checkpoint evaluation").
  */
 export const DEFAULT_CHECKPOINT_EVAL: CheckpointEvalSettings = {
@@ -99,6 +100,11 @@ export function resolveHyperparameters(overrides: Record<string, unknown>, metho
       ? { checkpoint_eval: { ...(defaults.checkpoint_eval ?? DEFAULT_CHECKPOINT_EVAL), ...checkpointEval } }
       : {}),
   };
+  // The default's evaluations make a curve only on a run of at least every_steps steps: shorter ones (smoke tests,
+  // CI) do without them unless they ask.
+  const defaultEval = merged.checkpoint_eval;
+  if (checkpointEval === undefined && defaultEval && typeof merged.max_steps === 'number' && merged.max_steps < defaultEval.every_steps)
+    merged.checkpoint_eval = null;
   const checked = TrainingHyperparameters.safeParse(merged);
   if (!checked.success)
     throw new InvalidHyperparametersError(checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
