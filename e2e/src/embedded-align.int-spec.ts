@@ -50,8 +50,9 @@ describe('studio align (embedded profile, real model runtime)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('aligns the tiny model to the example policy and audits it: three variants, a verdict, both reports', () => {
-    // Generous on a shared 2-core machine: 20 CPU steps alone can take two minutes.
-    const run = studio(['align', POLICY, '--model', 'tiny', '--max-steps', '20', '--max-eval', '8', '--data-dir', dataDir], {}, 400_000);
+    // Generous on a shared 2-core machine: 20 CPU steps alone can take two minutes, and the two checkpoint
+    // evaluations (steps 0 and 20) about as much as six more.
+    const run = studio(['align', POLICY, '--model', 'tiny', '--max-steps', '20', '--max-eval', '8', '--data-dir', dataDir], {}, 560_000);
     expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
 
     const summary = run.stdout;
@@ -112,7 +113,7 @@ describe('studio align (embedded profile, real model runtime)', () => {
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('(already published)');
     expect(datasetHashOf(again.stdout)).toBe(datasetHashOf(summary));
-  }, 420_000);
+  }, 600_000);
 
   it('runs SFT then a DPO round on synthetic preferences (--method sft,dpo) and audits base, SFT, SFT + DPO and SFT + DPO + RAG', () => {
     const data = mkdtempSync(join(tmpdir(), 'studio-dpo-'));
