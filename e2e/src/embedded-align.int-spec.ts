@@ -50,7 +50,8 @@ describe('studio align (embedded profile, real model runtime)', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('aligns the tiny model to the example policy and audits it: three variants, a verdict, both reports', () => {
-    // Generous on a shared 2-core machine: 20 CPU steps alone can take two minutes (four when it is busy).
+    // Generous on a shared 2-core machine: 20 CPU steps alone can take two minutes (four when it is busy), and the
+    // two checkpoint evaluations (steps 0 and 20) about as much as six more.
     // A red team of 17 attacks: one through each default strategy stack, retrieved-injection among them.
     const run = studio(
       [
@@ -72,7 +73,7 @@ describe('studio align (embedded profile, real model runtime)', () => {
         dataDir,
       ],
       {},
-      560_000,
+      660_000,
     );
     expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
 
@@ -137,12 +138,31 @@ describe('studio align (embedded profile, real model runtime)', () => {
     expect(order.every((index) => index >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
 
+    // Checkpoint evaluations (on by default: 8 held-out items every 20 steps, before the first and at the last step)
+    // travel from the runtime's progress lines to training.run.progress events and the summary.
+    const evaluations = readFileSync(join(dataDir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { topic: string; event: { data: { phase?: string; step: number; checkpointEval?: unknown } } })
+      .filter((e) => e.topic === 'training.run.progress.v1' && e.event.data.phase === 'checkpoint_eval')
+      .map((e) => e.event.data);
+    expect(evaluations.map((d) => d.step)).toEqual([0, 20]);
+    for (const d of evaluations)
+      expect(d.checkpointEval).toEqual({
+        items: 8,
+        tokenF1: expect.any(Number),
+        heldoutLoss: expect.any(Number),
+        seconds: expect.any(Number),
+        earlyStop: null,
+      });
+    expect(summary).toMatch(/held-out token F1 \d\.\d{3} → \d\.\d{3} \(best \d\.\d{3} at step \d+; 2 checkpoint evaluations\)/);
+
     // Framing again reuses the same dataset version.
     const again = studio(['frame', POLICY, '--data-dir', dataDir]);
     expect(again.status).toBe(0);
     expect(again.stderr).toContain('(already published)');
     expect(datasetHashOf(again.stdout)).toBe(datasetHashOf(summary));
-  }, 580_000);
+  }, 700_000);
 
   it('runs SFT then a DPO round on synthetic preferences (--method sft,dpo) and audits base, SFT, SFT + DPO and SFT + DPO + RAG', () => {
     const data = mkdtempSync(join(tmpdir(), 'studio-dpo-'));

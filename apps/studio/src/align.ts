@@ -41,14 +41,34 @@ export interface AlignIo {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The run's hyper-parameters: the pipeline's defaults with the command line's epochs, step cap and learning rate. */
-export function hyperparametersFor(args: Pick<AlignArgs, 'epochs' | 'maxSteps' | 'learningRate'>): TrainingHyperparameters {
-  return resolveHyperparameters({ epochs: args.epochs, max_steps: args.maxSteps, learning_rate: args.learningRate });
+type CheckpointEvalArgs = Pick<AlignArgs, 'evalEvery' | 'evalItems' | 'earlyStop'>;
+
+/** The command line's checkpoint evaluations (--eval-every, --eval-items, --early-stop), merged over the pipeline's defaults. */
+function checkpointEvalOf(args: Partial<CheckpointEvalArgs>): Record<string, unknown> {
+  if (args.evalEvery === null) return { checkpoint_eval: null };
+  const asked = {
+    ...(args.evalEvery !== undefined ? { every_steps: args.evalEvery } : {}),
+    ...(args.evalItems !== undefined ? { items: args.evalItems } : {}),
+    ...(args.earlyStop ? { early_stop: args.earlyStop } : {}),
+  };
+  return Object.keys(asked).length > 0 ? { checkpoint_eval: asked } : {};
+}
+
+/** The run's hyper-parameters: the pipeline's defaults with the command line's epochs, step cap, learning rate and checkpoint evaluations. */
+export function hyperparametersFor(
+  args: Pick<AlignArgs, 'epochs' | 'maxSteps' | 'learningRate'> & Partial<CheckpointEvalArgs>,
+): TrainingHyperparameters {
+  return resolveHyperparameters({
+    epochs: args.epochs,
+    max_steps: args.maxSteps,
+    learning_rate: args.learningRate,
+    ...checkpointEvalOf(args),
+  });
 }
 
 /** The DPO round's hyper-parameters (--method sft,dpo): the DPO defaults with the command line's epochs, steps, beta and learning rate; null for --method sft. */
 export function dpoHyperparametersFor(
-  args: Pick<AlignArgs, 'method' | 'epochs' | 'maxSteps' | 'dpoBeta' | 'dpoLearningRate' | 'dpoMaxSteps'>,
+  args: Pick<AlignArgs, 'method' | 'epochs' | 'maxSteps' | 'dpoBeta' | 'dpoLearningRate' | 'dpoMaxSteps'> & Partial<CheckpointEvalArgs>,
 ): TrainingHyperparameters | null {
   if (args.method !== 'sft,dpo') return null;
   return resolveHyperparameters(
@@ -57,6 +77,7 @@ export function dpoHyperparametersFor(
       max_steps: args.dpoMaxSteps ?? args.maxSteps,
       ...(args.dpoBeta !== null ? { dpo_beta: args.dpoBeta } : {}),
       ...(args.dpoLearningRate !== null ? { learning_rate: args.dpoLearningRate } : {}),
+      ...checkpointEvalOf(args),
     },
     'dpo',
   );
@@ -275,6 +296,8 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
             losses: result.training.adapter.lossCurve.map((p) => p.loss),
             reused: result.training.reused,
             hyperparameters: result.training.adapter.hyperparameters,
+            ...(result.training.adapter.evalCurve ? { evalCurve: result.training.adapter.evalCurve } : {}),
+            metrics: result.training.adapter.metrics,
           }
         : null,
       dpo: result.dpo
@@ -284,6 +307,8 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
             losses: result.dpo.adapter.lossCurve.map((p) => p.loss),
             reused: result.dpo.reused,
             hyperparameters: result.dpo.adapter.hyperparameters,
+            ...(result.dpo.adapter.evalCurve ? { evalCurve: result.dpo.adapter.evalCurve } : {}),
+            metrics: result.dpo.adapter.metrics,
             preferenceDatasetId: result.dpo.preferenceDataset.id,
             pairs: {
               generated: result.dpo.preferences.generated,

@@ -124,6 +124,47 @@ describe('job and runtime contracts', () => {
     expect(() => parseWith(TrainingJobV1, withWeight(-1), 'training job')).toThrow(/dpo_sft_weight/);
   });
 
+  it('takes optional checkpoint evaluations and the held-out file they answer', () => {
+    const settings = { every_steps: 20, items: 8, max_new_tokens: 112, early_stop: { metric: 'token_f1', patience: 2, min_delta: 0.01 } };
+    const withEval = {
+      ...job,
+      dataset: { ...job.dataset, held_out_path: '/d/held-out.jsonl' },
+      hyperparameters: { ...job.hyperparameters, checkpoint_eval: settings },
+    };
+    const parsed = parseWith(TrainingJobV1, withEval, 'training job');
+    expect(parsed.hyperparameters.checkpoint_eval).toEqual(settings);
+    expect(parsed.dataset.held_out_path).toBe('/d/held-out.jsonl');
+    expect(parseWith(TrainingJobV1, job, 'training job').hyperparameters.checkpoint_eval).toBeUndefined();
+    const bad = (patch: object) => ({
+      ...withEval,
+      hyperparameters: { ...withEval.hyperparameters, checkpoint_eval: { ...settings, ...patch } },
+    });
+    expect(() => parseWith(TrainingJobV1, bad({ every_steps: 0 }), 'training job')).toThrow(/checkpoint_eval/);
+    expect(() => parseWith(TrainingJobV1, bad({ early_stop: { metric: 'bleu', patience: 1, min_delta: 0 } }), 'training job')).toThrow(
+      /early_stop/,
+    );
+  });
+
+  it('carries checkpoint evaluations as progress lines', () => {
+    const line = {
+      schema_version: 'v1',
+      event: 'checkpoint_eval',
+      run_id: 'run-1',
+      time: '2026-11-26T10:00:00.000Z',
+      step: 20,
+      total_steps: 40,
+      items: 8,
+      token_f1: 0.31,
+      heldout_loss: 1.7,
+      seconds: 2.5,
+      early_stop: { metric: 'heldout_loss', best_step: 0, best_value: 1.6, regressions: 1, patience: 2, stopped: false },
+    };
+    expect(RuntimeProgressV1.parse(line)).toEqual(line);
+    expect(RuntimeProgressV1.parse({ ...line, early_stop: null }).event).toBe('checkpoint_eval');
+    expect(() => RuntimeProgressV1.parse({ ...line, token_f1: 1.5 })).toThrow();
+    expect(() => RuntimeProgressV1.parse({ ...line, items: 0 })).toThrow();
+  });
+
   it('requires lora settings for a LoRA adapter', () => {
     const bad = { ...job, hyperparameters: { ...job.hyperparameters, lora: null } };
     expect(() => parseWith(TrainingJobV1, bad, 'training job')).toThrow(/lora settings are required/);

@@ -98,6 +98,13 @@ describe('RunStreamState', () => {
     expect(s.state(run({ state: 'completed' }))).toEqual([]);
   });
 
+  it('sends a checkpoint evaluation after its step, and the next step after it', () => {
+    const stream = new RunStreamState('run-1');
+    stream.state(run());
+    const sent = [progress(3), progress(3, 'checkpoint_eval'), progress(3, 'checkpoint_eval'), progress(4)].flatMap((e) => stream.event(e));
+    expect(sent.map((m) => m.id)).toEqual(['progress-run-1-step-3', 'progress-run-1-checkpoint_eval-3', 'progress-run-1-step-4']);
+  });
+
   it('ends right after the state of a finished run, ignoring what was held', () => {
     const s = new RunStreamState('run-1');
     s.event(progress(3));

@@ -103,7 +103,7 @@ export class RunsLiveController {
     summary: "A training run's live progress (server-sent events)",
     description:
       'A `text/event-stream`. Every message has `event:`, `id:` and one `data:` line of JSON. The first is `state`: the run as GET /v1/runs/{runId} gives it (state, step, totalSteps, lossCurve, adapter...). Then, as training goes: ' +
-      `\`progress\` (${TRAINING_RUN_PROGRESS_V1}: phase started|step|eval|checkpoint, step, totalSteps, loss, evalLoss, learningRate, tokensPerS, etaS), and at the end one of \`completed\` (${TRAINING_RUN_COMPLETED_V1}: adapterId, metrics...), \`failed\` (${TRAINING_RUN_FAILED_V1}: error, attempts) or \`cancelled\` (${TRAINING_RUN_CANCELLED_V1}: step, cancelledBy, cancelledAt), after which the server closes the stream. ` +
+      `\`progress\` (${TRAINING_RUN_PROGRESS_V1}: phase started|step|eval|checkpoint|checkpoint_eval, step, totalSteps, loss, evalLoss, learningRate, tokensPerS, etaS, and for checkpoint_eval the held-out scores in checkpointEval), and at the end one of \`completed\` (${TRAINING_RUN_COMPLETED_V1}: adapterId, metrics...), \`failed\` (${TRAINING_RUN_FAILED_V1}: error, attempts) or \`cancelled\` (${TRAINING_RUN_CANCELLED_V1}: step, cancelledBy, cancelledAt), after which the server closes the stream. ` +
       'A run that has already finished gets its `state` and the stream closes. Another `state` may come at any time (the run re-read, when an event was missed): it replaces what the client has. Comment lines (`: heartbeat`) keep the connection open. A run of another tenant is 404.',
   })
   @ApiParam({ name: 'runId' })

@@ -28,6 +28,28 @@ class DatasetSpec:
     eval_path: str | None
     sha256: str
     format: Literal["conversational", "preference"]
+    #: The dataset version's held-out conversations, answered by checkpoint evaluations.
+    held_out_path: str | None = None
+
+
+@dataclass(frozen=True)
+class EarlyStopSettings:
+    """Stop when ``metric`` is worse than the best evaluation by more than ``min_delta`` in
+    ``patience`` evaluations in a row; the artifact is then the best evaluation's weights."""
+
+    metric: Literal["token_f1", "heldout_loss"]
+    patience: int
+    min_delta: float
+
+
+@dataclass(frozen=True)
+class CheckpointEvalSettings:
+    """Greedy answers to ``items`` held-out questions every ``every_steps`` steps."""
+
+    every_steps: int
+    items: int
+    max_new_tokens: int
+    early_stop: EarlyStopSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,7 @@ class Hyperparameters:
     lora: LoraSettings | None = field(default_factory=LoraSettings)
     dpo_beta: float | None = None
     dpo_sft_weight: float | None = None
+    checkpoint_eval: CheckpointEvalSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +94,21 @@ def parse_job(data: Any) -> TrainingJob:
     validate_training_job(data)
     hp = dict(data["hyperparameters"])
     lora = hp.pop("lora")
-    hyper = Hyperparameters(**hp, lora=LoraSettings(**lora) if lora is not None else None)
+    ce = hp.pop("checkpoint_eval", None)
+    checkpoint_eval = None
+    if ce is not None:
+        es = ce.get("early_stop")
+        checkpoint_eval = CheckpointEvalSettings(
+            every_steps=ce["every_steps"],
+            items=ce["items"],
+            max_new_tokens=ce["max_new_tokens"],
+            early_stop=EarlyStopSettings(**es) if es is not None else None,
+        )
+    hyper = Hyperparameters(
+        **hp,
+        lora=LoraSettings(**lora) if lora is not None else None,
+        checkpoint_eval=checkpoint_eval,
+    )
     job = TrainingJob(
         schema_version=data["schema_version"],
         run_id=data["run_id"],
@@ -93,8 +130,23 @@ def _check_semantics(job: TrainingJob) -> None:
     for label, p in (("dataset.train_path", ds.train_path), ("output_dir", job.output_dir)):
         if not Path(p).is_absolute():
             raise ConfigError(f"{label} must be an absolute path, got {p!r}")
-    if ds.eval_path is not None and not Path(ds.eval_path).is_absolute():
-        raise ConfigError(f"dataset.eval_path must be an absolute path, got {ds.eval_path!r}")
+    for label, opt in (
+        ("dataset.eval_path", ds.eval_path),
+        ("dataset.held_out_path", ds.held_out_path),
+    ):
+        if opt is not None and not Path(opt).is_absolute():
+            raise ConfigError(f"{label} must be an absolute path, got {opt!r}")
+    if hp.checkpoint_eval is not None:
+        if job.method == "reward":
+            raise ConfigError(
+                "hyperparameters.checkpoint_eval answers held-out questions with a causal LM; "
+                "a reward model (method 'reward') cannot: set it to null"
+            )
+        if ds.held_out_path is None:
+            raise ConfigError(
+                "hyperparameters.checkpoint_eval needs dataset.held_out_path (the held-out "
+                "conversations to answer); set one or set checkpoint_eval to null"
+            )
     expected = "conversational" if job.method == "sft" else "preference"
     if ds.format != expected:
         raise ConfigError(

@@ -104,6 +104,29 @@ class ProgressReporter:
             metrics={k: _finite(v) for k, v in metrics.items()},
         )
 
+    def checkpoint_eval(
+        self,
+        step: int,
+        total_steps: int,
+        items: int,
+        token_f1: float,
+        heldout_loss: float,
+        seconds: float,
+        early_stop: dict[str, Any] | None,
+    ) -> None:
+        self.emit(
+            "checkpoint_eval",
+            step=int(step),
+            total_steps=int(total_steps),
+            items=int(items),
+            token_f1=min(1.0, max(0.0, _finite(token_f1))),
+            heldout_loss=max(0.0, _finite(heldout_loss)),
+            seconds=max(0.0, _finite(seconds)),
+            early_stop=None
+            if early_stop is None
+            else {**early_stop, "best_value": _finite(early_stop["best_value"])},
+        )
+
     def checkpoint(self, step: int, path: str) -> None:
         self.emit("checkpoint", step=int(step), path=path)
 

@@ -1,3 +1,4 @@
+import { dpoHyperparametersFor, hyperparametersFor } from '../align';
 import { ALIGN_DEFAULTS, DEFAULT_MODEL, InputError, parseAlignArgs } from './args';
 
 describe('parseAlignArgs', () => {
@@ -31,6 +32,49 @@ describe('parseAlignArgs', () => {
       dpoBeta: null,
       dpoLearningRate: null,
       dpoMaxSteps: null,
+      earlyStop: null,
+    });
+  });
+
+  it('takes checkpoint evaluations and early stop, and names what is wrong with them', () => {
+    expect(
+      parseAlignArgs(['align', 'p.md', '--eval-every', '5', '--eval-items', '4', '--early-stop', 'heldout_loss:3:0.05']),
+    ).toMatchObject({
+      evalEvery: 5,
+      evalItems: 4,
+      earlyStop: { metric: 'heldout_loss', patience: 3, min_delta: 0.05 },
+    });
+    expect(parseAlignArgs(['align', 'p.md', '--early-stop', 'token_f1']).earlyStop).toEqual({
+      metric: 'token_f1',
+      patience: 2,
+      min_delta: 0,
+    });
+    expect(parseAlignArgs(['align', 'p.md', '--eval-every', '0']).evalEvery).toBeNull();
+    expect(() => parseAlignArgs(['align', 'p.md', '--early-stop', 'bleu'])).toThrow(/--early-stop names token_f1 or heldout_loss/);
+    expect(() => parseAlignArgs(['align', 'p.md', '--early-stop', 'token_f1:0'])).toThrow(/patience must be at least 1/);
+    expect(() => parseAlignArgs(['align', 'p.md', '--eval-every', '0', '--early-stop', 'token_f1'])).toThrow(
+      /--early-stop needs checkpoint evaluations/,
+    );
+    expect(() => parseAlignArgs(['align', 'p.md', '--eval-items', '0'])).toThrow(/--eval-items must be at least 1/);
+  });
+
+  it('passes checkpoint evaluations to the SFT and DPO runs over the pipeline defaults', () => {
+    const args = parseAlignArgs(['align', 'p.md', '--method', 'sft,dpo', '--eval-every', '5', '--early-stop', 'token_f1:1']);
+    const expected = { every_steps: 5, items: 8, max_new_tokens: 64, early_stop: { metric: 'token_f1', patience: 1, min_delta: 0 } };
+    expect(hyperparametersFor(args).checkpoint_eval).toEqual(expected);
+    expect(dpoHyperparametersFor(args)?.checkpoint_eval).toEqual(expected);
+    expect(hyperparametersFor(parseAlignArgs(['align', 'p.md', '--eval-every', '0'])).checkpoint_eval).toBeNull();
+    expect(hyperparametersFor(parseAlignArgs(['align', 'p.md'])).checkpoint_eval).toEqual({
+      every_steps: 20,
+      items: 8,
+      max_new_tokens: 64,
+      early_stop: null,
+    });
+    // A short run gets the default evaluations only when it asks for them.
+    expect(hyperparametersFor(parseAlignArgs(['align', 'p.md', '--max-steps', '3'])).checkpoint_eval).toBeNull();
+    expect(hyperparametersFor(parseAlignArgs(['align', 'p.md', '--max-steps', '3', '--eval-items', '2'])).checkpoint_eval).toMatchObject({
+      every_steps: 20,
+      items: 2,
     });
   });
 

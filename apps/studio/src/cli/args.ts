@@ -95,6 +95,20 @@ export const AlignArgs = z
       .positive('--dpo-learning-rate must be positive')
       .nullable(),
     dpoMaxSteps: positiveInt('dpo-max-steps').nullable(),
+    /** Checkpoint evaluations every n steps; null: none (--eval-every 0); absent: the pipeline's default. */
+    evalEvery: positiveInt('eval-every').nullable().optional(),
+    /** Held-out questions per checkpoint evaluation; absent: the pipeline's default. */
+    evalItems: positiveInt('eval-items').max(512, '--eval-items must be at most 512').optional(),
+    /** Stop training on regression of a checkpoint evaluation's metric; null: never. */
+    earlyStop: z
+      .object({
+        metric: z.enum(['token_f1', 'heldout_loss'], { error: '--early-stop names token_f1 or heldout_loss' }),
+        patience: positiveInt('early-stop patience'),
+        min_delta: z.coerce
+          .number({ error: '--early-stop min_delta must be a number' })
+          .min(0, '--early-stop min_delta must be at least 0'),
+      })
+      .nullable(),
   })
   .refine((a) => (a.judgeUrl === null) === (a.judgeModel === null), {
     message: '--judge-url and --judge-model go together',
@@ -104,6 +118,9 @@ export const AlignArgs = z
   })
   .refine((a) => a.teacherModel === null || a.teacherUrl !== null, {
     message: '--teacher-model needs --teacher-url (without it, the teacher is the locally served --model)',
+  })
+  .refine((a) => a.evalEvery !== null || a.earlyStop === null, {
+    message: '--early-stop needs checkpoint evaluations (not --eval-every 0)',
   })
   .refine((a) => a.method === 'sft,dpo' || (a.dpoBeta === null && a.dpoLearningRate === null && a.dpoMaxSteps === null), {
     message: '--dpo-beta, --dpo-learning-rate and --dpo-max-steps need --method sft,dpo',
@@ -149,7 +166,14 @@ options:
                         SFT + DPO and SFT + DPO + RAG
   --dpo-beta <x>        DPO beta: how far from the SFT adapter DPO may move (default: 0.1)
   --dpo-learning-rate <x>  DPO learning rate (default: 5e-5)
-  --dpo-max-steps <n>   cap on DPO optimiser steps (default: --max-steps)`;
+  --dpo-max-steps <n>   cap on DPO optimiser steps (default: --max-steps)
+  --eval-every <n>      checkpoint evaluation every n steps (and before the first and at the last):
+                        greedy answers to held-out questions scored by token F1 and loss, 0 for none
+                        (default: 20, and none for a run of fewer steps)
+  --eval-items <n>      held-out questions per checkpoint evaluation (default: 8)
+  --early-stop <metric>[:<patience>[:<min_delta>]]  stop when token_f1 or heldout_loss is worse than its
+                        best by more than min_delta (default 0) in patience evaluations in a row
+                        (default 2), and keep the best checkpoint (default: no early stop)`;
 
 /** Parses the command line; throws InputError naming the problem. */
 export function parseAlignArgs(argv: readonly string[]): AlignArgs {
@@ -186,6 +210,9 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
         'dpo-beta': { type: 'string' },
         'dpo-learning-rate': { type: 'string' },
         'dpo-max-steps': { type: 'string' },
+        'eval-every': { type: 'string' },
+        'eval-items': { type: 'string' },
+        'early-stop': { type: 'string' },
       },
     });
   } catch (error) {
@@ -199,6 +226,9 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const str = (name: string): string | undefined => (typeof v[name] === 'string' ? (v[name] as string) : undefined);
   const maxSteps = str('max-steps') ?? String(ALIGN_DEFAULTS.maxSteps);
+  const evalEvery = str('eval-every');
+  const earlyStop = str('early-stop');
+  const [metric, patience, minDelta] = earlyStop?.split(':') ?? [];
   const result = AlignArgs.safeParse({
     command,
     policy,
@@ -228,6 +258,9 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
     dpoBeta: str('dpo-beta') ?? null,
     dpoLearningRate: str('dpo-learning-rate') ?? null,
     dpoMaxSteps: str('dpo-max-steps') ?? null,
+    evalEvery: evalEvery === '0' ? null : evalEvery,
+    evalItems: str('eval-items'),
+    earlyStop: earlyStop === undefined ? null : { metric, patience: patience || 2, min_delta: minDelta || 0 },
   });
   if (!result.success) throw new InputError(result.error.issues.map((i) => i.message).join('; '));
   return result.data;

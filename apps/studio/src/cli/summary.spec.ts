@@ -1,6 +1,14 @@
 import type { DataReport } from '@studio/pipeline';
 import { variantLabels } from '@studio/auditing';
-import { dataRows, describeDifferences, overheadShare, redTeamLines, renderSummary, type AlignSummary } from './summary';
+import {
+  dataRows,
+  describeCheckpointEvals,
+  describeDifferences,
+  overheadShare,
+  redTeamLines,
+  renderSummary,
+  type AlignSummary,
+} from './summary';
 
 describe('overheadShare', () => {
   it('is the wall time outside the model runtime as a share of the total', () => {
@@ -242,6 +250,12 @@ describe('the summary of an SFT + DPO run', () => {
         losses: [2, 1],
         reused: false,
         hyperparameters: { ...hyperparameters, dpo_beta: null, learning_rate: 5e-4 },
+        evalCurve: [
+          { step: 0, tokenF1: 0.05, heldoutLoss: 3 },
+          { step: 20, tokenF1: 0.2, heldoutLoss: 2 },
+          { step: 40, tokenF1: 0.18, heldoutLoss: 2.1 },
+        ],
+        metrics: { train_loss: 1.5 },
       },
       dpo: {
         runId: 'run-dpo-1',
@@ -256,6 +270,9 @@ describe('the summary of an SFT + DPO run', () => {
       events: {},
     });
     expect(text).toMatch(/dpo\s+run-dpo-1 from adapter-1, loss 0\.690 → 0\.500, 40 steps max, lr 0\.00005, beta 0\.1/);
+    expect(text).toMatch(
+      /training\s+run-1, loss 2\.000 → 1\.000, 40 steps max, lr 0\.0005; held-out token F1 0\.050 → 0\.180 \(best 0\.200 at step 20; 3 checkpoint evaluations\)/,
+    );
     expect(text).toMatch(/preferences\s+30 synthetic pairs; preference dataset prefs-1 \(train 27 \/ held-out 3\)/);
     expect(text).toMatch(/SFT\s+0\.410\s+0\.500\s+0\.0%\s+2 of 4 \(50\.0%\)/);
     expect(text).toMatch(/SFT \+ DPO\s+0\.430\s+0\.500\s+0\.0%\s+4 of 4 \(100\.0%\)/);
@@ -312,5 +329,21 @@ describe('the red team of the audit in the summary', () => {
 
   it('prints nothing for a report without them', () => {
     expect(redTeamLines({ redTeam: null, benign: null, generalAbility: null }, ['base'], labels, null)).toEqual([]);
+  });
+});
+
+describe('describeCheckpointEvals', () => {
+  const curve = [
+    { step: 0, tokenF1: 0.1, heldoutLoss: 3 },
+    { step: 10, tokenF1: 0.3, heldoutLoss: 2 },
+    { step: 20, tokenF1: 0.2, heldoutLoss: 2.5 },
+  ];
+  it('says where the score went, its best step, and whether early stop kept an earlier adapter', () => {
+    expect(describeCheckpointEvals(curve)).toBe('held-out token F1 0.100 → 0.200 (best 0.300 at step 10; 3 checkpoint evaluations)');
+    expect(describeCheckpointEvals(curve, { early_stopped: 1, early_stop_step: 20, artifact_step: 10 })).toBe(
+      'held-out token F1 0.100 → 0.200 (best 0.300 at step 10; 3 checkpoint evaluations), stopped early at step 20, adapter = step 10',
+    );
+    expect(describeCheckpointEvals([])).toBe('');
+    expect(describeCheckpointEvals(undefined)).toBe('');
   });
 });

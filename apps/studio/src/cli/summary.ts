@@ -7,6 +7,7 @@ import {
   describeIncremental,
   lossTrend,
   synthesisRates,
+  type CheckpointEvalPoint,
   type DataReport,
   type DatasetVersionRecord,
   type DocumentVersionRecord,
@@ -52,6 +53,9 @@ export interface AlignSummary {
     losses: number[];
     reused: boolean;
     hyperparameters: TrainingHyperparameters;
+    /** Checkpoint evaluations and the adapter's metrics (early stop); absent for runs without them. */
+    evalCurve?: CheckpointEvalPoint[];
+    metrics?: Record<string, number>;
   } | null;
   /** The DPO round after SFT (--method sft,dpo); null or absent for SFT alone. */
   dpo?: {
@@ -60,6 +64,8 @@ export interface AlignSummary {
     losses: number[];
     reused: boolean;
     hyperparameters: TrainingHyperparameters;
+    evalCurve?: CheckpointEvalPoint[];
+    metrics?: Record<string, number>;
     preferenceDatasetId: string;
     pairs: { generated: number; train: number; heldOut: number };
   } | null;
@@ -71,6 +77,26 @@ export interface AlignSummary {
     redTeam?: { ms: number; requests: number };
   } | null;
   events: Record<string, number>;
+}
+
+/**
+ * The checkpoint evaluations of a run in one phrase: held-out token F1 first → last (best), how many, and whether
+ * early stop ended the run (and which step's weights the adapter holds); '' without evaluations.
+ */
+export function describeCheckpointEvals(
+  curve: readonly CheckpointEvalPoint[] | undefined,
+  metrics: Readonly<Record<string, number>> = {},
+): string {
+  const first = curve?.[0];
+  const last = curve?.at(-1);
+  if (!curve || !first || !last) return '';
+  const best = curve.reduce((b, p) => (p.tokenF1 > b.tokenF1 ? p : b), first);
+  let text = `held-out token F1 ${f3(first.tokenF1)} → ${f3(last.tokenF1)} (best ${f3(best.tokenF1)} at step ${best.step}; ${curve.length} checkpoint evaluations)`;
+  const stoppedAt = metrics['early_stop_step'];
+  const kept = metrics['artifact_step'];
+  if (metrics['early_stopped'] === 1 && stoppedAt !== undefined) text += `, stopped early at step ${stoppedAt}`;
+  if (kept !== undefined && kept !== last.step) text += `, adapter = step ${kept}`;
+  return text;
 }
 
 /** Orchestration overhead: wall time not spent in the model runtime, as a share of the total. */
@@ -189,6 +215,10 @@ export function renderSummary(summary: AlignSummary): string {
   );
   if (dataset.incremental)
     rows.push(['incremental', `from ${dataset.incremental.fromDatasetVersionId}: ${describeIncremental(dataset.incremental)} examples`]);
+  const withEvals = (curve: CheckpointEvalPoint[] | undefined, metrics: Record<string, number> | undefined): string => {
+    const text = describeCheckpointEvals(curve, metrics);
+    return text ? `; ${text}` : '';
+  };
   const lossOf = (losses: number[]): string => {
     const trend = lossTrend(losses);
     const [firstLoss, lastLoss] = [losses[0], losses.at(-1)];
@@ -200,7 +230,8 @@ export function renderSummary(summary: AlignSummary): string {
     const t = summary.training;
     rows.push([
       'training',
-      `${t.runId}${t.reused ? ' (reused)' : ''}, loss ${lossOf(t.losses)}, ${t.hyperparameters.max_steps ?? 'all'} steps max, lr ${t.hyperparameters.learning_rate}`,
+      `${t.runId}${t.reused ? ' (reused)' : ''}, loss ${lossOf(t.losses)}, ${t.hyperparameters.max_steps ?? 'all'} steps max, lr ${t.hyperparameters.learning_rate}` +
+        withEvals(t.evalCurve, t.metrics),
     ]);
   }
   if (summary.dpo) {
@@ -212,7 +243,8 @@ export function renderSummary(summary: AlignSummary): string {
       ],
       [
         'dpo',
-        `${d.runId}${d.reused ? ' (reused)' : ''} from ${summary.training?.adapterId ?? 'the SFT adapter'}, loss ${lossOf(d.losses)}, ${d.hyperparameters.max_steps ?? 'all'} steps max, lr ${d.hyperparameters.learning_rate}, beta ${d.hyperparameters.dpo_beta ?? '?'}`,
+        `${d.runId}${d.reused ? ' (reused)' : ''} from ${summary.training?.adapterId ?? 'the SFT adapter'}, loss ${lossOf(d.losses)}, ${d.hyperparameters.max_steps ?? 'all'} steps max, lr ${d.hyperparameters.learning_rate}, beta ${d.hyperparameters.dpo_beta ?? '?'}` +
+          withEvals(d.evalCurve, d.metrics),
       ],
     );
   }

@@ -1,4 +1,4 @@
-import { addPoint, formatDuration, lossCurveGeometry, niceTicks } from './loss-curve';
+import { addEvalPoint, addPoint, formatDuration, lossCurveGeometry, niceTicks, scoreCurveGeometry } from './loss-curve';
 
 const box = { width: 200, height: 100, left: 0, right: 0, top: 0, bottom: 0 };
 
@@ -61,6 +61,41 @@ describe('the loss curve', () => {
       '42 s',
       '2 min 5 s',
       '2 h 1 min',
+    ]);
+  });
+});
+
+describe('the score curve', () => {
+  const points = [
+    { step: 0, tokenF1: 0.2, heldoutLoss: 3 },
+    { step: 20, tokenF1: 0.3, heldoutLoss: 2 },
+    { step: 40, tokenF1: 0.25, heldoutLoss: 2.5 },
+  ];
+
+  it('draws token F1 and the held-out loss over the same steps, each on its own axis with a margin', () => {
+    const g = scoreCurveGeometry([...points].reverse(), 40, box);
+    // F1 from 0.19 to 0.31, loss from 2.9 to 3.1: step 20 of 40 is the middle.
+    const f1y = (v: number) => (100 - ((v - 0.19) / 0.12) * 100).toFixed(1);
+    expect(g.f1Path).toBe(`M0.0,${f1y(0.2)} L100.0,${f1y(0.3)} L200.0,${f1y(0.25)}`);
+    const lossY = (v: number) => (100 - ((v - 1.9) / 1.2) * 100).toFixed(1);
+    expect(g.lossPath).toBe(`M0.0,${lossY(3)} L100.0,${lossY(2)} L200.0,${lossY(2.5)}`);
+    expect(g.dots.map((d) => d.point.step)).toEqual([0, 20, 40]);
+    expect(g.xTicks.at(-1)?.value).toBe(40);
+    expect(g.f1Ticks.every((t) => t.value >= 0.19 && t.value <= 0.31)).toBe(true);
+  });
+
+  it('keeps token F1 within [0, 1] and draws nothing without points', () => {
+    const g = scoreCurveGeometry([{ step: 5, tokenF1: 1, heldoutLoss: 0.5 }], 10, box);
+    expect(g.f1Ticks.every((t) => t.value <= 1)).toBe(true);
+    expect(g.dots[0]?.f1Y).toBeGreaterThanOrEqual(0);
+    expect(scoreCurveGeometry([], null, box).f1Path).toBe('');
+    expect(scoreCurveGeometry([{ step: 1, tokenF1: Number.NaN, heldoutLoss: 1 }], null, box).dots).toEqual([]);
+  });
+
+  it('replaces the evaluations from a resumed step on', () => {
+    expect(addEvalPoint(points, { step: 20, tokenF1: 0.5, heldoutLoss: 1 })).toEqual([
+      points[0],
+      { step: 20, tokenF1: 0.5, heldoutLoss: 1 },
     ]);
   });
 });

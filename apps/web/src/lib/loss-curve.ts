@@ -1,4 +1,4 @@
-import type { LossPoint } from './model';
+import type { CheckpointEvalPoint, LossPoint } from './model';
 
 export interface CurveGeometry {
   path: string;
@@ -55,6 +55,67 @@ export function lossCurveGeometry(points: readonly LossPoint[], totalSteps: numb
       .map((value) => ({ value, y: y(value) })),
     last: lastPoint ? { x: x(lastPoint.step), y: y(lastPoint.loss), point: lastPoint } : null,
   };
+}
+
+/** A y scale over `values` with a 10 % margin (a flat series sits in the middle), clamped to [floor, ceiling]. */
+function yScale(values: readonly number[], floor: number, ceiling: number): { min: number; max: number } {
+  const lo = values.length ? Math.min(...values) : floor;
+  const hi = values.length ? Math.max(...values) : Math.min(ceiling, floor + 1);
+  const pad = hi > lo ? (hi - lo) * 0.1 : Math.max(Math.abs(hi) * 0.05, 0.01);
+  return { min: Math.max(floor, lo - pad), max: Math.min(ceiling, hi + pad) };
+}
+
+export interface ScoreCurveGeometry {
+  /** Token F1 (left axis) and held-out loss (right axis) through the evaluations, in step order. */
+  f1Path: string;
+  lossPath: string;
+  dots: { x: number; f1Y: number; lossY: number; point: CheckpointEvalPoint }[];
+  xTicks: { value: number; x: number }[];
+  f1Ticks: { value: number; y: number }[];
+  lossTicks: { value: number; y: number }[];
+}
+
+/**
+ * The checkpoint evaluations drawn over the same steps as the loss curve: token F1 on a left axis within [0, 1],
+ * the held-out loss on a right axis, each over its own range with a margin (a score that moves from 0.21 to 0.24 must
+ * be seen to move).
+ */
+export function scoreCurveGeometry(points: readonly CheckpointEvalPoint[], totalSteps: number | null, box: Box): ScoreCurveGeometry {
+  const sorted = [...points].filter((p) => Number.isFinite(p.tokenF1) && Number.isFinite(p.heldoutLoss)).sort((a, b) => a.step - b.step);
+  const maxStep = Math.max(1, totalSteps ?? 0, ...sorted.map((p) => p.step));
+  const f1 = yScale(
+    sorted.map((p) => p.tokenF1),
+    0,
+    1,
+  );
+  const loss = yScale(
+    sorted.map((p) => p.heldoutLoss),
+    0,
+    Number.POSITIVE_INFINITY,
+  );
+  const plotW = box.width - box.left - box.right;
+  const plotH = box.height - box.top - box.bottom;
+  const x = (step: number) => box.left + (step / maxStep) * plotW;
+  const y = (v: number, s: { min: number; max: number }) => box.top + plotH - ((v - s.min) / (s.max - s.min || 1)) * plotH;
+  const path = (value: (p: CheckpointEvalPoint) => number, s: { min: number; max: number }) =>
+    sorted.map((p, i) => `${i === 0 ? 'M' : 'L'}${x(p.step).toFixed(1)},${y(value(p), s).toFixed(1)}`).join(' ');
+  const ticks = (s: { min: number; max: number }) =>
+    niceTicks(s.min, s.max, 4)
+      .filter((value) => value >= s.min && value <= s.max)
+      .map((value) => ({ value, y: y(value, s) }));
+  return {
+    f1Path: path((p) => p.tokenF1, f1),
+    lossPath: path((p) => p.heldoutLoss, loss),
+    dots: sorted.map((point) => ({ x: x(point.step), f1Y: y(point.tokenF1, f1), lossY: y(point.heldoutLoss, loss), point })),
+    xTicks: niceTicks(0, maxStep, 6).map((value) => ({ value, x: x(value) })),
+    f1Ticks: ticks(f1),
+    lossTicks: ticks(loss),
+  };
+}
+
+/** Merges a checkpoint evaluation into the curve (a resumed attempt replaces the evaluations from its checkpoint on). */
+export function addEvalPoint(curve: readonly CheckpointEvalPoint[], point: CheckpointEvalPoint): CheckpointEvalPoint[] {
+  return [...curve.filter((p) => p.step < point.step), point];
 }
 
 /** Merges a step's loss into a curve (a resumed attempt replaces the steps from its checkpoint on). */

@@ -156,6 +156,13 @@ export interface LossPoint {
   loss: number;
 }
 
+/** One checkpoint evaluation: the held-out slice's token F1 and reference loss at a step. */
+export interface CheckpointEvalPoint {
+  step: number;
+  tokenF1: number;
+  heldoutLoss: number;
+}
+
 export interface TrainingRun {
   id: string;
   contextId: string;
@@ -165,6 +172,10 @@ export interface TrainingRun {
   step: number;
   totalSteps: number | null;
   lossCurve: LossPoint[];
+  /** Checkpoint evaluations (absent when the run has none). */
+  evalCurve?: CheckpointEvalPoint[];
+  /** The adapter the run registered (GET /v1/runs/{id}), with its metrics. */
+  adapter?: { metrics?: Record<string, number> } | null;
   adapterId: string | null;
   error: string | null;
   requestedAt: string;

@@ -1,5 +1,5 @@
 import type { TrainingRun } from './model';
-import { applyRunEvent, liveOf } from './run-events';
+import { applyRunEvent, earlyStopOfMetrics, liveOf } from './run-events';
 
 const run: TrainingRun = {
   id: 'r1',
@@ -38,6 +38,64 @@ describe('applyRunEvent', () => {
       sse('state', { ...run, state: 'running', step: 4, totalSteps: 8, lossCurve: [{ step: 4, loss: 1 }] }),
     );
     expect(live).toMatchObject({ state: 'running', step: 4, totalSteps: 8, lossCurve: [{ step: 4, loss: 1 }] });
+  });
+
+  it('adds checkpoint evaluations to the score curve and keeps the latest early-stop standing', () => {
+    const evaluation = (step: number, tokenF1: number, earlyStop: unknown = null) => ({
+      phase: 'checkpoint_eval',
+      step,
+      totalSteps: 40,
+      loss: null,
+      checkpointEval: { items: 8, tokenF1, heldoutLoss: 2 - tokenF1, seconds: 1.5, earlyStop },
+    });
+    let live = applyRunEvent(
+      liveOf(run),
+      sse('state', { ...run, state: 'running', evalCurve: [{ step: 0, tokenF1: 0.1, heldoutLoss: 1.9 }] }),
+    );
+    live = applyRunEvent(live, sse('progress', { phase: 'step', step: 20, totalSteps: 40, loss: 1.2 }));
+    live = applyRunEvent(
+      live,
+      sse('message', {
+        type: 'training.run.progress.v1',
+        data: evaluation(20, 0.3, { metric: 'token_f1', bestStep: 20, bestValue: 0.3, regressions: 0, patience: 2, stopped: false }),
+      }),
+    );
+    expect(live.evalCurve).toEqual([
+      { step: 0, tokenF1: 0.1, heldoutLoss: 1.9 },
+      { step: 20, tokenF1: 0.3, heldoutLoss: 1.7 },
+    ]);
+    // An evaluation carries no training loss: the loss curve keeps only real steps.
+    expect(live.lossCurve).toEqual([{ step: 20, loss: 1.2 }]);
+    expect(live.earlyStop).toEqual({ metric: 'token_f1', bestStep: 20, bestValue: 0.3, regressions: 0, patience: 2, stopped: false });
+    // A resumed attempt evaluates step 20 again: the point is replaced, not doubled; a malformed one is ignored.
+    live = applyRunEvent(live, sse('progress', evaluation(20, 0.25)));
+    live = applyRunEvent(live, sse('progress', { phase: 'checkpoint_eval', step: 30, checkpointEval: { tokenF1: 'high' } }));
+    expect(live.evalCurve.map((p) => [p.step, p.tokenF1])).toEqual([
+      [0, 0.1],
+      [20, 0.25],
+    ]);
+    expect(live.earlyStop).toBeNull();
+  });
+
+  it("reads a finished run's early stop from its adapter's metrics", () => {
+    const metrics = { early_stopped: 1, early_stop_step: 30, best_checkpoint_step: 10, best_checkpoint_token_f1: 0.4, artifact_step: 10 };
+    expect(liveOf({ ...run, state: 'completed', adapter: { metrics } }).earlyStop).toEqual({
+      metric: 'token_f1',
+      bestStep: 10,
+      bestValue: 0.4,
+      regressions: 0,
+      patience: 0,
+      stopped: true,
+    });
+    expect(applyRunEvent(liveOf(run), sse('completed', { adapterId: 'a1', metrics })).earlyStop).toMatchObject({
+      bestStep: 10,
+      stopped: true,
+    });
+    expect(earlyStopOfMetrics({ train_loss: 1 })).toBeNull();
+    expect(earlyStopOfMetrics({ early_stopped: 0, best_checkpoint_step: 40, best_checkpoint_heldout_loss: 1.2 })).toMatchObject({
+      metric: 'heldout_loss',
+      stopped: false,
+    });
   });
 
   it('ends on completed, failed or cancelled, by event name or CloudEvent type', () => {

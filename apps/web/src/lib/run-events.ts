@@ -1,5 +1,5 @@
-import { addPoint } from './loss-curve';
-import type { LossPoint, TrainingRun } from './model';
+import { addEvalPoint, addPoint } from './loss-curve';
+import type { CheckpointEvalPoint, LossPoint, TrainingRun } from './model';
 import type { ServerSentEvent } from './sse';
 
 /** What the runs view shows of a run while it trains. */
@@ -8,10 +8,22 @@ export interface RunLive {
   step: number;
   totalSteps: number | null;
   lossCurve: LossPoint[];
+  evalCurve: CheckpointEvalPoint[];
+  /** The latest checkpoint evaluation's early-stop standing, when the run asked for early stop. */
+  earlyStop: EarlyStopStanding | null;
   etaS: number | null;
   tokensPerS: number | null;
   adapterId: string | null;
   error: string | null;
+}
+
+export interface EarlyStopStanding {
+  metric: string;
+  bestStep: number;
+  bestValue: number;
+  regressions: number;
+  patience: number;
+  stopped: boolean;
 }
 
 export const FINAL_STATES = new Set(['completed', 'failed', 'cancelled']);
@@ -22,6 +34,8 @@ export function liveOf(run: TrainingRun): RunLive {
     step: run.step,
     totalSteps: run.totalSteps,
     lossCurve: run.lossCurve ?? [],
+    evalCurve: run.evalCurve ?? [],
+    earlyStop: earlyStopOfMetrics(run.adapter?.metrics),
     etaS: null,
     tokensPerS: null,
     adapterId: run.adapterId,
@@ -54,6 +68,18 @@ export function applyRunEvent(live: RunLive, sse: ServerSentEvent): RunLive {
   const next: RunLive = { ...live };
   if (Array.isArray(body['lossCurve']))
     next.lossCurve = (body['lossCurve'] as LossPoint[]).filter((p) => num(p.step) !== null && num(p.loss) !== null);
+  if (Array.isArray(body['evalCurve'])) next.evalCurve = (body['evalCurve'] as unknown[]).map(evalPoint).filter((p) => p !== null);
+  const evaluation = body['checkpointEval'];
+  if (body['phase'] === 'checkpoint_eval' && evaluation && typeof evaluation === 'object') {
+    const scores = evaluation as Record<string, unknown>;
+    const point = evalPoint({ step: body['step'], tokenF1: scores['tokenF1'], heldoutLoss: scores['heldoutLoss'] });
+    if (point) next.evalCurve = addEvalPoint(next.evalCurve, point);
+    next.earlyStop = earlyStopOf(scores['earlyStop']);
+  }
+  // A finished run's adapter metrics (a state snapshot's adapter, or training.run.completed) when no evaluation said more.
+  const metrics = body['metrics'] ?? (body['adapter'] as Record<string, unknown> | null | undefined)?.['metrics'];
+  if (next.earlyStop === null && metrics && typeof metrics === 'object')
+    next.earlyStop = earlyStopOfMetrics(metrics as Record<string, number>);
   const step = num(body['step']);
   const loss = num(body['loss']);
   if (step !== null) next.step = step;
@@ -71,4 +97,33 @@ export function applyRunEvent(live: RunLive, sse: ServerSentEvent): RunLive {
   else if (/progress/.test(kind) && !FINAL_STATES.has(next.state)) next.state = 'running';
   if (next.state === 'completed') next.etaS = 0;
   return next;
+}
+
+function evalPoint(value: unknown): CheckpointEvalPoint | null {
+  if (!value || typeof value !== 'object') return null;
+  const p = value as Record<string, unknown>;
+  const step = num(p['step']);
+  const tokenF1 = num(p['tokenF1']);
+  const heldoutLoss = num(p['heldoutLoss']);
+  return step !== null && tokenF1 !== null && heldoutLoss !== null ? { step, tokenF1, heldoutLoss } : null;
+}
+
+function earlyStopOf(value: unknown): EarlyStopStanding | null {
+  if (!value || typeof value !== 'object') return null;
+  const e = value as Record<string, unknown>;
+  const [bestStep, bestValue, regressions, patience] = [num(e['bestStep']), num(e['bestValue']), num(e['regressions']), num(e['patience'])];
+  if (typeof e['metric'] !== 'string' || bestStep === null || bestValue === null || regressions === null || patience === null) return null;
+  return { metric: e['metric'], bestStep, bestValue, regressions, patience, stopped: e['stopped'] === true };
+}
+
+/** A finished run's early-stop standing from its adapter's metrics (best_checkpoint_<metric>, early_stopped, …). */
+export function earlyStopOfMetrics(metrics: Record<string, number> | undefined): EarlyStopStanding | null {
+  if (!metrics || num(metrics['early_stopped']) === null) return null;
+  const key = Object.keys(metrics).find((k) => k.startsWith('best_checkpoint_') && k !== 'best_checkpoint_step');
+  const bestStep = num(metrics['best_checkpoint_step']);
+  const bestValue = key ? num(metrics[key]) : null;
+  if (!key || bestStep === null || bestValue === null) return null;
+  const stopped = metrics['early_stopped'] === 1;
+  // Only the outcome is known here (patience 0: unknown); the regressions are in the progress events.
+  return { metric: key.slice('best_checkpoint_'.length), bestStep, bestValue, regressions: 0, patience: 0, stopped };
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { LossCurve } from '../components/LossCurve';
+import { ScoreCurve } from '../components/ScoreCurve';
 import { ErrorBox, Link, Loading, shortId, useStudio } from '../components/ui';
 import { ApiError, enc } from '../lib/api';
 import { formatDuration } from '../lib/loss-curve';
@@ -133,6 +134,7 @@ export function RunView({ contextId, runId }: { contextId: string; runId: string
       ) : null}
       {live.error ? <p className="error-text">The run failed: {live.error}</p> : null}
       <LossCurve points={live.lossCurve} totalSteps={live.totalSteps} />
+      {live.evalCurve.length > 0 ? <ScoreCurve points={live.evalCurve} totalSteps={live.totalSteps} earlyStop={live.earlyStop} /> : null}
       <div className="actions">
         {!done ? (
           <button type="button" onClick={() => void cancel()} disabled={cancelling}>

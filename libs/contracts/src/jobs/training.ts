@@ -12,6 +12,36 @@ export const LoraConfig = z.object({
   target_modules: z.union([z.array(z.string().min(1)).min(1), z.literal('all-linear')]),
 });
 
+/** What a checkpoint evaluation's early stop watches: the held-out slice's token F1 (higher is better) or its loss (lower is better). */
+export const CheckpointEvalMetric = z.enum(['token_f1', 'heldout_loss']);
+export type CheckpointEvalMetric = z.infer<typeof CheckpointEvalMetric>;
+
+/**
+ * Stop training on regression: an evaluation regresses when `metric` is worse than the best evaluation so far by more
+ * than `min_delta`; after `patience` regressing evaluations in a row training stops, and the artifact is the weights
+ * of the best evaluation (as it is whenever early stop is set).
+ */
+export const EarlyStopSettings = z.object({
+  metric: CheckpointEvalMetric,
+  patience: z.number().int().min(1).max(100),
+  min_delta: z.number().min(0),
+});
+export type EarlyStopSettings = z.infer<typeof EarlyStopSettings>;
+
+/**
+ * Checkpoint evaluations during training: before the first step, every `every_steps` steps and at the last step, the
+ * model answers a fixed slice of `items` held-out questions greedily (at most `max_new_tokens` tokens each) and is scored
+ * by token F1 against the reference answers (the auditor's tokenF1) and by its loss on the reference answers.
+ * Needs the job's `dataset.held_out_path`; a causal LM only (not method "reward").
+ */
+export const CheckpointEvalSettings = z.object({
+  every_steps: z.number().int().min(1),
+  items: z.number().int().min(1).max(512),
+  max_new_tokens: z.number().int().min(1).max(1024),
+  early_stop: EarlyStopSettings.nullable(),
+});
+export type CheckpointEvalSettings = z.infer<typeof CheckpointEvalSettings>;
+
 export const TrainingHyperparameters = z
   .object({
     epochs: z.number().positive(),
@@ -32,6 +62,9 @@ export const TrainingHyperparameters = z
       .nullable()
       .optional()
       .describe("DPO: weight of the chosen answers' mean token NLL added to each pair's loss (RPO); null or absent: the runtime's default"),
+    checkpoint_eval: CheckpointEvalSettings.nullable()
+      .optional()
+      .describe('Checkpoint evaluations on a held-out slice during training; null or absent: none'),
   })
   .refine((h) => h.adapter === 'full' || h.lora !== null, {
     message: 'lora settings are required when adapter is "lora" or "qlora"',
@@ -50,6 +83,12 @@ export const TrainingJobV1 = z.object({
   dataset: z.object({
     train_path: z.string().min(1),
     eval_path: z.string().min(1).nullable(),
+    held_out_path: z
+      .string()
+      .min(1)
+      .nullable()
+      .optional()
+      .describe("The dataset version's held-out conversations (JSON lines), answered by checkpoint evaluations; null or absent: none"),
     sha256: Sha256,
     format: z.enum(['conversational', 'preference']),
   }),

@@ -35,6 +35,7 @@ from ..errors import ConfigError, DatasetError, ModelError
 from ..progress import ProgressReporter
 from .callbacks import CountTokensMixin, TokenCounter
 from .callbacks import ProgressCallback as StudioProgress
+from .checkpoint_eval import CheckpointEvaluator, held_out_slice
 
 log = logging.getLogger(__name__)
 
@@ -346,6 +347,20 @@ def run_training(
         cancel_check=cancel_check,
     )
     trainer.add_callback(progress)
+    evaluator: CheckpointEvaluator | None = None
+    if hp.checkpoint_eval is not None:
+        assert job.dataset.held_out_path is not None  # parse_job checks it
+        evaluator = CheckpointEvaluator(
+            hp.checkpoint_eval,
+            held_out_slice(job.dataset.held_out_path, hp.checkpoint_eval.items, hp.seed),
+            tok,
+            reporter,
+            out_dir / "checkpoint-eval",
+            max_seq_length=hp.max_seq_length,
+            resumed_from_step=resumed_step,
+        )
+        # After the progress callback: the step-0 evaluation follows the "started" event.
+        trainer.add_callback(evaluator)
 
     t0 = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume)
@@ -359,8 +374,16 @@ def run_training(
         "total_steps": float(trainer.state.global_step),
         "epoch": float(trainer.state.epoch or 0.0),
     }
+    restored = False
+    if evaluator is not None:
+        metrics.update(evaluator.metrics())
+        best = evaluator.restore_best(trainer.model)
+        if best is not None:
+            # The artifact is the best evaluation's weights, not the last step's.
+            metrics["artifact_step"] = float(best)
+            restored = best != trainer.state.global_step
     if trainer.eval_dataset is not None:
-        if progress.last_eval_step != trainer.state.global_step:
+        if restored or progress.last_eval_step != trainer.state.global_step:
             trainer.evaluate()  # the progress callback reports it
         ev = progress.last_eval
         if "eval_loss" in ev and math.isfinite(ev["eval_loss"]):

@@ -1,5 +1,6 @@
 import { TrainingHyperparameters } from '@studio/contracts';
 import {
+  DEFAULT_CHECKPOINT_EVAL,
   DEFAULT_DPO_HYPERPARAMETERS,
   DEFAULT_HYPERPARAMETERS,
   InvalidHyperparametersError,
@@ -13,6 +14,8 @@ describe('resolveHyperparameters', () => {
       ...DEFAULT_HYPERPARAMETERS,
       max_steps: 10,
       lora: { ...DEFAULT_HYPERPARAMETERS.lora, r: 8 },
+      // 10 steps: shorter than the default evaluations' interval.
+      checkpoint_eval: null,
     });
   });
 
@@ -45,6 +48,39 @@ describe('resolveHyperparameters', () => {
       /dpo_beta: only a dpo run has this setting \(this run's method is reward\)/,
     );
     expect(() => resolveHyperparameters({ dpo_beta: 0 }, 'dpo')).toThrow(InvalidHyperparametersError);
+  });
+
+  it('evaluates checkpoints by default (not for a reward model), merges overrides field by field and checks them', () => {
+    expect(DEFAULT_HYPERPARAMETERS.checkpoint_eval).toEqual({ every_steps: 20, items: 8, max_new_tokens: 64, early_stop: null });
+    expect(resolveHyperparameters({}, 'dpo').checkpoint_eval).toEqual(DEFAULT_CHECKPOINT_EVAL);
+    expect(resolveHyperparameters({}, 'reward').checkpoint_eval).toBeNull();
+    const earlyStop = { metric: 'heldout_loss', patience: 2, min_delta: 0.01 };
+    expect(resolveHyperparameters({ checkpoint_eval: { every_steps: 5, early_stop: earlyStop } }).checkpoint_eval).toEqual({
+      ...DEFAULT_CHECKPOINT_EVAL,
+      every_steps: 5,
+      early_stop: earlyStop,
+    });
+    expect(resolveHyperparameters({ checkpoint_eval: null }).checkpoint_eval).toBeNull();
+    expect(() => resolveHyperparameters({ checkpoint_eval: { items: 0 } })).toThrow(/checkpoint_eval\.items:/);
+    expect(() => resolveHyperparameters({ checkpoint_eval: { early_stop: { ...earlyStop, metric: 'bleu' } } })).toThrow(
+      /checkpoint_eval\.early_stop\.metric:/,
+    );
+    expect(() => resolveHyperparameters({ checkpoint_eval: { every_steps: 5 } }, 'reward')).toThrow(
+      /checkpoint_eval: a reward model does not answer questions/,
+    );
+    expect(resolveHyperparameters({ checkpoint_eval: null }, 'reward').checkpoint_eval).toBeNull();
+  });
+
+  it('leaves the default evaluations out of runs shorter than their interval, unless asked', () => {
+    expect(resolveHyperparameters({ max_steps: 12 }).checkpoint_eval).toBeNull();
+    expect(resolveHyperparameters({ max_steps: 3 }, 'dpo').checkpoint_eval).toBeNull();
+    expect(resolveHyperparameters({ max_steps: 20 }).checkpoint_eval).toEqual(DEFAULT_CHECKPOINT_EVAL);
+    expect(resolveHyperparameters({ max_steps: null }).checkpoint_eval).toEqual(DEFAULT_CHECKPOINT_EVAL);
+    expect(resolveHyperparameters({ max_steps: 12, checkpoint_eval: { every_steps: 4 } }).checkpoint_eval).toEqual({
+      ...DEFAULT_CHECKPOINT_EVAL,
+      every_steps: 4,
+    });
+    expect(resolveHyperparameters({ max_steps: 12, checkpoint_eval: {} }).checkpoint_eval).toEqual(DEFAULT_CHECKPOINT_EVAL);
   });
 
   it('names a dpo run by its method, parent adapter and preference dataset too', () => {

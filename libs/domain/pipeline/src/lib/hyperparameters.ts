@@ -1,4 +1,18 @@
-import { TrainingHyperparameters, type TrainingMethod } from '@studio/contracts';
+import { TrainingHyperparameters, type CheckpointEvalSettings, type TrainingMethod } from '@studio/contracts';
+
+/**
+ * Checkpoint evaluations a run gets unless it asks otherwise: 8 held-out questions answered greedily (at most 64
+ * tokens each: a trend, cheaper than the audit's 112) before the first step, every 20 steps and at the last step, so
+ * that the runs view shows a score curve beside the loss curve; no early stop. A run of fewer steps than every_steps
+ * gets none unless it asks (resolveHyperparameters). Cost per evaluation:
+ * apps/model-runtime/README.md ("Cost of a checkpoint evaluation").
+ */
+export const DEFAULT_CHECKPOINT_EVAL: CheckpointEvalSettings = {
+  every_steps: 20,
+  items: 8,
+  max_new_tokens: 64,
+  early_stop: null,
+};
 
 /**
  * Training defaults (LoRA SFT sized for a CPU or a small GPU; learning rate 5e-4 gave better
@@ -17,6 +31,7 @@ export const DEFAULT_HYPERPARAMETERS: TrainingHyperparameters = {
   adapter: 'lora',
   lora: { r: 16, alpha: 32, dropout: 0.05, target_modules: 'all-linear' },
   dpo_beta: null,
+  checkpoint_eval: DEFAULT_CHECKPOINT_EVAL,
 };
 
 /**
@@ -34,10 +49,11 @@ export const DEFAULT_DPO_HYPERPARAMETERS: TrainingHyperparameters = {
   dpo_sft_weight: 1,
 };
 
-/** Reward-model defaults: a fresh LoRA with a scalar head, SFT's step count, learning rate 1e-4. */
+/** Reward-model defaults: a fresh LoRA with a scalar head, SFT's step count, learning rate 1e-4; no checkpoint evaluations (a reward model does not answer). */
 export const DEFAULT_REWARD_HYPERPARAMETERS: TrainingHyperparameters = {
   ...DEFAULT_HYPERPARAMETERS,
   learning_rate: 1e-4,
+  checkpoint_eval: null,
 };
 
 /** The defaults a run of `method` starts from. */
@@ -69,12 +85,26 @@ export function resolveHyperparameters(overrides: Record<string, unknown>, metho
         dpoOnly.map((key) => `${key}: only a dpo run has this setting (this run's method is ${method})`),
       );
   }
+  if (method === 'reward' && overrides['checkpoint_eval'] !== undefined && overrides['checkpoint_eval'] !== null)
+    throw new InvalidHyperparametersError([
+      'checkpoint_eval: a reward model does not answer questions, so it has no checkpoint evaluations (set it to null)',
+    ]);
   const lora = overrides['lora'];
+  const checkpointEval = overrides['checkpoint_eval'];
   const merged = {
     ...defaults,
     ...overrides,
     ...(lora && typeof lora === 'object' && defaults.lora ? { lora: { ...defaults.lora, ...lora } } : {}),
+    // Field by field over the defaults (or over DEFAULT_CHECKPOINT_EVAL where the method's defaults have none).
+    ...(checkpointEval && typeof checkpointEval === 'object'
+      ? { checkpoint_eval: { ...(defaults.checkpoint_eval ?? DEFAULT_CHECKPOINT_EVAL), ...checkpointEval } }
+      : {}),
   };
+  // The default's evaluations make a curve only on a run of at least every_steps steps: shorter ones (smoke tests,
+  // CI) do without them unless they ask.
+  const defaultEval = merged.checkpoint_eval;
+  if (checkpointEval === undefined && defaultEval && typeof merged.max_steps === 'number' && merged.max_steps < defaultEval.every_steps)
+    merged.checkpoint_eval = null;
   const checked = TrainingHyperparameters.safeParse(merged);
   if (!checked.success)
     throw new InvalidHyperparametersError(checked.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));

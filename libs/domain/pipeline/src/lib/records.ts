@@ -182,6 +182,14 @@ export type TrainingRunState = z.infer<typeof TrainingRunState>;
 export const LossPoint = z.object({ step: NonNegativeInt, loss: z.number() });
 export type LossPoint = z.infer<typeof LossPoint>;
 
+/** One checkpoint evaluation (hyperparameters.checkpoint_eval): the held-out slice's scores at a step. */
+export const CheckpointEvalPoint = z.object({
+  step: NonNegativeInt,
+  tokenF1: z.number().min(0).max(1),
+  heldoutLoss: z.number().nonnegative(),
+});
+export type CheckpointEvalPoint = z.infer<typeof CheckpointEvalPoint>;
+
 /**
  * A training run, from request to adapter. `datasetVersionId` is the instruction dataset version:
  * the one SFT trains on, the one a DPO run's parent adapter was trained on (its held-out set is
@@ -206,6 +214,8 @@ export const TrainingRunRecord = z.object({
   step: NonNegativeInt,
   /** Training loss at every logged step, in step order (a resumed attempt replaces the steps after its checkpoint). */
   lossCurve: z.array(LossPoint),
+  /** Checkpoint evaluations in step order (absent on runs without them, and on records written before they existed). */
+  evalCurve: z.array(CheckpointEvalPoint).optional(),
   adapterId: Id.nullable(),
   error: z.string().nullable(),
   /** The queued job that carries the run (the run id; a new one when a finished run is requested again). */
@@ -242,6 +252,8 @@ export const AdapterRecord = z.object({
   artifactDir: z.string().min(1),
   metrics: Metrics,
   lossCurve: z.array(LossPoint),
+  /** The run's checkpoint evaluations (metrics `early_stopped`, `artifact_step` say whether the artifact is an earlier, best step). */
+  evalCurve: z.array(CheckpointEvalPoint).optional(),
   registeredAt: IsoTime,
 });
 export type AdapterRecord = z.infer<typeof AdapterRecord>;

@@ -282,6 +282,133 @@ describe('training stage', () => {
     expect(ids.filter((id) => id.endsWith('-step-3'))).toHaveLength(1);
   });
 
+  it("relays checkpoint evaluations: the held-out file goes with the job, scores become the run's and adapter's eval curve and progress events", async () => {
+    const checkpointEval = {
+      every_steps: 2,
+      items: 4,
+      max_new_tokens: 32,
+      early_stop: { metric: 'token_f1' as const, patience: 1, min_delta: 0 },
+    };
+    const notes: string[] = [];
+    const trainer: ModelTrainer & { jobs: TrainingJobV1[] } = {
+      jobs: [],
+      async *train(job: TrainingJobV1): AsyncIterable<RuntimeProgressV1> {
+        trainer.jobs.push(job);
+        const base = { schema_version: 'v1' as const, run_id: job.run_id, time };
+        const evaluated = (step: number, f1: number, best: [number, number], regressions: number): RuntimeProgressV1 => ({
+          ...base,
+          event: 'checkpoint_eval',
+          step,
+          total_steps: 4,
+          items: 4,
+          token_f1: f1,
+          heldout_loss: 3 - f1,
+          seconds: 0.5,
+          early_stop: { metric: 'token_f1', best_step: best[0], best_value: best[1], regressions, patience: 1, stopped: regressions >= 1 },
+        });
+        yield { ...base, event: 'started', method: 'sft', base_model: job.base_model, total_steps: 4, resumed_from_step: null };
+        yield evaluated(0, 0.1, [0, 0.1], 0);
+        for (const step of [1, 2]) {
+          yield {
+            ...base,
+            event: 'step',
+            step,
+            total_steps: 4,
+            epoch: step / 4,
+            loss: 3 - step,
+            learning_rate: 1e-4,
+            tokens_per_s: 1,
+            eta_s: 1,
+          };
+        }
+        yield evaluated(2, 0.4, [2, 0.4], 0);
+        for (const step of [3, 4]) {
+          yield {
+            ...base,
+            event: 'step',
+            step,
+            total_steps: 4,
+            epoch: step / 4,
+            loss: 3 - step,
+            learning_rate: 1e-4,
+            tokens_per_s: 1,
+            eta_s: 1,
+          };
+        }
+        yield evaluated(4, 0.2, [2, 0.4], 1);
+        yield {
+          ...base,
+          event: 'completed',
+          artifact_dir: `${job.output_dir}/artifact`,
+          metrics: { train_loss: 2, early_stopped: 1, artifact_step: 2 },
+        };
+      },
+    };
+    worker.handle(
+      TRAIN_JOB,
+      trainJobHandler({
+        tracker: new TrainingRunTracker({ bus: h.bus, repos: h.repos }, (p) => p.note && notes.push(p.note)),
+        trainer,
+      }),
+    );
+    await worker.start();
+    const requested = await requestTraining(h, {
+      tenant: TENANT,
+      contextId: 'acme-conduct',
+      dataset: trainableDataset(dataset),
+      baseModel: 'tiny',
+      hyperparameters: { ...hyperparameters, max_steps: 4, checkpoint_eval: checkpointEval },
+    });
+    if (requested.kind !== 'enqueued') throw new Error('expected a new run');
+    expect((await until(h, requested.jobId)).state).toBe('completed');
+    await h.bus.idle();
+
+    expect(trainer.jobs[0]?.dataset.held_out_path).toBe(h.artifacts.pathOf(dataset.heldOut.uri));
+    expect(trainer.jobs[0]?.hyperparameters.checkpoint_eval).toEqual(checkpointEval);
+    const curve = [
+      { step: 0, tokenF1: 0.1, heldoutLoss: 2.9 },
+      { step: 2, tokenF1: 0.4, heldoutLoss: 2.6 },
+      { step: 4, tokenF1: 0.2, heldoutLoss: 2.8 },
+    ];
+    expect((await h.repos.runs.get(TENANT, requested.run.id))?.evalCurve).toEqual(curve);
+    const adapter = await adapterOfRun(h.repos, TENANT, requested.run.id);
+    expect(adapter.evalCurve).toEqual(curve);
+    expect(adapter.metrics).toMatchObject({ early_stopped: 1, artifact_step: 2 });
+    const evals = h.events
+      .filter((e) => e.topic === 'training.run.progress.v1')
+      .map((e) => e.event.data as { phase: string; step: number; checkpointEval?: unknown })
+      .filter((d) => d.phase === 'checkpoint_eval');
+    expect(evals.map((d) => d.step)).toEqual([0, 2, 4]);
+    expect(evals[2]?.checkpointEval).toEqual({
+      items: 4,
+      tokenF1: 0.2,
+      heldoutLoss: 2.8,
+      seconds: 0.5,
+      earlyStop: { metric: 'token_f1', bestStep: 2, bestValue: 0.4, regressions: 1, patience: 1, stopped: true },
+    });
+    expect(notes.at(-1)).toBe(
+      'held-out token F1 0.200, loss 2.800 (4 items, 0.5 s); early stop: 1 regressions in a row, keeping step 2 (best token_f1 0.400 at step 2)',
+    );
+  });
+
+  it('asks for checkpoint evaluations only where there are held-out questions and a model that answers', async () => {
+    const checkpointEval = { every_steps: 2, items: 4, max_new_tokens: 32, early_stop: null };
+    await expect(
+      requestTraining(h, {
+        tenant: TENANT,
+        contextId: 'acme-conduct',
+        dataset: { ...trainableDataset(dataset), heldOutExamples: 0 },
+        baseModel: 'tiny',
+        hyperparameters: { ...hyperparameters, checkpoint_eval: checkpointEval },
+      }),
+    ).rejects.toThrow(`checkpoint_eval answers the held-out questions of dataset version ${dataset.id}, which has none`);
+    // Without checkpoint evaluations the job names no held-out file.
+    const plain = await request();
+    if (plain.kind !== 'enqueued') throw new Error('expected a new run');
+    expect(await h.repos.runs.get(TENANT, plain.run.id)).toMatchObject({ state: 'requested' });
+    expect(plain.run.evalCurve).toBeUndefined();
+  });
+
   /** A runtime that reports a step, then trains until its job is cancelled (and says so by throwing). */
   function trainerUntilCancelled(): ModelTrainer & { stepped: Promise<void> } {
     let stepped!: () => void;

@@ -82,6 +82,9 @@ export interface TrainableDataset {
   documents?: ReadonlyArray<{ documentId: string; sha256: string }>;
   trainUri: string;
   trainSha256: string;
+  /** The held-out conversations (what checkpoint evaluations answer); absent: none known. */
+  heldOutUri?: string;
+  heldOutExamples?: number;
 }
 
 export function trainableDataset(dataset: DatasetVersionRecord): TrainableDataset {
@@ -93,6 +96,8 @@ export function trainableDataset(dataset: DatasetVersionRecord): TrainableDatase
     ...(dataset.documents.length > 0 ? { documents: dataset.documents.map((d) => ({ documentId: d.documentId, sha256: d.sha256 })) } : {}),
     trainUri: dataset.train.uri,
     trainSha256: dataset.train.sha256,
+    heldOutUri: dataset.heldOut.uri,
+    heldOutExamples: dataset.heldOut.examples,
   };
 }
 
@@ -222,6 +227,7 @@ export async function requestTraining(ports: RequestTrainingPorts, input: Reques
     );
   }
   const now = (input.now ?? new Date()).toISOString();
+  const heldOutPath = checkpointEvalHeldOut(ports, input, method);
   // The audit's RAG variant retrieves the dataset's clauses; a reward model is not audited that way.
   for (const d of method === 'reward' ? [] : (dataset.documents ?? [{ documentId: dataset.documentId, sha256: dataset.documentSha256 }])) {
     if (!(await ports.repos.clauseIndexes.get(tenant, clauseIndexId(d.documentId, d.sha256)))) {
@@ -256,12 +262,14 @@ export async function requestTraining(ports: RequestTrainingPorts, input: Reques
           // A reward model's pairwise accuracy is measured on the held-out preferences.
           eval_path:
             method === 'reward' && preferenceDataset.heldOutExamples > 0 ? ports.artifacts.pathOf(preferenceDataset.heldOutUri) : null,
+          held_out_path: heldOutPath,
           sha256: preferenceDataset.trainSha256,
           format: 'preference',
         }
       : {
           train_path: ports.artifacts.pathOf(dataset.trainUri),
           eval_path: null,
+          held_out_path: heldOutPath,
           sha256: dataset.trainSha256,
           format: 'conversational',
         },
@@ -306,6 +314,29 @@ export async function requestTraining(ports: RequestTrainingPorts, input: Reques
   }
   await ports.queue.enqueue(TRAIN_JOB, job, { jobId, attempts: TRAIN_JOB_ATTEMPTS });
   return { kind: 'enqueued', run, jobId, created: existing === null };
+}
+
+/**
+ * The held-out conversations checkpoint evaluations answer: the instruction dataset version's held-out split (for a
+ * DPO run too: the questions the audit asks). Null when the run asks for no checkpoint evaluations; a
+ * TrainingRequestError when it asks for them and there is nothing to answer.
+ */
+function checkpointEvalHeldOut(
+  ports: Pick<RequestTrainingPorts, 'artifacts'>,
+  input: RequestTrainingInput,
+  method: TrainingMethod,
+): string | null {
+  if (!input.hyperparameters.checkpoint_eval) return null;
+  if (method === 'reward')
+    throw new TrainingRequestError(
+      'checkpoint_eval answers held-out questions with the trained model; a reward model cannot: set it to null',
+    );
+  const { heldOutUri, heldOutExamples } = input.dataset;
+  if (!heldOutUri || !heldOutExamples)
+    throw new TrainingRequestError(
+      `checkpoint_eval answers the held-out questions of dataset version ${input.dataset.id}, which has none: set hyperparameters.checkpoint_eval to null`,
+    );
+  return ports.artifacts.pathOf(heldOutUri);
 }
 
 /** The preference dataset and parent adapter a request of `method` needs, checked against the context, base model and dataset. */
@@ -443,6 +474,17 @@ export interface TrackerPorts extends Publishing {
 type ProgressFields = Omit<TrainingRunProgressV1, 'version' | 'contextId' | 'runId' | 'totalSteps'>;
 const NO_FIGURES = { loss: null, evalLoss: null, learningRate: null, tokensPerS: null, etaS: null } as const;
 
+/** How the CLI's progress line reports a checkpoint evaluation. */
+export function checkpointEvalNote(event: Extract<RuntimeProgressV1, { event: 'checkpoint_eval' }>): string {
+  const scores = `held-out token F1 ${event.token_f1.toFixed(3)}, loss ${event.heldout_loss.toFixed(3)} (${event.items} items, ${event.seconds.toFixed(1)} s)`;
+  const es = event.early_stop;
+  if (!es) return scores;
+  const best = `best ${es.metric} ${es.best_value.toFixed(3)} at step ${es.best_step}`;
+  return es.stopped
+    ? `${scores}; early stop: ${es.regressions} regressions in a row, keeping step ${es.best_step} (${best})`
+    : `${scores}; ${best}${es.regressions > 0 ? `, ${es.regressions}/${es.patience} regressions` : ''}`;
+}
+
 /** The loss curve after a step: a resumed attempt replaces what came after its checkpoint. */
 function withStep(curve: readonly LossPoint[], point: LossPoint): LossPoint[] {
   return [...curve.filter((p) => p.step < point.step), point];
@@ -481,6 +523,7 @@ export class TrainingRunTracker {
           totalSteps: event.total_steps,
           step: from,
           lossCurve: run.lossCurve.filter((p) => p.step <= from),
+          ...(run.evalCurve ? { evalCurve: run.evalCurve.filter((p) => p.step <= from) } : {}),
           error: null,
         };
         fields = { phase: 'started', step: from, ...NO_FIGURES };
@@ -512,6 +555,34 @@ export class TrainingRunTracker {
       case 'checkpoint':
         fields = { phase: 'checkpoint', step: event.step, ...NO_FIGURES };
         break;
+      case 'checkpoint_eval': {
+        const point = { step: event.step, tokenF1: event.token_f1, heldoutLoss: event.heldout_loss };
+        next = { ...run, evalCurve: [...(run.evalCurve ?? []).filter((p) => p.step < point.step), point] };
+        const es = event.early_stop;
+        fields = {
+          phase: 'checkpoint_eval',
+          step: event.step,
+          ...NO_FIGURES,
+          checkpointEval: {
+            items: event.items,
+            tokenF1: event.token_f1,
+            heldoutLoss: event.heldout_loss,
+            seconds: event.seconds,
+            earlyStop: es
+              ? {
+                  metric: es.metric,
+                  bestStep: es.best_step,
+                  bestValue: es.best_value,
+                  regressions: es.regressions,
+                  patience: es.patience,
+                  stopped: es.stopped,
+                }
+              : null,
+          },
+        };
+        this.sink?.({ done: event.step, total: event.total_steps, note: checkpointEvalNote(event) });
+        break;
+      }
     }
     const tenant = tenantId(job.tenant_id);
     if (next !== run && !isFinished(run.state)) {
@@ -551,6 +622,7 @@ export class TrainingRunTracker {
       artifactDir: result.artifact_dir,
       metrics: result.metrics,
       lossCurve: run.lossCurve,
+      ...(run.evalCurve ? { evalCurve: run.evalCurve } : {}),
       registeredAt: (await this.ports.repos.adapters.get(tenant, adapterId))?.registeredAt ?? now,
     };
     const parent = run.parentAdapterId ? await this.ports.repos.adapters.get(tenant, run.parentAdapterId) : null;
