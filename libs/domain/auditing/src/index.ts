@@ -15,3 +15,4 @@ export * from './lib/rewards';
 export * from './lib/markdown';
 export * from './lib/data-audit';
 export * from './lib/report-view';
+export * from './lib/drift';
