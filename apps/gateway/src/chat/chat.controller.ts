@@ -88,7 +88,6 @@ export class ChatController {
     const result = await this.chat.modelServer.chat(chat.deployment, chat.request, abort.signal);
     timings.lap('model');
     const answer = this.chat.answer(chat, result.content);
-    this.chat.sample(caller, chat, answer.text, answer.citations, result.finishReason, false);
     timings.lap('answer');
     const json = JSON.stringify({
       id: chat.id,
@@ -112,6 +111,8 @@ export class ChatController {
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.status(200);
     res.end(json);
+    // After the answer has gone: sampling adds nothing to its latency.
+    this.chat.sample(caller, chat, answer.text, answer.citations, result.finishReason, false);
   }
 
   private async stream(

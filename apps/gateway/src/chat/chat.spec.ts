@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { DatabaseSync } from 'node:sqlite';
 import { type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { SqliteRepository } from '@studio/inproc';
+import { CHAT_CONVERSATION_SAMPLED_V1, ChatConversationSampledV1, type CloudEvent } from '@studio/contracts';
+import { InProcessEventBus, SqliteRepository } from '@studio/inproc';
+import { EVENT_BUS } from '@studio/nest';
 import { tenantId } from '@studio/ports';
 import type { AuthenticatedRequest } from '../auth/principal';
 import { isRole } from '../auth/permissions';
@@ -138,8 +140,13 @@ describe('deployments and the OpenAI-compatible chat', () => {
   let clock = 0;
   const cacheSettings: DeploymentCacheSettings = { maxAgeMs: 5_000, now: () => clock };
   let current: SqliteRepository<CurrentDeployment>;
+  /** The sampled conversations the chat published. */
+  const sampled: CloudEvent<ChatConversationSampledV1>[] = [];
+  const bus = new InProcessEventBus();
+  bus.subscribe(CHAT_CONVERSATION_SAMPLED_V1, async (event) => void sampled.push(event));
 
   beforeAll(async () => {
+    await bus.start();
     const servicesUrl = await listen(services);
     const llmUrl = await listen(modelServer);
     const db = new DatabaseSync(':memory:');
@@ -161,6 +168,7 @@ describe('deployments and the OpenAI-compatible chat', () => {
           provide: DEPLOYMENT_AUDIT_LOG,
           useValue: { record: async (entry) => void audited.push({ entry }) } satisfies DeploymentAuditLog,
         },
+        { provide: EVENT_BUS, useValue: bus },
         Deployments,
         ChatService,
       ],
@@ -173,6 +181,7 @@ describe('deployments and the OpenAI-compatible chat', () => {
   });
   afterAll(async () => {
     await app.close();
+    await bus.stop();
     services.close();
     modelServer.close();
   });
@@ -311,6 +320,29 @@ describe('deployments and the OpenAI-compatible chat', () => {
       messages: [{ role: 'user', content: 'May I accept a $500 gift from a supplier?' }],
       answer: 'You may not accept it.\n\nSources: §3.2.1; §4.1.',
       stream: false,
+    });
+    // Published for the auditor's drift scoring once the answer has gone: what was asked, the answer, the clauses with their text.
+    for (let i = 0; i < 50 && !sampled.some((e) => e.data.conversationId === res.body['id']); i++) await new Promise((r) => setTimeout(r, 20));
+    const event = sampled.find((e) => e.data.conversationId === res.body['id']);
+    expect(event).toMatchObject({ tenantid: 'acme', partitionkey: 'ctx-1', subject: res.body['id'] });
+    expect(ChatConversationSampledV1.parse(event?.data)).toEqual({
+      version: 'v1',
+      contextId: 'ctx-1',
+      conversationId: res.body['id'],
+      deploymentId: expect.any(String),
+      runId: 'run-pass',
+      adapterId: 'adapter-run-pass',
+      auditRunId: expect.any(String),
+      systemPrompt: 'You follow the Northwind policy.',
+      messages: [{ role: 'user', content: 'May I accept a $500 gift from a supplier?' }],
+      answer: 'You may not accept it.\n\nSources: §3.2.1; §4.1.',
+      clauses: [
+        { clauseId: 'c-gifts', numbering: '3.2.1', citation: '§3.2.1', text: 'Employees must not accept gifts above $100.', cited: false },
+        { clauseId: 'c-travel', numbering: '4.1', citation: '§4.1', text: 'Travel is booked through the travel desk.', cited: false },
+      ],
+      finishReason: 'stop',
+      stream: false,
+      sampledAt: expect.any(String),
     });
   });
 

@@ -34,6 +34,7 @@ export const ChatConversationSampledV1 = z.object({
   runId: Id.describe('The training run whose adapter answered'),
   adapterId: Id,
   auditRunId: Id.nullable().describe("The deployment's release audit (null: deployed without one)"),
+  systemPrompt: z.string().min(1).describe("The deployment's system prompt (its dataset version's), before the retrieved clauses"),
   messages: z.array(SampledMessage).min(1),
   answer: z.string().describe('The answer as the caller got it (with its sources line)'),
   clauses: z.array(SampledClause).describe('The retrieved clauses, in retrieval order'),
