@@ -60,7 +60,7 @@ export const AuditorEnv = z.object({
   AUDIT_RETRY_DELAY_MS: durationMs(5_000, 'wait before the first retry of an audit, doubled for each later one, in ms (default 5000)'),
   DRIFT_WINDOW_MS: durationMs(
     3_600_000,
-    "length of a drift window, in ms: the sampled chat conversations of a deployment (chat.conversation.sampled.v1) are scored per window, windows aligned to multiples of it (default 3600000, an hour)",
+    'length of a drift window, in ms: the sampled chat conversations of a deployment (chat.conversation.sampled.v1) are scored per window, windows aligned to multiples of it (default 3600000, an hour)',
   ),
   DRIFT_SETTLE_MS: z
     .string()

@@ -163,7 +163,8 @@ export class ScoreDrift {
         { role: 'assistant', content: s.answer },
       ]);
       const scores = await this.ports.rewards.score(model.id, conversations);
-      if (scores.length !== batch.length) throw new Error(`reward model ${model.id} returned ${scores.length} scores for ${batch.length} answers`);
+      if (scores.length !== batch.length)
+        throw new Error(`reward model ${model.id} returned ${scores.length} scores for ${batch.length} answers`);
       out.push(...scores);
     }
     return out;

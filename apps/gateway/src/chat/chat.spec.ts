@@ -322,7 +322,8 @@ describe('deployments and the OpenAI-compatible chat', () => {
       stream: false,
     });
     // Published for the auditor's drift scoring once the answer has gone: what was asked, the answer, the clauses with their text.
-    for (let i = 0; i < 50 && !sampled.some((e) => e.data.conversationId === res.body['id']); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 50 && !sampled.some((e) => e.data.conversationId === res.body['id']); i++)
+      await new Promise((r) => setTimeout(r, 20));
     const event = sampled.find((e) => e.data.conversationId === res.body['id']);
     expect(event).toMatchObject({ tenantid: 'acme', partitionkey: 'ctx-1', subject: res.body['id'] });
     expect(ChatConversationSampledV1.parse(event?.data)).toEqual({
