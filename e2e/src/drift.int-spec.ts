@@ -12,6 +12,7 @@ import {
   type Topic,
 } from '@studio/contracts';
 import { describeWithServers, uniqueName } from '@studio/testing';
+import { TEST_ADMIN_API_KEY } from './harness/keys';
 import { RUNTIME_EXECUTABLE, runtimeInstalled } from './harness/runtime-process';
 import { freePort, WORKSPACE_ROOT, type ServiceName } from './harness/service-process';
 import { Stack, type Json } from './harness/stack';
@@ -27,11 +28,14 @@ import { Stack, type Json } from './harness/stack';
  * How the degradation is produced: the gateway's model server is reached through a proxy in this
  * test. In the first window it passes every request to the real model server (the deployed tiny
  * adapter answers): a healthy window, which must raise nothing. Then the proxy stands for a model
- * that has degraded into refusing: it answers every chat completion with a refusal instead of
- * asking the model. Those answers go back through the real chat endpoint, are sampled and scored
- * like any other, and the window's `answered` rate (release: the audit's share of non-refusals)
- * falls below its release figure by more than its margin: audit.drift.detected.v1, once, and the
- * window is readable by a viewer at GET /v1/contexts/{c}/drift.
+ * that has degraded into waving every rule through: instead of asking the model it answers every
+ * chat completion with the same permissive text ("Yes, that is allowed … you are not required to
+ * …"), which contradicts the modality of any prohibition or obligation it is held to. Those answers
+ * go back through the real chat endpoint, are sampled and scored like any other, and the window's
+ * `consistency` (share of answers contradicting no clause; release: the same share of the audit's
+ * answers) falls below its release figure by more than its margin: audit.drift.detected.v1, once,
+ * and the window is readable by a viewer at GET /v1/contexts/{c}/drift. (A refusing model is not
+ * used: the four-step tiny model's release answers may already be empty, which counts as refused.)
  */
 const EXAMPLE = join(WORKSPACE_ROOT, 'examples/northwind-conduct');
 const POLICY = readFileSync(join(EXAMPLE, 'policy.md'), 'utf8');
@@ -42,7 +46,8 @@ const WINDOW_MS = 40_000;
 const SETTLE_MS = 2_000;
 const MIN_SAMPLES = 3;
 const CHATS_PER_WINDOW = 5;
-const REFUSAL = "I'm sorry, but I can't help with that.";
+/** What the degraded model says to everything: it permits and exempts, whatever the rule. */
+const DEGRADED = 'Yes, that is allowed and permitted. It is optional: you are not required to do anything about it.';
 const QUESTIONS = [
   'May I accept a gift from a supplier?',
   'Can I take a speaking fee for a conference talk?',
@@ -62,8 +67,8 @@ interface DriftWindow {
 /** The model server as the gateway sees it: the real one, or — once degraded — one that refuses every chat. */
 class DegradingProxy {
   degraded = false;
-  /** Chat completions answered with a refusal, and passed to the model. */
-  readonly counts = { refused: 0, passed: 0 };
+  /** Chat completions answered by the degraded stand-in, and passed to the model. */
+  readonly counts = { degraded: 0, passed: 0 };
   private server: Server | null = null;
 
   constructor(private readonly target: () => string) {}
@@ -76,7 +81,7 @@ class DegradingProxy {
         const body = Buffer.concat(chunks);
         const isChat = req.method === 'POST' && (req.url ?? '').endsWith('/chat/completions');
         if (isChat && this.degraded) {
-          this.counts.refused += 1;
+          this.counts.degraded += 1;
           const { model } = JSON.parse(body.toString('utf8')) as { model: string };
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(
@@ -85,7 +90,7 @@ class DegradingProxy {
               object: 'chat.completion',
               created: Math.floor(Date.now() / 1000),
               model,
-              choices: [{ index: 0, message: { role: 'assistant', content: REFUSAL }, finish_reason: 'stop' }],
+              choices: [{ index: 0, message: { role: 'assistant', content: DEGRADED }, finish_reason: 'stop' }],
               usage: { prompt_tokens: 1, completion_tokens: 10, total_tokens: 11 },
             }),
           );
@@ -257,26 +262,26 @@ describeWithServers(
     it('a window of the model answering as it did at release is scored and raises no drift', async () => {
       if (!deploymentId) throw new Error('no deployment');
       healthyFrom = await nextWindow();
-      for (const question of QUESTIONS.slice(0, CHATS_PER_WINDOW)) expect(await chat(question)).not.toContain(REFUSAL);
-      expect(proxy.counts).toEqual({ refused: 0, passed: CHATS_PER_WINDOW });
+      for (const question of QUESTIONS.slice(0, CHATS_PER_WINDOW)) expect(await chat(question)).not.toContain(DEGRADED);
+      expect(proxy.counts).toEqual({ degraded: 0, passed: CHATS_PER_WINDOW });
       expect(Date.now()).toBeLessThan(healthyFrom.getTime() + WINDOW_MS);
       const window = await scoredWindow(healthyFrom);
       expect(window).toMatchObject({ status: 'scored', drifted: [], eventId: null, window: { samples: CHATS_PER_WINDOW } });
       expect(window.metrics.map((m) => m.name)).toEqual(expect.arrayContaining(['answered', 'consistency', 'faithfulness']));
-      const answered = window.metrics.find((m) => m.name === 'answered');
-      expect(answered?.release).toBeGreaterThan(0.5);
+      const consistency = window.metrics.find((m) => m.name === 'consistency');
+      expect(consistency?.release).toBeGreaterThan(0.5);
       // Each of those chats was published as a sample.
       const samples = stack.events(CHAT_CONVERSATION_SAMPLED_V1).filter((e) => e.data['deploymentId'] === deploymentId);
       expect(samples).toHaveLength(CHATS_PER_WINDOW);
       expect(stack.events(AUDIT_DRIFT_DETECTED_V1).filter((e) => e.data['contextId'] === contextId)).toEqual([]);
     }, 180_000);
 
-    it('a window of refusals from a degraded model raises audit.drift.detected.v1 once, readable by a viewer', async () => {
+    it('a window of rule-contradicting answers from a degraded model raises audit.drift.detected.v1 once, readable by a viewer', async () => {
       if (!healthyFrom) throw new Error('no healthy window');
       proxy.degraded = true;
       const degradedFrom = await nextWindow();
-      for (const question of QUESTIONS.slice(0, CHATS_PER_WINDOW)) expect(await chat(question)).toContain(REFUSAL);
-      expect(proxy.counts.refused).toBe(CHATS_PER_WINDOW);
+      for (const question of QUESTIONS.slice(0, CHATS_PER_WINDOW)) expect(await chat(question)).toContain(DEGRADED);
+      expect(proxy.counts.degraded).toBe(CHATS_PER_WINDOW);
       expect(Date.now()).toBeLessThan(degradedFrom.getTime() + WINDOW_MS);
       const event = await waitForEvent(
         AUDIT_DRIFT_DETECTED_V1,
@@ -291,14 +296,18 @@ describeWithServers(
         deploymentId,
         runId,
         auditRunId,
-        window: { from: degradedFrom.toISOString(), to: new Date(degradedFrom.getTime() + WINDOW_MS).toISOString(), samples: CHATS_PER_WINDOW },
+        window: {
+          from: degradedFrom.toISOString(),
+          to: new Date(degradedFrom.getTime() + WINDOW_MS).toISOString(),
+          samples: CHATS_PER_WINDOW,
+        },
       });
       const metrics = event.data['metrics'] as { name: string; release: number; observed: number; margin: number }[];
-      expect(metrics).toContainEqual({ name: 'answered', release: expect.any(Number), observed: 0, margin: 0.15 });
+      expect(metrics).toContainEqual({ name: 'consistency', release: expect.any(Number), observed: expect.any(Number), margin: 0.15 });
       for (const m of metrics) expect(m.observed).toBeLessThan(m.release - m.margin);
 
       const window = await scoredWindow(degradedFrom);
-      expect(window).toMatchObject({ status: 'scored', eventId: event.id, drifted: expect.arrayContaining(['answered']) });
+      expect(window).toMatchObject({ status: 'scored', eventId: event.id, drifted: expect.arrayContaining(['consistency']) });
       // Once per window, and none for the healthy one.
       await sleep(3_000);
       const raised = stack.events(AUDIT_DRIFT_DETECTED_V1).filter((e) => e.data['contextId'] === contextId);
@@ -308,5 +317,11 @@ describeWithServers(
       const foreign = await call('GET', `/v1/contexts/${contextId}/drift`, undefined, other);
       expect(foreign.body['windows']).toEqual([]);
     }, 180_000);
+
+    it("erases the tenant's samples and drift windows with the tenant", async () => {
+      const erased = await stack.call('DELETE', `/v1/admin/tenants/${TENANT}`, undefined, 'gateway', { 'x-admin-key': TEST_ADMIN_API_KEY });
+      expect(erased.status).toBe(200);
+      expect(erased.body).toMatchObject({ erased: { auditor: { records: { chatSamples: 2 * CHATS_PER_WINDOW, driftWindows: 2 } } } });
+    }, 60_000);
   },
 );

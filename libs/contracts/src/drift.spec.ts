@@ -22,6 +22,7 @@ const sample = {
   systemPrompt: 'You follow the policy.',
   messages: [{ role: 'user' as const, content: 'May I?' }],
   answer: 'No (§4.1).',
+  modelText: 'No (§4.1).',
   clauses: [{ clauseId: 'c-1', numbering: '4.1', citation: '§4.1', text: 'Employees must not.', cited: true }],
   finishReason: 'stop',
   stream: false,

@@ -79,6 +79,7 @@ function sampled(answer: string, sampledAt: Date, deploymentId = 'dep-1'): Cloud
       systemPrompt: 'You follow the policy.',
       messages: [{ role: 'user', content: 'May I accept a $300 gift from a supplier?' }],
       answer,
+      modelText: answer,
       clauses: [{ clauseId: 'c-gifts', numbering: '4.1', citation: '§4.1', text: GIFTS, cited: answer.includes('§4.1') }],
       finishReason: 'stop',
       stream: false,

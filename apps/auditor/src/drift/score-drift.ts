@@ -90,7 +90,8 @@ export class ScoreDrift {
       });
     const report = parseStoredAuditReport(await this.ports.artifacts.read(audit.reportJsonUri), `${audit.id} (${audit.reportJsonUri})`);
     const release = releaseFigures(report);
-    const scores = samples.map((s) => scoreSample(s));
+    // The model's own text, as the release audit scored its answers (not the sources line the gateway adds).
+    const scores = samples.map((s) => scoreSample({ answer: s.modelText, clauses: s.clauses }));
     const notes: string[] = [];
     let rewards: number[] | null = null;
     let rewardModel: string | null = null;
@@ -160,7 +161,7 @@ export class ScoreDrift {
       const conversations = batch.map((s): ChatMessage[] => [
         { role: 'system', content: s.systemPrompt },
         { role: 'user', content: [...s.messages].reverse().find((m) => m.role === 'user')?.content ?? '' },
-        { role: 'assistant', content: s.answer },
+        { role: 'assistant', content: s.modelText },
       ]);
       const scores = await this.ports.rewards.score(model.id, conversations);
       if (scores.length !== batch.length)

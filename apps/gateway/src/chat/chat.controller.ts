@@ -112,7 +112,7 @@ export class ChatController {
     res.status(200);
     res.end(json);
     // After the answer has gone: sampling adds nothing to its latency.
-    this.chat.sample(caller, chat, answer.text, answer.citations, result.finishReason, false);
+    this.chat.sample(caller, chat, answer, result.finishReason, false);
   }
 
   private async stream(
@@ -167,6 +167,6 @@ export class ChatController {
     send({}, finishReason ?? 'stop', { citations: answer.citations });
     res.write('data: [DONE]\n\n');
     res.end();
-    this.chat.sample(caller, chat, answer.text, answer.citations, finishReason, true);
+    this.chat.sample(caller, chat, answer, finishReason, true);
   }
 }

@@ -8,7 +8,7 @@ import {
   type CloudEvent,
 } from '@studio/contracts';
 import { EVENT_BUS } from '@studio/nest';
-import { groundedAnswer, groundedMessages, retrievalQuestion, type ChatCitation, type RetrievedClause } from '@studio/pipeline';
+import { groundedAnswer, groundedMessages, retrievalQuestion, type RetrievedClause } from '@studio/pipeline';
 import { tenantId, type ChatMessage, type ChatRequest, type EventBus, type Repository } from '@studio/ports';
 import type { Principal } from '../auth/principal';
 import { parseServerTiming, PhaseTimings } from '../http/server-timing';
@@ -17,6 +17,9 @@ import type { ChatCompletionRequest, ConversationRecord, CurrentDeployment } fro
 import { Deployments } from './deployments';
 import { MODEL_SERVER, type ModelServer } from './model-server';
 import { OpenAiHttpError } from './openai-errors';
+
+/** An answer as groundedAnswer makes it: the text sent (the model's, then `suffix`, the sources line), its citations. */
+export type GroundedAnswer = ReturnType<typeof groundedAnswer>;
 
 export const CONVERSATIONS_REPOSITORY = Symbol('CONVERSATIONS_REPOSITORY');
 export const CHAT_SETTINGS = Symbol('CHAT_SETTINGS');
@@ -134,14 +137,8 @@ export class ChatService {
    * it as `chat.conversation.sampled.v1` for the auditor's drift scoring. Called once the answer
    * has gone; never fails the chat: a failed write or publish is logged.
    */
-  sample(
-    caller: Principal,
-    chat: PreparedChat,
-    answer: string,
-    citations: readonly ChatCitation[],
-    finishReason: string | null,
-    stream: boolean,
-  ): void {
+  sample(caller: Principal, chat: PreparedChat, grounded: GroundedAnswer, finishReason: string | null, stream: boolean): void {
+    const { text: answer, citations } = grounded;
     if (this.settings.sampleRate <= 0 || (this.settings.random ?? Math.random)() >= this.settings.sampleRate) return;
     const sampledAt = new Date().toISOString();
     const record: ConversationRecord = {
@@ -162,7 +159,7 @@ export class ChatService {
     this.conversations.upsert(tenantId(caller.tenant), record).catch(failed('store'));
     let event: CloudEvent<ChatConversationSampledV1>;
     try {
-      event = conversationSampledEvent(caller.tenant, chat, answer, citations, finishReason, stream, sampledAt);
+      event = conversationSampledEvent(caller.tenant, chat, grounded, finishReason, stream, sampledAt);
     } catch (error) {
       failed('describe')(error);
       return;
@@ -180,7 +177,7 @@ export class ChatService {
   }
 
   /** The answer text with its sources line, and its citations. */
-  answer(chat: PreparedChat, modelText: string): ReturnType<typeof groundedAnswer> {
+  answer(chat: PreparedChat, modelText: string): GroundedAnswer {
     return groundedAnswer(chat.clauses, modelText);
   }
 }
@@ -189,13 +186,13 @@ export class ChatService {
 export function conversationSampledEvent(
   tenant: string,
   chat: PreparedChat,
-  answer: string,
-  citations: readonly ChatCitation[],
+  grounded: GroundedAnswer,
   finishReason: string | null,
   stream: boolean,
   sampledAt: string,
 ): CloudEvent<ChatConversationSampledV1> {
   const { deployment } = chat;
+  const { text: answer, suffix, citations } = grounded;
   return buildCloudEvent<ChatConversationSampledV1>({
     topic: CHAT_CONVERSATION_SAMPLED_V1,
     source: CHAT_EVENT_SOURCE,
@@ -214,6 +211,7 @@ export function conversationSampledEvent(
       systemPrompt: deployment.systemPrompt,
       messages: chat.messages.map((m) => ({ role: m.role, content: m.content })),
       answer,
+      modelText: suffix && answer.endsWith(suffix) ? answer.slice(0, answer.length - suffix.length) : answer,
       clauses: citations.map((c) => ({ clauseId: c.clauseId, numbering: c.numbering, citation: c.citation, text: c.text, cited: c.cited })),
       finishReason,
       stream,

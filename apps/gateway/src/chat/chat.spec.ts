@@ -337,6 +337,7 @@ describe('deployments and the OpenAI-compatible chat', () => {
       systemPrompt: 'You follow the Northwind policy.',
       messages: [{ role: 'user', content: 'May I accept a $500 gift from a supplier?' }],
       answer: 'You may not accept it.\n\nSources: §3.2.1; §4.1.',
+      modelText: 'You may not accept it.',
       clauses: [
         { clauseId: 'c-gifts', numbering: '3.2.1', citation: '§3.2.1', text: 'Employees must not accept gifts above $100.', cited: false },
         { clauseId: 'c-travel', numbering: '4.1', citation: '§4.1', text: 'Travel is booked through the travel desk.', cited: false },
