@@ -40,7 +40,8 @@ import { Stack, type Json } from './harness/stack';
 const EXAMPLE = join(WORKSPACE_ROOT, 'examples/northwind-conduct');
 const POLICY = readFileSync(join(EXAMPLE, 'policy.md'), 'utf8');
 const VALUES = JSON.parse(readFileSync(join(EXAMPLE, 'values.json'), 'utf8')) as unknown;
-const PIPELINE = ['gateway', 'framer', 'ontology', 'instructor', 'auditor'] as const satisfies readonly ServiceName[];
+// reward-model: every holder of tenant data must answer for a tenant's erasure.
+const PIPELINE = ['gateway', 'framer', 'ontology', 'instructor', 'auditor', 'reward-model'] as const satisfies readonly ServiceName[];
 const TENANT = 'acme';
 const WINDOW_MS = 40_000;
 const SETTLE_MS = 2_000;
@@ -266,6 +267,7 @@ describeWithServers(
       expect(proxy.counts).toEqual({ degraded: 0, passed: CHATS_PER_WINDOW });
       expect(Date.now()).toBeLessThan(healthyFrom.getTime() + WINDOW_MS);
       const window = await scoredWindow(healthyFrom);
+      console.info(`healthy window: ${JSON.stringify(window.metrics)}`);
       expect(window).toMatchObject({ status: 'scored', drifted: [], eventId: null, window: { samples: CHATS_PER_WINDOW } });
       expect(window.metrics.map((m) => m.name)).toEqual(expect.arrayContaining(['answered', 'consistency', 'faithfulness']));
       const consistency = window.metrics.find((m) => m.name === 'consistency');
@@ -302,6 +304,7 @@ describeWithServers(
           samples: CHATS_PER_WINDOW,
         },
       });
+      console.info(`drift event: ${JSON.stringify(event.data)}`);
       const metrics = event.data['metrics'] as { name: string; release: number; observed: number; margin: number }[];
       expect(metrics).toContainEqual({ name: 'consistency', release: expect.any(Number), observed: expect.any(Number), margin: 0.15 });
       for (const m of metrics) expect(m.observed).toBeLessThan(m.release - m.margin);

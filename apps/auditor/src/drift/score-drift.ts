@@ -3,6 +3,7 @@ import {
   compareWithRelease,
   parseStoredAuditReport,
   releaseFigures,
+  releaseVariant,
   scoreSample,
   windowFigures,
   type DriftFigures,
@@ -89,6 +90,12 @@ export class ScoreDrift {
           : `deployment ${job.deployment_id} has no release audit to compare with`,
       });
     const report = parseStoredAuditReport(await this.ports.artifacts.read(audit.reportJsonUri), `${audit.id} (${audit.reportJsonUri})`);
+    if (!releaseVariant(report))
+      return record({
+        ...base,
+        status: 'no-release-audit',
+        note: `the release audit ${audit.id} has no aligned or aligned_rag answers to compare the deployment with`,
+      });
     const release = releaseFigures(report);
     // The model's own text, as the release audit scored its answers (not the sources line the gateway adds).
     const scores = samples.map((s) => scoreSample({ answer: s.modelText, clauses: s.clauses }));
