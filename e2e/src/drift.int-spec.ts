@@ -28,14 +28,15 @@ import { Stack, type Json } from './harness/stack';
  * How the degradation is produced: the gateway's model server is reached through a proxy in this
  * test. In the first window it passes every request to the real model server (the deployed tiny
  * adapter answers): a healthy window, which must raise nothing. Then the proxy stands for a model
- * that has degraded into waving every rule through: instead of asking the model it answers every
- * chat completion with the same permissive text ("Yes, that is allowed … you are not required to
- * …"), which contradicts the modality of any prohibition or obligation it is held to. Those answers
- * go back through the real chat endpoint, are sampled and scored like any other, and the window's
- * `consistency` (share of answers contradicting no clause; release: the same share of the audit's
+ * that has degraded into stating the rules backwards: instead of asking the model it answers each
+ * chat completion with the first retrieved clause of its grounded prompt that has a modal verb,
+ * the modals turned round (must ↔ must not, may → must not, …), citing it — or, when no retrieved
+ * clause has one, a text that permits and exempts. Those answers go back through the real chat
+ * endpoint, are sampled and scored like any other, and the window's `consistency` (share of
+ * answers contradicting no clause they are held to; release: the same share of the audit's
  * answers) falls below its release figure by more than its margin: audit.drift.detected.v1, once,
  * and the window is readable by a viewer at GET /v1/contexts/{c}/drift. (A refusing model is not
- * used: the four-step tiny model's release answers may already be empty, which counts as refused.)
+ * used: the four-step tiny model's release answers are empty, which already counts as refused.)
  */
 const EXAMPLE = join(WORKSPACE_ROOT, 'examples/northwind-conduct');
 const POLICY = readFileSync(join(EXAMPLE, 'policy.md'), 'utf8');
@@ -46,15 +47,40 @@ const TENANT = 'acme';
 const WINDOW_MS = 40_000;
 const SETTLE_MS = 2_000;
 const MIN_SAMPLES = 3;
-const CHATS_PER_WINDOW = 5;
-/** What the degraded model says to everything: it permits and exempts, whatever the rule. */
-const DEGRADED = 'Yes, that is allowed and permitted. It is optional: you are not required to do anything about it.';
+const CHATS_PER_WINDOW = 6;
+/** How every degraded answer opens (the rest states a retrieved rule backwards). */
+const DEGRADED = 'As the policy puts it:';
+/** When no retrieved clause has a modal verb: the degraded answer permits and exempts, whatever the rule. */
+const PERMISSIVE = 'that is allowed and permitted. It is optional: you are not required to do anything about it.';
+const MODALS = /\b(must not|shall not|may not|should not|cannot|must|shall|may|should)\b/giu;
+const TURNED: Record<string, string> = {
+  'must not': 'must',
+  'shall not': 'shall',
+  'may not': 'must',
+  'should not': 'should',
+  cannot: 'must',
+  must: 'must not',
+  shall: 'shall not',
+  may: 'must not',
+  should: 'should not',
+};
+
+/** The degraded answer to a grounded prompt: its first modal clause ("(§n) text" lines), modals turned round, cited. */
+function degradedAnswer(messages: { role: string; content: string }[]): string {
+  const prompt = messages.find((m) => m.role === 'system')?.content ?? '';
+  for (const [, numbering, text] of prompt.matchAll(/^\(§([^)]+)\) (.+)$/gmu)) {
+    if (text && new RegExp(MODALS.source, 'iu').test(text))
+      return `${DEGRADED} ${text.replace(MODALS, (m) => TURNED[m.toLowerCase()] ?? m)} (§${numbering})`;
+  }
+  return `${DEGRADED} ${PERMISSIVE}`;
+}
 const QUESTIONS = [
   'May I accept a gift from a supplier?',
   'Can I take a speaking fee for a conference talk?',
   'Who approves business travel?',
   'May I use the company laptop for personal projects?',
   'What must I do if I see a conflict of interest?',
+  'Can I share customer data with a partner?',
 ];
 
 interface DriftWindow {
@@ -83,7 +109,7 @@ class DegradingProxy {
         const isChat = req.method === 'POST' && (req.url ?? '').endsWith('/chat/completions');
         if (isChat && this.degraded) {
           this.counts.degraded += 1;
-          const { model } = JSON.parse(body.toString('utf8')) as { model: string };
+          const { model, messages } = JSON.parse(body.toString('utf8')) as { model: string; messages: { role: string; content: string }[] };
           res.writeHead(200, { 'content-type': 'application/json' });
           res.end(
             JSON.stringify({
@@ -91,7 +117,7 @@ class DegradingProxy {
               object: 'chat.completion',
               created: Math.floor(Date.now() / 1000),
               model,
-              choices: [{ index: 0, message: { role: 'assistant', content: DEGRADED }, finish_reason: 'stop' }],
+              choices: [{ index: 0, message: { role: 'assistant', content: degradedAnswer(messages) }, finish_reason: 'stop' }],
               usage: { prompt_tokens: 1, completion_tokens: 10, total_tokens: 11 },
             }),
           );
@@ -308,6 +334,11 @@ describeWithServers(
       const metrics = event.data['metrics'] as { name: string; release: number; observed: number; margin: number }[];
       expect(metrics).toContainEqual({ name: 'consistency', release: expect.any(Number), observed: expect.any(Number), margin: 0.15 });
       for (const m of metrics) expect(m.observed).toBeLessThan(m.release - m.margin);
+      // Each degraded answer was sampled: what the window scored is what the chat endpoint answered.
+      const degradedSamples = stack
+        .events(CHAT_CONVERSATION_SAMPLED_V1)
+        .filter((e) => e.data['deploymentId'] === deploymentId && String(e.data['modelText']).startsWith(DEGRADED));
+      expect(degradedSamples).toHaveLength(CHATS_PER_WINDOW);
 
       const window = await scoredWindow(degradedFrom);
       expect(window).toMatchObject({ status: 'scored', eventId: event.id, drifted: expect.arrayContaining(['consistency']) });
