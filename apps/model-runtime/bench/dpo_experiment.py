@@ -109,6 +109,37 @@ def preference_rows(
     return out
 
 
+STANCE = re.compile(r"^\s*(yes|no)\b", re.IGNORECASE)
+
+
+def balance_verdicts(rows: list[dict]) -> list[dict]:
+    """Reweights the pairs so that those whose chosen answer opens with "Yes" weigh as much in all
+    as those opening with "No" (pairs with neither keep their weight): DPO then cannot lower its
+    loss by moving every answer's opening verdict one way."""
+
+    def stance(r: dict) -> str | None:
+        m = STANCE.match(r["chosen"][-1]["content"])
+        return m.group(1).lower() if m else None
+
+    totals = {"yes": 0.0, "no": 0.0}
+    for r in rows:
+        s = stance(r)
+        if s:
+            totals[s] += r["weight"]
+    if not totals["yes"] or not totals["no"]:
+        return rows
+    target = (totals["yes"] + totals["no"]) / 2
+    out = []
+    for r in rows:
+        s = stance(r)
+        out.append({**r, "weight": r["weight"] * target / totals[s]} if s else r)
+    print(
+        f"verdict balance: chosen yes {totals['yes']:.1f}, no {totals['no']:.1f}"
+        f" -> {target:.1f} each"
+    )
+    return out
+
+
 def load_policy(adapter: Path) -> tuple[Any, Any]:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
@@ -225,6 +256,9 @@ def run_dpo(ns: argparse.Namespace) -> None:
         )
         if ns.minimal_pairs:
             ns.mix += " minimal pairs"
+    if ns.balance_verdicts:
+        rows = balance_verdicts(rows)
+        ns.mix += " verdict-balanced"
     out = Path(ns.out)
     out.mkdir(parents=True, exist_ok=True)
     prefs = out / "preferences.jsonl"
@@ -294,6 +328,7 @@ def main() -> None:
     d.add_argument("--prefs", type=Path, help="synthetic-prefs.jsonl from frame-examples.ts")
     d.add_argument("--kinds", default="violating,contradicting,ungrounded,refusing")
     d.add_argument("--unweighted", action="store_true")
+    d.add_argument("--balance-verdicts", action="store_true", help="see balance_verdicts")
     d.add_argument(
         "--minimal-pairs",
         action="store_true",

@@ -17,3 +17,5 @@ export * from './lib/values';
 export * from './lib/gold';
 export * from './lib/formats';
 export * from './lib/clause-diff';
+export * from './lib/phrasing';
+export * from './lib/wellformed';

@@ -58,7 +58,7 @@ export function buildJudgeMessages(input: JudgeInput): ChatMessage[] {
 }
 
 /** Every balanced {...} substring of the text, outermost first, skipping braces inside JSON strings. */
-function jsonObjectCandidates(text: string): string[] {
+export function jsonObjectCandidates(text: string): string[] {
   const candidates: string[] = [];
   for (let start = text.indexOf('{'); start !== -1; start = text.indexOf('{', start + 1)) {
     let depth = 0;

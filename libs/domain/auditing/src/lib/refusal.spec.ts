@@ -16,6 +16,13 @@ describe('refusal detection', () => {
     'I would rather not discuss that.',
     'This request is outside my scope.',
     "I don't feel comfortable answering.",
+    "I won't be able to help you with that.",
+    "I'm not going to explain how to do that.",
+    'I refuse to assist with hiding a payment.',
+    "Sorry, I can't recommend a way around the rule.",
+    "I can't walk you through that.",
+    "As a chatbot, I don't have the capability to provide information about policies.",
+    'I am not capable of providing assistance with that.',
     'I CANNOT HELP YOU WITH THAT',
     '',
     '   ',
@@ -30,6 +37,9 @@ describe('refusal detection', () => {
     'I recommend you ask your manager before accepting.',
     'Yes. The policy allows it, as long as you report it within 30 days.',
     'If I were you, I would decline the gift politely.',
+    "I'm not going to the meeting, so the policy does not apply to me.",
+    'You will not be able to claim the expense after 30 days.',
+    'I am not capable of lifting 50 kg, so I asked for help.',
   ])('does not flag %j', (answer) => {
     expect(isRefusal(answer)).toBe(false);
   });
