@@ -434,4 +434,20 @@ describe('deployments and the OpenAI-compatible chat', () => {
     const noUser = await call('POST', '/v1/chat/completions', { model: 'ctx-1', messages: [{ role: 'system', content: 'x' }] });
     expect(noUser.body).toMatchObject({ error: { param: 'messages', message: 'the conversation has no user message to answer' } });
   });
+
+  it('answers when the sampled conversation cannot be published: the failure is only logged', async () => {
+    const publish = jest.spyOn(bus, 'publish').mockRejectedValueOnce(new Error('broker down'));
+    try {
+      const res = await call('POST', '/v1/chat/completions', { model: 'ctx-1', messages: [{ role: 'user', content: 'Gifts again?' }] });
+      expect(res.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(publish).toHaveBeenCalledTimes(1);
+      expect(sampled.some((e) => e.data.conversationId === res.body['id'])).toBe(false);
+      // Stored all the same.
+      const stored = await call('GET', '/v1/contexts/ctx-1/conversations', undefined, { role: 'operator' });
+      expect((stored.body['conversations'] as { id: string }[]).map((c) => c.id)).toContain(res.body['id']);
+    } finally {
+      publish.mockRestore();
+    }
+  });
 });
