@@ -2,7 +2,8 @@
 // against the model server's own, with the same grounded prompt and settings.
 //   npm run bench:chat-overhead        (BENCH_REQUESTS=200 BENCH_MAX_TOKENS=8; BENCH_CPU_PROFILE_DIR=<dir>
 //                                       writes a .cpuprofile of the gateway and the ontology;
-//                                       BENCH_QDRANT=own|shared, see below)
+//                                       BENCH_QDRANT=own|shared, see below; BENCH_CHAT_SAMPLE_RATE=1
+//                                       records every conversation, default 0)
 // Needs the local servers (deploy/local: KAFKA_BROKERS, MONGO_URL, REDIS_URL, QDRANT_URL) and the
 // model runtime (apps/model-runtime/.venv). The vector search runs in a Qdrant stand-in of its own
 // (deploy/local's, in memory, started from its venv on a free port: only this context's clauses,
@@ -46,6 +47,8 @@ const MAX_TOKENS = Number(process.env['BENCH_MAX_TOKENS'] ?? 8);
 const WARMUP = 10;
 const CPU_PROFILE_DIR = process.env['BENCH_CPU_PROFILE_DIR'];
 const QDRANT_MODE = process.env['BENCH_QDRANT'] ?? 'own';
+/** The gateway's CHAT_SAMPLE_RATE: 0 by default (the chat alone); 1 measures what recording every conversation adds. */
+const SAMPLE_RATE = process.env['BENCH_CHAT_SAMPLE_RATE'] ?? '0';
 const TARGET_P99_MS = 5;
 const TENANT = 'bench';
 const CONTEXT = 'northwind-bench';
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
     tenant: TENANT,
     prefix: 'bench-chat',
     env: (name): Record<string, string> => ({
-      ...(name === 'gateway' ? { CHAT_SAMPLE_RATE: '0', RATE_LIMIT_CHAT_PER_MINUTE: '1000000' } : {}),
+      ...(name === 'gateway' ? { CHAT_SAMPLE_RATE: SAMPLE_RATE, RATE_LIMIT_CHAT_PER_MINUTE: '1000000' } : {}),
       // A CPU profile of each service (written when the stack stops), for `BENCH_CPU_PROFILE_DIR=<dir>`.
       ...(CPU_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROFILE_DIR}/${name}` } : {}),
     }),

@@ -21,6 +21,7 @@ import type { Entity, JobQueue, Repository } from '@studio/ports';
 import { AUDITOR_NAME, AUDITOR_PORT, AuditorEnv } from './config';
 import { AUDIT_JOBS_OPTIONS, AuditJobs } from './audits/audit-jobs';
 import { ConfigError } from '@studio/config';
+import { parseDriftMargins, type DriftMargins } from '@studio/auditing';
 import { AUDIT_RETRY, AUDIT_SETTINGS, auditRetryProblem, type AuditRetry, type AuditSettings } from './audits/audit-settings';
 import { FRAMER_CLIENT, FramerClient } from './audits/framer-client';
 import { INSTRUCTOR_CLIENT, InstructorClient } from './audits/instructor-client';
@@ -31,6 +32,12 @@ import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit, type AuditServicePorts } from
 import { AUDIT_CANDIDATES, AUDIT_CANDIDATES_REPOSITORY } from './candidates/audit-candidate';
 import { CandidatesHandler } from './candidates/candidates.handler';
 import { CompareController } from './compare/compare.controller';
+import { CHAT_SAMPLES, CHAT_SAMPLES_REPOSITORY, DRIFT_WINDOWS, DRIFT_WINDOWS_REPOSITORY } from './drift/drift-records';
+import { DriftController } from './drift/drift.controller';
+import { DriftJobs } from './drift/drift-jobs';
+import { DRIFT_SETTINGS, type DriftSettings } from './drift/drift-settings';
+import { SamplesHandler } from './drift/samples.handler';
+import { ScoreDrift } from './drift/score-drift';
 import { GeneratedAttacks } from './redteam/generated-attacks';
 import {
   ATTACK_SOURCE,
@@ -66,6 +73,18 @@ export class AuditorModule {
     const retry: AuditRetry = { attempts: config.AUDIT_ATTEMPTS, delayMs: config.AUDIT_RETRY_DELAY_MS };
     const retryProblem = auditRetryProblem(retry);
     if (retryProblem) throw new ConfigError([{ variable: 'AUDIT_ATTEMPTS', problem: retryProblem }], AUDITOR_NAME);
+    let margins: DriftMargins;
+    try {
+      margins = parseDriftMargins(config.DRIFT_MARGINS);
+    } catch (error) {
+      throw new ConfigError([{ variable: 'DRIFT_MARGINS', problem: (error as Error).message }], AUDITOR_NAME);
+    }
+    const drift: DriftSettings = {
+      windowMs: config.DRIFT_WINDOW_MS,
+      settleMs: config.DRIFT_SETTLE_MS,
+      minSamples: config.DRIFT_MIN_SAMPLES,
+      margins,
+    };
     const ports: AuditServicePorts = {
       llm: new OpenAiCompatibleClient({
         baseUrl: config.LLM_BASE_URL,
@@ -82,25 +101,49 @@ export class AuditorModule {
     return {
       module: AuditorModule,
       imports: [...eventServiceModules(AUDITOR_NAME, config), JobsModule.forRoot(config)],
-      controllers: [CandidatesHandler, RevisionsHandler, ReportsController, CompareController, RedTeamController, TenantDataController],
+      controllers: [
+        CandidatesHandler,
+        RevisionsHandler,
+        ReportsController,
+        CompareController,
+        RedTeamController,
+        SamplesHandler,
+        DriftController,
+        TenantDataController,
+      ],
       providers: [
         repositoryProvider(AUDIT_CANDIDATES_REPOSITORY, AUDIT_CANDIDATES),
         repositoryProvider(AUDITS_REPOSITORY, AUDIT_RUNS),
         repositoryProvider(RED_TEAM_TRIALS_REPOSITORY, RED_TEAM_TRIALS),
         repositoryProvider(RED_TEAM_FINDINGS_REPOSITORY, RED_TEAM_FINDINGS),
+        repositoryProvider(CHAT_SAMPLES_REPOSITORY, CHAT_SAMPLES),
+        repositoryProvider(DRIFT_WINDOWS_REPOSITORY, DRIFT_WINDOWS),
         {
           provide: TENANT_DATA_ERASER,
-          inject: [AUDIT_CANDIDATES_REPOSITORY, AUDITS_REPOSITORY, RED_TEAM_TRIALS_REPOSITORY, RED_TEAM_FINDINGS_REPOSITORY],
+          inject: [
+            AUDIT_CANDIDATES_REPOSITORY,
+            AUDITS_REPOSITORY,
+            RED_TEAM_TRIALS_REPOSITORY,
+            RED_TEAM_FINDINGS_REPOSITORY,
+            CHAT_SAMPLES_REPOSITORY,
+            DRIFT_WINDOWS_REPOSITORY,
+          ],
           useFactory: (
             candidates: Repository<Entity>,
             audits: Repository<Entity>,
             redTeamTrials: Repository<Entity>,
             redTeamFindings: Repository<Entity>,
+            chatSamples: Repository<Entity>,
+            driftWindows: Repository<Entity>,
           ): TenantDataEraser => ({
             erase: (tenant) =>
-              eraseTenantData({ repos: { candidates, audits, redTeamTrials, redTeamFindings }, artifacts: ports.artifacts }, tenant),
+              eraseTenantData(
+                { repos: { candidates, audits, redTeamTrials, redTeamFindings, chatSamples, driftWindows }, artifacts: ports.artifacts },
+                tenant,
+              ),
           }),
         },
+        { provide: DRIFT_SETTINGS, useValue: drift },
         { provide: AUDIT_SETTINGS, useValue: settings },
         { provide: AUDIT_RETRY, useValue: retry },
         { provide: AUDIT_PORTS, useValue: ports },
@@ -113,6 +156,8 @@ export class AuditorModule {
         RequestAudit,
         RunAudit,
         AuditJobs,
+        ScoreDrift,
+        DriftJobs,
       ],
     };
   }

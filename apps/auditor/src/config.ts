@@ -11,6 +11,7 @@ import {
   serviceTokenEnv,
   serviceUrl,
 } from '@studio/config';
+import { DEFAULT_DRIFT_MARGINS } from '@studio/auditing';
 import { z } from 'zod';
 
 export const AUDITOR_NAME = 'auditor';
@@ -75,4 +76,25 @@ export const AuditorEnv = z.object({
     .default(8)
     .describe('attempts per audit before it fails, retried with exponential back-off (default 8)'),
   AUDIT_RETRY_DELAY_MS: durationMs(5_000, 'wait before the first retry of an audit, doubled for each later one, in ms (default 5000)'),
+  DRIFT_WINDOW_MS: durationMs(
+    3_600_000,
+    'length of a drift window, in ms: the sampled chat conversations of a deployment (chat.conversation.sampled.v1) are scored per window, windows aligned to multiples of it (default 3600000, an hour)',
+  ),
+  DRIFT_SETTLE_MS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .default(60_000)
+    .describe("how long after a window's end its scoring waits for samples still on their way, in ms (default 60000; 0 allowed)"),
+  DRIFT_MIN_SAMPLES: positiveInt(20, 'sampled conversations a window needs before it is compared with the release audit (default 20)'),
+  DRIFT_MARGINS: z
+    .string()
+    .default('')
+    .describe(
+      `how far below its release-audit figure each drift metric may fall before audit.drift.detected.v1, as metric=value pairs separated by commas, e.g. "answered=0.2,reward=1"; metrics not named keep their default (${Object.entries(
+        DEFAULT_DRIFT_MARGINS,
+      )
+        .map(([name, value]) => `${name}=${value}`)
+        .join(', ')})`,
+    ),
 });

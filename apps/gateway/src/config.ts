@@ -169,7 +169,9 @@ export const GatewayEnv = z.object({
     .regex(/^(?:0(?:\.\d+)?|1(?:\.0+)?)$/, 'must be a number from 0 to 1')
     .transform(Number)
     .default(0.1)
-    .describe('share of chat conversations stored for post-deployment audits, 0 to 1 (default 0.1)'),
+    .describe(
+      "share of chat conversations stored and published (chat.conversation.sampled.v1) for the auditor's post-deployment drift scoring, 0 to 1 (default 0.1)",
+    ),
   CHAT_RETRIEVAL_K: z
     .string()
     .regex(/^\d+$/, 'must be a whole number')

@@ -48,6 +48,7 @@ describe('OpenAPI document at /docs-json', () => {
         'POST /v1/contexts',
         'POST /v1/contexts/{contextId}/documents',
         'GET /v1/contexts/{contextId}/documents/{documentId}/versions',
+        'GET /v1/contexts/{contextId}/drift',
         'GET /v1/contexts/{contextId}/documents/{documentId}/diff',
         'POST /v1/contexts/{contextId}/datasets',
         'GET /v1/contexts/{contextId}/datasets/jobs/{jobId}',

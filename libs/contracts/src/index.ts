@@ -4,6 +4,8 @@ export * from './cloudevents';
 export * from './common';
 export * from './events/audit/audit-run-completed';
 export * from './events/audit/audit-verdict-issued';
+export * from './events/audit/drift-detected';
+export * from './events/chat/conversation-sampled';
 export * from './events/dataset/dataset-version-published';
 export * from './events/feedback/preference-submitted';
 export * from './events/ontology/clauses-indexed';

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { AUDIT_RUN_COMPLETED_V1, AuditRunCompletedV1 } from './events/audit/audit-run-completed';
+import { AUDIT_DRIFT_DETECTED_V1, AuditDriftDetectedV1 } from './events/audit/drift-detected';
 import { AUDIT_VERDICT_ISSUED_V1, AuditVerdictIssuedV1 } from './events/audit/audit-verdict-issued';
+import { CHAT_CONVERSATION_SAMPLED_V1, ChatConversationSampledV1 } from './events/chat/conversation-sampled';
 import { DATASET_VERSION_PUBLISHED_V1, DatasetVersionPublishedV1 } from './events/dataset/dataset-version-published';
 import { CLAUSES_INDEXED_V1, ClausesIndexedV1 } from './events/ontology/clauses-indexed';
 import { FEEDBACK_PREFERENCE_SUBMITTED_V1, FeedbackPreferenceSubmittedV1 } from './events/feedback/preference-submitted';
@@ -33,6 +35,8 @@ export const TOPICS = {
   [AUDIT_VERDICT_ISSUED_V1]: AuditVerdictIssuedV1,
   [FEEDBACK_PREFERENCE_SUBMITTED_V1]: FeedbackPreferenceSubmittedV1,
   [PREFERENCE_DATASET_PUBLISHED_V1]: PreferenceDatasetPublishedV1,
+  [CHAT_CONVERSATION_SAMPLED_V1]: ChatConversationSampledV1,
+  [AUDIT_DRIFT_DETECTED_V1]: AuditDriftDetectedV1,
 } as const;
 
 export type Topic = keyof typeof TOPICS;

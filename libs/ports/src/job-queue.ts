@@ -5,6 +5,8 @@ export interface EnqueueOptions {
   jobId?: string;
   attempts?: number;
   backoffMs?: number;
+  /** Run the job no sooner than this many ms from now (it is `delayed` until then). */
+  delayMs?: number;
 }
 
 export type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'delayed' | 'cancelled' | 'unknown';

@@ -88,7 +88,6 @@ export class ChatController {
     const result = await this.chat.modelServer.chat(chat.deployment, chat.request, abort.signal);
     timings.lap('model');
     const answer = this.chat.answer(chat, result.content);
-    this.chat.sample(caller, chat, answer.text, answer.citations, result.finishReason, false);
     timings.lap('answer');
     const json = JSON.stringify({
       id: chat.id,
@@ -112,6 +111,9 @@ export class ChatController {
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
     res.status(200);
     res.end(json);
+    // After the answer has gone: res.end() flushes the socket on the next tick, so sampling (its
+    // validation and record building) waits for setImmediate, adding nothing to the answer's latency.
+    setImmediate(() => this.chat.sample(caller, chat, answer, result.finishReason, false));
   }
 
   private async stream(
@@ -166,6 +168,6 @@ export class ChatController {
     send({}, finishReason ?? 'stop', { citations: answer.citations });
     res.write('data: [DONE]\n\n');
     res.end();
-    this.chat.sample(caller, chat, answer.text, answer.citations, finishReason, true);
+    setImmediate(() => this.chat.sample(caller, chat, answer, finishReason, true));
   }
 }

@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
-import { describeError } from '@studio/contracts';
-import { groundedAnswer, groundedMessages, retrievalQuestion, type ChatCitation, type RetrievedClause } from '@studio/pipeline';
-import { tenantId, type ChatMessage, type ChatRequest, type Repository } from '@studio/ports';
+import {
+  buildCloudEvent,
+  CHAT_CONVERSATION_SAMPLED_V1,
+  describeError,
+  type ChatConversationSampledV1,
+  type CloudEvent,
+} from '@studio/contracts';
+import { EVENT_BUS } from '@studio/nest';
+import { groundedAnswer, groundedMessages, retrievalQuestion, type RetrievedClause } from '@studio/pipeline';
+import { tenantId, type ChatMessage, type ChatRequest, type EventBus, type Repository } from '@studio/ports';
 import type { Principal } from '../auth/principal';
 import { parseServerTiming, PhaseTimings } from '../http/server-timing';
 import { ServiceClient } from '../upstream/service-client';
@@ -11,15 +18,19 @@ import { Deployments } from './deployments';
 import { MODEL_SERVER, type ModelServer } from './model-server';
 import { OpenAiHttpError } from './openai-errors';
 
+/** An answer as groundedAnswer makes it: the text sent (the model's, then `suffix`, the sources line), its citations. */
+export type GroundedAnswer = ReturnType<typeof groundedAnswer>;
+
 export const CONVERSATIONS_REPOSITORY = Symbol('CONVERSATIONS_REPOSITORY');
 export const CHAT_SETTINGS = Symbol('CHAT_SETTINGS');
+export const CHAT_EVENT_SOURCE = '/studio/gateway/chat';
 
 export interface ChatSettings {
   /** Clauses retrieved per question. */
   retrievalK: number;
   /** Bound on an answer when the request gives none. */
   defaultMaxTokens: number;
-  /** Share of conversations stored for post-deployment audits, 0..1. */
+  /** Share of conversations stored and published (chat.conversation.sampled.v1) for post-deployment audits, 0..1. */
   sampleRate: number;
   /** Draws the sampling decision; Math.random by default (a test fixes it). */
   random?: () => number;
@@ -56,6 +67,7 @@ export class ChatService {
     @Inject(MODEL_SERVER) readonly modelServer: ModelServer,
     @Inject(CONVERSATIONS_REPOSITORY) private readonly conversations: Repository<ConversationRecord>,
     @Inject(CHAT_SETTINGS) private readonly settings: ChatSettings,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {}
 
   /** The deployment a model id names for the caller's tenant; 404 (model_not_found) for anything else, another tenant's included. */
@@ -120,16 +132,15 @@ export class ChatService {
     return prepared;
   }
 
-  /** Stores the conversation when it falls in the sampled share (never failing the chat: a failed write is logged). */
-  sample(
-    caller: Principal,
-    chat: PreparedChat,
-    answer: string,
-    citations: readonly ChatCitation[],
-    finishReason: string | null,
-    stream: boolean,
-  ): void {
+  /**
+   * When the conversation falls in the sampled share: stores it (GET …/conversations) and publishes
+   * it as `chat.conversation.sampled.v1` for the auditor's drift scoring. Called once the answer
+   * has gone; never fails the chat: a failed write or publish is logged.
+   */
+  sample(caller: Principal, chat: PreparedChat, grounded: GroundedAnswer, finishReason: string | null, stream: boolean): void {
+    const { text: answer, citations } = grounded;
     if (this.settings.sampleRate <= 0 || (this.settings.random ?? Math.random)() >= this.settings.sampleRate) return;
+    const sampledAt = new Date().toISOString();
     const record: ConversationRecord = {
       id: chat.id,
       contextId: chat.deployment.contextId,
@@ -141,13 +152,20 @@ export class ChatService {
       citations: citations.map((c) => ({ clauseId: c.clauseId, numbering: c.numbering, citation: c.citation, cited: c.cited })),
       finishReason,
       stream,
-      createdAt: new Date().toISOString(),
+      createdAt: sampledAt,
     };
-    this.conversations
-      .upsert(tenantId(caller.tenant), record)
-      .catch((error: unknown) =>
-        this.logger.error({ msg: 'could not store a sampled conversation', conversationId: chat.id, error: describeError(error) }),
-      );
+    const failed = (what: string) => (error: unknown) =>
+      this.logger.error({ msg: `could not ${what} a sampled conversation`, conversationId: chat.id, error: describeError(error) });
+    this.conversations.upsert(tenantId(caller.tenant), record).catch(failed('store'));
+    let event: CloudEvent<ChatConversationSampledV1>;
+    try {
+      event = conversationSampledEvent(caller.tenant, chat, grounded, finishReason, stream, sampledAt);
+    } catch (error) {
+      failed('describe')(error);
+      return;
+    }
+    // publish validates the event against its contract before anything is sent: a rejection is logged too.
+    this.bus.publish(CHAT_CONVERSATION_SAMPLED_V1, event).catch(failed('publish'));
   }
 
   async deployedModels(tenant: string): Promise<CurrentDeployment[]> {
@@ -159,7 +177,45 @@ export class ChatService {
   }
 
   /** The answer text with its sources line, and its citations. */
-  answer(chat: PreparedChat, modelText: string): ReturnType<typeof groundedAnswer> {
+  answer(chat: PreparedChat, modelText: string): GroundedAnswer {
     return groundedAnswer(chat.clauses, modelText);
   }
+}
+
+/** The sampled conversation as the auditor gets it: what was asked, the answer, the retrieved clauses with their text. */
+export function conversationSampledEvent(
+  tenant: string,
+  chat: PreparedChat,
+  grounded: GroundedAnswer,
+  finishReason: string | null,
+  stream: boolean,
+  sampledAt: string,
+): CloudEvent<ChatConversationSampledV1> {
+  const { deployment } = chat;
+  const { text: answer, suffix, citations } = grounded;
+  return buildCloudEvent<ChatConversationSampledV1>({
+    topic: CHAT_CONVERSATION_SAMPLED_V1,
+    source: CHAT_EVENT_SOURCE,
+    tenantId: tenant,
+    contextId: deployment.contextId,
+    subject: chat.id,
+    time: new Date(sampledAt),
+    data: {
+      version: 'v1',
+      contextId: deployment.contextId,
+      conversationId: chat.id,
+      deploymentId: deployment.deploymentId,
+      runId: deployment.runId,
+      adapterId: deployment.adapterId,
+      auditRunId: deployment.audit.auditRunId,
+      systemPrompt: deployment.systemPrompt,
+      messages: chat.messages.map((m) => ({ role: m.role, content: m.content })),
+      answer,
+      modelText: suffix && answer.endsWith(suffix) ? answer.slice(0, answer.length - suffix.length) : answer,
+      clauses: citations.map((c) => ({ clauseId: c.clauseId, numbering: c.numbering, citation: c.citation, text: c.text, cited: c.cited })),
+      finishReason,
+      stream,
+      sampledAt,
+    },
+  });
 }

@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { DatabaseSync } from 'node:sqlite';
 import { type CanActivate, type ExecutionContext, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { SqliteRepository } from '@studio/inproc';
+import { CHAT_CONVERSATION_SAMPLED_V1, ChatConversationSampledV1, type CloudEvent } from '@studio/contracts';
+import { InProcessEventBus, SqliteRepository } from '@studio/inproc';
+import { EVENT_BUS } from '@studio/nest';
 import { tenantId } from '@studio/ports';
 import type { AuthenticatedRequest } from '../auth/principal';
 import { isRole } from '../auth/permissions';
@@ -138,8 +140,13 @@ describe('deployments and the OpenAI-compatible chat', () => {
   let clock = 0;
   const cacheSettings: DeploymentCacheSettings = { maxAgeMs: 5_000, now: () => clock };
   let current: SqliteRepository<CurrentDeployment>;
+  /** The sampled conversations the chat published. */
+  const sampled: CloudEvent<ChatConversationSampledV1>[] = [];
+  const bus = new InProcessEventBus();
+  bus.subscribe(CHAT_CONVERSATION_SAMPLED_V1, async (event) => void sampled.push(event));
 
   beforeAll(async () => {
+    await bus.start();
     const servicesUrl = await listen(services);
     const llmUrl = await listen(modelServer);
     const db = new DatabaseSync(':memory:');
@@ -161,6 +168,7 @@ describe('deployments and the OpenAI-compatible chat', () => {
           provide: DEPLOYMENT_AUDIT_LOG,
           useValue: { record: async (entry) => void audited.push({ entry }) } satisfies DeploymentAuditLog,
         },
+        { provide: EVENT_BUS, useValue: bus },
         Deployments,
         ChatService,
       ],
@@ -173,6 +181,7 @@ describe('deployments and the OpenAI-compatible chat', () => {
   });
   afterAll(async () => {
     await app.close();
+    await bus.stop();
     services.close();
     modelServer.close();
   });
@@ -312,6 +321,31 @@ describe('deployments and the OpenAI-compatible chat', () => {
       answer: 'You may not accept it.\n\nSources: §3.2.1; §4.1.',
       stream: false,
     });
+    // Published for the auditor's drift scoring once the answer has gone: what was asked, the answer, the clauses with their text.
+    for (let i = 0; i < 50 && !sampled.some((e) => e.data.conversationId === res.body['id']); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const event = sampled.find((e) => e.data.conversationId === res.body['id']);
+    expect(event).toMatchObject({ tenantid: 'acme', partitionkey: 'ctx-1', subject: res.body['id'] });
+    expect(ChatConversationSampledV1.parse(event?.data)).toEqual({
+      version: 'v1',
+      contextId: 'ctx-1',
+      conversationId: res.body['id'],
+      deploymentId: expect.any(String),
+      runId: 'run-pass',
+      adapterId: 'adapter-run-pass',
+      auditRunId: expect.any(String),
+      systemPrompt: 'You follow the Northwind policy.',
+      messages: [{ role: 'user', content: 'May I accept a $500 gift from a supplier?' }],
+      answer: 'You may not accept it.\n\nSources: §3.2.1; §4.1.',
+      modelText: 'You may not accept it.',
+      clauses: [
+        { clauseId: 'c-gifts', numbering: '3.2.1', citation: '§3.2.1', text: 'Employees must not accept gifts above $100.', cited: false },
+        { clauseId: 'c-travel', numbering: '4.1', citation: '§4.1', text: 'Travel is booked through the travel desk.', cited: false },
+      ],
+      finishReason: 'stop',
+      stream: false,
+      sampledAt: expect.any(String),
+    });
   });
 
   it('streams chunks, the last one with the citations, then [DONE]; an answer citing a clause gets no sources line', async () => {
@@ -399,5 +433,21 @@ describe('deployments and the OpenAI-compatible chat', () => {
     });
     const noUser = await call('POST', '/v1/chat/completions', { model: 'ctx-1', messages: [{ role: 'system', content: 'x' }] });
     expect(noUser.body).toMatchObject({ error: { param: 'messages', message: 'the conversation has no user message to answer' } });
+  });
+
+  it('answers when the sampled conversation cannot be published: the failure is only logged', async () => {
+    const publish = jest.spyOn(bus, 'publish').mockRejectedValueOnce(new Error('broker down'));
+    try {
+      const res = await call('POST', '/v1/chat/completions', { model: 'ctx-1', messages: [{ role: 'user', content: 'Gifts again?' }] });
+      expect(res.status).toBe(200);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(publish).toHaveBeenCalledTimes(1);
+      expect(sampled.some((e) => e.data.conversationId === res.body['id'])).toBe(false);
+      // Stored all the same.
+      const stored = await call('GET', '/v1/contexts/ctx-1/conversations', undefined, { role: 'operator' });
+      expect((stored.body['conversations'] as { id: string }[]).map((c) => c.id)).toContain(res.body['id']);
+    } finally {
+      publish.mockRestore();
+    }
   });
 });

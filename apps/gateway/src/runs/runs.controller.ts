@@ -11,7 +11,15 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { AUDIT_VERDICT_ISSUED_V1, AuditStatusV1, ContextId, Id, TRAINING_RUN_REQUESTED_V1 } from '@studio/contracts';
+import {
+  AUDIT_DRIFT_DETECTED_V1,
+  AUDIT_VERDICT_ISSUED_V1,
+  AuditStatusV1,
+  CHAT_CONVERSATION_SAMPLED_V1,
+  ContextId,
+  Id,
+  TRAINING_RUN_REQUESTED_V1,
+} from '@studio/contracts';
 import { ProblemDetails } from '../http/problem-details';
 import { ZodValidationPipe } from '@studio/nest';
 import { CallerTenant, Requires } from '../auth/principal';
@@ -163,6 +171,32 @@ export class RunsController {
         path: `/v1/audits/${encodeURIComponent(auditRunId)}`,
         tenant,
         query: { format },
+      }),
+    );
+  }
+
+  @Get('contexts/:contextId/drift')
+  @Requires('studio:read')
+  @ApiOperation({
+    summary: "Drift of the context's deployed models after deployment, newest window first",
+    description: `The gateway samples chat conversations (CHAT_SAMPLE_RATE) as \`${CHAT_CONVERSATION_SAMPLED_V1}\`; the auditor scores each deployment's samples per window (DRIFT_WINDOW_MS) on the metrics a chat allows without a reference answer — answered (not refused), faithfulness and consistency (no contradiction) to the cited clauses, the reward model's score when the release audit has one — and compares each with the release audit of the deployed run. A window whose metric fell below its release figure by more than its margin (DRIFT_MARGINS) names it in \`drifted\` and was published as \`${AUDIT_DRIFT_DETECTED_V1}\`. Windows with fewer than DRIFT_MIN_SAMPLES samples are \`too-few-samples\`.`,
+  })
+  @ApiParam({ name: 'contextId' })
+  @ApiQuery({ name: 'limit', required: false, description: '1 to 500 (default 50)' })
+  @ApiOkResponse({ description: '{ contextId, windows }: the scored windows ([] for a context without any)' })
+  async drift(
+    @CallerTenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Query('limit') limit: string | undefined,
+    @Res({ passthrough: true }) res: HttpResponse,
+  ): Promise<unknown> {
+    return send(
+      res,
+      await this.upstream.forward('auditor', {
+        method: 'GET',
+        path: `/v1/contexts/${encodeURIComponent(contextId)}/drift`,
+        tenant,
+        ...(limit === undefined ? {} : { query: { limit } }),
       }),
     );
   }

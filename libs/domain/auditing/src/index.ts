@@ -16,3 +16,4 @@ export * from './lib/red-team';
 export * from './lib/markdown';
 export * from './lib/data-audit';
 export * from './lib/report-view';
+export * from './lib/drift';

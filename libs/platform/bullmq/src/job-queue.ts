@@ -27,6 +27,11 @@ export interface BullMqJobQueueOptions {
 const KEEP_COMPLETED = { age: 7 * 24 * 3600, count: 10_000 };
 const KEEP_FAILED = { age: 30 * 24 * 3600 };
 
+function assertDelay(delayMs: number): number {
+  if (!Number.isInteger(delayMs) || delayMs < 0) throw new Error(`invalid job delay ${delayMs}: use a whole number of ms, 0 or more`);
+  return delayMs;
+}
+
 function mapState(state: string): JobState {
   switch (state) {
     case 'waiting':
@@ -77,6 +82,7 @@ export class BullMqJobQueue implements JobQueue {
       removeOnFail: KEEP_FAILED,
     };
     if (options.jobId !== undefined) jobOptions.jobId = assertJobId(options.jobId);
+    if (options.delayMs !== undefined) jobOptions.delay = assertDelay(options.delayMs);
     const job = await this.queue(queueOf(name)).add(name, data, jobOptions);
     if (!job.id) throw new Error(`queue "${queueOf(name)}" returned no id for job "${name}"`);
     return { jobId: job.id };

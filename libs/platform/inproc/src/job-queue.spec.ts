@@ -64,6 +64,20 @@ describe('InProcessJobQueue and InProcessJobWorker', () => {
     expect(await queue.status(TRAIN_JOB, 'gen-1')).toBeNull();
   });
 
+  it('holds a delayed job until its delay has passed, one job per id, and refuses a negative delay', async () => {
+    const ran: number[] = [];
+    worker.handle(EVALUATE_RUN_JOB, async () => void ran.push(Date.now()));
+    await worker.start();
+    const enqueued = Date.now();
+    await queue.enqueue(EVALUATE_RUN_JOB, payload(), { jobId: 'later', delayMs: 150 });
+    await queue.enqueue(EVALUATE_RUN_JOB, payload(), { jobId: 'later', delayMs: 10 });
+    expect((await queue.status(EVALUATE_RUN_JOB, 'later'))?.state).toBe('delayed');
+    await until(queue, 'later', 'completed');
+    expect(ran).toHaveLength(1);
+    expect((ran[0] as number) - enqueued).toBeGreaterThanOrEqual(140);
+    await expect(queue.enqueue(EVALUATE_RUN_JOB, payload(), { delayMs: -1 })).rejects.toThrow('invalid job delay -1');
+  });
+
   it('rejects an invalid payload or job id at enqueue', async () => {
     const bad = { ...payload(), variants: [] };
     await expect(queue.enqueue(EVALUATE_RUN_JOB, bad)).rejects.toThrow(ContractViolation);

@@ -65,6 +65,8 @@ export class InProcessJobQueue implements JobQueue {
     const data = parseJobPayload(name, payload);
     const id = options.jobId !== undefined ? assertJobId(options.jobId) : randomUUID();
     const queue = queueOf(name);
+    const delayMs = options.delayMs ?? 0;
+    if (!Number.isInteger(delayMs) || delayMs < 0) throw new Error(`invalid job delay ${delayMs}: use a whole number of ms, 0 or more`);
     if (this.jobs.has(key(queue, id))) return { jobId: id };
     const record: JobRecord = {
       id,
@@ -82,7 +84,13 @@ export class InProcessJobQueue implements JobQueue {
       retryTimer: null,
     };
     this.jobs.set(key(queue, id), record);
-    this.makeWaiting(record);
+    if (delayMs > 0) {
+      record.state = 'delayed';
+      record.retryTimer = setTimeout(() => {
+        record.retryTimer = null;
+        this.makeWaiting(record);
+      }, delayMs);
+    } else this.makeWaiting(record);
     return { jobId: id };
   }
 
