@@ -17,6 +17,7 @@ import type { TestRole } from './keys';
  * elsewhere, the key sign-in, screenshots, steps that say what the page showed when they fail, and
  * a context with a model trained on it).
  */
+
 /** The Chromium of the machine (Debian's package), driven by playwright-core with the flags PLATFORM-FACTS names. */
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = [
@@ -83,8 +84,6 @@ export interface WebPage {
   foreign: string[];
 }
 
-export type StudioWebOptions = StackOptions;
-
 /** The built app, the stack whose gateway serves it, and Chromium. */
 export class StudioWeb {
   readonly gateway: string;
@@ -98,7 +97,7 @@ export class StudioWeb {
   }
 
   /** Builds the app, starts the stack (the gateway's WEB_DIST set to the build) and launches Chromium. */
-  static async start(options: StudioWebOptions): Promise<StudioWeb> {
+  static async start(options: StackOptions): Promise<StudioWeb> {
     const webDist = mkdtempSync(join(tmpdir(), `studio-${options.prefix}-dist-`));
     try {
       buildWebApp(webDist);
