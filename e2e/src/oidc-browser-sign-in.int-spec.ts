@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 // The unit under test is the gateway's verifier itself, against the real provider: importing it
 // from the app is allowed in this test only.
 // eslint-disable-next-line @nx/enforce-module-boundaries
@@ -10,17 +10,7 @@ import { OidcVerifier } from '../../apps/gateway/src/auth/oidc';
 import { endSessionUrl } from '../../apps/web/src/lib/auth';
 import { OidcProviderProcess, WEB_CLIENT_ID } from './harness/oidc';
 import { freePort } from './harness/service-process';
-
-/** The Chromium of the machine (Debian's package), driven by playwright-core with the flags PLATFORM-FACTS names. */
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { launchChromium } from './harness/studio-web';
 
 /**
  * A browser signs in at the local OpenID provider as the web app does: authorization code with
@@ -48,7 +38,7 @@ describe('sign-in at the local OpenID provider in a browser', () => {
       accounts: [{ username: 'cody', password: 'cody-password-1', name: 'Cody Curator', tenant: 'tenant-web', role: 'curator' }],
       redirectUris: [`${appOrigin}/auth/callback`],
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {

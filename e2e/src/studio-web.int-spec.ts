@@ -1,14 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AUDIT_VERDICT_ISSUED_V1 } from '@studio/contracts';
 import { describeWithServers, uniqueName } from '@studio/testing';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { OidcProviderProcess, oidcGatewayEnv } from './harness/oidc';
-import { RUNTIME_EXECUTABLE, runtimeInstalled } from './harness/runtime-process';
-import { freePort, WORKSPACE_ROOT, type ServiceName } from './harness/service-process';
-import { Stack } from './harness/stack';
+import { freePort, type ServiceName } from './harness/service-process';
+import { smallAuditEnv } from './harness/stack';
+import { browserTestPrerequisites, EXAMPLE, needs, StudioWeb, WEB_TEST_SERVERS, type Walk, type WebPage } from './harness/studio-web';
 
 /**
  * The studio web app in a real browser (Debian's Chromium driven by playwright-core) against the
@@ -19,75 +16,34 @@ import { Stack } from './harness/stack';
  * step, and what the page showed (its text, its alerts, a screenshot). Screenshots of the compare,
  * review, runs and audit views go to $STUDIO_TEST_OUTPUT (default .data/test-output)/studio-web.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const EXAMPLE = join(WORKSPACE_ROOT, 'examples/northwind-conduct');
 const TENANT = 'acme-web';
 const ADMIN_API_KEY = 'e2e-studio-web-administration-key-0123';
 const SERVICES = ['gateway', 'framer', 'ontology', 'instructor', 'auditor'] as const satisfies readonly ServiceName[];
-const OUTPUT = join(process.env['STUDIO_TEST_OUTPUT'] ?? join(WORKSPACE_ROOT, '.data', 'test-output'), 'studio-web');
 const HYPERPARAMETERS = { max_steps: 10, batch_size: 4, max_seq_length: 256 };
 /** A person of the tenant at the OpenID provider, and how long its access tokens live (the app signs out when one expires). */
 const OIDC_USER = { username: 'cora', password: 'cora-studio-web-password', name: 'Cora Curator', tenant: TENANT, role: 'curator' };
 const OIDC_TOKEN_TTL_SECONDS = 20;
 
-/** Builds the web app into a folder of this run (the gateway's WEB_DIST), so the test never serves a stale build. */
-function buildWebApp(outDir: string): void {
-  const vite = join(WORKSPACE_ROOT, 'node_modules', '.bin', 'vite');
-  const built = spawnSync(
-    vite,
-    ['build', '--config', 'apps/web/vite.config.mts', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'],
-    {
-      cwd: WORKSPACE_ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-    },
-  );
-  if (built.status !== 0 || !existsSync(join(outDir, 'index.html')))
-    throw new Error(`the web app did not build (vite exited ${built.status}):\n${built.stdout}\n${built.stderr}`);
-}
-
-describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], 'the studio web app in a browser', (urls) => {
-  const missing = !runtimeInstalled()
-    ? `the model runtime is not installed (${RUNTIME_EXECUTABLE} is missing; run "bash scripts/setup.sh")`
-    : !existsSync(CHROMIUM)
-      ? `${CHROMIUM} is missing (scripts/setup.sh installs Debian's chromium as root)`
-      : null;
-  if (missing) {
-    if (process.env['CI'] === 'true')
-      it('needs the model runtime and Chromium', () => {
-        throw new Error(missing);
-      });
-    else it.skip(`skipped: ${missing}`, () => undefined);
-    return;
-  }
+describeWithServers(WEB_TEST_SERVERS, 'the studio web app in a browser', (urls) => {
+  if (!browserTestPrerequisites()) return;
 
   const contextId = uniqueName('northwind-web');
-  const webDist = mkdtempSync(join(tmpdir(), 'studio-web-dist-'));
-  let stack: Stack;
+  let web: StudioWeb;
   let oidc: OidcProviderProcess | undefined;
-  let browser: Browser;
-  let context: BrowserContext;
+  /** The main browser session (its requests to anything but the gateway: the app must load nothing from elsewhere). */
+  let main: WebPage;
   let page: Page;
+  let walk: Walk;
   let gateway = '';
   // What each step hands to the next.
   let datasetVersionId = '';
   let runId = '';
   let runCompleted = false;
   let signedIn = false;
-  /** Requests of the main browser session to anything but the gateway (the app must load nothing from elsewhere). */
-  const foreign: string[] = [];
   let framed = false;
 
   /** A key of the test tenant (issued once per role through the platform's bootstrap endpoint). */
-  const keyFor = (role: 'admin' | 'viewer'): Promise<string> => stack.keyFor(TENANT, role);
+  const keyFor = (role: 'admin' | 'viewer'): Promise<string> => web.stack.keyFor(TENANT, role);
 
   /** The API as the admin key sees it (to compare the page with). */
   async function api(path: string): Promise<Record<string, unknown>> {
@@ -96,103 +52,39 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     return (await res.json()) as Record<string, unknown>;
   }
 
-  async function screenshot(target: Page, name: string, fullPage = true): Promise<string> {
-    // The views fit a 1280-px screen: nothing scrolls sideways.
-    const width = Number(await target.evaluate('document.documentElement.scrollWidth'));
-    if (width > 1280) throw new Error(`the ${name} view is ${width} px wide: wider than the 1280-px screen`);
-    mkdirSync(OUTPUT, { recursive: true });
-    const path = join(OUTPUT, `${name}.png`);
-    await target.screenshot({ path, fullPage });
-    return path;
-  }
-
-  /** What the page showed: its address, its alerts and the start of its text. */
-  async function describePage(target: Page): Promise<string> {
-    const alerts = await target
-      .locator('[role=alert]')
-      .allInnerTexts()
-      .catch(() => []);
-    const text = await target
-      .locator('body')
-      .innerText({ timeout: 2_000 })
-      .catch(() => '(no text)');
-    return `page ${target.url()}\nalerts: ${alerts.length ? alerts.join(' | ') : 'none'}\ntext:\n${text.slice(0, 2_000)}`;
-  }
-
-  /** What a step needs from an earlier one: it fails at once, naming that step, when the earlier one did not deliver. */
-  function needs(what: Record<string, unknown>): void {
-    const missing = Object.entries(what)
-      .filter(([, value]) => !value)
-      .map(([from]) => from);
-    if (missing.length) throw new Error(`not run: it needs what the step(s) ${missing.map((m) => `"${m}"`).join(', ')} did not deliver`);
-  }
-
-  /** One step of the walk: on failure, says which, with the page and a screenshot. */
-  async function step(name: string, body: () => Promise<void>, target: () => Page = () => page): Promise<void> {
-    try {
-      await body();
-    } catch (err) {
-      if (err instanceof Error && err.message.startsWith('not run:')) throw new Error(`studio web step "${name}" ${err.message}`);
-      const shot = await screenshot(target(), `failed-${name.replace(/[^a-z0-9]+/gi, '-')}`).catch(
-        (e: Error) => `(no screenshot: ${e.message})`,
-      );
-      const described = await describePage(target()).catch(() => '(the page could not be read)');
-      throw new Error(
-        `studio web step "${name}" failed: ${err instanceof Error ? err.message : String(err)}\n${described}\nscreenshot: ${shot}\n\nservices:\n${stack.diagnostics()}\n${oidc?.tail() ?? ''}`,
-      );
-    }
-  }
+  const step = (name: string, body: () => Promise<void>, target?: () => Page): Promise<void> => walk.step(name, body, target);
 
   const go = (path: string) => page.goto(`${gateway}${path}`);
   const ctx = `/contexts/${encodeURIComponent(contextId)}`;
 
   beforeAll(async () => {
-    buildWebApp(webDist);
     // The gateway is told the provider's address first; the provider starts once the gateway's (the redirect URI) is known.
     const oidcPort = await freePort();
-    stack = await Stack.start({
+    web = await StudioWeb.start({
       servers: urls,
       services: SERVICES,
       runtimes: ['serve', 'worker'],
       tenant: TENANT,
       prefix: 'web',
       env: (name): Record<string, string> =>
-        name === 'gateway'
-          ? { WEB_DIST: webDist, ADMIN_API_KEY, ...oidcGatewayEnv(oidcPort) }
-          : name === 'auditor'
-            ? {
-                AUDIT_MAX_ITEMS: '6',
-                AUDIT_MAX_ATTACKS: '4',
-                AUDIT_MAX_BENIGN: '2',
-                AUDIT_MAX_GENERAL_ABILITY: '2',
-                AUDIT_MAX_TOKENS: '48',
-              }
-            : {},
+        name === 'gateway' ? { ADMIN_API_KEY, ...oidcGatewayEnv(oidcPort) } : name === 'auditor' ? smallAuditEnv(6) : {},
     });
-    gateway = stack.url('gateway');
+    gateway = web.gateway;
     oidc = await OidcProviderProcess.start({
       port: oidcPort,
       redirectUris: [`${gateway}/auth/callback`],
       accounts: [OIDC_USER],
       accessTokenTtlSeconds: OIDC_TOKEN_TTL_SECONDS,
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
-    context.on('request', (request) => {
-      const url = request.url();
-      if (!url.startsWith(`${gateway}/`) && !url.startsWith('data:') && !url.startsWith('blob:')) foreign.push(url);
-    });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
+    main = await web.newPage({ height: 860, acceptDownloads: true });
+    page = main.page;
+    walk = web.walk({ label: 'studio web', output: 'studio-web', page: () => page, more: () => oidc?.tail() ?? '' });
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close().catch(() => undefined);
     await oidc?.stop().catch(() => undefined);
-    if (runId) stack?.rememberJob('training', runId);
-    for (const e of stack?.events(AUDIT_VERDICT_ISSUED_V1) ?? []) stack?.rememberJob('evaluation', String(e.data['auditRunId']));
-    await stack?.stop();
-    rmSync(webDist, { recursive: true, force: true });
+    if (runId) web?.stack.rememberJob('training', runId);
+    await web?.stop();
   }, 90_000);
 
   it('serves the app at / and leaves the API alone', async () => {
@@ -305,7 +197,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await answer.fill(`${await answer.inputValue()} (Reviewed by a curator.)`);
       await items.nth(1).getByRole('button', { name: 'Done editing' }).click();
       await page.getByText('2 decisions ready.').waitFor();
-      await screenshot(page, 'review', false);
+      await walk.screenshot('review', false);
       await page.getByRole('button', { name: 'Submit decisions' }).click();
       const result = page.getByTestId('review-result');
       await result.waitFor({ timeout: 60_000 });
@@ -356,7 +248,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       expect(await page.getByText('Live updates are unavailable').count()).toBe(0);
       expect(await page.getByTestId('run-step').innerText()).toMatch(/^\d+ \/ \d+$/);
       runCompleted = true;
-      await screenshot(page, 'runs');
+      await walk.screenshot('runs');
     });
   }, 480_000);
 
@@ -371,7 +263,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await cards.nth(2).waitFor({ timeout: 120_000 });
       expect(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-variant')))).toEqual(['base', 'aligned', 'aligned_rag']);
       await page.getByRole('table', { name: 'Retrieved clauses' }).waitFor();
-      await screenshot(page, 'compare');
+      await walk.screenshot('compare');
     });
   }, 180_000);
 
@@ -384,7 +276,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       await page.getByRole('table', { name: 'Release gates' }).waitFor();
       expect(await page.locator('.buckets .bucket').count()).toBe(4);
       await page.getByRole('table', { name: 'Compliance by clause' }).waitFor();
-      await screenshot(page, 'audit');
+      await walk.screenshot('audit');
       const [download] = await Promise.all([
         page.waitForEvent('download'),
         page.getByRole('button', { name: 'Download report (Markdown)' }).click(),
@@ -395,7 +287,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   }, 360_000);
 
   it('refuses a viewer a curator action, in the server’s words', async () => {
-    const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const viewerContext = await web.browser.newContext({ viewport: { width: 1280, height: 860 } });
     const viewer = await viewerContext.newPage();
     try {
       await step(
@@ -422,7 +314,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   }, 60_000);
 
   it('signs in through the OpenID provider (authorization code + PKCE), with the tenant and role of the token, until the token expires', async () => {
-    const ssoContext = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const ssoContext = await web.browser.newContext({ viewport: { width: 1280, height: 860 } });
     const sso = await ssoContext.newPage();
     try {
       await step(
@@ -452,6 +344,6 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
   }, 90_000);
 
   it('loaded nothing from another origin (no CDN, no web font)', () => {
-    expect(foreign).toEqual([]);
+    expect(main.foreign).toEqual([]);
   });
 });

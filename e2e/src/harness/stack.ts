@@ -45,6 +45,20 @@ export interface StackOptions {
   env?: (name: ServiceName) => Record<string, string>;
 }
 
+/**
+ * The auditor's variables for a short audit (a test's, not a measurement): `items` held-out items,
+ * four attacks, two benign probes, two general-ability items, answers of at most 48 tokens.
+ */
+export function smallAuditEnv(items: number): Record<string, string> {
+  return {
+    AUDIT_MAX_ITEMS: String(items),
+    AUDIT_MAX_ATTACKS: '4',
+    AUDIT_MAX_BENIGN: '2',
+    AUDIT_MAX_GENERAL_ABILITY: '2',
+    AUDIT_MAX_TOKENS: '48',
+  };
+}
+
 /** Whose credential a gateway call carries: a key of that tenant and role, or none at all. */
 export type CallAs = { tenant: string; role: TestRole } | 'anonymous';
 
