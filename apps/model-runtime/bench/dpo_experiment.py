@@ -256,6 +256,15 @@ def run_dpo(ns: argparse.Namespace) -> None:
         )
         if ns.minimal_pairs:
             ns.mix += " minimal pairs"
+    if ns.scenario_weight != 1.0:
+        kinds = {e["id"]: e["kind"] for e in read_examples(ns.examples)[0]}
+        rows = [
+            {**r, "weight": r["weight"] * ns.scenario_weight}
+            if kinds.get(r["preference_id"]) == "scenario"
+            else r
+            for r in rows
+        ]
+        ns.mix += f" scenario pairs x{ns.scenario_weight}"
     if ns.balance_verdicts:
         rows = balance_verdicts(rows)
         ns.mix += " verdict-balanced"
@@ -329,6 +338,7 @@ def main() -> None:
     d.add_argument("--kinds", default="violating,contradicting,ungrounded,refusing")
     d.add_argument("--unweighted", action="store_true")
     d.add_argument("--balance-verdicts", action="store_true", help="see balance_verdicts")
+    d.add_argument("--scenario-weight", type=float, default=1.0, help="weight of scenario pairs")
     d.add_argument(
         "--minimal-pairs",
         action="store_true",
