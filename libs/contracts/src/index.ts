@@ -1,4 +1,5 @@
 export * from './api/document-versions';
+export * from './api/ontology';
 export * from './api/red-team';
 export * from './cloudevents';
 export * from './common';
@@ -9,6 +10,7 @@ export * from './events/chat/conversation-sampled';
 export * from './events/dataset/dataset-version-published';
 export * from './events/feedback/preference-submitted';
 export * from './events/ontology/clauses-indexed';
+export * from './events/ontology/graph-updated';
 export * from './events/platform/dead-letter';
 export * from './events/policy/document-framed';
 export * from './events/policy/document-revised';
