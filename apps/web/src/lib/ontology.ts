@@ -1,0 +1,358 @@
+import type { Concept, ConceptRole, ConflictStatus, NormativeKind, Relation, RelationType } from '@studio/contracts';
+
+/**
+ * The concepts view's logic that runs without a browser: what the ontology routes answer (the
+ * shared contracts' Concept and Relation, wrapped as the ontology service serves them), the
+ * governing clauses grouped by statement kind, the layout of a concept's neighbourhood graph (drawn
+ * as SVG by components/ConceptGraph), moving through its nodes by keyboard, and a curator's
+ * decision on a conflict candidate.
+ */
+
+export const CONCEPT_ROLES: readonly ConceptRole[] = ['term', 'actor', 'action', 'object'];
+/** The order governing clauses are shown in: what the clause makes of the concept. */
+export const GOVERNING_KINDS: readonly NormativeKind[] = ['obligation', 'prohibition', 'permission', 'exception', 'definition'];
+
+/** GET …/ontology: the latest version's counts (404 while the context has none). */
+export interface OntologySummary {
+  version: number;
+  createdAt: string;
+  documents: { documentId: string; sha256: string; version: number }[];
+  conceptCount: number;
+  relationCount: number;
+  conceptsByRole: Partial<Record<ConceptRole, number>>;
+  relationsByType: Partial<Record<RelationType, number>>;
+}
+
+/** GET …/ontology/concepts: a page of the concepts matching the search. */
+export interface ConceptPage {
+  total: number;
+  concepts: Concept[];
+}
+
+/** A clause as the ontology routes name it. */
+export interface ClauseRef {
+  clauseId: string;
+  numbering: string;
+  text: string;
+}
+
+export interface GoverningClause {
+  clauseId: string;
+  numbering: string;
+  citation?: string;
+  statementKind: NormativeKind;
+}
+
+/** GET …/ontology/concepts/{id}: a concept with its clauses and its SKOS neighbours. */
+export interface ConceptDetail {
+  concept: Concept;
+  definedBy: ClauseRef[];
+  governedBy: GoverningClause[];
+  broader: Concept[];
+  narrower: Concept[];
+  related: Concept[];
+}
+
+export interface GraphNode {
+  id: string;
+  kind: 'concept' | 'clause';
+  label: string;
+}
+
+export interface GraphEdge {
+  id: string;
+  type: RelationType;
+  from: string;
+  to: string;
+  statementKind: NormativeKind | null;
+}
+
+/** GET …/ontology/concepts/{id}/neighbourhood?depth=1|2 */
+export interface Neighbourhood {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+/** One conflict candidate (or decided conflict) with both clauses. */
+export type Conflict = Relation & { left: ClauseRef; right: ClauseRef };
+
+export type ConflictDecision = 'confirm' | 'dismiss';
+
+/** The body of POST …/ontology/conflicts/{relationId}: the decision, and the reason when one is written. */
+export function conflictDecisionBody(decision: ConflictDecision, reason: string): { decision: ConflictDecision; reason?: string } {
+  const said = reason.trim();
+  return said ? { decision, reason: said } : { decision };
+}
+
+/** The status a decision gives a conflict. */
+export function decidedStatus(decision: ConflictDecision): ConflictStatus {
+  return decision === 'confirm' ? 'confirmed' : 'dismissed';
+}
+
+/**
+ * A dataset version's coverage of the concepts (GET …/datasets/{v}/coverage): shares of concepts and
+ * of governed (concept, kind) pairs exercised by an example, and which examples exercise each concept.
+ */
+export interface DatasetCoverage {
+  concepts: { covered: number; total: number; share: number };
+  pairs: { covered: number; total: number; share: number };
+  uncoveredConcepts: string[];
+  uncoveredPairs: { conceptId: string; statementKind: NormativeKind }[];
+  examplesByConcept: Record<string, string[]>;
+}
+
+/** The examples of a coverage that exercise a concept (none when it is uncovered), without repeats, in the order given. */
+export function examplesCovering(coverage: DatasetCoverage, conceptId: string): string[] {
+  return [...new Set(coverage.examplesByConcept[conceptId] ?? [])];
+}
+
+/** The governing clauses grouped by the statement kind, in GOVERNING_KINDS order, each clause once per kind (kinds without a clause left out). */
+export function governingByKind(governedBy: readonly GoverningClause[]): { kind: NormativeKind; clauses: GoverningClause[] }[] {
+  const groups: { kind: NormativeKind; clauses: GoverningClause[] }[] = [];
+  const known = new Set<string>(GOVERNING_KINDS);
+  const kinds = [...GOVERNING_KINDS, ...[...new Set(governedBy.map((g) => g.statementKind))].filter((k) => !known.has(k)).sort()];
+  for (const kind of kinds) {
+    const seen = new Set<string>();
+    const clauses = governedBy.filter((g) => g.statementKind === kind && !seen.has(g.clauseId) && seen.add(g.clauseId));
+    if (clauses.length) groups.push({ kind, clauses });
+  }
+  return groups;
+}
+
+/** What an edge says, read from its `from` node to its `to` node ("governs · prohibition", "broader"). */
+export function edgeLabel(edge: Pick<GraphEdge, 'type' | 'statementKind'>): string {
+  const words: Record<RelationType, string> = {
+    broader: 'broader',
+    related: 'related',
+    defines: 'defines',
+    governs: 'governs',
+    exceptionOf: 'exception of',
+    refersTo: 'refers to',
+    conflictsWith: 'conflicts with',
+  };
+  const word = words[edge.type] ?? edge.type;
+  return edge.type === 'governs' && edge.statementKind ? `${word} · ${edge.statementKind}` : word;
+}
+
+/** A label short enough for a node (the full one goes in its title). */
+export function shortLabel(label: string, max = 28): string {
+  const flat = label.replace(/\s+/g, ' ').trim();
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
+}
+
+export interface PlacedNode extends GraphNode {
+  /** Hops from the centre (0 for the centre; nodes the edges do not reach are one ring further out than the rest). */
+  depth: number;
+  x: number;
+  y: number;
+  /** Whether the ring is sparse enough for the node's label to be drawn (always for the centre and the first ring). */
+  labelled: boolean;
+}
+
+export interface PlacedEdge extends GraphEdge {
+  x1: number;
+  y1: number;
+  x2: number;
+  y2: number;
+  /** Where its label goes (the middle of the line). */
+  lx: number;
+  ly: number;
+  label: string;
+  /** Whether the label is drawn (edges between the centre and the first ring always; others when there are few). */
+  labelled: boolean;
+}
+
+export interface GraphLayout {
+  width: number;
+  height: number;
+  /** The centre first, then ring by ring, each ring clockwise from the top: the keyboard's order. */
+  nodes: PlacedNode[];
+  edges: PlacedEdge[];
+}
+
+export interface LayoutOptions {
+  /** Distance between rings. */
+  ringGap?: number;
+  /** The least arc between two nodes of a ring (a crowded ring grows its radius). */
+  minSpacing?: number;
+  /** A ring with more nodes than this draws labels only on focus and hover. */
+  maxLabelledRing?: number;
+  /** More edges than this: only those touching the centre carry a drawn label. */
+  maxLabelledEdges?: number;
+  margin?: number;
+}
+
+const compareNodes = (a: GraphNode, b: GraphNode): number =>
+  a.kind !== b.kind
+    ? a.kind === 'concept'
+      ? -1
+      : 1
+    : a.label !== b.label
+      ? a.label < b.label
+        ? -1
+        : 1
+      : a.id < b.id
+        ? -1
+        : a.id > b.id
+          ? 1
+          : 0;
+
+const round = (n: number): number => Math.round(n * 10) / 10;
+
+/**
+ * A radial layout of a neighbourhood around `centreId`: the centre in the middle, the nodes one
+ * hop away (edges read both ways) on the first ring, two hops on the second. Deterministic: the
+ * same graph gives the same picture whatever order the server lists it in. A ring is sorted by
+ * kind (concepts first) and label; an outer ring's nodes follow their parent on the inner ring, so
+ * lines cross little. A crowded ring grows its radius to keep nodes `minSpacing` apart. Throws when
+ * the centre is not among the nodes. Edges naming a node the graph lacks are left out.
+ */
+export function layoutNeighbourhood(graph: Neighbourhood, centreId: string, options: LayoutOptions = {}): GraphLayout {
+  const ringGap = options.ringGap ?? 150;
+  const minSpacing = options.minSpacing ?? 34;
+  const maxLabelledRing = options.maxLabelledRing ?? 16;
+  const maxLabelledEdges = options.maxLabelledEdges ?? 24;
+  const margin = options.margin ?? 110;
+
+  const byId = new Map<string, GraphNode>();
+  for (const n of graph.nodes) if (!byId.has(n.id)) byId.set(n.id, n);
+  const centre = byId.get(centreId);
+  if (!centre) throw new Error(`the neighbourhood does not hold its centre ${centreId}`);
+  const edges = graph.edges.filter((e) => byId.has(e.from) && byId.has(e.to) && e.from !== e.to);
+  const seenEdges = new Set<string>();
+  const uniqueEdges = edges
+    .filter((e) => !seenEdges.has(e.id) && seenEdges.add(e.id))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+  const adjacent = new Map<string, string[]>();
+  for (const e of uniqueEdges) {
+    adjacent.set(e.from, [...(adjacent.get(e.from) ?? []), e.to]);
+    adjacent.set(e.to, [...(adjacent.get(e.to) ?? []), e.from]);
+  }
+
+  // Breadth first from the centre: each node's depth and its parent (its first neighbour on the ring inside, in that ring's order).
+  const depth = new Map<string, number>([[centreId, 0]]);
+  const rings: GraphNode[][] = [[centre]];
+  const order = new Map<string, number>([[centreId, 0]]);
+  for (let d = 1; ; d++) {
+    const inner = rings[d - 1] as GraphNode[];
+    const parentOf = new Map<string, number>();
+    for (const node of inner)
+      for (const next of adjacent.get(node.id) ?? []) {
+        if (depth.has(next)) continue;
+        const at = order.get(node.id) as number;
+        parentOf.set(next, Math.min(parentOf.get(next) ?? Infinity, at));
+      }
+    if (parentOf.size === 0) break;
+    const ring = [...parentOf.keys()]
+      .map((id) => byId.get(id) as GraphNode)
+      .sort((a, b) => (parentOf.get(a.id) as number) - (parentOf.get(b.id) as number) || compareNodes(a, b));
+    ring.forEach((n, i) => {
+      depth.set(n.id, d);
+      order.set(n.id, i);
+    });
+    rings.push(ring);
+  }
+  const unreached = [...byId.values()].filter((n) => !depth.has(n.id)).sort(compareNodes);
+  if (unreached.length) {
+    unreached.forEach((n, i) => {
+      depth.set(n.id, rings.length);
+      order.set(n.id, i);
+    });
+    rings.push(unreached);
+  }
+
+  // Radii: one gap per ring, more where a ring is crowded (and never inside the ring before it).
+  const radii: number[] = [0];
+  for (let d = 1; d < rings.length; d++) {
+    const count = (rings[d] as GraphNode[]).length;
+    const needed = (count * minSpacing) / (2 * Math.PI);
+    radii.push(Math.max((radii[d - 1] as number) + ringGap * (d === 1 ? 1 : 0.85), needed));
+  }
+  const outer = radii[radii.length - 1] as number;
+  const half = outer + margin;
+  const width = round(half * 2);
+  const height = round(half * 2);
+
+  const placed: PlacedNode[] = [];
+  const at = new Map<string, PlacedNode>();
+  rings.forEach((ring, d) => {
+    const r = radii[d] as number;
+    const labelled = d <= 1 || ring.length <= maxLabelledRing;
+    ring.forEach((n, i) => {
+      const angle = -Math.PI / 2 + (2 * Math.PI * i) / ring.length;
+      const p: PlacedNode = { ...n, depth: d, x: round(half + r * Math.cos(angle)), y: round(half + r * Math.sin(angle)), labelled };
+      placed.push(p);
+      at.set(n.id, p);
+    });
+  });
+
+  const fewEdges = uniqueEdges.length <= maxLabelledEdges;
+  const placedEdges = uniqueEdges.map((e): PlacedEdge => {
+    const a = at.get(e.from) as PlacedNode;
+    const b = at.get(e.to) as PlacedNode;
+    return {
+      ...e,
+      x1: a.x,
+      y1: a.y,
+      x2: b.x,
+      y2: b.y,
+      lx: round((a.x + b.x) / 2),
+      ly: round((a.y + b.y) / 2),
+      label: edgeLabel(e),
+      labelled: fewEdges || e.from === centreId || e.to === centreId,
+    };
+  });
+  return { width, height, nodes: placed, edges: placedEdges };
+}
+
+/**
+ * Where the keyboard goes from `currentId` among the layout's nodes: the next (→, ↓) or previous
+ * (←, ↑) node in the layout's order, wrapping; Home: the centre; End: the last node. Null for other keys.
+ */
+export function graphKeyTarget(layout: Pick<GraphLayout, 'nodes'>, currentId: string, key: string): string | null {
+  const ids = layout.nodes.map((n) => n.id);
+  if (ids.length === 0) return null;
+  const at = Math.max(0, ids.indexOf(currentId));
+  switch (key) {
+    case 'ArrowRight':
+    case 'ArrowDown':
+      return ids[(at + 1) % ids.length] as string;
+    case 'ArrowLeft':
+    case 'ArrowUp':
+      return ids[(at - 1 + ids.length) % ids.length] as string;
+    case 'Home':
+      return ids[0] as string;
+    case 'End':
+      return ids[ids.length - 1] as string;
+    default:
+      return null;
+  }
+}
+
+/** The edges of a node in the layout, each with the node at its other end and whether it points away from the node. */
+export function edgesOf(layout: GraphLayout, nodeId: string): { edge: PlacedEdge; other: PlacedNode; outgoing: boolean }[] {
+  const byId = new Map(layout.nodes.map((n) => [n.id, n]));
+  return layout.edges
+    .filter((e) => e.from === nodeId || e.to === nodeId)
+    .map((edge) => {
+      const outgoing = edge.from === nodeId;
+      return { edge, other: byId.get(outgoing ? edge.to : edge.from) as PlacedNode, outgoing };
+    });
+}
+
+/** The concept search as the route's query (empty parts left out). */
+export function conceptsQuery(params: { q?: string; role?: ConceptRole | null; limit: number; offset: number }): string {
+  const search = new URLSearchParams();
+  const q = params.q?.trim();
+  if (q) search.set('q', q);
+  if (params.role) search.set('role', params.role);
+  search.set('limit', String(params.limit));
+  if (params.offset > 0) search.set('offset', String(params.offset));
+  return `?${search.toString()}`;
+}
+
+/** A role from a URL's query, or null when it names none of the roles. */
+export function roleFrom(value: string | null): ConceptRole | null {
+  return CONCEPT_ROLES.find((r) => r === value) ?? null;
+}
