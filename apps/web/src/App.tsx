@@ -9,6 +9,7 @@ import { AuditView } from './views/Audit';
 import { AuthCallback } from './views/AuthCallback';
 import { ClausesView } from './views/Clauses';
 import { CompareView } from './views/Compare';
+import { ConceptsView, ConceptView } from './views/Concepts';
 import { ContextsView } from './views/Contexts';
 import { DatasetView } from './views/Dataset';
 import { DatasetsView } from './views/Datasets';
@@ -24,7 +25,9 @@ import { SignIn } from './views/SignIn';
 const CONTEXT_TABS = [
   ['documents', 'Documents'],
   ['clauses', 'Clauses'],
+  ['concepts', 'Concepts'],
   ['datasets', 'Datasets'],
+  ['review', 'Review'],
   ['runs', 'Runs'],
   ['compare', 'Compare'],
   ['feedback', 'Feedback'],
@@ -196,6 +199,10 @@ function Route({ path }: { path: string }) {
   if ((m = match('/contexts/:id', path))) return <DocumentsView contextId={m['id'] as string} />;
   if ((m = match('/contexts/:id/documents', path))) return <DocumentsView contextId={m['id'] as string} />;
   if ((m = match('/contexts/:id/clauses', path))) return <ClausesView contextId={m['id'] as string} />;
+  if ((m = match('/contexts/:id/concepts', path))) return <ConceptsView contextId={m['id'] as string} />;
+  if ((m = match('/contexts/:id/concepts/:conceptId', path)))
+    return <ConceptView key={m['conceptId']} contextId={m['id'] as string} conceptId={m['conceptId'] as string} />;
+  if ((m = match('/contexts/:id/review', path))) return <ReviewView contextId={m['id'] as string} datasetVersionId={null} />;
   if ((m = match('/contexts/:id/datasets', path))) return <DatasetsView contextId={m['id'] as string} />;
   if ((m = match('/contexts/:id/datasets/:v', path)))
     return <DatasetView contextId={m['id'] as string} datasetVersionId={m['v'] as string} />;

@@ -1,4 +1,4 @@
-import type { Concept, ConceptRole, ConflictStatus, NormativeKind, Relation, RelationType } from '@studio/contracts';
+import type { Concept, ConceptRole, ConflictStatus, Relation, RelationType } from '@studio/contracts';
 
 /**
  * The concepts view's logic that runs without a browser: what the ontology routes answer (the
@@ -7,6 +7,9 @@ import type { Concept, ConceptRole, ConflictStatus, NormativeKind, Relation, Rel
  * as SVG by components/ConceptGraph), moving through its nodes by keyboard, and a curator's
  * decision on a conflict candidate.
  */
+
+/** A statement's kind (obligation, prohibition, permission, exception, definition), as relations carry it. */
+export type NormativeKind = NonNullable<Relation['statementKind']>;
 
 export const CONCEPT_ROLES: readonly ConceptRole[] = ['term', 'actor', 'action', 'object'];
 /** The order governing clauses are shown in: what the clause makes of the concept. */

@@ -1,8 +1,9 @@
-import { useState } from 'react';
+import { useState, type KeyboardEvent } from 'react';
 import { ErrorBox, KindBadge, Link, Loading, section, shortId, useAsync, useStudio } from '../components/ui';
 import { enc } from '../lib/api';
-import { navigate } from '../lib/router';
-import { listOf, type Example, type ReviewAction, type ReviewAnswer, type ReviewDecision } from '../lib/model';
+import { navigate, useLocation } from '../lib/router';
+import { listOf, type DatasetVersion, type Example, type ReviewAction, type ReviewAnswer, type ReviewDecision } from '../lib/model';
+import { ConflictQueue } from './Conflicts';
 
 interface Draft {
   action: ReviewAction;
@@ -10,11 +11,102 @@ interface Draft {
   answer: string;
 }
 
+const TABS = [
+  ['examples', 'Examples'],
+  ['conflicts', 'Conflict candidates'],
+] as const;
+type Tab = (typeof TABS)[number][0];
+
+/**
+ * The review queue: a dataset version's examples (approve, edit, reject → a new dataset version)
+ * and the ontology's conflict candidates of the context (confirm, dismiss), on two tabs; the tab
+ * is in the address (`?tab=conflicts`). Without a dataset version (/contexts/{id}/review) the
+ * examples tab leads to the latest version's queue.
+ */
+export function ReviewView({ contextId, datasetVersionId }: { contextId: string; datasetVersionId: string | null }) {
+  const { path, search } = useLocation();
+  const tab: Tab = search.get('tab') === 'conflicts' ? 'conflicts' : 'examples';
+  const select = (next: Tab) => {
+    navigate(`${path}${next === 'examples' ? '' : `?tab=${next}`}`, true);
+    requestAnimationFrame(() => document.getElementById(`review-tab-${next}`)?.focus());
+  };
+  const onKey = (e: KeyboardEvent<HTMLButtonElement>) => {
+    const at = TABS.findIndex(([t]) => t === tab);
+    const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+    if (!step) return;
+    e.preventDefault();
+    select(TABS[(at + step + TABS.length) % TABS.length]?.[0] ?? 'examples');
+  };
+  return (
+    <section aria-labelledby="review-title">
+      <h1 id="review-title">Review queue</h1>
+      <div role="tablist" aria-label="What to review" className="tabs">
+        {TABS.map(([t, label]) => (
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            id={`review-tab-${t}`}
+            aria-selected={tab === t}
+            aria-controls={`review-panel-${t}`}
+            tabIndex={tab === t ? 0 : -1}
+            className={`tab ${tab === t ? 'on' : ''}`}
+            onClick={() => select(t)}
+            onKeyDown={onKey}
+          >
+            {label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" id={`review-panel-${tab}`} aria-labelledby={`review-tab-${tab}`}>
+        {tab === 'conflicts' ? (
+          <ConflictQueue contextId={contextId} />
+        ) : datasetVersionId ? (
+          <ExampleQueue contextId={contextId} datasetVersionId={datasetVersionId} />
+        ) : (
+          <LatestQueue contextId={contextId} />
+        )}
+      </div>
+    </section>
+  );
+}
+
+/** Where the examples to review are: the latest dataset version's queue. */
+function LatestQueue({ contextId }: { contextId: string }) {
+  const { api } = useStudio();
+  const datasets = useAsync(
+    (signal) =>
+      api.get<unknown>(`/v1/contexts/${enc(contextId)}/datasets`, signal).then((b) => listOf<DatasetVersion>(b, 'datasets', 'versions')),
+    [contextId],
+  );
+  const latest = [...(datasets.data ?? [])].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0))[0];
+  return (
+    <>
+      {datasets.loading && !datasets.data ? <Loading what="the dataset versions" /> : null}
+      <ErrorBox error={datasets.error} what="reading the dataset versions" />
+      {datasets.data && !latest ? (
+        <p>
+          No dataset version yet: <Link to={`/contexts/${enc(contextId)}/datasets`}>generate one</Link>, then review its examples.
+        </p>
+      ) : null}
+      {latest ? (
+        <p>
+          Examples are reviewed per dataset version:{' '}
+          <Link to={`/contexts/${enc(contextId)}/datasets/${enc(latest.id)}/review`}>
+            the latest version <code title={latest.id}>{shortId(latest.id)}</code>
+          </Link>
+          , or another one under <Link to={`/contexts/${enc(contextId)}/datasets`}>Datasets</Link>.
+        </p>
+      ) : null}
+    </>
+  );
+}
+
 /**
  * The review queue of a dataset version: a curator approves, edits or rejects examples; the
  * decisions submitted together make a new, immutable dataset version.
  */
-export function ReviewView({ contextId, datasetVersionId }: { contextId: string; datasetVersionId: string }) {
+function ExampleQueue({ contextId, datasetVersionId }: { contextId: string; datasetVersionId: string }) {
   const { api } = useStudio();
   const base = `/v1/contexts/${enc(contextId)}/datasets/${enc(datasetVersionId)}`;
   const queue = useAsync(
@@ -73,8 +165,7 @@ export function ReviewView({ contextId, datasetVersionId }: { contextId: string;
 
   const count = Object.keys(drafts).length;
   return (
-    <section aria-labelledby="review-title">
-      <h1 id="review-title">Review queue</h1>
+    <>
       <p className="muted">
         Dataset version <code title={datasetVersionId}>{shortId(datasetVersionId)}</code>. Your decisions make a new dataset version; this
         one stays as it is.
@@ -170,6 +261,6 @@ export function ReviewView({ contextId, datasetVersionId }: { contextId: string;
           );
         })}
       </ol>
-    </section>
+    </>
   );
 }
