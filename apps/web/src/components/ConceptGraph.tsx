@@ -13,13 +13,20 @@ import { ErrorBox, Loading, useAsync, useStudio } from './ui';
 
 const CONCEPT_RADIUS = 20;
 const CENTRE_RADIUS = 28;
-const CLAUSE_WIDTH = 56;
 const CLAUSE_HEIGHT = 26;
+const CLAUSE_LABEL = 20;
 
-/** How far from a node's middle an edge stops (its shape's edge, roughly, so the arrowhead shows). */
-function reach(node: PlacedNode): number {
-  if (node.kind === 'clause') return CLAUSE_HEIGHT / 2 + 6;
-  return node.depth === 0 ? CENTRE_RADIUS + 3 : CONCEPT_RADIUS + 3;
+/** A clause's box: as wide as its (shortened) citation. */
+function clauseWidth(label: string): number {
+  return Math.min(170, Math.max(44, shortLabel(label, CLAUSE_LABEL).length * 7.4 + 16));
+}
+
+/** How far from a node's middle an edge along (ux, uy) stops: just outside its shape, so the arrowhead shows. */
+function reach(node: PlacedNode, ux: number, uy: number): number {
+  if (node.kind === 'concept') return (node.depth === 0 ? CENTRE_RADIUS : CONCEPT_RADIUS) + 3;
+  const hw = clauseWidth(node.label) / 2;
+  const hh = CLAUSE_HEIGHT / 2;
+  return Math.min(Math.abs(ux) > 1e-6 ? hw / Math.abs(ux) : Infinity, Math.abs(uy) > 1e-6 ? hh / Math.abs(uy) : Infinity) + 3;
 }
 
 /**
@@ -137,6 +144,8 @@ export function ConceptGraph({
           <svg
             className="graph"
             viewBox={`0 0 ${l.width} ${l.height}`}
+            width={l.width}
+            height={l.height}
             role="group"
             aria-label={`Neighbourhood of ${centreNode.label}, depth ${depth}: ${concepts} concepts and ${clauses} clauses`}
             aria-describedby="graph-help"
@@ -154,8 +163,8 @@ export function ConceptGraph({
                 const len = Math.hypot(e.x2 - e.x1, e.y2 - e.y1) || 1;
                 const ux = (e.x2 - e.x1) / len;
                 const uy = (e.y2 - e.y1) / len;
-                const a = reach(from);
-                const b = reach(to);
+                const a = reach(from, ux, uy);
+                const b = reach(to, ux, uy);
                 return (
                   <g key={e.id} className={`edge edge-${e.type} ${e.statementKind ? `kind-${e.statementKind}` : ''}`} data-edge-id={e.id}>
                     <line
@@ -199,17 +208,30 @@ export function ConceptGraph({
                   >
                     <title>{n.label}</title>
                     {n.kind === 'concept' ? (
-                      <circle r={isCentre ? CENTRE_RADIUS : CONCEPT_RADIUS} />
+                      <>
+                        <circle r={isCentre ? CENTRE_RADIUS : CONCEPT_RADIUS} />
+                        <text
+                          className={`node-label ${n.labelled || isCentre ? '' : 'on-focus'}`}
+                          y={(isCentre ? CENTRE_RADIUS : CONCEPT_RADIUS) + 14}
+                          textAnchor="middle"
+                        >
+                          {shortLabel(n.label)}
+                        </text>
+                      </>
                     ) : (
-                      <rect x={-CLAUSE_WIDTH / 2} y={-CLAUSE_HEIGHT / 2} width={CLAUSE_WIDTH} height={CLAUSE_HEIGHT} rx={4} />
+                      <>
+                        <rect
+                          x={-clauseWidth(n.label) / 2}
+                          y={-CLAUSE_HEIGHT / 2}
+                          width={clauseWidth(n.label)}
+                          height={CLAUSE_HEIGHT}
+                          rx={4}
+                        />
+                        <text className="node-label in-box" y={1} textAnchor="middle" dominantBaseline="middle">
+                          {shortLabel(n.label, CLAUSE_LABEL)}
+                        </text>
+                      </>
                     )}
-                    <text
-                      className={`node-label ${n.labelled || isCentre ? '' : 'on-focus'}`}
-                      y={n.kind === 'concept' ? (isCentre ? CENTRE_RADIUS : CONCEPT_RADIUS) + 14 : CLAUSE_HEIGHT / 2 + 14}
-                      textAnchor="middle"
-                    >
-                      {shortLabel(n.label)}
-                    </text>
                   </g>
                 );
               })}

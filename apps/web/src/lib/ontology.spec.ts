@@ -56,14 +56,16 @@ describe('the neighbourhood layout', () => {
       ['c-employee', 2],
     ]);
     const centre = layout.nodes[0];
-    expect(centre).toMatchObject({ x: layout.width / 2, y: layout.height / 2 });
+    // The first ring is a circle around the centre, with room for labels: 110 left and right, 48 above and below.
+    expect(centre).toMatchObject({ x: 110 + 170, y: 48 + 170 });
+    expect(layout.width).toBeCloseTo(2 * 110 + 2 * 170, 0);
     const dist = (id: string) => {
       const n = layout.nodes.find((x) => x.id === id);
       if (!n || !centre) throw new Error(id);
       return Math.hypot(n.x - centre.x, n.y - centre.y);
     };
-    expect(dist('c-benefit')).toBeCloseTo(150, 0);
-    expect(dist('k-4')).toBeCloseTo(150, 0);
+    expect(dist('c-benefit')).toBeCloseTo(170, 0);
+    expect(dist('k-4')).toBeCloseTo(170, 0);
     expect(dist('c-employee')).toBeGreaterThan(dist('k-3'));
     // The first node of a ring is at the top.
     expect(layout.nodes[1]).toMatchObject({ x: centre?.x });
@@ -75,6 +77,31 @@ describe('the neighbourhood layout', () => {
       expect(n.y).toBeGreaterThan(0);
       expect(n.y).toBeLessThan(layout.height);
     }
+  });
+
+  it('puts an outer node in the sector of the node it hangs from (a radial tree)', () => {
+    const layout = layoutNeighbourhood(GRAPH, 'c-gift');
+    const c = layout.nodes[0];
+    const bearing = (id: string) => {
+      const n = layout.nodes.find((x) => x.id === id);
+      return Math.atan2((n?.y ?? 0) - (c?.y ?? 0), (n?.x ?? 0) - (c?.x ?? 0));
+    };
+    // The employee is reached through §3.1 only: it lies on §3.1's bearing, further out.
+    expect(bearing('c-employee')).toBeCloseTo(bearing('k-3'), 1);
+    // Two children of one parent lie on either side of it.
+    const fan: Neighbourhood = {
+      nodes: [concept('c-x', 'x'), concept('c-p', 'p'), concept('c-q', 'q'), concept('c-p1', 'p1'), concept('c-p2', 'p2')],
+      edges: [edge('related', 'c-x', 'c-p'), edge('related', 'c-x', 'c-q'), edge('broader', 'c-p1', 'c-p'), edge('broader', 'c-p2', 'c-p')],
+    };
+    const fanned = layoutNeighbourhood(fan, 'c-x');
+    const fc = fanned.nodes[0];
+    const b = (id: string) => {
+      const n = fanned.nodes.find((x) => x.id === id);
+      return Math.atan2((n?.y ?? 0) - (fc?.y ?? 0), (n?.x ?? 0) - (fc?.x ?? 0));
+    };
+    expect(b('c-p1')).toBeLessThan(b('c-p'));
+    expect(b('c-p2')).toBeGreaterThan(b('c-p'));
+    expect(b('c-p')).toBeCloseTo(-Math.PI / 2, 5);
   });
 
   it('is the same whatever order the server lists nodes and edges in', () => {
@@ -116,7 +143,7 @@ describe('the neighbourhood layout', () => {
     const layout = layoutNeighbourhood(graph, 'c-hub', { minSpacing: 30, ringGap: 100 });
     const ring2 = layout.nodes.filter((n) => n.depth === 2);
     expect(ring2).toHaveLength(60);
-    const radius = Math.hypot((ring2[0]?.x ?? 0) - layout.width / 2, (ring2[0]?.y ?? 0) - layout.height / 2);
+    const radius = Math.hypot((ring2[0]?.x ?? 0) - (layout.nodes[0]?.x ?? 0), (ring2[0]?.y ?? 0) - (layout.nodes[0]?.y ?? 0));
     expect(radius).toBeGreaterThanOrEqual((60 * 30) / (2 * Math.PI) - 0.5);
     expect(ring2.every((n) => !n.labelled)).toBe(true);
     expect(layout.nodes.filter((n) => n.depth <= 1).every((n) => n.labelled)).toBe(true);

@@ -182,7 +182,10 @@ export interface LayoutOptions {
   maxLabelledRing?: number;
   /** More edges than this: only those touching the centre carry a drawn label. */
   maxLabelledEdges?: number;
+  /** Room left and right of the outermost nodes (for their labels). */
   margin?: number;
+  /** Room above and below them. */
+  marginY?: number;
 }
 
 const compareNodes = (a: GraphNode, b: GraphNode): number =>
@@ -206,16 +209,17 @@ const round = (n: number): number => Math.round(n * 10) / 10;
  * A radial layout of a neighbourhood around `centreId`: the centre in the middle, the nodes one
  * hop away (edges read both ways) on the first ring, two hops on the second. Deterministic: the
  * same graph gives the same picture whatever order the server lists it in. A ring is sorted by
- * kind (concepts first) and label; an outer ring's nodes follow their parent on the inner ring, so
- * lines cross little. A crowded ring grows its radius to keep nodes `minSpacing` apart. Throws when
+ * kind (concepts first) and label; an outer ring's nodes sit in the sector of their parent on the
+ * inner ring (a radial tree), so lines cross little. A crowded ring grows its radius. Throws when
  * the centre is not among the nodes. Edges naming a node the graph lacks are left out.
  */
 export function layoutNeighbourhood(graph: Neighbourhood, centreId: string, options: LayoutOptions = {}): GraphLayout {
-  const ringGap = options.ringGap ?? 150;
+  const ringGap = options.ringGap ?? 170;
   const minSpacing = options.minSpacing ?? 34;
   const maxLabelledRing = options.maxLabelledRing ?? 16;
   const maxLabelledEdges = options.maxLabelledEdges ?? 24;
   const margin = options.margin ?? 110;
+  const marginY = options.marginY ?? 48;
 
   const byId = new Map<string, GraphNode>();
   for (const n of graph.nodes) if (!byId.has(n.id)) byId.set(n.id, n);
@@ -237,6 +241,7 @@ export function layoutNeighbourhood(graph: Neighbourhood, centreId: string, opti
   const depth = new Map<string, number>([[centreId, 0]]);
   const rings: GraphNode[][] = [[centre]];
   const order = new Map<string, number>([[centreId, 0]]);
+  const children = new Map<string, string[]>();
   for (let d = 1; ; d++) {
     const inner = rings[d - 1] as GraphNode[];
     const parentOf = new Map<string, number>();
@@ -253,6 +258,8 @@ export function layoutNeighbourhood(graph: Neighbourhood, centreId: string, opti
     ring.forEach((n, i) => {
       depth.set(n.id, d);
       order.set(n.id, i);
+      const parent = (inner[parentOf.get(n.id) as number] as GraphNode).id;
+      children.set(parent, [...(children.get(parent) ?? []), n.id]);
     });
     rings.push(ring);
   }
@@ -265,6 +272,38 @@ export function layoutNeighbourhood(graph: Neighbourhood, centreId: string, opti
     rings.push(unreached);
   }
 
+  // Angles: each node of the first ring gets a sector of the circle, half an even share and half in
+  // proportion to how many nodes hang from it further out; a node's children share its sector the
+  // same way, so a node sits among the nodes it leads to. The first node of the first ring is at the top.
+  const weight = new Map<string, number>();
+  const weigh = (id: string): number => {
+    const w = Math.max(
+      1,
+      (children.get(id) ?? []).reduce((sum, c) => sum + weigh(c), 0),
+    );
+    weight.set(id, w);
+    return w;
+  };
+  weigh(centreId);
+  const shares = (ids: readonly string[], span: number): number[] => {
+    const total = ids.reduce((sum, id) => sum + (weight.get(id) as number), 0);
+    return ids.map((id) => span * (0.5 / ids.length + (0.5 * (weight.get(id) as number)) / total));
+  };
+  const angle = new Map<string, number>([[centreId, -Math.PI / 2]]);
+  const spread = (ids: readonly string[], start: number, span: number) => {
+    const parts = shares(ids, span);
+    let from = start;
+    ids.forEach((id, i) => {
+      const part = parts[i] as number;
+      angle.set(id, from + part / 2);
+      spread(children.get(id) ?? [], from, part);
+      from += part;
+    });
+  };
+  const first = children.get(centreId) ?? [];
+  spread(first, -Math.PI / 2 - (shares(first, 2 * Math.PI)[0] ?? 0) / 2, 2 * Math.PI);
+  unreached.forEach((n, i) => angle.set(n.id, -Math.PI / 2 + (2 * Math.PI * i) / unreached.length));
+
   // Radii: one gap per ring, more where a ring is crowded (and never inside the ring before it).
   const radii: number[] = [0];
   for (let d = 1; d < rings.length; d++) {
@@ -272,23 +311,33 @@ export function layoutNeighbourhood(graph: Neighbourhood, centreId: string, opti
     const needed = (count * minSpacing) / (2 * Math.PI);
     radii.push(Math.max((radii[d - 1] as number) + ringGap * (d === 1 ? 1 : 0.85), needed));
   }
-  const outer = radii[radii.length - 1] as number;
-  const half = outer + margin;
-  const width = round(half * 2);
-  const height = round(half * 2);
 
-  const placed: PlacedNode[] = [];
-  const at = new Map<string, PlacedNode>();
+  // Placed around (0, 0), then moved so that the picture is as big as what it holds plus the margins (room for the labels).
+  const raw = new Map<string, { x: number; y: number; depth: number; labelled: boolean }>();
   rings.forEach((ring, d) => {
     const r = radii[d] as number;
     const labelled = d <= 1 || ring.length <= maxLabelledRing;
-    ring.forEach((n, i) => {
-      const angle = -Math.PI / 2 + (2 * Math.PI * i) / ring.length;
-      const p: PlacedNode = { ...n, depth: d, x: round(half + r * Math.cos(angle)), y: round(half + r * Math.sin(angle)), labelled };
+    for (const n of ring) {
+      const a = angle.get(n.id) as number;
+      raw.set(n.id, { x: r * Math.cos(a), y: r * Math.sin(a), depth: d, labelled });
+    }
+  });
+  const xs = [...raw.values()].map((p) => p.x);
+  const ys = [...raw.values()].map((p) => p.y);
+  const dx = margin - Math.min(...xs);
+  const dy = marginY - Math.min(...ys);
+  const width = round(Math.max(...xs) - Math.min(...xs) + 2 * margin);
+  const height = round(Math.max(...ys) - Math.min(...ys) + 2 * marginY);
+
+  const placed: PlacedNode[] = [];
+  const at = new Map<string, PlacedNode>();
+  for (const ring of rings)
+    for (const n of ring) {
+      const r = raw.get(n.id) as { x: number; y: number; depth: number; labelled: boolean };
+      const p: PlacedNode = { ...n, depth: r.depth, x: round(r.x + dx), y: round(r.y + dy), labelled: r.labelled };
       placed.push(p);
       at.set(n.id, p);
-    });
-  });
+    }
 
   const fewEdges = uniqueEdges.length <= maxLabelledEdges;
   const placedEdges = uniqueEdges.map((e): PlacedEdge => {

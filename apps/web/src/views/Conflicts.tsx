@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { ConflictStatus } from '@studio/contracts';
 import { ErrorBox, Loading, section, useAsync, useStudio } from '../components/ui';
-import { enc } from '../lib/api';
+import { ApiError, enc } from '../lib/api';
 import { conflictDecisionBody, decidedStatus, type Conflict, type ConflictDecision } from '../lib/ontology';
 
 const STATUSES: readonly ConflictStatus[] = ['candidate', 'confirmed', 'dismissed'];
@@ -17,8 +17,16 @@ export function ConflictQueue({ contextId }: { contextId: string }) {
   const { api, me } = useStudio();
   const base = `/v1/contexts/${enc(contextId)}/ontology/conflicts`;
   const [status, setStatus] = useState<ConflictStatus>('candidate');
+  // null: the context has no ontology yet (404), so nothing to decide.
   const conflicts = useAsync(
-    (signal) => api.get<{ conflicts: Conflict[] }>(`${base}?status=${status}`, signal).then((b) => b.conflicts),
+    (signal) =>
+      api
+        .get<{ conflicts: Conflict[] }>(`${base}?status=${status}`, signal)
+        .then((b): Conflict[] | null => b.conflicts)
+        .catch((e: unknown) => {
+          if (e instanceof ApiError && e.status === 404) return null;
+          throw e;
+        }),
     [base, status],
   );
   const [reasons, setReasons] = useState<Record<string, string>>({});
@@ -74,6 +82,9 @@ export function ConflictQueue({ contextId }: { contextId: string }) {
       ) : null}
       {conflicts.loading && !conflicts.data ? <Loading what="the conflict candidates" /> : null}
       <ErrorBox error={conflicts.error} what="reading the conflict candidates" />
+      {!conflicts.loading && !conflicts.error && conflicts.data === null ? (
+        <p data-testid="conflicts-empty">The context has no ontology yet: its conflict candidates appear once a document is framed.</p>
+      ) : null}
       {conflicts.data && list.length === 0 ? (
         <p data-testid="conflicts-empty">
           {status === 'candidate' ? 'No conflict candidate awaits a decision.' : `No ${status} conflict.`}
@@ -125,7 +136,7 @@ export function ConflictQueue({ contextId }: { contextId: string }) {
                     Confirm conflict
                   </button>
                   <button type="button" disabled={!mayDecide || busy !== null} onClick={() => void decide(c, 'dismiss')}>
-                    Dismiss
+                    Dismiss candidate
                   </button>
                   {busy === c.id ? <span className="muted">Saving…</span> : null}
                 </div>
