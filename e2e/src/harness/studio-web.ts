@@ -47,15 +47,17 @@ const TEST_OUTPUT = process.env['STUDIO_TEST_OUTPUT'] ?? join(WORKSPACE_ROOT, '.
 const SCREEN_WIDTH = 1280;
 
 /**
- * Whether the model runtime and Chromium are installed. When one is missing, registers the one
- * test that says so (failing on CI, skipped elsewhere) and answers false: the caller registers nothing more.
+ * Whether the model runtime (unless the test starts none: `runtime: false`) and Chromium are
+ * installed. When one is missing, registers the one test that says so (failing on CI, skipped
+ * elsewhere) and answers false: the caller registers nothing more.
  */
-export function browserTestPrerequisites(): boolean {
-  const missing = !runtimeInstalled()
-    ? `the model runtime is not installed (${RUNTIME_EXECUTABLE} is missing; run "bash scripts/setup.sh")`
-    : !existsSync(CHROMIUM)
-      ? `${CHROMIUM} is missing (scripts/setup.sh installs Debian's chromium as root)`
-      : null;
+export function browserTestPrerequisites(options: { runtime?: boolean } = {}): boolean {
+  const missing =
+    (options.runtime ?? true) && !runtimeInstalled()
+      ? `the model runtime is not installed (${RUNTIME_EXECUTABLE} is missing; run "bash scripts/setup.sh")`
+      : !existsSync(CHROMIUM)
+        ? `${CHROMIUM} is missing (scripts/setup.sh installs Debian's chromium as root)`
+        : null;
   if (!missing) return true;
   if (process.env['CI'] === 'true')
     it('needs the model runtime and Chromium', () => {
