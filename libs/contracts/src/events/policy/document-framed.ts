@@ -10,6 +10,12 @@ export const DocumentFramedV1 = z.object({
   contextId: ContextId,
   documentId: Id,
   documentSha256: Sha256,
+  documentVersion: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('The version of the document this framing is (absent on events from before versions were stated)'),
   clauseCount: NonNegativeInt,
   statementCount: NonNegativeInt,
   statementsByKind: z.record(NormativeKind, NonNegativeInt),

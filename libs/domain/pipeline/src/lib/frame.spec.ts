@@ -102,7 +102,10 @@ describe('framing stage', () => {
     const { framed } = await frameAndPublish(h);
     await frameAndPublish(h);
     await h.bus.idle();
-    const events = h.events.filter((e) => e.topic === 'policy.document.framed.v1').map((e) => e.event.data as { framingUri?: string });
+    const events = h.events
+      .filter((e) => e.topic === 'policy.document.framed.v1')
+      .map((e) => e.event.data as { framingUri?: string; documentVersion?: number });
+    expect(events[0]?.documentVersion).toBe(1);
     // The second framing re-states the same event (same id, which the bus delivers once), naming the same file.
     expect(events.length).toBeGreaterThan(0);
     const uri = events[0]?.framingUri as string;

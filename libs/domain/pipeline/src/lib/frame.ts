@@ -434,6 +434,7 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
       contextId,
       documentId,
       documentSha256: declared,
+      documentVersion: version.version,
       clauseCount: clauses.length,
       statementCount: document.statementCount ?? 0,
       statementsByKind,
