@@ -349,6 +349,35 @@ ex:t3 a skos:Concept ; skos:prefLabel "Hospitality"@en ; skos:related ex:t1 .
     expect(withoutOrigin(await fromTurtle(await toTurtle({ contextId: 'x', ...g })))).toEqual(withoutOrigin(g));
   });
 
+  it('reads a concept in the language of its prefLabel, untagged values with it', async () => {
+    const g = await fromTurtle(`@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+<http://x/1> a skos:Concept ; skos:prefLabel "Geschenk"@de ; skos:altLabel "Präsent"@de, "gift", "cadeau"@fr ;
+  skos:definition "Eine Zuwendung."@de .
+`);
+    expect(g.concepts[0]).toMatchObject({
+      prefLabel: normaliseLabel('Geschenk'),
+      altLabels: ['Präsent', 'gift'],
+      definition: { text: 'Eine Zuwendung.' },
+    });
+    await expect(
+      fromTurtle(
+        '<http://x/1> a <http://www.w3.org/2004/02/skos/core#Concept> ; <http://www.w3.org/2004/02/skos/core#prefLabel> "a"@de, "b"@fr .',
+      ),
+    ).rejects.toThrow(/<http:\/\/x\/1> has prefLabels in several languages and none in English or untagged/);
+  });
+
+  it('keeps a definition read without a clause as such through export and import, next to a defines link', async () => {
+    const graph: ExtractedGraph = {
+      concepts: [
+        concept('c-gift', 'gift', { definition: { text: 'A curated definition.', clauseId: SKOS_IMPORT_SOURCE }, origin: 'imported' }),
+      ],
+      relations: [relation('defines', C11, 'c-gift')],
+    };
+    const turtle = await toTurtle({ contextId: 'gifts', ...graph });
+    expect(turtle).not.toContain(SKOS_IMPORT_SOURCE);
+    expect(withoutOrigin(await fromTurtle(turtle))).toEqual(withoutOrigin(graph));
+  });
+
   it('reads hand-written project links: a plain conflictsWith is a candidate, governs without a kind has none', async () => {
     const g = await fromTurtle(`@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix studio: <${STUDIO_ONTOLOGY_NS}> .
@@ -500,6 +529,18 @@ describe('mergeImported', () => {
       origin: 'imported',
     });
     expect(mergeImported(once, imported)).toEqual(once);
+  });
+
+  it('keeps the extracted definition’s clause when a plain SKOS import restates the same text', () => {
+    const extracted = sampleGraph();
+    const gift = extracted.concepts.find((c) => c.id === 'c-gift') as Concept;
+    const same = { ...gift, definition: { text: gift.definition?.text ?? '', clauseId: SKOS_IMPORT_SOURCE }, origin: 'imported' as const };
+    const other = { ...same, definition: { text: 'Something else.', clauseId: SKOS_IMPORT_SOURCE } };
+    const merged = (c: Concept): Concept['definition'] =>
+      mergeImported(extracted, { concepts: [c], relations: [] }).concepts.find((x) => x.id === 'c-gift')?.definition ?? null;
+    expect(merged(same)).toEqual(gift.definition);
+    expect(merged(other)).toEqual({ text: 'Something else.', clauseId: SKOS_IMPORT_SOURCE });
+    expect(merged({ ...same, definition: null })).toBeNull();
   });
 
   it('over an export of the same graph changes nothing but origin', async () => {

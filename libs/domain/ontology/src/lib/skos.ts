@@ -32,11 +32,12 @@ import { conceptId, normaliseLabel } from './labels';
  * Import (`fromTurtle`) reads that back, and plain SKOS from other tools:
  * - a concept whose IRI is ours (`<base>context:<id>/concept/<conceptId>`) keeps that id; any other
  *   concept gets `conceptId(normaliseLabel(prefLabel))` and its normalised label;
- * - the prefLabel is the @en one (or en-*), else the untagged one, else the only one; altLabels and
- *   definitions are taken in the same language; other languages are ignored;
+ * - the prefLabel is the @en one (else en-*, else untagged, else the only language's); altLabels and
+ *   definitions are taken in that language and untagged; other languages are ignored; the first
+ *   definition is the concept's;
  * - a concept without studio:role is a `term` (a SKOS concept is a term of a vocabulary);
- * - a skos:definition without studio:definedIn (and no studio:defines link to the concept) gets the
- *   clause id `SKOS_IMPORT_SOURCE` (the imported file, not a clause); export leaves that out again;
+ * - a skos:definition without studio:definedIn gets the clause id `SKOS_IMPORT_SOURCE` (the imported
+ *   file, not a clause); export leaves studio:definedIn out for it, so it round-trips;
  * - relations come from studio:Relation nodes, and from plain triples no node describes
  *   (skos:narrower is turned into skos:broader; symmetric skos:related and studio:conflictsWith
  *   without a node get the smaller id as `from`; a plain studio:conflictsWith is a `candidate`);
@@ -368,21 +369,26 @@ function parseTurtle(text: string, base: string): Quad[] {
 }
 
 /**
- * The literals of one language: English ('en', else the first 'en-*' tag), else untagged, else the
- * only language there is; none when several other languages and no English or untagged one.
+ * The language a concept is read in, from its prefLabels: English ('en', else the first 'en-*' tag),
+ * else untagged, else the only language there is; undefined when several other languages.
  */
-function inLanguage(values: readonly Quad_Object[]): string[] {
-  const byLanguage = new Map<string, string[]>();
-  for (const v of values) {
-    if (v.termType !== 'Literal') continue;
-    const tag = v.language.toLowerCase();
-    byLanguage.set(tag, [...(byLanguage.get(tag) ?? []), v.value]);
-  }
-  const tags = [...byLanguage.keys()].sort();
-  const chosen = byLanguage.has('en')
-    ? 'en'
-    : (tags.find((t) => t.startsWith('en-')) ?? (byLanguage.has('') ? '' : tags.length === 1 ? tags[0] : undefined));
-  return chosen === undefined ? [] : (byLanguage.get(chosen) ?? []);
+function chooseLanguage(values: readonly Quad_Object[]): string | undefined {
+  const tags = [
+    ...new Set(values.filter((v) => v.termType === 'Literal').map((v) => (v as Quad_Object & { language: string }).language.toLowerCase())),
+  ].sort();
+  if (tags.includes('en')) return 'en';
+  return tags.find((t) => t.startsWith('en-')) ?? (tags.includes('') ? '' : tags.length === 1 ? tags[0] : undefined);
+}
+
+/** The literal values in a language; with `untagged`, untagged literals count as that language too. */
+function inLanguage(values: readonly Quad_Object[], tag: string, untagged: boolean): string[] {
+  return values
+    .filter((v) => v.termType === 'Literal')
+    .filter((v) => {
+      const language = (v as Quad_Object & { language: string }).language.toLowerCase();
+      return language === tag || (untagged && language === '');
+    })
+    .map((v) => v.value);
 }
 
 const unique = (values: readonly string[]): string[] => [...new Set(values)];
@@ -440,7 +446,7 @@ export async function fromTurtle(text: string, options: SkosImportOptions = {}):
   if (conceptViews.length === 0) throw new SkosImportError('the file has no skos:Concept');
   const conceptIdOf = new Map<string, string>();
   const conceptIriOf = new Map<string, string>();
-  const partial = new Map<string, { view: SubjectView; prefLabel: string; altLabels: string[] }>();
+  const partial = new Map<string, { view: SubjectView; prefLabel: string; altLabels: string[]; language: string }>();
   for (const view of conceptViews) {
     if (view.iri.startsWith('_:')) throw new SkosImportError(`a skos:Concept is a blank node (${view.iri}); concepts need an IRI`);
     for (const property of [skos('prefLabel'), skos('altLabel'), skos('definition')]) {
@@ -448,10 +454,11 @@ export async function fromTurtle(text: string, options: SkosImportOptions = {}):
       if (notLiteral)
         throw new SkosImportError(`${shortProperty(property)} of <${view.iri}> must be a literal, not ${describe(notLiteral)}`);
     }
-    const labels = inLanguage(get(view, skos('prefLabel')));
     if (get(view, skos('prefLabel')).length === 0) throw new SkosImportError(`concept <${view.iri}> has no skos:prefLabel`);
-    if (labels.length === 0)
+    const language = chooseLanguage(get(view, skos('prefLabel')));
+    if (language === undefined)
       throw new SkosImportError(`concept <${view.iri}> has prefLabels in several languages and none in English or untagged`);
+    const labels = inLanguage(get(view, skos('prefLabel')), language, false);
     if (labels.length > 1) {
       throw new SkosImportError(
         `concept <${view.iri}> has ${labels.length} skos:prefLabel values in one language (${labels.map((l) => JSON.stringify(l)).join(', ')}); SKOS allows one`,
@@ -477,8 +484,10 @@ export async function fromTurtle(text: string, options: SkosImportOptions = {}):
     }
     conceptIdOf.set(view.iri, id);
     conceptIriOf.set(id, view.iri);
-    const altLabels = unique(inLanguage(get(view, skos('altLabel'))).map((l) => l.trim())).filter((l) => l !== '' && l !== prefLabel);
-    partial.set(view.iri, { view, prefLabel, altLabels });
+    const altLabels = unique(inLanguage(get(view, skos('altLabel')), language, true).map((l) => l.trim())).filter(
+      (l) => l !== '' && l !== prefLabel,
+    );
+    partial.set(view.iri, { view, prefLabel, altLabels, language });
   }
   const conceptRef = (from: SubjectView, property: string, iri: string): string => {
     const id = conceptIdOf.get(iri);
@@ -636,13 +645,11 @@ export async function fromTurtle(text: string, options: SkosImportOptions = {}):
   }
 
   // Every concept reached by a plain clause link is known; now the concepts themselves.
-  const definesOf = new Map<string, string>();
-  for (const r of [...relations.values()].sort(byId)) if (r.type === 'defines' && !definesOf.has(r.to)) definesOf.set(r.to, r.from);
   const concepts: Concept[] = [];
-  for (const { view, prefLabel, altLabels } of partial.values()) {
+  for (const { view, prefLabel, altLabels, language } of partial.values()) {
     const id = conceptIdOf.get(view.iri) as string;
     const where = `concept <${view.iri}>`;
-    const definitions = inLanguage(get(view, skos('definition')))
+    const definitions = inLanguage(get(view, skos('definition')), language, true)
       .map((d) => d.trim())
       .filter((d) => d !== '');
     const definedIn = named(view, studio('definedIn'));
@@ -654,10 +661,7 @@ export async function fromTurtle(text: string, options: SkosImportOptions = {}):
         ? null
         : {
             text: definitions[0] as string,
-            clauseId:
-              definedIn.length === 1
-                ? clauseIdOf(definedIn[0] as string, `studio:definedIn of ${where}`)
-                : (definesOf.get(id) ?? SKOS_IMPORT_SOURCE),
+            clauseId: definedIn.length === 1 ? clauseIdOf(definedIn[0] as string, `studio:definedIn of ${where}`) : SKOS_IMPORT_SOURCE,
           };
     const roleTerms = get(view, studio('role'));
     const roles: ConceptRole[] =
@@ -686,6 +690,13 @@ export async function fromTurtle(text: string, options: SkosImportOptions = {}):
 // Merge
 // ---------------------------------------------------------------------------------------------
 
+/** The imported definition; one whose text is the extracted one's, read without a clause, keeps the extracted clause. */
+function mergedDefinition(extracted: Concept['definition'], imported: Concept['definition']): Concept['definition'] {
+  if (!imported) return null;
+  if (extracted && imported.clauseId === SKOS_IMPORT_SOURCE && imported.text === extracted.text) return { ...extracted };
+  return { ...imported };
+}
+
 /**
  * An imported graph over an extracted one. A concept of the same id takes the imported labels,
  * definition and roles (a curator's correction wins over extraction) and keeps the extracted clause and
@@ -705,7 +716,7 @@ export function mergeImported(extracted: ExtractedGraph, imported: ExtractedGrap
             ...before,
             prefLabel: c.prefLabel,
             altLabels: [...c.altLabels],
-            definition: c.definition ? { ...c.definition } : null,
+            definition: mergedDefinition(before.definition, c.definition),
             roles: [...c.roles],
             clauseIds: unique([...before.clauseIds, ...c.clauseIds]),
             documentIds: unique([...before.documentIds, ...c.documentIds]),
