@@ -96,7 +96,10 @@ export class OntologyModule {
             // The graphs, their sources, imports and decisions go with the clause index.
             erase: (tenant) =>
               eraseTenantData(
-                { repos: { clauseIndexes, ontologyGraphs, ontologySources, ontologyImports, conflictDecisions }, vectors: retrieval.vectors },
+                {
+                  repos: { clauseIndexes, ontologyGraphs, ontologySources, ontologyImports, conflictDecisions },
+                  vectors: retrieval.vectors,
+                },
                 tenant,
               ),
           }),

@@ -39,7 +39,10 @@ import { ServiceClient, type HttpResponse } from '../upstream/service-client';
 /** The most a SKOS import may hold. */
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
 
-const WholeNumber = z.string().regex(/^\d{1,9}$/, 'must be a whole number').optional();
+const WholeNumber = z
+  .string()
+  .regex(/^\d{1,9}$/, 'must be a whole number')
+  .optional();
 export const OntologyConceptsQuery = z
   .object({ q: z.string().max(200).optional(), role: ConceptRole.optional(), limit: WholeNumber, offset: WholeNumber })
   .strict();
@@ -113,7 +116,12 @@ export class OntologyController {
   ): Promise<unknown> {
     return send(
       res,
-      await this.upstream.forward('ontology', { method: 'GET', path: `${base(contextId)}/concepts`, tenant: caller.tenant, query: defined(query) }),
+      await this.upstream.forward('ontology', {
+        method: 'GET',
+        path: `${base(contextId)}/concepts`,
+        tenant: caller.tenant,
+        query: defined(query),
+      }),
     );
   }
 
@@ -175,7 +183,10 @@ export class OntologyController {
     version: string,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
-    return send(res, await this.upstream.forward('ontology', { method: 'GET', path: `${base(contextId)}/versions/${version}`, tenant: caller.tenant }));
+    return send(
+      res,
+      await this.upstream.forward('ontology', { method: 'GET', path: `${base(contextId)}/versions/${version}`, tenant: caller.tenant }),
+    );
   }
 
   @Get('diff')
@@ -198,7 +209,12 @@ export class OntologyController {
   ): Promise<unknown> {
     return send(
       res,
-      await this.upstream.forward('ontology', { method: 'GET', path: `${base(contextId)}/diff`, tenant: caller.tenant, query: defined({ from, to }) }),
+      await this.upstream.forward('ontology', {
+        method: 'GET',
+        path: `${base(contextId)}/diff`,
+        tenant: caller.tenant,
+        query: defined({ from, to }),
+      }),
     );
   }
 
@@ -221,7 +237,12 @@ export class OntologyController {
   ): Promise<unknown> {
     return send(
       res,
-      await this.upstream.forward('ontology', { method: 'GET', path: `${base(contextId)}/conflicts`, tenant: caller.tenant, query: defined({ status }) }),
+      await this.upstream.forward('ontology', {
+        method: 'GET',
+        path: `${base(contextId)}/conflicts`,
+        tenant: caller.tenant,
+        query: defined({ status }),
+      }),
     );
   }
 
@@ -294,7 +315,10 @@ export class OntologyController {
   @ApiBody({ description: 'SKOS Turtle', schema: { type: 'string' } })
   @ApiOkResponse({ description: '`{ version, diff }`' })
   @ApiForbiddenResponse({ description: 'The caller may not change contexts (contexts:write)' })
-  @ApiUnprocessableEntityResponse({ description: 'The Turtle cannot be imported; the message names the problem', schema: openApi(ProblemDetails) })
+  @ApiUnprocessableEntityResponse({
+    description: 'The Turtle cannot be imported; the message names the problem',
+    schema: openApi(ProblemDetails),
+  })
   async import(
     @Caller() caller: Principal,
     @Param('contextId', contextIdPipe()) contextId: string,

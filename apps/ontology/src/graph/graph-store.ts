@@ -96,8 +96,7 @@ export async function recordFramedDocument(
 ): Promise<{ changed: boolean; source: OntologySourceRecord }> {
   const id = recordId(sourceRecordId(data.contextId, data.documentId));
   const before = await ports.repos.sources.get(tenant, id);
-  const version =
-    data.documentVersion ?? (before ? (before.sha256 === data.documentSha256 ? before.version : before.version + 1) : 1);
+  const version = data.documentVersion ?? (before ? (before.sha256 === data.documentSha256 ? before.version : before.version + 1) : 1);
   if (before && before.version > version) return { changed: false, source: before };
   const source: OntologySourceRecord = {
     id,
@@ -108,7 +107,8 @@ export async function recordFramedDocument(
     framingUri: data.framingUri ?? null,
     framedAt: before?.sha256 === data.documentSha256 ? before.framedAt : framedAt,
   };
-  const changed = !before || before.sha256 !== source.sha256 || before.version !== source.version || before.framingUri !== source.framingUri;
+  const changed =
+    !before || before.sha256 !== source.sha256 || before.version !== source.version || before.framingUri !== source.framingUri;
   if (changed) await ports.repos.sources.upsert(tenant, source);
   return { changed, source };
 }
@@ -141,7 +141,11 @@ export interface RebuildResult {
 const EMPTY_DIFF: GraphDiff = { conceptsAdded: [], conceptsRemoved: [], relationsAdded: [], relationsRemoved: [] };
 
 /** The context's latest stored graph version, or null. */
-export async function latestGraph(ports: Pick<GraphPorts, 'repos'>, tenant: TenantId, contextId: string): Promise<OntologyGraphRecord | null> {
+export async function latestGraph(
+  ports: Pick<GraphPorts, 'repos'>,
+  tenant: TenantId,
+  contextId: string,
+): Promise<OntologyGraphRecord | null> {
   const [latest] = await ports.repos.graphs.find(tenant, { contextId }, { sort: { version: -1 }, limit: 1 });
   return latest ?? null;
 }
@@ -185,7 +189,9 @@ export async function rebuildGraph(ports: GraphPorts, tenant: TenantId, contextI
   if (sources.length === 0 && !overlay && !latest) return { graph: null, created: false, diff: EMPTY_DIFF, withoutFraming };
 
   const extracted = buildOntology(sources);
-  const built: ExtractedGraph = overlay ? mergeImported(extracted, { concepts: overlay.concepts, relations: overlay.relations }) : extracted;
+  const built: ExtractedGraph = overlay
+    ? mergeImported(extracted, { concepts: overlay.concepts, relations: overlay.relations })
+    : extracted;
   const concepts = [...built.concepts].sort(byId);
   const relations = [...built.relations].sort(byId);
   const documents = framed.map((s) => ({ documentId: s.documentId, sha256: s.sha256, version: s.version }));
@@ -197,8 +203,7 @@ export async function rebuildGraph(ports: GraphPorts, tenant: TenantId, contextI
   // The clauses the graph names, so that its routes answer with their numbering and text.
   const named = new Set<string>();
   for (const c of concepts) for (const id of c.clauseIds) named.add(id);
-  for (const r of decided)
-    for (const end of [r.from, r.to]) if (clauses.has(end)) named.add(end);
+  for (const r of decided) for (const end of [r.from, r.to]) if (clauses.has(end)) named.add(end);
   const record: OntologyGraphRecord = {
     id: recordId(graphRecordId(contextId, version)),
     contextId,
@@ -246,7 +251,9 @@ export async function readGraph(
   version?: number,
 ): Promise<OntologyGraphRecord> {
   const graph =
-    version === undefined ? await latestGraph(ports, tenant, contextId) : await ports.repos.graphs.get(tenant, recordId(graphRecordId(contextId, version)));
+    version === undefined
+      ? await latestGraph(ports, tenant, contextId)
+      : await ports.repos.graphs.get(tenant, recordId(graphRecordId(contextId, version)));
   if (!graph) {
     if (version !== undefined && (await latestGraph(ports, tenant, contextId)))
       throw new GraphNotFoundError(`context "${contextId}" has no ontology version ${version}`);
@@ -298,8 +305,7 @@ export function searchConcepts(graph: OntologyGraphRecord, query: ConceptQuery):
   const matching = graph.concepts.filter(
     (c) =>
       (query.role === undefined || c.roles.includes(query.role)) &&
-      (q === '' ||
-        [c.prefLabel, ...c.altLabels, c.definition?.text ?? ''].some((text) => text.toLowerCase().includes(q))),
+      (q === '' || [c.prefLabel, ...c.altLabels, c.definition?.text ?? ''].some((text) => text.toLowerCase().includes(q))),
   );
   return { total: matching.length, concepts: matching.slice(query.offset, query.offset + query.limit) };
 }
@@ -317,7 +323,10 @@ function clauseRef(graph: OntologyGraphRecord, clauseId: string): ClauseRef {
 
 function conceptOf(graph: OntologyGraphRecord, conceptId: string): Concept {
   const concept = graph.concepts.find((c) => c.id === conceptId);
-  if (!concept) throw new GraphNotFoundError(`concept "${conceptId}" not found in the ontology of context "${graph.contextId}" (version ${graph.version})`);
+  if (!concept)
+    throw new GraphNotFoundError(
+      `concept "${conceptId}" not found in the ontology of context "${graph.contextId}" (version ${graph.version})`,
+    );
   return concept;
 }
 
@@ -352,7 +361,11 @@ export function conceptDetail(graph: OntologyGraphRecord, conceptId: string): Co
       }),
     broader: pick(rel.filter((r) => r.type === 'broader' && r.from === conceptId).map((r) => r.to)),
     narrower: pick(rel.filter((r) => r.type === 'broader' && r.to === conceptId).map((r) => r.from)),
-    related: pick(rel.filter((r) => r.type === 'related' && (r.from === conceptId || r.to === conceptId)).map((r) => (r.from === conceptId ? r.to : r.from))),
+    related: pick(
+      rel
+        .filter((r) => r.type === 'related' && (r.from === conceptId || r.to === conceptId))
+        .map((r) => (r.from === conceptId ? r.to : r.from)),
+    ),
   };
 }
 
@@ -389,7 +402,13 @@ export function neighbourhood(graph: OntologyGraphRecord, conceptId: string, dep
 }
 
 /** The diff between two stored versions (404 naming the version that does not exist). */
-export async function diffVersions(ports: Pick<GraphPorts, 'repos'>, tenant: TenantId, contextId: string, from: number, to: number): Promise<GraphDiff> {
+export async function diffVersions(
+  ports: Pick<GraphPorts, 'repos'>,
+  tenant: TenantId,
+  contextId: string,
+  from: number,
+  to: number,
+): Promise<GraphDiff> {
   const [a, b] = [await readGraph(ports, tenant, contextId, from), await readGraph(ports, tenant, contextId, to)];
   return diffGraphs({ concepts: a.concepts, relations: a.relations }, { concepts: b.concepts, relations: b.relations });
 }
@@ -416,9 +435,13 @@ export async function decideConflict(
   const graph = await readGraph(ports, tenant, input.contextId);
   const relation = graph.relations.find((r) => r.id === input.relationId);
   if (!relation)
-    throw new GraphNotFoundError(`relation "${input.relationId}" not found in the ontology of context "${input.contextId}" (version ${graph.version})`);
+    throw new GraphNotFoundError(
+      `relation "${input.relationId}" not found in the ontology of context "${input.contextId}" (version ${graph.version})`,
+    );
   if (relation.type !== 'conflictsWith')
-    throw new GraphRequestError(`relation "${input.relationId}" is a ${relation.type} relation: only conflictsWith candidates are confirmed or dismissed`);
+    throw new GraphRequestError(
+      `relation "${input.relationId}" is a ${relation.type} relation: only conflictsWith candidates are confirmed or dismissed`,
+    );
   const status = input.decision === 'confirm' ? 'confirmed' : 'dismissed';
   await ports.repos.decisions.upsert(tenant, {
     id: decisionRecordId(input.contextId, input.relationId),
@@ -441,10 +464,18 @@ export async function exportGraph(
   contextId: string,
   format: 'turtle' | 'jsonld',
 ): Promise<{ contentType: string; body: string | Record<string, unknown> }> {
-  const graph = publicGraph(await readGraph(ports, tenant, contextId));
+  const stored = await readGraph(ports, tenant, contextId);
+  const graph = publicGraph(stored);
+  // The clauses the graph links to, with their numbering, citation and document.
+  const clauses = stored.clauses.map((c) => ({
+    id: c.id,
+    numbering: c.numbering,
+    documentId: c.documentId,
+    ...(c.citation ? { citation: c.citation } : {}),
+  }));
   return format === 'turtle'
-    ? { contentType: 'text/turtle; charset=utf-8', body: await toTurtle(graph) }
-    : { contentType: 'application/ld+json', body: toJsonLd(graph) };
+    ? { contentType: 'text/turtle; charset=utf-8', body: await toTurtle(graph, { clauses }) }
+    : { contentType: 'application/ld+json', body: toJsonLd(graph, { clauses }) };
 }
 
 /**
