@@ -1,0 +1,470 @@
+/**
+ * The ontology of a context's documents, read from their clauses and normative statements:
+ * concepts (defined terms, the parties statements bind, the actions they oblige, forbid or permit,
+ * the objects of those actions) and relations (SKOS broader/related between concepts; defines,
+ * governs, exceptionOf, refersTo and candidate conflictsWith between clauses and concepts).
+ * Everything comes from the documents' own words; no vocabulary is built in.
+ */
+import { CONCEPT_ROLES, type Concept, type ConceptRole, type Relation } from '@studio/contracts';
+import { citedRefs, type Clause, type NormativeKind, type NormativeStatement } from '@studio/framing';
+import { conceptId, isAcronym, isConceptLabel, leadingNounPhrases, normaliseLabel, readVerbs } from './labels';
+import type { ExtractedGraph, OntologySource } from './model';
+
+/** Cues of a definition that gives a term its meaning ("means", "refers to", "is defined as"). */
+const MEANS =
+  /^(?:means?|shall mean|refers? to|(?:is|are) defined as|has the meaning|have the meaning|(?:is|are) (?:used to )?(?:mean|denote)s?)$/;
+/** Cues of a definition that lists what a term covers ("includes"). */
+const INCLUDES = /^(?:includes?|shall include|(?:is|are) deemed to include)$/;
+/** Cues of a definition that classes a term under another ("is considered", "constitutes"). */
+const CLASSES = /^(?:(?:is|are) (?:considered|deemed|treated as)|constitutes?)\s*(?:to be)?$/;
+/** Verbs that say nothing on their own as an action. */
+const LIGHT_VERBS = new Set(['be', 'have', 'do', 'make', 'get', 'take', 'give', 'go', 'become', 'use', 'ensure', 'apply', 'include']);
+/** The most concepts a concept is `related` to (its most frequent co-occurrences). */
+const RELATED_CAP = 5;
+/** The most objects of one statement turned into concepts (a long list names things, not concepts). */
+const OBJECT_CAP = 4;
+
+interface Draft {
+  label: string;
+  altLabels: Set<string>;
+  roles: Set<ConceptRole>;
+  definition: { text: string; clauseId: string; order: number } | null;
+  clauses: Map<string, number>;
+  documents: Set<string>;
+}
+
+interface StatementReading {
+  statement: NormativeStatement;
+  actors: string[];
+  actions: string[];
+  objects: string[];
+}
+
+interface Located {
+  clause: Clause;
+  order: number;
+  documentId: string;
+  sectionNumbering: string | null;
+}
+
+class Builder {
+  readonly drafts = new Map<string, Draft>();
+  readonly relations = new Map<string, Relation>();
+  /** Acronym (as written) → normalised long form, learnt from the documents. */
+  readonly abbreviations = new Map<string, string>();
+
+  /** A normalised label with a learnt abbreviation replaced by its long form. */
+  canonical(label: string): { label: string; alt: string | null } {
+    const long = this.abbreviations.get(label);
+    return long ? { label: long, alt: label } : { label, alt: null };
+  }
+
+  /** Adds (or finds) the concept of a raw phrase; null when the phrase names no concept. */
+  concept(raw: string, role: ConceptRole, at: Located): string | null {
+    const { label, alt } = this.canonical(normaliseLabel(raw));
+    if (!isConceptLabel(label)) return null;
+    const id = conceptId(label);
+    let d = this.drafts.get(id);
+    if (!d) {
+      d = { label, altLabels: new Set(), roles: new Set(), definition: null, clauses: new Map(), documents: new Set() };
+      this.drafts.set(id, d);
+    }
+    if (alt) d.altLabels.add(alt);
+    d.roles.add(role);
+    d.clauses.set(at.clause.id, at.order);
+    d.documents.add(at.documentId);
+    return id;
+  }
+
+  relate(type: Relation['type'], from: string, to: string, evidence: string, statementKind: NormativeKind | null = null): void {
+    if (from === to) return;
+    const id = `${type}:${from}>${to}${type === 'governs' ? `:${statementKind}` : ''}`;
+    const existing = this.relations.get(id);
+    if (existing) {
+      if (!existing.evidence.includes(evidence)) existing.evidence.push(evidence);
+      return;
+    }
+    this.relations.set(id, {
+      id,
+      type,
+      from,
+      to,
+      statementKind: type === 'governs' ? statementKind : null,
+      evidence: [evidence],
+      status: type === 'conflictsWith' ? 'candidate' : null,
+      origin: 'extracted',
+    });
+  }
+}
+
+/** "protected health information (PHI)": the acronym's letters are the initials of the words before it. */
+function learnAbbreviations(text: string, into: Map<string, string>): void {
+  for (const m of text.matchAll(/((?:[A-Za-z][\w-]*\s+){1,8})\(\s*(?:the\s+)?["“]?([A-Z][A-Za-z]*[A-Z]s?)["”]?\s*\)/g)) {
+    const acronym = (m[2] as string).replace(/([A-Z])s$/, '$1');
+    if (!isAcronym(acronym)) continue;
+    const words = (m[1] as string).trim().split(/\s+/);
+    const letters = acronym.toLowerCase();
+    // the shortest run of trailing words whose initials (or hyphen-part initials) spell the acronym.
+    for (let k = 1; k <= words.length; k += 1) {
+      const run = words.slice(-k);
+      const initials = run
+        .flatMap((w) => w.split('-'))
+        .map((w) => w[0]?.toLowerCase() ?? '')
+        .join('');
+      const strict = run.map((w) => w[0]?.toLowerCase() ?? '').join('');
+      if (initials === letters || strict === letters) {
+        const long = normaliseLabel(run.join(' '));
+        if (isConceptLabel(long) && !into.has(acronym)) into.set(acronym, long);
+        break;
+      }
+    }
+  }
+}
+
+function kindOrder(a: ConceptRole, b: ConceptRole): number {
+  return CONCEPT_ROLES.indexOf(a) - CONCEPT_ROLES.indexOf(b);
+}
+
+/** Content words of a condition, for telling whether two conditions can hold together. */
+function conditionWords(text: string | null): Set<string> {
+  return new Set(
+    (text ?? '')
+      .toLowerCase()
+      .match(/[a-z]{4,}/g)
+      ?.filter(
+        (w) =>
+          ![
+            'with',
+            'that',
+            'when',
+            'where',
+            'only',
+            'unless',
+            'provided',
+            'this',
+            'section',
+            'paragraph',
+            'than',
+            'from',
+            'have',
+            'been',
+            'which',
+            'their',
+          ].includes(w),
+      ) ?? [],
+  );
+}
+
+/** Clause references in a text that name a numbering, "§ 3.2", "section 3.2", "paragraph (a)(1) of this section". */
+function references(text: string, section: string | null): string[] {
+  const refs = citedRefs(text, section ? { section } : {});
+  for (const m of text.matchAll(/\b(?:sections?|clauses?|paragraphs?|articles?)\s+(\d+(?:\.\d+)+(?:\([A-Za-z0-9]{1,5}\))*)/gi)) {
+    if (!refs.includes(m[1] as string)) refs.push(m[1] as string);
+  }
+  return refs;
+}
+
+/**
+ * Concepts and relations of a context's documents, de-duplicated across them; deterministic (the
+ * same sources in any order give the same graph, concepts and relations sorted by id).
+ */
+export function buildOntology(sources: readonly OntologySource[]): ExtractedGraph {
+  const seen = new Set<string>();
+  for (const s of sources) {
+    if (!s.documentId) throw new Error('buildOntology: a source has no documentId');
+    if (seen.has(s.documentId)) throw new Error(`buildOntology: document ${s.documentId} is given twice`);
+    if (s.tree.documentId !== s.documentId)
+      throw new Error(`buildOntology: source ${s.documentId} carries the tree of document ${s.tree.documentId}`);
+    seen.add(s.documentId);
+  }
+  const ordered = [...sources].sort((a, b) => (a.documentId < b.documentId ? -1 : a.documentId > b.documentId ? 1 : 0));
+  const b = new Builder();
+
+  // Where every clause is: document order across the context, section numbering for references.
+  const located = new Map<string, Located>();
+  const byNumbering = new Map<string, Map<string, Clause>>();
+  ordered.forEach((source, di) => {
+    const sections = new Map(source.tree.sections.map((s) => [s.id, s.numbering]));
+    const numbers = new Map<string, Clause>();
+    source.tree.clauses.forEach((clause, ci) => {
+      located.set(clause.id, {
+        clause,
+        order: di * 1_000_000 + ci,
+        documentId: source.documentId,
+        sectionNumbering: clause.sectionId ? (sections.get(clause.sectionId) ?? null) : null,
+      });
+      if (!numbers.has(clause.numbering)) numbers.set(clause.numbering, clause);
+      learnAbbreviations(clause.text, b.abbreviations);
+    });
+    byNumbering.set(source.documentId, numbers);
+  });
+
+  const statementsOf = new Map<string, NormativeStatement[]>();
+  const all: NormativeStatement[] = [];
+  for (const source of ordered)
+    for (const s of source.statements) {
+      if (!located.has(s.clauseId))
+        throw new Error(`buildOntology: statement ${s.id} names clause ${s.clauseId}, which is not in document ${source.documentId}`);
+      all.push(s);
+      statementsOf.set(s.clauseId, [...(statementsOf.get(s.clauseId) ?? []), s]);
+    }
+
+  // "PHI means protected health information": an acronym defined by a short noun phrase is its abbreviation.
+  for (const s of all) {
+    if (s.kind !== 'definition' || !s.actor || !MEANS.test(s.modality.trim())) continue;
+    const term = s.actor.trim().replace(/^["“]|["”]$/g, '');
+    if (!isAcronym(term)) continue;
+    const [np] = leadingNounPhrases(s.action);
+    const long = np ? normaliseLabel(np) : '';
+    if (long && isConceptLabel(long) && long.split(' ').length >= 2 && !b.abbreviations.has(term)) b.abbreviations.set(term, long);
+  }
+
+  // Defined terms.
+  const pendingBroader: Array<{ narrower: string; broaderPhrase: string; evidence: string }> = [];
+  const pendingIncludes: Array<{ broader: string; narrowerPhrase: string; evidence: string }> = [];
+  for (const s of all) {
+    if (s.kind !== 'definition' || !s.actor) continue;
+    const at = located.get(s.clauseId) as Located;
+    const cue = s.modality.trim().toLowerCase();
+    if (/\bnot\b/.test(cue)) continue;
+    const term = s.actor.trim();
+    if (term.split(/\s+/).length > 6) continue;
+    if (MEANS.test(cue)) {
+      const id = b.concept(term, 'term', at);
+      if (!id) continue;
+      const d = b.drafts.get(id) as Draft;
+      if (!d.definition || at.order < d.definition.order) d.definition = { text: s.action.trim(), clauseId: s.clauseId, order: at.order };
+      else if (
+        d.definition.clauseId !== s.clauseId &&
+        located.get(d.definition.clauseId)?.clause.parentId === at.clause.parentId &&
+        at.clause.parentId
+      )
+        d.definition.text = `${d.definition.text}; ${s.action.trim()}`;
+      b.relate('defines', s.clauseId, id, s.id);
+      const [head] = leadingNounPhrases(s.action);
+      if (head) pendingBroader.push({ narrower: id, broaderPhrase: head, evidence: s.id });
+      const including = /\b(?:including|includes|such as)\s+(.*)$/i.exec(s.action);
+      if (including)
+        for (const np of leadingNounPhrases(including[1] as string))
+          pendingIncludes.push({ broader: id, narrowerPhrase: np, evidence: s.id });
+    } else if (INCLUDES.test(cue)) {
+      const id = b.concept(term, 'term', at);
+      if (!id) continue;
+      b.relate('defines', s.clauseId, id, s.id);
+      for (const np of leadingNounPhrases(s.action)) pendingIncludes.push({ broader: id, narrowerPhrase: np, evidence: s.id });
+    } else if (CLASSES.test(cue)) {
+      const id = b.concept(term, 'term', at);
+      if (!id) continue;
+      b.relate('defines', s.clauseId, id, s.id);
+      const [head] = leadingNounPhrases(s.action);
+      if (head) pendingBroader.push({ narrower: id, broaderPhrase: head, evidence: s.id });
+    }
+  }
+
+  // Actors, actions and objects of the rules.
+  const readings: StatementReading[] = [];
+  for (const s of all) {
+    if (s.kind === 'definition') continue;
+    const at = located.get(s.clauseId) as Located;
+    const actors: string[] = [];
+    const actions: string[] = [];
+    const objects: string[] = [];
+    const party = s.party ?? s.actor;
+    if (party)
+      for (const np of leadingNounPhrases(party)) {
+        const id = b.concept(np, 'actor', at);
+        if (id && !actors.includes(id)) actors.push(id);
+      }
+    if (s.actionForm === 'verb') {
+      const verbs = readVerbs(s.action);
+      if (verbs) {
+        const objectPhrases = verbs.passive ? (s.actor ? leadingNounPhrases(s.actor) : []) : leadingNounPhrases(verbs.rest);
+        const objectLabels: string[] = [];
+        for (const np of objectPhrases.slice(0, OBJECT_CAP)) {
+          const id = b.concept(np, 'object', at);
+          if (id && !objects.includes(id)) {
+            objects.push(id);
+            objectLabels.push(b.drafts.get(id)?.label as string);
+          }
+        }
+        for (const verb of verbs.verbs) {
+          const phrases = objectLabels.length > 0 ? objectLabels.map((o) => `${verb} ${o}`) : LIGHT_VERBS.has(verb) ? [] : [verb];
+          for (const phrase of phrases) {
+            const id = b.concept(phrase, 'action', at);
+            if (id && !actions.includes(id)) actions.push(id);
+          }
+        }
+      }
+    } else {
+      for (const np of leadingNounPhrases(s.action).slice(0, OBJECT_CAP)) {
+        const id = b.concept(np, 'object', at);
+        if (id && !objects.includes(id)) objects.push(id);
+      }
+    }
+    for (const id of [...actors, ...actions, ...objects]) b.relate('governs', s.clauseId, id, s.id, s.kind);
+    readings.push({ statement: s, actors, actions, objects });
+  }
+
+  // broader: head-noun compounds ("protected health information" → "health information").
+  for (const [id, d] of b.drafts) {
+    const words = d.label.split(' ');
+    for (let k = 1; k < words.length; k += 1) {
+      const suffix = conceptId(words.slice(k).join(' '));
+      if (b.drafts.has(suffix)) {
+        b.relate('broader', id, suffix, `label:${d.label}`);
+        break;
+      }
+    }
+  }
+  // broader from definitions: "X means a Y that …" → X broader Y; "X includes Y" → Y broader X.
+  const existing = (phrase: string): string | null => {
+    const { label } = b.canonical(normaliseLabel(phrase));
+    if (!label) return null;
+    const words = label.split(' ');
+    for (let k = 0; k < words.length; k += 1) {
+      const id = conceptId(words.slice(k).join(' ') || label);
+      if (b.drafts.has(id)) return id;
+    }
+    return null;
+  };
+  for (const p of pendingBroader) {
+    const to = existing(p.broaderPhrase);
+    if (to) b.relate('broader', p.narrower, to, p.evidence);
+  }
+  for (const p of pendingIncludes) {
+    const { label } = b.canonical(normaliseLabel(p.narrowerPhrase));
+    const from = label && isConceptLabel(label) ? conceptId(label) : null;
+    if (from && b.drafts.has(from)) b.relate('broader', from, p.broader, p.evidence);
+  }
+
+  // related: the actor and the object of the same statement.
+  const pairCounts = new Map<string, number>();
+  for (const r of readings)
+    for (const a of r.actors)
+      for (const o of r.objects) {
+        if (a === o) continue;
+        const key = a < o ? `${a}|${o}` : `${o}|${a}`;
+        pairCounts.set(key, (pairCounts.get(key) ?? 0) + 1);
+      }
+  const partners = new Map<string, Array<{ other: string; count: number }>>();
+  for (const [key, count] of pairCounts) {
+    const [x, y] = key.split('|') as [string, string];
+    partners.set(x, [...(partners.get(x) ?? []), { other: y, count }]);
+    partners.set(y, [...(partners.get(y) ?? []), { other: x, count }]);
+  }
+  const top = new Map<string, Set<string>>();
+  for (const [id, list] of partners)
+    top.set(
+      id,
+      new Set(
+        list
+          .sort((p, q) => q.count - p.count || (p.other < q.other ? -1 : 1))
+          .slice(0, RELATED_CAP)
+          .map((p) => p.other),
+      ),
+    );
+  for (const [key, count] of pairCounts) {
+    const [x, y] = key.split('|') as [string, string];
+    if (top.get(x)?.has(y) || top.get(y)?.has(x)) b.relate('related', x, y, `co-occurrences:${count}`);
+  }
+
+  // refersTo: cross-references that resolve to clauses of the same document.
+  const resolve = (at: Located, ref: string): Clause | null => byNumbering.get(at.documentId)?.get(ref) ?? null;
+  for (const at of located.values()) {
+    for (const ref of references(at.clause.text, at.sectionNumbering)) {
+      const target = resolve(at, ref);
+      if (target && target.id !== at.clause.id) b.relate('refersTo', at.clause.id, target.id, at.clause.id);
+    }
+  }
+
+  // exceptionOf: an exception clause carves out of the clause it names, else its parent, else the
+  // nearest rule before it in its section that concerns the same concepts.
+  const conceptsOfClause = new Map<string, Set<string>>();
+  for (const r of readings) {
+    const set = conceptsOfClause.get(r.statement.clauseId) ?? new Set<string>();
+    for (const id of [...r.actions, ...r.objects]) set.add(id);
+    conceptsOfClause.set(r.statement.clauseId, set);
+  }
+  const rules = (clauseId: string): boolean =>
+    (statementsOf.get(clauseId) ?? []).some((s) => s.kind === 'obligation' || s.kind === 'prohibition' || s.kind === 'permission');
+  const exceptionPairs = new Set<string>();
+  for (const at of located.values()) {
+    const own = statementsOf.get(at.clause.id) ?? [];
+    const exceptions = own.filter((s) => s.kind === 'exception');
+    const headed = at.clause.heading !== null && /\bexception/i.test(at.clause.heading);
+    if (exceptions.length === 0 && !headed) continue;
+    const evidence = exceptions[0]?.id ?? at.clause.id;
+    const text = exceptions.length > 0 ? exceptions.map((s) => s.sentence).join(' ') : at.clause.text;
+    const named = references(text, at.sectionNumbering)
+      .map((ref) => resolve(at, ref))
+      .filter((c): c is Clause => c !== null && c.id !== at.clause.id);
+    let targets: string[] = named.map((c) => c.id);
+    if (targets.length === 0 && at.clause.parentId && located.has(at.clause.parentId)) targets = [at.clause.parentId];
+    if (targets.length === 0) {
+      const mine = conceptsOfClause.get(at.clause.id) ?? new Set<string>();
+      const before = [...located.values()]
+        .filter(
+          (o) => o.documentId === at.documentId && o.clause.sectionId === at.clause.sectionId && o.order < at.order && rules(o.clause.id),
+        )
+        .sort((p, q) => q.order - p.order);
+      const sharing = before.find((o) => [...(conceptsOfClause.get(o.clause.id) ?? [])].some((id) => mine.has(id)));
+      const fallback = sharing ?? before[0];
+      if (fallback) targets = [fallback.clause.id];
+    }
+    for (const t of targets) {
+      b.relate('exceptionOf', at.clause.id, t, evidence);
+      exceptionPairs.add(`${at.clause.id}|${t}`);
+      exceptionPairs.add(`${t}|${at.clause.id}`);
+    }
+  }
+
+  // conflictsWith candidates: the same actor and action, opposite modality, conditions that can hold together.
+  const opposite = (x: NormativeKind, y: NormativeKind): boolean =>
+    (x === 'prohibition' && (y === 'permission' || y === 'obligation')) ||
+    (y === 'prohibition' && (x === 'permission' || x === 'obligation'));
+  const groups = new Map<string, StatementReading[]>();
+  for (const r of readings) {
+    if (!['obligation', 'prohibition', 'permission'].includes(r.statement.kind)) continue;
+    for (const a of r.actors)
+      for (const act of r.actions) {
+        const key = `${a}|${act}`;
+        groups.set(key, [...(groups.get(key) ?? []), r]);
+      }
+  }
+  for (const list of groups.values()) {
+    for (let i = 0; i < list.length; i += 1)
+      for (let j = i + 1; j < list.length; j += 1) {
+        const x = (list[i] as StatementReading).statement;
+        const y = (list[j] as StatementReading).statement;
+        if (x.clauseId === y.clauseId || !opposite(x.kind, y.kind)) continue;
+        if (exceptionPairs.has(`${x.clauseId}|${y.clauseId}`)) continue;
+        const cx = conditionWords(x.condition);
+        const cy = conditionWords(y.condition);
+        const overlap = cx.size === 0 || cy.size === 0 || [...cx].some((w) => cy.has(w));
+        if (!overlap) continue;
+        const [from, to] = x.clauseId < y.clauseId ? [x, y] : [y, x];
+        b.relate('conflictsWith', from.clauseId, to.clauseId, from.id);
+        b.relate('conflictsWith', from.clauseId, to.clauseId, to.id);
+      }
+  }
+
+  // A learnt abbreviation is an alternative label of its long form wherever that is a concept.
+  for (const [acronym, long] of b.abbreviations) b.drafts.get(conceptId(long))?.altLabels.add(acronym);
+
+  const concepts: Concept[] = [...b.drafts.entries()]
+    .map(([id, d]) => ({
+      id,
+      prefLabel: d.label,
+      altLabels: [...d.altLabels].sort(),
+      roles: [...d.roles].sort(kindOrder),
+      definition: d.definition ? { text: d.definition.text, clauseId: d.definition.clauseId } : null,
+      clauseIds: [...d.clauses.entries()].sort((p, q) => p[1] - q[1]).map(([c]) => c),
+      documentIds: [...d.documents].sort(),
+      origin: 'extracted' as const,
+    }))
+    .sort((p, q) => (p.id < q.id ? -1 : p.id > q.id ? 1 : 0));
+  const relations = [...b.relations.values()]
+    .map((r) => ({ ...r, evidence: [...r.evidence].sort() }))
+    .sort((p, q) => (p.id < q.id ? -1 : p.id > q.id ? 1 : 0));
+  return { concepts, relations };
+}
