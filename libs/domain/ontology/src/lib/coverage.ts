@@ -1,13 +1,14 @@
 import type { Concept, Relation } from '@studio/contracts';
 import type { Example, NormativeKind } from '@studio/framing';
-import type { ExtractedGraph } from './graph';
+import type { ExtractedGraph } from './model';
 import { ConceptMatcher } from './matcher';
 
 /**
  * How much of a context's ontology a dataset exercises.
  *
  * An example EXERCISES a concept when the concept is named in its question or its answer (the
- * ConceptMatcher: preferred or alternative label, lemmatised, whole words). Citing a clause is not
+ * ConceptMatcher: preferred or alternative label, lemmatised, whole words; a concept named inside a
+ * longer one counts too: "inspect vehicles" names the action and "vehicle"). Citing a clause is not
  * enough on its own: an example that cites a clause but never names one of its concepts teaches the
  * model nothing about that concept. A governed PAIR (concept, statement kind) is exercised by an
  * example that names the concept AND cites a clause that governs it with that kind, where the
@@ -70,7 +71,8 @@ export class CoverageTracker {
     graph: ExtractedGraph,
     readonly target: number | null = null,
   ) {
-    if (target !== null && !(target >= 0 && target <= 1)) throw new Error(`a concept coverage target is a share within [0, 1], got ${target}`);
+    if (target !== null && !(target >= 0 && target <= 1))
+      throw new Error(`a concept coverage target is a share within [0, 1], got ${target}`);
     this.concepts = graph.concepts;
     this.matcher = new ConceptMatcher(graph.concepts);
     const known = new Set(graph.concepts.map((c) => c.id));
@@ -99,10 +101,24 @@ export class CoverageTracker {
     this.clausePairs.set(r.from, list);
   }
 
+  /** The concepts a text names, those named inside a longer label's match included. */
+  private named(text: string, into = new Set<string>()): Set<string> {
+    for (const m of this.matcher.find(text)) {
+      into.add(m.conceptId);
+      const span = text.slice(m.start, m.end);
+      const first = span.search(/\s/);
+      if (first < 0) continue;
+      // The span without its first word, and without its last: the shorter labels inside it.
+      this.named(span.slice(first + 1), into);
+      this.named(span.slice(0, span.search(/\s\S*$/)), into);
+    }
+    return into;
+  }
+
   /** Notes what these examples exercise. */
   add(examples: readonly CoverageExample[]): void {
     for (const e of examples) {
-      const named = new Set(this.matcher.find(`${e.question}\n${e.answer}`).map((m) => m.conceptId));
+      const named = this.named(`${e.question}\n${e.answer}`);
       for (const conceptId of named) this.examplesOf.get(conceptId)?.push(e.id);
       for (const clauseId of e.clauseIds) {
         for (const p of this.clausePairs.get(clauseId) ?? []) {
