@@ -42,6 +42,7 @@ describe('the summary of a run that framed a new version of a document', () => {
     settingsSha256: 'e'.repeat(64),
     incremental: { fromDatasetVersionId: 'ds-ctx-1', kept: 38, regenerated: 7, dropped: 6 },
     review: null,
+    conceptCoverage: null,
   };
   const summary: AlignSummary = {
     contextId: 'ctx',
