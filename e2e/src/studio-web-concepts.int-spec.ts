@@ -234,6 +234,29 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
     });
   }, 180_000);
 
+  /**
+   * The graph on the page is the API's neighbourhood: every node drawn or held by a "+N more" node
+   * (a hub's neighbours beyond a few), and every edge between drawn nodes drawn.
+   */
+  async function drawnAsTheApiSays(hood: Hood): Promise<void> {
+    await page.locator(`[data-testid="graph-summary"][data-nodes="${hood.nodes.length}"]`).waitFor();
+    const drawn = await page
+      .locator('svg.graph g.node')
+      .evaluateAll((nodes) =>
+        nodes.map((n) => ({ id: n.getAttribute('data-node-id') ?? '', more: Number(n.getAttribute('data-more') ?? 0) })),
+      );
+    const real = drawn.filter((n) => n.more === 0).map((n) => n.id);
+    const ids = new Set(hood.nodes.map((n) => n.id));
+    expect(real.filter((id) => !ids.has(id))).toEqual([]);
+    const hidden = Number(await page.getByTestId('graph-summary').getAttribute('data-hidden'));
+    expect(real.length + hidden).toBe(hood.nodes.length);
+    expect(drawn.filter((n) => n.more > 0).reduce((sum, n) => sum + n.more, 0)).toBeLessThanOrEqual(hidden);
+    const shown = new Set(real);
+    const edges = new Set(hood.edges.filter((e) => shown.has(e.from) && shown.has(e.to)).map((e) => e.id));
+    const drawnEdges = await page.locator('svg.graph g.edge').evaluateAll((g) => g.map((e) => e.getAttribute('data-edge-id') ?? ''));
+    expect(new Set(drawnEdges)).toEqual(edges);
+  }
+
   it('draws its neighbourhood: the API’s nodes and edges, walked by keyboard, re-centred by a click, at depth 1 and 2', async () => {
     await step('walk the neighbourhood graph', async () => {
       needs({ 'open the concept': opened });
@@ -242,24 +265,26 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
       const svg = page.locator('svg.graph');
       await svg.waitFor();
       expect(await svg.getAttribute('data-centre')).toBe(concept.id);
-      const drawn = await page.locator('svg.graph g.node').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-node-id')));
-      expect(new Set(drawn)).toEqual(new Set(hood.nodes.map((n) => n.id)));
-      expect(await page.locator('svg.graph g.edge').count()).toBe(new Set(hood.edges.map((e) => e.id)).size);
+      await drawnAsTheApiSays(hood);
       // Edge labels by type: a governs edge says its statement kind.
       const governs = hood.edges.find((e) => e.type === 'governs' && (e.from === concept.id || e.to === concept.id));
-      if (governs) expect(await page.locator(`svg.graph g.edge[data-edge-id="${governs.id}"] text`).innerText()).toMatch(/^governs · /);
+      if (governs) expect(await page.locator(`svg.graph g.edge[data-edge-id="${governs.id}"] text`).textContent()).toMatch(/^governs · /);
 
       // Keyboard: one tab stop, arrows move between nodes, Enter on a clause centres the drawing on it, Home comes back.
       const active = () => page.evaluate<string | null>("document.activeElement && document.activeElement.getAttribute('data-node-id')");
       await page.locator(`svg.graph g.node[data-node-id="${concept.id}"]`).focus();
       expect(await active()).toBe(concept.id);
       expect(await page.locator('svg.graph g.node[tabindex="0"]').count()).toBe(1);
-      const clause = hood.nodes.find((n) => n.kind === 'clause');
+      const clause = await page
+        .locator('svg.graph g.node[data-kind="clause"]')
+        .first()
+        .getAttribute('data-node-id', { timeout: 1_000 })
+        .catch(() => null);
       if (clause) {
-        for (let i = 0; i < hood.nodes.length && (await active()) !== clause.id; i++) await page.keyboard.press('ArrowRight');
-        expect(await active()).toBe(clause.id);
+        for (let i = 0; i < hood.nodes.length && (await active()) !== clause; i++) await page.keyboard.press('ArrowRight');
+        expect(await active()).toBe(clause);
         await page.keyboard.press('Enter');
-        await page.locator(`svg.graph[data-centre="${clause.id}"]`).waitFor();
+        await page.locator(`svg.graph[data-centre="${clause}"]`).waitFor();
         await walk.screenshot('graph-clause-centred');
         await page.getByRole('button', { name: 'Back to the concept' }).click();
         await page.locator(`svg.graph[data-centre="${concept.id}"]`).waitFor();
@@ -272,13 +297,16 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
       // Depth 2: the API's two-step neighbourhood.
       const deeper = await get<Hood>(`${api}/ontology/concepts/${encodeURIComponent(concept.id)}/neighbourhood?depth=2`);
       await page.getByLabel('depth 2').check();
-      await page.waitForFunction(`document.querySelectorAll('svg.graph g.node').length === ${deeper.nodes.length}`);
+      await drawnAsTheApiSays(deeper);
       await walk.screenshot('graph-depth-2');
       await page.getByLabel('depth 1').check();
-      await page.waitForFunction(`document.querySelectorAll('svg.graph g.node').length === ${hood.nodes.length}`);
+      await drawnAsTheApiSays(hood);
 
       // A click on a neighbouring concept opens it: its page, its graph around it.
-      const neighbour = hood.nodes.find((n) => n.kind === 'concept' && n.id !== concept.id);
+      const drawnConcepts = await page
+        .locator('svg.graph g.node[data-kind="concept"]')
+        .evaluateAll((g) => g.map((n) => n.getAttribute('data-node-id') ?? ''));
+      const neighbour = hood.nodes.find((n) => n.kind === 'concept' && n.id !== concept.id && drawnConcepts.includes(n.id));
       if (!neighbour)
         throw new Error(`no concept among the neighbours of ${concept.id}: the graph links no defined, governed concept to another`);
       await page.locator(`svg.graph g.node[data-node-id="${neighbour.id}"]`).click();
@@ -290,6 +318,20 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
       // The back button comes back to the first concept.
       await page.goBack();
       await page.locator(`h1[data-concept-id="${concept.id}"]`).waitFor();
+
+      // A "+N more" node (a hub's neighbours beyond a few) leads to the node they belong to: its page, or the list of the centre's edges.
+      await page.getByLabel('depth 2').check();
+      await drawnAsTheApiSays(deeper);
+      const more = page.locator('svg.graph g.node[data-kind="more"]').first();
+      if ((await more.count()) > 0) {
+        const parentId = ((await more.getAttribute('data-node-id')) ?? '').replace(/^more:/, '');
+        const parent = deeper.nodes.find((n) => n.id === parentId);
+        await more.click();
+        if (parentId === concept.id) await page.locator('details.graph-edges[open]').waitFor();
+        else if (parent?.kind === 'concept') await page.locator(`h1[data-concept-id="${parentId}"]`).waitFor();
+        else await page.locator(`svg.graph[data-centre="${parentId}"]`).waitFor();
+        await walk.screenshot('graph-more');
+      }
     });
   }, 120_000);
 

@@ -1,11 +1,12 @@
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { enc } from '../lib/api';
 import {
-  edgesOf,
+  edgeLabel,
   graphKeyTarget,
   layoutNeighbourhood,
   shortLabel,
   type GraphLayout,
+  type GraphNode,
   type Neighbourhood,
   type PlacedNode,
 } from '../lib/ontology';
@@ -13,29 +14,32 @@ import { ErrorBox, Loading, useAsync, useStudio } from './ui';
 
 const CONCEPT_RADIUS = 20;
 const CENTRE_RADIUS = 28;
-const CLAUSE_HEIGHT = 26;
-const CLAUSE_LABEL = 20;
+const BOX_HEIGHT = 26;
+const BOX_LABEL = 20;
 
-/** A clause's box: as wide as its (shortened) citation. */
-function clauseWidth(label: string): number {
-  return Math.min(170, Math.max(44, shortLabel(label, CLAUSE_LABEL).length * 7.4 + 16));
+/** A clause's (or stand-in's) box: as wide as its shortened label. */
+function boxWidth(label: string): number {
+  return Math.min(170, Math.max(44, shortLabel(label, BOX_LABEL).length * 7.4 + 16));
 }
 
 /** How far from a node's middle an edge along (ux, uy) stops: just outside its shape, so the arrowhead shows. */
 function reach(node: PlacedNode, ux: number, uy: number): number {
   if (node.kind === 'concept') return (node.depth === 0 ? CENTRE_RADIUS : CONCEPT_RADIUS) + 3;
-  const hw = clauseWidth(node.label) / 2;
-  const hh = CLAUSE_HEIGHT / 2;
+  const hw = boxWidth(node.label) / 2;
+  const hh = BOX_HEIGHT / 2;
   return Math.min(Math.abs(ux) > 1e-6 ? hw / Math.abs(ux) : Infinity, Math.abs(uy) > 1e-6 ? hh / Math.abs(uy) : Infinity) + 3;
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
  * The neighbourhood of a concept as an interactive SVG graph (drawn here, radial by depth, see
  * layoutNeighbourhood): concepts are circles, clauses rectangles; edges are labelled by type
  * (governs with its statement kind) and point from → to. Activating a concept (click, Enter or
  * Space) opens it (`onOpenConcept`: its page, its neighbourhood); activating a clause re-centres
- * the drawn graph on it. Arrow keys move between nodes (one tab stop for the whole graph), Home
- * goes back to the centre. Depth 1 or 2.
+ * the drawn graph on it. A hub's neighbours beyond a few are one "+N more" node: activating it
+ * opens the node they belong to (or, around the centre, the list of the centre's edges). Arrow
+ * keys move between nodes (one tab stop for the whole graph), Home goes back to the centre. Depth 1 or 2.
  */
 export function ConceptGraph({
   contextId,
@@ -56,9 +60,11 @@ export function ConceptGraph({
   // The drawn centre: the concept, or a clause of its neighbourhood the reader re-centred on.
   const [centre, setCentre] = useState(conceptId);
   const [focused, setFocused] = useState(conceptId);
+  const [listOpen, setListOpen] = useState(false);
   useEffect(() => {
     setCentre(conceptId);
     setFocused(conceptId);
+    setListOpen(false);
   }, [conceptId]);
 
   const shown = graph.data && graph.data.nodes.some((n) => n.id === centre) ? centre : conceptId;
@@ -72,6 +78,7 @@ export function ConceptGraph({
   }, [graph.data, shown]);
 
   const nodeRefs = useRef(new Map<string, SVGGElement>());
+  const listRef = useRef<HTMLElement | null>(null);
   const moveFocus = (id: string) => {
     setFocused(id);
     nodeRefs.current.get(id)?.focus();
@@ -83,13 +90,23 @@ export function ConceptGraph({
     requestAnimationFrame(() => nodeRefs.current.get(id)?.focus());
   };
 
+  /** A node of the neighbourhood (drawn or not): a concept opens, a clause (or the page's own concept) takes the centre. */
+  const go = (node: Pick<GraphNode, 'id' | 'kind'>) => {
+    if (node.kind === 'concept' && node.id !== conceptId) onOpenConcept(node.id);
+    else recentre(node.id);
+  };
+
   const activate = (node: PlacedNode) => {
-    if (node.kind === 'concept' && node.id !== conceptId) {
-      onOpenConcept(node.id);
+    if (!node.more) {
+      go({ id: node.id, kind: node.kind === 'concept' ? 'concept' : 'clause' });
       return;
     }
-    // A clause, or the page's own concept after a clause was centred: centre the drawing on it.
-    recentre(node.id);
+    const parent = graph.data?.nodes.find((n) => n.id === node.more?.parentId);
+    if (!parent || parent.id === shown) {
+      // The centre's own neighbours: all of them are in the list under the graph.
+      setListOpen(true);
+      requestAnimationFrame(() => listRef.current?.focus());
+    } else go(parent);
   };
 
   const onKey = (e: KeyboardEvent<SVGGElement>, node: PlacedNode) => {
@@ -107,10 +124,12 @@ export function ConceptGraph({
   };
 
   const l = layout.layout;
+  const data = graph.data;
   const centreNode = l?.nodes[0] ?? null;
   const tabStop = l && l.nodes.some((n) => n.id === focused) ? focused : (centreNode?.id ?? null);
-  const concepts = l ? l.nodes.filter((n) => n.kind === 'concept').length : 0;
-  const clauses = l ? l.nodes.length - concepts : 0;
+  const concepts = data ? data.nodes.filter((n) => n.kind === 'concept').length : 0;
+  const clauses = data ? data.nodes.length - concepts : 0;
+  const byId = new Map((l?.nodes ?? []).map((n) => [n.id, n]));
 
   return (
     <div className="concept-graph">
@@ -123,9 +142,17 @@ export function ConceptGraph({
             </label>
           ))}
         </fieldset>
-        <span className="muted small" aria-live="polite" data-testid="graph-summary">
-          {l
-            ? `${concepts} concept${concepts === 1 ? '' : 's'}, ${clauses} clause${clauses === 1 ? '' : 's'}, ${l.edges.length} edges`
+        <span
+          className="muted small"
+          aria-live="polite"
+          data-testid="graph-summary"
+          data-nodes={data?.nodes.length ?? ''}
+          data-hidden={l?.hidden ?? ''}
+        >
+          {data && l
+            ? `${plural(concepts, 'concept')}, ${plural(clauses, 'clause')}, ${plural(data.edges.length, 'edge')}${
+                l.hidden ? ` (${l.hidden} not drawn: open a “more” node)` : ''
+              }`
             : ''}
         </span>
         {shown !== conceptId ? (
@@ -136,7 +163,7 @@ export function ConceptGraph({
       </div>
       {graph.loading && !graph.data ? <Loading what="the neighbourhood" /> : null}
       <ErrorBox error={graph.error ?? layout.error} what="reading the neighbourhood" />
-      {l && centreNode ? (
+      {l && centreNode && data ? (
         <>
           <p className="muted small" id="graph-help">
             Arrow keys move between nodes, Enter opens a concept or centres the graph on a clause, Home comes back to the centre.
@@ -147,7 +174,7 @@ export function ConceptGraph({
             width={l.width}
             height={l.height}
             role="group"
-            aria-label={`Neighbourhood of ${centreNode.label}, depth ${depth}: ${concepts} concepts and ${clauses} clauses`}
+            aria-label={`Neighbourhood of ${centreNode.label}, depth ${depth}: ${plural(concepts, 'concept')} and ${plural(clauses, 'clause')}`}
             aria-describedby="graph-help"
             data-centre={centreNode.id}
           >
@@ -157,9 +184,15 @@ export function ConceptGraph({
               </marker>
             </defs>
             <g className="edges">
+              {l.nodes
+                .filter((n) => n.more)
+                .map((n) => {
+                  const parent = byId.get(n.more?.parentId ?? '');
+                  return parent ? <line key={n.id} className="more-link" x1={parent.x} y1={parent.y} x2={n.x} y2={n.y} /> : null;
+                })}
               {l.edges.map((e) => {
-                const from = l.nodes.find((n) => n.id === e.from) as PlacedNode;
-                const to = l.nodes.find((n) => n.id === e.to) as PlacedNode;
+                const from = byId.get(e.from) as PlacedNode;
+                const to = byId.get(e.to) as PlacedNode;
                 const len = Math.hypot(e.x2 - e.x1, e.y2 - e.y1) || 1;
                 const ux = (e.x2 - e.x1) / len;
                 const uy = (e.y2 - e.y1) / len;
@@ -187,7 +220,11 @@ export function ConceptGraph({
             <g className="nodes">
               {l.nodes.map((n) => {
                 const isCentre = n.id === centreNode.id;
-                const links = edgesOf(l, n.id).length;
+                const links = l.edges.filter((e) => e.from === n.id || e.to === n.id).length;
+                const parent = n.more ? data.nodes.find((p) => p.id === n.more?.parentId) : undefined;
+                const label = n.more
+                  ? `${plural(n.more.ids.length, 'more neighbour')} of ${parent?.label ?? n.more.parentId}, not drawn`
+                  : `${n.kind} ${n.label}${isCentre ? ', the centre' : `, ${plural(n.depth, 'step')} away`}, ${plural(links, 'edge')}`;
                 return (
                   <g
                     key={n.id}
@@ -199,14 +236,15 @@ export function ConceptGraph({
                     transform={`translate(${n.x} ${n.y})`}
                     role="button"
                     tabIndex={tabStop === n.id ? 0 : -1}
-                    aria-label={`${n.kind} ${n.label}${isCentre ? ', the centre' : `, ${n.depth} step${n.depth === 1 ? '' : 's'} away`}, ${links} edge${links === 1 ? '' : 's'}`}
+                    aria-label={label}
                     data-node-id={n.id}
                     data-kind={n.kind}
+                    data-more={n.more ? n.more.ids.length : undefined}
                     onClick={() => activate(n)}
                     onKeyDown={(e) => onKey(e, n)}
                     onFocus={() => setFocused(n.id)}
                   >
-                    <title>{n.label}</title>
+                    <title>{n.more ? label : n.label}</title>
                     {n.kind === 'concept' ? (
                       <>
                         <circle r={isCentre ? CENTRE_RADIUS : CONCEPT_RADIUS} />
@@ -221,14 +259,14 @@ export function ConceptGraph({
                     ) : (
                       <>
                         <rect
-                          x={-clauseWidth(n.label) / 2}
-                          y={-CLAUSE_HEIGHT / 2}
-                          width={clauseWidth(n.label)}
-                          height={CLAUSE_HEIGHT}
-                          rx={4}
+                          x={-boxWidth(n.label) / 2}
+                          y={-BOX_HEIGHT / 2}
+                          width={boxWidth(n.label)}
+                          height={BOX_HEIGHT}
+                          rx={n.more ? 13 : 4}
                         />
                         <text className="node-label in-box" y={1} textAnchor="middle" dominantBaseline="middle">
-                          {shortLabel(n.label, CLAUSE_LABEL)}
+                          {shortLabel(n.label, BOX_LABEL)}
                         </text>
                       </>
                     )}
@@ -237,35 +275,66 @@ export function ConceptGraph({
               })}
             </g>
           </svg>
-          <CentreEdges layout={l} onActivate={activate} />
+          <CentreEdges
+            graph={data}
+            centreId={centreNode.id}
+            open={listOpen}
+            onToggle={setListOpen}
+            summaryRef={(el) => {
+              listRef.current = el;
+            }}
+            onGo={go}
+          />
         </>
       ) : null}
     </div>
   );
 }
 
-/** The centre's edges as a list: the graph's text for those who do not see it, and a way on to each neighbour. */
-function CentreEdges({ layout, onActivate }: { layout: GraphLayout; onActivate: (node: PlacedNode) => void }) {
-  const centre = layout.nodes[0] as PlacedNode;
-  const edges = edgesOf(layout, centre.id);
+/** All the centre's edges as a list (drawn or not): the graph's text for those who do not see it, and a way on to each neighbour. */
+function CentreEdges({
+  graph,
+  centreId,
+  open,
+  onToggle,
+  summaryRef,
+  onGo,
+}: {
+  graph: Neighbourhood;
+  centreId: string;
+  open: boolean;
+  onToggle: (open: boolean) => void;
+  summaryRef: (el: HTMLElement | null) => void;
+  onGo: (node: GraphNode) => void;
+}) {
+  const nodes = new Map(graph.nodes.map((n) => [n.id, n]));
+  const centre = nodes.get(centreId);
+  const seen = new Set<string>();
+  const edges = graph.edges
+    .filter((e) => (e.from === centreId || e.to === centreId) && nodes.has(e.from) && nodes.has(e.to) && !seen.has(e.id) && seen.add(e.id))
+    .map((edge) => {
+      const outgoing = edge.from === centreId;
+      return { edge, outgoing, other: nodes.get(outgoing ? edge.to : edge.from) as GraphNode };
+    })
+    .sort((a, b) => (a.other.label < b.other.label ? -1 : a.other.label > b.other.label ? 1 : 0));
   return (
-    <details className="graph-edges">
-      <summary>
-        The {edges.length} edge{edges.length === 1 ? '' : 's'} of {shortLabel(centre.label, 60)} as a list
+    <details className="graph-edges" open={open} onToggle={(e) => onToggle((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary ref={summaryRef} data-testid="graph-edge-list">
+        The {plural(edges.length, 'edge')} of {shortLabel(centre?.label ?? centreId, 60)} as a list
       </summary>
       <ul>
         {edges.map(({ edge, other, outgoing }) => (
           <li key={edge.id}>
             {outgoing ? (
               <>
-                <em>{edge.label}</em> →{' '}
+                <em>{edgeLabel(edge)}</em> →{' '}
               </>
             ) : (
               <>
-                ← <em>{edge.label}</em> from{' '}
+                ← <em>{edgeLabel(edge)}</em> from{' '}
               </>
             )}
-            <button type="button" className="link" onClick={() => onActivate(other)}>
+            <button type="button" className="link" onClick={() => onGo(other)}>
               {other.kind} {shortLabel(other.label, 80)}
             </button>
           </li>

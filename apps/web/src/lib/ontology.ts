@@ -143,13 +143,19 @@ export function shortLabel(label: string, max = 28): string {
   return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
 }
 
-export interface PlacedNode extends GraphNode {
+export interface PlacedNode {
+  id: string;
+  /** A concept, a clause, or the stand-in for the neighbours of one node left out of a crowded ring. */
+  kind: GraphNode['kind'] | 'more';
+  label: string;
   /** Hops from the centre (0 for the centre; nodes the edges do not reach are one ring further out than the rest). */
   depth: number;
   x: number;
   y: number;
   /** Whether the ring is sparse enough for the node's label to be drawn (always for the centre and the first ring). */
   labelled: boolean;
+  /** For a stand-in: the node whose neighbours it stands for, and which they are. */
+  more: { parentId: string; ids: string[] } | null;
 }
 
 export interface PlacedEdge extends GraphEdge {
@@ -161,7 +167,7 @@ export interface PlacedEdge extends GraphEdge {
   lx: number;
   ly: number;
   label: string;
-  /** Whether the label is drawn (edges between the centre and the first ring always; others when there are few). */
+  /** Whether the label is drawn: every edge's when there are few, else those touching the centre unless they too are many. */
   labelled: boolean;
 }
 
@@ -170,7 +176,10 @@ export interface GraphLayout {
   height: number;
   /** The centre first, then ring by ring, each ring clockwise from the top: the keyboard's order. */
   nodes: PlacedNode[];
+  /** The edges between drawn nodes (none to a stand-in). */
   edges: PlacedEdge[];
+  /** How many nodes of the neighbourhood are not drawn (held by stand-ins, or reached only through those). */
+  hidden: number;
 }
 
 export interface LayoutOptions {
@@ -180,8 +189,14 @@ export interface LayoutOptions {
   minSpacing?: number;
   /** A ring with more nodes than this draws labels only on focus and hover. */
   maxLabelledRing?: number;
-  /** More edges than this: only those touching the centre carry a drawn label. */
+  /** More edges than this: only those touching the centre carry a drawn label (the others show theirs on hover). */
   maxLabelledEdges?: number;
+  /** More edges touching the centre than this: none carries a drawn label. */
+  maxCentreLabels?: number;
+  /** The most nodes drawn around the centre; the rest are one stand-in. */
+  maxFirstRing?: number;
+  /** The most nodes drawn around any other node (on the next ring out); the rest are one stand-in. */
+  maxChildren?: number;
   /** Room left and right of the outermost nodes (for their labels). */
   margin?: number;
   /** Room above and below them. */
@@ -210,14 +225,20 @@ const round = (n: number): number => Math.round(n * 10) / 10;
  * hop away (edges read both ways) on the first ring, two hops on the second. Deterministic: the
  * same graph gives the same picture whatever order the server lists it in. A ring is sorted by
  * kind (concepts first) and label; an outer ring's nodes sit in the sector of their parent on the
- * inner ring (a radial tree), so lines cross little. A crowded ring grows its radius. Throws when
- * the centre is not among the nodes. Edges naming a node the graph lacks are left out.
+ * inner ring (a radial tree), so lines cross little. A crowded ring grows its radius. A node with
+ * more neighbours on the next ring than `maxChildren` (`maxFirstRing` for the centre) shows the
+ * first of them and one stand-in ("+N more") for the rest, whose own neighbours are left out too:
+ * a hub does not drown the picture. Throws when the centre is not among the nodes. Edges naming a
+ * node the graph lacks are left out.
  */
 export function layoutNeighbourhood(graph: Neighbourhood, centreId: string, options: LayoutOptions = {}): GraphLayout {
   const ringGap = options.ringGap ?? 170;
   const minSpacing = options.minSpacing ?? 34;
   const maxLabelledRing = options.maxLabelledRing ?? 16;
-  const maxLabelledEdges = options.maxLabelledEdges ?? 24;
+  const maxLabelledEdges = options.maxLabelledEdges ?? 8;
+  const maxCentreLabels = options.maxCentreLabels ?? 24;
+  const maxFirstRing = options.maxFirstRing ?? 40;
+  const maxChildren = options.maxChildren ?? 8;
   const margin = options.margin ?? 110;
   const marginY = options.marginY ?? 48;
 
@@ -233,37 +254,88 @@ export function layoutNeighbourhood(graph: Neighbourhood, centreId: string, opti
 
   const adjacent = new Map<string, string[]>();
   for (const e of uniqueEdges) {
-    adjacent.set(e.from, [...(adjacent.get(e.from) ?? []), e.to]);
-    adjacent.set(e.to, [...(adjacent.get(e.to) ?? []), e.from]);
+    for (const [a, b] of [
+      [e.from, e.to],
+      [e.to, e.from],
+    ] as const) {
+      const list = adjacent.get(a);
+      if (list) list.push(b);
+      else adjacent.set(a, [b]);
+    }
   }
 
-  // Breadth first from the centre: each node's depth and its parent (its first neighbour on the ring inside, in that ring's order).
+  // Breadth first from the centre: each node's depth and its parent (its first neighbour on the ring
+  // inside, in that ring's order); a parent's neighbours beyond its share go into a stand-in.
+  type RingNode = { id: string; kind: PlacedNode['kind']; label: string; more: PlacedNode['more'] };
   const depth = new Map<string, number>([[centreId, 0]]);
-  const rings: GraphNode[][] = [[centre]];
+  const rings: RingNode[][] = [[{ ...centre, more: null }]];
   const order = new Map<string, number>([[centreId, 0]]);
   const children = new Map<string, string[]>();
+  const left = new Set<string>();
   for (let d = 1; ; d++) {
-    const inner = rings[d - 1] as GraphNode[];
+    const inner = rings[d - 1] as RingNode[];
     const parentOf = new Map<string, number>();
-    for (const node of inner)
+    for (const node of inner) {
+      if (node.more) continue;
       for (const next of adjacent.get(node.id) ?? []) {
-        if (depth.has(next)) continue;
+        if (depth.has(next) || left.has(next)) continue;
         const at = order.get(node.id) as number;
         parentOf.set(next, Math.min(parentOf.get(next) ?? Infinity, at));
       }
+    }
     if (parentOf.size === 0) break;
-    const ring = [...parentOf.keys()]
+    const reached = [...parentOf.keys()]
       .map((id) => byId.get(id) as GraphNode)
       .sort((a, b) => (parentOf.get(a.id) as number) - (parentOf.get(b.id) as number) || compareNodes(a, b));
+    const cap = d === 1 ? maxFirstRing : maxChildren;
+    const ring: RingNode[] = [];
+    for (let i = 0; i < reached.length;) {
+      const parentAt = parentOf.get((reached[i] as GraphNode).id) as number;
+      const parent = (inner[parentAt] as RingNode).id;
+      let j = i;
+      while (j < reached.length && parentOf.get((reached[j] as GraphNode).id) === parentAt) j++;
+      const group = reached.slice(i, j);
+      const shown = group.length > cap ? group.slice(0, cap - 1) : group;
+      const rest = group.slice(shown.length);
+      const kids: RingNode[] = shown.map((n) => ({ ...n, more: null }));
+      if (rest.length) {
+        for (const n of rest) left.add(n.id);
+        kids.push({
+          id: `more:${parent}`,
+          kind: 'more',
+          label: `+${rest.length} more`,
+          more: { parentId: parent, ids: rest.map((n) => n.id) },
+        });
+      }
+      children.set(
+        parent,
+        kids.map((k) => k.id),
+      );
+      ring.push(...kids);
+      i = j;
+    }
     ring.forEach((n, i) => {
       depth.set(n.id, d);
       order.set(n.id, i);
-      const parent = (inner[parentOf.get(n.id) as number] as GraphNode).id;
-      children.set(parent, [...(children.get(parent) ?? []), n.id]);
     });
     rings.push(ring);
   }
-  const unreached = [...byId.values()].filter((n) => !depth.has(n.id)).sort(compareNodes);
+  // Nodes no edge path reaches get a ring of their own; those reached only through a stand-in's nodes stay out with them.
+  const reachable = new Set([centreId]);
+  for (let frontier = [centreId]; frontier.length;) {
+    const next: string[] = [];
+    for (const id of frontier)
+      for (const other of adjacent.get(id) ?? [])
+        if (!reachable.has(other)) {
+          reachable.add(other);
+          next.push(other);
+        }
+    frontier = next;
+  }
+  const unreached = [...byId.values()]
+    .filter((n) => !reachable.has(n.id))
+    .sort(compareNodes)
+    .map((n): RingNode => ({ ...n, more: null }));
   if (unreached.length) {
     unreached.forEach((n, i) => {
       depth.set(n.id, rings.length);
@@ -307,13 +379,14 @@ export function layoutNeighbourhood(graph: Neighbourhood, centreId: string, opti
   // Radii: one gap per ring, more where a ring is crowded (and never inside the ring before it).
   const radii: number[] = [0];
   for (let d = 1; d < rings.length; d++) {
-    const count = (rings[d] as GraphNode[]).length;
+    const count = (rings[d] as RingNode[]).length;
     const needed = (count * minSpacing) / (2 * Math.PI);
     radii.push(Math.max((radii[d - 1] as number) + ringGap * (d === 1 ? 1 : 0.85), needed));
   }
 
   // Placed around (0, 0), then moved so that the picture is as big as what it holds plus the margins (room for the labels).
   const raw = new Map<string, { x: number; y: number; depth: number; labelled: boolean }>();
+
   rings.forEach((ring, d) => {
     const r = radii[d] as number;
     const labelled = d <= 1 || ring.length <= maxLabelledRing;
@@ -334,13 +407,24 @@ export function layoutNeighbourhood(graph: Neighbourhood, centreId: string, opti
   for (const ring of rings)
     for (const n of ring) {
       const r = raw.get(n.id) as { x: number; y: number; depth: number; labelled: boolean };
-      const p: PlacedNode = { ...n, depth: r.depth, x: round(r.x + dx), y: round(r.y + dy), labelled: r.labelled };
+      const p: PlacedNode = {
+        id: n.id,
+        kind: n.kind,
+        label: n.label,
+        depth: r.depth,
+        x: round(r.x + dx),
+        y: round(r.y + dy),
+        labelled: r.labelled || n.kind === 'more',
+        more: n.more,
+      };
       placed.push(p);
       at.set(n.id, p);
     }
 
-  const fewEdges = uniqueEdges.length <= maxLabelledEdges;
-  const placedEdges = uniqueEdges.map((e): PlacedEdge => {
+  const drawn = uniqueEdges.filter((e) => at.has(e.from) && at.has(e.to));
+  const fewEdges = drawn.length <= maxLabelledEdges;
+  const centreEdges = drawn.filter((e) => e.from === centreId || e.to === centreId).length;
+  const placedEdges = drawn.map((e): PlacedEdge => {
     const a = at.get(e.from) as PlacedNode;
     const b = at.get(e.to) as PlacedNode;
     return {
@@ -352,10 +436,11 @@ export function layoutNeighbourhood(graph: Neighbourhood, centreId: string, opti
       lx: round((a.x + b.x) / 2),
       ly: round((a.y + b.y) / 2),
       label: edgeLabel(e),
-      labelled: fewEdges || e.from === centreId || e.to === centreId,
+      labelled: fewEdges || ((e.from === centreId || e.to === centreId) && centreEdges <= maxCentreLabels),
     };
   });
-  return { width, height, nodes: placed, edges: placedEdges };
+  const hidden = [...byId.keys()].filter((id) => !at.has(id)).length;
+  return { width, height, nodes: placed, edges: placedEdges, hidden };
 }
 
 /**
@@ -380,17 +465,6 @@ export function graphKeyTarget(layout: Pick<GraphLayout, 'nodes'>, currentId: st
     default:
       return null;
   }
-}
-
-/** The edges of a node in the layout, each with the node at its other end and whether it points away from the node. */
-export function edgesOf(layout: GraphLayout, nodeId: string): { edge: PlacedEdge; other: PlacedNode; outgoing: boolean }[] {
-  const byId = new Map(layout.nodes.map((n) => [n.id, n]));
-  return layout.edges
-    .filter((e) => e.from === nodeId || e.to === nodeId)
-    .map((edge) => {
-      const outgoing = edge.from === nodeId;
-      return { edge, other: byId.get(outgoing ? edge.to : edge.from) as PlacedNode, outgoing };
-    });
 }
 
 /** The concept search as the route's query (empty parts left out). */

@@ -111,9 +111,10 @@ export function ConflictQueue({ contextId }: { contextId: string }) {
                 ))}
               </div>
               {c.evidence.length ? (
-                <p className="muted small">
-                  Found from: <code>{c.evidence.join(', ')}</code>
-                </p>
+                <details className="muted small">
+                  <summary>Evidence</summary>
+                  The statements that gave the candidate: <code>{c.evidence.join(', ')}</code>
+                </details>
               ) : null}
               {status === 'candidate' && !made ? (
                 <div
