@@ -350,6 +350,8 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
       } else {
         await page.locator('[data-relation-id]').first().waitFor();
         expect(await page.locator('[data-relation-id]').count()).toBe(candidates.length);
+        // The tab says how many await a decision.
+        await page.getByTestId('pending-conflicts').getByText(String(candidates.length), { exact: true }).waitFor();
       }
     });
 
@@ -383,10 +385,10 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
       // Read again, the queue no longer holds what was decided; the confirmed one is under its status.
       await page.reload();
       await page.getByRole('tab', { name: 'Conflict candidates', selected: true }).waitFor();
-      await page
-        .getByTestId('conflict-count')
-        .getByText(/awaiting a decision/)
-        .waitFor();
+      const left = candidates.length - (second ? 2 : 1);
+      await page.getByTestId('conflict-count').getByText(`${left} awaiting a decision`, { exact: true }).waitFor();
+      if (left > 0) await page.getByTestId('pending-conflicts').getByText(String(left), { exact: true }).waitFor();
+      else expect(await page.getByTestId('pending-conflicts').count()).toBe(0);
       expect(await page.locator(`[data-relation-id="${first.id}"]`).count()).toBe(0);
       await page.getByRole('button', { name: 'Confirmed', exact: true }).click();
       await page.locator(`[data-relation-id="${first.id}"][data-status="confirmed"]`).waitFor();

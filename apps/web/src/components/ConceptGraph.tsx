@@ -39,19 +39,23 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
  * Space) opens it (`onOpenConcept`: its page, its neighbourhood); activating a clause re-centres
  * the drawn graph on it. A hub's neighbours beyond a few are one "+N more" node: activating it
  * opens the node they belong to (or, around the centre, the list of the centre's edges). Arrow
- * keys move between nodes (one tab stop for the whole graph), Home goes back to the centre. Depth 1 or 2.
+ * keys move between nodes (one tab stop for the whole graph), Home goes back to the centre. Depth 1
+ * or 2 (the page keeps it, so it holds from one concept to the next).
  */
 export function ConceptGraph({
   contextId,
   conceptId,
+  depth,
+  onDepth,
   onOpenConcept,
 }: {
   contextId: string;
   conceptId: string;
+  depth: 1 | 2;
+  onDepth: (depth: 1 | 2) => void;
   onOpenConcept: (conceptId: string) => void;
 }) {
   const { api } = useStudio();
-  const [depth, setDepth] = useState<1 | 2>(1);
   const graph = useAsync(
     (signal) =>
       api.get<Neighbourhood>(`/v1/contexts/${enc(contextId)}/ontology/concepts/${enc(conceptId)}/neighbourhood?depth=${depth}`, signal),
@@ -138,7 +142,7 @@ export function ConceptGraph({
           <legend className="sr-only">Depth</legend>
           {([1, 2] as const).map((d) => (
             <label key={d} className="chip">
-              <input type="radio" name="graph-depth" value={d} checked={depth === d} onChange={() => setDepth(d)} /> depth {d}
+              <input type="radio" name="graph-depth" value={d} checked={depth === d} onChange={() => onDepth(d)} /> depth {d}
             </label>
           ))}
         </fieldset>

@@ -207,6 +207,9 @@ export function ConceptsView({ contextId }: { contextId: string }) {
  */
 export function ConceptView({ contextId, conceptId }: { contextId: string; conceptId: string }) {
   const { api } = useStudio();
+  const { search } = useLocation();
+  const depth: 1 | 2 = search.get('depth') === '2' ? 2 : 1;
+  const at = (id: string, d: 1 | 2) => `${conceptPath(contextId, id)}${d === 2 ? '?depth=2' : ''}`;
   const base = `/v1/contexts/${enc(contextId)}`;
   const detail = useAsync((signal) => api.get<ConceptDetail>(`${base}/ontology/concepts/${enc(conceptId)}`, signal), [base, conceptId]);
   const clauses = useAsync(
@@ -291,7 +294,13 @@ export function ConceptView({ contextId, conceptId }: { contextId: string; conce
             </div>
           </div>
           <h2 id="graph-title">Neighbourhood</h2>
-          <ConceptGraph contextId={contextId} conceptId={conceptId} onOpenConcept={(id) => navigate(conceptPath(contextId, id))} />
+          <ConceptGraph
+            contextId={contextId}
+            conceptId={conceptId}
+            depth={depth}
+            onDepth={(d) => navigate(at(conceptId, d), true)}
+            onOpenConcept={(id) => navigate(at(id, depth))}
+          />
         </>
       ) : null}
     </section>

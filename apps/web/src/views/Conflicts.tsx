@@ -13,7 +13,7 @@ const STATUS_LABELS: Record<ConflictStatus, string> = { candidate: 'Candidates',
  * (with a reason if they want), and the decision holds for every later version of the graph.
  * The decided ones can be read under their status.
  */
-export function ConflictQueue({ contextId }: { contextId: string }) {
+export function ConflictQueue({ contextId, onDecided }: { contextId: string; onDecided?: () => void }) {
   const { api, me } = useStudio();
   const base = `/v1/contexts/${enc(contextId)}/ontology/conflicts`;
   const [status, setStatus] = useState<ConflictStatus>('candidate');
@@ -42,6 +42,7 @@ export function ConflictQueue({ contextId }: { contextId: string }) {
       const body = conflictDecisionBody(decision, reasons[c.id] ?? '');
       const answer = await api.post<Partial<Conflict>>(`${base}/${enc(c.id)}`, body);
       setDecided((d) => ({ ...d, [c.id]: { status: answer.status ?? decidedStatus(decision), reason: body.reason ?? null } }));
+      onDecided?.();
     } catch (e) {
       setError({ id: c.id, error: e });
     } finally {

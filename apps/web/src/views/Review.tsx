@@ -24,8 +24,17 @@ type Tab = (typeof TABS)[number][0];
  * examples tab leads to the latest version's queue.
  */
 export function ReviewView({ contextId, datasetVersionId }: { contextId: string; datasetVersionId: string | null }) {
+  const { api } = useStudio();
   const { path, search } = useLocation();
   const tab: Tab = search.get('tab') === 'conflicts' ? 'conflicts' : 'examples';
+  // How many conflict candidates await a decision, on their tab (none before the context has a graph; the tab itself says why on error).
+  const pending = useAsync(
+    (signal) =>
+      api
+        .get<{ conflicts: unknown[] }>(`/v1/contexts/${enc(contextId)}/ontology/conflicts?status=candidate`, signal)
+        .then((b) => b.conflicts.length),
+    [contextId],
+  );
   const select = (next: Tab) => {
     navigate(`${path}${next === 'examples' ? '' : `?tab=${next}`}`, true);
     requestAnimationFrame(() => document.getElementById(`review-tab-${next}`)?.focus());
@@ -55,12 +64,17 @@ export function ReviewView({ contextId, datasetVersionId }: { contextId: string;
             onKeyDown={onKey}
           >
             {label}
+            {t === 'conflicts' && pending.data ? (
+              <span className="count" data-testid="pending-conflicts">
+                {pending.data}
+              </span>
+            ) : null}
           </button>
         ))}
       </div>
       <div role="tabpanel" id={`review-panel-${tab}`} aria-labelledby={`review-tab-${tab}`}>
         {tab === 'conflicts' ? (
-          <ConflictQueue contextId={contextId} />
+          <ConflictQueue contextId={contextId} onDecided={pending.reload} />
         ) : datasetVersionId ? (
           <ExampleQueue contextId={contextId} datasetVersionId={datasetVersionId} />
         ) : (
