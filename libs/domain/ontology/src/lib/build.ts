@@ -7,7 +7,16 @@
  */
 import { CONCEPT_ROLES, type Concept, type ConceptRole, type Relation } from '@studio/contracts';
 import { citedRefs, type Clause, type NormativeKind, type NormativeStatement } from '@studio/framing';
-import { conceptId, isAcronym, isConceptLabel, leadingNounPhrases, normaliseLabel, readVerbs } from './labels';
+import {
+  conceptId,
+  isAcronym,
+  isConceptLabel,
+  leadingNounPhrases,
+  normaliseLabel,
+  readVerbs,
+  verbLemma,
+  type VerbReading,
+} from './labels';
 import type { ExtractedGraph, OntologySource } from './model';
 
 /** Cues of a definition that gives a term its meaning ("means", "refers to", "is defined as"). */
@@ -60,7 +69,7 @@ class Builder {
   }
 
   /** Adds (or finds) the concept of a raw phrase; null when the phrase names no concept. */
-  concept(raw: string, role: ConceptRole, at: Located): string | null {
+  concept(raw: string, role: ConceptRole | null, at: Located): string | null {
     const { label, alt } = this.canonical(normaliseLabel(raw));
     if (!isConceptLabel(label)) return null;
     const id = conceptId(label);
@@ -70,7 +79,7 @@ class Builder {
       this.drafts.set(id, d);
     }
     if (alt) d.altLabels.add(alt);
-    d.roles.add(role);
+    if (role) d.roles.add(role);
     d.clauses.set(at.clause.id, at.order);
     d.documents.add(at.documentId);
     return id;
@@ -125,34 +134,9 @@ function kindOrder(a: ConceptRole, b: ConceptRole): number {
   return CONCEPT_ROLES.indexOf(a) - CONCEPT_ROLES.indexOf(b);
 }
 
-/** Content words of a condition, for telling whether two conditions can hold together. */
-function conditionWords(text: string | null): Set<string> {
-  return new Set(
-    (text ?? '')
-      .toLowerCase()
-      .match(/[a-z]{4,}/g)
-      ?.filter(
-        (w) =>
-          ![
-            'with',
-            'that',
-            'when',
-            'where',
-            'only',
-            'unless',
-            'provided',
-            'this',
-            'section',
-            'paragraph',
-            'than',
-            'from',
-            'have',
-            'been',
-            'which',
-            'their',
-          ].includes(w),
-      ) ?? [],
-  );
+/** Lower-case words of four letters or more (short function words carry no scope). */
+function words(text: string | null): string[] {
+  return (text ?? '').toLowerCase().match(/[a-z]{4,}/g) ?? [];
 }
 
 /** Clause references in a text that name a numbering, "§ 3.2", "section 3.2", "paragraph (a)(1) of this section". */
@@ -263,6 +247,8 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
 
   // Actors, actions and objects of the rules.
   const readings: StatementReading[] = [];
+  /** How often a party is the acting subject of a rule, and how often an action's object. */
+  const partyTally = new Map<string, { subject: number; object: number }>();
   for (const s of all) {
     if (s.kind === 'definition') continue;
     const at = located.get(s.clauseId) as Located;
@@ -270,13 +256,27 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     const actions: string[] = [];
     const objects: string[] = [];
     const party = s.party ?? s.actor;
+    // a noun-form action that opens with a gerund is a verb phrase ("responsible for making the Guidelines available").
+    const gerund = s.actionForm === 'noun' ? /^([a-z]+ing)\s+(.*)$/.exec(s.action.trim()) : null;
+    const verbs: VerbReading | null =
+      s.actionForm === 'verb'
+        ? readVerbs(s.action)
+        : gerund && verbLemma(gerund[1] as string) !== gerund[1] && !/^(?:of|and|or|in|on|for|to|by|at|with)\b/.test(gerund[2] as string)
+          ? { verbs: [verbLemma(gerund[1] as string)], passive: false, rest: gerund[2] as string }
+          : null;
+    // The party is the rule's subject when the statement's own subject opens with it and acts (an active verb).
+    const subjectHeads = new Set(s.actor ? leadingNounPhrases(s.actor).map((np) => b.canonical(normaliseLabel(np)).label) : []);
     if (party)
       for (const np of leadingNounPhrases(party)) {
-        const id = b.concept(np, 'actor', at);
-        if (id && !actors.includes(id)) actors.push(id);
+        const id = b.concept(np, null, at);
+        if (!id || actors.includes(id)) continue;
+        actors.push(id);
+        const acts = verbs !== null && !verbs.passive && subjectHeads.has(b.drafts.get(id)?.label as string);
+        const tally = partyTally.get(id) ?? { subject: 0, object: 0 };
+        if (acts) tally.subject += 1;
+        partyTally.set(id, tally);
       }
-    if (s.actionForm === 'verb') {
-      const verbs = readVerbs(s.action);
+    if (verbs || s.actionForm === 'verb') {
       if (verbs) {
         const objectPhrases = verbs.passive ? (s.actor ? leadingNounPhrases(s.actor) : []) : leadingNounPhrases(verbs.rest);
         const objectLabels: string[] = [];
@@ -303,6 +303,18 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     }
     for (const id of [...actors, ...actions, ...objects]) b.relate('governs', s.clauseId, id, s.id, s.kind);
     readings.push({ statement: s, actors, actions, objects });
+  }
+  // A party is an actor when it acts as the subject of a rule at least as often as rules act on it
+  // ("the notice must contain …" and "provide the notice": a thing, not an actor); else it is an object.
+  for (const r of readings)
+    for (const o of r.objects) {
+      const tally = partyTally.get(o);
+      if (tally) tally.object += 1;
+    }
+  for (const [id, tally] of partyTally) {
+    const d = b.drafts.get(id) as Draft;
+    if (tally.subject > 0 && tally.subject >= tally.object) d.roles.add('actor');
+    else if (d.roles.size === 0) d.roles.add('object');
   }
 
   // broader: head-noun compounds ("protected health information" → "health information").
@@ -422,6 +434,37 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
   const opposite = (x: NormativeKind, y: NormativeKind): boolean =>
     (x === 'prohibition' && (y === 'permission' || y === 'obligation')) ||
     (y === 'prohibition' && (x === 'permission' || x === 'obligation'));
+  /** Clauses in one line of descent, or one citing the other: a general rule and its own sub-rules are not in conflict. */
+  const ancestors = (id: string): Set<string> => {
+    const out = new Set<string>();
+    for (let p = located.get(id)?.clause.parentId ?? null; p && !out.has(p); p = located.get(p)?.clause.parentId ?? null) out.add(p);
+    return out;
+  };
+  const linked = (x: string, y: string): boolean =>
+    ancestors(x).has(y) || ancestors(y).has(x) || b.relations.has(`refersTo:${x}>${y}`) || b.relations.has(`refersTo:${y}>${x}`);
+  // The scope of a rule: the content words of its condition and of its action beyond the concepts
+  // themselves ("disclose PHI in violation of such restriction" → violation, restriction), without
+  // the words that run through the document's rules (in more than a tenth of them).
+  const frequency = new Map<string, number>();
+  for (const r of readings)
+    for (const w of new Set(words(`${r.statement.condition ?? ''} ${r.statement.action}`))) frequency.set(w, (frequency.get(w) ?? 0) + 1);
+  const common = (w: string): boolean => (frequency.get(w) ?? 0) > Math.max(2, readings.length / 10);
+  const scope = new Map<string, Set<string>>();
+  const scopeWords = (s: NormativeStatement): Set<string> => {
+    const hit = scope.get(s.id);
+    if (hit) return hit;
+    const reading = readings.find((r) => r.statement.id === s.id);
+    const named = new Set(
+      [...(reading?.actors ?? []), ...(reading?.actions ?? []), ...(reading?.objects ?? [])].flatMap((id) =>
+        words(b.drafts.get(id)?.label ?? ''),
+      ),
+    );
+    const out = new Set(
+      words(`${s.condition ?? ''} ${s.action}`).filter((w) => !named.has(w) && !common(w) && !named.has(w.replace(/s$/, ''))),
+    );
+    scope.set(s.id, out);
+    return out;
+  };
   const groups = new Map<string, StatementReading[]>();
   for (const r of readings) {
     if (!['obligation', 'prohibition', 'permission'].includes(r.statement.kind)) continue;
@@ -437,9 +480,12 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
         const x = (list[i] as StatementReading).statement;
         const y = (list[j] as StatementReading).statement;
         if (x.clauseId === y.clauseId || !opposite(x.kind, y.kind)) continue;
-        if (exceptionPairs.has(`${x.clauseId}|${y.clauseId}`)) continue;
-        const cx = conditionWords(x.condition);
-        const cy = conditionWords(y.condition);
+        if (exceptionPairs.has(`${x.clauseId}|${y.clauseId}`) || linked(x.clauseId, y.clauseId)) continue;
+        // a prohibition with its own carve-out ("except as permitted …", "unless …") already says where the act is allowed.
+        const prohibition = x.kind === 'prohibition' ? x : y;
+        if (prohibition.exception) continue;
+        const cx = scopeWords(x);
+        const cy = scopeWords(y);
         const overlap = cx.size === 0 || cy.size === 0 || [...cx].some((w) => cy.has(w));
         if (!overlap) continue;
         const [from, to] = x.clauseId < y.clauseId ? [x, y] : [y, x];
