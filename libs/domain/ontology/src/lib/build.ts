@@ -7,16 +7,7 @@
  */
 import { CONCEPT_ROLES, type Concept, type ConceptRole, type Relation } from '@studio/contracts';
 import { citedRefs, type Clause, type NormativeKind, type NormativeStatement } from '@studio/framing';
-import {
-  conceptId,
-  isAcronym,
-  isConceptLabel,
-  leadingNounPhrases,
-  normaliseLabel,
-  readVerbs,
-  verbLemma,
-  type VerbReading,
-} from './labels';
+import { conceptId, isAcronym, isConceptLabel, leadingNounPhrases, normaliseLabel, readVerbs, verbLemma, type VerbReading } from './labels';
 import type { ExtractedGraph, OntologySource } from './model';
 
 /** Cues of a definition that gives a term its meaning ("means", "refers to", "is defined as"). */
@@ -26,6 +17,8 @@ const MEANS =
 const INCLUDES = /^(?:includes?|shall include|(?:is|are) deemed to include)$/;
 /** Cues of a definition that classes a term under another ("is considered", "constitutes"). */
 const CLASSES = /^(?:(?:is|are) (?:considered|deemed|treated as)|constitutes?)\s*(?:to be)?$/;
+/** A preposition or conjunction inside a label: the label's head comes before it. */
+const FUNCTION_WORD = /^(?:of|for|to|in|on|by|with|from|at|and|or|under|about)$/;
 /** Verbs that say nothing on their own as an action. */
 const LIGHT_VERBS = new Set(['be', 'have', 'do', 'make', 'get', 'take', 'give', 'go', 'become', 'use', 'ensure', 'apply', 'include']);
 /** The most concepts a concept is `related` to (its most frequent co-occurrences). */
@@ -249,6 +242,8 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
   const readings: StatementReading[] = [];
   /** How often a party is the acting subject of a rule, and how often an action's object. */
   const partyTally = new Map<string, { subject: number; object: number }>();
+  /** An action concept's verb and object label ("accept gift" → accept, gift). */
+  const actionParts = new Map<string, { verb: string; object: string }>();
   for (const s of all) {
     if (s.kind === 'definition') continue;
     const at = located.get(s.clauseId) as Located;
@@ -288,10 +283,12 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
           }
         }
         for (const verb of verbs.verbs) {
-          const phrases = objectLabels.length > 0 ? objectLabels.map((o) => `${verb} ${o}`) : LIGHT_VERBS.has(verb) ? [] : [verb];
-          for (const phrase of phrases) {
-            const id = b.concept(phrase, 'action', at);
-            if (id && !actions.includes(id)) actions.push(id);
+          const phrases = objectLabels.length > 0 ? objectLabels.map((o) => [verb, o]) : LIGHT_VERBS.has(verb) ? [] : [[verb, '']];
+          for (const [v, o] of phrases as Array<[string, string]>) {
+            const id = b.concept(o ? `${v} ${o}` : v, 'action', at);
+            if (!id) continue;
+            if (o && !actionParts.has(id)) actionParts.set(id, { verb: v, object: o });
+            if (!actions.includes(id)) actions.push(id);
           }
         }
       }
@@ -317,13 +314,27 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     else if (d.roles.size === 0) d.roles.add('object');
   }
 
-  // broader: head-noun compounds ("protected health information" → "health information").
+  // broader: head-noun compounds ("protected health information" → "health information"), the
+  // nearest shorter head that is itself a concept; an action's is the same verb with such a head
+  // ("report suspected violation" → "report violation"), else the bare verb when that is a concept.
+  // A phrase with a preposition ("sale of protected health information") has its head before it.
   for (const [id, d] of b.drafts) {
+    const first = (d.clauses.values().next().value as number | undefined) ?? 0;
+    const evidence = [...d.clauses.entries()].find(([, order]) => order === first)?.[0] ?? id;
+    const parts = actionParts.get(id);
+    if (parts) {
+      const words = parts.object.split(' ');
+      const candidates = [...words.slice(1).map((_, k) => `${parts.verb} ${words.slice(k + 1).join(' ')}`), parts.verb];
+      const to = candidates.map((c) => conceptId(c)).find((c) => c !== id && b.drafts.has(c));
+      if (to) b.relate('broader', id, to, evidence);
+      if (d.roles.size === 1) continue;
+    }
     const words = d.label.split(' ');
+    if (words.some((w) => FUNCTION_WORD.test(w))) continue;
     for (let k = 1; k < words.length; k += 1) {
       const suffix = conceptId(words.slice(k).join(' '));
       if (b.drafts.has(suffix)) {
-        b.relate('broader', id, suffix, `label:${d.label}`);
+        b.relate('broader', id, suffix, evidence);
         break;
       }
     }
@@ -349,15 +360,24 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     if (from && b.drafts.has(from)) b.relate('broader', from, p.broader, p.evidence);
   }
 
-  // related: the actor and the object of the same statement.
+  // related: concepts of the same statement, its actor and its objects, and objects named together
+  // ("spill, leak or emission"); a pair is kept when each is among the other's most frequent
+  // partners (a party every rule binds is not related to everything it does), and not when one is
+  // already broader than the other.
   const pairCounts = new Map<string, number>();
-  for (const r of readings)
-    for (const a of r.actors)
-      for (const o of r.objects) {
-        if (a === o) continue;
-        const key = a < o ? `${a}|${o}` : `${o}|${a}`;
-        pairCounts.set(key, (pairCounts.get(key) ?? 0) + 1);
-      }
+  const pairEvidence = new Map<string, string[]>();
+  const count = (x: string, y: string, statementId: string): void => {
+    if (x === y) return;
+    const key = x < y ? `${x}|${y}` : `${y}|${x}`;
+    const evidence = pairEvidence.get(key) ?? [];
+    if (evidence.includes(statementId)) return;
+    pairCounts.set(key, (pairCounts.get(key) ?? 0) + 1);
+    pairEvidence.set(key, [...evidence, statementId]);
+  };
+  for (const r of readings) {
+    for (const a of r.actors) for (const o of r.objects) count(a, o, r.statement.id);
+    r.objects.forEach((o, i) => r.objects.slice(i + 1).forEach((p) => count(o, p, r.statement.id)));
+  }
   const partners = new Map<string, Array<{ other: string; count: number }>>();
   for (const [key, count] of pairCounts) {
     const [x, y] = key.split('|') as [string, string];
@@ -375,9 +395,11 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
           .map((p) => p.other),
       ),
     );
-  for (const [key, count] of pairCounts) {
+  for (const key of pairCounts.keys()) {
     const [x, y] = key.split('|') as [string, string];
-    if (top.get(x)?.has(y) || top.get(y)?.has(x)) b.relate('related', x, y, `co-occurrences:${count}`);
+    if (!top.get(x)?.has(y) || !top.get(y)?.has(x)) continue;
+    if (b.relations.has(`broader:${x}>${y}`) || b.relations.has(`broader:${y}>${x}`)) continue;
+    for (const e of pairEvidence.get(key) ?? []) b.relate('related', x, y, e);
   }
 
   // refersTo: cross-references that resolve to clauses of the same document.
