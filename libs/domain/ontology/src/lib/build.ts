@@ -7,7 +7,17 @@
  */
 import { CONCEPT_ROLES, type Concept, type ConceptRole, type Relation } from '@studio/contracts';
 import { citedRefs, type Clause, type NormativeKind, type NormativeStatement } from '@studio/framing';
-import { conceptId, isAcronym, isConceptLabel, leadingNounPhrases, normaliseLabel, readVerbs, verbLemma, type VerbReading } from './labels';
+import {
+  conceptId,
+  isAcronym,
+  isConceptLabel,
+  leadingNounPhrases,
+  normaliseLabel,
+  readVerbs,
+  verbLemma,
+  wordTags,
+  type VerbReading,
+} from './labels';
 import type { ExtractedGraph, OntologySource } from './model';
 
 /** Cues of a definition that gives a term its meaning ("means", "refers to", "is defined as"). */
@@ -30,7 +40,7 @@ interface Draft {
   label: string;
   altLabels: Set<string>;
   roles: Set<ConceptRole>;
-  definition: { text: string; clauseId: string; order: number } | null;
+  definition: { text: string; clauseId: string; order: number; strong: boolean } | null;
   clauses: Map<string, number>;
   documents: Set<string>;
 }
@@ -97,6 +107,38 @@ class Builder {
       origin: 'extracted',
     });
   }
+}
+
+/** An -ing form of a verb ("making", "knowing"), not a noun that ends so ("anything", "evening"). */
+function isGerund(word: string): boolean {
+  const tags = wordTags(word);
+  const lemma = verbLemma(word);
+  if (lemma === word) return false;
+  if (tags.includes('Gerund')) return true;
+  return !tags.includes('Noun') && wordTags(lemma).some((t) => t === 'Verb' || t === 'Infinitive');
+}
+
+/** A heading that announces definitions. */
+const DEFINITION_HEADING = /\b(?:definitions?|glossary|interpretation|defined terms|meaning of terms)\b/i;
+
+/**
+ * A definition written as a list entry: the term (quoted or not, an abbreviation in brackets after
+ * it dropped) and the definiens after a colon or dash (only inside a definitions section) or after
+ * "means" / "refers to" / "is defined as". Null when the text is no such entry.
+ */
+export function definitionEntry(text: string, inDefinitions: boolean): { term: string; text: string } | null {
+  const m =
+    /^\s*["“]?([A-Za-z][A-Za-z0-9'’ -]{0,80}?)["”]?\s*(?:\(\s*(?:the\s+)?["“]?[A-Za-z]{2,10}["”]?\s*\))?\s*(:|\s[-–—]\s|\bmeans\b|\brefers to\b|\bis defined as\b)\s*(.+)$/.exec(
+      text,
+    );
+  if (!m) return null;
+  const term = (m[1] as string).trim();
+  const separator = (m[2] as string).trim();
+  if (!inDefinitions && /^(?::|[-–—])$/.test(separator)) return null;
+  if (term.split(/\s+/).length > 6) return null;
+  const definiens = (m[3] as string).trim().replace(/\.$/, '');
+  if (definiens.length < 3) return null;
+  return { term, text: definiens };
 }
 
 /** "protected health information (PHI)": the acronym's letters are the initials of the words before it. */
@@ -199,6 +241,29 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
   // Defined terms.
   const pendingBroader: Array<{ narrower: string; broaderPhrase: string; evidence: string }> = [];
   const pendingIncludes: Array<{ broader: string; narrowerPhrase: string; evidence: string }> = [];
+  /**
+   * A term and its definition: a "means" definition (strong) wins over a sentence that only says
+   * what the term includes or is considered to be; a definition split over the items of one
+   * lead-in ("X means: (1) …; (2) …") is joined.
+   */
+  const define = (term: string, text: string, strong: boolean, at: Located, evidence: string): string | null => {
+    const id = b.concept(term, 'term', at);
+    if (!id) return null;
+    const d = b.drafts.get(id) as Draft;
+    const current = d.definition;
+    if (!current || (strong && !current.strong) || (strong === current.strong && at.order < current.order))
+      d.definition = { text, clauseId: at.clause.id, order: at.order, strong };
+    else if (
+      strong &&
+      current.clauseId !== at.clause.id &&
+      at.clause.parentId &&
+      located.get(current.clauseId)?.clause.parentId === at.clause.parentId
+    )
+      current.text = `${current.text}; ${text}`;
+    b.relate('defines', at.clause.id, id, evidence);
+    return id;
+  };
+  const defined = new Set<string>();
   for (const s of all) {
     if (s.kind !== 'definition' || !s.actor) continue;
     const at = located.get(s.clauseId) as Located;
@@ -207,17 +272,9 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     const term = s.actor.trim();
     if (term.split(/\s+/).length > 6) continue;
     if (MEANS.test(cue)) {
-      const id = b.concept(term, 'term', at);
+      const id = define(term, s.action.trim(), true, at, s.id);
       if (!id) continue;
-      const d = b.drafts.get(id) as Draft;
-      if (!d.definition || at.order < d.definition.order) d.definition = { text: s.action.trim(), clauseId: s.clauseId, order: at.order };
-      else if (
-        d.definition.clauseId !== s.clauseId &&
-        located.get(d.definition.clauseId)?.clause.parentId === at.clause.parentId &&
-        at.clause.parentId
-      )
-        d.definition.text = `${d.definition.text}; ${s.action.trim()}`;
-      b.relate('defines', s.clauseId, id, s.id);
+      defined.add(s.clauseId);
       const [head] = leadingNounPhrases(s.action);
       if (head) pendingBroader.push({ narrower: id, broaderPhrase: head, evidence: s.id });
       const including = /\b(?:including|includes|such as)\s+(.*)$/i.exec(s.action);
@@ -225,17 +282,30 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
         for (const np of leadingNounPhrases(including[1] as string))
           pendingIncludes.push({ broader: id, narrowerPhrase: np, evidence: s.id });
     } else if (INCLUDES.test(cue)) {
-      const id = b.concept(term, 'term', at);
+      const id = define(term, s.sentence.trim(), false, at, s.id);
       if (!id) continue;
-      b.relate('defines', s.clauseId, id, s.id);
+      defined.add(s.clauseId);
       for (const np of leadingNounPhrases(s.action)) pendingIncludes.push({ broader: id, narrowerPhrase: np, evidence: s.id });
     } else if (CLASSES.test(cue)) {
-      const id = b.concept(term, 'term', at);
+      const id = define(term, s.sentence.trim(), false, at, s.id);
       if (!id) continue;
-      b.relate('defines', s.clauseId, id, s.id);
+      defined.add(s.clauseId);
       const [head] = leadingNounPhrases(s.action);
       if (head) pendingBroader.push({ narrower: id, broaderPhrase: head, evidence: s.id });
     }
+  }
+  // Entries of a definitions list that carry no definition statement: "Term: …", "Term – …",
+  // "Term (ABBR) means …" in a section headed as definitions (or glossary, interpretation), and
+  // "Term means …" anywhere.
+  for (const at of located.values()) {
+    if (defined.has(at.clause.id)) continue;
+    const inDefinitions = at.clause.headingPath.some((h) => DEFINITION_HEADING.test(h));
+    const entry = definitionEntry(at.clause.text, inDefinitions);
+    if (!entry) continue;
+    const id = define(entry.term, entry.text, true, at, at.clause.id);
+    if (!id) continue;
+    const [head] = leadingNounPhrases(entry.text);
+    if (head) pendingBroader.push({ narrower: id, broaderPhrase: head, evidence: at.clause.id });
   }
 
   // Actors, actions and objects of the rules.
@@ -256,7 +326,7 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     const verbs: VerbReading | null =
       s.actionForm === 'verb'
         ? readVerbs(s.action)
-        : gerund && verbLemma(gerund[1] as string) !== gerund[1] && !/^(?:of|and|or|in|on|for|to|by|at|with)\b/.test(gerund[2] as string)
+        : gerund && isGerund(gerund[1] as string) && !/^(?:of|and|or|in|on|for|to|by|at|with)\b/.test(gerund[2] as string)
           ? { verbs: [verbLemma(gerund[1] as string)], passive: false, rest: gerund[2] as string }
           : null;
     // The party is the rule's subject when the statement's own subject opens with it and acts (an active verb).
