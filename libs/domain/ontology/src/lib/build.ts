@@ -18,6 +18,7 @@ import {
   wordTags,
   type VerbReading,
 } from './labels';
+import { ConceptMatcher } from './matcher';
 import type { ExtractedGraph, OntologySource } from './model';
 
 /** Cues of a definition that gives a term its meaning ("means", "refers to", "is defined as"). */
@@ -202,6 +203,8 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
   // Where every clause is: document order across the context, section numbering for references.
   const located = new Map<string, Located>();
   const byNumbering = new Map<string, Map<string, Clause>>();
+  /** `${documentId}|${numbering}` → section id. */
+  const sectionByNumbering = new Map<string, string>();
   ordered.forEach((source, di) => {
     const sections = new Map(source.tree.sections.map((s) => [s.id, s.numbering]));
     const numbers = new Map<string, Clause>();
@@ -216,6 +219,7 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
       learnAbbreviations(clause.text, b.abbreviations);
     });
     byNumbering.set(source.documentId, numbers);
+    for (const section of source.tree.sections) sectionByNumbering.set(`${source.documentId}|${section.numbering}`, section.id);
   });
 
   const statementsOf = new Map<string, NormativeStatement[]>();
@@ -482,13 +486,32 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
   }
 
   // exceptionOf: an exception clause carves out of the clause it names, else its parent, else the
-  // nearest rule before it in its section that concerns the same concepts.
-  const conceptsOfClause = new Map<string, Set<string>>();
-  for (const r of readings) {
-    const set = conceptsOfClause.get(r.statement.clauseId) ?? new Set<string>();
-    for (const id of [...r.actions, ...r.objects]) set.add(id);
-    conceptsOfClause.set(r.statement.clauseId, set);
-  }
+  // rule before it in its section whose text names the most of the same concepts (rarer concepts
+  // weigh more: a party every rule binds says nothing), else the rule just before it.
+  const matcher = new ConceptMatcher(
+    [...b.drafts.entries()].map(([id, d]) => ({
+      id,
+      prefLabel: d.label,
+      altLabels: [...d.altLabels],
+      roles: [...d.roles],
+      definition: null,
+      clauseIds: [],
+      documentIds: [],
+      origin: 'extracted' as const,
+    })),
+  );
+  const named = new Map<string, Set<string>>();
+  const namedIn = (clause: Clause): Set<string> => {
+    let set = named.get(clause.id);
+    if (!set) {
+      set = new Set(matcher.find(clause.text).map((m) => m.conceptId));
+      named.set(clause.id, set);
+    }
+    return set;
+  };
+  const clauseFrequency = new Map<string, number>();
+  for (const at of located.values()) for (const id of namedIn(at.clause)) clauseFrequency.set(id, (clauseFrequency.get(id) ?? 0) + 1);
+  const weight = (id: string): number => Math.log((located.size + 1) / (clauseFrequency.get(id) ?? 1));
   const rules = (clauseId: string): boolean =>
     (statementsOf.get(clauseId) ?? []).some((s) => s.kind === 'obligation' || s.kind === 'prohibition' || s.kind === 'permission');
   const exceptionPairs = new Set<string>();
@@ -499,20 +522,43 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     if (exceptions.length === 0 && !headed) continue;
     const evidence = exceptions[0]?.id ?? at.clause.id;
     const text = exceptions.length > 0 ? exceptions.map((s) => s.sentence).join(' ') : at.clause.text;
-    const named = references(text, at.sectionNumbering)
-      .map((ref) => resolve(at, ref))
-      .filter((c): c is Clause => c !== null && c.id !== at.clause.id);
-    let targets: string[] = named.map((c) => c.id);
+    const refs = references(text, at.sectionNumbering);
+    const cited = refs.map((ref) => resolve(at, ref)).filter((c): c is Clause => c !== null && c.id !== at.clause.id);
+    let targets: string[] = cited.map((c) => c.id);
     if (targets.length === 0 && at.clause.parentId && located.has(at.clause.parentId)) targets = [at.clause.parentId];
     if (targets.length === 0) {
-      const mine = conceptsOfClause.get(at.clause.id) ?? new Set<string>();
-      const before = [...located.values()]
-        .filter(
-          (o) => o.documentId === at.documentId && o.clause.sectionId === at.clause.sectionId && o.order < at.order && rules(o.clause.id),
-        )
-        .sort((p, q) => q.order - p.order);
-      const sharing = before.find((o) => [...(conceptsOfClause.get(o.clause.id) ?? [])].some((id) => mine.has(id)));
-      const fallback = sharing ?? before[0];
+      const mine = namedIn(at.clause);
+      // a cited section ("the thresholds in section 3.2"): its rules; else the rules before it in its own section.
+      const citedSections = new Set(
+        refs.map((ref) => sectionByNumbering.get(`${at.documentId}|${ref}`)).filter((id): id is string => !!id),
+      );
+      const inCited = [...located.values()].filter(
+        (o) =>
+          o.documentId === at.documentId &&
+          o.clause.sectionId !== null &&
+          citedSections.has(o.clause.sectionId) &&
+          o.clause.id !== at.clause.id &&
+          rules(o.clause.id),
+      );
+      const before =
+        inCited.length > 0
+          ? inCited
+          : [...located.values()]
+              .filter(
+                (o) =>
+                  o.documentId === at.documentId && o.clause.sectionId === at.clause.sectionId && o.order < at.order && rules(o.clause.id),
+              )
+              .sort((p, q) => q.order - p.order);
+      const score = (o: Located): number => [...namedIn(o.clause)].filter((id) => mine.has(id)).reduce((sum, id) => sum + weight(id), 0);
+      let fallback = before[0];
+      let best = 0;
+      for (const o of before) {
+        const sc = score(o);
+        if (sc > best + 1e-9) {
+          best = sc;
+          fallback = o;
+        }
+      }
       if (fallback) targets = [fallback.clause.id];
     }
     for (const t of targets) {
