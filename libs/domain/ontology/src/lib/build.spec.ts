@@ -40,6 +40,12 @@ const RULES = `# Records Rule
 (b) *Exception.* A regulated firm is not required to keep customer records of a closed account longer than two years, notwithstanding paragraph (a) of this section.
 
 (c) A regulated firm may destroy customer records of a deceased customer.
+
+(d) Except as provided in paragraph (e) of this section, a regulated firm must not sell customer records.
+
+(e) A regulated firm may sell customer records to a successor firm.
+
+(f) Notwithstanding paragraph (c) of this section, a regulated firm is not permitted to destroy customer records under investigation.
 `;
 
 function concept(g: ExtractedGraph, label: string) {
@@ -114,6 +120,13 @@ describe('buildOntology', () => {
     // (b) carves out of (a): named by "paragraph (a) of this section".
     const exception = g.relations.find((r) => r.type === 'exceptionOf' && r.from.startsWith('records:9.1.b:'));
     expect(exception?.to).toMatch(/^records:9\.1\.a:/);
+    // "(d) Except as provided in paragraph (e) …": (e) is an exception of (d), and so no conflict candidate.
+    const pointer = g.relations.find((r) => r.type === 'exceptionOf' && r.from.startsWith('records:9.1.e:'));
+    expect(pointer?.to).toMatch(/^records:9\.1\.d:/);
+    expect(pointer?.evidence[0]).toMatch(/^records:9\.1\.d:.*:s\d+$/);
+    expect(g.relations.filter((r) => r.type === 'conflictsWith' && r.from.startsWith('records:9.1.d:'))).toEqual([]);
+    // "(f) Notwithstanding paragraph (c) …" is no exception statement, but cites (c).
+    expect(g.relations.some((r) => r.type === 'refersTo' && r.from.startsWith('records:9.1.f:') && r.to.startsWith('records:9.1.c:'))).toBe(true);
     // the same input in another order gives the same graph.
     expect(buildOntology([handbook, rules])).toEqual(g);
     const ids = g.concepts.map((c) => c.id);

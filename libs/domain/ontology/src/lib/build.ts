@@ -119,6 +119,13 @@ function isGerund(word: string): boolean {
   return !tags.includes('Noun') && wordTags(lemma).some((t) => t === 'Verb' || t === 'Infinitive');
 }
 
+/** The part of a condition that names what a rule overrides ("notwithstanding section 2.1", "despite paragraph (a)"). */
+function overriding(condition: string | null): string {
+  return [...(condition ?? '').matchAll(/\b(?:notwithstanding|despite|in derogation from)\s+([^;,]*)/gi)]
+    .map((m) => m[1] as string)
+    .join(' ');
+}
+
 /** A heading that announces definitions. */
 const DEFINITION_HEADING = /\b(?:definitions?|glossary|interpretation|defined terms|meaning of terms)\b/i;
 
@@ -500,11 +507,19 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
       origin: 'extracted' as const,
     })),
   );
+  const ancestorsOf = (id: string): Set<string> => {
+    const out = new Set<string>();
+    for (let p = located.get(id)?.clause.parentId ?? null; p && !out.has(p); p = located.get(p)?.clause.parentId ?? null) out.add(p);
+    return out;
+  };
+  const readingsOf = new Map<string, StatementReading[]>();
+  for (const r of readings) readingsOf.set(r.statement.clauseId, [...(readingsOf.get(r.statement.clauseId) ?? []), r]);
   const named = new Map<string, Set<string>>();
   const namedIn = (clause: Clause): Set<string> => {
     let set = named.get(clause.id);
     if (!set) {
       set = new Set(matcher.find(clause.text).map((m) => m.conceptId));
+      for (const r of readingsOf.get(clause.id) ?? []) for (const id of [...r.actions, ...r.objects]) set.add(id);
       named.set(clause.id, set);
     }
     return set;
@@ -521,7 +536,10 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     const headed = at.clause.heading !== null && /\bexception/i.test(at.clause.heading);
     if (exceptions.length === 0 && !headed) continue;
     const evidence = exceptions[0]?.id ?? at.clause.id;
-    const text = exceptions.length > 0 ? exceptions.map((s) => s.sentence).join(' ') : at.clause.text;
+    // what the exception carves out of is named in what it says does not apply, not in its condition ("as permitted under paragraph (a)").
+    // "Notwithstanding section 2.1, …" in its condition names it too.
+    const text =
+      exceptions.length > 0 ? exceptions.map((s) => `${s.actor ?? ''} ${s.action} ${overriding(s.condition)}`).join(' ') : at.clause.text;
     const refs = references(text, at.sectionNumbering);
     const cited = refs.map((ref) => resolve(at, ref)).filter((c): c is Clause => c !== null && c.id !== at.clause.id);
     let targets: string[] = cited.map((c) => c.id);
@@ -567,19 +585,36 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
       exceptionPairs.add(`${t}|${at.clause.id}`);
     }
   }
+  // A rule that says where its exceptions are ("except as provided in paragraph (a)(1)(v)",
+  // "subject to section 4.2"): the clause it names is an exception of it.
+  for (const s of all) {
+    if (s.kind === 'definition' || s.kind === 'exception') continue;
+    const at = located.get(s.clauseId) as Located;
+    const pointer = [s.condition, s.exception]
+      .flatMap((part) => [
+        ...(part ?? '').matchAll(
+          /\b(?:except(?: as)?(?: otherwise)? (?:provided|permitted|specified|described) (?:in|by|under)|subject to)\s+([^;]*)/gi,
+        ),
+      ])
+      .map((m) => m[1] as string)
+      .join(' ');
+    if (!pointer) continue;
+    for (const ref of references(pointer, at.sectionNumbering)) {
+      const target = resolve(at, ref);
+      if (!target || target.id === at.clause.id || ancestorsOf(at.clause.id).has(target.id)) continue;
+      b.relate('exceptionOf', target.id, at.clause.id, s.id);
+      exceptionPairs.add(`${at.clause.id}|${target.id}`);
+      exceptionPairs.add(`${target.id}|${at.clause.id}`);
+    }
+  }
 
   // conflictsWith candidates: the same actor and action, opposite modality, conditions that can hold together.
   const opposite = (x: NormativeKind, y: NormativeKind): boolean =>
     (x === 'prohibition' && (y === 'permission' || y === 'obligation')) ||
     (y === 'prohibition' && (x === 'permission' || x === 'obligation'));
   /** Clauses in one line of descent, or one citing the other: a general rule and its own sub-rules are not in conflict. */
-  const ancestors = (id: string): Set<string> => {
-    const out = new Set<string>();
-    for (let p = located.get(id)?.clause.parentId ?? null; p && !out.has(p); p = located.get(p)?.clause.parentId ?? null) out.add(p);
-    return out;
-  };
   const linked = (x: string, y: string): boolean =>
-    ancestors(x).has(y) || ancestors(y).has(x) || b.relations.has(`refersTo:${x}>${y}`) || b.relations.has(`refersTo:${y}>${x}`);
+    ancestorsOf(x).has(y) || ancestorsOf(y).has(x) || b.relations.has(`refersTo:${x}>${y}`) || b.relations.has(`refersTo:${y}>${x}`);
   // The scope of a rule: the content words of its condition and of its action beyond the concepts
   // themselves ("disclose PHI in violation of such restriction" → violation, restriction), without
   // the words that run through the document's rules (in more than a tenth of them).
