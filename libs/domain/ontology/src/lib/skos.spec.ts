@@ -245,7 +245,7 @@ describe('SKOS round trip', () => {
       built.relations.length,
     );
     expect(withoutOrigin(await fromTurtle(turtle))).toEqual(withoutOrigin(built));
-  });
+  }, 60_000);
 });
 
 describe('toJsonLd', () => {
