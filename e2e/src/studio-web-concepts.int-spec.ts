@@ -335,8 +335,9 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
     });
   }, 120_000);
 
-  it('lists conflict candidates in the review queue, both clauses side by side, and records a curator’s decisions', async () => {
+  it('lists conflict candidates in the review queue, both clauses side by side, records a curator’s decisions, and lets a viewer only read', async () => {
     let decideIn = contextId;
+    let decided = '';
     await step('read the conflict candidates', async () => {
       const candidates = (await get<{ conflicts: ConflictView[] }>(`${api}/ontology/conflicts?status=candidate`)).conflicts;
       await page.goto(`${gateway}${ctx}/review?tab=conflicts`);
@@ -392,6 +393,38 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
       expect(await page.locator(`[data-relation-id="${first.id}"]`).count()).toBe(0);
       await page.getByRole('button', { name: 'Confirmed', exact: true }).click();
       await page.locator(`[data-relation-id="${first.id}"][data-status="confirmed"]`).waitFor();
+      decided = decideIn;
+    });
+
+    await step('a viewer reads the candidates but may not decide', async () => {
+      needs({ 'confirm and dismiss conflict candidates': decided });
+      const viewer = await web.newPage();
+      try {
+        await web.signInWithKey(viewer.page, TENANT, 'viewer');
+        await viewer.page.goto(`${gateway}/contexts/${encodeURIComponent(decided)}/review?tab=conflicts`);
+        await viewer.page.getByText(/may read the candidates; deciding them needs the permission datasets:curate/).waitFor();
+        const buttons = viewer.page.getByRole('button', { name: 'Confirm conflict' });
+        for (let i = 0; i < (await buttons.count()); i++) expect(await buttons.nth(i).isDisabled()).toBe(true);
+        // And the gateway refuses the decision itself, naming the permission.
+        const open = (
+          await get<{ conflicts: ConflictView[] }>(`/v1/contexts/${encodeURIComponent(decided)}/ontology/conflicts?status=candidate`)
+        ).conflicts[0];
+        if (open) {
+          const refused = await web.stack.call(
+            'POST',
+            `/v1/contexts/${encodeURIComponent(decided)}/ontology/conflicts/${encodeURIComponent(open.id)}`,
+            { decision: 'confirm' },
+            'gateway',
+            {},
+            { tenant: TENANT, role: 'viewer' },
+          );
+          expect(refused.status).toBe(403);
+          expect(refused.text).toContain('datasets:curate');
+        }
+        expect(viewer.foreign).toEqual([]);
+      } finally {
+        await viewer.context.close();
+      }
     });
   }, 180_000);
 });
