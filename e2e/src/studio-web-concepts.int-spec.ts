@@ -230,6 +230,11 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
       );
       expect(await page.locator('.covering-examples [data-example-id]').count()).toBe(Math.min(covering, 8));
       await walk.screenshot('concept');
+      // The defining clause's number leads to it in the clause browser, selected.
+      await card.getByRole('link').click();
+      await page.locator(`li[data-clause-id="${defining.clauseId}"] > .tree-row .clause-button[aria-pressed="true"]`).waitFor();
+      await page.goBack();
+      await page.locator(`h1[data-concept-id="${concept.id}"]`).waitFor();
       opened = true;
     });
   }, 180_000);

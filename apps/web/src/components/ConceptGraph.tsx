@@ -10,7 +10,7 @@ import {
   type Neighbourhood,
   type PlacedNode,
 } from '../lib/ontology';
-import { ErrorBox, Loading, useAsync, useStudio } from './ui';
+import { ErrorBox, Link, Loading, useAsync, useStudio } from './ui';
 
 const CONCEPT_RADIUS = 20;
 const CENTRE_RADIUS = 28;
@@ -163,6 +163,9 @@ export function ConceptGraph({
           <button type="button" className="link" onClick={() => recentre(conceptId)}>
             Back to the concept
           </button>
+        ) : null}
+        {centreNode && centreNode.kind === 'clause' ? (
+          <Link to={`/contexts/${enc(contextId)}/clauses?clause=${enc(centreNode.id)}`}>Read {centreNode.label} in the clause browser</Link>
         ) : null}
       </div>
       {graph.loading && !graph.data ? <Loading what="the neighbourhood" /> : null}

@@ -1,11 +1,11 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { ErrorBox, KindBadge, Loading, useAsync, useStudio } from '../components/ui';
 import { enc, query } from '../lib/api';
 import { clauseTree, filterTree, kindsOf, type ClauseNode } from '../lib/clause-tree';
 import { listOf, STATEMENT_KINDS, type Clause, type DocumentView } from '../lib/model';
 import { navigate, useLocation } from '../lib/router';
 
-/** The clause browser: the numbering tree of the context's current clauses, statement kinds colour-coded, search. */
+/** The clause browser: the numbering tree of the context's current clauses, statement kinds colour-coded, search; `?clause=` selects one. */
 export function ClausesView({ contextId }: { contextId: string }) {
   const { api } = useStudio();
   const { search: params } = useLocation();
@@ -21,7 +21,14 @@ export function ClausesView({ contextId }: { contextId: string }) {
   );
   const [search, setSearch] = useState('');
   const [kind, setKind] = useState<string | null>(null);
-  const [selected, setSelected] = useState<string | null>(null);
+  // A link may name the clause to show (`?clause=<id>`, from a concept's page or its graph).
+  const [selected, setSelected] = useState<string | null>(params.get('clause'));
+  const linked = params.get('clause');
+  useEffect(() => {
+    if (!linked) return;
+    setSelected(linked);
+    requestAnimationFrame(() => document.querySelector(`li[data-clause-id="${CSS.escape(linked)}"]`)?.scrollIntoView({ block: 'center' }));
+  }, [linked, clauses.data]);
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
 
   const tree = useMemo(() => clauseTree(clauses.data ?? []), [clauses.data]);

@@ -23,6 +23,8 @@ const PAGE = 50;
 const SHOWN_EXAMPLES = 8;
 
 const conceptPath = (contextId: string, conceptId: string) => `/contexts/${enc(contextId)}/concepts/${enc(conceptId)}`;
+/** A clause in the clause browser. */
+const clausePath = (contextId: string, clauseId: string) => `/contexts/${enc(contextId)}/clauses?clause=${enc(clauseId)}`;
 
 /** null for a 404 (the context has no graph yet), the error otherwise. */
 async function orNone<T>(p: Promise<T>): Promise<T | null> {
@@ -261,7 +263,10 @@ export function ConceptView({ contextId, conceptId }: { contextId: string; conce
               {d.definedBy.map((c) => (
                 <div key={c.clauseId} className="card clause-ref" data-testid="defining-clause" data-clause-id={c.clauseId}>
                   <p className="small muted">
-                    Defined in <strong>{section(c.numbering)}</strong>
+                    Defined in{' '}
+                    <Link to={clausePath(contextId, c.clauseId)}>
+                      <strong>{section(c.numbering)}</strong>
+                    </Link>
                   </p>
                   <p className="clause-full">{c.text}</p>
                 </div>
@@ -278,7 +283,10 @@ export function ConceptView({ contextId, conceptId }: { contextId: string; conce
                       const text = clauses.data?.get(c.clauseId)?.text;
                       return (
                         <li key={c.clauseId} data-testid="governing-clause" data-clause-id={c.clauseId}>
-                          <strong>{c.citation ?? section(c.numbering)}</strong> {text ? shortLabel(text, 220) : null}
+                          <Link to={clausePath(contextId, c.clauseId)}>
+                            <strong>{c.citation ?? section(c.numbering)}</strong>
+                          </Link>{' '}
+                          {text ? shortLabel(text, 220) : null}
                         </li>
                       );
                     })}
