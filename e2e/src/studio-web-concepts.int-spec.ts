@@ -60,7 +60,7 @@ interface ClauseRef {
 interface Detail {
   concept: Concept;
   definedBy: ClauseRef[];
-  governedBy: { clauseId: string; numbering: string; citation?: string; statementKind: string }[];
+  governedBy: { clauseId: string; numbering: string; citation?: string; statementKind: string | null }[];
   broader: Concept[];
   narrower: Concept[];
   related: Concept[];
@@ -208,7 +208,7 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
       const card = page.locator(`[data-testid="defining-clause"][data-clause-id="${defining.clauseId}"]`);
       expect(await card.innerText()).toContain(defining.numbering);
       // The governing clauses, by statement kind, as the API lists them (each clause once per kind).
-      const pairs = new Set((chosen?.governedBy ?? []).map((g) => `${g.statementKind}|${g.clauseId}`));
+      const pairs = new Set((chosen?.governedBy ?? []).map((g) => `${g.statementKind ?? ''}|${g.clauseId}`));
       const shown = await page
         .locator('.governing')
         .evaluateAll((groups) =>

@@ -218,11 +218,13 @@ describe('the concept page', () => {
       { clauseId: 'k-2', numbering: '2', statementKind: 'obligation' },
       { clauseId: 'k-3', numbering: '3.1', statementKind: 'prohibition' },
       { clauseId: 'k-3', numbering: '3.1', statementKind: 'permission' },
+      { clauseId: 'k-9', numbering: '9', statementKind: null },
     ]);
     expect(groups.map((g) => [g.kind, g.clauses.map((c) => c.clauseId)])).toEqual([
       ['obligation', ['k-2']],
       ['prohibition', ['k-3']],
       ['permission', ['k-4', 'k-3']],
+      [null, ['k-9']],
     ]);
     expect(governingByKind([])).toEqual([]);
   });

@@ -43,7 +43,8 @@ export interface GoverningClause {
   clauseId: string;
   numbering: string;
   citation?: string;
-  statementKind: NormativeKind;
+  /** The kind of the governing statement (null only where the graph did not record one). */
+  statementKind: NormativeKind | null;
 }
 
 /** GET …/ontology/concepts/{id}: a concept with its clauses and its SKOS neighbours. */
@@ -109,12 +110,10 @@ export function examplesCovering(coverage: DatasetCoverage, conceptId: string): 
   return [...new Set(coverage.examplesByConcept[conceptId] ?? [])];
 }
 
-/** The governing clauses grouped by the statement kind, in GOVERNING_KINDS order, each clause once per kind (kinds without a clause left out). */
-export function governingByKind(governedBy: readonly GoverningClause[]): { kind: NormativeKind; clauses: GoverningClause[] }[] {
-  const groups: { kind: NormativeKind; clauses: GoverningClause[] }[] = [];
-  const known = new Set<string>(GOVERNING_KINDS);
-  const kinds = [...GOVERNING_KINDS, ...[...new Set(governedBy.map((g) => g.statementKind))].filter((k) => !known.has(k)).sort()];
-  for (const kind of kinds) {
+/** The governing clauses grouped by the statement kind, in GOVERNING_KINDS order (then those without a kind), each clause once per kind; empty kinds left out. */
+export function governingByKind(governedBy: readonly GoverningClause[]): { kind: NormativeKind | null; clauses: GoverningClause[] }[] {
+  const groups: { kind: NormativeKind | null; clauses: GoverningClause[] }[] = [];
+  for (const kind of [...GOVERNING_KINDS, null]) {
     const seen = new Set<string>();
     const clauses = governedBy.filter((g) => g.statementKind === kind && !seen.has(g.clauseId) && seen.add(g.clauseId));
     if (clauses.length) groups.push({ kind, clauses });

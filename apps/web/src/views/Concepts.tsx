@@ -274,11 +274,15 @@ export function ConceptView({ contextId, conceptId }: { contextId: string; conce
               <h2>Governing clauses</h2>
               {groups.length === 0 ? <p className="muted">No statement governs it.</p> : null}
               {groups.map((g) => (
-                <div key={g.kind} className="governing" data-kind={g.kind}>
+                <div key={g.kind ?? 'none'} className="governing" data-kind={g.kind ?? ''}>
                   <h3>
-                    <KindBadge kind={g.kind} /> {g.clauses.length} clause{g.clauses.length === 1 ? '' : 's'}
+                    {g.kind ? <KindBadge kind={g.kind} /> : <span className="muted">kind not stated</span>} {g.clauses.length} clause
+                    {g.clauses.length === 1 ? '' : 's'}
                   </h3>
-                  <ul className="statements" aria-label={`Clauses with a ${g.kind} on it`}>
+                  <ul
+                    className="statements"
+                    aria-label={g.kind ? `Clauses with a ${g.kind} on it` : 'Clauses governing it, kind not stated'}
+                  >
                     {g.clauses.map((c) => {
                       const text = clauses.data?.get(c.clauseId)?.text;
                       return (
