@@ -209,6 +209,9 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
       expect(await card.innerText()).toContain(defining.numbering);
       // The governing clauses, by statement kind, as the API lists them (each clause once per kind).
       const pairs = new Set((chosen?.governedBy ?? []).map((g) => `${g.statementKind ?? ''}|${g.clauseId}`));
+      // A long list shows its first few until asked for all.
+      for (const all of await page.locator('.governing .show-all').all()) await all.click();
+      expect(await page.locator('.governing .show-all').count()).toBe(0);
       const shown = await page
         .locator('.governing')
         .evaluateAll((groups) =>
@@ -324,18 +327,31 @@ describeWithServers(WEB_TEST_SERVERS, 'the concepts view and conflict candidates
       await page.goBack();
       await page.locator(`h1[data-concept-id="${concept.id}"]`).waitFor();
 
-      // A "+N more" node (a hub's neighbours beyond a few) leads to the node they belong to: its page, or the list of the centre's edges.
-      await page.getByLabel('depth 2').check();
-      await drawnAsTheApiSays(deeper);
-      const more = page.locator('svg.graph g.node[data-kind="more"]').first();
-      if ((await more.count()) > 0) {
-        const parentId = ((await more.getAttribute('data-node-id')) ?? '').replace(/^more:/, '');
-        const parent = deeper.nodes.find((n) => n.id === parentId);
-        await more.click();
-        if (parentId === concept.id) await page.locator('details.graph-edges[open]').waitFor();
-        else if (parent?.kind === 'concept') await page.locator(`h1[data-concept-id="${parentId}"]`).waitFor();
+      // A hub (the concept in most clauses) at depth 2: its neighbours beyond a few are "+N more" nodes. The one
+      // around the centre opens the list of all the centre's edges; one around another node leads to that node.
+      const { concepts } = await get<{ concepts: Concept[] }>(`${api}/ontology/concepts?limit=1000`);
+      const hub = [...concepts].sort((a, b) => b.clauseIds.length - a.clauseIds.length || (a.id < b.id ? -1 : 1))[0] as Concept;
+      const hubHood = await get<Hood>(`${api}/ontology/concepts/${encodeURIComponent(hub.id)}/neighbourhood?depth=2`);
+      await page.goto(`${gateway}${ctx}/concepts/${encodeURIComponent(hub.id)}?depth=2`);
+      await drawnAsTheApiSays(hubHood);
+      expect(Number(await page.getByTestId('graph-summary').getAttribute('data-hidden'))).toBeGreaterThan(0);
+      await walk.screenshot('graph-hub');
+      const hubEdges = new Set(hubHood.edges.filter((e) => e.from === hub.id || e.to === hub.id).map((e) => e.id)).size;
+      const around = page.locator(`svg.graph g.node[data-node-id="more:${hub.id}"]`);
+      const further = page.locator(`svg.graph g.node[data-kind="more"]:not([data-node-id="more:${hub.id}"])`).first();
+      const stands = { around: await around.count(), further: await further.count() };
+      expect(stands.around + stands.further).toBeGreaterThan(0);
+      if (stands.around > 0) {
+        await around.click();
+        await page.locator('details.graph-edges[open]').waitFor();
+        expect(await page.locator('details.graph-edges li').count()).toBe(hubEdges);
+      }
+      if (stands.further > 0) {
+        const parentId = ((await further.getAttribute('data-node-id')) ?? '').replace(/^more:/, '');
+        const parent = hubHood.nodes.find((n) => n.id === parentId);
+        await further.click();
+        if (parent?.kind === 'concept') await page.locator(`h1[data-concept-id="${parentId}"]`).waitFor();
         else await page.locator(`svg.graph[data-centre="${parentId}"]`).waitFor();
-        await walk.screenshot('graph-more');
       }
     });
   }, 120_000);

@@ -14,6 +14,8 @@ import {
   type ConceptDetail,
   type ConceptPage as ConceptPageBody,
   type DatasetCoverage,
+  type GoverningClause,
+  type NormativeKind,
   type OntologySummary,
 } from '../lib/ontology';
 import { navigate, useLocation } from '../lib/router';
@@ -274,28 +276,7 @@ export function ConceptView({ contextId, conceptId }: { contextId: string; conce
               <h2>Governing clauses</h2>
               {groups.length === 0 ? <p className="muted">No statement governs it.</p> : null}
               {groups.map((g) => (
-                <div key={g.kind ?? 'none'} className="governing" data-kind={g.kind ?? ''}>
-                  <h3>
-                    {g.kind ? <KindBadge kind={g.kind} /> : <span className="muted">kind not stated</span>} {g.clauses.length} clause
-                    {g.clauses.length === 1 ? '' : 's'}
-                  </h3>
-                  <ul
-                    className="statements"
-                    aria-label={g.kind ? `Clauses with a ${g.kind} on it` : 'Clauses governing it, kind not stated'}
-                  >
-                    {g.clauses.map((c) => {
-                      const text = clauses.data?.get(c.clauseId)?.text;
-                      return (
-                        <li key={c.clauseId} data-testid="governing-clause" data-clause-id={c.clauseId}>
-                          <Link to={clausePath(contextId, c.clauseId)}>
-                            <strong>{c.citation ?? section(c.numbering)}</strong>
-                          </Link>{' '}
-                          {text ? shortLabel(text, 220) : null}
-                        </li>
-                      );
-                    })}
-                  </ul>
-                </div>
+                <GoverningGroup key={g.kind ?? 'none'} contextId={contextId} kind={g.kind} clauses={g.clauses} texts={clauses.data} />
               ))}
             </div>
             <div>
@@ -335,6 +316,51 @@ function Neighbours({ title, contextId, concepts }: { title: string; contextId: 
         </ul>
       )}
     </>
+  );
+}
+
+/** How many governing clauses of one kind are listed before "Show all". */
+const SHOWN_CLAUSES = 8;
+
+/** The clauses that govern the concept with one kind of statement; a long list shows its first few until asked for all. */
+function GoverningGroup({
+  contextId,
+  kind,
+  clauses,
+  texts,
+}: {
+  contextId: string;
+  kind: NormativeKind | null;
+  clauses: readonly GoverningClause[];
+  texts: Map<string, Clause> | null;
+}) {
+  const [all, setAll] = useState(false);
+  const shown = all ? clauses : clauses.slice(0, SHOWN_CLAUSES);
+  return (
+    <div className="governing" data-kind={kind ?? ''}>
+      <h3>
+        {kind ? <KindBadge kind={kind} /> : <span className="muted">kind not stated</span>} {clauses.length} clause
+        {clauses.length === 1 ? '' : 's'}
+      </h3>
+      <ul className="statements" aria-label={kind ? `Clauses with a ${kind} on it` : 'Clauses governing it, kind not stated'}>
+        {shown.map((c) => {
+          const text = texts?.get(c.clauseId)?.text;
+          return (
+            <li key={c.clauseId} data-testid="governing-clause" data-clause-id={c.clauseId}>
+              <Link to={clausePath(contextId, c.clauseId)}>
+                <strong>{c.citation ?? section(c.numbering)}</strong>
+              </Link>{' '}
+              {text ? shortLabel(text, 180) : null}
+            </li>
+          );
+        })}
+      </ul>
+      {clauses.length > shown.length ? (
+        <button type="button" className="link show-all" onClick={() => setAll(true)}>
+          Show all {clauses.length}
+        </button>
+      ) : null}
+    </div>
   );
 }
 
