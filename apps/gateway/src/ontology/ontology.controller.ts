@@ -31,7 +31,7 @@ import { ZodValidationPipe } from '@studio/nest';
 import { z } from 'zod';
 import { Caller, Requires, type Principal } from '../auth/principal';
 import { DocumentTooLargeError, readRawBody } from '../documents/upload-document';
-import { ProblemDetails } from '../http/problem-details';
+import { ProblemDetails, TURTLE_BODY_TYPES } from '../http/problem-details';
 import { send } from '../runs/runs.controller';
 import { openApi } from '../upstream/api-schemas';
 import { ServiceClient, type HttpResponse } from '../upstream/service-client';
@@ -62,8 +62,6 @@ const defined = (query: Record<string, string | undefined>): Record<string, stri
 
 /** A request body the import reads as it came (Node's IncomingMessage). */
 type BodyStream = Parameters<typeof readRawBody>[0];
-
-const TURTLE_TYPES = ['text/turtle', 'application/x-turtle', 'text/plain'];
 
 /**
  * A context's ontology, kept by the ontology service: built from the framed documents' concepts
@@ -327,10 +325,10 @@ export class OntologyController {
   ): Promise<unknown> {
     const header = req.headers['content-type'];
     const contentType = ((Array.isArray(header) ? header[0] : header) ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-    if (!TURTLE_TYPES.includes(contentType))
+    if (!TURTLE_BODY_TYPES.includes(contentType))
       throw new UnsupportedMediaTypeException({
         message: `a SKOS import is sent as text/turtle, not ${contentType || 'a body without a content type'}`,
-        accepted: TURTLE_TYPES,
+        accepted: TURTLE_BODY_TYPES,
       });
     let bytes: Uint8Array;
     try {
