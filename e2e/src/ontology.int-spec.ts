@@ -142,7 +142,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(exported.status).toBe(200);
     expect(exported.type).toMatch(/^text\/turtle/);
     const quads = new Parser().parse(exported.text);
-    expect(quads.filter((q) => q.predicate.value === 'http://www.w3.org/2004/02/skos/core#prefLabel').length).toBe(first.conceptCount);
+    const concepts = quads.filter(
+      (q) =>
+        q.predicate.value === 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type' &&
+        q.object.value === 'http://www.w3.org/2004/02/skos/core#Concept',
+    );
+    expect(concepts.length).toBe(first.conceptCount);
   });
 
   it('answers 404 to another tenant on every ontology route, and refuses a viewer a conflict decision', async () => {
