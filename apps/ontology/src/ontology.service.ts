@@ -31,7 +31,7 @@ import {
   type OntologyGraphRecord,
   type OntologySourceRecord,
 } from './graph/graph-records';
-import type { GraphPorts } from './graph/graph-store';
+import { erasableGraphRepositories, type GraphPorts } from './graph/graph-store';
 import { OntologyController } from './graph/ontology.controller';
 import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, GRAPH_PORTS, RETRIEVAL_PORTS } from './ontology.ports';
 
@@ -85,23 +85,11 @@ export class OntologyModule {
         },
         {
           provide: TENANT_DATA_ERASER,
-          inject: [CLAUSE_INDEXES_REPOSITORY, GRAPHS_REPOSITORY, SOURCES_REPOSITORY, IMPORTS_REPOSITORY, DECISIONS_REPOSITORY],
-          useFactory: (
-            clauseIndexes: Repository<Entity>,
-            ontologyGraphs: Repository<Entity>,
-            ontologySources: Repository<Entity>,
-            ontologyImports: Repository<Entity>,
-            conflictDecisions: Repository<Entity>,
-          ): TenantDataEraser => ({
+          inject: [CLAUSE_INDEXES_REPOSITORY, GRAPH_PORTS],
+          useFactory: (clauseIndexes: Repository<Entity>, graph: GraphPorts): TenantDataEraser => ({
             // The graphs, their sources, imports and decisions go with the clause index.
             erase: (tenant) =>
-              eraseTenantData(
-                {
-                  repos: { clauseIndexes, ontologyGraphs, ontologySources, ontologyImports, conflictDecisions },
-                  vectors: retrieval.vectors,
-                },
-                tenant,
-              ),
+              eraseTenantData({ repos: { clauseIndexes, ...erasableGraphRepositories(graph.repos) }, vectors: retrieval.vectors }, tenant),
           }),
         },
       ],

@@ -6,7 +6,7 @@ import { extractStatements, parseDocument } from '@studio/framing';
 import { fromTurtle } from '@studio/ontology';
 import { Parser } from 'n3';
 import { InMemoryArtifactStore, InProcessEventBus, SqliteStore } from '@studio/inproc';
-import { framingArtifact } from '@studio/pipeline';
+import { eraseTenantData, framingArtifact } from '@studio/pipeline';
 import { tenantId } from '@studio/ports';
 import { CONFLICT_DECISIONS, ONTOLOGY_GRAPHS, ONTOLOGY_IMPORTS, ONTOLOGY_SOURCES } from './graph-records';
 import {
@@ -14,6 +14,7 @@ import {
   conflicts,
   decideConflict,
   diffVersions,
+  erasableGraphRepositories,
   exportGraph,
   importSkos,
   GraphNotFoundError,
@@ -320,6 +321,24 @@ ex:allowance a skos:Concept ; skos:prefLabel "travel allowance"@en ; skos:altLab
       /the Turtle could not be imported: .*concept/i,
     );
     expect(await latestGraph(ports, acme, 'ctx')).toEqual(expect.objectContaining({ version: rebuilt.version }));
+  });
+
+  it("goes with the tenant's data: graphs, sources, imports and decisions; another tenant's stay", async () => {
+    await frame(await framed('travel', RULES_V1, 1));
+    const [candidate] = conflicts(await readGraph(ports, acme, 'ctx'), 'candidate');
+    await decideConflict(ports, acme, {
+      contextId: 'ctx',
+      relationId: candidate?.id as string,
+      decision: 'confirm',
+      reason: null,
+      by: 'k',
+    });
+    await recordFramedDocument(ports, globex, await framed('travel', RULES_V1, 1), '2026-01-01T00:00:00.000Z');
+    await rebuildGraph(ports, globex, 'ctx');
+    const erased = await eraseTenantData({ repos: erasableGraphRepositories(ports.repos) }, acme);
+    expect(erased.records).toEqual({ ontologyGraphs: 1, ontologySources: 1, ontologyImports: 0, conflictDecisions: 1 });
+    await expect(readGraph(ports, acme, 'ctx')).rejects.toThrow(GraphNotFoundError);
+    expect((await readGraph(ports, globex, 'ctx')).version).toBe(1);
   });
 
   it('is confined to the tenant', async () => {

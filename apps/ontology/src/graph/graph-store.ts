@@ -48,6 +48,16 @@ export interface GraphPorts extends Publishing {
   artifacts: Pick<ArtifactStore, 'read'>;
 }
 
+/** The graph's repositories by the names a tenant's erasure reports them under (all of them go with the tenant). */
+export function erasableGraphRepositories(repos: GraphPorts['repos']) {
+  return {
+    ontologyGraphs: repos.graphs,
+    ontologySources: repos.sources,
+    ontologyImports: repos.imports,
+    conflictDecisions: repos.decisions,
+  };
+}
+
 /** Something the caller asked about does not exist (a route answers 404 with the message). */
 export class GraphNotFoundError extends Error {
   constructor(message: string) {
