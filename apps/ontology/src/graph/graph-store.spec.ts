@@ -8,7 +8,7 @@ import { Parser } from 'n3';
 import { InMemoryArtifactStore, InProcessEventBus, SqliteStore } from '@studio/inproc';
 import { eraseTenantData, framingArtifact } from '@studio/pipeline';
 import { tenantId } from '@studio/ports';
-import { CONFLICT_DECISIONS, ONTOLOGY_GRAPHS, ONTOLOGY_IMPORTS, ONTOLOGY_SOURCES } from './graph-records';
+import { CONFLICT_DECISIONS, ONTOLOGY_GRAPHS, ONTOLOGY_HEADS, ONTOLOGY_IMPORTS, ONTOLOGY_SOURCES } from './graph-records';
 import {
   conceptDetail,
   conflicts,
@@ -17,6 +17,7 @@ import {
   erasableGraphRepositories,
   exportGraph,
   importSkos,
+  GraphCache,
   GraphNotFoundError,
   GraphRequestError,
   latestGraph,
@@ -74,10 +75,13 @@ describe('the ontology graph of a context, versioned', () => {
       artifacts,
       repos: {
         graphs: store.repository(ONTOLOGY_GRAPHS),
+        heads: store.repository(ONTOLOGY_HEADS),
         sources: store.repository(ONTOLOGY_SOURCES),
         imports: store.repository(ONTOLOGY_IMPORTS),
         decisions: store.repository(CONFLICT_DECISIONS),
       },
+      // Every case reads through the cache: a new version must still be seen at once.
+      cache: new GraphCache(2),
     };
   });
   afterEach(async () => {
@@ -336,7 +340,7 @@ ex:allowance a skos:Concept ; skos:prefLabel "travel allowance"@en ; skos:altLab
     await recordFramedDocument(ports, globex, await framed('travel', RULES_V1, 1), '2026-01-01T00:00:00.000Z');
     await rebuildGraph(ports, globex, 'ctx');
     const erased = await eraseTenantData({ repos: erasableGraphRepositories(ports.repos) }, acme);
-    expect(erased.records).toEqual({ ontologyGraphs: 1, ontologySources: 1, ontologyImports: 0, conflictDecisions: 1 });
+    expect(erased.records).toEqual({ ontologyGraphs: 1, ontologyHeads: 1, ontologySources: 1, ontologyImports: 0, conflictDecisions: 1 });
     await expect(readGraph(ports, acme, 'ctx')).rejects.toThrow(GraphNotFoundError);
     expect((await readGraph(ports, globex, 'ctx')).version).toBe(1);
   });

@@ -34,6 +34,7 @@ import {
   type GraphClause,
   type ImportedOverlayRecord,
   type OntologyGraphRecord,
+  type OntologyHeadRecord,
   type OntologySourceRecord,
 } from './graph-records';
 
@@ -41,17 +42,43 @@ import {
 export interface GraphPorts extends Publishing {
   repos: {
     graphs: Repository<OntologyGraphRecord>;
+    heads: Repository<OntologyHeadRecord>;
     sources: Repository<OntologySourceRecord>;
     imports: Repository<ImportedOverlayRecord>;
     decisions: Repository<ConflictDecisionRecord>;
   };
   artifacts: Pick<ArtifactStore, 'read'>;
+  /** Latest versions already read (a version's record never changes); none: every read goes to the store. */
+  cache?: GraphCache;
+}
+
+/** The latest graph versions read, the most recent `capacity` of them, by tenant, record id and content. */
+export class GraphCache {
+  private readonly entries = new Map<string, OntologyGraphRecord>();
+  constructor(private readonly capacity = 16) {}
+  private static key(tenant: TenantId, head: Pick<OntologyHeadRecord, 'graphId' | 'contentSha256'>): string {
+    return `${tenant}\n${head.graphId}\n${head.contentSha256}`;
+  }
+  get(tenant: TenantId, head: OntologyHeadRecord): OntologyGraphRecord | undefined {
+    const key = GraphCache.key(tenant, head);
+    const found = this.entries.get(key);
+    if (found) {
+      this.entries.delete(key);
+      this.entries.set(key, found);
+    }
+    return found;
+  }
+  set(tenant: TenantId, graph: OntologyGraphRecord): void {
+    this.entries.set(GraphCache.key(tenant, { graphId: graph.id, contentSha256: graph.contentSha256 }), graph);
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
 }
 
 /** The graph's repositories by the names a tenant's erasure reports them under (all of them go with the tenant). */
 export function erasableGraphRepositories(repos: GraphPorts['repos']) {
   return {
     ontologyGraphs: repos.graphs,
+    ontologyHeads: repos.heads,
     ontologySources: repos.sources,
     ontologyImports: repos.imports,
     conflictDecisions: repos.decisions,
@@ -99,7 +126,7 @@ const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id 
  * of an older version than the one recorded changes nothing). Returns whether anything changed.
  */
 export async function recordFramedDocument(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   data: DocumentFramedV1,
   framedAt: string,
@@ -128,7 +155,11 @@ export async function recordFramedDocument(
  * event came first nothing is left to do; when the revision comes first, the old version leaves the
  * graph until the new one's framed event brings it. Returns whether anything changed.
  */
-export async function recordRevisedDocument(ports: Pick<GraphPorts, 'repos'>, tenant: TenantId, data: DocumentRevisedV1): Promise<boolean> {
+export async function recordRevisedDocument(
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
+  tenant: TenantId,
+  data: DocumentRevisedV1,
+): Promise<boolean> {
   const id = recordId(sourceRecordId(data.contextId, data.documentId));
   const before = await ports.repos.sources.get(tenant, id);
   if (!before || before.version > data.fromVersion || before.sha256 === data.toSha256) return false;
@@ -150,14 +181,19 @@ export interface RebuildResult {
 
 const EMPTY_DIFF: GraphDiff = { conceptsAdded: [], conceptsRemoved: [], relationsAdded: [], relationsRemoved: [] };
 
-/** The context's latest stored graph version, or null. */
+/** The context's latest stored graph version, or null: its head names it (read from the cache when it was read before). */
 export async function latestGraph(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   contextId: string,
 ): Promise<OntologyGraphRecord | null> {
-  const [latest] = await ports.repos.graphs.find(tenant, { contextId }, { sort: { version: -1 }, limit: 1 });
-  return latest ?? null;
+  const head = await ports.repos.heads.get(tenant, contextId);
+  if (!head) return null;
+  const cached = ports.cache?.get(tenant, head);
+  if (cached) return cached;
+  const graph = await ports.repos.graphs.get(tenant, head.graphId);
+  if (graph) ports.cache?.set(tenant, graph);
+  return graph;
 }
 
 /** The relations with the context's conflict decisions applied (conflictsWith relations without one stay candidates). */
@@ -168,7 +204,11 @@ export function applyDecisions(relations: readonly Relation[], decisions: readon
   );
 }
 
-async function decisionsOf(ports: Pick<GraphPorts, 'repos'>, tenant: TenantId, contextId: string): Promise<ConflictDecisionRecord[]> {
+async function decisionsOf(
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
+  tenant: TenantId,
+  contextId: string,
+): Promise<ConflictDecisionRecord[]> {
   return ports.repos.decisions.find(tenant, { contextId }, { limit: 100_000 });
 }
 
@@ -230,6 +270,8 @@ export async function rebuildGraph(ports: GraphPorts, tenant: TenantId, contextI
   };
   const diff = diffGraphs(latest ? { concepts: latest.concepts, relations: latest.relations } : null, { concepts, relations: decided });
   await ports.repos.graphs.upsert(tenant, record);
+  // The head last: until it moves, readers see the previous version whole.
+  await ports.repos.heads.upsert(tenant, { id: contextId, contextId, version, graphId: record.id, contentSha256 });
   await publishEvent(ports.bus, GRAPH_UPDATED_V1, {
     tenant,
     contextId,
@@ -255,7 +297,7 @@ export async function rebuildGraph(ports: GraphPorts, tenant: TenantId, contextI
 
 /** The graph a reader sees: a stored version with the conflict decisions made since applied. */
 export async function readGraph(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   contextId: string,
   version?: number,
@@ -413,7 +455,7 @@ export function neighbourhood(graph: OntologyGraphRecord, conceptId: string, dep
 
 /** The diff between two stored versions (404 naming the version that does not exist). */
 export async function diffVersions(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   contextId: string,
   from: number,
@@ -438,7 +480,7 @@ export function conflicts(graph: OntologyGraphRecord, status?: ConflictStatus): 
  * no such relation; 422 when it is not a conflictsWith relation.
  */
 export async function decideConflict(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   input: { contextId: string; relationId: string; decision: 'confirm' | 'dismiss'; reason: string | null; by: string; now?: Date },
 ): Promise<Relation> {
@@ -469,7 +511,7 @@ export async function decideConflict(
 
 /** The latest version as SKOS Turtle or JSON-LD (concepts, relations and clause links in the project vocabulary). */
 export async function exportGraph(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   contextId: string,
   format: 'turtle' | 'jsonld',
