@@ -25,7 +25,7 @@ import {
   readGraph,
   rebuildGraph,
   recordFramedDocument,
-  recordRevisedDocument,
+  revisionPending,
   searchConcepts,
   summarise,
   type GraphPorts,
@@ -156,6 +156,17 @@ describe('the ontology graph of a context, versioned', () => {
     expect(published).toHaveLength(1);
   });
 
+  it('two documents framed at once make two versions, the second with both documents', async () => {
+    await recordFramedDocument(ports, acme, await framed('travel', RULES_V1, 1), '2026-01-01T00:00:00.000Z');
+    const first = rebuildGraph(ports, acme, 'ctx');
+    await recordFramedDocument(ports, acme, await framed('northwind', POLICY, 1), '2026-01-01T00:00:00.000Z');
+    const second = rebuildGraph(ports, acme, 'ctx');
+    await Promise.all([first, second]);
+    const graph = await readGraph(ports, acme, 'ctx');
+    expect(graph.documents.map((d) => d.documentId)).toEqual(['northwind', 'travel']);
+    expect(await ports.repos.graphs.count(acme)).toBe(graph.version);
+  });
+
   it('a revision replaces the earlier version of the document; the new version carries the diff', async () => {
     await frame(await framed('northwind', POLICY, 1));
     await frame(await framed('travel', RULES_V1, 1));
@@ -188,12 +199,13 @@ describe('the ontology graph of a context, versioned', () => {
       addedClauseIds: [],
       staleDatasetVersions: [],
     };
-    expect(await recordRevisedDocument(ports, acme, revised)).toBe(false);
+    expect(await revisionPending(ports, acme, revised)).toEqual({ pending: false, currentVersion: 2 });
   });
 
-  it('a revision that arrives before the new version is framed takes the old version out of the graph', async () => {
+  it('a revision that arrives before the new version is framed keeps the earlier version until the framed event brings the new one', async () => {
     const v1 = await framed('travel', RULES_V1, 1);
     await frame(v1);
+    const v2 = await framed('travel', RULES_V2, 2);
     const revised: DocumentRevisedV1 = {
       version: 'v1',
       contextId: 'ctx',
@@ -201,18 +213,20 @@ describe('the ontology graph of a context, versioned', () => {
       fromVersion: 1,
       toVersion: 2,
       fromSha256: v1.documentSha256,
-      toSha256: 'f'.repeat(64),
+      toSha256: v2.documentSha256,
       summary: { unchanged: 3, moved: 0, changed: 1, added: 0, removed: 0 },
       staleClauseIds: [],
       addedClauseIds: [],
       staleDatasetVersions: [],
     };
-    expect(await recordRevisedDocument(ports, acme, revised)).toBe(true);
-    await rebuildGraph(ports, acme, 'ctx');
+    expect(await revisionPending(ports, acme, revised)).toEqual({ pending: true, currentVersion: 1 });
+    expect((await rebuildGraph(ports, acme, 'ctx')).created).toBe(false);
+    expect((await readGraph(ports, acme, 'ctx')).documents).toEqual([{ documentId: 'travel', sha256: v1.documentSha256, version: 1 }]);
+    await frame(v2);
     const graph = await readGraph(ports, acme, 'ctx');
     expect(graph.version).toBe(2);
-    expect(graph.documents).toEqual([]);
-    expect(graph.concepts).toEqual([]);
+    expect(graph.documents).toEqual([{ documentId: 'travel', sha256: v2.documentSha256, version: 2 }]);
+    expect(graph.concepts.length).toBeGreaterThan(0);
   });
 
   it('leaves out a document whose framed event names no framing artifact, and says so', async () => {

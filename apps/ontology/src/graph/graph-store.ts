@@ -151,20 +151,19 @@ export async function recordFramedDocument(
 }
 
 /**
- * A document was revised: its earlier version is no longer current. When the new version's framed
- * event came first nothing is left to do; when the revision comes first, the old version leaves the
- * graph until the new one's framed event brings it. Returns whether anything changed.
+ * A document was revised. The framer publishes the new version's framed event before the revision,
+ * and that event makes the new version current (recordFramedDocument). Consumed on another topic,
+ * the revision may come first: the graph then keeps the earlier version whole until the new
+ * version's framing arrives (it never passes through a version without the document). Says
+ * whether the new version is still awaited, and which version of the document is current.
  */
-export async function recordRevisedDocument(
-  ports: Pick<GraphPorts, 'repos' | 'cache'>,
+export async function revisionPending(
+  ports: Pick<GraphPorts, 'repos'>,
   tenant: TenantId,
   data: DocumentRevisedV1,
-): Promise<boolean> {
-  const id = recordId(sourceRecordId(data.contextId, data.documentId));
-  const before = await ports.repos.sources.get(tenant, id);
-  if (!before || before.version > data.fromVersion || before.sha256 === data.toSha256) return false;
-  await ports.repos.sources.delete(tenant, id);
-  return true;
+): Promise<{ pending: boolean; currentVersion: number | null }> {
+  const current = await ports.repos.sources.get(tenant, recordId(sourceRecordId(data.contextId, data.documentId)));
+  return { pending: (current?.version ?? 0) < data.toVersion, currentVersion: current?.version ?? null };
 }
 
 // ---------------------------------------------------------------- building versions -----------
@@ -212,6 +211,9 @@ async function decisionsOf(
   return ports.repos.decisions.find(tenant, { contextId }, { limit: 100_000 });
 }
 
+/** Rebuilds of one context run one after another in this process (two at once would both write the next version). */
+const rebuilding = new Map<string, Promise<unknown>>();
+
 /**
  * "Rebuild the context's graph": builds the concepts and relations of all its current documents
  * from their framing artifacts (buildOntology), lays the last SKOS import over them
@@ -221,6 +223,18 @@ async function decisionsOf(
  * store nothing and publish nothing (the event of a version has a deterministic id).
  */
 export async function rebuildGraph(ports: GraphPorts, tenant: TenantId, contextId: string, now: Date = new Date()): Promise<RebuildResult> {
+  const key = `${tenant}\n${contextId}`;
+  const previous = rebuilding.get(key) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(() => rebuildNow(ports, tenant, contextId, now));
+  rebuilding.set(key, run);
+  try {
+    return await run;
+  } finally {
+    if (rebuilding.get(key) === run) rebuilding.delete(key);
+  }
+}
+
+async function rebuildNow(ports: GraphPorts, tenant: TenantId, contextId: string, now: Date): Promise<RebuildResult> {
   const current = (await ports.repos.sources.find(tenant, { contextId }, { limit: 10_000 })).sort((a, b) =>
     a.documentId < b.documentId ? -1 : a.documentId > b.documentId ? 1 : 0,
   );
