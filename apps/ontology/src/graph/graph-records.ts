@@ -1,4 +1,4 @@
-import { Concept, ContextId, GraphDocument, Id, IsoTime, OntologyGraph, Relation, Sha256 } from '@studio/contracts';
+import { Concept, ContextId, GraphDiff, GraphDocument, Id, IsoTime, OntologyGraph, Relation, Sha256 } from '@studio/contracts';
 import type { EntitySpec } from '@studio/ports';
 import { z } from 'zod';
 
@@ -25,6 +25,9 @@ export const OntologyGraphRecord = OntologyGraph.extend({
   /** SHA-256 of the documents, concepts and relations as extracted and imported (before conflict decisions): same content, no new version. */
   contentSha256: Sha256,
   clauses: z.array(GraphClause),
+  /** The version this one was built after, and what changed since it (what its updated event says). */
+  previousVersion: z.number().int().min(1).nullable(),
+  diff: GraphDiff,
 });
 export type OntologyGraphRecord = z.infer<typeof OntologyGraphRecord>;
 

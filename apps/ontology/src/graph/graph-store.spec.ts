@@ -167,6 +167,30 @@ describe('the ontology graph of a context, versioned', () => {
     expect(await ports.repos.graphs.count(acme)).toBe(graph.version);
   });
 
+  it('a version stored but not published (the broker failed) is published when the event is handled again', async () => {
+    const data = await framed('travel', RULES_V1, 1);
+    await recordFramedDocument(ports, acme, data, '2026-01-01T00:00:00.000Z');
+    let failures = 1;
+    const flaky: GraphPorts = {
+      ...ports,
+      bus: Object.assign(Object.create(bus) as InProcessEventBus, {
+        publish: async (...args: Parameters<InProcessEventBus['publish']>) => {
+          if (failures-- > 0) throw new Error('broker unavailable');
+          return bus.publish(...args);
+        },
+      }),
+    };
+    await expect(rebuildGraph(flaky, acme, 'ctx')).rejects.toThrow('broker unavailable');
+    expect((await readGraph(ports, acme, 'ctx')).version).toBe(1);
+    await bus.idle();
+    expect(published).toEqual([]);
+    const again = await rebuildGraph(flaky, acme, 'ctx');
+    await bus.idle();
+    expect(again.created).toBe(false);
+    expect(published.map((e) => e.data.graphVersion)).toEqual([1]);
+    expect(published[0]?.data.conceptCount).toBe(again.graph?.concepts.length);
+  });
+
   it('a revision replaces the earlier version of the document; the new version carries the diff', async () => {
     await frame(await framed('northwind', POLICY, 1));
     await frame(await framed('travel', RULES_V1, 1));

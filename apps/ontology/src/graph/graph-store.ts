@@ -260,7 +260,11 @@ async function rebuildNow(ports: GraphPorts, tenant: TenantId, contextId: string
   const relations = [...built.relations].sort(byId);
   const documents = framed.map((s) => ({ documentId: s.documentId, sha256: s.sha256, version: s.version }));
   const contentSha256 = sha256(canonicalJson({ documents, concepts, relations }));
-  if (latest?.contentSha256 === contentSha256) return { graph: latest, created: false, diff: EMPTY_DIFF, withoutFraming };
+  if (latest?.contentSha256 === contentSha256) {
+    // Stated again with the same id (consumers skip it): an attempt that stored the version but failed to publish is completed.
+    await publishGraphUpdated(ports, tenant, latest);
+    return { graph: latest, created: false, diff: EMPTY_DIFF, withoutFraming };
+  }
 
   const version = (latest?.version ?? 0) + 1;
   const decided = applyDecisions(relations, await decisionsOf(ports, tenant, contextId));
@@ -268,7 +272,7 @@ async function rebuildNow(ports: GraphPorts, tenant: TenantId, contextId: string
   const named = new Set<string>();
   for (const c of concepts) for (const id of c.clauseIds) named.add(id);
   for (const r of decided) for (const end of [r.from, r.to]) if (clauses.has(end)) named.add(end);
-  const record: OntologyGraphRecord = {
+  const record: Omit<OntologyGraphRecord, 'previousVersion' | 'diff'> = {
     id: recordId(graphRecordId(contextId, version)),
     contextId,
     version,
@@ -283,9 +287,17 @@ async function rebuildNow(ports: GraphPorts, tenant: TenantId, contextId: string
     }),
   };
   const diff = diffGraphs(latest ? { concepts: latest.concepts, relations: latest.relations } : null, { concepts, relations: decided });
-  await ports.repos.graphs.upsert(tenant, record);
+  const stored: OntologyGraphRecord = { ...record, previousVersion: latest?.version ?? null, diff };
+  await ports.repos.graphs.upsert(tenant, stored);
   // The head last: until it moves, readers see the previous version whole.
-  await ports.repos.heads.upsert(tenant, { id: contextId, contextId, version, graphId: record.id, contentSha256 });
+  await ports.repos.heads.upsert(tenant, { id: contextId, contextId, version, graphId: stored.id, contentSha256 });
+  await publishGraphUpdated(ports, tenant, stored);
+  return { graph: stored, created: true, diff, withoutFraming };
+}
+
+/** `ontology.graph.updated.v1` of a stored version: its counts and its diff; the id is the version's and its content's. */
+async function publishGraphUpdated(ports: GraphPorts, tenant: TenantId, graph: OntologyGraphRecord): Promise<void> {
+  const { contextId, version, contentSha256 } = graph;
   await publishEvent(ports.bus, GRAPH_UPDATED_V1, {
     tenant,
     contextId,
@@ -296,15 +308,14 @@ async function rebuildNow(ports: GraphPorts, tenant: TenantId, contextId: string
       version: 'v1',
       contextId,
       graphVersion: version,
-      previousVersion: latest?.version ?? null,
-      documents,
-      conceptCount: concepts.length,
-      relationCount: decided.length,
-      relationsByType: relationCounts(decided),
-      diff,
+      previousVersion: graph.previousVersion,
+      documents: graph.documents,
+      conceptCount: graph.concepts.length,
+      relationCount: graph.relations.length,
+      relationsByType: relationCounts(graph.relations),
+      diff: graph.diff,
     },
   });
-  return { graph: record, created: true, diff, withoutFraming };
 }
 
 // ---------------------------------------------------------------- reading -----------------------
