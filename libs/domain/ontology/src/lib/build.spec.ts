@@ -215,6 +215,18 @@ describe('buildOntology on prepositional verbs', () => {
     expect(concept(g, 'warn').roles).toEqual(['action']);
     expect(concept(g, 'steward').roles).toEqual(['actor']);
   });
+
+  it('sets a rule on a narrower action against one on the broader action', () => {
+    const h = buildOntology([
+      source(
+        'mess',
+        `# Mess Rules\n\n## 1. Meals\n\n**1.1** Members may pay for guest meals.\n\n**1.2** Members must not pay for meals of the staff.\n`,
+      ),
+    ]);
+    expect(h.relations.find((r) => r.id === 'broader:c-pay-for-guest-meal>c-pay-for-meal')).toBeDefined();
+    const conflicts = h.relations.filter((r) => r.type === 'conflictsWith');
+    expect(conflicts.map((r) => [r.from.split(':')[1], r.to.split(':')[1], r.status])).toEqual([['1.1', '1.2', 'candidate']]);
+  });
 });
 
 describe('diffGraphs and relationCounts', () => {

@@ -655,15 +655,28 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     scope.set(s.id, out);
     return out;
   };
+  /** The broader actions of an action (with an object) up its broader chain. */
+  const broaderOf = new Map<string, string>();
+  for (const r of b.relations.values())
+    if (r.type === 'broader' && actionParts.has(r.to) && !broaderOf.has(r.from)) broaderOf.set(r.from, r.to);
+  const broaderActions = (id: string): string[] => {
+    const out: string[] = [];
+    for (let next = broaderOf.get(id); next && !out.includes(next) && next !== id; next = broaderOf.get(next)) out.push(next);
+    return out;
+  };
   const groups = new Map<string, StatementReading[]>();
   for (const r of readings) {
     if (!['obligation', 'prohibition', 'permission'].includes(r.statement.kind)) continue;
     for (const a of r.actors)
       for (const act of r.actions) {
-        // a bare verb ("disclose") says too little to set two rules against each other.
+        // a bare verb ("disclose") says too little to set two rules against each other; a narrower
+        // action meets the broader one ("pay for reasonable travel" and "pay for travel").
         if (!actionParts.has(act)) continue;
-        const key = `${a}|${act}`;
-        groups.set(key, [...(groups.get(key) ?? []), r]);
+        for (const target of [act, ...broaderActions(act)]) {
+          const key = `${a}|${target}`;
+          const list = groups.get(key) ?? [];
+          if (!list.includes(r)) groups.set(key, [...list, r]);
+        }
       }
   }
   for (const list of groups.values()) {
