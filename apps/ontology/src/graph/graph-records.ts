@@ -1,4 +1,4 @@
-import { Concept, ContextId, GraphDocument, Id, IsoTime, OntologyGraph, Relation, Sha256 } from '@studio/contracts';
+import { Concept, ContextId, GraphDiff, GraphDocument, Id, IsoTime, OntologyGraph, Relation, Sha256 } from '@studio/contracts';
 import type { EntitySpec } from '@studio/ports';
 import { z } from 'zod';
 
@@ -25,6 +25,9 @@ export const OntologyGraphRecord = OntologyGraph.extend({
   /** SHA-256 of the documents, concepts and relations as extracted and imported (before conflict decisions): same content, no new version. */
   contentSha256: Sha256,
   clauses: z.array(GraphClause),
+  /** The version this one was built after, and what changed since it (what its updated event says). */
+  previousVersion: z.number().int().min(1).nullable(),
+  diff: GraphDiff,
 });
 export type OntologyGraphRecord = z.infer<typeof OntologyGraphRecord>;
 
@@ -37,6 +40,21 @@ export const ONTOLOGY_GRAPHS: EntitySpec<OntologyGraphRecord> = {
 export function graphRecordId(contextId: string, version: number): string {
   return `${contextId}:v${version}`;
 }
+
+/** Which version is a context's latest (`ontology_heads`): a small record read before the (large) graph itself. */
+export const OntologyHeadRecord = z.object({
+  id: ContextId.describe('the context id'),
+  contextId: ContextId,
+  version: z.number().int().min(1),
+  graphId: Id,
+  contentSha256: Sha256,
+});
+export type OntologyHeadRecord = z.infer<typeof OntologyHeadRecord>;
+
+export const ONTOLOGY_HEADS: EntitySpec<OntologyHeadRecord> = {
+  collection: 'ontology_heads',
+  schema: OntologyHeadRecord,
+};
 
 /** The current framed version of one document of a context (`ontology_sources`): the graph is built from these. */
 export const OntologySourceRecord = GraphDocument.extend({
