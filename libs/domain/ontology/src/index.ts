@@ -3,4 +3,5 @@ export * from './lib/labels';
 export * from './lib/build';
 export * from './lib/graph';
 export * from './lib/matcher';
+export * from './lib/skos';
 export * from './lib/coverage';
