@@ -7,7 +7,12 @@
 // `min_concept_coverage` set to --target and once with 1, and prints the share of concepts and of
 // governed (concept, kind) pairs the examples exercise, the examples, and what the steering pass added.
 // --qa / --scenarios set the templates per statement of the usual pass (the framer's default is 2 and 2;
-// fewer is a smaller generation budget, where steering has more to do). A measurement: it exits 0.
+// fewer is a smaller generation budget, where steering has more to do).
+// --teacher-clauses <k> (default 20) also shows the teacher's clause budget (maxClauses): which k of the
+// clauses that carry a statement a teacher would be prompted about, the first k in document order
+// without a target and those the CoverageTracker chooses with one, and the coverage the dataset would
+// have if one example on each prompted clause were kept (a projection: no teacher model is called).
+// A measurement: it exits 0.
 import '../event-bus/register-paths';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -20,8 +25,10 @@ import {
   normaliseQuestion,
   parseDocument,
   type DocumentTree,
+  type Example,
   type NormativeStatement,
 } from '@studio/framing';
+import { synthesisClauses } from '@studio/pipeline';
 import { buildOntology, CoverageTracker, datasetCoverage, type ExtractedGraph } from '@studio/ontology';
 
 const root = resolve(__dirname, '..', '..');
@@ -30,6 +37,7 @@ const { values: flags } = parseArgs({
     target: { type: 'string', default: '0.9' },
     qa: { type: 'string', default: '2' },
     scenarios: { type: 'string', default: '2' },
+    'teacher-clauses': { type: 'string', default: '20' },
     hipaa: { type: 'string', default: resolve(root, '..', '..', 'shared/corpora/hipaa-privacy/45cfr164-subpart-e.md') },
   },
 });
@@ -42,6 +50,7 @@ const perStatement = (name: string, text: string | undefined): number => {
 };
 const qaPerStatement = perStatement('qa', flags.qa);
 const scenariosPerStatement = perStatement('scenarios', flags.scenarios);
+const teacherClauses = perStatement('teacher-clauses', flags['teacher-clauses']);
 
 interface Corpus {
   name: string;
@@ -52,7 +61,7 @@ interface Corpus {
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
-function measure(corpus: Corpus, statements: readonly NormativeStatement[], graph: ExtractedGraph, share: number | null): void {
+function measure(corpus: Corpus, statements: readonly NormativeStatement[], graph: ExtractedGraph, share: number | null): Example[] {
   const began = performance.now();
   const seeds = corpus.seedsJsonl ? importSeeds(corpus.seedsJsonl, corpus.tree, { values: corpus.values }) : [];
   const steering = share === null ? null : new CoverageTracker(graph, share);
@@ -77,6 +86,34 @@ function measure(corpus: Corpus, statements: readonly NormativeStatement[], grap
         ? `; steering: ${steered.statements} statements, +${steered.kept} examples, target ${steered.met ? 'met' : 'not met'}`
         : '') +
       ` [${(ms / 1000).toFixed(1)} s]`,
+  );
+  return examples;
+}
+
+/** The teacher's clause budget: the clauses it would be prompted about, and the coverage if one example on each were kept. */
+function projectTeacher(
+  corpus: Corpus,
+  statements: readonly NormativeStatement[],
+  graph: ExtractedGraph,
+  existing: readonly Example[],
+  share: number | null,
+): void {
+  const clauses = synthesisClauses(corpus.tree, statements);
+  const tracker = new CoverageTracker(graph, share);
+  tracker.add(existing);
+  const chosen = tracker.chooseClauses(clauses, teacherClauses);
+  const kindOf = new Map(statements.map((s) => [s.clauseId, s.kind]));
+  const projected = chosen.map((c) => ({
+    id: `teacher-${c.id}`,
+    question: '',
+    answer: '',
+    clauseIds: [c.id],
+    statementKind: kindOf.get(c.id) ?? null,
+  }));
+  const coverage = datasetCoverage(graph, [...existing, ...projected]);
+  console.log(
+    `  teacher, ${chosen.length} of ${clauses.length} clauses, ${share === null ? 'no target' : `target ${pct(share)}`}: ` +
+      `concepts ${coverage.concepts.covered}/${coverage.concepts.total} (${pct(coverage.concepts.share)}), pairs ${coverage.pairs.covered}/${coverage.pairs.total} (${pct(coverage.pairs.share)})`,
   );
 }
 
@@ -117,9 +154,13 @@ function main(): void {
       `${corpus.name}: ${corpus.tree.clauses.length} clauses, ${statements.length} statements, ${graph.concepts.length} concepts, ` +
         `${graph.relations.filter((r) => r.type === 'governs').length} governs relations [graph ${((performance.now() - began) / 1000).toFixed(1)} s]`,
     );
-    measure(corpus, statements, graph, null);
+    const usual = measure(corpus, statements, graph, null);
     measure(corpus, statements, graph, target);
     measure(corpus, statements, graph, 1);
+    if (teacherClauses > 0) {
+      projectTeacher(corpus, statements, graph, usual, null);
+      projectTeacher(corpus, statements, graph, usual, 1);
+    }
   }
 }
 
