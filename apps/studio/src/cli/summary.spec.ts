@@ -106,6 +106,18 @@ describe('the summary of a run that framed a new version of a document', () => {
     expect(text).not.toMatch(/changes|stale audits|incremental/);
   });
 
+  it('prints the concept coverage of the dataset where it was measured', () => {
+    expect(renderSummary(summary)).not.toMatch(/concept coverage/);
+    const measured = {
+      concepts: { covered: 30, total: 40, share: 0.75 },
+      pairs: { covered: 20, total: 25, share: 0.8 },
+      uncoveredConcepts: [],
+      uncoveredPairs: [],
+    };
+    const text = renderSummary({ ...summary, dataset: { ...dataset, conceptCoverage: measured } });
+    expect(text).toMatch(/dataset +ds-\S+ sha256 \S+ clause coverage [\d.]+ ?%, concept coverage 75(?:\.0)? ?% \(30 of 40\)/);
+  });
+
   it('shortens a long list of differences', () => {
     const many = Array.from({ length: 12 }, (_, i) => ({ type: 'added' as const, from: null, to: `${i + 1}` }));
     expect(describeDifferences(many)).toBe('added §1, added §2, added §3, added §4, added §5, added §6, added §7, added §8, … and 4 more');

@@ -1084,6 +1084,8 @@ function generateWithin(tree: DocumentTree, statements: readonly NormativeStatem
       steered.statements += 1;
       const r = seededRandom(deriveSeed(options.seed, `steer\n${s.id}`));
       for (const t of r.shuffle(templates)) {
+        // No more than it takes: the statement's next template only while it still covers something new.
+        if (steering.met() || steering.gain(s) === 0) break;
         const d = t(f, r);
         if (d && consider(d, [clause], 'template', s.kind, danglingIn(d.question, f))) steered.kept += 1;
       }

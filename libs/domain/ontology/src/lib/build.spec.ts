@@ -48,6 +48,12 @@ const RULES = `# Records Rule
 (f) Notwithstanding paragraph (c) of this section, a regulated firm is not permitted to destroy customer records under investigation.
 
 (g) A regulated firm must notify the FDA of every loss of CR.
+
+(h) For purposes of this section, a retention order means an order of a court that:
+
+(1) Names the customer records to be kept; and
+
+(2) Sets the period for which they must be kept.
 `;
 
 function concept(g: ExtractedGraph, label: string) {
@@ -135,6 +141,10 @@ describe('buildOntology', () => {
     expect(g.relations.some((r) => r.type === 'refersTo' && r.from.startsWith('records:9.1.f:') && r.to.startsWith('records:9.1.c:'))).toBe(
       true,
     );
+    // a definition whose parts the framer reads as a condition keeps them.
+    const order = concept(g, 'retention order');
+    expect(order.definition?.clauseId).toMatch(/^records:9\.1\.h:/);
+    expect(order.definition?.text).toMatch(/^an order of a court that.*Names the customer records.*Sets the period/);
     // the same input in another order gives the same graph.
     expect(buildOntology([handbook, rules])).toEqual(g);
     const ids = g.concepts.map((c) => c.id);

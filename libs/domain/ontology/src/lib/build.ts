@@ -233,6 +233,10 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     for (const section of source.tree.sections) sectionByNumbering.set(`${source.documentId}|${section.numbering}`, section.id);
   });
 
+  /** A clause's sub-clauses in document order. */
+  const childrenOf = new Map<string, Clause[]>();
+  for (const at of [...located.values()].sort((p, q) => p.order - q.order))
+    if (at.clause.parentId) childrenOf.set(at.clause.parentId, [...(childrenOf.get(at.clause.parentId) ?? []), at.clause]);
   const statementsOf = new Map<string, NormativeStatement[]>();
   const all: NormativeStatement[] = [];
   for (const source of ordered)
@@ -287,7 +291,14 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     const term = s.actor.trim();
     if (term.split(/\s+/).length > 6) continue;
     if (MEANS.test(cue)) {
-      const id = define(term, s.action.trim(), true, at, s.id);
+      // a definiens that goes on in enumerated parts the framer read as a condition ("… an order that: (A) Prohibits …; and (B) Requires …").
+      const parts = s.condition && /^\(\*?[A-Za-z0-9]{1,4}\*?\)\s/.test(s.condition.trim()) ? ` ${s.condition.trim()}` : '';
+      // … or as the clause's own items ("… an order that:" followed by (1), (2)).
+      const items =
+        !parts && /(?:\b(?:that|which|who|means)|:)\s*$/.test(at.clause.text)
+          ? (childrenOf.get(at.clause.id) ?? []).map((c) => c.text).join(' ')
+          : '';
+      const id = define(term, `${s.action.trim()}${parts}${items ? ` ${items}` : ''}`, true, at, s.id);
       if (!id) continue;
       defined.add(s.clauseId);
       const [head] = leadingNounPhrases(s.action);

@@ -1,4 +1,4 @@
-import { extractStatements, parseDocument, type NormativeKind } from '@studio/framing';
+import { extractStatements, generateExamplesWithReport, parseDocument, type NormativeKind } from '@studio/framing';
 import { buildOntology } from './build';
 import { CoverageTracker, datasetCoverage, type CoverageExample } from './coverage';
 
@@ -47,19 +47,24 @@ describe('datasetCoverage', () => {
     expect(Object.values(coverage.examplesByConcept).every((ids) => ids.length === 0)).toBe(true);
   });
 
-  it('counts a concept named in a question or an answer (any case, plural), not one only cited', () => {
-    const named = example('What is a Fuel Card?', 'A payment card issued for fuel (§1.2).', ['1.2'], 'definition');
-    const plural = example('Must drivers inspect vehicles?', 'Yes (§2.1).', ['2.1'], 'obligation');
-    const citedOnly = example('What does this clause ask within a day?', 'To tell someone within one day (§2.4).', ['2.4'], 'obligation');
-    const coverage = datasetCoverage(graph, [named, plural, citedOnly]);
+  it('counts a concept named in a question or an answer (any case, plural, inside a longer label), or defined or governed by a cited clause', () => {
+    // Names "Fuel Card" while citing a clause that neither defines nor governs it.
+    const named = example('Can a driver pay with the Fuel Card before a journey?', 'Inspect first (§2.1).', ['2.1'], 'obligation');
+    // Names "vehicle" only inside the action "inspect vehicles".
+    const nested = example('Must drivers inspect vehicles?', 'Yes (§2.1).', ['2.1'], 'obligation');
+    // Names nothing, but cites the rule on accidents: its answer restates that rule.
+    const cited = example('What does this clause ask within a day?', 'To tell someone within one day (§2.4).', ['2.4'], 'obligation');
+    const coverage = datasetCoverage(graph, [named, nested, cited]);
     expect(coverage.examplesByConcept['c-fuel-card']).toEqual([named.id]);
-    expect(coverage.examplesByConcept['c-vehicle']).toEqual([plural.id]);
-    expect(coverage.examplesByConcept['c-driver']).toEqual([plural.id]);
-    // The third example cites §2.4 but names none of its concepts.
-    expect(Object.values(coverage.examplesByConcept).flat()).not.toContain(citedOnly.id);
-    const ofRule = graph.relations.filter((r) => r.type === 'governs' && r.from === clause('2.4') && r.to !== 'c-driver').map((r) => r.to);
+    expect(coverage.examplesByConcept['c-vehicle']).toEqual(expect.arrayContaining([nested.id]));
+    expect(coverage.examplesByConcept['c-vehicle']).not.toContain(cited.id);
+    const ofRule = graph.relations
+      .filter((r) => (r.type === 'governs' || r.type === 'defines') && r.from === clause('2.4'))
+      .map((r) => r.to);
     expect(ofRule.length).toBeGreaterThan(0);
-    for (const id of ofRule) expect(coverage.uncoveredConcepts).toContain(id);
+    for (const id of ofRule) expect(coverage.examplesByConcept[id]).toContain(cited.id);
+    // Only what is named or linked: the fuel card's definition clause is not cited, so the third example does not cover it.
+    expect(coverage.examplesByConcept['c-fuel-card']).not.toContain(cited.id);
     expect(coverage.concepts.covered).toBe(Object.values(coverage.examplesByConcept).filter((ids) => ids.length > 0).length);
     expect(coverage.concepts.share).toBeCloseTo(coverage.concepts.covered / coverage.concepts.total, 10);
   });
@@ -137,5 +142,41 @@ describe('CoverageTracker', () => {
     const [rule] = tracker.byClause([clause('2.4')]);
     expect(rule?.concepts).toBeGreaterThan(0);
     expect(rule?.share).toBe(0);
+  });
+});
+
+describe('steering template generation', () => {
+  const statements = extractStatements(tree);
+  // A small generation budget: no Q&A or scenario template per statement in the usual pass.
+  const budget = { seed: 7, qaPerStatement: 0, scenariosPerStatement: 0 };
+
+  it('covers concepts the usual pass leaves uncovered, until the target is met, and no further', () => {
+    const plain = generateExamplesWithReport(tree, statements, budget);
+    const before = datasetCoverage(graph, plain.examples);
+    expect(plain.report.steered).toBeNull();
+    expect(before.concepts.share).toBeLessThan(0.8);
+
+    const steering = new CoverageTracker(graph, 0.8);
+    const steered = generateExamplesWithReport(tree, statements, { ...budget, steering });
+    const after = datasetCoverage(graph, steered.examples);
+    expect(after.concepts.share).toBeGreaterThanOrEqual(0.8);
+    expect(after.concepts.covered).toBeGreaterThan(before.concepts.covered);
+    expect(after.pairs.covered).toBeGreaterThan(before.pairs.covered);
+    expect(steered.report.steered).toMatchObject({ met: true });
+    expect(steered.report.steered?.kept).toBe(steered.examples.length - plain.examples.length);
+    // The usual pass is kept as it was; the steering pass only adds.
+    expect(steered.examples.slice(0, plain.examples.length)).toEqual(plain.examples);
+
+    const full = generateExamplesWithReport(tree, statements, { ...budget, steering: new CoverageTracker(graph, 1) });
+    expect(datasetCoverage(graph, full.examples).concepts.covered).toBeGreaterThanOrEqual(after.concepts.covered);
+    expect(full.examples.length).toBeGreaterThanOrEqual(steered.examples.length);
+  });
+
+  it('changes nothing when the target is met by the usual pass (or the seeds)', () => {
+    const plain = generateExamplesWithReport(tree, statements, { seed: 7 });
+    const met = new CoverageTracker(graph, 0);
+    const same = generateExamplesWithReport(tree, statements, { seed: 7, steering: met });
+    expect(same.examples).toEqual(plain.examples);
+    expect(same.report.steered).toBeNull();
   });
 });

@@ -6,14 +6,15 @@ import { ConceptMatcher } from './matcher';
 /**
  * How much of a context's ontology a dataset exercises.
  *
- * An example EXERCISES a concept when the concept is named in its question or its answer (the
- * ConceptMatcher: preferred or alternative label, lemmatised, whole words; a concept named inside a
- * longer one counts too: "inspect vehicles" names the action and "vehicle"). Citing a clause is not
- * enough on its own: an example that cites a clause but never names one of its concepts teaches the
- * model nothing about that concept. A governed PAIR (concept, statement kind) is exercised by an
- * example that names the concept AND cites a clause that governs it with that kind, where the
- * example's own statement kind is that kind (an example of unknown kind — a seed, a call-out —
- * counts for every kind its cited clause governs the concept with).
+ * An example EXERCISES a concept when either
+ * - the concept is named in its question or its answer (the ConceptMatcher: preferred or alternative
+ *   label, singular, whole words; a concept named inside a longer one counts too: "inspect vehicles"
+ *   names the action and "vehicle"), or
+ * - it cites a clause that defines or governs the concept: its answer restates that rule, whatever
+ *   words it uses for the concept ("accept a speaking fee" for the action "accept speaking fee").
+ * A governed PAIR (concept, statement kind) needs the clause link and the kind: the example cites a
+ * clause that governs the concept with that kind, and its own statement kind is that kind (an example
+ * of unknown kind — a seed, a call-out — counts for every kind its cited clauses govern the concept with).
  */
 export interface ConceptCoverage {
   concepts: { covered: number; total: number; share: number };
@@ -118,15 +119,15 @@ export class CoverageTracker {
   /** Notes what these examples exercise. */
   add(examples: readonly CoverageExample[]): void {
     for (const e of examples) {
-      const named = this.named(`${e.question}\n${e.answer}`);
-      for (const conceptId of named) this.examplesOf.get(conceptId)?.push(e.id);
+      const exercised = this.named(`${e.question}\n${e.answer}`);
       for (const clauseId of e.clauseIds) {
+        for (const conceptId of this.linked.get(clauseId) ?? []) exercised.add(conceptId);
         for (const p of this.clausePairs.get(clauseId) ?? []) {
-          if (!named.has(p.conceptId)) continue;
           if (e.statementKind !== null && e.statementKind !== p.kind) continue;
           this.coveredPairs.add(pairKey(p.conceptId, p.kind));
         }
       }
+      for (const conceptId of exercised) this.examplesOf.get(conceptId)?.push(e.id);
     }
   }
 

@@ -50,7 +50,7 @@ export interface DataReportClause {
   examples: number;
   /** Concepts the clause defines or governs. */
   concepts: number;
-  /** Of those, exercised by at least one example (named in its question or answer). */
+  /** Of those, exercised by at least one example. */
   conceptsCovered: number;
   /** conceptsCovered / concepts; null for a clause that defines or governs no concept. */
   conceptCoverage: number | null;
