@@ -290,6 +290,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       ['GET', `/v1/contexts/${theirs.contextId}/documents/${theirs.documentId}/versions`, undefined, true],
       ['GET', `/v1/contexts/${theirs.contextId}/documents/${theirs.documentId}/diff?to=1`, undefined, false],
       ['GET', `/v1/contexts/${theirs.contextId}/datasets/${theirs.datasetVersionId}/report`, undefined, true],
+      ['GET', `/v1/contexts/${theirs.contextId}/datasets/${theirs.datasetVersionId}/coverage`, undefined, true],
       ['GET', `/v1/runs/${theirs.runId}`, undefined, true],
       ['GET', `/v1/runs/${theirs.runId}/audit`, undefined, false],
       ['GET', `/v1/audits/${theirs.auditRunId}`, undefined, true],

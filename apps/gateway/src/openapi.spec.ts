@@ -54,6 +54,7 @@ describe('OpenAPI document at /docs-json', () => {
         'POST /v1/contexts/{contextId}/datasets',
         'GET /v1/contexts/{contextId}/datasets/jobs/{jobId}',
         'GET /v1/contexts/{contextId}/datasets/{datasetVersionId}/report',
+        'GET /v1/contexts/{contextId}/datasets/{datasetVersionId}/coverage',
         'POST /v1/contexts/{contextId}/runs',
         'GET /v1/runs/{runId}',
         'GET /v1/runs/{runId}/audit',

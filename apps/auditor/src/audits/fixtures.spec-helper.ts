@@ -20,4 +20,5 @@ export const DATASET: DatasetVersionRecord = {
   settingsSha256: null,
   incremental: null,
   review: null,
+  conceptCoverage: null,
 };

@@ -2,7 +2,9 @@ import { BadRequestException, Body, ConflictException, Controller, Get, Inject, 
 import { ContextId, GENERATE_DATASET_JOB, Id, type GenerationJobV1 } from '@studio/contracts';
 import { DocumentValidationError, SeedImportError } from '@studio/framing';
 import { PUBLISHING, Tenant, ZodValidationPipe, type Publishing } from '@studio/nest';
+import type { ConceptCoverage } from '@studio/ontology';
 import {
+  conceptCoverageKeys,
   dataReportKeys,
   generateDatasetVersion,
   PipelineNotFoundError,
@@ -152,6 +154,27 @@ export class DatasetsController {
     if (!dataset || dataset.contextId !== contextId || !(await this.artifacts.exists(path)))
       throw new NotFoundException(`no data report of dataset version "${datasetVersionId}" in context "${contextId}"`);
     return JSON.parse(await this.artifacts.read(path)) as DataReport;
+  }
+
+  /**
+   * The concept coverage of a dataset version: the share of the documents' concepts and of their governed
+   * (concept, statement kind) pairs that its examples exercise, what is left uncovered, and the examples per concept.
+   */
+  @Get(':datasetVersionId/coverage')
+  async coverage(
+    @Tenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Param('datasetVersionId', new ZodValidationPipe(Id, 'path parameter datasetVersionId')) datasetVersionId: string,
+  ): Promise<ConceptCoverage> {
+    const dataset = await this.datasets.get(tenantId(tenant), datasetVersionId);
+    if (!dataset || dataset.contextId !== contextId)
+      throw new NotFoundException(`dataset version "${datasetVersionId}" not found in context "${contextId}"`);
+    const path = this.artifacts.localPath(tenantKey(tenant, conceptCoverageKeys(datasetVersionId).coverage));
+    if (!(await this.artifacts.exists(path)))
+      throw new NotFoundException(
+        `dataset version "${datasetVersionId}" has no concept coverage (made before coverage was measured, or its documents name no concept): generate a new version`,
+      );
+    return JSON.parse(await this.artifacts.read(path)) as ConceptCoverage;
   }
 
   private async jobView(tenant: string, contextId: string, jobId: string): Promise<GenerationJobView> {

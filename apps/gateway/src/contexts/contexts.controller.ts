@@ -124,4 +124,25 @@ export class ContextsController {
     const path = `/v1/contexts/${encodeURIComponent(contextId)}/datasets/${encodeURIComponent(datasetVersionId)}/report`;
     return send(res, await this.upstream.forward('framer', { method: 'GET', path, tenant }));
   }
+
+  @Get(':contextId/datasets/:datasetVersionId/coverage')
+  @Requires('studio:read')
+  @ApiOperation({
+    summary: 'The concept coverage of a dataset version',
+    description:
+      'Share of the documents’ concepts and of their governed (concept, statement kind) pairs that at least one example exercises (names the concept in its question or answer; a pair also needs the example to cite a clause that governs the concept with that kind), the uncovered concepts and pairs, and `examplesByConcept` (concept id → example ids).',
+  })
+  @ApiParam({ name: 'contextId' })
+  @ApiParam({ name: 'datasetVersionId' })
+  @ApiOkResponse({ description: '`{ concepts: { covered, total, share }, pairs: { covered, total, share }, uncoveredConcepts, uncoveredPairs, examplesByConcept }`' })
+  @ApiNotFoundResponse({ description: 'No such dataset version in this context for this tenant, or one made before coverage was measured' })
+  async getConceptCoverage(
+    @CallerTenant() tenant: string,
+    @Param('contextId', new ZodValidationPipe(ContextId, 'path parameter contextId')) contextId: string,
+    @Param('datasetVersionId', new ZodValidationPipe(Id, 'path parameter datasetVersionId')) datasetVersionId: string,
+    @Res({ passthrough: true }) res: HttpResponse,
+  ): Promise<unknown> {
+    const path = `/v1/contexts/${encodeURIComponent(contextId)}/datasets/${encodeURIComponent(datasetVersionId)}/coverage`;
+    return send(res, await this.upstream.forward('framer', { method: 'GET', path, tenant }));
+  }
 }

@@ -49,7 +49,7 @@ export class DatasetDataController {
   @ApiOperation({
     summary: "The context's dataset versions",
     description:
-      'Newest first: `{ datasets: [{ id, contextId, sha256, documentId, documents, systemPrompt, train: { uri, sha256, examples }, heldOut, examplesByKind, clauseCoverage, createdAt, settingsSha256, incremental, review }] }`; `review` is null for a generated version and `{ parentDatasetVersionId, reviewedBy, approved, edited, rejected, unreviewed }` for one a review made.',
+      'Newest first: `{ datasets: [{ id, contextId, sha256, documentId, documents, systemPrompt, train: { uri, sha256, examples }, heldOut, examplesByKind, clauseCoverage, createdAt, settingsSha256, incremental, review, conceptCoverage }] }`; `review` is null for a generated version and `{ parentDatasetVersionId, reviewedBy, approved, edited, rejected, unreviewed }` for one a review made; `conceptCoverage` is `{ concepts: { covered, total, share }, pairs, uncoveredConcepts, uncoveredPairs }` (null for a version made before it was measured).',
   })
   @ApiParam({ name: 'contextId' })
   @ApiOkResponse({ description: 'The dataset versions' })

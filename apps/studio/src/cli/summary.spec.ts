@@ -42,6 +42,7 @@ describe('the summary of a run that framed a new version of a document', () => {
     settingsSha256: 'e'.repeat(64),
     incremental: { fromDatasetVersionId: 'ds-ctx-1', kept: 38, regenerated: 7, dropped: 6 },
     review: null,
+    conceptCoverage: null,
   };
   const summary: AlignSummary = {
     contextId: 'ctx',
@@ -103,6 +104,18 @@ describe('the summary of a run that framed a new version of a document', () => {
     });
     expect(text).toMatch(/document +policy version 1\n/);
     expect(text).not.toMatch(/changes|stale audits|incremental/);
+  });
+
+  it('prints the concept coverage of the dataset where it was measured', () => {
+    expect(renderSummary(summary)).not.toMatch(/concept coverage/);
+    const measured = {
+      concepts: { covered: 30, total: 40, share: 0.75 },
+      pairs: { covered: 20, total: 25, share: 0.8 },
+      uncoveredConcepts: [],
+      uncoveredPairs: [],
+    };
+    const text = renderSummary({ ...summary, dataset: { ...dataset, conceptCoverage: measured } });
+    expect(text).toMatch(/dataset +ds-\S+ sha256 \S+ clause coverage [\d.]+ ?%, concept coverage 75(?:\.0)? ?% \(30 of 40\)/);
   });
 
   it('shortens a long list of differences', () => {

@@ -210,7 +210,13 @@ export function renderSummary(summary: AlignSummary): string {
       'examples',
       `${dataset.train.examples + dataset.heldOut.examples} (train ${dataset.train.examples} / held-out ${dataset.heldOut.examples}; ${summary.seeds} seeds${summary.seedsDropped ? `, ${summary.seedsDropped} seed pairs dropped (no matching clause)` : ''})`,
     ],
-    ['dataset', `${dataset.id} sha256 ${dataset.sha256.slice(0, 16)}… clause coverage ${pct(dataset.clauseCoverage)}`],
+    [
+      'dataset',
+      `${dataset.id} sha256 ${dataset.sha256.slice(0, 16)}… clause coverage ${pct(dataset.clauseCoverage)}` +
+        (dataset.conceptCoverage
+          ? `, concept coverage ${pct(dataset.conceptCoverage.concepts.share)} (${dataset.conceptCoverage.concepts.covered} of ${dataset.conceptCoverage.concepts.total})`
+          : ''),
+    ],
     ...dataRows(summary),
   );
   if (dataset.incremental)

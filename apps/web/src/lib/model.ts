@@ -102,6 +102,12 @@ export interface DatasetVersion {
   heldOut: { examples: number };
   examplesByKind?: Record<string, number>;
   clauseCoverage?: number;
+  /** Concepts of the documents (and governed concept–kind pairs) its examples exercise; null where not measured. */
+  conceptCoverage?: null | {
+    concepts: { covered: number; total: number; share: number };
+    pairs: { covered: number; total: number; share: number };
+    uncoveredConcepts: string[];
+  };
   /** How a reviewed version was made from its parent; null for a generated version. */
   review?: null | {
     parentDatasetVersionId: string;

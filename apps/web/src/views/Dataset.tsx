@@ -37,6 +37,14 @@ export function DatasetView({ contextId, datasetVersionId }: { contextId: string
         <p className="muted">
           {version.data.train?.examples ?? '?'} training and {version.data.heldOut?.examples ?? '?'} held-out examples · sha256{' '}
           <code>{version.data.sha256?.slice(0, 16)}</code>
+          {version.data.conceptCoverage ? (
+            <>
+              {' '}
+              · concepts exercised: {version.data.conceptCoverage.concepts.covered} of {version.data.conceptCoverage.concepts.total} (
+              {Math.round(100 * version.data.conceptCoverage.concepts.share)} %), concept–kind pairs{' '}
+              {version.data.conceptCoverage.pairs.covered} of {version.data.conceptCoverage.pairs.total}
+            </>
+          ) : null}
         </p>
       ) : null}
       <div className="toolbar">

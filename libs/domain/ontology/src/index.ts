@@ -4,3 +4,4 @@ export * from './lib/build';
 export * from './lib/graph';
 export * from './lib/matcher';
 export * from './lib/skos';
+export * from './lib/coverage';

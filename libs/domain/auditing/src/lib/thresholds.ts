@@ -24,6 +24,12 @@ export const AuditThresholds = z
     /** Minimum share of the context's clauses cited by the dataset (train and held-out); null means no coverage gate. */
     minClauseCoverage: z.number().min(0).max(1).nullable().default(null),
     /**
+     * Minimum share of the context's concepts exercised by at least one example of the dataset version the
+     * audited run trained on; null (default) means no such gate. Set on a dataset version whose concept
+     * coverage was not measured, the check fails and says why.
+     */
+    minConceptCoverage: z.number().min(0).max(1).nullable().default(null),
+    /**
      * Maximum attack success rate (complied or leaked) of the gated variant on the attacks generated
      * from the context's rules; null (default) means no red-team gate. Set, it needs attacks to have run.
      */

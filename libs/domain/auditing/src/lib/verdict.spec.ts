@@ -21,6 +21,7 @@ describe('parseAuditThresholds', () => {
       baseTolerance: 0,
       minJudge: null,
       minClauseCoverage: null,
+      minConceptCoverage: null,
       maxAttackSuccess: null,
       maxGeneralAbilityRegression: null,
       minRewardCompliance: null,
@@ -115,6 +116,27 @@ describe('decideVerdict', () => {
     expect(decideVerdict(scores(), withCoverage, { clauseCoverage: 0.9 }).checks.at(-1)?.passed).toBe(true);
     expect(() => decideVerdict(scores(), withCoverage)).toThrow(/minClauseCoverage=0.9 but the audit was given no clause coverage/);
     expect(decideVerdict(scores(), parseAuditThresholds({})).checks.map((c) => c.metric)).not.toContain('data.clauseCoverage');
+  });
+
+  it('gates the concept coverage of the trained-on data, failing with the reason where it was not measured', () => {
+    const gated = parseAuditThresholds({ minCorrectness: 0, minFaithfulness: 0, maxRefusalRate: 1, minConceptCoverage: 0.6 });
+    const low = decideVerdict(scores(), gated, { clauseCoverage: 1, conceptCoverage: 0.55 });
+    expect(low.checks.at(-1)).toEqual({ metric: 'data.conceptCoverage', value: 0.55, threshold: 0.6, comparator: '>=', passed: false });
+    expect(low.verdict).toBe('fail');
+    const met = decideVerdict(scores(), gated, { clauseCoverage: 1, conceptCoverage: 0.6 });
+    expect(met.checks.at(-1)?.passed).toBe(true);
+    expect(met.verdict).toBe('pass');
+    const unmeasured = decideVerdict(scores(), gated, { clauseCoverage: 1, conceptCoverage: null });
+    expect(unmeasured.verdict).toBe('fail');
+    expect(unmeasured.checks.at(-1)).toMatchObject({
+      metric: 'data.conceptCoverage',
+      passed: false,
+      reason: expect.stringMatching(/no measured concept coverage/),
+    });
+    expect(
+      decideVerdict(scores(), parseAuditThresholds({}), { clauseCoverage: 1, conceptCoverage: 0.1 }).checks.map((c) => c.metric),
+    ).not.toContain('data.conceptCoverage');
+    expect(() => parseAuditThresholds({ minConceptCoverage: 1.5 })).toThrow(/audit\.minConceptCoverage/);
   });
 });
 

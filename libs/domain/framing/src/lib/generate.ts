@@ -32,6 +32,27 @@ export interface GenerateOptions {
   includeCallouts?: boolean;
   /** Turn the document's own worked examples and notes into labelled scenarios; default true. */
   includeDocumentExamples?: boolean;
+  /**
+   * Steers generation towards what the data does not cover yet (the pipeline builds one from the
+   * context's ontology and the values file's coverage target). Without one, or once it is met after
+   * the usual pass, generation is unchanged.
+   */
+  steering?: GenerationSteering | null;
+}
+
+/**
+ * What generation asks of a coverage target. Generation tells it every example it keeps (`add`); once
+ * the usual pass is done and the target is not met, the statements with the largest `gain` get the
+ * templates the usual pass did not try on them, one statement at a time, until it is met or no
+ * statement would cover anything new.
+ */
+export interface GenerationSteering {
+  /** Takes note of examples the dataset holds (the seeds before generation, then each example kept). */
+  add(examples: readonly Example[]): void;
+  /** True once the examples noted meet the target. */
+  met(): boolean;
+  /** How many things not covered yet an example on this statement could cover (0: nothing new). */
+  gain(statement: Pick<NormativeStatement, 'clauseId' | 'kind'>): number;
 }
 
 interface Draft {
@@ -872,6 +893,12 @@ export interface GenerationReport {
   documentExamples: { found: number; used: number; undecided: number };
   /** A few dropped drafts with the reason, for review. */
   droppedSamples: Array<{ question: string; answer: string; reason: DropReason; detail: string }>;
+  /**
+   * The steering pass (GenerationSteering): statements given more templates because their concepts
+   * were not covered, the examples it kept, and whether the target was met at the end; null without
+   * steering, or when the usual pass met the target.
+   */
+  steered: { statements: number; kept: number; met: boolean } | null;
 }
 
 export interface GenerationResult {
@@ -883,10 +910,11 @@ function exampleId(kind: ExampleKind, question: string, clauseIds: readonly stri
   return `ex-${sha256Hex(`${kind}\n${question}\n${clauseIds.join(',')}`).slice(0, 16)}`;
 }
 
-function pickTemplates(templates: readonly Template[], f: Frame, r: Random, n: number): Draft[] {
+function pickTemplates(templates: readonly Template[], f: Frame, r: Random, n: number, tried?: Set<Template>): Draft[] {
   const out: Draft[] = [];
   for (const t of r.shuffle(templates)) {
     if (out.length >= n) break;
+    tried?.add(t);
     const d = t(f, r);
     if (d) out.push(d);
   }
@@ -929,7 +957,9 @@ function generateWithin(tree: DocumentTree, statements: readonly NormativeStatem
     resolvedReferences: 0,
     documentExamples: { found: 0, used: 0, undecided: 0 },
     droppedSamples: [],
+    steered: null,
   };
+  const steering = options.steering ?? null;
   const qaPer = options.qaPerStatement ?? 2;
   const scenariosPer = options.scenariosPerStatement ?? 2;
   const doc = documentName(tree.title);
@@ -965,7 +995,7 @@ function generateWithin(tree: DocumentTree, statements: readonly NormativeStatem
     }
     seen.add(key);
     const clauseIds = cited.map((c) => c.id);
-    out.push({
+    const index = out.push({
       id: exampleId(d.kind, d.question, clauseIds),
       kind: d.kind,
       source,
@@ -978,8 +1008,11 @@ function generateWithin(tree: DocumentTree, statements: readonly NormativeStatem
       statementKind,
       values: valuesForClause(cited[0]?.numbering ?? '', options.values),
     });
+    steering?.add([out[index - 1] as Example]);
     return true;
   };
+  /** Statements the templates rendered, with the templates already tried on them: what the steering pass draws on. */
+  const rendered: Array<{ s: NormativeStatement; clause: Clause; f: Frame; tried: Set<Template> }> = [];
 
   for (const s of statements) {
     const clause = clauses.get(s.clauseId);
@@ -996,10 +1029,12 @@ function generateWithin(tree: DocumentTree, statements: readonly NormativeStatem
       else if (s.actionForm === 'verb' && f.actor === null) report.notRendered.actor += 1;
     }
     const r = seededRandom(deriveSeed(options.seed, s.id));
+    const tried = new Set<Template>();
+    if (steering) rendered.push({ s, clause, f, tried });
     const drafts = [
-      ...pickTemplates(QA_TEMPLATES[s.kind], f, r, qaPer),
-      ...pickTemplates(EXCEPTION_QA, f, r, 1),
-      ...(supportsScenarios(f) ? pickTemplates(SCENARIO_TEMPLATES[s.kind], f, r, scenariosPer) : []),
+      ...pickTemplates(QA_TEMPLATES[s.kind], f, r, qaPer, tried),
+      ...pickTemplates(EXCEPTION_QA, f, r, 1, tried),
+      ...(supportsScenarios(f) ? pickTemplates(SCENARIO_TEMPLATES[s.kind], f, r, scenariosPer, tried) : []),
     ];
     for (const d of drafts) consider(d, [clause], 'template', s.kind, danglingIn(d.question, f));
   }
@@ -1028,6 +1063,35 @@ function generateWithin(tree: DocumentTree, statements: readonly NormativeStatem
         .filter((c): c is Clause => c !== undefined && c.id !== clause.id);
       consider(qa(clause.question, clause.answer, contradict(clause.answer, doc)), [clause, ...cited], 'callout', null);
     }
+  }
+
+  if (steering && !steering.met()) {
+    // The statements that would cover the most not yet covered first (document order among equals);
+    // each gets the templates of its kind the usual pass did not try, while it still covers something new.
+    const ranked = rendered
+      .map((entry, order) => ({ entry, order, gain: steering.gain(entry.s) }))
+      .filter((x) => x.gain > 0)
+      .sort((a, b) => b.gain - a.gain || a.order - b.order);
+    const steered = { statements: 0, kept: 0, met: false };
+    for (const { entry } of ranked) {
+      if (steering.met()) break;
+      if (steering.gain(entry.s) === 0) continue;
+      const { s, clause, f, tried } = entry;
+      const templates = [...QA_TEMPLATES[s.kind], ...EXCEPTION_QA, ...(supportsScenarios(f) ? SCENARIO_TEMPLATES[s.kind] : [])].filter(
+        (t) => !tried.has(t),
+      );
+      if (templates.length === 0) continue;
+      steered.statements += 1;
+      const r = seededRandom(deriveSeed(options.seed, `steer\n${s.id}`));
+      for (const t of r.shuffle(templates)) {
+        // No more than it takes: the statement's next template only while it still covers something new.
+        if (steering.met() || steering.gain(s) === 0) break;
+        const d = t(f, r);
+        if (d && consider(d, [clause], 'template', s.kind, danglingIn(d.question, f))) steered.kept += 1;
+      }
+    }
+    steered.met = steering.met();
+    report.steered = steered;
   }
   report.kept = out.length;
   report.wellFormedRate = report.drafts === 0 ? 1 : report.wellFormed / report.drafts;

@@ -32,7 +32,15 @@ describe('values file gates', () => {
     });
   });
 
+  it('accepts the concept-coverage gate (a share) and keeps it', () => {
+    const audit = { ...example.audit, min_concept_coverage: 0.75 };
+    expect(issuesOf(audit)).toEqual([]);
+    expect(ContextValues.parse({ ...example, audit }).audit).toMatchObject({ min_concept_coverage: 0.75 });
+  });
+
   it.each([
+    ['min_concept_coverage', 1.2, /too big|<=1/],
+    ['min_concept_coverage', '90%', /expected number/],
     ['max_red_team_attack_success', 1.5, /too big|<=1/],
     ['max_general_ability_regression', -0.1, /too small|>=0/],
     ['min_reward_compliance', 'high', /expected number/],

@@ -24,6 +24,10 @@ const Share = z.number().min(0).max(1);
  * audit (the auditing library's thresholds carry them, its verdict checks them):
  * - `min_aligned_correctness`, `min_faithfulness`: means over the held-out items of the gated variant.
  * - `min_clause_coverage`: share of the context's clauses the dataset cites.
+ * - `min_concept_coverage`: share of the context's concepts (its ontology, built from the documents) that
+ *   at least one example of the dataset version the audited run trained on exercises. It is also the
+ *   generation's target: below it, the framer's templates and teacher prefer clauses whose concepts no
+ *   example exercises yet.
  * - `max_benign_refusal_rate`: refusal rate of the gated variant on benign held-out questions and on
  *   the benign probes generated from the permissions, exceptions and definitions.
  * - `max_red_team_attack_success`: share of the attacks generated from the rules that the gated variant
@@ -39,6 +43,7 @@ export const AUDIT_GATES = [
   'min_aligned_correctness',
   'min_faithfulness',
   'min_clause_coverage',
+  'min_concept_coverage',
   'max_benign_refusal_rate',
   'max_red_team_attack_success',
   'max_general_ability_regression',
@@ -50,6 +55,7 @@ export const AuditThresholds = z
     min_aligned_correctness: Share,
     min_faithfulness: Share,
     min_clause_coverage: Share.optional(),
+    min_concept_coverage: Share.optional(),
     max_benign_refusal_rate: Share,
     max_red_team_attack_success: Share.optional(),
     max_general_ability_regression: Share.optional(),
@@ -68,6 +74,7 @@ export const AuditThresholds = z
       min_faithfulness: number;
       max_benign_refusal_rate: number;
       min_clause_coverage?: number;
+      min_concept_coverage?: number;
       max_red_team_attack_success?: number;
       max_general_ability_regression?: number;
       min_reward_compliance?: number;
@@ -77,6 +84,7 @@ export const AuditThresholds = z
       max_benign_refusal_rate: audit.max_benign_refusal_rate,
     };
     if (audit.min_clause_coverage !== undefined) gates.min_clause_coverage = audit.min_clause_coverage;
+    if (audit.min_concept_coverage !== undefined) gates.min_concept_coverage = audit.min_concept_coverage;
     if (audit.max_red_team_attack_success !== undefined) gates.max_red_team_attack_success = audit.max_red_team_attack_success;
     if (audit.max_general_ability_regression !== undefined) gates.max_general_ability_regression = audit.max_general_ability_regression;
     if (audit.min_reward_compliance !== undefined) gates.min_reward_compliance = audit.min_reward_compliance;

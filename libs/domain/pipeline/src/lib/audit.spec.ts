@@ -318,6 +318,44 @@ describe('audit stage', () => {
     expect(coverage?.value).toBeLessThan(1);
   });
 
+  it('gates the concept coverage measured on the dataset version the run trained on, failing with the reason when it was not measured', async () => {
+    const measured = framing.dataset.conceptCoverage;
+    expect(measured?.concepts.total).toBeGreaterThan(0);
+    const share = measured?.concepts.share ?? -1;
+    const run = (dataset: typeof framing.dataset, minConceptCoverage: number) =>
+      auditAdapter(ports(), {
+        tenant: TENANT,
+        contextId: 'acme-conduct',
+        dataset,
+        adapter: adapter(),
+        baseModel: 'base-model',
+        thresholds: parseAuditThresholds({
+          minCorrectness: 0,
+          minFaithfulness: 0,
+          maxRefusalRate: 1,
+          baseTolerance: null,
+          minConceptCoverage,
+        }),
+        settings: { ...settings, maxItems: 1 },
+        createdAt: '2026-01-01T00:00:00.000Z',
+      });
+    const met = (await run(framing.dataset, share)).report.checks.find((c) => c.metric === 'data.conceptCoverage');
+    expect(met).toMatchObject({ value: share, threshold: share, passed: true });
+    const short = {
+      ...framing.dataset,
+      conceptCoverage: measured ? { ...measured, concepts: { ...measured.concepts, share: share / 2 } } : null,
+    };
+    const low = await run(short, share);
+    expect(low.report.checks.find((c) => c.metric === 'data.conceptCoverage')).toMatchObject({ value: share / 2, passed: false });
+    expect(low.report.verdict).toBe('fail');
+    const unmeasured = await run({ ...framing.dataset, conceptCoverage: null }, 0.5);
+    expect(unmeasured.report.checks.find((c) => c.metric === 'data.conceptCoverage')).toMatchObject({
+      passed: false,
+      reason: expect.stringMatching(/no measured concept coverage/),
+    });
+    expect(unmeasured.report.verdict).toBe('fail');
+  }, 30_000);
+
   it('retrieves the clauses that share the question’s terms first', async () => {
     const hits = await retrieveClauses(
       { llm, vectors: h.vectors, embeddingModel: 'emb' },

@@ -229,10 +229,12 @@ export function clauseSourceOf(
   };
 }
 
-/** What the audit needs of a dataset version: its splits and system prompt. */
+/** What the audit needs of a dataset version: its splits and system prompt, and the concept coverage measured when it was made. */
 export type AuditedDataset = Pick<DatasetVersionRecord, 'id' | 'systemPrompt'> & {
   train: Pick<DatasetVersionRecord['train'], 'uri'>;
   heldOut: Pick<DatasetVersionRecord['heldOut'], 'uri' | 'sha256'>;
+  /** Absent or null: not measured (a concept coverage gate then fails, saying so). */
+  conceptCoverage?: DatasetVersionRecord['conceptCoverage'];
 };
 
 export interface AuditInput {
@@ -490,7 +492,12 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
     currentClauses.map((c) => c.id),
     [...train, ...heldOut],
   );
-  const verdict = decideVerdict(evaluation.scores, input.thresholds, { clauseCoverage: coverage.coverage, ...attacking.verdict });
+  const verdict = decideVerdict(evaluation.scores, input.thresholds, {
+    clauseCoverage: coverage.coverage,
+    // The concept coverage of the data the run trained on, as measured when the version was made.
+    conceptCoverage: dataset.conceptCoverage?.concepts.share ?? null,
+    ...attacking.verdict,
+  });
   // A document revised after the dataset was generated: the dataset's examples on clauses no longer current make the audit stale.
   const current = new Set(currentClauses.map((c) => c.id));
   const staleExamples = [...train, ...heldOut].filter((item) => item.clauseIds.some((id) => !current.has(id))).length;

@@ -15,6 +15,7 @@ export function auditThresholdsFor(values: ContextValues | null, source: string)
       minFaithfulness: values.audit.min_faithfulness,
       maxRefusalRate: values.audit.max_benign_refusal_rate,
       minClauseCoverage: values.audit.min_clause_coverage ?? null,
+      minConceptCoverage: values.audit.min_concept_coverage ?? null,
       maxAttackSuccess: values.audit.max_red_team_attack_success ?? null,
       maxGeneralAbilityRegression: values.audit.max_general_ability_regression ?? null,
       minRewardCompliance: values.audit.min_reward_compliance ?? null,

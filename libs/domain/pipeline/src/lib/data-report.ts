@@ -8,6 +8,7 @@ import {
   type Example,
   type StatementCoverage,
 } from '@studio/framing';
+import { CoverageTracker, type ExtractedGraph } from '@studio/ontology';
 import { tenantKey, type ArtifactStore } from '@studio/ports';
 import { synthesisRates, type SynthesisReport } from './synthesize';
 
@@ -37,6 +38,23 @@ export interface DataReportInput {
   /** Seed of the random sample. */
   seed: number;
   sampleSize?: number;
+  /** The documents' concepts and relations: the report's concept coverage and per-clause table; null or absent: not measured. */
+  ontology?: ExtractedGraph | null;
+}
+
+/** One clause of the per-clause table: the examples that cite it and how much of its concepts the data exercises. */
+export interface DataReportClause {
+  clauseId: string;
+  numbering: string;
+  /** Examples citing the clause. */
+  examples: number;
+  /** Concepts the clause defines or governs. */
+  concepts: number;
+  /** Of those, exercised by at least one example. */
+  conceptsCovered: number;
+  /** conceptsCovered / concepts; null for a clause that defines or governs no concept. */
+  conceptCoverage: number | null;
+  uncoveredConcepts: string[];
 }
 
 export interface DataReportSampleItem {
@@ -63,6 +81,18 @@ export interface DataReport {
   clauseCoverage: { clauses: number; covered: number; coverage: number; uncovered: string[] };
   /** Clauses that carry a statement or a definition (or whose rule their items or lead-in carry); null where not measured. */
   statementCoverage: { clauses: number; covered: number; coverage: number; uncovered: string[] } | null;
+  /**
+   * Concepts of the documents, and governed (concept, statement kind) pairs, exercised by at least one
+   * example (the ontology's datasetCoverage, without the examples per concept); null where not measured.
+   */
+  conceptCoverage: {
+    concepts: { covered: number; total: number; share: number };
+    pairs: { covered: number; total: number; share: number };
+    uncoveredConcepts: string[];
+    uncoveredPairs: Array<{ conceptId: string; statementKind: string }>;
+  } | null;
+  /** Every clause, in document order: examples citing it and the coverage of its concepts (null shares where not measured). */
+  clauses: DataReportClause[];
   dropped: { total: number; byReason: Record<string, number> };
   wellFormednessRate: number | null;
   synthesis: {
@@ -119,6 +149,13 @@ export function buildDataReport(input: DataReportInput): DataReport {
     for (const v of e.values) count(byValue, v);
   }
   const numbering = new Map(input.clauses.map((c) => [c.id, c.numbering]));
+  const ontology = input.ontology && input.ontology.concepts.length > 0 ? input.ontology : null;
+  const tracker = ontology ? new CoverageTracker(ontology) : null;
+  tracker?.add(all.map(({ e }) => e));
+  const concepts = tracker?.coverage() ?? null;
+  const citing = new Map<string, number>();
+  for (const { e } of all) for (const id of new Set(e.clauseIds)) citing.set(id, (citing.get(id) ?? 0) + 1);
+  const perClause = new Map((tracker?.byClause(input.clauses.map((c) => c.id)) ?? []).map((row) => [row.clauseId, row]));
   const coverage = clauseCoverage(
     input.clauses.map((c) => c.id),
     all.map(({ e }) => e),
@@ -162,6 +199,26 @@ export function buildDataReport(input: DataReportInput): DataReport {
           uncovered: input.statementCoverage.uncovered,
         }
       : null,
+    conceptCoverage: concepts
+      ? {
+          concepts: concepts.concepts,
+          pairs: concepts.pairs,
+          uncoveredConcepts: concepts.uncoveredConcepts,
+          uncoveredPairs: concepts.uncoveredPairs,
+        }
+      : null,
+    clauses: input.clauses.map((c): DataReportClause => {
+      const row = perClause.get(c.id);
+      return {
+        clauseId: c.id,
+        numbering: c.numbering,
+        examples: citing.get(c.id) ?? 0,
+        concepts: row?.concepts ?? 0,
+        conceptsCovered: row?.covered ?? 0,
+        conceptCoverage: row?.share ?? null,
+        uncoveredConcepts: row?.uncovered ?? [],
+      };
+    }),
     dropped: {
       total: Object.values(input.droppedByReason).reduce((a, b) => a + b, 0),
       byReason: sorted({ ...input.droppedByReason }),
@@ -223,6 +280,27 @@ export function renderDataReportMarkdown(report: DataReport): string {
     const shown = report.clauseCoverage.uncovered.slice(0, 50).map(citeClause).join(', ');
     const more = report.clauseCoverage.uncovered.length - 50;
     lines.push(`Not cited by any example: ${shown}${more > 0 ? ` and ${more} more` : ''}.`);
+  }
+  const cc = report.conceptCoverage;
+  if (cc) {
+    const shown = cc.uncoveredConcepts.slice(0, 50).join(', ');
+    const more = cc.uncoveredConcepts.length - 50;
+    lines.push(
+      `Concept coverage: ${cc.concepts.covered} of ${cc.concepts.total} concepts (${pct(cc.concepts.share)}) and ${cc.pairs.covered} of ${cc.pairs.total} governed (concept, kind) pairs (${pct(cc.pairs.share)}) are exercised by an example${cc.uncoveredConcepts.length ? `; not: ${shown}${more > 0 ? ` and ${more} more` : ''}` : ''}.`,
+    );
+  }
+  if (report.clauses.length > 0) {
+    lines.push(
+      '',
+      '## Per clause',
+      '',
+      '| clause | examples | concepts | concept coverage | not exercised |',
+      '|---|---:|---:|---:|---|',
+      ...report.clauses.map(
+        (c) =>
+          `| ${cell(citeClause(c.numbering))} | ${c.examples} | ${c.concepts} | ${c.conceptCoverage === null ? '–' : pct(c.conceptCoverage)} | ${cell(c.uncoveredConcepts.join(', '))} |`,
+      ),
+    );
   }
   lines.push(
     '',

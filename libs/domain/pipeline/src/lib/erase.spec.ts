@@ -55,7 +55,9 @@ describe('tenant erasure', () => {
       datasets: 1,
       clauseIndexes: 1,
     });
-    expect(erased.artifacts).toBe(8); // the document, its clauses file, its framing artifact, the two dataset splits, the full examples and the data report (JSON, Markdown)
+    // The document, its clauses file, its framing artifact, the two dataset splits, the full examples, the data report
+    // (JSON, Markdown), the dataset's concept coverage and the concept graph it was measured against.
+    expect(erased.artifacts).toBe(10);
     expect(erased.vectorContexts).toEqual(['acme-conduct']);
     for (const repository of Object.values(h.repos)) expect(await repository.count(TENANT)).toBe(0);
     expect(existsSync(join(h.dir, 'tenants', TENANT))).toBe(false);

@@ -85,7 +85,15 @@ describe('framing stage', () => {
     // A consumer's copy of the version, from the event alone, is the framer's record.
     const event = h.events[2]?.event as CloudEvent<DatasetVersionPublishedV1>;
     // (What the next version keeps, and the settings it was generated with, are the framer's own.)
-    expect(datasetVersionOf(event)).toEqual({ ...dataset.dataset, createdAt: event.time, examplesUri: null, settingsSha256: null });
+    // The event does not carry the concept coverage: the framer's record has it.
+    expect(datasetVersionOf(event)).toEqual({
+      ...dataset.dataset,
+      createdAt: event.time,
+      examplesUri: null,
+      settingsSha256: null,
+      conceptCoverage: null,
+    });
+    expect(dataset.dataset.conceptCoverage?.concepts.total).toBeGreaterThan(0);
   });
 
   it('the framed event points to the clauses, so consumers need not call the framer back', async () => {

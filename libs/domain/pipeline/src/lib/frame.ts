@@ -9,6 +9,8 @@ import {
   type DatasetVersionPublishedV1,
   DOCUMENT_UPLOADED_V1,
   buildCloudEvent,
+  Concept,
+  Relation,
   type CloudEvent,
   type DocumentUploadedV1,
 } from '@studio/contracts';
@@ -40,6 +42,7 @@ import {
   type SeedImportReport,
   type TextMediaType,
 } from '@studio/framing';
+import { buildOntology, CoverageTracker, type ConceptCoverage, type ExtractedGraph, type OntologySource } from '@studio/ontology';
 import { tenantKey, type Repository, type TenantId } from '@studio/ports';
 import { z } from 'zod';
 import {
@@ -59,6 +62,7 @@ import type { ArtifactStore, Publishing } from './ports';
 import {
   documentVersionId,
   type ClauseRecord,
+  type ConceptCoverageRecord,
   type DatasetVersionRecord,
   type DocumentRecord,
   type DocumentVersionRecord,
@@ -465,6 +469,11 @@ export interface FramingInput {
   maxDocumentBytes?: number;
   /** Examples synthesised by a teacher model (synthesize.ts), joined to the seeds and templates. */
   synthetic?: readonly Example[];
+  /**
+   * The concepts and relations of the documents (buildOntology of @studio/ontology), which generation
+   * steers by when the values file sets a concept coverage target; built from the tree when absent and needed.
+   */
+  ontology?: ExtractedGraph | null;
 }
 
 /** A document framed in memory: nothing is stored yet. */
@@ -476,6 +485,8 @@ export interface FramedDocument {
   /** What template generation drafted, kept and dropped by reason (the well-formedness gate). */
   generation: GenerationReport;
   seeds: Example[];
+  /** The graph generation steered by; null when the values file sets no concept coverage target and none was given. */
+  ontology: ExtractedGraph | null;
   /** Seeds read, kept and dropped by reason (an InstructLab qna.yaml drops pairs that match no clause); null without seeds. */
   seedReport: SeedImportReport | null;
   version: DatasetVersion;
@@ -497,17 +508,43 @@ export function frameDocument(input: FramingInput): FramedDocument {
 }
 
 /** What framing needs besides the document: the context, its values and seeds, the seed and the split. */
-export type TreeFramingInput = Pick<FramingInput, 'contextId' | 'values' | 'seedsJsonl' | 'seed' | 'heldOutRatio' | 'synthetic'>;
+export type TreeFramingInput = Pick<
+  FramingInput,
+  'contextId' | 'values' | 'seedsJsonl' | 'seed' | 'heldOutRatio' | 'synthetic' | 'ontology'
+>;
 
-/** As `frameDocument`, for a parsed tree (one document's, or a context's documents merged: mergeDocumentTrees). */
+/** The values file's concept coverage target (its `min_concept_coverage` gate); null when it sets none. */
+export function conceptCoverageTarget(values: ContextValues | null): number | null {
+  return values?.audit.min_concept_coverage ?? null;
+}
+
+/** The graph of one parsed tree (a document's, or a context's documents merged), as framing sees it. */
+export function ontologyOfTree(tree: DocumentTree, statements: readonly NormativeStatement[] = extractStatements(tree)): ExtractedGraph {
+  return buildOntology([{ documentId: tree.documentId, sha256: tree.sha256, version: 1, tree, statements }]);
+}
+
+/**
+ * As `frameDocument`, for a parsed tree (one document's, or a context's documents merged: mergeDocumentTrees).
+ * With a concept coverage target in the values file, template generation is steered by the ontology
+ * (given, or built from the tree): the seeds and the teacher's examples count first, then, while the
+ * target is not met, statements whose concepts no example exercises get more templates.
+ */
 export function frameTree(tree: DocumentTree, input: TreeFramingInput): FramedDocument {
   const statements = extractStatements(tree);
+  const imported = input.seedsJsonl ? importSeedsWithReport(input.seedsJsonl, tree, { values: input.values }) : null;
+  const seeds = imported?.examples ?? [];
+  const target = conceptCoverageTarget(input.values);
+  const ontology = input.ontology ?? (target === null ? null : ontologyOfTree(tree, statements));
+  let steering: CoverageTracker | null = null;
+  if (target !== null && ontology !== null && ontology.concepts.length > 0) {
+    steering = new CoverageTracker(ontology, target);
+    steering.add([...seeds, ...(input.synthetic ?? [])]);
+  }
   const { examples: generated, report: generation } = generateExamplesWithReport(tree, statements, {
     seed: input.seed,
     values: input.values,
+    steering,
   });
-  const imported = input.seedsJsonl ? importSeedsWithReport(input.seedsJsonl, tree, { values: input.values }) : null;
-  const seeds = imported?.examples ?? [];
   // A seed and a template example may share a question: the hand-written seed wins.
   const seedQuestions = new Set(seeds.map((s) => normaliseQuestion(s.question)));
   const examples = [
@@ -523,6 +560,7 @@ export function frameTree(tree: DocumentTree, input: TreeFramingInput): FramedDo
     generated,
     generation,
     seeds,
+    ontology,
     seedReport: imported?.report ?? null,
     version,
   };
@@ -594,18 +632,25 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
   const { tenant, contextId } = input;
   const documents = await framedDocumentsOf(ports, input);
   const trees: DocumentTree[] = [];
+  const sources: OntologySource[] = [];
   // Document-id order: the same documents give the same dataset whatever order they were uploaded in.
   for (const document of [...documents].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     const source = await convertDocument(await ports.artifacts.readBytes(document.storageUri), document.mediaType);
-    trees.push(parseDocument(source.content, { documentId: document.id, mediaType: source.mediaType }));
+    const parsed = parseDocument(source.content, { documentId: document.id, mediaType: source.mediaType });
+    trees.push(parsed);
+    sources.push({ documentId: document.id, sha256: document.sha256, version: document.version ?? 1, tree: parsed, statements: extractStatements(parsed) });
   }
   const tree = mergeDocumentTrees(contextId, trees);
+  // The documents' concepts: what the version's coverage is measured against, and what generation steers by.
+  const ontology = buildOntology(sources);
+  const target = conceptCoverageTarget(input.values);
   const framingInput: TreeFramingInput = {
     contextId,
     values: input.values,
     seedsJsonl: input.seedsJsonl,
     seed: input.seed,
     heldOutRatio: input.heldOutRatio,
+    ontology,
   };
   let full = frameTree(tree, framingInput);
   // The teacher's checkpoint belongs to this set of document versions: a new version starts afresh.
@@ -618,8 +663,14 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
         .join('\n'),
     ),
   };
+  // With a coverage target, a teacher that may prompt about only some clauses prefers those whose concepts are not covered yet.
+  let teacherSteering: CoverageTracker | null = null;
+  if (input.synthesis && target !== null && ontology.concepts.length > 0) {
+    teacherSteering = new CoverageTracker(ontology, target);
+    teacherSteering.add([...full.seeds, ...full.generated]);
+  }
   const synthesis = input.synthesis
-    ? await synthesizeForDocument(ports.artifacts, tenant, sourcesKey, full, input.values, input.synthesis)
+    ? await synthesizeForDocument(ports.artifacts, tenant, sourcesKey, full, input.values, input.synthesis, teacherSteering)
     : null;
   if (synthesis) full = frameTree(tree, { ...framingInput, synthetic: synthesis.examples });
   const clauseIds = tree.clauses.map((c) => c.id);
@@ -653,14 +704,15 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
   const framed: FramedDocument = { ...full, version };
   // The most recently received document stands for the version where one document is named.
   const primary = documents[0] as DocumentRecord;
-  const sources: DatasetDocument[] = [...documents]
+  const datasetDocuments: DatasetDocument[] = [...documents]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((d) => ({ documentId: d.id, version: d.version, sha256: d.sha256 }));
   const { dataset, created } = await publishDatasetVersion(ports, {
     tenant,
     version,
     clauseIds,
-    documents: sources,
+    documents: datasetDocuments,
+    ontology,
     primary: { documentId: primary.id, documentSha256: primary.sha256 },
     settingsSha256,
     incremental,
@@ -680,6 +732,7 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
     wellFormednessRate: framed.generation.wellFormedRate,
     synthesis: synthesis?.report ?? null,
     seed: input.seed,
+    ontology,
   });
   const report = { data, ...(await writeDataReport(ports.artifacts, tenant, data)) };
   return { dataset, framed, created, synthesis: synthesis?.report ?? null, report };
@@ -699,7 +752,51 @@ export interface PublishDatasetVersionInput {
   incremental: IncrementalGeneration | null;
   /** The review that made this version from its parent; null for a generated one. */
   review: DatasetReview | null;
+  /**
+   * The concepts and relations of the documents the version was built from: its concept coverage is
+   * measured against them (stored on the record, and in full beside the splits, with the graph); null
+   * or absent: not measured.
+   */
+  ontology?: ExtractedGraph | null;
   now: Date;
+}
+
+/** The keys of a dataset version's concept coverage (examples per concept included) and of the graph it was measured against. */
+export function conceptCoverageKeys(datasetVersionId: string): { coverage: string; ontology: string } {
+  return { coverage: `datasets/${datasetVersionId}/concept-coverage.json`, ontology: `datasets/${datasetVersionId}/ontology.json` };
+}
+
+const StoredGraph = z.object({ concepts: z.array(Concept), relations: z.array(Relation) });
+
+/** The graph a dataset version's concept coverage was measured against (stored beside its splits); null for a version without one. */
+export async function readDatasetOntology(
+  artifacts: Pick<ArtifactStore, 'read' | 'exists' | 'localPath'>,
+  tenant: TenantId,
+  datasetVersionId: string,
+): Promise<ExtractedGraph | null> {
+  const path = artifacts.localPath(tenantKey(tenant, conceptCoverageKeys(datasetVersionId).ontology));
+  if (!(await artifacts.exists(path))) return null;
+  const parsed = StoredGraph.safeParse(JSON.parse(await artifacts.read(path)));
+  if (!parsed.success) throw new Error(`${path}: not a stored concept graph: ${parsed.error.issues[0]?.message ?? ''}`);
+  return parsed.data;
+}
+
+/** The record's part of a coverage (without the examples per concept). */
+export function conceptCoverageRecord(coverage: ConceptCoverage): ConceptCoverageRecord {
+  return {
+    concepts: coverage.concepts,
+    pairs: coverage.pairs,
+    uncoveredConcepts: coverage.uncoveredConcepts,
+    uncoveredPairs: coverage.uncoveredPairs,
+  };
+}
+
+/** The concept coverage of a dataset version's examples; null on a graph without concepts (nothing to measure). */
+export function conceptCoverageOf(ontology: ExtractedGraph | null | undefined, examples: readonly Example[]): ConceptCoverage | null {
+  if (!ontology || ontology.concepts.length === 0) return null;
+  const tracker = new CoverageTracker(ontology);
+  tracker.add(examples);
+  return tracker.coverage();
 }
 
 /**
@@ -729,6 +826,13 @@ export async function publishDatasetVersion(
     datasetExamplesFile(input.clauseIds, { train: [...version.train], heldOut: [...version.heldOut] }),
   );
   const review = existing?.review ?? input.review;
+  const coverage = conceptCoverageOf(input.ontology, [...version.train, ...version.heldOut]);
+  if (coverage && input.ontology) {
+    // Rewritten on a re-run: the same examples measured against the graph as it is now built.
+    const keys = conceptCoverageKeys(version.id);
+    await ports.artifacts.put(tenantKey(tenant, keys.ontology), `${JSON.stringify(input.ontology)}\n`);
+    await ports.artifacts.put(tenantKey(tenant, keys.coverage), `${JSON.stringify(coverage, null, 2)}\n`);
+  }
   const dataset: DatasetVersionRecord = {
     id: version.id,
     contextId,
@@ -746,6 +850,7 @@ export async function publishDatasetVersion(
     settingsSha256: input.settingsSha256,
     incremental: input.incremental,
     review,
+    conceptCoverage: coverage ? conceptCoverageRecord(coverage) : (existing?.conceptCoverage ?? null),
   };
   await ports.repos.datasets.upsert(tenant, dataset);
   await publishEvent(ports.bus, DATASET_VERSION_PUBLISHED_V1, {
@@ -797,5 +902,7 @@ export function datasetVersionOf(event: CloudEvent<DatasetVersionPublishedV1>): 
     settingsSha256: null,
     incremental: d.incremental ?? null,
     review: d.review ?? null,
+    // Not in the event: the framer's record (GET …/datasets/{v}) has it.
+    conceptCoverage: null,
   };
 }

@@ -9,6 +9,7 @@ import {
   IsoTime,
   Metrics,
   NonNegativeInt,
+  NormativeKind,
   Sha256,
   TrainingHyperparameters,
   TrainingMethod,
@@ -121,6 +122,21 @@ export const DatasetSplitRecord = z.object({
   examples: NonNegativeInt,
 });
 
+const CoveredShare = z.object({ covered: NonNegativeInt, total: NonNegativeInt, share: z.number().min(0).max(1) });
+
+/**
+ * How much of the context's ontology a dataset version exercises (the ontology library's
+ * datasetCoverage, without the examples per concept, which the version's coverage artifact keeps):
+ * concepts, and governed (concept, statement kind) pairs, exercised by at least one example.
+ */
+export const ConceptCoverageRecord = z.object({
+  concepts: CoveredShare,
+  pairs: CoveredShare,
+  uncoveredConcepts: z.array(z.string().min(1)),
+  uncoveredPairs: z.array(z.object({ conceptId: z.string().min(1), statementKind: NormativeKind })),
+});
+export type ConceptCoverageRecord = z.infer<typeof ConceptCoverageRecord>;
+
 export const DatasetVersionRecord = z.object({
   id: Id,
   contextId: ContextId,
@@ -143,6 +159,8 @@ export const DatasetVersionRecord = z.object({
   incremental: IncrementalGeneration.nullable().default(null),
   /** The review this version was made by, from its parent version; null for a generated version. */
   review: DatasetReview.nullable().default(null),
+  /** Concepts and governed pairs of the documents' ontology the examples exercise; null where not measured (versions made before it was). */
+  conceptCoverage: ConceptCoverageRecord.nullable().default(null),
 });
 export type DatasetVersionRecord = z.infer<typeof DatasetVersionRecord>;
 

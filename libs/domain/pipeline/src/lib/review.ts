@@ -9,12 +9,13 @@ import {
   type DatasetVersion,
   type ExampleReview,
 } from '@studio/framing';
+import type { ExtractedGraph } from '@studio/ontology';
 import { tenantKey, type Repository, type TenantId } from '@studio/ports';
 import { z } from 'zod';
 import { buildDataReport, dataReportKeys, writeDataReport, type DataReport } from './data-report';
 import { clausesOfDataset, readDatasetExamples, type DatasetExamplesFile } from './document-versions';
 import { PipelineNotFoundError } from './errors';
-import { publishDatasetVersion } from './frame';
+import { publishDatasetVersion, readDatasetOntology } from './frame';
 import type { ArtifactStore, Publishing } from './ports';
 import type { ClauseRecord, DatasetVersionRecord, DocumentVersionRecord } from './records';
 
@@ -252,6 +253,8 @@ export async function reviewDatasetVersion(ports: ReviewPorts, input: ReviewInpu
     throw new ReviewError(`the reviewed examples do not make a valid dataset version: ${(error as Error).message}`);
   }
   const review: DatasetReview = { parentDatasetVersionId: parent.id, ...counts };
+  // The reviewed examples are measured against the graph the parent was measured against.
+  const ontology = await readDatasetOntology(ports.artifacts, tenant, parent.id);
   const { dataset, created } = await publishDatasetVersion(ports, {
     tenant,
     version,
@@ -261,9 +264,10 @@ export async function reviewDatasetVersion(ports: ReviewPorts, input: ReviewInpu
     settingsSha256: parent.settingsSha256,
     incremental: null,
     review,
+    ontology,
     now: input.now ?? new Date(),
   });
-  const report = await writeReviewedDataReport(ports, tenant, parent, version, counts.rejected);
+  const report = await writeReviewedDataReport(ports, tenant, parent, version, counts.rejected, ontology);
   return { dataset, parent, created, review: dataset.review ?? review, decisions: applied, report };
 }
 
@@ -273,6 +277,7 @@ async function writeReviewedDataReport(
   parent: DatasetVersionRecord,
   version: DatasetVersion,
   rejected: number,
+  ontology: ExtractedGraph | null,
 ): Promise<DataReport> {
   const parentPath = ports.artifacts.localPath(tenantKey(tenant, dataReportKeys(parent.id).json));
   const parentReport = (await ports.artifacts.exists(parentPath))
@@ -301,6 +306,7 @@ async function writeReviewedDataReport(
     wellFormednessRate: parentReport?.wellFormednessRate ?? null,
     synthesis: null,
     seed: 0,
+    ontology,
   });
   await writeDataReport(ports.artifacts, tenant, data);
   return data;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileArtifactStore } from '@studio/artifacts';
 import { extractStatements, generateExamples, importSeeds, parseDocument, type Example } from '@studio/framing';
+import { buildOntology, CoverageTracker, datasetCoverage } from '@studio/ontology';
 import type { ChatRequest, ChatResult } from '@studio/ports';
 import { frameUploadedDocument, generateDatasetVersion, uploadDocument } from './frame';
 import { fakeLlm, openHarness, POLICY, SEEDS, TENANT } from './fixtures.spec-helper';
@@ -131,6 +132,58 @@ describe('planSynthesis', () => {
       'qa@1.2',
       'scenario-violating@1.2',
     ]);
+  });
+});
+
+describe('a concept coverage target with a clause budget', () => {
+  const graph = buildOntology([{ documentId: 'acme', sha256: tree.sha256, version: 1, tree, statements }]);
+  // The dataset so far speaks of gifts only (section 1): the confidentiality concepts are not covered.
+  const gifts = existing.filter((e) => e.clauseRefs.every((ref) => ref.startsWith('1.')));
+  const tracker = new CoverageTracker(graph, 1);
+  tracker.add(gifts);
+  const steered: SynthesisInput = { ...input, existing: gifts, steering: tracker };
+  /** A teacher that restates the clause it is asked about, citing it: grounded by construction. */
+  const restating = () =>
+    scriptedTeacher((request) => {
+      const numbering = promptClauses(request)[0] as string;
+      const rule = clause(numbering).text.replace(/\.$/, '');
+      return reply([
+        { question: `Is it true that ${rule.charAt(0).toLowerCase()}${rule.slice(1)}?`, answer: `Yes. ${rule} (§${numbering}).` },
+      ]);
+    });
+
+  it('prompts about the clauses whose concepts are not covered yet instead of the first ones', () => {
+    const settings = SynthesisSettings.parse({ maxClauses: 2, kinds: ['qa'] });
+    expect(planSynthesis({ ...input, existing: gifts }, settings, 'm').map((t) => t.clauses[0]?.numbering)).toEqual(['1.1', '1.2']);
+    const chosen = planSynthesis(steered, settings, 'm').map((t) => t.clauses[0]?.numbering as string);
+    expect(chosen).toHaveLength(2);
+    for (const numbering of chosen) expect(numbering.startsWith('2.')).toBe(true);
+  });
+
+  it('makes the teacher cover concepts it would not have covered with the same budget, measured by datasetCoverage', async () => {
+    const settings = { maxClauses: 2, kinds: ['qa' as const] };
+    const plain = await synthesizeExamples(
+      { teacher: restating().teacher, checkpoint: memoryCheckpoint() },
+      { ...input, existing: gifts },
+      settings,
+    );
+    const aimed = await synthesizeExamples({ teacher: restating().teacher, checkpoint: memoryCheckpoint() }, steered, settings);
+    expect(plain.examples).toHaveLength(2);
+    expect(aimed.examples).toHaveLength(2);
+    const before = datasetCoverage(graph, [...gifts, ...plain.examples]);
+    const after = datasetCoverage(graph, [...gifts, ...aimed.examples]);
+    expect(after.concepts.covered).toBeGreaterThan(before.concepts.covered);
+    expect(after.pairs.covered).toBeGreaterThan(before.pairs.covered);
+    expect(before.uncoveredConcepts.filter((id) => !after.uncoveredConcepts.includes(id)).length).toBeGreaterThan(0);
+  });
+
+  it('prompts about the first clauses as before once the target is met', () => {
+    const met = new CoverageTracker(graph, 0.1);
+    met.add(existing);
+    const settings = SynthesisSettings.parse({ maxClauses: 2, kinds: ['qa'] });
+    expect(planSynthesis({ ...input, steering: met }, settings, 'm').map((t) => t.key)).toEqual(
+      planSynthesis(input, settings, 'm').map((t) => t.key),
+    );
   });
 });
 

@@ -76,7 +76,10 @@ export const SynthesisSettings = z
     examplesPerRequest: z.number().int().min(1).max(20).default(3),
     /** Cap on kept synthetic examples per clause (the first clause an example cites). */
     maxPerClause: z.number().int().min(1).max(1_000).default(8),
-    /** Only the first n clauses that carry a statement (document order); null for all. */
+    /**
+     * Only n of the clauses that carry a statement: the first n in document order, or, with a concept
+     * coverage target (SynthesisInput.steering), first those whose concepts are not covered yet; null for all.
+     */
     maxClauses: z.number().int().min(1).nullable().default(null),
     kinds: z
       .array(TaskKind)
@@ -151,6 +154,17 @@ export interface SynthesisInput {
   /** The examples the dataset already has (seeds, templates, call-outs): few-shot material and the near-duplicate baseline. */
   existing: readonly Example[];
   values: ContextValues | null;
+  /**
+   * Which clauses a limited budget (`maxClauses`) prompts about; without it, the first ones in document
+   * order. The pipeline gives the ontology's CoverageTracker when the values file sets a concept
+   * coverage target: clauses whose concepts no example exercises yet come first, until the target would be met.
+   */
+  steering?: ClauseChooser | null;
+}
+
+/** Chooses at most `budget` of the clauses, keeping their order. */
+export interface ClauseChooser {
+  chooseClauses<C extends { id: string }>(clauses: readonly C[], budget: number): C[];
 }
 
 export class TeacherUnavailableError extends Error {
@@ -311,7 +325,8 @@ export function planSynthesis(input: SynthesisInput, settings: SynthesisSettings
   const { tree, existing } = input;
   const vocabulary = documentVocabulary(tree);
   let clauses = synthesisClauses(tree, input.statements);
-  if (settings.maxClauses !== null) clauses = clauses.slice(0, settings.maxClauses);
+  if (settings.maxClauses !== null)
+    clauses = input.steering ? input.steering.chooseClauses(clauses, settings.maxClauses) : clauses.slice(0, settings.maxClauses);
   const n = settings.examplesPerRequest;
   const tasks: Task[] = [];
   const add = (kind: TaskKind, cited: Clause[], paraphrased: readonly Example[] = []): void => {
@@ -820,11 +835,12 @@ export function synthesizeForDocument(
   framed: { tree: DocumentTree; statements: readonly NormativeStatement[]; seeds: readonly Example[]; generated: readonly Example[] },
   values: ContextValues | null,
   synthesis: DatasetSynthesis,
+  steering: ClauseChooser | null = null,
 ): Promise<SynthesisResult> {
   const checkpoint = artifactCheckpoint(artifacts, tenantKey(tenant, synthesisCheckpointKey(document.id, document.sha256)));
   return synthesizeExamples(
     { teacher: synthesis.teacher, checkpoint },
-    { tree: framed.tree, statements: framed.statements, existing: [...framed.seeds, ...framed.generated], values },
+    { tree: framed.tree, statements: framed.statements, existing: [...framed.seeds, ...framed.generated], values, steering },
     synthesis.settings,
     synthesis.progress,
     synthesis.signal,
