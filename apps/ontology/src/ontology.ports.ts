@@ -2,3 +2,5 @@
 export const CLAUSE_INDEXES_REPOSITORY = Symbol('CLAUSE_INDEXES_REPOSITORY');
 export const RETRIEVAL_PORTS = Symbol('RETRIEVAL_PORTS');
 export const ARTIFACTS = Symbol('ARTIFACTS');
+/** Injection token of the latest ontology graph per context (`LatestGraphs` of the retrieval controller). */
+export const LATEST_GRAPHS = Symbol('LATEST_GRAPHS');
