@@ -1,6 +1,6 @@
 // Recall@1/3/5 of the cited clauses on held-out questions, with and without the ontology, from one run.
 //
-//   npm run bench:retrieval-ontology [-- --corpus example|hipaa|all] [--split heldOut|train] [--llm-base-url URL]
+//   npm run bench:retrieval-ontology [-- --corpus example|hipaa|all] [--split heldOut|train|seeds] [--llm-base-url URL]
 //
 // Each corpus is framed as `studio align` frames it (frameDocument, seed 42, held-out share 0.1):
 // the example context with its values and seeds, the HIPAA Privacy Rule subpart
@@ -14,7 +14,9 @@
 // a graph and with the context's graph. A question's recall@k is the share of the clauses its
 // example cites found in the top k; the figures are means over the questions.
 // `--split train` measures on the train split instead (not the evaluation set: for checking
-// the weights, which were chosen by reasoning, see ontology-retrieval.ts).
+// the weights, which were chosen by reasoning, see ontology-retrieval.ts); `--split seeds` on the
+// hand-written seed questions of both splits (the held-out split is mostly template questions,
+// drafted from the same statements the graph's `governs` relations come from).
 import '../event-bus/register-paths';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -43,8 +45,10 @@ const { values: args } = parseArgs({
   },
 });
 if (!['example', 'hipaa', 'all'].includes(args.corpus)) throw new Error(`--corpus must be example, hipaa or all, got "${args.corpus}"`);
-if (args.split !== 'heldOut' && args.split !== 'train') throw new Error(`--split must be heldOut or train, got "${args.split}"`);
-const split: 'heldOut' | 'train' = args.split;
+if (args.split !== 'heldOut' && args.split !== 'train' && args.split !== 'seeds') {
+  throw new Error(`--split must be heldOut, train or seeds, got "${args.split}"`);
+}
+const split: 'heldOut' | 'train' | 'seeds' = args.split;
 
 interface Corpus {
   name: string;
@@ -144,11 +148,18 @@ async function measure(llm: LlmClient, corpus: Corpus): Promise<void> {
       text: c.text,
     })),
   });
-  const examples: readonly Example[] = framed.version[split];
+  const examples: readonly Example[] =
+    split === 'seeds' ? [...framed.version.train, ...framed.version.heldOut].filter((e) => e.source === 'seed') : framed.version[split];
   const scope = { tenant, contextId: corpus.contextId };
   const k = Math.max(...KS);
-  const without: Tally = { recall: { 1: 0, 3: 0, 5: 0 } };
-  const withGraph: Tally = { recall: { 1: 0, 3: 0, 5: 0 } };
+  // Per example source (hand-written seeds, template questions drafted from the statements the
+  // graph's `governs` relations also come from, ...) and over all.
+  const tallies = new Map<string, { n: number; without: Tally; with: Tally }>();
+  const tally = (group: string) => {
+    let t = tallies.get(group);
+    if (!t) tallies.set(group, (t = { n: 0, without: { recall: {} }, with: { recall: {} } }));
+    return t;
+  };
   let naming = 0;
   let changed = 0;
   for (const example of examples) {
@@ -158,12 +169,14 @@ async function measure(llm: LlmClient, corpus: Corpus): Promise<void> {
     const a = plain.clauses.map((c) => c.clauseId);
     const b = onto.clauses.map((c) => c.clauseId);
     if (a.join() !== b.join()) changed++;
-    for (const at of KS) {
-      without.recall[at] = (without.recall[at] ?? 0) + recallAt(a, example.clauseIds, at);
-      withGraph.recall[at] = (withGraph.recall[at] ?? 0) + recallAt(b, example.clauseIds, at);
+    for (const t of [tally('all'), tally(example.source)]) {
+      t.n++;
+      for (const at of KS) {
+        t.without.recall[at] = (t.without.recall[at] ?? 0) + recallAt(a, example.clauseIds, at);
+        t.with.recall[at] = (t.with.recall[at] ?? 0) + recallAt(b, example.clauseIds, at);
+      }
     }
   }
-  const n = examples.length;
   const relationsByType: Record<string, number> = {};
   for (const r of graph.relations) relationsByType[r.type] = (relationsByType[r.type] ?? 0) + 1;
   console.log(`\n${corpus.name}`);
@@ -172,16 +185,19 @@ async function measure(llm: LlmClient, corpus: Corpus): Promise<void> {
       `relations ${JSON.stringify(relationsByType)}`,
   );
   console.log(
-    `  ${n} ${split === 'heldOut' ? 'held-out' : 'train'} questions; ${naming} name a concept of the graph; ` +
+    `  ${examples.length} ${{ heldOut: 'held-out', train: 'train', seeds: 'seed (hand-written, both splits)' }[split]} questions; ${naming} name a concept of the graph; ` +
       `${changed} get a different top ${k} with the ontology`,
   );
-  console.log('  recall of cited clauses   without ontology   with ontology   ratio (with / without)');
-  for (const at of KS) {
-    const w = (without.recall[at] ?? 0) / n;
-    const o = (withGraph.recall[at] ?? 0) / n;
-    console.log(
-      `  @${at}                        ${w.toFixed(3)}              ${o.toFixed(3)}           ${w > 0 ? (o / w).toFixed(3) : 'n/a'}`,
-    );
+  for (const [group, t] of tallies) {
+    console.log(`  ${group === 'all' ? 'all questions' : `${group} questions only`} (${t.n}):`);
+    console.log('    recall of cited clauses   without ontology   with ontology   ratio (with / without)');
+    for (const at of KS) {
+      const w = (t.without.recall[at] ?? 0) / t.n;
+      const o = (t.with.recall[at] ?? 0) / t.n;
+      console.log(
+        `    @${at}                        ${w.toFixed(3)}              ${o.toFixed(3)}           ${w > 0 ? (o / w).toFixed(3) : 'n/a'}`,
+      );
+    }
   }
 }
 

@@ -39,6 +39,7 @@ const graph: ExtractedGraph = {
     concept(GIFT, 'gift'),
     concept('c-cash-gift', 'cash gift', ['cash equivalent']),
     concept('c-hospitality', 'hospitality'),
+    { ...concept('c-accept-gift', 'accept gift'), roles: ['action'] },
   ],
   relations: [
     relation('defines', 'doc:1.1', PHI),
@@ -49,6 +50,8 @@ const graph: ExtractedGraph = {
     relation('governs', 'doc:3.2', GIFT, 'obligation'),
     relation('broader', 'c-cash-gift', GIFT),
     relation('broader', 'c-hospitality', GIFT),
+    // An action under the object it concerns: not a kind of gift, not an expansion.
+    relation('broader', 'c-accept-gift', GIFT),
   ],
 };
 
@@ -80,7 +83,7 @@ const hit = (id: string): VectorHit => ({ id, score: 0, payload: { tenantId: 't'
 describe('ontology in retrieval', () => {
   describe('query expansion', () => {
     it('adds nothing but the narrower labels when the question says a concept as its label does', () => {
-      expect(ontologyQuery(graph, 'Can employees accept a gift?')?.use.expansion.map((e) => e.term)).toEqual([
+      expect(ontologyQuery(graph, 'May employees take a gift?')?.use.expansion.map((e) => e.term)).toEqual([
         'cash',
         'equivalent',
         'hospitality',
@@ -102,7 +105,7 @@ describe('ontology in retrieval', () => {
     });
 
     it('adds the labels of narrower concepts, which share one expansion weight, and not terms the question has', () => {
-      const plan = ontologyQuery(graph, 'Can employees accept gifts from a supplier?');
+      const plan = ontologyQuery(graph, 'May employees take gifts from a supplier?');
       expect(plan?.use.conceptIds).toEqual([GIFT]);
       // "gifts" names the concept: its label's own form is a new term for the (unstemmed) lexical query.
       expect(plan?.use.expansion).toEqual([
@@ -111,6 +114,13 @@ describe('ontology in retrieval', () => {
         { term: 'equivalent', weight: EXPANSION_WEIGHT / 2 },
         { term: 'hospitality', weight: EXPANSION_WEIGHT / 2 },
       ]);
+    });
+
+    it('names the action where the question says it, and expands no action as a narrower term', () => {
+      const plan = ontologyQuery(graph, 'Can employees accept gifts?');
+      expect(plan?.use.conceptIds).toEqual(['c-accept-gift']);
+      expect(plan?.use.expansion).toEqual([{ term: 'gift', weight: EXPANSION_WEIGHT }]);
+      expect(ontologyQuery(graph, 'May employees take a gift?')?.use.expansion.some((e) => e.term === 'accept')).toBe(false);
     });
 
     it('keeps the weight of a question term that an expansion repeats', () => {
@@ -144,7 +154,7 @@ describe('ontology in retrieval', () => {
     });
 
     it('does not boost the clauses of narrower concepts', () => {
-      expect(ontologyQuery(graph, 'Can employees accept a gift?')?.use.boostedClauseIds).toEqual(['doc:3.2']);
+      expect(ontologyQuery(graph, 'May employees take a gift?')?.use.boostedClauseIds).toEqual(['doc:3.2']);
     });
 
     it('gives tied scores the mean of their positions', () => {

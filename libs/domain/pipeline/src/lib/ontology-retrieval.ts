@@ -9,7 +9,8 @@ import { encodeSparse, HYBRID_RRF_K, tokenize, type SparseVector, type VectorHit
  *   labels) bring their other labels (the preferred label when the question used an abbreviation,
  *   the abbreviations when it used the preferred label, the label's own form when the question
  *   inflected it: the lexical encoding does not stem) and the labels of their narrower concepts
- *   (stored as `broader` from the narrower concept) into the sparse query. Expansion terms carry
+ *   (stored as `broader` from the narrower concept; concepts that are only actions are left out: an
+ *   action is not a kind of the object it concerns) into the sparse query. Expansion terms carry
  *   less weight than the question's own terms: `EXPANSION_WEIGHT` each for a synonym's term, and
  *   the narrower concepts of one named concept share that weight among them, so a concept with many
  *   narrower concepts does not flood the query. Terms the question already has are not added again.
@@ -95,6 +96,15 @@ function indexOf(graph: ExtractedGraph): GraphIndex {
   return index;
 }
 
+/**
+ * Whether a narrower concept is a kind of thing (a term, an actor or an object) and so a narrower
+ * term of the named one: an action ("accept gift") may sit under the object it concerns ("gift") in
+ * the graph, but it is not a kind of that object and its verb is no synonym.
+ */
+function isKind(concept: Concept): boolean {
+  return concept.roles.some((role) => role !== 'action');
+}
+
 function labelsOf(concept: Concept): string[] {
   return [concept.prefLabel, ...concept.altLabels];
 }
@@ -157,7 +167,7 @@ export function ontologyQuery(graph: ExtractedGraph, question: string): Ontology
     if (concept) add(labelsOf(concept), EXPANSION_WEIGHT);
     const narrower = (index.narrower.get(id) ?? []).flatMap((n) => {
       const c = index.concepts.get(n);
-      return c ? [c] : [];
+      return c && isKind(c) ? [c] : [];
     });
     for (const n of narrower) add(labelsOf(n), EXPANSION_WEIGHT / narrower.length);
     for (const clauseId of index.clausesOf.get(id) ?? []) graphScores.set(clauseId, (graphScores.get(clauseId) ?? 0) + 1);
