@@ -12,6 +12,7 @@ import { applyHttpConventions } from './http/problem-details';
 import { GATEWAY_LIMITS, type GatewayLimits } from './limits';
 import { RunsController } from './runs/runs.controller';
 import { RunsApiModule } from './runs/runs-api.module';
+import { OntologyApiModule } from './ontology/ontology.module';
 import { RedTeamModule } from './redteam/red-team.module';
 import { liveFeedGroupId } from './runs/run-event-hub';
 import { ServiceClient } from './upstream/service-client';
@@ -60,6 +61,7 @@ export class GatewayModule {
         DataModule.forRoot(upstream),
         FeedbackModule.forRoot({ publishTimeoutMs: config.PUBLISH_TIMEOUT_MS }, upstream),
         RedTeamModule.forRoot(upstream),
+        OntologyApiModule.forRoot(upstream),
         RunsApiModule.forRoot({ heartbeatMs: config.RUN_EVENTS_HEARTBEAT_MS, resyncMs: config.RUN_EVENTS_RESYNC_MS }, upstream),
         // The app fetches the OIDC token endpoint itself (the provider's origin): its content security policy allows it.
         WebAppModule.forRoot({ root: config.WEB_DIST, connectSources: config.OIDC_ISSUER ? [new URL(config.OIDC_ISSUER).origin] : [] }),

@@ -7,6 +7,7 @@ import { ContextsController } from './contexts/contexts.controller';
 import { DocumentsController } from './documents/documents.controller';
 import { setUpOpenApi } from './gateway.service';
 import { GATEWAY_LIMITS } from './limits';
+import { OntologyController } from './ontology/ontology.controller';
 import { RunsController } from './runs/runs.controller';
 import { ServiceClient } from './upstream/service-client';
 
@@ -15,7 +16,7 @@ describe('OpenAPI document at /docs-json', () => {
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
       imports: [memoryKeysModule()],
-      controllers: [ContextsController, DocumentsController, RunsController, AdminController],
+      controllers: [ContextsController, DocumentsController, RunsController, AdminController, OntologyController],
       providers: [
         { provide: EVENT_BUS, useValue: {} },
         { provide: GATEWAY_LIMITS, useValue: { maxDocumentBytes: 100, publishTimeoutMs: 1_000 } },
@@ -66,9 +67,25 @@ describe('OpenAPI document at /docs-json', () => {
         'GET /v1/audit-log',
         'POST /v1/admin/tenants/{tenantId}/keys',
         'DELETE /v1/admin/tenants/{tenantId}',
+        'GET /v1/contexts/{contextId}/ontology',
+        'GET /v1/contexts/{contextId}/ontology/concepts',
+        'GET /v1/contexts/{contextId}/ontology/concepts/{conceptId}',
+        'GET /v1/contexts/{contextId}/ontology/concepts/{conceptId}/neighbourhood',
+        'GET /v1/contexts/{contextId}/ontology/versions/{version}',
+        'GET /v1/contexts/{contextId}/ontology/diff',
+        'GET /v1/contexts/{contextId}/ontology/conflicts',
+        'POST /v1/contexts/{contextId}/ontology/conflicts/{relationId}',
+        'GET /v1/contexts/{contextId}/ontology/export',
+        'POST /v1/contexts/{contextId}/ontology/import',
       ].sort(),
     );
-    for (const path of ['/v1/contexts', '/v1/contexts/{contextId}/datasets', '/v1/contexts/{contextId}/runs'])
+    for (const path of [
+      '/v1/contexts',
+      '/v1/contexts/{contextId}/datasets',
+      '/v1/contexts/{contextId}/runs',
+      '/v1/contexts/{contextId}/ontology/conflicts/{relationId}',
+      '/v1/contexts/{contextId}/ontology/import',
+    ])
       expect(doc.paths[path]?.['post']?.requestBody).toBeDefined();
     expect(doc.paths['/v1/runs/{runId}/audit']?.['post']?.requestBody).toBeUndefined();
     const startRun = JSON.stringify(doc.paths['/v1/contexts/{contextId}/runs']?.['post']?.requestBody);

@@ -7,9 +7,11 @@ import {
   eventServiceModules,
   vectorIndexOf,
   providePublishing,
+  PUBLISHING,
   repositoryProvider,
   TENANT_DATA_ERASER,
   TenantDataController,
+  type Publishing,
   type TenantDataEraser,
   type ServiceConfig,
   type ServiceDefinition,
@@ -18,8 +20,26 @@ import { CLAUSE_INDEXES, eraseTenantData, type RetrievalPorts } from '@studio/pi
 import type { Entity, Repository } from '@studio/ports';
 import { ONTOLOGY_NAME, ONTOLOGY_PORT, OntologyEnv } from './config';
 import { FramedDocumentsHandler } from './indexing/framed-documents.handler';
-import { RetrievalController } from './indexing/retrieval.controller';
-import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, RETRIEVAL_PORTS } from './ontology.ports';
+import { latestGraphs } from './indexing/latest-graphs';
+import { RetrievalController, type LatestGraphs } from './indexing/retrieval.controller';
+import {
+  CONFLICT_DECISIONS,
+  ONTOLOGY_GRAPHS,
+  ONTOLOGY_IMPORTS,
+  ONTOLOGY_SOURCES,
+  type ConflictDecisionRecord,
+  type ImportedOverlayRecord,
+  type OntologyGraphRecord,
+  type OntologySourceRecord,
+} from './graph/graph-records';
+import type { GraphPorts } from './graph/graph-store';
+import { OntologyController } from './graph/ontology.controller';
+import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, GRAPH_PORTS, LATEST_GRAPHS, RETRIEVAL_PORTS } from './ontology.ports';
+
+const GRAPHS_REPOSITORY = Symbol('GRAPHS_REPOSITORY');
+const SOURCES_REPOSITORY = Symbol('SOURCES_REPOSITORY');
+const IMPORTS_REPOSITORY = Symbol('IMPORTS_REPOSITORY');
+const DECISIONS_REPOSITORY = Symbol('DECISIONS_REPOSITORY');
 
 export type OntologyConfig = ServiceConfig<typeof OntologyEnv>;
 
@@ -42,17 +62,52 @@ export class OntologyModule {
     return {
       module: OntologyModule,
       imports: eventServiceModules(ONTOLOGY_NAME, config),
-      controllers: [FramedDocumentsHandler, RetrievalController, TenantDataController],
+      controllers: [FramedDocumentsHandler, RetrievalController, OntologyController, TenantDataController],
       providers: [
         ...providePublishing(`/studio/${ONTOLOGY_NAME}`),
         repositoryProvider(CLAUSE_INDEXES_REPOSITORY, CLAUSE_INDEXES),
+        repositoryProvider(GRAPHS_REPOSITORY, ONTOLOGY_GRAPHS),
+        repositoryProvider(SOURCES_REPOSITORY, ONTOLOGY_SOURCES),
+        repositoryProvider(IMPORTS_REPOSITORY, ONTOLOGY_IMPORTS),
+        repositoryProvider(DECISIONS_REPOSITORY, CONFLICT_DECISIONS),
         { provide: RETRIEVAL_PORTS, useValue: retrieval },
         { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
         {
+          provide: GRAPH_PORTS,
+          inject: [PUBLISHING, ARTIFACTS, GRAPHS_REPOSITORY, SOURCES_REPOSITORY, IMPORTS_REPOSITORY, DECISIONS_REPOSITORY],
+          useFactory: (
+            publishing: Publishing,
+            artifacts: GraphPorts['artifacts'],
+            graphs: Repository<OntologyGraphRecord>,
+            sources: Repository<OntologySourceRecord>,
+            imports: Repository<ImportedOverlayRecord>,
+            decisions: Repository<ConflictDecisionRecord>,
+          ): GraphPorts => ({ ...publishing, artifacts, repos: { graphs, sources, imports, decisions } }),
+        },
+        {
+          provide: LATEST_GRAPHS,
+          inject: [GRAPH_PORTS],
+          useFactory: (ports: GraphPorts): LatestGraphs => latestGraphs(ports),
+        },
+        {
           provide: TENANT_DATA_ERASER,
-          inject: [CLAUSE_INDEXES_REPOSITORY],
-          useFactory: (clauseIndexes: Repository<Entity>): TenantDataEraser => ({
-            erase: (tenant) => eraseTenantData({ repos: { clauseIndexes }, vectors: retrieval.vectors }, tenant),
+          inject: [CLAUSE_INDEXES_REPOSITORY, GRAPHS_REPOSITORY, SOURCES_REPOSITORY, IMPORTS_REPOSITORY, DECISIONS_REPOSITORY],
+          useFactory: (
+            clauseIndexes: Repository<Entity>,
+            ontologyGraphs: Repository<Entity>,
+            ontologySources: Repository<Entity>,
+            ontologyImports: Repository<Entity>,
+            conflictDecisions: Repository<Entity>,
+          ): TenantDataEraser => ({
+            // The graphs, their sources, imports and decisions go with the clause index.
+            erase: (tenant) =>
+              eraseTenantData(
+                {
+                  repos: { clauseIndexes, ontologyGraphs, ontologySources, ontologyImports, conflictDecisions },
+                  vectors: retrieval.vectors,
+                },
+                tenant,
+              ),
           }),
         },
       ],

@@ -5,6 +5,7 @@ import { AUDIT_VERDICT_ISSUED_V1, AuditVerdictIssuedV1 } from './events/audit/au
 import { CHAT_CONVERSATION_SAMPLED_V1, ChatConversationSampledV1 } from './events/chat/conversation-sampled';
 import { DATASET_VERSION_PUBLISHED_V1, DatasetVersionPublishedV1 } from './events/dataset/dataset-version-published';
 import { CLAUSES_INDEXED_V1, ClausesIndexedV1 } from './events/ontology/clauses-indexed';
+import { GRAPH_UPDATED_V1, GraphUpdatedV1 } from './events/ontology/graph-updated';
 import { FEEDBACK_PREFERENCE_SUBMITTED_V1, FeedbackPreferenceSubmittedV1 } from './events/feedback/preference-submitted';
 import { DOCUMENT_FRAMED_V1, DocumentFramedV1 } from './events/policy/document-framed';
 import { DOCUMENT_REVISED_V1, DocumentRevisedV1 } from './events/policy/document-revised';
@@ -25,6 +26,7 @@ export const TOPICS = {
   [DOCUMENT_FRAMED_V1]: DocumentFramedV1,
   [DOCUMENT_REVISED_V1]: DocumentRevisedV1,
   [CLAUSES_INDEXED_V1]: ClausesIndexedV1,
+  [GRAPH_UPDATED_V1]: GraphUpdatedV1,
   [DATASET_VERSION_PUBLISHED_V1]: DatasetVersionPublishedV1,
   [TRAINING_RUN_REQUESTED_V1]: TrainingRunRequestedV1,
   [TRAINING_RUN_PROGRESS_V1]: TrainingRunProgressV1,

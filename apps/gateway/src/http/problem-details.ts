@@ -137,10 +137,14 @@ export function isDocumentBody(contentType: string): boolean {
 
 const DOCUMENT_UPLOAD_PATH = /^\/v1\/contexts\/[^/?]+\/documents\/?(?:\?|$)/;
 
+/** A SKOS import's body is the Turtle itself. */
+const SKOS_IMPORT_PATH = /^\/v1\/contexts\/[^/?]+\/ontology\/import\/?(?:\?|$)/;
+export const TURTLE_BODY_TYPES: readonly string[] = ['text/turtle', 'application/x-turtle'];
+
 /**
  * 415 for a request body that is not JSON: every body the API accepts is JSON
  * (`application/json`), except a document upload, which may also send the document itself
- * (DOCUMENT_BODY_TYPES). Without it the body parser would skip the body and the request would be
+ * (DOCUMENT_BODY_TYPES), and a SKOS import, which sends Turtle (TURTLE_BODY_TYPES). Without it the body parser would skip the body and the request would be
  * answered 400 "request body is required", which misleads.
  */
 export function requireJsonBodies(req: BodyRequest, res: ProblemResponse, next: () => void): void {
@@ -150,6 +154,8 @@ export function requireJsonBodies(req: BodyRequest, res: ProblemResponse, next: 
   if (contentType && JSON_TYPE.test(contentType)) return next();
   const upload = req.method === 'POST' && DOCUMENT_UPLOAD_PATH.test(req.url ?? '');
   if (upload && contentType && isDocumentBody(contentType)) return next();
+  const bareType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (req.method === 'POST' && SKOS_IMPORT_PATH.test(req.url ?? '') && TURTLE_BODY_TYPES.includes(bareType)) return next();
   const got = contentType ? `Content-Type ${contentType.split(';')[0]?.trim()}` : 'no Content-Type';
   sendProblem(
     res,

@@ -13,6 +13,7 @@ import {
 import { ExactVectorIndex, InMemoryArtifactStore, InProcessEventBus, SqliteStore } from '@studio/inproc';
 import { CLAUSE_INDEXES, retrieveClauses, type ClauseRecord } from '@studio/pipeline';
 import { tenantId, type LlmClient } from '@studio/ports';
+import { CONFLICT_DECISIONS, ONTOLOGY_GRAPHS, ONTOLOGY_IMPORTS, ONTOLOGY_SOURCES } from '../graph/graph-records';
 import { FramedDocumentsHandler } from './framed-documents.handler';
 
 const words = ['gift', 'cash', 'record', 'confidential', 'breach'];
@@ -83,6 +84,17 @@ describe('the ontology indexes the clauses a framed event points to', () => {
       { llm, vectors, embeddingModel: 'emb' },
       store.repository(CLAUSE_INDEXES),
       artifacts,
+      {
+        bus,
+        eventSource: '/studio/ontology',
+        artifacts,
+        repos: {
+          graphs: store.repository(ONTOLOGY_GRAPHS),
+          sources: store.repository(ONTOLOGY_SOURCES),
+          imports: store.repository(ONTOLOGY_IMPORTS),
+          decisions: store.repository(CONFLICT_DECISIONS),
+        },
+      },
     );
 
   it('reads them from the artifact store (no call to the framer), indexes them, records the index and publishes ontology.clauses.indexed', async () => {

@@ -11,12 +11,22 @@ import {
   type RetrievalPorts,
 } from '@studio/pipeline';
 import { tenantId, type Repository } from '@studio/ports';
-import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, RETRIEVAL_PORTS } from '../ontology.ports';
+import { rebuildGraph, recordFramedDocument, recordRevisedDocument, type GraphPorts } from '../graph/graph-store';
+import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, GRAPH_PORTS, RETRIEVAL_PORTS } from '../ontology.ports';
+
+/** Runs both parts of handling an event, so that one failing does not keep the other from running; rethrows the first failure (the bus retries both: each is idempotent). */
+async function both(first: () => Promise<void>, second: () => Promise<void>): Promise<void> {
+  const [a, b] = await Promise.allSettled([first(), second()]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
+}
 
 /**
  * Indexes each framed document's clauses for retrieval with the pipeline's use case: the clauses
  * come from the artifact the framed event points to (no call back to the framer); indexing the
- * same document again upserts the same points.
+ * same document again upserts the same points. And rebuilds the context's ontology from the
+ * framing artifacts of its current document versions (a revision replaces the earlier version),
+ * storing a new graph version when its content changed.
  */
 @Controller()
 @UseFilters(EventBusExceptionFilter)
@@ -28,10 +38,41 @@ export class FramedDocumentsHandler {
     @Inject(RETRIEVAL_PORTS) private readonly retrieval: RetrievalPorts,
     @Inject(CLAUSE_INDEXES_REPOSITORY) private readonly indexes: Repository<ClauseIndexRecord>,
     @Inject(ARTIFACTS) private readonly artifacts: ArtifactStore,
+    @Inject(GRAPH_PORTS) private readonly graph: GraphPorts,
   ) {}
 
   @EventPattern(DOCUMENT_FRAMED_V1)
   async onDocumentFramed(@Payload() event: CloudEvent<DocumentFramedV1>): Promise<void> {
+    await both(
+      () => this.indexClauses(event),
+      () => this.updateGraph(event, () => recordFramedDocument(this.graph, tenantId(event.tenantid), event.data, event.time)),
+    );
+  }
+
+  /** Records the document version as current and rebuilds the context's graph (a new version only when its content changed). */
+  private async updateGraph(event: CloudEvent<DocumentFramedV1 | DocumentRevisedV1>, record: () => Promise<unknown>): Promise<void> {
+    const { contextId, documentId } = event.data;
+    if ('clausesUri' in event.data && !event.data.framingUri)
+      this.logger.warn({
+        msg: 'the framed document has no framing artifact (framed before the framer wrote one): it stays out of the ontology until framed again',
+        tenantId: event.tenantid,
+        contextId,
+        documentId,
+      });
+    await record();
+    const rebuilt = await rebuildGraph(this.graph, tenantId(event.tenantid), contextId);
+    if (rebuilt.created && rebuilt.graph)
+      this.logger.log({
+        msg: 'ontology updated',
+        tenantId: event.tenantid,
+        contextId,
+        graphVersion: rebuilt.graph.version,
+        concepts: rebuilt.graph.concepts.length,
+        relations: rebuilt.graph.relations.length,
+      });
+  }
+
+  private async indexClauses(event: CloudEvent<DocumentFramedV1>): Promise<void> {
     const { contextId, documentId, documentSha256, clausesUri, clauseCount } = event.data;
     const clauses = await readClauses(this.artifacts, clausesUri);
     if (clauses.length !== clauseCount)
@@ -46,6 +87,13 @@ export class FramedDocumentsHandler {
   /** A new version of a document replaced some clauses: they leave the retrieval index (the new ones came with its framed event). */
   @EventPattern(DOCUMENT_REVISED_V1)
   async onDocumentRevised(@Payload() event: CloudEvent<DocumentRevisedV1>): Promise<void> {
+    await both(
+      () => this.forgetStale(event),
+      () => this.updateGraph(event, () => recordRevisedDocument(this.graph, tenantId(event.tenantid), event.data)),
+    );
+  }
+
+  private async forgetStale(event: CloudEvent<DocumentRevisedV1>): Promise<void> {
     const forgotten = await forgetStaleClauses(
       { ...this.retrieval, repos: { clauseIndexes: this.indexes } },
       tenantId(event.tenantid),

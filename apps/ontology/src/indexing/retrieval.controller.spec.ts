@@ -1,8 +1,20 @@
 import type { Concept, Relation } from '@studio/contracts';
-import { ExactVectorIndex } from '@studio/inproc';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExactVectorIndex, SqliteStore } from '@studio/inproc';
 import type { ExtractedGraph } from '@studio/ontology';
 import { indexClauses, type RetrievalPorts } from '@studio/pipeline';
 import { tenantId, type LlmClient, type TenantId } from '@studio/ports';
+import {
+  CONFLICT_DECISIONS,
+  graphRecordId,
+  ONTOLOGY_GRAPHS,
+  ONTOLOGY_IMPORTS,
+  ONTOLOGY_SOURCES,
+  type OntologyGraphRecord,
+} from '../graph/graph-records';
+import { latestGraphs } from './latest-graphs';
 import { RetrievalController, RetrieveBody, type LatestGraphs } from './retrieval.controller';
 
 /** Every text embeds alike: the dense ranking ties (broken by id), the lexical query and the graph decide. */
@@ -30,8 +42,9 @@ const defines: Relation = {
 };
 const graph: ExtractedGraph = { concepts: [phi], relations: [defines] };
 
+const acme = tenantId('acme');
+
 describe('POST /v1/contexts/{c}/retrieve', () => {
-  const acme = tenantId('acme');
   const ports: RetrievalPorts = { llm, vectors: new ExactVectorIndex(), embeddingModel: 'emb' };
   const asked: Array<[TenantId, string]> = [];
   const graphs: LatestGraphs = {
@@ -73,16 +86,59 @@ describe('POST /v1/contexts/{c}/retrieve', () => {
     expect(answer.ontology).toBeNull();
   });
 
-  it('searches without a graph where the context has none yet, or the service stores none', async () => {
+  it('searches without a graph where the context has none yet', async () => {
     const body = RetrieveBody.parse({ question: 'Can I send PHI to a vendor?', k: 1 });
-    for (const controller of [new RetrievalController(ports, graphs), new RetrievalController(ports)]) {
-      const answer = await controller.retrieve('acme', 'ctx-1-no-graph', body, res);
-      expect(answer.ontology).toBeNull();
-    }
+    const answer = await new RetrievalController(ports, graphs).retrieve('acme', 'ctx-1-no-graph', body, res);
+    expect(answer.ontology).toBeNull();
     expect(asked).toEqual([[acme, 'ctx-1-no-graph']]);
   });
 
   it('names a body field of the wrong type', () => {
     expect(() => RetrieveBody.parse({ question: 'q', ontology: 'yes' })).toThrow(/ontology/);
+  });
+});
+
+describe('the latest graph for retrieval, from the graph store', () => {
+  let dir: string;
+  let store: SqliteStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'latest-graphs-'));
+    store = SqliteStore.open(dir, 'ontology');
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const record = (version: number, contentSha256: string, concepts: Concept[]): OntologyGraphRecord => ({
+    id: graphRecordId('ctx-1', version),
+    contextId: 'ctx-1',
+    version,
+    documents: [{ documentId: 'doc-1', sha256: 'a'.repeat(64), version: 1 }],
+    concepts,
+    relations: [defines],
+    createdAt: '2026-01-01T00:00:00.000Z',
+    contentSha256,
+    clauses: [],
+  });
+
+  it('reads the highest version of the tenant’s context, the same object while its content is the same', async () => {
+    const graphs = store.repository(ONTOLOGY_GRAPHS);
+    const latest = latestGraphs({
+      repos: {
+        graphs,
+        sources: store.repository(ONTOLOGY_SOURCES),
+        imports: store.repository(ONTOLOGY_IMPORTS),
+        decisions: store.repository(CONFLICT_DECISIONS),
+      },
+    });
+    expect(await latest.latest(acme, 'ctx-1')).toBeNull();
+    await graphs.upsert(acme, record(1, 'b'.repeat(64), []));
+    const first = await latest.latest(acme, 'ctx-1');
+    expect(first).toEqual({ concepts: [], relations: [defines] });
+    expect(await latest.latest(acme, 'ctx-1')).toBe(first);
+    expect(await latest.latest(tenantId('globex'), 'ctx-1')).toBeNull();
+    await graphs.upsert(acme, record(2, 'c'.repeat(64), [phi]));
+    expect((await latest.latest(acme, 'ctx-1'))?.concepts).toEqual([phi]);
   });
 });

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Inject, Optional, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import { ContextId } from '@studio/contracts';
 import { Tenant, ZodValidationPipe } from '@studio/nest';
 import type { ExtractedGraph } from '@studio/ontology';
@@ -31,8 +31,7 @@ interface TimedResponse {
 export class RetrievalController {
   constructor(
     @Inject(RETRIEVAL_PORTS) private readonly retrieval: RetrievalPorts,
-    /** Absent until the service stores graphs: retrieval is then the plain hybrid search. */
-    @Optional() @Inject(LATEST_GRAPHS) private readonly graphs: LatestGraphs | null = null,
+    @Inject(LATEST_GRAPHS) private readonly graphs: LatestGraphs,
   ) {}
 
   /**
@@ -52,7 +51,7 @@ export class RetrievalController {
   ): Promise<{ clauses: RetrievedClause[]; ontology: OntologyUse | null }> {
     const scope = { tenant: tenantId(tenant), contextId };
     const began = performance.now();
-    const graph = body.ontology && this.graphs ? await this.graphs.latest(scope.tenant, contextId) : null;
+    const graph = body.ontology ? await this.graphs.latest(scope.tenant, contextId) : null;
     const graphMs = performance.now() - began;
     const { clauses, embedMs, searchMs, ontology } = await retrieveClausesTimed(this.retrieval, scope, body.question, body.k, {
       ontology: graph,

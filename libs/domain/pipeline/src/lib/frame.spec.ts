@@ -12,6 +12,7 @@ import {
   generateDatasetVersion,
   PipelineNotFoundError,
   readClauses,
+  readFramingArtifact,
   uploadDocument,
   uploadedBytes,
   type FramingInput,
@@ -95,6 +96,32 @@ describe('framing stage', () => {
     expect(clauses).toEqual(framed.clauses);
     expect(clauses.map((c) => c.id)).toEqual(data.clauseIds);
     expect(clauses.map((c) => c.position)).toEqual(clauses.map((_, i) => i));
+  });
+
+  it('the framed event points to the framing artifact: the parsed tree and its statements, the same file for the same bytes', async () => {
+    const { framed } = await frameAndPublish(h);
+    await frameAndPublish(h);
+    await h.bus.idle();
+    const events = h.events
+      .filter((e) => e.topic === 'policy.document.framed.v1')
+      .map((e) => e.event.data as { framingUri?: string; documentVersion?: number });
+    expect(events[0]?.documentVersion).toBe(1);
+    // The second framing re-states the same event (same id, which the bus delivers once), naming the same file.
+    expect(events.length).toBeGreaterThan(0);
+    const uri = events[0]?.framingUri as string;
+    expect(uri).toMatch(/\.framing\.json$/);
+    expect(new Set(events.map((e) => e.framingUri))).toEqual(new Set([uri]));
+    const artifact = await readFramingArtifact(h.artifacts, uri);
+    expect(artifact.tree.clauses.map((c) => c.id)).toEqual(framed.clauses.map((c) => c.id));
+    expect(artifact.statements).toEqual(frameDocument(input()).statements);
+    expect(artifact.statements.length).toBeGreaterThan(0);
+  });
+
+  it('names the problem when a framing artifact is not one', async () => {
+    const notJson = await h.artifacts.put('tenants/acme/x.framing.json', '{ nope');
+    await expect(readFramingArtifact(h.artifacts, notJson.uri)).rejects.toThrow(/x\.framing\.json is not JSON/);
+    const wrong = await h.artifacts.put('tenants/acme/y.framing.json', JSON.stringify({ tree: { clauses: [] } }));
+    await expect(readFramingArtifact(h.artifacts, wrong.uri)).rejects.toThrow(/y\.framing\.json is not \{ tree, statements \}: tree\./);
   });
 
   it('is idempotent: the same document again gives the same clause ids and dataset hash, and no duplicates', async () => {

@@ -31,16 +31,17 @@ import {
   type ConvertedDocument,
   type DatasetVersion,
   type DocumentProblem,
-  type DocumentTree,
+  DocumentTree,
   type Example,
   type GenerationReport,
   type MediaType,
   type NormativeKind,
-  type NormativeStatement,
+  NormativeStatement,
   type SeedImportReport,
   type TextMediaType,
 } from '@studio/framing';
 import { tenantKey, type Repository, type TenantId } from '@studio/ports';
+import { z } from 'zod';
 import {
   datasetExamplesFile,
   mergeDocumentTrees,
@@ -194,6 +195,34 @@ function clauseRecords(tree: DocumentTree, contextId: string, documentId: string
   }));
 }
 
+/** What the framing artifact of a framed document version holds: its parsed tree and its normative statements. */
+export const FramingArtifact = z.object({ tree: DocumentTree, statements: z.array(NormativeStatement) });
+export type FramingArtifact = z.infer<typeof FramingArtifact>;
+
+/** The framing artifact's JSON (the framed event's `framingUri` points to it). */
+export function framingArtifact(tree: DocumentTree, statements: readonly NormativeStatement[]): string {
+  return JSON.stringify({ tree, statements });
+}
+
+/** Reads the framing artifact a `policy.document.framed` event's `framingUri` points to; an error naming the file and the problem when it is not one. */
+export async function readFramingArtifact(artifacts: Pick<ArtifactStore, 'read'>, framingUri: string): Promise<FramingArtifact> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await artifacts.read(framingUri));
+  } catch (error) {
+    throw new Error(`framing artifact ${framingUri} is not JSON: ${(error as Error).message}`);
+  }
+  const result = FramingArtifact.safeParse(parsed);
+  if (!result.success)
+    throw new Error(
+      `framing artifact ${framingUri} is not { tree, statements }: ${result.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ')}`,
+    );
+  return result.data;
+}
+
 /** Reads the clauses file a `policy.document.framed` event points to (JSON lines of ClauseRecord). */
 export async function readClauses(artifacts: Pick<ArtifactStore, 'read'>, clausesUri: string): Promise<ClauseRecord[]> {
   return readClauseFile(artifacts, clausesUri);
@@ -338,8 +367,15 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
     await ports.repos.documents.upsert(tenant, rejected);
     return { document: rejected, clauses: [], statementsByKind: null, version, revision: null, revised: null };
   }
-  const statementsByKind = countStatementsByKind(extractStatements(tree));
+  const statements = extractStatements(tree);
+  const statementsByKind = countStatementsByKind(statements);
   const clauses = clauseRecords(tree, contextId, documentId);
+  // The parsed tree and its statements, for consumers that build on them (the ontology): rewritten
+  // in place under the same key, so the same bytes framed again (even by a newer framer) name the same file.
+  const framing = await ports.artifacts.put(
+    tenantKey(tenant, `documents/${documentId}/${declared}.framing.json`),
+    framingArtifact(tree, statements),
+  );
   let document: DocumentRecord;
   let version: DocumentVersionRecord;
   let revision: Revision | null = null;
@@ -398,11 +434,13 @@ export async function frameUploadedDocument(ports: FrameUploadPorts, event: Clou
       contextId,
       documentId,
       documentSha256: declared,
+      documentVersion: version.version,
       clauseCount: clauses.length,
       statementCount: document.statementCount ?? 0,
       statementsByKind,
       clauseIds: clauses.map((c) => c.id),
       clausesUri: document.clausesUri as string,
+      framingUri: framing.uri,
     },
   });
   if (revisedEvent) await publishRevision(ports, tenant, revisedEvent);
