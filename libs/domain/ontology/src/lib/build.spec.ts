@@ -40,6 +40,12 @@ const RULES = `# Records Rule
 (b) *Exception.* A regulated firm is not required to keep customer records of a closed account longer than two years, notwithstanding paragraph (a) of this section.
 
 (c) A regulated firm may destroy customer records of a deceased customer.
+
+(d) Except as provided in paragraph (e) of this section, a regulated firm must not sell customer records.
+
+(e) A regulated firm may sell customer records to a successor firm.
+
+(f) Notwithstanding paragraph (c) of this section, a regulated firm is not permitted to destroy customer records under investigation.
 `;
 
 function concept(g: ExtractedGraph, label: string) {
@@ -114,6 +120,13 @@ describe('buildOntology', () => {
     // (b) carves out of (a): named by "paragraph (a) of this section".
     const exception = g.relations.find((r) => r.type === 'exceptionOf' && r.from.startsWith('records:9.1.b:'));
     expect(exception?.to).toMatch(/^records:9\.1\.a:/);
+    // "(d) Except as provided in paragraph (e) …": (e) is an exception of (d), and so no conflict candidate.
+    const pointer = g.relations.find((r) => r.type === 'exceptionOf' && r.from.startsWith('records:9.1.e:'));
+    expect(pointer?.to).toMatch(/^records:9\.1\.d:/);
+    expect(pointer?.evidence[0]).toMatch(/^records:9\.1\.d:.*:s\d+$/);
+    expect(g.relations.filter((r) => r.type === 'conflictsWith' && r.from.startsWith('records:9.1.d:'))).toEqual([]);
+    // "(f) Notwithstanding paragraph (c) …" is no exception statement, but cites (c).
+    expect(g.relations.some((r) => r.type === 'refersTo' && r.from.startsWith('records:9.1.f:') && r.to.startsWith('records:9.1.c:'))).toBe(true);
     // the same input in another order gives the same graph.
     expect(buildOntology([handbook, rules])).toEqual(g);
     const ids = g.concepts.map((c) => c.id);
@@ -123,6 +136,60 @@ describe('buildOntology', () => {
 
   it('rejects a document given twice with a clear error', () => {
     expect(() => buildOntology([handbook, handbook])).toThrow(/document fleet is given twice/);
+  });
+});
+
+const GLOSSARY = `# Depot Rules
+
+## 1. Definitions
+
+In this policy:
+
+- **Vehicle**: any car, van or truck owned by the Operator.
+- *Driver* – a person employed by the Operator who holds a valid licence.
+- Personal Identification Number (PIN) means the code that unlocks a fuel card.
+- "Trailer" means a vehicle without its own engine that a Vehicle tows.
+
+## 2. Rules
+
+**2.1** Drivers must not share their PIN with anyone.
+
+**2.2** A Driver must keep the Vehicle at the depot. Vehicle includes trailers and caravans.
+
+**2.3** A Driver must report every spill, leak or breakdown to the depot manager.
+
+**2.4** A Driver must report any spill or leak to the fire service.
+`;
+
+describe('buildOntology on definition lists, abbreviations and includes', () => {
+  const g = buildOntology([source('depot', GLOSSARY)]);
+
+  it('reads terms from list entries without a "means" (colon, dash) and keeps their definitions', () => {
+    expect(concept(g, 'vehicle').definition?.text).toBe('any car, van or truck owned by the Operator');
+    expect(concept(g, 'driver').definition?.text).toBe('a person employed by the Operator who holds a valid licence');
+    expect(concept(g, 'driver').definition?.clauseId).toMatch(/^depot:1\.i2:/);
+    // a "means" definition wins over "Vehicle includes trailers …".
+    expect(concept(g, 'vehicle').definition?.clauseId).toMatch(/^depot:1\.i1:/);
+  });
+
+  it('makes an abbreviation the altLabel of its long form and resolves it in rules', () => {
+    const pin = concept(g, 'personal identification number');
+    expect(pin.altLabels).toEqual(['PIN']);
+    expect(g.concepts.some((c) => c.prefLabel === 'PIN')).toBe(false);
+    expect(concept(g, 'share personal identification number').roles).toEqual(['action']);
+  });
+
+  it('derives broader from "X means a Y …" and "X includes Y" when both are concepts', () => {
+    // "Trailer" means a vehicle …: trailer is narrower than vehicle (from the definition, and again from "Vehicle includes trailers").
+    const broader = g.relations.filter((r) => r.type === 'broader' && r.from === 'c-trailer');
+    expect(broader.map((r) => r.to)).toEqual(['c-vehicle']);
+    expect(broader[0]?.evidence.length).toBe(2);
+  });
+
+  it('relates objects named together, each pair once (lower id first)', () => {
+    const related = g.relations.filter((r) => r.type === 'related').map((r) => `${r.from}~${r.to}`);
+    expect(related).toContain('c-leak~c-spill');
+    for (const r of g.relations.filter((x) => x.type === 'related')) expect(r.from < r.to).toBe(true);
   });
 });
 

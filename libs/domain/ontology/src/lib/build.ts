@@ -7,7 +7,18 @@
  */
 import { CONCEPT_ROLES, type Concept, type ConceptRole, type Relation } from '@studio/contracts';
 import { citedRefs, type Clause, type NormativeKind, type NormativeStatement } from '@studio/framing';
-import { conceptId, isAcronym, isConceptLabel, leadingNounPhrases, normaliseLabel, readVerbs } from './labels';
+import {
+  conceptId,
+  isAcronym,
+  isConceptLabel,
+  leadingNounPhrases,
+  normaliseLabel,
+  readVerbs,
+  verbLemma,
+  wordTags,
+  type VerbReading,
+} from './labels';
+import { ConceptMatcher } from './matcher';
 import type { ExtractedGraph, OntologySource } from './model';
 
 /** Cues of a definition that gives a term its meaning ("means", "refers to", "is defined as"). */
@@ -17,6 +28,8 @@ const MEANS =
 const INCLUDES = /^(?:includes?|shall include|(?:is|are) deemed to include)$/;
 /** Cues of a definition that classes a term under another ("is considered", "constitutes"). */
 const CLASSES = /^(?:(?:is|are) (?:considered|deemed|treated as)|constitutes?)\s*(?:to be)?$/;
+/** A preposition or conjunction inside a label: the label's head comes before it. */
+const FUNCTION_WORD = /^(?:of|for|to|in|on|by|with|from|at|and|or|under|about)$/;
 /** Verbs that say nothing on their own as an action. */
 const LIGHT_VERBS = new Set(['be', 'have', 'do', 'make', 'get', 'take', 'give', 'go', 'become', 'use', 'ensure', 'apply', 'include']);
 /** The most concepts a concept is `related` to (its most frequent co-occurrences). */
@@ -28,7 +41,7 @@ interface Draft {
   label: string;
   altLabels: Set<string>;
   roles: Set<ConceptRole>;
-  definition: { text: string; clauseId: string; order: number } | null;
+  definition: { text: string; clauseId: string; order: number; strong: boolean } | null;
   clauses: Map<string, number>;
   documents: Set<string>;
 }
@@ -60,7 +73,7 @@ class Builder {
   }
 
   /** Adds (or finds) the concept of a raw phrase; null when the phrase names no concept. */
-  concept(raw: string, role: ConceptRole, at: Located): string | null {
+  concept(raw: string, role: ConceptRole | null, at: Located): string | null {
     const { label, alt } = this.canonical(normaliseLabel(raw));
     if (!isConceptLabel(label)) return null;
     const id = conceptId(label);
@@ -70,7 +83,7 @@ class Builder {
       this.drafts.set(id, d);
     }
     if (alt) d.altLabels.add(alt);
-    d.roles.add(role);
+    if (role) d.roles.add(role);
     d.clauses.set(at.clause.id, at.order);
     d.documents.add(at.documentId);
     return id;
@@ -95,6 +108,45 @@ class Builder {
       origin: 'extracted',
     });
   }
+}
+
+/** An -ing form of a verb ("making", "knowing"), not a noun that ends so ("anything", "evening"). */
+function isGerund(word: string): boolean {
+  const tags = wordTags(word);
+  const lemma = verbLemma(word);
+  if (lemma === word) return false;
+  if (tags.includes('Gerund')) return true;
+  return !tags.includes('Noun') && wordTags(lemma).some((t) => t === 'Verb' || t === 'Infinitive');
+}
+
+/** The part of a condition that names what a rule overrides ("notwithstanding section 2.1", "despite paragraph (a)"). */
+function overriding(condition: string | null): string {
+  return [...(condition ?? '').matchAll(/\b(?:notwithstanding|despite|in derogation from)\s+([^;,]*)/gi)]
+    .map((m) => m[1] as string)
+    .join(' ');
+}
+
+/** A heading that announces definitions. */
+const DEFINITION_HEADING = /\b(?:definitions?|glossary|interpretation|defined terms|meaning of terms)\b/i;
+
+/**
+ * A definition written as a list entry: the term (quoted or not, an abbreviation in brackets after
+ * it dropped) and the definiens after a colon or dash (only inside a definitions section) or after
+ * "means" / "refers to" / "is defined as". Null when the text is no such entry.
+ */
+export function definitionEntry(text: string, inDefinitions: boolean): { term: string; text: string } | null {
+  const m =
+    /^\s*["“]?([A-Za-z][A-Za-z0-9'’ -]{0,80}?)["”]?\s*(?:\(\s*(?:the\s+)?["“]?[A-Za-z]{2,10}["”]?\s*\))?\s*(:|\s[-–—]\s|\bmeans\b|\brefers to\b|\bis defined as\b)\s*(.+)$/.exec(
+      text,
+    );
+  if (!m) return null;
+  const term = (m[1] as string).trim();
+  const separator = (m[2] as string).trim();
+  if (!inDefinitions && /^(?::|[-–—])$/.test(separator)) return null;
+  if (term.split(/\s+/).length > 6) return null;
+  const definiens = (m[3] as string).trim().replace(/\.$/, '');
+  if (definiens.length < 3) return null;
+  return { term, text: definiens };
 }
 
 /** "protected health information (PHI)": the acronym's letters are the initials of the words before it. */
@@ -125,34 +177,9 @@ function kindOrder(a: ConceptRole, b: ConceptRole): number {
   return CONCEPT_ROLES.indexOf(a) - CONCEPT_ROLES.indexOf(b);
 }
 
-/** Content words of a condition, for telling whether two conditions can hold together. */
-function conditionWords(text: string | null): Set<string> {
-  return new Set(
-    (text ?? '')
-      .toLowerCase()
-      .match(/[a-z]{4,}/g)
-      ?.filter(
-        (w) =>
-          ![
-            'with',
-            'that',
-            'when',
-            'where',
-            'only',
-            'unless',
-            'provided',
-            'this',
-            'section',
-            'paragraph',
-            'than',
-            'from',
-            'have',
-            'been',
-            'which',
-            'their',
-          ].includes(w),
-      ) ?? [],
-  );
+/** Lower-case words of four letters or more (short function words carry no scope). */
+function words(text: string | null): string[] {
+  return (text ?? '').toLowerCase().match(/[a-z]{4,}/g) ?? [];
 }
 
 /** Clause references in a text that name a numbering, "§ 3.2", "section 3.2", "paragraph (a)(1) of this section". */
@@ -183,6 +210,8 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
   // Where every clause is: document order across the context, section numbering for references.
   const located = new Map<string, Located>();
   const byNumbering = new Map<string, Map<string, Clause>>();
+  /** `${documentId}|${numbering}` → section id. */
+  const sectionByNumbering = new Map<string, string>();
   ordered.forEach((source, di) => {
     const sections = new Map(source.tree.sections.map((s) => [s.id, s.numbering]));
     const numbers = new Map<string, Clause>();
@@ -197,6 +226,7 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
       learnAbbreviations(clause.text, b.abbreviations);
     });
     byNumbering.set(source.documentId, numbers);
+    for (const section of source.tree.sections) sectionByNumbering.set(`${source.documentId}|${section.numbering}`, section.id);
   });
 
   const statementsOf = new Map<string, NormativeStatement[]>();
@@ -222,6 +252,29 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
   // Defined terms.
   const pendingBroader: Array<{ narrower: string; broaderPhrase: string; evidence: string }> = [];
   const pendingIncludes: Array<{ broader: string; narrowerPhrase: string; evidence: string }> = [];
+  /**
+   * A term and its definition: a "means" definition (strong) wins over a sentence that only says
+   * what the term includes or is considered to be; a definition split over the items of one
+   * lead-in ("X means: (1) …; (2) …") is joined.
+   */
+  const define = (term: string, text: string, strong: boolean, at: Located, evidence: string): string | null => {
+    const id = b.concept(term, 'term', at);
+    if (!id) return null;
+    const d = b.drafts.get(id) as Draft;
+    const current = d.definition;
+    if (!current || (strong && !current.strong) || (strong === current.strong && at.order < current.order))
+      d.definition = { text, clauseId: at.clause.id, order: at.order, strong };
+    else if (
+      strong &&
+      current.clauseId !== at.clause.id &&
+      at.clause.parentId &&
+      located.get(current.clauseId)?.clause.parentId === at.clause.parentId
+    )
+      current.text = `${current.text}; ${text}`;
+    b.relate('defines', at.clause.id, id, evidence);
+    return id;
+  };
+  const defined = new Set<string>();
   for (const s of all) {
     if (s.kind !== 'definition' || !s.actor) continue;
     const at = located.get(s.clauseId) as Located;
@@ -230,17 +283,9 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     const term = s.actor.trim();
     if (term.split(/\s+/).length > 6) continue;
     if (MEANS.test(cue)) {
-      const id = b.concept(term, 'term', at);
+      const id = define(term, s.action.trim(), true, at, s.id);
       if (!id) continue;
-      const d = b.drafts.get(id) as Draft;
-      if (!d.definition || at.order < d.definition.order) d.definition = { text: s.action.trim(), clauseId: s.clauseId, order: at.order };
-      else if (
-        d.definition.clauseId !== s.clauseId &&
-        located.get(d.definition.clauseId)?.clause.parentId === at.clause.parentId &&
-        at.clause.parentId
-      )
-        d.definition.text = `${d.definition.text}; ${s.action.trim()}`;
-      b.relate('defines', s.clauseId, id, s.id);
+      defined.add(s.clauseId);
       const [head] = leadingNounPhrases(s.action);
       if (head) pendingBroader.push({ narrower: id, broaderPhrase: head, evidence: s.id });
       const including = /\b(?:including|includes|such as)\s+(.*)$/i.exec(s.action);
@@ -248,21 +293,38 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
         for (const np of leadingNounPhrases(including[1] as string))
           pendingIncludes.push({ broader: id, narrowerPhrase: np, evidence: s.id });
     } else if (INCLUDES.test(cue)) {
-      const id = b.concept(term, 'term', at);
+      const id = define(term, s.sentence.trim(), false, at, s.id);
       if (!id) continue;
-      b.relate('defines', s.clauseId, id, s.id);
+      defined.add(s.clauseId);
       for (const np of leadingNounPhrases(s.action)) pendingIncludes.push({ broader: id, narrowerPhrase: np, evidence: s.id });
     } else if (CLASSES.test(cue)) {
-      const id = b.concept(term, 'term', at);
+      const id = define(term, s.sentence.trim(), false, at, s.id);
       if (!id) continue;
-      b.relate('defines', s.clauseId, id, s.id);
+      defined.add(s.clauseId);
       const [head] = leadingNounPhrases(s.action);
       if (head) pendingBroader.push({ narrower: id, broaderPhrase: head, evidence: s.id });
     }
   }
+  // Entries of a definitions list that carry no definition statement: "Term: …", "Term – …",
+  // "Term (ABBR) means …" in a section headed as definitions (or glossary, interpretation), and
+  // "Term means …" anywhere.
+  for (const at of located.values()) {
+    if (defined.has(at.clause.id)) continue;
+    const inDefinitions = at.clause.headingPath.some((h) => DEFINITION_HEADING.test(h));
+    const entry = definitionEntry(at.clause.text, inDefinitions);
+    if (!entry) continue;
+    const id = define(entry.term, entry.text, true, at, at.clause.id);
+    if (!id) continue;
+    const [head] = leadingNounPhrases(entry.text);
+    if (head) pendingBroader.push({ narrower: id, broaderPhrase: head, evidence: at.clause.id });
+  }
 
   // Actors, actions and objects of the rules.
   const readings: StatementReading[] = [];
+  /** How often a party is the acting subject of a rule, and how often an action's object. */
+  const partyTally = new Map<string, { subject: number; object: number }>();
+  /** An action concept's verb and object label ("accept gift" → accept, gift). */
+  const actionParts = new Map<string, { verb: string; object: string }>();
   for (const s of all) {
     if (s.kind === 'definition') continue;
     const at = located.get(s.clauseId) as Located;
@@ -270,13 +332,27 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     const actions: string[] = [];
     const objects: string[] = [];
     const party = s.party ?? s.actor;
+    // a noun-form action that opens with a gerund is a verb phrase ("responsible for making the Guidelines available").
+    const gerund = s.actionForm === 'noun' ? /^([a-z]+ing)\s+(.*)$/.exec(s.action.trim()) : null;
+    const verbs: VerbReading | null =
+      s.actionForm === 'verb'
+        ? readVerbs(s.action)
+        : gerund && isGerund(gerund[1] as string) && !/^(?:of|and|or|in|on|for|to|by|at|with)\b/.test(gerund[2] as string)
+          ? { verbs: [verbLemma(gerund[1] as string)], passive: false, rest: gerund[2] as string }
+          : null;
+    // The party is the rule's subject when the statement's own subject opens with it and acts (an active verb).
+    const subjectHeads = new Set(s.actor ? leadingNounPhrases(s.actor).map((np) => b.canonical(normaliseLabel(np)).label) : []);
     if (party)
       for (const np of leadingNounPhrases(party)) {
-        const id = b.concept(np, 'actor', at);
-        if (id && !actors.includes(id)) actors.push(id);
+        const id = b.concept(np, null, at);
+        if (!id || actors.includes(id)) continue;
+        actors.push(id);
+        const acts = verbs !== null && !verbs.passive && subjectHeads.has(b.drafts.get(id)?.label as string);
+        const tally = partyTally.get(id) ?? { subject: 0, object: 0 };
+        if (acts) tally.subject += 1;
+        partyTally.set(id, tally);
       }
-    if (s.actionForm === 'verb') {
-      const verbs = readVerbs(s.action);
+    if (verbs || s.actionForm === 'verb') {
       if (verbs) {
         const objectPhrases = verbs.passive ? (s.actor ? leadingNounPhrases(s.actor) : []) : leadingNounPhrases(verbs.rest);
         const objectLabels: string[] = [];
@@ -288,10 +364,12 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
           }
         }
         for (const verb of verbs.verbs) {
-          const phrases = objectLabels.length > 0 ? objectLabels.map((o) => `${verb} ${o}`) : LIGHT_VERBS.has(verb) ? [] : [verb];
-          for (const phrase of phrases) {
-            const id = b.concept(phrase, 'action', at);
-            if (id && !actions.includes(id)) actions.push(id);
+          const phrases = objectLabels.length > 0 ? objectLabels.map((o) => [verb, o]) : LIGHT_VERBS.has(verb) ? [] : [[verb, '']];
+          for (const [v, o] of phrases as Array<[string, string]>) {
+            const id = b.concept(o ? `${v} ${o}` : v, 'action', at);
+            if (!id) continue;
+            if (o && !actionParts.has(id)) actionParts.set(id, { verb: v, object: o });
+            if (!actions.includes(id)) actions.push(id);
           }
         }
       }
@@ -304,14 +382,40 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     for (const id of [...actors, ...actions, ...objects]) b.relate('governs', s.clauseId, id, s.id, s.kind);
     readings.push({ statement: s, actors, actions, objects });
   }
+  // A party is an actor when it acts as the subject of a rule at least as often as rules act on it
+  // ("the notice must contain …" and "provide the notice": a thing, not an actor); else it is an object.
+  for (const r of readings)
+    for (const o of r.objects) {
+      const tally = partyTally.get(o);
+      if (tally) tally.object += 1;
+    }
+  for (const [id, tally] of partyTally) {
+    const d = b.drafts.get(id) as Draft;
+    if (tally.subject > 0 && tally.subject >= tally.object) d.roles.add('actor');
+    else if (d.roles.size === 0) d.roles.add('object');
+  }
 
-  // broader: head-noun compounds ("protected health information" → "health information").
+  // broader: head-noun compounds ("protected health information" → "health information"), the
+  // nearest shorter head that is itself a concept; an action's is the same verb with such a head
+  // ("report suspected violation" → "report violation"), else the bare verb when that is a concept.
+  // A phrase with a preposition ("sale of protected health information") has its head before it.
   for (const [id, d] of b.drafts) {
+    const first = (d.clauses.values().next().value as number | undefined) ?? 0;
+    const evidence = [...d.clauses.entries()].find(([, order]) => order === first)?.[0] ?? id;
+    const parts = actionParts.get(id);
+    if (parts) {
+      const words = parts.object.split(' ');
+      const candidates = [...words.slice(1).map((_, k) => `${parts.verb} ${words.slice(k + 1).join(' ')}`), parts.verb];
+      const to = candidates.map((c) => conceptId(c)).find((c) => c !== id && b.drafts.has(c));
+      if (to) b.relate('broader', id, to, evidence);
+      if (d.roles.size === 1) continue;
+    }
     const words = d.label.split(' ');
+    if (words.some((w) => FUNCTION_WORD.test(w))) continue;
     for (let k = 1; k < words.length; k += 1) {
       const suffix = conceptId(words.slice(k).join(' '));
       if (b.drafts.has(suffix)) {
-        b.relate('broader', id, suffix, `label:${d.label}`);
+        b.relate('broader', id, suffix, evidence);
         break;
       }
     }
@@ -337,15 +441,24 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     if (from && b.drafts.has(from)) b.relate('broader', from, p.broader, p.evidence);
   }
 
-  // related: the actor and the object of the same statement.
+  // related: concepts of the same statement, its actor and its objects, and objects named together
+  // ("spill, leak or emission"); a pair is kept when each is among the other's most frequent
+  // partners (a party every rule binds is not related to everything it does), and not when one is
+  // already broader than the other.
   const pairCounts = new Map<string, number>();
-  for (const r of readings)
-    for (const a of r.actors)
-      for (const o of r.objects) {
-        if (a === o) continue;
-        const key = a < o ? `${a}|${o}` : `${o}|${a}`;
-        pairCounts.set(key, (pairCounts.get(key) ?? 0) + 1);
-      }
+  const pairEvidence = new Map<string, string[]>();
+  const count = (x: string, y: string, statementId: string): void => {
+    if (x === y) return;
+    const key = x < y ? `${x}|${y}` : `${y}|${x}`;
+    const evidence = pairEvidence.get(key) ?? [];
+    if (evidence.includes(statementId)) return;
+    pairCounts.set(key, (pairCounts.get(key) ?? 0) + 1);
+    pairEvidence.set(key, [...evidence, statementId]);
+  };
+  for (const r of readings) {
+    for (const a of r.actors) for (const o of r.objects) count(a, o, r.statement.id);
+    r.objects.forEach((o, i) => r.objects.slice(i + 1).forEach((p) => count(o, p, r.statement.id)));
+  }
   const partners = new Map<string, Array<{ other: string; count: number }>>();
   for (const [key, count] of pairCounts) {
     const [x, y] = key.split('|') as [string, string];
@@ -363,9 +476,11 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
           .map((p) => p.other),
       ),
     );
-  for (const [key, count] of pairCounts) {
+  for (const key of pairCounts.keys()) {
     const [x, y] = key.split('|') as [string, string];
-    if (top.get(x)?.has(y) || top.get(y)?.has(x)) b.relate('related', x, y, `co-occurrences:${count}`);
+    if (!top.get(x)?.has(y) || !top.get(y)?.has(x)) continue;
+    if (b.relations.has(`broader:${x}>${y}`) || b.relations.has(`broader:${y}>${x}`)) continue;
+    for (const e of pairEvidence.get(key) ?? []) b.relate('related', x, y, e);
   }
 
   // refersTo: cross-references that resolve to clauses of the same document.
@@ -378,13 +493,40 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
   }
 
   // exceptionOf: an exception clause carves out of the clause it names, else its parent, else the
-  // nearest rule before it in its section that concerns the same concepts.
-  const conceptsOfClause = new Map<string, Set<string>>();
-  for (const r of readings) {
-    const set = conceptsOfClause.get(r.statement.clauseId) ?? new Set<string>();
-    for (const id of [...r.actions, ...r.objects]) set.add(id);
-    conceptsOfClause.set(r.statement.clauseId, set);
-  }
+  // rule before it in its section whose text names the most of the same concepts (rarer concepts
+  // weigh more: a party every rule binds says nothing), else the rule just before it.
+  const matcher = new ConceptMatcher(
+    [...b.drafts.entries()].map(([id, d]) => ({
+      id,
+      prefLabel: d.label,
+      altLabels: [...d.altLabels],
+      roles: [...d.roles],
+      definition: null,
+      clauseIds: [],
+      documentIds: [],
+      origin: 'extracted' as const,
+    })),
+  );
+  const ancestorsOf = (id: string): Set<string> => {
+    const out = new Set<string>();
+    for (let p = located.get(id)?.clause.parentId ?? null; p && !out.has(p); p = located.get(p)?.clause.parentId ?? null) out.add(p);
+    return out;
+  };
+  const readingsOf = new Map<string, StatementReading[]>();
+  for (const r of readings) readingsOf.set(r.statement.clauseId, [...(readingsOf.get(r.statement.clauseId) ?? []), r]);
+  const named = new Map<string, Set<string>>();
+  const namedIn = (clause: Clause): Set<string> => {
+    let set = named.get(clause.id);
+    if (!set) {
+      set = new Set(matcher.find(clause.text).map((m) => m.conceptId));
+      for (const r of readingsOf.get(clause.id) ?? []) for (const id of [...r.actions, ...r.objects]) set.add(id);
+      named.set(clause.id, set);
+    }
+    return set;
+  };
+  const clauseFrequency = new Map<string, number>();
+  for (const at of located.values()) for (const id of namedIn(at.clause)) clauseFrequency.set(id, (clauseFrequency.get(id) ?? 0) + 1);
+  const weight = (id: string): number => Math.log((located.size + 1) / (clauseFrequency.get(id) ?? 1));
   const rules = (clauseId: string): boolean =>
     (statementsOf.get(clauseId) ?? []).some((s) => s.kind === 'obligation' || s.kind === 'prohibition' || s.kind === 'permission');
   const exceptionPairs = new Set<string>();
@@ -394,21 +536,47 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     const headed = at.clause.heading !== null && /\bexception/i.test(at.clause.heading);
     if (exceptions.length === 0 && !headed) continue;
     const evidence = exceptions[0]?.id ?? at.clause.id;
-    const text = exceptions.length > 0 ? exceptions.map((s) => s.sentence).join(' ') : at.clause.text;
-    const named = references(text, at.sectionNumbering)
-      .map((ref) => resolve(at, ref))
-      .filter((c): c is Clause => c !== null && c.id !== at.clause.id);
-    let targets: string[] = named.map((c) => c.id);
+    // what the exception carves out of is named in what it says does not apply, not in its condition ("as permitted under paragraph (a)").
+    // "Notwithstanding section 2.1, …" in its condition names it too.
+    const text =
+      exceptions.length > 0 ? exceptions.map((s) => `${s.actor ?? ''} ${s.action} ${overriding(s.condition)}`).join(' ') : at.clause.text;
+    const refs = references(text, at.sectionNumbering);
+    const cited = refs.map((ref) => resolve(at, ref)).filter((c): c is Clause => c !== null && c.id !== at.clause.id);
+    let targets: string[] = cited.map((c) => c.id);
     if (targets.length === 0 && at.clause.parentId && located.has(at.clause.parentId)) targets = [at.clause.parentId];
     if (targets.length === 0) {
-      const mine = conceptsOfClause.get(at.clause.id) ?? new Set<string>();
-      const before = [...located.values()]
-        .filter(
-          (o) => o.documentId === at.documentId && o.clause.sectionId === at.clause.sectionId && o.order < at.order && rules(o.clause.id),
-        )
-        .sort((p, q) => q.order - p.order);
-      const sharing = before.find((o) => [...(conceptsOfClause.get(o.clause.id) ?? [])].some((id) => mine.has(id)));
-      const fallback = sharing ?? before[0];
+      const mine = namedIn(at.clause);
+      // a cited section ("the thresholds in section 3.2"): its rules; else the rules before it in its own section.
+      const citedSections = new Set(
+        refs.map((ref) => sectionByNumbering.get(`${at.documentId}|${ref}`)).filter((id): id is string => !!id),
+      );
+      const inCited = [...located.values()].filter(
+        (o) =>
+          o.documentId === at.documentId &&
+          o.clause.sectionId !== null &&
+          citedSections.has(o.clause.sectionId) &&
+          o.clause.id !== at.clause.id &&
+          rules(o.clause.id),
+      );
+      const before =
+        inCited.length > 0
+          ? inCited
+          : [...located.values()]
+              .filter(
+                (o) =>
+                  o.documentId === at.documentId && o.clause.sectionId === at.clause.sectionId && o.order < at.order && rules(o.clause.id),
+              )
+              .sort((p, q) => q.order - p.order);
+      const score = (o: Located): number => [...namedIn(o.clause)].filter((id) => mine.has(id)).reduce((sum, id) => sum + weight(id), 0);
+      let fallback = before[0];
+      let best = 0;
+      for (const o of before) {
+        const sc = score(o);
+        if (sc > best + 1e-9) {
+          best = sc;
+          fallback = o;
+        }
+      }
       if (fallback) targets = [fallback.clause.id];
     }
     for (const t of targets) {
@@ -417,11 +585,59 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
       exceptionPairs.add(`${t}|${at.clause.id}`);
     }
   }
+  // A rule that says where its exceptions are ("except as provided in paragraph (a)(1)(v)",
+  // "subject to section 4.2"): the clause it names is an exception of it.
+  for (const s of all) {
+    if (s.kind === 'definition' || s.kind === 'exception') continue;
+    const at = located.get(s.clauseId) as Located;
+    const pointer = [s.condition, s.exception]
+      .flatMap((part) => [
+        ...(part ?? '').matchAll(
+          /\b(?:except(?: as)?(?: otherwise)? (?:provided|permitted|specified|described) (?:in|by|under)|subject to)\s+([^;]*)/gi,
+        ),
+      ])
+      .map((m) => m[1] as string)
+      .join(' ');
+    if (!pointer) continue;
+    for (const ref of references(pointer, at.sectionNumbering)) {
+      const target = resolve(at, ref);
+      if (!target || target.id === at.clause.id || ancestorsOf(at.clause.id).has(target.id)) continue;
+      b.relate('exceptionOf', target.id, at.clause.id, s.id);
+      exceptionPairs.add(`${at.clause.id}|${target.id}`);
+      exceptionPairs.add(`${target.id}|${at.clause.id}`);
+    }
+  }
 
   // conflictsWith candidates: the same actor and action, opposite modality, conditions that can hold together.
   const opposite = (x: NormativeKind, y: NormativeKind): boolean =>
     (x === 'prohibition' && (y === 'permission' || y === 'obligation')) ||
     (y === 'prohibition' && (x === 'permission' || x === 'obligation'));
+  /** Clauses in one line of descent, or one citing the other: a general rule and its own sub-rules are not in conflict. */
+  const linked = (x: string, y: string): boolean =>
+    ancestorsOf(x).has(y) || ancestorsOf(y).has(x) || b.relations.has(`refersTo:${x}>${y}`) || b.relations.has(`refersTo:${y}>${x}`);
+  // The scope of a rule: the content words of its condition and of its action beyond the concepts
+  // themselves ("disclose PHI in violation of such restriction" → violation, restriction), without
+  // the words that run through the document's rules (in more than a tenth of them).
+  const frequency = new Map<string, number>();
+  for (const r of readings)
+    for (const w of new Set(words(`${r.statement.condition ?? ''} ${r.statement.action}`))) frequency.set(w, (frequency.get(w) ?? 0) + 1);
+  const common = (w: string): boolean => (frequency.get(w) ?? 0) > Math.max(2, readings.length / 10);
+  const scope = new Map<string, Set<string>>();
+  const scopeWords = (s: NormativeStatement): Set<string> => {
+    const hit = scope.get(s.id);
+    if (hit) return hit;
+    const reading = readings.find((r) => r.statement.id === s.id);
+    const named = new Set(
+      [...(reading?.actors ?? []), ...(reading?.actions ?? []), ...(reading?.objects ?? [])].flatMap((id) =>
+        words(b.drafts.get(id)?.label ?? ''),
+      ),
+    );
+    const out = new Set(
+      words(`${s.condition ?? ''} ${s.action}`).filter((w) => !named.has(w) && !common(w) && !named.has(w.replace(/s$/, ''))),
+    );
+    scope.set(s.id, out);
+    return out;
+  };
   const groups = new Map<string, StatementReading[]>();
   for (const r of readings) {
     if (!['obligation', 'prohibition', 'permission'].includes(r.statement.kind)) continue;
@@ -437,9 +653,12 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
         const x = (list[i] as StatementReading).statement;
         const y = (list[j] as StatementReading).statement;
         if (x.clauseId === y.clauseId || !opposite(x.kind, y.kind)) continue;
-        if (exceptionPairs.has(`${x.clauseId}|${y.clauseId}`)) continue;
-        const cx = conditionWords(x.condition);
-        const cy = conditionWords(y.condition);
+        if (exceptionPairs.has(`${x.clauseId}|${y.clauseId}`) || linked(x.clauseId, y.clauseId)) continue;
+        // a prohibition with its own carve-out ("except as permitted …", "unless …") already says where the act is allowed.
+        const prohibition = x.kind === 'prohibition' ? x : y;
+        if (prohibition.exception) continue;
+        const cx = scopeWords(x);
+        const cy = scopeWords(y);
         const overlap = cx.size === 0 || cy.size === 0 || [...cx].some((w) => cy.has(w));
         if (!overlap) continue;
         const [from, to] = x.clauseId < y.clauseId ? [x, y] : [y, x];

@@ -54,6 +54,21 @@ const DETERMINERS = new Set([
   'what',
 ]);
 
+/**
+ * English prepositions and subordinating words: a closed class of the language (not of any
+ * document), listed because compromise's lexicon reads several of them ("against", "under") as
+ * adjectives.
+ */
+const FUNCTION_WORDS = new Set(
+  (
+    'about above across after against along amid among around as at before behind below beneath beside besides between beyond by ' +
+    'concerning despite down during except excluding following for from in including inside into like near notwithstanding of off on ' +
+    'onto out outside over past per pursuant regarding since than through throughout till to toward towards under underneath unless ' +
+    'until unto up upon via versus with within without ahead whether while because although though if when whenever where wherever ' +
+    'whereas who whom whose which that and or nor but so yet'
+  ).split(' '),
+);
+
 /** Words that never make a concept on their own (pronouns, placeholders). */
 const NON_CONCEPTS = new Set([
   'it',
@@ -245,7 +260,7 @@ const CLOSED = [
 ];
 
 function closed(t: Term): boolean {
-  if (DETERMINERS.has(t.word)) return true;
+  if (DETERMINERS.has(t.word) || FUNCTION_WORDS.has(t.word.replace(/[^a-z'-]/g, ''))) return true;
   const lexical = wordTags(t.word.replace(/[^a-z'-]/g, ''));
   const lexicallyClosed = lexical.some((x) => CLOSED.includes(x)) && !lexical.includes('Noun');
   if (lexicallyClosed) return true;
@@ -253,7 +268,9 @@ function closed(t: Term): boolean {
 }
 
 /** A verb form that opens a clause inside a phrase ("items bearing a logo", "decision related to it"). */
-function opensClause(t: Term, next: Term | undefined): boolean {
+function opensClause(t: Term, next: Term | undefined, previous: Term | undefined): boolean {
+  // a gerund after a noun ("documents containing …") opens a clause.
+  if (previous?.tags.has('Noun') && /ing$/.test(t.word) && (t.tags.has('Gerund') || t.tags.has('Verb')) && !t.tags.has('Noun')) return true;
   if (!next) return false;
   const verbal = /(?:ing|ed|en)$/.test(t.word) || t.tags.has('Gerund') || t.tags.has('PastTense') || t.tags.has('Participle');
   return verbal && (next.tags.has('Determiner') || next.tags.has('Preposition') || next.word === 'to' || DETERMINERS.has(next.word));
@@ -270,15 +287,52 @@ export function leadingNounPhrases(text: string): string[] {
   const terms = termsOf(cleanText(text));
   const phrases: string[] = [];
   let current: Term[] = [];
+  /** Adjectives waiting for the head of the next conjunct ("actual or potential conflict" → actual conflict). */
+  let pendingAdjectives: Term[][] = [];
   const flush = (): void => {
-    if (current.length > 0) phrases.push(current.map((w) => w.text.replace(/[^A-Za-z0-9'’&-]+$/g, '')).join(' '));
+    // a post-modifying participle is no part of the name ("amount spent", "advice given").
+    const participle = (t: Term): boolean =>
+      (/(?:ed|en)$/.test(t.word) || t.tags.has('PastTense') || t.tags.has('Participle')) && !t.tags.has('Noun');
+    // nor is a trailing adjective or base verb ("documentation sufficient", "changes effective", "request contain").
+    const trailing = (t: Term): boolean =>
+      participle(t) ||
+      (t.tags.has('Adjective') && !t.tags.has('Noun') && !wordTags(t.word).includes('Noun')) ||
+      (wordTags(t.word).includes('Infinitive') && !wordTags(t.word).includes('Noun') && !t.tags.has('Noun'));
+    const afterNoun = (): boolean => {
+      const before = current[current.length - 2];
+      return before !== undefined && before.tags.has('Noun') && !before.tags.has('Adjective');
+    };
+    while (
+      current.length > 1 &&
+      trailing(current[current.length - 1] as Term) &&
+      (participle(current[current.length - 1] as Term) || afterNoun())
+    )
+      current.pop();
+    if (current.length > 0) {
+      const words = current.map((w) => w.text.replace(/[^A-Za-z0-9'’&-]+$/g, ''));
+      const head = words[words.length - 1] as string;
+      for (const adjectives of pendingAdjectives)
+        phrases.push([...adjectives.map((w) => w.text.replace(/[^A-Za-z0-9'’&-]+$/g, '')), head].join(' '));
+      pendingAdjectives = [];
+      phrases.push(words.join(' '));
+    }
     current = [];
   };
+  const adjectivesOnly = (): boolean =>
+    current.length > 0 && current.every((w) => w.tags.has('Adjective') && !w.tags.has('Noun') && !wordTags(w.word).includes('Noun'));
   let i = 0;
   while (i < terms.length) {
     const t = terms[i] as Term;
     const next = terms[i + 1];
-    if (/[([]/.test(t.pre) && current.length > 0) break;
+    if (/[([]/.test(t.pre) && current.length > 0) {
+      // "paragraph (a)", "section 3.2": a reference, not a concept.
+      if (/^[(\d]/.test(t.text) || /\(\s*$/.test(t.pre)) current = [];
+      break;
+    }
+    if (/^\d/.test(t.text) && current.length > 0) {
+      current = [];
+      break;
+    }
     if (!/[a-z]/i.test(t.text)) break;
     if (closed(t)) {
       if (current.length === 0 && (t.tags.has('Determiner') || DETERMINERS.has(t.word))) {
@@ -292,15 +346,27 @@ export function leadingNounPhrases(text: string): string[] {
         !/[([]/.test(next.pre) &&
         (!closed(next) || DETERMINERS.has(next.word))
       ) {
-        flush();
+        if (adjectivesOnly()) {
+          pendingAdjectives.push(current);
+          current = [];
+        } else flush();
         i += 1;
         continue;
       }
       break;
     }
-    if (current.length > 0 && opensClause(t, next)) break;
+    if (current.length > 0 && opensClause(t, next, current[current.length - 1])) break;
+    // a gerund with its own object is a verb phrase, not a name ("making the Guidelines available").
+    if (current.length === 0 && /ing$/.test(t.word) && next && (next.tags.has('Determiner') || DETERMINERS.has(next.word))) break;
+    // a finite verb cannot open a noun phrase ("creates or receives …"): no phrase here.
+    if (current.length === 0 && t.tags.has('Verb') && !t.tags.has('Noun') && !t.tags.has('Adjective') && !t.tags.has('Gerund')) break;
     current.push(t);
     i += 1;
+    // a possessor is not the thing named: "the covered entity's information" → information.
+    if (/['’]s?$/.test(t.text) && terms[i] && !closed(terms[i] as Term)) {
+      current = [];
+      continue;
+    }
     if (/[,;:)\]]/.test(t.post)) {
       flush();
       if (!/,/.test(t.post) || !next) break;
