@@ -10,6 +10,7 @@ import { conceptId, normaliseLabel } from './labels';
 import {
   conceptSchemeIri,
   fromTurtle,
+  importDelta,
   mergeImported,
   SKOS_IMPORT_SOURCE,
   SKOS_NS,
@@ -244,7 +245,7 @@ describe('SKOS round trip', () => {
       built.relations.length,
     );
     expect(withoutOrigin(await fromTurtle(turtle))).toEqual(withoutOrigin(built));
-  });
+  }, 60_000);
 });
 
 describe('toJsonLd', () => {
@@ -549,5 +550,24 @@ describe('mergeImported', () => {
     const merged = mergeImported(extracted, imported);
     expect(withoutOrigin(merged)).toEqual(withoutOrigin(extracted));
     expect(merged.concepts.every((c) => c.origin === 'imported')).toBe(true);
+  });
+
+  it('importDelta keeps only what an import changes, so a re-imported export pins nothing', async () => {
+    const extracted = sampleGraph();
+    const exported = await fromTurtle(await toTurtle({ contextId: 'gifts', ...extracted }));
+    expect(importDelta(extracted, exported)).toEqual({ concepts: [], relations: [] });
+
+    const edited = await fromTurtle(
+      (await toTurtle({ contextId: 'gifts', ...extracted }))
+        .replace('"present"@en', '"gratuity"@en')
+        .replace('studio:status studio:candidate', 'studio:status studio:dismissed'),
+    );
+    const delta = importDelta(extracted, edited);
+    expect(delta.concepts.map((c) => [c.id, c.altLabels])).toEqual([['c-gift', ['gratuity', 'gifts']]]);
+    expect(delta.relations.map((r) => [r.id, r.status])).toEqual([[`conflictsWith:${C31}>${C32}`, 'dismissed']]);
+    const viaDelta = mergeImported(extracted, delta);
+    expect(viaDelta.concepts.find((c) => c.id === 'c-gift')).toMatchObject({ altLabels: ['gratuity', 'gifts'], origin: 'imported' });
+    expect(viaDelta.concepts.find((c) => c.id === 'c-employee')?.origin).toBe('extracted');
+    expect(withoutOrigin(viaDelta)).toEqual(withoutOrigin(mergeImported(extracted, edited)));
   });
 });

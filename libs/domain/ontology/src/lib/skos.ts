@@ -742,3 +742,32 @@ export function mergeImported(extracted: ExtractedGraph, imported: ExtractedGrap
   }
   return { concepts: [...concepts.values()].sort(byId), relations: [...relations.values()].sort(byId) };
 }
+
+/**
+ * What an import changes over the current graph: the imported concepts that are new or whose labels,
+ * definition or roles differ, and the imported relations that are new or carry a decision
+ * (confirmed/dismissed) the current one lacks. Storing this as a context's overlay (instead of the
+ * whole import) keeps a re-imported export from pinning every extracted concept and relation against
+ * later revisions of the documents. `mergeImported(current, importDelta(current, imported))` equals
+ * `mergeImported(current, imported)` in everything but the origin of unchanged items and the links
+ * and evidence an unchanged item would have gained.
+ */
+export function importDelta(current: ExtractedGraph, imported: ExtractedGraph): ExtractedGraph {
+  const concepts = new Map(current.concepts.map((c) => [c.id, c]));
+  const relations = new Map(current.relations.map((r) => [r.id, r]));
+  const sameConcept = (a: Concept, b: Concept): boolean =>
+    a.prefLabel === b.prefLabel &&
+    JSON.stringify(a.altLabels) === JSON.stringify(b.altLabels) &&
+    JSON.stringify(a.roles) === JSON.stringify(b.roles) &&
+    JSON.stringify(mergedDefinition(a.definition, b.definition)) === JSON.stringify(a.definition);
+  return {
+    concepts: imported.concepts.filter((c) => {
+      const before = concepts.get(c.id);
+      return !before || !sameConcept(before, c);
+    }),
+    relations: imported.relations.filter((r) => {
+      const before = relations.get(r.id);
+      return !before || (r.status !== null && r.status !== 'candidate' && r.status !== before.status);
+    }),
+  };
+}
