@@ -145,7 +145,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(exported.status).toBe(200);
     expect(exported.type).toMatch(/^text\/turtle/);
     const quads = new Parser().parse(exported.text);
-    expect(quads.filter((q) => q.predicate.value === 'http://www.w3.org/2004/02/skos/core#prefLabel').length).toBe(first.conceptCount);
+    const concepts = quads.filter(
+      (q) =>
+        q.predicate.value === 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type' &&
+        q.object.value === 'http://www.w3.org/2004/02/skos/core#Concept',
+    );
+    expect(concepts.length).toBe(first.conceptCount);
   });
 
   it('answers 404 to another tenant on every ontology route, and refuses a viewer a conflict decision', async () => {
@@ -178,6 +183,25 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect((plain.body['clauses'] as unknown[]).length).toBe(3);
   }, 180_000);
 
+  let dismissed = '';
+  it('lists conflict candidates with both clauses; a curator dismisses one', async () => {
+    const candidates = await call('GET', `${ctx}/ontology/conflicts?status=candidate`, undefined, viewer);
+    const list = candidates.body['conflicts'] as Array<{ id: string; left: { numbering: string }; right: { numbering: string } }>;
+    expect(list.length).toBe(first.relationsByType['conflictsWith']);
+    expect(list.length).toBeGreaterThan(0);
+    dismissed = list[0]?.id as string;
+    const decided = await call(
+      'POST',
+      `${ctx}/ontology/conflicts/${encodeURIComponent(dismissed)}`,
+      { decision: 'dismiss', reason: 'the two clauses cover different cases' },
+      { tenant: TENANT, role: 'curator' },
+    );
+    expect(decided.status).toBe(200);
+    expect(decided.body).toMatchObject({ id: dismissed, type: 'conflictsWith', status: 'dismissed' });
+    const listed = await call('GET', `${ctx}/ontology/conflicts?status=dismissed`, undefined, viewer);
+    expect((listed.body['conflicts'] as Array<{ id: string }>).map((c) => c.id)).toEqual([dismissed]);
+  });
+
   it('a revision of the policy makes version 2 with the diff in its event and at the diff route', async () => {
     const revised = `${POLICY.trimEnd()}\n\n## 17. Travel\n\n**17.1** Employees must book business flights through the Travel Desk.\n`;
     const uploaded = await call('POST', `${ctx}/documents`, { filename: 'policy.md', mediaType: 'text/markdown', content: revised });
@@ -190,5 +214,32 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(diff.body).toEqual(second.diff as unknown as Json);
     const summary = await call('GET', `${ctx}/ontology`, undefined, viewer);
     expect(summary.body).toMatchObject({ version: 2, conceptCount: second.conceptCount, relationCount: second.relationCount });
+    // The curator's decision holds in the new version.
+    const still = await call('GET', `${ctx}/ontology/conflicts?status=dismissed`, undefined, viewer);
+    expect((still.body['conflicts'] as Array<{ id: string }>).map((c) => c.id)).toEqual([dismissed]);
+  });
+
+  it('imports SKOS Turtle sent as text/turtle by a curator: a new version with the imported concept; bad Turtle is 422 naming the problem', async () => {
+    const post = async (body: string) =>
+      fetch(`${stack.url('gateway')}${ctx}/ontology/import`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await stack.keyFor(TENANT, 'curator')}`, 'content-type': 'text/turtle' },
+        body,
+      });
+    const turtle =
+      '@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n<https://example.org/vocab/hospitality> a skos:Concept ;\n  skos:prefLabel "hospitality"@en ; skos:altLabel "corporate hospitality"@en .\n';
+    const imported = await post(turtle);
+    expect(imported.status).toBe(200);
+    const body = (await imported.json()) as { version: number; diff: { conceptsAdded: string[] } };
+    expect(body.version).toBe(3);
+    expect(body.diff.conceptsAdded).toContain('c-hospitality');
+    const third = await graphUpdate(3);
+    const summary = await call('GET', `${ctx}/ontology`, undefined, viewer);
+    expect(summary.body).toMatchObject({ version: 3, conceptCount: third.conceptCount, relationCount: third.relationCount });
+    const concept = await call('GET', `${ctx}/ontology/concepts/c-hospitality`, undefined, viewer);
+    expect(concept.body['concept']).toMatchObject({ origin: 'imported', altLabels: ['corporate hospitality'] });
+    const bad = await post('@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n<https://e/x> a skos:Concept ;;; skos:prefLabel .');
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain('the Turtle could not be imported');
   });
 });

@@ -25,18 +25,21 @@ import { RetrievalController, type LatestGraphs } from './indexing/retrieval.con
 import {
   CONFLICT_DECISIONS,
   ONTOLOGY_GRAPHS,
+  ONTOLOGY_HEADS,
   ONTOLOGY_IMPORTS,
   ONTOLOGY_SOURCES,
   type ConflictDecisionRecord,
   type ImportedOverlayRecord,
   type OntologyGraphRecord,
+  type OntologyHeadRecord,
   type OntologySourceRecord,
 } from './graph/graph-records';
-import type { GraphPorts } from './graph/graph-store';
+import { erasableGraphRepositories, GraphCache, type GraphPorts } from './graph/graph-store';
 import { OntologyController } from './graph/ontology.controller';
 import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, GRAPH_PORTS, LATEST_GRAPHS, RETRIEVAL_PORTS } from './ontology.ports';
 
 const GRAPHS_REPOSITORY = Symbol('GRAPHS_REPOSITORY');
+const HEADS_REPOSITORY = Symbol('HEADS_REPOSITORY');
 const SOURCES_REPOSITORY = Symbol('SOURCES_REPOSITORY');
 const IMPORTS_REPOSITORY = Symbol('IMPORTS_REPOSITORY');
 const DECISIONS_REPOSITORY = Symbol('DECISIONS_REPOSITORY');
@@ -67,6 +70,7 @@ export class OntologyModule {
         ...providePublishing(`/studio/${ONTOLOGY_NAME}`),
         repositoryProvider(CLAUSE_INDEXES_REPOSITORY, CLAUSE_INDEXES),
         repositoryProvider(GRAPHS_REPOSITORY, ONTOLOGY_GRAPHS),
+        repositoryProvider(HEADS_REPOSITORY, ONTOLOGY_HEADS),
         repositoryProvider(SOURCES_REPOSITORY, ONTOLOGY_SOURCES),
         repositoryProvider(IMPORTS_REPOSITORY, ONTOLOGY_IMPORTS),
         repositoryProvider(DECISIONS_REPOSITORY, CONFLICT_DECISIONS),
@@ -74,15 +78,24 @@ export class OntologyModule {
         { provide: ARTIFACTS, useValue: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR) },
         {
           provide: GRAPH_PORTS,
-          inject: [PUBLISHING, ARTIFACTS, GRAPHS_REPOSITORY, SOURCES_REPOSITORY, IMPORTS_REPOSITORY, DECISIONS_REPOSITORY],
+          inject: [
+            PUBLISHING,
+            ARTIFACTS,
+            GRAPHS_REPOSITORY,
+            HEADS_REPOSITORY,
+            SOURCES_REPOSITORY,
+            IMPORTS_REPOSITORY,
+            DECISIONS_REPOSITORY,
+          ],
           useFactory: (
             publishing: Publishing,
             artifacts: GraphPorts['artifacts'],
             graphs: Repository<OntologyGraphRecord>,
+            heads: Repository<OntologyHeadRecord>,
             sources: Repository<OntologySourceRecord>,
             imports: Repository<ImportedOverlayRecord>,
             decisions: Repository<ConflictDecisionRecord>,
-          ): GraphPorts => ({ ...publishing, artifacts, repos: { graphs, sources, imports, decisions } }),
+          ): GraphPorts => ({ ...publishing, artifacts, repos: { graphs, heads, sources, imports, decisions }, cache: new GraphCache() }),
         },
         {
           provide: LATEST_GRAPHS,
@@ -91,23 +104,11 @@ export class OntologyModule {
         },
         {
           provide: TENANT_DATA_ERASER,
-          inject: [CLAUSE_INDEXES_REPOSITORY, GRAPHS_REPOSITORY, SOURCES_REPOSITORY, IMPORTS_REPOSITORY, DECISIONS_REPOSITORY],
-          useFactory: (
-            clauseIndexes: Repository<Entity>,
-            ontologyGraphs: Repository<Entity>,
-            ontologySources: Repository<Entity>,
-            ontologyImports: Repository<Entity>,
-            conflictDecisions: Repository<Entity>,
-          ): TenantDataEraser => ({
+          inject: [CLAUSE_INDEXES_REPOSITORY, GRAPH_PORTS],
+          useFactory: (clauseIndexes: Repository<Entity>, graph: GraphPorts): TenantDataEraser => ({
             // The graphs, their sources, imports and decisions go with the clause index.
             erase: (tenant) =>
-              eraseTenantData(
-                {
-                  repos: { clauseIndexes, ontologyGraphs, ontologySources, ontologyImports, conflictDecisions },
-                  vectors: retrieval.vectors,
-                },
-                tenant,
-              ),
+              eraseTenantData({ repos: { clauseIndexes, ...erasableGraphRepositories(graph.repos) }, vectors: retrieval.vectors }, tenant),
           }),
         },
       ],

@@ -29,12 +29,17 @@ import {
 import { ConceptRole, ConflictStatus, ContextId, GRAPH_UPDATED_V1, GraphDiff, OntologyGraph } from '@studio/contracts';
 import { ZodValidationPipe } from '@studio/nest';
 import { z } from 'zod';
+import { AuditLog } from '../auth/audit-log';
 import { Caller, Requires, type Principal } from '../auth/principal';
 import { DocumentTooLargeError, readRawBody } from '../documents/upload-document';
 import { ProblemDetails, TURTLE_BODY_TYPES } from '../http/problem-details';
 import { send } from '../runs/runs.controller';
 import { openApi } from '../upstream/api-schemas';
 import { ServiceClient, type HttpResponse } from '../upstream/service-client';
+
+/** Audit-log actions of the ontology's curator changes. */
+export const ONTOLOGY_CONFLICT_DECIDED = 'ontology.conflict.decided';
+export const ONTOLOGY_SKOS_IMPORTED = 'ontology.skos.imported';
 
 /** The most a SKOS import may hold. */
 export const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
@@ -73,7 +78,10 @@ type BodyStream = Parameters<typeof readRawBody>[0];
 @ApiBearerAuth()
 @Controller('v1/contexts/:contextId/ontology')
 export class OntologyController {
-  constructor(@Inject(ServiceClient) private readonly upstream: ServiceClient) {}
+  constructor(
+    @Inject(ServiceClient) private readonly upstream: ServiceClient,
+    @Inject(AuditLog) private readonly auditLog: AuditLog,
+  ) {}
 
   @Get()
   @Requires('studio:read')
@@ -249,8 +257,7 @@ export class OntologyController {
   @Requires('datasets:curate')
   @ApiOperation({
     summary: 'Confirm or dismiss a conflict candidate',
-    description:
-      'The decision (with the caller and the reason) is kept per relation and applies to every later version of the graph. Answers the relation with its status. 404 when the latest version has no such relation, 422 when it is not a conflictsWith relation.',
+    description: `The decision (with the caller and the reason) is kept per relation and applies to every later version of the graph, and recorded in the audit log (\`${ONTOLOGY_CONFLICT_DECIDED}\`). Answers the relation with its status. 404 when the latest version has no such relation, 422 when it is not a conflictsWith relation.`,
   })
   @ApiParam({ name: 'contextId' })
   @ApiParam({ name: 'relationId' })
@@ -267,10 +274,21 @@ export class OntologyController {
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
     const path = `${base(contextId)}/conflicts/${encodeURIComponent(relationId)}`;
-    return send(
-      res,
-      await this.upstream.forward('ontology', { method: 'POST', path, tenant: caller.tenant, body: { ...body, by: caller.subject } }),
-    );
+    const answer = await this.upstream.forward('ontology', {
+      method: 'POST',
+      path,
+      tenant: caller.tenant,
+      body: { ...body, by: caller.subject },
+    });
+    const relation = answer.body as { status?: unknown };
+    await this.auditLog.record({
+      actor: caller,
+      action: ONTOLOGY_CONFLICT_DECIDED,
+      target: `relation:${relationId}`,
+      before: null,
+      after: { contextId, status: relation.status ?? null, reason: body.reason ?? null },
+    });
+    return send(res, answer);
   }
 
   @Get('export')
@@ -307,7 +325,7 @@ export class OntologyController {
   @Requires('contexts:write')
   @ApiOperation({
     summary: 'Import SKOS Turtle',
-    description: `The body is SKOS Turtle (text/turtle): its concepts replace the labels and definition of the same concepts (origin imported) and new ones are added, with their relations, over what the documents give, in this and every later version until the next import. \`{ version, diff }\`; the same import again makes no new version. 422 naming the line or term when the Turtle cannot be read. At most ${MAX_IMPORT_BYTES} bytes.`,
+    description: `The body is SKOS Turtle (text/turtle): its concepts replace the labels and definition of the same concepts (origin imported) and new ones are added, with their relations, over what the documents give, in this and every later version until the next import. \`{ version, diff }\`, recorded in the audit log (\`${ONTOLOGY_SKOS_IMPORTED}\`); the same import again makes no new version. 422 naming the line or term when the Turtle cannot be read. At most ${MAX_IMPORT_BYTES} bytes.`,
   })
   @ApiParam({ name: 'contextId' })
   @ApiBody({ description: 'SKOS Turtle', schema: { type: 'string' } })
@@ -345,15 +363,26 @@ export class OntologyController {
       throw new BadRequestException('the Turtle is not valid UTF-8');
     }
     if (turtle.trim() === '') throw new BadRequestException('the Turtle is empty: send the SKOS document as the body');
-    return send(
-      res,
-      await this.upstream.forward('ontology', {
-        method: 'POST',
-        path: `${base(contextId)}/import`,
-        tenant: caller.tenant,
-        body: { turtle },
-        timeoutMs: 120_000,
-      }),
-    );
+    const answer = await this.upstream.forward('ontology', {
+      method: 'POST',
+      path: `${base(contextId)}/import`,
+      tenant: caller.tenant,
+      body: { turtle },
+      timeoutMs: 120_000,
+    });
+    const imported = answer.body as { version?: unknown; diff?: { conceptsAdded?: unknown[]; relationsAdded?: unknown[] } };
+    await this.auditLog.record({
+      actor: caller,
+      action: ONTOLOGY_SKOS_IMPORTED,
+      target: `context:${contextId}`,
+      before: null,
+      after: {
+        version: imported.version ?? null,
+        bytes: bytes.length,
+        conceptsAdded: imported.diff?.conceptsAdded?.length ?? 0,
+        relationsAdded: imported.diff?.relationsAdded?.length ?? 0,
+      },
+    });
+    return send(res, answer);
   }
 }

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { AuditLog } from '../auth/audit-log';
 import { bearer, issueKey, memoryKeysModule } from '../auth/testing';
 import { applyHttpConventions } from '../http/problem-details';
 import type { ForwardRequest, ServiceClient, UpstreamResponse } from '../upstream/service-client';
@@ -103,6 +104,10 @@ describe("the gateway's ontology routes", () => {
       path: '/v1/contexts/northwind/ontology/conflicts/conflictsWith%3Aa%3Eb',
       tenant: 'acme',
       body: { decision: 'dismiss', reason: 'no', by: expect.stringMatching(/^key:/) },
+    });
+    expect((await app.get(AuditLog).read('acme', { action: 'ontology.conflict.decided', limit: 1 }))[0]).toMatchObject({
+      target: 'relation:conflictsWith:a>b',
+      after: { contextId: 'northwind', reason: 'no' },
     });
   });
 

@@ -38,6 +38,21 @@ export function graphRecordId(contextId: string, version: number): string {
   return `${contextId}:v${version}`;
 }
 
+/** Which version is a context's latest (`ontology_heads`): a small record read before the (large) graph itself. */
+export const OntologyHeadRecord = z.object({
+  id: ContextId.describe('the context id'),
+  contextId: ContextId,
+  version: z.number().int().min(1),
+  graphId: Id,
+  contentSha256: Sha256,
+});
+export type OntologyHeadRecord = z.infer<typeof OntologyHeadRecord>;
+
+export const ONTOLOGY_HEADS: EntitySpec<OntologyHeadRecord> = {
+  collection: 'ontology_heads',
+  schema: OntologyHeadRecord,
+};
+
 /** The current framed version of one document of a context (`ontology_sources`): the graph is built from these. */
 export const OntologySourceRecord = GraphDocument.extend({
   id: Id.describe('`<contextId>:<documentId>`'),

@@ -6,16 +6,18 @@ import { extractStatements, parseDocument } from '@studio/framing';
 import { fromTurtle } from '@studio/ontology';
 import { Parser } from 'n3';
 import { InMemoryArtifactStore, InProcessEventBus, SqliteStore } from '@studio/inproc';
-import { framingArtifact } from '@studio/pipeline';
+import { eraseTenantData, framingArtifact } from '@studio/pipeline';
 import { tenantId } from '@studio/ports';
-import { CONFLICT_DECISIONS, ONTOLOGY_GRAPHS, ONTOLOGY_IMPORTS, ONTOLOGY_SOURCES } from './graph-records';
+import { CONFLICT_DECISIONS, ONTOLOGY_GRAPHS, ONTOLOGY_HEADS, ONTOLOGY_IMPORTS, ONTOLOGY_SOURCES } from './graph-records';
 import {
   conceptDetail,
   conflicts,
   decideConflict,
   diffVersions,
+  erasableGraphRepositories,
   exportGraph,
   importSkos,
+  GraphCache,
   GraphNotFoundError,
   GraphRequestError,
   latestGraph,
@@ -23,7 +25,7 @@ import {
   readGraph,
   rebuildGraph,
   recordFramedDocument,
-  recordRevisedDocument,
+  revisionPending,
   searchConcepts,
   summarise,
   type GraphPorts,
@@ -73,10 +75,13 @@ describe('the ontology graph of a context, versioned', () => {
       artifacts,
       repos: {
         graphs: store.repository(ONTOLOGY_GRAPHS),
+        heads: store.repository(ONTOLOGY_HEADS),
         sources: store.repository(ONTOLOGY_SOURCES),
         imports: store.repository(ONTOLOGY_IMPORTS),
         decisions: store.repository(CONFLICT_DECISIONS),
       },
+      // Every case reads through the cache: a new version must still be seen at once.
+      cache: new GraphCache(2),
     };
   });
   afterEach(async () => {
@@ -151,6 +156,17 @@ describe('the ontology graph of a context, versioned', () => {
     expect(published).toHaveLength(1);
   });
 
+  it('two documents framed at once make two versions, the second with both documents', async () => {
+    await recordFramedDocument(ports, acme, await framed('travel', RULES_V1, 1), '2026-01-01T00:00:00.000Z');
+    const first = rebuildGraph(ports, acme, 'ctx');
+    await recordFramedDocument(ports, acme, await framed('northwind', POLICY, 1), '2026-01-01T00:00:00.000Z');
+    const second = rebuildGraph(ports, acme, 'ctx');
+    await Promise.all([first, second]);
+    const graph = await readGraph(ports, acme, 'ctx');
+    expect(graph.documents.map((d) => d.documentId)).toEqual(['northwind', 'travel']);
+    expect(await ports.repos.graphs.count(acme)).toBe(graph.version);
+  });
+
   it('a revision replaces the earlier version of the document; the new version carries the diff', async () => {
     await frame(await framed('northwind', POLICY, 1));
     await frame(await framed('travel', RULES_V1, 1));
@@ -183,12 +199,13 @@ describe('the ontology graph of a context, versioned', () => {
       addedClauseIds: [],
       staleDatasetVersions: [],
     };
-    expect(await recordRevisedDocument(ports, acme, revised)).toBe(false);
+    expect(await revisionPending(ports, acme, revised)).toEqual({ pending: false, currentVersion: 2 });
   });
 
-  it('a revision that arrives before the new version is framed takes the old version out of the graph', async () => {
+  it('a revision that arrives before the new version is framed keeps the earlier version until the framed event brings the new one', async () => {
     const v1 = await framed('travel', RULES_V1, 1);
     await frame(v1);
+    const v2 = await framed('travel', RULES_V2, 2);
     const revised: DocumentRevisedV1 = {
       version: 'v1',
       contextId: 'ctx',
@@ -196,18 +213,20 @@ describe('the ontology graph of a context, versioned', () => {
       fromVersion: 1,
       toVersion: 2,
       fromSha256: v1.documentSha256,
-      toSha256: 'f'.repeat(64),
+      toSha256: v2.documentSha256,
       summary: { unchanged: 3, moved: 0, changed: 1, added: 0, removed: 0 },
       staleClauseIds: [],
       addedClauseIds: [],
       staleDatasetVersions: [],
     };
-    expect(await recordRevisedDocument(ports, acme, revised)).toBe(true);
-    await rebuildGraph(ports, acme, 'ctx');
+    expect(await revisionPending(ports, acme, revised)).toEqual({ pending: true, currentVersion: 1 });
+    expect((await rebuildGraph(ports, acme, 'ctx')).created).toBe(false);
+    expect((await readGraph(ports, acme, 'ctx')).documents).toEqual([{ documentId: 'travel', sha256: v1.documentSha256, version: 1 }]);
+    await frame(v2);
     const graph = await readGraph(ports, acme, 'ctx');
     expect(graph.version).toBe(2);
-    expect(graph.documents).toEqual([]);
-    expect(graph.concepts).toEqual([]);
+    expect(graph.documents).toEqual([{ documentId: 'travel', sha256: v2.documentSha256, version: 2 }]);
+    expect(graph.concepts.length).toBeGreaterThan(0);
   });
 
   it('leaves out a document whose framed event names no framing artifact, and says so', async () => {
@@ -320,6 +339,24 @@ ex:allowance a skos:Concept ; skos:prefLabel "travel allowance"@en ; skos:altLab
       /the Turtle could not be imported: .*concept/i,
     );
     expect(await latestGraph(ports, acme, 'ctx')).toEqual(expect.objectContaining({ version: rebuilt.version }));
+  });
+
+  it("goes with the tenant's data: graphs, sources, imports and decisions; another tenant's stay", async () => {
+    await frame(await framed('travel', RULES_V1, 1));
+    const [candidate] = conflicts(await readGraph(ports, acme, 'ctx'), 'candidate');
+    await decideConflict(ports, acme, {
+      contextId: 'ctx',
+      relationId: candidate?.id as string,
+      decision: 'confirm',
+      reason: null,
+      by: 'k',
+    });
+    await recordFramedDocument(ports, globex, await framed('travel', RULES_V1, 1), '2026-01-01T00:00:00.000Z');
+    await rebuildGraph(ports, globex, 'ctx');
+    const erased = await eraseTenantData({ repos: erasableGraphRepositories(ports.repos) }, acme);
+    expect(erased.records).toEqual({ ontologyGraphs: 1, ontologyHeads: 1, ontologySources: 1, ontologyImports: 0, conflictDecisions: 1 });
+    await expect(readGraph(ports, acme, 'ctx')).rejects.toThrow(GraphNotFoundError);
+    expect((await readGraph(ports, globex, 'ctx')).version).toBe(1);
   });
 
   it('is confined to the tenant', async () => {

@@ -34,6 +34,7 @@ import {
   type GraphClause,
   type ImportedOverlayRecord,
   type OntologyGraphRecord,
+  type OntologyHeadRecord,
   type OntologySourceRecord,
 } from './graph-records';
 
@@ -41,11 +42,47 @@ import {
 export interface GraphPorts extends Publishing {
   repos: {
     graphs: Repository<OntologyGraphRecord>;
+    heads: Repository<OntologyHeadRecord>;
     sources: Repository<OntologySourceRecord>;
     imports: Repository<ImportedOverlayRecord>;
     decisions: Repository<ConflictDecisionRecord>;
   };
   artifacts: Pick<ArtifactStore, 'read'>;
+  /** Latest versions already read (a version's record never changes); none: every read goes to the store. */
+  cache?: GraphCache;
+}
+
+/** The latest graph versions read, the most recent `capacity` of them, by tenant, record id and content. */
+export class GraphCache {
+  private readonly entries = new Map<string, OntologyGraphRecord>();
+  constructor(private readonly capacity = 16) {}
+  private static key(tenant: TenantId, head: Pick<OntologyHeadRecord, 'graphId' | 'contentSha256'>): string {
+    return `${tenant}\n${head.graphId}\n${head.contentSha256}`;
+  }
+  get(tenant: TenantId, head: OntologyHeadRecord): OntologyGraphRecord | undefined {
+    const key = GraphCache.key(tenant, head);
+    const found = this.entries.get(key);
+    if (found) {
+      this.entries.delete(key);
+      this.entries.set(key, found);
+    }
+    return found;
+  }
+  set(tenant: TenantId, graph: OntologyGraphRecord): void {
+    this.entries.set(GraphCache.key(tenant, { graphId: graph.id, contentSha256: graph.contentSha256 }), graph);
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+  }
+}
+
+/** The graph's repositories by the names a tenant's erasure reports them under (all of them go with the tenant). */
+export function erasableGraphRepositories(repos: GraphPorts['repos']) {
+  return {
+    ontologyGraphs: repos.graphs,
+    ontologyHeads: repos.heads,
+    ontologySources: repos.sources,
+    ontologyImports: repos.imports,
+    conflictDecisions: repos.decisions,
+  };
 }
 
 /** Something the caller asked about does not exist (a route answers 404 with the message). */
@@ -89,7 +126,7 @@ const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id 
  * of an older version than the one recorded changes nothing). Returns whether anything changed.
  */
 export async function recordFramedDocument(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   data: DocumentFramedV1,
   framedAt: string,
@@ -114,16 +151,19 @@ export async function recordFramedDocument(
 }
 
 /**
- * A document was revised: its earlier version is no longer current. When the new version's framed
- * event came first nothing is left to do; when the revision comes first, the old version leaves the
- * graph until the new one's framed event brings it. Returns whether anything changed.
+ * A document was revised. The framer publishes the new version's framed event before the revision,
+ * and that event makes the new version current (recordFramedDocument). Consumed on another topic,
+ * the revision may come first: the graph then keeps the earlier version whole until the new
+ * version's framing arrives (it never passes through a version without the document). Says
+ * whether the new version is still awaited, and which version of the document is current.
  */
-export async function recordRevisedDocument(ports: Pick<GraphPorts, 'repos'>, tenant: TenantId, data: DocumentRevisedV1): Promise<boolean> {
-  const id = recordId(sourceRecordId(data.contextId, data.documentId));
-  const before = await ports.repos.sources.get(tenant, id);
-  if (!before || before.version > data.fromVersion || before.sha256 === data.toSha256) return false;
-  await ports.repos.sources.delete(tenant, id);
-  return true;
+export async function revisionPending(
+  ports: Pick<GraphPorts, 'repos'>,
+  tenant: TenantId,
+  data: DocumentRevisedV1,
+): Promise<{ pending: boolean; currentVersion: number | null }> {
+  const current = await ports.repos.sources.get(tenant, recordId(sourceRecordId(data.contextId, data.documentId)));
+  return { pending: (current?.version ?? 0) < data.toVersion, currentVersion: current?.version ?? null };
 }
 
 // ---------------------------------------------------------------- building versions -----------
@@ -140,14 +180,19 @@ export interface RebuildResult {
 
 const EMPTY_DIFF: GraphDiff = { conceptsAdded: [], conceptsRemoved: [], relationsAdded: [], relationsRemoved: [] };
 
-/** The context's latest stored graph version, or null. */
+/** The context's latest stored graph version, or null: its head names it (read from the cache when it was read before). */
 export async function latestGraph(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   contextId: string,
 ): Promise<OntologyGraphRecord | null> {
-  const [latest] = await ports.repos.graphs.find(tenant, { contextId }, { sort: { version: -1 }, limit: 1 });
-  return latest ?? null;
+  const head = await ports.repos.heads.get(tenant, contextId);
+  if (!head) return null;
+  const cached = ports.cache?.get(tenant, head);
+  if (cached) return cached;
+  const graph = await ports.repos.graphs.get(tenant, head.graphId);
+  if (graph) ports.cache?.set(tenant, graph);
+  return graph;
 }
 
 /** The relations with the context's conflict decisions applied (conflictsWith relations without one stay candidates). */
@@ -158,9 +203,16 @@ export function applyDecisions(relations: readonly Relation[], decisions: readon
   );
 }
 
-async function decisionsOf(ports: Pick<GraphPorts, 'repos'>, tenant: TenantId, contextId: string): Promise<ConflictDecisionRecord[]> {
+async function decisionsOf(
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
+  tenant: TenantId,
+  contextId: string,
+): Promise<ConflictDecisionRecord[]> {
   return ports.repos.decisions.find(tenant, { contextId }, { limit: 100_000 });
 }
+
+/** Rebuilds of one context run one after another in this process (two at once would both write the next version). */
+const rebuilding = new Map<string, Promise<unknown>>();
 
 /**
  * "Rebuild the context's graph": builds the concepts and relations of all its current documents
@@ -171,6 +223,18 @@ async function decisionsOf(ports: Pick<GraphPorts, 'repos'>, tenant: TenantId, c
  * store nothing and publish nothing (the event of a version has a deterministic id).
  */
 export async function rebuildGraph(ports: GraphPorts, tenant: TenantId, contextId: string, now: Date = new Date()): Promise<RebuildResult> {
+  const key = `${tenant}\n${contextId}`;
+  const previous = rebuilding.get(key) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(() => rebuildNow(ports, tenant, contextId, now));
+  rebuilding.set(key, run);
+  try {
+    return await run;
+  } finally {
+    if (rebuilding.get(key) === run) rebuilding.delete(key);
+  }
+}
+
+async function rebuildNow(ports: GraphPorts, tenant: TenantId, contextId: string, now: Date): Promise<RebuildResult> {
   const current = (await ports.repos.sources.find(tenant, { contextId }, { limit: 10_000 })).sort((a, b) =>
     a.documentId < b.documentId ? -1 : a.documentId > b.documentId ? 1 : 0,
   );
@@ -220,6 +284,8 @@ export async function rebuildGraph(ports: GraphPorts, tenant: TenantId, contextI
   };
   const diff = diffGraphs(latest ? { concepts: latest.concepts, relations: latest.relations } : null, { concepts, relations: decided });
   await ports.repos.graphs.upsert(tenant, record);
+  // The head last: until it moves, readers see the previous version whole.
+  await ports.repos.heads.upsert(tenant, { id: contextId, contextId, version, graphId: record.id, contentSha256 });
   await publishEvent(ports.bus, GRAPH_UPDATED_V1, {
     tenant,
     contextId,
@@ -245,7 +311,7 @@ export async function rebuildGraph(ports: GraphPorts, tenant: TenantId, contextI
 
 /** The graph a reader sees: a stored version with the conflict decisions made since applied. */
 export async function readGraph(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   contextId: string,
   version?: number,
@@ -403,7 +469,7 @@ export function neighbourhood(graph: OntologyGraphRecord, conceptId: string, dep
 
 /** The diff between two stored versions (404 naming the version that does not exist). */
 export async function diffVersions(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   contextId: string,
   from: number,
@@ -428,7 +494,7 @@ export function conflicts(graph: OntologyGraphRecord, status?: ConflictStatus): 
  * no such relation; 422 when it is not a conflictsWith relation.
  */
 export async function decideConflict(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   input: { contextId: string; relationId: string; decision: 'confirm' | 'dismiss'; reason: string | null; by: string; now?: Date },
 ): Promise<Relation> {
@@ -459,7 +525,7 @@ export async function decideConflict(
 
 /** The latest version as SKOS Turtle or JSON-LD (concepts, relations and clause links in the project vocabulary). */
 export async function exportGraph(
-  ports: Pick<GraphPorts, 'repos'>,
+  ports: Pick<GraphPorts, 'repos' | 'cache'>,
   tenant: TenantId,
   contextId: string,
   format: 'turtle' | 'jsonld',

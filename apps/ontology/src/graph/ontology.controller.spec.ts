@@ -7,7 +7,7 @@ import { framingArtifact } from '@studio/pipeline';
 import { tenantId } from '@studio/ports';
 import { Parser } from 'n3';
 import { GRAPH_PORTS } from '../ontology.ports';
-import { CONFLICT_DECISIONS, ONTOLOGY_GRAPHS, ONTOLOGY_IMPORTS, ONTOLOGY_SOURCES } from './graph-records';
+import { CONFLICT_DECISIONS, ONTOLOGY_GRAPHS, ONTOLOGY_HEADS, ONTOLOGY_IMPORTS, ONTOLOGY_SOURCES } from './graph-records';
 import { rebuildGraph, recordFramedDocument, type GraphPorts } from './graph-store';
 import { OntologyController } from './ontology.controller';
 
@@ -37,6 +37,7 @@ describe("the ontology service's routes", () => {
     artifacts,
     repos: {
       graphs: new SqliteRepository(db, ONTOLOGY_GRAPHS),
+      heads: new SqliteRepository(db, ONTOLOGY_HEADS),
       sources: new SqliteRepository(db, ONTOLOGY_SOURCES),
       imports: new SqliteRepository(db, ONTOLOGY_IMPORTS),
       decisions: new SqliteRepository(db, CONFLICT_DECISIONS),

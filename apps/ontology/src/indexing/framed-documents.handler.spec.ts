@@ -13,7 +13,7 @@ import {
 import { ExactVectorIndex, InMemoryArtifactStore, InProcessEventBus, SqliteStore } from '@studio/inproc';
 import { CLAUSE_INDEXES, retrieveClauses, type ClauseRecord } from '@studio/pipeline';
 import { tenantId, type LlmClient } from '@studio/ports';
-import { CONFLICT_DECISIONS, ONTOLOGY_GRAPHS, ONTOLOGY_IMPORTS, ONTOLOGY_SOURCES } from '../graph/graph-records';
+import { CONFLICT_DECISIONS, ONTOLOGY_GRAPHS, ONTOLOGY_HEADS, ONTOLOGY_IMPORTS, ONTOLOGY_SOURCES } from '../graph/graph-records';
 import { FramedDocumentsHandler } from './framed-documents.handler';
 
 const words = ['gift', 'cash', 'record', 'confidential', 'breach'];
@@ -90,6 +90,7 @@ describe('the ontology indexes the clauses a framed event points to', () => {
         artifacts,
         repos: {
           graphs: store.repository(ONTOLOGY_GRAPHS),
+          heads: store.repository(ONTOLOGY_HEADS),
           sources: store.repository(ONTOLOGY_SOURCES),
           imports: store.repository(ONTOLOGY_IMPORTS),
           decisions: store.repository(CONFLICT_DECISIONS),

@@ -11,7 +11,7 @@ import {
   type RetrievalPorts,
 } from '@studio/pipeline';
 import { tenantId, type Repository } from '@studio/ports';
-import { rebuildGraph, recordFramedDocument, recordRevisedDocument, type GraphPorts } from '../graph/graph-store';
+import { rebuildGraph, recordFramedDocument, revisionPending, type GraphPorts } from '../graph/graph-store';
 import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, GRAPH_PORTS, RETRIEVAL_PORTS } from '../ontology.ports';
 
 /** Runs both parts of handling an event, so that one failing does not keep the other from running; rethrows the first failure (the bus retries both: each is idempotent). */
@@ -89,7 +89,19 @@ export class FramedDocumentsHandler {
   async onDocumentRevised(@Payload() event: CloudEvent<DocumentRevisedV1>): Promise<void> {
     await both(
       () => this.forgetStale(event),
-      () => this.updateGraph(event, () => recordRevisedDocument(this.graph, tenantId(event.tenantid), event.data)),
+      () =>
+        this.updateGraph(event, async () => {
+          const { pending, currentVersion } = await revisionPending(this.graph, tenantId(event.tenantid), event.data);
+          if (pending)
+            this.logger.log({
+              msg: "the revised document's new version is not framed here yet: the ontology keeps the current version until its framed event",
+              tenantId: event.tenantid,
+              contextId: event.data.contextId,
+              documentId: event.data.documentId,
+              currentVersion,
+              toVersion: event.data.toVersion,
+            });
+        }),
     );
   }
 

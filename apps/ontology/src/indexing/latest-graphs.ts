@@ -7,7 +7,7 @@ import type { LatestGraphs } from './retrieval.controller';
  * retrieval's concept matcher and adjacency (built once per graph object) are reused across questions.
  * (A curator's conflict decision does not change the content hash; retrieval does not read conflicts.)
  */
-export function latestGraphs(ports: Pick<GraphPorts, 'repos'>): LatestGraphs {
+export function latestGraphs(ports: Pick<GraphPorts, 'repos' | 'cache'>): LatestGraphs {
   const cached = new Map<string, { contentSha256: string; graph: ExtractedGraph }>();
   return {
     latest: async (tenant, contextId) => {

@@ -10,6 +10,7 @@ import {
   CONFLICT_DECISIONS,
   graphRecordId,
   ONTOLOGY_GRAPHS,
+  ONTOLOGY_HEADS,
   ONTOLOGY_IMPORTS,
   ONTOLOGY_SOURCES,
   type OntologyGraphRecord,
@@ -124,21 +125,34 @@ describe('the latest graph for retrieval, from the graph store', () => {
 
   it('reads the highest version of the tenant’s context, the same object while its content is the same', async () => {
     const graphs = store.repository(ONTOLOGY_GRAPHS);
+    const heads = store.repository(ONTOLOGY_HEADS);
     const latest = latestGraphs({
       repos: {
         graphs,
+        heads,
         sources: store.repository(ONTOLOGY_SOURCES),
         imports: store.repository(ONTOLOGY_IMPORTS),
         decisions: store.repository(CONFLICT_DECISIONS),
       },
     });
+    /** A new version as the graph store writes it: the version, then the head that names it. */
+    const write = async (graph: OntologyGraphRecord) => {
+      await graphs.upsert(acme, graph);
+      await heads.upsert(acme, {
+        id: graph.contextId,
+        contextId: graph.contextId,
+        version: graph.version,
+        graphId: graph.id,
+        contentSha256: graph.contentSha256,
+      });
+    };
     expect(await latest.latest(acme, 'ctx-1')).toBeNull();
-    await graphs.upsert(acme, record(1, 'b'.repeat(64), []));
+    await write(record(1, 'b'.repeat(64), []));
     const first = await latest.latest(acme, 'ctx-1');
     expect(first).toEqual({ concepts: [], relations: [defines] });
     expect(await latest.latest(acme, 'ctx-1')).toBe(first);
     expect(await latest.latest(tenantId('globex'), 'ctx-1')).toBeNull();
-    await graphs.upsert(acme, record(2, 'c'.repeat(64), [phi]));
+    await write(record(2, 'c'.repeat(64), [phi]));
     expect((await latest.latest(acme, 'ctx-1'))?.concepts).toEqual([phi]);
   });
 });

@@ -55,7 +55,7 @@ describe('tenant erasure', () => {
       datasets: 1,
       clauseIndexes: 1,
     });
-    expect(erased.artifacts).toBe(7); // the document, its clauses file, the two dataset splits, the full examples and the data report (JSON, Markdown)
+    expect(erased.artifacts).toBe(8); // the document, its clauses file, its framing artifact, the two dataset splits, the full examples and the data report (JSON, Markdown)
     expect(erased.vectorContexts).toEqual(['acme-conduct']);
     for (const repository of Object.values(h.repos)) expect(await repository.count(TENANT)).toBe(0);
     expect(existsSync(join(h.dir, 'tenants', TENANT))).toBe(false);
