@@ -35,7 +35,7 @@ const RULES = `# Records Rule
 
 ## § 9.1 Keeping records.
 
-(a) *Standard.* A regulated firm must keep customer records (CR) for six years.
+(a) *Standard.* A regulated firm must keep customer records (CR) for six years in a form the Food and Drug Administration (FDA) accepts.
 
 (b) *Exception.* A regulated firm is not required to keep customer records of a closed account longer than two years, notwithstanding paragraph (a) of this section.
 
@@ -46,6 +46,8 @@ const RULES = `# Records Rule
 (e) A regulated firm may sell customer records to a successor firm.
 
 (f) Notwithstanding paragraph (c) of this section, a regulated firm is not permitted to destroy customer records under investigation.
+
+(g) A regulated firm must notify the FDA of every loss of CR.
 `;
 
 function concept(g: ExtractedGraph, label: string) {
@@ -116,6 +118,10 @@ describe('buildOntology', () => {
     const g = buildOntology([rules, handbook]);
     const records = concept(g, 'customer record');
     expect(records.altLabels).toEqual(['CR']);
+    // function words inside the long form are not spelt by the acronym; the rule's "FDA" is that concept.
+    expect(concept(g, 'food and drug administration').altLabels).toEqual(['FDA']);
+    expect(concept(g, 'notify food and drug administration').roles).toEqual(['action']);
+    expect(g.concepts.some((c) => c.id === 'c-fda' || c.id === 'c-cr')).toBe(false);
     expect(concept(g, 'regulated firm').roles).toContain('actor');
     // (b) carves out of (a): named by "paragraph (a) of this section".
     const exception = g.relations.find((r) => r.type === 'exceptionOf' && r.from.startsWith('records:9.1.b:'));
@@ -126,7 +132,9 @@ describe('buildOntology', () => {
     expect(pointer?.evidence[0]).toMatch(/^records:9\.1\.d:.*:s\d+$/);
     expect(g.relations.filter((r) => r.type === 'conflictsWith' && r.from.startsWith('records:9.1.d:'))).toEqual([]);
     // "(f) Notwithstanding paragraph (c) …" is no exception statement, but cites (c).
-    expect(g.relations.some((r) => r.type === 'refersTo' && r.from.startsWith('records:9.1.f:') && r.to.startsWith('records:9.1.c:'))).toBe(true);
+    expect(g.relations.some((r) => r.type === 'refersTo' && r.from.startsWith('records:9.1.f:') && r.to.startsWith('records:9.1.c:'))).toBe(
+      true,
+    );
     // the same input in another order gives the same graph.
     expect(buildOntology([handbook, rules])).toEqual(g);
     const ids = g.concepts.map((c) => c.id);
@@ -190,6 +198,34 @@ describe('buildOntology on definition lists, abbreviations and includes', () => 
     const related = g.relations.filter((r) => r.type === 'related').map((r) => `${r.from}~${r.to}`);
     expect(related).toContain('c-leak~c-spill');
     for (const r of g.relations.filter((x) => x.type === 'related')) expect(r.from < r.to).toBe(true);
+  });
+});
+
+describe('buildOntology on prepositional verbs', () => {
+  const g = buildOntology([
+    source(
+      'club',
+      `# Club Rules\n\n## 1. Conduct\n\n**1.1** Members must pay for their guests.\n\n**1.2** Stewards must not warn, fine or discriminate against a member without a hearing.\n`,
+    ),
+  ]);
+  it('keeps the preposition with the verb it follows, and only that verb', () => {
+    expect(concept(g, 'pay for guest').roles).toEqual(['action']);
+    expect(concept(g, 'discriminate against member').roles).toEqual(['action']);
+    expect(g.concepts.some((c) => c.prefLabel === 'warn against member' || c.prefLabel === 'fine against member')).toBe(false);
+    expect(concept(g, 'warn').roles).toEqual(['action']);
+    expect(concept(g, 'steward').roles).toEqual(['actor']);
+  });
+
+  it('sets a rule on a narrower action against one on the broader action', () => {
+    const h = buildOntology([
+      source(
+        'mess',
+        `# Mess Rules\n\n## 1. Meals\n\n**1.1** Members may pay for guest meals.\n\n**1.2** Members must not pay for meals of the staff.\n`,
+      ),
+    ]);
+    expect(h.relations.find((r) => r.id === 'broader:c-pay-for-guest-meal>c-pay-for-meal')).toBeDefined();
+    const conflicts = h.relations.filter((r) => r.type === 'conflictsWith');
+    expect(conflicts.map((r) => [r.from.split(':')[1], r.to.split(':')[1], r.status])).toEqual([['1.1', '1.2', 'candidate']]);
   });
 });
 

@@ -30,6 +30,8 @@ const INCLUDES = /^(?:includes?|shall include|(?:is|are) deemed to include)$/;
 const CLASSES = /^(?:(?:is|are) (?:considered|deemed|treated as)|constitutes?)\s*(?:to be)?$/;
 /** A preposition or conjunction inside a label: the label's head comes before it. */
 const FUNCTION_WORD = /^(?:of|for|to|in|on|by|with|from|at|and|or|under|about)$/;
+/** The prepositions that take a verb's object ("pay for", "comply with", "rely on"); "to", "by", "during" … name a recipient, agent or time. */
+const PREPOSITIONAL = /^(for|with|on|upon|from|about|into|against)\s+(.*)$/i;
 /** Verbs that say nothing on their own as an action. */
 const LIGHT_VERBS = new Set(['be', 'have', 'do', 'make', 'get', 'take', 'give', 'go', 'become', 'use', 'ensure', 'apply', 'include']);
 /** The most concepts a concept is `related` to (its most frequent co-occurrences). */
@@ -156,15 +158,17 @@ function learnAbbreviations(text: string, into: Map<string, string>): void {
     if (!isAcronym(acronym)) continue;
     const words = (m[1] as string).trim().split(/\s+/);
     const letters = acronym.toLowerCase();
+    // "Food and Drug Administration (FDA)": function words inside the run are not spelt by the acronym.
+    const spelt = (run: string[], parts: boolean): string =>
+      run
+        .filter((w, i) => i === 0 || !/^(?:and|of|the|for|on|in|to|&)$/i.test(w))
+        .flatMap((w) => (parts ? w.split('-') : [w]))
+        .map((w) => w[0]?.toLowerCase() ?? '')
+        .join('');
     // the shortest run of trailing words whose initials (or hyphen-part initials) spell the acronym.
     for (let k = 1; k <= words.length; k += 1) {
       const run = words.slice(-k);
-      const initials = run
-        .flatMap((w) => w.split('-'))
-        .map((w) => w[0]?.toLowerCase() ?? '')
-        .join('');
-      const strict = run.map((w) => w[0]?.toLowerCase() ?? '').join('');
-      if (initials === letters || strict === letters) {
+      if (spelt(run, true) === letters || spelt(run, false) === letters) {
         const long = normaliseLabel(run.join(' '));
         if (isConceptLabel(long) && !into.has(acronym)) into.set(acronym, long);
         break;
@@ -354,7 +358,11 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
       }
     if (verbs || s.actionForm === 'verb') {
       if (verbs) {
-        const objectPhrases = verbs.passive ? (s.actor ? leadingNounPhrases(s.actor) : []) : leadingNounPhrases(verbs.rest);
+        let objectPhrases = verbs.passive ? (s.actor ? leadingNounPhrases(s.actor) : []) : leadingNounPhrases(verbs.rest);
+        // no direct object: a prepositional verb's ("pay for travel", "comply with the Guidelines", "rely on advice").
+        const prepositional = !verbs.passive && objectPhrases.length === 0 ? PREPOSITIONAL.exec(verbs.rest) : null;
+        if (prepositional) objectPhrases = leadingNounPhrases(prepositional[2] as string);
+        const particle = prepositional ? ` ${(prepositional[1] as string).toLowerCase()}` : '';
         const objectLabels: string[] = [];
         for (const np of objectPhrases.slice(0, OBJECT_CAP)) {
           const id = b.concept(np, 'object', at);
@@ -363,15 +371,24 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
             objectLabels.push(b.drafts.get(id)?.label as string);
           }
         }
-        for (const verb of verbs.verbs) {
-          const phrases = objectLabels.length > 0 ? objectLabels.map((o) => [verb, o]) : LIGHT_VERBS.has(verb) ? [] : [[verb, '']];
+        verbs.verbs.forEach((verb, vi) => {
+          // a preposition belongs to the verb before it ("dismiss, demote or discriminate against …").
+          if (particle && vi < verbs.verbs.length - 1) {
+            if (!LIGHT_VERBS.has(verb)) {
+              const id = b.concept(verb, 'action', at);
+              if (id && !actions.includes(id)) actions.push(id);
+            }
+            return;
+          }
+          const phrases =
+            objectLabels.length > 0 ? objectLabels.map((o) => [`${verb}${particle}`, o]) : LIGHT_VERBS.has(verb) ? [] : [[verb, '']];
           for (const [v, o] of phrases as Array<[string, string]>) {
             const id = b.concept(o ? `${v} ${o}` : v, 'action', at);
             if (!id) continue;
             if (o && !actionParts.has(id)) actionParts.set(id, { verb: v, object: o });
             if (!actions.includes(id)) actions.push(id);
           }
-        }
+        });
       }
     } else {
       for (const np of leadingNounPhrases(s.action).slice(0, OBJECT_CAP)) {
@@ -638,13 +655,28 @@ export function buildOntology(sources: readonly OntologySource[]): ExtractedGrap
     scope.set(s.id, out);
     return out;
   };
+  /** The broader actions of an action (with an object) up its broader chain. */
+  const broaderOf = new Map<string, string>();
+  for (const r of b.relations.values())
+    if (r.type === 'broader' && actionParts.has(r.to) && !broaderOf.has(r.from)) broaderOf.set(r.from, r.to);
+  const broaderActions = (id: string): string[] => {
+    const out: string[] = [];
+    for (let next = broaderOf.get(id); next && !out.includes(next) && next !== id; next = broaderOf.get(next)) out.push(next);
+    return out;
+  };
   const groups = new Map<string, StatementReading[]>();
   for (const r of readings) {
     if (!['obligation', 'prohibition', 'permission'].includes(r.statement.kind)) continue;
     for (const a of r.actors)
       for (const act of r.actions) {
-        const key = `${a}|${act}`;
-        groups.set(key, [...(groups.get(key) ?? []), r]);
+        // a bare verb ("disclose") says too little to set two rules against each other; a narrower
+        // action meets the broader one ("pay for reasonable travel" and "pay for travel").
+        if (!actionParts.has(act)) continue;
+        for (const target of [act, ...broaderActions(act)]) {
+          const key = `${a}|${target}`;
+          const list = groups.get(key) ?? [];
+          if (!list.includes(r)) groups.set(key, [...list, r]);
+        }
       }
   }
   for (const list of groups.values()) {

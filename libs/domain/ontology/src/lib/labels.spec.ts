@@ -98,6 +98,31 @@ describe('ConceptMatcher', () => {
     expect(found.map((m) => text.slice(m.start, m.end))).toEqual(['Protected Health Information', 'PHI', 'Gifts', 'health information']);
     expect(found[1]?.label).toBe('PHI');
   });
+  it('finds irregular and -ies plurals of label words', () => {
+    const m = new ConceptMatcher([
+      {
+        id: 'c-person',
+        prefLabel: 'person',
+        altLabels: [],
+        roles: ['actor'],
+        definition: null,
+        clauseIds: [],
+        documentIds: ['d'],
+        origin: 'extracted',
+      },
+      {
+        id: 'c-privacy-policy',
+        prefLabel: 'privacy policy',
+        altLabels: [],
+        roles: ['object'],
+        definition: null,
+        clauseIds: [],
+        documentIds: ['d'],
+        origin: 'extracted',
+      },
+    ]);
+    expect(m.find('Two people read the privacy policies.').map((x) => x.conceptId)).toEqual(['c-person', 'c-privacy-policy']);
+  });
   it('finds nothing in a text without the labels', () => {
     expect(matcher.find('Nothing to see here.')).toEqual([]);
   });

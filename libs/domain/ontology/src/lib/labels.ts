@@ -133,6 +133,8 @@ export const singular = cached((word: string): string => {
   const lower = word.toLowerCase();
   if (!/[a-z]/.test(lower) || lower.length < 3) return lower;
   if (/(?:ss|us|is|ics|news|series|species|means)$/.test(lower)) return lower;
+  // a word without a final "s" is singular unless compromise's lexicon has it as an irregular plural ("people").
+  if (!lower.endsWith('s') && !wordTags(lower).includes('Plural')) return lower;
   const doc = nlp(lower);
   doc.tag('Noun');
   const out = (doc.nouns().toSingular().text() as string).trim().toLowerCase();
@@ -177,6 +179,9 @@ function caseOf(word: string): string {
  * "gift"; a trailing possessive "'s" dropped). Empty when nothing is left.
  */
 export function normaliseLabel(label: string): string {
+  return normaliseLabelCached(label);
+}
+const normaliseLabelCached = cached((label: string): string => {
   const words = cleanText(label)
     .split(' ')
     .map((w) => w.replace(/^[([]+|[)\],;:.]+$/g, ''))
@@ -187,7 +192,7 @@ export function normaliseLabel(label: string): string {
   const head = singular(last);
   const kept = words.slice(0, -1).map((w) => caseOf(w.replace(/['’]s$/, '')));
   return [...kept, isAcronym(last) ? head : head.toLowerCase()].join(' ').trim();
-}
+});
 
 /** A concept's id: `c-` + slug of its normalised label ("covered entity" → "c-covered-entity", "PHI" → "c-phi"). */
 export function conceptId(normalisedLabel: string): string {
@@ -206,6 +211,9 @@ export function conceptId(normalisedLabel: string): string {
  * clause signs, not a pronoun or placeholder, not a single function word or verb form.
  */
 export function isConceptLabel(label: string): boolean {
+  return isConceptLabelCached(label);
+}
+const isConceptLabelCached = cached((label: string): boolean => {
   if (!label || label.length < 2 || label.length > 60) return false;
   if (/[0-9$§%@/\\<>=+]/.test(label)) return false;
   const words = label.split(' ');
@@ -229,7 +237,7 @@ export function isConceptLabel(label: string): boolean {
   const firstTags = wordTags(lower[0] as string);
   if (firstTags.some((t) => ['Preposition', 'Conjunction', 'Pronoun', 'Modal', 'Copula'].includes(t))) return false;
   return true;
-}
+});
 
 interface Term {
   text: string;
@@ -260,11 +268,15 @@ const CLOSED = [
 ];
 
 function closed(t: Term): boolean {
-  if (DETERMINERS.has(t.word) || FUNCTION_WORDS.has(t.word.replace(/[^a-z'-]/g, ''))) return true;
-  const lexical = wordTags(t.word.replace(/[^a-z'-]/g, ''));
-  const lexicallyClosed = lexical.some((x) => CLOSED.includes(x)) && !lexical.includes('Noun');
-  if (lexicallyClosed) return true;
-  return CLOSED.some((x) => t.tags.has(x)) && !t.tags.has('Noun') && !t.tags.has('Adjective');
+  const bare = t.word.replace(/[^a-z'-]/g, '');
+  if (DETERMINERS.has(t.word) || FUNCTION_WORDS.has(bare)) return true;
+  // compromise misreads some plurals alone ("Stewards" as an adverb): the singular's reading counts too.
+  const open = (tags: string[]): boolean => tags.some((x) => x === 'Noun' || x === 'Adjective' || x === 'Verb');
+  const lexical = wordTags(bare);
+  const lexicallyOpen = lexical.includes('Noun') || (!/ly$/.test(bare) && open(wordTags(singular(bare))));
+  if (lexical.some((x) => CLOSED.includes(x)) && !lexicallyOpen) return true;
+  if (!CLOSED.some((x) => t.tags.has(x)) || t.tags.has('Noun') || t.tags.has('Adjective')) return false;
+  return !open(lexical) && !lexicallyOpen;
 }
 
 /** A verb form that opens a clause inside a phrase ("items bearing a logo", "decision related to it"). */
@@ -284,6 +296,9 @@ function opensClause(t: Term, next: Term | undefined, previous: Term | undefined
  * words are kept whatever compromise calls them, so only closed-class words decide the cuts.
  */
 export function leadingNounPhrases(text: string): string[] {
+  return [...leadingNounPhrasesCached(text)];
+}
+const leadingNounPhrasesCached = cached((text: string): string[] => {
   const terms = termsOf(cleanText(text));
   const phrases: string[] = [];
   let current: Term[] = [];
@@ -325,8 +340,8 @@ export function leadingNounPhrases(text: string): string[] {
     const t = terms[i] as Term;
     const next = terms[i + 1];
     if (/[([]/.test(t.pre) && current.length > 0) {
-      // "paragraph (a)", "section 3.2": a reference, not a concept.
-      if (/^[(\d]/.test(t.text) || /\(\s*$/.test(t.pre)) current = [];
+      // "paragraph (a)(1)": a reference, not a concept; "customer records (CR)" keeps its name.
+      if (/^\(?(?:\d+|[a-z]{1,4})\)?/.test(t.text) && !isAcronym(t.text.replace(/[^A-Za-z]/g, ''))) current = [];
       break;
     }
     if (/^\d/.test(t.text) && current.length > 0) {
@@ -359,7 +374,18 @@ export function leadingNounPhrases(text: string): string[] {
     // a gerund with its own object is a verb phrase, not a name ("making the Guidelines available").
     if (current.length === 0 && /ing$/.test(t.word) && next && (next.tags.has('Determiner') || DETERMINERS.has(next.word))) break;
     // a finite verb cannot open a noun phrase ("creates or receives …"): no phrase here.
-    if (current.length === 0 && t.tags.has('Verb') && !t.tags.has('Noun') && !t.tags.has('Adjective') && !t.tags.has('Gerund')) break;
+    if (
+      current.length === 0 &&
+      t.tags.has('Verb') &&
+      !t.tags.has('Noun') &&
+      !t.tags.has('Adjective') &&
+      !t.tags.has('Gerund') &&
+      next !== undefined &&
+      (next.word === 'or' || next.word === 'and'
+        ? terms[i + 2]?.tags.has('Verb') === true
+        : next.tags.has('Determiner') || DETERMINERS.has(next.word))
+    )
+      break;
     current.push(t);
     i += 1;
     // a possessor is not the thing named: "the covered entity's information" → information.
@@ -378,7 +404,7 @@ export function leadingNounPhrases(text: string): string[] {
   }
   flush();
   return phrases;
-}
+});
 
 export interface VerbReading {
   /** The verbs' base forms ("offer", "give", "accept"). */
@@ -401,6 +427,10 @@ const isBaseVerb = (word: string): boolean => {
  * Null when the phrase does not open with a verb.
  */
 export function readVerbs(action: string): VerbReading | null {
+  const reading = readVerbsCached(action);
+  return reading && { ...reading, verbs: [...reading.verbs] };
+}
+const readVerbsCached = cached((action: string): VerbReading | null => {
   const words = cleanText(action).split(' ');
   let i = 0;
   while (i < words.length - 1 && /ly$/i.test(words[i] as string) && wordTags((words[i] as string).toLowerCase()).includes('Adverb')) i += 1;
@@ -416,7 +446,14 @@ export function readVerbs(action: string): VerbReading | null {
     if (raw === undefined) break;
     const word = raw.replace(/[,;]$/, '');
     if (!/^[a-z][a-z-]*$/.test(word)) break;
-    const ok = passive ? wordTags(word).includes('Verb') || /ed$/.test(word) : isBaseVerb(word);
+    // inside a chain ("warn, fine or discriminate"), a word whose neighbours are verbs is one too,
+    // whatever compromise's lexicon says of it alone ("fine": an adjective).
+    const chained =
+      verbs.length > 0 &&
+      !FUNCTION_WORDS.has(word) &&
+      !DETERMINERS.has(word) &&
+      (raw.endsWith(',') || (/^(?:and|or)$/.test(words[i + 1] ?? '') && isBaseVerb((words[i + 2] ?? '').replace(/[,;]$/, ''))));
+    const ok = passive ? wordTags(word).includes('Verb') || /ed$/.test(word) : isBaseVerb(word) || chained;
     if (!ok) break;
     verbs.push(verbLemma(word));
     i += 1;
@@ -432,4 +469,4 @@ export function readVerbs(action: string): VerbReading | null {
   }
   if (verbs.length === 0) return null;
   return { verbs, passive, rest: words.slice(i).join(' ') };
-}
+});
