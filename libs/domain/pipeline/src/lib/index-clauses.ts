@@ -153,7 +153,8 @@ export async function retrieveClausesTimed(
     const prefetch = hybridPrefetchLimit(k);
     const [denseHits, sparseHits] = await Promise.all([
       ports.vectors.query(CLAUSE_COLLECTION, { ...scoped, dense, limit: prefetch }),
-      ports.vectors.query(CLAUSE_COLLECTION, { ...scoped, sparse, limit: prefetch }),
+      // A question of stop-words only has no lexical ranking (an index may refuse an empty sparse query).
+      sparse.indices.length > 0 ? ports.vectors.query(CLAUSE_COLLECTION, { ...scoped, sparse, limit: prefetch }) : Promise.resolve([]),
     ]);
     hits = fuseWithGraph([denseHits, sparseHits], plan.graphRanks, k);
   } else {
