@@ -121,6 +121,8 @@ describe('the latest graph for retrieval, from the graph store', () => {
     createdAt: '2026-01-01T00:00:00.000Z',
     contentSha256,
     clauses: [],
+    previousVersion: version > 1 ? version - 1 : null,
+    diff: { conceptsAdded: [], conceptsRemoved: [], relationsAdded: [], relationsRemoved: [] },
   });
 
   it('reads the highest version of the tenant’s context, the same object while its content is the same', async () => {
