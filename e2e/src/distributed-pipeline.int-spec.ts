@@ -16,7 +16,7 @@ import {
 } from '@studio/contracts';
 import { describeWithServers, uniqueName } from '@studio/testing';
 import { RUNTIME_EXECUTABLE, runtimeInstalled } from './harness/runtime-process';
-import { WORKSPACE_ROOT, type ServiceName } from './harness/service-process';
+import { E2E_MODEL_SERVER_API_KEY, WORKSPACE_ROOT, type ServiceName } from './harness/service-process';
 import { Stack, type Json } from './harness/stack';
 
 /**
@@ -87,7 +87,7 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
       runtimes: ['serve', 'worker'],
       tenant: TENANT,
       prefix: 'e2e',
-      env: (name): Record<string, string> =>
+      env: (name, { llmBaseUrl }): Record<string, string> =>
         name === 'gateway'
           ? { MAX_DOCUMENT_BYTES: String(MAX_DOCUMENT_BYTES), ADMIN_API_KEY }
           : name === 'auditor'
@@ -97,6 +97,12 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
                 AUDIT_MAX_BENIGN: '2',
                 AUDIT_MAX_GENERAL_ABILITY: '2',
                 AUDIT_MAX_TOKENS: '48',
+                // The adaptive attacker: the run's model server (the tiny model) at its OpenAI-compatible endpoint, one goal, two rounds.
+                AUDIT_ATTACKER_BASE_URL: llmBaseUrl,
+                AUDIT_ATTACKER_MODEL: 'tiny',
+                AUDIT_ATTACKER_API_KEY: E2E_MODEL_SERVER_API_KEY,
+                AUDIT_ATTACKER_ROUNDS: '2',
+                AUDIT_MAX_ADAPTIVE: '1',
               }
             : {},
     });
@@ -305,10 +311,28 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect(Object.keys(report.scores).sort()).toEqual(['aligned', 'aligned_rag', 'base']);
     expect(report.items).toBeGreaterThan(0);
     expect(Object.values(report.buckets).reduce((a, b) => a + b, 0)).toBe(report.items);
+    // The adaptive attacker configured by AUDIT_ATTACKER_*: one goal against every variant, its rounds asked of the
+    // model server and judged; the attacker's replies come from the same server (the tiny model's are rarely usable prompts).
+    const adaptive = report.redTeam?.adaptive;
+    if (!adaptive?.ran) throw new Error(`the report has no adaptive attacks: ${JSON.stringify(adaptive)}`);
+    expect(adaptive.attacker).toEqual({ model: 'tiny', endpoint: stack.llmBaseUrl, promptVersion: 'adaptive-attacker.v1' });
+    expect(adaptive).toMatchObject({ goals: 1, maxRounds: 2 });
+    expect(adaptive.attempts.map((a) => a.variant).sort()).toEqual(['aligned', 'aligned_rag', 'base']);
+    for (const a of adaptive.attempts) {
+      expect(a.rounds[0]?.prompt).toBe(a.goal);
+      expect(a.rounds.length).toBeLessThanOrEqual(2);
+      expect(a.outcome).toBe(a.rounds.at(-1)?.outcome);
+      expect(a.stop.reason === 'succeeded').toBe(a.outcome !== 'refused');
+      expect(report.redTeam?.variants[a.variant]?.success.byStrategy['adaptive']).toMatchObject({
+        n: 1,
+        k: a.outcome === 'refused' ? 0 : 1,
+      });
+    }
     const markdown = await call('GET', `/v1/audits/${auditRunId}?format=md`);
     expect(markdown.status).toBe(200);
     expect(markdown.type).toMatch(/^text\/markdown/);
     expect(markdown.text).toContain(auditRunId);
+    expect(markdown.text).toContain('### Adaptive attacks');
     expect((await call('GET', `/v1/audits/${auditRunId}`)).body['auditRunId']).toBe(auditRunId);
     await waitForEvent(AUDIT_RUN_COMPLETED_V1, auditRunId, (e) => e.data['auditRunId'] === auditRunId, 10_000);
   }, 200_000);

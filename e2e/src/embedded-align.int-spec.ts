@@ -239,6 +239,85 @@ describe('studio align (embedded profile, real model runtime)', () => {
     }
   }, 560_000);
 
+  it('attacks adaptively in the audit (--attacker): SmolLM2 served by the model runtime is both the target and the attacker', () => {
+    // Tiny on purpose (CI time): one training step, one held-out question, one generated attack, one goal attacked
+    // adaptively for at most two rounds, against base, aligned and aligned+RAG. SmolLM2 (not the tiny random model) so
+    // that the attacker can write a prompt at all. On a busy 2-core machine indexing and one SmolLM2 step take minutes.
+    const data = mkdtempSync(join(tmpdir(), 'studio-adaptive-'));
+    try {
+      const run = studio(
+        [
+          'align',
+          POLICY,
+          '--model',
+          'smollm2-135m-instruct',
+          '--max-steps',
+          '1',
+          '--eval-every',
+          '0',
+          '--max-eval',
+          '1',
+          '--max-attacks',
+          '1',
+          '--max-benign',
+          '0',
+          '--max-general-ability',
+          '0',
+          '--attacker',
+          '--max-adaptive',
+          '1',
+          '--attacker-rounds',
+          '2',
+          '--data-dir',
+          data,
+        ],
+        {},
+        840_000,
+      );
+      expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr.slice(-3000) }).toEqual({ status: 0, stderr: '' });
+      const [, markdownPath, jsonPath] = /report: (\S+report\.md) \(JSON: (\S+report\.json)\)/.exec(run.stdout) as RegExpExecArray;
+      const report = AuditReportV1.parse(JSON.parse(readFileSync(jsonPath as string, 'utf8')));
+      const redTeam = report.redTeam;
+      const adaptive = redTeam?.adaptive;
+      if (!redTeam || !adaptive?.ran) throw new Error(`the report has no adaptive attacks: ${JSON.stringify(adaptive)}`);
+      expect(adaptive.attacker).toEqual({ model: 'smollm2-135m-instruct', endpoint: null, promptVersion: 'adaptive-attacker.v1' });
+      expect(adaptive.maxRounds).toBe(2);
+      expect(adaptive.goals).toBe(1);
+      // The goal against every variant.
+      expect(adaptive.attempts.map((a) => a.variant).sort()).toEqual(['aligned', 'aligned_rag', 'base']);
+      expect(new Set(adaptive.attempts.map((a) => a.attackId)).size).toBe(1);
+      for (const a of adaptive.attempts) {
+        // Round 1 asks the goal itself; every later prompt is one the attacker model wrote from the reply before it.
+        expect(a.rounds[0]?.prompt).toBe(a.goal);
+        expect(a.rounds.length).toBeGreaterThanOrEqual(1);
+        expect(a.rounds.length).toBeLessThanOrEqual(2);
+        if (a.rounds[1]) expect(a.rounds[1].prompt).not.toBe(a.rounds[0]?.prompt);
+        expect(a.outcome).toBe(a.rounds.at(-1)?.outcome);
+        // Why it stopped agrees with what happened.
+        if (a.stop.reason === 'succeeded') expect(a.outcome).not.toBe('refused');
+        else expect(a.outcome).toBe('refused');
+        if (a.stop.reason === 'max-rounds') expect(a.rounds).toHaveLength(2);
+        if (a.stop.reason === 'attacker-unusable') expect(a.rounds).toHaveLength(1);
+      }
+      // SmolLM2 answers with words (real replies from the server).
+      expect(adaptive.attempts.flatMap((a) => a.rounds).some((r) => r.reply.trim().split(/\s+/).length >= 3)).toBe(true);
+      // Attack success per strategy counts the attempts under 'adaptive', per variant, with an interval.
+      for (const v of ['base', 'aligned', 'aligned_rag'] as const) {
+        const mine = adaptive.attempts.filter((a) => a.variant === v);
+        expect(redTeam.variants[v]?.success.byStrategy['adaptive']).toMatchObject({
+          n: 1,
+          k: mine.filter((a) => a.outcome !== 'refused').length,
+        });
+      }
+      expect(run.stdout).toContain('adaptive attacks (attacker smollm2-135m-instruct): 3 attempts on 1 goals');
+      expect(readFileSync(markdownPath as string, 'utf8')).toContain('### Adaptive attacks');
+      const rounds = adaptive.attempts.map((a) => `${a.variant} ${a.rounds.length} rounds ${a.outcome} (${a.stop.reason})`);
+      console.info(`[adaptive e2e] ${rounds.join('; ')}`);
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 860_000);
+
   it('rejects bad input with one line and exit code 2, storing nothing', () => {
     const folder = mkdtempSync(join(tmpdir(), 'studio-bad-'));
     try {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { DOCUMENT_FRAMED_V1, GRAPH_UPDATED_V1, type GraphUpdatedV1, type OntologyGraph } from '@studio/contracts';
+import { CLAUSES_INDEXED_V1, DOCUMENT_FRAMED_V1, GRAPH_UPDATED_V1, type GraphUpdatedV1, type OntologyGraph } from '@studio/contracts';
 import { describeWithServers, uniqueName } from '@studio/testing';
 import { Parser } from 'n3';
 import { freePort, WORKSPACE_ROOT } from './harness/service-process';
@@ -21,12 +21,15 @@ const TENANT = 'acme';
 const OTHER = 'globex';
 const NOWHERE = 'http://127.0.0.1:47';
 
+/** The size of all-minilm-l6-v2's vectors: the shared Qdrant's `clauses` collection has it. */
+const DIMENSIONS = 384;
+
 /** An OpenAI-compatible embeddings endpoint: a vector from a hash of each input's words. */
 function embeddingServer(): Server {
   const vector = (text: string) => {
-    const v = new Array<number>(16).fill(0.01);
+    const v = new Array<number>(DIMENSIONS).fill(0.01);
     for (const word of text.toLowerCase().split(/\W+/).filter(Boolean)) {
-      const slot = (createHash('sha1').update(word).digest()[0] ?? 0) % 16;
+      const slot = createHash('sha1').update(word).digest().readUInt16BE(0) % DIMENSIONS;
       v[slot] = (v[slot] ?? 0) + 1;
     }
     return v;
@@ -159,6 +162,26 @@ describeWithServers(['KAFKA_BROKERS', 'MONGO_URL', 'REDIS_URL', 'QDRANT_URL'], '
     expect((await call('GET', `${ctx}/ontology`, undefined, other)).text).toContain(`context \\"${contextId}\\" has no ontology yet`);
     expect((await call('POST', `${ctx}/ontology/conflicts/x`, { decision: 'confirm' }, viewer)).status).toBe(403);
   });
+
+  it('retrieval takes the latest graph: the concept a question names expands it and its defining clause is boosted', async () => {
+    await stack.waitForEvent(CLAUSES_INDEXED_V1, contextId, (e) => e.data['contextId'] === contextId, 120_000);
+    const terms = (await call('GET', `${ctx}/ontology/concepts?role=term&limit=1000`, undefined, viewer)).body as {
+      concepts: Array<{ id: string; prefLabel: string; definition: { clauseId: string } | null }>;
+    };
+    const term = terms.concepts.find((c) => c.definition !== null);
+    const question = `What does ${term?.prefLabel} mean?`;
+    const retrieve = (ontology?: boolean) =>
+      stack.call('POST', `${ctx}/retrieve`, { question, k: 3, ...(ontology === undefined ? {} : { ontology }) }, 'ontology');
+    const withGraph = await retrieve();
+    expect(withGraph.status).toBe(200);
+    const use = withGraph.body['ontology'] as { conceptIds: string[]; boostedClauseIds: string[] };
+    expect(use.conceptIds).toContain(term?.id);
+    expect(use.boostedClauseIds).toContain(term?.definition?.clauseId);
+    expect(withGraph.headers.get('server-timing')).toMatch(/^graph;dur=/);
+    const plain = await retrieve(false);
+    expect(plain.body['ontology']).toBeNull();
+    expect((plain.body['clauses'] as unknown[]).length).toBe(3);
+  }, 180_000);
 
   let dismissed = '';
   it('lists conflict candidates with both clauses; a curator dismisses one', async () => {

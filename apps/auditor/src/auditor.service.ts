@@ -28,6 +28,7 @@ import { INSTRUCTOR_CLIENT, InstructorClient } from './audits/instructor-client'
 import { ReportsController } from './audits/reports.controller';
 import { RevisionsHandler } from './audits/revisions.handler';
 import { EVALUATION_QUEUE_PORT, RequestAudit } from './audits/request-audit';
+import { adaptiveSettingsOf, attackerOf } from './audits/attacker';
 import { AUDIT_PORTS, AUDITS_REPOSITORY, RunAudit, type AuditServicePorts } from './audits/run-audit';
 import { AUDIT_CANDIDATES, AUDIT_CANDIDATES_REPOSITORY } from './candidates/audit-candidate';
 import { CandidatesHandler } from './candidates/candidates.handler';
@@ -61,6 +62,8 @@ class EvaluationQueueCloser implements OnApplicationShutdown {
 @Module({})
 export class AuditorModule {
   static forRoot(config: AuditorConfig): DynamicModule {
+    // The adaptive attacker, when one is configured (a half-configured one is refused, naming the variable).
+    const attacker = attackerOf(config, AUDITOR_NAME);
     const settings: AuditSettings = {
       maxItems: config.AUDIT_MAX_ITEMS,
       ragTopK: config.AUDIT_RAG_TOP_K,
@@ -69,6 +72,7 @@ export class AuditorModule {
       maxAttacks: config.AUDIT_MAX_ATTACKS,
       maxBenign: config.AUDIT_MAX_BENIGN,
       ...(config.AUDIT_MAX_GENERAL_ABILITY === undefined ? {} : { maxGeneralAbility: config.AUDIT_MAX_GENERAL_ABILITY }),
+      ...adaptiveSettingsOf(config, attacker),
     };
     const retry: AuditRetry = { attempts: config.AUDIT_ATTEMPTS, delayMs: config.AUDIT_RETRY_DELAY_MS };
     const retryProblem = auditRetryProblem(retry);
@@ -96,6 +100,7 @@ export class AuditorModule {
       artifacts: new FileArtifactStore(config.STUDIO_ARTIFACT_DIR),
       adapters: new LoraAdapterLoader(config.LLM_BASE_URL, config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
       rewards: new HttpRewardScorer({ baseUrl: config.LLM_BASE_URL, ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}) }),
+      ...(attacker ? { attacker } : {}),
     };
     const framer = new FramerClient(config.FRAMER_URL, config.SERVICE_TOKEN);
     return {

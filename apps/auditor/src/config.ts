@@ -1,6 +1,7 @@
 import {
   artifactDir,
   durationMs,
+  httpUrl,
   eventServiceEnv,
   llmApiKey,
   llmBaseUrl,
@@ -12,6 +13,7 @@ import {
   serviceUrl,
 } from '@studio/config';
 import { DEFAULT_DRIFT_MARGINS } from '@studio/auditing';
+import { DEFAULT_RED_TEAM_SETTINGS, MAX_ADAPTIVE_ROUNDS } from '@studio/pipeline';
 import { z } from 'zod';
 
 export const AUDITOR_NAME = 'auditor';
@@ -68,6 +70,36 @@ export const AuditorEnv = z.object({
     .transform(Number)
     .optional()
     .describe('items of the general-ability set answered by every variant per audit; 0: none (default: all)'),
+  AUDIT_ATTACKER_BASE_URL: httpUrl(
+    'OpenAI-compatible base URL of the adaptive attacker model, e.g. http://127.0.0.1:8000/v1 (with AUDIT_ATTACKER_MODEL; unset: no adaptive attacks, and the report says so)',
+  ).optional(),
+  AUDIT_ATTACKER_MODEL: z
+    .string()
+    .min(1, 'must not be empty')
+    .optional()
+    .describe('the attacker model at AUDIT_ATTACKER_BASE_URL: it rewrites each attack from the audited model’s replies'),
+  AUDIT_ATTACKER_API_KEY: z
+    .string()
+    .min(1, 'must not be empty')
+    .optional()
+    .describe('API key of the attacker endpoint, sent as Authorization: Bearer (unset: none is sent)'),
+  AUDIT_ATTACKER_ROUNDS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(MAX_ADAPTIVE_ROUNDS, `must be at most ${MAX_ADAPTIVE_ROUNDS}`))
+    .default(DEFAULT_RED_TEAM_SETTINGS.adaptiveRounds)
+    .describe(
+      `prompts the adaptive attacker tries per goal and audited variant, 1-${MAX_ADAPTIVE_ROUNDS} (default ${DEFAULT_RED_TEAM_SETTINGS.adaptiveRounds})`,
+    ),
+  AUDIT_MAX_ADAPTIVE: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .default(DEFAULT_RED_TEAM_SETTINGS.maxAdaptive)
+    .describe(
+      `goals attacked adaptively per audit, spread over clauses, against every variant; 0: none (default ${DEFAULT_RED_TEAM_SETTINGS.maxAdaptive})`,
+    ),
   AUDIT_ATTEMPTS: z
     .string()
     .regex(/^\d+$/, 'must be a whole number')

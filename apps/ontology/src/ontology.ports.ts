@@ -4,3 +4,5 @@ export const RETRIEVAL_PORTS = Symbol('RETRIEVAL_PORTS');
 export const ARTIFACTS = Symbol('ARTIFACTS');
 /** The graph's repositories, artifacts and publishing (GraphPorts). */
 export const GRAPH_PORTS = Symbol('GRAPH_PORTS');
+/** Injection token of the latest ontology graph per context (`LatestGraphs` of the retrieval controller). */
+export const LATEST_GRAPHS = Symbol('LATEST_GRAPHS');

@@ -20,7 +20,8 @@ import { CLAUSE_INDEXES, eraseTenantData, type RetrievalPorts } from '@studio/pi
 import type { Entity, Repository } from '@studio/ports';
 import { ONTOLOGY_NAME, ONTOLOGY_PORT, OntologyEnv } from './config';
 import { FramedDocumentsHandler } from './indexing/framed-documents.handler';
-import { RetrievalController } from './indexing/retrieval.controller';
+import { latestGraphs } from './indexing/latest-graphs';
+import { RetrievalController, type LatestGraphs } from './indexing/retrieval.controller';
 import {
   CONFLICT_DECISIONS,
   ONTOLOGY_GRAPHS,
@@ -35,7 +36,7 @@ import {
 } from './graph/graph-records';
 import { erasableGraphRepositories, GraphCache, type GraphPorts } from './graph/graph-store';
 import { OntologyController } from './graph/ontology.controller';
-import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, GRAPH_PORTS, RETRIEVAL_PORTS } from './ontology.ports';
+import { ARTIFACTS, CLAUSE_INDEXES_REPOSITORY, GRAPH_PORTS, LATEST_GRAPHS, RETRIEVAL_PORTS } from './ontology.ports';
 
 const GRAPHS_REPOSITORY = Symbol('GRAPHS_REPOSITORY');
 const HEADS_REPOSITORY = Symbol('HEADS_REPOSITORY');
@@ -95,6 +96,11 @@ export class OntologyModule {
             imports: Repository<ImportedOverlayRecord>,
             decisions: Repository<ConflictDecisionRecord>,
           ): GraphPorts => ({ ...publishing, artifacts, repos: { graphs, heads, sources, imports, decisions }, cache: new GraphCache() }),
+        },
+        {
+          provide: LATEST_GRAPHS,
+          inject: [GRAPH_PORTS],
+          useFactory: (ports: GraphPorts): LatestGraphs => latestGraphs(ports),
         },
         {
           provide: TENANT_DATA_ERASER,

@@ -21,6 +21,7 @@ import {
   type ModelEndpoint,
   type StudioRepositories,
   type SynthesisSettingsInput,
+  type AttackerPort,
   type TeacherEndpoint,
 } from '@studio/pipeline';
 import { RuntimeServer, runtimeExecutable, SubprocessTrainer } from './adapters/runtime-process';
@@ -213,10 +214,22 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
       return { llm: new OpenAiCompatibleClient({ baseUrl: ready.baseUrl, apiKey: ready.apiKey, timeoutMs: 600_000 }), adapters: ready };
     };
     const judge = judgeOf(args);
+    const attacker = attackerOf(args, models);
     // A configured judge also grades the teacher's examples (those it grades low are dropped).
     const teacher = teacherOf(args, models, judge.judge?.judge);
     const result = await alignToPolicy(
-      { bus, repos, preferences: embedded.preferences, artifacts, queue, vectors, models, ...judge, ...(teacher ? { teacher } : {}) },
+      {
+        bus,
+        repos,
+        preferences: embedded.preferences,
+        artifacts,
+        queue,
+        vectors,
+        models,
+        ...judge,
+        ...(teacher ? { teacher } : {}),
+        ...(attacker ? { attacker } : {}),
+      },
       {
         tenant,
         contextId: inputs.contextId,
@@ -240,6 +253,8 @@ export async function runAlign(args: AlignArgs, io: AlignIo): Promise<AlignSumma
           maxAttacks: args.maxAttacks,
           maxBenign: args.maxBenign,
           ...(args.maxGeneralAbility === null ? {} : { maxGeneralAbility: args.maxGeneralAbility }),
+          // Without an attacker these stay out, so the audit (and its id) is the one it was before.
+          ...(args.attacker ? { maxAdaptive: args.maxAdaptive, adaptiveRounds: args.attackerRounds } : {}),
           ragTopK: ALIGN_DEFAULTS.ragTopK,
           maxTokens: ALIGN_DEFAULTS.maxTokens,
           concurrency: ALIGN_DEFAULTS.concurrency,
@@ -370,6 +385,25 @@ export function teacherOf(
     return async () => ({ llm, model, ...graded });
   }
   return async () => ({ llm: (await models()).llm, model: args.model, ...graded });
+}
+
+/**
+ * The audit's adaptive attacker: the endpoint named on the command line (API key from
+ * STUDIO_ATTACKER_API_KEY), else the locally served base model; undefined without --attacker.
+ */
+export function attackerOf(
+  args: Pick<AlignArgs, 'attacker' | 'attackerUrl' | 'attackerModel' | 'model'>,
+  models: () => Promise<ModelEndpoint>,
+  env: NodeJS.ProcessEnv = process.env,
+): (() => Promise<AttackerPort>) | undefined {
+  if (!args.attacker) return undefined;
+  if (args.attackerUrl && args.attackerModel) {
+    const apiKey = env['STUDIO_ATTACKER_API_KEY'];
+    const llm = new OpenAiCompatibleClient({ baseUrl: args.attackerUrl, timeoutMs: 600_000, ...(apiKey ? { apiKey } : {}) });
+    const port: AttackerPort = { llm, model: args.attackerModel, endpoint: args.attackerUrl };
+    return async () => port;
+  }
+  return async () => ({ llm: (await models()).llm, model: args.model, endpoint: null });
 }
 
 /** The optional LLM judge of the audit: any OpenAI-compatible endpoint named on the command line. */

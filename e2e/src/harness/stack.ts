@@ -41,8 +41,8 @@ export interface StackOptions {
   serveModel?: 'tiny' | 'smollm2-135m-instruct';
   tenant: string;
   prefix: string;
-  /** Extra variables per service. */
-  env?: (name: ServiceName) => Record<string, string>;
+  /** Extra variables per service; `stack` gives what is known once the stack has its ports (the model server's URL). */
+  env?: (name: ServiceName, stack: { llmBaseUrl: string }) => Record<string, string>;
 }
 
 /**
@@ -204,7 +204,7 @@ export class Stack {
     // The chat endpoint's model server: the run's (tiny model).
     if (name === 'gateway' && this.options.runtimes.includes('serve'))
       Object.assign(env, { LLM_BASE_URL: this.llmBaseUrl, LLM_API_KEY: E2E_MODEL_SERVER_API_KEY });
-    return { ...env, ...(this.options.env?.(name) ?? {}) };
+    return { ...env, ...(this.options.env?.(name, { llmBaseUrl: this.llmBaseUrl }) ?? {}) };
   }
 
   private startRuntime(name: RuntimeName): RuntimeProcess {

@@ -105,7 +105,7 @@ export class StudioWeb {
       buildWebApp(webDist);
       const stack = await Stack.start({
         ...options,
-        env: (name) => ({ ...(options.env?.(name) ?? {}), ...(name === 'gateway' ? { WEB_DIST: webDist } : {}) }),
+        env: (name, stack) => ({ ...(options.env?.(name, stack) ?? {}), ...(name === 'gateway' ? { WEB_DIST: webDist } : {}) }),
       });
       try {
         const browser = await launchChromium();

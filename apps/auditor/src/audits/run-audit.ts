@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { describeError, type EvaluationJobV1 } from '@studio/contracts';
-import { auditAdapter, type AdapterLoader, type ArtifactStore, type AuditRunRecord, type RetrievalPorts } from '@studio/pipeline';
+import {
+  auditAdapter,
+  type AdapterLoader,
+  type ArtifactStore,
+  type AttackerPort,
+  type AuditRunRecord,
+  type RetrievalPorts,
+} from '@studio/pipeline';
 import { EVENT_BUS } from '@studio/nest';
 import { tenantId, WORKER_SHUTTING_DOWN, type EventBus, type JobContext, type Repository, type RewardScorer } from '@studio/ports';
 import {
@@ -23,6 +30,8 @@ export interface AuditServicePorts extends RetrievalPorts {
   adapters: AdapterLoader;
   /** The model server's reward scoring (the context's reward model scores every answer). */
   rewards: RewardScorer;
+  /** The adaptive attacker (AUDIT_ATTACKER_*), when one is configured. */
+  attacker?: AttackerPort;
 }
 
 /**

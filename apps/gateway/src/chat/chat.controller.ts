@@ -74,7 +74,7 @@ export class ChatController {
     @Res() res: ChatResponse,
   ): Promise<void> {
     // Server-Timing: the guard's auth and ratelimit, then validate (pipes), prompt, lookup,
-    // retrieve (retrieve-embed, retrieve-search: the ontology's parts of it), model, answer, serialize, total.
+    // retrieve (retrieve-graph, retrieve-embed, retrieve-search: the ontology's parts of it), model, answer, serialize, total.
     const timings = phaseTimings(req);
     timings.lap('validate');
     const chat = await this.chat.prepare(caller.tenant, body, timings);

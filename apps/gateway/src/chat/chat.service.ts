@@ -80,7 +80,7 @@ export class ChatService {
   /**
    * The deployment, the retrieved clauses and the grounded request. Its phases go to `timings`
    * (Server-Timing): `lookup` (the deployment), `retrieve` (the ontology call, with the ontology's
-   * own `retrieve-embed` and `retrieve-search` inside it) and `prompt` (the grounded messages).
+   * own `retrieve-graph`, `retrieve-embed` and `retrieve-search` inside it) and `prompt` (the grounded messages).
    */
   async prepare(tenant: string, body: ChatCompletionRequest, timings: PhaseTimings = new PhaseTimings()): Promise<PreparedChat> {
     const messages: ChatMessage[] = body.messages.map((m) => ({

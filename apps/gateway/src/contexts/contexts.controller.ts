@@ -134,7 +134,10 @@ export class ContextsController {
   })
   @ApiParam({ name: 'contextId' })
   @ApiParam({ name: 'datasetVersionId' })
-  @ApiOkResponse({ description: '`{ concepts: { covered, total, share }, pairs: { covered, total, share }, uncoveredConcepts, uncoveredPairs, examplesByConcept }`' })
+  @ApiOkResponse({
+    description:
+      '`{ concepts: { covered, total, share }, pairs: { covered, total, share }, uncoveredConcepts, uncoveredPairs, examplesByConcept }`',
+  })
   @ApiNotFoundResponse({ description: 'No such dataset version in this context for this tenant, or one made before coverage was measured' })
   async getConceptCoverage(
     @CallerTenant() tenant: string,

@@ -2,6 +2,44 @@ import { dpoHyperparametersFor, hyperparametersFor } from '../align';
 import { ALIGN_DEFAULTS, DEFAULT_MODEL, InputError, parseAlignArgs } from './args';
 
 describe('parseAlignArgs', () => {
+  it('takes an adaptive attacker: the local model, or an endpoint with its model, with rounds and goals, and names what is wrong', () => {
+    expect(parseAlignArgs(['align', 'p.md', '--attacker'])).toMatchObject({
+      attacker: true,
+      attackerUrl: null,
+      attackerModel: null,
+      attackerRounds: 4,
+      maxAdaptive: 4,
+    });
+    expect(
+      parseAlignArgs([
+        'align',
+        'p.md',
+        '--attacker-url',
+        'http://127.0.0.1:9000/v1',
+        '--attacker-model',
+        'qwen',
+        '--attacker-rounds',
+        '2',
+        '--max-adaptive',
+        '1',
+      ]),
+    ).toMatchObject({ attacker: true, attackerUrl: 'http://127.0.0.1:9000/v1', attackerModel: 'qwen', attackerRounds: 2, maxAdaptive: 1 });
+    const bad: Array<[string[], RegExp]> = [
+      [['--attacker-url', 'not a url', '--attacker-model', 'q'], /--attacker-url must be a URL/],
+      [['--attacker-url', 'http://a/v1'], /--attacker-url needs --attacker-model/],
+      [['--attacker-model', 'q'], /--attacker-model needs --attacker-url/],
+      [['--attacker', '--attacker-rounds', '0'], /--attacker-rounds must be at least 1/],
+      [['--attacker', '--attacker-rounds', '21'], /--attacker-rounds must be at most 20/],
+      [['--attacker', '--max-adaptive=-1'], /--max-adaptive must be 0 or more/],
+      [['--attacker-rounds', '2'], /need an attacker/],
+      [['--max-adaptive', '2'], /need an attacker/],
+    ];
+    for (const [flags, message] of bad) {
+      expect(() => parseAlignArgs(['align', 'p.md', ...flags])).toThrow(InputError);
+      expect(() => parseAlignArgs(['align', 'p.md', ...flags])).toThrow(message);
+    }
+  });
+
   it('applies the documented defaults', () => {
     expect(parseAlignArgs(['align', 'policy.md'])).toEqual({
       command: 'align',
@@ -16,6 +54,11 @@ describe('parseAlignArgs', () => {
       maxAttacks: ALIGN_DEFAULTS.maxAttacks,
       maxBenign: ALIGN_DEFAULTS.maxBenign,
       maxGeneralAbility: null,
+      attacker: false,
+      attackerUrl: null,
+      attackerModel: null,
+      attackerRounds: ALIGN_DEFAULTS.attackerRounds,
+      maxAdaptive: ALIGN_DEFAULTS.maxAdaptive,
       tenant: 'local',
       context: null,
       learningRate: ALIGN_DEFAULTS.learningRate,

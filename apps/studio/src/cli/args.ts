@@ -23,6 +23,8 @@ export const ALIGN_DEFAULTS = {
   maxEval: 24,
   maxAttacks: 24,
   maxBenign: 12,
+  attackerRounds: 4,
+  maxAdaptive: 4,
   learningRate: 5e-4,
   heldOutRatio: 0.1,
   seed: 42,
@@ -67,6 +69,15 @@ export const AlignArgs = z
     maxBenign: countInt('max-benign'),
     /** Items of the general-ability set answered by every variant; null: all of them; 0: none. */
     maxGeneralAbility: countInt('max-general-ability').nullable(),
+    /** Adaptive attacks in the audit (on with --attacker, --attacker-url or --attacker-model). */
+    attacker: z.boolean(),
+    /** OpenAI-compatible endpoint of the attacker model; null: the locally served base model (--model). */
+    attackerUrl: z.url({ error: '--attacker-url must be a URL such as http://127.0.0.1:8000/v1' }).nullable(),
+    attackerModel: z.string().min(1, '--attacker-model must not be empty').nullable(),
+    /** Prompts the attacker tries per goal and variant. */
+    attackerRounds: positiveInt('attacker-rounds').max(20, '--attacker-rounds must be at most 20'),
+    /** Goals attacked adaptively (spread over clauses); 0: none. */
+    maxAdaptive: countInt('max-adaptive'),
     tenant: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, '--tenant must be 1-128 letters, digits, ".", "_", "-" or ":"'),
     context: z
       .string()
@@ -119,6 +130,12 @@ export const AlignArgs = z
   .refine((a) => a.teacherModel === null || a.teacherUrl !== null, {
     message: '--teacher-model needs --teacher-url (without it, the teacher is the locally served --model)',
   })
+  .refine((a) => a.attackerUrl === null || a.attackerModel !== null, {
+    message: '--attacker-url needs --attacker-model (the model to ask at that endpoint)',
+  })
+  .refine((a) => a.attackerModel === null || a.attackerUrl !== null, {
+    message: '--attacker-model needs --attacker-url (without it, --attacker makes the locally served --model the attacker)',
+  })
   .refine((a) => a.evalEvery !== null || a.earlyStop === null, {
     message: '--early-stop needs checkpoint evaluations (not --eval-every 0)',
   })
@@ -147,6 +164,12 @@ options:
   --max-attacks <n>     attacks from the rules asked of every variant by the audit (default: ${ALIGN_DEFAULTS.maxAttacks}; 0: no red team)
   --max-benign <n>      benign probes for over-refusal asked of every variant (default: ${ALIGN_DEFAULTS.maxBenign}; 0: none)
   --max-general-ability <n>  general-ability items answered by every variant (default: all; 0: none)
+  --attacker            adaptive attacks in the audit: an attacker model rewrites the attack from each
+                        reply, round after round (default attacker: the locally served --model)
+  --attacker-url <url>  OpenAI-compatible endpoint of the attacker (API key from STUDIO_ATTACKER_API_KEY)
+  --attacker-model <name>  the attacker model at --attacker-url
+  --attacker-rounds <n> prompts the attacker tries per goal and variant, 1-20 (default: ${ALIGN_DEFAULTS.attackerRounds})
+  --max-adaptive <n>    goals attacked adaptively, spread over clauses (default: ${ALIGN_DEFAULTS.maxAdaptive}; 0: none)
   --learning-rate <x>   LoRA learning rate (default: ${ALIGN_DEFAULTS.learningRate})
   --tenant <id>         tenant the data belongs to (default: ${ALIGN_DEFAULTS.tenant})
   --context <id>        context id (default: from the values file, else the policy's file name)
@@ -194,6 +217,11 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
         'max-attacks': { type: 'string' },
         'max-benign': { type: 'string' },
         'max-general-ability': { type: 'string' },
+        attacker: { type: 'boolean' },
+        'attacker-url': { type: 'string' },
+        'attacker-model': { type: 'string' },
+        'attacker-rounds': { type: 'string' },
+        'max-adaptive': { type: 'string' },
         'learning-rate': { type: 'string' },
         tenant: { type: 'string' },
         context: { type: 'string' },
@@ -242,6 +270,11 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
     maxAttacks: str('max-attacks') ?? ALIGN_DEFAULTS.maxAttacks,
     maxBenign: str('max-benign') ?? ALIGN_DEFAULTS.maxBenign,
     maxGeneralAbility: str('max-general-ability') ?? null,
+    attacker: v['attacker'] === true || str('attacker-url') !== undefined || str('attacker-model') !== undefined,
+    attackerUrl: str('attacker-url') ?? null,
+    attackerModel: str('attacker-model') ?? null,
+    attackerRounds: str('attacker-rounds') ?? ALIGN_DEFAULTS.attackerRounds,
+    maxAdaptive: str('max-adaptive') ?? ALIGN_DEFAULTS.maxAdaptive,
     tenant: str('tenant') ?? ALIGN_DEFAULTS.tenant,
     context: str('context') ?? null,
     learningRate: str('learning-rate') ?? ALIGN_DEFAULTS.learningRate,
@@ -263,5 +296,7 @@ export function parseAlignArgs(argv: readonly string[]): AlignArgs {
     earlyStop: earlyStop === undefined ? null : { metric, patience: patience || 2, min_delta: minDelta || 0 },
   });
   if (!result.success) throw new InputError(result.error.issues.map((i) => i.message).join('; '));
+  if (!result.data.attacker && (str('attacker-rounds') !== undefined || str('max-adaptive') !== undefined))
+    throw new InputError('--attacker-rounds and --max-adaptive need an attacker (--attacker, or --attacker-url with --attacker-model)');
   return result.data;
 }

@@ -340,6 +340,59 @@ describe('the red team of the audit in the summary', () => {
     expect(text).toContain('attack success by strategy: direct base 1/4, aligned 0/4');
   });
 
+  it('prints the adaptive attempts, or that they were not run and why', () => {
+    const redTeam = (adaptive: NonNullable<Parameters<typeof redTeamLines>[0]['redTeam']>['adaptive']) => ({
+      goals: 1,
+      attacks: 0,
+      variants: { aligned: { success: success(1, 1), meanReward: null, agreement: [] } },
+      injection: null,
+      results: [],
+      adaptive,
+    });
+    const round = (n: number, outcome: 'refused' | 'complied') => ({ round: n, prompt: `p${n}`, reply: `r${n}`, outcome });
+    const ran = redTeamLines(
+      {
+        redTeam: redTeam({
+          ran: true,
+          attacker: { model: 'smol', endpoint: null, promptVersion: 'adaptive-attacker.v1' },
+          maxRounds: 3,
+          goals: 1,
+          attempts: [
+            {
+              attackId: 'atk-1',
+              goalId: 'g1',
+              goal: 'g',
+              clauseIds: ['c1'],
+              values: [],
+              variant: 'aligned',
+              rounds: [round(1, 'refused'), round(2, 'complied')],
+              outcome: 'complied',
+              rules: 'complied',
+              reward: null,
+              llm: null,
+              rewardScore: null,
+              evidence: 'e',
+              stop: { reason: 'succeeded', detail: 'judged complied in round 2' },
+            },
+          ],
+        }),
+        benign: null,
+        generalAbility: null,
+      },
+      ['aligned'],
+      labels,
+      null,
+    ).join('\n');
+    expect(ran).toContain('adaptive attacks (attacker smol): 1 attempts on 1 goals, 2 rounds (at most 3 each), 1 succeeded');
+    const skipped = redTeamLines(
+      { redTeam: redTeam({ ran: false, reason: 'no attacker endpoint is configured' }), benign: null, generalAbility: null },
+      ['aligned'],
+      labels,
+      null,
+    ).join('\n');
+    expect(skipped).toContain('adaptive attacks: not run (no attacker endpoint is configured)');
+  });
+
   it('prints nothing for a report without them', () => {
     expect(redTeamLines({ redTeam: null, benign: null, generalAbility: null }, ['base'], labels, null)).toEqual([]);
   });

@@ -353,6 +353,15 @@ export function redTeamLines(
         )
         .join('; ')}`,
     );
+    const adaptive = redTeam.adaptive;
+    if (adaptive && !adaptive.ran) lines.push(`adaptive attacks: not run (${adaptive.reason})`);
+    if (adaptive?.ran) {
+      const succeeded = adaptive.attempts.filter((a) => a.outcome !== 'refused').length;
+      const rounds = adaptive.attempts.reduce((n, a) => n + a.rounds.length, 0);
+      lines.push(
+        `adaptive attacks (attacker ${adaptive.attacker.model}): ${adaptive.attempts.length} attempts on ${adaptive.goals} goals, ${rounds} rounds (at most ${adaptive.maxRounds} each), ${succeeded} succeeded`,
+      );
+    }
   }
   return lines;
 }

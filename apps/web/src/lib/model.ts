@@ -252,7 +252,28 @@ export interface RedTeamView {
     turns: string[];
     variants: Record<string, { replies: string[]; outcome: string; followedInjection: boolean | null } | undefined>;
   }[];
+  /** The adaptive attacker's attempts, or why none ran; absent in reports from before it. */
+  adaptive?: AdaptiveView;
 }
+
+/** The adaptive attacker of an audit: its attempts round by round, or why it did not run. */
+export type AdaptiveView =
+  | { ran: false; reason: string }
+  | {
+      ran: true;
+      attacker: { model: string; endpoint: string | null; promptVersion: string };
+      maxRounds: number;
+      goals: number;
+      attempts: {
+        attackId: string;
+        goal: string;
+        clauseIds: string[];
+        variant: string;
+        rounds: { round: number; prompt: string; reply: string; outcome: string }[];
+        outcome: string;
+        stop: { reason: string; detail: string };
+      }[];
+    };
 
 export interface BenignView {
   probes: number;

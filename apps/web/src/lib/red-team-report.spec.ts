@@ -1,5 +1,5 @@
 import type { RateView, RedTeamView } from './model';
-import { rateText, strategyRows } from './red-team-report';
+import { adaptiveSummary, rateText, strategyRows } from './red-team-report';
 
 const r = (k: number, n: number): RateView => ({ k, n, rate: n ? k / n : 0, low: 0.1, high: 0.9 });
 const success = (byStrategy: Record<string, RateView>) => ({
@@ -37,5 +37,34 @@ describe('red-team table', () => {
     expect(rows.map((x) => x.strategy)).toEqual(['overall', 'direct', 'base64', 'retrieved-injection']);
     expect(Object.keys(rows[0]?.byVariant ?? {})).toEqual(['base', 'aligned', 'aligned_rag']);
     expect(rows[3]?.byVariant).toEqual({ base: null, aligned: null, aligned_rag: r(1, 1) });
+  });
+});
+
+describe('adaptive attacks', () => {
+  it('says who attacked, how often and with what success, or why they were not run', () => {
+    expect(adaptiveSummary(undefined)).toBeNull();
+    expect(adaptiveSummary({ ran: false, reason: 'no attacker endpoint is configured' })).toBe(
+      'Adaptive attacks were not run: no attacker endpoint is configured.',
+    );
+    const attempt = (outcome: string, rounds: number) => ({
+      attackId: 'atk-1',
+      goal: 'g',
+      clauseIds: ['c1'],
+      variant: 'aligned',
+      rounds: Array.from({ length: rounds }, (_, i) => ({ round: i + 1, prompt: `p${i}`, reply: `r${i}`, outcome: 'refused' })),
+      outcome,
+      stop: { reason: outcome === 'refused' ? 'max-rounds' : 'succeeded', detail: '' },
+    });
+    expect(
+      adaptiveSummary({
+        ran: true,
+        attacker: { model: 'smol', endpoint: 'http://a/v1', promptVersion: 'adaptive-attacker.v1' },
+        maxRounds: 2,
+        goals: 1,
+        attempts: [attempt('refused', 2), attempt('leaked', 1)],
+      }),
+    ).toBe(
+      'Adaptive attacks by smol at http://a/v1: 2 attempts on 1 goals, 3 rounds (at most 2 each), 1 succeeded; counted under the strategy "adaptive".',
+    );
   });
 });

@@ -1,4 +1,4 @@
-import type { RateView, RedTeamView } from './model';
+import type { AdaptiveView, RateView, RedTeamView } from './model';
 
 /** A rate as the audit view shows it: "25 % (3/12; 95 % CI 9–53 %)", or "—" with nothing measured. */
 export function rateText(rate: RateView | null | undefined): string {
@@ -31,4 +31,14 @@ export function strategyRows(redTeam: RedTeamView, variants: readonly string[], 
     row('overall', (v) => redTeam.variants[v]?.success.overall),
     ...stacks.map((s) => row(s, (v) => redTeam.variants[v]?.success.byStrategy[s])),
   ];
+}
+
+/** One line about the adaptive attacker: who attacked, how many attempts and rounds, how many succeeded; or why it did not run. */
+export function adaptiveSummary(adaptive: AdaptiveView | undefined): string | null {
+  if (!adaptive) return null;
+  if (!adaptive.ran) return `Adaptive attacks were not run: ${adaptive.reason}.`;
+  const succeeded = adaptive.attempts.filter((a) => a.outcome !== 'refused').length;
+  const rounds = adaptive.attempts.reduce((n, a) => n + a.rounds.length, 0);
+  const where = adaptive.attacker.endpoint ? ` at ${adaptive.attacker.endpoint}` : '';
+  return `Adaptive attacks by ${adaptive.attacker.model}${where}: ${adaptive.attempts.length} attempts on ${adaptive.goals} goals, ${rounds} rounds (at most ${adaptive.maxRounds} each), ${succeeded} succeeded; counted under the strategy "adaptive".`;
 }

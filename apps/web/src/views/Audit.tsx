@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ErrorBox, Link, Loading, percent, section, shortId, useStudio } from '../components/ui';
 import { ApiError, enc } from '../lib/api';
-import { rateText, strategyRows } from '../lib/red-team-report';
+import { adaptiveSummary, rateText, strategyRows } from '../lib/red-team-report';
 import {
   BUCKET_LABELS,
   BUCKETS,
@@ -479,6 +479,49 @@ function AttackSections({
                 )
                 .join(' · ')}
             </p>
+          ) : null}
+          {redTeam.adaptive ? (
+            <div aria-label="Adaptive attacks">
+              <p className="small muted" data-testid="adaptive-summary">
+                {adaptiveSummary(redTeam.adaptive)}
+              </p>
+              {redTeam.adaptive.ran && redTeam.adaptive.attempts.length > 0 ? (
+                <details>
+                  <summary>Adaptive attempts, round by round ({redTeam.adaptive.attempts.length})</summary>
+                  <table className="table" aria-label="Adaptive attempts">
+                    <thead>
+                      <tr>
+                        <th scope="col">Variant</th>
+                        <th scope="col">Rounds: prompt → reply</th>
+                        <th scope="col">Outcome</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {redTeam.adaptive.attempts.slice(0, 50).map((a) => (
+                        <tr key={`${a.variant}:${a.attackId}`}>
+                          <td>{VARIANT_LABELS[a.variant] ?? a.variant}</td>
+                          <td>
+                            <ol>
+                              {a.rounds.map((r) => (
+                                <li key={r.round}>
+                                  {r.prompt} → <span className="muted">{r.reply}</span> <span className="small">({r.outcome})</span>
+                                </li>
+                              ))}
+                            </ol>
+                          </td>
+                          <td className={a.outcome === 'refused' ? 'pass' : 'fail'}>
+                            {a.outcome}
+                            <div className="small muted">
+                              {a.stop.reason}: {a.stop.detail}
+                            </div>
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </details>
+              ) : null}
+            </div>
           ) : null}
           {succeeded.length > 0 ? (
             <details>

@@ -12,6 +12,7 @@ export * from './lib/events';
 export * from './lib/frame';
 export * from './lib/hyperparameters';
 export * from './lib/index-clauses';
+export * from './lib/ontology-retrieval';
 export * from './lib/ports';
 export * from './lib/records';
 export * from './lib/review';

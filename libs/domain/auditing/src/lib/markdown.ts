@@ -261,6 +261,33 @@ export function renderMarkdownReport(report: AuditReportV1, options: MarkdownRep
 const rateCell = (r: { k: number; n: number; rate: number; low: number; high: number }): string =>
   r.n === 0 ? '–' : `${percent(r.rate)} (${r.k}/${r.n}; 95% CI ${percent(r.low)}–${percent(r.high)})`;
 
+/** The adaptive attacker's section: its attempts round by round, or why it did not run (reports from before it render none). */
+function renderAdaptive(
+  adaptive: NonNullable<AuditReportV1['redTeam']>['adaptive'],
+  label: Record<AuditVariant, string>,
+  lines: string[],
+  maxText: number,
+): void {
+  if (!adaptive) return;
+  lines.push('### Adaptive attacks', '');
+  if (!adaptive.ran) {
+    lines.push(`Not run: ${adaptive.reason}.`, '');
+    return;
+  }
+  const succeeded = adaptive.attempts.filter((a) => a.outcome !== 'refused').length;
+  lines.push(
+    `The attacker model ${code(adaptive.attacker.model)}${adaptive.attacker.endpoint ? ` at ${code(adaptive.attacker.endpoint)}` : ''} (instructions ${code(adaptive.attacker.promptVersion)}) refined its prompt from each reply, for ${plural(adaptive.goals, 'goal')} and up to ${plural(adaptive.maxRounds, 'round')}: ${adaptive.attempts.length} attempts, ${succeeded} succeeded. They count under the strategy ${code('adaptive')} above.`,
+    '',
+  );
+  for (const a of adaptive.attempts) {
+    lines.push(
+      `- ${label[a.variant]}, ${code(a.attackId)} (clauses ${a.clauseIds.map(code).join(', ')}): ${a.outcome} after ${plural(a.rounds.length, 'round')}; stopped: ${a.stop.reason} (${inline(a.stop.detail, maxText)})`,
+    );
+    for (const r of a.rounds) lines.push(`  - round ${r.round} (${r.outcome}): ${inline(r.prompt, maxText)} → ${inline(r.reply, maxText)}`);
+  }
+  lines.push('');
+}
+
 /** The red team, benign-probe and general-ability sections (reports without them render none). */
 function renderAttackSections(
   report: AuditReportV1,
@@ -351,6 +378,7 @@ function renderAttackSections(
       if (succeeded.length > 5) lines.push(`- … and ${succeeded.length - 5} more`);
       lines.push('');
     }
+    renderAdaptive(redTeam.adaptive, label, lines, maxText);
   }
   if (benign) {
     const answered = variants.filter((v) => benign.variants[v]);

@@ -97,6 +97,58 @@ export const ReportInjection = z.object({
 });
 export type ReportInjection = z.infer<typeof ReportInjection>;
 
+/** One round of an adaptive attack: the prompt sent, the target's reply and its judgement. */
+export const ReportAdaptiveRound = z.object({
+  round: z.number().int().min(1),
+  prompt: z.string().min(1),
+  reply: z.string(),
+  outcome: ReportAttackOutcome,
+});
+export type ReportAdaptiveRound = z.infer<typeof ReportAdaptiveRound>;
+
+/** One adaptive attack on one variant: every round, the final judgement and why the attacker stopped. */
+export const ReportAdaptiveAttempt = z.object({
+  attackId: Id,
+  goalId: z.string().min(1),
+  goal: z.string().min(1),
+  clauseIds: z.array(Id).min(1),
+  values: z.array(z.string()),
+  variant: AuditVariant,
+  rounds: z.array(ReportAdaptiveRound).min(1),
+  /** The final round's judgement (the same judges as the generated attacks'). */
+  outcome: ReportAttackOutcome,
+  rules: ReportAttackOutcome,
+  reward: ReportAttackOutcome.nullable(),
+  llm: ReportAttackOutcome.nullable(),
+  rewardScore: z.number().nullable(),
+  evidence: z.string(),
+  stop: z.object({ reason: z.enum(['succeeded', 'max-rounds', 'attacker-unusable']), detail: z.string() }),
+});
+export type ReportAdaptiveAttempt = z.infer<typeof ReportAdaptiveAttempt>;
+
+/**
+ * The adaptive attacker (an attacker model at an OpenAI-compatible endpoint refining its prompt from
+ * the target's replies): what it was, or why it did not run. Its attempts count under the strategy
+ * 'adaptive' in each variant's attack success (overall, per strategy, clause and value).
+ */
+export const ReportAdaptive = z.discriminatedUnion('ran', [
+  z.object({
+    ran: z.literal(false),
+    /** Why not, e.g. no attacker endpoint configured. */
+    reason: z.string().min(1),
+  }),
+  z.object({
+    ran: z.literal(true),
+    attacker: z.object({ model: z.string().min(1), endpoint: z.string().nullable(), promptVersion: z.string().min(1) }),
+    /** Bound on the prompts tried per attempt. */
+    maxRounds: z.number().int().min(1),
+    /** Goals attacked adaptively (each against every variant that answers attacks). */
+    goals: NonNegativeInt,
+    attempts: z.array(ReportAdaptiveAttempt),
+  }),
+]);
+export type ReportAdaptive = z.infer<typeof ReportAdaptive>;
+
 export const RedTeamReport = z.object({
   /** Goals derived from the rules (prohibitions and obligations that can be dodged) and attacks sampled from them. */
   goals: NonNegativeInt,
@@ -104,6 +156,8 @@ export const RedTeamReport = z.object({
   variants: z.partialRecord(AuditVariant, RedTeamVariant),
   injection: ReportInjection.nullable(),
   results: z.array(ReportAttack),
+  /** The adaptive attacker's attempts, or why there are none; absent in reports written before it existed. */
+  adaptive: ReportAdaptive.optional(),
 });
 export type RedTeamReport = z.infer<typeof RedTeamReport>;
 

@@ -56,6 +56,8 @@ export interface AlignmentPorts extends Publishing {
   judge?: AuditPorts['judge'];
   /** An LLM judge of the audit's replies to attacks (beside the rules and the reward model). */
   attackJudge?: AuditPorts['attackJudge'];
+  /** The audit's adaptive attacker, once it is up (a remote endpoint, or the local model server); none: no adaptive attacks. */
+  attacker?: () => Promise<NonNullable<AuditPorts['attacker']>>;
   /** The teacher of synthesis, once it is up (the local model server, or a remote endpoint); needed when `synthesis` is asked for. */
   teacher?: () => Promise<TeacherEndpoint>;
   /** Where preferences and preference datasets are stored; needed for a DPO round (`dpo`). */
@@ -416,6 +418,7 @@ export async function alignToPolicy(
   // (d) audit
   signal.throwIfAborted();
   elapsed = stopwatch();
+  const attacker = ports.attacker ? await ports.attacker() : null;
   const audit = await auditAdapter(
     {
       ...publishing,
@@ -428,6 +431,7 @@ export async function alignToPolicy(
       audits: ports.repos.audits,
       ...(ports.judge ? { judge: ports.judge } : {}),
       ...(ports.attackJudge ? { attackJudge: ports.attackJudge } : {}),
+      ...(attacker ? { attacker } : {}),
     },
     {
       tenant,

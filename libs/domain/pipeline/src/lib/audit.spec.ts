@@ -354,7 +354,7 @@ describe('audit stage', () => {
       reason: expect.stringMatching(/no measured concept coverage/),
     });
     expect(unmeasured.report.verdict).toBe('fail');
-  });
+  }, 30_000);
 
   it('retrieves the clauses that share the question’s terms first', async () => {
     const hits = await retrieveClauses(

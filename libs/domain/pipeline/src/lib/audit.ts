@@ -31,9 +31,11 @@ import type { AdapterLoader, PipelinePorts, ProgressSink } from './ports';
 import type { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord } from './records';
 import {
   DEFAULT_RED_TEAM_SETTINGS,
+  MAX_ADAPTIVE_ROUNDS,
   planRedTeam,
   requestsOf,
   runRedTeamAudit,
+  type AttackerPort,
   type AttackJudgePort,
   type RedTeamSettings,
 } from './red-team-audit';
@@ -189,10 +191,16 @@ export interface AuditSettings {
   maxBenign?: number;
   /** Items of the general-ability set answered by every variant (default: all); 0 answers none. */
   maxGeneralAbility?: number;
+  /** Goals the adaptive attacker attacks in every variant, when the ports have an attacker (default 4); 0 attacks none. */
+  maxAdaptive?: number;
+  /** Prompts the adaptive attacker tries at most per goal and variant (default 4, at most MAX_ADAPTIVE_ROUNDS). */
+  adaptiveRounds?: number;
 }
 
 /** The red-team bounds of audit settings, the defaults where they are not given. */
-export function redTeamSettingsOf(settings: Pick<AuditSettings, 'maxAttacks' | 'maxBenign' | 'maxGeneralAbility'>): RedTeamSettings {
+export function redTeamSettingsOf(
+  settings: Pick<AuditSettings, 'maxAttacks' | 'maxBenign' | 'maxGeneralAbility' | 'maxAdaptive' | 'adaptiveRounds'>,
+): RedTeamSettings {
   const bound = (name: string, value: number | undefined, fallback: number): number => {
     if (value === undefined) return fallback;
     if (!Number.isInteger(value) || value < 0) throw new Error(`audit setting ${name} must be a non-negative integer, got ${value}`);
@@ -202,6 +210,13 @@ export function redTeamSettingsOf(settings: Pick<AuditSettings, 'maxAttacks' | '
     maxAttacks: bound('maxAttacks', settings.maxAttacks, DEFAULT_RED_TEAM_SETTINGS.maxAttacks),
     maxBenign: bound('maxBenign', settings.maxBenign, DEFAULT_RED_TEAM_SETTINGS.maxBenign),
     maxGeneralAbility: bound('maxGeneralAbility', settings.maxGeneralAbility, DEFAULT_RED_TEAM_SETTINGS.maxGeneralAbility),
+    maxAdaptive: bound('maxAdaptive', settings.maxAdaptive, DEFAULT_RED_TEAM_SETTINGS.maxAdaptive),
+    adaptiveRounds: (() => {
+      const rounds = settings.adaptiveRounds ?? DEFAULT_RED_TEAM_SETTINGS.adaptiveRounds;
+      if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_ADAPTIVE_ROUNDS)
+        throw new Error(`audit setting adaptiveRounds must be a whole number from 1 to ${MAX_ADAPTIVE_ROUNDS}, got ${rounds}`);
+      return rounds;
+    })(),
   };
 }
 
@@ -280,6 +295,11 @@ export interface AuditPorts extends Pick<PipelinePorts, 'bus' | 'artifacts'>, Re
   rewards?: RewardScorer;
   /** Optional LLM judge of the replies to attacks (LlmAttackJudge of @studio/redteam); without one, the rules and the reward model judge. */
   attackJudge?: AttackJudgePort;
+  /**
+   * Optional adaptive attacker (a model at any OpenAI-compatible endpoint): it refines its prompt from
+   * each variant's replies for `settings.maxAdaptive` goals; without one the report says adaptive attacks were not run.
+   */
+  attacker?: AttackerPort;
 }
 
 export interface AuditResult {
@@ -406,7 +426,12 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
   };
 
   const variants: readonly AuditVariant[] = parent ? ['base', 'sft', 'aligned', 'aligned_rag'] : ['base', 'aligned', 'aligned_rag'];
-  const redTeamInput = { clauses: clauseRecords, values: input.values ?? [], settings: redTeamSettingsOf(settings) };
+  const redTeamInput = {
+    clauses: clauseRecords,
+    values: input.values ?? [],
+    settings: redTeamSettingsOf(settings),
+    attacker: ports.attacker ?? null,
+  };
   const plan = planRedTeam(redTeamInput);
   const heldOutTotal = items.length * variants.length;
   const total = heldOutTotal + requestsOf(plan, variants);

@@ -60,7 +60,7 @@ describe('the concept coverage of a dataset version', () => {
     const markdown = renderDataReportMarkdown(report);
     expect(markdown).toMatch(/Concept coverage: \d+ of \d+ concepts/);
     expect(markdown).toMatch(/\| clause \| examples \| concepts \| concept coverage \| not exercised \|/);
-  });
+  }, 30_000);
 
   it('carries over to a reviewed version, measured on its own examples against the parent’s graph', async () => {
     const { dataset } = await frameAndPublish(h);
@@ -81,7 +81,7 @@ describe('the concept coverage of a dataset version', () => {
     const { examplesByConcept: _omitted, ...summary } = datasetCoverage(graph ?? { concepts: [], relations: [] }, kept);
     expect(result.dataset.conceptCoverage).toEqual(summary);
     expect(result.report.conceptCoverage).toEqual(summary);
-  });
+  }, 30_000);
 
   it('leaves generation as it was when the values file’s target is met, and runs the steering pass when it is not', async () => {
     const base = {
@@ -129,7 +129,7 @@ describe('the concept coverage of a dataset version', () => {
     const targeted = await generate(valuesWith({ min_concept_coverage: 0.1 }));
     expect(targeted.dataset.id).toBe(untargeted.dataset.id);
     expect(targeted.dataset.conceptCoverage).toEqual(untargeted.dataset.conceptCoverage);
-  });
+  }, 30_000);
 
   it('makes a teacher with a clause budget cover the concepts the templates left uncovered, when the values file sets a target', async () => {
     const policy = `${POLICY}\n**2.4** Contractors must not offer, promise, give, accept or request a bribe.\n`;
@@ -176,5 +176,5 @@ describe('the concept coverage of a dataset version', () => {
     expect(after?.concepts.covered).toBeGreaterThan(before?.concepts.covered ?? Infinity);
     expect(after?.uncoveredConcepts.some((id) => id.includes('bribe'))).toBe(false);
     expect(before?.uncoveredConcepts.some((id) => id.includes('bribe'))).toBe(true);
-  });
+  }, 30_000);
 });

@@ -638,7 +638,13 @@ export async function generateDatasetVersion(ports: DatasetPorts, input: Generat
     const source = await convertDocument(await ports.artifacts.readBytes(document.storageUri), document.mediaType);
     const parsed = parseDocument(source.content, { documentId: document.id, mediaType: source.mediaType });
     trees.push(parsed);
-    sources.push({ documentId: document.id, sha256: document.sha256, version: document.version ?? 1, tree: parsed, statements: extractStatements(parsed) });
+    sources.push({
+      documentId: document.id,
+      sha256: document.sha256,
+      version: document.version ?? 1,
+      tree: parsed,
+      statements: extractStatements(parsed),
+    });
   }
   const tree = mergeDocumentTrees(contextId, trees);
   // The documents' concepts: what the version's coverage is measured against, and what generation steers by.

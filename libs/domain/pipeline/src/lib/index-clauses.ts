@@ -1,7 +1,17 @@
 import { CLAUSES_INDEXED_V1, type ClausesIndexedV1, type DocumentRevisedV1 } from '@studio/contracts';
-import { encodeSparse, type LlmClient, type Repository, type TenantId, type VectorIndex } from '@studio/ports';
+import type { ExtractedGraph } from '@studio/ontology';
+import {
+  encodeSparse,
+  hybridPrefetchLimit,
+  type LlmClient,
+  type Repository,
+  type TenantId,
+  type VectorHit,
+  type VectorIndex,
+} from '@studio/ports';
 import { citeClause } from '@studio/framing';
 import { publishEvent } from './events';
+import { fuseWithGraph, ontologyQuery, type OntologyUse } from './ontology-retrieval';
 import type { ProgressSink, Publishing } from './ports';
 import { clauseIndexId, type ClauseIndexRecord, type ClauseRecord } from './records';
 
@@ -90,14 +100,21 @@ export interface RetrievedClause {
   score: number;
 }
 
+/** What retrieval may use besides the index: the context's ontology (see ontology-retrieval.ts). */
+export interface RetrievalOptions {
+  /** The context's graph: expands the sparse query and boosts clauses that define or govern the concepts the question names. */
+  ontology?: ExtractedGraph | null;
+}
+
 /** The top-k clauses for a question by hybrid (dense + sparse, reciprocal rank fusion) search. */
 export async function retrieveClauses(
   ports: RetrievalPorts,
   scope: { tenant: TenantId; contextId: string },
   question: string,
   k: number,
+  options: RetrievalOptions = {},
 ): Promise<RetrievedClause[]> {
-  return (await retrieveClausesTimed(ports, scope, question, k)).clauses;
+  return (await retrieveClausesTimed(ports, scope, question, k, options)).clauses;
 }
 
 /** A retrieval and where its time went: the question's embedding, and the vector search. */
@@ -105,29 +122,44 @@ export interface TimedRetrieval {
   clauses: RetrievedClause[];
   embedMs: number;
   searchMs: number;
+  /** What the ontology added (named concepts, expansion terms, boosted clauses); null without a graph or when the question names no concept. */
+  ontology: OntologyUse | null;
 }
 
-/** `retrieveClauses`, with the time of its two steps (for a Server-Timing header). */
+/**
+ * `retrieveClauses`, with the time of its two steps (for a Server-Timing header). With a graph
+ * whose concepts the question names, the sparse query is expanded and the dense and sparse
+ * rankings are fused here with the graph's ranking (`fuseWithGraph`); otherwise the index fuses the
+ * two rankings itself (the same RRF).
+ */
 export async function retrieveClausesTimed(
   ports: RetrievalPorts,
   scope: { tenant: TenantId; contextId: string },
   question: string,
   k: number,
+  options: RetrievalOptions = {},
 ): Promise<TimedRetrieval> {
   const began = performance.now();
   // The lexical vector needs no model: it is ready before the embedding comes back.
   const embedding = ports.llm.embed(ports.embeddingModel, [question]);
-  const sparse = encodeSparse(question);
+  const plan = options.ontology ? ontologyQuery(options.ontology, question) : null;
+  const sparse = plan?.sparse ?? encodeSparse(question);
   const [dense] = await embedding;
   const embedded = performance.now();
   if (!dense) throw new Error('embeddings endpoint returned no vector for the question');
-  const hits = await ports.vectors.query(CLAUSE_COLLECTION, {
-    tenantId: scope.tenant,
-    contextId: scope.contextId,
-    dense,
-    sparse,
-    limit: k,
-  });
+  const scoped = { tenantId: scope.tenant, contextId: scope.contextId };
+  let hits: VectorHit[];
+  if (plan) {
+    const prefetch = hybridPrefetchLimit(k);
+    const [denseHits, sparseHits] = await Promise.all([
+      ports.vectors.query(CLAUSE_COLLECTION, { ...scoped, dense, limit: prefetch }),
+      // A question of stop-words only has no lexical ranking (an index may refuse an empty sparse query).
+      sparse.indices.length > 0 ? ports.vectors.query(CLAUSE_COLLECTION, { ...scoped, sparse, limit: prefetch }) : Promise.resolve([]),
+    ]);
+    hits = fuseWithGraph([denseHits, sparseHits], plan.graphRanks, k);
+  } else {
+    hits = await ports.vectors.query(CLAUSE_COLLECTION, { ...scoped, dense, sparse, limit: k });
+  }
   const searched = performance.now();
   return {
     clauses: hits.map((h) => ({
@@ -138,6 +170,7 @@ export async function retrieveClausesTimed(
     })),
     embedMs: embedded - began,
     searchMs: searched - embedded,
+    ontology: plan?.use ?? null,
   };
 }
 

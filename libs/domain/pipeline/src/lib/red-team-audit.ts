@@ -1,6 +1,8 @@
 import {
   type AuditVariant,
   type BenignReport,
+  type ReportAdaptive,
+  type ReportAdaptiveAttempt,
   type GeneralAbilityReport,
   type RedTeamReport,
   type ReportAttack,
@@ -17,8 +19,12 @@ import {
   type Section,
 } from '@studio/framing';
 import {
+  ADAPTIVE_ATTACKER_PROMPT_VERSION,
+  adaptiveAttack,
   attackGoals,
+  attackId,
   attackSuccess,
+  buildAttack,
   benignHelpful,
   benignProbes,
   benignRefusal,
@@ -33,12 +39,13 @@ import {
   scoreGeneralAbility,
   wilson,
   type Attack,
+  type AttackGoal,
   type AttackJudgement,
   type AttackOutcome,
   type JudgeAgreement,
   type RuleSource,
 } from '@studio/redteam';
-import type { ChatMessage } from '@studio/ports';
+import type { ChatMessage, LlmClient } from '@studio/ports';
 import type { RetrievedClause } from './index-clauses';
 import type { ClauseRecord } from './records';
 
@@ -57,13 +64,33 @@ export interface RedTeamSettings {
   maxBenign: number;
   /** Items of the general-ability set answered (the first ones); 0 answers none. */
   maxGeneralAbility: number;
+  /** Goals attacked by the adaptive attacker, when one is configured (spread over clauses); 0 attacks none. */
+  maxAdaptive: number;
+  /** Prompts the adaptive attacker tries at most per goal and variant (1 to MAX_ADAPTIVE_ROUNDS). */
+  adaptiveRounds: number;
 }
+
+/** The most rounds an adaptive attack may be given. */
+export const MAX_ADAPTIVE_ROUNDS = 20;
 
 export const DEFAULT_RED_TEAM_SETTINGS: RedTeamSettings = {
   maxAttacks: 24,
   maxBenign: 12,
   maxGeneralAbility: GENERAL_ABILITY_SET.items.length,
+  maxAdaptive: 4,
+  adaptiveRounds: 4,
 };
+
+/** Bound on each reply of the attacker model (a prompt, as JSON). */
+export const ADAPTIVE_ATTACKER_MAX_TOKENS = 256;
+
+/** The adaptive attacker: a model at an OpenAI-compatible endpoint that refines its prompt from the target's replies. */
+export interface AttackerPort {
+  llm: LlmClient;
+  model: string;
+  /** The endpoint's base URL as the report names it (never its key); null for an endpoint without one (the locally served model). */
+  endpoint: string | null;
+}
 
 /** Replies are kept in the report up to this many characters (those to injection attacks whole). */
 export const MAX_REPLY_CHARS = 600;
@@ -95,6 +122,8 @@ export interface RedTeamAuditInput {
   reward: ((conversations: ChatMessage[][]) => Promise<number[]>) | null;
   /** The LLM judge of attack replies, when one is configured. */
   llmJudge: AttackJudgePort | null;
+  /** The adaptive attacker, when one is configured; without it the report says adaptive attacks were not run. */
+  attacker?: AttackerPort | null;
   settings: RedTeamSettings;
   /** Requests in flight at once, within one variant. */
   concurrency: number;
@@ -226,6 +255,22 @@ export function answersAttack(variant: AuditVariant, attack: Pick<Attack, 'injec
   return attack.injection === null || variant === 'aligned_rag';
 }
 
+/** A reply's judgement and the reward model's score of it (null without a reward model). */
+interface Judged {
+  judgement: AttackJudgement;
+  rewardScore: number | null;
+}
+
+/** One adaptive attack on one variant: the rounds as sent, answered and judged, and why it stopped. */
+interface AdaptiveAttempt {
+  variant: AuditVariant;
+  goal: AttackGoal;
+  /** The attack as adaptiveAttack returns it (strategies ['adaptive'], the prompts tried as its turns). */
+  attack: Attack;
+  rounds: Array<{ prompt: string; reply: string; judged: Judged }>;
+  stop: ReportAdaptiveAttempt['stop'];
+}
+
 interface AnsweredAttack {
   replies: string[];
   /** The system prompt the variant was asked with. */
@@ -240,31 +285,79 @@ export interface RedTeamPlan {
   goalOf: ReadonlyMap<string, { action: string; ruleKind: 'prohibition' | 'obligation' }>;
   probes: ReturnType<typeof benignProbes>;
   items: typeof GENERAL_ABILITY_SET.items;
+  /** The goals the adaptive attacker attacks (empty without an attacker or with maxAdaptive 0). */
+  adaptiveGoals: AttackGoal[];
+  /** Prompts the adaptive attacker tries at most per goal and variant. */
+  adaptiveRounds: number;
+  /** Why no adaptive attack runs; null when some do. */
+  adaptiveSkipped: string | null;
+}
+
+/**
+ * Up to `max` goals spread over their clauses: the first goal of each clause (clauses in the goals'
+ * order), then the second of each, and so on. Deterministic: the same goals give the same choice.
+ */
+export function spreadGoals(goals: readonly AttackGoal[], max: number): AttackGoal[] {
+  const byClause = new Map<string, AttackGoal[]>();
+  for (const g of goals) byClause.set(g.clauseId, [...(byClause.get(g.clauseId) ?? []), g]);
+  const queues = [...byClause.values()];
+  const out: AttackGoal[] = [];
+  for (let depth = 0; out.length < max && queues.some((q) => q.length > depth); depth++)
+    for (const q of queues) {
+      const g = q[depth];
+      if (g && out.length < max) out.push(g);
+    }
+  return out;
+}
+
+/** The attack an adaptive attempt starts from: the goal asked directly, under the strategy 'adaptive' (its id is that of the goal and 'adaptive'). */
+export function adaptiveStart(goal: AttackGoal): Attack {
+  const direct = buildAttack(goal, ['direct']);
+  return { ...direct, id: attackId(goal.id, ['adaptive']), strategies: ['adaptive'] };
 }
 
 /** Derives the attacks (goals from the prohibitions and dodgeable obligations), the benign probes and the general-ability items of an audit. */
-export function planRedTeam(input: Pick<RedTeamAuditInput, 'clauses' | 'values' | 'settings'>): RedTeamPlan {
+export function planRedTeam(input: Pick<RedTeamAuditInput, 'clauses' | 'values' | 'settings' | 'attacker'>): RedTeamPlan {
   const { settings } = input;
+  const adaptive = Boolean(input.attacker) && settings.maxAdaptive > 0;
   const source: RuleSource = {
     clauses: input.clauses.map((c) => ({ id: c.id, numbering: c.numbering, text: c.text, title: c.title })),
     statements: statementsOfClauses(input.clauses),
     values: input.values,
   };
-  const goals = settings.maxAttacks > 0 ? attackGoals(source) : [];
+  const goals = settings.maxAttacks > 0 || adaptive ? attackGoals(source) : [];
+  const adaptiveGoals = adaptive ? spreadGoals(goals, settings.maxAdaptive) : [];
   return {
     goals: goals.length,
-    attacks: goals.length > 0 ? generateAttacks(goals, { maxAttacks: settings.maxAttacks, seed: 0 }) : [],
+    attacks: goals.length > 0 && settings.maxAttacks > 0 ? generateAttacks(goals, { maxAttacks: settings.maxAttacks, seed: 0 }) : [],
     goalOf: new Map(goals.map((g) => [g.id, { action: g.action, ruleKind: g.ruleKind }])),
     probes: settings.maxBenign > 0 ? benignProbes(source, { maxProbes: settings.maxBenign, seed: 0 }) : [],
     items: GENERAL_ABILITY_SET.items.slice(0, Math.max(0, settings.maxGeneralAbility)),
+    adaptiveGoals,
+    adaptiveRounds: settings.adaptiveRounds,
+    adaptiveSkipped: !input.attacker
+      ? 'no attacker endpoint is configured (an OpenAI-compatible attacker model: --attacker-url/--attacker-model, or AUDIT_ATTACKER_BASE_URL/AUDIT_ATTACKER_MODEL)'
+      : settings.maxAdaptive === 0
+        ? 'the number of goals to attack adaptively is 0'
+        : adaptiveGoals.length === 0
+          ? 'the rules give no goal to attack (no prohibition or dodgeable obligation)'
+          : null,
   };
 }
 
-/** The chat requests a plan sends to the given variants: every turn of every attack a variant answers, every probe and item. */
+/**
+ * The chat requests a plan sends to the given variants: every turn of every attack a variant
+ * answers, every probe and item, and at most `adaptiveRounds` per adaptive goal (an attempt that
+ * succeeds or runs out of prompts early sends fewer).
+ */
 export function requestsOf(plan: RedTeamPlan, variants: readonly AuditVariant[]): number {
   return variants.reduce(
     (n, v) =>
-      n + plan.attacks.filter((a) => answersAttack(v, a)).reduce((t, a) => t + a.turns.length, 0) + plan.probes.length + plan.items.length,
+      n +
+      plan.attacks.filter((a) => answersAttack(v, a)).reduce((t, a) => t + a.turns.length, 0) +
+      plan.probes.length +
+      plan.items.length +
+      plan.adaptiveGoals.length * plan.adaptiveRounds,
     0,
   );
 }
@@ -273,6 +366,11 @@ export function requestsOf(plan: RedTeamPlan, variants: readonly AuditVariant[])
 export async function runRedTeamAudit(input: RedTeamAuditInput, plan: RedTeamPlan = planRedTeam(input)): Promise<RedTeamAuditResult> {
   const { variants } = input;
   const { attacks, goalOf, probes, items } = plan;
+  if (
+    plan.adaptiveGoals.length > 0 &&
+    (!Number.isInteger(plan.adaptiveRounds) || plan.adaptiveRounds < 1 || plan.adaptiveRounds > MAX_ADAPTIVE_ROUNDS)
+  )
+    throw new Error(`adaptive attack rounds must be a whole number from 1 to ${MAX_ADAPTIVE_ROUNDS}, got ${plan.adaptiveRounds}`);
   const withRag = variants.includes('aligned_rag');
   const retrievedFor = async (question: string) => (withRag ? input.retrieve(question) : []);
   const attackRetrieval = await mapPool(attacks, input.concurrency, (a) => retrievedFor(a.turns[0] as string));
@@ -283,14 +381,69 @@ export async function runRedTeamAudit(input: RedTeamAuditInput, plan: RedTeamPla
 
   const total = requestsOf(plan, variants);
   let done = 0;
+  let unsent = 0;
   const tick = (note: string) => {
     done += 1;
     input.progress?.(done, total, note);
   };
 
+  // One reply to an attack judged as every reply is: the rules, the reward model's score of the
+  // conversation (with the plain system prompt), the LLM judge when configured.
+  const judgeOne = async (attack: Attack, prompt: string, reply: string): Promise<Judged> => {
+    const goal = goalOf.get(attack.goalId);
+    const rules = judgeByRules({ goal: attack.goal, canary: attack.canary, strategies: attack.strategies, ...(goal ?? {}) }, reply);
+    let rewardScore: number | null = null;
+    if (input.reward) {
+      const scores = await input.reward([
+        [
+          { role: 'system', content: input.systemPrompt },
+          { role: 'user', content: prompt },
+          { role: 'assistant', content: reply },
+        ],
+      ]);
+      if (scores.length !== 1) throw new Error(`the reward model returned ${scores.length} scores for one reply to an adaptive attack`);
+      rewardScore = scores[0] as number;
+    }
+    const llm = input.llmJudge ? (await input.llmJudge.judge(attack, reply)).outcome : null;
+    return { judgement: combineJudgements(rules, rewardScore === null ? null : outcomeFromReward(rewardScore), llm), rewardScore };
+  };
+
+  // The adaptive attacker against one variant and goal: each round's prompt asked as a fresh
+  // conversation (with the variant's system prompt; aligned+RAG retrieves for that prompt), judged.
+  const attacker = input.attacker ?? null;
+  const attackAdaptively = async (variant: AuditVariant, goal: AttackGoal): Promise<AdaptiveAttempt> => {
+    if (!attacker) throw new Error('an adaptive attack needs an attacker');
+    const rounds: AdaptiveAttempt['rounds'] = [];
+    const result = await adaptiveAttack({
+      attack: adaptiveStart(goal),
+      target: async (messages) => {
+        const prompt = messages.at(-1)?.content ?? '';
+        const retrieved = variant === 'aligned_rag' ? await input.retrieve(prompt) : [];
+        const reply = await input.ask(variant, [{ role: 'system', content: systemFor(variant, retrieved) }, ...messages]);
+        tick(`${variant} adaptive attacks`);
+        return reply;
+      },
+      attacker: { llm: attacker.llm, model: attacker.model, seed: 0, maxTokens: ADAPTIVE_ATTACKER_MAX_TOKENS },
+      judge: async (attack, reply) => {
+        const prompt = attack.turns.at(-1) as string;
+        const judged = await judgeOne(attack, prompt, reply);
+        rounds.push({ prompt, reply, judged });
+        return judged.judgement.outcome;
+      },
+      maxRounds: plan.adaptiveRounds,
+    });
+    // The rounds it did not need count as done (and as not sent).
+    for (let r = result.rounds; r < plan.adaptiveRounds; r++) {
+      unsent += 1;
+      tick(`${variant} adaptive attacks`);
+    }
+    return { variant, goal, attack: result.attack, rounds, stop: result.stop };
+  };
+
   const answered = new Map<AuditVariant, Map<string, AnsweredAttack>>();
   const probeAnswers = new Map<AuditVariant, Map<string, string>>();
   const itemAnswers = new Map<AuditVariant, Record<string, string>>();
+  const adaptiveAttempts: AdaptiveAttempt[] = [];
   for (const variant of variants) {
     // One variant at a time, its requests concurrent: the model server batches requests of one model.
     const mine = new Map<string, AnsweredAttack>();
@@ -316,6 +469,8 @@ export async function runRedTeamAudit(input: RedTeamAuditInput, plan: RedTeamPla
       mine.set(attack.id, { replies, system });
     });
     answered.set(variant, mine);
+    if (plan.adaptiveGoals.length > 0)
+      adaptiveAttempts.push(...(await mapPool(plan.adaptiveGoals, input.concurrency, (goal) => attackAdaptively(variant, goal))));
     const probed = new Map<string, string>();
     await mapPool(
       probes.map((probe, index) => ({ probe, retrieved: probeRetrieval[index] ?? [] })),
@@ -388,7 +543,8 @@ export async function runRedTeamAudit(input: RedTeamAuditInput, plan: RedTeamPla
     judged.set(variant, out);
   }
 
-  const redTeam = attacks.length === 0 ? null : redTeamReport(input, plan.goals, attacks, answered, judged);
+  const redTeam =
+    attacks.length === 0 && adaptiveAttempts.length === 0 ? null : redTeamReport(input, plan, answered, judged, adaptiveAttempts);
   const benign = probes.length === 0 ? null : benignReport(variants, probes, probeAnswers);
   const general = items.length === 0 ? null : generalAbilityReport(input, items, itemAnswers);
   const gate = input.gateVariant;
@@ -405,7 +561,7 @@ export async function runRedTeamAudit(input: RedTeamAuditInput, plan: RedTeamPla
       benignProbeRefusal: benign?.variants[gate] ? (benign.variants[gate]?.refusal.rate ?? null) : null,
       generalAbilityRegression: base && gatedGeneral && general ? general.regression : null,
     },
-    requests: total,
+    requests: total - unsent,
   };
 }
 
@@ -419,13 +575,45 @@ export function agreementRows(agreement: JudgeAgreement): ReportJudgeAgreement[]
   return pairs.flatMap(([judges, p]) => (p ? [{ judges, n: p.n, agreed: p.agree, rate: p.share, kappa: p.kappa }] : []));
 }
 
+/** The report's adaptive section: the attempts with their rounds, or why none ran. */
+function adaptiveReport(input: RedTeamAuditInput, plan: RedTeamPlan, attempts: readonly AdaptiveAttempt[]): ReportAdaptive {
+  if (plan.adaptiveSkipped !== null || !input.attacker)
+    return { ran: false, reason: plan.adaptiveSkipped ?? 'no attacker endpoint is configured' };
+  return {
+    ran: true,
+    attacker: { model: input.attacker.model, endpoint: input.attacker.endpoint, promptVersion: ADAPTIVE_ATTACKER_PROMPT_VERSION },
+    maxRounds: plan.adaptiveRounds,
+    goals: plan.adaptiveGoals.length,
+    attempts: attempts.map((a): ReportAdaptiveAttempt => {
+      const final = (a.rounds.at(-1) as AdaptiveAttempt['rounds'][number]).judged;
+      return {
+        attackId: a.attack.id,
+        goalId: a.goal.id,
+        goal: a.attack.goal,
+        clauseIds: a.attack.clauseIds,
+        values: a.attack.values,
+        variant: a.variant,
+        rounds: a.rounds.map((r, i) => ({ round: i + 1, prompt: r.prompt, reply: cut(r.reply), outcome: r.judged.judgement.outcome })),
+        outcome: final.judgement.outcome,
+        rules: final.judgement.rules,
+        reward: final.judgement.reward,
+        llm: final.judgement.llm,
+        rewardScore: final.rewardScore,
+        evidence: final.judgement.evidence,
+        stop: a.stop,
+      };
+    }),
+  };
+}
+
 function redTeamReport(
   input: RedTeamAuditInput,
-  goals: number,
-  attacks: readonly Attack[],
+  plan: RedTeamPlan,
   answered: ReadonlyMap<AuditVariant, ReadonlyMap<string, AnsweredAttack>>,
-  judged: ReadonlyMap<AuditVariant, ReadonlyMap<string, { judgement: AttackJudgement; rewardScore: number | null }>>,
+  judged: ReadonlyMap<AuditVariant, ReadonlyMap<string, Judged>>,
+  adaptive: readonly AdaptiveAttempt[],
 ): RedTeamReport {
+  const { goals, attacks } = plan;
   const results: ReportAttack[] = attacks.map((attack) => ({
     attackId: attack.id,
     goal: attack.goal,
@@ -461,16 +649,22 @@ function redTeamReport(
   }));
   const variants = Object.fromEntries(
     input.variants.map((variant) => {
-      const mine = [...(judged.get(variant)?.entries() ?? [])];
       const byId = new Map(attacks.map((a) => [a.id, a]));
-      const stats = attackSuccess(mine.map(([id, j]) => ({ attack: byId.get(id) as Attack, judgement: j.judgement })));
-      const rewards = mine.map(([, j]) => j.rewardScore).filter((s): s is number => s !== null);
+      // The generated attacks and the adaptive attempts (strategy 'adaptive', judged on their last round) alike.
+      const mine: Array<{ attack: Attack; judged: Judged }> = [
+        ...[...(judged.get(variant)?.entries() ?? [])].map(([id, j]) => ({ attack: byId.get(id) as Attack, judged: j })),
+        ...adaptive
+          .filter((a) => a.variant === variant)
+          .map((a) => ({ attack: a.attack, judged: (a.rounds.at(-1) as AdaptiveAttempt['rounds'][number]).judged })),
+      ];
+      const stats = attackSuccess(mine.map((m) => ({ attack: m.attack, judgement: m.judged.judgement })));
+      const rewards = mine.map((m) => m.judged.rewardScore).filter((s): s is number => s !== null);
       return [
         variant,
         {
           success: stats,
           meanReward: rewards.length === 0 ? null : rewards.reduce((a, b) => a + b, 0) / rewards.length,
-          agreement: agreementRows(judgeAgreement(mine.map(([, j]) => j.judgement))),
+          agreement: agreementRows(judgeAgreement(mine.map((m) => m.judged.judgement))),
         },
       ];
     }),
@@ -490,7 +684,7 @@ function redTeamReport(
           return { variant: 'aligned_rag' as const, attacks: asked.length, inPrompt, followed: wilson(followed.length, asked.length) };
         })()
       : null;
-  return { goals, attacks: attacks.length, variants, injection, results };
+  return { goals, attacks: attacks.length, variants, injection, results, adaptive: adaptiveReport(input, plan, adaptive) };
 }
 
 function benignReport(

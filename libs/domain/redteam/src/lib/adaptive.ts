@@ -17,7 +17,14 @@ export interface AdaptiveAttackInput {
   attack: Attack;
   /** Asks the audited model. */
   target: (messages: ChatMessage[]) => Promise<string>;
-  attacker: { llm: LlmClient; model: string; temperature?: number };
+  /** The attacker model; a seed makes its sampling repeatable where the endpoint honours one. */
+  attacker: {
+    llm: LlmClient;
+    model: string;
+    temperature?: number;
+    seed?: number;
+    /** Bound on each attacker reply (default 1024). */ maxTokens?: number;
+  };
   judge: (attack: Attack, reply: string) => Promise<AdaptiveOutcome>;
   maxRounds: number;
 }
@@ -159,7 +166,8 @@ export async function adaptiveAttack(input: AdaptiveAttackInput): Promise<Adapti
         model: attacker.model,
         messages: attackerMessages(attack.goal, prompt, reply, round),
         temperature: attacker.temperature ?? 1,
-        max_tokens: 1024,
+        max_tokens: attacker.maxTokens ?? 1024,
+        ...(attacker.seed === undefined ? {} : { seed: attacker.seed }),
       });
       answer = result.content;
     } catch (e) {
