@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { parseAuditThresholds, type AuditReportV1 } from '@studio/auditing';
-import type { ChatMessage, ChatRequest } from '@studio/ports';
+import { tenantKey, type ChatMessage, type ChatRequest, type VectorQuery } from '@studio/ports';
 import {
   auditAdapter,
   clauseSourceOf,
@@ -10,6 +10,7 @@ import {
   type AuditPorts,
   type AuditSettings,
 } from './audit';
+import { conceptCoverageKeys, readDatasetOntology } from './frame';
 import { fakeLlm, frameAndPublish, openHarness, POLICY, TENANT, type Harness } from './fixtures.spec-helper';
 import { indexClauses, retrieveClauses } from './index-clauses';
 import type { AdapterRecord, ClauseRecord, DatasetVersionRecord } from './records';
@@ -139,6 +140,32 @@ describe('audit stage', () => {
     expect(h.events.map((e) => e.topic)).toEqual(['audit.run.completed.v1', 'audit.verdict.issued.v1']);
     expect(h.events[1]?.event.data).toMatchObject({ verdict: 'pass', runId: 'run-1', reportUri: result.reportJsonUri });
     expect((await h.repos.audits.get(TENANT, result.record.id))?.verdict).toBe('pass');
+  });
+
+  it('retrieves for the RAG variant with the concept graph the dataset was measured against, and without one when it has none', async () => {
+    const query = jest.spyOn(h.vectors, 'query');
+    const queries = (): VectorQuery[] => query.mock.calls.map(([, q]) => q);
+    const input = {
+      tenant: TENANT,
+      contextId: 'acme-conduct',
+      dataset: framing.dataset,
+      adapter: adapter(),
+      baseModel: 'base-model',
+      thresholds: parseAuditThresholds({ minCorrectness: 0.8 }),
+      settings,
+      createdAt: '2026-01-01T00:00:00.000Z',
+    };
+    expect(await readDatasetOntology(h.artifacts, TENANT, framing.dataset.id)).not.toBeNull();
+    await auditAdapter(ports(), input);
+    // With a graph, a question that names a concept is searched densely and (expanded) lexically apart, then fused with the graph's ranking.
+    const apart = queries().filter((q) => (q.dense === undefined) !== (q.sparse === undefined));
+    expect(apart.length).toBeGreaterThan(0);
+
+    query.mockClear();
+    rmSync(h.artifacts.localPath(tenantKey(TENANT, conceptCoverageKeys(framing.dataset.id).ontology)));
+    await auditAdapter(ports(), { ...input, createdAt: '2026-01-02T00:00:00.000Z' });
+    expect(queries().length).toBeGreaterThan(0);
+    expect(queries().every((q) => q.dense !== undefined && q.sparse !== undefined)).toBe(true);
   });
 
   it('answers the sft variant with the parent adapter of a DPO adapter, and names the lineage', async () => {

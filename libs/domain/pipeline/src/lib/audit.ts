@@ -26,6 +26,7 @@ import { tenantKey, type ChatMessage, type Repository, type RewardScorer, type T
 import { z } from 'zod';
 import { clausesOfDataset, staleReason, type DatasetClausePorts } from './document-versions';
 import { publishEvent } from './events';
+import { readDatasetOntology } from './frame';
 import { retrieveClauses, type RetrievalPorts, type RetrievedClause } from './index-clauses';
 import type { AdapterLoader, PipelinePorts, ProgressSink } from './ports';
 import type { AdapterRecord, AuditRunRecord, ClauseRecord, DatasetVersionRecord } from './records';
@@ -438,8 +439,12 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
   let done = 0;
   progress?.({ done, total });
   const answers: VariantRecord<Record<string, string>> = { base: {}, ...(parent ? { sft: {} } : {}), aligned: {}, aligned_rag: {} };
+  // The RAG variant retrieves with the concept graph the dataset was measured against (query expansion, boosts), when it has one.
+  const retrieval = { ontology: await readDatasetOntology(ports.artifacts, tenant, dataset.id) };
   const retrieved = await timed(() =>
-    mapPool(items, settings.concurrency, (item) => retrieveClauses(ports, { tenant, contextId }, item.question, settings.ragTopK)),
+    mapPool(items, settings.concurrency, (item) =>
+      retrieveClauses(ports, { tenant, contextId }, item.question, settings.ragTopK, retrieval),
+    ),
   );
   for (const variant of variants) {
     // One variant at a time, its requests concurrent: the runtime batches requests of one model.
@@ -499,7 +504,7 @@ export async function auditAdapter(ports: AuditPorts, input: AuditInput, progres
         });
         return result.content.trim();
       },
-      retrieve: (question) => retrieveClauses(ports, { tenant, contextId }, question, settings.ragTopK),
+      retrieve: (question) => retrieveClauses(ports, { tenant, contextId }, question, settings.ragTopK, retrieval),
       reward: rewardModel && ports.rewards ? rewardScoring(ports.rewards, rewardModel, settings) : null,
       llmJudge: ports.attackJudge ?? null,
       concurrency: settings.concurrency,
