@@ -83,6 +83,11 @@ export class OntologyController {
     @Inject(AuditLog) private readonly auditLog: AuditLog,
   ) {}
 
+  /** A read forwarded to the ontology service for the caller's tenant, its answer passed on as it came. */
+  private async read(res: HttpResponse, caller: Principal, path: string, query: Record<string, string | undefined> = {}): Promise<unknown> {
+    return send(res, await this.upstream.forward('ontology', { method: 'GET', path, tenant: caller.tenant, query: defined(query) }));
+  }
+
   @Get()
   @Requires('studio:read')
   @ApiOperation({
@@ -97,7 +102,7 @@ export class OntologyController {
     @Param('contextId', contextIdPipe()) contextId: string,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
-    return send(res, await this.upstream.forward('ontology', { method: 'GET', path: base(contextId), tenant: caller.tenant }));
+    return this.read(res, caller, base(contextId));
   }
 
   @Get('concepts')
@@ -120,15 +125,7 @@ export class OntologyController {
     @Query(new ZodValidationPipe(OntologyConceptsQuery, 'query')) query: z.infer<typeof OntologyConceptsQuery>,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
-    return send(
-      res,
-      await this.upstream.forward('ontology', {
-        method: 'GET',
-        path: `${base(contextId)}/concepts`,
-        tenant: caller.tenant,
-        query: defined(query),
-      }),
-    );
+    return this.read(res, caller, `${base(contextId)}/concepts`, query);
   }
 
   @Get('concepts/:conceptId')
@@ -149,7 +146,7 @@ export class OntologyController {
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
     const path = `${base(contextId)}/concepts/${encodeURIComponent(conceptId)}`;
-    return send(res, await this.upstream.forward('ontology', { method: 'GET', path, tenant: caller.tenant }));
+    return this.read(res, caller, path);
   }
 
   @Get('concepts/:conceptId/neighbourhood')
@@ -172,7 +169,7 @@ export class OntologyController {
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
     const path = `${base(contextId)}/concepts/${encodeURIComponent(conceptId)}/neighbourhood`;
-    return send(res, await this.upstream.forward('ontology', { method: 'GET', path, tenant: caller.tenant, query: defined({ depth }) }));
+    return this.read(res, caller, path, { depth });
   }
 
   @Get('versions/:version')
@@ -189,10 +186,7 @@ export class OntologyController {
     version: string,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
-    return send(
-      res,
-      await this.upstream.forward('ontology', { method: 'GET', path: `${base(contextId)}/versions/${version}`, tenant: caller.tenant }),
-    );
+    return this.read(res, caller, `${base(contextId)}/versions/${version}`);
   }
 
   @Get('diff')
@@ -213,15 +207,7 @@ export class OntologyController {
     @Query('to', new ZodValidationPipe(WholeNumber, 'query parameter to')) to: string | undefined,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
-    return send(
-      res,
-      await this.upstream.forward('ontology', {
-        method: 'GET',
-        path: `${base(contextId)}/diff`,
-        tenant: caller.tenant,
-        query: defined({ from, to }),
-      }),
-    );
+    return this.read(res, caller, `${base(contextId)}/diff`, { from, to });
   }
 
   @Get('conflicts')
@@ -241,15 +227,7 @@ export class OntologyController {
     @Query('status', new ZodValidationPipe(ConflictStatus.optional(), 'query parameter status')) status: string | undefined,
     @Res({ passthrough: true }) res: HttpResponse,
   ): Promise<unknown> {
-    return send(
-      res,
-      await this.upstream.forward('ontology', {
-        method: 'GET',
-        path: `${base(contextId)}/conflicts`,
-        tenant: caller.tenant,
-        query: defined({ status }),
-      }),
-    );
+    return this.read(res, caller, `${base(contextId)}/conflicts`, { status });
   }
 
   @Post('conflicts/:relationId')
