@@ -47,6 +47,8 @@ const MAX_TOKENS = Number(process.env['BENCH_MAX_TOKENS'] ?? 8);
 const WARMUP = 10;
 const CPU_PROFILE_DIR = process.env['BENCH_CPU_PROFILE_DIR'];
 const QDRANT_MODE = process.env['BENCH_QDRANT'] ?? 'own';
+/** Node flags for the services (NODE_OPTIONS), to compare V8 settings: `BENCH_NODE_FLAGS=--max-semi-space-size=32`. */
+const NODE_FLAGS = process.env['BENCH_NODE_FLAGS'] ?? '';
 /** The gateway's CHAT_SAMPLE_RATE: 0 by default (the chat alone); 1 measures what recording every conversation adds. */
 const SAMPLE_RATE = process.env['BENCH_CHAT_SAMPLE_RATE'] ?? '0';
 const TARGET_P99_MS = 5;
@@ -94,7 +96,9 @@ async function main(): Promise<void> {
     env: (name): Record<string, string> => ({
       ...(name === 'gateway' ? { CHAT_SAMPLE_RATE: SAMPLE_RATE, RATE_LIMIT_CHAT_PER_MINUTE: '1000000' } : {}),
       // A CPU profile of each service (written when the stack stops), for `BENCH_CPU_PROFILE_DIR=<dir>`.
-      ...(CPU_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROFILE_DIR}/${name}` } : {}),
+      ...(CPU_PROFILE_DIR || NODE_FLAGS
+        ? { NODE_OPTIONS: [NODE_FLAGS, CPU_PROFILE_DIR ? `--cpu-prof --cpu-prof-dir=${CPU_PROFILE_DIR}/${name}` : ''].join(' ').trim() }
+        : {}),
     }),
   });
   try {
