@@ -2,7 +2,7 @@
 // framing library: properties every pair must have, whatever the document. Only this test reads files.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRefusal } from '@studio/auditing';
+import { isRefusal, polarityOf } from '@studio/auditing';
 import {
   ContextValues,
   citedRefs,
@@ -14,7 +14,7 @@ import {
 } from '@studio/framing';
 import { normaliseText } from './aggregate';
 import { PreferenceInput } from './records';
-import { syntheticPreferences } from './synthetic';
+import { reversedVerdict, syntheticPreferences } from './synthetic';
 
 const dir = join(__dirname, '..', '..', '..', '..', '..', 'examples', 'northwind-conduct');
 const read = (file: string): string => readFileSync(join(dir, file), 'utf8');
@@ -64,7 +64,20 @@ describe('synthetic pairs of the example context', () => {
     }
     for (const p of prefs.filter((x) => x.rejectedKind === 'refusing')) expect(isRefusal(p.rejected)).toBe(true);
     for (const p of prefs.filter((x) => x.rejectedKind !== 'ungrounded' && x.rejectedKind !== 'refusing')) {
-      expect(p.rejected).toBe(byExample.get(p.origin.exampleId as string)?.rejected?.trim());
+      expect([byExample.get(p.origin.exampleId as string)?.rejected?.trim(), reversedVerdict(p.chosen)]).toContain(p.rejected);
+    }
+  });
+
+  it('have reversed verdicts that keep the chosen answer’s citations and differ from it in the verdict alone', () => {
+    const reversed = prefs.filter((p) => p.rejected === reversedVerdict(p.chosen));
+    expect(reversed.length).toBeGreaterThan(100);
+    for (const p of reversed) {
+      expect(polarityOf(p.rejected)).not.toBeNull();
+      expect(polarityOf(p.rejected)).not.toBe(polarityOf(p.chosen));
+      expect(citedRefs(p.rejected)).toEqual(citedRefs(p.chosen));
+      // Everything from the first sentence's end on is the chosen answer's own text.
+      const rest = (text: string): string => text.slice(text.search(/[.:](?:\s|$)/));
+      expect(rest(p.rejected)).toBe(rest(p.chosen));
     }
   });
 });

@@ -2,7 +2,7 @@ import { isRefusal } from '@studio/auditing';
 import { Example } from '@studio/framing';
 import { PreferenceInput } from './records';
 import { CONTEXT, valuesFile } from './fixtures.spec-helper';
-import { NEEDLESS_REFUSALS, syntheticPreferences, ungroundedVariant, withoutCitations } from './synthetic';
+import { NEEDLESS_REFUSALS, reversedVerdict, syntheticPreferences, ungroundedVariant, withoutCitations } from './synthetic';
 
 const ctx = { contextId: CONTEXT, datasetVersionId: 'dv-1', systemPrompt: 'You answer questions about the rules.', values: valuesFile() };
 
@@ -51,12 +51,40 @@ describe('withoutCitations / ungroundedVariant', () => {
   });
 });
 
+describe('reversedVerdict', () => {
+  it('reverses the opening yes or no and every verdict phrase before the first colon or full stop, and keeps the rest verbatim', () => {
+    expect(reversedVerdict('No, this violates the Acme Code: it is not optional. Staff must report it. (§12.1.1)')).toBe(
+      'Yes, this complies with the Acme Code: it is not optional. Staff must report it. (§12.1.1)',
+    );
+    expect(reversedVerdict('Yes, this complies with the Acme Code. Staff may trade outside closed periods. (§6.3.1)')).toBe(
+      'No, this violates the Acme Code. Staff may trade outside closed periods. (§6.3.1)',
+    );
+    expect(reversedVerdict('No, this would violate the Code. The app competes with the firm. (§2)')).toBe(
+      'Yes, this would comply with the Code. The app competes with the firm. (§2)',
+    );
+    expect(reversedVerdict('Yes, this complies: the exception applies. The rule (§1)')).toBe(
+      'No, this does not comply: the exception applies. The rule (§1)',
+    );
+    expect(reversedVerdict('No, the rule applies without exception, so this is a breach.')).toBe(
+      'Yes, the rule does not apply without exception, so this is not a breach.',
+    );
+    expect(reversedVerdict('Yes, this is consistent with the Code.')).toBe('No, this is inconsistent with the Code.');
+    expect(reversedVerdict('NO — this is not allowed under the Code.')).toBe('YES — this is allowed under the Code.');
+  });
+
+  it('swaps only the verdict of a bare "Yes." or "No." opening, and has none for an answer without one', () => {
+    expect(reversedVerdict('No. Employees must not accept cash gifts. (§1.1)')).toBe('Yes. Employees must not accept cash gifts. (§1.1)');
+    expect(reversedVerdict('It depends, and more information is needed: whether it was approved. (§1)')).toBeNull();
+    expect(reversedVerdict('Nobody may do that (§1).')).toBeNull();
+  });
+});
+
 describe('syntheticPreferences', () => {
-  it('pairs a prohibition Q&A answer with its violating rejected answer and its ungrounded variant, no refusal', () => {
+  it('pairs a prohibition Q&A answer with its violating rejected answer, its ungrounded variant and its reversed verdict, no refusal', () => {
     const e = example({});
     const prefs = syntheticPreferences([e], ctx);
-    expect(kinds(prefs)).toEqual(['violating', 'ungrounded']);
-    expect(prefs.map((p) => p.rejected)).toEqual([e.rejected, 'No.']);
+    expect(kinds(prefs)).toEqual(['violating', 'ungrounded', 'violating']);
+    expect(prefs.map((p) => p.rejected)).toEqual([e.rejected, 'No.', 'Yes. Employees must not accept cash gifts from suppliers. (§1.1)']);
     for (const p of prefs) {
       expect(PreferenceInput.parse(p)).toEqual(p);
       expect(p).toMatchObject({
@@ -78,6 +106,7 @@ describe('syntheticPreferences', () => {
       'The chosen answer applies §1.1 and cites it; the rejected answer endorses conduct §1.1 does not allow.',
     );
     expect(prefs[1]?.explanation).toBe('The rejected answer gives the verdict without the rule it rests on or its citation (§1.1).');
+    expect(prefs[2]?.explanation).toBe('The rejected answer quotes the same rule and cites §1.1 too, but reverses the verdict it gives.');
   });
 
   it('calls a rejected answer that only contradicts the rule contradicting', () => {
@@ -86,7 +115,7 @@ describe('syntheticPreferences', () => {
       answer: 'Yes, with written approval. Employees must not accept cash gifts unless approved in writing. (§1.1)',
       rejected: 'No, the rule applies in every case without exception.',
     });
-    expect(kinds(syntheticPreferences([e], ctx))).toEqual(['contradicting', 'ungrounded']);
+    expect(kinds(syntheticPreferences([e], ctx))).toEqual(['contradicting', 'ungrounded', 'contradicting']);
   });
 
   it('calls a rejected answer that permits what a prohibition forbids violating, whatever its yes or no', () => {
@@ -97,7 +126,10 @@ describe('syntheticPreferences', () => {
       answer: 'Yes, refusing complies with the guidelines. Employees must not accept cash gifts from suppliers. (§1.1)',
       rejected: 'No, the request should have been accepted; it is allowed.',
     });
-    expect(kinds(syntheticPreferences([refused], ctx))).toEqual(['violating', 'ungrounded', 'refusing']);
+    const prefs = syntheticPreferences([refused], ctx);
+    expect(kinds(prefs)).toEqual(['violating', 'ungrounded', 'contradicting', 'refusing']);
+    // Calling the refusal a violation contradicts the rule; it endorses no violation.
+    expect(prefs[2]?.rejected).toBe('No, refusing violates the guidelines. Employees must not accept cash gifts from suppliers. (§1.1)');
   });
 
   it('names each clause a parenthesis cites, and a list of sections as one citation', () => {
@@ -154,9 +186,10 @@ describe('syntheticPreferences', () => {
     });
     const prefs = syntheticPreferences([permission, compliant, violating], ctx);
     const by = (id: string) => prefs.filter((p) => p.origin.exampleId === id);
-    expect(kinds(by('perm'))).toEqual(['contradicting', 'ungrounded', 'refusing']);
-    expect(kinds(by('comp'))).toEqual(['contradicting', 'ungrounded', 'refusing']);
-    expect(kinds(by('viol'))).toEqual(['violating', 'ungrounded']);
+    expect(kinds(by('perm'))).toEqual(['contradicting', 'ungrounded', 'contradicting', 'refusing']);
+    expect(kinds(by('comp'))).toEqual(['contradicting', 'ungrounded', 'contradicting', 'refusing']);
+    expect(kinds(by('viol'))).toEqual(['violating', 'ungrounded', 'violating']);
+    expect(by('viol')[2]?.rejected).toBe('Yes, this follows the guidelines. Employees must not accept cash gifts from suppliers. (§1.1)');
     for (const p of prefs.filter((x) => x.rejectedKind === 'refusing')) {
       expect(NEEDLESS_REFUSALS).toContain(p.rejected);
       expect(isRefusal(p.rejected)).toBe(true);
@@ -193,9 +226,12 @@ describe('syntheticPreferences', () => {
 
   it('makes no pair whose rejected answer is the chosen one, and none for a missing rejected answer', () => {
     const same = example({ rejected: 'No. Employees must not accept cash gifts from suppliers. (§1.1)' });
-    expect(kinds(syntheticPreferences([same], ctx))).toEqual(['ungrounded']);
+    expect(kinds(syntheticPreferences([same], ctx))).toEqual(['ungrounded', 'violating']);
+    // No citation, so no ungrounded variant; no rejected answer; only the reversed verdict is left.
     const none = example({ rejected: null, answer: 'No, cash gifts are never allowed.' });
-    expect(syntheticPreferences([none], ctx)).toEqual([]);
+    expect(syntheticPreferences([none], ctx).map((p) => p.rejected)).toEqual(['Yes, cash gifts are never allowed.']);
+    const undecided = example({ rejected: null, answer: 'It depends on who offers the gift.' });
+    expect(syntheticPreferences([undecided], ctx)).toEqual([]);
   });
 
   it('reads a regulation’s citations as well as a policy’s (every text from the example)', () => {
@@ -214,7 +250,8 @@ describe('syntheticPreferences', () => {
       values: [],
     });
     const prefs = syntheticPreferences([e], { ...ctx, values: null });
-    expect(kinds(prefs)).toEqual(['violating', 'ungrounded']);
+    expect(kinds(prefs)).toEqual(['violating', 'ungrounded', 'violating']);
+    expect(prefs[2]?.rejected).toBe(`Yes.${e.answer.slice('No.'.length)}`);
     expect(prefs[1]?.rejected).toBe('No.');
     expect(prefs[0]?.explanation).toBe(
       'The chosen answer applies § 164.502(a)(5)(ii) and § 164.508(a)(4) and cites them; the rejected answer endorses conduct § 164.502(a)(5)(ii) and § 164.508(a)(4) do not allow.',

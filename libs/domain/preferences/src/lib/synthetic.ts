@@ -11,7 +11,10 @@ import type { PreferenceInput, RejectedKind } from './records';
  *     contradicting the rule),
  * (b) an ungrounded variant of the answer: its verdict without the clause text and citation that
  *     ground it (or, for a one-sentence answer, without its citation), and
- * (c) for a permission or a compliant scenario, a needless refusal of the (benign) question.
+ * (c) for a permission or a compliant scenario, a needless refusal of the (benign) question, and
+ * (d) the answer with only its verdict reversed ("No, this violates …" -> "Yes, this complies with
+ *     …"), the rule it quotes and its citation kept: a minimal contrast, so that what separates the
+ *     pair is the verdict alone, not its length, grounding or citation.
  * Every text comes from the example itself, except the refusals, which are the generic ways an
  * assistant declines and name nothing of any policy.
  */
@@ -58,6 +61,67 @@ export function ungroundedVariant(answer: string): string | null {
   const candidate = withoutCitations(sentences.length > 1 ? (sentences[0] as string) : answer);
   if (candidate.length === 0 || citedRefs(candidate).length > 0 || /§/.test(candidate)) return null;
   return candidate;
+}
+
+/**
+ * Verdict wording and its opposite, in the head of an answer (before its first ":" or full stop).
+ * General conduct-rule language, not any one policy's: each phrase maps to its negation, both ways.
+ */
+const VERDICT_OPPOSITES: ReadonlyArray<readonly [string, string]> = [
+  ['violates', 'complies with'],
+  ['violated', 'complied with'],
+  ['violate', 'comply with'],
+  ['complies', 'does not comply'],
+  ['is not consistent with', 'is consistent with'],
+  ['is inconsistent with', 'is consistent with'],
+  ['goes against', 'is in line with'],
+  ['breaks', 'follows'],
+  ['is not allowed', 'is allowed'],
+  ['is not permitted', 'is permitted'],
+  ['is prohibited', 'is not prohibited'],
+  ['is not required', 'is required'],
+  ['is not optional', 'is optional'],
+  ['does not apply', 'applies'],
+  ['is not fine', 'is fine'],
+  ['is a breach', 'is not a breach'],
+];
+const OPPOSITE = new Map(VERDICT_OPPOSITES.flatMap(([a, b]) => [[a, b] as const, [b, a] as const]));
+/** Longest phrases first, so that "is not allowed" is read before "is allowed" could be. */
+const VERDICT_PHRASE = new RegExp(
+  `\\b(?:${[...OPPOSITE.keys()]
+    .sort((a, b) => b.length - a.length)
+    .map((p) => p.replace(/ /g, '\\s+'))
+    .join('|')})\\b`,
+  'gi',
+);
+
+/**
+ * The answer with only its verdict reversed: the opening "Yes" / "No" swapped, and every verdict
+ * phrase of its head ("violates", "is allowed", "goes against", …) swapped for its opposite; the
+ * rest, the rule and its citation, verbatim. Null when the answer opens with no yes/no verdict
+ * ("It depends …"), since there is then no single verdict to reverse.
+ */
+export function reversedVerdict(answer: string): string | null {
+  const text = answer.trim();
+  const opening = /^(["'\u201C\u2018*_]*)(yes|no)\b/i.exec(text);
+  if (!opening || polarityOf(text) === null) return null;
+  const word = opening[2] as string;
+  const swapped = word.toLowerCase() === 'yes' ? 'no' : 'yes';
+  const cased =
+    word === word.toUpperCase()
+      ? swapped.toUpperCase()
+      : word === word.toLowerCase()
+        ? swapped
+        : `${swapped[0]?.toUpperCase()}${swapped.slice(1)}`;
+  const rest = text.slice(opening[0].length);
+  const end = rest.search(/[:.](?:\s|$)/);
+  const head = end < 0 ? rest : rest.slice(0, end);
+  const tail = end < 0 ? '' : rest.slice(end);
+  const flippedHead = head.replace(VERDICT_PHRASE, (phrase) => {
+    const opposite = OPPOSITE.get(phrase.toLowerCase().replace(/\s+/g, ' '));
+    return opposite ?? phrase;
+  });
+  return `${opening[1]}${cased}${flippedHead}${tail}`;
 }
 
 function refusalFor(exampleId: string): string {
@@ -163,6 +227,14 @@ export function syntheticPreferences(examples: Example[], ctx: SyntheticContext)
         citationOnly
           ? `The rejected answer states the rule without citing it (${cites}).`
           : `The rejected answer gives the verdict without the ${one ? 'rule' : 'rules'} it rests on or ${one ? 'its citation' : 'their citations'} (${cites}).`,
+      );
+    }
+    const reversed = reversedVerdict(chosen);
+    if (reversed !== null) {
+      pair(
+        reversed,
+        rejectedKindOf(example, reversed),
+        `The rejected answer quotes the same ${one ? 'rule' : 'rules'} and cites ${cites} too, but reverses the verdict ${one ? 'it gives' : 'they give'}.`,
       );
     }
     if (benign(example)) {
