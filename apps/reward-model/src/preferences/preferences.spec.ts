@@ -408,9 +408,15 @@ describe('the reward-model service: preferences API and preference sources', () 
       { role: 'user', content: pref().prompt },
     ]);
 
-    // Every preference now shows the weight this version gives it: a human judgement on the top value weighs 1.
+    // Every preference now shows the weight this version gives it: a human judgement on the top value has priority,
+    // agreement and source 1, scaled by the verdict balance (chosen answers opening with "No" outweigh those opening
+    // with "Yes" in this dataset, so a "No" pair weighs less than 1).
+    const giftPair = dataset.pairs.find((p) => p.preferenceId === preferenceId(pref()));
+    expect(giftPair?.components).toMatchObject({ priority: 1, agreement: 1, source: 1 });
+    expect(giftPair?.components.verdict).toBeGreaterThan(0);
+    expect(giftPair?.components.verdict).toBeLessThan(1);
     const page = await preferences('?limit=100');
-    expect(page.items.find((p) => p.id === preferenceId(pref()))?.weight).toBe(1);
+    expect(page.items.find((p) => p.id === preferenceId(pref()))?.weight).toBeCloseTo(giftPair?.components.verdict ?? NaN);
     expect(page.items.every((p) => typeof p.weight === 'number')).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 import { Id } from '@studio/contracts';
-import { aggregatePreferences, preferenceId, SOURCE_WEIGHTS, valueImportance } from './aggregate';
+import { aggregatePreferences, preferenceId, SOURCE_WEIGHTS, valueImportance, verdictBalance } from './aggregate';
 import { input, pref, valuesFile } from './fixtures.spec-helper';
 import type { PreferenceRecord } from './records';
 
@@ -75,9 +75,17 @@ describe('aggregatePreferences: uncontested pairs', () => {
     const c = pref({ values: [], source: 'model', annotator: 'auditor', prompt: 'A third question?' });
     const agg = aggregatePreferences([a, b, c], valuesFile());
     expect(agg.pairs.map((p) => p.preferenceId)).toEqual([a.id, b.id, c.id]);
-    expect(weightOf(agg, a)).toEqual({ preferenceId: a.id, weight: 0.5, components: { priority: 0.5, agreement: 1, source: 1 } });
+    expect(weightOf(agg, a)).toEqual({
+      preferenceId: a.id,
+      weight: 0.5,
+      components: { priority: 0.5, agreement: 1, source: 1, verdict: 1 },
+    });
     // The highest importance among its values: legal_compliance (1), not helpfulness.
-    expect(weightOf(agg, b)).toEqual({ preferenceId: b.id, weight: 0.5, components: { priority: 1, agreement: 1, source: 0.5 } });
+    expect(weightOf(agg, b)).toEqual({
+      preferenceId: b.id,
+      weight: 0.5,
+      components: { priority: 1, agreement: 1, source: 0.5, verdict: 1 },
+    });
     // No values: the mean importance of the context's values, (1 + 0.75 + 0.5 + 0.25) / 4.
     expect(weightOf(agg, c).components.priority).toBeCloseTo(0.625);
     expect(weightOf(agg, c).weight).toBeCloseTo(0.3125);
@@ -94,7 +102,11 @@ describe('aggregatePreferences: uncontested pairs', () => {
     const zero = pref({ values: ['helpfulness'] });
     const mixed = pref({ values: ['helpfulness', 'honesty'], prompt: 'Other?' });
     const agg = aggregatePreferences([zero, mixed], valuesFile({ helpfulness: 0 }));
-    expect(weightOf(agg, zero)).toEqual({ preferenceId: zero.id, weight: 0, components: { priority: 0, agreement: 1, source: 1 } });
+    expect(weightOf(agg, zero)).toEqual({
+      preferenceId: zero.id,
+      weight: 0,
+      components: { priority: 0, agreement: 1, source: 1, verdict: 1 },
+    });
     expect(weightOf(agg, mixed).weight).toBe(0.5);
   });
 
@@ -112,6 +124,36 @@ describe('aggregatePreferences: uncontested pairs', () => {
     expect(agg.pairs.map((p) => p.weight)).toEqual([0.25, 0.25, 0.25]);
   });
 
+  it('balances the verdicts: chosen "yes" and chosen "no" answers carry the same total weight, the rest is left as it is', () => {
+    const no = ['A?', 'B?', 'C?'].map((prompt) => pref({ prompt, chosen: X, rejected: Y, values: ['honesty'] }));
+    const yes = pref({ prompt: 'D?', chosen: Y, rejected: X, values: ['honesty'] });
+    const neither = pref({ prompt: 'E?', chosen: 'It depends on the value (§1.1).', rejected: Y, values: ['honesty'] });
+    const agg = aggregatePreferences([...no, yes, neither], valuesFile());
+    // Before balancing each weighs 0.5: "no" 1.5 in all, "yes" 0.5; both are brought to 1.
+    for (const p of no) expect(weightOf(agg, p).components.verdict).toBeCloseTo(2 / 3);
+    expect(weightOf(agg, yes)).toEqual({
+      preferenceId: yes.id,
+      weight: 1,
+      components: { priority: 0.5, agreement: 1, source: 1, verdict: 2 },
+    });
+    expect(no.reduce((s, p) => s + weightOf(agg, p).weight, 0)).toBeCloseTo(weightOf(agg, yes).weight);
+    expect(weightOf(agg, neither).components.verdict).toBe(1);
+    expect(weightOf(agg, neither).weight).toBe(0.5);
+    // One verdict only (or a side of weight 0): nothing to balance.
+    expect(
+      verdictBalance([
+        { chosen: X, weight: 1 },
+        { chosen: 'No, never.', weight: 2 },
+      ]),
+    ).toEqual([1, 1]);
+    expect(
+      verdictBalance([
+        { chosen: X, weight: 1 },
+        { chosen: Y, weight: 0 },
+      ]),
+    ).toEqual([1, 1]);
+  });
+
   it('refuses the same preference twice', () => {
     const p = pref();
     expect(() => aggregatePreferences([p, p], null)).toThrow(`preference "${p.id}" is given twice`);
@@ -126,7 +168,11 @@ describe('aggregatePreferences: conflicting annotators', () => {
     const minority = pref({ annotator: 'key:dave', chosen: Y, rejected: X, values: ['legal_compliance'] });
     const agg = aggregatePreferences([majority[0] as PreferenceRecord, minority, ...majority.slice(1)], valuesFile());
     for (const p of majority)
-      expect(weightOf(agg, p)).toEqual({ preferenceId: p.id, weight: 0.375, components: { priority: 0.5, agreement: 0.75, source: 1 } });
+      expect(weightOf(agg, p)).toEqual({
+        preferenceId: p.id,
+        weight: 0.375,
+        components: { priority: 0.5, agreement: 0.75, source: 1, verdict: 1 },
+      });
     // A higher-priority value does not overturn a majority.
     expect(weightOf(agg, minority).weight).toBe(0);
     expect(weightOf(agg, minority).components.agreement).toBe(0);
@@ -165,7 +211,7 @@ describe('aggregatePreferences: conflicting annotators', () => {
     expect(weightOf(agg, safe)).toEqual({
       preferenceId: safe.id,
       weight: 0.375,
-      components: { priority: 0.75, agreement: 0.5, source: 1 },
+      components: { priority: 0.75, agreement: 0.5, source: 1, verdict: 1 },
     });
     expect(weightOf(agg, helpful).weight).toBe(0);
     expect(agg.resolutions).toEqual([

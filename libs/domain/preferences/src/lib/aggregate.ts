@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { polarityOf } from '@studio/auditing';
 import { canonicalJson, valuesByPriority, type ContextValues } from '@studio/framing';
 import type { PreferenceInput, PreferenceRecord, PreferenceSource, ResolutionRecord, WeightedPair } from './records';
 
@@ -9,7 +10,11 @@ import type { PreferenceInput, PreferenceRecord, PreferenceSource, ResolutionRec
  *   (1 without a values file);
  * - agreement: the share of annotators on its prompt agreeing with it (1 when uncontested), 0 for
  *   the losing side of a resolution;
- * - source: how much its kind of evidence counts (SOURCE_WEIGHTS).
+ * - source: how much its kind of evidence counts (SOURCE_WEIGHTS);
+ * - verdict: the balance of verdicts (verdictBalance): pairs whose chosen answer opens with "yes"
+ *   and those whose chosen answer opens with "no" are scaled to the same total weight, so that a
+ *   model trained on them cannot lower its loss by moving every answer's verdict one way: it has to
+ *   learn which questions take which verdict.
  * Conflicts on the same prompt are settled by majority, then by the declared value priorities,
  * and each settlement is recorded with its reason.
  */
@@ -257,12 +262,36 @@ export function aggregatePreferences(prefs: PreferenceRecord[], values: ContextV
     if (conflict) resolutions.push(conflict);
   }
 
-  const pairs = prefs.map((p): WeightedPair => {
+  const unbalanced = prefs.map((p) => {
     const known = p.values.filter((v) => importance.has(v));
     const priority = known.length === 0 ? meanImportance : Math.max(...known.map((v) => importance.get(v) as number));
     const agreed = agreement.get(p.id) ?? 1;
     const source = SOURCE_WEIGHTS[p.source];
-    return { preferenceId: p.id, weight: priority * agreed * source, components: { priority, agreement: agreed, source } };
+    return { preference: p, weight: priority * agreed * source, components: { priority, agreement: agreed, source } };
   });
+  const balance = verdictBalance(unbalanced.map((u) => ({ chosen: u.preference.chosen, weight: u.weight })));
+  const pairs = unbalanced.map((u, i): WeightedPair => ({
+    preferenceId: u.preference.id,
+    weight: u.weight * (balance[i] as number),
+    components: { ...u.components, verdict: balance[i] as number },
+  }));
   return { pairs, resolutions };
+}
+
+/**
+ * The verdict-balance factor of each pair: pairs whose chosen answer opens with "yes" (polarityOf)
+ * get total / (2 × their total weight), those opening with "no" likewise, so that both verdicts
+ * carry half of their combined weight; pairs with neither keep factor 1. All factors are 1 when only
+ * one verdict occurs (or none): there is then no prior between the two to move.
+ */
+export function verdictBalance(pairs: ReadonlyArray<{ chosen: string; weight: number }>): number[] {
+  const verdicts = pairs.map((p) => polarityOf(p.chosen));
+  const total = { yes: 0, no: 0 };
+  pairs.forEach((p, i) => {
+    const v = verdicts[i];
+    if (v) total[v] += p.weight;
+  });
+  if (total.yes <= 0 || total.no <= 0) return pairs.map(() => 1);
+  const target = (total.yes + total.no) / 2;
+  return verdicts.map((v) => (v ? target / total[v] : 1));
 }

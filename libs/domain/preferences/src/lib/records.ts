@@ -58,7 +58,7 @@ export const RESOLUTIONS: EntitySpec<ResolutionRecord> = {
   indexes: [{ fields: { contextId: 1, preferenceDatasetId: 1 } }],
 };
 
-/** The weight the aggregation gives a preference: priority × agreement × source. */
+/** The weight the aggregation gives a preference: priority × agreement × source × verdict balance. */
 export const WeightedPair = z.object({
   preferenceId: Id,
   weight: z.number().min(0),
@@ -66,6 +66,13 @@ export const WeightedPair = z.object({
     priority: z.number().min(0).describe('The highest importance among its values (the mean importance without values)'),
     agreement: z.number().min(0).max(1).describe('Share of annotators on the prompt agreeing with it; 0 for the losers of a resolution'),
     source: z.number().min(0).describe('human 1, red-team 1, synthetic 0.5, model 0.5'),
+    verdict: z
+      .number()
+      .min(0)
+      .default(1)
+      .describe(
+        'Verdict balance: scales the pairs whose chosen answer opens with "yes" and those opening with "no" to the same total weight (1 for a pair without such a verdict, or where only one verdict occurs)',
+      ),
   }),
 });
 export type WeightedPair = z.infer<typeof WeightedPair>;
