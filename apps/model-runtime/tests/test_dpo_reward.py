@@ -142,3 +142,77 @@ def test_cli_trains_a_reward_model_from_a_preference_file(tmp_path, tiny_path):
     assert metrics["pairwise_accuracy"] >= 0.75
     run = json.loads((tmp_path / "rm" / "artifact" / "run.json").read_text())
     assert run["method"] == "reward"
+
+
+def _reward_trainer(tiny_path, tmp_path, rows, weights):
+    from datasets import Dataset
+    from peft import TaskType
+    from transformers import AutoModelForSequenceClassification
+    from trl import RewardConfig
+
+    from studio_runtime.data import preference_texts
+    from studio_runtime.train.reward import WeightedRewardTrainer
+
+    tok = AutoTokenizer.from_pretrained(str(tiny_path))
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(str(tiny_path), num_labels=1)
+    model.config.pad_token_id = tok.pad_token_id
+    peft = LoraConfig(
+        r=4,
+        lora_alpha=8,
+        lora_dropout=0.0,
+        target_modules=["q_proj", "v_proj"],
+        task_type=TaskType.SEQ_CLS,
+        modules_to_save=["score"],
+    )
+    model = get_peft_model(model, peft)
+    ds = Dataset.from_list(
+        [
+            dict(
+                zip(("chosen_ids", "rejected_ids"), preference_texts(tok, r), strict=True),
+                **{WEIGHT_COLUMN: w},
+            )
+            for r, w in zip(rows, weights, strict=True)
+        ]
+    )
+    cfg = RewardConfig(
+        output_dir=str(tmp_path / "rm"),
+        per_device_train_batch_size=len(rows),
+        report_to="none",
+        use_cpu=True,
+        max_length=64,
+    )
+    trainer = WeightedRewardTrainer(model=model, args=cfg, train_dataset=ds, processing_class=tok)
+    trainer.token_counter = type("C", (), {"add": lambda self, n: None})()
+    return trainer
+
+
+def test_reward_zero_weight_pair_contributes_no_gradient(tiny_path, tmp_path):
+    rows = preference_rows(4)[:2]
+    rows[1] = {**rows[1], "rejected": [{"role": "assistant", "content": "Completely different."}]}
+    loss_both, g_both = _grads(_reward_trainer(tiny_path, tmp_path, rows, [2.0, 0.0]))
+    loss_single, g_single = _grads(_reward_trainer(tiny_path, tmp_path, rows[:1], [2.0]))
+    # Batch mean over 2 pairs vs 1 pair: the zero-weight pair adds nothing but the divisor.
+    assert float(loss_both) * 2 == pytest.approx(float(loss_single), rel=1e-5)
+    for n, g in g_single.items():
+        assert torch.allclose(g_both[n] * 2, g, atol=1e-6, rtol=1e-4), n
+    # Equal weights of 1 give TRL's own (unweighted) reward loss.
+    plain = _reward_trainer(tiny_path, tmp_path, rows, [1.0, 1.0])
+    batch = plain._prepare_inputs(plain.data_collator([plain.train_dataset[i] for i in range(2)]))
+    weighted_loss = plain.compute_loss(plain.model, dict(batch))
+    batch.pop(WEIGHT_COLUMN)
+    trl_loss = super(type(plain), plain).compute_loss(plain.model, batch)
+    assert float(weighted_loss.detach()) == pytest.approx(float(trl_loss.detach()), rel=1e-5)
+    gc.collect()
+
+
+def test_reward_run_weighted_vs_unweighted(make_job, tiny_path):
+    rows = preference_rows(8)
+    weighted = [{**r, "weight": float(1 + i % 3)} for i, r in enumerate(rows)]
+    hp = {"max_steps": 3, "checkpoint_every_steps": 10, "eval_ratio": 0.0}
+    m_plain, ev_plain = train(make_job("reward", rows, name="rm-plain", **hp))
+    m_weighted, ev_w = train(make_job("reward", weighted, name="rm-weighted", **hp))
+    assert ev_plain.of("completed") and ev_w.of("completed")
+    assert m_plain["train_loss"] != pytest.approx(m_weighted["train_loss"], rel=1e-6)

@@ -19,7 +19,7 @@ from peft import LoraConfig, PeftModel, TaskType
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, set_seed
 from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
-from trl import RewardConfig, RewardTrainer, SFTConfig, SFTTrainer
+from trl import RewardConfig, SFTConfig, SFTTrainer
 
 from .. import models
 from ..config import Hyperparameters, TrainingJob
@@ -48,10 +48,6 @@ LIBRARIES = ("torch", "transformers", "peft", "trl", "accelerate", "datasets", "
 
 
 class StudioSFTTrainer(CountTokensMixin, SFTTrainer):
-    pass
-
-
-class StudioRewardTrainer(CountTokensMixin, RewardTrainer):
     pass
 
 
@@ -155,16 +151,21 @@ def build_sft(
 
 
 def _pref_rows(tok: PreTrainedTokenizerBase, rows: list[dict[str, Any]]) -> Dataset:
+    from .dpo import WEIGHT_COLUMN, normalise_weights
+
+    weights = normalise_weights([r["weight"] for r in rows])
     out = []
-    for r in rows:
+    for r, w in zip(rows, weights, strict=True):
         chosen, rejected = preference_texts(tok, r)
-        out.append({"chosen_ids": chosen, "rejected_ids": rejected})
+        out.append({"chosen_ids": chosen, "rejected_ids": rejected, WEIGHT_COLUMN: w})
     return Dataset.from_list(out)
 
 
 def build_reward(
     job: TrainingJob, base_path: Path, tok: PreTrainedTokenizerBase, args: dict[str, Any]
 ) -> tuple[Any, tuple[bool, list[dict[str, Any]]]]:
+    from .reward import WeightedRewardTrainer
+
     hp = job.hyperparameters
     train_p, eval_p = _load_eval(job, load_preferences, load_preferences(job.dataset.train_path))
     model = models.load_for_training(base_path, quantize_4bit=False, sequence_classification=True)
@@ -173,7 +174,7 @@ def build_reward(
     if peft is not None:
         peft.modules_to_save = ["score"]
     cfg = RewardConfig(**args, max_length=hp.max_seq_length, dataset_num_proc=None)
-    trainer = StudioRewardTrainer(
+    trainer = WeightedRewardTrainer(
         model=model,
         args=cfg,
         train_dataset=_pref_rows(tok, train_p),
