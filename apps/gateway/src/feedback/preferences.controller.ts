@@ -107,7 +107,7 @@ export class PreferencesController {
   @Requires('preferences:publish')
   @ApiOperation({
     summary: 'Publish the next preference dataset version',
-    description: `Weighs every preference of the context (value priority × annotator agreement × source; conflicts on one prompt settled by the value priorities, each recorded as a resolution) into an immutable, content-hashed version of TRL preference JSON lines, split train / held-out; \`previousId\` is the version before it and \`newPreferenceIds\` the preferences it adds (a round trains on them). Publishes \`${PREFERENCE_DATASET_PUBLISHED_V1}\`. 201 with the version ${DATASET_SHAPE}; 200 when nothing changed since the same version. Recorded in the audit log (\`${PREFERENCE_DATASET_PUBLISHED}\`).`,
+    description: `Weighs every preference of the context (value priority × annotator agreement × source × verdict balance; conflicts on one prompt settled by the value priorities, each recorded as a resolution) into an immutable, content-hashed version of TRL preference JSON lines, split train / held-out; \`previousId\` is the version before it and \`newPreferenceIds\` the preferences it adds (a round trains on them). Publishes \`${PREFERENCE_DATASET_PUBLISHED_V1}\`. 201 with the version ${DATASET_SHAPE}; 200 when nothing changed since the same version. Recorded in the audit log (\`${PREFERENCE_DATASET_PUBLISHED}\`).`,
   })
   @ApiParam({ name: 'contextId' })
   @ApiBody({ schema: openApi(PublishPreferenceDatasetRequest) })

@@ -31,7 +31,8 @@ export interface PreferenceView {
 export interface WeightedPair {
   preferenceId: string;
   weight: number;
-  components: { priority: number; agreement: number; source: number };
+  /** verdict: the verdict balance (absent from versions made before it existed: 1). */
+  components: { priority: number; agreement: number; source: number; verdict?: number };
 }
 
 export interface PreferenceDatasetView {

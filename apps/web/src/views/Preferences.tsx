@@ -129,8 +129,8 @@ export function PreferencesView({ contextId }: { contextId: string }) {
       <h1 id="preferences-title">Preferences</h1>
       <p className="muted">
         Judgements from the <Link to={`/contexts/${enc(contextId)}/feedback`}>feedback view</Link>, synthetic pairs from the framing, and
-        pairs from audited answers; a preference dataset version weighs them (value priority × agreement × source) for DPO and the reward
-        model.
+        pairs from audited answers; a preference dataset version weighs them (value priority × agreement × source × verdict balance) for DPO
+        and the reward model.
       </p>
 
       <h2>Preference dataset versions</h2>
@@ -237,7 +237,7 @@ export function PreferencesView({ contextId }: { contextId: string }) {
                 <th scope="col">Source</th>
                 <th scope="col">Chosen answer</th>
                 <th scope="col">Values</th>
-                <th scope="col" title="priority × agreement × source">
+                <th scope="col" title="priority × agreement × source × verdict balance">
                   Weight
                 </th>
               </tr>
@@ -258,7 +258,8 @@ export function PreferencesView({ contextId }: { contextId: string }) {
                   <td>
                     {weight(r.weight)}{' '}
                     <span className="muted">
-                      = {r.components.priority.toFixed(2)} × {r.components.agreement.toFixed(2)} × {r.components.source.toFixed(2)}
+                      = {r.components.priority.toFixed(2)} × {r.components.agreement.toFixed(2)} × {r.components.source.toFixed(2)} ×{' '}
+                      {(r.components.verdict ?? 1).toFixed(2)}
                     </span>
                   </td>
                 </tr>

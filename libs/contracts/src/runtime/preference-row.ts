@@ -16,7 +16,7 @@ export const PreferenceRowV1 = z.object({
     .describe('The system prompt (optional) then the user question'),
   chosen: z.array(Message(z.literal('assistant'))).length(1),
   rejected: z.array(Message(z.literal('assistant'))).length(1),
-  weight: z.number().min(0).describe('The aggregation weight (priority × agreement × source); 0 contributes nothing'),
+  weight: z.number().min(0).describe('The aggregation weight (priority × agreement × source × verdict balance); 0 contributes nothing'),
   values: z.array(z.string().min(1)).describe('Names of the context values the pair concerns'),
   preference_id: Id,
   clause_ids: z.array(Id).describe('The clauses the pair is about'),

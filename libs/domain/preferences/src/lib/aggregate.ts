@@ -4,7 +4,7 @@ import { canonicalJson, valuesByPriority, type ContextValues } from '@studio/fra
 import type { PreferenceInput, PreferenceRecord, PreferenceSource, ResolutionRecord, WeightedPair } from './records';
 
 /**
- * Weighted preferences. Every preference gets weight = priority × agreement × source:
+ * Weighted preferences. Every preference gets weight = priority × agreement × source × verdict:
  * - priority: the highest importance among its values (valueImportance); a pair whose values all
  *   have importance 0 weighs 0; a pair without (known) values gets the context's mean importance
  *   (1 without a values file);
