@@ -32,13 +32,27 @@ from .callbacks import CountTokensMixin
 WEIGHT_COLUMN = "pair_weight"
 
 
+def pair_weights(examples: list[dict[str, Any]]) -> torch.Tensor:
+    """The batch's ``pair_weight`` column as a tensor (1 where a row has none)."""
+    return torch.tensor([float(e.get(WEIGHT_COLUMN, 1.0)) for e in examples], dtype=torch.float32)
+
+
+class PairWeightColumnMixin:
+    """Keeps the ``pair_weight`` column through the trainer's removal of unused columns."""
+
+    _signature_columns: list[str] | None
+
+    def _set_signature_columns_if_needed(self) -> None:
+        super()._set_signature_columns_if_needed()  # type: ignore[misc]
+        if self._signature_columns is not None and WEIGHT_COLUMN not in self._signature_columns:
+            self._signature_columns = [*self._signature_columns, WEIGHT_COLUMN]
+
+
 @dataclass
 class WeightedPreferenceCollator(DataCollatorForPreference):
     def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
         out = super().torch_call(examples)
-        out[WEIGHT_COLUMN] = torch.tensor(
-            [float(e.get(WEIGHT_COLUMN, 1.0)) for e in examples], dtype=torch.float32
-        )
+        out[WEIGHT_COLUMN] = pair_weights(examples)
         return out
 
 
@@ -50,7 +64,7 @@ def normalise_weights(weights: list[float]) -> list[float]:
     return [w / mean for w in weights]
 
 
-class WeightedDPOTrainer(CountTokensMixin, DPOTrainer):
+class WeightedDPOTrainer(PairWeightColumnMixin, CountTokensMixin, DPOTrainer):
     """TRL ``DPOTrainer`` whose sigmoid loss is scaled per pair by ``pair_weight``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -69,11 +83,6 @@ class WeightedDPOTrainer(CountTokensMixin, DPOTrainer):
             truncation_mode=self.args.truncation_mode,
             pad_to_multiple_of=self.args.pad_to_multiple_of,
         )
-
-    def _set_signature_columns_if_needed(self) -> None:
-        super()._set_signature_columns_if_needed()
-        if self._signature_columns is not None and WEIGHT_COLUMN not in self._signature_columns:
-            self._signature_columns = [*self._signature_columns, WEIGHT_COLUMN]
 
     def _sequence_logps(
         self, model: Any, model_kwargs: dict[str, Any], labels: torch.Tensor, seq_len: int

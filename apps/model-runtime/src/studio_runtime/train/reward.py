@@ -18,20 +18,18 @@ from trl import RewardTrainer
 from trl.trainer.reward_trainer import DataCollatorForPreference
 
 from .callbacks import CountTokensMixin
-from .dpo import WEIGHT_COLUMN
+from .dpo import WEIGHT_COLUMN, PairWeightColumnMixin, pair_weights
 
 
 @dataclass
 class WeightedRewardCollator(DataCollatorForPreference):
     def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
         out = super().torch_call(examples)
-        out[WEIGHT_COLUMN] = torch.tensor(
-            [float(e.get(WEIGHT_COLUMN, 1.0)) for e in examples], dtype=torch.float32
-        )
+        out[WEIGHT_COLUMN] = pair_weights(examples)
         return out
 
 
-class WeightedRewardTrainer(CountTokensMixin, RewardTrainer):
+class WeightedRewardTrainer(PairWeightColumnMixin, CountTokensMixin, RewardTrainer):
     """TRL ``RewardTrainer`` whose pairwise loss is scaled per pair by ``pair_weight``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -40,11 +38,6 @@ class WeightedRewardTrainer(CountTokensMixin, RewardTrainer):
             pad_token_id=self.processing_class.pad_token_id,  # type: ignore[union-attr]
             pad_to_multiple_of=self.args.pad_to_multiple_of,
         )
-
-    def _set_signature_columns_if_needed(self) -> None:
-        super()._set_signature_columns_if_needed()
-        if self._signature_columns is not None and WEIGHT_COLUMN not in self._signature_columns:
-            self._signature_columns = [*self._signature_columns, WEIGHT_COLUMN]
 
     def compute_loss(
         self,
