@@ -9,6 +9,7 @@ import { tenantId } from '@studio/ports';
 import { FileArtifactStore } from '@studio/artifacts';
 import { preferenceRepositories, type PreferenceRepositories } from '@studio/preferences';
 import {
+  DEFAULT_DPO_HYPERPARAMETERS,
   alignToPolicy,
   auditThresholdsFor,
   frameDocument,
@@ -67,7 +68,7 @@ export function hyperparametersFor(
   });
 }
 
-/** The DPO round's hyper-parameters (--method sft,dpo): the DPO defaults with the command line's epochs, steps, beta and learning rate; null for --method sft. */
+/** The DPO round's hyper-parameters (--method sft,dpo): the DPO defaults with the command line's epochs, DPO steps, beta and learning rate; null for --method sft. */
 export function dpoHyperparametersFor(
   args: Pick<AlignArgs, 'method' | 'epochs' | 'maxSteps' | 'dpoBeta' | 'dpoLearningRate' | 'dpoMaxSteps'> & Partial<CheckpointEvalArgs>,
 ): TrainingHyperparameters | null {
@@ -75,7 +76,7 @@ export function dpoHyperparametersFor(
   return resolveHyperparameters(
     {
       epochs: args.epochs,
-      max_steps: args.dpoMaxSteps ?? args.maxSteps,
+      max_steps: args.dpoMaxSteps ?? DEFAULT_DPO_HYPERPARAMETERS.max_steps,
       ...(args.dpoBeta !== null ? { dpo_beta: args.dpoBeta } : {}),
       ...(args.dpoLearningRate !== null ? { learning_rate: args.dpoLearningRate } : {}),
       ...checkpointEvalOf(args),

@@ -244,6 +244,12 @@ describe('--method', () => {
     });
     expect(parseAlignArgs([...base, '--method', 'sft, dpo']).method).toBe('sft,dpo');
   });
+  it("gives the DPO round the DPO defaults, not SFT's --max-steps, unless --dpo-* says otherwise", () => {
+    const dpo = dpoHyperparametersFor(parseAlignArgs([...base, '--method', 'sft,dpo', '--max-steps', '3']));
+    expect(dpo).toMatchObject({ max_steps: 80, learning_rate: 3e-4, dpo_beta: 0.1, dpo_sft_weight: 1 });
+    expect(dpoHyperparametersFor(parseAlignArgs([...base, '--method', 'sft,dpo', '--dpo-max-steps', '5']))?.max_steps).toBe(5);
+    expect(dpoHyperparametersFor(parseAlignArgs(base))).toBeNull();
+  });
   it('names a bad method, and DPO settings without a DPO round', () => {
     expect(() => parseAlignArgs([...base, '--method', 'dpo'])).toThrow('--method must be sft or sft,dpo');
     expect(() => parseAlignArgs([...base, '--dpo-beta', '0.2'])).toThrow(

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_DPO_HYPERPARAMETERS } from '@studio/pipeline';
 
 /** A problem with what the user gave us: printed as one line, exit code 2. */
 export class InputError extends Error {
@@ -99,7 +100,7 @@ export const AlignArgs = z
     teacherMaxClauses: positiveInt('teacher-max-clauses').nullable(),
     /** sft, or sft,dpo: after SFT, synthetic preferences and a DPO round from the SFT adapter (audited with the SFT adapter beside it). */
     method: z.enum(ALIGN_METHODS, { error: `--method must be ${ALIGN_METHODS.join(' or ')}` }),
-    /** DPO settings; null: the DPO defaults (beta 0.1, learning rate 5e-5, --max-steps). */
+    /** DPO settings; null: the DPO defaults (DEFAULT_DPO_HYPERPARAMETERS of @studio/pipeline). */
     dpoBeta: z.coerce.number({ error: '--dpo-beta must be a number' }).positive('--dpo-beta must be positive').nullable(),
     dpoLearningRate: z.coerce
       .number({ error: '--dpo-learning-rate must be a number' })
@@ -187,9 +188,9 @@ options:
   --method <sft|sft,dpo>  sft (default), or sft,dpo: after SFT, synthetic preference pairs from the
                         training examples, a DPO round from the SFT adapter, and an audit of base, SFT,
                         SFT + DPO and SFT + DPO + RAG
-  --dpo-beta <x>        DPO beta: how far from the SFT adapter DPO may move (default: 0.1)
-  --dpo-learning-rate <x>  DPO learning rate (default: 5e-5)
-  --dpo-max-steps <n>   cap on DPO optimiser steps (default: --max-steps)
+  --dpo-beta <x>        DPO beta: how far from the SFT adapter DPO may move (default: ${DEFAULT_DPO_HYPERPARAMETERS.dpo_beta})
+  --dpo-learning-rate <x>  DPO learning rate (default: ${DEFAULT_DPO_HYPERPARAMETERS.learning_rate})
+  --dpo-max-steps <n>   cap on DPO optimiser steps (default: ${DEFAULT_DPO_HYPERPARAMETERS.max_steps}, whatever --max-steps is)
   --eval-every <n>      checkpoint evaluation every n steps (and before the first and at the last):
                         greedy answers to held-out questions scored by token F1 and loss, 0 for none
                         (default: 20, and none for a run of fewer steps)

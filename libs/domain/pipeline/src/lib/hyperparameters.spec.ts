@@ -97,7 +97,7 @@ describe('resolveHyperparameters', () => {
 describe('DEFAULT_DPO_HYPERPARAMETERS', () => {
   it('is a valid job section: the SFT defaults with the DPO step count, learning rate, beta and NLL weight', () => {
     expect(TrainingHyperparameters.parse(DEFAULT_DPO_HYPERPARAMETERS)).toEqual(DEFAULT_DPO_HYPERPARAMETERS);
-    expect(DEFAULT_DPO_HYPERPARAMETERS).toMatchObject({ max_steps: 30, learning_rate: 1e-4, dpo_beta: 0.1, dpo_sft_weight: 1 });
+    expect(DEFAULT_DPO_HYPERPARAMETERS).toMatchObject({ max_steps: 80, learning_rate: 3e-4, dpo_beta: 0.1, dpo_sft_weight: 1 });
     expect(DEFAULT_DPO_HYPERPARAMETERS.lora).toEqual(DEFAULT_HYPERPARAMETERS.lora);
   });
 });
