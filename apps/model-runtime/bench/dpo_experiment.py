@@ -257,10 +257,16 @@ def run_dpo(ns: argparse.Namespace) -> None:
         if ns.minimal_pairs:
             ns.mix += " minimal pairs"
     if ns.scenario_weight != 1.0:
-        kinds = {e["id"]: e["kind"] for e in read_examples(ns.examples)[0]}
+        # A scenario's pair: by its example id (the bench's own pairs), or by the label of the
+        # example a synthetic preference came from (--prefs rows carry the preference id).
+        if ns.prefs is not None:
+            labels = json.loads((ns.prefs.parent / "synthetic-kinds.json").read_text("utf-8"))
+            scenario = {p for p, k in labels.items() if k["label"] not in (None, "qa")}
+        else:
+            scenario = {e["id"] for e in read_examples(ns.examples)[0] if e["kind"] == "scenario"}
         rows = [
             {**r, "weight": r["weight"] * ns.scenario_weight}
-            if kinds.get(r["preference_id"]) == "scenario"
+            if r["preference_id"] in scenario
             else r
             for r in rows
         ]
