@@ -8,7 +8,8 @@ from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from conftest import preference_rows, train
-from studio_runtime.train.dpo import WEIGHT_COLUMN, WeightedDPOTrainer, normalise_weights
+from studio_runtime.train.dpo import WeightedDPOTrainer
+from studio_runtime.train.pair_weights import WEIGHT_COLUMN, normalise_weights
 
 
 def _dpo_trainer(tiny_path, tmp_path, rows, weights):

@@ -18,7 +18,6 @@ copy of the model is held in memory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -28,40 +27,11 @@ from trl.trainer.dpo_trainer import DataCollatorForPreference
 from trl.trainer.utils import use_adapter
 
 from .callbacks import CountTokensMixin
-
-WEIGHT_COLUMN = "pair_weight"
-
-
-def pair_weights(examples: list[dict[str, Any]]) -> torch.Tensor:
-    """The batch's ``pair_weight`` column as a tensor (1 where a row has none)."""
-    return torch.tensor([float(e.get(WEIGHT_COLUMN, 1.0)) for e in examples], dtype=torch.float32)
+from .pair_weights import WEIGHT_COLUMN, PairWeightCollatorMixin, PairWeightColumnMixin
 
 
-class PairWeightColumnMixin:
-    """Keeps the ``pair_weight`` column through the trainer's removal of unused columns."""
-
-    _signature_columns: list[str] | None
-
-    def _set_signature_columns_if_needed(self) -> None:
-        super()._set_signature_columns_if_needed()  # type: ignore[misc]
-        if self._signature_columns is not None and WEIGHT_COLUMN not in self._signature_columns:
-            self._signature_columns = [*self._signature_columns, WEIGHT_COLUMN]
-
-
-@dataclass
-class WeightedPreferenceCollator(DataCollatorForPreference):
-    def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
-        out = super().torch_call(examples)
-        out[WEIGHT_COLUMN] = pair_weights(examples)
-        return out
-
-
-def normalise_weights(weights: list[float]) -> list[float]:
-    total = sum(weights)
-    if total <= 0:
-        raise ValueError("all preference pairs have weight 0; nothing to train on")
-    mean = total / len(weights)
-    return [w / mean for w in weights]
+class WeightedPreferenceCollator(PairWeightCollatorMixin, DataCollatorForPreference):
+    """TRL's DPO collator with the ``pair_weight`` column."""
 
 
 class WeightedDPOTrainer(PairWeightColumnMixin, CountTokensMixin, DPOTrainer):

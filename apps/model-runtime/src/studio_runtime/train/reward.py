@@ -1,15 +1,15 @@
 """Reward-model training with per-pair weights.
 
-The same weights as weighted DPO (``dpo.py``): each pair's weight ``w_i >= 0`` from the preference
-dataset, normalised over the training set to mean 1, scales the pair's Bradley-Terry loss
-``-log sigmoid(r_chosen - r_rejected)`` before the batch mean. With all weights equal the loss is
-TRL's ``RewardTrainer`` loss; a pair of weight 0 contributes no gradient, and the value priorities,
-agreement, source and verdict balance of the aggregation shape the reward model as they shape DPO.
+The same weights as weighted DPO (``dpo.py``; ``pair_weights.py``): each pair's weight
+``w_i >= 0`` from the preference dataset, normalised over the training set to mean 1, scales the
+pair's Bradley-Terry loss ``-log sigmoid(r_chosen - r_rejected)`` before the batch mean. With all
+weights equal the loss is TRL's ``RewardTrainer`` loss; a pair of weight 0 contributes no
+gradient, and the value priorities, agreement, source and verdict balance of the aggregation shape
+the reward model as they shape DPO.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -18,15 +18,11 @@ from trl import RewardTrainer
 from trl.trainer.reward_trainer import DataCollatorForPreference
 
 from .callbacks import CountTokensMixin
-from .dpo import WEIGHT_COLUMN, PairWeightColumnMixin, pair_weights
+from .pair_weights import WEIGHT_COLUMN, PairWeightCollatorMixin, PairWeightColumnMixin
 
 
-@dataclass
-class WeightedRewardCollator(DataCollatorForPreference):
-    def torch_call(self, examples: list[dict[str, Any]]) -> dict[str, Any]:
-        out = super().torch_call(examples)
-        out[WEIGHT_COLUMN] = pair_weights(examples)
-        return out
+class WeightedRewardCollator(PairWeightCollatorMixin, DataCollatorForPreference):
+    """TRL's reward collator with the ``pair_weight`` column."""
 
 
 class WeightedRewardTrainer(PairWeightColumnMixin, CountTokensMixin, RewardTrainer):

@@ -36,6 +36,7 @@ from ..progress import ProgressReporter
 from .callbacks import CountTokensMixin, TokenCounter
 from .callbacks import ProgressCallback as StudioProgress
 from .checkpoint_eval import CheckpointEvaluator, held_out_slice
+from .pair_weights import WEIGHT_COLUMN, normalise_weights
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +152,6 @@ def build_sft(
 
 
 def _pref_rows(tok: PreTrainedTokenizerBase, rows: list[dict[str, Any]]) -> Dataset:
-    from .dpo import WEIGHT_COLUMN, normalise_weights
-
     weights = normalise_weights([r["weight"] for r in rows])
     out = []
     for r, w in zip(rows, weights, strict=True):
@@ -186,8 +185,6 @@ def build_reward(
 
 
 def _dpo_rows(rows: list[dict[str, Any]]) -> Dataset:
-    from .dpo import WEIGHT_COLUMN, normalise_weights
-
     weights = normalise_weights([r["weight"] for r in rows])
     return Dataset.from_list(
         [
