@@ -52,6 +52,13 @@ const NODE_FLAGS = process.env['BENCH_NODE_FLAGS'] ?? '';
 /** The gateway's CHAT_SAMPLE_RATE: 0 by default (the chat alone); 1 measures what recording every conversation adds. */
 const SAMPLE_RATE = process.env['BENCH_CHAT_SAMPLE_RATE'] ?? '0';
 const TARGET_P99_MS = 5;
+
+/** A service's NODE_OPTIONS: BENCH_NODE_FLAGS, and a CPU profile (written when the stack stops) for BENCH_CPU_PROFILE_DIR. */
+function nodeOptions(service: string): { NODE_OPTIONS?: string } {
+  const profile = CPU_PROFILE_DIR ? `--cpu-prof --cpu-prof-dir=${CPU_PROFILE_DIR}/${service}` : '';
+  const options = [NODE_FLAGS, profile].filter(Boolean).join(' ');
+  return options ? { NODE_OPTIONS: options } : {};
+}
 const TENANT = 'bench';
 const CONTEXT = 'northwind-bench';
 const EMBEDDING_MODEL = 'all-minilm-l6-v2';
@@ -95,10 +102,7 @@ async function main(): Promise<void> {
     prefix: 'bench-chat',
     env: (name): Record<string, string> => ({
       ...(name === 'gateway' ? { CHAT_SAMPLE_RATE: SAMPLE_RATE, RATE_LIMIT_CHAT_PER_MINUTE: '1000000' } : {}),
-      // A CPU profile of each service (written when the stack stops), for `BENCH_CPU_PROFILE_DIR=<dir>`.
-      ...(CPU_PROFILE_DIR || NODE_FLAGS
-        ? { NODE_OPTIONS: [NODE_FLAGS, CPU_PROFILE_DIR ? `--cpu-prof --cpu-prof-dir=${CPU_PROFILE_DIR}/${name}` : ''].join(' ').trim() }
-        : {}),
+      ...nodeOptions(name),
     }),
   });
   try {

@@ -39,8 +39,10 @@ export const DEFAULT_HYPERPARAMETERS: TrainingHyperparameters = {
  * of 4 pairs (about 15 to 25 minutes on 2 CPU cores), learning rate 3e-4, beta 0.1, and the chosen answers'
  * NLL added with weight 1 (RPO). In the tuning experiment (apps/model-runtime/README.md, "DPO after SFT on
  * the example context") the earlier 30 steps at 1e-4 kept Q&A correctness but moved no verdict; 80 steps at
- * 3e-4 on verdict-balanced pairs with reversed-verdict rejected answers made the model advise against 3 to 4
- * of the 7 held-out violations (from 0) with Q&A correctness up by 0.10 to 0.16.
+ * 3e-4 on verdict-balanced minimal pairs (each answer against itself with the verdict reversed) made the
+ * model advise against 4 of the 7 held-out violations (from 0) with Q&A correctness up by 0.14 to 0.16. On
+ * the pipeline's own synthetic pairs (the minimal pairs among wording-different ones) the same settings
+ * raised Q&A correctness by 0.10 but turned no violation.
  */
 export const DEFAULT_DPO_HYPERPARAMETERS: TrainingHyperparameters = {
   ...DEFAULT_HYPERPARAMETERS,
