@@ -136,3 +136,24 @@ def test_adapter_answers_move_towards_training_answers(sft_run, tiny_path):
     )
     # ... and the greedy answers are textually closer to the training answers.
     assert tuned_sim > base_sim + 0.1, (tuned_sim, base_sim, tuned_answers)
+
+
+@pytest.mark.parametrize("native_bf16", [False, True])
+def test_bf16_mixed_precision_only_where_the_cpu_computes_bf16(
+    sft_run, monkeypatch, tmp_path, native_bf16
+):
+    # TRL turns bf16 on by default and transformers accepts it on any CPU; on one without
+    # AVX512-BF16 or AMX every bf16 matrix product is emulated, several times slower than float32.
+    from trl import SFTConfig
+
+    from studio_runtime import models
+    from studio_runtime.config import parse_job
+    from studio_runtime.train.runner import common_args
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: native_bf16)
+    assert models.bf16_mixed_precision() is native_bf16
+    job = parse_job({**sft_run[0], "output_dir": str(tmp_path / "out")})
+    cfg = SFTConfig(**common_args(job, has_eval=False))
+    assert cfg.use_cpu is True
+    assert cfg.bf16 is native_bf16

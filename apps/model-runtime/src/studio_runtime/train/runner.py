@@ -78,8 +78,6 @@ def lora_config(hp: Hyperparameters, task: TaskType) -> LoraConfig | None:
 
 def common_args(job: TrainingJob, has_eval: bool) -> dict[str, Any]:
     hp = job.hyperparameters
-    # ``bf16`` is left to TRL's default (bf16 mixed precision wherever the device supports it,
-    # CPUs with AVX512-BF16/AMX included), exactly as a plain TRL script gets it.
     return {
         "output_dir": str(Path(job.output_dir) / "checkpoints"),
         "num_train_epochs": hp.epochs,
@@ -99,6 +97,7 @@ def common_args(job: TrainingJob, has_eval: bool) -> dict[str, Any]:
         "report_to": "none",
         "disable_tqdm": True,
         "use_cpu": not torch.cuda.is_available(),
+        "bf16": models.bf16_mixed_precision(),
         # TRL turns activation checkpointing on by default; it saves GPU memory at the cost of a
         # second forward pass. On the CPU memory is not what limits these models, time is.
         "gradient_checkpointing": torch.cuda.is_available(),
