@@ -306,25 +306,15 @@ describe('the reward-model service: preferences API and preference sources', () 
     await deliver(DATASET_VERSION_PUBLISHED_V1, data);
     expect(framer.examplesAsked).toEqual([{ datasetVersionId: 'dv-1', split: 'train' }]);
     const synthetic = (await preferences('?source=synthetic&limit=100')).items;
-    // The scenario's own violating answer, its ungrounded verdict and its reversed verdict (violating); the permission's
-    // ungrounded answer, its reversed verdict (contradicting) and a needless refusal.
-    expect(synthetic.map((p) => p.rejectedKind).sort()).toEqual([
-      'contradicting',
-      'refusing',
-      'ungrounded',
-      'ungrounded',
-      'violating',
-      'violating',
-    ]);
+    // The scenario's ungrounded verdict and its reversed verdict (violating), which stands in for its own violating
+    // answer; the permission's ungrounded answer, its reversed verdict (contradicting) and a needless refusal.
+    expect(synthetic.map((p) => p.rejectedKind).sort()).toEqual(['contradicting', 'refusing', 'ungrounded', 'ungrounded', 'violating']);
     expect(synthetic.every((p) => p.annotator === 'framer' && p.systemPrompt === SYSTEM && p.origin.datasetVersionId === 'dv-1')).toBe(
       true,
     );
     const violating = synthetic.filter((p) => p.rejectedKind === 'violating');
     expect(violating.every((p) => p.chosen === example({}).answer)).toBe(true);
-    expect(violating.map((p) => p.rejected).sort()).toEqual([
-      'Yes, keep it; it is a thank-you.',
-      'Yes. Decline the watch: gifts above $100 from suppliers are not allowed (§6.1).',
-    ]);
+    expect(violating.map((p) => p.rejected)).toEqual(['Yes. Decline the watch: gifts above $100 from suppliers are not allowed (§6.1).']);
 
     // An attempt the bus gave up on (its handler timeout) writes no more batches.
     framer.examplesAnswer = [example({ id: 'ex-3', question: 'A customer offers me concert tickets. May I accept?' })];
@@ -333,12 +323,12 @@ describe('the reward-model service: preferences API and preference sources', () 
     await expect(
       app.get(PreferenceBook).fromDatasetVersion(tenantId('acme'), { ...data, datasetVersionId: 'dv-2' }, given.signal),
     ).rejects.toThrow('handler exceeded 20000 ms');
-    expect((await preferences('?source=synthetic')).total).toBe(6);
+    expect((await preferences('?source=synthetic')).total).toBe(5);
 
     // A version the framer keeps no examples of (made before they were stored in full): no pairs, no failure.
     framer.examplesAnswer = new ServiceAnswerError('framer', 409, 'framer answered HTTP 409: keeps only its training splits');
     await deliver(DATASET_VERSION_PUBLISHED_V1, { ...data, datasetVersionId: 'dv-old' });
-    expect((await preferences('?source=synthetic')).total).toBe(6);
+    expect((await preferences('?source=synthetic')).total).toBe(5);
   });
 
   it('makes model-produced pairs of a completed audit where aligned and base answers are scored far apart', async () => {
@@ -375,11 +365,11 @@ describe('the reward-model service: preferences API and preference sources', () 
     const res = await call('POST', `${CTX}/preference-datasets`, { heldOutRatio: 0 });
     expect(res.status).toBe(201);
     const dataset = res.body as PreferenceDatasetRecord;
-    expect(dataset).toMatchObject({ contextId: CTX, previousId: null, bySource: { human: 3, synthetic: 6, model: 1 } });
-    expect(dataset.preferenceIds).toHaveLength(10);
+    expect(dataset).toMatchObject({ contextId: CTX, previousId: null, bySource: { human: 3, synthetic: 5, model: 1 } });
+    expect(dataset.preferenceIds).toHaveLength(9);
     expect(dataset.train.examples).toBe(dataset.pairs.filter((p) => p.weight > 0).length);
     // alice and bob agree on the gift question (one prompt, one side): no conflict there.
-    expect(published.map((e) => e.data)).toEqual([expect.objectContaining({ preferenceDatasetId: dataset.id, pairs: 10, newPairs: 10 })]);
+    expect(published.map((e) => e.data)).toEqual([expect.objectContaining({ preferenceDatasetId: dataset.id, pairs: 9, newPairs: 9 })]);
 
     const again = await call('POST', `${CTX}/preference-datasets`, { heldOutRatio: 0 });
     expect(again.status).toBe(200);

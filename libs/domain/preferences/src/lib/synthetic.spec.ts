@@ -80,11 +80,11 @@ describe('reversedVerdict', () => {
 });
 
 describe('syntheticPreferences', () => {
-  it('pairs a prohibition Q&A answer with its violating rejected answer, its ungrounded variant and its reversed verdict, no refusal', () => {
+  it('pairs a prohibition Q&A answer with its ungrounded variant and its reversed verdict, which stands in for its own rejected answer; no refusal', () => {
     const e = example({});
     const prefs = syntheticPreferences([e], ctx);
-    expect(kinds(prefs)).toEqual(['violating', 'ungrounded', 'violating']);
-    expect(prefs.map((p) => p.rejected)).toEqual([e.rejected, 'No.', 'Yes. Employees must not accept cash gifts from suppliers. (§1.1)']);
+    expect(kinds(prefs)).toEqual(['ungrounded', 'violating']);
+    expect(prefs.map((p) => p.rejected)).toEqual(['No.', 'Yes. Employees must not accept cash gifts from suppliers. (§1.1)']);
     for (const p of prefs) {
       expect(PreferenceInput.parse(p)).toEqual(p);
       expect(p).toMatchObject({
@@ -102,20 +102,30 @@ describe('syntheticPreferences', () => {
         origin: { datasetVersionId: 'dv-1', exampleId: 'ex-1', auditId: null, runId: null },
       });
     }
+    expect(prefs[0]?.explanation).toBe('The rejected answer gives the verdict without the rule it rests on or its citation (§1.1).');
+    expect(prefs[1]?.explanation).toBe('The rejected answer quotes the same rule and cites §1.1 too, but reverses the verdict it gives.');
+  });
+
+  it('pairs the example’s own rejected answer where the answer opens with no verdict to reverse', () => {
+    const e = example({ answer: 'Employees must not accept cash gifts from suppliers, whatever their value (§1.1).' });
+    const prefs = syntheticPreferences([e], ctx);
+    expect(kinds(prefs)).toEqual(['violating', 'ungrounded']);
+    expect(prefs.map((p) => p.rejected)).toEqual([
+      e.rejected,
+      'Employees must not accept cash gifts from suppliers, whatever their value.',
+    ]);
     expect(prefs[0]?.explanation).toBe(
       'The chosen answer applies §1.1 and cites it; the rejected answer endorses conduct §1.1 does not allow.',
     );
-    expect(prefs[1]?.explanation).toBe('The rejected answer gives the verdict without the rule it rests on or its citation (§1.1).');
-    expect(prefs[2]?.explanation).toBe('The rejected answer quotes the same rule and cites §1.1 too, but reverses the verdict it gives.');
   });
 
   it('calls a rejected answer that only contradicts the rule contradicting', () => {
     const e = example({
       question: 'Is there any exception to the rule that employees must not accept cash gifts?',
-      answer: 'Yes, with written approval. Employees must not accept cash gifts unless approved in writing. (§1.1)',
+      answer: 'There is one: written approval. Employees must not accept cash gifts unless approved in writing. (§1.1)',
       rejected: 'No, the rule applies in every case without exception.',
     });
-    expect(kinds(syntheticPreferences([e], ctx))).toEqual(['contradicting', 'ungrounded', 'contradicting']);
+    expect(kinds(syntheticPreferences([e], ctx))).toEqual(['contradicting', 'ungrounded']);
   });
 
   it('calls a rejected answer that permits what a prohibition forbids violating, whatever its yes or no', () => {
@@ -123,13 +133,17 @@ describe('syntheticPreferences', () => {
       kind: 'scenario',
       label: 'compliant',
       question: 'An employee was asked to accept a cash gift from a supplier and refused. Was that the right call?',
-      answer: 'Yes, refusing complies with the guidelines. Employees must not accept cash gifts from suppliers. (§1.1)',
+      answer: 'Refusing was right. Employees must not accept cash gifts from suppliers. (§1.1)',
       rejected: 'No, the request should have been accepted; it is allowed.',
     });
-    const prefs = syntheticPreferences([refused], ctx);
-    expect(kinds(prefs)).toEqual(['violating', 'ungrounded', 'contradicting', 'refusing']);
+    expect(kinds(syntheticPreferences([refused], ctx))).toEqual(['violating', 'ungrounded', 'refusing']);
     // Calling the refusal a violation contradicts the rule; it endorses no violation.
-    expect(prefs[2]?.rejected).toBe('No, refusing violates the guidelines. Employees must not accept cash gifts from suppliers. (§1.1)');
+    const reversed = syntheticPreferences(
+      [{ ...refused, answer: 'Yes, refusing complies with the guidelines. Employees must not accept cash gifts from suppliers. (§1.1)' }],
+      ctx,
+    );
+    expect(kinds(reversed)).toEqual(['ungrounded', 'contradicting', 'refusing']);
+    expect(reversed[1]?.rejected).toBe('No, refusing violates the guidelines. Employees must not accept cash gifts from suppliers. (§1.1)');
   });
 
   it('names each clause a parenthesis cites, and a list of sections as one citation', () => {
@@ -186,10 +200,10 @@ describe('syntheticPreferences', () => {
     });
     const prefs = syntheticPreferences([permission, compliant, violating], ctx);
     const by = (id: string) => prefs.filter((p) => p.origin.exampleId === id);
-    expect(kinds(by('perm'))).toEqual(['contradicting', 'ungrounded', 'contradicting', 'refusing']);
-    expect(kinds(by('comp'))).toEqual(['contradicting', 'ungrounded', 'contradicting', 'refusing']);
-    expect(kinds(by('viol'))).toEqual(['violating', 'ungrounded', 'violating']);
-    expect(by('viol')[2]?.rejected).toBe('Yes, this follows the guidelines. Employees must not accept cash gifts from suppliers. (§1.1)');
+    expect(kinds(by('perm'))).toEqual(['ungrounded', 'contradicting', 'refusing']);
+    expect(kinds(by('comp'))).toEqual(['ungrounded', 'contradicting', 'refusing']);
+    expect(kinds(by('viol'))).toEqual(['ungrounded', 'violating']);
+    expect(by('viol')[1]?.rejected).toBe('Yes, this follows the guidelines. Employees must not accept cash gifts from suppliers. (§1.1)');
     for (const p of prefs.filter((x) => x.rejectedKind === 'refusing')) {
       expect(NEEDLESS_REFUSALS).toContain(p.rejected);
       expect(isRefusal(p.rejected)).toBe(true);
@@ -250,13 +264,13 @@ describe('syntheticPreferences', () => {
       values: [],
     });
     const prefs = syntheticPreferences([e], { ...ctx, values: null });
-    expect(kinds(prefs)).toEqual(['violating', 'ungrounded', 'violating']);
-    expect(prefs[2]?.rejected).toBe(`Yes.${e.answer.slice('No.'.length)}`);
-    expect(prefs[1]?.rejected).toBe('No.');
-    expect(prefs[0]?.explanation).toBe(
-      'The chosen answer applies § 164.502(a)(5)(ii) and § 164.508(a)(4) and cites them; the rejected answer endorses conduct § 164.502(a)(5)(ii) and § 164.508(a)(4) do not allow.',
-    );
+    expect(kinds(prefs)).toEqual(['ungrounded', 'violating']);
+    expect(prefs[1]?.rejected).toBe(`Yes.${e.answer.slice('No.'.length)}`);
+    expect(prefs[0]?.rejected).toBe('No.');
     expect(prefs[1]?.explanation).toBe(
+      'The rejected answer quotes the same rules and cites § 164.502(a)(5)(ii) and § 164.508(a)(4) too, but reverses the verdict they give.',
+    );
+    expect(prefs[0]?.explanation).toBe(
       'The rejected answer gives the verdict without the rules it rests on or their citations (§ 164.502(a)(5)(ii) and § 164.508(a)(4)).',
     );
     expect(prefs.every((p) => p.values.length === 0 && p.clauseIds.length === 2)).toBe(true);

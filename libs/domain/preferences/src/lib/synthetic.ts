@@ -7,14 +7,16 @@ import type { PreferenceInput, RejectedKind } from './records';
 /**
  * Synthetic preference pairs from a dataset version's examples: the example's grounded answer is
  * always the chosen one; the rejected one is
- * (a) the example's own `rejected` answer (violating when it endorses a violation, else
- *     contradicting the rule),
+ * (a) the answer with only its verdict reversed ("No, this violates …" -> "Yes, this complies with
+ *     …"), the rule it quotes and its citation kept: a minimal contrast, so that what separates the
+ *     pair is the verdict alone, not its length, grounding or citation (violating when it endorses
+ *     a violation, else contradicting the rule); where the answer opens with no yes/no verdict to
+ *     reverse, the example's own `rejected` answer takes its place,
  * (b) an ungrounded variant of the answer: its verdict without the clause text and citation that
  *     ground it (or, for a one-sentence answer, without its citation), and
- * (c) for a permission or a compliant scenario, a needless refusal of the (benign) question, and
- * (d) the answer with only its verdict reversed ("No, this violates …" -> "Yes, this complies with
- *     …"), the rule it quotes and its citation kept: a minimal contrast, so that what separates the
- *     pair is the verdict alone, not its length, grounding or citation.
+ * (c) for a permission or a compliant scenario, a needless refusal of the (benign) question.
+ * Each kind differs from the chosen answer in one respect only: the verdict, the grounding, or
+ * answering at all.
  * Every text comes from the example itself, except the refusals, which are the generic ways an
  * assistant declines and name nothing of any policy.
  */
@@ -208,7 +210,11 @@ export function syntheticPreferences(examples: Example[], ctx: SyntheticContext)
         origin: { datasetVersionId: ctx.datasetVersionId, exampleId: example.id, auditId: null, runId: null },
       });
     };
-    if (example.rejected !== null) {
+    // The reversed verdict says what the example's own rejected answer says, in the chosen answer's
+    // words: where it exists it replaces that answer, whose other differences (length, wording, no
+    // citation) would let a model separate the pair without learning the verdict.
+    const reversed = reversedVerdict(chosen);
+    if (reversed === null && example.rejected !== null) {
       const kind = rejectedKindOf(example, example.rejected);
       pair(
         example.rejected.trim(),
@@ -229,7 +235,6 @@ export function syntheticPreferences(examples: Example[], ctx: SyntheticContext)
           : `The rejected answer gives the verdict without the ${one ? 'rule' : 'rules'} it rests on or ${one ? 'its citation' : 'their citations'} (${cites}).`,
       );
     }
-    const reversed = reversedVerdict(chosen);
     if (reversed !== null) {
       pair(
         reversed,
