@@ -3,7 +3,8 @@
 // answers.json: the output of apps/model-runtime/bench/dpo_experiment.py ({answers: {exampleId: text}, margins, ...}).
 // Prints, per adapter: Q&A mean correctness and right rate; on the violating scenarios the share of answers that
 // advise against the violation (open with "No", the reference's polarity), right rate and correctness; the same for
-// all scenarios; and the mean log-prob margin (reference vs rejected) per group.
+// all scenarios; the mean log-prob margin (reference vs rejected) per group; and, where answers.json has them, the
+// mean minimal margin (reference vs itself with only its verdict reversed) and the share of items where it is positive.
 import '../event-bus/register-paths';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +35,12 @@ const table: Record<string, Record<string, number>> = {};
 for (const spec of specs) {
   const [name, file] = spec.split('=');
   if (!name || !file) throw new Error(`bad spec ${spec}: expected name=answers.json`);
-  const result = JSON.parse(readFileSync(file, 'utf8')) as { answers: Record<string, string>; mean_margin: Record<string, number> };
+  const result = JSON.parse(readFileSync(file, 'utf8')) as {
+    answers: Record<string, string>;
+    mean_margin: Record<string, number>;
+    mean_minimal_margin?: Record<string, number>;
+    minimal_positive?: Record<string, number>;
+  };
   const groups: Record<string, { correctness: number[]; right: number[]; advisesNo: number[] }> = {};
   for (const e of held) {
     const answer = result.answers[e.id];
@@ -57,6 +63,8 @@ for (const spec of specs) {
     if (g === 'violating') row[`${g}.advises_against`] = round(mean(b.advisesNo));
   }
   for (const [g, m] of Object.entries(result.mean_margin)) row[`${g}.logp_margin`] = round(m);
+  for (const [g, m] of Object.entries(result.mean_minimal_margin ?? {})) row[`${g}.minimal_margin`] = round(m);
+  for (const [g, m] of Object.entries(result.minimal_positive ?? {})) row[`${g}.minimal_positive`] = round(m);
   table[name] = row;
 }
 const keys = [...new Set(Object.values(table).flatMap((r) => Object.keys(r)))].sort();

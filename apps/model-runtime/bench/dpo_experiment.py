@@ -20,8 +20,10 @@ Synthetic pairs: every train example with a ``rejected`` answer gives a pair (pr
 dataset's system prompt + the question, chosen = the grounded answer, rejected = the example's
 contradicting answer). ``--mix`` picks the examples by label (``violating``, ``compliant``,
 ``ambiguous`` scenarios) or kind (``qa``). The script also prints, for the held-out items, the
-mean log-probability margin log p(reference) - log p(rejected) under each adapter: a finer signal
-than the greedy answers on a handful of items.
+mean log-probability margin log p(reference) - log p(rejected) under each adapter, and the minimal
+margin log p(reference) - log p(reference with only its verdict reversed) with the share of items
+where it is positive: finer signals than the greedy answers on a handful of items, the second one
+about the verdict alone.
 """
 
 from __future__ import annotations
@@ -214,16 +216,28 @@ def evaluate(adapter: Path, examples: Path, out: Path) -> dict[str, Any]:
     t0 = time.perf_counter()
     answers = answer(model, tok, system, held)
     m = margins(model, tok, system, held)
-    by_group: dict[str, list[float]] = {}
-    for e in held:
-        if e["id"] in m:
-            by_group.setdefault(group_of(e), []).append(m[e["id"]])
-    summary = {g: sum(v) / len(v) for g, v in sorted(by_group.items())}
+    # The minimal margin: the reference against itself with only its verdict reversed, so that
+    # the verdict is all that differs (items whose reference opens with no verdict have none).
+    flipped = [{**e, "rejected": flipped_verdict(e["answer"])} for e in held]
+    minimal = margins(model, tok, system, flipped)
+
+    def by_group(values: dict[str, float]) -> dict[str, list[float]]:
+        groups: dict[str, list[float]] = {}
+        for e in held:
+            if e["id"] in values:
+                groups.setdefault(group_of(e), []).append(values[e["id"]])
+        return dict(sorted(groups.items()))
+
+    summary = {g: sum(v) / len(v) for g, v in by_group(m).items()}
+    minimal_groups = by_group(minimal)
     result = {
         "adapter": str(adapter),
         "answers": answers,
         "margins": m,
         "mean_margin": summary,
+        "minimal_margins": minimal,
+        "mean_minimal_margin": {g: sum(v) / len(v) for g, v in minimal_groups.items()},
+        "minimal_positive": {g: sum(x > 0 for x in v) / len(v) for g, v in minimal_groups.items()},
         "eval_s": time.perf_counter() - t0,
     }
     out.write_text(json.dumps(result, indent=1), "utf-8")

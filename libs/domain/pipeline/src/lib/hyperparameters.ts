@@ -36,13 +36,13 @@ export const DEFAULT_HYPERPARAMETERS: TrainingHyperparameters = {
 
 /**
  * DPO defaults: the LoRA of the SFT adapter trained on further (its own LoRA settings are used), 80 steps
- * of 4 pairs (about 15 to 25 minutes on 2 CPU cores), learning rate 3e-4, beta 0.1, and the chosen answers'
- * NLL added with weight 1 (RPO). In the tuning experiment (apps/model-runtime/README.md, "DPO after SFT on
- * the example context") the earlier 30 steps at 1e-4 kept Q&A correctness but moved no verdict; 80 steps at
- * 3e-4 on verdict-balanced minimal pairs (each answer against itself with the verdict reversed) made the
- * model advise against 4 of the 7 held-out violations (from 0) with Q&A correctness up by 0.14 to 0.16. On
- * the pipeline's own synthetic pairs (the minimal pairs among wording-different ones) the same settings
- * raised Q&A correctness by 0.10 but turned no violation.
+ * of 4 pairs (SmolLM2-135M: about 23 minutes on 2 idle CPU cores), learning rate 3e-4, beta 0.1, and the
+ * chosen answers' NLL added with weight 1 (RPO). In the tuning experiment (apps/model-runtime/README.md,
+ * "DPO after SFT on the example context") the earlier 30 steps at 1e-4 kept Q&A correctness but moved no
+ * verdict; 80 steps at 3e-4 on verdict-balanced minimal pairs (each answer against itself with the verdict
+ * reversed) made the model advise against 4 of the 7 held-out violations (from 0) with Q&A correctness up by
+ * 0.14 to 0.16. On the pipeline's own synthetic pairs, once each differs from the chosen answer in one
+ * respect only (the third round), the same settings turned 2 of the 7 with Q&A correctness up by 0.11.
  */
 export const DEFAULT_DPO_HYPERPARAMETERS: TrainingHyperparameters = {
   ...DEFAULT_HYPERPARAMETERS,
