@@ -191,8 +191,8 @@ def bf16_mixed_precision() -> bool:
     """Whether training runs in bf16 mixed precision: on a CUDA GPU that supports bf16, or on a
     CPU that computes bf16 natively (AVX512-BF16 or AMX, as oneDNN reports it). TRL turns bf16 on
     by default and transformers accepts it on any CPU, but on one without those instructions
-    PyTorch emulates every bf16 matrix product, mostly on one thread: several times slower than
-    float32 (a SmolLM2-135M SFT step of 4 x 320 tokens took about 105 s instead of about 20 s on 2
+    PyTorch emulates every bf16 matrix product, mostly on one thread: many times slower than
+    float32 (a SmolLM2-135M SFT step of 4 x 320 tokens took about 105 s instead of about 7 s on 2
     AVX2 cores)."""
     if torch.cuda.is_available():
         return torch.cuda.is_bf16_supported()
