@@ -11,7 +11,8 @@
 // one at QDRANT_URL, whose brute-force Python search goes over every test run's points. Starts the gateway and the ontology as processes and
 // `studio-runtime serve --base-model tiny` (the e2e harness), indexes the example policy's clauses,
 // trains a one-step tiny adapter and deploys it (a deployment record in the gateway's database),
-// then sends each question to both, alternating which goes first.
+// then sends each question to both, the direct call first, and then to a bare node:http server
+// (the floor of an HTTP hop on the machine, measured in the same run).
 //
 // Every figure comes from the same requests: the direct call's wall time, and the gateway's wall
 // time with its phases from its Server-Timing header (auth guard, rate limit, validation,
@@ -87,6 +88,7 @@ async function main(): Promise<void> {
   // clauses), unless BENCH_QDRANT=shared: the shared local stand-in searches every test run's points
   // in pure Python, which measures the other runs' data, not this system.
   let ownQdrant: OwnQdrant | null = null;
+  const bare = await startBareServer();
   if (QDRANT_MODE === 'own') {
     ownQdrant = await startOwnQdrant();
     servers.QDRANT_URL = ownQdrant.url;
@@ -194,6 +196,7 @@ async function main(): Promise<void> {
       directUrl: `${stack.llmBaseUrl}/chat/completions`,
       modelServerKey: E2E_MODEL_SERVER_API_KEY,
       gatewayUrl: stack.url('gateway'),
+      bareUrl: bare.url,
       key,
       context: CONTEXT,
       adapterId: deployment.adapterId,
@@ -228,10 +231,13 @@ async function main(): Promise<void> {
       push('retrieve-hop', retrieve - phase('retrieve-graph') - phase('retrieve-embed') - phase('retrieve-search'));
       push('overhead', pair.gatewayMs - model);
       push('own', pair.gatewayMs - model - retrieve);
+      push('bare', pair.bareMs);
+      push('own-vs-bare', pair.gatewayMs - model - retrieve - pair.bareMs);
       if (!pair.gatewayText.startsWith(pair.directText)) differing += 1;
     }
     for (const value of measured.hotHealth) push('hot-health', value);
     for (const value of measured.hotRefused) push('hot-refused', value);
+    for (const value of measured.hotBare) push('hot-bare', value);
     const get = (name: string) => rows.get(name) ?? [];
     const line = (label: string, name: string) => {
       const values = get(name);
@@ -239,6 +245,8 @@ async function main(): Promise<void> {
       return `${label.padEnd(66)} p50 ${percentile(values, 50).toFixed(2).padStart(8)} ms   p99 ${percentile(values, 99).toFixed(2).padStart(8)} ms`;
     };
     const own99 = percentile(get('own'), 99);
+    const bare99 = percentile(get('bare'), 99);
+    const ratio = (name: string, p: number) => (percentile(get(name), p) / percentile(get('bare'), p)).toFixed(2);
     const overhead99 = percentile(get('overhead'), 99);
     console.info(
       [
@@ -266,16 +274,25 @@ async function main(): Promise<void> {
         line('  response serialisation', 'serialize'),
         line('overhead excluding generation (wall - model)', 'overhead'),
         line('overhead excluding generation and retrieval (wall - model - retrieve)', 'own'),
+        'the floor, from the same run: a bare node:http server (its own process, no framework), the same request and a response of the same size:',
+        line('  bare HTTP round trip (timed after a generation, like the gateway)', 'bare'),
+        line('  overhead excluding generation and retrieval minus it, per triple', 'own-vs-bare'),
+        `  overhead excluding generation and retrieval / bare round trip: ${ratio('own', 50)} at p50, ${ratio('own', 99)} at p99`,
         'the gateway alone, back to back (no generation in between):',
         line('  GET /health round trip', 'hot-health'),
         line('  chat refused after the key lookup (unknown key, 401) round trip', 'hot-refused'),
+        line('  the bare node:http server, GET round trip', 'hot-bare'),
         `answers differing from the direct call's (besides the sources line): ${differing} of ${REQUESTS}`,
         `target p99 <= ${TARGET_P99_MS} ms excluding generation: ${own99 <= TARGET_P99_MS ? 'met' : 'NOT met'} without retrieval (p99 ${own99.toFixed(2)} ms), ${overhead99 <= TARGET_P99_MS ? 'met' : 'NOT met'} with it (p99 ${overhead99.toFixed(2)} ms)`,
+        ...(bare99 > TARGET_P99_MS
+          ? [`(this machine's floor: a bare HTTP round trip alone has p99 ${bare99.toFixed(2)} ms, over the target)`]
+          : []),
       ].join('\n'),
     );
   } finally {
     await stack.stop();
     ownQdrant?.stop();
+    bare.stop();
   }
 }
 
@@ -283,6 +300,7 @@ interface Measurement {
   directUrl: string;
   modelServerKey: string;
   gatewayUrl: string;
+  bareUrl: string;
   key: string;
   context: string;
   adapterId: string;
@@ -294,16 +312,17 @@ interface Measurement {
 }
 
 interface Measured {
-  pairs: { directMs: number; gatewayMs: number; serverTiming: string | null; directText: string; gatewayText: string }[];
+  pairs: { directMs: number; gatewayMs: number; bareMs: number; serverTiming: string | null; directText: string; gatewayText: string }[];
   hotHealth: number[];
   hotRefused: number[];
+  hotBare: number[];
 }
 
 /**
- * The timed requests, from a worker thread: each question to the model server directly and to the
- * gateway (alternating which goes first), then the gateway alone back to back (no generation in
- * between): a round trip, and a chat refused after the key lookup (an unknown key of the right
- * shape: 401).
+ * The timed requests, from a worker thread: each question to the model server directly, to the
+ * gateway, and to the bare server, then the gateway and the bare server alone back to back (no
+ * generation in between): a round trip each, and a chat refused after the key lookup (an unknown
+ * key of the right shape: 401).
  */
 const MEASURE = `
 const { parentPort, workerData: m } = require('node:worker_threads');
@@ -325,27 +344,49 @@ async function gateway(q) {
     headers: { 'content-type': 'application/json', authorization: 'Bearer ' + m.key },
     body: JSON.stringify({ model: m.context, messages: [{ role: 'user', content: q }], ...m.settings }),
   });
-  const body = await res.json();
+  const text = await res.text();
   const ms = performance.now() - began;
-  if (!res.ok) throw new Error('gateway call failed: HTTP ' + res.status + ' ' + JSON.stringify(body));
+  if (!res.ok) throw new Error('gateway call failed: HTTP ' + res.status + ' ' + text);
+  const body = JSON.parse(text);
+  answerBytes.set(q, Buffer.byteLength(text));
   return { ms, serverTiming: res.headers.get('server-timing'), text: body.choices[0]?.message.content ?? '' };
+}
+const answerBytes = new Map(); // question -> the size of the gateway's last answer to it
+async function bare(q) {
+  const began = performance.now();
+  const res = await fetch(m.bareUrl + '/v1/chat/completions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + m.key, 'x-answer-bytes': String(answerBytes.get(q) ?? 1024) },
+    body: JSON.stringify({ model: m.context, messages: [{ role: 'user', content: q }], ...m.settings }),
+  });
+  await res.json();
+  const ms = performance.now() - began;
+  if (!res.ok) throw new Error('the bare server answered HTTP ' + res.status);
+  return ms;
 }
 (async () => {
   for (let i = 0; i < m.warmup; i++) {
     const q = m.questions[i % m.questions.length];
     await direct(q);
     await gateway(q);
+    await bare(q);
   }
   const pairs = [];
   for (let i = 0; i < m.requests; i++) {
     const q = m.questions[i % m.questions.length];
-    let d, g;
-    if (i % 2 === 0) { d = await direct(q); g = await gateway(q); } else { g = await gateway(q); d = await direct(q); }
-    pairs.push({ directMs: d.ms, gatewayMs: g.ms, serverTiming: g.serverTiming, directText: d.text, gatewayText: g.text });
+    // The gateway call and the bare one each follow a generation (the direct call's, the
+    // gateway's): a call right after one is slower on a machine without cores to spare.
+    const d = await direct(q);
+    const g = await gateway(q);
+    const b = await bare(q);
+    pairs.push({ directMs: d.ms, gatewayMs: g.ms, bareMs: b, serverTiming: g.serverTiming, directText: d.text, gatewayText: g.text });
   }
   const unknownKey = 'sk-studio-' + '0'.repeat(16) + '_' + 'A'.repeat(43);
-  const hotHealth = [], hotRefused = [];
+  const hotHealth = [], hotRefused = [], hotBare = [];
   for (let i = 0; i < m.requests; i++) {
+    let bareBegan = performance.now();
+    await (await fetch(m.bareUrl + '/health')).text();
+    hotBare.push(performance.now() - bareBegan);
     let began = performance.now();
     await (await fetch(m.gatewayUrl + '/health')).text();
     hotHealth.push(performance.now() - began);
@@ -359,7 +400,7 @@ async function gateway(q) {
     if (refused.status !== 401) throw new Error('an unknown key got HTTP ' + refused.status + ', not 401');
     hotRefused.push(performance.now() - began);
   }
-  parentPort.postMessage({ pairs, hotHealth, hotRefused });
+  parentPort.postMessage({ pairs, hotHealth, hotRefused, hotBare });
 })().catch((error) => { throw error; });
 `;
 
@@ -370,6 +411,45 @@ function measureInWorker(measurement: Measurement): Promise<Measured> {
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the measuring worker exited (${code}) without its figures`)));
   });
+}
+
+/**
+ * The floor of an HTTP hop on this machine, for the same run: a node:http server in a process of
+ * its own (no framework, no middleware) that reads and parses the request's JSON and answers a JSON
+ * body of the size the client asks for (the gateway's answer to the same question), and answers
+ * GET with a small JSON, like /health.
+ */
+const BARE_SERVER = `
+const { createServer } = require('node:http');
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    let body = '{"status":"ok"}';
+    if (req.method === 'POST') {
+      const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const bytes = Number(req.headers['x-answer-bytes'] ?? 1024);
+      const head = JSON.stringify({ object: 'chat.completion', model: request.model, padding: '' });
+      body = head.slice(0, -2) + 'x'.repeat(Math.max(0, bytes - head.length)) + '"}';
+    }
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
+`;
+
+async function startBareServer(): Promise<{ url: string; stop(): void }> {
+  const child = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(Number(out.trim()));
+    });
+    child.once('exit', (code) => reject(new Error(`the bare HTTP server exited (${code}) before listening`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
 interface OwnQdrant {
