@@ -88,7 +88,6 @@ async function main(): Promise<void> {
   // clauses), unless BENCH_QDRANT=shared: the shared local stand-in searches every test run's points
   // in pure Python, which measures the other runs' data, not this system.
   let ownQdrant: OwnQdrant | null = null;
-  const bare = await startBareServer();
   if (QDRANT_MODE === 'own') {
     ownQdrant = await startOwnQdrant();
     servers.QDRANT_URL = ownQdrant.url;
@@ -107,6 +106,7 @@ async function main(): Promise<void> {
       ...nodeOptions(name),
     }),
   });
+  let bare: BareServer | null = null;
   try {
     const llm = new OpenAiCompatibleClient({ baseUrl: stack.llmBaseUrl, apiKey: E2E_MODEL_SERVER_API_KEY });
     // The example policy's clauses, indexed for the tenant's context as the ontology does it.
@@ -188,8 +188,9 @@ async function main(): Promise<void> {
       grounded.set(q, groundedMessages(SYSTEM_PROMPT, res.body['clauses'] as RetrievedClause[], [{ role: 'user', content: q }]));
     }
     const settings = { max_tokens: MAX_TOKENS, temperature: 0, seed: 0 };
+    bare = await startBareServer();
     const loadBefore = loadavg();
-    console.info(`measuring ${REQUESTS} pairs (max_tokens ${MAX_TOKENS}, greedy)...`);
+    console.info(`measuring ${REQUESTS} questions (max_tokens ${MAX_TOKENS}, greedy)...`);
     // The timed client runs in a worker thread: an event loop of its own, not the one of this
     // process's Kafka observers (the harness's), whose work would delay every response it waits for.
     const measured = await measureInWorker({
@@ -276,7 +277,7 @@ async function main(): Promise<void> {
         line('overhead excluding generation and retrieval (wall - model - retrieve)', 'own'),
         'the floor, from the same run: a bare node:http server (its own process, no framework), the same request and a response of the same size:',
         line('  bare HTTP round trip (timed after a generation, like the gateway)', 'bare'),
-        line('  overhead excluding generation and retrieval minus it, per triple', 'own-vs-bare'),
+        line('  overhead excluding generation and retrieval minus it, per question', 'own-vs-bare'),
         `  overhead excluding generation and retrieval / bare round trip: ${ratio('own', 50)} at p50, ${ratio('own', 99)} at p99`,
         'the gateway alone, back to back (no generation in between):',
         line('  GET /health round trip', 'hot-health'),
@@ -292,7 +293,7 @@ async function main(): Promise<void> {
   } finally {
     await stack.stop();
     ownQdrant?.stop();
-    bare.stop();
+    bare?.stop();
   }
 }
 
@@ -337,13 +338,18 @@ async function direct(q) {
   if (!res.ok) throw new Error('direct call failed: HTTP ' + res.status + ' ' + JSON.stringify(body));
   return { ms: performance.now() - began, text: body.choices[0]?.message.content ?? '' };
 }
+/** A chat completion request of one user message, as a client of the gateway sends it. */
+function chat(url, key, content, headers = {}) {
+  return fetch(url + '/v1/chat/completions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + key, ...headers },
+    body: JSON.stringify({ model: m.context, messages: [{ role: 'user', content }], ...m.settings }),
+  });
+}
+const answerBytes = new Map(); // question -> the size of the gateway's last answer to it
 async function gateway(q) {
   const began = performance.now();
-  const res = await fetch(m.gatewayUrl + '/v1/chat/completions', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + m.key },
-    body: JSON.stringify({ model: m.context, messages: [{ role: 'user', content: q }], ...m.settings }),
-  });
+  const res = await chat(m.gatewayUrl, m.key, q);
   const text = await res.text();
   const ms = performance.now() - began;
   if (!res.ok) throw new Error('gateway call failed: HTTP ' + res.status + ' ' + text);
@@ -351,14 +357,9 @@ async function gateway(q) {
   answerBytes.set(q, Buffer.byteLength(text));
   return { ms, serverTiming: res.headers.get('server-timing'), text: body.choices[0]?.message.content ?? '' };
 }
-const answerBytes = new Map(); // question -> the size of the gateway's last answer to it
 async function bare(q) {
   const began = performance.now();
-  const res = await fetch(m.bareUrl + '/v1/chat/completions', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer ' + m.key, 'x-answer-bytes': String(answerBytes.get(q) ?? 1024) },
-    body: JSON.stringify({ model: m.context, messages: [{ role: 'user', content: q }], ...m.settings }),
-  });
+  const res = await chat(m.bareUrl, m.key, q, { 'x-answer-bytes': String(answerBytes.get(q) ?? 1024) });
   await res.json();
   const ms = performance.now() - began;
   if (!res.ok) throw new Error('the bare server answered HTTP ' + res.status);
@@ -383,19 +384,16 @@ async function bare(q) {
   }
   const unknownKey = 'sk-studio-' + '0'.repeat(16) + '_' + 'A'.repeat(43);
   const hotHealth = [], hotRefused = [], hotBare = [];
+  const roundTrip = async (url) => {
+    const began = performance.now();
+    await (await fetch(url)).text();
+    return performance.now() - began;
+  };
   for (let i = 0; i < m.requests; i++) {
-    let bareBegan = performance.now();
-    await (await fetch(m.bareUrl + '/health')).text();
-    hotBare.push(performance.now() - bareBegan);
-    let began = performance.now();
-    await (await fetch(m.gatewayUrl + '/health')).text();
-    hotHealth.push(performance.now() - began);
-    began = performance.now();
-    const refused = await fetch(m.gatewayUrl + '/v1/chat/completions', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + unknownKey },
-      body: JSON.stringify({ model: m.context, messages: [{ role: 'user', content: 'hi' }], ...m.settings }),
-    });
+    hotBare.push(await roundTrip(m.bareUrl + '/health'));
+    hotHealth.push(await roundTrip(m.gatewayUrl + '/health'));
+    const began = performance.now();
+    const refused = await chat(m.gatewayUrl, unknownKey, 'hi');
     await refused.text();
     if (refused.status !== 401) throw new Error('an unknown key got HTTP ' + refused.status + ', not 401');
     hotRefused.push(performance.now() - began);
@@ -428,7 +426,7 @@ const server = createServer((req, res) => {
     let body = '{"status":"ok"}';
     if (req.method === 'POST') {
       const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      const bytes = Number(req.headers['x-answer-bytes'] ?? 1024);
+      const bytes = Number(req.headers['x-answer-bytes']);
       const head = JSON.stringify({ object: 'chat.completion', model: request.model, padding: '' });
       body = head.slice(0, -2) + 'x'.repeat(Math.max(0, bytes - head.length)) + '"}';
     }
@@ -439,7 +437,12 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => process.stdout.write(String(server.address().port) + '\\n'));
 `;
 
-async function startBareServer(): Promise<{ url: string; stop(): void }> {
+interface BareServer {
+  url: string;
+  stop(): void;
+}
+
+async function startBareServer(): Promise<BareServer> {
   const child = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
